@@ -1,0 +1,56 @@
+# autoserum: two set-up commands, `make demo` and `make test`, that work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+CONSTRAINTS := requirements/constraints.txt
+
+.PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip==25.3
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install -q -c $(CONSTRAINTS) -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## demo: install, build the demo studies into demo/ and run the main job on SQLite.
+demo: install
+	$(BIN)/python scripts/demo.py
+
+## test: install dev dependencies and system services, then lint, type-check and run every test.
+test: install-dev services lint typecheck imports pytest
+
+services:
+	bash scripts/services.sh
+
+lint:
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+format:
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+	$(BIN)/ruff format src tests benchmarks scripts
+
+typecheck:
+	$(BIN)/mypy
+
+imports:
+	$(BIN)/lint-imports
+
+pytest:
+	. ./.autoserum-services.env 2>/dev/null; $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache demo/*.db

@@ -1,0 +1,5 @@
+"""``python -m autoserum`` runs the CLI."""
+
+from autoserum.cli import main
+
+main()

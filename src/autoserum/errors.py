@@ -1,0 +1,113 @@
+"""The one exception hierarchy of autoserum.
+
+Every error the package raises on purpose derives from :class:`AutoserumError`. Each is mapped
+once, at the edge, to a CLI exit code (``cli``) or an HTTP status (``web``)::
+
+    AutoserumError                      CLI exit 1 / HTTP 400
+    ├── ValidationError                 CLI exit 2 / HTTP 422   bad input: field, value, expected
+    ├── StateError                      CLI exit 1 / HTTP 409   illegal transition or operation
+    ├── ConflictError                   CLI exit 1 / HTTP 409   stale version (optimistic lock)
+    ├── NotFoundError                   CLI exit 1 / HTTP 404
+    ├── PermissionDeniedError           CLI exit 1 / HTTP 403
+    ├── ConfigurationError              CLI exit 1 / refuses to start
+    └── StatisticsError                 CLI exit 1 / HTTP 422   a model that cannot be fitted
+
+    AutoserumWarning (UserWarning)
+    └── StatisticalWarning              caveats: small samples, ties, non-convergence
+
+Validation errors carry the offending ``field``, the ``value`` received and what was
+``expected``; their message names all three in one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AutoserumError",
+    "AutoserumWarning",
+    "ConfigurationError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "StateError",
+    "StatisticalWarning",
+    "StatisticsError",
+    "ValidationError",
+]
+
+
+class AutoserumError(Exception):
+    """Base of every error autoserum raises on purpose."""
+
+    exit_code: int = 1
+    http_status: int = 400
+
+
+class ValidationError(AutoserumError):
+    """Input that does not meet the specification.
+
+    >>> err = ValidationError("head_neck.erythema", 0.5, "one of 0, 1, 1.5, 2, 2.5, 3")
+    >>> str(err)
+    'head_neck.erythema: got 0.5; expected one of 0, 1, 1.5, 2, 2.5, 3'
+    """
+
+    exit_code = 2
+    http_status = 422
+
+    def __init__(
+        self,
+        field: str,
+        value: Any,
+        expected: str,
+        *,
+        location: str | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        self.location = location
+        where = f"{location}: " if location else ""
+        super().__init__(f"{where}{field}: got {value!r}; expected {expected}")
+
+
+class StateError(AutoserumError):
+    """An operation that the current state does not allow (e.g. an illegal status transition)."""
+
+    http_status = 409
+
+
+class ConflictError(AutoserumError):
+    """A write based on a stale version of a record (optimistic concurrency)."""
+
+    http_status = 409
+
+
+class NotFoundError(AutoserumError):
+    """A named thing (study, subject, instrument, protocol) that does not exist."""
+
+    http_status = 404
+
+
+class PermissionDeniedError(AutoserumError):
+    """The acting user's role or site does not allow the operation."""
+
+    http_status = 403
+
+
+class ConfigurationError(AutoserumError):
+    """Settings that cannot be used (e.g. a default secret in production)."""
+
+
+class StatisticsError(AutoserumError):
+    """A statistical model or test that cannot be computed on the data given."""
+
+    http_status = 422
+
+
+class AutoserumWarning(UserWarning):
+    """Base of autoserum's warnings."""
+
+
+class StatisticalWarning(AutoserumWarning):
+    """A statistical caveat: small samples, ties, non-convergence, an approximation used."""

@@ -1,0 +1,3 @@
+"""The web application (adapter): FastAPI, server-rendered pages and the JSON API."""
+
+__all__: list[str] = []
