@@ -80,6 +80,9 @@ _DELETE = object()
         (("eligibility", 0, "source"), "unknown", "eligibility[0].source", "known source"),
         (("design",), "crossover", "design", "one of"),
         (("phases", 0, "end_day"), -20, "phases[0].end_day", "start_day"),
+        (("population", "value"), [1], "population.value", "a number or a text"),
+        (("visits", 0, "labs"), "ige", "visits[0].labs", "a list"),
+        (("visits", 0, "day"), 1.5, "visits[0].day", "an integer"),
     ],
 )
 def test_bad_field_is_rejected_with_its_path(
