@@ -35,6 +35,14 @@ from autoserum.stats import (
     wilcoxon_signed_rank,
     wilson_ci,
 )
+from autoserum.stats._exact import (
+    psignrank,
+    psignrank_upper,
+    pwilcox,
+    pwilcox_upper,
+    qsignrank,
+    qwilcox,
+)
 from tests.stats.conftest import Trial, load_cases
 
 REL = 1e-6
@@ -145,6 +153,22 @@ def compute(case: dict[str, Any], trials: dict[str, Trial], vecs: Any) -> Comput
     if fn == "fisher_exact":
         # R: fisher.test(matrix(c(k1, n1 - k1, k2, n2 - k2), 2, byrow = TRUE))$p.value
         return {"p_value": fisher_exact(inp["k1"], inp["n1"], inp["k2"], inp["n2"])}
+    if fn == "signrank":
+        # R: psignrank(q, n); psignrank(q, n, lower.tail = FALSE); qsignrank(probs, n)
+        n = inp["n"]
+        return {
+            "p": [psignrank(q, n) for q in inp["q"]],
+            "upper": [psignrank_upper(q, n) for q in inp["q"]],
+            "quantile": [qsignrank(p, n) for p in inp["probs"]],
+        }
+    if fn == "wilcox":
+        # R: pwilcox(q, m, n); pwilcox(q, m, n, lower.tail = FALSE); qwilcox(probs, m, n)
+        m, n = inp["m"], inp["n"]
+        return {
+            "p": [pwilcox(q, m, n) for q in inp["q"]],
+            "upper": [pwilcox_upper(q, m, n) for q in inp["q"]],
+            "quantile": [qwilcox(p, m, n) for p in inp["probs"]],
+        }
     raise AssertionError(f"no computation for {fn}")
 
 
@@ -160,6 +184,11 @@ def _compare(computed: Computed, expected: dict[str, Any], rel: float) -> None:
             theirs_cov = np.asarray(value)
             # R: getVarCov(fit) of a subject with every visit
             assert np.allclose(mine_cov, theirs_cov, rtol=rel * 10, atol=0), field
+        elif field in ("p", "upper", "quantile"):
+            expected_list = value if isinstance(value, list) else [value]
+            for i, (mine, theirs) in enumerate(zip(computed[field], expected_list, strict=True)):
+                # exact distribution values: 1e-6 relative or 1e-10 absolute (as p-values)
+                _close(f"p_value {field}[{i}]", mine, theirs, rel)
         elif field == "adjusted":
             for i, (mine, theirs) in enumerate(zip(computed[field], value, strict=True)):
                 if theirs is None:

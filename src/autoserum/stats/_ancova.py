@@ -70,8 +70,8 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
         raise StatisticsError("ancova: both groups (0 = control, 1 = treatment) must be present")
     design = np.column_stack([np.ones(n), gv, bv])
     q, r = np.linalg.qr(design)
-    diag = np.abs(np.diag(r))
-    if diag.min() <= 1e-7 * diag.max():
+    norms = np.linalg.norm(design, axis=0)
+    if np.linalg.cond(r / norms[None, :]) > 1e10:
         raise StatisticsError(
             "ancova: group and baseline are collinear (or baseline is constant); "
             "the adjusted difference cannot be estimated"

@@ -301,6 +301,29 @@ for (i in seq_len(nrow(cn))) {
                                              byrow = TRUE))$p.value))
 }
 
+# Exact null distributions used by the exact Wilcoxon branches.
+probs <- c(0.005, 0.025, 0.05, 0.25, 0.5, 0.75)
+for (n in c(1, 2, 3, 5, 10, 20, 35, 49)) {
+  top <- n * (n + 1) / 2
+  q <- unique(floor(seq(0, top, length.out = 9)))
+  add_case(sprintf("exact/signrank/%d", n), "exact", "signrank", list(n = n, q = q, probs = probs),
+           "psignrank(q, n); psignrank(q, n, lower.tail = FALSE); qsignrank(probs, n)",
+           list(p = psignrank(q, n), upper = psignrank(q, n, lower.tail = FALSE),
+                quantile = qsignrank(probs, n)))
+}
+# qwilcox at the probabilities the CIs use (alpha / 2 <= 0.25). At 0.5 with 49 + 49 the
+# cumulative probability equals the target exactly and R's double-precision frequencies
+# (~1e-14 accumulated rounding) land one step further than exact integer frequencies do.
+wprobs <- c(0.005, 0.025, 0.05, 0.25)
+for (mn in list(c(1, 1), c(3, 4), c(9, 11), c(20, 25), c(10, 49), c(49, 49))) {
+  m <- mn[1]; n <- mn[2]
+  q <- unique(floor(seq(0, m * n, length.out = 9)))
+  add_case(sprintf("exact/wilcox/%d_%d", m, n), "exact", "wilcox", list(m = m, n = n, q = q, probs = wprobs),
+           "pwilcox(q, m, n); pwilcox(q, m, n, lower.tail = FALSE); qwilcox(probs, m, n)",
+           list(p = pwilcox(q, m, n), upper = pwilcox(q, m, n, lower.tail = FALSE),
+                quantile = qwilcox(wprobs, m, n)))
+}
+
 out <- list(
   generated_by = "tests/stats/reference/reference.R",
   r_version = R.version.string,
