@@ -97,7 +97,8 @@ def _run_rank(fn: Callable[[], Any]) -> Computed:
 
 def compute(case: dict[str, Any], trials: dict[str, Trial], vecs: Any) -> Computed:
     fn = case["function"]
-    inp = case["inputs"]
+    inp = case["inputs"] or {}  # R writes an empty list() as []
+    level = inp.get("conf_level", 0.95)
     if fn == "describe":
         # R: length, mean, sd, t.test(x)$conf.int, quantile(x, type = 7), range(x)
         return describe(_trial_arm(case, trials, vecs)).to_dict()
@@ -105,23 +106,23 @@ def compute(case: dict[str, Any], trials: dict[str, Trial], vecs: Any) -> Comput
         # R: t.test(x)
         return paired_t(_trial_arm(case, trials, vecs)).to_dict()
     if fn == "wilcoxon_signed_rank":
-        # R: wilcox.test(x, conf.int = TRUE)
+        # R: wilcox.test(x, conf.int = TRUE[, conf.level = level])
         x = _trial_arm(case, trials, vecs)
-        return _run_rank(lambda: wilcoxon_signed_rank(x))
+        return _run_rank(lambda: wilcoxon_signed_rank(x, conf_level=level))
     if fn == "wilcoxon_signed_rank_nocorrect":
         # R: wilcox.test(x, conf.int = TRUE, correct = FALSE)
         x = _trial_arm(case, trials, vecs)
         return _run_rank(lambda: wilcoxon_signed_rank(x, correct=False))
     if fn == "welch_t":
-        # R: t.test(x, y)
-        return welch_t(*_two(case, trials, vecs)).to_dict()
+        # R: t.test(x, y[, conf.level = level])
+        return welch_t(*_two(case, trials, vecs), conf_level=level).to_dict()
     if fn == "student_t":
         # R: t.test(x, y, var.equal = TRUE)
         return student_t(*_two(case, trials, vecs)).to_dict()
     if fn == "mann_whitney":
-        # R: wilcox.test(x, y, conf.int = TRUE)
+        # R: wilcox.test(x, y, conf.int = TRUE[, conf.level = level])
         x, y = _two(case, trials, vecs)
-        return _run_rank(lambda: mann_whitney(x, y))
+        return _run_rank(lambda: mann_whitney(x, y, conf_level=level))
     if fn == "mann_whitney_nocorrect":
         # R: wilcox.test(x, y, conf.int = TRUE, correct = FALSE)
         x, y = _two(case, trials, vecs)

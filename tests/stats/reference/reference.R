@@ -279,6 +279,25 @@ for (pair in list(c("mw_ties_x", "mw_ties_y"), c("mw_exact_x", "mw_exact_y"))) {
   add_case(sprintf("vectors/hedges_g/%s", pair[1]), "vectors", "hedges_g", inp,
            "summary(metafor::escalc('SMD', ...))", hedges_r(x, y))
 }
+# Other confidence levels (conf_level in the inputs).
+for (cl in c(0.9, 0.99)) {
+  for (name in c("tiny_exact", "zeros_no_ties", "one_sided_ties")) {
+    x <- vec(name)
+    add_case(sprintf("vectors/wilcoxon/%s/cl%g", name, cl), "vectors", "wilcoxon_signed_rank",
+             list(x = name, conf_level = cl), sprintf("wilcox.test(x, conf.int = TRUE, conf.level = %g)", cl),
+             rank_call(wilcox.test(x, conf.int = TRUE, conf.level = cl)))
+  }
+  for (pair in list(c("mw_ties_x", "mw_ties_y"), c("mw_exact_x", "mw_exact_y"))) {
+    x <- vec(pair[1]); y <- vec(pair[2])
+    inp <- list(x = pair[1], y = pair[2], conf_level = cl)
+    add_case(sprintf("vectors/mann_whitney/%s/cl%g", pair[1], cl), "vectors", "mann_whitney", inp,
+             sprintf("wilcox.test(x, y, conf.int = TRUE, conf.level = %g)", cl),
+             rank_call(wilcox.test(x, y, conf.int = TRUE, conf.level = cl)))
+    add_case(sprintf("vectors/welch_t/%s/cl%g", pair[1], cl), "vectors", "welch_t", inp,
+             sprintf("t.test(x, y, conf.level = %g)", cl), ttest_r(t.test(x, y, conf.level = cl)))
+  }
+}
+
 p <- vec("pvals")
 for (m in c("holm", "BH")) {
   add_case(sprintf("vectors/p_adjust/%s", m), "vectors", "p_adjust", list(method = m),
