@@ -105,3 +105,14 @@ def test_docstring_examples_run() -> None:
         attempted += result.attempted
     assert attempted >= 15
     assert failures == 0
+
+
+def test_every_public_function_is_documented() -> None:
+    # docs/statistics.md names each function and its R equivalent
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "statistics.md").read_text()
+    for name in stats.__all__:
+        if name[0].islower():
+            assert f"`{name}(" in doc, name
+    assert "nlme::gls" in doc

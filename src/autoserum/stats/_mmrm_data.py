@@ -103,7 +103,7 @@ def prepare(subject: Any, visit: Any, group: Any, baseline: Any, y: Any) -> Prep
     if n_sub == 0:
         raise StatisticsError("mmrm: no non-missing outcome")
     cell = sub.astype(np.int64) * t + vis
-    if np.unique(cell).size != cell.size:
+    if np.bincount(cell, minlength=n_sub * t).max() > 1:
         raise ValidationError(
             "visit", "a repeated subject × visit", "one row per subject and visit"
         )
