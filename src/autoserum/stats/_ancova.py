@@ -50,7 +50,7 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
 
     >>> r = ancova([-3.0, -5.0, -4.0, -1.0, -2.0, 0.0], [1, 1, 1, 0, 0, 0],
     ...            [10.0, 12.0, 11.0, 10.0, 12.0, 11.0])
-    >>> (round(r.estimate, 6), r.df)
+    >>> (round(r.estimate, 6), r.df)  # R: coef(lm(y ~ g + b))["g"] = -3, df 3
     (-3.0, 3.0)
     """
     level = check_conf_level(conf_level)

@@ -46,7 +46,7 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
     ch. 4; R Core Team, ``stats::wilcox.test``.
 
     >>> r = mann_whitney([1.1, 2.2, 3.3, 4.4], [0.5, 0.9, 1.6])
-    >>> (r.statistic, r.method, r.estimate)
+    >>> (r.statistic, r.method, r.estimate)  # R: wilcox.test(x, y, conf.int = TRUE)
     (11.0, 'exact', 1.7)
     """
     level = check_conf_level(conf_level)

@@ -47,7 +47,7 @@ def wilcoxon_signed_rank(diff: Any, conf_level: float = 0.95, correct: bool = Tr
     ch. 3; R Core Team, ``stats::wilcox.test``.
 
     >>> r = wilcoxon_signed_rank([1.5, -0.5, 2.0, 3.25, 4.0, 0.75])
-    >>> (r.statistic, r.method, round(r.p_value, 6))
+    >>> (r.statistic, r.method, round(r.p_value, 6))  # R: wilcox.test(d, conf.int = TRUE)
     (20.0, 'exact', 0.0625)
     """
     level = check_conf_level(conf_level)
