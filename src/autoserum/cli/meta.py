@@ -278,5 +278,8 @@ def evidence_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``meta``, ``evidence`` and ``power`` to the root application."""
+    from autoserum.cli.power import power_command
+
     app.command("meta")(meta_command)
     app.command("evidence")(evidence_command)
+    app.command("power")(power_command)
