@@ -86,3 +86,13 @@ def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["power", "--help"], capsys)
     assert code == 0
     assert "Example: autoserum power" in out
+
+
+def test_power_mmrm_with_dropout_json(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["power", "mmrm", "--delta", "8", "--sd", "10", "--rho", "0.5", "--n", "10"]
+    argv += ["--dropout", "0.2", "--simulate", "20", "--seed", "2", "--json"]
+    code, out, _ = _run(argv, capsys)
+    assert code == 0
+    sim = json.loads(out)["simulated"]
+    assert (sim["design"], sim["reps"], sim["seed"]) == ("mmrm", 20, 2)
+    assert sim["parameters"]["dropout"] == 0.2

@@ -17,6 +17,7 @@ from autoserum.design import (
     power_curve,
     power_prop_test,
     power_t_test,
+    simulate_mmrm_power,
     simulate_power,
 )
 from autoserum.errors import ValidationError
@@ -24,7 +25,7 @@ from autoserum.meta import save_figure
 
 __all__ = ["power_command"]
 
-_DESIGNS = ("paired", "two_sample", "ancova", "proportions", "wilcoxon", "mann_whitney")
+_DESIGNS = ("paired", "two_sample", "ancova", "proportions", "wilcoxon", "mann_whitney", "mmrm")
 
 
 def _opt(name: str, value: float | None, design: str) -> float:
@@ -50,7 +51,9 @@ def _curve_ns(spec: str | None, around: float) -> list[int]:
 def power_command(
     design: Annotated[
         str,
-        typer.Argument(help="paired, two-sample, ancova, proportions, wilcoxon, mann-whitney."),
+        typer.Argument(
+            help="paired, two-sample, ancova, proportions, wilcoxon, mann-whitney, mmrm."
+        ),
     ],
     delta: Annotated[float | None, typer.Option(help="Difference to detect (change).")] = None,
     sd: Annotated[
@@ -75,6 +78,10 @@ def power_command(
         int, typer.Option("--simulate", help="Monte-Carlo replicates (0 = none).")
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
+    dropout: Annotated[
+        float, typer.Option(help="mmrm: fraction missing at the last visit (monotone MCAR).")
+    ] = 0.0,
+    visits: Annotated[str, typer.Option(help="mmrm: post-baseline visit weeks.")] = "4,8,12",
     curve: Annotated[str | None, typer.Option(help="Write a power curve CSV here.")] = None,
     curve_plot: Annotated[
         str | None, typer.Option("--curve-plot", help="Write the power curve figure (.svg/.png).")
@@ -121,6 +128,26 @@ def power_command(
         )
         out["analytic"] = res_t.to_dict()
         size = res_t.n
+    elif d == "mmrm":
+        if n is None:
+            raise ValidationError("n", None, "--n for the simulated mmrm design")
+        try:
+            weeks = tuple(float(w) for w in visits.split(","))
+        except ValueError:
+            raise ValidationError("visits", visits, "comma-separated weeks, e.g. 4,8,12") from None
+        sim_m = simulate_mmrm_power(
+            n=n,
+            delta=_opt("delta", delta, d),
+            sd=_opt("sd", sd, d),
+            rho=_opt("rho", rho, d),
+            visits=weeks,
+            dropout=dropout,
+            reps=simulate or 200,
+            seed=seed,
+            sig_level=alpha,
+        )
+        out["simulated"] = sim_m.to_dict()
+        size = float(n)
     else:
         if n is None:
             raise ValidationError("n", None, f"--n for the simulated {d} design")
@@ -128,7 +155,7 @@ def power_command(
             raise ValidationError("power", power, f"no target power for {d}: give --n")
         simulate = simulate or 2000
         size = float(n)
-    if simulate and d != "proportions" and d != "ancova":
+    if simulate and d not in ("proportions", "ancova", "mmrm"):
         sim = simulate_power(
             d,
             n=math.ceil(size - 1e-9),
@@ -139,6 +166,8 @@ def power_command(
             sig_level=alpha,
         )
         out["simulated"] = sim.to_dict()
+    if (curve or curve_plot) and d == "mmrm":
+        raise ValidationError("curve", curve or curve_plot, "no curve for mmrm (run --n per size)")
     if curve or curve_plot:
         rows = power_curve(
             d,

@@ -13,6 +13,7 @@ from autoserum.design._analytic import (
     power_t_test,
 )
 from autoserum.design._curve import CURVE_DESIGNS, plot_power_curve, power_curve
+from autoserum.design._mmrm_power import simulate_mmrm_power
 from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "power_curve",
     "power_prop_test",
     "power_t_test",
+    "simulate_mmrm_power",
     "simulate_power",
 ]

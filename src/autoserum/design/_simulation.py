@@ -3,9 +3,11 @@
 Each replicate draws normal change scores (mean ``delta`` in the treated arm, 0 in the control,
 SD ``sd``), runs the test at two-sided level α and counts rejections. The Monte-Carlo standard
 error is √(p(1 − p)/reps). Tests: ``paired`` (one-sample t on the change), ``two_sample``
-(Student t), ``wilcoxon`` (signed-rank on the change; SciPy, exact for small n without ties),
-``mann_whitney`` (rank-sum; SciPy). Where an analytic power exists (the t tests) the simulated
-power agrees with it within Monte-Carlo error, which the tests check.
+(Student t), ``wilcoxon`` (signed-rank on the change) and ``mann_whitney`` (rank-sum), the rank
+tests run by :mod:`autoserum.stats` exactly as the trial analysis runs them (as R
+``wilcox.test``: exact p for small samples without ties, continuity-corrected normal otherwise).
+Where an analytic power exists (the t tests) the simulated power agrees with it within
+Monte-Carlo error, which the tests check.
 
 Reference: Morris TP, White IR, Crowther MJ. Using simulation studies to evaluate statistical
 methods. Stat Med 2019;38:2074–102 (Monte-Carlo SE).
@@ -25,6 +27,7 @@ import numpy as np
 from scipy import stats
 
 from autoserum.errors import ValidationError
+from autoserum.stats import mann_whitney, wilcoxon_signed_rank
 
 __all__ = ["DESIGNS_SIMULATED", "SimulatedPower", "simulate_power"]
 
@@ -59,14 +62,14 @@ def _p_values(design: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         t = x.mean(axis=1) / (x.std(axis=1, ddof=1) / math.sqrt(n))
         return np.asarray(2 * stats.t.sf(np.abs(t), n - 1))
     if design == "wilcoxon":
-        return np.asarray(stats.wilcoxon(x, axis=1).pvalue)
+        return np.array([wilcoxon_signed_rank(row).p_value for row in x])
     if y is None:  # pragma: no cover - two-arm designs always draw y
         raise ValidationError("design", design, "a two-arm design with a control sample")
     if design == "two_sample":
         sp2 = (x.var(axis=1, ddof=1) + y.var(axis=1, ddof=1)) / 2
         t = (x.mean(axis=1) - y.mean(axis=1)) / np.sqrt(sp2 * 2 / n)
         return np.asarray(2 * stats.t.sf(np.abs(t), 2 * n - 2))
-    return np.asarray(stats.mannwhitneyu(x, y, axis=1, alternative="two-sided").pvalue)
+    return np.array([mann_whitney(a, b).p_value for a, b in zip(x, y, strict=True)])
 
 
 def simulate_power(
