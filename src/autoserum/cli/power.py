@@ -101,8 +101,9 @@ def power_command(
     d = design.lower().replace("-", "_")
     if d not in _DESIGNS:
         raise ValidationError("design", design, "one of " + ", ".join(_DESIGNS).replace("_", "-"))
-    if simulate and simulate < 100:
-        raise ValidationError("simulate", simulate, "0 or at least 100 replicates")
+    least = 20 if d == "mmrm" else 100
+    if simulate and simulate < least:
+        raise ValidationError("simulate", simulate, f"0 or at least {least} replicates")
     out: dict[str, Any] = {"design": d}
     if d == "proportions":
         res = power_prop_test(
