@@ -102,6 +102,14 @@ def pool_analysis(
                 f"I² = {r.i2:.0f}% (95% CI {r.i2_ci_low:.0f}-{r.i2_ci_high:.0f}%),"
                 f" τ² = {r.tau2:.3g} (95% CI {r.tau2_ci_low:.3g}-{r.tau2_ci_high:.3g})"
             )
+        if hk:
+            z = rma(result.yi, result.vi, method=method, measure=analysis.measure)
+            if result.ci_high - result.ci_low < z.ci_high - z.ci_low:
+                limits.append(
+                    "the HKSJ interval is narrower than the z interval (s²_w < 1, studies agree "
+                    "more than their SEs imply); the ad hoc correction (metafor test = 'adhoc', "
+                    "Knapp & Hartung 2003) would keep the z interval"
+                )
         if k >= 3:
             loo = tuple(leave_one_out(result))
         if analysis.subgroup == "therapy":
