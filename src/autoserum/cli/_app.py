@@ -8,6 +8,7 @@ import typer
 
 from autoserum import __version__
 from autoserum.cli import meta as _meta
+from autoserum.cli import protocols as _protocols
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ def version() -> None:
 
 
 _meta.register(app)
+_protocols.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
