@@ -79,7 +79,7 @@ def test_gaps_stay_nr() -> None:
     for rid in (
         "nahm2023.scorad.w8.serum.sd_change",
         "pittler2003.sassad.w9.abt.mean_endpoint",
-        "choi2024.easi.w4.asim.mean_change",
+        "choi2024.easi.w4.serum.mean_change",
     ):
         assert reg.results[rid].status == "NR"
         assert reg.results[rid].value is None
@@ -229,3 +229,17 @@ def test_unknown_protocol_code_is_refused() -> None:
     with pytest.raises(ValidationError) as err:
         _parse(studies_yaml=("protocol_code: abt-pittler2003", "protocol_code: abt-unknown"))
     assert err.value.field == "protocol_code"
+
+
+def test_linked_studies_match_the_protocol_library() -> None:
+    # the registry's protocol codes are the library's, with the same arms, products and controls
+    from autoserum.protocols import load_protocol, protocol_codes
+
+    assert set(PROTOCOL_CODES) == set(protocol_codes())
+    for study in load_registry().studies.values():
+        if study.protocol_code is None:
+            continue
+        proto = load_protocol(study.protocol_code)
+        assert {(a.code, a.product, a.is_control) for a in study.arms} == {
+            (a.code, a.product, a.is_control) for a in proto.arms
+        }, study.id
