@@ -22,9 +22,17 @@ def demo_protocols() -> None:
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
 
 
+def demo_evidence() -> None:
+    """The evidence registry pooled for AD, a metafor example, and a sample size."""
+    run("evidence", "--condition", "AD")
+    run("meta", "tests/meta/reference/dat_bcg.csv", "--measure", "RR", "--method", "REML", "--hk")
+    run("power", "two-sample", "--delta", "9.6", "--sd", "10", "--power", "0.9")
+
+
 def main() -> None:
     run("version")
     demo_protocols()
+    demo_evidence()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from scipy import optimize
 
 from autoserum.errors import StatisticsError, ValidationError
 
-__all__ = ["METHODS", "Fit", "check_inputs", "fit_model", "generalised_q", "p_matrix"]
+__all__ = ["METHODS", "Fit", "check_inputs", "fit_model", "generalised_q"]
 
 METHODS = ("FE", "DL", "REML", "PM")
 
@@ -71,17 +71,27 @@ def check_inputs(yi: object, vi: object) -> tuple[FloatArray, FloatArray]:
     return y, v
 
 
-def p_matrix(v: FloatArray, x: FloatArray, tau2: float) -> FloatArray:
-    """P = W − W X (X'WX)⁻¹ X'W for W = diag(1/(v + τ²))."""
+@dataclass(frozen=True)
+class _Parts:
+    """Quantities of P(τ²) = W − W X (X'WX)⁻¹ X'W without forming the k × k matrix."""
+
+    q: float  # y'Py = Σ w r², r the WLS residuals
+    trace: float  # tr(P) = Σ w − tr((X'WX)⁻¹ X'W²X)
+    ppy: float  # y'PPy = Σ (w r)², since Py = W r
+
+
+def _parts(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float) -> _Parts:
     w = 1.0 / (v + tau2)
     wx = x * w[:, None]
     inv = np.linalg.inv(x.T @ wx)
-    return np.diag(w) - wx @ inv @ wx.T
+    r = y - x @ (inv @ (wx.T @ y))
+    trace = float(w.sum() - np.trace(inv @ (wx.T @ wx)))
+    return _Parts(q=float(np.sum(w * r**2)), trace=trace, ppy=float(np.sum((w * r) ** 2)))
 
 
 def generalised_q(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float) -> float:
     """Generalised Q(τ²) = y'P(τ²)y: the weighted residual sum of squares."""
-    return float(y @ p_matrix(v, x, tau2) @ y)
+    return _parts(y, v, x, tau2).q
 
 
 def _upper_bracket(func: Callable[[float], float], start: float) -> float:
@@ -98,10 +108,9 @@ def _tau2(method: str, y: FloatArray, v: FloatArray, x: FloatArray) -> float:
     k, p = int(x.shape[0]), int(x.shape[1])
     if method == "FE" or k <= p:
         return 0.0
-    p0 = p_matrix(v, x, 0.0)
-    qe = float(y @ p0 @ y)
+    p0 = _parts(y, v, x, 0.0)
     if method == "DL":
-        return max(0.0, (qe - (k - p)) / float(np.trace(p0)))
+        return max(0.0, (p0.q - (k - p)) / p0.trace)
     start = 10.0 * float(np.var(y)) + float(np.mean(v))
     if method == "PM":
 
@@ -113,9 +122,8 @@ def _tau2(method: str, y: FloatArray, v: FloatArray, x: FloatArray) -> float:
         return float(optimize.brentq(pm, 0.0, _upper_bracket(pm, start), xtol=_XTOL, rtol=_XTOL))
 
     def score(t: float) -> float:
-        pm_ = p_matrix(v, x, t)
-        py = pm_ @ y
-        return float(py @ py - np.trace(pm_))
+        parts = _parts(y, v, x, t)
+        return parts.ppy - parts.trace
 
     if score(0.0) <= 0:
         return 0.0
@@ -142,9 +150,9 @@ def fit_model(y: FloatArray, v: FloatArray, x: FloatArray, method: str, hk: bool
         s2w = rss / (k - p) if rss > np.finfo(float).eps else 0.0
         vb = np.asarray(vb * s2w, dtype=np.float64)
     if k > p:
-        p0 = p_matrix(v, x, 0.0)
-        qe = max(0.0, float(y @ p0 @ y))
-        vt = (k - p) / float(np.trace(p0))
+        p0 = _parts(y, v, x, 0.0)
+        qe = max(0.0, p0.q)
+        vt = (k - p) / p0.trace
     else:
         qe, vt = 0.0, 0.0
     return Fit(beta=beta, vb=vb, tau2=tau2, weights=w, qe=qe, k=k, p=p, s2w=s2w, vt=vt)
