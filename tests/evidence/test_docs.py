@@ -25,6 +25,7 @@ def _fmt(x: float) -> str:
         ("csu_response", "RR"),
         ("csu_response_by_therapy", "RR"),
         ("csu_severity", "SMD"),
+        ("ad_csu_severity_by_condition", "SMD"),
     ],
 )
 def test_evidence_doc_quotes_the_pooled_estimates(analysis: str, label: str) -> None:

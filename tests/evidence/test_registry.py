@@ -172,6 +172,20 @@ def test_subgroup_test_by_product_matches_r() -> None:
     assert res.subgroup.qm_p_value == pytest.approx(REF["csu_by_therapy"]["qm_p_value"], rel=RTOL)
 
 
+def test_subgroup_test_by_condition_matches_r() -> None:
+    # R: rma(yi, vi, mods = ~ factor(condition), method = "REML"): QM, QMp, tau2; 1e-6
+    res = pool_analysis(load_registry(), "ad_csu_severity_by_condition")
+    expected = REF["by_condition"]
+    assert res.result is not None
+    assert res.subgroup is not None
+    assert res.result.estimate == pytest.approx(expected["estimate"], rel=RTOL)
+    assert res.result.tau2 == pytest.approx(expected["tau2"], rel=RTOL)
+    assert res.subgroup.levels == ("AD", "CSU")
+    assert res.subgroup.qm == pytest.approx(expected["qm"], rel=RTOL)
+    assert res.subgroup.qm_p_value == pytest.approx(expected["qm_p_value"], rel=RTOL)
+    assert res.subgroup.tau2_residual == pytest.approx(expected["tau2_residual"], abs=1e-12)
+
+
 def test_single_study_analysis_is_not_pooled() -> None:
     res = pool_analysis(load_registry(), "ad_igg_exacerbation")
     assert res.result is None

@@ -132,3 +132,13 @@ def test_help_has_an_example(command: str, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = _run([command, "--help"], capsys)
     assert code == 0
     assert f"Example: autoserum {command}" in out
+
+
+def test_evidence_without_filter_tests_ad_against_csu(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["evidence"], capsys)
+    assert code == 0
+    # R: rma(yi, vi, mods = ~ factor(condition), method = "REML")$QM = 11.086 (evidence_reference.R)
+    assert (
+        "test for subgroup differences (condition; metafor rma mods = ~ factor): QM = 11.086" in out
+    )
+    assert "Evidence registry: 27 studies" in out

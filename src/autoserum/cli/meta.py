@@ -186,7 +186,7 @@ def _analysis_lines(pa: PooledAnalysis) -> list[str]:
     if pa.subgroup is not None:
         s = pa.subgroup
         lines.append(
-            f"   test for subgroup differences (therapy; metafor rma mods = ~ factor(therapy)):"
+            f"   test for subgroup differences ({a.subgroup}; metafor rma mods = ~ factor):"
             f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_fmt_p(s.qm_p_value)}"
         )
     if pa.leave_one_out:
@@ -225,7 +225,7 @@ def evidence_command(
     pooled = [
         pool_analysis(reg, a.id, method=meth, hk=hk and len(a.effects) >= 2, therapy=ther)
         for a in reg.analyses.values()
-        if cond is None or a.condition == cond
+        if cond is None or a.condition == cond  # the AD+CSU analysis only without a filter
     ]
     pooled = [p for p in pooled if p.effects]
     study_ids = {s.id for s in studies}

@@ -1,9 +1,10 @@
 """Pooling the registry: each analysis of ``analyses.yaml`` run through :func:`autoserum.meta.rma`.
 
 An analysis with k = 1 is reported, not pooled. The test for subgroup differences is run when
-the analysis names a subgroup variable and k exceeds the number of subgroups (metafor's
-``rma(..., mods = ~ factor(therapy))`` QM). Leave-one-out needs k >= 3. The stated limits of
-each analysis are extended with what the numbers show (k, derived inputs, heterogeneity).
+the analysis names a subgroup variable (``therapy`` or ``condition``) and k exceeds the number
+of subgroups (metafor's ``rma(..., mods = ~ factor(subgroup))`` QM). Leave-one-out needs
+k >= 3. The stated limits of each analysis are extended with what the numbers show (k, derived
+inputs, heterogeneity).
 
 >>> from autoserum.evidence import load_registry
 >>> res = pool_analysis(load_registry(), "ad_blood_serum_severity", method="REML")
@@ -112,8 +113,13 @@ def pool_analysis(
                 )
         if k >= 3:
             loo = tuple(leave_one_out(result))
-        if analysis.subgroup == "therapy":
-            groups = [e.spec.therapy for e in effects]
+        if analysis.subgroup is not None:
+            groups = [
+                e.spec.therapy
+                if analysis.subgroup == "therapy"
+                else reg.studies[e.spec.study].condition
+                for e in effects
+            ]
             levels = set(groups)
             if 2 <= len(levels) < k:
                 subgroup = subgroup_analysis(
@@ -127,7 +133,8 @@ def pool_analysis(
                 )
             elif len(levels) >= 2:
                 limits.append(
-                    f"subgroup test not possible: {len(levels)} subgroups with k = {k}"
+                    f"{analysis.subgroup} subgroup test not possible: {len(levels)} subgroups"
+                    f" with k = {k}"
                     " (one effect per subgroup)"
                 )
     elif k == 1:

@@ -362,11 +362,15 @@ def parse_registry(
                 )
         analyses[raw["id"]] = Analysis(
             id=str(raw["id"]),
-            condition=_one_of(raw.get("condition"), CONDITIONS, "condition", where),
+            condition=_one_of(raw.get("condition"), (*CONDITIONS, "AD+CSU"), "condition", where),
             title=str(raw["title"]),
             measure=str(raw["measure"]),
             effects=tuple(raw["effects"]),
-            subgroup=raw.get("subgroup"),
+            subgroup=(
+                _one_of(raw["subgroup"], ("therapy", "condition"), "subgroup", where)
+                if raw.get("subgroup")
+                else None
+            ),
             direction=str(raw["direction"]),
             limits=tuple(raw.get("limits") or ()),
         )

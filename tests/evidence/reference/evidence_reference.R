@@ -40,6 +40,11 @@ ref <- list(
                      FE = fit(ad_y, ad_v, "FE"), REML_knha = fit(ad_y, ad_v, "REML", "knha")),
   csu_response = list(REML = fit(koc_rr$yi, koc_rr$vi, "REML")),
   csu_severity = list(REML = fit(csu_y, csu_v, "REML"), PM = fit(csu_y, csu_v, "PM")),
+  by_condition = (function() {
+    yy <- c(ad_y, csu_y); vv <- c(ad_v, csu_v); cond <- c("AD", "AD", "CSU", "CSU", "CSU")
+    r <- rma(yy, vv, mods = ~ factor(cond), method = "REML", control = ctl)
+    c(fit(yy, vv, "REML"), list(qm = r$QM, qm_p_value = r$QMp, tau2_residual = r$tau2))
+  })(),
   csu_by_therapy = list(qm_p_value = rma(koc_split$yi, koc_split$vi, mods = ~ factor(ther),
                                          method = "REML", control = ctl)$QMp)
 )
