@@ -136,7 +136,7 @@ def test_items_rise_with_activity(code: str) -> None:
 
     low, high = _draw(code, 0.5, seed=2), _draw(code, 1.5, seed=2)
     for name in low:
-        if code == "dlqi" and name in {"q7", "q7b"}:
+        if (code, name) in {("dlqi", "q7"), ("dlqi", "q7b"), ("patient_global", "effectiveness")}:
             continue
         assert level(high[name]) > level(low[name]), name
 
@@ -151,3 +151,22 @@ def test_resolved_disease_gives_zero_signs(code: str) -> None:
         if name in {"pruritus", "sleeplessness"}:
             continue
         assert float(np.abs(np.asarray(values, dtype=np.float64)).max()) <= 1.0, name
+
+
+def test_effectiveness_rating_follows_improvement() -> None:
+    """patient_global effectiveness (0 very effective ... 4 not effective): missing before
+    treatment, better (lower) the more the disease improved."""
+    rows = _rows(1.0)
+    assert np.isnan(
+        np.asarray(GENERATORS["patient_global"](rows, region_percent(rows))["effectiveness"])
+    ).all()
+    ratings = {}
+    for improvement in (0.0, 1.0):
+        rows = _rows(1.0)
+        rows = Rows(**{**rows.__dict__, "improvement": np.full(N, improvement)})
+        values = np.asarray(
+            GENERATORS["patient_global"](rows, region_percent(rows))["effectiveness"]
+        )
+        assert set(np.unique(values)) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+        ratings[improvement] = values.mean()
+    assert ratings[1.0] < ratings[0.0] - 1

@@ -1,9 +1,12 @@
 """Synthetic studies (pure core): a generative model of AD severity and scenarios from the
 published trials.
 
->>> from autoserum.simulate import scenario_codes
+>>> from autoserum.simulate import simulate_study, scenario_codes
 >>> "ast-nahm2023" in scenario_codes()
 True
+>>> study = simulate_study("asim-choi2024", 25, seed=7)
+>>> list(dict.fromkeys(study.visits["visit"]))
+['screening', 'run_in_start', 'baseline', 'week_4', 'week_8']
 """
 
 from autoserum.simulate._model import (
@@ -20,6 +23,8 @@ from autoserum.simulate._model import (
     Threshold,
     VisitSpec,
 )
+from autoserum.simulate._study import SimulatedStudy, simulate_scenario, simulate_study
+from autoserum.simulate._targets import target_statistic
 from autoserum.simulate.scenarios import get_scenario, scenario_codes
 
 __all__ = [
@@ -32,9 +37,13 @@ __all__ = [
     "Labs",
     "Population",
     "Scenario",
+    "SimulatedStudy",
     "Target",
     "Threshold",
     "VisitSpec",
     "get_scenario",
     "scenario_codes",
+    "simulate_scenario",
+    "simulate_study",
+    "target_statistic",
 ]

@@ -17,7 +17,7 @@ DEFAULT_SOURCES: dict[str, str] = {
     "population.itch_sd": "assumption: itch facet, SD 0.3 on the log scale",
     "population.qol_sd": "assumption: QoL-sensitivity facet, SD 0.35 on the log scale",
     # Course
-    "course.fluctuation_sd": "assumption: day-to-day (OU) SD 0.22 on the log scale",
+    "course.fluctuation_sd": "assumption: day-to-day (OU) SD 0.3 on the log scale (flares)",
     "course.fluctuation_days": "assumption: OU correlation time 10 days (flares last 1-3 weeks)",
     "course.drift_per_week": "assumption: no natural drift",
     "course.placebo_effect": "assumption: no non-specific response",

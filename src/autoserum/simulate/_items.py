@@ -100,7 +100,11 @@ ItemColumn = FloatArray | IntArray | Coded
 
 @dataclass(frozen=True)
 class Rows:
-    """What the item generators see for each row (subject × visit)."""
+    """What the item generators see for each row (subject × visit).
+
+    ``improvement``: fall of the log activity since entry, NaN before the first injection
+    (drives the patient's rating of treatment effectiveness).
+    """
 
     rng: np.random.Generator
     activity: FloatArray
@@ -109,6 +113,7 @@ class Rows:
     itch: FloatArray
     qol: FloatArray
     model: ItemModel
+    improvement: FloatArray | None = None
 
     def noise(self, sd: float) -> FloatArray:
         """Assessor noise, one draw per row."""
@@ -186,7 +191,7 @@ def scorad(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
 
 
 def pp_nrs(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
-    """Peak pruritus NRS 0-10 from the itch level."""
+    """Peak pruritus NRS 0-10 (item ``score``) from the itch level."""
     return {"score": _grade(_itch_level(rows) + rows.noise(rows.model.nrs_noise_sd), 10)}
 
 
@@ -240,14 +245,21 @@ def viga_ad(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     """vIGA-AD 0-4 from the overall sign intensity."""
     level = rows.activity * rows.rho.mean(axis=1) * np.exp(rows.noise(rows.model.iga_noise_sd))
     edges = np.array([0.15, 0.45, 0.9, 1.6])
-    return {"score": np.searchsorted(edges, level, side="right").astype(np.int8)}
+    return {"grade": np.searchsorted(edges, level, side="right").astype(np.int8)}
 
 
 def patient_global(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
-    """Patient's global rating of disease status (5 points, 0 = clear ... 4 = very severe)."""
+    """Patient's global ratings: disease status (0 very good ... 4 very poor) and, once
+    treated, treatment effectiveness (0 very effective ... 4 not effective; missing before)."""
     level = rows.activity * rows.itch * np.exp(rows.noise(rows.model.iga_noise_sd * 2))
-    edges = np.array([0.2, 0.55, 1.0, 1.7])
-    return {"status": np.searchsorted(edges, level, side="right").astype(np.int8)}
+    status = np.searchsorted(np.array([0.2, 0.55, 1.0, 1.7]), level, side="right")
+    improvement = rows.improvement
+    if improvement is None:
+        improvement = np.full(level.shape[0], np.nan)
+    felt = improvement + rows.noise(rows.model.iga_noise_sd)
+    grade = 4 - np.searchsorted(np.array([0.05, 0.2, 0.4, 0.7]), felt, side="right")
+    effectiveness = np.where(np.isnan(improvement), np.nan, grade.astype(np.float64))
+    return {"status": status.astype(np.int8), "effectiveness": effectiveness}
 
 
 #: Item generator of each instrument code: (rows, region percentages) -> flat item columns.

@@ -91,7 +91,7 @@ class Population:
 class Course:
     """The disease course on the log scale of the latent activity."""
 
-    fluctuation_sd: float = 0.22
+    fluctuation_sd: float = 0.3
     fluctuation_days: float = 10.0
     drift_per_week: float = 0.0
     placebo_effect: float = 0.0
@@ -194,7 +194,9 @@ class Target:
     statistic: ``mean_pct_change`` (mean of per-subject % change from baseline, completers),
     ``mean_change_difference`` (reduction in the arm minus reduction in ``control``),
     ``dropout`` (fraction of treated subjects without the ``week`` visit),
-    ``correlation`` (Pearson, ``column`` vs ``other`` over all rows).
+    ``correlation`` / ``spearman`` (``column`` vs ``other`` over all rows),
+    ``not_treated`` (fraction never injected), ``proportion_at_most`` (fraction of the arm at
+    ``week`` with ``column`` <= ``float(other)``).
     """
 
     name: str

@@ -39,6 +39,7 @@ NAHM20 = "Nahm 2020 (AAIR 12:949), abstract / NCT02835170"
 CHOI = "Choi 2024 (Kosin Med J 39:51), abstract"
 ZHAO = "Zhao 2022 (J Integr Med 20:182), case report abstract"
 EASI_SCORAD_R = "Soonchunhyang 2007 comparison (50 children): SCORAD vs EASI r = 0.84"
+EASI_OSCORAD = "Sacotte 2017 (388 adolescents and adults): EASI vs oSCORAD Spearman rho = 0.92"
 
 
 def _sources(overrides: dict[str, str]) -> dict[str, str]:
@@ -50,21 +51,21 @@ def _sources(overrides: dict[str, str]) -> dict[str, str]:
 ABT = Scenario(
     code="abt-pittler2003",
     arms=(
-        ArmSpec("abt", effect=0.62, effect_sd=0.25, exacerbation_risk=0.05),
+        ArmSpec("abt", effect=1.489, effect_sd=0.25, exacerbation_risk=0.05),
         ArmSpec("placebo", effect=0.0, effect_sd=0.0, exacerbation_risk=0.05),
     ),
     sites=("exeter",),
-    eligibility=Eligibility((Threshold("sassad", minimum=10),)),
+    eligibility=Eligibility((Threshold("sassad", minimum=20),)),
     population=Population(
         age_mean=35,
         age_sd=12,
         age_min=18,
         age_max=75,
         female_fraction=0.55,
-        severity_mean=log(0.9),
+        severity_mean=log(0.8),
         severity_sd=0.35,
     ),
-    course=Course(placebo_effect=0.05, onset_days=40.0, effect_lag_days=35.0),
+    course=Course(placebo_effect=0.05, onset_days=118.143, effect_lag_days=35.0),
     dropout=Dropout(hazard_per_week=0.0036),
     adverse=AdverseEvents(injection_site_pain=0.07, injection_site_bruising=0.04),
     targets=(
@@ -108,7 +109,8 @@ ABT = Scenario(
             "arms.abt.exacerbation_risk": "assumption: 5% flare as an adverse event",
             "arms.placebo.effect": "control arm: no specific effect",
             "arms.placebo.exacerbation_risk": "assumption: 5% flare as an adverse event",
-            "eligibility.thresholds.sassad.minimum": "assumption: at least mild active AD",
+            "eligibility.thresholds.sassad.minimum": PITTLER + ": 31 of 50 volunteers randomised "
+            "(threshold assumed so that ~62% of candidates pass)",
             "population.age_mean": "assumption: adult volunteers",
             "population.age_sd": "assumption",
             "population.age_min": "assumption",
@@ -132,7 +134,7 @@ ABT = Scenario(
 AST = Scenario(
     code="ast-nahm2023",
     arms=(
-        ArmSpec("serum", effect=0.45, effect_sd=0.3, exacerbation_risk=0.05),
+        ArmSpec("serum", effect=0.465, effect_sd=0.3, exacerbation_risk=0.05),
         ArmSpec("placebo", effect=0.0, effect_sd=0.0, exacerbation_risk=0.1),
     ),
     sites=("ajou",),
@@ -143,10 +145,10 @@ AST = Scenario(
         age_min=13,
         age_max=65,
         female_fraction=0.45,
-        severity_mean=log(1.15),
+        severity_mean=log(0.85),
         severity_sd=0.35,
     ),
-    course=Course(drift_per_week=0.03, placebo_effect=0.0),
+    course=Course(drift_per_week=0.003, placebo_effect=0.0),
     dropout=Dropout(hazard_per_week=0.017),
     adverse=AdverseEvents(),
     targets=(
@@ -193,7 +195,8 @@ AST = Scenario(
             "population.age_min": NAHM23,
             "population.age_max": "assumption",
             "population.female_fraction": "assumption",
-            "population.severity_mean": NAHM23 + ": moderate-to-severe AD (value assumed)",
+            "population.severity_mean": "assumption: clinic population of which ~70% pass "
+            "SCORAD >= 25",
             "population.severity_sd": "assumption",
             "course.drift_per_week": CAL + "the saline arm's SCORAD rises 10.7% by week 8 "
             "(worsening off treatment; the abstract's sign is read as printed)",
@@ -207,7 +210,7 @@ AIGT = Scenario(
     arms=(
         ArmSpec(
             "igg",
-            effect=1.0,
+            effect=0.901,
             effect_sd=0.4,
             exacerbation_risk=0.115,
             il10_effect=0.3,
@@ -224,11 +227,11 @@ AIGT = Scenario(
         age_min=13,
         age_max=65,
         female_fraction=0.45,
-        severity_mean=log(1.2),
+        severity_mean=log(0.9),
         severity_sd=0.35,
     ),
     course=Course(
-        placebo_effect=0.25, onset_days=21.0, offset_half_life_days=112.0, persistence=0.5
+        placebo_effect=0.495, onset_days=21.0, offset_half_life_days=112.0, persistence=0.5
     ),
     dropout=Dropout(hazard_per_week=0.008),
     adverse=AdverseEvents(),
@@ -268,7 +271,8 @@ AIGT = Scenario(
             "population.age_min": NAHM20,
             "population.age_max": "assumption",
             "population.female_fraction": "assumption",
-            "population.severity_mean": NAHM20 + ": moderate-to-severe AD (value assumed)",
+            "population.severity_mean": "assumption: clinic population of which ~70% pass the "
+            "SCORAD/BSA rules",
             "population.severity_sd": "assumption",
             "course.placebo_effect": CAL + "EASI changes -20.3% with saline at week 16",
             "course.onset_days": "assumption: 3 weeks (weekly doses over 7 weeks)",
@@ -283,7 +287,7 @@ AIGT = Scenario(
 
 ASIM = Scenario(
     code="asim-choi2024",
-    arms=(ArmSpec("serum", effect=0.3, effect_sd=0.35, exacerbation_risk=0.05),),
+    arms=(ArmSpec("serum", effect=0.346, effect_sd=0.35, exacerbation_risk=0.05),),
     sites=("kosin",),
     eligibility=Eligibility(),
     population=Population(
@@ -294,6 +298,8 @@ ASIM = Scenario(
         female_fraction=0.5,
         severity_mean=log(0.85),
         severity_sd=0.35,
+        extent_sd=0.6,
+        itch_sd=0.8,
     ),
     course=Course(placebo_effect=0.1, age_modifier_per_decade=0.12, eosinophil_modifier=0.25),
     dropout=Dropout(hazard_per_week=0.005, run_in_loss=3 / 25),
@@ -322,6 +328,9 @@ ASIM = Scenario(
         Target(
             "easi_scorad_r", "correlation", "easi", "", 0, 0.84, 0.06, EASI_SCORAD_R, other="scorad"
         ),
+        Target(
+            "easi_oscorad_rho", "spearman", "easi", "", 0, 0.92, 0.05, EASI_OSCORAD, other="oscorad"
+        ),
     ),
     sources=_sources(
         {
@@ -336,6 +345,9 @@ ASIM = Scenario(
             "population.female_fraction": "assumption",
             "population.severity_mean": CHOI + ": mild-to-moderate AD (value assumed)",
             "population.severity_sd": "assumption",
+            "population.extent_sd": "assumption: extent varies apart from intensity (SD 0.6)",
+            "population.itch_sd": "assumption: itch varies widely between patients (SD 0.8), "
+            "chosen so that r(EASI, SCORAD) is near 0.84 (Soonchunhyang 2007)",
             "course.placebo_effect": "assumption: non-specific response to open-label injections",
             "course.age_modifier_per_decade": CHOI
             + ": EASI-50 responders were older (size assumed)",
@@ -369,7 +381,7 @@ AAHT = Scenario(
     adverse=AdverseEvents(
         injection_site_pain=0.05, injection_site_bruising=0.1, other_per_week=0.0
     ),
-    labs=Labs(ige_log_mean=log(900), ige_log_sd=0.3, ige_severity_slope=0.6),
+    labs=Labs(ige_log_mean=log(900), ige_log_sd=0.3, ige_severity_slope=0.796),
     targets=(
         Target(
             "easi_resolved_week_17",
@@ -469,8 +481,8 @@ def scenario_codes() -> tuple[str, ...]:
 def get_scenario(code: str) -> Scenario:
     """The scenario of a protocol code; :class:`NotFoundError` if there is none.
 
-    >>> get_scenario("aigt-nahm2020").design
-    'parallel'
+    >>> get_scenario("aigt-nahm2020").arm("igg").exacerbation_risk
+    0.115
     """
     try:
         return SCENARIOS[code]
