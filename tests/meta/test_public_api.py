@@ -34,9 +34,10 @@ def test_evidence_public_api_is_pinned() -> None:
 def test_design_public_api_is_pinned() -> None:
     assert sorted(autoserum.design.__all__) == sorted(
         [
-            "CURVE_DESIGNS", "DESIGNS_ANALYTIC", "DESIGNS_SIMULATED", "PowerResult",
-            "SimulatedPower", "plot_power_curve", "power_curve", "power_prop_test",
-            "power_t_test", "simulate_mmrm_power", "simulate_power",
+            "CURVE_DESIGNS", "DESIGNS_ANALYTIC", "DESIGNS_SIMULATED", "PROTOCOL_TESTS",
+            "PowerResult", "SimulatedPower", "plot_power_curve", "power_curve",
+            "power_prop_test", "power_t_test", "simulate_mmrm_power", "simulate_power",
+            "simulate_protocol_power",
         ]
     )  # fmt: skip
 

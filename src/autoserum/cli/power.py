@@ -19,13 +19,23 @@ from autoserum.design import (
     power_t_test,
     simulate_mmrm_power,
     simulate_power,
+    simulate_protocol_power,
 )
 from autoserum.errors import ValidationError
 from autoserum.meta import save_figure
 
 __all__ = ["power_command"]
 
-_DESIGNS = ("paired", "two_sample", "ancova", "proportions", "wilcoxon", "mann_whitney", "mmrm")
+_DESIGNS = (
+    "paired",
+    "two_sample",
+    "ancova",
+    "proportions",
+    "wilcoxon",
+    "mann_whitney",
+    "mmrm",
+    "protocol",
+)
 
 
 def _opt(name: str, value: float | None, design: str) -> float:
@@ -52,7 +62,7 @@ def power_command(
     design: Annotated[
         str,
         typer.Argument(
-            help="paired, two-sample, ancova, proportions, wilcoxon, mann-whitney, mmrm."
+            help="paired, two-sample, ancova, proportions, wilcoxon, mann-whitney, mmrm, protocol."
         ),
     ],
     delta: Annotated[float | None, typer.Option(help="Difference to detect (change).")] = None,
@@ -82,6 +92,20 @@ def power_command(
         float, typer.Option(help="mmrm: fraction missing at the last visit (monotone MCAR).")
     ] = 0.0,
     visits: Annotated[str, typer.Option(help="mmrm: post-baseline visit weeks.")] = "4,8,12",
+    protocol: Annotated[
+        str | None, typer.Option(help="protocol: a protocol-library code, e.g. ast-nahm2023.")
+    ] = None,
+    subjects: Annotated[
+        int | None, typer.Option(help="protocol: subjects enrolled (all arms).")
+    ] = None,
+    endpoint: Annotated[str, typer.Option(help="protocol: instrument total, e.g. scorad.")] = "",
+    week: Annotated[float | None, typer.Option(help="protocol: week of the endpoint.")] = None,
+    test: Annotated[
+        str,
+        typer.Option(
+            help="protocol: paired-t, wilcoxon | student-t, welch-t, mann-whitney, ancova, mmrm."
+        ),
+    ] = "",
     curve: Annotated[str | None, typer.Option(help="Write a power curve CSV here.")] = None,
     curve_plot: Annotated[
         str | None, typer.Option("--curve-plot", help="Write the power curve figure (.svg/.png).")
@@ -96,12 +120,15 @@ def power_command(
     Analytic designs match R's power.t.test / power.prop.test; wilcoxon and mann-whitney are
     simulated (--simulate REPS, seeded). --curve/--curve-plot write a power curve.
 
+    protocol simulates whole trials of the protocol library (autoserum.simulate) analysed with
+    autoserum.stats: --protocol --subjects --endpoint --week --test.
+
     Example: autoserum power two-sample --delta 9.6 --sd 10 --power 0.9 --curve curve.csv
     """
     d = design.lower().replace("-", "_")
     if d not in _DESIGNS:
         raise ValidationError("design", design, "one of " + ", ".join(_DESIGNS).replace("_", "-"))
-    least = 20 if d == "mmrm" else 100
+    least = {"mmrm": 20, "protocol": 10}.get(d, 100)
     if simulate and simulate < least:
         raise ValidationError("simulate", simulate, f"0 or at least {least} replicates")
     out: dict[str, Any] = {"design": d}
@@ -129,6 +156,23 @@ def power_command(
         )
         out["analytic"] = res_t.to_dict()
         size = res_t.n
+    elif d == "protocol":
+        if protocol is None or subjects is None or week is None or not endpoint or not test:
+            raise ValidationError(
+                "protocol", protocol, "--protocol, --subjects, --endpoint, --week and --test"
+            )
+        sim_p = simulate_protocol_power(
+            protocol,
+            n_subjects=subjects,
+            endpoint=endpoint,
+            week=week,
+            test=test.lower().replace("-", "_"),
+            reps=simulate or 200,
+            seed=seed,
+            sig_level=alpha,
+        )
+        out["simulated"] = sim_p.to_dict()
+        size = float(subjects)
     elif d == "mmrm":
         if n is None:
             raise ValidationError("n", None, "--n for the simulated mmrm design")
@@ -156,7 +200,7 @@ def power_command(
             raise ValidationError("power", power, f"no target power for {d}: give --n")
         simulate = simulate or 2000
         size = float(n)
-    if simulate and d not in ("proportions", "ancova", "mmrm"):
+    if simulate and d not in ("proportions", "ancova", "mmrm", "protocol"):
         sim = simulate_power(
             d,
             n=math.ceil(size - 1e-9),
@@ -167,8 +211,8 @@ def power_command(
             sig_level=alpha,
         )
         out["simulated"] = sim.to_dict()
-    if (curve or curve_plot) and d == "mmrm":
-        raise ValidationError("curve", curve or curve_plot, "no curve for mmrm (run --n per size)")
+    if (curve or curve_plot) and d in ("mmrm", "protocol"):
+        raise ValidationError("curve", curve or curve_plot, f"no curve for {d} (run per size)")
     if curve or curve_plot:
         rows = power_curve(
             d,
@@ -213,7 +257,10 @@ def power_command(
         typer.echo(
             f"simulated power = {s['power']:.4f} (Monte-Carlo SE {s['mc_se']:.4f}; n = {s['n']} "
             f"per group; {s['reps']} replicates, seed {s['seed']}; test {d})"
+            if d != "protocol"
+            else f"simulated power = {s['power']:.4f} (Monte-Carlo SE {s['mc_se']:.4f})"
         )
+        typer.echo(f"simulation: {s['method']}")
     if curve:
         typer.echo(f"power curve written to {curve}")
     if curve_plot:

@@ -14,12 +14,14 @@ from autoserum.design._analytic import (
 )
 from autoserum.design._curve import CURVE_DESIGNS, plot_power_curve, power_curve
 from autoserum.design._mmrm_power import simulate_mmrm_power
+from autoserum.design._protocol_power import PROTOCOL_TESTS, simulate_protocol_power
 from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
 
 __all__ = [
     "CURVE_DESIGNS",
     "DESIGNS_ANALYTIC",
     "DESIGNS_SIMULATED",
+    "PROTOCOL_TESTS",
     "PowerResult",
     "SimulatedPower",
     "plot_power_curve",
@@ -28,4 +30,5 @@ __all__ = [
     "power_t_test",
     "simulate_mmrm_power",
     "simulate_power",
+    "simulate_protocol_power",
 ]
