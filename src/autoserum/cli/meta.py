@@ -120,8 +120,11 @@ def meta_command(
         raise ValidationError("FILE", file, "an existing CSV file")
     meas = _choice("measure", measure, MEASURES) if measure is not None else None
     meth = _choice("method", method, METHODS)
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ValidationError("FILE", file, f"a UTF-8 CSV file ({err})") from None
     table = effects_from_rows(rows, meas)
     res = rma(table.yi, table.vi, method=meth, hk=hk, measure=table.measure, labels=table.labels)
     sub = None

@@ -231,10 +231,13 @@ def power_command(
                 {k for r in rows for k in r},
                 key=["design", "n", "power", "power_simulated", "mc_se"].index,
             )
-            with Path(curve).open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.DictWriter(fh, fieldnames=keys, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
+            try:
+                with Path(curve).open("w", newline="", encoding="utf-8") as fh:
+                    writer = csv.DictWriter(fh, fieldnames=keys, lineterminator="\n")
+                    writer.writeheader()
+                    writer.writerows(rows)
+            except OSError as err:
+                raise ValidationError("curve", curve, f"a writable file ({err.strerror})") from None
         if curve_plot:
             save_figure(plot_power_curve(rows), curve_plot)
         out["curve"] = rows

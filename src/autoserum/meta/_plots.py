@@ -34,9 +34,15 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     target = Path(path)
     if target.suffix.lower() not in _SUFFIXES:
         raise ValidationError("path", str(path), f"a file name ending in {', '.join(_SUFFIXES)}")
-    fig.savefig(
-        target, bbox_inches="tight", metadata={"Date": None} if target.suffix == ".svg" else None
-    )
+    try:
+        fig.savefig(
+            target,
+            bbox_inches="tight",
+            metadata={"Date": None} if target.suffix == ".svg" else None,
+        )
+    except OSError as err:
+        plt.close(fig)
+        raise ValidationError("path", str(path), f"a writable file ({err.strerror})") from None
     plt.close(fig)
     return target
 
