@@ -257,3 +257,22 @@ def test_linked_studies_match_the_protocol_library() -> None:
         assert {(a.code, a.product, a.is_control) for a in study.arms} == {
             (a.code, a.product, a.is_control) for a in proto.arms
         }, study.id
+
+
+def test_counts_derived_from_percentages_reproduce_the_printed_percentage() -> None:
+    # arithmetic: round(100 * events / n) equals the printed percentage (0 decimals)
+    reg = load_registry()
+    checked = 0
+    for res in reg.results.values():
+        if not res.method.startswith("count_from_percent") or res.study_id != "Kocaturk2012":
+            continue
+        stem = res.result_id.rsplit(".", 1)[0]
+        pct = reg.results[f"{stem}.percent"].value
+        n = reg.results[f"kocaturk2012.enrolled.w0.{res.arm}.n"].value
+        assert res.value is not None
+        assert pct is not None
+        assert n is not None
+        assert round(100 * res.value / n) == pct, res.result_id
+        checked += 1
+    assert checked == 11  # 12 arm x outcome cells, one (placebo ASST+ DLQI, 90% of 19) left NR
+    assert reg.results["kocaturk2012.dlqi_response_30.w10.placebo_asst_pos.events"].status == "NR"
