@@ -95,6 +95,11 @@ def pool_analysis(
             measure=analysis.measure,
             labels=[e.label for e in effects],
         )
+        if k < 3:
+            limits.append(
+                "k < 3: the prediction interval shown treats τ² as known and says nothing about"
+                " the spread of true effects"
+            )
         n_derived = sum(e.derived for e in effects)
         limits.append(f"{n_derived} of {k} effects derived (see each effect's method)")
         if result.tau2_ci_high is not None:
