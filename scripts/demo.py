@@ -22,9 +22,40 @@ def demo_protocols() -> None:
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
 
 
+def demo_evidence() -> None:
+    """The evidence registry pooled for AD, a metafor example, and a sample size."""
+    run("evidence", "--condition", "AD")
+    run("meta", "tests/meta/reference/dat_bcg.csv", "--measure", "RR", "--method", "REML", "--hk")
+    run("power", "two-sample", "--delta", "9.6", "--sd", "10", "--power", "0.9")
+
+
+#: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
+#: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23, the case report 1.
+DEMO_STUDIES = (
+    ("asim-choi2024", "asim-pilot", 25, 2024),
+    ("ast-nahm2023", "serum-rct", 23, 2023),
+    ("aaht-zhao2022", "case-report", 1, 2022),
+)
+
+
+def simulate_demo() -> None:
+    """Generate the demo studies (synthetic, modelled on the published trials) into demo/.
+
+    Until the store lands they are written as tidy long CSV files (``demo/<study>.csv`` and
+    ``demo/<study>.ae.csv``); afterwards into ``demo/autoserum-demo.db``.
+    """
+    demo = ROOT / "demo"
+    demo.mkdir(exist_ok=True)
+    for protocol, study, n, seed in DEMO_STUDIES:
+        out = demo / f"{study}.csv"
+        run("simulate", protocol, "--subjects", str(n), "--seed", str(seed), "--out", str(out))
+
+
 def main() -> None:
     run("version")
     demo_protocols()
+    demo_evidence()
+    simulate_demo()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ import sys
 import typer
 
 from autoserum import __version__
+from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
+from autoserum.cli import simulate as _simulate
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -37,7 +39,9 @@ def version() -> None:
     typer.echo(__version__)
 
 
+_meta.register(app)
 _protocols.register(app)
+_simulate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,3 +1,34 @@
-"""Trial design (pure core): sample size and power, analytic and by simulation."""
+"""Trial design (pure core): sample size and power for the protocol library's designs,
+analytic (as R's ``power.t.test`` / ``power.prop.test``) and by seeded simulation.
 
-__all__: list[str] = []
+>>> from autoserum.design import power_t_test
+>>> power_t_test("paired", delta=8, sd=12, power=0.8).n_ceiling
+20
+"""
+
+from autoserum.design._analytic import (
+    DESIGNS_ANALYTIC,
+    PowerResult,
+    power_prop_test,
+    power_t_test,
+)
+from autoserum.design._curve import CURVE_DESIGNS, plot_power_curve, power_curve
+from autoserum.design._mmrm_power import simulate_mmrm_power
+from autoserum.design._protocol_power import PROTOCOL_TESTS, simulate_protocol_power
+from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
+
+__all__ = [
+    "CURVE_DESIGNS",
+    "DESIGNS_ANALYTIC",
+    "DESIGNS_SIMULATED",
+    "PROTOCOL_TESTS",
+    "PowerResult",
+    "SimulatedPower",
+    "plot_power_curve",
+    "power_curve",
+    "power_prop_test",
+    "power_t_test",
+    "simulate_mmrm_power",
+    "simulate_power",
+    "simulate_protocol_power",
+]

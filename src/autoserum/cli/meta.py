@@ -1,0 +1,288 @@
+"""CLI: ``autoserum meta`` (meta-analysis of a metafor-style CSV), ``autoserum evidence`` (the
+registry and its pooled analyses) and ``autoserum power`` (sample size and power).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from autoserum.errors import ValidationError
+from autoserum.evidence import CONDITIONS, THERAPIES, PooledAnalysis, load_registry, pool_analysis
+from autoserum.meta import (
+    MEASURES,
+    METHODS,
+    MetaResult,
+    effects_from_rows,
+    forest_plot,
+    funnel_plot,
+    rma,
+    save_figure,
+    subgroup_analysis,
+)
+
+__all__ = ["evidence_command", "meta_command", "register"]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+MethodOption = Annotated[
+    str, typer.Option("--method", help="τ² estimator: FE, DL, REML or PM.", show_default=True)
+]
+HkOption = Annotated[
+    bool, typer.Option("--hk", help="Hartung-Knapp-Sidik-Jonkman CI and test (t, k − 1 df).")
+]
+
+
+_Z95 = 1.959963984540054  # qnorm(0.975): per-study Wald intervals, as metafor's forest()
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    up = value.upper()
+    if up not in allowed:
+        raise ValidationError(field, value, f"one of {', '.join(allowed)}")
+    return up
+
+
+def _fmt_p(p: float) -> str:
+    return "< 0.0001" if p < 1e-4 else f"= {p:.4f}"
+
+
+def _result_lines(res: MetaResult) -> list[str]:
+    model = (
+        "fixed effect (inverse variance)" if res.method == "FE" else f"random effects, {res.method}"
+    )
+    test = f"t test, {res.df} df (HKSJ)" if res.hk else "z test"
+    lvl = f"{100 * res.level:g}%"
+    scale = " (log scale)" if res.is_ratio else ""
+    lines = [
+        f"k = {res.k}; measure {res.measure or 'yi'}{scale}; {model}; {test}",
+        f"estimate {res.estimate:.4f} (SE {res.se:.4f}), {lvl} CI {res.ci_low:.4f} to "
+        f"{res.ci_high:.4f}, p {_fmt_p(res.p_value)}",
+        f"prediction interval {res.pi_low:.4f} to {res.pi_high:.4f}",
+    ]
+    if res.is_ratio:
+        lines.append(
+            f"{res.measure} {math.exp(res.estimate):.3f} ({lvl} CI {math.exp(res.ci_low):.3f} to "
+            f"{math.exp(res.ci_high):.3f}; prediction {math.exp(res.pi_low):.3f} to "
+            f"{math.exp(res.pi_high):.3f})"
+        )
+    het = (
+        f"heterogeneity: Q = {res.q:.3f} (df {res.q_df}, p {_fmt_p(res.q_p_value)}); "
+        f"τ² = {res.tau2:.4g}"
+    )
+    if res.tau2_ci_low is not None and res.tau2_ci_high is not None:
+        het += f" ({lvl} CI {res.tau2_ci_low:.4g} to {res.tau2_ci_high:.4g})"
+    lines.append(het + f"; I² = {res.i2:.1f}%; H² = {res.h2:.2f}")
+    return lines
+
+
+def _study_lines(res: MetaResult) -> list[str]:
+    width = max(len(lab) for lab in res.labels)
+    out = [f"  {'study':<{width}}  {'yi':>9}  {'se':>8}  {'weight':>7}"]
+    for lab, y, v, w in zip(res.labels, res.yi, res.vi, res.weights, strict=True):
+        out.append(f"  {lab:<{width}}  {y:>9.4f}  {math.sqrt(v):>8.4f}  {w:>6.1f}%")
+    return out
+
+
+def meta_command(
+    file: Annotated[str, typer.Argument(help="CSV with metafor's column names.")],
+    measure: Annotated[str | None, typer.Option("--measure", help="MD, SMD, RR, OR or RD.")] = None,
+    method: MethodOption = "REML",
+    hk: HkOption = False,
+    subgroup: Annotated[
+        str | None, typer.Option("--subgroup", help="Column holding a subgroup label.")
+    ] = None,
+    as_json: JsonOption = False,
+    forest: Annotated[
+        str | None, typer.Option("--forest", help="Write a forest plot (.svg/.png/.pdf).")
+    ] = None,
+    funnel: Annotated[
+        str | None, typer.Option("--funnel", help="Write a funnel plot (.svg/.png/.pdf).")
+    ] = None,
+) -> None:
+    """Meta-analyse a CSV: `study` plus yi,vi | yi,sei | ai,bi,ci,di | m1i,sd1i,n1i,m2i,sd2i,n2i.
+
+    Counts default to RR and arm summaries to MD; ratio measures are pooled on the log scale and
+    also shown exponentiated. Matches R's metafor rma().
+
+    Example: autoserum meta dat_bcg.csv --measure RR --method REML --hk --json
+    """
+    path = Path(file)
+    if not path.is_file():
+        raise ValidationError("FILE", file, "an existing CSV file")
+    meas = _choice("measure", measure, MEASURES) if measure is not None else None
+    meth = _choice("method", method, METHODS)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ValidationError("FILE", file, f"a UTF-8 CSV file ({err})") from None
+    table = effects_from_rows(rows, meas)
+    res = rma(table.yi, table.vi, method=meth, hk=hk, measure=table.measure, labels=table.labels)
+    sub = None
+    if subgroup is not None:
+        if subgroup not in rows[0]:
+            raise ValidationError("subgroup", subgroup, f"a column of {file}")
+        groups = [(r.get(subgroup) or "").strip() for r in rows]
+        sub = subgroup_analysis(
+            table.yi,
+            table.vi,
+            groups,
+            method=meth,
+            hk=hk,
+            measure=table.measure,
+            labels=table.labels,
+        )
+    if forest:
+        save_figure(forest_plot(res), forest)
+    if funnel:
+        save_figure(funnel_plot(res), funnel)
+    if as_json:
+        payload = res.to_dict()
+        if sub is not None:
+            payload["subgroup_test"] = sub.to_dict()
+        _echo_json(payload)
+        return
+    for line in [*_result_lines(res), *_study_lines(res)]:
+        typer.echo(line)
+    if sub is not None:
+        df2 = f", {sub.qm_df2}" if sub.qm_df2 is not None else ""
+        stat = "F" if sub.hk else "QM"
+        typer.echo(
+            f"test for subgroup differences ({subgroup}; metafor mods = ~ factor): "
+            f"{stat}({sub.qm_df1}{df2}) = {sub.qm:.3f}, p {_fmt_p(sub.qm_p_value)}"
+        )
+
+
+def _analysis_lines(pa: PooledAnalysis) -> list[str]:
+    a = pa.analysis
+    lines = [f"== {a.title}", f"   [{a.id}] {a.direction}"]
+    for e in pa.effects:
+        half = _Z95 * e.effect.se
+        lo, hi = e.effect.yi - half, e.effect.yi + half
+        mark = "derived" if e.derived else "reported"
+        ratio = a.measure in ("RR", "OR")
+        exp = (
+            f" = {a.measure} {math.exp(e.effect.yi):.3f} ({math.exp(lo):.3f} to {math.exp(hi):.3f})"
+            if ratio
+            else ""
+        )
+        lines.append(
+            f"   {e.label}: {'log ' if ratio else ''}{a.measure} {e.effect.yi:.3f} (SE "
+            f"{e.effect.se:.3f}; 95% CI {lo:.3f} to {hi:.3f}){exp} [{mark}: {e.effect.method}]"
+        )
+        lines.append(f"      how: {e.effect.description}")
+        for assumption in e.spec.assumptions:
+            lines.append(f"      assumes: {assumption}")
+        if e.derived_inputs:
+            lines.append(f"      derived inputs: {', '.join(e.derived_inputs)}")
+    if pa.result is not None:
+        lines += ["   pooled: " + line for line in _result_lines(pa.result)]
+    if pa.subgroup is not None:
+        s = pa.subgroup
+        lines.append(
+            f"   test for subgroup differences ({a.subgroup}; metafor rma mods = ~ factor):"
+            f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_fmt_p(s.qm_p_value)}"
+        )
+    if pa.leave_one_out:
+        ests = [x.result.estimate for x in pa.leave_one_out]
+        lines.append(f"   leave-one-out estimates: {min(ests):.3f} to {max(ests):.3f}")
+    lines += [f"   limit: {lim}" for lim in pa.limits]
+    return lines
+
+
+def evidence_command(
+    condition: Annotated[str | None, typer.Option("--condition", help="AD or CSU.")] = None,
+    therapy: Annotated[
+        str | None, typer.Option("--therapy", help="ABT, AST, AIGT or AAHT.")
+    ] = None,
+    method: MethodOption = "REML",
+    hk: HkOption = False,
+    as_json: JsonOption = False,
+    forest_dir: Annotated[
+        str | None, typer.Option("--forest-dir", help="Write one forest plot per analysis here.")
+    ] = None,
+) -> None:
+    """List the evidence registry and pool what can be pooled, saying what was derived,
+    what was left out and why, and the limits of each pooled estimate.
+
+    Example: autoserum evidence --condition AD --method REML
+    """
+    cond = _choice("condition", condition, CONDITIONS) if condition is not None else None
+    ther = _choice("therapy", therapy, THERAPIES) if therapy is not None else None
+    meth = _choice("method", method, METHODS)
+    reg = load_registry()
+    studies = [
+        s
+        for s in reg.studies.values()
+        if (cond is None or s.condition == cond) and (ther is None or ther in s.therapy)
+    ]
+    pooled = [
+        pool_analysis(reg, a.id, method=meth, hk=hk and len(a.effects) >= 2, therapy=ther)
+        for a in reg.analyses.values()
+        if cond is None or a.condition == cond  # the AD+CSU analysis only without a filter
+    ]
+    pooled = [p for p in pooled if p.effects]
+    study_ids = {s.id for s in studies}
+    left = [x for x in reg.left_out if x.study in study_ids]
+    if forest_dir is not None:
+        out = Path(forest_dir)
+        if not out.is_dir():
+            raise ValidationError("forest_dir", forest_dir, "an existing directory")
+        for p in pooled:
+            if p.result is not None:
+                save_figure(
+                    forest_plot(p.result, title=p.analysis.title), out / f"{p.analysis.id}.svg"
+                )
+    if as_json:
+        _echo_json(
+            {
+                "studies": [
+                    {
+                        "id": s.id,
+                        "condition": s.condition,
+                        "therapy": list(s.therapy),
+                        "design": s.design,
+                        "citation": s.citation,
+                        "protocol_code": s.protocol_code,
+                        "flags": [f.code for f in s.flags],
+                        "sources": list(s.sources),
+                    }
+                    for s in studies
+                ],
+                "analyses": [p.to_dict() for p in pooled],
+                "left_out": [vars(x) for x in left],
+            }
+        )
+        return
+    typer.echo(f"Evidence registry: {len(studies)} studies")
+    for s in studies:
+        proto = f"; protocol {s.protocol_code}" if s.protocol_code else ""
+        typer.echo(f"  {s.id} [{s.condition}, {'+'.join(s.therapy)}, {s.design}{proto}]")
+        for f in s.flags:
+            typer.echo(f"      flag {f.code}: {f.text}")
+    typer.echo("")
+    for p in pooled:
+        for line in _analysis_lines(p):
+            typer.echo(line)
+        typer.echo("")
+    typer.echo("Left out of pooling:")
+    for x in left:
+        typer.echo(f"  {x.study} ({x.outcome}): {x.reason}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``meta``, ``evidence`` and ``power`` to the root application."""
+    from autoserum.cli.power import power_command
+
+    app.command("meta")(meta_command)
+    app.command("evidence")(evidence_command)
+    app.command("power")(power_command)

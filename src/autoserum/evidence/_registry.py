@@ -1,0 +1,400 @@
+"""The evidence registry shipped as package data: studies, results, effects, analyses.
+
+Files in ``autoserum/evidence/data/``: ``studies.yaml`` (citation, design, condition,
+population, arms, regimen, protocol code, sources, data-quality flags), ``results.csv`` (one row
+per value as reported, with its source URL; ``status`` reported / derived / NR; a derived value
+carries its ``method``), ``effects.yaml`` (how each study-level effect is computed from results)
+and ``analyses.yaml`` (the pooled analyses and what was left out, with reasons).
+
+:func:`load_registry` validates every cross-reference and raises
+:class:`~autoserum.errors.ValidationError` naming the file, field and value.
+
+>>> reg = load_registry()
+>>> reg.studies["Pittler2003"].protocol_code
+'abt-pittler2003'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from autoserum.errors import ValidationError
+
+__all__ = [
+    "CONDITIONS",
+    "DESIGNS",
+    "PROTOCOL_CODES",
+    "QUANTITIES",
+    "STATUSES",
+    "THERAPIES",
+    "Analysis",
+    "Arm",
+    "EffectSpec",
+    "Flag",
+    "LeftOut",
+    "Registry",
+    "Result",
+    "Study",
+    "load_registry",
+    "parse_registry",
+]
+
+CONDITIONS = ("AD", "CSU")
+THERAPIES = ("ABT", "AST", "AIGT", "AAHT")
+DESIGNS = ("rct_placebo", "rct_active", "single_arm", "case_series", "case_report", "cohort")
+#: The protocol library codes (``autoserum.protocols``) a study's regimen may link to.
+PROTOCOL_CODES = (
+    "abt-pittler2003",
+    "ast-nahm2023",
+    "asim-choi2024",
+    "aaht-zhao2022",
+    "aigt-nahm2020",
+)
+STATUSES = ("reported", "derived", "NR")
+QUANTITIES = (
+    "n",
+    "events",
+    "percent",
+    "mean_baseline",
+    "sd_baseline",
+    "spread_baseline",
+    "mean_endpoint",
+    "sd_endpoint",
+    "spread_endpoint",
+    "mean_change",
+    "sd_change",
+    "pct_change",
+    "md_adjusted",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "qualitative",
+)
+KINDS = ("md_ci", "md_ci_to_smd", "smd_p", "means", "counts", "counts_to_smd")
+SOURCE_KINDS = ("primary_abstract", "secondary_review", "conference_abstract")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """An arm of a study."""
+
+    code: str
+    label: str
+    product: str
+    is_control: bool
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A data-quality flag (e.g. ``sign_ambiguity``) with its explanation."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study of the registry."""
+
+    id: str
+    citation: str
+    year: int | None
+    condition: str
+    therapy: tuple[str, ...]
+    design: str
+    blinding: str
+    country: str
+    population: str
+    regimen: str
+    protocol_code: str | None
+    arms: tuple[Arm, ...]
+    sources: tuple[str, ...]
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One value as reported (or derived, or NR) with its source."""
+
+    result_id: str
+    study_id: str
+    outcome: str
+    timepoint_weeks: str
+    arm: str
+    quantity: str
+    qualifier: str
+    value: float | None
+    status: str
+    method: str
+    reported_as: str
+    source_url: str
+    source_kind: str
+    note: str
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """How a study-level effect is computed from results (see ``effects.yaml``)."""
+
+    id: str
+    study: str
+    therapy: str
+    outcome: str
+    domain: str
+    timepoint_weeks: float
+    comparison: str
+    measure: str
+    kind: str
+    sign: int
+    direction: str | None
+    control_fraction: float
+    inputs: Mapping[str, tuple[str, ...]]
+    assumptions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A pooled analysis: its effects, optional subgroup variable and stated limits."""
+
+    id: str
+    condition: str
+    title: str
+    measure: str
+    effects: tuple[str, ...]
+    subgroup: str | None
+    direction: str
+    limits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A study outcome left out of pooling, and why."""
+
+    study: str
+    condition: str
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The whole registry, validated."""
+
+    studies: Mapping[str, Study]
+    results: Mapping[str, Result]
+    effects: Mapping[str, EffectSpec]
+    analyses: Mapping[str, Analysis]
+    left_out: tuple[LeftOut, ...]
+
+
+def _need(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in obj or obj[key] in (None, ""):
+        raise ValidationError(key, obj.get(key), "a value", location=where)
+    return obj[key]
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], field: str, where: str) -> str:
+    if value not in allowed:
+        raise ValidationError(field, value, f"one of {', '.join(allowed)}", location=where)
+    return str(value)
+
+
+def _study(raw: Mapping[str, Any]) -> Study:
+    where = f"studies.yaml:{raw.get('id')}"
+    therapies = tuple(_one_of(t, THERAPIES, "therapy", where) for t in _need(raw, "therapy", where))
+    code = raw.get("protocol_code")
+    if code is not None:
+        _one_of(code, PROTOCOL_CODES, "protocol_code", where)
+    arms = tuple(
+        Arm(str(a["code"]), str(a["label"]), str(a["product"]), bool(a["is_control"]))
+        for a in _need(raw, "arms", where)
+    )
+    sources = tuple(str(s) for s in _need(raw, "sources", where))
+    for s in sources:
+        if not s.startswith(("http://", "https://")):
+            raise ValidationError("sources", s, "an http(s) URL", location=where)
+    return Study(
+        id=str(_need(raw, "id", where)),
+        citation=str(_need(raw, "citation", where)),
+        year=raw.get("year"),
+        condition=_one_of(raw.get("condition"), CONDITIONS, "condition", where),
+        therapy=therapies,
+        design=_one_of(raw.get("design"), DESIGNS, "design", where),
+        blinding=str(_need(raw, "blinding", where)),
+        country=str(_need(raw, "country", where)),
+        population=str(_need(raw, "population", where)),
+        regimen=str(_need(raw, "regimen", where)),
+        protocol_code=code,
+        arms=arms,
+        sources=sources,
+        flags=tuple(Flag(str(f["code"]), str(f["text"])) for f in raw.get("flags") or ()),
+    )
+
+
+def _result(row: Mapping[str, str], line: int, studies: Mapping[str, Study]) -> Result:
+    where = f"results.csv line {line}"
+    study = studies.get(row["study_id"])
+    if study is None:
+        raise ValidationError(
+            "study_id", row["study_id"], "a study of studies.yaml", location=where
+        )
+    arm_codes = {a.code for a in study.arms} | {"all"}
+    if not all(part in arm_codes for part in row["arm"].split("-")):
+        raise ValidationError("arm", row["arm"], f"an arm of {study.id} or 'a-b'", location=where)
+    _one_of(row["quantity"], QUANTITIES, "quantity", where)
+    status = _one_of(row["status"], STATUSES, "status", where)
+    _one_of(row["qualifier"], ("", "<", ">"), "qualifier", where)
+    _one_of(row["source_kind"], SOURCE_KINDS, "source_kind", where)
+    if not row["source_url"].startswith(("http://", "https://")):
+        raise ValidationError("source_url", row["source_url"], "an http(s) URL", location=where)
+    raw = row["value"].strip()
+    if status == "NR":
+        if raw:
+            raise ValidationError("value", raw, "empty when status is NR", location=where)
+        value = None
+    else:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValidationError("value", raw, "a number", location=where) from None
+    if status == "derived" and not row["method"].strip():
+        raise ValidationError("method", "", "how a derived value was derived", location=where)
+    if status != "derived" and row["method"].strip():
+        raise ValidationError("method", row["method"], "empty unless derived", location=where)
+    return Result(
+        result_id=row["result_id"],
+        study_id=row["study_id"],
+        outcome=row["outcome"],
+        timepoint_weeks=row["timepoint_weeks"],
+        arm=row["arm"],
+        quantity=row["quantity"],
+        qualifier=row["qualifier"],
+        value=value,
+        status=status,
+        method=row["method"],
+        reported_as=row["reported_as"],
+        source_url=row["source_url"],
+        source_kind=row["source_kind"],
+        note=row["note"],
+    )
+
+
+def _effect(raw: Mapping[str, Any], reg_results: Mapping[str, Result]) -> EffectSpec:
+    where = f"effects.yaml:{raw.get('id')}"
+    inputs: dict[str, tuple[str, ...]] = {}
+    for key, ref in dict(_need(raw, "inputs", where)).items():
+        refs = tuple(ref) if isinstance(ref, list) else (str(ref),)
+        for r in refs:
+            res = reg_results.get(r)
+            if res is None:
+                raise ValidationError(
+                    f"inputs.{key}", r, "a result_id of results.csv", location=where
+                )
+            if res.study_id != raw.get("study"):
+                raise ValidationError(
+                    f"inputs.{key}", r, f"a result of {raw.get('study')}", location=where
+                )
+            if res.value is None:
+                raise ValidationError(
+                    f"inputs.{key}", r, "a reported or derived value, not NR", location=where
+                )
+        inputs[str(key)] = refs
+    return EffectSpec(
+        id=str(_need(raw, "id", where)),
+        study=str(_need(raw, "study", where)),
+        therapy=str(_need(raw, "therapy", where)),
+        outcome=str(_need(raw, "outcome", where)),
+        domain=str(_need(raw, "domain", where)),
+        timepoint_weeks=float(_need(raw, "timepoint_weeks", where)),
+        comparison=str(_need(raw, "comparison", where)),
+        measure=_one_of(raw.get("measure"), ("MD", "SMD", "RR", "OR", "RD"), "measure", where),
+        kind=_one_of(raw.get("kind"), KINDS, "kind", where),
+        sign=int(raw.get("sign", 1)),
+        direction=raw.get("direction"),
+        control_fraction=float(raw.get("control_fraction", 1.0)),
+        inputs=inputs,
+        assumptions=tuple(str(a) for a in _need(raw, "assumptions", where)),
+    )
+
+
+def parse_registry(
+    studies_yaml: str, results_csv: str, effects_yaml: str, analyses_yaml: str
+) -> Registry:
+    """Parse and validate the four registry files given as text."""
+    studies: dict[str, Study] = {}
+    for raw in yaml.safe_load(studies_yaml)["studies"]:
+        st = _study(raw)
+        if st.id in studies:
+            raise ValidationError("id", st.id, "a unique study id", location="studies.yaml")
+        studies[st.id] = st
+    results: dict[str, Result] = {}
+    for line, row in enumerate(csv.DictReader(io.StringIO(results_csv)), start=2):
+        res = _result(row, line, studies)
+        if res.result_id in results:
+            raise ValidationError(
+                "result_id", res.result_id, "a unique id", location=f"results.csv line {line}"
+            )
+        results[res.result_id] = res
+    effects: dict[str, EffectSpec] = {}
+    for raw in yaml.safe_load(effects_yaml)["effects"]:
+        if raw.get("study") not in studies:
+            raise ValidationError("study", raw.get("study"), "a study id", location="effects.yaml")
+        eff = _effect(raw, results)
+        effects[eff.id] = eff
+    doc = yaml.safe_load(analyses_yaml)
+    analyses: dict[str, Analysis] = {}
+    for raw in doc["analyses"]:
+        where = f"analyses.yaml:{raw.get('id')}"
+        for e in raw["effects"]:
+            if e not in effects:
+                raise ValidationError("effects", e, "an effect id of effects.yaml", location=where)
+            if effects[e].measure != raw["measure"]:
+                raise ValidationError(
+                    "effects", e, f"an effect on the {raw['measure']} scale", location=where
+                )
+        analyses[raw["id"]] = Analysis(
+            id=str(raw["id"]),
+            condition=_one_of(raw.get("condition"), (*CONDITIONS, "AD+CSU"), "condition", where),
+            title=str(raw["title"]),
+            measure=str(raw["measure"]),
+            effects=tuple(raw["effects"]),
+            subgroup=(
+                _one_of(raw["subgroup"], ("therapy", "condition"), "subgroup", where)
+                if raw.get("subgroup")
+                else None
+            ),
+            direction=str(raw["direction"]),
+            limits=tuple(raw.get("limits") or ()),
+        )
+    left = []
+    for raw in doc.get("left_out") or ():
+        if raw["study"] not in studies:
+            raise ValidationError(
+                "study", raw["study"], "a study id", location="analyses.yaml:left_out"
+            )
+        left.append(
+            LeftOut(
+                str(raw["study"]), str(raw["condition"]), str(raw["outcome"]), str(raw["reason"])
+            )
+        )
+    return Registry(studies, results, effects, analyses, tuple(left))
+
+
+@cache
+def load_registry() -> Registry:
+    """Load the registry shipped with the package (validated; cached)."""
+    data = resources.files("autoserum.evidence") / "data"
+    return parse_registry(
+        (data / "studies.yaml").read_text(encoding="utf-8"),
+        (data / "results.csv").read_text(encoding="utf-8"),
+        (data / "effects.yaml").read_text(encoding="utf-8"),
+        (data / "analyses.yaml").read_text(encoding="utf-8"),
+    )

@@ -1,0 +1,48 @@
+"""The public surfaces of autoserum.meta, autoserum.evidence and autoserum.design are pinned."""
+
+from __future__ import annotations
+
+import autoserum.design
+import autoserum.evidence
+import autoserum.meta
+
+
+def test_meta_public_api_is_pinned() -> None:
+    assert sorted(autoserum.meta.__all__) == sorted(
+        [
+            "CONTINUOUS_MEASURES", "COUNT_MEASURES", "MEASURES", "METHODS", "RATIO_MEASURES",
+            "DerivedEffect", "EffectSizes", "EffectTable", "LeaveOneOut", "MetaResult",
+            "SubgroupResult", "binary_effect", "count_from_percent", "effect_from_ci",
+            "effect_from_means", "effect_from_p", "effects_from_rows", "escalc_counts",
+            "escalc_means", "forest_plot", "funnel_plot", "hedges_correction", "leave_one_out",
+            "log_or_to_smd", "rma", "save_figure", "sd_of_change", "se_from_ci", "se_from_p",
+            "smd_from_p", "smd_from_t", "subgroup_analysis", "tau2_confint",
+        ]
+    )  # fmt: skip
+
+
+def test_evidence_public_api_is_pinned() -> None:
+    assert sorted(autoserum.evidence.__all__) == sorted(
+        [
+            "CONDITIONS", "PROTOCOL_CODES", "THERAPIES", "Analysis", "Arm", "EffectSpec", "Flag",
+            "LeftOut", "PooledAnalysis", "Registry", "Result", "Study", "StudyEffect",
+            "load_registry", "parse_registry", "pool_analysis", "study_effect",
+        ]
+    )  # fmt: skip
+
+
+def test_design_public_api_is_pinned() -> None:
+    assert sorted(autoserum.design.__all__) == sorted(
+        [
+            "CURVE_DESIGNS", "DESIGNS_ANALYTIC", "DESIGNS_SIMULATED", "PROTOCOL_TESTS",
+            "PowerResult", "SimulatedPower", "plot_power_curve", "power_curve",
+            "power_prop_test", "power_t_test", "simulate_mmrm_power", "simulate_power",
+            "simulate_protocol_power",
+        ]
+    )  # fmt: skip
+
+
+def test_every_public_name_exists() -> None:
+    for mod in (autoserum.meta, autoserum.evidence, autoserum.design):
+        for name in mod.__all__:
+            assert hasattr(mod, name), f"{mod.__name__}.{name}"
