@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from autoserum.errors import ValidationError
 from autoserum.simulate._events import AE_SCHEMA, adverse_events, permuted_blocks
 from autoserum.simulate._items import GENERATORS, Coded, ItemColumn, Rows, region_percent
+from autoserum.simulate._labs import draw_labs
 from autoserum.simulate._latent import (
     Subjects,
     draw_subjects,
@@ -209,50 +210,6 @@ def _to_frame(columns: dict[str, ItemColumn | pl.Series]) -> pl.DataFrame:
     return pl.DataFrame(series)
 
 
-def _rounded(values: FloatArray, decimals: int) -> FloatArray:
-    """Round a lab value to the precision a laboratory reports."""
-    return np.asarray(np.round(values, decimals), dtype=np.float64)
-
-
-def _labs(
-    rng: np.random.Generator,
-    scenario: Scenario,
-    visit: VisitSpec,
-    subjects: Subjects,
-    z: FloatArray,
-    specific: FloatArray,
-) -> dict[str, ItemColumn | pl.Series]:
-    labs = scenario.labs
-    n = z.shape[0]
-    change = z - subjects.usual
-    out: dict[str, ItemColumn | pl.Series] = {}
-    for code in visit.labs:
-        if code == "ige":
-            log_value = subjects.ige + labs.ige_severity_slope * change - specific[:, 0]
-            value = _rounded(np.exp(log_value + labs.ige_visit_sd * rng.standard_normal(n)), 1)
-        elif code == "eosinophils":
-            log_value = subjects.eos + labs.eos_severity_slope * change
-            value = _rounded(np.exp(log_value + labs.eos_visit_sd * rng.standard_normal(n)), 2)
-        elif code == "eosinophils_pct":
-            log_count = subjects.eos + labs.eos_severity_slope * change
-            log_count = log_count + labs.eos_visit_sd * rng.standard_normal(n)
-            leukocytes = labs.leukocytes_log_mean + labs.leukocytes_log_sd * rng.standard_normal(n)
-            value = _rounded(100.0 * np.exp(log_count - leukocytes), 1)
-        elif code in {"il10", "ifng", "treg_il10"}:
-            column = {"il10": 1, "ifng": 2, "treg_il10": 3}[code]
-            base = {"il10": subjects.il10, "ifng": subjects.ifng, "treg_il10": subjects.treg}[code]
-            noise = labs.cytokine_visit_sd * rng.standard_normal(n)
-            value = _rounded(np.exp(base + specific[:, column] + noise), 2)
-        else:
-            raise ValidationError(
-                "visits.labs",
-                code,
-                "one of ige, eosinophils, eosinophils_pct, il10, ifng, treg_il10",
-            )
-        out[code] = np.asarray(value, dtype=np.float64)
-    return out
-
-
 def _chunk(
     scenario: Scenario, plan: Plan, n: int, seed: int, chunk: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -314,7 +271,7 @@ def _chunk(
             sub = subjects
             f = effect_fraction(day, plan.injection_days, course)
         lab_shift = lab_effects[idx] * f[idx, None]
-        labs = _labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
+        labs = draw_labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
         frame = _to_frame({**assessed, **labs}).with_columns(
             subject=pl.Series(idx, dtype=pl.Int64),
             visit_index=pl.lit(v, dtype=pl.Int32),
