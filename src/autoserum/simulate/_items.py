@@ -102,7 +102,7 @@ ItemColumn = FloatArray | IntArray | Coded
 class Rows:
     """What the item generators see for each row (subject × visit).
 
-    ``improvement``: fall of the log activity since entry, NaN before the first injection
+    ``improvement``: fall of the log activity since entry, NaN until after the first injection
     (drives the patient's rating of treatment effectiveness).
     """
 

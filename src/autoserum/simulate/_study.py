@@ -262,7 +262,7 @@ def _chunk(
             last_day = np.where(present, day, last_day)
             idx = np.nonzero(present)[0]
             sub = subjects.take(idx)
-            improvement = np.where(day >= 0, z_entry - z, np.nan)[idx]
+            improvement = np.where(day > 0, z_entry - z, np.nan)[idx]
             rows = _rows(rng_items, scenario, sub, z[idx], improvement)
             assessed = _assess(rows, visit, sub.age)
             z_prev = z
