@@ -7,6 +7,7 @@ import sys
 import typer
 
 from autoserum import __version__
+from autoserum.cli import store as _store
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -43,3 +44,6 @@ def main(argv: list[str] | None = None) -> None:
     except AutoserumError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
+
+
+_store.register(app)
