@@ -15,13 +15,14 @@ from autoserum.errors import ConfigurationError
 from autoserum.store._admin import AdminMixin
 from autoserum.store._edit import EditMixin
 from autoserum.store._engine import make_engine
+from autoserum.store._io import IOMixin
 from autoserum.store._migrate import current_revision, head_revision, migrate
 from autoserum.store._trail import TrailMixin
 
 __all__ = ["Store", "open_store"]
 
 
-class Store(TrailMixin, EditMixin, AdminMixin):
+class Store(IOMixin, TrailMixin, EditMixin, AdminMixin):
     """The durable audited store of studies (SQLite or PostgreSQL).
 
     Every write method is one transaction, audited with the actor, the UTC time, the entity,
