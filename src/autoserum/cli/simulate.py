@@ -32,15 +32,15 @@ def simulate_command(
 ) -> None:
     """Simulate a study of PROTOCOL modelled on its published results.
 
-    Writes the tidy long format (item-level data, totals, labs) and the adverse events, or
-    loads them into a new database study (all or nothing, validated by the store's import).
+    Writes the tidy long format (items, totals, labs) and the adverse events to --out.
+    Or loads them into a new study of --db, validated by the store's import.
     The same seed always gives the same data.
 
     Example: autoserum simulate ast-nahm2023 --subjects 200 --seed 1 --out serum.csv
 
-    Example: autoserum simulate asim-choi2024 --subjects 25 --seed 1 --db sqlite:///demo.db
-    --study asim-pilot
+    Example: autoserum simulate asim-choi2024 --subjects 25 --seed 1 --db sqlite:///d.db --study s1
     """
+
     if (out is None) == (db is None):
         raise ValidationError("--out/--db", None, "exactly one of --out FILE or --db URL")
     if db is not None and not study:

@@ -80,14 +80,22 @@ def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedS
     return simulate_scenario(get_scenario(protocol_code), n_subjects, seed)
 
 
-def simulate_scenario(scenario: Scenario, n_subjects: int, seed: int) -> SimulatedStudy:
-    """Simulate a (possibly modified) scenario; see :func:`simulate_study`."""
+def simulate_scenario(
+    scenario: Scenario, n_subjects: int, seed: int, *, chunk_size: int = CHUNK
+) -> SimulatedStudy:
+    """Simulate a (possibly modified) scenario; see :func:`simulate_study`.
+
+    ``chunk_size`` (subjects per chunk, each with its own random streams) is part of what
+    defines the output; keep the default unless testing the chunking itself.
+    """
+    if chunk_size < 1:
+        raise ValidationError("chunk_size", chunk_size, "a positive integer")
     width = max(2, len(str(n_subjects)))
     plan = plan_for(scenario)
     visits: list[pl.DataFrame] = []
     events: list[pl.DataFrame] = []
-    for chunk, start in enumerate(range(0, n_subjects, CHUNK)):
-        n = min(CHUNK, n_subjects - start)
+    for chunk, start in enumerate(range(0, n_subjects, chunk_size)):
+        n = min(chunk_size, n_subjects - start)
         v, e = _chunk(scenario, plan, n, seed, chunk)
         visits.append(v.with_columns(pl.col("subject") + start))
         events.append(e.with_columns(pl.col("subject") + start))
