@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +31,12 @@ from autoserum.instruments._columns import (
     points_column,
     scaled_column,
 )
+from autoserum.instruments._easi_dense import easi_dense
 from autoserum.instruments._model import Instrument, Item
 
 __all__ = ["KERNELS", "KernelResult"]
 
-Ints = npt.NDArray[np.int64]
+Ints = npt.NDArray[Any]  # integers, as int64 or as exactly represented float64
 Bools = npt.NDArray[np.bool_]
 
 
@@ -47,6 +49,8 @@ class KernelResult:
     total: Ints
     components: dict[str, Ints]
     extra: dict[str, Ints] = field(default_factory=dict)
+    divided: bool = False  # total/components already divided by the denominator
+    keys: Ints | None = None  # the total's numerators as integers, when ``divided``
 
 
 def _column(inst: Instrument, frame: pl.DataFrame, path: str, scale: int = 1) -> Column:
@@ -67,6 +71,16 @@ def _all_present(columns: Sequence[Column], n: int) -> Bools:
 def easi_kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
     """EASI in units of 1/20 (see the module docstring)."""
     n = frame.height
+    dense = easi_dense(inst, frame)
+    if dense is not None:
+        return KernelResult(
+            np.ones(n, dtype=np.bool_),
+            20,
+            dense.total,
+            dense.components,
+            divided=True,
+            keys=dense.keys,
+        )
     age, age_present, age_exact = float_column(frame, inst.item("age"))
     fast = age_present.copy() if age_exact else np.zeros(n, dtype=np.bool_)
     child = age < float(easi_module.CHILD_AGE_LIMIT)
