@@ -16,8 +16,15 @@ def run(*args: str) -> None:
     subprocess.run([CLI, *args], check=True, cwd=ROOT)
 
 
+def score_example() -> None:
+    """Score the example EASI file (issue 2) and print the scored rows."""
+    run("score", "easi", "--input", "examples/easi.csv")
+    run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
+
+
 def main() -> None:
     run("version")
+    score_example()
 
 
 if __name__ == "__main__":

@@ -24,10 +24,10 @@ def test_public_api_is_pinned() -> None:
         "score_batch",
     ]
     assert sorted(responders.__all__) == [
-        "MCID",
-        "RESPONDER_DEFINITIONS",
         "IgaSuccess",
+        "MCID",
         "Mcid",
+        "RESPONDER_DEFINITIONS",
         "ResponderDefinition",
         "absolute_change",
         "iga_success",
