@@ -27,6 +27,7 @@ from autoserum.instruments import scorad as scorad_module
 from autoserum.instruments._columns import (
     Column,
     bad_value,
+    choice_codes,
     float_column,
     points_column,
     scaled_column,
@@ -193,14 +194,14 @@ def dlqi_q7(inst: Instrument, frame: pl.DataFrame) -> dict[str, Column]:
     """DLQI q7 with q7b as one question: fast only where the pair is consistent."""
     q7_item: Item = inst.item("q7")
     q7b = points_column(frame, inst.item("q7b"))
-    n = frame.height
-    if q7_item.column not in frame.columns:
-        return {"q7": Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), False)}
-    series = frame.get_column(q7_item.column)
-    if series.dtype in (pl.Null,):
-        return {"q7": Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), False)}
     q7 = points_column(frame, q7_item)
-    is_no = (series.cast(pl.String) == "no").fill_null(False).to_numpy()
+    if not q7.present.any():
+        return {"q7": q7}
+    series = frame.get_column(q7_item.column)
+    if isinstance(series.dtype, pl.Categorical | pl.Enum):
+        series = series.cast(pl.String)
+    assert q7_item.allowed is not None
+    is_no = (choice_codes(q7_item, series) == q7_item.allowed.index("no")) & q7.present
     points = np.where(is_no, q7b.values, q7.values)
     consistent = np.where(is_no, q7b.present, ~q7b.present)
     return {"q7": Column(points, q7.present & consistent, False)}
