@@ -40,9 +40,7 @@ Bools = npt.NDArray[np.bool_]
 def output_columns(code: str) -> tuple[str, ...]:
     """The columns :func:`score_batch` appends for this instrument, in order."""
     instrument = get_instrument(code)
-    extra: tuple[str, ...] = ()
-    if code == "scorad":
-        extra = ("objective", "objective_band")
+    extra = [name for key in instrument.banded_extras for name in (key, f"{key}_band")]
     return ("total", "band", "reason", *instrument.components, *extra)
 
 

@@ -204,6 +204,7 @@ class Instrument:
     compute: Callable[[Mapping[str, Value | None]], Computed] = field(repr=False, compare=False)
     polarity: str = "higher_worse"
     note: str = ""
+    banded_extras: tuple[str, ...] = ()  # extra exact values with their own bands (SCORAD)
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""
