@@ -146,6 +146,16 @@ class Band:
             return True
         return value <= self.upper if self.inclusive else value < self.upper
 
+    def to_json(self) -> dict[str, Any]:
+        """``code``, ``label``, ``upper`` (number or null), ``inclusive`` and ``text``."""
+        return {
+            "code": self.code,
+            "label": self.label,
+            "upper": None if self.upper is None else _json_number(self.upper),
+            "inclusive": self.inclusive,
+            "text": self.describe(),
+        }
+
     def describe(self) -> str:
         """``≤ 7`` / ``< 25`` / ``above`` in words."""
         if self.upper is None:
@@ -266,13 +276,9 @@ class Instrument:
                 name: {
                     "reference": bs.reference,
                     "note": bs.note,
-                    "bands": [
-                        {"code": b.code, "label": b.label, "upper": b.describe()} for b in bs.bands
-                    ],
+                    "bands": [b.to_json() for b in bs.bands],
                     **{
-                        f"{key}_bands": [
-                            {"code": b.code, "label": b.label, "upper": b.describe()} for b in bands
-                        ]
+                        f"{key}_bands": [b.to_json() for b in bands]
                         for key, bands in bs.extra_bands.items()
                     },
                 }
