@@ -56,9 +56,16 @@ def simulate_demo() -> None:
         )
 
 
+def score_example() -> None:
+    """Score the example EASI file (issue 2) and print the scored rows."""
+    run("score", "easi", "--input", "examples/easi.csv")
+    run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
+
+
 def main() -> None:
     run("version")
     simulate_demo()
+    score_example()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,15 +27,17 @@ from autoserum.instruments import scorad as scorad_module
 from autoserum.instruments._columns import (
     Column,
     bad_value,
+    choice_codes,
     float_column,
     points_column,
     scaled_column,
 )
+from autoserum.instruments._easi_dense import easi_dense
 from autoserum.instruments._model import Instrument, Item
 
 __all__ = ["KERNELS", "KernelResult"]
 
-Ints = npt.NDArray[np.int64]
+Ints = npt.NDArray[Any]  # integers, as int64 or as exactly represented float64
 Bools = npt.NDArray[np.bool_]
 
 
@@ -47,6 +50,8 @@ class KernelResult:
     total: Ints
     components: dict[str, Ints]
     extra: dict[str, Ints] = field(default_factory=dict)
+    divided: bool = False  # total/components already divided by the denominator
+    keys: Ints | None = None  # the total's numerators as integers, when ``divided``
 
 
 def _column(inst: Instrument, frame: pl.DataFrame, path: str, scale: int = 1) -> Column:
@@ -67,6 +72,16 @@ def _all_present(columns: Sequence[Column], n: int) -> Bools:
 def easi_kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
     """EASI in units of 1/20 (see the module docstring)."""
     n = frame.height
+    dense = easi_dense(inst, frame)
+    if dense is not None:
+        return KernelResult(
+            np.ones(n, dtype=np.bool_),
+            20,
+            dense.total,
+            dense.components,
+            divided=True,
+            keys=dense.keys,
+        )
     age, age_present, age_exact = float_column(frame, inst.item("age"))
     fast = age_present.copy() if age_exact else np.zeros(n, dtype=np.bool_)
     child = age < float(easi_module.CHILD_AGE_LIMIT)
@@ -179,14 +194,14 @@ def dlqi_q7(inst: Instrument, frame: pl.DataFrame) -> dict[str, Column]:
     """DLQI q7 with q7b as one question: fast only where the pair is consistent."""
     q7_item: Item = inst.item("q7")
     q7b = points_column(frame, inst.item("q7b"))
-    n = frame.height
-    if q7_item.column not in frame.columns:
-        return {"q7": Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), False)}
-    series = frame.get_column(q7_item.column)
-    if series.dtype in (pl.Null,):
-        return {"q7": Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), False)}
     q7 = points_column(frame, q7_item)
-    is_no = (series.cast(pl.String) == "no").fill_null(False).to_numpy()
+    if not q7.present.any():
+        return {"q7": q7}
+    series = frame.get_column(q7_item.column)
+    if isinstance(series.dtype, pl.Categorical | pl.Enum):
+        series = series.cast(pl.String)
+    assert q7_item.allowed is not None
+    is_no = (choice_codes(q7_item, series) == q7_item.allowed.index("no")) & q7.present
     points = np.where(is_no, q7b.values, q7.values)
     consistent = np.where(is_no, q7b.present, ~q7b.present)
     return {"q7": Column(points, q7.present & consistent, False)}
