@@ -62,10 +62,17 @@ def score_example() -> None:
     run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
 
 
+def demo_protocols() -> None:
+    """The protocol library and one subject's visit and injection calendar."""
+    run("protocols")
+    run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
 def main() -> None:
     run("version")
     simulate_demo()
     score_example()
+    demo_protocols()
 
 
 if __name__ == "__main__":
