@@ -244,41 +244,33 @@ def _chunk(
     z_entry = subjects.usual + eps
     z_prev = z_entry
     for v, visit in enumerate(visits):
-        if v == 0:
-            day = prev_day.copy()
-            z = z_entry
-            assessed = first_assessed
+        if v == 0:  # the eligibility visit: already assessed during screening
+            day, z, sub, assessed = prev_day, z_entry, subjects, first_assessed
         else:
             jitter = rng_course.integers(-visit.window_before, visit.window_after + 1, n)
             day = visit.day + jitter.astype(np.float64)
             eps = ou_step(rng_course, eps, day - prev_day, course)
-            weeks = (day - prev_day) / 7.0
-            if visit.day >= 0 > visits[v - 1].day:
+            if visit.day >= 0 > visits[v - 1].day:  # between run-in and first injection
                 p_leave = np.full(n, dropout.run_in_loss)
-            else:
-                hazard = dropout.hazard_per_week * weeks
+            else:  # informative: the worse since entry, the likelier to leave
+                hazard = dropout.hazard_per_week * (day - prev_day) / 7.0
                 hazard = hazard * np.exp(dropout.informative_log_hr * (z_prev - z_entry))
                 p_leave = 1.0 - np.exp(-hazard)
             leave = present & (rng_course.random(n) < p_leave)
-            last_day = np.where(
-                leave, prev_day + np.floor(rng_course.random(n) * (day - prev_day)), last_day
-            )
+            left_on = prev_day + np.floor(rng_course.random(n) * (day - prev_day))
+            last_day = np.where(leave, left_on, last_day)
             present &= ~leave
+            last_day = np.where(present, day, last_day)
             f = effect_fraction(day, plan.injection_days, course)
             z = subjects.usual + eps + course.drift_per_week * (day - day0) / 7.0
             z = z - (placebo + effect) * f
-            last_day = np.where(present, day, last_day)
+            z_prev = z
             idx = np.nonzero(present)[0]
             sub = subjects.take(idx)
             improvement = np.where(day > 0, z_entry - z, np.nan)[idx]
-            rows = _rows(rng_items, scenario, sub, z[idx], improvement)
-            assessed = _assess(rows, visit, sub.age)
-            z_prev = z
+            assessed = _assess(_rows(rng_items, scenario, sub, z[idx], improvement), visit, sub.age)
         idx = np.nonzero(present)[0]
-        if v == 0:
-            sub = subjects
-            f = effect_fraction(day, plan.injection_days, course)
-        lab_shift = lab_effects[idx] * f[idx, None]
+        lab_shift = lab_effects[idx] * effect_fraction(day, plan.injection_days, course)[idx, None]
         labs = draw_labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
         frame = _to_frame({**assessed, **labs}).with_columns(
             subject=pl.Series(idx, dtype=pl.Int64),
