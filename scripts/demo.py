@@ -31,29 +31,22 @@ DEMO_DB = ROOT / "demo" / "autoserum-demo.db"
 
 
 def simulate_demo() -> None:
-    """Generate the demo studies (synthetic, modelled on the published trials) into the demo
-    SQLite database ``demo/autoserum-demo.db`` through the CLI.
+    """Generate the demo studies (synthetic, modelled on the published trials) through the CLI
+    into the demo SQLite database ``demo/autoserum-demo.db``, and the same data as tidy long
+    files ``demo/<study>.csv`` (+ ``.ae.csv``) for the steps that read files.
 
     It starts the demo database afresh (the studies are created by the import), so it runs
-    first in :func:`main`.
+    before any step that writes into that database.
     """
-    DEMO_DB.parent.mkdir(exist_ok=True)
+    demo = DEMO_DB.parent
+    demo.mkdir(exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         DEMO_DB.with_name(DEMO_DB.name + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{DEMO_DB}"
     for protocol, study, n, seed in DEMO_STUDIES:
-        run(
-            "simulate",
-            protocol,
-            "--subjects",
-            str(n),
-            "--seed",
-            str(seed),
-            "--db",
-            url,
-            "--study",
-            study,
-        )
+        common = ["simulate", protocol, "--subjects", str(n), "--seed", str(seed)]
+        run(*common, "--db", url, "--study", study)
+        run(*common, "--out", str(demo / f"{study}.csv"))
 
 
 def score_example() -> None:
