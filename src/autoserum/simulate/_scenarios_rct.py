@@ -108,7 +108,7 @@ ABT = Scenario(
 AST = Scenario(
     code="ast-nahm2023",
     arms=(
-        ArmSpec("serum", effect=0.465, effect_sd=0.3, exacerbation_risk=0.05),
+        ArmSpec("serum", effect=0.3, effect_sd=0.3, exacerbation_risk=0.05, symptom_effect=1.189),
         ArmSpec("placebo", effect=0.0, effect_sd=0.0, exacerbation_risk=0.1),
     ),
     sites=("ajou",),
@@ -159,7 +159,10 @@ AST = Scenario(
     ),
     sources=with_defaults(
         {
-            "arms.serum.effect": CAL + "SCORAD changes -14.8% (serum) at week 8",
+            "arms.serum.effect": "Nahm 2024 editorial: EASI not significantly changed at week 8 "
+            "(objective effect 0.3 assumed, smaller than the symptom effect)",
+            "arms.serum.symptom_effect": CAL + "SCORAD changes -14.8% (serum) at week 8, with "
+            "DLQI also improved (-32.6%) while EASI is not: the effect is on symptoms",
             "arms.serum.effect_sd": "assumption: SD 0.3 on the log scale",
             "arms.serum.exacerbation_risk": "assumption: 5% flare reported as an AE",
             "arms.placebo.exacerbation_risk": "assumption: 10% flare reported as an AE",

@@ -35,6 +35,7 @@ from autoserum.simulate._latent import (
     effect_fraction,
     ou_step,
     subject_effects,
+    symptom_effects,
 )
 from autoserum.simulate._model import Scenario, VisitSpec
 from autoserum.simulate._plan import Plan, plan_for
@@ -49,7 +50,7 @@ IntArray = NDArray[np.int64]
 #: Subjects generated per chunk (fixed: the output must not depend on memory or cores).
 CHUNK = 100_000
 MAX_SUBJECTS = 10_000_000
-_STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS = 1, 2, 3, 4
+_STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS, _STREAM_SYMPTOMS = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def _rows(
     subjects: Subjects,
     z: FloatArray,
     improvement: FloatArray | None = None,
+    symptom_z: FloatArray | None = None,
 ) -> Rows:
     return Rows(
         rng=rng,
@@ -118,6 +120,7 @@ def _rows(
         qol=subjects.qol,
         model=scenario.items,
         improvement=improvement,
+        symptom_activity=None if symptom_z is None else np.exp(symptom_z),
     )
 
 
@@ -230,6 +233,8 @@ def _chunk(
     subjects, eps, first_assessed = _screen(scenario, plan, n, rng_screen)
     arm_index = permuted_blocks(rng_course, n, plan.ratios)
     effect = subject_effects(rng_course, scenario.arms, arm_index, subjects, scenario)
+    rng_symptoms = np.random.default_rng([seed, chunk, _STREAM_SYMPTOMS])
+    symptom = symptom_effects(rng_symptoms, scenario.arms, arm_index)
     injected = np.array([product != "none" for product in plan.products])[arm_index]
     placebo = np.where(injected, course.placebo_effect, 0.0)
     lab_effects = np.array(
@@ -267,8 +272,10 @@ def _chunk(
             z_prev = z
             idx = np.nonzero(present)[0]
             sub = subjects.take(idx)
-            improvement = np.where(day > 0, z_entry - z, np.nan)[idx]
-            assessed = _assess(_rows(rng_items, scenario, sub, z[idx], improvement), visit, sub.age)
+            z_symptoms = (z - symptom * f)[idx]
+            improvement = np.where(day > 0, z_entry - (z - symptom * f), np.nan)[idx]
+            rows = _rows(rng_items, scenario, sub, z[idx], improvement, z_symptoms)
+            assessed = _assess(rows, visit, sub.age)
         idx = np.nonzero(present)[0]
         lab_shift = lab_effects[idx] * effect_fraction(day, plan.injection_days, course)[idx, None]
         labs = draw_labs(rng_items, scenario, visit, sub, z[idx], lab_shift)

@@ -29,6 +29,7 @@ _ZERO = {
     "ifng_effect": "no effect on IFN-gamma (not measured, or none reported)",
     "ige_effect": "no direct effect on IgE (IgE follows severity)",
     "treg_effect": "no effect on CD4+IL-10+ T cells (not measured, or none reported)",
+    "symptom_effect": "no effect on symptoms beyond the effect on the latent severity",
 }
 
 
