@@ -1,8 +1,10 @@
 """Batch scoring over Polars data frames, identical to the scalar path.
 
-Rows whose items are all present are scored by a vectorised integer kernel
-(:mod:`autoserum.instruments._kernels`); the rest (missing items, per-region SCORAD extent,
-text-typed numbers) are scored row by row by :func:`~autoserum.instruments.score`. Totals are
+Rows are scored by a vectorised integer kernel (:mod:`autoserum.instruments._kernels`)
+wherever it applies: complete rows, and the missing-data cases the kernels implement (EASI
+regions with area 0, one unanswered DLQI/CDLQI/POEM question, a missing patient-global
+effectiveness). The rest (other missing data, per-region SCORAD extent, text-typed numbers
+without a step) are scored row by row by :func:`~autoserum.instruments.score`. Totals are
 exact integer numerators ``k`` over a denominator ``d``; the ``total`` column holds
 ``float(k) / d``, which IEEE division rounds correctly, so it equals ``float(Fraction(k, d))``,
 the float of the scalar path's exact total. Bands compare the integers with the band limits.
@@ -82,7 +84,11 @@ def score_batch(code: str, frame: pl.DataFrame, *, band_set: str | None = None) 
     columns["reason"] = _text(n, slow_rows, [s.reason for s in slow])
     for name in instrument.components:
         columns[name] = _numbers(
-            result, result.components[name], slow_rows, [s.components.get(name) for s in slow]
+            result,
+            result.components[name],
+            slow_rows,
+            [s.components.get(name) for s in slow],
+            result.component_missing.get(name),
         )
     for key, values in result.extra.items():
         columns[key] = _numbers(result, values, slow_rows, [s.extra.get(key) for s in slow])
@@ -104,7 +110,11 @@ def _score_row(
 
 
 def _numbers(
-    result: KernelResult, values: Ints, slow_rows: Ints, slow: list[Fraction | None]
+    result: KernelResult,
+    values: Ints,
+    slow_rows: Ints,
+    slow: list[Fraction | None],
+    missing: Bools | None = None,
 ) -> pl.Series:
     out: npt.NDArray[Any]
     if result.divided:
@@ -113,8 +123,11 @@ def _numbers(
         out = np.divide(values, result.denominator, out=values)
     else:
         out = values / result.denominator
+    if missing is not None:
+        out[missing] = np.nan
     if len(slow_rows):
         out[slow_rows] = [np.nan if v is None else float(v) for v in slow]
+    if missing is not None or len(slow_rows):
         return pl.Series(out, nan_to_null=True)
     return pl.Series(out)
 

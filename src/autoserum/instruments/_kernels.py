@@ -50,6 +50,7 @@ class KernelResult:
     total: Ints
     components: dict[str, Ints]
     extra: dict[str, Ints] = field(default_factory=dict)
+    component_missing: dict[str, Bools] = field(default_factory=dict)  # null on fast rows
     divided: bool = False  # total/components already divided by the denominator
     keys: Ints | None = None  # the total's numerators as integers, when ``divided``
 
@@ -162,49 +163,76 @@ def scorad_kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
     )
 
 
+Combine = Callable[[Instrument, pl.DataFrame], tuple[dict[str, Column], Bools | None]]
+
+
 def sum_kernel(
     total_items: Sequence[str],
     subscales: Mapping[str, Sequence[str]],
-    combine: Callable[[Instrument, pl.DataFrame], dict[str, Column]] | None = None,
+    combine: Combine | None = None,
+    *,
+    tolerated: int = 0,
 ) -> Callable[[Instrument, pl.DataFrame], KernelResult]:
-    """A kernel for sums of integer points; rows with any missing item use the scalar path."""
+    """A kernel for sums of integer points.
+
+    Up to ``tolerated`` missing items of ``total_items`` score 0 (the "one unanswered question"
+    rule); a component with a missing item is null. Items outside ``total_items`` (patient
+    global ``effectiveness``) may be missing. Other rows, and rows ``combine`` flags as
+    inconsistent, use the scalar path (which explains or rejects them).
+    """
 
     def kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
         n = frame.height
-        columns = combine(inst, frame) if combine is not None else {}
+        columns, invalid = combine(inst, frame) if combine is not None else ({}, None)
         for item in inst.items:
             if item.path not in columns and item.condition is None:
                 columns[item.path] = _column(inst, frame, item.path)
-        fast = _all_present(list(columns.values()), n)
+        missing_count = np.zeros(n, dtype=np.int64)
         total = np.zeros(n, dtype=np.int64)
         for path in total_items:
             total += columns[path].values
+            if not columns[path].complete:
+                missing_count += ~columns[path].present
+        fast = missing_count <= tolerated
+        if invalid is not None:
+            fast &= ~invalid
         components = {}
+        component_missing = {}
         for name, paths in subscales.items():
             part = np.zeros(n, dtype=np.int64)
+            gap = np.zeros(n, dtype=np.bool_)
             for path in paths:
                 part += columns[path].values
+                if not columns[path].complete:
+                    gap |= ~columns[path].present
             components[name] = part
-        return KernelResult(fast, 1, total, components)
+            if gap.any():
+                component_missing[name] = gap
+        return KernelResult(fast, 1, total, components, component_missing=component_missing)
 
     return kernel
 
 
-def dlqi_q7(inst: Instrument, frame: pl.DataFrame) -> dict[str, Column]:
-    """DLQI q7 with q7b as one question: fast only where the pair is consistent."""
+def dlqi_q7(inst: Instrument, frame: pl.DataFrame) -> tuple[dict[str, Column], Bools | None]:
+    """DLQI q7 with q7b as one question (answered: q7 yes/not_relevant, or no with q7b).
+
+    Rows where q7b is given although q7 is not ``no`` are flagged for the scalar path, which
+    rejects them.
+    """
     q7_item: Item = inst.item("q7")
     q7b = points_column(frame, inst.item("q7b"))
     q7 = points_column(frame, q7_item)
     if not q7.present.any():
-        return {"q7": q7}
+        return {"q7": q7}, q7b.present if q7b.present.any() else None
     series = frame.get_column(q7_item.column)
     if isinstance(series.dtype, pl.Categorical | pl.Enum):
         series = series.cast(pl.String)
     assert q7_item.allowed is not None
     is_no = (choice_codes(q7_item, series) == q7_item.allowed.index("no")) & q7.present
     points = np.where(is_no, q7b.values, q7.values)
-    consistent = np.where(is_no, q7b.present, ~q7b.present)
-    return {"q7": Column(points, q7.present & consistent, False)}
+    answered = q7.present & np.where(is_no, q7b.present, True)
+    invalid = q7b.present & ~is_no
+    return {"q7": Column(points, answered, False)}, invalid
 
 
 def _registry_kernels() -> dict[str, Callable[[Instrument, pl.DataFrame], KernelResult]]:
@@ -215,9 +243,9 @@ def _registry_kernels() -> dict[str, Callable[[Instrument, pl.DataFrame], Kernel
     return {
         "easi": easi_kernel,
         "scorad": scorad_kernel,
-        "dlqi": sum_kernel(dlqi_questions, dlqi.DLQI_SUBSCALES, dlqi_q7),
-        "cdlqi": sum_kernel(dlqi_questions, cdlqi.CDLQI_SUBSCALES),
-        "poem": sum_kernel(list(poem.POEM_ITEMS), {}),
+        "dlqi": sum_kernel(dlqi_questions, dlqi.DLQI_SUBSCALES, dlqi_q7, tolerated=1),
+        "cdlqi": sum_kernel(dlqi_questions, cdlqi.CDLQI_SUBSCALES, tolerated=1),
+        "poem": sum_kernel(list(poem.POEM_ITEMS), {}, tolerated=1),
         "sassad": sum_kernel(
             sassad_items,
             {site: [f"{site}.{sign}" for sign in sassad.SIGNS] for site in sassad.SITES},
