@@ -18,7 +18,13 @@ from autoserum.store._admin import DEFAULT_ALLOCATION_N, AdminMixin
 from autoserum.store._base import Actor
 from autoserum.store._import import ParsedSubject, parse_adverse_events, parse_visits
 from autoserum.store._records import lab_fields
-from autoserum.store._tidy import AE_COLUMNS, SUBJECT_COLUMNS, TOTAL_ONLY, visit_columns
+from autoserum.store._tidy import (
+    AE_COLUMNS,
+    SUBJECT_COLUMNS,
+    TOTAL_ONLY,
+    integer_items,
+    visit_columns,
+)
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -97,6 +103,7 @@ class IOMixin(AdminMixin):
                 seed = secrets.randbelow(2**62)
                 self._new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
             st = self._study(s, study)
+            st.column_order = list(frame.columns)
             sites = {r.code: r for r in s.scalars(select(SiteRow).where(SiteRow.study_id == st.id))}
             pks: dict[str, int] = {}
             for subj in subjects:
@@ -174,17 +181,21 @@ class IOMixin(AdminMixin):
 
     def export_long(self, study: str, actor: Actor) -> pl.DataFrame:
         """The study as a visit frame of the tidy long format: one row per subject × visit, in
-        canonical column order, columns without any value left out; no ``arm`` column when the
+        the column order of the last import (else the canonical order), columns without any value
+        left out; no ``arm`` column when the
         actor may not see arms. Subjects outside the actor's sites are left out."""
         with self._read() as s:
             st = self._study(s, study)
             sees = actor.sees_arm(st)
+            order: list[str] = list(st.column_order or [])
             rows = self._visit_rows(s, st, actor)
         columns = [c for c in visit_columns() if sees or c != "arm"]
         data: dict[str, list[Any]] = {c: [r.get(c) for r in rows] for c in columns}
         keep = [c for c in columns if c in _KEEP or any(v is not None for v in data[c])]
         if not sees:
             keep = [c for c in keep if c != "arm"]
+        if order:  # the shape of the last import first, then any other column
+            keep = [c for c in order if c in keep] + [c for c in keep if c not in order]
         return pl.DataFrame({c: pl.Series(c, data[c], dtype=_dtype(c, data[c])) for c in keep})
 
     def export_adverse_events(self, study: str, actor: Actor) -> pl.DataFrame:
@@ -280,6 +291,8 @@ def _dtype(column: str, values: list[Any]) -> Any:
         return pl.Date
     if column in {"per_protocol", "treated"}:
         return pl.Boolean
+    if column in integer_items():
+        return pl.Int64
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return pl.Float64
     if not present and column in {"week", "age"}:
