@@ -16,10 +16,74 @@ def run(*args: str) -> None:
     subprocess.run([CLI, *args], check=True, cwd=ROOT)
 
 
+#: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
+#: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23 (11 serum, 12 saline),
+#: the case report 1. The seeds were picked so that the counts also match: 22 of 25 treated,
+#: 10 + 10 subjects still in the serum RCT at week 8.
+DEMO_STUDIES = (
+    ("asim-choi2024", "asim-pilot", 25, 2025),
+    ("ast-nahm2023", "serum-rct", 23, 2024),
+    ("aaht-zhao2022", "case-report", 1, 2022),
+)
+
+
+DEMO_DB = ROOT / "demo" / "autoserum-demo.db"
+
+
+def simulate_demo() -> None:
+    """Generate the demo studies (synthetic, modelled on the published trials) through the CLI
+    into the demo SQLite database ``demo/autoserum-demo.db``, and the same data as tidy long
+    files ``demo/<study>.csv`` (+ ``.ae.csv``) for the steps that read files.
+
+    It starts the demo database afresh (the studies are created by the import), so it runs
+    before any step that writes into that database.
+    """
+    demo = DEMO_DB.parent
+    demo.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        DEMO_DB.with_name(DEMO_DB.name + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{DEMO_DB}"
+    for protocol, study, n, seed in DEMO_STUDIES:
+        common = ["simulate", protocol, "--subjects", str(n), "--seed", str(seed)]
+        run(*common, "--db", url, "--study", study)
+        run(*common, "--out", str(demo / f"{study}.csv"))
+
+
+def score_example() -> None:
+    """Score the example EASI file (issue 2) and print the scored rows."""
+    run("score", "easi", "--input", "examples/easi.csv")
+    run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
+
+
 def demo_protocols() -> None:
     """The protocol library and one subject's visit and injection calendar."""
     run("protocols")
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
+def store_demo() -> None:
+    """Import a small synthetic study into SQLite, export it blinded, show a subject's audit."""
+    out = ROOT / "demo"
+    out.mkdir(exist_ok=True)
+    db = out / "store.db"
+    for stale in (db, db.with_name("store.db-wal"), db.with_name("store.db-shm")):
+        stale.unlink(missing_ok=True)
+    visits = out / "store-visits.csv"
+    rows = ["subject_id,arm,site,week,visit,age,sex,scorad,dlqi,eosinophils"]
+    for i in range(1, 7):
+        arm = "serum" if i % 2 else "placebo"
+        for week, visit in ((0, "baseline"), (4, "week_4"), (8, "week_8")):
+            scorad = 45 - week * (1.5 if arm == "serum" else 0.5) + i
+            rows.append(
+                f"D{i:02d},{arm},s01,{week},{visit},{20 + 3 * i},F,{scorad},{12 - week // 4},0.{i}"
+            )
+    visits.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    url = f"sqlite:///{db}"
+    run("import", str(visits), "--db", url, "--study", "DEMO-AST", "--protocol", "ast-nahm2023")
+    blinded = out / "store-export-blinded.csv"
+    run("export", "--db", url, "--study", "DEMO-AST", "--blinded", "--out", str(blinded))
+    print(blinded.read_text(encoding="utf-8").splitlines()[0], flush=True)
+    run("audit", "--db", url, "--subject", "D01")
 
 
 def demo_evidence() -> None:
@@ -29,33 +93,13 @@ def demo_evidence() -> None:
     run("power", "two-sample", "--delta", "9.6", "--sd", "10", "--power", "0.9")
 
 
-#: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
-#: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23, the case report 1.
-DEMO_STUDIES = (
-    ("asim-choi2024", "asim-pilot", 25, 2024),
-    ("ast-nahm2023", "serum-rct", 23, 2023),
-    ("aaht-zhao2022", "case-report", 1, 2022),
-)
-
-
-def simulate_demo() -> None:
-    """Generate the demo studies (synthetic, modelled on the published trials) into demo/.
-
-    Until the store lands they are written as tidy long CSV files (``demo/<study>.csv`` and
-    ``demo/<study>.ae.csv``); afterwards into ``demo/autoserum-demo.db``.
-    """
-    demo = ROOT / "demo"
-    demo.mkdir(exist_ok=True)
-    for protocol, study, n, seed in DEMO_STUDIES:
-        out = demo / f"{study}.csv"
-        run("simulate", protocol, "--subjects", str(n), "--seed", str(seed), "--out", str(out))
-
-
 def main() -> None:
     run("version")
-    demo_protocols()
-    demo_evidence()
     simulate_demo()
+    score_example()
+    demo_protocols()
+    store_demo()
+    demo_evidence()
 
 
 if __name__ == "__main__":
