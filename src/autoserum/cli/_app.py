@@ -71,5 +71,4 @@ def main(argv: list[str] | None = None) -> None:
     except AutoserumError as err:
         typer.echo(f"error: {' '.join(str(err).split())}", err=True)
         sys.exit(err.exit_code)
-    if isinstance(code, int) and not isinstance(code, bool) and code:
-        sys.exit(code)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
