@@ -1,0 +1,246 @@
+"""Reading and validating the tidy long format (visit file and its adverse-event companion).
+
+Reference: ``docs/data-format.md``.
+
+>>> from autoserum.analysis import read_long
+>>> frame = read_long("tests/analysis/data/two_arm.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from autoserum.analysis._format import (
+    AE_COLUMNS,
+    ITEM_PREFIXES,
+    SUBJECT_LEVEL,
+    VISIT_COLUMNS,
+    Column,
+)
+from autoserum.errors import ValidationError
+
+__all__ = [
+    "StudyData",
+    "ae_path_for",
+    "read_adverse_events",
+    "read_long",
+    "read_study",
+    "validate_long",
+]
+
+_LINE = "__line"
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """A validated study: the visit file and the adverse events (empty when there are none)."""
+
+    visits: pl.DataFrame
+    adverse_events: pl.DataFrame
+    source: str
+
+
+def ae_path_for(path: str | Path) -> Path:
+    """The adverse-event companion of a visit file: ``<stem>.ae.csv`` in the same folder."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.ae.csv")
+
+
+def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
+    """Read a CSV or Parquet file with every column as text; return it and the first data line."""
+    if not path.exists():
+        raise ValidationError("path", str(path), "an existing CSV or Parquet file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            raw = pl.read_parquet(path)
+            frame = raw.with_columns(
+                pl.col(c).cast(pl.String).str.to_lowercase()
+                if raw.schema[c] == pl.Boolean
+                else pl.col(c).cast(pl.String)
+                for c in raw.columns
+            )
+            return frame, 1
+        if suffix == ".csv":
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+            return frame, 2
+    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as err:
+        raise ValidationError("path", str(path), f"a readable tidy long file ({err})") from err
+    raise ValidationError("path", str(path), "a file ending in .csv or .parquet")
+
+
+def _fail(frame: pl.DataFrame, mask: pl.Expr, col: str, expected: str, source: str) -> None:
+    bad = frame.filter(mask)
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise ValidationError(
+            col, row[col], expected, location=f"{source}, line {row[_LINE]}, column {col!r}"
+        )
+
+
+def _parse_column(frame: pl.DataFrame, spec: Column, source: str) -> pl.Expr:
+    """Check every cell of one column; return the expression that parses it."""
+    c = pl.col(spec.name)
+    present = c.is_not_null()
+    if spec.required:
+        _fail(frame, c.is_null() | (c.str.strip_chars() == ""), spec.name, spec.expected(), source)
+    if spec.kind == "text":
+        return c
+    if spec.kind == "choice":
+        _fail(frame, present & ~c.is_in(spec.choices), spec.name, spec.expected(), source)
+        return c
+    if spec.kind == "boolean":
+        low = c.str.strip_chars().str.to_lowercase()
+        _fail(frame, present & ~low.is_in(["true", "false"]), spec.name, spec.expected(), source)
+        return low == "true"
+    if spec.kind == "date":
+        parsed = c.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+        _fail(frame, present & parsed.is_null(), spec.name, spec.expected(), source)
+        return parsed
+    num = c.str.strip_chars().cast(pl.Float64, strict=False)
+    bad = present & (num.is_null() | ~num.is_finite())
+    if spec.minimum is not None:
+        bad = bad | (num < spec.minimum)
+    if spec.maximum is not None:
+        bad = bad | (num > spec.maximum)
+    if spec.kind == "integer":
+        bad = bad | (num != num.round(0))
+    _fail(frame, bad.fill_null(False), spec.name, spec.expected(), source)
+    return num
+
+
+def _known(col: str, specs: dict[str, Column], items: bool) -> bool:
+    if col in specs:
+        return True
+    return items and any(col.startswith(f"{p}_") for p in ITEM_PREFIXES)
+
+
+def _parse(
+    frame: pl.DataFrame, first_line: int, specs: dict[str, Column], source: str, *, items: bool
+) -> pl.DataFrame:
+    frame = frame.with_row_index(_LINE, offset=first_line)
+    for col in frame.columns:
+        if col != _LINE and not _known(col, specs, items):
+            raise ValidationError(
+                col, col, "a column of the tidy long format (docs/data-format.md)", location=source
+            )
+    for spec in specs.values():
+        if spec.required and spec.name not in frame.columns:
+            raise ValidationError(spec.name, None, "a required column", location=source)
+    exprs = [
+        _parse_column(frame, spec, source).alias(spec.name)
+        for spec in specs.values()
+        if spec.name in frame.columns
+    ]
+    return frame.with_columns(exprs)
+
+
+def validate_long(
+    frame: pl.DataFrame, source: str = "<frame>", first_line: int = 2
+) -> pl.DataFrame:
+    """Validate a visit table whose cells are text (as read from CSV); return it typed.
+
+    Checks every cell against ``docs/data-format.md``, that subject-level columns do not change
+    within a subject and that no subject has two rows for the same week. The first bad cell
+    raises one :class:`~autoserum.errors.ValidationError` naming line, column, value and what was
+    expected. ``per_protocol`` and ``treated`` default to ``true`` as the format specifies.
+    """
+    parsed = _parse(frame, first_line, VISIT_COLUMNS, source, items=True)
+    if "arm" in parsed.columns:
+        _fail(parsed, pl.col("arm").is_null(), "arm", "an arm code on every row", source)
+    for col in SUBJECT_LEVEL:
+        if col not in parsed.columns:
+            continue
+        first = pl.col(col).drop_nulls().first().over("subject_id")
+        _fail(
+            parsed,
+            (pl.col(col).is_not_null() & (pl.col(col) != first)).fill_null(False),
+            col,
+            "the same value on every row of the subject (a subject-level column)",
+            source,
+        )
+        parsed = parsed.with_columns(first.alias(col))
+    dup = pl.struct("subject_id", "week").is_duplicated() & (
+        pl.int_range(pl.len()).over("subject_id", "week") > 0
+    )
+    _fail(parsed, dup, "week", "one row per subject and week", source)
+    for flag in ("per_protocol", "treated"):
+        parsed = (
+            parsed.with_columns(pl.col(flag).fill_null(True))
+            if flag in parsed.columns
+            else parsed.with_columns(pl.lit(True).alias(flag))
+        )
+    return parsed.drop(_LINE).sort("subject_id", "week")
+
+
+def _read_visits(path: Path) -> pl.DataFrame:
+    text, first_line = _read_text(path)
+    return validate_long(text, path.name, first_line)
+
+
+def read_adverse_events(path: str | Path, subjects: pl.Series | None = None) -> pl.DataFrame:
+    """Read and validate an adverse-event file (``<stem>.ae.csv``).
+
+    With ``subjects``, every ``subject_id`` of the file must be one of them.
+    """
+    p = Path(path)
+    text, first_line = _read_text(p)
+    ae = _parse(text, first_line, AE_COLUMNS, p.name, items=False)
+    if subjects is not None:
+        _fail(
+            ae,
+            ~pl.col("subject_id").is_in(subjects.unique().implode()),
+            "subject_id",
+            "a subject of the visit file",
+            p.name,
+        )
+    return ae.drop(_LINE)
+
+
+def _empty_ae(with_arm: bool) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {
+        "subject_id": pl.String(),
+        "term": pl.String(),
+        "onset_week": pl.Float64(),
+        "severity": pl.String(),
+        "serious": pl.Boolean(),
+        "related": pl.String(),
+        "outcome": pl.String(),
+    }
+    if with_arm:
+        schema = {"subject_id": pl.String(), "arm": pl.String(), **schema}
+    return pl.DataFrame(schema=schema)
+
+
+def read_study(path: str | Path) -> StudyData:
+    """Read a visit file and, when it exists, its ``<stem>.ae.csv`` companion; validate both.
+
+    >>> study = read_study("demo/asim-pilot.csv")  # doctest: +SKIP
+    >>> study.visits.height, study.adverse_events.height  # doctest: +SKIP
+    """
+    p = Path(path)
+    visits = _read_visits(p)
+    ae_file = ae_path_for(p)
+    if ae_file.exists():
+        ae = read_adverse_events(ae_file, visits["subject_id"])
+    else:
+        ae = _empty_ae("arm" in visits.columns)
+    return StudyData(visits=visits, adverse_events=ae, source=str(p))
+
+
+def read_long(path: str | Path) -> pl.DataFrame:
+    """Read and validate a tidy long visit file (CSV or Parquet); return the typed visit table.
+
+    The ``<stem>.ae.csv`` companion is read and validated too when present (use
+    :func:`read_study` to get it). A bad cell raises one ValidationError with its line and
+    column.
+
+    Reference: ``docs/data-format.md``.
+
+    >>> read_long("tests/analysis/data/two_arm.csv").columns[:3]  # doctest: +SKIP
+    ['subject_id', 'arm', 'site']
+    """
+    return read_study(path).visits
