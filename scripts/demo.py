@@ -16,8 +16,15 @@ def run(*args: str) -> None:
     subprocess.run([CLI, *args], check=True, cwd=ROOT)
 
 
+def demo_protocols() -> None:
+    """The protocol library and one subject's visit and injection calendar."""
+    run("protocols")
+    run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
 def main() -> None:
     run("version")
+    demo_protocols()
 
 
 if __name__ == "__main__":
