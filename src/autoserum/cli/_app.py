@@ -7,6 +7,7 @@ import sys
 import typer
 
 from autoserum import __version__
+from autoserum.cli import analysis as _analysis
 from autoserum.cli import protocols as _protocols
 from autoserum.errors import AutoserumError
 
@@ -38,6 +39,7 @@ def version() -> None:
 
 
 _protocols.register(app)
+_analysis.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
