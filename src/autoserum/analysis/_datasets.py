@@ -32,6 +32,10 @@ def parameters_in(frame: pl.DataFrame) -> list[str]:
 
 
 def _with_arm(frame: pl.DataFrame) -> pl.DataFrame:
+    """The arm (pooled when blinded) and the subject flags that default to true."""
+    for flag in ("treated", "per_protocol"):
+        if flag not in frame.columns:
+            frame = frame.with_columns(pl.lit(True).alias(flag))
     if "arm" in frame.columns:
         return frame
     return frame.with_columns(pl.lit(ARM_BLINDED).alias("arm"))

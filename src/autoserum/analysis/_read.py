@@ -151,10 +151,34 @@ def validate_long(
     parsed = _parse(frame, first_line, VISIT_COLUMNS, source, items=True)
     if "arm" in parsed.columns:
         _fail(parsed, pl.col("arm").is_null(), "arm", "an arm code on every row", source)
-    for col in SUBJECT_LEVEL:
-        if col not in parsed.columns:
+    parsed = _subject_level(parsed, source).sort("subject_id", "week", _LINE)
+    same = (pl.col("subject_id") == pl.col("subject_id").shift(1)) & (
+        pl.col("week") == pl.col("week").shift(1)
+    )
+    _fail(parsed, same.fill_null(False), "week", "one row per subject and week", source)
+    for flag in ("per_protocol", "treated"):
+        parsed = (
+            parsed.with_columns(pl.col(flag).fill_null(True))
+            if flag in parsed.columns
+            else parsed.with_columns(pl.lit(True).alias(flag))
+        )
+    return parsed.drop(_LINE)
+
+
+def _subject_level(parsed: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Check that subject-level columns hold one value per subject; spread it to every row."""
+    cols = [c for c in SUBJECT_LEVEL if c in parsed.columns]
+    if not cols:
+        return parsed
+    firsts = parsed.group_by("subject_id").agg(
+        *(pl.col(c).drop_nulls().first().alias(f"_first_{c}") for c in cols),
+        *(pl.col(c).drop_nulls().n_unique().alias(f"_n_{c}") for c in cols),
+    )
+    for col in cols:
+        if firsts[f"_n_{col}"].max() in (None, 0, 1):
             continue
-        first = pl.col(col).drop_nulls().first().over("subject_id")
+        # report the first row (in file order) that disagrees with the subject's first value
+        first = pl.col(col).drop_nulls().first().over("subject_id", order_by=_LINE)
         _fail(
             parsed,
             (pl.col(col).is_not_null() & (pl.col(col) != first)).fill_null(False),
@@ -162,18 +186,12 @@ def validate_long(
             "the same value on every row of the subject (a subject-level column)",
             source,
         )
-        parsed = parsed.with_columns(first.alias(col))
-    dup = pl.struct("subject_id", "week").is_duplicated() & (
-        pl.int_range(pl.len()).over("subject_id", "week") > 0
+    joined = parsed.join(
+        firsts.select("subject_id", *(f"_first_{c}" for c in cols)), on="subject_id", how="left"
     )
-    _fail(parsed, dup, "week", "one row per subject and week", source)
-    for flag in ("per_protocol", "treated"):
-        parsed = (
-            parsed.with_columns(pl.col(flag).fill_null(True))
-            if flag in parsed.columns
-            else parsed.with_columns(pl.lit(True).alias(flag))
-        )
-    return parsed.drop(_LINE).sort("subject_id", "week")
+    return joined.with_columns(pl.col(f"_first_{c}").alias(c) for c in cols).drop(
+        *(f"_first_{c}" for c in cols)
+    )
 
 
 def _read_visits(path: Path) -> pl.DataFrame:
