@@ -67,6 +67,7 @@ INSTRUMENT_RANGES: dict[str, tuple[float, float]] = {
     "pp_nrs": (0, 10),
     "sleep_nrs": (0, 10),
     "viga_ad": (0, 4),
+    "patient_global": (0, 4),
 }
 
 #: Laboratory columns with their units.
@@ -145,4 +146,4 @@ AE_COLUMNS: dict[str, Column] = {
 }
 
 #: Instrument prefixes of item-level columns (``easi_head_neck_erythema``, ``dlqi_q1``, …).
-ITEM_PREFIXES: tuple[str, ...] = (*INSTRUMENT_RANGES, "patient_global")
+ITEM_PREFIXES: tuple[str, ...] = tuple(INSTRUMENT_RANGES)

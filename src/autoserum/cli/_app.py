@@ -9,6 +9,7 @@ import typer
 from autoserum import __version__
 from autoserum.cli import analysis as _analysis
 from autoserum.cli import protocols as _protocols
+from autoserum.cli import simulate as _simulate
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ def version() -> None:
 
 _protocols.register(app)
 _analysis.register(app)
+_simulate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,49 @@
 """Synthetic studies (pure core): a generative model of AD severity and scenarios from the
 published trials.
+
+>>> from autoserum.simulate import simulate_study, scenario_codes
+>>> "ast-nahm2023" in scenario_codes()
+True
+>>> study = simulate_study("asim-choi2024", 25, seed=7)
+>>> list(dict.fromkeys(study.visits["visit"]))
+['screening', 'run_in_start', 'baseline', 'week_4', 'week_8']
 """
 
-__all__: list[str] = []
+from autoserum.simulate._model import (
+    AdverseEvents,
+    ArmSpec,
+    Course,
+    Dropout,
+    Eligibility,
+    ItemModel,
+    Labs,
+    Population,
+    Scenario,
+    Target,
+    Threshold,
+    VisitSpec,
+)
+from autoserum.simulate._study import SimulatedStudy, simulate_scenario, simulate_study
+from autoserum.simulate._targets import target_statistic
+from autoserum.simulate.scenarios import get_scenario, scenario_codes
+
+__all__ = [
+    "AdverseEvents",
+    "ArmSpec",
+    "Course",
+    "Dropout",
+    "Eligibility",
+    "ItemModel",
+    "Labs",
+    "Population",
+    "Scenario",
+    "SimulatedStudy",
+    "Target",
+    "Threshold",
+    "VisitSpec",
+    "get_scenario",
+    "scenario_codes",
+    "simulate_scenario",
+    "simulate_study",
+    "target_statistic",
+]

@@ -1,0 +1,405 @@
+"""``simulate_study``: a whole synthetic study in the tidy long format, vectorised.
+
+Generation runs in chunks of :data:`CHUNK` subjects, each with its own random streams
+(``numpy.random.default_rng([seed, chunk, stream])``), so the output depends only on the seed
+and the number of subjects. Within a chunk every step is vectorised over subjects; the only
+Python loops run over visits, instruments and batches of screening candidates.
+
+1. Candidates are drawn and assessed at the first visit (screening, or baseline when there is
+   no run-in); the protocol's thresholds are applied to the *observed* scores, so the enrolled
+   subjects regress towards their usual severity afterwards.
+2. Enrolled subjects are allocated by permuted blocks; each gets a specific effect.
+3. Visit by visit: the Ornstein-Uhlenbeck fluctuation moves on, informative dropout removes
+   subjects (worse than at entry → likelier to leave), the items of the visit's instruments
+   are drawn from the latent activity and scored with ``autoserum.instruments``, labs drawn.
+
+Reference: ``docs/simulate.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from autoserum.errors import ValidationError
+from autoserum.simulate._events import AE_SCHEMA, adverse_events, permuted_blocks
+from autoserum.simulate._items import GENERATORS, Coded, ItemColumn, Rows, region_percent
+from autoserum.simulate._latent import (
+    Subjects,
+    draw_subjects,
+    effect_fraction,
+    ou_step,
+    subject_effects,
+)
+from autoserum.simulate._model import Scenario, VisitSpec
+from autoserum.simulate._plan import Plan, plan_for
+from autoserum.simulate._score import score_items
+from autoserum.simulate.scenarios import get_scenario
+
+__all__ = ["CHUNK", "MAX_SUBJECTS", "SimulatedStudy", "simulate_scenario", "simulate_study"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Subjects generated per chunk (fixed: the output must not depend on memory or cores).
+CHUNK = 100_000
+MAX_SUBJECTS = 10_000_000
+_STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class SimulatedStudy:
+    """A simulated study: the visit file and the adverse-event file of the long format."""
+
+    visits: pl.DataFrame
+    adverse_events: pl.DataFrame
+
+
+def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedStudy:
+    """Simulate ``n_subjects`` enrolled subjects of a protocol's scenario.
+
+    The same ``(protocol_code, n_subjects, seed)`` always gives the same frames.
+
+    >>> study = simulate_study("ast-nahm2023", 20, seed=1)
+    >>> study.visits.select("subject_id", "arm", "visit", "week").row(0)
+    ('AST-01', 'placebo', 'screening', -2.0)
+    """
+    if (
+        isinstance(n_subjects, bool)
+        or not isinstance(n_subjects, int)
+        or not (1 <= n_subjects <= MAX_SUBJECTS)
+    ):
+        raise ValidationError("n_subjects", n_subjects, f"an integer from 1 to {MAX_SUBJECTS}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValidationError("seed", seed, "a non-negative integer")
+    return simulate_scenario(get_scenario(protocol_code), n_subjects, seed)
+
+
+def simulate_scenario(scenario: Scenario, n_subjects: int, seed: int) -> SimulatedStudy:
+    """Simulate a (possibly modified) scenario; see :func:`simulate_study`."""
+    width = max(2, len(str(n_subjects)))
+    plan = plan_for(scenario)
+    visits: list[pl.DataFrame] = []
+    events: list[pl.DataFrame] = []
+    for chunk, start in enumerate(range(0, n_subjects, CHUNK)):
+        n = min(CHUNK, n_subjects - start)
+        v, e = _chunk(scenario, plan, n, seed, chunk)
+        visits.append(v.with_columns(pl.col("subject") + start))
+        events.append(e.with_columns(pl.col("subject") + start))
+    return _finish(scenario, plan, pl.concat(visits, how="diagonal"), pl.concat(events), width)
+
+
+def _rows(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    subjects: Subjects,
+    z: FloatArray,
+    improvement: FloatArray | None = None,
+) -> Rows:
+    return Rows(
+        rng=rng,
+        activity=np.exp(z),
+        rho=subjects.rho,
+        extent=subjects.extent,
+        itch=subjects.itch,
+        qol=subjects.qol,
+        model=scenario.items,
+        improvement=improvement,
+    )
+
+
+def _assess(rows: Rows, visit: VisitSpec, age: FloatArray) -> dict[str, ItemColumn | pl.Series]:
+    """Items and totals of every instrument of the visit, prefixed by the instrument code."""
+    out: dict[str, ItemColumn | pl.Series] = {}
+    percent = region_percent(rows)
+    for code in visit.instruments:
+        items = GENERATORS[code](rows, percent)
+        out.update({f"{code}_{name}": column for name, column in items.items()})
+        out.update(score_items(code, items, age))
+    return out
+
+
+def _eligible(
+    plan: Plan, age: FloatArray, assessed: dict[str, ItemColumn | pl.Series]
+) -> NDArray[np.bool_]:
+    ok = np.ones(age.shape[0], dtype=np.bool_)
+    for threshold in plan.thresholds:
+        column = age if threshold.column == "age" else assessed[threshold.column]
+        values = column.to_numpy() if isinstance(column, pl.Series) else np.asarray(column)
+        values = np.asarray(values, dtype=np.float64)
+        if threshold.minimum is not None:
+            ok &= values >= threshold.minimum
+        if threshold.maximum is not None:
+            ok &= values <= threshold.maximum
+    return np.asarray(ok, dtype=np.bool_)
+
+
+def _screen(
+    scenario: Scenario, plan: Plan, n: int, rng: np.random.Generator
+) -> tuple[Subjects, FloatArray, dict[str, ItemColumn | pl.Series]]:
+    """Draw candidates in batches until ``n`` pass eligibility at the first visit."""
+    first = plan.visits[0]
+    course = scenario.course
+    kept: list[tuple[Subjects, FloatArray, dict[str, ItemColumn | pl.Series]]] = []
+    have, rate = 0, 0.5
+    while have < n:
+        m = max(64, int((n - have) / max(rate, 0.02) * 1.15) + 16)
+        cand = draw_subjects(rng, m, scenario)
+        eps = course.fluctuation_sd * rng.standard_normal(m)
+        assessed = _assess(_rows(rng, scenario, cand, cand.usual + eps), first, cand.age)
+        ok = _eligible(plan, cand.age, assessed)
+        rate = max(float(ok.mean()), 1e-3)
+        index = np.nonzero(ok)[0][: n - have]
+        kept.append((cand.take(index), eps[index], _take(assessed, index)))
+        have += index.size
+    subjects = Subjects(
+        **{
+            name: np.concatenate([getattr(k[0], name) for k in kept])
+            for name in Subjects.__dataclass_fields__
+        }
+    )
+    eps = np.concatenate([k[1] for k in kept])
+    assessed = {key: _concat([k[2][key] for k in kept]) for key in kept[0][2]}
+    return subjects, eps, assessed
+
+
+def _take(
+    assessed: dict[str, ItemColumn | pl.Series], index: IntArray
+) -> dict[str, ItemColumn | pl.Series]:
+    out: dict[str, ItemColumn | pl.Series] = {}
+    for key, column in assessed.items():
+        if isinstance(column, Coded):
+            out[key] = Coded(column.codes[index], column.categories)
+        elif isinstance(column, pl.Series):
+            out[key] = column.gather(index)
+        else:
+            out[key] = column[index]
+    return out
+
+
+def _concat(parts: list[ItemColumn | pl.Series]) -> ItemColumn | pl.Series:
+    head = parts[0]
+    if isinstance(head, Coded):
+        return Coded(
+            np.concatenate([p.codes for p in parts if isinstance(p, Coded)]), head.categories
+        )
+    if isinstance(head, pl.Series):
+        return pl.concat([p for p in parts if isinstance(p, pl.Series)])
+    return np.concatenate([p for p in parts if isinstance(p, np.ndarray)])
+
+
+def _to_frame(columns: dict[str, ItemColumn | pl.Series]) -> pl.DataFrame:
+    series: list[pl.Series] = []
+    for name, column in columns.items():
+        if isinstance(column, pl.Series):
+            series.append(column.alias(name))
+        elif isinstance(column, Coded):
+            mapping = dict(enumerate(column.categories))
+            series.append(
+                pl.Series(name, column.codes).replace_strict(
+                    mapping, default=None, return_dtype=pl.Enum(column.categories)
+                )
+            )
+        else:
+            series.append(pl.Series(name, column, nan_to_null=True))
+    return pl.DataFrame(series)
+
+
+def _rounded(values: FloatArray, decimals: int) -> FloatArray:
+    """Round a lab value to the precision a laboratory reports."""
+    return np.asarray(np.round(values, decimals), dtype=np.float64)
+
+
+def _labs(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    visit: VisitSpec,
+    subjects: Subjects,
+    z: FloatArray,
+    specific: FloatArray,
+) -> dict[str, ItemColumn | pl.Series]:
+    labs = scenario.labs
+    n = z.shape[0]
+    change = z - subjects.usual
+    out: dict[str, ItemColumn | pl.Series] = {}
+    for code in visit.labs:
+        if code == "ige":
+            log_value = subjects.ige + labs.ige_severity_slope * change - specific[:, 0]
+            value = _rounded(np.exp(log_value + labs.ige_visit_sd * rng.standard_normal(n)), 1)
+        elif code == "eosinophils":
+            log_value = subjects.eos + labs.eos_severity_slope * change
+            value = _rounded(np.exp(log_value + labs.eos_visit_sd * rng.standard_normal(n)), 2)
+        elif code == "eosinophils_pct":
+            log_count = subjects.eos + labs.eos_severity_slope * change
+            log_count = log_count + labs.eos_visit_sd * rng.standard_normal(n)
+            leukocytes = labs.leukocytes_log_mean + labs.leukocytes_log_sd * rng.standard_normal(n)
+            value = _rounded(100.0 * np.exp(log_count - leukocytes), 1)
+        elif code in {"il10", "ifng", "treg_il10"}:
+            column = {"il10": 1, "ifng": 2, "treg_il10": 3}[code]
+            base = {"il10": subjects.il10, "ifng": subjects.ifng, "treg_il10": subjects.treg}[code]
+            noise = labs.cytokine_visit_sd * rng.standard_normal(n)
+            value = _rounded(np.exp(base + specific[:, column] + noise), 2)
+        else:
+            raise ValidationError(
+                "visits.labs",
+                code,
+                "one of ige, eosinophils, eosinophils_pct, il10, ifng, treg_il10",
+            )
+        out[code] = np.asarray(value, dtype=np.float64)
+    return out
+
+
+def _chunk(
+    scenario: Scenario, plan: Plan, n: int, seed: int, chunk: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One chunk of ``n`` enrolled subjects: visit rows and adverse events (subject = index)."""
+    rng_screen = np.random.default_rng([seed, chunk, _STREAM_SCREEN])
+    rng_course = np.random.default_rng([seed, chunk, _STREAM_COURSE])
+    rng_items = np.random.default_rng([seed, chunk, _STREAM_ITEMS])
+    rng_events = np.random.default_rng([seed, chunk, _STREAM_EVENTS])
+    course, dropout = scenario.course, scenario.dropout
+    subjects, eps, first_assessed = _screen(scenario, plan, n, rng_screen)
+    arm_index = permuted_blocks(rng_course, n, plan.ratios)
+    effect = subject_effects(rng_course, scenario.arms, arm_index, subjects, scenario)
+    injected = np.array([product != "none" for product in plan.products])[arm_index]
+    placebo = np.where(injected, course.placebo_effect, 0.0)
+    lab_effects = np.array(
+        [[a.ige_effect, a.il10_effect, a.ifng_effect, a.treg_effect] for a in scenario.arms]
+    )[arm_index]
+    visits = plan.visits
+    day0 = float(visits[0].day)
+    present = np.ones(n, dtype=np.bool_)
+    last_day = np.full(n, day0)
+    frames: list[pl.DataFrame] = []
+    prev_day = np.full(n, day0)
+    z_entry = subjects.usual + eps
+    z_prev = z_entry
+    for v, visit in enumerate(visits):
+        if v == 0:
+            day = prev_day.copy()
+            z = z_entry
+            assessed = first_assessed
+        else:
+            jitter = rng_course.integers(-visit.window_before, visit.window_after + 1, n)
+            day = visit.day + jitter.astype(np.float64)
+            eps = ou_step(rng_course, eps, day - prev_day, course)
+            weeks = (day - prev_day) / 7.0
+            if visit.day >= 0 > visits[v - 1].day:
+                p_leave = np.full(n, dropout.run_in_loss)
+            else:
+                hazard = dropout.hazard_per_week * weeks
+                hazard = hazard * np.exp(dropout.informative_log_hr * (z_prev - z_entry))
+                p_leave = 1.0 - np.exp(-hazard)
+            leave = present & (rng_course.random(n) < p_leave)
+            last_day = np.where(
+                leave, prev_day + np.floor(rng_course.random(n) * (day - prev_day)), last_day
+            )
+            present &= ~leave
+            f = effect_fraction(day, plan.injection_days, course)
+            z = subjects.usual + eps + course.drift_per_week * (day - day0) / 7.0
+            z = z - (placebo + effect) * f
+            last_day = np.where(present, day, last_day)
+            idx = np.nonzero(present)[0]
+            sub = subjects.take(idx)
+            improvement = np.where(day >= 0, z_entry - z, np.nan)[idx]
+            rows = _rows(rng_items, scenario, sub, z[idx], improvement)
+            assessed = _assess(rows, visit, sub.age)
+            z_prev = z
+        idx = np.nonzero(present)[0]
+        if v == 0:
+            sub = subjects
+            f = effect_fraction(day, plan.injection_days, course)
+        lab_shift = lab_effects[idx] * f[idx, None]
+        labs = _labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
+        frame = _to_frame({**assessed, **labs}).with_columns(
+            subject=pl.Series(idx, dtype=pl.Int64),
+            visit_index=pl.lit(v, dtype=pl.Int32),
+            day=pl.Series(day[idx], dtype=pl.Int64),
+        )
+        frames.append(frame)
+        prev_day = day
+    out = pl.concat(frames, how="diagonal")
+    key = out["subject"].to_numpy() * len(visits) + out["visit_index"].to_numpy()
+    out = out[np.argsort(key, kind="stable")]
+    completed = present
+    treated = last_day >= 0 if plan.injection_days else np.zeros(n, dtype=np.bool_)
+    subject_frame = pl.DataFrame(
+        {
+            "subject": np.arange(n, dtype=np.int64),
+            "arm_index": arm_index,
+            "age": subjects.age,
+            "female": subjects.female,
+            "per_protocol": completed & treated,
+            "treated": treated,
+            "enrol_day": rng_events.integers(0, scenario.recruitment_days + 1, n),
+        }
+    )
+    events = adverse_events(
+        rng_events,
+        scenario,
+        plan.products,
+        plan.injection_days,
+        arm_index,
+        np.full(n, day0),
+        last_day,
+    )
+    out = out.join(subject_frame, on="subject", how="left")
+    events = events.join(subject_frame.select("subject", "arm_index"), on="subject", how="left")
+    return out, events
+
+
+def _finish(
+    scenario: Scenario, plan: Plan, visits: pl.DataFrame, events: pl.DataFrame, width: int
+) -> SimulatedStudy:
+    """Subject ids, arm codes, dates and the column order of the long format."""
+    prefix = scenario.code.split("-")[0].upper()
+    arms = list(plan.arm_codes)
+    codes = [v.code for v in plan.visits]
+    weeks = [v.week for v in plan.visits]
+    start = date.fromisoformat(scenario.start_date)
+    subject_id = pl.format(
+        "{}-{}", pl.lit(prefix), (pl.col("subject") + 1).cast(pl.String).str.zfill(width)
+    )
+    arm = pl.col("arm_index").replace_strict(dict(enumerate(arms)), return_dtype=pl.String)
+    site = pl.lit(scenario.sites[0])
+    front = [
+        subject_id.alias("subject_id"),
+        arm.alias("arm"),
+        site.alias("site"),
+        pl.col("visit_index")
+        .replace_strict(dict(enumerate(weeks)), return_dtype=pl.Float64)
+        .alias("week"),
+        pl.col("visit_index")
+        .replace_strict(dict(enumerate(codes)), return_dtype=pl.String)
+        .alias("visit"),
+        (pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col("day"))).alias("visit_date"),
+        pl.col("age"),
+        pl.when(pl.col("female")).then(pl.lit("F")).otherwise(pl.lit("M")).alias("sex"),
+        pl.col("per_protocol"),
+        pl.col("treated"),
+    ]
+    fixed = {
+        "subject",
+        "visit_index",
+        "day",
+        "arm_index",
+        "age",
+        "female",
+        "per_protocol",
+        "treated",
+        "enrol_day",
+    }
+    rest = [c for c in visits.columns if c not in fixed]
+    visits = visits.select(*front, *rest)
+    coded = [name for name, dtype in visits.schema.items() if isinstance(dtype, pl.Enum)]
+    visits = visits.with_columns(pl.col(coded).cast(pl.String))
+    events = events.select(
+        subject_id.alias("subject_id"),
+        arm.alias("arm"),
+        *[c for c in AE_SCHEMA if c not in {"subject_id", "arm"}],
+    ).cast(AE_SCHEMA)  # type: ignore[arg-type]
+    return SimulatedStudy(visits=visits, adverse_events=events)

@@ -1,0 +1,189 @@
+"""simulate_study: the tidy long format, scored with the instruments library, deterministic."""
+
+from __future__ import annotations
+
+import io
+import math
+from fractions import Fraction
+
+import numpy as np
+import polars as pl
+import pytest
+
+from autoserum.errors import NotFoundError, ValidationError
+from autoserum.instruments import get_instrument, score
+from autoserum.protocols import evaluate_eligibility, load_protocol
+from autoserum.simulate import scenario_codes, simulate_study
+from autoserum.simulate._plan import FACT_COLUMNS, FACT_CONSTANTS, plan_for
+from autoserum.simulate.scenarios import get_scenario
+from tests.simulate.conftest import study
+
+SUBJECT_COLUMNS = [
+    "subject_id",
+    "arm",
+    "site",
+    "week",
+    "visit",
+    "visit_date",
+    "age",
+    "sex",
+    "per_protocol",
+    "treated",
+]
+LAB_COLUMNS = {"ige", "eosinophils", "eosinophils_pct", "il10", "ifng", "treg_il10"}
+AE_VOCAB = {
+    "severity": {"mild", "moderate", "severe"},
+    "related": {"not_related", "unlikely", "possible", "probable", "definite"},
+    "outcome": {"recovered", "recovering", "not_recovered", "fatal", "unknown"},
+}
+
+
+def _csv(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_long_format_columns(code: str) -> None:
+    visits = study(code, 40, 1).visits
+    assert visits.columns[: len(SUBJECT_COLUMNS)] == SUBJECT_COLUMNS
+    plan = plan_for(get_scenario(code))
+    expected: set[str] = set(SUBJECT_COLUMNS) | set(plan.labs)
+    for instrument in plan.instruments:
+        expected.add(instrument)
+        expected |= {
+            f"{instrument}_{item.column}"
+            for item in get_instrument(instrument).items
+            if item.role == "score"
+            and item.alternative_to is None
+            and item.column not in {"patient_reported"}
+        }
+    if "scorad" in plan.instruments:
+        expected.add("oscorad")
+    assert set(visits.columns) == expected
+    assert set(visits["visit"]) <= {v.code for v in plan.visits}
+    assert visits.select(pl.struct("subject_id", "visit").is_unique().all()).item()
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_same_seed_identical_different_seed_differs(code: str) -> None:
+    first, again = simulate_study(code, 30, 5), simulate_study(code, 30, 5)
+    assert _csv(first.visits) == _csv(again.visits)
+    assert _csv(first.adverse_events) == _csv(again.adverse_events)
+    other = simulate_study(code, 30, 6)
+    assert _csv(first.visits) != _csv(other.visits)
+
+
+def test_prefix_of_a_larger_study_is_not_required_but_chunks_are_stable() -> None:
+    """The output depends only on (protocol, n, seed): two calls agree row for row."""
+    a = simulate_study("ast-nahm2023", 300, 9).visits
+    b = simulate_study("ast-nahm2023", 300, 9).visits
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_every_assessment_rescores_with_the_scalar_path(code: str) -> None:
+    """A sample of generated rows, scored one by one with instruments.score, gives the same
+    totals as the generated columns (instruments.md: batch = scalar)."""
+    visits = study(code, 40, 1).visits
+    plan = plan_for(get_scenario(code))
+    sample = visits.sample(n=min(60, visits.height), seed=3)
+    checked = 0
+    for row in sample.iter_rows(named=True):
+        for instrument in plan.instruments:
+            total = row[instrument]
+            prefix = f"{instrument}_"
+            flat = {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
+            if total is None and all(v is None for v in flat.values()):
+                continue
+            if instrument == "easi":
+                flat["age"] = row["age"]
+            payload = get_instrument(instrument).unflatten(flat)
+            result = score(instrument, payload)
+            assert result.total is not None, (instrument, result.reason)
+            assert Fraction(total) == result.total or math.isclose(
+                total, float(result.total), abs_tol=1e-9
+            )
+            if instrument == "scorad":
+                assert math.isclose(row["oscorad"], float(result.extra["objective"]), abs_tol=1e-9)
+            checked += 1
+    assert checked >= len(plan.instruments)
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_first_visit_meets_the_protocol_eligibility(code: str) -> None:
+    """Every enrolled subject met the protocol's rules on the observed first-visit scores."""
+    visits = study(code, 60, 2).visits
+    protocol = load_protocol(code)
+    first = plan_for(get_scenario(code)).visits[0].code
+    for row in visits.filter(pl.col("visit") == first).iter_rows(named=True):
+        facts: dict[str, object] = dict(FACT_CONSTANTS)
+        for fact, column in FACT_COLUMNS.items():
+            if column in row and row[column] is not None:
+                facts[fact] = row[column]
+        result = evaluate_eligibility(protocol, facts)
+        assert result.failed == [], (row["subject_id"], result.failed)
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_subject_level_columns_constant(code: str) -> None:
+    visits = study(code, 40, 1).visits
+    per_subject = visits.group_by("subject_id").agg(
+        [pl.col(c).n_unique().alias(c) for c in ("arm", "age", "sex", "treated", "per_protocol")]
+    )
+    assert per_subject.drop("subject_id").max().row(0) == (1, 1, 1, 1, 1)
+    assert visits["subject_id"].n_unique() == 40
+    assert set(visits["sex"]) <= {"F", "M"}
+    # visit dates increase within a subject, and weeks are the protocol's
+    dates = visits.group_by("subject_id", maintain_order=True).agg(
+        pl.col("visit_date").diff().drop_nulls().min().alias("gap")
+    )
+    assert dates["gap"].drop_nulls().min() > pl.Series([0]).cast(pl.Duration("ms"))[0]
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_adverse_events_file(code: str) -> None:
+    result = study(code, 40, 1)
+    events = result.adverse_events
+    assert events.columns == [
+        "subject_id",
+        "arm",
+        "term",
+        "onset_week",
+        "severity",
+        "serious",
+        "related",
+        "outcome",
+    ]
+    assert set(events["subject_id"]) <= set(result.visits["subject_id"])
+    for column, allowed in AE_VOCAB.items():
+        assert set(events[column]) <= allowed
+    arms = dict(result.visits.select("subject_id", "arm").unique().iter_rows())
+    assert all(arms[s] == a for s, a in events.select("subject_id", "arm").iter_rows())
+
+
+def test_injection_site_events_only_for_injections_received() -> None:
+    events = study("abt-pittler2003", 400, 4).adverse_events
+    site = events.filter(pl.col("term").str.starts_with("injection site"))
+    # Pittler: injections on days 0, 7, 14, 21, 28
+    assert set(np.round(site["onset_week"].to_numpy() * 7)) <= {0, 7, 14, 21, 28}
+    assert site.height > 0
+
+
+def test_labs_positive_and_where_planned() -> None:
+    visits = study("aigt-nahm2020", 60, 1).visits
+    for lab in ("ige", "eosinophils", "il10", "ifng", "treg_il10"):
+        values = visits.filter(pl.col("visit") != "screening")[lab]
+        assert values.null_count() == 0
+        assert values.min() > 0
+    assert visits.filter(pl.col("visit") == "screening")["ige"].null_count() > 0
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValidationError, match="n_subjects"):
+        simulate_study("ast-nahm2023", 0, 1)
+    with pytest.raises(ValidationError, match="seed"):
+        simulate_study("ast-nahm2023", 10, -1)
+    with pytest.raises(NotFoundError, match="nope"):
+        simulate_study("nope", 10, 1)
