@@ -54,28 +54,29 @@ def _render(html: Path) -> dict[str, object]:
     return {"console": console, "requests": requests, **info}
 
 
+COMMON_TABLES = (
+    "table-baseline",
+    "table-primary-within",
+    "table-secondary",
+    "table-predictors",
+    "table-ae-overview",
+    "table-ae-term",
+    "table-ae-severity",
+    "table-ae-serious",
+    "table-ae-related",
+)
+
+
 @pytest.mark.browser
-def test_rct_report_renders_with_structure(rct_report: ReportFiles) -> None:
+def test_demo_rct_report_renders_with_structure(rct_report: ReportFiles) -> None:
     info = _render(rct_report.html)
     assert info["console"] == []
     assert info["requests"] == [rct_report.html.as_uri()]  # nothing but the file itself
     assert info["scripts"] == 0
     assert info["sections"] == SECTIONS
     tables = info["tables"]
-    for table in (
-        "table-baseline",
-        "table-primary-within",
-        "table-primary-between",
-        "table-secondary",
-        "table-responders-easi",
-        "table-predictors",
-        "table-ae-overview",
-        "table-ae-term",
-        "table-ae-severity",
-        "table-ae-serious",
-        "table-ae-related",
-        "table-lab-shifts",
-    ):
+    primary = rct_report.model.primary.endpoint
+    for table in (*COMMON_TABLES, "table-primary-between", f"table-responders-{primary}"):
         assert table in tables
         assert info["rows"][table] > 0
     assert info["figures"] == [
@@ -90,13 +91,32 @@ def test_rct_report_renders_with_structure(rct_report: ReportFiles) -> None:
 
 
 @pytest.mark.browser
-def test_pilot_report_renders_without_between_arms(pilot_report: ReportFiles) -> None:
+def test_demo_pilot_report_renders_without_between_arms(pilot_report: ReportFiles) -> None:
     info = _render(pilot_report.html)
     assert info["console"] == []
+    assert info["requests"] == [pilot_report.html.as_uri()]
     assert info["sections"] == SECTIONS
     assert "table-primary-between" not in info["tables"]
-    assert "table-primary-within" in info["tables"]
+    for table in (*COMMON_TABLES, "table-lab-shifts"):
+        assert table in info["tables"]
+        assert info["rows"][table] > 0
     assert "figure-waterfall" in info["figures"]
+    assert "figure-consort" in info["figures"]
+
+
+@pytest.mark.browser
+def test_fixture_report_has_lab_shifts_and_all_figures(fixture_report: ReportFiles) -> None:
+    info = _render(fixture_report.html)
+    assert info["console"] == []
+    assert "table-lab-shifts" in info["tables"]
+    assert "table-responders-easi" in info["tables"]
+    assert info["figures"] == [
+        "figure-consort",
+        "figure-mean-change",
+        "figure-trajectories",
+        "figure-waterfall",
+        "figure-responders",
+    ]
 
 
 def test_pdf_is_written(rct_report: ReportFiles, pilot_report: ReportFiles) -> None:
@@ -107,9 +127,9 @@ def test_pdf_is_written(rct_report: ReportFiles, pilot_report: ReportFiles) -> N
         assert len(data) > 20_000  # tables and figures are in it
 
 
-def test_report_numbers_come_from_the_analysis(rct_report: ReportFiles) -> None:
-    html = rct_report.html.read_text(encoding="utf-8")
-    primary = rct_report.model.primary
+def test_report_numbers_come_from_the_analysis(fixture_report: ReportFiles) -> None:
+    html = fixture_report.html.read_text(encoding="utf-8")
+    primary = fixture_report.model.primary
     row = primary.within.filter(
         (primary.within["arm"] == "serum") & (primary.within["week"] == primary.week)
     ).row(0, named=True)

@@ -20,6 +20,7 @@ from autoserum.analysis._format import (
     VISIT_COLUMNS,
     Column,
 )
+from autoserum.analysis._items import score_item_columns
 from autoserum.errors import ValidationError
 
 __all__ = [
@@ -149,6 +150,7 @@ def validate_long(
     expected. ``per_protocol`` and ``treated`` default to ``true`` as the format specifies.
     """
     parsed = _parse(frame, first_line, VISIT_COLUMNS, source, items=True)
+    parsed = score_item_columns(parsed, source)
     if "arm" in parsed.columns:
         _fail(parsed, pl.col("arm").is_null(), "arm", "an arm code on every row", source)
     parsed = _subject_level(parsed, source).sort("subject_id", "week", _LINE)
