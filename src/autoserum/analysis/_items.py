@@ -74,9 +74,9 @@ def score_item_columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
             scored = score_batch(code, items.drop(LINE))
         except ValidationError as err:
             field = f"{code}_{err.field.replace('.', '_')}"
-            row = re.search(r"row (\d+)", str(err.location or ""))
-            if row is not None and 0 < int(row.group(1)) <= frame.height:
-                line = frame[LINE][int(row.group(1)) - 1]
+            match = re.search(r"row (\d+)", str(err.location or ""))
+            if match is not None and 0 < int(match.group(1)) <= frame.height:
+                line = frame[LINE][int(match.group(1)) - 1]
                 where = f"{source}, line {line}, column {field!r}"
             else:
                 where = f"{source} ({code} items{', ' + str(err.location) if err.location else ''})"
