@@ -55,6 +55,7 @@ def _render(html: Path) -> dict[str, object]:
 
 
 COMMON_TABLES = (
+    "table-consort",
     "table-baseline",
     "table-primary-within",
     "table-secondary",

@@ -209,6 +209,7 @@ def build_report(
                     None,
                 ),
             ),
+            tables=(consort_table(adsl),),
         ),
         Section(
             "baseline",
@@ -270,6 +271,39 @@ def build_report(
         version=__version__,
         sections=tuple(sections),
         primary=primary,
+    )
+
+
+def consort_table(adsl: pl.DataFrame) -> Table:
+    """The CONSORT counts as a table (the PDF shows it in place of the drawing)."""
+    counts = consort_counts(adsl)
+    rows = tuple(
+        (
+            f.arm,
+            str(f.allocated),
+            str(f.treated),
+            str(f.completed),
+            str(f.discontinued),
+            str(f.analysed),
+            str(f.per_protocol),
+        )
+        for f in counts.arms
+    )
+    return Table(
+        "consort",
+        f"Participant flow: {counts.enrolled} subjects enrolled",
+        (
+            "Arm",
+            "Allocated",
+            "Treated",
+            "Completed",
+            "Discontinued",
+            "Full analysis set",
+            "Per protocol",
+        ),
+        rows,
+        "Completed: reached the last planned visit of the study. Full analysis set: treated, with "
+        "a baseline and at least one post-baseline assessment.",
     )
 
 
