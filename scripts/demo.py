@@ -20,6 +20,8 @@ def demo_protocols() -> None:
     """The protocol library and one subject's visit and injection calendar."""
     run("protocols")
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
 #: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
 #: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23, the case report 1.
 DEMO_STUDIES = (
