@@ -15,6 +15,8 @@ from autoserum.analysis._read import (
     read_adverse_events,
     read_long,
     read_study,
+    study_from_frames,
+    validate_long,
 )
 from autoserum.analysis._responders import (
     MCID,
@@ -48,4 +50,6 @@ __all__ = [
     "responder_definitions",
     "responder_expr",
     "secondary_table",
+    "study_from_frames",
+    "validate_long",
 ]

@@ -29,6 +29,8 @@ __all__ = [
     "read_adverse_events",
     "read_long",
     "read_study",
+    "study_from_frames",
+    "validate_adverse_events",
     "validate_long",
 ]
 
@@ -58,13 +60,7 @@ def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
     try:
         if suffix == ".parquet":
             raw = pl.read_parquet(path)
-            frame = raw.with_columns(
-                pl.col(c).cast(pl.String).str.to_lowercase()
-                if raw.schema[c] == pl.Boolean
-                else pl.col(c).cast(pl.String)
-                for c in raw.columns
-            )
-            return frame, 1
+            return _as_text(raw), 1
         if suffix == ".csv":
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
             return frame, 2
@@ -201,6 +197,25 @@ def _read_visits(path: Path) -> pl.DataFrame:
     return validate_long(text, path.name, first_line)
 
 
+def validate_adverse_events(
+    text: pl.DataFrame, source: str, first_line: int = 2, subjects: pl.Series | None = None
+) -> pl.DataFrame:
+    """Validate an adverse-event table whose cells are text; return it typed.
+
+    With ``subjects``, every ``subject_id`` must be one of them.
+    """
+    ae = _parse(text, first_line, AE_COLUMNS, source, items=False)
+    if subjects is not None:
+        _fail(
+            ae,
+            ~pl.col("subject_id").is_in(subjects.unique().implode()),
+            "subject_id",
+            "a subject of the visit file",
+            source,
+        )
+    return ae.drop(_LINE)
+
+
 def read_adverse_events(path: str | Path, subjects: pl.Series | None = None) -> pl.DataFrame:
     """Read and validate an adverse-event file (``<stem>.ae.csv``).
 
@@ -208,16 +223,33 @@ def read_adverse_events(path: str | Path, subjects: pl.Series | None = None) -> 
     """
     p = Path(path)
     text, first_line = _read_text(p)
-    ae = _parse(text, first_line, AE_COLUMNS, p.name, items=False)
-    if subjects is not None:
-        _fail(
-            ae,
-            ~pl.col("subject_id").is_in(subjects.unique().implode()),
-            "subject_id",
-            "a subject of the visit file",
-            p.name,
+    return validate_adverse_events(text, p.name, first_line, subjects)
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(c).cast(pl.String).str.to_lowercase()
+        if frame.schema[c] == pl.Boolean
+        else pl.col(c).cast(pl.String)
+        for c in frame.columns
+    )
+
+
+def study_from_frames(
+    visits: pl.DataFrame, adverse_events: pl.DataFrame | None, source: str
+) -> StudyData:
+    """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
+
+    Rows are numbered from 1 in error messages.
+    """
+    typed = validate_long(_as_text(visits), source, first_line=1)
+    if adverse_events is not None and adverse_events.height:
+        ae = validate_adverse_events(
+            _as_text(adverse_events), f"{source} (adverse events)", 1, typed["subject_id"]
         )
-    return ae.drop(_LINE)
+    else:
+        ae = _empty_ae("arm" in typed.columns)
+    return StudyData(visits=typed, adverse_events=ae, source=source)
 
 
 def _empty_ae(with_arm: bool) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from autoserum import __version__
 from autoserum.cli import analysis as _analysis
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import simulate as _simulate
+from autoserum.cli import store as _store
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -51,3 +52,6 @@ def main(argv: list[str] | None = None) -> None:
     except AutoserumError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
+
+
+_store.register(app)

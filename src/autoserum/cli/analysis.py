@@ -14,7 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from autoserum.analysis import EndpointResult, StudyData, analyze_endpoint, read_study
+from autoserum.analysis import (
+    EndpointResult,
+    StudyData,
+    analyze_endpoint,
+    read_study,
+    study_from_frames,
+)
 from autoserum.errors import ValidationError
 
 __all__ = ["analyze", "register", "report"]
@@ -37,18 +43,39 @@ def _load(file: Path | None, db: str | None, study: str | None) -> StudyData:
             "FILE/--db", f"{file} and {db}", "either FILE or --db URL --study NAME"
         )
     if db is not None:
-        raise ValidationError(
-            "--db",
-            db,
-            "a FILE for now: reading a study from the database needs autoserum.store "
-            "(export it with `autoserum export` and analyse the file)",
-        )
+        if not study:
+            raise ValidationError("--study", study, "the name of a study in the database")
+        return _load_db(db, study)
     if file is None:
         raise ValidationError(
             "FILE", None, "a tidy long CSV/Parquet file, or --db URL --study NAME"
         )
-    _ = study
     return read_study(file)
+
+
+def _load_db(url: str, study: str) -> StudyData:
+    """A study from the database, exported as the database owner (arms visible) and validated
+    like a file."""
+    from autoserum.store import Actor, open_store
+
+    actor = Actor("cli", "admin")
+    store = open_store(url, create=False)
+    try:
+        visits = store.export_long(study, actor)
+        adverse = store.export_adverse_events(study, actor)
+    finally:
+        store.close()
+    return study_from_frames(visits, adverse, f"{url} study {study}")
+
+
+def _protocol_of(url: str, study: str) -> str:
+    from autoserum.store import open_store
+
+    store = open_store(url, create=False)
+    try:
+        return store.get_study(study).protocol_code
+    finally:
+        store.close()
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -208,6 +235,8 @@ def report(
     from autoserum.report import write_report
 
     data = _load(file, db, study)
+    if protocol is None and db is not None and study:
+        protocol = _protocol_of(db, study)
     files = write_report(
         data,
         out,

@@ -1,0 +1,47 @@
+"""The store's public face: :func:`open_store` and :class:`Store`.
+
+>>> from autoserum.store import Actor
+>>> store = open_store("sqlite://")
+>>> admin = Actor("ada", "admin")
+>>> store.create_study("DEMO", "ast-nahm2023", admin, seed=1).open_label
+False
+>>> [r.field for r in store.audit_trail("DEMO", actor=admin)][:3]
+['allocation_n', 'created_at', 'has_run_in']
+"""
+
+from __future__ import annotations
+
+from autoserum.errors import ConfigurationError
+from autoserum.store._admin import AdminMixin
+from autoserum.store._edit import EditMixin
+from autoserum.store._engine import make_engine
+from autoserum.store._io import IOMixin
+from autoserum.store._migrate import current_revision, head_revision, migrate
+from autoserum.store._trail import TrailMixin
+
+__all__ = ["Store", "open_store"]
+
+
+class Store(IOMixin, TrailMixin, EditMixin, AdminMixin):
+    """The durable audited store of studies (SQLite or PostgreSQL).
+
+    Every write method is one transaction, audited with the actor, the UTC time, the entity,
+    field, old and new value and the reason. Arms are masked for actors who may not see them.
+    """
+
+
+def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:
+    """Open the store at ``url``; with ``create`` (default) the schema is created or migrated.
+
+    ``create=False`` refuses a database that is not at the newest schema revision.
+    """
+    engine = make_engine(url)
+    if create:
+        migrate(engine)
+    elif current_revision(engine) != head_revision():
+        engine.dispose()
+        raise ConfigurationError(
+            f"the database at {url.split('@')[-1]} is not at schema revision {head_revision()}; "
+            "open it with create=True to migrate"
+        )
+    return Store(engine)
