@@ -240,6 +240,7 @@ def report(
     files = write_report(
         data,
         out,
+        name=study if db is not None else None,
         endpoint=endpoint,
         week=week,
         control=control,
