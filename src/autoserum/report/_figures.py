@@ -173,6 +173,23 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
             width=1.0 if rows.height > 60 else 0.8,
             color=[colours[a] for a in rows["arm"].to_list()],
         )
+        values = rows["percent_change"].to_numpy()
+        top = 100.0
+        above = np.flatnonzero(values > top)
+        cut_note = ""
+        if above.size:
+            cut_note = " Bars above +100 % are cut at the top of the axis and labelled."
+            ax.set_ylim(top=top * 1.15)
+            for i in above:
+                ax.annotate(
+                    f"+{values[i]:.0f} %",
+                    (x[i], top * 1.1),
+                    fontsize=6,
+                    ha="center",
+                    rotation=90,
+                    va="top",
+                    color="white",
+                )
         for level in (-50, -75):
             ax.axhline(level, color="#555555", linewidth=0.8, linestyle="--")
             ax.annotate(f"{level} %", (x[-1] if rows.height else 0, level), fontsize=7, va="bottom")
@@ -186,7 +203,7 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
         f"Waterfall of percent change in {_label(endpoint)} at week {week:g}",
         "One bar per subject with a baseline and a week "
         f"{week:g} value (n = {rows.height}); negative = improvement; dashed lines at −50 % and "
-        "−75 %.",
+        "−75 %." + cut_note,
     )
 
 
