@@ -55,9 +55,16 @@ def demo_reports() -> None:
         run("report", str(demo / f"{study}.csv"), "--protocol", protocol, "--out", str(demo))
 
 
+def score_example() -> None:
+    """Score the example EASI file (issue 2) and print the scored rows."""
+    run("score", "easi", "--input", "examples/easi.csv")
+    run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
+
+
 def main() -> None:
     run("version")
     demo_protocols()
+    score_example()
     simulate_demo()
     demo_reports()
 

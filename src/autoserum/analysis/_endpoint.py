@@ -24,11 +24,7 @@ import polars as pl
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 from autoserum.analysis._predictors import predictor_table
-from autoserum.analysis._responders import (
-    library_definitions,
-    responder_definitions,
-    responder_expr,
-)
+from autoserum.analysis._responders import responder_definitions, responder_expr
 from autoserum.analysis._tables import between_table, responder_tables, within_table
 from autoserum.errors import ValidationError
 
@@ -232,11 +228,6 @@ def analyze_endpoint(
     within = within_table(rows, arms, conf_level, notes)
     between = between_table(rows, arms, ctrl, week, conf_level, notes)
     rules = responder_definitions(endpoint)
-    if library_definitions() is None:
-        notes.append(
-            "responder definitions of autoserum.instruments.responders are not installed: "
-            "only the MCID responder rule is reported"
-        )
     at_week = rows.filter(pl.col("week") == week)
     flagged = at_week.with_columns(responder_expr(r).alias(r.code) for r in rules)
     responders, comparison = responder_tables(flagged, rules, arms, ctrl, conf_level, notes)

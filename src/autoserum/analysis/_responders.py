@@ -15,22 +15,18 @@ DLQI 4 (Basra et al., Dermatology 2015;230:27-33).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
-__all__ = [
-    "MCID",
-    "ResponderRule",
-    "library_definitions",
-    "responder_definitions",
-    "responder_expr",
-]
+from autoserum.instruments.responders import MCID as _MCID
+from autoserum.instruments.responders import RESPONDER_DEFINITIONS
 
-#: Minimal clinically important differences (improvement in points) by instrument.
-MCID: dict[str, float] = {"easi": 6.6, "scorad": 8.7, "oscorad": 8.2, "poem": 3.4, "dlqi": 4.0}
+__all__ = ["MCID", "ResponderRule", "responder_definitions", "responder_expr"]
+
+#: Minimal clinically important differences (improvement in points) by instrument, from
+#: :data:`autoserum.instruments.responders.MCID` (commonly quoted values).
+MCID: dict[str, float] = {code: float(m.value) for code, m in _MCID.items()}
 
 _TOL = 1e-9
 
@@ -46,22 +42,12 @@ class ResponderRule:
     label: str
 
 
-def library_definitions() -> tuple[Any, ...] | None:
-    """The definitions of :mod:`autoserum.instruments.responders` (EASI-50/75/90, SCORAD-50,
-    IGA success, ...), or ``None`` while that module is not part of the installed package."""
-    try:
-        module = importlib.import_module("autoserum.instruments.responders")
-    except ModuleNotFoundError:
-        return None
-    return tuple(module.RESPONDER_DEFINITIONS.values())
-
-
 def responder_definitions(instrument: str) -> tuple[ResponderRule, ...]:
     """The responder rules that apply to an instrument total: the instruments library's
     definitions for it, then its MCID (``<instrument>_mcid``) when one is quoted."""
     rules = [
         ResponderRule(d.code, d.instrument, d.kind, float(d.threshold), d.label)
-        for d in library_definitions() or ()
+        for d in RESPONDER_DEFINITIONS.values()
         if d.instrument == instrument
     ]
     if instrument in MCID:

@@ -1,8 +1,10 @@
 """Batch scoring over Polars data frames, identical to the scalar path.
 
-Rows whose items are all present are scored by a vectorised integer kernel
-(:mod:`autoserum.instruments._kernels`); the rest (missing items, per-region SCORAD extent,
-text-typed numbers) are scored row by row by :func:`~autoserum.instruments.score`. Totals are
+Rows are scored by a vectorised integer kernel (:mod:`autoserum.instruments._kernels`)
+wherever it applies: complete rows, and the missing-data cases the kernels implement (EASI
+regions with area 0, one unanswered DLQI/CDLQI/POEM question, a missing patient-global
+effectiveness). The rest (other missing data, per-region SCORAD extent, text-typed numbers
+without a step) are scored row by row by :func:`~autoserum.instruments.score`. Totals are
 exact integer numerators ``k`` over a denominator ``d``; the ``total`` column holds
 ``float(k) / d``, which IEEE division rounds correctly, so it equals ``float(Fraction(k, d))``,
 the float of the scalar path's exact total. Bands compare the integers with the band limits.
@@ -33,16 +35,14 @@ from autoserum.instruments._registry import get_instrument, resolve_band_set, sc
 
 __all__ = ["output_columns", "score_batch"]
 
-Ints = npt.NDArray[np.int64]
+Ints = npt.NDArray[Any]
 Bools = npt.NDArray[np.bool_]
 
 
 def output_columns(code: str) -> tuple[str, ...]:
     """The columns :func:`score_batch` appends for this instrument, in order."""
     instrument = get_instrument(code)
-    extra: tuple[str, ...] = ()
-    if code == "scorad":
-        extra = ("objective", "objective_band")
+    extra = [name for key in instrument.banded_extras for name in (key, f"{key}_band")]
     return ("total", "band", "reason", *instrument.components, *extra)
 
 
@@ -69,24 +69,31 @@ def score_batch(code: str, frame: pl.DataFrame, *, band_set: str | None = None) 
     slow_rows = np.flatnonzero(~result.fast)
     slow = [_score_row(code, instrument.flat_columns(), frame, int(i), band_set) for i in slow_rows]
 
+    # bands first: they read the integer numerators, which _numbers then divides in place
     columns: dict[str, pl.Series] = {}
-    columns["total"] = _numbers(result, result.total, slow_rows, [s.total for s in slow])
+    total_keys = result.keys if result.keys is not None else result.total
     columns["band"] = _band_column(
-        result, result.total, bands.bands if bands else None, slow_rows, [s.band for s in slow]
-    ).alias("band")
-    columns["reason"] = _text(n, slow_rows, [s.reason for s in slow])
-    for name in instrument.components:
-        columns[name] = _numbers(
-            result, result.components[name], slow_rows, [s.components.get(name) for s in slow]
-        )
+        result, total_keys, bands.bands if bands else None, slow_rows, [s.band for s in slow]
+    )
     for key, values in result.extra.items():
-        slow_values = [s.extra.get(key) for s in slow]
-        columns[key] = _numbers(result, values, slow_rows, slow_values)
         extra_bands = bands.extra_bands.get(key) if bands is not None else None
         columns[f"{key}_band"] = _band_column(
             result, values, extra_bands, slow_rows, [s.extra.get(f"{key}_band") for s in slow]
         )
-    return frame.with_columns(*(series.alias(name) for name, series in columns.items()))
+    columns["total"] = _numbers(result, result.total, slow_rows, [s.total for s in slow])
+    columns["reason"] = _text(n, slow_rows, [s.reason for s in slow])
+    for name in instrument.components:
+        columns[name] = _numbers(
+            result,
+            result.components[name],
+            slow_rows,
+            [s.components.get(name) for s in slow],
+            result.component_missing.get(name),
+        )
+    for key, values in result.extra.items():
+        columns[key] = _numbers(result, values, slow_rows, [s.extra.get(key) for s in slow])
+    order = [name for name in names if name in columns]
+    return frame.with_columns(*(columns[name].alias(name) for name in order))
 
 
 def _score_row(
@@ -103,11 +110,24 @@ def _score_row(
 
 
 def _numbers(
-    result: KernelResult, values: Ints, slow_rows: Ints, slow: list[Fraction | None]
+    result: KernelResult,
+    values: Ints,
+    slow_rows: Ints,
+    slow: list[Fraction | None],
+    missing: Bools | None = None,
 ) -> pl.Series:
-    out = values.astype(np.float64) / result.denominator
+    out: npt.NDArray[Any]
+    if result.divided:
+        out = values
+    elif values.dtype == np.float64:  # the kernel's own array: divide in place
+        out = np.divide(values, result.denominator, out=values)
+    else:
+        out = values / result.denominator
+    if missing is not None:
+        out[missing] = np.nan
     if len(slow_rows):
         out[slow_rows] = [np.nan if v is None else float(v) for v in slow]
+    if missing is not None or len(slow_rows):
         return pl.Series(out, nan_to_null=True)
     return pl.Series(out)
 
@@ -119,19 +139,26 @@ def _band_column(
     slow_rows: Ints,
     slow: list[str | None],
 ) -> pl.Series:
+    """Band codes by a lookup table over the integer numerators (exact, no rounding)."""
+    n = len(values)
     if bands is None:
-        return pl.repeat(None, len(values), dtype=pl.String, eager=True)
-    index = np.full(len(values), len(bands) - 1, dtype=np.uint8)
+        return pl.repeat(None, n, dtype=pl.String, eager=True)
     den = result.denominator
-    for position in range(len(bands) - 2, -1, -1):
-        band = bands[position]
+    thresholds = []
+    for band in bands[:-1]:
         assert band.upper is not None
-        scaled = values if band.upper.denominator == 1 else values * band.upper.denominator
-        limit = band.upper.numerator * den
-        inside = scaled <= limit if band.inclusive else scaled < limit
-        index[inside] = position
+        scaled = band.upper * den
+        floor = scaled.numerator // scaled.denominator
+        exact = scaled.denominator == 1
+        thresholds.append(floor if band.inclusive or not exact else floor - 1)
+    top = max(int(values.max()) if n else 0, thresholds[-1] + 1, 0)
+    lut = np.searchsorted(np.array(thresholds), np.arange(top + 1), side="left").astype(np.uint8)
+    keys = values if values.dtype.kind in "iu" else values.astype(np.intp)
+    if len(slow_rows):
+        keys = keys.copy() if keys is values else keys
+        keys[slow_rows] = 0
     labels = [b.code for b in bands]
-    series = pl.Series(index).cat.to(pl.Enum(labels))
+    series = pl.Series(lut[keys]).cat.to(pl.Enum(labels))
     if len(slow_rows):
         series = series.scatter(slow_rows, pl.Series(slow, dtype=pl.Enum(labels)))
     return series

@@ -25,7 +25,14 @@ import polars as pl
 from autoserum.errors import ValidationError
 from autoserum.instruments._model import Item
 
-__all__ = ["Column", "bad_value", "float_column", "points_column", "scaled_column"]
+__all__ = [
+    "Column",
+    "bad_value",
+    "choice_codes",
+    "float_column",
+    "points_column",
+    "scaled_column",
+]
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -171,6 +178,20 @@ def float_column(frame: pl.DataFrame, item: Item) -> tuple[Floats, Bools, bool]:
     raise bad_value(item, series, series.is_not_null())
 
 
+def choice_codes(item: Item, series: pl.Series) -> Ints:
+    """The index of each answer in ``item.allowed`` (0 where missing); invalid codes raise."""
+    assert item.allowed is not None
+    if series.dtype != pl.String:
+        raise bad_value(item, series, series.is_not_null())
+    as_enum = series.cast(pl.Enum([str(a) for a in item.allowed]), strict=False)
+    if as_enum.null_count() != series.null_count():
+        raise bad_value(item, series, as_enum.is_null() & series.is_not_null())
+    physical = as_enum.to_physical()
+    if physical.null_count():
+        physical = physical.fill_null(0)
+    return physical.to_numpy().astype(np.int64)
+
+
 def points_column(frame: pl.DataFrame, item: Item) -> Column:
     """A choice item (answer codes) as its points."""
     n = frame.height
@@ -179,13 +200,9 @@ def points_column(frame: pl.DataFrame, item: Item) -> Column:
         return _missing(n)
     present, complete = _presence(series)
     assert item.points is not None
-    if series.dtype != pl.String:
-        raise bad_value(item, series, series.is_not_null())
-    mapped = series.replace_strict(dict(item.points), default=-1, return_dtype=pl.Int64)
-    values = mapped.to_numpy()
+    assert item.allowed is not None
+    lut = np.array([item.points[a] for a in item.allowed], dtype=np.int64)
+    values = lut[choice_codes(item, series)]
     if not complete:
         values = np.where(present, values, 0)
-    bad = values < 0
-    if bad.any():
-        raise bad_value(item, series, bad)
     return Column(values, present, complete)

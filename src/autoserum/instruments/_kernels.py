@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,15 +27,17 @@ from autoserum.instruments import scorad as scorad_module
 from autoserum.instruments._columns import (
     Column,
     bad_value,
+    choice_codes,
     float_column,
     points_column,
     scaled_column,
 )
+from autoserum.instruments._easi_dense import easi_dense
 from autoserum.instruments._model import Instrument, Item
 
 __all__ = ["KERNELS", "KernelResult"]
 
-Ints = npt.NDArray[np.int64]
+Ints = npt.NDArray[Any]  # integers, as int64 or as exactly represented float64
 Bools = npt.NDArray[np.bool_]
 
 
@@ -47,6 +50,9 @@ class KernelResult:
     total: Ints
     components: dict[str, Ints]
     extra: dict[str, Ints] = field(default_factory=dict)
+    component_missing: dict[str, Bools] = field(default_factory=dict)  # null on fast rows
+    divided: bool = False  # total/components already divided by the denominator
+    keys: Ints | None = None  # the total's numerators as integers, when ``divided``
 
 
 def _column(inst: Instrument, frame: pl.DataFrame, path: str, scale: int = 1) -> Column:
@@ -67,6 +73,16 @@ def _all_present(columns: Sequence[Column], n: int) -> Bools:
 def easi_kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
     """EASI in units of 1/20 (see the module docstring)."""
     n = frame.height
+    dense = easi_dense(inst, frame)
+    if dense is not None:
+        return KernelResult(
+            np.ones(n, dtype=np.bool_),
+            20,
+            dense.total,
+            dense.components,
+            divided=True,
+            keys=dense.keys,
+        )
     age, age_present, age_exact = float_column(frame, inst.item("age"))
     fast = age_present.copy() if age_exact else np.zeros(n, dtype=np.bool_)
     child = age < float(easi_module.CHILD_AGE_LIMIT)
@@ -147,49 +163,76 @@ def scorad_kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
     )
 
 
+Combine = Callable[[Instrument, pl.DataFrame], tuple[dict[str, Column], Bools | None]]
+
+
 def sum_kernel(
     total_items: Sequence[str],
     subscales: Mapping[str, Sequence[str]],
-    combine: Callable[[Instrument, pl.DataFrame], dict[str, Column]] | None = None,
+    combine: Combine | None = None,
+    *,
+    tolerated: int = 0,
 ) -> Callable[[Instrument, pl.DataFrame], KernelResult]:
-    """A kernel for sums of integer points; rows with any missing item use the scalar path."""
+    """A kernel for sums of integer points.
+
+    Up to ``tolerated`` missing items of ``total_items`` score 0 (the "one unanswered question"
+    rule); a component with a missing item is null. Items outside ``total_items`` (patient
+    global ``effectiveness``) may be missing. Other rows, and rows ``combine`` flags as
+    inconsistent, use the scalar path (which explains or rejects them).
+    """
 
     def kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
         n = frame.height
-        columns = combine(inst, frame) if combine is not None else {}
+        columns, invalid = combine(inst, frame) if combine is not None else ({}, None)
         for item in inst.items:
             if item.path not in columns and item.condition is None:
                 columns[item.path] = _column(inst, frame, item.path)
-        fast = _all_present(list(columns.values()), n)
+        missing_count = np.zeros(n, dtype=np.int64)
         total = np.zeros(n, dtype=np.int64)
         for path in total_items:
             total += columns[path].values
+            if not columns[path].complete:
+                missing_count += ~columns[path].present
+        fast = missing_count <= tolerated
+        if invalid is not None:
+            fast &= ~invalid
         components = {}
+        component_missing = {}
         for name, paths in subscales.items():
             part = np.zeros(n, dtype=np.int64)
+            gap = np.zeros(n, dtype=np.bool_)
             for path in paths:
                 part += columns[path].values
+                if not columns[path].complete:
+                    gap |= ~columns[path].present
             components[name] = part
-        return KernelResult(fast, 1, total, components)
+            if gap.any():
+                component_missing[name] = gap
+        return KernelResult(fast, 1, total, components, component_missing=component_missing)
 
     return kernel
 
 
-def dlqi_q7(inst: Instrument, frame: pl.DataFrame) -> dict[str, Column]:
-    """DLQI q7 with q7b as one question: fast only where the pair is consistent."""
+def dlqi_q7(inst: Instrument, frame: pl.DataFrame) -> tuple[dict[str, Column], Bools | None]:
+    """DLQI q7 with q7b as one question (answered: q7 yes/not_relevant, or no with q7b).
+
+    Rows where q7b is given although q7 is not ``no`` are flagged for the scalar path, which
+    rejects them.
+    """
     q7_item: Item = inst.item("q7")
     q7b = points_column(frame, inst.item("q7b"))
-    n = frame.height
-    if q7_item.column not in frame.columns:
-        return {"q7": Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), False)}
-    series = frame.get_column(q7_item.column)
-    if series.dtype in (pl.Null,):
-        return {"q7": Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.bool_), False)}
     q7 = points_column(frame, q7_item)
-    is_no = (series.cast(pl.String) == "no").fill_null(False).to_numpy()
+    if not q7.present.any():
+        return {"q7": q7}, q7b.present if q7b.present.any() else None
+    series = frame.get_column(q7_item.column)
+    if isinstance(series.dtype, pl.Categorical | pl.Enum):
+        series = series.cast(pl.String)
+    assert q7_item.allowed is not None
+    is_no = (choice_codes(q7_item, series) == q7_item.allowed.index("no")) & q7.present
     points = np.where(is_no, q7b.values, q7.values)
-    consistent = np.where(is_no, q7b.present, ~q7b.present)
-    return {"q7": Column(points, q7.present & consistent, False)}
+    answered = q7.present & np.where(is_no, q7b.present, True)
+    invalid = q7b.present & ~is_no
+    return {"q7": Column(points, answered, False)}, invalid
 
 
 def _registry_kernels() -> dict[str, Callable[[Instrument, pl.DataFrame], KernelResult]]:
@@ -200,9 +243,9 @@ def _registry_kernels() -> dict[str, Callable[[Instrument, pl.DataFrame], Kernel
     return {
         "easi": easi_kernel,
         "scorad": scorad_kernel,
-        "dlqi": sum_kernel(dlqi_questions, dlqi.DLQI_SUBSCALES, dlqi_q7),
-        "cdlqi": sum_kernel(dlqi_questions, cdlqi.CDLQI_SUBSCALES),
-        "poem": sum_kernel(list(poem.POEM_ITEMS), {}),
+        "dlqi": sum_kernel(dlqi_questions, dlqi.DLQI_SUBSCALES, dlqi_q7, tolerated=1),
+        "cdlqi": sum_kernel(dlqi_questions, cdlqi.CDLQI_SUBSCALES, tolerated=1),
+        "poem": sum_kernel(list(poem.POEM_ITEMS), {}, tolerated=1),
         "sassad": sum_kernel(
             sassad_items,
             {site: [f"{site}.{sign}" for sign in sassad.SIGNS] for site in sassad.SITES},

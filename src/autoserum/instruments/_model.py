@@ -146,6 +146,16 @@ class Band:
             return True
         return value <= self.upper if self.inclusive else value < self.upper
 
+    def to_json(self) -> dict[str, Any]:
+        """``code``, ``label``, ``upper`` (number or null), ``inclusive`` and ``text``."""
+        return {
+            "code": self.code,
+            "label": self.label,
+            "upper": None if self.upper is None else _json_number(self.upper),
+            "inclusive": self.inclusive,
+            "text": self.describe(),
+        }
+
     def describe(self) -> str:
         """``≤ 7`` / ``< 25`` / ``above`` in words."""
         if self.upper is None:
@@ -204,6 +214,7 @@ class Instrument:
     compute: Callable[[Mapping[str, Value | None]], Computed] = field(repr=False, compare=False)
     polarity: str = "higher_worse"
     note: str = ""
+    banded_extras: tuple[str, ...] = ()  # extra exact values with their own bands (SCORAD)
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""
@@ -265,13 +276,9 @@ class Instrument:
                 name: {
                     "reference": bs.reference,
                     "note": bs.note,
-                    "bands": [
-                        {"code": b.code, "label": b.label, "upper": b.describe()} for b in bs.bands
-                    ],
+                    "bands": [b.to_json() for b in bs.bands],
                     **{
-                        f"{key}_bands": [
-                            {"code": b.code, "label": b.label, "upper": b.describe()} for b in bands
-                        ]
+                        f"{key}_bands": [b.to_json() for b in bands]
                         for key, bands in bs.extra_bands.items()
                     },
                 }
