@@ -29,6 +29,7 @@ __all__ = ["MCID", "ResponderRule", "responder_definitions", "responder_expr"]
 MCID: dict[str, float] = {code: float(m.value) for code, m in _MCID.items()}
 
 _TOL = 1e-9
+_NAMES = {"oscorad": "oSCORAD", "po_scorad": "PO-SCORAD", "pp_nrs": "PP-NRS"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def responder_definitions(instrument: str) -> tuple[ResponderRule, ...]:
                 instrument,
                 "absolute",
                 MCID[instrument],
-                f"{instrument.upper()} improvement ≥ {MCID[instrument]:g} points (MCID)",
+                f"{_NAMES.get(instrument, instrument.upper())} improvement "
+                f"≥ {MCID[instrument]:g} points (MCID)",
             )
         )
     return tuple(rules)

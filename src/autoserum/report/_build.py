@@ -35,12 +35,11 @@ from autoserum.report._figures import (
     trajectory_figure,
     waterfall_figure,
 )
+from autoserum.report._safety_tables import ae_display, lab_shift_display
 from autoserum.report._tables import (
     Table,
-    ae_display,
     baseline_display,
     between_display,
-    lab_shift_display,
     label,
     predictor_display,
     responder_display,

@@ -19,12 +19,10 @@ from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 
 __all__ = [
     "Table",
-    "ae_display",
     "baseline_display",
     "between_display",
     "fmt",
     "fmt_p",
-    "lab_shift_display",
     "predictor_display",
     "responder_display",
     "secondary_display",
@@ -308,7 +306,8 @@ def predictor_display(result: EndpointResult, table_id: str) -> Table:
         )
     return Table(
         table_id,
-        f"Baseline characteristics of {result.predictor_rule or ''} responders and non-responders",
+        f"Baseline characteristics of {(result.predictor_rule or '').replace('_', '-').upper()} "
+        "responders and non-responders",
         ("Characteristic", "Responders, median", "Non-responders, median", "Test", "p"),
         tuple(rows),
         "As in the ASIM pilot: baseline values compared between responders and non-responders "
@@ -341,71 +340,4 @@ def secondary_display(secondary: pl.DataFrame, week: float) -> Table:
         "Between arms: ANCOVA of change adjusted for baseline (treatment − control); single arm: "
         "mean change with the paired t-test. p-values adjusted across the secondary endpoints by "
         "Holm's step-down method and by Benjamini–Hochberg (false discovery rate), as R p.adjust.",
-    )
-
-
-_LEVEL_ORDER: dict[str, list[object]] = {
-    "severity": ["mild", "moderate", "severe"],
-    "related": ["not_related", "unlikely", "possible", "probable", "definite"],
-    "serious": [False, True],
-    "category": [
-        "any adverse event",
-        "serious",
-        "severe",
-        "related (possible, probable, definite)",
-        "leading to death",
-    ],
-}
-
-
-def ae_display(table: pl.DataFrame, by: str, title: str, table_id: str) -> Table:
-    """An adverse-event table (subjects n (%) and events per arm)."""
-    arms = sorted(table["arm"].unique().to_list())
-    levels = table[by].unique(maintain_order=True).to_list()
-    order = _LEVEL_ORDER.get(by)
-    if order:
-        levels = sorted(levels, key=lambda v: order.index(v) if v in order else len(order))
-    pops = {r["arm"]: r["n_population"] for r in table.iter_rows(named=True)}
-    rows = []
-    for level in levels:
-        cells = []
-        for arm in arms:
-            hit = table.filter((pl.col(by) == level) & (pl.col("arm") == arm))
-            if hit.height:
-                r = hit.row(0, named=True)
-                cells.append(f"{r['n_subjects']} ({fmt(r['percent'])} %) [{r['n_events']}]")
-            else:
-                cells.append("0 (0.0 %) [0]")
-        shown = (
-            {True: "serious", False: "not serious"}.get(level, level) if by == "serious" else level
-        )
-        rows.append((str(shown).replace("_", " "), *cells))
-    return Table(
-        table_id,
-        title,
-        (by.replace("_", " ").capitalize(), *(f"{a} (N = {pops[a]})" for a in arms)),
-        tuple(rows),
-        "Subjects with at least one event, n (%) of the safety population [number of events].",
-    )
-
-
-def lab_shift_display(shifts: pl.DataFrame) -> Table:
-    """Laboratory shift table: baseline × last post-baseline category per arm."""
-    rows = tuple(
-        (
-            label(r["lab"]),
-            r["arm"],
-            r["baseline_category"],
-            r["post_category"],
-            str(r["n_subjects"]),
-        )
-        for r in shifts.iter_rows(named=True)
-    )
-    return Table(
-        "lab-shifts",
-        "Laboratory shifts against reference ranges",
-        ("Laboratory value", "Arm", "Baseline", "Last post-baseline", "Subjects"),
-        rows,
-        "Reference ranges: total IgE < 100 kU/L; eosinophils 0.0–0.5 ×10⁹/L; eosinophils "
-        "0–5 % of leucocytes (adult ranges).",
     )
