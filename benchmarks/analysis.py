@@ -105,6 +105,7 @@ d$visit_index <- as.integer(d$visit)
 t <- system.time(fit <- nlme::gls(change ~ group * visit + baseline * visit, data = d,
   correlation = nlme::corSymm(form = ~ visit_index | subject_id),
   weights = nlme::varIdent(form = ~ 1 | visit), method = "REML"))
+cat(sprintf("%.10g\n", coef(fit)[["group"]]))
 cat(sprintf("%.3f\n", t[["elapsed"]]))
 """
 
@@ -114,7 +115,7 @@ def versus_r(n_subjects: int, workdir: Path) -> None:
     bds = build_bds(frame, ["easi"]).filter(pl.col("analysis_flag"))
     print(f"MMRM on {n_subjects:,} subjects ({bds.height:,} post-baseline rows)", flush=True)
     subject = bds["subject_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    _, py = timed(
+    fit, py = timed(
         "autoserum.stats.mmrm",
         stats.mmrm,
         subject,
@@ -134,7 +135,13 @@ def versus_r(n_subjects: int, workdir: Path) -> None:
     out = subprocess.run(
         [rscript, str(script), str(path)], capture_output=True, text=True, check=True
     )
-    r_seconds = float(out.stdout.strip().splitlines()[-1])
+    *_, r_estimate, r_time = out.stdout.strip().splitlines()
+    r_seconds = float(r_time)
+    first = fit.per_visit[0]
+    print(
+        f"  week {float(first.visit):g} difference: autoserum {first.estimate:.10g}, "
+        f"R {float(r_estimate):.10g}"
+    )
     print(f"  {'R nlme::gls (system.time, fit only)':<42} {r_seconds:8.2f} s")
     print(f"  ratio R / autoserum: {r_seconds / py:.1f}")
 

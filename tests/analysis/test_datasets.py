@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -9,6 +10,7 @@ import pytest
 
 from autoserum.analysis import ARM_BLINDED, build_adsl, build_bds, read_long
 from autoserum.errors import ValidationError
+from autoserum.instruments.responders import is_responder
 from tests.analysis.conftest import raw_rows
 
 
@@ -101,3 +103,24 @@ def test_unknown_parameter(two_arm_csv: Path) -> None:
     with pytest.raises(ValidationError) as info:
         build_bds(read_long(two_arm_csv), ["sassad"])
     assert info.value.value == "sassad"
+
+
+def test_bds_responder_flags_follow_the_instruments_library(two_arm_csv: Path) -> None:
+    bds = build_bds(read_long(two_arm_csv), ["easi", "dlqi"])
+    assert {"easi_50", "easi_75", "easi_90", "easi_100", "easi_mcid", "dlqi_4", "dlqi_mcid"} <= set(
+        bds.columns
+    )
+    for row in bds.iter_rows(named=True):
+        if row["parameter"] == "easi" and row["analysis_flag"]:
+            want = is_responder(
+                "easi_50", Decimal(str(row["baseline"])), Decimal(str(row["value"]))
+            )
+            assert row["easi_50"] == want
+            assert row["dlqi_4"] is None
+        elif row["parameter"] == "dlqi" and row["analysis_flag"]:
+            want = is_responder("dlqi_4", Decimal(str(row["baseline"])), Decimal(str(row["value"])))
+            assert row["dlqi_4"] == want
+            assert row["easi_50"] is None
+        else:
+            assert row["easi_50"] is None
+            assert row["dlqi_4"] is None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
+from autoserum.analysis._responders import responder_definitions, responder_expr
 from autoserum.errors import ValidationError
 
 __all__ = ["ARM_BLINDED", "build_adsl", "build_bds", "parameters_in"]
@@ -113,7 +114,9 @@ def build_bds(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
     """One row per subject × parameter × visit with a value: baseline, change and flags.
 
     Columns: ``subject_id, arm, parameter, week, visit, value, baseline, change, percent_change,
-    baseline_flag, post_baseline, analysis_flag, safety, fas, per_protocol`` where ``change`` =
+    baseline_flag, post_baseline, analysis_flag, safety, fas, per_protocol`` and one Boolean
+    column per responder rule of the parameters (``easi_50``, ``easi_mcid``, …; see
+    :func:`responder_definitions`), set on analysis records of its parameter, where ``change`` =
     value − baseline, ``percent_change`` = (value − baseline) / baseline × 100 (null when the
     baseline is 0; negative = improvement, as ADaM PCHG), ``baseline_flag`` marks the record used
     as baseline and ``analysis_flag`` marks post-baseline records with a value and a baseline.
@@ -165,4 +168,12 @@ def build_bds(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
         (pl.col("post_baseline") & pl.col("baseline").is_not_null()).alias("analysis_flag")
     )
     bds = bds.drop("_base_week").join(adsl, on="subject_id", how="left")
-    return bds.sort("parameter", "subject_id", "week")
+    flags = [
+        pl.when((pl.col("parameter") == p) & pl.col("analysis_flag"))
+        .then(responder_expr(rule))
+        .otherwise(pl.lit(None, pl.Boolean))
+        .alias(rule.code)
+        for p in dict.fromkeys(parameters)
+        for rule in responder_definitions(p)
+    ]
+    return bds.with_columns(flags).sort("parameter", "subject_id", "week")

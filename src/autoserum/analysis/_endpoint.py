@@ -24,7 +24,7 @@ import polars as pl
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 from autoserum.analysis._predictors import predictor_table
-from autoserum.analysis._responders import responder_definitions, responder_expr
+from autoserum.analysis._responders import responder_definitions
 from autoserum.analysis._tables import between_table, responder_tables, within_table
 from autoserum.errors import ValidationError
 
@@ -229,7 +229,7 @@ def analyze_endpoint(
     between = between_table(rows, arms, ctrl, week, conf_level, notes)
     rules = responder_definitions(endpoint)
     at_week = rows.filter(pl.col("week") == week)
-    flagged = at_week.with_columns(responder_expr(r).alias(r.code) for r in rules)
+    flagged = at_week  # build_bds set one flag column per rule
     responders, comparison = responder_tables(flagged, rules, arms, ctrl, conf_level, notes)
     predictor_rule = rules[0].code if rules and predictors else None
     pred = predictor_table(flagged, adsl, predictor_rule, predictors, arms, ctrl, notes)
