@@ -27,7 +27,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as RLTable
 
-from autoserum.report._build import ReportModel
+from autoserum.report._build import FigureBlock, ReportModel
 from autoserum.report._tables import Table
 
 __all__ = ["render_pdf"]
@@ -82,6 +82,16 @@ def _image(png: bytes, width: float) -> Image:
     return img
 
 
+def _figures(figures: tuple[FigureBlock, ...], width: float) -> list[Flowable]:
+    out: list[Flowable] = []
+    for fig in figures:
+        if fig.png is None:
+            continue
+        caption = _p(f"{fig.title}. {fig.caption}", _NOTE)
+        out += [KeepTogether([_image(fig.png, width * 0.85), caption]), Spacer(1, 4 * mm)]
+    return out
+
+
 def render_pdf(model: ReportModel, path: Path) -> Path:
     """Write the report as a PDF (A4) to ``path``."""
     doc = SimpleDocTemplate(
@@ -108,16 +118,9 @@ def render_pdf(model: ReportModel, path: Path) -> Path:
             summary = Table("summary", "Summary", ("Item", "Value"), section.summary)
             story += _table(summary, width)[2:]
         story += [_p(text, _STYLES["BodyText"]) for text in section.paragraphs]
-        for fig in (*section.figures_before, *section.figures):
-            if fig.png is None:
-                continue
-            story.append(
-                KeepTogether(
-                    [_image(fig.png, width * 0.85), _p(f"{fig.title}. {fig.caption}", _NOTE)]
-                )
-            )
-            story.append(Spacer(1, 4 * mm))
+        story += _figures(section.figures_before, width)
         for table in section.tables:
             story += _table(table, width)
+        story += _figures(section.figures, width)
     doc.build(story)
     return path
