@@ -171,3 +171,34 @@ def test_mmrm_impossible_fits() -> None:
         mmrm(**dict(data, y=y))
     with pytest.raises(StatisticsError, match="no non-missing outcome"):
         mmrm(**dict(data, y=np.full(60, np.nan)))
+
+
+def test_collinearity_checks_do_not_depend_on_scale() -> None:
+    # A baseline in the thousands is not "collinear"; only a constant one is.
+    rng = np.random.default_rng(4)
+    group = np.tile([0.0, 1.0], 10)
+    baseline = rng.normal(5e4, 1e3, 20)
+    y = rng.normal(0, 1, 20) + group
+    assert np.isfinite(ancova(y, group, baseline).se)
+    data = _long()
+    big = dict(data, baseline=data["baseline"] * 1e4)
+    assert mmrm(**big).converged
+    flat = dict(data, baseline=np.full(60, 1e4))
+    with pytest.raises(StatisticsError, match="baseline is constant"):
+        mmrm(**flat)
+
+
+def test_mmrm_exact_fit_and_degenerate_covariance() -> None:
+    rng = np.random.default_rng(8)
+    n = 50
+    subject = np.repeat(np.arange(n), 2)
+    visit = np.tile(np.array([0, 1]), n)
+    group = (subject % 2).astype(float)
+    baseline = np.repeat(rng.normal(20, 5, n), 2)
+    with pytest.raises(StatisticsError, match="residual variance is zero"):
+        mmrm(subject, visit, group, baseline, 1.0 + group + 0.5 * baseline + visit)
+    # two visits perfectly correlated: the REML optimum is a singular covariance (boundary)
+    shared = np.repeat(rng.normal(0, 1, n), 2)
+    with pytest.warns(StatisticalWarning, match="did not converge"):
+        fit = mmrm(subject, visit, group, baseline, shared + visit)
+    assert not fit.converged

@@ -35,6 +35,14 @@ from autoserum.stats import (
     wilcoxon_signed_rank,
     wilson_ci,
 )
+from autoserum.stats._exact import (
+    psignrank,
+    psignrank_upper,
+    pwilcox,
+    pwilcox_upper,
+    qsignrank,
+    qwilcox,
+)
 from tests.stats.conftest import Trial, load_cases
 
 REL = 1e-6
@@ -89,7 +97,8 @@ def _run_rank(fn: Callable[[], Any]) -> Computed:
 
 def compute(case: dict[str, Any], trials: dict[str, Trial], vecs: Any) -> Computed:
     fn = case["function"]
-    inp = case["inputs"]
+    inp = case["inputs"] or {}  # R writes an empty list() as []
+    level = inp.get("conf_level", 0.95)
     if fn == "describe":
         # R: length, mean, sd, t.test(x)$conf.int, quantile(x, type = 7), range(x)
         return describe(_trial_arm(case, trials, vecs)).to_dict()
@@ -97,23 +106,23 @@ def compute(case: dict[str, Any], trials: dict[str, Trial], vecs: Any) -> Comput
         # R: t.test(x)
         return paired_t(_trial_arm(case, trials, vecs)).to_dict()
     if fn == "wilcoxon_signed_rank":
-        # R: wilcox.test(x, conf.int = TRUE)
+        # R: wilcox.test(x, conf.int = TRUE[, conf.level = level])
         x = _trial_arm(case, trials, vecs)
-        return _run_rank(lambda: wilcoxon_signed_rank(x))
+        return _run_rank(lambda: wilcoxon_signed_rank(x, conf_level=level))
     if fn == "wilcoxon_signed_rank_nocorrect":
         # R: wilcox.test(x, conf.int = TRUE, correct = FALSE)
         x = _trial_arm(case, trials, vecs)
         return _run_rank(lambda: wilcoxon_signed_rank(x, correct=False))
     if fn == "welch_t":
-        # R: t.test(x, y)
-        return welch_t(*_two(case, trials, vecs)).to_dict()
+        # R: t.test(x, y[, conf.level = level])
+        return welch_t(*_two(case, trials, vecs), conf_level=level).to_dict()
     if fn == "student_t":
         # R: t.test(x, y, var.equal = TRUE)
         return student_t(*_two(case, trials, vecs)).to_dict()
     if fn == "mann_whitney":
-        # R: wilcox.test(x, y, conf.int = TRUE)
+        # R: wilcox.test(x, y, conf.int = TRUE[, conf.level = level])
         x, y = _two(case, trials, vecs)
-        return _run_rank(lambda: mann_whitney(x, y))
+        return _run_rank(lambda: mann_whitney(x, y, conf_level=level))
     if fn == "mann_whitney_nocorrect":
         # R: wilcox.test(x, y, conf.int = TRUE, correct = FALSE)
         x, y = _two(case, trials, vecs)
@@ -145,6 +154,22 @@ def compute(case: dict[str, Any], trials: dict[str, Trial], vecs: Any) -> Comput
     if fn == "fisher_exact":
         # R: fisher.test(matrix(c(k1, n1 - k1, k2, n2 - k2), 2, byrow = TRUE))$p.value
         return {"p_value": fisher_exact(inp["k1"], inp["n1"], inp["k2"], inp["n2"])}
+    if fn == "signrank":
+        # R: psignrank(q, n); psignrank(q, n, lower.tail = FALSE); qsignrank(probs, n)
+        n = inp["n"]
+        return {
+            "p": [psignrank(q, n) for q in inp["q"]],
+            "upper": [psignrank_upper(q, n) for q in inp["q"]],
+            "quantile": [qsignrank(p, n) for p in inp["probs"]],
+        }
+    if fn == "wilcox":
+        # R: pwilcox(q, m, n); pwilcox(q, m, n, lower.tail = FALSE); qwilcox(probs, m, n)
+        m, n = inp["m"], inp["n"]
+        return {
+            "p": [pwilcox(q, m, n) for q in inp["q"]],
+            "upper": [pwilcox_upper(q, m, n) for q in inp["q"]],
+            "quantile": [qwilcox(p, m, n) for p in inp["probs"]],
+        }
     raise AssertionError(f"no computation for {fn}")
 
 
@@ -160,6 +185,11 @@ def _compare(computed: Computed, expected: dict[str, Any], rel: float) -> None:
             theirs_cov = np.asarray(value)
             # R: getVarCov(fit) of a subject with every visit
             assert np.allclose(mine_cov, theirs_cov, rtol=rel * 10, atol=0), field
+        elif field in ("p", "upper", "quantile"):
+            expected_list = value if isinstance(value, list) else [value]
+            for i, (mine, theirs) in enumerate(zip(computed[field], expected_list, strict=True)):
+                # exact distribution values: 1e-6 relative or 1e-10 absolute (as p-values)
+                _close(f"p_value {field}[{i}]", mine, theirs, rel)
         elif field == "adjusted":
             for i, (mine, theirs) in enumerate(zip(computed[field], value, strict=True)):
                 if theirs is None:

@@ -50,7 +50,7 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
 
     >>> r = ancova([-3.0, -5.0, -4.0, -1.0, -2.0, 0.0], [1, 1, 1, 0, 0, 0],
     ...            [10.0, 12.0, 11.0, 10.0, 12.0, 11.0])
-    >>> (round(r.estimate, 6), r.df)
+    >>> (round(r.estimate, 6), r.df)  # R: coef(lm(y ~ g + b))["g"] = -3, df 3
     (-3.0, 3.0)
     """
     level = check_conf_level(conf_level)
@@ -70,8 +70,8 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
         raise StatisticsError("ancova: both groups (0 = control, 1 = treatment) must be present")
     design = np.column_stack([np.ones(n), gv, bv])
     q, r = np.linalg.qr(design)
-    diag = np.abs(np.diag(r))
-    if diag.min() <= 1e-7 * diag.max():
+    norms = np.linalg.norm(design, axis=0)
+    if np.linalg.cond(r / norms[None, :]) > 1e10:
         raise StatisticsError(
             "ancova: group and baseline are collinear (or baseline is constant); "
             "the adjusted difference cannot be estimated"

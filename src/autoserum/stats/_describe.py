@@ -27,7 +27,7 @@ def describe(x: Any, conf_level: float = 0.95) -> Describe:
     Reference: R Core Team, ``stats::quantile``, ``stats::sd``, ``stats::t.test``.
 
     >>> d = describe([1.0, 2.0, 4.0, 7.0])
-    >>> (d.n, d.mean, d.median, d.q1, d.q3)
+    >>> (d.n, d.mean, d.median, d.q1, d.q3)  # R: quantile(c(1, 2, 4, 7))
     (4, 3.5, 3.0, 1.75, 4.75)
     """
     level = check_conf_level(conf_level)

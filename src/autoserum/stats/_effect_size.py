@@ -27,6 +27,7 @@ def hedges_g(x: Any, y: Any, conf_level: float = 0.95) -> Estimate:
     Meta-Analysis*, ch. 4; R ``summary(metafor::escalc("SMD", m1i, sd1i, n1i, m2i, sd2i, n2i))``
     (vtype = "LS").
 
+    >>> # R: metafor::escalc("SMD", m1i = 2.5, sd1i = sd(1:4), n1i = 4, m2i = 3.5, ...)$yi
     >>> round(hedges_g([1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0]).estimate, 6)
     -0.672835
     """

@@ -19,6 +19,7 @@ from scipy import stats as sps
 
 from autoserum.errors import StatisticalWarning, StatisticsError
 from autoserum.stats._exact import pwilcox, pwilcox_upper, qwilcox
+from autoserum.stats._ranks import rank_sum_z
 from autoserum.stats._results import RankTest
 from autoserum.stats._uniroot import uniroot
 from autoserum.stats._validate import FloatArray, as_sample, check_conf_level
@@ -36,16 +37,6 @@ def _sigma(ranks: FloatArray, nx: float, ny: float) -> float:
     return math.sqrt(var) if var > 0 else 0.0
 
 
-def _shift_z(x: FloatArray, y: FloatArray, d: float, correct: bool) -> float:
-    """R's ``W(d)`` of the two-sample branch (two-sided)."""
-    nx, ny = float(x.size), float(y.size)
-    ranks = sps.rankdata(np.concatenate([x - d, y]))
-    dz = float(np.sum(ranks[: x.size])) - nx * (nx + 1) / 2 - nx * ny / 2
-    correction = math.copysign(0.5, dz) if (correct and dz != 0) else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.float64(dz - correction) / np.float64(_sigma(ranks, nx, ny)))
-
-
 def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True) -> RankTest:
     """Wilcoxon rank-sum test of x against y, with the Hodges–Lehmann estimate of the shift
     x − y and its CI: R ``wilcox.test(x, y, conf.int = TRUE)``. ``statistic`` is R's W
@@ -55,7 +46,7 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
     ch. 4; R Core Team, ``stats::wilcox.test``.
 
     >>> r = mann_whitney([1.1, 2.2, 3.3, 4.4], [0.5, 0.9, 1.6])
-    >>> (r.statistic, r.method, r.estimate)
+    >>> (r.statistic, r.method, r.estimate)  # R: wilcox.test(x, y, conf.int = TRUE)
     (11.0, 'exact', 1.7)
     """
     level = check_conf_level(conf_level)
@@ -101,10 +92,11 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
     correction = math.copysign(0.5, z) if (correct and z != 0) else 0.0
     zstat = (z - correction) / sigma
     p_value = float(2 * min(sps.norm.cdf(zstat), sps.norm.sf(zstat)))
-    mumin = float(xs.min() - ys.max())
-    mumax = float(xs.max() - ys.min())
-    w_min = _shift_z(xs, ys, mumin, correct)
-    w_max = _shift_z(xs, ys, mumax, correct)
+    x_sorted, y_sorted = np.sort(xs), np.sort(ys)
+    mumin = float(x_sorted[0] - y_sorted[-1])
+    mumax = float(x_sorted[-1] - y_sorted[0])
+    w_min = rank_sum_z(x_sorted, y_sorted, mumin, correct)
+    w_max = rank_sum_z(x_sorted, y_sorted, mumax, correct)
 
     def root(zq: float) -> float:
         f_lower = w_min - zq
@@ -114,7 +106,7 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
         if f_upper >= 0:
             return mumax
         return uniroot(
-            lambda d: _shift_z(xs, ys, d, correct) - zq,
+            lambda d: rank_sum_z(x_sorted, y_sorted, d, correct) - zq,
             mumin,
             mumax,
             f_lower=f_lower,
@@ -124,7 +116,9 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
 
     low = root(float(sps.norm.isf(alpha / 2)))
     high = root(float(sps.norm.ppf(alpha / 2)))
-    estimate = uniroot(lambda d: _shift_z(xs, ys, d, False), mumin, mumax, tol=_TOL_ROOT)
+    estimate = uniroot(
+        lambda d: rank_sum_z(x_sorted, y_sorted, d, False), mumin, mumax, tol=_TOL_ROOT
+    )
     return RankTest(
         statistic=statistic,
         p_value=p_value,

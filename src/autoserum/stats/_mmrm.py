@@ -39,7 +39,8 @@ def _check_estimable(data: PreparedData) -> None:
                 f"mmrm: visit {data.levels[v]!r} has outcomes in only one group; "
                 "the treatment difference there cannot be estimated"
             )
-        if np.linalg.cond(zz) > 1e12:
+        scale = np.sqrt(np.diag(zz))
+        if scale[2] == 0 or np.linalg.cond(zz / np.outer(scale, scale)) > 1e10:
             raise StatisticsError(
                 f"mmrm: at visit {data.levels[v]!r} baseline is constant or collinear with group"
             )

@@ -103,7 +103,7 @@ def prepare(subject: Any, visit: Any, group: Any, baseline: Any, y: Any) -> Prep
     if n_sub == 0:
         raise StatisticsError("mmrm: no non-missing outcome")
     cell = sub.astype(np.int64) * t + vis
-    if np.unique(cell).size != cell.size:
+    if np.bincount(cell, minlength=n_sub * t).max() > 1:
         raise ValidationError(
             "visit", "a repeated subject × visit", "one row per subject and visit"
         )
@@ -111,7 +111,10 @@ def prepare(subject: Any, visit: Any, group: Any, baseline: Any, y: Any) -> Prep
     b_sub = _per_subject(bv, sub, n_sub, "baseline")
     center = float(b_sub.mean())
     y_mat = np.zeros((n_sub, t))
-    y_mat[sub, vis] = yv
+    # Centre y per visit (absorbed by the per-visit intercepts: the REML fit, the group
+    # differences and the likelihood are unchanged) so the cross-products do not cancel.
+    visit_mean = np.bincount(vis, weights=yv, minlength=t) / np.bincount(vis, minlength=t)
+    y_mat[sub, vis] = yv - visit_mean[vis]
     mask = np.zeros((n_sub, t), dtype=bool)
     mask[sub, vis] = True
     code = mask @ (1 << np.arange(t, dtype=np.int64))

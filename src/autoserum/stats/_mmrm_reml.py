@@ -28,7 +28,7 @@ import numpy.typing as npt
 from scipy import linalg, optimize
 
 from autoserum.errors import StatisticalWarning, StatisticsError
-from autoserum.stats._mmrm_data import PreparedData
+from autoserum.stats._mmrm_data import Pattern, PreparedData
 
 __all__ = ["RemlFit", "fit_reml"]
 
@@ -45,16 +45,44 @@ class RemlFit:
     converged: bool
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """All patterns with the same number s of observed visits, stacked for batched algebra."""
+
+    visits: npt.NDArray[np.intp]  # k x s
+    n: FloatArray  # k
+    s_zz: FloatArray  # k x 3 x 3
+    s_yz: FloatArray  # k x s x 3
+    s_yy: FloatArray  # k x s x s
+    beta_flat: npt.NDArray[np.intp]  # k x 3s x 3s: flat index into M (p x p)
+    beta_idx: npt.NDArray[np.intp]  # k x 3s: index into beta
+    sigma_flat: npt.NDArray[np.intp]  # k x s x s: flat index into Σ (T x T)
+
+
 class _Reml:
     def __init__(self, data: PreparedData) -> None:
         self.t = len(data.levels)
         self.p = _K * self.t
-        self.patterns = data.patterns
         self.rows = np.tril_indices(self.t)
-        # Embedding of each pattern's coefficients in beta's 3T index space.
-        self.index = [
-            (pat.visits[:, None] * _K + np.arange(_K)[None, :]).ravel() for pat in self.patterns
-        ]
+        by_size: dict[int, list[Pattern]] = {}
+        for pat in data.patterns:
+            by_size.setdefault(pat.visits.size, []).append(pat)
+        self.batches = []
+        for pats in by_size.values():
+            visits = np.stack([pat.visits for pat in pats])
+            idx = (visits[:, :, None] * _K + np.arange(_K)[None, None, :]).reshape(len(pats), -1)
+            self.batches.append(
+                _Batch(
+                    visits=visits,
+                    n=np.array([float(pat.n) for pat in pats]),
+                    s_zz=np.stack([pat.s_zz for pat in pats]),
+                    s_yz=np.stack([pat.s_yz for pat in pats]),
+                    s_yy=np.stack([pat.s_yy for pat in pats]),
+                    beta_flat=idx[:, :, None] * self.p + idx[:, None, :],
+                    beta_idx=idx,
+                    sigma_flat=visits[:, :, None] * self.t + visits[:, None, :],
+                )
+            )
 
     # -- parametrisation -------------------------------------------------------------------
     def to_sigma(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -71,43 +99,61 @@ class _Reml:
 
     # -- the profiled objective --------------------------------------------------------------
     def gls(self, sigma: FloatArray) -> tuple[FloatArray, FloatArray, list[FloatArray], float]:
-        """β̂ (T×3), M = XᵀV⁻¹X, the W_P and Σ_P n_P log|Σ_P|."""
-        m = np.zeros((self.p, self.p))
+        """β̂ (T×3), M = XᵀV⁻¹X, the stacked W_P per batch and Σ n_P log|Σ_P| + log|M|."""
+        size = self.p * self.p
+        m = np.zeros(size)
         rhs = np.zeros(self.p)
         weights = []
         logdet = 0.0
-        for pat, idx in zip(self.patterns, self.index, strict=True):
-            sub = sigma[np.ix_(pat.visits, pat.visits)]
-            chol = linalg.cho_factor(sub, lower=True)
-            w = linalg.cho_solve(chol, np.eye(pat.visits.size))
+        for b in self.batches:
+            sub = sigma[b.visits[:, :, None], b.visits[:, None, :]]
+            chol = np.linalg.cholesky(sub)
+            logdet += float(
+                np.sum(b.n * 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1))
+            )
+            w = np.asarray(np.linalg.inv(sub), dtype=np.float64)
             weights.append(w)
-            logdet += pat.n * 2.0 * float(np.sum(np.log(np.diag(chol[0]))))
-            m[np.ix_(idx, idx)] += np.kron(w, pat.s_zz)
-            rhs[idx] += (w @ pat.s_yz).ravel()
-        m_chol = linalg.cho_factor(m, lower=True)
+            k = w.shape[0]
+            kron = np.einsum("pab,pcd->pacbd", w, b.s_zz).reshape(k, -1)
+            m += np.bincount(b.beta_flat.ravel(), weights=kron.ravel(), minlength=size)
+            rhs += np.bincount(b.beta_idx.ravel(), weights=(w @ b.s_yz).ravel(), minlength=self.p)
+        mat = m.reshape(self.p, self.p)
+        mat = (mat + mat.T) / 2
+        m_chol = linalg.cho_factor(mat, lower=True)
         beta = linalg.cho_solve(m_chol, rhs).reshape(self.t, _K)
         logdet_m = 2.0 * float(np.sum(np.log(np.diag(m_chol[0]))))
-        return beta, m, weights, logdet + logdet_m
+        return beta, mat, weights, logdet + logdet_m
+
+    def residuals(self, beta: FloatArray, b: _Batch) -> FloatArray:
+        """R_P = Σ (y − B z)(y − B z)ᵀ per pattern of the batch."""
+        coef = beta[b.visits]  # k x s x 3
+        cross = b.s_yz @ np.swapaxes(coef, 1, 2)
+        return np.asarray(
+            b.s_yy - cross - np.swapaxes(cross, 1, 2) + coef @ b.s_zz @ np.swapaxes(coef, 1, 2),
+            dtype=np.float64,
+        )
 
     def objective(self, theta: FloatArray) -> tuple[float, FloatArray]:
         sigma, low = self.to_sigma(theta)
         try:
             beta, m, weights, logdets = self.gls(sigma)
+            m_inv = np.linalg.inv(m).reshape(self.t, _K, self.t, _K)
         except (np.linalg.LinAlgError, linalg.LinAlgError):
             return math.inf, np.zeros_like(theta)
-        m_inv = np.linalg.inv(m).reshape(self.t, _K, self.t, _K)
         value = logdets
-        grad_sigma = np.zeros((self.t, self.t))
-        for pat, w in zip(self.patterns, weights, strict=True):
-            v = pat.visits
-            b = beta[v]
-            cross = pat.s_yz @ b.T
-            resid = pat.s_yy - cross - cross.T + b @ pat.s_zz @ b.T
+        grad = np.zeros(self.t * self.t)
+        for b, w in zip(self.batches, weights, strict=True):
+            resid = self.residuals(beta, b)
             value += float(np.sum(w * resid))
-            c = m_inv[np.ix_(v, np.arange(_K), v, np.arange(_K))]
-            h = np.einsum("vkwl,lk->vw", c, pat.s_zz)
-            inner = pat.n * sigma[np.ix_(v, v)] - resid - h
-            grad_sigma[np.ix_(v, v)] += w @ inner @ w
+            # c[p, v, w, k, l] = M⁻¹[(v, k), (w, l)] over the pattern's visits
+            c = m_inv[b.visits[:, :, None], :, b.visits[:, None, :], :]
+            h = np.einsum("pvwkl,plk->pvw", c, b.s_zz)
+            sub = sigma[b.visits[:, :, None], b.visits[:, None, :]]
+            inner = b.n[:, None, None] * sub - resid - h
+            grad += np.bincount(
+                b.sigma_flat.ravel(), weights=(w @ inner @ w).ravel(), minlength=self.t * self.t
+            )
+        grad_sigma = grad.reshape(self.t, self.t)
         grad_low = 2.0 * grad_sigma @ low
         diag = np.diag_indices(self.t)
         grad_low[diag] *= low[diag]
@@ -117,48 +163,71 @@ class _Reml:
 def _start(reml: _Reml) -> FloatArray:
     """Σ₀: pooled per-pattern residual cross-products of a working-independence fit."""
     beta, _, _, _ = reml.gls(np.eye(reml.t))
-    total = np.zeros((reml.t, reml.t))
-    count = np.zeros((reml.t, reml.t))
-    for pat in reml.patterns:
-        v = pat.visits
-        b = beta[v]
-        cross = pat.s_yz @ b.T
-        total[np.ix_(v, v)] += pat.s_yy - cross - cross.T + b @ pat.s_zz @ b.T
-        count[np.ix_(v, v)] += pat.n
-    sigma = total / np.maximum(count, 1.0)
+    size = reml.t * reml.t
+    total = np.zeros(size)
+    count = np.zeros(size)
+    for b in reml.batches:
+        resid = reml.residuals(beta, b)
+        total += np.bincount(b.sigma_flat.ravel(), weights=resid.ravel(), minlength=size)
+        ones = np.broadcast_to(b.n[:, None, None], b.sigma_flat.shape)
+        count += np.bincount(b.sigma_flat.ravel(), weights=ones.ravel(), minlength=size)
+    sigma = (total / np.maximum(count, 1.0)).reshape(reml.t, reml.t)
+    diag = np.diag(sigma)
+    if not np.all(diag > 1e-12 * max(1.0, float(np.abs(diag).max()))):
+        raise StatisticsError(
+            "mmrm: the residual variance is zero at some visit (the model fits the data "
+            "exactly); there is nothing to estimate a covariance from"
+        )
     if np.linalg.eigvalsh(sigma).min() <= 1e-8 * np.abs(np.diag(sigma)).max():
         sigma = np.diag(np.diag(sigma))
     return reml.to_theta(sigma)
 
 
-def _newton(reml: _Reml, theta: FloatArray, steps: int = 8) -> tuple[FloatArray, bool]:
-    """Newton polish with a central-difference Hessian of the analytic gradient."""
+def _hessian(reml: _Reml, theta: FloatArray) -> FloatArray:
+    """Central differences of the analytic gradient."""
     k = theta.size
+    h = 1e-5 * np.maximum(1.0, np.abs(theta))
+    hess = np.empty((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = h[j]
+        hess[:, j] = (reml.objective(theta + e)[1] - reml.objective(theta - e)[1]) / (2 * h[j])
+    return np.asarray((hess + hess.T) / 2, dtype=np.float64)
+
+
+def _newton(reml: _Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray, bool]:
+    """Newton polish: the Hessian is computed once (and again only if a step fails), so each
+    further step costs one gradient. Converged when the step is below 1e-10 or the Newton
+    decrement ``gᵀH⁻¹g`` (twice the predicted gain in -2ℓ) is at rounding level."""
+    hess = _hessian(reml, theta)
+    fresh = True
     for _ in range(steps):
         value, grad = reml.objective(theta)
-        h = 1e-5 * np.maximum(1.0, np.abs(theta))
-        hess = np.empty((k, k))
-        for j in range(k):
-            e = np.zeros(k)
-            e[j] = h[j]
-            hess[:, j] = (reml.objective(theta + e)[1] - reml.objective(theta - e)[1]) / (2 * h[j])
-        hess = (hess + hess.T) / 2
         try:
             step = -linalg.solve(hess, grad, assume_a="pos")
         except (np.linalg.LinAlgError, linalg.LinAlgError):
             return theta, False
+        decrement = float(-grad @ step)
+        if decrement < 1e-13 * max(1.0, abs(value)):
+            return theta + step, True
         candidate = theta + step
         new_value, _ = reml.objective(candidate)
+        slack = 1e-12 * max(1.0, abs(value))
         shrink = 0
-        while not new_value <= value + 1e-12 * abs(value) and shrink < 30:
+        while not new_value <= value + slack and shrink < 30:
             step /= 2
             candidate = theta + step
             new_value, _ = reml.objective(candidate)
             shrink += 1
+        if shrink and not fresh:
+            hess = _hessian(reml, theta)
+            fresh = True
+            continue
         theta = candidate
+        fresh = False
         if float(np.max(np.abs(step))) < 1e-10:
             return theta, True
-    return theta, float(np.max(np.abs(step))) < 1e-7
+    return theta, False
 
 
 def fit_reml(data: PreparedData) -> RemlFit:

@@ -23,7 +23,7 @@ def p_adjust(
 
     Reference: Holm (1979) Scand J Stat 6:65; Benjamini & Hochberg (1995) JRSS B 57:289.
 
-    >>> p_adjust([0.01, 0.04, 0.03], "holm").tolist()
+    >>> p_adjust([0.01, 0.04, 0.03], "holm").tolist()  # R: p.adjust(p, "holm")
     [0.03, 0.06, 0.06]
     """
     if method not in _METHODS:

@@ -28,7 +28,7 @@ def wilson_ci(k: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
 
     Reference: Wilson (1927) JASA 22:209; Newcombe (1998) Stat Med 17:857, method 3.
 
-    >>> tuple(round(v, 6) for v in wilson_ci(7, 20))
+    >>> tuple(round(v, 6) for v in wilson_ci(7, 20))  # R: prop.test(7, 20, correct = FALSE)
     (0.181192, 0.567146)
     """
     level = check_conf_level(conf_level)
@@ -50,6 +50,7 @@ def newcombe_rd(k1: int, n1: int, k2: int, n2: int, conf_level: float = 0.95) ->
     ``prop.test(k, n, correct = FALSE)$conf.int`` of each arm (see the reference script).
 
     >>> r = newcombe_rd(56, 70, 48, 80)
+    >>> # Newcombe (1998) Table II, example (c), method 10: 0.0524 to 0.3339
     >>> (round(r.estimate, 4), round(r.ci_low, 4), round(r.ci_high, 4))
     (0.2, 0.0524, 0.3339)
     """
@@ -77,7 +78,7 @@ def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
 
     Reference: Agresti (2002) *Categorical Data Analysis* §3.5; R ``fisher.test(matrix(...))``.
 
-    >>> round(fisher_exact(3, 4, 1, 4), 6)
+    >>> round(fisher_exact(3, 4, 1, 4), 6)  # R: fisher.test(matrix(c(3, 1, 1, 3), 2))
     0.485714
     """
     k1, n1 = _counts(k1, n1, "k1", "n1")

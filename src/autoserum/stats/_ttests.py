@@ -42,7 +42,7 @@ def paired_t(diff: Any, conf_level: float = 0.95) -> TTest:
     Raises :class:`StatisticsError` with fewer than two differences or constant data.
 
     >>> r = paired_t([1.0, 2.0, 3.0, 6.0])
-    >>> (r.estimate, r.df)
+    >>> (r.estimate, r.df)  # R: t.test(c(1, 2, 3, 6))
     (3.0, 3.0)
     """
     level = check_conf_level(conf_level)
@@ -72,7 +72,7 @@ def welch_t(x: Any, y: Any, conf_level: float = 0.95) -> TTest:
     ``sqrt(var(x)/nx + var(y)/ny)``, Welch–Satterthwaite df.
 
     >>> r = welch_t([1.0, 2.0, 3.0], [4.0, 6.0, 8.0])
-    >>> r.estimate
+    >>> r.estimate  # R: t.test(c(1, 2, 3), c(4, 6, 8)): means 2 and 6
     -4.0
     """
     level = check_conf_level(conf_level)
@@ -91,7 +91,7 @@ def welch_t(x: Any, y: Any, conf_level: float = 0.95) -> TTest:
 def student_t(x: Any, y: Any, conf_level: float = 0.95) -> TTest:
     """Student two-sample t-test with pooled variance, as R ``t.test(x, y, var.equal = TRUE)``.
 
-    >>> student_t([1.0, 2.0, 3.0], [4.0, 6.0, 8.0]).df
+    >>> student_t([1.0, 2.0, 3.0], [4.0, 6.0, 8.0]).df  # R: t.test(..., var.equal = TRUE)
     4.0
     """
     level = check_conf_level(conf_level)

@@ -279,6 +279,25 @@ for (pair in list(c("mw_ties_x", "mw_ties_y"), c("mw_exact_x", "mw_exact_y"))) {
   add_case(sprintf("vectors/hedges_g/%s", pair[1]), "vectors", "hedges_g", inp,
            "summary(metafor::escalc('SMD', ...))", hedges_r(x, y))
 }
+# Other confidence levels (conf_level in the inputs).
+for (cl in c(0.9, 0.99)) {
+  for (name in c("tiny_exact", "zeros_no_ties", "one_sided_ties")) {
+    x <- vec(name)
+    add_case(sprintf("vectors/wilcoxon/%s/cl%g", name, cl), "vectors", "wilcoxon_signed_rank",
+             list(x = name, conf_level = cl), sprintf("wilcox.test(x, conf.int = TRUE, conf.level = %g)", cl),
+             rank_call(wilcox.test(x, conf.int = TRUE, conf.level = cl)))
+  }
+  for (pair in list(c("mw_ties_x", "mw_ties_y"), c("mw_exact_x", "mw_exact_y"))) {
+    x <- vec(pair[1]); y <- vec(pair[2])
+    inp <- list(x = pair[1], y = pair[2], conf_level = cl)
+    add_case(sprintf("vectors/mann_whitney/%s/cl%g", pair[1], cl), "vectors", "mann_whitney", inp,
+             sprintf("wilcox.test(x, y, conf.int = TRUE, conf.level = %g)", cl),
+             rank_call(wilcox.test(x, y, conf.int = TRUE, conf.level = cl)))
+    add_case(sprintf("vectors/welch_t/%s/cl%g", pair[1], cl), "vectors", "welch_t", inp,
+             sprintf("t.test(x, y, conf.level = %g)", cl), ttest_r(t.test(x, y, conf.level = cl)))
+  }
+}
+
 p <- vec("pvals")
 for (m in c("holm", "BH")) {
   add_case(sprintf("vectors/p_adjust/%s", m), "vectors", "p_adjust", list(method = m),
@@ -299,6 +318,29 @@ for (i in seq_len(nrow(cn))) {
            "fisher.test(matrix(c(k1, n1 - k1, k2, n2 - k2), 2, byrow = TRUE))$p.value",
            list(p_value = fisher.test(matrix(c(r$k1, r$n1 - r$k1, r$k2, r$n2 - r$k2), 2,
                                              byrow = TRUE))$p.value))
+}
+
+# Exact null distributions used by the exact Wilcoxon branches.
+probs <- c(0.005, 0.025, 0.05, 0.25, 0.5, 0.75)
+for (n in c(1, 2, 3, 5, 10, 20, 35, 49)) {
+  top <- n * (n + 1) / 2
+  q <- unique(floor(seq(0, top, length.out = 9)))
+  add_case(sprintf("exact/signrank/%d", n), "exact", "signrank", list(n = n, q = q, probs = probs),
+           "psignrank(q, n); psignrank(q, n, lower.tail = FALSE); qsignrank(probs, n)",
+           list(p = psignrank(q, n), upper = psignrank(q, n, lower.tail = FALSE),
+                quantile = qsignrank(probs, n)))
+}
+# qwilcox at the probabilities the CIs use (alpha / 2 <= 0.25). At 0.5 with 49 + 49 the
+# cumulative probability equals the target exactly and R's double-precision frequencies
+# (~1e-14 accumulated rounding) land one step further than exact integer frequencies do.
+wprobs <- c(0.005, 0.025, 0.05, 0.25)
+for (mn in list(c(1, 1), c(3, 4), c(9, 11), c(20, 25), c(10, 49), c(49, 49))) {
+  m <- mn[1]; n <- mn[2]
+  q <- unique(floor(seq(0, m * n, length.out = 9)))
+  add_case(sprintf("exact/wilcox/%d_%d", m, n), "exact", "wilcox", list(m = m, n = n, q = q, probs = wprobs),
+           "pwilcox(q, m, n); pwilcox(q, m, n, lower.tail = FALSE); qwilcox(probs, m, n)",
+           list(p = pwilcox(q, m, n), upper = pwilcox(q, m, n, lower.tail = FALSE),
+                quantile = qwilcox(wprobs, m, n)))
 }
 
 out <- list(
