@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from autoserum.cli import app, main
 from autoserum.instruments import get_instrument, instrument_codes
-from tests.instruments.cases import CASES, EASI_EXAMPLE, Case
+from tests.instruments.cases import CASES, DLQI_EXAMPLE, EASI_EXAMPLE, Case
 
 runner = CliRunner()
 
@@ -108,6 +108,19 @@ def test_score_csv_file(tmp_path: Path) -> None:
     assert scored["lower_limbs"].to_list() == [8.4, 6.3, 8.4]
     assert "trunk.induration" not in (scored["reason"][2] or "")
     assert "trunk.erythema" in scored["reason"][2]
+
+
+def test_score_parquet_file(tmp_path: Path) -> None:
+    # spec § DLQI worked examples 1 and 3: 17, and not scored
+    source = tmp_path / "dlqi.parquet"
+    frame = pl.DataFrame([DLQI_EXAMPLE, {f"q{i}": "a_little" for i in range(1, 6)}])
+    frame.write_parquet(source)
+    target = tmp_path / "scored.parquet"
+    result = runner.invoke(app, ["score", "dlqi", "--input", str(source), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    scored = pl.read_parquet(target)
+    assert scored["total"].to_list() == [17.0, None]
+    assert scored["leisure"].to_list() == [6.0, None]
 
 
 def test_score_csv_error_names_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,8 @@
-"""Responder definitions (source: the specification, § Responders and meaningful change)."""
+"""Responder definitions (source: the specification, § Responders and meaningful change).
+
+Every expected value follows from the definitions there, computed by hand next to the case;
+comparisons are exact (Fraction) — no tolerance.
+"""
 
 from __future__ import annotations
 

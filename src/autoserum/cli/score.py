@@ -42,28 +42,38 @@ def _payload(text: str) -> dict[str, Any]:
     return payload
 
 
-def _score_file(code: str, source: Path, target: Path | None, band_set: str | None) -> None:
+def _read(source: Path) -> pl.DataFrame:
     if not source.is_file():
-        raise ValidationError("--input", str(source), "an existing CSV file")
+        raise ValidationError("--input", str(source), "an existing CSV or Parquet file")
     try:
-        frame = pl.read_csv(source, infer_schema_length=None)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as err:
+        if source.suffix.lower() == ".parquet":
+            return pl.read_parquet(source)
+        return pl.read_csv(source, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValidationError(
-            "--input", str(source), f"a UTF-8 CSV file with a header ({first})"
+            "--input", str(source), f"a UTF-8 CSV file with a header, or Parquet ({first})"
         ) from None
+
+
+def _score_file(code: str, source: Path, target: Path | None, band_set: str | None) -> None:
+    frame = _read(source)
     try:
         scored = score_batch(code, frame, band_set=band_set)
     except ValidationError as err:
         where = err.location or ""
         if where.startswith("row "):
             row = int(where.split()[1])
-            where = f"{source.name} row {row} (line {row + 1})"
+            line = f" (line {row + 1})" if source.suffix.lower() != ".parquet" else ""
+            where = f"{source.name} row {row}{line}"
         raise ValidationError(err.field, err.value, err.expected, location=where or None) from err
     if target is None:
         sys.stdout.write(scored.write_csv())
+    elif target.suffix.lower() == ".parquet":
+        scored.write_parquet(target)
     else:
         scored.write_csv(target)
+    if target is not None:
         typer.echo(f"scored {scored.height} rows of {code} into {target}", err=True)
 
 
@@ -80,11 +90,17 @@ def score_command(
     ] = None,
     input_file: Annotated[
         Path | None,
-        typer.Option("--input", help="CSV file with flat item columns, one row per assessment."),
+        typer.Option(
+            "--input",
+            help="CSV (or .parquet) file with flat item columns, one row per assessment.",
+        ),
     ] = None,
     output_file: Annotated[
         Path | None,
-        typer.Option("--output", help="Where to write the scored CSV (default: stdout)."),
+        typer.Option(
+            "--output",
+            help="Where to write the scored rows: .csv or .parquet (default: CSV on stdout).",
+        ),
     ] = None,
     band_set: Annotated[
         str | None,

@@ -23,7 +23,7 @@ from autoserum.instruments._model import Instrument
 
 __all__ = ["DenseResult", "easi_dense"]
 
-CHUNK = 8192
+CHUNK = 16384
 Floats = npt.NDArray[np.float64]
 
 

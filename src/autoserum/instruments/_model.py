@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Literal
 
 from autoserum.errors import ValidationError
@@ -62,6 +63,14 @@ class Item:
 
     def expected(self) -> str:
         """What a valid value looks like, in words (used in every error message)."""
+        return self._expected
+
+    @cached_property
+    def _allowed_set(self) -> frozenset[Any]:
+        return frozenset(self.allowed or ())
+
+    @cached_property
+    def _expected(self) -> str:
         if self.kind == "choice":
             assert self.allowed is not None
             return "one of " + ", ".join(_code_text(a) for a in self.allowed)
@@ -83,7 +92,7 @@ class Item:
             raise ValidationError(self.path, value, self.expected())
         number = to_fraction(value, self.path, self.expected())
         if self.allowed is not None:
-            if number not in self.allowed:
+            if number not in self._allowed_set:
                 raise ValidationError(self.path, value, self.expected())
             return number
         low = self.minimum
