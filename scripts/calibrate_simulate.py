@@ -19,11 +19,11 @@ from autoserum.simulate._model import replace_parameter
 #: (scenario, parameter path, target name, low, high, aim); solved in this order.
 STEPS: tuple[tuple[str, str, str, float, float, float | None], ...] = (
     ("ast-nahm2023", "course.drift_per_week", "scorad_placebo_week_8", -0.1, 0.3, None),
-    ("ast-nahm2023", "arms.serum.effect", "scorad_serum_week_8", 0.0, 2.0, None),
+    ("ast-nahm2023", "arms.serum.symptom_effect", "scorad_serum_week_8", 0.0, 3.0, None),
     ("aigt-nahm2020", "course.placebo_effect", "easi_placebo_week_16", -0.5, 1.5, None),
     ("aigt-nahm2020", "arms.igg.effect", "easi_igg_week_16", 0.0, 3.0, None),
     ("abt-pittler2003", "course.onset_days", "sassad_difference_week_9", 5.0, 400.0, None),
-    ("asim-choi2024", "arms.serum.effect", "scorad_week_4", 0.0, 2.0, None),
+    ("asim-choi2024", "arms.serum.symptom_effect", "scorad_week_4", 0.0, 3.0, None),
     ("aaht-zhao2022", "labs.ige_severity_slope", "ige_normal_week_43", 0.3, 3.0, 0.97),
 )
 

@@ -16,43 +16,37 @@ def run(*args: str) -> None:
     subprocess.run([CLI, *args], check=True, cwd=ROOT)
 
 
-def demo_protocols() -> None:
-    """The protocol library and one subject's visit and injection calendar."""
-    run("protocols")
-    run("schedule", "asim-choi2024", "--start", "2026-03-02")
-
-
 #: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
-#: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23, the case report 1.
+#: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23 (11 serum, 12 saline),
+#: the case report 1. The seeds were picked so that the counts also match: 22 of 25 treated,
+#: 10 + 10 subjects still in the serum RCT at week 8.
 DEMO_STUDIES = (
-    ("asim-choi2024", "asim-pilot", 25, 2024),
-    ("ast-nahm2023", "serum-rct", 23, 2023),
+    ("asim-choi2024", "asim-pilot", 25, 2025),
+    ("ast-nahm2023", "serum-rct", 23, 2024),
     ("aaht-zhao2022", "case-report", 1, 2022),
 )
 
 
+DEMO_DB = ROOT / "demo" / "autoserum-demo.db"
+
+
 def simulate_demo() -> None:
-    """Generate the demo studies (synthetic, modelled on the published trials) into demo/.
+    """Generate the demo studies (synthetic, modelled on the published trials) through the CLI
+    into the demo SQLite database ``demo/autoserum-demo.db``, and the same data as tidy long
+    files ``demo/<study>.csv`` (+ ``.ae.csv``) for the steps that read files.
 
-    Until the store lands they are written as tidy long CSV files (``demo/<study>.csv`` and
-    ``demo/<study>.ae.csv``); afterwards into ``demo/autoserum-demo.db``.
+    It starts the demo database afresh (the studies are created by the import), so it runs
+    before any step that writes into that database.
     """
-    demo = ROOT / "demo"
+    demo = DEMO_DB.parent
     demo.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        DEMO_DB.with_name(DEMO_DB.name + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{DEMO_DB}"
     for protocol, study, n, seed in DEMO_STUDIES:
-        out = demo / f"{study}.csv"
-        run("simulate", protocol, "--subjects", str(n), "--seed", str(seed), "--out", str(out))
-
-
-#: Protocol and analysis week of each demo study's report (the last post-baseline visit).
-DEMO_REPORTS = {"asim-pilot": "asim-choi2024", "serum-rct": "ast-nahm2023"}
-
-
-def demo_reports() -> None:
-    """The study report (HTML + PDF) of each demo study, written to demo/<study>.html/.pdf."""
-    demo = ROOT / "demo"
-    for study, protocol in DEMO_REPORTS.items():
-        run("report", str(demo / f"{study}.csv"), "--protocol", protocol, "--out", str(demo))
+        common = ["simulate", protocol, "--subjects", str(n), "--seed", str(seed)]
+        run(*common, "--db", url, "--study", study)
+        run(*common, "--out", str(demo / f"{study}.csv"))
 
 
 def score_example() -> None:
@@ -61,11 +55,29 @@ def score_example() -> None:
     run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
 
 
+def demo_protocols() -> None:
+    """The protocol library and one subject's visit and injection calendar."""
+    run("protocols")
+    run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
+#: The demo studies whose report `make demo` writes (the case report has a single subject).
+DEMO_REPORTS = ("asim-pilot", "serum-rct")
+
+
+def demo_reports() -> None:
+    """The study report (HTML + PDF) of each demo study, read from the demo database (the
+    protocol comes from the study record), written to ``demo/<study>.html`` and ``.pdf``."""
+    url = f"sqlite:///{DEMO_DB}"
+    for study in DEMO_REPORTS:
+        run("report", "--db", url, "--study", study, "--out", str(DEMO_DB.parent))
+
+
 def main() -> None:
     run("version")
-    demo_protocols()
-    score_example()
     simulate_demo()
+    score_example()
+    demo_protocols()
     demo_reports()
 
 

@@ -100,3 +100,14 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         parse_protocol_text("code = ", location="x.toml")
     with pytest.raises(ValidationError, match="an existing protocol file"):
         parse_protocol_file(tmp_path / "absent.toml")
+
+
+def test_python_examples_of_the_docs_run() -> None:
+    import re
+
+    from tests.protocols.conftest import DOCS
+
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, str(DOCS), "exec"), {})

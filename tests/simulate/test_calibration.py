@@ -105,3 +105,21 @@ def test_case_report_ige_falls_into_range() -> None:
     assert ige["baseline"] > upper
     assert ige["follow_up_6m"] < upper
     assert np.isfinite(ige["end_of_treatment"])
+
+
+@pytest.mark.parametrize(
+    ("code", "arm", "week"), [("ast-nahm2023", "serum", 8), ("asim-choi2024", "serum", 4)]
+)
+def test_serum_helps_symptoms_more_than_signs(code: str, arm: str, week: float) -> None:
+    """Nahm 2024 editorial (both serum studies): SCORAD and DLQI improved, EASI did not change
+    significantly; the simulated mean % change of EASI is smaller than those of SCORAD and
+    DLQI (Choi 2024: pruritus and sleep improved too)."""
+    from autoserum.simulate import Target
+
+    visits = study(code, TRIALS * TRIAL_SIZE[code], SEED).visits
+
+    def change(column: str) -> float:
+        return target_statistic(visits, Target("x", "mean_pct_change", column, arm, week, 0, 0, ""))
+
+    assert change("easi") > change("scorad") + 2
+    assert change("easi") > change("dlqi") + 2

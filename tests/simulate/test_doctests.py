@@ -18,7 +18,9 @@ MODULES = [
     "autoserum.simulate._targets",
     "autoserum.simulate._docs",
     "autoserum.simulate._io",
+    "autoserum.simulate._labs",
     "autoserum.simulate.scenarios",
+    "autoserum.simulate._defaults",
 ]
 
 

@@ -33,6 +33,10 @@ def _root() -> None:
 
 
 register_score(app)
+_protocols.register(app)
+_simulate.register(app)
+_analysis.register(app)
+_store.register(app)
 
 
 @app.command()
@@ -42,11 +46,6 @@ def version() -> None:
     Example: autoserum version
     """
     typer.echo(__version__)
-
-
-_protocols.register(app)
-_analysis.register(app)
-_simulate.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,6 +73,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     if isinstance(code, int) and not isinstance(code, bool) and code:
         sys.exit(code)
-
-
-_store.register(app)

@@ -10,6 +10,7 @@ import typer
 from autoserum.errors import ValidationError
 from autoserum.simulate import simulate_study
 from autoserum.simulate._io import write_study
+from autoserum.store import Actor, open_store
 
 __all__ = ["register", "simulate_command"]
 
@@ -22,18 +23,24 @@ def simulate_command(
         Path | None,
         typer.Option("--out", help="Write FILE.csv or FILE.parquet (+ FILE.ae.csv/.parquet)."),
     ] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL to load into.")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL to load into (e.g. sqlite:///t.db).")
+    ] = None,
     study: Annotated[
         str | None, typer.Option("--study", help="Study name in the database (with --db).")
     ] = None,
 ) -> None:
     """Simulate a study of PROTOCOL modelled on its published results.
 
-    Writes the tidy long format (item-level data, totals, labs) and the adverse events, or
-    loads them into a database study.
+    Writes the tidy long format (items, totals, labs) and the adverse events to --out.
+    Or loads them into a new study of --db, validated by the store's import.
+    The same seed always gives the same data.
 
     Example: autoserum simulate ast-nahm2023 --subjects 200 --seed 1 --out serum.csv
+
+    Example: autoserum simulate asim-choi2024 --subjects 25 --seed 1 --db sqlite:///d.db --study s1
     """
+
     if (out is None) == (db is None):
         raise ValidationError("--out/--db", None, "exactly one of --out FILE or --db URL")
     if db is not None and not study:
@@ -48,7 +55,22 @@ def simulate_command(
             f"{result.adverse_events.height} adverse events to {events}"
         )
         return
-    raise ValidationError("--db", db, "a store (not available yet)")
+    if db is None or not study:  # unreachable after the checks above; narrows the types
+        raise ValidationError("--db/--study", db, "a database URL and a study name")
+    store = open_store(db)
+    try:
+        counts = store.import_long(
+            study,
+            result.visits,
+            Actor("simulate", "admin"),
+            adverse_events=result.adverse_events,
+            source=f"simulate {protocol} --subjects {subjects} --seed {seed}",
+            protocol=protocol,
+        )
+    finally:
+        store.close()
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    typer.echo(f"simulated into study {study}: {parts}")
 
 
 def register(root: typer.Typer) -> None:

@@ -5,7 +5,27 @@ Keys are parameter paths as listed by :func:`autoserum.simulate._model.numeric_l
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SOURCES", "MODEL_NOTE"]
+__all__ = [
+    "CAL",
+    "CHOI",
+    "DEFAULT_SOURCES",
+    "EASI_OSCORAD",
+    "EASI_SCORAD_R",
+    "MODEL_NOTE",
+    "NAHM20",
+    "NAHM23",
+    "PITTLER",
+    "ZHAO",
+    "with_defaults",
+]
+
+PITTLER = "Pittler 2003 (Br J Dermatol 148:307), abstract"
+NAHM23 = "Nahm 2023 (Yonsei Med J 64:423), abstract"
+NAHM20 = "Nahm 2020 (AAIR 12:949), abstract / NCT02835170"
+CHOI = "Choi 2024 (Kosin Med J 39:51), abstract"
+ZHAO = "Zhao 2022 (J Integr Med 20:182), case report abstract"
+EASI_SCORAD_R = "Soonchunhyang 2007 comparison (50 children): SCORAD vs EASI r = 0.84"
+EASI_OSCORAD = "Sacotte 2017 (388 adolescents and adults): EASI vs oSCORAD Spearman rho = 0.92"
 
 MODEL_NOTE = "assumption (model structure; no published value)"
 CAL = "calibrated: tuned by simulation (scripts/calibrate_simulate.py) so that "
@@ -75,3 +95,10 @@ DEFAULT_SOURCES: dict[str, str] = {
     # Logistics
     "recruitment_days": "assumption: one year of recruitment (visit dates only)",
 }
+
+
+def with_defaults(overrides: dict[str, str]) -> dict[str, str]:
+    """The shared provenance, updated with a scenario's own."""
+    merged = dict(DEFAULT_SOURCES)
+    merged.update(overrides)
+    return merged

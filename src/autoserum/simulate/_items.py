@@ -102,8 +102,10 @@ ItemColumn = FloatArray | IntArray | Coded
 class Rows:
     """What the item generators see for each row (subject × visit).
 
-    ``improvement``: fall of the log activity since entry, NaN before the first injection
-    (drives the patient's rating of treatment effectiveness).
+    ``improvement``: fall of the log activity since entry, NaN until after the first injection
+    (drives the patient's rating of treatment effectiveness). ``symptom_activity``: the
+    activity seen by symptoms and quality of life, lower than ``activity`` when the arm acts
+    on symptoms more than on signs (``ArmSpec.symptom_effect``).
     """
 
     rng: np.random.Generator
@@ -114,6 +116,13 @@ class Rows:
     qol: FloatArray
     model: ItemModel
     improvement: FloatArray | None = None
+    symptom_activity: FloatArray | None = None
+
+    @property
+    def symptoms(self) -> FloatArray:
+        """Activity driving the symptoms and quality of life (itch, sleep, POEM, DLQI, patient
+        ratings): the objective activity unless a symptom-specific effect applies."""
+        return self.activity if self.symptom_activity is None else self.symptom_activity
 
     def noise(self, sd: float) -> FloatArray:
         """Assessor noise, one draw per row."""
@@ -168,12 +177,12 @@ def easi(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
 
 
 def _itch_level(rows: Rows) -> FloatArray:
-    level: FloatArray = 10.0 * (1.0 - np.exp(-rows.model.itch_scale * rows.activity * rows.itch))
+    level: FloatArray = 10.0 * (1.0 - np.exp(-rows.model.itch_scale * rows.symptoms * rows.itch))
     return level
 
 
 def _sleep_level(rows: Rows) -> FloatArray:
-    level: FloatArray = 10.0 * (1.0 - np.exp(-rows.model.sleep_scale * rows.activity * rows.itch))
+    level: FloatArray = 10.0 * (1.0 - np.exp(-rows.model.sleep_scale * rows.symptoms * rows.itch))
     return level
 
 
@@ -205,7 +214,7 @@ def poem(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     m = rows.model
     out: dict[str, ItemColumn] = {}
     for item, weight in POEM_ITEMS.items():
-        days = 7.0 * (1.0 - np.exp(-m.poem_scale * rows.activity * rows.itch * weight))
+        days = 7.0 * (1.0 - np.exp(-m.poem_scale * rows.symptoms * rows.itch * weight))
         days_int = np.clip(np.rint(days + rows.noise(m.poem_noise_sd)), 0, 7)
         out[item] = np.array([0, 1, 1, 2, 2, 3, 3, 4], dtype=np.int8)[days_int.astype(np.intp)]
     return out
@@ -214,7 +223,7 @@ def poem(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
 def dlqi(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     """DLQI q1-q10 answer codes (q7 two-part with q7b)."""
     m = rows.model
-    burden = m.dlqi_scale * rows.activity * rows.qol
+    burden = m.dlqi_scale * rows.symptoms * rows.qol
     out: dict[str, ItemColumn] = {}
     for q, weight in enumerate(DLQI_WEIGHTS, start=1):
         level = _grade(burden * weight + rows.noise(m.dlqi_noise_sd), 3)
@@ -251,7 +260,7 @@ def viga_ad(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
 def patient_global(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     """Patient's global ratings: disease status (0 very good ... 4 very poor) and, once
     treated, treatment effectiveness (0 very effective ... 4 not effective; missing before)."""
-    level = rows.activity * rows.itch * np.exp(rows.noise(rows.model.iga_noise_sd * 2))
+    level = rows.symptoms * rows.itch * np.exp(rows.noise(rows.model.iga_noise_sd * 2))
     status = np.searchsorted(np.array([0.2, 0.55, 1.0, 1.7]), level, side="right")
     improvement = rows.improvement
     if improvement is None:

@@ -29,7 +29,14 @@ from numpy.typing import NDArray
 
 from autoserum.simulate._model import ArmSpec, Course, Population, Scenario
 
-__all__ = ["Subjects", "draw_subjects", "effect_fraction", "ou_step", "subject_effects"]
+__all__ = [
+    "Subjects",
+    "draw_subjects",
+    "effect_fraction",
+    "ou_step",
+    "subject_effects",
+    "symptom_effects",
+]
 
 FloatArray = NDArray[np.float64]
 N_REGIONS = 4
@@ -115,6 +122,15 @@ def subject_effects(
     modifier = course.age_modifier_per_decade * (subjects.age - scenario.population.age_mean) / 10
     modifier = modifier - course.eosinophil_modifier * (subjects.eos - scenario.labs.eos_log_mean)
     return np.where(mean != 0, effect + modifier, 0.0)
+
+
+def symptom_effects(
+    rng: np.random.Generator, arms: tuple[ArmSpec, ...], arm_index: NDArray[np.int64]
+) -> FloatArray:
+    """Each subject's extra effect on symptoms (log scale; 0 where the arm has none)."""
+    mean = np.array([arm.symptom_effect for arm in arms])[arm_index]
+    sd = np.array([arm.effect_sd for arm in arms])[arm_index]
+    return np.where(mean != 0, mean + sd * rng.standard_normal(arm_index.shape[0]), 0.0)
 
 
 def effect_fraction(

@@ -58,7 +58,12 @@ class VisitSpec:
 
 @dataclass(frozen=True)
 class ArmSpec:
-    """The effects of one arm of the protocol (product and ratio come from the protocol)."""
+    """The effects of one arm of the protocol (product and ratio come from the protocol).
+
+    ``effect``: specific reduction of the latent log activity (signs, extent and symptoms);
+    ``symptom_effect``: an extra reduction seen only by symptoms and quality of life (itch,
+    sleep, POEM, DLQI, patient ratings), for products that help symptoms more than signs.
+    """
 
     code: str
     effect: float
@@ -68,6 +73,7 @@ class ArmSpec:
     ifng_effect: float = 0.0
     ige_effect: float = 0.0
     treg_effect: float = 0.0
+    symptom_effect: float = 0.0
 
 
 @dataclass(frozen=True)

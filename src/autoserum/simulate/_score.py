@@ -12,7 +12,11 @@ from numpy.typing import NDArray
 from autoserum.instruments import score_batch
 from autoserum.simulate._items import Coded, ItemColumn
 
-__all__ = ["score_items"]
+__all__ = ["NO_TOTAL", "score_items"]
+
+#: Instruments whose total is not a column of the long format (docs/data-format.md): only their
+#: items are written (``patient_global_status``, ``patient_global_effectiveness``).
+NO_TOTAL = frozenset({"patient_global"})
 
 
 def _series(name: str, column: ItemColumn) -> pl.Series:
@@ -28,6 +32,8 @@ def score_items(
     code: str, items: dict[str, ItemColumn], age: NDArray[np.float64]
 ) -> dict[str, pl.Series]:
     """Totals of one instrument for generated rows: ``{code: total}`` (+ ``oscorad``)."""
+    if code in NO_TOTAL:
+        return {}
     frame = pl.DataFrame([_series(name, column) for name, column in items.items()])
     if code == "easi":
         frame = frame.with_columns(age=pl.Series(age))

@@ -28,12 +28,14 @@ from numpy.typing import NDArray
 from autoserum.errors import ValidationError
 from autoserum.simulate._events import AE_SCHEMA, adverse_events, permuted_blocks
 from autoserum.simulate._items import GENERATORS, Coded, ItemColumn, Rows, region_percent
+from autoserum.simulate._labs import draw_labs
 from autoserum.simulate._latent import (
     Subjects,
     draw_subjects,
     effect_fraction,
     ou_step,
     subject_effects,
+    symptom_effects,
 )
 from autoserum.simulate._model import Scenario, VisitSpec
 from autoserum.simulate._plan import Plan, plan_for
@@ -48,7 +50,7 @@ IntArray = NDArray[np.int64]
 #: Subjects generated per chunk (fixed: the output must not depend on memory or cores).
 CHUNK = 100_000
 MAX_SUBJECTS = 10_000_000
-_STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS = 1, 2, 3, 4
+_STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS, _STREAM_SYMPTOMS = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,22 @@ def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedS
     return simulate_scenario(get_scenario(protocol_code), n_subjects, seed)
 
 
-def simulate_scenario(scenario: Scenario, n_subjects: int, seed: int) -> SimulatedStudy:
-    """Simulate a (possibly modified) scenario; see :func:`simulate_study`."""
+def simulate_scenario(
+    scenario: Scenario, n_subjects: int, seed: int, *, chunk_size: int = CHUNK
+) -> SimulatedStudy:
+    """Simulate a (possibly modified) scenario; see :func:`simulate_study`.
+
+    ``chunk_size`` (subjects per chunk, each with its own random streams) is part of what
+    defines the output; keep the default unless testing the chunking itself.
+    """
+    if chunk_size < 1:
+        raise ValidationError("chunk_size", chunk_size, "a positive integer")
     width = max(2, len(str(n_subjects)))
     plan = plan_for(scenario)
     visits: list[pl.DataFrame] = []
     events: list[pl.DataFrame] = []
-    for chunk, start in enumerate(range(0, n_subjects, CHUNK)):
-        n = min(CHUNK, n_subjects - start)
+    for chunk, start in enumerate(range(0, n_subjects, chunk_size)):
+        n = min(chunk_size, n_subjects - start)
         v, e = _chunk(scenario, plan, n, seed, chunk)
         visits.append(v.with_columns(pl.col("subject") + start))
         events.append(e.with_columns(pl.col("subject") + start))
@@ -99,6 +109,7 @@ def _rows(
     subjects: Subjects,
     z: FloatArray,
     improvement: FloatArray | None = None,
+    symptom_z: FloatArray | None = None,
 ) -> Rows:
     return Rows(
         rng=rng,
@@ -109,6 +120,7 @@ def _rows(
         qol=subjects.qol,
         model=scenario.items,
         improvement=improvement,
+        symptom_activity=None if symptom_z is None else np.exp(symptom_z),
     )
 
 
@@ -209,50 +221,6 @@ def _to_frame(columns: dict[str, ItemColumn | pl.Series]) -> pl.DataFrame:
     return pl.DataFrame(series)
 
 
-def _rounded(values: FloatArray, decimals: int) -> FloatArray:
-    """Round a lab value to the precision a laboratory reports."""
-    return np.asarray(np.round(values, decimals), dtype=np.float64)
-
-
-def _labs(
-    rng: np.random.Generator,
-    scenario: Scenario,
-    visit: VisitSpec,
-    subjects: Subjects,
-    z: FloatArray,
-    specific: FloatArray,
-) -> dict[str, ItemColumn | pl.Series]:
-    labs = scenario.labs
-    n = z.shape[0]
-    change = z - subjects.usual
-    out: dict[str, ItemColumn | pl.Series] = {}
-    for code in visit.labs:
-        if code == "ige":
-            log_value = subjects.ige + labs.ige_severity_slope * change - specific[:, 0]
-            value = _rounded(np.exp(log_value + labs.ige_visit_sd * rng.standard_normal(n)), 1)
-        elif code == "eosinophils":
-            log_value = subjects.eos + labs.eos_severity_slope * change
-            value = _rounded(np.exp(log_value + labs.eos_visit_sd * rng.standard_normal(n)), 2)
-        elif code == "eosinophils_pct":
-            log_count = subjects.eos + labs.eos_severity_slope * change
-            log_count = log_count + labs.eos_visit_sd * rng.standard_normal(n)
-            leukocytes = labs.leukocytes_log_mean + labs.leukocytes_log_sd * rng.standard_normal(n)
-            value = _rounded(100.0 * np.exp(log_count - leukocytes), 1)
-        elif code in {"il10", "ifng", "treg_il10"}:
-            column = {"il10": 1, "ifng": 2, "treg_il10": 3}[code]
-            base = {"il10": subjects.il10, "ifng": subjects.ifng, "treg_il10": subjects.treg}[code]
-            noise = labs.cytokine_visit_sd * rng.standard_normal(n)
-            value = _rounded(np.exp(base + specific[:, column] + noise), 2)
-        else:
-            raise ValidationError(
-                "visits.labs",
-                code,
-                "one of ige, eosinophils, eosinophils_pct, il10, ifng, treg_il10",
-            )
-        out[code] = np.asarray(value, dtype=np.float64)
-    return out
-
-
 def _chunk(
     scenario: Scenario, plan: Plan, n: int, seed: int, chunk: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -265,6 +233,8 @@ def _chunk(
     subjects, eps, first_assessed = _screen(scenario, plan, n, rng_screen)
     arm_index = permuted_blocks(rng_course, n, plan.ratios)
     effect = subject_effects(rng_course, scenario.arms, arm_index, subjects, scenario)
+    rng_symptoms = np.random.default_rng([seed, chunk, _STREAM_SYMPTOMS])
+    symptom = symptom_effects(rng_symptoms, scenario.arms, arm_index)
     injected = np.array([product != "none" for product in plan.products])[arm_index]
     placebo = np.where(injected, course.placebo_effect, 0.0)
     lab_effects = np.array(
@@ -279,42 +249,36 @@ def _chunk(
     z_entry = subjects.usual + eps
     z_prev = z_entry
     for v, visit in enumerate(visits):
-        if v == 0:
-            day = prev_day.copy()
-            z = z_entry
-            assessed = first_assessed
+        if v == 0:  # the eligibility visit: already assessed during screening
+            day, z, sub, assessed = prev_day, z_entry, subjects, first_assessed
         else:
             jitter = rng_course.integers(-visit.window_before, visit.window_after + 1, n)
             day = visit.day + jitter.astype(np.float64)
             eps = ou_step(rng_course, eps, day - prev_day, course)
-            weeks = (day - prev_day) / 7.0
-            if visit.day >= 0 > visits[v - 1].day:
+            if visit.day >= 0 > visits[v - 1].day:  # between run-in and first injection
                 p_leave = np.full(n, dropout.run_in_loss)
-            else:
-                hazard = dropout.hazard_per_week * weeks
+            else:  # informative: the worse since entry, the likelier to leave
+                hazard = dropout.hazard_per_week * (day - prev_day) / 7.0
                 hazard = hazard * np.exp(dropout.informative_log_hr * (z_prev - z_entry))
                 p_leave = 1.0 - np.exp(-hazard)
             leave = present & (rng_course.random(n) < p_leave)
-            last_day = np.where(
-                leave, prev_day + np.floor(rng_course.random(n) * (day - prev_day)), last_day
-            )
+            left_on = prev_day + np.floor(rng_course.random(n) * (day - prev_day))
+            last_day = np.where(leave, left_on, last_day)
             present &= ~leave
+            last_day = np.where(present, day, last_day)
             f = effect_fraction(day, plan.injection_days, course)
             z = subjects.usual + eps + course.drift_per_week * (day - day0) / 7.0
             z = z - (placebo + effect) * f
-            last_day = np.where(present, day, last_day)
+            z_prev = z
             idx = np.nonzero(present)[0]
             sub = subjects.take(idx)
-            improvement = np.where(day >= 0, z_entry - z, np.nan)[idx]
-            rows = _rows(rng_items, scenario, sub, z[idx], improvement)
+            z_symptoms = (z - symptom * f)[idx]
+            improvement = np.where(day > 0, z_entry - (z - symptom * f), np.nan)[idx]
+            rows = _rows(rng_items, scenario, sub, z[idx], improvement, z_symptoms)
             assessed = _assess(rows, visit, sub.age)
-            z_prev = z
         idx = np.nonzero(present)[0]
-        if v == 0:
-            sub = subjects
-            f = effect_fraction(day, plan.injection_days, course)
-        lab_shift = lab_effects[idx] * f[idx, None]
-        labs = _labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
+        lab_shift = lab_effects[idx] * effect_fraction(day, plan.injection_days, course)[idx, None]
+        labs = draw_labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
         frame = _to_frame({**assessed, **labs}).with_columns(
             subject=pl.Series(idx, dtype=pl.Int64),
             visit_index=pl.lit(v, dtype=pl.Int32),
