@@ -33,9 +33,9 @@ def _demo(out: Path, protocol: str, name: str, n: int, seed: int) -> Path:
 
 @pytest.fixture(scope="module")
 def rct_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
-    """The demo serum RCT (scripts/demo.py: ast-nahm2023, 23 subjects, seed 2023)."""
+    """The demo serum RCT (scripts/demo.py: ast-nahm2023, 23 subjects, seed 2024)."""
     out = tmp_path_factory.mktemp("rct")
-    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2023)
+    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2024)
     return write_report(
         read_study(path), out, protocol_code="ast-nahm2023", generated=dt.date(2026, 1, 1)
     )
@@ -43,9 +43,9 @@ def rct_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
 
 @pytest.fixture(scope="module")
 def pilot_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
-    """The demo ASIM pilot (scripts/demo.py: asim-choi2024, 25 subjects, seed 2024)."""
+    """The demo ASIM pilot (scripts/demo.py: asim-choi2024, 25 subjects, seed 2025)."""
     out = tmp_path_factory.mktemp("pilot")
-    path = _demo(out, "asim-choi2024", "asim-pilot", 25, 2024)
+    path = _demo(out, "asim-choi2024", "asim-pilot", 25, 2025)
     return write_report(read_study(path), out, protocol_code="asim-choi2024")
 
 
