@@ -47,7 +47,15 @@ def test_analyze_json_shape(two_arm_csv: Path) -> None:
     assert set(data["between"]["ancova"]) >= ESTIMATE_KEYS
     assert set(data["between"]["mmrm"]) >= ESTIMATE_KEYS
     for row in data["responders"]:
-        assert {"arm", "responder", "n", "responders", "rate", "fisher_p_value"} <= set(row)
+        assert {
+            "arm",
+            "responder",
+            "threshold",
+            "n",
+            "responders",
+            "rate",
+            "fisher_p_value",
+        } <= set(row)
     assert [p["name"] for p in data["predictors"]] == ["age", "eosinophils"]
     for row in data["predictors"]:
         assert {"name", "responders_median", "non_responders_median", "p_value"} <= set(row)

@@ -263,3 +263,25 @@ def test_bad_requests_raise_validation_errors(two_arm_csv: Path, kwargs: dict, f
     with pytest.raises(ValidationError) as info:
         analyze_endpoint(frame, **kwargs)
     assert info.value.field == field
+
+
+def test_per_protocol_population_uses_its_subjects(two_arm_csv: Path) -> None:
+    frame = read_long(two_arm_csv)
+    fas = analyze_endpoint(frame, "easi", WEEK, control="placebo")
+    pp = analyze_endpoint(frame, "easi", WEEK, control="placebo", population="per_protocol")
+    not_pp = {r["subject_id"] for r in raw_rows(two_arm_csv) if r["per_protocol"] == "false"}
+    data = _changes(two_arm_csv, "easi")
+    for arm in ("placebo", "serum"):
+        want = [
+            v - b
+            for sid in sorted(data)
+            for w, (a, b, v) in data[sid].items()
+            if a == arm and w == WEEK and sid not in not_pp
+        ]
+        row = pp.within.filter((pl.col("arm") == arm) & (pl.col("week") == WEEK)).row(0, named=True)
+        assert row["n"] == len(want)
+        _close(row["mean_change"], stats.describe(np.array(want)).mean)
+    assert pp.to_json()["population"] == "per_protocol"
+    assert sum(r["n"] for r in pp.to_json()["within"]) < sum(
+        r["n"] for r in fas.to_json()["within"]
+    )

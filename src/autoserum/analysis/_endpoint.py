@@ -47,7 +47,8 @@ class EndpointResult:
       se, ci_low, ci_high, statistic, df, p_value``), methods ``ancova``, ``mmrm``,
       ``mann_whitney``, ``hedges_g``;
     - ``responders``: per rule and arm at the analysis week (``responder, label, arm, n,
-      responders, rate, ci_low, ci_high``); ``responder_comparison``: per rule and treatment
+      responders, rate, ci_low, ci_high`` with the rule's ``kind`` and ``threshold``);
+      ``responder_comparison``: per rule and treatment
       arm (``risk_difference, rd_ci_low, rd_ci_high, fisher_p_value``);
     - ``predictors``: baseline covariates of responders vs non-responders.
     """
@@ -136,7 +137,18 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
         }
         for r in _rows(
             result.responders,
-            ("responder", "label", "arm", "n", "responders", "rate", "ci_low", "ci_high"),
+            (
+                "responder",
+                "label",
+                "kind",
+                "threshold",
+                "arm",
+                "n",
+                "responders",
+                "rate",
+                "ci_low",
+                "ci_high",
+            ),
         )
     ]
     out["responder_comparisons"] = list(comparison.values())

@@ -254,6 +254,8 @@ def responder_tables(
                 {
                     "responder": rule.code,
                     "label": rule.label,
+                    "kind": rule.kind,
+                    "threshold": rule.threshold,
                     "arm": arm,
                     "n": n,
                     "responders": k,
@@ -288,6 +290,8 @@ def responder_tables(
     rate_schema = {
         "responder": pl.String,
         "label": pl.String,
+        "kind": pl.String,
+        "threshold": pl.Float64,
         "arm": pl.String,
         "n": pl.Int64,
         "responders": pl.Int64,
