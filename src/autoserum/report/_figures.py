@@ -107,7 +107,7 @@ def mean_change_figure(result: EndpointResult) -> Drawing:
         ax.axhline(0, color="#777777", linewidth=0.8, linestyle=":")
         ax.set_xlabel("Week")
         ax.set_ylabel(f"Change from baseline in {_label(result.endpoint)}")
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="lower left")
     return Drawing(
         fig,
         f"Mean change from baseline in {_label(result.endpoint)}",
@@ -146,7 +146,7 @@ def trajectory_figure(
             ax.set_title(arm)
             ax.set_xlabel("Week")
         axes[0].set_ylabel(_label(endpoint))
-        axes[0].legend(frameon=False)
+        axes[0].legend(frameon=False, loc="upper right")
     return Drawing(
         fig,
         f"Individual {_label(endpoint)} trajectories",
@@ -172,6 +172,8 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
             rows["percent_change"].to_numpy(),
             width=1.0 if rows.height > 60 else 0.8,
             color=[colours[a] for a in rows["arm"].to_list()],
+            # thousands of bars: embed them as one image inside the SVG to keep the file small
+            rasterized=rows.height > 500,
         )
         values = rows["percent_change"].to_numpy()
         top = 100.0
@@ -197,7 +199,7 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
         ax.set_xlabel("Subjects, sorted")
         ax.set_ylabel(f"% change in {_label(endpoint)} at week {week:g}")
         handles = [mpl.patches.Patch(color=colours[a], label=a) for a in arms]
-        ax.legend(handles=handles, frameon=False)
+        ax.legend(handles=handles, frameon=False, loc="upper right")
     return Drawing(
         fig,
         f"Waterfall of percent change in {_label(endpoint)} at week {week:g}",
@@ -233,7 +235,7 @@ def responder_figure(result: EndpointResult) -> Drawing:
         ax.set_xticks(np.arange(len(rules)), [r.replace("_", "-").upper() for r in rules])
         ax.set_ylabel(f"Responders at week {result.week:g} (%)")
         ax.set_ylim(0, 100)
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper right")
     return Drawing(
         fig,
         f"{_label(result.endpoint)} responders at week {result.week:g}",
