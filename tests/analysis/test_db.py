@@ -48,6 +48,8 @@ def test_report_from_the_database(imported: tuple[Path, str], tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "RCT.html").read_text(encoding="utf-8")
     assert "ast-nahm2023" in html  # the protocol comes from the study record
+    # the database knows the screening: the CONSORT flow shows the subjects assessed (23 imported)
+    assert "Assessed for eligibility (n = 23)" in html
     assert (tmp_path / "RCT.pdf").read_bytes().startswith(b"%PDF")
 
 

@@ -44,6 +44,10 @@ class StudyData:
     visits: pl.DataFrame
     adverse_events: pl.DataFrame
     source: str
+    #: screening counts when the source knows them (a database): assessed for eligibility and
+    #: excluded (screen failures); ``None`` for files, which hold enrolled subjects only
+    assessed: int | None = None
+    excluded: int | None = None
 
 
 def ae_path_for(path: str | Path) -> Path:
@@ -236,7 +240,12 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def study_from_frames(
-    visits: pl.DataFrame, adverse_events: pl.DataFrame | None, source: str
+    visits: pl.DataFrame,
+    adverse_events: pl.DataFrame | None,
+    source: str,
+    *,
+    assessed: int | None = None,
+    excluded: int | None = None,
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
 
@@ -249,7 +258,9 @@ def study_from_frames(
         )
     else:
         ae = _empty_ae("arm" in typed.columns)
-    return StudyData(visits=typed, adverse_events=ae, source=source)
+    return StudyData(
+        visits=typed, adverse_events=ae, source=source, assessed=assessed, excluded=excluded
+    )
 
 
 def _empty_ae(with_arm: bool) -> pl.DataFrame:

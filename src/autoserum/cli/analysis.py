@@ -63,9 +63,16 @@ def _load_db(url: str, study: str) -> StudyData:
     try:
         visits = store.export_long(study, actor)
         adverse = store.export_adverse_events(study, actor)
+        flow = store.consort(study, actor)
     finally:
         store.close()
-    return study_from_frames(visits, adverse, f"{url} study {study}")
+    return study_from_frames(
+        visits,
+        adverse,
+        f"{url} study {study}",
+        assessed=flow.assessed,
+        excluded=flow.excluded,
+    )
 
 
 def _protocol_of(url: str, study: str) -> str:

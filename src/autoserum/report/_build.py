@@ -204,11 +204,13 @@ def build_report(
                     "CONSORT flow diagram",
                     "Enrolled subjects of the data file, their allocation, completion of the last "
                     "planned visit and the analysis populations.",
-                    consort_svg(consort_counts(adsl)),
+                    consort_svg(
+                        consort_counts(adsl, assessed=study.assessed, excluded=study.excluded)
+                    ),
                     None,
                 ),
             ),
-            tables=(consort_table(adsl),),
+            tables=(consort_table(adsl, study.assessed, study.excluded),),
         ),
         Section(
             "baseline",
@@ -273,9 +275,12 @@ def build_report(
     )
 
 
-def consort_table(adsl: pl.DataFrame) -> Table:
+def consort_table(adsl: pl.DataFrame, assessed: int | None, excluded: int | None) -> Table:
     """The CONSORT counts as a table (the PDF shows it in place of the drawing)."""
-    counts = consort_counts(adsl)
+    counts = consort_counts(adsl, assessed=assessed, excluded=excluded)
+    screening = (
+        f"{assessed} assessed for eligibility, {excluded or 0} excluded; " if assessed else ""
+    )
     rows = tuple(
         (
             f.arm,
@@ -290,7 +295,7 @@ def consort_table(adsl: pl.DataFrame) -> Table:
     )
     return Table(
         "consort",
-        f"Participant flow: {counts.enrolled} subjects enrolled",
+        f"Participant flow: {screening}{counts.enrolled} subjects enrolled",
         (
             "Arm",
             "Allocated",

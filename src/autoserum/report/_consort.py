@@ -35,10 +35,15 @@ class ConsortCounts:
 
     enrolled: int
     arms: tuple[ArmFlow, ...]
+    assessed: int | None = None
+    excluded: int | None = None
 
 
-def consort_counts(adsl: pl.DataFrame) -> ConsortCounts:
-    """Count the CONSORT boxes from :func:`autoserum.analysis.build_adsl`."""
+def consort_counts(
+    adsl: pl.DataFrame, *, assessed: int | None = None, excluded: int | None = None
+) -> ConsortCounts:
+    """Count the CONSORT boxes from :func:`autoserum.analysis.build_adsl` (and, when the source
+    knows them, the subjects assessed for eligibility and excluded)."""
     arms = []
     for arm in sorted(adsl["arm"].unique().to_list()):
         rows = adsl.filter(pl.col("arm") == arm)
@@ -53,7 +58,9 @@ def consort_counts(adsl: pl.DataFrame) -> ConsortCounts:
                 per_protocol=int(rows["per_protocol"].sum()),
             )
         )
-    return ConsortCounts(enrolled=adsl.height, arms=tuple(arms))
+    return ConsortCounts(
+        enrolled=adsl.height, arms=tuple(arms), assessed=assessed, excluded=excluded
+    )
 
 
 _BOX_W, _BOX_H, _GAP = 210, 58, 26
@@ -95,7 +102,14 @@ def consort_svg(counts: ConsortCounts) -> str:
         "<title>CONSORT flow diagram</title>",
     ]
     cx = width / 2 - _BOX_W / 2
-    parts.append(_box(cx, top, ["Enrolment", f"Enrolled (n = {counts.enrolled})"], bold=False))
+    enrolment = ["Enrolment", f"Enrolled (n = {counts.enrolled})"]
+    if counts.assessed is not None:
+        enrolment = [
+            f"Assessed for eligibility (n = {counts.assessed})",
+            f"Excluded (n = {counts.excluded or 0})",
+            f"Enrolled (n = {counts.enrolled})",
+        ]
+    parts.append(_box(cx, top, enrolment, bold=False))
     for i, flow in enumerate(counts.arms):
         x = _GAP + i * (_BOX_W + _GAP)
         ys = [top + (k + 1) * (_BOX_H + 40) for k in range(3)]
