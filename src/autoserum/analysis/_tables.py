@@ -105,7 +105,7 @@ def within_table(
 ) -> pl.DataFrame:
     """Change from baseline per arm and post-baseline week (rows: the BDS analysis records)."""
     out: list[dict[str, Any]] = []
-    for (arm, week), group in rows.group_by("arm", "week"):
+    for (arm, week), group in rows.sort("arm", "week").group_by("arm", "week", maintain_order=True):
         diff = group["change"].to_numpy()
         where = f"{arm}, week {week:g}"
         d = attempt(notes, f"describe ({where})", stats.describe, diff)
