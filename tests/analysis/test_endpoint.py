@@ -285,3 +285,16 @@ def test_per_protocol_population_uses_its_subjects(two_arm_csv: Path) -> None:
     assert sum(r["n"] for r in pp.to_json()["within"]) < sum(
         r["n"] for r in fas.to_json()["within"]
     )
+
+
+def test_an_arm_without_values_at_the_week_gives_notes(two_arm_csv: Path) -> None:
+    frame = read_long(two_arm_csv).filter(
+        ~((pl.col("arm") == "placebo") & (pl.col("week") == WEEK))
+    )
+    result = analyze_endpoint(frame, "easi", WEEK, control="placebo", predictors=["age"])
+    js = result.to_json()
+    assert js["between"]["ancova"] is None
+    assert [r["arm"] for r in js["within"]] == ["serum"]
+    placebo = [r for r in js["responders"] if r["arm"] == "placebo"]
+    assert all(r["n"] == 0 and r["rate"] is None for r in placebo)
+    assert any("no comparison" in note for note in js["notes"])

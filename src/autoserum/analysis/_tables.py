@@ -210,6 +210,10 @@ def between_table(
         x = pair.filter(pl.col("arm") == arm)["change"].to_numpy()
         y = pair.filter(pl.col("arm") == ctrl)["change"].to_numpy()
         tag = f"{arm} vs {ctrl}, week {week:g}"
+        if len(x) == 0 or len(y) == 0:
+            notes.append(f"{tag}: no comparison, an arm has no subject with a value at the week")
+            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes))
+            continue
         anc = attempt(
             notes,
             f"ANCOVA ({tag})",
@@ -246,10 +250,12 @@ def responder_tables(
             flags = flagged.filter(pl.col("arm") == arm)[rule.code].drop_nulls()
             n, k = flags.len(), int(flags.sum())
             counts[(rule.code, arm)] = (k, n)
-            ci = attempt(
-                notes, f"Wilson CI ({rule.code}, {arm})", stats.wilson_ci, k, n, conf_level
+            ci = (
+                attempt(notes, f"Wilson CI ({rule.code}, {arm})", stats.wilson_ci, k, n, conf_level)
+                if n
+                else None
             )
-            low, high = ci if (ci is not None and n) else (NAN, NAN)
+            low, high = ci if ci is not None else (NAN, NAN)
             rates.append(
                 {
                     "responder": rule.code,
