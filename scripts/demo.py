@@ -77,6 +77,19 @@ def demo_protocols() -> None:
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
 
 
+#: The demo studies whose report `make demo` writes (all of them; the one-subject case report
+#: shows its descriptive tables and notes where a test needs more subjects).
+DEMO_REPORTS = tuple(study for _, study, _, _ in DEMO_STUDIES)
+
+
+def demo_reports() -> None:
+    """The study report (HTML + PDF) of each demo study, read from the demo database (the
+    protocol comes from the study record), written to ``demo/<study>.html`` and ``.pdf``."""
+    url = f"sqlite:///{DEMO_DB}"
+    for study in DEMO_REPORTS:
+        run("report", "--db", url, "--study", study, "--out", str(DEMO_DB.parent))
+
+
 def store_demo() -> None:
     """Import a small synthetic study into SQLite, export it blinded, show a subject's audit."""
     out = ROOT / "demo"
@@ -114,6 +127,7 @@ def main() -> None:
     simulate_demo()
     score_example()
     demo_protocols()
+    demo_reports()
     store_demo()
     demo_evidence()
 

@@ -1,5 +1,55 @@
 """Trial analysis (pure core): analysis datasets (ADSL/BDS-like) and endpoint analyses over tidy
 DataFrames.
+
+>>> from autoserum.analysis import read_long, analyze_endpoint
+>>> frame = read_long("study.csv")  # doctest: +SKIP
+>>> result = analyze_endpoint(frame, "easi", 12, control="placebo")  # doctest: +SKIP
+>>> result.to_json()["between"]["ancova"]["estimate"]  # doctest: +SKIP
 """
 
-__all__: list[str] = []
+from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
+from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, choose_arms
+from autoserum.analysis._read import (
+    StudyData,
+    ae_path_for,
+    read_adverse_events,
+    read_long,
+    read_study,
+    study_from_frames,
+    validate_long,
+)
+from autoserum.analysis._responders import (
+    MCID,
+    ResponderRule,
+    responder_definitions,
+    responder_expr,
+)
+from autoserum.analysis._safety import ae_overview, ae_table, lab_shifts
+from autoserum.analysis._secondary import secondary_table
+from autoserum.analysis._tables import attempt
+
+__all__ = [
+    "ARM_BLINDED",
+    "MCID",
+    "EndpointResult",
+    "ResponderRule",
+    "StudyData",
+    "ae_overview",
+    "ae_path_for",
+    "ae_table",
+    "analyze_endpoint",
+    "attempt",
+    "build_adsl",
+    "build_bds",
+    "choose_arms",
+    "lab_shifts",
+    "parameters_in",
+    "read_adverse_events",
+    "read_long",
+    "read_study",
+    "responder_definitions",
+    "responder_expr",
+    "secondary_table",
+    "study_from_frames",
+    "validate_long",
+]

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from autoserum import __version__
+from autoserum.cli import analysis as _analysis
 from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import simulate as _simulate
@@ -36,6 +37,7 @@ register_score(app)
 _meta.register(app)
 _protocols.register(app)
 _simulate.register(app)
+_analysis.register(app)
 _store.register(app)
 
 

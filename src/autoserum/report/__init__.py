@@ -1,3 +1,75 @@
-"""The study report (adapter): HTML and PDF rendering of an analysis."""
+"""The study report (adapter): HTML and PDF rendering of an analysis.
 
-__all__: list[str] = []
+>>> from autoserum.analysis import read_study
+>>> from autoserum.report import write_report
+>>> files = write_report(read_study("study.csv"), "out/")  # doctest: +SKIP
+>>> files.html.name, files.pdf.name  # doctest: +SKIP
+('study.html', 'study.pdf')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from autoserum.analysis import StudyData
+from autoserum.report._build import FigureBlock, ReportModel, Section, build_report
+from autoserum.report._html import render_html
+from autoserum.report._pdf import render_pdf
+from autoserum.report._tables import Table
+
+__all__ = [
+    "FigureBlock",
+    "ReportFiles",
+    "ReportModel",
+    "Section",
+    "Table",
+    "build_report",
+    "render_html",
+    "render_pdf",
+    "write_report",
+]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The files a report run wrote."""
+
+    html: Path
+    pdf: Path
+    model: ReportModel
+
+
+def write_report(
+    study: StudyData,
+    out_dir: str | Path,
+    *,
+    name: str | None = None,
+    endpoint: str | None = None,
+    week: float | None = None,
+    control: str | None = None,
+    protocol_code: str | None = None,
+    title: str | None = None,
+    generated: dt.date | None = None,
+) -> ReportFiles:
+    """Analyse ``study`` and write ``<name>.html`` and ``<name>.pdf`` into ``out_dir``.
+
+    ``name`` defaults to the stem of the source file. Returns the paths and the report model.
+    """
+    model = build_report(
+        study,
+        endpoint=endpoint,
+        week=week,
+        control=control,
+        protocol_code=protocol_code,
+        title=title,
+        generated=generated,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = name or Path(study.source).stem or "report"
+    html = out / f"{stem}.html"
+    html.write_text(render_html(model), encoding="utf-8")
+    pdf = render_pdf(model, out / f"{stem}.pdf")
+    return ReportFiles(html=html, pdf=pdf, model=model)

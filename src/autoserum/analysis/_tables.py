@@ -1,0 +1,317 @@
+"""The tables of an endpoint analysis, each built by calling :mod:`autoserum.stats`.
+
+Reference: R ``t.test``, ``wilcox.test(conf.int = TRUE)``, ``lm``, ``nlme::gls``,
+``fisher.test`` (the stats package reproduces them and is tested against them).
+
+>>> within_table(rows, ("placebo", "serum"), 0.95, [])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import polars as pl
+
+from autoserum import stats
+from autoserum.analysis._responders import ResponderRule
+from autoserum.errors import AutoserumWarning, StatisticsError
+
+__all__ = ["attempt", "between_table", "responder_tables", "within_table"]
+
+T = TypeVar("T")
+NAN = float("nan")
+
+WITHIN_SCHEMA: dict[str, Any] = {
+    "arm": pl.String,
+    "week": pl.Float64,
+    "n": pl.Int64,
+    "mean_change": pl.Float64,
+    "sd_change": pl.Float64,
+    "se_change": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "median_change": pl.Float64,
+    "q1_change": pl.Float64,
+    "q3_change": pl.Float64,
+    "t_statistic": pl.Float64,
+    "t_df": pl.Float64,
+    "t_p_value": pl.Float64,
+    "wilcoxon_statistic": pl.Float64,
+    "wilcoxon_p_value": pl.Float64,
+    "wilcoxon_method": pl.String,
+    "hl_estimate": pl.Float64,
+    "hl_ci_low": pl.Float64,
+    "hl_ci_high": pl.Float64,
+}
+
+BETWEEN_SCHEMA: dict[str, Any] = {
+    "method": pl.String,
+    "arm": pl.String,
+    "control": pl.String,
+    "week": pl.Float64,
+    "n_treatment": pl.Int64,
+    "n_control": pl.Int64,
+    "estimate": pl.Float64,
+    "se": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "statistic": pl.Float64,
+    "df": pl.Float64,
+    "p_value": pl.Float64,
+}
+
+
+def attempt(notes: list[str], what: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
+    """Call a statistical method; a :class:`StatisticsError` becomes a note and ``None``, a
+    :class:`~autoserum.errors.AutoserumWarning` (small sample, ties, approximation) a note."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result: T | None = fn(*args, **kw)
+        except StatisticsError as err:
+            notes.append(f"{what}: {err}")
+            result = None
+    for w in caught:
+        if issubclass(w.category, AutoserumWarning):
+            notes.append(f"{what}: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def _f(value: Any) -> float:
+    return NAN if value is None else float(value)
+
+
+def _describe_cells(d: Any) -> dict[str, float]:
+    keys = {
+        "mean_change": "mean",
+        "sd_change": "sd",
+        "se_change": "se",
+        "ci_low": "ci_low",
+        "ci_high": "ci_high",
+        "median_change": "median",
+        "q1_change": "q1",
+        "q3_change": "q3",
+    }
+    return {k: _f(getattr(d, v)) if d is not None else NAN for k, v in keys.items()}
+
+
+def within_table(
+    rows: pl.DataFrame, arms: Sequence[str], conf_level: float, notes: list[str]
+) -> pl.DataFrame:
+    """Change from baseline per arm and post-baseline week (rows: the BDS analysis records)."""
+    out: list[dict[str, Any]] = []
+    for (arm, week), group in rows.sort("arm", "week").group_by("arm", "week", maintain_order=True):
+        diff = group["change"].to_numpy()
+        where = f"{arm}, week {week:g}"
+        d = attempt(notes, f"describe ({where})", stats.describe, diff)
+        t = attempt(notes, f"paired t ({where})", stats.paired_t, diff, conf_level=conf_level)
+        w = attempt(
+            notes,
+            f"Wilcoxon signed-rank ({where})",
+            stats.wilcoxon_signed_rank,
+            diff,
+            conf_level=conf_level,
+        )
+        out.append(
+            {
+                "arm": arm,
+                "week": week,
+                "n": len(diff),
+                **_describe_cells(d),
+                "t_statistic": _f(t.statistic) if t else NAN,
+                "t_df": _f(t.df) if t else NAN,
+                "t_p_value": _f(t.p_value) if t else NAN,
+                "wilcoxon_statistic": _f(w.statistic) if w else NAN,
+                "wilcoxon_p_value": _f(w.p_value) if w else NAN,
+                "wilcoxon_method": w.method if w else None,
+                "hl_estimate": _f(w.estimate) if w else NAN,
+                "hl_ci_low": _f(w.ci_low) if w else NAN,
+                "hl_ci_high": _f(w.ci_high) if w else NAN,
+            }
+        )
+    frame = pl.DataFrame(out, schema=WITHIN_SCHEMA)
+    order = {a: i for i, a in enumerate(arms)}
+    return frame.sort(pl.col("arm").replace_strict(order, return_dtype=pl.Int64), "week")
+
+
+def _row(
+    method: str, arm: str, ctrl: str, week: float, n1: int, n0: int, res: Any
+) -> dict[str, Any]:
+
+    def get(key: str) -> float:
+        return _f(getattr(res, key, None)) if res is not None else NAN
+
+    return {
+        "method": method,
+        "arm": arm,
+        "control": ctrl,
+        "week": week,
+        "n_treatment": n1,
+        "n_control": n0,
+        **{
+            k: get(k) for k in ("estimate", "se", "ci_low", "ci_high", "statistic", "df", "p_value")
+        },
+    }
+
+
+def _mmrm_rows(
+    rows: pl.DataFrame, arm: str, ctrl: str, conf_level: float, notes: list[str]
+) -> list[dict[str, Any]]:
+    pair = rows.filter(pl.col("arm").is_in([arm, ctrl]))
+    subject = pair["subject_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    result = attempt(
+        notes,
+        f"MMRM ({arm} vs {ctrl})",
+        stats.mmrm,
+        subject,
+        pair["week"].to_numpy(),
+        (pair["arm"] == arm).cast(pl.Int64).to_numpy(),
+        pair["baseline"].to_numpy(),
+        pair["change"].to_numpy(),
+        conf_level=conf_level,
+    )
+    if result is None:
+        return []
+    if not result.converged:
+        notes.append(f"MMRM ({arm} vs {ctrl}): the optimiser did not report convergence")
+    counts = pair.group_by("week", "arm").len()
+    out = []
+    for v in result.per_visit:
+        wk = float(v.visit)
+        n = {
+            a: int(counts.filter((pl.col("week") == wk) & (pl.col("arm") == a))["len"].sum())
+            for a in (arm, ctrl)
+        }
+        out.append(_row("mmrm", arm, ctrl, wk, n[arm], n[ctrl], v))
+    return out
+
+
+def between_table(
+    rows: pl.DataFrame,
+    arms: Sequence[str],
+    ctrl: str | None,
+    week: float,
+    conf_level: float,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Treatment − control at ``week`` (ANCOVA, Mann–Whitney, Hedges' g) and at every visit
+    (MMRM), for every arm against the control."""
+    out: list[dict[str, Any]] = []
+    if ctrl is None:
+        return pl.DataFrame(out, schema=BETWEEN_SCHEMA)
+    at = rows.filter(pl.col("week") == week)
+    for arm in (a for a in arms if a != ctrl):
+        pair = at.filter(pl.col("arm").is_in([arm, ctrl]))
+        x = pair.filter(pl.col("arm") == arm)["change"].to_numpy()
+        y = pair.filter(pl.col("arm") == ctrl)["change"].to_numpy()
+        tag = f"{arm} vs {ctrl}, week {week:g}"
+        if len(x) == 0 or len(y) == 0:
+            notes.append(f"{tag}: no comparison, an arm has no subject with a value at the week")
+            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes))
+            continue
+        anc = attempt(
+            notes,
+            f"ANCOVA ({tag})",
+            stats.ancova,
+            pair["change"].to_numpy(),
+            (pair["arm"] == arm).cast(pl.Int64).to_numpy(),
+            pair["baseline"].to_numpy(),
+            conf_level=conf_level,
+        )
+        mw = attempt(
+            notes, f"Mann–Whitney ({tag})", stats.mann_whitney, x, y, conf_level=conf_level
+        )
+        g = attempt(notes, f"Hedges' g ({tag})", stats.hedges_g, x, y, conf_level=conf_level)
+        for method, res in (("ancova", anc), ("mann_whitney", mw), ("hedges_g", g)):
+            out.append(_row(method, arm, ctrl, week, len(x), len(y), res))
+        out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes))
+    return pl.DataFrame(out, schema=BETWEEN_SCHEMA)
+
+
+def responder_tables(
+    flagged: pl.DataFrame,
+    rules: Sequence[ResponderRule],
+    arms: Sequence[str],
+    ctrl: str | None,
+    conf_level: float,
+    notes: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Responder counts, rates with Wilson CIs per rule and arm; risk difference (Newcombe)
+    and Fisher's exact test of each treatment arm against the control."""
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    rates = []
+    for rule in rules:
+        for arm in arms:
+            flags = flagged.filter(pl.col("arm") == arm)[rule.code].drop_nulls()
+            n, k = flags.len(), int(flags.sum())
+            counts[(rule.code, arm)] = (k, n)
+            ci = (
+                attempt(notes, f"Wilson CI ({rule.code}, {arm})", stats.wilson_ci, k, n, conf_level)
+                if n
+                else None
+            )
+            low, high = ci if ci is not None else (NAN, NAN)
+            rates.append(
+                {
+                    "responder": rule.code,
+                    "label": rule.label,
+                    "kind": rule.kind,
+                    "threshold": rule.threshold,
+                    "arm": arm,
+                    "n": n,
+                    "responders": k,
+                    "rate": k / n if n else NAN,
+                    "ci_low": _f(low),
+                    "ci_high": _f(high),
+                }
+            )
+    comparisons = []
+    if ctrl is not None:
+        for rule in rules:
+            k0, n0 = counts[(rule.code, ctrl)]
+            for arm in (a for a in arms if a != ctrl):
+                k1, n1 = counts[(rule.code, arm)]
+                tag = f"{rule.code}, {arm} vs {ctrl}"
+                if n0 == 0 or n1 == 0:
+                    notes.append(f"{tag}: no comparison, an arm has no subject at the week")
+                    continue
+                rd = attempt(notes, f"Newcombe RD ({tag})", stats.newcombe_rd, k1, n1, k0, n0)
+                p = attempt(notes, f"Fisher ({tag})", stats.fisher_exact, k1, n1, k0, n0)
+                comparisons.append(
+                    {
+                        "responder": rule.code,
+                        "arm": arm,
+                        "control": ctrl,
+                        "risk_difference": _f(rd.estimate) if rd else NAN,
+                        "rd_ci_low": _f(rd.ci_low) if rd else NAN,
+                        "rd_ci_high": _f(rd.ci_high) if rd else NAN,
+                        "fisher_p_value": _f(p),
+                    }
+                )
+    rate_schema = {
+        "responder": pl.String,
+        "label": pl.String,
+        "kind": pl.String,
+        "threshold": pl.Float64,
+        "arm": pl.String,
+        "n": pl.Int64,
+        "responders": pl.Int64,
+        "rate": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+    }
+    comp_schema = {
+        "responder": pl.String,
+        "arm": pl.String,
+        "control": pl.String,
+        "risk_difference": pl.Float64,
+        "rd_ci_low": pl.Float64,
+        "rd_ci_high": pl.Float64,
+        "fisher_p_value": pl.Float64,
+    }
+    return pl.DataFrame(rates, schema=rate_schema), pl.DataFrame(comparisons, schema=comp_schema)

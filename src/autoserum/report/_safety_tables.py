@@ -1,0 +1,78 @@
+"""Display tables of the safety section: adverse events and laboratory shifts.
+
+>>> ae_display(ae_table(adsl, ae, "term"), "term", "By term", "ae-term")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from autoserum.report._tables import Table, fmt, label
+
+__all__ = ["ae_display", "lab_shift_display"]
+
+_LEVEL_ORDER: dict[str, list[object]] = {
+    "severity": ["mild", "moderate", "severe"],
+    "related": ["not_related", "unlikely", "possible", "probable", "definite"],
+    "serious": [False, True],
+    "category": [
+        "any adverse event",
+        "serious",
+        "severe",
+        "related (possible, probable, definite)",
+        "leading to death",
+    ],
+}
+
+
+def ae_display(table: pl.DataFrame, by: str, title: str, table_id: str) -> Table:
+    """An adverse-event table (subjects n (%) and events per arm)."""
+    arms = sorted(table["arm"].unique().to_list())
+    levels = table[by].unique(maintain_order=True).to_list()
+    order = _LEVEL_ORDER.get(by)
+    if order:
+        levels = sorted(levels, key=lambda v: order.index(v) if v in order else len(order))
+    pops = {r["arm"]: r["n_population"] for r in table.iter_rows(named=True)}
+    rows = []
+    for level in levels:
+        cells = []
+        for arm in arms:
+            hit = table.filter((pl.col(by) == level) & (pl.col("arm") == arm))
+            if hit.height:
+                r = hit.row(0, named=True)
+                cells.append(f"{r['n_subjects']} ({fmt(r['percent'])} %) [{r['n_events']}]")
+            else:
+                cells.append("0 (0.0 %) [0]")
+        shown = (
+            {True: "serious", False: "not serious"}.get(level, level) if by == "serious" else level
+        )
+        rows.append((str(shown).replace("_", " "), *cells))
+    return Table(
+        table_id,
+        title,
+        (by.replace("_", " ").capitalize(), *(f"{a} (N = {pops[a]})" for a in arms)),
+        tuple(rows),
+        "Subjects with at least one event, n (%) of the safety population [number of events].",
+    )
+
+
+def lab_shift_display(shifts: pl.DataFrame) -> Table:
+    """Laboratory shift table: baseline × last post-baseline category per arm."""
+    rows = tuple(
+        (
+            label(r["lab"]),
+            r["arm"],
+            r["baseline_category"],
+            r["post_category"],
+            str(r["n_subjects"]),
+        )
+        for r in shifts.iter_rows(named=True)
+    )
+    return Table(
+        "lab-shifts",
+        "Laboratory shifts against reference ranges",
+        ("Laboratory value", "Arm", "Baseline", "Last post-baseline", "Subjects"),
+        rows,
+        "Reference ranges: total IgE < 100 kU/L; eosinophils 0.0–0.5 ×10⁹/L; eosinophils "
+        "0–5 % of leucocytes (adult ranges).",
+    )

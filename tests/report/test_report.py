@@ -1,0 +1,161 @@
+"""The study report: HTML renders in headless Chromium without console errors or network
+requests and has its sections, tables and figures; the PDF is a PDF."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from autoserum.report import ReportFiles
+from tests.report.conftest import CHROMIUM_ARGS, DATA
+
+SECTIONS = [
+    "study",
+    "consort",
+    "baseline",
+    "primary",
+    "secondary",
+    "responders",
+    "safety",
+    "methods",
+]
+
+
+def _render(html: Path) -> dict[str, object]:
+    """Open the report in Chromium; collect console errors, page errors, network requests."""
+    console: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(html.as_uri())
+        page.wait_for_load_state("load")
+        info = page.evaluate(
+            """() => ({
+                sections: [...document.querySelectorAll('section.report-section')].map(s => s.id),
+                tables: [...document.querySelectorAll('table')].map(t => t.id),
+                rows: Object.fromEntries([...document.querySelectorAll('table')].map(
+                    t => [t.id, t.querySelectorAll('tbody tr').length])),
+                figures: [...document.querySelectorAll('figure')].map(f => f.id),
+                svgs: [...document.querySelectorAll('figure svg')].map(
+                    s => s.getBoundingClientRect().width),
+                scripts: document.querySelectorAll('script').length,
+                title: document.title,
+            })"""
+        )
+        browser.close()
+    return {"console": console, "requests": requests, **info}
+
+
+COMMON_TABLES = (
+    "table-consort",
+    "table-baseline",
+    "table-primary-within",
+    "table-secondary",
+    "table-predictors",
+    "table-ae-overview",
+    "table-ae-term",
+    "table-ae-severity",
+    "table-ae-serious",
+    "table-ae-related",
+)
+
+
+@pytest.mark.browser
+def test_demo_rct_report_renders_with_structure(rct_report: ReportFiles) -> None:
+    info = _render(rct_report.html)
+    assert info["console"] == []
+    assert info["requests"] == [rct_report.html.as_uri()]  # nothing but the file itself
+    assert info["scripts"] == 0
+    assert info["sections"] == SECTIONS
+    tables = info["tables"]
+    primary = rct_report.model.primary.endpoint
+    for table in (*COMMON_TABLES, "table-primary-between", f"table-responders-{primary}"):
+        assert table in tables
+        assert info["rows"][table] > 0
+    assert info["figures"] == [
+        "figure-consort",
+        "figure-mean-change",
+        "figure-trajectories",
+        "figure-waterfall",
+        "figure-responders",
+    ]
+    assert all(width > 100 for width in info["svgs"])
+    assert "Autologous" in str(info["title"]) or "serum" in str(info["title"]).lower()
+
+
+@pytest.mark.browser
+def test_demo_pilot_report_renders_without_between_arms(pilot_report: ReportFiles) -> None:
+    info = _render(pilot_report.html)
+    assert info["console"] == []
+    assert info["requests"] == [pilot_report.html.as_uri()]
+    assert info["sections"] == SECTIONS
+    assert "table-primary-between" not in info["tables"]
+    for table in (*COMMON_TABLES, "table-lab-shifts"):
+        assert table in info["tables"]
+        assert info["rows"][table] > 0
+    assert "figure-waterfall" in info["figures"]
+    assert "figure-consort" in info["figures"]
+
+
+@pytest.mark.browser
+def test_fixture_report_has_lab_shifts_and_all_figures(fixture_report: ReportFiles) -> None:
+    info = _render(fixture_report.html)
+    assert info["console"] == []
+    assert "table-lab-shifts" in info["tables"]
+    assert "table-responders-easi" in info["tables"]
+    assert info["figures"] == [
+        "figure-consort",
+        "figure-mean-change",
+        "figure-trajectories",
+        "figure-waterfall",
+        "figure-responders",
+    ]
+
+
+def test_pdf_is_written(rct_report: ReportFiles, pilot_report: ReportFiles) -> None:
+    for files in (rct_report, pilot_report):
+        data = files.pdf.read_bytes()
+        assert data.startswith(b"%PDF")
+        assert data.rstrip().endswith(b"%%EOF")
+        assert len(data) > 20_000  # tables and figures are in it
+
+
+def test_report_numbers_come_from_the_analysis(fixture_report: ReportFiles) -> None:
+    html = fixture_report.html.read_text(encoding="utf-8")
+    primary = fixture_report.model.primary
+    row = primary.within.filter(
+        (primary.within["arm"] == "serum") & (primary.within["week"] == primary.week)
+    ).row(0, named=True)
+    mean = f"{row['mean_change']:.1f}".replace("-", "−")
+    assert f"{mean} ({row['sd_change']:.1f})" in html
+    assert "ast-nahm2023" in html
+
+
+def test_report_cli_writes_both_files(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "autoserum", "report", str(DATA / "single_arm.csv"),
+         "--out", str(tmp_path), "--protocol", "asim-choi2024", "--week", "8"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "single_arm.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (tmp_path / "single_arm.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_report_cli_unknown_protocol(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "autoserum", "report", str(DATA / "single_arm.csv"),
+         "--out", str(tmp_path), "--protocol", "nope"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: ")
