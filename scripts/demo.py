@@ -41,9 +41,16 @@ def store_demo() -> None:
     run("audit", "--db", url, "--subject", "D01")
 
 
+def demo_protocols() -> None:
+    """The protocol library and one subject's visit and injection calendar."""
+    run("protocols")
+    run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
 def main() -> None:
     run("version")
     store_demo()
+    demo_protocols()
 
 
 if __name__ == "__main__":

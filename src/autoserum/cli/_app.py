@@ -7,6 +7,7 @@ import sys
 import typer
 
 from autoserum import __version__
+from autoserum.cli import protocols as _protocols
 from autoserum.cli import store as _store
 from autoserum.errors import AutoserumError
 
@@ -37,6 +38,10 @@ def version() -> None:
     typer.echo(__version__)
 
 
+_protocols.register(app)
+_store.register(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; an :class:`AutoserumError` becomes one line on stderr and its exit code."""
     try:
@@ -44,6 +49,3 @@ def main(argv: list[str] | None = None) -> None:
     except AutoserumError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
-
-
-_store.register(app)
