@@ -174,6 +174,15 @@ def test_blinded_exports_have_no_arm(store: Store) -> None:
         assert "arm" not in store.export_adverse_events("AST", actor).columns
 
 
+def test_a_blinded_file_imports_without_arms(store: Store) -> None:
+    blinded = visit_file().drop("arm")
+    store.import_long("BLIND", blinded, ADMIN, protocol="ast-nahm2023")
+    assert {s.arm for s in store.subjects("BLIND", ADMIN)} == {None}
+    out = store.export_long("BLIND", ADMIN)
+    assert out.columns == blinded.columns
+    assert out.equals(_as_exported(blinded, out))
+
+
 def test_service_recorded_data_export(store: Store) -> None:
     study = double_blind_study(store)
     from tests.store.helpers import COORDINATOR, enrolled

@@ -45,7 +45,7 @@ from autoserum.study.status import SubjectStatus
 
 __all__ = ["IOMixin", "ImportSummary"]
 
-_KEEP = ("subject_id", "arm", "site", "week")
+_KEEP = ("subject_id", "site", "week")
 
 
 class ImportSummary(dict[str, int]):
@@ -68,7 +68,8 @@ class IOMixin(AdminMixin):
         """Load a visit frame (and optionally its adverse-event frame) into ``study``.
 
         All or nothing: every row is checked first; the first bad row raises
-        :class:`ValidationError` naming its line and column and nothing is written. With
+        :class:`ValidationError` naming its line and column and nothing is written. A file
+        without an ``arm`` column (a blinded file) gives subjects without allocation. With
         ``protocol`` (a code or file) a study that does not exist yet is created in the same
         transaction.
         """
@@ -86,7 +87,7 @@ class IOMixin(AdminMixin):
                 existing = set(
                     s.scalars(select(SubjectRow.subject_id).where(SubjectRow.study_id == found.id))
                 )
-        subjects = parse_visits(frame, plan, blinded_ok=False)
+        subjects = parse_visits(frame, plan, blinded_ok=True)
         for subj in subjects:
             if subj.subject_id in existing:
                 line = subj.visits[0].line
