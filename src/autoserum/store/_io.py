@@ -23,7 +23,7 @@ from autoserum.store._import import (
     parse_adverse_events,
     parse_visits,
 )
-from autoserum.store._records import lab_fields
+from autoserum.store._records import RecordsMixin, lab_fields
 from autoserum.store._tidy import (
     AE_COLUMNS,
     SUBJECT_COLUMNS,
@@ -52,7 +52,7 @@ class ImportSummary(dict[str, int]):
     """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events."""
 
 
-class IOMixin(AdminMixin):
+class IOMixin(RecordsMixin, AdminMixin):
     """Tidy import and export."""
 
     def import_long(
@@ -120,6 +120,7 @@ class IOMixin(AdminMixin):
                     s.add(sites[subj.site])
             s.flush()
             self._write_subjects(s, st, sites, subjects, aes, counts)
+            self._flag_windows(s, st, subjects)
         return counts
 
     @staticmethod
@@ -195,6 +196,28 @@ class IOMixin(AdminMixin):
                     study_id=st.id, subject_pk=rows[ae.subject_id].id, version=1, **ae.fields
                 )
             )
+        s.flush()
+
+    def _flag_windows(self, s: Session, st: StudyRow, subjects: list[ParsedSubject]) -> None:
+        """Place imported visits of the protocol in their windows (day 0: the dated visit
+        planned at day 0) and record ``visit_window`` deviations, as for visits recorded live."""
+        protocol = self._protocol(st)
+        day0_codes = {v.code for v in protocol.visits if v.day == 0}
+        labels = {subj.subject_id for subj in subjects}
+        rows = s.scalars(
+            select(SubjectRow).where(
+                SubjectRow.study_id == st.id, SubjectRow.subject_id.in_(labels)
+            )
+        ).all()
+        for row in rows:
+            visits = s.scalars(select(VisitRow).where(VisitRow.subject_pk == row.id)).all()
+            day0 = next(
+                (v.visit_date for v in visits if v.visit_code in day0_codes and v.visit_date),
+                None,
+            )
+            if day0 is not None:
+                row.day0 = day0
+                self._evaluate_windows(s, protocol, row)
         s.flush()
 
     def export_long(self, study: str, actor: Actor) -> pl.DataFrame:
