@@ -1,5 +1,69 @@
-"""Therapy protocols as data (pure core): the schema, the shipped protocol library and the
-visit/injection schedule.
+"""Therapy protocols as data (pure core): the schema, the shipped protocol library, the visit and
+injection schedule, visit deviations and eligibility.
+
+>>> from datetime import date
+>>> p = load_protocol("abt-pittler2003")
+>>> [a.code for a in p.arms], len(p.injections)
+(['abt', 'placebo'], 5)
+>>> schedule(p, date(2026, 3, 2))[-1].code
+'week_9'
 """
 
-__all__: list[str] = []
+from autoserum.protocols._eligibility import EligibilityResult, evaluate_eligibility
+from autoserum.protocols._loader import (
+    load_protocol,
+    parse_protocol_data,
+    parse_protocol_file,
+    parse_protocol_text,
+    protocol_codes,
+    resolve_protocol,
+)
+from autoserum.protocols._schedule import (
+    ScheduledEvent,
+    schedule,
+    visit_deviation,
+    window_bounds,
+)
+from autoserum.protocols._schema import (
+    INSTRUMENT_CODES,
+    LAB_CODES,
+    Arm,
+    Conflict,
+    Dose,
+    EligibilityRule,
+    Fact,
+    InjectionPlan,
+    InjectionSite,
+    Phase,
+    Protocol,
+    Source,
+    VisitPlan,
+)
+
+__all__ = [
+    "INSTRUMENT_CODES",
+    "LAB_CODES",
+    "Arm",
+    "Conflict",
+    "Dose",
+    "EligibilityResult",
+    "EligibilityRule",
+    "Fact",
+    "InjectionPlan",
+    "InjectionSite",
+    "Phase",
+    "Protocol",
+    "ScheduledEvent",
+    "Source",
+    "VisitPlan",
+    "evaluate_eligibility",
+    "load_protocol",
+    "parse_protocol_data",
+    "parse_protocol_file",
+    "parse_protocol_text",
+    "protocol_codes",
+    "resolve_protocol",
+    "schedule",
+    "visit_deviation",
+    "window_bounds",
+]

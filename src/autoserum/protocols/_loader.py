@@ -1,0 +1,268 @@
+"""Reading protocol files (TOML) into :class:`Protocol`, with errors that name the field path.
+
+A bad file raises :class:`autoserum.errors.ValidationError` whose ``field`` is the path of the
+offending field, e.g. ``visits[2].window_after``, and whose ``location`` is the file.
+
+>>> load_protocol("ast-nahm2023").arm("serum").dose.describe()
+'5 mL'
+>>> "abt-pittler2003" in protocol_codes()
+True
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from autoserum.errors import NotFoundError, ValidationError
+from autoserum.protocols._schema import (
+    INSTRUMENT_CODES,
+    LAB_CODES,
+    Fact,
+    InjectionPlan,
+    Protocol,
+    VisitPlan,
+)
+
+__all__ = [
+    "load_protocol",
+    "parse_protocol_data",
+    "parse_protocol_file",
+    "parse_protocol_text",
+    "protocol_codes",
+    "resolve_protocol",
+]
+
+_LIBRARY = "autoserum.protocols.library"
+
+
+def protocol_codes() -> tuple[str, ...]:
+    """The codes of the shipped protocol library, sorted."""
+    files = resources.files(_LIBRARY).iterdir()
+    return tuple(sorted(f.name[: -len(".toml")] for f in files if f.name.endswith(".toml")))
+
+
+def load_protocol(code: str) -> Protocol:
+    """Load a shipped protocol by its code (:class:`NotFoundError` if there is none).
+
+    >>> load_protocol("aigt-nahm2020").design
+    'parallel'
+    """
+    codes = protocol_codes()
+    if code not in codes:
+        raise NotFoundError(f"no protocol {code!r} in the library; known: {', '.join(codes)}")
+    text = resources.files(_LIBRARY).joinpath(f"{code}.toml").read_text(encoding="utf-8")
+    return parse_protocol_text(text, location=f"library/{code}.toml")
+
+
+def parse_protocol_file(path: str | Path) -> Protocol:
+    """Read and validate a user's protocol file (TOML).
+
+    Raises :class:`ValidationError` naming the field path (e.g. ``visits[2].window_after``).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValidationError("file", str(path), "an existing protocol file (.toml)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValidationError("file", str(path), f"a readable UTF-8 TOML file ({err})") from None
+    return parse_protocol_text(text, location=str(path))
+
+
+def resolve_protocol(code_or_path: str) -> Protocol:
+    """A library code, or else a path to a protocol file (what the CLI accepts)."""
+    if code_or_path in protocol_codes():
+        return load_protocol(code_or_path)
+    path = Path(code_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return parse_protocol_file(path)
+    raise ValidationError(
+        "protocol",
+        code_or_path,
+        f"a library code ({', '.join(protocol_codes())}) or a path to a .toml protocol file",
+    )
+
+
+def parse_protocol_text(text: str, *, location: str | None = None) -> Protocol:
+    """Validate the TOML text of a protocol: the schema first, then the cross-field rules."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValidationError(
+            "file", "invalid TOML", f"valid TOML ({err})", location=location
+        ) from None
+    return parse_protocol_data(data, location=location)
+
+
+def parse_protocol_data(data: Mapping[str, Any], *, location: str | None = None) -> Protocol:
+    """Validate an already-parsed protocol (a mapping as read from TOML or JSON)."""
+    try:
+        protocol = Protocol.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise _from_pydantic(err, location) from None
+    problem = next(iter(_problems(protocol)), None)
+    if problem is not None:
+        field, value, expected = problem
+        raise ValidationError(field, value, expected, location=location)
+    return protocol
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _from_pydantic(err: pydantic.ValidationError, location: str | None) -> ValidationError:
+    first = err.errors(include_url=False)[0]
+    loc = [p for p in first["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+    kind = first["type"]
+    ctx = first.get("ctx") or {}
+    value = first.get("input")
+    integer = isinstance(value, int) and not isinstance(value, bool)
+    noun = "an integer" if integer else "a number"
+    if kind == "missing":
+        return ValidationError(_path(loc), None, "a value (required field)", location=location)
+    if kind == "extra_forbidden":
+        return ValidationError(
+            _path(loc), value, "no such field (check the spelling)", location=location
+        )
+    if kind == "greater_than_equal":
+        expected = f"{noun} ≥ {ctx['ge']}"
+    elif kind == "greater_than":
+        expected = f"{noun} > {ctx['gt']}"
+    elif kind == "literal_error":
+        expected = f"one of {ctx['expected']}"
+    elif kind == "string_pattern_mismatch":
+        expected = "lower-case letters, digits, '_' (code), starting with a letter"
+    elif kind == "too_short":
+        expected = f"at least {ctx.get('min_length')} entries"
+    else:
+        expected = str(first["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
+    return ValidationError(_path(loc), value, expected, location=location)
+
+
+_UNION_TAGS = {"float", "str", "bool", "int", "tuple[float, ...]"}
+
+
+def _fact_problems(fact: Fact, path: str) -> Iterable[tuple[str, Any, str]]:
+    if fact.source == "unknown" and fact.value is not None:
+        yield f"{path}.value", fact.value, "no value when source is 'unknown' (never invent one)"
+    if fact.source != "unknown" and fact.value is None:
+        yield f"{path}.value", None, f"a value when source is {fact.source!r} (or source 'unknown')"
+
+
+def _planned_problems(
+    item: VisitPlan | InjectionPlan, path: str, phases: dict[str, tuple[int, int]]
+) -> Iterable[tuple[str, Any, str]]:
+    if item.phase not in phases:
+        yield f"{path}.phase", item.phase, f"a phase declared in phases ({', '.join(phases)})"
+    else:
+        start, end = phases[item.phase]
+        if not start <= item.day <= end:
+            yield f"{path}.day", item.day, f"a day within phase {item.phase} ({start}..{end})"
+    has_window = item.window_before is not None or item.window_after is not None
+    if item.window_source == "unknown" and has_window:
+        yield f"{path}.window_source", "unknown", "a known source when a window is given"
+    if item.day_source == "unknown":
+        yield f"{path}.day_source", "unknown", "a target day that is published or a default"
+
+
+def _problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+    yield from _fact_problems(p.population, "population")
+    yield from _fact_problems(p.primary_endpoint, "primary_endpoint")
+    yield from _arm_problems(p)
+    phases: dict[str, tuple[int, int]] = {}
+    for i, phase in enumerate(p.phases):
+        if phase.code in phases:
+            yield f"phases[{i}].code", phase.code, "a phase not declared twice"
+        if phase.end_day < phase.start_day:
+            yield f"phases[{i}].end_day", phase.end_day, f"a day ≥ start_day ({phase.start_day})"
+        phases[phase.code] = (phase.start_day, phase.end_day)
+    yield from _visit_problems(p, phases)
+    yield from _injection_problems(p, phases)
+    yield from _rule_problems(p)
+
+
+def _arm_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+    arm_codes: set[str] = set()
+    for i, arm in enumerate(p.arms):
+        if arm.code in arm_codes:
+            yield f"arms[{i}].code", arm.code, "a code not used by another arm"
+        arm_codes.add(arm.code)
+        for name in ("preparation", "dose", "route"):
+            yield from _fact_problems(getattr(arm, name), f"arms[{i}].{name}")
+        doses = arm.dose.per_injection
+        if doses is not None and len(doses) != len(p.injections):
+            yield (
+                f"arms[{i}].dose.per_injection",
+                list(doses),
+                f"one dose per planned injection ({len(p.injections)})",
+            )
+    controls = [a for a in p.arms if a.is_control]
+    if p.design == "parallel" and (len(p.arms) < 2 or not controls):
+        yield "arms", [a.code for a in p.arms], "two or more arms, one a control (design parallel)"
+    if p.design != "parallel" and len(p.arms) != 1:
+        yield "arms", [a.code for a in p.arms], f"exactly one arm (design {p.design})"
+
+
+def _visit_problems(
+    p: Protocol, phases: dict[str, tuple[int, int]]
+) -> Iterable[tuple[str, Any, str]]:
+    visit_codes: set[str] = set()
+    previous = None
+    for i, visit in enumerate(p.visits):
+        path = f"visits[{i}]"
+        if visit.code in visit_codes:
+            yield f"{path}.code", visit.code, "a visit code not used by another visit"
+        visit_codes.add(visit.code)
+        if previous is not None and visit.day < previous:
+            yield f"{path}.day", visit.day, f"a day ≥ the previous visit's day ({previous})"
+        previous = visit.day
+        yield from _planned_problems(visit, path, phases)
+        for j, code in enumerate(visit.instruments):
+            if code not in INSTRUMENT_CODES:
+                yield f"{path}.instruments[{j}]", code, f"one of {', '.join(INSTRUMENT_CODES)}"
+        for j, code in enumerate(visit.labs):
+            if code not in LAB_CODES:
+                yield f"{path}.labs[{j}]", code, f"one of {', '.join(LAB_CODES)}"
+
+
+def _injection_problems(
+    p: Protocol, phases: dict[str, tuple[int, int]]
+) -> Iterable[tuple[str, Any, str]]:
+    previous = None
+    for i, injection in enumerate(p.injections):
+        path = f"injections[{i}]"
+        if injection.number != i + 1:
+            yield f"{path}.number", injection.number, f"{i + 1} (injections numbered 1, 2, ...)"
+        if previous is not None and injection.day <= previous:
+            yield f"{path}.day", injection.day, f"a day > the previous injection's day ({previous})"
+        previous = injection.day
+        yield from _planned_problems(injection, path, phases)
+
+
+def _rule_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+    rule_codes: set[str] = set()
+    for i, rule in enumerate(p.eligibility):
+        path = f"eligibility[{i}]"
+        if rule.code in rule_codes:
+            yield f"{path}.code", rule.code, "a rule code not used by another rule"
+        rule_codes.add(rule.code)
+        bounded = rule.minimum is not None or rule.maximum is not None or rule.equals is not None
+        if rule.source == "unknown" and bounded:
+            yield f"{path}.source", "unknown", "a known source when a threshold is given"
+        if rule.source != "unknown" and not bounded:
+            yield f"{path}.minimum", None, "minimum, maximum or equals (or source 'unknown')"
+        if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
+            yield f"{path}.maximum", rule.maximum, f"a number ≥ minimum ({rule.minimum})"

@@ -1,0 +1,236 @@
+"""The protocol schema: frozen pydantic models of a therapy protocol as data.
+
+Every detail that comes from a publication carries its provenance (``source``):
+
+- ``"published"``: stated by the cited source (``reference`` says where);
+- ``"autoserum default"``: an operational parameter a study needs that no source gives (e.g. a
+  visit window), chosen by autoserum and documented in ``note``;
+- ``"unknown"``: a detail the source does not publish; the value is then absent, never invented.
+
+Study days count from the first injection: **day 0 = first injection**; screening and run-in days
+are negative. Reference: docs/protocols.md (the file format).
+
+>>> Fact(value=5, unit="mL", source="published").describe()
+'5 mL'
+>>> Fact(source="unknown", note="volume not reported").describe()
+'unknown'
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+__all__ = [
+    "INSTRUMENT_CODES",
+    "LAB_CODES",
+    "Arm",
+    "Conflict",
+    "Design",
+    "Dose",
+    "EligibilityRule",
+    "Fact",
+    "InjectionPlan",
+    "InjectionSite",
+    "Phase",
+    "PhaseCode",
+    "Product",
+    "Protocol",
+    "Source",
+    "VisitPlan",
+]
+
+Source = Literal["published", "autoserum default", "unknown"]
+Design = Literal["parallel", "single_arm", "case_report"]
+Blinding = Literal["double_blind", "single_blind", "assessor_blind", "open_label"]
+Product = Literal["whole_blood", "serum", "igg", "saline", "none"]
+PhaseCode = Literal["screening", "run_in", "treatment", "follow_up"]
+
+#: Instrument totals of the shared vocabulary (docs/data-format.md) a visit may schedule.
+INSTRUMENT_CODES: tuple[str, ...] = (
+    "easi",
+    "scorad",
+    "oscorad",
+    "po_scorad",
+    "dlqi",
+    "cdlqi",
+    "poem",
+    "sassad",
+    "pp_nrs",
+    "sleep_nrs",
+    "viga_ad",
+    "patient_global",
+)
+#: Laboratory columns of the shared vocabulary (docs/data-format.md).
+LAB_CODES: tuple[str, ...] = ("ige", "eosinophils", "eosinophils_pct", "il10", "ifng", "treg_il10")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Fact(_Frozen):
+    """One detail of a protocol with its provenance; ``value`` is absent when unknown."""
+
+    value: float | str | None = None
+    unit: str | None = None
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """True when the value is given (published or an autoserum default)."""
+        return self.source != "unknown"
+
+    def describe(self) -> str:
+        """The value with its unit for display, or ``'unknown'``."""
+        if self.value is None:
+            return "unknown"
+        value = self.value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"{value} {self.unit}" if self.unit else str(value)
+
+
+class Dose(Fact):
+    """The dose per injection; ``per_injection`` lists it injection by injection when it varies
+    (e.g. Pittler 2003: 1-2-3-2-1 mL)."""
+
+    per_injection: tuple[float, ...] | None = None
+
+
+class InjectionSite(_Frozen):
+    """Where an injection goes: a muscle (name may be unknown) or an acupoint (e.g. ST36)."""
+
+    kind: Literal["muscle", "acupoint"]
+    name: str | None = None
+    code: str | None = None
+    laterality: Literal["bilateral", "left", "right", "alternating", "unspecified"] = "unspecified"
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+
+class Arm(_Frozen):
+    """One arm: the product, how it is prepared, dosed and given, and its allocation ratio."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    product: Product
+    is_control: bool = False
+    allocation_ratio: PositiveInt = 1
+    preparation: Fact
+    dose: Dose
+    route: Fact
+    sites: tuple[InjectionSite, ...] = ()
+
+
+class Phase(_Frozen):
+    """A phase of the study: screening, run-in, treatment or follow-up, as a day range."""
+
+    code: PhaseCode
+    label: str
+    start_day: int
+    end_day: int
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+
+class _Planned(_Frozen):
+    day: int
+    window_before: NonNegativeInt | None = None
+    window_after: NonNegativeInt | None = None
+    phase: PhaseCode
+    day_source: Source = "published"
+    window_source: Source = "autoserum default"
+    note: str | None = None
+
+
+class VisitPlan(_Planned):
+    """A planned visit: target ``day`` with its window and what is due there.
+
+    A window bound of ``None`` means no limit on that side.
+    """
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    instruments: tuple[str, ...] = ()
+    labs: tuple[str, ...] = ()
+    other_assessments: tuple[str, ...] = ()
+
+
+class InjectionPlan(_Planned):
+    """A planned injection (``number`` counts from 1), given to every arm on the same day."""
+
+    number: PositiveInt
+
+
+class EligibilityRule(_Frozen):
+    """A condition a candidate must meet, on one named fact (``age``, ``scorad``, ``bsa``, ...).
+
+    ``minimum``/``maximum`` bound a numeric fact (inclusive); ``equals`` requires a value. A rule
+    with ``source = "unknown"`` records a published criterion whose threshold is not published:
+    it has no bounds and cannot be evaluated.
+    """
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    fact: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    minimum: float | None = None
+    maximum: float | None = None
+    equals: bool | str | None = None
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+
+class Conflict(_Frozen):
+    """Facts on which the sources disagree, and which one this protocol file follows."""
+
+    topic: str
+    statements: tuple[str, ...] = Field(min_length=2)
+    resolution: str
+
+
+class Protocol(_Frozen):
+    """A therapy protocol as data. Load one with :func:`autoserum.protocols.load_protocol`."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str
+    citation: str
+    identifiers: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    design: Design
+    blinding: Blinding
+    condition: str
+    population: Fact
+    primary_endpoint: Fact
+    arms: tuple[Arm, ...] = Field(min_length=1)
+    phases: tuple[Phase, ...] = Field(min_length=1)
+    visits: tuple[VisitPlan, ...] = Field(min_length=1)
+    injections: tuple[InjectionPlan, ...] = Field(min_length=1)
+    eligibility: tuple[EligibilityRule, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def arm(self, code: str) -> Arm:
+        """The arm with this code (KeyError if absent)."""
+        for arm in self.arms:
+            if arm.code == code:
+                return arm
+        raise KeyError(code)
+
+    def visit(self, code: str) -> VisitPlan:
+        """The visit with this code (KeyError if absent)."""
+        for visit in self.visits:
+            if visit.code == code:
+                return visit
+        raise KeyError(code)
+
+    @property
+    def open_label(self) -> bool:
+        """True when arms are not masked (open-label designs)."""
+        return self.blinding == "open_label"
