@@ -13,6 +13,7 @@ MODULES = [
     "autoserum.protocols._loader",
     "autoserum.protocols._schedule",
     "autoserum.protocols._eligibility",
+    "autoserum.study.randomisation",
 ]
 
 

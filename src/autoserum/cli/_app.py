@@ -7,6 +7,7 @@ import sys
 import typer
 
 from autoserum import __version__
+from autoserum.cli import protocols as _protocols
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -34,6 +35,9 @@ def version() -> None:
     Example: autoserum version
     """
     typer.echo(__version__)
+
+
+_protocols.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,216 @@
+"""CLI: ``autoserum protocols`` (the library, one protocol, validate a file) and ``autoserum
+schedule`` (the visit and injection calendar of a protocol from a start date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+import typer
+
+from autoserum.errors import ValidationError
+from autoserum.protocols import (
+    Fact,
+    Protocol,
+    load_protocol,
+    parse_protocol_file,
+    protocol_codes,
+    resolve_protocol,
+    schedule,
+)
+
+__all__ = ["app", "register", "schedule_command"]
+
+app = typer.Typer(
+    name="protocols",
+    help=(
+        "The protocol library: list it, show one protocol, validate your own protocol file.\n\n"
+        "Example: autoserum protocols --json"
+    ),
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+_MARK = {"published": "", "autoserum default": " [autoserum default]", "unknown": " [unknown]"}
+
+
+def _echo_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _summary(p: Protocol) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "title": p.title,
+        "design": p.design,
+        "blinding": p.blinding,
+        "arms": [
+            {"code": a.code, "product": a.product, "allocation_ratio": a.allocation_ratio}
+            for a in p.arms
+        ],
+        "citation": p.citation,
+    }
+
+
+@app.callback()
+def list_protocols(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the protocol library: code, title, design, arms, citation.
+
+    Example: autoserum protocols --json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    protocols = [load_protocol(code) for code in protocol_codes()]
+    if as_json:
+        _echo_json([_summary(p) for p in protocols])
+        return
+    for p in protocols:
+        arms = ", ".join(f"{a.code} ({a.product})" for a in p.arms)
+        typer.echo(f"{p.code}  {p.design}, {p.blinding}; arms: {arms}")
+        typer.echo(f"    {p.title}")
+        typer.echo(f"    {p.citation}")
+
+
+def _fact(fact: Fact) -> str:
+    return fact.describe() + ("" if fact.value is None else _MARK[fact.source])
+
+
+def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
+    typer.echo(f"{p.code}: {p.title}")
+    typer.echo(f"citation: {p.citation}")
+    if p.identifiers:
+        typer.echo(f"identifiers: {', '.join(p.identifiers)}")
+    typer.echo(f"design: {p.design}, {p.blinding}; condition: {p.condition}")
+    typer.echo(f"population: {_fact(p.population)}")
+    typer.echo(f"primary endpoint: {_fact(p.primary_endpoint)}")
+    typer.echo("arms:")
+    for a in p.arms:
+        control = ", control" if a.is_control else ""
+        typer.echo(f"  {a.code}: {a.label} ({a.product}{control}, ratio {a.allocation_ratio})")
+        typer.echo(f"    dose: {_fact(a.dose)}; route: {_fact(a.route)}")
+        sites = "; ".join(
+            " ".join(x for x in (s.kind, s.code, s.name, s.laterality) if x) + _MARK[s.source]
+            for s in a.sites
+        )
+        typer.echo(f"    sites: {sites or 'none given'}")
+        prep = _fact(a.preparation)
+        typer.echo(
+            f"    preparation: {prep}" + (f" ({a.preparation.note})" if a.preparation.note else "")
+        )
+    typer.echo("phases:")
+    for ph in p.phases:
+        typer.echo(f"  {ph.code}: day {ph.start_day} to {ph.end_day}{_MARK[ph.source]}")
+    typer.echo("visits (day, window before/after):")
+    for v in p.visits:
+        due = ", ".join((*v.instruments, *v.labs, *v.other_assessments)) or "-"
+        typer.echo(
+            f"  {v.code}: day {v.day}{_MARK[v.day_source]}, "
+            f"-{_w(v.window_before)}/+{_w(v.window_after)}{_MARK[v.window_source]}; {due}"
+        )
+    days = ", ".join(str(i.day) for i in p.injections)
+    typer.echo(f"injections: {len(p.injections)} on days {days}")
+    typer.echo("eligibility:")
+    for r in p.eligibility:
+        typer.echo(f"  {r.code}: {r.description} [{_bounds(r.fact, r)}]{_MARK[r.source]}")
+    for c in p.conflicts:
+        typer.echo(f"conflict ({c.topic}): " + " | ".join(c.statements))
+        typer.echo(f"  followed: {c.resolution}")
+
+
+def _w(value: int | None) -> str:
+    return "any" if value is None else str(value)
+
+
+def _bounds(fact: str, rule: Any) -> str:
+    if rule.source == "unknown":
+        return f"{fact}: threshold not published"
+    if rule.equals is not None:
+        return f"{fact} = {json.dumps(rule.equals)}"
+    lo = "" if rule.minimum is None else f"{rule.minimum:g} ≤ "
+    hi = "" if rule.maximum is None else f" ≤ {rule.maximum:g}"
+    return f"{lo}{fact}{hi}"
+
+
+@app.command("show")
+def show(
+    protocol: Annotated[str, typer.Argument(help="A library code or a path to a .toml file.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one protocol in full, with the provenance of every detail.
+
+    Example: autoserum protocols show asim-choi2024
+    """
+    p = resolve_protocol(protocol)
+    if as_json:
+        _echo_json(p.model_dump(mode="json"))
+    else:
+        _show_text(p)
+
+
+@app.command("validate")
+def validate(
+    file: Annotated[str, typer.Argument(help="Path to your protocol file (TOML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Validate a protocol file; a bad field is reported with its path, exit code 2.
+
+    Example: autoserum protocols validate my-protocol.toml
+    """
+    p = parse_protocol_file(file)
+    if as_json:
+        _echo_json({"valid": True, **_summary(p)})
+    else:
+        typer.echo(
+            f"ok: {p.code}: {len(p.arms)} arms, {len(p.visits)} visits, "
+            f"{len(p.injections)} injections"
+        )
+
+
+def _parse_date(value: str | None) -> dt.date:
+    if value is None:
+        raise ValidationError("--start", None, "the date of day 0 (first injection), YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("--start", value, "an ISO date YYYY-MM-DD") from None
+
+
+def schedule_command(
+    protocol: Annotated[str, typer.Argument(help="A library code or a path to a .toml file.")],
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="Required: date of day 0, the first injection (YYYY-MM-DD)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the visit and injection calendar of a protocol with window dates.
+
+    Day 0 is the first injection; windows are earliest..latest acceptable dates.
+
+    Example: autoserum schedule ast-nahm2023 --start 2026-03-02
+    """
+    p = resolve_protocol(protocol)
+    events = schedule(p, _parse_date(start))
+    if as_json:
+        _echo_json({"protocol": p.code, "start": start, "events": [e.to_json() for e in events]})
+        return
+    typer.echo(f"{p.code}: day 0 (first injection) = {start}")
+    typer.echo(f"{'day':>5}  {'date':10}  {'window':23}  {'event':18}  due / dose")
+    for e in events:
+        early = e.earliest.isoformat() if e.earliest else "any"
+        late = e.latest.isoformat() if e.latest else "any"
+        window = early if early == late else f"{early}..{late}"
+        if e.kind == "visit":
+            due = ", ".join((*e.instruments, *e.labs, *e.other_assessments)) or "-"
+        else:
+            due = ", ".join(f"{arm}: {dose}" for arm, dose in e.doses)
+        typer.echo(f"{e.day:>5}  {e.date.isoformat()}  {window:23}  {e.code:18}  {due}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``protocols`` and ``schedule`` to the root application."""
+    root.add_typer(app, name="protocols")
+    root.command("schedule")(schedule_command)

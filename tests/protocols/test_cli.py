@@ -1,0 +1,118 @@
+"""The `protocols` and `schedule` commands, through the Typer app and through main()."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from autoserum.cli import app, main
+
+runner = CliRunner()
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1  # one line, no traceback
+    return err
+
+
+def test_protocols_lists_the_library() -> None:
+    out = _ok("protocols")
+    for code in ("abt-pittler2003", "ast-nahm2023", "asim-choi2024", "aaht-zhao2022"):
+        assert code in out
+    assert "Br J Dermatol 2003" in out
+
+
+def test_protocols_json() -> None:
+    rows = json.loads(_ok("protocols", "--json"))
+    by_code = {r["code"]: r for r in rows}
+    assert len(by_code) == 5
+    assert by_code["aigt-nahm2020"]["design"] == "parallel"
+    assert [a["code"] for a in by_code["aigt-nahm2020"]["arms"]] == ["igg", "placebo"]
+    assert "Allergy Asthma Immunol Res 2020" in by_code["aigt-nahm2020"]["citation"]
+
+
+def test_show_marks_defaults_and_unknowns() -> None:
+    out = _ok("protocols", "show", "asim-choi2024")
+    assert "run_in: day -28 to -1" in out
+    assert "[autoserum default]" in out
+    assert "dose: unknown" in out
+    assert "conflict (number of injections)" in out
+    data = json.loads(_ok("protocols", "show", "asim-choi2024", "--json"))
+    assert data["arms"][0]["dose"]["source"] == "unknown"
+
+
+def test_validate_user_file(example_file: Path) -> None:
+    assert _ok("protocols", "validate", str(example_file)).startswith("ok: ast-example")
+    assert json.loads(_ok("protocols", "validate", str(example_file), "--json"))["valid"]
+
+
+def test_validate_bad_file_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, example: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(example.replace('product = "serum"', 'product = "plasma"'))
+    err = _fails(capsys, "protocols", "validate", str(bad))
+    assert "arms[0].product: got 'plasma'" in err
+
+
+def test_schedule_text() -> None:
+    out = _ok("schedule", "abt-pittler2003", "--start", "2026-03-02")
+    # Pittler 2003: 5 weekly injections of 1-2-3-2-1 mL; day 0 = 2026-03-02.
+    assert "2026-03-16" in out  # injection 3, day 14
+    assert "abt: 3 mL" in out
+    assert "week_9" in out
+
+
+def test_schedule_json_with_windows() -> None:
+    data = json.loads(_ok("schedule", "ast-nahm2023", "--start", "2026-03-02", "--json"))
+    events = {e["code"]: e for e in data["events"]}
+    week_8 = events["week_8"]  # day 56, window ±7 (autoserum default)
+    assert (week_8["date"], week_8["earliest"], week_8["latest"]) == (
+        "2026-04-27",
+        "2026-04-20",
+        "2026-05-04",
+    )
+    assert events["injection_1"]["doses"] == {"serum": "5 mL", "placebo": "unknown"}
+    assert sum(e["kind"] == "injection" for e in data["events"]) == 8
+
+
+def test_schedule_user_file(example_file: Path) -> None:
+    out = _ok("schedule", str(example_file), "--start", "2026-01-05")
+    assert "2026-02-16" in out  # week 6 = day 42 after 2026-01-05
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("schedule", "ast-nahm2023", "--start", "2026-13-01"), "--start"),
+        (("schedule", "ast-nahm2023"), "--start"),
+        (("schedule", "no-such", "--start", "2026-01-01"), "protocol"),
+        (("protocols", "validate", "/nonexistent/p.toml"), "file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], field: str
+) -> None:
+    assert _fails(capsys, *args).startswith(f"error: {field}: got ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("protocols",), ("protocols", "show"), ("protocols", "validate"), ("schedule",)],
+)
+def test_every_command_has_an_example(command: tuple[str, ...]) -> None:
+    out = _ok(*command, "--help")
+    assert "Example: autoserum " + command[0] in out
