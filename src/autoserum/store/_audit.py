@@ -1,0 +1,192 @@
+"""The audit mechanism: every insert, update and delete of an audited table writes audit rows
+in the same transaction (a SQLAlchemy ``after_flush`` hook on the store's sessions).
+
+One audit row per changed field: ``action`` insert/update/delete, ``field``, ``old_value`` and
+``new_value`` as canonical JSON (see :func:`encode`), the actor, UTC time and the reason. An
+insert records every non-null field; a delete records the whole record as ``old_value`` with
+``field`` = ``None``. Updates and deletes need a reason (``ValidationError`` otherwise); a write
+without an :class:`AuditContext` is refused (``StateError``): study data change only through the
+service. The table itself is append-only in the database (triggers, see the migration).
+
+Reference: FDA 21 CFR Part 11 §11.10(e) (secure, computer-generated, time-stamped audit trails
+recording the date and time of operator entries and actions that create, modify, or delete
+electronic records; record changes shall not obscure previously recorded information).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+
+from autoserum.errors import StateError, ValidationError
+from autoserum.store._types import UTCDateTime, dumps, utcnow
+from autoserum.store.models import AUDITED, AuditRow
+
+__all__ = ["NOT_AUDITED_FIELDS", "REDACTED", "AuditContext", "encode", "install_on"]
+
+REDACTED = "[redacted]"
+NOT_AUDITED_FIELDS: dict[str, frozenset[str]] = {
+    # login bookkeeping is not study data; it changes on every login
+    "user": frozenset({"failed_logins", "locked_until", "last_login_at"}),
+}
+_REDACT: frozenset[tuple[str, str]] = frozenset({("user", "password_hash")})
+_ENTITY_OF = {cls: name for name, cls in AUDITED.items()}
+
+
+@dataclass
+class AuditContext:
+    """Who writes, why, and when: one per write transaction."""
+
+    username: str
+    role: str
+    reason: str | None = None
+    at: datetime = field(default_factory=utcnow)
+    txn: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def encode(value: Any) -> Any:
+    """A column value as a JSON-ready value (dates ISO, decimals as text, timestamps UTC)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return UTCDateTime().process_bind_param(value, None)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return value
+    raise TypeError(f"cannot encode {type(value).__name__} for the audit trail")
+
+
+def _text(entity: str, key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if (entity, key) in _REDACT:
+        return dumps(REDACTED)
+    return dumps(encode(value))
+
+
+def _keys(obj: Any) -> list[str]:
+    return [a.key for a in inspect(obj).mapper.column_attrs if a.key != "id"]
+
+
+def _scope(obj: Any) -> tuple[int | None, int | None]:
+    return getattr(obj, "study_id", None), getattr(obj, "subject_pk", None)
+
+
+def _rows_for(obj: Any, action: str, ctx: AuditContext) -> list[dict[str, Any]]:
+    entity = _ENTITY_OF[type(obj)]
+    skip = NOT_AUDITED_FIELDS.get(entity, frozenset())
+    study_id, subject_pk = _scope(obj)
+    base = {
+        "txn": ctx.txn,
+        "at": ctx.at,
+        "username": ctx.username,
+        "role": ctx.role,
+        "study_id": study_id,
+        "subject_pk": subject_pk,
+        "entity": entity,
+        "record_id": obj.id,
+        "action": action,
+        "reason": ctx.reason,
+    }
+    rows: list[dict[str, Any]] = []
+    state = inspect(obj)
+    if action == "insert":
+        for key in _keys(obj):
+            value = getattr(obj, key)
+            if key not in skip and value is not None:
+                rows.append(
+                    {
+                        **base,
+                        "field": key,
+                        "old_value": None,
+                        "new_value": _text(entity, key, value),
+                    }
+                )
+    elif action == "update":
+        for key in _keys(obj):
+            hist = state.attrs[key].history
+            if key in skip or key == "version" or not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if encode(old) == encode(new):
+                continue
+            rows.append(
+                {
+                    **base,
+                    "field": key,
+                    "old_value": _text(entity, key, old),
+                    "new_value": _text(entity, key, new),
+                }
+            )
+        if rows:  # the version was raised in before_flush
+            rows.append(
+                {
+                    **base,
+                    "field": "version",
+                    "old_value": dumps(obj.version - 1),
+                    "new_value": dumps(obj.version),
+                }
+            )
+    else:
+        record = {k: encode(getattr(obj, k)) for k in _keys(obj) if k not in skip}
+        for key in list(record):
+            if (entity, key) in _REDACT:
+                record[key] = REDACTED
+        rows.append({**base, "field": None, "old_value": dumps(record), "new_value": None})
+    return rows
+
+
+def _real_changes(obj: Any) -> bool:
+    entity = _ENTITY_OF[type(obj)]
+    skip = NOT_AUDITED_FIELDS.get(entity, frozenset()) | {"version"}
+    state = inspect(obj)
+    return any(state.attrs[k].history.has_changes() for k in _keys(obj) if k not in skip)
+
+
+def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    audited = [o for o in session.dirty if type(o) in _ENTITY_OF and session.is_modified(o)]
+    changes = [o for o in audited if _real_changes(o)]
+    deletes = [o for o in session.deleted if type(o) in _ENTITY_OF]
+    news = [o for o in session.new if type(o) in _ENTITY_OF]
+    if not (changes or deletes or news):
+        return
+    ctx = session.info.get("audit")
+    if not isinstance(ctx, AuditContext):
+        raise StateError("a write to study data outside an audited store transaction")
+    if (changes or deletes) and not (ctx.reason and ctx.reason.strip()):
+        raise ValidationError("reason", ctx.reason, "a non-empty reason for changing recorded data")
+    for obj in changes:
+        obj.version = obj.version + 1
+
+
+def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
+    ctx = session.info.get("audit")
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if type(obj) in _ENTITY_OF:
+            rows += _rows_for(obj, "insert", ctx)  # type: ignore[arg-type]
+    for obj in session.dirty:
+        if type(obj) in _ENTITY_OF and session.is_modified(obj):
+            rows += _rows_for(obj, "update", ctx)  # type: ignore[arg-type]
+    for obj in session.deleted:
+        if type(obj) in _ENTITY_OF:
+            rows += _rows_for(obj, "delete", ctx)  # type: ignore[arg-type]
+    if rows:
+        session.connection().execute(insert(AuditRow), rows)
+
+
+def install_on(factory: sessionmaker[Session]) -> None:
+    """Attach the audit hooks to every session made by ``factory``."""
+    if not event.contains(factory, "before_flush", _before_flush):
+        event.listen(factory, "before_flush", _before_flush)
+        event.listen(factory, "after_flush", _after_flush)

@@ -1,0 +1,71 @@
+"""Engines for the two supported databases.
+
+SQLite (the embedded default): WAL journal, ``synchronous=FULL``, foreign keys on, a busy
+timeout, and write transactions opened with ``BEGIN IMMEDIATE`` so that two writers queue on the
+busy timeout instead of failing on a lock upgrade. PostgreSQL (multi-site): ``postgresql+psycopg``
+URLs, pre-ping.
+
+>>> make_engine("sqlite://").dialect.name
+'sqlite'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from autoserum.errors import ValidationError
+
+__all__ = ["BUSY_TIMEOUT_MS", "WRITE", "make_engine"]
+
+BUSY_TIMEOUT_MS = 30_000
+WRITE = "autoserum_write"
+"""Execution option marking a connection whose transaction writes (SQLite: BEGIN IMMEDIATE)."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path.db`` or ``postgresql+psycopg://...``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValidationError(
+            "db", url, "a database URL such as sqlite:///autoserum.db or postgresql+psycopg://..."
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite(url, memory=parsed.database in (None, "", ":memory:"))
+    if backend == "postgresql":
+        if parsed.drivername != "postgresql+psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ValidationError("db", url, "a sqlite:/// or postgresql+psycopg:// URL")
+
+
+def _sqlite(url: str, *, memory: bool) -> Engine:
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    if memory:
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver: we emit BEGIN ourselves below.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

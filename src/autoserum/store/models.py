@@ -1,0 +1,327 @@
+"""The database schema as SQLAlchemy 2 typed models.
+
+Every table of study data carries ``study_id`` (and ``subject_pk`` below the subject) so that the
+audit trail can be filtered by study and subject, and a ``version`` for optimistic concurrency
+(``version_id_col`` with application-set versions: an UPDATE matches ``WHERE version = old``).
+``__entity__`` is the name of the table in the audit trail and in ``update_record``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from autoserum.store._types import DecimalText, JSONText, UTCDateTime
+
+__all__ = [
+    "AUDITED",
+    "AdverseEventRow",
+    "AllocationListRow",
+    "AllocationRow",
+    "ApiTokenRow",
+    "AssessmentRow",
+    "AuditRow",
+    "Base",
+    "ConMedRow",
+    "DeviationRow",
+    "InjectionRow",
+    "LabRow",
+    "SessionRow",
+    "SiteRow",
+    "StudyRow",
+    "SubjectRow",
+    "UnblindingRow",
+    "UserRow",
+    "VisitRow",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention (stable constraint names for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class _Versioned:
+    """Mixin: record id and optimistic-concurrency version."""
+
+    __entity__: ClassVar[str]
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        table = cls.__table__  # type: ignore[attr-defined]
+        return {"version_id_col": table.c.version, "version_id_generator": False}
+
+
+class StudyRow(_Versioned, Base):
+    __tablename__ = "studies"
+    __entity__ = "study"
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    protocol_code: Mapped[str] = mapped_column(String(100))
+    protocol: Mapped[Any] = mapped_column(JSONText)
+    open_label: Mapped[bool] = mapped_column(Boolean)
+    has_run_in: Mapped[bool] = mapped_column(Boolean)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    allocation_n: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def study_id(self) -> int:
+        return self.id
+
+
+class SiteRow(_Versioned, Base):
+    __tablename__ = "sites"
+    __entity__ = "site"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class UserRow(_Versioned, Base):
+    __tablename__ = "users"
+    __entity__ = "user"
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    sites: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    unblinded: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(200), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AllocationListRow(_Versioned, Base):
+    __tablename__ = "allocation_lists"
+    __entity__ = "allocation_list"
+    __table_args__ = (UniqueConstraint("study_id", "stratum"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    stratum: Mapped[str] = mapped_column(String(200))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
+    arms: Mapped[Any] = mapped_column(JSONText)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AllocationRow(Base):
+    """One concealed entry of an allocation list (not audited: reproducible from its seed)."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (UniqueConstraint("list_id", "sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("allocation_lists.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    block: Mapped[int] = mapped_column(Integer)
+    block_size: Mapped[int] = mapped_column(Integer)
+    arm: Mapped[str] = mapped_column(String(50))
+    subject_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("subjects.id"), nullable=True, unique=True
+    )
+
+
+class SubjectRow(_Versioned, Base):
+    __tablename__ = "subjects"
+    __entity__ = "subject"
+    __table_args__ = (UniqueConstraint("study_id", "subject_id"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    subject_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    facts: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    arm: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    allocation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    day0: Mapped[date | None] = mapped_column(Date, nullable=True)
+    age: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    per_protocol: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    treated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def subject_pk(self) -> int:
+        return self.id
+
+
+class _SubjectChild(_Versioned):
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    subject_pk: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+
+
+class VisitRow(_SubjectChild, Base):
+    __tablename__ = "visits"
+    __entity__ = "visit"
+    visit_code: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    week: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    earliest: Mapped[date | None] = mapped_column(Date, nullable=True)
+    latest: Mapped[date | None] = mapped_column(Date, nullable=True)
+    deviation_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class AssessmentRow(_SubjectChild, Base):
+    __tablename__ = "assessments"
+    __entity__ = "assessment"
+    __table_args__ = (UniqueConstraint("visit_id", "instrument"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+    instrument: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    total: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    band: Mapped[str | None] = mapped_column(String(50), nullable=True)
+
+
+class LabRow(_SubjectChild, Base):
+    __tablename__ = "labs"
+    __entity__ = "lab"
+    __table_args__ = (UniqueConstraint("visit_id", "analyte"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+    analyte: Mapped[str] = mapped_column(String(30))
+    value: Mapped[Decimal] = mapped_column(DecimalText)
+    unit: Mapped[str] = mapped_column(String(30))
+    ref_low: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    ref_high: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    flag: Mapped[str | None] = mapped_column(String(10), nullable=True)
+
+
+class InjectionRow(_SubjectChild, Base):
+    __tablename__ = "injections"
+    __entity__ = "injection"
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
+    given_on: Mapped[date] = mapped_column(Date)
+    product: Mapped[str] = mapped_column(String(30))
+    volume_ml: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    site: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lot: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    given_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class AdverseEventRow(_SubjectChild, Base):
+    __tablename__ = "adverse_events"
+    __entity__ = "adverse_event"
+    term: Mapped[str] = mapped_column(String(200))
+    onset_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    onset_week: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    severity: Mapped[str] = mapped_column(String(20))
+    serious: Mapped[bool] = mapped_column(Boolean)
+    related: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+
+
+class ConMedRow(_SubjectChild, Base):
+    __tablename__ = "con_meds"
+    __entity__ = "con_med"
+    name: Mapped[str] = mapped_column(String(200))
+    dose: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    route: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    indication: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class DeviationRow(_SubjectChild, Base):
+    __tablename__ = "deviations"
+    __entity__ = "deviation"
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(Text)
+    days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class UnblindingRow(_SubjectChild, Base):
+    __tablename__ = "unblindings"
+    __entity__ = "unblinding"
+    username: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """One append-only audit record: one field of one record changed in one transaction."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity_record", "entity", "record_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    txn: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    study_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    subject_pk: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    field: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+AUDITED: dict[str, type[Any]] = {
+    c.__entity__: c
+    for c in (
+        StudyRow,
+        SiteRow,
+        UserRow,
+        AllocationListRow,
+        SubjectRow,
+        VisitRow,
+        AssessmentRow,
+        LabRow,
+        InjectionRow,
+        AdverseEventRow,
+        ConMedRow,
+        DeviationRow,
+        UnblindingRow,
+    )
+}
+"""Entity name → model of every audited table."""

@@ -1,0 +1,43 @@
+"""The store's public face: :func:`open_store` and :class:`Store`.
+
+>>> from autoserum.store import Actor
+>>> store = open_store("sqlite://")
+>>> admin = Actor("ada", "admin")
+>>> store.create_study("DEMO", "ast-nahm2023", admin, seed=1).open_label
+False
+>>> [r.field for r in store.audit_trail("DEMO", actor=admin)][:3]
+['allocation_n', 'created_at', 'has_run_in']
+"""
+
+from __future__ import annotations
+
+from autoserum.store._admin import AdminMixin
+from autoserum.store._engine import make_engine
+from autoserum.store._migrate import head_revision, migrate
+from autoserum.store._trail import TrailMixin
+
+__all__ = ["Store", "open_store"]
+
+
+class Store(TrailMixin, AdminMixin):
+    """The durable audited store of studies (SQLite or PostgreSQL)."""
+
+
+def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:
+    """Open the store at ``url``; with ``create`` (default) the schema is created or migrated.
+
+    ``create=False`` refuses a database that is not at the newest schema revision.
+    """
+    from autoserum.errors import ConfigurationError
+    from autoserum.store._migrate import current_revision
+
+    engine = make_engine(url)
+    if create:
+        migrate(engine)
+    elif current_revision(engine) != head_revision():
+        engine.dispose()
+        raise ConfigurationError(
+            f"the database at {url.split('@')[-1]} is not at schema revision {head_revision()}; "
+            "open it with create=True to migrate"
+        )
+    return Store(engine)

@@ -1,0 +1,126 @@
+"""Laboratory results: analytes, UCUM units, exact unit conversions and reference-range flags.
+
+Each analyte has one canonical UCUM unit (the unit of its column in the tidy long format) and
+the units that convert to it *exactly* (a rational factor). Anything else is refused: e.g. an
+eosinophil percentage is a different analyte (``eosinophils_pct``), not a unit of the count; IgE
+in ng/mL is refused because its factor (1 IU ≈ 2.4 ng) is not exact. kU/L, kIU/L and IU/mL are
+the same quantity for IgE (WHO 75/502 international units).
+Reference: UCUM (https://ucum.org/ucum), Regenstrief 2017.
+
+>>> str(to_canonical("eosinophils", Decimal("450"), "/uL")[0])
+'0.45'
+>>> judge(Decimal("1.2"), low=Decimal("0"), high=Decimal("0.5"))
+'high'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, Inexact, localcontext
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Literal
+
+from autoserum.errors import ValidationError
+
+__all__ = ["ANALYTES", "Analyte", "Flag", "judge", "to_canonical"]
+
+Flag = Literal["low", "normal", "high"]
+
+
+@dataclass(frozen=True)
+class Analyte:
+    """A lab analyte: its code (tidy column), label, canonical UCUM unit and exact aliases."""
+
+    code: str
+    label: str
+    unit: str
+    factors: MappingProxyType[str, Fraction]
+
+
+def _analyte(code: str, label: str, unit: str, factors: dict[str, Fraction]) -> Analyte:
+    return Analyte(code, label, unit, MappingProxyType({unit: Fraction(1), **factors}))
+
+
+_ONE = Fraction(1)
+ANALYTES: MappingProxyType[str, Analyte] = MappingProxyType(
+    {
+        a.code: a
+        for a in (
+            _analyte(
+                "ige",
+                "total serum IgE",
+                "k[IU]/L",
+                {"kU/L": _ONE, "kIU/L": _ONE, "[IU]/mL": _ONE, "IU/mL": _ONE, "U/mL": _ONE},
+            ),
+            _analyte(
+                "eosinophils",
+                "blood eosinophils (count)",
+                "10*9/L",
+                {
+                    "10^9/L": _ONE,
+                    "10*3/uL": _ONE,
+                    "/uL": Fraction(1, 1000),
+                    "/mm3": Fraction(1, 1000),
+                },
+            ),
+            _analyte("eosinophils_pct", "blood eosinophils (% of leucocytes)", "%", {}),
+            _analyte("il10", "serum IL-10", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}),
+            _analyte("ifng", "serum IFN-γ", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}),
+            _analyte("treg_il10", "CD4+IL-10+ T cells (% of CD4+)", "%", {}),
+        )
+    }
+)
+
+
+def _exact(value: Fraction, field: str) -> Decimal:
+    """``value`` as an exact Decimal; a non-terminating result is an error."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        ctx.traps[Inexact] = True
+        try:
+            return Decimal(value.numerator) / Decimal(value.denominator)
+        except Inexact:
+            raise ValidationError(
+                field, str(value), "a value with an exact decimal representation"
+            ) from None
+
+
+def to_canonical(analyte: str, value: Decimal, unit: str) -> tuple[Decimal, str, Fraction]:
+    """``value`` in ``unit`` converted exactly to the analyte's canonical unit.
+
+    Returns ``(value, canonical unit, factor)``; :class:`ValidationError` for an unknown analyte
+    or a unit that does not convert exactly.
+
+    >>> to_canonical("ige", Decimal("120"), "IU/mL")[:2]
+    (Decimal('120'), 'k[IU]/L')
+    """
+    spec = ANALYTES.get(analyte)
+    if spec is None:
+        raise ValidationError("analyte", analyte, f"one of {', '.join(sorted(ANALYTES))}")
+    factor = spec.factors.get(unit)
+    if factor is None:
+        allowed = ", ".join(spec.factors)
+        raise ValidationError(f"{analyte}.unit", unit, f"a unit convertible exactly: {allowed}")
+    if factor == 1:
+        return value, spec.unit, factor
+    return _exact(Fraction(value) * factor, f"{analyte}.value").normalize(), spec.unit, factor
+
+
+def judge(value: Decimal, *, low: Decimal | None, high: Decimal | None) -> Flag | None:
+    """``low``/``normal``/``high`` against the reference range ``[low, high]`` (inclusive).
+
+    ``None`` when no bound is given (no reference range, no judgement).
+
+    >>> judge(Decimal("0.3"), low=Decimal("0.0"), high=Decimal("0.5"))
+    'normal'
+    """
+    if low is None and high is None:
+        return None
+    if low is not None and high is not None and low > high:
+        raise ValidationError("reference_range", f"{low}-{high}", "low <= high")
+    if low is not None and value < low:
+        return "low"
+    if high is not None and value > high:
+        return "high"
+    return "normal"

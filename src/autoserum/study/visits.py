@@ -1,0 +1,57 @@
+"""Planned and actual visits: the visit window and deviations from it.
+
+A visit planned at study day ``d`` (day 0 = first injection) with a window of ``before`` days
+before and ``after`` days after is on time when its date lies in
+``[start + d - before, start + d + after]``; outside it the visit is a protocol deviation whose
+size is the number of days outside the window (negative = early). A window bound of ``None``
+means the bound is not constrained. Reference: ICH E3 §10.2 (protocol deviations).
+
+>>> from datetime import date
+>>> window_deviation(date(2024, 1, 29), date(2024, 2, 2), before=3, after=3)
+1
+>>> window_deviation(date(2024, 1, 29), date(2024, 1, 30), before=3, after=3) is None
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+__all__ = ["PlannedVisit", "window_bounds", "window_deviation"]
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    """A visit of the plan placed on the calendar of one subject."""
+
+    code: str
+    day: int
+    target: date
+    earliest: date | None
+    latest: date | None
+
+
+def window_bounds(
+    target: date, *, before: int | None, after: int | None
+) -> tuple[date | None, date | None]:
+    """The earliest and latest on-time dates around ``target`` (``None`` = unconstrained).
+
+    >>> window_bounds(date(2024, 1, 29), before=2, after=None)
+    (datetime.date(2024, 1, 27), None)
+    """
+    earliest = None if before is None else target - timedelta(days=before)
+    latest = None if after is None else target + timedelta(days=after)
+    return earliest, latest
+
+
+def window_deviation(
+    target: date, actual: date, *, before: int | None, after: int | None
+) -> int | None:
+    """Days outside the window (negative: early, positive: late); ``None`` when on time."""
+    earliest, latest = window_bounds(target, before=before, after=after)
+    if earliest is not None and actual < earliest:
+        return (actual - earliest).days
+    if latest is not None and actual > latest:
+        return (actual - latest).days
+    return None

@@ -1,0 +1,34 @@
+"""Controlled vocabularies of the study model (one place, used by the store, import and web).
+
+References: CTCAE v5 severity grades collapsed to mild/moderate/severe (ICH E2A), WHO-UMC
+causality categories, CDISC SDTM AE outcome terms (AEOUT).
+
+>>> check_choice("severity", "mild", SEVERITIES)
+'mild'
+"""
+
+from __future__ import annotations
+
+from autoserum.errors import ValidationError
+
+__all__ = [
+    "OUTCOMES",
+    "PRODUCTS",
+    "RELATEDNESS",
+    "SEVERITIES",
+    "SEXES",
+    "check_choice",
+]
+
+SEVERITIES: tuple[str, ...] = ("mild", "moderate", "severe")
+RELATEDNESS: tuple[str, ...] = ("not_related", "unlikely", "possible", "probable", "definite")
+OUTCOMES: tuple[str, ...] = ("recovered", "recovering", "not_recovered", "fatal", "unknown")
+PRODUCTS: tuple[str, ...] = ("whole_blood", "serum", "igg", "saline", "none")
+SEXES: tuple[str, ...] = ("F", "M")
+
+
+def check_choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``allowed``; :class:`ValidationError` naming them otherwise."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(field, value, f"one of {', '.join(allowed)}")
+    return value
