@@ -8,6 +8,7 @@ import typer
 
 from autoserum import __version__
 from autoserum.cli import protocols as _protocols
+from autoserum.cli import web as _web
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ def version() -> None:
 
 
 _protocols.register(app)
+_web.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

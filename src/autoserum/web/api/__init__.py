@@ -1,0 +1,11 @@
+"""The JSON API under ``/api/v1``, one router per resource, authenticated by API tokens."""
+
+from fastapi import APIRouter
+
+from autoserum.web.api import instruments, studies
+
+__all__ = ["api_router"]
+
+api_router = APIRouter(prefix="/api/v1")
+for _module in (instruments, studies):
+    api_router.include_router(_module.router)

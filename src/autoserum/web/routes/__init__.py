@@ -1,0 +1,11 @@
+"""The server-rendered pages, one router per resource."""
+
+from fastapi import APIRouter
+
+from autoserum.web.routes import auth, studies
+
+__all__ = ["pages_router"]
+
+pages_router = APIRouter()
+for _module in (auth, studies):
+    pages_router.include_router(_module.router)
