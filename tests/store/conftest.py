@@ -2,9 +2,9 @@
 
 PostgreSQL: ``AUTOSERUM_TEST_PG_URL`` (written to ``.autoserum-services.env`` by
 ``bash scripts/services.sh``, read from there when the variable is absent) names a server. One
-fresh database is created per test session and migrated once; every test gets its own copy
-(``CREATE DATABASE ... TEMPLATE``), dropped after the test; the session database is dropped at
-the end. An unreachable server FAILS the tests: they are never skipped.
+fresh database is created per test session and dropped at the end; every test gets its own
+schema in it (first on the search path), dropped after the test. An unreachable server FAILS
+the tests: they are never skipped.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _with_db(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session (dropped at the end)."""
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped at the end)."""
     base = _pg_base_url()
     name = f"autoserum_store_{os.getpid()}"
     try:
@@ -62,27 +62,32 @@ def pg_template() -> Iterator[str]:
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_db(base, name)
-        open_store(url).close()  # migrate once; every test copies this database
-        yield url
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            yield _with_db(base, name)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL with the schema in place, on each engine in turn."""
+    """An empty database on each engine in turn (PostgreSQL: a fresh schema of the session
+    database, first on the search path, dropped after the test)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    template: str = request.getfixturevalue("pg_template")
-    template_name = make_url(template).database
-    name = f"{template_name}_{next(_counter)}"
-    with psycopg.connect(_admin_conninfo(template), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    database: str = request.getfixturevalue("pg_database")
+    schema = f"t{next(_counter)}"
+    conninfo = make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
         try:
-            yield _with_db(template, name)
+            yield (
+                make_url(database)
+                .update_query_dict({"options": f"-csearch_path={schema}"})
+                .render_as_string(hide_password=False)
+            )
         finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Debian's headless Chromium driven by Playwright.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -70,11 +71,17 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+@functools.cache
+def password_hash() -> str:
+    """The argon2 hash of the test password, computed once (argon2 is slow on purpose)."""
+    return hash_password(PASSWORD)
+
+
 def add_user(
     store: Store, username: str, role: str, sites: frozenset[str] | None, *, unblinded: bool = False
 ) -> str:
     """Create a user with the test password; returns a personal API token of theirs."""
-    store.create_user(username, hash_password(PASSWORD), role, sites, SYSTEM, unblinded=unblinded)
+    store.create_user(username, password_hash(), role, sites, SYSTEM, unblinded=unblinded)
     token = new_token()
     store.create_api_token(username, hash_token(token), SYSTEM, label="tests")
     return token
@@ -129,3 +136,46 @@ def pg_url() -> Iterator[str]:
             )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+STUDY = "AST-1"
+PROTOCOL = "ast-nahm2023"  # double-blind, arms serum / placebo
+
+
+class Seeded:
+    """A study with two sites, one user per role at site S1, and a randomised subject at each
+    site (``S1-001``, ``S2-001``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.study = STUDY
+        store.create_study(STUDY, PROTOCOL, SYSTEM, seed=20260301)
+        store.add_site(STUDY, "S1", "Site one", SYSTEM)
+        store.add_site(STUDY, "S2", "Site two", SYSTEM)
+        s1 = frozenset({"S1"})
+        self.tokens = {
+            "admin": add_user(store, "admin1", "admin", None),
+            "investigator": add_user(store, "inv1", "investigator", s1),
+            "coordinator": add_user(store, "coord1", "coordinator", s1),
+            "monitor": add_user(store, "mon1", "monitor", s1),
+            "statistician": add_user(store, "stat1", "statistician", s1),
+        }
+        self.usernames = {
+            "admin": "admin1",
+            "investigator": "inv1",
+            "coordinator": "coord1",
+            "monitor": "mon1",
+            "statistician": "stat1",
+        }
+        self.arms: dict[str, str] = {}
+        for site in ("S1", "S2"):
+            sid = f"{site}-001"
+            facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
+            store.screen_subject(STUDY, site, sid, facts, SYSTEM)
+            self.arms[sid] = store.randomise(STUDY, sid, SYSTEM)
+            store.record_visit(STUDY, sid, "baseline", "2026-03-02", SYSTEM)
+
+
+@pytest.fixture
+def seeded(store: Store) -> Seeded:
+    return Seeded(store)

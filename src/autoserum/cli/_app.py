@@ -8,6 +8,7 @@ import typer
 
 from autoserum import __version__
 from autoserum.cli import protocols as _protocols
+from autoserum.cli import store as _store
 from autoserum.cli import web as _web
 from autoserum.errors import AutoserumError
 
@@ -49,3 +50,6 @@ def main(argv: list[str] | None = None) -> None:
     except AutoserumError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
+
+
+_store.register(app)

@@ -37,6 +37,7 @@ def serve(
     db: DbOption = "sqlite:///autoserum.db",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
     """Serve the web app (pages and /api/v1); creates or migrates the database schema first.
 
@@ -52,7 +53,9 @@ def serve(
     settings = Settings(database_url=db)
     app = create_app(settings, store=open_store(db, create=True))
     typer.echo(f"autoserum web app on http://{host}:{port}/ (env={settings.env})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
+    )
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -99,6 +102,33 @@ def user_add(
     sites = None if role == "admin" and not site else frozenset(site or ())
     store.create_user(name, hash_password(password), role, sites, _cli_actor(), unblinded=unblinded)
     typer.echo(f"added user {name} ({role}; sites: {', '.join(sorted(sites)) if sites else 'all'})")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Set a user's password (and lift a lockout); audited as an administrator's change.
+
+    Example: autoserum user passwd alice --password-stdin < pw.txt
+    """
+    from autoserum.errors import NotFoundError
+    from autoserum.store import open_store
+    from autoserum.web.security import hash_password
+
+    password = _read_password(password_stdin)
+    store = open_store(db, create=True)
+    if store.get_user(name) is None:
+        raise NotFoundError(f"no user named {name!r}")
+    store.update_user(
+        name, {"password_hash": hash_password(password)}, _cli_actor(), reason="password reset"
+    )
+    store.update_user_login_state(name, failed_logins=0, locked_until=None)
+    typer.echo(f"password of {name} changed")
 
 
 @user_app.command("token")

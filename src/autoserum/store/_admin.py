@@ -113,22 +113,29 @@ class AdminMixin(StoreBase):
         if isinstance(allocation_n, bool) or not isinstance(allocation_n, int) or allocation_n < 1:
             raise ValidationError("allocation_n", allocation_n, "an integer ≥ 1")
         with self._write(actor) as s:
-            if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
-                raise StateError(f"a study named {name!r} exists already")
-            row = StudyRow(
-                name=name,
-                protocol_code=protocol.code,
-                protocol=protocol.model_dump(mode="json"),
-                open_label=protocol.blinding == "open_label",
-                has_run_in=any(p.code == "run_in" for p in protocol.phases),
-                seed=seed,
-                allocation_n=allocation_n,
-                created_at=utcnow(),
-                version=1,
-            )
-            s.add(row)
-            s.flush()
+            row = self._new_study(s, name, protocol, seed, allocation_n)
             return study_view(row, protocol)
+
+    @staticmethod
+    def _new_study(
+        s: Session, name: str, protocol: Protocol, seed: int, allocation_n: int
+    ) -> StudyRow:
+        if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
+            raise StateError(f"a study named {name!r} exists already")
+        row = StudyRow(
+            name=name,
+            protocol_code=protocol.code,
+            protocol=protocol.model_dump(mode="json"),
+            open_label=protocol.blinding == "open_label",
+            has_run_in=any(p.code == "run_in" for p in protocol.phases),
+            seed=seed,
+            allocation_n=allocation_n,
+            created_at=utcnow(),
+            version=1,
+        )
+        s.add(row)
+        s.flush()
+        return row
 
     def studies(self) -> list[Study]:
         """Every study, by name."""

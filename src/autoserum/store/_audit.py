@@ -22,13 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+from sqlalchemy.orm import Session, UOWTransaction
 
 from autoserum.errors import StateError, ValidationError
 from autoserum.store._types import UTCDateTime, dumps, utcnow
 from autoserum.store.models import AUDITED, AuditRow
 
-__all__ = ["NOT_AUDITED_FIELDS", "REDACTED", "AuditContext", "encode", "install_on"]
+__all__ = ["NOT_AUDITED_FIELDS", "REDACTED", "AuditContext", "AuditedSession", "encode"]
 
 REDACTED = "[redacted]"
 NOT_AUDITED_FIELDS: dict[str, frozenset[str]] = {
@@ -185,8 +185,9 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
         session.connection().execute(insert(AuditRow), rows)
 
 
-def install_on(factory: sessionmaker[Session]) -> None:
-    """Attach the audit hooks to every session made by ``factory``."""
-    if not event.contains(factory, "before_flush", _before_flush):
-        event.listen(factory, "before_flush", _before_flush)
-        event.listen(factory, "after_flush", _after_flush)
+class AuditedSession(Session):
+    """The store's session class: the audit hooks listen on it (and only on it)."""
+
+
+event.listen(AuditedSession, "before_flush", _before_flush)
+event.listen(AuditedSession, "after_flush", _after_flush)

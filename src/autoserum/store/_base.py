@@ -62,8 +62,9 @@ class StoreBase:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
-        _audit.install_on(self._sessions)
+        self._sessions = sessionmaker(
+            engine, class_=_audit.AuditedSession, expire_on_commit=False, autoflush=True
+        )
         self._protocols: dict[int, Protocol] = {}
 
     @property

@@ -11,16 +11,23 @@ False
 
 from __future__ import annotations
 
+from autoserum.errors import ConfigurationError
 from autoserum.store._admin import AdminMixin
+from autoserum.store._edit import EditMixin
 from autoserum.store._engine import make_engine
-from autoserum.store._migrate import head_revision, migrate
+from autoserum.store._io import IOMixin
+from autoserum.store._migrate import current_revision, head_revision, migrate
 from autoserum.store._trail import TrailMixin
 
 __all__ = ["Store", "open_store"]
 
 
-class Store(TrailMixin, AdminMixin):
-    """The durable audited store of studies (SQLite or PostgreSQL)."""
+class Store(IOMixin, TrailMixin, EditMixin, AdminMixin):
+    """The durable audited store of studies (SQLite or PostgreSQL).
+
+    Every write method is one transaction, audited with the actor, the UTC time, the entity,
+    field, old and new value and the reason. Arms are masked for actors who may not see them.
+    """
 
 
 def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:
@@ -28,9 +35,6 @@ def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> S
 
     ``create=False`` refuses a database that is not at the newest schema revision.
     """
-    from autoserum.errors import ConfigurationError
-    from autoserum.store._migrate import current_revision
-
     engine = make_engine(url)
     if create:
         migrate(engine)

@@ -26,8 +26,11 @@ __all__ = [
     "FieldSpec",
     "ParsedForm",
     "display_number",
+    "form_values",
     "instrument_fields",
+    "json_value",
     "parse_instrument_form",
+    "payload_json",
     "score_form",
 ]
 
@@ -163,6 +166,23 @@ def parse_instrument_form(code: str, form: Mapping[str, Any]) -> ParsedForm:
             column = found.column if found else err.field.replace(".", "_")
             errors[column if column in values else "__all__"] = str(err)
     return ParsedForm(values, flat, errors)
+
+
+def json_value(value: Any) -> Any:
+    """A parsed item value as JSON that the scorer reads back exactly (decimal text)."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else _plain(value)
+    return value
+
+
+def payload_json(code: str, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The nested, JSON-ready payload of parsed flat values (what the store keeps)."""
+    return get_instrument(code).unflatten({k: json_value(v) for k, v in flat.items()})
+
+
+def form_values(code: str, payload: Mapping[str, Any]) -> dict[str, str]:
+    """The form field texts of a stored payload (to pre-fill a correction)."""
+    return {k: _plain(v) for k, v in get_instrument(code).flatten(payload).items()}
 
 
 def score_form(code: str, parsed: ParsedForm) -> Score | None:

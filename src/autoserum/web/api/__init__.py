@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from autoserum.web.api import instruments, studies
+from autoserum.web.api import assessments, audit, instruments, records, studies, subjects
 
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/api/v1")
-for _module in (instruments, studies):
+for _module in (instruments, studies, subjects, assessments, records, audit):
     api_router.include_router(_module.router)

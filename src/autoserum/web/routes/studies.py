@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from autoserum.web.dashboard import study_summary
 from autoserum.web.deps import PageUser, StoreDep
 from autoserum.web.templating import render
 from autoserum.web.views import study_for, visible_studies
@@ -31,7 +32,7 @@ def studies_page(request: Request, user: PageUser, store: StoreDep) -> Response:
             "protocol_code": v.protocol_code,
             "title": v.title,
             "sites": v.sites,
-            "n_subjects": "",
+            "n_subjects": len(store.subjects(v.name, user.actor)),
         }
         for v in views
     ]
@@ -43,14 +44,15 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
     """A study's dashboard: CONSORT counts, enrolment by site, overdue visits."""
     user.require("read_study")
     view = study_for(store, user, study)
+    summary = study_summary(store, user, view)
     return render(
         request,
         "dashboard.html",
         {
             "study": view,
-            "consort": [],
-            "by_site": [],
-            "overdue": [],
+            "consort": summary.consort_rows,
+            "by_site": summary.by_site,
+            "overdue": summary.overdue,
             "can_read_subjects": user.can("read_subject"),
             "can_screen": user.can("screen"),
             "can_export": user.can("export"),

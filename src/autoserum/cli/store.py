@@ -1,0 +1,153 @@
+"""CLI commands of the store: ``import``, ``export`` and ``audit``.
+
+The CLI acts as the owner of the database file or server (a study admin): it sees arms unless
+``--blinded`` asks for a blinded export.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from autoserum.errors import NotFoundError, ValidationError
+from autoserum.store import Actor, open_store
+
+__all__ = ["register"]
+
+DbOption = Annotated[
+    str, typer.Option("--db", help="Database URL (sqlite:///file.db or postgresql+psycopg://...).")
+]
+StudyOption = Annotated[str, typer.Option("--study", help="Study name.")]
+UserOption = Annotated[str, typer.Option("--user", help="Username recorded in the audit trail.")]
+
+
+def _read(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise ValidationError("FILE", str(path), "an existing .csv or .parquet file")
+    if path.suffix.lower() == ".parquet":
+        return pl.read_parquet(path)
+    try:
+        return pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except pl.exceptions.PolarsError as err:
+        raise ValidationError(
+            "FILE", str(path), f"a UTF-8 CSV file with a header row ({err})"
+        ) from None
+
+
+def _ae_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.ae{path.suffix}")
+
+
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(help="Visit file (.csv or .parquet) in the tidy long format.")
+    ],
+    study: StudyOption,
+    db: DbOption = "sqlite:///autoserum.db",
+    protocol: Annotated[
+        str | None,
+        typer.Option("--protocol", help="Protocol code or file; creates the study when it is new."),
+    ] = None,
+    user: UserOption = "cli",
+) -> None:
+    """Import a tidy long file (and its FILE.ae.csv beside it) into a study, all or nothing.
+
+    One bad row rejects the whole file with its line number and column; nothing is written.
+
+    Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
+    """
+    actor = Actor(user, "admin")
+    frame = _read(file)
+    ae_file = _ae_path(file)
+    adverse = _read(ae_file) if ae_file.is_file() else None
+    store = open_store(db)
+    try:
+        counts = store.import_long(
+            study, frame, actor, adverse_events=adverse, source=file.name, protocol=protocol
+        )
+    finally:
+        store.close()
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    typer.echo(f"imported into study {study}: {parts}")
+
+
+def export_command(
+    study: StudyOption,
+    db: DbOption = "sqlite:///autoserum.db",
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output file (CSV to stdout when omitted).")
+    ] = None,
+    blinded: Annotated[
+        bool, typer.Option("--blinded", help="Leave out the arm (a blinded export).")
+    ] = False,
+) -> None:
+    """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it).
+
+    Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
+    """
+    if fmt not in {"csv", "parquet"}:
+        raise ValidationError("--format", fmt, "csv or parquet")
+    if fmt == "parquet" and out is None:
+        raise ValidationError("--out", None, "an output file for --format parquet")
+    actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
+    store = open_store(db, create=False)
+    try:
+        frame = store.export_long(study, actor)
+        adverse = store.export_adverse_events(study, actor)
+    finally:
+        store.close()
+    if out is None:
+        sys.stdout.write(frame.write_csv())
+        return
+    ae_out = out.with_name(f"{out.stem}.ae.{fmt}")
+    if fmt == "csv":
+        frame.write_csv(out)
+        if adverse.height:
+            adverse.write_csv(ae_out)
+    else:
+        frame.write_parquet(out)
+        if adverse.height:
+            adverse.write_parquet(ae_out)
+    typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
+
+
+def audit_command(
+    db: DbOption = "sqlite:///autoserum.db",
+    study: Annotated[str | None, typer.Option("--study", help="Only this study.")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="Only this subject.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one array).")] = False,
+) -> None:
+    """Print the audit trail: who changed what, when (UTC), old and new value, and why.
+
+    Example: autoserum audit --db sqlite:///trial.db --subject S01 --json
+    """
+    store = open_store(db, create=False)
+    try:
+        records = store.raw_audit_rows(study)
+    finally:
+        store.close()
+    if subject is not None:
+        records = [r for r in records if r.subject_id == subject]
+        if not records:
+            raise NotFoundError(f"no audit records of subject {subject!r}")
+    if as_json:
+        typer.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=1))
+        return
+    for r in records:
+        change = "" if r.field is None else f" {r.field}: {r.old_value!r} -> {r.new_value!r}"
+        who = f"{r.username} ({r.role})"
+        why = f" [{r.reason}]" if r.reason else ""
+        typer.echo(f"{r.to_json()['at']} {who} {r.action} {r.entity} {r.record_id}{change}{why}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import``, ``export`` and ``audit`` to the CLI."""
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+    app.command("audit")(audit_command)

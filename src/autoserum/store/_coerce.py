@@ -1,0 +1,76 @@
+"""Coercion of user values (API, import, update_record) to column values, with clear errors.
+
+>>> as_decimal("volume_ml", "2.5")
+Decimal('2.5')
+>>> as_date("visit_date", "2026-03-02")
+datetime.date(2026, 3, 2)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from autoserum.errors import ValidationError
+
+__all__ = ["as_bool", "as_date", "as_decimal", "as_int", "as_text", "optional"]
+
+
+def as_decimal(field: str, value: Any) -> Decimal:
+    """An exact decimal from a Decimal, int, float (by its shortest repr) or numeric text."""
+    if isinstance(value, bool):
+        raise ValidationError(field, value, "a number")
+    if isinstance(value, Decimal):
+        dec = value
+    elif isinstance(value, int | float | str):
+        try:
+            dec = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValidationError(field, value, "a number") from None
+    else:
+        raise ValidationError(field, value, "a number")
+    if not dec.is_finite():
+        raise ValidationError(field, value, "a finite number")
+    return dec
+
+
+def as_int(field: str, value: Any) -> int:
+    """An integer (an integral decimal is accepted)."""
+    dec = as_decimal(field, value)
+    if dec != dec.to_integral_value():
+        raise ValidationError(field, value, "a whole number")
+    return int(dec)
+
+
+def as_date(field: str, value: Any) -> date:
+    """A date from a ``date`` or ISO ``YYYY-MM-DD`` text."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(field, value, "an ISO date YYYY-MM-DD")
+
+
+def as_bool(field: str, value: Any) -> bool:
+    """``True``/``False`` from a bool or the texts ``true``/``false``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise ValidationError(field, value, "true or false")
+
+
+def as_text(field: str, value: Any) -> str:
+    """A non-empty text."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, value, "a non-empty text")
+    return value
+
+
+def optional(conv: Any, field: str, value: Any) -> Any:
+    """``conv(field, value)`` unless ``value`` is ``None``."""
+    return None if value is None else conv(field, value)

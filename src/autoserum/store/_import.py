@@ -1,0 +1,334 @@
+"""Import of the tidy long format: parse and check every row first (pure), then write it all in
+one audited transaction. One bad row rejects the file, naming its line and column; nothing is
+written.
+
+Lines are numbered as in the CSV file: the header is line 1, the first data row line 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+import polars as pl
+
+from autoserum.errors import AutoserumError, ValidationError
+from autoserum.instruments import get_instrument
+from autoserum.protocols import Protocol
+from autoserum.store._coerce import as_bool, as_date, as_decimal, as_text
+from autoserum.store._records import score_payload
+from autoserum.store._tidy import (
+    AE_COLUMNS,
+    LAB_COLUMNS,
+    SUBJECT_COLUMNS,
+    TOTAL_INSTRUMENTS,
+    TOTAL_ONLY,
+    item_columns,
+    visit_columns,
+)
+from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES, SEXES, check_choice
+
+__all__ = ["ParsedAE", "ParsedSubject", "ParsedVisit", "parse_adverse_events", "parse_visits"]
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class ParsedVisit:
+    """One visit row, checked: assessments (instrument → (payload, total text, band)) and labs."""
+
+    line: int
+    week: Decimal
+    visit: str | None
+    visit_date: date | None
+    assessments: dict[str, tuple[dict[str, Any] | None, str | None, str | None]]
+    labs: dict[str, Decimal]
+
+
+@dataclass
+class ParsedSubject:
+    """A subject of the file with its subject-level covariates and visits."""
+
+    subject_id: str
+    arm: str | None
+    site: str
+    covariates: dict[str, Any] = field(default_factory=dict)
+    visits: list[ParsedVisit] = field(default_factory=list)
+
+
+@dataclass
+class ParsedAE:
+    """One adverse-event row, checked."""
+
+    line: int
+    subject_id: str
+    fields: dict[str, Any]
+
+
+def _cells(frame: pl.DataFrame) -> list[dict[str, str | None]]:
+    """Every cell as text (numbers by their shortest repr), empty text as missing."""
+    rows: list[dict[str, str | None]] = []
+    for raw in frame.iter_rows(named=True):
+        row: dict[str, str | None] = {}
+        for key, value in raw.items():
+            if value is None or (isinstance(value, str) and not value.strip()):
+                row[key] = None
+            elif isinstance(value, bool):
+                row[key] = "true" if value else "false"
+            elif isinstance(value, float) and value.is_integer():
+                row[key] = str(int(value))
+            else:
+                row[key] = value.isoformat() if isinstance(value, date) else str(value).strip()
+        rows.append(row)
+    return rows
+
+
+def _at(line: int, column: str, conv: Any, value: Any, *args: Any) -> Any:
+    """``conv(column, value, *args)`` with errors located at ``line``/``column``."""
+    try:
+        return conv(column, value, *args)
+    except ValidationError as err:
+        raise ValidationError(
+            err.field, err.value, err.expected, location=f"line {line}, column {column}"
+        ) from None
+
+
+def _located(line: int, column: str, err: AutoserumError) -> ValidationError:
+    if isinstance(err, ValidationError):
+        return ValidationError(
+            err.field, err.value, err.expected, location=f"line {line}, column {column}"
+        )
+    return ValidationError(column, None, str(err), location=f"line {line}, column {column}")
+
+
+def _non_negative(column: str, value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValidationError(column, str(value), "a value ≥ 0")
+    return value
+
+
+def _number_item(column: str, text: str) -> int | float:
+    dec = as_decimal(column, text)
+    return int(dec) if dec == dec.to_integral_value() else float(text)
+
+
+def _agrees(given: Decimal, computed: str | None) -> bool:
+    """A total in the file agrees with the exact computed one at the file's precision."""
+    if computed is None:
+        return False
+    exact = Fraction(computed)
+    exponent = given.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    quantum = Decimal(1).scaleb(-places)
+    rounded = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        quantum, rounding=ROUND_HALF_UP
+    )
+    return rounded == given
+
+
+def _assessments(
+    line: int, row: dict[str, str | None], age: Decimal | None
+) -> dict[str, tuple[dict[str, Any] | None, str | None, str | None]]:
+    items = item_columns()
+    flat: dict[str, dict[str, Any]] = {}
+    for column, (code, col, kind) in items.items():
+        text = row.get(column)
+        if text is None:
+            continue
+        value = text if kind == "choice" else _at(line, column, _number_item, text)
+        flat.setdefault(code, {})[col] = value
+    out: dict[str, tuple[dict[str, Any] | None, str | None, str | None]] = {}
+    for code, values in flat.items():
+        payload = get_instrument(code).unflatten(values)
+        try:
+            total, band = score_payload(code, payload, age)
+        except AutoserumError as err:
+            raise _located(
+                line, f"{code}_{str(getattr(err, 'field', '')).replace('.', '_')}", err
+            ) from None
+        given = row.get(code) if code in TOTAL_INSTRUMENTS else None
+        if given is not None:
+            dec = _at(line, code, as_decimal, given)
+            if not _agrees(dec, total):
+                raise ValidationError(
+                    code,
+                    given,
+                    f"the total computed from the item columns ({total})",
+                    location=f"line {line}, column {code}",
+                )
+        out[code] = (payload, total, band)
+    for code in TOTAL_INSTRUMENTS:
+        text = row.get(code)
+        if text is None or code in out:
+            continue
+        dec = _at(line, code, as_decimal, text)
+        inst = get_instrument("scorad" if code in TOTAL_ONLY else code)
+        maximum = 83 if code == "oscorad" else inst.maximum
+        if not inst.minimum <= dec <= maximum:
+            raise ValidationError(
+                code,
+                text,
+                f"a total in [{inst.minimum}, {maximum}]",
+                location=f"line {line}, column {code}",
+            )
+        out[code] = (None, str(dec), None)
+    return out
+
+
+def parse_visits(
+    frame: pl.DataFrame, protocol: Protocol, *, blinded_ok: bool
+) -> list[ParsedSubject]:
+    """Check the visit file against the data format and the protocol; :class:`ValidationError`
+    naming the first bad line and column."""
+    known = set(visit_columns())
+    for column in frame.columns:
+        if column not in known:
+            raise ValidationError(
+                column,
+                column,
+                "a column of docs/data-format.md",
+                location="line 1, column " + column,
+            )
+    required = ["subject_id", "week"] + ([] if blinded_ok else ["arm"])
+    for column in required:
+        if column not in frame.columns:
+            raise ValidationError(column, None, "a column named " + column, location="line 1")
+    arms = {a.code for a in protocol.arms}
+    subjects: dict[str, ParsedSubject] = {}
+    seen: dict[tuple[str, Decimal], int] = {}
+    for index, row in enumerate(_cells(frame)):
+        line = index + 2
+        sid = row.get("subject_id")
+        if sid is None:
+            raise ValidationError(
+                "subject_id",
+                None,
+                "a subject identifier",
+                location=f"line {line}, column subject_id",
+            )
+        arm = row.get("arm")
+        if arm is not None and arm not in arms:
+            raise ValidationError(
+                "arm", arm, f"one of {', '.join(sorted(arms))}", location=f"line {line}, column arm"
+            )
+        site = row.get("site") or "main"
+        week_text = row.get("week")
+        if week_text is None:
+            raise ValidationError(
+                "week", None, "a number of weeks", location=f"line {line}, column week"
+            )
+        week = _at(line, "week", as_decimal, week_text)
+        subject = subjects.setdefault(sid, ParsedSubject(sid, arm, site))
+        for column, value in (("arm", arm), ("site", site)):
+            if getattr(subject, column) != value:
+                raise ValidationError(
+                    column,
+                    value,
+                    f"{getattr(subject, column)!r} as on the subject's first row",
+                    location=f"line {line}, column {column}",
+                )
+        covariates = {
+            "age": None if row.get("age") is None else _at(line, "age", as_decimal, row["age"]),
+            "sex": None
+            if row.get("sex") is None
+            else _at(line, "sex", check_choice, row["sex"], SEXES),
+            "per_protocol": None
+            if row.get("per_protocol") is None
+            else _at(line, "per_protocol", as_bool, row["per_protocol"]),
+            "treated": None
+            if row.get("treated") is None
+            else _at(line, "treated", as_bool, row["treated"]),
+        }
+        for column in SUBJECT_COLUMNS:
+            value = covariates[column]
+            if value is None:
+                continue
+            before = subject.covariates.setdefault(column, value)
+            if before != value:
+                raise ValidationError(
+                    column,
+                    row[column],
+                    f"{before} as on the subject's other rows (subject-level)",
+                    location=f"line {line}, column {column}",
+                )
+        key = (sid, week)
+        if key in seen:
+            raise ValidationError(
+                "week",
+                week_text,
+                f"one row per subject and week (line {seen[key]} has week {week})",
+                location=f"line {line}, column week",
+            )
+        seen[key] = line
+        visit = row.get("visit")
+        if visit is not None and not _CODE.match(visit):
+            raise ValidationError(
+                "visit", visit, "a visit code like week_4", location=f"line {line}, column visit"
+            )
+        if visit is not None and any(v.visit == visit for v in subject.visits):
+            raise ValidationError(
+                "visit",
+                visit,
+                "a visit code used once per subject",
+                location=f"line {line}, column visit",
+            )
+        when = (
+            None
+            if row.get("visit_date") is None
+            else _at(line, "visit_date", as_date, row["visit_date"])
+        )
+        labs = {c: _at(line, c, as_decimal, row[c]) for c in LAB_COLUMNS if row.get(c) is not None}
+        for code, value in labs.items():
+            _at(line, code, _non_negative, value)
+        age = covariates["age"] if covariates["age"] is not None else subject.covariates.get("age")
+        subject.visits.append(
+            ParsedVisit(line, week, visit, when, _assessments(line, row, age), labs)
+        )
+    return list(subjects.values())
+
+
+def parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
+    """Check the adverse-event file; ``subjects`` maps subject_id → arm of the visit file."""
+    for column in frame.columns:
+        if column not in AE_COLUMNS:
+            raise ValidationError(
+                column,
+                column,
+                "a column of the adverse-event file",
+                location="line 1, column " + column,
+            )
+    out: list[ParsedAE] = []
+    for index, row in enumerate(_cells(frame)):
+        line = index + 2
+        sid = row.get("subject_id")
+        if sid not in subjects:
+            raise ValidationError(
+                "subject_id",
+                sid,
+                "a subject of the visit file",
+                location=f"line {line}, column subject_id",
+            )
+        assert sid is not None
+        if row.get("arm") is not None and row["arm"] != subjects[sid]:
+            raise ValidationError(
+                "arm",
+                row["arm"],
+                f"{subjects[sid]!r} as in the visit file",
+                location=f"line {line}, column arm",
+            )
+        fields = {
+            "term": _at(line, "term", as_text, row.get("term")),
+            "onset_week": None
+            if row.get("onset_week") is None
+            else _at(line, "onset_week", as_decimal, row["onset_week"]),
+            "severity": _at(line, "severity", check_choice, row.get("severity"), SEVERITIES),
+            "serious": _at(line, "serious", as_bool, row.get("serious")),
+            "related": _at(line, "related", check_choice, row.get("related"), RELATEDNESS),
+            "outcome": _at(line, "outcome", check_choice, row.get("outcome"), OUTCOMES),
+        }
+        out.append(ParsedAE(line, sid, fields))
+    return out

@@ -1,0 +1,420 @@
+"""Clinical records of a subject: visits (with window checks), assessments (scored), labs,
+injections, adverse events, concomitant medication and protocol deviations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from autoserum.errors import StateError, ValidationError
+from autoserum.instruments import score
+from autoserum.protocols import Protocol, visit_deviation, window_bounds
+from autoserum.store._base import CLINICAL_WRITERS, Actor, StoreBase
+from autoserum.store._coerce import as_bool, as_date, as_decimal, as_int, as_text, optional
+from autoserum.store._views import (
+    adverse_event_view,
+    assessment_view,
+    con_med_view,
+    deviation_view,
+    fraction_text,
+    injection_view,
+    lab_view,
+    visit_view,
+)
+from autoserum.store.models import (
+    AdverseEventRow,
+    AssessmentRow,
+    ConMedRow,
+    DeviationRow,
+    InjectionRow,
+    LabRow,
+    StudyRow,
+    SubjectRow,
+    VisitRow,
+)
+from autoserum.study.labs import judge, to_canonical
+from autoserum.study.model import (
+    AdverseEvent,
+    Assessment,
+    ConMed,
+    Deviation,
+    Injection,
+    LabResult,
+    Visit,
+)
+from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
+from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, check_choice
+
+__all__ = ["RecordsMixin", "score_payload"]
+
+
+def score_payload(
+    instrument: str, payload: Mapping[str, Any], age: Decimal | None
+) -> tuple[str | None, str | None]:
+    """(exact total as text, band) of ``payload``; EASI takes the subject's age when the payload
+    has none (the stored payload stays as given)."""
+    data = dict(payload)
+    if instrument == "easi" and data.get("age") is None and age is not None:
+        data["age"] = age
+    result = score(instrument, data)
+    total = None if result.total is None else fraction_text(result.total)
+    return total, result.band
+
+
+class RecordsMixin(StoreBase):
+    """Recording what happens to a subject."""
+
+    # --- helpers ------------------------------------------------------------------------
+    def _writable_subject(
+        self, s: Session, study: str, subject_id: str, actor: Actor
+    ) -> tuple[StudyRow, SubjectRow]:
+        self._require(actor, CLINICAL_WRITERS, "record study data")
+        st = self._study(s, study)
+        row = self._subject(s, st, subject_id, actor, lock=True)
+        if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
+            raise StateError(f"subject {subject_id!r} is {row.status}: no new data")
+        return st, row
+
+    @staticmethod
+    def _visit_row(s: Session, subject: SubjectRow, visit_code: str) -> VisitRow:
+        row = s.scalar(
+            select(VisitRow).where(
+                VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
+            )
+        )
+        if row is None:
+            raise StateError(
+                f"visit {visit_code!r} of subject {subject.subject_id!r} is not recorded yet"
+            )
+        return row
+
+    def _evaluate_windows(self, s: Session, protocol: Protocol, subject: SubjectRow) -> None:
+        """Place every dated visit of ``subject`` in its window once day 0 is known; a visit
+        outside its window gets a ``visit_window`` deviation (once)."""
+        if subject.day0 is None:
+            return
+        codes = {v.code for v in protocol.visits}
+        for visit in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id)):
+            if visit.visit_code not in codes or visit.visit_date is None:
+                continue
+            plan = protocol.visit(visit.visit_code)
+            _, early, late = window_bounds(plan, subject.day0)
+            deviation = visit_deviation(plan, subject.day0, visit.visit_date)
+            if (visit.earliest, visit.latest, visit.deviation_days) != (early, late, deviation):
+                visit.earliest, visit.latest, visit.deviation_days = early, late, deviation
+            if deviation is not None:
+                exists = s.scalar(
+                    select(DeviationRow.id).where(
+                        DeviationRow.visit_id == visit.id, DeviationRow.kind == "visit_window"
+                    )
+                )
+                if exists is None:
+                    side = "early" if deviation < 0 else "late"
+                    s.add(
+                        DeviationRow(
+                            study_id=subject.study_id,
+                            subject_pk=subject.id,
+                            visit_id=visit.id,
+                            kind="visit_window",
+                            description=(
+                                f"visit {visit.visit_code} on {visit.visit_date}: "
+                                f"{abs(deviation)} day(s) {side}, window {early} to {late}"
+                            ),
+                            days=deviation,
+                            version=1,
+                        )
+                    )
+
+    @staticmethod
+    def _set_day0(subject: SubjectRow, day0: date) -> None:
+        if subject.day0 is None:
+            subject.day0 = day0
+
+    # --- visits -------------------------------------------------------------------------
+    def record_visit(
+        self, study: str, subject_id: str, visit_code: str, visit_date: date | str, actor: Actor
+    ) -> Visit:
+        """Record a visit of the protocol's plan on ``visit_date``; the visit is placed in its
+        window (day 0 = first injection, or the baseline visit) and flagged when outside it."""
+        when = as_date("visit_date", visit_date)
+        with self._write(actor, f"visit {visit_code}") as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            protocol = self._protocol(st)
+            try:
+                plan = protocol.visit(visit_code)
+            except KeyError:
+                codes = ", ".join(v.code for v in protocol.visits)
+                raise ValidationError("visit_code", visit_code, f"one of {codes}") from None
+            exists = s.scalar(
+                select(VisitRow.id).where(
+                    VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
+                )
+            )
+            if exists is not None:
+                raise StateError(
+                    f"visit {visit_code!r} of {subject_id!r} is recorded already; "
+                    "correct it with update_record"
+                )
+            row = VisitRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                visit_code=visit_code,
+                week=Decimal(plan.day // 7) if plan.day % 7 == 0 else None,
+                day=plan.day,
+                visit_date=when,
+                version=1,
+            )
+            if plan.day == 0:
+                self._set_day0(subject, when)
+            if subject.day0 is not None:  # placed in its window before the first write
+                _, row.earliest, row.latest = window_bounds(plan, subject.day0)
+                row.deviation_days = visit_deviation(plan, subject.day0, when)
+            s.add(row)
+            s.flush()
+            self._evaluate_windows(s, protocol, subject)
+            s.flush()
+            return visit_view(row, subject.subject_id)
+
+    # --- assessments --------------------------------------------------------------------
+    def record_assessment(
+        self,
+        study: str,
+        subject_id: str,
+        visit_code: str,
+        instrument: str,
+        payload: Mapping[str, Any],
+        actor: Actor,
+    ) -> Assessment:
+        """Record an instrument at a recorded visit; it is scored exactly (invalid items are a
+        :class:`ValidationError` naming the item)."""
+        with self._write(actor, f"assessment {instrument}") as s:
+            _, subject = self._writable_subject(s, study, subject_id, actor)
+            visit = self._visit_row(s, subject, visit_code)
+            total, band = score_payload(instrument, payload, subject.age)
+            exists = s.scalar(
+                select(AssessmentRow.id).where(
+                    AssessmentRow.visit_id == visit.id, AssessmentRow.instrument == instrument
+                )
+            )
+            if exists is not None:
+                raise StateError(
+                    f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
+                    "already; correct it with update_record"
+                )
+            row = AssessmentRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                visit_id=visit.id,
+                instrument=instrument,
+                payload=dict(payload),
+                total=total,
+                band=band,
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return assessment_view(row, subject.subject_id)
+
+    # --- labs ---------------------------------------------------------------------------
+    def record_lab(
+        self,
+        study: str,
+        subject_id: str,
+        visit_code: str,
+        analyte: str,
+        value: Decimal | int | float | str,
+        unit: str,
+        actor: Actor,
+        *,
+        ref_low: Decimal | int | float | str | None = None,
+        ref_high: Decimal | int | float | str | None = None,
+    ) -> LabResult:
+        """Record a lab value; it is converted exactly to the analyte's canonical UCUM unit (the
+        reference range too) and flagged low/normal/high against that range."""
+        with self._write(actor, f"lab {analyte}") as s:
+            _, subject = self._writable_subject(s, study, subject_id, actor)
+            visit = self._visit_row(s, subject, visit_code)
+            fields = lab_fields(analyte, value, unit, ref_low, ref_high)
+            row = LabRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                visit_id=visit.id,
+                analyte=analyte,
+                version=1,
+                **fields,
+            )
+            s.add(row)
+            s.flush()
+            return lab_view(row, subject.subject_id)
+
+    # --- injections ---------------------------------------------------------------------
+    def record_injection(
+        self,
+        study: str,
+        subject_id: str,
+        given_on: date | str,
+        actor: Actor,
+        *,
+        product: str | None = None,
+        volume_ml: Decimal | int | float | str | None = None,
+        site: str | None = None,
+        lot: str | None = None,
+        given_by: str | None = None,
+        visit_code: str | None = None,
+    ) -> Injection:
+        """Record an injection given. ``product`` defaults to the product of the subject's arm
+        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``)."""
+        when = as_date("given_on", given_on)
+        with self._write(actor, "injection") as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            if subject.arm is None:
+                raise StateError(f"subject {subject_id!r} is not allocated yet")
+            protocol = self._protocol(st)
+            arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
+            given = arm_product if product is None else check_choice("product", product, PRODUCTS)
+            visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
+            row = InjectionRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                visit_id=None if visit is None else visit.id,
+                given_on=when,
+                product=given,
+                volume_ml=optional(as_decimal, "volume_ml", volume_ml),
+                site=site,
+                lot=lot,
+                given_by=given_by or actor.username,
+                version=1,
+            )
+            s.add(row)
+            self._set_day0(subject, when)
+            s.flush()
+            self._evaluate_windows(s, protocol, subject)
+            s.flush()
+            return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st))
+
+    # --- adverse events, con-meds, deviations -------------------------------------------
+    def record_adverse_event(
+        self,
+        study: str,
+        subject_id: str,
+        actor: Actor,
+        *,
+        term: str,
+        severity: str,
+        serious: bool,
+        related: str,
+        outcome: str,
+        onset_date: date | str | None = None,
+        onset_week: Decimal | int | float | str | None = None,
+    ) -> AdverseEvent:
+        """Record an adverse event (severity, seriousness, relatedness and outcome coded)."""
+        with self._write(actor, "adverse event") as s:
+            _, subject = self._writable_subject(s, study, subject_id, actor)
+            row = AdverseEventRow(
+                study_id=subject.study_id, subject_pk=subject.id, version=1, **ae_fields(
+                    term=term, severity=severity, serious=serious, related=related,
+                    outcome=outcome, onset_date=onset_date, onset_week=onset_week,
+                )
+            )  # fmt: skip
+            s.add(row)
+            s.flush()
+            return adverse_event_view(row, subject.subject_id)
+
+    def record_con_med(
+        self,
+        study: str,
+        subject_id: str,
+        actor: Actor,
+        *,
+        name: str,
+        dose: str | None = None,
+        route: str | None = None,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        indication: str | None = None,
+    ) -> ConMed:
+        """Record a concomitant medication."""
+        with self._write(actor, "concomitant medication") as s:
+            _, subject = self._writable_subject(s, study, subject_id, actor)
+            start = optional(as_date, "start_date", start_date)
+            end = optional(as_date, "end_date", end_date)
+            if start is not None and end is not None and end < start:
+                raise ValidationError("end_date", str(end), f"a date on or after {start}")
+            row = ConMedRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                name=as_text("name", name),
+                dose=dose,
+                route=route,
+                start_date=start,
+                end_date=end,
+                indication=indication,
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return con_med_view(row, subject.subject_id)
+
+    def record_deviation(
+        self,
+        study: str,
+        subject_id: str,
+        kind: str,
+        description: str,
+        actor: Actor,
+        *,
+        visit_code: str | None = None,
+        days: int | None = None,
+    ) -> Deviation:
+        """Record a protocol deviation noticed by staff."""
+        with self._write(actor, "protocol deviation") as s:
+            _, subject = self._writable_subject(s, study, subject_id, actor)
+            visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
+            row = DeviationRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                visit_id=None if visit is None else visit.id,
+                kind=as_text("kind", kind),
+                description=as_text("description", description),
+                days=optional(as_int, "days", days),
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return deviation_view(row, subject.subject_id)
+
+
+def lab_fields(analyte: str, value: Any, unit: str, ref_low: Any, ref_high: Any) -> dict[str, Any]:
+    """Column values of a lab result: canonical value, unit, converted range and flag."""
+    raw = as_decimal(f"{analyte}.value", value)
+    canonical, canon_unit, factor = to_canonical(analyte, raw, unit)
+    low = None if ref_low is None else as_decimal(f"{analyte}.ref_low", ref_low)
+    high = None if ref_high is None else as_decimal(f"{analyte}.ref_high", ref_high)
+    if factor != 1:
+        low = None if low is None else to_canonical(analyte, low, unit)[0]
+        high = None if high is None else to_canonical(analyte, high, unit)[0]
+    return {
+        "value": canonical,
+        "unit": canon_unit,
+        "ref_low": low,
+        "ref_high": high,
+        "flag": judge(canonical, low=low, high=high),
+    }
+
+
+def ae_fields(**given: Any) -> dict[str, Any]:
+    """Validated column values of an adverse event."""
+    return {
+        "term": as_text("term", given["term"]),
+        "severity": check_choice("severity", given["severity"], SEVERITIES),
+        "serious": as_bool("serious", given["serious"]),
+        "related": check_choice("related", given["related"], RELATEDNESS),
+        "outcome": check_choice("outcome", given["outcome"], OUTCOMES),
+        "onset_date": optional(as_date, "onset_date", given.get("onset_date")),
+        "onset_week": optional(as_decimal, "onset_week", given.get("onset_week")),
+    }

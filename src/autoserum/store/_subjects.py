@@ -1,0 +1,246 @@
+"""Subjects: screening, randomisation at enrolment, status transitions, withdrawal, emergency
+unblinding, listings and the CONSORT flow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.protocols import evaluate_eligibility
+from autoserum.store._base import CLINICAL_WRITERS, Actor, StoreBase
+from autoserum.store._coerce import as_decimal
+from autoserum.store._types import utcnow
+from autoserum.store._views import subject_view
+from autoserum.store.models import (
+    AllocationListRow,
+    AllocationRow,
+    SiteRow,
+    StudyRow,
+    SubjectRow,
+    UnblindingRow,
+)
+from autoserum.study.blinding import MASK
+from autoserum.study.consort import ConsortFlow, consort_flow
+from autoserum.study.model import Subject, Unblinding
+from autoserum.study.randomisation import stratum_key
+from autoserum.study.status import SubjectStatus, parse_status, transition
+from autoserum.study.vocab import SEXES, check_choice
+
+__all__ = ["SubjectsMixin"]
+
+
+class SubjectsMixin(StoreBase):
+    """Subjects and their path through the study."""
+
+    def screen_subject(
+        self, study: str, site: str, subject_id: str, facts: Mapping[str, Any], actor: Actor
+    ) -> Subject:
+        """Register a screened subject with their eligibility facts (``age`` and ``sex`` are
+        also kept as subject covariates)."""
+        self._require(actor, CLINICAL_WRITERS, "screen subjects")
+        self._require_site(actor, site)
+        self._nonempty("subject_id", subject_id)
+        facts = dict(facts)
+        age = None if facts.get("age") is None else as_decimal("facts.age", facts["age"])
+        sex = None if facts.get("sex") is None else check_choice("facts.sex", facts["sex"], SEXES)
+        with self._write(actor) as s:
+            st = self._study(s, study)
+            site_row = self._site(s, st, site)
+            exists = s.scalar(
+                select(SubjectRow.id).where(
+                    SubjectRow.study_id == st.id, SubjectRow.subject_id == subject_id
+                )
+            )
+            if exists is not None:
+                raise StateError(f"subject {subject_id!r} exists already in study {study!r}")
+            row = SubjectRow(
+                study_id=st.id,
+                site_id=site_row.id,
+                subject_id=subject_id,
+                status=SubjectStatus.SCREENED.value,
+                facts=_jsonable(facts),
+                age=age,
+                sex=sex,
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return subject_view(row, site, sees_arm=actor.sees_arm(st), unblinded=False)
+
+    def randomise(self, study: str, subject_id: str, actor: Actor) -> str:
+        """Enrol a screened, eligible subject and allocate the next arm of their site's concealed
+        list. Returns the arm, or ``"blinded"`` when the actor may not see arms."""
+        self._require(actor, CLINICAL_WRITERS, "enrol subjects")
+        with self._write(actor, "enrolment and randomisation") as s:
+            st = self._study(s, study)
+            row = self._subject(s, st, subject_id, actor, lock=True)
+            arm = self._allocate(s, st, row)
+            return arm if actor.sees_arm(st) else MASK
+
+    enrol = randomise
+
+    def _allocate(self, s: Session, st: StudyRow, row: SubjectRow) -> str:
+        transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
+        protocol = self._protocol(st)
+        result = evaluate_eligibility(protocol, row.facts or {})
+        if result.failed:
+            raise StateError(
+                f"subject {row.subject_id!r} is not eligible: failed {', '.join(result.failed)}"
+            )
+        if len(protocol.arms) == 1:
+            arm, allocation_id = protocol.arms[0].code, None
+        else:
+            stratum = stratum_key(self._site_code(s, row.site_id))
+            head = s.scalar(
+                select(AllocationListRow)
+                .where(AllocationListRow.study_id == st.id, AllocationListRow.stratum == stratum)
+                .with_for_update()
+            )
+            if head is None:
+                raise StateError(f"no allocation list for stratum {stratum!r}")
+            entry = s.scalar(
+                select(AllocationRow)
+                .where(AllocationRow.list_id == head.id, AllocationRow.subject_pk.is_(None))
+                .order_by(AllocationRow.sequence)
+                .limit(1)
+            )
+            if entry is None:
+                raise StateError(f"the allocation list of stratum {stratum!r} is used up")
+            entry.subject_pk = row.id
+            arm, allocation_id = entry.arm, entry.id
+        row.status = SubjectStatus.ENROLLED.value
+        row.arm = arm
+        row.allocation_id = allocation_id
+        return arm
+
+    def transition_subject(
+        self,
+        study: str,
+        subject_id: str,
+        new_status: SubjectStatus | str,
+        actor: Actor,
+        reason: str | None = None,
+    ) -> Subject:
+        """Move a subject to ``new_status`` (:class:`StateError` for an illegal step).
+
+        To ``enrolled`` this randomises; to ``withdrawn`` it needs a reason."""
+        self._require(actor, CLINICAL_WRITERS, "change subject status")
+        new = parse_status(new_status) if isinstance(new_status, str) else new_status
+        with self._write(actor, reason or f"status -> {new.value}") as s:
+            st = self._study(s, study)
+            row = self._subject(s, st, subject_id, actor, lock=True)
+            if new is SubjectStatus.ENROLLED:
+                self._allocate(s, st, row)
+            else:
+                transition(row.status, new, has_run_in=st.has_run_in, reason=reason)
+                row.status = new.value
+                if new is SubjectStatus.WITHDRAWN:
+                    row.withdrawal_reason = reason
+            s.flush()
+            return self._subject_out(s, st, row, actor)
+
+    def withdraw(self, study: str, subject_id: str, reason: str, actor: Actor) -> Subject:
+        """Withdraw a subject from any active status; the reason is required and kept."""
+        return self.transition_subject(study, subject_id, SubjectStatus.WITHDRAWN, actor, reason)
+
+    def unblind(self, study: str, subject_id: str, reason: str, actor: Actor) -> str:
+        """Emergency unblinding of one subject: returns the arm; audited, with its reason."""
+        self._require(actor, {"admin", "investigator"}, "unblind a subject")
+        self._nonempty("reason", reason)
+        with self._write(actor, reason) as s:
+            st = self._study(s, study)
+            row = self._subject(s, st, subject_id, actor)
+            if row.arm is None:
+                raise StateError(f"subject {subject_id!r} has no allocation yet")
+            s.add(
+                UnblindingRow(
+                    study_id=st.id,
+                    subject_pk=row.id,
+                    username=actor.username,
+                    reason=reason,
+                    at=utcnow(),
+                    version=1,
+                )
+            )
+            return row.arm
+
+    def unblindings(self, study: str, actor: Actor) -> list[Unblinding]:
+        """The emergency unblindings of a study (for the study admin)."""
+        self._require(actor, {"admin"}, "review unblindings")
+        with self._read() as s:
+            st = self._study(s, study)
+            rows = s.execute(
+                select(UnblindingRow, SubjectRow.subject_id)
+                .join(SubjectRow, SubjectRow.id == UnblindingRow.subject_pk)
+                .where(UnblindingRow.study_id == st.id)
+                .order_by(UnblindingRow.id)
+            ).all()
+            return [
+                Unblinding(
+                    id=u.id,
+                    subject_id=label,
+                    username=u.username,
+                    reason=u.reason,
+                    at=u.at.isoformat().replace("+00:00", "Z"),
+                )
+                for u, label in rows
+            ]
+
+    def subjects(self, study: str, actor: Actor) -> list[Subject]:
+        """The subjects the actor may see (their sites), arms masked when blinded."""
+        with self._read() as s:
+            st = self._study(s, study)
+            rows = s.scalars(
+                select(SubjectRow)
+                .where(SubjectRow.study_id == st.id)
+                .order_by(SubjectRow.subject_id)
+            ).all()
+            return [
+                self._subject_out(s, st, r, actor)
+                for r in rows
+                if actor.may_access_site(self._site_code(s, r.site_id))
+            ]
+
+    def consort(self, study: str, actor: Actor) -> ConsortFlow:
+        """The CONSORT flow of the subjects the actor may see (arms pooled when blinded)."""
+        return consort_flow((subj.status, subj.arm) for subj in self.subjects(study, actor))
+
+    def _subject_out(self, s: Session, st: StudyRow, row: SubjectRow, actor: Actor) -> Subject:
+        unblinded = (
+            s.scalar(select(func.count()).where(UnblindingRow.subject_pk == row.id)) or 0
+        ) > 0
+        return subject_view(
+            row,
+            self._site_code(s, row.site_id),
+            sees_arm=actor.sees_arm(st),
+            unblinded=unblinded,
+        )
+
+    def _subject_by_pk(self, s: Session, pk: int) -> SubjectRow:
+        row = s.get(SubjectRow, pk)
+        if row is None:
+            raise NotFoundError(f"no subject with record id {pk}")
+        return row
+
+    @staticmethod
+    def _site_row(s: Session, site_id: int) -> SiteRow:
+        row = s.get(SiteRow, site_id)
+        if row is None:  # pragma: no cover - foreign key
+            raise NotFoundError(f"no site with id {site_id}")
+        return row
+
+
+def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in facts.items():
+        if value is None or isinstance(value, bool | int | float | str):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    if any(not isinstance(k, str) for k in out):
+        raise ValidationError("facts", list(out), "fact names as text")
+    return out

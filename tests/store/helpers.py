@@ -1,0 +1,28 @@
+"""Shared set-up of the store tests: a double-blind study with one site and the staff."""
+
+from __future__ import annotations
+
+from autoserum.store import Actor, Store
+
+ADMIN = Actor("ada", "admin")
+INVESTIGATOR = Actor("ivan", "investigator", frozenset({"s01"}))
+COORDINATOR = Actor("cora", "coordinator", frozenset({"s01"}))
+MONITOR = Actor("mona", "monitor")
+STATISTICIAN = Actor("stan", "statistician")
+UNBLINDED_STATISTICIAN = Actor("ursula", "statistician", unblinded=True)
+BLINDED = (INVESTIGATOR, COORDINATOR, MONITOR, STATISTICIAN)
+
+ELIGIBLE = {"atopic_dermatitis": True, "age": 30, "scorad": 40, "sex": "F"}
+
+
+def double_blind_study(store: Store, name: str = "AST", *, seed: int = 20260301) -> str:
+    """``ast-nahm2023`` (serum vs placebo, double-blind) with site ``s01``."""
+    store.create_study(name, "ast-nahm2023", ADMIN, seed=seed, allocation_n=16)
+    store.add_site(name, "s01", "Seoul", ADMIN)
+    return name
+
+
+def enrolled(store: Store, study: str, subject_id: str, site: str = "s01") -> str:
+    """Screen and randomise a subject; returns the arm (seen by the admin)."""
+    store.screen_subject(study, site, subject_id, ELIGIBLE, COORDINATOR if site == "s01" else ADMIN)
+    return store.randomise(study, subject_id, ADMIN)
