@@ -199,7 +199,7 @@ class IOMixin(AdminMixin):
                 .where(AdverseEventRow.study_id == st.id)
                 .order_by(SubjectRow.subject_id, AdverseEventRow.id)
             )
-            for ae, subj in s.execute(stmt).tuples():
+            for ae, subj in s.execute(stmt):
                 if not actor.may_access_site(self._site_code(s, subj.site_id)):
                     continue
                 out.append(

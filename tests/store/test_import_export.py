@@ -1,0 +1,239 @@
+"""Tidy import and export on both engines: lossless round trip, all-or-nothing import naming the
+bad line and column, blinded exports without the arm, adverse events, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from autoserum.cli import app, main
+from autoserum.errors import ValidationError
+from autoserum.store import Store
+from autoserum.store.models import AuditRow
+from tests.store.helpers import ADMIN, MONITOR, STATISTICIAN, double_blind_study
+
+EASI_ITEMS = {  # docs/instruments.md EASI worked example 1 (adult): 14.0
+    "head_neck": (2, 1, 1, 0, 2),
+    "upper_limbs": (2, 2, 1, 1, 3),
+    "trunk": (1, 1, 0, 0, 2),
+    "lower_limbs": (2, 2, 2, 1, 3),
+}
+SIGNS = ("erythema", "induration", "excoriation", "lichenification", "area")
+
+
+def _easi_columns() -> dict[str, str]:
+    return {
+        f"easi_{region}_{sign}": str(v)
+        for region, values in EASI_ITEMS.items()
+        for sign, v in zip(SIGNS, values, strict=True)
+    }
+
+
+def visit_file() -> pl.DataFrame:
+    """A small visit file as read from CSV (all text), in the canonical column order."""
+    easi = _easi_columns()
+    blank = dict.fromkeys(easi)
+    rows = [
+        {"subject_id": "S01", "arm": "serum", "site": "s01", "week": "0", "visit": "baseline",
+         "visit_date": "2026-03-02", "age": "34", "sex": "F", "per_protocol": "true",
+         "treated": "true", "easi": "14", **easi, "scorad": "27.5", "dlqi": "12", "ige": "1200",
+         "eosinophils": "0.45"},
+        {"subject_id": "S01", "arm": "serum", "site": "s01", "week": "4", "visit": "week_4",
+         "visit_date": "2026-03-30", "age": "34", "sex": "F", "per_protocol": "true",
+         "treated": "true", "easi": "6.3", **blank, "scorad": "20.1", "dlqi": "5", "ige": None,
+         "eosinophils": "0.3"},
+        {"subject_id": "S02", "arm": "placebo", "site": "s02", "week": "0", "visit": "baseline",
+         "visit_date": "2026-03-03", "age": "51.5", "sex": "M", "per_protocol": "false",
+         "treated": "true", "easi": "22.4", **blank, "scorad": "40", "dlqi": "20", "ige": "350",
+         "eosinophils": None},
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String), orient="row")
+
+
+def ae_file() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "subject_id": ["S01"],
+            "arm": ["serum"],
+            "term": ["injection site pain"],
+            "onset_week": ["1"],
+            "severity": ["mild"],
+            "serious": ["false"],
+            "related": ["probable"],
+            "outcome": ["recovered"],
+        }
+    )
+
+
+def _as_exported(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    def cast(c: str) -> pl.Expr:
+        if like.schema[c] == pl.Date:
+            return pl.col(c).str.to_date()
+        if like.schema[c] == pl.Boolean:
+            return pl.col(c) == "true"
+        return pl.col(c).cast(like.schema[c])
+
+    return frame.select([cast(c) for c in frame.columns])
+
+
+def test_import_then_export_is_lossless(store: Store, tmp_path: Path) -> None:
+    store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
+    given = visit_file()
+    counts = store.import_long("AST", given, ADMIN, adverse_events=ae_file())
+    assert counts == {"subjects": 2, "visits": 3, "assessments": 9, "labs": 4, "adverse_events": 1}
+    out = store.export_long("AST", ADMIN)
+    assert out.columns == given.columns
+    assert out.equals(_as_exported(given, out))
+    assert store.export_adverse_events("AST", ADMIN).equals(
+        _as_exported(ae_file(), store.export_adverse_events("AST", ADMIN))
+    )
+    # and through a CSV file and a second import: the same bytes again
+    first = tmp_path / "first.csv"
+    out.write_csv(first)
+    store.create_study("AST-copy", "ast-nahm2023", ADMIN, seed=2)
+    store.import_long("AST-copy", pl.read_csv(first, infer_schema=False), ADMIN)
+    assert store.export_long("AST-copy", ADMIN).write_csv() == first.read_text()
+    parquet = tmp_path / "out.parquet"
+    out.write_parquet(parquet)
+    assert pl.read_parquet(parquet).equals(out)
+
+
+def test_item_level_data_are_scored_on_import(store: Store) -> None:
+    store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
+    store.import_long("AST", visit_file(), ADMIN)
+    detail = store.subject_detail("AST", "S01", ADMIN)
+    easi = [a for a in detail.assessments if a.instrument == "easi" and a.payload]
+    assert [float(a.total) for a in easi if a.total is not None] == [14.0]  # worked example 1
+    assert easi[0].band == "moderate"
+
+
+def _count(store: Store, model: type) -> int:
+    with store.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(model)) or 0
+
+
+BAD_CELLS = [
+    (2, "visit_date", "2026-13-03", "visit_date"),
+    (3, "arm", "saline", "arm"),
+    (4, "week", "four", "week"),
+    (2, "easi_head_neck_erythema", "0.5", "easi_head_neck_erythema"),
+    (2, "easi", "15", "easi"),
+    (3, "age", "35", "age"),
+    (4, "sex", "female", "sex"),
+    (3, "week", "0", "week"),
+    (2, "eosinophils", "-1", "eosinophils"),
+]
+
+
+def test_one_bad_row_rejects_the_file_and_writes_nothing(store: Store) -> None:
+    for line, column, value, named in BAD_CELLS:
+        frame = (
+            visit_file()
+            .with_row_index("_i")
+            .with_columns(
+                pl.when(pl.col("_i") == line - 2)
+                .then(pl.lit(value))
+                .otherwise(pl.col(column))
+                .alias(column)
+            )
+            .drop("_i")
+        )
+        with pytest.raises(ValidationError) as caught:
+            store.import_long("NEW", frame, ADMIN, protocol="ast-nahm2023")
+        assert caught.value.location == f"line {line}, column {named}", (column, value)
+        assert f"line {line}" in str(caught.value)
+        assert _count(store, AuditRow) == 0
+        assert store.studies() == []
+
+
+def test_an_unknown_column_or_ae_row_is_rejected(store: Store) -> None:
+    with pytest.raises(ValidationError, match="line 1, column colour"):
+        store.import_long(
+            "NEW", visit_file().with_columns(colour=pl.lit("red")), ADMIN, protocol="ast-nahm2023"
+        )
+    bad_ae = ae_file().with_columns(severity=pl.lit("grade 3"))
+    with pytest.raises(ValidationError, match="line 2, column severity"):
+        store.import_long(
+            "NEW", visit_file(), ADMIN, protocol="ast-nahm2023", adverse_events=bad_ae
+        )
+    assert _count(store, AuditRow) == 0
+
+
+def test_blinded_exports_have_no_arm(store: Store) -> None:
+    store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
+    store.import_long("AST", visit_file(), ADMIN, adverse_events=ae_file())
+    for actor in (MONITOR, STATISTICIAN):
+        out = store.export_long("AST", actor)
+        assert "arm" not in out.columns
+        assert "serum" not in out.write_csv()
+        assert "arm" not in store.export_adverse_events("AST", actor).columns
+
+
+def test_service_recorded_data_export(store: Store) -> None:
+    study = double_blind_study(store)
+    from tests.store.helpers import COORDINATOR, enrolled
+
+    enrolled(store, study, "S01")
+    store.record_visit(study, "S01", "baseline", "2026-03-02", COORDINATOR)
+    store.record_assessment(study, "S01", "baseline", "pp_nrs", {"score": 7}, COORDINATOR)
+    out = store.export_long(study, ADMIN)
+    assert out.select("subject_id", "week", "visit", "pp_nrs", "pp_nrs_score").rows() == [
+        ("S01", 0.0, "baseline", 7.0, 7.0)
+    ]
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process as ``autoserum ARGS``: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_import_export_audit(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "visits.csv"
+    visit_file().write_csv(src)
+    ae_file().write_csv(tmp_path / "visits.ae.csv")
+    code, stdout, stderr = _cli(
+        capsys, "import", str(src), "--db", db_url, "--study", "AST", "--protocol", "ast-nahm2023"
+    )
+    assert code == 0, stderr
+    assert "2 subjects" in stdout
+    out = tmp_path / "out.csv"
+    code, _, stderr = _cli(
+        capsys, "export", "--db", db_url, "--study", "AST", "--format", "csv", "--out", str(out)
+    )
+    assert code == 0, stderr
+    assert pl.read_csv(out).columns == visit_file().columns
+    assert pl.read_csv(tmp_path / "out.ae.csv").height == 1
+    _, stdout, _ = _cli(capsys, "export", "--db", db_url, "--study", "AST", "--blinded")
+    assert stdout.splitlines()[0].startswith("subject_id,site,week")
+    _, stdout, _ = _cli(capsys, "audit", "--db", db_url, "--subject", "S02", "--json")
+    records = json.loads(stdout)
+    assert {r["subject_id"] for r in records} == {"S02"}
+    assert {r["reason"] for r in records} == {"import visits.csv"}
+    bad = tmp_path / "bad.csv"
+    visit_file().with_columns(week=pl.lit("x")).write_csv(bad)
+    code, _, stderr = _cli(capsys, "import", str(bad), "--db", db_url, "--study", "AST")
+    assert code == 2
+    assert stderr.startswith("error: line 2, column week")
+    assert "Traceback" not in stderr
+
+
+def test_every_store_command_has_help_with_an_example() -> None:
+    runner = CliRunner()
+    for command in ("import", "export", "audit"):
+        done = runner.invoke(app, [command, "--help"], terminal_width=200)
+        assert done.exit_code == 0
+        assert "Example: autoserum " + command in " ".join(done.output.split())
