@@ -46,6 +46,8 @@ PAGES = [
     Route("GET", "/studies/AST-1/subjects/{sid}", "read_subject"),
     Route("GET", "/studies/AST-1/subjects/{sid}/visits/baseline/easi", "read_subject"),
     Route("GET", "/studies/AST-1/audit?subject_id={sid}", "read_audit"),
+    Route("GET", "/studies/AST-1/export.csv", "export", per_site=False),
+    Route("GET", "/studies/AST-1/export.ae.csv", "export", per_site=False),
     Route("POST", "/studies/AST-1/subjects/{sid}/adverse_events", "write_data", body=AE_FORM),
     Route(
         "POST", "/studies/AST-1/subjects/{sid}/con_meds", "write_data", body={"name": "emollient"}
@@ -59,6 +61,7 @@ API = [
     Route("GET", "/api/v1/studies/AST-1/subjects/{sid}", "read_subject"),
     Route("GET", "/api/v1/studies/AST-1/subjects/{sid}/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/AST-1/audit?subject_id={sid}", "read_audit"),
+    Route("GET", "/api/v1/studies/AST-1/export", "export", per_site=False),
     Route("POST", "/api/v1/studies/AST-1/subjects/{sid}/adverse-events", "write_data", body=AE),
     Route(
         "POST",
@@ -146,7 +149,14 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if response.status_code >= 300:
                 continue
-            if is_api:
+            if response.headers.get("content-type", "").startswith("text/csv"):
+                header = response.text.splitlines()[0].split(",") if response.text else []
+                if blinded and "arm" in header:
+                    problems.append(f"{role} {path}: the export has an arm column")
+                if role != "admin" and "S2-001" in response.text:
+                    problems.append(f"{role} {path}: the export has another site's subject")
+                seen_arm_admin |= "arm" in header
+            elif is_api:
                 arms = arms_in_json(response.json())
                 if blinded and arms:
                     problems.append(f"{role} {path}: JSON reveals arm(s) {arms}")

@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from autoserum.web.routes import assessments, audit, auth, studies, subjects
+from autoserum.web.routes import assessments, audit, auth, exports, studies, subjects
 
 __all__ = ["pages_router"]
 
 pages_router = APIRouter()
-for _module in (auth, studies, subjects, assessments, audit):
+for _module in (auth, studies, subjects, assessments, audit, exports):
     pages_router.include_router(_module.router)
