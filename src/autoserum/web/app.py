@@ -19,8 +19,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from autoserum import __version__
 from autoserum.store import Store, open_store
 from autoserum.web.errors import install_error_handlers
+from autoserum.web.middleware import SQLiteWriteGate
 from autoserum.web.security import LoginThrottle
 from autoserum.web.settings import Settings
+from autoserum.web.tokens import TokenCache
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store = store
     app.state.throttle = LoginThrottle(limit=settings.login_rate_per_minute, window=60.0)
+    app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         same_site="lax",
         https_only=settings.production,
     )
+    if store.dialect == "sqlite":
+        app.add_middleware(SQLiteWriteGate)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)

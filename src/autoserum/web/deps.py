@@ -99,7 +99,7 @@ def page_user(request: Request, store: StoreDep, settings: SettingsDep) -> Curre
     return user
 
 
-def api_user(request: Request, store: StoreDep) -> CurrentUser:
+def api_user(request: Request) -> CurrentUser:
     """The user owning the personal API token of an API request (401 otherwise)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -109,7 +109,7 @@ def api_user(request: Request, store: StoreDep) -> CurrentUser:
             "missing API token: send 'Authorization: Bearer <token>'",
             {"WWW-Authenticate": "Bearer"},
         )
-    record = store.user_for_token(hash_token(token.strip()))
+    record = request.app.state.tokens.lookup(hash_token(token.strip()))
     if record is None:
         raise HTTPException(401, "invalid or revoked API token", {"WWW-Authenticate": "Bearer"})
     user = user_from_record(record)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     #: Failed logins allowed per client address per minute (all usernames together).
     login_rate_per_minute: int = Field(default=20, gt=0)
 
+    #: How long a verified API token is remembered in memory, seconds (0: look it up on every
+    #: request). A revoked token stops working at most this long after revocation.
+    token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+
     @property
     def production(self) -> bool:
         """True in production: Secure cookies, no default secret."""
