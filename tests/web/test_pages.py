@@ -105,3 +105,11 @@ def test_static_assets_are_served_by_the_app(client: TestClient) -> None:
     assert client.get("/static/htmx.LICENSE.txt").status_code == 200
     login = client.get("/login").text
     assert "https://" not in login  # nothing loaded from the internet (no CDN)
+
+
+def test_security_headers(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]

@@ -19,7 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from autoserum import __version__
 from autoserum.store import Store, open_store
 from autoserum.web.errors import install_error_handlers
-from autoserum.web.middleware import SQLiteWriteGate
+from autoserum.web.middleware import SecurityHeaders, SQLiteWriteGate
 from autoserum.web.security import LoginThrottle
 from autoserum.web.settings import Settings
 from autoserum.web.tokens import TokenCache
@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         version=__version__,
         summary="Multi-site data capture for autologous-therapy studies in atopic dermatitis.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
-        redoc_url=None,
+        docs_url=None,  # Swagger UI would load its assets from a CDN: nothing loads from the
+        redoc_url=None,  # internet, so only the schema is served (open it in any OpenAPI tool)
     )
     app.state.settings = settings
     app.state.store = store
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     if store.dialect == "sqlite":
         app.add_middleware(SQLiteWriteGate)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from autoserum.errors import ValidationError
-from autoserum.instruments import Score, get_instrument
-from autoserum.web.forms import parse_instrument_form, score_form
+from autoserum.instruments import Score, get_instrument, score
+from autoserum.web.forms import parse_instrument_form
 
 __all__ = [
     "AdverseEventCreate",
@@ -271,15 +271,7 @@ def parse_items(code: str, items: Mapping[str, ItemValue]) -> dict[str, Any]:
 
 
 def score_items(code: str, items: Mapping[str, ItemValue], band_set: str | None = None) -> Score:
-    """Validate and score flat item columns of ``code``."""
+    """Validate and score flat item columns of ``code`` (the instrument's default band set
+    unless ``band_set`` names another)."""
     flat = parse_items(code, items)
-    if band_set is None:
-        from autoserum.web.forms import ParsedForm
-
-        result = score_form(code, ParsedForm({}, flat, {}))
-        if result is None:  # pragma: no cover - parse_items raised already
-            raise ValidationError("items", dict(items), "valid item values")
-        return result
-    from autoserum.instruments import score
-
     return score(code, get_instrument(code).unflatten(flat), band_set=band_set)
