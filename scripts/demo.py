@@ -56,9 +56,16 @@ def serve_web_demo() -> None:
         run("serve", "--db", url, "--host", "127.0.0.1", "--port", "8000")
 
 
+def score_example() -> None:
+    """Score the example EASI file (issue 2) and print the scored rows."""
+    run("score", "easi", "--input", "examples/easi.csv")
+    run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
+
+
 def main() -> None:
     run("version")
-    serve_web_demo()
+    score_example()
+    serve_web_demo()  # the last step: it serves the web app until interrupted
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_easi_area_percent_mapping_and_agreement() -> None:
     high = score("easi", easi(head_neck={**region, "area_percent": 10})).total
     assert (low, high) == (F(2, 10), F(4, 10))  # 2·1·0.1 and 2·2·0.1, exact
     both = {**region, "area": 2, "area_percent": 29.9}
-    assert score("easi", easi(head_neck=both)).total == F(4, 10)
+    assert score("easi", easi(head_neck=both)).total == F(4, 10)  # 29.9 % agrees with area 2
     with pytest.raises(ValidationError) as err:
         score("easi", easi(head_neck={**region, "area": 2, "area_percent": 30}))
     assert err.value.field == "head_neck.area_percent"
@@ -50,7 +50,7 @@ def test_easi_area_percent_mapping_and_agreement() -> None:
 def test_easi_missing_rules() -> None:
     # area 0 → contributes 0 whatever its signs (even missing ones)
     payload = easi(head_neck={"area": 0})
-    assert score("easi", payload).total == 0
+    assert score("easi", payload).total == 0  # spec § EASI missing data: area 0 → 0
     missing = score("easi", easi(head_neck={"erythema": 1, "area": 1}))
     assert missing.total is None
     assert "head_neck.induration" in (missing.reason or "")
@@ -87,7 +87,7 @@ def test_scorad_extent_regions_with_maxima() -> None:
     del payload["extent"]
     result = score("scorad", {**payload, "extent_regions": regions})
     assert result.components["extent_a"] == 20  # 4.5 + 9 + 6.5, so spec worked example 1
-    assert result.total == F(55, 2)
+    assert result.total == F(55, 2)  # spec § SCORAD worked example 1: 27.5, exact
     with pytest.raises(ValidationError) as err:
         score("scorad", {**payload, "extent_regions": {**regions, "head_neck": 9.5}})
     assert err.value.field == "extent_regions.head_neck"
@@ -98,7 +98,7 @@ def test_scorad_extent_regions_with_maxima() -> None:
 def test_po_scorad_flag() -> None:
     payload = {**scorad(20, (1, 1, 0, 1, 1, 1), 4, 2), "patient_reported": True}
     result = score("scorad", payload)
-    assert result.total == F(55, 2)
+    assert result.total == F(55, 2)  # spec: PO-SCORAD uses the same formula (example 1: 27.5)
     assert result.extra["patient_reported"] is True
 
 
@@ -108,6 +108,7 @@ def test_dlqi_not_relevant_rejected_on_q1_q2() -> None:
             score("dlqi", {**DLQI_EXAMPLE, q: "not_relevant"})
         assert err.value.field == q
         assert err.value.expected == "one of not_at_all, a_little, a_lot, very_much"
+    # spec § DLQI example 1 (17) with q3 a_little (1) → not_relevant (0): 16, exact
     assert score("dlqi", {**DLQI_EXAMPLE, "q3": "not_relevant"}).total == 16
 
 
@@ -121,7 +122,7 @@ def test_dlqi_q7_logic() -> None:
     # q7 = no without q7b: question 7 unanswered → the one-missing rule (scores 0)
     no_b = {**DLQI_EXAMPLE, "q7b": None}
     result = score("dlqi", no_b)
-    assert result.total == 16
+    assert result.total == 16  # example 1 (17) with q7 scoring 0 instead of 1
     assert result.components["work_school"] is None
     # … and with a second unanswered question, not scored
     assert score("dlqi", {**no_b, "q10": None}).total is None
@@ -130,11 +131,11 @@ def test_dlqi_q7_logic() -> None:
 def test_bands_on_exact_values() -> None:
     # EASI 1.05 is mild (> 1.0) although it rounds to 1 (head_neck signs 3+3+3+1.5, area 1).
     result = score("easi", easi(head_neck=easi_region(3, 3, 3, 1.5, 1)))
-    assert result.total == F(105, 100)
+    assert result.total == F(105, 100)  # (3+3+3+1.5)·1·0.1 = 1.05, exact
     assert result.band == "mild"
     # SCORAD 24.98 is mild (< 25) although it displays as 25.0 at 1 decimal.
     s = score("scorad", scorad(0.4, (1, 1, 1, 1, 1, 1), 2, 1.9))
-    assert s.total == F(2498, 100)
+    assert s.total == F(2498, 100)  # 0.4/5 + 7·6/2 + 3.9 = 24.98, exact
     assert s.band == "mild"
     assert s.display_total() == "24.98"
 

@@ -10,6 +10,7 @@ from autoserum import __version__
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import store as _store
 from autoserum.cli import web as _web
+from autoserum.cli.score import register as register_score
 from autoserum.errors import AutoserumError
 
 app = typer.Typer(
@@ -30,6 +31,12 @@ def _root() -> None:
     """autoserum: scoring, study conduct, analysis and evidence for autologous therapy in AD."""
 
 
+register_score(app)
+_protocols.register(app)
+_store.register(app)
+_web.register(app)
+
+
 @app.command()
 def version() -> None:
     """Print the installed autoserum version.
@@ -39,17 +46,28 @@ def version() -> None:
     typer.echo(__version__)
 
 
-_protocols.register(app)
-_web.register(app)
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; an :class:`AutoserumError` becomes one line on stderr and its exit code."""
+    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback.
+
+    An :class:`AutoserumError` exits with its ``exit_code`` (2 for invalid input); a usage error
+    of the command line (unknown option, missing argument) exits 2.
+    """
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, standalone_mode=False)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    except typer.TyperException as err:  # Typer's own usage errors (unknown option, …)
+        if type(err).__name__ == "NoArgsIsHelpError":
+            typer.echo(getattr(err, "ctx").get_help())  # noqa: B009 - ctx is not typed
+            sys.exit(0)
+        message = " ".join(str(getattr(err, "format_message", err.__str__)()).split())
+        ctx = getattr(err, "ctx", None)
+        hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"error: {message}{hint}", err=True)
+        sys.exit(int(getattr(err, "exit_code", 2)))
     except AutoserumError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(f"error: {' '.join(str(err).split())}", err=True)
         sys.exit(err.exit_code)
-
-
-_store.register(app)
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)

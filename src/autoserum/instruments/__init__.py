@@ -12,6 +12,7 @@ Reference: docs/instruments.md (items, allowed values, ranges, band sets, missin
 (0.8, 'almost_clear')
 """
 
+from autoserum.instruments._batch import score_batch
 from autoserum.instruments._model import Band, BandSet, Instrument, Item, Score
 from autoserum.instruments._registry import get_instrument, instrument_codes, score
 from autoserum.instruments._values import display_value
@@ -26,4 +27,5 @@ __all__ = [
     "get_instrument",
     "instrument_codes",
     "score",
+    "score_batch",
 ]

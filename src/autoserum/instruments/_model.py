@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Literal
 
 from autoserum.errors import ValidationError
@@ -62,6 +63,14 @@ class Item:
 
     def expected(self) -> str:
         """What a valid value looks like, in words (used in every error message)."""
+        return self._expected
+
+    @cached_property
+    def _allowed_set(self) -> frozenset[Any]:
+        return frozenset(self.allowed or ())
+
+    @cached_property
+    def _expected(self) -> str:
         if self.kind == "choice":
             assert self.allowed is not None
             return "one of " + ", ".join(_code_text(a) for a in self.allowed)
@@ -83,7 +92,7 @@ class Item:
             raise ValidationError(self.path, value, self.expected())
         number = to_fraction(value, self.path, self.expected())
         if self.allowed is not None:
-            if number not in self.allowed:
+            if number not in self._allowed_set:
                 raise ValidationError(self.path, value, self.expected())
             return number
         low = self.minimum
@@ -146,6 +155,16 @@ class Band:
             return True
         return value <= self.upper if self.inclusive else value < self.upper
 
+    def to_json(self) -> dict[str, Any]:
+        """``code``, ``label``, ``upper`` (number or null), ``inclusive`` and ``text``."""
+        return {
+            "code": self.code,
+            "label": self.label,
+            "upper": None if self.upper is None else _json_number(self.upper),
+            "inclusive": self.inclusive,
+            "text": self.describe(),
+        }
+
     def describe(self) -> str:
         """``≤ 7`` / ``< 25`` / ``above`` in words."""
         if self.upper is None:
@@ -204,6 +223,7 @@ class Instrument:
     compute: Callable[[Mapping[str, Value | None]], Computed] = field(repr=False, compare=False)
     polarity: str = "higher_worse"
     note: str = ""
+    banded_extras: tuple[str, ...] = ()  # extra exact values with their own bands (SCORAD)
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""
@@ -265,13 +285,9 @@ class Instrument:
                 name: {
                     "reference": bs.reference,
                     "note": bs.note,
-                    "bands": [
-                        {"code": b.code, "label": b.label, "upper": b.describe()} for b in bs.bands
-                    ],
+                    "bands": [b.to_json() for b in bs.bands],
                     **{
-                        f"{key}_bands": [
-                            {"code": b.code, "label": b.label, "upper": b.describe()} for b in bands
-                        ]
+                        f"{key}_bands": [b.to_json() for b in bands]
                         for key, bands in bs.extra_bands.items()
                     },
                 }

@@ -52,7 +52,12 @@ def instrument_codes() -> tuple[str, ...]:
 
 
 def get_instrument(code: str) -> Instrument:
-    """The registered instrument with this code; :class:`NotFoundError` if there is none."""
+    """The registered instrument with this code; :class:`NotFoundError` if there is none.
+
+    >>> easi = get_instrument("easi")
+    >>> easi.maximum, easi.default_band_set, easi.flat_columns()[:2]
+    (Fraction(72, 1), 'leshem2015', ('age', 'head_neck_erythema'))
+    """
     try:
         return _REGISTRY[code]
     except (KeyError, TypeError):

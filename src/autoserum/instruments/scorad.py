@@ -210,6 +210,7 @@ SCORAD = Instrument(
     ),
     components=("extent_a", "intensity_b", "subjective_c"),
     compute=_compute,
+    banded_extras=("objective",),
     note=(
         "SCORAD = A/5 + 7B/2 + C; objective SCORAD = A/5 + 7B/2. Extent may be given per region "
         "(extent_regions, adult rule-of-nines maxima; the infant chart is not confirmed and is "

@@ -1,0 +1,204 @@
+"""``autoserum score`` and ``autoserum instruments``: the scoring library on the command line.
+
+A thin adapter over :mod:`autoserum.instruments`: it parses the JSON payload or reads the CSV
+file, calls :func:`~autoserum.instruments.score` / :func:`~autoserum.instruments.score_batch`
+and prints the result. Invalid input raises :class:`~autoserum.errors.ValidationError`, which
+:func:`autoserum.cli._app.main` turns into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from autoserum.errors import ValidationError
+from autoserum.instruments import Instrument, get_instrument, instrument_codes, score, score_batch
+
+__all__ = ["instruments_command", "register", "score_command"]
+
+
+def _instrument(code: str) -> Instrument:
+    if code not in instrument_codes():
+        raise ValidationError("INSTRUMENT", code, "one of " + ", ".join(instrument_codes()))
+    return get_instrument(code)
+
+
+def _payload(text: str) -> dict[str, Any]:
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValidationError(
+            "--json", text, f"a JSON object (invalid JSON: {err.msg} at column {err.colno})"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ValidationError("--json", text, "a JSON object of item codes")
+    return payload
+
+
+def _read(source: Path) -> pl.DataFrame:
+    if not source.is_file():
+        raise ValidationError("--input", str(source), "an existing CSV or Parquet file")
+    try:
+        if source.suffix.lower() == ".parquet":
+            return pl.read_parquet(source)
+        return pl.read_csv(source, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValidationError(
+            "--input", str(source), f"a UTF-8 CSV file with a header, or Parquet ({first})"
+        ) from None
+
+
+def _score_file(code: str, source: Path, target: Path | None, band_set: str | None) -> None:
+    frame = _read(source)
+    try:
+        scored = score_batch(code, frame, band_set=band_set)
+    except ValidationError as err:
+        where = err.location or ""
+        if where.startswith("row "):
+            row = int(where.split()[1])
+            line = f" (line {row + 1})" if source.suffix.lower() != ".parquet" else ""
+            where = f"{source.name} row {row}{line}"
+        raise ValidationError(err.field, err.value, err.expected, location=where or None) from err
+    if target is None:
+        sys.stdout.write(scored.write_csv())
+    elif target.suffix.lower() == ".parquet":
+        scored.write_parquet(target)
+    else:
+        scored.write_csv(target)
+    if target is not None:
+        typer.echo(f"scored {scored.height} rows of {code} into {target}", err=True)
+
+
+def score_command(
+    instrument: Annotated[
+        str, typer.Argument(help="Instrument code: " + ", ".join(instrument_codes()) + ".")
+    ],
+    payload: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            help="One assessment as a JSON object of item codes ('-' reads it from stdin).",
+        ),
+    ] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="CSV (or .parquet) file with flat item columns, one row per assessment.",
+        ),
+    ] = None,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Where to write the scored rows: .csv or .parquet (default: CSV on stdout).",
+        ),
+    ] = None,
+    band_set: Annotated[
+        str | None,
+        typer.Option("--band-set", help="Band set name (default: the instrument's default)."),
+    ] = None,
+) -> None:
+    """Score one assessment (--json) or a CSV file of assessments (--input) exactly.
+
+    With --json, prints one JSON object: instrument, total (null when not scorable), band,
+    band_set, components, reason (SCORAD also objective and objective_band). With --input,
+    appends total, band, reason and the components to every row. Item codes, allowed values
+    and band sets: `autoserum instruments INSTRUMENT`.
+
+    Example: autoserum score pp_nrs --json '{"score": 7}'
+
+    Example: autoserum score scorad --json '{"extent": 20, "erythema": 1, "edema": 1,
+    "oozing": 0, "excoriation": 1, "lichenification": 1, "dryness": 1, "pruritus": 4,
+    "sleeplessness": 2}'
+
+    Example: autoserum score easi --input examples/easi.csv --output easi-scored.csv
+    """
+    inst = _instrument(instrument)
+    if (payload is None) == (input_file is None):
+        raise ValidationError(
+            "--json/--input",
+            "both" if payload is not None else "neither",
+            "exactly one of --json PAYLOAD or --input FILE.csv",
+        )
+    if output_file is not None and input_file is None:
+        raise ValidationError("--output", str(output_file), "only together with --input")
+    if payload is not None:
+        result = score(inst.code, _payload(payload), band_set=band_set)
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    assert input_file is not None
+    _score_file(inst.code, input_file, output_file, band_set)
+
+
+def _describe(inst: Instrument) -> str:
+    lines = [f"{inst.code}: {inst.name}"]
+    lines.append(f"  range: {_num(inst.minimum)}–{_num(inst.maximum)} ({inst.polarity})")
+    if inst.components:
+        lines.append(f"  components: {', '.join(inst.components)}")
+    if inst.band_sets:
+        for name, band_set in inst.band_sets.items():
+            default = " (default)" if name == inst.default_band_set else ""
+            cuts = "; ".join(f"{b.code} {b.describe()}" for b in band_set.bands)
+            lines.append(f"  band set {name}{default}: {cuts}")
+            for key, extra_bands in band_set.extra_bands.items():
+                cuts = "; ".join(f"{b.code} {b.describe()}" for b in extra_bands)
+                lines.append(f"    {key}: {cuts}")
+    else:
+        lines.append("  band sets: none published")
+    lines.append(f"  missing data: {inst.missing_rule}")
+    lines.append(f"  reference: {inst.reference}")
+    if inst.note:
+        lines.append(f"  note: {inst.note}")
+    lines.append("  items:")
+    for item in inst.items:
+        extra = f" [{item.role}]" if item.role != "score" else ""
+        when = f" (only when {item.condition[0]} = {item.condition[1]})" if item.condition else ""
+        alt = f" (instead of {item.alternative_to})" if item.alternative_to else ""
+        unit = f" {item.unit}" if item.unit else ""
+        lines.append(f"    {item.path}: {item.expected()}{unit}{extra}{when}{alt} — {item.label}")
+    return "\n".join(lines)
+
+
+def _num(value: Any) -> str:
+    return str(int(value)) if value == int(value) else str(float(value))
+
+
+def instruments_command(
+    instrument: Annotated[
+        str | None, typer.Argument(help="Show only this instrument (default: all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """List the instruments with their items, allowed values, ranges, band sets and references.
+
+    Example: autoserum instruments
+
+    Example: autoserum instruments easi --json
+    """
+    codes = instrument_codes() if instrument is None else (_instrument(instrument).code,)
+    found = [get_instrument(code) for code in codes]
+    if as_json:
+        typer.echo(json.dumps([inst.to_json() for inst in found], ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n\n".join(_describe(inst) for inst in found))
+
+
+def _help(doc: str | None) -> str:
+    """A docstring as help text: paragraphs re-flowed (Typer keeps single newlines)."""
+    paragraphs = (doc or "").strip().split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``score`` and ``instruments`` to the application."""
+    app.command("score", help=_help(score_command.__doc__))(score_command)
+    app.command("instruments", help=_help(instruments_command.__doc__))(instruments_command)
