@@ -62,9 +62,16 @@ def score_example() -> None:
     run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
 
 
+def demo_protocols() -> None:
+    """The protocol library and one subject's visit and injection calendar."""
+    run("protocols")
+    run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
 def main() -> None:
     run("version")
     score_example()
+    demo_protocols()
     serve_web_demo()  # the last step: it serves the web app until interrupted
 
 

@@ -80,6 +80,9 @@ _DELETE = object()
         (("eligibility", 0, "source"), "unknown", "eligibility[0].source", "known source"),
         (("design",), "crossover", "design", "one of"),
         (("phases", 0, "end_day"), -20, "phases[0].end_day", "start_day"),
+        (("population", "value"), [1], "population.value", "a number or a text"),
+        (("visits", 0, "labs"), "ige", "visits[0].labs", "a list"),
+        (("visits", 0, "day"), 1.5, "visits[0].day", "an integer"),
     ],
 )
 def test_bad_field_is_rejected_with_its_path(
@@ -97,3 +100,14 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         parse_protocol_text("code = ", location="x.toml")
     with pytest.raises(ValidationError, match="an existing protocol file"):
         parse_protocol_file(tmp_path / "absent.toml")
+
+
+def test_python_examples_of_the_docs_run() -> None:
+    import re
+
+    from tests.protocols.conftest import DOCS
+
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, str(DOCS), "exec"), {})

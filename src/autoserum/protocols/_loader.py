@@ -124,35 +124,61 @@ def _path(loc: Sequence[int | str]) -> str:
 
 
 def _from_pydantic(err: pydantic.ValidationError, location: str | None) -> ValidationError:
-    first = err.errors(include_url=False)[0]
-    loc = [p for p in first["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
-    kind = first["type"]
-    ctx = first.get("ctx") or {}
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    loc = _strip(first["loc"])
     value = first.get("input")
-    integer = isinstance(value, int) and not isinstance(value, bool)
-    noun = "an integer" if integer else "a number"
-    if kind == "missing":
+    if first["type"] == "missing":
         return ValidationError(_path(loc), None, "a value (required field)", location=location)
-    if kind == "extra_forbidden":
+    if first["type"] == "extra_forbidden":
         return ValidationError(
             _path(loc), value, "no such field (check the spelling)", location=location
         )
+    # A union (e.g. a fact's value: number or text) reports one error per member: join them.
+    alternatives: list[str] = []
+    for error in errors:
+        if _strip(error["loc"]) == loc:
+            phrase = _expected(error)
+            if phrase not in alternatives:
+                alternatives.append(phrase)
+    return ValidationError(_path(loc), value, " or ".join(alternatives), location=location)
+
+
+def _strip(loc: Sequence[int | str]) -> list[int | str]:
+    return [p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS)]
+
+
+def _expected(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    integer = isinstance(value, int) and not isinstance(value, bool)
+    noun = "an integer" if integer else "a number"
     if kind == "greater_than_equal":
-        expected = f"{noun} ≥ {ctx['ge']}"
-    elif kind == "greater_than":
-        expected = f"{noun} > {ctx['gt']}"
-    elif kind == "literal_error":
-        expected = f"one of {ctx['expected']}"
-    elif kind == "string_pattern_mismatch":
-        expected = "lower-case letters, digits, '_' (code), starting with a letter"
-    elif kind == "too_short":
-        expected = f"at least {ctx.get('min_length')} entries"
-    else:
-        expected = str(first["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
-    return ValidationError(_path(loc), value, expected, location=location)
+        return f"{noun} ≥ {ctx['ge']}"
+    if kind == "greater_than":
+        return f"{noun} > {ctx['gt']}"
+    if kind == "literal_error":
+        return f"one of {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        dash = ", '-'" if "-" in str(ctx.get("pattern", "")) else ""
+        return f"a code of lower-case letters, digits, '_'{dash}, starting with a letter"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} entries"
+    if kind in {"tuple_type", "list_type"}:
+        return 'a list, e.g. ["easi", "dlqi"]'
+    if kind in {"float_type", "float_parsing"}:
+        return "a number"
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return "an integer"
+    if kind in {"string_type"}:
+        return "a text"
+    if kind in {"bool_type", "bool_parsing"}:
+        return "true or false"
+    return str(error["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
 
 
-_UNION_TAGS = {"float", "str", "bool", "int", "tuple[float, ...]"}
+_UNION_TAGS = {"float", "str", "constrained-str", "bool", "int", "tuple[float, ...]"}
 
 
 def _fact_problems(fact: Fact, path: str) -> Iterable[tuple[str, Any, str]]:

@@ -231,6 +231,12 @@ class Protocol(_Frozen):
         raise KeyError(code)
 
     @property
+    def allocation_ratios(self) -> tuple[tuple[str, int], ...]:
+        """(arm code, ratio) pairs, as :func:`autoserum.study.randomisation.allocation_list`
+        takes them."""
+        return tuple((arm.code, arm.allocation_ratio) for arm in self.arms)
+
+    @property
     def open_label(self) -> bool:
         """True when arms are not masked (open-label designs)."""
         return self.blinding == "open_label"

@@ -1,0 +1,58 @@
+"""The public surface of autoserum.protocols and autoserum.study.randomisation is pinned."""
+
+from __future__ import annotations
+
+import autoserum.protocols
+import autoserum.study.randomisation
+from autoserum.protocols import load_protocol
+from autoserum.study.randomisation import allocation_list
+
+
+def test_protocols_public_api() -> None:
+    assert sorted(autoserum.protocols.__all__) == sorted(
+        [
+            "INSTRUMENT_CODES",
+            "LAB_CODES",
+            "Arm",
+            "Conflict",
+            "Dose",
+            "EligibilityResult",
+            "EligibilityRule",
+            "Fact",
+            "InjectionPlan",
+            "InjectionSite",
+            "Phase",
+            "Protocol",
+            "ScheduledEvent",
+            "Source",
+            "VisitPlan",
+            "evaluate_eligibility",
+            "load_protocol",
+            "parse_protocol_data",
+            "parse_protocol_file",
+            "parse_protocol_text",
+            "protocol_codes",
+            "resolve_protocol",
+            "schedule",
+            "visit_deviation",
+            "window_bounds",
+        ]
+    )
+
+
+def test_randomisation_public_api() -> None:
+    assert sorted(autoserum.study.randomisation.__all__) == [
+        "Allocation",
+        "allocation_digest",
+        "allocation_list",
+        "next_allocation",
+        "strata_for",
+        "stratum_key",
+    ]
+
+
+def test_a_protocol_feeds_the_allocation_list() -> None:
+    p = load_protocol("aigt-nahm2020")
+    assert p.allocation_ratios == (("igg", 1), ("placebo", 1))
+    alloc = allocation_list(p.allocation_ratios, n=10, seed=2020, strata=["site=ajou"])
+    assert {a.arm for a in alloc} == {"igg", "placebo"}
