@@ -68,10 +68,36 @@ def demo_protocols() -> None:
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
 
 
+def store_demo() -> None:
+    """Import a small synthetic study into SQLite, export it blinded, show a subject's audit."""
+    out = ROOT / "demo"
+    out.mkdir(exist_ok=True)
+    db = out / "store.db"
+    for stale in (db, db.with_name("store.db-wal"), db.with_name("store.db-shm")):
+        stale.unlink(missing_ok=True)
+    visits = out / "store-visits.csv"
+    rows = ["subject_id,arm,site,week,visit,age,sex,scorad,dlqi,eosinophils"]
+    for i in range(1, 7):
+        arm = "serum" if i % 2 else "placebo"
+        for week, visit in ((0, "baseline"), (4, "week_4"), (8, "week_8")):
+            scorad = 45 - week * (1.5 if arm == "serum" else 0.5) + i
+            rows.append(
+                f"D{i:02d},{arm},s01,{week},{visit},{20 + 3 * i},F,{scorad},{12 - week // 4},0.{i}"
+            )
+    visits.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    url = f"sqlite:///{db}"
+    run("import", str(visits), "--db", url, "--study", "DEMO-AST", "--protocol", "ast-nahm2023")
+    blinded = out / "store-export-blinded.csv"
+    run("export", "--db", url, "--study", "DEMO-AST", "--blinded", "--out", str(blinded))
+    print(blinded.read_text(encoding="utf-8").splitlines()[0], flush=True)
+    run("audit", "--db", url, "--subject", "D01")
+
+
 def main() -> None:
     run("version")
     score_example()
     demo_protocols()
+    store_demo()
     serve_web_demo()  # the last step: it serves the web app until interrupted
 
 

@@ -29,6 +29,26 @@ def test_open_store_is_idempotent(db_url: str) -> None:
     again.close()
 
 
+def test_migrations_upgrade_a_database_step_by_step(db_url: str) -> None:
+    from autoserum.store._engine import make_engine
+    from autoserum.store._migrate import migrate
+
+    engine = make_engine(db_url)
+    assert migrate(engine, "0001") == "0001"
+    with engine.begin() as conn:  # a study written under the first schema ...
+        conn.execute(
+            text(
+                "INSERT INTO studies (name, protocol_code, protocol, open_label, has_run_in, seed,"
+                " allocation_n, created_at, version) VALUES ('OLD', 'abt-pittler2003', '{}',"
+                " false, false, 1, 10, '2026-01-01T00:00:00.000000Z', 1)"
+            )
+        )
+    assert migrate(engine) == head_revision()
+    with engine.connect() as conn:  # ... survives the upgrade
+        assert conn.execute(text("SELECT name, column_order FROM studies")).all() == [("OLD", None)]
+    engine.dispose()
+
+
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]
     st = open_store(f"sqlite:///{tmp_path / 'x.db'}")
     with st.engine.connect() as conn:

@@ -16,9 +16,21 @@ from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._admin import DEFAULT_ALLOCATION_N, AdminMixin
 from autoserum.store._base import Actor
-from autoserum.store._import import ParsedSubject, parse_adverse_events, parse_visits
+from autoserum.store._import import (
+    ParsedAE,
+    ParsedSubject,
+    ParsedVisit,
+    parse_adverse_events,
+    parse_visits,
+)
 from autoserum.store._records import lab_fields
-from autoserum.store._tidy import AE_COLUMNS, SUBJECT_COLUMNS, TOTAL_ONLY, visit_columns
+from autoserum.store._tidy import (
+    AE_COLUMNS,
+    SUBJECT_COLUMNS,
+    TOTAL_ONLY,
+    integer_items,
+    visit_columns,
+)
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -97,57 +109,63 @@ class IOMixin(AdminMixin):
                 seed = secrets.randbelow(2**62)
                 self._new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
             st = self._study(s, study)
+            st.column_order = list(frame.columns)
             sites = {r.code: r for r in s.scalars(select(SiteRow).where(SiteRow.study_id == st.id))}
-            pks: dict[str, int] = {}
             for subj in subjects:
                 if subj.site not in sites:
                     sites[subj.site] = SiteRow(
                         study_id=st.id, code=subj.site, name=subj.site, version=1
                     )
                     s.add(sites[subj.site])
-                    s.flush()
-                pks[subj.subject_id] = self._write_subject(s, st, sites[subj.site], subj, counts)
-            for ae in aes:
-                s.add(
-                    AdverseEventRow(
-                        study_id=st.id, subject_pk=pks[ae.subject_id], version=1, **ae.fields
-                    )
-                )
             s.flush()
+            self._write_subjects(s, st, sites, subjects, aes, counts)
         return counts
 
     @staticmethod
-    def _write_subject(
-        s: Session, st: StudyRow, site: SiteRow, subj: ParsedSubject, counts: ImportSummary
-    ) -> int:
-        row = SubjectRow(
-            study_id=st.id,
-            site_id=site.id,
-            subject_id=subj.subject_id,
-            status=SubjectStatus.ENROLLED.value,
-            arm=subj.arm,
-            version=1,
-            **{c: subj.covariates.get(c) for c in SUBJECT_COLUMNS},
-        )
-        s.add(row)
-        s.flush()
-        for v in subj.visits:
-            visit = VisitRow(
+    def _write_subjects(
+        s: Session,
+        st: StudyRow,
+        sites: dict[str, SiteRow],
+        subjects: list[ParsedSubject],
+        aes: list[ParsedAE],
+        counts: ImportSummary,
+    ) -> None:
+        """Insert in three batches (subjects, visits, their records): three flushes in all."""
+        rows = {
+            subj.subject_id: SubjectRow(
                 study_id=st.id,
-                subject_pk=row.id,
-                visit_code=v.visit,
-                week=v.week,
-                visit_date=v.visit_date,
+                site_id=sites[subj.site].id,
+                subject_id=subj.subject_id,
+                status=SubjectStatus.ENROLLED.value,
+                arm=subj.arm,
                 version=1,
+                **{c: subj.covariates.get(c) for c in SUBJECT_COLUMNS},
             )
-            s.add(visit)
-            s.flush()
-            counts["visits"] += 1
+            for subj in subjects
+        }
+        s.add_all(rows.values())
+        s.flush()
+        visits: list[tuple[VisitRow, ParsedVisit]] = []
+        for subj in subjects:
+            for v in subj.visits:
+                row = VisitRow(
+                    study_id=st.id,
+                    subject_pk=rows[subj.subject_id].id,
+                    visit_code=v.visit,
+                    week=v.week,
+                    visit_date=v.visit_date,
+                    version=1,
+                )
+                visits.append((row, v))
+        s.add_all(row for row, _ in visits)
+        s.flush()
+        counts["visits"] = len(visits)
+        for visit, v in visits:
             for code, (payload, total, band) in v.assessments.items():
                 s.add(
                     AssessmentRow(
                         study_id=st.id,
-                        subject_pk=row.id,
+                        subject_pk=visit.subject_pk,
                         visit_id=visit.id,
                         instrument=code,
                         payload=payload,
@@ -162,7 +180,7 @@ class IOMixin(AdminMixin):
                 s.add(
                     LabRow(
                         study_id=st.id,
-                        subject_pk=row.id,
+                        subject_pk=visit.subject_pk,
                         visit_id=visit.id,
                         analyte=analyte,
                         version=1,
@@ -170,21 +188,31 @@ class IOMixin(AdminMixin):
                     )
                 )
                 counts["labs"] += 1
-        return row.id
+        for ae in aes:
+            s.add(
+                AdverseEventRow(
+                    study_id=st.id, subject_pk=rows[ae.subject_id].id, version=1, **ae.fields
+                )
+            )
+        s.flush()
 
     def export_long(self, study: str, actor: Actor) -> pl.DataFrame:
         """The study as a visit frame of the tidy long format: one row per subject × visit, in
-        canonical column order, columns without any value left out; no ``arm`` column when the
+        the column order of the last import (else the canonical order), columns without any value
+        left out; no ``arm`` column when the
         actor may not see arms. Subjects outside the actor's sites are left out."""
         with self._read() as s:
             st = self._study(s, study)
             sees = actor.sees_arm(st)
+            order: list[str] = list(st.column_order or [])
             rows = self._visit_rows(s, st, actor)
         columns = [c for c in visit_columns() if sees or c != "arm"]
         data: dict[str, list[Any]] = {c: [r.get(c) for r in rows] for c in columns}
         keep = [c for c in columns if c in _KEEP or any(v is not None for v in data[c])]
         if not sees:
             keep = [c for c in keep if c != "arm"]
+        if order:  # the shape of the last import first, then any other column
+            keep = [c for c in order if c in keep] + [c for c in keep if c not in order]
         return pl.DataFrame({c: pl.Series(c, data[c], dtype=_dtype(c, data[c])) for c in keep})
 
     def export_adverse_events(self, study: str, actor: Actor) -> pl.DataFrame:
@@ -280,6 +308,8 @@ def _dtype(column: str, values: list[Any]) -> Any:
         return pl.Date
     if column in {"per_protocol", "treated"}:
         return pl.Boolean
+    if column in integer_items():
+        return pl.Int64
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return pl.Float64
     if not present and column in {"week", "age"}:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import cache
 
 from autoserum.instruments import get_instrument, instrument_codes
@@ -17,6 +18,7 @@ __all__ = [
     "SUBJECT_COLUMNS",
     "TOTAL_INSTRUMENTS",
     "TOTAL_ONLY",
+    "integer_items",
     "item_columns",
     "visit_columns",
 ]
@@ -60,6 +62,24 @@ def item_columns() -> dict[str, tuple[str, str, str]]:
         for item in inst.items:
             out[f"{code}_{item.column}"] = (code, item.column, item.kind)
     return out
+
+
+@cache
+def integer_items() -> frozenset[str]:
+    """Item columns whose allowed values are all whole numbers (exported as integers)."""
+    out = set()
+    for code in instrument_codes():
+        for item in get_instrument(code).items:
+            allowed = item.allowed
+            if (
+                item.kind == "number"
+                and allowed
+                and all(
+                    isinstance(a, int | Fraction) and Fraction(a).denominator == 1 for a in allowed
+                )
+            ):
+                out.add(f"{code}_{item.column}")
+    return frozenset(out)
 
 
 @cache

@@ -88,6 +88,7 @@ class StudyRow(_Versioned, Base):
     has_run_in: Mapped[bool] = mapped_column(Boolean)
     seed: Mapped[int] = mapped_column(BigInteger)
     allocation_n: Mapped[int] = mapped_column(Integer)
+    column_order: Mapped[Any] = mapped_column(JSONText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property

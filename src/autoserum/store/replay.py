@@ -1,0 +1,67 @@
+"""Rebuild the state of a study from its audit trail alone, and read the current state in the
+same shape, so that the two can be compared (the audit trail is complete iff they are equal).
+
+State: ``{(entity, record id): {field: value}}`` with values encoded as in the audit trail
+(JSON-ready: decimals and dates as text) and null fields left out.
+
+>>> from autoserum.store import Actor, open_store
+>>> store = open_store("sqlite://")
+>>> admin = Actor("ada", "admin")
+>>> _ = store.create_study("S", "abt-pittler2003", admin, seed=1)
+>>> replay_audit(store.raw_audit_rows("S")) == current_state(store, "S")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import inspect, select
+
+from autoserum.store._audit import NOT_AUDITED_FIELDS, encode
+from autoserum.store._trail import AuditRecord
+from autoserum.store.models import AUDITED, StudyRow
+from autoserum.store.service import Store
+
+__all__ = ["State", "current_state", "replay_audit"]
+
+State = dict[tuple[str, int], dict[str, Any]]
+
+
+def replay_audit(records: Iterable[AuditRecord]) -> State:
+    """Apply audit records in order: inserts create, updates set a field, deletes remove."""
+    state: State = {}
+    for r in records:
+        key = (r.entity, r.record_id)
+        if r.action == "insert":
+            state.setdefault(key, {})[r.field or ""] = r.new_value
+        elif r.action == "update":
+            fields = state.setdefault(key, {})
+            if r.new_value is None:
+                fields.pop(r.field or "", None)
+            else:
+                fields[r.field or ""] = r.new_value
+        else:
+            state.pop(key, None)
+    return state
+
+
+def current_state(store: Store, study: str) -> State:
+    """The study's rows of every audited table, encoded like the audit trail."""
+    state: State = {}
+    with store._read() as s:
+        st = store._study(s, study)
+        for entity, model in AUDITED.items():
+            if entity == "user":
+                continue
+            column = model.id if model is StudyRow else model.study_id
+            skip = NOT_AUDITED_FIELDS.get(entity, frozenset())
+            for row in s.scalars(select(model).where(column == st.id)):
+                fields = {
+                    a.key: encode(getattr(row, a.key))
+                    for a in inspect(model).column_attrs
+                    if a.key != "id" and a.key not in skip and getattr(row, a.key) is not None
+                }
+                state[(entity, row.id)] = fields
+    return state
