@@ -145,3 +145,34 @@ def test_api_never_answers_500_on_postgres(pg_client: tuple[TestClient, Seeded])
 
         check()
     assert not failures, "\n".join(failures[:20])
+
+
+@pytest.mark.postgres
+def test_nul_characters_are_rejected_on_postgres(pg_client: tuple[TestClient, Seeded]) -> None:
+    """PostgreSQL cannot store NUL characters: every edge refuses them with a message."""
+    client, seeded = pg_client
+    login = client.get("/login")
+    csrf = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+    failed = client.post(
+        "/login", data={"username": "inv1\x00", "password": "x", "csrf_token": csrf}
+    )
+    assert failed.status_code == 200
+    assert "Invalid username or password." in failed.text
+    inv = {"Authorization": f"Bearer {seeded.tokens['investigator']}"}
+    ae = client.post(
+        "/api/v1/studies/AST-1/subjects/S1-001/adverse-events",
+        headers=inv,
+        json={"term": "itch\x00", "severity": "mild", "serious": False,
+              "related": "possible", "outcome": "recovered"},
+    )  # fmt: skip
+    assert ae.status_code == 422
+    from .test_access_matrix import page_client
+
+    page_csrf = page_client(client, "inv1")
+    form = client.post(
+        "/studies/AST-1/subjects/S1-001/con_meds",
+        data={"csrf_token": page_csrf, "name": "emollient\x00"},
+    )
+    assert form.status_code == 422
+    assert "NUL" in form.text
+    assert client.get("/studies/AST-1%00/subjects").status_code in (404, 422)

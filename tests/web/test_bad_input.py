@@ -170,3 +170,44 @@ def test_form_validation_keeps_values_and_names_the_field(
     assert 'id="trunk_area-error"' in response.text
     assert 'value="thirty"' in response.text
     assert "nothing was saved" in response.text
+
+
+RECORD_FORMS = {
+    "visits": ["visit_code", "visit_date"],
+    "injections": ["given_on", "volume_ml", "injection_site", "lot"],
+    "labs": ["lab_visit_code", "analyte", "value", "unit", "ref_low", "ref_high"],
+    "adverse_events": ["term", "onset_date", "severity", "serious", "related", "outcome"],
+    "con_meds": ["name", "dose", "route", "start_date", "end_date", "indication"],
+    "status": ["new_status", "status_reason"],
+}
+
+
+def test_record_forms_never_answer_500(client: TestClient, seeded: Seeded) -> None:
+    """Random text in every field of every record form of the subject page: a redirect on
+    success, else the page again with a message (422/409), never a server error."""
+    csrf = page_client(client, "inv1")
+    plausible = st.sampled_from(
+        ["2026-03-09", "2026-02-30", "baseline", "week_4", "ige", "kU/L", "250", "-1", "mild",
+         "yes", "no", "probable", "recovered", "treatment", "run_in", "x" * 300]
+    )  # fmt: skip
+
+    @settings(max_examples=60, suppress_health_check=list(HealthCheck), database=None)
+    @given(
+        form=st.sampled_from(sorted(RECORD_FORMS)),
+        data=st.data(),
+    )
+    def check(form: str, data: st.DataObject) -> None:
+        values = {
+            name: data.draw(st.one_of(plausible, text_values), label=name)
+            for name in RECORD_FORMS[form]
+        }
+        response = client.post(
+            f"/studies/AST-1/subjects/S1-001/{form}",
+            data={**values, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert response.status_code in (303, 409, 422), (form, values, response.text[:300])
+        if response.status_code != 303:
+            assert 'role="alert"' in response.text or 'class="error"' in response.text
+
+    check()

@@ -15,7 +15,7 @@ from autoserum.web.deps import CurrentUser, user_from_record
 from autoserum.web.security import verify_password
 from autoserum.web.settings import Settings
 
-__all__ = ["LoginOutcome", "authenticate"]
+__all__ = ["GENERIC_FAILURE", "LoginOutcome", "authenticate"]
 
 GENERIC_FAILURE = "Invalid username or password."
 

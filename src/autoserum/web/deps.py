@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -14,7 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
-from autoserum.errors import PermissionDeniedError
+from autoserum.errors import PermissionDeniedError, ValidationError
 from autoserum.store import Actor, Store, UserRecord
 from autoserum.web.permissions import allowed
 from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, hash_token
@@ -29,6 +30,7 @@ __all__ = [
     "PageUser",
     "SettingsDep",
     "StoreDep",
+    "reject_nul",
     "user_from_record",
 ]
 
@@ -88,8 +90,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
+def reject_nul(where: str, values: Iterable[tuple[str, object]]) -> None:
+    """Refuse text with NUL characters (PostgreSQL cannot store them) with a clear error."""
+    for key, value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(f"{where}{key}", value, "text without NUL characters")
+
+
 def page_user(request: Request, store: StoreDep, settings: SettingsDep) -> CurrentUser:
     """The logged-in user of a page request (redirects to /login when absent or expired)."""
+    reject_nul("", request.path_params.items())
+    reject_nul("", request.query_params.items())
     record = session_user(request, store, settings)
     if record is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -120,6 +131,7 @@ def api_user(request: Request) -> CurrentUser:
 async def csrf_form(request: Request) -> FormData:
     """The posted form, after checking its CSRF token (field ``csrf_token`` or header)."""
     form = await request.form()
+    reject_nul("", form.multi_items())
     given = form.get(CSRF_FIELD)
     token = given if isinstance(given, str) else request.headers.get(CSRF_HEADER)
     if not csrf_matches(request.session.get("csrf"), token):

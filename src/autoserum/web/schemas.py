@@ -43,10 +43,16 @@ __all__ = [
     "score_items",
 ]
 
-ItemValue = str | int | float | bool | None
-
 #: Free text: no NUL characters (PostgreSQL refuses them), bounded length.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00]*$")]
+#: A value of an item or a field: number, boolean, null or text (no NUL, bounded).
+ItemValue = (
+    Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
+    | int
+    | float
+    | bool
+    | None
+)
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
 #: Identifiers of subjects and codes: letters, digits, ``._-``.
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from autoserum.web.accounts import authenticate
+from autoserum.web.accounts import GENERIC_FAILURE, authenticate
 from autoserum.web.deps import CsrfForm, SettingsDep, StoreDep
 from autoserum.web.security import CSRF_FIELD, csrf_matches
 from autoserum.web.sessions import end_session, flash, session_user, start_session
@@ -60,6 +60,8 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
             username=username,
             next_url=next_url,
         )
+    if "\x00" in username + password:
+        return _login_page(request, message=GENERIC_FAILURE, next_url=next_url)
     if not username or not password:
         return _login_page(
             request,
