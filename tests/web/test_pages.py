@@ -113,3 +113,44 @@ def test_security_headers(client: TestClient) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> None:
+    csrf = page_client(client, "inv1")
+    base = "/studies/AST-1/subjects/S1-001"
+    lab = client.post(
+        f"{base}/labs",
+        data={"csrf_token": csrf, "lab_visit_code": "baseline", "analyte": "ige",
+              "value": "250", "unit": "IU/mL", "ref_low": "0", "ref_high": "100"},
+    )  # fmt: skip
+    assert lab.status_code == 200  # followed the redirect to the subject page
+    assert "Lab result ige recorded." in lab.text
+    assert "high" in lab.text  # 250 kU/L above the given range 0-100 (flag from that range)
+    bad_unit = client.post(
+        f"{base}/labs",
+        data={"csrf_token": csrf, "lab_visit_code": "baseline", "analyte": "ige",
+              "value": "250", "unit": "furlongs"},
+    )  # fmt: skip
+    assert bad_unit.status_code == 422
+    assert 'id="unit-error"' in bad_unit.text or 'role="alert"' in bad_unit.text
+    assert 'value="furlongs"' in bad_unit.text  # typed value kept
+    med = client.post(
+        f"{base}/con_meds",
+        data={"csrf_token": csrf, "name": "emollient", "start_date": "2026-03-05",
+              "end_date": "2026-03-01"},
+    )  # fmt: skip
+    assert med.status_code == 422
+    assert 'id="end_date-error"' in med.text
+    # ast-nahm2023 has no run-in phase: an enrolled subject goes on to treatment
+    page = client.get(base).text
+    assert '<option value="treatment"' in page
+    assert '<option value="run_in"' not in page
+    status = client.post(f"{base}/status", data={"csrf_token": csrf, "new_status": "treatment"})
+    assert status.status_code == 200
+    assert "is now treatment" in status.text
+    illegal = client.post(f"{base}/status", data={"csrf_token": csrf, "new_status": "run_in"})
+    assert illegal.status_code == 409
+    assert "illegal status transition" in illegal.text
+    trail = client.get("/studies/AST-1/audit?subject_id=S1-001")
+    assert "lab" in trail.text
+    assert "250" in trail.text

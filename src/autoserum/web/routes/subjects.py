@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from autoserum.errors import StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
-from autoserum.study.status import SubjectStatus
+from autoserum.study.status import SubjectStatus, allowed_transitions
 from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
@@ -230,7 +230,13 @@ def subject_page(
             "can_write": user.can("write_data"),
             "can_withdraw": user.can("withdraw"),
             "can_randomise": user.can("randomise"),
-            "status_options": [(v, v.replace("_", " ")) for v in STATUS_CHOICES],
+            "status_options": [
+                (v.value, v.value.replace("_", " "))
+                for v in sorted(
+                    allowed_transitions(subject.status, has_run_in=view.study.has_run_in)
+                )
+                if v.value in STATUS_CHOICES
+            ],
             "today": dt.datetime.now(dt.UTC).date().isoformat(),
             "fmt": display_number,
         },
