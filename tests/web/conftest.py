@@ -143,8 +143,8 @@ PROTOCOL = "ast-nahm2023"  # double-blind, arms serum / placebo
 
 
 class Seeded:
-    """A study with two sites, one user per role at site S1, and a randomised subject at each
-    site (``S1-001``, ``S2-001``)."""
+    """A study with two sites, one user per role at site S1 (the admin: all sites) and four
+    subjects per site: ``S1-001``/``S1-003`` randomised, ``S1-002``/``S1-004`` screened."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -168,12 +168,24 @@ class Seeded:
             "statistician": "stat1",
         }
         self.arms: dict[str, str] = {}
+        self.visit_ids: dict[str, int] = {}
+        self.assessment_ids: dict[str, int] = {}
+        facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
         for site in ("S1", "S2"):
-            sid = f"{site}-001"
-            facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
-            store.screen_subject(STUDY, site, sid, facts, SYSTEM)
-            self.arms[sid] = store.randomise(STUDY, sid, SYSTEM)
-            store.record_visit(STUDY, sid, "baseline", "2026-03-02", SYSTEM)
+            # per site: -001 and -003 randomised with a baseline visit and a PP-NRS,
+            # -002 and -004 screened only (to be randomised by the tests)
+            for number in ("001", "003"):
+                sid = f"{site}-{number}"
+                store.screen_subject(STUDY, site, sid, facts, SYSTEM)
+                self.arms[sid] = store.randomise(STUDY, sid, SYSTEM)
+                visit = store.record_visit(STUDY, sid, "baseline", "2026-03-02", SYSTEM)
+                self.visit_ids[sid] = visit.id
+                nrs = store.record_assessment(
+                    STUDY, sid, "baseline", "pp_nrs", {"score": 6}, SYSTEM
+                )
+                self.assessment_ids[sid] = nrs.id
+            for number in ("002", "004"):
+                store.screen_subject(STUDY, site, f"{site}-{number}", facts, SYSTEM)
 
 
 @pytest.fixture

@@ -23,9 +23,10 @@ def test_dashboard_shows_consort_counts_enrolment_by_site_and_overdue_visits(
     page = client.get("/studies/AST-1")
     assert page.status_code == 200
     text = page.text
-    # two subjects screened and randomised (one per site) in the fixture
-    assert '<th scope="row">Assessed for eligibility</th><td class="stat-cell">2</td>' in text
-    assert "<td>S1</td><td>1</td><td>1</td><td>0</td>" in text
+    # the fixture: per site two subjects randomised and two screened only
+    assert '<th scope="row">Assessed for eligibility</th><td class="stat-cell">8</td>' in text
+    assert '<th scope="row">In screening</th><td class="stat-cell">4</td>' in text
+    assert "<td>S1</td><td>4</td><td>2</td><td>0</td>" in text
     # baseline on 2026-03-02: week 4 (day 28, window ±3) closed on 2026-04-02
     assert "2026-04-02" in text
     assert "flag-overdue" in text

@@ -125,10 +125,13 @@ def live_score(
     visit: str,
     instrument: str,
     user: PageUser,
+    store: StoreDep,
     form: CsrfForm,
 ) -> Response:
     """The score box for the values typed so far (htmx partial; nothing is stored)."""
     user.require("read_subject")
+    study_for(store, user, study)
+    store.subject_detail(study, subject_id, user.actor)  # the subject must be at the user's site
     parsed = parse_instrument_form(instrument, form)
     return render(
         request,

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import PermissionDeniedError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
 from autoserum.study.status import SubjectStatus, allowed_transitions
@@ -106,6 +106,8 @@ def screen(
     subject_id = str(form.get("subject_id") or "").strip()
     values.update(site=site, subject_id=subject_id)
     if site not in view.sites:
+        if site in {s.code for s in store.sites(study)}:
+            raise PermissionDeniedError(f"{user.username} has no access to site {site!r}")
         errors["site"] = f"got {site!r}; expected one of your sites: {', '.join(view.sites)}"
     if not subject_id:
         errors["subject_id"] = "required"
