@@ -18,9 +18,12 @@ class _Fields(HTMLParser):
         super().__init__()
         self.fields: list[tuple[str, str | None]] = []
         self.labels: set[str] = set()
+        self.ids: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(str(a["id"]))
         if tag == "label" and a.get("for"):
             self.labels.add(str(a["for"]))
         if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
@@ -31,6 +34,8 @@ def unlabelled(html: str) -> list[str]:
     parser = _Fields()
     parser.feed(html)
     assert parser.fields, "the page has no form field"
+    duplicates = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+    assert not duplicates, f"duplicate ids break labels: {duplicates}"
     return [name for name, id_ in parser.fields if id_ is None or id_ not in parser.labels]
 
 

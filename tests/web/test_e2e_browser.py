@@ -193,3 +193,43 @@ def test_investigator_journey(browser: Browser, live: LiveServer) -> None:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     page.goto(f"{base}/studies")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+OTHER_INSTRUMENTS = ("poem", "sassad", "pp_nrs", "sleep_nrs", "viga_ad", "patient_global", "cdlqi")
+
+
+def test_every_other_instrument_scores_live_as_the_library(
+    browser: Browser, live: LiveServer
+) -> None:
+    """The instruments without a worked example in the spec: the live score shown while
+    typing equals ``autoserum.instruments.score`` of the same answers (the most severe answer
+    to every scored item), and saving stores that score."""
+    from autoserum.instruments import get_instrument, score
+    from autoserum.web.forms import display_number, parse_instrument_form
+
+    page = browser.new_page(viewport={"width": 1024, "height": 1366})
+    login(page, live.url, "inv1")
+    for n, code in enumerate(OTHER_INSTRUMENTS):
+        page.goto(f"{live.url}/studies/AST-1/subjects/S1-003/visits/week_4/{code}")
+        if n == 0:
+            page.get_by_label("Date of visit week_4").fill("2026-03-30")
+        typed: dict[str, str] = {}
+        for item in get_instrument(code).items:
+            if item.role != "score" or item.alternative_to or item.condition:
+                continue
+            field = page.locator(f"#{item.column}")
+            if item.allowed is not None:
+                value = field.locator("option").last.get_attribute("value") or ""
+                field.select_option(value)
+            else:
+                value = str(int(item.maximum or 0))
+                field.fill(value)
+            typed[item.column] = value
+        expected = score(code, get_instrument(code).unflatten(
+            parse_instrument_form(code, typed).flat))  # fmt: skip
+        assert expected.total is not None, code
+        shown = display_number(expected.total)
+        expect(page.locator("#score-total")).to_have_text(shown)
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status")).to_contain_text(f"saved: {shown}")
+    shot(page, "08-all-instruments")
