@@ -47,3 +47,13 @@ def test_development_accepts_the_default_secret() -> None:
 def test_unknown_environment_is_rejected() -> None:
     with pytest.raises(ValueError, match="env"):
         Settings(env="staging")  # type: ignore[arg-type]
+
+
+def test_invalid_environment_variable_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autoserum.web.settings import load_settings
+
+    monkeypatch.setenv("AUTOSERUM_ENV", "staging")
+    with pytest.raises(ConfigurationError, match="AUTOSERUM_ENV: got 'staging'"):
+        load_settings()

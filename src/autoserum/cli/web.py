@@ -48,9 +48,10 @@ def serve(
     import uvicorn
 
     from autoserum.store import open_store
-    from autoserum.web import Settings, create_app
+    from autoserum.web import create_app
+    from autoserum.web.settings import load_settings
 
-    settings = Settings(database_url=db)
+    settings = load_settings(database_url=db)
     app = create_app(settings, store=open_store(db, create=True))
     typer.echo(f"autoserum web app on http://{host}:{port}/ (env={settings.env})", err=True)
     uvicorn.run(

@@ -21,7 +21,7 @@ from autoserum.store import Store, open_store
 from autoserum.web.errors import install_error_handlers
 from autoserum.web.middleware import SecurityHeaders, SQLiteWriteGate
 from autoserum.web.security import LoginThrottle
-from autoserum.web.settings import Settings
+from autoserum.web.settings import Settings, load_settings
 from autoserum.web.tokens import TokenCache
 
 __all__ = ["SESSION_COOKIE", "create_app"]
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from autoserum.web.api import api_router
     from autoserum.web.routes import pages_router
 
-    settings = settings or Settings()
+    settings = settings or load_settings()
     store = store or open_store(settings.database_url)
     app = FastAPI(
         title="autoserum",

@@ -13,14 +13,15 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from autoserum.errors import ConfigurationError
 
-__all__ = ["DEFAULT_SECRET", "Settings"]
+__all__ = ["DEFAULT_SECRET", "Settings", "load_settings"]
 
 #: The placeholder secret used in development; refused in production.
 DEFAULT_SECRET = "changethis-development-only-secret"
@@ -70,3 +71,16 @@ class Settings(BaseSettings):
                 "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
             )
         return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (plus ``overrides``); an invalid variable becomes a
+    :class:`ConfigurationError` naming it (``AUTOSERUM_ENV: got 'staging'; expected …``)."""
+    try:
+        return Settings(**overrides)
+    except PydanticValidationError as err:
+        first = err.errors()[0]
+        name = "AUTOSERUM_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigurationError(
+            f"{name}: got {first.get('input')!r}; {first['msg'].lower()}"
+        ) from None
