@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -80,3 +87,40 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example: autoserum" in result.output
+
+
+def test_serve_creates_the_schema_and_serves(tmp_path: Path) -> None:
+    """``autoserum serve`` (database from AUTOSERUM_DATABASE_URL) answers on loopback."""
+    from .conftest import free_port
+
+    db = tmp_path / "served.db"
+    port = free_port()
+    cli = str(Path(sys.executable).with_name("autoserum"))
+    env = {
+        **os.environ,
+        "AUTOSERUM_DATABASE_URL": f"sqlite:///{db}",
+        "AUTOSERUM_ENV": "development",
+    }
+    proc = subprocess.Popen(
+        [cli, "serve", "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert 'name="username"' in response.text
+        assert db.exists()
+        assert open_store(f"sqlite:///{db}", create=False).get_user("nobody") is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

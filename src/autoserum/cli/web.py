@@ -34,7 +34,14 @@ def _cli_actor() -> Actor:
 
 
 def serve(
-    db: DbOption = "sqlite:///autoserum.db",
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (SQLite or PostgreSQL); default: AUTOSERUM_DATABASE_URL, "
+            "else sqlite:///autoserum.db.",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
@@ -51,8 +58,8 @@ def serve(
     from autoserum.web import create_app
     from autoserum.web.settings import load_settings
 
-    settings = load_settings(database_url=db)
-    app = create_app(settings, store=open_store(db, create=True))
+    settings = load_settings(**({"database_url": db} if db else {}))
+    app = create_app(settings, store=open_store(settings.database_url, create=True))
     typer.echo(f"autoserum web app on http://{host}:{port}/ (env={settings.env})", err=True)
     uvicorn.run(
         app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
