@@ -81,6 +81,13 @@ PAGES = [
     Route("POST", SUBJ + "/labs", "write_data", body={**LAB, "lab_visit_code": "baseline"}),
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
+    Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
+    Route(
+        "POST",
+        SUBJ + "/records/{entity}/{record_id}",
+        "write_data",
+        body={"visit_date": "2026-03-03", "expected_version": "1", "reason": "typo"},
+    ),
     Route("POST", SUBJ + "/status", "write_data", body={"new_status": "treatment"}),
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
 ]
@@ -172,7 +179,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
         page_values = {
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
-            "n": role[:4],
+            "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
@@ -233,7 +240,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
     pages = {
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
-                       routes.assessments, routes.audit, routes.exports)
+                       routes.corrections, routes.assessments, routes.audit, routes.exports)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip

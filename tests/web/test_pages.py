@@ -155,3 +155,38 @@ def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> Non
     trail = client.get("/studies/AST-1/audit?subject_id=S1-001")
     assert "lab" in trail.text
     assert "250" in trail.text
+
+
+def test_correcting_an_adverse_event_needs_a_reason_and_is_audited(
+    client: TestClient, seeded: Seeded
+) -> None:
+    csrf = page_client(client, "inv1")
+    base = "/studies/AST-1/subjects/S1-001"
+    ae = seeded.store.record_adverse_event(
+        "AST-1", "S1-001", SYSTEM, term="itch", severity="mild", serious=False,
+        related="possible", outcome="recovering",
+    )  # fmt: skip
+    form = client.get(f"{base}/records/adverse_event/{ae.id}")
+    assert form.status_code == 200
+    assert 'value="itch"' in form.text
+    fields = {"csrf_token": csrf, "expected_version": str(ae.version), "term": "itch",
+              "severity": "mild", "serious": "false", "related": "possible",
+              "outcome": "recovered"}  # fmt: skip
+    no_reason = client.post(f"{base}/records/adverse_event/{ae.id}", data=fields)
+    assert no_reason.status_code == 422
+    assert 'id="reason-error"' in no_reason.text
+    assert '<option value="recovered" selected>' in no_reason.text  # typed value kept
+    saved = client.post(
+        f"{base}/records/adverse_event/{ae.id}", data={**fields, "reason": "follow-up call"}
+    )
+    assert saved.status_code == 200
+    assert "corrected (outcome)" in saved.text
+    stale = client.post(
+        f"{base}/records/adverse_event/{ae.id}",
+        data={**fields, "outcome": "unknown", "reason": "again"},
+    )
+    assert stale.status_code == 409  # the version read is no longer current
+    trail = client.get(f"/studies/AST-1/audit?entity=adverse_event&record_id={ae.id}").text
+    assert "follow-up call" in trail
+    assert "recovering" in trail
+    assert "recovered" in trail

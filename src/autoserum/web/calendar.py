@@ -44,6 +44,7 @@ class CalendarRow:
     flag: str | None
     flag_label: str
     instruments: list[InstrumentCell] = field(default_factory=list)
+    visit_id: int | None = None
 
 
 def day0_of(detail: SubjectDetail) -> dt.date | None:
@@ -107,6 +108,7 @@ def calendar(
                 flag=flag,
                 flag_label=label,
                 instruments=cells,
+                visit_id=visit.id if visit is not None else None,
             )
         )
     return rows

@@ -6,6 +6,7 @@ from autoserum.web.routes import (
     assessments,
     audit,
     auth,
+    corrections,
     exports,
     records,
     studies,
@@ -15,5 +16,5 @@ from autoserum.web.routes import (
 __all__ = ["pages_router"]
 
 pages_router = APIRouter()
-for _module in (auth, studies, subjects, records, assessments, audit, exports):
+for _module in (auth, studies, subjects, records, corrections, assessments, audit, exports):
     pages_router.include_router(_module.router)

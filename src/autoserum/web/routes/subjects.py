@@ -190,6 +190,7 @@ def subject_page(
                 "columns": spec.columns,
                 "rows": [{k: _cell(v) for k, v in row.items()} for row in records[spec.key]],
                 "form": {"noun": spec.noun, "fields": fields, "open": open_form == spec.key},
+                "correctable": True,
             }
         )
     sections.append(
