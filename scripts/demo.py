@@ -2,20 +2,73 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).with_name("autoserum"))
+SCORAD_EXAMPLE = (
+    '{"extent": 20, "erythema": 1, "edema": 1, "oozing": 0, "excoriation": 1, '
+    '"lichenification": 1, "dryness": 1, "pruritus": 4, "sleeplessness": 2}'
+)
 
 
 def run(*args: str) -> None:
     """Run one CLI command, echoing it first."""
     print(f"$ autoserum {' '.join(args)}", flush=True)
     subprocess.run([CLI, *args], check=True, cwd=ROOT)
+
+
+def store_demo() -> None:
+    """Import a small synthetic study into SQLite, export it blinded, show a subject's audit."""
+    out = ROOT / "demo"
+    out.mkdir(exist_ok=True)
+    db = out / "store.db"
+    for stale in (db, db.with_name("store.db-wal"), db.with_name("store.db-shm")):
+        stale.unlink(missing_ok=True)
+    visits = out / "store-visits.csv"
+    rows = ["subject_id,arm,site,week,visit,age,sex,scorad,dlqi,eosinophils"]
+    for i in range(1, 7):
+        arm = "serum" if i % 2 else "placebo"
+        for week, visit in ((0, "baseline"), (4, "week_4"), (8, "week_8")):
+            scorad = 45 - week * (1.5 if arm == "serum" else 0.5) + i
+            rows.append(
+                f"D{i:02d},{arm},s01,{week},{visit},{20 + 3 * i},F,{scorad},{12 - week // 4},0.{i}"
+            )
+    visits.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    url = f"sqlite:///{db}"
+    run("import", str(visits), "--db", url, "--study", "DEMO-AST", "--protocol", "ast-nahm2023")
+    blinded = out / "store-export-blinded.csv"
+    run("export", "--db", url, "--study", "DEMO-AST", "--blinded", "--out", str(blinded))
+    print(blinded.read_text(encoding="utf-8").splitlines()[0], flush=True)
+    run("audit", "--db", url, "--subject", "D01")
+
+
+def demo_protocols() -> None:
+    """The protocol library and one subject's visit and injection calendar."""
+    run("protocols")
+    run("schedule", "asim-choi2024", "--start", "2026-03-02")
+
+
+def score_example() -> None:
+    """Score the example EASI file with the CLI (issue 2) and print the scored rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = str(Path(tmp) / "easi-scored.csv")
+        run("score", "easi", "--input", "examples/easi.csv", "--output", target)
+        with Path(target).open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    print(f"{'subject':<8} {'visit':<9} {'age':>4} {'EASI':>5}  {'band':<13} reason")
+    for row in rows:
+        print(
+            f"{row['subject_id']:<8} {row['visit']:<9} {row['age']:>4} {row['total']:>5}"
+            f"  {row['band']:<13} {row['reason']}"
+        )
+    run("score", "scorad", "--json", SCORAD_EXAMPLE)
 
 
 def serve_web_demo() -> None:
@@ -56,48 +109,11 @@ def serve_web_demo() -> None:
         run("serve", "--db", url, "--host", "127.0.0.1", "--port", "8000")
 
 
-def score_example() -> None:
-    """Score the example EASI file (issue 2) and print the scored rows."""
-    run("score", "easi", "--input", "examples/easi.csv")
-    run("score", "easi", "--input", "examples/easi.csv", "--band-set", "chopra2017")
-
-
-def demo_protocols() -> None:
-    """The protocol library and one subject's visit and injection calendar."""
-    run("protocols")
-    run("schedule", "asim-choi2024", "--start", "2026-03-02")
-
-
-def store_demo() -> None:
-    """Import a small synthetic study into SQLite, export it blinded, show a subject's audit."""
-    out = ROOT / "demo"
-    out.mkdir(exist_ok=True)
-    db = out / "store.db"
-    for stale in (db, db.with_name("store.db-wal"), db.with_name("store.db-shm")):
-        stale.unlink(missing_ok=True)
-    visits = out / "store-visits.csv"
-    rows = ["subject_id,arm,site,week,visit,age,sex,scorad,dlqi,eosinophils"]
-    for i in range(1, 7):
-        arm = "serum" if i % 2 else "placebo"
-        for week, visit in ((0, "baseline"), (4, "week_4"), (8, "week_8")):
-            scorad = 45 - week * (1.5 if arm == "serum" else 0.5) + i
-            rows.append(
-                f"D{i:02d},{arm},s01,{week},{visit},{20 + 3 * i},F,{scorad},{12 - week // 4},0.{i}"
-            )
-    visits.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    url = f"sqlite:///{db}"
-    run("import", str(visits), "--db", url, "--study", "DEMO-AST", "--protocol", "ast-nahm2023")
-    blinded = out / "store-export-blinded.csv"
-    run("export", "--db", url, "--study", "DEMO-AST", "--blinded", "--out", str(blinded))
-    print(blinded.read_text(encoding="utf-8").splitlines()[0], flush=True)
-    run("audit", "--db", url, "--subject", "D01")
-
-
 def main() -> None:
     run("version")
-    score_example()
-    demo_protocols()
     store_demo()
+    demo_protocols()
+    score_example()
     serve_web_demo()  # the last step: it serves the web app until interrupted
 
 

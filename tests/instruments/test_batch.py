@@ -7,6 +7,7 @@ specification, itself checked against every worked example in test_worked_exampl
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from autoserum.errors import ValidationError
 from autoserum.instruments import get_instrument, score, score_batch
 from autoserum.instruments._easi_dense import easi_dense
+from tests.instruments.cases import DLQI_EXAMPLE
 from tests.instruments.strategies import valid_value
 
 EASI = get_instrument("easi")
@@ -112,3 +114,20 @@ def test_empty_frame() -> None:
     out = score_batch("dlqi", pl.DataFrame({"q1": pl.Series([], dtype=pl.String)}))
     assert out.height == 0
     assert "total" in out.columns
+
+
+def test_decimal_and_categorical_columns() -> None:
+    # spec § SCORAD worked example 1 (27.5 / 21.5) and § DLQI worked example 1 (17), exact
+    scorad = pl.DataFrame(
+        {
+            "extent": [Decimal("20.0")],
+            **{s: [1] for s in ("erythema", "edema", "excoriation", "lichenification")},
+            "oozing": [0],
+            "dryness": [1],
+            "pruritus": [Decimal("4.0")],
+            "sleeplessness": [Decimal("2")],
+        }
+    )
+    assert score_batch("scorad", scorad).select("total", "objective").rows() == [(27.5, 21.5)]
+    dlqi = pl.DataFrame([DLQI_EXAMPLE]).with_columns(pl.all().cast(pl.Categorical))
+    assert score_batch("dlqi", dlqi)["total"].to_list() == [17.0]

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.errors import ConfigurationError, ConflictError, StateError, ValidationError
 from autoserum.store import Actor, Store, open_store
 from autoserum.store._migrate import current_revision, head_revision
 from autoserum.store.models import AuditRow, Base, SiteRow
@@ -47,6 +47,14 @@ def test_migrations_upgrade_a_database_step_by_step(db_url: str) -> None:
     with engine.connect() as conn:  # ... survives the upgrade
         assert conn.execute(text("SELECT name, column_order FROM studies")).all() == [("OLD", None)]
     engine.dispose()
+
+
+def test_an_unreachable_or_unmigrated_database_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigurationError, match="cannot open the database") as caught:
+        open_store("postgresql+psycopg://who:secret@127.0.0.1:1/none")
+    assert "secret" not in str(caught.value)
+    with pytest.raises(ConfigurationError, match="schema revision"):
+        open_store(f"sqlite:///{tmp_path / 'empty.db'}", create=False)
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -103,6 +103,25 @@ def test_import_then_export_is_lossless(store: Store, tmp_path: Path) -> None:
     assert pl.read_parquet(parquet).equals(out)
 
 
+def test_imported_visits_are_placed_in_their_windows(store: Store) -> None:
+    late = visit_file().with_columns(
+        visit_date=pl.when(pl.col("visit") == "week_4")
+        .then(pl.lit("2026-04-06"))
+        .otherwise(pl.col("visit_date"))
+    )
+    store.import_long("AST", late, ADMIN, protocol="ast-nahm2023")
+    detail = store.subject_detail("AST", "S01", ADMIN)
+    # day 0 = baseline 2026-03-02; week_4 = day 28 ± 3 → last on-time day 2026-04-02
+    assert [(v.visit_code, v.deviation_days) for v in detail.visits] == [
+        ("baseline", None),
+        ("week_4", 4),
+    ]
+    assert [(d.kind, d.days) for d in detail.deviations] == [("visit_window", 4)]
+    assert store.export_long("AST", ADMIN).equals(
+        _as_exported(late, store.export_long("AST", ADMIN))
+    )
+
+
 def test_item_level_data_are_scored_on_import(store: Store) -> None:
     store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
     store.import_long("AST", visit_file(), ADMIN)
@@ -172,6 +191,15 @@ def test_blinded_exports_have_no_arm(store: Store) -> None:
         assert "arm" not in out.columns
         assert "serum" not in out.write_csv()
         assert "arm" not in store.export_adverse_events("AST", actor).columns
+
+
+def test_a_blinded_file_imports_without_arms(store: Store) -> None:
+    blinded = visit_file().drop("arm")
+    store.import_long("BLIND", blinded, ADMIN, protocol="ast-nahm2023")
+    assert {s.arm for s in store.subjects("BLIND", ADMIN)} == {None}
+    out = store.export_long("BLIND", ADMIN)
+    assert out.columns == blinded.columns
+    assert out.equals(_as_exported(blinded, out))
 
 
 def test_service_recorded_data_export(store: Store) -> None:

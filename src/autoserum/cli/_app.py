@@ -32,9 +32,6 @@ def _root() -> None:
 
 
 register_score(app)
-_protocols.register(app)
-_store.register(app)
-_web.register(app)
 
 
 @app.command()
@@ -44,6 +41,11 @@ def version() -> None:
     Example: autoserum version
     """
     typer.echo(__version__)
+
+
+_protocols.register(app)
+_store.register(app)
+_web.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,8 +54,8 @@ def _series(frame: pl.DataFrame, item: Item) -> pl.Series | None:
     series = frame.get_column(item.column)
     if series.dtype == pl.Null or series.null_count() == series.len():
         return None
-    if isinstance(series.dtype, pl.Categorical | pl.Enum):
-        series = series.cast(pl.String)
+    if isinstance(series.dtype, pl.Categorical | pl.Enum | pl.Decimal):
+        series = series.cast(pl.String)  # decimals are then read exactly, value by value
     return series
 
 

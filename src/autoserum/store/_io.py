@@ -23,7 +23,7 @@ from autoserum.store._import import (
     parse_adverse_events,
     parse_visits,
 )
-from autoserum.store._records import lab_fields
+from autoserum.store._records import RecordsMixin, lab_fields
 from autoserum.store._tidy import (
     AE_COLUMNS,
     SUBJECT_COLUMNS,
@@ -45,14 +45,14 @@ from autoserum.study.status import SubjectStatus
 
 __all__ = ["IOMixin", "ImportSummary"]
 
-_KEEP = ("subject_id", "arm", "site", "week")
+_KEEP = ("subject_id", "site", "week")
 
 
 class ImportSummary(dict[str, int]):
     """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events."""
 
 
-class IOMixin(AdminMixin):
+class IOMixin(RecordsMixin, AdminMixin):
     """Tidy import and export."""
 
     def import_long(
@@ -68,7 +68,8 @@ class IOMixin(AdminMixin):
         """Load a visit frame (and optionally its adverse-event frame) into ``study``.
 
         All or nothing: every row is checked first; the first bad row raises
-        :class:`ValidationError` naming its line and column and nothing is written. With
+        :class:`ValidationError` naming its line and column and nothing is written. A file
+        without an ``arm`` column (a blinded file) gives subjects without allocation. With
         ``protocol`` (a code or file) a study that does not exist yet is created in the same
         transaction.
         """
@@ -86,7 +87,7 @@ class IOMixin(AdminMixin):
                 existing = set(
                     s.scalars(select(SubjectRow.subject_id).where(SubjectRow.study_id == found.id))
                 )
-        subjects = parse_visits(frame, plan, blinded_ok=False)
+        subjects = parse_visits(frame, plan, blinded_ok=True)
         for subj in subjects:
             if subj.subject_id in existing:
                 line = subj.visits[0].line
@@ -119,6 +120,7 @@ class IOMixin(AdminMixin):
                     s.add(sites[subj.site])
             s.flush()
             self._write_subjects(s, st, sites, subjects, aes, counts)
+            self._flag_windows(s, st, subjects)
         return counts
 
     @staticmethod
@@ -194,6 +196,28 @@ class IOMixin(AdminMixin):
                     study_id=st.id, subject_pk=rows[ae.subject_id].id, version=1, **ae.fields
                 )
             )
+        s.flush()
+
+    def _flag_windows(self, s: Session, st: StudyRow, subjects: list[ParsedSubject]) -> None:
+        """Place imported visits of the protocol in their windows (day 0: the dated visit
+        planned at day 0) and record ``visit_window`` deviations, as for visits recorded live."""
+        protocol = self._protocol(st)
+        day0_codes = {v.code for v in protocol.visits if v.day == 0}
+        labels = {subj.subject_id for subj in subjects}
+        rows = s.scalars(
+            select(SubjectRow).where(
+                SubjectRow.study_id == st.id, SubjectRow.subject_id.in_(labels)
+            )
+        ).all()
+        for row in rows:
+            visits = s.scalars(select(VisitRow).where(VisitRow.subject_pk == row.id)).all()
+            day0 = next(
+                (v.visit_date for v in visits if v.visit_code in day0_codes and v.visit_date),
+                None,
+            )
+            if day0 is not None:
+                row.day0 = day0
+                self._evaluate_windows(s, protocol, row)
         s.flush()
 
     def export_long(self, study: str, actor: Actor) -> pl.DataFrame:

@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 __all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "migrate"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_LOCK = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -43,9 +45,11 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine, revision: str = "head") -> str | None:
-    """Upgrade the database to ``revision`` (default: the newest) and return where it is."""
+    """Upgrade the database to ``revision`` (default: the newest) and return where it is.
+
+    Serialised within a process (Alembic's migration context is global)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with _LOCK, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     return current_revision(engine)

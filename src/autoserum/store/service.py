@@ -11,6 +11,8 @@ False
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError
+
 from autoserum.errors import ConfigurationError
 from autoserum.store._admin import AdminMixin
 from autoserum.store._edit import EditMixin
@@ -36,12 +38,20 @@ def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> S
     ``create=False`` refuses a database that is not at the newest schema revision.
     """
     engine = make_engine(url)
-    if create:
-        migrate(engine)
-    elif current_revision(engine) != head_revision():
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        if create:
+            migrate(engine)
+        elif current_revision(engine) != head_revision():
+            raise ConfigurationError(
+                f"the database at {shown} is not at schema revision {head_revision()}; "
+                "open it with create=True to migrate"
+            )
+    except DBAPIError as err:
         engine.dispose()
-        raise ConfigurationError(
-            f"the database at {url.split('@')[-1]} is not at schema revision {head_revision()}; "
-            "open it with create=True to migrate"
-        )
+        reason = " ".join(str(err.orig).split())
+        raise ConfigurationError(f"cannot open the database at {shown}: {reason}") from None
+    except ConfigurationError:
+        engine.dispose()
+        raise
     return Store(engine)
