@@ -57,3 +57,10 @@ def test_invalid_environment_variable_is_a_configuration_error(
     monkeypatch.setenv("AUTOSERUM_ENV", "staging")
     with pytest.raises(ConfigurationError, match="AUTOSERUM_ENV: got 'staging'"):
         load_settings()
+
+
+def test_public_surface_is_pinned() -> None:
+    import autoserum.web as web
+
+    assert web.__all__ == ["Settings", "create_app"]
+    assert callable(web.create_app)
