@@ -6,6 +6,9 @@ reported as not found (its existence is not revealed).
 
 from __future__ import annotations
 
+import time
+import weakref
+
 from autoserum.errors import NotFoundError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store import Store
@@ -13,7 +16,15 @@ from autoserum.study.blinding import can_see_arm
 from autoserum.study.model import Study
 from autoserum.web.deps import CurrentUser
 
-__all__ = ["StudyView", "protocol_of", "shows_arm", "study_for", "visible_sites", "visible_studies"]
+__all__ = [
+    "STUDY_CACHE_SECONDS",
+    "StudyView",
+    "protocol_of",
+    "shows_arm",
+    "study_for",
+    "visible_sites",
+    "visible_studies",
+]
 
 
 class StudyView:
@@ -54,10 +65,32 @@ def visible_studies(store: Store, user: CurrentUser) -> list[StudyView]:
     return out
 
 
+#: How long a study and its site list are remembered (seconds): a new site becomes visible
+#: at most this late. Studies and sites change rarely; every request looks them up.
+STUDY_CACHE_SECONDS = 5.0
+_STUDIES: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, Study, tuple[str, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _study_and_sites(store: Store, name: str) -> tuple[Study, tuple[str, ...]]:
+    entries = _STUDIES.setdefault(store, {})
+    now = time.monotonic()
+    cached = entries.get(name)
+    if cached is not None and now - cached[0] < STUDY_CACHE_SECONDS:
+        return cached[1], cached[2]
+    study = store.get_study(name)
+    sites = tuple(s.code for s in store.sites(name))
+    if len(entries) > 1000:
+        entries.clear()
+    entries[name] = (now, study, sites)
+    return study, sites
+
+
 def study_for(store: Store, user: CurrentUser, name: str) -> StudyView:
     """The study ``name`` if the user may see it (:class:`NotFoundError` otherwise)."""
-    study = store.get_study(name)
-    sites = visible_sites(store, user, name)
+    study, all_sites = _study_and_sites(store, name)
+    sites = [code for code in all_sites if user.sees_site(code)]
     if not sites and user.sites is not None:
         raise NotFoundError(f"no study named {name!r} at your sites")
     return StudyView(study, sites, protocol_of(study))
