@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -122,6 +124,44 @@ def demo_evidence() -> None:
     run("power", "two-sample", "--delta", "9.6", "--sd", "10", "--power", "0.9")
 
 
+def serve_web_demo() -> None:
+    """The last step: a demo login on demo/autoserum-demo.db, then the web app on :8000.
+
+    The password is generated now and printed, never stored in the repository. Set
+    ``AUTOSERUM_DEMO_SERVE=0`` to create the login without serving (scripted runs).
+    """
+    db = ROOT / "demo" / "autoserum-demo.db"
+    db.parent.mkdir(exist_ok=True)
+    url = f"sqlite:///{db}"
+    username = "demo-admin"
+    password = secrets.token_urlsafe(12)
+    print(f"$ autoserum user add {username} --role admin --password-stdin --db {url}", flush=True)
+    added = subprocess.run(
+        [CLI, "user", "add", username, "--role", "admin", "--password-stdin", "--db", url],
+        input=password + "\n",
+        text=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if added.returncode != 0:  # the login exists from an earlier demo: give it a new password
+        subprocess.run(
+            [CLI, "user", "passwd", username, "--password-stdin", "--db", url],
+            input=password + "\n",
+            text=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    print(
+        "\n  autoserum web app: http://127.0.0.1:8000/\n"
+        f"  demo login: username {username}  password {password}\n"
+        "  (this password was generated for this demo run only)\n",
+        flush=True,
+    )
+    if os.environ.get("AUTOSERUM_DEMO_SERVE", "1") != "0":
+        run("serve", "--db", url, "--host", "127.0.0.1", "--port", "8000")
+
+
 def main() -> None:
     run("version")
     simulate_demo()
@@ -130,6 +170,7 @@ def main() -> None:
     demo_reports()
     store_demo()
     demo_evidence()
+    serve_web_demo()  # the last step: it serves the web app until interrupted
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import simulate as _simulate
 from autoserum.cli import store as _store
+from autoserum.cli import web as _web
 from autoserum.cli.score import register as register_score
 from autoserum.errors import AutoserumError
 
@@ -39,6 +40,7 @@ _protocols.register(app)
 _simulate.register(app)
 _analysis.register(app)
 _store.register(app)
+_web.register(app)
 
 
 @app.command()

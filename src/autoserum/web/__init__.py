@@ -1,3 +1,12 @@
-"""The web application (adapter): FastAPI, server-rendered pages and the JSON API."""
+"""The web application (adapter): FastAPI, server-rendered pages and the JSON API.
 
-__all__: list[str] = []
+Example::
+
+    from autoserum.web import Settings, create_app
+    app = create_app(Settings(database_url="sqlite:///trial.db"))
+"""
+
+from autoserum.web.app import create_app
+from autoserum.web.settings import Settings
+
+__all__ = ["Settings", "create_app"]

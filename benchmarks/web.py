@@ -1,0 +1,206 @@
+"""Benchmark: assessment submissions per second through the API (``POST /api/v1/studies/
+{study}/subjects/{id}/assessments``) with 16 concurrent clients on loopback.
+
+The app runs as ``autoserum serve`` in a subprocess (one uvicorn process); the clients are
+httpx async clients in this process. Every submission is a new assessment (subject × visit ×
+instrument), validated, scored exactly and written with its audit trail. Runs on SQLite and,
+when ``AUTOSERUM_TEST_PG_URL`` is set, on a fresh PostgreSQL database.
+
+Target (issue 6): >= 200 submissions/s with p99 < 250 ms on SQLite on the 2-core machine.
+
+Usage: .venv/bin/python benchmarks/web.py [--requests 2000] [--clients 16] [--max-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from autoserum.instruments import instrument_codes
+from autoserum.store import Actor, open_store
+from autoserum.web.security import hash_password, hash_token, new_token
+
+STUDY = "BENCH"
+PROTOCOL = "ast-nahm2023"
+VISITS = ("screening", "baseline", "week_4", "week_8")
+ADMIN = Actor("bench", "admin")
+
+# Payloads: the worked examples of docs/instruments.md and simple valid answers.
+PAYLOADS: dict[str, dict[str, Any]] = {
+    "easi": {"age": 30, "head_neck_erythema": 2, "head_neck_induration": 1,
+             "head_neck_excoriation": 1, "head_neck_lichenification": 0, "head_neck_area": 2,
+             "upper_limbs_erythema": 2, "upper_limbs_induration": 2,
+             "upper_limbs_excoriation": 1, "upper_limbs_lichenification": 1,
+             "upper_limbs_area": 3, "trunk_erythema": 1, "trunk_induration": 1,
+             "trunk_excoriation": 0, "trunk_lichenification": 0, "trunk_area": 2,
+             "lower_limbs_erythema": 2, "lower_limbs_induration": 2,
+             "lower_limbs_excoriation": 2, "lower_limbs_lichenification": 1,
+             "lower_limbs_area": 3},
+    "scorad": {"extent": 20, "erythema": 1, "edema": 1, "oozing": 0, "excoriation": 1,
+               "lichenification": 1, "dryness": 1, "pruritus": 4, "sleeplessness": 2},
+    "dlqi": {"q1": "very_much", "q2": "a_lot", "q3": "a_little", "q4": "a_little",
+             "q5": "very_much", "q6": "very_much", "q7": "no", "q7b": "a_little",
+             "q8": "not_at_all", "q9": "a_little", "q10": "a_lot"},
+    "poem": {"itch": 3, "sleep": 2, "bleeding": 1, "oozing": 0, "cracking": 1, "flaking": 2,
+             "dryness": 3},
+    "pp_nrs": {"score": 7},
+    "sleep_nrs": {"score": 5},
+    "viga_ad": {"grade": 3},
+}  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]:
+    """Create the study, subjects with recorded visits and a token; the submission slots."""
+    store = open_store(url)
+    store.create_study(STUDY, PROTOCOL, ADMIN, seed=1)
+    store.add_site(STUDY, "S1", "Bench site", ADMIN)
+    store.create_user("bench", hash_password("bench-password-123"), "admin", None, ADMIN)
+    token = new_token()
+    store.create_api_token("bench", hash_token(token), ADMIN, label="bench")
+    instruments = [c for c in PAYLOADS if c in instrument_codes()]
+    per_subject = len(VISITS) * len(instruments)
+    slots: list[tuple[str, str, str]] = []
+    for i in range(-(-n_requests // per_subject)):
+        sid = f"B{i:04d}"
+        store.screen_subject(STUDY, "S1", sid, {"atopic_dermatitis": True, "scorad": 40}, ADMIN)
+        store.randomise(STUDY, sid, ADMIN)
+        for day, visit in enumerate(VISITS):
+            store.record_visit(STUDY, sid, visit, f"2026-03-{day + 2:02d}", ADMIN)
+            slots += [(sid, visit, code) for code in instruments]
+    store.close()
+    return token, slots[:n_requests]
+
+
+async def run_clients(
+    base: str, token: str, slots: list[tuple[str, str, str]], clients: int, max_seconds: float
+) -> tuple[list[float], int, float]:
+    queue: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
+    for slot in slots:
+        queue.put_nowait(slot)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + max_seconds
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def worker() -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+            while not queue.empty() and time.perf_counter() < deadline:
+                sid, visit, code = queue.get_nowait()
+                body = {"visit_code": visit, "instrument": code, "items": PAYLOADS[code]}
+                t0 = time.perf_counter()
+                response = await client.post(
+                    f"/api/v1/studies/{STUDY}/subjects/{sid}/assessments", json=body
+                )
+                latencies.append(time.perf_counter() - t0)
+                if response.status_code != 201:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"  error {response.status_code}: {response.text[:200]}")
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, errors, time.perf_counter() - start
+
+
+def serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    cli = shutil.which("autoserum") or str(Path(sys.executable).with_name("autoserum"))
+    env = {**os.environ, "AUTOSERUM_ENV": "development"}
+    proc = subprocess.Popen(
+        [cli, "serve", "--db", url, "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start within 30 s")
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def bench(label: str, url: str, args: argparse.Namespace) -> None:
+    token, slots = prepare(url, args.requests)
+    port = free_port()
+    proc = serve(url, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        # warm-up: a few requests not counted
+        asyncio.run(run_clients(base, token, slots[:32], 4, 30))
+        latencies, errors, seconds = asyncio.run(
+            run_clients(base, token, slots[32:], args.clients, args.max_seconds)
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    n = len(latencies)
+    print(
+        f"| {label} | {n} | {args.clients} | {n / seconds:.0f} | {pct(latencies, 50):.0f} | "
+        f"{pct(latencies, 95):.0f} | {pct(latencies, 99):.0f} | {errors} |",
+        flush=True,
+    )
+
+
+def pg_database(base: str) -> str:
+    import sqlalchemy as sa
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(
+        f"# web API benchmark: {platform.node()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {when}"
+    )
+    print("| database | submissions | clients | per second | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
+    pg = os.environ.get("AUTOSERUM_TEST_PG_URL")
+    if pg:
+        bench("PostgreSQL", pg_database(pg), args)
+    else:
+        print("(PostgreSQL skipped: AUTOSERUM_TEST_PG_URL not set; run scripts/services.sh)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""CLI commands of the web app: ``autoserum serve`` and ``autoserum user``."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from autoserum.errors import ValidationError
+from autoserum.store import Actor
+
+__all__ = ["register", "serve", "user_app"]
+
+user_app = typer.Typer(
+    name="user",
+    help=(
+        "Manage web-app accounts: add users with a role and sites, issue personal API tokens.\n\n"
+        "Example: autoserum user add alice --role investigator --site BER --db sqlite:///trial.db"
+    ),
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str, typer.Option("--db", help="Database URL (SQLite or PostgreSQL).", show_default=True)
+]
+_ROLES = ("admin", "investigator", "coordinator", "monitor", "statistician")
+_MIN_PASSWORD = 12
+
+
+def _cli_actor() -> Actor:
+    return Actor(f"cli:{getpass.getuser()}", "admin", None)
+
+
+def serve(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (SQLite or PostgreSQL); default: AUTOSERUM_DATABASE_URL, "
+            "else sqlite:///autoserum.db.",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+) -> None:
+    """Serve the web app (pages and /api/v1); creates or migrates the database schema first.
+
+    Settings come from AUTOSERUM_* environment variables (AUTOSERUM_ENV, AUTOSERUM_SECRET_KEY).
+
+    Example: autoserum serve --db sqlite:///trial.db --port 8000
+    """
+    import uvicorn
+
+    from autoserum.store import open_store
+    from autoserum.web import create_app
+    from autoserum.web.settings import load_settings
+
+    settings = load_settings(**({"database_url": db} if db else {}))
+    app = create_app(settings, store=open_store(settings.database_url, create=True))
+    typer.echo(f"autoserum web app on http://{host}:{port}/ (env={settings.env})", err=True)
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
+    )
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < _MIN_PASSWORD:
+        raise ValidationError(
+            "password", "<hidden>", f"at least {_MIN_PASSWORD} characters (got {len(password)})"
+        )
+    return password
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="One of: " + ", ".join(_ROLES) + ".")],
+    site: Annotated[
+        list[str] | None,
+        typer.Option(help="Site code the user belongs to (repeatable; none = every site)."),
+    ] = None,
+    unblinded: Annotated[
+        bool, typer.Option(help="Grant the unblinded privilege (may see arms).")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Add a web-app user with a role and sites; the password is hashed with argon2.
+
+    Example: autoserum user add alice --role investigator --site BER --password-stdin < pw.txt
+    """
+    from autoserum.store import open_store
+    from autoserum.web.security import hash_password
+
+    if role not in _ROLES:
+        raise ValidationError("role", role, "one of " + ", ".join(_ROLES))
+    if role != "admin" and not site:
+        raise ValidationError("site", None, f"at least one --site for role {role!r}")
+    password = _read_password(password_stdin)
+    store = open_store(db, create=True)
+    sites = None if role == "admin" and not site else frozenset(site or ())
+    store.create_user(name, hash_password(password), role, sites, _cli_actor(), unblinded=unblinded)
+    typer.echo(f"added user {name} ({role}; sites: {', '.join(sorted(sites)) if sites else 'all'})")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Set a user's password (and lift a lockout); audited as an administrator's change.
+
+    Example: autoserum user passwd alice --password-stdin < pw.txt
+    """
+    from autoserum.errors import NotFoundError
+    from autoserum.store import open_store
+    from autoserum.web.security import hash_password
+
+    password = _read_password(password_stdin)
+    store = open_store(db, create=True)
+    if store.get_user(name) is None:
+        raise NotFoundError(f"no user named {name!r}")
+    store.update_user(
+        name, {"password_hash": hash_password(password)}, _cli_actor(), reason="password reset"
+    )
+    store.update_user_login_state(name, failed_logins=0, locked_until=None)
+    typer.echo(f"password of {name} changed")
+
+
+@user_app.command("token")
+def user_token(
+    name: Annotated[str, typer.Argument(help="Login name of the token's owner.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Create a personal API token for /api/v1 and print it once (only its hash is stored).
+
+    Example: autoserum user token alice --label laptop --db sqlite:///trial.db
+    """
+    from autoserum.store import open_store
+    from autoserum.web.security import hash_token, new_token
+
+    store = open_store(db, create=True)
+    token = new_token()
+    store.create_api_token(name, hash_token(token), _cli_actor(), label=label)
+    typer.echo(token)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``serve`` and ``user`` to the root application."""
+    root.command("serve")(serve)
+    root.add_typer(user_app, name="user")

@@ -1,0 +1,19 @@
+"""The JSON API under ``/api/v1``, one router per resource, authenticated by API tokens."""
+
+from fastapi import APIRouter
+
+from autoserum.web.api import (
+    assessments,
+    audit,
+    exports,
+    instruments,
+    records,
+    studies,
+    subjects,
+)
+
+__all__ = ["api_router"]
+
+api_router = APIRouter(prefix="/api/v1")
+for _module in (instruments, studies, subjects, assessments, records, audit, exports):
+    api_router.include_router(_module.router)

@@ -1,0 +1,88 @@
+"""Shared pieces of the API routers: path parameters and JSON views of store records."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from typing import Annotated, Any
+
+from fastapi import Path
+
+from autoserum.study.model import Assessment, Subject, SubjectDetail
+from autoserum.web.forms import display_number
+from autoserum.web.schemas import AssessmentPublic, SubjectPublic
+
+__all__ = [
+    "StudyPath",
+    "SubjectPath",
+    "assessment_public",
+    "jsonable",
+    "record_json",
+    "subject_public",
+]
+
+StudyPath = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[^\x00/]+$", description="study name")
+]
+SubjectPath = Annotated[
+    str,
+    Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$", description="the subject's identifier"),
+]
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready value: dates ISO, exact numbers as float, enums by value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | Fraction):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def record_json(record: Any) -> dict[str, Any]:
+    """A store record (dataclass) as a JSON object."""
+    return {k: jsonable(v) for k, v in dataclasses.asdict(record).items()}
+
+
+def subject_public(subject: Subject, *, show_arm: bool) -> SubjectPublic:
+    """The public view of a subject (``arm`` null when the caller may not see it)."""
+    return SubjectPublic(
+        id=subject.id,
+        subject_id=subject.subject_id,
+        site=subject.site,
+        status=subject.status.value,
+        arm=subject.arm if show_arm else None,
+        version=subject.version,
+    )
+
+
+def assessment_public(a: Assessment, visit_code: str | None) -> AssessmentPublic:
+    """The public view of an assessment: flat items, total (float and exact text), band."""
+    from autoserum.instruments import get_instrument
+
+    items = get_instrument(a.instrument).flatten(a.payload) if a.payload else {}
+    return AssessmentPublic(
+        id=a.id,
+        subject_id=a.subject_id,
+        visit_code=visit_code,
+        instrument=a.instrument,
+        items=items,
+        total=None if a.total is None else float(a.total),
+        total_exact=None if a.total is None else display_number(a.total),
+        band=a.band,
+        version=a.version,
+    )
+
+
+def visit_code_of(detail: SubjectDetail, visit_id: int) -> str | None:
+    """The visit code of a visit record id."""
+    return next((v.visit_code for v in detail.visits if v.id == visit_id), None)

@@ -1,0 +1,91 @@
+"""API: ``/api/v1/studies/{study}/subjects/{subject_id}/assessments``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from autoserum.errors import NotFoundError
+from autoserum.web.api._common import StudyPath, SubjectPath, assessment_public, visit_code_of
+from autoserum.web.deps import ApiUser, StoreDep
+from autoserum.web.forms import payload_json
+from autoserum.web.schemas import (
+    AssessmentCreate,
+    AssessmentPublic,
+    AssessmentUpdate,
+    parse_items,
+)
+from autoserum.web.views import study_for
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/studies/{study}/subjects/{subject_id}/assessments", tags=["assessments"]
+)
+
+
+@router.get("", response_model=list[AssessmentPublic])
+def list_assessments(
+    study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
+) -> list[AssessmentPublic]:
+    """The subject's assessments with their exact totals and bands."""
+    user.require("read_subject")
+    study_for(store, user, study)
+    detail = store.subject_detail(study, subject_id, user.actor)
+    return [assessment_public(a, visit_code_of(detail, a.visit_id)) for a in detail.assessments]
+
+
+@router.post("", response_model=AssessmentPublic, status_code=201)
+def record_assessment(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: AssessmentCreate,
+    user: ApiUser,
+    store: StoreDep,
+) -> AssessmentPublic:
+    """Record an instrument at a visit, validated and scored exactly as the web form does.
+
+    With ``visit_date`` the visit is recorded first when it is not recorded yet.
+    """
+    user.require("write_data")
+    study_for(store, user, study)
+    flat = parse_items(body.instrument, body.items)
+    payload = payload_json(body.instrument, flat)
+    if body.visit_date is not None:
+        detail = store.subject_detail(study, subject_id, user.actor)
+        if not any(v.visit_code == body.visit_code for v in detail.visits):
+            store.record_visit(study, subject_id, body.visit_code, body.visit_date, user.actor)
+    saved = store.record_assessment(
+        study, subject_id, body.visit_code, body.instrument, payload, user.actor
+    )
+    return assessment_public(saved, body.visit_code)
+
+
+@router.patch("/{assessment_id}", response_model=AssessmentPublic)
+def correct_assessment(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    assessment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: AssessmentUpdate,
+    user: ApiUser,
+    store: StoreDep,
+) -> AssessmentPublic:
+    """Correct a saved assessment: the full new items, the version read and the reason
+    (audited; 409 when someone changed it meanwhile). It is validated and rescored."""
+    user.require("write_data")
+    study_for(store, user, study)
+    detail = store.subject_detail(study, subject_id, user.actor)
+    current = next((a for a in detail.assessments if a.id == assessment_id), None)
+    if current is None:
+        raise NotFoundError(f"no assessment {assessment_id} of subject {subject_id!r}")
+    payload = payload_json(current.instrument, parse_items(current.instrument, body.items))
+    saved = store.update_record(
+        "assessment",
+        assessment_id,
+        {"payload": payload},
+        body.expected_version,
+        body.reason,
+        user.actor,
+    )
+    return assessment_public(saved, visit_code_of(detail, current.visit_id))

@@ -1,0 +1,114 @@
+"""API: injections, labs, adverse events, concomitant medication, and corrections of any
+recorded value (``PATCH /api/v1/studies/{study}/records/{entity}/{id}``, reason required)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path
+
+from autoserum.web.api._common import StudyPath, SubjectPath, record_json
+from autoserum.web.deps import ApiUser, StoreDep
+from autoserum.web.schemas import (
+    AdverseEventCreate,
+    ConMedCreate,
+    InjectionCreate,
+    LabCreate,
+    RecordUpdate,
+)
+from autoserum.web.views import study_for
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/studies/{study}", tags=["records"])
+
+_SUBJECT = "/subjects/{subject_id}"
+#: Entities corrected here; assessments are corrected through their own route (items).
+Entity = Literal["subject", "visit", "lab", "injection", "adverse_event", "con_med", "deviation"]
+
+
+@router.post(_SUBJECT + "/injections", status_code=201)
+def record_injection(
+    study: StudyPath, subject_id: SubjectPath, body: InjectionCreate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record an injection given (the product follows the subject's arm)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    row = store.record_injection(
+        study,
+        subject_id,
+        body.given_on,
+        user.actor,
+        volume_ml=body.volume_ml,
+        site=body.site,
+        lot=body.lot,
+        visit_code=body.visit_code,
+    )
+    return record_json(row)
+
+
+@router.post(_SUBJECT + "/labs", status_code=201)
+def record_lab(
+    study: StudyPath, subject_id: SubjectPath, body: LabCreate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record a lab result (converted to the analyte's canonical UCUM unit and flagged)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    row = store.record_lab(
+        study,
+        subject_id,
+        body.visit_code,
+        body.analyte,
+        body.value,
+        body.unit,
+        user.actor,
+        ref_low=body.ref_low,
+        ref_high=body.ref_high,
+    )
+    return record_json(row)
+
+
+@router.post(_SUBJECT + "/adverse-events", status_code=201)
+def record_adverse_event(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: AdverseEventCreate,
+    user: ApiUser,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Record an adverse event."""
+    user.require("write_data")
+    study_for(store, user, study)
+    row = store.record_adverse_event(study, subject_id, user.actor, **body.model_dump())
+    return record_json(row)
+
+
+@router.post(_SUBJECT + "/con-meds", status_code=201)
+def record_con_med(
+    study: StudyPath, subject_id: SubjectPath, body: ConMedCreate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record a concomitant medication."""
+    user.require("write_data")
+    study_for(store, user, study)
+    row = store.record_con_med(study, subject_id, user.actor, **body.model_dump())
+    return record_json(row)
+
+
+@router.patch("/records/{entity}/{record_id}")
+def update_record(
+    study: StudyPath,
+    entity: Entity,
+    record_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: RecordUpdate,
+    user: ApiUser,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Correct a recorded value; the reason and the version read are required (409 when
+    someone changed the record meanwhile). Assessments: ``PATCH …/assessments/{id}``."""
+    user.require("write_data")
+    study_for(store, user, study)
+    changes: dict[str, Any] = dict(body.changes)
+    updated = store.update_record(
+        entity, record_id, changes, body.expected_version, body.reason, user.actor
+    )
+    return {} if updated is None else record_json(updated)

@@ -1,0 +1,110 @@
+"""API: ``/api/v1/studies/{study}/subjects``: screening, randomisation, withdrawal, visits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from autoserum.protocols import evaluate_eligibility
+from autoserum.study.status import SubjectStatus
+from autoserum.web.api._common import (
+    StudyPath,
+    SubjectPath,
+    record_json,
+    subject_public,
+)
+from autoserum.web.deps import ApiUser, StoreDep
+from autoserum.web.schemas import (
+    EligibilityPublic,
+    SubjectCreate,
+    SubjectPublic,
+    SubjectScreened,
+    VisitCreate,
+    WithdrawRequest,
+)
+from autoserum.web.views import shows_arm, study_for
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/studies/{study}/subjects", tags=["subjects"])
+
+
+@router.get("", response_model=list[SubjectPublic])
+def list_subjects(study: StudyPath, user: ApiUser, store: StoreDep) -> list[SubjectPublic]:
+    """The subjects at the caller's sites (arm only for roles that may see it)."""
+    user.require("read_subject")
+    view = study_for(store, user, study)
+    show = shows_arm(user, view.study)
+    return [subject_public(s, show_arm=show) for s in store.subjects(study, user.actor)]
+
+
+@router.post("", response_model=SubjectScreened, status_code=201)
+def screen_subject(
+    study: StudyPath, body: SubjectCreate, user: ApiUser, store: StoreDep
+) -> SubjectScreened:
+    """Screen a subject; eligibility is evaluated from the protocol's rules (a failed rule
+    makes the subject a screen failure)."""
+    user.require("screen")
+    view = study_for(store, user, study)
+    result = evaluate_eligibility(view.protocol, body.facts)
+    subject = store.screen_subject(study, body.site, body.subject_id, body.facts, user.actor)
+    if result.failed:
+        subject = store.transition_subject(
+            study,
+            body.subject_id,
+            SubjectStatus.SCREEN_FAILED,
+            user.actor,
+            reason="not eligible: " + ", ".join(result.failed),
+        )
+    public = subject_public(subject, show_arm=shows_arm(user, view.study))
+    return SubjectScreened(**public.model_dump(), eligibility=EligibilityPublic(**result.to_json()))
+
+
+@router.get("/{subject_id}")
+def read_subject(
+    study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Everything recorded about a subject (arm and injected product masked when blinded)."""
+    user.require("read_subject")
+    view = study_for(store, user, study)
+    detail = store.subject_detail(study, subject_id, user.actor)
+    out = record_json(detail)
+    out["subject"] = subject_public(
+        detail.subject, show_arm=shows_arm(user, view.study)
+    ).model_dump()
+    return out
+
+
+@router.post("/{subject_id}/randomise", response_model=SubjectPublic)
+def randomise(
+    study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
+) -> SubjectPublic:
+    """Enrol and randomise a screened, eligible subject (arm null for blinded callers)."""
+    user.require("randomise")
+    view = study_for(store, user, study)
+    store.randomise(study, subject_id, user.actor)
+    subject = store.subject_detail(study, subject_id, user.actor).subject
+    return subject_public(subject, show_arm=shows_arm(user, view.study))
+
+
+@router.post("/{subject_id}/withdraw", response_model=SubjectPublic)
+def withdraw(
+    study: StudyPath, subject_id: SubjectPath, body: WithdrawRequest, user: ApiUser, store: StoreDep
+) -> SubjectPublic:
+    """Withdraw a subject (the reason is kept in the audit trail)."""
+    user.require("withdraw")
+    view = study_for(store, user, study)
+    subject = store.withdraw(study, subject_id, body.reason, user.actor)
+    return subject_public(subject, show_arm=shows_arm(user, view.study))
+
+
+@router.post("/{subject_id}/visits", status_code=201)
+def record_visit(
+    study: StudyPath, subject_id: SubjectPath, body: VisitCreate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record a planned visit on its date (placed in its window)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    visit = store.record_visit(study, subject_id, body.visit_code, body.visit_date, user.actor)
+    return record_json(visit)

@@ -1,0 +1,74 @@
+"""The app factory: :func:`create_app` wires settings, store, sessions, routers and errors.
+
+Example::
+
+    from autoserum.web import Settings, create_app
+    app = create_app(Settings(database_url="sqlite:///demo/autoserum-demo.db"))
+    # uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from autoserum import __version__
+from autoserum.store import Store, open_store
+from autoserum.web.errors import install_error_handlers
+from autoserum.web.middleware import SecurityHeaders, SQLiteWriteGate
+from autoserum.web.security import LoginThrottle
+from autoserum.web.settings import Settings, load_settings
+from autoserum.web.tokens import TokenCache
+
+__all__ = ["SESSION_COOKIE", "create_app"]
+
+SESSION_COOKIE = "autoserum_session"
+_HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the FastAPI application.
+
+    ``settings`` default to the environment (``AUTOSERUM_*``); ``store`` defaults to
+    ``open_store(settings.database_url)`` (which creates or migrates the schema).
+    Raises :class:`autoserum.errors.ConfigurationError` on unusable settings.
+    """
+    from autoserum.web.api import api_router
+    from autoserum.web.routes import pages_router
+
+    settings = settings or load_settings()
+    store = store or open_store(settings.database_url)
+    app = FastAPI(
+        title="autoserum",
+        version=__version__,
+        summary="Multi-site data capture for autologous-therapy studies in atopic dermatitis.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # Swagger UI would load its assets from a CDN: nothing loads from the
+        redoc_url=None,  # internet, so only the schema is served (open it in any OpenAPI tool)
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.throttle = LoginThrottle(limit=settings.login_rate_per_minute, window=60.0)
+    app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.production,
+    )
+    if store.dialect == "sqlite":
+        app.add_middleware(SQLiteWriteGate)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    install_error_handlers(app)
+    log.info("autoserum web app ready (env=%s)", settings.env)
+    return app

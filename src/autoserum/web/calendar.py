@@ -1,0 +1,132 @@
+"""A subject's visit calendar, overdue visits and severity trajectory, from the protocol and
+what the store recorded.
+
+Day 0 is the first injection (else the baseline visit), as in :mod:`autoserum.protocols`.
+Flags: ``done`` (in window), ``window`` (recorded outside its window), ``due`` (window open),
+``overdue`` (window closed, not recorded), ``missed`` (not recorded and a later visit was).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from autoserum.instruments import get_instrument
+from autoserum.protocols import Protocol, window_bounds
+from autoserum.study.model import SubjectDetail
+from autoserum.study.status import ACTIVE_STATUSES
+from autoserum.web.forms import display_number
+
+__all__ = ["CalendarRow", "InstrumentCell", "calendar", "day0_of", "trajectory"]
+
+
+@dataclass(frozen=True)
+class InstrumentCell:
+    """An instrument planned at a visit, with its recorded assessment if any."""
+
+    code: str
+    record_id: int | None = None
+    total: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """One planned visit of the subject's calendar."""
+
+    code: str
+    label: str
+    day: int
+    target: dt.date | None
+    earliest: dt.date | None
+    latest: dt.date | None
+    actual: dt.date | None
+    flag: str | None
+    flag_label: str
+    instruments: list[InstrumentCell] = field(default_factory=list)
+    visit_id: int | None = None
+
+
+def day0_of(detail: SubjectDetail) -> dt.date | None:
+    """Day 0 of a subject: the first injection, else the visit planned on day 0."""
+    given = [i.given_on for i in detail.injections]
+    if given:
+        return min(given)
+    for visit in detail.visits:
+        if visit.day == 0 and visit.visit_date is not None:
+            return visit.visit_date
+    return None
+
+
+def calendar(
+    protocol: Protocol, detail: SubjectDetail, *, today: dt.date | None = None
+) -> list[CalendarRow]:
+    """The visit calendar of a subject with flags as of ``today`` (UTC date by default)."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    day0 = day0_of(detail)
+    recorded = {v.visit_code: v for v in detail.visits}
+    by_visit: dict[tuple[int, str], tuple[int, str]] = {}
+    for a in detail.assessments:
+        total = "" if a.total is None else display_number(a.total)
+        by_visit[(a.visit_id, a.instrument)] = (a.id, total)
+    active = detail.subject.status in ACTIVE_STATUSES
+    last_recorded_day = max((v.day for v in detail.visits if v.day is not None), default=None)
+    rows = []
+    for plan in protocol.visits:
+        visit = recorded.get(plan.code)
+        target = earliest = latest = None
+        if day0 is not None:
+            target, earliest, latest = window_bounds(plan, day0)
+        if visit is not None:
+            if visit.deviation_days is not None:
+                flag, label = "window", f"outside window ({visit.deviation_days:+d} d)"
+            else:
+                flag, label = "done", "done"
+        elif last_recorded_day is not None and plan.day < last_recorded_day:
+            flag, label = "missed", "missed"
+        elif active and target is not None and (latest or target) < today:
+            flag, label = "overdue", f"overdue {(today - (latest or target)).days} d"
+        elif active and target is not None and (earliest or target) <= today:
+            flag, label = "due", "due"
+        else:
+            flag, label = None, ""
+        cells = []
+        for code in plan.instruments:
+            found = by_visit.get((visit.id, code)) if visit is not None else None
+            cells.append(
+                InstrumentCell(code, found[0], found[1]) if found else InstrumentCell(code)
+            )
+        rows.append(
+            CalendarRow(
+                code=plan.code,
+                label=plan.label,
+                day=plan.day,
+                target=target,
+                earliest=earliest,
+                latest=latest,
+                actual=visit.visit_date if visit is not None else None,
+                flag=flag,
+                flag_label=label,
+                instruments=cells,
+                visit_id=visit.id if visit is not None else None,
+            )
+        )
+    return rows
+
+
+def trajectory(
+    detail: SubjectDetail,
+) -> tuple[dict[str, list[tuple[float, float]]], dict[str, float]]:
+    """(series, maxima) of the scored assessments by study day, for the SVG chart."""
+    day_of = {v.id: v.day for v in detail.visits}
+    series: dict[str, list[tuple[float, float]]] = {}
+    for a in detail.assessments:
+        day = day_of.get(a.visit_id)
+        if a.total is None or day is None:
+            continue
+        series.setdefault(a.instrument, []).append((float(day), float(Fraction(a.total))))
+    maxima = {}
+    for code in series:
+        maximum = get_instrument(code).maximum
+        maxima[code] = float(maximum) if maximum is not None else 1.0
+    return series, maxima

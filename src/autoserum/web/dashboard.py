@@ -1,0 +1,82 @@
+"""The numbers of a study dashboard: CONSORT counts, enrolment by site, overdue visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from autoserum.store import Store
+from autoserum.study.status import ACTIVE_STATUSES, SubjectStatus
+from autoserum.web.calendar import calendar
+from autoserum.web.deps import CurrentUser
+from autoserum.web.views import StudyView
+
+__all__ = ["StudySummary", "study_summary"]
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    consort: dict[str, Any]
+    consort_rows: list[tuple[str, int]]
+    by_site: list[dict[str, Any]]
+    overdue: list[dict[str, Any]]
+
+
+def study_summary(
+    store: Store, user: CurrentUser, view: StudyView, *, today: dt.date | None = None
+) -> StudySummary:
+    """The dashboard numbers over the subjects the user may see (arms pooled when blinded)."""
+    subjects = store.subjects(view.name, user.actor)
+    flow = store.consort(view.name, user.actor)
+    rows: list[tuple[str, int]] = [
+        ("Assessed for eligibility", flow.assessed),
+        ("Excluded (screen failure)", flow.excluded),
+        ("In screening", flow.in_screening),
+        ("Enrolled and randomised", flow.enrolled),
+    ]
+    for arm, counts in sorted(flow.arms.items()):
+        label = "all arms (blinded)" if arm == "blinded" else f"arm {arm}"
+        rows += [
+            (f"Allocated, {label}", counts.allocated),
+            (f"Active, {label}", counts.active),
+            (f"Withdrawn, {label}", counts.withdrawn),
+            (f"Completed, {label}", counts.completed),
+        ]
+    screened: Counter[str] = Counter()
+    enrolled: Counter[str] = Counter()
+    withdrawn: Counter[str] = Counter()
+    for s in subjects:
+        screened[s.site] += 1
+        if s.status not in (SubjectStatus.SCREENED, SubjectStatus.SCREEN_FAILED):
+            enrolled[s.site] += 1
+        if s.status is SubjectStatus.WITHDRAWN:
+            withdrawn[s.site] += 1
+    by_site = [
+        {
+            "site": site,
+            "screened": screened[site],
+            "enrolled": enrolled[site],
+            "withdrawn": withdrawn[site],
+        }
+        for site in view.sites or sorted(screened)
+    ]
+    overdue = []
+    for s in subjects:
+        if s.status not in ACTIVE_STATUSES:
+            continue
+        detail = store.subject_detail(view.name, s.subject_id, user.actor)
+        for row in calendar(view.protocol, detail, today=today):
+            if row.flag == "overdue":
+                closed = row.latest or row.target
+                overdue.append(
+                    {
+                        "subject_id": s.subject_id,
+                        "site": s.site,
+                        "visit": row.label,
+                        "latest": closed,
+                        "days": row.flag_label.removeprefix("overdue "),
+                    }
+                )
+    return StudySummary(flow.to_dict(), rows, by_site, overdue)

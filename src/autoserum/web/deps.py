@@ -1,0 +1,145 @@
+"""``Annotated`` dependencies shared by the pages and the API.
+
+``StoreDep``, ``SettingsDep``; ``PageUser`` (session login, redirect to /login otherwise) and
+``ApiUser`` (personal API token in ``Authorization: Bearer``, 401 otherwise); ``CsrfForm``
+(the posted form, after checking its CSRF token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import FormData
+
+from autoserum.errors import PermissionDeniedError, ValidationError
+from autoserum.store import Actor, Store, UserRecord
+from autoserum.web.permissions import allowed
+from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, hash_token
+from autoserum.web.sessions import csrf_token, session_user
+from autoserum.web.settings import Settings
+
+__all__ = [
+    "ApiUser",
+    "CsrfForm",
+    "CurrentUser",
+    "LoginRequiredError",
+    "PageUser",
+    "SettingsDep",
+    "StoreDep",
+    "reject_nul",
+    "user_from_record",
+]
+
+
+class LoginRequiredError(Exception):
+    """Raised by ``PageUser`` when nobody is logged in; becomes a redirect to /login."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The authenticated user of a request."""
+
+    username: str
+    role: str
+    sites: frozenset[str] | None  # None = every site
+    unblinded: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        """The store's view of this user."""
+        return Actor(self.username, self.role, self.sites, self.unblinded)
+
+    def can(self, action: str) -> bool:
+        """True iff the role may perform ``action`` (see :mod:`autoserum.web.permissions`)."""
+        return allowed(self.role, action)
+
+    def require(self, action: str) -> None:
+        """Raise :class:`PermissionDeniedError` unless the role may perform ``action``."""
+        if not self.can(action):
+            raise PermissionDeniedError(f"role {self.role!r} may not {action.replace('_', ' ')}")
+
+    def sees_site(self, site: str | None) -> bool:
+        """True iff the user belongs to ``site`` (admins and site-less records: all)."""
+        return self.sites is None or (site is not None and site in self.sites)
+
+
+def user_from_record(record: UserRecord) -> CurrentUser:
+    """A :class:`CurrentUser` from the store's user record."""
+    return CurrentUser(record.username, record.role, record.sites, record.unblinded)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def reject_nul(where: str, values: Iterable[tuple[str, object]]) -> None:
+    """Refuse text with NUL characters (PostgreSQL cannot store them) with a clear error."""
+    for key, value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(f"{where}{key}", value, "text without NUL characters")
+
+
+def page_user(request: Request, store: StoreDep, settings: SettingsDep) -> CurrentUser:
+    """The logged-in user of a page request (redirects to /login when absent or expired)."""
+    reject_nul("", request.path_params.items())
+    reject_nul("", request.query_params.items())
+    record = session_user(request, store, settings)
+    if record is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequiredError(quote(target, safe="/?=&"))
+    user = user_from_record(record)
+    request.state.user = user
+    return user
+
+
+def api_user(request: Request) -> CurrentUser:
+    """The user owning the personal API token of an API request (401 otherwise)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(
+            401,
+            "missing API token: send 'Authorization: Bearer <token>'",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    record = request.app.state.tokens.lookup(hash_token(token.strip()))
+    if record is None:
+        raise HTTPException(401, "invalid or revoked API token", {"WWW-Authenticate": "Bearer"})
+    user = user_from_record(record)
+    request.state.user = user
+    return user
+
+
+async def csrf_form(request: Request) -> FormData:
+    """The posted form, after checking its CSRF token (field ``csrf_token`` or header)."""
+    form = await request.form()
+    reject_nul("", form.multi_items())
+    given = form.get(CSRF_FIELD)
+    token = given if isinstance(given, str) else request.headers.get(CSRF_HEADER)
+    if not csrf_matches(request.session.get("csrf"), token):
+        csrf_token(request)
+        raise PermissionDeniedError("the form's CSRF token is missing or stale: reload the page")
+    return form
+
+
+PageUser = Annotated[CurrentUser, Depends(page_user)]
+ApiUser = Annotated[CurrentUser, Depends(api_user)]
+CsrfForm = Annotated[FormData, Depends(csrf_form)]

@@ -1,0 +1,106 @@
+"""Errors mapped once to HTTP: JSON under ``/api/``, an HTML page elsewhere.
+
+An :class:`autoserum.errors.AutoserumError` becomes its ``http_status`` (422 for
+``ValidationError``, 404, 403, 409…); a page request without a login is redirected to /login.
+No traceback reaches a user: anything unexpected is logged and answered with a plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from autoserum.errors import AutoserumError, ValidationError
+from autoserum.web.deps import LoginRequiredError
+
+__all__ = ["error_body", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+_HEADINGS = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    500: "Server error",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def error_body(err: AutoserumError) -> dict[str, Any]:
+    """The JSON body of an error: ``detail`` plus ``field``/``value``/``expected`` if any."""
+    body: dict[str, Any] = {"detail": str(err), "error": type(err).__name__}
+    if isinstance(err, ValidationError):
+        body.update(field=err.field, value=_jsonable(err.value), expected=err.expected)
+    return body
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    from autoserum.web.templating import render
+
+    heading = _HEADINGS.get(status, "Error")
+    return render(
+        request,
+        "error.html",
+        {"status": status, "heading": heading, "message": message},
+        status_code=status,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(AutoserumError)
+    async def _autoserum(request: Request, err: AutoserumError) -> Response:
+        if _is_api(request):
+            return JSONResponse(error_body(err), status_code=err.http_status)
+        return _page(request, err.http_status, str(err))
+
+    @app.exception_handler(LoginRequiredError)
+    async def _login(request: Request, err: LoginRequiredError) -> Response:
+        return RedirectResponse(f"/login?next={err.next_url}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": err.detail}, status_code=err.status_code, headers=err.headers
+            )
+        return _page(request, err.status_code, str(err.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, err: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "message": e.get("msg", ""),
+            }
+            for e in err.errors()
+        ]
+        if _is_api(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _page(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if _is_api(request):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        return _page(request, 500, "Something went wrong; the error was logged.")

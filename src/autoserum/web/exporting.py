@@ -1,0 +1,30 @@
+"""The de-identified export of a study (tidy long format, docs/data-format.md).
+
+De-identified: calendar dates are removed (``visit_date``; adverse-event onset is kept as
+``onset_week``), only subjects at the user's sites are included, and ``arm`` is absent unless
+the user may see arms.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from autoserum.store import Store
+from autoserum.web.deps import CurrentUser
+
+__all__ = ["DROPPED_COLUMNS", "export_csv"]
+
+DROPPED_COLUMNS = ("visit_date", "onset_date")
+
+
+def export_csv(store: Store, user: CurrentUser, study: str, *, adverse_events: bool) -> str:
+    """The visit (or adverse-event) frame of ``study`` as CSV text."""
+    user.require("export")
+    if adverse_events:
+        frame = store.export_adverse_events(study, user.actor)
+        visible = {s.subject_id for s in store.subjects(study, user.actor)}
+        frame = frame.filter(pl.col("subject_id").is_in(sorted(visible)))
+    else:
+        frame = store.export_long(study, user.actor)
+    frame = frame.drop([c for c in DROPPED_COLUMNS if c in frame.columns])
+    return frame.write_csv()

@@ -1,0 +1,20 @@
+"""The server-rendered pages, one router per resource."""
+
+from fastapi import APIRouter
+
+from autoserum.web.routes import (
+    assessments,
+    audit,
+    auth,
+    corrections,
+    exports,
+    records,
+    studies,
+    subjects,
+)
+
+__all__ = ["pages_router"]
+
+pages_router = APIRouter()
+for _module in (auth, studies, subjects, records, corrections, assessments, audit, exports):
+    pages_router.include_router(_module.router)

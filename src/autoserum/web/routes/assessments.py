@@ -1,0 +1,209 @@
+"""Pages: one form per instrument, generated from the registry, with the live score.
+
+``GET/POST /studies/{study}/subjects/{subject_id}/visits/{visit}/{instrument}`` shows and saves
+the form (a saved assessment is corrected with a reason); ``POST …/score`` is the htmx call that
+returns the score box as the user types, computed by :func:`autoserum.instruments.score`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import groupby
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.instruments import Score, get_instrument
+from autoserum.store import Store
+from autoserum.study.model import Assessment, SubjectDetail
+from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.forms import (
+    ParsedForm,
+    display_number,
+    form_values,
+    instrument_fields,
+    parse_instrument_form,
+    payload_json,
+    score_form,
+)
+from autoserum.web.sessions import flash
+from autoserum.web.templating import render
+from autoserum.web.views import study_for
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+_PATH = "/studies/{study}/subjects/{subject_id}/visits/{visit}/{instrument}"
+
+
+def _existing(detail: SubjectDetail, visit: str, instrument: str) -> Assessment | None:
+    visit_ids = {v.id for v in detail.visits if v.visit_code == visit}
+    for a in detail.assessments:
+        if a.visit_id in visit_ids and a.instrument == instrument:
+            return a
+    return None
+
+
+def _page(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    study: str,
+    subject_id: str,
+    visit: str,
+    instrument: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    result: Score | None = None,
+    status_code: int = 200,
+) -> Response:
+    user.require("read_subject")
+    view = study_for(store, user, study)
+    if not any(v.code == visit for v in view.protocol.visits):
+        raise ValidationError(
+            "visit", visit, "one of " + ", ".join(v.code for v in view.protocol.visits)
+        )
+    inst = get_instrument(instrument)
+    detail = store.subject_detail(study, subject_id, user.actor)
+    record = _existing(detail, visit, instrument)
+    visit_recorded = any(v.visit_code == visit for v in detail.visits)
+    if values is None:
+        values = form_values(instrument, record.payload) if record and record.payload else {}
+        if record is not None and record.payload:
+            result = score_form(instrument, parse_instrument_form(instrument, values))
+    fields = instrument_fields(instrument)
+    groups = [(g, list(fs)) for g, fs in groupby(fields, key=lambda f: f.group)]
+    base = f"/studies/{study}/subjects/{subject_id}"
+    return render(
+        request,
+        "instrument_form.html",
+        {
+            "instrument_name": inst.name,
+            "instrument": instrument,
+            "subject_id": subject_id,
+            "visit_code": visit,
+            "visit_recorded": visit_recorded,
+            "subject_url": base,
+            "action_url": f"{base}/visits/{visit}/{instrument}",
+            "score_url": f"{base}/visits/{visit}/{instrument}/score",
+            "groups": groups,
+            "values": values,
+            "errors": errors or {},
+            "score": result,
+            "score_errors": {},
+            "record": record,
+            "can_write": user.can("write_data"),
+            "fmt": display_number,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(_PATH)
+def assessment_form(
+    request: Request,
+    study: str,
+    subject_id: str,
+    visit: str,
+    instrument: str,
+    user: PageUser,
+    store: StoreDep,
+) -> Response:
+    """The instrument's form (pre-filled when the assessment is saved already)."""
+    return _page(request, store, user, study, subject_id, visit, instrument)
+
+
+@router.post(_PATH + "/score")
+def live_score(
+    request: Request,
+    study: str,
+    subject_id: str,
+    visit: str,
+    instrument: str,
+    user: PageUser,
+    store: StoreDep,
+    form: CsrfForm,
+) -> Response:
+    """The score box for the values typed so far (htmx partial; nothing is stored)."""
+    user.require("read_subject")
+    study_for(store, user, study)
+    store.subject_detail(study, subject_id, user.actor)  # the subject must be at the user's site
+    parsed = parse_instrument_form(instrument, form)
+    return render(
+        request,
+        "_score.html",
+        {
+            "score": score_form(instrument, parsed),
+            "score_errors": parsed.errors,
+            "instrument_name": get_instrument(instrument).name,
+            "fmt": display_number,
+        },
+    )
+
+
+@router.post(_PATH)
+def save_assessment(
+    request: Request,
+    study: str,
+    subject_id: str,
+    visit: str,
+    instrument: str,
+    user: PageUser,
+    store: StoreDep,
+    form: CsrfForm,
+) -> Response:
+    """Validate and save the form; a correction of saved data needs a reason."""
+    user.require("write_data")
+    parsed: ParsedForm = parse_instrument_form(instrument, form)
+    values = dict(parsed.values)
+    errors = dict(parsed.errors)
+    reason = str(form.get("reason") or "").strip()
+    visit_date = str(form.get("visit_date") or "").strip()
+    values.update(reason=reason, visit_date=visit_date)
+    detail = store.subject_detail(study, subject_id, user.actor)
+    record = _existing(detail, visit, instrument)
+    visit_recorded = any(v.visit_code == visit for v in detail.visits)
+    if record is not None and not reason:
+        errors["reason"] = "a reason is required to change saved data"
+    if not visit_recorded and not visit_date:
+        errors["visit_date"] = "the date of this visit is required"
+
+    def again(errs: Mapping[str, str], status: int) -> Response:
+        return _page(
+            request, store, user, study, subject_id, visit, instrument,
+            values=values, errors=errs, result=score_form(instrument, parsed), status_code=status,
+        )  # fmt: skip
+
+    if errors:
+        return again(errors, 422)
+    payload: dict[str, Any] = payload_json(instrument, parsed.flat)
+    try:
+        if record is not None:
+            saved = store.update_record(
+                "assessment",
+                record.id,
+                {"payload": payload},
+                int(str(form.get("expected_version") or record.version)),
+                reason,
+                user.actor,
+            )
+        else:
+            if not visit_recorded:
+                store.record_visit(study, subject_id, visit, visit_date, user.actor)
+            saved = store.record_assessment(
+                study, subject_id, visit, instrument, payload, user.actor
+            )
+    except ValidationError as err:
+        field = err.field.replace(".", "_")
+        return again({field if field in values else "__all__": str(err)}, 422)
+    except (StateError, ConflictError) as err:
+        return again({"__all__": str(err)}, err.http_status)
+    total = "not scorable" if saved.total is None else display_number(saved.total)
+    band = f" ({saved.band})" if saved.band else ""
+    verb = "corrected" if record is not None else "saved"
+    flash(request, f"{get_instrument(instrument).name} {verb}: {total}{band}.")
+    return RedirectResponse(f"/studies/{study}/subjects/{subject_id}", status_code=303)

@@ -1,0 +1,262 @@
+"""Pages: the record forms of the subject page (POST): randomise, visits, injections, labs,
+adverse events, concomitant medication, status changes and withdrawal.
+
+Each form posts here; on success the user is sent back to the subject page with a message, on
+a validation or state error the subject page is shown again with the message beside the field
+and the values typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.store import Store
+from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.recordforms import error_field, optional_text
+from autoserum.web.routes.subjects import STATUS_CHOICES, SUBJECT_PATH, subject_page
+from autoserum.web.sessions import flash
+from autoserum.web.views import shows_arm, study_for
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+_BASE = SUBJECT_PATH
+_NEXT_STATUSES = STATUS_CHOICES
+
+
+def _act(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    study: str,
+    subject_id: str,
+    form: FormData,
+    *,
+    form_key: str,
+    names: set[str],
+    action: Callable[[], str],
+    aliases: Mapping[str, str] | None = None,
+) -> Response:
+    """Run a store action; on success flash its message and redirect to the subject page, on a
+    validation or state error re-show the page with the message and the typed values."""
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    values["_form"] = form_key
+    try:
+        message = action()
+    except ValidationError as err:
+        field = error_field(err.field, names, aliases)
+        return subject_page(
+            request, store, user, study, subject_id,
+            values=values, errors={field: str(err)}, status_code=422,
+        )  # fmt: skip
+    except (StateError, ConflictError) as err:
+        return subject_page(
+            request, store, user, study, subject_id,
+            values=values, errors={"__all__": str(err)}, status_code=err.http_status,
+        )  # fmt: skip
+    flash(request, message)
+    return RedirectResponse(_BASE.format(study=study, subject_id=subject_id), status_code=303)
+
+
+def _required(form: FormData, name: str, label: str) -> str:
+    value = optional_text(form, name)
+    if value is None:
+        raise ValidationError(name, "", f"a value for {label}")
+    return value
+
+
+@router.post(_BASE + "/randomise")
+def randomise(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Enrol and randomise a screened subject (the arm is shown only to unblinded roles)."""
+    user.require("randomise")
+    view = study_for(store, user, study)
+
+    def run() -> str:
+        arm = store.randomise(study, subject_id, user.actor)
+        shown = arm if shows_arm(user, view.study) else "concealed (blinded study)"
+        return f"{subject_id} enrolled and randomised; arm: {shown}."
+
+    return _act(request, store, user, study, subject_id, form, form_key="", names=set(), action=run)
+
+
+@router.post(_BASE + "/visits")
+def record_visit(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record a planned visit on its date (placed in its window; a deviation if outside)."""
+    user.require("write_data")
+
+    def run() -> str:
+        code = _required(form, "visit_code", "the visit")
+        visit = store.record_visit(
+            study, subject_id, code, _required(form, "visit_date", "the date"), user.actor
+        )
+        late = "" if visit.deviation_days is None else f" ({visit.deviation_days:+d} d outside)"
+        return f"Visit {code} recorded{late}."
+
+    return _act(
+        request, store, user, study, subject_id, form,
+        form_key="visits", names={"visit_code", "visit_date"}, action=run,
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/injections")
+def record_injection(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record an injection given (its product follows the subject's arm; never shown blinded)."""
+    user.require("write_data")
+
+    def run() -> str:
+        store.record_injection(
+            study,
+            subject_id,
+            _required(form, "given_on", "the date given"),
+            user.actor,
+            volume_ml=optional_text(form, "volume_ml"),
+            site=optional_text(form, "injection_site"),
+            lot=optional_text(form, "lot"),
+        )
+        return "Injection recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="injections",
+        names={"given_on", "volume_ml", "injection_site", "lot"}, action=run,
+        aliases={"site": "injection_site"},
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/labs")
+def record_lab(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record a lab result at a recorded visit (converted to its canonical unit, flagged)."""
+    user.require("write_data")
+
+    def run() -> str:
+        analyte = _required(form, "analyte", "the analyte")
+        store.record_lab(
+            study,
+            subject_id,
+            _required(form, "lab_visit_code", "the visit"),
+            analyte,
+            _required(form, "value", "the value"),
+            _required(form, "unit", "the unit"),
+            user.actor,
+            ref_low=optional_text(form, "ref_low"),
+            ref_high=optional_text(form, "ref_high"),
+        )
+        return f"Lab result {analyte} recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="labs",
+        names={"lab_visit_code", "analyte", "value", "unit", "ref_low", "ref_high"}, action=run,
+        aliases={"visit_code": "lab_visit_code"},
+    )  # fmt: skip
+
+
+def _yes_no(form: FormData, name: str) -> bool:
+    value = _required(form, name, name)
+    if value not in ("yes", "no"):
+        raise ValidationError(name, value, "yes or no")
+    return value == "yes"
+
+
+@router.post(_BASE + "/adverse_events")
+def record_adverse_event(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record an adverse event (coded severity, seriousness, relatedness, outcome)."""
+    user.require("write_data")
+
+    def run() -> str:
+        term = _required(form, "term", "the term")
+        store.record_adverse_event(
+            study,
+            subject_id,
+            user.actor,
+            term=term,
+            severity=_required(form, "severity", "the severity"),
+            serious=_yes_no(form, "serious"),
+            related=_required(form, "related", "the relatedness"),
+            outcome=_required(form, "outcome", "the outcome"),
+            onset_date=optional_text(form, "onset_date"),
+        )
+        return f"Adverse event “{term}” recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="adverse_events",
+        names={"term", "severity", "serious", "related", "outcome", "onset_date"}, action=run,
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/con_meds")
+def record_con_med(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record a concomitant medication."""
+    user.require("write_data")
+    names = {"name", "dose", "route", "start_date", "end_date", "indication"}
+
+    def run() -> str:
+        name = _required(form, "name", "the medication")
+        store.record_con_med(
+            study,
+            subject_id,
+            user.actor,
+            name=name,
+            **{k: optional_text(form, k) for k in names - {"name"}},
+        )
+        return f"Medication {name} recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="con_meds", names=names, action=run
+    )
+
+
+@router.post(_BASE + "/status")
+def change_status(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Move a subject to the next status of the study (run-in, treatment, follow-up...)."""
+    user.require("write_data")
+
+    def run() -> str:
+        status = _required(form, "new_status", "the new status")
+        if status not in _NEXT_STATUSES:
+            raise ValidationError("new_status", status, "one of " + ", ".join(_NEXT_STATUSES))
+        store.transition_subject(
+            study, subject_id, status, user.actor, reason=optional_text(form, "status_reason")
+        )
+        return f"{subject_id} is now {status.replace('_', ' ')}."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="status",
+        names={"new_status", "status_reason"}, action=run,
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/withdraw")
+def withdraw(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Withdraw a subject (a reason is required and kept in the audit trail)."""
+    user.require("withdraw")
+
+    def run() -> str:
+        reason = _required(form, "withdraw_reason", "the reason")
+        store.withdraw(study, subject_id, reason, user.actor)
+        return f"{subject_id} withdrawn."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="withdraw",
+        names={"withdraw_reason"}, action=run, aliases={"reason": "withdraw_reason"},
+    )  # fmt: skip

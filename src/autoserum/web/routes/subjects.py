@@ -1,0 +1,255 @@
+"""Pages: subject list, screening, the subject page and its record forms, withdrawal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from autoserum.errors import PermissionDeniedError, StateError, ValidationError
+from autoserum.protocols import evaluate_eligibility
+from autoserum.store import Store
+from autoserum.study.status import SubjectStatus, allowed_transitions
+from autoserum.web.calendar import calendar, day0_of, trajectory
+from autoserum.web.charts import trajectory_svg
+from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.forms import display_number
+from autoserum.web.recordforms import RECORD_FORMS, FormField, error_field
+from autoserum.web.screening import fact_fields, parse_facts
+from autoserum.web.sessions import flash
+from autoserum.web.templating import render
+from autoserum.web.views import StudyView, shows_arm, study_for
+
+__all__ = ["STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+SUBJECT_PATH = "/studies/{study}/subjects/{subject_id}"
+_BASE = SUBJECT_PATH
+#: Statuses a subject can be moved to from the subject page (randomisation and withdrawal
+#: have their own forms).
+STATUS_CHOICES = ("run_in", "treatment", "follow_up", "completed", "screen_failed")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@router.get("/studies/{study}/subjects")
+def subject_list(request: Request, study: str, user: PageUser, store: StoreDep) -> Response:
+    """The subjects of a study at the user's sites, with status (and arm when allowed)."""
+    user.require("read_subject")
+    view = study_for(store, user, study)
+    subjects = store.subjects(study, user.actor)
+    show_arm = shows_arm(user, view.study)
+    rows = [
+        {
+            "subject_id": s.subject_id,
+            "site": s.site,
+            "status": s.status.value,
+            "arm": s.arm if show_arm else None,
+        }
+        for s in subjects
+    ]
+    return render(
+        request,
+        "subjects.html",
+        {"study": view, "subjects": rows, "show_arm": show_arm, "can_screen": user.can("screen")},
+    )
+
+
+def _screen_page(
+    request: Request,
+    view: StudyView,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "screen.html",
+        {
+            "study": view,
+            "fact_fields": fact_fields(view.protocol),
+            "site_options": [(s, s) for s in view.sites],
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/studies/{study}/screen")
+def screen_form(request: Request, study: str, user: PageUser, store: StoreDep) -> Response:
+    """The screening form: site, subject identifier and the protocol's eligibility facts."""
+    user.require("screen")
+    view = study_for(store, user, study)
+    return _screen_page(request, view, {}, {})
+
+
+@router.post("/studies/{study}/screen")
+def screen(
+    request: Request, study: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Register a screened subject; eligibility is evaluated from the protocol's rules."""
+    user.require("screen")
+    view = study_for(store, user, study)
+    facts, values, errors = parse_facts(view.protocol, form)
+    site = str(form.get("site") or "").strip()
+    subject_id = str(form.get("subject_id") or "").strip()
+    values.update(site=site, subject_id=subject_id)
+    if site not in view.sites:
+        if site in {s.code for s in store.sites(study)}:
+            raise PermissionDeniedError(f"{user.username} has no access to site {site!r}")
+        errors["site"] = f"got {site!r}; expected one of your sites: {', '.join(view.sites)}"
+    if not subject_id:
+        errors["subject_id"] = "required"
+    if not errors:
+        try:
+            result = evaluate_eligibility(view.protocol, facts)
+        except ValidationError as err:
+            errors[err.field.removeprefix("facts.")] = str(err)
+    if errors:
+        return _screen_page(request, view, values, errors, 422)
+    try:
+        store.screen_subject(study, site, subject_id, facts, user.actor)
+    except (ValidationError, StateError) as err:
+        field = err.field if isinstance(err, ValidationError) else "subject_id"
+        errors[error_field(field, set(values), {"site": "site"})] = str(err)
+        return _screen_page(request, view, values, errors, 422)
+    if result.failed:
+        store.transition_subject(
+            study,
+            subject_id,
+            SubjectStatus.SCREEN_FAILED,
+            user.actor,
+            reason="not eligible: " + ", ".join(result.failed),
+        )
+        flash(
+            request, f"{subject_id} is not eligible ({', '.join(result.failed)}): screen failure."
+        )
+    elif result.unknown:
+        flash(
+            request,
+            f"{subject_id} screened; still unknown: {', '.join(result.unknown)} "
+            "(randomisation is refused while a rule fails).",
+        )
+    else:
+        flash(request, f"{subject_id} screened: eligible.")
+    return RedirectResponse(f"/studies/{study}/subjects/{subject_id}", status_code=303)
+
+
+def subject_page(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    study: str,
+    subject_id: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Render the subject page (with the values and errors of a failed form, if any)."""
+    user.require("read_subject")
+    view = study_for(store, user, study)
+    detail = store.subject_detail(study, subject_id, user.actor)
+    rows = calendar(view.protocol, detail)
+    series, maxima = trajectory(detail)
+    recorded_visits = [v.visit_code for v in detail.visits if v.visit_code]
+    visit_of = {v.id: v.visit_code for v in detail.visits}
+    records: dict[str, list[dict[str, Any]]] = {
+        "injections": [vars(i) for i in detail.injections],
+        "labs": [{**vars(r), "visit": visit_of.get(r.visit_id)} for r in detail.labs],
+        "adverse_events": [vars(a) for a in detail.adverse_events],
+        "con_meds": [vars(c) for c in detail.con_meds],
+    }
+    sections: list[dict[str, Any]] = []
+    open_form = (values or {}).get("_form")
+    for spec in RECORD_FORMS:
+        fields: list[FormField] = list(spec.fields)
+        if spec.key == "labs":
+            fields[0] = FormField(
+                "lab_visit_code",
+                "Visit",
+                options=tuple((c, c) for c in recorded_visits),
+                required=True,
+            )
+        sections.append(
+            {
+                "key": spec.key,
+                "title": spec.title,
+                "entity": spec.entity,
+                "columns": spec.columns,
+                "rows": [{k: _cell(v) for k, v in row.items()} for row in records[spec.key]],
+                "form": {"noun": spec.noun, "fields": fields, "open": open_form == spec.key},
+                "correctable": True,
+            }
+        )
+    sections.append(
+        {
+            "key": "deviations",
+            "title": "Protocol deviations",
+            "entity": "deviation",
+            "columns": ("kind", "description", "days"),
+            "rows": [vars(d) for d in detail.deviations],
+            "form": None,
+        }
+    )
+    subject = detail.subject
+    show_arm = shows_arm(user, view.study)
+    return render(
+        request,
+        "subject.html",
+        {
+            "study": view,
+            "subject": {
+                "subject_id": subject.subject_id,
+                "site": subject.site,
+                "status": subject.status.value,
+                "arm": subject.arm if show_arm else None,
+                "randomised": subject.arm is not None,
+                "start_date": day0_of(detail),
+            },
+            "show_arm": show_arm,
+            "base": _BASE.format(study=study, subject_id=subject_id),
+            "calendar": rows,
+            "visit_options": [
+                (p.code, f"{p.label} (day {p.day})")
+                for p in view.protocol.visits
+                if p.code not in recorded_visits
+            ],
+            "chart": trajectory_svg(series, maxima),
+            "sections": sections,
+            "values": values or {},
+            "errors": errors or {},
+            "can_write": user.can("write_data"),
+            "can_withdraw": user.can("withdraw"),
+            "can_randomise": user.can("randomise"),
+            "status_options": [
+                (v.value, v.value.replace("_", " "))
+                for v in sorted(
+                    allowed_transitions(subject.status, has_run_in=view.study.has_run_in)
+                )
+                if v.value in STATUS_CHOICES
+            ],
+            "today": dt.datetime.now(dt.UTC).date().isoformat(),
+            "fmt": display_number,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(_BASE)
+def subject(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep
+) -> Response:
+    """The subject page: calendar, chart and everything recorded."""
+    return subject_page(request, store, user, study, subject_id)

@@ -1,0 +1,86 @@
+"""Typed settings of the web app, read from ``AUTOSERUM_``-prefixed environment variables.
+
+The secret is a :class:`pydantic.SecretStr`: it is masked in ``repr`` and logs. Outside
+development the app refuses to start with a missing, short or default secret (as the
+full-stack FastAPI template does).
+
+Example::
+
+    >>> s = Settings(env="development", secret_key="x" * 40)
+    >>> "x" * 40 in repr(s)
+    False
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from autoserum.errors import ConfigurationError
+
+__all__ = ["DEFAULT_SECRET", "Settings", "load_settings"]
+
+#: The placeholder secret used in development; refused in production.
+DEFAULT_SECRET = "changethis-development-only-secret"
+_MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Settings of the web app (environment variables ``AUTOSERUM_<NAME>``).
+
+    Example: ``AUTOSERUM_ENV=production AUTOSERUM_SECRET_KEY=$(openssl rand -hex 32)``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AUTOSERUM_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    database_url: str = "sqlite:///autoserum.db"
+    #: Absolute lifetime of a login session, seconds.
+    session_max_age: int = Field(default=8 * 3600, gt=0)
+    #: A session unused for this long expires, seconds.
+    session_idle_timeout: int = Field(default=30 * 60, gt=0)
+    #: Failed logins in a row before the account is locked.
+    login_max_failures: int = Field(default=5, gt=0)
+    #: How long a locked account stays locked, seconds.
+    lockout_seconds: int = Field(default=15 * 60, gt=0)
+    #: Failed logins allowed per client address per minute (all usernames together).
+    login_rate_per_minute: int = Field(default=20, gt=0)
+
+    #: How long a verified API token is remembered in memory, seconds (0: look it up on every
+    #: request). A revoked token stops working at most this long after revocation.
+    token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+
+    @property
+    def production(self) -> bool:
+        """True in production: Secure cookies, no default secret."""
+        return self.env == "production"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.env != "development" and (
+            not secret or secret == DEFAULT_SECRET or len(secret) < _MIN_SECRET_LENGTH
+        ):
+            raise ConfigurationError(
+                "AUTOSERUM_SECRET_KEY must be set to a random value of at least "
+                f"{_MIN_SECRET_LENGTH} characters in production "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (plus ``overrides``); an invalid variable becomes a
+    :class:`ConfigurationError` naming it (``AUTOSERUM_ENV: got 'staging'; expected …``)."""
+    try:
+        return Settings(**overrides)
+    except PydanticValidationError as err:
+        first = err.errors()[0]
+        name = "AUTOSERUM_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigurationError(
+            f"{name}: got {first.get('input')!r}; {first['msg'].lower()}"
+        ) from None

@@ -1,0 +1,33 @@
+"""Jinja2 templates of the pages, with the context every page needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from autoserum.web.sessions import csrf_token, pop_flash
+
+__all__ = ["render", "templates"]
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render template ``name`` with the user, CSRF token and flash message added."""
+    ctx: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "flash": pop_flash(request),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -1,0 +1,193 @@
+"""Fixtures of the web tests: a store on a fresh database, the app, users, a live server.
+
+The live server is uvicorn in a background thread on a free loopback port; the browser is
+Debian's headless Chromium driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from autoserum.store import Actor, Store, open_store
+from autoserum.web import Settings, create_app
+from autoserum.web.security import hash_password, hash_token, new_token
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+PASSWORD = "correct horse battery staple"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SYSTEM = Actor("test-setup", "admin", None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def settings_for(url: str) -> Settings:
+    return Settings(env="development", secret_key="t" * 48, database_url=url)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'web.db'}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Store:
+    return open_store(db_url)
+
+
+@pytest.fixture
+def app(store: Store, db_url: str) -> FastAPI:
+    return create_app(settings_for(db_url), store=store)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+@functools.cache
+def password_hash() -> str:
+    """The argon2 hash of the test password, computed once (argon2 is slow on purpose)."""
+    return hash_password(PASSWORD)
+
+
+def add_user(
+    store: Store, username: str, role: str, sites: frozenset[str] | None, *, unblinded: bool = False
+) -> str:
+    """Create a user with the test password; returns a personal API token of theirs."""
+    store.create_user(username, password_hash(), role, sites, SYSTEM, unblinded=unblinded)
+    token = new_token()
+    store.create_api_token(username, hash_token(token), SYSTEM, label="tests")
+    return token
+
+
+class LiveServer:
+    """uvicorn serving ``app`` in a daemon thread on a free loopback port."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 20 s")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test (fails, never skips, when unreachable)."""
+    import sqlalchemy as sa
+
+    base = os.environ.get("AUTOSERUM_TEST_PG_URL")
+    if not base:
+        pytest.fail("AUTOSERUM_TEST_PG_URL is not set: run `bash scripts/services.sh` first")
+    name = f"web_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+STUDY = "AST-1"
+PROTOCOL = "ast-nahm2023"  # double-blind, arms serum / placebo
+
+
+class Seeded:
+    """A study with two sites, one user per role at site S1 (the admin: all sites) and four
+    subjects per site: ``S1-001``/``S1-003`` randomised, ``S1-002``/``S1-004`` screened."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.study = STUDY
+        store.create_study(STUDY, PROTOCOL, SYSTEM, seed=20260301)
+        store.add_site(STUDY, "S1", "Site one", SYSTEM)
+        store.add_site(STUDY, "S2", "Site two", SYSTEM)
+        s1 = frozenset({"S1"})
+        self.tokens = {
+            "admin": add_user(store, "admin1", "admin", None),
+            "investigator": add_user(store, "inv1", "investigator", s1),
+            "coordinator": add_user(store, "coord1", "coordinator", s1),
+            "monitor": add_user(store, "mon1", "monitor", s1),
+            "statistician": add_user(store, "stat1", "statistician", s1),
+        }
+        self.usernames = {
+            "admin": "admin1",
+            "investigator": "inv1",
+            "coordinator": "coord1",
+            "monitor": "mon1",
+            "statistician": "stat1",
+        }
+        self.arms: dict[str, str] = {}
+        self.visit_ids: dict[str, int] = {}
+        self.assessment_ids: dict[str, int] = {}
+        facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
+        for site in ("S1", "S2"):
+            # per site: -001 and -003 randomised with a baseline visit and a PP-NRS,
+            # -002 and -004 screened only (to be randomised by the tests)
+            for number in ("001", "003"):
+                sid = f"{site}-{number}"
+                store.screen_subject(STUDY, site, sid, facts, SYSTEM)
+                self.arms[sid] = store.randomise(STUDY, sid, SYSTEM)
+                visit = store.record_visit(STUDY, sid, "baseline", "2026-03-02", SYSTEM)
+                self.visit_ids[sid] = visit.id
+                nrs = store.record_assessment(
+                    STUDY, sid, "baseline", "pp_nrs", {"score": 6}, SYSTEM
+                )
+                self.assessment_ids[sid] = nrs.id
+            for number in ("002", "004"):
+                store.screen_subject(STUDY, site, f"{site}-{number}", facts, SYSTEM)
+
+
+@pytest.fixture
+def seeded(store: Store) -> Seeded:
+    return Seeded(store)

@@ -1,0 +1,271 @@
+"""Access control: every role × every page and API route × own site / other site.
+
+Users of every role belong to site S1 (the admin to all sites). ``S1-001`` is at their site,
+``S2-001`` at the other. A route is allowed iff the role may perform its action
+(:mod:`autoserum.web.permissions`) and the subject is at one of the user's sites. Blinded roles
+never receive an arm, in HTML or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autoserum.web.permissions import ROLES, allowed
+
+from .conftest import PASSWORD, Seeded
+from .test_auth import csrf_of
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str  # the app's route path; {study}, {subject_id}, {randomisable}, ids filled in
+    action: str  # "" = any authenticated user
+    per_site: bool = True
+    body: dict[str, Any] | None = None
+
+
+AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
+      "outcome": "recovered"}  # fmt: skip
+AE_FORM = {k: ("no" if v is False else v) for k, v in AE.items()}
+EASI_ITEMS = {"age": 30, "head_neck_erythema": 1, "head_neck_induration": 0,
+              "head_neck_excoriation": 0, "head_neck_lichenification": 0,
+              "head_neck_area": 1}  # fmt: skip
+LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
+SUBJ = "/studies/{study}/subjects/{subject_id}"
+API_SUBJ = "/api/v1" + SUBJ
+
+# In order: the withdrawals come last (a withdrawn subject takes no new data).
+PAGES = [
+    Route("GET", "/studies", "read_study", per_site=False),
+    Route("GET", "/studies/{study}", "read_study", per_site=False),
+    Route("GET", "/studies/{study}/subjects", "read_subject", per_site=False),
+    Route("GET", "/studies/{study}/screen", "screen", per_site=False),
+    Route("GET", "/studies/{study}/export.csv", "export", per_site=False),
+    Route("GET", "/studies/{study}/export.ae.csv", "export", per_site=False),
+    Route("GET", SUBJ, "read_subject"),
+    Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
+    Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
+    Route("GET", "/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
+    Route(
+        "POST",
+        "/studies/{study}/screen",
+        "screen",
+        body={
+            "site": "{site}",
+            "subject_id": "{site}-P{n}",
+            "atopic_dermatitis": "yes",
+            "scorad": "30",
+        },
+    ),
+    Route("POST", "/studies/{study}/subjects/{randomisable}/randomise", "randomise"),
+    Route(
+        "POST",
+        SUBJ + "/visits/{visit}/{instrument}",
+        "write_data",
+        body={"score": "5", "visit_date": "2026-03-30"},
+    ),
+    Route(
+        "POST",
+        SUBJ + "/visits",
+        "write_data",
+        body={"visit_code": "week_8", "visit_date": "2026-04-27"},
+    ),
+    Route("POST", SUBJ + "/injections", "write_data", body={"given_on": "2026-03-02"}),
+    Route("POST", SUBJ + "/labs", "write_data", body={**LAB, "lab_visit_code": "baseline"}),
+    Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
+    Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
+    Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
+    Route(
+        "POST",
+        SUBJ + "/records/{entity}/{record_id}",
+        "write_data",
+        body={"visit_date": "2026-03-03", "expected_version": "1", "reason": "typo"},
+    ),
+    Route("POST", SUBJ + "/status", "write_data", body={"new_status": "treatment"}),
+    Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
+]
+API = [
+    Route("GET", "/api/v1/instruments", "", per_site=False),
+    Route("GET", "/api/v1/instruments/{code}", "", per_site=False),
+    Route("POST", "/api/v1/instruments/{code}/score", "", per_site=False,
+          body={"items": {"score": 5}}),
+    Route("GET", "/api/v1/studies", "read_study", per_site=False),
+    Route("GET", "/api/v1/studies/{study}", "read_study", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/subjects", "read_subject", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/adverse-events", "export", per_site=False),
+    Route("GET", API_SUBJ, "read_subject"),
+    Route("GET", API_SUBJ + "/assessments", "read_subject"),
+    Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
+    Route("POST", "/api/v1/studies/{study}/subjects", "screen",
+          body={"site": "{site}", "subject_id": "{site}-A{n}",
+                "facts": {"atopic_dermatitis": True, "scorad": 30}}),
+    Route("POST", "/api/v1/studies/{study}/subjects/{randomisable}/randomise", "randomise"),
+    Route("POST", API_SUBJ + "/visits", "write_data",
+          body={"visit_code": "week_4", "visit_date": "2026-03-30"}),
+    Route("POST", API_SUBJ + "/assessments", "write_data",
+          body={"visit_code": "baseline", "instrument": "easi", "items": EASI_ITEMS}),
+    Route("PATCH", API_SUBJ + "/assessments/{assessment_id}", "write_data",
+          body={"items": {"score": 7}, "expected_version": 1, "reason": "re-read"}),
+    Route("POST", API_SUBJ + "/injections", "write_data", body={"given_on": "2026-03-02"}),
+    Route("POST", API_SUBJ + "/labs", "write_data", body={**LAB, "visit_code": "baseline"}),
+    Route("POST", API_SUBJ + "/adverse-events", "write_data", body=AE),
+    Route("POST", API_SUBJ + "/con-meds", "write_data", body={"name": "emollient"}),
+    Route("PATCH", "/api/v1/studies/{study}/records/{entity}/{record_id}", "write_data",
+          body={"changes": {"visit_date": "2026-03-03"}, "expected_version": 1,
+                "reason": "date typo"}),
+    Route("POST", API_SUBJ + "/withdraw", "withdraw", body={"reason": "moved away"}),
+]  # fmt: skip
+UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+
+
+def fill(value: Any, values: dict[str, Any]) -> Any:
+    """``value`` with every ``{name}`` replaced (strings, recursively in dicts)."""
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, dict):
+        return {k: fill(v, values) for k, v in value.items()}
+    return value
+
+
+ARM_IN_HTML = re.compile(r"(<td>\s*|arm\W{1,3}|id=\"subject-arm\">)(serum|placebo)\b", re.I)
+
+
+def arms_in_json(value: Any) -> list[Any]:
+    """Every value found under an ``arm`` or ``product`` key, anywhere in a JSON document."""
+    found: list[Any] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("arm", "product") and item not in (None, "blinded"):
+                found.append(item)
+            found += arms_in_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += arms_in_json(item)
+    return found
+
+
+def expected_ok(role: str, route: Route, own: bool) -> bool:
+    if not route.action:
+        return True
+    return allowed(role, route.action) and (own or role == "admin" or not route.per_site)
+
+
+def page_client(client: TestClient, username: str) -> str:
+    page = client.get("/login")
+    client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
+    return csrf_of(client.get("/studies").text)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
+    problems: list[str] = []
+    blinded = role != "admin"
+    token = seeded.tokens[role]
+    csrf = page_client(client, seeded.usernames[role])
+    seen_arm_admin = False
+    for site, own in (("S1", True), ("S2", False)):
+        # pages act on -001/-002, the API on -003/-004 (each ends with a withdrawal)
+        page_values = {
+            "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
+            "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
+            "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
+        }  # fmt: skip
+        api_values = {
+            **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
+            "assessment_id": seeded.assessment_ids[f"{site}-003"], "entity": "visit",
+            "record_id": seeded.visit_ids[f"{site}-003"],
+        }  # fmt: skip
+        for route in PAGES + API:
+            values = api_values if route.template.startswith("/api/") else page_values
+            if not route.per_site and not own:
+                continue
+            path = fill(route.template, values)
+            body = fill(route.body, values)
+            is_api = path.startswith("/api/")
+            if is_api:
+                headers = {"Authorization": f"Bearer {token}"}
+                response = client.request(route.method, path, headers=headers, json=body)
+            elif route.method == "GET":
+                response = client.get(path, follow_redirects=False)
+            else:
+                data = {**(body or {}), "csrf_token": csrf}
+                response = client.post(path, data=data, follow_redirects=False)
+            ok = response.status_code in (200, 201, 303)
+            forbidden = response.status_code in (403, 404)
+            want = expected_ok(role, route, own)
+            if (want and not ok) or (not want and not forbidden):
+                problems.append(
+                    f"{role} {route.method} {path}: got {response.status_code}, "
+                    f"expected {'allowed' if want else 'forbidden'}: {response.text[:200]}"
+                )
+            if response.status_code >= 300:
+                continue
+            if response.headers.get("content-type", "").startswith("text/csv"):
+                header = response.text.splitlines()[0].split(",") if response.text else []
+                if blinded and "arm" in header:
+                    problems.append(f"{role} {path}: the export has an arm column")
+                if role != "admin" and "S2-0" in response.text:
+                    problems.append(f"{role} {path}: the export has another site's subject")
+                seen_arm_admin |= "arm" in header
+            elif is_api:
+                arms = arms_in_json(response.json())
+                if blinded and arms:
+                    problems.append(f"{role} {path}: JSON reveals arm(s) {arms}")
+                seen_arm_admin |= bool(arms)
+            else:
+                match = ARM_IN_HTML.search(response.text)
+                if blinded and match:
+                    problems.append(f"{role} {path}: HTML reveals arm: {match.group(0)!r}")
+                seen_arm_admin |= bool(match)
+    assert not problems, "\n".join(problems)
+    if role == "admin":
+        assert seen_arm_admin, "the admin should see the arms (the check must be able to fail)"
+
+
+def test_the_matrix_covers_every_route(client: TestClient) -> None:
+    """Every page and API route of the app is in the matrix (or is the login/logout)."""
+    from autoserum.web import routes
+
+    pages = {
+        (method, route.path)
+        for module in (routes.auth, routes.studies, routes.subjects, routes.records,
+                       routes.corrections, routes.assessments, routes.audit, routes.exports)
+        for route in module.router.routes
+        for method in getattr(route, "methods", set()) - {"HEAD"}
+    }  # fmt: skip
+    api = {
+        (method.upper(), "/api/v1" + path if not path.startswith("/api/v1") else path)
+        for path, ops in client.app.openapi()["paths"].items()
+        for method in ops
+    }
+    # {randomisable} is a {subject_id} (a subject still to be randomised)
+    covered = {
+        (r.method, r.template.split("?")[0].replace("{randomisable}", "{subject_id}"))
+        for r in PAGES + API
+    }
+    missing = (pages | api) - covered - UNGUARDED
+    assert not missing, f"routes not in the access matrix: {sorted(missing)}"
+
+
+def test_unblinded_grant_shows_arms_to_an_investigator(client: TestClient, seeded: Seeded) -> None:
+    from .conftest import add_user
+
+    token = add_user(seeded.store, "inv_unblinded", "investigator", frozenset({"S1"}),
+                     unblinded=True)  # fmt: skip
+    response = client.get(
+        "/api/v1/studies/AST-1/subjects/S1-001", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert response.json()["subject"]["arm"] == seeded.arms["S1-001"]
+    assert json.dumps(response.json()).count(seeded.arms["S1-001"]) >= 1

@@ -1,0 +1,126 @@
+"""CLI: ``autoserum user add/passwd/token`` and ``autoserum serve`` (help with examples)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from autoserum.cli import app
+from autoserum.store import open_store
+from autoserum.web.security import hash_token, verify_password
+
+runner = CliRunner()
+
+
+def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None:
+    result = runner.invoke(
+        app,
+        ["user", "add", "bob", "--role", "investigator", "--site", "S1", "--password-stdin",
+         "--db", db_url],
+        input="a long passphrase\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    store = open_store(db_url)
+    record = store.get_user("bob")
+    assert record is not None
+    assert record.role == "investigator"
+    assert record.sites == frozenset({"S1"})
+    assert record.password_hash.startswith("$argon2id$")
+    assert verify_password(record.password_hash, "a long passphrase")
+    token = runner.invoke(app, ["user", "token", "bob", "--db", db_url])
+    assert token.exit_code == 0
+    printed = token.output.strip()
+    assert printed.startswith("ast_")
+    owner = store.user_for_token(hash_token(printed))
+    assert owner is not None
+    assert owner.username == "bob"
+
+
+def test_user_passwd_changes_the_password(db_url: str) -> None:
+    runner.invoke(
+        app, ["user", "add", "ada", "--role", "admin", "--password-stdin", "--db", db_url],
+        input="first passphrase\n",
+    )  # fmt: skip
+    result = runner.invoke(
+        app, ["user", "passwd", "ada", "--password-stdin", "--db", db_url],
+        input="second passphrase\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = open_store(db_url).get_user("ada")
+    assert record is not None
+    assert verify_password(record.password_hash, "second passphrase")
+
+
+@pytest.mark.parametrize(
+    ("role", "field"),
+    [("chief", "role"), ("monitor", "site"), ("admin", "password")],  # password: too short
+)
+def test_user_add_rejects_bad_input_with_exit_2(
+    db_url: str,
+    role: str,
+    field: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from autoserum.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    with pytest.raises(SystemExit) as exc:
+        main(["user", "add", "eve", "--role", role, "--password-stdin", "--db", db_url])
+    assert exc.value.code == 2
+    assert f"error: {field}:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["serve"], ["user"], ["user", "add"], ["user", "passwd"], ["user", "token"]]
+)
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: autoserum" in result.output
+
+
+def test_serve_creates_the_schema_and_serves(tmp_path: Path) -> None:
+    """``autoserum serve`` (database from AUTOSERUM_DATABASE_URL) answers on loopback."""
+    from .conftest import free_port
+
+    db = tmp_path / "served.db"
+    port = free_port()
+    cli = str(Path(sys.executable).with_name("autoserum"))
+    env = {
+        **os.environ,
+        "AUTOSERUM_DATABASE_URL": f"sqlite:///{db}",
+        "AUTOSERUM_ENV": "development",
+    }
+    proc = subprocess.Popen(
+        [cli, "serve", "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert 'name="username"' in response.text
+        assert db.exists()
+        assert open_store(f"sqlite:///{db}", create=False).get_user("nobody") is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,192 @@
+"""Pages through the app: dashboard numbers, calendar flags, session expiry, token cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from fastapi.testclient import TestClient
+
+from autoserum.protocols import load_protocol
+from autoserum.store import Store
+from autoserum.web import create_app
+from autoserum.web.calendar import calendar
+
+from .conftest import SYSTEM, Seeded, add_user, settings_for
+from .test_access_matrix import page_client
+
+
+def test_dashboard_shows_consort_counts_enrolment_by_site_and_overdue_visits(
+    client: TestClient, seeded: Seeded
+) -> None:
+    page_client(client, "admin1")
+    page = client.get("/studies/AST-1")
+    assert page.status_code == 200
+    text = page.text
+    # the fixture: per site two subjects randomised and two screened only
+    assert '<th scope="row">Assessed for eligibility</th><td class="stat-cell">8</td>' in text
+    assert '<th scope="row">In screening</th><td class="stat-cell">4</td>' in text
+    assert "<td>S1</td><td>4</td><td>2</td><td>0</td>" in text
+    # baseline on 2026-03-02: week 4 (day 28, window ±3) closed on 2026-04-02
+    assert "2026-04-02" in text
+    assert "flag-overdue" in text
+
+
+def test_calendar_flags_with_a_fixed_today(store: Store, seeded: Seeded) -> None:
+    detail = store.subject_detail("AST-1", "S1-001", SYSTEM)
+    protocol = load_protocol("ast-nahm2023")
+    rows = {r.code: r for r in calendar(protocol, detail, today=dt.date(2026, 3, 30))}
+    assert rows["baseline"].flag == "done"
+    assert rows["baseline"].actual == dt.date(2026, 3, 2)
+    assert rows["screening"].flag == "missed"  # a later visit was recorded
+    # week 4: day 28 = 2026-03-30, window 2026-03-27 .. 2026-04-02 (protocol: ±3 days)
+    assert rows["week_4"].flag == "due"
+    assert (rows["week_4"].earliest, rows["week_4"].latest) == (
+        dt.date(2026, 3, 27),
+        dt.date(2026, 4, 2),
+    )
+    later = {r.code: r for r in calendar(protocol, detail, today=dt.date(2026, 4, 5))}
+    assert later["week_4"].flag == "overdue"
+    assert later["week_4"].flag_label == "overdue 3 d"
+    assert later["week_8"].flag is None
+
+
+def test_out_of_window_visit_is_flagged_and_listed_as_deviation(
+    client: TestClient, seeded: Seeded
+) -> None:
+    csrf = page_client(client, "inv1")
+    response = client.post(
+        "/studies/AST-1/subjects/S1-001/visits",
+        data={"csrf_token": csrf, "visit_code": "week_4", "visit_date": "2026-04-06"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "outside window (+4 d)" in response.text  # window closed 2026-04-02
+    assert "visit_window" in response.text
+
+
+def test_idle_session_expires(store: Store, db_url: str) -> None:
+    add_user(store, "ada", "admin", None)
+    settings = settings_for(db_url).model_copy(update={"session_idle_timeout": 1})
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
+        page_client(client, "ada")
+        assert client.get("/studies", follow_redirects=False).status_code == 200
+        time.sleep(2.2)
+        assert client.get("/studies", follow_redirects=False).status_code == 303
+
+
+def test_revoked_token_stops_working_without_cache(store: Store, db_url: str) -> None:
+    token = add_user(store, "ada", "admin", None)
+    settings = settings_for(db_url).model_copy(update={"token_cache_seconds": 0})
+    app = create_app(settings, store=store)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.get("/api/v1/studies", headers=headers).status_code == 200
+        store.update_user("ada", {"active": False}, SYSTEM, reason="left the study")
+        assert client.get("/api/v1/studies", headers=headers).status_code == 401
+
+
+def test_cached_token_is_rechecked_after_the_ttl(store: Store, db_url: str) -> None:
+    token = add_user(store, "ada", "admin", None)
+    settings = settings_for(db_url).model_copy(update={"token_cache_seconds": 1})
+    app = create_app(settings, store=store)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.get("/api/v1/studies", headers=headers).status_code == 200
+        store.update_user("ada", {"active": False}, SYSTEM, reason="left the study")
+        time.sleep(1.2)
+        assert client.get("/api/v1/studies", headers=headers).status_code == 401
+
+
+def test_static_assets_are_served_by_the_app(client: TestClient) -> None:
+    htmx = client.get("/static/htmx.min.js")
+    assert htmx.status_code == 200
+    assert "htmx" in htmx.text[:200]
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/static/htmx.LICENSE.txt").status_code == 200
+    login = client.get("/login").text
+    assert "https://" not in login  # nothing loaded from the internet (no CDN)
+
+
+def test_security_headers(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> None:
+    csrf = page_client(client, "inv1")
+    base = "/studies/AST-1/subjects/S1-001"
+    lab = client.post(
+        f"{base}/labs",
+        data={"csrf_token": csrf, "lab_visit_code": "baseline", "analyte": "ige",
+              "value": "250", "unit": "IU/mL", "ref_low": "0", "ref_high": "100"},
+    )  # fmt: skip
+    assert lab.status_code == 200  # followed the redirect to the subject page
+    assert "Lab result ige recorded." in lab.text
+    assert "high" in lab.text  # 250 kU/L above the given range 0-100 (flag from that range)
+    bad_unit = client.post(
+        f"{base}/labs",
+        data={"csrf_token": csrf, "lab_visit_code": "baseline", "analyte": "ige",
+              "value": "250", "unit": "furlongs"},
+    )  # fmt: skip
+    assert bad_unit.status_code == 422
+    assert 'id="unit-error"' in bad_unit.text or 'role="alert"' in bad_unit.text
+    assert 'value="furlongs"' in bad_unit.text  # typed value kept
+    med = client.post(
+        f"{base}/con_meds",
+        data={"csrf_token": csrf, "name": "emollient", "start_date": "2026-03-05",
+              "end_date": "2026-03-01"},
+    )  # fmt: skip
+    assert med.status_code == 422
+    assert 'id="end_date-error"' in med.text
+    # ast-nahm2023 has no run-in phase: an enrolled subject goes on to treatment
+    page = client.get(base).text
+    assert '<option value="treatment"' in page
+    assert '<option value="run_in"' not in page
+    status = client.post(f"{base}/status", data={"csrf_token": csrf, "new_status": "treatment"})
+    assert status.status_code == 200
+    assert "is now treatment" in status.text
+    illegal = client.post(f"{base}/status", data={"csrf_token": csrf, "new_status": "run_in"})
+    assert illegal.status_code == 409
+    assert "illegal status transition" in illegal.text
+    trail = client.get("/studies/AST-1/audit?subject_id=S1-001")
+    assert "lab" in trail.text
+    assert "250" in trail.text
+
+
+def test_correcting_an_adverse_event_needs_a_reason_and_is_audited(
+    client: TestClient, seeded: Seeded
+) -> None:
+    csrf = page_client(client, "inv1")
+    base = "/studies/AST-1/subjects/S1-001"
+    ae = seeded.store.record_adverse_event(
+        "AST-1", "S1-001", SYSTEM, term="itch", severity="mild", serious=False,
+        related="possible", outcome="recovering",
+    )  # fmt: skip
+    form = client.get(f"{base}/records/adverse_event/{ae.id}")
+    assert form.status_code == 200
+    assert 'value="itch"' in form.text
+    fields = {"csrf_token": csrf, "expected_version": str(ae.version), "term": "itch",
+              "severity": "mild", "serious": "false", "related": "possible",
+              "outcome": "recovered"}  # fmt: skip
+    no_reason = client.post(f"{base}/records/adverse_event/{ae.id}", data=fields)
+    assert no_reason.status_code == 422
+    assert 'id="reason-error"' in no_reason.text
+    assert '<option value="recovered" selected>' in no_reason.text  # typed value kept
+    saved = client.post(
+        f"{base}/records/adverse_event/{ae.id}", data={**fields, "reason": "follow-up call"}
+    )
+    assert saved.status_code == 200
+    assert "corrected (outcome)" in saved.text
+    stale = client.post(
+        f"{base}/records/adverse_event/{ae.id}",
+        data={**fields, "outcome": "unknown", "reason": "again"},
+    )
+    assert stale.status_code == 409  # the version read is no longer current
+    trail = client.get(f"/studies/AST-1/audit?entity=adverse_event&record_id={ae.id}").text
+    assert "follow-up call" in trail
+    assert "recovering" in trail
+    assert "recovered" in trail
