@@ -26,6 +26,8 @@ USER_FILES = {
     "my-protocol.toml": ROOT / "src" / "autoserum" / "protocols" / "library" / "ast-nahm2023.toml",
     "studies.csv": ROOT / "tests" / "meta" / "reference" / "dat_normand1999.csv",
 }
+#: Files written by the test itself (a password a user would keep in a file or type).
+WRITTEN_FILES = {"alice-password.txt": "a long synthetic passphrase for the README test\n"}
 
 #: Commands that start a long-running server: only their --help is run.
 SERVERS = {"serve"}
@@ -62,13 +64,20 @@ def test_readme_shows_every_cli_command() -> None:
 def test_readme_commands_run(tmp_path: Path) -> None:
     for name, source in USER_FILES.items():
         shutil.copy(source, tmp_path / name)
+    for name, text in WRITTEN_FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     commands = readme_commands()
     assert len(commands) >= 15
     for words in commands:
+        stdin = ""
+        if "<" in words:  # `... < FILE`: the file is the command's standard input
+            at = words.index("<")
+            stdin = (tmp_path / words[at + 1]).read_text(encoding="utf-8")
+            words = words[:at] + words[at + 2 :]
         argv = [*words[:1], "--help"] if words[0] in SERVERS else words
         result = subprocess.run(
-            [CLI, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=300
+            [CLI, *argv], cwd=tmp_path, input=stdin, capture_output=True, text=True, timeout=300
         )
         assert result.returncode == 0, f"autoserum {shlex.join(argv)}\n{result.stderr}"
         assert "Traceback" not in result.stderr
