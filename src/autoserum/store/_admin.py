@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.store._allocation import check_stratify_by, generate_list
 from autoserum.store._base import Actor, StoreBase
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
-    AllocationListRow,
-    AllocationRow,
     ApiTokenRow,
     SessionRow,
     SiteRow,
@@ -26,7 +25,7 @@ from autoserum.store.models import (
 )
 from autoserum.study.blinding import check_role
 from autoserum.study.model import Arm, Site, Study
-from autoserum.study.randomisation import allocation_digest, allocation_list, stratum_key
+from autoserum.study.randomisation import stratum_key
 
 __all__ = ["AdminMixin", "UserRecord"]
 
@@ -78,6 +77,7 @@ def study_view(row: StudyRow, protocol: Protocol) -> Study:
         open_label=row.open_label,
         has_run_in=row.has_run_in,
         arms=tuple(Arm(a.code, a.label, a.product, a.is_control) for a in protocol.arms),
+        stratify_by=tuple((k, tuple(v)) for k, v in sorted((row.stratify_by or {}).items())),
     )
 
 
@@ -93,10 +93,14 @@ class AdminMixin(StoreBase):
         *,
         seed: int | None = None,
         allocation_n: int = DEFAULT_ALLOCATION_N,
+        stratify_by: Mapping[str, Sequence[str]] | None = None,
     ) -> Study:
         """Create a study running a library protocol (code), a protocol file (path) or object.
 
         ``seed`` seeds the concealed allocation lists (random when omitted; recorded).
+        ``stratify_by`` declares stratification factors besides the site, each with its levels
+        (``{"baseline_severity": ("moderate", "severe")}``): every randomisation then names the
+        subject's level of each, and each site × levels stratum has its own concealed list.
         Example: ``store.create_study("AST-1", "ast-nahm2023", admin)``.
         """
         self._require(actor, {"admin"}, "create a study")
@@ -112,13 +116,19 @@ class AdminMixin(StoreBase):
             raise ValidationError("seed", seed, "an integer in [0, 2^63)")
         if isinstance(allocation_n, bool) or not isinstance(allocation_n, int) or allocation_n < 1:
             raise ValidationError("allocation_n", allocation_n, "an integer ≥ 1")
+        factors = check_stratify_by(stratify_by)
         with self._write(actor) as s:
-            row = self._new_study(s, name, protocol, seed, allocation_n)
+            row = self._new_study(s, name, protocol, seed, allocation_n, factors)
             return study_view(row, protocol)
 
     @staticmethod
     def _new_study(
-        s: Session, name: str, protocol: Protocol, seed: int, allocation_n: int
+        s: Session,
+        name: str,
+        protocol: Protocol,
+        seed: int,
+        allocation_n: int,
+        factors: Mapping[str, list[str]] | None = None,
     ) -> StudyRow:
         if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
             raise StateError(f"a study named {name!r} exists already")
@@ -130,6 +140,7 @@ class AdminMixin(StoreBase):
             has_run_in=any(p.code == "run_in" for p in protocol.phases),
             seed=seed,
             allocation_n=allocation_n,
+            stratify_by=dict(factors) if factors else None,
             created_at=utcnow(),
             version=1,
         )
@@ -161,7 +172,8 @@ class AdminMixin(StoreBase):
             if exists is not None:
                 raise StateError(f"site {code!r} exists already in study {study!r}")
             s.add(SiteRow(study_id=st.id, code=code, name=name, version=1))
-            self._generate_allocation_list(s, st, stratum_key(code))
+            if not st.stratify_by:  # factored strata get their lists at first use
+                generate_list(s, st, self._protocol(st), stratum_key(code))
             return Site(code=code, name=name)
 
     def sites(self, study: str) -> list[Site]:
@@ -172,39 +184,6 @@ class AdminMixin(StoreBase):
                 select(SiteRow).where(SiteRow.study_id == st.id).order_by(SiteRow.code)
             ).all()
             return [Site(code=r.code, name=r.name) for r in rows]
-
-    def _generate_allocation_list(self, s: Session, st: StudyRow, stratum: str) -> None:
-        protocol = self._protocol(st)
-        arms = [(a.code, a.allocation_ratio) for a in protocol.arms]
-        if len(arms) < 2:
-            return  # a single-arm study allocates everyone to its arm
-        entries = allocation_list(arms, n=st.allocation_n, seed=st.seed, strata=[stratum])
-        head = AllocationListRow(
-            study_id=st.id,
-            stratum=stratum,
-            seed=st.seed,
-            n=st.allocation_n,
-            arms=[list(a) for a in arms],
-            digest=allocation_digest(entries),
-            created_at=utcnow(),
-            version=1,
-        )
-        s.add(head)
-        s.flush()
-        s.execute(
-            insert(AllocationRow),
-            [
-                {
-                    "list_id": head.id,
-                    "sequence": e.sequence,
-                    "block": e.block,
-                    "block_size": e.block_size,
-                    "arm": e.arm,
-                    "subject_pk": None,
-                }
-                for e in entries
-            ],
-        )
 
     # --- users ---------------------------------------------------------------------------
     def create_user(

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
+from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import CLINICAL_WRITERS, Actor, StoreBase
 from autoserum.store._coerce import as_decimal
 from autoserum.store._types import utcnow
 from autoserum.store._views import subject_view
 from autoserum.store.models import (
-    AllocationListRow,
     AllocationRow,
     SiteRow,
     StudyRow,
@@ -71,19 +71,33 @@ class SubjectsMixin(StoreBase):
             s.flush()
             return subject_view(row, site, sees_arm=actor.sees_arm(st), unblinded=False)
 
-    def randomise(self, study: str, subject_id: str, actor: Actor) -> str:
-        """Enrol a screened, eligible subject and allocate the next arm of their site's concealed
-        list. Returns the arm, or ``"blinded"`` when the actor may not see arms."""
+    def randomise(
+        self,
+        study: str,
+        subject_id: str,
+        actor: Actor,
+        *,
+        strata: Mapping[str, str] | None = None,
+    ) -> str:
+        """Enrol a screened, eligible subject and allocate the next arm of their stratum's
+        concealed list. Returns the arm, or ``"blinded"`` when the actor may not see arms.
+
+        ``strata``: the subject's level of every stratification factor the study declares
+        (``{"baseline_severity": "severe"}``); the stratum is the site × these levels.
+        """
         self._require(actor, CLINICAL_WRITERS, "enrol subjects")
         with self._write(actor, "enrolment and randomisation") as s:
             st = self._study(s, study)
+            levels = check_strata(st.stratify_by or {}, strata)
             row = self._subject(s, st, subject_id, actor, lock=True)
-            arm = self._allocate(s, st, row)
+            arm = self._allocate(s, st, row, levels)
             return arm if actor.sees_arm(st) else MASK
 
     enrol = randomise
 
-    def _allocate(self, s: Session, st: StudyRow, row: SubjectRow) -> str:
+    def _allocate(
+        self, s: Session, st: StudyRow, row: SubjectRow, levels: Mapping[str, str] | None = None
+    ) -> str:
         transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
         protocol = self._protocol(st)
         result = evaluate_eligibility(protocol, row.facts or {})
@@ -94,13 +108,11 @@ class SubjectsMixin(StoreBase):
         if len(protocol.arms) == 1:
             arm, allocation_id = protocol.arms[0].code, None
         else:
-            stratum = stratum_key(self._site_code(s, row.site_id))
-            head = s.scalar(
-                select(AllocationListRow)
-                .where(AllocationListRow.study_id == st.id, AllocationListRow.stratum == stratum)
-                .with_for_update()
-            )
-            if head is None:
+            if levels is None:  # a status change to enrolled names no factor levels
+                levels = check_strata(st.stratify_by or {}, None)
+            stratum = stratum_key(self._site_code(s, row.site_id), levels)
+            head = ensure_list(s, st, protocol, stratum)
+            if head is None:  # pragma: no cover - a list is generated for two or more arms
                 raise StateError(f"no allocation list for stratum {stratum!r}")
             entry = s.scalar(
                 select(AllocationRow)

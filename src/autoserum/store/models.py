@@ -89,6 +89,7 @@ class StudyRow(_Versioned, Base):
     seed: Mapped[int] = mapped_column(BigInteger)
     allocation_n: Mapped[int] = mapped_column(Integer)
     column_order: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    stratify_by: Mapped[Any] = mapped_column(JSONText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property

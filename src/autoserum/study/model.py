@@ -45,6 +45,8 @@ class Study:
     open_label: bool
     has_run_in: bool
     arms: tuple[Arm, ...] = ()
+    stratify_by: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Stratification factors besides the site: ``(name, levels)`` pairs, by name."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,141 @@
+"""Stratification by site × declared factors on both engines: each stratum's own concealed list,
+balanced within its blocks, reproducible from the seed, factor levels validated, arms hidden."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from autoserum.errors import ValidationError
+from autoserum.store import Store
+from autoserum.study import MASK, SubjectStatus
+from autoserum.study.randomisation import allocation_list, stratum_key
+from tests.store.helpers import ADMIN, BLINDED, COORDINATOR, ELIGIBLE
+
+SEVERITY = {"baseline_severity": ("moderate", "severe")}
+ARMS = [("serum", 1), ("placebo", 1)]  # ast-nahm2023: serum vs saline placebo, 1:1
+
+
+def stratified_study(store: Store, name: str = "STRAT", *, seed: int = 20260301) -> str:
+    """``ast-nahm2023`` stratified by site × baseline severity, site ``s01``."""
+    store.create_study(
+        name, "ast-nahm2023", ADMIN, seed=seed, allocation_n=16, stratify_by=SEVERITY
+    )
+    store.add_site(name, "s01", "Seoul", ADMIN)
+    return name
+
+
+def expected_list(level: str, seed: int = 20260301) -> list[str]:
+    """The stratum's list as the pure core generates it (the reference for the store)."""
+    stratum = stratum_key("s01", {"baseline_severity": level})
+    return [a.arm for a in allocation_list(ARMS, n=16, seed=seed, strata=[stratum])]
+
+
+def enrol(store: Store, study: str, subject_id: str, level: str) -> str:
+    store.screen_subject(study, "s01", subject_id, ELIGIBLE, COORDINATOR)
+    return store.randomise(study, subject_id, ADMIN, strata={"baseline_severity": level})
+
+
+def test_each_stratum_follows_its_own_list_balanced_within_blocks(store: Store) -> None:
+    study = stratified_study(store)
+    got: dict[str, list[str]] = {"moderate": [], "severe": []}
+    for i in range(24):  # interleaved: 12 per stratum
+        level = ("moderate", "severe")[i % 2]
+        got[level].append(enrol(store, study, f"S{i:02d}", level))
+    for level, arms in got.items():
+        stratum = stratum_key("s01", {"baseline_severity": level})
+        entries = allocation_list(ARMS, n=16, seed=20260301, strata=[stratum])
+        assert arms == [e.arm for e in entries[:12]]
+        # every block completed within the 12 allocations holds as many serum as placebo
+        blocks: dict[int, list[str]] = {}
+        for entry, arm in zip(entries, arms, strict=False):
+            blocks.setdefault(entry.block, []).append(arm)
+        size = {e.block: e.block_size for e in entries}
+        complete = [b for b, got_arms in blocks.items() if len(got_arms) == size[b]]
+        assert complete, "at least one whole block (sizes 2 or 4) lies within 12 allocations"
+        for block in complete:
+            counts = Counter(blocks[block])
+            assert counts["serum"] == counts["placebo"], (level, block, counts)
+
+
+def test_lists_are_reproducible_from_the_seed_whatever_the_order(store: Store) -> None:
+    first = stratified_study(store, "A")
+    second = stratified_study(store, "B")
+    a = [enrol(store, first, f"A{i}", "moderate") for i in range(6)]
+    a += [enrol(store, first, f"A{i + 6}", "severe") for i in range(6)]
+    b = [enrol(store, second, f"B{i}", "severe") for i in range(6)]  # severe stratum first
+    b = [enrol(store, second, f"B{i + 6}", "moderate") for i in range(6)] + b
+    assert a == b
+    assert a == expected_list("moderate")[:6] + expected_list("severe")[:6]
+    other = stratified_study(store, "C", seed=20260302)
+    c = [enrol(store, other, f"C{i}", "moderate") for i in range(12)]
+    assert c == expected_list("moderate", seed=20260302)[:12]
+    assert c != expected_list("moderate")[:12]  # a different seed gives a different list
+
+
+def test_factor_levels_are_validated_and_nothing_is_written(store: Store) -> None:
+    study = stratified_study(store)
+    store.screen_subject(study, "s01", "S01", ELIGIBLE, COORDINATOR)
+    cases = [
+        (None, "strata.baseline_severity.*None.*moderate, severe"),
+        ({}, "strata.baseline_severity.*moderate, severe"),
+        ({"baseline_severity": "mild"}, "strata.baseline_severity.*'mild'.*moderate, severe"),
+        ({"baseline_severity": "severe", "age": "old"}, "strata.age.*baseline_severity"),
+    ]
+    for strata, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            store.randomise(study, "S01", ADMIN, strata=strata)
+    with pytest.raises(ValidationError, match=r"strata\.baseline_severity"):
+        store.transition_subject(study, "S01", SubjectStatus.ENROLLED, ADMIN)
+    [subject] = store.subjects(study, ADMIN)
+    assert (subject.status, subject.arm) == (SubjectStatus.SCREENED, None)
+    assert store.randomise(study, "S01", ADMIN, strata={"baseline_severity": "severe"}) in {
+        "serum",
+        "placebo",
+    }
+
+
+def test_unstratified_studies_refuse_factor_levels(store: Store) -> None:
+    store.create_study("PLAIN", "ast-nahm2023", ADMIN, seed=1, allocation_n=8)
+    store.add_site("PLAIN", "s01", "Seoul", ADMIN)
+    store.screen_subject("PLAIN", "s01", "S01", ELIGIBLE, COORDINATOR)
+    with pytest.raises(ValidationError, match=r"strata\.baseline_severity.*site only"):
+        store.randomise("PLAIN", "S01", ADMIN, strata={"baseline_severity": "severe"})
+    assert store.get_study("PLAIN").stratify_by == ()
+
+
+@pytest.mark.parametrize(
+    ("stratify_by", "message"),
+    [
+        ({"site": ("a", "b")}, "stratify_by.*'site'"),
+        ({"severity": ("severe",)}, "stratify_by.severity.*at least two levels"),
+        ({"severity": "severe"}, "stratify_by.severity.*at least two levels"),
+        ({"severity": ("mild", "mild")}, "stratify_by.severity.*without repeats"),
+        ({"severity": ("mild", "a=b")}, "stratify_by.severity.*'a=b'"),
+        ({"a;b": ("x", "y")}, "stratify_by.*'a;b'"),
+    ],
+)
+def test_declared_factors_are_validated(
+    store: Store, stratify_by: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        store.create_study("BAD", "ast-nahm2023", ADMIN, stratify_by=stratify_by)  # type: ignore[arg-type]
+    assert store.studies() == []
+
+
+def test_the_study_declares_its_factors_and_blinded_roles_see_no_arm(store: Store) -> None:
+    study = stratified_study(store)
+    assert store.get_study(study).stratify_by == (("baseline_severity", ("moderate", "severe")),)
+    store.screen_subject(study, "s01", "S01", ELIGIBLE, COORDINATOR)
+    masked = store.randomise(study, "S01", COORDINATOR, strata={"baseline_severity": "severe"})
+    assert masked == MASK
+    arm = store.subjects(study, ADMIN)[0].arm
+    assert arm == expected_list("severe")[0]
+    for actor in BLINDED:
+        assert [s.arm for s in store.subjects(study, actor)] == [MASK]
+        trail = store.audit_trail(study, actor=actor)
+        shown = repr([(r.field, r.old_value, r.new_value) for r in trail if r.subject_id])
+        assert "20260301" not in repr(trail)
+        assert "'serum'" not in shown
+        assert "'placebo'" not in shown
