@@ -3,7 +3,8 @@
 Roles (issue 6): ``admin`` (everything, every site, sees arms), ``investigator`` and
 ``coordinator`` (data entry at their sites), ``monitor`` (read-only at their sites),
 ``statistician`` (de-identified read and export: dashboards and the export, no subject
-pages, no audit trail). Arms are shown only when
+pages, no audit trail). Emergency unblinding of one subject: admin and investigator (the
+store's rule); the list of unblindings: admin only. Arms are shown only when
 :func:`autoserum.study.blinding.can_see_arm` allows it.
 
 Example::
@@ -28,6 +29,8 @@ Action = Literal[
     "randomise",
     "write_data",  # visits, assessments, injections, labs, AEs, con-meds, corrections
     "withdraw",
+    "unblind",  # emergency unblinding of one subject (a reason, audited)
+    "review_unblindings",  # the study's list of emergency unblindings
     "manage_study",  # create studies and sites
     "manage_users",
 ]
@@ -45,6 +48,8 @@ _TABLE: Final[dict[str, frozenset[str]]] = {
             "randomise",
             "write_data",
             "withdraw",
+            "unblind",
+            "review_unblindings",
             "manage_study",
             "manage_users",
         }
@@ -59,6 +64,7 @@ _TABLE: Final[dict[str, frozenset[str]]] = {
             "randomise",
             "write_data",
             "withdraw",
+            "unblind",
         }
     ),
     "coordinator": frozenset(

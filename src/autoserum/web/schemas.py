@@ -30,6 +30,7 @@ __all__ = [
     "ItemPublic",
     "ItemValue",
     "LabCreate",
+    "RandomiseRequest",
     "RecordId",
     "RecordUpdate",
     "ScoreRequest",
@@ -37,6 +38,8 @@ __all__ = [
     "SubjectCreate",
     "SubjectPublic",
     "SubjectScreened",
+    "UnblindPublic",
+    "UnblindRequest",
     "VisitCreate",
     "WithdrawRequest",
     "parse_items",
@@ -96,6 +99,9 @@ class StudyPublic(BaseModel):
     blinding: str
     open_label: bool
     sites: list[str]
+    stratify_by: dict[str, list[str]] = Field(
+        default_factory=dict, description="stratification factors besides the site → levels"
+    )
 
 
 def _finite(value: Any) -> Any:
@@ -145,6 +151,29 @@ class SubjectScreened(SubjectPublic):
 
 class WithdrawRequest(_Input):
     reason: Text
+
+
+class RandomiseRequest(_Input):
+    """The subject's level of every stratification factor the study declares."""
+
+    strata: dict[Code, Code] = Field(default_factory=dict)
+
+
+class UnblindRequest(_Input):
+    """Emergency unblinding of one subject: a reason and an explicit confirmation."""
+
+    reason: Text
+    confirm: bool = Field(description="must be true: the caller confirms the unblinding")
+
+
+class UnblindPublic(BaseModel):
+    """The arm of one subject, revealed to the caller only; the unblinding is audited."""
+
+    subject_id: str
+    arm: str
+    reason: str
+    unblinded_by: str
+    notice: str
 
 
 class VisitCreate(_Input):

@@ -21,6 +21,7 @@ def _public(view: StudyView) -> StudyPublic:
         blinding=view.blinding,
         open_label=view.study.open_label,
         sites=view.sites,
+        stratify_by={name: list(levels) for name, levels in view.study.stratify_by},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from autoserum.protocols import evaluate_eligibility
 from autoserum.study.status import SubjectStatus
@@ -17,12 +17,16 @@ from autoserum.web.api._common import (
 from autoserum.web.deps import ApiUser, StoreDep
 from autoserum.web.schemas import (
     EligibilityPublic,
+    RandomiseRequest,
     SubjectCreate,
     SubjectPublic,
     SubjectScreened,
+    UnblindPublic,
+    UnblindRequest,
     VisitCreate,
     WithdrawRequest,
 )
+from autoserum.web.unblinding import NOTICE, emergency_unblind
 from autoserum.web.views import shows_arm, study_for
 
 __all__ = ["router"]
@@ -78,12 +82,20 @@ def read_subject(
 
 @router.post("/{subject_id}/randomise", response_model=SubjectPublic)
 def randomise(
-    study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
+    study: StudyPath,
+    subject_id: SubjectPath,
+    user: ApiUser,
+    store: StoreDep,
+    body: RandomiseRequest | None = None,
 ) -> SubjectPublic:
-    """Enrol and randomise a screened, eligible subject (arm null for blinded callers)."""
+    """Enrol and randomise a screened, eligible subject (arm null for blinded callers).
+
+    A study stratified by factors besides the site needs ``{"strata": {factor: level}}`` with
+    the subject's level of every declared factor."""
     user.require("randomise")
     view = study_for(store, user, study)
-    store.randomise(study, subject_id, user.actor)
+    strata = body.strata if body is not None else None
+    store.randomise(study, subject_id, user.actor, strata=strata)
     subject = store.subject_detail(study, subject_id, user.actor).subject
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 
@@ -97,6 +109,31 @@ def withdraw(
     view = study_for(store, user, study)
     subject = store.withdraw(study, subject_id, body.reason, user.actor)
     return subject_public(subject, show_arm=shows_arm(user, view.study))
+
+
+@router.post("/{subject_id}/unblind", response_model=UnblindPublic)
+def unblind(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: UnblindRequest,
+    user: ApiUser,
+    store: StoreDep,
+    response: Response,
+) -> UnblindPublic:
+    """Emergency unblinding of one subject (admin, investigator at the subject's site; blinded
+    studies): needs a reason and ``"confirm": true``; audited and listed for the study admin.
+    The arm is returned to the caller in this response only."""
+    user.require("unblind")
+    view = study_for(store, user, study)
+    arm = emergency_unblind(store, user, view, subject_id, body.reason, body.confirm)
+    response.headers["Cache-Control"] = "no-store"
+    return UnblindPublic(
+        subject_id=subject_id,
+        arm=arm,
+        reason=body.reason.strip(),
+        unblinded_by=user.username,
+        notice=NOTICE,
+    )
 
 
 @router.post("/{subject_id}/visits", status_code=201)

@@ -11,10 +11,21 @@ from autoserum.web.routes import (
     records,
     studies,
     subjects,
+    unblinding,
 )
 
 __all__ = ["pages_router"]
 
 pages_router = APIRouter()
-for _module in (auth, studies, subjects, records, corrections, assessments, audit, exports):
+for _module in (
+    auth,
+    studies,
+    subjects,
+    records,
+    corrections,
+    assessments,
+    audit,
+    exports,
+    unblinding,
+):
     pages_router.include_router(_module.router)

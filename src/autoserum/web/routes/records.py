@@ -75,16 +75,23 @@ def _required(form: FormData, name: str, label: str) -> str:
 def randomise(
     request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
 ) -> Response:
-    """Enrol and randomise a screened subject (the arm is shown only to unblinded roles)."""
+    """Enrol and randomise a screened subject, in the stratum of the levels chosen for the
+    study's stratification factors (the arm is shown only to unblinded roles)."""
     user.require("randomise")
     view = study_for(store, user, study)
+    names = {f"strata.{name}" for name, _ in view.study.stratify_by}
+    strata = {
+        name: level
+        for name, _ in view.study.stratify_by
+        if (level := optional_text(form, f"strata.{name}")) is not None
+    }
 
     def run() -> str:
-        arm = store.randomise(study, subject_id, user.actor)
+        arm = store.randomise(study, subject_id, user.actor, strata=strata)
         shown = arm if shows_arm(user, view.study) else "concealed (blinded study)"
         return f"{subject_id} enrolled and randomised; arm: {shown}."
 
-    return _act(request, store, user, study, subject_id, form, form_key="", names=set(), action=run)
+    return _act(request, store, user, study, subject_id, form, form_key="", names=names, action=run)
 
 
 @router.post(_BASE + "/visits")

@@ -41,7 +41,8 @@ def studies_page(request: Request, user: PageUser, store: StoreDep) -> Response:
 
 @router.get("/studies/{study}")
 def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> Response:
-    """A study's dashboard: CONSORT counts, enrolment by site, overdue visits."""
+    """A study's dashboard: CONSORT counts, enrolment by site, overdue visits, and for the
+    study admin the emergency unblindings."""
     user.require("read_study")
     view = study_for(store, user, study)
     summary = study_summary(store, user, view)
@@ -56,5 +57,10 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             "can_read_subjects": user.can("read_subject"),
             "can_screen": user.can("screen"),
             "can_export": user.can("export"),
+            "unblindings": (
+                store.unblindings(study, user.actor)
+                if user.can("review_unblindings") and not view.study.open_label
+                else None
+            ),
         },
     )

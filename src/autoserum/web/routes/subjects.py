@@ -216,6 +216,7 @@ def subject_page(
                 "status": subject.status.value,
                 "arm": subject.arm if show_arm else None,
                 "randomised": subject.arm is not None,
+                "unblinded": subject.unblinded,
                 "start_date": day0_of(detail),
             },
             "show_arm": show_arm,
@@ -233,6 +234,11 @@ def subject_page(
             "can_write": user.can("write_data"),
             "can_withdraw": user.can("withdraw"),
             "can_randomise": user.can("randomise"),
+            "can_unblind": user.can("unblind") and not view.study.open_label,
+            "strata_fields": [
+                (f"strata.{name}", name.replace("_", " ").capitalize(), [(v, v) for v in levels])
+                for name, levels in view.study.stratify_by
+            ],
             "status_options": [
                 (v.value, v.value.replace("_", " "))
                 for v in sorted(
