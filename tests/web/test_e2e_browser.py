@@ -1,7 +1,8 @@
 """End to end in headless Chromium: an investigator screens, enrols and randomises a subject,
 records injections, visits and instruments (live scores checked against the worked examples
 of docs/instruments.md), corrects a value with a reason, sees it in the audit trail, records an
-adverse event and logs out. Screenshots of the main pages go to test-artifacts/web/."""
+adverse event and logs out; an emergency unblinding from the subject page is audited and listed
+for the admin. Screenshots of the main pages go to test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -193,6 +194,39 @@ def test_investigator_journey(browser: Browser, live: LiveServer) -> None:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     page.goto(f"{base}/studies")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_emergency_unblinding_journey(browser: Browser, live: LiveServer, seeded: Seeded) -> None:
+    """The investigator unblinds S1-001 with a reason and a confirmation, sees the arm on that
+    page only; the audit trail shows the reason; the admin finds it on the dashboard."""
+    base = live.url
+    page = browser.new_page(viewport={"width": 1024, "height": 1366})
+    reason = "suspected anaphylaxis; treating physician needs the arm"
+    login(page, base, "inv1")
+    page.goto(f"{base}/studies/AST-1/subjects/S1-001")
+    page.get_by_text("Emergency unblinding", exact=True).click()
+    page.get_by_label("Reason for unblinding").fill(reason)
+    page.get_by_role("button", name="Unblind this subject").click()
+    # the browser refuses the unconfirmed form (required checkbox): still on the subject page
+    expect(page.get_by_role("heading", name="Subject S1-001")).to_be_visible()
+    page.get_by_label("I confirm this emergency unblinding").check()
+    page.get_by_role("button", name="Unblind this subject").click()
+    expect(page.locator("#unblinded-arm")).to_have_text(seeded.arms["S1-001"])
+    expect(page.locator("#unblind-notice")).to_contain_text("recorded in the audit trail")
+    shot(page, "08-unblinded")
+    page.get_by_role("link", name="Subject S1-001").click()
+    expect(page.locator("#unblinded-flag")).to_be_visible()
+    assert page.locator("#subject-arm").count() == 0
+    assert not ARM_IN_HTML.search(page.content())
+    page.get_by_role("link", name="audit trail").click()
+    expect(page.locator("#audit")).to_contain_text(reason)
+    page.get_by_role("button", name="Log out").click()
+
+    login(page, base, "admin1")
+    page.goto(f"{base}/studies/AST-1")
+    expect(page.locator("#unblindings")).to_contain_text(reason)
+    expect(page.locator("#unblindings")).to_contain_text("inv1")
+    shot(page, "09-dashboard-unblindings")
 
 
 OTHER_INSTRUMENTS = ("poem", "sassad", "pp_nrs", "sleep_nrs", "viga_ad", "patient_global", "cdlqi")
