@@ -203,3 +203,23 @@ def test_the_api_randomises_within_the_stratum(client: TestClient, seeded: Seede
     )
     assert blinded.status_code == 200
     assert blinded.json()["arm"] is None
+
+
+def test_nothing_to_unblind_before_randomisation_or_in_an_open_label_study(
+    client: TestClient, seeded: Seeded
+) -> None:
+    headers = bearer(seeded.tokens["investigator"])
+    body = {"reason": REASON, "confirm": True}
+    screened = client.post(f"{API}/S1-002/unblind", headers=headers, json=body)
+    assert screened.status_code == 409
+    assert "no allocation" in screened.json()["detail"]
+    seeded.store.create_study("OPEN", "asim-choi2024", SYSTEM, seed=1)  # open-label, single arm
+    seeded.store.add_site("OPEN", "S1", "Site one", SYSTEM)
+    seeded.store.screen_subject("OPEN", "S1", "O1", {"atopic_dermatitis": True}, SYSTEM)
+    page_client(client, "inv1")
+    assert "Emergency unblinding" not in client.get("/studies/OPEN/subjects/O1").text
+    opened = client.post("/api/v1/studies/OPEN/subjects/O1/unblind", headers=headers, json=body)
+    assert opened.status_code == 409
+    assert "open-label" in opened.json()["detail"]
+    assert seeded.store.unblindings("AST-1", SYSTEM) == []
+    assert seeded.store.unblindings("OPEN", SYSTEM) == []
