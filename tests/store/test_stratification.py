@@ -9,6 +9,7 @@ import pytest
 
 from autoserum.errors import ValidationError
 from autoserum.store import Store
+from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import MASK, SubjectStatus
 from autoserum.study.randomisation import allocation_list, stratum_key
 from tests.store.helpers import ADMIN, BLINDED, COORDINATOR, ELIGIBLE
@@ -139,3 +140,16 @@ def test_the_study_declares_its_factors_and_blinded_roles_see_no_arm(store: Stor
         assert "20260301" not in repr(trail)
         assert "'serum'" not in shown
         assert "'placebo'" not in shown
+
+
+def test_the_audit_trail_of_a_stratified_study_replays_to_its_state(store: Store) -> None:
+    study = stratified_study(store)
+    enrol(store, study, "S01", "severe")
+    enrol(store, study, "S02", "moderate")  # a second stratum's list, generated at first use
+    enrol(store, study, "S03", "severe")
+    assert replay_audit(store.raw_audit_rows(study)) == current_state(store, study)
+    lists = [r for r in store.audit_trail(study, entity="allocation_list") if r.field == "stratum"]
+    assert sorted(r.new_value for r in lists) == [
+        "site=s01;baseline_severity=moderate",
+        "site=s01;baseline_severity=severe",
+    ]
