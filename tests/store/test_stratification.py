@@ -3,18 +3,21 @@ balanced within its blocks, reproducible from the seed, factor levels validated,
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
+from sqlalchemy import text
 
 from autoserum.errors import ValidationError
-from autoserum.store import Store
+from autoserum.store import Store, open_store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import MASK, SubjectStatus
 from autoserum.study.randomisation import allocation_list, stratum_key
 from tests.store.helpers import ADMIN, BLINDED, COORDINATOR, ELIGIBLE
 
-SEVERITY = {"baseline_severity": ("moderate", "severe")}
+SEVERITY_NAME = "baseline_severity"
+SEVERITY = {SEVERITY_NAME: ("moderate", "severe")}
 ARMS = [("serum", 1), ("placebo", 1)]  # ast-nahm2023: serum vs saline placebo, 1:1
 
 
@@ -153,3 +156,49 @@ def test_the_audit_trail_of_a_stratified_study_replays_to_its_state(store: Store
         "site=s01;baseline_severity=moderate",
         "site=s01;baseline_severity=severe",
     ]
+
+
+def test_concurrent_first_randomisations_of_a_stratum_write_one_list(
+    store: Store, db_url: str
+) -> None:
+    study = stratified_study(store)
+    levels = ("moderate", "severe")
+    for w in range(2):
+        for i in range(4):
+            store.screen_subject(study, "s01", f"W{w}-{i}", ELIGIBLE, COORDINATOR)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2, timeout=60)
+    stores = [open_store(db_url, create=False) for _ in range(2)]  # as two processes would
+
+    def writer(w: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(4):  # both writers start with the same, not yet generated, stratum
+                level = levels[i % 2]
+                stores[w].randomise(study, f"W{w}-{i}", COORDINATOR, strata={SEVERITY_NAME: level})
+        except BaseException as err:  # reported below
+            errors.append(err)
+        finally:
+            stores[w].close()
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with store.engine.connect() as conn:
+        used = conn.execute(
+            text(
+                "SELECT l.stratum, a.sequence, a.arm FROM allocations a"
+                " JOIN allocation_lists l ON l.id = a.list_id"
+                " WHERE a.subject_pk IS NOT NULL ORDER BY l.stratum, a.sequence"
+            )
+        ).all()
+        n_lists = conn.execute(text("SELECT count(*) FROM allocation_lists")).scalar_one()
+    assert n_lists == 2
+    for level in levels:
+        stratum = stratum_key("s01", {SEVERITY_NAME: level})
+        mine = [(seq, arm) for name, seq, arm in used if name == stratum]
+        assert [seq for seq, _ in mine] == [1, 2, 3, 4]
+        assert [arm for _, arm in mine] == expected_list(level)[:4]
