@@ -214,8 +214,20 @@ def insert_audited(session: Session, obj: Any) -> None:
     if type(obj) not in _ENTITY_OF:  # pragma: no cover - programming error
         raise TypeError(f"{type(obj).__name__} is not an audited record")
     mapper = inspect(type(obj))
-    table = mapper.local_table
-    values = {a.columns[0].name: getattr(obj, a.key) for a in mapper.column_attrs if a.key != "id"}
+    values = {a.key: getattr(obj, a.key) for a in mapper.column_attrs if a.key != "id"}
     conn = session.connection()
-    obj.id = conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+    obj.id = conn.execute(_insert_returning_id(type(obj)), values).scalar_one()
     conn.execute(insert(AuditRow), _rows_for(obj, "insert", ctx))
+
+
+_INSERTS: dict[type[Any], Any] = {}
+
+
+def _insert_returning_id(cls: type[Any]) -> Any:
+    """``INSERT INTO <table of cls> … RETURNING id``, built once per class (the columns come
+    with the parameters; every column attribute is named like its column)."""
+    stmt = _INSERTS.get(cls)
+    if stmt is None:
+        table = cls.__table__
+        stmt = _INSERTS[cls] = insert(table).returning(table.c.id)
+    return stmt
