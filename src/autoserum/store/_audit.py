@@ -28,7 +28,14 @@ from autoserum.errors import StateError, ValidationError
 from autoserum.store._types import UTCDateTime, dumps, utcnow
 from autoserum.store.models import AUDITED, AuditRow
 
-__all__ = ["NOT_AUDITED_FIELDS", "REDACTED", "AuditContext", "AuditedSession", "encode"]
+__all__ = [
+    "NOT_AUDITED_FIELDS",
+    "REDACTED",
+    "AuditContext",
+    "AuditedSession",
+    "encode",
+    "insert_audited",
+]
 
 REDACTED = "[redacted]"
 NOT_AUDITED_FIELDS: dict[str, frozenset[str]] = {
@@ -191,3 +198,36 @@ class AuditedSession(Session):
 
 event.listen(AuditedSession, "before_flush", _before_flush)
 event.listen(AuditedSession, "after_flush", _after_flush)
+
+
+def insert_audited(session: Session, obj: Any) -> None:
+    """Insert the new audited record ``obj`` with one Core ``INSERT … RETURNING id`` and its
+    audit rows with one multi-row insert, in the session's (write) transaction.
+
+    The audit rows are those a flush of ``obj`` writes (:func:`_rows_for`, the same code); the
+    unit of work is skipped, which makes a single insert several times cheaper. ``obj`` stays
+    transient (not in the session) with its ``id`` set; every column must be set on it.
+    """
+    ctx = session.info.get("audit")
+    if not isinstance(ctx, AuditContext):
+        raise StateError("a write to study data outside an audited store transaction")
+    if type(obj) not in _ENTITY_OF:  # pragma: no cover - programming error
+        raise TypeError(f"{type(obj).__name__} is not an audited record")
+    mapper = inspect(type(obj))
+    values = {a.key: getattr(obj, a.key) for a in mapper.column_attrs if a.key != "id"}
+    conn = session.connection()
+    obj.id = conn.execute(_insert_returning_id(type(obj)), values).scalar_one()
+    conn.execute(insert(AuditRow), _rows_for(obj, "insert", ctx))
+
+
+_INSERTS: dict[type[Any], Any] = {}
+
+
+def _insert_returning_id(cls: type[Any]) -> Any:
+    """``INSERT INTO <table of cls> … RETURNING id``, built once per class (the columns come
+    with the parameters; every column attribute is named like its column)."""
+    stmt = _INSERTS.get(cls)
+    if stmt is None:
+        table = cls.__table__
+        stmt = _INSERTS[cls] = insert(table).returning(table.c.id)
+    return stmt

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -25,7 +28,7 @@ from autoserum.store._engine import WRITE
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm, check_role
 
-__all__ = ["CLINICAL_WRITERS", "Actor", "StoreBase"]
+__all__ = ["CLINICAL_WRITERS", "Actor", "FifoLock", "StoreBase"]
 
 CLINICAL_WRITERS = frozenset({"admin", "investigator", "coordinator"})
 
@@ -57,6 +60,54 @@ class Actor:
         return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
 
 
+class FifoLock:
+    """A re-entrant lock handed to its waiters in arrival order (``threading.RLock`` lets a
+    thread that just released it take it again, which starves others and makes the latency
+    tail long under load).
+
+    >>> lock = FifoLock()
+    >>> with lock, lock:
+    ...     pass
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[tuple[int, threading.Lock]] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None:
+                self._owner, self._depth = me, 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append((me, turn))
+        turn.acquire()  # released by the previous owner, who made us the owner
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._waiters:
+                self._owner, turn = self._waiters.popleft()
+                self._depth = 1
+                turn.release()
+            else:
+                self._owner = None
+
+
 class StoreBase:
     """Engine, sessions and the helpers every service mixin uses."""
 
@@ -66,6 +117,11 @@ class StoreBase:
             engine, class_=_audit.AuditedSession, expire_on_commit=False, autoflush=True
         )
         self._protocols: dict[int, Protocol] = {}
+        # SQLite takes one writer at a time: writers of this process queue on a lock for the
+        # span of their transaction only (instead of spinning on the busy timeout, whose sleeps
+        # of up to 100 ms make the latency tail long). Other processes still queue on
+        # BEGIN IMMEDIATE and the busy timeout. PostgreSQL needs no lock.
+        self._write_lock = FifoLock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -85,7 +141,8 @@ class StoreBase:
     @contextmanager
     def _write(self, actor: Actor, reason: str | None = None) -> Iterator[Session]:
         """One audited write transaction: committed on success, rolled back on any error."""
-        with self._sessions() as session:
+        lock = self._write_lock if self._write_lock is not None else nullcontext()
+        with lock, self._sessions() as session:
             session.connection(execution_options={WRITE: True})
             session.info["audit"] = _audit.AuditContext(actor.username, actor.role, reason)
             try:

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from autoserum.errors import StateError, ValidationError
 from autoserum.instruments import score
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
+from autoserum.store._audit import insert_audited
 from autoserum.store._base import CLINICAL_WRITERS, Actor, StoreBase
 from autoserum.store._coerce import as_bool, as_date, as_decimal, as_int, as_text, optional
+from autoserum.store._lookups import assessment_target
 from autoserum.store._views import (
     adverse_event_view,
     assessment_view,
@@ -193,32 +195,36 @@ class RecordsMixin(StoreBase):
         """Record an instrument at a recorded visit; it is scored exactly (invalid items are a
         :class:`ValidationError` naming the item)."""
         with self._write(actor, f"assessment {instrument}") as s:
-            _, subject = self._writable_subject(s, study, subject_id, actor)
-            visit = self._visit_row(s, subject, visit_code)
-            total, band = score_payload(instrument, payload, subject.age)
-            exists = s.scalar(
-                select(AssessmentRow.id).where(
-                    AssessmentRow.visit_id == visit.id, AssessmentRow.instrument == instrument
-                )
-            )
-            if exists is not None:
+            self._require(actor, CLINICAL_WRITERS, "record study data")
+            t = assessment_target(s, study, subject_id, visit_code, instrument)
+            if (
+                t is None
+                or t.visit_id is None
+                or t.existing_id is not None
+                or not actor.may_access_site(t.site_code)
+                or SubjectStatus(t.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
+            ):
+                # the checks one by one, each with its precise error
+                _, subject = self._writable_subject(s, study, subject_id, actor)
+                self._visit_row(s, subject, visit_code)
+                score_payload(instrument, payload, subject.age)  # invalid items are named first
                 raise StateError(
                     f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
                     "already; correct it with update_record"
                 )
+            total, band = score_payload(instrument, payload, t.age)
             row = AssessmentRow(
-                study_id=subject.study_id,
-                subject_pk=subject.id,
-                visit_id=visit.id,
+                study_id=t.study_id,
+                subject_pk=t.subject_pk,
+                visit_id=t.visit_id,
                 instrument=instrument,
                 payload=dict(payload),
                 total=total,
                 band=band,
                 version=1,
             )
-            s.add(row)
-            s.flush()
-            return assessment_view(row, subject.subject_id)
+            insert_audited(s, row)
+            return assessment_view(row, subject_id)
 
     # --- labs ---------------------------------------------------------------------------
     def record_lab(

@@ -19,7 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from autoserum import __version__
 from autoserum.store import Store, open_store
 from autoserum.web.errors import install_error_handlers
-from autoserum.web.middleware import SecurityHeaders, SQLiteWriteGate
+from autoserum.web.middleware import SecurityHeaders
 from autoserum.web.security import LoginThrottle
 from autoserum.web.settings import Settings, load_settings
 from autoserum.web.tokens import TokenCache
@@ -63,8 +63,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         same_site="lax",
         https_only=settings.production,
     )
-    if store.dialect == "sqlite":
-        app.add_middleware(SQLiteWriteGate)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(api_router)

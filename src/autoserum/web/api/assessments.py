@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import NotFoundError, StateError
+from autoserum.store import Store
 from autoserum.web.api._common import StudyPath, SubjectPath, assessment_public, visit_code_of
-from autoserum.web.deps import ApiUser, StoreDep
+from autoserum.web.deps import ApiUser, CurrentUser, StoreDep
 from autoserum.web.forms import payload_json
 from autoserum.web.schemas import (
     AssessmentCreate,
@@ -52,14 +53,25 @@ def record_assessment(
     study_for(store, user, study)
     flat = parse_items(body.instrument, body.items)
     payload = payload_json(body.instrument, flat)
-    if body.visit_date is not None:
-        detail = store.subject_detail(study, subject_id, user.actor)
-        if not any(v.visit_code == body.visit_code for v in detail.visits):
+    if body.visit_date is not None and not _has_visit(store, study, subject_id, body, user):
+        try:
             store.record_visit(study, subject_id, body.visit_code, body.visit_date, user.actor)
+        except StateError:
+            # a concurrent request may have recorded it meanwhile (writes are not queued
+            # per request): only then is the visit's presence enough
+            if not _has_visit(store, study, subject_id, body, user):
+                raise
     saved = store.record_assessment(
         study, subject_id, body.visit_code, body.instrument, payload, user.actor
     )
     return assessment_public(saved, body.visit_code)
+
+
+def _has_visit(
+    store: Store, study: str, subject_id: str, body: AssessmentCreate, user: CurrentUser
+) -> bool:
+    detail = store.subject_detail(study, subject_id, user.actor)
+    return any(v.visit_code == body.visit_code for v in detail.visits)
 
 
 @router.patch("/{assessment_id}", response_model=AssessmentPublic)

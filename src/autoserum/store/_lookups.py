@@ -1,0 +1,80 @@
+"""One-query look-ups for the hot write paths.
+
+Recording an assessment needs the subject (locked on PostgreSQL), its site code, the visit and
+whether the instrument is recorded at that visit already: four queries through the ORM
+helpers, one here. The statement is built once with bound parameters (compiled once, cached).
+A miss (``None``) means "something is wrong": the caller then takes the ORM helpers' path,
+which raises the precise error.
+
+Example::
+
+    target = assessment_target(session, "DEMO", "S001", "baseline", "easi")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from autoserum.store.models import AssessmentRow, SiteRow, StudyRow, SubjectRow, VisitRow
+
+__all__ = ["AssessmentTarget", "assessment_target"]
+
+
+@dataclass(frozen=True)
+class AssessmentTarget:
+    """Where a new assessment goes, and what the checks need."""
+
+    study_id: int
+    subject_pk: int
+    status: str
+    age: Decimal | None
+    site_code: str
+    visit_id: int | None
+    existing_id: int | None
+
+
+_ASSESSMENT_TARGET = (
+    select(
+        SubjectRow.study_id,
+        SubjectRow.id,
+        SubjectRow.status,
+        SubjectRow.age,
+        SiteRow.code,
+        VisitRow.id,
+        AssessmentRow.id,
+    )
+    .select_from(SubjectRow)
+    .join(StudyRow, StudyRow.id == SubjectRow.study_id)
+    .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+    .outerjoin(
+        VisitRow,
+        and_(VisitRow.subject_pk == SubjectRow.id, VisitRow.visit_code == bindparam("visit")),
+    )
+    .outerjoin(
+        AssessmentRow,
+        and_(
+            AssessmentRow.visit_id == VisitRow.id,
+            AssessmentRow.instrument == bindparam("instrument"),
+        ),
+    )
+    .where(StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject"))
+    .with_for_update(of=SubjectRow)
+)
+
+
+def assessment_target(
+    session: Session, study: str, subject_id: str, visit_code: str, instrument: str
+) -> AssessmentTarget | None:
+    """The subject (row-locked on PostgreSQL), site, visit and existing assessment, or None
+    when the study or subject is unknown."""
+    row = session.execute(
+        _ASSESSMENT_TARGET,
+        {"study": study, "subject": subject_id, "visit": visit_code, "instrument": instrument},
+    ).first()
+    if row is None:
+        return None
+    return AssessmentTarget(*row)
