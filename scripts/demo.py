@@ -159,7 +159,14 @@ def serve_web_demo() -> None:
         flush=True,
     )
     if os.environ.get("AUTOSERUM_DEMO_SERVE", "1") != "0":
-        run("serve", "--db", url, "--host", "127.0.0.1", "--port", "8000")
+        try:
+            run("serve", "--db", url, "--host", "127.0.0.1", "--port", "8000")
+        except KeyboardInterrupt:
+            print("\ndemo server stopped.", flush=True)
+        except subprocess.CalledProcessError as stopped:
+            if stopped.returncode >= 0:  # the server failed on its own: that is an error
+                raise
+            print("\ndemo server stopped.", flush=True)  # ended by a signal (Ctrl-C, kill)
 
 
 def main() -> None:
