@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from autoserum.study.tidy import INSTRUMENT_PARAMETERS, total_range
+
 __all__ = [
     "AE_COLUMNS",
     "INSTRUMENT_RANGES",
@@ -56,18 +58,9 @@ class Column:
 
 #: Range of each instrument total (docs/instruments.md).
 INSTRUMENT_RANGES: dict[str, tuple[float, float]] = {
-    "easi": (0, 72),
-    "scorad": (0, 103),
-    "oscorad": (0, 83),
-    "po_scorad": (0, 103),
-    "dlqi": (0, 30),
-    "cdlqi": (0, 30),
-    "poem": (0, 28),
-    "sassad": (0, 108),
-    "pp_nrs": (0, 10),
-    "sleep_nrs": (0, 10),
-    "viga_ad": (0, 4),
-    "patient_global": (0, 4),
+    code: (float(low), float(high))
+    for code in INSTRUMENT_PARAMETERS
+    for low, high in [total_range(code)]
 }
 
 #: Laboratory columns with their units.

@@ -22,6 +22,7 @@ from autoserum.analysis._format import (
 )
 from autoserum.analysis._items import score_item_columns
 from autoserum.errors import ValidationError
+from autoserum.study.tidy import AE_SCHEMA
 
 __all__ = [
     "StudyData",
@@ -264,18 +265,7 @@ def study_from_frames(
 
 
 def _empty_ae(with_arm: bool) -> pl.DataFrame:
-    schema: dict[str, pl.DataType] = {
-        "subject_id": pl.String(),
-        "term": pl.String(),
-        "onset_week": pl.Float64(),
-        "severity": pl.String(),
-        "serious": pl.Boolean(),
-        "related": pl.String(),
-        "outcome": pl.String(),
-    }
-    if with_arm:
-        schema = {"subject_id": pl.String(), "arm": pl.String(), **schema}
-    return pl.DataFrame(schema=schema)
+    return pl.DataFrame(schema={c: t for c, t in AE_SCHEMA.items() if with_arm or c != "arm"})
 
 
 def read_study(path: str | Path) -> StudyData:

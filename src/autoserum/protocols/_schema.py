@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
+from autoserum.study.tidy import INSTRUMENT_PARAMETERS
+
 __all__ = [
     "INSTRUMENT_CODES",
     "LAB_CODES",
@@ -48,20 +50,7 @@ Product = Literal["whole_blood", "serum", "igg", "saline", "none"]
 PhaseCode = Literal["screening", "run_in", "treatment", "follow_up"]
 
 #: Instrument totals of the shared vocabulary (docs/data-format.md) a visit may schedule.
-INSTRUMENT_CODES: tuple[str, ...] = (
-    "easi",
-    "scorad",
-    "oscorad",
-    "po_scorad",
-    "dlqi",
-    "cdlqi",
-    "poem",
-    "sassad",
-    "pp_nrs",
-    "sleep_nrs",
-    "viga_ad",
-    "patient_global",
-)
+INSTRUMENT_CODES: tuple[str, ...] = INSTRUMENT_PARAMETERS
 #: Laboratory columns of the shared vocabulary (docs/data-format.md).
 LAB_CODES: tuple[str, ...] = ("ige", "eosinophils", "eosinophils_pct", "il10", "ifng", "treg_il10")
 

@@ -20,20 +20,11 @@ import polars as pl
 from numpy.typing import NDArray
 
 from autoserum.simulate._model import Scenario
+from autoserum.study.tidy import AE_SCHEMA
 
 __all__ = ["AE_SCHEMA", "adverse_events", "permuted_blocks"]
 
 OTHER_TERMS = ("headache", "nasopharyngitis", "fatigue")
-AE_SCHEMA = {
-    "subject_id": pl.String,
-    "arm": pl.String,
-    "term": pl.String,
-    "onset_week": pl.Float64,
-    "severity": pl.String,
-    "serious": pl.Boolean,
-    "related": pl.String,
-    "outcome": pl.String,
-}
 
 
 def permuted_blocks(rng: np.random.Generator, n: int, ratios: tuple[int, ...]) -> NDArray[np.int64]:

@@ -42,6 +42,7 @@ from autoserum.store.models import (
 )
 from autoserum.study.labs import ANALYTES
 from autoserum.study.status import SubjectStatus
+from autoserum.study.tidy import AE_SCHEMA
 
 __all__ = ["IOMixin", "ImportSummary"]
 
@@ -267,7 +268,7 @@ class IOMixin(RecordsMixin, AdminMixin):
                     }
                 )
         columns = [c for c in AE_COLUMNS if sees or c != "arm"]
-        schema = {c: _AE_TYPES[c] for c in columns}
+        schema = {c: AE_SCHEMA[c] for c in columns}
         return pl.DataFrame([{c: r[c] for c in columns} for r in out], schema=schema, orient="row")
 
     def _visit_rows(self, s: Session, st: StudyRow, actor: Actor) -> list[dict[str, Any]]:
@@ -312,18 +313,6 @@ class IOMixin(RecordsMixin, AdminMixin):
             rows.append(row)
         rows.sort(key=lambda r: r.pop("_order"))
         return rows
-
-
-_AE_TYPES: dict[str, Any] = {
-    "subject_id": pl.String,
-    "arm": pl.String,
-    "term": pl.String,
-    "onset_week": pl.Float64,
-    "severity": pl.String,
-    "serious": pl.Boolean,
-    "related": pl.String,
-    "outcome": pl.String,
-}
 
 
 def _dtype(column: str, values: list[Any]) -> Any:

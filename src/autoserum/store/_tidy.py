@@ -11,6 +11,7 @@ from functools import cache
 
 from autoserum.instruments import get_instrument, instrument_codes
 from autoserum.study.labs import ANALYTES
+from autoserum.study.tidy import DERIVED_TOTALS, TOTAL_COLUMNS
 
 __all__ = [
     "AE_COLUMNS",
@@ -24,21 +25,9 @@ __all__ = [
 ]
 
 SUBJECT_COLUMNS = ("age", "sex", "per_protocol", "treated")
-TOTAL_INSTRUMENTS = (
-    "easi",
-    "scorad",
-    "oscorad",
-    "po_scorad",
-    "dlqi",
-    "cdlqi",
-    "poem",
-    "sassad",
-    "pp_nrs",
-    "sleep_nrs",
-    "viga_ad",
-)
+TOTAL_INSTRUMENTS = TOTAL_COLUMNS
 """Instruments with a total column, in the order of the data-format table."""
-TOTAL_ONLY = frozenset({"oscorad", "po_scorad"})
+TOTAL_ONLY = DERIVED_TOTALS
 """Totals stored as given (reached through SCORAD, no item columns of their own)."""
 LAB_COLUMNS = tuple(ANALYTES)
 AE_COLUMNS = (

@@ -1,0 +1,71 @@
+"""The vocabulary of the tidy long format (``docs/data-format.md``), defined once.
+
+The import, export, simulation, analysis and protocol schema all read these names instead of
+restating them. Ranges come from the instrument registry.
+
+>>> TOTAL_COLUMNS[:3]
+('easi', 'scorad', 'oscorad')
+>>> total_range("oscorad")
+(Fraction(0, 1), Fraction(83, 1))
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import polars as pl
+
+from autoserum.instruments import get_instrument
+
+__all__ = [
+    "AE_SCHEMA",
+    "DERIVED_TOTALS",
+    "INSTRUMENT_PARAMETERS",
+    "TOTAL_COLUMNS",
+    "total_range",
+]
+
+#: Instrument total columns of the visit file, in the order of the data-format table.
+TOTAL_COLUMNS: tuple[str, ...] = (
+    "easi",
+    "scorad",
+    "oscorad",
+    "po_scorad",
+    "dlqi",
+    "cdlqi",
+    "poem",
+    "sassad",
+    "pp_nrs",
+    "sleep_nrs",
+    "viga_ad",
+)
+
+#: Totals that are not instruments of their own but are scored through SCORAD.
+DERIVED_TOTALS: frozenset[str] = frozenset({"oscorad", "po_scorad"})
+
+#: Instrument parameters a visit may schedule and an analysis may read: the totals, plus the
+#: patient global rating (item columns only, no total column).
+INSTRUMENT_PARAMETERS: tuple[str, ...] = (*TOTAL_COLUMNS, "patient_global")
+
+#: Objective SCORAD's maximum, A/5 + 7B/2 at A = 100, B = 18 (docs/instruments.md).
+_OSCORAD_MAX = Fraction(83)
+
+#: The adverse-event file (``<stem>.ae.csv``): columns and their types, in file order.
+AE_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "arm": pl.String(),
+    "term": pl.String(),
+    "onset_week": pl.Float64(),
+    "severity": pl.String(),
+    "serious": pl.Boolean(),
+    "related": pl.String(),
+    "outcome": pl.String(),
+}
+
+
+def total_range(code: str) -> tuple[Fraction, Fraction]:
+    """The range of an instrument parameter's total, from the instrument registry."""
+    if code == "oscorad":
+        return Fraction(0), _OSCORAD_MAX
+    instrument = get_instrument("scorad" if code in DERIVED_TOTALS else code)
+    return instrument.minimum, instrument.maximum
