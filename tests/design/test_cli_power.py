@@ -31,6 +31,24 @@ def test_power_two_sample_sample_size_json(capsys: pytest.CaptureFixture[str]) -
     assert payload["analytic"]["n_ceiling"] == 24  # ceiling of R's 23.805
 
 
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_strict_power_at_large_df_is_r_and_json(
+    case: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 16: a traceback (solver met NaN) and "power": NaN before.
+    # R: power.t.test(delta, sd = 1, power = 0.8 | n = 300, strict = TRUE, tol = 1e-12); rel 1e-6
+    ref = REF["t_strict_large"][case]
+    given = ["--power", "0.8"] if ref["given"] == "power" else ["--n", str(ref["n"])]
+    argv = ["power", "two-sample", "--delta", str(ref["delta"]), "--sd", "1", "--strict"]
+    argv += ["--json", *given]
+    code, out, err = _run(argv, capsys)
+    assert (code, err) == (0, "")
+    assert "NaN" not in out
+    payload = json.loads(out)  # strict JSON: json.loads accepts NaN, so checked above as well
+    assert payload["analytic"]["n"] == pytest.approx(ref["n"], rel=1e-6)
+    assert payload["analytic"]["power"] == pytest.approx(ref["power"], rel=1e-6)
+
+
 def test_power_proportions_text(capsys: pytest.CaptureFixture[str]) -> None:
     # R: power.prop.test(p1 = 0.6, p2 = 0.25, n = 30)$power, printed to 4 decimals
     code, out, _ = _run(

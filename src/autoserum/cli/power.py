@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from autoserum.design import (
+    json_ready,
     plot_power_curve,
     power_curve,
     power_prop_test,
@@ -242,7 +243,7 @@ def power_command(
             save_figure(plot_power_curve(rows), curve_plot)
         out["curve"] = rows
     if as_json:
-        typer.echo(json.dumps(out, indent=2))
+        typer.echo(json.dumps(json_ready(out), indent=2, allow_nan=False))
         return
     if "analytic" in out:
         a = out["analytic"]

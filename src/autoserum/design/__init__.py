@@ -13,6 +13,7 @@ from autoserum.design._analytic import (
     power_t_test,
 )
 from autoserum.design._curve import CURVE_DESIGNS, plot_power_curve, power_curve
+from autoserum.design._json import json_ready
 from autoserum.design._mmrm_power import simulate_mmrm_power
 from autoserum.design._protocol_power import PROTOCOL_TESTS, simulate_protocol_power
 from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
@@ -24,6 +25,7 @@ __all__ = [
     "PROTOCOL_TESTS",
     "PowerResult",
     "SimulatedPower",
+    "json_ready",
     "plot_power_curve",
     "power_curve",
     "power_prop_test",

@@ -31,6 +31,7 @@ from typing import Any
 
 from scipy import optimize, stats
 
+from autoserum.design._json import json_ready
 from autoserum.errors import StatisticsError, ValidationError
 
 __all__ = ["DESIGNS_ANALYTIC", "PowerResult", "power_prop_test", "power_t_test"]
@@ -53,8 +54,8 @@ class PowerResult:
     method: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (a non-finite float is ``None``)."""
+        return dict(json_ready(asdict(self)))
 
 
 def _check_prob(field: str, value: float) -> None:
@@ -62,14 +63,36 @@ def _check_prob(field: str, value: float) -> None:
         raise ValidationError(field, value, "a number strictly between 0 and 1")
 
 
+def _t_tail(q: float, nu: float, ncp: float) -> float:
+    """P(T' > q) for the noncentral t(ν, ncp), finite at any ν and ncp.
+
+    SciPy's ``nct`` can return NaN far in a tail (large ν or |ncp|). Where it does, the
+    probability is bounded by the normal one it tends to: P(T' > q) ≤ P(Z > −ncp) for q ≥ 0,
+    and below 1e-300 a NaN is the underflow of a number that adds nothing to a power.
+    """
+    p = float(stats.nct.sf(q, nu, ncp))
+    if math.isfinite(p):
+        return min(max(p, 0.0), 1.0)
+    bound = float(stats.norm.sf(-ncp))  # P(Z + ncp > 0) ≥ P(T' > q) when q ≥ 0
+    if bound < 1e-300:
+        return 0.0
+    complement = float(stats.nct.cdf(q, nu, ncp))
+    if math.isfinite(complement):
+        return min(max(1.0 - complement, 0.0), 1.0)
+    # the normal limit of T' as ν → ∞ (the only region left: ν beyond SciPy's series)
+    return float(stats.norm.sf(q - ncp))
+
+
 def _t_power(n: float, groups: int, delta: float, sd: float, alpha: float, strict: bool) -> float:
     nu = (n - 1) * groups
     ncp = math.sqrt(n / groups) * delta / sd
     q = float(stats.t.isf(alpha / 2, nu))
-    p = float(stats.nct.sf(q, nu, ncp))
+    p = _t_tail(q, nu, ncp)
     if strict:
-        p += float(stats.nct.cdf(-q, nu, ncp))
-    return p
+        # lower tail P(T' < −q) = P(T'(−ncp) > q) by symmetry; SciPy's ``nct.cdf`` far in the
+        # lower tail returns NaN at large ν (issue 16), its upper tail does not
+        p += _t_tail(q, nu, -ncp)
+    return min(p, 1.0)
 
 
 def _solve_n(power_of_n: Callable[[float], float], target: float, lower: float) -> float:
@@ -80,7 +103,10 @@ def _solve_n(power_of_n: Callable[[float], float], target: float, lower: float) 
         return lower
     if f(_N_MAX) < 0:
         raise StatisticsError(f"power {target} is not reached with n <= {_N_MAX:g} per group")
-    return float(optimize.brentq(f, lower, _N_MAX, xtol=1e-12, rtol=1e-14))
+    try:
+        return float(optimize.brentq(f, lower, _N_MAX, xtol=1e-12, rtol=1e-14))
+    except (ValueError, RuntimeError) as err:  # NaN from a distribution, or no convergence
+        raise StatisticsError(f"the sample size for power {target} was not found: {err}") from None
 
 
 def power_t_test(

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from autoserum.design._json import json_ready
 from autoserum.errors import ValidationError
 from autoserum.stats import mann_whitney, wilcoxon_signed_rank
 
@@ -52,8 +53,8 @@ class SimulatedPower:
     method: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (a non-finite float is ``None``)."""
+        return dict(json_ready(asdict(self)))
 
 
 def _p_values(design: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:

@@ -30,6 +30,20 @@ ref <- list(
     pt_case("two.sample", 9.6, 10 * sqrt(1 - rho^2), power = 0.8),
     pt_case("two.sample", 9.6, 10 * sqrt(1 - rho^2), n = 12)
   ),
+  # strict = TRUE at large df and large noncentrality (issue 16: a traceback and NaN before):
+  # the lower tail is ~1e-30 or below there and the upper tail ~1
+  t_strict_large = list(
+    pt_case("two.sample", 0.5, 1, power = 0.8, strict = TRUE),
+    pt_case("two.sample", 0.5, 1, n = 300, strict = TRUE),
+    pt_case("two.sample", 1, 1, n = 300, strict = TRUE),
+    pt_case("two.sample", 2, 1, n = 5000, strict = TRUE),
+    pt_case("two.sample", 0.1, 1, power = 0.9, strict = TRUE),
+    pt_case("two.sample", 0.05, 1, power = 0.95, strict = TRUE),
+    pt_case("paired", 0.3, 1, power = 0.99, strict = TRUE),
+    pt_case("paired", 3, 1, n = 4000, strict = TRUE),
+    pt_case("two.sample", 0.05, 1, power = 0.95),
+    pt_case("two.sample", 1.5, 1, n = 2000)
+  ),
   prop = list(
     # responder proportions: EASI-50 60% vs 25%; Nahm 2020 exacerbation 11.5% vs 48%
     pp_case(0.60, 0.25, power = 0.8),
