@@ -91,7 +91,7 @@ def full_analysis(n_subjects: int, workdir: Path) -> float:
         predictors=["age"],
     )
     total += s
-    mmrm = result.to_json()["between"]["mmrm"]
+    mmrm = result.to_json()["between"][0]["mmrm"]
     print(f"  MMRM week 12: {mmrm}")
     print(f"  {'TOTAL':<42} {total:8.2f} s", flush=True)
     return total

@@ -44,8 +44,8 @@ def test_analyze_json_shape(two_arm_csv: Path) -> None:
     assert {r["arm"] for r in data["within"]} == {"serum", "placebo"}
     for row in data["within"]:
         assert set(row) >= WITHIN_KEYS
-    assert set(data["between"]["ancova"]) >= ESTIMATE_KEYS
-    assert set(data["between"]["mmrm"]) >= ESTIMATE_KEYS
+    assert set(data["between"][0]["ancova"]) >= ESTIMATE_KEYS
+    assert set(data["between"][0]["mmrm"]) >= ESTIMATE_KEYS
     for row in data["responders"]:
         assert {
             "arm",
@@ -70,7 +70,7 @@ def test_analyze_json_single_arm_has_no_between(single_arm_csv: Path) -> None:
     out = _cli("analyze", str(single_arm_csv), "--endpoint", "easi", "--week", "8", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert "between" not in data
+    assert data["between"] == []
     (row,) = data["within"]
     rows = raw_rows(single_arm_csv)
     base = {r["subject_id"] for r in rows if r["week"] == "0" and r["easi"]}

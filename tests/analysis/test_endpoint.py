@@ -111,7 +111,7 @@ def test_ancova_equals_stats_on_selected_data(two_arm) -> None:  # type: ignore[
     group = np.array([1 if a == "serum" else 0 for a, _, _ in rows])
     base = np.array([b for _, b, _ in rows])
     want = stats.ancova(y, group, base)
-    got = result.to_json()["between"]["ancova"]
+    got = result.to_json()["between"][0]["ancova"]
     for key in ("estimate", "se", "ci_low", "ci_high", "p_value"):
         _close(got[key], getattr(want, key))
 
@@ -128,7 +128,7 @@ def test_mmrm_equals_stats_on_all_post_baseline_visits(two_arm) -> None:  # type
         np.array([r[4] - r[3] for r in rows]),
     )
     at = {float(v.visit): v for v in want.per_visit}[WEEK]
-    got = result.to_json()["between"]["mmrm"]
+    got = result.to_json()["between"][0]["mmrm"]
     for key in ("estimate", "se", "ci_low", "ci_high", "p_value"):
         assert got[key] == pytest.approx(
             getattr(at, key), rel=1e-6
@@ -139,7 +139,7 @@ def test_mmrm_equals_stats_on_all_post_baseline_visits(two_arm) -> None:  # type
 def test_mann_whitney_and_hedges_g(two_arm) -> None:  # type: ignore[no-untyped-def]
     result, data = two_arm
     x, y = _arm_changes(data, "serum", WEEK), _arm_changes(data, "placebo", WEEK)
-    between = result.to_json()["between"]
+    between = result.to_json()["between"][0]
     _close(between["mann_whitney"]["p_value"], stats.mann_whitney(x, y).p_value)
     _close(between["mann_whitney"]["estimate"], stats.mann_whitney(x, y).estimate)
     _close(between["hedges_g"]["estimate"], stats.hedges_g(x, y).estimate)
@@ -230,7 +230,7 @@ def test_predictors_with_an_empty_group_give_a_note(two_arm_csv: Path) -> None:
 def test_single_arm_has_no_between(single_arm_csv: Path) -> None:
     result = analyze_endpoint(read_long(single_arm_csv), "easi", WEEK)
     js = result.to_json()
-    assert "between" not in js
+    assert js["between"] == []
     assert [r["arm"] for r in js["within"]] == ["asim"]
     assert js["control"] is None
     assert all(r["fisher_p_value"] is None for r in js["responders"])
@@ -293,7 +293,7 @@ def test_an_arm_without_values_at_the_week_gives_notes(two_arm_csv: Path) -> Non
     )
     result = analyze_endpoint(frame, "easi", WEEK, control="placebo", predictors=["age"])
     js = result.to_json()
-    assert js["between"]["ancova"] is None
+    assert js["between"][0]["ancova"] is None
     assert [r["arm"] for r in js["within"]] == ["serum"]
     placebo = [r for r in js["responders"] if r["arm"] == "placebo"]
     assert all(r["n"] == 0 and r["rate"] is None for r in placebo)

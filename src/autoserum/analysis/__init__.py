@@ -4,7 +4,7 @@ DataFrames.
 >>> from autoserum.analysis import read_long, analyze_endpoint
 >>> frame = read_long("study.csv")  # doctest: +SKIP
 >>> result = analyze_endpoint(frame, "easi", 12, control="placebo")  # doctest: +SKIP
->>> result.to_json()["between"]["ancova"]["estimate"]  # doctest: +SKIP
+>>> result.to_json()["between"][0]["ancova"]["estimate"]  # doctest: +SKIP
 """
 
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in

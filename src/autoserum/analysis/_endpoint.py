@@ -9,7 +9,7 @@ baseline covariates (EMA/CHMP/295050/2013); Mallinckrodt et al., Drug Inf J 2008
 (MMRM as primary analysis of longitudinal trials).
 
 >>> result = analyze_endpoint(frame, "easi", 12, control="placebo")  # doctest: +SKIP
->>> result.to_json()["between"]["ancova"]["estimate"]  # doctest: +SKIP
+>>> result.to_json()["between"][0]["ancova"]["estimate"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -43,13 +43,15 @@ class EndpointResult:
       mean_change, sd_change, se_change, ci_low, ci_high, median_change, q1_change,
       q3_change, t_statistic, t_df, t_p_value, wilcoxon_statistic, wilcoxon_p_value,
       wilcoxon_method, hl_estimate, hl_ci_low, hl_ci_high``);
-    - ``between``: treatment − control per method and week (``method, arm, week, estimate,
-      se, ci_low, ci_high, statistic, df, p_value``), methods ``ancova``, ``mmrm``,
-      ``mann_whitney``, ``hedges_g``;
+    - ``between``: treatment − control per treatment arm, method and week (``method, arm,
+      control, week, n_treatment, n_control, estimate, se, ci_low, ci_high, statistic_name,
+      statistic, df, p_value``), methods ``ancova`` (t), ``mmrm`` (t), ``mann_whitney`` (W)
+      and ``hedges_g``;
     - ``responders``: per rule and arm at the analysis week (``responder, label, arm, n,
       responders, rate, ci_low, ci_high`` with the rule's ``kind`` and ``threshold``);
-      ``responder_comparison``: per rule and treatment
-      arm (``risk_difference, rd_ci_low, rd_ci_high, fisher_p_value``);
+      ``responder_comparison``: per rule and treatment arm against the control
+      (``responder, arm, control, responders_treatment, n_treatment, responders_control,
+      n_control, risk_difference, rd_ci_low, rd_ci_high, fisher_p_value``);
     - ``predictors``: baseline covariates of responders vs non-responders.
     """
 
@@ -84,7 +86,34 @@ def _rows(frame: pl.DataFrame, cols: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-_EST = ("estimate", "se", "ci_low", "ci_high", "p_value")
+_EST = (
+    "n_treatment",
+    "n_control",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "statistic_name",
+    "statistic",
+    "df",
+    "p_value",
+)
+_METHODS = ("ancova", "mmrm", "mann_whitney", "hedges_g")
+
+
+def _between_json(result: EndpointResult) -> list[dict[str, Any]]:
+    """One entry per treatment arm against the control, each method with its full statistics."""
+    at_week = result.between.filter(pl.col("week") == result.week)
+    out = []
+    for arm in result.treatments:
+        entry: dict[str, Any] = {"arm": arm, "control": result.control, "week": result.week}
+        for method in _METHODS:
+            rows = _rows(
+                at_week.filter((pl.col("arm") == arm) & (pl.col("method") == method)), _EST
+            )
+            entry[method] = rows[0] if rows else None
+        out.append(entry)
+    return out
 
 
 def _to_json(result: EndpointResult) -> dict[str, Any]:
@@ -95,6 +124,7 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
         "population": result.population,
         "arms": list(result.arms),
         "control": result.control,
+        "treatments": list(result.treatments),
         "within": _rows(
             result.within.filter(at_week),
             (
@@ -107,7 +137,10 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
                 "median_change",
                 "q1_change",
                 "q3_change",
+                "t_statistic",
+                "t_df",
                 "t_p_value",
+                "wilcoxon_statistic",
                 "wilcoxon_p_value",
                 "wilcoxon_method",
                 "hl_estimate",
@@ -115,25 +148,29 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
                 "hl_ci_high",
             ),
         ),
+        "between": _between_json(result),
     }
-    if len(result.treatments) == 1:
-        out["treatment"] = result.treatments[0]
-        between: dict[str, Any] = {}
-        for method in ("ancova", "mmrm", "mann_whitney", "hedges_g"):
-            rows = _rows(result.between.filter(at_week & (pl.col("method") == method)), _EST)
-            between[method] = rows[0] if rows else None
-        out["between"] = between
-    comparison = {
-        r["responder"]: r
-        for r in _rows(
-            result.responder_comparison,
-            ("responder", "risk_difference", "rd_ci_low", "rd_ci_high", "fisher_p_value"),
-        )
-    }
+    comparisons = _rows(
+        result.responder_comparison,
+        (
+            "responder",
+            "arm",
+            "control",
+            "responders_treatment",
+            "n_treatment",
+            "responders_control",
+            "n_control",
+            "risk_difference",
+            "rd_ci_low",
+            "rd_ci_high",
+            "fisher_p_value",
+        ),
+    )
+    by_rule_arm = {(r["responder"], r["arm"]): r for r in comparisons}
     out["responders"] = [
         {
             **r,
-            "fisher_p_value": comparison.get(r["responder"], {}).get("fisher_p_value"),
+            "fisher_p_value": by_rule_arm.get((r["responder"], r["arm"]), {}).get("fisher_p_value"),
         }
         for r in _rows(
             result.responders,
@@ -151,7 +188,7 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
             ),
         )
     ]
-    out["responder_comparisons"] = list(comparison.values())
+    out["responder_comparisons"] = comparisons
     if result.predictors.height:
         out["predictor_responder"] = result.predictor_rule
         out["predictors"] = _rows(

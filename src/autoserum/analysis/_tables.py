@@ -58,10 +58,14 @@ BETWEEN_SCHEMA: dict[str, Any] = {
     "se": pl.Float64,
     "ci_low": pl.Float64,
     "ci_high": pl.Float64,
+    "statistic_name": pl.String,
     "statistic": pl.Float64,
     "df": pl.Float64,
     "p_value": pl.Float64,
 }
+
+#: The test statistic each between-arm method reports (``None``: an effect size, no test).
+STATISTIC_NAMES = {"ancova": "t", "mmrm": "t", "mann_whitney": "W", "hedges_g": None}
 
 
 def attempt(notes: list[str], what: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
@@ -153,9 +157,9 @@ def _row(
         "week": week,
         "n_treatment": n1,
         "n_control": n0,
-        **{
-            k: get(k) for k in ("estimate", "se", "ci_low", "ci_high", "statistic", "df", "p_value")
-        },
+        **{k: get(k) for k in ("estimate", "se", "ci_low", "ci_high")},
+        "statistic_name": STATISTIC_NAMES[method],
+        **{k: get(k) for k in ("statistic", "df", "p_value")},
     }
 
 
@@ -287,6 +291,10 @@ def responder_tables(
                         "responder": rule.code,
                         "arm": arm,
                         "control": ctrl,
+                        "responders_treatment": k1,
+                        "n_treatment": n1,
+                        "responders_control": k0,
+                        "n_control": n0,
                         "risk_difference": _f(rd.estimate) if rd else NAN,
                         "rd_ci_low": _f(rd.ci_low) if rd else NAN,
                         "rd_ci_high": _f(rd.ci_high) if rd else NAN,
@@ -309,6 +317,10 @@ def responder_tables(
         "responder": pl.String,
         "arm": pl.String,
         "control": pl.String,
+        "responders_treatment": pl.Int64,
+        "n_treatment": pl.Int64,
+        "responders_control": pl.Int64,
+        "n_control": pl.Int64,
         "risk_difference": pl.Float64,
         "rd_ci_low": pl.Float64,
         "rd_ci_high": pl.Float64,

@@ -121,22 +121,34 @@ def _print_tables(result: EndpointResult) -> None:
             _p(r["wilcoxon_p_value"]),
         )
     console.print(within)
-    if "between" in data:
+    for entry in data["between"]:
         between = Table(
             "method",
+            "n (treatment / control)",
             "estimate",
             "SE",
             "95 % CI",
+            "statistic",
+            "df",
             "p",
-            title=f"{data['treatment']} − {result.control}",
+            title=f"{entry['arm']} − {entry['control']}, week {entry['week']:g}",
         )
-        for method, r in data["between"].items():
+        for method in ("ancova", "mmrm", "mann_whitney", "hedges_g"):
+            r = entry[method]
             if r is not None:
+                stat = (
+                    f"{r['statistic_name']} = {_num(r['statistic'])}"
+                    if r["statistic_name"] and r["statistic"] is not None
+                    else "–"
+                )
                 between.add_row(
                     method,
+                    f"{r['n_treatment']} / {r['n_control']}",
                     _num(r["estimate"]),
                     _num(r["se"]),
                     f"{_num(r['ci_low'])} to {_num(r['ci_high'])}",
+                    stat,
+                    _num(r["df"], 0),
                     _p(r["p_value"]),
                 )
         console.print(between)

@@ -198,6 +198,13 @@ _METHODS = {
 }
 
 
+def _df(value: float | None) -> str:
+    """Degrees of freedom: whole numbers as such, Satterthwaite/Kenward–Roger to one decimal."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return fmt(value, 0 if float(value).is_integer() else 1)
+
+
 def between_display(result: EndpointResult, table_id: str) -> Table:
     """Treatment − control: ANCOVA, MMRM per visit, Mann–Whitney, Hedges' g."""
     rows = []
@@ -215,6 +222,8 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
                 fmt(r["estimate"], digits),
                 fmt(r["se"], 2),
                 _ci(r["ci_low"], r["ci_high"], digits),
+                f"{r['statistic_name']} = {fmt(r['statistic'], 2)}" if r["statistic_name"] else "–",
+                _df(r["df"]),
                 fmt_p(r["p_value"]),
             )
         )
@@ -229,6 +238,8 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
             "Estimate",
             "SE",
             "95 % CI",
+            "Statistic",
+            "df",
             "p",
         ),
         tuple(rows),

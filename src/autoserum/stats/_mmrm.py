@@ -108,6 +108,7 @@ def mmrm(
                 se=se,
                 ci_low=estimate - q * se,
                 ci_high=estimate + q * se,
+                statistic=tstat,
                 df=df,
                 p_value=float(2.0 * sps.t.sf(abs(tstat), df)),
             )

@@ -115,13 +115,15 @@ class Estimate(_Result):
 
 @dataclass(frozen=True)
 class VisitEstimate(_Result):
-    """The MMRM treatment − control difference in least-squares means at one visit."""
+    """The MMRM treatment − control difference in least-squares means at one visit, with its
+    t statistic (estimate / SE), degrees of freedom and two-sided p-value."""
 
     visit: Any
     estimate: float
     se: float
     ci_low: float
     ci_high: float
+    statistic: float
     df: float
     p_value: float
 

@@ -4,6 +4,8 @@
 
 ``two_arm.csv``: a serum-vs-placebo RCT (24 + 24 subjects, weeks -2, 0, 2, 4, 8, 12) with
 dropouts, a missing week-0 EASI (baseline falls back to week -2) and adverse events.
+``three_arm.csv``: serum vs IgG vs placebo (20 per arm, weeks 0, 4, 8, 12) with dropouts, for
+the comparisons of each active arm with the control.
 ``single_arm.csv``: an ASIM-like single-arm pilot (15 subjects, integer scores with ties).
 Synthetic data only.
 """
@@ -90,7 +92,18 @@ def _study(
             writer.writerows(data)
 
 
-def main() -> None:
+def main(only: str | None = None) -> None:
+    if only in (None, "three_arm"):
+        _study(
+            "three_arm",
+            {"serum": 0.55, "igg": 0.45, "placebo": 0.2},
+            20,
+            [0, 4, 8, 12],
+            seed=20261201,
+            decimals=1,
+        )
+    if only == "three_arm":
+        return
     _study(
         "two_arm",
         {"serum": 0.55, "placebo": 0.25},
@@ -103,4 +116,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -1,0 +1,61 @@
+# Reference values for the three-arm analysis (issue 16): each active arm (serum, igg) against
+# placebo on ../data/three_arm.csv, EASI change from baseline (week 0) to week 12, full analysis
+# set (a baseline and at least one post-baseline value).
+#   Rscript three_arm.R   -> three_arm.json
+suppressMessages({library(jsonlite); library(nlme)})
+d <- read.csv("../data/three_arm.csv")
+d <- d[!is.na(d$easi), ]
+base <- d[d$week == 0, c("subject_id", "easi")]
+names(base)[2] <- "baseline"
+post <- merge(d[d$week > 0, c("subject_id", "arm", "week", "easi")], base, by = "subject_id")
+post$change <- post$easi - post$baseline
+post$pct <- ifelse(post$baseline == 0, NA, (post$baseline - post$easi) / post$baseline * 100)
+w12 <- post[post$week == 12, ]
+rules <- list(easi_50 = 50, easi_75 = 75, easi_90 = 90, easi_100 = 100)
+tol <- 1e-9
+flag <- function(r, s) {
+  if (r == "easi_mcid") return(s$baseline - s$easi >= 6.6 - tol * 6.6)
+  thr <- rules[[r]]
+  s$baseline - s$easi >= s$baseline * thr / 100 - tol * pmax(abs(s$baseline * thr / 100), 1)
+}
+out <- list()
+for (arm in c("igg", "serum")) {
+  pair <- w12[w12$arm %in% c(arm, "placebo"), ]
+  pair$group <- as.integer(pair$arm == arm)
+  fit <- summary(lm(change ~ group + baseline, data = pair))$coefficients["group", ]
+  ci <- confint(lm(change ~ group + baseline, data = pair))["group", ]
+  x <- pair$change[pair$group == 1]; y <- pair$change[pair$group == 0]
+  mw <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE))
+  resp <- list()
+  for (r in c(names(rules), "easi_mcid")) {
+    f1 <- flag(r, pair[pair$group == 1, ]); f0 <- flag(r, pair[pair$group == 0, ])
+    tab <- matrix(c(sum(f1), sum(!f1), sum(f0), sum(!f0)), 2)
+    resp[[r]] <- list(k1 = sum(f1), n1 = length(f1), k0 = sum(f0), n0 = length(f0),
+                      fisher_p_value = fisher.test(tab)$p.value)
+  }
+  s <- post[post$arm %in% c(arm, "placebo"), ]
+  s$group <- as.integer(s$arm == arm)
+  s$visit <- factor(s$week)
+  s$visit_index <- as.integer(s$visit)
+  g <- gls(change ~ group * visit + baseline * visit, data = s,
+           correlation = corSymm(form = ~ visit_index | subject_id),
+           weights = varIdent(form = ~ 1 | visit), method = "REML",
+           control = glsControl(maxIter = 200, msMaxIter = 200, tolerance = 1e-10,
+                                msTol = 1e-10))
+  L <- setNames(rep(0, length(coef(g))), names(coef(g)))
+  L["group"] <- 1; L["group:visit12"] <- 1
+  est <- sum(L * coef(g)); se <- sqrt(drop(t(L) %*% vcov(g) %*% L))
+  dfm <- nrow(s) - length(coef(g))
+  out[[arm]] <- list(
+    ancova = list(estimate = unname(fit["Estimate"]), se = unname(fit["Std. Error"]),
+                  statistic = unname(fit["t value"]), p_value = unname(fit["Pr(>|t|)"]),
+                  df = nrow(pair) - 3, ci_low = unname(ci[1]), ci_high = unname(ci[2]),
+                  n_treatment = length(x), n_control = length(y)),
+    mann_whitney = list(statistic = unname(mw$statistic), p_value = mw$p.value,
+                        estimate = unname(mw$estimate)),
+    mmrm_week12 = list(estimate = est, se = se, statistic = est / se, df = dfm,
+                       p_value = 2 * pt(-abs(est / se), dfm)),
+    responders = resp
+  )
+}
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "three_arm.json")
