@@ -48,7 +48,7 @@ def test_result_fields_are_stable() -> None:
         TTest: "estimate se ci_low ci_high statistic df p_value",
         RankTest: "statistic p_value estimate ci_low ci_high method",
         Estimate: "estimate se ci_low ci_high statistic df p_value",
-        VisitEstimate: "visit estimate se ci_low ci_high df p_value",
+        VisitEstimate: "visit estimate se ci_low ci_high statistic df p_value",
         MMRMResult: "per_visit converged log_lik n_subjects n_observations covariance",
     }
     for cls, fields in names.items():
