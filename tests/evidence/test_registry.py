@@ -306,9 +306,10 @@ def test_inconsistencies_are_flagged_with_their_arithmetic() -> None:
     # Nahm 2023: 23 randomized, 1 + 2 lost -> 20 completers, not the editorial's 21.
     done = [r[f"nahm2023.completed.w8.{a}.n"].value for a in ("serum", "placebo")]
     assert sum(x or 0 for x in done) == 20
-    assert "20 != 21" in {f.code: f.text for f in reg.studies["Nahm2023"].flags}[
-        "completers_inconsistent"
-    ]
+    assert (
+        "20 != 21"
+        in {f.code: f.text for f in reg.studies["Nahm2023"].flags}["completers_inconsistent"]
+    )
     # The AD pool: 31 (Pittler) + 23 (Nahm 2023) = 54 randomized.
     assert r["pittler2003.enrolled.w0.all.n"].value == 31
     assert any("54 randomized" in lim for lim in reg.analyses["ad_blood_serum_severity"].limits)
