@@ -8,7 +8,14 @@ DataFrames.
 """
 
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
-from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, choose_arms
+from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, analyze_plan
+from autoserum.analysis._plan import (
+    CONTROL_NAMES,
+    DEFAULT_PREDICTORS,
+    AnalysisPlan,
+    choose_arms,
+    plan_analysis,
+)
 from autoserum.analysis._read import (
     StudyData,
     ae_path_for,
@@ -30,7 +37,10 @@ from autoserum.analysis._tables import attempt
 
 __all__ = [
     "ARM_BLINDED",
+    "CONTROL_NAMES",
+    "DEFAULT_PREDICTORS",
     "MCID",
+    "AnalysisPlan",
     "EndpointResult",
     "ResponderRule",
     "StudyData",
@@ -38,12 +48,14 @@ __all__ = [
     "ae_path_for",
     "ae_table",
     "analyze_endpoint",
+    "analyze_plan",
     "attempt",
     "build_adsl",
     "build_bds",
     "choose_arms",
     "lab_shifts",
     "parameters_in",
+    "plan_analysis",
     "read_adverse_events",
     "read_long",
     "read_study",

@@ -16,23 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
+from autoserum.analysis._plan import AnalysisPlan, Population, choose_arms
 from autoserum.analysis._predictors import predictor_table
 from autoserum.analysis._responders import responder_definitions
 from autoserum.analysis._tables import between_table, responder_tables, within_table
 from autoserum.errors import ValidationError
 
-__all__ = ["EndpointResult", "Population", "analyze_endpoint", "choose_arms"]
-
-Population = Literal["fas", "per_protocol"]
-
-_CONTROL_NAMES = ("placebo", "control", "saline", "vehicle", "standard_care")
+__all__ = ["EndpointResult", "analyze_endpoint", "analyze_plan"]
 
 
 @dataclass(frozen=True)
@@ -207,21 +204,6 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
     return out
 
 
-def choose_arms(arms: Sequence[str], control: str | None) -> str | None:
-    """The control arm: ``control`` when given (it must exist), else the only arm called
-    placebo/control/saline/vehicle/standard_care, else ``None`` for a single arm."""
-    if control is not None:
-        if control not in arms:
-            raise ValidationError("control", control, "one of the arms: " + ", ".join(arms))
-        return control
-    if len(arms) < 2:
-        return None
-    named = [a for a in arms if a.lower() in _CONTROL_NAMES]
-    if len(named) == 1:
-        return named[0]
-    raise ValidationError("control", None, "--control ARM naming one of: " + ", ".join(arms))
-
-
 def _analysis_rows(
     frame: pl.DataFrame, endpoint: str, population: Population
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -295,4 +277,22 @@ def analyze_endpoint(
         predictors=pred,
         predictor_rule=predictor_rule,
         notes=tuple(notes),
+    )
+
+
+def analyze_plan(
+    frame: pl.DataFrame, plan: AnalysisPlan, *, conf_level: float = 0.95
+) -> EndpointResult:
+    """Run the analysis ``plan`` (from :func:`autoserum.analysis.plan_analysis`) on ``frame``.
+
+    >>> analyze_plan(frame, plan_analysis(frame, protocol))  # doctest: +SKIP
+    """
+    return analyze_endpoint(
+        frame,
+        plan.endpoint,
+        plan.week,
+        control=plan.control,
+        predictors=plan.predictors,
+        population=plan.population,
+        conf_level=conf_level,
     )

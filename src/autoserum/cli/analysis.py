@@ -27,7 +27,11 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (instead o
 StudyOpt = Annotated[str | None, typer.Option("--study", help="Study name in the database.")]
 ControlOpt = Annotated[
     str | None,
-    typer.Option("--control", help="Control arm code (default: the arm named placebo/control)."),
+    typer.Option(
+        "--control",
+        help="Control arm code (default: the protocol's control arm, else the arm named "
+        "placebo/control).",
+    ),
 ]
 
 
@@ -184,18 +188,38 @@ def _print_tables(result: EndpointResult) -> None:
 
 
 def analyze(
-    endpoint: Annotated[str, typer.Option("--endpoint", help="Instrument total, e.g. easi.")],
-    week: Annotated[float, typer.Option("--week", help="Analysis week (post-baseline).")],
     file: FileArg = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="Instrument total, e.g. easi (default: the protocol's primary endpoint, else "
+            "the first instrument with values).",
+        ),
+    ] = None,
+    week: Annotated[
+        float | None,
+        typer.Option("--week", help="Analysis week, post-baseline (default: the last)."),
+    ] = None,
     db: DbOpt = None,
     study: StudyOpt = None,
     control: ControlOpt = None,
-    predictors: Annotated[
-        str,
+    protocol: Annotated[
+        str | None,
         typer.Option(
-            "--predictors", help="Comma-separated baseline covariates, e.g. age,eosinophils."
+            "--protocol",
+            help="Protocol (library code or .toml file) whose primary endpoint and control arm "
+            "the analysis plan takes (with --db: the study's).",
         ),
-    ] = "",
+    ] = None,
+    predictors: Annotated[
+        str | None,
+        typer.Option(
+            "--predictors",
+            help="Comma-separated baseline covariates, e.g. age,eosinophils (default: age, sex, "
+            "eosinophils, IgE where present; 'none' for none).",
+        ),
+    ] = None,
     population: Annotated[str, typer.Option("--population", help="fas or per_protocol.")] = "fas",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
@@ -203,22 +227,32 @@ def analyze(
 ) -> None:
     """Analyse one endpoint: change within arms, ANCOVA/MMRM between arms, responders.
 
+    The endpoint, week, control arm and predictors are decided by the same analysis plan as the
+    report's (autoserum.analysis.plan_analysis): what is given, else the protocol, else the data.
+
     Example: autoserum analyze study.csv --endpoint easi --week 12 --predictors age,sex --json
     """
-    from autoserum.analysis import analyze_endpoint
+    from autoserum.analysis import analyze_plan, plan_analysis
+    from autoserum.protocols import resolve_protocol
 
     data = _load(file, db, study)
-    names = [p.strip() for p in predictors.split(",") if p.strip()]
+    if protocol is None and db is not None and study:
+        protocol = _protocol_of(db, study)
     if population not in ("fas", "per_protocol"):
         raise ValidationError("--population", population, "fas or per_protocol")
-    result = analyze_endpoint(
+    names: list[str] | None = None
+    if predictors is not None:
+        names = [p.strip() for p in predictors.split(",") if p.strip() and p.strip() != "none"]
+    plan = plan_analysis(
         data.visits,
-        endpoint,
-        week,
+        resolve_protocol(protocol) if protocol else None,
+        endpoint=endpoint,
+        week=week,
         control=control,
         predictors=names,
         population="fas" if population == "fas" else "per_protocol",
     )
+    result = analyze_plan(data.visits, plan)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
     else:
@@ -245,7 +279,11 @@ def report(
     control: ControlOpt = None,
     protocol: Annotated[
         str | None,
-        typer.Option("--protocol", help="Protocol code for the study summary, e.g. ast-nahm2023."),
+        typer.Option(
+            "--protocol",
+            help="Protocol (library code or .toml file): the study summary, primary endpoint "
+            "and control arm, e.g. ast-nahm2023.",
+        ),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
 ) -> None:

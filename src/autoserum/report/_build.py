@@ -6,27 +6,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from autoserum import __version__
 from autoserum.analysis import (
+    AnalysisPlan,
     EndpointResult,
     StudyData,
     ae_overview,
     ae_table,
     analyze_endpoint,
+    analyze_plan,
     build_adsl,
     build_bds,
     lab_shifts,
     parameters_in,
+    plan_analysis,
     secondary_table,
 )
 from autoserum.analysis._format import INSTRUMENT_RANGES
-from autoserum.errors import ValidationError
-from autoserum.protocols import Protocol, load_protocol
+from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
 from autoserum.report._figures import (
     Drawing,
@@ -48,8 +49,6 @@ from autoserum.report._tables import (
 )
 
 __all__ = ["FigureBlock", "ReportModel", "Section", "build_report"]
-
-DEFAULT_PREDICTORS = ("age", "sex", "eosinophils", "ige")
 
 
 @dataclass(frozen=True)
@@ -92,33 +91,12 @@ def _block(fid: str, drawing: Drawing) -> FigureBlock:
     return FigureBlock(fid, drawing.title, drawing.caption, drawing.svg(), drawing.png())
 
 
-def _choose_endpoint(frame: pl.DataFrame, protocol: Protocol | None, endpoint: str | None) -> str:
-    present = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
-    if endpoint is not None:
-        return endpoint
-    if protocol is not None and protocol.primary_endpoint.value in present:
-        return str(protocol.primary_endpoint.value)
-    if not present:
-        raise ValidationError("endpoint", None, "an instrument total with values in the data")
-    return present[0]
-
-
-def _control(protocol: Protocol | None, arms: Sequence[str], control: str | None) -> str | None:
-    if control is not None or protocol is None:
-        return control
-    ctrl = [a.code for a in protocol.arms if a.is_control and a.code in arms]
-    return ctrl[0] if len(ctrl) == 1 else None
-
-
-def _last_week(bds: pl.DataFrame) -> float:
-    weeks = bds.filter(pl.col("analysis_flag"))["week"]
-    if weeks.len() == 0:
-        raise ValidationError("week", None, "post-baseline values of the endpoint")
-    return float(weeks.max())  # type: ignore[arg-type]
-
-
 def _study_section(
-    study: StudyData, adsl: pl.DataFrame, protocol: Protocol | None, primary: EndpointResult
+    study: StudyData,
+    adsl: pl.DataFrame,
+    protocol: Protocol | None,
+    primary: EndpointResult,
+    plan: AnalysisPlan,
 ) -> Section:
     weeks = sorted(study.visits["week"].unique().to_list())
     summary: list[tuple[str, str]] = []
@@ -146,9 +124,15 @@ def _study_section(
         ("Visits (weeks)", ", ".join(f"{w:g}" for w in weeks)),
         (
             "Primary endpoint",
-            f"{label(primary.endpoint)}, change from baseline to week {primary.week:g}",
+            f"{label(primary.endpoint)}, change from baseline to week {primary.week:g} "
+            f"({plan.reasons['endpoint']}; week: {plan.reasons['week']})",
         ),
-        ("Control arm", primary.control or "none (single-arm analysis)"),
+        (
+            "Control arm",
+            f"{primary.control} ({plan.reasons['control']})"
+            if primary.control
+            else "none (single-arm analysis)",
+        ),
         ("Analysis population", "full analysis set (FAS)"),
         ("Adverse events", f"{study.adverse_events.height} events recorded"),
     ]
@@ -167,25 +151,16 @@ def build_report(
 ) -> ReportModel:
     """Analyse a study and lay out the report: summary, CONSORT flow, baseline table, primary
     and secondary endpoints, responders, safety and methods."""
-    protocol = load_protocol(protocol_code) if protocol_code else None
+    protocol = resolve_protocol(protocol_code) if protocol_code else None
     frame = study.visits
     adsl = build_adsl(frame)
-    primary_name = _choose_endpoint(frame, protocol, endpoint)
+    plan = plan_analysis(frame, protocol, endpoint=endpoint, week=week, control=control)
+    primary_name, analysis_week = plan.endpoint, plan.week
     instruments = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
     bds = build_bds(
         frame, instruments if primary_name in instruments else [primary_name, *instruments]
     )
-    analysis_week = (
-        week if week is not None else _last_week(bds.filter(pl.col("parameter") == primary_name))
-    )
-    arms = sorted(adsl["arm"].unique().to_list())
-    ctrl = _control(protocol, arms, control)
-    predictors = [
-        p for p in DEFAULT_PREDICTORS if p in adsl.columns or f"{p}_baseline" in adsl.columns
-    ]
-    primary = analyze_endpoint(
-        frame, primary_name, analysis_week, control=ctrl, predictors=predictors
-    )
+    primary = analyze_plan(frame, plan)
     secondary = []
     for name in instruments:
         if name == primary_name:
@@ -194,7 +169,7 @@ def build_report(
         if analysis_week in weeks.to_list():
             secondary.append(analyze_endpoint(frame, name, analysis_week, control=primary.control))
     sections = [
-        _study_section(study, adsl, protocol, primary),
+        _study_section(study, adsl, protocol, primary, plan),
         Section(
             "consort",
             "Participant flow (CONSORT)",

@@ -1,0 +1,178 @@
+"""The analysis plan of a study: which endpoint, week, control arm, population and predictors
+an analysis uses, decided once from the request, the protocol and the data.
+
+``autoserum analyze`` and ``autoserum report`` both call :func:`plan_analysis`, so they cannot
+choose differently (issue 10: report took the protocol's control arm, analyze the arm named
+placebo). Each decision records why it was taken (``reasons``), which the report prints.
+
+Rules, in order (the first that applies decides):
+
+- endpoint: the one requested; the protocol's primary endpoint when the data have values of it;
+  the first instrument total with values in the data;
+- control: the one requested (it must be an arm of the data); the protocol's control arm when
+  exactly one of them is in the data; the only arm named placebo/control/saline/vehicle/
+  standard_care; none with a single arm; otherwise the request must name it;
+- week: the one requested (a post-baseline week with values of the endpoint); else the last;
+- predictors: the ones requested; else age, sex, eosinophils and IgE where the data have them.
+
+>>> plan = plan_analysis(frame, protocol)  # doctest: +SKIP
+>>> plan.control, plan.reasons["control"]  # doctest: +SKIP
+('placebo', 'the protocol's control arm')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from autoserum.analysis._datasets import build_adsl, build_bds, parameters_in
+from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
+from autoserum.errors import ValidationError
+from autoserum.protocols import Protocol
+
+__all__ = [
+    "CONTROL_NAMES",
+    "DEFAULT_PREDICTORS",
+    "AnalysisPlan",
+    "Population",
+    "choose_arms",
+    "plan_analysis",
+]
+
+Population = Literal["fas", "per_protocol"]
+
+#: Arm codes taken as the control when neither the request nor the protocol names one.
+CONTROL_NAMES = ("placebo", "control", "saline", "vehicle", "standard_care")
+#: Baseline characteristics compared between responders and non-responders by default.
+DEFAULT_PREDICTORS = ("age", "sex", "eosinophils", "ige")
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """What one analysis of a study runs, with the reason for each choice."""
+
+    endpoint: str
+    week: float
+    arms: tuple[str, ...]
+    control: str | None
+    population: Population
+    predictors: tuple[str, ...]
+    reasons: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def treatments(self) -> tuple[str, ...]:
+        """The arms compared with the control (empty without a control)."""
+        return tuple(a for a in self.arms if a != self.control) if self.control else ()
+
+
+def choose_arms(
+    arms: Sequence[str], control: str | None, protocol: Protocol | None = None
+) -> str | None:
+    """The control arm (see the module's rules); :class:`ValidationError` when it is ambiguous.
+
+    >>> choose_arms(["placebo", "serum"], None)
+    'placebo'
+    >>> choose_arms(["serum"], None) is None
+    True
+    """
+    return _control(arms, control, protocol)[0]
+
+
+def _control(
+    arms: Sequence[str], control: str | None, protocol: Protocol | None
+) -> tuple[str | None, str]:
+    if control is not None:
+        if control not in arms:
+            raise ValidationError("control", control, "one of the arms: " + ", ".join(arms))
+        return control, "requested"
+    if len(arms) < 2:
+        return None, "a single arm: no comparison between arms"
+    if protocol is not None:
+        declared = [a.code for a in protocol.arms if a.is_control and a.code in arms]
+        if len(declared) == 1:
+            return declared[0], f"the control arm of protocol {protocol.code}"
+    named = [a for a in arms if a.lower() in CONTROL_NAMES]
+    if len(named) == 1:
+        return named[0], "the only arm named " + "/".join(CONTROL_NAMES)
+    raise ValidationError("control", None, "--control ARM naming one of: " + ", ".join(arms))
+
+
+def _endpoint(
+    frame: pl.DataFrame, protocol: Protocol | None, endpoint: str | None
+) -> tuple[str, str]:
+    present = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
+    if endpoint is not None:
+        if endpoint not in INSTRUMENT_RANGES and endpoint not in LAB_COLUMNS:
+            raise ValidationError(
+                "endpoint", endpoint, "an instrument total: " + ", ".join(INSTRUMENT_RANGES)
+            )
+        return endpoint, "requested"
+    if protocol is not None and protocol.primary_endpoint.value in present:
+        return str(protocol.primary_endpoint.value), (
+            f"the primary endpoint of protocol {protocol.code}"
+        )
+    if not present:
+        raise ValidationError("endpoint", None, "an instrument total with values in the data")
+    return present[0], "the first instrument total with values in the data"
+
+
+def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float, str]:
+    if endpoint not in frame.columns or frame[endpoint].null_count() == frame.height:
+        raise ValidationError("endpoint", endpoint, "an instrument total with values in the data")
+    bds = build_bds(frame, [endpoint]).filter(pl.col("analysis_flag"))
+    weeks = sorted({float(w) for w in bds["week"].to_list()})
+    if not weeks:
+        raise ValidationError("week", week, f"post-baseline values of {endpoint}")
+    if week is None:
+        return weeks[-1], "the last post-baseline week with values of the endpoint"
+    if float(week) not in weeks:
+        raise ValidationError(
+            "week", week, "a post-baseline week of the data: " + ", ".join(f"{w:g}" for w in weeks)
+        )
+    return float(week), "requested"
+
+
+def plan_analysis(
+    frame: pl.DataFrame,
+    protocol: Protocol | None = None,
+    *,
+    endpoint: str | None = None,
+    week: float | None = None,
+    control: str | None = None,
+    predictors: Sequence[str] | None = None,
+    population: Population = "fas",
+) -> AnalysisPlan:
+    """Decide the analysis of the tidy visit ``frame`` (rules in the module docstring)."""
+    if population not in ("fas", "per_protocol"):
+        raise ValidationError("population", population, "fas or per_protocol")
+    name, why_endpoint = _endpoint(frame, protocol, endpoint)
+    at, why_week = _week(frame, name, week)
+    adsl = build_adsl(frame)
+    arms = tuple(sorted(adsl.filter(pl.col(population))["arm"].unique().to_list()))
+    if not arms:
+        raise ValidationError("population", population, "at least one subject in the population")
+    ctrl, why_control = _control(arms, control, protocol)
+    if predictors is None:
+        chosen = tuple(
+            p for p in DEFAULT_PREDICTORS if p in adsl.columns or f"{p}_baseline" in adsl.columns
+        )
+        why_predictors = "the default baseline characteristics present in the data"
+    else:
+        chosen, why_predictors = tuple(predictors), "requested"
+    return AnalysisPlan(
+        endpoint=name,
+        week=at,
+        arms=arms,
+        control=ctrl,
+        population=population,
+        predictors=chosen,
+        reasons={
+            "endpoint": why_endpoint,
+            "week": why_week,
+            "control": why_control,
+            "predictors": why_predictors,
+        },
+    )
