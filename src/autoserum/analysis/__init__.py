@@ -32,6 +32,14 @@ from autoserum.analysis._responders import (
     responder_expr,
 )
 from autoserum.analysis._safety import ae_overview, ae_table, lab_shifts
+from autoserum.analysis._sap import (
+    EXAMPLE_SAP,
+    Estimand,
+    IntercurrentEvent,
+    Sap,
+    parse_sap_file,
+    parse_sap_text,
+)
 from autoserum.analysis._secondary import secondary_table
 from autoserum.analysis._tables import attempt
 
@@ -39,10 +47,14 @@ __all__ = [
     "ARM_BLINDED",
     "CONTROL_NAMES",
     "DEFAULT_PREDICTORS",
+    "EXAMPLE_SAP",
     "MCID",
     "AnalysisPlan",
     "EndpointResult",
+    "Estimand",
+    "IntercurrentEvent",
     "ResponderRule",
+    "Sap",
     "StudyData",
     "ae_overview",
     "ae_path_for",
@@ -55,6 +67,8 @@ __all__ = [
     "choose_arms",
     "lab_shifts",
     "parameters_in",
+    "parse_sap_file",
+    "parse_sap_text",
     "plan_analysis",
     "read_adverse_events",
     "read_long",

@@ -280,9 +280,7 @@ def analyze_endpoint(
     )
 
 
-def analyze_plan(
-    frame: pl.DataFrame, plan: AnalysisPlan, *, conf_level: float = 0.95
-) -> EndpointResult:
+def analyze_plan(frame: pl.DataFrame, plan: AnalysisPlan) -> EndpointResult:
     """Run the analysis ``plan`` (from :func:`autoserum.analysis.plan_analysis`) on ``frame``.
 
     >>> analyze_plan(frame, plan_analysis(frame, protocol))  # doctest: +SKIP
@@ -294,5 +292,5 @@ def analyze_plan(
         control=plan.control,
         predictors=plan.predictors,
         population=plan.population,
-        conf_level=conf_level,
+        conf_level=plan.conf_level,
     )

@@ -30,6 +30,7 @@ import polars as pl
 
 from autoserum.analysis._datasets import build_adsl, build_bds, parameters_in
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
+from autoserum.analysis._sap import Sap
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol
 
@@ -61,6 +62,8 @@ class AnalysisPlan:
     population: Population
     predictors: tuple[str, ...]
     reasons: dict[str, str] = field(default_factory=dict, compare=False)
+    sap: Sap | None = None
+    conf_level: float = 0.95
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -135,6 +138,27 @@ def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float
     return float(week), "requested"
 
 
+def _from_sap(
+    sap: Sap, endpoint: str | None, week: float | None, control: str | None, population: str
+) -> tuple[str, float, str | None, Population]:
+    """The primary estimand's choices; a request that contradicts the plan is refused."""
+    e = sap.primary
+    for name, asked, planned in (
+        ("endpoint", endpoint, e.variable),
+        ("week", week, e.week),
+        ("control", control, sap.control),
+    ):
+        if asked is not None and planned is not None and asked != planned:
+            raise ValidationError(
+                name, asked, f"{planned!r}, as the statistical analysis plan {sap.code} fixes"
+            )
+    if population not in ("fas", e.population):
+        raise ValidationError(
+            "population", population, f"{e.population}, the primary estimand's population"
+        )
+    return e.variable, e.week, control or sap.control, e.population
+
+
 def plan_analysis(
     frame: pl.DataFrame,
     protocol: Protocol | None = None,
@@ -144,10 +168,19 @@ def plan_analysis(
     control: str | None = None,
     predictors: Sequence[str] | None = None,
     population: Population = "fas",
+    sap: Sap | None = None,
 ) -> AnalysisPlan:
-    """Decide the analysis of the tidy visit ``frame`` (rules in the module docstring)."""
+    """Decide the analysis of the tidy visit ``frame`` (rules in the module docstring).
+
+    With a statistical analysis plan ``sap``, its primary estimand fixes the endpoint, week and
+    population and its ``control`` the control arm; a request that contradicts it is refused.
+    """
     if population not in ("fas", "per_protocol"):
         raise ValidationError("population", population, "fas or per_protocol")
+    why_sap = ""
+    if sap is not None:
+        endpoint, week, control, population = _from_sap(sap, endpoint, week, control, population)
+        why_sap = f"the primary estimand of SAP {sap.code} {sap.version}"
     name, why_endpoint = _endpoint(frame, protocol, endpoint)
     at, why_week = _week(frame, name, week)
     adsl = build_adsl(frame)
@@ -162,6 +195,12 @@ def plan_analysis(
         why_predictors = "the default baseline characteristics present in the data"
     else:
         chosen, why_predictors = tuple(predictors), "requested"
+    reasons = {
+        "endpoint": why_sap or why_endpoint,
+        "week": why_sap or why_week,
+        "control": f"SAP {sap.code}" if sap is not None and sap.control else why_control,
+        "predictors": why_predictors,
+    }
     return AnalysisPlan(
         endpoint=name,
         week=at,
@@ -169,10 +208,7 @@ def plan_analysis(
         control=ctrl,
         population=population,
         predictors=chosen,
-        reasons={
-            "endpoint": why_endpoint,
-            "week": why_week,
-            "control": why_control,
-            "predictors": why_predictors,
-        },
+        reasons=reasons,
+        sap=sap,
+        conf_level=sap.conf_level if sap is not None else 0.95,
     )

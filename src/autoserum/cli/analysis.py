@@ -25,6 +25,14 @@ FileArg = Annotated[
 ]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (instead of FILE).")]
 StudyOpt = Annotated[str | None, typer.Option("--study", help="Study name in the database.")]
+SapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sap",
+        help="Statistical analysis plan (TOML): run exactly its primary estimand (see "
+        "docs/sap.md).",
+    ),
+]
 ControlOpt = Annotated[
     str | None,
     typer.Option(
@@ -221,6 +229,7 @@ def analyze(
         ),
     ] = None,
     population: Annotated[str, typer.Option("--population", help="fas or per_protocol.")] = "fas",
+    sap: SapOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
@@ -232,9 +241,10 @@ def analyze(
 
     Example: autoserum analyze study.csv --endpoint easi --week 12 --predictors age,sex --json
     """
-    from autoserum.analysis import analyze_plan, plan_analysis
+    from autoserum.analysis import analyze_plan, parse_sap_file, plan_analysis
     from autoserum.protocols import resolve_protocol
 
+    plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
     if protocol is None and db is not None and study:
         protocol = _protocol_of(db, study)
@@ -251,10 +261,18 @@ def analyze(
         control=control,
         predictors=names,
         population="fas" if population == "fas" else "per_protocol",
+        sap=plan_file,
     )
     result = analyze_plan(data.visits, plan)
     if as_json:
-        typer.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
+        payload = result.to_json()
+        if plan_file is not None:
+            payload["sap"] = {
+                "code": plan_file.code,
+                "version": plan_file.version,
+                "sha256": plan_file.sha256(),
+            }
+        typer.echo(json.dumps(payload, indent=2, allow_nan=False))
     else:
         _print_tables(result)
 
@@ -286,13 +304,18 @@ def report(
         ),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    sap: SapOpt = None,
 ) -> None:
     """Write the study report as self-contained HTML and PDF into --out.
 
+    With --sap the report runs exactly the plan and prints its SHA-256.
+
     Example: autoserum report study.csv --protocol ast-nahm2023 --out report/
     """
+    from autoserum.analysis import parse_sap_file
     from autoserum.report import write_report
 
+    plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
     if protocol is None and db is not None and study:
         protocol = _protocol_of(db, study)
@@ -305,12 +328,69 @@ def report(
         control=control,
         protocol_code=protocol,
         title=title,
+        sap=plan_file,
     )
     typer.echo(f"wrote {files.html}")
     typer.echo(f"wrote {files.pdf}")
+    if plan_file is not None:
+        typer.echo(f"statistical analysis plan {plan_file.code} sha256 {plan_file.sha256()}")
+
+
+sap_app = typer.Typer(
+    help="The statistical analysis plan (SAP) as data: check it, print its hash, render it.\n\n"
+    "Example: autoserum sap render sap.toml --out sap/",
+    no_args_is_help=True,
+)
+
+
+@sap_app.command("show")
+def sap_show(
+    file: Annotated[Path, typer.Argument(help="SAP file (TOML); see docs/sap.md.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Validate a SAP and print its code, version, primary estimand and SHA-256.
+
+    Example: autoserum sap show examples/sap-ast-nahm2023.toml
+    """
+    from autoserum.analysis import parse_sap_file
+
+    plan = parse_sap_file(file)
+    if as_json:
+        payload = {"sha256": plan.sha256(), "sap": plan.model_dump(mode="json")}
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    e = plan.primary
+    typer.echo(f"{plan.code} version {plan.version}: {plan.title}")
+    typer.echo(
+        f"primary estimand {e.code}: {e.variable} at week {e.week:g}, {e.population}, "
+        f"{e.summary} by {e.method}"
+    )
+    typer.echo(f"sha256 {plan.sha256()}")
+
+
+@sap_app.command("render")
+def sap_render(
+    file: Annotated[Path, typer.Argument(help="SAP file (TOML); see docs/sap.md.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the HTML and PDF.")] = Path(
+        "sap"
+    ),
+) -> None:
+    """Write the SAP as self-contained HTML and PDF (with its SHA-256) into --out.
+
+    Example: autoserum sap render examples/sap-ast-nahm2023.toml --out sap/
+    """
+    from autoserum.analysis import parse_sap_file
+    from autoserum.report import write_sap
+
+    plan = parse_sap_file(file)
+    files = write_sap(plan, out, source=str(file))
+    typer.echo(f"wrote {files.html}")
+    typer.echo(f"wrote {files.pdf}")
+    typer.echo(f"sha256 {files.sha256}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``analyze`` and ``report`` to the autoserum CLI."""
+    """Add ``analyze``, ``report`` and ``sap`` to the autoserum CLI."""
     app.command("analyze")(analyze)
     app.command("report")(report)
+    app.add_typer(sap_app, name="sap")

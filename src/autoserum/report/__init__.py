@@ -13,22 +13,29 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from autoserum.analysis import StudyData
-from autoserum.report._build import FigureBlock, ReportModel, Section, build_report
+from autoserum.analysis import Sap, StudyData
+from autoserum.report._build import ReportModel, build_report
+from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._html import render_html
 from autoserum.report._pdf import render_pdf
+from autoserum.report._sap import SapFiles, estimand_table, sap_document, write_sap
 from autoserum.report._tables import Table
 
 __all__ = [
+    "Document",
     "FigureBlock",
     "ReportFiles",
     "ReportModel",
+    "SapFiles",
     "Section",
     "Table",
     "build_report",
+    "estimand_table",
     "render_html",
     "render_pdf",
+    "sap_document",
     "write_report",
+    "write_sap",
 ]
 
 
@@ -52,6 +59,7 @@ def write_report(
     protocol_code: str | None = None,
     title: str | None = None,
     generated: dt.date | None = None,
+    sap: Sap | None = None,
 ) -> ReportFiles:
     """Analyse ``study`` and write ``<name>.html`` and ``<name>.pdf`` into ``out_dir``.
 
@@ -65,6 +73,7 @@ def write_report(
         protocol_code=protocol_code,
         title=title,
         generated=generated,
+        sap=sap,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -14,6 +15,7 @@ from autoserum import __version__
 from autoserum.analysis import (
     AnalysisPlan,
     EndpointResult,
+    Sap,
     StudyData,
     ae_overview,
     ae_table,
@@ -29,6 +31,7 @@ from autoserum.analysis import (
 from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
+from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._figures import (
     Drawing,
     mean_change_figure,
@@ -37,6 +40,7 @@ from autoserum.report._figures import (
     waterfall_figure,
 )
 from autoserum.report._safety_tables import ae_display, lab_shift_display
+from autoserum.report._sap import sap_section
 from autoserum.report._tables import (
     Table,
     baseline_display,
@@ -48,42 +52,13 @@ from autoserum.report._tables import (
     within_display,
 )
 
-__all__ = ["FigureBlock", "ReportModel", "Section", "build_report"]
+__all__ = ["Document", "FigureBlock", "ReportModel", "Section", "build_report"]
 
 
 @dataclass(frozen=True)
-class FigureBlock:
-    """A figure of the report: SVG for HTML, PNG for PDF (``None`` when drawn natively)."""
+class ReportModel(Document):
+    """A study report: the document and the primary analysis it shows."""
 
-    id: str
-    title: str
-    caption: str
-    svg: str
-    png: bytes | None
-
-
-@dataclass(frozen=True)
-class Section:
-    """One numbered section of the report."""
-
-    id: str
-    title: str
-    summary: tuple[tuple[str, str], ...] = ()
-    paragraphs: tuple[str, ...] = ()
-    tables: tuple[Table, ...] = ()
-    figures: tuple[FigureBlock, ...] = ()
-    figures_before: tuple[FigureBlock, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class ReportModel:
-    """Everything the HTML and PDF renderers need."""
-
-    title: str
-    source: str
-    generated: str
-    version: str
-    sections: tuple[Section, ...]
     primary: EndpointResult
 
 
@@ -148,28 +123,32 @@ def build_report(
     protocol_code: str | None = None,
     title: str | None = None,
     generated: dt.date | None = None,
+    sap: Sap | None = None,
 ) -> ReportModel:
     """Analyse a study and lay out the report: summary, CONSORT flow, baseline table, primary
-    and secondary endpoints, responders, safety and methods."""
+    and secondary endpoints, responders, safety and methods.
+
+    With a statistical analysis plan ``sap``, the report runs exactly the plan: its primary
+    estimand, its secondary endpoints at their weeks, and a section with the plan's hash and
+    the estimand table with results."""
     protocol = resolve_protocol(protocol_code) if protocol_code else None
     frame = study.visits
     adsl = build_adsl(frame)
-    plan = plan_analysis(frame, protocol, endpoint=endpoint, week=week, control=control)
+    plan = plan_analysis(frame, protocol, endpoint=endpoint, week=week, control=control, sap=sap)
     primary_name, analysis_week = plan.endpoint, plan.week
     instruments = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
     bds = build_bds(
         frame, instruments if primary_name in instruments else [primary_name, *instruments]
     )
     primary = analyze_plan(frame, plan)
-    secondary = []
-    for name in instruments:
-        if name == primary_name:
-            continue
-        weeks = bds.filter((pl.col("parameter") == name) & pl.col("analysis_flag"))["week"]
-        if analysis_week in weeks.to_list():
-            secondary.append(analyze_endpoint(frame, name, analysis_week, control=primary.control))
+    secondary = (
+        _planned_secondary(frame, plan, sap)
+        if sap is not None
+        else _secondary(frame, bds, instruments, plan)
+    )
     sections = [
         _study_section(study, adsl, protocol, primary, plan),
+        *((sap_section(sap, _estimand_results(frame, plan, primary, sap)),) if sap else ()),
         Section(
             "consort",
             "Participant flow (CONSORT)",
@@ -248,6 +227,58 @@ def build_report(
         sections=tuple(sections),
         primary=primary,
     )
+
+
+def _secondary(
+    frame: pl.DataFrame, bds: pl.DataFrame, instruments: Sequence[str], plan: AnalysisPlan
+) -> list[EndpointResult]:
+    """Without a SAP: every other instrument with values at the primary week."""
+    out = []
+    for name in instruments:
+        if name == plan.endpoint:
+            continue
+        weeks = bds.filter((pl.col("parameter") == name) & pl.col("analysis_flag"))["week"]
+        if plan.week in weeks.to_list():
+            out.append(
+                analyze_endpoint(
+                    frame, name, plan.week, control=plan.control, conf_level=plan.conf_level
+                )
+            )
+    return out
+
+
+def _planned_secondary(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> list[EndpointResult]:
+    """With a SAP: its secondary endpoints, each at its own week."""
+    return [
+        analyze_endpoint(
+            frame,
+            e.variable,
+            e.week,
+            control=plan.control,
+            population=sap.primary.population,
+            conf_level=plan.conf_level,
+        )
+        for e in sap.endpoints
+    ]
+
+
+def _estimand_results(
+    frame: pl.DataFrame, plan: AnalysisPlan, primary: EndpointResult, sap: Sap
+) -> dict[str, EndpointResult]:
+    out = {}
+    for e in sap.estimands:
+        if e.role == "primary":
+            out[e.code] = primary
+        else:
+            out[e.code] = analyze_endpoint(
+                frame,
+                e.variable,
+                e.week,
+                control=plan.control,
+                population=e.population,
+                conf_level=plan.conf_level,
+            )
+    return out
 
 
 def consort_table(adsl: pl.DataFrame, assessed: int | None, excluded: int | None) -> Table:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from autoserum.report._build import ReportModel
+from autoserum.report._document import Document
 
 __all__ = ["render_html"]
 
@@ -20,7 +20,7 @@ _ENV = Environment(
 )
 
 
-def render_html(model: ReportModel) -> str:
+def render_html(model: Document) -> str:
     """The HTML text of the report (UTF-8, no external resources)."""
     template = _ENV.get_template("report.html.j2")
     return template.render(

@@ -27,7 +27,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as RLTable
 
-from autoserum.report._build import FigureBlock, ReportModel
+from autoserum.report._document import Document, FigureBlock
 from autoserum.report._tables import Table
 
 __all__ = ["render_pdf"]
@@ -92,7 +92,7 @@ def _figures(figures: tuple[FigureBlock, ...], width: float) -> list[Flowable]:
     return out
 
 
-def render_pdf(model: ReportModel, path: Path) -> Path:
+def render_pdf(model: Document, path: Path) -> Path:
     """Write the report as a PDF (A4) to ``path``."""
     doc = SimpleDocTemplate(
         str(path),
