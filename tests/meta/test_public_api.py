@@ -27,6 +27,9 @@ def test_evidence_public_api_is_pinned() -> None:
             "CONDITIONS", "PROTOCOL_CODES", "THERAPIES", "Analysis", "Arm", "EffectSpec", "Flag",
             "LeftOut", "PooledAnalysis", "Registry", "Result", "Study", "StudyEffect",
             "load_registry", "parse_registry", "pool_analysis", "study_effect",
+            "STUDY_STATUSES", "Identifiers", "PrismaFlow", "Screening", "SearchRecord",
+            "load_review_protocol", "load_search", "prisma_flow", "prisma_svg",
+            "render_review_protocol",
         ]
     )  # fmt: skip
 
