@@ -40,7 +40,8 @@ def test_design_public_api_is_pinned() -> None:
             "CURVE_DESIGNS", "DESIGNS_ANALYTIC", "DESIGNS_SIMULATED", "PROTOCOL_TESTS",
             "PowerResult", "SimulatedPower", "plot_power_curve", "power_curve",
             "power_prop_test", "power_t_test", "simulate_mmrm_power", "simulate_power",
-            "simulate_protocol_power",
+            "simulate_protocol_power", "POWER_DESIGNS", "PowerDesign", "default_curve_ns",
+            "power_design",
         ]
     )  # fmt: skip
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,18 +24,9 @@ from autoserum.cli.meta import (
     _result_lines,
 )
 from autoserum.errors import ValidationError
-from autoserum.evidence import (
-    CONDITIONS,
-    STUDY_STATUSES,
-    THERAPIES,
-    PooledAnalysis,
-    load_registry,
-    pool_analysis,
-    prisma_flow,
-    prisma_svg,
-    render_review_protocol,
-)
-from autoserum.meta import METHODS, forest_plot, save_figure
+
+if TYPE_CHECKING:
+    from autoserum.evidence import PooledAnalysis
 
 __all__ = ["VIEWS", "evidence_command"]
 
@@ -94,6 +85,8 @@ def _analysis_lines(pa: PooledAnalysis) -> list[str]:
 
 
 def _prisma_view(out: str | None, as_json: bool) -> None:
+    from autoserum.evidence import prisma_flow, prisma_svg
+
     flow = prisma_flow()
     flow.check()
     if out is not None:
@@ -156,6 +149,16 @@ def evidence_command(
 
     Example: autoserum evidence prisma --out flow.svg
     """
+    from autoserum.evidence import (
+        CONDITIONS,
+        STUDY_STATUSES,
+        THERAPIES,
+        load_registry,
+        pool_analysis,
+        render_review_protocol,
+    )
+    from autoserum.meta import METHODS, forest_plot, save_figure
+
     v = _pick("view", view, VIEWS)
     if v == "prisma":
         _prisma_view(out, as_json)

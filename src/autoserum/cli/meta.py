@@ -8,22 +8,14 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from autoserum.errors import ValidationError
-from autoserum.meta import (
-    MEASURES,
-    METHODS,
-    MetaResult,
-    effects_from_rows,
-    forest_plot,
-    funnel_plot,
-    rma,
-    save_figure,
-    subgroup_analysis,
-)
+
+if TYPE_CHECKING:
+    from autoserum.meta import MetaResult
 
 __all__ = ["meta_command", "register"]
 
@@ -114,6 +106,17 @@ def meta_command(
 
     Example: autoserum meta dat_bcg.csv --measure RR --method REML --hk --json
     """
+    from autoserum.meta import (
+        MEASURES,
+        METHODS,
+        effects_from_rows,
+        forest_plot,
+        funnel_plot,
+        rma,
+        save_figure,
+        subgroup_analysis,
+    )
+
     path = Path(file)
     if not path.is_file():
         raise ValidationError("FILE", file, "an existing CSV file")
