@@ -31,7 +31,8 @@ ONE_THREAD = {
 CASES = {
     "power protocol ast-nahm2023, 60 subjects, mmrm": (
         "from autoserum.design import simulate_protocol_power as f\n"
-        "f('ast-nahm2023', n_subjects=60, endpoint='scorad', week=8, test='mmrm', reps=10, seed=1)\n"
+        "f('ast-nahm2023', n_subjects=60, endpoint='scorad', week=8, test='mmrm', reps=10, "
+        "seed=1)\n"
         "t = time.perf_counter()\n"
         "f('ast-nahm2023', n_subjects=60, endpoint='scorad', week=8, test='mmrm', reps=REPS, "
         "seed=1)\n",
