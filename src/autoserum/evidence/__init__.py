@@ -5,11 +5,15 @@ effects with their derivations, and the pooled analyses the data support.
 >>> from autoserum.evidence import load_registry, pool_analysis
 >>> reg = load_registry()
 >>> sorted({s.condition for s in reg.studies.values()})
-['AD', 'CSU']
+['AD', 'AD+CSU', 'CSU', 'eczema', 'healthy']
 """
 
 from autoserum.evidence._effects import StudyEffect, study_effect
 from autoserum.evidence._pool import PooledAnalysis, pool_analysis
+from autoserum.evidence._prisma import PrismaFlow, SearchRecord, load_search, prisma_flow
+from autoserum.evidence._prisma_svg import prisma_svg
+from autoserum.evidence._protocol import load_review_protocol, render_review_protocol
+from autoserum.evidence._records import STUDY_STATUSES, Identifiers, Screening
 from autoserum.evidence._registry import (
     CONDITIONS,
     PROTOCOL_CODES,
@@ -29,19 +33,29 @@ from autoserum.evidence._registry import (
 __all__ = [
     "CONDITIONS",
     "PROTOCOL_CODES",
+    "STUDY_STATUSES",
     "THERAPIES",
     "Analysis",
     "Arm",
     "EffectSpec",
     "Flag",
+    "Identifiers",
     "LeftOut",
     "PooledAnalysis",
+    "PrismaFlow",
     "Registry",
     "Result",
+    "Screening",
+    "SearchRecord",
     "Study",
     "StudyEffect",
     "load_registry",
+    "load_review_protocol",
+    "load_search",
     "parse_registry",
     "pool_analysis",
+    "prisma_flow",
+    "prisma_svg",
+    "render_review_protocol",
     "study_effect",
 ]

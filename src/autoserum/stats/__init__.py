@@ -15,6 +15,7 @@ from autoserum.stats._federated import federated_ancova, federated_mmrm, summari
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
+from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
 from autoserum.stats._multiplicity import p_adjust
 from autoserum.stats._proportions import fisher_exact, newcombe_rd, wilson_ci
 from autoserum.stats._results import Describe, Estimate, MMRMResult, RankTest, TTest, VisitEstimate
@@ -22,6 +23,7 @@ from autoserum.stats._ttests import paired_t, student_t, welch_t
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
+    "BatchEstimate",
     "Describe",
     "Estimate",
     "MMRMResult",
@@ -40,6 +42,7 @@ __all__ = [
     "hedges_g",
     "mann_whitney",
     "mmrm",
+    "mmrm_complete_batch",
     "newcombe_rd",
     "p_adjust",
     "paired_t",
