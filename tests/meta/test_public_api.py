@@ -29,7 +29,9 @@ def test_evidence_public_api_is_pinned() -> None:
             "load_registry", "parse_registry", "pool_analysis", "study_effect",
             "STUDY_STATUSES", "Identifiers", "PrismaFlow", "Screening", "SearchRecord",
             "load_review_protocol", "load_search", "prisma_flow", "prisma_svg",
-            "render_review_protocol",
+            "render_review_protocol", "GRADE_DOMAINS", "ROB2_DOMAINS", "GradeRow",
+            "Rob2Assessment", "RobinsAssessment", "load_rob2", "load_robins_i", "rob2_domain",
+            "rob_summary", "rob_traffic_light", "summary_of_findings",
         ]
     )  # fmt: skip
 

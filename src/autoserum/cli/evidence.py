@@ -2,7 +2,9 @@
 
 Views: ``studies`` (default: every record with status and identifiers, the pooled analyses and
 what was left out), ``prisma`` (the PRISMA 2020 flow; ``--out flow.svg`` draws it), ``protocol``
-(the review protocol as Markdown; ``--out`` writes it).
+(the review protocol as Markdown; ``--out`` writes it), ``rob`` (RoB 2 and ROBINS-I; ``--out
+rob.svg`` draws the traffic-light plot and ``rob-summary.svg`` beside it), ``grade`` (the GRADE
+summary of findings).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VIEWS", "evidence_command"]
 
-VIEWS = ("studies", "prisma", "protocol")
+VIEWS = ("studies", "prisma", "protocol", "rob", "grade")
 
 
 def _pick(field: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -116,8 +118,53 @@ def _prisma_view(out: str | None, as_json: bool) -> None:
         typer.echo(f"flow diagram written to {out}")
 
 
+def _rob_view(out: str | None, as_json: bool) -> None:
+    from autoserum.evidence import load_rob2, load_robins_i, rob_summary, rob_traffic_light
+    from autoserum.meta import save_figure
+
+    rob2, robins = load_rob2(), load_robins_i()
+    if out is not None:
+        path = Path(out)
+        save_figure(rob_traffic_light(rob2), path)
+        save_figure(rob_summary(rob2), path.with_name(f"{path.stem}-summary{path.suffix}"))
+    if as_json:
+        _echo_json({"rob2": [a.to_dict() for a in rob2], "robins_i": [a.to_dict() for a in robins]})
+        return
+    typer.echo(f"RoB 2 ({rob2[0].assessor}, {rob2[0].date}): D1 D2 D3 D4 D5 -> overall")
+    short = {"Low": "low", "Some concerns": "some", "High": "HIGH"}
+    for a in rob2:
+        doms = " ".join(f"{short[v]:>4}" for v in a.domains.values())
+        typer.echo(f"  {a.study:<18} {a.outcome:<18} {doms} -> {a.overall}")
+        if a.override_reason:
+            typer.echo(f"      overall raised: {a.override_reason}")
+    for r in robins:
+        typer.echo(f"ROBINS-I {r.study} ({r.outcome}): overall {r.overall}")
+    if out is not None:
+        typer.echo(f"traffic-light plot written to {out} (summary beside it)")
+
+
+def _grade_view(as_json: bool) -> None:
+    from autoserum.evidence import summary_of_findings
+
+    rows = summary_of_findings()
+    if as_json:
+        _echo_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"== {r.comparison}: {r.outcome}")
+        typer.echo(
+            f"   studies {len(r.studies)} ({', '.join(r.studies)}); participants {r.participants}"
+        )
+        typer.echo(f"   effect: {r.effect}")
+        typer.echo(f"   certainty: {r.certainty.upper()}")
+        for reason in r.reasons:
+            typer.echo(f"     - {reason}")
+
+
 def evidence_command(
-    view: Annotated[str, typer.Argument(help="studies (default), prisma or protocol.")] = "studies",
+    view: Annotated[
+        str, typer.Argument(help="studies (default), prisma, protocol, rob or grade.")
+    ] = "studies",
     condition: Annotated[
         str | None, typer.Option("--condition", help="AD, CSU, eczema, healthy or AD+CSU.")
     ] = None,
@@ -148,6 +195,8 @@ def evidence_command(
     Example: autoserum evidence --condition AD --json
 
     Example: autoserum evidence prisma --out flow.svg
+
+    Example: autoserum evidence rob --out rob.svg
     """
     from autoserum.evidence import (
         CONDITIONS,
@@ -162,6 +211,12 @@ def evidence_command(
     v = _pick("view", view, VIEWS)
     if v == "prisma":
         _prisma_view(out, as_json)
+        return
+    if v == "rob":
+        _rob_view(out, as_json)
+        return
+    if v == "grade":
+        _grade_view(as_json)
         return
     if v == "protocol":
         text = render_review_protocol()
