@@ -9,6 +9,7 @@ DataFrames.
 
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
 from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, analyze_plan
+from autoserum.analysis._federated import FederatedResult, combine_summaries, site_summary
 from autoserum.analysis._plan import (
     CONTROL_NAMES,
     DEFAULT_PREDICTORS,
@@ -52,6 +53,7 @@ __all__ = [
     "AnalysisPlan",
     "EndpointResult",
     "Estimand",
+    "FederatedResult",
     "IntercurrentEvent",
     "ResponderRule",
     "Sap",
@@ -65,6 +67,7 @@ __all__ = [
     "build_adsl",
     "build_bds",
     "choose_arms",
+    "combine_summaries",
     "lab_shifts",
     "parameters_in",
     "parse_sap_file",
@@ -76,6 +79,7 @@ __all__ = [
     "responder_definitions",
     "responder_expr",
     "secondary_table",
+    "site_summary",
     "study_from_frames",
     "validate_long",
 ]
