@@ -47,6 +47,11 @@ def test_public_api_is_pinned() -> None:
             "federated_ancova",
             "federated_mmrm",
             "summarize_site",
+            "Contrast",
+            "FTest",
+            "LSMean",
+            "LinearModelResult",
+            "linear_model",
         ]
     )
 

@@ -13,6 +13,7 @@ from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
+from autoserum.stats._linear import Contrast, FTest, LinearModelResult, LSMean, linear_model
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
 from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
@@ -24,8 +25,12 @@ from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
     "BatchEstimate",
+    "Contrast",
     "Describe",
     "Estimate",
+    "FTest",
+    "LSMean",
+    "LinearModelResult",
     "MMRMResult",
     "Moments",
     "PatternMoments",
@@ -40,6 +45,7 @@ __all__ = [
     "federated_mmrm",
     "fisher_exact",
     "hedges_g",
+    "linear_model",
     "mann_whitney",
     "mmrm",
     "mmrm_complete_batch",
