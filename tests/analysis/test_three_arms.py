@@ -48,7 +48,8 @@ def test_control_is_placebo_and_both_active_arms_are_compared(analysis: dict[str
 
 @pytest.mark.parametrize("arm", ["igg", "serum"])
 def test_ancova_of_each_arm_matches_r_lm(analysis: dict[str, Any], arm: str) -> None:
-    # R: summary(lm(change ~ group + baseline, data = arm vs placebo at week 12)); rel 1e-6
+    # R: summary(lm(change ~ arm + baseline)) on all three arms at week 12, placebo the
+    # reference; confint; rel 1e-6
     want = REF[arm]["ancova"]
     (got,) = [b["ancova"] for b in analysis["between"] if b["arm"] == arm]
     for key in ("estimate", "se", "statistic", "df", "p_value", "ci_low", "ci_high"):
@@ -127,3 +128,37 @@ def test_the_readable_output_has_a_table_per_comparison() -> None:
     assert out.returncode == 0, out.stderr
     assert "igg − placebo, week 12" in out.stdout
     assert "serum − placebo, week 12" in out.stdout
+
+
+def test_ls_means_and_the_overall_test_match_emmeans(analysis: dict[str, Any]) -> None:
+    # R: summary(emmeans(lm(change ~ arm + baseline), "arm")); anova(reduced, full); rel 1e-6
+    want = {m["arm"]: m for m in REF["ls_means"]}
+    got = {m["arm"]: m for m in analysis["ls_means"]}
+    assert set(got) == {"igg", "placebo", "serum"}
+    for arm, w in want.items():
+        for key in ("estimate", "se", "ci_low", "ci_high", "df"):
+            assert got[arm][key] == pytest.approx(w[key], rel=1e-6), (arm, key)
+    for key in ("statistic", "df1", "df2", "p_value"):
+        assert analysis["overall_test"][key] == pytest.approx(REF["overall"][key], rel=1e-6)
+
+
+def test_the_report_of_three_arms_shows_every_comparison(tmp_path: Path) -> None:
+    from autoserum.analysis import read_study
+    from autoserum.report import write_report
+
+    files = write_report(read_study(THREE_ARM), tmp_path)
+    model = files.model
+    assert model.primary.treatments == ("igg", "serum")
+    tables = {t.id: t for s in model.sections for t in s.tables}
+    between = tables["primary-between"]
+    comparisons = {row[0] for row in between.rows}
+    assert comparisons == {"igg − placebo", "serum − placebo"}
+    # the ANCOVA row of igg at week 12 shows R's t and df
+    (row,) = [r for r in between.rows if r[0] == "igg − placebo" and r[2] == "12" and
+              r[1].startswith("ANCOVA")]  # fmt: skip
+    assert row[7] == f"t = {REF['igg']['ancova']['statistic']:.2f}".replace("-", "−")
+    assert row[8] == "44"
+    assert "F = 12.28 on 2 and 44 df" in tables["primary-ls-means"].footnote
+    html = files.html.read_text(encoding="utf-8")
+    assert "igg − placebo" in html
+    assert "serum − placebo" in html

@@ -52,6 +52,8 @@ def test_public_api_is_pinned() -> None:
             "LSMean",
             "LinearModelResult",
             "linear_model",
+            "t_inference",
+            "Alternative",
         ]
     )
 

@@ -26,7 +26,12 @@ from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 from autoserum.analysis._plan import AnalysisPlan, Population, choose_arms
 from autoserum.analysis._predictors import predictor_table
 from autoserum.analysis._responders import responder_definitions
-from autoserum.analysis._tables import between_table, responder_tables, within_table
+from autoserum.analysis._tables import (
+    LS_MEANS_SCHEMA,
+    between_table,
+    responder_tables,
+    within_table,
+)
 from autoserum.errors import ValidationError
 
 __all__ = ["EndpointResult", "analyze_endpoint", "analyze_plan"]
@@ -49,7 +54,10 @@ class EndpointResult:
       ``responder_comparison``: per rule and treatment arm against the control
       (``responder, arm, control, responders_treatment, n_treatment, responders_control,
       n_control, risk_difference, rd_ci_low, rd_ci_high, fisher_p_value``);
-    - ``predictors``: baseline covariates of responders vs non-responders.
+    - ``predictors``: baseline covariates of responders vs non-responders;
+    - ``ls_means``: the ANCOVA's least-squares mean per arm at ``week`` (``arm, estimate, se,
+      ci_low, ci_high, df``, as R ``emmeans``) and ``overall`` its F test of the arm
+      (``statistic, df1, df2, p_value``); ``covariates`` those adjusted for besides baseline.
     """
 
     endpoint: str
@@ -64,6 +72,11 @@ class EndpointResult:
     predictors: pl.DataFrame
     predictor_rule: str | None
     notes: tuple[str, ...] = field(default=())
+    ls_means: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LS_MEANS_SCHEMA))
+    overall: dict[str, float] | None = None
+    covariates: tuple[str, ...] = ()
+    conf_level: float = 0.95
+    alternative: str = "two-sided"
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -146,6 +159,11 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
             ),
         ),
         "between": _between_json(result),
+        "covariates": list(result.covariates),
+        "conf_level": result.conf_level,
+        "alternative": result.alternative,
+        "ls_means": _rows(result.ls_means, tuple(LS_MEANS_SCHEMA)),
+        "overall_test": result.overall,
     }
     comparisons = _rows(
         result.responder_comparison,
@@ -228,12 +246,15 @@ def analyze_endpoint(
     predictors: Sequence[str] = (),
     population: Population = "fas",
     conf_level: float = 0.95,
+    covariates: Sequence[str] = (),
+    alternative: str = "two-sided",
 ) -> EndpointResult:
     """Analyse an instrument total at ``week`` (and at every post-baseline visit).
 
     Within each arm: change from baseline (``stats.describe``, ``stats.paired_t``,
     ``stats.wilcoxon_signed_rank``). Between each treatment arm and ``control``:
-    ``stats.ancova`` on change at ``week`` adjusted for baseline, ``stats.mmrm`` on change over
+    ``stats.linear_model`` on change at ``week`` adjusted for baseline and ``covariates`` (all
+    arms in one model; LS means per arm and the overall F test), ``stats.mmrm`` on change over
     all post-baseline visits, ``stats.mann_whitney`` and ``stats.hedges_g`` on change at
     ``week``. Responders at ``week`` by the rules of :func:`responder_definitions` (observed
     cases; ``stats.wilson_ci``, ``stats.newcombe_rd``, ``stats.fisher_exact``). With
@@ -255,9 +276,14 @@ def analyze_endpoint(
             "week", week, "a post-baseline week of the data: " + ", ".join(f"{w:g}" for w in weeks)
         )
     ctrl = choose_arms(arms, control)
+    if alternative not in ("two-sided", "less", "greater"):
+        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+    rows = _with_covariates(rows, adsl, covariates)
     notes: list[str] = []
     within = within_table(rows, arms, conf_level, notes)
-    between = between_table(rows, arms, ctrl, week, conf_level, notes)
+    between, fit = between_table(
+        rows, arms, ctrl, week, conf_level, notes, covariates=covariates, alternative=alternative
+    )
     rules = responder_definitions(endpoint)
     at_week = rows.filter(pl.col("week") == week)
     flagged = at_week  # build_bds set one flag column per rule
@@ -277,7 +303,40 @@ def analyze_endpoint(
         predictors=pred,
         predictor_rule=predictor_rule,
         notes=tuple(notes),
+        ls_means=pl.DataFrame(
+            [m.to_dict() for m in fit.ls_means] if fit is not None else [], schema=LS_MEANS_SCHEMA
+        ),
+        overall=fit.overall.to_dict() if fit is not None else None,
+        covariates=tuple(covariates),
+        conf_level=conf_level,
+        alternative=alternative,
     )
+
+
+_SUBJECT = ("site", "age", "sex")
+
+
+def _with_covariates(
+    rows: pl.DataFrame, adsl: pl.DataFrame, covariates: Sequence[str]
+) -> pl.DataFrame:
+    """The analysis rows with each covariate (a subject-level column of the ADSL, or a
+    baseline value ``<name>_baseline``) joined on as a column named ``name``."""
+    if not covariates:
+        return rows
+    picks = []
+    for name in covariates:
+        if name in ("baseline", "arm") or name in rows.columns:
+            raise ValidationError("covariates", name, "a baseline characteristic, e.g. age, site")
+        if name in adsl.columns:
+            picks.append(pl.col(name))
+        elif f"{name}_baseline" in adsl.columns:
+            picks.append(pl.col(f"{name}_baseline").alias(name))
+        else:
+            known = [
+                c for c in adsl.columns if c in ("site", "age", "sex") or c.endswith("_baseline")
+            ]
+            raise ValidationError("covariates", name, "a column of the data: " + ", ".join(known))
+    return rows.join(adsl.select("subject_id", *picks), on="subject_id", how="left")
 
 
 def analyze_plan(frame: pl.DataFrame, plan: AnalysisPlan) -> EndpointResult:
@@ -293,4 +352,6 @@ def analyze_plan(frame: pl.DataFrame, plan: AnalysisPlan) -> EndpointResult:
         predictors=plan.predictors,
         population=plan.population,
         conf_level=plan.conf_level,
+        covariates=plan.covariates,
+        alternative=plan.alternative,
     )

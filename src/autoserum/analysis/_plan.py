@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -64,6 +64,8 @@ class AnalysisPlan:
     reasons: dict[str, str] = field(default_factory=dict, compare=False)
     sap: Sap | None = None
     conf_level: float = 0.95
+    covariates: tuple[str, ...] = ()
+    alternative: str = "two-sided"
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -169,11 +171,20 @@ def plan_analysis(
     predictors: Sequence[str] | None = None,
     population: Population = "fas",
     sap: Sap | None = None,
+    covariates: Sequence[str] | None = None,
+    conf_level: float | None = None,
+    alternative: str | None = None,
+    stratification: Sequence[str] = (),
 ) -> AnalysisPlan:
     """Decide the analysis of the tidy visit ``frame`` (rules in the module docstring).
 
     With a statistical analysis plan ``sap``, its primary estimand fixes the endpoint, week and
-    population and its ``control`` the control arm; a request that contradicts it is refused.
+    population and its ``control`` the control arm, and the plan its covariates, confidence
+    level and alternative; a request that contradicts it is refused.
+
+    Covariates besides baseline: the requested ones; the SAP's; else the ``stratification``
+    factors of the randomisation (e.g. the store's site and declared factors) present in the
+    data, as EMA/CHMP/295050/2013 recommends.
     """
     if population not in ("fas", "per_protocol"):
         raise ValidationError("population", population, "fas or per_protocol")
@@ -195,11 +206,15 @@ def plan_analysis(
         why_predictors = "the default baseline characteristics present in the data"
     else:
         chosen, why_predictors = tuple(predictors), "requested"
+    covs, why_covs = _covariates(frame, sap, covariates, stratification)
+    level = _fixed(sap, "conf_level", conf_level, 0.95)
+    side = _fixed(sap, "alternative", alternative, "two-sided")
     reasons = {
         "endpoint": why_sap or why_endpoint,
         "week": why_sap or why_week,
         "control": f"SAP {sap.code}" if sap is not None and sap.control else why_control,
         "predictors": why_predictors,
+        "covariates": why_covs,
     }
     return AnalysisPlan(
         endpoint=name,
@@ -210,5 +225,37 @@ def plan_analysis(
         predictors=chosen,
         reasons=reasons,
         sap=sap,
-        conf_level=sap.conf_level if sap is not None else 0.95,
+        conf_level=float(level),
+        covariates=covs,
+        alternative=str(side),
     )
+
+
+def _fixed(sap: Sap | None, name: str, asked: float | str | None, default: float | str) -> Any:
+    """A setting the SAP fixes (a different request is refused), else the request or default."""
+    if sap is None:
+        return default if asked is None else asked
+    planned = getattr(sap, name)
+    if asked is not None and asked != planned:
+        raise ValidationError(name, asked, f"{planned!r}, as the statistical analysis plan fixes")
+    return planned
+
+
+def _covariates(
+    frame: pl.DataFrame,
+    sap: Sap | None,
+    asked: Sequence[str] | None,
+    stratification: Sequence[str],
+) -> tuple[tuple[str, ...], str]:
+    if sap is not None:
+        if asked is not None and tuple(asked) != sap.covariates:
+            raise ValidationError(
+                "covariates", ",".join(asked), f"{list(sap.covariates)}, as the SAP fixes"
+            )
+        return sap.covariates, f"SAP {sap.code}"
+    if asked is not None:
+        return tuple(asked), "requested"
+    present = tuple(s for s in stratification if s in frame.columns)
+    if present:
+        return present, "the stratification factors of the randomisation"
+    return (), "baseline only (no stratification factor in the data)"

@@ -19,7 +19,14 @@ from autoserum import stats
 from autoserum.analysis._responders import ResponderRule
 from autoserum.errors import AutoserumWarning, StatisticsError
 
-__all__ = ["attempt", "between_table", "responder_tables", "within_table"]
+__all__ = [
+    "BETWEEN_SCHEMA",
+    "LS_MEANS_SCHEMA",
+    "attempt",
+    "between_table",
+    "responder_tables",
+    "within_table",
+]
 
 T = TypeVar("T")
 NAN = float("nan")
@@ -62,6 +69,15 @@ BETWEEN_SCHEMA: dict[str, Any] = {
     "statistic": pl.Float64,
     "df": pl.Float64,
     "p_value": pl.Float64,
+}
+
+LS_MEANS_SCHEMA: dict[str, Any] = {
+    "arm": pl.String,
+    "estimate": pl.Float64,
+    "se": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "df": pl.Float64,
 }
 
 #: The test statistic each between-arm method reports (``None``: an effect size, no test).
@@ -164,7 +180,12 @@ def _row(
 
 
 def _mmrm_rows(
-    rows: pl.DataFrame, arm: str, ctrl: str, conf_level: float, notes: list[str]
+    rows: pl.DataFrame,
+    arm: str,
+    ctrl: str,
+    conf_level: float,
+    notes: list[str],
+    alternative: str = "two-sided",
 ) -> list[dict[str, Any]]:
     pair = rows.filter(pl.col("arm").is_in([arm, ctrl]))
     subject = pair["subject_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
@@ -191,8 +212,22 @@ def _mmrm_rows(
             a: int(counts.filter((pl.col("week") == wk) & (pl.col("arm") == a))["len"].sum())
             for a in (arm, ctrl)
         }
-        out.append(_row("mmrm", arm, ctrl, wk, n[arm], n[ctrl], v))
+        out.append(
+            _row("mmrm", arm, ctrl, wk, n[arm], n[ctrl], _one_sided(v, conf_level, alternative))
+        )
     return out
+
+
+def _covariate_values(pair: pl.DataFrame, covariates: Sequence[str]) -> dict[str, list[Any]]:
+    return {name: pair[name].to_list() for name in covariates}
+
+
+def _one_sided(res: Any, conf_level: float, alternative: str) -> Any:
+    """An MMRM visit estimate with its CI and p-value for a one-sided ``alternative``."""
+    if res is None or alternative == "two-sided":
+        return res
+    side: stats.Alternative = "less" if alternative == "less" else "greater"
+    return stats.t_inference(res.estimate, res.se, res.df, conf_level=conf_level, alternative=side)
 
 
 def between_table(
@@ -202,13 +237,32 @@ def between_table(
     week: float,
     conf_level: float,
     notes: list[str],
-) -> pl.DataFrame:
-    """Treatment − control at ``week`` (ANCOVA, Mann–Whitney, Hedges' g) and at every visit
-    (MMRM), for every arm against the control."""
+    *,
+    covariates: Sequence[str] = (),
+    alternative: str = "two-sided",
+) -> tuple[pl.DataFrame, Any]:
+    """Treatment − control at ``week`` (ANCOVA of all arms in one model with the
+    ``covariates``, Mann–Whitney, Hedges' g) and at every visit (MMRM), for every arm against
+    the control; returns the table and the ANCOVA fit (LS means, overall test) or ``None``.
+
+    ``rows`` carry the ``covariates`` as columns (one value per subject)."""
     out: list[dict[str, Any]] = []
     if ctrl is None:
-        return pl.DataFrame(out, schema=BETWEEN_SCHEMA)
+        return pl.DataFrame(out, schema=BETWEEN_SCHEMA), None
     at = rows.filter(pl.col("week") == week)
+    fit = attempt(
+        notes,
+        f"ANCOVA (week {week:g})",
+        stats.linear_model,
+        at["change"].to_numpy(),
+        at["arm"].to_list(),
+        control=ctrl,
+        baseline=at["baseline"].to_numpy(),
+        covariates=_covariate_values(at, covariates),
+        conf_level=conf_level,
+        alternative=alternative,
+    )
+    by_arm = {c.arm: c for c in fit.contrasts} if fit is not None else {}
     for arm in (a for a in arms if a != ctrl):
         pair = at.filter(pl.col("arm").is_in([arm, ctrl]))
         x = pair.filter(pl.col("arm") == arm)["change"].to_numpy()
@@ -216,25 +270,16 @@ def between_table(
         tag = f"{arm} vs {ctrl}, week {week:g}"
         if len(x) == 0 or len(y) == 0:
             notes.append(f"{tag}: no comparison, an arm has no subject with a value at the week")
-            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes))
+            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative))
             continue
-        anc = attempt(
-            notes,
-            f"ANCOVA ({tag})",
-            stats.ancova,
-            pair["change"].to_numpy(),
-            (pair["arm"] == arm).cast(pl.Int64).to_numpy(),
-            pair["baseline"].to_numpy(),
-            conf_level=conf_level,
-        )
         mw = attempt(
             notes, f"Mann–Whitney ({tag})", stats.mann_whitney, x, y, conf_level=conf_level
         )
         g = attempt(notes, f"Hedges' g ({tag})", stats.hedges_g, x, y, conf_level=conf_level)
-        for method, res in (("ancova", anc), ("mann_whitney", mw), ("hedges_g", g)):
+        for method, res in (("ancova", by_arm.get(arm)), ("mann_whitney", mw), ("hedges_g", g)):
             out.append(_row(method, arm, ctrl, week, len(x), len(y), res))
-        out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes))
-    return pl.DataFrame(out, schema=BETWEEN_SCHEMA)
+        out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative))
+    return pl.DataFrame(out, schema=BETWEEN_SCHEMA), fit
 
 
 def responder_tables(

@@ -85,13 +85,27 @@ def _load_db(url: str, study: str) -> StudyData:
 
 
 def _protocol_of(url: str, study: str) -> str:
+    return _study_record(url, study)[0]
+
+
+def _study_record(url: str, study: str) -> tuple[str, tuple[str, ...]]:
+    """The study's protocol code and its stratification factors (the site, then the declared
+    ones), which the analysis plan adjusts for by default."""
     from autoserum.store import open_store
 
     store = open_store(url, create=False)
     try:
-        return store.get_study(study).protocol_code
+        record = store.get_study(study)
+        return record.protocol_code, ("site", *(k for k, _ in record.stratify_by))
     finally:
         store.close()
+
+
+def _names(spec: str | None) -> list[str] | None:
+    """A comma-separated list of names; ``None`` when not given, empty for ``none``."""
+    if spec is None:
+        return None
+    return [p.strip() for p in spec.split(",") if p.strip() and p.strip() != "none"]
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -230,6 +244,24 @@ def analyze(
     ] = None,
     population: Annotated[str, typer.Option("--population", help="fas or per_protocol.")] = "fas",
     sap: SapOpt = None,
+    covariates: Annotated[
+        str | None,
+        typer.Option(
+            "--covariates",
+            help="Covariates besides baseline, e.g. site,age (default: the SAP's, else with --db "
+            "the randomisation's stratification factors; 'none' for none).",
+        ),
+    ] = None,
+    conf_level: Annotated[
+        float | None, typer.Option("--conf-level", help="Confidence level (default 0.95).")
+    ] = None,
+    alternative: Annotated[
+        str | None,
+        typer.Option(
+            "--alternative",
+            help="two-sided (default), less (treatment lowers the score) or greater.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
@@ -246,13 +278,13 @@ def analyze(
 
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
-    if protocol is None and db is not None and study:
-        protocol = _protocol_of(db, study)
+    strata: tuple[str, ...] = ()
+    if db is not None and study:
+        code, strata = _study_record(db, study)
+        protocol = protocol or code
     if population not in ("fas", "per_protocol"):
         raise ValidationError("--population", population, "fas or per_protocol")
-    names: list[str] | None = None
-    if predictors is not None:
-        names = [p.strip() for p in predictors.split(",") if p.strip() and p.strip() != "none"]
+    names = _names(predictors)
     plan = plan_analysis(
         data.visits,
         resolve_protocol(protocol) if protocol else None,
@@ -262,6 +294,10 @@ def analyze(
         predictors=names,
         population="fas" if population == "fas" else "per_protocol",
         sap=plan_file,
+        covariates=_names(covariates),
+        conf_level=conf_level,
+        alternative=alternative,
+        stratification=strata,
     )
     result = analyze_plan(data.visits, plan)
     if as_json:
@@ -317,8 +353,10 @@ def report(
 
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
-    if protocol is None and db is not None and study:
-        protocol = _protocol_of(db, study)
+    strata: tuple[str, ...] = ()
+    if db is not None and study:
+        code, strata = _study_record(db, study)
+        protocol = protocol or code
     files = write_report(
         data,
         out,
@@ -329,6 +367,7 @@ def report(
         protocol_code=protocol,
         title=title,
         sap=plan_file,
+        stratification=strata,
     )
     typer.echo(f"wrote {files.html}")
     typer.echo(f"wrote {files.pdf}")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def write_report(
     title: str | None = None,
     generated: dt.date | None = None,
     sap: Sap | None = None,
+    stratification: Sequence[str] = (),
 ) -> ReportFiles:
     """Analyse ``study`` and write ``<name>.html`` and ``<name>.pdf`` into ``out_dir``.
 
@@ -74,6 +76,7 @@ def write_report(
         title=title,
         generated=generated,
         sap=sap,
+        stratification=stratification,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

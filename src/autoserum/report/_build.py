@@ -46,6 +46,7 @@ from autoserum.report._tables import (
     baseline_display,
     between_display,
     label,
+    ls_means_display,
     predictor_display,
     responder_display,
     secondary_display,
@@ -109,6 +110,14 @@ def _study_section(
             else "none (single-arm analysis)",
         ),
         ("Analysis population", "full analysis set (FAS)"),
+        (
+            "Covariates",
+            ", ".join(["baseline", *plan.covariates]) + f" ({plan.reasons['covariates']})",
+        ),
+        (
+            "Inference",
+            f"{100 * plan.conf_level:g} % confidence intervals; {plan.alternative} tests",
+        ),
         ("Adverse events", f"{study.adverse_events.height} events recorded"),
     ]
     return Section("study", "Study and protocol summary", summary=tuple(summary))
@@ -124,6 +133,7 @@ def build_report(
     title: str | None = None,
     generated: dt.date | None = None,
     sap: Sap | None = None,
+    stratification: Sequence[str] = (),
 ) -> ReportModel:
     """Analyse a study and lay out the report: summary, CONSORT flow, baseline table, primary
     and secondary endpoints, responders, safety and methods.
@@ -134,7 +144,15 @@ def build_report(
     protocol = resolve_protocol(protocol_code) if protocol_code else None
     frame = study.visits
     adsl = build_adsl(frame)
-    plan = plan_analysis(frame, protocol, endpoint=endpoint, week=week, control=control, sap=sap)
+    plan = plan_analysis(
+        frame,
+        protocol,
+        endpoint=endpoint,
+        week=week,
+        control=control,
+        sap=sap,
+        stratification=stratification,
+    )
     primary_name, analysis_week = plan.endpoint, plan.week
     instruments = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
     bds = build_bds(
@@ -177,6 +195,11 @@ def build_report(
             tables=(
                 within_display(primary, "primary-within"),
                 *((between_display(primary, "primary-between"),) if primary.control else ()),
+                *(
+                    (ls_means_display(primary, "primary-ls-means"),)
+                    if primary.ls_means.height
+                    else ()
+                ),
             ),
             figures=(
                 _block("mean-change", mean_change_figure(primary)),
@@ -241,7 +264,13 @@ def _secondary(
         if plan.week in weeks.to_list():
             out.append(
                 analyze_endpoint(
-                    frame, name, plan.week, control=plan.control, conf_level=plan.conf_level
+                    frame,
+                    name,
+                    plan.week,
+                    control=plan.control,
+                    conf_level=plan.conf_level,
+                    covariates=plan.covariates,
+                    alternative=plan.alternative,
                 )
             )
     return out
@@ -257,6 +286,8 @@ def _planned_secondary(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> lis
             control=plan.control,
             population=sap.primary.population,
             conf_level=plan.conf_level,
+            covariates=plan.covariates,
+            alternative=plan.alternative,
         )
         for e in sap.endpoints
     ]
@@ -277,6 +308,8 @@ def _estimand_results(
                 control=plan.control,
                 population=e.population,
                 conf_level=plan.conf_level,
+                covariates=plan.covariates,
+                alternative=plan.alternative,
             )
     return out
 

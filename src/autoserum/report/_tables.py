@@ -23,6 +23,7 @@ __all__ = [
     "between_display",
     "fmt",
     "fmt_p",
+    "ls_means_display",
     "predictor_display",
     "responder_display",
     "secondary_display",
@@ -244,10 +245,42 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
         ),
         tuple(rows),
         "Estimates are treatment − control on change from baseline. ANCOVA: linear model of "
-        "change on arm and baseline at the week. MMRM: change ~ arm × visit + baseline × visit, "
+        "change on arm, baseline and the covariates at the week, all arms in one model. "
+        "MMRM: change ~ arm × visit + baseline × visit, "
         "unstructured covariance, REML (as nlme::gls with corSymm and varIdent), all "
         "post-baseline visits. Mann–Whitney: Hodges–Lehmann shift with its CI. Hedges' g: "
         "standardised mean difference with small-sample correction.",
+    )
+
+
+def ls_means_display(result: EndpointResult, table_id: str) -> Table:
+    """The ANCOVA's least-squares means per arm and its overall F test of the arm."""
+    rows = tuple(
+        (
+            r["arm"],
+            fmt(r["estimate"], 2),
+            fmt(r["se"], 2),
+            _ci(r["ci_low"], r["ci_high"], 2),
+            _df(r["df"]),
+        )
+        for r in result.ls_means.iter_rows(named=True)
+    )
+    o = result.overall or {}
+    overall = (
+        f"Overall test of the arm: F = {fmt(o.get('statistic'), 2)} on {_df(o.get('df1'))} and "
+        f"{_df(o.get('df2'))} df, p = {fmt_p(o.get('p_value'))}. "
+        if o
+        else ""
+    )
+    covs = ", ".join(["baseline", *result.covariates])
+    return Table(
+        table_id,
+        f"{label(result.endpoint)}: least-squares mean change at week {result.week:g}",
+        ("Arm", "LS mean", "SE", f"{100 * result.conf_level:g} % CI", "df"),
+        rows,
+        f"ANCOVA of change on arm and {covs}, all arms in one model; LS means as R's emmeans "
+        "(numeric covariates at their mean, factor covariates averaged over their levels). "
+        + overall,
     )
 
 

@@ -13,7 +13,15 @@ from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
-from autoserum.stats._linear import Contrast, FTest, LinearModelResult, LSMean, linear_model
+from autoserum.stats._linear import (
+    Alternative,
+    Contrast,
+    FTest,
+    LinearModelResult,
+    LSMean,
+    linear_model,
+    t_inference,
+)
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
 from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
@@ -24,6 +32,7 @@ from autoserum.stats._ttests import paired_t, student_t, welch_t
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
+    "Alternative",
     "BatchEstimate",
     "Contrast",
     "Describe",
@@ -54,6 +63,7 @@ __all__ = [
     "paired_t",
     "student_t",
     "summarize_site",
+    "t_inference",
     "welch_t",
     "wilcoxon_signed_rank",
     "wilson_ci",

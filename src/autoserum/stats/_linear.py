@@ -34,10 +34,18 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from autoserum.errors import StatisticsError, ValidationError
-from autoserum.stats._results import _Result
+from autoserum.stats._results import Estimate, _Result
 from autoserum.stats._validate import check_conf_level
 
-__all__ = ["Alternative", "Contrast", "FTest", "LSMean", "LinearModelResult", "linear_model"]
+__all__ = [
+    "Alternative",
+    "Contrast",
+    "FTest",
+    "LSMean",
+    "LinearModelResult",
+    "linear_model",
+    "t_inference",
+]
 
 Alternative = Literal["two-sided", "less", "greater"]
 FloatArray = npt.NDArray[np.float64]
@@ -190,6 +198,31 @@ def _tail(
         return estimate - q * se, math.inf, t, float(sps.t.sf(t, df))
     q = float(sps.t.ppf(1.0 - (1.0 - level) / 2.0, df))
     return estimate - q * se, estimate + q * se, t, float(2.0 * sps.t.sf(abs(t), df))
+
+
+def t_inference(
+    estimate: float,
+    se: float,
+    df: float,
+    *,
+    conf_level: float = 0.95,
+    alternative: Alternative = "two-sided",
+) -> Estimate:
+    """The t statistic, CI and p-value of an estimate with its SE and df for ``alternative``
+    (``less``: H1 below zero, interval ``(-inf, upper]``; ``greater``: ``[lower, inf)``), as
+    R's ``emmeans`` ``summary(..., side = -1 | 0 | 1)`` and ``t.test(alternative = ...)``.
+
+    >>> r = t_inference(-2.0, 1.0, 20, alternative="less")
+    >>> (r.ci_low, round(r.p_value, 6))  # R: pt(-2, 20)
+    (-inf, 0.029633)
+    """
+    level = check_conf_level(conf_level)
+    if alternative not in ("two-sided", "less", "greater"):
+        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+    if not (se > 0 and df > 0):
+        raise StatisticsError(f"t inference needs se > 0 and df > 0, got se={se}, df={df}")
+    low, high, t, p = _tail(float(estimate), float(se), float(df), level, alternative)
+    return Estimate(float(estimate), float(se), low, high, t, float(df), p)
 
 
 def linear_model(

@@ -1,8 +1,9 @@
 # Reference values for the three-arm analysis (issue 16): each active arm (serum, igg) against
 # placebo on ../data/three_arm.csv, EASI change from baseline (week 0) to week 12, full analysis
-# set (a baseline and at least one post-baseline value).
+# set (a baseline and at least one post-baseline value). The ANCOVA fits all three arms in one
+# model (lm(change ~ arm + baseline), emmeans LS means); the other methods compare each pair.
 #   Rscript three_arm.R   -> three_arm.json
-suppressMessages({library(jsonlite); library(nlme)})
+suppressMessages({library(jsonlite); library(nlme); library(emmeans)})
 d <- read.csv("../data/three_arm.csv")
 d <- d[!is.na(d$easi), ]
 base <- d[d$week == 0, c("subject_id", "easi")]
@@ -18,12 +19,24 @@ flag <- function(r, s) {
   thr <- rules[[r]]
   s$baseline - s$easi >= s$baseline * thr / 100 - tol * pmax(abs(s$baseline * thr / 100), 1)
 }
-out <- list()
+# ANCOVA: all three arms in one model, placebo the reference (emmeans trt.vs.ctrl, unadjusted)
+w12$armf <- relevel(factor(w12$arm), ref = "placebo")
+all3 <- lm(change ~ armf + baseline, data = w12)
+emm <- emmeans(all3, "armf")
+lsm <- summary(emm)
+av <- anova(lm(change ~ baseline, data = w12), all3)
+out <- list(
+  ls_means = lapply(seq_len(nrow(lsm)), function(i) list(
+    arm = as.character(lsm$armf[i]), estimate = lsm$emmean[i], se = lsm$SE[i],
+    ci_low = lsm$lower.CL[i], ci_high = lsm$upper.CL[i], df = lsm$df[i])),
+  overall = list(statistic = av$F[2], df1 = av$Df[2], df2 = av$Res.Df[2],
+                 p_value = av$`Pr(>F)`[2])
+)
 for (arm in c("igg", "serum")) {
   pair <- w12[w12$arm %in% c(arm, "placebo"), ]
   pair$group <- as.integer(pair$arm == arm)
-  fit <- summary(lm(change ~ group + baseline, data = pair))$coefficients["group", ]
-  ci <- confint(lm(change ~ group + baseline, data = pair))["group", ]
+  fit <- summary(all3)$coefficients[paste0("armf", arm), ]
+  ci <- confint(all3)[paste0("armf", arm), ]
   x <- pair$change[pair$group == 1]; y <- pair$change[pair$group == 0]
   mw <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE))
   resp <- list()
@@ -49,7 +62,7 @@ for (arm in c("igg", "serum")) {
   out[[arm]] <- list(
     ancova = list(estimate = unname(fit["Estimate"]), se = unname(fit["Std. Error"]),
                   statistic = unname(fit["t value"]), p_value = unname(fit["Pr(>|t|)"]),
-                  df = nrow(pair) - 3, ci_low = unname(ci[1]), ci_high = unname(ci[2]),
+                  df = all3$df.residual, ci_low = unname(ci[1]), ci_high = unname(ci[2]),
                   n_treatment = length(x), n_control = length(y)),
     mann_whitney = list(statistic = unname(mw$statistic), p_value = mw$p.value,
                         estimate = unname(mw$estimate)),
