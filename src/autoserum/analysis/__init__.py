@@ -10,6 +10,7 @@ DataFrames.
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
 from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, analyze_plan
 from autoserum.analysis._federated import FederatedResult, combine_summaries, site_summary
+from autoserum.analysis._multiplicity import fixed_sequence, multiplicity_table
 from autoserum.analysis._plan import (
     CONTROL_NAMES,
     DEFAULT_PREDICTORS,
@@ -68,7 +69,9 @@ __all__ = [
     "build_bds",
     "choose_arms",
     "combine_summaries",
+    "fixed_sequence",
     "lab_shifts",
+    "multiplicity_table",
     "parameters_in",
     "parse_sap_file",
     "parse_sap_text",

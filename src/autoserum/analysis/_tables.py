@@ -250,6 +250,10 @@ def between_table(
     if ctrl is None:
         return pl.DataFrame(out, schema=BETWEEN_SCHEMA), None
     at = rows.filter(pl.col("week") == week)
+    constant = [c for c in covariates if at[c].drop_nulls().n_unique() < 2]
+    for name in constant:
+        notes.append(f"ANCOVA (week {week:g}): covariate {name} has one value only; left out")
+    covariates = [c for c in covariates if c not in constant]
     fit = attempt(
         notes,
         f"ANCOVA (week {week:g})",

@@ -24,6 +24,7 @@ from autoserum.analysis import (
     build_adsl,
     build_bds,
     lab_shifts,
+    multiplicity_table,
     parameters_in,
     plan_analysis,
     secondary_table,
@@ -166,7 +167,17 @@ def build_report(
     )
     sections = [
         _study_section(study, adsl, protocol, primary, plan),
-        *((sap_section(sap, _estimand_results(frame, plan, primary, sap)),) if sap else ()),
+        *(
+            (
+                sap_section(
+                    sap,
+                    _estimand_results(frame, plan, primary, sap),
+                    multiplicity_table(primary, secondary, sap),
+                ),
+            )
+            if sap
+            else ()
+        ),
         Section(
             "consort",
             "Participant flow (CONSORT)",

@@ -10,13 +10,22 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from autoserum import __version__
 from autoserum.analysis import EndpointResult, Sap
 from autoserum.analysis._sap import Estimand
 from autoserum.report._document import Document, Section
 from autoserum.report._tables import Table, fmt, fmt_p, label
 
-__all__ = ["SapFiles", "estimand_table", "sap_document", "sap_section", "write_sap"]
+__all__ = [
+    "SapFiles",
+    "estimand_table",
+    "multiplicity_display",
+    "sap_document",
+    "sap_section",
+    "write_sap",
+]
 
 _STRATEGY = {
     "treatment_policy": "treatment policy",
@@ -250,8 +259,36 @@ def sap_document(sap: Sap, *, source: str, generated: dt.date | None = None) -> 
     )
 
 
-def sap_section(sap: Sap, results: dict[str, EndpointResult]) -> Section:
-    """The study report's section on the plan it ran: hash and estimands with results."""
+def multiplicity_display(family: pl.DataFrame, sap: Sap) -> Table:
+    """The plan's family of hypotheses with adjusted p-values and decisions."""
+    rows = tuple(
+        (
+            label(r["endpoint"]),
+            r["arm"],
+            f"{r['week']:g}",
+            r["method"].upper(),
+            fmt_p(r["p_value"]),
+            fmt_p(r["p_adjusted"]),
+            ("rejected" if r["rejected"] else "not rejected") if r["tested"] else "not tested",
+        )
+        for r in family.iter_rows(named=True)
+    )
+    return Table(
+        "multiplicity",
+        f"Multiplicity: {_MULTIPLICITY[sap.multiplicity.method]} at α = {sap.multiplicity.alpha:g}",
+        ("Endpoint", "Arm vs control", "Week", "Method", "p", "Adjusted p", "Decision"),
+        rows,
+        "Fixed sequence: endpoints tested in the plan's order at the full α, stopping at the "
+        "first non-rejection (adjusted p = running maximum). Holm / BH: adjusted across the "
+        "family as R p.adjust.",
+    )
+
+
+def sap_section(
+    sap: Sap, results: dict[str, EndpointResult], family: pl.DataFrame | None = None
+) -> Section:
+    """The study report's section on the plan it ran: hash, estimands with results and the
+    multiplicity decisions."""
     return Section(
         "sap",
         "Statistical analysis plan and estimands",
@@ -260,7 +297,10 @@ def sap_section(sap: Sap, results: dict[str, EndpointResult]) -> Section:
             ("SAP SHA-256", sap.sha256()),
             ("Multiplicity", _MULTIPLICITY[sap.multiplicity.method]),
         ),
-        tables=(estimand_table(sap, results),),
+        tables=(
+            estimand_table(sap, results),
+            *((multiplicity_display(family, sap),) if family is not None and family.height else ()),
+        ),
     )
 
 
