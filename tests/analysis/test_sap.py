@@ -141,3 +141,43 @@ def test_sap_show_and_render(tmp_path: Path) -> None:
     missing = _cli("sap", "render", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
+
+
+def test_the_report_runs_the_plan_and_prints_its_hash(tmp_path: Path) -> None:
+    from autoserum.analysis import analyze_endpoint, read_study
+    from autoserum.report import write_report
+
+    sap = parse_sap_text(FIXTURE_SAP)
+    files = write_report(read_study(DATA / "two_arm.csv"), tmp_path, sap=sap)
+    model = files.model
+    assert (model.primary.endpoint, model.primary.week) == ("easi", 12.0)
+    section = next(s for s in model.sections if s.id == "sap")
+    assert ("SAP SHA-256", sap.sha256()) in section.summary
+    tables = {t.id: t for t in section.tables}
+    (estimand,) = tables["estimands"].rows
+    assert estimand[4] == "discontinuation: hypothetical"
+    # the family of the plan, in its order, each p the analysis' own (independent recomputation)
+    frame = read_long(DATA / "two_arm.csv")
+    p_easi = analyze_endpoint(frame, "easi", 12, control="placebo").between
+    p_scorad = analyze_endpoint(frame, "scorad", 8, control="placebo").between
+    raw = [
+        float(t.filter((t["method"] == "ancova") & (t["week"] == w))["p_value"][0])
+        for t, w in ((p_easi, 12.0), (p_scorad, 8.0))
+    ]
+    rows = tables["multiplicity"].rows
+    assert [r[0] for r in rows] == ["EASI", "SCORAD"]
+    assert rows[1][5] == (f"{max(raw):.3f}" if max(raw) >= 0.001 else "< 0.001")
+    first = "rejected" if raw[0] <= 0.05 else "not rejected"
+    assert rows[0][6] == first
+    if raw[0] > 0.05:
+        assert rows[1][6] == "not tested"
+    assert sap.sha256() in files.html.read_text(encoding="utf-8")
+
+
+def test_stratification_factors_are_the_default_covariates() -> None:
+    frame = read_long(DATA / "two_arm.csv")
+    plan = plan_analysis(frame, stratification=("site", "not_in_data"))
+    assert plan.covariates == ("site",)
+    assert plan.reasons["covariates"] == "the stratification factors of the randomisation"
+    assert plan_analysis(frame).covariates == ()
+    assert plan_analysis(frame, covariates=["age"], stratification=("site",)).covariates == ("age",)
