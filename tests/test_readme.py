@@ -25,6 +25,8 @@ USER_FILES = {
     "visits.csv": ROOT / "demo" / "store-visits.csv",
     "my-protocol.toml": ROOT / "src" / "autoserum" / "protocols" / "library" / "ast-nahm2023.toml",
     "studies.csv": ROOT / "tests" / "meta" / "reference" / "dat_normand1999.csv",
+    "sap.toml": ROOT / "examples" / "sap-ast-nahm2023.toml",
+    "three-arm.csv": ROOT / "tests" / "analysis" / "data" / "three_arm.csv",
 }
 #: Files written by the test itself (a password a user would keep in a file or type).
 WRITTEN_FILES = {"alice-password.txt": "a long synthetic passphrase for the README test\n"}
