@@ -11,6 +11,8 @@ dataclasses with ``to_dict()``; each docstring names its R equivalent.
 from autoserum.stats._ancova import ancova
 from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
+from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
+from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
 from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
@@ -25,11 +27,17 @@ __all__ = [
     "Describe",
     "Estimate",
     "MMRMResult",
+    "Moments",
+    "PatternMoments",
     "RankTest",
+    "SiteSummary",
+    "Suppression",
     "TTest",
     "VisitEstimate",
     "ancova",
     "describe",
+    "federated_ancova",
+    "federated_mmrm",
     "fisher_exact",
     "hedges_g",
     "mann_whitney",
@@ -39,6 +47,7 @@ __all__ = [
     "p_adjust",
     "paired_t",
     "student_t",
+    "summarize_site",
     "welch_t",
     "wilcoxon_signed_rank",
     "wilson_ci",
