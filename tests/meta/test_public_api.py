@@ -12,7 +12,8 @@ def test_meta_public_api_is_pinned() -> None:
         [
             "CONTINUOUS_MEASURES", "COUNT_MEASURES", "MEASURES", "METHODS", "RATIO_MEASURES",
             "DerivedEffect", "EffectSizes", "EffectTable", "LeaveOneOut", "MetaResult",
-            "SubgroupResult", "binary_effect", "count_from_percent", "effect_from_ci",
+            "SubgroupResult", "CORRELATION_MEASURES", "escalc_correlations", "binary_effect",
+            "count_from_percent", "effect_from_ci",
             "effect_from_means", "effect_from_p", "effects_from_rows", "escalc_counts",
             "escalc_means", "forest_plot", "funnel_plot", "hedges_correction", "leave_one_out",
             "log_or_to_smd", "rma", "save_figure", "sd_of_change", "se_from_ci", "se_from_p",
