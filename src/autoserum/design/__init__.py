@@ -21,7 +21,6 @@ from autoserum.design._dispatch import (
 )
 from autoserum.design._grid import DesignGrid, GridCell, GridTask, load_grid, parse_grid
 from autoserum.design._grid_run import GridRun, plot_grid, run_grid
-from autoserum.design._json import json_ready
 from autoserum.design._mmrm_power import simulate_mmrm_power
 from autoserum.design._protocol_power import PROTOCOL_TESTS, simulate_protocol_power
 from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
@@ -40,7 +39,6 @@ __all__ = [
     "PowerResult",
     "SimulatedPower",
     "default_curve_ns",
-    "json_ready",
     "load_grid",
     "parse_grid",
     "plot_grid",
