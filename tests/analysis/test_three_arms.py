@@ -162,3 +162,21 @@ def test_the_report_of_three_arms_shows_every_comparison(tmp_path: Path) -> None
     html = files.html.read_text(encoding="utf-8")
     assert "igg − placebo" in html
     assert "serum − placebo" in html
+
+
+@pytest.mark.parametrize("arm", ["igg", "serum"])
+def test_non_responder_imputation_matches_r(arm: str) -> None:
+    # R: every FAS subject without a response at week 12 a non-responder; fisher.test; rel 1e-9
+    from autoserum.analysis import analyze_endpoint, read_long
+
+    result = analyze_endpoint(
+        read_long(THREE_ARM), "easi", 12, control="placebo", responder_missing="non_responder"
+    ).to_json()
+    assert result["responder_missing"] == "non_responder"
+    for rule, want in REF["non_responder_imputation"][arm].items():
+        (comp,) = [
+            c for c in result["responder_comparisons"] if (c["responder"], c["arm"]) == (rule, arm)
+        ]
+        assert (comp["responders_treatment"], comp["n_treatment"]) == (want["k1"], want["n1"])
+        assert (comp["responders_control"], comp["n_control"]) == (want["k0"], want["n0"])
+        assert comp["fisher_p_value"] == pytest.approx(want["fisher_p_value"], rel=1e-9)

@@ -77,6 +77,7 @@ class EndpointResult:
     covariates: tuple[str, ...] = ()
     conf_level: float = 0.95
     alternative: str = "two-sided"
+    responder_missing: str = "observed"
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -162,6 +163,7 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
         "covariates": list(result.covariates),
         "conf_level": result.conf_level,
         "alternative": result.alternative,
+        "responder_missing": result.responder_missing,
         "ls_means": _rows(result.ls_means, tuple(LS_MEANS_SCHEMA)),
         "overall_test": result.overall,
     }
@@ -248,6 +250,7 @@ def analyze_endpoint(
     conf_level: float = 0.95,
     covariates: Sequence[str] = (),
     alternative: str = "two-sided",
+    responder_missing: str = "observed",
 ) -> EndpointResult:
     """Analyse an instrument total at ``week`` (and at every post-baseline visit).
 
@@ -257,7 +260,9 @@ def analyze_endpoint(
     arms in one model; LS means per arm and the overall F test), ``stats.mmrm`` on change over
     all post-baseline visits, ``stats.mann_whitney`` and ``stats.hedges_g`` on change at
     ``week``. Responders at ``week`` by the rules of :func:`responder_definitions` (observed
-    cases; ``stats.wilson_ci``, ``stats.newcombe_rd``, ``stats.fisher_exact``). With
+    cases, or with ``responder_missing="non_responder"`` every subject of the population
+    without a response at the week counted as a non-responder; ``stats.wilson_ci``,
+    ``stats.newcombe_rd``, ``stats.fisher_exact``). With
     ``predictors``, their baseline values compared between responders and non-responders of the
     first rule (treatment arm when there is a control, else all subjects): numeric by
     ``stats.mann_whitney``, ``sex`` by ``stats.fisher_exact``.
@@ -287,7 +292,16 @@ def analyze_endpoint(
     rules = responder_definitions(endpoint)
     at_week = rows.filter(pl.col("week") == week)
     flagged = at_week  # build_bds set one flag column per rule
-    responders, comparison = responder_tables(flagged, rules, arms, ctrl, conf_level, notes)
+    if responder_missing not in ("observed", "non_responder"):
+        raise ValidationError("responder_missing", responder_missing, "observed or non_responder")
+    sizes = (
+        {a: int(n) for a, n in adsl.filter(pl.col(population)).group_by("arm").len().iter_rows()}
+        if responder_missing == "non_responder"
+        else None
+    )
+    responders, comparison = responder_tables(
+        flagged, rules, arms, ctrl, conf_level, notes, population_sizes=sizes
+    )
     predictor_rule = rules[0].code if rules and predictors else None
     pred = predictor_table(flagged, adsl, predictor_rule, predictors, arms, ctrl, notes)
     return EndpointResult(
@@ -310,6 +324,7 @@ def analyze_endpoint(
         covariates=tuple(covariates),
         conf_level=conf_level,
         alternative=alternative,
+        responder_missing=responder_missing,
     )
 
 

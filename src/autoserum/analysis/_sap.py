@@ -88,6 +88,15 @@ class Estimand(_Frozen):
     method: Method = "mmrm"
     intercurrent_events: tuple[IntercurrentEvent, ...] = ()
 
+    @property
+    def responder_missing(self) -> str:
+        """How a responder estimand counts a subject without a response at the week: as a
+        non-responder when an intercurrent event is handled by the composite strategy (ICH
+        E9(R1): the event is part of the variable: failure), else observed cases."""
+        if self.responder and any(i.strategy == "composite" for i in self.intercurrent_events):
+            return "non_responder"
+        return "observed"
+
     @model_validator(mode="after")
     def _variable_is_an_instrument(self) -> Estimand:
         if self.variable not in INSTRUMENT_RANGES:

@@ -9,7 +9,7 @@ Reference: R ``t.test``, ``wilcox.test(conf.int = TRUE)``, ``lm``, ``nlme::gls``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -293,15 +293,22 @@ def responder_tables(
     ctrl: str | None,
     conf_level: float,
     notes: list[str],
+    *,
+    population_sizes: Mapping[str, int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Responder counts, rates with Wilson CIs per rule and arm; risk difference (Newcombe)
-    and Fisher's exact test of each treatment arm against the control."""
+    and Fisher's exact test of each treatment arm against the control.
+
+    Observed cases by default. With ``population_sizes`` (subjects of the analysis set per
+    arm) a subject without a value at the week, or whose rule is undefined, is a
+    non-responder (non-responder imputation; the composite strategy for discontinuation)."""
     counts: dict[tuple[str, str], tuple[int, int]] = {}
     rates = []
     for rule in rules:
         for arm in arms:
-            flags = flagged.filter(pl.col("arm") == arm)[rule.code].drop_nulls()
-            n, k = flags.len(), int(flags.sum())
+            flags = flagged.filter(pl.col("arm") == arm)[rule.code]
+            k = int(flags.drop_nulls().sum())
+            n = population_sizes.get(arm, 0) if population_sizes else flags.drop_nulls().len()
             counts[(rule.code, arm)] = (k, n)
             ci = (
                 attempt(notes, f"Wilson CI ({rule.code}, {arm})", stats.wilson_ci, k, n, conf_level)

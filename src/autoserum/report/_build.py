@@ -321,6 +321,7 @@ def _estimand_results(
                 conf_level=plan.conf_level,
                 covariates=plan.covariates,
                 alternative=plan.alternative,
+                responder_missing=e.responder_missing,
             )
     return out
 

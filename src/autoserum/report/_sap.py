@@ -71,6 +71,17 @@ def _events(e: Estimand) -> str:
     )
 
 
+def _summary(e: Estimand) -> str:
+    if e.summary == "responder_difference":
+        how = (
+            "non-responder imputation"
+            if e.responder_missing == "non_responder"
+            else "observed cases"
+        )
+        return f"{_SUMMARY[e.summary]} (Newcombe CI, Fisher's test; {how})"
+    return f"{_SUMMARY[e.summary]} ({e.method.upper()})"
+
+
 def _set(code: str) -> str:
     return code.upper().replace("_", " ")
 
@@ -95,7 +106,7 @@ def estimand_table(sap: Sap, results: dict[str, EndpointResult] | None = None) -
             _set(e.population),
             _variable(e),
             _events(e),
-            f"{_SUMMARY[e.summary]} ({e.method.upper()})",
+            _summary(e),
         ]
         if results is not None:
             row.append(_result(e, results.get(e.code)))

@@ -71,4 +71,31 @@ for (arm in c("igg", "serum")) {
     responders = resp
   )
 }
+# non-responder imputation: every FAS subject (treated, a baseline and a post-baseline
+# assessment of any instrument, as the ADSL defines it) without an EASI response at week 12 is a
+# non-responder (the composite strategy for discontinuation); S003 has no EASI at week 0
+raw <- read.csv("../data/three_arm.csv")
+inst <- c("easi", "scorad", "dlqi", "poem", "viga_ad")
+any_value <- rowSums(!is.na(raw[, inst])) > 0
+pre <- unique(raw$subject_id[raw$week <= 0 & any_value])
+postb <- unique(raw$subject_id[raw$week > 0 & any_value])
+fas <- unique(raw[raw$subject_id %in% intersect(pre, postb), c("subject_id", "arm")])
+nri <- list()
+for (arm in c("igg", "serum")) {
+  nri[[arm]] <- list()
+  for (r in c(names(rules), "easi_mcid")) {
+    count <- function(a) {
+      ids <- fas$subject_id[fas$arm == a]
+      s <- w12[w12$subject_id %in% ids, ]
+      c(k = sum(flag(r, s)), n = length(ids))
+    }
+    t1 <- count(arm); t0 <- count("placebo")
+    nri[[arm]][[r]] <- list(k1 = unname(t1["k"]), n1 = unname(t1["n"]), k0 = unname(t0["k"]),
+                            n0 = unname(t0["n"]),
+                            fisher_p_value = fisher.test(matrix(c(t1["k"], t1["n"] - t1["k"],
+                                                                  t0["k"], t0["n"] - t0["k"]),
+                                                                2))$p.value)
+  }
+}
+out$non_responder_imputation <- nri
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "three_arm.json")
