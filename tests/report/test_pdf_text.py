@@ -1,0 +1,77 @@
+"""The PDF of the demo RCT's report run under its statistical analysis plan, read back as text
+(pypdf): the key numbers printed are the analysis' own (issue 16, issue 10 item 10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pypdf import PdfReader
+
+from autoserum.analysis import EXAMPLE_SAP, parse_sap_text, read_study
+from autoserum.report import ReportFiles, write_report
+from tests.report.conftest import _demo
+
+
+@pytest.fixture(scope="module")
+def sap_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
+    """The demo serum RCT (ast-nahm2023, 23 subjects, seed 2024) under the shipped SAP."""
+    out = tmp_path_factory.mktemp("sap-rct")
+    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2024)
+    return write_report(
+        read_study(path),
+        out,
+        protocol_code="ast-nahm2023",
+        sap=parse_sap_text(EXAMPLE_SAP),
+        generated=dt.date(2026, 1, 1),
+    )
+
+
+@pytest.fixture(scope="module")
+def text(sap_report: ReportFiles) -> str:
+    reader = PdfReader(str(sap_report.pdf))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_the_plan_and_its_hash_are_printed(text: str) -> None:
+    sap = parse_sap_text(EXAMPLE_SAP)
+    assert "Statistical analysis plan and estimands" in text
+    assert sap.sha256() in text
+    assert "rescue medication: treatment policy" in text
+    assert "discontinuation: hypothetical" in text
+
+
+def test_the_primary_estimand_shows_the_mmrm_of_the_analysis(
+    sap_report: ReportFiles, text: str
+) -> None:
+    primary = sap_report.model.primary
+    assert (primary.endpoint, primary.week) == ("scorad", 8.0)
+    row = primary.between.filter((pl.col("method") == "mmrm") & (pl.col("week") == 8.0)).row(
+        0, named=True
+    )
+    shown = f"serum: {row['estimate']:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+    assert shown in text
+    # the between-arm table prints the MMRM t statistic, then its df, then p
+    assert f"t = {row['statistic']:.2f} {row['df']:.0f} {row['p_value']:.3f}" in text
+
+
+def test_the_ls_means_and_the_overall_test_are_printed(sap_report: ReportFiles, text: str) -> None:
+    primary = sap_report.model.primary
+    for r in primary.ls_means.iter_rows(named=True):
+        assert f"{r['estimate']:.2f}" in text
+    o = primary.overall
+    assert o is not None
+    assert f"F = {o['statistic']:.2f} on 1 and {o['df2']:.0f} df" in text
+
+
+def test_the_multiplicity_decisions_are_printed(text: str) -> None:
+    assert "Multiplicity: fixed-sequence (hierarchical) testing at" in text
+    assert "SCORAD serum 8 MMRM" in text  # the family in the plan's order, primary first
+    assert "not rejected" in text
+
+
+def test_the_participant_flow_is_printed(text: str, sap_report: ReportFiles) -> None:
+    assert "Participant flow: 23 subjects enrolled" in text
+    assert Path(sap_report.pdf).read_bytes().startswith(b"%PDF")
