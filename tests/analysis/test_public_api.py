@@ -46,6 +46,7 @@ def test_analysis_surface() -> None:
         "secondary_table",
         "site_summary",
         "study_from_frames",
+        "subgroup_table",
         "validate_long",
     ]
     for name in autoserum.analysis.__all__:

@@ -75,3 +75,14 @@ def test_the_multiplicity_decisions_are_printed(text: str) -> None:
 def test_the_participant_flow_is_printed(text: str, sap_report: ReportFiles) -> None:
     assert "Participant flow: 23 subjects enrolled" in text
     assert Path(sap_report.pdf).read_bytes().startswith(b"%PDF")
+
+
+def test_the_subgroups_of_the_plan_are_printed(sap_report: ReportFiles, text: str) -> None:
+    section = next(s for s in sap_report.model.sections if s.id == "subgroups")
+    (table,) = section.tables
+    first = table.rows[0]
+    assert first[0] == "SCORAD at baseline"
+    assert first[7].startswith("F = ")
+    assert "Treatment effect by subgroup" in text
+    assert first[7].replace("−", "-") in text
+    assert [f.id for f in section.figures] == ["forest"]

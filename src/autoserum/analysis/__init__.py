@@ -43,6 +43,7 @@ from autoserum.analysis._sap import (
     parse_sap_text,
 )
 from autoserum.analysis._secondary import secondary_table
+from autoserum.analysis._subgroups import subgroup_table
 from autoserum.analysis._tables import attempt
 
 __all__ = [
@@ -84,5 +85,6 @@ __all__ = [
     "secondary_table",
     "site_summary",
     "study_from_frames",
+    "subgroup_table",
     "validate_long",
 ]

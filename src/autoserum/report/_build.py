@@ -28,13 +28,16 @@ from autoserum.analysis import (
     parameters_in,
     plan_analysis,
     secondary_table,
+    subgroup_table,
 )
 from autoserum.analysis._format import INSTRUMENT_RANGES
+from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
 from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._figures import (
     Drawing,
+    forest_figure,
     mean_change_figure,
     responder_figure,
     trajectory_figure,
@@ -51,6 +54,7 @@ from autoserum.report._tables import (
     predictor_display,
     responder_display,
     secondary_display,
+    subgroup_display,
     within_display,
 )
 
@@ -250,6 +254,7 @@ def build_report(
             if primary.responders.height
             else (),
         ),
+        *((_subgroup_section(frame, plan, sap),) if sap is not None and sap.subgroups else ()),
         _safety_section(study, adsl),
         _methods_section(),
     ]
@@ -324,6 +329,44 @@ def _estimand_results(
                 responder_missing=e.responder_missing,
             )
     return out
+
+
+def _subgroup_section(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Section:
+    """The SAP's subgroups of the primary endpoint: forest plot and table (ANCOVA within each
+    level, interaction F test)."""
+    notes: list[str] = []
+    tables = []
+    for g in sap.subgroups:
+        if plan.control is None:
+            break
+        try:
+            tables.append(
+                subgroup_table(
+                    frame,
+                    plan.endpoint,
+                    plan.week,
+                    control=plan.control,
+                    variable=g.variable,
+                    cuts=g.cuts,
+                    population=plan.population,
+                    conf_level=plan.conf_level,
+                    notes=notes,
+                )
+            )
+        except ValidationError as err:
+            notes.append(f"subgroup {g.variable}: {err}")
+    combined = pl.concat(tables) if tables else None
+    return Section(
+        "subgroups",
+        "Subgroup analyses",
+        tables=(subgroup_display(combined, notes),) if combined is not None else (),
+        figures=(
+            (_block("forest", forest_figure(combined, plan.endpoint, plan.week)),)
+            if combined is not None and combined.height
+            else ()
+        ),
+        paragraphs=() if combined is not None else tuple(notes) or ("No subgroup analysis.",),
+    )
 
 
 def consort_table(adsl: pl.DataFrame, assessed: int | None, excluded: int | None) -> Table:

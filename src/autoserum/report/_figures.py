@@ -24,6 +24,7 @@ from autoserum.analysis import EndpointResult
 __all__ = [
     "PALETTE",
     "Drawing",
+    "forest_figure",
     "mean_change_figure",
     "responder_figure",
     "trajectory_figure",
@@ -240,4 +241,47 @@ def responder_figure(result: EndpointResult) -> Drawing:
         fig,
         f"{_label(result.endpoint)} responders at week {result.week:g}",
         "Proportion of responders with Wilson 95 % confidence intervals; observed cases.",
+    )
+
+
+def forest_figure(table: pl.DataFrame, endpoint: str, week: float) -> Drawing:
+    """Forest plot: the ANCOVA difference (treatment − control) with its CI in each subgroup
+    level, one colour per arm, and each variable's interaction p-value in its label."""
+    rows = table.filter(pl.col("estimate").is_not_nan())
+    arms = sorted(set(rows["arm"].to_list()))
+    colours = _colours(arms)
+    labels: list[str] = []
+    with mpl.rc_context(_RC):
+        fig = _figure(6.0, 0.45 * max(rows.height, 2) + 1.2)
+        ax = fig.add_subplot()
+        y = 0
+        for variable in rows["variable"].unique(maintain_order=True).to_list():
+            part = rows.filter(pl.col("variable") == variable)
+            p = part["interaction_p_value"][0]
+            p_text = "–" if p is None or p != p else (f"{p:.3f}" if p >= 0.001 else "< 0.001")
+            for r in part.iter_rows(named=True):
+                ax.errorbar(
+                    r["estimate"],
+                    -y,
+                    xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                    fmt="s",
+                    color=colours[r["arm"]],
+                    capsize=3,
+                )
+                labels.append(
+                    f"{variable.replace('_', ' ')} {r['level']}: {r['arm']} (n = {r['n']}); "
+                    f"interaction p = {p_text}"
+                )
+                y += 1
+        ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
+        ax.set_yticks([-i for i in range(len(labels))], labels)
+        ax.set_xlabel(
+            f"Difference in {_label(endpoint)} change at week {week:g} (treatment − control)"
+        )
+    return Drawing(
+        fig,
+        f"Subgroups: {_label(endpoint)} at week {week:g}",
+        "ANCOVA difference (change on arm and baseline) with its 95 % CI within each subgroup "
+        "level; the interaction p-value tests whether the effect differs between the levels "
+        "(F test of arm × subgroup).",
     )

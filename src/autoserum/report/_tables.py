@@ -27,6 +27,7 @@ __all__ = [
     "predictor_display",
     "responder_display",
     "secondary_display",
+    "subgroup_display",
     "within_display",
 ]
 
@@ -281,6 +282,40 @@ def ls_means_display(result: EndpointResult, table_id: str) -> Table:
         f"ANCOVA of change on arm and {covs}, all arms in one model; LS means as R's emmeans "
         "(numeric covariates at their mean, factor covariates averaged over their levels). "
         + overall,
+    )
+
+
+def _subgroup_name(variable: str) -> str:
+    stem = variable.removesuffix("_baseline")
+    if stem in INSTRUMENT_RANGES and stem != variable:
+        return f"{label(stem)} at baseline"
+    return variable.replace("_", " ")
+
+
+def subgroup_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
+    """Treatment effect by subgroup with the interaction test."""
+    rows = tuple(
+        (
+            _subgroup_name(r["variable"]),
+            r["level"],
+            f"{r['arm']} − {r['control']}",
+            str(r["n"]),
+            fmt(r["estimate"], 2),
+            _ci(r["ci_low"], r["ci_high"], 2),
+            fmt_p(r["p_value"]),
+            f"F = {fmt(r['interaction_f'], 2)} ({_df(r['interaction_df1'])}, "
+            f"{_df(r['interaction_df2'])}), p = {fmt_p(r['interaction_p_value'])}",
+        )
+        for r in table.iter_rows(named=True)
+    )
+    return Table(
+        "subgroups",
+        "Treatment effect by subgroup",
+        ("Subgroup", "Level", "Comparison", "n", "Estimate", "95 % CI", "p", "Interaction"),
+        rows,
+        "ANCOVA of change on arm and baseline within each level; interaction: F test of "
+        "change ~ arm × subgroup + baseline against change ~ arm + subgroup + baseline.",
+        notes=tuple(notes),
     )
 
 
