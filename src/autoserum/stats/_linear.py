@@ -154,7 +154,11 @@ def _design(
     arms = arms[keep].astype(str)
     levels = sorted(set(arms.tolist()))
     if control not in levels:
-        raise ValidationError("control", control, "an arm with data: " + ", ".join(levels))
+        raise StatisticsError(
+            f"linear model: the control arm {control!r} has no complete row (arms with data: "
+            + ", ".join(levels)
+            + ")"
+        )
     others = [a for a in levels if a != control]
     if not others:
         raise StatisticsError("linear model: only the control arm has data")
