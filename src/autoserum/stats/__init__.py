@@ -1,6 +1,7 @@
 """Statistical methods (pure core), validated against R: descriptive statistics, t-tests,
-Wilcoxon tests with Hodges–Lehmann estimates, ANCOVA, MMRM, effect sizes, responder statistics
-and multiplicity adjustment. Functions take NumPy arrays (or sequences) and return frozen
+Wilcoxon tests with Hodges–Lehmann estimates, ANCOVA, MMRM (covariance structures;
+residual, Satterthwaite and Kenward–Roger df), effect sizes, responder statistics and
+multiplicity adjustment. Functions take NumPy arrays (or sequences) and return frozen
 dataclasses with ``to_dict()``; each docstring names its R equivalent.
 
 >>> from autoserum.stats import paired_t
@@ -13,13 +14,26 @@ from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
+from autoserum.stats._mmrm_cov import STRUCTURES as MMRM_COVARIANCES
+from autoserum.stats._mmrm_df import DF_METHODS as MMRM_DF_METHODS
 from autoserum.stats._multiplicity import p_adjust
 from autoserum.stats._proportions import fisher_exact, newcombe_rd, wilson_ci
-from autoserum.stats._results import Describe, Estimate, MMRMResult, RankTest, TTest, VisitEstimate
+from autoserum.stats._results import (
+    Coefficient,
+    Describe,
+    Estimate,
+    MMRMResult,
+    RankTest,
+    TTest,
+    VisitEstimate,
+)
 from autoserum.stats._ttests import paired_t, student_t, welch_t
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
+    "MMRM_COVARIANCES",
+    "MMRM_DF_METHODS",
+    "Coefficient",
     "Describe",
     "Estimate",
     "MMRMResult",

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 __all__ = [
+    "Coefficient",
     "Describe",
     "Estimate",
     "MMRMResult",
@@ -114,14 +115,30 @@ class Estimate(_Result):
 
 
 @dataclass(frozen=True)
+class Coefficient(_Result):
+    """One named model coefficient (e.g. an MMRM covariate) with SE, CI, t, df and p."""
+
+    name: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    df: float
+    p_value: float
+
+
+@dataclass(frozen=True)
 class VisitEstimate(_Result):
-    """The MMRM treatment − control difference in least-squares means at one visit."""
+    """The MMRM treatment − control difference in least-squares means at one visit: estimate,
+    SE, CI, t statistic, denominator df (by the fit's ``df_method``) and two-sided p-value."""
 
     visit: Any
     estimate: float
     se: float
     ci_low: float
     ci_high: float
+    statistic: float
     df: float
     p_value: float
 
@@ -129,7 +146,9 @@ class VisitEstimate(_Result):
 @dataclass(frozen=True)
 class MMRMResult(_Result):
     """An MMRM fit: per-visit differences (visits in sorted order), whether the REML optimiser
-    converged, the REML log-likelihood as ``logLik(nlme::gls(...))`` reports it, and counts."""
+    converged, the REML log-likelihood as ``logLik(nlme::gls(...))`` reports it, counts, the
+    estimated within-subject covariance (T × T), its structure, the df method and the
+    covariates' coefficients (name → estimate, SE, CI, t, df, p)."""
 
     per_visit: tuple[VisitEstimate, ...]
     converged: bool
@@ -137,3 +156,6 @@ class MMRMResult(_Result):
     n_subjects: int
     n_observations: int
     covariance: tuple[tuple[float, ...], ...]
+    covariance_structure: str = "unstructured"
+    df_method: str = "residual"
+    covariate_effects: tuple[Coefficient, ...] = ()
