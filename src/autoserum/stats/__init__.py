@@ -14,6 +14,7 @@ from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
+from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
 from autoserum.stats._mmrm_cov import STRUCTURES as MMRM_COVARIANCES
 from autoserum.stats._mmrm_df import DF_METHODS as MMRM_DF_METHODS
 from autoserum.stats._multiplicity import p_adjust
@@ -33,6 +34,7 @@ from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 __all__ = [
     "MMRM_COVARIANCES",
     "MMRM_DF_METHODS",
+    "BatchEstimate",
     "Coefficient",
     "Describe",
     "Estimate",
@@ -46,6 +48,7 @@ __all__ = [
     "hedges_g",
     "mann_whitney",
     "mmrm",
+    "mmrm_complete_batch",
     "newcombe_rd",
     "p_adjust",
     "paired_t",

@@ -24,13 +24,6 @@ from autoserum.store._import import (
     parse_visits,
 )
 from autoserum.store._records import RecordsMixin, lab_fields
-from autoserum.store._tidy import (
-    AE_COLUMNS,
-    SUBJECT_COLUMNS,
-    TOTAL_ONLY,
-    integer_items,
-    visit_columns,
-)
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -42,7 +35,14 @@ from autoserum.store.models import (
 )
 from autoserum.study.labs import ANALYTES
 from autoserum.study.status import SubjectStatus
-from autoserum.study.tidy import AE_SCHEMA
+from autoserum.study.tidy import (
+    AE_COLUMNS,
+    AE_SCHEMA,
+    DERIVED_TOTALS,
+    SUBJECT_COLUMNS,
+    integer_items,
+    visit_columns,
+)
 
 __all__ = ["IOMixin", "ImportSummary"]
 
@@ -305,7 +305,7 @@ class IOMixin(RecordsMixin, AdminMixin):
             for a in assessments.get(v.id, []):
                 if a.total is not None:
                     row[a.instrument] = float(Fraction(a.total))
-                if a.payload is not None and a.instrument not in TOTAL_ONLY:
+                if a.payload is not None and a.instrument not in DERIVED_TOTALS:
                     flat = get_instrument(a.instrument).flatten(a.payload)
                     row.update({f"{a.instrument}_{k}": val for k, val in flat.items()})
             for lab in labs.get(v.id, []):
