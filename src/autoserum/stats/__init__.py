@@ -10,6 +10,7 @@ dataclasses with ``to_dict()``; each docstring names its R equivalent.
 """
 
 from autoserum.stats._ancova import ancova
+from autoserum.stats._cox import cox_ph
 from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._mannwhitney import mann_whitney
@@ -28,6 +29,16 @@ from autoserum.stats._results import (
     TTest,
     VisitEstimate,
 )
+from autoserum.stats._results_survival import (
+    CoxResult,
+    CoxTerm,
+    KaplanMeier,
+    KMCurve,
+    KMRow,
+    LogRank,
+    PHTest,
+)
+from autoserum.stats._survival import kaplan_meier, log_rank
 from autoserum.stats._ttests import paired_t, student_t, welch_t
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
@@ -36,16 +47,26 @@ __all__ = [
     "MMRM_DF_METHODS",
     "BatchEstimate",
     "Coefficient",
+    "CoxResult",
+    "CoxTerm",
     "Describe",
     "Estimate",
+    "KMCurve",
+    "KMRow",
+    "KaplanMeier",
+    "LogRank",
     "MMRMResult",
+    "PHTest",
     "RankTest",
     "TTest",
     "VisitEstimate",
     "ancova",
+    "cox_ph",
     "describe",
     "fisher_exact",
     "hedges_g",
+    "kaplan_meier",
+    "log_rank",
     "mann_whitney",
     "mmrm",
     "mmrm_complete_batch",
