@@ -103,7 +103,7 @@ def test_evidence_prints_pooled_estimates_derivations_and_limits(
 ) -> None:
     code, out, _ = _run(["evidence", "--condition", "AD"], capsys)
     assert code == 0
-    assert "Evidence registry: 9 studies" in out
+    assert "Evidence registry: 13 records" in out  # 9 studies + 4 records of issue 17
     assert "AD: autologous blood or serum vs placebo" in out
     assert (
         "pooled: estimate -1.3871" in out
@@ -141,4 +141,4 @@ def test_evidence_without_filter_tests_ad_against_csu(capsys: pytest.CaptureFixt
     assert (
         "test for subgroup differences (condition; metafor rma mods = ~ factor): QM = 11.086" in out
     )
-    assert "Evidence registry: 27 studies" in out
+    assert "Evidence registry: 49 records" in out  # 27 + 22 records of issue 17

@@ -61,6 +61,13 @@ def test_public_api_is_pinned() -> None:
             "welch_t",
             "wilcoxon_signed_rank",
             "wilson_ci",
+            "Moments",
+            "PatternMoments",
+            "SiteSummary",
+            "Suppression",
+            "federated_ancova",
+            "federated_mmrm",
+            "summarize_site",
         ]
     )
 

@@ -120,6 +120,7 @@ def _dense(case_subset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     data = _data(case_subset, False)
     fitted = fit_mmrm(data["subject"], data["visit"], data["group"], data["baseline"], data["y"])
     subj = fitted.data.subjects
+    assert subj is not None
     t = len(fitted.data.levels)
     x_rows, y, sid, vis = [], [], [], []
     for i in range(len(subj.labels)):

@@ -13,6 +13,8 @@ from autoserum.stats._ancova import ancova
 from autoserum.stats._cox import cox_ph
 from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
+from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
+from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mmrm import mmrm
 from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
@@ -56,13 +58,19 @@ __all__ = [
     "KaplanMeier",
     "LogRank",
     "MMRMResult",
+    "Moments",
     "PHTest",
+    "PatternMoments",
     "RankTest",
+    "SiteSummary",
+    "Suppression",
     "TTest",
     "VisitEstimate",
     "ancova",
     "cox_ph",
     "describe",
+    "federated_ancova",
+    "federated_mmrm",
     "fisher_exact",
     "hedges_g",
     "kaplan_meier",
@@ -74,6 +82,7 @@ __all__ = [
     "p_adjust",
     "paired_t",
     "student_t",
+    "summarize_site",
     "welch_t",
     "wilcoxon_signed_rank",
     "wilson_ci",

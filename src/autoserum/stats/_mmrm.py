@@ -19,7 +19,7 @@ from autoserum.stats._mmrm_reml import Reml, RemlFit, fit_reml
 from autoserum.stats._results import Coefficient, MMRMResult, VisitEstimate
 from autoserum.stats._validate import check_conf_level
 
-__all__ = ["FittedMMRM", "fit_mmrm", "mmrm"]
+__all__ = ["FittedMMRM", "fit_mmrm", "fit_prepared", "mmrm"]
 
 
 def _check_estimable(data: PreparedData) -> None:
@@ -147,14 +147,32 @@ def mmrm(
     (True, 'kenward_roger')
     """
     level = check_conf_level(conf_level)
+    data = prepare(subject, visit, group, baseline, y, covariates=covariates)
+    return fit_prepared(
+        data, conf_level=level, covariance=covariance, df=df, information=information
+    )
+
+
+def fit_prepared(
+    data: PreparedData,
+    *,
+    conf_level: float = 0.95,
+    covariance: CovarianceName = "unstructured",
+    df: DfMethod = "residual",
+    information: Literal["observed", "expected"] = "observed",
+) -> MMRMResult:
+    """The MMRM of :func:`mmrm` from its per-pattern sufficient statistics (``prepare``'s
+    output, or the same statistics combined across sites by :mod:`autoserum.stats.federated`).
+    """
+    level = check_conf_level(conf_level)
     if df not in DF_METHODS:
         raise ValidationError("df", df, f"one of {', '.join(DF_METHODS)}")
     if information not in ("observed", "expected"):
         raise ValidationError("information", information, "observed or expected")
-    fitted = fit_mmrm(
-        subject, visit, group, baseline, y, covariance=covariance, covariates=covariates
-    )
-    data, reml, fit = fitted.data, fitted.reml, fitted.fit
+    structure = make_structure(covariance, len(data.levels))
+    _check_estimable(data)
+    reml = Reml(data, structure)
+    fit = fit_reml(reml)
     inf = inference(reml, fit, df, information=information)
     t, p = len(data.levels), data.n_beta
 

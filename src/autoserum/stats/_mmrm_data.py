@@ -60,9 +60,9 @@ class PreparedData:
     n_subjects: int
     n_observations: int
     baseline_center: float
-    k_u: int  # per-visit effects (intercept, group, baseline)
-    covariates: tuple[str, ...]  # names of the w columns
-    subjects: Subjects
+    k_u: int = 3  # per-visit effects (intercept, group, baseline)
+    covariates: tuple[str, ...] = ()  # names of the w columns
+    subjects: Subjects | None = None  # every subject, for imputation (None: from sums only)
 
     @property
     def n_beta(self) -> int:
