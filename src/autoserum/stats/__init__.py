@@ -16,6 +16,8 @@ from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mannwhitney import mann_whitney
+from autoserum.stats._mi import STRATEGIES as MI_STRATEGIES
+from autoserum.stats._mi_analysis import multiple_imputation, tipping_point
 from autoserum.stats._mmrm import mmrm
 from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
 from autoserum.stats._mmrm_cov import STRUCTURES as MMRM_COVARIANCES
@@ -26,8 +28,12 @@ from autoserum.stats._results import (
     Coefficient,
     Describe,
     Estimate,
+    MIResult,
     MMRMResult,
+    Pooled,
     RankTest,
+    TippingPoint,
+    TippingRow,
     TTest,
     VisitEstimate,
 )
@@ -40,11 +46,13 @@ from autoserum.stats._results_survival import (
     LogRank,
     PHTest,
 )
+from autoserum.stats._rubin import rubin_pool
 from autoserum.stats._survival import kaplan_meier, log_rank
 from autoserum.stats._ttests import paired_t, student_t, welch_t
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
+    "MI_STRATEGIES",
     "MMRM_COVARIANCES",
     "MMRM_DF_METHODS",
     "BatchEstimate",
@@ -57,14 +65,18 @@ __all__ = [
     "KMRow",
     "KaplanMeier",
     "LogRank",
+    "MIResult",
     "MMRMResult",
     "Moments",
     "PHTest",
     "PatternMoments",
+    "Pooled",
     "RankTest",
     "SiteSummary",
     "Suppression",
     "TTest",
+    "TippingPoint",
+    "TippingRow",
     "VisitEstimate",
     "ancova",
     "cox_ph",
@@ -78,11 +90,14 @@ __all__ = [
     "mann_whitney",
     "mmrm",
     "mmrm_complete_batch",
+    "multiple_imputation",
     "newcombe_rd",
     "p_adjust",
     "paired_t",
+    "rubin_pool",
     "student_t",
     "summarize_site",
+    "tipping_point",
     "welch_t",
     "wilcoxon_signed_rank",
     "wilson_ci",

@@ -21,7 +21,14 @@ import numpy.typing as npt
 from autoserum.errors import StatisticsError, ValidationError
 from autoserum.stats._ancova import as_column, as_group
 
-__all__ = ["Pattern", "PreparedData", "Subjects", "design_columns", "prepare"]
+__all__ = [
+    "Pattern",
+    "PreparedData",
+    "Subjects",
+    "patterns_of",
+    "prepare",
+    "resample",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -63,17 +70,11 @@ class PreparedData:
     k_u: int = 3  # per-visit effects (intercept, group, baseline)
     covariates: tuple[str, ...] = ()  # names of the w columns
     subjects: Subjects | None = None  # every subject, for imputation (None: from sums only)
+    y_center: FloatArray | None = None  # per-visit centre subtracted from y before the sums
 
     @property
     def n_beta(self) -> int:
         return len(self.levels) * self.k_u + len(self.covariates)
-
-
-def design_columns(levels: tuple[Any, ...], covariates: tuple[str, ...]) -> tuple[str, ...]:
-    """Names of the coefficients in order: ``intercept@v, group@v, baseline@v`` per visit, then
-    the covariates."""
-    per_visit = [f"{name}@{v}" for v in levels for name in ("intercept", "group", "baseline")]
-    return (*per_visit, *covariates)
 
 
 def _labels(values: Any, field: str, n: int) -> tuple[npt.NDArray[Any], IntArray]:
@@ -210,15 +211,33 @@ def prepare(
     mask = ~np.isnan(y_all[has_y])
     y_fit = np.where(mask, y_all[has_y], 0.0)
     visit_mean = y_fit.sum(axis=0) / np.maximum(mask.sum(axis=0), 1)
-    y_mat = np.where(mask, y_fit - visit_mean, 0.0)
-    z = z_all[has_y]
+    return PreparedData(
+        levels=tuple(levels.tolist()),
+        patterns=patterns_of(z_all[has_y], y_all[has_y] - visit_mean),
+        n_subjects=int(has_y.sum()),
+        n_observations=int(keep.sum()),
+        baseline_center=center,
+        k_u=3,
+        covariates=tuple(cov_names),
+        subjects=subjects,
+        y_center=visit_mean,
+    )
+
+
+def patterns_of(z: FloatArray, y: FloatArray) -> tuple[Pattern, ...]:
+    """Per-missingness-pattern sufficient statistics of subjects' ``z`` (n × K) and outcomes
+    ``y`` (n × T, NaN = missing; subjects without any outcome are skipped)."""
+    mask = ~np.isnan(y)
+    t = y.shape[1]
+    y_mat = np.where(mask, y, 0.0)
     code = mask @ (1 << np.arange(t, dtype=np.int64))
     order = np.argsort(code, kind="stable")
     codes, starts = np.unique(code[order], return_index=True)
-    n_sub = int(has_y.sum())
-    bounds = [*starts.tolist(), n_sub]
+    bounds = [*starts.tolist(), code.size]
     patterns = []
     for i, c in enumerate(codes.tolist()):
+        if c == 0:
+            continue
         rows = order[bounds[i] : bounds[i + 1]]
         visits = np.flatnonzero((c >> np.arange(t)) & 1).astype(np.intp)
         zp = z[rows]
@@ -226,13 +245,25 @@ def prepare(
         patterns.append(
             Pattern(visits=visits, n=rows.size, s_zz=zp.T @ zp, s_yz=yp.T @ zp, s_yy=yp.T @ yp)
         )
+    return tuple(patterns)
+
+
+def resample(data: PreparedData, rows: IntArray) -> PreparedData:
+    """``data`` refitted on the subjects ``rows`` of ``data.subjects`` (with repeats: a
+    bootstrap sample), with the same centring."""
+    if data.subjects is None or data.y_center is None:
+        raise StatisticsError("mmrm: these statistics carry no subject-level data to resample")
+    subj = data.subjects
+    y = subj.y[rows] - data.y_center
+    observed = subj.observed[rows]
     return PreparedData(
-        levels=tuple(levels.tolist()),
-        patterns=tuple(patterns),
-        n_subjects=n_sub,
-        n_observations=int(keep.sum()),
-        baseline_center=center,
-        k_u=3,
-        covariates=tuple(cov_names),
-        subjects=subjects,
+        levels=data.levels,
+        patterns=patterns_of(subj.z[rows], y),
+        n_subjects=int(observed.any(axis=1).sum()),
+        n_observations=int(observed.sum()),
+        baseline_center=data.baseline_center,
+        k_u=data.k_u,
+        covariates=data.covariates,
+        subjects=None,
+        y_center=data.y_center,
     )

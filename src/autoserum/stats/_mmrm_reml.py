@@ -33,7 +33,7 @@ from autoserum.errors import StatisticalWarning, StatisticsError
 from autoserum.stats._mmrm_cov import Structure
 from autoserum.stats._mmrm_data import Pattern, PreparedData
 
-__all__ = ["Reml", "RemlFit", "fit_reml"]
+__all__ = ["Reml", "RemlFit", "fit_reml", "hessian"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -230,7 +230,7 @@ def _start(reml: Reml) -> FloatArray:
     return reml.structure.start(sigma)
 
 
-def _hessian(reml: Reml, theta: FloatArray) -> FloatArray:
+def hessian(reml: Reml, theta: FloatArray) -> FloatArray:
     """Central differences of the analytic gradient."""
     k = theta.size
     h = 1e-5 * np.maximum(1.0, np.abs(theta))
@@ -246,7 +246,7 @@ def _newton(reml: Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray,
     """Newton polish: the Hessian is computed once (and again only if a step fails), so each
     further step costs one gradient. Converged when the step is below 1e-10 or the Newton
     decrement ``gᵀH⁻¹g`` (twice the predicted gain in -2ℓ) is at rounding level."""
-    hess = _hessian(reml, theta)
+    hess = hessian(reml, theta)
     fresh = True
     for _ in range(steps):
         value, grad = reml.objective(theta)
@@ -267,7 +267,7 @@ def _newton(reml: Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray,
             new_value, _ = reml.objective(candidate)
             shrink += 1
         if shrink and not fresh:
-            hess = _hessian(reml, theta)
+            hess = hessian(reml, theta)
             fresh = True
             continue
         theta = candidate

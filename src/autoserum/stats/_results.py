@@ -20,9 +20,13 @@ __all__ = [
     "Coefficient",
     "Describe",
     "Estimate",
+    "MIResult",
     "MMRMResult",
+    "Pooled",
     "RankTest",
     "TTest",
+    "TippingPoint",
+    "TippingRow",
     "VisitEstimate",
 ]
 
@@ -159,3 +163,68 @@ class MMRMResult(_Result):
     covariance_structure: str = "unstructured"
     df_method: str = "residual"
     covariate_effects: tuple[Coefficient, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pooled(_Result):
+    """A multiply imputed estimate pooled by Rubin's rules (R ``mice::pool``): estimate (Q̄),
+    SE (√T), CI, t, Barnard–Rubin df and p; the number of imputations, within (Ū), between (B)
+    and total (T) variance, relative increase in variance, λ, fraction of missing information
+    and the complete-data df used (``inf`` for none)."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    df: float
+    p_value: float
+    m: int
+    within: float
+    between: float
+    total: float
+    riv: float
+    lambda_: float
+    fmi: float
+    df_complete: float
+
+
+@dataclass(frozen=True)
+class MIResult(_Result):
+    """A multiple-imputation estimate of the treatment effect at one visit: the strategy
+    (``MAR``, ``J2R``, ``CR``, ``CIR``), parameter draws, seed, δ shift, subjects analysed,
+    outcomes imputed at that visit and the Rubin-pooled ANCOVA estimate."""
+
+    visit: Any
+    strategy: str
+    method: str
+    seed: int
+    delta: float
+    n_subjects: int
+    n_imputed: int
+    pooled: Pooled
+
+
+@dataclass(frozen=True)
+class TippingRow(_Result):
+    """The pooled estimate, SE and p-value with δ added to imputed treated outcomes."""
+
+    delta: float
+    estimate: float
+    se: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class TippingPoint(_Result):
+    """A δ-adjusted tipping-point analysis: ``delta`` is where the p-value reaches ``alpha``
+    (``nan`` when not significant at δ = 0); ``rows`` the grid of δ."""
+
+    visit: Any
+    strategy: str
+    method: str
+    seed: int
+    m: int
+    alpha: float
+    delta: float
+    rows: tuple[TippingRow, ...]
