@@ -203,6 +203,7 @@ def _ar1_sigma(nat: np.ndarray, t: int) -> np.ndarray:
     return nat[0] * nat[1] ** lag
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("structure", "nat_sigma", "n_nat"),
     [("unstructured", _un_sigma, 10), ("ar1", _ar1_sigma, 2)],
