@@ -28,7 +28,7 @@ def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     store = open_store(db_url)
-    record = store.get_user("bob")
+    record = store.accounts.get_user("bob")
     assert record is not None
     assert record.role == "investigator"
     assert record.sites == frozenset({"S1"})
@@ -38,7 +38,7 @@ def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None
     assert token.exit_code == 0
     printed = token.output.strip()
     assert printed.startswith("ast_")
-    owner = store.user_for_token(hash_token(printed))
+    owner = store.accounts.user_for_token(hash_token(printed))
     assert owner is not None
     assert owner.username == "bob"
 

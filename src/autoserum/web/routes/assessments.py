@@ -68,7 +68,7 @@ def _page(
             "visit", visit, "one of " + ", ".join(v.code for v in view.protocol.visits)
         )
     inst = get_instrument(instrument)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _existing(detail, visit, instrument)
     visit_recorded = any(v.visit_code == visit for v in detail.visits)
     if values is None:
@@ -131,7 +131,9 @@ def live_score(
     """The score box for the values typed so far (htmx partial; nothing is stored)."""
     user.require("read_subject")
     study_for(store, user, study)
-    store.subject_detail(study, subject_id, user.actor)  # the subject must be at the user's site
+    store.subjects.detail(
+        study, subject_id, actor=user.actor
+    )  # the subject must be at the user's site
     parsed = parse_instrument_form(instrument, form)
     return render(
         request,
@@ -164,7 +166,7 @@ def save_assessment(
     reason = str(form.get("reason") or "").strip()
     visit_date = str(form.get("visit_date") or "").strip()
     values.update(reason=reason, visit_date=visit_date)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _existing(detail, visit, instrument)
     visit_recorded = any(v.visit_code == visit for v in detail.visits)
     if record is not None and not reason:
@@ -183,19 +185,24 @@ def save_assessment(
     payload: dict[str, Any] = payload_json(instrument, parsed.flat)
     try:
         if record is not None:
-            saved = store.update_record(
+            saved = store.records.update(
                 "assessment",
                 record.id,
                 {"payload": payload},
-                int(str(form.get("expected_version") or record.version)),
-                reason,
-                user.actor,
+                actor=user.actor,
+                reason=reason,
+                expected_version=int(str(form.get("expected_version") or record.version)),
             )
         else:
             if not visit_recorded:
-                store.record_visit(study, subject_id, visit, visit_date, user.actor)
-            saved = store.record_assessment(
-                study, subject_id, visit, instrument, payload, user.actor
+                store.records.add_visit(study, subject_id, visit, visit_date, actor=user.actor)
+            saved = store.records.add_assessment(
+                study,
+                subject_id,
+                visit,
+                instrument,
+                payload,
+                actor=user.actor,
             )
     except ValidationError as err:
         field = err.field.replace(".", "_")

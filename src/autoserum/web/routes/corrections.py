@@ -121,7 +121,7 @@ def _page(
 ) -> Response:
     user.require("read_subject")
     study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
     fields = CORRECTABLE[entity][1]
     if values is None:
@@ -174,7 +174,7 @@ def correct(
     """Save the changed fields with the reason (audited); a stale version is a conflict."""
     user.require("write_data")
     study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
     fields = CORRECTABLE[entity][1]
     values = {f.name: str(form.get(f.name) or "").strip() for f in fields}
@@ -205,7 +205,14 @@ def correct(
     if errors:
         return again(errors, 422)
     try:
-        store.update_record(entity, record_id, changes, int(version), reason, user.actor)
+        store.records.update(
+            entity,
+            record_id,
+            changes,
+            actor=user.actor,
+            reason=reason,
+            expected_version=int(version),
+        )
     except ValidationError as err:
         name = err.field.rsplit(".", 1)[-1]
         return again({name if name in values else "__all__": str(err)}, 422)

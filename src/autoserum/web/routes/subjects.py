@@ -47,7 +47,7 @@ def subject_list(request: Request, study: str, user: PageUser, store: StoreDep) 
     """The subjects of a study at the user's sites, with status (and arm when allowed)."""
     user.require("read_subject")
     view = study_for(store, user, study)
-    subjects = store.subjects(study, user.actor)
+    subjects = store.subjects.all(study, actor=user.actor)
     show_arm = shows_arm(user, view.study)
     rows = [
         {
@@ -106,7 +106,7 @@ def screen(
     subject_id = str(form.get("subject_id") or "").strip()
     values.update(site=site, subject_id=subject_id)
     if site not in view.sites:
-        if site in {s.code for s in store.sites(study)}:
+        if site in {s.code for s in store.studies.sites(study)}:
             raise PermissionDeniedError(f"{user.username} has no access to site {site!r}")
         errors["site"] = f"got {site!r}; expected one of your sites: {', '.join(view.sites)}"
     if not subject_id:
@@ -119,17 +119,17 @@ def screen(
     if errors:
         return _screen_page(request, view, values, errors, 422)
     try:
-        store.screen_subject(study, site, subject_id, facts, user.actor)
+        store.subjects.screen(study, site, subject_id, facts, actor=user.actor)
     except (ValidationError, StateError) as err:
         field = err.field if isinstance(err, ValidationError) else "subject_id"
         errors[error_field(field, set(values), {"site": "site"})] = str(err)
         return _screen_page(request, view, values, errors, 422)
     if result.failed:
-        store.transition_subject(
+        store.subjects.transition(
             study,
             subject_id,
             SubjectStatus.SCREEN_FAILED,
-            user.actor,
+            actor=user.actor,
             reason="not eligible: " + ", ".join(result.failed),
         )
         flash(
@@ -160,7 +160,7 @@ def subject_page(
     """Render the subject page (with the values and errors of a failed form, if any)."""
     user.require("read_subject")
     view = study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     rows = calendar(view.protocol, detail)
     series, maxima = trajectory(detail)
     recorded_visits = [v.visit_code for v in detail.visits if v.visit_code]
