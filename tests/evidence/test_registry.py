@@ -276,3 +276,40 @@ def test_counts_derived_from_percentages_reproduce_the_printed_percentage() -> N
         checked += 1
     assert checked == 11  # 12 arm x outcome cells, one (placebo ASST+ DLQI, 90% of 19) left NR
     assert reg.results["kocaturk2012.dlqi_response_30.w10.placebo_asst_pos.events"].status == "NR"
+
+
+def test_inconsistencies_are_flagged_with_their_arithmetic() -> None:
+    # Issue 17. Jangra 2022: the printed baseline p = 0.03 is impossible for the printed means,
+    # SDs and n; recomputed here (Student t, scipy; R: t.test on summary data gives the same).
+    from scipy import stats
+
+    reg = load_registry()
+    r = reg.results
+
+    def v(key: str) -> float:
+        value = r[f"jangra2022.mutss.{key}"].value
+        assert value is not None
+        return value
+
+    n_pos = reg.results["jangra2022.enrolled.w0.asst_pos.n"].value
+    n_neg = reg.results["jangra2022.enrolled.w0.asst_neg.n"].value
+    assert (n_pos, n_neg) == (42, 58)
+    base = stats.ttest_ind_from_stats(
+        v("w0.asst_pos.mean_baseline"), v("w0.asst_pos.sd_baseline"), 42,
+        v("w0.asst_neg.mean_baseline"), v("w0.asst_neg.sd_baseline"), 58,
+    )  # fmt: skip
+    assert base.pvalue == pytest.approx(v("w0.asst_pos-asst_neg.p_recomputed"), abs=5e-5)
+    assert base.pvalue == pytest.approx(0.1014, abs=5e-5)  # issue 17: "p ≈ 0.10, not 0.03"
+    assert v("w0.asst_pos-asst_neg.p_value") == 0.03
+    flags = {f.code: f.text for f in reg.studies["Jangra2022"].flags}
+    assert "p = 0.101" in flags["impossible_p_values"]
+    # Nahm 2023: 23 randomized, 1 + 2 lost -> 20 completers, not the editorial's 21.
+    done = [r[f"nahm2023.completed.w8.{a}.n"].value for a in ("serum", "placebo")]
+    assert sum(x or 0 for x in done) == 20
+    assert (
+        "20 != 21"
+        in {f.code: f.text for f in reg.studies["Nahm2023"].flags}["completers_inconsistent"]
+    )
+    # The AD pool: 31 (Pittler) + 23 (Nahm 2023) = 54 randomized.
+    assert r["pittler2003.enrolled.w0.all.n"].value == 31
+    assert any("54 randomized" in lim for lim in reg.analyses["ad_blood_serum_severity"].limits)

@@ -54,6 +54,17 @@ def test_show_marks_defaults_and_unknowns() -> None:
     assert data["arms"][0]["dose"]["source"] == "unknown"
 
 
+def test_show_igg_trial_gives_eight_weekly_injections() -> None:
+    # Issue 17 acceptance. Source: Nahm 2020 abstract (PMID 32935488), "8 weekly intramuscular
+    # administrations of autologous total IgG 50 mg ... over a 7-week period"; registry
+    # NCT02835170, "once a week for 7 weeks (total 8 injections)".
+    data = json.loads(_ok("protocols", "show", "aigt-nahm2020", "--json"))
+    assert [i["day"] for i in data["injections"]] == list(range(0, 50, 7))
+    assert len(data["injections"]) == 8
+    treatment = next(ph for ph in data["phases"] if ph["code"] == "treatment")
+    assert treatment["end_day"] == 49
+
+
 def test_validate_user_file(example_file: Path) -> None:
     assert _ok("protocols", "validate", str(example_file)).startswith("ok: ast-example")
     assert json.loads(_ok("protocols", "validate", str(example_file), "--json"))["valid"]

@@ -121,8 +121,13 @@ def test_nahm_2020() -> None:
     p = load_protocol("aigt-nahm2020")
     igg = p.arm("igg")
     assert (igg.product, igg.dose.value, igg.dose.unit) == ("igg", 50, "mg")
-    assert len(p.injections) == 8  # 8 doses
-    assert max(_injection_days(p)) < 28  # twice weekly x4 (issue 3)
+    # Source (issue 17): Nahm 2020 abstract, "8 weekly intramuscular administrations of
+    # autologous total IgG 50 mg ... over a 7-week period"; NCT02835170, "once a week for
+    # 7 weeks (total 8 injections)". Not twice weekly (that was the single-arm series).
+    assert _injection_days(p) == [0, 7, 14, 21, 28, 35, 42, 49]
+    treatment = next(ph for ph in p.phases if ph.code == "treatment")
+    assert (treatment.start_day, treatment.end_day) == (0, 49)  # end of treatment: week 7
+    assert all(i.day_source == "published" for i in p.injections)
     assert p.visits[-1].code == "week_16"
     assert p.visits[-1].day == 112
     assert {"il10", "ifng"} <= set(p.visit("week_16").labs)
@@ -134,6 +139,21 @@ def test_nahm_2020() -> None:
     assert rules["severity"].minimum == 25
     assert rules["washout"].minimum == 28
     assert any(c.topic == "injection schedule" for c in p.conflicts)
+
+
+def test_unsupported_details_are_autoserum_defaults_with_a_reason() -> None:
+    # Issue 17: the Pittler abstract gives no age limit; the Nahm 2023 abstract states no
+    # primary endpoint and publishes "8 injections over 4 weeks" without their spacing.
+    adult = next(r for r in load_protocol("abt-pittler2003").eligibility if r.code == "adult")
+    assert (adult.source, adult.minimum) == ("autoserum default", 18)
+    assert adult.note
+    assert "not published" in adult.note
+    p = load_protocol("ast-nahm2023")
+    assert p.primary_endpoint.source == "autoserum default"
+    assert p.primary_endpoint.note
+    assert "not published" in p.primary_endpoint.note
+    assert "twice" not in p.title
+    assert all(i.day_source == "autoserum default" for i in p.injections[1:])
 
 
 def test_unknown_code_is_not_found() -> None:

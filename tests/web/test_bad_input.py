@@ -170,7 +170,8 @@ def test_form_validation_keeps_values_and_names_the_field(
     assert 'id="age-error"' in response.text
     assert 'id="trunk_area-error"' in response.text
     assert 'value="thirty"' in response.text
-    assert "nothing was saved" in response.text
+    assert "Nothing was saved." in response.text
+    assert 'data-focus="age"' in response.text  # the first bad field in the form's order
 
 
 RECORD_FORMS = {

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, LiveServer, Seeded
+from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, LiveServer, Seeded
 from .test_access_matrix import ARM_IN_HTML
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -267,3 +267,44 @@ def test_every_other_instrument_scores_live_as_the_library(
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text(f"saved: {shown}")
     shot(page, "08-all-instruments")
+
+
+def test_refused_form_shows_its_message_in_view(
+    browser: Browser, live: LiveServer, seeded: Seeded
+) -> None:
+    """A refused form far down the subject page (the injection form, ~2,000 px below the top
+    on a tablet) comes back with the banner naming the field, the values typed, focus on the
+    bad field and its message on the screen, not at the top of a page scrolled to 0."""
+    page = browser.new_page(viewport={"width": 1024, "height": 1366})
+    login(page, live.url, "inv1")
+    page.goto(f"{live.url}/studies/AST-1/subjects/S1-001")
+    page.get_by_text("Record an injection").click()
+    page.get_by_label("Date given").fill("2026-03-04")
+    page.get_by_label("Volume (mL)").fill("lots")
+    page.get_by_label("Lot").fill("L-77")
+    page.get_by_role("button", name="Save an injection").click()
+    expect(page.locator("#form-errors")).to_contain_text("Volume (mL)")
+    expect(page.get_by_label("Volume (mL)")).to_be_focused()
+    expect(page.locator("#volume_ml-error")).to_be_in_viewport()
+    expect(page.get_by_label("Lot")).to_have_value("L-77")
+    form_top = page.locator("#volume_ml").evaluate("e => e.getBoundingClientRect().top + scrollY")
+    assert form_top > 1366  # the form is below the first screen: the page was scrolled to it
+    shot(page, "20-refused-form-in-view")
+
+    # a form-wide refusal (someone else changed the record meanwhile): the banner gets focus
+    visit_id = seeded.visit_ids["S1-001"]
+    page.goto(f"{live.url}/studies/AST-1/subjects/S1-001/records/visit/{visit_id}")
+    seeded.store.records.update(
+        "visit",
+        visit_id,
+        {"visit_date": "2026-03-03"},
+        actor=SYSTEM,
+        reason="source data verified",
+        expected_version=1,
+    )
+    page.get_by_label("Visit date").fill("2026-03-04")
+    page.get_by_label("Reason for the change (required)").fill("typo")
+    page.get_by_role("button", name="Save correction").click()
+    expect(page.locator("#form-errors")).to_contain_text("version")
+    expect(page.locator("#form-errors")).to_be_focused()
+    expect(page.locator("#form-errors")).to_be_in_viewport()

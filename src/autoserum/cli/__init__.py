@@ -2,8 +2,27 @@
 
 Every command lives in its own module and is registered in :mod:`autoserum.cli._app`.
 Errors are mapped to exit codes once, in :func:`main`.
+
+Importing this package is cheap: it loads neither Typer nor any scientific or database
+library. Each command imports what it uses when it runs (``autoserum --version`` starts in a
+few milliseconds); ``app`` (the Typer application) is loaded on first access.
 """
 
-from autoserum.cli._app import app, main
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from autoserum.cli._main import main
+
+if TYPE_CHECKING:
+    from autoserum.cli._app import app
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from autoserum.cli._app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,14 @@
-"""The Typer application and the one place where errors become exit codes and messages."""
+"""The Typer application and the one place where errors become exit codes and messages.
+
+The command modules import only Typer and the standard library at module level; each command
+imports the core (Polars, SciPy, SQLAlchemy, …) inside its body, so a command loads only what it
+uses and ``--help`` loads none of them.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -13,8 +19,11 @@ from autoserum.cli import protocols as _protocols
 from autoserum.cli import simulate as _simulate
 from autoserum.cli import store as _store
 from autoserum.cli import web as _web
+from autoserum.cli._main import main
 from autoserum.cli.score import register as register_score
 from autoserum.errors import AutoserumError
+
+__all__ = ["app", "main", "run"]
 
 app = typer.Typer(
     name="autoserum",
@@ -29,8 +38,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """autoserum: scoring, study conduct, analysis and evidence for autologous therapy in AD."""
 
 
@@ -52,8 +77,8 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback.
+def run(argv: list[str] | None = None) -> None:
+    """Run the Typer app; every error becomes one line on stderr and an exit code.
 
     An :class:`AutoserumError` exits with its ``exit_code`` (2 for invalid input); a usage error
     of the command line (unknown option, missing argument) exits 2.

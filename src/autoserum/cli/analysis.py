@@ -8,20 +8,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from autoserum.analysis import (
-    EndpointResult,
-    StudyData,
-    analyze_endpoint,
-    read_study,
-    study_from_frames,
-)
 from autoserum.errors import ValidationError
+
+if TYPE_CHECKING:
+    from autoserum.analysis import EndpointResult, StudyData
 
 __all__ = ["analyze", "register", "report"]
 
@@ -50,12 +44,15 @@ def _load(file: Path | None, db: str | None, study: str | None) -> StudyData:
         raise ValidationError(
             "FILE", None, "a tidy long CSV/Parquet file, or --db URL --study NAME"
         )
+    from autoserum.analysis import read_study
+
     return read_study(file)
 
 
 def _load_db(url: str, study: str) -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
     like a file."""
+    from autoserum.analysis import study_from_frames
     from autoserum.store import Actor, open_store
 
     actor = Actor("cli", "admin")
@@ -100,6 +97,9 @@ def _p(value: Any) -> str:
 
 
 def _print_tables(result: EndpointResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     data = result.to_json()
     console = Console()
     console.print(
@@ -193,6 +193,8 @@ def analyze(
 
     Example: autoserum analyze study.csv --endpoint easi --week 12 --predictors age,sex --json
     """
+    from autoserum.analysis import analyze_endpoint
+
     data = _load(file, db, study)
     names = [p.strip() for p in predictors.split(",") if p.strip()]
     if population not in ("fas", "per_protocol"):

@@ -8,23 +8,15 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from autoserum.errors import ValidationError
-from autoserum.evidence import CONDITIONS, THERAPIES, PooledAnalysis, load_registry, pool_analysis
-from autoserum.meta import (
-    MEASURES,
-    METHODS,
-    MetaResult,
-    effects_from_rows,
-    forest_plot,
-    funnel_plot,
-    rma,
-    save_figure,
-    subgroup_analysis,
-)
+
+if TYPE_CHECKING:
+    from autoserum.evidence import PooledAnalysis
+    from autoserum.meta import MetaResult
 
 __all__ = ["evidence_command", "meta_command", "register"]
 
@@ -115,6 +107,17 @@ def meta_command(
 
     Example: autoserum meta dat_bcg.csv --measure RR --method REML --hk --json
     """
+    from autoserum.meta import (
+        MEASURES,
+        METHODS,
+        effects_from_rows,
+        forest_plot,
+        funnel_plot,
+        rma,
+        save_figure,
+        subgroup_analysis,
+    )
+
     path = Path(file)
     if not path.is_file():
         raise ValidationError("FILE", file, "an existing CSV file")
@@ -216,6 +219,9 @@ def evidence_command(
 
     Example: autoserum evidence --condition AD --method REML
     """
+    from autoserum.evidence import CONDITIONS, THERAPIES, load_registry, pool_analysis
+    from autoserum.meta import METHODS, forest_plot, save_figure
+
     cond = _choice("condition", condition, CONDITIONS) if condition is not None else None
     ther = _choice("therapy", therapy, THERAPIES) if therapy is not None else None
     meth = _choice("method", method, METHODS)

@@ -1,54 +1,32 @@
 """CLI: ``autoserum power DESIGN`` — sample size for a target power, or power for a sample size,
 with optional simulation and power curves (registered by :mod:`autoserum.cli.meta`).
+
+A thin edge over :func:`autoserum.design.power_design`: it parses the options, shows a progress
+bar on long simulations, writes the curve files and prints the result.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from autoserum.design import (
-    plot_power_curve,
-    power_curve,
-    power_prop_test,
-    power_t_test,
-    simulate_mmrm_power,
-    simulate_power,
-    simulate_protocol_power,
-)
 from autoserum.errors import ValidationError
-from autoserum.meta import save_figure
 
 __all__ = ["power_command"]
 
-_DESIGNS = (
-    "paired",
-    "two_sample",
-    "ancova",
-    "proportions",
-    "wilcoxon",
-    "mann_whitney",
-    "mmrm",
-    "protocol",
-)
+_LONG_RUN = 400  # whole-trial replicates from which a progress bar is shown
 
 
-def _opt(name: str, value: float | None, design: str) -> float:
-    if value is None:
-        raise ValidationError(name, None, f"--{name.replace('_', '-')} for the {design} design")
-    return value
-
-
-def _curve_ns(spec: str | None, around: float) -> list[int]:
+def _curve_ns(spec: str | None) -> list[int] | None:
     if spec is None:
-        top = max(20, int(2 * around) + 1)
-        step = max(1, top // 20)
-        return list(range(max(3, step), top + 1, step))
+        return None
     try:
         ns = [int(x) for x in spec.split(",") if x.strip()]
     except ValueError:
@@ -56,6 +34,27 @@ def _curve_ns(spec: str | None, around: float) -> list[int]:
     if not ns or min(ns) < 3:
         raise ValidationError("curve_n", spec, "sample sizes >= 3")
     return ns
+
+
+def _weeks(spec: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(w) for w in spec.split(","))
+    except ValueError:
+        raise ValidationError("visits", spec, "comma-separated weeks, e.g. 4,8,12") from None
+
+
+@contextmanager
+def _progress(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr for ``total`` replicates (when ``show``)."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulating trials", total=total)
+        yield lambda k: bar.advance(task, k)
 
 
 def power_command(
@@ -125,125 +124,74 @@ def power_command(
 
     Example: autoserum power two-sample --delta 9.6 --sd 10 --power 0.9 --curve curve.csv
     """
+    from autoserum.design import power_design
+
     d = design.lower().replace("-", "_")
-    if d not in _DESIGNS:
-        raise ValidationError("design", design, "one of " + ", ".join(_DESIGNS).replace("_", "-"))
-    least = {"mmrm": 20, "protocol": 10}.get(d, 100)
-    if simulate and simulate < least:
-        raise ValidationError("simulate", simulate, f"0 or at least {least} replicates")
-    out: dict[str, Any] = {"design": d}
-    if d == "proportions":
-        res = power_prop_test(
-            p1=_opt("p1", p1, d),
-            p2=_opt("p2", p2, d),
-            n=n,
-            power=power,
-            sig_level=alpha,
-            strict=strict,
-        )
-        out["analytic"] = res.to_dict()
-        size = res.n
-    elif d in ("paired", "two_sample", "ancova"):
-        res_t = power_t_test(
+    ns = _curve_ns(curve_n)
+    reps = simulate or 200
+    show = d in ("mmrm", "protocol") and reps >= _LONG_RUN and sys.stderr.isatty()
+    with _progress(reps, show) as progress:
+        res = power_design(
             d,
-            delta=_opt("delta", delta, d),
-            sd=_opt("sd", sd, d),
-            n=n,
-            power=power,
-            sig_level=alpha,
-            rho=rho,
-            strict=strict,
-        )
-        out["analytic"] = res_t.to_dict()
-        size = res_t.n
-    elif d == "protocol":
-        if protocol is None or subjects is None or week is None or not endpoint or not test:
-            raise ValidationError(
-                "protocol", protocol, "--protocol, --subjects, --endpoint, --week and --test"
-            )
-        sim_p = simulate_protocol_power(
-            protocol,
-            n_subjects=subjects,
-            endpoint=endpoint,
-            week=week,
-            test=test.lower().replace("-", "_"),
-            reps=simulate or 200,
-            seed=seed,
-            sig_level=alpha,
-        )
-        out["simulated"] = sim_p.to_dict()
-        size = float(subjects)
-    elif d == "mmrm":
-        if n is None:
-            raise ValidationError("n", None, "--n for the simulated mmrm design")
-        try:
-            weeks = tuple(float(w) for w in visits.split(","))
-        except ValueError:
-            raise ValidationError("visits", visits, "comma-separated weeks, e.g. 4,8,12") from None
-        sim_m = simulate_mmrm_power(
-            n=n,
-            delta=_opt("delta", delta, d),
-            sd=_opt("sd", sd, d),
-            rho=_opt("rho", rho, d),
-            visits=weeks,
-            dropout=dropout,
-            reps=simulate or 200,
-            seed=seed,
-            sig_level=alpha,
-        )
-        out["simulated"] = sim_m.to_dict()
-        size = float(n)
-    else:
-        if n is None:
-            raise ValidationError("n", None, f"--n for the simulated {d} design")
-        if power is not None:
-            raise ValidationError("power", power, f"no target power for {d}: give --n")
-        simulate = simulate or 2000
-        size = float(n)
-    if simulate and d not in ("proportions", "ancova", "mmrm", "protocol"):
-        sim = simulate_power(
-            d,
-            n=math.ceil(size - 1e-9),
-            delta=_opt("delta", delta, d),
-            sd=_opt("sd", sd, d),
-            reps=simulate,
-            seed=seed,
-            sig_level=alpha,
-        )
-        out["simulated"] = sim.to_dict()
-    if (curve or curve_plot) and d in ("mmrm", "protocol"):
-        raise ValidationError("curve", curve or curve_plot, f"no curve for {d} (run per size)")
-    if curve or curve_plot:
-        rows = power_curve(
-            d,
-            _curve_ns(curve_n, size),
             delta=delta,
             sd=sd,
             rho=rho,
             p1=p1,
             p2=p2,
+            n=n,
+            power=power,
             sig_level=alpha,
-            reps=simulate if d in ("wilcoxon", "mann_whitney") else 0,
+            strict=strict,
+            simulate=simulate,
             seed=seed,
+            dropout=dropout,
+            visits=_weeks(visits) if d == "mmrm" else (4.0, 8.0, 12.0),
+            protocol=protocol,
+            subjects=subjects,
+            endpoint=endpoint,
+            week=week,
+            test=test,
+            curve=bool(curve or curve_plot),
+            curve_ns=ns,
+            progress=progress,
         )
-        if curve:
-            keys = sorted(
-                {k for r in rows for k in r},
-                key=["design", "n", "power", "power_simulated", "mc_se"].index,
-            )
-            try:
-                with Path(curve).open("w", newline="", encoding="utf-8") as fh:
-                    writer = csv.DictWriter(fh, fieldnames=keys, lineterminator="\n")
-                    writer.writeheader()
-                    writer.writerows(rows)
-            except OSError as err:
-                raise ValidationError("curve", curve, f"a writable file ({err.strerror})") from None
-        if curve_plot:
-            save_figure(plot_power_curve(rows), curve_plot)
-        out["curve"] = rows
+    if res.curve is not None:
+        _write_curve(res.curve, curve, curve_plot)
+    out = res.to_dict()
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
+    _print(out, d, power=power, curve=curve, curve_plot=curve_plot)
+
+
+def _write_curve(rows: list[dict[str, Any]], curve: str | None, curve_plot: str | None) -> None:
+    if curve:
+        keys = sorted(
+            {k for r in rows for k in r},
+            key=["design", "n", "power", "power_simulated", "mc_se"].index,
+        )
+        try:
+            with Path(curve).open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=keys, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+        except OSError as err:
+            raise ValidationError("curve", curve, f"a writable file ({err.strerror})") from None
+    if curve_plot:
+        from autoserum.design import plot_power_curve
+        from autoserum.meta import save_figure
+
+        save_figure(plot_power_curve(rows), curve_plot)
+
+
+def _print(
+    out: dict[str, Any],
+    d: str,
+    *,
+    power: float | None,
+    curve: str | None,
+    curve_plot: str | None,
+) -> None:
     if "analytic" in out:
         a = out["analytic"]
         params = ", ".join(f"{k} = {v:g}" for k, v in a["parameters"].items())

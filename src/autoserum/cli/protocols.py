@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from autoserum.errors import ValidationError
-from autoserum.protocols import (
-    Fact,
-    Protocol,
-    load_protocol,
-    parse_protocol_file,
-    protocol_codes,
-    resolve_protocol,
-    schedule,
-)
+
+if TYPE_CHECKING:
+    from autoserum.protocols import Fact, Protocol
 
 __all__ = ["app", "register", "schedule_command"]
 
@@ -63,6 +57,8 @@ def list_protocols(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    from autoserum.protocols import load_protocol, protocol_codes
+
     protocols = [load_protocol(code) for code in protocol_codes()]
     if as_json:
         _echo_json([_summary(p) for p in protocols])
@@ -143,6 +139,8 @@ def show(
 
     Example: autoserum protocols show asim-choi2024
     """
+    from autoserum.protocols import resolve_protocol
+
     p = resolve_protocol(protocol)
     if as_json:
         _echo_json(p.model_dump(mode="json"))
@@ -159,6 +157,8 @@ def validate(
 
     Example: autoserum protocols validate my-protocol.toml
     """
+    from autoserum.protocols import parse_protocol_file
+
     p = parse_protocol_file(file)
     if as_json:
         _echo_json({"valid": True, **_summary(p)})
@@ -192,6 +192,8 @@ def schedule_command(
 
     Example: autoserum schedule ast-nahm2023 --start 2026-03-02
     """
+    from autoserum.protocols import resolve_protocol, schedule
+
     p = resolve_protocol(protocol)
     events = schedule(p, _parse_date(start))
     if as_json:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
 from autoserum.errors import ValidationError
-from autoserum.instruments import Instrument, get_instrument, instrument_codes, score, score_batch
+from autoserum.instruments import Instrument, get_instrument, instrument_codes, score
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["instruments_command", "register", "score_command"]
 
@@ -43,6 +45,8 @@ def _payload(text: str) -> dict[str, Any]:
 
 
 def _read(source: Path) -> pl.DataFrame:
+    import polars as pl
+
     if not source.is_file():
         raise ValidationError("--input", str(source), "an existing CSV or Parquet file")
     try:
@@ -57,6 +61,8 @@ def _read(source: Path) -> pl.DataFrame:
 
 
 def _score_file(code: str, source: Path, target: Path | None, band_set: str | None) -> None:
+    from autoserum.instruments import score_batch
+
     frame = _read(source)
     try:
         scored = score_batch(code, frame, band_set=band_set)

@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from autoserum.errors import ValidationError
-from autoserum.simulate import simulate_study
-from autoserum.simulate._io import write_study
-from autoserum.store import Actor, open_store
 
 __all__ = ["register", "simulate_command"]
 
@@ -47,6 +44,10 @@ def simulate_command(
         raise ValidationError("--study", study, "a study name (required with --db)")
     if out is not None and study is not None:
         raise ValidationError("--study", study, "--study only with --db")
+    from autoserum.simulate import simulate_study
+    from autoserum.simulate._io import write_study
+    from autoserum.store import Actor, open_store
+
     result = simulate_study(protocol, subjects, seed)
     if out is not None:
         visits, events = write_study(result, out)

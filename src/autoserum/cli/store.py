@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from autoserum.errors import NotFoundError, ValidationError
-from autoserum.store import Actor, open_store
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["register"]
 
@@ -27,6 +28,8 @@ UserOption = Annotated[str, typer.Option("--user", help="Username recorded in th
 
 
 def _read(path: Path) -> pl.DataFrame:
+    import polars as pl
+
     if not path.is_file():
         raise ValidationError("FILE", str(path), "an existing .csv or .parquet file")
     if path.suffix.lower() == ".parquet":
@@ -61,6 +64,8 @@ def import_command(
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
     """
+    from autoserum.store import Actor, open_store
+
     actor = Actor(user, "admin")
     frame = _read(file)
     ae_file = _ae_path(file)
@@ -100,6 +105,8 @@ def export_command(
         raise ValidationError("--format", fmt, "csv or parquet")
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
+    from autoserum.store import Actor, open_store
+
     actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
     store = open_store(db, create=False)
     try:
@@ -132,6 +139,8 @@ def audit_command(
 
     Example: autoserum audit --db sqlite:///trial.db --subject S01 --json
     """
+    from autoserum.store import open_store
+
     store = open_store(db, create=False)
     try:
         records = store.audit.raw_rows(study)

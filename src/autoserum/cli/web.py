@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from autoserum.errors import ValidationError
-from autoserum.store import Actor
+
+if TYPE_CHECKING:
+    from autoserum.store import Actor
 
 __all__ = ["register", "serve", "user_app"]
 
@@ -30,6 +32,8 @@ _MIN_PASSWORD = 12
 
 
 def _cli_actor() -> Actor:
+    from autoserum.store import Actor
+
     return Actor(f"cli:{getpass.getuser()}", "admin", None)
 
 

@@ -13,6 +13,12 @@ from autoserum.design._analytic import (
     power_t_test,
 )
 from autoserum.design._curve import CURVE_DESIGNS, plot_power_curve, power_curve
+from autoserum.design._dispatch import (
+    POWER_DESIGNS,
+    PowerDesign,
+    default_curve_ns,
+    power_design,
+)
 from autoserum.design._mmrm_power import simulate_mmrm_power
 from autoserum.design._protocol_power import PROTOCOL_TESTS, simulate_protocol_power
 from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
@@ -21,11 +27,15 @@ __all__ = [
     "CURVE_DESIGNS",
     "DESIGNS_ANALYTIC",
     "DESIGNS_SIMULATED",
+    "POWER_DESIGNS",
     "PROTOCOL_TESTS",
+    "PowerDesign",
     "PowerResult",
     "SimulatedPower",
+    "default_curve_ns",
     "plot_power_curve",
     "power_curve",
+    "power_design",
     "power_prop_test",
     "power_t_test",
     "simulate_mmrm_power",

@@ -8,18 +8,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from autoserum.design._analytic import power_prop_test, power_t_test
 from autoserum.design._simulation import DESIGNS_SIMULATED, simulate_power
 from autoserum.errors import ValidationError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["CURVE_DESIGNS", "plot_power_curve", "power_curve"]
 
@@ -79,6 +75,11 @@ def power_curve(
 
 def plot_power_curve(rows: Sequence[dict[str, Any]], *, title: str | None = None) -> Figure:
     """Power against n per group; simulated points with ±2 Monte-Carlo SE when present."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6, 4))
     ns = [r["n"] for r in rows]
     if any(r.get("power") is not None for r in rows):

@@ -26,7 +26,7 @@ randomized clinical trials with missing data. Int J Biostat 2008;4(1):9.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -80,8 +80,12 @@ def simulate_mmrm_power(
     reps: int = 200,
     seed: int,
     sig_level: float = 0.05,
+    progress: Callable[[int], None] | None = None,
 ) -> SimulatedPower:
-    """Simulated power of the MMRM test at the last visit, ``n`` randomized per group."""
+    """Simulated power of the MMRM test at the last visit, ``n`` randomized per group.
+
+    ``progress``, if given, is called with the number of replicates each step finished.
+    """
     if not isinstance(n, int) or n < 5:
         raise ValidationError("n", n, "an integer >= 5 per group")
     if not sd > 0:
@@ -99,6 +103,8 @@ def simulate_mmrm_power(
     last = len(visits)
     rejections = failures = 0
     for _ in range(reps):
+        if progress is not None:
+            progress(1)
         subj, vis, group, baseline, y = _one_trial(rng, n, delta, sd, rho, visits, hazard)
         try:
             fit = mmrm(subj, vis, group, baseline, y)

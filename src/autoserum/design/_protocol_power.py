@@ -18,6 +18,7 @@ observed. Power = share of replicates with p < α; replicate i uses seed ``seed 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import polars as pl
 
@@ -98,8 +99,12 @@ def simulate_protocol_power(
     reps: int = 200,
     seed: int,
     sig_level: float = 0.05,
+    progress: Callable[[int], None] | None = None,
 ) -> SimulatedPower:
-    """Simulated power of ``test`` on ``endpoint`` at ``week`` for ``n_subjects`` enrolled."""
+    """Simulated power of ``test`` on ``endpoint`` at ``week`` for ``n_subjects`` enrolled.
+
+    ``progress``, if given, is called with the number of trials each step finished.
+    """
     protocol = load_protocol(protocol_code)
     kind = "single_arm" if protocol.design == "single_arm" else "parallel"
     if protocol.design not in ("single_arm", "parallel"):
@@ -122,6 +127,8 @@ def simulate_protocol_power(
         raise ValidationError("week", week, f"a post-baseline week of {protocol_code}: {weeks}")
     rejections = failures = 0
     for i in range(reps):
+        if progress is not None:
+            progress(1)
         frame = probe if i == 0 else simulate_study(protocol_code, n_subjects, seed + i).visits
         frame = frame.filter(pl.col("treated"))
         try:

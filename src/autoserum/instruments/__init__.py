@@ -12,10 +12,14 @@ Reference: docs/instruments.md (items, allowed values, ranges, band sets, missin
 (0.8, 'almost_clear')
 """
 
-from autoserum.instruments._batch import score_batch
+from typing import TYPE_CHECKING, Any
+
 from autoserum.instruments._model import Band, BandSet, Instrument, Item, Score
 from autoserum.instruments._registry import get_instrument, instrument_codes, score
 from autoserum.instruments._values import display_value
+
+if TYPE_CHECKING:
+    from autoserum.instruments._batch import score_batch
 
 __all__ = [
     "Band",
@@ -29,3 +33,13 @@ __all__ = [
     "score",
     "score_batch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``score_batch`` (NumPy and Polars) is loaded on first use: scoring one assessment, as
+    ``autoserum score`` does, needs neither."""
+    if name == "score_batch":
+        from autoserum.instruments._batch import score_batch
+
+        return score_batch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

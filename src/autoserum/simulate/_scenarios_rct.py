@@ -209,7 +209,7 @@ AIGT = Scenario(
     arms=(
         ArmSpec(
             "igg",
-            effect=0.901,
+            effect=0.735,
             effect_sd=0.4,
             exacerbation_risk=0.115,
             il10_effect=0.3,
@@ -231,7 +231,7 @@ AIGT = Scenario(
         severity_sd=0.35,
     ),
     course=Course(
-        placebo_effect=0.495, onset_days=21.0, offset_half_life_days=112.0, persistence=0.5
+        placebo_effect=0.387, onset_days=21.0, offset_half_life_days=112.0, persistence=0.5
     ),
     dropout=Dropout(hazard_per_week=0.008),
     adverse=AdverseEvents(),

@@ -15,7 +15,7 @@ from typing import Any
 from autoserum.study.labs import ANALYTES
 from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES
 
-__all__ = ["RECORD_FORMS", "FormField", "RecordForm", "error_field", "optional_text"]
+__all__ = ["RECORD_FORMS", "FormField", "RecordForm", "optional_text"]
 
 
 @dataclass(frozen=True)
@@ -112,13 +112,3 @@ def optional_text(form: Mapping[str, Any], name: str) -> str | None:
     """The stripped posted text of ``name``, or None when empty."""
     value = str(form.get(name) or "").strip()
     return value or None
-
-
-def error_field(field: str, names: set[str], aliases: Mapping[str, str] | None = None) -> str:
-    """The form field a store error's ``field`` belongs to (``__all__`` if none)."""
-    aliases = aliases or {}
-    for candidate in (field, field.rsplit(".", 1)[-1]):
-        candidate = aliases.get(candidate, candidate)
-        if candidate in names:
-            return candidate
-    return "__all__"

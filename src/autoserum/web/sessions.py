@@ -21,6 +21,7 @@ from autoserum.web.security import hash_token, new_csrf_token
 from autoserum.web.settings import Settings
 
 __all__ = [
+    "MAX_FLASH",
     "csrf_token",
     "end_session",
     "flash",
@@ -75,8 +76,23 @@ def session_user(request: Request, store: Store, settings: Settings) -> UserReco
     return record
 
 
+#: a flash message rides in the signed session cookie, which browsers drop beyond 4096 bytes;
+#: longer messages are cut (the record itself is on the page the user is sent to)
+MAX_FLASH = 200
+
+
 def flash(request: Request, message: str) -> None:
-    """Show ``message`` once, on the next page rendered."""
+    """Show ``message`` once, on the next page rendered (at most :data:`MAX_FLASH` characters).
+
+    >>> from starlette.requests import Request
+    >>> request = Request({"type": "http", "session": {}})
+    >>> flash(request, "Adverse event " + "x" * 20_000 + " recorded.")
+    >>> len(request.session["flash"]) == MAX_FLASH, request.session["flash"][-12:]
+    (True, '… recorded.')
+    """
+    if len(message) > MAX_FLASH:
+        keep = MAX_FLASH - 12
+        message = message[: keep // 2] + "…" + message[len(message) - (MAX_FLASH - 1 - keep // 2) :]
     request.session["flash"] = message
 
 

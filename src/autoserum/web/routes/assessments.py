@@ -12,13 +12,14 @@ from itertools import groupby
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.errors import ValidationError
 from autoserum.instruments import Score, get_instrument
 from autoserum.store import Store
 from autoserum.study.model import Assessment, SubjectDetail
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.formflow import expected_version, submit
 from autoserum.web.forms import (
     ParsedForm,
     display_number,
@@ -28,7 +29,6 @@ from autoserum.web.forms import (
     payload_json,
     score_form,
 )
-from autoserum.web.sessions import flash
 from autoserum.web.templating import render
 from autoserum.web.views import study_for
 
@@ -45,6 +45,14 @@ def _existing(detail: SubjectDetail, visit: str, instrument: str) -> Assessment 
         if a.visit_id in visit_ids and a.instrument == instrument:
             return a
     return None
+
+
+def _labels(instrument: str) -> dict[str, str]:
+    return {
+        "visit_date": "Date of the visit",
+        **{f.name: f.label for f in instrument_fields(instrument)},
+        "reason": "Reason for the change",
+    }
 
 
 def _page(
@@ -93,6 +101,7 @@ def _page(
             "groups": groups,
             "values": values,
             "errors": errors or {},
+            "labels": _labels(instrument),
             "score": result,
             "score_errors": {},
             "record": record,
@@ -165,7 +174,11 @@ def save_assessment(
     errors = dict(parsed.errors)
     reason = str(form.get("reason") or "").strip()
     visit_date = str(form.get("visit_date") or "").strip()
-    values.update(reason=reason, visit_date=visit_date)
+    values.update(
+        reason=reason,
+        visit_date=visit_date,
+        expected_version=str(form.get("expected_version") or "").strip(),
+    )
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _existing(detail, visit, instrument)
     visit_recorded = any(v.visit_code == visit for v in detail.visits)
@@ -173,17 +186,10 @@ def save_assessment(
         errors["reason"] = "a reason is required to change saved data"
     if not visit_recorded and not visit_date:
         errors["visit_date"] = "the date of this visit is required"
+    name = get_instrument(instrument).name
 
-    def again(errs: Mapping[str, str], status: int) -> Response:
-        return _page(
-            request, store, user, study, subject_id, visit, instrument,
-            values=values, errors=errs, result=score_form(instrument, parsed), status_code=status,
-        )  # fmt: skip
-
-    if errors:
-        return again(errors, 422)
-    payload: dict[str, Any] = payload_json(instrument, parsed.flat)
-    try:
+    def run() -> str:
+        payload: dict[str, Any] = payload_json(instrument, parsed.flat)
         if record is not None:
             saved = store.records.update(
                 "assessment",
@@ -191,7 +197,7 @@ def save_assessment(
                 {"payload": payload},
                 actor=user.actor,
                 reason=reason,
-                expected_version=int(str(form.get("expected_version") or record.version)),
+                expected_version=expected_version(form),
             )
         else:
             if not visit_recorded:
@@ -204,13 +210,23 @@ def save_assessment(
                 payload,
                 actor=user.actor,
             )
-    except ValidationError as err:
-        field = err.field.replace(".", "_")
-        return again({field if field in values else "__all__": str(err)}, 422)
-    except (StateError, ConflictError) as err:
-        return again({"__all__": str(err)}, err.http_status)
-    total = "not scorable" if saved.total is None else display_number(saved.total)
-    band = f" ({saved.band})" if saved.band else ""
-    verb = "corrected" if record is not None else "saved"
-    flash(request, f"{get_instrument(instrument).name} {verb}: {total}{band}.")
-    return RedirectResponse(f"/studies/{study}/subjects/{subject_id}", status_code=303)
+        total = "not scorable" if saved.total is None else display_number(saved.total)
+        band = f" ({saved.band})" if saved.band else ""
+        return f"{name} {'corrected' if record is not None else 'saved'}: {total}{band}."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
+        return _page(
+            request, store, user, study, subject_id, visit, instrument,
+            values=typed, errors=errs, result=score_form(instrument, parsed),
+            status_code=status_code,
+        )  # fmt: skip
+
+    return submit(
+        request,
+        values=values,
+        names=_labels(instrument),
+        action=run,
+        redisplay=redisplay,
+        success_url=f"/studies/{study}/subjects/{subject_id}",
+        errors=errors,
+    )

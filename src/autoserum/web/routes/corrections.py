@@ -14,15 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from autoserum.errors import ConflictError, NotFoundError, StateError, ValidationError
+from autoserum.errors import NotFoundError
 from autoserum.store import Store
 from autoserum.study.model import SubjectDetail
 from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.formflow import FORM_WIDE, expected_version, submit
 from autoserum.web.recordforms import FormField
-from autoserum.web.sessions import flash
 from autoserum.web.templating import render
 from autoserum.web.views import study_for
 
@@ -106,6 +106,10 @@ def _record(detail: SubjectDetail, entity: str, record_id: int) -> Any:
     raise NotFoundError(f"no {entity} {record_id} of subject {detail.subject.subject_id!r}")
 
 
+def _labels(entity: str) -> dict[str, str]:
+    return {**{f.name: f.label for f in CORRECTABLE[entity][1]}, "reason": "Reason for the change"}
+
+
 def _page(
     request: Request,
     store: Store,
@@ -135,6 +139,7 @@ def _page(
             "fields": fields,
             "values": values,
             "errors": errors or {},
+            "labels": _labels(entity),
             "subject_id": subject_id,
             "study_name": study,
             "action": _PATH.format(
@@ -179,7 +184,7 @@ def correct(
     fields = CORRECTABLE[entity][1]
     values = {f.name: str(form.get(f.name) or "").strip() for f in fields}
     reason = str(form.get("reason") or "").strip()
-    values["reason"] = reason
+    values.update(reason=reason, expected_version=str(form.get("expected_version") or "").strip())
     changes: dict[str, Any] = {}
     for f in fields:
         new = values[f.name]
@@ -189,34 +194,33 @@ def correct(
     if not reason:
         errors["reason"] = "a reason is required to change saved data"
     if not changes:
-        errors["__all__"] = "nothing was changed"
+        errors[FORM_WIDE] = "nothing was changed"
     if entity == "adverse_event" and "serious" in changes:
         changes["serious"] = changes["serious"] == "true"
-    version = str(form.get("expected_version") or "")
-    if not version.isdigit():
-        errors["__all__"] = "the form lost the record's version: reload the page"
 
-    def again(errs: Mapping[str, str], status: int) -> Response:
-        return _page(
-            request, store, user, study, subject_id, entity, record_id,
-            values=values, errors=errs, status_code=status,
-        )  # fmt: skip
-
-    if errors:
-        return again(errors, 422)
-    try:
+    def run() -> str:
         store.records.update(
             entity,
             record_id,
             changes,
             actor=user.actor,
             reason=reason,
-            expected_version=int(version),
+            expected_version=expected_version(form),
         )
-    except ValidationError as err:
-        name = err.field.rsplit(".", 1)[-1]
-        return again({name if name in values else "__all__": str(err)}, 422)
-    except (StateError, ConflictError) as err:
-        return again({"__all__": str(err)}, err.http_status)
-    flash(request, f"{entity.replace('_', ' ')} {record_id} corrected ({', '.join(changes)}).")
-    return RedirectResponse(f"/studies/{study}/subjects/{subject_id}", status_code=303)
+        return f"{entity.replace('_', ' ')} {record_id} corrected ({', '.join(changes)})."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
+        return _page(
+            request, store, user, study, subject_id, entity, record_id,
+            values=typed, errors=errs, status_code=status_code,
+        )  # fmt: skip
+
+    return submit(
+        request,
+        values=values,
+        names=_labels(entity),
+        action=run,
+        redisplay=redisplay,
+        success_url=f"/studies/{study}/subjects/{subject_id}",
+        errors=errors,
+    )

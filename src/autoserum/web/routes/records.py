@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.errors import ValidationError
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
-from autoserum.web.recordforms import error_field, optional_text
+from autoserum.web.formflow import shorten, submit
+from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.subjects import STATUS_CHOICES, SUBJECT_PATH, subject_page
-from autoserum.web.sessions import flash
 from autoserum.web.views import shows_arm, study_for
 
 __all__ = ["router"]
@@ -43,25 +43,27 @@ def _act(
     action: Callable[[], str],
     aliases: Mapping[str, str] | None = None,
 ) -> Response:
-    """Run a store action; on success flash its message and redirect to the subject page, on a
-    validation or state error re-show the page with the message and the typed values."""
+    """One form of the subject page through the form controller: its message flashed on
+    success, else the subject page again with the values typed and the error named."""
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    values["_form"] = form_key
-    try:
-        message = action()
-    except ValidationError as err:
-        field = error_field(err.field, names, aliases)
+
+    def redisplay(
+        typed: Mapping[str, str], errors: Mapping[str, str], status_code: int
+    ) -> Response:
         return subject_page(
             request, store, user, study, subject_id,
-            values=values, errors={field: str(err)}, status_code=422,
+            values={**typed, "_form": form_key}, errors=errors, status_code=status_code,
         )  # fmt: skip
-    except (StateError, ConflictError) as err:
-        return subject_page(
-            request, store, user, study, subject_id,
-            values=values, errors={"__all__": str(err)}, status_code=err.http_status,
-        )  # fmt: skip
-    flash(request, message)
-    return RedirectResponse(_BASE.format(study=study, subject_id=subject_id), status_code=303)
+
+    return submit(
+        request,
+        values=values,
+        names=names,
+        action=action,
+        redisplay=redisplay,
+        success_url=_BASE.format(study=study, subject_id=subject_id),
+        aliases=aliases,
+    )
 
 
 def _required(form: FormData, name: str, label: str) -> str:
@@ -111,7 +113,7 @@ def record_visit(
             actor=user.actor,
         )
         late = "" if visit.deviation_days is None else f" ({visit.deviation_days:+d} d outside)"
-        return f"Visit {code} recorded{late}."
+        return f"Visit {shorten(code, 40)} recorded{late}."
 
     return _act(
         request, store, user, study, subject_id, form,
@@ -165,7 +167,7 @@ def record_lab(
             ref_low=optional_text(form, "ref_low"),
             ref_high=optional_text(form, "ref_high"),
         )
-        return f"Lab result {analyte} recorded."
+        return f"Lab result {shorten(analyte, 40)} recorded."
 
     return _act(
         request, store, user, study, subject_id, form, form_key="labs",
@@ -201,7 +203,7 @@ def record_adverse_event(
             outcome=_required(form, "outcome", "the outcome"),
             onset_date=optional_text(form, "onset_date"),
         )
-        return f"Adverse event “{term}” recorded."
+        return f"Adverse event “{shorten(term, 80)}” recorded."
 
     return _act(
         request, store, user, study, subject_id, form, form_key="adverse_events",
@@ -226,7 +228,7 @@ def record_con_med(
             name=name,
             **{k: optional_text(form, k) for k in names - {"name"}},
         )
-        return f"Medication {name} recorded."
+        return f"Medication {shorten(name, 80)} recorded."
 
     return _act(
         request, store, user, study, subject_id, form, form_key="con_meds", names=names, action=run

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
@@ -16,10 +16,10 @@ from autoserum.study.status import SubjectStatus, allowed_transitions
 from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.formflow import submit
 from autoserum.web.forms import display_number
-from autoserum.web.recordforms import RECORD_FORMS, FormField, error_field
+from autoserum.web.recordforms import RECORD_FORMS, FormField
 from autoserum.web.screening import fact_fields, parse_facts
-from autoserum.web.sessions import flash
 from autoserum.web.templating import render
 from autoserum.web.views import StudyView, shows_arm, study_for
 
@@ -81,6 +81,7 @@ def _screen_page(
             "site_options": [(s, s) for s in view.sites],
             "values": values,
             "errors": errors,
+            "labels": _screen_labels(view),
         },
         status_code=status_code,
     )
@@ -111,39 +112,57 @@ def screen(
         errors["site"] = f"got {site!r}; expected one of your sites: {', '.join(view.sites)}"
     if not subject_id:
         errors["subject_id"] = "required"
-    if not errors:
+    labels = _screen_labels(view)
+
+    def run() -> str:
         try:
             result = evaluate_eligibility(view.protocol, facts)
         except ValidationError as err:
-            errors[err.field.removeprefix("facts.")] = str(err)
-    if errors:
-        return _screen_page(request, view, values, errors, 422)
-    try:
-        store.subjects.screen(study, site, subject_id, facts, actor=user.actor)
-    except (ValidationError, StateError) as err:
-        field = err.field if isinstance(err, ValidationError) else "subject_id"
-        errors[error_field(field, set(values), {"site": "site"})] = str(err)
-        return _screen_page(request, view, values, errors, 422)
-    if result.failed:
-        store.subjects.transition(
-            study,
-            subject_id,
-            SubjectStatus.SCREEN_FAILED,
-            actor=user.actor,
-            reason="not eligible: " + ", ".join(result.failed),
-        )
-        flash(
-            request, f"{subject_id} is not eligible ({', '.join(result.failed)}): screen failure."
-        )
-    elif result.unknown:
-        flash(
-            request,
-            f"{subject_id} screened; still unknown: {', '.join(result.unknown)} "
-            "(randomisation is refused while a rule fails).",
-        )
-    else:
-        flash(request, f"{subject_id} screened: eligible.")
-    return RedirectResponse(f"/studies/{study}/subjects/{subject_id}", status_code=303)
+            raise ValidationError(
+                err.field.removeprefix("facts."), err.value, err.expected
+            ) from err
+        try:
+            store.subjects.screen(study, site, subject_id, facts, actor=user.actor)
+        except StateError as err:  # the only state refusal of screening: the identifier is taken
+            raise ValidationError(
+                "subject_id", subject_id, f"an identifier not used yet in study {study!r}"
+            ) from err
+        if result.failed:
+            store.subjects.transition(
+                study,
+                subject_id,
+                SubjectStatus.SCREEN_FAILED,
+                actor=user.actor,
+                reason="not eligible: " + ", ".join(result.failed),
+            )
+            return f"{subject_id} is not eligible ({', '.join(result.failed)}): screen failure."
+        if result.unknown:
+            return (
+                f"{subject_id} screened; still unknown: {', '.join(result.unknown)} "
+                "(randomisation is refused while a rule fails)."
+            )
+        return f"{subject_id} screened: eligible."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
+        return _screen_page(request, view, typed, errs, status_code)
+
+    return submit(
+        request,
+        values=values,
+        names=labels,
+        action=run,
+        redisplay=redisplay,
+        success_url=f"/studies/{study}/subjects/{subject_id}",
+        errors=errors,
+    )
+
+
+def _screen_labels(view: StudyView) -> dict[str, str]:
+    return {
+        "site": "Site",
+        "subject_id": "Subject identifier",
+        **{f.name: f.label for f in fact_fields(view.protocol)},
+    }
 
 
 def subject_page(
@@ -205,6 +224,26 @@ def subject_page(
     )
     subject = detail.subject
     show_arm = shows_arm(user, view.study)
+    strata_fields = [
+        (f"strata.{name}", name.replace("_", " ").capitalize(), [(v, v) for v in levels])
+        for name, levels in view.study.stratify_by
+    ]
+    labels = {
+        **{name: label for name, label, _ in strata_fields},
+        "new_status": "Next status",
+        "status_reason": "Note",
+        "unblind_reason": "Reason for unblinding",
+        "unblind_confirm": "Confirmation of the emergency",
+        "visit_code": "Visit",
+        "visit_date": "Visit date",
+        **{
+            f.name: f.label
+            for section in sections
+            if section["form"]
+            for f in section["form"]["fields"]
+        },
+        "withdraw_reason": "Reason for withdrawal",
+    }
     return render(
         request,
         "subject.html",
@@ -235,10 +274,8 @@ def subject_page(
             "can_withdraw": user.can("withdraw"),
             "can_randomise": user.can("randomise"),
             "can_unblind": user.can("unblind") and not view.study.open_label,
-            "strata_fields": [
-                (f"strata.{name}", name.replace("_", " ").capitalize(), [(v, v) for v in levels])
-                for name, levels in view.study.stratify_by
-            ],
+            "strata_fields": strata_fields,
+            "labels": labels,
             "status_options": [
                 (v.value, v.value.replace("_", " "))
                 for v in sorted(

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 from autoserum.errors import StateError, ValidationError
 from autoserum.web.deps import CsrfForm, PageUser, StoreDep
-from autoserum.web.recordforms import error_field, optional_text
+from autoserum.web.formflow import FORM_WIDE, field_for, shorten
+from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.subjects import SUBJECT_PATH, subject_page
 from autoserum.web.templating import render
 from autoserum.web.unblinding import NOTICE, emergency_unblind
@@ -40,15 +41,15 @@ def unblind(
             store, user, view, subject_id, reason, form.get("unblind_confirm") == "yes"
         )
     except ValidationError as err:
-        field = error_field(err.field, _NAMES, _ALIASES)
+        field = field_for(err, _NAMES, _ALIASES)
         return subject_page(
             request, store, user, study, subject_id,
-            values=values, errors={field: str(err)}, status_code=422,
+            values=values, errors={field: shorten(str(err))}, status_code=422,
         )  # fmt: skip
     except StateError as err:
         return subject_page(
             request, store, user, study, subject_id,
-            values=values, errors={"__all__": str(err)}, status_code=err.http_status,
+            values=values, errors={FORM_WIDE: shorten(str(err))}, status_code=err.http_status,
         )  # fmt: skip
     response = render(
         request,
