@@ -44,7 +44,10 @@ def _parse(**replace: tuple[str, str]) -> object:
 
 def test_registry_loads_both_conditions() -> None:
     reg = load_registry()
-    assert {s.condition for s in reg.studies.values()} == {"AD", "CSU"}
+    conditions = {s.condition for s in reg.studies.values()}
+    assert conditions == {"AD", "CSU", "eczema", "healthy", "AD+CSU"}
+    included = {s.condition for s in reg.studies.values() if s.status == "included"}
+    assert included == {"AD", "CSU"}
     assert {"Pittler2003", "Nahm2023", "Nahm2020", "Kocaturk2012", "IJAAI_AST"} <= set(reg.studies)
 
 

@@ -19,6 +19,7 @@ def test_public_api_is_pinned() -> None:
     # The names of INTERFACES.md section 4; the analysis helper codes against them.
     assert sorted(stats.__all__) == sorted(
         [
+            "BatchEstimate",
             "Describe",
             "Estimate",
             "MMRMResult",
@@ -31,6 +32,7 @@ def test_public_api_is_pinned() -> None:
             "hedges_g",
             "mann_whitney",
             "mmrm",
+            "mmrm_complete_batch",
             "newcombe_rd",
             "p_adjust",
             "paired_t",
@@ -38,6 +40,13 @@ def test_public_api_is_pinned() -> None:
             "welch_t",
             "wilcoxon_signed_rank",
             "wilson_ci",
+            "Moments",
+            "PatternMoments",
+            "SiteSummary",
+            "Suppression",
+            "federated_ancova",
+            "federated_mmrm",
+            "summarize_site",
         ]
     )
 

@@ -27,6 +27,13 @@ from typing import Any
 import yaml
 
 from autoserum.errors import ValidationError
+from autoserum.evidence._records import (
+    STUDY_STATUSES,
+    Identifiers,
+    Screening,
+    parse_identifiers,
+    parse_screening,
+)
 
 __all__ = [
     "CONDITIONS",
@@ -47,9 +54,22 @@ __all__ = [
     "parse_registry",
 ]
 
-CONDITIONS = ("AD", "CSU")
-THERAPIES = ("ABT", "AST", "AIGT", "AAHT")
-DESIGNS = ("rct_placebo", "rct_active", "single_arm", "case_series", "case_report", "cohort")
+CONDITIONS = ("AD", "CSU", "eczema", "healthy", "AD+CSU")
+THERAPIES = ("ABT", "AST", "AIGT", "AAHT", "APT")
+DESIGNS = (
+    "rct_placebo",
+    "rct_active",
+    "nonrandomised_controlled",
+    "single_arm",
+    "case_series",
+    "case_report",
+    "cohort",
+    "animal",
+    "systematic_review",
+    "review_protocol",
+    "editorial",
+    "NR",
+)
 #: The protocol library codes (``autoserum.protocols``) a study's regimen may link to.
 PROTOCOL_CODES = (
     "abt-pittler2003",
@@ -118,6 +138,28 @@ class Study:
     arms: tuple[Arm, ...]
     sources: tuple[str, ...]
     flags: tuple[Flag, ...]
+    status: str
+    status_reason: str
+    identifiers: Identifiers
+    screening: Screening
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (what ``autoserum evidence --json`` lists)."""
+        return {
+            "id": self.id,
+            "citation": self.citation,
+            "year": self.year,
+            "condition": self.condition,
+            "therapy": list(self.therapy),
+            "design": self.design,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "identifiers": self.identifiers.to_dict(),
+            "screening": self.screening.to_dict(),
+            "protocol_code": self.protocol_code,
+            "flags": [f.code for f in self.flags],
+            "sources": list(self.sources),
+        }
 
 
 @dataclass(frozen=True)
@@ -213,14 +255,22 @@ def _study(raw: Mapping[str, Any]) -> Study:
     code = raw.get("protocol_code")
     if code is not None:
         _one_of(code, PROTOCOL_CODES, "protocol_code", where)
+    status = _one_of(raw.get("status"), STUDY_STATUSES, "status", where)
+    reason = str(raw.get("status_reason") or "")
+    if status != "included" and not reason:
+        raise ValidationError(
+            "status_reason", reason, f"the reason a record is {status}", location=where
+        )
     arms = tuple(
         Arm(str(a["code"]), str(a["label"]), str(a["product"]), bool(a["is_control"]))
-        for a in _need(raw, "arms", where)
+        for a in raw.get("arms") or ()
     )
+    if status == "included" and not arms:
+        raise ValidationError("arms", [], "the arms of an included study", location=where)
     sources = tuple(str(s) for s in _need(raw, "sources", where))
     for s in sources:
-        if not s.startswith(("http://", "https://")):
-            raise ValidationError("sources", s, "an http(s) URL", location=where)
+        if not s.startswith(("http://", "https://", "issue:")):
+            raise ValidationError("sources", s, "an http(s) URL or issue:N", location=where)
     return Study(
         id=str(_need(raw, "id", where)),
         citation=str(_need(raw, "citation", where)),
@@ -236,6 +286,10 @@ def _study(raw: Mapping[str, Any]) -> Study:
         arms=arms,
         sources=sources,
         flags=tuple(Flag(str(f["code"]), str(f["text"])) for f in raw.get("flags") or ()),
+        status=status,
+        status_reason=reason,
+        identifiers=parse_identifiers(raw.get("identifiers"), where),
+        screening=parse_screening(raw.get("screening"), status, where),
     )
 
 

@@ -24,9 +24,11 @@ from autoserum.meta._derive import (
 )
 from autoserum.meta._escalc import (
     CONTINUOUS_MEASURES,
+    CORRELATION_MEASURES,
     COUNT_MEASURES,
     RATIO_MEASURES,
     EffectSizes,
+    escalc_correlations,
     escalc_counts,
     escalc_means,
     hedges_correction,
@@ -44,6 +46,7 @@ from autoserum.meta._table import MEASURES, EffectTable, effects_from_rows
 
 __all__ = [
     "CONTINUOUS_MEASURES",
+    "CORRELATION_MEASURES",
     "COUNT_MEASURES",
     "MEASURES",
     "METHODS",
@@ -60,6 +63,7 @@ __all__ = [
     "effect_from_means",
     "effect_from_p",
     "effects_from_rows",
+    "escalc_correlations",
     "escalc_counts",
     "escalc_means",
     "forest_plot",

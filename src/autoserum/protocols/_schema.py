@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 
 __all__ = [
+    "DEFAULT_MAX_VOLUME_ML",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
@@ -102,8 +103,29 @@ class InjectionSite(_Frozen):
     note: str | None = None
 
 
+#: The largest volume of one injection when the protocol declares none (autoserum default).
+DEFAULT_MAX_VOLUME_ML = 10
+
+
+def _default_max_volume() -> Fact:
+    return Fact(
+        value=DEFAULT_MAX_VOLUME_ML,
+        unit="mL",
+        source="autoserum default",
+        note=(
+            "largest volume of one injection: no source states one; published autologous "
+            "blood/serum injections are 1-5 mL (Pittler 2003: 1-3 mL; Nahm 2023: 5 mL), so "
+            "10 mL refuses typing and unit errors without refusing any published dose"
+        ),
+    )
+
+
 class Arm(_Frozen):
-    """One arm: the product, how it is prepared, dosed and given, and its allocation ratio."""
+    """One arm: the product, how it is prepared, dosed and given, and its allocation ratio.
+
+    ``max_volume`` is the largest volume of one injection in mL (a recorded injection above
+    it is refused); when the file gives none it is the autoserum default of 10 mL.
+    """
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -114,6 +136,7 @@ class Arm(_Frozen):
     dose: Dose
     route: Fact
     sites: tuple[InjectionSite, ...] = ()
+    max_volume: Fact = Field(default_factory=_default_max_volume)
 
 
 class Phase(_Frozen):

@@ -21,12 +21,12 @@ from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._coerce import as_bool, as_date, as_decimal, as_text
 from autoserum.store._edit import score_payload
-from autoserum.store._tidy import (
+from autoserum.study.labs import ANALYTES
+from autoserum.study.tidy import (
     AE_COLUMNS,
-    LAB_COLUMNS,
+    DERIVED_TOTALS,
     SUBJECT_COLUMNS,
-    TOTAL_INSTRUMENTS,
-    TOTAL_ONLY,
+    TOTAL_COLUMNS,
     item_columns,
     visit_columns,
 )
@@ -150,7 +150,7 @@ def _assessments(
             raise _located(
                 line, f"{code}_{str(getattr(err, 'field', '')).replace('.', '_')}", err
             ) from None
-        given = row.get(code) if code in TOTAL_INSTRUMENTS else None
+        given = row.get(code) if code in TOTAL_COLUMNS else None
         if given is not None:
             dec = _at(line, code, as_decimal, given)
             if not _agrees(dec, total):
@@ -161,12 +161,12 @@ def _assessments(
                     location=f"line {line}, column {code}",
                 )
         out[code] = (payload, total, band)
-    for code in TOTAL_INSTRUMENTS:
+    for code in TOTAL_COLUMNS:
         text = row.get(code)
         if text is None or code in out:
             continue
         dec = _at(line, code, as_decimal, text)
-        inst = get_instrument("scorad" if code in TOTAL_ONLY else code)
+        inst = get_instrument("scorad" if code in DERIVED_TOTALS else code)
         maximum = 83 if code == "oscorad" else inst.maximum
         if not inst.minimum <= dec <= maximum:
             raise ValidationError(
@@ -281,7 +281,7 @@ def parse_visits(
             if row.get("visit_date") is None
             else _at(line, "visit_date", as_date, row["visit_date"])
         )
-        labs = {c: _at(line, c, as_decimal, row[c]) for c in LAB_COLUMNS if row.get(c) is not None}
+        labs = {c: _at(line, c, as_decimal, row[c]) for c in ANALYTES if row.get(c) is not None}
         for code, value in labs.items():
             _at(line, code, _non_negative, value)
         age = covariates["age"] if covariates["age"] is not None else subject.covariates.get("age")

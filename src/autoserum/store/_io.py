@@ -25,13 +25,6 @@ from autoserum.store._import import (
 )
 from autoserum.store._records import evaluate_windows
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
-from autoserum.store._tidy import (
-    AE_COLUMNS,
-    SUBJECT_COLUMNS,
-    TOTAL_ONLY,
-    integer_items,
-    visit_columns,
-)
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -43,7 +36,14 @@ from autoserum.store.models import (
 )
 from autoserum.study.labs import ANALYTES
 from autoserum.study.status import SubjectStatus
-from autoserum.study.tidy import AE_SCHEMA
+from autoserum.study.tidy import (
+    AE_COLUMNS,
+    AE_SCHEMA,
+    DERIVED_TOTALS,
+    SUBJECT_COLUMNS,
+    integer_items,
+    visit_columns,
+)
 
 __all__ = ["ExportService", "ImportSummary"]
 
@@ -306,7 +306,7 @@ class ExportService(Service):
             for a in assessments.get(v.id, []):
                 if a.total is not None:
                     row[a.instrument] = float(Fraction(a.total))
-                if a.payload is not None and a.instrument not in TOTAL_ONLY:
+                if a.payload is not None and a.instrument not in DERIVED_TOTALS:
                     flat = get_instrument(a.instrument).flatten(a.payload)
                     row.update({f"{a.instrument}_{k}": val for k, val in flat.items()})
             for lab in labs.get(v.id, []):

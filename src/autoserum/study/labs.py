@@ -23,23 +23,37 @@ from typing import Literal
 
 from autoserum.errors import ValidationError
 
-__all__ = ["ANALYTES", "Analyte", "Flag", "judge", "to_canonical"]
+__all__ = ["ANALYTES", "Analyte", "Flag", "check_plausible", "judge", "to_canonical"]
 
 Flag = Literal["low", "normal", "high"]
 
 
 @dataclass(frozen=True)
 class Analyte:
-    """A lab analyte: its code (tidy column), label, canonical UCUM unit and exact aliases."""
+    """A lab analyte: its code (tidy column), label, canonical UCUM unit and exact aliases.
+
+    ``plausible`` bounds a value in the canonical unit that can come from a living patient
+    (wider than any reference range: a value outside is a typing or unit error, not a finding).
+    """
 
     code: str
     label: str
     unit: str
     factors: MappingProxyType[str, Fraction]
+    plausible: tuple[Decimal, Decimal]
 
 
-def _analyte(code: str, label: str, unit: str, factors: dict[str, Fraction]) -> Analyte:
-    return Analyte(code, label, unit, MappingProxyType({unit: Fraction(1), **factors}))
+def _analyte(
+    code: str, label: str, unit: str, factors: dict[str, Fraction], plausible: tuple[int, int]
+) -> Analyte:
+    low, high = plausible
+    return Analyte(
+        code,
+        label,
+        unit,
+        MappingProxyType({unit: Fraction(1), **factors}),
+        (Decimal(low), Decimal(high)),
+    )
 
 
 _ONE = Fraction(1)
@@ -52,6 +66,8 @@ ANALYTES: MappingProxyType[str, Analyte] = MappingProxyType(
                 "total serum IgE",
                 "k[IU]/L",
                 {"kU/L": _ONE, "kIU/L": _ONE, "[IU]/mL": _ONE, "IU/mL": _ONE, "U/mL": _ONE},
+                # hyper-IgE syndromes and severe AD reach tens of thousands of kU/L
+                (0, 100_000),
             ),
             _analyte(
                 "eosinophils",
@@ -63,11 +79,18 @@ ANALYTES: MappingProxyType[str, Analyte] = MappingProxyType(
                     "/uL": Fraction(1, 1000),
                     "/mm3": Fraction(1, 1000),
                 },
+                # hypereosinophilic syndromes stay well below 100 × 10⁹/L
+                (0, 100),
             ),
-            _analyte("eosinophils_pct", "blood eosinophils (% of leucocytes)", "%", {}),
-            _analyte("il10", "serum IL-10", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}),
-            _analyte("ifng", "serum IFN-γ", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}),
-            _analyte("treg_il10", "CD4+IL-10+ T cells (% of CD4+)", "%", {}),
+            _analyte("eosinophils_pct", "blood eosinophils (% of leucocytes)", "%", {}, (0, 100)),
+            # cytokines: septic shock reaches a few thousand pg/mL
+            _analyte(
+                "il10", "serum IL-10", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}, (0, 10_000)
+            ),
+            _analyte(
+                "ifng", "serum IFN-γ", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}, (0, 10_000)
+            ),
+            _analyte("treg_il10", "CD4+IL-10+ T cells (% of CD4+)", "%", {}, (0, 100)),
         )
     }
 )
@@ -105,6 +128,27 @@ def to_canonical(analyte: str, value: Decimal, unit: str) -> tuple[Decimal, str,
     if factor == 1:
         return value, spec.unit, factor
     return _exact(Fraction(value) * factor, f"{analyte}.value").normalize(), spec.unit, factor
+
+
+def check_plausible(analyte: str, value: Decimal) -> Decimal:
+    """``value`` (in the canonical unit) unless it is outside the analyte's plausibility limits.
+
+    >>> check_plausible("il10", Decimal("-5"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: il10.value: got '-5'; expected a value from 0 to ...
+    """
+    spec = ANALYTES.get(analyte)
+    if spec is None:
+        raise ValidationError("analyte", analyte, f"one of {', '.join(sorted(ANALYTES))}")
+    low, high = spec.plausible
+    if not low <= value <= high:
+        raise ValidationError(
+            f"{analyte}.value",
+            str(value),
+            f"a value from {low} to {high} {spec.unit} (plausible for {spec.label})",
+        )
+    return value
 
 
 def judge(value: Decimal, *, low: Decimal | None, high: Decimal | None) -> Flag | None:

@@ -1,7 +1,5 @@
-"""The vocabulary of the tidy long format (``docs/data-format.md``), defined once.
-
-The import, export, simulation, analysis and protocol schema all read these names instead of
-restating them. Ranges come from the instrument registry.
+"""The names of the tidy long format (``docs/data-format.md``): instrument totals, their ranges
+(from the instrument registry) and the adverse-event schema.
 
 >>> TOTAL_COLUMNS[:3]
 ('easi', 'scorad', 'oscorad')

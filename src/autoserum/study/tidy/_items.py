@@ -5,7 +5,7 @@ are scored with :func:`autoserum.instruments.score_batch`; a total given as well
 with the computed one, and a missing total is filled from the items. Reference:
 ``docs/data-format.md`` (rules) and ``docs/instruments.md`` (items).
 
->>> score_item_columns(frame, "study.csv")  # doctest: +SKIP
+>>> score_item_columns(frame, Where("study.csv"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ import polars as pl
 
 from autoserum.errors import ValidationError
 from autoserum.instruments import get_instrument, instrument_codes, score_batch
+from autoserum.study.tidy._where import LINE, Where
 
 __all__ = ["score_item_columns"]
-
-LINE = "__line"
 _TOL = 1e-9
 
 
-def _typed(frame: pl.DataFrame, code: str, source: str) -> tuple[pl.DataFrame, dict[str, str]]:
+def _typed(frame: pl.DataFrame, code: str, where: Where) -> tuple[pl.DataFrame, dict[str, str]]:
     """The instrument's flat item columns present in ``frame``, typed per item kind."""
     instrument = get_instrument(code)
     exprs = []
@@ -46,10 +45,7 @@ def _typed(frame: pl.DataFrame, code: str, source: str) -> tuple[pl.DataFrame, d
                 if bad.height:
                     row = bad.row(0, named=True)
                     raise ValidationError(
-                        column,
-                        row[column],
-                        "a number",
-                        location=f"{source}, line {row[LINE]}, column {column!r}",
+                        column, row[column], "a number", location=where.at(row, column)
                     )
                 exprs.append(parsed.alias(item.column))
             else:
@@ -61,13 +57,13 @@ def _typed(frame: pl.DataFrame, code: str, source: str) -> tuple[pl.DataFrame, d
     return frame.select(LINE, *exprs), names
 
 
-def score_item_columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+def score_item_columns(frame: pl.DataFrame, where: Where) -> pl.DataFrame:
     """Score every instrument whose items are present; check or fill its total column.
 
-    ``frame`` carries the ``__line`` column of the reader (file line of each row).
+    ``frame`` carries the ``__line`` column of the validator (row number of each row).
     """
     for code in instrument_codes():
-        items, names = _typed(frame, code, source)
+        items, names = _typed(frame, code, where)
         if not names or set(names) == {"age"}:
             continue
         try:
@@ -76,11 +72,13 @@ def score_item_columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
             field = f"{code}_{err.field.replace('.', '_')}"
             match = re.search(r"row (\d+)", str(err.location or ""))
             if match is not None and 0 < int(match.group(1)) <= frame.height:
-                line = frame[LINE][int(match.group(1)) - 1]
-                where = f"{source}, line {line}, column {field!r}"
+                location = where.at(frame.row(int(match.group(1)) - 1, named=True), field)
             else:
-                where = f"{source} ({code} items{', ' + str(err.location) if err.location else ''})"
-            raise ValidationError(field, err.value, err.expected, location=where) from err
+                location = (
+                    f"{where.source} ({code} items"
+                    f"{', ' + str(err.location) if err.location else ''})"
+                )
+            raise ValidationError(field, err.value, err.expected, location=location) from err
         totals = {code: scored["total"]}
         if code == "scorad" and "objective" in scored.columns:
             totals["oscorad"] = scored["objective"]
@@ -96,12 +94,14 @@ def score_item_columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
                 )
                 bad = check.filter(differs)
                 if bad.height:
-                    row = bad.row(0, named=True)
+                    line = bad.row(0, named=True)[LINE]
+                    row = frame.filter(pl.col(LINE) == line).row(0, named=True)
+                    computed_value = bad.row(0, named=True)[computed.name]
                     raise ValidationError(
                         column,
                         row[column],
-                        f"the total computed from the {code} items ({row[computed.name]:g})",
-                        location=f"{source}, line {row[LINE]}, column {column!r}",
+                        f"the total computed from the {code} items ({computed_value:g})",
+                        location=where.at(row, column),
                     )
                 frame = frame.with_columns(computed).with_columns(
                     pl.coalesce(pl.col(column), pl.col(computed.name)).alias(column)

@@ -1,0 +1,67 @@
+"""The tidy long format (``docs/data-format.md``): its vocabulary, its column specifications
+and its one validator.
+
+Every reader of the format asks this module: ``autoserum analyze`` reading a file, the store's
+``import`` and the database read of ``analyze --db`` / ``report --db`` validate with
+:func:`validate_visits` and :func:`validate_adverse_events` against the same
+:data:`VISIT_COLUMNS` and :data:`AE_COLUMNS`; exporters and the simulator write the columns in
+:func:`visit_columns` order. An error from a file names its line; from a database, the study,
+subject and visit.
+
+>>> TOTAL_COLUMNS[:3]
+('easi', 'scorad', 'oscorad')
+>>> total_range("oscorad")
+(Fraction(0, 1), Fraction(83, 1))
+>>> VISIT_COLUMNS["il10"].expected()
+'a number from 0 to 10000'
+"""
+
+from autoserum.study.tidy._columns import (
+    AE_COLUMNS,
+    INSTRUMENT_RANGES,
+    ITEM_PREFIXES,
+    LAB_UNITS,
+    SUBJECT_COLUMNS,
+    SUBJECT_LEVEL,
+    VISIT_COLUMNS,
+    Column,
+    Kind,
+    integer_items,
+    item_columns,
+    visit_columns,
+)
+from autoserum.study.tidy._validate import (
+    as_text_frame,
+    validate_adverse_events,
+    validate_visits,
+)
+from autoserum.study.tidy._vocab import (
+    AE_SCHEMA,
+    DERIVED_TOTALS,
+    INSTRUMENT_PARAMETERS,
+    TOTAL_COLUMNS,
+    total_range,
+)
+
+__all__ = [
+    "AE_COLUMNS",
+    "AE_SCHEMA",
+    "DERIVED_TOTALS",
+    "INSTRUMENT_PARAMETERS",
+    "INSTRUMENT_RANGES",
+    "ITEM_PREFIXES",
+    "LAB_UNITS",
+    "SUBJECT_COLUMNS",
+    "SUBJECT_LEVEL",
+    "TOTAL_COLUMNS",
+    "VISIT_COLUMNS",
+    "Column",
+    "Kind",
+    "as_text_frame",
+    "integer_items",
+    "item_columns",
+    "total_range",
+    "validate_adverse_events",
+    "validate_visits",
+    "visit_columns",
+]

@@ -1,0 +1,204 @@
+"""The column specifications of the tidy long format (``docs/data-format.md``), as data.
+
+One :class:`Column` per named column of the visit and adverse-event files: its kind, whether it
+is required, its allowed values or range. The file reader, the store's import and the database
+read all check cells against these specs (:mod:`autoserum.study.tidy`).
+
+>>> VISIT_COLUMNS["age"].expected()
+'a number from 0 to 130'
+>>> visit_columns()[:6]
+('subject_id', 'arm', 'site', 'week', 'visit', 'visit_date')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import Literal
+
+from autoserum.instruments import get_instrument, instrument_codes
+from autoserum.study.labs import ANALYTES
+from autoserum.study.rules import AGE_MAX, SUBJECT_ID_PATTERN, SUBJECT_ID_RULE, TERM_MAX
+from autoserum.study.tidy._vocab import INSTRUMENT_PARAMETERS, TOTAL_COLUMNS, total_range
+
+__all__ = [
+    "AE_COLUMNS",
+    "INSTRUMENT_RANGES",
+    "ITEM_PREFIXES",
+    "LAB_UNITS",
+    "SUBJECT_COLUMNS",
+    "SUBJECT_LEVEL",
+    "VISIT_COLUMNS",
+    "Column",
+    "Kind",
+    "integer_items",
+    "item_columns",
+    "visit_columns",
+]
+
+Kind = Literal["text", "number", "integer", "boolean", "date", "choice"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the long format: its kind, whether it is required, allowed values/range.
+
+    ``pattern`` (with ``rule``, its plain description) constrains a text column;
+    ``max_length`` bounds its length.
+    """
+
+    name: str
+    kind: Kind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str = ""
+    pattern: str | None = None
+    rule: str = ""
+    max_length: int | None = None
+
+    def expected(self) -> str:
+        """What a valid cell of this column looks like, for error messages."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "boolean":
+            return "true or false"
+        if self.kind == "date":
+            return "an ISO date (YYYY-MM-DD)"
+        if self.kind in ("number", "integer"):
+            what = "an integer" if self.kind == "integer" else "a number"
+            if self.minimum is not None and self.maximum is not None:
+                return f"{what} from {self.minimum:g} to {self.maximum:g}"
+            if self.minimum is not None:
+                return f"{what} ≥ {self.minimum:g}"
+            return what
+        if self.rule:
+            return self.rule
+        text = "a non-empty text" if self.required else "a text"
+        return f"{text} of at most {self.max_length} characters" if self.max_length else text
+
+
+#: Range of each instrument total (docs/instruments.md).
+INSTRUMENT_RANGES: dict[str, tuple[float, float]] = {
+    code: (float(low), float(high))
+    for code in INSTRUMENT_PARAMETERS
+    for low, high in [total_range(code)]
+}
+
+#: Laboratory columns with their display units (the canonical UCUM unit is ``ANALYTES[code]``).
+LAB_UNITS: dict[str, str] = {
+    "ige": "kU/L",
+    "eosinophils": "×10⁹/L",
+    "eosinophils_pct": "%",
+    "il10": "pg/mL",
+    "ifng": "pg/mL",
+    "treg_il10": "% of CD4⁺",
+}
+
+_BOUNDED = {
+    k: Column(k, "number", minimum=lo, maximum=hi) for k, (lo, hi) in INSTRUMENT_RANGES.items()
+}
+_BOUNDED["viga_ad"] = Column("viga_ad", "integer", minimum=0, maximum=4)
+
+_SUBJECT_ID = Column(
+    "subject_id", "text", required=True, pattern=SUBJECT_ID_PATTERN, rule=SUBJECT_ID_RULE
+)
+
+#: Every named column of the visit file (item-level columns are matched by instrument prefix).
+VISIT_COLUMNS: dict[str, Column] = {
+    "subject_id": _SUBJECT_ID,
+    "arm": Column("arm", "text"),
+    "site": Column("site", "text"),
+    "week": Column("week", "number", required=True),
+    "visit": Column("visit", "text"),
+    "visit_date": Column("visit_date", "date"),
+    "age": Column("age", "number", minimum=0, maximum=AGE_MAX, unit="years"),
+    "easi_age": Column("easi_age", "number", minimum=0, maximum=AGE_MAX, unit="years"),
+    "sex": Column("sex", "choice", choices=("F", "M")),
+    "per_protocol": Column("per_protocol", "boolean"),
+    "treated": Column("treated", "boolean"),
+    **_BOUNDED,
+    **{
+        k: Column(
+            k,
+            "number",
+            minimum=float(ANALYTES[k].plausible[0]),
+            maximum=float(ANALYTES[k].plausible[1]),
+            unit=u,
+        )
+        for k, u in LAB_UNITS.items()
+    },
+}
+
+#: Columns that describe the subject and must be the same on every row of a subject.
+SUBJECT_LEVEL: tuple[str, ...] = ("arm", "site", "age", "sex", "per_protocol", "treated")
+
+#: Subject-level covariates the store keeps on the subject.
+SUBJECT_COLUMNS: tuple[str, ...] = ("age", "sex", "per_protocol", "treated")
+
+#: The adverse-event file.
+AE_COLUMNS: dict[str, Column] = {
+    "subject_id": _SUBJECT_ID,
+    "arm": Column("arm", "text"),
+    "term": Column("term", "text", required=True, max_length=TERM_MAX),
+    "onset_week": Column("onset_week", "number"),
+    "severity": Column("severity", "choice", choices=("mild", "moderate", "severe")),
+    "serious": Column("serious", "boolean"),
+    "related": Column(
+        "related",
+        "choice",
+        choices=("not_related", "unlikely", "possible", "probable", "definite"),
+    ),
+    "outcome": Column(
+        "outcome",
+        "choice",
+        choices=("recovered", "recovering", "not_recovered", "fatal", "unknown"),
+    ),
+}
+
+#: Instrument prefixes of item-level columns (``easi_head_neck_erythema``, ``dlqi_q1``, …).
+ITEM_PREFIXES: tuple[str, ...] = tuple(INSTRUMENT_RANGES)
+
+
+@cache
+def item_columns() -> dict[str, tuple[str, str, str]]:
+    """Item column (``easi_head_neck_erythema``) → (instrument, flat column, item kind)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for code in instrument_codes():
+        inst = get_instrument(code)
+        for item in inst.items:
+            out[f"{code}_{item.column}"] = (code, item.column, item.kind)
+    return out
+
+
+@cache
+def integer_items() -> frozenset[str]:
+    """Item columns whose allowed values are all whole numbers (exported as integers)."""
+    out = set()
+    for code in instrument_codes():
+        for item in get_instrument(code).items:
+            allowed = item.allowed
+            if (
+                item.kind == "number"
+                and allowed
+                and all(
+                    isinstance(a, int | Fraction) and Fraction(a).denominator == 1 for a in allowed
+                )
+            ):
+                out.add(f"{code}_{item.column}")
+    return frozenset(out)
+
+
+@cache
+def visit_columns() -> tuple[str, ...]:
+    """Every column of the visit file, in canonical order."""
+    cols = ["subject_id", "arm", "site", "week", "visit", "visit_date", *SUBJECT_COLUMNS]
+    items = item_columns()
+    for code in dict.fromkeys([*TOTAL_COLUMNS, *instrument_codes()]):
+        if code in TOTAL_COLUMNS:
+            cols.append(code)
+        cols.extend(c for c, (inst, _, _) in items.items() if inst == code)
+    cols.extend(ANALYTES)
+    return tuple(cols)
