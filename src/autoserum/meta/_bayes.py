@@ -10,7 +10,7 @@ odds ratios or SMDs when k is 2-3). μ is integrated out analytically given τ; 
 
 >>> res = bayes_rma([-1.3, -1.2], [0.16, 0.22], tau_scale=0.5)
 >>> round(res.mu_mean, 3), res.k
-(-1.246, 2)
+(-1.253, 2)
 """
 
 from __future__ import annotations
