@@ -70,9 +70,9 @@ def _load_db(url: str, study: str) -> StudyData:
     actor = Actor("cli", "admin")
     store = open_store(url, create=False)
     try:
-        visits = store.export_long(study, actor)
-        adverse = store.export_adverse_events(study, actor)
-        flow = store.consort(study, actor)
+        visits = store.exports.long(study, actor=actor)
+        adverse = store.exports.adverse_events(study, actor=actor)
+        flow = store.subjects.consort(study, actor=actor)
     finally:
         store.close()
     return study_from_frames(
@@ -95,7 +95,7 @@ def _study_record(url: str, study: str) -> tuple[str, tuple[str, ...]]:
 
     store = open_store(url, create=False)
     try:
-        record = store.get_study(study)
+        record = store.studies.get(study)
         return record.protocol_code, ("site", *(k for k, _ in record.stratify_by))
     finally:
         store.close()
