@@ -44,6 +44,7 @@ def test_analysis_surface() -> None:
         "responder_definitions",
         "responder_expr",
         "secondary_table",
+        "sensitivity_table",
         "site_summary",
         "study_from_frames",
         "subgroup_table",

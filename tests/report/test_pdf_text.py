@@ -86,3 +86,19 @@ def test_the_subgroups_of_the_plan_are_printed(sap_report: ReportFiles, text: st
     assert "Treatment effect by subgroup" in text
     assert first[7].replace("−", "-") in text
     assert [f.id for f in section.figures] == ["forest"]
+
+
+def test_the_primary_mmrm_has_kenward_roger_df(sap_report: ReportFiles) -> None:
+    primary = sap_report.model.primary
+    assert primary.mmrm_df == "kenward_roger"  # as the SAP fixes
+    df = primary.between.filter(pl.col("method") == "mmrm")["df"].to_list()
+    assert all(not float(d).is_integer() for d in df)  # KR df, not N - p
+
+
+def test_the_sensitivity_analyses_are_printed(sap_report: ReportFiles, text: str) -> None:
+    section = next(s for s in sap_report.model.sections if s.id == "sap")
+    table = next(t for t in section.tables if t.id == "sensitivity")
+    (j2r,) = [r for r in table.rows if r[0].endswith("jump to reference")]
+    assert "Sensitivity analyses of the primary estimand" in text
+    assert j2r[4].replace("−", "-") in text  # the pooled J2R estimate
+    assert j2r[3] == "100 (seed 2024)"

@@ -43,6 +43,7 @@ from autoserum.analysis._sap import (
     parse_sap_text,
 )
 from autoserum.analysis._secondary import secondary_table
+from autoserum.analysis._sensitivity import sensitivity_table
 from autoserum.analysis._subgroups import subgroup_table
 from autoserum.analysis._tables import attempt
 
@@ -83,6 +84,7 @@ __all__ = [
     "responder_definitions",
     "responder_expr",
     "secondary_table",
+    "sensitivity_table",
     "site_summary",
     "study_from_frames",
     "subgroup_table",

@@ -78,6 +78,8 @@ class EndpointResult:
     conf_level: float = 0.95
     alternative: str = "two-sided"
     responder_missing: str = "observed"
+    mmrm_covariance: str = "unstructured"
+    mmrm_df: str = "residual"
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -164,6 +166,8 @@ def _to_json(result: EndpointResult) -> dict[str, Any]:
         "conf_level": result.conf_level,
         "alternative": result.alternative,
         "responder_missing": result.responder_missing,
+        "mmrm_covariance": result.mmrm_covariance,
+        "mmrm_df": result.mmrm_df,
         "ls_means": _rows(result.ls_means, tuple(LS_MEANS_SCHEMA)),
         "overall_test": result.overall,
     }
@@ -251,6 +255,8 @@ def analyze_endpoint(
     covariates: Sequence[str] = (),
     alternative: str = "two-sided",
     responder_missing: str = "observed",
+    mmrm_covariance: str = "unstructured",
+    mmrm_df: str = "residual",
 ) -> EndpointResult:
     """Analyse an instrument total at ``week`` (and at every post-baseline visit).
 
@@ -287,7 +293,15 @@ def analyze_endpoint(
     notes: list[str] = []
     within = within_table(rows, arms, conf_level, notes)
     between, fit = between_table(
-        rows, arms, ctrl, week, conf_level, notes, covariates=covariates, alternative=alternative
+        rows,
+        arms,
+        ctrl,
+        week,
+        conf_level,
+        notes,
+        covariates=covariates,
+        alternative=alternative,
+        mmrm_options={"covariance": mmrm_covariance, "df": mmrm_df},
     )
     rules = responder_definitions(endpoint)
     at_week = rows.filter(pl.col("week") == week)
@@ -325,6 +339,8 @@ def analyze_endpoint(
         conf_level=conf_level,
         alternative=alternative,
         responder_missing=responder_missing,
+        mmrm_covariance=mmrm_covariance,
+        mmrm_df=mmrm_df,
     )
 
 
@@ -369,4 +385,6 @@ def analyze_plan(frame: pl.DataFrame, plan: AnalysisPlan) -> EndpointResult:
         conf_level=plan.conf_level,
         covariates=plan.covariates,
         alternative=plan.alternative,
+        mmrm_covariance=plan.mmrm_covariance,
+        mmrm_df=plan.mmrm_df,
     )

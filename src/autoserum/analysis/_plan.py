@@ -66,6 +66,8 @@ class AnalysisPlan:
     conf_level: float = 0.95
     covariates: tuple[str, ...] = ()
     alternative: str = "two-sided"
+    mmrm_covariance: str = "unstructured"
+    mmrm_df: str = "residual"
 
     @property
     def treatments(self) -> tuple[str, ...]:
@@ -175,6 +177,8 @@ def plan_analysis(
     conf_level: float | None = None,
     alternative: str | None = None,
     stratification: Sequence[str] = (),
+    mmrm_covariance: str | None = None,
+    mmrm_df: str | None = None,
 ) -> AnalysisPlan:
     """Decide the analysis of the tidy visit ``frame`` (rules in the module docstring).
 
@@ -209,6 +213,8 @@ def plan_analysis(
     covs, why_covs = _covariates(frame, sap, covariates, stratification)
     level = _fixed(sap, "conf_level", conf_level, 0.95)
     side = _fixed(sap, "alternative", alternative, "two-sided")
+    covariance = _fixed(sap, "mmrm_covariance", mmrm_covariance, "unstructured")
+    df_method = _fixed(sap, "mmrm_df", mmrm_df, "residual")
     reasons = {
         "endpoint": why_sap or why_endpoint,
         "week": why_sap or why_week,
@@ -228,6 +234,8 @@ def plan_analysis(
         conf_level=float(level),
         covariates=covs,
         alternative=str(side),
+        mmrm_covariance=str(covariance),
+        mmrm_df=str(df_method),
     )
 
 

@@ -185,6 +185,10 @@ class Sap(_Frozen):
     endpoints: tuple[Endpoint, ...] = ()
     analysis_sets: tuple[AnalysisSet, ...] = ()
     covariates: tuple[str, ...] = ()
+    mmrm_covariance: Literal["unstructured", "toeplitz", "ar1", "compound_symmetry"] = (
+        "unstructured"
+    )
+    mmrm_df: Literal["residual", "satterthwaite", "kenward_roger"] = "residual"
     missing_data: MissingData = MissingData()
     multiplicity: Multiplicity = Multiplicity()
     subgroups: tuple[Subgroup, ...] = ()
@@ -275,6 +279,8 @@ control = "placebo"
 conf_level = 0.95
 alternative = "two-sided"
 covariates = ["site"]
+mmrm_covariance = "unstructured"
+mmrm_df = "kenward_roger"
 
 [[estimands]]
 code = "primary"

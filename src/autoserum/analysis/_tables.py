@@ -186,9 +186,13 @@ def _mmrm_rows(
     conf_level: float,
     notes: list[str],
     alternative: str = "two-sided",
+    options: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     pair = rows.filter(pl.col("arm").is_in([arm, ctrl]))
     subject = pair["subject_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    opts = dict(options or {})
+    names = opts.pop("covariates", ()) or ()
+    kw = {**opts, **({"covariates": {c: pair[c].to_numpy() for c in names}} if names else {})}
     result = attempt(
         notes,
         f"MMRM ({arm} vs {ctrl})",
@@ -199,6 +203,7 @@ def _mmrm_rows(
         pair["baseline"].to_numpy(),
         pair["change"].to_numpy(),
         conf_level=conf_level,
+        **kw,
     )
     if result is None:
         return []
@@ -240,12 +245,14 @@ def between_table(
     *,
     covariates: Sequence[str] = (),
     alternative: str = "two-sided",
+    mmrm_options: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, Any]:
     """Treatment − control at ``week`` (ANCOVA of all arms in one model with the
     ``covariates``, Mann–Whitney, Hedges' g) and at every visit (MMRM), for every arm against
     the control; returns the table and the ANCOVA fit (LS means, overall test) or ``None``.
 
-    ``rows`` carry the ``covariates`` as columns (one value per subject)."""
+    ``rows`` carry the ``covariates`` as columns (one value per subject); ``mmrm_options``
+    are the MMRM's ``covariance`` structure and ``df`` method (``stats.mmrm``)."""
     out: list[dict[str, Any]] = []
     if ctrl is None:
         return pl.DataFrame(out, schema=BETWEEN_SCHEMA), None
@@ -254,6 +261,7 @@ def between_table(
     for name in constant:
         notes.append(f"ANCOVA (week {week:g}): covariate {name} has one value only; left out")
     covariates = [c for c in covariates if c not in constant]
+    mmrm_kw: dict[str, Any] = {**(mmrm_options or {}), "covariates": covariates}
     fit = attempt(
         notes,
         f"ANCOVA (week {week:g})",
@@ -274,7 +282,7 @@ def between_table(
         tag = f"{arm} vs {ctrl}, week {week:g}"
         if len(x) == 0 or len(y) == 0:
             notes.append(f"{tag}: no comparison, an arm has no subject with a value at the week")
-            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative))
+            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative, mmrm_kw))
             continue
         mw = attempt(
             notes, f"Mann–Whitney ({tag})", stats.mann_whitney, x, y, conf_level=conf_level
@@ -282,7 +290,7 @@ def between_table(
         g = attempt(notes, f"Hedges' g ({tag})", stats.hedges_g, x, y, conf_level=conf_level)
         for method, res in (("ancova", by_arm.get(arm)), ("mann_whitney", mw), ("hedges_g", g)):
             out.append(_row(method, arm, ctrl, week, len(x), len(y), res))
-        out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative))
+        out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative, mmrm_kw))
     return pl.DataFrame(out, schema=BETWEEN_SCHEMA), fit
 
 

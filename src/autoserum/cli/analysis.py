@@ -262,6 +262,19 @@ def analyze(
             help="two-sided (default), less (treatment lowers the score) or greater.",
         ),
     ] = None,
+    mmrm_covariance: Annotated[
+        str | None,
+        typer.Option(
+            "--mmrm-covariance",
+            help="MMRM covariance: unstructured (default), toeplitz, ar1, compound_symmetry.",
+        ),
+    ] = None,
+    mmrm_df: Annotated[
+        str | None,
+        typer.Option(
+            "--mmrm-df", help="MMRM df: residual (default), satterthwaite, kenward_roger."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object.")
     ] = False,
@@ -298,6 +311,8 @@ def analyze(
         conf_level=conf_level,
         alternative=alternative,
         stratification=strata,
+        mmrm_covariance=mmrm_covariance,
+        mmrm_df=mmrm_df,
     )
     result = analyze_plan(data.visits, plan)
     if as_json:

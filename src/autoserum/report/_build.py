@@ -28,6 +28,7 @@ from autoserum.analysis import (
     parameters_in,
     plan_analysis,
     secondary_table,
+    sensitivity_table,
     subgroup_table,
 )
 from autoserum.analysis._format import INSTRUMENT_RANGES
@@ -44,7 +45,7 @@ from autoserum.report._figures import (
     waterfall_figure,
 )
 from autoserum.report._safety_tables import ae_display, lab_shift_display
-from autoserum.report._sap import sap_section
+from autoserum.report._sap import sap_section, sensitivity_display
 from autoserum.report._tables import (
     Table,
     baseline_display,
@@ -177,6 +178,7 @@ def build_report(
                     sap,
                     _estimand_results(frame, plan, primary, sap),
                     multiplicity_table(primary, secondary, sap),
+                    _sensitivity(frame, plan, sap),
                 ),
             )
             if sap
@@ -329,6 +331,14 @@ def _estimand_results(
                 responder_missing=e.responder_missing,
             )
     return out
+
+
+def _sensitivity(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Table | None:
+    specs = sap.missing_data.sensitivity
+    if not specs or plan.control is None:
+        return None
+    notes: list[str] = []
+    return sensitivity_display(sensitivity_table(frame, plan, specs, notes), notes)
 
 
 def _subgroup_section(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Section:

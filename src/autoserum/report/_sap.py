@@ -7,6 +7,7 @@ of a study report (its hash and the estimand table).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "multiplicity_display",
     "sap_document",
     "sap_section",
+    "sensitivity_display",
     "write_sap",
 ]
 
@@ -295,8 +297,39 @@ def multiplicity_display(family: pl.DataFrame, sap: Sap) -> Table:
     )
 
 
+def sensitivity_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
+    """The sensitivity analyses of the primary estimand with their results."""
+    rows = tuple(
+        (
+            _SENSITIVITY.get(r["analysis"], r["analysis"]),
+            f"{r['arm']} − {r['control']}",
+            f"{r['week']:g}",
+            f"{r['imputations']} (seed {r['seed']})",
+            fmt(r["estimate"], 2),
+            f"{fmt(r['ci_low'], 2)} to {fmt(r['ci_high'], 2)}",
+            fmt_p(r["p_value"]),
+            fmt(r["tipping_delta"], 2),
+        )
+        for r in table.iter_rows(named=True)
+    )
+    return Table(
+        "sensitivity",
+        "Sensitivity analyses of the primary estimand",
+        ("Analysis", "Comparison", "Week", "Imputations", "Estimate", "CI", "p", "Tipping δ"),
+        rows,
+        "Multiple imputation from the MMRM (posterior draws), ANCOVA per completed data set, "
+        "pooled by Rubin's rules (Barnard–Rubin df). Tipping point: the shift δ added to the "
+        "imputed outcomes of the treated arm at which the effect loses significance "
+        "(estimate and p shown at δ = 0).",
+        notes=tuple(notes),
+    )
+
+
 def sap_section(
-    sap: Sap, results: dict[str, EndpointResult], family: pl.DataFrame | None = None
+    sap: Sap,
+    results: dict[str, EndpointResult],
+    family: pl.DataFrame | None = None,
+    sensitivity: Table | None = None,
 ) -> Section:
     """The study report's section on the plan it ran: hash, estimands with results and the
     multiplicity decisions."""
@@ -311,6 +344,7 @@ def sap_section(
         tables=(
             estimand_table(sap, results),
             *((multiplicity_display(family, sap),) if family is not None and family.height else ()),
+            *((sensitivity,) if sensitivity is not None else ()),
         ),
     )
 
