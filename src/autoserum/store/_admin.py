@@ -312,10 +312,13 @@ class AdminMixin(StoreBase):
             s.flush()
             return row.id
 
-    def user_for_token(self, token_hash: str) -> UserRecord | None:
-        """The active user owning an unrevoked, unexpired token with this hash, or ``None``."""
+    def user_for_token(self, token_hash: str, *, touch: bool = True) -> UserRecord | None:
+        """The active user owning an unrevoked, unexpired token with this hash, or ``None``.
+
+        ``touch`` records the token's last use (a write); ``touch=False`` only reads."""
         now = utcnow()
-        with self._write(Actor("token", "admin")) as s:
+        unit = self._write(Actor("token", "admin")) if touch else self._read()
+        with unit as s:
             tok = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
             if tok is None or tok.revoked_at is not None:
                 return None
@@ -324,7 +327,8 @@ class AdminMixin(StoreBase):
             user = s.get(UserRow, tok.user_id)
             if user is None or not user.active:
                 return None
-            tok.last_used_at = now
+            if touch:
+                tok.last_used_at = now
             return _user(user)
 
     def revoke_api_token(self, token_id: int, actor: Actor) -> None:

@@ -18,18 +18,24 @@ from autoserum.store._admin import AdminMixin
 from autoserum.store._edit import EditMixin
 from autoserum.store._engine import make_engine
 from autoserum.store._io import IOMixin
+from autoserum.store._logins import LoginMixin
 from autoserum.store._migrate import current_revision, head_revision, migrate
 from autoserum.store._trail import TrailMixin
 
 __all__ = ["Store", "open_store"]
 
 
-class Store(IOMixin, TrailMixin, EditMixin, AdminMixin):
+class Store(IOMixin, TrailMixin, EditMixin, AdminMixin, LoginMixin):
     """The durable audited store of studies (SQLite or PostgreSQL).
 
     Every write method is one transaction, audited with the actor, the UTC time, the entity,
     field, old and new value and the reason. Arms are masked for actors who may not see them.
     """
+
+    def schema_revision(self) -> tuple[str | None, str]:
+        """``(current, expected)``: the database's schema revision and the one this code needs
+        (equal when the schema is current)."""
+        return current_revision(self.engine), head_revision()
 
 
 def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:
