@@ -68,9 +68,12 @@ def test_public_surfaces_are_pinned() -> None:
         "ARM_REVEALING",
         "Actor",
         "AuditRecord",
+        "BackupInfo",
         "Store",
         "UserRecord",
+        "backup",
         "open_store",
+        "restore",
     ]
     for name in ("SubjectStatus", "transition", "can_see_arm", "consort_flow", "allocation_list"):
         assert name in autoserum.study.__all__

@@ -58,6 +58,14 @@ def serve(
         str, typer.Option("--log-format", help="json (one object per line) or text.")
     ] = "json",
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated, "
+            "'*' for any: only when the app is reachable through the proxy alone).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app (pages, /api/v1, /healthz, /readyz); creates or migrates the schema.
 
@@ -100,7 +108,8 @@ def serve(
         port=port,
         workers=workers,
         log_config=log_config("json" if log_format == "json" else "text"),
-        proxy_headers=False,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
         access_log=False,
         # a worker busy importing or under load must not be taken for dead and restarted
         timeout_worker_healthcheck=60,

@@ -7,8 +7,19 @@ import and export.
 """
 
 from autoserum.store._admin import UserRecord
+from autoserum.store._backup import BackupInfo, backup, restore
 from autoserum.store._base import Actor
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
 from autoserum.store.service import Store, open_store
 
-__all__ = ["ARM_REVEALING", "Actor", "AuditRecord", "Store", "UserRecord", "open_store"]
+__all__ = [
+    "ARM_REVEALING",
+    "Actor",
+    "AuditRecord",
+    "BackupInfo",
+    "Store",
+    "UserRecord",
+    "backup",
+    "open_store",
+    "restore",
+]
