@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from autoserum.store import open_store
-from autoserum.web.security import hash_token, new_token
+from autoserum.accounts import hash_token, new_token
 
 from .conftest import PASSWORD, SYSTEM, free_port, password_hash
 

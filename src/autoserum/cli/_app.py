@@ -15,6 +15,7 @@ import typer
 from autoserum import __version__
 from autoserum.cli import analysis as _analysis
 from autoserum.cli import backup as _backup
+from autoserum.cli import design as _design
 from autoserum.cli import federate as _federate
 from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
@@ -63,6 +64,7 @@ def _root(
 
 register_score(app)
 _meta.register(app)
+_design.register(app)
 _protocols.register(app)
 _simulate.register(app)
 _analysis.register(app)

@@ -21,7 +21,13 @@ __all__ = ["meta_command", "register"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 MethodOption = Annotated[
-    str, typer.Option("--method", help="τ² estimator: FE, DL, REML or PM.", show_default=True)
+    str,
+    typer.Option(
+        "--method", help="τ² estimator: FE, DL, REML, PM, ML, EB, SJ or HE.", show_default=True
+    ),
+]
+LevelOption = Annotated[
+    float, typer.Option("--level", help="Confidence level in percent (metafor's level), e.g. 90.")
 ]
 HkOption = Annotated[
     bool, typer.Option("--hk", help="Hartung-Knapp-Sidik-Jonkman CI and test (t, k − 1 df).")
@@ -85,9 +91,13 @@ def _study_lines(res: MetaResult) -> list[str]:
 
 def meta_command(
     file: Annotated[str, typer.Argument(help="CSV with metafor's column names.")],
-    measure: Annotated[str | None, typer.Option("--measure", help="MD, SMD, RR, OR or RD.")] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="MD, SMD, ROM, RR, OR, RD, PETO or ZCOR (ri, ni)."),
+    ] = None,
     method: MethodOption = "REML",
     hk: HkOption = False,
+    level: LevelOption = 95.0,
     subgroup: Annotated[
         str | None, typer.Option("--subgroup", help="Column holding a subgroup label.")
     ] = None,
@@ -105,6 +115,8 @@ def meta_command(
     also shown exponentiated. Matches R's metafor rma().
 
     Example: autoserum meta dat_bcg.csv --measure RR --method REML --hk --json
+
+    Example: autoserum meta dat_molloy2014.csv --measure ZCOR --method SJ --level 90
     """
     from autoserum.meta import (
         MEASURES,
@@ -128,7 +140,17 @@ def meta_command(
     except (UnicodeDecodeError, csv.Error) as err:
         raise ValidationError("FILE", file, f"a UTF-8 CSV file ({err})") from None
     table = effects_from_rows(rows, meas)
-    res = rma(table.yi, table.vi, method=meth, hk=hk, measure=table.measure, labels=table.labels)
+    if not 50 <= level < 100:
+        raise ValidationError("level", level, "a confidence level in percent, 50 to < 100")
+    res = rma(
+        table.yi,
+        table.vi,
+        method=meth,
+        hk=hk,
+        level=level / 100,
+        measure=table.measure,
+        labels=table.labels,
+    )
     sub = None
     if subgroup is not None:
         if subgroup not in rows[0]:

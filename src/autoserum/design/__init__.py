@@ -19,6 +19,8 @@ from autoserum.design._dispatch import (
     default_curve_ns,
     power_design,
 )
+from autoserum.design._grid import DesignGrid, GridCell, GridTask, load_grid, parse_grid
+from autoserum.design._grid_run import GridRun, plot_grid, run_grid
 from autoserum.design._mmrm_power import simulate_mmrm_power
 from autoserum.design._protocol_power import PROTOCOL_TESTS, simulate_protocol_power
 from autoserum.design._simulation import DESIGNS_SIMULATED, SimulatedPower, simulate_power
@@ -29,15 +31,23 @@ __all__ = [
     "DESIGNS_SIMULATED",
     "POWER_DESIGNS",
     "PROTOCOL_TESTS",
+    "DesignGrid",
+    "GridCell",
+    "GridRun",
+    "GridTask",
     "PowerDesign",
     "PowerResult",
     "SimulatedPower",
     "default_curve_ns",
+    "load_grid",
+    "parse_grid",
+    "plot_grid",
     "plot_power_curve",
     "power_curve",
     "power_design",
     "power_prop_test",
     "power_t_test",
+    "run_grid",
     "simulate_mmrm_power",
     "simulate_power",
     "simulate_protocol_power",

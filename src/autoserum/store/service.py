@@ -5,7 +5,7 @@
 >>> admin = Actor("ada", "admin")
 >>> store.create_study("DEMO", "ast-nahm2023", admin, seed=1).open_label
 False
->>> [r.field for r in store.audit_trail("DEMO", actor=admin)][:3]
+>>> sorted({r.field for r in store.audit_trail("DEMO", actor=admin)})[:3]
 ['allocation_n', 'created_at', 'has_run_in']
 """
 
