@@ -30,7 +30,7 @@ def _fill(url: str) -> None:
     study = simulate_study("ast-nahm2023", 10, 7)
     store = open_store(url)
     try:
-        store.import_long("AST", study.visits, ADMIN, protocol="ast-nahm2023")
+        store.exports.import_long("AST", study.visits, actor=ADMIN, protocol="ast-nahm2023")
     finally:
         store.close()
 
@@ -38,9 +38,14 @@ def _fill(url: str) -> None:
 def _snapshot(url: str) -> tuple[object, object, int, bool]:
     store = open_store(url, create=False)
     try:
-        rows = store.raw_audit_rows("AST")
+        rows = store.audit.raw_rows("AST")
         replayed = replay_audit(rows) == current_state(store, "AST")
-        return store.export_long("AST", ADMIN), [r.new_value for r in rows], len(rows), replayed
+        return (
+            store.exports.long("AST", actor=ADMIN),
+            [r.new_value for r in rows],
+            len(rows),
+            replayed,
+        )
     finally:
         store.close()
 

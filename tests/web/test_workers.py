@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autoserum.store import open_store
 from autoserum.accounts import hash_token, new_token
+from autoserum.store import open_store
 
 from .conftest import PASSWORD, SYSTEM, free_port, password_hash
 
@@ -100,13 +100,15 @@ def test_a_revoked_token_is_refused_by_every_process_at_once(
 ) -> None:
     a, b = two
     store = open_store(pg_url, create=False)
-    store.create_user("ada", password_hash(), "admin", None, SYSTEM)
+    store.accounts.create_user("ada", password_hash(), "admin", None, actor=SYSTEM)
     token = new_token()
-    token_id = store.create_api_token("ada", hash_token(token), SYSTEM, label="tests")
+    token_id = store.accounts.create_api_token(
+        "ada", hash_token(token), actor=SYSTEM, label="tests"
+    )
     headers = {"Authorization": f"Bearer {token}"}
     for s in (a, b):  # both processes have just accepted (and would have cached) the token
         assert httpx.get(f"{s.base}/api/v1/studies", headers=headers).status_code == 200
-    store.revoke_api_token(token_id, SYSTEM)
+    store.accounts.revoke_api_token(token_id, actor=SYSTEM)
     for s in (b, a):
         assert httpx.get(f"{s.base}/api/v1/studies", headers=headers).status_code == 401
     store.close()
@@ -117,7 +119,7 @@ def test_failures_in_one_process_lock_the_account_in_the_other(
 ) -> None:
     a, b = two
     store = open_store(pg_url, create=False)
-    store.create_user("bea", password_hash(), "admin", None, SYSTEM)
+    store.accounts.create_user("bea", password_hash(), "admin", None, actor=SYSTEM)
     store.close()
     with httpx.Client(base_url=a.base) as on_a, httpx.Client(base_url=b.base) as on_b:
         assert "Invalid username or password." in _login(on_a, "bea", "wrong")

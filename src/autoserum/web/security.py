@@ -63,9 +63,9 @@ class LoginThrottle:
     def blocked(self, key: str, *, now: datetime | None = None) -> bool:
         """True when ``key`` has reached the limit of failures within the window."""
         now = datetime.now(UTC) if now is None else now
-        return self.store.login_failures(key, since=now - self.window) >= self.limit
+        return self.store.accounts.login_failures(key, since=now - self.window) >= self.limit
 
     def failure(self, key: str, *, now: datetime | None = None) -> None:
         """Record one failed login from ``key``."""
         now = datetime.now(UTC) if now is None else now
-        self.store.record_login_failure(key, at=now, keep=self.window)
+        self.store.accounts.record_login_failure(key, at=now, keep=self.window)

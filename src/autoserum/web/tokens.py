@@ -39,7 +39,7 @@ class TokenCache:
         with self._lock:
             last = self._touched.get(token_hash)
         touch = last is None or now - last >= self.ttl
-        record = self.store.user_for_token(token_hash, touch=touch)
+        record = self.store.accounts.user_for_token(token_hash, touch=touch)
         with self._lock:
             if record is None:
                 self._touched.pop(token_hash, None)
