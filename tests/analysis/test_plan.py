@@ -66,7 +66,7 @@ def test_analyze_and_report_run_the_same_plan(sham_study: tuple[Path, Path]) -> 
     )  # fmt: skip
     assert out.returncode == 0, out.stderr  # before: "--control ARM naming one of: ..."
     analysed = json.loads(out.stdout)
-    model = build_report(read_study(data), protocol_code=str(proto))
+    model = build_report(read_study(data), protocol=str(proto))
     assert analysed["control"] == model.primary.control == "sham"
     assert (analysed["endpoint"], analysed["week"]) == (model.primary.endpoint, model.primary.week)
     assert analysed == json.loads(json.dumps(model.primary.to_json()))

@@ -23,7 +23,7 @@ def sap_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
     return write_report(
         read_study(path),
         out,
-        protocol_code="ast-nahm2023",
+        protocol="ast-nahm2023",
         sap=parse_sap_text(EXAMPLE_SAP),
         generated=dt.date(2026, 1, 1),
     )

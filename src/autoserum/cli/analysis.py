@@ -16,6 +16,7 @@ from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
     from autoserum.analysis import EndpointResult, StudyData
+    from autoserum.protocols import Protocol
 
 __all__ = ["analyze", "register", "report"]
 
@@ -84,19 +85,17 @@ def _load_db(url: str, study: str) -> StudyData:
     )
 
 
-def _protocol_of(url: str, study: str) -> str:
-    return _study_record(url, study)[0]
-
-
-def _study_record(url: str, study: str) -> tuple[str, tuple[str, ...]]:
-    """The study's protocol code and its stratification factors (the site, then the declared
-    ones), which the analysis plan adjusts for by default."""
+def _study_record(url: str, study: str) -> tuple[Protocol, tuple[str, ...]]:
+    """The protocol the stored study froze at its creation (not a library look-up by code: a
+    study created from the user's own protocol file has no library entry) and its
+    stratification factors (the site, then the declared ones), which the analysis plan adjusts
+    for by default."""
     from autoserum.store import open_store
 
     store = open_store(url, create=False)
     try:
         record = store.studies.get(study)
-        return record.protocol_code, ("site", *(k for k, _ in record.stratify_by))
+        return store.studies.protocol(study), ("site", *(k for k, _ in record.stratify_by))
     finally:
         store.close()
 
@@ -292,15 +291,16 @@ def analyze(
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
     strata: tuple[str, ...] = ()
+    chosen = resolve_protocol(protocol) if protocol else None
     if db is not None and study:
-        code, strata = _study_record(db, study)
-        protocol = protocol or code
+        stored, strata = _study_record(db, study)
+        chosen = chosen or stored
     if population not in ("fas", "per_protocol"):
         raise ValidationError("--population", population, "fas or per_protocol")
     names = _names(predictors)
     plan = plan_analysis(
         data.visits,
-        resolve_protocol(protocol) if protocol else None,
+        chosen,
         endpoint=endpoint,
         week=week,
         control=control,
@@ -351,7 +351,7 @@ def report(
         typer.Option(
             "--protocol",
             help="Protocol (library code or .toml file): the study summary, primary endpoint "
-            "and control arm, e.g. ast-nahm2023.",
+            "and control arm, e.g. ast-nahm2023 (default with --db: the study's own protocol).",
         ),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
@@ -369,9 +369,10 @@ def report(
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
     strata: tuple[str, ...] = ()
+    plan: Protocol | str | None = protocol
     if db is not None and study:
-        code, strata = _study_record(db, study)
-        protocol = protocol or code
+        stored, strata = _study_record(db, study)
+        plan = protocol or stored
     files = write_report(
         data,
         out,
@@ -379,7 +380,7 @@ def report(
         endpoint=endpoint,
         week=week,
         control=control,
-        protocol_code=protocol,
+        protocol=plan,
         title=title,
         sap=plan_file,
         stratification=strata,

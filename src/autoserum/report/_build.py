@@ -1,6 +1,6 @@
 """Assemble the report model (sections of tables and figures) from a study's data.
 
->>> model = build_report(read_study("study.csv"), protocol_code="ast-nahm2023")  # doctest: +SKIP
+>>> model = build_report(read_study("study.csv"), protocol="ast-nahm2023")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def build_report(
     endpoint: str | None = None,
     week: float | None = None,
     control: str | None = None,
-    protocol_code: str | None = None,
+    protocol: Protocol | str | None = None,
     title: str | None = None,
     generated: dt.date | None = None,
     sap: Sap | None = None,
@@ -147,7 +147,7 @@ def build_report(
     With a statistical analysis plan ``sap``, the report runs exactly the plan: its primary
     estimand, its secondary endpoints at their weeks, and a section with the plan's hash and
     the estimand table with results."""
-    protocol = resolve_protocol(protocol_code) if protocol_code else None
+    protocol = resolve_protocol(protocol) if isinstance(protocol, str) else protocol
     frame = study.visits
     adsl = build_adsl(frame)
     plan = plan_analysis(
