@@ -21,6 +21,7 @@ def test_analysis_surface() -> None:
         "ResponderRule",
         "Sap",
         "StudyData",
+        "TimeToEvent",
         "ae_overview",
         "ae_path_for",
         "ae_table",
@@ -31,6 +32,7 @@ def test_analysis_surface() -> None:
         "build_bds",
         "choose_arms",
         "combine_summaries",
+        "event_times",
         "fixed_sequence",
         "lab_shifts",
         "multiplicity_table",
@@ -48,6 +50,7 @@ def test_analysis_surface() -> None:
         "site_summary",
         "study_from_frames",
         "subgroup_table",
+        "time_to_first_event",
         "validate_long",
     ]
     for name in autoserum.analysis.__all__:

@@ -46,6 +46,7 @@ from autoserum.analysis._secondary import secondary_table
 from autoserum.analysis._sensitivity import sensitivity_table
 from autoserum.analysis._subgroups import subgroup_table
 from autoserum.analysis._tables import attempt
+from autoserum.analysis._time_to_event import TimeToEvent, event_times, time_to_first_event
 
 __all__ = [
     "ARM_BLINDED",
@@ -61,6 +62,7 @@ __all__ = [
     "ResponderRule",
     "Sap",
     "StudyData",
+    "TimeToEvent",
     "ae_overview",
     "ae_path_for",
     "ae_table",
@@ -71,6 +73,7 @@ __all__ = [
     "build_bds",
     "choose_arms",
     "combine_summaries",
+    "event_times",
     "fixed_sequence",
     "lab_shifts",
     "multiplicity_table",
@@ -88,5 +91,6 @@ __all__ = [
     "site_summary",
     "study_from_frames",
     "subgroup_table",
+    "time_to_first_event",
     "validate_long",
 ]
