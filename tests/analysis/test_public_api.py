@@ -22,6 +22,7 @@ def test_analysis_surface() -> None:
         "Sap",
         "StudyData",
         "TimeToEvent",
+        "TimeToEventPlan",
         "ae_overview",
         "ae_path_for",
         "ae_table",

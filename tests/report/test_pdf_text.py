@@ -68,7 +68,7 @@ def test_the_ls_means_and_the_overall_test_are_printed(sap_report: ReportFiles, 
 
 
 def test_the_multiplicity_decisions_are_printed(text: str) -> None:
-    assert "Multiplicity: fixed-sequence (hierarchical) testing at" in text
+    assert "Multiplicity: fixed-sequence (hierarchical) testing at alpha = 0.05" in text
     assert "SCORAD serum 8 MMRM" in text  # the family in the plan's order, primary first
     assert "not rejected" in text
 
@@ -103,3 +103,12 @@ def test_the_sensitivity_analyses_are_printed(sap_report: ReportFiles, text: str
     assert "Sensitivity analyses of the primary estimand" in text
     assert j2r[4].replace("−", "-") in text  # the pooled J2R estimate
     assert j2r[3] == "100 (seed 2024)"
+
+
+def test_the_time_to_first_flare_is_printed(sap_report: ReportFiles, text: str) -> None:
+    section = next(s for s in sap_report.model.sections if s.id == "time-to-event")
+    summary = dict(section.summary)
+    assert summary["Log-rank"].startswith("χ² = ")
+    assert summary["Log-rank"].replace("χ²", "chi2") in text
+    assert "Kaplan–Meier by arm" in section.tables[0].title
+    assert [f.id for f in section.figures] == ["kaplan-meier"]

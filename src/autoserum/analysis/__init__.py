@@ -39,6 +39,7 @@ from autoserum.analysis._sap import (
     Estimand,
     IntercurrentEvent,
     Sap,
+    TimeToEventPlan,
     parse_sap_file,
     parse_sap_text,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Sap",
     "StudyData",
     "TimeToEvent",
+    "TimeToEventPlan",
     "ae_overview",
     "ae_path_for",
     "ae_table",

@@ -45,6 +45,7 @@ __all__ = [
     "Sap",
     "Sensitivity",
     "Subgroup",
+    "TimeToEventPlan",
     "parse_sap_file",
     "parse_sap_text",
 ]
@@ -171,6 +172,14 @@ class Subgroup(_Frozen):
     cuts: tuple[float, ...] = ()
 
 
+class TimeToEventPlan(_Frozen):
+    """A time-to-first-event endpoint: the adverse-event ``terms`` that count as the event
+    (e.g. ``eczema flare``), analysed by Kaplan–Meier, log-rank and Cox."""
+
+    label: str = "time to first flare"
+    terms: tuple[str, ...] = Field(min_length=1)
+
+
 class Sap(_Frozen):
     """A statistical analysis plan. Load one with :func:`parse_sap_file`."""
 
@@ -192,6 +201,7 @@ class Sap(_Frozen):
     missing_data: MissingData = MissingData()
     multiplicity: Multiplicity = Multiplicity()
     subgroups: tuple[Subgroup, ...] = ()
+    time_to_event: TimeToEventPlan | None = None
 
     @model_validator(mode="after")
     def _one_primary(self) -> Sap:
@@ -352,6 +362,10 @@ seed = 2024
 method = "fixed_sequence"
 alpha = 0.05
 order = ["scorad", "easi", "dlqi"]
+
+[time_to_event]
+label = "time to first flare"
+terms = ["atopic dermatitis exacerbation", "eczema flare"]
 
 [[subgroups]]
 variable = "scorad_baseline"

@@ -17,6 +17,7 @@ from autoserum.analysis import (
     EndpointResult,
     Sap,
     StudyData,
+    TimeToEventPlan,
     ae_overview,
     ae_table,
     analyze_endpoint,
@@ -30,6 +31,7 @@ from autoserum.analysis import (
     secondary_table,
     sensitivity_table,
     subgroup_table,
+    time_to_first_event,
 )
 from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.errors import ValidationError
@@ -39,6 +41,7 @@ from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._figures import (
     Drawing,
     forest_figure,
+    km_figure,
     mean_change_figure,
     responder_figure,
     trajectory_figure,
@@ -50,6 +53,8 @@ from autoserum.report._tables import (
     Table,
     baseline_display,
     between_display,
+    fmt,
+    fmt_p,
     label,
     ls_means_display,
     predictor_display,
@@ -257,6 +262,11 @@ def build_report(
             else (),
         ),
         *((_subgroup_section(frame, plan, sap),) if sap is not None and sap.subgroups else ()),
+        *(
+            (_time_to_event_section(study, plan, sap.time_to_event),)
+            if sap is not None and sap.time_to_event is not None
+            else ()
+        ),
         _safety_section(study, adsl),
         _methods_section(),
     ]
@@ -339,6 +349,54 @@ def _sensitivity(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Table | N
         return None
     notes: list[str] = []
     return sensitivity_display(sensitivity_table(frame, plan, specs, notes), notes)
+
+
+def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEventPlan) -> Section:
+    """The SAP's time-to-first-event endpoint: KM per arm, log-rank, Cox with the PH check."""
+    tte = time_to_first_event(
+        study.visits,
+        study.adverse_events,
+        terms=spec.terms,
+        control=plan.control,
+        conf_level=plan.conf_level,
+    )
+    rows: list[tuple[str, ...]] = []
+    if tte.km is not None:
+        for c in tte.km.curves:
+            rows.append(
+                (str(c.group), str(c.n), str(c.events), fmt(c.median, 1),
+                 f"{fmt(c.median_ci_low, 1)} to {fmt(c.median_ci_high, 1)}")
+            )  # fmt: skip
+    summary: list[tuple[str, str]] = [("Event", "first adverse event of: " + ", ".join(spec.terms))]
+    if tte.log_rank is not None:
+        summary.append(
+            ("Log-rank", f"χ² = {fmt(tte.log_rank.statistic, 2)} on {tte.log_rank.df} df, "
+             f"p = {fmt_p(tte.log_rank.p_value)}")
+        )  # fmt: skip
+    if tte.cox is not None:
+        for t in tte.cox.terms:
+            summary.append(
+                (f"Hazard ratio {t.name}", f"{fmt(t.hazard_ratio, 2)} "
+                 f"({fmt(t.ci_low, 2)} to {fmt(t.ci_high, 2)}), p = {fmt_p(t.p_value)}")
+            )  # fmt: skip
+        g = tte.cox.ph_tests[-1]
+        summary.append(("Proportional hazards (cox.zph, global)", f"p = {fmt_p(g.p_value)}"))
+    table = Table(
+        "time-to-event",
+        f"{spec.label.capitalize()}: Kaplan–Meier by arm",
+        ("Arm", "n", "Events", "Median (weeks)", "95 % CI of the median"),
+        tuple(rows),
+        "Safety population; censored at the last visit. Cox model with Efron ties; "
+        "proportional hazards checked by the scaled Schoenfeld residuals (R cox.zph).",
+        notes=tte.notes,
+    )
+    return Section(
+        "time-to-event",
+        spec.label.capitalize(),
+        summary=tuple(summary),
+        tables=(table,),
+        figures=(_block("kaplan-meier", km_figure(tte.km, spec.label)),) if tte.km else (),
+    )
 
 
 def _subgroup_section(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Section:

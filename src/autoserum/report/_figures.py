@@ -25,6 +25,7 @@ __all__ = [
     "PALETTE",
     "Drawing",
     "forest_figure",
+    "km_figure",
     "mean_change_figure",
     "responder_figure",
     "trajectory_figure",
@@ -284,4 +285,31 @@ def forest_figure(table: pl.DataFrame, endpoint: str, week: float) -> Drawing:
         "ANCOVA difference (change on arm and baseline) with its 95 % CI within each subgroup "
         "level; the interaction p-value tests whether the effect differs between the levels "
         "(F test of arm × subgroup).",
+    )
+
+
+def km_figure(km: Any, label: str) -> Drawing:
+    """Kaplan–Meier curves (step functions with censoring marks) per arm."""
+    curves = list(km.curves)
+    colours = _colours([str(c.group) for c in curves])
+    with mpl.rc_context(_RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        for c in curves:
+            times = [0.0] + [r.time for r in c.rows]
+            surv = [1.0] + [r.survival for r in c.rows]
+            ax.step(times, surv, where="post", color=colours[str(c.group)],
+                    label=f"{c.group} (n = {c.n}, events = {c.events})")  # fmt: skip
+            cens = [(r.time, r.survival) for r in c.rows if r.n_censor > 0]
+            if cens:
+                ax.plot(*zip(*cens, strict=True), "+", color=colours[str(c.group)])
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("Week")
+        ax.set_ylabel("Probability without the event")
+        ax.legend(frameon=False, loc="lower left")
+    return Drawing(
+        fig,
+        f"Kaplan–Meier: {label}",
+        "Proportion of subjects free of the event by week (Kaplan–Meier); + marks censoring at "
+        "the last visit.",
     )

@@ -43,7 +43,21 @@ _CAPTION = ParagraphStyle(
 )
 
 # The base-14 PDF fonts have no glyphs for a few characters of the report: spell them out.
-_ASCII = str.maketrans({"−": "-", "⁹": "9", "⁺": "+", "≥": ">=", "×": "x", "–": "-"})
+_ASCII = str.maketrans(
+    {
+        "−": "-",
+        "⁹": "9",
+        "⁺": "+",
+        "≥": ">=",
+        "×": "x",
+        "–": "-",
+        "α": "alpha",
+        "δ": "delta",
+        "χ": "chi",
+        "²": "2",
+        "→": "->",
+    }
+)
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:

@@ -14,8 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from autoserum import __version__
-from autoserum.analysis import EndpointResult, Sap
-from autoserum.analysis._sap import Estimand
+from autoserum.analysis import EndpointResult, Estimand, Sap
 from autoserum.report._document import Document, Section
 from autoserum.report._tables import Table, fmt, fmt_p, label
 
