@@ -46,8 +46,10 @@ def _refused(call: Any, field: str) -> ValidationError:
     with pytest.raises(ValidationError) as err:
         call()
     assert err.value.field == field, str(err.value)
-    assert err.value.http_status == 422 and err.value.exit_code == 2
-    assert "UNIQUE" not in str(err.value) and "constraint" not in str(err.value)
+    assert err.value.http_status == 422
+    assert err.value.exit_code == 2
+    assert "UNIQUE" not in str(err.value)
+    assert "constraint" not in str(err.value)
     return err.value
 
 
@@ -250,7 +252,8 @@ def test_an_empty_poem_is_refused_unless_recorded_not_done(store: Store) -> None
     detail = store.subjects.detail(STUDY, "S1", actor=ADMIN)
     assert not [a for a in detail.assessments if a.instrument == "poem"]
     [dev] = [d for d in detail.deviations if d.kind == "assessment_not_done"]
-    assert "poem" in dev.description and "patient left early" in dev.description
+    assert "poem" in dev.description
+    assert "patient left early" in dev.description
 
 
 def test_a_visit_and_its_assessment_are_one_transaction(store: Store) -> None:
