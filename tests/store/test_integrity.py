@@ -94,7 +94,10 @@ def test_screening_records_the_screening_visit_with_its_assessments(store: Store
         ("screening", date(2026, 3, 1))
     ]
     totals = {a.instrument: a.total for a in detail.assessments}
-    assert totals == {"scorad": Fraction(40), "easi": Fraction(43, 2)}  # as typed at screening, not re-typed
+    assert totals == {
+        "scorad": Fraction(40),
+        "easi": Fraction(43, 2),
+    }  # as typed at screening, not re-typed
 
 
 def test_a_screening_date_after_today_is_refused(store: Store) -> None:

@@ -8,7 +8,8 @@ Lines are numbered as in the CSV file: the header is line 1, the first data row 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -40,6 +41,7 @@ from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES, SEXES, chec
 __all__ = ["ParsedAE", "ParsedSubject", "ParsedVisit", "parse_adverse_events", "parse_visits"]
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
 
 
 @dataclass
@@ -200,6 +202,15 @@ def parse_visits(
     protocol (arms, visit codes) and the integrity rules: no visit date after ``today``, none
     before the subject's screening visit in the file."""
     validate_visits(as_text_frame(frame), source, first_line=2)
+    with _located_in(source):
+        subjects = _parse_visits(frame, protocol, blinded_ok=blinded_ok, today=today)
+        _check_after_screening(protocol, subjects)
+    return subjects
+
+
+def _parse_visits(
+    frame: pl.DataFrame, protocol: Protocol, *, blinded_ok: bool, today: date | None
+) -> list[ParsedSubject]:
     known = set(visit_columns())
     for column in frame.columns:
         if column not in known:
@@ -306,8 +317,22 @@ def parse_visits(
         subject.visits.append(
             ParsedVisit(line, week, visit, when, _assessments(line, row, age), labs)
         )
-    _check_after_screening(protocol, subjects.values())
     return list(subjects.values())
+
+
+@contextmanager
+def _located_in(source: str) -> Iterator[None]:
+    """Errors located ``line N, column X`` by the checks below, as the format's validator
+    locates them: ``<source>, line N, column 'X'``."""
+    try:
+        yield
+    except ValidationError as err:
+        match = _WHERE.match(err.location or "")
+        if match is None:
+            raise
+        column = f", column {match.group(2)!r}" if match.group(2) else ""
+        where = f"{source}, line {match.group(1)}{column}"
+        raise ValidationError(err.field, err.value, err.expected, location=where) from None
 
 
 def _check_after_screening(protocol: Protocol, subjects: Iterable[ParsedSubject]) -> None:
@@ -338,6 +363,11 @@ def parse_adverse_events(
     """Check the adverse-event file (first with the format's one validator); ``subjects`` maps
     subject_id → arm of the visit file."""
     validate_adverse_events(as_text_frame(frame), f"{source} (adverse events)", first_line=2)
+    with _located_in(f"{source} (adverse events)"):
+        return _parse_adverse_events(frame, subjects)
+
+
+def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
     for column in frame.columns:
         if column not in AE_COLUMNS:
             raise ValidationError(
