@@ -95,7 +95,10 @@ def randomise(
     user.require("randomise")
     view = study_for(store, user, study)
     strata = body.strata if body is not None else None
-    store.subjects.randomise(study, subject_id, actor=user.actor, strata=strata)
+    override = body.override_reason if body is not None else None
+    store.subjects.randomise(
+        study, subject_id, actor=user.actor, strata=strata, override_reason=override
+    )
     subject = store.subjects.detail(study, subject_id, actor=user.actor).subject
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 
