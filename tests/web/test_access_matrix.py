@@ -35,9 +35,17 @@ class Route:
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
       "outcome": "recovered"}  # fmt: skip
 AE_FORM = {k: ("no" if v is False else v) for k, v in AE.items()}
-EASI_ITEMS = {"age": 30, "head_neck_erythema": 1, "head_neck_induration": 0,
-              "head_neck_excoriation": 0, "head_neck_lichenification": 0,
-              "head_neck_area": 1}  # fmt: skip
+EASI_ITEMS = {
+    "age": 30,
+    "head_neck_erythema": 1,
+    "head_neck_induration": 0,
+    "head_neck_excoriation": 0,
+    "head_neck_lichenification": 0,
+    "head_neck_area": 1,
+    "upper_limbs_area": 0,
+    "trunk_area": 0,
+    "lower_limbs_area": 0,
+}  # fmt: skip  (a scorable EASI: other regions clear)
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ

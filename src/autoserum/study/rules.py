@@ -260,7 +260,18 @@ def missing_items(instrument: str, payload: Mapping[str, Any]) -> list[str]:
     """The item paths of ``instrument`` that ``payload`` leaves empty, in form order."""
     inst = get_instrument(instrument)
     given = inst.walk(payload)
-    return [item.path for item in inst.items if given.get(item.path) in (None, "")]
+
+    def empty(path: str) -> bool:
+        return given.get(path) in (None, "")
+
+    out = []
+    for item in inst.items:
+        if not empty(item.path) or item.alternative_to is not None:
+            continue  # an alternative (EASI area_percent) is named through the item it replaces
+        if item.condition is not None and given.get(item.condition[0]) != item.condition[1]:
+            continue  # asked only under a condition that does not hold (DLQI q7b)
+        out.append(item.path)
+    return out
 
 
 def check_scorable(instrument: str, payload: Mapping[str, Any], result: Score) -> Score:
