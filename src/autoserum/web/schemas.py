@@ -118,6 +118,9 @@ class SubjectCreate(_Input):
 
     site: Code
     subject_id: Code
+    screened_on: dt.date | None = Field(
+        default=None, description="the date of the screening visit (default: today)"
+    )
     facts: dict[Code, bool | int | float | ShortText | None] = Field(
         default_factory=dict, examples=[{"atopic_dermatitis": True, "age": 34}]
     )

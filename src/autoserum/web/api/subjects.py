@@ -52,7 +52,14 @@ def screen_subject(
     user.require("screen")
     view = study_for(store, user, study)
     result = evaluate_eligibility(view.protocol, body.facts)
-    subject = store.subjects.screen(study, body.site, body.subject_id, body.facts, actor=user.actor)
+    subject = store.subjects.screen(  # records the screening visit with its assessments
+        study,
+        body.site,
+        body.subject_id,
+        body.facts,
+        actor=user.actor,
+        screened_on=body.screened_on,
+    )
     if result.failed:
         subject = store.subjects.transition(
             study,
