@@ -526,6 +526,25 @@ class RecordService(Service):
             s.flush()
             return deviation_view(row, subject.subject_id)
 
+    def deviations(self, study: str, *, actor: Actor, kind: str | None = None) -> list[Deviation]:
+        """The protocol deviations of the subjects the actor may see, optionally of one
+        ``kind`` (``eligibility_override``, ``assessment_not_done``, ``visit_window``, ...)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            stmt = (
+                select(DeviationRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == DeviationRow.subject_pk)
+                .where(DeviationRow.study_id == st.id)
+                .order_by(SubjectRow.subject_id, DeviationRow.id)
+            )
+            if kind is not None:
+                stmt = stmt.where(DeviationRow.kind == kind)
+            return [
+                deviation_view(d, subj.subject_id)
+                for d, subj in s.execute(stmt)
+                if actor.may_access_site(self._site_code(s, subj.site_id))
+            ]
+
     # --- corrections --------------------------------------------------------------------
     def update(
         self,
