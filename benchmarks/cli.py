@@ -82,10 +82,13 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]} on {os.uname().machine}, {os.cpu_count()} CPUs")
+    version = [CLI, "--version"]
+    if subprocess.run(version, capture_output=True, check=False).returncode != 0:
+        version = [CLI, "version"]  # a CLI from before --version existed (the "before" figure)
     results = [
         paired(
-            "autoserum --version vs python -c pass",
-            [CLI, "--version"],
+            f"autoserum {version[1]} vs python -c pass",
+            version,
             [sys.executable, "-c", "pass"],
             args.runs,
             10.0,

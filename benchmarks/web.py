@@ -31,9 +31,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.instruments import instrument_codes
 from autoserum.store import Actor, open_store
-from autoserum.web.security import hash_password, hash_token, new_token
 
 STUDY = "BENCH"
 PROTOCOL = "ast-nahm2023"

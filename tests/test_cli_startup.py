@@ -16,7 +16,16 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 #: Typer itself validates option values with pydantic, so pydantic is not in this list.
-HEAVY = ("polars", "numpy", "scipy", "sqlalchemy", "matplotlib", "statsmodels", "alembic")
+HEAVY = (
+    "polars",
+    "numpy",
+    "scipy",
+    "sqlalchemy",
+    "matplotlib",
+    "statsmodels",
+    "alembic",
+    "dask",
+)
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -67,6 +76,7 @@ def _command_line(argv: list[str]) -> str:
         ["--help"],
         ["version"],
         ["power", "--help"],
+        ["design", "grid", "--help"],
         ["score", "easi", "--json", '{"age": 30}'],
     ],
 )

@@ -10,6 +10,7 @@ def test_analysis_surface() -> None:
     assert sorted(autoserum.analysis.__all__) == [
         "ARM_BLINDED",
         "EndpointResult",
+        "FederatedResult",
         "MCID",
         "ResponderRule",
         "StudyData",
@@ -21,6 +22,7 @@ def test_analysis_surface() -> None:
         "build_adsl",
         "build_bds",
         "choose_arms",
+        "combine_summaries",
         "lab_shifts",
         "parameters_in",
         "read_adverse_events",
@@ -29,6 +31,7 @@ def test_analysis_surface() -> None:
         "responder_definitions",
         "responder_expr",
         "secondary_table",
+        "site_summary",
         "study_from_frames",
         "validate_long",
     ]

@@ -12,7 +12,9 @@ def test_meta_public_api_is_pinned() -> None:
         [
             "CONTINUOUS_MEASURES", "COUNT_MEASURES", "MEASURES", "METHODS", "RATIO_MEASURES",
             "DerivedEffect", "EffectSizes", "EffectTable", "LeaveOneOut", "MetaResult",
-            "SubgroupResult", "binary_effect", "count_from_percent", "effect_from_ci",
+            "SubgroupResult", "CORRELATION_MEASURES", "escalc_correlations", "binary_effect",
+            "BayesMetaResult", "McmcCheck", "bayes_rma", "bayes_rma_mcmc", "smd_residual_to_raw",
+            "count_from_percent", "effect_from_ci",
             "effect_from_means", "effect_from_p", "effects_from_rows", "escalc_counts",
             "escalc_means", "forest_plot", "funnel_plot", "hedges_correction", "leave_one_out",
             "log_or_to_smd", "rma", "save_figure", "sd_of_change", "se_from_ci", "se_from_p",
@@ -27,6 +29,12 @@ def test_evidence_public_api_is_pinned() -> None:
             "CONDITIONS", "PROTOCOL_CODES", "THERAPIES", "Analysis", "Arm", "EffectSpec", "Flag",
             "LeftOut", "PooledAnalysis", "Registry", "Result", "Study", "StudyEffect",
             "load_registry", "parse_registry", "pool_analysis", "study_effect",
+            "STUDY_STATUSES", "Identifiers", "PrismaFlow", "Screening", "SearchRecord",
+            "load_review_protocol", "load_search", "prisma_flow", "prisma_svg",
+            "render_review_protocol", "R_SENSITIVITY", "TAU_PRIOR_SCALE", "GRADE_DOMAINS",
+            "ROB2_DOMAINS", "GradeRow",
+            "Rob2Assessment", "RobinsAssessment", "load_rob2", "load_robins_i", "rob2_domain",
+            "rob_summary", "rob_traffic_light", "summary_of_findings",
         ]
     )  # fmt: skip
 
@@ -37,7 +45,11 @@ def test_design_public_api_is_pinned() -> None:
             "CURVE_DESIGNS", "DESIGNS_ANALYTIC", "DESIGNS_SIMULATED", "PROTOCOL_TESTS",
             "PowerResult", "SimulatedPower", "plot_power_curve", "power_curve",
             "power_prop_test", "power_t_test", "simulate_mmrm_power", "simulate_power",
-            "simulate_protocol_power",
+            "simulate_protocol_power", "POWER_DESIGNS", "PowerDesign", "default_curve_ns",
+            "power_design", "SIGMA_PCT_CHANGE", "AssuranceResult", "NormalPrior", "assurance",
+            "map_prior", "registry_priors", "DesignGrid", "GridCell", "GridRun", "GridTask",
+            "load_grid",
+            "parse_grid", "plot_grid", "run_grid",
         ]
     )  # fmt: skip
 

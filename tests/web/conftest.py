@@ -22,9 +22,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.store import Actor, Store, open_store
 from autoserum.web import Settings, create_app
-from autoserum.web.security import hash_password, hash_token, new_token
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"

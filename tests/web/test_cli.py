@@ -12,9 +12,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from autoserum.accounts import hash_token, verify_password
 from autoserum.cli import app
 from autoserum.store import open_store
-from autoserum.web.security import hash_token, verify_password
 
 runner = CliRunner()
 

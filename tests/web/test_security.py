@@ -5,17 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autoserum.accounts import hash_password, hash_token, needs_rehash, new_token, verify_password
 from autoserum.web.permissions import ACTIONS, ROLES, allowed
-from autoserum.web.security import (
-    LoginThrottle,
-    csrf_matches,
-    hash_password,
-    hash_token,
-    needs_rehash,
-    new_csrf_token,
-    new_token,
-    verify_password,
-)
+from autoserum.web.security import LoginThrottle, csrf_matches, new_csrf_token
 
 
 def test_password_hash_is_argon2id_salted_and_verifies() -> None:

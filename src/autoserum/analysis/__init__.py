@@ -9,6 +9,7 @@ DataFrames.
 
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
 from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, choose_arms
+from autoserum.analysis._federated import FederatedResult, combine_summaries, site_summary
 from autoserum.analysis._read import (
     StudyData,
     ae_path_for,
@@ -32,6 +33,7 @@ __all__ = [
     "ARM_BLINDED",
     "MCID",
     "EndpointResult",
+    "FederatedResult",
     "ResponderRule",
     "StudyData",
     "ae_overview",
@@ -42,6 +44,7 @@ __all__ = [
     "build_adsl",
     "build_bds",
     "choose_arms",
+    "combine_summaries",
     "lab_shifts",
     "parameters_in",
     "read_adverse_events",
@@ -50,6 +53,7 @@ __all__ = [
     "responder_definitions",
     "responder_expr",
     "secondary_table",
+    "site_summary",
     "study_from_frames",
     "validate_long",
 ]

@@ -14,6 +14,8 @@ import typer
 
 from autoserum import __version__
 from autoserum.cli import analysis as _analysis
+from autoserum.cli import design as _design
+from autoserum.cli import federate as _federate
 from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import simulate as _simulate
@@ -61,9 +63,11 @@ def _root(
 
 register_score(app)
 _meta.register(app)
+_design.register(app)
 _protocols.register(app)
 _simulate.register(app)
 _analysis.register(app)
+_federate.register(app)
 _store.register(app)
 _web.register(app)
 

@@ -15,14 +15,19 @@ import typer
 from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
-    from autoserum.evidence import PooledAnalysis
     from autoserum.meta import MetaResult
 
-__all__ = ["evidence_command", "meta_command", "register"]
+__all__ = ["meta_command", "register"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 MethodOption = Annotated[
-    str, typer.Option("--method", help="τ² estimator: FE, DL, REML or PM.", show_default=True)
+    str,
+    typer.Option(
+        "--method", help="τ² estimator: FE, DL, REML, PM, ML, EB, SJ or HE.", show_default=True
+    ),
+]
+LevelOption = Annotated[
+    float, typer.Option("--level", help="Confidence level in percent (metafor's level), e.g. 90.")
 ]
 HkOption = Annotated[
     bool, typer.Option("--hk", help="Hartung-Knapp-Sidik-Jonkman CI and test (t, k − 1 df).")
@@ -86,9 +91,13 @@ def _study_lines(res: MetaResult) -> list[str]:
 
 def meta_command(
     file: Annotated[str, typer.Argument(help="CSV with metafor's column names.")],
-    measure: Annotated[str | None, typer.Option("--measure", help="MD, SMD, RR, OR or RD.")] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="MD, SMD, ROM, RR, OR, RD, PETO or ZCOR (ri, ni)."),
+    ] = None,
     method: MethodOption = "REML",
     hk: HkOption = False,
+    level: LevelOption = 95.0,
     subgroup: Annotated[
         str | None, typer.Option("--subgroup", help="Column holding a subgroup label.")
     ] = None,
@@ -106,6 +115,8 @@ def meta_command(
     also shown exponentiated. Matches R's metafor rma().
 
     Example: autoserum meta dat_bcg.csv --measure RR --method REML --hk --json
+
+    Example: autoserum meta dat_molloy2014.csv --measure ZCOR --method SJ --level 90
     """
     from autoserum.meta import (
         MEASURES,
@@ -129,7 +140,17 @@ def meta_command(
     except (UnicodeDecodeError, csv.Error) as err:
         raise ValidationError("FILE", file, f"a UTF-8 CSV file ({err})") from None
     table = effects_from_rows(rows, meas)
-    res = rma(table.yi, table.vi, method=meth, hk=hk, measure=table.measure, labels=table.labels)
+    if not 50 <= level < 100:
+        raise ValidationError("level", level, "a confidence level in percent, 50 to < 100")
+    res = rma(
+        table.yi,
+        table.vi,
+        method=meth,
+        hk=hk,
+        level=level / 100,
+        measure=table.measure,
+        labels=table.labels,
+    )
     sub = None
     if subgroup is not None:
         if subgroup not in rows[0]:
@@ -165,128 +186,9 @@ def meta_command(
         )
 
 
-def _analysis_lines(pa: PooledAnalysis) -> list[str]:
-    a = pa.analysis
-    lines = [f"== {a.title}", f"   [{a.id}] {a.direction}"]
-    for e in pa.effects:
-        half = _Z95 * e.effect.se
-        lo, hi = e.effect.yi - half, e.effect.yi + half
-        mark = "derived" if e.derived else "reported"
-        ratio = a.measure in ("RR", "OR")
-        exp = (
-            f" = {a.measure} {math.exp(e.effect.yi):.3f} ({math.exp(lo):.3f} to {math.exp(hi):.3f})"
-            if ratio
-            else ""
-        )
-        lines.append(
-            f"   {e.label}: {'log ' if ratio else ''}{a.measure} {e.effect.yi:.3f} (SE "
-            f"{e.effect.se:.3f}; 95% CI {lo:.3f} to {hi:.3f}){exp} [{mark}: {e.effect.method}]"
-        )
-        lines.append(f"      how: {e.effect.description}")
-        for assumption in e.spec.assumptions:
-            lines.append(f"      assumes: {assumption}")
-        if e.derived_inputs:
-            lines.append(f"      derived inputs: {', '.join(e.derived_inputs)}")
-    if pa.result is not None:
-        lines += ["   pooled: " + line for line in _result_lines(pa.result)]
-    if pa.subgroup is not None:
-        s = pa.subgroup
-        lines.append(
-            f"   test for subgroup differences ({a.subgroup}; metafor rma mods = ~ factor):"
-            f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_fmt_p(s.qm_p_value)}"
-        )
-    if pa.leave_one_out:
-        ests = [x.result.estimate for x in pa.leave_one_out]
-        lines.append(f"   leave-one-out estimates: {min(ests):.3f} to {max(ests):.3f}")
-    lines += [f"   limit: {lim}" for lim in pa.limits]
-    return lines
-
-
-def evidence_command(
-    condition: Annotated[str | None, typer.Option("--condition", help="AD or CSU.")] = None,
-    therapy: Annotated[
-        str | None, typer.Option("--therapy", help="ABT, AST, AIGT or AAHT.")
-    ] = None,
-    method: MethodOption = "REML",
-    hk: HkOption = False,
-    as_json: JsonOption = False,
-    forest_dir: Annotated[
-        str | None, typer.Option("--forest-dir", help="Write one forest plot per analysis here.")
-    ] = None,
-) -> None:
-    """List the evidence registry and pool what can be pooled, saying what was derived,
-    what was left out and why, and the limits of each pooled estimate.
-
-    Example: autoserum evidence --condition AD --method REML
-    """
-    from autoserum.evidence import CONDITIONS, THERAPIES, load_registry, pool_analysis
-    from autoserum.meta import METHODS, forest_plot, save_figure
-
-    cond = _choice("condition", condition, CONDITIONS) if condition is not None else None
-    ther = _choice("therapy", therapy, THERAPIES) if therapy is not None else None
-    meth = _choice("method", method, METHODS)
-    reg = load_registry()
-    studies = [
-        s
-        for s in reg.studies.values()
-        if (cond is None or s.condition == cond) and (ther is None or ther in s.therapy)
-    ]
-    pooled = [
-        pool_analysis(reg, a.id, method=meth, hk=hk and len(a.effects) >= 2, therapy=ther)
-        for a in reg.analyses.values()
-        if cond is None or a.condition == cond  # the AD+CSU analysis only without a filter
-    ]
-    pooled = [p for p in pooled if p.effects]
-    study_ids = {s.id for s in studies}
-    left = [x for x in reg.left_out if x.study in study_ids]
-    if forest_dir is not None:
-        out = Path(forest_dir)
-        if not out.is_dir():
-            raise ValidationError("forest_dir", forest_dir, "an existing directory")
-        for p in pooled:
-            if p.result is not None:
-                save_figure(
-                    forest_plot(p.result, title=p.analysis.title), out / f"{p.analysis.id}.svg"
-                )
-    if as_json:
-        _echo_json(
-            {
-                "studies": [
-                    {
-                        "id": s.id,
-                        "condition": s.condition,
-                        "therapy": list(s.therapy),
-                        "design": s.design,
-                        "citation": s.citation,
-                        "protocol_code": s.protocol_code,
-                        "flags": [f.code for f in s.flags],
-                        "sources": list(s.sources),
-                    }
-                    for s in studies
-                ],
-                "analyses": [p.to_dict() for p in pooled],
-                "left_out": [vars(x) for x in left],
-            }
-        )
-        return
-    typer.echo(f"Evidence registry: {len(studies)} studies")
-    for s in studies:
-        proto = f"; protocol {s.protocol_code}" if s.protocol_code else ""
-        typer.echo(f"  {s.id} [{s.condition}, {'+'.join(s.therapy)}, {s.design}{proto}]")
-        for f in s.flags:
-            typer.echo(f"      flag {f.code}: {f.text}")
-    typer.echo("")
-    for p in pooled:
-        for line in _analysis_lines(p):
-            typer.echo(line)
-        typer.echo("")
-    typer.echo("Left out of pooling:")
-    for x in left:
-        typer.echo(f"  {x.study} ({x.outcome}): {x.reason}")
-
-
 def register(app: typer.Typer) -> None:
     """Add ``meta``, ``evidence`` and ``power`` to the root application."""
+    from autoserum.cli.evidence import evidence_command
     from autoserum.cli.power import power_command
 
     app.command("meta")(meta_command)

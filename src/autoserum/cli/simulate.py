@@ -44,8 +44,7 @@ def simulate_command(
         raise ValidationError("--study", study, "a study name (required with --db)")
     if out is not None and study is not None:
         raise ValidationError("--study", study, "--study only with --db")
-    from autoserum.simulate import simulate_study
-    from autoserum.simulate._io import write_study
+    from autoserum.simulate import simulate_study, write_study
     from autoserum.store import Actor, open_store
 
     result = simulate_study(protocol, subjects, seed)

@@ -10,6 +10,13 @@ last visit. Each replicate is analysed with :func:`autoserum.stats.mmrm` (as
 group difference at the last visit counts as a rejection when p < α. A fit that does not
 converge counts as no rejection and is reported.
 
+Replicates are fitted in batches (``batched=True``, the default): the trials in which every
+subject completed every visit are fitted together in closed form by
+:func:`autoserum.stats.mmrm_complete_batch` (the MMRM of complete data is OLS per visit with the
+REML covariance RᵀR/(n − 3)); the others, one by one, by :func:`autoserum.stats.mmrm`. The data
+are drawn from the same random stream in the same order as the one-trial-at-a-time path
+(``batched=False``), so both give the same rejections for the same seed; the tests check it.
+
 With no dropout the MMRM contrast at the last visit equals the ANCOVA at that visit (a
 saturated mean model with complete data: GLS = OLS), so the simulated power must agree with
 :func:`autoserum.design.power_t_test` ``("ancova", ...)`` within Monte-Carlo error; the tests
@@ -32,9 +39,38 @@ import numpy as np
 
 from autoserum.design._simulation import SimulatedPower
 from autoserum.errors import StatisticsError, ValidationError
-from autoserum.stats import mmrm
+from autoserum.stats import mmrm, mmrm_complete_batch
 
 __all__ = ["simulate_mmrm_power"]
+
+FloatArray = np.ndarray
+_BATCH = 500  # trials fitted together
+
+
+def _long(
+    post: np.ndarray, baseline: np.ndarray, group: np.ndarray, completed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The long format (subject, visit 1..V, group, baseline, y) of the visits completed."""
+    m, v = post.shape
+    keep = np.arange(v)[None, :] < completed[:, None]
+    subj = np.repeat(np.arange(m), v).reshape(m, v)
+    vis = np.tile(np.arange(1, v + 1), (m, 1))
+    return (
+        subj[keep],
+        vis[keep],
+        np.repeat(group, v).reshape(m, v)[keep],
+        np.repeat(baseline, v).reshape(m, v)[keep],
+        post[keep],
+    )
+
+
+def _completed(rng: np.random.Generator, m: int, v: int, hazard: float) -> np.ndarray:
+    """Monotone MCAR dropout: the number of post-baseline visits each subject completes."""
+    completed = np.full(m, v)
+    for j in range(v - 1, -1, -1):
+        leave = rng.random(m) < hazard
+        completed = np.where(leave, np.minimum(completed, j), completed)
+    return completed
 
 
 def _one_trial(
@@ -46,27 +82,69 @@ def _one_trial(
     visits: Sequence[float],
     hazard: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One trial in the long format, drawn with ``Generator.multivariate_normal`` (the
+    reference path)."""
     v = len(visits)
     cov = sd**2 * (rho * np.ones((v + 1, v + 1)) + (1 - rho) * np.eye(v + 1))
     draws = rng.multivariate_normal(np.zeros(v + 1), cov, size=2 * n)
     group = np.r_[np.ones(n), np.zeros(n)]
     shift = delta * np.asarray(visits, dtype=float) / float(visits[-1])
     post = draws[:, 1:] + group[:, None] * shift[None, :]
-    # monotone MCAR dropout: the number of post-baseline visits each subject completes
-    completed = np.full(2 * n, v)
-    for j in range(v - 1, -1, -1):
-        leave = rng.random(2 * n) < hazard
-        completed = np.where(leave, np.minimum(completed, j), completed)
-    keep = np.arange(v)[None, :] < completed[:, None]
-    subj = np.repeat(np.arange(2 * n), v).reshape(2 * n, v)
-    vis = np.tile(np.arange(1, v + 1), (2 * n, 1))
-    return (
-        subj[keep],
-        vis[keep],
-        np.repeat(group, v).reshape(2 * n, v)[keep],
-        np.repeat(draws[:, 0], v).reshape(2 * n, v)[keep],
-        post[keep],
-    )
+    completed = _completed(rng, 2 * n, v, hazard)
+    return _long(post, draws[:, 0], group, completed)
+
+
+def _mvn_factor(sd: float, rho: float, v: int) -> np.ndarray:
+    """The factor ``Generator.multivariate_normal`` (method ``svd``) applies to standard normal
+    draws: ``x @ (u √s)ᵀ`` reproduces its output bit for bit without an SVD per trial."""
+    cov = sd**2 * (rho * np.ones((v + 1, v + 1)) + (1 - rho) * np.eye(v + 1))
+    u, s, _ = np.linalg.svd(cov)
+    return np.asarray((u * np.sqrt(s)).T)
+
+
+def _p_last(
+    subj: np.ndarray, vis: np.ndarray, group: np.ndarray, base: np.ndarray, y: np.ndarray, last: int
+) -> float | None:
+    """p of the MMRM at the last visit, or None when the fit fails or does not converge."""
+    try:
+        fit = mmrm(subj, vis, group, base, y)
+    except StatisticsError:
+        return None
+    if not fit.converged:
+        return None
+    return next(e.p_value for e in fit.per_visit if e.visit == last)
+
+
+def _batch_p_values(
+    rng: np.random.Generator,
+    reps: int,
+    n: int,
+    shift: np.ndarray,
+    factor: np.ndarray,
+    hazard: float,
+) -> list[float | None]:
+    """p-values of ``reps`` trials: drawn one by one (same stream order as :func:`_one_trial`),
+    complete ones fitted together in closed form."""
+    v = shift.size
+    group = np.r_[np.ones(n), np.zeros(n)]
+    post = np.empty((reps, 2 * n, v))
+    base = np.empty((reps, 2 * n))
+    done = np.empty((reps, 2 * n), dtype=np.int64)
+    for r in range(reps):
+        draws = rng.standard_normal((2 * n, v + 1)) @ factor
+        post[r] = draws[:, 1:] + group[:, None] * shift[None, :]
+        base[r] = draws[:, 0]
+        done[r] = _completed(rng, 2 * n, v, hazard)
+    complete = (done == v).all(axis=1)
+    out: list[float | None] = [None] * reps
+    if complete.any():
+        est = mmrm_complete_batch(group, base[complete], post[complete])
+        for index, p in zip(np.flatnonzero(complete), est.p_value, strict=True):
+            out[int(index)] = float(p)
+    for index in np.flatnonzero(~complete):
+        i = int(index)
+        out[i] = _p_last(*_long(post[i], base[i], group, done[i]), last=v)
+    return out
 
 
 def simulate_mmrm_power(
@@ -80,10 +158,12 @@ def simulate_mmrm_power(
     reps: int = 200,
     seed: int,
     sig_level: float = 0.05,
+    batched: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> SimulatedPower:
     """Simulated power of the MMRM test at the last visit, ``n`` randomized per group.
 
+    ``batched=False`` fits one trial at a time (the reference path; same result, slower).
     ``progress``, if given, is called with the number of replicates each step finished.
     """
     if not isinstance(n, int) or n < 5:
@@ -101,21 +181,23 @@ def simulate_mmrm_power(
     rng = np.random.default_rng(seed)
     hazard = 1 - (1 - dropout) ** (1 / len(visits))
     last = len(visits)
-    rejections = failures = 0
-    for _ in range(reps):
-        if progress is not None:
-            progress(1)
-        subj, vis, group, baseline, y = _one_trial(rng, n, delta, sd, rho, visits, hazard)
-        try:
-            fit = mmrm(subj, vis, group, baseline, y)
-        except StatisticsError:
-            failures += 1
-            continue
-        if not fit.converged:
-            failures += 1
-            continue
-        est = next(e for e in fit.per_visit if e.visit == last)
-        rejections += int(est.p_value < sig_level)
+    p_values: list[float | None] = []
+    if batched:
+        shift = delta * np.asarray(visits, dtype=float) / float(visits[-1])
+        factor = _mvn_factor(sd, rho, len(visits))
+        while len(p_values) < reps:
+            size = min(_BATCH, reps - len(p_values))
+            p_values += _batch_p_values(rng, size, n, shift, factor, hazard)
+            if progress is not None:
+                progress(size)
+    else:
+        for _ in range(reps):
+            trial = _one_trial(rng, n, delta, sd, rho, visits, hazard)
+            p_values.append(_p_last(*trial, last=last))
+            if progress is not None:
+                progress(1)
+    failures = sum(p is None for p in p_values)
+    rejections = sum(p is not None and p < sig_level for p in p_values)
     p = rejections / reps
     se = math.sqrt(p * (1 - p) / reps)
     return SimulatedPower(

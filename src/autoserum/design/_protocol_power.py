@@ -7,7 +7,12 @@ treated subjects. Tests: single-arm protocols ``paired_t`` or ``wilcoxon``; para
 ``student_t``, ``welch_t``, ``mann_whitney``, ``ancova`` (endpoint value adjusted for baseline) or
 ``mmrm`` (change at every post-baseline visit up to ``week``; the test at ``week``). Subjects
 without the endpoint are missing (complete cases), except in the MMRM, which uses every visit
-observed. Power = share of replicates with p < α; replicate i uses seed ``seed + i``.
+observed. Power = share of replicates with p < α; replicate i uses seed ``seed + i``, so a run
+can be split into seed ranges (:func:`count_protocol_rejections`) and the counts added up: a
+design grid does this, on as many workers as it likes, and gets the same answer.
+
+``effect_scale`` multiplies every arm's treatment effect and ``dropout_scale`` the scenario's
+dropout hazard (1 and 1: the scenario as published).
 
 >>> res = simulate_protocol_power("ast-nahm2023", n_subjects=20, endpoint="scorad", week=8,
 ...                               test="mann_whitney", reps=20, seed=1)
@@ -17,15 +22,17 @@ observed. Power = share of replicates with p < α; replicate i uses seed ``seed 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
 from autoserum.design._simulation import SimulatedPower
 from autoserum.errors import StatisticsError, ValidationError
 from autoserum.protocols import load_protocol
-from autoserum.simulate import simulate_study
+from autoserum.simulate import Scenario, get_scenario, simulate_scenario
 from autoserum.stats import (
     ancova,
     mann_whitney,
@@ -36,7 +43,13 @@ from autoserum.stats import (
     wilcoxon_signed_rank,
 )
 
-__all__ = ["PROTOCOL_TESTS", "simulate_protocol_power"]
+__all__ = [
+    "PROTOCOL_TESTS",
+    "ProtocolTrials",
+    "count_protocol_rejections",
+    "protocol_power",
+    "simulate_protocol_power",
+]
 
 PROTOCOL_TESTS = {
     "single_arm": ("paired_t", "wilcoxon"),
@@ -89,6 +102,104 @@ def _raw_p_value(
     return ancova(end[endpoint].to_numpy(), end["group"].to_numpy(), end["b"].to_numpy()).p_value
 
 
+@dataclass(frozen=True)
+class ProtocolTrials:
+    """Rejections and failed analyses among the trials of one seed range."""
+
+    seed: int
+    reps: int
+    rejections: int
+    failures: int
+
+
+def _scenario(code: str, effect_scale: float, dropout_scale: float) -> Scenario:
+    scenario = get_scenario(code)
+    if effect_scale < 0 or not math.isfinite(effect_scale):
+        raise ValidationError("effect_scale", effect_scale, "a multiplier >= 0")
+    if dropout_scale < 0 or not math.isfinite(dropout_scale):
+        raise ValidationError("dropout_scale", dropout_scale, "a multiplier >= 0")
+    if effect_scale != 1.0:
+        arms = tuple(dataclasses.replace(a, effect=a.effect * effect_scale) for a in scenario.arms)
+        scenario = dataclasses.replace(scenario, arms=arms)
+    if dropout_scale != 1.0:
+        drop = scenario.dropout
+        scenario = dataclasses.replace(
+            scenario,
+            dropout=dataclasses.replace(drop, hazard_per_week=drop.hazard_per_week * dropout_scale),
+        )
+    return scenario
+
+
+def _checked(protocol_code: str, test: str, endpoint: str, week: float, probe: pl.DataFrame) -> str:
+    """The control arm's code, after checking the test, endpoint and week fit the protocol."""
+    protocol = load_protocol(protocol_code)
+    kind = "single_arm" if protocol.design == "single_arm" else "parallel"
+    if protocol.design not in ("single_arm", "parallel"):
+        raise ValidationError("protocol", protocol_code, "a single-arm or parallel protocol")
+    if test not in PROTOCOL_TESTS[kind]:
+        raise ValidationError("test", test, f"one of {', '.join(PROTOCOL_TESTS[kind])} ({kind})")
+    if endpoint not in probe.columns or probe[endpoint].is_null().all():
+        raise ValidationError(
+            "endpoint", endpoint, f"an instrument total measured in {protocol_code}"
+        )
+    weeks = sorted(w for w in probe["week"].unique().to_list() if w > 0)
+    if week not in weeks:
+        raise ValidationError("week", week, f"a post-baseline week of {protocol_code}: {weeks}")
+    controls = [a.code for a in protocol.arms if a.is_control]
+    return controls[0] if controls else ""
+
+
+def count_protocol_rejections(
+    protocol_code: str,
+    *,
+    n_subjects: int,
+    endpoint: str,
+    week: float,
+    test: str,
+    seed: int,
+    reps: int,
+    sig_level: float = 0.05,
+    effect_scale: float = 1.0,
+    dropout_scale: float = 1.0,
+    progress: Callable[[int], None] | None = None,
+) -> ProtocolTrials:
+    """Simulate and analyse the trials of seeds ``seed .. seed + reps - 1``; count rejections.
+
+    >>> counts = count_protocol_rejections("ast-nahm2023", n_subjects=20, endpoint="scorad",
+    ...                                    week=8, test="mann_whitney", seed=1, reps=2)
+    >>> counts.reps, counts.rejections + counts.failures <= 2
+    (2, True)
+    """
+    if not isinstance(reps, int) or reps < 1:
+        raise ValidationError("reps", reps, "an integer >= 1")
+    if not 0 < sig_level < 1:
+        raise ValidationError("sig_level", sig_level, "a number strictly between 0 and 1")
+    if isinstance(n_subjects, bool) or not isinstance(n_subjects, int) or n_subjects < 2:
+        raise ValidationError("n_subjects", n_subjects, "an integer >= 2")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValidationError("seed", seed, "a non-negative integer")
+    scenario = _scenario(protocol_code, effect_scale, dropout_scale)
+    rejections = failures = 0
+    control = ""
+    for i in range(reps):
+        frame = simulate_scenario(scenario, n_subjects, seed + i).visits
+        if i == 0:
+            control = _checked(protocol_code, test, endpoint, week, frame)
+        frame = frame.filter(pl.col("treated"))
+        try:
+            p = _p_value(test, frame, endpoint, float(week), control)
+        except StatisticsError:
+            failures += 1
+        else:
+            if math.isfinite(p):
+                rejections += int(p < sig_level)
+            else:
+                failures += 1
+        if progress is not None:
+            progress(1)
+    return ProtocolTrials(seed=seed, reps=reps, rejections=rejections, failures=failures)
+
+
 def simulate_protocol_power(
     protocol_code: str,
     *,
@@ -99,48 +210,62 @@ def simulate_protocol_power(
     reps: int = 200,
     seed: int,
     sig_level: float = 0.05,
+    effect_scale: float = 1.0,
+    dropout_scale: float = 1.0,
     progress: Callable[[int], None] | None = None,
 ) -> SimulatedPower:
     """Simulated power of ``test`` on ``endpoint`` at ``week`` for ``n_subjects`` enrolled.
 
     ``progress``, if given, is called with the number of trials each step finished.
     """
-    protocol = load_protocol(protocol_code)
-    kind = "single_arm" if protocol.design == "single_arm" else "parallel"
-    if protocol.design not in ("single_arm", "parallel"):
-        raise ValidationError("protocol", protocol_code, "a single-arm or parallel protocol")
-    if test not in PROTOCOL_TESTS[kind]:
-        raise ValidationError("test", test, f"one of {', '.join(PROTOCOL_TESTS[kind])} ({kind})")
     if not isinstance(reps, int) or reps < 10:
         raise ValidationError("reps", reps, "an integer >= 10 replicates")
-    if not 0 < sig_level < 1:
-        raise ValidationError("sig_level", sig_level, "a number strictly between 0 and 1")
-    controls = [a.code for a in protocol.arms if a.is_control]
-    control = controls[0] if controls else ""
-    probe = simulate_study(protocol_code, n_subjects, seed).visits
-    if endpoint not in probe.columns or probe[endpoint].is_null().all():
-        raise ValidationError(
-            "endpoint", endpoint, f"an instrument total measured in {protocol_code}"
-        )
-    weeks = sorted(w for w in probe["week"].unique().to_list() if w > 0)
-    if week not in weeks:
-        raise ValidationError("week", week, f"a post-baseline week of {protocol_code}: {weeks}")
-    rejections = failures = 0
-    for i in range(reps):
-        if progress is not None:
-            progress(1)
-        frame = probe if i == 0 else simulate_study(protocol_code, n_subjects, seed + i).visits
-        frame = frame.filter(pl.col("treated"))
-        try:
-            p = _p_value(test, frame, endpoint, float(week), control)
-        except StatisticsError:
-            failures += 1
-            continue
-        if math.isfinite(p):
-            rejections += int(p < sig_level)
-        else:
-            failures += 1
-    power = rejections / reps
+    counts = count_protocol_rejections(
+        protocol_code,
+        n_subjects=n_subjects,
+        endpoint=endpoint,
+        week=week,
+        test=test,
+        seed=seed,
+        reps=reps,
+        sig_level=sig_level,
+        effect_scale=effect_scale,
+        dropout_scale=dropout_scale,
+        progress=progress,
+    )
+    return protocol_power(
+        protocol_code,
+        counts,
+        n_subjects=n_subjects,
+        endpoint=endpoint,
+        week=week,
+        test=test,
+        sig_level=sig_level,
+        effect_scale=effect_scale,
+        dropout_scale=dropout_scale,
+    )
+
+
+def protocol_power(
+    protocol_code: str,
+    counts: ProtocolTrials,
+    *,
+    n_subjects: int,
+    endpoint: str,
+    week: float,
+    test: str,
+    sig_level: float = 0.05,
+    effect_scale: float = 1.0,
+    dropout_scale: float = 1.0,
+) -> SimulatedPower:
+    """The power and its Monte-Carlo error from the counts of a run."""
+    reps, seed = counts.reps, counts.seed
+    parameters = {"week": float(week), "failed_analyses": float(counts.failures)}
+    scaled = ""
+    if (effect_scale, dropout_scale) != (1.0, 1.0):
+        parameters |= {"effect_scale": effect_scale, "dropout_scale": dropout_scale}
+        scaled = f"; effects x {effect_scale:g}, dropout hazard x {dropout_scale:g}"
+    power = counts.rejections / reps
     se = math.sqrt(power * (1 - power) / reps)
     return SimulatedPower(
         design=f"{protocol_code}:{test}",
@@ -152,10 +277,10 @@ def simulate_protocol_power(
         ci_low=max(0.0, power - 1.959963984540054 * se),
         ci_high=min(1.0, power + 1.959963984540054 * se),
         sig_level=sig_level,
-        parameters={"week": float(week), "failed_analyses": float(failures)},
+        parameters=parameters,
         method=(
             f"Monte-Carlo, {reps} trials from autoserum.simulate.simulate_study('{protocol_code}', "
             f"{n_subjects} enrolled, seeds {seed}..{seed + reps - 1}); change in {endpoint} from "
-            f"week 0 to {week:g} in treated subjects; autoserum.stats {test}"
+            f"week 0 to {week:g} in treated subjects; autoserum.stats {test}{scaled}"
         ),
     )

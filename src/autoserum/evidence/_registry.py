@@ -27,9 +27,17 @@ from typing import Any
 import yaml
 
 from autoserum.errors import ValidationError
+from autoserum.evidence._records import (
+    STUDY_STATUSES,
+    Identifiers,
+    Screening,
+    parse_identifiers,
+    parse_screening,
+)
 
 __all__ = [
     "CONDITIONS",
+    "DERIVATIONS",
     "DESIGNS",
     "PROTOCOL_CODES",
     "QUANTITIES",
@@ -47,9 +55,22 @@ __all__ = [
     "parse_registry",
 ]
 
-CONDITIONS = ("AD", "CSU")
-THERAPIES = ("ABT", "AST", "AIGT", "AAHT")
-DESIGNS = ("rct_placebo", "rct_active", "single_arm", "case_series", "case_report", "cohort")
+CONDITIONS = ("AD", "CSU", "eczema", "healthy", "AD+CSU")
+THERAPIES = ("ABT", "AST", "AIGT", "AAHT", "APT")
+DESIGNS = (
+    "rct_placebo",
+    "rct_active",
+    "nonrandomised_controlled",
+    "single_arm",
+    "case_series",
+    "case_report",
+    "cohort",
+    "animal",
+    "systematic_review",
+    "review_protocol",
+    "editorial",
+    "NR",
+)
 #: The protocol library codes (``autoserum.protocols``) a study's regimen may link to.
 PROTOCOL_CODES = (
     "abt-pittler2003",
@@ -79,6 +100,14 @@ QUANTITIES = (
     "qualitative",
 )
 KINDS = ("md_ci", "md_ci_to_smd", "smd_p", "means", "counts", "counts_to_smd")
+#: What an effect estimates and how it was derived: pooling needs one derivation for all effects.
+DERIVATIONS = (
+    "ancova_adjusted_md",
+    "pct_change_p",
+    "endpoint_means",
+    "counts",
+    "responder_or_to_smd",
+)
 SOURCE_KINDS = ("primary_abstract", "secondary_review", "conference_abstract")
 
 
@@ -118,6 +147,28 @@ class Study:
     arms: tuple[Arm, ...]
     sources: tuple[str, ...]
     flags: tuple[Flag, ...]
+    status: str
+    status_reason: str
+    identifiers: Identifiers
+    screening: Screening
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (what ``autoserum evidence --json`` lists)."""
+        return {
+            "id": self.id,
+            "citation": self.citation,
+            "year": self.year,
+            "condition": self.condition,
+            "therapy": list(self.therapy),
+            "design": self.design,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "identifiers": self.identifiers.to_dict(),
+            "screening": self.screening.to_dict(),
+            "protocol_code": self.protocol_code,
+            "flags": [f.code for f in self.flags],
+            "sources": list(self.sources),
+        }
 
 
 @dataclass(frozen=True)
@@ -153,6 +204,7 @@ class EffectSpec:
     comparison: str
     measure: str
     kind: str
+    derivation: str
     sign: int
     direction: str | None
     control_fraction: float
@@ -213,14 +265,22 @@ def _study(raw: Mapping[str, Any]) -> Study:
     code = raw.get("protocol_code")
     if code is not None:
         _one_of(code, PROTOCOL_CODES, "protocol_code", where)
+    status = _one_of(raw.get("status"), STUDY_STATUSES, "status", where)
+    reason = str(raw.get("status_reason") or "")
+    if status != "included" and not reason:
+        raise ValidationError(
+            "status_reason", reason, f"the reason a record is {status}", location=where
+        )
     arms = tuple(
         Arm(str(a["code"]), str(a["label"]), str(a["product"]), bool(a["is_control"]))
-        for a in _need(raw, "arms", where)
+        for a in raw.get("arms") or ()
     )
+    if status == "included" and not arms:
+        raise ValidationError("arms", [], "the arms of an included study", location=where)
     sources = tuple(str(s) for s in _need(raw, "sources", where))
     for s in sources:
-        if not s.startswith(("http://", "https://")):
-            raise ValidationError("sources", s, "an http(s) URL", location=where)
+        if not s.startswith(("http://", "https://", "issue:")):
+            raise ValidationError("sources", s, "an http(s) URL or issue:N", location=where)
     return Study(
         id=str(_need(raw, "id", where)),
         citation=str(_need(raw, "citation", where)),
@@ -236,6 +296,10 @@ def _study(raw: Mapping[str, Any]) -> Study:
         arms=arms,
         sources=sources,
         flags=tuple(Flag(str(f["code"]), str(f["text"])) for f in raw.get("flags") or ()),
+        status=status,
+        status_reason=reason,
+        identifiers=parse_identifiers(raw.get("identifiers"), where),
+        screening=parse_screening(raw.get("screening"), status, where),
     )
 
 
@@ -317,6 +381,7 @@ def _effect(raw: Mapping[str, Any], reg_results: Mapping[str, Result]) -> Effect
         comparison=str(_need(raw, "comparison", where)),
         measure=_one_of(raw.get("measure"), ("MD", "SMD", "RR", "OR", "RD"), "measure", where),
         kind=_one_of(raw.get("kind"), KINDS, "kind", where),
+        derivation=_one_of(raw.get("derivation"), DERIVATIONS, "derivation", where),
         sign=int(raw.get("sign", 1)),
         direction=raw.get("direction"),
         control_fraction=float(raw.get("control_fraction", 1.0)),

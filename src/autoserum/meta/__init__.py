@@ -8,6 +8,7 @@ meta-analysis validated against R's metafor.
 0.2658
 """
 
+from autoserum.meta._bayes import BayesMetaResult, McmcCheck, bayes_rma, bayes_rma_mcmc
 from autoserum.meta._derive import (
     DerivedEffect,
     binary_effect,
@@ -21,12 +22,15 @@ from autoserum.meta._derive import (
     se_from_p,
     smd_from_p,
     smd_from_t,
+    smd_residual_to_raw,
 )
 from autoserum.meta._escalc import (
     CONTINUOUS_MEASURES,
+    CORRELATION_MEASURES,
     COUNT_MEASURES,
     RATIO_MEASURES,
     EffectSizes,
+    escalc_correlations,
     escalc_counts,
     escalc_means,
     hedges_correction,
@@ -44,22 +48,28 @@ from autoserum.meta._table import MEASURES, EffectTable, effects_from_rows
 
 __all__ = [
     "CONTINUOUS_MEASURES",
+    "CORRELATION_MEASURES",
     "COUNT_MEASURES",
     "MEASURES",
     "METHODS",
     "RATIO_MEASURES",
+    "BayesMetaResult",
     "DerivedEffect",
     "EffectSizes",
     "EffectTable",
     "LeaveOneOut",
+    "McmcCheck",
     "MetaResult",
     "SubgroupResult",
+    "bayes_rma",
+    "bayes_rma_mcmc",
     "binary_effect",
     "count_from_percent",
     "effect_from_ci",
     "effect_from_means",
     "effect_from_p",
     "effects_from_rows",
+    "escalc_correlations",
     "escalc_counts",
     "escalc_means",
     "forest_plot",
@@ -74,6 +84,7 @@ __all__ = [
     "se_from_p",
     "smd_from_p",
     "smd_from_t",
+    "smd_residual_to_raw",
     "subgroup_analysis",
     "tau2_confint",
 ]

@@ -1,9 +1,12 @@
 """Effect sizes from arm summaries and 2×2 tables, as metafor's ``escalc``.
 
 Measures (metafor's names): ``MD`` (raw mean difference, heteroscedastic variance), ``SMD``
-(Hedges' g with the exact small-sample correction), ``RR`` (log risk ratio), ``OR`` (log odds
-ratio), ``RD`` (risk difference). For 2×2 tables, a study with a zero cell gets 1/2 added to each
-of its four cells (metafor's default ``add = 1/2, to = "only0"``).
+(Hedges' g with the exact small-sample correction), ``ROM`` (log ratio of means, Hedges et al.
+1999: vi = sd1²/(n1 m1²) + sd2²/(n2 m2²)), ``RR`` (log risk ratio), ``OR`` (log odds ratio),
+``PETO`` (Peto's log odds ratio (O − E)/V, Yusuf et al. 1985), ``RD`` (risk difference),
+``ZCOR`` (Fisher's r-to-z, atanh(r), vi = 1/(n − 3)). For 2×2 tables (PETO included), a study
+with a zero cell gets 1/2 added to each of its four cells (metafor's default ``add = 1/2,
+to = "only0"``).
 
 Reference: Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw
 2010;36(3). Hedges LV. Distribution theory for Glass's estimator of effect size. J Educ Stat
@@ -27,17 +30,20 @@ from autoserum.errors import ValidationError
 
 __all__ = [
     "CONTINUOUS_MEASURES",
+    "CORRELATION_MEASURES",
     "COUNT_MEASURES",
     "RATIO_MEASURES",
     "EffectSizes",
+    "escalc_correlations",
     "escalc_counts",
     "escalc_means",
     "hedges_correction",
 ]
 
-COUNT_MEASURES = ("RR", "OR", "RD")
-CONTINUOUS_MEASURES = ("MD", "SMD")
-RATIO_MEASURES = ("RR", "OR")
+COUNT_MEASURES = ("RR", "OR", "RD", "PETO")
+CONTINUOUS_MEASURES = ("MD", "SMD", "ROM")
+CORRELATION_MEASURES = ("ZCOR",)
+RATIO_MEASURES = ("RR", "OR", "PETO", "ROM")
 
 FloatArray = NDArray[np.float64]
 
@@ -119,6 +125,12 @@ def escalc_counts(
     elif measure == "OR":
         yi = np.log(a * d / (b * c))
         vi = 1 / a + 1 / b + 1 / c + 1 / d
+    elif measure == "PETO":
+        n = n1 + n2
+        events, non_events = a + c, b + d
+        var = events * non_events * n1 * n2 / (n**2 * (n - 1))
+        yi = (a - events * n1 / n) / var
+        vi = 1 / var
     else:
         p1, p2 = a / n1, c / n2
         yi = p1 - p2
@@ -135,7 +147,7 @@ def escalc_means(
     sd2i: Sequence[float] | FloatArray,
     n2i: Sequence[float] | FloatArray,
 ) -> EffectSizes:
-    """MD or SMD (Hedges' g) from arm means, SDs and sizes, as ``metafor::escalc``.
+    """MD, SMD (Hedges' g) or ROM from arm means, SDs and sizes, as ``metafor::escalc``.
 
     MD: yi = m1 − m2, vi = sd1²/n1 + sd2²/n2. SMD: yi = J·(m1 − m2)/s_pooled with the exact
     correction J(n1 + n2 − 2), vi = 1/n1 + 1/n2 + yi²/(2(n1 + n2)) (metafor's ``vtype = "LS"``).
@@ -162,6 +174,14 @@ def escalc_means(
     m1, s1, n1, m2, s2, n2 = (cols[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"))
     if measure == "MD":
         return EffectSizes("MD", m1 - m2, s1**2 / n1 + s2**2 / n2)
+    if measure == "ROM":
+        for name, m in (("m1i", m1), ("m2i", m2)):
+            if (m <= 0).any():
+                i = int(np.flatnonzero(m <= 0)[0])
+                raise ValidationError(
+                    f"{name}[{i}]", float(m[i]), "a mean > 0 for a ratio of means"
+                )
+        return EffectSizes("ROM", np.log(m1 / m2), s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2))
     df = n1 + n2 - 2
     sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / df)
     if (sp <= 0).any():
@@ -171,3 +191,24 @@ def escalc_means(
     yi = j * (m1 - m2) / sp
     vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
     return EffectSizes("SMD", yi, vi)
+
+
+def escalc_correlations(
+    ri: Sequence[float] | FloatArray, ni: Sequence[float] | FloatArray
+) -> EffectSizes:
+    """Fisher's z from correlations ``ri`` and sample sizes ``ni``, as ``escalc("ZCOR", ri=, ni=)``.
+
+    >>> es = escalc_correlations([0.5], [28])
+    >>> round(float(es.yi[0]), 6), float(es.vi[0])
+    (0.549306, 0.04)
+    """
+    r, n = _array("ri", ri), _array("ni", ni)
+    _same_length({"ri": r, "ni": n})
+    bad = (r <= -1) | (r >= 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"ri[{i}]", float(r[i]), "a correlation between -1 and 1")
+    if (n <= 3).any():
+        i = int(np.flatnonzero(n <= 3)[0])
+        raise ValidationError(f"ni[{i}]", float(n[i]), "a sample size > 3")
+    return EffectSizes("ZCOR", np.arctanh(r), 1.0 / (n - 3.0))

@@ -9,6 +9,15 @@ Model: y_i = x_i'β + u_i + e_i, u_i ~ N(0, τ²), e_i ~ N(0, v_i). Estimators o
 - ``REML``: the root of the restricted-likelihood score y'PPy − tr(P) = 0, truncated at 0
   (Viechtbauer 2005); metafor reaches the same root by Fisher scoring.
 - ``PM``: Paule & Mandel (1982), the τ² where the generalised Q equals k − p, truncated at 0.
+- ``ML``: maximum likelihood, the root of the likelihood score Σw²r² − Σw = 0 (r the WLS
+  residuals at τ²), truncated at 0 (Viechtbauer 2005).
+- ``EB``: empirical Bayes (Morris 1983; Berkey et al. 1995): metafor iterates
+  τ² ← τ² + (k/(k − p)·Q(τ²) − k)/Σw, whose fixed point is Q(τ²) = k − p, the Paule–Mandel
+  root; computed as that root, truncated at 0.
+- ``SJ``: Sidik & Jonkman (2005): τ₀² = Σ(e − ē)²/k from the OLS residuals e, then
+  τ² = τ₀²·Q(τ₀²)/(k − p) (never truncated).
+- ``HE``: Hedges (1983), unweighted method of moments: τ² = (RSS_OLS − Σ v_i(1 − h_ii))/(k − p),
+  h the OLS hat values, truncated at 0.
 
 P(τ²) = W − W X (X'W X)⁻¹ X'W with W = diag(1/(v_i + τ²)). Roots are found with Brent's
 method to machine precision.
@@ -30,7 +39,7 @@ from autoserum.errors import StatisticsError, ValidationError
 
 __all__ = ["METHODS", "Fit", "check_inputs", "fit_model", "generalised_q"]
 
-METHODS = ("FE", "DL", "REML", "PM")
+METHODS = ("FE", "DL", "REML", "PM", "ML", "EB", "SJ", "HE")
 
 FloatArray = NDArray[np.float64]
 
@@ -78,6 +87,7 @@ class _Parts:
     q: float  # y'Py = Σ w r², r the WLS residuals
     trace: float  # tr(P) = Σ w − tr((X'WX)⁻¹ X'W²X)
     ppy: float  # y'PPy = Σ (w r)², since Py = W r
+    sum_w: float  # Σ w
 
 
 def _parts(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float) -> _Parts:
@@ -86,7 +96,12 @@ def _parts(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float) -> _Parts:
     inv = np.linalg.inv(x.T @ wx)
     r = y - x @ (inv @ (wx.T @ y))
     trace = float(w.sum() - np.trace(inv @ (wx.T @ wx)))
-    return _Parts(q=float(np.sum(w * r**2)), trace=trace, ppy=float(np.sum((w * r) ** 2)))
+    return _Parts(
+        q=float(np.sum(w * r**2)),
+        trace=trace,
+        ppy=float(np.sum((w * r) ** 2)),
+        sum_w=float(w.sum()),
+    )
 
 
 def generalised_q(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float) -> float:
@@ -111,8 +126,16 @@ def _tau2(method: str, y: FloatArray, v: FloatArray, x: FloatArray) -> float:
     p0 = _parts(y, v, x, 0.0)
     if method == "DL":
         return max(0.0, (p0.q - (k - p)) / p0.trace)
+    if method in ("SJ", "HE"):
+        hat = x @ np.linalg.solve(x.T @ x, x.T)
+        resid = y - hat @ y
+        if method == "HE":
+            rss = float(resid @ resid)
+            return max(0.0, (rss - float(np.sum(v * (1.0 - np.diag(hat))))) / (k - p))
+        tau0 = float(np.sum((resid - resid.mean()) ** 2)) / k
+        return tau0 * generalised_q(y, v, x, tau0) / (k - p)
     start = 10.0 * float(np.var(y)) + float(np.mean(v))
-    if method == "PM":
+    if method in ("PM", "EB"):
 
         def pm(t: float) -> float:
             return generalised_q(y, v, x, t) - (k - p)
@@ -123,7 +146,7 @@ def _tau2(method: str, y: FloatArray, v: FloatArray, x: FloatArray) -> float:
 
     def score(t: float) -> float:
         parts = _parts(y, v, x, t)
-        return parts.ppy - parts.trace
+        return parts.ppy - (parts.sum_w if method == "ML" else parts.trace)
 
     if score(0.0) <= 0:
         return 0.0

@@ -3,8 +3,10 @@
 One row per study; a ``study`` column (label) and one of these column sets:
 
 - ``yi, vi`` or ``yi, sei``: effect sizes already computed (ratios on the log scale);
-- ``ai, bi, ci, di``: 2×2 counts (events/non-events, arm 1 then arm 2) → RR (default), OR, RD;
-- ``m1i, sd1i, n1i, m2i, sd2i, n2i``: arm summaries → MD (default) or SMD.
+- ``ai, bi, ci, di``: 2×2 counts (events/non-events, arm 1 then arm 2) → RR (default), OR, RD,
+  PETO;
+- ``m1i, sd1i, n1i, m2i, sd2i, n2i``: arm summaries → MD (default), SMD or ROM;
+- ``ri, ni``: correlations and sample sizes → ZCOR (Fisher's z).
 
 >>> rows = [{"study": "a", "yi": "0.1", "sei": "0.2"}, {"study": "b", "yi": "0.3", "sei": "0.1"}]
 >>> t = effects_from_rows(rows)
@@ -22,13 +24,14 @@ from autoserum.errors import ValidationError
 from autoserum.meta._escalc import (
     CONTINUOUS_MEASURES,
     COUNT_MEASURES,
+    escalc_correlations,
     escalc_counts,
     escalc_means,
 )
 
 __all__ = ["MEASURES", "EffectTable", "effects_from_rows"]
 
-MEASURES = ("MD", "SMD", "RR", "OR", "RD")
+MEASURES = ("MD", "SMD", "ROM", "RR", "OR", "RD", "PETO", "ZCOR")
 _COUNTS = ("ai", "bi", "ci", "di")
 _MEANS = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
 
@@ -92,8 +95,15 @@ def effects_from_rows(rows: Sequence[Mapping[str, str]], measure: str | None = N
             )
         es = escalc_means(m, *(_number(rows, c) for c in _MEANS))
         return EffectTable(labels, tuple(es.yi.tolist()), tuple(es.vi.tolist()), m, _MEANS)
+    if {"ri", "ni"} <= cols:
+        if measure not in (None, "ZCOR"):
+            raise ValidationError("measure", measure, "ZCOR for correlations")
+        es = escalc_correlations(_number(rows, "ri"), _number(rows, "ni"))
+        return EffectTable(
+            labels, tuple(es.yi.tolist()), tuple(es.vi.tolist()), "ZCOR", ("ri", "ni")
+        )
     raise ValidationError(
         "columns",
         ", ".join(sorted(cols)),
-        "study plus yi,vi or yi,sei or ai,bi,ci,di or m1i,sd1i,n1i,m2i,sd2i,n2i",
+        "study plus yi,vi or yi,sei or ai,bi,ci,di or m1i,sd1i,n1i,m2i,sd2i,n2i or ri,ni",
     )

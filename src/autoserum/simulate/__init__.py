@@ -9,6 +9,7 @@ True
 ['screening', 'run_in_start', 'baseline', 'week_4', 'week_8']
 """
 
+from autoserum.simulate._io import write_study
 from autoserum.simulate._model import (
     AdverseEvents,
     ArmSpec,
@@ -46,4 +47,5 @@ __all__ = [
     "simulate_scenario",
     "simulate_study",
     "target_statistic",
+    "write_study",
 ]

@@ -14,7 +14,7 @@ from autoserum.stats._mmrm_reml import fit_reml
 from autoserum.stats._results import MMRMResult, VisitEstimate
 from autoserum.stats._validate import check_conf_level
 
-__all__ = ["mmrm"]
+__all__ = ["fit_prepared", "mmrm"]
 
 
 def _check_estimable(data: PreparedData) -> None:
@@ -90,7 +90,14 @@ def mmrm(
     ([4, 8], True, 74.0)
     """
     level = check_conf_level(conf_level)
-    data = prepare(subject, visit, group, baseline, y)
+    return fit_prepared(prepare(subject, visit, group, baseline, y), conf_level=level)
+
+
+def fit_prepared(data: PreparedData, *, conf_level: float = 0.95) -> MMRMResult:
+    """The MMRM of :func:`mmrm` from its per-pattern sufficient statistics (``prepare``'s
+    output, or the same statistics combined across sites by :mod:`autoserum.stats.federated`).
+    """
+    level = check_conf_level(conf_level)
     _check_estimable(data)
     fit = fit_reml(data)
     t = len(data.levels)

@@ -6,7 +6,7 @@ unit of work.
 >>> admin = Actor("ada", "admin")
 >>> store.studies.create("DEMO", "ast-nahm2023", actor=admin, seed=1).open_label
 False
->>> [r.field for r in store.audit.trail("DEMO", actor=admin)][:3]
+>>> sorted({r.field for r in store.audit.trail("DEMO", actor=admin)})[:3]
 ['allocation_n', 'created_at', 'has_run_in']
 """
 

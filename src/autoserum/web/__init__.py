@@ -7,6 +7,6 @@ Example::
 """
 
 from autoserum.web.app import create_app
-from autoserum.web.settings import Settings
+from autoserum.web.settings import Settings, load_settings
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["Settings", "create_app", "load_settings"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from autoserum.accounts import verify_password
 from autoserum.store import Store
 from autoserum.web.deps import CurrentUser, user_from_record
-from autoserum.web.security import verify_password
 from autoserum.web.settings import Settings
 
 __all__ = ["GENERIC_FAILURE", "LoginOutcome", "authenticate"]

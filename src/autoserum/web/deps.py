@@ -15,10 +15,11 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
+from autoserum.accounts import hash_token
 from autoserum.errors import PermissionDeniedError, ValidationError
 from autoserum.store import Actor, Store, UserRecord
 from autoserum.web.permissions import allowed
-from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches, hash_token
+from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from autoserum.web.sessions import csrf_token, session_user
 from autoserum.web.settings import Settings
 

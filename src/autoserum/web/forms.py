@@ -7,8 +7,8 @@ nested payload of :func:`autoserum.instruments.score`, collecting one message pe
 Example::
 
     >>> fields = instrument_fields("easi")
-    >>> fields[0].name
-    'head_neck_erythema'
+    >>> [f.name for f in fields[:2]]
+    ['age', 'head_neck_erythema']
 """
 
 from __future__ import annotations

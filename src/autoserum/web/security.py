@@ -1,8 +1,6 @@
-"""Security primitives of the web app: password hashing, API tokens, CSRF, login throttling.
+"""Security primitives of the web app: CSRF and login throttling (password hashing and API
+tokens live in :mod:`autoserum.accounts`, shared with the store and the CLI).
 
-* Passwords are hashed with argon2id (``argon2-cffi``, RFC 9106 low-memory profile defaults).
-* Personal API tokens are 256-bit random strings shown once; only their SHA-256 is stored (a
-  token has full entropy, so a fast hash is the right tool, as GitHub and Django REST do).
 * CSRF: a synchronizer token kept in the signed session, sent back in a hidden form field
   ``csrf_token`` or, for htmx requests, in the ``X-CSRF-Token`` header (OWASP CSRF cheat sheet).
 * Failed logins are throttled per client address (sliding window) on top of the per-account
@@ -10,75 +8,22 @@
 
 Example::
 
-    >>> h = hash_password("correct horse battery staple")
-    >>> verify_password(h, "correct horse battery staple")
-    True
-    >>> verify_password(h, "wrong")
+    >>> csrf_matches(new_csrf_token(), "forged")
     False
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import threading
 import time
 from collections import deque
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-__all__ = [
-    "CSRF_FIELD",
-    "CSRF_HEADER",
-    "TOKEN_PREFIX",
-    "LoginThrottle",
-    "csrf_matches",
-    "hash_password",
-    "hash_token",
-    "needs_rehash",
-    "new_csrf_token",
-    "new_token",
-    "verify_password",
-]
+__all__ = ["CSRF_FIELD", "CSRF_HEADER", "LoginThrottle", "csrf_matches", "new_csrf_token"]
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-TOKEN_PREFIX = "ast_"
-
-_hasher = PasswordHasher()
-# A hash of a random password, verified against when the user does not exist so that the
-# response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-def hash_password(password: str) -> str:
-    """The argon2id hash of ``password`` (salted, with its parameters encoded)."""
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True iff ``password`` matches ``password_hash``; constant work when the hash is None."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def needs_rehash(password_hash: str) -> bool:
-    """True when the hash was made with weaker parameters than the current ones."""
-    return _hasher.check_needs_rehash(password_hash)
-
-
-def new_token() -> str:
-    """A new personal API token (shown to the user once, never stored in clear)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """The stored form of an API token: hex SHA-256."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_csrf_token() -> str:

@@ -1,0 +1,326 @@
+"""CLI: ``autoserum evidence [VIEW]`` — the evidence registry held as a systematic review.
+
+Views: ``studies`` (default: every record with status and identifiers, the pooled analyses and
+what was left out), ``prisma`` (the PRISMA 2020 flow; ``--out flow.svg`` draws it), ``protocol``
+(the review protocol as Markdown; ``--out`` writes it), ``rob`` (RoB 2 and ROBINS-I; ``--out
+rob.svg`` draws the traffic-light plot and ``rob-summary.svg`` beside it), ``grade`` (the GRADE
+summary of findings).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from autoserum.cli.meta import (
+    _Z95,
+    HkOption,
+    JsonOption,
+    MethodOption,
+    _choice,
+    _echo_json,
+    _fmt_p,
+    _result_lines,
+)
+from autoserum.errors import ValidationError
+
+if TYPE_CHECKING:
+    from autoserum.evidence import PooledAnalysis
+
+__all__ = ["VIEWS", "evidence_command"]
+
+VIEWS = ("studies", "prisma", "protocol", "rob", "grade")
+
+
+def _pick(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    for a in allowed:
+        if a.lower() == value.lower():
+            return a
+    raise ValidationError(field, value, f"one of {', '.join(allowed)}")
+
+
+def _write(out: str, text: str) -> None:
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ValidationError("out", out, f"a writable file ({err.strerror})") from None
+
+
+def _analysis_lines(pa: PooledAnalysis) -> list[str]:
+    a = pa.analysis
+    lines = [f"== {a.title}", f"   [{a.id}] {a.direction}"]
+    for e in pa.effects:
+        half = _Z95 * e.effect.se
+        lo, hi = e.effect.yi - half, e.effect.yi + half
+        mark = "derived" if e.derived else "reported"
+        ratio = a.measure in ("RR", "OR")
+        exp = (
+            f" = {a.measure} {math.exp(e.effect.yi):.3f} ({math.exp(lo):.3f} to {math.exp(hi):.3f})"
+            if ratio
+            else ""
+        )
+        lines.append(
+            f"   {e.label}: {'log ' if ratio else ''}{a.measure} {e.effect.yi:.3f} (SE "
+            f"{e.effect.se:.3f}; 95% CI {lo:.3f} to {hi:.3f}){exp} [{mark}: {e.effect.method}]"
+        )
+        lines.append(f"      how: {e.effect.description}")
+        for assumption in e.spec.assumptions:
+            lines.append(f"      assumes: {assumption}")
+        if e.derived_inputs:
+            lines.append(f"      derived inputs: {', '.join(e.derived_inputs)}")
+    for row in pa.r_sensitivity:
+        lines.append(
+            f"   r-sensitivity ({row['effect']}): raw-SD SMD {row['yi']:.3f} (SE {row['se']:.3f})"
+            f" if the baseline-endpoint r = {row['r']:g}"
+        )
+    if pa.result is not None:
+        tag = "exploratory pooled (not justified)" if pa.exploratory else "pooled"
+        lines += [f"   {tag}: " + line for line in _result_lines(pa.result)]
+    if pa.bayes is not None:
+        b = pa.bayes
+        lines.append(
+            f"   bayes (tau ~ half-normal({b.tau_scale:g})): mu {b.mu_mean:.3f} (95% CrI"
+            f" {b.mu_ci_low:.3f} to {b.mu_ci_high:.3f}), tau median {b.tau_median:.3f},"
+            f" new-study prediction {b.pred_ci_low:.3f} to {b.pred_ci_high:.3f}"
+        )
+    if pa.subgroup is not None:
+        s = pa.subgroup
+        lines.append(
+            f"   test for subgroup differences ({a.subgroup}; metafor rma mods = ~ factor):"
+            f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_fmt_p(s.qm_p_value)}"
+        )
+    if pa.leave_one_out:
+        ests = [x.result.estimate for x in pa.leave_one_out]
+        lines.append(f"   leave-one-out estimates: {min(ests):.3f} to {max(ests):.3f}")
+    lines += [f"   limit: {lim}" for lim in pa.limits]
+    return lines
+
+
+def _prisma_view(out: str | None, as_json: bool) -> None:
+    from autoserum.evidence import prisma_flow, prisma_svg
+
+    flow = prisma_flow()
+    flow.check()
+    if out is not None:
+        if not out.endswith(".svg"):
+            raise ValidationError("out", out, "a .svg file for the PRISMA flow diagram")
+        _write(out, prisma_svg(flow))
+    if as_json:
+        _echo_json(flow.to_dict())
+        return
+    d = flow.to_dict()
+    kinds = ", ".join(f"{k} {v}" for k, v in d["identified"].items())
+    lines = [
+        f"identified {d['identified_total']} ({kinds})",
+        f"duplicates removed {d['duplicates_removed']}; screened {d['records_screened']};"
+        f" excluded {d['records_excluded']}",
+        f"reports sought {d['reports_sought']}; not retrieved {d['reports_not_retrieved']};"
+        f" assessed {d['reports_assessed']}",
+        *(f"  excluded: {reason} ({n})" for reason, n in d["reports_excluded"].items()),
+        f"  ongoing/unpublished {d['reports_ongoing']};"
+        f" awaiting classification {d['reports_awaiting_classification']}",
+        f"included: {d['studies_included']} studies ({d['included_rcts']} RCTs),"
+        f" {d['reports_of_included_studies']} reports",
+    ]
+    for line in lines:
+        typer.echo(line)
+    if out is not None:
+        typer.echo(f"flow diagram written to {out}")
+
+
+def _rob_view(out: str | None, as_json: bool) -> None:
+    from autoserum.evidence import load_rob2, load_robins_i, rob_summary, rob_traffic_light
+    from autoserum.meta import save_figure
+
+    rob2, robins = load_rob2(), load_robins_i()
+    if out is not None:
+        path = Path(out)
+        save_figure(rob_traffic_light(rob2), path)
+        save_figure(rob_summary(rob2), path.with_name(f"{path.stem}-summary{path.suffix}"))
+    if as_json:
+        _echo_json({"rob2": [a.to_dict() for a in rob2], "robins_i": [a.to_dict() for a in robins]})
+        return
+    typer.echo(f"RoB 2 ({rob2[0].assessor}, {rob2[0].date}): D1 D2 D3 D4 D5 -> overall")
+    short = {"Low": "low", "Some concerns": "some", "High": "HIGH"}
+    for a in rob2:
+        doms = " ".join(f"{short[v]:>4}" for v in a.domains.values())
+        typer.echo(f"  {a.study:<18} {a.outcome:<18} {doms} -> {a.overall}")
+        if a.override_reason:
+            typer.echo(f"      overall raised: {a.override_reason}")
+    for r in robins:
+        typer.echo(f"ROBINS-I {r.study} ({r.outcome}): overall {r.overall}")
+    if out is not None:
+        typer.echo(f"traffic-light plot written to {out} (summary beside it)")
+
+
+def _grade_view(as_json: bool) -> None:
+    from autoserum.evidence import summary_of_findings
+
+    rows = summary_of_findings()
+    if as_json:
+        _echo_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"== {r.comparison}: {r.outcome}")
+        typer.echo(
+            f"   studies {len(r.studies)} ({', '.join(r.studies)}); participants {r.participants}"
+        )
+        typer.echo(f"   effect: {r.effect}")
+        typer.echo(f"   certainty: {r.certainty.upper()}")
+        for reason in r.reasons:
+            typer.echo(f"     - {reason}")
+
+
+def evidence_command(
+    view: Annotated[
+        str, typer.Argument(help="studies (default), prisma, protocol, rob or grade.")
+    ] = "studies",
+    condition: Annotated[
+        str | None, typer.Option("--condition", help="AD, CSU, eczema, healthy or AD+CSU.")
+    ] = None,
+    therapy: Annotated[
+        str | None, typer.Option("--therapy", help="ABT, AST, AIGT, AAHT or APT.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="included, excluded, awaiting_classification or ongoing."),
+    ] = None,
+    method: MethodOption = "REML",
+    hk: HkOption = False,
+    as_json: JsonOption = False,
+    forest_dir: Annotated[
+        str | None, typer.Option("--forest-dir", help="Write one forest plot per analysis here.")
+    ] = None,
+    exploratory: Annotated[
+        bool,
+        typer.Option(
+            "--exploratory", help="Pool also where the pooling rules say no (labelled exploratory)."
+        ),
+    ] = False,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", help="prisma: write the flow diagram (.svg); protocol: write Markdown."
+        ),
+    ] = None,
+) -> None:
+    """The evidence registry as a systematic review: every record with its status and
+    identifiers, the pooled analyses (what was derived, left out and why), the PRISMA 2020 flow
+    and the review protocol.
+
+    Example: autoserum evidence --condition AD --json
+
+    Example: autoserum evidence prisma --out flow.svg
+
+    Example: autoserum evidence rob --out rob.svg
+    """
+    from autoserum.evidence import (
+        CONDITIONS,
+        STUDY_STATUSES,
+        THERAPIES,
+        load_registry,
+        pool_analysis,
+        render_review_protocol,
+    )
+    from autoserum.meta import METHODS, forest_plot, save_figure
+
+    v = _pick("view", view, VIEWS)
+    if v == "prisma":
+        _prisma_view(out, as_json)
+        return
+    if v == "rob":
+        _rob_view(out, as_json)
+        return
+    if v == "grade":
+        _grade_view(as_json)
+        return
+    if v == "protocol":
+        text = render_review_protocol()
+        if out is not None:
+            _write(out, text)
+            typer.echo(f"review protocol written to {out}")
+        else:
+            typer.echo(text, nl=False)
+        return
+    if out is not None:
+        raise ValidationError("out", out, "no --out for the studies view (use --forest-dir)")
+    cond = _pick("condition", condition, CONDITIONS) if condition is not None else None
+    ther = _pick("therapy", therapy, THERAPIES) if therapy is not None else None
+    stat = _pick("status", status, STUDY_STATUSES) if status is not None else None
+    meth = _choice("method", method, METHODS)
+    reg = load_registry()
+    studies = [
+        s
+        for s in reg.studies.values()
+        if (cond is None or s.condition == cond)
+        and (ther is None or ther in s.therapy)
+        and (stat is None or s.status == stat)
+    ]
+    pooled = [
+        pool_analysis(
+            reg,
+            a.id,
+            method=meth,
+            hk=hk and len(a.effects) >= 2,
+            therapy=ther,
+            exploratory=exploratory,
+        )
+        for a in reg.analyses.values()
+        if cond is None or a.condition == cond  # the AD+CSU analysis only without a filter
+    ]
+    pooled = [p for p in pooled if p.effects]
+    study_ids = {s.id for s in studies}
+    left = [x for x in reg.left_out if x.study in study_ids]
+    if forest_dir is not None:
+        folder = Path(forest_dir)
+        if not folder.is_dir():
+            raise ValidationError("forest_dir", forest_dir, "an existing directory")
+        for p in pooled:
+            if p.result is not None:
+                save_figure(
+                    forest_plot(p.result, title=p.analysis.title), folder / f"{p.analysis.id}.svg"
+                )
+    if as_json:
+        payload: dict[str, Any] = {
+            "studies": [s.to_dict() for s in studies],
+            "analyses": [p.to_dict() for p in pooled],
+            "left_out": [vars(x) for x in left],
+        }
+        _echo_json(payload)
+        return
+    typer.echo(f"Evidence registry: {len(studies)} records")
+    for s in studies:
+        proto = f"; protocol {s.protocol_code}" if s.protocol_code else ""
+        ids = s.identifiers
+        id_text = (
+            ", ".join(
+                x
+                for x in (
+                    f"PMID {ids.pmid}" if ids.pmid != "NR" else "",
+                    ids.pmcid if ids.pmcid != "NR" else "",
+                    f"doi {ids.doi}" if ids.doi != "NR" else "",
+                    *ids.registry,
+                )
+                if x
+            )
+            or "identifiers NR"
+        )
+        typer.echo(
+            f"  {s.id} [{s.condition}, {'+'.join(s.therapy)}, {s.design}{proto}]"
+            f" {s.status}: {id_text}"
+        )
+        if s.status != "included":
+            typer.echo(f"      why: {s.status_reason}")
+        for f in s.flags:
+            typer.echo(f"      flag {f.code}: {f.text}")
+    typer.echo("")
+    for p in pooled:
+        for line in _analysis_lines(p):
+            typer.echo(line)
+        typer.echo("")
+    typer.echo("Left out of pooling:")
+    for x in left:
+        typer.echo(f"  {x.study} ({x.outcome}): {x.reason}")

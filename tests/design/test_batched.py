@@ -1,0 +1,63 @@
+"""Batched simulation gives what the one-trial-at-a-time path gives, for the same seeds
+(issue 18, item 2). No timing here: the speed is measured by benchmarks/design.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autoserum.design import simulate_mmrm_power
+from autoserum.design._mmrm_power import _mvn_factor
+from autoserum.stats import mmrm, mmrm_complete_batch
+
+
+def test_the_mvn_factor_reproduces_numpy_multivariate_normal_bit_for_bit() -> None:
+    sd, rho, v = 10.0, 0.5, 3
+    cov = sd**2 * (rho * np.ones((v + 1, v + 1)) + (1 - rho) * np.eye(v + 1))
+    reference = np.random.default_rng(11).multivariate_normal(np.zeros(v + 1), cov, size=60)
+    ours = np.random.default_rng(11).standard_normal((60, v + 1)) @ _mvn_factor(sd, rho, v)
+    assert np.array_equal(reference, ours)
+
+
+def test_closed_form_batch_equals_the_reml_fit_trial_by_trial() -> None:
+    rng = np.random.default_rng(5)
+    reps, n, t = 6, 24, 3
+    group = np.r_[np.ones(n // 2), np.zeros(n // 2)]
+    base = rng.normal(30, 6, (reps, n))
+    y = rng.normal(0, 5, (reps, n, t)) + 0.4 * base[:, :, None] - 3.0 * group[None, :, None]
+    y[:, :, 1:] += 0.6 * y[:, :, :1]  # correlated visits
+    for visit in range(t):
+        batch = mmrm_complete_batch(group, base, y, visit=visit)
+        for r in range(reps):
+            subj = np.repeat(np.arange(n), t)
+            vis = np.tile(np.arange(t), n)
+            fit = mmrm(subj, vis, np.repeat(group, t), np.repeat(base[r], t), y[r].ravel())
+            est = fit.per_visit[visit]
+            # iterative REML (tolerance ~1e-9) against the closed form
+            assert batch.estimate[r] == pytest.approx(est.estimate, rel=1e-7, abs=1e-9)
+            assert batch.se[r] == pytest.approx(est.se, rel=1e-6)
+            assert batch.df == est.df
+            assert batch.p_value[r] == pytest.approx(est.p_value, rel=1e-5, abs=1e-12)
+
+
+def test_batch_refuses_missing_values() -> None:
+    y = np.zeros((2, 10, 2))
+    y[0, 0, 0] = np.nan
+    with pytest.raises(Exception, match="complete data"):
+        mmrm_complete_batch(np.r_[np.ones(5), np.zeros(5)], np.zeros((2, 10)), y)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.25])
+def test_mmrm_power_batched_equals_per_trial(dropout: float) -> None:
+    kwargs = {"n": 12, "delta": 6.0, "sd": 10.0, "rho": 0.5, "dropout": dropout, "seed": 7}
+    serial = simulate_mmrm_power(**kwargs, reps=40, batched=False)
+    batched = simulate_mmrm_power(**kwargs, reps=40, batched=True)
+    assert batched.power == serial.power
+    assert batched.parameters == serial.parameters
+    assert 0 < batched.power < 1  # a comparison that can fail
+
+
+def test_progress_counts_every_replicate() -> None:
+    seen: list[int] = []
+    simulate_mmrm_power(n=10, delta=5, sd=10, rho=0.5, reps=30, seed=1, progress=seen.append)
+    assert sum(seen) == 30
