@@ -366,3 +366,22 @@ def test_the_default_clock_is_injectable_per_store(db_url: str) -> None:
     finally:
         early.close()
     _ = Actor
+
+
+def test_an_age_disagreeing_with_the_date_of_birth_is_refused(store: Store) -> None:
+    _study(store)
+    facts = {**ELIGIBLE, "age": 40, "date_of_birth": "1996-05-01"}  # 29 on 2026-03-01
+    call = lambda: store.subjects.screen(  # noqa: E731
+        STUDY, "s01", "S1", facts, actor=ADMIN, screened_on=SCREENED
+    )
+    err = _refused(call, "facts.age")
+    assert "29 years" in err.expected
+
+
+def test_reasons_are_bounded(store: Store) -> None:
+    _study(store)
+    _enrolled(store)
+    call = lambda: store.subjects.withdraw(STUDY, "S1", actor=ADMIN, reason="x" * 3000)  # noqa: E731
+    _refused(call, "reason")
+    status = store.subjects.detail(STUDY, "S1", actor=ADMIN).subject.status
+    assert status == SubjectStatus.ENROLLED.value

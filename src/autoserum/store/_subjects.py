@@ -48,6 +48,8 @@ from autoserum.study.consort import ConsortFlow, consort_flow
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
 from autoserum.study.rules import (
+    NOTE_MAX,
+    bounded_text,
     check_age,
     check_facts,
     check_not_future,
@@ -95,6 +97,9 @@ class SubjectService(Service):
         sex = None if facts.get("sex") is None else check_choice("facts.sex", facts["sex"], SEXES)
         when = self._today() if screened_on is None else as_date("screened_on", screened_on)
         check_not_future("screened_on", when, today=self._today())
+        if age is not None and facts.get("date_of_birth") is not None:
+            born = as_date("facts.date_of_birth", facts["date_of_birth"])
+            check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
             site_row = self._site(s, st, site)
@@ -254,6 +259,8 @@ class SubjectService(Service):
         To ``enrolled`` this randomises; to ``withdrawn`` it needs a reason."""
         self._require(actor, CLINICAL_WRITERS, "change subject status")
         new = parse_status(new_status) if isinstance(new_status, str) else new_status
+        if reason is not None and reason.strip():
+            reason = bounded_text("reason", reason, limit=NOTE_MAX)
         with self._write(actor, reason or f"status -> {new.value}") as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, lock=True)
@@ -277,6 +284,7 @@ class SubjectService(Service):
         """Emergency unblinding of one subject: returns the arm; audited, with its reason."""
         self._require(actor, {"admin", "investigator"}, "unblind a subject")
         self._nonempty("reason", reason)
+        reason = bounded_text("reason", reason, limit=NOTE_MAX) or reason
         with self._write(actor, reason) as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor)
