@@ -31,7 +31,7 @@ SCORAD_EXAMPLE = (
 )
 
 
-STEPS = 9
+STEPS = 10
 _STEP = itertools.count(1)
 
 
@@ -176,6 +176,12 @@ def demo_evidence() -> None:
     )
     run("evidence", "--condition", "AD")
     step(
+        "How certain the evidence is",
+        "GRADE summary of findings: two small AD trials each reporting benefit on its own scale,"
+        " certainty very low (risk of bias, inconsistency, imprecision, publication bias).",
+    )
+    run("evidence", "grade")
+    step(
         "A meta-analysis (metafor's example data)",
         "metafor's example data set dat.bcg (BCG vaccine trials, Colditz et al. 1994), not AD "
         "data: random-effects RR with Hartung-Knapp, as metafor::rma(measure = 'RR').",
@@ -265,7 +271,17 @@ def serve_web_demo(port: int, started: float) -> None:
     if os.environ.get("AUTOSERUM_DEMO_SERVE", "1") == "0":
         return
     url = f"sqlite:///{DEMO_DB}"
-    argv = ["serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        "serve",
+        "--db",
+        url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-format",
+        "text",
+    ]
     print(f"$ autoserum {' '.join(argv)}", flush=True)
     try:
         subprocess.run([CLI, *argv], check=True, cwd=ROOT)
