@@ -89,6 +89,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), score=st.integers(0, 10))
         def itch(self, subject: str, visit: str, score: int) -> None:
+            # the visit first (if not recorded yet), so that assessments are reached at all
+            self.visit(subject, visit, 0)
             with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
                 # ineligible, before screening, a repeat lab): no write
                 store.records.add_assessment(
@@ -102,6 +104,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), count=st.integers(0, 2000))
         def eosinophils(self, subject: str, visit: str, count: int) -> None:
+            self.visit(subject, visit, 0)  # the visit first, as for assessments
             with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
                 # ineligible, before screening, a repeat lab): no write
                 store.records.add_lab(
