@@ -7,6 +7,7 @@ import and export, as services over one unit of work (see :class:`Store`).
 """
 
 from autoserum.store._accounts import UserRecord
+from autoserum.store._backup import BackupInfo, backup, restore
 from autoserum.store._base import SYSTEM, Actor
 from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
@@ -18,11 +19,14 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "AuditRecord",
+    "BackupInfo",
     "ChainProblem",
     "ChainStatus",
     "Store",
     "UserRecord",
     "Verification",
     "audit_key",
+    "backup",
     "open_store",
+    "restore",
 ]

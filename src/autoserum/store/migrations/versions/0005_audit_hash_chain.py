@@ -2,8 +2,8 @@
 in ``audit_heads``. Existing rows are chained here, oldest first (the append-only triggers are
 lifted for the span of this migration only).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from autoserum.store._chain import GENESIS, audit_key, head_mac, row_hash
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
