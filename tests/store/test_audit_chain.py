@@ -263,3 +263,30 @@ def test_the_cli_verifies_prints_heads_and_exits_1_on_a_break(
     assert "Traceback" not in out + err
     code, _, err = _cli(capsys, "audit", "--db", cli_db, "--study", "AST")
     assert code == 0
+
+
+def test_the_migration_chains_rows_written_before_it(db_url: str) -> None:
+    from autoserum.store._engine import make_engine
+    from autoserum.store._migrate import upgrade
+
+    engine = make_engine(db_url)
+    try:
+        assert upgrade(engine, "0004")[1] == "0004"
+        with engine.begin() as conn:  # rows as the code before the chain wrote them
+            for i, (study, field) in enumerate([(1, "name"), (None, "username"), (1, "seed")]):
+                conn.execute(
+                    text("INSERT INTO audit_log (txn, at, username, role, study_id, entity, "
+                         "record_id, action, field, new_value) VALUES ('t', :at, 'ada', 'admin', "
+                         ":s, 'study', 1, 'insert', :f, '1')"),
+                    {"at": f"2026-01-0{i + 1}T00:00:00.000000Z", "s": study, "f": field},
+                )  # fmt: skip
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    store = open_store(db_url)
+    try:
+        result = store.audit.verify()
+        assert result.ok, result.problems
+        assert sorted((c.chain, c.length) for c in result.chains) == [(0, 1), (1, 2)]
+    finally:
+        store.close()
