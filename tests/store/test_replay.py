@@ -85,6 +85,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), score=st.integers(0, 10))
         def itch(self, subject: str, visit: str, score: int) -> None:
+            # the visit first (if not recorded yet), so that assessments are reached at all
+            self.visit(subject, visit, 0)
             with suppress(StateError):  # refused (wrong status, recorded already): no write
                 store.records.add_assessment(
                     self.study,
@@ -97,6 +99,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), count=st.integers(0, 2000))
         def eosinophils(self, subject: str, visit: str, count: int) -> None:
+            self.visit(subject, visit, 0)  # the visit first, as for assessments
             with suppress(StateError):  # refused (wrong status, recorded already): no write
                 store.records.add_lab(
                     self.study,
@@ -186,6 +189,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
         def audit_replay_equals_current_state(self) -> None:
             replayed = replay_audit(store.audit.raw_rows(self.study))
             assert replayed == current_state(store, self.study)
+            verified = store.audit.verify(self.study)
+            assert verified.ok, verified.problems
 
         def teardown(self) -> None:
             SEEN.update((r.entity, r.action) for r in store.audit.raw_rows(self.study))
