@@ -197,6 +197,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
         def audit_replay_equals_current_state(self) -> None:
             replayed = replay_audit(store.audit.raw_rows(self.study))
             assert replayed == current_state(store, self.study)
+            verified = store.audit.verify(self.study)
+            assert verified.ok, verified.problems
 
         def teardown(self) -> None:
             SEEN.update((r.entity, r.action) for r in store.audit.raw_rows(self.study))
