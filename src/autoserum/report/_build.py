@@ -131,6 +131,8 @@ def _study_section(
         ),
         ("Adverse events", f"{study.adverse_events.height} events recorded"),
     ]
+    if study.eligibility_overrides:
+        summary.append(("Eligibility overrides", "; ".join(study.eligibility_overrides)))
     return Section("study", "Study and protocol summary", summary=tuple(summary))
 
 
