@@ -13,6 +13,7 @@ from autoserum.web import create_app
 from autoserum.web.calendar import calendar
 
 from .conftest import SYSTEM, Seeded, add_user, settings_for
+from .html import table_rows
 from .test_access_matrix import page_client
 
 
@@ -126,7 +127,10 @@ def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> Non
     )  # fmt: skip
     assert lab.status_code == 200  # followed the redirect to the subject page
     assert "Lab result ige recorded." in lab.text
-    assert "high" in lab.text  # 250 kU/L above the given range 0-100 (flag from that range)
+    # 250 kU/L above the given range 0-100: flagged high in the labs table (visit, analyte,
+    # value, unit, ref_low, ref_high, flag), not the word "high" anywhere on the page
+    (row,) = [r for r in table_rows(lab.text, "labs-h") if r[1] == "ige"]
+    assert row[:7] == ["baseline", "ige", "250", "k[IU]/L", "0", "100", "high"]
     bad_unit = client.post(
         f"{base}/labs",
         data={"csrf_token": csrf, "lab_visit_code": "baseline", "analyte": "ige",
@@ -153,8 +157,12 @@ def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> Non
     assert illegal.status_code == 409
     assert "illegal status transition" in illegal.text
     trail = client.get("/studies/AST-1/audit?subject_id=S1-001")
-    assert "lab" in trail.text
-    assert "250" in trail.text
+    # (when, who, action, record, field, old, new, reason)
+    lab_rows = [r for r in table_rows(trail.text, "audit") if r[3].startswith("lab ")]
+    assert any(
+        r[1] == "inv1 (investigator)" and r[2] == "insert" and r[4] == "value" and r[6] == "250"
+        for r in lab_rows
+    ), lab_rows
 
 
 def test_correcting_an_adverse_event_needs_a_reason_and_is_audited(

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from autoserum.display import exact_number
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
@@ -17,7 +18,6 @@ from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
-from autoserum.web.forms import display_number
 from autoserum.web.recordforms import RECORD_FORMS, FormField
 from autoserum.web.screening import fact_fields, parse_facts
 from autoserum.web.templating import render
@@ -284,7 +284,7 @@ def subject_page(
                 if v.value in STATUS_CHOICES
             ],
             "today": dt.datetime.now(dt.UTC).date().isoformat(),
-            "fmt": display_number,
+            "fmt": exact_number,
         },
         status_code=status_code,
     )
