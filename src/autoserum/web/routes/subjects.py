@@ -180,7 +180,8 @@ def subject_page(
     user.require("read_subject")
     view = study_for(store, user, study)
     detail = store.subject_detail(study, subject_id, user.actor)
-    rows = calendar(view.protocol, detail)
+    today: dt.date = request.app.state.clock()
+    rows = calendar(view.protocol, detail, today=today)
     series, maxima = trajectory(detail)
     recorded_visits = [v.visit_code for v in detail.visits if v.visit_code]
     visit_of = {v.id: v.visit_code for v in detail.visits}
@@ -283,7 +284,7 @@ def subject_page(
                 )
                 if v.value in STATUS_CHOICES
             ],
-            "today": dt.datetime.now(dt.UTC).date().isoformat(),
+            "today": today.isoformat(),
             "fmt": exact_number,
         },
         status_code=status_code,
