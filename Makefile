@@ -4,10 +4,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
+PORT   ?= 8000
 
-.PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean
+.PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean venv-check
 
-$(BIN)/python:
+## venv-check: Python's venv module (with ensurepip) is needed to create .venv.
+venv-check:
+	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
+	  echo "make: $(PYTHON) has no working venv module, needed to create $(VENV)."; \
+	  echo "  On Debian/Ubuntu install it with:  sudo apt-get install python3-venv"; \
+	  echo "  (or run make with PYTHON=/path/to/a/python3.11+ that has it)"; exit 1; }
+
+$(BIN)/python: | venv-check
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip==25.3
 
@@ -22,9 +30,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## demo: install, build the demo studies into demo/ and run the main job on SQLite.
+## demo: install, build the demo studies into demo/ on SQLite, then serve the web app on PORT
+## (default 8000, or the next free port).
 demo: install
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py --port $(PORT)
 
 ## test: install dev dependencies and system services, then lint, type-check and run every test.
 test: install-dev services lint typecheck imports pytest

@@ -1,14 +1,27 @@
-"""The demo: what `make demo` runs, step by step, on the embedded SQLite default."""
+"""The demo: what `make demo` runs, step by step, on the embedded SQLite default.
+
+Every step is a CLI command, echoed as ``$ autoserum ...`` and run in this one process (the
+same code path as the installed command, without starting Python again for each), except the
+last, which serves the web app until interrupted. ``--port`` chooses the web app's port
+(default 8000, or the next free one, with a message).
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import csv
+import itertools
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+from autoserum.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).with_name("autoserum"))
@@ -18,10 +31,25 @@ SCORAD_EXAMPLE = (
 )
 
 
+STEPS = 9
+_STEP = itertools.count(1)
+
+
+def step(title: str, explanation: str) -> None:
+    """A numbered step heading and one line saying what it shows."""
+    print(f"\n== Step {next(_STEP)}/{STEPS}: {title} ==\n{explanation}", flush=True)
+
+
 def run(*args: str) -> None:
-    """Run one CLI command, echoing it first."""
+    """Run one CLI command in this process, echoing it first; stop the demo if it fails."""
     print(f"$ autoserum {' '.join(args)}", flush=True)
-    subprocess.run([CLI, *args], check=True, cwd=ROOT)
+    with contextlib.chdir(ROOT):
+        try:
+            cli_main(list(args))
+        except SystemExit as done:
+            if done.code not in (0, None):
+                raise SystemExit(f"demo step failed: autoserum {' '.join(args)}") from None
+    sys.stdout.flush()
 
 
 #: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
@@ -46,6 +74,11 @@ def simulate_demo() -> None:
     It starts the demo database afresh (the studies are created by the import), so it runs
     before any step that writes into that database.
     """
+    step(
+        "Synthetic studies",
+        "Three studies modelled on the published trials (synthetic subjects), loaded into the "
+        "demo database and written as tidy CSV files.",
+    )
     demo = DEMO_DB.parent
     demo.mkdir(exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -59,6 +92,11 @@ def simulate_demo() -> None:
 
 def score_example() -> None:
     """Score the example EASI file with the CLI (issue 2) and print the scored rows."""
+    step(
+        "Scoring instruments",
+        "A file of EASI assessments scored exactly (bands, and why a row cannot be scored), "
+        "then one SCORAD from JSON.",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         target = str(Path(tmp) / "easi-scored.csv")
         run("score", "easi", "--input", "examples/easi.csv", "--output", target)
@@ -75,6 +113,10 @@ def score_example() -> None:
 
 def demo_protocols() -> None:
     """The protocol library and one subject's visit and injection calendar."""
+    step(
+        "Protocols as data",
+        "The protocol library, then one subject's visit and injection calendar with windows.",
+    )
     run("protocols")
     run("schedule", "asim-choi2024", "--start", "2026-03-02")
 
@@ -87,6 +129,10 @@ DEMO_REPORTS = tuple(study for _, study, _, _ in DEMO_STUDIES)
 def demo_reports() -> None:
     """The study report (HTML + PDF) of each demo study, read from the demo database (the
     protocol comes from the study record), written to ``demo/<study>.html`` and ``.pdf``."""
+    step(
+        "Study reports",
+        "Each demo study analysed from the database and reported as HTML and PDF in demo/.",
+    )
     url = f"sqlite:///{DEMO_DB}"
     for study in DEMO_REPORTS:
         run("report", "--db", url, "--study", study, "--out", str(DEMO_DB.parent))
@@ -94,6 +140,11 @@ def demo_reports() -> None:
 
 def store_demo() -> None:
     """Import a small synthetic study into SQLite, export it blinded, show a subject's audit."""
+    step(
+        "The study store",
+        "A small study imported into SQLite, exported blinded (no arms), and one subject's "
+        "audit trail.",
+    )
     out = ROOT / "demo"
     out.mkdir(exist_ok=True)
     db = out / "store.db"
@@ -119,20 +170,44 @@ def store_demo() -> None:
 
 def demo_evidence() -> None:
     """The evidence registry pooled for AD, a metafor example, and a sample size."""
+    step(
+        "The published evidence",
+        "The curated registry of autologous-therapy trials in AD, pooled where the data allow.",
+    )
     run("evidence", "--condition", "AD")
+    step(
+        "A meta-analysis (metafor's example data)",
+        "metafor's example data set dat.bcg (BCG vaccine trials, Colditz et al. 1994), not AD "
+        "data: random-effects RR with Hartung-Knapp, as metafor::rma(measure = 'RR').",
+    )
     run("meta", "tests/meta/reference/dat_bcg.csv", "--measure", "RR", "--method", "REML", "--hk")
+    step(
+        "Sizing the next trial",
+        "Subjects per arm for 90% power to detect a SASSAD difference of 9.6 (SD 10), as R's "
+        "power.t.test.",
+    )
     run("power", "two-sample", "--delta", "9.6", "--sd", "10", "--power", "0.9")
 
 
-def serve_web_demo() -> None:
-    """The last step: a demo login on demo/autoserum-demo.db, then the web app on :8000.
+def free_port(wanted: int) -> int:
+    """``wanted`` if nothing listens there on 127.0.0.1, else the next free port (with a
+    message)."""
+    for port in range(wanted, min(wanted + 100, 65536)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port != wanted:
+            print(f"port {wanted} is in use: the web app will listen on {port} instead", flush=True)
+        return port
+    raise SystemExit(f"no free port from {wanted} to {wanted + 99}: choose one with --port")
 
-    The password is generated now and printed, never stored in the repository. Set
-    ``AUTOSERUM_DEMO_SERVE=0`` to create the login without serving (scripted runs).
-    """
-    db = ROOT / "demo" / "autoserum-demo.db"
-    db.parent.mkdir(exist_ok=True)
-    url = f"sqlite:///{db}"
+
+def demo_login() -> tuple[str, str]:
+    """A demo admin login on demo/autoserum-demo.db with a password generated for this run
+    (printed, never stored in the repository)."""
+    url = f"sqlite:///{DEMO_DB}"
     username = "demo-admin"
     password = secrets.token_urlsafe(12)
     print(f"$ autoserum user add {username} --role admin --password-stdin --db {url}", flush=True)
@@ -152,32 +227,77 @@ def serve_web_demo() -> None:
             check=True,
             capture_output=True,
         )
+    return username, password
+
+
+def summary(port: int, username: str, password: str, seconds: float) -> None:
+    """What the demo wrote where, and how to log in."""
+    demo = DEMO_DB.parent.relative_to(ROOT)
+    studies = ", ".join(study for _, study, _, _ in DEMO_STUDIES)
     print(
-        "\n  autoserum web app: http://127.0.0.1:8000/\n"
-        f"  demo login: username {username}  password {password}\n"
-        "  (this password was generated for this demo run only)\n",
+        f"""
+== Done in {seconds:.0f} s: what the demo wrote ==
+  {demo}/autoserum-demo.db        the demo database (SQLite): studies {studies}
+  {demo}/<study>.csv, .ae.csv     the same studies as tidy long files (visits, adverse events)
+  {demo}/<study>.html, .pdf       the study reports
+  {demo}/store.db                 the store step's study DEMO-AST; its blinded export is
+  {demo}/store-export-blinded.csv
+  The command-line tool is .venv/bin/autoserum (every command has --help with an example).
+
+  Web app: http://127.0.0.1:{port}/   log in as {username} / {password}
+  (the password was generated for this run only; Ctrl-C stops the server)
+""",
         flush=True,
     )
-    if os.environ.get("AUTOSERUM_DEMO_SERVE", "1") != "0":
-        try:
-            run("serve", "--db", url, "--host", "127.0.0.1", "--port", "8000")
-        except KeyboardInterrupt:
-            print("\ndemo server stopped.", flush=True)
-        except subprocess.CalledProcessError as stopped:
-            if stopped.returncode >= 0:  # the server failed on its own: that is an error
-                raise
-            print("\ndemo server stopped.", flush=True)  # ended by a signal (Ctrl-C, kill)
+
+
+def serve_web_demo(port: int, started: float) -> None:
+    """The last step: a demo login on demo/autoserum-demo.db, then the web app on ``port``.
+
+    Set ``AUTOSERUM_DEMO_SERVE=0`` to create the login without serving (scripted runs).
+    """
+    step(
+        "The web application",
+        "A demo admin login for the demo database, then the web app (pages and /api/v1).",
+    )
+    username, password = demo_login()
+    summary(port, username, password, time.monotonic() - started)
+    if os.environ.get("AUTOSERUM_DEMO_SERVE", "1") == "0":
+        return
+    url = f"sqlite:///{DEMO_DB}"
+    argv = ["serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)]
+    print(f"$ autoserum {' '.join(argv)}", flush=True)
+    try:
+        subprocess.run([CLI, *argv], check=True, cwd=ROOT)
+    except KeyboardInterrupt:
+        print("\ndemo server stopped.", flush=True)
+    except subprocess.CalledProcessError as stopped:
+        if stopped.returncode >= 0:  # the server failed on its own: that is an error
+            raise
+        print("\ndemo server stopped.", flush=True)  # ended by a signal (Ctrl-C, kill)
 
 
 def main() -> None:
-    run("version")
+    parser = argparse.ArgumentParser(description="The autoserum demo (make demo).")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="web app port (default 8000, or the next free)"
+    )
+    args = parser.parse_args()
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port: got {args.port}; expected a TCP port 1-65535")
+    started = time.monotonic()
+    port = free_port(args.port)
+    print(
+        "autoserum demo: synthetic studies, scoring, protocols, reports, store, evidence, web app"
+    )
+    run("--version")
     simulate_demo()
     score_example()
     demo_protocols()
     demo_reports()
     store_demo()
     demo_evidence()
-    serve_web_demo()  # the last step: it serves the web app until interrupted
+    serve_web_demo(port, started)  # the last step: it serves the web app until interrupted
 
 
 if __name__ == "__main__":

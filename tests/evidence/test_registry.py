@@ -160,7 +160,8 @@ def test_pooled_analyses_match_r(
     analysis: str, method: str, hk: bool, key: tuple[str, str]
 ) -> None:
     # R: rma(yi, vi, method=, test=) on the R-computed effects (evidence_reference.R); 1e-6
-    res = pool_analysis(load_registry(), analysis, method=method, hk=hk).result
+    # AD and CSU severity mix derivations: pooled only as an exploratory check of the arithmetic
+    res = pool_analysis(load_registry(), analysis, method=method, hk=hk, exploratory=True).result
     assert res is not None
     expected = REF[key[0]][key[1]]
     for name in ("estimate", "se", "ci_low", "ci_high", "p_value", "q"):
@@ -177,7 +178,7 @@ def test_subgroup_test_by_product_matches_r() -> None:
 
 def test_subgroup_test_by_condition_matches_r() -> None:
     # R: rma(yi, vi, mods = ~ factor(condition), method = "REML"): QM, QMp, tau2; 1e-6
-    res = pool_analysis(load_registry(), "ad_csu_severity_by_condition")
+    res = pool_analysis(load_registry(), "ad_csu_severity_by_condition", exploratory=True)
     expected = REF["by_condition"]
     assert res.result is not None
     assert res.subgroup is not None
@@ -316,3 +317,32 @@ def test_inconsistencies_are_flagged_with_their_arithmetic() -> None:
     # The AD pool: 31 (Pittler) + 23 (Nahm 2023) = 54 randomized.
     assert r["pittler2003.enrolled.w0.all.n"].value == 31
     assert any("54 randomized" in lim for lim in reg.analyses["ad_blood_serum_severity"].limits)
+
+
+def test_pooling_needs_one_derivation() -> None:
+    # Issue 17: an ANCOVA-adjusted t (Pittler) and an SMD of % change from a p (Nahm 2023) are
+    # not pooled; the per-trial effects are shown with the reason.
+    reg = load_registry()
+    res = pool_analysis(reg, "ad_blood_serum_severity")
+    assert res.result is None
+    assert not res.pooled_justified
+    assert len(res.effects) == 2
+    assert any("not pooled" in lim and "ancova_adjusted_md" in lim for lim in res.limits)
+    assert pool_analysis(reg, "ad_csu_severity_by_condition").subgroup is None
+    ok = pool_analysis(reg, "csu_response")
+    assert ok.pooled_justified
+    assert ok.result is not None
+    exp = pool_analysis(reg, "ad_blood_serum_severity", exploratory=True)
+    assert exp.exploratory
+    assert exp.result is not None
+
+
+def test_ancova_smd_sensitivity_over_r() -> None:
+    # d_raw = d_resid * sqrt(1 - r^2) (Cochrane 6.5.2.8): r = 0.5, 0.7, 0.8
+    reg = load_registry()
+    res = pool_analysis(reg, "ad_blood_serum_severity")
+    g = study_effect(reg, "pittler2003_sassad_w9_smd").effect.yi
+    rows = {row["r"]: row["yi"] for row in res.r_sensitivity}
+    assert set(rows) == {0.5, 0.7, 0.8}
+    for r, yi in rows.items():
+        assert yi == pytest.approx(g * (1 - r * r) ** 0.5, rel=1e-12)

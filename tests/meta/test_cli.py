@@ -103,10 +103,14 @@ def test_evidence_prints_pooled_estimates_derivations_and_limits(
 ) -> None:
     code, out, _ = _run(["evidence", "--condition", "AD"], capsys)
     assert code == 0
+    assert "not pooled: the effects come from incompatible derivations" in out
+    assert "pooled: estimate" not in out
+    code, out, _ = _run(["evidence", "--condition", "AD", "--exploratory"], capsys)
+    assert code == 0
     assert "Evidence registry: 13 records" in out  # 9 studies + 4 records of issue 17
     assert "AD: autologous blood or serum vs placebo" in out
     assert (
-        "pooled: estimate -1.3871" in out
+        "exploratory pooled (not justified): estimate -1.3871" in out
     )  # R: rma(yi, vi, method="REML") in evidence_reference.R
     assert "[derived: smd_from_p_t]" in out
     assert "limit: k = 2 trials" in out
@@ -123,7 +127,8 @@ def test_evidence_json_and_forest_dir(tmp_path: Path, capsys: pytest.CaptureFixt
     ids = {a["id"] for a in payload["analyses"]}
     assert ids == {"csu_response", "csu_response_by_therapy", "csu_severity"}
     assert all(s["condition"] == "CSU" for s in payload["studies"])
-    assert (tmp_path / "csu_severity.svg").is_file()
+    assert (tmp_path / "csu_response.svg").is_file()
+    assert not (tmp_path / "csu_severity.svg").exists()  # not pooled: mixed derivations
     assert any(x["study"] == "Debbarman2014" for x in payload["left_out"])
 
 
@@ -135,7 +140,7 @@ def test_help_has_an_example(command: str, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_evidence_without_filter_tests_ad_against_csu(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(["evidence"], capsys)
+    code, out, _ = _run(["evidence", "--exploratory"], capsys)
     assert code == 0
     # R: rma(yi, vi, mods = ~ factor(condition), method = "REML")$QM = 11.086 (evidence_reference.R)
     assert (

@@ -13,6 +13,7 @@ def test_meta_public_api_is_pinned() -> None:
             "CONTINUOUS_MEASURES", "COUNT_MEASURES", "MEASURES", "METHODS", "RATIO_MEASURES",
             "DerivedEffect", "EffectSizes", "EffectTable", "LeaveOneOut", "MetaResult",
             "SubgroupResult", "CORRELATION_MEASURES", "escalc_correlations", "binary_effect",
+            "BayesMetaResult", "McmcCheck", "bayes_rma", "bayes_rma_mcmc", "smd_residual_to_raw",
             "count_from_percent", "effect_from_ci",
             "effect_from_means", "effect_from_p", "effects_from_rows", "escalc_counts",
             "escalc_means", "forest_plot", "funnel_plot", "hedges_correction", "leave_one_out",
@@ -30,7 +31,8 @@ def test_evidence_public_api_is_pinned() -> None:
             "load_registry", "parse_registry", "pool_analysis", "study_effect",
             "STUDY_STATUSES", "Identifiers", "PrismaFlow", "Screening", "SearchRecord",
             "load_review_protocol", "load_search", "prisma_flow", "prisma_svg",
-            "render_review_protocol", "GRADE_DOMAINS", "ROB2_DOMAINS", "GradeRow",
+            "render_review_protocol", "R_SENSITIVITY", "TAU_PRIOR_SCALE", "GRADE_DOMAINS",
+            "ROB2_DOMAINS", "GradeRow",
             "Rob2Assessment", "RobinsAssessment", "load_rob2", "load_robins_i", "rob2_domain",
             "rob_summary", "rob_traffic_light", "summary_of_findings",
         ]

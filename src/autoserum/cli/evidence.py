@@ -71,8 +71,21 @@ def _analysis_lines(pa: PooledAnalysis) -> list[str]:
             lines.append(f"      assumes: {assumption}")
         if e.derived_inputs:
             lines.append(f"      derived inputs: {', '.join(e.derived_inputs)}")
+    for row in pa.r_sensitivity:
+        lines.append(
+            f"   r-sensitivity ({row['effect']}): raw-SD SMD {row['yi']:.3f} (SE {row['se']:.3f})"
+            f" if the baseline-endpoint r = {row['r']:g}"
+        )
     if pa.result is not None:
-        lines += ["   pooled: " + line for line in _result_lines(pa.result)]
+        tag = "exploratory pooled (not justified)" if pa.exploratory else "pooled"
+        lines += [f"   {tag}: " + line for line in _result_lines(pa.result)]
+    if pa.bayes is not None:
+        b = pa.bayes
+        lines.append(
+            f"   bayes (tau ~ half-normal({b.tau_scale:g})): mu {b.mu_mean:.3f} (95% CrI"
+            f" {b.mu_ci_low:.3f} to {b.mu_ci_high:.3f}), tau median {b.tau_median:.3f},"
+            f" new-study prediction {b.pred_ci_low:.3f} to {b.pred_ci_high:.3f}"
+        )
     if pa.subgroup is not None:
         s = pa.subgroup
         lines.append(
@@ -181,6 +194,12 @@ def evidence_command(
     forest_dir: Annotated[
         str | None, typer.Option("--forest-dir", help="Write one forest plot per analysis here.")
     ] = None,
+    exploratory: Annotated[
+        bool,
+        typer.Option(
+            "--exploratory", help="Pool also where the pooling rules say no (labelled exploratory)."
+        ),
+    ] = False,
     out: Annotated[
         str | None,
         typer.Option(
@@ -241,7 +260,14 @@ def evidence_command(
         and (stat is None or s.status == stat)
     ]
     pooled = [
-        pool_analysis(reg, a.id, method=meth, hk=hk and len(a.effects) >= 2, therapy=ther)
+        pool_analysis(
+            reg,
+            a.id,
+            method=meth,
+            hk=hk and len(a.effects) >= 2,
+            therapy=ther,
+            exploratory=exploratory,
+        )
         for a in reg.analyses.values()
         if cond is None or a.condition == cond  # the AD+CSU analysis only without a filter
     ]

@@ -10,7 +10,7 @@ effects with their derivations, and the pooled analyses the data support.
 
 from autoserum.evidence._effects import StudyEffect, study_effect
 from autoserum.evidence._grade import GRADE_DOMAINS, GradeRow, summary_of_findings
-from autoserum.evidence._pool import PooledAnalysis, pool_analysis
+from autoserum.evidence._pool import R_SENSITIVITY, TAU_PRIOR_SCALE, PooledAnalysis, pool_analysis
 from autoserum.evidence._prisma import PrismaFlow, SearchRecord, load_search, prisma_flow
 from autoserum.evidence._prisma_svg import prisma_svg
 from autoserum.evidence._protocol import load_review_protocol, render_review_protocol
@@ -45,7 +45,9 @@ __all__ = [
     "GRADE_DOMAINS",
     "PROTOCOL_CODES",
     "ROB2_DOMAINS",
+    "R_SENSITIVITY",
     "STUDY_STATUSES",
+    "TAU_PRIOR_SCALE",
     "THERAPIES",
     "Analysis",
     "Arm",

@@ -1,5 +1,13 @@
 """Pooling the registry: each analysis of ``analyses.yaml`` run through :func:`autoserum.meta.rma`.
 
+Pooling rules (issue 17): effects are pooled only when they share one derivation (what was
+estimated and how: an ANCOVA-adjusted MD, a % change compared by a p value, endpoint means,
+counts, responder odds ratios re-expressed as SMDs); otherwise the per-trial effects are shown
+and nothing is pooled, unless ``exploratory=True`` (then the pooled numbers are labelled as
+such). An SMD from an ANCOVA t is standardised by the residual SD and inflated by 1/√(1 − r²);
+its raw-SD value is shown for r = 0.5, 0.7, 0.8 (``r_sensitivity``). For 2 <= k <= 3 a
+Bayesian random-effects analysis with a half-normal(0.5) prior on τ is added (``bayes``).
+
 An analysis with k = 1 is reported, not pooled. The test for subgroup differences is run when
 the analysis names a subgroup variable (``therapy`` or ``condition``) and k exceeds the number
 of subgroups (metafor's ``rma(..., mods = ~ factor(subgroup))`` QM). Leave-one-out needs
@@ -8,7 +16,9 @@ inputs, heterogeneity).
 
 >>> from autoserum.evidence import load_registry
 >>> res = pool_analysis(load_registry(), "ad_blood_serum_severity", method="REML")
->>> res.result is not None and res.result.k
+>>> res.result is None, res.pooled_justified
+(True, False)
+>>> pool_analysis(load_registry(), "csu_response").result.k
 2
 """
 
@@ -22,15 +32,23 @@ from autoserum.evidence._effects import StudyEffect, study_effect
 from autoserum.evidence._registry import THERAPIES, Analysis, Registry
 from autoserum.meta import (
     METHODS,
+    BayesMetaResult,
     LeaveOneOut,
     MetaResult,
     SubgroupResult,
+    bayes_rma,
     leave_one_out,
     rma,
+    smd_residual_to_raw,
     subgroup_analysis,
 )
 
-__all__ = ["PooledAnalysis", "pool_analysis"]
+__all__ = ["R_SENSITIVITY", "TAU_PRIOR_SCALE", "PooledAnalysis", "pool_analysis"]
+
+#: Baseline-endpoint correlations tried where a conversion needs an unreported r.
+R_SENSITIVITY = (0.5, 0.7, 0.8)
+#: Half-normal scale of the prior on τ (SMD or log RR/OR) for k = 2-3.
+TAU_PRIOR_SCALE = 0.5
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,10 @@ class PooledAnalysis:
     subgroup: SubgroupResult | None
     leave_one_out: tuple[LeaveOneOut, ...]
     limits: tuple[str, ...]
+    pooled_justified: bool
+    exploratory: bool
+    r_sensitivity: tuple[dict[str, Any], ...]
+    bayes: BayesMetaResult | None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -58,6 +80,10 @@ class PooledAnalysis:
             "subgroup_test": self.subgroup.to_dict() if self.subgroup is not None else None,
             "leave_one_out": [x.to_dict() for x in self.leave_one_out],
             "limits": list(self.limits),
+            "pooled_justified": self.pooled_justified,
+            "exploratory": self.exploratory,
+            "r_sensitivity": list(self.r_sensitivity),
+            "bayes": self.bayes.to_dict() if self.bayes is not None else None,
         }
 
 
@@ -68,8 +94,10 @@ def pool_analysis(
     method: str = "REML",
     hk: bool = False,
     therapy: str | None = None,
+    exploratory: bool = False,
 ) -> PooledAnalysis:
-    """Compute the effects of an analysis and pool them (optionally only one therapy's)."""
+    """Compute the effects of an analysis and pool them when the pooling rules allow it
+    (optionally only one therapy's; ``exploratory`` pools regardless, labelled)."""
     analysis = reg.analyses.get(analysis_id)
     if analysis is None:
         raise ValidationError("analysis", analysis_id, f"one of {', '.join(reg.analyses)}")
@@ -85,8 +113,23 @@ def pool_analysis(
     k = len(effects)
     limits = list(analysis.limits)
     result = subgroup = None
+    bayes = None
     loo: tuple[LeaveOneOut, ...] = ()
-    if k >= 2:
+    derivations = sorted({e.spec.derivation for e in effects})
+    justified = len(derivations) <= 1
+    sensitivity = tuple(_r_sensitivity(reg, e) for e in effects if e.spec.kind == "md_ci_to_smd")
+    if k >= 2 and not justified:
+        limits.append(
+            "not pooled: the effects come from incompatible derivations ("
+            + ", ".join(derivations)
+            + "); per-trial results are shown"
+            + (
+                " (exploratory pooled numbers below are NOT a valid estimate)"
+                if exploratory
+                else ""
+            )
+        )
+    if k >= 2 and (justified or exploratory):
         result = rma(
             [e.effect.yi for e in effects],
             [e.effect.vi for e in effects],
@@ -118,6 +161,8 @@ def pool_analysis(
                 )
         if k >= 3:
             loo = tuple(leave_one_out(result))
+        if k <= 3:
+            bayes = bayes_rma(result.yi, result.vi, tau_scale=TAU_PRIOR_SCALE)
         if analysis.subgroup is not None:
             groups = [
                 e.spec.therapy
@@ -144,6 +189,27 @@ def pool_analysis(
                 )
     elif k == 1:
         limits.append("k = 1: the single study's effect is shown, nothing is pooled")
-    else:
+    elif k == 0:
         limits.append("no effect of this analysis matches the filter")
-    return PooledAnalysis(analysis, effects, result, subgroup, loo, tuple(limits))
+    return PooledAnalysis(
+        analysis,
+        effects,
+        result,
+        subgroup,
+        loo,
+        tuple(limits),
+        pooled_justified=justified,
+        exploratory=exploratory and not justified,
+        r_sensitivity=tuple(row for rows in sensitivity for row in rows),
+        bayes=bayes,
+    )
+
+
+def _r_sensitivity(reg: Registry, eff: StudyEffect) -> tuple[dict[str, Any], ...]:
+    n1 = eff.effect.inputs["n1"]
+    n2 = eff.effect.inputs["n2"]
+    out = []
+    for r in R_SENSITIVITY:
+        raw = smd_residual_to_raw(eff.effect, r, n1, n2)
+        out.append({"effect": eff.spec.id, "r": r, "yi": raw.yi, "vi": raw.vi, "se": raw.se})
+    return tuple(out)

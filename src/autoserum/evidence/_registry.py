@@ -37,6 +37,7 @@ from autoserum.evidence._records import (
 
 __all__ = [
     "CONDITIONS",
+    "DERIVATIONS",
     "DESIGNS",
     "PROTOCOL_CODES",
     "QUANTITIES",
@@ -99,6 +100,14 @@ QUANTITIES = (
     "qualitative",
 )
 KINDS = ("md_ci", "md_ci_to_smd", "smd_p", "means", "counts", "counts_to_smd")
+#: What an effect estimates and how it was derived: pooling needs one derivation for all effects.
+DERIVATIONS = (
+    "ancova_adjusted_md",
+    "pct_change_p",
+    "endpoint_means",
+    "counts",
+    "responder_or_to_smd",
+)
 SOURCE_KINDS = ("primary_abstract", "secondary_review", "conference_abstract")
 
 
@@ -195,6 +204,7 @@ class EffectSpec:
     comparison: str
     measure: str
     kind: str
+    derivation: str
     sign: int
     direction: str | None
     control_fraction: float
@@ -371,6 +381,7 @@ def _effect(raw: Mapping[str, Any], reg_results: Mapping[str, Result]) -> Effect
         comparison=str(_need(raw, "comparison", where)),
         measure=_one_of(raw.get("measure"), ("MD", "SMD", "RR", "OR", "RD"), "measure", where),
         kind=_one_of(raw.get("kind"), KINDS, "kind", where),
+        derivation=_one_of(raw.get("derivation"), DERIVATIONS, "derivation", where),
         sign=int(raw.get("sign", 1)),
         direction=raw.get("direction"),
         control_fraction=float(raw.get("control_fraction", 1.0)),

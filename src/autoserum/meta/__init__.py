@@ -8,6 +8,7 @@ meta-analysis validated against R's metafor.
 0.2658
 """
 
+from autoserum.meta._bayes import BayesMetaResult, McmcCheck, bayes_rma, bayes_rma_mcmc
 from autoserum.meta._derive import (
     DerivedEffect,
     binary_effect,
@@ -21,6 +22,7 @@ from autoserum.meta._derive import (
     se_from_p,
     smd_from_p,
     smd_from_t,
+    smd_residual_to_raw,
 )
 from autoserum.meta._escalc import (
     CONTINUOUS_MEASURES,
@@ -51,12 +53,16 @@ __all__ = [
     "MEASURES",
     "METHODS",
     "RATIO_MEASURES",
+    "BayesMetaResult",
     "DerivedEffect",
     "EffectSizes",
     "EffectTable",
     "LeaveOneOut",
+    "McmcCheck",
     "MetaResult",
     "SubgroupResult",
+    "bayes_rma",
+    "bayes_rma_mcmc",
     "binary_effect",
     "count_from_percent",
     "effect_from_ci",
@@ -78,6 +84,7 @@ __all__ = [
     "se_from_p",
     "smd_from_p",
     "smd_from_t",
+    "smd_residual_to_raw",
     "subgroup_analysis",
     "tau2_confint",
 ]
