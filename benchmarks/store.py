@@ -57,32 +57,32 @@ def _pg_url() -> str | None:
 
 def bench(url: str, label: str, n: int) -> None:
     store = open_store(url)
-    store.create_study("BENCH", "ast-nahm2023", ADMIN, seed=1, allocation_n=n)
-    store.add_site("BENCH", "s01", "Site", ADMIN)
+    store.studies.create("BENCH", "ast-nahm2023", actor=ADMIN, seed=1, allocation_n=n)
+    store.studies.add_site("BENCH", "s01", "Site", actor=ADMIN)
     start = time.perf_counter()
     for i in range(n):
         sid = f"W{i:05d}"
-        store.screen_subject("BENCH", "s01", sid, FACTS, ADMIN)
-        store.randomise("BENCH", sid, ADMIN)
-        store.record_visit("BENCH", sid, "baseline", "2026-03-02", ADMIN)
-        store.record_assessment("BENCH", sid, "baseline", "pp_nrs", {"score": 5}, ADMIN)
+        store.subjects.screen("BENCH", "s01", sid, FACTS, actor=ADMIN)
+        store.subjects.randomise("BENCH", sid, actor=ADMIN)
+        store.records.add_visit("BENCH", sid, "baseline", "2026-03-02", actor=ADMIN)
+        store.records.add_assessment("BENCH", sid, "baseline", "pp_nrs", {"score": 5}, actor=ADMIN)
     took = time.perf_counter() - start
     print(f"{label}: {4 * n} audited service writes in {took:.2f} s ({4 * n / took:.0f} writes/s)")
     frame = visit_frame(n)
     start = time.perf_counter()
-    store.import_long("IMPORT", frame, ADMIN, protocol="ast-nahm2023")
+    store.exports.import_long("IMPORT", frame, actor=ADMIN, protocol="ast-nahm2023")
     took = time.perf_counter() - start
     print(f"{label}: import of {frame.height} visit rows ({n} subjects) in {took:.2f} s "
           f"({frame.height / took:.0f} rows/s)")  # fmt: skip
     start = time.perf_counter()
-    out = store.export_long("IMPORT", ADMIN)
+    out = store.exports.long("IMPORT", actor=ADMIN)
     took = time.perf_counter() - start
     print(
         f"{label}: export of {out.height} visit rows in {took:.2f} s "
         f"({out.height / took:.0f} rows/s)"
     )
     start = time.perf_counter()
-    trail = store.raw_audit_rows("IMPORT")
+    trail = store.audit.raw_rows("IMPORT")
     took = time.perf_counter() - start
     print(f"{label}: audit trail of the import: {len(trail)} records read in {took:.2f} s")
     store.close()

@@ -73,20 +73,24 @@ def free_port() -> int:
 def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]:
     """Create the study, subjects with recorded visits and a token; the submission slots."""
     store = open_store(url)
-    store.create_study(STUDY, PROTOCOL, ADMIN, seed=1)
-    store.add_site(STUDY, "S1", "Bench site", ADMIN)
-    store.create_user("bench", hash_password("bench-password-123"), "admin", None, ADMIN)
+    store.studies.create(STUDY, PROTOCOL, actor=ADMIN, seed=1)
+    store.studies.add_site(STUDY, "S1", "Bench site", actor=ADMIN)
+    store.accounts.create_user(
+        "bench", hash_password("bench-password-123"), "admin", None, actor=ADMIN
+    )
     token = new_token()
-    store.create_api_token("bench", hash_token(token), ADMIN, label="bench")
+    store.accounts.create_api_token("bench", hash_token(token), actor=ADMIN, label="bench")
     instruments = [c for c in PAYLOADS if c in instrument_codes()]
     per_subject = len(VISITS) * len(instruments)
     slots: list[tuple[str, str, str]] = []
     for i in range(-(-n_requests // per_subject)):
         sid = f"B{i:04d}"
-        store.screen_subject(STUDY, "S1", sid, {"atopic_dermatitis": True, "scorad": 40}, ADMIN)
-        store.randomise(STUDY, sid, ADMIN)
+        store.subjects.screen(
+            STUDY, "S1", sid, {"atopic_dermatitis": True, "scorad": 40}, actor=ADMIN
+        )
+        store.subjects.randomise(STUDY, sid, actor=ADMIN)
         for day, visit in enumerate(VISITS):
-            store.record_visit(STUDY, sid, visit, f"2026-03-{day + 2:02d}", ADMIN)
+            store.records.add_visit(STUDY, sid, visit, f"2026-03-{day + 2:02d}", actor=ADMIN)
             slots += [(sid, visit, code) for code in instruments]
     store.close()
     return token, slots[:n_requests]

@@ -31,7 +31,7 @@ SCORAD_EXAMPLE = (
 )
 
 
-STEPS = 9
+STEPS = 10
 _STEP = itertools.count(1)
 
 
@@ -175,6 +175,12 @@ def demo_evidence() -> None:
         "The curated registry of autologous-therapy trials in AD, pooled where the data allow.",
     )
     run("evidence", "--condition", "AD")
+    step(
+        "How certain the evidence is",
+        "GRADE summary of findings: two small AD trials each reporting benefit on its own scale,"
+        " certainty very low (risk of bias, inconsistency, imprecision, publication bias).",
+    )
+    run("evidence", "grade")
     step(
         "A meta-analysis (metafor's example data)",
         "metafor's example data set dat.bcg (BCG vaccine trials, Colditz et al. 1994), not AD "

@@ -37,7 +37,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], pl.
         urls[name] = f"sqlite:///{out / name}.db"
         store = open_store(urls[name])
         try:
-            store.import_long("AST", study.visits, Actor("ci", "admin"), protocol="ast-nahm2023")
+            store.exports.import_long(
+                "AST", study.visits, actor=Actor("ci", "admin"), protocol="ast-nahm2023"
+            )
         finally:
             store.close()
         prefixed = (pl.lit(f"{name}-") + pl.col("subject_id")).alias("subject_id")

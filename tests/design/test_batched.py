@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
 from autoserum.design import simulate_mmrm_power
 from autoserum.design._mmrm_power import _mvn_factor
+from autoserum.design._protocol_power import _p_value
+from autoserum.simulate import get_scenario, simulate_endpoint, simulate_scenario
 from autoserum.stats import mmrm, mmrm_complete_batch
 
 
@@ -61,3 +64,31 @@ def test_progress_counts_every_replicate() -> None:
     seen: list[int] = []
     simulate_mmrm_power(n=10, delta=5, sd=10, rho=0.5, reps=30, seed=1, progress=seen.append)
     assert sum(seen) == 30
+
+
+@pytest.mark.parametrize(
+    ("protocol", "endpoint"),
+    [("ast-nahm2023", "scorad"), ("ast-nahm2023", "oscorad"), ("aigt-nahm2020", "easi")],
+)
+def test_the_endpoint_only_simulation_equals_the_full_study(protocol: str, endpoint: str) -> None:
+    """simulate_endpoint draws everything but scores only the endpoint: same values."""
+    scenario = get_scenario(protocol)
+    for seed in (1, 2):
+        full = simulate_scenario(scenario, 30, seed).visits
+        lean = simulate_endpoint(scenario, 30, seed, endpoint)
+        expected = full.with_columns(pl.col("subject_id").rank("dense").cast(pl.Int64) - 1).select(
+            "subject_id", "arm", "week", "treated", endpoint
+        )
+        assert lean.equals(expected)
+        assert lean[endpoint].drop_nulls().len() > 30  # the endpoint is there to compare
+
+
+@pytest.mark.parametrize("test", ["welch_t", "ancova", "mmrm"])
+def test_protocol_power_p_values_equal_the_full_study_path(test: str) -> None:
+    """The design path (endpoint only) gives each trial the p-value the full study gives."""
+    for seed in (4, 5):
+        full = simulate_scenario(get_scenario("ast-nahm2023"), 40, seed).visits
+        lean = simulate_endpoint(get_scenario("ast-nahm2023"), 40, seed, "scorad")
+        p_full = _p_value(test, full.filter(pl.col("treated")), "scorad", 8.0, "placebo")
+        p_lean = _p_value(test, lean.filter(pl.col("treated")), "scorad", 8.0, "placebo")
+        assert p_lean == p_full

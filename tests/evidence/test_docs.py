@@ -62,3 +62,18 @@ def test_design_doc_quotes_the_sample_sizes() -> None:
     anc = power_t_test("ancova", delta=9.6, sd=10, rho=0.6, power=0.8).n
     assert f"{anc:.2f} → 12 per group" in text
     assert f"{power_prop_test(p1=0.6, p2=0.25, power=0.8).n:.2f}" in text
+
+
+def test_design_doc_quotes_the_assurance() -> None:
+    from autoserum.design import assurance, registry_priors
+
+    text = (DOCS / "design.md").read_text()
+    control, effect, _ = registry_priors()
+    assert f"N({control.mean:.1f}, {control.sd:.1f}²)" in text.replace("−", "-")
+    assert f"N({effect.mean:.1f}, {effect.sd:.1f}²)" in text
+    a = assurance(40, effect_prior=effect, sigma=40.0, simulate=0)
+    b = assurance(
+        40, effect_prior=effect, sigma=40.0, control_prior=control, threshold=0.975, simulate=0
+    )
+    assert f"| 40 | {a.power_at_prior_mean:.3f} | {a.analytic:.3f} /" in text
+    assert f"| {b.analytic:.3f} /" in text

@@ -46,7 +46,9 @@ def test_design_public_api_is_pinned() -> None:
             "PowerResult", "SimulatedPower", "plot_power_curve", "power_curve",
             "power_prop_test", "power_t_test", "simulate_mmrm_power", "simulate_power",
             "simulate_protocol_power", "POWER_DESIGNS", "PowerDesign", "default_curve_ns",
-            "power_design", "DesignGrid", "GridCell", "GridRun", "GridTask", "load_grid",
+            "power_design", "SIGMA_PCT_CHANGE", "AssuranceResult", "NormalPrior", "assurance",
+            "map_prior", "registry_priors", "DesignGrid", "GridCell", "GridRun", "GridTask",
+            "load_grid",
             "parse_grid", "plot_grid", "run_grid",
         ]
     )  # fmt: skip

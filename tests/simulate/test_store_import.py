@@ -22,14 +22,14 @@ def test_scenario_imports_and_round_trips(code: str, tmp_path: Path) -> None:
     simulated = study(code, 30, 11)
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
-        counts = store.import_long(
+        counts = store.exports.import_long(
             code,
             simulated.visits,
-            ADMIN,
+            actor=ADMIN,
             adverse_events=simulated.adverse_events,
             protocol=code,
         )
-        exported = store.export_long(code, ADMIN)
+        exported = store.exports.long(code, actor=ADMIN)
     finally:
         store.close()
     assert counts["subjects"] == 30
@@ -52,7 +52,7 @@ def test_cli_simulate_into_database(tmp_path: Path) -> None:
     assert "25 subjects" in result.output
     store = open_store(url, create=False)
     try:
-        exported = store.export_long("asim-pilot", ADMIN)
+        exported = store.exports.long("asim-pilot", actor=ADMIN)
     finally:
         store.close()
     assert exported["subject_id"].n_unique() == 25

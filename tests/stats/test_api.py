@@ -9,31 +9,60 @@ import numpy as np
 import pytest
 
 import autoserum.stats as stats
-from autoserum.stats import Describe, Estimate, MMRMResult, RankTest, TTest, VisitEstimate
+from autoserum.stats import (
+    Coefficient,
+    Describe,
+    Estimate,
+    MMRMResult,
+    RankTest,
+    TTest,
+    VisitEstimate,
+)
 
 
 def test_public_api_is_pinned() -> None:
     # The names of INTERFACES.md section 4; the analysis helper codes against them.
     assert sorted(stats.__all__) == sorted(
         [
+            "MI_STRATEGIES",
+            "MMRM_COVARIANCES",
+            "MMRM_DF_METHODS",
+            "Coefficient",
+            "CoxResult",
+            "CoxTerm",
+            "KMCurve",
+            "KMRow",
+            "KaplanMeier",
+            "LogRank",
+            "PHTest",
+            "Pooled",
             "BatchEstimate",
             "Describe",
             "Estimate",
+            "MIResult",
             "MMRMResult",
             "RankTest",
             "TTest",
+            "TippingPoint",
+            "TippingRow",
             "VisitEstimate",
             "ancova",
+            "cox_ph",
+            "kaplan_meier",
+            "log_rank",
             "describe",
             "fisher_exact",
             "hedges_g",
             "mann_whitney",
             "mmrm",
+            "multiple_imputation",
             "mmrm_complete_batch",
             "newcombe_rd",
             "p_adjust",
+            "rubin_pool",
             "paired_t",
             "student_t",
+            "tipping_point",
             "welch_t",
             "wilcoxon_signed_rank",
             "wilson_ci",
@@ -54,8 +83,10 @@ def test_result_fields_are_stable() -> None:
         TTest: "estimate se ci_low ci_high statistic df p_value",
         RankTest: "statistic p_value estimate ci_low ci_high method",
         Estimate: "estimate se ci_low ci_high statistic df p_value",
-        VisitEstimate: "visit estimate se ci_low ci_high df p_value",
-        MMRMResult: "per_visit converged log_lik n_subjects n_observations covariance",
+        VisitEstimate: "visit estimate se ci_low ci_high statistic df p_value",
+        MMRMResult: "per_visit converged log_lik n_subjects n_observations covariance "
+        "covariance_structure df_method covariate_effects",
+        Coefficient: "name estimate se ci_low ci_high statistic df p_value",
     }
     for cls, fields in names.items():
         assert list(cls.__dataclass_fields__) == fields.split(), cls.__name__

@@ -17,19 +17,19 @@ FACTS = {"atopic_dermatitis": True, "age": 30, "scorad": 40}
 
 def main(url: str) -> None:
     store = open_store(url)
-    store.create_study("CRASH", "ast-nahm2023", ADMIN, seed=5, allocation_n=10_000)
-    store.add_site("CRASH", "s01", "Seoul", ADMIN)
+    store.studies.create("CRASH", "ast-nahm2023", actor=ADMIN, seed=5, allocation_n=10_000)
+    store.studies.add_site("CRASH", "s01", "Seoul", actor=ADMIN)
     print("ready", flush=True)
     i = 0
     while True:
         i += 1
         sid = f"C{i:05d}"
-        store.screen_subject("CRASH", "s01", sid, FACTS, ADMIN)
+        store.subjects.screen("CRASH", "s01", sid, FACTS, actor=ADMIN)
         print(f"committed {sid} subject", flush=True)
-        store.randomise("CRASH", sid, ADMIN)
+        store.subjects.randomise("CRASH", sid, actor=ADMIN)
         print(f"committed {sid} randomised", flush=True)
-        store.record_visit("CRASH", sid, "baseline", "2026-03-02", ADMIN)
-        store.record_lab("CRASH", sid, "baseline", "ige", i, "kU/L", ADMIN)
+        store.records.add_visit("CRASH", sid, "baseline", "2026-03-02", actor=ADMIN)
+        store.records.add_lab("CRASH", sid, "baseline", "ige", i, "kU/L", actor=ADMIN)
         print(f"committed {sid} lab", flush=True)
 
 

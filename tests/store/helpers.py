@@ -17,12 +17,14 @@ ELIGIBLE = {"atopic_dermatitis": True, "age": 30, "scorad": 40, "sex": "F"}
 
 def double_blind_study(store: Store, name: str = "AST", *, seed: int = 20260301) -> str:
     """``ast-nahm2023`` (serum vs placebo, double-blind) with site ``s01``."""
-    store.create_study(name, "ast-nahm2023", ADMIN, seed=seed, allocation_n=16)
-    store.add_site(name, "s01", "Seoul", ADMIN)
+    store.studies.create(name, "ast-nahm2023", actor=ADMIN, seed=seed, allocation_n=16)
+    store.studies.add_site(name, "s01", "Seoul", actor=ADMIN)
     return name
 
 
 def enrolled(store: Store, study: str, subject_id: str, site: str = "s01") -> str:
     """Screen and randomise a subject; returns the arm (seen by the admin)."""
-    store.screen_subject(study, site, subject_id, ELIGIBLE, COORDINATOR if site == "s01" else ADMIN)
-    return store.randomise(study, subject_id, ADMIN)
+    store.subjects.screen(
+        study, site, subject_id, ELIGIBLE, actor=COORDINATOR if site == "s01" else ADMIN
+    )
+    return store.subjects.randomise(study, subject_id, actor=ADMIN)

@@ -16,7 +16,7 @@ from tests.store.helpers import ADMIN, COORDINATOR
 
 
 def test_users_are_created_by_admins_and_found_by_name(store: Store) -> None:
-    user = store.create_user("cora", "argon2-hash", "coordinator", ["s01"], ADMIN)
+    user = store.accounts.create_user("cora", "argon2-hash", "coordinator", ["s01"], actor=ADMIN)
     assert (user.role, user.sites, user.unblinded, user.active) == (
         "coordinator",
         frozenset({"s01"}),
@@ -24,43 +24,45 @@ def test_users_are_created_by_admins_and_found_by_name(store: Store) -> None:
         True,
     )
     assert "argon2-hash" not in repr(user)
-    assert store.get_user("nobody") is None
+    assert store.accounts.get_user("nobody") is None
     with pytest.raises(PermissionDeniedError):
-        store.create_user("eve", "h", "admin", None, COORDINATOR)
+        store.accounts.create_user("eve", "h", "admin", None, actor=COORDINATOR)
     with pytest.raises(StateError, match="exists already"):
-        store.create_user("cora", "h", "coordinator", None, ADMIN)
+        store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
     with pytest.raises(ValidationError, match="role"):
-        store.create_user("x", "h", "nurse", None, ADMIN)
+        store.accounts.create_user("x", "h", "nurse", None, actor=ADMIN)
 
 
 def test_login_state_is_kept_without_audit(store: Store) -> None:
-    store.create_user("cora", "h", "coordinator", None, ADMIN)
-    before = len(store.raw_audit_rows())
+    store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
+    before = len(store.audit.raw_rows())
     lock = utcnow() + timedelta(minutes=15)
-    store.update_user_login_state("cora", failed_logins=5, locked_until=lock)
-    user = store.get_user("cora")
+    store.accounts.record_login_state("cora", failed_logins=5, locked_until=lock)
+    user = store.accounts.get_user("cora")
     assert user is not None
     assert (user.failed_logins, user.locked_until) == (5, lock)
-    assert len(store.raw_audit_rows()) == before
+    assert len(store.audit.raw_rows()) == before
 
 
 def test_api_tokens_and_sessions(store: Store) -> None:
-    store.create_user("cora", "h", "coordinator", None, ADMIN)
-    token = store.create_api_token("cora", "token-hash", ADMIN, label="laptop")
-    found = store.user_for_token("token-hash")
+    store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
+    token = store.accounts.create_api_token("cora", "token-hash", actor=ADMIN, label="laptop")
+    found = store.accounts.user_for_token("token-hash")
     assert found is not None
     assert found.username == "cora"
-    store.revoke_api_token(token, ADMIN)
-    assert store.user_for_token("token-hash") is None
-    store.create_api_token("cora", "old", ADMIN, expires_at=utcnow() - timedelta(seconds=1))
-    assert store.user_for_token("old") is None
-    store.create_session("cora", "session-hash", utcnow() + timedelta(hours=8))
-    assert store.user_for_session("session-hash").username == "cora"  # type: ignore[union-attr]
-    store.delete_session("session-hash")
-    assert store.user_for_session("session-hash") is None
-    store.update_user("cora", {"active": False}, ADMIN, reason="left the study")
-    store.create_session("cora", "s2", utcnow() + timedelta(hours=8))
-    assert store.user_for_session("s2") is None
+    store.accounts.revoke_api_token(token, actor=ADMIN)
+    assert store.accounts.user_for_token("token-hash") is None
+    store.accounts.create_api_token(
+        "cora", "old", actor=ADMIN, expires_at=utcnow() - timedelta(seconds=1)
+    )
+    assert store.accounts.user_for_token("old") is None
+    store.accounts.create_session("cora", "session-hash", utcnow() + timedelta(hours=8))
+    assert store.accounts.user_for_session("session-hash").username == "cora"  # type: ignore[union-attr]
+    store.accounts.delete_session("session-hash")
+    assert store.accounts.user_for_session("session-hash") is None
+    store.accounts.update_user("cora", {"active": False}, actor=ADMIN, reason="left the study")
+    store.accounts.create_session("cora", "s2", utcnow() + timedelta(hours=8))
+    assert store.accounts.user_for_session("s2") is None
 
 
 def test_public_surfaces_are_pinned() -> None:
@@ -68,10 +70,14 @@ def test_public_surfaces_are_pinned() -> None:
         "ARM_REVEALING",
         "Actor",
         "AuditRecord",
+        "SYSTEM",
         "Store",
         "UserRecord",
         "open_store",
     ]
+    store = autoserum.store.open_store("sqlite://")
+    services = ("studies", "subjects", "records", "accounts", "audit", "exports")
+    assert all(hasattr(store, name) for name in services)
     for name in ("SubjectStatus", "transition", "can_see_arm", "consort_flow", "allocation_list"):
         assert name in autoserum.study.__all__
     assert all(hasattr(autoserum.study, name) for name in autoserum.study.__all__)

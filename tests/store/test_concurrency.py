@@ -18,7 +18,7 @@ def test_concurrent_randomisations_use_each_entry_once(store: Store, db_url: str
     study = double_blind_study(store)
     for w in range(2):
         for i in range(PER_WRITER):
-            store.screen_subject(study, "s01", f"W{w}-{i}", ELIGIBLE, COORDINATOR)
+            store.subjects.screen(study, "s01", f"W{w}-{i}", ELIGIBLE, actor=COORDINATOR)
     errors: list[BaseException] = []
     barrier = threading.Barrier(2, timeout=60)
     # one store per writer, as two processes would have (opened here: migrating is not
@@ -29,7 +29,7 @@ def test_concurrent_randomisations_use_each_entry_once(store: Store, db_url: str
         try:
             barrier.wait()
             for i in range(PER_WRITER):
-                stores[w].randomise(study, f"W{w}-{i}", COORDINATOR)
+                stores[w].subjects.randomise(study, f"W{w}-{i}", actor=COORDINATOR)
         except BaseException as err:  # reported below
             errors.append(err)
         finally:
@@ -41,7 +41,7 @@ def test_concurrent_randomisations_use_each_entry_once(store: Store, db_url: str
     for t in threads:
         t.join(timeout=120)
     assert errors == []
-    subjects = store.subjects(study, ADMIN)
+    subjects = store.subjects.all(study, actor=ADMIN)
     expected = allocation_list(
         [("serum", 1), ("placebo", 1)], n=16, seed=20260301, strata=[stratum_key("s01")]
     )

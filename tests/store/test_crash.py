@@ -66,8 +66,8 @@ def test_a_killed_writer_loses_no_committed_record(db_url: str) -> None:
         else:
             with store.engine.connect() as conn:
                 assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar()
-        subjects = {s.subject_id: s for s in store.subjects("CRASH", ADMIN)}
-        labs = {s: store.subject_detail("CRASH", s, ADMIN).labs for s in subjects}
+        subjects = {s.subject_id: s for s in store.subjects.all("CRASH", actor=ADMIN)}
+        labs = {s: store.subjects.detail("CRASH", s, actor=ADMIN).labs for s in subjects}
         for event in committed:
             sid, what = event.split()
             assert sid in subjects, event
@@ -76,10 +76,10 @@ def test_a_killed_writer_loses_no_committed_record(db_url: str) -> None:
             if what == "lab":
                 assert [lab.value for lab in labs[sid]] == [int(sid[1:])], event
         # every committed subject has its audit trail, and the trail replays to the state
-        audited = {r.subject_id for r in store.raw_audit_rows("CRASH") if r.entity == "subject"}
+        audited = {r.subject_id for r in store.audit.raw_rows("CRASH") if r.entity == "subject"}
         assert {e.split()[0] for e in committed} <= audited
-        assert replay_audit(store.raw_audit_rows("CRASH")) == current_state(store, "CRASH")
+        assert replay_audit(store.audit.raw_rows("CRASH")) == current_state(store, "CRASH")
         # and the store keeps working after the crash
-        store.screen_subject("CRASH", "s01", "AFTER", {"atopic_dermatitis": True}, ADMIN)
+        store.subjects.screen("CRASH", "s01", "AFTER", {"atopic_dermatitis": True}, actor=ADMIN)
     finally:
         store.close()

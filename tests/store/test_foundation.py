@@ -69,9 +69,9 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path) -> No
 def test_an_insert_writes_one_audit_row_per_field_in_the_same_transaction(
     store: Store, admin: Actor
 ) -> None:
-    store.create_study("S1", "ast-nahm2023", admin, seed=7)
-    store.add_site("S1", "s01", "Seoul", admin)
-    trail = store.audit_trail("S1", actor=admin)
+    store.studies.create("S1", "ast-nahm2023", actor=admin, seed=7)
+    store.studies.add_site("S1", "s01", "Seoul", actor=admin)
+    trail = store.audit.trail("S1", actor=admin)
     site_rows = [r for r in trail if r.entity == "site"]
     assert {r.field: r.new_value for r in site_rows} == {
         "study_id": site_rows[0].new_value,
@@ -86,23 +86,23 @@ def test_an_insert_writes_one_audit_row_per_field_in_the_same_transaction(
 
 
 def test_a_failed_transaction_leaves_neither_data_nor_audit(store: Store, admin: Actor) -> None:
-    store.create_study("S1", "ast-nahm2023", admin, seed=7)
-    before = len(store.raw_audit_rows())
+    store.studies.create("S1", "ast-nahm2023", actor=admin, seed=7)
+    before = len(store.audit.raw_rows())
 
     def add_then_fail() -> None:
-        with store._write(admin) as s:
+        with store.uow.write(admin) as s:
             s.add(SiteRow(study_id=1, code="x", name="X", version=1))
             s.flush()
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
         add_then_fail()
-    assert len(store.raw_audit_rows()) == before
-    assert store.sites("S1") == []
+    assert len(store.audit.raw_rows()) == before
+    assert store.studies.sites("S1") == []
 
 
 def test_the_audit_table_is_append_only_in_the_database(store: Store, admin: Actor) -> None:
-    store.create_study("S1", "ast-nahm2023", admin, seed=7)
+    store.studies.create("S1", "ast-nahm2023", actor=admin, seed=7)
     statements = ["UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log"]
     if store.dialect == "postgresql":
         statements.append("TRUNCATE audit_log")
@@ -114,12 +114,14 @@ def test_the_audit_table_is_append_only_in_the_database(store: Store, admin: Act
 
 
 def test_changes_need_a_reason(store: Store, admin: Actor) -> None:
-    store.create_user("bob", "hash-1", "coordinator", ["s01"], admin)
+    store.accounts.create_user("bob", "hash-1", "coordinator", ["s01"], actor=admin)
     with pytest.raises(ValidationError, match="reason"):
-        store.update_user("bob", {"role": "monitor"}, admin, reason=" ")
-    assert store.get_user("bob").role == "coordinator"  # type: ignore[union-attr]
-    store.update_user("bob", {"role": "monitor"}, admin, reason="moved to monitoring")
-    rec = [r for r in store.raw_audit_rows() if r.entity == "user" and r.action == "update"]
+        store.accounts.update_user("bob", {"role": "monitor"}, actor=admin, reason=" ")
+    assert store.accounts.get_user("bob").role == "coordinator"  # type: ignore[union-attr]
+    store.accounts.update_user(
+        "bob", {"role": "monitor"}, actor=admin, reason="moved to monitoring"
+    )
+    rec = [r for r in store.audit.raw_rows() if r.entity == "user" and r.action == "update"]
     assert [(r.field, r.old_value, r.new_value, r.reason) for r in rec] == [
         ("role", "coordinator", "monitor", "moved to monitoring"),
         ("version", 1, 2, "moved to monitoring"),
@@ -127,43 +129,43 @@ def test_changes_need_a_reason(store: Store, admin: Actor) -> None:
 
 
 def test_password_hashes_never_reach_the_audit_trail(store: Store, admin: Actor) -> None:
-    store.create_user("bob", "secret-hash", "coordinator", None, admin)
-    store.update_user("bob", {"password_hash": "other-hash"}, admin, reason="reset")
-    text_of_trail = repr(store.raw_audit_rows())
+    store.accounts.create_user("bob", "secret-hash", "coordinator", None, actor=admin)
+    store.accounts.update_user("bob", {"password_hash": "other-hash"}, actor=admin, reason="reset")
+    text_of_trail = repr(store.audit.raw_rows())
     assert "secret-hash" not in text_of_trail
     assert "other-hash" not in text_of_trail
 
 
 def test_writes_outside_the_service_are_refused(store: Store) -> None:
-    with store._sessions() as s:
+    with store.uow._sessions() as s:
         s.add(SiteRow(study_id=1, code="x", name="X", version=1))
         with pytest.raises(StateError, match="outside an audited"):
             s.flush()
 
 
 def test_a_stale_version_is_a_conflict(store: Store, admin: Actor) -> None:
-    store.create_study("S1", "ast-nahm2023", admin, seed=7)
-    store.add_site("S1", "s01", "Seoul", admin)
-    with store._read() as s:
+    store.studies.create("S1", "ast-nahm2023", actor=admin, seed=7)
+    store.studies.add_site("S1", "s01", "Seoul", actor=admin)
+    with store.uow.read() as s:
         seen = s.scalars(select(SiteRow)).one()  # a user reads version 1 ...
-    with store._write(admin, "rename") as s:  # ... someone else changes it meanwhile ...
+    with store.uow.write(admin, "rename") as s:  # ... someone else changes it meanwhile ...
         s.scalars(select(SiteRow)).one().name = "Seoul National"
     eve = Actor("eve", "admin")
 
     def save_stale_edit() -> None:
-        with store._write(eve, "rename too") as s:
+        with store.uow.write(eve, "rename too") as s:
             stale = s.merge(seen, load=False)  # ... and the first user saves their edit of v1
             stale.name = "Busan"
 
     with pytest.raises(ConflictError):
         save_stale_edit()
-    assert [site.name for site in store.sites("S1")] == ["Seoul National"]
-    assert not [r for r in store.raw_audit_rows() if r.username == "eve"]
+    assert [site.name for site in store.studies.sites("S1")] == ["Seoul National"]
+    assert not [r for r in store.audit.raw_rows() if r.username == "eve"]
 
 
 def test_audit_rows_carry_the_actor(store: Store) -> None:
     eve = Actor("eve", "admin")
-    store.create_study("S2", "abt-pittler2003", eve, seed=3)
+    store.studies.create("S2", "abt-pittler2003", actor=eve, seed=3)
     with store.engine.connect() as conn:
         users = set(conn.scalars(select(AuditRow.username)))
     assert users == {"eve"}

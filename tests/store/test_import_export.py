@@ -82,22 +82,22 @@ def _as_exported(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_import_then_export_is_lossless(store: Store, tmp_path: Path) -> None:
-    store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
+    store.studies.create("AST", "ast-nahm2023", actor=ADMIN, seed=1)
     given = visit_file()
-    counts = store.import_long("AST", given, ADMIN, adverse_events=ae_file())
+    counts = store.exports.import_long("AST", given, actor=ADMIN, adverse_events=ae_file())
     assert counts == {"subjects": 2, "visits": 3, "assessments": 9, "labs": 4, "adverse_events": 1}
-    out = store.export_long("AST", ADMIN)
+    out = store.exports.long("AST", actor=ADMIN)
     assert out.columns == given.columns
     assert out.equals(_as_exported(given, out))
-    assert store.export_adverse_events("AST", ADMIN).equals(
-        _as_exported(ae_file(), store.export_adverse_events("AST", ADMIN))
+    assert store.exports.adverse_events("AST", actor=ADMIN).equals(
+        _as_exported(ae_file(), store.exports.adverse_events("AST", actor=ADMIN))
     )
     # and through a CSV file and a second import: the same bytes again
     first = tmp_path / "first.csv"
     out.write_csv(first)
-    store.create_study("AST-copy", "ast-nahm2023", ADMIN, seed=2)
-    store.import_long("AST-copy", pl.read_csv(first, infer_schema=False), ADMIN)
-    assert store.export_long("AST-copy", ADMIN).write_csv() == first.read_text()
+    store.studies.create("AST-copy", "ast-nahm2023", actor=ADMIN, seed=2)
+    store.exports.import_long("AST-copy", pl.read_csv(first, infer_schema=False), actor=ADMIN)
+    assert store.exports.long("AST-copy", actor=ADMIN).write_csv() == first.read_text()
     parquet = tmp_path / "out.parquet"
     out.write_parquet(parquet)
     assert pl.read_parquet(parquet).equals(out)
@@ -109,23 +109,23 @@ def test_imported_visits_are_placed_in_their_windows(store: Store) -> None:
         .then(pl.lit("2026-04-06"))
         .otherwise(pl.col("visit_date"))
     )
-    store.import_long("AST", late, ADMIN, protocol="ast-nahm2023")
-    detail = store.subject_detail("AST", "S01", ADMIN)
+    store.exports.import_long("AST", late, actor=ADMIN, protocol="ast-nahm2023")
+    detail = store.subjects.detail("AST", "S01", actor=ADMIN)
     # day 0 = baseline 2026-03-02; week_4 = day 28 ± 3 → last on-time day 2026-04-02
     assert [(v.visit_code, v.deviation_days) for v in detail.visits] == [
         ("baseline", None),
         ("week_4", 4),
     ]
     assert [(d.kind, d.days) for d in detail.deviations] == [("visit_window", 4)]
-    assert store.export_long("AST", ADMIN).equals(
-        _as_exported(late, store.export_long("AST", ADMIN))
+    assert store.exports.long("AST", actor=ADMIN).equals(
+        _as_exported(late, store.exports.long("AST", actor=ADMIN))
     )
 
 
 def test_item_level_data_are_scored_on_import(store: Store) -> None:
-    store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
-    store.import_long("AST", visit_file(), ADMIN)
-    detail = store.subject_detail("AST", "S01", ADMIN)
+    store.studies.create("AST", "ast-nahm2023", actor=ADMIN, seed=1)
+    store.exports.import_long("AST", visit_file(), actor=ADMIN)
+    detail = store.subjects.detail("AST", "S01", actor=ADMIN)
     easi = [a for a in detail.assessments if a.instrument == "easi" and a.payload]
     assert [float(a.total) for a in easi if a.total is not None] == [14.0]  # worked example 1
     assert easi[0].band == "moderate"
@@ -163,41 +163,48 @@ def test_one_bad_row_rejects_the_file_and_writes_nothing(store: Store) -> None:
             .drop("_i")
         )
         with pytest.raises(ValidationError) as caught:
-            store.import_long("NEW", frame, ADMIN, protocol="ast-nahm2023")
+            store.exports.import_long("NEW", frame, actor=ADMIN, protocol="ast-nahm2023")
         assert caught.value.location == f"line {line}, column {named}", (column, value)
         assert f"line {line}" in str(caught.value)
         assert _count(store, AuditRow) == 0
-        assert store.studies() == []
+        assert store.studies.all() == []
 
 
 def test_an_unknown_column_or_ae_row_is_rejected(store: Store) -> None:
     with pytest.raises(ValidationError, match="line 1, column colour"):
-        store.import_long(
-            "NEW", visit_file().with_columns(colour=pl.lit("red")), ADMIN, protocol="ast-nahm2023"
+        store.exports.import_long(
+            "NEW",
+            visit_file().with_columns(colour=pl.lit("red")),
+            actor=ADMIN,
+            protocol="ast-nahm2023",
         )
     bad_ae = ae_file().with_columns(severity=pl.lit("grade 3"))
     with pytest.raises(ValidationError, match="line 2, column severity"):
-        store.import_long(
-            "NEW", visit_file(), ADMIN, protocol="ast-nahm2023", adverse_events=bad_ae
+        store.exports.import_long(
+            "NEW",
+            visit_file(),
+            actor=ADMIN,
+            protocol="ast-nahm2023",
+            adverse_events=bad_ae,
         )
     assert _count(store, AuditRow) == 0
 
 
 def test_blinded_exports_have_no_arm(store: Store) -> None:
-    store.create_study("AST", "ast-nahm2023", ADMIN, seed=1)
-    store.import_long("AST", visit_file(), ADMIN, adverse_events=ae_file())
+    store.studies.create("AST", "ast-nahm2023", actor=ADMIN, seed=1)
+    store.exports.import_long("AST", visit_file(), actor=ADMIN, adverse_events=ae_file())
     for actor in (MONITOR, STATISTICIAN):
-        out = store.export_long("AST", actor)
+        out = store.exports.long("AST", actor=actor)
         assert "arm" not in out.columns
         assert "serum" not in out.write_csv()
-        assert "arm" not in store.export_adverse_events("AST", actor).columns
+        assert "arm" not in store.exports.adverse_events("AST", actor=actor).columns
 
 
 def test_a_blinded_file_imports_without_arms(store: Store) -> None:
     blinded = visit_file().drop("arm")
-    store.import_long("BLIND", blinded, ADMIN, protocol="ast-nahm2023")
-    assert {s.arm for s in store.subjects("BLIND", ADMIN)} == {None}
-    out = store.export_long("BLIND", ADMIN)
+    store.exports.import_long("BLIND", blinded, actor=ADMIN, protocol="ast-nahm2023")
+    assert {s.arm for s in store.subjects.all("BLIND", actor=ADMIN)} == {None}
+    out = store.exports.long("BLIND", actor=ADMIN)
     assert out.columns == blinded.columns
     assert out.equals(_as_exported(blinded, out))
 
@@ -207,9 +214,11 @@ def test_service_recorded_data_export(store: Store) -> None:
     from tests.store.helpers import COORDINATOR, enrolled
 
     enrolled(store, study, "S01")
-    store.record_visit(study, "S01", "baseline", "2026-03-02", COORDINATOR)
-    store.record_assessment(study, "S01", "baseline", "pp_nrs", {"score": 7}, COORDINATOR)
-    out = store.export_long(study, ADMIN)
+    store.records.add_visit(study, "S01", "baseline", "2026-03-02", actor=COORDINATOR)
+    store.records.add_assessment(
+        study, "S01", "baseline", "pp_nrs", {"score": 7}, actor=COORDINATOR
+    )
+    out = store.exports.long(study, actor=ADMIN)
     assert out.select("subject_id", "week", "visit", "pp_nrs", "pp_nrs_score").rows() == [
         ("S01", 0.0, "baseline", 7.0, 7.0)
     ]

@@ -23,10 +23,15 @@ ARMS = [("serum", 1), ("placebo", 1)]  # ast-nahm2023: serum vs saline placebo, 
 
 def stratified_study(store: Store, name: str = "STRAT", *, seed: int = 20260301) -> str:
     """``ast-nahm2023`` stratified by site × baseline severity, site ``s01``."""
-    store.create_study(
-        name, "ast-nahm2023", ADMIN, seed=seed, allocation_n=16, stratify_by=SEVERITY
+    store.studies.create(
+        name,
+        "ast-nahm2023",
+        actor=ADMIN,
+        seed=seed,
+        allocation_n=16,
+        stratify_by=SEVERITY,
     )
-    store.add_site(name, "s01", "Seoul", ADMIN)
+    store.studies.add_site(name, "s01", "Seoul", actor=ADMIN)
     return name
 
 
@@ -37,8 +42,10 @@ def expected_list(level: str, seed: int = 20260301) -> list[str]:
 
 
 def enrol(store: Store, study: str, subject_id: str, level: str) -> str:
-    store.screen_subject(study, "s01", subject_id, ELIGIBLE, COORDINATOR)
-    return store.randomise(study, subject_id, ADMIN, strata={"baseline_severity": level})
+    store.subjects.screen(study, "s01", subject_id, ELIGIBLE, actor=COORDINATOR)
+    return store.subjects.randomise(
+        study, subject_id, actor=ADMIN, strata={"baseline_severity": level}
+    )
 
 
 def test_each_stratum_follows_its_own_list_balanced_within_blocks(store: Store) -> None:
@@ -80,7 +87,7 @@ def test_lists_are_reproducible_from_the_seed_whatever_the_order(store: Store) -
 
 def test_factor_levels_are_validated_and_nothing_is_written(store: Store) -> None:
     study = stratified_study(store)
-    store.screen_subject(study, "s01", "S01", ELIGIBLE, COORDINATOR)
+    store.subjects.screen(study, "s01", "S01", ELIGIBLE, actor=COORDINATOR)
     cases = [
         (None, "strata.baseline_severity.*None.*moderate, severe"),
         ({}, "strata.baseline_severity.*moderate, severe"),
@@ -89,24 +96,28 @@ def test_factor_levels_are_validated_and_nothing_is_written(store: Store) -> Non
     ]
     for strata, message in cases:
         with pytest.raises(ValidationError, match=message):
-            store.randomise(study, "S01", ADMIN, strata=strata)
+            store.subjects.randomise(study, "S01", actor=ADMIN, strata=strata)
     with pytest.raises(ValidationError, match=r"strata\.baseline_severity"):
-        store.transition_subject(study, "S01", SubjectStatus.ENROLLED, ADMIN)
-    [subject] = store.subjects(study, ADMIN)
+        store.subjects.transition(study, "S01", SubjectStatus.ENROLLED, actor=ADMIN)
+    [subject] = store.subjects.all(study, actor=ADMIN)
     assert (subject.status, subject.arm) == (SubjectStatus.SCREENED, None)
-    assert store.randomise(study, "S01", ADMIN, strata={"baseline_severity": "severe"}) in {
+    assert store.subjects.randomise(
+        study, "S01", actor=ADMIN, strata={"baseline_severity": "severe"}
+    ) in {
         "serum",
         "placebo",
     }
 
 
 def test_unstratified_studies_refuse_factor_levels(store: Store) -> None:
-    store.create_study("PLAIN", "ast-nahm2023", ADMIN, seed=1, allocation_n=8)
-    store.add_site("PLAIN", "s01", "Seoul", ADMIN)
-    store.screen_subject("PLAIN", "s01", "S01", ELIGIBLE, COORDINATOR)
+    store.studies.create("PLAIN", "ast-nahm2023", actor=ADMIN, seed=1, allocation_n=8)
+    store.studies.add_site("PLAIN", "s01", "Seoul", actor=ADMIN)
+    store.subjects.screen("PLAIN", "s01", "S01", ELIGIBLE, actor=COORDINATOR)
     with pytest.raises(ValidationError, match=r"strata\.baseline_severity.*site only"):
-        store.randomise("PLAIN", "S01", ADMIN, strata={"baseline_severity": "severe"})
-    assert store.get_study("PLAIN").stratify_by == ()
+        store.subjects.randomise(
+            "PLAIN", "S01", actor=ADMIN, strata={"baseline_severity": "severe"}
+        )
+    assert store.studies.get("PLAIN").stratify_by == ()
 
 
 @pytest.mark.parametrize(
@@ -124,21 +135,23 @@ def test_declared_factors_are_validated(
     store: Store, stratify_by: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message):
-        store.create_study("BAD", "ast-nahm2023", ADMIN, stratify_by=stratify_by)  # type: ignore[arg-type]
-    assert store.studies() == []
+        store.studies.create("BAD", "ast-nahm2023", actor=ADMIN, stratify_by=stratify_by)  # type: ignore[arg-type]
+    assert store.studies.all() == []
 
 
 def test_the_study_declares_its_factors_and_blinded_roles_see_no_arm(store: Store) -> None:
     study = stratified_study(store)
-    assert store.get_study(study).stratify_by == (("baseline_severity", ("moderate", "severe")),)
-    store.screen_subject(study, "s01", "S01", ELIGIBLE, COORDINATOR)
-    masked = store.randomise(study, "S01", COORDINATOR, strata={"baseline_severity": "severe"})
+    assert store.studies.get(study).stratify_by == (("baseline_severity", ("moderate", "severe")),)
+    store.subjects.screen(study, "s01", "S01", ELIGIBLE, actor=COORDINATOR)
+    masked = store.subjects.randomise(
+        study, "S01", actor=COORDINATOR, strata={"baseline_severity": "severe"}
+    )
     assert masked == MASK
-    arm = store.subjects(study, ADMIN)[0].arm
+    arm = store.subjects.all(study, actor=ADMIN)[0].arm
     assert arm == expected_list("severe")[0]
     for actor in BLINDED:
-        assert [s.arm for s in store.subjects(study, actor)] == [MASK]
-        trail = store.audit_trail(study, actor=actor)
+        assert [s.arm for s in store.subjects.all(study, actor=actor)] == [MASK]
+        trail = store.audit.trail(study, actor=actor)
         shown = repr([(r.field, r.old_value, r.new_value) for r in trail if r.subject_id])
         assert "20260301" not in repr(trail)
         assert "'serum'" not in shown
@@ -150,8 +163,12 @@ def test_the_audit_trail_of_a_stratified_study_replays_to_its_state(store: Store
     enrol(store, study, "S01", "severe")
     enrol(store, study, "S02", "moderate")  # a second stratum's list, generated at first use
     enrol(store, study, "S03", "severe")
-    assert replay_audit(store.raw_audit_rows(study)) == current_state(store, study)
-    lists = [r for r in store.audit_trail(study, entity="allocation_list") if r.field == "stratum"]
+    assert replay_audit(store.audit.raw_rows(study)) == current_state(store, study)
+    lists = [
+        r
+        for r in store.audit.trail(study, actor=ADMIN, entity="allocation_list")
+        if r.field == "stratum"
+    ]
     assert sorted(r.new_value for r in lists) == [
         "site=s01;baseline_severity=moderate",
         "site=s01;baseline_severity=severe",
@@ -165,7 +182,7 @@ def test_concurrent_first_randomisations_of_a_stratum_write_one_list(
     levels = ("moderate", "severe")
     for w in range(2):
         for i in range(4):
-            store.screen_subject(study, "s01", f"W{w}-{i}", ELIGIBLE, COORDINATOR)
+            store.subjects.screen(study, "s01", f"W{w}-{i}", ELIGIBLE, actor=COORDINATOR)
     errors: list[BaseException] = []
     barrier = threading.Barrier(2, timeout=60)
     stores = [open_store(db_url, create=False) for _ in range(2)]  # as two processes would
@@ -175,7 +192,9 @@ def test_concurrent_first_randomisations_of_a_stratum_write_one_list(
             barrier.wait()
             for i in range(4):  # both writers start with the same, not yet generated, stratum
                 level = levels[i % 2]
-                stores[w].randomise(study, f"W{w}-{i}", COORDINATOR, strata={SEVERITY_NAME: level})
+                stores[w].subjects.randomise(
+                    study, f"W{w}-{i}", actor=COORDINATOR, strata={SEVERITY_NAME: level}
+                )
         except BaseException as err:  # reported below
             errors.append(err)
         finally:

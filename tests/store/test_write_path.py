@@ -10,8 +10,8 @@ import pytest
 
 from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
 from autoserum.store import Actor, Store
-from autoserum.store._base import FifoLock
-from autoserum.store._records import score_payload
+from autoserum.store._base import FifoLock, Service
+from autoserum.store._edit import score_payload
 from autoserum.store.models import AssessmentRow
 from tests.store.helpers import ADMIN, COORDINATOR, MONITOR, double_blind_study, enrolled
 
@@ -25,29 +25,29 @@ POEM_TOTAL = "12"
 def study(store: Store) -> str:
     name = double_blind_study(store)
     enrolled(store, name, "S01")
-    store.record_visit(name, "S01", "baseline", "2026-03-02", COORDINATOR)
-    store.record_visit(name, "S01", "week_4", "2026-03-30", COORDINATOR)
+    store.records.add_visit(name, "S01", "baseline", "2026-03-02", actor=COORDINATOR)
+    store.records.add_visit(name, "S01", "week_4", "2026-03-30", actor=COORDINATOR)
     return name
 
 
 def _audit(store: Store, study: str, record_id: int) -> list[tuple[object, ...]]:
-    rows = store.audit_trail(study, entity="assessment", record_id=record_id, actor=ADMIN)
+    rows = store.audit.trail(study, actor=ADMIN, entity="assessment", record_id=record_id)
     return [(r.action, r.field, r.old_value, r.new_value, r.username, r.reason) for r in rows]
 
 
 def test_the_fast_path_writes_the_audit_rows_of_the_unit_of_work(store: Store, study: str) -> None:
-    fast = store.record_assessment(study, "S01", "baseline", "poem", POEM, COORDINATOR)
+    fast = store.records.add_assessment(study, "S01", "baseline", "poem", POEM, actor=COORDINATOR)
     assert fast.version == 1
     assert str(fast.total) == POEM_TOTAL  # docs/instruments.md POEM: 12
     # the same record written through the ORM unit of work (the after_flush audit hook)
     week_4 = next(
-        v for v in store.subject_detail(study, "S01", ADMIN).visits if v.id != fast.visit_id
+        v for v in store.subjects.detail(study, "S01", actor=ADMIN).visits if v.id != fast.visit_id
     )
     total, band = score_payload("poem", POEM, None)
-    with store._write(COORDINATOR, "assessment poem") as s:
+    with store.uow.write(COORDINATOR, "assessment poem") as s:
         row = AssessmentRow(
-            study_id=store._study(s, study).id,
-            subject_pk=store.subject_detail(study, "S01", ADMIN).subject.id,
+            study_id=Service._study(s, study).id,
+            subject_pk=store.subjects.detail(study, "S01", actor=ADMIN).subject.id,
             visit_id=week_4.id,
             instrument="poem",
             payload=dict(POEM),
@@ -69,28 +69,35 @@ def test_the_fast_path_writes_the_audit_rows_of_the_unit_of_work(store: Store, s
 
 
 def test_refusals_keep_their_precise_errors(store: Store, study: str) -> None:
-    store.record_assessment(study, "S01", "baseline", "poem", POEM, COORDINATOR)
+    store.records.add_assessment(study, "S01", "baseline", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(StateError, match="recorded already"):
-        store.record_assessment(study, "S01", "baseline", "poem", POEM, COORDINATOR)
+        store.records.add_assessment(study, "S01", "baseline", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(ValidationError, match="itch"):  # the items are judged first
-        store.record_assessment(study, "S01", "baseline", "poem", {**POEM, "itch": 9}, COORDINATOR)
+        store.records.add_assessment(
+            study, "S01", "baseline", "poem", {**POEM, "itch": 9}, actor=COORDINATOR
+        )
     with pytest.raises(StateError, match="not recorded yet"):
-        store.record_assessment(study, "S01", "week_8", "poem", POEM, COORDINATOR)
+        store.records.add_assessment(study, "S01", "week_8", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(NotFoundError, match="no subject 'S99'"):
-        store.record_assessment(study, "S99", "baseline", "poem", POEM, COORDINATOR)
+        store.records.add_assessment(study, "S99", "baseline", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(NotFoundError, match="no study named 'NOPE'"):
-        store.record_assessment("NOPE", "S01", "baseline", "poem", POEM, COORDINATOR)
+        store.records.add_assessment("NOPE", "S01", "baseline", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(PermissionDeniedError, match="site 's01'"):
-        store.record_assessment(
-            study, "S01", "week_4", "poem", POEM, Actor("otto", "coordinator", frozenset({"s02"}))
+        store.records.add_assessment(
+            study,
+            "S01",
+            "week_4",
+            "poem",
+            POEM,
+            actor=Actor("otto", "coordinator", frozenset({"s02"})),
         )
     with pytest.raises(PermissionDeniedError, match="record study data"):
-        store.record_assessment(study, "S01", "week_4", "poem", POEM, MONITOR)
-    store.withdraw(study, "S01", "moved away", ADMIN)
+        store.records.add_assessment(study, "S01", "week_4", "poem", POEM, actor=MONITOR)
+    store.subjects.withdraw(study, "S01", actor=ADMIN, reason="moved away")
     with pytest.raises(StateError, match="no new data"):
-        store.record_assessment(study, "S01", "week_4", "poem", POEM, COORDINATOR)
+        store.records.add_assessment(study, "S01", "week_4", "poem", POEM, actor=COORDINATOR)
     # nothing of the refused writes reached the trail: one insert of eight fields
-    assert len(store.audit_trail(study, entity="assessment", actor=ADMIN)) == 8
+    assert len(store.audit.trail(study, actor=ADMIN, entity="assessment")) == 8
 
 
 def test_the_writer_lock_is_reentrant_and_first_come_first_served() -> None:

@@ -81,9 +81,11 @@ def add_user(
     store: Store, username: str, role: str, sites: frozenset[str] | None, *, unblinded: bool = False
 ) -> str:
     """Create a user with the test password; returns a personal API token of theirs."""
-    store.create_user(username, password_hash(), role, sites, SYSTEM, unblinded=unblinded)
+    store.accounts.create_user(
+        username, password_hash(), role, sites, actor=SYSTEM, unblinded=unblinded
+    )
     token = new_token()
-    store.create_api_token(username, hash_token(token), SYSTEM, label="tests")
+    store.accounts.create_api_token(username, hash_token(token), actor=SYSTEM, label="tests")
     return token
 
 
@@ -149,9 +151,9 @@ class Seeded:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.study = STUDY
-        store.create_study(STUDY, PROTOCOL, SYSTEM, seed=20260301)
-        store.add_site(STUDY, "S1", "Site one", SYSTEM)
-        store.add_site(STUDY, "S2", "Site two", SYSTEM)
+        store.studies.create(STUDY, PROTOCOL, actor=SYSTEM, seed=20260301)
+        store.studies.add_site(STUDY, "S1", "Site one", actor=SYSTEM)
+        store.studies.add_site(STUDY, "S2", "Site two", actor=SYSTEM)
         s1 = frozenset({"S1"})
         self.tokens = {
             "admin": add_user(store, "admin1", "admin", None),
@@ -176,16 +178,21 @@ class Seeded:
             # -002 and -004 screened only (to be randomised by the tests)
             for number in ("001", "003"):
                 sid = f"{site}-{number}"
-                store.screen_subject(STUDY, site, sid, facts, SYSTEM)
-                self.arms[sid] = store.randomise(STUDY, sid, SYSTEM)
-                visit = store.record_visit(STUDY, sid, "baseline", "2026-03-02", SYSTEM)
+                store.subjects.screen(STUDY, site, sid, facts, actor=SYSTEM)
+                self.arms[sid] = store.subjects.randomise(STUDY, sid, actor=SYSTEM)
+                visit = store.records.add_visit(STUDY, sid, "baseline", "2026-03-02", actor=SYSTEM)
                 self.visit_ids[sid] = visit.id
-                nrs = store.record_assessment(
-                    STUDY, sid, "baseline", "pp_nrs", {"score": 6}, SYSTEM
+                nrs = store.records.add_assessment(
+                    STUDY,
+                    sid,
+                    "baseline",
+                    "pp_nrs",
+                    {"score": 6},
+                    actor=SYSTEM,
                 )
                 self.assessment_ids[sid] = nrs.id
             for number in ("002", "004"):
-                store.screen_subject(STUDY, site, f"{site}-{number}", facts, SYSTEM)
+                store.subjects.screen(STUDY, site, f"{site}-{number}", facts, actor=SYSTEM)
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_repeated_failures_lock_the_account(client: TestClient, store: Store) ->
     assert "locked" in login(client, "ada", "wrong")
     # even the right password is refused while locked
     assert "locked" in login(client, "ada")
-    record = store.get_user("ada")
+    record = store.accounts.get_user("ada")
     assert record is not None
     assert record.locked_until is not None
 

@@ -47,7 +47,7 @@ def test_api_never_answers_500(app: FastAPI, seeded: Seeded) -> None:
 
 def assessment_count(store: Store) -> int:
     return sum(
-        len(store.subject_detail("AST-1", sid, _admin()).assessments)
+        len(store.subjects.detail("AST-1", sid, actor=_admin()).assessments)
         for sid in ("S1-001", "S2-001")
     )
 

@@ -28,7 +28,7 @@ def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     store = open_store(db_url)
-    record = store.get_user("bob")
+    record = store.accounts.get_user("bob")
     assert record is not None
     assert record.role == "investigator"
     assert record.sites == frozenset({"S1"})
@@ -38,7 +38,7 @@ def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None
     assert token.exit_code == 0
     printed = token.output.strip()
     assert printed.startswith("ast_")
-    owner = store.user_for_token(hash_token(printed))
+    owner = store.accounts.user_for_token(hash_token(printed))
     assert owner is not None
     assert owner.username == "bob"
 
@@ -53,7 +53,7 @@ def test_user_passwd_changes_the_password(db_url: str) -> None:
         input="second passphrase\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    record = open_store(db_url).get_user("ada")
+    record = open_store(db_url).accounts.get_user("ada")
     assert record is not None
     assert verify_password(record.password_hash, "second passphrase")
 
@@ -120,7 +120,7 @@ def test_serve_creates_the_schema_and_serves(tmp_path: Path) -> None:
         assert response.status_code == 200
         assert 'name="username"' in response.text
         assert db.exists()
-        assert open_store(f"sqlite:///{db}", create=False).get_user("nobody") is None
+        assert open_store(f"sqlite:///{db}", create=False).accounts.get_user("nobody") is None
     finally:
         proc.terminate()
         proc.wait(timeout=10)

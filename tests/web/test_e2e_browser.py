@@ -295,8 +295,13 @@ def test_refused_form_shows_its_message_in_view(
     # a form-wide refusal (someone else changed the record meanwhile): the banner gets focus
     visit_id = seeded.visit_ids["S1-001"]
     page.goto(f"{live.url}/studies/AST-1/subjects/S1-001/records/visit/{visit_id}")
-    seeded.store.update_record(
-        "visit", visit_id, {"visit_date": "2026-03-03"}, 1, "source data verified", SYSTEM
+    seeded.store.records.update(
+        "visit",
+        visit_id,
+        {"visit_date": "2026-03-03"},
+        actor=SYSTEM,
+        reason="source data verified",
+        expected_version=1,
     )
     page.get_by_label("Visit date").fill("2026-03-04")
     page.get_by_label("Reason for the change (required)").fill("typo")

@@ -26,7 +26,7 @@ COOKIE_LIMIT = 4096
 
 
 def nrs(store: Store) -> tuple[int, object]:
-    detail = store.subject_detail("AST-1", "S1-001", SYSTEM)
+    detail = store.subjects.detail("AST-1", "S1-001", actor=SYSTEM)
     (record,) = [a for a in detail.assessments if a.instrument == "pp_nrs"]
     return record.version, record.payload
 
@@ -52,8 +52,13 @@ def test_instrument_form_without_a_version_does_not_overwrite_a_newer_correction
     csrf = page_client(client, "inv1")
     store = seeded.store
     record_id = seeded.assessment_ids["S1-001"]
-    store.update_record(
-        "assessment", record_id, {"payload": {"score": 8}}, 1, "source data verified", SYSTEM
+    store.records.update(
+        "assessment",
+        record_id,
+        {"payload": {"score": 8}},
+        actor=SYSTEM,
+        reason="source data verified",
+        expected_version=1,
     )
     after_b = nrs(store)
     data = {"csrf_token": csrf, "score": "2", "reason": "typo"}
@@ -79,7 +84,7 @@ def test_correction_form_with_a_malformed_version_is_422(
         )  # fmt: skip
         assert response.status_code == 422
         assert "version" in response.text
-    detail = seeded.store.subject_detail("AST-1", "S1-001", SYSTEM)
+    detail = seeded.store.subjects.detail("AST-1", "S1-001", actor=SYSTEM)
     assert str(detail.visits[0].visit_date) == "2026-03-02"
 
 

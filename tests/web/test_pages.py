@@ -47,7 +47,7 @@ def test_dashboard_shows_consort_counts_enrolment_by_site_and_overdue_visits(
 
 
 def test_calendar_flags_with_a_fixed_today(store: Store, seeded: Seeded) -> None:
-    detail = store.subject_detail("AST-1", "S1-001", SYSTEM)
+    detail = store.subjects.detail("AST-1", "S1-001", actor=SYSTEM)
     protocol = load_protocol("ast-nahm2023")
     rows = {r.code: r for r in calendar(protocol, detail, today=dt.date(2026, 3, 30))}
     assert rows["baseline"].flag == "done"
@@ -96,7 +96,7 @@ def test_revoked_token_stops_working_without_cache(store: Store, db_url: str) ->
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/api/v1/studies", headers=headers).status_code == 200
-        store.update_user("ada", {"active": False}, SYSTEM, reason="left the study")
+        store.accounts.update_user("ada", {"active": False}, actor=SYSTEM, reason="left the study")
         assert client.get("/api/v1/studies", headers=headers).status_code == 401
 
 
@@ -107,7 +107,7 @@ def test_cached_token_is_rechecked_after_the_ttl(store: Store, db_url: str) -> N
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/api/v1/studies", headers=headers).status_code == 200
-        store.update_user("ada", {"active": False}, SYSTEM, reason="left the study")
+        store.accounts.update_user("ada", {"active": False}, actor=SYSTEM, reason="left the study")
         time.sleep(1.2)
         assert client.get("/api/v1/studies", headers=headers).status_code == 401
 
@@ -183,9 +183,15 @@ def test_correcting_an_adverse_event_needs_a_reason_and_is_audited(
 ) -> None:
     csrf = page_client(client, "inv1")
     base = "/studies/AST-1/subjects/S1-001"
-    ae = seeded.store.record_adverse_event(
-        "AST-1", "S1-001", SYSTEM, term="itch", severity="mild", serious=False,
-        related="possible", outcome="recovering",
+    ae = seeded.store.records.add_adverse_event(
+        "AST-1",
+        "S1-001",
+        actor=SYSTEM,
+        term="itch",
+        severity="mild",
+        serious=False,
+        related="possible",
+        outcome="recovering",
     )  # fmt: skip
     form = client.get(f"{base}/records/adverse_event/{ae.id}")
     assert form.status_code == 200

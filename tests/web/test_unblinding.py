@@ -45,7 +45,7 @@ def test_the_investigator_unblinds_one_subject_from_the_subject_page(
     assert unconfirmed.status_code == 422
     assert 'id="unblind_confirm-error"' in unconfirmed.text
     assert REASON in unconfirmed.text  # the typed reason is kept
-    assert seeded.store.unblindings("AST-1", SYSTEM) == []  # nothing recorded
+    assert seeded.store.subjects.unblindings("AST-1", actor=SYSTEM) == []  # nothing recorded
 
     done = client.post(
         SUBJ + "/unblind",
@@ -68,7 +68,7 @@ def test_the_investigator_unblinds_one_subject_from_the_subject_page(
     dashboard = client.get("/studies/AST-1")
     assert "Emergency unblindings" not in dashboard.text  # the admin's list only
 
-    [event] = seeded.store.unblindings("AST-1", SYSTEM)
+    [event] = seeded.store.subjects.unblindings("AST-1", actor=SYSTEM)
     assert (event.subject_id, event.username, event.reason) == ("S1-001", "inv1", REASON)
 
 
@@ -103,7 +103,7 @@ def test_roles_that_may_not_unblind_get_no_form_and_403(client: TestClient, seed
         )
         assert response.status_code == 403, role
         assert seeded.arms["S1-001"] not in response.text
-    assert seeded.store.unblindings("AST-1", SYSTEM) == []
+    assert seeded.store.subjects.unblindings("AST-1", actor=SYSTEM) == []
 
 
 def test_the_api_needs_a_reason_a_confirmation_and_the_callers_site(
@@ -123,7 +123,7 @@ def test_the_api_needs_a_reason_a_confirmation_and_the_callers_site(
         f"{API}/S2-001/unblind", headers=headers, json={"reason": REASON, "confirm": True}
     )
     assert other_site.status_code in (403, 404)
-    assert seeded.store.unblindings("AST-1", SYSTEM) == []
+    assert seeded.store.subjects.unblindings("AST-1", actor=SYSTEM) == []
 
     ok = client.post(
         f"{API}/S1-001/unblind", headers=headers, json={"reason": REASON, "confirm": True}
@@ -146,14 +146,17 @@ def test_the_api_needs_a_reason_a_confirmation_and_the_callers_site(
 
 def _stratified(seeded: Seeded) -> None:
     store = seeded.store
-    store.create_study(
-        "STRAT", "ast-nahm2023", SYSTEM, seed=20260301,
+    store.studies.create(
+        "STRAT",
+        "ast-nahm2023",
+        actor=SYSTEM,
+        seed=20260301,
         stratify_by={"baseline_severity": ("moderate", "severe")},
     )  # fmt: skip
-    store.add_site("STRAT", "S1", "Site one", SYSTEM)
+    store.studies.add_site("STRAT", "S1", "Site one", actor=SYSTEM)
     facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
     for sid in ("P1", "P2", "A1", "A2"):
-        store.screen_subject("STRAT", "S1", sid, facts, SYSTEM)
+        store.subjects.screen("STRAT", "S1", sid, facts, actor=SYSTEM)
 
 
 def _first_arm(level: str) -> str:
@@ -178,7 +181,7 @@ def test_the_enrolment_form_has_a_select_per_factor(client: TestClient, seeded: 
         follow_redirects=False,
     )
     assert ok.status_code == 303
-    [p1] = [s for s in seeded.store.subjects("STRAT", SYSTEM) if s.subject_id == "P1"]
+    [p1] = [s for s in seeded.store.subjects.all("STRAT", actor=SYSTEM) if s.subject_id == "P1"]
     assert p1.arm == _first_arm("severe")
 
 
@@ -213,13 +216,15 @@ def test_nothing_to_unblind_before_randomisation_or_in_an_open_label_study(
     screened = client.post(f"{API}/S1-002/unblind", headers=headers, json=body)
     assert screened.status_code == 409
     assert "no allocation" in screened.json()["detail"]
-    seeded.store.create_study("OPEN", "asim-choi2024", SYSTEM, seed=1)  # open-label, single arm
-    seeded.store.add_site("OPEN", "S1", "Site one", SYSTEM)
-    seeded.store.screen_subject("OPEN", "S1", "O1", {"atopic_dermatitis": True}, SYSTEM)
+    seeded.store.studies.create(
+        "OPEN", "asim-choi2024", actor=SYSTEM, seed=1
+    )  # open-label, single arm
+    seeded.store.studies.add_site("OPEN", "S1", "Site one", actor=SYSTEM)
+    seeded.store.subjects.screen("OPEN", "S1", "O1", {"atopic_dermatitis": True}, actor=SYSTEM)
     page_client(client, "inv1")
     assert "Emergency unblinding" not in client.get("/studies/OPEN/subjects/O1").text
     opened = client.post("/api/v1/studies/OPEN/subjects/O1/unblind", headers=headers, json=body)
     assert opened.status_code == 409
     assert "open-label" in opened.json()["detail"]
-    assert seeded.store.unblindings("AST-1", SYSTEM) == []
-    assert seeded.store.unblindings("OPEN", SYSTEM) == []
+    assert seeded.store.subjects.unblindings("AST-1", actor=SYSTEM) == []
+    assert seeded.store.subjects.unblindings("OPEN", actor=SYSTEM) == []

@@ -58,9 +58,9 @@ def _load_db(url: str, study: str) -> StudyData:
     actor = Actor("cli", "admin")
     store = open_store(url, create=False)
     try:
-        visits = store.export_long(study, actor)
-        adverse = store.export_adverse_events(study, actor)
-        flow = store.consort(study, actor)
+        visits = store.exports.long(study, actor=actor)
+        adverse = store.exports.adverse_events(study, actor=actor)
+        flow = store.subjects.consort(study, actor=actor)
     finally:
         store.close()
     return study_from_frames(
@@ -77,7 +77,7 @@ def _protocol_of(url: str, study: str) -> str:
 
     store = open_store(url, create=False)
     try:
-        return store.get_study(study).protocol_code
+        return store.studies.get(study).protocol_code
     finally:
         store.close()
 

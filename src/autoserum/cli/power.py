@@ -113,6 +113,24 @@ def power_command(
         str | None, typer.Option("--curve-n", help="Sample sizes of the curve, e.g. 10,20,40.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    prior: Annotated[
+        str | None,
+        typer.Option(
+            "--prior",
+            help="two-sample: effect prior for assurance, 'registry' or MEAN,SD of delta.",
+        ),
+    ] = None,
+    control_prior: Annotated[
+        str | None,
+        typer.Option(
+            "--control-prior",
+            help="Bayesian design: control-arm prior, 'registry' (MAP) or MEAN,SD.",
+        ),
+    ] = None,
+    bayes_threshold: Annotated[
+        float | None,
+        typer.Option("--bayes-threshold", help="Bayesian design: success if P(delta>0) > this."),
+    ] = None,
 ) -> None:
     """Sample size for a target power (--power) or power for a sample size (--n), per group.
 
@@ -123,10 +141,19 @@ def power_command(
     autoserum.stats: --protocol --subjects --endpoint --week --test.
 
     Example: autoserum power two-sample --delta 9.6 --sd 10 --power 0.9 --curve curve.csv
+
+    --prior gives the assurance (power averaged over the effect prior, analytic and simulated);
+    --control-prior with --bayes-threshold (e.g. 0.975) the Bayesian design option; 'registry'
+    derives both priors from the evidence registry and prints how.
+
+    Example: autoserum power two-sample --sd 40 --n 40 --prior registry --control-prior registry
     """
     from autoserum.design import power_design
 
     d = design.lower().replace("-", "_")
+    priors = _priors(d, prior, control_prior, bayes_threshold, sd, n)
+    if priors is not None and delta is None:
+        delta = priors[0].mean
     ns = _curve_ns(curve_n)
     reps = simulate or 200
     show = d in ("mmrm", "protocol") and reps >= _LONG_RUN and sys.stderr.isatty()
@@ -158,10 +185,92 @@ def power_command(
     if res.curve is not None:
         _write_curve(res.curve, curve, curve_plot)
     out = res.to_dict()
+    if priors is not None:
+        out |= _assurance(priors, n, sd, alpha, bayes_threshold, seed)
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
     _print(out, d, power=power, curve=curve, curve_plot=curve_plot)
+    if "assurance" in out:
+        _print_assurance(out)
+
+
+def _prior_arg(name: str, value: str, registry: Any) -> Any:
+    from autoserum.design import NormalPrior
+
+    if value.lower() == "registry":
+        return registry
+    try:
+        mean, sd = (float(x) for x in value.split(","))
+    except ValueError:
+        raise ValidationError(name, value, "'registry' or MEAN,SD, e.g. 20,10") from None
+    if not sd > 0:
+        raise ValidationError(name, value, "an SD > 0")
+    return NormalPrior(mean, sd, name, (f"given on the command line: N({mean:g}, {sd:g}^2)",))
+
+
+def _priors(
+    d: str,
+    prior: str | None,
+    control_prior: str | None,
+    threshold: float | None,
+    sd: float | None,
+    n: int | None,
+) -> tuple[Any, Any, tuple[str, ...]] | None:
+    if prior is None:
+        if control_prior is not None or threshold is not None:
+            raise ValidationError("prior", None, "--prior with --control-prior/--bayes-threshold")
+        return None
+    if d != "two_sample" or n is None or sd is None:
+        raise ValidationError("prior", prior, "the two-sample design with --n and --sd")
+    if (control_prior is None) != (threshold is None):
+        raise ValidationError(
+            "control_prior", control_prior, "--control-prior together with --bayes-threshold"
+        )
+    from autoserum.design import registry_priors
+
+    reg_control, reg_effect, report = registry_priors(sigma=sd)
+    effect = _prior_arg("prior", prior, reg_effect)
+    control = _prior_arg("control_prior", control_prior, reg_control) if control_prior else None
+    return effect, control, report
+
+
+def _assurance(
+    priors: tuple[Any, Any, tuple[str, ...]],
+    n: int | None,
+    sd: float | None,
+    alpha: float,
+    threshold: float | None,
+    seed: int,
+) -> dict[str, Any]:
+    from autoserum.design import assurance
+
+    effect, control, report = priors
+    if n is None or sd is None:
+        raise ValidationError("prior", None, "the two-sample design with --n and --sd")
+    res = assurance(
+        n,
+        effect_prior=effect,
+        sigma=sd,
+        alpha=alpha,
+        control_prior=control,
+        threshold=threshold,
+        simulate=100_000,
+        seed=seed,
+    )
+    return {"assurance": res.to_dict(), "prior_report": list(report)}
+
+
+def _print_assurance(out: dict[str, Any]) -> None:
+    a = out["assurance"]
+    for line in out["prior_report"]:
+        typer.echo(line)
+    typer.echo(
+        f"assurance ({a['kind']}) = {a['analytic']:.4f} analytic, {a['simulated']:.4f} simulated"
+        f" (Monte-Carlo SE {a['mc_se']:.4f}; {a['reps']} replicates, seed {a['seed']});"
+        f" power at the prior mean {a['power_at_prior_mean']:.4f}"
+    )
+    typer.echo(f"assurance method: {a['method']}")
 
 
 def _write_curve(rows: list[dict[str, Any]], curve: str | None, curve_plot: str | None) -> None:

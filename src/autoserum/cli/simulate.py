@@ -59,10 +59,10 @@ def simulate_command(
         raise ValidationError("--db/--study", db, "a database URL and a study name")
     store = open_store(db)
     try:
-        counts = store.import_long(
+        counts = store.exports.import_long(
             study,
             result.visits,
-            Actor("simulate", "admin"),
+            actor=Actor("simulate", "admin"),
             adverse_events=result.adverse_events,
             source=f"simulate {protocol} --subjects {subjects} --seed {seed}",
             protocol=protocol,

@@ -72,8 +72,13 @@ def import_command(
     adverse = _read(ae_file) if ae_file.is_file() else None
     store = open_store(db)
     try:
-        counts = store.import_long(
-            study, frame, actor, adverse_events=adverse, source=file.name, protocol=protocol
+        counts = store.exports.import_long(
+            study,
+            frame,
+            actor=actor,
+            adverse_events=adverse,
+            source=file.name,
+            protocol=protocol,
         )
     finally:
         store.close()
@@ -105,8 +110,8 @@ def export_command(
     actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
     store = open_store(db, create=False)
     try:
-        frame = store.export_long(study, actor)
-        adverse = store.export_adverse_events(study, actor)
+        frame = store.exports.long(study, actor=actor)
+        adverse = store.exports.adverse_events(study, actor=actor)
     finally:
         store.close()
     if out is None:
@@ -138,7 +143,7 @@ def audit_command(
 
     store = open_store(db, create=False)
     try:
-        records = store.raw_audit_rows(study)
+        records = store.audit.raw_rows(study)
     finally:
         store.close()
     if subject is not None:

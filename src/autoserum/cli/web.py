@@ -108,7 +108,9 @@ def user_add(
     password = _read_password(password_stdin)
     store = open_store(db, create=True)
     sites = None if role == "admin" and not site else frozenset(site or ())
-    store.create_user(name, hash_password(password), role, sites, _cli_actor(), unblinded=unblinded)
+    store.accounts.create_user(
+        name, hash_password(password), role, sites, actor=_cli_actor(), unblinded=unblinded
+    )
     typer.echo(f"added user {name} ({role}; sites: {', '.join(sorted(sites)) if sites else 'all'})")
 
 
@@ -130,12 +132,15 @@ def user_passwd(
 
     password = _read_password(password_stdin)
     store = open_store(db, create=True)
-    if store.get_user(name) is None:
+    if store.accounts.get_user(name) is None:
         raise NotFoundError(f"no user named {name!r}")
-    store.update_user(
-        name, {"password_hash": hash_password(password)}, _cli_actor(), reason="password reset"
+    store.accounts.update_user(
+        name,
+        {"password_hash": hash_password(password)},
+        actor=_cli_actor(),
+        reason="password reset",
     )
-    store.update_user_login_state(name, failed_logins=0, locked_until=None)
+    store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
     typer.echo(f"password of {name} changed")
 
 
@@ -154,7 +159,7 @@ def user_token(
 
     store = open_store(db, create=True)
     token = new_token()
-    store.create_api_token(name, hash_token(token), _cli_actor(), label=label)
+    store.accounts.create_api_token(name, hash_token(token), actor=_cli_actor(), label=label)
     typer.echo(token)
 
 

@@ -32,7 +32,7 @@ import polars as pl
 from autoserum.design._simulation import SimulatedPower
 from autoserum.errors import StatisticsError, ValidationError
 from autoserum.protocols import load_protocol
-from autoserum.simulate import Scenario, get_scenario, simulate_scenario
+from autoserum.simulate import Scenario, get_scenario, simulate_endpoint
 from autoserum.stats import (
     ancova,
     mann_whitney,
@@ -182,7 +182,7 @@ def count_protocol_rejections(
     rejections = failures = 0
     control = ""
     for i in range(reps):
-        frame = simulate_scenario(scenario, n_subjects, seed + i).visits
+        frame = simulate_endpoint(scenario, n_subjects, seed + i, endpoint)
         if i == 0:
             control = _checked(protocol_code, test, endpoint, week, frame)
         frame = frame.filter(pl.col("treated"))

@@ -103,6 +103,7 @@ def _effect_summary(reg: Registry, effect_id: str) -> dict[str, Any]:
         "ci_low": lo,
         "ci_high": hi,
         "derived": eff.derived,
+        "ci_method": "95% Wald interval from the (derived) SE; the trial's own CI may differ",
     }
     if eff.spec.measure in ("RR", "OR"):
         out |= {

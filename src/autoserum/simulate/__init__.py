@@ -24,7 +24,12 @@ from autoserum.simulate._model import (
     Threshold,
     VisitSpec,
 )
-from autoserum.simulate._study import SimulatedStudy, simulate_scenario, simulate_study
+from autoserum.simulate._study import (
+    SimulatedStudy,
+    simulate_endpoint,
+    simulate_scenario,
+    simulate_study,
+)
 from autoserum.simulate._targets import target_statistic
 from autoserum.simulate.scenarios import get_scenario, scenario_codes
 
@@ -44,6 +49,7 @@ __all__ = [
     "VisitSpec",
     "get_scenario",
     "scenario_codes",
+    "simulate_endpoint",
     "simulate_scenario",
     "simulate_study",
     "target_statistic",

@@ -18,6 +18,7 @@ Reference: ``docs/simulate.md``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,7 +43,14 @@ from autoserum.simulate._plan import Plan, plan_for
 from autoserum.simulate._score import score_items
 from autoserum.simulate.scenarios import get_scenario
 
-__all__ = ["CHUNK", "MAX_SUBJECTS", "SimulatedStudy", "simulate_scenario", "simulate_study"]
+__all__ = [
+    "CHUNK",
+    "MAX_SUBJECTS",
+    "SimulatedStudy",
+    "simulate_endpoint",
+    "simulate_scenario",
+    "simulate_study",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -50,6 +58,8 @@ IntArray = NDArray[np.int64]
 #: Subjects generated per chunk (fixed: the output must not depend on memory or cores).
 CHUNK = 100_000
 MAX_SUBJECTS = 10_000_000
+#: Totals and items that are not an instrument's own total: the instrument that yields them.
+_SCORED_BY = {"oscorad": "scorad", "scorad_extent": "scorad"}
 _STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS, _STREAM_SYMPTOMS = 1, 2, 3, 4, 5
 
 
@@ -103,6 +113,47 @@ def simulate_scenario(
     return _finish(scenario, plan, pl.concat(visits, how="diagonal"), pl.concat(events), width)
 
 
+def simulate_endpoint(
+    scenario: Scenario, n_subjects: int, seed: int, endpoint: str
+) -> pl.DataFrame:
+    """One endpoint of a simulated study, fast: the columns ``subject_id``, ``arm``, ``week``,
+    ``treated`` and ``endpoint`` of :func:`simulate_scenario`'s visits, with the same values
+    for the same seed, except that ``subject_id`` is the subject's number (0, 1, …).
+
+    Every item and lab is still drawn, so the random streams move on exactly as in the full
+    study, but only the endpoint (and the instruments the eligibility thresholds read) is
+    scored, and no adverse events are drawn. A design simulation that analyses one endpoint
+    of thousands of trials uses this (``autoserum.design``).
+
+    >>> from autoserum.simulate import get_scenario
+    >>> lean = simulate_endpoint(get_scenario("ast-nahm2023"), 20, 1, "scorad")
+    >>> lean.columns
+    ['subject_id', 'arm', 'week', 'treated', 'scorad']
+    """
+    plan = plan_for(scenario)
+    parts: list[pl.DataFrame] = []
+    for chunk, start in enumerate(range(0, n_subjects, CHUNK)):
+        n = min(CHUNK, n_subjects - start)
+        v, _ = _chunk(scenario, plan, n, seed, chunk, endpoint)
+        parts.append(v.with_columns(pl.col("subject") + start))
+    visits = pl.concat(parts, how="diagonal")
+    arms = list(plan.arm_codes)
+    weeks = [v.week for v in plan.visits]
+    columns = [
+        pl.col("subject").alias("subject_id"),
+        pl.col("arm_index")
+        .replace_strict(dict(enumerate(arms)), return_dtype=pl.String)
+        .alias("arm"),
+        pl.col("visit_index")
+        .replace_strict(dict(enumerate(weeks)), return_dtype=pl.Float64)
+        .alias("week"),
+        pl.col("treated"),
+    ]
+    if endpoint in visits.columns:
+        columns.append(pl.col(endpoint))
+    return visits.select(columns)
+
+
 def _rows(
     rng: np.random.Generator,
     scenario: Scenario,
@@ -124,15 +175,27 @@ def _rows(
     )
 
 
-def _assess(rows: Rows, visit: VisitSpec, age: FloatArray) -> dict[str, ItemColumn | pl.Series]:
-    """Items and totals of every instrument of the visit, prefixed by the instrument code."""
+def _assess(
+    rows: Rows, visit: VisitSpec, age: FloatArray, scored: Collection[str] | None = None
+) -> dict[str, ItemColumn | pl.Series]:
+    """Items and totals of every instrument of the visit, prefixed by the instrument code.
+
+    Every instrument's items are drawn (the random stream moves on the same way); only those
+    in ``scored`` (default: all) are scored.
+    """
     out: dict[str, ItemColumn | pl.Series] = {}
-    percent = region_percent(rows)
-    for code in visit.instruments:
-        items = GENERATORS[code](rows, percent)
+    for code, items in _draw(rows, visit).items():
         out.update({f"{code}_{name}": column for name, column in items.items()})
-        out.update(score_items(code, items, age))
+        if scored is None or code in scored:
+            out.update(score_items(code, items, age))
     return out
+
+
+def _draw(rows: Rows, visit: VisitSpec) -> dict[str, dict[str, ItemColumn]]:
+    """The items of every instrument of the visit, drawn in the visit's order (scoring draws
+    nothing, so scoring later gives what scoring at once gives)."""
+    percent = region_percent(rows)
+    return {code: GENERATORS[code](rows, percent) for code in visit.instruments}
 
 
 def _eligible(
@@ -151,7 +214,11 @@ def _eligible(
 
 
 def _screen(
-    scenario: Scenario, plan: Plan, n: int, rng: np.random.Generator
+    scenario: Scenario,
+    plan: Plan,
+    n: int,
+    rng: np.random.Generator,
+    scored: Collection[str] | None = None,
 ) -> tuple[Subjects, FloatArray, dict[str, ItemColumn | pl.Series]]:
     """Draw candidates in batches until ``n`` pass eligibility at the first visit."""
     first = plan.visits[0]
@@ -162,7 +229,8 @@ def _screen(
         m = max(64, int((n - have) / max(rate, 0.02) * 1.15) + 16)
         cand = draw_subjects(rng, m, scenario)
         eps = course.fluctuation_sd * rng.standard_normal(m)
-        assessed = _assess(_rows(rng, scenario, cand, cand.usual + eps), first, cand.age)
+        rows = _rows(rng, scenario, cand, cand.usual + eps)
+        assessed = _assess(rows, first, cand.age, scored)
         ok = _eligible(plan, cand.age, assessed)
         rate = max(float(ok.mean()), 1e-3)
         index = np.nonzero(ok)[0][: n - have]
@@ -221,16 +289,47 @@ def _to_frame(columns: dict[str, ItemColumn | pl.Series]) -> pl.DataFrame:
     return pl.DataFrame(series)
 
 
+def _score_pending(
+    frames: list[pl.DataFrame],
+    pending: list[tuple[int, dict[str, ItemColumn], FloatArray]],
+    endpoint: str,
+) -> list[pl.DataFrame]:
+    """Score the endpoint items of several visits in one call; each visit's totals go into its
+    frame."""
+    names = list(pending[0][1])
+    items = {name: _concat([p[1][name] for p in pending]) for name in names}
+    age = np.concatenate([p[2] for p in pending])
+    instrument = _SCORED_BY.get(endpoint, endpoint)
+    total = score_items(instrument, items, age)[endpoint]  # type: ignore[arg-type]
+    out = list(frames)
+    start = 0
+    for index, _, part_age in pending:
+        size = part_age.shape[0]
+        out[index] = out[index].with_columns(total.slice(start, size).alias(endpoint))
+        start += size
+    return out
+
+
 def _chunk(
-    scenario: Scenario, plan: Plan, n: int, seed: int, chunk: int
+    scenario: Scenario, plan: Plan, n: int, seed: int, chunk: int, endpoint: str | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One chunk of ``n`` enrolled subjects: visit rows and adverse events (subject = index)."""
+    """One chunk of ``n`` enrolled subjects: visit rows and adverse events (subject = index).
+
+    With ``endpoint`` (see :func:`simulate_endpoint`) the visit rows hold only that total, the
+    other instruments and the labs are drawn but neither scored nor kept, and no adverse events
+    are drawn (their stream is separate).
+    """
+    scored: frozenset[str] | None = None
+    if endpoint is not None:
+        scored = frozenset(
+            _SCORED_BY.get(c, c) for c in (endpoint, *(t.column for t in plan.thresholds))
+        )
     rng_screen = np.random.default_rng([seed, chunk, _STREAM_SCREEN])
     rng_course = np.random.default_rng([seed, chunk, _STREAM_COURSE])
     rng_items = np.random.default_rng([seed, chunk, _STREAM_ITEMS])
     rng_events = np.random.default_rng([seed, chunk, _STREAM_EVENTS])
     course, dropout = scenario.course, scenario.dropout
-    subjects, eps, first_assessed = _screen(scenario, plan, n, rng_screen)
+    subjects, eps, first_assessed = _screen(scenario, plan, n, rng_screen, scored)
     arm_index = permuted_blocks(rng_course, n, plan.ratios)
     effect = subject_effects(rng_course, scenario.arms, arm_index, subjects, scenario)
     rng_symptoms = np.random.default_rng([seed, chunk, _STREAM_SYMPTOMS])
@@ -245,6 +344,7 @@ def _chunk(
     present = np.ones(n, dtype=np.bool_)
     last_day = np.full(n, day0)
     frames: list[pl.DataFrame] = []
+    pending: list[tuple[int, dict[str, ItemColumn], FloatArray]] = []
     prev_day = np.full(n, day0)
     z_entry = subjects.usual + eps
     z_prev = z_entry
@@ -275,10 +375,26 @@ def _chunk(
             z_symptoms = (z - symptom * f)[idx]
             improvement = np.where(day > 0, z_entry - (z - symptom * f), np.nan)[idx]
             rows = _rows(rng_items, scenario, sub, z[idx], improvement, z_symptoms)
-            assessed = _assess(rows, visit, sub.age)
+            if endpoint is not None:  # drawn now, the endpoint scored once after the last visit
+                drawn = _draw(rows, visit)
+                assessed = {}
+                if _SCORED_BY.get(endpoint, endpoint) in drawn:
+                    pending.append(
+                        (len(frames), drawn[_SCORED_BY.get(endpoint, endpoint)], sub.age)
+                    )
+            else:
+                assessed = _assess(rows, visit, sub.age, scored)
         idx = np.nonzero(present)[0]
         lab_shift = lab_effects[idx] * effect_fraction(day, plan.injection_days, course)[idx, None]
         labs = draw_labs(rng_items, scenario, visit, sub, z[idx], lab_shift)
+        if endpoint is not None:  # only the endpoint's total is kept
+            lean = pl.DataFrame({"subject": pl.Series(idx, dtype=pl.Int64)})
+            lean = lean.with_columns(visit_index=pl.lit(v, dtype=pl.Int32))
+            if endpoint in assessed:
+                lean = lean.with_columns(_to_frame({endpoint: assessed[endpoint]}).to_series())
+            frames.append(lean)
+            prev_day = day
+            continue
         frame = _to_frame({**assessed, **labs}).with_columns(
             subject=pl.Series(idx, dtype=pl.Int64),
             visit_index=pl.lit(v, dtype=pl.Int32),
@@ -286,11 +402,17 @@ def _chunk(
         )
         frames.append(frame)
         prev_day = day
+    if pending and endpoint is not None:
+        frames = _score_pending(frames, pending, endpoint)
     out = pl.concat(frames, how="diagonal")
     key = out["subject"].to_numpy() * len(visits) + out["visit_index"].to_numpy()
     out = out[np.argsort(key, kind="stable")]
     completed = present
     treated = last_day >= 0 if plan.injection_days else np.zeros(n, dtype=np.bool_)
+    if endpoint is not None:
+        lean = pl.DataFrame({"subject": np.arange(n, dtype=np.int64), "arm_index": arm_index})
+        lean = lean.with_columns(treated=pl.Series(treated, dtype=pl.Boolean))
+        return out.join(lean, on="subject", how="left"), pl.DataFrame()
     subject_frame = pl.DataFrame(
         {
             "subject": np.arange(n, dtype=np.int64),

@@ -1,6 +1,7 @@
 """Statistical methods (pure core), validated against R: descriptive statistics, t-tests,
-Wilcoxon tests with Hodges–Lehmann estimates, ANCOVA, MMRM, effect sizes, responder statistics
-and multiplicity adjustment. Functions take NumPy arrays (or sequences) and return frozen
+Wilcoxon tests with Hodges–Lehmann estimates, ANCOVA, MMRM (covariance structures;
+residual, Satterthwaite and Kenward–Roger df), effect sizes, responder statistics and
+multiplicity adjustment. Functions take NumPy arrays (or sequences) and return frozen
 dataclasses with ``to_dict()``; each docstring names its R equivalent.
 
 >>> from autoserum.stats import paired_t
@@ -9,45 +10,94 @@ dataclasses with ``to_dict()``; each docstring names its R equivalent.
 """
 
 from autoserum.stats._ancova import ancova
+from autoserum.stats._cox import cox_ph
 from autoserum.stats._describe import describe
 from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mannwhitney import mann_whitney
+from autoserum.stats._mi import STRATEGIES as MI_STRATEGIES
+from autoserum.stats._mi_analysis import multiple_imputation, tipping_point
 from autoserum.stats._mmrm import mmrm
 from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
+from autoserum.stats._mmrm_cov import STRUCTURES as MMRM_COVARIANCES
+from autoserum.stats._mmrm_df import DF_METHODS as MMRM_DF_METHODS
 from autoserum.stats._multiplicity import p_adjust
 from autoserum.stats._proportions import fisher_exact, newcombe_rd, wilson_ci
-from autoserum.stats._results import Describe, Estimate, MMRMResult, RankTest, TTest, VisitEstimate
+from autoserum.stats._results import (
+    Coefficient,
+    Describe,
+    Estimate,
+    MIResult,
+    MMRMResult,
+    Pooled,
+    RankTest,
+    TippingPoint,
+    TippingRow,
+    TTest,
+    VisitEstimate,
+)
+from autoserum.stats._results_survival import (
+    CoxResult,
+    CoxTerm,
+    KaplanMeier,
+    KMCurve,
+    KMRow,
+    LogRank,
+    PHTest,
+)
+from autoserum.stats._rubin import rubin_pool
+from autoserum.stats._survival import kaplan_meier, log_rank
 from autoserum.stats._ttests import paired_t, student_t, welch_t
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
+    "MI_STRATEGIES",
+    "MMRM_COVARIANCES",
+    "MMRM_DF_METHODS",
     "BatchEstimate",
+    "Coefficient",
+    "CoxResult",
+    "CoxTerm",
     "Describe",
     "Estimate",
+    "KMCurve",
+    "KMRow",
+    "KaplanMeier",
+    "LogRank",
+    "MIResult",
     "MMRMResult",
     "Moments",
+    "PHTest",
     "PatternMoments",
+    "Pooled",
     "RankTest",
     "SiteSummary",
     "Suppression",
     "TTest",
+    "TippingPoint",
+    "TippingRow",
     "VisitEstimate",
     "ancova",
+    "cox_ph",
     "describe",
     "federated_ancova",
     "federated_mmrm",
     "fisher_exact",
     "hedges_g",
+    "kaplan_meier",
+    "log_rank",
     "mann_whitney",
     "mmrm",
     "mmrm_complete_batch",
+    "multiple_imputation",
     "newcombe_rd",
     "p_adjust",
     "paired_t",
+    "rubin_pool",
     "student_t",
     "summarize_site",
+    "tipping_point",
     "welch_t",
     "wilcoxon_signed_rank",
     "wilson_ci",

@@ -1,17 +1,19 @@
-"""REML for the unstructured-covariance MMRM, on per-pattern sufficient statistics.
+"""REML for the MMRM on per-pattern sufficient statistics, for any covariance structure.
 
-Model (cell-means coding, equivalent to R's ``y ~ group * visit + baseline * visit``): at visit v,
-``y = a_v + d_v · group + c_v · baseline + e`` with ``e`` ~ N(0, Σ) over a subject's visits,
-Σ unstructured (T × T). β = (a_v, d_v, c_v)_v is profiled out by GLS, Σ = L Lᵀ is
-parametrised by its log-Cholesky factor (log of the diagonal), and the restricted
-log-likelihood is
+Model: a subject's outcomes y (over its observed visits) ~ N(X β, Σ_P), X's row at visit v
+being ``(e_v ⊗ u, w)`` (see ``_mmrm_data``) and Σ_P the rows/columns of the T × T Σ(θ) at the
+observed visits. β is profiled out by GLS and the restricted log-likelihood is
 
     -2 ℓ_R(Σ) = (N − p) log 2π + Σ_P [n_P log|Σ_P| + tr(Σ_P⁻¹ R_P)] + log|Xᵀ V⁻¹ X|
 
-(R_P: residual cross-products of pattern P at the GLS β̂). Its analytic gradient with respect
-to Σ is Σ_P E_P W_P (n_P Σ_P − R_P − H_P) W_P E_Pᵀ, W_P = Σ_P⁻¹, where H_P comes from the
-log-determinant term (see ``_objective``). BFGS on the analytic gradient is followed by Newton
-steps with a finite-difference Hessian of that gradient to converge tightly.
+(R_P: residual cross-products of pattern P at the GLS β̂). Its gradient with respect to the
+entries of Σ is Σ_P E_P W_P (n_P Σ_P − R_P − H_P) W_P E_Pᵀ, W_P = Σ_P⁻¹, H_P the derivative
+of log|M| (M = XᵀV⁻¹X) with respect to W_P; the chain rule through ∂Σ/∂θ gives the gradient in
+the structure's parameters. Every quantity of the form ``Xᵀ A X`` (M, and the P, Q, R of
+Kenward–Roger) is built from per-pattern s × s matrices A by :meth:`Reml.xtax`.
+
+BFGS on the analytic gradient is followed by Newton steps with a finite-difference Hessian of
+that gradient to converge tightly.
 
 Reference: Harville (1977) JASA 72:320; Pinheiro & Bates (2000) *Mixed-Effects Models in S and
 S-PLUS*, §2.2, §5.1; Pinheiro & Bates (1996) Stat Comput 6:289 (log-Cholesky).
@@ -28,19 +30,21 @@ import numpy.typing as npt
 from scipy import linalg, optimize
 
 from autoserum.errors import StatisticalWarning, StatisticsError
+from autoserum.stats._mmrm_cov import Structure
 from autoserum.stats._mmrm_data import Pattern, PreparedData
 
-__all__ = ["RemlFit", "fit_reml"]
+__all__ = ["Reml", "RemlFit", "fit_reml", "hessian"]
 
 FloatArray = npt.NDArray[np.float64]
-_K = 3  # coefficients per visit: intercept, group, baseline
+IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)
 class RemlFit:
-    beta: FloatArray  # T x 3: (intercept, group, baseline) per visit
-    cov_beta: FloatArray  # 3T x 3T, index 3 v + k
+    beta: FloatArray  # p: per-visit (intercept, group, baseline) then covariates
+    cov_beta: FloatArray  # p x p, (Xᵀ V⁻¹ X)⁻¹
     sigma: FloatArray  # T x T
+    theta: FloatArray  # optimiser parameters
     minus2_reml: float  # without the (N - p) log 2π constant
     converged: bool
 
@@ -49,28 +53,34 @@ class RemlFit:
 class _Batch:
     """All patterns with the same number s of observed visits, stacked for batched algebra."""
 
-    visits: npt.NDArray[np.intp]  # k x s
+    visits: IntArray  # k x s
     n: FloatArray  # k
-    s_zz: FloatArray  # k x 3 x 3
-    s_yz: FloatArray  # k x s x 3
+    s_zz: FloatArray  # k x K x K
+    s_yz: FloatArray  # k x s x K
     s_yy: FloatArray  # k x s x s
-    beta_flat: npt.NDArray[np.intp]  # k x 3s x 3s: flat index into M (p x p)
-    beta_idx: npt.NDArray[np.intp]  # k x 3s: index into beta
-    sigma_flat: npt.NDArray[np.intp]  # k x s x s: flat index into Σ (T x T)
+    uu_flat: IntArray  # k x s·K_u x s·K_u: flat index into M (p x p)
+    u_idx: IntArray  # k x s·K_u: index into β
+    sigma_flat: IntArray  # k x s x s: flat index into Σ (T x T)
 
 
-class _Reml:
-    def __init__(self, data: PreparedData) -> None:
+class Reml:
+    """The profiled restricted likelihood of a prepared data set under a structure."""
+
+    def __init__(self, data: PreparedData, structure: Structure) -> None:
+        self.structure = structure
+        self.n_obs = data.n_observations
         self.t = len(data.levels)
-        self.p = _K * self.t
-        self.rows = np.tril_indices(self.t)
+        self.k_u = data.k_u
+        self.k_w = len(data.covariates)
+        self.p = self.t * self.k_u + self.k_w
+        self.w_idx = np.arange(self.t * self.k_u, self.p)
         by_size: dict[int, list[Pattern]] = {}
         for pat in data.patterns:
             by_size.setdefault(pat.visits.size, []).append(pat)
         self.batches = []
         for pats in by_size.values():
             visits = np.stack([pat.visits for pat in pats])
-            idx = (visits[:, :, None] * _K + np.arange(_K)[None, None, :]).reshape(len(pats), -1)
+            idx = (visits[:, :, None] * self.k_u + np.arange(self.k_u)).reshape(len(pats), -1)
             self.batches.append(
                 _Batch(
                     visits=visits,
@@ -78,31 +88,67 @@ class _Reml:
                     s_zz=np.stack([pat.s_zz for pat in pats]),
                     s_yz=np.stack([pat.s_yz for pat in pats]),
                     s_yy=np.stack([pat.s_yy for pat in pats]),
-                    beta_flat=idx[:, :, None] * self.p + idx[:, None, :],
-                    beta_idx=idx,
+                    uu_flat=idx[:, :, None] * self.p + idx[:, None, :],
+                    u_idx=idx,
                     sigma_flat=visits[:, :, None] * self.t + visits[:, None, :],
                 )
             )
 
-    # -- parametrisation -------------------------------------------------------------------
-    def to_sigma(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
-        low = np.zeros((self.t, self.t))
-        low[self.rows] = theta
-        diag = np.diag_indices(self.t)
-        low[diag] = np.exp(low[diag])
-        return low @ low.T, low
+    # -- Xᵀ A X and its adjoint -------------------------------------------------------------
+    def xtax(self, mats: list[FloatArray]) -> FloatArray:
+        """Σ_P Σ_i X_iᵀ A_P X_i for per-batch stacks A (k × s × s)."""
+        ku, size = self.k_u, self.p * self.p
+        out = np.zeros(size)
+        ww = np.zeros((self.k_w, self.k_w))
+        for b, a in zip(self.batches, mats, strict=True):
+            k = a.shape[0]
+            s_uu = b.s_zz[:, :ku, :ku]
+            kron = np.einsum("pab,pcd->pacbd", a, s_uu).reshape(k, -1)
+            out += np.bincount(b.uu_flat.ravel(), weights=kron.ravel(), minlength=size)
+            if self.k_w:
+                s_uw = b.s_zz[:, :ku, ku:]
+                rows = np.einsum("pa,pkl->pakl", a.sum(axis=2), s_uw).reshape(k, -1, self.k_w)
+                cols = np.einsum("pb,pkl->pbkl", a.sum(axis=1), s_uw).reshape(k, -1, self.k_w)
+                flat_r = b.u_idx[:, :, None] * self.p + self.w_idx
+                flat_c = self.w_idx[None, None, :] * self.p + b.u_idx[:, :, None]
+                out += np.bincount(flat_r.ravel(), weights=rows.ravel(), minlength=size)
+                out += np.bincount(flat_c.ravel(), weights=cols.ravel(), minlength=size)
+                ww += np.einsum("p,pkl->kl", a.sum(axis=(1, 2)), b.s_zz[:, ku:, ku:])
+        mat = out.reshape(self.p, self.p)
+        mat[np.ix_(self.w_idx, self.w_idx)] += ww
+        return mat
 
-    def to_theta(self, sigma: FloatArray) -> FloatArray:
-        low = np.linalg.cholesky(sigma)
-        low[np.diag_indices(self.t)] = np.log(np.diag(low))
-        return np.asarray(low[self.rows], dtype=np.float64)
+    def xtax_dual(self, mat: FloatArray) -> list[FloatArray]:
+        """Per batch, ⟨mat, Σ_i x_ia x_ibᵀ⟩ for every pair of observed visits (a, b)."""
+        ku, t = self.k_u, self.t
+        uu = mat[: t * ku, : t * ku].reshape(t, ku, t, ku)
+        out = []
+        for b in self.batches:
+            blk = uu[b.visits[:, :, None], :, b.visits[:, None, :], :]  # k x s x s x K_u x K_u
+            val = np.einsum("pabkl,plk->pab", blk, b.s_zz[:, :ku, :ku])
+            if self.k_w:
+                uw = mat[: t * ku, self.w_idx].reshape(t, ku, self.k_w)[b.visits]  # k s K_u K_w
+                cross = np.einsum("pakl,pkl->pa", uw, b.s_zz[:, :ku, ku:])
+                val = val + cross[:, :, None] + cross[:, None, :]
+                ww = mat[np.ix_(self.w_idx, self.w_idx)]
+                val = val + np.einsum("kl,plk->p", ww, b.s_zz[:, ku:, ku:])[:, None, None]
+            out.append(val)
+        return out
+
+    def xtay(self, mats: list[FloatArray]) -> FloatArray:
+        """Σ_P Σ_i X_iᵀ A_P y_i."""
+        ku = self.k_u
+        out = np.zeros(self.p)
+        for b, a in zip(self.batches, mats, strict=True):
+            ay = a @ b.s_yz  # k x s x K
+            out += np.bincount(b.u_idx.ravel(), weights=ay[:, :, :ku].ravel(), minlength=self.p)
+            if self.k_w:
+                out[self.w_idx] += ay[:, :, ku:].sum(axis=(0, 1))
+        return out
 
     # -- the profiled objective --------------------------------------------------------------
-    def gls(self, sigma: FloatArray) -> tuple[FloatArray, FloatArray, list[FloatArray], float]:
-        """β̂ (T×3), M = XᵀV⁻¹X, the stacked W_P per batch and Σ n_P log|Σ_P| + log|M|."""
-        size = self.p * self.p
-        m = np.zeros(size)
-        rhs = np.zeros(self.p)
+    def weights(self, sigma: FloatArray) -> tuple[list[FloatArray], float]:
+        """W_P = Σ_P⁻¹ per batch and Σ_P n_P log|Σ_P|."""
         weights = []
         logdet = 0.0
         for b in self.batches:
@@ -111,57 +157,58 @@ class _Reml:
             logdet += float(
                 np.sum(b.n * 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1))
             )
-            w = np.asarray(np.linalg.inv(sub), dtype=np.float64)
-            weights.append(w)
-            k = w.shape[0]
-            kron = np.einsum("pab,pcd->pacbd", w, b.s_zz).reshape(k, -1)
-            m += np.bincount(b.beta_flat.ravel(), weights=kron.ravel(), minlength=size)
-            rhs += np.bincount(b.beta_idx.ravel(), weights=(w @ b.s_yz).ravel(), minlength=self.p)
-        mat = m.reshape(self.p, self.p)
+            weights.append(np.asarray(np.linalg.inv(sub), dtype=np.float64))
+        return weights, logdet
+
+    def gls(self, sigma: FloatArray) -> tuple[FloatArray, FloatArray, list[FloatArray], float]:
+        """β̂, M = XᵀV⁻¹X, the stacked W_P per batch and Σ n_P log|Σ_P| + log|M|."""
+        weights, logdet = self.weights(sigma)
+        mat = self.xtax(weights)
         mat = (mat + mat.T) / 2
         m_chol = linalg.cho_factor(mat, lower=True)
-        beta = linalg.cho_solve(m_chol, rhs).reshape(self.t, _K)
+        beta = linalg.cho_solve(m_chol, self.xtay(weights))
         logdet_m = 2.0 * float(np.sum(np.log(np.diag(m_chol[0]))))
         return beta, mat, weights, logdet + logdet_m
 
     def residuals(self, beta: FloatArray, b: _Batch) -> FloatArray:
-        """R_P = Σ (y − B z)(y − B z)ᵀ per pattern of the batch."""
-        coef = beta[b.visits]  # k x s x 3
+        """R_P = Σ (y − X β)(y − X β)ᵀ per pattern of the batch."""
+        per_visit = beta[: self.t * self.k_u].reshape(self.t, self.k_u)[b.visits]
+        shared = np.broadcast_to(beta[self.w_idx], (*b.visits.shape, self.k_w))
+        coef = np.concatenate([per_visit, shared], axis=2)  # k x s x K
         cross = b.s_yz @ np.swapaxes(coef, 1, 2)
         return np.asarray(
             b.s_yy - cross - np.swapaxes(cross, 1, 2) + coef @ b.s_zz @ np.swapaxes(coef, 1, 2),
             dtype=np.float64,
         )
 
-    def objective(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        sigma, low = self.to_sigma(theta)
-        try:
-            beta, m, weights, logdets = self.gls(sigma)
-            m_inv = np.linalg.inv(m).reshape(self.t, _K, self.t, _K)
-        except (np.linalg.LinAlgError, linalg.LinAlgError):
-            return math.inf, np.zeros_like(theta)
-        value = logdets
+    def value_grad(self, sigma: FloatArray) -> tuple[float, FloatArray]:
+        """-2 ℓ_R (without the constant) and its gradient with respect to Σ's entries."""
+        beta, m, weights, value = self.gls(sigma)
+        m_inv = np.asarray(np.linalg.inv(m), dtype=np.float64)
         grad = np.zeros(self.t * self.t)
-        for b, w in zip(self.batches, weights, strict=True):
+        for b, w, h in zip(self.batches, weights, self.xtax_dual(m_inv), strict=True):
             resid = self.residuals(beta, b)
             value += float(np.sum(w * resid))
-            # c[p, v, w, k, l] = M⁻¹[(v, k), (w, l)] over the pattern's visits
-            c = m_inv[b.visits[:, :, None], :, b.visits[:, None, :], :]
-            h = np.einsum("pvwkl,plk->pvw", c, b.s_zz)
             sub = sigma[b.visits[:, :, None], b.visits[:, None, :]]
             inner = b.n[:, None, None] * sub - resid - h
             grad += np.bincount(
                 b.sigma_flat.ravel(), weights=(w @ inner @ w).ravel(), minlength=self.t * self.t
             )
-        grad_sigma = grad.reshape(self.t, self.t)
-        grad_low = 2.0 * grad_sigma @ low
-        diag = np.diag_indices(self.t)
-        grad_low[diag] *= low[diag]
-        return value, grad_low[self.rows]
+        return value, grad.reshape(self.t, self.t)
+
+    def objective(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        sigma, jac = self.structure.jacobian(theta)
+        try:
+            value, grad = self.value_grad(sigma)
+        except (np.linalg.LinAlgError, linalg.LinAlgError):
+            return math.inf, np.zeros_like(theta)
+        if not math.isfinite(value):
+            return math.inf, np.zeros_like(theta)
+        return value, np.einsum("kab,ab->k", jac, grad)
 
 
-def _start(reml: _Reml) -> FloatArray:
-    """Σ₀: pooled per-pattern residual cross-products of a working-independence fit."""
+def _start(reml: Reml) -> FloatArray:
+    """θ₀ from the pooled per-pattern residual cross-products of a working-independence fit."""
     beta, _, _, _ = reml.gls(np.eye(reml.t))
     size = reml.t * reml.t
     total = np.zeros(size)
@@ -180,10 +227,10 @@ def _start(reml: _Reml) -> FloatArray:
         )
     if np.linalg.eigvalsh(sigma).min() <= 1e-8 * np.abs(np.diag(sigma)).max():
         sigma = np.diag(np.diag(sigma))
-    return reml.to_theta(sigma)
+    return reml.structure.start(sigma)
 
 
-def _hessian(reml: _Reml, theta: FloatArray) -> FloatArray:
+def hessian(reml: Reml, theta: FloatArray) -> FloatArray:
     """Central differences of the analytic gradient."""
     k = theta.size
     h = 1e-5 * np.maximum(1.0, np.abs(theta))
@@ -195,11 +242,11 @@ def _hessian(reml: _Reml, theta: FloatArray) -> FloatArray:
     return np.asarray((hess + hess.T) / 2, dtype=np.float64)
 
 
-def _newton(reml: _Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray, bool]:
+def _newton(reml: Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray, bool]:
     """Newton polish: the Hessian is computed once (and again only if a step fails), so each
     further step costs one gradient. Converged when the step is below 1e-10 or the Newton
     decrement ``gᵀH⁻¹g`` (twice the predicted gain in -2ℓ) is at rounding level."""
-    hess = _hessian(reml, theta)
+    hess = hessian(reml, theta)
     fresh = True
     for _ in range(steps):
         value, grad = reml.objective(theta)
@@ -220,7 +267,7 @@ def _newton(reml: _Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray
             new_value, _ = reml.objective(candidate)
             shrink += 1
         if shrink and not fresh:
-            hess = _hessian(reml, theta)
+            hess = hessian(reml, theta)
             fresh = True
             continue
         theta = candidate
@@ -230,11 +277,10 @@ def _newton(reml: _Reml, theta: FloatArray, steps: int = 12) -> tuple[FloatArray
     return theta, False
 
 
-def fit_reml(data: PreparedData) -> RemlFit:
+def fit_reml(reml: Reml) -> RemlFit:
     """Maximise the restricted likelihood; raises :class:`StatisticsError` if impossible."""
-    reml = _Reml(data)
     theta0 = _start(reml)
-    scale = max(1.0, float(data.n_observations))
+    scale = max(1.0, float(reml.n_obs))
     result = optimize.minimize(
         lambda th: tuple(np.divide(part, scale) for part in reml.objective(th)),
         theta0,
@@ -246,7 +292,7 @@ def fit_reml(data: PreparedData) -> RemlFit:
     if not math.isfinite(reml.objective(theta)[0]):
         raise StatisticsError("mmrm: the REML optimisation left the valid covariance region")
     theta, converged = _newton(reml, theta)
-    sigma, _ = reml.to_sigma(theta)
+    sigma, _ = reml.structure.jacobian(theta)
     beta, m, _, _ = reml.gls(sigma)
     value, _ = reml.objective(theta)
     if not converged:
@@ -259,6 +305,7 @@ def fit_reml(data: PreparedData) -> RemlFit:
         beta=beta,
         cov_beta=np.asarray(np.linalg.inv(m), dtype=np.float64),
         sigma=sigma,
+        theta=theta,
         minus2_reml=value,
         converged=converged,
     )

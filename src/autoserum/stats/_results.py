@@ -17,11 +17,16 @@ from typing import Any, Literal
 import numpy as np
 
 __all__ = [
+    "Coefficient",
     "Describe",
     "Estimate",
+    "MIResult",
     "MMRMResult",
+    "Pooled",
     "RankTest",
     "TTest",
+    "TippingPoint",
+    "TippingRow",
     "VisitEstimate",
 ]
 
@@ -114,14 +119,30 @@ class Estimate(_Result):
 
 
 @dataclass(frozen=True)
+class Coefficient(_Result):
+    """One named model coefficient (e.g. an MMRM covariate) with SE, CI, t, df and p."""
+
+    name: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    df: float
+    p_value: float
+
+
+@dataclass(frozen=True)
 class VisitEstimate(_Result):
-    """The MMRM treatment − control difference in least-squares means at one visit."""
+    """The MMRM treatment − control difference in least-squares means at one visit: estimate,
+    SE, CI, t statistic, denominator df (by the fit's ``df_method``) and two-sided p-value."""
 
     visit: Any
     estimate: float
     se: float
     ci_low: float
     ci_high: float
+    statistic: float
     df: float
     p_value: float
 
@@ -129,7 +150,9 @@ class VisitEstimate(_Result):
 @dataclass(frozen=True)
 class MMRMResult(_Result):
     """An MMRM fit: per-visit differences (visits in sorted order), whether the REML optimiser
-    converged, the REML log-likelihood as ``logLik(nlme::gls(...))`` reports it, and counts."""
+    converged, the REML log-likelihood as ``logLik(nlme::gls(...))`` reports it, counts, the
+    estimated within-subject covariance (T × T), its structure, the df method and the
+    covariates' coefficients (name → estimate, SE, CI, t, df, p)."""
 
     per_visit: tuple[VisitEstimate, ...]
     converged: bool
@@ -137,3 +160,71 @@ class MMRMResult(_Result):
     n_subjects: int
     n_observations: int
     covariance: tuple[tuple[float, ...], ...]
+    covariance_structure: str = "unstructured"
+    df_method: str = "residual"
+    covariate_effects: tuple[Coefficient, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pooled(_Result):
+    """A multiply imputed estimate pooled by Rubin's rules (R ``mice::pool``): estimate (Q̄),
+    SE (√T), CI, t, Barnard–Rubin df and p; the number of imputations, within (Ū), between (B)
+    and total (T) variance, relative increase in variance, λ, fraction of missing information
+    and the complete-data df used (``inf`` for none)."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    df: float
+    p_value: float
+    m: int
+    within: float
+    between: float
+    total: float
+    riv: float
+    lambda_: float
+    fmi: float
+    df_complete: float
+
+
+@dataclass(frozen=True)
+class MIResult(_Result):
+    """A multiple-imputation estimate of the treatment effect at one visit: the strategy
+    (``MAR``, ``J2R``, ``CR``, ``CIR``), parameter draws, seed, δ shift, subjects analysed,
+    outcomes imputed at that visit and the Rubin-pooled ANCOVA estimate."""
+
+    visit: Any
+    strategy: str
+    method: str
+    seed: int
+    delta: float
+    n_subjects: int
+    n_imputed: int
+    pooled: Pooled
+
+
+@dataclass(frozen=True)
+class TippingRow(_Result):
+    """The pooled estimate, SE and p-value with δ added to imputed treated outcomes."""
+
+    delta: float
+    estimate: float
+    se: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class TippingPoint(_Result):
+    """A δ-adjusted tipping-point analysis: ``delta`` is where the p-value reaches ``alpha``
+    (``nan`` when not significant at δ = 0); ``rows`` the grid of δ."""
+
+    visit: Any
+    strategy: str
+    method: str
+    seed: int
+    m: int
+    alpha: float
+    delta: float
+    rows: tuple[TippingRow, ...]

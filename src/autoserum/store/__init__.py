@@ -1,14 +1,14 @@
 """The durable audited store (adapter): SQLAlchemy models, Alembic migrations, audit trail,
-import and export.
+import and export, as services over one unit of work (see :class:`Store`).
 
 >>> store = open_store("sqlite://")
 >>> store.dialect
 'sqlite'
 """
 
-from autoserum.store._admin import UserRecord
-from autoserum.store._base import Actor
+from autoserum.store._accounts import UserRecord
+from autoserum.store._base import SYSTEM, Actor
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
 from autoserum.store.service import Store, open_store
 
-__all__ = ["ARM_REVEALING", "Actor", "AuditRecord", "Store", "UserRecord", "open_store"]
+__all__ = ["ARM_REVEALING", "SYSTEM", "Actor", "AuditRecord", "Store", "UserRecord", "open_store"]

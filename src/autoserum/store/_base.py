@@ -1,11 +1,16 @@
-"""The store's plumbing: actors, read and write transactions, permissions and look-ups."""
+"""The store's plumbing: actors, the unit of work (read and write transactions), and the base
+every service stands on (permissions and look-ups).
+
+A :class:`Store` is a set of services (``store.studies``, ``store.subjects``, ``store.records``,
+``store.accounts``, ``store.audit``, ``store.exports``) sharing one :class:`UnitOfWork`.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -28,7 +33,7 @@ from autoserum.store._engine import WRITE
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm, check_role
 
-__all__ = ["CLINICAL_WRITERS", "Actor", "FifoLock", "StoreBase"]
+__all__ = ["CLINICAL_WRITERS", "SYSTEM", "Actor", "FifoLock", "Service", "UnitOfWork"]
 
 CLINICAL_WRITERS = frozenset({"admin", "investigator", "coordinator"})
 
@@ -47,7 +52,8 @@ class Actor:
     unblinded: bool = False
 
     def __post_init__(self) -> None:
-        check_role(self.role)
+        if (self.username, self.role) != (SYSTEM_NAME, SYSTEM_NAME):
+            check_role(self.role)
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
 
@@ -56,8 +62,18 @@ class Actor:
         return self.sites is None or site in self.sites
 
     def sees_arm(self, study: StudyRow) -> bool:
-        """Whether the actor may see allocation arms of ``study``."""
+        """Whether the actor may see allocation arms of ``study`` (the system actor never
+        reads study data and sees none)."""
+        if self.role == SYSTEM_NAME:
+            return False
         return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
+
+
+SYSTEM_NAME = "system"
+SYSTEM = Actor(SYSTEM_NAME, SYSTEM_NAME)
+"""The actor of the store's own bookkeeping writes (login state, token use, sessions): recorded
+as ``system`` in the audit trail, never an impersonated user or admin, allowed no action of the
+permission table."""
 
 
 class FifoLock:
@@ -108,38 +124,30 @@ class FifoLock:
                 self._owner = None
 
 
-class StoreBase:
-    """Engine, sessions and the helpers every service mixin uses."""
+class UnitOfWork:
+    """Engine, sessions, the SQLite writer queue and the cache of parsed study protocols: what
+    every service of one store shares. ``read()`` and ``write()`` are its transactions."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(
             engine, class_=_audit.AuditedSession, expire_on_commit=False, autoflush=True
         )
-        self._protocols: dict[int, Protocol] = {}
+        self.protocols: dict[int, Protocol] = {}
         # SQLite takes one writer at a time: writers of this process queue on a lock for the
         # span of their transaction only (instead of spinning on the busy timeout, whose sleeps
         # of up to 100 ms make the latency tail long). Other processes still queue on
         # BEGIN IMMEDIATE and the busy timeout. PostgreSQL needs no lock.
         self._write_lock = FifoLock() if engine.dialect.name == "sqlite" else None
 
-    @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self.engine.dialect.name
-
-    def close(self) -> None:
-        """Release the engine's connections."""
-        self.engine.dispose()
-
-    # --- transactions -------------------------------------------------------------------
     @contextmanager
-    def _read(self) -> Iterator[Session]:
+    def read(self) -> Iterator[Session]:
+        """One read transaction."""
         with self._sessions() as session, session.begin():
             yield session
 
     @contextmanager
-    def _write(self, actor: Actor, reason: str | None = None) -> Iterator[Session]:
+    def write(self, actor: Actor, reason: str | None = None) -> Iterator[Session]:
         """One audited write transaction: committed on success, rolled back on any error."""
         lock = self._write_lock if self._write_lock is not None else nullcontext()
         with lock, self._sessions() as session:
@@ -159,6 +167,32 @@ class StoreBase:
             except BaseException:
                 session.rollback()
                 raise
+
+    def protocol(self, study: StudyRow) -> Protocol:
+        """The protocol frozen into ``study`` at its creation (parsed once, then cached)."""
+        cached = self.protocols.get(study.id)
+        if cached is None:
+            cached = parse_protocol_data(study.protocol, location=f"study {study.name}")
+            self.protocols[study.id] = cached
+        return cached
+
+
+class Service:
+    """What every service of the store stands on: the shared unit of work, permission checks
+    and the look-ups of studies, sites and subjects inside a transaction."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    # --- transactions -------------------------------------------------------------------
+    def _read(self) -> AbstractContextManager[Session]:
+        return self._uow.read()
+
+    def _write(self, actor: Actor, reason: str | None = None) -> AbstractContextManager[Session]:
+        return self._uow.write(actor, reason)
+
+    def _protocol(self, study: StudyRow) -> Protocol:
+        return self._uow.protocol(study)
 
     # --- permissions ----------------------------------------------------------------------
     @staticmethod
@@ -182,13 +216,6 @@ class StoreBase:
         if row is None:
             raise NotFoundError(f"no study named {name!r}")
         return row
-
-    def _protocol(self, study: StudyRow) -> Protocol:
-        cached = self._protocols.get(study.id)
-        if cached is None:
-            cached = parse_protocol_data(study.protocol, location=f"study {study.name}")
-            self._protocols[study.id] = cached
-        return cached
 
     @staticmethod
     def _site(session: Session, study: StudyRow, code: str) -> SiteRow:

@@ -20,7 +20,7 @@ from autoserum.errors import AutoserumError, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._coerce import as_bool, as_date, as_decimal, as_text
-from autoserum.store._records import score_payload
+from autoserum.store._edit import score_payload
 from autoserum.study.labs import ANALYTES
 from autoserum.study.tidy import (
     AE_COLUMNS,

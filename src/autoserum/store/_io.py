@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from autoserum.errors import NotFoundError, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, resolve_protocol
-from autoserum.store._admin import DEFAULT_ALLOCATION_N, AdminMixin
-from autoserum.store._base import Actor
+from autoserum.store._base import Actor, Service
+from autoserum.store._edit import lab_fields
 from autoserum.store._import import (
     ParsedAE,
     ParsedSubject,
@@ -23,7 +23,8 @@ from autoserum.store._import import (
     parse_adverse_events,
     parse_visits,
 )
-from autoserum.store._records import RecordsMixin, lab_fields
+from autoserum.store._records import evaluate_windows
+from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -44,7 +45,7 @@ from autoserum.study.tidy import (
     visit_columns,
 )
 
-__all__ = ["IOMixin", "ImportSummary"]
+__all__ = ["ExportService", "ImportSummary"]
 
 _KEEP = ("subject_id", "site", "week")
 
@@ -53,15 +54,15 @@ class ImportSummary(dict[str, int]):
     """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events."""
 
 
-class IOMixin(RecordsMixin, AdminMixin):
-    """Tidy import and export."""
+class ExportService(Service):
+    """``store.exports``: the tidy long format in (import) and out (export)."""
 
     def import_long(
         self,
         study: str,
         frame: pl.DataFrame,
-        actor: Actor,
         *,
+        actor: Actor,
         adverse_events: pl.DataFrame | None = None,
         source: str = "import",
         protocol: str | None = None,
@@ -109,7 +110,7 @@ class IOMixin(RecordsMixin, AdminMixin):
         with self._write(actor, f"import {source}") as s:
             if new_protocol is not None:
                 seed = secrets.randbelow(2**62)
-                self._new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
+                new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
             st = self._study(s, study)
             st.column_order = list(frame.columns)
             sites = {r.code: r for r in s.scalars(select(SiteRow).where(SiteRow.study_id == st.id))}
@@ -218,10 +219,10 @@ class IOMixin(RecordsMixin, AdminMixin):
             )
             if day0 is not None:
                 row.day0 = day0
-                self._evaluate_windows(s, protocol, row)
+                evaluate_windows(s, protocol, row)
         s.flush()
 
-    def export_long(self, study: str, actor: Actor) -> pl.DataFrame:
+    def long(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The study as a visit frame of the tidy long format: one row per subject × visit, in
         the column order of the last import (else the canonical order), columns without any value
         left out; no ``arm`` column when the
@@ -240,7 +241,7 @@ class IOMixin(RecordsMixin, AdminMixin):
             keep = [c for c in order if c in keep] + [c for c in keep if c not in order]
         return pl.DataFrame({c: pl.Series(c, data[c], dtype=_dtype(c, data[c])) for c in keep})
 
-    def export_adverse_events(self, study: str, actor: Actor) -> pl.DataFrame:
+    def adverse_events(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The adverse-event frame (``<stem>.ae.csv``); no ``arm`` when the actor is blinded."""
         with self._read() as s:
             st = self._study(s, study)

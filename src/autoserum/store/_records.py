@@ -11,35 +11,51 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import StateError, ValidationError
-from autoserum.instruments import score
+from autoserum.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    StateError,
+    ValidationError,
+)
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
 from autoserum.store._audit import insert_audited
-from autoserum.store._base import CLINICAL_WRITERS, Actor, StoreBase
-from autoserum.store._coerce import as_bool, as_date, as_decimal, as_int, as_text, optional
+from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
+from autoserum.store._coerce import as_date, as_decimal, as_int, as_text, optional
+from autoserum.store._edit import (
+    DELETABLE,
+    EDITABLE,
+    ae_fields,
+    apply_changes,
+    convert_changes,
+    lab_fields,
+    record_view,
+    score_payload,
+)
 from autoserum.store._lookups import assessment_target
+from autoserum.store._subjects import subject_by_pk
 from autoserum.store._views import (
     adverse_event_view,
     assessment_view,
     con_med_view,
     deviation_view,
-    fraction_text,
     injection_view,
     lab_view,
     visit_view,
 )
 from autoserum.store.models import (
+    AUDITED,
     AdverseEventRow,
     AssessmentRow,
     ConMedRow,
     DeviationRow,
     InjectionRow,
     LabRow,
+    SiteRow,
     StudyRow,
     SubjectRow,
     VisitRow,
 )
-from autoserum.study.labs import judge, to_canonical
 from autoserum.study.model import (
     AdverseEvent,
     Assessment,
@@ -50,26 +66,52 @@ from autoserum.study.model import (
     Visit,
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
-from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, check_choice
+from autoserum.study.vocab import PRODUCTS, check_choice
 
-__all__ = ["RecordsMixin", "score_payload"]
-
-
-def score_payload(
-    instrument: str, payload: Mapping[str, Any], age: Decimal | None
-) -> tuple[str | None, str | None]:
-    """(exact total as text, band) of ``payload``; EASI takes the subject's age when the payload
-    has none (the stored payload stays as given)."""
-    data = dict(payload)
-    if instrument == "easi" and data.get("age") is None and age is not None:
-        data["age"] = age
-    result = score(instrument, data)
-    total = None if result.total is None else fraction_text(result.total)
-    return total, result.band
+__all__ = ["RecordService", "evaluate_windows"]
 
 
-class RecordsMixin(StoreBase):
-    """Recording what happens to a subject."""
+def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> None:
+    """Place every dated visit of ``subject`` in its window once day 0 is known; a visit
+    outside its window gets a ``visit_window`` deviation (once)."""
+    if subject.day0 is None:
+        return
+    codes = {v.code for v in protocol.visits}
+    for visit in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id)):
+        if visit.visit_code not in codes or visit.visit_date is None:
+            continue
+        plan = protocol.visit(visit.visit_code)
+        _, early, late = window_bounds(plan, subject.day0)
+        deviation = visit_deviation(plan, subject.day0, visit.visit_date)
+        if (visit.earliest, visit.latest, visit.deviation_days) != (early, late, deviation):
+            visit.earliest, visit.latest, visit.deviation_days = early, late, deviation
+        if deviation is not None:
+            exists = s.scalar(
+                select(DeviationRow.id).where(
+                    DeviationRow.visit_id == visit.id, DeviationRow.kind == "visit_window"
+                )
+            )
+            if exists is None:
+                side = "early" if deviation < 0 else "late"
+                s.add(
+                    DeviationRow(
+                        study_id=subject.study_id,
+                        subject_pk=subject.id,
+                        visit_id=visit.id,
+                        kind="visit_window",
+                        description=(
+                            f"visit {visit.visit_code} on {visit.visit_date}: "
+                            f"{abs(deviation)} day(s) {side}, window {early} to {late}"
+                        ),
+                        days=deviation,
+                        version=1,
+                    )
+                )
+
+
+class RecordService(Service):
+    """``store.records``: recording what happens to a subject, and correcting it (``update``
+    and ``delete`` with the actor, a reason and the version the editor saw)."""
 
     # --- helpers ------------------------------------------------------------------------
     def _writable_subject(
@@ -95,51 +137,14 @@ class RecordsMixin(StoreBase):
             )
         return row
 
-    def _evaluate_windows(self, s: Session, protocol: Protocol, subject: SubjectRow) -> None:
-        """Place every dated visit of ``subject`` in its window once day 0 is known; a visit
-        outside its window gets a ``visit_window`` deviation (once)."""
-        if subject.day0 is None:
-            return
-        codes = {v.code for v in protocol.visits}
-        for visit in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id)):
-            if visit.visit_code not in codes or visit.visit_date is None:
-                continue
-            plan = protocol.visit(visit.visit_code)
-            _, early, late = window_bounds(plan, subject.day0)
-            deviation = visit_deviation(plan, subject.day0, visit.visit_date)
-            if (visit.earliest, visit.latest, visit.deviation_days) != (early, late, deviation):
-                visit.earliest, visit.latest, visit.deviation_days = early, late, deviation
-            if deviation is not None:
-                exists = s.scalar(
-                    select(DeviationRow.id).where(
-                        DeviationRow.visit_id == visit.id, DeviationRow.kind == "visit_window"
-                    )
-                )
-                if exists is None:
-                    side = "early" if deviation < 0 else "late"
-                    s.add(
-                        DeviationRow(
-                            study_id=subject.study_id,
-                            subject_pk=subject.id,
-                            visit_id=visit.id,
-                            kind="visit_window",
-                            description=(
-                                f"visit {visit.visit_code} on {visit.visit_date}: "
-                                f"{abs(deviation)} day(s) {side}, window {early} to {late}"
-                            ),
-                            days=deviation,
-                            version=1,
-                        )
-                    )
-
     @staticmethod
     def _set_day0(subject: SubjectRow, day0: date) -> None:
         if subject.day0 is None:
             subject.day0 = day0
 
     # --- visits -------------------------------------------------------------------------
-    def record_visit(
-        self, study: str, subject_id: str, visit_code: str, visit_date: date | str, actor: Actor
+    def add_visit(
+        self, study: str, subject_id: str, visit_code: str, visit_date: date | str, *, actor: Actor
     ) -> Visit:
         """Record a visit of the protocol's plan on ``visit_date``; the visit is placed in its
         window (day 0 = first injection, or the baseline visit) and flagged when outside it."""
@@ -160,7 +165,7 @@ class RecordsMixin(StoreBase):
             if exists is not None:
                 raise StateError(
                     f"visit {visit_code!r} of {subject_id!r} is recorded already; "
-                    "correct it with update_record"
+                    "correct it with store.records.update"
                 )
             row = VisitRow(
                 study_id=st.id,
@@ -178,18 +183,19 @@ class RecordsMixin(StoreBase):
                 row.deviation_days = visit_deviation(plan, subject.day0, when)
             s.add(row)
             s.flush()
-            self._evaluate_windows(s, protocol, subject)
+            evaluate_windows(s, protocol, subject)
             s.flush()
             return visit_view(row, subject.subject_id)
 
     # --- assessments --------------------------------------------------------------------
-    def record_assessment(
+    def add_assessment(
         self,
         study: str,
         subject_id: str,
         visit_code: str,
         instrument: str,
         payload: Mapping[str, Any],
+        *,
         actor: Actor,
     ) -> Assessment:
         """Record an instrument at a recorded visit; it is scored exactly (invalid items are a
@@ -210,7 +216,7 @@ class RecordsMixin(StoreBase):
                 score_payload(instrument, payload, subject.age)  # invalid items are named first
                 raise StateError(
                     f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
-                    "already; correct it with update_record"
+                    "already; correct it with store.records.update"
                 )
             total, band = score_payload(instrument, payload, t.age)
             row = AssessmentRow(
@@ -227,7 +233,7 @@ class RecordsMixin(StoreBase):
             return assessment_view(row, subject_id)
 
     # --- labs ---------------------------------------------------------------------------
-    def record_lab(
+    def add_lab(
         self,
         study: str,
         subject_id: str,
@@ -235,8 +241,8 @@ class RecordsMixin(StoreBase):
         analyte: str,
         value: Decimal | int | float | str,
         unit: str,
-        actor: Actor,
         *,
+        actor: Actor,
         ref_low: Decimal | int | float | str | None = None,
         ref_high: Decimal | int | float | str | None = None,
     ) -> LabResult:
@@ -259,13 +265,13 @@ class RecordsMixin(StoreBase):
             return lab_view(row, subject.subject_id)
 
     # --- injections ---------------------------------------------------------------------
-    def record_injection(
+    def add_injection(
         self,
         study: str,
         subject_id: str,
         given_on: date | str,
-        actor: Actor,
         *,
+        actor: Actor,
         product: str | None = None,
         volume_ml: Decimal | int | float | str | None = None,
         site: str | None = None,
@@ -299,17 +305,17 @@ class RecordsMixin(StoreBase):
             s.add(row)
             self._set_day0(subject, when)
             s.flush()
-            self._evaluate_windows(s, protocol, subject)
+            evaluate_windows(s, protocol, subject)
             s.flush()
             return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st))
 
     # --- adverse events, con-meds, deviations -------------------------------------------
-    def record_adverse_event(
+    def add_adverse_event(
         self,
         study: str,
         subject_id: str,
-        actor: Actor,
         *,
+        actor: Actor,
         term: str,
         severity: str,
         serious: bool,
@@ -331,12 +337,12 @@ class RecordsMixin(StoreBase):
             s.flush()
             return adverse_event_view(row, subject.subject_id)
 
-    def record_con_med(
+    def add_con_med(
         self,
         study: str,
         subject_id: str,
-        actor: Actor,
         *,
+        actor: Actor,
         name: str,
         dose: str | None = None,
         route: str | None = None,
@@ -366,14 +372,14 @@ class RecordsMixin(StoreBase):
             s.flush()
             return con_med_view(row, subject.subject_id)
 
-    def record_deviation(
+    def add_deviation(
         self,
         study: str,
         subject_id: str,
         kind: str,
         description: str,
-        actor: Actor,
         *,
+        actor: Actor,
         visit_code: str | None = None,
         days: int | None = None,
     ) -> Deviation:
@@ -394,33 +400,72 @@ class RecordsMixin(StoreBase):
             s.flush()
             return deviation_view(row, subject.subject_id)
 
+    # --- corrections --------------------------------------------------------------------
+    def update(
+        self,
+        entity: str,
+        id: int,
+        changes: Mapping[str, Any],
+        *,
+        actor: Actor,
+        reason: str,
+        expected_version: int,
+    ) -> Any:
+        """Correct fields of a recorded ``entity`` (``subject``, ``visit``, ``assessment``, ``lab``,
+        ``injection``, ``adverse_event``, ``con_med``, ``deviation``, ``site``).
 
-def lab_fields(analyte: str, value: Any, unit: str, ref_low: Any, ref_high: Any) -> dict[str, Any]:
-    """Column values of a lab result: canonical value, unit, converted range and flag."""
-    raw = as_decimal(f"{analyte}.value", value)
-    canonical, canon_unit, factor = to_canonical(analyte, raw, unit)
-    low = None if ref_low is None else as_decimal(f"{analyte}.ref_low", ref_low)
-    high = None if ref_high is None else as_decimal(f"{analyte}.ref_high", ref_high)
-    if factor != 1:
-        low = None if low is None else to_canonical(analyte, low, unit)[0]
-        high = None if high is None else to_canonical(analyte, high, unit)[0]
-    return {
-        "value": canonical,
-        "unit": canon_unit,
-        "ref_low": low,
-        "ref_high": high,
-        "flag": judge(canonical, low=low, high=high),
-    }
+        Needs a reason and the version the editor saw (:class:`ConflictError` when stale).
+        Derived fields follow: an assessment is rescored, a lab reconverted and reflagged, a
+        visit re-placed in its window. Returns the updated record.
+        """
+        self._nonempty("reason", reason)
+        if not changes:
+            raise ValidationError("changes", dict(changes), "at least one field to change")
+        with self._write(actor, reason) as s:
+            row, st, subject = self._editable_row(s, entity, id, expected_version, actor)
+            values = convert_changes(entity, changes)
+            if entity == "injection" and "product" in values and not actor.sees_arm(st):
+                raise PermissionDeniedError("a blinded actor may not change an injected product")
+            apply_changes(s, entity, row, subject, values)
+            if entity in {"visit", "injection"} and subject is not None:
+                s.flush()
+                evaluate_windows(s, self._protocol(st), subject)
+            s.flush()
+            return record_view(s, entity, row, st, subject, actor)
 
+    def delete(
+        self, entity: str, id: int, *, actor: Actor, reason: str, expected_version: int
+    ) -> None:
+        """Delete a recorded ``assessment``, ``lab``, ``injection``, ``adverse_event``,
+        ``con_med`` or ``deviation`` entered in error (audited with its reason and content)."""
+        self._nonempty("reason", reason)
+        if entity not in DELETABLE:
+            raise ValidationError("entity", entity, f"one of {', '.join(sorted(DELETABLE))}")
+        with self._write(actor, reason) as s:
+            row, _, _ = self._editable_row(s, entity, id, expected_version, actor)
+            s.delete(row)
 
-def ae_fields(**given: Any) -> dict[str, Any]:
-    """Validated column values of an adverse event."""
-    return {
-        "term": as_text("term", given["term"]),
-        "severity": check_choice("severity", given["severity"], SEVERITIES),
-        "serious": as_bool("serious", given["serious"]),
-        "related": check_choice("related", given["related"], RELATEDNESS),
-        "outcome": check_choice("outcome", given["outcome"], OUTCOMES),
-        "onset_date": optional(as_date, "onset_date", given.get("onset_date")),
-        "onset_week": optional(as_decimal, "onset_week", given.get("onset_week")),
-    }
+    def _editable_row(
+        self, s: Session, entity: str, record_id: int, expected_version: int, actor: Actor
+    ) -> tuple[Any, StudyRow, SubjectRow | None]:
+        self._require(actor, CLINICAL_WRITERS, "correct recorded data")
+        model = AUDITED.get(entity) if entity in EDITABLE else None
+        if model is None:
+            raise ValidationError("entity", entity, f"one of {', '.join(sorted(EDITABLE))}")
+        row = s.get(model, record_id, with_for_update=True)
+        if row is None:
+            raise NotFoundError(f"no {entity} with id {record_id}")
+        st = s.get(StudyRow, row.study_id)
+        assert st is not None  # foreign key
+        subject: SubjectRow | None = None
+        if isinstance(row, SiteRow):
+            self._require(actor, {"admin"}, "rename sites")
+        else:
+            subject = row if isinstance(row, SubjectRow) else subject_by_pk(s, row.subject_pk)
+            self._require_site(actor, self._site_code(s, subject.site_id))
+        if row.version != expected_version:
+            raise ConflictError(
+                f"{entity} {record_id} is at version {row.version}, not {expected_version}: "
+                "someone changed it meanwhile; reload and retry"
+            )
+        return row, st, subject

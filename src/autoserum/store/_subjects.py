@@ -12,32 +12,47 @@ from sqlalchemy.orm import Session
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
-from autoserum.store._base import CLINICAL_WRITERS, Actor, StoreBase
+from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
 from autoserum.store._coerce import as_decimal
 from autoserum.store._types import utcnow
-from autoserum.store._views import subject_view
+from autoserum.store._views import (
+    adverse_event_view,
+    assessment_view,
+    con_med_view,
+    deviation_view,
+    injection_view,
+    lab_view,
+    subject_view,
+    visit_view,
+)
 from autoserum.store.models import (
+    AdverseEventRow,
     AllocationRow,
-    SiteRow,
+    AssessmentRow,
+    ConMedRow,
+    DeviationRow,
+    InjectionRow,
+    LabRow,
     StudyRow,
     SubjectRow,
     UnblindingRow,
+    VisitRow,
 )
 from autoserum.study.blinding import MASK
 from autoserum.study.consort import ConsortFlow, consort_flow
-from autoserum.study.model import Subject, Unblinding
+from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
 from autoserum.study.status import SubjectStatus, parse_status, transition
 from autoserum.study.vocab import SEXES, check_choice
 
-__all__ = ["SubjectsMixin"]
+__all__ = ["SubjectService", "subject_by_pk", "subject_out"]
 
 
-class SubjectsMixin(StoreBase):
-    """Subjects and their path through the study."""
+class SubjectService(Service):
+    """``store.subjects``: subjects and their path through the study."""
 
-    def screen_subject(
-        self, study: str, site: str, subject_id: str, facts: Mapping[str, Any], actor: Actor
+    def screen(
+        self, study: str, site: str, subject_id: str, facts: Mapping[str, Any], *, actor: Actor
     ) -> Subject:
         """Register a screened subject with their eligibility facts (``age`` and ``sex`` are
         also kept as subject covariates)."""
@@ -75,8 +90,8 @@ class SubjectsMixin(StoreBase):
         self,
         study: str,
         subject_id: str,
-        actor: Actor,
         *,
+        actor: Actor,
         strata: Mapping[str, str] | None = None,
     ) -> str:
         """Enrol a screened, eligible subject and allocate the next arm of their stratum's
@@ -92,8 +107,6 @@ class SubjectsMixin(StoreBase):
             row = self._subject(s, st, subject_id, actor, lock=True)
             arm = self._allocate(s, st, row, levels)
             return arm if actor.sees_arm(st) else MASK
-
-    enrol = randomise
 
     def _allocate(
         self, s: Session, st: StudyRow, row: SubjectRow, levels: Mapping[str, str] | None = None
@@ -129,11 +142,12 @@ class SubjectsMixin(StoreBase):
         row.allocation_id = allocation_id
         return arm
 
-    def transition_subject(
+    def transition(
         self,
         study: str,
         subject_id: str,
         new_status: SubjectStatus | str,
+        *,
         actor: Actor,
         reason: str | None = None,
     ) -> Subject:
@@ -153,13 +167,15 @@ class SubjectsMixin(StoreBase):
                 if new is SubjectStatus.WITHDRAWN:
                     row.withdrawal_reason = reason
             s.flush()
-            return self._subject_out(s, st, row, actor)
+            return subject_out(s, st, row, actor)
 
-    def withdraw(self, study: str, subject_id: str, reason: str, actor: Actor) -> Subject:
+    def withdraw(self, study: str, subject_id: str, *, actor: Actor, reason: str) -> Subject:
         """Withdraw a subject from any active status; the reason is required and kept."""
-        return self.transition_subject(study, subject_id, SubjectStatus.WITHDRAWN, actor, reason)
+        return self.transition(
+            study, subject_id, SubjectStatus.WITHDRAWN, actor=actor, reason=reason
+        )
 
-    def unblind(self, study: str, subject_id: str, reason: str, actor: Actor) -> str:
+    def unblind(self, study: str, subject_id: str, *, actor: Actor, reason: str) -> str:
         """Emergency unblinding of one subject: returns the arm; audited, with its reason."""
         self._require(actor, {"admin", "investigator"}, "unblind a subject")
         self._nonempty("reason", reason)
@@ -180,7 +196,7 @@ class SubjectsMixin(StoreBase):
             )
             return row.arm
 
-    def unblindings(self, study: str, actor: Actor) -> list[Unblinding]:
+    def unblindings(self, study: str, *, actor: Actor) -> list[Unblinding]:
         """The emergency unblindings of a study (for the study admin)."""
         self._require(actor, {"admin"}, "review unblindings")
         with self._read() as s:
@@ -202,7 +218,7 @@ class SubjectsMixin(StoreBase):
                 for u, label in rows
             ]
 
-    def subjects(self, study: str, actor: Actor) -> list[Subject]:
+    def all(self, study: str, *, actor: Actor) -> list[Subject]:
         """The subjects the actor may see (their sites), arms masked when blinded."""
         with self._read() as s:
             st = self._study(s, study)
@@ -212,38 +228,59 @@ class SubjectsMixin(StoreBase):
                 .order_by(SubjectRow.subject_id)
             ).all()
             return [
-                self._subject_out(s, st, r, actor)
+                subject_out(s, st, r, actor)
                 for r in rows
                 if actor.may_access_site(self._site_code(s, r.site_id))
             ]
 
-    def consort(self, study: str, actor: Actor) -> ConsortFlow:
+    def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
         """The CONSORT flow of the subjects the actor may see (arms pooled when blinded)."""
-        return consort_flow((subj.status, subj.arm) for subj in self.subjects(study, actor))
+        return consort_flow((subj.status, subj.arm) for subj in self.all(study, actor=actor))
 
-    def _subject_out(self, s: Session, st: StudyRow, row: SubjectRow, actor: Actor) -> Subject:
-        unblinded = (
-            s.scalar(select(func.count()).where(UnblindingRow.subject_pk == row.id)) or 0
-        ) > 0
-        return subject_view(
-            row,
-            self._site_code(s, row.site_id),
-            sees_arm=actor.sees_arm(st),
-            unblinded=unblinded,
-        )
+    def detail(self, study: str, subject_id: str, *, actor: Actor) -> SubjectDetail:
+        """Everything recorded about a subject (arm and injected product masked if blinded)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            row = self._subject(s, st, subject_id, actor)
+            label = row.subject_id
+            sees = actor.sees_arm(st)
 
-    def _subject_by_pk(self, s: Session, pk: int) -> SubjectRow:
-        row = s.get(SubjectRow, pk)
-        if row is None:
-            raise NotFoundError(f"no subject with record id {pk}")
-        return row
+            def rows(model: type[Any]) -> list[Any]:
+                return list(
+                    s.scalars(select(model).where(model.subject_pk == row.id).order_by(model.id))
+                )
 
-    @staticmethod
-    def _site_row(s: Session, site_id: int) -> SiteRow:
-        row = s.get(SiteRow, site_id)
-        if row is None:  # pragma: no cover - foreign key
-            raise NotFoundError(f"no site with id {site_id}")
-        return row
+            return SubjectDetail(
+                subject=subject_out(s, st, row, actor),
+                visits=tuple(visit_view(r, label) for r in rows(VisitRow)),
+                assessments=tuple(assessment_view(r, label) for r in rows(AssessmentRow)),
+                labs=tuple(lab_view(r, label) for r in rows(LabRow)),
+                injections=tuple(
+                    injection_view(r, label, sees_arm=sees) for r in rows(InjectionRow)
+                ),
+                adverse_events=tuple(adverse_event_view(r, label) for r in rows(AdverseEventRow)),
+                con_meds=tuple(con_med_view(r, label) for r in rows(ConMedRow)),
+                deviations=tuple(deviation_view(r, label) for r in rows(DeviationRow)),
+            )
+
+
+def subject_out(s: Session, st: StudyRow, row: SubjectRow, actor: Actor) -> Subject:
+    """The domain view of ``row`` as ``actor`` may see it."""
+    unblinded = (s.scalar(select(func.count()).where(UnblindingRow.subject_pk == row.id)) or 0) > 0
+    return subject_view(
+        row,
+        Service._site_code(s, row.site_id),
+        sees_arm=actor.sees_arm(st),
+        unblinded=unblinded,
+    )
+
+
+def subject_by_pk(s: Session, pk: int) -> SubjectRow:
+    """The subject row with record id ``pk``."""
+    row = s.get(SubjectRow, pk)
+    if row is None:
+        raise NotFoundError(f"no subject with record id {pk}")
+    return row
 
 
 def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import ValidationError
-from autoserum.store._base import Actor, StoreBase
+from autoserum.store._base import Actor, Service
 from autoserum.store.models import AUDITED, AuditRow, SubjectRow
 from autoserum.study.blinding import MASK
 
-__all__ = ["ARM_REVEALING", "AuditRecord", "TrailMixin"]
+__all__ = ["ARM_REVEALING", "AuditRecord", "AuditService"]
 
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     {
@@ -62,31 +62,32 @@ def _mask_record(entity: str, value: Any) -> Any:
     }
 
 
-class TrailMixin(StoreBase):
-    """The audit trail of a study."""
+class AuditService(Service):
+    """``store.audit``: the audit trail of a study."""
 
-    def audit_trail(
+    def trail(
         self,
         study: str,
         *,
+        actor: Actor,
         subject_id: str | None = None,
         entity: str | None = None,
         record_id: int | None = None,
-        actor: Actor | None = None,
     ) -> list[AuditRecord]:
-        """The study's audit records, oldest first, optionally narrowed.
+        """The study's audit records ``actor`` may read, oldest first, optionally narrowed.
 
         Arm-revealing values (arm, allocation seed, injected product) are masked as
-        ``"blinded"`` unless ``actor`` may see the study's arms; with no actor they are masked.
+        ``"blinded"`` unless ``actor`` may see the study's arms; records of subjects outside the
+        actor's sites are left out.
         """
         if entity is not None and entity not in AUDITED:
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(AUDITED))}")
         with self._read() as s:
             st = self._study(s, study)
-            masked = actor is None or not actor.sees_arm(st)
+            masked = not actor.sees_arm(st)
             stmt = select(AuditRow).where(AuditRow.study_id == st.id)
             if subject_id is not None:
-                subject = self._subject(s, st, subject_id, actor or Actor("audit", "monitor"))
+                subject = self._subject(s, st, subject_id, actor)
                 stmt = stmt.where(AuditRow.subject_pk == subject.id)
             if entity is not None:
                 stmt = stmt.where(AuditRow.entity == entity)
@@ -94,7 +95,7 @@ class TrailMixin(StoreBase):
                 stmt = stmt.where(AuditRow.record_id == record_id)
             rows = s.scalars(stmt.order_by(AuditRow.id)).all()
             labels = self._labels(s, st.id)
-            if actor is not None and actor.sites is not None:
+            if actor.sites is not None:
                 allowed = set(
                     s.scalars(select(SubjectRow.id).where(SubjectRow.study_id == st.id)).all()
                 )
@@ -140,7 +141,7 @@ class TrailMixin(StoreBase):
             subject_id=None if row.subject_pk is None else labels.get(row.subject_pk),
         )
 
-    def raw_audit_rows(self, study: str | None = None) -> list[AuditRecord]:
+    def raw_rows(self, study: str | None = None) -> list[AuditRecord]:
         """Every audit record unmasked (for replay and the database owner), oldest first."""
         with self._read() as s:
             stmt = select(AuditRow)

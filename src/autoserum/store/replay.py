@@ -7,8 +7,8 @@ State: ``{(entity, record id): {field: value}}`` with values encoded as in the a
 >>> from autoserum.store import Actor, open_store
 >>> store = open_store("sqlite://")
 >>> admin = Actor("ada", "admin")
->>> _ = store.create_study("S", "abt-pittler2003", admin, seed=1)
->>> replay_audit(store.raw_audit_rows("S")) == current_state(store, "S")
+>>> _ = store.studies.create("S", "abt-pittler2003", actor=admin, seed=1)
+>>> replay_audit(store.audit.raw_rows("S")) == current_state(store, "S")
 True
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 
 from autoserum.store._audit import NOT_AUDITED_FIELDS, encode
+from autoserum.store._base import Service
 from autoserum.store._trail import AuditRecord
 from autoserum.store.models import AUDITED, StudyRow
 from autoserum.store.service import Store
@@ -50,8 +51,8 @@ def replay_audit(records: Iterable[AuditRecord]) -> State:
 def current_state(store: Store, study: str) -> State:
     """The study's rows of every audited table, encoded like the audit trail."""
     state: State = {}
-    with store._read() as s:
-        st = store._study(s, study)
+    with store.uow.read() as s:
+        st = Service._study(s, study)
         for entity, model in AUDITED.items():
             if entity == "user":
                 continue

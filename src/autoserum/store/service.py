@@ -1,35 +1,69 @@
-"""The store's public face: :func:`open_store` and :class:`Store`.
+"""The store's public face: :func:`open_store` and :class:`Store`, a set of services over one
+unit of work.
 
 >>> from autoserum.store import Actor
 >>> store = open_store("sqlite://")
 >>> admin = Actor("ada", "admin")
->>> store.create_study("DEMO", "ast-nahm2023", admin, seed=1).open_label
+>>> store.studies.create("DEMO", "ast-nahm2023", actor=admin, seed=1).open_label
 False
->>> sorted({r.field for r in store.audit_trail("DEMO", actor=admin)})[:3]
+>>> sorted({r.field for r in store.audit.trail("DEMO", actor=admin)})[:3]
 ['allocation_n', 'created_at', 'has_run_in']
 """
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from autoserum.errors import ConfigurationError
-from autoserum.store._admin import AdminMixin
-from autoserum.store._edit import EditMixin
+from autoserum.store._accounts import AccountService
+from autoserum.store._base import UnitOfWork
 from autoserum.store._engine import make_engine
-from autoserum.store._io import IOMixin
+from autoserum.store._io import ExportService
 from autoserum.store._migrate import current_revision, head_revision, migrate
-from autoserum.store._trail import TrailMixin
+from autoserum.store._records import RecordService
+from autoserum.store._studies import StudyService
+from autoserum.store._subjects import SubjectService
+from autoserum.store._trail import AuditService
 
 __all__ = ["Store", "open_store"]
 
 
-class Store(IOMixin, TrailMixin, EditMixin, AdminMixin):
-    """The durable audited store of studies (SQLite or PostgreSQL).
+class Store:
+    """The durable audited store of studies (SQLite or PostgreSQL), as services:
 
-    Every write method is one transaction, audited with the actor, the UTC time, the entity,
-    field, old and new value and the reason. Arms are masked for actors who may not see them.
+    - ``studies``: create studies (their protocol frozen in), sites, the study's protocol;
+    - ``subjects``: screening, randomisation, status, withdrawal, unblinding, listings;
+    - ``records``: visits, assessments, labs, injections, adverse events, con-meds,
+      deviations, and their corrections (``update``/``delete``);
+    - ``accounts``: users, API tokens, login sessions;
+    - ``audit``: the audit trail;
+    - ``exports``: tidy import and export.
+
+    Every write is one transaction, audited with the actor, the UTC time, the entity, field,
+    old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
+    they apply) by ``reason`` and ``expected_version``. Arms are masked for actors who may not
+    see them.
     """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.uow = UnitOfWork(engine)
+        self.studies = StudyService(self.uow)
+        self.subjects = SubjectService(self.uow)
+        self.records = RecordService(self.uow)
+        self.accounts = AccountService(self.uow)
+        self.audit = AuditService(self.uow)
+        self.exports = ExportService(self.uow)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Release the engine's connections."""
+        self.engine.dispose()
 
 
 def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:

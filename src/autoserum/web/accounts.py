@@ -40,7 +40,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def authenticate(store: Store, settings: Settings, username: str, password: str) -> LoginOutcome:
     """Check ``username``/``password``; update the login state; never raise on bad input."""
-    record = store.get_user(username)
+    record = store.accounts.get_user(username)
     if record is None or not record.active:
         verify_password(None, password)
         return LoginOutcome(None, GENERIC_FAILURE)
@@ -60,7 +60,7 @@ def authenticate(store: Store, settings: Settings, username: str, password: str)
         if failures >= settings.login_max_failures:
             lock = now + timedelta(seconds=settings.lockout_seconds)
             failures = 0
-        store.update_user_login_state(username, failed_logins=failures, locked_until=lock)
+        store.accounts.record_login_state(username, failed_logins=failures, locked_until=lock)
         if lock is not None:
             return LoginOutcome(
                 None,
@@ -68,5 +68,7 @@ def authenticate(store: Store, settings: Settings, username: str, password: str)
                 f"{settings.lockout_seconds // 60} minute(s).",
             )
         return LoginOutcome(None, GENERIC_FAILURE)
-    store.update_user_login_state(username, failed_logins=0, locked_until=None, last_login_at=now)
+    store.accounts.record_login_state(
+        username, failed_logins=0, locked_until=None, last_login_at=now
+    )
     return LoginOutcome(user_from_record(record))

@@ -28,8 +28,8 @@ def study_summary(
     store: Store, user: CurrentUser, view: StudyView, *, today: dt.date | None = None
 ) -> StudySummary:
     """The dashboard numbers over the subjects the user may see (arms pooled when blinded)."""
-    subjects = store.subjects(view.name, user.actor)
-    flow = store.consort(view.name, user.actor)
+    subjects = store.subjects.all(view.name, actor=user.actor)
+    flow = store.subjects.consort(view.name, actor=user.actor)
     rows: list[tuple[str, int]] = [
         ("Assessed for eligibility", flow.assessed),
         ("Excluded (screen failure)", flow.excluded),
@@ -66,7 +66,7 @@ def study_summary(
     for s in subjects:
         if s.status not in ACTIVE_STATUSES:
             continue
-        detail = store.subject_detail(view.name, s.subject_id, user.actor)
+        detail = store.subjects.detail(view.name, s.subject_id, actor=user.actor)
         for row in calendar(view.protocol, detail, today=today):
             if row.flag == "overdue":
                 closed = row.latest or row.target

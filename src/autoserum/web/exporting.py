@@ -21,10 +21,10 @@ def export_csv(store: Store, user: CurrentUser, study: str, *, adverse_events: b
     """The visit (or adverse-event) frame of ``study`` as CSV text."""
     user.require("export")
     if adverse_events:
-        frame = store.export_adverse_events(study, user.actor)
-        visible = {s.subject_id for s in store.subjects(study, user.actor)}
+        frame = store.exports.adverse_events(study, actor=user.actor)
+        visible = {s.subject_id for s in store.subjects.all(study, actor=user.actor)}
         frame = frame.filter(pl.col("subject_id").is_in(sorted(visible)))
     else:
-        frame = store.export_long(study, user.actor)
+        frame = store.exports.long(study, actor=user.actor)
     frame = frame.drop([c for c in DROPPED_COLUMNS if c in frame.columns])
     return frame.write_csv()

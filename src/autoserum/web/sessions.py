@@ -46,7 +46,7 @@ def start_session(request: Request, store: Store, settings: Settings, username: 
     request.session.clear()
     sid = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(seconds=settings.session_max_age)
-    store.create_session(username, hash_token(sid), expires)
+    store.accounts.create_session(username, hash_token(sid), expires)
     request.session.update({"sid": sid, "seen_at": int(time.time())})
     csrf_token(request)
 
@@ -55,7 +55,7 @@ def end_session(request: Request, store: Store) -> None:
     """Log out: delete the session in the store and forget the cookie's content."""
     sid = request.session.get("sid")
     if isinstance(sid, str):
-        store.delete_session(hash_token(sid))
+        store.accounts.delete_session(hash_token(sid))
     request.session.clear()
 
 
@@ -68,7 +68,7 @@ def session_user(request: Request, store: Store, settings: Settings) -> UserReco
     seen_at = request.session.get("seen_at", 0)
     record = None
     if isinstance(seen_at, int) and now - seen_at <= settings.session_idle_timeout:
-        record = store.user_for_session(hash_token(sid))
+        record = store.accounts.user_for_session(hash_token(sid))
     if record is None:
         end_session(request, store)
         return None

@@ -41,7 +41,7 @@ class TokenCache:
                 entry = self._entries.get(token_hash)
             if entry is not None and now - entry[0] < self.ttl:
                 return entry[1]
-        record = self.store.user_for_token(token_hash)
+        record = self.store.accounts.user_for_token(token_hash)
         if self.ttl > 0:
             with self._lock:
                 if record is None:

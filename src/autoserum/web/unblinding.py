@@ -47,4 +47,4 @@ def emergency_unblind(
         raise ValidationError("confirm", confirmed, "an explicit confirmation (true)")
     if view.study.open_label:
         raise StateError(f"study {view.name!r} is open-label: no arm is concealed")
-    return store.unblind(view.name, subject_id, reason.strip(), user.actor)
+    return store.subjects.unblind(view.name, subject_id, actor=user.actor, reason=reason.strip())

@@ -52,13 +52,13 @@ def protocol_of(study: Study) -> Protocol:
 
 def visible_sites(store: Store, user: CurrentUser, study: str) -> list[str]:
     """The codes of the sites of ``study`` the user belongs to."""
-    return [s.code for s in store.sites(study) if user.sees_site(s.code)]
+    return [s.code for s in store.studies.sites(study) if user.sees_site(s.code)]
 
 
 def visible_studies(store: Store, user: CurrentUser) -> list[StudyView]:
     """The studies with at least one of the user's sites (admins: every study)."""
     out = []
-    for study in store.studies():
+    for study in store.studies.all():
         sites = visible_sites(store, user, study.name)
         if sites or user.sites is None:
             out.append(StudyView(study, sites, protocol_of(study)))
@@ -79,8 +79,8 @@ def _study_and_sites(store: Store, name: str) -> tuple[Study, tuple[str, ...]]:
     cached = entries.get(name)
     if cached is not None and now - cached[0] < STUDY_CACHE_SECONDS:
         return cached[1], cached[2]
-    study = store.get_study(name)
-    sites = tuple(s.code for s in store.sites(name))
+    study = store.studies.get(name)
+    sites = tuple(s.code for s in store.studies.sites(name))
     if len(entries) > 1000:
         entries.clear()
     entries[name] = (now, study, sites)

@@ -11,6 +11,7 @@
 - ``vectors.csv``: named small vectors for edge cases (tiny exact samples, zeros without other
   ties, small two-sample ties, p-values to adjust).
 - ``counts.csv``: responder 2×2 tables, including zero and full cells.
+- ``covariates.csv``: age and site of the subjects of ``trial_dropout.csv`` (own seed).
 """
 
 from __future__ import annotations
@@ -116,12 +117,23 @@ def counts() -> None:
     _write("counts.csv", ["k1", "n1", "k2", "n2"], [list(t) for t in tables])
 
 
+def covariates(rng: np.random.Generator) -> None:
+    """Subject covariates of trial_dropout.csv: age (numeric) and site (text, 3 levels)."""
+    subjects = [f"D{i:03d}" for i in range(1, 129)]
+    age = np.round(rng.normal(35, 12, len(subjects)).clip(18, 75), 1)
+    site = rng.choice(["berlin", "cairo", "lima"], len(subjects))
+    _write(
+        "covariates.csv", ["subject", "age", "site"], list(zip(subjects, age, site, strict=True))
+    )
+
+
 def main() -> None:
     rng = np.random.default_rng(20261121)
     trial_dropout(rng)
     trial_ties(rng)
     vectors(rng)
     counts()
+    covariates(np.random.default_rng(20261201))
 
 
 if __name__ == "__main__":

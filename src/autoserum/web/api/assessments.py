@@ -33,7 +33,7 @@ def list_assessments(
     """The subject's assessments with their exact totals and bands."""
     user.require("read_subject")
     study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     return [assessment_public(a, visit_code_of(detail, a.visit_id)) for a in detail.assessments]
 
 
@@ -55,14 +55,21 @@ def record_assessment(
     payload = payload_json(body.instrument, flat)
     if body.visit_date is not None and not _has_visit(store, study, subject_id, body, user):
         try:
-            store.record_visit(study, subject_id, body.visit_code, body.visit_date, user.actor)
+            store.records.add_visit(
+                study, subject_id, body.visit_code, body.visit_date, actor=user.actor
+            )
         except StateError:
             # a concurrent request may have recorded it meanwhile (writes are not queued
             # per request): only then is the visit's presence enough
             if not _has_visit(store, study, subject_id, body, user):
                 raise
-    saved = store.record_assessment(
-        study, subject_id, body.visit_code, body.instrument, payload, user.actor
+    saved = store.records.add_assessment(
+        study,
+        subject_id,
+        body.visit_code,
+        body.instrument,
+        payload,
+        actor=user.actor,
     )
     return assessment_public(saved, body.visit_code)
 
@@ -70,7 +77,7 @@ def record_assessment(
 def _has_visit(
     store: Store, study: str, subject_id: str, body: AssessmentCreate, user: CurrentUser
 ) -> bool:
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     return any(v.visit_code == body.visit_code for v in detail.visits)
 
 
@@ -87,17 +94,17 @@ def correct_assessment(
     (audited; 409 when someone changed it meanwhile). It is validated and rescored."""
     user.require("write_data")
     study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     current = next((a for a in detail.assessments if a.id == assessment_id), None)
     if current is None:
         raise NotFoundError(f"no assessment {assessment_id} of subject {subject_id!r}")
     payload = payload_json(current.instrument, parse_items(current.instrument, body.items))
-    saved = store.update_record(
+    saved = store.records.update(
         "assessment",
         assessment_id,
         {"payload": payload},
-        body.expected_version,
-        body.reason,
-        user.actor,
+        actor=user.actor,
+        reason=body.reason,
+        expected_version=body.expected_version,
     )
     return assessment_public(saved, visit_code_of(detail, current.visit_id))

@@ -34,11 +34,11 @@ def record_injection(
     """Record an injection given (the product follows the subject's arm)."""
     user.require("write_data")
     study_for(store, user, study)
-    row = store.record_injection(
+    row = store.records.add_injection(
         study,
         subject_id,
         body.given_on,
-        user.actor,
+        actor=user.actor,
         volume_ml=body.volume_ml,
         site=body.site,
         lot=body.lot,
@@ -54,14 +54,14 @@ def record_lab(
     """Record a lab result (converted to the analyte's canonical UCUM unit and flagged)."""
     user.require("write_data")
     study_for(store, user, study)
-    row = store.record_lab(
+    row = store.records.add_lab(
         study,
         subject_id,
         body.visit_code,
         body.analyte,
         body.value,
         body.unit,
-        user.actor,
+        actor=user.actor,
         ref_low=body.ref_low,
         ref_high=body.ref_high,
     )
@@ -79,7 +79,7 @@ def record_adverse_event(
     """Record an adverse event."""
     user.require("write_data")
     study_for(store, user, study)
-    row = store.record_adverse_event(study, subject_id, user.actor, **body.model_dump())
+    row = store.records.add_adverse_event(study, subject_id, actor=user.actor, **body.model_dump())
     return record_json(row)
 
 
@@ -90,7 +90,7 @@ def record_con_med(
     """Record a concomitant medication."""
     user.require("write_data")
     study_for(store, user, study)
-    row = store.record_con_med(study, subject_id, user.actor, **body.model_dump())
+    row = store.records.add_con_med(study, subject_id, actor=user.actor, **body.model_dump())
     return record_json(row)
 
 
@@ -108,7 +108,12 @@ def update_record(
     user.require("write_data")
     study_for(store, user, study)
     changes: dict[str, Any] = dict(body.changes)
-    updated = store.update_record(
-        entity, record_id, changes, body.expected_version, body.reason, user.actor
+    updated = store.records.update(
+        entity,
+        record_id,
+        changes,
+        actor=user.actor,
+        reason=body.reason,
+        expected_version=body.expected_version,
     )
     return {} if updated is None else record_json(updated)

@@ -40,7 +40,7 @@ def list_subjects(study: StudyPath, user: ApiUser, store: StoreDep) -> list[Subj
     user.require("read_subject")
     view = study_for(store, user, study)
     show = shows_arm(user, view.study)
-    return [subject_public(s, show_arm=show) for s in store.subjects(study, user.actor)]
+    return [subject_public(s, show_arm=show) for s in store.subjects.all(study, actor=user.actor)]
 
 
 @router.post("", response_model=SubjectScreened, status_code=201)
@@ -52,13 +52,13 @@ def screen_subject(
     user.require("screen")
     view = study_for(store, user, study)
     result = evaluate_eligibility(view.protocol, body.facts)
-    subject = store.screen_subject(study, body.site, body.subject_id, body.facts, user.actor)
+    subject = store.subjects.screen(study, body.site, body.subject_id, body.facts, actor=user.actor)
     if result.failed:
-        subject = store.transition_subject(
+        subject = store.subjects.transition(
             study,
             body.subject_id,
             SubjectStatus.SCREEN_FAILED,
-            user.actor,
+            actor=user.actor,
             reason="not eligible: " + ", ".join(result.failed),
         )
     public = subject_public(subject, show_arm=shows_arm(user, view.study))
@@ -72,7 +72,7 @@ def read_subject(
     """Everything recorded about a subject (arm and injected product masked when blinded)."""
     user.require("read_subject")
     view = study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     out = record_json(detail)
     out["subject"] = subject_public(
         detail.subject, show_arm=shows_arm(user, view.study)
@@ -95,8 +95,8 @@ def randomise(
     user.require("randomise")
     view = study_for(store, user, study)
     strata = body.strata if body is not None else None
-    store.randomise(study, subject_id, user.actor, strata=strata)
-    subject = store.subject_detail(study, subject_id, user.actor).subject
+    store.subjects.randomise(study, subject_id, actor=user.actor, strata=strata)
+    subject = store.subjects.detail(study, subject_id, actor=user.actor).subject
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 
 
@@ -107,7 +107,7 @@ def withdraw(
     """Withdraw a subject (the reason is kept in the audit trail)."""
     user.require("withdraw")
     view = study_for(store, user, study)
-    subject = store.withdraw(study, subject_id, body.reason, user.actor)
+    subject = store.subjects.withdraw(study, subject_id, actor=user.actor, reason=body.reason)
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 
 
@@ -143,5 +143,7 @@ def record_visit(
     """Record a planned visit on its date (placed in its window)."""
     user.require("write_data")
     study_for(store, user, study)
-    visit = store.record_visit(study, subject_id, body.visit_code, body.visit_date, user.actor)
+    visit = store.records.add_visit(
+        study, subject_id, body.visit_code, body.visit_date, actor=user.actor
+    )
     return record_json(visit)

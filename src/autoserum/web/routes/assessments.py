@@ -76,7 +76,7 @@ def _page(
             "visit", visit, "one of " + ", ".join(v.code for v in view.protocol.visits)
         )
     inst = get_instrument(instrument)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _existing(detail, visit, instrument)
     visit_recorded = any(v.visit_code == visit for v in detail.visits)
     if values is None:
@@ -140,7 +140,9 @@ def live_score(
     """The score box for the values typed so far (htmx partial; nothing is stored)."""
     user.require("read_subject")
     study_for(store, user, study)
-    store.subject_detail(study, subject_id, user.actor)  # the subject must be at the user's site
+    store.subjects.detail(
+        study, subject_id, actor=user.actor
+    )  # the subject must be at the user's site
     parsed = parse_instrument_form(instrument, form)
     return render(
         request,
@@ -177,7 +179,7 @@ def save_assessment(
         visit_date=visit_date,
         expected_version=str(form.get("expected_version") or "").strip(),
     )
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _existing(detail, visit, instrument)
     visit_recorded = any(v.visit_code == visit for v in detail.visits)
     if record is not None and not reason:
@@ -189,19 +191,24 @@ def save_assessment(
     def run() -> str:
         payload: dict[str, Any] = payload_json(instrument, parsed.flat)
         if record is not None:
-            saved = store.update_record(
+            saved = store.records.update(
                 "assessment",
                 record.id,
                 {"payload": payload},
-                expected_version(form),
-                reason,
-                user.actor,
+                actor=user.actor,
+                reason=reason,
+                expected_version=expected_version(form),
             )
         else:
             if not visit_recorded:
-                store.record_visit(study, subject_id, visit, visit_date, user.actor)
-            saved = store.record_assessment(
-                study, subject_id, visit, instrument, payload, user.actor
+                store.records.add_visit(study, subject_id, visit, visit_date, actor=user.actor)
+            saved = store.records.add_assessment(
+                study,
+                subject_id,
+                visit,
+                instrument,
+                payload,
+                actor=user.actor,
             )
         total = "not scorable" if saved.total is None else exact_number(saved.total)
         band = f" ({saved.band})" if saved.band else ""

@@ -35,8 +35,12 @@ def audit_page(
     """Who changed what, when, from which value to which, and why (oldest first)."""
     user.require("read_audit")
     view = study_for(store, user, study)
-    records = store.audit_trail(
-        study, subject_id=subject_id, entity=entity, record_id=record_id, actor=user.actor
+    records = store.audit.trail(
+        study,
+        actor=user.actor,
+        subject_id=subject_id,
+        entity=entity,
+        record_id=record_id,
     )
     rows = [
         {

@@ -125,7 +125,7 @@ def _page(
 ) -> Response:
     user.require("read_subject")
     study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
     fields = CORRECTABLE[entity][1]
     if values is None:
@@ -179,7 +179,7 @@ def correct(
     """Save the changed fields with the reason (audited); a stale version is a conflict."""
     user.require("write_data")
     study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
     fields = CORRECTABLE[entity][1]
     values = {f.name: str(form.get(f.name) or "").strip() for f in fields}
@@ -199,7 +199,14 @@ def correct(
         changes["serious"] = changes["serious"] == "true"
 
     def run() -> str:
-        store.update_record(entity, record_id, changes, expected_version(form), reason, user.actor)
+        store.records.update(
+            entity,
+            record_id,
+            changes,
+            actor=user.actor,
+            reason=reason,
+            expected_version=expected_version(form),
+        )
         return f"{entity.replace('_', ' ')} {record_id} corrected ({', '.join(changes)})."
 
     def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:

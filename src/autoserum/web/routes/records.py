@@ -89,7 +89,7 @@ def randomise(
     }
 
     def run() -> str:
-        arm = store.randomise(study, subject_id, user.actor, strata=strata)
+        arm = store.subjects.randomise(study, subject_id, actor=user.actor, strata=strata)
         shown = arm if shows_arm(user, view.study) else "concealed (blinded study)"
         return f"{subject_id} enrolled and randomised; arm: {shown}."
 
@@ -105,8 +105,12 @@ def record_visit(
 
     def run() -> str:
         code = _required(form, "visit_code", "the visit")
-        visit = store.record_visit(
-            study, subject_id, code, _required(form, "visit_date", "the date"), user.actor
+        visit = store.records.add_visit(
+            study,
+            subject_id,
+            code,
+            _required(form, "visit_date", "the date"),
+            actor=user.actor,
         )
         late = "" if visit.deviation_days is None else f" ({visit.deviation_days:+d} d outside)"
         return f"Visit {shorten(code, 40)} recorded{late}."
@@ -125,11 +129,11 @@ def record_injection(
     user.require("write_data")
 
     def run() -> str:
-        store.record_injection(
+        store.records.add_injection(
             study,
             subject_id,
             _required(form, "given_on", "the date given"),
-            user.actor,
+            actor=user.actor,
             volume_ml=optional_text(form, "volume_ml"),
             site=optional_text(form, "injection_site"),
             lot=optional_text(form, "lot"),
@@ -152,14 +156,14 @@ def record_lab(
 
     def run() -> str:
         analyte = _required(form, "analyte", "the analyte")
-        store.record_lab(
+        store.records.add_lab(
             study,
             subject_id,
             _required(form, "lab_visit_code", "the visit"),
             analyte,
             _required(form, "value", "the value"),
             _required(form, "unit", "the unit"),
-            user.actor,
+            actor=user.actor,
             ref_low=optional_text(form, "ref_low"),
             ref_high=optional_text(form, "ref_high"),
         )
@@ -188,10 +192,10 @@ def record_adverse_event(
 
     def run() -> str:
         term = _required(form, "term", "the term")
-        store.record_adverse_event(
+        store.records.add_adverse_event(
             study,
             subject_id,
-            user.actor,
+            actor=user.actor,
             term=term,
             severity=_required(form, "severity", "the severity"),
             serious=_yes_no(form, "serious"),
@@ -217,10 +221,10 @@ def record_con_med(
 
     def run() -> str:
         name = _required(form, "name", "the medication")
-        store.record_con_med(
+        store.records.add_con_med(
             study,
             subject_id,
-            user.actor,
+            actor=user.actor,
             name=name,
             **{k: optional_text(form, k) for k in names - {"name"}},
         )
@@ -242,8 +246,12 @@ def change_status(
         status = _required(form, "new_status", "the new status")
         if status not in _NEXT_STATUSES:
             raise ValidationError("new_status", status, "one of " + ", ".join(_NEXT_STATUSES))
-        store.transition_subject(
-            study, subject_id, status, user.actor, reason=optional_text(form, "status_reason")
+        store.subjects.transition(
+            study,
+            subject_id,
+            status,
+            actor=user.actor,
+            reason=optional_text(form, "status_reason"),
         )
         return f"{subject_id} is now {status.replace('_', ' ')}."
 
@@ -262,7 +270,7 @@ def withdraw(
 
     def run() -> str:
         reason = _required(form, "withdraw_reason", "the reason")
-        store.withdraw(study, subject_id, reason, user.actor)
+        store.subjects.withdraw(study, subject_id, actor=user.actor, reason=reason)
         return f"{subject_id} withdrawn."
 
     return _act(

@@ -32,7 +32,7 @@ def studies_page(request: Request, user: PageUser, store: StoreDep) -> Response:
             "protocol_code": v.protocol_code,
             "title": v.title,
             "sites": v.sites,
-            "n_subjects": len(store.subjects(v.name, user.actor)),
+            "n_subjects": len(store.subjects.all(v.name, actor=user.actor)),
         }
         for v in views
     ]
@@ -58,7 +58,7 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             "can_screen": user.can("screen"),
             "can_export": user.can("export"),
             "unblindings": (
-                store.unblindings(study, user.actor)
+                store.subjects.unblindings(study, actor=user.actor)
                 if user.can("review_unblindings") and not view.study.open_label
                 else None
             ),

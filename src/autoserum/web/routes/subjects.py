@@ -47,7 +47,7 @@ def subject_list(request: Request, study: str, user: PageUser, store: StoreDep) 
     """The subjects of a study at the user's sites, with status (and arm when allowed)."""
     user.require("read_subject")
     view = study_for(store, user, study)
-    subjects = store.subjects(study, user.actor)
+    subjects = store.subjects.all(study, actor=user.actor)
     show_arm = shows_arm(user, view.study)
     rows = [
         {
@@ -107,7 +107,7 @@ def screen(
     subject_id = str(form.get("subject_id") or "").strip()
     values.update(site=site, subject_id=subject_id)
     if site not in view.sites:
-        if site in {s.code for s in store.sites(study)}:
+        if site in {s.code for s in store.studies.sites(study)}:
             raise PermissionDeniedError(f"{user.username} has no access to site {site!r}")
         errors["site"] = f"got {site!r}; expected one of your sites: {', '.join(view.sites)}"
     if not subject_id:
@@ -122,17 +122,17 @@ def screen(
                 err.field.removeprefix("facts."), err.value, err.expected
             ) from err
         try:
-            store.screen_subject(study, site, subject_id, facts, user.actor)
+            store.subjects.screen(study, site, subject_id, facts, actor=user.actor)
         except StateError as err:  # the only state refusal of screening: the identifier is taken
             raise ValidationError(
                 "subject_id", subject_id, f"an identifier not used yet in study {study!r}"
             ) from err
         if result.failed:
-            store.transition_subject(
+            store.subjects.transition(
                 study,
                 subject_id,
                 SubjectStatus.SCREEN_FAILED,
-                user.actor,
+                actor=user.actor,
                 reason="not eligible: " + ", ".join(result.failed),
             )
             return f"{subject_id} is not eligible ({', '.join(result.failed)}): screen failure."
@@ -179,7 +179,7 @@ def subject_page(
     """Render the subject page (with the values and errors of a failed form, if any)."""
     user.require("read_subject")
     view = study_for(store, user, study)
-    detail = store.subject_detail(study, subject_id, user.actor)
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     today: dt.date = request.app.state.clock()
     rows = calendar(view.protocol, detail, today=today)
     series, maxima = trajectory(detail)

@@ -1,9 +1,8 @@
-"""Studies, sites, users, API tokens and sessions."""
+"""Users, API tokens and login sessions (the store keeps hashes only)."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,25 +11,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
-from autoserum.protocols import Protocol, resolve_protocol
-from autoserum.store._allocation import check_stratify_by, generate_list
-from autoserum.store._base import Actor, StoreBase
+from autoserum.store._base import SYSTEM, Actor, Service
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     ApiTokenRow,
     SessionRow,
-    SiteRow,
-    StudyRow,
     UserRow,
 )
 from autoserum.study.blinding import check_role
-from autoserum.study.model import Arm, Site, Study
-from autoserum.study.randomisation import stratum_key
 
-__all__ = ["AdminMixin", "UserRecord"]
-
-DEFAULT_ALLOCATION_N = 200
-"""Allocation-list entries generated per stratum (site) unless the study says otherwise."""
+__all__ = ["AccountService", "UserRecord"]
 
 
 @dataclass(frozen=True)
@@ -69,121 +59,8 @@ def _user(row: UserRow) -> UserRecord:
     )
 
 
-def study_view(row: StudyRow, protocol: Protocol) -> Study:
-    """The domain view of a study row."""
-    return Study(
-        name=row.name,
-        protocol_code=row.protocol_code,
-        open_label=row.open_label,
-        has_run_in=row.has_run_in,
-        arms=tuple(Arm(a.code, a.label, a.product, a.is_control) for a in protocol.arms),
-        stratify_by=tuple((k, tuple(v)) for k, v in sorted((row.stratify_by or {}).items())),
-    )
-
-
-class AdminMixin(StoreBase):
-    """Studies, sites, users, tokens and sessions."""
-
-    # --- studies and sites ------------------------------------------------------------
-    def create_study(
-        self,
-        name: str,
-        protocol_code: str | Protocol,
-        actor: Actor,
-        *,
-        seed: int | None = None,
-        allocation_n: int = DEFAULT_ALLOCATION_N,
-        stratify_by: Mapping[str, Sequence[str]] | None = None,
-    ) -> Study:
-        """Create a study running a library protocol (code), a protocol file (path) or object.
-
-        ``seed`` seeds the concealed allocation lists (random when omitted; recorded).
-        ``stratify_by`` declares stratification factors besides the site, each with its levels
-        (``{"baseline_severity": ("moderate", "severe")}``): every randomisation then names the
-        subject's level of each, and each site × levels stratum has its own concealed list.
-        Example: ``store.create_study("AST-1", "ast-nahm2023", admin)``.
-        """
-        self._require(actor, {"admin"}, "create a study")
-        self._nonempty("name", name)
-        protocol = (
-            protocol_code
-            if isinstance(protocol_code, Protocol)
-            else resolve_protocol(protocol_code)
-        )
-        if seed is None:
-            seed = secrets.randbelow(2**62)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0 or seed >= 2**63:
-            raise ValidationError("seed", seed, "an integer in [0, 2^63)")
-        if isinstance(allocation_n, bool) or not isinstance(allocation_n, int) or allocation_n < 1:
-            raise ValidationError("allocation_n", allocation_n, "an integer ≥ 1")
-        factors = check_stratify_by(stratify_by)
-        with self._write(actor) as s:
-            row = self._new_study(s, name, protocol, seed, allocation_n, factors)
-            return study_view(row, protocol)
-
-    @staticmethod
-    def _new_study(
-        s: Session,
-        name: str,
-        protocol: Protocol,
-        seed: int,
-        allocation_n: int,
-        factors: Mapping[str, list[str]] | None = None,
-    ) -> StudyRow:
-        if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
-            raise StateError(f"a study named {name!r} exists already")
-        row = StudyRow(
-            name=name,
-            protocol_code=protocol.code,
-            protocol=protocol.model_dump(mode="json"),
-            open_label=protocol.blinding == "open_label",
-            has_run_in=any(p.code == "run_in" for p in protocol.phases),
-            seed=seed,
-            allocation_n=allocation_n,
-            stratify_by=dict(factors) if factors else None,
-            created_at=utcnow(),
-            version=1,
-        )
-        s.add(row)
-        s.flush()
-        return row
-
-    def studies(self) -> list[Study]:
-        """Every study, by name."""
-        with self._read() as s:
-            rows = s.scalars(select(StudyRow).order_by(StudyRow.name)).all()
-            return [study_view(r, self._protocol(r)) for r in rows]
-
-    def get_study(self, name: str) -> Study:
-        """The study named ``name`` (:class:`NotFoundError` otherwise)."""
-        with self._read() as s:
-            row = self._study(s, name)
-            return study_view(row, self._protocol(row))
-
-    def add_site(self, study: str, code: str, name: str, actor: Actor) -> Site:
-        """Add a site; its concealed allocation list (stratum ``site=<code>``) is generated now."""
-        self._require(actor, {"admin"}, "add a site")
-        self._nonempty("site", code)
-        with self._write(actor) as s:
-            st = self._study(s, study)
-            exists = s.scalar(
-                select(SiteRow.id).where(SiteRow.study_id == st.id, SiteRow.code == code)
-            )
-            if exists is not None:
-                raise StateError(f"site {code!r} exists already in study {study!r}")
-            s.add(SiteRow(study_id=st.id, code=code, name=name, version=1))
-            if not st.stratify_by:  # factored strata get their lists at first use
-                generate_list(s, st, self._protocol(st), stratum_key(code))
-            return Site(code=code, name=name)
-
-    def sites(self, study: str) -> list[Site]:
-        """The sites of a study, by code."""
-        with self._read() as s:
-            st = self._study(s, study)
-            rows = s.scalars(
-                select(SiteRow).where(SiteRow.study_id == st.id).order_by(SiteRow.code)
-            ).all()
-            return [Site(code=r.code, name=r.name) for r in rows]
+class AccountService(Service):
+    """``store.accounts``: users, API tokens and login sessions (hashes only)."""
 
     # --- users ---------------------------------------------------------------------------
     def create_user(
@@ -192,8 +69,8 @@ class AdminMixin(StoreBase):
         password_hash: str,
         role: str,
         sites: Iterable[str] | None,
-        actor: Actor,
         *,
+        actor: Actor,
         unblinded: bool = False,
     ) -> UserRecord:
         """Create a user (the web app hashes the password; ``sites=None``: all sites)."""
@@ -225,14 +102,14 @@ class AdminMixin(StoreBase):
             row = s.scalar(select(UserRow).where(UserRow.username == username))
             return None if row is None else _user(row)
 
-    def users(self, actor: Actor) -> list[UserRecord]:
+    def users(self, *, actor: Actor) -> list[UserRecord]:
         """Every user (admin only)."""
         self._require(actor, {"admin"}, "list users")
         with self._read() as s:
             return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def update_user(
-        self, username: str, changes: Mapping[str, Any], actor: Actor, *, reason: str
+        self, username: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
     ) -> UserRecord:
         """Change ``role``, ``sites``, ``unblinded``, ``active`` or ``password_hash`` (audited).
 
@@ -261,7 +138,7 @@ class AdminMixin(StoreBase):
             s.flush()
             return _user(row)
 
-    def update_user_login_state(
+    def record_login_state(
         self,
         username: str,
         *,
@@ -269,9 +146,8 @@ class AdminMixin(StoreBase):
         locked_until: datetime | None,
         last_login_at: datetime | None = None,
     ) -> None:
-        """Record login bookkeeping (not study data: not audited, no actor needed)."""
-        system = Actor(username, "admin")
-        with self._write(system) as s:
+        """Record login bookkeeping (not study data: not audited; written by the system actor)."""
+        with self._write(SYSTEM) as s:
             row = self._user_row(s, username)
             row.failed_logins = failed_logins
             row.locked_until = locked_until
@@ -290,8 +166,8 @@ class AdminMixin(StoreBase):
         self,
         username: str,
         token_hash: str,
-        actor: Actor,
         *,
+        actor: Actor,
         label: str = "",
         expires_at: datetime | None = None,
     ) -> int:
@@ -315,7 +191,7 @@ class AdminMixin(StoreBase):
     def user_for_token(self, token_hash: str) -> UserRecord | None:
         """The active user owning an unrevoked, unexpired token with this hash, or ``None``."""
         now = utcnow()
-        with self._write(Actor("token", "admin")) as s:
+        with self._write(SYSTEM) as s:
             tok = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
             if tok is None or tok.revoked_at is not None:
                 return None
@@ -327,7 +203,7 @@ class AdminMixin(StoreBase):
             tok.last_used_at = now
             return _user(user)
 
-    def revoke_api_token(self, token_id: int, actor: Actor) -> None:
+    def revoke_api_token(self, token_id: int, *, actor: Actor) -> None:
         """Revoke a token (its owner or an admin)."""
         with self._write(actor) as s:
             tok = s.get(ApiTokenRow, token_id)
@@ -340,7 +216,7 @@ class AdminMixin(StoreBase):
 
     def create_session(self, username: str, session_hash: str, expires_at: datetime) -> None:
         """Store the hash of a new login session."""
-        with self._write(Actor(username, "admin")) as s:
+        with self._write(SYSTEM) as s:
             user = self._user_row(s, username)
             s.add(
                 SessionRow(
@@ -362,5 +238,5 @@ class AdminMixin(StoreBase):
 
     def delete_session(self, session_hash: str) -> None:
         """End a session (log out)."""
-        with self._write(Actor("session", "admin")) as s:
+        with self._write(SYSTEM) as s:
             s.execute(delete(SessionRow).where(SessionRow.session_hash == session_hash))

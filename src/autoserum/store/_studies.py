@@ -1,0 +1,144 @@
+"""Studies and their sites: creation (with the protocol frozen into the study), look-ups and
+the study's own protocol."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from autoserum.errors import StateError, ValidationError
+from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.store._allocation import check_stratify_by, generate_list
+from autoserum.store._base import Actor, Service
+from autoserum.store._types import utcnow
+from autoserum.store.models import SiteRow, StudyRow
+from autoserum.study.model import Arm, Site, Study
+from autoserum.study.randomisation import stratum_key
+
+__all__ = ["DEFAULT_ALLOCATION_N", "StudyService", "new_study", "study_view"]
+
+DEFAULT_ALLOCATION_N = 200
+"""Allocation-list entries generated per stratum (site) unless the study says otherwise."""
+
+
+def study_view(row: StudyRow, protocol: Protocol) -> Study:
+    """The domain view of a study row."""
+    return Study(
+        name=row.name,
+        protocol_code=row.protocol_code,
+        open_label=row.open_label,
+        has_run_in=row.has_run_in,
+        arms=tuple(Arm(a.code, a.label, a.product, a.is_control) for a in protocol.arms),
+        stratify_by=tuple((k, tuple(v)) for k, v in sorted((row.stratify_by or {}).items())),
+    )
+
+
+def new_study(
+    s: Session,
+    name: str,
+    protocol: Protocol,
+    seed: int,
+    allocation_n: int,
+    factors: Mapping[str, list[str]] | None = None,
+) -> StudyRow:
+    """Insert a study row with ``protocol`` frozen into it (the copy every later reader uses)."""
+    if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
+        raise StateError(f"a study named {name!r} exists already")
+    row = StudyRow(
+        name=name,
+        protocol_code=protocol.code,
+        protocol=protocol.model_dump(mode="json"),
+        open_label=protocol.blinding == "open_label",
+        has_run_in=any(p.code == "run_in" for p in protocol.phases),
+        seed=seed,
+        allocation_n=allocation_n,
+        stratify_by=dict(factors) if factors else None,
+        created_at=utcnow(),
+        version=1,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+class StudyService(Service):
+    """``store.studies``: studies, their frozen protocols and their sites."""
+
+    def create(
+        self,
+        name: str,
+        protocol: str | Protocol,
+        *,
+        actor: Actor,
+        seed: int | None = None,
+        allocation_n: int = DEFAULT_ALLOCATION_N,
+        stratify_by: Mapping[str, Sequence[str]] | None = None,
+    ) -> Study:
+        """Create a study running a library protocol (code), a protocol file (path) or object;
+        the protocol is frozen into the study (later library changes do not touch it).
+
+        ``seed`` seeds the concealed allocation lists (random when omitted; recorded).
+        ``stratify_by`` declares stratification factors besides the site, each with its levels
+        (``{"baseline_severity": ("moderate", "severe")}``): every randomisation then names the
+        subject's level of each, and each site × levels stratum has its own concealed list.
+        Example: ``store.studies.create("AST-1", "ast-nahm2023", actor=admin)``.
+        """
+        self._require(actor, {"admin"}, "create a study")
+        self._nonempty("name", name)
+        plan = protocol if isinstance(protocol, Protocol) else resolve_protocol(protocol)
+        if seed is None:
+            seed = secrets.randbelow(2**62)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0 or seed >= 2**63:
+            raise ValidationError("seed", seed, "an integer in [0, 2^63)")
+        if isinstance(allocation_n, bool) or not isinstance(allocation_n, int) or allocation_n < 1:
+            raise ValidationError("allocation_n", allocation_n, "an integer ≥ 1")
+        factors = check_stratify_by(stratify_by)
+        with self._write(actor) as s:
+            row = new_study(s, name, plan, seed, allocation_n, factors)
+            return study_view(row, plan)
+
+    def all(self) -> list[Study]:
+        """Every study, by name."""
+        with self._read() as s:
+            rows = s.scalars(select(StudyRow).order_by(StudyRow.name)).all()
+            return [study_view(r, self._protocol(r)) for r in rows]
+
+    def get(self, name: str) -> Study:
+        """The study named ``name`` (:class:`NotFoundError` otherwise)."""
+        with self._read() as s:
+            row = self._study(s, name)
+            return study_view(row, self._protocol(row))
+
+    def protocol(self, name: str) -> Protocol:
+        """The protocol frozen into the study ``name`` at its creation: what the web app, the
+        analysis and the report of a stored study use (never a library look-up by code)."""
+        with self._read() as s:
+            return self._protocol(self._study(s, name))
+
+    def add_site(self, study: str, code: str, name: str, *, actor: Actor) -> Site:
+        """Add a site; its concealed allocation list (stratum ``site=<code>``) is generated now."""
+        self._require(actor, {"admin"}, "add a site")
+        self._nonempty("site", code)
+        with self._write(actor) as s:
+            st = self._study(s, study)
+            exists = s.scalar(
+                select(SiteRow.id).where(SiteRow.study_id == st.id, SiteRow.code == code)
+            )
+            if exists is not None:
+                raise StateError(f"site {code!r} exists already in study {study!r}")
+            s.add(SiteRow(study_id=st.id, code=code, name=name, version=1))
+            if not st.stratify_by:  # factored strata get their lists at first use
+                generate_list(s, st, self._protocol(st), stratum_key(code))
+            return Site(code=code, name=name)
+
+    def sites(self, study: str) -> list[Site]:
+        """The sites of a study, by code."""
+        with self._read() as s:
+            st = self._study(s, study)
+            rows = s.scalars(
+                select(SiteRow).where(SiteRow.study_id == st.id).order_by(SiteRow.code)
+            ).all()
+            return [Site(code=r.code, name=r.name) for r in rows]
