@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -26,7 +27,7 @@ SECTIONS = [
 ]
 
 
-def _render(html: Path) -> dict[str, object]:
+def _render(html: Path) -> dict[str, Any]:
     """Open the report in Chromium; collect console errors, page errors, network requests."""
     console: list[str] = []
     requests: list[str] = []

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from autoserum.web.permissions import ROLES, allowed
@@ -266,7 +267,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
     }  # fmt: skip
     api = {
         (method.upper(), "/api/v1" + path if not path.startswith("/api/v1") else path)
-        for path, ops in client.app.openapi()["paths"].items()
+        for path, ops in cast(FastAPI, client.app).openapi()["paths"].items()
         for method in ops
     }
     # {randomisable} is a {subject_id} (a subject still to be randomised)
