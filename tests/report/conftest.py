@@ -37,7 +37,7 @@ def rct_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
     out = tmp_path_factory.mktemp("rct")
     path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2024)
     return write_report(
-        read_study(path), out, protocol_code="ast-nahm2023", generated=dt.date(2026, 1, 1)
+        read_study(path), out, protocol="ast-nahm2023", generated=dt.date(2026, 1, 1)
     )
 
 
@@ -46,7 +46,7 @@ def pilot_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
     """The demo ASIM pilot (scripts/demo.py: asim-choi2024, 25 subjects, seed 2025)."""
     out = tmp_path_factory.mktemp("pilot")
     path = _demo(out, "asim-choi2024", "asim-pilot", 25, 2025)
-    return write_report(read_study(path), out, protocol_code="asim-choi2024")
+    return write_report(read_study(path), out, protocol="asim-choi2024")
 
 
 @pytest.fixture(scope="module")
@@ -54,5 +54,5 @@ def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
     """The committed two-arm fixture with labs and adverse events of every kind."""
     out = tmp_path_factory.mktemp("fixture")
     return write_report(
-        read_study(DATA / "two_arm.csv"), out, protocol_code="ast-nahm2023", endpoint="easi"
+        read_study(DATA / "two_arm.csv"), out, protocol="ast-nahm2023", endpoint="easi"
     )

@@ -70,10 +70,13 @@ def test_public_surfaces_are_pinned() -> None:
         "ARM_REVEALING",
         "Actor",
         "AuditRecord",
+        "BackupInfo",
         "SYSTEM",
         "Store",
         "UserRecord",
+        "backup",
         "open_store",
+        "restore",
     ]
     store = autoserum.store.open_store("sqlite://")
     services = ("studies", "subjects", "records", "accounts", "audit", "exports")

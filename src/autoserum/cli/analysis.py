@@ -16,6 +16,7 @@ from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
     from autoserum.analysis import EndpointResult, StudyData
+    from autoserum.protocols import Protocol
 
 __all__ = ["analyze", "register", "report"]
 
@@ -72,12 +73,14 @@ def _load_db(url: str, study: str) -> StudyData:
     )
 
 
-def _protocol_of(url: str, study: str) -> str:
+def _protocol_of(url: str, study: str) -> Protocol:
+    """The protocol the stored study froze at its creation (not a library look-up by code: a
+    study created from the user's own protocol file has no library entry)."""
     from autoserum.store import open_store
 
     store = open_store(url, create=False)
     try:
-        return store.studies.get(study).protocol_code
+        return store.studies.protocol(study)
     finally:
         store.close()
 
@@ -233,7 +236,11 @@ def report(
     control: ControlOpt = None,
     protocol: Annotated[
         str | None,
-        typer.Option("--protocol", help="Protocol code for the study summary, e.g. ast-nahm2023."),
+        typer.Option(
+            "--protocol",
+            help="Protocol code or file for the study summary, e.g. ast-nahm2023 "
+            "(default with --db: the study's own protocol).",
+        ),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
 ) -> None:
@@ -244,8 +251,9 @@ def report(
     from autoserum.report import write_report
 
     data = _load(file, db, study)
+    plan: Protocol | str | None = protocol
     if protocol is None and db is not None and study:
-        protocol = _protocol_of(db, study)
+        plan = _protocol_of(db, study)
     files = write_report(
         data,
         out,
@@ -253,7 +261,7 @@ def report(
         endpoint=endpoint,
         week=week,
         control=control,
-        protocol_code=protocol,
+        protocol=plan,
         title=title,
     )
     typer.echo(f"wrote {files.html}")

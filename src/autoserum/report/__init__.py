@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoserum.analysis import StudyData
+from autoserum.protocols import Protocol
 from autoserum.report._build import FigureBlock, ReportModel, Section, build_report
 from autoserum.report._html import render_html
 from autoserum.report._pdf import render_pdf
@@ -49,20 +50,22 @@ def write_report(
     endpoint: str | None = None,
     week: float | None = None,
     control: str | None = None,
-    protocol_code: str | None = None,
+    protocol: Protocol | str | None = None,
     title: str | None = None,
     generated: dt.date | None = None,
 ) -> ReportFiles:
     """Analyse ``study`` and write ``<name>.html`` and ``<name>.pdf`` into ``out_dir``.
 
-    ``name`` defaults to the stem of the source file. Returns the paths and the report model.
+    ``name`` defaults to the stem of the source file; ``protocol`` is the study's protocol (a
+    :class:`~autoserum.protocols.Protocol`, e.g. the copy a stored study froze at creation, or a
+    library code or protocol file). Returns the paths and the report model.
     """
     model = build_report(
         study,
         endpoint=endpoint,
         week=week,
         control=control,
-        protocol_code=protocol_code,
+        protocol=protocol,
         title=title,
         generated=generated,
     )

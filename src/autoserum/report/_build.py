@@ -1,6 +1,6 @@
 """Assemble the report model (sections of tables and figures) from a study's data.
 
->>> model = build_report(read_study("study.csv"), protocol_code="ast-nahm2023")  # doctest: +SKIP
+>>> model = build_report(read_study("study.csv"), protocol="ast-nahm2023")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from autoserum.analysis import (
     secondary_table,
 )
 from autoserum.errors import ValidationError
-from autoserum.protocols import Protocol, load_protocol
+from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
 from autoserum.report._figures import (
     Drawing,
@@ -161,13 +161,13 @@ def build_report(
     endpoint: str | None = None,
     week: float | None = None,
     control: str | None = None,
-    protocol_code: str | None = None,
+    protocol: Protocol | str | None = None,
     title: str | None = None,
     generated: dt.date | None = None,
 ) -> ReportModel:
     """Analyse a study and lay out the report: summary, CONSORT flow, baseline table, primary
     and secondary endpoints, responders, safety and methods."""
-    protocol = load_protocol(protocol_code) if protocol_code else None
+    protocol = resolve_protocol(protocol) if isinstance(protocol, str) else protocol
     frame = study.visits
     adsl = build_adsl(frame)
     primary_name = _choose_endpoint(frame, protocol, endpoint)

@@ -10,7 +10,7 @@ import time
 import weakref
 
 from autoserum.errors import NotFoundError
-from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.protocols import Protocol
 from autoserum.store import Store
 from autoserum.study.blinding import can_see_arm
 from autoserum.study.model import Study
@@ -19,7 +19,6 @@ from autoserum.web.deps import CurrentUser
 __all__ = [
     "STUDY_CACHE_SECONDS",
     "StudyView",
-    "protocol_of",
     "shows_arm",
     "study_for",
     "visible_sites",
@@ -40,16 +39,6 @@ class StudyView:
         self.blinding = protocol.blinding
 
 
-_PROTOCOLS: dict[str, Protocol] = {}
-
-
-def protocol_of(study: Study) -> Protocol:
-    """The protocol a study runs (library protocols are cached)."""
-    if study.protocol_code not in _PROTOCOLS:
-        _PROTOCOLS[study.protocol_code] = resolve_protocol(study.protocol_code)
-    return _PROTOCOLS[study.protocol_code]
-
-
 def visible_sites(store: Store, user: CurrentUser, study: str) -> list[str]:
     """The codes of the sites of ``study`` the user belongs to."""
     return [s.code for s in store.studies.sites(study) if user.sees_site(s.code)]
@@ -61,39 +50,40 @@ def visible_studies(store: Store, user: CurrentUser) -> list[StudyView]:
     for study in store.studies.all():
         sites = visible_sites(store, user, study.name)
         if sites or user.sites is None:
-            out.append(StudyView(study, sites, protocol_of(study)))
+            out.append(StudyView(study, sites, store.studies.protocol(study.name)))
     return out
 
 
 #: How long a study and its site list are remembered (seconds): a new site becomes visible
 #: at most this late. Studies and sites change rarely; every request looks them up.
 STUDY_CACHE_SECONDS = 5.0
-_STUDIES: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, Study, tuple[str, ...]]]] = (
-    weakref.WeakKeyDictionary()
-)
+_Entry = tuple[float, Study, tuple[str, ...], Protocol]
+_STUDIES: weakref.WeakKeyDictionary[Store, dict[str, _Entry]] = weakref.WeakKeyDictionary()
 
 
-def _study_and_sites(store: Store, name: str) -> tuple[Study, tuple[str, ...]]:
+def _study_and_sites(store: Store, name: str) -> tuple[Study, tuple[str, ...], Protocol]:
     entries = _STUDIES.setdefault(store, {})
     now = time.monotonic()
     cached = entries.get(name)
     if cached is not None and now - cached[0] < STUDY_CACHE_SECONDS:
-        return cached[1], cached[2]
+        return cached[1], cached[2], cached[3]
     study = store.studies.get(name)
     sites = tuple(s.code for s in store.studies.sites(name))
+    protocol = store.studies.protocol(name)
     if len(entries) > 1000:
         entries.clear()
-    entries[name] = (now, study, sites)
-    return study, sites
+    entries[name] = (now, study, sites, protocol)
+    return study, sites, protocol
 
 
 def study_for(store: Store, user: CurrentUser, name: str) -> StudyView:
-    """The study ``name`` if the user may see it (:class:`NotFoundError` otherwise)."""
-    study, all_sites = _study_and_sites(store, name)
+    """The study ``name`` if the user may see it (:class:`NotFoundError` otherwise), with the
+    protocol the store froze into it at creation (never a library look-up by code)."""
+    study, all_sites, protocol = _study_and_sites(store, name)
     sites = [code for code in all_sites if user.sees_site(code)]
     if not sites and user.sites is not None:
         raise NotFoundError(f"no study named {name!r} at your sites")
-    return StudyView(study, sites, protocol_of(study))
+    return StudyView(study, sites, protocol)
 
 
 def shows_arm(user: CurrentUser, study: Study) -> bool:
