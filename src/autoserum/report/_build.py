@@ -33,7 +33,6 @@ from autoserum.analysis import (
     subgroup_table,
     time_to_first_event,
 )
-from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
@@ -63,6 +62,7 @@ from autoserum.report._tables import (
     subgroup_display,
     within_display,
 )
+from autoserum.study.tidy import INSTRUMENT_RANGES
 
 __all__ = ["Document", "FigureBlock", "ReportModel", "Section", "build_report"]
 
