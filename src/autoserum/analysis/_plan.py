@@ -163,7 +163,7 @@ def _from_sap(
     return e.variable, e.week, control or sap.control, e.population
 
 
-def plan_analysis(
+def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as analyze passes them
     frame: pl.DataFrame,
     protocol: Protocol | None = None,
     *,

@@ -6,6 +6,7 @@ and only here), each with its footnote naming the methods.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
