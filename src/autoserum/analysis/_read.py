@@ -44,6 +44,9 @@ class StudyData:
     #: excluded (screen failures); ``None`` for files, which hold enrolled subjects only
     assessed: int | None = None
     excluded: int | None = None
+    #: the study's audit chain as verified when read from a database (its head hash, length and
+    #: problems, see ``autoserum audit verify``); ``None`` for files
+    audit_chain: str | None = None
 
 
 def ae_path_for(path: str | Path) -> Path:
