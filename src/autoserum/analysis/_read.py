@@ -17,6 +17,7 @@ from autoserum.errors import ValidationError
 from autoserum.study.tidy import (
     AE_SCHEMA,
     as_text_frame,
+    restore_formulas,
     validate_adverse_events,
     validate_visits,
 )
@@ -66,7 +67,7 @@ def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
             return as_text_frame(raw), 1
         if suffix == ".csv":
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-            return frame, 2
+            return restore_formulas(frame), 2
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as err:
         raise ValidationError("path", str(path), f"a readable tidy long file ({err})") from err
     raise ValidationError("path", str(path), "a file ending in .csv or .parquet")
