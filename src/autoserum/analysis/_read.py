@@ -48,6 +48,9 @@ class StudyData:
     #: the study's audit chain as verified when read from a database (its head hash, length and
     #: problems, see ``autoserum audit verify``); ``None`` for files
     audit_chain: str | None = None
+    #: randomisations of subjects whose eligibility failed or was unknown, each with the
+    #: investigator's reason (a database knows them; ``()`` for files)
+    eligibility_overrides: tuple[str, ...] = ()
 
 
 def ae_path_for(path: str | Path) -> Path:
@@ -103,6 +106,7 @@ def study_from_frames(
     *,
     assessed: int | None = None,
     excluded: int | None = None,
+    eligibility_overrides: tuple[str, ...] = (),
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
 
@@ -120,7 +124,12 @@ def study_from_frames(
     else:
         ae = _empty_ae("arm" in typed.columns)
     return StudyData(
-        visits=typed, adverse_events=ae, source=source, assessed=assessed, excluded=excluded
+        visits=typed,
+        adverse_events=ae,
+        source=source,
+        assessed=assessed,
+        excluded=excluded,
+        eligibility_overrides=eligibility_overrides,
     )
 
 

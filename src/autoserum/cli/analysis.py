@@ -66,6 +66,7 @@ def _load_db(url: str, study: str) -> StudyData:
         adverse = store.exports.adverse_events(study, actor=actor)
         flow = store.subjects.consort(study, actor=actor)
         chain = store.audit.verify(study, key=audit_key())
+        overrides = store.records.deviations(study, actor=actor, kind="eligibility_override")
     finally:
         store.close()
     data = study_from_frames(
@@ -74,6 +75,7 @@ def _load_db(url: str, study: str) -> StudyData:
         f"{url} study {study}",
         assessed=flow.assessed,
         excluded=flow.excluded,
+        eligibility_overrides=tuple(f"{d.subject_id}: {d.description}" for d in overrides),
     )
     return dataclasses.replace(data, audit_chain=_chain_line(chain))
 
