@@ -24,7 +24,6 @@ from autoserum.analysis import (
     parameters_in,
     secondary_table,
 )
-from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
@@ -46,6 +45,7 @@ from autoserum.report._tables import (
     secondary_display,
     within_display,
 )
+from autoserum.study.tidy import INSTRUMENT_RANGES
 
 __all__ = ["FigureBlock", "ReportModel", "Section", "build_report"]
 
