@@ -6,14 +6,13 @@ for the admin. Screenshots of the main pages go to test-artifacts/web/."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, LiveServer, Seeded
+from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, TODAY, LiveServer, Seeded
 from .test_access_matrix import ARM_IN_HTML
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,7 +61,7 @@ def login(page: Page, base: str, username: str) -> None:
 def test_investigator_journey(browser: Browser, live: LiveServer) -> None:
     base = live.url
     page = browser.new_page(viewport={"width": 1024, "height": 1366})  # tablet, portrait
-    today = dt.date.today().isoformat()
+    today = TODAY.isoformat()  # the store's fixed clock (tests never read the wall clock)
 
     # a failed login re-shows the page with a message
     page.goto(f"{base}/login")
@@ -238,8 +237,9 @@ def test_every_other_instrument_scores_live_as_the_library(
     """The instruments without a worked example in the spec: the live score shown while
     typing equals ``autoserum.instruments.score`` of the same answers (the most severe answer
     to every scored item), and saving stores that score."""
+    from autoserum.display import exact_number
     from autoserum.instruments import get_instrument, score
-    from autoserum.web.forms import display_number, parse_instrument_form
+    from autoserum.web.forms import parse_instrument_form
 
     page = browser.new_page(viewport={"width": 1024, "height": 1366})
     login(page, live.url, "inv1")
@@ -262,7 +262,7 @@ def test_every_other_instrument_scores_live_as_the_library(
         expected = score(code, get_instrument(code).unflatten(
             parse_instrument_form(code, typed).flat))  # fmt: skip
         assert expected.total is not None, code
-        shown = display_number(expected.total)
+        shown = exact_number(expected.total)
         expect(page.locator("#score-total")).to_have_text(shown)
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text(f"saved: {shown}")

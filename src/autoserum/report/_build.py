@@ -32,7 +32,6 @@ from autoserum.analysis import (
     parameters_in,
     secondary_table,
 )
-from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
@@ -54,6 +53,7 @@ from autoserum.report._tables import (
     secondary_display,
     within_display,
 )
+from autoserum.study.tidy import INSTRUMENT_RANGES
 
 __all__ = ["FigureBlock", "ReportModel", "Section", "build_report"]
 
@@ -160,6 +160,8 @@ def _study_section(
         ("Analysis population", "full analysis set (FAS)"),
         ("Adverse events", f"{study.adverse_events.height} events recorded"),
     ]
+    if study.eligibility_overrides:
+        summary.append(("Eligibility overrides", "; ".join(study.eligibility_overrides)))
     return Section("study", "Study and protocol summary", summary=tuple(summary))
 
 

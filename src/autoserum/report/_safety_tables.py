@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from autoserum.report._tables import Table, fmt, label
+from autoserum.display import number as fmt
+from autoserum.report._tables import Table, label
 
 __all__ = ["ae_display", "lab_shift_display"]
 

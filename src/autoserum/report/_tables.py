@@ -16,7 +16,6 @@ and only here), each with its footnote naming the methods.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,9 @@ import polars as pl
 
 from autoserum import stats
 from autoserum.analysis import EndpointResult, attempt
-from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
+from autoserum.display import number as fmt
+from autoserum.display import p_value as fmt_p
+from autoserum.study.tidy import INSTRUMENT_RANGES, LAB_UNITS
 
 __all__ = [
     "Table",
@@ -50,26 +51,6 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     footnote: str = ""
     notes: tuple[str, ...] = field(default=())
-
-
-def fmt(value: Any, digits: int = 1) -> str:
-    """A number for display (``–`` when missing or not finite)."""
-    if value is None:
-        return "–"
-    x = float(value)
-    if not math.isfinite(x):
-        return "–"
-    text = f"{x:.{digits}f}"
-    if float(text) == 0:
-        text = text.lstrip("-")
-    return text.replace("-", "−")
-
-
-def fmt_p(value: Any) -> str:
-    """A p-value for display: three decimals, ``< 0.001`` below."""
-    if value is None or not math.isfinite(float(value)):
-        return "–"
-    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
 
 
 def _ci(low: Any, high: Any, digits: int = 1) -> str:
@@ -98,7 +79,7 @@ def label(parameter: str) -> str:
     """A display name for an instrument or lab with its unit."""
     if parameter in INSTRUMENT_RANGES:
         return _SPECIAL.get(parameter, parameter.upper().replace("_", "-"))
-    unit = LAB_COLUMNS.get(parameter)
+    unit = LAB_UNITS.get(parameter)
     name = _LAB_NAMES.get(parameter, parameter)
     return f"{name} ({unit})" if unit else name
 

@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from autoserum import __version__
 from autoserum.store import Store, open_store
+from autoserum.study.rules import Clock, utc_today
 from autoserum.web.errors import install_error_handlers
 from autoserum.web.middleware import SecurityHeaders
 from autoserum.web.requestlog import RequestContext
@@ -32,11 +33,17 @@ _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock = utc_today,
+) -> FastAPI:
     """Build the FastAPI application.
 
     ``settings`` default to the environment (``AUTOSERUM_*``); ``store`` defaults to
-    ``open_store(settings.database_url)`` (which creates or migrates the schema).
+    ``open_store(settings.database_url)`` (which creates or migrates the schema). ``clock``
+    gives today's date for the calendar flags (overdue, missed) of the pages; tests fix it.
     Raises :class:`autoserum.errors.ConfigurationError` on unusable settings.
     """
     from autoserum.web.api import api_router
@@ -55,6 +62,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.clock = clock
     app.state.throttle = LoginThrottle(store, limit=settings.login_rate_per_minute, window=60.0)
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(
