@@ -20,6 +20,7 @@ from autoserum.errors import ValidationError
 from autoserum.study.tidy import (
     AE_SCHEMA,
     as_text_frame,
+    restore_formulas,
     validate_adverse_events,
     validate_visits,
 )
@@ -47,6 +48,9 @@ class StudyData:
     #: excluded (screen failures); ``None`` for files, which hold enrolled subjects only
     assessed: int | None = None
     excluded: int | None = None
+    #: the study's audit chain as verified when read from a database (its head hash, length and
+    #: problems, see ``autoserum audit verify``); ``None`` for files
+    audit_chain: str | None = None
     #: randomisations of subjects whose eligibility failed or was unknown, each with the
     #: investigator's reason (a database knows them; ``()`` for files)
     eligibility_overrides: tuple[str, ...] = ()
@@ -69,7 +73,7 @@ def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
             return as_text_frame(raw), 1
         if suffix == ".csv":
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-            return frame, 2
+            return restore_formulas(frame), 2
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as err:
         raise ValidationError("path", str(path), f"a readable tidy long file ({err})") from err
     raise ValidationError("path", str(path), "a file ending in .csv or .parquet")

@@ -150,6 +150,7 @@ def _study_section(
         ]
     summary += [
         ("Source data", study.source),
+        *((("Audit trail chain", study.audit_chain),) if study.audit_chain is not None else ()),
         ("Subjects", f"{adsl.height} enrolled; arms: " + ", ".join(primary.arms)),
         ("Visits (weeks)", ", ".join(f"{w:g}" for w in weeks)),
         (
