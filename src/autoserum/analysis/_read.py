@@ -3,7 +3,10 @@
 Reference: ``docs/data-format.md``.
 
 >>> from autoserum.analysis import read_long
->>> frame = read_long("tests/analysis/data/two_arm.csv")  # doctest: +SKIP
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> read_long(csv).height
+117
 """
 
 from __future__ import annotations
@@ -140,8 +143,11 @@ def _empty_ae(with_arm: bool) -> pl.DataFrame:
 def read_study(path: str | Path) -> StudyData:
     """Read a visit file and, when it exists, its ``<stem>.ae.csv`` companion; validate both.
 
-    >>> study = read_study("demo/asim-pilot.csv")  # doctest: +SKIP
-    >>> study.visits.height, study.adverse_events.height  # doctest: +SKIP
+    >>> from autoserum.simulate import simulate_study, write_study
+    >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+    >>> study = read_study(csv)
+    >>> study.visits.height, study.adverse_events.height
+    (117, 36)
     """
     p = Path(path)
     visits = _read_visits(p)
@@ -162,7 +168,9 @@ def read_long(path: str | Path) -> pl.DataFrame:
 
     Reference: ``docs/data-format.md``.
 
-    >>> read_long("tests/analysis/data/two_arm.csv").columns[:3]  # doctest: +SKIP
+    >>> from autoserum.simulate import simulate_study, write_study
+    >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+    >>> read_long(csv).columns[:3]
     ['subject_id', 'arm', 'site']
     """
     return read_study(path).visits
