@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,7 +24,7 @@ def _call(
 ) -> tuple[int, dict[bytes, bytes], bytes, int]:
     """One raw ASGI POST: (status, headers, body, number of body chunks the app pulled)."""
     pulled = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal pulled
@@ -33,7 +34,7 @@ def _call(
                     "more_body": pulled < len(chunks)}  # fmt: skip
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {
