@@ -1,7 +1,17 @@
 """Display tables of the report: analysis results formatted for reading (rounding happens here
 and only here), each with its footnote naming the methods.
 
->>> within_display(result).rows[0]  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import analyze_endpoint
+>>> result = analyze_endpoint(study.visits, "easi", 8, control="placebo")
+>>> table = within_display(result, "easi-within")
+>>> table.columns[:4]
+('Arm', 'Week', 'n', 'Mean change (SD)')
+>>> table.rows[0][:4]
+('placebo', '4', '14', '0.5 (12.1)')
 """
 
 from __future__ import annotations

@@ -15,11 +15,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from autoserum import __version__
 from autoserum.store import Store, open_store
 from autoserum.study.rules import Clock, utc_today
 from autoserum.web.errors import install_error_handlers
+from autoserum.web.limits import BodyLimit
 from autoserum.web.middleware import SecurityHeaders
 from autoserum.web.requestlog import RequestContext
 from autoserum.web.security import LoginThrottle
@@ -73,8 +75,15 @@ def create_app(
         same_site="lax",
         https_only=settings.production,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.production)
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
     app.add_middleware(RequestContext, log_access=settings.access_log)
+    if settings.trusted_proxies:
+        # outermost: the client address and scheme every other layer sees (the login throttle
+        # keys on the client's address, not the proxy's)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(health_router)
     app.include_router(api_router)
