@@ -139,6 +139,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             if not regrade:
                 return (ae.id, ae.version)
             now = store.records.update(
+                self.study,
                 "adverse_event",
                 ae.id,
                 {"outcome": "recovered"},
@@ -155,6 +156,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                 return
             try:
                 store.records.update(
+                    self.study,
                     "adverse_event",
                     record_id,
                     {"severity": "moderate"},
@@ -170,6 +172,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             record_id, version = ae
             if record_id:
                 store.records.delete(
+                    self.study,
                     "adverse_event",
                     record_id,
                     actor=ADMIN,

@@ -198,7 +198,7 @@ def test_the_api_randomises_within_the_stratum(client: TestClient, seeded: Seede
     ok = client.post(url, headers=headers, json={"strata": {"baseline_severity": "moderate"}})
     assert ok.status_code == 200
     assert ok.json()["arm"] == _first_arm("moderate")
-    token = add_user(seeded.store, "coord_strat", "coordinator", frozenset({"S1"}))
+    token = add_user(seeded.store, "coord_strat", "coordinator", frozenset({("STRAT", "S1")}))
     blinded = client.post(
         "/api/v1/studies/STRAT/subjects/A2/randomise",
         headers=bearer(token),

@@ -7,8 +7,17 @@ import and export, as services over one unit of work (see :class:`Store`).
 """
 
 from autoserum.store._accounts import UserRecord
-from autoserum.store._base import SYSTEM, Actor
+from autoserum.store._base import SYSTEM, Actor, SiteKey
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
 from autoserum.store.service import Store, open_store
 
-__all__ = ["ARM_REVEALING", "SYSTEM", "Actor", "AuditRecord", "Store", "UserRecord", "open_store"]
+__all__ = [
+    "ARM_REVEALING",
+    "SYSTEM",
+    "Actor",
+    "AuditRecord",
+    "SiteKey",
+    "Store",
+    "UserRecord",
+    "open_store",
+]

@@ -57,7 +57,7 @@ class SubjectService(Service):
         """Register a screened subject with their eligibility facts (``age`` and ``sex`` are
         also kept as subject covariates)."""
         self._require(actor, CLINICAL_WRITERS, "screen subjects")
-        self._require_site(actor, site)
+        self._require_site(actor, study, site)
         self._nonempty("subject_id", subject_id)
         facts = dict(facts)
         age = None if facts.get("age") is None else as_decimal("facts.age", facts["age"])
@@ -230,7 +230,7 @@ class SubjectService(Service):
             return [
                 subject_out(s, st, r, actor)
                 for r in rows
-                if actor.may_access_site(self._site_code(s, r.site_id))
+                if actor.may_access_site(st.name, self._site_code(s, r.site_id))
             ]
 
     def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
