@@ -82,7 +82,7 @@ def main() -> None:
             ratios = [a / b for a, b in zip(after, before, strict=True)]
             line += (
                 f" (before {statistics.median(before):,.1f} trials/s; "
-                f"speed-up per pair, median {statistics.median(ratios):,.0f}x)"
+                f"speed-up per pair, median {statistics.median(ratios):,.1f}x)"
             )
         print(line)
 

@@ -10,7 +10,13 @@ when ``AUTOSERUM_TEST_PG_URL`` is set, on a fresh PostgreSQL database.
 
 Target (issue 6): >= 200 submissions/s with p99 < 250 ms on SQLite on the 2-core machine.
 
+``--mix`` (issue 18): 50 concurrent users doing mixed reads and writes (per user, in turn:
+read the subject, list its assessments, submit an assessment — two reads per write) against
+PostgreSQL, once with ``serve --workers 1`` and once with ``--workers 2``; prints requests/s,
+latency percentiles and the throughput ratio 2 workers / 1 worker.
+
 Usage: .venv/bin/python benchmarks/web.py [--requests 2000] [--clients 16] [--max-seconds 60]
+       .venv/bin/python benchmarks/web.py --mix [--requests 3000] [--clients 50]
 """
 
 from __future__ import annotations
@@ -99,7 +105,7 @@ def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]
 async def _post(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes
 ) -> tuple[int, bytes]:
-    """One HTTP/1.1 POST on a kept-alive connection: (status, response body)."""
+    """One HTTP/1.1 request on a kept-alive connection: (status, response body)."""
     writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
     status_line = await reader.readline()
     length = -1
@@ -156,24 +162,119 @@ async def run_clients(
     return latencies, errors, time.perf_counter() - start
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """``autoserum serve`` with ``workers`` processes, returned once every worker has started
+    (each logs "Application startup complete." in the JSON log)."""
     cli = shutil.which("autoserum") or str(Path(sys.executable).with_name("autoserum"))
     env = {**os.environ, "AUTOSERUM_ENV": "development"}
-    proc = subprocess.Popen(
-        [cli, "serve", "--db", url, "--port", str(port), "--no-access-log"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 30
+    log = Path(tempfile.mkdtemp(prefix="autoserum-bench-")) / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [cli, "serve", "--db", url, "--port", str(port), "--no-access-log",
+             "--workers", str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )  # fmt: skip
+    deadline = time.time() + 180
     while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
+        if log.read_text(encoding="utf-8").count("Application startup complete") >= workers:
+            return proc
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("the server did not start within 30 s")
+    raise RuntimeError(f"the server's {workers} worker(s) did not start: see {log}")
+
+
+async def run_mix(
+    base: str, token: str, slots: list[tuple[str, str, str]], clients: int, max_seconds: float
+) -> tuple[list[float], list[float], int, float]:
+    """``clients`` users, each on its own kept-alive connection, each taking the next slot and
+    doing: GET the subject, GET its assessments, POST the assessment of the slot."""
+    host, port = base.removeprefix("http://").split(":")
+    queue: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
+    for slot in slots:
+        queue.put_nowait(slot)
+    reads: list[float] = []
+    writes: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + max_seconds
+    common = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+
+    async def user() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while not queue.empty() and time.perf_counter() < deadline:
+                sid, visit, code = queue.get_nowait()
+                subject = f"/api/v1/studies/{STUDY}/subjects/{sid}"
+                for path in (subject, f"{subject}/assessments"):
+                    head = f"GET {path} HTTP/1.1\r\n{common}".encode()
+                    t0 = time.perf_counter()
+                    status, _ = await _post(reader, writer, head, b"")
+                    reads.append(time.perf_counter() - t0)
+                    errors += status != 200
+                body = json.dumps(
+                    {"visit_code": visit, "instrument": code, "items": PAYLOADS[code]}
+                ).encode()
+                head = (
+                    f"POST {subject}/assessments HTTP/1.1\r\n{common}"
+                    "Content-Type: application/json\r\n"
+                ).encode()
+                t0 = time.perf_counter()
+                status, text = await _post(reader, writer, head, body)
+                writes.append(time.perf_counter() - t0)
+                if status != 201 or json.loads(text)["instrument"] != code:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"  error {status}: {text[:200]!r}")
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(user() for _ in range(clients)))
+    return reads, writes, errors, time.perf_counter() - start
+
+
+def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
+    """One mixed run; prints a table row and returns requests per second."""
+    token, slots = prepare(url, args.requests)
+    port = free_port()
+    proc = serve(url, port, workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(run_mix(base, token, slots[:100], args.clients, 60))  # warm-up, all workers
+        reads, writes, errors, seconds = asyncio.run(
+            run_mix(base, token, slots[100:], args.clients, args.max_seconds)
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    both = reads + writes
+    rate = len(both) / seconds
+    print(
+        f"| PostgreSQL | {workers} | {args.clients} | {len(reads)} + {len(writes)} | "
+        f"{rate:.0f} | {pct(both, 50):.0f} | {pct(both, 95):.0f} | {pct(both, 99):.0f} | "
+        f"{pct(writes, 99):.0f} | {errors} |",
+        flush=True,
+    )
+    return rate
+
+
+def main_mix(args: argparse.Namespace) -> None:
+    pg = os.environ.get("AUTOSERUM_TEST_PG_URL")
+    if not pg:
+        raise SystemExit("--mix needs PostgreSQL: set AUTOSERUM_TEST_PG_URL (scripts/services.sh)")
+    print(
+        "| database | workers | users | reads + writes | requests/s | p50 ms | p95 ms | p99 ms "
+        "| write p99 ms | errors |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    one = bench_mix(pg_database(pg), 1, args)
+    two = bench_mix(pg_database(pg), 2, args)
+    print(f"\nthroughput ratio 2 workers / 1 worker: {two / one:.2f}")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -218,12 +319,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--mix", action="store_true", help="mixed reads/writes, 1 vs 2 workers")
     args = parser.parse_args()
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(
         f"# web API benchmark: {platform.node()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {when}"
     )
+    if args.mix:
+        if "--clients" not in sys.argv:
+            args.clients = 50
+        if "--requests" not in sys.argv:
+            args.requests = 3000
+        main_mix(args)
+        return
     print("| database | submissions | clients | per second | p50 ms | p95 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:

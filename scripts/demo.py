@@ -271,7 +271,17 @@ def serve_web_demo(port: int, started: float) -> None:
     if os.environ.get("AUTOSERUM_DEMO_SERVE", "1") == "0":
         return
     url = f"sqlite:///{DEMO_DB}"
-    argv = ["serve", "--db", url, "--host", "127.0.0.1", "--port", str(port)]
+    argv = [
+        "serve",
+        "--db",
+        url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-format",
+        "text",
+    ]
     print(f"$ autoserum {' '.join(argv)}", flush=True)
     try:
         subprocess.run([CLI, *argv], check=True, cwd=ROOT)

@@ -77,3 +77,10 @@ def test_design_doc_quotes_the_assurance() -> None:
     )
     assert f"| 40 | {a.power_at_prior_mean:.3f} | {a.analytic:.3f} /" in text
     assert f"| {b.analytic:.3f} /" in text
+
+
+def test_evidence_doc_counts_the_rob2_assessments() -> None:
+    from autoserum.evidence import load_rob2
+
+    text = (DOCS / "evidence.md").read_text()
+    assert f"({len(load_rob2())} assessments)" in text

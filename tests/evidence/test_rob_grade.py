@@ -68,6 +68,10 @@ def test_rob2_exists_for_every_included_rct_and_outcome() -> None:
     # every outcome the review computes an effect for, and every GRADE row's outcome
     for eff in reg.effects.values():
         assert (eff.study, eff.outcome) in assessed, eff.id
+    # and every outcome of an included RCT that results.csv records (bookkeeping rows aside)
+    for r in reg.results.values():
+        if r.study_id in rcts and r.outcome not in ("enrolled", "completed"):
+            assert (r.study_id, r.outcome) in assessed, (r.study_id, r.outcome)
     for row in summary_of_findings():
         for study, overall in row.rob.items():
             assert overall in ("Low", "Some concerns", "High")

@@ -128,7 +128,10 @@ def test_evidence_json_and_forest_dir(tmp_path: Path, capsys: pytest.CaptureFixt
     assert ids == {"csu_response", "csu_response_by_therapy", "csu_severity"}
     assert all(s["condition"] == "CSU" for s in payload["studies"])
     assert (tmp_path / "csu_response.svg").is_file()
-    assert not (tmp_path / "csu_severity.svg").exists()  # not pooled: mixed derivations
+    # not pooled (mixed derivations): per-trial estimates only, no pooled row
+    svg = (tmp_path / "csu_severity.svg").read_text()
+    assert "not pooled" in svg
+    assert "Pooled (" not in svg
     assert any(x["study"] == "Debbarman2014" for x in payload["left_out"])
 
 

@@ -16,7 +16,8 @@ def test_meta_public_api_is_pinned() -> None:
             "BayesMetaResult", "McmcCheck", "bayes_rma", "bayes_rma_mcmc", "smd_residual_to_raw",
             "count_from_percent", "effect_from_ci",
             "effect_from_means", "effect_from_p", "effects_from_rows", "escalc_counts",
-            "escalc_means", "forest_plot", "funnel_plot", "hedges_correction", "leave_one_out",
+            "escalc_means", "forest_plot", "forest_plot_trials", "funnel_plot",
+            "hedges_correction", "leave_one_out",
             "log_or_to_smd", "rma", "save_figure", "sd_of_change", "se_from_ci", "se_from_p",
             "smd_from_p", "smd_from_t", "subgroup_analysis", "tau2_confint",
         ]

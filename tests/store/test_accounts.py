@@ -74,11 +74,14 @@ def test_public_surfaces_are_pinned() -> None:
         "ARM_REVEALING",
         "Actor",
         "AuditRecord",
+        "BackupInfo",
         "SYSTEM",
         "SiteKey",
         "Store",
         "UserRecord",
+        "backup",
         "open_store",
+        "restore",
     ]
     store = autoserum.store.open_store("sqlite://")
     services = ("studies", "subjects", "records", "accounts", "audit", "exports")

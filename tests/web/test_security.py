@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from autoserum.accounts import hash_password, hash_token, needs_rehash, new_token, verify_password
+from autoserum.store import Store
 from autoserum.web.permissions import ACTIONS, ROLES, allowed
 from autoserum.web.security import LoginThrottle, csrf_matches, new_csrf_token
 
@@ -48,15 +51,30 @@ def test_csrf_never_matches_missing_tokens() -> None:
     assert not csrf_matches("", "")
 
 
-def test_login_throttle_blocks_then_forgets() -> None:
-    throttle = LoginThrottle(limit=3, window=60.0)
+def test_login_throttle_blocks_then_forgets(store: Store) -> None:
+    throttle = LoginThrottle(store, limit=3, window=60.0)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def at(seconds: float) -> datetime:
+        return t0 + timedelta(seconds=seconds)
+
     for t in (0.0, 1.0):
-        throttle.failure("10.0.0.1", now=t)
-    assert not throttle.blocked("10.0.0.1", now=2.0)
-    throttle.failure("10.0.0.1", now=2.0)
-    assert throttle.blocked("10.0.0.1", now=3.0)
-    assert not throttle.blocked("10.0.0.2", now=3.0)
-    assert not throttle.blocked("10.0.0.1", now=62.5)
+        throttle.failure("10.0.0.1", now=at(t))
+    assert not throttle.blocked("10.0.0.1", now=at(2.0))
+    throttle.failure("10.0.0.1", now=at(2.0))
+    assert throttle.blocked("10.0.0.1", now=at(3.0))
+    assert not throttle.blocked("10.0.0.2", now=at(3.0))
+    assert not throttle.blocked("10.0.0.1", now=at(62.5))
+
+
+def test_login_throttle_is_shared_by_processes_through_the_database(store: Store) -> None:
+    # two app processes = two throttles over the same database: failures add up
+    first, second = (LoginThrottle(store, limit=2, window=60.0) for _ in range(2))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    first.failure("10.0.0.9", now=now)
+    second.failure("10.0.0.9", now=now)
+    assert first.blocked("10.0.0.9", now=now)
+    assert second.blocked("10.0.0.9", now=now)
 
 
 def test_permission_table() -> None:

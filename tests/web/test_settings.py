@@ -62,5 +62,5 @@ def test_invalid_environment_variable_is_a_configuration_error(
 def test_public_surface_is_pinned() -> None:
     import autoserum.web as web
 
-    assert web.__all__ == ["Settings", "create_app", "load_settings"]
+    assert web.__all__ == ["Settings", "create_app", "load_settings", "log_config"]
     assert callable(web.create_app)

@@ -14,6 +14,7 @@ import typer
 
 from autoserum import __version__
 from autoserum.cli import analysis as _analysis
+from autoserum.cli import backup as _backup
 from autoserum.cli import design as _design
 from autoserum.cli import federate as _federate
 from autoserum.cli import meta as _meta
@@ -68,6 +69,7 @@ _protocols.register(app)
 _simulate.register(app)
 _analysis.register(app)
 _federate.register(app)
+_backup.register(app)
 _store.register(app)
 _web.register(app)
 

@@ -225,7 +225,7 @@ def evidence_command(
         pool_analysis,
         render_review_protocol,
     )
-    from autoserum.meta import METHODS, forest_plot, save_figure
+    from autoserum.meta import METHODS, forest_plot, forest_plot_trials, save_figure
 
     v = _pick("view", view, VIEWS)
     if v == "prisma":
@@ -280,9 +280,16 @@ def evidence_command(
             raise ValidationError("forest_dir", forest_dir, "an existing directory")
         for p in pooled:
             if p.result is not None:
-                save_figure(
-                    forest_plot(p.result, title=p.analysis.title), folder / f"{p.analysis.id}.svg"
+                fig = forest_plot(p.result, title=p.analysis.title)
+            else:
+                fig = forest_plot_trials(
+                    [e.label for e in p.effects],
+                    [e.effect.yi for e in p.effects],
+                    [e.effect.vi for e in p.effects],
+                    measure=p.analysis.measure,
+                    title=f"{p.analysis.title} (not pooled)",
                 )
+            save_figure(fig, folder / f"{p.analysis.id}.svg")
     if as_json:
         payload: dict[str, Any] = {
             "studies": [s.to_dict() for s in studies],

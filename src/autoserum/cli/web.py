@@ -47,24 +47,70 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Server processes (more than 1 needs PostgreSQL)."
+        ),
+    ] = 1,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="json (one object per line) or text.")
+    ] = "json",
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Trust X-Forwarded-For/-Proto from these proxy addresses (comma-separated, "
+            "'*' for any: only when the app is reachable through the proxy alone).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app (pages and /api/v1); creates or migrates the database schema first.
+    """Serve the web app (pages, /api/v1, /healthz, /readyz); creates or migrates the schema.
 
     Settings come from AUTOSERUM_* environment variables (AUTOSERUM_ENV, AUTOSERUM_SECRET_KEY).
+    Several workers share sessions, the login throttle, lockouts and token revocation through
+    the database, which must then be PostgreSQL.
 
-    Example: autoserum serve --db sqlite:///trial.db --port 8000
+    Example: autoserum serve --db postgresql+psycopg://app@db/autoserum --workers 4 --port 8000
     """
+    import os
+
     import uvicorn
 
     from autoserum.store import open_store
-    from autoserum.web import create_app, load_settings
+    from autoserum.web import load_settings, log_config
 
+    if log_format not in ("json", "text"):
+        raise ValidationError("--log-format", log_format, "json or text")
     settings = load_settings(**({"database_url": db} if db else {}))
-    app = create_app(settings, store=open_store(settings.database_url, create=True))
-    typer.echo(f"autoserum web app on http://{host}:{port}/ (env={settings.env})", err=True)
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        raise ValidationError(
+            "--workers",
+            workers,
+            "1 on SQLite (one writer at a time in one process); several workers need "
+            "PostgreSQL: --db postgresql+psycopg://USER@HOST/DB",
+        )
+    open_store(settings.database_url, create=True).close()  # migrate before the workers start
+    # each worker builds its app from the environment (uvicorn's factory, spawned processes)
+    os.environ["AUTOSERUM_DATABASE_URL"] = settings.database_url
+    os.environ["AUTOSERUM_ACCESS_LOG"] = "true" if access_log else "false"
+    typer.echo(
+        f"autoserum web app on http://{host}:{port}/ (env={settings.env}, workers={workers})",
+        err=True,
+    )
     uvicorn.run(
-        app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
+        "autoserum.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config("json" if log_format == "json" else "text"),
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+        access_log=False,
+        # a worker busy importing or under load must not be taken for dead and restarted
+        timeout_worker_healthcheck=60,
     )
 
 

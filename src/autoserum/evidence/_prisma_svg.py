@@ -50,7 +50,7 @@ def prisma_svg(flow: PrismaFlow, search: SearchRecord | None = None) -> str:
     search = search if search is not None else load_search()
     names = {s.id: s for s in search.sources}
     body: list[str] = []
-    y = 60.0
+    y = 75.0
     ident = [f"Records identified (n = {flow.identified_total})"]
     for kind, label in (
         ("database", "Databases"),
@@ -131,9 +131,10 @@ def prisma_svg(flow: PrismaFlow, search: SearchRecord | None = None) -> str:
     body += [_stage(y, max(h_inc, h_side, 70), "Included"), inc, other]
     height = y + max(h_inc, h_side, 70) + 40
     title = escape("PRISMA 2020 flow diagram")
+    review = escape(search.review)
     note = escape(
-        f"{search.review}. Search compiled {search.compiled}, updated {search.updated};"
-        " dates and queries of the original search NR"
+        f"Search compiled {search.compiled}, updated {search.updated}; dates and queries of the"
+        " original search NR (search.yaml)"
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height:.0f}" '
@@ -142,5 +143,6 @@ def prisma_svg(flow: PrismaFlow, search: SearchRecord | None = None) -> str:
         'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#333"/></marker></defs>\n'
         f'<rect width="{_W}" height="{height:.0f}" fill="#ffffff"/>\n'
         f'<text x="15" y="25" font-size="14" font-weight="bold">{title}</text>\n'
-        f'<text x="15" y="44" font-size="11">{note}</text>\n' + "\n".join(body) + "\n</svg>\n"
+        f'<text x="15" y="44" font-size="11">{review}</text>\n'
+        f'<text x="15" y="60" font-size="11">{note}</text>\n' + "\n".join(body) + "\n</svg>\n"
     )

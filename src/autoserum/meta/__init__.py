@@ -36,7 +36,7 @@ from autoserum.meta._escalc import (
     hedges_correction,
 )
 from autoserum.meta._fit import METHODS
-from autoserum.meta._plots import forest_plot, funnel_plot, save_figure
+from autoserum.meta._plots import forest_plot, forest_plot_trials, funnel_plot, save_figure
 from autoserum.meta._rma import MetaResult, rma, tau2_confint
 from autoserum.meta._sensitivity import (
     LeaveOneOut,
@@ -73,6 +73,7 @@ __all__ = [
     "escalc_counts",
     "escalc_means",
     "forest_plot",
+    "forest_plot_trials",
     "funnel_plot",
     "hedges_correction",
     "leave_one_out",

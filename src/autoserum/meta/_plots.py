@@ -11,6 +11,7 @@ Ratio measures are drawn on the ratio scale (exp of the log-scale values, log ax
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -22,9 +23,10 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from autoserum.errors import ValidationError
+from autoserum.meta._escalc import RATIO_MEASURES
 from autoserum.meta._rma import MetaResult
 
-__all__ = ["forest_plot", "funnel_plot", "save_figure"]
+__all__ = ["forest_plot", "forest_plot_trials", "funnel_plot", "save_figure"]
 
 _SUFFIXES = (".svg", ".png", ".pdf")
 
@@ -92,6 +94,45 @@ def forest_plot(
     ax.set_ylim(-0.2, k + 1.8)
     ax.set_xlabel(xlabel or (result.measure or "effect size"))
     ax.set_title(title or f"Forest plot (k = {k}; dashed: prediction interval)", fontsize=9)
+    return fig
+
+
+def forest_plot_trials(
+    labels: Sequence[str],
+    yi: Sequence[float],
+    vi: Sequence[float],
+    *,
+    measure: str | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Forest plot of per-trial estimates and 95% CIs with no pooled row (when pooling is not
+    justified); ratio measures (log scale inputs) are drawn exponentiated on a log axis."""
+    if not (len(labels) == len(yi) == len(vi)) or not labels:
+        raise ValidationError("yi", len(yi), f"{len(labels)} estimates, one per label (>= 1)")
+    ratio = measure in RATIO_MEASURES
+    tr = math.exp if ratio else (lambda v: v)
+    k = len(labels)
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.35 * (k + 1)))
+    for i, (y, v) in enumerate(zip(yi, vi, strict=True)):
+        row = k - i
+        half = 1.959963984540054 * math.sqrt(v)
+        ax.plot([tr(y - half), tr(y + half)], [row, row], color="black", lw=1)
+        ax.plot([tr(y)], [row], marker="s", color="black", ms=6)
+        ax.text(
+            1.02,
+            row,
+            f"{tr(y):.2f} [{tr(y - half):.2f}, {tr(y + half):.2f}]",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+        )
+    ax.axvline(tr(0.0), color="grey", lw=0.8)
+    ax.set_yticks([k - i for i in range(k)], list(labels), fontsize=8)
+    if ratio:
+        ax.set_xscale("log")
+    ax.set_ylim(0.3, k + 0.7)
+    ax.set_xlabel(measure or "effect size")
+    ax.set_title(title or f"Per-trial estimates (k = {k}; not pooled)", fontsize=9)
     return fig
 
 

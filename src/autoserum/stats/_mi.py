@@ -26,6 +26,18 @@ bootstrap: the MMRM refitted on subjects resampled with replacement within arm (
 Reference: Carpenter, Roger & Kenward (2013) J Biopharm Stat 23:1352; Little & Rubin (2019)
 *Statistical Analysis with Missing Data*, 3rd ed., §10.2; Gower-Page et al. (2022) JOSS 7:4251
 (rbmi).
+
+>>> import numpy as np
+>>> from autoserum.stats._mmrm import fit_mmrm
+>>> rng = np.random.default_rng(2)
+>>> subj = np.repeat(np.arange(30), 2); vis = np.tile([1, 2], 30)
+>>> grp = np.repeat(np.arange(30) % 2, 2); base = np.repeat(rng.normal(20, 4, 30), 2)
+>>> y = -2.0 * grp * vis + 0.3 * base + rng.normal(0, 2, 60)
+>>> y[(vis == 2) & (subj % 3 == 0)] = np.nan
+>>> imp = impute(fit_mmrm(subj, vis, grp, base, y), m=5, strategy="J2R", method="posterior",
+...              seed=1)
+>>> imp.y.shape, int(imp.imputed.sum()), bool(np.isnan(imp.y).any())
+((5, 30, 2), 10, False)
 """
 
 from __future__ import annotations

@@ -22,6 +22,20 @@ For a contrast l (so that the estimate is lᵀβ̂ with variance v = lᵀΦl, Φ
 Reference: Kenward & Roger (1997) Biometrics 53:983; Satterthwaite (1946) Biometrics Bull
 2:110; Kuznetsova, Brockhoff & Christensen (2017) J Stat Softw 82(13) (lmerTest);
 Halekoh & Højsgaard (2014) J Stat Softw 59(9) (pbkrtest).
+
+>>> import numpy as np
+>>> from autoserum.stats._mmrm import fit_mmrm
+>>> rng = np.random.default_rng(2)
+>>> subj = np.repeat(np.arange(30), 3); vis = np.tile([1, 2, 3], 30)
+>>> grp = np.repeat(np.arange(30) % 2, 3); base = np.repeat(rng.normal(20, 4, 30), 3)
+>>> y = -grp * vis + 0.3 * base + rng.normal(0, 2, 90)
+>>> y[(vis == 3) & (subj % 4 == 0)] = np.nan
+>>> f = fit_mmrm(subj, vis, grp, base, y, covariance="ar1")
+>>> contrast = np.zeros(9); contrast[7] = 1.0  # group effect at visit 3
+>>> se_kr, df_kr = inference(f.reml, f.fit, "kenward_roger").contrast(contrast)
+>>> se_res, df_res = inference(f.reml, f.fit, "residual").contrast(contrast)
+>>> bool(se_kr > se_res), df_res, bool(df_kr < df_res)
+(True, 73.0, True)
 """
 
 from __future__ import annotations

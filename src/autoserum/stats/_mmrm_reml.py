@@ -17,6 +17,18 @@ that gradient to converge tightly.
 
 Reference: Harville (1977) JASA 72:320; Pinheiro & Bates (2000) *Mixed-Effects Models in S and
 S-PLUS*, §2.2, §5.1; Pinheiro & Bates (1996) Stat Comput 6:289 (log-Cholesky).
+
+>>> import numpy as np
+>>> from autoserum.stats._mmrm_cov import make_structure
+>>> from autoserum.stats._mmrm_data import prepare
+>>> rng = np.random.default_rng(2)
+>>> subj = np.repeat(np.arange(30), 2); vis = np.tile([1, 2], 30)
+>>> grp = np.repeat(np.arange(30) % 2, 2); base = np.repeat(rng.normal(20, 4, 30), 2)
+>>> y = -2.0 * grp * vis + 0.3 * base + rng.normal(0, 2, 60)
+>>> data = prepare(subj, vis, grp, base, y)
+>>> fit = fit_reml(Reml(data, make_structure("compound_symmetry", 2)))
+>>> fit.converged, fit.beta.shape, bool(fit.sigma[0, 0] == fit.sigma[1, 1])
+(True, (6,), True)
 """
 
 from __future__ import annotations

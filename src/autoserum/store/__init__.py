@@ -7,6 +7,7 @@ import and export, as services over one unit of work (see :class:`Store`).
 """
 
 from autoserum.store._accounts import UserRecord
+from autoserum.store._backup import BackupInfo, backup, restore
 from autoserum.store._base import SYSTEM, Actor, SiteKey
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
 from autoserum.store.service import Store, open_store
@@ -16,8 +17,11 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "AuditRecord",
+    "BackupInfo",
     "SiteKey",
     "Store",
     "UserRecord",
+    "backup",
     "open_store",
+    "restore",
 ]

@@ -1,13 +1,14 @@
-"""Users, API tokens and login sessions (the store keeps hashes only)."""
+"""Users, API tokens, login sessions (the store keeps hashes only) and the login throttle's
+failed logins per client address (in the database, so that every server process sees them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
@@ -15,6 +16,7 @@ from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     ApiTokenRow,
+    LoginFailureRow,
     SessionRow,
     SiteRow,
     StudyRow,
@@ -231,10 +233,13 @@ class AccountService(Service):
             s.flush()
             return row.id
 
-    def user_for_token(self, token_hash: str) -> UserRecord | None:
-        """The active user owning an unrevoked, unexpired token with this hash, or ``None``."""
+    def user_for_token(self, token_hash: str, *, touch: bool = True) -> UserRecord | None:
+        """The active user owning an unrevoked, unexpired token with this hash, or ``None``.
+
+        ``touch`` records the token's last use (a write); ``touch=False`` only reads."""
         now = utcnow()
-        with self._write(SYSTEM) as s:
+        unit = self._write(SYSTEM) if touch else self._read()
+        with unit as s:
             tok = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
             if tok is None or tok.revoked_at is not None:
                 return None
@@ -243,7 +248,8 @@ class AccountService(Service):
             user = s.get(UserRow, tok.user_id)
             if user is None or not user.active:
                 return None
-            tok.last_used_at = now
+            if touch:
+                tok.last_used_at = now
             return _user(s, user)
 
     def revoke_api_token(self, token_id: int, *, actor: Actor) -> None:
@@ -283,3 +289,35 @@ class AccountService(Service):
         """End a session (log out)."""
         with self._write(SYSTEM) as s:
             s.execute(delete(SessionRow).where(SessionRow.session_hash == session_hash))
+
+    # --- the login throttle's window (not study data: not audited) ----------------------------
+    def record_login_failure(self, client: str, *, at: datetime, keep: timedelta) -> None:
+        """Record a failed login from ``client`` at ``at``; forget its failures older than
+        ``at − keep``."""
+        key = client[:200]
+        with self._write(SYSTEM) as s:
+            s.execute(
+                delete(LoginFailureRow).where(
+                    LoginFailureRow.client == key, LoginFailureRow.at < at - keep
+                )
+            )
+            s.add(LoginFailureRow(client=key, at=at))
+
+    def login_failures(self, client: str, *, since: datetime) -> int:
+        """Failed logins from ``client`` after ``since`` (all server processes together).
+
+        >>> from datetime import UTC, datetime, timedelta
+        >>> from autoserum.store import open_store
+        >>> accounts = open_store("sqlite://").accounts
+        >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> accounts.record_login_failure("10.0.0.1", at=t0, keep=timedelta(minutes=1))
+        >>> accounts.login_failures("10.0.0.1", since=t0 - timedelta(seconds=1))
+        1
+        """
+        with self._read() as s:
+            count = s.scalar(
+                select(func.count())
+                .select_from(LoginFailureRow)
+                .where(LoginFailureRow.client == client[:200], LoginFailureRow.at > since)
+            )
+        return int(count or 0)

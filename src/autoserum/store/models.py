@@ -46,6 +46,7 @@ __all__ = [
     "DeviationRow",
     "InjectionRow",
     "LabRow",
+    "LoginFailureRow",
     "SessionRow",
     "SiteRow",
     "StudyRow",
@@ -162,6 +163,16 @@ class SessionRow(Base):
     session_hash: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailureRow(Base):
+    """One failed login from a client address (the throttle's window, shared by processes)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_client_at", "client", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AllocationListRow(_Versioned, Base):

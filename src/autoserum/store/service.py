@@ -36,7 +36,7 @@ class Store:
     - ``subjects``: screening, randomisation, status, withdrawal, unblinding, listings;
     - ``records``: visits, assessments, labs, injections, adverse events, con-meds,
       deviations, and their corrections (``update``/``delete``);
-    - ``accounts``: users, API tokens, login sessions;
+    - ``accounts``: users, API tokens, login sessions, the login throttle's failures;
     - ``audit``: the audit trail;
     - ``exports``: tidy import and export.
 
@@ -64,6 +64,11 @@ class Store:
     def close(self) -> None:
         """Release the engine's connections."""
         self.engine.dispose()
+
+    def schema_revision(self) -> tuple[str | None, str]:
+        """``(current, expected)``: the database's schema revision and the one this code needs
+        (equal when the schema is current)."""
+        return current_revision(self.engine), head_revision()
 
 
 def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:

@@ -7,6 +7,7 @@ Example::
 """
 
 from autoserum.web.app import create_app
+from autoserum.web.requestlog import log_config
 from autoserum.web.settings import Settings, load_settings
 
-__all__ = ["Settings", "create_app", "load_settings"]
+__all__ = ["Settings", "create_app", "load_settings", "log_config"]

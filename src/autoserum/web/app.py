@@ -20,6 +20,7 @@ from autoserum import __version__
 from autoserum.store import Store, open_store
 from autoserum.web.errors import install_error_handlers
 from autoserum.web.middleware import SecurityHeaders
+from autoserum.web.requestlog import RequestContext
 from autoserum.web.security import LoginThrottle
 from autoserum.web.settings import Settings, load_settings
 from autoserum.web.tokens import TokenCache
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     Raises :class:`autoserum.errors.ConfigurationError` on unusable settings.
     """
     from autoserum.web.api import api_router
+    from autoserum.web.health import router as health_router
     from autoserum.web.routes import pages_router
 
     settings = settings or load_settings()
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.throttle = LoginThrottle(limit=settings.login_rate_per_minute, window=60.0)
+    app.state.throttle = LoginThrottle(store, limit=settings.login_rate_per_minute, window=60.0)
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(
         SessionMiddleware,
@@ -64,7 +66,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         https_only=settings.production,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext, log_access=settings.access_log)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(pages_router)
     install_error_handlers(app)

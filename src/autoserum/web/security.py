@@ -3,8 +3,8 @@ tokens live in :mod:`autoserum.accounts`, shared with the store and the CLI).
 
 * CSRF: a synchronizer token kept in the signed session, sent back in a hidden form field
   ``csrf_token`` or, for htmx requests, in the ``X-CSRF-Token`` header (OWASP CSRF cheat sheet).
-* Failed logins are throttled per client address (sliding window) on top of the per-account
-  lockout kept by the store.
+* Failed logins are throttled per client address (sliding window, counted in the database so
+  that all server processes share it) on top of the per-account lockout kept by the store.
 
 Example::
 
@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autoserum.store import Store
 
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "LoginThrottle", "csrf_matches", "new_csrf_token"]
 
@@ -39,34 +41,31 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """Sliding-window limit of failed logins per client address (thread-safe, in memory).
+    """Sliding-window limit of failed logins per client address, kept in the database so that
+    every server process counts the same failures.
 
-    >>> t = LoginThrottle(limit=2, window=60.0)
-    >>> t.failure("10.0.0.1", now=0.0); t.failure("10.0.0.1", now=1.0)
-    >>> t.blocked("10.0.0.1", now=2.0), t.blocked("10.0.0.1", now=61.5)
-    (True, False)
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from autoserum.store import open_store
+    >>> t = LoginThrottle(open_store("sqlite://"), limit=2, window=60.0)
+    >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> t.failure("10.0.0.1", now=t0); t.failure("10.0.0.1", now=t0 + timedelta(seconds=1))
+    >>> t.blocked("10.0.0.1", now=t0 + timedelta(seconds=2))
+    True
+    >>> t.blocked("10.0.0.1", now=t0 + timedelta(seconds=61.5))
+    False
     """
 
-    def __init__(self, *, limit: int, window: float = 60.0) -> None:
+    def __init__(self, store: Store, *, limit: int, window: float = 60.0) -> None:
+        self.store = store
         self.limit = limit
-        self.window = window
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = timedelta(seconds=window)
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        return events
-
-    def blocked(self, key: str, *, now: float | None = None) -> bool:
+    def blocked(self, key: str, *, now: datetime | None = None) -> bool:
         """True when ``key`` has reached the limit of failures within the window."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return len(self._prune(key, now)) >= self.limit
+        now = datetime.now(UTC) if now is None else now
+        return self.store.accounts.login_failures(key, since=now - self.window) >= self.limit
 
-    def failure(self, key: str, *, now: float | None = None) -> None:
+    def failure(self, key: str, *, now: datetime | None = None) -> None:
         """Record one failed login from ``key``."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._prune(key, now).append(now)
+        now = datetime.now(UTC) if now is None else now
+        self.store.accounts.record_login_failure(key, at=now, keep=self.window)

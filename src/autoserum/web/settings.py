@@ -50,9 +50,13 @@ class Settings(BaseSettings):
     #: Failed logins allowed per client address per minute (all usernames together).
     login_rate_per_minute: int = Field(default=20, gt=0)
 
-    #: How long a verified API token is remembered in memory, seconds (0: look it up on every
-    #: request). A revoked token stops working at most this long after revocation.
+    #: A token's last use is recorded at most once per this many seconds per process (0: on
+    #: every request). Revocation is immediate whatever the value: every request reads the
+    #: token's state from the database.
     token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+
+    #: Log one record per request (``autoserum.access``: method, path, status, duration, id).
+    access_log: bool = True
 
     @property
     def production(self) -> bool:

@@ -1,9 +1,9 @@
-"""A short-lived in-memory cache of verified API tokens.
+"""API token look-up: revocation takes effect at once, last-use writes are batched.
 
-The store's token look-up also records the token's last use (a write transaction); remembering
-a verified token for ``ttl`` seconds spares one database write per API request. A revoked token,
-or a deactivated user, stops working at most ``ttl`` seconds later (``ttl=0`` disables the
-cache). Unknown tokens are never cached.
+Every request checks its token in the database (a read), so a token revoked, or a user
+deactivated, through any server process is refused by every process on its next request. What
+is spared is the write: the store records a token's last use at most once per ``ttl`` seconds
+per process (``ttl=0`` records every use). Unknown tokens are never remembered.
 
 Example::
 
@@ -25,29 +25,26 @@ _MAX_ENTRIES = 10_000
 
 
 class TokenCache:
-    """Token hash → user record, each entry kept ``ttl`` seconds (thread-safe)."""
+    """Token hash → when this process last recorded its use (thread-safe)."""
 
     def __init__(self, store: Store, *, ttl: float) -> None:
         self.store = store
         self.ttl = ttl
-        self._entries: dict[str, tuple[float, UserRecord]] = {}
+        self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def lookup(self, token_hash: str) -> UserRecord | None:
         """The active user owning the token, or None (revoked, expired or unknown)."""
         now = time.monotonic()
-        if self.ttl > 0:
-            with self._lock:
-                entry = self._entries.get(token_hash)
-            if entry is not None and now - entry[0] < self.ttl:
-                return entry[1]
-        record = self.store.accounts.user_for_token(token_hash)
-        if self.ttl > 0:
-            with self._lock:
-                if record is None:
-                    self._entries.pop(token_hash, None)
-                else:
-                    if len(self._entries) >= _MAX_ENTRIES:
-                        self._entries.clear()
-                    self._entries[token_hash] = (now, record)
+        with self._lock:
+            last = self._touched.get(token_hash)
+        touch = last is None or now - last >= self.ttl
+        record = self.store.accounts.user_for_token(token_hash, touch=touch)
+        with self._lock:
+            if record is None:
+                self._touched.pop(token_hash, None)
+            elif touch:
+                if len(self._touched) >= _MAX_ENTRIES:
+                    self._touched.clear()
+                self._touched[token_hash] = now
         return record

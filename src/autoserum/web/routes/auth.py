@@ -71,7 +71,7 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
         )
     client = request.client.host if request.client else "unknown"
     throttle = request.app.state.throttle
-    if throttle.blocked(client):
+    if await run_in_threadpool(throttle.blocked, client):
         return _login_page(
             request,
             message="Too many failed logins from this device; wait a minute and try again.",
@@ -80,7 +80,7 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
         )
     outcome = await run_in_threadpool(authenticate, store, settings, username, password)
     if outcome.user is None:
-        throttle.failure(client)
+        await run_in_threadpool(throttle.failure, client)
         return _login_page(request, message=outcome.message, username=username, next_url=next_url)
     await run_in_threadpool(start_session, request, store, settings, outcome.user.username)
     return RedirectResponse(_safe_next(next_url), status_code=303)

@@ -1,4 +1,4 @@
-"""Migration 0004 on a 0003 database with data (both engines): the JSON site lists become
+"""Migration 0005 on a 0004 database with data (both engines): the JSON site lists become
 memberships keyed to ``sites.id``; the new constraints hold on the migrated database."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from autoserum.store._migrate import head_revision, migrate
 NOW = "2026-01-01T00:00:00.000000Z"
 
 
-def _seed_0003(db_url: str) -> None:
+def _seed_0004(db_url: str) -> None:
     engine = make_engine(db_url)
-    assert migrate(engine, "0003") == "0003"
+    assert migrate(engine, "0004") == "0004"
     with engine.begin() as conn:
         for study_id, name in ((1, "A"), (2, "B")):
             conn.execute(
@@ -70,8 +70,8 @@ def _seed_0003(db_url: str) -> None:
     engine.dispose()
 
 
-def test_0004_moves_the_json_site_lists_to_memberships(db_url: str) -> None:
-    _seed_0003(db_url)
+def test_0005_moves_the_json_site_lists_to_memberships(db_url: str) -> None:
+    _seed_0004(db_url)
     store = open_store(db_url)  # migrates to the head revision
     try:
         assert store.uow.engine is store.engine
@@ -80,17 +80,20 @@ def test_0004_moves_the_json_site_lists_to_memberships(db_url: str) -> None:
         ada = store.accounts.get_user("ada")
         cora = store.accounts.get_user("cora")
         gone = store.accounts.get_user("gone")
-        assert ada is not None and ada.sites is None  # every site, as before
+        assert ada is not None
+        assert ada.sites is None
         # a bare code reached that code in every study: the migration keeps that reach, now as
         # explicit memberships an administrator can narrow
-        assert cora is not None and cora.sites == frozenset({("A", "s02"), ("B", "s02")})
-        assert gone is not None and gone.sites == frozenset()  # a code of no site: no access
+        assert cora is not None
+        assert cora.sites == frozenset({("A", "s02"), ("B", "s02")})
+        assert gone is not None
+        assert gone.sites == frozenset()
     finally:
         store.close()
 
 
-def test_0004_constraints_hold_on_the_migrated_database(db_url: str) -> None:
-    _seed_0003(db_url)
+def test_0005_constraints_hold_on_the_migrated_database(db_url: str) -> None:
+    _seed_0004(db_url)
     open_store(db_url).close()
     engine = make_engine(db_url)
     refused = [
