@@ -98,7 +98,8 @@ def test_0005_constraints_hold_on_the_migrated_database(db_url: str) -> None:
     engine = make_engine(db_url)
     refused = [
         # a second baseline visit of the same subject
-        "INSERT INTO visits (study_id, subject_pk, visit_code, version) VALUES (1, 1, 'baseline', 1)",
+        "INSERT INTO visits (study_id, subject_pk, visit_code, version)"
+        " VALUES (1, 1, 'baseline', 1)",
         # a status outside the vocabulary
         "UPDATE subjects SET status = 'lost' WHERE id = 1",
         # a role outside the vocabulary
