@@ -221,6 +221,12 @@ def test_nothing_to_unblind_before_randomisation_or_in_an_open_label_study(
     )  # open-label, single arm
     seeded.store.studies.add_site("OPEN", "S1", "Site one", actor=SYSTEM)
     seeded.store.subjects.screen("OPEN", "S1", "O1", {"atopic_dermatitis": True}, actor=SYSTEM)
+    seeded.store.accounts.update_user(  # site S1 of OPEN is another site than S1 of AST-1
+        "inv1",
+        {"sites": [("AST-1", "S1"), ("OPEN", "S1")]},
+        actor=SYSTEM,
+        reason="joins the open-label study",
+    )
     page_client(client, "inv1")
     assert "Emergency unblinding" not in client.get("/studies/OPEN/subjects/O1").text
     opened = client.post("/api/v1/studies/OPEN/subjects/O1/unblind", headers=headers, json=body)
