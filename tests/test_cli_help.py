@@ -30,7 +30,8 @@ COMMANDS = _commands()
 
 def test_the_cli_has_its_commands() -> None:
     names = {name for name, _ in COMMANDS}
-    expected = {"score", "instruments", "import", "export", "audit", "simulate", "analyze"}
+    expected = {"score", "instruments", "import", "export", "simulate", "analyze"}
+    expected |= {"audit verify", "audit head"}
     assert expected | {"report", "meta", "evidence", "serve", "user add", "schedule"} <= names
 
 

@@ -159,3 +159,36 @@ def test_report_cli_unknown_protocol(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
     assert out.stderr.startswith("error: ")
+
+
+def test_report_from_the_database_lists_eligibility_overrides(tmp_path: Path) -> None:
+    """An investigator's override of eligibility (issue 10) is listed in the report."""
+    import datetime as dt
+
+    import polars as pl
+
+    from autoserum.store import Actor, open_store
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    admin = Actor("ada", "admin")
+    store = open_store(url, clock=lambda: dt.date(2026, 6, 30))
+    try:
+        visits = pl.read_csv(DATA / "two_arm.csv", infer_schema=False)
+        store.exports.import_long("FIX", visits, actor=admin, protocol="ast-nahm2023")
+        facts = {"scorad": 40}  # the diagnosis left unknown
+        store.subjects.screen("FIX", "B", "S900", facts, actor=admin, screened_on="2026-01-05")
+        store.subjects.randomise(
+            "FIX", "S900", actor=admin, override_reason="diagnosis confirmed by the PI"
+        )
+    finally:
+        store.close()
+    out = subprocess.run(
+        [sys.executable, "-m", "autoserum", "report", "--db", url, "--study", "FIX",
+         "--out", str(tmp_path), "--endpoint", "easi"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    html = (tmp_path / "FIX.html").read_text(encoding="utf-8")
+    assert "Eligibility overrides" in html
+    assert "S900: randomised with eligibility unknown atopic_dermatitis" in html
+    assert "diagnosis confirmed by the PI" in html

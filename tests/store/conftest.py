@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from autoserum.store import Actor, Store, open_store
+from tests.store.helpers import TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 _counter = itertools.count()
@@ -93,7 +94,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """An open store on each engine."""
-    st = open_store(db_url)
+    st = open_store(db_url, clock=lambda: TODAY)
     try:
         yield st
     finally:

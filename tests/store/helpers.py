@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from autoserum.store import Actor, Store
 
 
@@ -30,6 +32,10 @@ UNBLINDED_STATISTICIAN = Actor("ursula", "statistician", unblinded=True)
 BLINDED = (INVESTIGATOR, COORDINATOR, MONITOR, STATISTICIAN)
 
 ELIGIBLE = {"atopic_dermatitis": True, "age": 30, "scorad": 40, "sex": "F"}
+#: The screening date of the test subjects (before every visit the tests record) and the
+#: store's fixed "today" (tests never read the wall clock).
+SCREENED_ON = "2026-02-16"
+TODAY = date(2026, 6, 30)
 
 
 def double_blind_study(store: Store, name: str = "AST", *, seed: int = 20260301) -> str:
@@ -42,6 +48,11 @@ def double_blind_study(store: Store, name: str = "AST", *, seed: int = 20260301)
 def enrolled(store: Store, study: str, subject_id: str, site: str = "s01") -> str:
     """Screen and randomise a subject; returns the arm (seen by the admin)."""
     store.subjects.screen(
-        study, site, subject_id, ELIGIBLE, actor=COORDINATOR if site == "s01" else ADMIN
+        study,
+        site,
+        subject_id,
+        ELIGIBLE,
+        screened_on=SCREENED_ON,
+        actor=COORDINATOR if site == "s01" else ADMIN,
     )
     return store.subjects.randomise(study, subject_id, actor=ADMIN)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from autoserum.store import Store, open_store
 from autoserum.study.randomisation import allocation_list, stratum_key
-from tests.store.helpers import ADMIN, COORDINATOR, ELIGIBLE, double_blind_study
+from tests.store.helpers import ADMIN, COORDINATOR, ELIGIBLE, SCREENED_ON, double_blind_study
 
 PER_WRITER = 8
 
@@ -18,7 +18,9 @@ def test_concurrent_randomisations_use_each_entry_once(store: Store, db_url: str
     study = double_blind_study(store)
     for w in range(2):
         for i in range(PER_WRITER):
-            store.subjects.screen(study, "s01", f"W{w}-{i}", ELIGIBLE, actor=COORDINATOR)
+            store.subjects.screen(
+                study, "s01", f"W{w}-{i}", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR
+            )
     errors: list[BaseException] = []
     barrier = threading.Barrier(2, timeout=60)
     # one store per writer, as two processes would have (opened here: migrating is not

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from autoserum.store import open_store
 from autoserum.store.replay import current_state, replay_audit
-from tests.store.helpers import ADMIN
+from tests.store.helpers import ADMIN, SCREENED_ON, TODAY
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILL_AFTER = 40  # committed writes seen before the kill
@@ -57,7 +57,7 @@ def _stream_then_kill(url: str) -> list[str]:
 
 def test_a_killed_writer_loses_no_committed_record(db_url: str) -> None:
     committed = _stream_then_kill(db_url)
-    store = open_store(db_url)
+    store = open_store(db_url, clock=lambda: TODAY)
     try:
         if store.dialect == "sqlite":
             with store.engine.connect() as conn:
@@ -80,6 +80,13 @@ def test_a_killed_writer_loses_no_committed_record(db_url: str) -> None:
         assert {e.split()[0] for e in committed} <= audited
         assert replay_audit(store.audit.raw_rows("CRASH")) == current_state(store, "CRASH")
         # and the store keeps working after the crash
-        store.subjects.screen("CRASH", "s01", "AFTER", {"atopic_dermatitis": True}, actor=ADMIN)
+        store.subjects.screen(
+            "CRASH",
+            "s01",
+            "AFTER",
+            {"atopic_dermatitis": True},
+            screened_on=SCREENED_ON,
+            actor=ADMIN,
+        )
     finally:
         store.close()

@@ -164,14 +164,15 @@ def test_one_bad_row_rejects_the_file_and_writes_nothing(store: Store) -> None:
         )
         with pytest.raises(ValidationError) as caught:
             store.exports.import_long("NEW", frame, actor=ADMIN, protocol="ast-nahm2023")
-        assert caught.value.location == f"line {line}, column {named}", (column, value)
+        # located as the format's one validator locates it (analyze reads the same file)
+        assert caught.value.location == f"import, line {line}, column {named!r}", (column, value)
         assert f"line {line}" in str(caught.value)
         assert _count(store, AuditRow) == 0
         assert store.studies.all() == []
 
 
 def test_an_unknown_column_or_ae_row_is_rejected(store: Store) -> None:
-    with pytest.raises(ValidationError, match="line 1, column colour"):
+    with pytest.raises(ValidationError, match="colour: got 'colour'; expected a column"):
         store.exports.import_long(
             "NEW",
             visit_file().with_columns(colour=pl.lit("red")),
@@ -179,7 +180,7 @@ def test_an_unknown_column_or_ae_row_is_rejected(store: Store) -> None:
             protocol="ast-nahm2023",
         )
     bad_ae = ae_file().with_columns(severity=pl.lit("grade 3"))
-    with pytest.raises(ValidationError, match="line 2, column severity"):
+    with pytest.raises(ValidationError, match="line 2, column 'severity'"):
         store.exports.import_long(
             "NEW",
             visit_file(),
@@ -220,8 +221,10 @@ def test_service_recorded_data_export(store: Store) -> None:
     )
     out = store.exports.long(study, actor=ADMIN)
     assert out.select("subject_id", "week", "visit", "pp_nrs", "pp_nrs_score").rows() == [
-        ("S01", 0.0, "baseline", 7.0, 7.0)
+        ("S01", -2.0, "screening", None, None),  # recorded at screening (SCORAD typed there)
+        ("S01", 0.0, "baseline", 7.0, 7.0),
     ]
+    assert out["scorad"].to_list() == [40.0, None]
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -264,7 +267,7 @@ def test_cli_import_export_audit(
     visit_file().with_columns(week=pl.lit("x")).write_csv(bad)
     code, _, stderr = _cli(capsys, "import", str(bad), "--db", db_url, "--study", "AST")
     assert code == 2
-    assert stderr.startswith("error: line 2, column week")
+    assert stderr.startswith("error: bad.csv, line 2, column 'week'")
     assert "Traceback" not in stderr
 
 

@@ -12,7 +12,14 @@ import pytest
 
 from autoserum.errors import ConflictError, PermissionDeniedError, StateError, ValidationError
 from autoserum.store import Store
-from tests.store.helpers import ADMIN, COORDINATOR, MONITOR, double_blind_study, enrolled
+from tests.store.helpers import (
+    ADMIN,
+    COORDINATOR,
+    ELIGIBLE,
+    MONITOR,
+    double_blind_study,
+    enrolled,
+)
 
 EASI_14 = {  # docs/instruments.md, EASI worked example 1: 0.8 + 3.6 + 1.2 + 8.4 = 14.0
     "head_neck": {
@@ -61,8 +68,12 @@ def test_visits_are_placed_in_their_window(store: Store, study: str) -> None:
 
 def test_visits_before_day_0_are_checked_once_day_0_is_known(store: Store) -> None:
     study = double_blind_study(store)
-    enrolled(store, study, "S02")
-    early = store.records.add_visit(study, "S02", "screening", "2026-01-01", actor=COORDINATOR)
+    store.subjects.screen(
+        study, "s01", "S02", ELIGIBLE, screened_on="2026-01-01", actor=COORDINATOR
+    )
+    store.subjects.randomise(study, "S02", actor=ADMIN)
+    [early] = store.subjects.detail(study, "S02", actor=ADMIN).visits
+    assert early.visit_code == "screening"  # recorded at screening
     assert early.earliest is None  # day 0 not known yet
     store.records.add_injection(
         study, "S02", "2026-03-02", actor=COORDINATOR, volume_ml=5, site="deltoid"

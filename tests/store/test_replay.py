@@ -20,11 +20,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from autoserum.errors import AutoserumError, ConflictError, StateError
+from autoserum.errors import AutoserumError, ConflictError, StateError, ValidationError
 from autoserum.store import Store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import SubjectStatus
-from tests.store.helpers import ADMIN, COORDINATOR, ELIGIBLE, INVESTIGATOR
+from tests.store.helpers import ADMIN, COORDINATOR, ELIGIBLE, INVESTIGATOR, SCREENED_ON
 
 _names = itertools.count()
 DAY0 = date(2026, 3, 2)
@@ -51,12 +51,15 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
         def screen(self, eligible: bool) -> str:
             sid = f"S{next(self.ids):03d}"
             facts = ELIGIBLE if eligible else {**ELIGIBLE, "scorad": 10}
-            store.subjects.screen(self.study, "s01", sid, facts, actor=COORDINATOR)
+            store.subjects.screen(
+                self.study, "s01", sid, facts, screened_on=SCREENED_ON, actor=COORDINATOR
+            )
             return sid
 
         @rule(subject=subjects)
         def randomise(self, subject: str) -> None:
-            with suppress(StateError):  # refused (wrong status, recorded already): no write
+            with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
+                # ineligible, before screening, a repeat lab): no write
                 store.subjects.randomise(self.study, subject, actor=COORDINATOR)
 
         @rule(subject=subjects, status=st.sampled_from(STATUSES), reason=st.sampled_from(["", "x"]))
@@ -78,14 +81,18 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), shift=st.integers(-90, 90))
         def visit(self, subject: str, visit: str, shift: int) -> None:
-            with suppress(StateError):  # refused (wrong status, recorded already): no write
+            with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
+                # ineligible, before screening, a repeat lab): no write
                 store.records.add_visit(
                     self.study, subject, visit, DAY0 + timedelta(shift), actor=COORDINATOR
                 )
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), score=st.integers(0, 10))
         def itch(self, subject: str, visit: str, score: int) -> None:
-            with suppress(StateError):  # refused (wrong status, recorded already): no write
+            # the visit first (if not recorded yet), so that assessments are reached at all
+            self.visit(subject, visit, 0)
+            with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
+                # ineligible, before screening, a repeat lab): no write
                 store.records.add_assessment(
                     self.study,
                     subject,
@@ -97,7 +104,9 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, visit=st.sampled_from(VISITS), count=st.integers(0, 2000))
         def eosinophils(self, subject: str, visit: str, count: int) -> None:
-            with suppress(StateError):  # refused (wrong status, recorded already): no write
+            self.visit(subject, visit, 0)  # the visit first, as for assessments
+            with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
+                # ineligible, before screening, a repeat lab): no write
                 store.records.add_lab(
                     self.study,
                     subject,
@@ -112,7 +121,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, shift=st.integers(-3, 60))
         def inject(self, subject: str, shift: int) -> None:
-            with suppress(StateError):  # refused (wrong status, recorded already): no write
+            with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
+                # ineligible, before screening, a repeat lab): no write
                 store.records.add_injection(
                     self.study,
                     subject,
@@ -182,13 +192,16 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects)
         def unblind(self, subject: str) -> None:
-            with suppress(StateError):  # refused (wrong status, recorded already): no write
+            with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
+                # ineligible, before screening, a repeat lab): no write
                 store.subjects.unblind(self.study, subject, actor=INVESTIGATOR, reason="emergency")
 
         @invariant()
         def audit_replay_equals_current_state(self) -> None:
             replayed = replay_audit(store.audit.raw_rows(self.study))
             assert replayed == current_state(store, self.study)
+            verified = store.audit.verify(self.study)
+            assert verified.ok, verified.problems
 
         def teardown(self) -> None:
             SEEN.update((r.entity, r.action) for r in store.audit.raw_rows(self.study))

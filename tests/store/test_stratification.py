@@ -14,7 +14,7 @@ from autoserum.store import Store, open_store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import MASK, SubjectStatus
 from autoserum.study.randomisation import allocation_list, stratum_key
-from tests.store.helpers import ADMIN, BLINDED, COORDINATOR, ELIGIBLE
+from tests.store.helpers import ADMIN, BLINDED, COORDINATOR, ELIGIBLE, SCREENED_ON
 
 SEVERITY_NAME = "baseline_severity"
 SEVERITY = {SEVERITY_NAME: ("moderate", "severe")}
@@ -42,7 +42,9 @@ def expected_list(level: str, seed: int = 20260301) -> list[str]:
 
 
 def enrol(store: Store, study: str, subject_id: str, level: str) -> str:
-    store.subjects.screen(study, "s01", subject_id, ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(
+        study, "s01", subject_id, ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR
+    )
     return store.subjects.randomise(
         study, subject_id, actor=ADMIN, strata={"baseline_severity": level}
     )
@@ -87,7 +89,7 @@ def test_lists_are_reproducible_from_the_seed_whatever_the_order(store: Store) -
 
 def test_factor_levels_are_validated_and_nothing_is_written(store: Store) -> None:
     study = stratified_study(store)
-    store.subjects.screen(study, "s01", "S01", ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(study, "s01", "S01", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
     cases = [
         (None, "strata.baseline_severity.*None.*moderate, severe"),
         ({}, "strata.baseline_severity.*moderate, severe"),
@@ -112,7 +114,9 @@ def test_factor_levels_are_validated_and_nothing_is_written(store: Store) -> Non
 def test_unstratified_studies_refuse_factor_levels(store: Store) -> None:
     store.studies.create("PLAIN", "ast-nahm2023", actor=ADMIN, seed=1, allocation_n=8)
     store.studies.add_site("PLAIN", "s01", "Seoul", actor=ADMIN)
-    store.subjects.screen("PLAIN", "s01", "S01", ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(
+        "PLAIN", "s01", "S01", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR
+    )
     with pytest.raises(ValidationError, match=r"strata\.baseline_severity.*site only"):
         store.subjects.randomise(
             "PLAIN", "S01", actor=ADMIN, strata={"baseline_severity": "severe"}
@@ -142,7 +146,7 @@ def test_declared_factors_are_validated(
 def test_the_study_declares_its_factors_and_blinded_roles_see_no_arm(store: Store) -> None:
     study = stratified_study(store)
     assert store.studies.get(study).stratify_by == (("baseline_severity", ("moderate", "severe")),)
-    store.subjects.screen(study, "s01", "S01", ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(study, "s01", "S01", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
     masked = store.subjects.randomise(
         study, "S01", actor=COORDINATOR, strata={"baseline_severity": "severe"}
     )
@@ -182,7 +186,9 @@ def test_concurrent_first_randomisations_of_a_stratum_write_one_list(
     levels = ("moderate", "severe")
     for w in range(2):
         for i in range(4):
-            store.subjects.screen(study, "s01", f"W{w}-{i}", ELIGIBLE, actor=COORDINATOR)
+            store.subjects.screen(
+                study, "s01", f"W{w}-{i}", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR
+            )
     errors: list[BaseException] = []
     barrier = threading.Barrier(2, timeout=60)
     stores = [open_store(db_url, create=False) for _ in range(2)]  # as two processes would

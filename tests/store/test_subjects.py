@@ -21,6 +21,7 @@ from tests.store.helpers import (
     ELIGIBLE,
     INVESTIGATOR,
     MONITOR,
+    SCREENED_ON,
     UNBLINDED_STATISTICIAN,
     double_blind_study,
     enrolled,
@@ -38,7 +39,7 @@ def test_randomisation_follows_the_concealed_list_of_the_site(store: Store) -> N
 
 def test_blinded_roles_never_see_an_arm(store: Store) -> None:
     study = double_blind_study(store)
-    store.subjects.screen(study, "s01", "S01", ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(study, "s01", "S01", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
     assert store.subjects.randomise(study, "S01", actor=COORDINATOR) == MASK
     store.records.add_injection(study, "S01", "2026-03-02", actor=COORDINATOR, volume_ml="5")
     arm = store.subjects.all(study, actor=ADMIN)[0].arm
@@ -62,22 +63,24 @@ def test_open_label_studies_show_arms_to_everyone(store: Store) -> None:
     store.studies.create("ASIM", "asim-choi2024", actor=ADMIN, seed=1)
     store.studies.add_site("ASIM", "s01", "Seoul", actor=ADMIN)
     facts = {"atopic_dermatitis": True, "age": 30, "easi": 10}
-    store.subjects.screen("ASIM", "s01", "A1", facts, actor=COORDINATOR)
+    store.subjects.screen("ASIM", "s01", "A1", facts, screened_on=SCREENED_ON, actor=COORDINATOR)
     assert store.subjects.randomise("ASIM", "A1", actor=COORDINATOR) == "serum"
     assert store.subjects.all("ASIM", actor=MONITOR)[0].arm == "serum"
 
 
 def test_ineligible_subjects_are_not_randomised(store: Store) -> None:
     study = double_blind_study(store)
-    store.subjects.screen(study, "s01", "S01", {**ELIGIBLE, "scorad": 10}, actor=COORDINATOR)
-    with pytest.raises(StateError, match="not eligible: failed severity"):
+    store.subjects.screen(
+        study, "s01", "S01", {**ELIGIBLE, "scorad": 10}, screened_on=SCREENED_ON, actor=COORDINATOR
+    )
+    with pytest.raises(ValidationError, match="failed severity"):
         store.subjects.randomise(study, "S01", actor=COORDINATOR)
     assert store.subjects.all(study, actor=ADMIN)[0].status is SubjectStatus.SCREENED
 
 
 def test_statuses_follow_the_allowed_transitions(store: Store) -> None:
     study = double_blind_study(store)
-    store.subjects.screen(study, "s01", "S01", ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(study, "s01", "S01", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
     with pytest.raises(StateError, match="screened -> treatment"):
         store.subjects.transition(study, "S01", "treatment", actor=COORDINATOR)
     store.subjects.randomise(study, "S01", actor=COORDINATOR)
@@ -99,6 +102,7 @@ def test_a_run_in_protocol_goes_through_run_in(store: Store) -> None:
         "s01",
         "A1",
         {"atopic_dermatitis": True, "age": 30, "easi": 10},
+        screened_on=SCREENED_ON,
         actor=ADMIN,
     )
     store.subjects.randomise("ASIM", "A1", actor=ADMIN)
@@ -155,15 +159,17 @@ def test_site_restriction(store: Store) -> None:
     with pytest.raises(PermissionDeniedError):
         store.subjects.detail(study, "B01", actor=COORDINATOR)
     with pytest.raises(PermissionDeniedError):
-        store.subjects.screen(study, "s02", "B02", ELIGIBLE, actor=COORDINATOR)
+        store.subjects.screen(
+            study, "s02", "B02", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR
+        )
     with pytest.raises(PermissionDeniedError):
-        store.subjects.screen(study, "s01", "X1", ELIGIBLE, actor=MONITOR)
+        store.subjects.screen(study, "s01", "X1", ELIGIBLE, screened_on=SCREENED_ON, actor=MONITOR)
     assert {r.subject_id for r in store.audit.trail(study, actor=COORDINATOR)} <= {None, "S01"}
 
 
 def test_consort_flow_counts_statuses(store: Store) -> None:
     study = double_blind_study(store)
-    store.subjects.screen(study, "s01", "F1", ELIGIBLE, actor=COORDINATOR)
+    store.subjects.screen(study, "s01", "F1", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
     store.subjects.transition(
         study, "F1", "screen_failed", actor=COORDINATOR, reason="eczema herpeticum"
     )

@@ -69,7 +69,7 @@ def test_the_fast_path_writes_the_audit_rows_of_the_unit_of_work(store: Store, s
 
 
 def test_refusals_keep_their_precise_errors(store: Store, study: str) -> None:
-    store.records.add_assessment(study, "S01", "baseline", "poem", POEM, actor=COORDINATOR)
+    saved = store.records.add_assessment(study, "S01", "baseline", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(StateError, match="recorded already"):
         store.records.add_assessment(study, "S01", "baseline", "poem", POEM, actor=COORDINATOR)
     with pytest.raises(ValidationError, match="itch"):  # the items are judged first
@@ -97,7 +97,9 @@ def test_refusals_keep_their_precise_errors(store: Store, study: str) -> None:
     with pytest.raises(StateError, match="no new data"):
         store.records.add_assessment(study, "S01", "week_4", "poem", POEM, actor=COORDINATOR)
     # nothing of the refused writes reached the trail: one insert of eight fields
-    assert len(store.audit.trail(study, actor=ADMIN, entity="assessment")) == 8
+    trail = store.audit.trail(study, actor=ADMIN, entity="assessment")
+    assert len([r for r in trail if r.record_id == saved.id]) == 8
+    assert {r.record_id for r in trail} == {saved.id, 1}  # 1: the SCORAD typed at screening
 
 
 def test_the_writer_lock_is_reentrant_and_first_come_first_served() -> None:

@@ -6,6 +6,7 @@ Debian's headless Chromium driven by Playwright.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import socket
@@ -37,6 +38,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: The screening date of the seeded subjects and the store's fixed "today" (no wall clock).
+SCREENED_ON = "2026-02-16"
+TODAY = dt.date(2026, 6, 30)
 SYSTEM = Actor("test-setup", "admin", None)
 
 
@@ -57,7 +61,7 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(db_url: str) -> Store:
-    return open_store(db_url)
+    return open_store(db_url, clock=lambda: TODAY)
 
 
 @pytest.fixture
@@ -183,7 +187,9 @@ class Seeded:
             # -002 and -004 screened only (to be randomised by the tests)
             for number in ("001", "003"):
                 sid = f"{site}-{number}"
-                store.subjects.screen(STUDY, site, sid, facts, actor=SYSTEM)
+                store.subjects.screen(
+                    STUDY, site, sid, facts, screened_on=SCREENED_ON, actor=SYSTEM
+                )
                 self.arms[sid] = store.subjects.randomise(STUDY, sid, actor=SYSTEM)
                 visit = store.records.add_visit(STUDY, sid, "baseline", "2026-03-02", actor=SYSTEM)
                 self.visit_ids[sid] = visit.id
@@ -197,7 +203,9 @@ class Seeded:
                 )
                 self.assessment_ids[sid] = nrs.id
             for number in ("002", "004"):
-                store.subjects.screen(STUDY, site, f"{site}-{number}", facts, actor=SYSTEM)
+                store.subjects.screen(
+                    STUDY, site, f"{site}-{number}", facts, screened_on=SCREENED_ON, actor=SYSTEM
+                )
 
 
 @pytest.fixture

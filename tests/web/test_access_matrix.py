@@ -35,9 +35,17 @@ class Route:
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
       "outcome": "recovered"}  # fmt: skip
 AE_FORM = {k: ("no" if v is False else v) for k, v in AE.items()}
-EASI_ITEMS = {"age": 30, "head_neck_erythema": 1, "head_neck_induration": 0,
-              "head_neck_excoriation": 0, "head_neck_lichenification": 0,
-              "head_neck_area": 1}  # fmt: skip
+EASI_ITEMS = {
+    "age": 30,
+    "head_neck_erythema": 1,
+    "head_neck_induration": 0,
+    "head_neck_excoriation": 0,
+    "head_neck_lichenification": 0,
+    "head_neck_area": 1,
+    "upper_limbs_area": 0,
+    "trunk_area": 0,
+    "lower_limbs_area": 0,
+}  # fmt: skip  (a scorable EASI: other regions clear)
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
@@ -120,6 +128,9 @@ API = [
           body={"visit_code": "week_4", "visit_date": "2026-03-30"}),
     Route("POST", API_SUBJ + "/assessments", "write_data",
           body={"visit_code": "baseline", "instrument": "easi", "items": EASI_ITEMS}),
+    Route("POST", API_SUBJ + "/assessments/not-done", "write_data",
+          body={"visit_code": "week_8", "instrument": "poem", "reason": "no time",
+                "visit_date": "2026-04-27"}),
     Route("PATCH", API_SUBJ + "/assessments/{assessment_id}", "write_data",
           body={"items": {"score": 7}, "expected_version": 1, "reason": "re-read"}),
     Route("POST", API_SUBJ + "/injections", "write_data", body={"given_on": "2026-03-02"}),

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from autoserum.store import open_store
 from autoserum.web import create_app
 
-from .conftest import Seeded, settings_for
+from .conftest import TODAY, Seeded, settings_for
 from .test_access_matrix import arms_in_json
 from .test_scoring import DLQI, EASI_ADULT, SCORAD
 
@@ -27,8 +27,8 @@ def run_flow(client: TestClient, seeded: Seeded) -> None:
     screened = client.post(
         base,
         headers=inv,
-        json={"site": "S1", "subject_id": "S1-777", "facts": {"atopic_dermatitis": True,
-                                                               "scorad": 30}},
+        json={"site": "S1", "subject_id": "S1-777", "screened_on": "2026-02-16",
+              "facts": {"atopic_dermatitis": True, "scorad": 30}},
     )  # fmt: skip
     assert screened.status_code == 201, screened.text
     assert screened.json()["eligibility"]["eligible"] is True
@@ -111,7 +111,7 @@ def test_api_flow_sqlite(client: TestClient, seeded: Seeded) -> None:
 
 @pytest.fixture
 def pg_client(pg_url: str) -> Iterator[tuple[TestClient, Seeded]]:
-    store = open_store(pg_url)
+    store = open_store(pg_url, clock=lambda: TODAY)
     seeded = Seeded(store)
     app = create_app(settings_for(pg_url), store=store)
     try:

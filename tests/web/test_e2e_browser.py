@@ -6,14 +6,13 @@ for the admin. Screenshots of the main pages go to test-artifacts/web/."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, LiveServer, Seeded
+from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, TODAY, LiveServer, Seeded
 from .test_access_matrix import ARM_IN_HTML
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,7 +61,7 @@ def login(page: Page, base: str, username: str) -> None:
 def test_investigator_journey(browser: Browser, live: LiveServer) -> None:
     base = live.url
     page = browser.new_page(viewport={"width": 1024, "height": 1366})  # tablet, portrait
-    today = dt.date.today().isoformat()
+    today = TODAY.isoformat()  # the store's fixed clock (tests never read the wall clock)
 
     # a failed login re-shows the page with a message
     page.goto(f"{base}/login")

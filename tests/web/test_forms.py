@@ -86,7 +86,8 @@ def test_correction_form_with_a_malformed_version_is_422(
         assert response.status_code == 422
         assert "version" in response.text
     detail = seeded.store.subjects.detail("AST-1", "S1-001", actor=SYSTEM)
-    assert str(detail.visits[0].visit_date) == "2026-03-02"
+    [baseline] = [v for v in detail.visits if v.visit_code == "baseline"]
+    assert str(baseline.visit_date) == "2026-03-02"
 
 
 def _session_cookie_sizes(set_cookie_headers: list[str]) -> list[int]:

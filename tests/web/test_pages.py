@@ -38,7 +38,9 @@ def test_calendar_flags_with_a_fixed_today(store: Store, seeded: Seeded) -> None
     rows = {r.code: r for r in calendar(protocol, detail, today=dt.date(2026, 3, 30))}
     assert rows["baseline"].flag == "done"
     assert rows["baseline"].actual == dt.date(2026, 3, 2)
-    assert rows["screening"].flag == "missed"  # a later visit was recorded
+    # recorded at screening (2026-02-16), so never "missed" for a randomised subject
+    assert rows["screening"].flag == "done"
+    assert rows["screening"].actual == dt.date(2026, 2, 16)
     # week 4: day 28 = 2026-03-30, window 2026-03-27 .. 2026-04-02 (protocol: ±3 days)
     assert rows["week_4"].flag == "due"
     assert (rows["week_4"].earliest, rows["week_4"].latest) == (

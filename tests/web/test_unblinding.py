@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from autoserum.study.randomisation import allocation_list, stratum_key
 
-from .conftest import SYSTEM, Seeded, add_user
+from .conftest import SCREENED_ON, SYSTEM, Seeded, add_user
 from .test_access_matrix import ARM_IN_HTML, page_client
 
 SUBJ = "/studies/AST-1/subjects/S1-001"
@@ -156,7 +156,7 @@ def _stratified(seeded: Seeded) -> None:
     store.studies.add_site("STRAT", "S1", "Site one", actor=SYSTEM)
     facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
     for sid in ("P1", "P2", "A1", "A2"):
-        store.subjects.screen("STRAT", "S1", sid, facts, actor=SYSTEM)
+        store.subjects.screen("STRAT", "S1", sid, facts, screened_on=SCREENED_ON, actor=SYSTEM)
 
 
 def _first_arm(level: str) -> str:
@@ -220,7 +220,9 @@ def test_nothing_to_unblind_before_randomisation_or_in_an_open_label_study(
         "OPEN", "asim-choi2024", actor=SYSTEM, seed=1
     )  # open-label, single arm
     seeded.store.studies.add_site("OPEN", "S1", "Site one", actor=SYSTEM)
-    seeded.store.subjects.screen("OPEN", "S1", "O1", {"atopic_dermatitis": True}, actor=SYSTEM)
+    seeded.store.subjects.screen(
+        "OPEN", "S1", "O1", {"atopic_dermatitis": True}, screened_on=SCREENED_ON, actor=SYSTEM
+    )
     seeded.store.accounts.update_user(  # site S1 of OPEN is another site than S1 of AST-1
         "inv1",
         {"sites": [("AST-1", "S1"), ("OPEN", "S1")]},

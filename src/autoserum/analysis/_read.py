@@ -44,6 +44,9 @@ class StudyData:
     #: excluded (screen failures); ``None`` for files, which hold enrolled subjects only
     assessed: int | None = None
     excluded: int | None = None
+    #: randomisations of subjects whose eligibility failed or was unknown, each with the
+    #: investigator's reason (a database knows them; ``()`` for files)
+    eligibility_overrides: tuple[str, ...] = ()
 
 
 def ae_path_for(path: str | Path) -> Path:
@@ -99,6 +102,7 @@ def study_from_frames(
     *,
     assessed: int | None = None,
     excluded: int | None = None,
+    eligibility_overrides: tuple[str, ...] = (),
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
 
@@ -116,7 +120,12 @@ def study_from_frames(
     else:
         ae = _empty_ae("arm" in typed.columns)
     return StudyData(
-        visits=typed, adverse_events=ae, source=source, assessed=assessed, excluded=excluded
+        visits=typed,
+        adverse_events=ae,
+        source=source,
+        assessed=assessed,
+        excluded=excluded,
+        eligibility_overrides=eligibility_overrides,
     )
 
 

@@ -62,6 +62,7 @@ def _load_db(url: str, study: str) -> StudyData:
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
         flow = store.subjects.consort(study, actor=actor)
+        overrides = store.records.deviations(study, actor=actor, kind="eligibility_override")
     finally:
         store.close()
     return study_from_frames(
@@ -70,6 +71,7 @@ def _load_db(url: str, study: str) -> StudyData:
         f"{url} study {study}",
         assessed=flow.assessed,
         excluded=flow.excluded,
+        eligibility_overrides=tuple(f"{d.subject_id}: {d.description}" for d in overrides),
     )
 
 

@@ -1,4 +1,5 @@
-"""CLI commands of the store: ``import``, ``export`` and ``audit``.
+"""CLI commands of the store: ``import``, ``export`` and ``audit`` (with ``audit verify`` and
+``audit head``).
 
 The CLI acts as the owner of the database file or server (a study admin): it sees arms unless
 ``--blinded`` asks for a blinded export.
@@ -129,7 +130,19 @@ def export_command(
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 
+audit_app = typer.Typer(
+    help=(
+        "The audit trail: print it, verify its hash chains, export their heads.\n\n"
+        "Example: autoserum audit verify --db sqlite:///trial.db"
+    ),
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@audit_app.callback(invoke_without_command=True)
 def audit_command(
+    ctx: typer.Context,
     db: DbOption = "sqlite:///autoserum.db",
     study: Annotated[str | None, typer.Option("--study", help="Only this study.")] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="Only this subject.")] = None,
@@ -137,9 +150,17 @@ def audit_command(
 ) -> None:
     """Print the audit trail: who changed what, when (UTC), old and new value, and why.
 
+    Malformed rows are skipped with a warning on stderr (``audit verify`` reports them).
+
     Example: autoserum audit --db sqlite:///trial.db --subject S01 --json
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+
     from autoserum.store import open_store
+
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
 
     store = open_store(db, create=False)
     try:
@@ -160,8 +181,93 @@ def audit_command(
         typer.echo(f"{r.to_json()['at']} {who} {r.action} {r.entity} {r.record_id}{change}{why}")
 
 
+AnchorOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--head",
+        help="A head hash exported earlier (autoserum audit head); it must still be in the chain.",
+    ),
+]
+
+
+def _key() -> bytes | None:
+    from autoserum.store import audit_key
+
+    return audit_key()
+
+
+@audit_app.command("verify")
+def audit_verify_command(
+    db: DbOption = "sqlite:///autoserum.db",
+    study: Annotated[str | None, typer.Option("--study", help="Only this study's chain.")] = None,
+    heads: AnchorOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Recompute the audit trail's hash chains and report the first broken link of each
+    (row, expected, found), malformed rows, and heads that do not match; exit 1 on any problem.
+
+    With AUTOSERUM_AUDIT_KEY set, each chain head's HMAC is checked too (a rewrite of a whole
+    chain is detected without the key); --head HASH checks a head exported earlier.
+
+    Example: autoserum audit verify --db sqlite:///trial.db --study AST-1 --head 3f1c...
+    """
+    from autoserum.store import open_store
+
+    store = open_store(db, create=False)
+    try:
+        result = store.audit.verify(study, key=_key(), anchors=heads or ())
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    else:
+        for c in result.chains:
+            name = c.study if c.study is not None else "(no study)"
+            mac = {None: "", True: ", HMAC ok", False: ", HMAC BAD"}[c.signed]
+            typer.echo(f"chain {name}: {c.length} rows, head {c.head_hash}{mac}")
+        for p in result.problems:
+            where = f"row {p.row}" if p.row is not None else "head"
+            name = p.study if p.study is not None else ("(no study)" if p.chain == 0 else "-")
+            typer.echo(
+                f"BROKEN {p.kind} in chain {name} at {where}: expected {p.expected}, "
+                f"found {p.found}",
+                err=True,
+            )
+    if not result.ok:
+        raise typer.Exit(1)
+    if not as_json:
+        typer.echo("audit trail verified: every chain intact")
+
+
+@audit_app.command("head")
+def audit_head_command(
+    db: DbOption = "sqlite:///autoserum.db",
+    study: Annotated[str | None, typer.Option("--study", help="Only this study's chain.")] = None,
+) -> None:
+    """Print the verified head hash of each audit chain, to keep somewhere else (a signed
+    e-mail, a printed report, another system); exit 1 when a chain does not verify.
+
+    Example: autoserum audit head --db sqlite:///trial.db --study AST-1
+    """
+    from autoserum.store import open_store
+
+    store = open_store(db, create=False)
+    try:
+        result = store.audit.verify(study, key=_key())
+    finally:
+        store.close()
+    for p in result.problems:
+        typer.echo(f"BROKEN {p.kind} in chain {p.chain} at row {p.row}", err=True)
+    if not result.ok:
+        raise typer.Exit(1)
+    for c in result.chains:
+        if study is None or c.study == study:
+            name = c.study if c.study is not None else "(no study)"
+            typer.echo(f"{name}\t{c.length}\t{c.head_hash}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``import``, ``export`` and ``audit`` to the CLI."""
     app.command("import")(import_command)
     app.command("export")(export_command)
-    app.command("audit")(audit_command)
+    app.add_typer(audit_app, name="audit")

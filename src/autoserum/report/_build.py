@@ -152,6 +152,8 @@ def _study_section(
         ("Analysis population", "full analysis set (FAS)"),
         ("Adverse events", f"{study.adverse_events.height} events recorded"),
     ]
+    if study.eligibility_overrides:
+        summary.append(("Eligibility overrides", "; ".join(study.eligibility_overrides)))
     return Section("study", "Study and protocol summary", summary=tuple(summary))
 
 

@@ -233,7 +233,9 @@ class Scenario:
     items: ItemModel = field(default_factory=ItemModel)
     targets: tuple[Target, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
-    start_date: str = "2025-01-06"
+    start_date: str = (
+        "2024-01-08"  # every simulated visit date lies in the past (import refuses future dates)
+    )
     recruitment_days: int = 365
 
     def arm(self, code: str) -> ArmSpec:

@@ -6,7 +6,8 @@ One audit row per changed field: ``action`` insert/update/delete, ``field``, ``o
 insert records every non-null field; a delete records the whole record as ``old_value`` with
 ``field`` = ``None``. Updates and deletes need a reason (``ValidationError`` otherwise); a write
 without an :class:`AuditContext` is refused (``StateError``): study data change only through the
-service. The table itself is append-only in the database (triggers, see the migration).
+service. The table itself is append-only in the database (triggers, see the migration), and each
+row is hash-chained to the previous row of its study (:mod:`autoserum.store._chain`).
 
 Reference: FDA 21 CFR Part 11 §11.10(e) (secure, computer-generated, time-stamped audit trails
 recording the date and time of operator entries and actions that create, modify, or delete
@@ -25,6 +26,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from autoserum.errors import StateError, ValidationError
+from autoserum.store._chain import link
 from autoserum.store._types import UTCDateTime, dumps, utcnow
 from autoserum.store.models import AUDITED, AuditRow
 
@@ -189,7 +191,9 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
         if type(obj) in _ENTITY_OF:
             rows += _rows_for(obj, "delete", ctx)  # type: ignore[arg-type]
     if rows:
-        session.connection().execute(insert(AuditRow), rows)
+        conn = session.connection()
+        link(conn, rows)
+        conn.execute(insert(AuditRow), rows)
 
 
 class AuditedSession(Session):
@@ -217,7 +221,9 @@ def insert_audited(session: Session, obj: Any) -> None:
     values = {a.key: getattr(obj, a.key) for a in mapper.column_attrs if a.key != "id"}
     conn = session.connection()
     obj.id = conn.execute(_insert_returning_id(type(obj)), values).scalar_one()
-    conn.execute(insert(AuditRow), _rows_for(obj, "insert", ctx))
+    rows = _rows_for(obj, "insert", ctx)
+    link(conn, rows)
+    conn.execute(insert(AuditRow), rows)
 
 
 _INSERTS: dict[type[Any], Any] = {}

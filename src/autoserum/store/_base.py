@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +33,7 @@ from autoserum.store import _audit
 from autoserum.store._engine import WRITE
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm, check_role
+from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
     "CLINICAL_WRITERS",
@@ -142,8 +144,10 @@ class UnitOfWork:
     """Engine, sessions, the SQLite writer queue and the cache of parsed study protocols: what
     every service of one store shares. ``read()`` and ``write()`` are its transactions."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = utc_today) -> None:
         self.engine = engine
+        #: today's date for the integrity rules (no date after today); tests pass a fixed one
+        self.clock = clock
         self._sessions = sessionmaker(
             engine, class_=_audit.AuditedSession, expire_on_commit=False, autoflush=True
         )
@@ -207,6 +211,10 @@ class Service:
 
     def _protocol(self, study: StudyRow) -> Protocol:
         return self._uow.protocol(study)
+
+    def _today(self) -> date:
+        """Today's date by the store's clock."""
+        return self._uow.clock()
 
     # --- permissions ----------------------------------------------------------------------
     @staticmethod

@@ -26,7 +26,15 @@ from autoserum.store._views import (
     visit_view,
 )
 from autoserum.store.models import StudyRow, SubjectRow
-from autoserum.study.labs import judge, to_canonical
+from autoserum.study.labs import check_plausible, judge, to_canonical
+from autoserum.study.rules import (
+    NOTE_MAX,
+    SHORT_MAX,
+    TERM_MAX,
+    bounded_text,
+    check_age,
+    check_scorable,
+)
 from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES, check_choice
 
 __all__ = [
@@ -51,8 +59,16 @@ def _opt(conv: Conv) -> Conv:
     return lambda field, value: optional(conv, field, value)
 
 
-def _opt_text(field: str, value: Any) -> Any:
-    return None if value is None else as_text(field, value)
+def _text(limit: int) -> Conv:
+    return lambda field, value: bounded_text(field, value, limit=limit)
+
+
+def _opt_text(limit: int) -> Conv:
+    return lambda field, value: bounded_text(field, value, limit=limit, required=False)
+
+
+def _age(field: str, value: Any) -> Any:
+    return None if value is None else check_age(field, as_decimal(field, value))
 
 
 def _facts(field: str, value: Any) -> Any:
@@ -62,10 +78,10 @@ def _facts(field: str, value: Any) -> Any:
 
 
 EDITABLE: dict[str, dict[str, Conv]] = {
-    "site": {"name": as_text},
+    "site": {"name": _text(TERM_MAX)},
     "subject": {
         "facts": _facts,
-        "age": _opt(as_decimal),
+        "age": _age,
         "sex": _opt(_choice(SEXES)),
         "per_protocol": _opt(as_bool),
         "treated": _opt(as_bool),
@@ -82,23 +98,23 @@ EDITABLE: dict[str, dict[str, Conv]] = {
         "given_on": as_date,
         "product": _choice(PRODUCTS),
         "volume_ml": _opt(as_decimal),
-        "site": _opt_text,
-        "lot": _opt_text,
-        "given_by": _opt_text,
+        "site": _opt_text(SHORT_MAX),
+        "lot": _opt_text(SHORT_MAX),
+        "given_by": _opt_text(SHORT_MAX),
     },
     "adverse_event": {
         k: (lambda f, v: v)
         for k in ("term", "severity", "serious", "related", "outcome", "onset_date", "onset_week")
     },
     "con_med": {
-        "name": as_text,
-        "dose": _opt_text,
-        "route": _opt_text,
+        "name": _text(TERM_MAX),
+        "dose": _opt_text(SHORT_MAX),
+        "route": _opt_text(50),
         "start_date": _opt(as_date),
         "end_date": _opt(as_date),
-        "indication": _opt_text,
+        "indication": _opt_text(TERM_MAX),
     },
-    "deviation": {"kind": as_text, "description": as_text, "days": _opt(as_int)},
+    "deviation": {"kind": _text(50), "description": _text(NOTE_MAX), "days": _opt(as_int)},
 }
 """Entity → the fields ``update_record`` may change, with their converters."""
 
@@ -136,7 +152,7 @@ def apply_changes(
     elif entity == "assessment" and "payload" in values:
         assert subject is not None
         values["total"], values["band"] = score_payload(
-            row.instrument, values["payload"], subject.age
+            row.instrument, values["payload"], subject.age, scorable=True
         )
     elif entity == "assessment" and "total" in values:
         if row.payload is not None:
@@ -176,14 +192,17 @@ def record_view(
 
 
 def score_payload(
-    instrument: str, payload: Mapping[str, Any], age: Decimal | None
+    instrument: str, payload: Mapping[str, Any], age: Decimal | None, *, scorable: bool = False
 ) -> tuple[str | None, str | None]:
     """(exact total as text, band) of ``payload``; EASI takes the subject's age when the payload
-    has none (the stored payload stays as given)."""
+    has none (the stored payload stays as given). With ``scorable`` an assessment the
+    instrument's missing-data rule cannot score is refused, naming the missing items."""
     data = dict(payload)
     if instrument == "easi" and data.get("age") is None and age is not None:
         data["age"] = age
     result = score(instrument, data)
+    if scorable:
+        check_scorable(instrument, data, result)
     total = None if result.total is None else fraction_text(result.total)
     return total, result.band
 
@@ -192,6 +211,7 @@ def lab_fields(analyte: str, value: Any, unit: str, ref_low: Any, ref_high: Any)
     """Column values of a lab result: canonical value, unit, converted range and flag."""
     raw = as_decimal(f"{analyte}.value", value)
     canonical, canon_unit, factor = to_canonical(analyte, raw, unit)
+    check_plausible(analyte, canonical)
     low = None if ref_low is None else as_decimal(f"{analyte}.ref_low", ref_low)
     high = None if ref_high is None else as_decimal(f"{analyte}.ref_high", ref_high)
     if factor != 1:
@@ -209,7 +229,7 @@ def lab_fields(analyte: str, value: Any, unit: str, ref_low: Any, ref_high: Any)
 def ae_fields(**given: Any) -> dict[str, Any]:
     """Validated column values of an adverse event."""
     return {
-        "term": as_text("term", given["term"]),
+        "term": bounded_text("term", given["term"], limit=TERM_MAX),
         "severity": check_choice("severity", given["severity"], SEVERITIES),
         "serious": as_bool("serious", given["serious"]),
         "related": check_choice("related", given["related"], RELATEDNESS),

@@ -8,6 +8,8 @@ Lines are numbered as in the CSV file: the header is line 1, the first data row 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,15 +21,19 @@ import polars as pl
 from autoserum.errors import AutoserumError, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
-from autoserum.store._coerce import as_bool, as_date, as_decimal, as_text
+from autoserum.store._coerce import as_bool, as_date, as_decimal
 from autoserum.store._edit import score_payload
 from autoserum.study.labs import ANALYTES
+from autoserum.study.rules import TERM_MAX, bounded_text, check_not_before, check_not_future
 from autoserum.study.tidy import (
     AE_COLUMNS,
     DERIVED_TOTALS,
     SUBJECT_COLUMNS,
     TOTAL_COLUMNS,
+    as_text_frame,
     item_columns,
+    validate_adverse_events,
+    validate_visits,
     visit_columns,
 )
 from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES, SEXES, check_choice
@@ -35,6 +41,7 @@ from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES, SEXES, chec
 __all__ = ["ParsedAE", "ParsedSubject", "ParsedVisit", "parse_adverse_events", "parse_visits"]
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
 
 
 @dataclass
@@ -180,10 +187,30 @@ def _assessments(
 
 
 def parse_visits(
-    frame: pl.DataFrame, protocol: Protocol, *, blinded_ok: bool
+    frame: pl.DataFrame,
+    protocol: Protocol,
+    *,
+    blinded_ok: bool,
+    source: str = "import",
+    today: date | None = None,
 ) -> list[ParsedSubject]:
     """Check the visit file against the data format and the protocol; :class:`ValidationError`
-    naming the first bad line and column."""
+    naming the first bad line and column.
+
+    The file is first checked by the format's one validator
+    (:func:`autoserum.study.tidy.validate_visits`, as ``analyze`` reads it), then against the
+    protocol (arms, visit codes) and the integrity rules: no visit date after ``today``, none
+    before the subject's screening visit in the file."""
+    validate_visits(as_text_frame(frame), source, first_line=2)
+    with _located_in(source):
+        subjects = _parse_visits(frame, protocol, blinded_ok=blinded_ok, today=today)
+        _check_after_screening(protocol, subjects)
+    return subjects
+
+
+def _parse_visits(
+    frame: pl.DataFrame, protocol: Protocol, *, blinded_ok: bool, today: date | None
+) -> list[ParsedSubject]:
     known = set(visit_columns())
     for column in frame.columns:
         if column not in known:
@@ -284,6 +311,8 @@ def parse_visits(
         labs = {c: _at(line, c, as_decimal, row[c]) for c in ANALYTES if row.get(c) is not None}
         for code, value in labs.items():
             _at(line, code, _non_negative, value)
+        if when is not None and today is not None:
+            _at(line, "visit_date", lambda f, v: check_not_future(f, v, today=today), when)
         age = covariates["age"] if covariates["age"] is not None else subject.covariates.get("age")
         subject.visits.append(
             ParsedVisit(line, week, visit, when, _assessments(line, row, age), labs)
@@ -291,8 +320,54 @@ def parse_visits(
     return list(subjects.values())
 
 
-def parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
-    """Check the adverse-event file; ``subjects`` maps subject_id → arm of the visit file."""
+@contextmanager
+def _located_in(source: str) -> Iterator[None]:
+    """Errors located ``line N, column X`` by the checks below, as the format's validator
+    locates them: ``<source>, line N, column 'X'``."""
+    try:
+        yield
+    except ValidationError as err:
+        match = _WHERE.match(err.location or "")
+        if match is None:
+            raise
+        column = f", column {match.group(2)!r}" if match.group(2) else ""
+        where = f"{source}, line {match.group(1)}{column}"
+        raise ValidationError(err.field, err.value, err.expected, location=where) from None
+
+
+def _check_after_screening(protocol: Protocol, subjects: Iterable[ParsedSubject]) -> None:
+    """No dated visit of a subject before their screening visit (when the file has one)."""
+    plan = next((v for v in protocol.visits if v.phase == "screening"), None)
+    if plan is None:
+        return
+    for subject in subjects:
+        screened = next(
+            (v.visit_date for v in subject.visits if v.visit == plan.code and v.visit_date),
+            None,
+        )
+        for v in subject.visits:
+            if v.visit_date is not None and screened is not None and v.visit_date < screened:
+                _at(
+                    v.line,
+                    "visit_date",
+                    lambda f, d, s=screened: check_not_before(
+                        f, d, s, what="the subject's screening"
+                    ),
+                    v.visit_date,
+                )
+
+
+def parse_adverse_events(
+    frame: pl.DataFrame, subjects: dict[str, str | None], *, source: str = "import"
+) -> list[ParsedAE]:
+    """Check the adverse-event file (first with the format's one validator); ``subjects`` maps
+    subject_id → arm of the visit file."""
+    validate_adverse_events(as_text_frame(frame), f"{source} (adverse events)", first_line=2)
+    with _located_in(f"{source} (adverse events)"):
+        return _parse_adverse_events(frame, subjects)
+
+
+def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
     for column in frame.columns:
         if column not in AE_COLUMNS:
             raise ValidationError(
@@ -321,7 +396,9 @@ def parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -
                 location=f"line {line}, column arm",
             )
         fields = {
-            "term": _at(line, "term", as_text, row.get("term")),
+            "term": _at(
+                line, "term", lambda f, v: bounded_text(f, v, limit=TERM_MAX), row.get("term")
+            ),
             "onset_week": None
             if row.get("onset_week") is None
             else _at(line, "onset_week", as_decimal, row["onset_week"]),

@@ -89,7 +89,7 @@ class ExportService(Service):
                 existing = set(
                     s.scalars(select(SubjectRow.subject_id).where(SubjectRow.study_id == found.id))
                 )
-        subjects = parse_visits(frame, plan, blinded_ok=True)
+        subjects = parse_visits(frame, plan, blinded_ok=True, source=source, today=self._today())
         for subj in subjects:
             if subj.subject_id in existing:
                 line = subj.visits[0].line
@@ -102,7 +102,9 @@ class ExportService(Service):
         aes = (
             []
             if adverse_events is None
-            else parse_adverse_events(adverse_events, {x.subject_id: x.arm for x in subjects})
+            else parse_adverse_events(
+                adverse_events, {x.subject_id: x.arm for x in subjects}, source=source
+            )
         )
         counts = ImportSummary(
             subjects=len(subjects), visits=0, assessments=0, labs=0, adverse_events=len(aes)

@@ -18,10 +18,11 @@ from autoserum.errors import (
     StateError,
     ValidationError,
 )
+from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
 from autoserum.store._audit import insert_audited
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
-from autoserum.store._coerce import as_date, as_decimal, as_int, as_text, optional
+from autoserum.store._coerce import as_date, as_decimal, as_int, optional
 from autoserum.store._edit import (
     DELETABLE,
     EDITABLE,
@@ -31,6 +32,12 @@ from autoserum.store._edit import (
     lab_fields,
     record_view,
     score_payload,
+)
+from autoserum.store._integrity import (
+    check_dated,
+    check_injection_volume,
+    screening_date,
+    screening_visit,
 )
 from autoserum.store._lookups import assessment_target
 from autoserum.store._subjects import subject_by_pk
@@ -64,6 +71,13 @@ from autoserum.study.model import (
     Injection,
     LabResult,
     Visit,
+)
+from autoserum.study.rules import (
+    NOTE_MAX,
+    SHORT_MAX,
+    bounded_text,
+    check_facts,
+    check_order,
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
 from autoserum.study.vocab import PRODUCTS, check_choice
@@ -147,45 +161,62 @@ class RecordService(Service):
         self, study: str, subject_id: str, visit_code: str, visit_date: date | str, *, actor: Actor
     ) -> Visit:
         """Record a visit of the protocol's plan on ``visit_date``; the visit is placed in its
-        window (day 0 = first injection, or the baseline visit) and flagged when outside it."""
+        window (day 0 = first injection, or the baseline visit) and flagged when outside it.
+
+        The date may not be after today (the store's clock) nor before the subject's screening.
+        """
         when = as_date("visit_date", visit_date)
         with self._write(actor, f"visit {visit_code}") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            protocol = self._protocol(st)
-            try:
-                plan = protocol.visit(visit_code)
-            except KeyError:
-                codes = ", ".join(v.code for v in protocol.visits)
-                raise ValidationError("visit_code", visit_code, f"one of {codes}") from None
-            exists = s.scalar(
-                select(VisitRow.id).where(
-                    VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
-                )
-            )
-            if exists is not None:
-                raise StateError(
-                    f"visit {visit_code!r} of {subject_id!r} is recorded already; "
-                    "correct it with store.records.update"
-                )
-            row = VisitRow(
-                study_id=st.id,
-                subject_pk=subject.id,
-                visit_code=visit_code,
-                week=Decimal(plan.day // 7) if plan.day % 7 == 0 else None,
-                day=plan.day,
-                visit_date=when,
-                version=1,
-            )
-            if plan.day == 0:
-                self._set_day0(subject, when)
-            if subject.day0 is not None:  # placed in its window before the first write
-                _, row.earliest, row.latest = window_bounds(plan, subject.day0)
-                row.deviation_days = visit_deviation(plan, subject.day0, when)
-            s.add(row)
-            s.flush()
-            evaluate_windows(s, protocol, subject)
-            s.flush()
+            row = self._insert_visit(s, st, subject, visit_code, when)
             return visit_view(row, subject.subject_id)
+
+    def _insert_visit(
+        self, s: Session, st: StudyRow, subject: SubjectRow, visit_code: str, when: date
+    ) -> VisitRow:
+        """Insert a planned visit of ``subject`` (checked, placed in its window) in ``s``."""
+        protocol = self._protocol(st)
+        try:
+            plan = protocol.visit(visit_code)
+        except KeyError:
+            codes = ", ".join(v.code for v in protocol.visits)
+            raise ValidationError("visit_code", visit_code, f"one of {codes}") from None
+        screening = screening_visit(protocol)
+        screened = (
+            None
+            if screening is not None and screening.code == visit_code
+            else screening_date(s, protocol, subject)
+        )
+        check_dated("visit_date", when, today=self._today(), screened=screened)
+        exists = s.scalar(
+            select(VisitRow.id).where(
+                VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
+            )
+        )
+        if exists is not None:
+            raise StateError(
+                f"visit {visit_code!r} of {subject.subject_id!r} is recorded already; "
+                "correct it with store.records.update"
+            )
+        row = VisitRow(
+            study_id=st.id,
+            subject_pk=subject.id,
+            visit_code=visit_code,
+            week=Decimal(plan.day // 7) if plan.day % 7 == 0 else None,
+            day=plan.day,
+            visit_date=when,
+            version=1,
+        )
+        if plan.day == 0:
+            self._set_day0(subject, when)
+        if subject.day0 is not None:  # placed in its window before the first write
+            _, row.earliest, row.latest = window_bounds(plan, subject.day0)
+            row.deviation_days = visit_deviation(plan, subject.day0, when)
+        s.add(row)
+        s.flush()
+        evaluate_windows(s, protocol, subject)
+        s.flush()
+        return row
 
     # --- assessments --------------------------------------------------------------------
     def add_assessment(
@@ -197,32 +228,46 @@ class RecordService(Service):
         payload: Mapping[str, Any],
         *,
         actor: Actor,
+        visit_date: date | str | None = None,
     ) -> Assessment:
-        """Record an instrument at a recorded visit; it is scored exactly (invalid items are a
-        :class:`ValidationError` naming the item)."""
+        """Record an instrument at a visit; it is scored exactly, once, here (invalid items are
+        a :class:`ValidationError` naming the item; an assessment the instrument's missing-data
+        rule cannot score is refused with the missing items named: record it with
+        :meth:`assessment_not_done` instead).
+
+        With ``visit_date`` a visit not recorded yet is recorded in the same transaction.
+        """
+        when = None if visit_date is None else as_date("visit_date", visit_date)
         with self._write(actor, f"assessment {instrument}") as s:
             self._require(actor, CLINICAL_WRITERS, "record study data")
             t = assessment_target(s, study, subject_id, visit_code, instrument)
             if (
-                t is None
-                or t.visit_id is None
-                or t.existing_id is not None
-                or not actor.may_access_site(study, t.site_code)
-                or SubjectStatus(t.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
+                t is not None
+                and t.visit_id is not None
+                and t.existing_id is None
+                and actor.may_access_site(study, t.site_code)
+                and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
             ):
-                # the checks one by one, each with its precise error
-                _, subject = self._writable_subject(s, study, subject_id, actor)
-                self._visit_row(s, subject, visit_code)
-                score_payload(instrument, payload, subject.age)  # invalid items are named first
-                raise StateError(
-                    f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
-                    "already; correct it with store.records.update"
-                )
-            total, band = score_payload(instrument, payload, t.age)
+                study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
+            else:  # the checks one by one, each with its precise error
+                st, subject = self._writable_subject(s, study, subject_id, actor)
+                visit = self._find_visit(s, subject, visit_code)
+                if visit is None and when is not None:
+                    visit = self._insert_visit(s, st, subject, visit_code, when)
+                elif visit is None:
+                    visit = self._visit_row(s, subject, visit_code)  # raises: not recorded
+                else:
+                    score_payload(instrument, payload, subject.age, scorable=True)
+                    raise StateError(
+                        f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
+                        "already; correct it with store.records.update"
+                    )
+                study_id, subject_pk, visit_id, age = st.id, subject.id, visit.id, subject.age
+            total, band = score_payload(instrument, payload, age, scorable=True)
             row = AssessmentRow(
-                study_id=t.study_id,
-                subject_pk=t.subject_pk,
-                visit_id=t.visit_id,
+                study_id=study_id,
+                subject_pk=subject_pk,
+                visit_id=visit_id,
                 instrument=instrument,
                 payload=dict(payload),
                 total=total,
@@ -231,6 +276,60 @@ class RecordService(Service):
             )
             insert_audited(s, row)
             return assessment_view(row, subject_id)
+
+    def assessment_not_done(
+        self,
+        study: str,
+        subject_id: str,
+        visit_code: str,
+        instrument: str,
+        *,
+        actor: Actor,
+        reason: str,
+        visit_date: date | str | None = None,
+    ) -> Deviation:
+        """Record that ``instrument`` was not done at a visit, with the reason: an
+        ``assessment_not_done`` deviation (audited; no assessment is stored). With
+        ``visit_date`` a visit not recorded yet is recorded in the same transaction."""
+        why = bounded_text("reason", reason, limit=NOTE_MAX)
+        when = None if visit_date is None else as_date("visit_date", visit_date)
+        get_instrument(instrument)  # an unknown instrument is a NotFoundError
+        with self._write(actor, why) as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            visit = self._find_visit(s, subject, visit_code)
+            if visit is None and when is not None:
+                visit = self._insert_visit(s, st, subject, visit_code, when)
+            elif visit is None:
+                visit = self._visit_row(s, subject, visit_code)
+            done = s.scalar(
+                select(AssessmentRow.id).where(
+                    AssessmentRow.visit_id == visit.id, AssessmentRow.instrument == instrument
+                )
+            )
+            if done is not None:
+                raise StateError(
+                    f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded; "
+                    "delete it with a reason first"
+                )
+            row = DeviationRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                visit_id=visit.id,
+                kind="assessment_not_done",
+                description=f"{instrument} at {visit_code} not done: {why}",
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return deviation_view(row, subject.subject_id)
+
+    @staticmethod
+    def _find_visit(s: Session, subject: SubjectRow, visit_code: str) -> VisitRow | None:
+        return s.scalar(
+            select(VisitRow).where(
+                VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
+            )
+        )
 
     # --- labs ---------------------------------------------------------------------------
     def add_lab(
@@ -252,6 +351,16 @@ class RecordService(Service):
             _, subject = self._writable_subject(s, study, subject_id, actor)
             visit = self._visit_row(s, subject, visit_code)
             fields = lab_fields(analyte, value, unit, ref_low, ref_high)
+            repeat = s.scalar(
+                select(LabRow.id).where(LabRow.visit_id == visit.id, LabRow.analyte == analyte)
+            )
+            if repeat is not None:
+                raise ValidationError(
+                    "analyte",
+                    analyte,
+                    f"an analyte not recorded already at visit {visit_code} of "
+                    f"{subject.subject_id} (correct the recorded value, lab {repeat}, instead)",
+                )
             row = LabRow(
                 study_id=subject.study_id,
                 subject_pk=subject.id,
@@ -280,15 +389,30 @@ class RecordService(Service):
         visit_code: str | None = None,
     ) -> Injection:
         """Record an injection given. ``product`` defaults to the product of the subject's arm
-        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``)."""
+        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``).
+
+        The date may not be after today nor before the subject's screening; the volume must
+        be > 0 mL and within the ``max_volume`` of the subject's arm in the protocol."""
         when = as_date("given_on", given_on)
+        volume = optional(as_decimal, "volume_ml", volume_ml)
+        texts = {
+            k: bounded_text(k, v, limit=SHORT_MAX, required=False)
+            for k, v in (("site", site), ("lot", lot), ("given_by", given_by))
+        }
         with self._write(actor, "injection") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
             if subject.arm is None:
                 raise StateError(f"subject {subject_id!r} is not allocated yet")
             protocol = self._protocol(st)
+            check_dated(
+                "given_on",
+                when,
+                today=self._today(),
+                screened=screening_date(s, protocol, subject),
+            )
             arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
             given = arm_product if product is None else check_choice("product", product, PRODUCTS)
+            check_injection_volume(protocol, subject.arm, given, volume)
             visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
             row = InjectionRow(
                 study_id=st.id,
@@ -296,10 +420,10 @@ class RecordService(Service):
                 visit_id=None if visit is None else visit.id,
                 given_on=when,
                 product=given,
-                volume_ml=optional(as_decimal, "volume_ml", volume_ml),
-                site=site,
-                lot=lot,
-                given_by=given_by or actor.username,
+                volume_ml=volume,
+                site=texts["site"],
+                lot=texts["lot"],
+                given_by=texts["given_by"] or actor.username,
                 version=1,
             )
             s.add(row)
@@ -324,15 +448,18 @@ class RecordService(Service):
         onset_date: date | str | None = None,
         onset_week: Decimal | int | float | str | None = None,
     ) -> AdverseEvent:
-        """Record an adverse event (severity, seriousness, relatedness and outcome coded)."""
+        """Record an adverse event (severity, seriousness, relatedness and outcome coded; the
+        term trimmed, at most 200 characters; the onset not after today nor before screening)."""
+        fields = ae_fields(
+            term=term, severity=severity, serious=serious, related=related,
+            outcome=outcome, onset_date=onset_date, onset_week=onset_week,
+        )  # fmt: skip
         with self._write(actor, "adverse event") as s:
-            _, subject = self._writable_subject(s, study, subject_id, actor)
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            self._check_dates(s, st, subject, fields, ("onset_date",))
             row = AdverseEventRow(
-                study_id=subject.study_id, subject_pk=subject.id, version=1, **ae_fields(
-                    term=term, severity=severity, serious=serious, related=related,
-                    outcome=outcome, onset_date=onset_date, onset_week=onset_week,
-                )
-            )  # fmt: skip
+                study_id=subject.study_id, subject_pk=subject.id, version=1, **fields
+            )
             s.add(row)
             s.flush()
             return adverse_event_view(row, subject.subject_id)
@@ -350,24 +477,23 @@ class RecordService(Service):
         end_date: date | str | None = None,
         indication: str | None = None,
     ) -> ConMed:
-        """Record a concomitant medication."""
+        """Record a concomitant medication (it may have started before screening; neither
+        date after today; the end on or after the start)."""
+        fields = convert_changes(
+            "con_med",
+            {
+                "name": name,
+                "dose": dose,
+                "route": route,
+                "start_date": start_date,
+                "end_date": end_date,
+                "indication": indication,
+            },
+        )
         with self._write(actor, "concomitant medication") as s:
-            _, subject = self._writable_subject(s, study, subject_id, actor)
-            start = optional(as_date, "start_date", start_date)
-            end = optional(as_date, "end_date", end_date)
-            if start is not None and end is not None and end < start:
-                raise ValidationError("end_date", str(end), f"a date on or after {start}")
-            row = ConMedRow(
-                study_id=subject.study_id,
-                subject_pk=subject.id,
-                name=as_text("name", name),
-                dose=dose,
-                route=route,
-                start_date=start,
-                end_date=end,
-                indication=indication,
-                version=1,
-            )
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            self._check_dates(s, st, subject, fields, ())
+            row = ConMedRow(study_id=subject.study_id, subject_pk=subject.id, version=1, **fields)
             s.add(row)
             s.flush()
             return con_med_view(row, subject.subject_id)
@@ -383,7 +509,8 @@ class RecordService(Service):
         visit_code: str | None = None,
         days: int | None = None,
     ) -> Deviation:
-        """Record a protocol deviation noticed by staff."""
+        """Record a protocol deviation noticed by staff (description at most 2,000 characters)."""
+        fields = convert_changes("deviation", {"kind": kind, "description": description})
         with self._write(actor, "protocol deviation") as s:
             _, subject = self._writable_subject(s, study, subject_id, actor)
             visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
@@ -391,14 +518,32 @@ class RecordService(Service):
                 study_id=subject.study_id,
                 subject_pk=subject.id,
                 visit_id=None if visit is None else visit.id,
-                kind=as_text("kind", kind),
-                description=as_text("description", description),
                 days=optional(as_int, "days", days),
                 version=1,
+                **fields,
             )
             s.add(row)
             s.flush()
             return deviation_view(row, subject.subject_id)
+
+    def deviations(self, study: str, *, actor: Actor, kind: str | None = None) -> list[Deviation]:
+        """The protocol deviations of the subjects the actor may see, optionally of one
+        ``kind`` (``eligibility_override``, ``assessment_not_done``, ``visit_window``, ...)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            stmt = (
+                select(DeviationRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == DeviationRow.subject_pk)
+                .where(DeviationRow.study_id == st.id)
+                .order_by(SubjectRow.subject_id, DeviationRow.id)
+            )
+            if kind is not None:
+                stmt = stmt.where(DeviationRow.kind == kind)
+            return [
+                deviation_view(d, subj.subject_id)
+                for d, subj in s.execute(stmt)
+                if actor.may_access_site(st.name, self._site_code(s, subj.site_id))
+            ]
 
     # --- corrections --------------------------------------------------------------------
     def update(
@@ -429,12 +574,66 @@ class RecordService(Service):
             values = convert_changes(entity, changes)
             if entity == "injection" and "product" in values and not actor.sees_arm(st):
                 raise PermissionDeniedError("a blinded actor may not change an injected product")
+            if subject is not None:
+                self._check_correction(s, st, entity, row, subject, values)
             apply_changes(s, entity, row, subject, values)
             if entity in {"visit", "injection"} and subject is not None:
                 s.flush()
                 evaluate_windows(s, self._protocol(st), subject)
             s.flush()
             return record_view(s, entity, row, st, subject, actor)
+
+    def _check_dates(
+        self,
+        s: Session,
+        st: StudyRow,
+        subject: SubjectRow,
+        fields: Mapping[str, Any],
+        after_screening: tuple[str, ...],
+    ) -> None:
+        """The dates of a record's ``fields``: none after today; those named in
+        ``after_screening`` not before the subject's screening; a start before its end."""
+        protocol = self._protocol(st)
+        screened = screening_date(s, protocol, subject) if after_screening else None
+        for key, value in fields.items():
+            if isinstance(value, date):
+                check_dated(
+                    key,
+                    value,
+                    today=self._today(),
+                    screened=screened if key in after_screening else None,
+                )
+        check_order("start_date", fields.get("start_date"), "end_date", fields.get("end_date"))
+
+    def _check_correction(
+        self,
+        s: Session,
+        st: StudyRow,
+        entity: str,
+        row: Any,
+        subject: SubjectRow,
+        values: Mapping[str, Any],
+    ) -> None:
+        """The integrity rules of a recording, applied to a correction of ``row``."""
+        merged = {**{k: getattr(row, k, None) for k in EDITABLE[entity]}, **values}
+        if entity == "subject" and "facts" in values:
+            check_facts(values["facts"])
+        elif entity == "visit" and "visit_date" in values and values["visit_date"] is not None:
+            protocol = self._protocol(st)
+            screening = screening_visit(protocol)
+            is_screening = screening is not None and screening.code == row.visit_code
+            after = () if is_screening else ("visit_date",)
+            self._check_dates(s, st, subject, {"visit_date": values["visit_date"]}, after)
+        elif entity == "injection":
+            self._check_dates(s, st, subject, {"given_on": merged["given_on"]}, ("given_on",))
+            check_injection_volume(
+                self._protocol(st), subject.arm, merged["product"], merged["volume_ml"]
+            )
+        elif entity == "adverse_event" and merged.get("onset_date") is not None:
+            onset = as_date("onset_date", merged["onset_date"])
+            self._check_dates(s, st, subject, {"onset_date": onset}, ("onset_date",))
+        elif entity == "con_med":
+            self._check_dates(s, st, subject, merged, ())
 
     def delete(
         self, study: str, entity: str, id: int, *, actor: Actor, reason: str, expected_version: int

@@ -4,6 +4,9 @@ unblinding, listings and the CONSORT flow."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,13 +16,15 @@ from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
-from autoserum.store._coerce import as_decimal
+from autoserum.store._coerce import as_date, as_decimal
+from autoserum.store._integrity import screening_visit
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
     adverse_event_view,
     assessment_view,
     con_med_view,
     deviation_view,
+    fraction_text,
     injection_view,
     lab_view,
     subject_view,
@@ -42,26 +47,59 @@ from autoserum.study.blinding import MASK
 from autoserum.study.consort import ConsortFlow, consort_flow
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
+from autoserum.study.rules import (
+    NOTE_MAX,
+    bounded_text,
+    check_age,
+    check_facts,
+    check_not_future,
+    check_randomisable,
+    check_subject_id,
+)
 from autoserum.study.status import SubjectStatus, parse_status, transition
 from autoserum.study.vocab import SEXES, check_choice
 
-__all__ = ["SubjectService", "subject_by_pk", "subject_out"]
+__all__ = ["OVERRIDERS", "SubjectService", "subject_by_pk", "subject_out"]
+
+#: Who may randomise a subject whose eligibility fails or is unknown (with a reason).
+OVERRIDERS = frozenset({"admin", "investigator"})
 
 
 class SubjectService(Service):
     """``store.subjects``: subjects and their path through the study."""
 
     def screen(
-        self, study: str, site: str, subject_id: str, facts: Mapping[str, Any], *, actor: Actor
+        self,
+        study: str,
+        site: str,
+        subject_id: str,
+        facts: Mapping[str, Any],
+        *,
+        actor: Actor,
+        screened_on: date | str | None = None,
     ) -> Subject:
         """Register a screened subject with their eligibility facts (``age`` and ``sex`` are
-        also kept as subject covariates)."""
+        also kept as subject covariates).
+
+        The protocol's screening visit is recorded on ``screened_on`` (default: today by the
+        store's clock), with the facts that are instruments scheduled there (``scorad``,
+        ``easi``, ...) as its assessments: typed once, at screening. The identifier must match
+        :data:`autoserum.study.rules.SUBJECT_ID_PATTERN`; facts must be plausible (a SCORAD
+        within 0-103, an age within 0-130).
+        """
         self._require(actor, CLINICAL_WRITERS, "screen subjects")
         self._require_site(actor, study, site)
-        self._nonempty("subject_id", subject_id)
-        facts = dict(facts)
+        check_subject_id("subject_id", subject_id)
+        facts = _jsonable(check_facts(facts))
         age = None if facts.get("age") is None else as_decimal("facts.age", facts["age"])
+        if age is not None:
+            check_age("facts.age", age)
         sex = None if facts.get("sex") is None else check_choice("facts.sex", facts["sex"], SEXES)
+        when = self._today() if screened_on is None else as_date("screened_on", screened_on)
+        check_not_future("screened_on", when, today=self._today())
+        if age is not None and facts.get("date_of_birth") is not None:
+            born = as_date("facts.date_of_birth", facts["date_of_birth"])
+            check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
             site_row = self._site(s, st, site)
@@ -77,14 +115,52 @@ class SubjectService(Service):
                 site_id=site_row.id,
                 subject_id=subject_id,
                 status=SubjectStatus.SCREENED.value,
-                facts=_jsonable(facts),
+                facts=facts,
                 age=age,
                 sex=sex,
                 version=1,
             )
             s.add(row)
             s.flush()
+            self._record_screening(s, st, row, facts, when)
             return subject_view(row, site, sees_arm=actor.sees_arm(st), unblinded=False)
+
+    def _record_screening(
+        self, s: Session, st: StudyRow, row: SubjectRow, facts: Mapping[str, Any], when: date
+    ) -> None:
+        """The protocol's screening visit on ``when`` with the instrument totals typed as
+        facts (a protocol without a screening visit records none)."""
+        plan = screening_visit(self._protocol(st))
+        if plan is None:
+            return
+        visit = VisitRow(
+            study_id=st.id,
+            subject_pk=row.id,
+            visit_code=plan.code,
+            week=Decimal(plan.day // 7) if plan.day % 7 == 0 else None,
+            day=plan.day,
+            visit_date=when,
+            version=1,
+        )
+        s.add(visit)
+        s.flush()
+        for code in plan.instruments:
+            value = facts.get(code)
+            if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            s.add(
+                AssessmentRow(
+                    study_id=st.id,
+                    subject_pk=row.id,
+                    visit_id=visit.id,
+                    instrument=code,
+                    payload=None,
+                    total=fraction_text(Fraction(str(value))),
+                    band=None,
+                    version=1,
+                )
+            )
+        s.flush()
 
     def randomise(
         self,
@@ -93,30 +169,57 @@ class SubjectService(Service):
         *,
         actor: Actor,
         strata: Mapping[str, str] | None = None,
+        override_reason: str | None = None,
     ) -> str:
         """Enrol a screened, eligible subject and allocate the next arm of their stratum's
         concealed list. Returns the arm, or ``"blinded"`` when the actor may not see arms.
 
         ``strata``: the subject's level of every stratification factor the study declares
         (``{"baseline_severity": "severe"}``); the stratum is the site × these levels.
+
+        Randomisation is refused while any eligibility rule fails **or is unknown**, unless an
+        investigator (or the study admin) gives ``override_reason``: the override is recorded
+        as an ``eligibility_override`` deviation naming the rules and the reason (audited).
         """
         self._require(actor, CLINICAL_WRITERS, "enrol subjects")
-        with self._write(actor, "enrolment and randomisation") as s:
+        if override_reason is not None:
+            self._require(actor, OVERRIDERS, "override eligibility")
+        with self._write(actor, override_reason or "enrolment and randomisation") as s:
             st = self._study(s, study)
             levels = check_strata(st.stratify_by or {}, strata)
             row = self._subject(s, st, subject_id, actor, lock=True)
-            arm = self._allocate(s, st, row, levels)
+            arm = self._allocate(s, st, row, levels, override_reason=override_reason)
             return arm if actor.sees_arm(st) else MASK
 
     def _allocate(
-        self, s: Session, st: StudyRow, row: SubjectRow, levels: Mapping[str, str] | None = None
+        self,
+        s: Session,
+        st: StudyRow,
+        row: SubjectRow,
+        levels: Mapping[str, str] | None = None,
+        *,
+        override_reason: str | None = None,
     ) -> str:
         transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
         protocol = self._protocol(st)
         result = evaluate_eligibility(protocol, row.facts or {})
-        if result.failed:
-            raise StateError(
-                f"subject {row.subject_id!r} is not eligible: failed {', '.join(result.failed)}"
+        reason = check_randomisable(
+            row.subject_id,
+            failed=result.failed,
+            unknown=result.unknown,
+            override_reason=override_reason,
+        )
+        if reason is not None:
+            rules = [f"failed {', '.join(result.failed)}"] if result.failed else []
+            rules += [f"unknown {', '.join(result.unknown)}"] if result.unknown else []
+            s.add(
+                DeviationRow(
+                    study_id=st.id,
+                    subject_pk=row.id,
+                    kind="eligibility_override",
+                    description=f"randomised with eligibility {'; '.join(rules)}: {reason}",
+                    version=1,
+                )
             )
         if len(protocol.arms) == 1:
             arm, allocation_id = protocol.arms[0].code, None
@@ -156,6 +259,8 @@ class SubjectService(Service):
         To ``enrolled`` this randomises; to ``withdrawn`` it needs a reason."""
         self._require(actor, CLINICAL_WRITERS, "change subject status")
         new = parse_status(new_status) if isinstance(new_status, str) else new_status
+        if reason is not None and reason.strip():
+            reason = bounded_text("reason", reason, limit=NOTE_MAX)
         with self._write(actor, reason or f"status -> {new.value}") as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, lock=True)
@@ -179,6 +284,7 @@ class SubjectService(Service):
         """Emergency unblinding of one subject: returns the arm; audited, with its reason."""
         self._require(actor, {"admin", "investigator"}, "unblind a subject")
         self._nonempty("reason", reason)
+        reason = bounded_text("reason", reason, limit=NOTE_MAX) or reason
         with self._write(actor, reason) as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor)

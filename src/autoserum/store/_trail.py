@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from autoserum.errors import ValidationError
+from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
-from autoserum.store.models import AUDITED, AuditRow, SubjectRow
+from autoserum.store.models import AUDITED, AuditRow, StudyRow, SubjectRow
 from autoserum.study.blinding import MASK
 
 __all__ = ["ARM_REVEALING", "AuditRecord", "AuditService"]
+
+logger = logging.getLogger("autoserum.store.audit")
+
+_COLUMNS = (
+    AuditRow.id,
+    AuditRow.txn,
+    type_coerce(AuditRow.at, String).label("at"),
+    AuditRow.username,
+    AuditRow.role,
+    AuditRow.study_id,
+    AuditRow.subject_pk,
+    AuditRow.entity,
+    AuditRow.record_id,
+    AuditRow.action,
+    AuditRow.field,
+    type_coerce(AuditRow.old_value, Text).label("old_value"),
+    type_coerce(AuditRow.new_value, Text).label("new_value"),
+    AuditRow.reason,
+)
+"""The columns readers select, the timestamp as its stored text (parsed per row, so that one
+malformed row is skipped with a warning instead of failing the whole read)."""
 
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     {
@@ -85,7 +110,7 @@ class AuditService(Service):
         with self._read() as s:
             st = self._study(s, study)
             masked = not actor.sees_arm(st)
-            stmt = select(AuditRow).where(AuditRow.study_id == st.id)
+            stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
             if subject_id is not None:
                 subject = self._subject(s, st, subject_id, actor)
                 stmt = stmt.where(AuditRow.subject_pk == subject.id)
@@ -93,7 +118,7 @@ class AuditService(Service):
                 stmt = stmt.where(AuditRow.entity == entity)
             if record_id is not None:
                 stmt = stmt.where(AuditRow.record_id == record_id)
-            rows = s.scalars(stmt.order_by(AuditRow.id)).all()
+            rows = list(s.execute(stmt.order_by(AuditRow.id)))
             labels = self._labels(s, st.id)
             if actor.sites is not None:
                 allowed = set(
@@ -103,7 +128,7 @@ class AuditService(Service):
                     pk for pk in allowed if actor.may_access_site(study, self._subject_site(s, pk))
                 }
                 rows = [r for r in rows if r.subject_pk is None or r.subject_pk in allowed]
-            return [self._record(r, labels, masked=masked) for r in rows]
+            return _decoded(rows, labels, masked=masked)
 
     @staticmethod
     def _labels(s: Session, study_id: int | None) -> dict[int, str]:
@@ -117,39 +142,74 @@ class AuditService(Service):
         assert subject is not None  # foreign key
         return self._site_code(s, subject.site_id)
 
-    @staticmethod
-    def _record(row: AuditRow, labels: dict[int, str], *, masked: bool) -> AuditRecord:
-        old = None if row.old_value is None else json.loads(row.old_value)
-        new = None if row.new_value is None else json.loads(row.new_value)
-        if masked:
-            if row.field is None:
-                old = _mask_record(row.entity, old)
-            elif (row.entity, row.field) in ARM_REVEALING:
-                old = None if old is None else MASK
-                new = None if new is None else MASK
-        return AuditRecord(
-            id=row.id,
-            txn=row.txn,
-            at=row.at,
-            username=row.username,
-            role=row.role,
-            entity=row.entity,
-            record_id=row.record_id,
-            action=row.action,
-            field=row.field,
-            old_value=old,
-            new_value=new,
-            reason=row.reason,
-            subject_id=None if row.subject_pk is None else labels.get(row.subject_pk),
-        )
-
     def raw_rows(self, study: str | None = None) -> list[AuditRecord]:
-        """Every audit record unmasked (for replay and the database owner), oldest first."""
+        """Every audit record unmasked (for replay and the database owner), oldest first;
+        malformed rows are skipped with a warning (``audit verify`` reports them)."""
         with self._read() as s:
-            stmt = select(AuditRow)
+            stmt = select(*_COLUMNS)
             if study is not None:
                 stmt = stmt.where(AuditRow.study_id == self._study(s, study).id)
             labels = self._labels(s, None)
-            return [
-                self._record(r, labels, masked=False) for r in s.scalars(stmt.order_by(AuditRow.id))
-            ]
+            return _decoded(s.execute(stmt.order_by(AuditRow.id)), labels, masked=False)
+
+    def verify(
+        self,
+        study: str | None = None,
+        *,
+        key: bytes | None = None,
+        anchors: Iterable[str] = (),
+    ) -> _chain.Verification:
+        """Recompute the audit hash chains (all, or ``study``'s) and check them against their
+        heads, their HMACs (with ``key``) and head hashes exported earlier (``anchors``).
+
+        The first broken link of each chain is reported with the row, the expected and the
+        found hash; malformed rows are reported too. See :mod:`autoserum.store._chain`.
+        """
+        with self._read() as s:
+            names: dict[int, str] = {
+                int(r.id): str(r.name) for r in s.execute(select(StudyRow.id, StudyRow.name))
+            }
+            chains = None if study is None else [self._study(s, study).id]
+            result = _chain.verify(s.connection(), chains=chains, key=key, anchors=anchors)
+        result.chains = [dataclasses.replace(c, study=names.get(c.chain)) for c in result.chains]
+        result.problems = [
+            dataclasses.replace(p, study=names.get(p.chain)) for p in result.problems
+        ]
+        return result
+
+
+def _decoded(rows: Iterable[Any], labels: dict[int, str], *, masked: bool) -> list[AuditRecord]:
+    out: list[AuditRecord] = []
+    for row in rows:
+        try:
+            out.append(_record(row, labels, masked=masked))
+        except (TypeError, ValueError) as err:
+            logger.warning("audit row %s is malformed and was skipped: %s", row.id, err)
+    return out
+
+
+def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
+    at = datetime.strptime(row.at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    old = None if row.old_value is None else json.loads(row.old_value)
+    new = None if row.new_value is None else json.loads(row.new_value)
+    if masked:
+        if row.field is None:
+            old = _mask_record(row.entity, old)
+        elif (row.entity, row.field) in ARM_REVEALING:
+            old = None if old is None else MASK
+            new = None if new is None else MASK
+    return AuditRecord(
+        id=row.id,
+        txn=row.txn,
+        at=at,
+        username=row.username,
+        role=row.role,
+        entity=row.entity,
+        record_id=row.record_id,
+        action=row.action,
+        field=row.field,
+        old_value=old,
+        new_value=new,
+        reason=row.reason,
+        subject_id=None if row.subject_pk is None else labels.get(row.subject_pk),
+    )

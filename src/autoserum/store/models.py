@@ -40,6 +40,7 @@ __all__ = [
     "AllocationRow",
     "ApiTokenRow",
     "AssessmentRow",
+    "AuditHeadRow",
     "AuditRow",
     "Base",
     "ConMedRow",
@@ -356,6 +357,20 @@ class AuditRow(Base):
     old_value: Mapped[str | None] = mapped_column(Text, nullable=True)
     new_value: Mapped[str | None] = mapped_column(Text, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditHeadRow(Base):
+    """The head of one audit hash chain (one chain per study; chain 0 holds the rows without a
+    study): its length, the hash of its last row and an HMAC of both when a key is set. A cache
+    and a checkpoint: ``audit verify`` recomputes the chain from the rows."""
+
+    __tablename__ = "audit_heads"
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    length: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 AUDITED: dict[str, type[Any]] = {

@@ -25,6 +25,7 @@ from autoserum.store._records import RecordService
 from autoserum.store._studies import StudyService
 from autoserum.store._subjects import SubjectService
 from autoserum.store._trail import AuditService
+from autoserum.study.rules import Clock, utc_today
 
 __all__ = ["Store", "open_store"]
 
@@ -46,9 +47,9 @@ class Store:
     see them.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
         self.engine = engine
-        self.uow = UnitOfWork(engine)
+        self.uow = UnitOfWork(engine, clock=clock or utc_today)
         self.studies = StudyService(self.uow)
         self.subjects = SubjectService(self.uow)
         self.records = RecordService(self.uow)
@@ -71,10 +72,14 @@ class Store:
         return current_revision(self.engine), head_revision()
 
 
-def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> Store:
+def open_store(
+    url: str = "sqlite:///autoserum.db", *, create: bool = True, clock: Clock | None = None
+) -> Store:
     """Open the store at ``url``; with ``create`` (default) the schema is created or migrated.
 
-    ``create=False`` refuses a database that is not at the newest schema revision.
+    ``create=False`` refuses a database that is not at the newest schema revision. ``clock``
+    gives today's date for the integrity rules (no visit, injection or onset after today);
+    by default the UTC date of the wall clock.
     """
     engine = make_engine(url)
     shown = engine.url.render_as_string(hide_password=True)
@@ -93,4 +98,4 @@ def open_store(url: str = "sqlite:///autoserum.db", *, create: bool = True) -> S
     except ConfigurationError:
         engine.dispose()
         raise
-    return Store(engine)
+    return Store(engine, clock=clock)

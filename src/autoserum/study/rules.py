@@ -41,7 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from autoserum.errors import ValidationError
-from autoserum.instruments import Score, get_instrument
+from autoserum.instruments import Score, get_instrument, instrument_codes
 
 __all__ = [
     "AGE_MAX",
@@ -53,6 +53,7 @@ __all__ = [
     "Clock",
     "bounded_text",
     "check_age",
+    "check_facts",
     "check_not_before",
     "check_not_future",
     "check_order",
@@ -166,6 +167,49 @@ def check_age(
     return age
 
 
+def _fact_range(name: str) -> tuple[Decimal, Decimal, str] | None:
+    """The plausible range of a screening fact by its name, or ``None`` (not a number)."""
+    if name == "age":
+        return Decimal(0), Decimal(AGE_MAX), "years"
+    if name in instrument_codes():
+        inst = get_instrument(name)
+        low, high = inst.minimum, inst.maximum
+        return (
+            Decimal(low.numerator) / low.denominator,
+            Decimal(high.numerator) / high.denominator,
+            f"the {inst.name.split(' (')[-1].rstrip(')')} range",
+        )
+    if name.endswith(("_percent", "_pct")):
+        return Decimal(0), Decimal(100), "%"
+    if name.startswith(("days_", "weeks_", "months_", "years_")):
+        return Decimal(0), Decimal(36500), name.split("_", 1)[0]
+    return None
+
+
+def check_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Screening facts within their plausible range: ``age`` 0-130 years, an instrument total
+    (``scorad``, ``easi``, ...) within the instrument's range, ``*_percent`` 0-100, ``days_*``
+    ≥ 0. Facts of other names pass as given; ``None`` is unknown.
+
+    >>> check_facts({"scorad": 500})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: facts.scorad: got 500; expected a number from 0 to 103 ...
+    """
+    out = dict(facts)
+    for name, value in facts.items():
+        bounds = _fact_range(str(name))
+        if value is None or bounds is None:
+            continue
+        low, high, unit = bounds
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ValidationError(f"facts.{name}", value, f"a number from {low} to {high} ({unit})")
+        number = Decimal(str(value))
+        if not number.is_finite() or not low <= number <= high:
+            raise ValidationError(f"facts.{name}", value, f"a number from {low} to {high} ({unit})")
+    return out
+
+
 def check_volume(field: str, volume: Decimal, *, maximum: Decimal | None, product: str) -> Decimal:
     """An injection volume in mL: > 0 and at most the protocol's ``maximum`` for ``product``.
 
@@ -216,7 +260,18 @@ def missing_items(instrument: str, payload: Mapping[str, Any]) -> list[str]:
     """The item paths of ``instrument`` that ``payload`` leaves empty, in form order."""
     inst = get_instrument(instrument)
     given = inst.walk(payload)
-    return [item.path for item in inst.items if given.get(item.path) in (None, "")]
+
+    def empty(path: str) -> bool:
+        return given.get(path) in (None, "")
+
+    out = []
+    for item in inst.items:
+        if not empty(item.path) or item.alternative_to is not None:
+            continue  # an alternative (EASI area_percent) is named through the item it replaces
+        if item.condition is not None and given.get(item.condition[0]) != item.condition[1]:
+            continue  # asked only under a condition that does not hold (DLQI q7b)
+        out.append(item.path)
+    return out
 
 
 def check_scorable(instrument: str, payload: Mapping[str, Any], result: Score) -> Score:

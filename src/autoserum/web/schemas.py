@@ -19,6 +19,7 @@ from autoserum.web.forms import parse_instrument_form
 __all__ = [
     "AdverseEventCreate",
     "AssessmentCreate",
+    "AssessmentNotDone",
     "AssessmentPublic",
     "AssessmentUpdate",
     "AuditPublic",
@@ -48,6 +49,8 @@ __all__ = [
 
 #: Free text: no NUL characters (PostgreSQL refuses them), bounded length.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00]*$")]
+#: A note or reason (the store bounds it at 2,000 characters, ``study.rules.NOTE_MAX``).
+Note = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
 #: A value of an item or a field: number, boolean, null or text (no NUL, bounded).
 ItemValue = (
     Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
@@ -115,6 +118,9 @@ class SubjectCreate(_Input):
 
     site: Code
     subject_id: Code
+    screened_on: dt.date | None = Field(
+        default=None, description="the date of the screening visit (default: today)"
+    )
     facts: dict[Code, bool | int | float | ShortText | None] = Field(
         default_factory=dict, examples=[{"atopic_dermatitis": True, "age": 34}]
     )
@@ -154,9 +160,12 @@ class WithdrawRequest(_Input):
 
 
 class RandomiseRequest(_Input):
-    """The subject's level of every stratification factor the study declares."""
+    """The subject's level of every stratification factor the study declares; an
+    investigator's ``override_reason`` randomises a subject whose eligibility fails or is
+    unknown (recorded as an ``eligibility_override`` deviation)."""
 
     strata: dict[Code, Code] = Field(default_factory=dict)
+    override_reason: Note | None = None
 
 
 class UnblindRequest(_Input):
@@ -191,6 +200,17 @@ class AssessmentCreate(_Input):
     )
     visit_date: dt.date | None = Field(
         default=None, description="records the visit first when it is not recorded yet"
+    )
+
+
+class AssessmentNotDone(_Input):
+    """An instrument not done at a visit, with the reason."""
+
+    visit_code: Code
+    instrument: Code
+    reason: Note
+    visit_date: dt.date | None = Field(
+        default=None, description="records the visit in the same transaction when new"
     )
 
 

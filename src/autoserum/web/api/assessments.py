@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from autoserum.errors import NotFoundError, StateError
-from autoserum.store import Store
-from autoserum.web.api._common import StudyPath, SubjectPath, assessment_public, visit_code_of
-from autoserum.web.deps import ApiUser, CurrentUser, StoreDep
+from autoserum.errors import NotFoundError
+from autoserum.web.api._common import (
+    StudyPath,
+    SubjectPath,
+    assessment_public,
+    record_json,
+    visit_code_of,
+)
+from autoserum.web.deps import ApiUser, StoreDep
 from autoserum.web.forms import payload_json
 from autoserum.web.schemas import (
     AssessmentCreate,
+    AssessmentNotDone,
     AssessmentPublic,
     AssessmentUpdate,
     parse_items,
@@ -53,16 +59,6 @@ def record_assessment(
     study_for(store, user, study)
     flat = parse_items(body.instrument, body.items)
     payload = payload_json(body.instrument, flat)
-    if body.visit_date is not None and not _has_visit(store, study, subject_id, body, user):
-        try:
-            store.records.add_visit(
-                study, subject_id, body.visit_code, body.visit_date, actor=user.actor
-            )
-        except StateError:
-            # a concurrent request may have recorded it meanwhile (writes are not queued
-            # per request): only then is the visit's presence enough
-            if not _has_visit(store, study, subject_id, body, user):
-                raise
     saved = store.records.add_assessment(
         study,
         subject_id,
@@ -70,15 +66,33 @@ def record_assessment(
         body.instrument,
         payload,
         actor=user.actor,
+        visit_date=body.visit_date,  # a visit not recorded yet: in the same transaction
     )
     return assessment_public(saved, body.visit_code)
 
 
-def _has_visit(
-    store: Store, study: str, subject_id: str, body: AssessmentCreate, user: CurrentUser
-) -> bool:
-    detail = store.subjects.detail(study, subject_id, actor=user.actor)
-    return any(v.visit_code == body.visit_code for v in detail.visits)
+@router.post("/not-done", status_code=201)
+def assessment_not_done(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: AssessmentNotDone,
+    user: ApiUser,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Record that an instrument was not done at a visit, with the reason (an
+    ``assessment_not_done`` deviation; an incomplete assessment is refused, not saved)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    deviation = store.records.assessment_not_done(
+        study,
+        subject_id,
+        body.visit_code,
+        body.instrument,
+        actor=user.actor,
+        reason=body.reason,
+        visit_date=body.visit_date,
+    )
+    return record_json(deviation)
 
 
 @router.patch("/{assessment_id}", response_model=AssessmentPublic)

@@ -52,7 +52,14 @@ def screen_subject(
     user.require("screen")
     view = study_for(store, user, study)
     result = evaluate_eligibility(view.protocol, body.facts)
-    subject = store.subjects.screen(study, body.site, body.subject_id, body.facts, actor=user.actor)
+    subject = store.subjects.screen(  # records the screening visit with its assessments
+        study,
+        body.site,
+        body.subject_id,
+        body.facts,
+        actor=user.actor,
+        screened_on=body.screened_on,
+    )
     if result.failed:
         subject = store.subjects.transition(
             study,
@@ -95,7 +102,10 @@ def randomise(
     user.require("randomise")
     view = study_for(store, user, study)
     strata = body.strata if body is not None else None
-    store.subjects.randomise(study, subject_id, actor=user.actor, strata=strata)
+    override = body.override_reason if body is not None else None
+    store.subjects.randomise(
+        study, subject_id, actor=user.actor, strata=strata, override_reason=override
+    )
     subject = store.subjects.detail(study, subject_id, actor=user.actor).subject
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 

@@ -201,15 +201,14 @@ def save_assessment(
                 expected_version=expected_version(form),
             )
         else:
-            if not visit_recorded:
-                store.records.add_visit(study, subject_id, visit, visit_date, actor=user.actor)
-            saved = store.records.add_assessment(
+            saved = store.records.add_assessment(  # the visit, if new, in one transaction
                 study,
                 subject_id,
                 visit,
                 instrument,
                 payload,
                 actor=user.actor,
+                visit_date=None if visit_recorded else visit_date,
             )
         total = "not scorable" if saved.total is None else display_number(saved.total)
         band = f" ({saved.band})" if saved.band else ""

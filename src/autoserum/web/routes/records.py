@@ -88,8 +88,12 @@ def randomise(
         if (level := optional_text(form, f"strata.{name}")) is not None
     }
 
+    override = optional_text(form, "override_reason")
+
     def run() -> str:
-        arm = store.subjects.randomise(study, subject_id, actor=user.actor, strata=strata)
+        arm = store.subjects.randomise(
+            study, subject_id, actor=user.actor, strata=strata, override_reason=override
+        )
         shown = arm if shows_arm(user, view.study) else "concealed (blinded study)"
         return f"{subject_id} enrolled and randomised; arm: {shown}."
 

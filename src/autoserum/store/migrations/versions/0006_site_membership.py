@@ -13,8 +13,8 @@
 - Indexes on the foreign keys no other index covers (subjects.site_id, injections.visit_id,
   deviations.visit_id, user_sites.site_id).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -25,8 +25,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0005 on a 0004 database with data (both engines): the JSON site lists become
+"""Migration 0006 on a 0005 database with data (both engines): the JSON site lists become
 memberships keyed to ``sites.id``; the new constraints hold on the migrated database."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from autoserum.store._migrate import head_revision, migrate
 NOW = "2026-01-01T00:00:00.000000Z"
 
 
-def _seed_0004(db_url: str) -> None:
+def _seed_0005(db_url: str) -> None:
     engine = make_engine(db_url)
-    assert migrate(engine, "0004") == "0004"
+    assert migrate(engine, "0005") == "0005"
     with engine.begin() as conn:
         for study_id, name in ((1, "A"), (2, "B")):
             conn.execute(
@@ -70,8 +70,8 @@ def _seed_0004(db_url: str) -> None:
     engine.dispose()
 
 
-def test_0005_moves_the_json_site_lists_to_memberships(db_url: str) -> None:
-    _seed_0004(db_url)
+def test_0006_moves_the_json_site_lists_to_memberships(db_url: str) -> None:
+    _seed_0005(db_url)
     store = open_store(db_url)  # migrates to the head revision
     try:
         assert store.uow.engine is store.engine
@@ -92,8 +92,8 @@ def test_0005_moves_the_json_site_lists_to_memberships(db_url: str) -> None:
         store.close()
 
 
-def test_0005_constraints_hold_on_the_migrated_database(db_url: str) -> None:
-    _seed_0004(db_url)
+def test_0006_constraints_hold_on_the_migrated_database(db_url: str) -> None:
+    _seed_0005(db_url)
     open_store(db_url).close()
     engine = make_engine(db_url)
     refused = [

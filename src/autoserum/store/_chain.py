@@ -1,0 +1,310 @@
+"""The audit hash chain: every audit row carries the hash of its canonical content and of the
+previous row of its chain (one chain per study; chain 0 holds the rows without a study), written
+in the same transaction as the row. ``audit_heads`` keeps each chain's length and last hash,
+signed with an HMAC when ``AUTOSERUM_AUDIT_KEY`` is set (the key lives in the environment of the
+writers and of the verifier, never in the database or the logs).
+
+What it detects: a changed, deleted or inserted row anywhere in a chain (the content hash or the
+link breaks); rows appended or removed at the end with the chain recomputed (the head's length
+and hash); the whole chain and the head rewritten (the HMAC, without the key, or a head hash
+exported earlier that no longer occurs in the chain).
+
+Canonical content of a row (a contract: changing it breaks every stored chain)::
+
+    sha256(JSON [prev_hash, chain, txn, at, username, role, study_id, subject_pk, entity,
+                 record_id, action, field, old_value, new_value, reason])
+
+with ``at`` as the stored text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), JSON canonical (sorted keys, no
+spaces, UTF-8), and the hash as 64 lowercase hex digits.
+
+>>> row = {"txn": "t", "at": "2026-01-01T00:00:00.000000Z", "username": "ada", "role": "admin",
+...        "study_id": 1, "subject_pk": None, "entity": "study", "record_id": 1,
+...        "action": "insert", "field": "name", "old_value": None, "new_value": '"S"',
+...        "reason": None}
+>>> h = row_hash(GENESIS, 1, row)
+>>> len(h), h == row_hash(GENESIS, 1, {**row, "username": "eve"})
+(64, False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, column, select, table, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from autoserum.store._types import UTCDateTime, dumps
+from autoserum.store.models import AUDITED, AuditHeadRow
+
+__all__ = [
+    "CHAIN_FIELDS",
+    "GENESIS",
+    "KEY_VARIABLE",
+    "ChainProblem",
+    "ChainStatus",
+    "Verification",
+    "audit_key",
+    "head_mac",
+    "link",
+    "row_hash",
+    "verify",
+]
+
+KEY_VARIABLE = "AUTOSERUM_AUDIT_KEY"
+GENESIS = "0" * 64
+CHAIN_FIELDS = (
+    "txn",
+    "at",
+    "username",
+    "role",
+    "study_id",
+    "subject_pk",
+    "entity",
+    "record_id",
+    "action",
+    "field",
+    "old_value",
+    "new_value",
+    "reason",
+)
+_AT = UTCDateTime()
+_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_ACTIONS = frozenset({"insert", "update", "delete"})
+
+
+def audit_key() -> bytes | None:
+    """The HMAC key from ``AUTOSERUM_AUDIT_KEY`` (``None`` when unset or empty)."""
+    value = os.environ.get(KEY_VARIABLE, "")
+    return value.encode("utf-8") if value.strip() else None
+
+
+def _at_text(value: Any) -> Any:
+    return _AT.process_bind_param(value, None) if isinstance(value, datetime) else value
+
+
+def row_hash(prev_hash: str, chain: int, row: Mapping[Any, Any]) -> str:
+    """The hash of one audit row: its canonical content after the previous row's hash."""
+    content = [prev_hash, chain, *(_at_text(row.get(k)) for k in CHAIN_FIELDS)]
+    return hashlib.sha256(dumps(content).encode("utf-8")).hexdigest()
+
+
+def head_mac(key: bytes, chain: int, length: int, head_hash: str) -> str:
+    """HMAC-SHA256 of a chain head (``chain:length:head_hash``) under ``key``."""
+    message = f"{chain}:{length}:{head_hash}".encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _chain_of(study_id: int | None) -> int:
+    return 0 if study_id is None else study_id
+
+
+def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
+    """The chain's head, locked for the rest of the transaction (PostgreSQL: row lock; SQLite:
+    the writer already holds the database's write lock)."""
+    stmt = select(AuditHeadRow.length, AuditHeadRow.head_hash).where(AuditHeadRow.chain == chain)
+    pg = conn.dialect.name == "postgresql"
+    if pg:
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        ins = (postgresql.insert if pg else sqlite.insert)(AuditHeadRow)
+        conn.execute(ins.values(chain=chain, length=0, head_hash=GENESIS).on_conflict_do_nothing())
+        row = conn.execute(stmt).one()
+    return int(row.length), str(row.head_hash)
+
+
+def link(conn: Connection, rows: Sequence[MutableMapping[Any, Any]]) -> None:
+    """Set ``prev_hash`` and ``row_hash`` on ``rows`` (about to be inserted in this order, in the
+    transaction of ``conn``) and move their chains' heads: one hash per row, one head read and
+    one head write per chain and flush."""
+    key = audit_key()
+    chains: dict[int, list[MutableMapping[Any, Any]]] = {}
+    for row in rows:
+        chains.setdefault(_chain_of(row.get("study_id")), []).append(row)
+    for chain, members in chains.items():
+        length, head = _lock_head(conn, chain)
+        for row in members:
+            row["prev_hash"] = head
+            head = row["row_hash"] = row_hash(head, chain, row)
+        length += len(members)
+        mac = None if key is None else head_mac(key, chain, length, head)
+        conn.execute(
+            update(AuditHeadRow)
+            .where(AuditHeadRow.chain == chain)
+            .values(length=length, head_hash=head, mac=mac)
+        )
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One finding of :func:`verify`: the chain, the audit row id (``None`` for the head), what
+    is wrong, and the expected and found values."""
+
+    chain: int
+    row: int | None
+    kind: str
+    expected: str
+    found: str
+    study: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """One chain as recomputed: its length, last hash and whether its head's HMAC was checked
+    (``None``: no key given)."""
+
+    chain: int
+    length: int
+    head_hash: str
+    signed: bool | None = None
+    study: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return dict(vars(self))
+
+
+@dataclass
+class Verification:
+    """The result of :func:`verify`: ``ok`` when no chain has a problem (malformed rows count)."""
+
+    chains: list[ChainStatus] = field(default_factory=list)
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No problem found."""
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "ok": self.ok,
+            "chains": [c.to_json() for c in self.chains],
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+_RAW = table(
+    "audit_log",
+    column("id"),
+    column("prev_hash"),
+    column("row_hash"),
+    *(column(k) for k in CHAIN_FIELDS),
+)
+_HEADS = table("audit_heads", column("chain"), column("length"), column("head_hash"), column("mac"))
+
+
+def malformation(row: Mapping[Any, Any]) -> str | None:
+    """What is malformed in a raw audit row (``None`` when it is well-formed)."""
+    try:
+        datetime.strptime(str(row["at"]), _AT_FORMAT)
+    except ValueError:
+        return f"at {row['at']!r} is not a UTC timestamp {_AT_FORMAT}"
+    if row["action"] not in _ACTIONS:
+        return f"action {row['action']!r} is not insert, update or delete"
+    if row["entity"] not in AUDITED:
+        return f"entity {row['entity']!r} is not an audited record type"
+    for name in ("old_value", "new_value"):
+        value = row[name]
+        if value is not None:
+            try:
+                json.loads(value)
+            except (TypeError, ValueError):
+                return f"{name} is not JSON: {str(value)[:40]!r}"
+    return None
+
+
+def verify(
+    conn: Connection,
+    *,
+    chains: Iterable[int] | None = None,
+    key: bytes | None = None,
+    anchors: Iterable[str] = (),
+) -> Verification:
+    """Recompute the hash chains (all, or ``chains``) from the stored rows, oldest first, and
+    compare them with their heads; with ``key``, check each head's HMAC; every hash in
+    ``anchors`` (heads exported earlier) must still occur in the chains.
+
+    Reports per chain the first broken link (the row, the expected and the found hash), every
+    malformed row, and head mismatches. Reads the rows once, streamed.
+    """
+    wanted = None if chains is None else set(chains)
+    stmt = select(_RAW).order_by(_RAW.c.id)
+    if wanted is not None:
+        studies = [c for c in wanted if c != 0]
+        cond = _RAW.c.study_id.in_(studies)
+        stmt = stmt.where(cond | _RAW.c.study_id.is_(None)) if 0 in wanted else stmt.where(cond)
+    result = Verification()
+    heads: dict[int, str] = {}
+    lengths: dict[int, int] = {}
+    broken: set[int] = set()
+    seen_anchor = {a.strip().lower(): False for a in anchors}
+    for raw in conn.execution_options(yield_per=5000).execute(stmt).mappings():
+        chain = _chain_of(raw["study_id"])
+        problem = malformation(raw)
+        if problem is not None:
+            result.problems.append(ChainProblem(chain, raw["id"], "malformed", "", problem))
+        prev = heads.get(chain, GENESIS)
+        lengths[chain] = lengths.get(chain, 0) + 1
+        if raw["row_hash"] in seen_anchor:
+            seen_anchor[raw["row_hash"]] = True
+        heads[chain] = str(raw["row_hash"])
+        if chain in broken:
+            continue
+        if raw["prev_hash"] != prev:
+            broken.add(chain)
+            result.problems.append(
+                ChainProblem(chain, raw["id"], "link", prev, str(raw["prev_hash"]))
+            )
+            continue
+        expected = row_hash(prev, chain, raw)
+        if raw["row_hash"] != expected:
+            broken.add(chain)
+            result.problems.append(
+                ChainProblem(chain, raw["id"], "content", expected, str(raw["row_hash"]))
+            )
+    stored = {
+        int(h.chain): h
+        for h in conn.execute(select(_HEADS)).mappings()
+        if wanted is None or int(h.chain) in wanted
+    }
+    for chain in sorted(set(heads) | set(stored)):
+        length, head = lengths.get(chain, 0), heads.get(chain, GENESIS)
+        signed: bool | None = None
+        h = stored.get(chain)
+        if h is None:
+            result.problems.append(ChainProblem(chain, None, "head", "a stored head", "none"))
+        else:
+            if int(h["length"]) != length:
+                result.problems.append(
+                    ChainProblem(chain, None, "length", str(h["length"]), str(length))
+                )
+            if h["head_hash"] != head and chain not in broken:
+                result.problems.append(ChainProblem(chain, None, "head", str(h["head_hash"]), head))
+            if key is not None:
+                mac = head_mac(key, chain, int(h["length"]), str(h["head_hash"]))
+                signed = h["mac"] is not None and hmac.compare_digest(mac, str(h["mac"]))
+                if not signed:
+                    found = "no HMAC" if h["mac"] is None else "an HMAC not made with this key"
+                    result.problems.append(
+                        ChainProblem(chain, None, "mac", "an HMAC made with the key", found)
+                    )
+        result.chains.append(ChainStatus(chain, length, head, signed))
+    for anchor, seen in seen_anchor.items():
+        if not seen:
+            result.problems.append(
+                ChainProblem(-1, None, "anchor", anchor, "not found in any verified chain")
+            )
+    return result
