@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from autoserum.store import Store
 
-from .conftest import SYSTEM, Seeded, add_user
+from .conftest import SCREENED_ON, SYSTEM, Seeded, add_user
 from .test_access_matrix import API, PAGES, Route, fill, page_client
 
 OTHER = "AST-2"
@@ -28,7 +28,7 @@ def seed_other_study(store: Store) -> dict[str, int]:
         facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
         for number in ("001", "003"):
             sid = f"{site}-{number}"
-            store.subjects.screen(OTHER, site, sid, facts, actor=SYSTEM)
+            store.subjects.screen(OTHER, site, sid, facts, screened_on=SCREENED_ON, actor=SYSTEM)
             store.subjects.randomise(OTHER, sid, actor=SYSTEM)
             ids[f"visit {sid}"] = store.records.add_visit(
                 OTHER, sid, "baseline", "2026-03-02", actor=SYSTEM
@@ -37,7 +37,9 @@ def seed_other_study(store: Store) -> dict[str, int]:
                 OTHER, sid, "baseline", "pp_nrs", {"score": 6}, actor=SYSTEM
             ).id
         for number in ("002", "004"):
-            store.subjects.screen(OTHER, site, f"{site}-{number}", facts, actor=SYSTEM)
+            store.subjects.screen(
+                OTHER, site, f"{site}-{number}", facts, screened_on=SCREENED_ON, actor=SYSTEM
+            )
     return ids
 
 
@@ -82,8 +84,9 @@ def test_a_coordinator_of_s02_in_one_study_has_no_access_to_s02_of_another(
     assert not problems, "\n".join(problems)
     # nothing was written to the other study
     detail = seeded.store.subjects.detail(OTHER, "S2-001", actor=SYSTEM)
-    assert [v.visit_code for v in detail.visits] == ["baseline"]
-    assert detail.visits[0].visit_date.isoformat() == "2026-03-02"  # type: ignore[union-attr]
+    assert [v.visit_code for v in detail.visits] == ["screening", "baseline"]
+    baseline = next(v for v in detail.visits if v.visit_code == "baseline")
+    assert (baseline.visit_date.isoformat(), baseline.version) == ("2026-03-02", 1)  # type: ignore[union-attr]
     assert [s.subject_id for s in seeded.store.subjects.all(OTHER, actor=SYSTEM)] == [
         "S1-001", "S1-002", "S1-003", "S1-004", "S2-001", "S2-002", "S2-003", "S2-004",
     ]  # fmt: skip
@@ -108,7 +111,8 @@ def test_a_record_of_another_study_is_not_found_through_this_study(
         follow_redirects=False,
     )  # fmt: skip
     assert page.status_code == 404, page.text[:300]
-    visit = seeded.store.subjects.detail(OTHER, "S2-001", actor=SYSTEM).visits[0]
+    visits = seeded.store.subjects.detail(OTHER, "S2-001", actor=SYSTEM).visits
+    visit = next(v for v in visits if v.id == ids["visit S2-001"])
     assert (visit.visit_date.isoformat(), visit.version) == ("2026-03-02", 1)  # type: ignore[union-attr]
     # through its own study the same edit is accepted
     ok = client.patch(
