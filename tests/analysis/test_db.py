@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from autoserum.simulate import simulate_study
+from tests.pdftext import pdf_text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -50,7 +51,14 @@ def test_report_from_the_database(imported: tuple[Path, str], tmp_path: Path) ->
     assert "ast-nahm2023" in html  # the protocol comes from the study record
     # the database knows the screening: the CONSORT flow shows the subjects assessed (23 imported)
     assert "Assessed for eligibility (n = 23)" in html
-    assert (tmp_path / "RCT.pdf").read_bytes().startswith(b"%PDF")
+    # the audit chain's head as `autoserum audit head` exports it, verified, is printed
+    head = _cli("audit", "head", "--db", url, "--study", "RCT")
+    assert head.returncode == 0, head.stderr
+    _, length, digest = head.stdout.strip().split("\t")
+    assert f"head {digest} ({length} rows, verified)" in html
+    pdf = pdf_text(tmp_path / "RCT.pdf")
+    assert "(ast-nahm2023)" in pdf
+    assert "Participant flow: 23 assessed for eligibility, 0 excluded; 23 subjects enrolled" in pdf
 
 
 def test_unknown_study_is_a_clean_error(imported: tuple[Path, str]) -> None:

@@ -195,7 +195,8 @@ def test_predictors_compare_responders_with_non_responders(two_arm_csv: Path, we
     by_name = {r["name"]: r for r in js["predictors"]}
     assert set(by_name) == {"age", "sex", "eosinophils"}
     ages = {r["subject_id"]: float(r["age"]) for r in raw_rows(path)}
-    resp, non = [], []
+    resp: list[float] = []
+    non: list[float] = []
     for sid in sorted(data):
         if week in data[sid] and data[sid][week][0] == "serum":
             _, b, v = data[sid][week]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 import pytest
@@ -52,7 +54,14 @@ def test_batch_refuses_missing_values() -> None:
 
 @pytest.mark.parametrize("dropout", [0.0, 0.25])
 def test_mmrm_power_batched_equals_per_trial(dropout: float) -> None:
-    kwargs = {"n": 12, "delta": 6.0, "sd": 10.0, "rho": 0.5, "dropout": dropout, "seed": 7}
+    kwargs: dict[str, Any] = {
+        "n": 12,
+        "delta": 6.0,
+        "sd": 10.0,
+        "rho": 0.5,
+        "dropout": dropout,
+        "seed": 7,
+    }
     serial = simulate_mmrm_power(**kwargs, reps=40, batched=False)
     batched = simulate_mmrm_power(**kwargs, reps=40, batched=True)
     assert batched.power == serial.power

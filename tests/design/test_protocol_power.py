@@ -4,6 +4,7 @@ autoserum.stats (seeded; few replicates to keep the suite fast)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,13 @@ from autoserum.errors import ValidationError
 
 @pytest.mark.slow
 def test_protocol_power_is_reproducible_and_grows_with_n() -> None:
-    kwargs = {"endpoint": "sassad", "week": 5, "test": "ancova", "reps": 12, "seed": 4}
+    kwargs: dict[str, Any] = {
+        "endpoint": "sassad",
+        "week": 5,
+        "test": "ancova",
+        "reps": 12,
+        "seed": 4,
+    }
     small = simulate_protocol_power("abt-pittler2003", n_subjects=10, **kwargs)
     again = simulate_protocol_power("abt-pittler2003", n_subjects=10, **kwargs)
     large = simulate_protocol_power("abt-pittler2003", n_subjects=80, **kwargs)

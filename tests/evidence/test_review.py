@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -42,15 +43,15 @@ NAMED = {
 }
 
 
-def _json(*args: str) -> dict[str, object]:
+def _json(*args: str) -> dict[str, Any]:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
-    data: dict[str, object] = json.loads(result.output)
+    data: dict[str, Any] = json.loads(result.output)
     return data
 
 
 def test_evidence_json_lists_every_named_study_with_status_and_identifiers() -> None:
-    studies = {s["id"]: s for s in _json("evidence", "--json")["studies"]}  # type: ignore[union-attr]
+    studies = {s["id"]: s for s in _json("evidence", "--json")["studies"]}
     for sid, (status, key, value) in NAMED.items():
         rec = studies[sid]
         assert rec["status"] == status, sid

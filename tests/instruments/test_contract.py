@@ -222,7 +222,7 @@ def same(batch_value: Any, scalar_value: Any) -> bool:
     if scalar_value is None:
         return batch_value is None
     if isinstance(scalar_value, Fraction):
-        return batch_value == float(scalar_value)
+        return bool(batch_value == float(scalar_value))
     return bool(batch_value == scalar_value)
 
 

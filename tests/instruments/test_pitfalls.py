@@ -14,7 +14,7 @@ from tests.instruments.cases import DLQI_EXAMPLE, EASI_EXAMPLE, EASI_MAX, ZERO, 
 F = Fraction
 
 
-def easi(age: float = 30, **regions: dict[str, Any]) -> dict[str, Any]:
+def easi(age: Any = 30, **regions: Any) -> dict[str, Any]:
     base = {"head_neck": ZERO, "upper_limbs": ZERO, "trunk": ZERO, "lower_limbs": ZERO}
     return {"age": age, **base, **regions}
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 from autoserum.report import ReportFiles
+from tests.pdftext import pdf_text
 from tests.report.conftest import CHROMIUM_ARGS, DATA
 
 SECTIONS = [
@@ -25,7 +27,7 @@ SECTIONS = [
 ]
 
 
-def _render(html: Path) -> dict[str, object]:
+def _render(html: Path) -> dict[str, Any]:
     """Open the report in Chromium; collect console errors, page errors, network requests."""
     console: list[str] = []
     requests: list[str] = []
@@ -121,11 +123,21 @@ def test_fixture_report_has_lab_shifts_and_all_figures(fixture_report: ReportFil
 
 
 def test_pdf_is_written(rct_report: ReportFiles, pilot_report: ReportFiles) -> None:
-    for files in (rct_report, pilot_report):
+    for files, code in ((rct_report, "ast-nahm2023"), (pilot_report, "asim-choi2024")):
         data = files.pdf.read_bytes()
         assert data.startswith(b"%PDF")
         assert data.rstrip().endswith(b"%%EOF")
-        assert len(data) > 20_000  # tables and figures are in it
+        text = pdf_text(files.pdf)
+        assert f"({code})" in text  # the protocol summary names the protocol
+        for section in ("1. Study and protocol summary", "2. Participant flow (CONSORT)",
+                        "3. Baseline characteristics"):  # fmt: skip
+            assert section in text
+        # the primary endpoint's within-arm mean change (SD), as the analysis computed it
+        primary = files.model.primary
+        for row in primary.within.filter(primary.within["week"] == primary.week).iter_rows(
+            named=True
+        ):
+            assert f"{row['mean_change']:.1f} ({row['sd_change']:.1f})" in text, row
 
 
 def test_report_numbers_come_from_the_analysis(fixture_report: ReportFiles) -> None:
@@ -147,7 +159,9 @@ def test_report_cli_writes_both_files(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "single_arm.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert (tmp_path / "single_arm.pdf").read_bytes().startswith(b"%PDF")
+    text = pdf_text(tmp_path / "single_arm.pdf")
+    assert "(asim-choi2024)" in text
+    assert "Participant flow: 15 subjects enrolled" in text  # tests/analysis/data/single_arm.csv
 
 
 def test_report_cli_unknown_protocol(tmp_path: Path) -> None:

@@ -32,7 +32,10 @@ def test_assessments_scorable_and_in_range(code: str, n: int, seed: int) -> None
             totals = rows[instrument]
             assert totals.null_count() == 0, (instrument, visit.code)
             if rows.height:
-                assert float(spec.minimum) <= totals.min() <= totals.max() <= float(spec.maximum)
+                low, high = totals.min(), totals.max()
+                assert isinstance(low, int | float)
+                assert isinstance(high, int | float)
+                assert float(spec.minimum) <= low <= high <= float(spec.maximum)
 
 
 @settings(max_examples=10)

@@ -35,7 +35,8 @@ class Trial:
     def within(self, group: float, week: int) -> np.ndarray:
         """R: ``change[group == g & week == w & !is.na(change)]`` (file order)."""
         keep = (self.group == group) & (self.week == week) & ~np.isnan(self.change)
-        return self.change[keep]
+        kept: np.ndarray = self.change[keep]
+        return kept
 
 
 def load_vectors() -> dict[str, np.ndarray]:

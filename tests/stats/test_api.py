@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -89,7 +90,7 @@ def test_result_fields_are_stable() -> None:
         Coefficient: "name estimate se ci_low ci_high statistic df p_value",
     }
     for cls, fields in names.items():
-        assert list(cls.__dataclass_fields__) == fields.split(), cls.__name__
+        assert [f.name for f in dataclasses.fields(cls)] == fields.split(), cls.__name__
 
 
 def test_results_are_frozen() -> None:

@@ -3,6 +3,8 @@ StatisticalWarning."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -127,7 +129,7 @@ def test_p_adjust_checks() -> None:
     assert np.isnan(p_adjust([np.nan], "holm")).all()
 
 
-def _long(n: int = 20) -> dict[str, np.ndarray]:
+def _long(n: int = 20) -> dict[str, Any]:
     rng = np.random.default_rng(11)
     subject = np.repeat(np.arange(n), 3)
     return {
@@ -179,7 +181,9 @@ def test_collinearity_checks_do_not_depend_on_scale() -> None:
     group = np.tile([0.0, 1.0], 10)
     baseline = rng.normal(5e4, 1e3, 20)
     y = rng.normal(0, 1, 20) + group
-    assert np.isfinite(ancova(y, group, baseline).se)
+    se = ancova(y, group, baseline).se
+    assert se is not None
+    assert np.isfinite(se)
     data = _long()
     big = dict(data, baseline=data["baseline"] * 1e4)
     assert mmrm(**big).converged

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -81,17 +81,22 @@ def test_conditional_mean_matches_two_visit_closed_form(strategy: str) -> None:
     subj = data.subjects
     assert subj is not None
     assert data.y_center is not None
+    y_center = data.y_center
     coef = beta[:6].reshape(2, 3)  # visit × (intercept, group, centred baseline)
     filled = complete(
-        profiles(data, beta, strategy, subj.z, subj.observed), sigma, subj.y, subj.observed, None
+        profiles(data, beta, cast(Any, strategy), subj.z, subj.observed),
+        sigma,
+        subj.y,
+        subj.observed,
+        None,
     )
     b = subj.baseline - data.baseline_center
     checked = 0
     for i in np.flatnonzero(~subj.observed[:, 1]):
         g = subj.group[i]
 
-        def mu(arm: float, v: int, i: int = i) -> float:
-            return float(coef[v, 0] + arm * coef[v, 1] + coef[v, 2] * b[i] + data.y_center[v])
+        def mu(arm: float, v: int, i: int = int(i)) -> float:
+            return float(coef[v, 0] + arm * coef[v, 1] + coef[v, 2] * b[i] + y_center[v])
 
         if g == 0 or strategy == "MAR":
             m1, m2 = mu(g, 0), mu(g, 1)

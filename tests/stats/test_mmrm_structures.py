@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -141,7 +141,7 @@ def _kr_dense(structure: str, nat_sigma: Any, n_nat: int) -> tuple[np.ndarray, n
     Φ_A = Φ − Σ W_hj ∂²Φ/∂θ_h∂θ_j + ½ Φ (Σ W_hj R_hj) Φ (the KR formula rewritten with
     ∂²Φ = Φ (P_hΦP_j + P_jΦP_h − Q_hj − Q_jh + R_hj) Φ), every derivative by differences."""
     x, y, sid, vis, t = _dense("small")
-    fitted = fit_mmrm(*_small_arrays(), covariance=structure)
+    fitted = fit_mmrm(*_small_arrays(), covariance=cast(Any, structure))
     nat0 = fitted.reml.structure.natural(fitted.fit.sigma)
 
     def big_v(nat: np.ndarray) -> np.ndarray:
@@ -200,7 +200,8 @@ def _un_sigma(nat: np.ndarray, t: int) -> np.ndarray:
 
 def _ar1_sigma(nat: np.ndarray, t: int) -> np.ndarray:
     lag = np.abs(np.arange(t)[:, None] - np.arange(t)[None, :])
-    return nat[0] * nat[1] ** lag
+    sigma: np.ndarray = nat[0] * nat[1] ** lag
+    return sigma
 
 
 @pytest.mark.slow

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from hypothesis import assume, given, settings
@@ -31,7 +33,10 @@ values = st.one_of(grid, continuous)
 samples = st.lists(values, min_size=2, max_size=60)
 
 
-def _quiet(fn, *args):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def _quiet(fn: Callable[..., T], *args: Any) -> T:
     """Run fn, tolerating only StatisticalWarning (unachievable levels on tiny samples)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
@@ -152,8 +157,10 @@ def test_mmrm_with_one_visit_is_ancova() -> None:
     ols = ancova(d["y"], d["group"], d["baseline"])
     (only,) = fit.per_visit
     assert math.isclose(only.estimate, ols.estimate, rel_tol=1e-9)
+    assert ols.se is not None
     assert math.isclose(only.se, ols.se, rel_tol=1e-7)
     assert only.df == ols.df
+    assert ols.p_value is not None
     assert math.isclose(only.p_value, ols.p_value, rel_tol=1e-6)
 
 

@@ -6,7 +6,6 @@ author, back-dates an insert under an invented user, or rewrites a whole chain i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -215,7 +214,7 @@ def test_a_malformed_row_is_reported_by_verify_and_skipped_by_readers(
 
 
 @pytest.fixture
-def cli_db(db_url: str) -> Iterator[str]:
+def cli_db(db_url: str) -> str:
     store = open_store(db_url)
     try:
         _study_with_ae(store)

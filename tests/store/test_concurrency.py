@@ -56,4 +56,4 @@ def test_concurrent_randomisations_use_each_entry_once(store: Store, db_url: str
         ).all()
     assert [seq for seq, _ in used] == list(range(1, 2 * PER_WRITER + 1))
     assert [arm for _, arm in used] == [a.arm for a in expected[: 2 * PER_WRITER]]
-    assert sorted(s.arm for s in subjects) == sorted(arm for _, arm in used)
+    assert sorted(str(s.arm) for s in subjects) == sorted(str(arm) for _, arm in used)

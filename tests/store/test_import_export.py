@@ -38,7 +38,7 @@ def visit_file() -> pl.DataFrame:
     """A small visit file as read from CSV (all text), in the canonical column order."""
     easi = _easi_columns()
     blank = dict.fromkeys(easi)
-    rows = [
+    rows: list[dict[str, str | None]] = [
         {"subject_id": "S01", "arm": "serum", "site": "s01", "week": "0", "visit": "baseline",
          "visit_date": "2026-03-02", "age": "34", "sex": "F", "per_protocol": "true",
          "treated": "true", "easi": "14", **easi, "scorad": "27.5", "dlqi": "12", "ige": "1200",

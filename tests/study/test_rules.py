@@ -198,7 +198,7 @@ def test_record_errors_from_item_scoring_name_the_subject_and_visit() -> None:
     [("subject_id", "A/013"), ("subject_id", "=1+1"), ("il10", "-5"), ("age", "200")],
 )
 def test_the_validator_applies_the_integrity_rules_of_the_core(column: str, value: str) -> None:
-    cells = {"subject_id": ["S1"], "week": ["0"], column: [value]}
+    cells: dict[str, list[str | None]] = {"subject_id": ["S1"], "week": ["0"], column: [value]}
     with pytest.raises(ValidationError) as err:
         tidy.validate_visits(_text(**cells), "f.csv")
     assert err.value.field == column
@@ -217,6 +217,9 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
         "AE_COLUMNS",
         "AE_SCHEMA",
         "DERIVED_TOTALS",
+        "FORMULA_TRIGGERS",
+        "neutralise_formulas",
+        "restore_formulas",
         "INSTRUMENT_PARAMETERS",
         "INSTRUMENT_RANGES",
         "ITEM_PREFIXES",

@@ -237,8 +237,9 @@ def test_every_other_instrument_scores_live_as_the_library(
     """The instruments without a worked example in the spec: the live score shown while
     typing equals ``autoserum.instruments.score`` of the same answers (the most severe answer
     to every scored item), and saving stores that score."""
+    from autoserum.display import exact_number
     from autoserum.instruments import get_instrument, score
-    from autoserum.web.forms import display_number, parse_instrument_form
+    from autoserum.web.forms import parse_instrument_form
 
     page = browser.new_page(viewport={"width": 1024, "height": 1366})
     login(page, live.url, "inv1")
@@ -261,7 +262,7 @@ def test_every_other_instrument_scores_live_as_the_library(
         expected = score(code, get_instrument(code).unflatten(
             parse_instrument_form(code, typed).flat))  # fmt: skip
         assert expected.total is not None, code
-        shown = display_number(expected.total)
+        shown = exact_number(expected.total)
         expect(page.locator("#score-total")).to_have_text(shown)
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text(f"saved: {shown}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from autoserum.protocols import load_protocol
@@ -13,23 +14,36 @@ from autoserum.web import create_app
 from autoserum.web.calendar import calendar
 
 from .conftest import SYSTEM, Seeded, add_user, settings_for
+from .html import table_rows
 from .test_access_matrix import page_client
 
 
+@pytest.mark.parametrize(("today", "overdue"), [("2026-04-10", True), ("2026-03-20", False)])
 def test_dashboard_shows_consort_counts_enrolment_by_site_and_overdue_visits(
-    client: TestClient, seeded: Seeded
+    store: Store, db_url: str, seeded: Seeded, today: str, overdue: bool
 ) -> None:
-    page_client(client, "admin1")
-    page = client.get("/studies/AST-1")
+    """The overdue list as of a fixed today (the app's clock), not the day the test runs."""
+    app = create_app(settings_for(db_url), store=store, clock=lambda: dt.date.fromisoformat(today))
+    with TestClient(app) as client:
+        page_client(client, "admin1")
+        page = client.get("/studies/AST-1")
     assert page.status_code == 200
     text = page.text
     # the fixture: per site two subjects randomised and two screened only
     assert '<th scope="row">Assessed for eligibility</th><td class="stat-cell">8</td>' in text
     assert '<th scope="row">In screening</th><td class="stat-cell">4</td>' in text
     assert "<td>S1</td><td>4</td><td>2</td><td>0</td>" in text
-    # baseline on 2026-03-02: week 4 (day 28, window ±3) closed on 2026-04-02
-    assert "2026-04-02" in text
-    assert "flag-overdue" in text
+    # baseline on 2026-03-02: week 4 (day 28, window ±3) closed on 2026-04-02, so it is
+    # overdue on 2026-04-10 for the four randomised subjects, and not yet on 2026-03-20
+    if overdue:
+        rows = table_rows(text, "overdue-h")  # subject, site, visit, window closed, days
+        assert sorted((r[0], r[2], r[3], r[4]) for r in rows) == [
+            (s, "Week 4, end of treatment", "2026-04-02", "8 d")
+            for s in ("S1-001", "S1-003", "S2-001", "S2-003")
+        ]
+    else:
+        assert "No visit is overdue." in text
+        assert "flag-overdue" not in text
 
 
 def test_calendar_flags_with_a_fixed_today(store: Store, seeded: Seeded) -> None:
@@ -128,7 +142,10 @@ def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> Non
     )  # fmt: skip
     assert lab.status_code == 200  # followed the redirect to the subject page
     assert "Lab result ige recorded." in lab.text
-    assert "high" in lab.text  # 250 kU/L above the given range 0-100 (flag from that range)
+    # 250 kU/L above the given range 0-100: flagged high in the labs table (visit, analyte,
+    # value, unit, ref_low, ref_high, flag), not the word "high" anywhere on the page
+    (row,) = [r for r in table_rows(lab.text, "labs-h") if r[1] == "ige"]
+    assert row[:7] == ["baseline", "ige", "250", "k[IU]/L", "0", "100", "high"]
     bad_unit = client.post(
         f"{base}/labs",
         data={"csrf_token": csrf, "lab_visit_code": "baseline", "analyte": "ige",
@@ -155,8 +172,12 @@ def test_lab_con_med_and_status_forms(client: TestClient, seeded: Seeded) -> Non
     assert illegal.status_code == 409
     assert "illegal status transition" in illegal.text
     trail = client.get("/studies/AST-1/audit?subject_id=S1-001")
-    assert "lab" in trail.text
-    assert "250" in trail.text
+    # (when, who, action, record, field, old, new, reason)
+    lab_rows = [r for r in table_rows(trail.text, "audit") if r[3].startswith("lab ")]
+    assert any(
+        r[1] == "inv1 (investigator)" and r[2] == "insert" and r[4] == "value" and r[6] == "250"
+        for r in lab_rows
+    ), lab_rows
 
 
 def test_correcting_an_adverse_event_needs_a_reason_and_is_audited(

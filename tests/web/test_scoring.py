@@ -94,7 +94,8 @@ def test_every_instrument_form_field_is_a_spec_column_with_a_label() -> None:
 def test_live_score_partial_equals_the_library(code: str) -> None:
     """For every instrument, the form path (strings in) gives the library's score (the
     maximal answer to every scored item, an unambiguous payload)."""
-    from autoserum.web.forms import display_number, parse_instrument_form, score_form
+    from autoserum.display import exact_number
+    from autoserum.web.forms import parse_instrument_form, score_form
 
     form: dict[str, str] = {}
     for item in get_instrument(code).items:
@@ -112,4 +113,4 @@ def test_live_score_partial_equals_the_library(code: str) -> None:
     lib = score(code, get_instrument(code).unflatten(parsed.flat))
     assert web == lib
     if lib.total is not None:
-        assert re.fullmatch(r"-?\d+(\.\d{1,2})?", display_number(lib.total))
+        assert re.fullmatch(r"-?\d+(\.\d{1,2})?", exact_number(lib.total))

@@ -46,7 +46,7 @@ def test_development_accepts_the_default_secret() -> None:
 
 def test_unknown_environment_is_rejected() -> None:
     with pytest.raises(ValueError, match="env"):
-        Settings(env="staging")  # type: ignore[arg-type]
+        Settings(env="staging")
 
 
 def test_invalid_environment_variable_is_a_configuration_error(

@@ -2,9 +2,12 @@
 DataFrames.
 
 >>> from autoserum.analysis import read_long, analyze_endpoint
->>> frame = read_long("study.csv")  # doctest: +SKIP
->>> result = analyze_endpoint(frame, "easi", 12, control="placebo")  # doctest: +SKIP
->>> result.to_json()["between"]["ancova"]["estimate"]  # doctest: +SKIP
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> frame = read_long(csv)
+>>> result = analyze_endpoint(frame, "easi", 8, control="placebo")
+>>> round(result.to_json()["between"]["ancova"]["estimate"], 2)
+-0.07
 """
 
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in

@@ -4,7 +4,13 @@ structure (BDS) with one row per subject × parameter × visit, with plain colum
 Reference: CDISC Analysis Data Model (ADaM) v2.1 and ADaM Implementation Guide v1.3
 (ADSL population flags SAFFL/FASFL/PPROTFL; BDS variables BASE, CHG, PCHG, ABLFL, ANL01FL).
 
->>> adsl = build_adsl(read_long("tests/analysis/data/two_arm.csv"))  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> adsl = build_adsl(study.visits)
+>>> adsl.height, int(adsl["fas"].sum())
+(30, 30)
 """
 
 from __future__ import annotations
@@ -66,8 +72,13 @@ def build_adsl(frame: pl.DataFrame) -> pl.DataFrame:
     i.e. the largest week of the study) and ``<parameter>_baseline`` for every instrument total
     and laboratory value in the file (the last non-missing value at or before week 0).
 
-    >>> adsl = build_adsl(frame)  # doctest: +SKIP
-    >>> adsl.select("subject_id", "arm", "fas", "easi_baseline")  # doctest: +SKIP
+    >>> from autoserum.analysis import study_from_frames
+    >>> from autoserum.simulate import simulate_study
+    >>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+    >>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+    >>> adsl = build_adsl(study.visits)
+    >>> adsl.select("subject_id", "arm", "fas", "easi_baseline").row(0)
+    ('AST-01', 'placebo', True, 7.3)
     """
     frame = _with_arm(frame)
     params = parameters_in(frame)
@@ -121,7 +132,15 @@ def build_bds(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
     baseline is 0; negative = improvement, as ADaM PCHG), ``baseline_flag`` marks the record used
     as baseline and ``analysis_flag`` marks post-baseline records with a value and a baseline.
 
-    >>> bds = build_bds(frame, ["easi", "dlqi"])  # doctest: +SKIP
+    >>> from autoserum.analysis import study_from_frames
+    >>> from autoserum.simulate import simulate_study
+    >>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+    >>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+    >>> bds = build_bds(study.visits, ["easi", "dlqi"])
+    >>> sorted(bds["parameter"].unique())
+    ['dlqi', 'easi']
+    >>> bds.columns[:8]
+    ['subject_id', 'arm', 'parameter', 'week', 'visit', 'value', 'baseline', 'change']
     """
     for p in parameters:
         if p not in frame.columns:

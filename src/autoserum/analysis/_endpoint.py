@@ -8,8 +8,13 @@ Reference: ICH E9 (statistical principles for clinical trials); EMA guideline on
 baseline covariates (EMA/CHMP/295050/2013); Mallinckrodt et al., Drug Inf J 2008;42:303-19
 (MMRM as primary analysis of longitudinal trials).
 
->>> result = analyze_endpoint(frame, "easi", 12, control="placebo")  # doctest: +SKIP
->>> result.to_json()["between"]["ancova"]["estimate"]  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> result = analyze_endpoint(study.visits, "easi", 8, control="placebo")
+>>> round(result.to_json()["between"]["ancova"]["estimate"], 2)
+-0.07
 """
 
 from __future__ import annotations
@@ -222,7 +227,13 @@ def analyze_endpoint(
     first rule (treatment arm when there is a control, else all subjects): numeric by
     ``stats.mann_whitney``, ``sex`` by ``stats.fisher_exact``.
 
-    >>> r = analyze_endpoint(frame, "easi", 12, control="placebo")  # doctest: +SKIP
+    >>> from autoserum.analysis import study_from_frames
+    >>> from autoserum.simulate import simulate_study
+    >>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+    >>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+    >>> r = analyze_endpoint(study.visits, "easi", 8, control="placebo")
+    >>> r.arms, sorted(set(r.between["method"]))
+    (('placebo', 'serum'), ['ancova', 'hedges_g', 'mann_whitney', 'mmrm'])
     """
     if population not in ("fas", "per_protocol"):
         raise ValidationError("population", population, "fas or per_protocol")

@@ -8,8 +8,23 @@ population, arms, suppression threshold) and fits the ANCOVA at the week and the
 visits from the summed statistics: the same estimates, SEs and df as ``analyze`` on the pooled
 rows. The protocol is in ``docs/federated.md``.
 
->>> doc = site_summary(frame, "easi", 12, site="seoul", study="AST")  # doctest: +SKIP
->>> combine_summaries([doc, other]).between  # doctest: +SKIP
+Two simulated sites; ``min_cell=1`` because a site of 30 subjects has patterns of missed
+visits shared by fewer than 5 subjects, which the default would withhold:
+
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> def visits(seed):
+...     sim = simulate_study("ast-nahm2023", 30, seed=seed)
+...     return study_from_frames(sim.visits, sim.adverse_events, f"site {seed}").visits
+>>> doc = site_summary(visits(1), "easi", 8, site="seoul", study="AST", min_cell=1)
+>>> other = site_summary(visits(2), "easi", 8, site="suwon", study="AST", min_cell=1)
+>>> combined = combine_summaries([doc, other])
+>>> combined.sites
+('seoul', 'suwon')
+>>> combined.between.select("method", "week", "n_treatment", "n_control").rows()
+[('ancova', 8.0, 25, 25), ('mmrm', 4.0, 27, 28), ('mmrm', 8.0, 25, 25)]
+>>> round(combined.between["estimate"][0], 2)
+-4.34
 """
 
 from __future__ import annotations

@@ -5,7 +5,18 @@ responders and the non-responders of one responder rule at the analysis week: a 
 covariate by the Mann–Whitney test with the group medians, ``sex`` by Fisher's exact test
 (proportion female).
 
->>> predictor_table(flagged, adsl, "easi_50", ["age"], arms, None, [])  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> import polars as pl
+>>> from autoserum.analysis import build_adsl, build_bds
+>>> bds = build_bds(study.visits, ["easi"])
+>>> flagged = bds.filter(pl.col("analysis_flag") & pl.col("fas") & (pl.col("week") == 8))
+>>> arms = ("placebo", "serum")
+>>> table = predictor_table(flagged, build_adsl(study.visits), "easi_50", ["age"], arms, None, [])
+>>> table.select("name", "test", "n_responders", "n_non_responders").row(0)
+('age', 'mann_whitney', 9, 18)
 """
 
 from __future__ import annotations

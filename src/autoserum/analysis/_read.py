@@ -3,7 +3,10 @@
 Reference: ``docs/data-format.md``.
 
 >>> from autoserum.analysis import read_long
->>> frame = read_long("tests/analysis/data/two_arm.csv")  # doctest: +SKIP
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> read_long(csv).height
+117
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from autoserum.errors import ValidationError
 from autoserum.study.tidy import (
     AE_SCHEMA,
     as_text_frame,
+    restore_formulas,
     validate_adverse_events,
     validate_visits,
 )
@@ -44,6 +48,9 @@ class StudyData:
     #: excluded (screen failures); ``None`` for files, which hold enrolled subjects only
     assessed: int | None = None
     excluded: int | None = None
+    #: the study's audit chain as verified when read from a database (its head hash, length and
+    #: problems, see ``autoserum audit verify``); ``None`` for files
+    audit_chain: str | None = None
     #: randomisations of subjects whose eligibility failed or was unknown, each with the
     #: investigator's reason (a database knows them; ``()`` for files)
     eligibility_overrides: tuple[str, ...] = ()
@@ -66,7 +73,7 @@ def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
             return as_text_frame(raw), 1
         if suffix == ".csv":
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-            return frame, 2
+            return restore_formulas(frame), 2
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as err:
         raise ValidationError("path", str(path), f"a readable tidy long file ({err})") from err
     raise ValidationError("path", str(path), "a file ending in .csv or .parquet")
@@ -136,8 +143,11 @@ def _empty_ae(with_arm: bool) -> pl.DataFrame:
 def read_study(path: str | Path) -> StudyData:
     """Read a visit file and, when it exists, its ``<stem>.ae.csv`` companion; validate both.
 
-    >>> study = read_study("demo/asim-pilot.csv")  # doctest: +SKIP
-    >>> study.visits.height, study.adverse_events.height  # doctest: +SKIP
+    >>> from autoserum.simulate import simulate_study, write_study
+    >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+    >>> study = read_study(csv)
+    >>> study.visits.height, study.adverse_events.height
+    (117, 36)
     """
     p = Path(path)
     visits = _read_visits(p)
@@ -158,7 +168,9 @@ def read_long(path: str | Path) -> pl.DataFrame:
 
     Reference: ``docs/data-format.md``.
 
-    >>> read_long("tests/analysis/data/two_arm.csv").columns[:3]  # doctest: +SKIP
+    >>> from autoserum.simulate import simulate_study, write_study
+    >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+    >>> read_long(csv).columns[:3]
     ['subject_id', 'arm', 'site']
     """
     return read_study(path).visits

@@ -10,7 +10,8 @@ Reference: docs/instruments.md, "Responders and meaningful change"; MCIDs: EASI 
 SCORAD 8.7 (Schram et al., Allergy 2012;67:99-106), oSCORAD 8.2, POEM 3.4 (Schram 2012),
 DLQI 4 (Basra et al., Dermatology 2015;230:27-33).
 
->>> responder_definitions("easi")  # doctest: +SKIP
+>>> [rule.code for rule in responder_definitions("easi")]
+['easi_50', 'easi_75', 'easi_90', 'easi_100', 'easi_mcid']
 """
 
 from __future__ import annotations

@@ -5,7 +5,16 @@ Counts are of subjects (a subject with two events of a term counts once) over th
 population of the arm, with the number of events beside them, as ICH E3 section 12.2 and the
 CONSORT harms extension (Ioannidis et al., Ann Intern Med 2004;141:781-8) recommend.
 
->>> ae_table(adsl, adverse_events, "term")  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import build_adsl
+>>> table = ae_table(build_adsl(study.visits), study.adverse_events, "term")
+>>> table.columns
+['arm', 'term', 'n_subjects', 'n_events', 'n_population', 'percent']
+>>> table.select("arm", "term", "n_subjects", "n_events", "n_population").row(0)
+('placebo', 'atopic dermatitis exacerbation', 1, 1, 14)
 """
 
 from __future__ import annotations

@@ -3,8 +3,18 @@
 Reference: Holm, Scand J Stat 1979;6:65-70; Benjamini & Hochberg, J R Stat Soc B
 1995;57:289-300; EMA guideline on multiplicity issues in clinical trials (2017).
 
->>> results = [analyze_endpoint(frame, e, 12) for e in ("dlqi", "poem")]  # doctest: +SKIP
->>> secondary_table(results)  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import analyze_endpoint
+>>> results = [
+...     analyze_endpoint(study.visits, e, 8, control="placebo") for e in ("dlqi", "scorad")
+... ]
+>>> table = secondary_table(results)
+>>> rows = table.select("endpoint", "p_value", "p_holm").rows()
+>>> [(endpoint, round(p, 4), round(holm, 4)) for endpoint, p, holm in rows]
+[('dlqi', 0.0071, 0.0142), ('scorad', 0.6182, 0.6182)]
 """
 
 from __future__ import annotations

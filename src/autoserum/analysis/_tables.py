@@ -3,7 +3,16 @@
 Reference: R ``t.test``, ``wilcox.test(conf.int = TRUE)``, ``lm``, ``nlme::gls``,
 ``fisher.test`` (the stats package reproduces them and is tested against them).
 
->>> within_table(rows, ("placebo", "serum"), 0.95, [])  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> import polars as pl
+>>> from autoserum.analysis import build_bds
+>>> rows = build_bds(study.visits, ["easi"]).filter(pl.col("analysis_flag") & pl.col("fas"))
+>>> table = within_table(rows, ("placebo", "serum"), 0.95, [])
+>>> table.select("arm", "week", "n").rows()
+[('placebo', 4.0, 14), ('placebo', 8.0, 13), ('serum', 4.0, 16), ('serum', 8.0, 14)]
 """
 
 from __future__ import annotations

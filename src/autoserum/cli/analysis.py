@@ -17,6 +17,7 @@ from autoserum.errors import ValidationError
 if TYPE_CHECKING:
     from autoserum.analysis import EndpointResult, StudyData
     from autoserum.protocols import Protocol
+    from autoserum.store import Verification
 
 __all__ = ["analyze", "register", "report"]
 
@@ -53,8 +54,10 @@ def _load(file: Path | None, db: str | None, study: str | None) -> StudyData:
 def _load_db(url: str, study: str) -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
     like a file."""
+    import dataclasses
+
     from autoserum.analysis import study_from_frames
-    from autoserum.store import Actor, open_store
+    from autoserum.store import Actor, audit_key, open_store
 
     actor = Actor("cli", "admin")
     store = open_store(url, create=False)
@@ -62,16 +65,33 @@ def _load_db(url: str, study: str) -> StudyData:
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
         flow = store.subjects.consort(study, actor=actor)
+        chain = store.audit.verify(study, key=audit_key())
         overrides = store.records.deviations(study, actor=actor, kind="eligibility_override")
     finally:
         store.close()
-    return study_from_frames(
+    data = study_from_frames(
         visits,
         adverse,
         f"{url} study {study}",
         assessed=flow.assessed,
         excluded=flow.excluded,
         eligibility_overrides=tuple(f"{d.subject_id}: {d.description}" for d in overrides),
+    )
+    return dataclasses.replace(data, audit_chain=_chain_line(chain))
+
+
+def _chain_line(chain: Verification) -> str:
+    """The audit chain as the report prints it: head hash, length and whether it verified."""
+    if not chain.chains:
+        return "no audit rows"
+    head = chain.chains[0]
+    signed = {None: "", True: ", head HMAC valid", False: ", head HMAC INVALID"}[head.signed]
+    if chain.ok:
+        return f"head {head.head_hash} ({head.length} rows, verified{signed})"
+    first = chain.problems[0]
+    return (
+        f"head {head.head_hash} ({head.length} rows): NOT VERIFIED, {first.kind} at row "
+        f"{first.row} (run autoserum audit verify)"
     )
 
 

@@ -22,7 +22,7 @@ from autoserum.cli.meta import (
     MethodOption,
     _choice,
     _echo_json,
-    _fmt_p,
+    _p,
     _result_lines,
 )
 from autoserum.errors import ValidationError
@@ -90,7 +90,7 @@ def _analysis_lines(pa: PooledAnalysis) -> list[str]:
         s = pa.subgroup
         lines.append(
             f"   test for subgroup differences ({a.subgroup}; metafor rma mods = ~ factor):"
-            f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_fmt_p(s.qm_p_value)}"
+            f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_p(s.qm_p_value)}"
         )
     if pa.leave_one_out:
         ests = [x.result.estimate for x in pa.leave_one_out]

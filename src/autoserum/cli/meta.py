@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from autoserum.display import p_value
 from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -41,15 +42,16 @@ def _echo_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
+def _p(p: float) -> str:
+    """``= 0.0432`` or ``< 0.0001``: the meta-analysis output's p-values (4 decimals)."""
+    return p_value(p, digits=4, relation=True)
+
+
 def _choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
     up = value.upper()
     if up not in allowed:
         raise ValidationError(field, value, f"one of {', '.join(allowed)}")
     return up
-
-
-def _fmt_p(p: float) -> str:
-    return "< 0.0001" if p < 1e-4 else f"= {p:.4f}"
 
 
 def _result_lines(res: MetaResult) -> list[str]:
@@ -62,7 +64,7 @@ def _result_lines(res: MetaResult) -> list[str]:
     lines = [
         f"k = {res.k}; measure {res.measure or 'yi'}{scale}; {model}; {test}",
         f"estimate {res.estimate:.4f} (SE {res.se:.4f}), {lvl} CI {res.ci_low:.4f} to "
-        f"{res.ci_high:.4f}, p {_fmt_p(res.p_value)}",
+        f"{res.ci_high:.4f}, p {_p(res.p_value)}",
         f"prediction interval {res.pi_low:.4f} to {res.pi_high:.4f}",
     ]
     if res.is_ratio:
@@ -72,7 +74,7 @@ def _result_lines(res: MetaResult) -> list[str]:
             f"{math.exp(res.pi_high):.3f})"
         )
     het = (
-        f"heterogeneity: Q = {res.q:.3f} (df {res.q_df}, p {_fmt_p(res.q_p_value)}); "
+        f"heterogeneity: Q = {res.q:.3f} (df {res.q_df}, p {_p(res.q_p_value)}); "
         f"τ² = {res.tau2:.4g}"
     )
     if res.tau2_ci_low is not None and res.tau2_ci_high is not None:
@@ -182,7 +184,7 @@ def meta_command(
         stat = "F" if sub.hk else "QM"
         typer.echo(
             f"test for subgroup differences ({subgroup}; metafor mods = ~ factor): "
-            f"{stat}({sub.qm_df1}{df2}) = {sub.qm:.3f}, p {_fmt_p(sub.qm_p_value)}"
+            f"{stat}({sub.qm_df1}{df2}) = {sub.qm:.3f}, p {_p(sub.qm_p_value)}"
         )
 
 

@@ -31,16 +31,19 @@ UserOption = Annotated[str, typer.Option("--user", help="Username recorded in th
 def _read(path: Path) -> pl.DataFrame:
     import polars as pl
 
+    from autoserum.study.tidy import restore_formulas
+
     if not path.is_file():
         raise ValidationError("FILE", str(path), "an existing .csv or .parquet file")
     if path.suffix.lower() == ".parquet":
         return pl.read_parquet(path)
     try:
-        return pl.read_csv(path, infer_schema=False, encoding="utf8")
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except pl.exceptions.PolarsError as err:
         raise ValidationError(
             "FILE", str(path), f"a UTF-8 CSV file with a header row ({err})"
         ) from None
+    return restore_formulas(frame)  # what the CSV export neutralised
 
 
 def _ae_path(path: Path) -> Path:
@@ -100,6 +103,9 @@ def export_command(
 ) -> None:
     """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it).
 
+    In CSV, text cells starting with = + - @ tab or CR get a leading ' so that spreadsheets do
+    not run them as formulas (OWASP); import removes it. Parquet keeps the raw text.
+
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
     """
     if fmt not in {"csv", "parquet"}:
@@ -107,6 +113,7 @@ def export_command(
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
     from autoserum.store import Actor, open_store
+    from autoserum.study.tidy import neutralise_formulas
 
     actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
     store = open_store(db, create=False)
@@ -115,6 +122,8 @@ def export_command(
         adverse = store.exports.adverse_events(study, actor=actor)
     finally:
         store.close()
+    if fmt == "csv":
+        frame, adverse = neutralise_formulas(frame), neutralise_formulas(adverse)
     if out is None:
         sys.stdout.write(frame.write_csv())
         return

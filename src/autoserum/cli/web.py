@@ -106,8 +106,11 @@ def serve(
         port=port,
         workers=workers,
         log_config=log_config("json" if log_format == "json" else "text"),
+        # proxy headers are believed only from AUTOSERUM_TRUSTED_PROXIES (the app's middleware)
+        # or from --forwarded-allow-ips
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
         access_log=False,
         # a worker busy importing or under load must not be taken for dead and restarted
         timeout_worker_healthcheck=60,

@@ -2,8 +2,10 @@
 
 >>> from autoserum.analysis import read_study
 >>> from autoserum.report import write_report
->>> files = write_report(read_study("study.csv"), "out/")  # doctest: +SKIP
->>> files.html.name, files.pdf.name  # doctest: +SKIP
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "study.csv")
+>>> files = write_report(read_study(csv), tmp_path / "out")
+>>> files.html.name, files.pdf.name
 ('study.html', 'study.pdf')
 """
 

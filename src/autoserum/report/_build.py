@@ -1,6 +1,14 @@
 """Assemble the report model (sections of tables and figures) from a study's data.
 
->>> model = build_report(read_study("study.csv"), protocol="ast-nahm2023")  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> model = build_report(study, protocol="ast-nahm2023")
+>>> model.primary.endpoint, model.primary.week
+('scorad', 8.0)
+>>> [section.title for section in model.sections][:3]
+['Study and protocol summary', 'Participant flow (CONSORT)', 'Baseline characteristics']
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ from autoserum.analysis import (
     parameters_in,
     secondary_table,
 )
-from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._consort import consort_counts, consort_svg
@@ -46,6 +53,7 @@ from autoserum.report._tables import (
     secondary_display,
     within_display,
 )
+from autoserum.study.tidy import INSTRUMENT_RANGES
 
 __all__ = ["FigureBlock", "ReportModel", "Section", "build_report"]
 
@@ -142,6 +150,7 @@ def _study_section(
         ]
     summary += [
         ("Source data", study.source),
+        *((("Audit trail chain", study.audit_chain),) if study.audit_chain is not None else ()),
         ("Subjects", f"{adsl.height} enrolled; arms: " + ", ".join(primary.arms)),
         ("Visits (weeks)", ", ".join(f"{w:g}" for w in weeks)),
         (

@@ -3,7 +3,17 @@
 Reference: Schulz, Altman, Moher for the CONSORT Group. CONSORT 2010 Statement. BMJ
 2010;340:c332 (flow diagram: enrolment, allocation, follow-up, analysis).
 
->>> svg = consort_svg(consort_counts(adsl))  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import build_adsl
+>>> counts = consort_counts(build_adsl(study.visits))
+>>> counts.enrolled, [(flow.arm, flow.allocated, flow.analysed) for flow in counts.arms]
+(30, [('placebo', 14, 14), ('serum', 16, 16)])
+>>> svg = consort_svg(counts)
+>>> svg.startswith("<svg"), "Enrol" in svg
+(True, True)
 """
 
 from __future__ import annotations

@@ -3,7 +3,15 @@
 Text stays text in the SVG (``svg.fonttype = "none"``), ids are salted with a fixed string so
 that the same data give the same file.
 
->>> svg = mean_change_figure(result).svg()  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import analyze_endpoint
+>>> result = analyze_endpoint(study.visits, "easi", 8, control="placebo")
+>>> svg = mean_change_figure(result).svg()
+>>> svg.startswith("<svg"), svg == mean_change_figure(result).svg()
+(True, True)
 """
 
 from __future__ import annotations

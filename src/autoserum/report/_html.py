@@ -1,6 +1,13 @@
 """Render the report model as one self-contained HTML file (inline CSS and SVG, no scripts).
 
->>> html = render_html(model)  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.report import build_report
+>>> html = render_html(build_report(study, protocol="ast-nahm2023"))
+>>> html.startswith("<!DOCTYPE html>"), "<script" in html
+(True, False)
 """
 
 from __future__ import annotations

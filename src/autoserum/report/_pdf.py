@@ -3,7 +3,15 @@
 Tables become reportlab tables, figures are embedded as PNG (matplotlib), the CONSORT flow is
 given as its table of counts.
 
->>> render_pdf(model, Path("report.pdf"))  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.report import build_report
+>>> model = build_report(study, protocol="ast-nahm2023")
+>>> pdf = render_pdf(model, tmp_path / "report.pdf")
+>>> pdf.name, pdf.read_bytes()[:5]
+('report.pdf', b'%PDF-')
 """
 
 from __future__ import annotations

@@ -1,13 +1,25 @@
 """Display tables of the safety section: adverse events and laboratory shifts.
 
->>> ae_display(ae_table(adsl, ae, "term"), "term", "By term", "ae-term")  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import build_adsl
+>>> from autoserum.analysis._safety import ae_table
+>>> ae = ae_table(build_adsl(study.visits), study.adverse_events, "term")
+>>> table = ae_display(ae, "term", "By term", "ae-term")
+>>> table.columns
+('Term', 'placebo (N = 14)', 'serum (N = 16)')
+>>> table.rows[0]
+('atopic dermatitis exacerbation', '1 (7.1 %) [1]', '1 (6.2 %) [1]')
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from autoserum.report._tables import Table, fmt, label
+from autoserum.display import number as fmt
+from autoserum.report._tables import Table, label
 
 __all__ = ["ae_display", "lab_shift_display"]
 

@@ -1,12 +1,21 @@
 """Display tables of the report: analysis results formatted for reading (rounding happens here
 and only here), each with its footnote naming the methods.
 
->>> within_display(result).rows[0]  # doctest: +SKIP
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> from autoserum.analysis import analyze_endpoint
+>>> result = analyze_endpoint(study.visits, "easi", 8, control="placebo")
+>>> table = within_display(result, "easi-within")
+>>> table.columns[:4]
+('Arm', 'Week', 'n', 'Mean change (SD)')
+>>> table.rows[0][:4]
+('placebo', '4', '14', '0.5 (12.1)')
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +24,9 @@ import polars as pl
 
 from autoserum import stats
 from autoserum.analysis import EndpointResult, attempt
-from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
+from autoserum.display import number as fmt
+from autoserum.display import p_value as fmt_p
+from autoserum.study.tidy import INSTRUMENT_RANGES, LAB_UNITS
 
 __all__ = [
     "Table",
@@ -40,26 +51,6 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     footnote: str = ""
     notes: tuple[str, ...] = field(default=())
-
-
-def fmt(value: Any, digits: int = 1) -> str:
-    """A number for display (``–`` when missing or not finite)."""
-    if value is None:
-        return "–"
-    x = float(value)
-    if not math.isfinite(x):
-        return "–"
-    text = f"{x:.{digits}f}"
-    if float(text) == 0:
-        text = text.lstrip("-")
-    return text.replace("-", "−")
-
-
-def fmt_p(value: Any) -> str:
-    """A p-value for display: three decimals, ``< 0.001`` below."""
-    if value is None or not math.isfinite(float(value)):
-        return "–"
-    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
 
 
 def _ci(low: Any, high: Any, digits: int = 1) -> str:
@@ -88,7 +79,7 @@ def label(parameter: str) -> str:
     """A display name for an instrument or lab with its unit."""
     if parameter in INSTRUMENT_RANGES:
         return _SPECIAL.get(parameter, parameter.upper().replace("_", "-"))
-    unit = LAB_COLUMNS.get(parameter)
+    unit = LAB_UNITS.get(parameter)
     name = _LAB_NAMES.get(parameter, parameter)
     return f"{name} ({unit})" if unit else name
 

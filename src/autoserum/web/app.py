@@ -15,10 +15,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from autoserum import __version__
 from autoserum.store import Store, open_store
+from autoserum.study.rules import Clock, utc_today
 from autoserum.web.errors import install_error_handlers
+from autoserum.web.limits import BodyLimit
 from autoserum.web.middleware import SecurityHeaders
 from autoserum.web.requestlog import RequestContext
 from autoserum.web.security import LoginThrottle
@@ -32,11 +35,17 @@ _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock = utc_today,
+) -> FastAPI:
     """Build the FastAPI application.
 
     ``settings`` default to the environment (``AUTOSERUM_*``); ``store`` defaults to
-    ``open_store(settings.database_url)`` (which creates or migrates the schema).
+    ``open_store(settings.database_url)`` (which creates or migrates the schema). ``clock``
+    gives today's date for the calendar flags (overdue, missed) of the pages; tests fix it.
     Raises :class:`autoserum.errors.ConfigurationError` on unusable settings.
     """
     from autoserum.web.api import api_router
@@ -55,6 +64,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.clock = clock
     app.state.throttle = LoginThrottle(store, limit=settings.login_rate_per_minute, window=60.0)
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(
@@ -65,8 +75,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         same_site="lax",
         https_only=settings.production,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.production)
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
     app.add_middleware(RequestContext, log_access=settings.access_log)
+    if settings.trusted_proxies:
+        # outermost: the client address and scheme every other layer sees (the login throttle
+        # keys on the client's address, not the proxy's)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.include_router(health_router)
     app.include_router(api_router)

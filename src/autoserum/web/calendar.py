@@ -12,11 +12,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from autoserum.display import exact_number
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, window_bounds
 from autoserum.study.model import SubjectDetail
 from autoserum.study.status import ACTIVE_STATUSES
-from autoserum.web.forms import display_number
 
 __all__ = ["CalendarRow", "InstrumentCell", "calendar", "day0_of", "trajectory"]
 
@@ -67,7 +67,7 @@ def calendar(
     recorded = {v.visit_code: v for v in detail.visits}
     by_visit: dict[tuple[int, str], tuple[int, str]] = {}
     for a in detail.assessments:
-        total = "" if a.total is None else display_number(a.total)
+        total = "" if a.total is None else exact_number(a.total)
         by_visit[(a.visit_id, a.instrument)] = (a.id, total)
     active = detail.subject.status in ACTIVE_STATUSES
     last_recorded_day = max((v.day for v in detail.visits if v.day is not None), default=None)

@@ -2,7 +2,8 @@
 
 De-identified: calendar dates are removed (``visit_date``; adverse-event onset is kept as
 ``onset_week``), only subjects at the user's sites are included, and ``arm`` is absent unless
-the user may see arms.
+the user may see arms. Text cells a spreadsheet would run as a formula are neutralised
+(:func:`autoserum.study.tidy.neutralise_formulas`; ``import`` restores them).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from autoserum.store import Store
+from autoserum.study.tidy import neutralise_formulas
 from autoserum.web.deps import CurrentUser
 
 __all__ = ["DROPPED_COLUMNS", "export_csv"]
@@ -27,4 +29,4 @@ def export_csv(store: Store, user: CurrentUser, study: str, *, adverse_events: b
     else:
         frame = store.exports.long(study, actor=user.actor)
     frame = frame.drop([c for c in DROPPED_COLUMNS if c in frame.columns])
-    return frame.write_csv()
+    return neutralise_formulas(frame).write_csv()

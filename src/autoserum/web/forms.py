@@ -25,7 +25,6 @@ from autoserum.instruments import Item, Score, get_instrument, score
 __all__ = [
     "FieldSpec",
     "ParsedForm",
-    "display_number",
     "form_values",
     "instrument_fields",
     "json_value",
@@ -49,23 +48,6 @@ class FieldSpec:
     maximum: str | None
     step: str | None
     unit: str | None
-
-
-def display_number(value: Any) -> str:
-    """A number for display: exact values rounded half-up to 1 decimal (2 when needed)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | Fraction | Decimal | float):
-        exact = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
-        d = Decimal(exact.numerator) / Decimal(exact.denominator)
-        one = d.quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
-        if Fraction(one) == exact:
-            return str(one)
-        two = d.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
-        return str(two) if Fraction(two) == exact else str(one)
-    return str(value)
 
 
 def _plain(value: Any) -> str:

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     #: token's state from the database.
     token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
+    #: Largest request body (JSON, forms), bytes; larger bodies get 413 before they are read.
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    #: Largest multipart upload, bytes.
+    max_upload_bytes: int = Field(default=10_000_000, gt=0)
+    #: Proxy addresses (comma-separated; IPs or CIDR networks) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; unset: the headers are ignored.
+    trusted_proxies: str | None = None
+
     #: Log one record per request (``autoserum.access``: method, path, status, duration, id).
     access_log: bool = True
 

@@ -123,7 +123,9 @@ def covariates(rng: np.random.Generator) -> None:
     age = np.round(rng.normal(35, 12, len(subjects)).clip(18, 75), 1)
     site = rng.choice(["berlin", "cairo", "lima"], len(subjects))
     _write(
-        "covariates.csv", ["subject", "age", "site"], list(zip(subjects, age, site, strict=True))
+        "covariates.csv",
+        ["subject", "age", "site"],
+        [list(r) for r in zip(subjects, age, site, strict=True)],
     )
 
 

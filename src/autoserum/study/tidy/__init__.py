@@ -16,6 +16,7 @@ subject and visit.
 'a number from 0 to 10000'
 """
 
+from autoserum.study.tidy._cells import FORMULA_TRIGGERS, neutralise_formulas, restore_formulas
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
     INSTRUMENT_RANGES,
@@ -47,6 +48,7 @@ __all__ = [
     "AE_COLUMNS",
     "AE_SCHEMA",
     "DERIVED_TOTALS",
+    "FORMULA_TRIGGERS",
     "INSTRUMENT_PARAMETERS",
     "INSTRUMENT_RANGES",
     "ITEM_PREFIXES",
@@ -60,6 +62,8 @@ __all__ = [
     "as_text_frame",
     "integer_items",
     "item_columns",
+    "neutralise_formulas",
+    "restore_formulas",
     "total_range",
     "validate_adverse_events",
     "validate_visits",

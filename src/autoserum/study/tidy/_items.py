@@ -5,7 +5,13 @@ are scored with :func:`autoserum.instruments.score_batch`; a total given as well
 with the computed one, and a missing total is filled from the items. Reference:
 ``docs/data-format.md`` (rules) and ``docs/instruments.md`` (items).
 
->>> score_item_columns(frame, Where("study.csv"))  # doctest: +SKIP
+A POEM total filled from its seven items (each 0-4) on one row of a file:
+
+>>> import polars as pl
+>>> items = ["itch", "sleep", "bleeding", "oozing", "cracking", "flaking", "dryness"]
+>>> frame = pl.DataFrame({LINE: [2], **{f"poem_{item}": ["2"] for item in items}})
+>>> score_item_columns(frame, Where("study.csv"))["poem"].to_list()
+[14.0]
 """
 
 from __future__ import annotations

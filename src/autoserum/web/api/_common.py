@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import Path
 
+from autoserum.display import exact_number
 from autoserum.study.model import Assessment, Subject, SubjectDetail
-from autoserum.web.forms import display_number
 from autoserum.web.schemas import AssessmentPublic, SubjectPublic
 
 __all__ = [
@@ -77,7 +77,7 @@ def assessment_public(a: Assessment, visit_code: str | None) -> AssessmentPublic
         instrument=a.instrument,
         items=items,
         total=None if a.total is None else float(a.total),
-        total_exact=None if a.total is None else display_number(a.total),
+        total_exact=None if a.total is None else exact_number(a.total),
         band=a.band,
         version=a.version,
     )

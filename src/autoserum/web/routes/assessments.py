@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from autoserum.display import exact_number
 from autoserum.errors import ValidationError
 from autoserum.instruments import Score, get_instrument
 from autoserum.store import Store
@@ -22,7 +23,6 @@ from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import expected_version, submit
 from autoserum.web.forms import (
     ParsedForm,
-    display_number,
     form_values,
     instrument_fields,
     parse_instrument_form,
@@ -106,7 +106,7 @@ def _page(
             "score_errors": {},
             "record": record,
             "can_write": user.can("write_data"),
-            "fmt": display_number,
+            "fmt": exact_number,
         },
         status_code=status_code,
     )
@@ -151,7 +151,7 @@ def live_score(
             "score": score_form(instrument, parsed),
             "score_errors": parsed.errors,
             "instrument_name": get_instrument(instrument).name,
-            "fmt": display_number,
+            "fmt": exact_number,
         },
     )
 
@@ -210,7 +210,7 @@ def save_assessment(
                 actor=user.actor,
                 visit_date=None if visit_recorded else visit_date,
             )
-        total = "not scorable" if saved.total is None else display_number(saved.total)
+        total = "not scorable" if saved.total is None else exact_number(saved.total)
         band = f" ({saved.band})" if saved.band else ""
         return f"{name} {'corrected' if record is not None else 'saved'}: {total}{band}."
 

@@ -45,7 +45,7 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
     study admin the emergency unblindings."""
     user.require("read_study")
     view = study_for(store, user, study)
-    summary = study_summary(store, user, view)
+    summary = study_summary(store, user, view, today=request.app.state.clock())
     return render(
         request,
         "dashboard.html",

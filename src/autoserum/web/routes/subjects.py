@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from autoserum.display import exact_number
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
@@ -17,7 +18,6 @@ from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
-from autoserum.web.forms import display_number
 from autoserum.web.recordforms import RECORD_FORMS, FormField
 from autoserum.web.screening import fact_fields, parse_facts
 from autoserum.web.templating import render
@@ -180,7 +180,8 @@ def subject_page(
     user.require("read_subject")
     view = study_for(store, user, study)
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
-    rows = calendar(view.protocol, detail)
+    today: dt.date = request.app.state.clock()
+    rows = calendar(view.protocol, detail, today=today)
     series, maxima = trajectory(detail)
     recorded_visits = [v.visit_code for v in detail.visits if v.visit_code]
     visit_of = {v.id: v.visit_code for v in detail.visits}
@@ -283,8 +284,8 @@ def subject_page(
                 )
                 if v.value in STATUS_CHOICES
             ],
-            "today": dt.datetime.now(dt.UTC).date().isoformat(),
-            "fmt": display_number,
+            "today": today.isoformat(),
+            "fmt": exact_number,
         },
         status_code=status_code,
     )

@@ -1,0 +1,125 @@
+"""Bounded requests and proxy-safe pages: a 50 MB body is refused before a byte of it is read,
+a streamed body is cut off at the limit, an API write without a token is refused unread; the
+Host header never reaches a page; pages and API JSON are ``no-store``, no ``Server`` header,
+HSTS in production."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import MutableMapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from autoserum.store import Store
+from autoserum.web import Settings, create_app
+
+MB = 1_000_000
+
+
+def _call(
+    app: FastAPI, path: str, headers: dict[str, str], chunks: list[bytes]
+) -> tuple[int, dict[bytes, bytes], bytes, int]:
+    """One raw ASGI POST: (status, headers, body, number of body chunks the app pulled)."""
+    pulled = 0
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        if pulled < len(chunks):
+            pulled += 1
+            return {"type": "http.request", "body": chunks[pulled - 1],
+                    "more_body": pulled < len(chunks)}  # fmt: skip
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }  # fmt: skip
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)
+
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], dict(start["headers"]), body, pulled
+
+
+def test_a_50_mb_body_is_refused_before_it_is_read(app: FastAPI) -> None:
+    headers = {"content-type": "application/json", "content-length": str(50 * MB),
+               "authorization": "Bearer made-up"}  # fmt: skip
+    status, _, body, pulled = _call(app, "/api/v1/studies/AST/subjects", headers, [b"{" * 1000])
+    assert status == 413
+    assert pulled == 0
+    assert "limit of 1000000 bytes" in json.loads(body)["detail"]
+
+
+def test_a_streamed_body_is_cut_off_at_the_limit(app: FastAPI) -> None:
+    chunk = b" " * 262_144
+    headers = {"content-type": "application/json", "transfer-encoding": "chunked",
+               "authorization": "Bearer made-up"}  # fmt: skip
+    status, _, _, pulled = _call(
+        app, "/api/v1/studies/AST/subjects", headers, [chunk] * 200
+    )  # 52 MB
+    assert status == 413
+    assert pulled <= MB // len(chunk) + 1  # stopped at the limit, not at 52 MB
+
+
+def test_an_api_write_without_a_token_is_refused_unread(app: FastAPI) -> None:
+    headers = {"content-type": "application/json", "content-length": "20000"}
+    status, headers_out, _, pulled = _call(
+        app, "/api/v1/studies/AST/subjects", headers, [b"{}" * 10_000]
+    )
+    assert status == 401
+    assert pulled == 0
+    assert headers_out[b"www-authenticate"] == b"Bearer"
+
+
+def test_the_upload_limit_is_separate_and_configurable(store: Store, db_url: str) -> None:
+    settings = Settings(env="development", secret_key="t" * 48, database_url=db_url,
+                        max_body_bytes=1000, max_upload_bytes=5000)  # fmt: skip
+    small = create_app(settings, store=store)
+    headers = {"content-type": "multipart/form-data; boundary=x", "content-length": "4000"}
+    status, *_ = _call(small, "/login", headers, [b"x" * 4000])
+    assert status != 413
+    headers["content-length"] = "6000"
+    status, *_ = _call(small, "/login", headers, [b"x" * 6000])
+    assert status == 413
+    headers = {"content-type": "application/x-www-form-urlencoded", "content-length": "2000"}
+    status, *_ = _call(small, "/login", headers, [b"x" * 2000])
+    assert status == 413
+
+
+def test_the_host_header_never_appears_in_a_page(client: TestClient) -> None:
+    page = client.get("/login", headers={"Host": "evil.example"})
+    assert page.status_code == 200
+    assert "evil.example" not in page.text
+    assert 'src="/static/app.js"' in page.text
+    assert 'href="/static/app.css"' in page.text
+
+
+def test_pages_and_api_json_are_not_stored_and_name_no_server(client: TestClient) -> None:
+    for path in ("/login", "/api/v1/studies"):
+        response = client.get(path)
+        assert response.headers["cache-control"] == "no-store", path
+        assert "server" not in response.headers
+        assert "strict-transport-security" not in response.headers  # development: plain HTTP
+    static = client.get("/static/app.css")
+    assert static.status_code == 200
+    assert static.headers.get("cache-control") != "no-store"
+
+
+def test_production_sends_hsts(store: Store, db_url: str) -> None:
+    settings = Settings(env="production", secret_key="p" * 48, database_url=db_url)
+    with TestClient(create_app(settings, store=store), base_url="https://testserver") as c:
+        response = c.get("/login")
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
