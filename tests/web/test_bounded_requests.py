@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,9 +22,15 @@ MB = 1_000_000
 
 
 def _call(
-    app: FastAPI, path: str, headers: dict[str, str], chunks: list[bytes]
+    app: FastAPI,
+    path: str,
+    headers: dict[str, str],
+    chunks: list[bytes],
+    *,
+    method: str = "POST",
+    client: str = "127.0.0.1",
 ) -> tuple[int, dict[bytes, bytes], bytes, int]:
-    """One raw ASGI POST: (status, headers, body, number of body chunks the app pulled)."""
+    """One raw ASGI request: (status, headers, body, number of body chunks the app pulled)."""
     pulled = 0
     sent: list[MutableMapping[str, Any]] = []
 
@@ -38,9 +46,9 @@ def _call(
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "root_path": "", "client": (client, 5000), "server": ("testserver", 80),
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
     }  # fmt: skip
 
@@ -123,3 +131,17 @@ def test_production_sends_hsts(store: Store, db_url: str) -> None:
     with TestClient(create_app(settings, store=store), base_url="https://testserver") as c:
         response = c.get("/login")
     assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_forwarded_addresses_are_believed_from_trusted_proxies_only(
+    store: Store, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(env="development", secret_key="t" * 48, database_url=db_url,
+                        trusted_proxies="10.0.0.5")  # fmt: skip
+    proxied = create_app(settings, store=store)
+    forwarded = {"x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "https"}
+    with caplog.at_level(logging.INFO, logger="autoserum.access"):
+        _call(proxied, "/login", forwarded, [], method="GET", client="10.0.0.5")
+        _call(proxied, "/login", forwarded, [], method="GET", client="198.51.100.7")
+    clients = [getattr(r, "client", None) for r in caplog.records if r.name == "autoserum.access"]
+    assert clients == ["203.0.113.9", "198.51.100.7"]  # the proxy's word; a stranger's ignored
