@@ -62,7 +62,7 @@ def bench(url: str, label: str, n: int) -> None:
     start = time.perf_counter()
     for i in range(n):
         sid = f"W{i:05d}"
-        store.subjects.screen("BENCH", "s01", sid, FACTS, actor=ADMIN)
+        store.subjects.screen("BENCH", "s01", sid, FACTS, actor=ADMIN, screened_on="2026-02-16")
         store.subjects.randomise("BENCH", sid, actor=ADMIN)
         store.records.add_visit("BENCH", sid, "baseline", "2026-03-02", actor=ADMIN)
         store.records.add_assessment("BENCH", sid, "baseline", "pp_nrs", {"score": 5}, actor=ADMIN)

@@ -6,9 +6,26 @@ from datetime import date
 
 from autoserum.store import Actor, Store
 
+
+class SiteInEveryStudy(frozenset[tuple[str, str]]):
+    """The site memberships of staff who belong to site ``code`` of every study the store tests
+    create (each test makes studies of its own names): ``(study, code) in`` is true for any
+    study. Only a test fixture: real memberships are (study, site) pairs read from the store."""
+
+    code: str
+
+    def __new__(cls, code: str) -> SiteInEveryStudy:
+        made = super().__new__(cls)
+        made.code = code
+        return made
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and len(key) == 2 and key[1] == self.code
+
+
 ADMIN = Actor("ada", "admin")
-INVESTIGATOR = Actor("ivan", "investigator", frozenset({"s01"}))
-COORDINATOR = Actor("cora", "coordinator", frozenset({"s01"}))
+INVESTIGATOR = Actor("ivan", "investigator", SiteInEveryStudy("s01"))
+COORDINATOR = Actor("cora", "coordinator", SiteInEveryStudy("s01"))
 MONITOR = Actor("mona", "monitor")
 STATISTICIAN = Actor("stan", "statistician")
 UNBLINDED_STATISTICIAN = Actor("ursula", "statistician", unblinded=True)

@@ -16,10 +16,14 @@ from tests.store.helpers import ADMIN, COORDINATOR
 
 
 def test_users_are_created_by_admins_and_found_by_name(store: Store) -> None:
-    user = store.accounts.create_user("cora", "argon2-hash", "coordinator", ["s01"], actor=ADMIN)
+    store.studies.create("A", "ast-nahm2023", actor=ADMIN, seed=1)
+    store.studies.add_site("A", "s01", "Seoul", actor=ADMIN)
+    user = store.accounts.create_user(
+        "cora", "argon2-hash", "coordinator", [("A", "s01")], actor=ADMIN
+    )
     assert (user.role, user.sites, user.unblinded, user.active) == (
         "coordinator",
-        frozenset({"s01"}),
+        frozenset({("A", "s01")}),
         False,
         True,
     )
@@ -75,6 +79,7 @@ def test_public_surfaces_are_pinned() -> None:
         "ChainStatus",
         "KEY_VARIABLE",
         "SYSTEM",
+        "SiteKey",
         "Store",
         "UserRecord",
         "Verification",

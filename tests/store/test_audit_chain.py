@@ -37,7 +37,7 @@ def _study_with_ae(store: Store) -> int:
         study, "S01", actor=COORDINATOR, term="injection site pain", severity="severe",
         serious=False, related="probable", outcome="recovered", onset_date="2026-03-03",
     )  # fmt: skip
-    store.records.update("adverse_event", ae.id, {"outcome": "recovering"}, actor=ADMIN,
+    store.records.update(study, "adverse_event", ae.id, {"outcome": "recovering"}, actor=ADMIN,
                          reason="source document check", expected_version=ae.version)  # fmt: skip
     return ae.id
 

@@ -116,7 +116,7 @@ def test_the_audit_table_is_append_only_in_the_database(store: Store, admin: Act
 
 
 def test_changes_need_a_reason(store: Store, admin: Actor) -> None:
-    store.accounts.create_user("bob", "hash-1", "coordinator", ["s01"], actor=admin)
+    store.accounts.create_user("bob", "hash-1", "coordinator", [], actor=admin)
     with pytest.raises(ValidationError, match="reason"):
         store.accounts.update_user("bob", {"role": "monitor"}, actor=admin, reason=" ")
     assert store.accounts.get_user("bob").role == "coordinator"  # type: ignore[union-attr]

@@ -300,7 +300,7 @@ def test_corrections_obey_the_same_rules(store: Store) -> None:
     ]
     for entity, record_id, version, changes, field in cases:
         call = lambda e=entity, i=record_id, v=version, c=changes: update(  # noqa: E731
-            e, i, c, actor=ADMIN, reason="typo", expected_version=v
+            STUDY, e, i, c, actor=ADMIN, reason="typo", expected_version=v
         )
         _refused(call, field)
 

@@ -119,6 +119,7 @@ def test_assessments_are_scored_exactly(store: Store, study: str) -> None:
 def test_easi_uses_the_subject_age(store: Store, study: str) -> None:
     subject = store.subjects.all(study, actor=ADMIN)[0]
     store.records.update(
+        study,
         "subject",
         subject.id,
         {"age": 5},
@@ -226,6 +227,7 @@ def test_corrections_need_a_reason_and_the_current_version(store: Store, study: 
     )  # fmt: skip
     with pytest.raises(ValidationError, match="reason"):
         store.records.update(
+            study,
             "adverse_event",
             ae.id,
             {"severity": "moderate"},
@@ -234,6 +236,7 @@ def test_corrections_need_a_reason_and_the_current_version(store: Store, study: 
             expected_version=ae.version,
         )
     updated = store.records.update(
+        study,
         "adverse_event",
         ae.id,
         {"severity": "moderate"},
@@ -244,6 +247,7 @@ def test_corrections_need_a_reason_and_the_current_version(store: Store, study: 
     assert (updated.severity, updated.version) == ("moderate", ae.version + 1)
     with pytest.raises(ConflictError, match="version"):
         store.records.update(
+            study,
             "adverse_event",
             ae.id,
             {"outcome": "recovered"},
@@ -253,6 +257,7 @@ def test_corrections_need_a_reason_and_the_current_version(store: Store, study: 
         )
     with pytest.raises(ValidationError, match=r"adverse_event\.colour"):
         store.records.update(
+            study,
             "adverse_event",
             ae.id,
             {"colour": "red"},
@@ -277,6 +282,7 @@ def test_corrections_recompute_derived_values(store: Store, study: str) -> None:
         ref_high="0.5",
     )
     fixed = store.records.update(
+        study,
         "lab",
         lab.id,
         {"value": "0.7"},
@@ -287,6 +293,7 @@ def test_corrections_recompute_derived_values(store: Store, study: str) -> None:
     assert fixed.flag == "high"
     visit = store.subjects.detail(study, "S01", actor=ADMIN).visits[0]
     moved = store.records.update(
+        study,
         "visit",
         visit.id,
         {"visit_date": "2026-03-03"},
@@ -300,6 +307,7 @@ def test_corrections_recompute_derived_values(store: Store, study: str) -> None:
 def test_records_entered_in_error_are_deleted_with_a_reason(store: Store, study: str) -> None:
     cm = store.records.add_con_med(study, "S01", actor=COORDINATOR, name="wrong patient")
     store.records.delete(
+        study,
         "con_med",
         cm.id,
         actor=COORDINATOR,

@@ -89,7 +89,7 @@ def test_refusals_keep_their_precise_errors(store: Store, study: str) -> None:
             "week_4",
             "poem",
             POEM,
-            actor=Actor("otto", "coordinator", frozenset({"s02"})),
+            actor=Actor("otto", "coordinator", frozenset({(study, "s02")})),
         )
     with pytest.raises(PermissionDeniedError, match="record study data"):
         store.records.add_assessment(study, "S01", "week_4", "poem", POEM, actor=MONITOR)

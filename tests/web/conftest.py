@@ -82,7 +82,12 @@ def password_hash() -> str:
 
 
 def add_user(
-    store: Store, username: str, role: str, sites: frozenset[str] | None, *, unblinded: bool = False
+    store: Store,
+    username: str,
+    role: str,
+    sites: frozenset[tuple[str, str]] | None,
+    *,
+    unblinded: bool = False,
 ) -> str:
     """Create a user with the test password; returns a personal API token of theirs."""
     store.accounts.create_user(
@@ -158,7 +163,7 @@ class Seeded:
         store.studies.create(STUDY, PROTOCOL, actor=SYSTEM, seed=20260301)
         store.studies.add_site(STUDY, "S1", "Site one", actor=SYSTEM)
         store.studies.add_site(STUDY, "S2", "Site two", actor=SYSTEM)
-        s1 = frozenset({"S1"})
+        s1 = frozenset({(STUDY, "S1")})
         self.tokens = {
             "admin": add_user(store, "admin1", "admin", None),
             "investigator": add_user(store, "inv1", "investigator", s1),

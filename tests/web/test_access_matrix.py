@@ -293,7 +293,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
 def test_unblinded_grant_shows_arms_to_an_investigator(client: TestClient, seeded: Seeded) -> None:
     from .conftest import add_user
 
-    token = add_user(seeded.store, "inv_unblinded", "investigator", frozenset({"S1"}),
+    token = add_user(seeded.store, "inv_unblinded", "investigator", frozenset({("AST-1", "S1")}),
                      unblinded=True)  # fmt: skip
     response = client.get(
         "/api/v1/studies/AST-1/subjects/S1-001", headers={"Authorization": f"Bearer {token}"}

@@ -14,15 +14,19 @@ from typer.testing import CliRunner
 
 from autoserum.accounts import hash_token, verify_password
 from autoserum.cli import app
-from autoserum.store import open_store
+from autoserum.store import Actor, open_store
 
 runner = CliRunner()
 
 
 def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None:
+    setup = open_store(db_url)
+    setup.studies.create("AST-1", "ast-nahm2023", actor=Actor("ada", "admin"), seed=1)
+    setup.studies.add_site("AST-1", "S1", "Site one", actor=Actor("ada", "admin"))
+    setup.close()
     result = runner.invoke(
         app,
-        ["user", "add", "bob", "--role", "investigator", "--site", "S1", "--password-stdin",
+        ["user", "add", "bob", "--role", "investigator", "--site", "AST-1/S1", "--password-stdin",
          "--db", db_url],
         input="a long passphrase\n",
     )  # fmt: skip
@@ -31,7 +35,7 @@ def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None
     record = store.accounts.get_user("bob")
     assert record is not None
     assert record.role == "investigator"
-    assert record.sites == frozenset({"S1"})
+    assert record.sites == frozenset({("AST-1", "S1")})
     assert record.password_hash.startswith("$argon2id$")
     assert verify_password(record.password_hash, "a long passphrase")
     token = runner.invoke(app, ["user", "token", "bob", "--db", db_url])

@@ -295,6 +295,7 @@ def test_refused_form_shows_its_message_in_view(
     visit_id = seeded.visit_ids["S1-001"]
     page.goto(f"{live.url}/studies/AST-1/subjects/S1-001/records/visit/{visit_id}")
     seeded.store.records.update(
+        seeded.study,
         "visit",
         visit_id,
         {"visit_date": "2026-03-03"},

@@ -53,6 +53,7 @@ def test_instrument_form_without_a_version_does_not_overwrite_a_newer_correction
     store = seeded.store
     record_id = seeded.assessment_ids["S1-001"]
     store.records.update(
+        seeded.study,
         "assessment",
         record_id,
         {"payload": {"score": 8}},

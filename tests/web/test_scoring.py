@@ -39,7 +39,7 @@ DLQI = {"q1": "very_much", "q2": "a_lot", "q3": "a_little", "q4": "a_little",
 
 @pytest.fixture
 def token(store: Store) -> str:
-    return add_user(store, "mon", "monitor", frozenset({"S1"}))
+    return add_user(store, "mon", "monitor", frozenset())
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,7 @@ def test_the_api_randomises_within_the_stratum(client: TestClient, seeded: Seede
     ok = client.post(url, headers=headers, json={"strata": {"baseline_severity": "moderate"}})
     assert ok.status_code == 200
     assert ok.json()["arm"] == _first_arm("moderate")
-    token = add_user(seeded.store, "coord_strat", "coordinator", frozenset({"S1"}))
+    token = add_user(seeded.store, "coord_strat", "coordinator", frozenset({("STRAT", "S1")}))
     blinded = client.post(
         "/api/v1/studies/STRAT/subjects/A2/randomise",
         headers=bearer(token),
@@ -222,6 +222,12 @@ def test_nothing_to_unblind_before_randomisation_or_in_an_open_label_study(
     seeded.store.studies.add_site("OPEN", "S1", "Site one", actor=SYSTEM)
     seeded.store.subjects.screen(
         "OPEN", "S1", "O1", {"atopic_dermatitis": True}, screened_on=SCREENED_ON, actor=SYSTEM
+    )
+    seeded.store.accounts.update_user(  # site S1 of OPEN is another site than S1 of AST-1
+        "inv1",
+        {"sites": [("AST-1", "S1"), ("OPEN", "S1")]},
+        actor=SYSTEM,
+        reason="joins the open-label study",
     )
     page_client(client, "inv1")
     assert "Emergency unblinding" not in client.get("/studies/OPEN/subjects/O1").text

@@ -19,7 +19,7 @@ user_app = typer.Typer(
     name="user",
     help=(
         "Manage web-app accounts: add users with a role and sites, issue personal API tokens.\n\n"
-        "Example: autoserum user add alice --role investigator --site BER --db sqlite:///trial.db"
+        "Example: autoserum user add alice --role investigator --site AST-1/BER --db sqlite:///trial.db"
     ),
     no_args_is_help=True,
 )
@@ -133,7 +133,9 @@ def user_add(
     role: Annotated[str, typer.Option(help="One of: " + ", ".join(_ROLES) + ".")],
     site: Annotated[
         list[str] | None,
-        typer.Option(help="Site code the user belongs to (repeatable; none = every site)."),
+        typer.Option(
+            help="A site the user belongs to, as STUDY/SITE (repeatable; none = every site).",
+        ),
     ] = None,
     unblinded: Annotated[
         bool, typer.Option(help="Grant the unblinded privilege (may see arms).")
@@ -145,7 +147,7 @@ def user_add(
 ) -> None:
     """Add a web-app user with a role and sites; the password is hashed with argon2.
 
-    Example: autoserum user add alice --role investigator --site BER --password-stdin < pw.txt
+    Example: autoserum user add alice --role investigator --site AST-1/BER --password-stdin < pw.txt
     """
     from autoserum.accounts import hash_password
     from autoserum.store import open_store
@@ -156,11 +158,20 @@ def user_add(
         raise ValidationError("site", None, f"at least one --site for role {role!r}")
     password = _read_password(password_stdin)
     store = open_store(db, create=True)
-    sites = None if role == "admin" and not site else frozenset(site or ())
+    sites = None if role == "admin" and not site else frozenset(_site_key(s) for s in site or ())
     store.accounts.create_user(
         name, hash_password(password), role, sites, actor=_cli_actor(), unblinded=unblinded
     )
-    typer.echo(f"added user {name} ({role}; sites: {', '.join(sorted(sites)) if sites else 'all'})")
+    shown = ", ".join(f"{study}/{code}" for study, code in sorted(sites)) if sites else "all"
+    typer.echo(f"added user {name} ({role}; sites: {shown})")
+
+
+def _site_key(text: str) -> tuple[str, str]:
+    """``STUDY/SITE`` as a (study, site code) pair: a site code names a site only in its study."""
+    study, _, code = text.partition("/")
+    if not study.strip() or not code.strip():
+        raise ValidationError("--site", text, "STUDY/SITE, e.g. AST-1/s01")
+    return study.strip(), code.strip()
 
 
 @user_app.command("passwd")

@@ -8,7 +8,7 @@ import and export, as services over one unit of work (see :class:`Store`).
 
 from autoserum.store._accounts import UserRecord
 from autoserum.store._backup import BackupInfo, backup, restore
-from autoserum.store._base import SYSTEM, Actor
+from autoserum.store._base import SYSTEM, Actor, SiteKey
 from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
 from autoserum.store.service import Store, open_store
@@ -22,6 +22,7 @@ __all__ = [
     "BackupInfo",
     "ChainProblem",
     "ChainStatus",
+    "SiteKey",
     "Store",
     "UserRecord",
     "Verification",

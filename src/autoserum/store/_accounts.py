@@ -12,13 +12,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
-from autoserum.store._base import SYSTEM, Actor, Service
+from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     ApiTokenRow,
     LoginFailureRow,
     SessionRow,
+    SiteRow,
+    StudyRow,
     UserRow,
+    UserSiteRow,
 )
 from autoserum.study.blinding import check_role
 
@@ -33,7 +36,7 @@ class UserRecord:
     username: str
     password_hash: str
     role: str
-    sites: frozenset[str] | None
+    sites: frozenset[SiteKey] | None
     unblinded: bool
     active: bool
     failed_logins: int
@@ -45,13 +48,23 @@ class UserRecord:
         return f"UserRecord(username={self.username!r}, role={self.role!r}, sites={self.sites!r})"
 
 
-def _user(row: UserRow) -> UserRecord:
+def _memberships(s: Session, user_id: int) -> frozenset[SiteKey]:
+    rows = s.execute(
+        select(StudyRow.name, SiteRow.code)
+        .join(SiteRow, SiteRow.study_id == StudyRow.id)
+        .join(UserSiteRow, UserSiteRow.site_id == SiteRow.id)
+        .where(UserSiteRow.user_id == user_id)
+    )
+    return frozenset((study, code) for study, code in rows)
+
+
+def _user(s: Session, row: UserRow) -> UserRecord:
     return UserRecord(
         id=row.id,
         username=row.username,
         password_hash=row.password_hash,
         role=row.role,
-        sites=None if row.sites is None else frozenset(row.sites),
+        sites=None if row.all_sites else _memberships(s, row.id),
         unblinded=row.unblinded,
         active=row.active,
         failed_logins=row.failed_logins,
@@ -70,12 +83,13 @@ class AccountService(Service):
         username: str,
         password_hash: str,
         role: str,
-        sites: Iterable[str] | None,
+        sites: Iterable[SiteKey] | None,
         *,
         actor: Actor,
         unblinded: bool = False,
     ) -> UserRecord:
-        """Create a user (the web app hashes the password; ``sites=None``: all sites)."""
+        """Create a user (the web app hashes the password). ``sites``: the (study, site code)
+        pairs the user belongs to, each an existing site; ``None``: every site of every study."""
         self._require(actor, {"admin"}, "create users")
         self._nonempty("username", username)
         self._nonempty("password_hash", password_hash)
@@ -87,7 +101,7 @@ class AccountService(Service):
                 username=username,
                 password_hash=password_hash,
                 role=role,
-                sites=None if sites is None else sorted(set(sites)),
+                all_sites=sites is None,
                 unblinded=unblinded,
                 active=True,
                 failed_logins=0,
@@ -96,19 +110,20 @@ class AccountService(Service):
             )
             s.add(row)
             s.flush()
-            return _user(row)
+            self._set_sites(s, row, sites)
+            return _user(s, row)
 
     def get_user(self, username: str) -> UserRecord | None:
         """The user named ``username``, or ``None``."""
         with self._read() as s:
             row = s.scalar(select(UserRow).where(UserRow.username == username))
-            return None if row is None else _user(row)
+            return None if row is None else _user(s, row)
 
     def users(self, *, actor: Actor) -> list[UserRecord]:
         """Every user (admin only)."""
         self._require(actor, {"admin"}, "list users")
         with self._read() as s:
-            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+            return [_user(s, r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def update_user(
         self, username: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
@@ -131,14 +146,42 @@ class AccountService(Service):
                 if key == "role":
                     check_role(value)
                 elif key == "sites":
-                    value = None if value is None else sorted(set(value))
+                    row.all_sites = value is None
+                    self._set_sites(s, row, value)
+                    continue
                 elif key in {"unblinded", "active"} and not isinstance(value, bool):
                     raise ValidationError(f"user.{key}", value, "true or false")
                 elif key == "password_hash":
                     self._nonempty("password_hash", value)
                 setattr(row, key, value)
             s.flush()
-            return _user(row)
+            return _user(s, row)
+
+    @staticmethod
+    def _set_sites(s: Session, user: UserRow, sites: Iterable[SiteKey] | None) -> None:
+        """Make the user's memberships exactly ``sites`` (each an existing site of its study)."""
+        wanted: set[int] = set()
+        for key in [] if sites is None else sites:
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ValidationError("sites", key, "a (study, site code) pair")
+            study, code = key
+            site_id = s.scalar(
+                select(SiteRow.id)
+                .join(StudyRow, StudyRow.id == SiteRow.study_id)
+                .where(StudyRow.name == study, SiteRow.code == code)
+            )
+            if site_id is None:
+                raise ValidationError("sites", f"{study}/{code}", "an existing site of a study")
+            wanted.add(site_id)
+        current = {
+            m.site_id: m
+            for m in s.scalars(select(UserSiteRow).where(UserSiteRow.user_id == user.id))
+        }
+        for site_id in sorted(wanted - set(current)):
+            s.add(UserSiteRow(user_id=user.id, site_id=site_id, version=1))
+        for site_id in set(current) - wanted:
+            s.delete(current[site_id])
+        s.flush()
 
     def record_login_state(
         self,
@@ -207,7 +250,7 @@ class AccountService(Service):
                 return None
             if touch:
                 tok.last_used_at = now
-            return _user(user)
+            return _user(s, user)
 
     def revoke_api_token(self, token_id: int, *, actor: Actor) -> None:
         """Revoke a token (its owner or an admin)."""
@@ -240,7 +283,7 @@ class AccountService(Service):
             if row is None or row.expires_at <= utcnow():
                 return None
             user = s.get(UserRow, row.user_id)
-            return None if user is None or not user.active else _user(user)
+            return None if user is None or not user.active else _user(s, user)
 
     def delete_session(self, session_hash: str) -> None:
         """End a session (log out)."""

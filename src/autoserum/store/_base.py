@@ -35,22 +35,36 @@ from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm, check_role
 from autoserum.study.rules import Clock, utc_today
 
-__all__ = ["CLINICAL_WRITERS", "SYSTEM", "Actor", "FifoLock", "Service", "UnitOfWork"]
+__all__ = [
+    "CLINICAL_WRITERS",
+    "SYSTEM",
+    "Actor",
+    "FifoLock",
+    "Service",
+    "SiteKey",
+    "UnitOfWork",
+]
 
 CLINICAL_WRITERS = frozenset({"admin", "investigator", "coordinator"})
 
 
+SiteKey = tuple[str, str]
+"""A site as (study name, site code): a site code alone names a site only within its study."""
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: username, role, the sites they may touch (``None`` = all) and the unblinded grant.
+    """Who acts: username, role, the sites they may touch as (study, site code) pairs (``None``
+    = every site of every study) and the unblinded grant.
 
-    >>> Actor("ada", "monitor", frozenset({"s01"})).may_access_site("s02")
-    False
+    >>> cora = Actor("cora", "coordinator", frozenset({("A", "s02")}))
+    >>> cora.may_access_site("A", "s02"), cora.may_access_site("B", "s02")
+    (True, False)
     """
 
     username: str
     role: str
-    sites: frozenset[str] | None = None
+    sites: frozenset[SiteKey] | None = None
     unblinded: bool = False
 
     def __post_init__(self) -> None:
@@ -59,9 +73,9 @@ class Actor:
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
 
-    def may_access_site(self, site: str) -> bool:
-        """Whether the actor's site restriction lets them see ``site``."""
-        return self.sites is None or site in self.sites
+    def may_access_site(self, study: str, site: str) -> bool:
+        """Whether the actor's sites include site ``site`` of study ``study``."""
+        return self.sites is None or (study, site) in self.sites
 
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
@@ -213,9 +227,11 @@ class Service:
             )
 
     @staticmethod
-    def _require_site(actor: Actor, site: str) -> None:
-        if not actor.may_access_site(site):
-            raise PermissionDeniedError(f"{actor.username} has no access to site {site!r}")
+    def _require_site(actor: Actor, study: str, site: str) -> None:
+        if not actor.may_access_site(study, site):
+            raise PermissionDeniedError(
+                f"{actor.username} has no access to site {site!r} of study {study!r}"
+            )
 
     # --- look-ups -------------------------------------------------------------------------
     @staticmethod
@@ -251,7 +267,7 @@ class Service:
         row = session.scalar(stmt)
         if row is None:
             raise NotFoundError(f"no subject {subject_id!r} in study {study.name!r}")
-        self._require_site(actor, self._site_code(session, row.site_id))
+        self._require_site(actor, study.name, self._site_code(session, row.site_id))
         return row
 
     @staticmethod

@@ -256,7 +256,7 @@ class ExportService(Service):
                 .order_by(SubjectRow.subject_id, AdverseEventRow.id)
             )
             for ae, subj in s.execute(stmt):
-                if not actor.may_access_site(self._site_code(s, subj.site_id)):
+                if not actor.may_access_site(st.name, self._site_code(s, subj.site_id)):
                     continue
                 out.append(
                     {
@@ -278,7 +278,7 @@ class ExportService(Service):
         subjects = {
             r.id: r
             for r in s.scalars(select(SubjectRow).where(SubjectRow.study_id == st.id))
-            if actor.may_access_site(self._site_code(s, r.site_id))
+            if actor.may_access_site(st.name, self._site_code(s, r.site_id))
         }
         assessments: dict[int, list[AssessmentRow]] = {}
         for a in s.scalars(select(AssessmentRow).where(AssessmentRow.study_id == st.id)):

@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from autoserum.store._engine import WRITE
 
@@ -68,14 +68,43 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     call this together, one sees the old revision and migrates, the others see the new one.
     """
     cfg = alembic_config()
-    with _LOCK, engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        before = MigrationContext.configure(conn).get_current_revision()
-        if revision != "head" or before != head_revision():
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+    with _LOCK, engine.connect().execution_options(**{WRITE: True}) as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction (inside one SQLite ignores the pragma)
+            _pragma(conn, "foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
+                before = MigrationContext.configure(conn).get_current_revision()
+                if revision != "head" or before != head_revision():
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, revision)
+                    if sqlite:
+                        broken = conn.execute(text("PRAGMA foreign_key_check")).all()
+                        if broken:
+                            raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                _pragma(conn, "foreign_keys=ON")
     return before, current_revision(engine)
+
+
+def _pragma(conn: Connection, setting: str) -> None:
+    """Run a PRAGMA on the driver connection, outside SQLAlchemy's transaction handling.
+
+    On SQLite, whose migrations rebuild a table to alter it (copy, drop, rename), foreign keys
+    are off for the span of a migration and checked in full before it commits, as SQLite's
+    documentation prescribes for schema changes
+    (https://www.sqlite.org/lang_altertable.html#otheralter): with them on, dropping a table
+    other rows refer to fails even though its rebuilt copy takes its place."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA {setting}")
+    finally:
+        cursor.close()
 
 
 def migrate(engine: Engine, revision: str = "head") -> str | None:

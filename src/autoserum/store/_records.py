@@ -245,7 +245,7 @@ class RecordService(Service):
                 t is not None
                 and t.visit_id is not None
                 and t.existing_id is None
-                and actor.may_access_site(t.site_code)
+                and actor.may_access_site(study, t.site_code)
                 and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
             ):
                 study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
@@ -542,12 +542,13 @@ class RecordService(Service):
             return [
                 deviation_view(d, subj.subject_id)
                 for d, subj in s.execute(stmt)
-                if actor.may_access_site(self._site_code(s, subj.site_id))
+                if actor.may_access_site(st.name, self._site_code(s, subj.site_id))
             ]
 
     # --- corrections --------------------------------------------------------------------
     def update(
         self,
+        study: str,
         entity: str,
         id: int,
         changes: Mapping[str, Any],
@@ -556,9 +557,11 @@ class RecordService(Service):
         reason: str,
         expected_version: int,
     ) -> Any:
-        """Correct fields of a recorded ``entity`` (``subject``, ``visit``, ``assessment``, ``lab``,
-        ``injection``, ``adverse_event``, ``con_med``, ``deviation``, ``site``).
+        """Correct fields of a recorded ``entity`` of ``study`` (``subject``, ``visit``,
+        ``assessment``, ``lab``, ``injection``, ``adverse_event``, ``con_med``, ``deviation``,
+        ``site``).
 
+        A record of another study is not found (:class:`NotFoundError`), whatever its id.
         Needs a reason and the version the editor saw (:class:`ConflictError` when stale).
         Derived fields follow: an assessment is rescored, a lab reconverted and reflagged, a
         visit re-placed in its window. Returns the updated record.
@@ -567,7 +570,7 @@ class RecordService(Service):
         if not changes:
             raise ValidationError("changes", dict(changes), "at least one field to change")
         with self._write(actor, reason) as s:
-            row, st, subject = self._editable_row(s, entity, id, expected_version, actor)
+            row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
             values = convert_changes(entity, changes)
             if entity == "injection" and "product" in values and not actor.sees_arm(st):
                 raise PermissionDeniedError("a blinded actor may not change an injected product")
@@ -633,7 +636,7 @@ class RecordService(Service):
             self._check_dates(s, st, subject, merged, ())
 
     def delete(
-        self, entity: str, id: int, *, actor: Actor, reason: str, expected_version: int
+        self, study: str, entity: str, id: int, *, actor: Actor, reason: str, expected_version: int
     ) -> None:
         """Delete a recorded ``assessment``, ``lab``, ``injection``, ``adverse_event``,
         ``con_med`` or ``deviation`` entered in error (audited with its reason and content)."""
@@ -641,27 +644,32 @@ class RecordService(Service):
         if entity not in DELETABLE:
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(DELETABLE))}")
         with self._write(actor, reason) as s:
-            row, _, _ = self._editable_row(s, entity, id, expected_version, actor)
+            row, _, _ = self._editable_row(s, study, entity, id, expected_version, actor)
             s.delete(row)
 
     def _editable_row(
-        self, s: Session, entity: str, record_id: int, expected_version: int, actor: Actor
+        self,
+        s: Session,
+        study: str,
+        entity: str,
+        record_id: int,
+        expected_version: int,
+        actor: Actor,
     ) -> tuple[Any, StudyRow, SubjectRow | None]:
         self._require(actor, CLINICAL_WRITERS, "correct recorded data")
         model = AUDITED.get(entity) if entity in EDITABLE else None
         if model is None:
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(EDITABLE))}")
+        st = self._study(s, study)
         row = s.get(model, record_id, with_for_update=True)
-        if row is None:
-            raise NotFoundError(f"no {entity} with id {record_id}")
-        st = s.get(StudyRow, row.study_id)
-        assert st is not None  # foreign key
+        if row is None or row.study_id != st.id:  # a record of another study is not found
+            raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
         subject: SubjectRow | None = None
         if isinstance(row, SiteRow):
             self._require(actor, {"admin"}, "rename sites")
         else:
             subject = row if isinstance(row, SubjectRow) else subject_by_pk(s, row.subject_pk)
-            self._require_site(actor, self._site_code(s, subject.site_id))
+            self._require_site(actor, st.name, self._site_code(s, subject.site_id))
         if row.version != expected_version:
             raise ConflictError(
                 f"{entity} {record_id} is at version {row.version}, not {expected_version}: "

@@ -88,7 +88,7 @@ class SubjectService(Service):
         within 0-103, an age within 0-130).
         """
         self._require(actor, CLINICAL_WRITERS, "screen subjects")
-        self._require_site(actor, site)
+        self._require_site(actor, study, site)
         check_subject_id("subject_id", subject_id)
         facts = _jsonable(check_facts(facts))
         age = None if facts.get("age") is None else as_decimal("facts.age", facts["age"])
@@ -336,7 +336,7 @@ class SubjectService(Service):
             return [
                 subject_out(s, st, r, actor)
                 for r in rows
-                if actor.may_access_site(self._site_code(s, r.site_id))
+                if actor.may_access_site(st.name, self._site_code(s, r.site_id))
             ]
 
     def consort(self, study: str, *, actor: Actor) -> ConsortFlow:

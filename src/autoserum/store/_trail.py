@@ -124,7 +124,9 @@ class AuditService(Service):
                 allowed = set(
                     s.scalars(select(SubjectRow.id).where(SubjectRow.study_id == st.id)).all()
                 )
-                allowed = {pk for pk in allowed if actor.may_access_site(self._subject_site(s, pk))}
+                allowed = {
+                    pk for pk in allowed if actor.may_access_site(study, self._subject_site(s, pk))
+                }
                 rows = [r for r in rows if r.subject_pk is None or r.subject_pk in allowed]
             return _decoded(rows, labels, masked=masked)
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -23,10 +24,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from autoserum.store._types import DecimalText, JSONText, UTCDateTime
+from autoserum.study.blinding import ROLES
+from autoserum.study.status import SubjectStatus
+from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES
 
 __all__ = [
     "AUDITED",
@@ -49,6 +54,7 @@ __all__ = [
     "SubjectRow",
     "UnblindingRow",
     "UserRow",
+    "UserSiteRow",
     "VisitRow",
 ]
 
@@ -59,6 +65,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """The SQL condition ``column IN (values)`` of a CHECK constraint on a fixed vocabulary."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Base(DeclarativeBase):
@@ -111,16 +122,27 @@ class SiteRow(_Versioned, Base):
 class UserRow(_Versioned, Base):
     __tablename__ = "users"
     __entity__ = "user"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
-    sites: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    all_sites: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     unblinded: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserSiteRow(_Versioned, Base):
+    """A user's membership of one site (of one study): whose subjects the user may act on."""
+
+    __tablename__ = "user_sites"
+    __entity__ = "user_site"
+    __table_args__ = (UniqueConstraint("user_id", "site_id", name="uq_user_sites_user_id_site_id"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
 
 
 class ApiTokenRow(Base):
@@ -186,9 +208,14 @@ class AllocationRow(Base):
 class SubjectRow(_Versioned, Base):
     __tablename__ = "subjects"
     __entity__ = "subject"
-    __table_args__ = (UniqueConstraint("study_id", "subject_id"),)
+    __table_args__ = (
+        UniqueConstraint("study_id", "subject_id"),
+        UniqueConstraint("allocation_id", name="uq_subjects_allocation_id"),
+        CheckConstraint(_in("status", tuple(SubjectStatus)), name="status"),
+        CheckConstraint("sex IS NULL OR " + _in("sex", SEXES), name="sex"),
+    )
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     subject_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))
     facts: Mapped[Any] = mapped_column(JSONText, nullable=True)
@@ -214,6 +241,9 @@ class _SubjectChild(_Versioned):
 class VisitRow(_SubjectChild, Base):
     __tablename__ = "visits"
     __entity__ = "visit"
+    __table_args__ = (
+        UniqueConstraint("subject_pk", "visit_code", name="uq_visits_subject_pk_visit_code"),
+    )
     visit_code: Mapped[str | None] = mapped_column(String(50), nullable=True)
     week: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     day: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -237,7 +267,10 @@ class AssessmentRow(_SubjectChild, Base):
 class LabRow(_SubjectChild, Base):
     __tablename__ = "labs"
     __entity__ = "lab"
-    __table_args__ = (UniqueConstraint("visit_id", "analyte"),)
+    __table_args__ = (
+        UniqueConstraint("visit_id", "analyte"),
+        CheckConstraint("flag IS NULL OR " + _in("flag", ("low", "normal", "high")), name="flag"),
+    )
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
     analyte: Mapped[str] = mapped_column(String(30))
     value: Mapped[Decimal] = mapped_column(DecimalText)
@@ -250,7 +283,8 @@ class LabRow(_SubjectChild, Base):
 class InjectionRow(_SubjectChild, Base):
     __tablename__ = "injections"
     __entity__ = "injection"
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
+    __table_args__ = (CheckConstraint(_in("product", PRODUCTS), name="product"),)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
     given_on: Mapped[date] = mapped_column(Date)
     product: Mapped[str] = mapped_column(String(30))
     volume_ml: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
@@ -262,6 +296,11 @@ class InjectionRow(_SubjectChild, Base):
 class AdverseEventRow(_SubjectChild, Base):
     __tablename__ = "adverse_events"
     __entity__ = "adverse_event"
+    __table_args__ = (
+        CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+        CheckConstraint(_in("related", RELATEDNESS), name="related"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+    )
     term: Mapped[str] = mapped_column(String(200))
     onset_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     onset_week: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
@@ -285,7 +324,7 @@ class ConMedRow(_SubjectChild, Base):
 class DeviationRow(_SubjectChild, Base):
     __tablename__ = "deviations"
     __entity__ = "deviation"
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(50))
     description: Mapped[str] = mapped_column(Text)
     days: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -340,6 +379,7 @@ AUDITED: dict[str, type[Any]] = {
         StudyRow,
         SiteRow,
         UserRow,
+        UserSiteRow,
         AllocationListRow,
         SubjectRow,
         VisitRow,

@@ -54,7 +54,7 @@ def current_state(store: Store, study: str) -> State:
     with store.uow.read() as s:
         st = Service._study(s, study)
         for entity, model in AUDITED.items():
-            if entity == "user":
+            if entity in {"user", "user_site"}:  # accounts are not study data
                 continue
             column = model.id if model is StudyRow else model.study_id
             skip = NOT_AUDITED_FIELDS.get(entity, frozenset())

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from autoserum.accounts import hash_token
 from autoserum.errors import PermissionDeniedError, ValidationError
-from autoserum.store import Actor, Store, UserRecord
+from autoserum.store import Actor, SiteKey, Store, UserRecord
 from autoserum.web.permissions import allowed
 from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from autoserum.web.sessions import csrf_token, session_user
@@ -50,7 +50,7 @@ class CurrentUser:
 
     username: str
     role: str
-    sites: frozenset[str] | None  # None = every site
+    sites: frozenset[SiteKey] | None  # (study, site code) pairs; None = every site
     unblinded: bool = False
 
     @property
@@ -67,9 +67,10 @@ class CurrentUser:
         if not self.can(action):
             raise PermissionDeniedError(f"role {self.role!r} may not {action.replace('_', ' ')}")
 
-    def sees_site(self, site: str | None) -> bool:
-        """True iff the user belongs to ``site`` (admins and site-less records: all)."""
-        return self.sites is None or (site is not None and site in self.sites)
+    def sees_site(self, study: str, site: str | None) -> bool:
+        """True iff the user belongs to site ``site`` of study ``study`` (users of every site:
+        all). A site code names a site only within its study."""
+        return self.sites is None or (site is not None and (study, site) in self.sites)
 
 
 def user_from_record(record: UserRecord) -> CurrentUser:

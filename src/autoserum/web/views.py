@@ -41,7 +41,7 @@ class StudyView:
 
 def visible_sites(store: Store, user: CurrentUser, study: str) -> list[str]:
     """The codes of the sites of ``study`` the user belongs to."""
-    return [s.code for s in store.studies.sites(study) if user.sees_site(s.code)]
+    return [s.code for s in store.studies.sites(study) if user.sees_site(study, s.code)]
 
 
 def visible_studies(store: Store, user: CurrentUser) -> list[StudyView]:
@@ -80,7 +80,7 @@ def study_for(store: Store, user: CurrentUser, name: str) -> StudyView:
     """The study ``name`` if the user may see it (:class:`NotFoundError` otherwise), with the
     protocol the store froze into it at creation (never a library look-up by code)."""
     study, all_sites, protocol = _study_and_sites(store, name)
-    sites = [code for code in all_sites if user.sees_site(code)]
+    sites = [code for code in all_sites if user.sees_site(name, code)]
     if not sites and user.sites is not None:
         raise NotFoundError(f"no study named {name!r} at your sites")
     return StudyView(study, sites, protocol)

@@ -114,6 +114,7 @@ def correct_assessment(
         raise NotFoundError(f"no assessment {assessment_id} of subject {subject_id!r}")
     payload = payload_json(current.instrument, parse_items(current.instrument, body.items))
     saved = store.records.update(
+        study,
         "assessment",
         assessment_id,
         {"payload": payload},

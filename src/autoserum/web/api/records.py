@@ -109,6 +109,7 @@ def update_record(
     study_for(store, user, study)
     changes: dict[str, Any] = dict(body.changes)
     updated = store.records.update(
+        study,
         entity,
         record_id,
         changes,

@@ -192,6 +192,7 @@ def save_assessment(
         payload: dict[str, Any] = payload_json(instrument, parsed.flat)
         if record is not None:
             saved = store.records.update(
+                study,
                 "assessment",
                 record.id,
                 {"payload": payload},

@@ -200,6 +200,7 @@ def correct(
 
     def run() -> str:
         store.records.update(
+            study,
             entity,
             record_id,
             changes,
