@@ -87,17 +87,24 @@ def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]
     token = new_token()
     store.accounts.create_api_token("bench", hash_token(token), actor=ADMIN, label="bench")
     instruments = [c for c in PAYLOADS if c in instrument_codes()]
-    per_subject = len(VISITS) * len(instruments)
+    per_subject = len(VISITS) * len(instruments) - ("scorad" in instruments)
     slots: list[tuple[str, str, str]] = []
     for i in range(-(-n_requests // per_subject)):
         sid = f"B{i:04d}"
         store.subjects.screen(
-            STUDY, "S1", sid, {"atopic_dermatitis": True, "scorad": 40}, actor=ADMIN
+            STUDY,
+            "S1",
+            sid,
+            {"atopic_dermatitis": True, "scorad": 40},
+            actor=ADMIN,
+            screened_on="2026-03-02",  # records the screening visit
         )
         store.subjects.randomise(STUDY, sid, actor=ADMIN)
         for day, visit in enumerate(VISITS):
-            store.records.add_visit(STUDY, sid, visit, f"2026-03-{day + 2:02d}", actor=ADMIN)
-            slots += [(sid, visit, code) for code in instruments]
+            if visit != "screening":
+                store.records.add_visit(STUDY, sid, visit, f"2026-03-{day + 2:02d}", actor=ADMIN)
+            # the screening SCORAD was recorded by the screening itself
+            slots += [(sid, visit, c) for c in instruments if (visit, c) != ("screening", "scorad")]
     store.close()
     return token, slots[:n_requests]
 
