@@ -384,7 +384,14 @@ def _with_covariates(
 def analyze_plan(frame: pl.DataFrame, plan: AnalysisPlan) -> EndpointResult:
     """Run the analysis ``plan`` (from :func:`autoserum.analysis.plan_analysis`) on ``frame``.
 
-    >>> analyze_plan(frame, plan_analysis(frame, protocol))  # doctest: +SKIP
+    >>> from autoserum.analysis import plan_analysis, read_long
+    >>> from autoserum.protocols import load_protocol
+    >>> from autoserum.simulate import simulate_study, write_study
+    >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "a.csv")
+    >>> frame = read_long(csv)
+    >>> result = analyze_plan(frame, plan_analysis(frame, load_protocol("ast-nahm2023")))
+    >>> result.endpoint, round(result.to_json()["between"][0]["ancova"]["estimate"], 2)
+    ('scorad', -2.93)
     """
     return analyze_endpoint(
         frame,

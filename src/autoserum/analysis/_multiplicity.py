@@ -11,7 +11,16 @@ primary estimand and the secondary endpoints, each treatment arm against the con
 Reference: EMA Guideline on multiplicity issues in clinical trials (EMA/CHMP/44762/2017);
 Westfall PH, Krishen A. J Stat Plan Inference 2001;99:25-40; Holm S. Scand J Stat 1979;6:65-70.
 
->>> multiplicity_table(primary, secondary, sap)  # doctest: +SKIP
+>>> from autoserum.analysis import read_long
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> frame = read_long(csv)
+>>> from autoserum.analysis import EXAMPLE_SAP, analyze_plan, parse_sap_text, plan_analysis
+>>> from autoserum.protocols import load_protocol
+>>> sap = parse_sap_text(EXAMPLE_SAP)
+>>> primary = analyze_plan(frame, plan_analysis(frame, load_protocol("ast-nahm2023"), sap=sap))
+>>> multiplicity_table(primary, [], sap).columns
+['endpoint', 'arm', 'week', 'method', 'p_value', 'p_adjusted', 'rejected', 'tested']
 """
 
 from __future__ import annotations

@@ -15,9 +15,14 @@ Rules, in order (the first that applies decides):
 - week: the one requested (a post-baseline week with values of the endpoint); else the last;
 - predictors: the ones requested; else age, sex, eosinophils and IgE where the data have them.
 
->>> plan = plan_analysis(frame, protocol)  # doctest: +SKIP
->>> plan.control, plan.reasons["control"]  # doctest: +SKIP
-('placebo', 'the protocol's control arm')
+>>> from autoserum.analysis import read_long
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> frame = read_long(csv)
+>>> from autoserum.protocols import load_protocol
+>>> plan = plan_analysis(frame, load_protocol("ast-nahm2023"))
+>>> plan.endpoint, plan.week, plan.control, plan.reasons["control"]
+('scorad', 8.0, 'placebo', 'the control arm of protocol ast-nahm2023')
 """
 
 from __future__ import annotations

@@ -10,7 +10,17 @@ the endpoint (a missed visit is a missing outcome to impute), change from baseli
 Reference: ICH E9(R1) §A.5 (sensitivity analysis); Carpenter JR, Roger JH, Kenward MG,
 J Biopharm Stat 2013;23:1352-71; Ratitch B, O'Kelly M, Tosiello R, Pharm Stat 2013;12:337-47.
 
->>> sensitivity_table(frame, plan, sap.missing_data.sensitivity)  # doctest: +SKIP
+>>> from autoserum.analysis import read_long
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> frame = read_long(csv)
+>>> from autoserum.analysis import EXAMPLE_SAP, parse_sap_text, plan_analysis
+>>> from autoserum.protocols import load_protocol
+>>> sap = parse_sap_text(EXAMPLE_SAP)
+>>> plan = plan_analysis(frame, load_protocol("ast-nahm2023"), sap=sap)
+>>> table = sensitivity_table(frame, plan, sap.missing_data.sensitivity)
+>>> table.height, table.columns[:3]
+(2, ['analysis', 'arm', 'control'])
 """
 
 from __future__ import annotations

@@ -12,8 +12,13 @@ Reference: Wang R et al., Statistics in medicine: reporting of subgroup analyses
 trials, N Engl J Med 2007;357:2189-94; EMA guideline on the investigation of subgroups in
 confirmatory clinical trials (EMA/CHMP/539146/2013).
 
->>> table = subgroup_table(frame, "easi", 12, control="placebo", variable="age", cuts=(40,))
-... # doctest: +SKIP
+>>> from autoserum.analysis import read_long
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> frame = read_long(csv)
+>>> table = subgroup_table(frame, "easi", 8, control="placebo", variable="age", cuts=(23,))
+>>> table["level"].to_list(), table["n"].to_list(), round(table["interaction_p_value"][0], 3)
+(['< 23', '≥ 23'], [13, 14], 0.067)
 """
 
 from __future__ import annotations

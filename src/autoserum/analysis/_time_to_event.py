@@ -11,8 +11,14 @@ ratio of each arm against the control).
 Reference: Collett D. Modelling survival data in medical research, 3rd ed. (2015); the IgG
 RCT's exacerbation endpoint (Nahm 2020).
 
->>> tte = time_to_first_event(study.visits, study.adverse_events, terms=("eczema flare",))
-... # doctest: +SKIP
+>>> from autoserum.analysis import read_study
+>>> from autoserum.simulate import simulate_study, write_study
+>>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
+>>> study = read_study(csv)
+>>> flare = ("atopic dermatitis exacerbation",)
+>>> tte = time_to_first_event(study.visits, study.adverse_events, terms=flare, control="placebo")
+>>> tte.terms, tte.control
+(('atopic dermatitis exacerbation',), 'placebo')
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The statistical analysis plan as a document (``autoserum sap render``) and the SAP section
 of a study report (its hash and the estimand table).
 
->>> files = write_sap(parse_sap_file("sap.toml"), "out/")  # doctest: +SKIP
+>>> from autoserum.analysis import EXAMPLE_SAP, parse_sap_text
+>>> files = write_sap(parse_sap_text(EXAMPLE_SAP), tmp_path, generated=dt.date(2026, 1, 5))
+>>> files.html.suffix, files.pdf.read_bytes()[:5], len(files.sha256)
+('.html', b'%PDF-', 64)
 """
 
 from __future__ import annotations
