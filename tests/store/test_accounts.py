@@ -90,7 +90,7 @@ def test_public_surfaces_are_pinned() -> None:
         "restore",
     ]
     store = autoserum.store.open_store("sqlite://")
-    services = ("studies", "subjects", "records", "accounts", "audit", "exports")
+    services = ("studies", "subjects", "records", "accounts", "audit", "exports", "consent")
     assert all(hasattr(store, name) for name in services)
     for name in ("SubjectStatus", "transition", "can_see_arm", "consort_flow", "allocation_list"):
         assert name in autoserum.study.__all__

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from contextlib import suppress
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -42,10 +42,16 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         def __init__(self) -> None:
             super().__init__()
-            self.study = f"P{next(_names)}"
+            number = next(_names)
+            self.study = f"P{number}"
             store.studies.create(self.study, "ast-nahm2023", actor=ADMIN, seed=11, allocation_n=8)
             store.studies.add_site(self.study, "s01", "Seoul", actor=ADMIN)
             self.ids = itertools.count(1)
+            self.gated = number % 2 == 0  # every other study manages consent
+            if self.gated:
+                store.consent.add_document(
+                    self.study, "1.0", "en", "2026-01-05", actor=ADMIN, sha256="ab" * 32
+                )
 
         @rule(target=subjects, eligible=st.booleans())
         def screen(self, eligible: bool) -> str:
@@ -55,6 +61,22 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                 self.study, "s01", sid, facts, screened_on=SCREENED_ON, actor=COORDINATOR
             )
             return sid
+
+        @rule(subject=subjects, shift=st.integers(-60, 30))
+        def consent(self, subject: str, shift: int) -> None:
+            at = datetime(2026, 2, 16, 9, 30, tzinfo=UTC) + timedelta(days=shift)
+            with suppress(StateError, ValidationError):  # no document, before it, withdrawn
+                store.consent.record(
+                    self.study, subject, "1.0", at, actor=COORDINATOR, obtained_by="Dr Kim",
+                    components={"photographs": shift % 2 == 0},
+                )  # fmt: skip
+
+        @rule(subject=subjects, shift=st.integers(0, 90))
+        def withdraw_consent(self, subject: str, shift: int) -> None:
+            with suppress(StateError, ValidationError):  # no consent, withdrawn already
+                store.consent.withdraw(
+                    self.study, subject, DAY0 + timedelta(shift), actor=COORDINATOR, reason="r"
+                )
 
         @rule(subject=subjects)
         def randomise(self, subject: str) -> None:
@@ -144,7 +166,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                     related="possible",
                     outcome="recovering",
                 )  # fmt: skip
-            except StateError:
+            except (StateError, ValidationError):  # withdrawn, no consent
                 return (0, 0)
             if not regrade:
                 return (ae.id, ae.version)
@@ -223,5 +245,8 @@ def test_audit_replay_rebuilds_the_current_state(store: Store) -> None:
         ("lab", "insert"),
         ("adverse_event", "update"),
         ("adverse_event", "delete"),
+        ("consent_document", "insert"),
+        ("consent", "insert"),
+        ("consent", "update"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)

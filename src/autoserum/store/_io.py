@@ -28,6 +28,7 @@ from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
+    ConsentDocumentRow,
     LabRow,
     SiteRow,
     StudyRow,
@@ -114,6 +115,15 @@ class ExportService(Service):
                 seed = secrets.randbelow(2**62)
                 new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
             st = self._study(s, study)
+            if s.scalar(
+                select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == st.id).limit(1)
+            ):
+                raise ValidationError(
+                    "study",
+                    study,
+                    "a study whose consent is not managed in autoserum: this study has consent "
+                    "documents, so its subjects are screened, consented and recorded one by one",
+                )
             st.column_order = list(frame.columns)
             sites = {r.code: r for r in s.scalars(select(SiteRow).where(SiteRow.study_id == st.id))}
             for subj in subjects:

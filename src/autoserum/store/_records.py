@@ -23,6 +23,7 @@ from autoserum.protocols import Protocol, visit_deviation, window_bounds
 from autoserum.store._audit import insert_audited
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
 from autoserum.store._coerce import as_date, as_decimal, as_int, optional
+from autoserum.store._consent import require_consent
 from autoserum.store._edit import (
     DELETABLE,
     EDITABLE,
@@ -55,6 +56,7 @@ from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
     ConMedRow,
+    ConsentDocumentRow,
     DeviationRow,
     InjectionRow,
     LabRow,
@@ -123,6 +125,14 @@ def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> Non
                 )
 
 
+def _manages_consent(s: Session, study_id: int) -> bool:
+    """Whether the study has consent documents (its writers are gated by consent)."""
+    found = s.scalar(
+        select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == study_id).limit(1)
+    )
+    return found is not None
+
+
 class RecordService(Service):
     """``store.records``: recording what happens to a subject, and correcting it (``update``
     and ``delete`` with the actor, a reason and the version the editor saw)."""
@@ -168,6 +178,7 @@ class RecordService(Service):
         when = as_date("visit_date", visit_date)
         with self._write(actor, f"visit {visit_code}") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=when, what=f"record visit {visit_code}")
             row = self._insert_visit(s, st, subject, visit_code, when)
             return visit_view(row, subject.subject_id)
 
@@ -247,6 +258,7 @@ class RecordService(Service):
                 and t.existing_id is None
                 and actor.may_access_site(study, t.site_code)
                 and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
+                and not _manages_consent(s, t.study_id)
             ):
                 study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
             else:  # the checks one by one, each with its precise error
@@ -256,12 +268,19 @@ class RecordService(Service):
                     visit = self._insert_visit(s, st, subject, visit_code, when)
                 elif visit is None:
                     visit = self._visit_row(s, subject, visit_code)  # raises: not recorded
-                else:
+                elif t is not None and t.existing_id is not None:
                     score_payload(instrument, payload, subject.age, scorable=True)
                     raise StateError(
                         f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
                         "already; correct it with store.records.update"
                     )
+                require_consent(
+                    s,
+                    st,
+                    subject,
+                    on=visit.visit_date or self._today(),
+                    what=f"record {instrument}",
+                )
                 study_id, subject_pk, visit_id, age = st.id, subject.id, visit.id, subject.age
             total, band = score_payload(instrument, payload, age, scorable=True)
             row = AssessmentRow(
@@ -348,8 +367,10 @@ class RecordService(Service):
         """Record a lab value; it is converted exactly to the analyte's canonical UCUM unit (the
         reference range too) and flagged low/normal/high against that range."""
         with self._write(actor, f"lab {analyte}") as s:
-            _, subject = self._writable_subject(s, study, subject_id, actor)
+            st, subject = self._writable_subject(s, study, subject_id, actor)
             visit = self._visit_row(s, subject, visit_code)
+            on = visit.visit_date or self._today()
+            require_consent(s, st, subject, on=on, what=f"record lab {analyte}")
             fields = lab_fields(analyte, value, unit, ref_low, ref_high)
             repeat = s.scalar(
                 select(LabRow.id).where(LabRow.visit_id == visit.id, LabRow.analyte == analyte)
@@ -403,6 +424,7 @@ class RecordService(Service):
             st, subject = self._writable_subject(s, study, subject_id, actor)
             if subject.arm is None:
                 raise StateError(f"subject {subject_id!r} is not allocated yet")
+            require_consent(s, st, subject, on=when, what="record an injection")
             protocol = self._protocol(st)
             check_dated(
                 "given_on",
@@ -456,6 +478,7 @@ class RecordService(Service):
         )  # fmt: skip
         with self._write(actor, "adverse event") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=self._today(), what="record an adverse event")
             self._check_dates(s, st, subject, fields, ("onset_date",))
             row = AdverseEventRow(
                 study_id=subject.study_id, subject_pk=subject.id, version=1, **fields
@@ -492,6 +515,7 @@ class RecordService(Service):
         )
         with self._write(actor, "concomitant medication") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=self._today(), what="record a con-med")
             self._check_dates(s, st, subject, fields, ())
             row = ConMedRow(study_id=subject.study_id, subject_pk=subject.id, version=1, **fields)
             s.add(row)

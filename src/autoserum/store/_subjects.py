@@ -17,6 +17,7 @@ from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
 from autoserum.store._coerce import as_date, as_decimal
+from autoserum.store._consent import require_consent
 from autoserum.store._integrity import screening_visit
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
@@ -201,6 +202,7 @@ class SubjectService(Service):
         override_reason: str | None = None,
     ) -> str:
         transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
+        require_consent(s, st, row, on=self._today(), what="randomise")
         protocol = self._protocol(st)
         result = evaluate_eligibility(protocol, row.facts or {})
         reason = check_randomisable(

@@ -44,6 +44,8 @@ __all__ = [
     "AuditRow",
     "Base",
     "ConMedRow",
+    "ConsentDocumentRow",
+    "ConsentRow",
     "DeviationRow",
     "InjectionRow",
     "LabRow",
@@ -330,6 +332,44 @@ class DeviationRow(_SubjectChild, Base):
     days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class ConsentDocumentRow(_Versioned, Base):
+    """One approved version of a study's consent document in one language
+    (fields: :data:`autoserum.study.consent.DOCUMENT_FIELDS`)."""
+
+    __tablename__ = "consent_documents"
+    __entity__ = "consent_document"
+    __table_args__ = (
+        UniqueConstraint(
+            "study_id",
+            "document_version",
+            "language",
+            name="uq_consent_documents_study_id_document_version_language",
+        ),
+    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    document_version: Mapped[str] = mapped_column(String(50))
+    language: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[date] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ConsentRow(_SubjectChild, Base):
+    """A subject's consent to one document version, and its withdrawal
+    (fields: :data:`autoserum.study.consent.CONSENT_FIELDS`)."""
+
+    __tablename__ = "consents"
+    __entity__ = "consent"
+    document_id: Mapped[int] = mapped_column(ForeignKey("consent_documents.id"), index=True)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    obtained_by: Mapped[str] = mapped_column(String(200))
+    witness: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    representative: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    components: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class UnblindingRow(_SubjectChild, Base):
     __tablename__ = "unblindings"
     __entity__ = "unblinding"
@@ -390,6 +430,8 @@ AUDITED: dict[str, type[Any]] = {
         ConMedRow,
         DeviationRow,
         UnblindingRow,
+        ConsentDocumentRow,
+        ConsentRow,
     )
 }
 """Entity name → model of every audited table."""

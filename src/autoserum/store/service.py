@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from autoserum.errors import ConfigurationError
 from autoserum.store._accounts import AccountService
 from autoserum.store._base import UnitOfWork
+from autoserum.store._consent import ConsentService
 from autoserum.store._engine import make_engine
 from autoserum.store._io import ExportService
 from autoserum.store._migrate import current_revision, head_revision, migrate
@@ -39,7 +40,9 @@ class Store:
       deviations, and their corrections (``update``/``delete``);
     - ``accounts``: users, API tokens, login sessions, the login throttle's failures;
     - ``audit``: the audit trail;
-    - ``exports``: tidy import and export.
+    - ``exports``: tidy import and export;
+    - ``consent``: consent documents, subjects' consents and withdrawals (the gate every
+      writer of subject data asks once the study has consent documents).
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
     old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
@@ -56,6 +59,7 @@ class Store:
         self.accounts = AccountService(self.uow)
         self.audit = AuditService(self.uow)
         self.exports = ExportService(self.uow)
+        self.consent = ConsentService(self.uow)
 
     @property
     def dialect(self) -> str:

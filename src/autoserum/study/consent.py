@@ -1,0 +1,253 @@
+"""Informed consent (ICH E6(R3) 2.8; 21 CFR 50.27): the study's consent documents, a subject's
+consent records, and the one rule every writer asks before it collects data.
+
+- A **document** is one approved version of the information sheet and consent form in one
+  language, effective from a date, identified by the SHA-256 of its file.
+- A **consent** is a subject's signature on one document version: when, who obtained it, an
+  optional impartial witness or legally authorised representative, and the optional
+  components the subject agreed to or declined (photographs, sample storage, ...).
+- **Withdrawal** of consent ends collection from its date on; what was collected before is kept.
+- A newer document version in the subject's language, effective on a date, makes every subject
+  who consented to an older version **need re-consent** (flagged; their consent stays valid
+  until then, as the ethics committee decides).
+
+Which steps need consent: everything after the pre-screen. Screening (the eligibility facts
+and the screening visit that registers the subject) may be done before; randomisation and
+every new record of the subject (visits, assessments, labs, injections, adverse events,
+con-meds, deviations) need a consent valid on the date of what is recorded. A study with no
+consent document registered does not manage consent in autoserum (data imported from
+elsewhere, simulations) and is not gated.
+
+>>> doc = ConsentDocument("1.0", "en", date(2026, 1, 5), "ab" * 32)
+>>> c = Consent("S01", "1.0", "en", datetime(2026, 2, 16, 9, 30, tzinfo=UTC), "Dr A")
+>>> consent_state([doc], [c], on=date(2026, 2, 16)).status
+'valid'
+>>> consent_state([doc], [c], on=date(2026, 2, 15)).status
+'none'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from autoserum.errors import ValidationError
+
+__all__ = [
+    "COMPONENTS",
+    "CONSENT_FIELDS",
+    "DOCUMENT_FIELDS",
+    "Consent",
+    "ConsentDocument",
+    "ConsentState",
+    "check_components",
+    "check_consented",
+    "check_language",
+    "check_sha256",
+    "consent_state",
+]
+
+#: Optional components of a consent, each agreed (``True``) or declined (``False``).
+COMPONENTS: Final[tuple[str, ...]] = (
+    "photographs",
+    "sample_storage",
+    "future_research",
+    "genetic_testing",
+    "recontact",
+)
+
+#: The fields of a consent document, in one place (name, type, label).
+DOCUMENT_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("document_version", "text", "Document version"),
+    ("language", "text", "Language (BCP 47, e.g. en, de, ko)"),
+    ("effective_on", "date", "Effective from"),
+    ("sha256", "text", "SHA-256 of the document file"),
+    ("title", "text", "Title"),
+)
+
+#: The fields of a subject's consent record, in one place (name, type, label).
+CONSENT_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("document_version", "text", "Document version signed"),
+    ("language", "text", "Language"),
+    ("consented_at", "datetime", "Signed at (date and time)"),
+    ("obtained_by", "text", "Person obtaining consent"),
+    ("witness", "text", "Impartial witness (optional)"),
+    ("representative", "text", "Legally authorised representative (optional)"),
+    ("components", "components", "Optional components"),
+    ("withdrawn_on", "date", "Consent withdrawn on"),
+    ("withdrawal_reason", "text", "Reason for withdrawal"),
+)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True)
+class ConsentDocument:
+    """One approved version of the consent document in one language."""
+
+    document_version: str
+    language: str
+    effective_on: date
+    sha256: str
+    title: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A subject's consent to one document version (and its withdrawal, once withdrawn)."""
+
+    subject_id: str
+    document_version: str
+    language: str
+    consented_at: datetime
+    obtained_by: str
+    witness: str | None = None
+    representative: str | None = None
+    components: Mapping[str, bool] = field(default_factory=dict)
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
+    id: int | None = None
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the field names of :data:`CONSENT_FIELDS`."""
+        return {
+            "id": self.id,
+            "subject_id": self.subject_id,
+            "document_version": self.document_version,
+            "language": self.language,
+            "consented_at": self.consented_at.isoformat(),
+            "obtained_by": self.obtained_by,
+            "witness": self.witness,
+            "representative": self.representative,
+            "components": dict(sorted(self.components.items())),
+            "withdrawn_on": None if self.withdrawn_on is None else self.withdrawn_on.isoformat(),
+            "withdrawal_reason": self.withdrawal_reason,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """A subject's consent on a date: ``status`` is ``none`` (never consented by then),
+    ``valid``, ``reconsent`` (valid, but a newer document version is effective) or
+    ``withdrawn``; ``current`` is the document version the subject should sign now."""
+
+    status: str
+    signed_version: str | None
+    current: str | None
+    withdrawn_on: date | None = None
+
+    @property
+    def allows_collection(self) -> bool:
+        """Whether data may be collected on that date."""
+        return self.status in {"valid", "reconsent"}
+
+
+def check_sha256(field_name: str, value: Any) -> str:
+    """A lower-case hex SHA-256 digest."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    if not isinstance(text, str) or not _SHA256.match(text):
+        raise ValidationError(field_name, value, "a SHA-256 digest: 64 hexadecimal characters")
+    return text
+
+
+def check_language(field_name: str, value: Any) -> str:
+    """A BCP 47 language tag such as ``en``, ``de`` or ``pt-BR``."""
+    if not isinstance(value, str) or not _LANGUAGE.match(value.strip()):
+        raise ValidationError(field_name, value, "a language tag such as en, de, ko or pt-BR")
+    return value.strip()
+
+
+def check_components(value: Any) -> dict[str, bool]:
+    """The optional components as ``{component: agreed}``, each of :data:`COMPONENTS`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError("components", value, "a mapping of component to true or false")
+    out: dict[str, bool] = {}
+    for name, agreed in value.items():
+        if name not in COMPONENTS:
+            raise ValidationError("components", name, f"one of {', '.join(COMPONENTS)}")
+        if not isinstance(agreed, bool):
+            raise ValidationError(f"components.{name}", agreed, "true or false")
+        out[str(name)] = agreed
+    return out
+
+
+def _current(documents: Iterable[ConsentDocument], language: str, on: date) -> str | None:
+    """The version of the document in ``language`` in effect on ``on`` (the latest effective)."""
+    best: ConsentDocument | None = None
+    for d in documents:
+        eligible = d.language == language and d.effective_on <= on
+        if eligible and (
+            best is None or (d.effective_on, d.id or 0) > (best.effective_on, best.id or 0)
+        ):
+            best = d
+    return None if best is None else best.document_version
+
+
+def consent_state(
+    documents: Sequence[ConsentDocument], consents: Sequence[Consent], *, on: date
+) -> ConsentState:
+    """The subject's consent on ``on`` from the study's documents and the subject's consents.
+
+    >>> v1 = ConsentDocument("1.0", "en", date(2026, 1, 5), "ab" * 32, id=1)
+    >>> v2 = ConsentDocument("2.0", "en", date(2026, 4, 1), "cd" * 32, id=2)
+    >>> c = Consent("S01", "1.0", "en", datetime(2026, 2, 16, tzinfo=UTC), "Dr A")
+    >>> consent_state([v1, v2], [c], on=date(2026, 4, 2)).status
+    'reconsent'
+    """
+    withdrawn = min((c.withdrawn_on for c in consents if c.withdrawn_on is not None), default=None)
+    signed = [c for c in consents if c.consented_at.astimezone(UTC).date() <= on]
+    if withdrawn is not None and withdrawn <= on:
+        last = signed[-1].document_version if signed else None
+        return ConsentState("withdrawn", last, None, withdrawn)
+    if not signed:
+        return ConsentState("none", None, None)
+    latest = max(signed, key=lambda c: (c.consented_at, c.id or 0))
+    current = _current(documents, latest.language, on)
+    versions = {c.document_version for c in signed if c.language == latest.language}
+    status = "valid" if current is None or current in versions else "reconsent"
+    return ConsentState(status, latest.document_version, current or latest.document_version)
+
+
+def check_consented(
+    subject_id: str,
+    documents: Sequence[ConsentDocument],
+    consents: Sequence[Consent],
+    *,
+    on: date,
+    what: str,
+) -> ConsentState:
+    """Refuse (:class:`ValidationError`, field ``consent``) to ``what`` on ``on`` unless the
+    subject's consent is valid then; a study without consent documents is not gated.
+
+    >>> doc = ConsentDocument("1.0", "en", date(2026, 1, 5), "ab" * 32)
+    >>> try:
+    ...     check_consented("S01", [doc], [], on=date(2026, 2, 1), what="randomise")
+    ... except ValidationError as err:
+    ...     print(err.field, err.value)
+    consent None
+    """
+    state = consent_state(documents, consents, on=on)
+    if not documents or state.allows_collection:
+        return state
+    if state.status == "withdrawn":
+        raise ValidationError(
+            "consent",
+            f"withdrawn on {state.withdrawn_on}",
+            f"consent of subject {subject_id} valid on {on} to {what}: no data are collected "
+            "after consent is withdrawn",
+        )
+    raise ValidationError(
+        "consent",
+        None,
+        f"informed consent of subject {subject_id} given on or before {on} to {what} "
+        "(record the consent first)",
+    )
