@@ -4,8 +4,10 @@ and the gate on every writer after the pre-screen (nothing written when it refus
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -76,7 +78,7 @@ def test_documents_are_registered_by_admins_with_the_file_hash(store: Store) -> 
 def test_randomisation_and_collection_are_refused_before_consent(store: Store) -> None:
     name = _study(store)
     before = _rows(store, name)
-    refused = [
+    refused: list[Callable[[], object]] = [
         lambda: store.subjects.randomise(name, "S01", actor=INVESTIGATOR),
         lambda: store.subjects.transition(name, "S01", "enrolled", actor=INVESTIGATOR),
         lambda: store.records.add_visit(name, "S01", "baseline", "2026-03-02", actor=COORDINATOR),
@@ -92,7 +94,7 @@ def test_randomisation_and_collection_are_refused_before_consent(store: Store) -
             serious=False,
             related="possible",
             outcome="recovering",
-        ),  # fmt: skip
+        ),
         lambda: store.records.add_con_med(name, "S01", actor=COORDINATOR, name="cetirizine"),
     ]
     for call in refused:
@@ -159,7 +161,7 @@ def test_a_new_document_version_flags_re_consent(store: Store) -> None:
 
 def test_consent_input_is_checked_and_site_scoped(store: Store) -> None:
     name = _study(store)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"consented_at": "2026-02-16 09:30"}, "consented_at"),  # no UTC offset
         ({"consented_at": "2026-12-01T09:30+00:00"}, "consented_at"),  # after today
         ({"document_version": "9.9"}, "document_version"),
@@ -167,15 +169,20 @@ def test_consent_input_is_checked_and_site_scoped(store: Store) -> None:
         ({"components": {"tattoo": True}}, "components"),
         ({"components": {"photographs": "yes"}}, "components.photographs"),
     ]
-    before = _rows(store, name)
+    before = _rows(store, name)  # refused input writes nothing
     for change, field in cases:
-        kwargs = {"document_version": "1.0", "consented_at": SIGNED, "obtained_by": "Dr Kim"}
-        kwargs.update(change)  # type: ignore[arg-type]
+        kwargs: dict[str, Any] = {
+            "document_version": "1.0",
+            "consented_at": SIGNED,
+            "obtained_by": "Dr Kim",
+        }
+        kwargs.update(change)
         with pytest.raises(ValidationError) as err:
-            store.consent.record(name, "S01", actor=COORDINATOR, **kwargs)  # type: ignore[arg-type]
+            store.consent.record(name, "S01", actor=COORDINATOR, **kwargs)
         assert err.value.field == field
     with pytest.raises(PermissionDeniedError):
         store.consent.record(name, "S01", "1.0", SIGNED, actor=MONITOR, obtained_by="x")
+    assert _rows(store, name) == before
     store.studies.add_site(name, "s02", "Busan", actor=ADMIN)
     store.subjects.screen(name, "s02", "B01", ELIGIBLE, screened_on=SCREENED_ON, actor=ADMIN)
     with pytest.raises(PermissionDeniedError):

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from autoserum.web.permissions import ROLES, allowed
 
-from .conftest import PASSWORD, Seeded
+from .conftest import PASSWORD, SYSTEM, Seeded
 from .test_auth import csrf_of
 
 
@@ -106,6 +106,23 @@ PAGES = [
         reveals_arm=True,
         body={"unblind_reason": "anaphylaxis", "unblind_confirm": "yes"},
     ),
+    Route(
+        "POST",
+        SUBJ + "/consents",
+        "record_consent",
+        body={
+            "document_version": "1.0",
+            "consented_at": "2026-02-16T09:30+01:00",
+            "obtained_by": "Dr Kim",
+            "components_photographs": "yes",
+        },
+    ),
+    Route(
+        "POST",
+        SUBJ + "/consent_withdrawal",
+        "record_consent",
+        body={"withdrawn_on": "2026-06-01", "consent_withdrawal_reason": "moved away"},
+    ),
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
 ]
 API = [
@@ -141,8 +158,19 @@ API = [
     Route("PATCH", "/api/v1/studies/{study}/records/{entity}/{record_id}", "write_data",
           body={"changes": {"visit_date": "2026-03-03"}, "expected_version": 1,
                 "reason": "date typo"}),
+    Route("GET", "/api/v1/studies/{study}/consent-documents", "read_study", per_site=False),
+    Route("POST", "/api/v1/studies/{study}/consent-documents", "manage_study", per_site=False,
+          body={"document_version": "v2-{n}", "language": "en", "effective_on": "2026-06-01",
+                "sha256": "cd" * 32}),
+    Route("GET", "/api/v1/studies/{study}/consents", "read_subject", per_site=False),
+    Route("GET", API_SUBJ + "/consents", "read_subject"),
+    Route("POST", API_SUBJ + "/consents", "record_consent",
+          body={"document_version": "1.0", "consented_at": "2026-02-16T09:30:00+01:00",
+                "obtained_by": "Dr Kim", "components": {"photographs": True}}),
     Route("POST", API_SUBJ + "/unblind", "unblind", reveals_arm=True,
           body={"reason": "anaphylaxis", "confirm": True}),
+    Route("POST", API_SUBJ + "/consent-withdrawal", "record_consent",
+          body={"withdrawn_on": "2026-06-01", "reason": "moved away"}),
     Route("POST", API_SUBJ + "/withdraw", "withdraw", body={"reason": "moved away"}),
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
@@ -189,8 +217,21 @@ def page_client(client: TestClient, username: str) -> str:
     return csrf_of(client.get("/studies").text)
 
 
+def consent_everyone(seeded: Seeded) -> None:
+    """Make the seeded study consent-managed, every seeded subject consented: every write of
+    the matrix then passes the consent gate only because of the consent."""
+    store, study = seeded.store, seeded.study
+    store.consent.add_document(study, "1.0", "en", "2026-01-05", actor=SYSTEM, sha256="ab" * 32)
+    for subject in store.subjects.all(study, actor=SYSTEM):
+        store.consent.record(
+            study, subject.subject_id, "1.0", "2026-02-16T09:00:00+00:00", actor=SYSTEM,
+            obtained_by="Dr Kim",
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
+    consent_everyone(seeded)
     problems: list[str] = []
     blinded = role != "admin"
     token = seeded.tokens[role]

@@ -28,6 +28,7 @@ Action = Literal[
     "screen",  # screening / eligibility, enrolment
     "randomise",
     "write_data",  # visits, assessments, injections, labs, AEs, con-meds, corrections
+    "record_consent",  # a subject's informed consent and its withdrawal
     "withdraw",
     "unblind",  # emergency unblinding of one subject (a reason, audited)
     "review_unblindings",  # the study's list of emergency unblindings
@@ -47,6 +48,7 @@ _TABLE: Final[dict[str, frozenset[str]]] = {
             "screen",
             "randomise",
             "write_data",
+            "record_consent",
             "withdraw",
             "unblind",
             "review_unblindings",
@@ -63,12 +65,21 @@ _TABLE: Final[dict[str, frozenset[str]]] = {
             "screen",
             "randomise",
             "write_data",
+            "record_consent",
             "withdraw",
             "unblind",
         }
     ),
     "coordinator": frozenset(
-        {"read_study", "read_subject", "read_audit", "screen", "randomise", "write_data"}
+        {
+            "read_study",
+            "read_subject",
+            "read_audit",
+            "screen",
+            "randomise",
+            "write_data",
+            "record_consent",
+        }
     ),
     "monitor": frozenset({"read_study", "read_subject", "read_audit"}),
     "statistician": frozenset({"read_study", "export"}),

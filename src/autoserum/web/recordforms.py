@@ -12,10 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from autoserum.study.consent import COMPONENTS
 from autoserum.study.labs import ANALYTES
 from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES
 
-__all__ = ["RECORD_FORMS", "FormField", "RecordForm", "optional_text"]
+__all__ = [
+    "CONSENT_FORM",
+    "CONSENT_WITHDRAWAL_FORM",
+    "RECORD_FORMS",
+    "FormField",
+    "RecordForm",
+    "consent_form",
+    "optional_text",
+]
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,57 @@ RECORD_FORMS: tuple[RecordForm, ...] = (
         ),
     ),
 )
+
+
+_AGREED = (("yes", "agreed"), ("no", "declined"))
+
+CONSENT_FORM = RecordForm(
+    "consents",
+    "Informed consent",
+    "a consent",
+    "consent",
+    ("document_version", "language", "consented_at", "obtained_by", "witness",
+     "representative", "components"),
+    (
+        FormField("document_version", "Document version signed", required=True),
+        FormField("consented_at", "Signed at (e.g. 2026-02-16T09:30+01:00)", required=True),
+        FormField("obtained_by", "Person obtaining consent", required=True),
+        FormField("witness", "Impartial witness (if any)"),
+        FormField("representative", "Legally authorised representative (if any)"),
+        *(
+            FormField(f"components_{c}", c.replace("_", " ").capitalize(), options=_AGREED)
+            for c in COMPONENTS
+        ),
+    ),
+)  # fmt: skip
+"""The consent form of the subject page (its document versions filled in per study)."""
+
+CONSENT_WITHDRAWAL_FORM = RecordForm(
+    "consent_withdrawal",
+    "Withdrawal of consent",
+    "a withdrawal of consent",
+    "consent",
+    ("withdrawn_on", "withdrawal_reason"),
+    (
+        FormField("withdrawn_on", "Consent withdrawn on", "date", required=True),
+        FormField("consent_withdrawal_reason", "Reason", required=True),
+    ),
+)
+"""Withdrawal of consent: nothing dated on or after it is collected."""
+
+
+def consent_form(versions: tuple[tuple[str, str], ...]) -> RecordForm:
+    """:data:`CONSENT_FORM` with the study's document versions as the choices."""
+    first, *rest = CONSENT_FORM.fields
+    chosen = FormField(first.name, first.label, options=versions, required=True)
+    return RecordForm(
+        CONSENT_FORM.key,
+        CONSENT_FORM.title,
+        CONSENT_FORM.noun,
+        CONSENT_FORM.entity,
+        CONSENT_FORM.columns,
+        (chosen, *rest),
+    )
 
 
 def optional_text(form: Mapping[str, Any], name: str) -> str | None:

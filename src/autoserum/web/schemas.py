@@ -10,7 +10,14 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from autoserum.errors import ValidationError
 from autoserum.instruments import Score, get_instrument, score
@@ -25,6 +32,9 @@ __all__ = [
     "AuditPublic",
     "Code",
     "ConMedCreate",
+    "ConsentCreate",
+    "ConsentDocumentCreate",
+    "ConsentWithdrawal",
     "EligibilityPublic",
     "InjectionCreate",
     "InstrumentPublic",
@@ -166,6 +176,37 @@ class RandomiseRequest(_Input):
 
     strata: dict[Code, Code] = Field(default_factory=dict)
     override_reason: Note | None = None
+
+
+class ConsentDocumentCreate(_Input):
+    """An approved version of the consent document in one language (fields:
+    :data:`autoserum.study.consent.DOCUMENT_FIELDS`)."""
+
+    document_version: Code
+    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+    effective_on: dt.date
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+    title: ShortText | None = None
+
+
+class ConsentCreate(_Input):
+    """A subject's consent (fields: :data:`autoserum.study.consent.CONSENT_FIELDS`);
+    ``consented_at`` with its UTC offset."""
+
+    document_version: Code
+    consented_at: AwareDatetime
+    obtained_by: ShortText
+    language: Code | None = None
+    witness: ShortText | None = None
+    representative: ShortText | None = None
+    components: dict[Code, bool] = Field(default_factory=dict)
+
+
+class ConsentWithdrawal(_Input):
+    """Withdrawal of consent from a date, with the reason."""
+
+    withdrawn_on: dt.date
+    reason: Note
 
 
 class UnblindRequest(_Input):

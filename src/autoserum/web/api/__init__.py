@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from autoserum.web.api import (
     assessments,
     audit,
+    consent,
     exports,
     instruments,
     records,
@@ -15,5 +16,5 @@ from autoserum.web.api import (
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/api/v1")
-for _module in (instruments, studies, subjects, assessments, records, audit, exports):
+for _module in (instruments, studies, subjects, assessments, records, consent, audit, exports):
     api_router.include_router(_module.router)

@@ -1,5 +1,6 @@
 """Pages: the record forms of the subject page (POST): randomise, visits, injections, labs,
-adverse events, concomitant medication, status changes and withdrawal.
+adverse events, concomitant medication, status changes, withdrawal, informed consent and its
+withdrawal.
 
 Each form posts here; on success the user is sent back to the subject page with a message, on
 a validation or state error the subject page is shown again with the message beside the field
@@ -16,9 +17,10 @@ from starlette.datastructures import FormData
 
 from autoserum.errors import ValidationError
 from autoserum.store import Store
+from autoserum.study.consent import COMPONENTS
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import shorten, submit
-from autoserum.web.recordforms import optional_text
+from autoserum.web.recordforms import CONSENT_FORM, optional_text
 from autoserum.web.routes.subjects import STATUS_CHOICES, SUBJECT_PATH, subject_page
 from autoserum.web.views import shows_arm, study_for
 
@@ -280,4 +282,65 @@ def withdraw(
     return _act(
         request, store, user, study, subject_id, form, form_key="withdraw",
         names={"withdraw_reason"}, action=run, aliases={"reason": "withdraw_reason"},
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/consents")
+def record_consent(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record the subject's informed consent to a document version (signed at a date and time
+    with its UTC offset; who obtained it; witness or representative; optional components)."""
+    user.require("record_consent")
+    names = {f.name for f in CONSENT_FORM.fields}
+
+    def run() -> str:
+        components: dict[str, bool] = {}
+        for name in COMPONENTS:
+            answer = optional_text(form, f"components_{name}")
+            if answer is None:
+                continue
+            if answer not in ("yes", "no"):
+                raise ValidationError(f"components.{name}", answer, "yes (agreed) or no (declined)")
+            components[name] = answer == "yes"
+        consent = store.consent.record(
+            study,
+            subject_id,
+            _required(form, "document_version", "the document version"),
+            _required(form, "consented_at", "the date and time signed"),
+            actor=user.actor,
+            obtained_by=_required(form, "obtained_by", "who obtained consent"),
+            witness=optional_text(form, "witness"),
+            representative=optional_text(form, "representative"),
+            components=components,
+        )
+        return f"Consent to version {shorten(consent.document_version, 40)} recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="consents", names=names,
+        action=run,
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/consent_withdrawal")
+def withdraw_consent(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record the withdrawal of the subject's consent from a date (a reason is required)."""
+    user.require("record_consent")
+
+    def run() -> str:
+        store.consent.withdraw(
+            study,
+            subject_id,
+            _required(form, "withdrawn_on", "the date"),
+            actor=user.actor,
+            reason=_required(form, "consent_withdrawal_reason", "the reason"),
+        )
+        return f"Withdrawal of consent of {subject_id} recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="consent_withdrawal",
+        names={"withdrawn_on", "consent_withdrawal_reason"}, action=run,
+        aliases={"reason": "consent_withdrawal_reason"},
     )  # fmt: skip

@@ -18,7 +18,12 @@ from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
-from autoserum.web.recordforms import RECORD_FORMS, FormField
+from autoserum.web.recordforms import (
+    CONSENT_WITHDRAWAL_FORM,
+    RECORD_FORMS,
+    FormField,
+    consent_form,
+)
 from autoserum.web.screening import fact_fields, parse_facts
 from autoserum.web.templating import render
 from autoserum.web.views import StudyView, shows_arm, study_for
@@ -213,6 +218,7 @@ def subject_page(
                 "correctable": True,
             }
         )
+    sections += _consent_sections(store, user, study, subject_id, open_form)
     sections.append(
         {
             "key": "deviations",
@@ -289,6 +295,72 @@ def subject_page(
         },
         status_code=status_code,
     )
+
+
+def _consent_sections(
+    store: Store, user: CurrentUser, study: str, subject_id: str, open_form: str | None
+) -> list[dict[str, Any]]:
+    """The consent sections of the subject page (none while the study has no consent
+    document): the consents signed, with a form to record one, and the withdrawal."""
+    documents = store.consent.documents(study)
+    if not documents:
+        return []
+    mine = store.consent.of_subject(study, subject_id, actor=user.actor)
+    state = mine.state
+    status = {
+        "none": "no consent recorded: nothing after the pre-screen can be recorded",
+        "valid": f"valid (version {state.signed_version})",
+        "reconsent": f"re-consent needed: version {state.current} is in effect "
+        f"(signed {state.signed_version})",
+        "withdrawn": f"withdrawn on {state.withdrawn_on}",
+    }[state.status]
+    versions = tuple(
+        (f"{d.document_version}", f"{d.document_version} ({d.language}, from {d.effective_on})")
+        for d in documents
+    )
+    rows = [
+        {
+            **{k: v for k, v in c.to_dict().items() if k != "components"},
+            "components": ", ".join(
+                f"{k.replace('_', ' ')}: {'agreed' if v else 'declined'}"
+                for k, v in sorted(c.components.items())
+            ),
+        }
+        for c in mine.consents
+    ]
+    withdrawn = (
+        [
+            {
+                "withdrawn_on": state.withdrawn_on,
+                "withdrawal_reason": mine.consents[-1].withdrawal_reason,
+            }
+        ]
+        if state.status == "withdrawn" and mine.consents
+        else []
+    )
+    out = []
+    for spec, spec_rows, show in (
+        (consent_form(versions), rows, state.status != "withdrawn"),
+        (CONSENT_WITHDRAWAL_FORM, withdrawn, bool(mine.consents) and state.status != "withdrawn"),
+    ):
+        out.append(
+            {
+                "key": spec.key,
+                "title": f"{spec.title}: {status}" if spec.key == "consents" else spec.title,
+                "entity": spec.entity,
+                "columns": spec.columns,
+                "rows": [{k: _cell(v) for k, v in row.items()} for row in spec_rows],
+                "form": {
+                    "noun": spec.noun,
+                    "fields": list(spec.fields),
+                    "open": open_form == spec.key,
+                }
+                if show and user.can("record_consent")
+                else None,
+                "correctable": False,
+            }
+        )
+    return out
 
 
 @router.get(_BASE)
