@@ -224,3 +224,35 @@ def test_consents_are_audited_and_replayed(store: Store) -> None:
     assert withdrawal[-1].reason == "moved away"
     assert withdrawal[-1].username == COORDINATOR.username
     assert replay_audit(rows) == current_state(store, name)
+
+
+def test_consents_are_exported_and_counted_in_the_consort_flow(store: Store) -> None:
+    from tests.store.helpers import STATISTICIAN
+
+    name = _study(store)
+    store.subjects.screen(name, "s01", "S02", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
+    store.subjects.screen(name, "s01", "S03", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
+    store.consent.record(
+        name, "S01", "1.0", SIGNED, actor=COORDINATOR, obtained_by="Dr Kim",
+        witness="Nurse Lee", components={"photographs": True, "sample_storage": False},
+    )  # fmt: skip
+    store.consent.record(name, "S02", "1.0", SIGNED, actor=COORDINATOR, obtained_by="Dr Kim")
+    store.consent.withdraw(name, "S02", "2026-03-01", actor=COORDINATOR, reason="moved away")
+    flow = store.subjects.consort(name, actor=MONITOR)
+    assert (flow.assessed, flow.consented, flow.consent_withdrawn) == (3, 2, 1)
+    assert flow.to_dict()["consented"] == 2
+    plain = double_blind_study(store, "PLAIN")
+    assert store.subjects.consort(plain, actor=ADMIN).consented is None  # not managed
+    frame = store.exports.consents(name, actor=ADMIN)
+    assert frame.columns[:4] == ["subject_id", "site", "document_version", "language"]
+    assert frame["subject_id"].to_list() == ["S01", "S02"]
+    first = frame.row(0, named=True)
+    assert first["consented_at"] == "2026-02-16T08:30:00+00:00"
+    assert (first["component_photographs"], first["component_sample_storage"]) == (True, False)
+    assert first["component_genetic_testing"] is None
+    assert first["witness"] == "Nurse Lee"
+    assert frame.row(1, named=True)["withdrawn_on"] == date(2026, 3, 1)
+    blinded = store.exports.consents(name, actor=STATISTICIAN)
+    assert blinded["witness"].to_list() == [None, None]  # people's names left out
+    assert blinded["obtained_by"].to_list() == [None, None]
+    assert "arm" not in blinded.columns

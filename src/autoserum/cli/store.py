@@ -101,7 +101,8 @@ def export_command(
         bool, typer.Option("--blinded", help="Leave out the arm (a blinded export).")
     ] = False,
 ) -> None:
-    """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it).
+    """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it, informed
+    consents to OUT.consent.csv).
 
     In CSV, text cells starting with = + - @ tab or CR get a leading ' so that spreadsheets do
     not run them as formulas (OWASP); import removes it. Parquet keeps the raw text.
@@ -120,22 +121,29 @@ def export_command(
     try:
         frame = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
+        consents = store.exports.consents(study, actor=actor)
     finally:
         store.close()
     if fmt == "csv":
         frame, adverse = neutralise_formulas(frame), neutralise_formulas(adverse)
+        consents = neutralise_formulas(consents)
     if out is None:
         sys.stdout.write(frame.write_csv())
         return
     ae_out = out.with_name(f"{out.stem}.ae.{fmt}")
+    consent_out = out.with_name(f"{out.stem}.consent.{fmt}")
     if fmt == "csv":
         frame.write_csv(out)
         if adverse.height:
             adverse.write_csv(ae_out)
+        if consents.height:
+            consents.write_csv(consent_out)
     else:
         frame.write_parquet(out)
         if adverse.height:
             adverse.write_parquet(ae_out)
+        if consents.height:
+            consents.write_parquet(consent_out)
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 

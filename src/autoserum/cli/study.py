@@ -95,6 +95,12 @@ def _summary(store: Store, name: str) -> dict[str, Any]:
             "excluded": flow.excluded,
             "in_screening": flow.in_screening,
             "enrolled": flow.enrolled,
+            **({} if flow.consented is None else {"consented": flow.consented}),
+            **(
+                {}
+                if flow.consent_withdrawn is None
+                else {"consent_withdrawn": flow.consent_withdrawn}
+            ),
         },
     }
 

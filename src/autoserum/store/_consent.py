@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from autoserum.errors import StateError, ValidationError
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
 from autoserum.store._coerce import as_date
-from autoserum.store.models import ConsentDocumentRow, ConsentRow, StudyRow, SubjectRow
+from autoserum.store.models import (
+    ConsentDocumentRow,
+    ConsentRow,
+    SiteRow,
+    StudyRow,
+    SubjectRow,
+)
 from autoserum.study.consent import (
     Consent,
     ConsentDocument,
@@ -30,7 +36,13 @@ from autoserum.study.consent import (
 )
 from autoserum.study.rules import NOTE_MAX, TERM_MAX, bounded_text, check_not_future
 
-__all__ = ["ConsentService", "SubjectConsent", "as_datetime", "require_consent"]
+__all__ = [
+    "ConsentService",
+    "SubjectConsent",
+    "as_datetime",
+    "consent_counts",
+    "require_consent",
+]
 
 
 def as_datetime(field: str, value: Any) -> datetime:
@@ -116,6 +128,24 @@ def require_consent(
         on=on,
         what=what,
     )
+
+
+def consent_counts(s: Session, study: StudyRow, actor: Actor) -> tuple[int, int] | None:
+    """``(consented, withdrew consent)`` over the subjects the actor may see; ``None`` when the
+    study does not manage consent (no consent document)."""
+    if not _documents(s, study):
+        return None
+    rows = s.execute(
+        select(ConsentRow.subject_pk, ConsentRow.withdrawn_on, SiteRow.code)
+        .join(SubjectRow, SubjectRow.id == ConsentRow.subject_pk)
+        .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+        .where(ConsentRow.study_id == study.id)
+    ).all()
+    seen = {pk for pk, _, site in rows if actor.may_access_site(study.name, site)}
+    gone = {
+        pk for pk, off, site in rows if off is not None and actor.may_access_site(study.name, site)
+    }
+    return len(seen), len(gone)
 
 
 class SubjectConsent:

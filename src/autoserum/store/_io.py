@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -29,11 +30,17 @@ from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
     ConsentDocumentRow,
+    ConsentRow,
     LabRow,
     SiteRow,
     StudyRow,
     SubjectRow,
     VisitRow,
+)
+from autoserum.study.consent import (
+    COMPONENTS,
+    CONSENT_EXPORT_COLUMNS,
+    IDENTIFYING_CONSENT_COLUMNS,
 )
 from autoserum.study.labs import ANALYTES
 from autoserum.study.status import SubjectStatus
@@ -283,6 +290,54 @@ class ExportService(Service):
         columns = [c for c in AE_COLUMNS if sees or c != "arm"]
         schema = {c: AE_SCHEMA[c] for c in columns}
         return pl.DataFrame([{c: r[c] for c in columns} for r in out], schema=schema, orient="row")
+
+    def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:
+        """The consent frame (``<stem>.consent.csv``, columns
+        :data:`autoserum.study.consent.CONSENT_EXPORT_COLUMNS`): one row per consent signed by
+        a subject at the actor's sites; for a statistician (a de-identified export) the columns
+        naming people are left empty."""
+        masked = IDENTIFYING_CONSENT_COLUMNS if actor.role == "statistician" else frozenset()
+        with self._read() as s:
+            st = self._study(s, study)
+            documents = {
+                d.id: d
+                for d in s.scalars(
+                    select(ConsentDocumentRow).where(ConsentDocumentRow.study_id == st.id)
+                )
+            }
+            stmt = (
+                select(ConsentRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == ConsentRow.subject_pk)
+                .where(ConsentRow.study_id == st.id)
+                .order_by(SubjectRow.subject_id, ConsentRow.consented_at, ConsentRow.id)
+            )
+            out: list[dict[str, Any]] = []
+            for c, subj in s.execute(stmt):
+                site = self._site_code(s, subj.site_id)
+                if not actor.may_access_site(st.name, site):
+                    continue
+                doc = documents[c.document_id]
+                row: dict[str, Any] = {
+                    "subject_id": subj.subject_id,
+                    "site": site,
+                    "document_version": doc.document_version,
+                    "language": doc.language,
+                    "consented_at": c.consented_at.astimezone(UTC).isoformat(),
+                    "obtained_by": c.obtained_by,
+                    "witness": c.witness,
+                    "representative": c.representative,
+                    "withdrawn_on": c.withdrawn_on,
+                    "withdrawal_reason": c.withdrawal_reason,
+                }
+                for name in COMPONENTS:
+                    row[f"component_{name}"] = (c.components or {}).get(name)
+                out.append({k: None if k in masked else v for k, v in row.items()})
+        schema: dict[str, Any] = dict.fromkeys(CONSENT_EXPORT_COLUMNS, pl.String)
+        schema.update({f"component_{n}": pl.Boolean for n in COMPONENTS})
+        schema["withdrawn_on"] = pl.Date
+        return pl.DataFrame(
+            [{c: r[c] for c in CONSENT_EXPORT_COLUMNS} for r in out], schema=schema, orient="row"
+        )
 
     def _visit_rows(self, s: Session, st: StudyRow, actor: Actor) -> list[dict[str, Any]]:
         subjects = {

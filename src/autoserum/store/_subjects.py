@@ -4,6 +4,7 @@ unblinding, listings and the CONSORT flow."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -17,7 +18,7 @@ from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
 from autoserum.store._coerce import as_date, as_decimal
-from autoserum.store._consent import require_consent
+from autoserum.store._consent import consent_counts, require_consent
 from autoserum.store._integrity import screening_visit
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
@@ -342,8 +343,14 @@ class SubjectService(Service):
             ]
 
     def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
-        """The CONSORT flow of the subjects the actor may see (arms pooled when blinded)."""
-        return consort_flow((subj.status, subj.arm) for subj in self.all(study, actor=actor))
+        """The CONSORT flow of the subjects the actor may see (arms pooled when blinded); in a
+        study that manages consent, with the subjects consented and those who withdrew consent."""
+        flow = consort_flow((subj.status, subj.arm) for subj in self.all(study, actor=actor))
+        with self._read() as s:
+            counts = consent_counts(s, self._study(s, study), actor)
+        if counts is None:
+            return flow
+        return replace(flow, consented=counts[0], consent_withdrawn=counts[1])
 
     def detail(self, study: str, subject_id: str, *, actor: Actor) -> SubjectDetail:
         """Everything recorded about a subject (arm and injected product masked if blinded)."""

@@ -38,8 +38,10 @@ from autoserum.errors import ValidationError
 
 __all__ = [
     "COMPONENTS",
+    "CONSENT_EXPORT_COLUMNS",
     "CONSENT_FIELDS",
     "DOCUMENT_FIELDS",
+    "IDENTIFYING_CONSENT_COLUMNS",
     "Consent",
     "ConsentDocument",
     "ConsentState",
@@ -79,6 +81,27 @@ CONSENT_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
     ("components", "components", "Optional components"),
     ("withdrawn_on", "date", "Consent withdrawn on"),
     ("withdrawal_reason", "text", "Reason for withdrawal"),
+)
+
+#: Columns of the consent export (``<stem>.consent.csv``): one row per consent signed.
+CONSENT_EXPORT_COLUMNS: Final[tuple[str, ...]] = (
+    "subject_id",
+    "site",
+    "document_version",
+    "language",
+    "consented_at",
+    "obtained_by",
+    "witness",
+    "representative",
+    *(f"component_{c}" for c in COMPONENTS),
+    "withdrawn_on",
+    "withdrawal_reason",
+)
+
+#: Columns naming people (staff, witnesses, representatives) or their words: left empty in a
+#: de-identified export (statistician).
+IDENTIFYING_CONSENT_COLUMNS: Final[frozenset[str]] = frozenset(
+    {"obtained_by", "witness", "representative", "withdrawal_reason"}
 )
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

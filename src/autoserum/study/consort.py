@@ -41,6 +41,10 @@ class ConsortFlow:
     in_screening: int
     enrolled: int
     arms: Mapping[str, ArmFlow] = field(default_factory=dict)
+    consented: int | None = None
+    """Subjects who gave informed consent (``None``: consent is not managed in the study)."""
+    consent_withdrawn: int | None = None
+    """Subjects who withdrew their consent (``None``: consent is not managed in the study)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with stable snake_case keys."""
@@ -50,6 +54,8 @@ class ConsortFlow:
             "in_screening": self.in_screening,
             "enrolled": self.enrolled,
             "arms": {k: vars(v).copy() for k, v in sorted(self.arms.items())},
+            "consented": self.consented,
+            "consent_withdrawn": self.consent_withdrawn,
         }
 
 

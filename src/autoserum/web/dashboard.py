@@ -36,6 +36,9 @@ def study_summary(
         ("In screening", flow.in_screening),
         ("Enrolled and randomised", flow.enrolled),
     ]
+    if flow.consented is not None:
+        rows[1:1] = [("Gave informed consent", flow.consented)]
+        rows.append(("Withdrew consent", flow.consent_withdrawn or 0))
     for arm, counts in sorted(flow.arms.items()):
         label = "all arms (blinded)" if arm == "blinded" else f"arm {arm}"
         rows += [

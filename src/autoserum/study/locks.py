@@ -1,0 +1,128 @@
+"""Locks on recorded data (ICH E6(R3) 4.2 / 21 CFR 11.10): a record, a visit, a subject or the
+whole study (the **database lock**) is locked with a reason; locked data cannot change until an
+administrator unlocks it, with a reason (both audited).
+
+What a lock covers:
+
+- ``study``: every write to the study's subjects and records, and new subjects;
+- ``subject``: every write to that subject and its records;
+- ``visit``: the visit and every record made at it (assessments, labs, injections and
+  deviations linked to it);
+- ``record``: that one record.
+
+The database lock also freezes what the analysis will rest on, in its **manifest**: the head of
+the study's audit hash chain, the SHA-256 of the statistical analysis plan and the digests of
+the concealed allocation lists.
+
+>>> locks = [Lock(1, "subject", subject_pk=7, reason="casebook reviewed")]
+>>> blocking_lock(locks, Target(subject_pk=7, entity="visit", record_id=3)).reason
+'casebook reviewed'
+>>> blocking_lock(locks, Target(subject_pk=8)) is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from autoserum.errors import StateError, ValidationError
+
+__all__ = [
+    "LEVELS",
+    "Lock",
+    "Target",
+    "blocking_lock",
+    "check_level",
+    "check_unlocked",
+]
+
+#: Lock levels, from the narrowest to the whole study.
+LEVELS: Final[tuple[str, ...]] = ("record", "visit", "subject", "study")
+
+
+@dataclass(frozen=True)
+class Lock:
+    """An active or lifted lock: its level and what it covers (ids of the store)."""
+
+    id: int
+    level: str
+    reason: str
+    subject_pk: int | None = None
+    visit_id: int | None = None
+    entity: str | None = None
+    record_id: int | None = None
+    locked_by: str = ""
+    locked_at: datetime | None = None
+    unlocked_at: datetime | None = None
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """Whether the lock still holds."""
+        return self.unlocked_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (ids of the store; the manifest of a database lock)."""
+        return {
+            "id": self.id,
+            "level": self.level,
+            "reason": self.reason,
+            "entity": self.entity,
+            "record_id": self.record_id,
+            "locked_by": self.locked_by,
+            "locked_at": None if self.locked_at is None else self.locked_at.isoformat(),
+            "unlocked_at": None if self.unlocked_at is None else self.unlocked_at.isoformat(),
+            "active": self.active,
+            "manifest": dict(self.manifest),
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a write touches: the subject, the visit it belongs to and the record itself
+    (all optional: a new subject touches only the study)."""
+
+    subject_pk: int | None = None
+    visit_id: int | None = None
+    entity: str | None = None
+    record_id: int | None = None
+
+
+def check_level(level: Any) -> str:
+    """One of :data:`LEVELS`."""
+    if level not in LEVELS:
+        raise ValidationError("level", level, f"one of {', '.join(LEVELS)}")
+    return str(level)
+
+
+def _covers(lock: Lock, target: Target) -> bool:
+    if lock.level == "study":
+        return True
+    if lock.level == "subject":
+        return target.subject_pk is not None and lock.subject_pk == target.subject_pk
+    if lock.level == "visit":
+        own = target.entity == "visit" and target.record_id == lock.visit_id
+        return own or (target.visit_id is not None and target.visit_id == lock.visit_id)
+    return (target.entity, target.record_id) == (lock.entity, lock.record_id)
+
+
+def blocking_lock(locks: Iterable[Lock], target: Target) -> Lock | None:
+    """The widest active lock covering ``target``, or ``None``."""
+    covering = [lk for lk in locks if lk.active and _covers(lk, target)]
+    if not covering:
+        return None
+    return max(covering, key=lambda lk: LEVELS.index(lk.level))
+
+
+def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str) -> None:
+    """Refuse (:class:`StateError`) to ``what`` while a lock covers ``target``."""
+    lock = blocking_lock(locks, target)
+    if lock is not None:
+        scope = "the study (database lock)" if lock.level == "study" else f"this {lock.level}"
+        raise StateError(
+            f"cannot {what}: {scope} is locked (lock {lock.id}: {lock.reason}); an "
+            "administrator must unlock it first, with a reason"
+        )
