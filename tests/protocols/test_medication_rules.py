@@ -21,7 +21,8 @@ def test_every_library_protocol_declares_its_rules_as_autoserum_defaults(code: s
     """No source reports co-treatment rules (sources.md: 'Co-treatments: NR'), so each rule in
     the library is marked as an autoserum default with a note, never as published."""
     rules = load_protocol(code).medication
-    assert rules.rescue and rules.prohibited
+    assert rules.rescue
+    assert rules.prohibited
     for rule in (*rules.rescue, *rules.prohibited):
         assert rule.source == "autoserum default"
         assert rule.note

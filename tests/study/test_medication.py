@@ -44,7 +44,8 @@ def test_every_shipped_drug_is_coded_consistently() -> None:
         if drug.drug_class == "tcs":
             assert drug.potency_eu == med.potency_eu_of_atc(drug.atc)
         else:
-            assert drug.potency_eu is None and drug.potency_us is None
+            assert drug.potency_eu is None
+            assert drug.potency_us is None
         assert drug.potency_us is None or drug.potency_us in med.POTENCY_US
 
 
