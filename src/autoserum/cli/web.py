@@ -335,7 +335,7 @@ def user_list(
 def user_update(
     name: Annotated[str, typer.Argument(help="Login name.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
-    role: Annotated[str | None, typer.Option(help="New role: " + ", ".join(_ROLES) + ".")] = None,
+    role: Annotated[str | None, typer.Option(help="New role: " + ", ".join(ROLES) + ".")] = None,
     site: Annotated[
         list[str] | None,
         typer.Option(help="The user's sites from now on, as STUDY/SITE (repeatable)."),
@@ -362,8 +362,8 @@ def user_update(
 
     changes: dict[str, object] = {}
     if role is not None:
-        if role not in _ROLES:
-            raise ValidationError("--role", role, "one of " + ", ".join(_ROLES))
+        if role not in ROLES:
+            raise ValidationError("--role", role, "one of " + ", ".join(ROLES))
         changes["role"] = role
     if site and all_sites:
         raise ValidationError("--site", site, "either --site or --all-sites, not both")

@@ -272,7 +272,7 @@ class AccountService(Service):
         """The API tokens of ``username`` (``None``: of every user), oldest first: a user may
         list their own, an admin anyone's."""
         if username is None or actor.username != username:
-            self._require(actor, {"admin"}, "list others' tokens")
+            self._require(actor, "manage_users")
         now = utcnow()
         with self._read() as s:
             stmt = (
