@@ -45,6 +45,7 @@ malformed row is skipped with a warning instead of failing the whole read)."""
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     {
         ("subject", "arm"),
+        ("subject", "allocation_id"),  # a position in the concealed list (issue 11 item 9)
         ("study", "seed"),
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
