@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from autoserum.errors import PermissionDeniedError, StateError, ValidationError
+from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
 from autoserum.store import Store
 from autoserum.store.replay import current_state, replay_audit
 from tests.store.helpers import (
@@ -185,9 +185,9 @@ def test_consent_input_is_checked_and_site_scoped(store: Store) -> None:
     assert _rows(store, name) == before
     store.studies.add_site(name, "s02", "Busan", actor=ADMIN)
     store.subjects.screen(name, "s02", "B01", ELIGIBLE, screened_on=SCREENED_ON, actor=ADMIN)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError):  # another site's subject: answered like a missing one
         store.consent.record(name, "B01", "1.0", SIGNED, actor=COORDINATOR, obtained_by="x")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError):
         store.consent.of_subject(name, "B01", actor=COORDINATOR)
     assert [c.subject_id for c in store.consent.overview(name, actor=COORDINATOR)] == ["S01"]
     assert not [r for r in store.audit.raw_rows(name) if r.entity == "consent"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import StateError, ValidationError
-from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
+from autoserum.store._base import Actor, Service
 from autoserum.store._coerce import as_date
 from autoserum.store.models import (
     ConsentDocumentRow,
@@ -141,9 +141,11 @@ def consent_counts(s: Session, study: StudyRow, actor: Actor) -> tuple[int, int]
         .join(SiteRow, SiteRow.id == SubjectRow.site_id)
         .where(ConsentRow.study_id == study.id)
     ).all()
-    seen = {pk for pk, _, site in rows if actor.may_access_site(study.name, site)}
+    seen = {pk for pk, _, site in rows if actor.may("read_study", study.name, site)}
     gone = {
-        pk for pk, off, site in rows if off is not None and actor.may_access_site(study.name, site)
+        pk
+        for pk, off, site in rows
+        if off is not None and actor.may("read_study", study.name, site)
     }
     return len(seen), len(gone)
 
@@ -197,7 +199,7 @@ class ConsentService(Service):
         Example: ``store.consent.add_document("AST-1", "2.0", "en", "2026-04-01",
         actor=admin, content=pdf_bytes)``.
         """
-        self._require(actor, {"admin"}, "register consent documents")
+        self._require(actor, "manage_study", study=study)
         version = bounded_text("document_version", document_version, limit=50)
         lang = check_language("language", language)
         effective = as_date("effective_on", effective_on)
@@ -257,7 +259,7 @@ class ConsentService(Service):
         The document must be in effect on the signing date; nothing is recorded after the
         subject withdrew consent.
         """
-        self._require(actor, CLINICAL_WRITERS, "record consent")
+        self._require(actor, "record_consent")
         at = as_datetime("consented_at", consented_at)
         check_not_future("consented_at", at.date(), today=self._today())
         by = bounded_text("obtained_by", obtained_by, limit=TERM_MAX)
@@ -266,7 +268,7 @@ class ConsentService(Service):
         parts = check_components(components)
         with self._write(actor, "informed consent") as s:
             st = self._study(s, study)
-            subject = self._subject(s, st, subject_id, actor, lock=True)
+            subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
             documents = _documents(s, st)
             matches = [
                 d
@@ -314,13 +316,13 @@ class ConsentService(Service):
         """Record the withdrawal of the subject's consent from ``withdrawn_on``: data
         collected before are kept, nothing dated on or after it is collected. The subject's
         status is not changed here (``subjects.withdraw`` ends participation)."""
-        self._require(actor, CLINICAL_WRITERS, "record withdrawal of consent")
+        self._require(actor, "record_consent")
         when = as_date("withdrawn_on", withdrawn_on)
         check_not_future("withdrawn_on", when, today=self._today())
         why = bounded_text("reason", reason, limit=NOTE_MAX)
         with self._write(actor, why) as s:
             st = self._study(s, study)
-            subject = self._subject(s, st, subject_id, actor, lock=True)
+            subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
             rows = list(
                 s.scalars(
                     select(ConsentRow)
@@ -349,7 +351,7 @@ class ConsentService(Service):
         """The subject's consents and their state on ``on`` (default: today)."""
         with self._read() as s:
             st = self._study(s, study)
-            subject = self._subject(s, st, subject_id, actor)
+            subject = self._subject(s, st, subject_id, actor, action="read_subject")
             return self._state(s, st, subject, on=on or self._today())
 
     def overview(self, study: str, *, actor: Actor, on: date | None = None) -> list[SubjectConsent]:
@@ -365,7 +367,7 @@ class ConsentService(Service):
             ).all()
             out = []
             for subject in subjects:
-                if actor.may_access_site(study, self._site_code(s, subject.site_id)):
+                if actor.may("read_subject", study, self._site_code(s, subject.site_id)):
                     out.append(self._state(s, st, subject, on=when))
             return out
 
