@@ -82,6 +82,8 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "review_unblindings": "the study's list of emergency unblindings",
         "see_arms": "see allocation arms in a blinded study without an unblinded grant",
         "import_data": "import a tidy file into the store",
+        "lock": "lock a record, a visit or a subject's data (reviewed)",
+        "lock_database": "lock the database, lift any lock (with a reason)",
         "manage_study": "create studies, add and rename sites",
         "manage_users": "create and change accounts, tokens of other users",
     }
@@ -109,7 +111,9 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
         "coordinator": MappingProxyType(
             {**_CLINICAL, "randomise": _S, "write_data": _S, "record_consent": _S}
         ),
-        "monitor": MappingProxyType({"read_study": _S, "read_subject": _S, "read_audit": _S}),
+        "monitor": MappingProxyType(
+            {"read_study": _S, "read_subject": _S, "read_audit": _S, "lock": _S}
+        ),
         "statistician": MappingProxyType({"read_study": _T, "export": _T}),
     }
 )

@@ -15,7 +15,7 @@ import typer
 from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
-    from autoserum.analysis import EndpointResult, StudyData
+    from autoserum.analysis import EndpointResult, Sap, StudyData
     from autoserum.protocols import Protocol
     from autoserum.store import Verification
 
@@ -79,6 +79,7 @@ def _load_db(url: str, study: str) -> StudyData:
         flow = store.subjects.consort(study, actor=actor)
         chain = store.audit.verify(study, key=audit_key())
         overrides = store.records.deviations(study, actor=actor, kind="eligibility_override")
+        lock = store.locks.database_lock(study)
     finally:
         store.close()
     data = study_from_frames(
@@ -89,7 +90,41 @@ def _load_db(url: str, study: str) -> StudyData:
         excluded=flow.excluded,
         eligibility_overrides=tuple(f"{d.subject_id}: {d.description}" for d in overrides),
     )
-    return dataclasses.replace(data, audit_chain=_chain_line(chain))
+    locked = (
+        "; database NOT locked (an interim look: lock it with autoserum study lock)"
+        if lock is None
+        else f"; database locked (lock {lock.id}, {lock.locked_at:%Y-%m-%d %H:%M} UTC by "
+        f"{lock.locked_by}: {lock.reason}), head at lock "
+        f"{lock.manifest.get('audit_chain', {}).get('head_hash')}, analysis plan sha256 "
+        f"{lock.manifest.get('sap_sha256') or 'none'}"
+    )
+    return dataclasses.replace(data, audit_chain=_chain_line(chain) + locked)
+
+
+def _lock_manifest(url: str, study: str, sap: Sap | None) -> list[str]:
+    """The lines of the study's database lock manifest (or that it is not locked); a SAP file
+    given for the analysis must be the one whose hash the lock recorded."""
+    from autoserum.cli.study import manifest_lines
+    from autoserum.store import open_store
+
+    store = open_store(url, create=False)
+    try:
+        lock = store.locks.database_lock(study)
+    finally:
+        store.close()
+    if lock is None:
+        return [
+            f"database of study {study} NOT locked: an interim look; lock it (autoserum study "
+            "lock) before the final unblinded analysis"
+        ]
+    locked_sap = lock.manifest.get("sap_sha256")
+    if sap is not None and locked_sap is not None and sap.sha256() != locked_sap:
+        raise ValidationError(
+            "--sap",
+            sap.sha256(),
+            f"the analysis plan locked with the database (sha256 {locked_sap})",
+        )
+    return manifest_lines(lock)
 
 
 def _chain_line(chain: Verification) -> str:
@@ -312,6 +347,7 @@ def analyze(
 
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
+    manifest = _lock_manifest(db, study, plan_file) if db is not None and study else []
     strata: tuple[str, ...] = ()
     chosen = resolve_protocol(protocol) if protocol else None
     if db is not None and study:
@@ -346,7 +382,11 @@ def analyze(
                 "sha256": plan_file.sha256(),
             }
         typer.echo(json.dumps(payload, indent=2, allow_nan=False))
+        for line in manifest:  # stdout is the JSON document
+            typer.echo(line, err=True)
     else:
+        for line in manifest:
+            typer.echo(line)
         _print_tables(result)
 
 
@@ -390,6 +430,7 @@ def report(
 
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
+    manifest = _lock_manifest(db, study, plan_file) if db is not None and study else []
     strata: tuple[str, ...] = ()
     plan: Protocol | str | None = protocol
     if db is not None and study:
@@ -407,6 +448,8 @@ def report(
         sap=plan_file,
         stratification=strata,
     )
+    for line in manifest:
+        typer.echo(line)
     typer.echo(f"wrote {files.html}")
     typer.echo(f"wrote {files.pdf}")
     if plan_file is not None:

@@ -1,5 +1,5 @@
-"""CLI commands of study build: ``autoserum study create|list|show`` and ``autoserum site
-add|list``.
+"""CLI commands of study build and closure: ``autoserum study create|list|show|lock|unlock|
+locks`` and ``autoserum site add|list``.
 
 They call ``store.studies`` as an administrator (the CLI's identity, ``cli:<login>``); every
 write is audited there. A study's protocol is a library code or the user's own ``.toml`` file,
@@ -9,6 +9,7 @@ validated with field-path errors and frozen into the study at creation.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,7 +19,7 @@ from autoserum.errors import ValidationError
 if TYPE_CHECKING:
     from autoserum.store import Actor, Store
 
-__all__ = ["parse_stratify_by", "register", "site_app", "study_app"]
+__all__ = ["manifest_lines", "parse_stratify_by", "register", "site_app", "study_app"]
 
 study_app = typer.Typer(
     name="study",
@@ -190,6 +191,125 @@ def study_show(
     typer.echo(
         "subjects: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r["subjects"].items())
     )
+
+
+def manifest_lines(lock: Any) -> list[str]:
+    """The database lock's manifest as printed by ``study lock``, ``analyze`` and ``report``."""
+    m = lock.manifest
+    chain = m.get("audit_chain", {})
+    lines = [
+        f"database locked {lock.locked_at:%Y-%m-%d %H:%M} UTC by {lock.locked_by} "
+        f"(lock {lock.id}): {lock.reason}",
+        f"  audit chain head {chain.get('head_hash')} ({chain.get('length')} rows, verified)",
+        f"  analysis plan sha256 {m.get('sap_sha256') or '(none: no SAP file given)'}",
+    ]
+    lists = sorted(m.get("allocation_lists", {}).items())
+    lines += [f"  allocation list {k}: {v}" for k, v in lists]
+    if not lists:
+        lines.append("  allocation lists: none (arms were imported, not allocated here)")
+    return lines
+
+
+@study_app.command("lock")
+def study_lock(
+    name: Annotated[str, typer.Argument(help="The study's name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Lock only this subject (its casebook).")
+    ] = None,
+    visit: Annotated[
+        str | None, typer.Option("--visit", help="With --subject: lock only this visit.")
+    ] = None,
+    record: Annotated[
+        str | None, typer.Option("--record", help="Lock only this record: ENTITY:ID.")
+    ] = None,
+    sap: Annotated[
+        Path | None,
+        typer.Option("--sap", help="Database lock: the SAP file whose hash the lock records."),
+    ] = None,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Lock the study (the database lock, before unblinding: records the audit chain head, the
+    SAP's hash and the allocation list digests), or one subject, visit or record; locked data
+    cannot change until an administrator unlocks them with a reason.
+
+    Example: autoserum study lock AST-1 --reason "final data" --sap sap.toml --db sqlite:///trial.db
+    """
+    level, entity, record_id = "study", None, None
+    if record is not None:
+        entity, _, raw = record.partition(":")
+        if not raw.isdigit():
+            raise ValidationError("--record", record, "ENTITY:ID, e.g. adverse_event:12")
+        level, record_id = "record", int(raw)
+    elif visit is not None:
+        if subject is None:
+            raise ValidationError("--subject", None, "the subject of the visit (--subject)")
+        level = "visit"
+    elif subject is not None:
+        level = "subject"
+    sap_hash = None
+    if sap is not None:
+        if level != "study":
+            raise ValidationError("--sap", str(sap), "only with a database lock")
+        from autoserum.analysis import parse_sap_file
+
+        sap_hash = parse_sap_file(sap).sha256()
+    store = _open(db)
+    try:
+        lock = store.locks.lock(
+            name, level, actor=_actor(), reason=reason, subject_id=subject, visit_code=visit,
+            entity=entity, record_id=record_id, sap_sha256=sap_hash,
+        )  # fmt: skip
+    finally:
+        store.close()
+    if level == "study":
+        for line in manifest_lines(lock):
+            typer.echo(line)
+    else:
+        typer.echo(f"locked {level} (lock {lock.id}) of study {name}: {lock.reason}")
+
+
+@study_app.command("unlock")
+def study_unlock(
+    name: Annotated[str, typer.Argument(help="The study's name.")],
+    lock_id: Annotated[int, typer.Argument(help="The lock's id (see: autoserum study locks).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Lift a lock (administrator; the reason is audited).
+
+    Example: autoserum study unlock AST-1 3 --reason "late lab result" --db sqlite:///trial.db
+    """
+    store = _open(db)
+    try:
+        store.locks.unlock(name, lock_id, actor=_actor(), reason=reason)
+    finally:
+        store.close()
+    typer.echo(f"lock {lock_id} of study {name} lifted")
+
+
+@study_app.command("locks")
+def study_locks(
+    name: Annotated[str, typer.Argument(help="The study's name.")],
+    db: DbOption = "sqlite:///autoserum.db",
+    as_json: JsonOption = False,
+) -> None:
+    """List the study's locks (active and lifted) with their reasons and manifests.
+
+    Example: autoserum study locks AST-1 --db sqlite:///trial.db --json
+    """
+    store = _open(db)
+    try:
+        locks = store.locks.locks(name)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([lk.to_dict() for lk in locks], ensure_ascii=False, indent=1))
+        return
+    for lk in locks:
+        what = lk.level if lk.entity is None else f"{lk.entity} {lk.record_id}"
+        state = "active" if lk.active else f"lifted {lk.unlocked_at:%Y-%m-%d %H:%M}"
+        typer.echo(f"{lk.id}\t{what}\t{lk.locked_by}\t{lk.reason}\t{state}")
 
 
 @site_app.command("add")

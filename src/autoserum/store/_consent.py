@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from autoserum.errors import StateError, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._coerce import as_date
+from autoserum.store._locks import require_unlocked
 from autoserum.store.models import (
     ConsentDocumentRow,
     ConsentRow,
@@ -34,6 +35,7 @@ from autoserum.study.consent import (
     check_sha256,
     consent_state,
 )
+from autoserum.study.locks import Target
 from autoserum.study.rules import NOTE_MAX, TERM_MAX, bounded_text, check_not_future
 
 __all__ = [
@@ -214,6 +216,7 @@ class ConsentService(Service):
         name = bounded_text("title", title, limit=200, required=False)
         with self._write(actor) as s:
             st = self._study(s, study)
+            require_unlocked(s, st, Target(), what="register a consent document")
             for d in _documents(s, st).values():
                 if (d.document_version, d.language) == (version, lang):
                     raise StateError(
@@ -269,6 +272,7 @@ class ConsentService(Service):
         with self._write(actor, "informed consent") as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
+            require_unlocked(s, st, Target(subject_pk=subject.id), what="record consent")
             documents = _documents(s, st)
             matches = [
                 d
@@ -323,6 +327,7 @@ class ConsentService(Service):
         with self._write(actor, why) as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
+            require_unlocked(s, st, Target(subject_pk=subject.id), what="withdraw consent")
             rows = list(
                 s.scalars(
                     select(ConsentRow)

@@ -24,6 +24,7 @@ from autoserum.store._import import (
     parse_adverse_events,
     parse_visits,
 )
+from autoserum.store._locks import active_locks, require_unlocked
 from autoserum.store._records import evaluate_windows
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
@@ -43,6 +44,7 @@ from autoserum.study.consent import (
     IDENTIFYING_CONSENT_COLUMNS,
 )
 from autoserum.study.labs import ANALYTES
+from autoserum.study.locks import Target
 from autoserum.study.status import SubjectStatus
 from autoserum.study.tidy import (
     AE_COLUMNS,
@@ -60,6 +62,17 @@ _KEEP = ("subject_id", "site", "week")
 
 class ImportSummary(dict[str, int]):
     """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events."""
+
+
+def _whole_study_arms(s: Session, st: StudyRow, actor: Actor) -> bool:
+    """Whether an export of the whole study carries the arms for ``actor``: the actor must
+    see arms, and in a blinded study anyone but the database owner (admin) also needs the
+    database lock (unblinding the whole study for analysis comes after the lock)."""
+    if not actor.sees_arm(st):
+        return False
+    if actor.role == "admin" or st.open_label:
+        return True
+    return any(lk.level == "study" for lk in active_locks(s, st.id))
 
 
 class ExportService(Service):
@@ -122,6 +135,7 @@ class ExportService(Service):
                 seed = secrets.randbelow(2**62)
                 new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
             st = self._study(s, study)
+            require_unlocked(s, st, Target(), what="import into the study")
             if s.scalar(
                 select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == st.id).limit(1)
             ):
@@ -244,12 +258,13 @@ class ExportService(Service):
     def long(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The study as a visit frame of the tidy long format: one row per subject × visit, in
         the column order of the last import (else the canonical order), columns without any value
-        left out; no ``arm`` column when the
-        actor may not see arms. Subjects outside the actor's sites are left out."""
+        left out; no ``arm`` column when the actor may not see arms, nor, in a blinded study,
+        for anyone but the admin before the database lock. Subjects outside the actor's sites
+        are left out."""
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "export", study=st.name)
-            sees = actor.sees_arm(st)
+            sees = _whole_study_arms(s, st, actor)
             order: list[str] = list(st.column_order or [])
             rows = self._visit_rows(s, st, actor)
         columns = [c for c in visit_columns() if sees or c != "arm"]
@@ -266,7 +281,7 @@ class ExportService(Service):
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "export", study=st.name)
-            sees = actor.sees_arm(st)
+            sees = _whole_study_arms(s, st, actor)
             out: list[dict[str, Any]] = []
             stmt = (
                 select(AdverseEventRow, SubjectRow)

@@ -40,6 +40,7 @@ from autoserum.store._integrity import (
     screening_date,
     screening_visit,
 )
+from autoserum.store._locks import active_locks, require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._views import (
@@ -65,6 +66,7 @@ from autoserum.store.models import (
     SubjectRow,
     VisitRow,
 )
+from autoserum.study.locks import Target
 from autoserum.study.model import (
     AdverseEvent,
     Assessment,
@@ -125,12 +127,13 @@ def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> Non
                 )
 
 
-def _manages_consent(s: Session, study_id: int) -> bool:
-    """Whether the study has consent documents (its writers are gated by consent)."""
-    found = s.scalar(
+def _gated(s: Session, study_id: int) -> bool:
+    """Whether the study's writers are gated beyond the basic checks: by consent (the study
+    has consent documents) or by an active lock."""
+    consent = s.scalar(
         select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == study_id).limit(1)
     )
-    return found is not None
+    return consent is not None or bool(active_locks(s, study_id))
 
 
 class RecordService(Service):
@@ -146,6 +149,7 @@ class RecordService(Service):
         row = self._subject(s, st, subject_id, actor, action="write_data", lock=True)
         if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
             raise StateError(f"subject {subject_id!r} is {row.status}: no new data")
+        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record data of {subject_id}")
         return st, row
 
     @staticmethod
@@ -258,7 +262,7 @@ class RecordService(Service):
                 and t.existing_id is None
                 and actor.may("write_data", study, t.site_code)
                 and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
-                and not _manages_consent(s, t.study_id)
+                and not _gated(s, t.study_id)
             ):
                 study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
             else:  # the checks one by one, each with its precise error
@@ -280,6 +284,9 @@ class RecordService(Service):
                     subject,
                     on=visit.visit_date or self._today(),
                     what=f"record {instrument}",
+                )
+                require_unlocked(
+                    s, st, Target(subject.id, visit.id), what=f"record {instrument} at this visit"
                 )
                 study_id, subject_pk, visit_id, age = st.id, subject.id, visit.id, subject.age
             total, band = score_payload(instrument, payload, age, scorable=True)
@@ -371,6 +378,7 @@ class RecordService(Service):
             visit = self._visit_row(s, subject, visit_code)
             on = visit.visit_date or self._today()
             require_consent(s, st, subject, on=on, what=f"record lab {analyte}")
+            require_unlocked(s, st, Target(subject.id, visit.id), what="record a lab at this visit")
             fields = lab_fields(analyte, value, unit, ref_low, ref_high)
             repeat = s.scalar(
                 select(LabRow.id).where(LabRow.visit_id == visit.id, LabRow.analyte == analyte)
@@ -436,6 +444,13 @@ class RecordService(Service):
             given = arm_product if product is None else check_choice("product", product, PRODUCTS)
             check_injection_volume(protocol, subject.arm, given, volume)
             visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
+            if visit is not None:
+                require_unlocked(
+                    s,
+                    self._study(s, study),
+                    Target(subject.id, visit.id),
+                    what="record at this visit",
+                )
             row = InjectionRow(
                 study_id=st.id,
                 subject_pk=subject.id,
@@ -538,6 +553,13 @@ class RecordService(Service):
         with self._write(actor, "protocol deviation") as s:
             _, subject = self._writable_subject(s, study, subject_id, actor)
             visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
+            if visit is not None:
+                require_unlocked(
+                    s,
+                    self._study(s, study),
+                    Target(subject.id, visit.id),
+                    what="record at this visit",
+                )
             row = DeviationRow(
                 study_id=subject.study_id,
                 subject_pk=subject.id,
@@ -701,4 +723,5 @@ class RecordService(Service):
                 f"{entity} {record_id} is at version {row.version}, not {expected_version}: "
                 "someone changed it meanwhile; reload and retry"
             )
+        require_unlocked(s, st, target_of(row), what=f"change {entity} {record_id}")
         return row, st, subject

@@ -13,8 +13,10 @@ from autoserum.errors import StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._allocation import check_stratify_by, generate_list
 from autoserum.store._base import Actor, Service
+from autoserum.store._locks import require_unlocked
 from autoserum.store._types import utcnow
 from autoserum.store.models import SiteRow, StudyRow
+from autoserum.study.locks import Target
 from autoserum.study.model import Arm, Site, Study
 from autoserum.study.randomisation import stratum_key
 
@@ -124,6 +126,7 @@ class StudyService(Service):
         self._nonempty("site", code)
         with self._write(actor) as s:
             st = self._study(s, study)
+            require_unlocked(s, st, Target(), what="add a site")
             exists = s.scalar(
                 select(SiteRow.id).where(SiteRow.study_id == st.id, SiteRow.code == code)
             )

@@ -20,6 +20,7 @@ from autoserum.store._base import Actor, Service
 from autoserum.store._coerce import as_date, as_decimal
 from autoserum.store._consent import consent_counts, require_consent
 from autoserum.store._integrity import screening_visit
+from autoserum.store._locks import require_unlocked
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
     adverse_event_view,
@@ -47,6 +48,7 @@ from autoserum.store.models import (
 )
 from autoserum.study.blinding import MASK
 from autoserum.study.consort import ConsortFlow, consort_flow
+from autoserum.study.locks import Target
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
 from autoserum.study.rules import (
@@ -106,6 +108,7 @@ class SubjectService(Service):
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
+            require_unlocked(s, st, Target(), what="screen a subject")
             site_row = self._site(s, st, site)
             exists = s.scalar(
                 select(SubjectRow.id).where(
@@ -208,6 +211,7 @@ class SubjectService(Service):
         override_reason: str | None = None,
     ) -> str:
         transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
+        require_unlocked(s, st, Target(subject_pk=row.id), what=f"randomise {row.subject_id}")
         require_consent(s, st, row, on=self._today(), what="randomise")
         protocol = self._protocol(st)
         result = evaluate_eligibility(protocol, row.facts or {})
@@ -273,6 +277,7 @@ class SubjectService(Service):
         with self._write(actor, reason or f"status -> {new.value}") as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action=action, lock=True)
+            require_unlocked(s, st, Target(subject_pk=row.id), what=f"change {subject_id}")
             if new is SubjectStatus.ENROLLED:
                 self._allocate(s, st, row)
             else:

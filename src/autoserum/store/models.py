@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from autoserum.permissions import ROLES
 from autoserum.store._types import DecimalText, JSONText, UTCDateTime
+from autoserum.study.locks import LEVELS
 from autoserum.study.status import SubjectStatus
 from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES
 
@@ -49,6 +50,7 @@ __all__ = [
     "DeviationRow",
     "InjectionRow",
     "LabRow",
+    "LockRow",
     "LoginFailureRow",
     "SessionRow",
     "SiteRow",
@@ -370,6 +372,28 @@ class ConsentRow(_SubjectChild, Base):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class LockRow(_Versioned, Base):
+    """A lock on a record, a visit, a subject or the study (the database lock, with its
+    manifest), and its audited lifting (levels: :data:`autoserum.study.locks.LEVELS`)."""
+
+    __tablename__ = "locks"
+    __entity__ = "lock"
+    __table_args__ = (CheckConstraint(_in("level", LEVELS), name="level"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    subject_pk: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), nullable=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
+    level: Mapped[str] = mapped_column(String(10))
+    entity: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    locked_by: Mapped[str] = mapped_column(String(100))
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unlocked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unlock_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    manifest: Mapped[Any] = mapped_column(JSONText, nullable=True)
+
+
 class UnblindingRow(_SubjectChild, Base):
     __tablename__ = "unblindings"
     __entity__ = "unblinding"
@@ -432,6 +456,7 @@ AUDITED: dict[str, type[Any]] = {
         UnblindingRow,
         ConsentDocumentRow,
         ConsentRow,
+        LockRow,
     )
 }
 """Entity name → model of every audited table."""

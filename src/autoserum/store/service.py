@@ -21,6 +21,7 @@ from autoserum.store._base import UnitOfWork
 from autoserum.store._consent import ConsentService
 from autoserum.store._engine import make_engine
 from autoserum.store._io import ExportService
+from autoserum.store._locks import LockService
 from autoserum.store._migrate import current_revision, head_revision, migrate
 from autoserum.store._records import RecordService
 from autoserum.store._studies import StudyService
@@ -42,7 +43,9 @@ class Store:
     - ``audit``: the audit trail;
     - ``exports``: tidy import and export;
     - ``consent``: consent documents, subjects' consents and withdrawals (the gate every
-      writer of subject data asks once the study has consent documents).
+      writer of subject data asks once the study has consent documents);
+    - ``locks``: record, visit, subject and database locks (every writer asks them) and the
+      database lock's manifest.
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
     old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
@@ -60,6 +63,7 @@ class Store:
         self.audit = AuditService(self.uow)
         self.exports = ExportService(self.uow)
         self.consent = ConsentService(self.uow)
+        self.locks = LockService(self.uow)
 
     @property
     def dialect(self) -> str:
