@@ -17,9 +17,9 @@ from tests.report.conftest import _demo
 
 @pytest.fixture(scope="module")
 def sap_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
-    """The demo serum RCT (ast-nahm2023, 23 subjects, seed 2024) under the shipped SAP."""
+    """The demo serum RCT (ast-nahm2023, 23 subjects, seed 2188) under the shipped SAP."""
     out = tmp_path_factory.mktemp("sap-rct")
-    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2024)
+    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2188)
     return write_report(
         read_study(path),
         out,

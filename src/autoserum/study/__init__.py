@@ -6,7 +6,7 @@ randomisation, blinding and CONSORT flow.
 """
 
 from autoserum.study.blinding import MASK, ROLES, can_see_arm, check_role
-from autoserum.study.consort import ArmFlow, ConsortFlow, consort_flow
+from autoserum.study.consort import ArmFlow, ConsortFlow, ConsortSubject, consort_flow
 from autoserum.study.labs import ANALYTES, Analyte, judge, to_canonical
 from autoserum.study.model import (
     AdverseEvent,
@@ -61,6 +61,7 @@ __all__ = [
     "Assessment",
     "ConMed",
     "ConsortFlow",
+    "ConsortSubject",
     "Deviation",
     "Injection",
     "LabResult",
