@@ -62,7 +62,9 @@ def test_analysis_surface() -> None:
 
 def test_report_surface() -> None:
     assert sorted(autoserum.report.__all__) == [
+        "DSMB_PARTS",
         "Document",
+        "DsmbFiles",
         "FigureBlock",
         "ReportFiles",
         "ReportModel",
@@ -70,10 +72,13 @@ def test_report_surface() -> None:
         "Section",
         "Table",
         "build_report",
+        "dsmb_document",
         "estimand_table",
+        "pooled_study",
         "render_html",
         "render_pdf",
         "sap_document",
+        "write_dsmb",
         "write_report",
         "write_sap",
     ]

@@ -137,6 +137,7 @@ def test_consort_flow() -> None:
         },
         "in_screening": 1,
         "enrolled": 5,
+        "screening_recorded": True,
         "arms": {
             "placebo": {
                 "allocated": 2, "active": 0, "withdrawn": 2, "completed": 0,

@@ -405,16 +405,28 @@ def report(
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     sap: SapOpt = None,
+    dsmb: Annotated[
+        str | None,
+        typer.Option(
+            "--dsmb",
+            help="Write one part of the DSMB report instead: open (pooled over arms, no arm "
+            "data at all) or closed (by arm; needs unblinded data).",
+        ),
+    ] = None,
 ) -> None:
     """Write the study report as self-contained HTML and PDF into --out.
 
-    With --sap the report runs exactly the plan and prints its SHA-256.
+    With --sap the report runs exactly the plan and prints its SHA-256. With --dsmb open or
+    --dsmb closed it writes that part of the data monitoring committee's report
+    (<name>-dsmb-<part>.html/.pdf), each produced on its own.
 
     Example: autoserum report study.csv --protocol ast-nahm2023 --out report/
     """
     from autoserum.analysis import parse_sap_file
-    from autoserum.report import write_report
+    from autoserum.report import write_dsmb, write_report
 
+    if dsmb is not None and dsmb not in ("open", "closed"):
+        raise ValidationError("--dsmb", dsmb, "open or closed")
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
     strata: tuple[str, ...] = ()
@@ -422,6 +434,19 @@ def report(
     if db is not None and study:
         stored, strata = _study_record(db, study)
         plan = protocol or stored
+    if dsmb is not None:
+        part = write_dsmb(
+            data,
+            out,
+            "open" if dsmb == "open" else "closed",
+            name=study if db is not None else None,
+            protocol=plan,
+            title=title,
+            sap=plan_file,
+        )
+        typer.echo(f"wrote {part.html}")
+        typer.echo(f"wrote {part.pdf}")
+        return
     files = write_report(
         data,
         out,

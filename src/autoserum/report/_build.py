@@ -82,6 +82,7 @@ __all__ = [
     "build_report",
     "consort_section",
     "consort_table",
+    "safety_section",
 ]
 
 
@@ -272,7 +273,7 @@ def build_report(
             if sap is not None and sap.time_to_event is not None
             else ()
         ),
-        _safety_section(study, adsl),
+        safety_section(study, adsl),
         _methods_section(),
     ]
     return ReportModel(
@@ -471,7 +472,7 @@ def consort_table(flow: ConsortFlow) -> Table:
     """The CONSORT counts as a table, one row per arm."""
     screening = (
         f"{flow.assessed} assessed for eligibility, {flow.excluded} excluded; "
-        if flow.assessed > flow.enrolled
+        if flow.screening_recorded
         else ""
     )
     rows = tuple(
@@ -504,7 +505,9 @@ def consort_table(flow: ConsortFlow) -> Table:
     )
 
 
-def _safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
+def safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
+    """Adverse events (overview, by term, severity, seriousness, relatedness) and lab shifts,
+    by the arms of ``adsl`` (one pooled column when the data carry no arm)."""
     ae = study.adverse_events
     tables = [
         ae_display(ae_overview(adsl, ae), "category", "Overview of adverse events", "ae-overview"),

@@ -37,12 +37,13 @@ def _reasons(reasons: Sequence[tuple[str, int]], indent: str = "   ") -> list[st
     lines: list[str] = []
     for text, n in reasons:
         wrapped = textwrap.wrap(
-            f"- {_n(text, n)}",
+            f"- {text} (n\u00a0=\u00a0{n})",  # the count is never split over two lines
             _WRAP - len(indent),
             subsequent_indent="  ",
             break_long_words=True,
+            break_on_hyphens=False,
         )
-        lines += [indent + w for w in wrapped]
+        lines += [indent + w.replace("\u00a0", " ") for w in wrapped]
     return lines
 
 
@@ -51,7 +52,7 @@ def consort_lines(flow: ConsortFlow) -> dict[str, list[str]]:
     stages ``allocation``, ``follow_up`` and ``analysis`` (what the diagram and its tests
     read)."""
     out: dict[str, list[str]] = {}
-    if flow.assessed and flow.assessed > flow.enrolled:
+    if flow.screening_recorded and flow.assessed:
         out["enrolment"] = [_n("Assessed for eligibility", flow.assessed)]
         excluded = [_n("Excluded", flow.excluded)]
         rules = [(t[len(RULE) :], n) for t, n in flow.excluded_reasons if t.startswith(RULE)]

@@ -125,6 +125,9 @@ class ConsortFlow:
     arms: Mapping[str, ArmFlow] = field(default_factory=dict)
     not_eligible: int = 0
     excluded_reasons: Reasons = ()
+    #: whether the source records screening (a database does; a data file holds enrolled
+    #: subjects only, whose status is not known)
+    screening_recorded: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with stable snake_case keys."""
@@ -135,6 +138,7 @@ class ConsortFlow:
             "excluded_reasons": dict(self.excluded_reasons),
             "in_screening": self.in_screening,
             "enrolled": self.enrolled,
+            "screening_recorded": self.screening_recorded,
             "arms": {k: v.to_dict() for k, v in sorted(self.arms.items())},
         }
 
@@ -230,8 +234,10 @@ def consort_flow(subjects: Iterable[ConsortSubject]) -> ConsortFlow:
     assessed = excluded = screening = enrolled = not_eligible = 0
     reasons: Counter[str] = Counter()
     arms: dict[str, _Arm] = {}
+    recorded = True
     for s in subjects:
         assessed += 1
+        recorded = recorded and s.status is not None
         if s.status is SubjectStatus.SCREEN_FAILED:
             excluded += 1
             not_eligible += _screen_failure(s, reasons)
@@ -249,4 +255,5 @@ def consort_flow(subjects: Iterable[ConsortSubject]) -> ConsortFlow:
         arms={k: v.freeze() for k, v in arms.items()},
         not_eligible=not_eligible,
         excluded_reasons=_ranked(reasons),
+        screening_recorded=recorded,
     )
