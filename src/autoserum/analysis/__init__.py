@@ -25,12 +25,15 @@ from autoserum.analysis._plan import (
 from autoserum.analysis._read import (
     StudyData,
     ae_path_for,
+    conmed_path_for,
     read_adverse_events,
+    read_con_meds,
     read_long,
     read_study,
     study_from_frames,
     validate_long,
 )
+from autoserum.analysis._rescue import RESCUE_COLUMNS, rescue_table
 from autoserum.analysis._responders import (
     MCID,
     ResponderRule,
@@ -59,6 +62,7 @@ __all__ = [
     "DEFAULT_PREDICTORS",
     "EXAMPLE_SAP",
     "MCID",
+    "RESCUE_COLUMNS",
     "AnalysisPlan",
     "EndpointResult",
     "Estimand",
@@ -79,6 +83,7 @@ __all__ = [
     "build_bds",
     "choose_arms",
     "combine_summaries",
+    "conmed_path_for",
     "consort_subjects",
     "event_times",
     "fixed_sequence",
@@ -89,8 +94,10 @@ __all__ = [
     "parse_sap_text",
     "plan_analysis",
     "read_adverse_events",
+    "read_con_meds",
     "read_long",
     "read_study",
+    "rescue_table",
     "responder_definitions",
     "responder_expr",
     "secondary_table",

@@ -64,12 +64,13 @@ class DsmbFiles:
 
 
 def pooled_study(study: StudyData) -> StudyData:
-    """``study`` with every allocation removed: no ``arm`` column in the visits or adverse
-    events, each randomised subject of the registry in the pooled group."""
+    """``study`` with every allocation removed: no ``arm`` column in the visits, adverse events
+    or concomitant medication, each randomised subject of the registry in the pooled group."""
     return dataclasses.replace(
         study,
         visits=study.visits.drop("arm", strict=False),
         adverse_events=study.adverse_events.drop("arm", strict=False),
+        con_meds=study.con_meds.drop("arm", strict=False),
         registry=tuple(
             dataclasses.replace(s, arm=ARM_BLINDED if s.arm is not None else None)
             for s in study.registry
