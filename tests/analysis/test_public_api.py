@@ -72,6 +72,7 @@ def test_report_surface() -> None:
         "FigureBlock",
         "ReportFiles",
         "ReportModel",
+        "SaeReport",
         "SapFiles",
         "Section",
         "Table",
@@ -81,8 +82,10 @@ def test_report_surface() -> None:
         "pooled_study",
         "render_html",
         "render_pdf",
+        "sae_document",
         "sap_document",
         "write_dsmb",
         "write_report",
+        "write_sae_report",
         "write_sap",
     ]
