@@ -19,7 +19,7 @@ Each refusal names what does not match; the store audits it.
 >>> parse_label_code("AS1:AST:AST-07:AL-0003:74")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-autoserum.errors.ValidationError: aliquot_code: got 'AS1:AST:AST-07:AL-0003:74'; expected ...matches...
+autoserum.errors.ValidationError: aliquot_code: ...check value matches (mistyped?)
 """
 
 from __future__ import annotations
