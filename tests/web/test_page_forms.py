@@ -116,6 +116,37 @@ def test_randomising_with_an_unknown_rule_needs_an_investigators_reason(
     assert "unknown scorad" in deviation.description
 
 
+def test_no_screening_before_the_study_start_on_the_page_or_the_api(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """Study AST-S starts on 2026-03-01: a screening dated before it is refused by name, 422,
+    nothing written, through the page form and the API alike."""
+    store = seeded.store
+    store.studies.create("AST-S", "ast-nahm2023", actor=SYSTEM, seed=3, start_date="2026-03-01")
+    store.studies.add_site("AST-S", "S1", "Site one", actor=SYSTEM)
+    expected = "expected a date on or after the study start (2026-03-01)"
+    csrf = page_client(client, "admin1")
+    page = client.post(
+        "/studies/AST-S/screen",
+        data={**UNKNOWN_FACTS, "subject_id": "S1-070", "screened_on": "2026-02-16",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert page.status_code == 422
+    assert "Screening date" in banner(page.text)
+    assert "2026-02-16" in banner(page.text)
+    assert expected in banner(page.text)
+    api = client.post(
+        "/api/v1/studies/AST-S/subjects",
+        headers={"Authorization": f"Bearer {seeded.tokens['admin']}"},
+        json={"site": "S1", "subject_id": "S1-071", "screened_on": "2026-02-16",
+              "facts": {"atopic_dermatitis": True, "scorad": 30}},
+    )  # fmt: skip
+    assert api.status_code == 422, api.text
+    assert "screened_on" in api.text
+    assert expected in api.text
+    assert store.subjects.all("AST-S", actor=SYSTEM) == []
+
+
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:

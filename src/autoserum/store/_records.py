@@ -187,7 +187,9 @@ class RecordService(Service):
             if screening is not None and screening.code == visit_code
             else screening_date(s, protocol, subject)
         )
-        check_dated("visit_date", when, today=self._today(), screened=screened)
+        check_dated(
+            "visit_date", when, today=self._today(), screened=screened, started=st.start_date
+        )
         exists = s.scalar(
             select(VisitRow.id).where(
                 VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
@@ -409,6 +411,7 @@ class RecordService(Service):
                 when,
                 today=self._today(),
                 screened=screening_date(s, protocol, subject),
+                started=st.start_date,
             )
             arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
             given = arm_product if product is None else check_choice("product", product, PRODUCTS)
@@ -603,6 +606,7 @@ class RecordService(Service):
                     value,
                     today=self._today(),
                     screened=screened if key in after_screening else None,
+                    started=st.start_date if key in after_screening else None,
                 )
         check_order("start_date", fields.get("start_date"), "end_date", fields.get("end_date"))
 
