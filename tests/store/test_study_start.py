@@ -55,6 +55,16 @@ def test_no_screening_or_visit_before_the_study_start(store: Store) -> None:
     detail = store.subjects.detail(study, "S01", actor=ADMIN)
     assert [v.visit_code for v in detail.visits] == ["screening"]
     assert detail.injections == ()
+    # a correction of the screening visit's date is held to the study start too
+    [screening] = detail.visits
+    with pytest.raises(ValidationError, match=re.escape(f"visit_date: got '2026-02-20'; {BEFORE}")):
+        store.records.update(
+            study, "visit", screening.id, {"visit_date": "2026-02-20"},
+            actor=COORDINATOR, reason="typo", expected_version=screening.version,
+        )  # fmt: skip
+    again = store.subjects.detail(study, "S01", actor=ADMIN).visits[0]
+    assert again.visit_date is not None
+    assert (again.visit_date.isoformat(), again.version) == (START, screening.version)
 
 
 def test_an_import_with_a_visit_before_the_study_start_is_refused_whole(store: Store) -> None:
