@@ -68,6 +68,7 @@ def test_report_surface() -> None:
         "FigureBlock",
         "ReportFiles",
         "ReportModel",
+        "SaeReport",
         "SapFiles",
         "Section",
         "Table",
@@ -75,7 +76,9 @@ def test_report_surface() -> None:
         "estimand_table",
         "render_html",
         "render_pdf",
+        "sae_document",
         "sap_document",
         "write_report",
+        "write_sae_report",
         "write_sap",
     ]

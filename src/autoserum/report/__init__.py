@@ -22,6 +22,7 @@ from autoserum.report._build import ReportModel, build_report
 from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._html import render_html
 from autoserum.report._pdf import render_pdf
+from autoserum.report._sae import SaeReport, sae_document, write_sae_report
 from autoserum.report._sap import SapFiles, estimand_table, sap_document, write_sap
 from autoserum.report._tables import Table
 
@@ -30,6 +31,7 @@ __all__ = [
     "FigureBlock",
     "ReportFiles",
     "ReportModel",
+    "SaeReport",
     "SapFiles",
     "Section",
     "Table",
@@ -37,8 +39,10 @@ __all__ = [
     "estimand_table",
     "render_html",
     "render_pdf",
+    "sae_document",
     "sap_document",
     "write_report",
+    "write_sae_report",
     "write_sap",
 ]
 
