@@ -56,6 +56,7 @@ from autoserum.study.rules import (
     bounded_text,
     check_age,
     check_facts,
+    check_not_before,
     check_not_future,
     check_randomisable,
     check_subject_id,
@@ -109,6 +110,7 @@ class SubjectService(Service):
         with self._write(actor) as s:
             st = self._study(s, study)
             require_unlocked(s, st, Target(), what="screen a subject")
+            check_not_before("screened_on", when, st.start_date, what="the study start")
             site_row = self._site(s, st, site)
             exists = s.scalar(
                 select(SubjectRow.id).where(
