@@ -10,24 +10,39 @@ from autoserum.store._accounts import UserRecord
 from autoserum.store._backup import BackupInfo, backup, restore
 from autoserum.store._base import SYSTEM, Actor, SiteKey
 from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
-from autoserum.store._trail import ARM_REVEALING, AuditRecord
+from autoserum.store._changes import ChangeEvent, FieldChange, change_events
+from autoserum.store._trail import (
+    ARM_REVEALING,
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    AuditFilter,
+    AuditPage,
+    AuditRecord,
+)
 from autoserum.store.service import Store, open_store
 
 __all__ = [
     "ARM_REVEALING",
+    "DEFAULT_PAGE",
     "KEY_VARIABLE",
+    "MAX_PAGE",
     "SYSTEM",
     "Actor",
+    "AuditFilter",
+    "AuditPage",
     "AuditRecord",
     "BackupInfo",
     "ChainProblem",
     "ChainStatus",
+    "ChangeEvent",
+    "FieldChange",
     "SiteKey",
     "Store",
     "UserRecord",
     "Verification",
     "audit_key",
     "backup",
+    "change_events",
     "open_store",
     "restore",
 ]

@@ -53,6 +53,7 @@ __all__ = [
     "audit_key",
     "head_mac",
     "link",
+    "malformation",
     "row_hash",
     "verify",
 ]

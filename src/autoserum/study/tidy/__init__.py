@@ -16,7 +16,12 @@ subject and visit.
 'a number from 0 to 10000'
 """
 
-from autoserum.study.tidy._cells import FORMULA_TRIGGERS, neutralise_formulas, restore_formulas
+from autoserum.study.tidy._cells import (
+    FORMULA_TRIGGERS,
+    neutralise_cell,
+    neutralise_formulas,
+    restore_formulas,
+)
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
     INSTRUMENT_RANGES,
@@ -62,6 +67,7 @@ __all__ = [
     "as_text_frame",
     "integer_items",
     "item_columns",
+    "neutralise_cell",
     "neutralise_formulas",
     "restore_formulas",
     "total_range",
