@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,9 +33,11 @@ def _auth(seeded: Seeded, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {seeded.tokens[role]}"}
 
 
-def _all_pages(client: TestClient, url: str, headers: dict[str, str]) -> tuple[list[dict], int]:
+def _all_pages(
+    client: TestClient, url: str, headers: dict[str, str]
+) -> tuple[list[dict[str, Any]], int]:
     """Follow the ``Link: rel=next`` headers; the records and the number of pages."""
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     pages = 0
     while url:
         response = client.get(url, headers=headers)
