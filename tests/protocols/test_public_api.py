@@ -11,6 +11,8 @@ from autoserum.study.randomisation import allocation_list
 def test_protocols_public_api() -> None:
     assert sorted(autoserum.protocols.__all__) == sorted(
         [
+            "DEFAULT_MEDICATION",
+            "FINDING_KINDS",
             "INSTRUMENT_CODES",
             "LAB_CODES",
             "Arm",
@@ -21,6 +23,9 @@ def test_protocols_public_api() -> None:
             "Fact",
             "InjectionPlan",
             "InjectionSite",
+            "Medication",
+            "MedicationFinding",
+            "MedicationRule",
             "Phase",
             "Protocol",
             "ScheduledEvent",
@@ -28,6 +33,7 @@ def test_protocols_public_api() -> None:
             "VisitPlan",
             "evaluate_eligibility",
             "load_protocol",
+            "medication_findings",
             "parse_protocol_data",
             "parse_protocol_file",
             "parse_protocol_text",

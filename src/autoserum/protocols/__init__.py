@@ -18,6 +18,11 @@ from autoserum.protocols._loader import (
     protocol_codes,
     resolve_protocol,
 )
+from autoserum.protocols._medication import (
+    FINDING_KINDS,
+    MedicationFinding,
+    medication_findings,
+)
 from autoserum.protocols._schedule import (
     ScheduledEvent,
     schedule,
@@ -25,6 +30,7 @@ from autoserum.protocols._schedule import (
     window_bounds,
 )
 from autoserum.protocols._schema import (
+    DEFAULT_MEDICATION,
     INSTRUMENT_CODES,
     LAB_CODES,
     Arm,
@@ -34,6 +40,8 @@ from autoserum.protocols._schema import (
     Fact,
     InjectionPlan,
     InjectionSite,
+    Medication,
+    MedicationRule,
     Phase,
     Protocol,
     Source,
@@ -41,6 +49,8 @@ from autoserum.protocols._schema import (
 )
 
 __all__ = [
+    "DEFAULT_MEDICATION",
+    "FINDING_KINDS",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
@@ -51,6 +61,9 @@ __all__ = [
     "Fact",
     "InjectionPlan",
     "InjectionSite",
+    "Medication",
+    "MedicationFinding",
+    "MedicationRule",
     "Phase",
     "Protocol",
     "ScheduledEvent",
@@ -58,6 +71,7 @@ __all__ = [
     "VisitPlan",
     "evaluate_eligibility",
     "load_protocol",
+    "medication_findings",
     "parse_protocol_data",
     "parse_protocol_file",
     "parse_protocol_text",

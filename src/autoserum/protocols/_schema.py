@@ -18,14 +18,16 @@ are negative. Reference: docs/protocols.md (the file format).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
+from autoserum.study.medication import ATC_PREFIX_PATTERN, POTENCY_EU, DrugClass, PotencyEU
 from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 
 __all__ = [
     "DEFAULT_MAX_VOLUME_ML",
+    "DEFAULT_MEDICATION",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
@@ -36,6 +38,8 @@ __all__ = [
     "Fact",
     "InjectionPlan",
     "InjectionSite",
+    "Medication",
+    "MedicationRule",
     "Phase",
     "PhaseCode",
     "Product",
@@ -199,6 +203,97 @@ class EligibilityRule(_Frozen):
     note: str | None = None
 
 
+class MedicationRule(_Frozen):
+    """A group of drugs named by ATC code at any level (``D07A``, ``L04AF``) and/or by class
+    (``autoserum.study.medication.DRUG_CLASSES``); ``max_potency_eu`` limits topical
+    corticosteroids to a potency class (I-IV) or milder. A con-med matches when its ATC code
+    starts with one of ``atc`` or its class is one of ``classes``, within the potency limit.
+    """
+
+    description: str
+    atc: tuple[Annotated[str, Field(pattern=ATC_PREFIX_PATTERN)], ...] = ()
+    classes: tuple[DrugClass, ...] = ()
+    max_potency_eu: PotencyEU | None = None
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    def matches(
+        self, *, atc_code: str | None, drug_class: str | None, potency_eu: str | None
+    ) -> bool:
+        """True when a con-med of this ATC code, class and potency belongs to the group."""
+        named = (atc_code is not None and any(atc_code.startswith(a) for a in self.atc)) or (
+            drug_class is not None and drug_class in self.classes
+        )
+        if not named:
+            return False
+        if self.max_potency_eu is None or potency_eu is None:
+            return True
+        return POTENCY_EU.index(potency_eu) <= POTENCY_EU.index(self.max_potency_eu)
+
+
+_MEDICATION_NOTE = (
+    "autoserum default: the source does not report co-treatment rules; topical corticosteroids "
+    "up to potent (European class III) as rescue for a flare, and systemic treatments of AD "
+    "prohibited during the study, as is usual in AD trials"
+)
+
+
+class Medication(_Frozen):
+    """The protocol's rules on concomitant medication: what may be given as **rescue** (and
+    when), and what is **prohibited** during the study (a prohibited con-med taken on or after
+    day 0 is a protocol deviation)."""
+
+    rescue: tuple[MedicationRule, ...] = ()
+    rescue_criteria: Fact
+    prohibited: tuple[MedicationRule, ...] = ()
+
+
+#: The rules a protocol gets when its file declares none (autoserum defaults throughout).
+DEFAULT_MEDICATION = Medication(
+    rescue=(
+        MedicationRule(
+            description="topical corticosteroids up to potent (class III)",
+            atc=("D07A",),
+            classes=("tcs",),
+            max_potency_eu="III",
+            source="autoserum default",
+            note=_MEDICATION_NOTE,
+        ),
+    ),
+    rescue_criteria=Fact(
+        value="a flare of atopic dermatitis that the investigator judges intolerable",
+        source="autoserum default",
+        note=_MEDICATION_NOTE,
+    ),
+    prohibited=(
+        MedicationRule(
+            description="systemic treatments of atopic dermatitis",
+            atc=(
+                "H02A",
+                "L04AD01",
+                "L04AX01",
+                "L04AX03",
+                "L04AA06",
+                "L04AF",
+                "D11AH05",
+                "D11AH07",
+                "D11AH08",
+            ),
+            classes=(
+                "systemic_corticosteroid",
+                "systemic_immunosuppressant",
+                "biologic",
+                "jak_inhibitor",
+                "phototherapy",
+            ),
+            source="autoserum default",
+            note=_MEDICATION_NOTE,
+        ),
+    ),
+)
+
+
 class Conflict(_Frozen):
     """Facts on which the sources disagree, and which one this protocol file follows."""
 
@@ -226,6 +321,7 @@ class Protocol(_Frozen):
     injections: tuple[InjectionPlan, ...] = Field(min_length=1)
     eligibility: tuple[EligibilityRule, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    medication: Medication = DEFAULT_MEDICATION
     notes: tuple[str, ...] = ()
 
     def arm(self, code: str) -> Arm:
