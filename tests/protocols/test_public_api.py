@@ -12,6 +12,7 @@ def test_protocols_public_api() -> None:
     assert sorted(autoserum.protocols.__all__) == sorted(
         [
             "DEFAULT_MEDICATION",
+            "DEFAULT_SAFETY",
             "FINDING_KINDS",
             "INSTRUMENT_CODES",
             "LAB_CODES",
@@ -28,8 +29,11 @@ def test_protocols_public_api() -> None:
             "MedicationRule",
             "Phase",
             "Protocol",
+            "Safety",
+            "SafetyTerm",
             "ScheduledEvent",
             "Source",
+            "SpecialInterest",
             "VisitPlan",
             "evaluate_eligibility",
             "load_protocol",

@@ -31,6 +31,7 @@ from autoserum.protocols._schedule import (
 )
 from autoserum.protocols._schema import (
     DEFAULT_MEDICATION,
+    DEFAULT_SAFETY,
     INSTRUMENT_CODES,
     LAB_CODES,
     Arm,
@@ -44,12 +45,16 @@ from autoserum.protocols._schema import (
     MedicationRule,
     Phase,
     Protocol,
+    Safety,
+    SafetyTerm,
     Source,
+    SpecialInterest,
     VisitPlan,
 )
 
 __all__ = [
     "DEFAULT_MEDICATION",
+    "DEFAULT_SAFETY",
     "FINDING_KINDS",
     "INSTRUMENT_CODES",
     "LAB_CODES",
@@ -66,8 +71,11 @@ __all__ = [
     "MedicationRule",
     "Phase",
     "Protocol",
+    "Safety",
+    "SafetyTerm",
     "ScheduledEvent",
     "Source",
+    "SpecialInterest",
     "VisitPlan",
     "evaluate_eligibility",
     "load_protocol",

@@ -28,6 +28,7 @@ from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 __all__ = [
     "DEFAULT_MAX_VOLUME_ML",
     "DEFAULT_MEDICATION",
+    "DEFAULT_SAFETY",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
@@ -44,7 +45,10 @@ __all__ = [
     "PhaseCode",
     "Product",
     "Protocol",
+    "Safety",
+    "SafetyTerm",
     "Source",
+    "SpecialInterest",
     "VisitPlan",
 ]
 
@@ -294,6 +298,116 @@ DEFAULT_MEDICATION = Medication(
 )
 
 
+def _normal(term: str) -> str:
+    return " ".join(term.lower().replace("-", " ").split())
+
+
+class SafetyTerm(_Frozen):
+    """An adverse event the reference safety information lists as **expected** (ICH E2A),
+    named by a term and its synonyms (matched ignoring case, hyphens and spacing) and
+    optionally a MedDRA preferred-term code (8 digits)."""
+
+    term: str
+    synonyms: tuple[str, ...] = ()
+    meddra_pt: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    def matches(self, term: str, meddra_pt: str | None = None) -> bool:
+        """True when ``term`` (or its MedDRA PT code) is this expected event."""
+        if meddra_pt is not None and self.meddra_pt == meddra_pt:
+            return True
+        return _normal(term) in {_normal(t) for t in (self.term, *self.synonyms)}
+
+
+class SpecialInterest(_Frozen):
+    """An adverse event of special interest (AESI): an event whose term contains one of
+    ``words`` (ignoring case, hyphens and spacing) belongs to it."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    words: tuple[str, ...] = Field(min_length=1)
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    def matches(self, term: str) -> bool:
+        """True when ``term`` is of this special interest."""
+        text = _normal(term)
+        return any(_normal(w) in text for w in self.words)
+
+
+class Safety(_Frozen):
+    """The protocol's reference safety information (expected adverse events) and its adverse
+    events of special interest."""
+
+    reference_safety_information: tuple[SafetyTerm, ...] = ()
+    special_interest: tuple[SpecialInterest, ...] = ()
+
+    def expected(self, term: str, meddra_pt: str | None = None) -> bool:
+        """Whether an event is listed in the reference safety information.
+
+        >>> DEFAULT_SAFETY.expected("Injection-site  Haematoma")
+        True
+        """
+        return any(t.matches(term, meddra_pt) for t in self.reference_safety_information)
+
+    def interests(self, term: str) -> tuple[str, ...]:
+        """The codes of the special interests an event belongs to.
+
+        >>> DEFAULT_SAFETY.interests("injection site cellulitis")
+        ('injection_site_reaction', 'infection')
+        """
+        return tuple(s.code for s in self.special_interest if s.matches(term))
+
+
+_SAFETY_NOTE = (
+    "autoserum default: the source publishes no reference safety information; the local "
+    "reactions of an intramuscular or acupoint injection of autologous material"
+)
+
+
+def _expected(term: str, *synonyms: str) -> SafetyTerm:
+    return SafetyTerm(term=term, synonyms=synonyms, source="autoserum default", note=_SAFETY_NOTE)
+
+
+#: The safety information a protocol gets when its file declares none (autoserum defaults).
+DEFAULT_SAFETY = Safety(
+    reference_safety_information=(
+        _expected("injection site pain"),
+        _expected("injection site bruising", "injection site bruise"),
+        _expected("injection site haematoma", "injection site hematoma"),
+        _expected("injection site swelling"),
+        _expected("injection site erythema"),
+        _expected("injection site infection"),
+    ),
+    special_interest=(
+        SpecialInterest(
+            code="injection_site_reaction",
+            description="injection-site reactions",
+            words=("injection site",),
+            source="autoserum default",
+            note="the local hazard of repeated injections",
+        ),
+        SpecialInterest(
+            code="infection",
+            description="infections",
+            words=("infection", "cellulitis", "abscess", "eczema herpeticum", "sepsis"),
+            source="autoserum default",
+            note="the hazard of handling and re-injecting blood products",
+        ),
+        SpecialInterest(
+            code="ad_flare",
+            description="flare of atopic dermatitis",
+            words=("atopic dermatitis exacerbation", "eczema exacerbation", "flare"),
+            source="autoserum default",
+            note="the disease worsening that rescue treats",
+        ),
+    ),
+)
+
+
 class Conflict(_Frozen):
     """Facts on which the sources disagree, and which one this protocol file follows."""
 
@@ -322,6 +436,7 @@ class Protocol(_Frozen):
     eligibility: tuple[EligibilityRule, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     medication: Medication = DEFAULT_MEDICATION
+    safety: Safety = DEFAULT_SAFETY
     notes: tuple[str, ...] = ()
 
     def arm(self, code: str) -> Arm:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Select, String, Text, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
@@ -67,6 +67,7 @@ malformed row is skipped with a warning instead of failing the whole read)."""
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     {
         ("subject", "arm"),
+        ("subject", "allocation_id"),  # a position in the concealed list (issue 11 item 9)
         ("study", "seed"),
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
@@ -181,6 +182,7 @@ class AuditService(Service):
         _check_page(after, limit)
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "read_audit", study=st.name)
             stmt = self._select(s, st, actor, where)
             rows = list(s.execute(stmt.where(AuditRow.id > after).limit(limit + 1)))
             more = len(rows) > limit
@@ -229,15 +231,20 @@ class AuditService(Service):
         ordered by id."""
         stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
         if where.subject_id is not None:
-            subject = self._subject(s, st, where.subject_id, actor)
+            subject = self._subject(s, st, where.subject_id, actor, action="read_audit")
             stmt = stmt.where(AuditRow.subject_pk == subject.id)
         if where.site is not None:
             site = self._site(s, st, where.site)
-            self._require_site(actor, st.name, site.code)
+            if not actor.may("read_audit", st.name, site.code):  # answered like a missing one
+                raise NotFoundError(f"no site {where.site!r} in study {st.name!r}")
             of_site = select(SubjectRow.id).where(SubjectRow.site_id == site.id)
             stmt = stmt.where(AuditRow.subject_pk.in_(of_site.scalar_subquery()))
         if actor.sites is not None:
-            codes = sorted(code for name, code in actor.sites if name == st.name)
+            codes = [
+                code
+                for code in s.scalars(select(SiteRow.code).where(SiteRow.study_id == st.id))
+                if actor.may("read_audit", st.name, code)
+            ]
             visible = (
                 select(SubjectRow.id)
                 .join(SiteRow, SiteRow.id == SubjectRow.site_id)
