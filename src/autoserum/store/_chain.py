@@ -44,6 +44,7 @@ from autoserum.store._types import UTCDateTime, dumps
 from autoserum.store.models import AUDITED, AuditHeadRow
 
 __all__ = [
+    "ACTIONS",
     "CHAIN_FIELDS",
     "GENESIS",
     "KEY_VARIABLE",
@@ -77,7 +78,8 @@ CHAIN_FIELDS = (
 )
 _AT = UTCDateTime()
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_ACTIONS = frozenset({"insert", "update", "delete"})
+ACTIONS = frozenset({"insert", "update", "delete"})
+"""The actions an audit row records."""
 
 
 def audit_key() -> bytes | None:
@@ -213,7 +215,7 @@ def malformation(row: Mapping[Any, Any]) -> str | None:
         datetime.strptime(str(row["at"]), _AT_FORMAT)
     except ValueError:
         return f"at {row['at']!r} is not a UTC timestamp {_AT_FORMAT}"
-    if row["action"] not in _ACTIONS:
+    if row["action"] not in ACTIONS:
         return f"action {row['action']!r} is not insert, update or delete"
     if row["entity"] not in AUDITED:
         return f"entity {row['entity']!r} is not an audited record type"

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Select, String, Text, or_, select, type_coerce
+from sqlalchemy import Select, String, Text, func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, ValidationError
@@ -250,10 +251,12 @@ class AuditService(Service):
                 .join(SiteRow, SiteRow.id == SubjectRow.site_id)
                 .where(SubjectRow.study_id == st.id, SiteRow.code.in_(codes))
             )
+            # rows without a subject, or of a visible subject; written on an expression of the
+            # column so that the planner keeps the scan in id order (an index OR-union would
+            # collect and sort every matching row of the study before the first page)
             stmt = stmt.where(
-                or_(
-                    AuditRow.subject_pk.is_(None),
-                    AuditRow.subject_pk.in_(visible.scalar_subquery()),
+                func.coalesce(AuditRow.subject_pk, 0).in_(
+                    union_all(select(literal(0)), visible).scalar_subquery()
                 )
             )
         if where.username is not None:
@@ -351,20 +354,31 @@ def _decoded(
     out: list[AuditRecord] = []
     skipped = 0
     for row in rows:
-        problem = _chain.malformation(row._mapping)
-        if problem is None:
+        if row.action in _chain.ACTIONS and row.entity in AUDITED:
             try:
                 out.append(_record(row, labels, masked=masked))
                 continue
-            except (TypeError, ValueError, KeyError) as err:
-                problem = str(err)
+            except (TypeError, ValueError):
+                pass
         skipped += 1
+        problem = _chain.malformation(row._mapping) or "it cannot be read"
         logger.warning("audit row %s is malformed and was skipped: %s", row.id, problem)
     return out, skipped
 
 
+_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+def _at(text: str) -> datetime:
+    """A stored timestamp (``YYYY-MM-DDTHH:MM:SS.ffffffZ``, the format of
+    :class:`autoserum.store._types.UTCDateTime`) as an aware UTC datetime."""
+    if not isinstance(text, str) or not _AT.fullmatch(text):
+        raise ValueError(f"not a stored UTC timestamp: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
 def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
-    at = datetime.strptime(row.at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    at = _at(row.at)
     old = None if row.old_value is None else json.loads(row.old_value)
     new = None if row.new_value is None else json.loads(row.new_value)
     if masked:
