@@ -342,7 +342,10 @@ class AuditRow(Base):
     """One append-only audit record: one field of one record changed in one transaction."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity_record", "entity", "record_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity_record", "entity", "record_id"),
+        Index("ix_audit_log_study_at", "study_id", "at"),  # the day-range filter (0007)
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     txn: Mapped[str] = mapped_column(String(36), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
