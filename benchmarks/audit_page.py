@@ -165,7 +165,7 @@ def main() -> None:
     print(f"audit rows: {total:,} (built in {built:.0f} s)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     settings = Settings(env="development", secret_key="b" * 48, database_url=f"sqlite:///{path}")
-    store = open_store(f"sqlite:///{path}", create=False)
+    store = open_store(f"sqlite:///{path}")  # migrates a kept file built by an older version
     app = create_app(settings, store=store)
     base = f"/studies/{STUDY}/audit"
     cases = [

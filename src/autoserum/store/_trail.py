@@ -230,10 +230,14 @@ class AuditService(Service):
     ) -> Select[*tuple[Any, ...]]:
         """The query of ``st``'s audit rows that ``actor`` may read, narrowed by ``where``,
         ordered by id."""
-        stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
         if where.subject_id is not None:
             subject = self._subject(s, st, where.subject_id, actor, action="read_audit")
-            stmt = stmt.where(AuditRow.subject_pk == subject.id)
+            # the subject's index alone (the study condition as an expression, see _cursor)
+            stmt = select(*_COLUMNS).where(
+                AuditRow.subject_pk == subject.id, AuditRow.study_id + 0 == st.id
+            )
+        else:
+            stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
         if where.site is not None:
             site = self._site(s, st, where.site)
             if not actor.may("read_audit", st.name, site.code):  # answered like a missing one
@@ -316,11 +320,16 @@ def _check_page(after: int, limit: int) -> None:
 
 
 def _cursor(where: AuditFilter) -> Any:
-    """The id column the cursor compares. For a day range, ``id + 0``: an expression, so that
-    the planner reads the range from ``ix_audit_log_study_at`` (0007) and sorts it, instead of
-    walking the study's rows in id order up to the range (SQLite picks the id walk otherwise)."""
-    bounded = where.since is not None and where.until is not None
-    return AuditRow.id + 0 if bounded else AuditRow.id
+    """The id column the cursor compares. With a selective filter (a subject, a record, a day
+    range), ``id + 0``: an expression, so that the planner reads the filter's index
+    (``subject_pk``, ``entity, record_id``, ``study_id, at`` of 0007) instead of walking every
+    row of the study in id order (SQLite picks the id walk for a plain ``id > ?``)."""
+    selective = (
+        where.subject_id is not None
+        or where.record_id is not None
+        or (where.since is not None and where.until is not None)
+    )
+    return AuditRow.id + 0 if selective else AuditRow.id
 
 
 def _midnight(day: date) -> datetime:
