@@ -345,7 +345,7 @@ class AuditRow(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_entity_record", "entity", "record_id"),
-        Index("ix_audit_log_study_at", "study_id", "at"),  # the day-range filter (0007)
+        Index("ix_audit_log_study_at", "study_id", "at"),  # the day-range filter (0008)
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     txn: Mapped[str] = mapped_column(String(36), index=True)
