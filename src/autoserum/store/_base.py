@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,13 +30,14 @@ from autoserum.errors import (
 )
 from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
-from autoserum.store._engine import WRITE
+from autoserum.store._engine import NOWAIT, WRITE
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm, check_role
 from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
     "CLINICAL_WRITERS",
+    "STAGING_PREFIX",
     "SYSTEM",
     "Actor",
     "FifoLock",
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 CLINICAL_WRITERS = frozenset({"admin", "investigator", "coordinator"})
+
+STAGING_PREFIX = "~importing~"
+"""The name prefix of a study an import is still writing (see ``store/_importer.py``): no
+look-up by name finds it and no study list shows it; no user-given name may start with it."""
 
 
 SiteKey = tuple[str, str]
@@ -186,6 +191,29 @@ class UnitOfWork:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def write_if_free(self, actor: Actor) -> Iterator[Session | None]:
+        """A write transaction for bookkeeping that may be skipped: ``None`` instead of waiting
+        when another writer holds SQLite's write lock (a read-only request never waits on an
+        import or another process's writer). Committed on success; PostgreSQL always writes."""
+        if self._write_lock is None:
+            with self.write(actor) as session:
+                yield session
+            return
+        with self._sessions() as session:
+            try:
+                session.connection(execution_options={WRITE: True, NOWAIT: True})
+            except OperationalError:
+                yield None
+                return
+            session.info["audit"] = _audit.AuditContext(actor.username, actor.role)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
     def protocol(self, study: StudyRow) -> Protocol:
         """The protocol frozen into ``study`` at its creation (parsed once, then cached)."""
         cached = self.protocols.get(study.id)
@@ -236,7 +264,9 @@ class Service:
     # --- look-ups -------------------------------------------------------------------------
     @staticmethod
     def _study(session: Session, name: str) -> StudyRow:
-        row = session.scalar(select(StudyRow).where(StudyRow.name == name))
+        row = None
+        if not name.startswith(STAGING_PREFIX):
+            row = session.scalar(select(StudyRow).where(StudyRow.name == name))
         if row is None:
             raise NotFoundError(f"no study named {name!r}")
         return row
