@@ -5,9 +5,9 @@ transactions, visible all at once or not at all.
    every row checked (:class:`autoserum.store._import.VisitChecker`); a bad row anywhere rejects
    the file before anything is written. Memory holds one chunk plus a few facts per subject.
 2. **Write**: the file is read again and written in transactions sized to last about
-   :data:`TARGET_SECONDS` each (SQLite: with a pause of :data:`PAUSE_SECONDS` between them, so
-   that the writers of other processes, polling on the busy timeout, take their turn). The
-   import never holds the write lock for long, whatever the size of the file.
+   :data:`TARGET_SECONDS` each, with a pause of :data:`PAUSE_SECONDS` between them on SQLite,
+   in which the writers of other processes waiting at the writer gate (``store/_gate.py``) take
+   their turn. The import never holds the write lock for long, whatever the size of the file.
 3. **Visibility**: an import that creates its study writes it under a hidden staging name
    (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and no
    study list sees it. The last transaction renames it to its name; until then nothing of the
@@ -57,11 +57,12 @@ from autoserum.study.tidy import SUBJECT_COLUMNS
 
 __all__ = ["PAUSE_SECONDS", "TARGET_SECONDS", "ImportSummary", "Importer"]
 
-TARGET_SECONDS = 0.2
+TARGET_SECONDS = 0.1
 """How long one write transaction of an import should last (its size adapts to reach it)."""
 PAUSE_SECONDS = 0.1
-"""SQLite: the pause between two write transactions of an import (SQLite's busy handler polls
-at most every 100 ms, so every waiting writer gets a chance at the lock)."""
+"""SQLite: the pause between two write transactions of an import, in which the writers of other
+processes waiting at the writer gate (``store/_gate.py``) take their turn: the import takes at
+most about half of the write lock's time."""
 _FIRST_BATCH = 50
 _MAX_BATCH = 5_000
 
