@@ -84,7 +84,7 @@ class Importer(Service):
         protocol: str | None = None,
     ) -> ImportSummary:
         """Check ``source`` whole, then write it (all or nothing); the counts written."""
-        self._require(actor, {"admin"}, "import data")
+        self._require(actor, "import_data", study=study)
         if study.startswith(STAGING_PREFIX):
             raise ValidationError("study", study, f"a name not starting with {STAGING_PREFIX!r}")
         new_protocol, plan, existing = self._target(study, protocol)

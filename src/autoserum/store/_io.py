@@ -105,6 +105,7 @@ class ExportService(Service):
         actor may not see arms. Subjects outside the actor's sites are left out."""
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
             sees = actor.sees_arm(st)
             order: list[str] = list(st.column_order or [])
             rows = self._visit_rows(s, st, actor)
@@ -121,6 +122,7 @@ class ExportService(Service):
         """The adverse-event frame (``<stem>.ae.csv``); no ``arm`` when the actor is blinded."""
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
             sees = actor.sees_arm(st)
             out: list[dict[str, Any]] = []
             stmt = (
@@ -130,7 +132,7 @@ class ExportService(Service):
                 .order_by(SubjectRow.subject_id, AdverseEventRow.id)
             )
             for ae, subj in s.execute(stmt):
-                if not actor.may_access_site(st.name, self._site_code(s, subj.site_id)):
+                if not actor.may("export", st.name, self._site_code(s, subj.site_id)):
                     continue
                 out.append(
                     {
@@ -152,7 +154,7 @@ class ExportService(Service):
         subjects = {
             r.id: r
             for r in s.scalars(select(SubjectRow).where(SubjectRow.study_id == st.id))
-            if actor.may_access_site(st.name, self._site_code(s, r.site_id))
+            if actor.may("export", st.name, self._site_code(s, r.site_id))
         }
         assessments: dict[int, list[AssessmentRow]] = {}
         for a in s.scalars(select(AssessmentRow).where(AssessmentRow.study_id == st.id)):
