@@ -218,11 +218,13 @@ class VisitChecker:
         blinded_ok: bool,
         source: str = "import",
         today: date | None = None,
+        started: date | None = None,
     ) -> None:
         self.protocol = protocol
         self.blinded_ok = blinded_ok
         self.source = source
         self.today = today
+        self.started = started
         self.subjects: dict[str, ParsedSubject] = {}
         self.rows = 0
         self._arms = {a.code for a in protocol.arms}
@@ -327,6 +329,14 @@ class VisitChecker:
             if self.today is not None:
                 today = self.today
                 _at(line, "visit_date", lambda f, v: check_not_future(f, v, today=today), when)
+            if self.started is not None and when < self.started:
+                started = self.started
+                _at(
+                    line,
+                    "visit_date",
+                    lambda f, d: check_not_before(f, d, started, what="the study start"),
+                    when,
+                )
             subject.dated.append((line, visit, when))
         age = covariates["age"] if covariates["age"] is not None else subject.covariates.get("age")
         return ParsedVisit(line, sid, week, visit, when, _assessments(line, row, age), labs)
@@ -369,10 +379,14 @@ def parse_visits(
     blinded_ok: bool,
     source: str = "import",
     today: date | None = None,
+    started: date | None = None,
 ) -> tuple[list[ParsedSubject], list[ParsedVisit]]:
     """Check a whole visit frame (one chunk of :class:`VisitChecker`): its subjects and
-    visits, or :class:`ValidationError` naming the first bad line and column."""
-    checker = VisitChecker(protocol, blinded_ok=blinded_ok, source=source, today=today)
+    visits, or :class:`ValidationError` naming the first bad line and column (no visit date
+    after ``today`` or before the study start ``started``)."""
+    checker = VisitChecker(
+        protocol, blinded_ok=blinded_ok, source=source, today=today, started=started
+    )
     visits = checker.feed(frame)
     return list(checker.finish().values()), visits
 

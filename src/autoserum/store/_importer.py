@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -87,8 +88,8 @@ class Importer(Service):
         self._require(actor, "import_data", study=study)
         if study.startswith(STAGING_PREFIX):
             raise ValidationError("study", study, f"a name not starting with {STAGING_PREFIX!r}")
-        new_protocol, plan, existing = self._target(study, protocol)
-        subjects, columns, rows = self._check(source, plan)
+        new_protocol, plan, existing, started = self._target(study, protocol)
+        subjects, columns, rows = self._check(source, plan, started)
         for subj in subjects.values():
             if subj.subject_id in existing:
                 raise ValidationError(
@@ -126,23 +127,27 @@ class Importer(Service):
 
     def _target(
         self, study: str, protocol: str | None
-    ) -> tuple[Protocol | None, Protocol, set[str]]:
+    ) -> tuple[Protocol | None, Protocol, set[str], date | None]:
+        """(protocol of a study to create, the protocol, subjects already in the study, the
+        study's start date)."""
         with self._read() as s:
             found = s.scalar(select(StudyRow).where(StudyRow.name == study))
             if found is None:
                 if protocol is None:
                     raise NotFoundError(f"no study named {study!r}; give a protocol to create it")
                 plan = resolve_protocol(protocol)
-                return plan, plan, set()
+                return plan, plan, set(), None
             existing = set(
                 s.scalars(select(SubjectRow.subject_id).where(SubjectRow.study_id == found.id))
             )
-            return None, self._protocol(found), existing
+            return None, self._protocol(found), existing, found.start_date
 
     def _check(
-        self, source: TidySource, plan: Protocol
+        self, source: TidySource, plan: Protocol, started: date | None
     ) -> tuple[dict[str, ParsedSubject], list[str], int]:
-        checker = VisitChecker(plan, blinded_ok=True, source=source.name, today=self._today())
+        checker = VisitChecker(
+            plan, blinded_ok=True, source=source.name, today=self._today(), started=started
+        )
         columns: list[str] | None = None
         for line, chunk in source.chunks():
             if columns is None:
