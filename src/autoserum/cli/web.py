@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from autoserum.accounts import TOKEN_DAYS
 from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -117,14 +118,14 @@ def serve(
     )
 
 
-def _read_password(password_stdin: bool) -> str:
+def _read_password(password_stdin: bool, username: str) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     from autoserum.accounts import check_password
 
-    return check_password(password)
+    return check_password(password, context=[username])
 
 
 @user_app.command("add")
@@ -156,7 +157,7 @@ def user_add(
         raise ValidationError("role", role, "one of " + ", ".join(_ROLES))
     if role != "admin" and not site:
         raise ValidationError("site", None, f"at least one --site for role {role!r}")
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, name)
     store = open_store(db, create=True)
     sites = None if role == "admin" and not site else frozenset(_site_key(s) for s in site or ())
     store.accounts.create_user(
@@ -180,9 +181,14 @@ def user_passwd(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
+    keep_tokens: Annotated[
+        bool, typer.Option("--keep-tokens", help="Keep the user's API tokens valid.")
+    ] = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Set a user's password (and lift a lockout); audited as an administrator's change.
+
+    The user's sessions end and their API tokens are revoked (unless --keep-tokens).
 
     Example: autoserum user passwd alice --password-stdin < pw.txt
     """
@@ -190,7 +196,7 @@ def user_passwd(
     from autoserum.errors import NotFoundError
     from autoserum.store import open_store
 
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, name)
     store = open_store(db, create=True)
     if store.accounts.get_user(name) is None:
         raise NotFoundError(f"no user named {name!r}")
@@ -199,27 +205,41 @@ def user_passwd(
         {"password_hash": hash_password(password)},
         actor=_cli_actor(),
         reason="password reset",
+        keep_tokens=keep_tokens,
     )
     store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
-    typer.echo(f"password of {name} changed")
+    kept = "API tokens kept" if keep_tokens else "API tokens revoked"
+    typer.echo(f"password of {name} changed; sessions ended, {kept}")
 
 
 @user_app.command("token")
 def user_token(
     name: Annotated[str, typer.Argument(help="Login name of the token's owner.")],
     label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires: Annotated[
+        int, typer.Option("--expires", min=1, max=3650, help="Days until the token expires.")
+    ] = TOKEN_DAYS,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
-    """Create a personal API token for /api/v1 and print it once (only its hash is stored).
+    """Create a personal API token for /api/v1 and print it once (only its hash is stored);
+    it expires after --expires days (default 90).
 
-    Example: autoserum user token alice --label laptop --db sqlite:///trial.db
+    Example: autoserum user token alice --label laptop --expires 30 --db sqlite:///trial.db
     """
+    from datetime import UTC, datetime, timedelta
+
     from autoserum.accounts import hash_token, new_token
     from autoserum.store import open_store
 
     store = open_store(db, create=True)
     token = new_token()
-    store.accounts.create_api_token(name, hash_token(token), actor=_cli_actor(), label=label)
+    store.accounts.create_api_token(
+        name,
+        hash_token(token),
+        actor=_cli_actor(),
+        label=label,
+        expires_at=datetime.now(UTC) + timedelta(days=expires),
+    )
     typer.echo(token)
 
 

@@ -10,6 +10,7 @@ from autoserum.store._accounts import UserRecord
 from autoserum.store._backup import BackupInfo, backup, restore
 from autoserum.store._base import SYSTEM, Actor, SiteKey
 from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
+from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._trail import ARM_REVEALING, AuditRecord
 from autoserum.store.service import Store, open_store
 
@@ -22,6 +23,8 @@ __all__ = [
     "BackupInfo",
     "ChainProblem",
     "ChainStatus",
+    "LoginAttempt",
+    "LoginLimits",
     "SiteKey",
     "Store",
     "UserRecord",

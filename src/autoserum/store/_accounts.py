@@ -1,22 +1,29 @@
-"""Users, API tokens, login sessions (the store keeps hashes only) and the login throttle's
-failed logins per client address (in the database, so that every server process sees them)."""
+"""Users, API tokens, login sessions (the store keeps hashes only) and the login's bookkeeping:
+failures per account and per client address, counted before the password is checked
+(``_login.py``), in the database so that every server process sees them.
+
+Usernames are NFKC-normalised and a look-alike of an existing name is refused
+(:func:`autoserum.accounts.username_skeleton`). A new password ends the user's sessions and
+revokes their API tokens (unless ``keep_tokens``); starting a session purges expired ones."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from autoserum.accounts import normalise_username, username_skeleton
 from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.store import _login
 from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     ApiTokenRow,
-    LoginFailureRow,
     SessionRow,
     SiteRow,
     StudyRow,
@@ -26,6 +33,11 @@ from autoserum.store.models import (
 from autoserum.study.blinding import check_role
 
 __all__ = ["AccountService", "UserRecord"]
+
+
+def _lookup_name(username: str) -> str:
+    """The stored form of a username given at login or in a look-up (NFKC, stripped)."""
+    return unicodedata.normalize("NFKC", username).strip()
 
 
 @dataclass(frozen=True)
@@ -91,12 +103,18 @@ class AccountService(Service):
         """Create a user (the web app hashes the password). ``sites``: the (study, site code)
         pairs the user belongs to, each an existing site; ``None``: every site of every study."""
         self._require(actor, {"admin"}, "create users")
-        self._nonempty("username", username)
+        username = normalise_username(username)
         self._nonempty("password_hash", password_hash)
         check_role(role)
         with self._write(actor) as s:
             if s.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
                 raise StateError(f"user {username!r} exists already")
+            skeleton = username_skeleton(username)
+            for other in s.scalars(select(UserRow.username)):
+                if username_skeleton(other) == skeleton:
+                    raise ValidationError(
+                        "username", username, f"a name that does not look like {other!r}"
+                    )
             row = UserRow(
                 username=username,
                 password_hash=password_hash,
@@ -114,9 +132,9 @@ class AccountService(Service):
             return _user(s, row)
 
     def get_user(self, username: str) -> UserRecord | None:
-        """The user named ``username``, or ``None``."""
+        """The user named ``username`` (NFKC-normalised), or ``None``."""
         with self._read() as s:
-            row = s.scalar(select(UserRow).where(UserRow.username == username))
+            row = s.scalar(select(UserRow).where(UserRow.username == _lookup_name(username)))
             return None if row is None else _user(s, row)
 
     def users(self, *, actor: Actor) -> list[UserRecord]:
@@ -126,11 +144,19 @@ class AccountService(Service):
             return [_user(s, r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def update_user(
-        self, username: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
+        self,
+        username: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: Actor,
+        reason: str,
+        keep_tokens: bool = False,
     ) -> UserRecord:
         """Change ``role``, ``sites``, ``unblinded``, ``active`` or ``password_hash`` (audited).
 
-        A user may change their own ``password_hash``; everything else needs an admin.
+        A user may change their own ``password_hash``; everything else needs an admin. A new
+        password (or deactivation) ends every session of the user and revokes their API tokens
+        in the same transaction (``keep_tokens`` keeps the tokens of a password change).
         """
         allowed = {"role", "sites", "unblinded", "active", "password_hash"}
         own_password = set(changes) <= {"password_hash"} and actor.username == username
@@ -155,7 +181,23 @@ class AccountService(Service):
                     self._nonempty("password_hash", value)
                 setattr(row, key, value)
             s.flush()
+            if "password_hash" in changes or changes.get("active") is False:
+                self._end_credentials(
+                    s, row.id, tokens=not keep_tokens or changes.get("active") is False
+                )
             return _user(s, row)
+
+    @staticmethod
+    def _end_credentials(s: Session, user_id: int, *, tokens: bool) -> None:
+        """End every session of the user and (``tokens``) revoke their live API tokens."""
+        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+        if tokens:
+            s.execute(
+                update(ApiTokenRow)
+                .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
 
     @staticmethod
     def _set_sites(s: Session, user: UserRow, sites: Iterable[SiteKey] | None) -> None:
@@ -183,6 +225,21 @@ class AccountService(Service):
             s.delete(current[site_id])
         s.flush()
 
+    # --- logins (not study data: not audited; written by the system actor) ----------------
+    def begin_login(
+        self, username: str, *, client: str, at: datetime, limits: _login.LoginLimits
+    ) -> _login.LoginAttempt:
+        """Count a login attempt before its password is checked and say whether it may be
+        (see :mod:`autoserum.store._login`): N parallel attempts count N."""
+        with self._write(SYSTEM) as s:
+            return _login.admit(s, _lookup_name(username), client=client, at=at, limits=limits)
+
+    def finish_login(self, username: str, *, attempt: _login.LoginAttempt, at: datetime) -> None:
+        """Book the checked password of ``attempt`` as right (the failure it counted is taken
+        back; a wrong password needs no second write)."""
+        with self._write(SYSTEM) as s:
+            _login.succeed(s, _lookup_name(username), attempt=attempt, at=at)
+
     def record_login_state(
         self,
         username: str,
@@ -191,7 +248,7 @@ class AccountService(Service):
         locked_until: datetime | None,
         last_login_at: datetime | None = None,
     ) -> None:
-        """Record login bookkeeping (not study data: not audited; written by the system actor)."""
+        """Set the login bookkeeping (an administrator lifting a lock)."""
         with self._write(SYSTEM) as s:
             row = self._user_row(s, username)
             row.failed_logins = failed_logins
@@ -201,7 +258,7 @@ class AccountService(Service):
 
     @staticmethod
     def _user_row(s: Session, username: str) -> UserRow:
-        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        row = s.scalar(select(UserRow).where(UserRow.username == _lookup_name(username)))
         if row is None:
             raise NotFoundError(f"no user named {username!r}")
         return row
@@ -264,8 +321,9 @@ class AccountService(Service):
             tok.revoked_at = utcnow()
 
     def create_session(self, username: str, session_hash: str, expires_at: datetime) -> None:
-        """Store the hash of a new login session."""
+        """Store the hash of a new login session (and delete every expired session)."""
         with self._write(SYSTEM) as s:
+            s.execute(delete(SessionRow).where(SessionRow.expires_at <= utcnow()))
             user = self._user_row(s, username)
             s.add(
                 SessionRow(
@@ -289,35 +347,3 @@ class AccountService(Service):
         """End a session (log out)."""
         with self._write(SYSTEM) as s:
             s.execute(delete(SessionRow).where(SessionRow.session_hash == session_hash))
-
-    # --- the login throttle's window (not study data: not audited) ----------------------------
-    def record_login_failure(self, client: str, *, at: datetime, keep: timedelta) -> None:
-        """Record a failed login from ``client`` at ``at``; forget its failures older than
-        ``at − keep``."""
-        key = client[:200]
-        with self._write(SYSTEM) as s:
-            s.execute(
-                delete(LoginFailureRow).where(
-                    LoginFailureRow.client == key, LoginFailureRow.at < at - keep
-                )
-            )
-            s.add(LoginFailureRow(client=key, at=at))
-
-    def login_failures(self, client: str, *, since: datetime) -> int:
-        """Failed logins from ``client`` after ``since`` (all server processes together).
-
-        >>> from datetime import UTC, datetime, timedelta
-        >>> from autoserum.store import open_store
-        >>> accounts = open_store("sqlite://").accounts
-        >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
-        >>> accounts.record_login_failure("10.0.0.1", at=t0, keep=timedelta(minutes=1))
-        >>> accounts.login_failures("10.0.0.1", since=t0 - timedelta(seconds=1))
-        1
-        """
-        with self._read() as s:
-            count = s.scalar(
-                select(func.count())
-                .select_from(LoginFailureRow)
-                .where(LoginFailureRow.client == client[:200], LoginFailureRow.at > since)
-            )
-        return int(count or 0)

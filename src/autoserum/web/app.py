@@ -24,7 +24,7 @@ from autoserum.web.errors import install_error_handlers
 from autoserum.web.limits import BodyLimit
 from autoserum.web.middleware import SecurityHeaders
 from autoserum.web.requestlog import RequestContext
-from autoserum.web.security import LoginThrottle
+from autoserum.web.security import HashingLimit
 from autoserum.web.settings import Settings, load_settings
 from autoserum.web.tokens import TokenCache
 
@@ -65,7 +65,11 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
-    app.state.throttle = LoginThrottle(store, limit=settings.login_rate_per_minute, window=60.0)
+    app.state.hashing = HashingLimit(
+        concurrent=settings.login_concurrency,
+        queued=settings.login_queue,
+        wait=settings.login_queue_seconds,
+    )
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(
         SessionMiddleware,
