@@ -9,8 +9,8 @@ import pytest
 
 import autoserum.store
 import autoserum.study
-from autoserum.errors import PermissionDeniedError, StateError, ValidationError
-from autoserum.store import Store
+from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
+from autoserum.store import Actor, Store
 from autoserum.store._types import utcnow
 from tests.store.helpers import ADMIN, COORDINATOR
 
@@ -73,6 +73,7 @@ def test_public_surfaces_are_pinned() -> None:
     assert sorted(autoserum.store.__all__) == [
         "ARM_REVEALING",
         "Actor",
+        "ApiTokenRecord",
         "AuditRecord",
         "BackupInfo",
         "ChainProblem",
@@ -120,3 +121,30 @@ def test_deactivation_and_new_password_end_sessions_and_tokens(store: Store) -> 
     assert store.accounts.user_for_token("t1", touch=False) is not None  # kept on request
     store.accounts.update_user("cora", {"password_hash": "h3"}, actor=ADMIN, reason="reset")
     assert store.accounts.user_for_token("t1", touch=False) is None
+
+
+def test_api_tokens_are_listed_without_their_hashes(store: Store) -> None:
+    store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
+    store.accounts.create_user("ada2", "h", "admin", None, actor=ADMIN)
+    first = store.accounts.create_api_token("cora", "hash-1", actor=ADMIN, label="laptop")
+    store.accounts.create_api_token(
+        "cora", "hash-2", actor=ADMIN, expires_at=utcnow() - timedelta(seconds=1)
+    )
+    store.accounts.create_api_token("ada2", "hash-3", actor=ADMIN)
+    store.accounts.revoke_api_token(first, actor=ADMIN)
+    tokens = store.accounts.api_tokens("cora", actor=ADMIN)
+    assert [(t.username, t.label, t.active) for t in tokens] == [
+        ("cora", "laptop", False),
+        ("cora", "", False),
+    ]
+    assert tokens[0].revoked_at is not None
+    assert "hash-1" not in repr(tokens)
+    assert len(store.accounts.api_tokens(actor=ADMIN)) == 3
+    own = Actor("cora", "coordinator")
+    assert len(store.accounts.api_tokens("cora", actor=own)) == 2
+    with pytest.raises(PermissionDeniedError):
+        store.accounts.api_tokens("ada2", actor=own)
+    with pytest.raises(PermissionDeniedError):
+        store.accounts.api_tokens(actor=own)
+    with pytest.raises(NotFoundError):
+        store.accounts.api_tokens("nobody", actor=ADMIN)

@@ -32,7 +32,7 @@ from autoserum.store.models import (
 )
 from autoserum.study.blinding import check_role
 
-__all__ = ["AccountService", "UserRecord"]
+__all__ = ["AccountService", "ApiTokenRecord", "UserRecord"]
 
 
 def _lookup_name(username: str) -> str:
@@ -58,6 +58,22 @@ class UserRecord:
 
     def __repr__(self) -> str:  # never print the hash
         return f"UserRecord(username={self.username!r}, role={self.role!r}, sites={self.sites!r})"
+
+
+@dataclass(frozen=True)
+class ApiTokenRecord:
+    """An API token as an administrator or its owner may see it (never the token or its hash).
+
+    ``active`` is false once the token is revoked or expired (at the time it was read)."""
+
+    id: int
+    username: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    active: bool
 
 
 def _memberships(s: Session, user_id: int) -> frozenset[SiteKey]:
@@ -308,6 +324,36 @@ class AccountService(Service):
             if touch:
                 tok.last_used_at = now
             return _user(s, user)
+
+    def api_tokens(self, username: str | None = None, *, actor: Actor) -> list[ApiTokenRecord]:
+        """The API tokens of ``username`` (``None``: of every user), oldest first: a user may
+        list their own, an admin anyone's."""
+        if username is None or actor.username != username:
+            self._require(actor, {"admin"}, "list others' tokens")
+        now = utcnow()
+        with self._read() as s:
+            stmt = (
+                select(ApiTokenRow, UserRow.username)
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .order_by(ApiTokenRow.id)
+            )
+            if username is not None:
+                self._user_row(s, username)
+                stmt = stmt.where(UserRow.username == username)
+            return [
+                ApiTokenRecord(
+                    id=tok.id,
+                    username=name,
+                    label=tok.label,
+                    created_at=tok.created_at,
+                    expires_at=tok.expires_at,
+                    revoked_at=tok.revoked_at,
+                    last_used_at=tok.last_used_at,
+                    active=tok.revoked_at is None
+                    and (tok.expires_at is None or tok.expires_at > now),
+                )
+                for tok, name in s.execute(stmt)
+            ]
 
     def revoke_api_token(self, token_id: int, *, actor: Actor) -> None:
         """Revoke a token (its owner or an admin)."""
