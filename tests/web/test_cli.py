@@ -167,7 +167,7 @@ def test_a_password_reset_ends_sessions_and_revokes_tokens(db_url: str, keep: bo
 
 
 def test_tokens_expire_after_90_days_by_default(db_url: str) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from sqlalchemy import text
 
