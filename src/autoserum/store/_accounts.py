@@ -309,10 +309,11 @@ class AccountService(Service):
     def user_for_token(self, token_hash: str, *, touch: bool = True) -> UserRecord | None:
         """The active user owning an unrevoked, unexpired token with this hash, or ``None``.
 
-        ``touch`` records the token's last use (a write); ``touch=False`` only reads."""
+        Read first: an unknown, revoked or expired token never opens a write transaction (no
+        write lock for made-up tokens). ``touch`` then records a valid token's last use in a
+        short write of its own; ``touch=False`` only reads."""
         now = utcnow()
-        unit = self._write(SYSTEM) if touch else self._read()
-        with unit as s:
+        with self._read() as s:
             tok = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
             if tok is None or tok.revoked_at is not None:
                 return None
@@ -321,9 +322,16 @@ class AccountService(Service):
             user = s.get(UserRow, tok.user_id)
             if user is None or not user.active:
                 return None
-            if touch:
-                tok.last_used_at = now
-            return _user(s, user)
+            record, token_id = _user(s, user), tok.id
+        if touch:
+            with self._write(SYSTEM) as s:
+                s.execute(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.id == token_id)
+                    .values(last_used_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+        return record
 
     def api_tokens(self, username: str | None = None, *, actor: Actor) -> list[ApiTokenRecord]:
         """The API tokens of ``username`` (``None``: of every user), oldest first: a user may

@@ -81,7 +81,10 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders, hsts=settings.production)
     app.add_middleware(
-        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+        BodyLimit,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        lookup=app.state.tokens.lookup,
     )
     app.add_middleware(RequestContext, log_access=settings.access_log)
     if settings.trusted_proxies:
