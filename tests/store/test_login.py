@@ -114,7 +114,7 @@ def test_a_success_takes_its_count_back(store: Store) -> None:
     assert right.outcome == "checked"
     assert right.password_hash == "argon2-hash"
     assert right.locks  # the third attempt reached the limit ...
-    store.accounts.finish_login("ada", attempt=right, at=T0)
+    store.accounts.finish_login("ada", attempt=right, right=True, client="c", at=T0)
     user = store.accounts.get_user("ada")
     assert user is not None
     # ... but its password was right: its own lock is lifted and its failure taken back

@@ -112,7 +112,7 @@ def export_command(
         raise ValidationError("--format", fmt, "csv or parquet")
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
-    from autoserum.store import Actor, open_store
+    from autoserum.store import SYSTEM_CLI, Actor, open_store
     from autoserum.study.tidy import neutralise_formulas
 
     actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
@@ -120,6 +120,18 @@ def export_command(
     try:
         frame = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
+        store.events.record(
+            "export",
+            actor=SYSTEM_CLI,
+            detail={
+                "study": study,
+                "what": "visits and adverse_events",
+                "rows": frame.height,
+                "arms": "arm" in frame.columns,
+                "via": "cli",
+                "format": fmt,
+            },
+        )
     finally:
         store.close()
     if fmt == "csv":
@@ -205,6 +217,15 @@ def _key() -> bytes | None:
     return audit_key()
 
 
+def _chain_name(chain: int, study: str | None) -> str:
+    """How a chain is named: its study, ``(no study)``, ``security-events`` or ``-``."""
+    from autoserum.store import SECURITY_CHAIN
+
+    if study is not None:
+        return study
+    return {0: "(no study)", SECURITY_CHAIN: "security-events"}.get(chain, "-")
+
+
 @audit_app.command("verify")
 def audit_verify_command(
     db: DbOption = "sqlite:///autoserum.db",
@@ -212,8 +233,9 @@ def audit_verify_command(
     heads: AnchorOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Recompute the audit trail's hash chains and report the first broken link of each
-    (row, expected, found), malformed rows, and heads that do not match; exit 1 on any problem.
+    """Recompute the audit trail's hash chains (one per study, and the security events') and
+    report the first broken link of each (row, expected, found), malformed rows, and heads that
+    do not match; exit 1 on any problem.
 
     With AUTOSERUM_AUDIT_KEY set, each chain head's HMAC is checked too (a rewrite of a whole
     chain is detected without the key); --head HASH checks a head exported earlier.
@@ -231,12 +253,12 @@ def audit_verify_command(
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
         for c in result.chains:
-            name = c.study if c.study is not None else "(no study)"
+            name = _chain_name(c.chain, c.study)
             mac = {None: "", True: ", HMAC ok", False: ", HMAC BAD"}[c.signed]
             typer.echo(f"chain {name}: {c.length} rows, head {c.head_hash}{mac}")
         for p in result.problems:
             where = f"row {p.row}" if p.row is not None else "head"
-            name = p.study if p.study is not None else ("(no study)" if p.chain == 0 else "-")
+            name = _chain_name(p.chain, p.study)
             typer.echo(
                 f"BROKEN {p.kind} in chain {name} at {where}: expected {p.expected}, "
                 f"found {p.found}",
@@ -271,8 +293,42 @@ def audit_head_command(
         raise typer.Exit(1)
     for c in result.chains:
         if study is None or c.study == study:
-            name = c.study if c.study is not None else "(no study)"
-            typer.echo(f"{name}\t{c.length}\t{c.head_hash}")
+            typer.echo(f"{_chain_name(c.chain, c.study)}\t{c.length}\t{c.head_hash}")
+
+
+@audit_app.command("events")
+def audit_events_command(
+    db: DbOption = "sqlite:///autoserum.db",
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind (login_failed, export, ...).")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only events about or by this user.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="The newest N events.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one array).")] = False,
+) -> None:
+    """Print the security events (logins, failed logins, lockouts, tokens, password changes,
+    exports, unblinding views), oldest of the newest --limit first; `audit verify` checks their
+    hash chain.
+
+    Example: autoserum audit events --db sqlite:///trial.db --kind login_failed --limit 20
+    """
+    from autoserum.store import SYSTEM_CLI, open_store
+
+    store = open_store(db, create=False)
+    try:
+        events = store.events.events(actor=SYSTEM_CLI, kind=kind, username=user, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=1))
+        return
+    for e in events:
+        about = "" if e.username in (None, e.actor) else f" ({e.username})"
+        where = "" if e.client is None else f" from {e.client}"
+        detail = "" if e.detail is None else " " + json.dumps(e.detail, ensure_ascii=False)
+        typer.echo(f"{e.to_json()['at']} {e.kind} {e.actor}{about}{where}{detail}")
 
 
 def register(app: typer.Typer) -> None:

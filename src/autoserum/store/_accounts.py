@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from autoserum.accounts import normalise_username, username_skeleton
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.store import _login
+from autoserum.store._audit import encode
 from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
+from autoserum.store._events import append_event
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     ApiTokenRow,
@@ -197,22 +199,51 @@ class AccountService(Service):
                     self._nonempty("password_hash", value)
                 setattr(row, key, value)
             s.flush()
-            if "password_hash" in changes or changes.get("active") is False:
+            deactivated = changes.get("active") is False
+            if "password_hash" in changes or deactivated:
                 self._end_credentials(
-                    s, row.id, tokens=not keep_tokens or changes.get("active") is False
+                    s,
+                    row,
+                    actor=actor,
+                    tokens=not keep_tokens or deactivated,
+                    why="password changed" if "password_hash" in changes else "deactivated",
                 )
             return _user(s, row)
 
     @staticmethod
-    def _end_credentials(s: Session, user_id: int, *, tokens: bool) -> None:
-        """End every session of the user and (``tokens``) revoke their live API tokens."""
-        s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+    def _end_credentials(
+        s: Session, user: UserRow, *, actor: Actor, tokens: bool, why: str
+    ) -> None:
+        """End every session of ``user`` and (``tokens``) revoke their live API tokens; record
+        the password change and the revocation as security events."""
+        ended = len(
+            s.scalars(
+                delete(SessionRow).where(SessionRow.user_id == user.id).returning(SessionRow.id)
+            ).all()
+        )
+        revoked: list[int] = []
         if tokens:
-            s.execute(
-                update(ApiTokenRow)
-                .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-                .execution_options(synchronize_session=False)
+            revoked = list(
+                s.scalars(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.user_id == user.id, ApiTokenRow.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                    .returning(ApiTokenRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        if why == "password changed":
+            detail = {"sessions_ended": ended, "tokens_revoked": len(revoked)}
+            append_event(
+                s, "password_changed", actor=actor.username, username=user.username, detail=detail
+            )
+        if revoked:
+            append_event(
+                s,
+                "token_revoked",
+                actor=actor.username,
+                username=user.username,
+                detail={"token_ids": sorted(revoked), "why": why},
             )
 
     @staticmethod
@@ -250,11 +281,39 @@ class AccountService(Service):
         with self._write(SYSTEM) as s:
             return _login.admit(s, _lookup_name(username), client=client, at=at, limits=limits)
 
-    def finish_login(self, username: str, *, attempt: _login.LoginAttempt, at: datetime) -> None:
-        """Book the checked password of ``attempt`` as right (the failure it counted is taken
-        back; a wrong password needs no second write)."""
+    def finish_login(
+        self,
+        username: str,
+        *,
+        attempt: _login.LoginAttempt,
+        right: bool,
+        client: str,
+        at: datetime,
+    ) -> None:
+        """Book the outcome of ``attempt`` (``right``: its password was checked and right; the
+        failure it counted is taken back) and record it as a security event: ``login``,
+        ``login_failed`` (with the reason) and ``lockout`` when this attempt locked the account.
+        A throttled attempt is neither booked nor recorded (its address is over its limit)."""
+        name = _lookup_name(username)
         with self._write(SYSTEM) as s:
-            _login.succeed(s, _lookup_name(username), attempt=attempt, at=at)
+            if right and attempt.outcome == "checked":
+                _login.succeed(s, name, attempt=attempt, at=at)
+                append_event(s, "login", actor=name, username=name, client=client, at=at)
+                return
+            reason = {"checked": "wrong_password", "unknown": "unknown_user"}.get(
+                attempt.outcome, attempt.outcome
+            )
+            append_event(
+                s,
+                "login_failed",
+                actor=name,
+                username=name,
+                client=client,
+                detail={"reason": reason},
+                at=at,
+            )
+            if attempt.locks:
+                append_event(s, "lockout", actor=name, username=name, client=client, at=at)
 
     def record_login_state(
         self,
@@ -304,6 +363,17 @@ class AccountService(Service):
             )
             s.add(row)
             s.flush()
+            append_event(
+                s,
+                "token_created",
+                actor=actor.username,
+                username=user.username,
+                detail={
+                    "token_id": row.id,
+                    "label": label,
+                    "expires_at": None if expires_at is None else encode(expires_at),
+                },
+            )
             return row.id
 
     def user_for_token(self, token_hash: str, *, touch: bool = True) -> UserRecord | None:
@@ -373,6 +443,13 @@ class AccountService(Service):
             if owner is None or owner.username != actor.username:
                 self._require(actor, {"admin"}, "revoke others' tokens")
             tok.revoked_at = utcnow()
+            append_event(
+                s,
+                "token_revoked",
+                actor=actor.username,
+                username=None if owner is None else owner.username,
+                detail={"token_id": token_id},
+            )
 
     def create_session(self, username: str, session_hash: str, expires_at: datetime) -> None:
         """Store the hash of a new login session (and delete every expired session)."""

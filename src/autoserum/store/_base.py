@@ -38,6 +38,7 @@ from autoserum.study.rules import Clock, utc_today
 __all__ = [
     "CLINICAL_WRITERS",
     "SYSTEM",
+    "SYSTEM_CLI",
     "Actor",
     "FifoLock",
     "Service",
@@ -68,7 +69,7 @@ class Actor:
     unblinded: bool = False
 
     def __post_init__(self) -> None:
-        if (self.username, self.role) != (SYSTEM_NAME, SYSTEM_NAME):
+        if (self.username, self.role) not in _SYSTEM_ACTORS:
             check_role(self.role)
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
@@ -86,10 +87,14 @@ class Actor:
 
 
 SYSTEM_NAME = "system"
+_SYSTEM_ACTORS = frozenset({(SYSTEM_NAME, SYSTEM_NAME), (f"{SYSTEM_NAME}:cli", SYSTEM_NAME)})
 SYSTEM = Actor(SYSTEM_NAME, SYSTEM_NAME)
 """The actor of the store's own bookkeeping writes (login state, token use, sessions): recorded
 as ``system`` in the audit trail, never an impersonated user or admin, allowed no action of the
 permission table."""
+SYSTEM_CLI = Actor(f"{SYSTEM_NAME}:cli", SYSTEM_NAME)
+"""The CLI run by the database's owner without ``--user``: recorded as ``system:cli`` (role
+``system``), never as an admin."""
 
 
 class FifoLock:

@@ -72,12 +72,13 @@ def authenticate(
         if attempt.outcome == "throttled":
             return LoginOutcome(None, THROTTLED, "throttled")
         right = verify_password(attempt.password_hash, password)
+    right = right and attempt.outcome == "checked"
+    store.accounts.finish_login(username, attempt=attempt, right=right, client=client, at=now)
     if attempt.outcome != "checked":
         kind = "locked" if attempt.outcome == "locked" else "unknown_user"
         return LoginOutcome(None, GENERIC_FAILURE, kind)
     if not right:
         return LoginOutcome(None, GENERIC_FAILURE, "lockout" if attempt.locks else "wrong_password")
-    store.accounts.finish_login(username, attempt=attempt, at=now)
     record = store.accounts.get_user(username)
     if record is None:  # deleted meanwhile
         return LoginOutcome(None, GENERIC_FAILURE, "unknown_user")
