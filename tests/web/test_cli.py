@@ -148,7 +148,7 @@ def test_a_password_reset_ends_sessions_and_revokes_tokens(db_url: str, keep: bo
         app, ["user", "add", "ada", "--role", "admin", "--password-stdin", "--db", db_url],
         input="first passphrase\n",
     )  # fmt: skip
-    printed = runner.invoke(app, ["user", "token", "ada", "--db", db_url]).output.strip()
+    printed = runner.invoke(app, ["user", "token", "ada", "--db", db_url]).stdout.strip()
     store = open_store(db_url)
     store.accounts.create_session("ada", "sid-hash", datetime.now(UTC) + timedelta(hours=8))
     assert store.accounts.user_for_session("sid-hash") is not None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ DbOption = Annotated[
     str, typer.Option("--db", help="Database URL (sqlite:///file.db or postgresql+psycopg://...).")
 ]
 StudyOption = Annotated[str, typer.Option("--study", help="Study name.")]
-UserOption = Annotated[str, typer.Option("--user", help="Username recorded in the audit trail.")]
 
 
 def _read(path: Path) -> pl.DataFrame:
@@ -60,22 +60,26 @@ def import_command(
         str | None,
         typer.Option("--protocol", help="Protocol code or file; creates the study when it is new."),
     ] = None,
-    user: UserOption = "cli",
+    user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
 ) -> None:
     """Import a tidy long file (and its FILE.ae.csv beside it) into a study, all or nothing.
 
     One bad row rejects the whole file with its line number and column; nothing is written.
+    The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
+    without --user, as system:cli.
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
     """
-    from autoserum.store import Actor, open_store
+    from autoserum.store import open_store
 
-    actor = Actor(user, "admin")
     frame = _read(file)
     ae_file = _ae_path(file)
     adverse = _read(ae_file) if ae_file.is_file() else None
     store = open_store(db)
     try:
+        actor = acting(store, user, token=token, password_stdin=user_password_stdin)
         counts = store.exports.import_long(
             study,
             frame,
@@ -100,11 +104,16 @@ def export_command(
     blinded: Annotated[
         bool, typer.Option("--blinded", help="Leave out the arm (a blinded export).")
     ] = False,
+    user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
 ) -> None:
     """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it).
 
     In CSV, text cells starting with = + - @ tab or CR get a leading ' so that spreadsheets do
-    not run them as formulas (OWASP); import removes it. Parquet keeps the raw text.
+    not run them as formulas (OWASP); import removes it. Parquet keeps the raw text. The export
+    is read as --user (proven; what that account may see) or as system:cli, and recorded as a
+    security event.
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
     """
@@ -112,17 +121,19 @@ def export_command(
         raise ValidationError("--format", fmt, "csv or parquet")
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
-    from autoserum.store import SYSTEM_CLI, Actor, open_store
+    from autoserum.store import open_store
     from autoserum.study.tidy import neutralise_formulas
 
-    actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
     store = open_store(db, create=False)
     try:
+        actor = acting(store, user, token=token, password_stdin=user_password_stdin)
         frame = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
+        if blinded:
+            frame, adverse = frame.drop("arm", strict=False), adverse.drop("arm", strict=False)
         store.events.record(
             "export",
-            actor=SYSTEM_CLI,
+            actor=actor,
             detail={
                 "study": study,
                 "what": "visits and adverse_events",

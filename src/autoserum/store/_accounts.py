@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from autoserum.accounts import normalise_username, username_skeleton
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.accounts import normalise_username, username_skeleton, verify_password
+from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
 from autoserum.store import _login
 from autoserum.store._audit import encode
 from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
@@ -314,6 +314,44 @@ class AccountService(Service):
             )
             if attempt.locks:
                 append_event(s, "lockout", actor=name, username=name, client=client, at=at)
+
+    def prove(
+        self,
+        username: str,
+        *,
+        password: str | None = None,
+        token_hash: str | None = None,
+        client: str = "cli",
+        limits: _login.LoginLimits = _login.DEFAULT_LIMITS,
+    ) -> Actor:
+        """The actor of ``username`` once it is proven by its password (counted like a web
+        login: the same lockout, throttle and security events) or by the hash of one of its
+        unrevoked, unexpired API tokens; :class:`PermissionDeniedError` otherwise (one
+        message for unknown, locked and wrong)."""
+        if (password is None) == (token_hash is None):
+            raise ValidationError("proof", None, "a password or an API token of the user")
+        name, now = _lookup_name(username), utcnow()
+        refused = PermissionDeniedError(
+            f"{name!r} is not proven: unknown user, locked account, or a wrong password or token"
+        )
+        if token_hash is not None:
+            record = self.user_for_token(token_hash)
+            right = record is not None and record.username == name
+            with self._write(SYSTEM) as s:
+                kind = "login" if right else "login_failed"
+                detail = {"via": "token"} if right else {"via": "token", "reason": "bad_token"}
+                append_event(s, kind, actor=name, username=name, client=client, detail=detail)
+        else:
+            attempt = self.begin_login(name, client=client, at=now, limits=limits)
+            if attempt.outcome == "throttled":
+                raise refused
+            right = verify_password(attempt.password_hash, str(password))
+            right = right and attempt.outcome == "checked"
+            self.finish_login(name, attempt=attempt, right=right, client=client, at=now)
+            record = self.get_user(name) if right else None
+        if not right or record is None:
+            raise refused
+        return Actor(record.username, record.role, record.sites, record.unblinded)
 
     def record_login_state(
         self,

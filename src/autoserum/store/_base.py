@@ -80,9 +80,9 @@ class Actor:
 
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
-        reads study data and sees none)."""
+        reads study data and sees none; the database owner's CLI sees them)."""
         if self.role == SYSTEM_NAME:
-            return False
+            return self == SYSTEM_CLI
         return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
 
 
@@ -94,7 +94,24 @@ as ``system`` in the audit trail, never an impersonated user or admin, allowed n
 permission table."""
 SYSTEM_CLI = Actor(f"{SYSTEM_NAME}:cli", SYSTEM_NAME)
 """The CLI run by the database's owner without ``--user``: recorded as ``system:cli`` (role
-``system``), never as an admin."""
+``system``), never as an admin. It may do what the CLI's commands do (:data:`OWNER_ACTIONS`:
+import, studies and sites, accounts and tokens) and sees arms (the owner can read them from
+the database anyway); it may not record, correct, randomise or unblind."""
+OWNER_ACTIONS = frozenset(
+    {
+        "import data",
+        "create a study",
+        "add a site",
+        "rename sites",
+        "create users",
+        "list users",
+        "change users",
+        "create tokens for others",
+        "revoke others' tokens",
+        "list others' tokens",
+    }
+)
+"""What :data:`SYSTEM_CLI` may do, as the store's permission checks name it."""
 
 
 class FifoLock:
@@ -224,6 +241,8 @@ class Service:
     # --- permissions ----------------------------------------------------------------------
     @staticmethod
     def _require(actor: Actor, roles: Iterable[str], what: str) -> None:
+        if actor == SYSTEM_CLI and what in OWNER_ACTIONS:
+            return
         allowed = frozenset(roles)
         if actor.role not in allowed:
             raise PermissionDeniedError(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.store.models import LoginFailureRow, UserRow
 
-__all__ = ["LoginAttempt", "LoginLimits", "admit", "succeed"]
+__all__ = ["DEFAULT_LIMITS", "LoginAttempt", "LoginLimits", "admit", "succeed"]
 
 _CLIENT_CHARS = 200
 
@@ -38,6 +38,15 @@ class LoginLimits:
     lockout: timedelta
     per_client: int
     window: timedelta
+
+
+DEFAULT_LIMITS = LoginLimits(
+    max_failures=5,
+    lockout=timedelta(minutes=15),
+    per_client=20,
+    window=timedelta(seconds=60),
+)
+"""The limits when nothing else is set (the web app's settings default to the same)."""
 
 
 @dataclass(frozen=True)
