@@ -123,7 +123,7 @@ def test_account_commands_are_attributed_too(
     )
     assert code == 1  # a coordinator may not create tokens for others
     with store.engine.connect() as conn:
-        rows = dict(
+        rows: dict[str, str] = dict(
             conn.execute(
                 text(
                     "SELECT new_value, username FROM audit_log"

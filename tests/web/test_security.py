@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autoserum.accounts import hash_password, hash_token, needs_rehash, new_token, verify_password
 from autoserum.errors import BusyError
-from autoserum.web.permissions import ACTIONS, ROLES, allowed
+from autoserum.permissions import ACTIONS, ROLES, allowed
 from autoserum.web.security import HashingLimit, csrf_matches, new_csrf_token
 
 

@@ -10,6 +10,7 @@ import typer
 from autoserum.accounts import TOKEN_DAYS
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import ValidationError
+from autoserum.permissions import ROLES, check_role
 
 if TYPE_CHECKING:
     from autoserum.store import Actor
@@ -28,7 +29,6 @@ user_app = typer.Typer(
 DbOption = Annotated[
     str, typer.Option("--db", help="Database URL (SQLite or PostgreSQL).", show_default=True)
 ]
-_ROLES = ("admin", "investigator", "coordinator", "monitor", "statistician")
 
 
 def _cli_actor() -> Actor:
@@ -133,7 +133,7 @@ def _read_password(password_stdin: bool, username: str) -> str:
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Option(help="One of: " + ", ".join(_ROLES) + ".")],
+    role: Annotated[str, typer.Option(help="One of: " + ", ".join(ROLES) + ".")],
     site: Annotated[
         list[str] | None,
         typer.Option(
@@ -158,8 +158,7 @@ def user_add(
     from autoserum.accounts import hash_password
     from autoserum.store import open_store
 
-    if role not in _ROLES:
-        raise ValidationError("role", role, "one of " + ", ".join(_ROLES))
+    check_role(role)
     if role != "admin" and not site:
         raise ValidationError("site", None, f"at least one --site for role {role!r}")
     sites = None if role == "admin" and not site else frozenset(_site_key(s) for s in site or ())
@@ -359,7 +358,7 @@ def user_list(
 def user_update(
     name: Annotated[str, typer.Argument(help="Login name.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
-    role: Annotated[str | None, typer.Option(help="New role: " + ", ".join(_ROLES) + ".")] = None,
+    role: Annotated[str | None, typer.Option(help="New role: " + ", ".join(ROLES) + ".")] = None,
     site: Annotated[
         list[str] | None,
         typer.Option(help="The user's sites from now on, as STUDY/SITE (repeatable)."),
@@ -389,8 +388,8 @@ def user_update(
 
     changes: dict[str, object] = {}
     if role is not None:
-        if role not in _ROLES:
-            raise ValidationError("--role", role, "one of " + ", ".join(_ROLES))
+        if role not in ROLES:
+            raise ValidationError("--role", role, "one of " + ", ".join(ROLES))
         changes["role"] = role
     if site and all_sites:
         raise ValidationError("--site", site, "either --site or --all-sites, not both")

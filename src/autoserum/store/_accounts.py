@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.accounts import normalise_username, username_skeleton, verify_password
 from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
+from autoserum.permissions import check_role
 from autoserum.store import _login
 from autoserum.store._audit import encode
 from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
@@ -32,7 +33,6 @@ from autoserum.store.models import (
     UserRow,
     UserSiteRow,
 )
-from autoserum.study.blinding import check_role
 
 __all__ = ["AccountService", "ApiTokenRecord", "UserRecord"]
 
@@ -120,7 +120,7 @@ class AccountService(Service):
     ) -> UserRecord:
         """Create a user (the web app hashes the password). ``sites``: the (study, site code)
         pairs the user belongs to, each an existing site; ``None``: every site of every study."""
-        self._require(actor, {"admin"}, "create users")
+        self._require(actor, "manage_users")
         username = normalise_username(username)
         self._nonempty("password_hash", password_hash)
         check_role(role)
@@ -157,7 +157,7 @@ class AccountService(Service):
 
     def users(self, *, actor: Actor) -> list[UserRecord]:
         """Every user (admin only)."""
-        self._require(actor, {"admin"}, "list users")
+        self._require(actor, "manage_users")
         with self._read() as s:
             return [_user(s, r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
@@ -179,7 +179,7 @@ class AccountService(Service):
         allowed = {"role", "sites", "unblinded", "active", "password_hash"}
         own_password = set(changes) <= {"password_hash"} and actor.username == username
         if not own_password:
-            self._require(actor, {"admin"}, "change users")
+            self._require(actor, "manage_users")
         with self._write(actor, reason) as s:
             row = self._user_row(s, username)
             for key, value in changes.items():
@@ -388,7 +388,7 @@ class AccountService(Service):
     ) -> int:
         """Store the hash of a new API token of ``username``; returns the token's id."""
         if actor.username != username:
-            self._require(actor, {"admin"}, "create tokens for others")
+            self._require(actor, "manage_users")
         self._nonempty("token_hash", token_hash)
         with self._write(actor) as s:
             user = self._user_row(s, username)
@@ -445,7 +445,7 @@ class AccountService(Service):
         """The API tokens of ``username`` (``None``: of every user), oldest first: a user may
         list their own, an admin anyone's."""
         if username is None or actor.username != username:
-            self._require(actor, {"admin"}, "list others' tokens")
+            self._require(actor, "manage_users")
         now = utcnow()
         with self._read() as s:
             stmt = (
@@ -479,7 +479,7 @@ class AccountService(Service):
                 raise NotFoundError(f"no API token with id {token_id}")
             owner = s.get(UserRow, tok.user_id)
             if owner is None or owner.username != actor.username:
-                self._require(actor, {"admin"}, "revoke others' tokens")
+                self._require(actor, "manage_users")
             tok.revoked_at = utcnow()
             append_event(
                 s,

@@ -21,7 +21,7 @@ from sqlalchemy import String, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from autoserum.errors import ValidationError
-from autoserum.store._base import SYSTEM_CLI, Actor, Service
+from autoserum.store._base import Actor, Service
 from autoserum.store._chain import SECURITY, link
 from autoserum.store._types import dumps, utcnow
 from autoserum.store.models import SECURITY_EVENTS, SecurityEventRow
@@ -110,11 +110,10 @@ class SecurityEventService(Service):
         limit: int = 1000,
     ) -> list[SecurityEvent]:
         """The newest ``limit`` events (at most :data:`MAX_EVENTS`), oldest first, optionally
-        of one ``kind``, about or by ``username``, or after ``since`` (administrators and the
-        database owner's CLI). A malformed row is skipped with a warning (``audit verify``
+        of one ``kind``, about or by ``username``, or after ``since`` (who may manage users,
+        and the database owner's CLI). A malformed row is skipped with a warning (``audit verify``
         reports it)."""
-        if actor != SYSTEM_CLI:
-            self._require(actor, {"admin"}, "read the security events")
+        self._require(actor, "manage_users")
         if kind is not None and kind not in SECURITY_EVENTS:
             raise ValidationError("kind", kind, f"one of {', '.join(SECURITY_EVENTS)}")
         if not 1 <= limit <= MAX_EVENTS:

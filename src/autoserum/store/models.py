@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from autoserum.permissions import ROLES
 from autoserum.store._types import DecimalText, JSONText, UTCDateTime
-from autoserum.study.blinding import ROLES
 from autoserum.study.status import SubjectStatus
 from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES
 
