@@ -81,7 +81,10 @@ def test_public_surfaces_are_pinned() -> None:
         "KEY_VARIABLE",
         "LoginAttempt",
         "LoginLimits",
+        "SECURITY_CHAIN",
         "SYSTEM",
+        "SYSTEM_CLI",
+        "SecurityEvent",
         "SiteKey",
         "Store",
         "UserRecord",
@@ -92,7 +95,7 @@ def test_public_surfaces_are_pinned() -> None:
         "restore",
     ]
     store = autoserum.store.open_store("sqlite://")
-    services = ("studies", "subjects", "records", "accounts", "audit", "exports")
+    services = ("studies", "subjects", "records", "accounts", "audit", "exports", "events")
     assert all(hasattr(store, name) for name in services)
     for name in ("SubjectStatus", "transition", "can_see_arm", "consort_flow", "allocation_list"):
         assert name in autoserum.study.__all__
