@@ -10,6 +10,7 @@ DataFrames.
 -0.07
 """
 
+from autoserum.analysis._consort import consort_subjects, study_consort
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
 from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, analyze_plan
 from autoserum.analysis._federated import FederatedResult, combine_summaries, site_summary
@@ -83,6 +84,7 @@ __all__ = [
     "choose_arms",
     "combine_summaries",
     "conmed_path_for",
+    "consort_subjects",
     "event_times",
     "fixed_sequence",
     "lab_shifts",
@@ -101,6 +103,7 @@ __all__ = [
     "secondary_table",
     "sensitivity_table",
     "site_summary",
+    "study_consort",
     "study_from_frames",
     "subgroup_table",
     "time_to_first_event",
