@@ -15,6 +15,8 @@ import typer
 from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from autoserum.analysis import AnalysisPlan, EndpointResult, Sap, StudyData
     from autoserum.protocols import Protocol
     from autoserum.store import Verification
@@ -102,13 +104,13 @@ def _load_db(url: str, study: str) -> StudyData:
     return dataclasses.replace(data, audit_chain=_chain_line(chain))
 
 
-def _sensitivity_json(data: StudyData, plan: AnalysisPlan, sap: Sap) -> dict[str, Any]:
+def _sensitivity_json(visits: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> dict[str, Any]:
     """The SAP's sensitivity analyses of the primary estimand (MI, tipping point) as JSON:
     one row per analysis and treatment arm (non-finite numbers as ``null``) and the notes."""
     from autoserum.analysis import sensitivity_table
 
     notes: list[str] = []
-    table = sensitivity_table(data.visits, plan, sap.missing_data.sensitivity, notes)
+    table = sensitivity_table(visits, plan, sap.missing_data.sensitivity, notes)
     rows = [
         {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in r.items()}
         for r in table.iter_rows(named=True)
@@ -331,7 +333,13 @@ def analyze(
 
     Example: autoserum analyze study.csv --endpoint easi --week 12 --predictors age,sex --json
     """
-    from autoserum.analysis import analyze_plan, parse_sap_file, plan_analysis, study_consort
+    from autoserum.analysis import (
+        analyze_plan,
+        estimand_visits,
+        parse_sap_file,
+        plan_analysis,
+        study_consort,
+    )
     from autoserum.protocols import resolve_protocol
 
     plan_file = parse_sap_file(sap) if sap is not None else None
@@ -360,7 +368,8 @@ def analyze(
         mmrm_covariance=mmrm_covariance,
         mmrm_df=mmrm_df,
     )
-    result = analyze_plan(data.visits, plan)
+    visits = estimand_visits(data, plan_file.primary) if plan_file is not None else data.visits
+    result = analyze_plan(visits, plan)
     if as_json:
         payload = result.to_json()
         if plan_file is not None:
@@ -370,7 +379,7 @@ def analyze(
                 "sha256": plan_file.sha256(),
             }
         if plan_file is not None and plan_file.missing_data.sensitivity:
-            payload["sensitivity"] = _sensitivity_json(data, plan, plan_file)
+            payload["sensitivity"] = _sensitivity_json(visits, plan, plan_file)
         payload["consort"] = study_consort(data).to_dict()
         typer.echo(json.dumps(payload, indent=2, allow_nan=False))
     else:

@@ -32,6 +32,7 @@ from autoserum.analysis import (
     analyze_plan,
     build_adsl,
     build_bds,
+    estimand_visits,
     lab_shifts,
     multiplicity_table,
     parameters_in,
@@ -192,7 +193,9 @@ def build_report(
     bds = build_bds(
         frame, instruments if primary_name in instruments else [primary_name, *instruments]
     )
-    primary = analyze_plan(frame, plan)
+    # the primary estimand's strategy for rescue medication (none declared: treatment policy)
+    primary_frame = estimand_visits(study, sap.primary) if sap is not None else frame
+    primary = analyze_plan(primary_frame, plan)
     secondary = (
         _planned_secondary(frame, plan, sap)
         if sap is not None
@@ -204,9 +207,9 @@ def build_report(
             (
                 sap_section(
                     sap,
-                    _estimand_results(frame, plan, primary, sap),
+                    _estimand_results(study, plan, primary, sap),
                     multiplicity_table(primary, secondary, sap),
-                    _sensitivity(frame, plan, sap),
+                    _sensitivity(primary_frame, plan, sap),
                 ),
             )
             if sap
@@ -329,15 +332,16 @@ def _planned_secondary(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> lis
 
 
 def _estimand_results(
-    frame: pl.DataFrame, plan: AnalysisPlan, primary: EndpointResult, sap: Sap
+    study: StudyData, plan: AnalysisPlan, primary: EndpointResult, sap: Sap
 ) -> dict[str, EndpointResult]:
+    """Each estimand analysed on the data as its strategy for rescue medication has them."""
     out = {}
     for e in sap.estimands:
         if e.role == "primary":
             out[e.code] = primary
         else:
             out[e.code] = analyze_endpoint(
-                frame,
+                estimand_visits(study, e),
                 e.variable,
                 e.week,
                 control=plan.control,

@@ -193,17 +193,20 @@ def parse_visits(
     blinded_ok: bool,
     source: str = "import",
     today: date | None = None,
+    started: date | None = None,
 ) -> list[ParsedSubject]:
     """Check the visit file against the data format and the protocol; :class:`ValidationError`
     naming the first bad line and column.
 
     The file is first checked by the format's one validator
     (:func:`autoserum.study.tidy.validate_visits`, as ``analyze`` reads it), then against the
-    protocol (arms, visit codes) and the integrity rules: no visit date after ``today``, none
-    before the subject's screening visit in the file."""
+    protocol (arms, visit codes) and the integrity rules: no visit date after ``today`` or
+    before the study start (``started``), none before the subject's screening visit in the
+    file."""
     validate_visits(as_text_frame(frame), source, first_line=2)
     with _located_in(source):
         subjects = _parse_visits(frame, protocol, blinded_ok=blinded_ok, today=today)
+        _check_after_start(subjects, started)
         _check_after_screening(protocol, subjects)
     return subjects
 
@@ -333,6 +336,21 @@ def _located_in(source: str) -> Iterator[None]:
         column = f", column {match.group(2)!r}" if match.group(2) else ""
         where = f"{source}, line {match.group(1)}{column}"
         raise ValidationError(err.field, err.value, err.expected, location=where) from None
+
+
+def _check_after_start(subjects: Iterable[ParsedSubject], started: date | None) -> None:
+    """No dated visit before the study start (when the study declares one)."""
+    if started is None:
+        return
+    for subject in subjects:
+        for v in subject.visits:
+            if v.visit_date is not None and v.visit_date < started:
+                _at(
+                    v.line,
+                    "visit_date",
+                    lambda f, d: check_not_before(f, d, started, what="the study start"),
+                    v.visit_date,
+                )
 
 
 def _check_after_screening(protocol: Protocol, subjects: Iterable[ParsedSubject]) -> None:

@@ -89,7 +89,10 @@ class ExportService(Service):
                 existing = set(
                     s.scalars(select(SubjectRow.subject_id).where(SubjectRow.study_id == found.id))
                 )
-        subjects = parse_visits(frame, plan, blinded_ok=True, source=source, today=self._today())
+        started = None if found is None else found.start_date
+        subjects = parse_visits(
+            frame, plan, blinded_ok=True, source=source, today=self._today(), started=started
+        )
         for subj in subjects:
             if subj.subject_id in existing:
                 line = subj.visits[0].line

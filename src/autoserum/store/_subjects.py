@@ -52,6 +52,7 @@ from autoserum.study.rules import (
     bounded_text,
     check_age,
     check_facts,
+    check_not_before,
     check_not_future,
     check_randomisable,
     check_subject_id,
@@ -104,6 +105,7 @@ class SubjectService(Service):
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
+            check_not_before("screened_on", when, st.start_date, what="the study start")
             site_row = self._site(s, st, site)
             exists = s.scalar(
                 select(SubjectRow.id).where(

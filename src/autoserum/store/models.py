@@ -105,6 +105,7 @@ class StudyRow(_Versioned, Base):
     allocation_n: Mapped[int] = mapped_column(Integer)
     column_order: Mapped[Any] = mapped_column(JSONText, nullable=True)
     stratify_by: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property

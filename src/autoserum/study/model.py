@@ -47,6 +47,8 @@ class Study:
     arms: tuple[Arm, ...] = ()
     stratify_by: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Stratification factors besides the site: ``(name, levels)`` pairs, by name."""
+    start_date: date | None = None
+    """The study start: no date of a subject's record before it (``None``: not declared)."""
 
 
 @dataclass(frozen=True)
