@@ -1,6 +1,6 @@
 """The security-event stream on both engines: logins, failed logins, lockouts, tokens and
 password changes are recorded apart from the data changes, append-only and hash-chained by the
-audit trail's code; ``audit verify`` finds a rewritten event; migration 0007 runs both ways."""
+audit trail's code; ``audit verify`` finds a rewritten event; migration 0008 runs both ways."""
 
 from __future__ import annotations
 
@@ -138,22 +138,22 @@ def test_the_cli_prints_events_and_verifies_the_stream(store: Store, db_url: str
     assert heads.stdout.splitlines()[0].startswith("security-events\t11\t")
 
 
-def test_migration_0007_up_and_down(db_url: str) -> None:
+def test_migration_0008_up_and_down(db_url: str) -> None:
     from alembic import command
 
     from autoserum.store._migrate import alembic_config
 
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, "0006") == "0006"
+        assert migrate(engine, "0007") == "0007"
         assert migrate(engine) == head_revision()
         with engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM security_events")).scalar_one() == 0
         with engine.connect() as conn, conn.begin():
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0006")
-        assert current_revision(engine) == "0006"
+            command.downgrade(cfg, "0007")
+        assert current_revision(engine) == "0007"
         assert migrate(engine) == head_revision()
     finally:
         engine.dispose()

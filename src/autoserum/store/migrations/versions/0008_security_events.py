@@ -2,8 +2,8 @@
 password changes, exports, unblinding views), append-only like ``audit_log`` (triggers refuse
 UPDATE, DELETE and TRUNCATE) and hash-chained in ``audit_heads`` as chain -1.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
