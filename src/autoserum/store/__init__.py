@@ -8,9 +8,18 @@ import and export, as services over one unit of work (see :class:`Store`).
 
 from autoserum.store._accounts import ApiTokenRecord, UserRecord
 from autoserum.store._backup import BackupInfo, backup, restore
-from autoserum.store._base import SYSTEM, Actor, SiteKey
-from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
+from autoserum.store._base import SYSTEM, SYSTEM_CLI, Actor, SiteKey
+from autoserum.store._chain import (
+    KEY_VARIABLE,
+    SECURITY_CHAIN,
+    ChainProblem,
+    ChainStatus,
+    Verification,
+    audit_key,
+)
 from autoserum.store._changes import ChangeEvent, FieldChange, change_events
+from autoserum.store._events import SecurityEvent
+from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._trail import (
     ARM_REVEALING,
     DEFAULT_PAGE,
@@ -26,7 +35,9 @@ __all__ = [
     "DEFAULT_PAGE",
     "KEY_VARIABLE",
     "MAX_PAGE",
+    "SECURITY_CHAIN",
     "SYSTEM",
+    "SYSTEM_CLI",
     "Actor",
     "ApiTokenRecord",
     "AuditFilter",
@@ -37,6 +48,9 @@ __all__ = [
     "ChainStatus",
     "ChangeEvent",
     "FieldChange",
+    "LoginAttempt",
+    "LoginLimits",
+    "SecurityEvent",
     "SiteKey",
     "Store",
     "UserRecord",

@@ -32,8 +32,10 @@ from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
+    "OWNER_ACTIONS",
     "STAGING_PREFIX",
     "SYSTEM",
+    "SYSTEM_CLI",
     "Actor",
     "FifoLock",
     "Service",
@@ -62,29 +64,51 @@ class Actor:
     unblinded: bool = False
 
     def __post_init__(self) -> None:
-        if (self.username, self.role) != (SYSTEM_NAME, SYSTEM_NAME):
+        if (self.username, self.role) not in _SYSTEM_ACTORS:
             check_role(self.role)
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
 
     def may(self, action: str, study: str | None = None, site: str | None = None) -> bool:
         """Whether the permission table lets the actor perform ``action`` at site ``site`` of
-        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never)."""
+        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never; the
+        database owner's CLI: :data:`OWNER_ACTIONS`)."""
+        if self == SYSTEM_CLI:
+            return action in OWNER_ACTIONS
         return permits(self.role, action, sites=self.sites, study=study, site=site)
 
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
-        reads study data and sees none)."""
+        reads study data and sees none; the database owner's CLI sees them)."""
         if self.role == SYSTEM_NAME:
-            return False
+            return self == SYSTEM_CLI
         return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
 
 
 SYSTEM_NAME = "system"
+_SYSTEM_ACTORS = frozenset({(SYSTEM_NAME, SYSTEM_NAME), (f"{SYSTEM_NAME}:cli", SYSTEM_NAME)})
 SYSTEM = Actor(SYSTEM_NAME, SYSTEM_NAME)
 """The actor of the store's own bookkeeping writes (login state, token use, sessions): recorded
 as ``system`` in the audit trail, never an impersonated user or admin, allowed no action of the
 permission table."""
+SYSTEM_CLI = Actor(f"{SYSTEM_NAME}:cli", SYSTEM_NAME)
+"""The CLI run by the database's owner without ``--user``: recorded as ``system:cli`` (role
+``system``), never as an admin. It may do what the CLI's commands do (:data:`OWNER_ACTIONS`:
+import, studies and sites, accounts and tokens) and sees arms (the owner can read them from
+the database anyway); it may not record, correct, randomise or unblind."""
+OWNER_ACTIONS = frozenset(
+    {
+        "read_study",
+        "read_subject",
+        "read_audit",
+        "export",
+        "import_data",
+        "manage_study",
+        "manage_users",
+    }
+)
+"""What :data:`SYSTEM_CLI` may do (actions of :data:`autoserum.permissions.ACTIONS`, at every
+site): what the CLI's commands do."""
 
 
 class FifoLock:
@@ -274,7 +298,10 @@ class Service:
         actor: Actor, action: str, *, study: str | None = None, site: str | None = None
     ) -> None:
         """:class:`PermissionDeniedError` unless the permission table lets ``actor`` perform
-        ``action`` (at site ``site`` of ``study`` when given)."""
+        ``action`` (at site ``site`` of ``study`` when given); :data:`SYSTEM_CLI` may perform
+        :data:`OWNER_ACTIONS`."""
+        if actor == SYSTEM_CLI and action in OWNER_ACTIONS:
+            return
         require(
             actor.role, action, username=actor.username, sites=actor.sites, study=study, site=site
         )

@@ -322,7 +322,7 @@ def _check_page(after: int, limit: int) -> None:
 def _cursor(where: AuditFilter) -> Any:
     """The id column the cursor compares. With a selective filter (a subject, a record, a day
     range), ``id + 0``: an expression, so that the planner reads the filter's index
-    (``subject_pk``, ``entity, record_id``, ``study_id, at`` of 0008) instead of walking every
+    (``subject_pk``, ``entity, record_id``, ``study_id, at`` of 0009) instead of walking every
     row of the study in id order (SQLite picks the id walk for a plain ``id > ?``)."""
     selective = (
         where.subject_id is not None

@@ -1,4 +1,4 @@
-"""Migration 0008 on a 0007 database with audit rows (both engines): the audit trail gets an
+"""Migration 0009 on a 0008 database with audit rows (both engines): the audit trail gets an
 index on (study, time), the rows survive, and the day-range filter of the trail reads it."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from autoserum.store._migrate import upgrade
 from tests.store.helpers import ADMIN, double_blind_study, enrolled
 
 
-def test_0008_indexes_the_audit_trail_by_study_and_time(db_url: str) -> None:
+def test_0009_indexes_the_audit_trail_by_study_and_time(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert upgrade(engine, "0007")[1] == "0007"
+        assert upgrade(engine, "0008")[1] == "0008"
         assert "ix_audit_log_study_at" not in {
             i["name"] for i in inspect(engine).get_indexes("audit_log")
         }
@@ -25,7 +25,7 @@ def test_0008_indexes_the_audit_trail_by_study_and_time(db_url: str) -> None:
                      "'2026-01-01T00:00:00.000000Z', 'ada', 'admin', NULL, 'user', 1, 'insert', "
                      "'username', '\"ada\"')")
             )  # fmt: skip
-        assert upgrade(engine)[1] == "0008"
+        assert upgrade(engine)[1] == "0009"
         indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("audit_log")}
         assert indexes["ix_audit_log_study_at"] == ["study_id", "at"]
         with engine.connect() as conn:
@@ -36,7 +36,7 @@ def test_0008_indexes_the_audit_trail_by_study_and_time(db_url: str) -> None:
                          "at >= '2026-05-20' AND at < '2026-05-21' ORDER BY id")
                 ).all()  # fmt: skip
                 assert "ix_audit_log_study_at" in " ".join(str(r) for r in plan)
-        assert upgrade(engine, "0007")[1] == "0008"  # upgrade never goes back
+        assert upgrade(engine, "0008")[1] == "0009"  # upgrade never goes back
     finally:
         engine.dispose()
     store = open_store(db_url)

@@ -2,8 +2,8 @@
 pages and API (``since``/``until``): without it, a range late in a long trail is found by
 scanning every row of the study before it (1.2 s at 500,000 rows on the 2-core machine).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
