@@ -3,9 +3,9 @@ write it reported as committed is there afterwards, with its audit records, and 
 passes its integrity check (SQLite ``PRAGMA integrity_check``; PostgreSQL: reconnect and count).
 
 Repeated (slow, run in CI): the web server killed 20 times while three clients write through the
-API, and 20 CLI imports killed mid-way; after every kill the integrity check passes, no
-acknowledged write (a 201 answer, an import that exited 0) is missing, a killed import left all
-or nothing, and ``audit verify`` finds every hash chain intact.
+API; after every kill the integrity check passes, no acknowledged write (a 201 answer) is
+missing, and ``audit verify`` finds every hash chain intact. (Kills during imports:
+``tests/store/test_import_stream.py``.)
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import httpx
-import polars as pl
 import pytest
 from sqlalchemy import text
 
@@ -33,7 +32,6 @@ from autoserum.errors import NotFoundError
 from autoserum.store import open_store
 from autoserum.store.replay import current_state, replay_audit
 from tests.store.helpers import ADMIN, SCREENED_ON, TODAY
-from tests.store.test_import_export import visit_file
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILL_AFTER = 40  # committed writes seen before the kill
@@ -108,7 +106,7 @@ def test_a_killed_writer_loses_no_committed_record(db_url: str) -> None:
         store.close()
 
 
-# --- repeated SIGKILLs: 20 server kills during API writes, 20 kills during CLI imports -------
+# --- repeated SIGKILLs: 20 server kills during API writes ------------------------------------
 # Each kill is followed by the checks of `_after_a_kill`: PRAGMA integrity_check ok, every
 # acknowledged write present with its audit trail, and `audit verify` passing (the hash chain
 # is intact whatever the kill interrupted). Marked slow; they run in CI (`make test` deselects
@@ -229,43 +227,3 @@ def test_sigkill_of_the_server_during_api_writes_loses_no_acknowledged_write(
         assert rows > audit_rows
         audit_rows = rows
     assert len(acknowledged) >= KILLS
-
-
-def _visit_file(path: Path, subjects: int) -> None:
-    template = visit_file().row(2, named=True)
-    rows = [
-        {**template, "subject_id": f"K{i:03d}", "site": "s01", "arm": "serum", "week": week,
-         "visit": visit, "visit_date": day}
-        for i in range(subjects)
-        for week, visit, day in (("0", "baseline", "2026-03-03"), ("4", "week_4", "2026-03-31"))
-    ]  # fmt: skip
-    pl.DataFrame(rows, schema=visit_file().schema, orient="row").write_csv(path)
-
-
-def _import(url: str, file: Path, study: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [CLI, "import", str(file), "--study", study, "--db", url, "--protocol", "ast-nahm2023"],
-        env=SERVE_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
-def _write_locked(db: Path) -> bool:
-    """Whether another process holds the database's write lock (is inside a write)."""
-    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
-
-
-def _writing(proc: subprocess.Popen[bytes], db: Path, timeout: float = 300) -> float:
-    """Wait until the import is inside a write transaction (holds the write lock); the time."""
-    deadline = time.monotonic() + timeout
-    while not _write_locked(db) and proc.poll() is None:
-        assert time.monotonic() < deadline, "the import never wrote"
-        time.sleep(0.002)
-    return time.monotonic()
