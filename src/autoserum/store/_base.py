@@ -25,7 +25,7 @@ from autoserum.errors import ConflictError, NotFoundError, StateError, Validatio
 from autoserum.permissions import SiteKey, check_role, permits, require
 from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
-from autoserum.store._engine import NOWAIT, WRITE
+from autoserum.store._engine import BUSY_TIMEOUT_MS, NOWAIT, WRITE
 from autoserum.store._gate import WriterGate
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm
@@ -190,7 +190,11 @@ class UnitOfWork:
         # ... and across processes, writers of one SQLite file take turns on a gate that wakes
         # the next waiter at once (SQLite's busy handler alone lets one process starve another)
         database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self._gate = WriterGate(database) if database not in (None, "", ":memory:") else None
+        self._gate = (
+            WriterGate(database, timeout=BUSY_TIMEOUT_MS / 1000)
+            if database not in (None, "", ":memory:")
+            else None
+        )
 
     def close(self) -> None:
         """Release the writer gate's lock file (the engine is disposed by the store)."""
