@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,19 +25,27 @@ from autoserum.errors import ConflictError, NotFoundError, StateError, Validatio
 from autoserum.permissions import SiteKey, check_role, permits, require
 from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
-from autoserum.store._engine import WRITE
+from autoserum.store._engine import BUSY_TIMEOUT_MS, NOWAIT, WRITE
+from autoserum.store._gate import WriterGate
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
+    "OWNER_ACTIONS",
+    "STAGING_PREFIX",
     "SYSTEM",
+    "SYSTEM_CLI",
     "Actor",
     "FifoLock",
     "Service",
     "SiteKey",
     "UnitOfWork",
 ]
+
+STAGING_PREFIX = "~importing~"
+"""The name prefix of a study an import is still writing (see ``store/_importer.py``): no
+look-up by name finds it and no study list shows it; no user-given name may start with it."""
 
 
 @dataclass(frozen=True)
@@ -56,29 +64,51 @@ class Actor:
     unblinded: bool = False
 
     def __post_init__(self) -> None:
-        if (self.username, self.role) != (SYSTEM_NAME, SYSTEM_NAME):
+        if (self.username, self.role) not in _SYSTEM_ACTORS:
             check_role(self.role)
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
 
     def may(self, action: str, study: str | None = None, site: str | None = None) -> bool:
         """Whether the permission table lets the actor perform ``action`` at site ``site`` of
-        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never)."""
+        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never; the
+        database owner's CLI: :data:`OWNER_ACTIONS`)."""
+        if self == SYSTEM_CLI:
+            return action in OWNER_ACTIONS
         return permits(self.role, action, sites=self.sites, study=study, site=site)
 
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
-        reads study data and sees none)."""
+        reads study data and sees none; the database owner's CLI sees them)."""
         if self.role == SYSTEM_NAME:
-            return False
+            return self == SYSTEM_CLI
         return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
 
 
 SYSTEM_NAME = "system"
+_SYSTEM_ACTORS = frozenset({(SYSTEM_NAME, SYSTEM_NAME), (f"{SYSTEM_NAME}:cli", SYSTEM_NAME)})
 SYSTEM = Actor(SYSTEM_NAME, SYSTEM_NAME)
 """The actor of the store's own bookkeeping writes (login state, token use, sessions): recorded
 as ``system`` in the audit trail, never an impersonated user or admin, allowed no action of the
 permission table."""
+SYSTEM_CLI = Actor(f"{SYSTEM_NAME}:cli", SYSTEM_NAME)
+"""The CLI run by the database's owner without ``--user``: recorded as ``system:cli`` (role
+``system``), never as an admin. It may do what the CLI's commands do (:data:`OWNER_ACTIONS`:
+import, studies and sites, accounts and tokens) and sees arms (the owner can read them from
+the database anyway); it may not record, correct, randomise or unblind."""
+OWNER_ACTIONS = frozenset(
+    {
+        "read_study",
+        "read_subject",
+        "read_audit",
+        "export",
+        "import_data",
+        "manage_study",
+        "manage_users",
+    }
+)
+"""What :data:`SYSTEM_CLI` may do (actions of :data:`autoserum.permissions.ACTIONS`, at every
+site): what the CLI's commands do."""
 
 
 class FifoLock:
@@ -110,6 +140,17 @@ class FifoLock:
             turn.acquire()
             self._waiters.append((me, turn))
         turn.acquire()  # released by the previous owner, who made us the owner
+
+    def try_enter(self) -> bool:
+        """Take the lock if it is free (or already this thread's) without waiting; ``False``
+        otherwise. Leave it with ``__exit__``."""
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner is None or self._owner == me:
+                self._owner = me
+                self._depth += 1
+                return True
+            return False
 
     def __exit__(
         self,
@@ -146,6 +187,19 @@ class UnitOfWork:
         # of up to 100 ms make the latency tail long). Other processes still queue on
         # BEGIN IMMEDIATE and the busy timeout. PostgreSQL needs no lock.
         self._write_lock = FifoLock() if engine.dialect.name == "sqlite" else None
+        # ... and across processes, writers of one SQLite file take turns on a gate that wakes
+        # the next waiter at once (SQLite's busy handler alone lets one process starve another)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._gate = (
+            WriterGate(database, timeout=BUSY_TIMEOUT_MS / 1000)
+            if database not in (None, "", ":memory:")
+            else None
+        )
+
+    def close(self) -> None:
+        """Release the writer gate's lock file (the engine is disposed by the store)."""
+        if self._gate is not None:
+            self._gate.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -157,7 +211,8 @@ class UnitOfWork:
     def write(self, actor: Actor, reason: str | None = None) -> Iterator[Session]:
         """One audited write transaction: committed on success, rolled back on any error."""
         lock = self._write_lock if self._write_lock is not None else nullcontext()
-        with lock, self._sessions() as session:
+        gate = self._gate if self._gate is not None else nullcontext()
+        with lock, gate, self._sessions() as session:
             session.connection(execution_options={WRITE: True})
             session.info["audit"] = _audit.AuditContext(actor.username, actor.role, reason)
             try:
@@ -174,6 +229,42 @@ class UnitOfWork:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def write_if_free(self, actor: Actor) -> Iterator[Session | None]:
+        """A write transaction for bookkeeping that may be skipped: ``None`` instead of waiting
+        when another writer holds SQLite's write lock (a read-only request never waits on an
+        import or another process's writer). Committed on success; PostgreSQL always writes."""
+        if self._write_lock is None:
+            with self.write(actor) as session:
+                yield session
+            return
+        if not self._write_lock.try_enter():
+            yield None
+            return
+        try:
+            if self._gate is not None and not self._gate.try_enter():
+                yield None
+                return
+            try:
+                with self._sessions() as session:
+                    try:
+                        session.connection(execution_options={WRITE: True, NOWAIT: True})
+                    except OperationalError:
+                        yield None
+                        return
+                    session.info["audit"] = _audit.AuditContext(actor.username, actor.role)
+                    try:
+                        yield session
+                        session.commit()
+                    except BaseException:
+                        session.rollback()
+                        raise
+            finally:
+                if self._gate is not None:
+                    self._gate.__exit__(None, None, None)
+        finally:
+            self._write_lock.__exit__(None, None, None)
 
     def protocol(self, study: StudyRow) -> Protocol:
         """The protocol frozen into ``study`` at its creation (parsed once, then cached)."""
@@ -211,7 +302,10 @@ class Service:
         actor: Actor, action: str, *, study: str | None = None, site: str | None = None
     ) -> None:
         """:class:`PermissionDeniedError` unless the permission table lets ``actor`` perform
-        ``action`` (at site ``site`` of ``study`` when given)."""
+        ``action`` (at site ``site`` of ``study`` when given); :data:`SYSTEM_CLI` may perform
+        :data:`OWNER_ACTIONS`."""
+        if actor == SYSTEM_CLI and action in OWNER_ACTIONS:
+            return
         require(
             actor.role, action, username=actor.username, sites=actor.sites, study=study, site=site
         )
@@ -219,7 +313,9 @@ class Service:
     # --- look-ups -------------------------------------------------------------------------
     @staticmethod
     def _study(session: Session, name: str) -> StudyRow:
-        row = session.scalar(select(StudyRow).where(StudyRow.name == name))
+        row = None
+        if not name.startswith(STAGING_PREFIX):
+            row = session.scalar(select(StudyRow).where(StudyRow.name == name))
         if row is None:
             raise NotFoundError(f"no study named {name!r}")
         return row

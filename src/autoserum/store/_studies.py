@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from autoserum.errors import StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._allocation import check_stratify_by, generate_list
-from autoserum.store._base import Actor, Service
+from autoserum.store._base import STAGING_PREFIX, Actor, Service
 from autoserum.store._coerce import as_date
 from autoserum.store._locks import require_unlocked
 from autoserum.store._types import utcnow
@@ -99,6 +99,8 @@ class StudyService(Service):
         """
         self._require(actor, "manage_study")
         self._nonempty("name", name)
+        if name.startswith(STAGING_PREFIX):
+            raise ValidationError("name", name, f"a name not starting with {STAGING_PREFIX!r}")
         plan = protocol if isinstance(protocol, Protocol) else resolve_protocol(protocol)
         if seed is None:
             seed = secrets.randbelow(2**62)
@@ -115,7 +117,11 @@ class StudyService(Service):
     def all(self) -> list[Study]:
         """Every study, by name."""
         with self._read() as s:
-            rows = s.scalars(select(StudyRow).order_by(StudyRow.name)).all()
+            rows = s.scalars(
+                select(StudyRow)
+                .where(~StudyRow.name.startswith(STAGING_PREFIX, autoescape=True))
+                .order_by(StudyRow.name)
+            ).all()
             return [study_view(r, self._protocol(r)) for r in rows]
 
     def get(self, name: str) -> Study:

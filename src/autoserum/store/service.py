@@ -20,6 +20,7 @@ from autoserum.store._accounts import AccountService
 from autoserum.store._base import UnitOfWork
 from autoserum.store._consent import ConsentService
 from autoserum.store._engine import make_engine
+from autoserum.store._events import SecurityEventService
 from autoserum.store._io import ExportService
 from autoserum.store._locks import LockService
 from autoserum.store._migrate import current_revision, head_revision, migrate
@@ -41,6 +42,7 @@ class Store:
       deviations, and their corrections (``update``/``delete``);
     - ``accounts``: users, API tokens, login sessions, the login throttle's failures;
     - ``audit``: the audit trail;
+    - ``events``: the security events (logins, tokens, passwords, exports, unblinding views);
     - ``exports``: tidy import and export;
     - ``consent``: consent documents, subjects' consents and withdrawals (the gate every
       writer of subject data asks once the study has consent documents);
@@ -64,6 +66,7 @@ class Store:
         self.exports = ExportService(self.uow)
         self.consent = ConsentService(self.uow)
         self.locks = LockService(self.uow)
+        self.events = SecurityEventService(self.uow)
 
     @property
     def dialect(self) -> str:
@@ -71,8 +74,9 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release the engine's connections."""
+        """Release the engine's connections and the writer gate's lock file."""
         self.engine.dispose()
+        self.uow.close()
 
     def schema_revision(self) -> tuple[str | None, str]:
         """``(current, expected)``: the database's schema revision and the one this code needs

@@ -16,7 +16,12 @@ line; from a database, the study, subject and visit.
 'a number from 0 to 10000'
 """
 
-from autoserum.study.tidy._cells import FORMULA_TRIGGERS, neutralise_formulas, restore_formulas
+from autoserum.study.tidy._cells import (
+    FORMULA_TRIGGERS,
+    neutralise_cell,
+    neutralise_formulas,
+    restore_formulas,
+)
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
     CONMED_COLUMNS,
@@ -67,6 +72,7 @@ __all__ = [
     "as_text_frame",
     "integer_items",
     "item_columns",
+    "neutralise_cell",
     "neutralise_formulas",
     "restore_formulas",
     "total_range",
