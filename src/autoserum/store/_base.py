@@ -94,7 +94,7 @@ permission table."""
 SYSTEM_CLI = Actor(f"{SYSTEM_NAME}:cli", SYSTEM_NAME)
 """The CLI run by the database's owner without ``--user``: recorded as ``system:cli`` (role
 ``system``), never as an admin. It may do what the CLI's commands do (:data:`OWNER_ACTIONS`:
-import, studies and sites, accounts and tokens) and sees arms (the owner can read them from
+import, studies and sites, accounts and tokens, locks) and sees arms (the owner can read them from
 the database anyway); it may not record, correct, randomise or unblind."""
 OWNER_ACTIONS = frozenset(
     {
@@ -103,6 +103,8 @@ OWNER_ACTIONS = frozenset(
         "read_audit",
         "export",
         "import_data",
+        "lock",
+        "lock_database",
         "manage_study",
         "manage_users",
     }
