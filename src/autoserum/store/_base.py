@@ -243,7 +243,7 @@ class Service:
 
     @staticmethod
     def _site(session: Session, study: StudyRow, code: str) -> SiteRow:
-        row = session.scalar(
+        row: SiteRow | None = session.scalar(
             select(SiteRow).where(SiteRow.study_id == study.id, SiteRow.code == code)
         )
         if row is None:
@@ -264,7 +264,7 @@ class Service:
         )
         if lock:
             stmt = stmt.with_for_update()
-        row = session.scalar(stmt)
+        row: SubjectRow | None = session.scalar(stmt)
         if row is None:
             raise NotFoundError(f"no subject {subject_id!r} in study {study.name!r}")
         self._require_site(actor, study.name, self._site_code(session, row.site_id))
@@ -275,7 +275,8 @@ class Service:
         site = session.get(SiteRow, site_id)
         if site is None:  # pragma: no cover - foreign key
             raise NotFoundError(f"no site with id {site_id}")
-        return site.code
+        code: str = site.code
+        return code
 
     @staticmethod
     def _nonempty(field: str, value: Any) -> str:

@@ -34,6 +34,7 @@ from autoserum.store.models import (
     SubjectRow,
     VisitRow,
 )
+from autoserum.study.entities import entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.status import SubjectStatus
 from autoserum.study.tidy import (
@@ -48,6 +49,12 @@ from autoserum.study.tidy import (
 __all__ = ["ExportService", "ImportSummary"]
 
 _KEEP = ("subject_id", "site", "week")
+_AE_FIELDS = entity("adverse_event").exported
+
+
+def _cell(value: Any) -> Any:
+    """A stored value as a cell of the tidy export (an exact decimal as a float)."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 class ImportSummary(dict[str, int]):
@@ -262,12 +269,11 @@ class ExportService(Service):
                     {
                         "subject_id": subj.subject_id,
                         "arm": subj.arm,
-                        "term": ae.term,
-                        "onset_week": None if ae.onset_week is None else float(ae.onset_week),
-                        "severity": ae.severity,
-                        "serious": ae.serious,
-                        "related": ae.related,
-                        "outcome": ae.outcome,
+                        **{
+                            f.export: _cell(getattr(ae, f.name))
+                            for f in _AE_FIELDS
+                            if f.export is not None
+                        },
                     }
                 )
         columns = [c for c in AE_COLUMNS if sees or c != "arm"]

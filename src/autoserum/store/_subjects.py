@@ -16,7 +16,6 @@ from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
-from autoserum.store._coerce import as_date, as_decimal
 from autoserum.store._integrity import screening_visit
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
@@ -44,6 +43,7 @@ from autoserum.store.models import (
     VisitRow,
 )
 from autoserum.study.blinding import MASK
+from autoserum.study.coerce import as_date, as_decimal
 from autoserum.study.consort import ConsortFlow, consort_flow
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
@@ -300,7 +300,8 @@ class SubjectService(Service):
                     version=1,
                 )
             )
-            return row.arm
+            arm: str = row.arm
+            return arm
 
     def unblindings(self, study: str, *, actor: Actor) -> list[Unblinding]:
         """The emergency unblindings of a study (for the study admin)."""

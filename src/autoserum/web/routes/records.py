@@ -16,9 +16,10 @@ from starlette.datastructures import FormData
 
 from autoserum.errors import ValidationError
 from autoserum.store import Store
+from autoserum.study.entities import entity
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import shorten, submit
-from autoserum.web.recordforms import optional_text
+from autoserum.web.recordforms import form_values, optional_text
 from autoserum.web.routes.subjects import STATUS_CHOICES, SUBJECT_PATH, subject_page
 from autoserum.web.views import shows_arm, study_for
 
@@ -180,11 +181,31 @@ def record_lab(
     )  # fmt: skip
 
 
-def _yes_no(form: FormData, name: str) -> bool:
-    value = _required(form, name, name)
-    if value not in ("yes", "no"):
-        raise ValidationError(name, value, "yes or no")
-    return value == "yes"
+def _record_form(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    study: str,
+    subject_id: str,
+    form: FormData,
+    *,
+    name: str,
+    done: Callable[[Mapping[str, str | None]], str],
+) -> Response:
+    """A record form whose fields are all of its record type (the registry's ``on_form``
+    fields): posted as they are to ``store.records.add``."""
+    spec = entity(name)
+    values = form_values(spec, form)
+
+    def run() -> str:
+        store.records.add(study, subject_id, name, values, actor=user.actor)
+        return done(values)
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={f.form_name for f in spec.form_fields}, action=run,
+        aliases={f.name: f.form_name for f in spec.form_fields if f.input},
+    )  # fmt: skip
 
 
 @router.post(_BASE + "/adverse_events")
@@ -193,25 +214,9 @@ def record_adverse_event(
 ) -> Response:
     """Record an adverse event (coded severity, seriousness, relatedness, outcome)."""
     user.require("write_data")
-
-    def run() -> str:
-        term = _required(form, "term", "the term")
-        store.records.add_adverse_event(
-            study,
-            subject_id,
-            actor=user.actor,
-            term=term,
-            severity=_required(form, "severity", "the severity"),
-            serious=_yes_no(form, "serious"),
-            related=_required(form, "related", "the relatedness"),
-            outcome=_required(form, "outcome", "the outcome"),
-            onset_date=optional_text(form, "onset_date"),
-        )
-        return f"Adverse event “{shorten(term, 80)}” recorded."
-
-    return _act(
-        request, store, user, study, subject_id, form, form_key="adverse_events",
-        names={"term", "severity", "serious", "related", "outcome", "onset_date"}, action=run,
+    return _record_form(
+        request, store, user, study, subject_id, form, name="adverse_event",
+        done=lambda v: f"Adverse event “{shorten(v['term'] or '', 80)}” recorded.",
     )  # fmt: skip
 
 
@@ -221,22 +226,10 @@ def record_con_med(
 ) -> Response:
     """Record a concomitant medication."""
     user.require("write_data")
-    names = {"name", "dose", "route", "start_date", "end_date", "indication"}
-
-    def run() -> str:
-        name = _required(form, "name", "the medication")
-        store.records.add_con_med(
-            study,
-            subject_id,
-            actor=user.actor,
-            name=name,
-            **{k: optional_text(form, k) for k in names - {"name"}},
-        )
-        return f"Medication {shorten(name, 80)} recorded."
-
-    return _act(
-        request, store, user, study, subject_id, form, form_key="con_meds", names=names, action=run
-    )
+    return _record_form(
+        request, store, user, study, subject_id, form, name="con_med",
+        done=lambda v: f"Medication {shorten(v['name'] or '', 80)} recorded.",
+    )  # fmt: skip
 
 
 @router.post(_BASE + "/status")
