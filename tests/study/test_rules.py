@@ -234,6 +234,8 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
         "Column",
         "Kind",
         "as_text_frame",
+        "export_column",
+        "export_columns",
         "integer_items",
         "item_columns",
         "total_range",

@@ -106,9 +106,9 @@ RECORD_FORMS: tuple[RecordForm, ...] = (
 CORRECTABLE: tuple[str, ...] = ("visit", "injection", "lab", "adverse_event", "con_med")
 
 
-def correction_fields(name: str) -> tuple[tuple[Field, FormField], ...]:
-    """The fields of record type ``name`` a correction page shows, with their inputs."""
-    spec = entity(name)
+def correction_fields(spec: EntitySpec) -> tuple[tuple[Field, FormField], ...]:
+    """The fields of a record type a correction page shows (on its form and editable), with
+    their inputs."""
     return tuple((f, form_field(spec, f)) for f in spec.form_fields if f.editable)
 
 

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Literal
 
 from autoserum.instruments import get_instrument, instrument_codes
-from autoserum.study.entities import Field, entity
+from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.rules import AGE_MAX, SUBJECT_ID_PATTERN, SUBJECT_ID_RULE
 from autoserum.study.tidy._vocab import INSTRUMENT_PARAMETERS, TOTAL_COLUMNS, total_range
@@ -36,6 +36,8 @@ __all__ = [
     "VISIT_COLUMNS",
     "Column",
     "Kind",
+    "export_column",
+    "export_columns",
     "integer_items",
     "item_columns",
     "visit_columns",
@@ -116,8 +118,8 @@ _KINDS: dict[str, Kind] = {
 }
 
 
-def _exported(field: Field) -> Column:
-    """The tidy column of a record's exported field."""
+def export_column(field: Field) -> Column:
+    """The tidy column of a record's exported field (its export name, kind, bounds, limit)."""
     return Column(
         field.export or field.name,
         _KINDS[field.kind],
@@ -130,7 +132,16 @@ def _exported(field: Field) -> Column:
     )
 
 
-_SUBJECT = {c.name: c for c in map(_exported, entity("subject").exported)}
+def export_columns(spec: EntitySpec) -> dict[str, Column]:
+    """The tidy columns of the exported fields of a record type, in declaration order.
+
+    >>> list(export_columns(entity("adverse_event")))
+    ['term', 'onset_week', 'severity', 'serious', 'related', 'outcome']
+    """
+    return {c.name: c for c in map(export_column, spec.exported)}
+
+
+_SUBJECT = export_columns(entity("subject"))
 
 _SUBJECT_ID = Column(
     "subject_id", "text", required=True, pattern=SUBJECT_ID_PATTERN, rule=SUBJECT_ID_RULE
@@ -168,7 +179,7 @@ SUBJECT_COLUMNS: tuple[str, ...] = tuple(c for c in _SUBJECT if c != "arm")
 AE_COLUMNS: dict[str, Column] = {
     "subject_id": _SUBJECT_ID,
     "arm": _SUBJECT["arm"],
-    **{c.name: c for c in map(_exported, entity("adverse_event").exported)},
+    **export_columns(entity("adverse_event")),
 }
 
 #: Instrument prefixes of item-level columns (``easi_head_neck_erythema``, ``dlqi_q1``, …).

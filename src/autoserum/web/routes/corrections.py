@@ -16,8 +16,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import NotFoundError, ValidationError
 from autoserum.store import Store
+from autoserum.study.entities import Field
 from autoserum.study.entities import entity as spec_of
 from autoserum.study.model import SubjectDetail
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
@@ -45,6 +46,17 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _unchanged(field: Field, typed: str, current: Any) -> bool:
+    """Whether ``typed`` says the same as the recorded value (``false`` as ``no``, ``2.50`` as
+    ``2.5``): compared as the registry converts it."""
+    if typed == _text(current):
+        return True
+    try:
+        return bool(field.convert(typed or None) == current)
+    except ValidationError:
+        return False
+
+
 def _record(detail: SubjectDetail, entity: str, record_id: int) -> Any:
     if entity not in CORRECTABLE:
         raise NotFoundError(f"records of kind {entity!r} are not corrected here")
@@ -55,7 +67,7 @@ def _record(detail: SubjectDetail, entity: str, record_id: int) -> Any:
 
 
 def _labels(entity: str) -> dict[str, str]:
-    fields = correction_fields(entity)
+    fields = correction_fields(spec_of(entity))
     return {**{ff.name: ff.label for _, ff in fields}, "reason": "Reason for the change"}
 
 
@@ -76,7 +88,7 @@ def _page(
     study_for(store, user, study)
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
-    fields = correction_fields(entity)
+    fields = correction_fields(spec_of(entity))
     if values is None:
         values = {ff.name: _text(getattr(record, f.name)) for f, ff in fields}
     return render(
@@ -130,14 +142,14 @@ def correct(
     study_for(store, user, study)
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
-    fields = correction_fields(entity)
+    fields = correction_fields(spec_of(entity))
     values = {ff.name: str(form.get(ff.name) or "").strip() for _, ff in fields}
     reason = str(form.get("reason") or "").strip()
     values.update(reason=reason, expected_version=str(form.get("expected_version") or "").strip())
     changes: dict[str, Any] = {}
     for f, ff in fields:
         new = values[ff.name]
-        if new != _text(getattr(record, f.name)):
+        if not _unchanged(f, new, getattr(record, f.name)):
             changes[f.name] = None if new == "" and not f.required else new
     errors: dict[str, str] = {}
     if not reason:

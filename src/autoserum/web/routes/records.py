@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from autoserum.errors import ValidationError
 from autoserum.store import Store
-from autoserum.study.entities import entity
+from autoserum.study.entities import EntitySpec, entity
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import shorten, submit
 from autoserum.web.recordforms import form_values, optional_text
@@ -133,22 +133,18 @@ def record_injection(
     """Record an injection given (its product follows the subject's arm; never shown blinded)."""
     user.require("write_data")
 
+    spec = entity("injection")
+    values = form_values(spec, form)
+
     def run() -> str:
-        store.records.add_injection(
-            study,
-            subject_id,
-            _required(form, "given_on", "the date given"),
-            actor=user.actor,
-            volume_ml=optional_text(form, "volume_ml"),
-            site=optional_text(form, "injection_site"),
-            lot=optional_text(form, "lot"),
-        )
+        values.pop("given_on")
+        given_on = _required(form, "given_on", "the date given")
+        store.records.add_injection(study, subject_id, given_on, actor=user.actor, **values)
         return "Injection recorded."
 
     return _act(
-        request, store, user, study, subject_id, form, form_key="injections",
-        names={"given_on", "volume_ml", "injection_site", "lot"}, action=run,
-        aliases={"site": "injection_site"},
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={f.form_name for f in spec.form_fields}, action=run, aliases=_aliases(spec),
     )  # fmt: skip
 
 
@@ -158,6 +154,8 @@ def record_lab(
 ) -> Response:
     """Record a lab result at a recorded visit (converted to its canonical unit, flagged)."""
     user.require("write_data")
+
+    spec = entity("lab")
 
     def run() -> str:
         analyte = _required(form, "analyte", "the analyte")
@@ -175,10 +173,15 @@ def record_lab(
         return f"Lab result {shorten(analyte, 40)} recorded."
 
     return _act(
-        request, store, user, study, subject_id, form, form_key="labs",
-        names={"lab_visit_code", "analyte", "value", "unit", "ref_low", "ref_high"}, action=run,
-        aliases={"visit_code": "lab_visit_code"},
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={"lab_visit_code", *(f.form_name for f in spec.form_fields)}, action=run,
+        aliases={"visit_code": "lab_visit_code", **_aliases(spec)},
     )  # fmt: skip
+
+
+def _aliases(spec: EntitySpec) -> dict[str, str]:
+    """Field name → form input name, where they differ (``site`` → ``injection_site``)."""
+    return {f.name: f.form_name for f in spec.form_fields if f.input}
 
 
 def _record_form(
@@ -204,7 +207,7 @@ def _record_form(
     return _act(
         request, store, user, study, subject_id, form, form_key=spec.key,
         names={f.form_name for f in spec.form_fields}, action=run,
-        aliases={f.name: f.form_name for f in spec.form_fields if f.input},
+        aliases=_aliases(spec),
     )  # fmt: skip
 
 

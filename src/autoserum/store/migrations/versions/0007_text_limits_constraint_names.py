@@ -14,6 +14,9 @@
   (``ALTER TABLE … RENAME CONSTRAINT``, which renames the index too); SQLite rebuilds the table
   (batch mode).
 
+The downgrade restores the old names and narrows the columns back to 200 characters; on
+PostgreSQL it fails (and changes nothing) while a longer term or name is stored.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
