@@ -180,3 +180,34 @@ def test_non_responder_imputation_matches_r(arm: str) -> None:
         assert (comp["responders_treatment"], comp["n_treatment"]) == (want["k1"], want["n1"])
         assert (comp["responders_control"], comp["n_control"]) == (want["k0"], want["n0"])
         assert comp["fisher_p_value"] == pytest.approx(want["fisher_p_value"], rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def one_sided() -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "autoserum", "analyze", str(THREE_ARM), "--endpoint", "easi",
+         "--week", "12", "--alternative", "less", "--conf-level", "0.9", "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return dict(json.loads(out.stdout))
+
+
+@pytest.mark.parametrize("arm", ["igg", "serum"])
+def test_one_sided_mann_whitney_and_fisher_match_r(one_sided: dict[str, Any], arm: str) -> None:
+    # R: wilcox.test(x, y, alternative = "less", conf.int = TRUE, conf.level = 0.9) and
+    # fisher.test(tab, alternative = "greater") (responders in the direction of benefit);
+    # reference/three_arm.R, less_90; rel 1e-6 (HL by uniroot(tol = 1e-4) alike in both)
+    want = REF["less_90"][arm]
+    assert one_sided["alternative"] == "less"
+    (got,) = [b["mann_whitney"] for b in one_sided["between"] if b["arm"] == arm]
+    for key in ("statistic", "p_value", "estimate", "ci_high"):
+        assert got[key] == pytest.approx(want["mann_whitney"][key], rel=1e-6), key
+    assert got["ci_low"] is None  # -inf: the one-sided interval has no lower limit
+    for rule, p in want["fisher_greater"].items():
+        (comp,) = [
+            c
+            for c in one_sided["responder_comparisons"]
+            if (c["responder"], c["arm"]) == (rule, arm)
+        ]
+        assert comp["fisher_p_value"] == pytest.approx(p, rel=1e-9), rule

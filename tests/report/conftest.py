@@ -28,6 +28,7 @@ def _demo(out: Path, protocol: str, name: str, n: int, seed: int) -> Path:
     path = out / f"{name}.csv"
     study.visits.write_csv(path)
     study.adverse_events.write_csv(out / f"{name}.ae.csv")
+    study.con_meds.write_csv(out / f"{name}.conmed.csv")
     return path
 
 

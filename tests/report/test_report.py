@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
+from autoserum.analysis import read_study, rescue_table
 from autoserum.report import ReportFiles
 from tests.pdftext import pdf_text
 from tests.report.conftest import CHROMIUM_ARGS, DATA
@@ -149,6 +150,26 @@ def test_report_numbers_come_from_the_analysis(fixture_report: ReportFiles) -> N
     mean = f"{row['mean_change']:.1f}".replace("-", "−")
     assert f"{mean} ({row['sd_change']:.1f})" in html
     assert "ast-nahm2023" in html
+
+
+def test_the_rescue_table_shows_the_analysis_of_the_con_med_file(rct_report: ReportFiles) -> None:
+    """The demo RCT's con-med file (with rescue) gives the safety section its rescue table, and
+    each cell is the analysis' number (autoserum.analysis.rescue_table)."""
+    safety = next(s for s in rct_report.model.sections if s.id == "safety")
+    table = next(t for t in safety.tables if t.id == "rescue")
+    study = read_study(rct_report.html.parent / "serum-rct.csv")
+    expected = rescue_table(study.visits, study.con_meds)
+    assert int(expected["n_rescue"].sum()) > 0
+    arms = sorted(expected["arm"].unique())
+    assert table.columns[1:] == tuple(f"{a}: {w}" for a in arms for w in ("using rescue", "TCS g"))
+    assert len(table.rows) == expected["week"].n_unique()
+    for r in expected.iter_rows(named=True):
+        row = table.rows[r["week"] - 1]
+        assert row[0] == str(r["week"])
+        cell = row[1 + 2 * arms.index(r["arm"])]
+        assert cell.startswith(f"{r['n_rescue']}/{r['n_subjects']} ("), (r, row)
+    html = rct_report.html.read_text(encoding="utf-8")
+    assert "Rescue medication by arm and week" in html
 
 
 def test_report_cli_writes_both_files(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ def test_public_api_is_pinned() -> None:
             "linear_model",
             "t_inference",
             "Alternative",
+            "check_alternative",
         ]
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from autoserum.permissions import allowed
 from autoserum.store import Actor, Store
 
 
@@ -30,6 +31,8 @@ MONITOR = Actor("mona", "monitor")
 STATISTICIAN = Actor("stan", "statistician")
 UNBLINDED_STATISTICIAN = Actor("ursula", "statistician", unblinded=True)
 BLINDED = (INVESTIGATOR, COORDINATOR, MONITOR, STATISTICIAN)
+#: The blinded roles the permission table lets read subjects and the audit trail.
+READERS = tuple(a for a in BLINDED if allowed(a.role, "read_subject"))
 
 ELIGIBLE = {"atopic_dermatitis": True, "age": 30, "scorad": 40, "sex": "F"}
 #: The screening date of the test subjects (before every visit the tests record) and the

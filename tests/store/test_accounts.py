@@ -9,8 +9,8 @@ import pytest
 
 import autoserum.store
 import autoserum.study
-from autoserum.errors import PermissionDeniedError, StateError, ValidationError
-from autoserum.store import Store
+from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
+from autoserum.store import Actor, Store
 from autoserum.store._types import utcnow
 from tests.store.helpers import ADMIN, COORDINATOR
 
@@ -73,6 +73,7 @@ def test_public_surfaces_are_pinned() -> None:
     assert sorted(autoserum.store.__all__) == [
         "ARM_REVEALING",
         "Actor",
+        "ApiTokenRecord",
         "AuditRecord",
         "BackupInfo",
         "ChainProblem",
@@ -94,3 +95,30 @@ def test_public_surfaces_are_pinned() -> None:
     for name in ("SubjectStatus", "transition", "can_see_arm", "consort_flow", "allocation_list"):
         assert name in autoserum.study.__all__
     assert all(hasattr(autoserum.study, name) for name in autoserum.study.__all__)
+
+
+def test_api_tokens_are_listed_without_their_hashes(store: Store) -> None:
+    store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
+    store.accounts.create_user("ada2", "h", "admin", None, actor=ADMIN)
+    first = store.accounts.create_api_token("cora", "hash-1", actor=ADMIN, label="laptop")
+    store.accounts.create_api_token(
+        "cora", "hash-2", actor=ADMIN, expires_at=utcnow() - timedelta(seconds=1)
+    )
+    store.accounts.create_api_token("ada2", "hash-3", actor=ADMIN)
+    store.accounts.revoke_api_token(first, actor=ADMIN)
+    tokens = store.accounts.api_tokens("cora", actor=ADMIN)
+    assert [(t.username, t.label, t.active) for t in tokens] == [
+        ("cora", "laptop", False),
+        ("cora", "", False),
+    ]
+    assert tokens[0].revoked_at is not None
+    assert "hash-1" not in repr(tokens)
+    assert len(store.accounts.api_tokens(actor=ADMIN)) == 3
+    own = Actor("cora", "coordinator")
+    assert len(store.accounts.api_tokens("cora", actor=own)) == 2
+    with pytest.raises(PermissionDeniedError):
+        store.accounts.api_tokens("ada2", actor=own)
+    with pytest.raises(PermissionDeniedError):
+        store.accounts.api_tokens(actor=own)
+    with pytest.raises(NotFoundError):
+        store.accounts.api_tokens("nobody", actor=ADMIN)

@@ -14,7 +14,7 @@ from autoserum.store import Store, open_store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import MASK, SubjectStatus
 from autoserum.study.randomisation import allocation_list, stratum_key
-from tests.store.helpers import ADMIN, BLINDED, COORDINATOR, ELIGIBLE, SCREENED_ON
+from tests.store.helpers import ADMIN, COORDINATOR, ELIGIBLE, READERS, SCREENED_ON
 
 SEVERITY_NAME = "baseline_severity"
 SEVERITY = {SEVERITY_NAME: ("moderate", "severe")}
@@ -153,7 +153,7 @@ def test_the_study_declares_its_factors_and_blinded_roles_see_no_arm(store: Stor
     assert masked == MASK
     arm = store.subjects.all(study, actor=ADMIN)[0].arm
     assert arm == expected_list("severe")[0]
-    for actor in BLINDED:
+    for actor in READERS:
         assert [s.arm for s in store.subjects.all(study, actor=actor)] == [MASK]
         trail = store.audit.trail(study, actor=actor)
         shown = repr([(r.field, r.old_value, r.new_value) for r in trail if r.subject_id])

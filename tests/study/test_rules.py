@@ -219,6 +219,8 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
     assert set(tidy.__all__) == {
         "AE_COLUMNS",
         "AE_SCHEMA",
+        "CONMED_COLUMNS",
+        "CONMED_SCHEMA",
         "DERIVED_TOTALS",
         "FORMULA_TRIGGERS",
         "neutralise_formulas",
@@ -240,6 +242,7 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
         "item_columns",
         "total_range",
         "validate_adverse_events",
+        "validate_con_meds",
         "validate_visits",
         "visit_columns",
     }

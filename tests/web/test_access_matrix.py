@@ -1,9 +1,10 @@
 """Access control: every role × every page and API route × own site / other site.
 
 Users of every role belong to site S1 (the admin to all sites). ``S1-001`` is at their site,
-``S2-001`` at the other. A route is allowed iff the role may perform its action
-(:mod:`autoserum.web.permissions`) and the subject is at one of the user's sites. Blinded roles
-never receive an arm, in HTML or JSON.
+``S2-001`` at the other. The oracle is the one permission table (:mod:`autoserum.permissions`):
+a route is allowed iff the table permits its action to the role at the subject's site (its
+scope: the user's sites, the whole study or every study). Blinded roles never receive an arm,
+in HTML or JSON; an export holds another site's subjects only where the table's scope reaches.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from autoserum.web.permissions import ROLES, allowed
+from autoserum.permissions import ROLES, permits
 
 from .conftest import PASSWORD, Seeded
 from .test_auth import csrf_of
@@ -174,10 +175,23 @@ def arms_in_json(value: Any) -> list[Any]:
     return found
 
 
-def expected_ok(role: str, route: Route, own: bool) -> bool:
+#: The site memberships of the seeded users (conftest.Seeded): the admin belongs to every site.
+MEMBERSHIP: dict[str, frozenset[tuple[str, str]] | None] = {
+    role: None if role == "admin" else frozenset({("AST-1", "S1")}) for role in ROLES
+}
+
+
+def expected_ok(role: str, route: Route, site: str) -> bool:
+    """The table's answer for ``role`` on ``route`` at site ``site`` of AST-1."""
     if not route.action:
         return True
-    return allowed(role, route.action) and (own or role == "admin" or not route.per_site)
+    return permits(
+        role,
+        route.action,
+        sites=MEMBERSHIP[role],
+        study="AST-1",
+        site=site if route.per_site else None,
+    )
 
 
 def page_client(client: TestClient, username: str) -> str:
@@ -234,7 +248,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 response = client.get(location, follow_redirects=False)
             ok = response.status_code in (200, 201)
             forbidden = response.status_code in (403, 404)
-            want = expected_ok(role, route, own)
+            want = expected_ok(role, route, site)
             if (want and not ok) or (not want and not forbidden):
                 problems.append(
                     f"{role} {route.method} {path}: got {response.status_code}, "
@@ -246,8 +260,13 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 header = response.text.splitlines()[0].split(",") if response.text else []
                 if blinded and "arm" in header:
                     problems.append(f"{role} {path}: the export has an arm column")
-                if role != "admin" and "S2-0" in response.text:
+                reaches_s2 = permits(
+                    role, "export", sites=MEMBERSHIP[role], study="AST-1", site="S2"
+                )
+                if not reaches_s2 and "S2-0" in response.text:
                     problems.append(f"{role} {path}: the export has another site's subject")
+                if reaches_s2 and "S2-0" not in response.text and path.endswith("export.csv"):
+                    problems.append(f"{role} {path}: the export lacks the study's other site")
                 seen_arm_admin |= "arm" in header
             elif is_api:
                 arms = arms_in_json(response.json())

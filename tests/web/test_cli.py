@@ -40,7 +40,7 @@ def test_user_add_hashes_the_password_and_token_prints_once(db_url: str) -> None
     assert verify_password(record.password_hash, "a long passphrase")
     token = runner.invoke(app, ["user", "token", "bob", "--db", db_url])
     assert token.exit_code == 0
-    printed = token.output.strip()
+    printed = token.stdout.strip()
     assert printed.startswith("ast_")
     owner = store.accounts.user_for_token(hash_token(printed))
     assert owner is not None

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autoserum.accounts import hash_password, hash_token, needs_rehash, new_token, verify_password
+from autoserum.permissions import ACTIONS, ROLES, allowed
 from autoserum.store import Store
-from autoserum.web.permissions import ACTIONS, ROLES, allowed
 from autoserum.web.security import LoginThrottle, csrf_matches, new_csrf_token
 
 

@@ -24,12 +24,15 @@ from autoserum.analysis._plan import (
 from autoserum.analysis._read import (
     StudyData,
     ae_path_for,
+    conmed_path_for,
     read_adverse_events,
+    read_con_meds,
     read_long,
     read_study,
     study_from_frames,
     validate_long,
 )
+from autoserum.analysis._rescue import RESCUE_COLUMNS, rescue_table
 from autoserum.analysis._responders import (
     MCID,
     ResponderRule,
@@ -58,6 +61,7 @@ __all__ = [
     "DEFAULT_PREDICTORS",
     "EXAMPLE_SAP",
     "MCID",
+    "RESCUE_COLUMNS",
     "AnalysisPlan",
     "EndpointResult",
     "Estimand",
@@ -78,6 +82,7 @@ __all__ = [
     "build_bds",
     "choose_arms",
     "combine_summaries",
+    "conmed_path_for",
     "event_times",
     "fixed_sequence",
     "lab_shifts",
@@ -87,8 +92,10 @@ __all__ = [
     "parse_sap_text",
     "plan_analysis",
     "read_adverse_events",
+    "read_con_meds",
     "read_long",
     "read_study",
+    "rescue_table",
     "responder_definitions",
     "responder_expr",
     "secondary_table",

@@ -325,7 +325,14 @@ def analyze_endpoint(
         else None
     )
     responders, comparison = responder_tables(
-        flagged, rules, arms, ctrl, conf_level, notes, population_sizes=sizes
+        flagged,
+        rules,
+        arms,
+        ctrl,
+        conf_level,
+        notes,
+        population_sizes=sizes,
+        alternative=alternative,
     )
     predictor_rule = rules[0].code if rules and predictors else None
     pred = predictor_table(flagged, adsl, predictor_rule, predictors, arms, ctrl, notes)

@@ -1,4 +1,5 @@
-"""Reading and validating the tidy long format (visit file and its adverse-event companion).
+"""Reading and validating the tidy long format (visit file and its adverse-event and
+concomitant-medication companions).
 
 Reference: ``docs/data-format.md``.
 
@@ -11,7 +12,7 @@ Reference: ``docs/data-format.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -19,16 +20,20 @@ import polars as pl
 from autoserum.errors import ValidationError
 from autoserum.study.tidy import (
     AE_SCHEMA,
+    CONMED_SCHEMA,
     as_text_frame,
     restore_formulas,
     validate_adverse_events,
+    validate_con_meds,
     validate_visits,
 )
 
 __all__ = [
     "StudyData",
     "ae_path_for",
+    "conmed_path_for",
     "read_adverse_events",
+    "read_con_meds",
     "read_long",
     "read_study",
     "study_from_frames",
@@ -39,11 +44,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class StudyData:
-    """A validated study: the visit file and the adverse events (empty when there are none)."""
+    """A validated study: the visit file, the adverse events and the concomitant medication
+    (each empty when there are none)."""
 
     visits: pl.DataFrame
     adverse_events: pl.DataFrame
     source: str
+    #: the concomitant-medication table (``CONMED_SCHEMA``, with ``rescue``); empty when none
+    con_meds: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONMED_SCHEMA))
     #: screening counts when the source knows them (a database): assessed for eligibility and
     #: excluded (screen failures); ``None`` for files, which hold enrolled subjects only
     assessed: int | None = None
@@ -60,6 +68,12 @@ def ae_path_for(path: str | Path) -> Path:
     """The adverse-event companion of a visit file: ``<stem>.ae.csv`` in the same folder."""
     p = Path(path)
     return p.with_name(f"{p.stem}.ae.csv")
+
+
+def conmed_path_for(path: str | Path) -> Path:
+    """The concomitant-medication companion of a visit file: ``<stem>.conmed.csv``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.conmed.csv")
 
 
 def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
@@ -102,11 +116,22 @@ def read_adverse_events(path: str | Path, subjects: pl.Series | None = None) -> 
     return validate_adverse_events(text, p.name, first_line, subjects)
 
 
+def read_con_meds(path: str | Path, subjects: pl.Series | None = None) -> pl.DataFrame:
+    """Read and validate a concomitant-medication file (``<stem>.conmed.csv``).
+
+    With ``subjects``, every ``subject_id`` of the file must be one of them.
+    """
+    p = Path(path)
+    text, first_line = _read_text(p)
+    return validate_con_meds(text, p.name, first_line, subjects)
+
+
 def study_from_frames(
     visits: pl.DataFrame,
     adverse_events: pl.DataFrame | None,
     source: str,
     *,
+    con_meds: pl.DataFrame | None = None,
     assessed: int | None = None,
     excluded: int | None = None,
     eligibility_overrides: tuple[str, ...] = (),
@@ -126,10 +151,19 @@ def study_from_frames(
         )
     else:
         ae = _empty_ae("arm" in typed.columns)
+    cm = _empty_con_meds()
+    if con_meds is not None and con_meds.height:
+        cm = validate_con_meds(
+            as_text_frame(con_meds),
+            f"{source} (concomitant medication)",
+            None,
+            typed["subject_id"],
+        )
     return StudyData(
         visits=typed,
         adverse_events=ae,
         source=source,
+        con_meds=cm,
         assessed=assessed,
         excluded=excluded,
         eligibility_overrides=eligibility_overrides,
@@ -140,14 +174,21 @@ def _empty_ae(with_arm: bool) -> pl.DataFrame:
     return pl.DataFrame(schema={c: t for c, t in AE_SCHEMA.items() if with_arm or c != "arm"})
 
 
+def _empty_con_meds() -> pl.DataFrame:
+    return pl.DataFrame(schema=CONMED_SCHEMA)
+
+
 def read_study(path: str | Path) -> StudyData:
-    """Read a visit file and, when it exists, its ``<stem>.ae.csv`` companion; validate both.
+    """Read a visit file and, when they exist, its ``<stem>.ae.csv`` and ``<stem>.conmed.csv``
+    companions; validate all three.
 
     >>> from autoserum.simulate import simulate_study, write_study
     >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
     >>> study = read_study(csv)
     >>> study.visits.height, study.adverse_events.height
     (117, 36)
+    >>> int(study.con_meds["rescue"].sum()) > 0
+    True
     """
     p = Path(path)
     visits = _read_visits(p)
@@ -156,7 +197,9 @@ def read_study(path: str | Path) -> StudyData:
         ae = read_adverse_events(ae_file, visits["subject_id"])
     else:
         ae = _empty_ae("arm" in visits.columns)
-    return StudyData(visits=visits, adverse_events=ae, source=str(p))
+    cm_file = conmed_path_for(p)
+    cm = read_con_meds(cm_file, visits["subject_id"]) if cm_file.exists() else _empty_con_meds()
+    return StudyData(visits=visits, adverse_events=ae, source=str(p), con_meds=cm)
 
 
 def read_long(path: str | Path) -> pl.DataFrame:

@@ -33,6 +33,7 @@ __all__ = [
     "LS_MEANS_SCHEMA",
     "attempt",
     "between_table",
+    "responder_alternative",
     "responder_tables",
     "within_table",
 ]
@@ -294,13 +295,31 @@ def between_table(
             out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative, mmrm_kw))
             continue
         mw = attempt(
-            notes, f"Mann–Whitney ({tag})", stats.mann_whitney, x, y, conf_level=conf_level
+            notes,
+            f"Mann–Whitney ({tag})",
+            stats.mann_whitney,
+            x,
+            y,
+            conf_level=conf_level,
+            alternative=stats.check_alternative(alternative),
         )
         g = attempt(notes, f"Hedges' g ({tag})", stats.hedges_g, x, y, conf_level=conf_level)
         for method, res in (("ancova", by_arm.get(arm)), ("mann_whitney", mw), ("hedges_g", g)):
             out.append(_row(method, arm, ctrl, week, len(x), len(y), res))
         out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative, mmrm_kw))
     return pl.DataFrame(out, schema=BETWEEN_SCHEMA), fit
+
+
+def responder_alternative(alternative: str) -> stats.Alternative:
+    """The alternative of a responder test for the plan's ``alternative`` on the change of a
+    score where lower is better: one-sided plans flip (benefit is a higher responder rate).
+
+    >>> responder_alternative("less"), responder_alternative("two-sided")
+    ('greater', 'two-sided')
+    """
+    side = stats.check_alternative(alternative)
+    flipped: dict[str, stats.Alternative] = {"less": "greater", "greater": "less"}
+    return flipped.get(side, "two-sided")
 
 
 def responder_tables(
@@ -312,9 +331,17 @@ def responder_tables(
     notes: list[str],
     *,
     population_sizes: Mapping[str, int] | None = None,
+    alternative: str = "two-sided",
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Responder counts, rates with Wilson CIs per rule and arm; risk difference (Newcombe)
     and Fisher's exact test of each treatment arm against the control.
+
+    ``alternative`` is the plan's, stated for the change of the score (treatment − control;
+    ``less``: the treatment lowers the score more, i.e. benefit for the severity scores of AD).
+    A responder is an improvement, so a one-sided plan tests the responder rates in the
+    direction of benefit: ``less`` becomes Fisher's ``greater`` (more responders on treatment)
+    and ``greater`` becomes ``less`` (see :func:`responder_alternative`). Newcombe's interval
+    stays two-sided at ``conf_level``.
 
     Observed cases by default. With ``population_sizes`` (subjects of the analysis set per
     arm) a subject without a value at the week, or whose rule is undefined, is a
@@ -358,7 +385,16 @@ def responder_tables(
                     notes.append(f"{tag}: no comparison, an arm has no subject at the week")
                     continue
                 rd = attempt(notes, f"Newcombe RD ({tag})", stats.newcombe_rd, k1, n1, k0, n0)
-                p = attempt(notes, f"Fisher ({tag})", stats.fisher_exact, k1, n1, k0, n0)
+                p = attempt(
+                    notes,
+                    f"Fisher ({tag})",
+                    stats.fisher_exact,
+                    k1,
+                    n1,
+                    k0,
+                    n0,
+                    alternative=responder_alternative(alternative),
+                )
                 comparisons.append(
                     {
                         "responder": rule.code,

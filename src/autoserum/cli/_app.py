@@ -21,6 +21,7 @@ from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import simulate as _simulate
 from autoserum.cli import store as _store
+from autoserum.cli import study as _study
 from autoserum.cli import web as _web
 from autoserum.cli._main import main
 from autoserum.cli.score import register as register_score
@@ -71,6 +72,7 @@ _analysis.register(app)
 _federate.register(app)
 _backup.register(app)
 _store.register(app)
+_study.register(app)
 _web.register(app)
 
 

@@ -29,7 +29,8 @@ def simulate_command(
 ) -> None:
     """Simulate a study of PROTOCOL modelled on its published results.
 
-    Writes the tidy long format (items, totals, labs) and the adverse events to --out.
+    Writes the tidy long format (items, totals, labs), the adverse events and the concomitant
+    medication (with rescue) to --out.
     Or loads them into a new study of --db, validated by the store's import.
     The same seed always gives the same data.
 
@@ -44,7 +45,7 @@ def simulate_command(
         raise ValidationError("--study", study, "a study name (required with --db)")
     if out is not None and study is not None:
         raise ValidationError("--study", study, "--study only with --db")
-    from autoserum.simulate import simulate_study, write_study
+    from autoserum.simulate import conmed_path, simulate_study, write_study
     from autoserum.store import Actor, open_store
 
     result = simulate_study(protocol, subjects, seed)
@@ -52,7 +53,8 @@ def simulate_command(
         visits, events = write_study(result, out)
         typer.echo(
             f"wrote {result.visits.height} visit rows to {visits} and "
-            f"{result.adverse_events.height} adverse events to {events}"
+            f"{result.adverse_events.height} adverse events to {events} and "
+            f"{result.con_meds.height} concomitant medications to {conmed_path(out)}"
         )
         return
     if db is None or not study:  # unreachable after the checks above; narrows the types

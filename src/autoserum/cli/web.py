@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from autoserum.errors import ValidationError
+from autoserum.permissions import ROLES, check_role
 
 if TYPE_CHECKING:
     from autoserum.store import Actor
@@ -27,7 +28,6 @@ user_app = typer.Typer(
 DbOption = Annotated[
     str, typer.Option("--db", help="Database URL (SQLite or PostgreSQL).", show_default=True)
 ]
-_ROLES = ("admin", "investigator", "coordinator", "monitor", "statistician")
 
 
 def _cli_actor() -> Actor:
@@ -130,7 +130,7 @@ def _read_password(password_stdin: bool) -> str:
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Option(help="One of: " + ", ".join(_ROLES) + ".")],
+    role: Annotated[str, typer.Option(help="One of: " + ", ".join(ROLES) + ".")],
     site: Annotated[
         list[str] | None,
         typer.Option(
@@ -152,16 +152,18 @@ def user_add(
     from autoserum.accounts import hash_password
     from autoserum.store import open_store
 
-    if role not in _ROLES:
-        raise ValidationError("role", role, "one of " + ", ".join(_ROLES))
+    check_role(role)
     if role != "admin" and not site:
         raise ValidationError("site", None, f"at least one --site for role {role!r}")
     password = _read_password(password_stdin)
-    store = open_store(db, create=True)
     sites = None if role == "admin" and not site else frozenset(_site_key(s) for s in site or ())
-    store.accounts.create_user(
-        name, hash_password(password), role, sites, actor=_cli_actor(), unblinded=unblinded
-    )
+    store = open_store(db, create=True)
+    try:
+        store.accounts.create_user(
+            name, hash_password(password), role, sites, actor=_cli_actor(), unblinded=unblinded
+        )
+    finally:
+        store.close()
     shown = ", ".join(f"{study}/{code}" for study, code in sorted(sites)) if sites else "all"
     typer.echo(f"added user {name} ({role}; sites: {shown})")
 
@@ -192,15 +194,18 @@ def user_passwd(
 
     password = _read_password(password_stdin)
     store = open_store(db, create=True)
-    if store.accounts.get_user(name) is None:
-        raise NotFoundError(f"no user named {name!r}")
-    store.accounts.update_user(
-        name,
-        {"password_hash": hash_password(password)},
-        actor=_cli_actor(),
-        reason="password reset",
-    )
-    store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
+    try:
+        if store.accounts.get_user(name) is None:
+            raise NotFoundError(f"no user named {name!r}")
+        store.accounts.update_user(
+            name,
+            {"password_hash": hash_password(password)},
+            actor=_cli_actor(),
+            reason="password reset",
+        )
+        store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
+    finally:
+        store.close()
     typer.echo(f"password of {name} changed")
 
 
@@ -208,19 +213,185 @@ def user_passwd(
 def user_token(
     name: Annotated[str, typer.Argument(help="Login name of the token's owner.")],
     label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires: Annotated[
+        int | None,
+        typer.Option("--expires", min=1, max=3650, help="Days until the token expires."),
+    ] = None,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
-    """Create a personal API token for /api/v1 and print it once (only its hash is stored).
+    """Create a personal API token for /api/v1 and print it once (only its hash is stored);
+    its id (for ``user revoke-token``) goes to stderr.
 
-    Example: autoserum user token alice --label laptop --db sqlite:///trial.db
+    Example: autoserum user token alice --label laptop --expires 90 --db sqlite:///trial.db
     """
+    from datetime import UTC, datetime, timedelta
+
     from autoserum.accounts import hash_token, new_token
     from autoserum.store import open_store
 
     store = open_store(db, create=True)
     token = new_token()
-    store.accounts.create_api_token(name, hash_token(token), actor=_cli_actor(), label=label)
+    expires_at = None
+    if expires is not None:
+        expires_at = datetime.now(UTC) + timedelta(days=expires)
+    try:
+        token_id = store.accounts.create_api_token(
+            name, hash_token(token), actor=_cli_actor(), label=label, expires_at=expires_at
+        )
+    finally:
+        store.close()
+    until = "" if expires_at is None else f", expires {expires_at:%Y-%m-%d %H:%M} UTC"
+    typer.echo(f"token id {token_id} of {name}{until}", err=True)
     typer.echo(token)
+
+
+@user_app.command("tokens")
+def user_tokens(
+    name: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """List API tokens: id, owner, label, created, expires, last used, active or revoked
+    (never the token itself).
+
+    Example: autoserum user tokens alice --db sqlite:///trial.db
+    """
+    from autoserum.store import open_store
+
+    store = open_store(db, create=False)
+    try:
+        tokens = store.accounts.api_tokens(name, actor=_cli_actor())
+    finally:
+        store.close()
+
+    def when(at: object) -> str:
+        return "-" if at is None else f"{at:%Y-%m-%d %H:%M}"
+
+    for t in tokens:
+        state = "active" if t.active else ("revoked" if t.revoked_at else "expired")
+        typer.echo(
+            f"{t.id}\t{t.username}\t{t.label or '-'}\t{when(t.created_at)}\t"
+            f"expires {when(t.expires_at)}\tused {when(t.last_used_at)}\t{state}"
+        )
+
+
+@user_app.command("revoke-token")
+def user_revoke_token(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see: autoserum user tokens).")],
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Revoke an API token at once (every server process refuses it from the next request).
+
+    Example: autoserum user revoke-token 3 --db sqlite:///trial.db
+    """
+    from autoserum.store import open_store
+
+    store = open_store(db, create=False)
+    try:
+        store.accounts.revoke_api_token(token_id, actor=_cli_actor())
+    finally:
+        store.close()
+    typer.echo(f"token {token_id} revoked")
+
+
+@user_app.command("list")
+def user_list(
+    db: DbOption = "sqlite:///autoserum.db",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the users: name, role, sites, unblinded grant, active, last login.
+
+    Example: autoserum user list --db sqlite:///trial.db
+    """
+    import json
+
+    from autoserum.store import open_store
+
+    store = open_store(db, create=False)
+    try:
+        users = store.accounts.users(actor=_cli_actor())
+    finally:
+        store.close()
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "sites": None if u.sites is None else [f"{a}/{b}" for a, b in sorted(u.sites)],
+            "unblinded": u.unblinded,
+            "active": u.active,
+            "last_login_at": None if u.last_login_at is None else u.last_login_at.isoformat(),
+        }
+        for u in users
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for u in users:
+        sites = "all" if u.sites is None else ",".join(f"{a}/{b}" for a, b in sorted(u.sites))
+        flags = ("unblinded " if u.unblinded else "") + ("active" if u.active else "inactive")
+        typer.echo(f"{u.username}\t{u.role}\t{sites or 'none'}\t{flags}")
+
+
+@user_app.command("update")
+def user_update(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    role: Annotated[str | None, typer.Option(help="New role: " + ", ".join(ROLES) + ".")] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option(help="The user's sites from now on, as STUDY/SITE (repeatable)."),
+    ] = None,
+    all_sites: Annotated[
+        bool, typer.Option("--all-sites", help="Every site of every study (admins).")
+    ] = False,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Allow or stop logins and API tokens."),
+    ] = None,
+    unblinded: Annotated[
+        bool | None,
+        typer.Option("--unblinded/--blinded", help="Grant or withdraw the unblinded privilege."),
+    ] = None,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Change a user's role, sites, unblinded grant or active state (audited with the reason).
+    An inactive user can no longer log in nor use API tokens.
+
+    Example: autoserum user update alice --site AST-1/s02 --inactive --reason "left the site" --db sqlite:///trial.db
+    """
+    from autoserum.store import open_store
+
+    changes: dict[str, object] = {}
+    if role is not None:
+        if role not in ROLES:
+            raise ValidationError("--role", role, "one of " + ", ".join(ROLES))
+        changes["role"] = role
+    if site and all_sites:
+        raise ValidationError("--site", site, "either --site or --all-sites, not both")
+    if site:
+        changes["sites"] = frozenset(_site_key(s) for s in site)
+    elif all_sites:
+        changes["sites"] = None
+    if active is not None:
+        changes["active"] = active
+    if unblinded is not None:
+        changes["unblinded"] = unblinded
+    if not changes:
+        raise ValidationError(
+            "options",
+            None,
+            "at least one of --role, --site, --all-sites, --active/--inactive, "
+            "--unblinded/--blinded",
+        )
+    store = open_store(db, create=False)
+    try:
+        user = store.accounts.update_user(name, changes, actor=_cli_actor(), reason=reason)
+    finally:
+        store.close()
+    shown = "all" if user.sites is None else ", ".join(f"{a}/{b}" for a, b in sorted(user.sites))
+    typer.echo(
+        f"updated user {name} ({user.role}; sites: {shown or 'none'}; "
+        f"{'active' if user.active else 'inactive'})"
+    )
 
 
 def register(root: typer.Typer) -> None:

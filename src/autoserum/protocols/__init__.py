@@ -18,6 +18,11 @@ from autoserum.protocols._loader import (
     protocol_codes,
     resolve_protocol,
 )
+from autoserum.protocols._medication import (
+    FINDING_KINDS,
+    MedicationFinding,
+    medication_findings,
+)
 from autoserum.protocols._schedule import (
     ScheduledEvent,
     schedule,
@@ -25,6 +30,8 @@ from autoserum.protocols._schedule import (
     window_bounds,
 )
 from autoserum.protocols._schema import (
+    DEFAULT_MEDICATION,
+    DEFAULT_SAFETY,
     INSTRUMENT_CODES,
     LAB_CODES,
     Arm,
@@ -34,13 +41,21 @@ from autoserum.protocols._schema import (
     Fact,
     InjectionPlan,
     InjectionSite,
+    Medication,
+    MedicationRule,
     Phase,
     Protocol,
+    Safety,
+    SafetyTerm,
     Source,
+    SpecialInterest,
     VisitPlan,
 )
 
 __all__ = [
+    "DEFAULT_MEDICATION",
+    "DEFAULT_SAFETY",
+    "FINDING_KINDS",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
@@ -51,13 +66,20 @@ __all__ = [
     "Fact",
     "InjectionPlan",
     "InjectionSite",
+    "Medication",
+    "MedicationFinding",
+    "MedicationRule",
     "Phase",
     "Protocol",
+    "Safety",
+    "SafetyTerm",
     "ScheduledEvent",
     "Source",
+    "SpecialInterest",
     "VisitPlan",
     "evaluate_eligibility",
     "load_protocol",
+    "medication_findings",
     "parse_protocol_data",
     "parse_protocol_file",
     "parse_protocol_text",

@@ -18,14 +18,17 @@ are negative. Reference: docs/protocols.md (the file format).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
+from autoserum.study.medication import ATC_PREFIX_PATTERN, POTENCY_EU, DrugClass, PotencyEU
 from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 
 __all__ = [
     "DEFAULT_MAX_VOLUME_ML",
+    "DEFAULT_MEDICATION",
+    "DEFAULT_SAFETY",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
@@ -36,11 +39,16 @@ __all__ = [
     "Fact",
     "InjectionPlan",
     "InjectionSite",
+    "Medication",
+    "MedicationRule",
     "Phase",
     "PhaseCode",
     "Product",
     "Protocol",
+    "Safety",
+    "SafetyTerm",
     "Source",
+    "SpecialInterest",
     "VisitPlan",
 ]
 
@@ -199,6 +207,207 @@ class EligibilityRule(_Frozen):
     note: str | None = None
 
 
+class MedicationRule(_Frozen):
+    """A group of drugs named by ATC code at any level (``D07A``, ``L04AF``) and/or by class
+    (``autoserum.study.medication.DRUG_CLASSES``); ``max_potency_eu`` limits topical
+    corticosteroids to a potency class (I-IV) or milder. A con-med matches when its ATC code
+    starts with one of ``atc`` or its class is one of ``classes``, within the potency limit.
+    """
+
+    description: str
+    atc: tuple[Annotated[str, Field(pattern=ATC_PREFIX_PATTERN)], ...] = ()
+    classes: tuple[DrugClass, ...] = ()
+    max_potency_eu: PotencyEU | None = None
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    def matches(
+        self, *, atc_code: str | None, drug_class: str | None, potency_eu: str | None
+    ) -> bool:
+        """True when a con-med of this ATC code, class and potency belongs to the group."""
+        named = (atc_code is not None and any(atc_code.startswith(a) for a in self.atc)) or (
+            drug_class is not None and drug_class in self.classes
+        )
+        if not named:
+            return False
+        if self.max_potency_eu is None or potency_eu is None:
+            return True
+        return POTENCY_EU.index(potency_eu) <= POTENCY_EU.index(self.max_potency_eu)
+
+
+_MEDICATION_NOTE = (
+    "autoserum default: the source does not report co-treatment rules; topical corticosteroids "
+    "up to potent (European class III) as rescue for a flare, and systemic treatments of AD "
+    "prohibited during the study, as is usual in AD trials"
+)
+
+
+class Medication(_Frozen):
+    """The protocol's rules on concomitant medication: what may be given as **rescue** (and
+    when), and what is **prohibited** during the study (a prohibited con-med taken on or after
+    day 0 is a protocol deviation)."""
+
+    rescue: tuple[MedicationRule, ...] = ()
+    rescue_criteria: Fact
+    prohibited: tuple[MedicationRule, ...] = ()
+
+
+#: The rules a protocol gets when its file declares none (autoserum defaults throughout).
+DEFAULT_MEDICATION = Medication(
+    rescue=(
+        MedicationRule(
+            description="topical corticosteroids up to potent (class III)",
+            atc=("D07A",),
+            classes=("tcs",),
+            max_potency_eu="III",
+            source="autoserum default",
+            note=_MEDICATION_NOTE,
+        ),
+    ),
+    rescue_criteria=Fact(
+        value="a flare of atopic dermatitis that the investigator judges intolerable",
+        source="autoserum default",
+        note=_MEDICATION_NOTE,
+    ),
+    prohibited=(
+        MedicationRule(
+            description="systemic treatments of atopic dermatitis",
+            atc=(
+                "H02A",
+                "L04AD01",
+                "L04AX01",
+                "L04AX03",
+                "L04AA06",
+                "L04AF",
+                "D11AH05",
+                "D11AH07",
+                "D11AH08",
+            ),
+            classes=(
+                "systemic_corticosteroid",
+                "systemic_immunosuppressant",
+                "biologic",
+                "jak_inhibitor",
+                "phototherapy",
+            ),
+            source="autoserum default",
+            note=_MEDICATION_NOTE,
+        ),
+    ),
+)
+
+
+def _normal(term: str) -> str:
+    return " ".join(term.lower().replace("-", " ").split())
+
+
+class SafetyTerm(_Frozen):
+    """An adverse event the reference safety information lists as **expected** (ICH E2A),
+    named by a term and its synonyms (matched ignoring case, hyphens and spacing) and
+    optionally a MedDRA preferred-term code (8 digits)."""
+
+    term: str
+    synonyms: tuple[str, ...] = ()
+    meddra_pt: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    def matches(self, term: str, meddra_pt: str | None = None) -> bool:
+        """True when ``term`` (or its MedDRA PT code) is this expected event."""
+        if meddra_pt is not None and self.meddra_pt == meddra_pt:
+            return True
+        return _normal(term) in {_normal(t) for t in (self.term, *self.synonyms)}
+
+
+class SpecialInterest(_Frozen):
+    """An adverse event of special interest (AESI): an event whose term contains one of
+    ``words`` (ignoring case, hyphens and spacing) belongs to it."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    words: tuple[str, ...] = Field(min_length=1)
+    source: Source
+    reference: str | None = None
+    note: str | None = None
+
+    def matches(self, term: str) -> bool:
+        """True when ``term`` is of this special interest."""
+        text = _normal(term)
+        return any(_normal(w) in text for w in self.words)
+
+
+class Safety(_Frozen):
+    """The protocol's reference safety information (expected adverse events) and its adverse
+    events of special interest."""
+
+    reference_safety_information: tuple[SafetyTerm, ...] = ()
+    special_interest: tuple[SpecialInterest, ...] = ()
+
+    def expected(self, term: str, meddra_pt: str | None = None) -> bool:
+        """Whether an event is listed in the reference safety information.
+
+        >>> DEFAULT_SAFETY.expected("Injection-site  Haematoma")
+        True
+        """
+        return any(t.matches(term, meddra_pt) for t in self.reference_safety_information)
+
+    def interests(self, term: str) -> tuple[str, ...]:
+        """The codes of the special interests an event belongs to.
+
+        >>> DEFAULT_SAFETY.interests("injection site cellulitis")
+        ('injection_site_reaction', 'infection')
+        """
+        return tuple(s.code for s in self.special_interest if s.matches(term))
+
+
+_SAFETY_NOTE = (
+    "autoserum default: the source publishes no reference safety information; the local "
+    "reactions of an intramuscular or acupoint injection of autologous material"
+)
+
+
+def _expected(term: str, *synonyms: str) -> SafetyTerm:
+    return SafetyTerm(term=term, synonyms=synonyms, source="autoserum default", note=_SAFETY_NOTE)
+
+
+#: The safety information a protocol gets when its file declares none (autoserum defaults).
+DEFAULT_SAFETY = Safety(
+    reference_safety_information=(
+        _expected("injection site pain"),
+        _expected("injection site bruising", "injection site bruise"),
+        _expected("injection site haematoma", "injection site hematoma"),
+        _expected("injection site swelling"),
+        _expected("injection site erythema"),
+        _expected("injection site infection"),
+    ),
+    special_interest=(
+        SpecialInterest(
+            code="injection_site_reaction",
+            description="injection-site reactions",
+            words=("injection site",),
+            source="autoserum default",
+            note="the local hazard of repeated injections",
+        ),
+        SpecialInterest(
+            code="infection",
+            description="infections",
+            words=("infection", "cellulitis", "abscess", "eczema herpeticum", "sepsis"),
+            source="autoserum default",
+            note="the hazard of handling and re-injecting blood products",
+        ),
+        SpecialInterest(
+            code="ad_flare",
+            description="flare of atopic dermatitis",
+            words=("atopic dermatitis exacerbation", "eczema exacerbation", "flare"),
+            source="autoserum default",
+            note="the disease worsening that rescue treats",
+        ),
+    ),
+)
+
+
 class Conflict(_Frozen):
     """Facts on which the sources disagree, and which one this protocol file follows."""
 
@@ -226,6 +435,8 @@ class Protocol(_Frozen):
     injections: tuple[InjectionPlan, ...] = Field(min_length=1)
     eligibility: tuple[EligibilityRule, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    medication: Medication = DEFAULT_MEDICATION
+    safety: Safety = DEFAULT_SAFETY
     notes: tuple[str, ...] = ()
 
     def arm(self, code: str) -> Arm:

@@ -36,6 +36,7 @@ from autoserum.analysis import (
     multiplicity_table,
     parameters_in,
     plan_analysis,
+    rescue_table,
     secondary_table,
     sensitivity_table,
     subgroup_table,
@@ -54,7 +55,7 @@ from autoserum.report._figures import (
     trajectory_figure,
     waterfall_figure,
 )
-from autoserum.report._safety_tables import ae_display, lab_shift_display
+from autoserum.report._safety_tables import ae_display, lab_shift_display, rescue_display
 from autoserum.report._sap import sap_section, sensitivity_display
 from autoserum.report._tables import (
     Table,
@@ -514,6 +515,10 @@ def _safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
     shifts = lab_shifts(study.visits, adsl)
     if shifts.height:
         tables.append(lab_shift_display(shifts))
+    if study.con_meds.height:
+        rescue = rescue_table(study.visits, study.con_meds)
+        if rescue.height:
+            tables.append(rescue_display(rescue))
     return Section("safety", "Safety", tables=tuple(tables))
 
 

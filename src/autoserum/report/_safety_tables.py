@@ -21,7 +21,7 @@ import polars as pl
 from autoserum.display import number as fmt
 from autoserum.report._tables import Table, label
 
-__all__ = ["ae_display", "lab_shift_display"]
+__all__ = ["ae_display", "lab_shift_display", "rescue_display"]
 
 _LEVEL_ORDER: dict[str, list[object]] = {
     "severity": ["mild", "moderate", "severe"],
@@ -88,3 +88,34 @@ def lab_shift_display(shifts: pl.DataFrame) -> Table:
         "Reference ranges: total IgE < 100 kU/L; eosinophils 0.0–0.5 ×10⁹/L; eosinophils "
         "0–5 % of leucocytes (adult ranges).",
     )
+
+
+def rescue_display(table: pl.DataFrame) -> Table:
+    """Rescue medication by arm and study week (:func:`autoserum.analysis.rescue_table`):
+    subjects using rescue n/N (%) and grams of rescue topical corticosteroid, total (per
+    subject in the study that week)."""
+    arms = sorted(table["arm"].unique().to_list())
+    rows = []
+    for week in sorted(table["week"].unique().to_list()):
+        cells: list[str] = [str(week)]
+        for arm in arms:
+            hit = table.filter((pl.col("arm") == arm) & (pl.col("week") == week))
+            if not hit.height:
+                cells += ["–", "–"]
+                continue
+            r = hit.row(0, named=True)
+            cells.append(f"{r['n_rescue']}/{r['n_subjects']} ({fmt(r['percent'])} %)")
+            cells.append(f"{fmt(r['tcs_grams'])} ({fmt(r['tcs_grams_per_subject'])})")
+        rows.append(tuple(cells))
+    missing = int(table["n_tcs_no_amount"].sum())
+    note = (
+        "Study week k covers days 7(k-1) to 7k-1 after the first injection; N: subjects in the "
+        "study that week. TCS: topical corticosteroid given as rescue, grams (fingertip units "
+        "at 0.5 g) weighted by the days of the week it was used; in brackets per subject."
+    )
+    if missing:
+        note += f" {missing} rescue TCS record-weeks had no amount and are not in the grams."
+    columns = ["Week"]
+    for arm in arms:
+        columns += [f"{arm}: using rescue", f"{arm}: TCS g"]
+    return Table("rescue", "Rescue medication by arm and week", tuple(columns), tuple(rows), note)

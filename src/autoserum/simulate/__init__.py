@@ -9,7 +9,7 @@ True
 ['screening', 'run_in_start', 'baseline', 'week_4', 'week_8']
 """
 
-from autoserum.simulate._io import write_study
+from autoserum.simulate._io import conmed_path, write_study
 from autoserum.simulate._model import (
     AdverseEvents,
     ArmSpec,
@@ -19,6 +19,7 @@ from autoserum.simulate._model import (
     ItemModel,
     Labs,
     Population,
+    Rescue,
     Scenario,
     Target,
     Threshold,
@@ -42,11 +43,13 @@ __all__ = [
     "ItemModel",
     "Labs",
     "Population",
+    "Rescue",
     "Scenario",
     "SimulatedStudy",
     "Target",
     "Threshold",
     "VisitSpec",
+    "conmed_path",
     "get_scenario",
     "scenario_codes",
     "simulate_endpoint",

@@ -56,6 +56,14 @@ DEFAULT_SOURCES: dict[str, str] = {
     "adverse.injection_site_bruising": "assumption: 4% of injections",
     "adverse.other_per_week": "assumption: 1% of subjects per week (headache, nasopharyngitis)",
     "adverse.severe_fraction": "assumption: no severe events (no SAEs reported in the trials)",
+    # Rescue and concomitant medication
+    "rescue.rate_per_week": "assumption: 3% of subjects per week start rescue at no worsening",
+    "rescue.worsening_log_hr": "assumption: hazard x e^2 per unit of worsening of log activity",
+    "rescue.course_days": "assumption: a rescue course lasts 10 days on average",
+    "rescue.grams_log_mean": "assumption: geometric mean 15 g of steroid per week of rescue",
+    "rescue.grams_log_sd": "assumption: weekly amount varies by a factor ~1.6 between courses",
+    "rescue.ftu_fraction": "assumption: 30% of courses recorded in fingertip units (0.5 g each)",
+    "rescue.antihistamine_fraction": "assumption: 20% take an oral antihistamine throughout",
     # Labs
     "labs.ige_log_mean": "assumption: geometric mean total IgE ~400 kU/L in adult AD",
     "labs.ige_log_sd": "assumption: total IgE spans ~2 decades between subjects",

@@ -2,10 +2,10 @@
 
 A :class:`Scenario` holds every number the generator uses for one protocol: the population,
 the disease course (latent severity, fluctuation, drift, placebo response, treatment effect),
-dropouts, adverse events, labs, eligibility, the visit plan and the published targets the
-scenario reproduces. Every numeric leaf has a provenance string in :attr:`Scenario.sources`
-(``"assumption: ..."`` when no source gives the value); ``parameter_table()`` lists them and
-``docs/simulate.md`` is generated from it.
+dropouts, adverse events, rescue medication, labs, eligibility, the visit plan and the
+published targets the scenario reproduces. Every numeric leaf has a provenance string in
+:attr:`Scenario.sources` (``"assumption: ..."`` when no source gives the value);
+``parameter_table()`` lists them and ``docs/simulate.md`` is generated from it.
 
 Reference: the model is described in ``docs/simulate.md``.
 """
@@ -26,6 +26,7 @@ __all__ = [
     "ItemModel",
     "Labs",
     "Population",
+    "Rescue",
     "Scenario",
     "Target",
     "Threshold",
@@ -126,6 +127,21 @@ class AdverseEvents:
     injection_site_bruising: float = 0.04
     other_per_week: float = 0.01
     severe_fraction: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rescue:
+    """Concomitant and rescue medication: a weekly hazard of starting rescue topical steroids,
+    raised by worsening since entry (so more in placebo and in worse subjects), the course
+    length and weekly amount of a rescue, and a background antihistamine."""
+
+    rate_per_week: float = 0.03
+    worsening_log_hr: float = 2.0
+    course_days: float = 10.0
+    grams_log_mean: float = 2.7
+    grams_log_sd: float = 0.5
+    ftu_fraction: float = 0.3
+    antihistamine_fraction: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -231,6 +247,7 @@ class Scenario:
     adverse: AdverseEvents
     labs: Labs = field(default_factory=Labs)
     items: ItemModel = field(default_factory=ItemModel)
+    rescue: Rescue = field(default_factory=Rescue)
     targets: tuple[Target, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     start_date: str = (

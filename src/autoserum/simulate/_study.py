@@ -19,7 +19,7 @@ Reference: ``docs/simulate.md``.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -27,6 +27,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from autoserum.errors import ValidationError
+from autoserum.simulate._conmeds import Interval, con_meds
 from autoserum.simulate._events import AE_SCHEMA, adverse_events, permuted_blocks
 from autoserum.simulate._items import GENERATORS, Coded, ItemColumn, Rows, region_percent
 from autoserum.simulate._labs import draw_labs
@@ -42,6 +43,7 @@ from autoserum.simulate._model import Scenario, VisitSpec
 from autoserum.simulate._plan import Plan, plan_for
 from autoserum.simulate._score import score_items
 from autoserum.simulate.scenarios import get_scenario
+from autoserum.study.tidy import CONMED_SCHEMA
 
 __all__ = [
     "CHUNK",
@@ -61,14 +63,17 @@ MAX_SUBJECTS = 10_000_000
 #: Totals and items that are not an instrument's own total: the instrument that yields them.
 _SCORED_BY = {"oscorad": "scorad", "scorad_extent": "scorad"}
 _STREAM_SCREEN, _STREAM_COURSE, _STREAM_ITEMS, _STREAM_EVENTS, _STREAM_SYMPTOMS = 1, 2, 3, 4, 5
+_STREAM_RESCUE = 6
 
 
 @dataclass(frozen=True)
 class SimulatedStudy:
-    """A simulated study: the visit file and the adverse-event file of the long format."""
+    """A simulated study: the visit, adverse-event and concomitant-medication files of the long
+    format."""
 
     visits: pl.DataFrame
     adverse_events: pl.DataFrame
+    con_meds: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONMED_SCHEMA))
 
 
 def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedStudy:
@@ -105,12 +110,21 @@ def simulate_scenario(
     plan = plan_for(scenario)
     visits: list[pl.DataFrame] = []
     events: list[pl.DataFrame] = []
+    meds: list[pl.DataFrame] = []
     for chunk, start in enumerate(range(0, n_subjects, chunk_size)):
         n = min(chunk_size, n_subjects - start)
-        v, e = _chunk(scenario, plan, n, seed, chunk)
+        v, e, m = _chunk(scenario, plan, n, seed, chunk)
         visits.append(v.with_columns(pl.col("subject") + start))
         events.append(e.with_columns(pl.col("subject") + start))
-    return _finish(scenario, plan, pl.concat(visits, how="diagonal"), pl.concat(events), width)
+        meds.append(m.with_columns(pl.col("subject") + start))
+    return _finish(
+        scenario,
+        plan,
+        pl.concat(visits, how="diagonal"),
+        pl.concat(events),
+        width,
+        con_meds=pl.concat(meds),
+    )
 
 
 def simulate_endpoint(
@@ -134,7 +148,7 @@ def simulate_endpoint(
     parts: list[pl.DataFrame] = []
     for chunk, start in enumerate(range(0, n_subjects, CHUNK)):
         n = min(CHUNK, n_subjects - start)
-        v, _ = _chunk(scenario, plan, n, seed, chunk, endpoint)
+        v, _, _ = _chunk(scenario, plan, n, seed, chunk, endpoint)
         parts.append(v.with_columns(pl.col("subject") + start))
     visits = pl.concat(parts, how="diagonal")
     arms = list(plan.arm_codes)
@@ -312,12 +326,13 @@ def _score_pending(
 
 def _chunk(
     scenario: Scenario, plan: Plan, n: int, seed: int, chunk: int, endpoint: str | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One chunk of ``n`` enrolled subjects: visit rows and adverse events (subject = index).
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One chunk of ``n`` enrolled subjects: visit rows, adverse events and con-meds
+    (subject = index).
 
     With ``endpoint`` (see :func:`simulate_endpoint`) the visit rows hold only that total, the
     other instruments and the labs are drawn but neither scored nor kept, and no adverse events
-    are drawn (their stream is separate).
+    or con-meds are drawn (their streams are separate).
     """
     scored: frozenset[str] | None = None
     if endpoint is not None:
@@ -346,6 +361,7 @@ def _chunk(
     frames: list[pl.DataFrame] = []
     pending: list[tuple[int, dict[str, ItemColumn], FloatArray]] = []
     prev_day = np.full(n, day0)
+    intervals: list[Interval] = []
     z_entry = subjects.usual + eps
     z_prev = z_entry
     for v, visit in enumerate(visits):
@@ -364,12 +380,16 @@ def _chunk(
             leave = present & (rng_course.random(n) < p_leave)
             left_on = prev_day + np.floor(rng_course.random(n) * (day - prev_day))
             last_day = np.where(leave, left_on, last_day)
+            was_present = present.copy()
             present &= ~leave
             last_day = np.where(present, day, last_day)
             f = effect_fraction(day, plan.injection_days, course)
             z = subjects.usual + eps + course.drift_per_week * (day - day0) / 7.0
             z = z - (placebo + effect) * f
             z_prev = z
+            if visits[v - 1].day >= 0:  # on treatment or in follow-up: rescue may start
+                end = np.where(leave, left_on, day)
+                intervals.append(Interval(prev_day.copy(), end, was_present, z - z_entry))
             idx = np.nonzero(present)[0]
             sub = subjects.take(idx)
             z_symptoms = (z - symptom * f)[idx]
@@ -412,7 +432,7 @@ def _chunk(
     if endpoint is not None:
         lean = pl.DataFrame({"subject": np.arange(n, dtype=np.int64), "arm_index": arm_index})
         lean = lean.with_columns(treated=pl.Series(treated, dtype=pl.Boolean))
-        return out.join(lean, on="subject", how="left"), pl.DataFrame()
+        return out.join(lean, on="subject", how="left"), pl.DataFrame(), pl.DataFrame()
     subject_frame = pl.DataFrame(
         {
             "subject": np.arange(n, dtype=np.int64),
@@ -433,13 +453,27 @@ def _chunk(
         np.full(n, day0),
         last_day,
     )
+    meds = con_meds(
+        np.random.default_rng([seed, chunk, _STREAM_RESCUE]),
+        scenario.rescue,
+        intervals,
+        np.arange(n, dtype=np.int64),
+        first_day=np.full(n, day0),
+    )
     out = out.join(subject_frame, on="subject", how="left")
-    events = events.join(subject_frame.select("subject", "arm_index"), on="subject", how="left")
-    return out, events
+    arms = subject_frame.select("subject", "arm_index", "enrol_day")
+    events = events.join(arms.drop("enrol_day"), on="subject", how="left")
+    return out, events, meds.join(arms, on="subject", how="left")
 
 
 def _finish(
-    scenario: Scenario, plan: Plan, visits: pl.DataFrame, events: pl.DataFrame, width: int
+    scenario: Scenario,
+    plan: Plan,
+    visits: pl.DataFrame,
+    events: pl.DataFrame,
+    width: int,
+    *,
+    con_meds: pl.DataFrame,
 ) -> SimulatedStudy:
     """Subject ids, arm codes, dates and the column order of the long format."""
     prefix = scenario.code.split("-")[0].upper()
@@ -488,4 +522,22 @@ def _finish(
         arm.alias("arm"),
         *[c for c in AE_SCHEMA if c not in {"subject_id", "arm"}],
     ).cast(AE_SCHEMA)  # type: ignore[arg-type]
-    return SimulatedStudy(visits=visits, adverse_events=events)
+
+    def on(day: str) -> pl.Expr:
+        return pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col(day))
+
+    meds = con_meds.with_columns(
+        subject_id.alias("subject_id"),
+        arm.alias("arm"),
+        dose=pl.lit(None, dtype=pl.String),
+        route=pl.lit("topical"),
+        body_area=pl.lit(None, dtype=pl.String),
+        start_date=on("start_day"),
+        end_date=on("end_day"),
+        start_week=(pl.col("start_day") / 7).round(2),
+        end_week=(pl.col("end_day") / 7).round(2),
+    ).with_columns(
+        route=pl.when(pl.col("drug_class") == "tcs").then(pl.col("route")).otherwise(pl.lit("oral"))
+    )
+    meds = meds.select(list(CONMED_SCHEMA)).cast(CONMED_SCHEMA)  # type: ignore[arg-type]
+    return SimulatedStudy(visits=visits, adverse_events=events, con_meds=meds)

@@ -16,7 +16,6 @@ from autoserum.stats._effect_size import hedges_g
 from autoserum.stats._federated import federated_ancova, federated_mmrm, summarize_site
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._linear import (
-    Alternative,
     Contrast,
     FTest,
     LinearModelResult,
@@ -58,6 +57,7 @@ from autoserum.stats._results_survival import (
 from autoserum.stats._rubin import rubin_pool
 from autoserum.stats._survival import kaplan_meier, log_rank
 from autoserum.stats._ttests import paired_t, student_t, welch_t
+from autoserum.stats._validate import Alternative, check_alternative
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
@@ -93,6 +93,7 @@ __all__ = [
     "TippingRow",
     "VisitEstimate",
     "ancova",
+    "check_alternative",
     "cox_ph",
     "describe",
     "federated_ancova",

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,7 @@ from scipy import stats as sps
 
 from autoserum.errors import StatisticsError, ValidationError
 from autoserum.stats._results import Estimate, _Result
-from autoserum.stats._validate import check_conf_level
+from autoserum.stats._validate import Alternative, check_alternative, check_conf_level
 
 __all__ = [
     "Alternative",
@@ -47,7 +47,6 @@ __all__ = [
     "t_inference",
 ]
 
-Alternative = Literal["two-sided", "less", "greater"]
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -221,8 +220,7 @@ def t_inference(
     (-inf, 0.029633)
     """
     level = check_conf_level(conf_level)
-    if alternative not in ("two-sided", "less", "greater"):
-        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+    alternative = check_alternative(alternative)
     if not (se > 0 and df > 0):
         raise StatisticsError(f"t inference needs se > 0 and df > 0, got se={se}, df={df}")
     low, high, t, p = _tail(float(estimate), float(se), float(df), level, alternative)
@@ -241,8 +239,7 @@ def linear_model(
 ) -> LinearModelResult:
     """Fit ``y ~ arm + baseline + covariates`` by least squares (see the module docstring)."""
     level = check_conf_level(conf_level)
-    if alternative not in ("two-sided", "less", "greater"):
-        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+    alternative = check_alternative(alternative)
     d, levels = _design(y, arm, control, baseline, covariates or {})
     n, p = d.x.shape
     df = n - p

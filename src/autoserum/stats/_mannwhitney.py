@@ -1,6 +1,6 @@
 """Wilcoxon rank-sum (Mann–Whitney) test with the Hodges–Lehmann shift, exactly as R.
 
-R: ``wilcox.test(x, y, conf.int = TRUE, conf.level, correct)`` (R 4.2
+R: ``wilcox.test(x, y, alternative, conf.int = TRUE, conf.level, correct)`` (R 4.2
 ``stats:::wilcox.test.default``): exact distribution when both samples have fewer than 50
 observations and there are no ties, with the CI from the quantiles of the pairwise differences
 ``x_i - y_j`` and the estimate their median; otherwise the normal approximation with the tie
@@ -19,10 +19,16 @@ from scipy import stats as sps
 
 from autoserum.errors import StatisticalWarning, StatisticsError
 from autoserum.stats._exact import pwilcox, pwilcox_upper, qwilcox
-from autoserum.stats._ranks import rank_sum_z
+from autoserum.stats._ranks import continuity, rank_sum_z
 from autoserum.stats._results import RankTest
 from autoserum.stats._uniroot import uniroot
-from autoserum.stats._validate import FloatArray, as_sample, check_conf_level
+from autoserum.stats._validate import (
+    Alternative,
+    FloatArray,
+    as_sample,
+    check_alternative,
+    check_conf_level,
+)
 
 __all__ = ["mann_whitney"]
 
@@ -37,10 +43,20 @@ def _sigma(ranks: FloatArray, nx: float, ny: float) -> float:
     return math.sqrt(var) if var > 0 else 0.0
 
 
-def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True) -> RankTest:
+def mann_whitney(
+    x: Any,
+    y: Any,
+    conf_level: float = 0.95,
+    correct: bool = True,
+    *,
+    alternative: Alternative = "two-sided",
+) -> RankTest:
     """Wilcoxon rank-sum test of x against y, with the Hodges–Lehmann estimate of the shift
-    x − y and its CI: R ``wilcox.test(x, y, conf.int = TRUE)``. ``statistic`` is R's W
-    (Mann–Whitney U of x).
+    x − y and its CI: R ``wilcox.test(x, y, alternative, conf.int = TRUE, conf.level)``.
+    ``statistic`` is R's W (Mann–Whitney U of x).
+
+    ``alternative`` ``less`` tests a shift below zero (CI ``(-inf, upper]``), ``greater`` a
+    shift above zero (CI ``[lower, inf)``), as R.
 
     Reference: Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods* (3rd ed.),
     ch. 4; R Core Team, ``stats::wilcox.test``.
@@ -48,8 +64,12 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
     >>> r = mann_whitney([1.1, 2.2, 3.3, 4.4], [0.5, 0.9, 1.6])
     >>> (r.statistic, r.method, r.estimate)  # R: wilcox.test(x, y, conf.int = TRUE)
     (11.0, 'exact', 1.7)
+    >>> r = mann_whitney([1.1, 2.2, 3.3, 4.4], [0.5, 0.9, 1.6], alternative="greater")
+    >>> (round(r.p_value, 6), r.ci_high)  # R: wilcox.test(x, y, "greater", conf.int = TRUE)
+    (0.057143, inf)
     """
     level = check_conf_level(conf_level)
+    side = check_alternative(alternative)
     xs, ys = as_sample(x, "x"), as_sample(y, "y")
     for name, arr in (("x", xs), ("y", ys)):
         if arr.size == 0:
@@ -58,45 +78,84 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
     ranks = sps.rankdata(np.concatenate([xs, ys]))
     statistic = float(np.sum(ranks[:nx])) - nx * (nx + 1) / 2
     ties = np.unique(ranks).size != ranks.size
-    alpha = 1.0 - level
     if nx < 50 and ny < 50 and not ties:
-        if statistic > nx * ny / 2:
-            p = pwilcox_upper(statistic - 1, nx, ny)
-        else:
-            p = pwilcox(statistic, nx, ny)
-        diffs = np.sort(np.subtract.outer(xs, ys).ravel())
-        qu = qwilcox(alpha / 2, nx, ny)
-        if qu == 0:
-            qu = 1
-        ql = nx * ny - qu
-        achieved = 2 * pwilcox(qu - 1, nx, ny)
-        if achieved - alpha > alpha / 2:
-            warnings.warn(
-                f"mann_whitney: conf_level {level} not achievable with sizes {nx}, {ny}; "
-                f"the CI has level {1 - achieved}",
-                StatisticalWarning,
-                stacklevel=2,
-            )
-        return RankTest(
-            statistic=statistic,
-            p_value=min(2.0 * p, 1.0),
-            estimate=float(np.median(diffs)),
-            ci_low=float(diffs[qu - 1]),
-            ci_high=float(diffs[ql]),
-            method="exact",
+        return _exact(xs, ys, statistic, level, side)
+    return _normal(xs, ys, ranks, statistic, level, side, correct)
+
+
+def _exact_p(statistic: float, nx: int, ny: int, side: Alternative) -> float:
+    if side == "greater":
+        return pwilcox_upper(statistic - 1, nx, ny)
+    if side == "less":
+        return pwilcox(statistic, nx, ny)
+    if statistic > nx * ny / 2:
+        p = pwilcox_upper(statistic - 1, nx, ny)
+    else:
+        p = pwilcox(statistic, nx, ny)
+    return min(2.0 * p, 1.0)
+
+
+def _exact(
+    xs: FloatArray, ys: FloatArray, statistic: float, level: float, side: Alternative
+) -> RankTest:
+    """R's exact branch: p from the null distribution of W, the CI from the order statistics
+    of the pairwise differences ``x_i - y_j``."""
+    nx, ny = xs.size, ys.size
+    alpha = 1.0 - level
+    diffs = np.sort(np.subtract.outer(xs, ys).ravel())
+    qu = qwilcox(alpha / 2 if side == "two-sided" else alpha, nx, ny)
+    if qu == 0:
+        qu = 1
+    ql = nx * ny - qu
+    achieved = (2 if side == "two-sided" else 1) * pwilcox(qu - 1, nx, ny)
+    if achieved - alpha > alpha / 2:
+        warnings.warn(
+            f"mann_whitney: conf_level {level} not achievable with sizes {nx}, {ny}; "
+            f"the CI has level {1 - achieved}",
+            StatisticalWarning,
+            stacklevel=3,
         )
+    low = -math.inf if side == "less" else float(diffs[qu - 1])
+    high = math.inf if side == "greater" else float(diffs[ql])
+    return RankTest(
+        statistic=statistic,
+        p_value=_exact_p(statistic, nx, ny, side),
+        estimate=float(np.median(diffs)),
+        ci_low=low,
+        ci_high=high,
+        method="exact",
+    )
+
+
+def _normal(  # noqa: PLR0917 - R's branch with its inputs
+    xs: FloatArray,
+    ys: FloatArray,
+    ranks: FloatArray,
+    statistic: float,
+    level: float,
+    side: Alternative,
+    correct: bool,
+) -> RankTest:
+    """R's normal branch: tie-corrected variance, continuity correction by ``alternative``,
+    the CI and the estimate as roots of the standardised statistic of ``(x - d, y)``."""
+    nx, ny = xs.size, ys.size
+    alpha = 1.0 - level
     z = statistic - nx * ny / 2
     sigma = _sigma(ranks, float(nx), float(ny))
     if sigma == 0.0:
         raise StatisticsError("mann_whitney: all observations are tied")
-    correction = math.copysign(0.5, z) if (correct and z != 0) else 0.0
-    zstat = (z - correction) / sigma
-    p_value = float(2 * min(sps.norm.cdf(zstat), sps.norm.sf(zstat)))
+    zstat = (z - continuity(z, correct, side)) / sigma
+    if side == "less":
+        p_value = float(sps.norm.cdf(zstat))
+    elif side == "greater":
+        p_value = float(sps.norm.sf(zstat))
+    else:
+        p_value = float(2 * min(sps.norm.cdf(zstat), sps.norm.sf(zstat)))
     x_sorted, y_sorted = np.sort(xs), np.sort(ys)
     mumin = float(x_sorted[0] - y_sorted[-1])
     mumax = float(x_sorted[-1] - y_sorted[0])
-    w_min = rank_sum_z(x_sorted, y_sorted, mumin, correct)
-    w_max = rank_sum_z(x_sorted, y_sorted, mumax, correct)
+    w_min = rank_sum_z(x_sorted, y_sorted, mumin, correct, side)
+    w_max = rank_sum_z(x_sorted, y_sorted, mumax, correct, side)
 
     def root(zq: float) -> float:
         f_lower = w_min - zq
@@ -106,7 +165,7 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
         if f_upper >= 0:
             return mumax
         return uniroot(
-            lambda d: rank_sum_z(x_sorted, y_sorted, d, correct) - zq,
+            lambda d: rank_sum_z(x_sorted, y_sorted, d, correct, side) - zq,
             mumin,
             mumax,
             f_lower=f_lower,
@@ -114,8 +173,14 @@ def mann_whitney(x: Any, y: Any, conf_level: float = 0.95, correct: bool = True)
             tol=_TOL_ROOT,
         )
 
-    low = root(float(sps.norm.isf(alpha / 2)))
-    high = root(float(sps.norm.ppf(alpha / 2)))
+    if side == "two-sided":
+        low = root(float(sps.norm.isf(alpha / 2)))
+        high = root(float(sps.norm.ppf(alpha / 2)))
+    elif side == "greater":
+        low, high = root(float(sps.norm.isf(alpha))), math.inf
+    else:
+        low, high = -math.inf, root(float(sps.norm.ppf(alpha)))
+    # R: ``correct <- FALSE`` before the estimate: no continuity correction there
     estimate = uniroot(
         lambda d: rank_sum_z(x_sorted, y_sorted, d, False), mumin, mumax, tol=_TOL_ROOT
     )

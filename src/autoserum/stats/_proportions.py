@@ -10,7 +10,12 @@ from scipy import stats as sps
 
 from autoserum.errors import ValidationError
 from autoserum.stats._results import Estimate
-from autoserum.stats._validate import check_conf_level, check_count
+from autoserum.stats._validate import (
+    Alternative,
+    check_alternative,
+    check_conf_level,
+    check_count,
+)
 
 __all__ = ["fisher_exact", "newcombe_rd", "wilson_ci"]
 
@@ -71,22 +76,33 @@ def newcombe_rd(k1: int, n1: int, k2: int, n2: int, conf_level: float = 0.95) ->
     )
 
 
-def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of Fisher's exact test of the 2×2 table [[k1, n1−k1], [k2, n2−k2]],
-    as R ``fisher.test``: the sum of the probabilities of all tables (same margins) no more
-    likely than the observed one, with R's relative tolerance 1e-7.
+def fisher_exact(
+    k1: int, n1: int, k2: int, n2: int, *, alternative: Alternative = "two-sided"
+) -> float:
+    """p-value of Fisher's exact test of the 2×2 table [[k1, n1−k1], [k2, n2−k2]], as R
+    ``fisher.test``: two-sided, the sum of the probabilities of all tables (same margins) no
+    more likely than the observed one, with R's relative tolerance 1e-7; ``less`` (odds ratio
+    below 1, arm 1 responds less) P(X ≤ k1), ``greater`` P(X ≥ k1) under the hypergeometric
+    distribution.
 
     Reference: Agresti (2002) *Categorical Data Analysis* §3.5; R ``fisher.test(matrix(...))``.
 
     >>> round(fisher_exact(3, 4, 1, 4), 6)  # R: fisher.test(matrix(c(3, 1, 1, 3), 2))
     0.485714
+    >>> round(fisher_exact(3, 4, 1, 4, alternative="greater"), 6)  # R: ..., alternative = "g"
+    0.242857
     """
+    side = check_alternative(alternative)
     k1, n1 = _counts(k1, n1, "k1", "n1")
     k2, n2 = _counts(k2, n2, "k2", "n2")
     m = k1 + k2  # first column total
     n = (n1 - k1) + (n2 - k2)  # second column total
     k = n1  # first row total
     lo, hi = max(0, k - n), min(k, m)
+    if side == "less":
+        return float(sps.hypergeom.cdf(k1, m + n, m, k))
+    if side == "greater":
+        return float(sps.hypergeom.sf(k1 - 1, m + n, m, k))
     support = np.arange(lo, hi + 1)
     logdc = sps.hypergeom.logpmf(support, m + n, m, k)
     d = np.exp(logdc - logdc.max())

@@ -20,7 +20,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["rank_sum_z", "signed_rank_z", "tie_term"]
+__all__ = ["continuity", "rank_sum_z", "signed_rank_z", "tie_term"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -81,14 +81,30 @@ def signed_rank_z(xs: FloatArray, d: float, correct: bool) -> float:
         return float(np.float64(zd - correction) / np.float64(sigma))
 
 
-def rank_sum_z(xs: FloatArray, ys: FloatArray, d: float, correct: bool) -> float:
-    """R's rank-sum ``W(d)``: standardised W of ``(x - d, y)``; ``xs`` and ``ys`` sorted."""
+def continuity(z: float, correct: bool, alternative: str = "two-sided") -> float:
+    """R's continuity correction of a centred rank statistic ``z`` for ``alternative``."""
+    if not correct:
+        return 0.0
+    if alternative == "greater":
+        return 0.5
+    if alternative == "less":
+        return -0.5
+    return math.copysign(0.5, z) if z != 0 else 0.0
+
+
+def rank_sum_z(
+    xs: FloatArray, ys: FloatArray, d: float, correct: bool, alternative: str = "two-sided"
+) -> float:
+    """R's rank-sum ``W(d)``: standardised W of ``(x - d, y)``; ``xs`` and ``ys`` sorted.
+
+    The continuity correction is R's: ``sign(dz) / 2`` two-sided, ``+1/2`` for ``greater``,
+    ``-1/2`` for ``less``."""
     nx, ny = float(xs.size), float(ys.size)
     shifted = xs - d
     below, ties = _merge_terms(shifted, ys)
     rank_sum = nx * (nx + 1) / 2 + below
     dz = rank_sum - nx * (nx + 1) / 2 - nx * ny / 2
-    correction = math.copysign(0.5, dz) if (correct and dz != 0) else 0.0
+    correction = continuity(dz, correct, alternative)
     var = (nx * ny / 12) * ((nx + ny + 1) - ties / ((nx + ny) * (nx + ny - 1)))
     sigma = math.sqrt(var) if var > 0 else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from autoserum.errors import ValidationError
 
-__all__ = ["as_sample", "check_conf_level", "check_count"]
+__all__ = ["Alternative", "as_sample", "check_alternative", "check_conf_level", "check_count"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: The alternative hypothesis of a test, as R's ``alternative = "two.sided" | "less" |
+#: "greater"`` (``less``: the estimate, e.g. treatment − control, is below the null value).
+Alternative = Literal["two-sided", "less", "greater"]
+
+
+def check_alternative(alternative: Any) -> Alternative:
+    """``alternative`` must be ``two-sided``, ``less`` or ``greater``."""
+    if alternative not in ("two-sided", "less", "greater"):
+        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+    return cast("Alternative", alternative)
 
 
 def as_sample(values: Any, field: str) -> FloatArray:

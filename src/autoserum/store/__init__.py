@@ -6,7 +6,7 @@ import and export, as services over one unit of work (see :class:`Store`).
 'sqlite'
 """
 
-from autoserum.store._accounts import UserRecord
+from autoserum.store._accounts import ApiTokenRecord, UserRecord
 from autoserum.store._backup import BackupInfo, backup, restore
 from autoserum.store._base import SYSTEM, Actor, SiteKey
 from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
@@ -18,6 +18,7 @@ __all__ = [
     "KEY_VARIABLE",
     "SYSTEM",
     "Actor",
+    "ApiTokenRecord",
     "AuditRecord",
     "BackupInfo",
     "ChainProblem",

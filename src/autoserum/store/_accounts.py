@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.permissions import check_role
 from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
@@ -23,9 +24,8 @@ from autoserum.store.models import (
     UserRow,
     UserSiteRow,
 )
-from autoserum.study.blinding import check_role
 
-__all__ = ["AccountService", "UserRecord"]
+__all__ = ["AccountService", "ApiTokenRecord", "UserRecord"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,22 @@ class UserRecord:
 
     def __repr__(self) -> str:  # never print the hash
         return f"UserRecord(username={self.username!r}, role={self.role!r}, sites={self.sites!r})"
+
+
+@dataclass(frozen=True)
+class ApiTokenRecord:
+    """An API token as an administrator or its owner may see it (never the token or its hash).
+
+    ``active`` is false once the token is revoked or expired (at the time it was read)."""
+
+    id: int
+    username: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    active: bool
 
 
 def _memberships(s: Session, user_id: int) -> frozenset[SiteKey]:
@@ -90,7 +106,7 @@ class AccountService(Service):
     ) -> UserRecord:
         """Create a user (the web app hashes the password). ``sites``: the (study, site code)
         pairs the user belongs to, each an existing site; ``None``: every site of every study."""
-        self._require(actor, {"admin"}, "create users")
+        self._require(actor, "manage_users")
         self._nonempty("username", username)
         self._nonempty("password_hash", password_hash)
         check_role(role)
@@ -121,7 +137,7 @@ class AccountService(Service):
 
     def users(self, *, actor: Actor) -> list[UserRecord]:
         """Every user (admin only)."""
-        self._require(actor, {"admin"}, "list users")
+        self._require(actor, "manage_users")
         with self._read() as s:
             return [_user(s, r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
@@ -135,7 +151,7 @@ class AccountService(Service):
         allowed = {"role", "sites", "unblinded", "active", "password_hash"}
         own_password = set(changes) <= {"password_hash"} and actor.username == username
         if not own_password:
-            self._require(actor, {"admin"}, "change users")
+            self._require(actor, "manage_users")
         with self._write(actor, reason) as s:
             row = self._user_row(s, username)
             for key, value in changes.items():
@@ -218,7 +234,7 @@ class AccountService(Service):
     ) -> int:
         """Store the hash of a new API token of ``username``; returns the token's id."""
         if actor.username != username:
-            self._require(actor, {"admin"}, "create tokens for others")
+            self._require(actor, "manage_users")
         self._nonempty("token_hash", token_hash)
         with self._write(actor) as s:
             user = self._user_row(s, username)
@@ -252,6 +268,36 @@ class AccountService(Service):
                 tok.last_used_at = now
             return _user(s, user)
 
+    def api_tokens(self, username: str | None = None, *, actor: Actor) -> list[ApiTokenRecord]:
+        """The API tokens of ``username`` (``None``: of every user), oldest first: a user may
+        list their own, an admin anyone's."""
+        if username is None or actor.username != username:
+            self._require(actor, "manage_users")
+        now = utcnow()
+        with self._read() as s:
+            stmt = (
+                select(ApiTokenRow, UserRow.username)
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .order_by(ApiTokenRow.id)
+            )
+            if username is not None:
+                self._user_row(s, username)
+                stmt = stmt.where(UserRow.username == username)
+            return [
+                ApiTokenRecord(
+                    id=tok.id,
+                    username=name,
+                    label=tok.label,
+                    created_at=tok.created_at,
+                    expires_at=tok.expires_at,
+                    revoked_at=tok.revoked_at,
+                    last_used_at=tok.last_used_at,
+                    active=tok.revoked_at is None
+                    and (tok.expires_at is None or tok.expires_at > now),
+                )
+                for tok, name in s.execute(stmt)
+            ]
+
     def revoke_api_token(self, token_id: int, *, actor: Actor) -> None:
         """Revoke a token (its owner or an admin)."""
         with self._write(actor) as s:
@@ -260,7 +306,7 @@ class AccountService(Service):
                 raise NotFoundError(f"no API token with id {token_id}")
             owner = s.get(UserRow, tok.user_id)
             if owner is None or owner.username != actor.username:
-                self._require(actor, {"admin"}, "revoke others' tokens")
+                self._require(actor, "manage_users")
             tok.revoked_at = utcnow()
 
     def create_session(self, username: str, session_hash: str, expires_at: datetime) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
@@ -21,22 +21,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from autoserum.errors import (
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    StateError,
-    ValidationError,
-)
+from autoserum.errors import ConflictError, NotFoundError, StateError, ValidationError
+from autoserum.permissions import SiteKey, check_role, permits, require
 from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
 from autoserum.store._engine import WRITE
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
-from autoserum.study.blinding import can_see_arm, check_role
+from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
-    "CLINICAL_WRITERS",
     "SYSTEM",
     "Actor",
     "FifoLock",
@@ -45,12 +39,6 @@ __all__ = [
     "UnitOfWork",
 ]
 
-CLINICAL_WRITERS = frozenset({"admin", "investigator", "coordinator"})
-
-
-SiteKey = tuple[str, str]
-"""A site as (study name, site code): a site code alone names a site only within its study."""
-
 
 @dataclass(frozen=True)
 class Actor:
@@ -58,7 +46,7 @@ class Actor:
     = every site of every study) and the unblinded grant.
 
     >>> cora = Actor("cora", "coordinator", frozenset({("A", "s02")}))
-    >>> cora.may_access_site("A", "s02"), cora.may_access_site("B", "s02")
+    >>> cora.may("write_data", "A", "s02"), cora.may("write_data", "B", "s02")
     (True, False)
     """
 
@@ -73,9 +61,10 @@ class Actor:
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
 
-    def may_access_site(self, study: str, site: str) -> bool:
-        """Whether the actor's sites include site ``site`` of study ``study``."""
-        return self.sites is None or (study, site) in self.sites
+    def may(self, action: str, study: str | None = None, site: str | None = None) -> bool:
+        """Whether the permission table lets the actor perform ``action`` at site ``site`` of
+        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never)."""
+        return permits(self.role, action, sites=self.sites, study=study, site=site)
 
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
@@ -218,20 +207,14 @@ class Service:
 
     # --- permissions ----------------------------------------------------------------------
     @staticmethod
-    def _require(actor: Actor, roles: Iterable[str], what: str) -> None:
-        allowed = frozenset(roles)
-        if actor.role not in allowed:
-            raise PermissionDeniedError(
-                f"{actor.username} ({actor.role}) may not {what}; needs one of "
-                f"{', '.join(sorted(allowed))}"
-            )
-
-    @staticmethod
-    def _require_site(actor: Actor, study: str, site: str) -> None:
-        if not actor.may_access_site(study, site):
-            raise PermissionDeniedError(
-                f"{actor.username} has no access to site {site!r} of study {study!r}"
-            )
+    def _require(
+        actor: Actor, action: str, *, study: str | None = None, site: str | None = None
+    ) -> None:
+        """:class:`PermissionDeniedError` unless the permission table lets ``actor`` perform
+        ``action`` (at site ``site`` of ``study`` when given)."""
+        require(
+            actor.role, action, username=actor.username, sites=actor.sites, study=study, site=site
+        )
 
     # --- look-ups -------------------------------------------------------------------------
     @staticmethod
@@ -257,17 +240,22 @@ class Service:
         subject_id: str,
         actor: Actor,
         *,
+        action: str,
         lock: bool = False,
     ) -> SubjectRow:
+        """The subject ``subject_id`` of ``study`` if ``actor`` may perform ``action`` on it.
+
+        A subject outside the actor's reach is answered exactly like a missing one (least
+        disclosure: no 403-vs-404 oracle of which identifiers exist at other sites)."""
         stmt = select(SubjectRow).where(
             SubjectRow.study_id == study.id, SubjectRow.subject_id == subject_id
         )
         if lock:
             stmt = stmt.with_for_update()
         row: SubjectRow | None = session.scalar(stmt)
-        if row is None:
+        self._require(actor, action, study=study.name)
+        if row is None or not actor.may(action, study.name, self._site_code(session, row.site_id)):
             raise NotFoundError(f"no subject {subject_id!r} in study {study.name!r}")
-        self._require_site(actor, study.name, self._site_code(session, row.site_id))
         return row
 
     @staticmethod

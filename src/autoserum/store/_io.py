@@ -82,7 +82,7 @@ class ExportService(Service):
         ``protocol`` (a code or file) a study that does not exist yet is created in the same
         transaction.
         """
-        self._require(actor, {"admin"}, "import data")
+        self._require(actor, "import_data", study=study)
         new_protocol: Protocol | None = None
         existing: set[str] = set()
         with self._read() as s:
@@ -238,6 +238,7 @@ class ExportService(Service):
         actor may not see arms. Subjects outside the actor's sites are left out."""
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
             sees = actor.sees_arm(st)
             order: list[str] = list(st.column_order or [])
             rows = self._visit_rows(s, st, actor)
@@ -254,6 +255,7 @@ class ExportService(Service):
         """The adverse-event frame (``<stem>.ae.csv``); no ``arm`` when the actor is blinded."""
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
             sees = actor.sees_arm(st)
             out: list[dict[str, Any]] = []
             stmt = (
@@ -263,7 +265,7 @@ class ExportService(Service):
                 .order_by(SubjectRow.subject_id, AdverseEventRow.id)
             )
             for ae, subj in s.execute(stmt):
-                if not actor.may_access_site(st.name, self._site_code(s, subj.site_id)):
+                if not actor.may("export", st.name, self._site_code(s, subj.site_id)):
                     continue
                 out.append(
                     {
@@ -284,7 +286,7 @@ class ExportService(Service):
         subjects = {
             r.id: r
             for r in s.scalars(select(SubjectRow).where(SubjectRow.study_id == st.id))
-            if actor.may_access_site(st.name, self._site_code(s, r.site_id))
+            if actor.may("export", st.name, self._site_code(s, r.site_id))
         }
         assessments: dict[int, list[AssessmentRow]] = {}
         for a in s.scalars(select(AssessmentRow).where(AssessmentRow.study_id == st.id)):

@@ -21,7 +21,7 @@ from autoserum.errors import (
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
 from autoserum.store._audit import insert_audited
-from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
+from autoserum.store._base import Actor, Service
 from autoserum.store._edit import (
     DELETABLE,
     EDITABLE,
@@ -135,9 +135,9 @@ class RecordService(Service):
     def _writable_subject(
         self, s: Session, study: str, subject_id: str, actor: Actor
     ) -> tuple[StudyRow, SubjectRow]:
-        self._require(actor, CLINICAL_WRITERS, "record study data")
+        self._require(actor, "write_data")
         st = self._study(s, study)
-        row = self._subject(s, st, subject_id, actor, lock=True)
+        row = self._subject(s, st, subject_id, actor, action="write_data", lock=True)
         if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
             raise StateError(f"subject {subject_id!r} is {row.status}: no new data")
         return st, row
@@ -243,13 +243,13 @@ class RecordService(Service):
         """
         when = None if visit_date is None else as_date("visit_date", visit_date)
         with self._write(actor, f"assessment {instrument}") as s:
-            self._require(actor, CLINICAL_WRITERS, "record study data")
+            self._require(actor, "write_data")
             t = assessment_target(s, study, subject_id, visit_code, instrument)
             if (
                 t is not None
                 and t.visit_id is not None
                 and t.existing_id is None
-                and actor.may_access_site(study, t.site_code)
+                and actor.may("write_data", study, t.site_code)
                 and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
             ):
                 study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
@@ -506,6 +506,7 @@ class RecordService(Service):
         ``kind`` (``eligibility_override``, ``assessment_not_done``, ``visit_window``, ...)."""
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
             stmt = (
                 select(DeviationRow, SubjectRow)
                 .join(SubjectRow, SubjectRow.id == DeviationRow.subject_pk)
@@ -517,7 +518,7 @@ class RecordService(Service):
             return [
                 deviation_view(d, subj.subject_id)
                 for d, subj in s.execute(stmt)
-                if actor.may_access_site(st.name, self._site_code(s, subj.site_id))
+                if actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
             ]
 
     # --- corrections --------------------------------------------------------------------
@@ -634,7 +635,7 @@ class RecordService(Service):
         expected_version: int,
         actor: Actor,
     ) -> tuple[Any, StudyRow, SubjectRow | None]:
-        self._require(actor, CLINICAL_WRITERS, "correct recorded data")
+        self._require(actor, "write_data")
         model = AUDITED.get(entity) if entity in EDITABLE else None
         if model is None:
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(EDITABLE))}")
@@ -644,10 +645,11 @@ class RecordService(Service):
             raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
         subject: SubjectRow | None = None
         if isinstance(row, SiteRow):
-            self._require(actor, {"admin"}, "rename sites")
+            self._require(actor, "manage_study", study=st.name)
         else:
             subject = row if isinstance(row, SubjectRow) else subject_by_pk(s, row.subject_pk)
-            self._require_site(actor, st.name, self._site_code(s, subject.site_id))
+            if not actor.may("write_data", st.name, self._site_code(s, subject.site_id)):
+                raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
         if row.version != expected_version:
             raise ConflictError(
                 f"{entity} {record_id} is at version {row.version}, not {expected_version}: "

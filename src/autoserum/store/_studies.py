@@ -86,7 +86,7 @@ class StudyService(Service):
         subject's level of each, and each site × levels stratum has its own concealed list.
         Example: ``store.studies.create("AST-1", "ast-nahm2023", actor=admin)``.
         """
-        self._require(actor, {"admin"}, "create a study")
+        self._require(actor, "manage_study")
         self._nonempty("name", name)
         plan = protocol if isinstance(protocol, Protocol) else resolve_protocol(protocol)
         if seed is None:
@@ -120,7 +120,7 @@ class StudyService(Service):
 
     def add_site(self, study: str, code: str, name: str, *, actor: Actor) -> Site:
         """Add a site; its concealed allocation list (stratum ``site=<code>``) is generated now."""
-        self._require(actor, {"admin"}, "add a site")
+        self._require(actor, "manage_study", study=study)
         self._nonempty("site", code)
         with self._write(actor) as s:
             st = self._study(s, study)

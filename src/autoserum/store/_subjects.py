@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
-from autoserum.store._base import CLINICAL_WRITERS, Actor, Service
+from autoserum.store._base import Actor, Service
 from autoserum.store._integrity import screening_visit
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
@@ -59,10 +59,13 @@ from autoserum.study.rules import (
 from autoserum.study.status import SubjectStatus, parse_status, transition
 from autoserum.study.vocab import SEXES, check_choice
 
-__all__ = ["OVERRIDERS", "SubjectService", "subject_by_pk", "subject_out"]
+__all__ = ["SubjectService", "subject_by_pk", "subject_out"]
 
-#: Who may randomise a subject whose eligibility fails or is unknown (with a reason).
-OVERRIDERS = frozenset({"admin", "investigator"})
+#: The action of the permission table a status change needs (others: ``write_data``).
+_TRANSITION_ACTIONS = {
+    SubjectStatus.ENROLLED: "randomise",
+    SubjectStatus.WITHDRAWN: "withdraw",
+}
 
 
 class SubjectService(Service):
@@ -87,8 +90,7 @@ class SubjectService(Service):
         :data:`autoserum.study.rules.SUBJECT_ID_PATTERN`; facts must be plausible (a SCORAD
         within 0-103, an age within 0-130).
         """
-        self._require(actor, CLINICAL_WRITERS, "screen subjects")
-        self._require_site(actor, study, site)
+        self._require(actor, "screen", study=study, site=site)
         check_subject_id("subject_id", subject_id)
         facts = _jsonable(check_facts(facts))
         age = None if facts.get("age") is None else as_decimal("facts.age", facts["age"])
@@ -181,13 +183,16 @@ class SubjectService(Service):
         investigator (or the study admin) gives ``override_reason``: the override is recorded
         as an ``eligibility_override`` deviation naming the rules and the reason (audited).
         """
-        self._require(actor, CLINICAL_WRITERS, "enrol subjects")
+        self._require(actor, "randomise")
         if override_reason is not None:
-            self._require(actor, OVERRIDERS, "override eligibility")
+            self._require(actor, "override_eligibility")
         with self._write(actor, override_reason or "enrolment and randomisation") as s:
             st = self._study(s, study)
             levels = check_strata(st.stratify_by or {}, strata)
-            row = self._subject(s, st, subject_id, actor, lock=True)
+            row = self._subject(s, st, subject_id, actor, action="randomise", lock=True)
+            if override_reason is not None:
+                code = self._site_code(s, row.site_id)
+                self._require(actor, "override_eligibility", study=st.name, site=code)
             arm = self._allocate(s, st, row, levels, override_reason=override_reason)
             return arm if actor.sees_arm(st) else MASK
 
@@ -257,13 +262,14 @@ class SubjectService(Service):
         """Move a subject to ``new_status`` (:class:`StateError` for an illegal step).
 
         To ``enrolled`` this randomises; to ``withdrawn`` it needs a reason."""
-        self._require(actor, CLINICAL_WRITERS, "change subject status")
         new = parse_status(new_status) if isinstance(new_status, str) else new_status
+        action = _TRANSITION_ACTIONS.get(new, "write_data")
+        self._require(actor, action)
         if reason is not None and reason.strip():
             reason = bounded_text("reason", reason, limit=NOTE_MAX)
         with self._write(actor, reason or f"status -> {new.value}") as s:
             st = self._study(s, study)
-            row = self._subject(s, st, subject_id, actor, lock=True)
+            row = self._subject(s, st, subject_id, actor, action=action, lock=True)
             if new is SubjectStatus.ENROLLED:
                 self._allocate(s, st, row)
             else:
@@ -282,12 +288,12 @@ class SubjectService(Service):
 
     def unblind(self, study: str, subject_id: str, *, actor: Actor, reason: str) -> str:
         """Emergency unblinding of one subject: returns the arm; audited, with its reason."""
-        self._require(actor, {"admin", "investigator"}, "unblind a subject")
+        self._require(actor, "unblind")
         self._nonempty("reason", reason)
         reason = bounded_text("reason", reason, limit=NOTE_MAX) or reason
         with self._write(actor, reason) as s:
             st = self._study(s, study)
-            row = self._subject(s, st, subject_id, actor)
+            row = self._subject(s, st, subject_id, actor, action="unblind")
             if row.arm is None:
                 raise StateError(f"subject {subject_id!r} has no allocation yet")
             s.add(
@@ -305,9 +311,10 @@ class SubjectService(Service):
 
     def unblindings(self, study: str, *, actor: Actor) -> list[Unblinding]:
         """The emergency unblindings of a study (for the study admin)."""
-        self._require(actor, {"admin"}, "review unblindings")
+        self._require(actor, "review_unblindings")
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "review_unblindings", study=st.name)
             rows = s.execute(
                 select(UnblindingRow, SubjectRow.subject_id)
                 .join(SubjectRow, SubjectRow.id == UnblindingRow.subject_pk)
@@ -326,9 +333,34 @@ class SubjectService(Service):
             ]
 
     def all(self, study: str, *, actor: Actor) -> list[Subject]:
-        """The subjects the actor may see (their sites), arms masked when blinded."""
+        """The subjects the actor may read (``read_subject`` of the permission table: their
+        sites), arms masked when blinded."""
+        return self._listing(study, actor, "read_subject")
+
+    def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
+        """The CONSORT flow of the subjects within the actor's ``read_study`` reach (arms
+        pooled when blinded)."""
+        flow = self._listing(study, actor, "read_study")
+        return consort_flow((subj.status, subj.arm) for subj in flow)
+
+    def site_counts(self, study: str, *, actor: Actor) -> dict[str, dict[str, int]]:
+        """Per site code: subjects screened, enrolled (randomised at some point) and withdrawn,
+        over the subjects within the actor's ``read_study`` reach (aggregates, no identifiers).
+        """
+        counts: dict[str, dict[str, int]] = {}
+        for subj in self._listing(study, actor, "read_study"):
+            row = counts.setdefault(subj.site, {"screened": 0, "enrolled": 0, "withdrawn": 0})
+            row["screened"] += 1
+            if subj.status not in (SubjectStatus.SCREENED, SubjectStatus.SCREEN_FAILED):
+                row["enrolled"] += 1
+            if subj.status is SubjectStatus.WITHDRAWN:
+                row["withdrawn"] += 1
+        return counts
+
+    def _listing(self, study: str, actor: Actor, action: str) -> list[Subject]:
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, action, study=st.name)
             rows = s.scalars(
                 select(SubjectRow)
                 .where(SubjectRow.study_id == st.id)
@@ -337,18 +369,14 @@ class SubjectService(Service):
             return [
                 subject_out(s, st, r, actor)
                 for r in rows
-                if actor.may_access_site(st.name, self._site_code(s, r.site_id))
+                if actor.may(action, st.name, self._site_code(s, r.site_id))
             ]
-
-    def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
-        """The CONSORT flow of the subjects the actor may see (arms pooled when blinded)."""
-        return consort_flow((subj.status, subj.arm) for subj in self.all(study, actor=actor))
 
     def detail(self, study: str, subject_id: str, *, actor: Actor) -> SubjectDetail:
         """Everything recorded about a subject (arm and injected product masked if blinded)."""
         with self._read() as s:
             st = self._study(s, study)
-            row = self._subject(s, st, subject_id, actor)
+            row = self._subject(s, st, subject_id, actor, action="read_subject")
             label = row.subject_id
             sees = actor.sees_arm(st)
 

@@ -45,6 +45,7 @@ malformed row is skipped with a warning instead of failing the whole read)."""
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     {
         ("subject", "arm"),
+        ("subject", "allocation_id"),  # a position in the concealed list (issue 11 item 9)
         ("study", "seed"),
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
@@ -109,10 +110,11 @@ class AuditService(Service):
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(AUDITED))}")
         with self._read() as s:
             st = self._study(s, study)
+            self._require(actor, "read_audit", study=st.name)
             masked = not actor.sees_arm(st)
             stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
             if subject_id is not None:
-                subject = self._subject(s, st, subject_id, actor)
+                subject = self._subject(s, st, subject_id, actor, action="read_audit")
                 stmt = stmt.where(AuditRow.subject_pk == subject.id)
             if entity is not None:
                 stmt = stmt.where(AuditRow.entity == entity)
@@ -125,7 +127,9 @@ class AuditService(Service):
                     s.scalars(select(SubjectRow.id).where(SubjectRow.study_id == st.id)).all()
                 )
                 allowed = {
-                    pk for pk in allowed if actor.may_access_site(study, self._subject_site(s, pk))
+                    pk
+                    for pk in allowed
+                    if actor.may("read_audit", study, self._subject_site(s, pk))
                 }
                 rows = [r for r in rows if r.subject_pk is None or r.subject_pk in allowed]
             return _decoded(rows, labels, masked=masked)

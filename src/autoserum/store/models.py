@@ -31,9 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from autoserum.permissions import ROLES
 from autoserum.store._columns import in_vocabulary, record_checks, record_columns
 from autoserum.store._types import JSONText, UTCDateTime
-from autoserum.study.blinding import ROLES
 from autoserum.study.entities import entity
 
 __all__ = [

@@ -5,7 +5,8 @@ randomisation, blinding and CONSORT flow.
 'enrolled'
 """
 
-from autoserum.study.blinding import MASK, ROLES, can_see_arm, check_role
+from autoserum.permissions import ROLES, check_role
+from autoserum.study.blinding import MASK, can_see_arm
 from autoserum.study.consort import ArmFlow, ConsortFlow, consort_flow
 from autoserum.study.labs import ANALYTES, Analyte, judge, to_canonical
 from autoserum.study.model import (

@@ -1,7 +1,8 @@
 """Who may see a subject's arm.
 
-Roles: ``admin`` sees arms always; ``investigator``, ``coordinator``, ``monitor`` and
-``statistician`` see them only in an open-label study or with the explicit ``unblinded`` grant.
+A role with the ``see_arms`` action of the permission table (:mod:`autoserum.permissions`: the
+admin) sees arms always; the others see them only in an open-label study or with the explicit
+``unblinded`` grant. Roles are defined in :mod:`autoserum.permissions`.
 Reference: ICH E9 §2.3.1 (blinding) and CONSORT item 11a.
 
 >>> can_see_arm("monitor", unblinded=False, open_label=False)
@@ -12,24 +13,12 @@ True
 
 from __future__ import annotations
 
-from autoserum.errors import ValidationError
+from autoserum.permissions import allowed, check_role
 
-__all__ = ["MASK", "ROLES", "can_see_arm", "check_role"]
+__all__ = ["MASK", "can_see_arm"]
 
-ROLES: tuple[str, ...] = ("admin", "investigator", "coordinator", "monitor", "statistician")
 MASK = "blinded"
 """What a blinded actor sees in place of an arm or another arm-revealing value."""
-
-
-def check_role(role: str) -> str:
-    """``role`` if it is one of :data:`ROLES`; :class:`ValidationError` otherwise.
-
-    >>> check_role("monitor")
-    'monitor'
-    """
-    if role not in ROLES:
-        raise ValidationError("role", role, f"one of {', '.join(ROLES)}")
-    return role
 
 
 def can_see_arm(role: str, *, unblinded: bool, open_label: bool) -> bool:
@@ -41,4 +30,4 @@ def can_see_arm(role: str, *, unblinded: bool, open_label: bool) -> bool:
     True
     """
     check_role(role)
-    return role == "admin" or unblinded or open_label
+    return allowed(role, "see_arms") or unblinded or open_label

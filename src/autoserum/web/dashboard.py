@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from autoserum.store import Store
-from autoserum.study.status import ACTIVE_STATUSES, SubjectStatus
+from autoserum.study.status import ACTIVE_STATUSES
 from autoserum.web.calendar import calendar
 from autoserum.web.deps import CurrentUser
 from autoserum.web.views import StudyView
@@ -28,7 +27,6 @@ def study_summary(
     store: Store, user: CurrentUser, view: StudyView, *, today: dt.date | None = None
 ) -> StudySummary:
     """The dashboard numbers over the subjects the user may see (arms pooled when blinded)."""
-    subjects = store.subjects.all(view.name, actor=user.actor)
     flow = store.subjects.consort(view.name, actor=user.actor)
     rows: list[tuple[str, int]] = [
         ("Assessed for eligibility", flow.assessed),
@@ -44,25 +42,16 @@ def study_summary(
             (f"Withdrawn, {label}", counts.withdrawn),
             (f"Completed, {label}", counts.completed),
         ]
-    screened: Counter[str] = Counter()
-    enrolled: Counter[str] = Counter()
-    withdrawn: Counter[str] = Counter()
-    for s in subjects:
-        screened[s.site] += 1
-        if s.status not in (SubjectStatus.SCREENED, SubjectStatus.SCREEN_FAILED):
-            enrolled[s.site] += 1
-        if s.status is SubjectStatus.WITHDRAWN:
-            withdrawn[s.site] += 1
+    per_site = store.subjects.site_counts(view.name, actor=user.actor)
+    zero = {"screened": 0, "enrolled": 0, "withdrawn": 0}
     by_site = [
-        {
-            "site": site,
-            "screened": screened[site],
-            "enrolled": enrolled[site],
-            "withdrawn": withdrawn[site],
-        }
-        for site in view.sites or sorted(screened)
+        {"site": site, **per_site.get(site, zero)}
+        for site in sorted(set(view.sites) | set(per_site))
     ]
     overdue = []
+    # subject identifiers and dates only for who may read subjects (least disclosure: the
+    # statistician's dashboard has aggregates only)
+    subjects = store.subjects.all(view.name, actor=user.actor) if user.can("read_subject") else []
     for s in subjects:
         if s.status not in ACTIVE_STATUSES:
             continue

@@ -17,8 +17,8 @@ from starlette.datastructures import FormData
 
 from autoserum.accounts import hash_token
 from autoserum.errors import PermissionDeniedError, ValidationError
+from autoserum.permissions import allowed, permits, require
 from autoserum.store import Actor, SiteKey, Store, UserRecord
-from autoserum.web.permissions import allowed
 from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from autoserum.web.sessions import csrf_token, session_user
 from autoserum.web.settings import Settings
@@ -59,13 +59,17 @@ class CurrentUser:
         return Actor(self.username, self.role, self.sites, self.unblinded)
 
     def can(self, action: str) -> bool:
-        """True iff the role may perform ``action`` (see :mod:`autoserum.web.permissions`)."""
+        """True iff the role may perform ``action`` somewhere (the permission table,
+        :mod:`autoserum.permissions`): what pages and navigation offer."""
         return allowed(self.role, action)
+
+    def may(self, action: str, study: str | None = None, site: str | None = None) -> bool:
+        """True iff the user may perform ``action`` at site ``site`` of ``study``."""
+        return permits(self.role, action, sites=self.sites, study=study, site=site)
 
     def require(self, action: str) -> None:
         """Raise :class:`PermissionDeniedError` unless the role may perform ``action``."""
-        if not self.can(action):
-            raise PermissionDeniedError(f"role {self.role!r} may not {action.replace('_', ' ')}")
+        require(self.role, action, username=self.username)
 
     def sees_site(self, study: str, site: str | None) -> bool:
         """True iff the user belongs to site ``site`` of study ``study`` (users of every site:

@@ -1,14 +1,13 @@
 """The de-identified export of a study (tidy long format, docs/data-format.md).
 
 De-identified: calendar dates are removed (``visit_date``; adverse-event onset is kept as
-``onset_week``), only subjects at the user's sites are included, and ``arm`` is absent unless
-the user may see arms. Text cells a spreadsheet would run as a formula are neutralised
-(:func:`autoserum.study.tidy.neutralise_formulas`; ``import`` restores them).
+``onset_week``), only subjects within the reach of the user's ``export`` permission are
+included, and ``arm`` is absent unless the user may see arms. Text cells a spreadsheet would
+run as a formula are neutralised (:func:`autoserum.study.tidy.neutralise_formulas`;
+``import`` restores them).
 """
 
 from __future__ import annotations
-
-import polars as pl
 
 from autoserum.store import Store
 from autoserum.study.tidy import neutralise_formulas
@@ -24,8 +23,6 @@ def export_csv(store: Store, user: CurrentUser, study: str, *, adverse_events: b
     user.require("export")
     if adverse_events:
         frame = store.exports.adverse_events(study, actor=user.actor)
-        visible = {s.subject_id for s in store.subjects.all(study, actor=user.actor)}
-        frame = frame.filter(pl.col("subject_id").is_in(sorted(visible)))
     else:
         frame = store.exports.long(study, actor=user.actor)
     frame = frame.drop([c for c in DROPPED_COLUMNS if c in frame.columns])

@@ -79,10 +79,14 @@ def _study_and_sites(store: Store, name: str) -> tuple[Study, tuple[str, ...], P
 def study_for(store: Store, user: CurrentUser, name: str) -> StudyView:
     """The study ``name`` if the user may see it (:class:`NotFoundError` otherwise), with the
     protocol the store froze into it at creation (never a library look-up by code)."""
-    study, all_sites, protocol = _study_and_sites(store, name)
+    hidden = NotFoundError(f"no study named {name!r} at your sites")
+    try:
+        study, all_sites, protocol = _study_and_sites(store, name)
+    except NotFoundError:
+        raise hidden from None  # the same answer as a study outside the user's sites
     sites = [code for code in all_sites if user.sees_site(name, code)]
     if not sites and user.sites is not None:
-        raise NotFoundError(f"no study named {name!r} at your sites")
+        raise hidden
     return StudyView(study, sites, protocol)
 
 

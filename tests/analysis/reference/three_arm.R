@@ -98,4 +98,25 @@ for (arm in c("igg", "serum")) {
   }
 }
 out$non_responder_imputation <- nri
+# One-sided at the 90 % level (--alternative less --conf-level 0.9): the Mann-Whitney of each
+# arm against placebo (change lower on treatment) and Fisher's test of the responders in the
+# direction of benefit (more responders on treatment: alternative = "greater")
+one <- list()
+for (arm in c("igg", "serum")) {
+  pair <- w12[w12$arm %in% c(arm, "placebo"), ]
+  x <- pair$change[pair$arm == arm]; y <- pair$change[pair$arm == "placebo"]
+  mw <- suppressWarnings(wilcox.test(x, y, alternative = "less", conf.int = TRUE,
+                                     conf.level = 0.9))
+  resp <- list()
+  for (r in c(names(rules), "easi_mcid")) {
+    f1 <- flag(r, pair[pair$arm == arm, ]); f0 <- flag(r, pair[pair$arm == "placebo", ])
+    tab <- matrix(c(sum(f1), sum(!f1), sum(f0), sum(!f0)), 2)
+    resp[[r]] <- fisher.test(tab, alternative = "greater")$p.value
+  }
+  one[[arm]] <- list(mann_whitney = list(statistic = unname(mw$statistic), p_value = mw$p.value,
+                                         estimate = unname(mw$estimate),
+                                         ci_high = mw$conf.int[2]),
+                     fisher_greater = resp)
+}
+out$less_90 <- one
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "three_arm.json")

@@ -3,11 +3,11 @@ and its one validator.
 
 Every reader of the format asks this module: ``autoserum analyze`` reading a file, the store's
 ``import`` and the database read of ``analyze --db`` / ``report --db`` validate with
-:func:`validate_visits` and :func:`validate_adverse_events` against the same
-:data:`VISIT_COLUMNS` and :data:`AE_COLUMNS`; exporters and the simulator write the columns in
-:func:`visit_columns` order; the columns of a record's fields come from the entity registry
-(:func:`export_columns`). An error from a file names its line; from a database, the study,
-subject and visit.
+:func:`validate_visits`, :func:`validate_adverse_events` and :func:`validate_con_meds` against
+the same :data:`VISIT_COLUMNS`, :data:`AE_COLUMNS` and :data:`CONMED_COLUMNS`; exporters and
+the simulator write the columns in :func:`visit_columns` order; the columns of a record's
+fields come from the entity registry (:func:`export_columns`). An error from a file names its
+line; from a database, the study, subject and visit.
 
 >>> TOTAL_COLUMNS[:3]
 ('easi', 'scorad', 'oscorad')
@@ -20,6 +20,7 @@ subject and visit.
 from autoserum.study.tidy._cells import FORMULA_TRIGGERS, neutralise_formulas, restore_formulas
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
+    CONMED_COLUMNS,
     INSTRUMENT_RANGES,
     ITEM_PREFIXES,
     LAB_UNITS,
@@ -37,10 +38,12 @@ from autoserum.study.tidy._columns import (
 from autoserum.study.tidy._validate import (
     as_text_frame,
     validate_adverse_events,
+    validate_con_meds,
     validate_visits,
 )
 from autoserum.study.tidy._vocab import (
     AE_SCHEMA,
+    CONMED_SCHEMA,
     DERIVED_TOTALS,
     INSTRUMENT_PARAMETERS,
     TOTAL_COLUMNS,
@@ -50,6 +53,8 @@ from autoserum.study.tidy._vocab import (
 __all__ = [
     "AE_COLUMNS",
     "AE_SCHEMA",
+    "CONMED_COLUMNS",
+    "CONMED_SCHEMA",
     "DERIVED_TOTALS",
     "FORMULA_TRIGGERS",
     "INSTRUMENT_PARAMETERS",
@@ -71,6 +76,7 @@ __all__ = [
     "restore_formulas",
     "total_range",
     "validate_adverse_events",
+    "validate_con_meds",
     "validate_visits",
     "visit_columns",
 ]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import polars as pl
 
 from autoserum.errors import ValidationError
+from autoserum.study.medication import check_con_med
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
+    CONMED_COLUMNS,
     ITEM_PREFIXES,
     SUBJECT_LEVEL,
     VISIT_COLUMNS,
@@ -19,7 +21,7 @@ from autoserum.study.tidy._columns import (
 from autoserum.study.tidy._items import score_item_columns
 from autoserum.study.tidy._where import LINE, Where
 
-__all__ = ["as_text_frame", "validate_adverse_events", "validate_visits"]
+__all__ = ["as_text_frame", "validate_adverse_events", "validate_con_meds", "validate_visits"]
 
 
 def _fail(frame: pl.DataFrame, mask: pl.Expr, col: str, expected: str, where: Where) -> None:
@@ -187,6 +189,73 @@ def validate_adverse_events(
             where,
         )
     return ae.drop(LINE)
+
+
+def validate_con_meds(
+    text: pl.DataFrame,
+    source: str,
+    first_line: int | None = 2,
+    subjects: pl.Series | None = None,
+) -> pl.DataFrame:
+    """Validate a concomitant-medication table whose cells are text; return it typed.
+
+    Besides each cell: the coded parts of a row must agree (an ATC code fixes the class and,
+    for a topical steroid, the European potency, which are filled in when empty;
+    :func:`autoserum.study.medication.check_con_med`), an amount needs its unit, an end is not
+    before its start, and ``rescue`` defaults to ``false``. With ``subjects``, every
+    ``subject_id`` must be one of them. Rows are located as in :func:`validate_visits`.
+
+    >>> text = pl.DataFrame({"subject_id": ["S1"], "drug": ["clobetasol"],
+    ...                      "atc_code": ["D07AD01"], "rescue": ["true"]})
+    >>> validate_con_meds(text, "x.conmed.csv").select("drug_class", "potency_eu", "rescue").row(0)
+    ('tcs', 'IV', True)
+    """
+    where = Where(source, first_line)
+    cm = _parse(text, CONMED_COLUMNS, where, items=False)
+    for name, spec in CONMED_COLUMNS.items():
+        if name not in cm.columns:
+            cm = cm.with_columns(pl.lit(None, dtype=_DTYPES[spec.kind]).alias(name))
+    if subjects is not None:
+        _fail(
+            cm,
+            ~pl.col("subject_id").is_in(subjects.unique().implode()),
+            "subject_id",
+            "a subject of the visit file",
+            where,
+        )
+    for start, end in (("start_date", "end_date"), ("start_week", "end_week")):
+        _fail(cm, (pl.col(end) < pl.col(start)).fill_null(False), end, f"not before {start}", where)
+    filled: dict[str, list[str | None]] = {"drug_class": [], "potency_eu": []}
+    for row in cm.iter_rows(named=True):
+        try:
+            coded = check_con_med(
+                atc_code=row["atc_code"],
+                drug_class=row["drug_class"],
+                potency_eu=row["potency_eu"],
+                potency_us=row["potency_us"],
+                amount=row["amount"],
+                amount_unit=row["amount_unit"],
+            )
+        except ValidationError as err:
+            raise ValidationError(
+                err.field, err.value, err.expected, location=where.at(row, err.field)
+            ) from err
+        for key, values in filled.items():
+            values.append(coded[key])
+    cm = cm.with_columns(
+        pl.Series(key, values, dtype=pl.String) for key, values in filled.items()
+    ).with_columns(pl.col("rescue").fill_null(False))
+    return cm.select(list(CONMED_COLUMNS))
+
+
+_DTYPES: dict[str, pl.DataType] = {
+    "text": pl.String(),
+    "choice": pl.String(),
+    "number": pl.Float64(),
+    "integer": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+}
 
 
 def as_text_frame(frame: pl.DataFrame) -> pl.DataFrame:

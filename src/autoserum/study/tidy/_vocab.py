@@ -18,6 +18,7 @@ from autoserum.study.entities import entity
 
 __all__ = [
     "AE_SCHEMA",
+    "CONMED_SCHEMA",
     "DERIVED_TOTALS",
     "INSTRUMENT_PARAMETERS",
     "TOTAL_COLUMNS",
@@ -63,6 +64,29 @@ AE_SCHEMA: dict[str, pl.DataType] = {
         for f in entity("adverse_event").exported
         if f.export is not None
     },
+}
+
+#: The concomitant-medication file (``<stem>.conmed.csv``): columns and types, in file order
+#: (``CONMED_COLUMNS`` holds the rules of each cell).
+CONMED_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "arm": pl.String(),
+    "drug": pl.String(),
+    "atc_code": pl.String(),
+    "drug_class": pl.String(),
+    "potency_eu": pl.String(),
+    "potency_us": pl.String(),
+    "dose": pl.String(),
+    "route": pl.String(),
+    "amount": pl.Float64(),
+    "amount_unit": pl.String(),
+    "body_area": pl.String(),
+    "start_date": pl.Date(),
+    "end_date": pl.Date(),
+    "start_week": pl.Float64(),
+    "end_week": pl.Float64(),
+    "indication": pl.String(),
+    "rescue": pl.Boolean(),
 }
 
 

@@ -32,7 +32,7 @@ def studies_page(request: Request, user: PageUser, store: StoreDep) -> Response:
             "protocol_code": v.protocol_code,
             "title": v.title,
             "sites": v.sites,
-            "n_subjects": len(store.subjects.all(v.name, actor=user.actor)),
+            "n_subjects": store.subjects.consort(v.name, actor=user.actor).assessed,
         }
         for v in views
     ]

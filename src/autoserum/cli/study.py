@@ -1,0 +1,233 @@
+"""CLI commands of study build: ``autoserum study create|list|show`` and ``autoserum site
+add|list``.
+
+They call ``store.studies`` as an administrator (the CLI's identity, ``cli:<login>``); every
+write is audited there. A study's protocol is a library code or the user's own ``.toml`` file,
+validated with field-path errors and frozen into the study at creation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from autoserum.errors import ValidationError
+
+if TYPE_CHECKING:
+    from autoserum.store import Actor, Store
+
+__all__ = ["parse_stratify_by", "register", "site_app", "study_app"]
+
+study_app = typer.Typer(
+    name="study",
+    help=(
+        "Build and inspect studies: create one from a library protocol or your own protocol "
+        "file, list them, show one.\n\n"
+        "Example: autoserum study create AST-1 --protocol ast-nahm2023 --db sqlite:///trial.db"
+    ),
+    no_args_is_help=True,
+)
+site_app = typer.Typer(
+    name="site",
+    help=(
+        "Add and list the sites of a study (each site gets its concealed allocation list).\n\n"
+        'Example: autoserum site add AST-1 s01 --name "Seoul" --db sqlite:///trial.db'
+    ),
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str, typer.Option("--db", help="Database URL (sqlite:///file.db or postgresql+psycopg://...).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def parse_stratify_by(text: str | None) -> dict[str, list[str]] | None:
+    """``--stratify-by`` as ``{factor: [levels]}``: factors separated by commas, each
+    ``NAME=LEVEL/LEVEL...``.
+
+    >>> parse_stratify_by("baseline_severity=moderate/severe,sex=F/M")
+    {'baseline_severity': ['moderate', 'severe'], 'sex': ['F', 'M']}
+    """
+    if text is None or not text.strip():
+        return None
+    out: dict[str, list[str]] = {}
+    for part in text.split(","):
+        name, sep, levels = part.partition("=")
+        if not sep or not name.strip():
+            raise ValidationError(
+                "--stratify-by", part, "NAME=LEVEL/LEVEL, e.g. baseline_severity=moderate/severe"
+            )
+        if name.strip() in out:
+            raise ValidationError("--stratify-by", name.strip(), "each factor named once")
+        out[name.strip()] = [level.strip() for level in levels.split("/")]
+    return out
+
+
+def _open(db: str, *, create: bool = False) -> Store:
+    from autoserum.store import open_store
+
+    return open_store(db, create=create)
+
+
+def _actor() -> Actor:
+    from autoserum.cli.web import _cli_actor
+
+    return _cli_actor()
+
+
+def _summary(store: Store, name: str) -> dict[str, Any]:
+    study = store.studies.get(name)
+    protocol = store.studies.protocol(name)
+    flow = store.subjects.consort(name, actor=_actor())
+    return {
+        "name": study.name,
+        "protocol_code": study.protocol_code,
+        "protocol_title": protocol.title,
+        "blinding": protocol.blinding,
+        "arms": [{"code": a.code, "label": a.label, "control": a.is_control} for a in study.arms],
+        "stratify_by": {k: list(v) for k, v in study.stratify_by},
+        "sites": [{"code": s.code, "name": s.name} for s in store.studies.sites(name)],
+        "subjects": {
+            "assessed": flow.assessed,
+            "excluded": flow.excluded,
+            "in_screening": flow.in_screening,
+            "enrolled": flow.enrolled,
+        },
+    }
+
+
+@study_app.command("create")
+def study_create(
+    name: Annotated[str, typer.Argument(help="The study's name (unique in the database).")],
+    protocol: Annotated[
+        str, typer.Option("--protocol", help="A library protocol code or a .toml protocol file.")
+    ],
+    stratify_by: Annotated[
+        str | None,
+        typer.Option(
+            "--stratify-by",
+            help="Stratification factors besides the site: NAME=LEVEL/LEVEL, comma-separated.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of the allocation lists (random when omitted)."),
+    ] = None,
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Create a study running a library protocol or your own protocol file (validated, field
+    paths named on error, exit 2); the protocol is frozen into the study. Add sites next.
+
+    Example: autoserum study create AST-1 --protocol my-protocol.toml --db sqlite:///trial.db
+    (stratified: --stratify-by baseline_severity=moderate/severe)
+    """
+    from autoserum.protocols import resolve_protocol
+
+    plan = resolve_protocol(protocol)  # before the database is touched
+    factors = parse_stratify_by(stratify_by)
+    store = _open(db, create=True)
+    try:
+        study = store.studies.create(name, plan, actor=_actor(), seed=seed, stratify_by=factors)
+    finally:
+        store.close()
+    arms = ", ".join(a.code for a in study.arms)
+    typer.echo(f"created study {study.name} (protocol {study.protocol_code}; arms: {arms})")
+
+
+@study_app.command("list")
+def study_list(db: DbOption = "sqlite:///autoserum.db", as_json: JsonOption = False) -> None:
+    """List the studies of a database: name, protocol, blinding, sites, subjects enrolled.
+
+    Example: autoserum study list --db sqlite:///trial.db
+    """
+    store = _open(db)
+    try:
+        rows = [_summary(store, s.name) for s in store.studies.all()]
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['name']}\t{r['protocol_code']}\t{r['blinding']}\t{len(r['sites'])} sites\t"
+            f"{r['subjects']['enrolled']} enrolled"
+        )
+
+
+@study_app.command("show")
+def study_show(
+    name: Annotated[str, typer.Argument(help="The study's name.")],
+    db: DbOption = "sqlite:///autoserum.db",
+    as_json: JsonOption = False,
+) -> None:
+    """Show a study: its protocol, arms, stratification factors, sites and subject counts.
+
+    Example: autoserum study show AST-1 --db sqlite:///trial.db --json
+    """
+    store = _open(db)
+    try:
+        r = _summary(store, name)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"study {r['name']}: {r['protocol_title']} ({r['protocol_code']}, {r['blinding']})")
+    typer.echo("arms: " + ", ".join(f"{a['code']} ({a['label']})" for a in r["arms"]))
+    for factor, levels in r["stratify_by"].items():
+        typer.echo(f"stratified by {factor}: {', '.join(levels)}")
+    typer.echo("sites: " + (", ".join(f"{s['code']} ({s['name']})" for s in r["sites"]) or "none"))
+    typer.echo(
+        "subjects: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r["subjects"].items())
+    )
+
+
+@site_app.command("add")
+def site_add(
+    study: Annotated[str, typer.Argument(help="The study's name.")],
+    code: Annotated[str, typer.Argument(help="The site's code (unique in the study).")],
+    name: Annotated[str, typer.Option("--name", help="The site's name, e.g. the hospital.")],
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Add a site to a study; its concealed allocation list is generated (audited).
+
+    Example: autoserum site add AST-1 s01 --name "Seoul National University Hospital" --db sqlite:///trial.db
+    """
+    store = _open(db)
+    try:
+        site = store.studies.add_site(study, code, name, actor=_actor())
+    finally:
+        store.close()
+    typer.echo(f"added site {site.code} ({site.name}) to study {study}")
+
+
+@site_app.command("list")
+def site_list(
+    study: Annotated[str, typer.Argument(help="The study's name.")],
+    db: DbOption = "sqlite:///autoserum.db",
+    as_json: JsonOption = False,
+) -> None:
+    """List the sites of a study (code and name).
+
+    Example: autoserum site list AST-1 --db sqlite:///trial.db
+    """
+    store = _open(db)
+    try:
+        sites = store.studies.sites(study)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([{"code": s.code, "name": s.name} for s in sites], indent=1))
+        return
+    for s in sites:
+        typer.echo(f"{s.code}\t{s.name}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``study`` and ``site`` to the root application."""
+    root.add_typer(study_app, name="study")
+    root.add_typer(site_app, name="site")

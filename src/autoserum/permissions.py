@@ -1,0 +1,212 @@
+"""Who may do what: the one permission table (role × action × scope), used by the store's
+services and the web app's pages, navigation and API alike.
+
+A role may perform an action within a **scope**:
+
+* ``sites``: at the sites the user belongs to (a site is a site of one study: a
+  ``(study, site code)`` pair);
+* ``study``: anywhere in a study where the user belongs to at least one site;
+* ``all``: in every study, whatever the user's sites.
+
+A user whose site list is ``None`` belongs to every site of every study (the admin created
+without sites). Roles are defined here and nowhere else (issue 10: the store's role sets and
+the web app's table had drifted apart).
+
+Example::
+
+    >>> allowed("monitor", "read_subject"), allowed("monitor", "write_data")
+    (True, False)
+    >>> scope_of("statistician", "export")
+    <Scope.STUDY: 'study'>
+    >>> cora = frozenset({("A", "s02")})
+    >>> permits("coordinator", "write_data", sites=cora, study="A", site="s02")
+    True
+    >>> permits("coordinator", "write_data", sites=cora, study="B", site="s02")
+    False
+    >>> permits("admin", "write_data", sites=cora, study="B", site="s02")
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from autoserum.errors import PermissionDeniedError, ValidationError
+
+__all__ = [
+    "ACTIONS",
+    "ROLES",
+    "TABLE",
+    "Scope",
+    "SiteKey",
+    "allowed",
+    "allowed_actions",
+    "check_role",
+    "permits",
+    "require",
+    "scope_of",
+    "table_markdown",
+]
+
+SiteKey = tuple[str, str]
+"""A site as (study name, site code): a site code alone names a site only within its study."""
+
+
+class Scope(StrEnum):
+    """How far a permitted action reaches."""
+
+    SITES = "sites"
+    STUDY = "study"
+    ALL = "all"
+
+
+ROLES: Final[tuple[str, ...]] = ("admin", "investigator", "coordinator", "monitor", "statistician")
+"""Every role, in order of reach (the ``users.role`` CHECK constraint lists the same)."""
+
+ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "read_study": "studies list, study dashboard (aggregate counts, no subject identifiers)",
+        "read_subject": "subject list, subject page, assessments, records, deviations",
+        "read_audit": "audit trail",
+        "export": "de-identified tidy export",
+        "screen": "screen a subject (eligibility)",
+        "randomise": "enrol and randomise a subject",
+        "override_eligibility": "randomise despite a failing or unknown rule, with a reason",
+        "write_data": "record and correct visits, assessments, injections, labs, AEs, con-meds",
+        "withdraw": "withdraw a subject",
+        "unblind": "emergency unblinding of one subject (a reason, audited)",
+        "review_unblindings": "the study's list of emergency unblindings",
+        "see_arms": "see allocation arms in a blinded study without an unblinded grant",
+        "import_data": "import a tidy file into the store",
+        "manage_study": "create studies, add and rename sites",
+        "manage_users": "create and change accounts, tokens of other users",
+    }
+)
+"""Every action with what it covers."""
+
+_S, _T, _A = Scope.SITES, Scope.STUDY, Scope.ALL
+_CLINICAL = {"read_study": _S, "read_subject": _S, "read_audit": _S, "screen": _S}
+
+TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
+    {
+        "admin": MappingProxyType(dict.fromkeys(ACTIONS, _A)),
+        "investigator": MappingProxyType(
+            {
+                **_CLINICAL,
+                "export": _S,
+                "randomise": _S,
+                "override_eligibility": _S,
+                "write_data": _S,
+                "withdraw": _S,
+                "unblind": _S,
+            }
+        ),
+        "coordinator": MappingProxyType({**_CLINICAL, "randomise": _S, "write_data": _S}),
+        "monitor": MappingProxyType({"read_study": _S, "read_subject": _S, "read_audit": _S}),
+        "statistician": MappingProxyType({"read_study": _T, "export": _T}),
+    }
+)
+"""role → action → scope; an action missing from a role's row is not allowed."""
+
+
+def check_role(role: str) -> str:
+    """``role`` if it is one of :data:`ROLES`; :class:`ValidationError` otherwise.
+
+    >>> check_role("monitor")
+    'monitor'
+    """
+    if role not in ROLES:
+        raise ValidationError("role", role, f"one of {', '.join(ROLES)}")
+    return role
+
+
+def _check_action(action: str) -> str:
+    if action not in ACTIONS:  # a programming error, never user input: fail loudly
+        raise ValidationError("action", action, f"one of {', '.join(ACTIONS)}")
+    return action
+
+
+def scope_of(role: str, action: str) -> Scope | None:
+    """How far ``role`` may perform ``action`` (``None``: not at all; unknown roles: never)."""
+    return TABLE.get(role, {}).get(_check_action(action))
+
+
+def allowed(role: str, action: str) -> bool:
+    """True iff ``role`` may perform ``action`` somewhere."""
+    return scope_of(role, action) is not None
+
+
+def allowed_actions(role: str) -> frozenset[str]:
+    """Every action ``role`` may perform."""
+    return frozenset(TABLE.get(role, {}))
+
+
+def permits(
+    role: str,
+    action: str,
+    *,
+    sites: frozenset[SiteKey] | None,
+    study: str | None = None,
+    site: str | None = None,
+) -> bool:
+    """True iff a user with ``role`` and ``sites`` may perform ``action`` on site ``site`` of
+    ``study`` (``study=None``: outside any study). ``site=None`` asks about the study as a
+    whole: within the ``study`` scope the user must belong to one of its sites; within the
+    ``sites`` scope the answer is yes and every record is then filtered by its site.
+
+    >>> permits("statistician", "export", sites=frozenset({("A", "s1")}), study="A", site="s2")
+    True
+    >>> permits("monitor", "read_subject", sites=frozenset({("A", "s1")}), study="A", site="s2")
+    False
+    """
+    scope = scope_of(role, action)
+    if scope is None:
+        return False
+    if scope is Scope.ALL or sites is None or study is None:
+        return True
+    if scope is Scope.STUDY:
+        return any(name == study for name, _ in sites)
+    # sites scope: a study-level request (a listing) is filtered site by site
+    return site is None or (study, site) in sites
+
+
+def require(
+    role: str,
+    action: str,
+    *,
+    username: str,
+    sites: frozenset[SiteKey] | None = None,
+    study: str | None = None,
+    site: str | None = None,
+) -> None:
+    """:class:`PermissionDeniedError` unless :func:`permits` allows the action.
+
+    >>> require("monitor", "write_data", username="mo")
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.PermissionDeniedError: mo (monitor) may not record and correct visits, ...
+    """
+    if not allowed(role, action):
+        raise PermissionDeniedError(f"{username} ({role}) may not {ACTIONS[action]}")
+    if not permits(role, action, sites=sites, study=study, site=site):
+        where = f"site {site!r} of study {study!r}" if site is not None else f"study {study!r}"
+        raise PermissionDeniedError(f"{username} has no access to {where}")
+
+
+def table_markdown() -> str:
+    """The table as a Markdown table (``docs/web.md`` holds this text; a test compares).
+
+    >>> table_markdown().splitlines()[0]
+    '| action | what it covers | admin | investigator | coordinator | monitor | statistician |'
+    """
+    lines = [
+        "| action | what it covers | " + " | ".join(ROLES) + " |",
+        "|---|---|" + "---|" * len(ROLES),
+    ]
+    for action, text in ACTIONS.items():
+        cells = [str(s) if (s := scope_of(role, action)) else "–" for role in ROLES]
+        lines.append(f"| `{action}` | {text} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

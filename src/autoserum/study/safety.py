@@ -1,0 +1,164 @@
+"""Adverse events to ICH E2A (pure core): seriousness criteria, relatedness to the product and to
+the injection procedure, action taken, the consistency rules of one event, SUSARs and the
+24-hour clock of a serious adverse event.
+
+- **Serious** (ICH E2A §II.B): an event that results in death, is life-threatening, requires
+  or prolongs hospitalisation, results in persistent or significant disability/incapacity, is a
+  congenital anomaly/birth defect, or is another important medical event. ``serious`` is true
+  exactly when at least one criterion is given, and a fatal outcome needs the ``death``
+  criterion.
+- **Relatedness**: WHO-UMC categories (``autoserum.study.vocab.RELATEDNESS``), judged separately
+  for the product and for the injection procedure (an autologous injection's haematoma is
+  caused by the needle, not by the serum). *Related* = possible, probable or definite.
+- **Expected**: listed in the protocol's reference safety information
+  (``autoserum.protocols``); a serious, related and unexpected event is a **SUSAR**.
+- **Action taken** with the study treatment: CDISC SDTM AEACN terms.
+- **SAE clock**: the investigator reports a serious adverse event to the sponsor within 24 hours
+  of becoming aware of it (ICH E6(R2) §4.11.1; EU CTR Art. 41(4)). :func:`sae_clock` takes
+  ``now`` as an argument, so a caller injects its clock.
+
+>>> from datetime import UTC, datetime
+>>> aware = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+>>> clock = sae_clock(aware, reported_at=None, now=datetime(2026, 3, 2, 21, 30, tzinfo=UTC))
+>>> clock.deadline.isoformat(), clock.hours_left, clock.overdue
+('2026-03-03T09:00:00+00:00', 11.5, False)
+>>> check_seriousness(serious=True, criteria=(), outcome="recovered")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+autoserum.errors.ValidationError: seriousness_criteria: got (); expected at least one criterion...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from autoserum.errors import ValidationError
+
+__all__ = [
+    "ACTIONS_TAKEN",
+    "RELATED_CODES",
+    "REPORTING_HOURS",
+    "SERIOUSNESS_CRITERIA",
+    "SaeClock",
+    "check_ae_dates",
+    "check_seriousness",
+    "is_related",
+    "is_susar",
+    "sae_clock",
+]
+
+#: ICH E2A §II.B seriousness criteria.
+SERIOUSNESS_CRITERIA: tuple[str, ...] = (
+    "death",
+    "life_threatening",
+    "hospitalisation",
+    "disability",
+    "congenital_anomaly",
+    "important_medical_event",
+)
+#: Action taken with the study treatment (CDISC SDTM AEACN, lower-case with underscores).
+ACTIONS_TAKEN: tuple[str, ...] = (
+    "dose_not_changed",
+    "dose_reduced",
+    "dose_increased",
+    "drug_interrupted",
+    "drug_withdrawn",
+    "not_applicable",
+    "unknown",
+)
+#: Relatedness codes counted as related (WHO-UMC possible, probable, certain/definite).
+RELATED_CODES: tuple[str, ...] = ("possible", "probable", "definite")
+#: Hours from awareness within which an SAE is reported to the sponsor.
+REPORTING_HOURS = 24
+
+
+def check_seriousness(
+    *, serious: bool, criteria: Iterable[str], outcome: str | None
+) -> tuple[str, ...]:
+    """The criteria, checked against ``serious`` and the outcome; returned in ICH order."""
+    given = tuple(criteria)
+    for c in given:
+        if c not in SERIOUSNESS_CRITERIA:
+            raise ValidationError(
+                "seriousness_criteria", c, f"one of {', '.join(SERIOUSNESS_CRITERIA)}"
+            )
+    ordered = tuple(c for c in SERIOUSNESS_CRITERIA if c in given)
+    if serious and not ordered:
+        raise ValidationError(
+            "seriousness_criteria",
+            given,
+            "at least one criterion of a serious event (" + ", ".join(SERIOUSNESS_CRITERIA) + ")",
+        )
+    if not serious and ordered:
+        raise ValidationError("serious", serious, f"true (criteria given: {', '.join(ordered)})")
+    if outcome == "fatal" and "death" not in ordered:
+        raise ValidationError(
+            "seriousness_criteria", given, "the criterion death (the outcome is fatal)"
+        )
+    return ordered
+
+
+def check_ae_dates(*, onset: date | None, end: date | None, outcome: str | None) -> None:
+    """An end not before the onset; an ended event has an outcome other than ongoing ones
+    (``recovering``, ``not_recovered``), an ongoing event (no end) not ``recovered``."""
+    if onset is not None and end is not None and end < onset:
+        raise ValidationError("end_date", end.isoformat(), f"not before onset {onset}")
+    if end is None and outcome in ("recovered", "fatal"):
+        raise ValidationError("end_date", None, f"the date it ended (the outcome is {outcome})")
+    if end is not None and outcome in ("recovering", "not_recovered"):
+        raise ValidationError(
+            "outcome", outcome, "recovered or fatal, or no end date (the event is ongoing)"
+        )
+
+
+def is_related(related: str | None) -> bool:
+    """Possibly, probably or definitely related."""
+    return related in RELATED_CODES
+
+
+def is_susar(
+    *, serious: bool, related: str | None, related_procedure: str | None, expected: bool
+) -> bool:
+    """A suspected unexpected serious adverse reaction: serious, related to the product or the
+    procedure, and not in the reference safety information."""
+    return serious and (is_related(related) or is_related(related_procedure)) and not expected
+
+
+@dataclass(frozen=True)
+class SaeClock:
+    """Where an SAE stands against its 24-hour reporting clock."""
+
+    aware_at: datetime
+    deadline: datetime
+    reported_at: datetime | None
+    #: hours left at ``now`` (negative when overdue); ``None`` once reported
+    hours_left: float | None
+    #: not reported and past the deadline, or reported after it
+    overdue: bool
+
+    @property
+    def reported(self) -> bool:
+        """Whether the SAE has been reported to the sponsor."""
+        return self.reported_at is not None
+
+
+def sae_clock(aware_at: datetime, *, reported_at: datetime | None, now: datetime) -> SaeClock:
+    """The 24-hour clock of an SAE the site became aware of at ``aware_at`` (aware datetimes).
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    >>> sae_clock(t, reported_at=None, now=t + timedelta(hours=25)).overdue
+    True
+    >>> sae_clock(t, reported_at=t + timedelta(hours=3), now=t + timedelta(days=9)).overdue
+    False
+    """
+    for name, value in (("aware_at", aware_at), ("reported_at", reported_at), ("now", now)):
+        if value is not None and value.tzinfo is None:
+            raise ValidationError(name, value.isoformat(), "a date and time with its UTC offset")
+    deadline = aware_at + timedelta(hours=REPORTING_HOURS)
+    if reported_at is not None:
+        return SaeClock(aware_at, deadline, reported_at, None, reported_at > deadline)
+    left = (deadline - now).total_seconds() / 3600
+    return SaeClock(aware_at, deadline, None, left, left < 0)

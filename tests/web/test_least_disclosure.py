@@ -1,0 +1,163 @@
+"""Least disclosure (issue 11 item 9), in the access matrix's style and with its routes:
+
+- a subject outside the user's sites gets the very response of a subject that does not exist
+  (404, the same message but for the identifier), on every page and API route, and a study
+  outside the user's sites that of a study that does not exist (no existence oracle);
+- the statistician's dashboard has aggregates only: no subject identifiers, no dates;
+- ``allocation_id`` (a position in the concealed list) is masked for blinded roles in the audit
+  trail pages, API and export; the admin sees it (so the check can fail).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autoserum.permissions import ROLES, allowed
+
+from .conftest import Seeded
+from .test_access_matrix import API, PAGES, Route, fill, page_client
+from .test_cross_study_access import OTHER, seed_other_study
+
+MISSING_RECORD = 987654
+ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+
+
+def _values(site_subject: str, record_id: int, assessment_id: int) -> dict[str, Any]:
+    return {
+        "study": "AST-1", "subject_id": site_subject, "randomisable": site_subject,
+        "site": "S1", "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs", "n": "x",
+        "entity": "visit", "record_id": record_id, "assessment_id": assessment_id,
+    }  # fmt: skip
+
+
+def _call(client: TestClient, route: Route, values: dict[str, Any], token: str, csrf: str) -> Any:
+    path, body = fill(route.template, values), fill(route.body, values)
+    if path.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.request(route.method, path, headers=headers, json=body)
+    if route.method == "GET":
+        return client.get(path, follow_redirects=False)
+    return client.post(path, data={**(body or {}), "csrf_token": csrf}, follow_redirects=False)
+
+
+def _neutral(text: str, *names: object) -> str:
+    """``text`` with each of ``names`` (identifiers, record ids) standing alone replaced."""
+    for name in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(str(name))}(?![\w-])", "<id>", text)
+    return text
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin" and allowed(r, "read_subject")])
+def test_a_subject_at_another_site_is_answered_like_a_missing_one(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    token = seeded.tokens[role]
+    csrf = page_client(client, seeded.usernames[role])
+    problems: list[str] = []
+    compared = 0
+    for route in PAGES + API:
+        if "subject_id}" not in route.template and "{randomisable}" not in route.template:
+            continue  # screening names a site, not a subject
+        if not allowed(role, route.action):
+            continue
+        # pages act on -001, the API on -003 (as in the matrix); S9-001 does not exist
+        number = "003" if route.template.startswith("/api/") else "001"
+        other = f"S2-{number}"
+        there = _call(
+            client,
+            route,
+            _values(other, seeded.visit_ids[other], seeded.assessment_ids[other]),
+            token,
+            csrf,
+        )
+        missing = _call(
+            client, route, _values("S9-001", MISSING_RECORD, MISSING_RECORD), token, csrf
+        )
+        compared += 1
+        shown = f"{route.method} {route.template}"
+        if there.status_code != 404:
+            problems.append(f"{shown}: another site's subject gave {there.status_code}")
+        if missing.status_code != there.status_code:
+            problems.append(f"{shown}: {there.status_code} there, {missing.status_code} missing")
+        ids = (seeded.visit_ids[other], seeded.assessment_ids[other], other)
+        if _neutral(there.text, *ids) != _neutral(missing.text, MISSING_RECORD, "S9-001"):
+            diff = difflib.unified_diff(
+                _neutral(there.text, *ids).splitlines(),
+                _neutral(missing.text, MISSING_RECORD, "S9-001").splitlines(),
+                lineterm="",
+                n=0,
+            )
+            problems.append(f"{shown}: the bodies differ: {' | '.join(list(diff)[2:8])}")
+    assert compared >= 4, "the role should have per-site routes to compare"
+    assert not problems, "\n".join(problems)
+    # the control: the same routes reach the user's own site
+    own = client.get(
+        "/api/v1/studies/AST-1/subjects/S1-003", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert own.status_code == 200
+
+
+def test_a_study_outside_the_users_sites_is_answered_like_a_missing_one(
+    client: TestClient, seeded: Seeded
+) -> None:
+    seed_other_study(seeded.store)
+    headers = {"Authorization": f"Bearer {seeded.tokens['monitor']}"}
+    page_client(client, "mon1")
+    for template in ("/api/v1/studies/{s}", "/api/v1/studies/{s}/subjects", "/studies/{s}"):
+        there = client.get(template.format(s=OTHER), headers=headers)
+        missing = client.get(template.format(s="AST-9"), headers=headers)
+        assert there.status_code == missing.status_code == 404, template
+        assert _neutral(there.text, OTHER) == _neutral(missing.text, "AST-9"), template
+
+
+def test_the_statisticians_dashboard_has_no_subject_ids_or_dates(
+    client: TestClient, seeded: Seeded
+) -> None:
+    # the monitor's dashboard lists overdue visits (subjects and dates): the control
+    page_client(client, "mon1")
+    monitor = client.get("/studies/AST-1")
+    assert monitor.status_code == 200
+    assert "S1-001" in monitor.text
+    assert ISO_DATE.search(monitor.text)
+    client.post("/logout", data={"csrf_token": page_client(client, "mon1")})
+    page_client(client, "stat1")
+    stats = client.get("/studies/AST-1")
+    assert stats.status_code == 200
+    assert "Enrolment by site" in stats.text
+    assert "CONSORT flow" in stats.text
+    found = re.findall(r"S[12]-\d{3}", stats.text) + ISO_DATE.findall(stats.text)
+    assert not found, f"the statistician's dashboard shows {found}"
+    # aggregates over the whole study (the statistician's scope): both sites' counts
+    assert re.search(r"<td>S2</td><td>4</td>", stats.text), stats.text
+
+
+def _allocation_values(records: list[dict[str, Any]]) -> list[Any]:
+    return [r["new_value"] for r in records if r["field"] == "allocation_id"]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if allowed(r, "read_audit")])
+def test_allocation_id_is_masked_for_blinded_roles(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    headers = {"Authorization": f"Bearer {seeded.tokens[role]}"}
+    trail = client.get("/api/v1/studies/AST-1/audit?subject_id=S1-001", headers=headers)
+    assert trail.status_code == 200
+    values = _allocation_values(trail.json())
+    assert values, "the randomisation should be in the trail"
+    page_client(client, seeded.usernames[role])
+    page = client.get("/studies/AST-1/audit?subject_id=S1-001")
+    assert page.status_code == 200
+    row = re.search(r"allocation_id</td>(.*?)</tr>", page.text, re.S)
+    assert row is not None, "the audit page should list the allocation_id change"
+    if allowed(role, "see_arms"):
+        assert all(isinstance(v, int) for v in values), values
+        assert re.search(r">\s*\d+\s*<", row.group(1)), row.group(1)
+    else:
+        assert values == ["blinded"] * len(values), values
+        assert "blinded" in row.group(1)
+        assert not re.search(r">\s*\d+\s*<", row.group(1))
