@@ -55,10 +55,13 @@ def run(*args: str) -> None:
 #: The demo studies: (protocol, study name, enrolled subjects, seed). Sizes as published:
 #: the ASIM pilot screened 25 (22 treated), the serum RCT randomised 23 (11 serum, 12 saline),
 #: the case report 1. The seeds were picked so that the counts also match: 22 of 25 treated,
-#: 10 + 10 subjects still in the serum RCT at week 8.
+#: 10 + 10 subjects still in the serum RCT at week 8; the serum RCT's seed also so that, as
+#: Nahm 2023 reports, serum beats saline on SCORAD at week 8, that the subject who left the
+#: serum arm had a post-baseline visit (in the full analysis set, so that the tipping point of
+#: its SAP has an imputed treated outcome to shift) and that both arms have a flare.
 DEMO_STUDIES = (
     ("asim-choi2024", "asim-pilot", 25, 2025),
-    ("ast-nahm2023", "serum-rct", 23, 2024),
+    ("ast-nahm2023", "serum-rct", 23, 2188),
     ("aaht-zhao2022", "case-report", 1, 2022),
 )
 
@@ -88,6 +91,59 @@ def simulate_demo() -> None:
         common = ["simulate", protocol, "--subjects", str(n), "--seed", str(seed)]
         run(*common, "--db", url, "--study", study)
         run(*common, "--out", str(demo / f"{study}.csv"))
+    print(
+        f"conduct of {CONDUCT_STUDY} through the store: {len(SCREEN_FAILURES)} screen failures, "
+        "withdrawals with their reasons, completions",
+        flush=True,
+    )
+    conduct_demo(url)
+
+
+#: The serum RCT's screening beyond its 23 randomised subjects (facts typed at screening; a
+#: reason when the candidate was eligible), and the reasons given by the subjects who left
+#: before the last visit, in turn. Synthetic, so that the CONSORT diagram of the demo report
+#: shows each kind of exclusion: by failed eligibility rule, declined, other.
+SCREEN_FAILURES = (
+    ("AST-S01", {"atopic_dermatitis": True, "scorad": 18, "age": 31}, None),
+    ("AST-S02", {"atopic_dermatitis": True, "scorad": 22, "age": 44}, None),
+    ("AST-S03", {"atopic_dermatitis": False, "scorad": 41, "age": 27}, None),
+    ("AST-S04", {"atopic_dermatitis": True, "scorad": 38, "age": 35}, "declined to participate"),
+    ("AST-S05", {"atopic_dermatitis": True, "scorad": 47, "age": 52}, "moved abroad"),
+)
+WITHDRAWAL_REASONS = ("lost to follow-up", "adverse event (injection-site reaction)")
+CONDUCT_STUDY = "serum-rct"
+
+
+def conduct_demo(url: str, study: str = CONDUCT_STUDY) -> None:
+    """Record the serum RCT's conduct in the demo database through the store (audited, as the
+    web app's forms do): the screen failures of :data:`SCREEN_FAILURES`, the withdrawal of
+    every subject without a value at the last planned visit (reasons from
+    :data:`WITHDRAWAL_REASONS` in turn) and the completion of the others."""
+    from autoserum.store import Actor, open_store
+
+    actor = Actor("demo", "admin")
+    store = open_store(url, create=False)
+    try:
+        subjects = store.subjects.all(study, actor=actor)
+        visits = store.exports.long(study, actor=actor)
+        last = visits["week"].max()
+        finished = set(visits.filter(visits["week"] == last)["subject_id"].to_list())
+        first = visits["visit_date"].drop_nulls().min()
+        site = subjects[0].site
+        for subject_id, facts, reason in SCREEN_FAILURES:
+            store.subjects.screen(study, site, subject_id, facts, actor=actor, screened_on=first)
+            store.subjects.transition(
+                study, subject_id, "screen_failed", actor=actor, reason=reason or "not eligible"
+            )
+        reasons = itertools.cycle(WITHDRAWAL_REASONS)
+        for subj in subjects:
+            if subj.subject_id not in finished:
+                store.subjects.withdraw(study, subj.subject_id, actor=actor, reason=next(reasons))
+                continue
+            for status in ("treatment", "follow_up", "completed"):
+                store.subjects.transition(study, subj.subject_id, status, actor=actor)
+    finally:
+        store.close()
 
 
 def score_example() -> None:
@@ -126,6 +182,12 @@ def demo_protocols() -> None:
 DEMO_REPORTS = tuple(study for _, study, _, _ in DEMO_STUDIES)
 
 
+#: The statistical analysis plan each demo report runs (the serum RCT's: estimands, MMRM with
+#: Kenward-Roger df, MI under jump to reference, a tipping point, time to first flare,
+#: subgroups; docs/sap.md).
+DEMO_SAPS = {"serum-rct": "examples/sap-ast-nahm2023.toml"}
+
+
 def demo_reports() -> None:
     """The study report (HTML + PDF) of each demo study, read from the demo database (the
     protocol comes from the study record), written to ``demo/<study>.html`` and ``.pdf``."""
@@ -135,7 +197,9 @@ def demo_reports() -> None:
     )
     url = f"sqlite:///{DEMO_DB}"
     for study in DEMO_REPORTS:
-        run("report", "--db", url, "--study", study, "--out", str(DEMO_DB.parent))
+        plan = DEMO_SAPS.get(study)
+        sap = ("--sap", plan) if plan else ()
+        run("report", "--db", url, "--study", study, *sap, "--out", str(DEMO_DB.parent))
 
 
 def store_demo() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autoserum import stats
-from autoserum.analysis import analyze_endpoint, read_long
+from autoserum.analysis import analyze_endpoint, read_long, read_study, study_consort
 from tests.analysis.conftest import raw_rows
 
 WITHIN_KEYS = {
@@ -63,6 +63,8 @@ def test_analyze_json_shape(two_arm_csv: Path) -> None:
     lib = analyze_endpoint(
         read_long(two_arm_csv), "easi", 12, control="placebo", predictors=["age", "eosinophils"]
     )
+    # and the participant flow the report draws (study_consort of the same file)
+    assert data.pop("consort") == study_consort(read_study(two_arm_csv)).to_dict()
     assert data == json.loads(json.dumps(lib.to_json()))
 
 

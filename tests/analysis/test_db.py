@@ -44,7 +44,11 @@ def test_analyze_from_the_database_equals_the_file(imported: tuple[Path, str]) -
     assert from_db.returncode == 0, from_db.stderr
     db = json.loads(from_db.stdout)
     assert db["covariates"] == ["site"]
-    assert db == json.loads(from_file.stdout)
+    file = json.loads(from_file.stdout)
+    # the participant flow differs by what each source knows: the database every screened
+    # subject (all 23 imported were randomised), the file the enrolled subjects only
+    assert db.pop("consort")["assessed"] == file.pop("consort")["assessed"] == 23
+    assert db == file
 
 
 def test_report_from_the_database(imported: tuple[Path, str], tmp_path: Path) -> None:

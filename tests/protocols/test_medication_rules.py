@@ -136,3 +136,34 @@ def test_a_bad_rule_names_its_field_path(rule: dict[str, object], path: str) -> 
     with pytest.raises(ValidationError) as err:
         parse_protocol_data(data)
     assert err.value.field == path
+
+
+@pytest.mark.parametrize("code", protocol_codes())
+def test_every_autologous_arm_declares_its_product_process(code: str) -> None:
+    """The product process of each autologous arm: published where the source gives it, an
+    autoserum default (with a note) or unknown otherwise, never an invented published value."""
+    for arm in load_protocol(code).arms:
+        if arm.product not in ("whole_blood", "serum", "igg"):
+            assert arm.process is None
+            continue
+        process = arm.process
+        assert process is not None
+        facts = [f for f in process.model_dump().values() if f is not None]
+        assert all(f["source"] != "autoserum default" or f["note"] for f in facts)
+        if arm.product == "whole_blood":
+            limit = process.max_minutes_draw_to_injection
+            assert limit is not None
+            assert limit.value == 5
+        if arm.product == "serum":
+            assert process.freeze_thaw_max is not None
+            assert process.storage_max_days is not None
+
+
+def test_the_igg_process_is_the_published_protein_a_purification_of_400_ml() -> None:
+    # Nahm 2020 abstract: total IgG purified with Protein A from about 400 mL of venous blood
+    process = load_protocol("aigt-nahm2020").arm("igg").process
+    assert process is not None
+    assert process.draw_volume.describe() == "400 mL"
+    assert process.draw_volume.source == "published"
+    assert process.purification is not None
+    assert "Protein A" in str(process.purification.value)

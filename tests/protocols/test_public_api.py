@@ -28,6 +28,7 @@ def test_protocols_public_api() -> None:
             "MedicationFinding",
             "MedicationRule",
             "Phase",
+            "ProductProcess",
             "Protocol",
             "Safety",
             "SafetyTerm",

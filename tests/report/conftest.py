@@ -34,9 +34,9 @@ def _demo(out: Path, protocol: str, name: str, n: int, seed: int) -> Path:
 
 @pytest.fixture(scope="module")
 def rct_report(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
-    """The demo serum RCT (scripts/demo.py: ast-nahm2023, 23 subjects, seed 2024)."""
+    """The demo serum RCT (scripts/demo.py: ast-nahm2023, 23 subjects, seed 2188)."""
     out = tmp_path_factory.mktemp("rct")
-    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2024)
+    path = _demo(out, "ast-nahm2023", "serum-rct", 23, 2188)
     return write_report(
         read_study(path), out, protocol="ast-nahm2023", generated=dt.date(2026, 1, 1)
     )

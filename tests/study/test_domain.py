@@ -15,6 +15,7 @@ from autoserum.errors import StateError, ValidationError
 from autoserum.study import (
     ACTIVE_STATUSES,
     ROLES,
+    ConsortSubject,
     SubjectStatus,
     allowed_transitions,
     can_see_arm,
@@ -105,22 +106,53 @@ def test_blinding() -> None:
 
 
 def test_consort_flow() -> None:
+    # hand-counted: 8 assessed; 3 screen failures (two by rules, one failing two rules; one
+    # declined), 1 in screening; placebo: 1 withdrawn lost, 1 never treated; serum: 1 active,
+    # 1 completed, 1 withdrawn for an adverse event and not analysed (no post-baseline value)
+    c = ConsortSubject
     flow = consort_flow(
         [
-            (S.SCREENED, None),
-            (S.SCREEN_FAILED, None),
-            (S.TREATMENT, "serum"),
-            (S.COMPLETED, "serum"),
-            (S.WITHDRAWN, "placebo"),
+            c("A", S.SCREENED),
+            c("B", S.SCREEN_FAILED, failed_rules=("severity", "age")),
+            c("C", S.SCREEN_FAILED, failed_rules=("severity",)),
+            c("D", S.SCREEN_FAILED, reason="declined consent"),
+            c("E", S.TREATMENT, "serum", treated=True, analysed=True),
+            c("F", S.COMPLETED, "serum", treated=True, analysed=True),
+            c("G", S.WITHDRAWN, "serum", reason="adverse event", treated=True, analysed=False,
+              exclusion="no post-baseline assessment"),
+            c("H", S.WITHDRAWN, "placebo", reason="Lost to follow-up", treated=True,
+              analysed=True),
+            c("I", S.WITHDRAWN, "placebo", reason="moved away", treated=False, analysed=False,
+              exclusion="not treated"),
         ]
-    )
+    )  # fmt: skip
     assert flow.to_dict() == {
-        "assessed": 5,
-        "excluded": 1,
-        "in_screening": 1,
-        "enrolled": 3,
-        "arms": {
-            "placebo": {"allocated": 1, "active": 0, "withdrawn": 1, "completed": 0},
-            "serum": {"allocated": 2, "active": 1, "withdrawn": 0, "completed": 1},
+        "assessed": 9,
+        "excluded": 3,
+        "not_eligible": 2,
+        "excluded_reasons": {
+            "Not meeting eligibility rule: severity": 2,
+            "Declined to participate": 1,
+            "Not meeting eligibility rule: age": 1,
         },
-    }
+        "in_screening": 1,
+        "enrolled": 5,
+        "screening_recorded": True,
+        "arms": {
+            "placebo": {
+                "allocated": 2, "active": 0, "withdrawn": 2, "completed": 0,
+                "received": 1, "not_received": 1, "not_received_reasons": {"moved away": 1},
+                "lost": 1, "lost_reasons": {"Lost to follow-up": 1},
+                "discontinued": 1, "discontinued_reasons": {"moved away": 1},
+                "analysed": 1, "not_analysed": 1, "not_analysed_reasons": {"not treated": 1},
+            },
+            "serum": {
+                "allocated": 3, "active": 1, "withdrawn": 1, "completed": 1,
+                "received": 3, "not_received": 0, "not_received_reasons": {},
+                "lost": 0, "lost_reasons": {},
+                "discontinued": 1, "discontinued_reasons": {"adverse event": 1},
+                "analysed": 2, "not_analysed": 1,
+                "not_analysed_reasons": {"no post-baseline assessment": 1},
+            },
+        },
+    }  # fmt: skip

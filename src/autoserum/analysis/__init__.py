@@ -10,9 +10,16 @@ DataFrames.
 -0.07
 """
 
+from autoserum.analysis._consort import consort_subjects, study_consort
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
 from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, analyze_plan
 from autoserum.analysis._federated import FederatedResult, combine_summaries, site_summary
+from autoserum.analysis._intercurrent import (
+    RESCUE_EVENT,
+    apply_strategy,
+    estimand_visits,
+    rescue_starts,
+)
 from autoserum.analysis._multiplicity import fixed_sequence, multiplicity_table
 from autoserum.analysis._plan import (
     CONTROL_NAMES,
@@ -62,6 +69,7 @@ __all__ = [
     "EXAMPLE_SAP",
     "MCID",
     "RESCUE_COLUMNS",
+    "RESCUE_EVENT",
     "AnalysisPlan",
     "EndpointResult",
     "Estimand",
@@ -77,12 +85,15 @@ __all__ = [
     "ae_table",
     "analyze_endpoint",
     "analyze_plan",
+    "apply_strategy",
     "attempt",
     "build_adsl",
     "build_bds",
     "choose_arms",
     "combine_summaries",
     "conmed_path_for",
+    "consort_subjects",
+    "estimand_visits",
     "event_times",
     "fixed_sequence",
     "lab_shifts",
@@ -95,12 +106,14 @@ __all__ = [
     "read_con_meds",
     "read_long",
     "read_study",
+    "rescue_starts",
     "rescue_table",
     "responder_definitions",
     "responder_expr",
     "secondary_table",
     "sensitivity_table",
     "site_summary",
+    "study_consort",
     "study_from_frames",
     "subgroup_table",
     "time_to_first_event",

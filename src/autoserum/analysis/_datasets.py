@@ -68,7 +68,9 @@ def build_adsl(frame: pl.DataFrame) -> pl.DataFrame:
       post-baseline value of an instrument total;
     - ``per_protocol``: ``fas`` and the subject's ``per_protocol`` flag.
 
-    Also ``last_week`` (last week with any value), ``completed`` (reached the last planned week,
+    Also ``baseline_assessed`` and ``post_baseline_assessed`` (an instrument total at or
+    before week 0, and after it: what ``fas`` needs besides ``safety``),
+    ``last_week`` (last week with any value), ``completed`` (reached the last planned week,
     i.e. the largest week of the study) and ``<parameter>_baseline`` for every instrument total
     and laboratory value in the file (the last non-missing value at or before week 0).
 
@@ -115,6 +117,8 @@ def build_adsl(frame: pl.DataFrame) -> pl.DataFrame:
     )
     adsl = adsl.with_columns(
         (pl.col("safety") & pl.col("_pre") & pl.col("_post")).alias("fas"),
+        pl.col("_pre").alias("baseline_assessed"),
+        pl.col("_post").alias("post_baseline_assessed"),
     ).with_columns((pl.col("fas") & pl.col("per_protocol")).alias("pp"))
     front = ["subject_id", *keep, "enrolled", "randomised", "safety", "fas", "pp"]
     rest = [c for c in adsl.columns if c not in front and not c.startswith("_")]

@@ -335,7 +335,7 @@ def analyze_endpoint(
         alternative=alternative,
     )
     predictor_rule = rules[0].code if rules and predictors else None
-    pred = predictor_table(flagged, adsl, predictor_rule, predictors, arms, ctrl, notes)
+    pred = predictor_table(flagged, adsl, predictor_rule, predictors, arms, ctrl=ctrl, notes=notes)
     return EndpointResult(
         endpoint=endpoint,
         week=float(week),

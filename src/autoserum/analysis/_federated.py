@@ -197,10 +197,10 @@ def combine_summaries(
             notes.append(f"MMRM ({arm} vs {ctrl}): the optimiser did not report convergence")
         n1 = sum(s.ancova.treated for s in sums if s.ancova is not None)
         n = sum(s.ancova.n for s in sums if s.ancova is not None)
-        out.append(_row("ancova", arm, ctrl, float(first["week"]), n1, n - n1, anc))
+        out.append(_row("ancova", arm, ctrl, float(first["week"]), n1, n - n1, r=anc))
         for v in fit.per_visit:
             counts = _visit_counts(sums, v.visit)
-            out.append(_row("mmrm", arm, ctrl, float(v.visit), *counts, v))
+            out.append(_row("mmrm", arm, ctrl, float(v.visit), *counts, r=v))
     if not out:
         raise StatisticsError("federated analysis: the site files hold no comparison")
     return FederatedResult(
@@ -224,7 +224,9 @@ def _visit_counts(sums: Sequence[stats.SiteSummary], visit: Any) -> tuple[int, i
     return treated, total - treated
 
 
-def _row(method: str, arm: str, ctrl: str, week: float, n1: int, n0: int, r: Any) -> dict[str, Any]:
+def _row(
+    method: str, arm: str, ctrl: str, week: float, n1: int, n0: int, *, r: Any
+) -> dict[str, Any]:
     return {
         "method": method,
         "arm": arm,

@@ -14,7 +14,9 @@ covariate by the Mann–Whitney test with the group medians, ``sex`` by Fisher's
 >>> bds = build_bds(study.visits, ["easi"])
 >>> flagged = bds.filter(pl.col("analysis_flag") & pl.col("fas") & (pl.col("week") == 8))
 >>> arms = ("placebo", "serum")
->>> table = predictor_table(flagged, build_adsl(study.visits), "easi_50", ["age"], arms, None, [])
+>>> table = predictor_table(
+...     flagged, build_adsl(study.visits), "easi_50", ["age"], arms, ctrl=None, notes=[]
+... )
 >>> table.select("name", "test", "n_responders", "n_non_responders").row(0)
 ('age', 'mann_whitney', 9, 18)
 """
@@ -70,6 +72,7 @@ def predictor_table(
     rule: str | None,
     predictors: Sequence[str],
     arms: Sequence[str],
+    *,
     ctrl: str | None,
     notes: list[str],
 ) -> pl.DataFrame:

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from autoserum.errors import ValidationError
+from autoserum.study.consort import ConsortSubject
 from autoserum.study.tidy import (
     AE_SCHEMA,
     CONMED_SCHEMA,
@@ -62,6 +63,9 @@ class StudyData:
     #: randomisations of subjects whose eligibility failed or was unknown, each with the
     #: investigator's reason (a database knows them; ``()`` for files)
     eligibility_overrides: tuple[str, ...] = ()
+    #: every screened subject as the store records it for the CONSORT flow (status, arm,
+    #: failed eligibility rules, reason for leaving, treated); ``()`` for files
+    registry: tuple[ConsortSubject, ...] = ()
 
 
 def ae_path_for(path: str | Path) -> Path:
@@ -135,6 +139,7 @@ def study_from_frames(
     assessed: int | None = None,
     excluded: int | None = None,
     eligibility_overrides: tuple[str, ...] = (),
+    registry: tuple[ConsortSubject, ...] = (),
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
 
@@ -167,6 +172,7 @@ def study_from_frames(
         assessed=assessed,
         excluded=excluded,
         eligibility_overrides=eligibility_overrides,
+        registry=registry,
     )
 
 

@@ -170,7 +170,7 @@ def within_table(
 
 
 def _row(
-    method: str, arm: str, ctrl: str, week: float, n1: int, n0: int, res: Any
+    method: str, arm: str, ctrl: str, week: float, n1: int, n0: int, *, res: Any
 ) -> dict[str, Any]:
 
     def get(key: str) -> float:
@@ -195,6 +195,7 @@ def _mmrm_rows(
     ctrl: str,
     conf_level: float,
     notes: list[str],
+    *,
     alternative: str = "two-sided",
     options: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
@@ -228,7 +229,7 @@ def _mmrm_rows(
             for a in (arm, ctrl)
         }
         out.append(
-            _row("mmrm", arm, ctrl, wk, n[arm], n[ctrl], _one_sided(v, conf_level, alternative))
+            _row("mmrm", arm, ctrl, wk, n[arm], n[ctrl], res=_one_sided(v, conf_level, alternative))
         )
     return out
 
@@ -292,7 +293,11 @@ def between_table(
         tag = f"{arm} vs {ctrl}, week {week:g}"
         if len(x) == 0 or len(y) == 0:
             notes.append(f"{tag}: no comparison, an arm has no subject with a value at the week")
-            out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative, mmrm_kw))
+            out.extend(
+                _mmrm_rows(
+                    rows, arm, ctrl, conf_level, notes, alternative=alternative, options=mmrm_kw
+                )
+            )
             continue
         mw = attempt(
             notes,
@@ -305,8 +310,10 @@ def between_table(
         )
         g = attempt(notes, f"Hedges' g ({tag})", stats.hedges_g, x, y, conf_level=conf_level)
         for method, res in (("ancova", by_arm.get(arm)), ("mann_whitney", mw), ("hedges_g", g)):
-            out.append(_row(method, arm, ctrl, week, len(x), len(y), res))
-        out.extend(_mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative, mmrm_kw))
+            out.append(_row(method, arm, ctrl, week, len(x), len(y), res=res))
+        out.extend(
+            _mmrm_rows(rows, arm, ctrl, conf_level, notes, alternative=alternative, options=mmrm_kw)
+        )
     return pl.DataFrame(out, schema=BETWEEN_SCHEMA), fit
 
 

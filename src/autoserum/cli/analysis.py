@@ -15,7 +15,9 @@ import typer
 from autoserum.errors import ValidationError
 
 if TYPE_CHECKING:
-    from autoserum.analysis import EndpointResult, StudyData
+    import polars as pl
+
+    from autoserum.analysis import AnalysisPlan, EndpointResult, Sap, StudyData
     from autoserum.protocols import Protocol
     from autoserum.store import Verification
 
@@ -68,28 +70,52 @@ def _load_db(url: str, study: str) -> StudyData:
     like a file."""
     import dataclasses
 
+    import polars as pl
+
     from autoserum.analysis import study_from_frames
     from autoserum.store import Actor, audit_key, open_store
+    from autoserum.study.status import SubjectStatus
 
     actor = Actor("cli", "admin")
     store = open_store(url, create=False)
     try:
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
-        flow = store.subjects.consort(study, actor=actor)
+        registry = tuple(store.subjects.consort_subjects(study, actor=actor))
         chain = store.audit.verify(study, key=audit_key())
         overrides = store.records.deviations(study, actor=actor, kind="eligibility_override")
     finally:
         store.close()
+    # the analysis takes randomised subjects; candidates still in or failed at screening are
+    # counted by the CONSORT flow (registry), their screening visits are not analysed
+    enrolled = [s.subject_id for s in registry if s.enrolled]
+    visits = visits.filter(pl.col("subject_id").is_in(enrolled))
+    if adverse.height:
+        adverse = adverse.filter(pl.col("subject_id").is_in(enrolled))
     data = study_from_frames(
         visits,
         adverse,
         f"{url} study {study}",
-        assessed=flow.assessed,
-        excluded=flow.excluded,
+        assessed=len(registry),
+        excluded=sum(s.status is SubjectStatus.SCREEN_FAILED for s in registry),
         eligibility_overrides=tuple(f"{d.subject_id}: {d.description}" for d in overrides),
+        registry=registry,
     )
     return dataclasses.replace(data, audit_chain=_chain_line(chain))
+
+
+def _sensitivity_json(visits: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> dict[str, Any]:
+    """The SAP's sensitivity analyses of the primary estimand (MI, tipping point) as JSON:
+    one row per analysis and treatment arm (non-finite numbers as ``null``) and the notes."""
+    from autoserum.analysis import sensitivity_table
+
+    notes: list[str] = []
+    table = sensitivity_table(visits, plan, sap.missing_data.sensitivity, notes)
+    rows = [
+        {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in r.items()}
+        for r in table.iter_rows(named=True)
+    ]
+    return {"rows": rows, "notes": notes}
 
 
 def _chain_line(chain: Verification) -> str:
@@ -307,7 +333,13 @@ def analyze(
 
     Example: autoserum analyze study.csv --endpoint easi --week 12 --predictors age,sex --json
     """
-    from autoserum.analysis import analyze_plan, parse_sap_file, plan_analysis
+    from autoserum.analysis import (
+        analyze_plan,
+        estimand_visits,
+        parse_sap_file,
+        plan_analysis,
+        study_consort,
+    )
     from autoserum.protocols import resolve_protocol
 
     plan_file = parse_sap_file(sap) if sap is not None else None
@@ -336,7 +368,8 @@ def analyze(
         mmrm_covariance=mmrm_covariance,
         mmrm_df=mmrm_df,
     )
-    result = analyze_plan(data.visits, plan)
+    visits = estimand_visits(data, plan_file.primary) if plan_file is not None else data.visits
+    result = analyze_plan(visits, plan)
     if as_json:
         payload = result.to_json()
         if plan_file is not None:
@@ -345,6 +378,9 @@ def analyze(
                 "version": plan_file.version,
                 "sha256": plan_file.sha256(),
             }
+        if plan_file is not None and plan_file.missing_data.sensitivity:
+            payload["sensitivity"] = _sensitivity_json(visits, plan, plan_file)
+        payload["consort"] = study_consort(data).to_dict()
         typer.echo(json.dumps(payload, indent=2, allow_nan=False))
     else:
         _print_tables(result)
@@ -378,16 +414,28 @@ def report(
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     sap: SapOpt = None,
+    dsmb: Annotated[
+        str | None,
+        typer.Option(
+            "--dsmb",
+            help="Write one part of the DSMB report instead: open (pooled over arms, no arm "
+            "data at all) or closed (by arm; needs unblinded data).",
+        ),
+    ] = None,
 ) -> None:
     """Write the study report as self-contained HTML and PDF into --out.
 
-    With --sap the report runs exactly the plan and prints its SHA-256.
+    With --sap the report runs exactly the plan and prints its SHA-256. With --dsmb open or
+    --dsmb closed it writes that part of the data monitoring committee's report
+    (<name>-dsmb-<part>.html/.pdf), each produced on its own.
 
     Example: autoserum report study.csv --protocol ast-nahm2023 --out report/
     """
     from autoserum.analysis import parse_sap_file
-    from autoserum.report import write_report
+    from autoserum.report import write_dsmb, write_report
 
+    if dsmb is not None and dsmb not in ("open", "closed"):
+        raise ValidationError("--dsmb", dsmb, "open or closed")
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study)
     strata: tuple[str, ...] = ()
@@ -395,6 +443,19 @@ def report(
     if db is not None and study:
         stored, strata = _study_record(db, study)
         plan = protocol or stored
+    if dsmb is not None:
+        part = write_dsmb(
+            data,
+            out,
+            "open" if dsmb == "open" else "closed",
+            name=study if db is not None else None,
+            protocol=plan,
+            title=title,
+            sap=plan_file,
+        )
+        typer.echo(f"wrote {part.html}")
+        typer.echo(f"wrote {part.pdf}")
+        return
     files = write_report(
         data,
         out,

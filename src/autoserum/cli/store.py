@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from autoserum.errors import NotFoundError, ValidationError
-
-if TYPE_CHECKING:
-    import polars as pl
 
 __all__ = ["register"]
 
@@ -26,24 +23,6 @@ DbOption = Annotated[
 ]
 StudyOption = Annotated[str, typer.Option("--study", help="Study name.")]
 UserOption = Annotated[str, typer.Option("--user", help="Username recorded in the audit trail.")]
-
-
-def _read(path: Path) -> pl.DataFrame:
-    import polars as pl
-
-    from autoserum.study.tidy import restore_formulas
-
-    if not path.is_file():
-        raise ValidationError("FILE", str(path), "an existing .csv or .parquet file")
-    if path.suffix.lower() == ".parquet":
-        return pl.read_parquet(path)
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except pl.exceptions.PolarsError as err:
-        raise ValidationError(
-            "FILE", str(path), f"a UTF-8 CSV file with a header row ({err})"
-        ) from None
-    return restore_formulas(frame)  # what the CSV export neutralised
 
 
 def _ae_path(path: Path) -> Path:
@@ -71,17 +50,16 @@ def import_command(
     from autoserum.store import Actor, open_store
 
     actor = Actor(user, "admin")
-    frame = _read(file)
+    if not file.is_file():
+        raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
     ae_file = _ae_path(file)
-    adverse = _read(ae_file) if ae_file.is_file() else None
     store = open_store(db)
     try:
-        counts = store.exports.import_long(
+        counts = store.exports.import_file(
             study,
-            frame,
+            file,
             actor=actor,
-            adverse_events=adverse,
-            source=file.name,
+            adverse_events=ae_file if ae_file.is_file() else None,
             protocol=protocol,
         )
     finally:

@@ -116,6 +116,13 @@ def study_create(
         int | None,
         typer.Option("--seed", min=0, help="Seed of the allocation lists (random when omitted)."),
     ] = None,
+    start_date: Annotated[
+        str | None,
+        typer.Option(
+            "--start-date",
+            help="The study start (YYYY-MM-DD): no date of a subject's record may be before it.",
+        ),
+    ] = None,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Create a study running a library protocol or your own protocol file (validated, field
@@ -130,7 +137,9 @@ def study_create(
     factors = parse_stratify_by(stratify_by)
     store = _open(db, create=True)
     try:
-        study = store.studies.create(name, plan, actor=_actor(), seed=seed, stratify_by=factors)
+        study = store.studies.create(
+            name, plan, actor=_actor(), seed=seed, stratify_by=factors, start_date=start_date
+        )
     finally:
         store.close()
     arms = ", ".join(a.code for a in study.arms)

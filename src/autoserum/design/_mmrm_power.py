@@ -80,6 +80,7 @@ def _one_trial(
     sd: float,
     rho: float,
     visits: Sequence[float],
+    *,
     hazard: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One trial in the long format, drawn with ``Generator.multivariate_normal`` (the
@@ -192,7 +193,7 @@ def simulate_mmrm_power(
                 progress(size)
     else:
         for _ in range(reps):
-            trial = _one_trial(rng, n, delta, sd, rho, visits, hazard)
+            trial = _one_trial(rng, n, delta, sd, rho, visits, hazard=hazard)
             p_values.append(_p_last(*trial, last=last))
             if progress is not None:
                 progress(1)

@@ -87,6 +87,20 @@ class PooledAnalysis:
         }
 
 
+def _checked_analysis(
+    reg: Registry, analysis_id: str, *, method: str, therapy: str | None
+) -> Analysis:
+    """The analysis named ``analysis_id``, once the method and therapy asked for are known."""
+    analysis = reg.analyses.get(analysis_id)
+    if analysis is None:
+        raise ValidationError("analysis", analysis_id, f"one of {', '.join(reg.analyses)}")
+    if method not in METHODS:
+        raise ValidationError("method", method, f"one of {', '.join(METHODS)}")
+    if therapy is not None and therapy not in THERAPIES:
+        raise ValidationError("therapy", therapy, f"one of {', '.join(THERAPIES)}")
+    return analysis
+
+
 def pool_analysis(
     reg: Registry,
     analysis_id: str,
@@ -98,13 +112,7 @@ def pool_analysis(
 ) -> PooledAnalysis:
     """Compute the effects of an analysis and pool them when the pooling rules allow it
     (optionally only one therapy's; ``exploratory`` pools regardless, labelled)."""
-    analysis = reg.analyses.get(analysis_id)
-    if analysis is None:
-        raise ValidationError("analysis", analysis_id, f"one of {', '.join(reg.analyses)}")
-    if method not in METHODS:
-        raise ValidationError("method", method, f"one of {', '.join(METHODS)}")
-    if therapy is not None and therapy not in THERAPIES:
-        raise ValidationError("therapy", therapy, f"one of {', '.join(THERAPIES)}")
+    analysis = _checked_analysis(reg, analysis_id, method=method, therapy=therapy)
     effects = tuple(
         study_effect(reg, e)
         for e in analysis.effects

@@ -165,19 +165,25 @@ def _expected(error: Any) -> str:
         return f"a code of lower-case letters, digits, '_'{dash}, starting with a letter"
     if kind == "too_short":
         return f"at least {ctx.get('min_length')} entries"
-    if kind in {"tuple_type", "list_type"}:
-        return 'a list, e.g. ["easi", "dlqi"]'
-    if kind in {"float_type", "float_parsing"}:
-        return "a number"
-    if kind in {"int_type", "int_parsing", "int_from_float"}:
-        return "an integer"
-    if kind in {"string_type"}:
-        return "a text"
-    if kind in {"bool_type", "bool_parsing"}:
-        return "true or false"
+    fixed = _FIXED_PHRASES.get(kind)
+    if fixed is not None:
+        return fixed
     return str(error["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
 
 
+#: What a pydantic error type expects, where the phrase needs nothing from the error's context.
+_FIXED_PHRASES = {
+    "tuple_type": 'a list, e.g. ["easi", "dlqi"]',
+    "list_type": 'a list, e.g. ["easi", "dlqi"]',
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "string_type": "a text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
 _UNION_TAGS = {"float", "str", "constrained-str", "bool", "int", "tuple[float, ...]"}
 
 

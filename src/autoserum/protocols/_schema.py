@@ -44,6 +44,7 @@ __all__ = [
     "Phase",
     "PhaseCode",
     "Product",
+    "ProductProcess",
     "Protocol",
     "Safety",
     "SafetyTerm",
@@ -128,11 +129,37 @@ def _default_max_volume() -> Fact:
     )
 
 
+class ProductProcess(_Frozen):
+    """How an arm's autologous product is made, step by step, each step a fact (published,
+    autoserum default or unknown): the blood draw, its processing (clotting and centrifugation
+    for serum; Protein A purification, protein concentration and purity for IgG), the aliquots,
+    their storage (temperature, shelf life, freeze-thaw limit) and, for whole blood drawn and
+    re-injected in one sitting, the longest time from draw to injection. The chain of identity
+    (``autoserum.study.aliquots``) checks injections against it."""
+
+    draw_volume: Fact
+    tube: Fact
+    clotting_minutes: Fact | None = None
+    centrifuge_g: Fact | None = None
+    centrifuge_minutes: Fact | None = None
+    centrifuge_temperature: Fact | None = None
+    purification: Fact | None = None
+    protein_concentration: Fact | None = None
+    purity: Fact | None = None
+    aliquot_volume: Fact | None = None
+    aliquot_count: Fact | None = None
+    storage_temperature: Fact | None = None
+    storage_max_days: Fact | None = None
+    freeze_thaw_max: Fact | None = None
+    max_minutes_draw_to_injection: Fact | None = None
+
+
 class Arm(_Frozen):
     """One arm: the product, how it is prepared, dosed and given, and its allocation ratio.
 
     ``max_volume`` is the largest volume of one injection in mL (a recorded injection above
-    it is refused); when the file gives none it is the autoserum default of 10 mL.
+    it is refused); when the file gives none it is the autoserum default of 10 mL. ``process``
+    declares how an autologous product is made (:class:`ProductProcess`).
     """
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -145,6 +172,7 @@ class Arm(_Frozen):
     route: Fact
     sites: tuple[InjectionSite, ...] = ()
     max_volume: Fact = Field(default_factory=_default_max_volume)
+    process: ProductProcess | None = None
 
 
 class Phase(_Frozen):

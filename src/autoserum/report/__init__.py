@@ -20,25 +20,35 @@ from autoserum.analysis import Sap, StudyData
 from autoserum.protocols import Protocol
 from autoserum.report._build import ReportModel, build_report
 from autoserum.report._document import Document, FigureBlock, Section
+from autoserum.report._dsmb import DSMB_PARTS, DsmbFiles, dsmb_document, pooled_study, write_dsmb
 from autoserum.report._html import render_html
 from autoserum.report._pdf import render_pdf
+from autoserum.report._sae import SaeReport, sae_document, write_sae_report
 from autoserum.report._sap import SapFiles, estimand_table, sap_document, write_sap
 from autoserum.report._tables import Table
 
 __all__ = [
+    "DSMB_PARTS",
     "Document",
+    "DsmbFiles",
     "FigureBlock",
     "ReportFiles",
     "ReportModel",
+    "SaeReport",
     "SapFiles",
     "Section",
     "Table",
     "build_report",
+    "dsmb_document",
     "estimand_table",
+    "pooled_study",
     "render_html",
     "render_pdf",
+    "sae_document",
     "sap_document",
+    "write_dsmb",
     "write_report",
+    "write_sae_report",
     "write_sap",
 ]
 

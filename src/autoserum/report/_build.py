@@ -32,6 +32,7 @@ from autoserum.analysis import (
     analyze_plan,
     build_adsl,
     build_bds,
+    estimand_visits,
     lab_shifts,
     multiplicity_table,
     parameters_in,
@@ -39,12 +40,13 @@ from autoserum.analysis import (
     rescue_table,
     secondary_table,
     sensitivity_table,
+    study_consort,
     subgroup_table,
     time_to_first_event,
 )
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
-from autoserum.report._consort import consort_counts, consort_svg
+from autoserum.report._consort import consort_diagram, diagram_svg
 from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._figures import (
     Drawing,
@@ -71,9 +73,19 @@ from autoserum.report._tables import (
     subgroup_display,
     within_display,
 )
+from autoserum.study.consort import ConsortFlow
 from autoserum.study.tidy import INSTRUMENT_RANGES
 
-__all__ = ["Document", "FigureBlock", "ReportModel", "Section", "build_report"]
+__all__ = [
+    "Document",
+    "FigureBlock",
+    "ReportModel",
+    "Section",
+    "build_report",
+    "consort_section",
+    "consort_table",
+    "safety_section",
+]
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,9 @@ def build_report(
     bds = build_bds(
         frame, instruments if primary_name in instruments else [primary_name, *instruments]
     )
-    primary = analyze_plan(frame, plan)
+    # the primary estimand's strategy for rescue medication (none declared: treatment policy)
+    primary_frame = estimand_visits(study, sap.primary) if sap is not None else frame
+    primary = analyze_plan(primary_frame, plan)
     secondary = (
         _planned_secondary(frame, plan, sap)
         if sap is not None
@@ -193,31 +207,15 @@ def build_report(
             (
                 sap_section(
                     sap,
-                    _estimand_results(frame, plan, primary, sap),
+                    _estimand_results(study, plan, primary, sap),
                     multiplicity_table(primary, secondary, sap),
-                    _sensitivity(frame, plan, sap),
+                    _sensitivity(primary_frame, plan, sap),
                 ),
             )
             if sap
             else ()
         ),
-        Section(
-            "consort",
-            "Participant flow (CONSORT)",
-            figures_before=(
-                FigureBlock(
-                    "consort",
-                    "CONSORT flow diagram",
-                    "Enrolled subjects of the data file, their allocation, completion of the last "
-                    "planned visit and the analysis populations.",
-                    consort_svg(
-                        consort_counts(adsl, assessed=study.assessed, excluded=study.excluded)
-                    ),
-                    None,
-                ),
-            ),
-            tables=(consort_table(adsl, study.assessed, study.excluded),),
-        ),
+        consort_section(study),
         Section(
             "baseline",
             "Baseline characteristics",
@@ -279,7 +277,7 @@ def build_report(
             if sap is not None and sap.time_to_event is not None
             else ()
         ),
-        _safety_section(study, adsl),
+        safety_section(study, adsl),
         _methods_section(),
     ]
     return ReportModel(
@@ -334,15 +332,16 @@ def _planned_secondary(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> lis
 
 
 def _estimand_results(
-    frame: pl.DataFrame, plan: AnalysisPlan, primary: EndpointResult, sap: Sap
+    study: StudyData, plan: AnalysisPlan, primary: EndpointResult, sap: Sap
 ) -> dict[str, EndpointResult]:
+    """Each estimand analysed on the data as its strategy for rescue medication has them."""
     out = {}
     for e in sap.estimands:
         if e.role == "primary":
             out[e.code] = primary
         else:
             out[e.code] = analyze_endpoint(
-                frame,
+                estimand_visits(study, e),
                 e.variable,
                 e.week,
                 control=plan.control,
@@ -449,43 +448,71 @@ def _subgroup_section(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Sect
     )
 
 
-def consort_table(adsl: pl.DataFrame, assessed: int | None, excluded: int | None) -> Table:
-    """The CONSORT counts as a table (the PDF shows it in place of the drawing)."""
-    counts = consort_counts(adsl, assessed=assessed, excluded=excluded)
+def consort_section(study: StudyData) -> Section:
+    """The participant flow: the CONSORT diagram with its reasons (SVG in HTML, vector in the
+    PDF) and its counts as a table."""
+    flow = study_consort(study)
+    source = (
+        "Every screened subject of the database, with the eligibility rules failed at "
+        "screening and the recorded reasons for leaving; treatment, the last visit and the "
+        "full analysis set from the data."
+        if study.registry
+        else "Enrolled subjects of the data file (screening is not in the file): allocation, "
+        "treatment, the last planned visit and the full analysis set."
+    )
+    diagram = consort_diagram(flow)
+    return Section(
+        "consort",
+        "Participant flow (CONSORT)",
+        figures_before=(
+            FigureBlock(
+                "consort", "CONSORT flow diagram", source, diagram_svg(diagram), None, diagram
+            ),
+        ),
+        tables=(consort_table(flow),),
+    )
+
+
+def consort_table(flow: ConsortFlow) -> Table:
+    """The CONSORT counts as a table, one row per arm."""
     screening = (
-        f"{assessed} assessed for eligibility, {excluded or 0} excluded; " if assessed else ""
+        f"{flow.assessed} assessed for eligibility, {flow.excluded} excluded; "
+        if flow.screening_recorded
+        else ""
     )
     rows = tuple(
         (
-            f.arm,
+            arm,
             str(f.allocated),
-            str(f.treated),
-            str(f.completed),
+            str(f.received),
+            str(f.lost),
             str(f.discontinued),
             str(f.analysed),
-            str(f.per_protocol),
+            str(f.not_analysed),
         )
-        for f in counts.arms
+        for arm, f in sorted(flow.arms.items())
     )
     return Table(
         "consort",
-        f"Participant flow: {screening}{counts.enrolled} subjects enrolled",
+        f"Participant flow: {screening}{flow.enrolled} subjects enrolled",
         (
             "Arm",
             "Allocated",
-            "Treated",
-            "Completed",
+            "Received intervention",
+            "Lost to follow-up",
             "Discontinued",
-            "Full analysis set",
-            "Per protocol",
+            "Analysed (full analysis set)",
+            "Excluded from analysis",
         ),
         rows,
-        "Completed: reached the last planned visit of the study. Full analysis set: treated, with "
-        "a baseline and at least one post-baseline assessment.",
+        "Full analysis set: treated, with a baseline and at least one post-baseline "
+        "assessment. Reasons are in the diagram.",
     )
 
 
-def _safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
+def safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
+    """Adverse events (overview, by term, severity, seriousness, relatedness) and lab shifts,
+    by the arms of ``adsl`` (one pooled column when the data carry no arm)."""
     ae = study.adverse_events
     tables = [
         ae_display(ae_overview(adsl, ae), "category", "Overview of adverse events", "ae-overview"),

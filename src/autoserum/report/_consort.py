@@ -1,163 +1,148 @@
-"""The CONSORT flow diagram as an SVG drawn from the subject-level dataset.
+"""The CONSORT flow diagram laid out from a :class:`~autoserum.study.ConsortFlow`: enrolment
+(assessed, excluded with reasons), allocation (per arm, received or not with reasons),
+follow-up (lost and discontinued with reasons) and analysis (analysed, excluded with reasons).
 
 Reference: Schulz, Altman, Moher for the CONSORT Group. CONSORT 2010 Statement. BMJ
-2010;340:c332 (flow diagram: enrolment, allocation, follow-up, analysis).
+2010;340:c332, flow diagram template; Hopewell et al. CONSORT 2025 Statement. BMJ
+2025;389:e081123.
 
->>> from autoserum.analysis import study_from_frames
+>>> from autoserum.analysis import study_consort, study_from_frames
 >>> from autoserum.simulate import simulate_study
 >>> sim = simulate_study("ast-nahm2023", 30, seed=1)
->>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
->>> from autoserum.analysis import build_adsl
->>> counts = consort_counts(build_adsl(study.visits))
->>> counts.enrolled, [(flow.arm, flow.allocated, flow.analysed) for flow in counts.arms]
-(30, [('placebo', 14, 14), ('serum', 16, 16)])
->>> svg = consort_svg(counts)
->>> svg.startswith("<svg"), "Enrol" in svg
+>>> flow = study_consort(study_from_frames(sim.visits, sim.adverse_events, "simulated AST"))
+>>> svg = diagram_svg(consort_diagram(flow))
+>>> svg.startswith("<svg"), "Allocated to serum (n = 16)" in svg
 (True, True)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from html import escape
+import textwrap
+from collections.abc import Sequence
 
-import polars as pl
+from autoserum.report._diagram import Arrow, Box, Diagram, diagram_drawing, diagram_svg
+from autoserum.study.consort import RULE, ArmFlow, ConsortFlow
 
-__all__ = ["ArmFlow", "ConsortCounts", "consort_counts", "consort_svg"]
+__all__ = ["consort_diagram", "consort_lines", "diagram_drawing", "diagram_svg"]
 
-
-@dataclass(frozen=True)
-class ArmFlow:
-    """The flow of one arm."""
-
-    arm: str
-    allocated: int
-    treated: int
-    completed: int
-    discontinued: int
-    analysed: int
-    per_protocol: int
+_COL, _GAP, _M, _BANNER_H, _VSPACE = 250.0, 20.0, 10.0, 18.0, 16.0
+_WRAP = 46
 
 
-@dataclass(frozen=True)
-class ConsortCounts:
-    """Enrolled subjects and the flow of each arm."""
-
-    enrolled: int
-    arms: tuple[ArmFlow, ...]
-    assessed: int | None = None
-    excluded: int | None = None
+def _n(label: str, n: int) -> str:
+    return f"{label} (n = {n})"
 
 
-def consort_counts(
-    adsl: pl.DataFrame, *, assessed: int | None = None, excluded: int | None = None
-) -> ConsortCounts:
-    """Count the CONSORT boxes from :func:`autoserum.analysis.build_adsl` (and, when the source
-    knows them, the subjects assessed for eligibility and excluded)."""
-    arms = []
-    for arm in sorted(adsl["arm"].unique().to_list()):
-        rows = adsl.filter(pl.col("arm") == arm)
-        arms.append(
-            ArmFlow(
-                arm=arm,
-                allocated=int(rows["randomised"].sum()),
-                treated=int(rows["safety"].sum()),
-                completed=int(rows["completed"].sum()),
-                discontinued=int((~rows["completed"]).sum()),
-                analysed=int(rows["fas"].sum()),
-                per_protocol=int(rows["per_protocol"].sum()),
-            )
+def _reasons(reasons: Sequence[tuple[str, int]], indent: str = "   ") -> list[str]:
+    lines: list[str] = []
+    for text, n in reasons:
+        wrapped = textwrap.wrap(
+            f"- {text} (n\u00a0=\u00a0{n})",  # the count is never split over two lines
+            _WRAP - len(indent),
+            subsequent_indent="  ",
+            break_long_words=True,
+            break_on_hyphens=False,
         )
-    return ConsortCounts(
-        enrolled=adsl.height, arms=tuple(arms), assessed=assessed, excluded=excluded
-    )
+        lines += [indent + w.replace("\u00a0", " ") for w in wrapped]
+    return lines
 
 
-_BOX_W, _BOX_H, _GAP = 210, 58, 26
-
-
-def _box(x: float, y: float, lines: list[str], *, bold: bool = False) -> str:
-    weight = ' font-weight="bold"' if bold else ""
-    text = "".join(
-        f'<text x="{x + _BOX_W / 2}" y="{y + 18 + 15 * i}" text-anchor="middle"{weight}>'
-        f"{escape(line)}</text>"
-        for i, line in enumerate(lines)
-    )
-    return (
-        f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="4" '
-        f'fill="#ffffff" stroke="#333333"/>{text}'
-    )
-
-
-def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
-    return (
-        f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#333333" marker-end="url(#arrow)"/>'
-    )
-
-
-def consort_svg(counts: ConsortCounts) -> str:
-    """An SVG flow diagram: enrolment → allocation → follow-up → analysis, one column per arm."""
-    n = max(len(counts.arms), 1)
-    width = n * (_BOX_W + _GAP) + _GAP
-    stages = ("Allocation", "Follow-up", "Analysis")
-    top = 20
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="CONSORT flow diagram" '
-        f'class="consort" viewBox="0 0 {width} {top + 4 * (_BOX_H + 40)}" '
-        f'width="{width}" height="{top + 4 * (_BOX_H + 40)}" font-family="DejaVu Sans, Arial, '
-        f'sans-serif" font-size="12">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
-        'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333333"/></marker>'
-        "</defs>",
-        "<title>CONSORT flow diagram</title>",
-    ]
-    cx = width / 2 - _BOX_W / 2
-    enrolment = ["Enrolment", f"Enrolled (n = {counts.enrolled})"]
-    if counts.assessed is not None:
-        enrolment = [
-            f"Assessed for eligibility (n = {counts.assessed})",
-            f"Excluded (n = {counts.excluded or 0})",
-            f"Enrolled (n = {counts.enrolled})",
+def consort_lines(flow: ConsortFlow) -> dict[str, list[str]]:
+    """The text of each box, keyed ``enrolment``, ``excluded`` and ``<stage>:<arm>`` for the
+    stages ``allocation``, ``follow_up`` and ``analysis`` (what the diagram and its tests
+    read)."""
+    out: dict[str, list[str]] = {}
+    if flow.screening_recorded and flow.assessed:
+        out["enrolment"] = [_n("Assessed for eligibility", flow.assessed)]
+        excluded = [_n("Excluded", flow.excluded)]
+        rules = [(t[len(RULE) :], n) for t, n in flow.excluded_reasons if t.startswith(RULE)]
+        others = [(t, n) for t, n in flow.excluded_reasons if not t.startswith(RULE)]
+        if flow.not_eligible:
+            excluded.append("   - " + _n("Not meeting eligibility criteria", flow.not_eligible))
+            excluded += _reasons(rules, "      ")
+        excluded += _reasons(others)
+        if flow.in_screening:
+            excluded.append(_n("Still in screening", flow.in_screening))
+        out["excluded"] = excluded
+    out["randomised"] = [_n("Randomised", flow.enrolled)]
+    for arm, a in sorted(flow.arms.items()):
+        out[f"allocation:{arm}"] = _allocation(arm, a)
+        out[f"follow_up:{arm}"] = _follow_up(a)
+        out[f"analysis:{arm}"] = [
+            _n("Analysed", a.analysed),
+            "   " + _n("Excluded from analysis", a.not_analysed),
+            *_reasons(a.not_analysed_reasons, "      "),
         ]
-    parts.append(_box(cx, top, enrolment, bold=False))
-    for i, flow in enumerate(counts.arms):
-        x = _GAP + i * (_BOX_W + _GAP)
-        ys = [top + (k + 1) * (_BOX_H + 40) for k in range(3)]
-        parts.append(_arrow(width / 2, top + _BOX_H, x + _BOX_W / 2, ys[0]))
-        parts.append(
-            _box(
-                x,
-                ys[0],
-                [
-                    f"{stages[0]}: {flow.arm}",
-                    f"Allocated (n = {flow.allocated})",
-                    f"Received treatment (n = {flow.treated})",
-                ],
-            )
-        )
-        parts.append(_arrow(x + _BOX_W / 2, ys[0] + _BOX_H, x + _BOX_W / 2, ys[1]))
-        parts.append(
-            _box(
-                x,
-                ys[1],
-                [
-                    stages[1],
-                    f"Completed (n = {flow.completed})",
-                    f"Discontinued (n = {flow.discontinued})",
-                ],
-            )
-        )
-        parts.append(_arrow(x + _BOX_W / 2, ys[1] + _BOX_H, x + _BOX_W / 2, ys[2]))
-        parts.append(
-            _box(
-                x,
-                ys[2],
-                [
-                    stages[2],
-                    f"Full analysis set (n = {flow.analysed})",
-                    f"Per protocol (n = {flow.per_protocol})",
-                ],
-            )
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    return out
+
+
+def _allocation(arm: str, a: ArmFlow) -> list[str]:
+    return [
+        _n(f"Allocated to {arm}", a.allocated),
+        "   " + _n("Received allocated intervention", a.received),
+        "   " + _n("Did not receive allocated intervention", a.not_received),
+        *_reasons(a.not_received_reasons, "      "),
+    ]
+
+
+def _follow_up(a: ArmFlow) -> list[str]:
+    told = [(t, n) for t, n in a.lost_reasons if not t.lower().startswith("lost to follow")]
+    lines = [_n("Lost to follow-up", a.lost), *_reasons(told)]
+    lines += [_n("Discontinued", a.discontinued), *_reasons(a.discontinued_reasons)]
+    if a.active:
+        lines.append(_n("Continuing in the study", a.active))
+    return lines
+
+
+def _banner(y: float, width: float, label: str) -> Box:
+    return Box(_M, y, width - 2 * _M, _BANNER_H, (label,), banner=True)
+
+
+def consort_diagram(flow: ConsortFlow, *, title: str = "CONSORT flow diagram") -> Diagram:
+    """Lay out the four stages, one column per arm (see the module docstring)."""
+    lines = consort_lines(flow)
+    arms = sorted(flow.arms)
+    n = max(len(arms), 1)
+    content = n * _COL + (n - 1) * _GAP
+    width = max(content, 2 * _COL + 3 * _GAP) + 2 * _M
+    boxes: list[Box] = []
+    arrows: list[Arrow] = []
+    y = _M
+    boxes.append(_banner(y, width, "Enrolment"))
+    y += _BANNER_H + _VSPACE
+    main_x = width / 2 - _COL / 2 if "enrolment" not in lines else _M + _GAP
+    if "enrolment" in lines:
+        top = Box(main_x, y, _COL, Box.height_for(1), tuple(lines["enrolment"]))
+        ex_lines = lines["excluded"]
+        ex = Box(
+            main_x + _COL + 2 * _GAP, y + top.h + _VSPACE / 2, _COL,
+            Box.height_for(len(ex_lines)), tuple(ex_lines),
+        )  # fmt: skip
+        mid = main_x + _COL / 2
+        ry = ex.y + ex.h + _VSPACE
+        arrows.append(Arrow(((mid, top.y + top.h), (mid, ry))))
+        arrows.append(Arrow(((mid, ex.y + ex.h / 2), (ex.x, ex.y + ex.h / 2))))
+        boxes += [top, ex]
+        y = ry
+    rand = Box(main_x, y, _COL, Box.height_for(1), tuple(lines["randomised"]), bold=True)
+    boxes.append(rand)
+    y += rand.h + _VSPACE / 2
+    xs = [width / 2 - content / 2 + i * (_COL + _GAP) for i in range(n)]
+    stages = (("allocation", "Allocation"), ("follow_up", "Follow-up"), ("analysis", "Analysis"))
+    prev_bottom: list[float] = []
+    for key, label in stages:
+        boxes.append(_banner(y, width, label))
+        y += _BANNER_H + _VSPACE
+        h = max(Box.height_for(len(lines[f"{key}:{arm}"])) for arm in arms) if arms else 0
+        for i, arm in enumerate(arms):
+            boxes.append(Box(xs[i], y, _COL, h, tuple(lines[f"{key}:{arm}"]), bold=True))
+            cx = xs[i] + _COL / 2
+            if key == "allocation":
+                bus = rand.y + rand.h + _VSPACE / 4
+                start = (rand.x + _COL / 2, rand.y + rand.h)
+                arrows.append(Arrow((start, (start[0], bus), (cx, bus), (cx, y))))
+            else:
+                arrows.append(Arrow(((cx, prev_bottom[i]), (cx, y))))
+        prev_bottom = [y + h] * len(arms)
+        y += h + _VSPACE / 2
+    return Diagram(width, y + _M, tuple(boxes), tuple(arrows), title)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autoserum.report._diagram import Diagram
 from autoserum.report._tables import Table
 
 __all__ = ["Document", "FigureBlock", "Section"]
@@ -15,13 +16,15 @@ __all__ = ["Document", "FigureBlock", "Section"]
 
 @dataclass(frozen=True)
 class FigureBlock:
-    """A figure of the report: SVG for HTML, PNG for PDF (``None`` when drawn natively)."""
+    """A figure of the report: SVG for HTML; for the PDF the ``vector`` diagram (drawn as
+    vector graphics with its text as text) or else the PNG (``None``: not in the PDF)."""
 
     id: str
     title: str
     caption: str
     svg: str
     png: bytes | None
+    vector: Diagram | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Render the report model as a PDF with reportlab (pure Python; no system packages).
 
-Tables become reportlab tables, figures are embedded as PNG (matplotlib), the CONSORT flow is
-given as its table of counts.
+Tables become reportlab tables; the CONSORT flow diagram is drawn as vector graphics (reportlab
+shapes, its words as PDF text); the other figures are embedded as PNG (matplotlib).
 
 >>> from autoserum.analysis import study_from_frames
 >>> from autoserum.simulate import simulate_study
@@ -35,12 +35,15 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as RLTable
 
+from autoserum.report._diagram import Diagram, diagram_drawing
 from autoserum.report._document import Document, FigureBlock
 from autoserum.report._tables import Table
 
 __all__ = ["render_pdf"]
 
 _STYLES = getSampleStyleSheet()
+#: Height available to a figure with its caption on an A4 page with 15 mm margins.
+_FRAME_HEIGHT = A4[1] - 30 * mm - 40
 _CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontSize=7, leading=8.5)
 _HEAD = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold")
 _NOTE = ParagraphStyle(
@@ -104,13 +107,26 @@ def _image(png: bytes, width: float) -> Image:
     return img
 
 
+def _vector(diagram: Diagram, width: float, height: float) -> Flowable:
+    """A vector diagram scaled to fit the frame (never enlarged)."""
+    drawing = diagram_drawing(diagram)
+    scale = min(1.0, width / drawing.width, height / drawing.height)
+    drawing.scale(scale, scale)
+    drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
+    return drawing
+
+
 def _figures(figures: tuple[FigureBlock, ...], width: float) -> list[Flowable]:
     out: list[Flowable] = []
     for fig in figures:
-        if fig.png is None:
-            continue
         caption = _p(f"{fig.title}. {fig.caption}", _NOTE)
-        out += [KeepTogether([_image(fig.png, width * 0.85), caption]), Spacer(1, 4 * mm)]
+        if fig.vector is not None:
+            picture = _vector(fig.vector, width, _FRAME_HEIGHT)
+        elif fig.png is not None:
+            picture = _image(fig.png, width * 0.85)
+        else:
+            continue
+        out += [KeepTogether([picture, caption]), Spacer(1, 4 * mm)]
     return out
 
 

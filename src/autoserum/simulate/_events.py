@@ -62,6 +62,7 @@ def adverse_events(
     arm_products: tuple[str, ...],
     injection_days: tuple[int, ...],
     arm_index: NDArray[np.int64],
+    *,
     first_day: NDArray[np.float64],
     last_day: NDArray[np.float64],
 ) -> pl.DataFrame:

@@ -450,8 +450,8 @@ def _chunk(
         plan.products,
         plan.injection_days,
         arm_index,
-        np.full(n, day0),
-        last_day,
+        first_day=np.full(n, day0),
+        last_day=last_day,
     )
     meds = con_meds(
         np.random.default_rng([seed, chunk, _STREAM_RESCUE]),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
@@ -25,7 +25,10 @@ from autoserum.store.models import (
     UserSiteRow,
 )
 
-__all__ = ["AccountService", "ApiTokenRecord", "UserRecord"]
+__all__ = ["TOUCH_EVERY", "AccountService", "ApiTokenRecord", "UserRecord"]
+
+TOUCH_EVERY = timedelta(seconds=60)
+"""A token's last use is recorded at most once per this span (across server processes)."""
 
 
 @dataclass(frozen=True)
@@ -252,10 +255,11 @@ class AccountService(Service):
     def user_for_token(self, token_hash: str, *, touch: bool = True) -> UserRecord | None:
         """The active user owning an unrevoked, unexpired token with this hash, or ``None``.
 
-        ``touch`` records the token's last use (a write); ``touch=False`` only reads."""
+        A read. With ``touch`` the token's last use is recorded too, but only when the recorded
+        one is older than :data:`TOUCH_EVERY` and only if no other writer holds the database
+        (SQLite): a request that only reads never waits for the write lock."""
         now = utcnow()
-        unit = self._write(SYSTEM) if touch else self._read()
-        with unit as s:
+        with self._read() as s:
             tok = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
             if tok is None or tok.revoked_at is not None:
                 return None
@@ -264,9 +268,28 @@ class AccountService(Service):
             user = s.get(UserRow, tok.user_id)
             if user is None or not user.active:
                 return None
-            if touch:
-                tok.last_used_at = now
-            return _user(s, user)
+            record = _user(s, user)
+            stale = tok.last_used_at is None or tok.last_used_at < now - TOUCH_EVERY
+            token_id = tok.id
+        if touch and stale:
+            self._touch(token_id, now)
+        return record
+
+    def _touch(self, token_id: int, now: datetime) -> None:
+        """Record a token's use at ``now`` unless recorded within :data:`TOUCH_EVERY` (by any
+        process) or the database is busy (skipped: the next use records it)."""
+        with self._uow.write_if_free(SYSTEM) as s:
+            if s is None:
+                return
+            cutoff = now - TOUCH_EVERY
+            s.execute(
+                update(ApiTokenRow)
+                .where(
+                    ApiTokenRow.id == token_id,
+                    (ApiTokenRow.last_used_at.is_(None)) | (ApiTokenRow.last_used_at < cutoff),
+                )
+                .values(last_used_at=now)
+            )
 
     def api_tokens(self, username: str | None = None, *, actor: Actor) -> list[ApiTokenRecord]:
         """The API tokens of ``username`` (``None``: of every user), oldest first: a user may

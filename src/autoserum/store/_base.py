@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,12 +25,14 @@ from autoserum.errors import ConflictError, NotFoundError, StateError, Validatio
 from autoserum.permissions import SiteKey, check_role, permits, require
 from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
-from autoserum.store._engine import WRITE
+from autoserum.store._engine import NOWAIT, WRITE
+from autoserum.store._gate import WriterGate
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
+    "STAGING_PREFIX",
     "SYSTEM",
     "Actor",
     "FifoLock",
@@ -38,6 +40,10 @@ __all__ = [
     "SiteKey",
     "UnitOfWork",
 ]
+
+STAGING_PREFIX = "~importing~"
+"""The name prefix of a study an import is still writing (see ``store/_importer.py``): no
+look-up by name finds it and no study list shows it; no user-given name may start with it."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,17 @@ class FifoLock:
             self._waiters.append((me, turn))
         turn.acquire()  # released by the previous owner, who made us the owner
 
+    def try_enter(self) -> bool:
+        """Take the lock if it is free (or already this thread's) without waiting; ``False``
+        otherwise. Leave it with ``__exit__``."""
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner is None or self._owner == me:
+                self._owner = me
+                self._depth += 1
+                return True
+            return False
+
     def __exit__(
         self,
         _type: type[BaseException] | None,
@@ -146,6 +163,15 @@ class UnitOfWork:
         # of up to 100 ms make the latency tail long). Other processes still queue on
         # BEGIN IMMEDIATE and the busy timeout. PostgreSQL needs no lock.
         self._write_lock = FifoLock() if engine.dialect.name == "sqlite" else None
+        # ... and across processes, writers of one SQLite file take turns on a gate that wakes
+        # the next waiter at once (SQLite's busy handler alone lets one process starve another)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._gate = WriterGate(database) if database not in (None, "", ":memory:") else None
+
+    def close(self) -> None:
+        """Release the writer gate's lock file (the engine is disposed by the store)."""
+        if self._gate is not None:
+            self._gate.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -157,7 +183,8 @@ class UnitOfWork:
     def write(self, actor: Actor, reason: str | None = None) -> Iterator[Session]:
         """One audited write transaction: committed on success, rolled back on any error."""
         lock = self._write_lock if self._write_lock is not None else nullcontext()
-        with lock, self._sessions() as session:
+        gate = self._gate if self._gate is not None else nullcontext()
+        with lock, gate, self._sessions() as session:
             session.connection(execution_options={WRITE: True})
             session.info["audit"] = _audit.AuditContext(actor.username, actor.role, reason)
             try:
@@ -174,6 +201,42 @@ class UnitOfWork:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def write_if_free(self, actor: Actor) -> Iterator[Session | None]:
+        """A write transaction for bookkeeping that may be skipped: ``None`` instead of waiting
+        when another writer holds SQLite's write lock (a read-only request never waits on an
+        import or another process's writer). Committed on success; PostgreSQL always writes."""
+        if self._write_lock is None:
+            with self.write(actor) as session:
+                yield session
+            return
+        if not self._write_lock.try_enter():
+            yield None
+            return
+        try:
+            if self._gate is not None and not self._gate.try_enter():
+                yield None
+                return
+            try:
+                with self._sessions() as session:
+                    try:
+                        session.connection(execution_options={WRITE: True, NOWAIT: True})
+                    except OperationalError:
+                        yield None
+                        return
+                    session.info["audit"] = _audit.AuditContext(actor.username, actor.role)
+                    try:
+                        yield session
+                        session.commit()
+                    except BaseException:
+                        session.rollback()
+                        raise
+            finally:
+                if self._gate is not None:
+                    self._gate.__exit__(None, None, None)
+        finally:
+            self._write_lock.__exit__(None, None, None)
 
     def protocol(self, study: StudyRow) -> Protocol:
         """The protocol frozen into ``study`` at its creation (parsed once, then cached)."""
@@ -219,7 +282,9 @@ class Service:
     # --- look-ups -------------------------------------------------------------------------
     @staticmethod
     def _study(session: Session, name: str) -> StudyRow:
-        row = session.scalar(select(StudyRow).where(StudyRow.name == name))
+        row = None
+        if not name.startswith(STAGING_PREFIX):
+            row = session.scalar(select(StudyRow).where(StudyRow.name == name))
         if row is None:
             raise NotFoundError(f"no study named {name!r}")
         return row

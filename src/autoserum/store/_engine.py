@@ -1,9 +1,11 @@
 """Engines for the two supported databases.
 
 SQLite (the embedded default): WAL journal, ``synchronous=FULL``, foreign keys on, a busy
-timeout, and write transactions opened with ``BEGIN IMMEDIATE`` so that two writers queue on the
-busy timeout instead of failing on a lock upgrade. PostgreSQL (multi-site): ``postgresql+psycopg``
-URLs, pre-ping.
+timeout, and the driver's own transaction handling off (SQLAlchemy 2's pysqlite recipe): write
+transactions open with ``BEGIN IMMEDIATE`` so that writers of every process queue on the busy
+timeout instead of failing on a lock upgrade; read transactions open with a deferred ``BEGIN``
+and never take the write lock (WAL: readers and the one writer do not block each other).
+PostgreSQL (multi-site): ``postgresql+psycopg`` URLs, pre-ping.
 
 >>> make_engine("sqlite://").dialect.name
 'sqlite'
@@ -20,11 +22,15 @@ from sqlalchemy.pool import StaticPool
 
 from autoserum.errors import ValidationError
 
-__all__ = ["BUSY_TIMEOUT_MS", "WRITE", "make_engine"]
+__all__ = ["BUSY_TIMEOUT_MS", "NOWAIT", "WRITE", "make_engine"]
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE = "autoserum_write"
 """Execution option marking a connection whose transaction writes (SQLite: BEGIN IMMEDIATE)."""
+NOWAIT = "autoserum_nowait"
+"""Execution option (with :data:`WRITE`): SQLite fails at once instead of waiting on the busy
+timeout when another connection holds the write lock (for bookkeeping writes that may be
+skipped)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -65,7 +71,16 @@ def _sqlite(url: str, *, memory: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(WRITE, False):
+            conn.exec_driver_sql("BEGIN")  # deferred: a reader never takes the write lock
+        elif options.get(NOWAIT, False):
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

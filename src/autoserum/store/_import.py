@@ -1,6 +1,6 @@
-"""Import of the tidy long format: parse and check every row first (pure), then write it all in
-one audited transaction. One bad row rejects the file, naming its line and column; nothing is
-written.
+"""Checks of the tidy long format for import (pure): every row is parsed and checked, chunk by
+chunk, before anything is written (the store's importer reads the file twice: once to check it
+whole, once to write it). One bad row rejects the file, naming its line and column.
 
 Lines are numbered as in the CSV file: the header is line 1, the first data row line 2.
 """
@@ -38,7 +38,14 @@ from autoserum.study.tidy import (
     visit_columns,
 )
 
-__all__ = ["ParsedAE", "ParsedSubject", "ParsedVisit", "parse_adverse_events", "parse_visits"]
+__all__ = [
+    "ParsedAE",
+    "ParsedSubject",
+    "ParsedVisit",
+    "VisitChecker",
+    "parse_adverse_events",
+    "parse_visits",
+]
 
 ADVERSE_EVENT = entity("adverse_event")
 SUBJECT = entity("subject")
@@ -51,6 +58,7 @@ class ParsedVisit:
     """One visit row, checked: assessments (instrument → (payload, total text, band)) and labs."""
 
     line: int
+    subject_id: str
     week: Decimal
     visit: str | None
     visit_date: date | None
@@ -60,13 +68,17 @@ class ParsedVisit:
 
 @dataclass
 class ParsedSubject:
-    """A subject of the file with its subject-level covariates and visits."""
+    """A subject of the file: subject-level columns and what the cross-row rules need (its
+    weeks and visit codes seen, its dated visits as (line, visit code, date)), not its rows."""
 
     subject_id: str
     arm: str | None
     site: str
     covariates: dict[str, Any] = field(default_factory=dict)
-    visits: list[ParsedVisit] = field(default_factory=list)
+    line: int = 2
+    weeks: dict[Decimal, int] = field(default_factory=dict)
+    codes: set[str] = field(default_factory=set)
+    dated: list[tuple[int, str | None, date]] = field(default_factory=list)
 
 
 @dataclass
@@ -192,49 +204,56 @@ def _assessments(
     return out
 
 
-def parse_visits(
-    frame: pl.DataFrame,
-    protocol: Protocol,
-    *,
-    blinded_ok: bool,
-    source: str = "import",
-    today: date | None = None,
-) -> list[ParsedSubject]:
-    """Check the visit file against the data format and the protocol; :class:`ValidationError`
-    naming the first bad line and column.
+class VisitChecker:
+    """Checks a visit file chunk by chunk (constant memory in rows): each chunk first with the
+    format's one validator (:func:`autoserum.study.tidy.validate_visits`, as ``analyze`` reads
+    it), then against the protocol (arms, visit codes) and the integrity rules: no visit date
+    after ``today``, none before the subject's screening visit in the file.
 
-    The file is first checked by the format's one validator
-    (:func:`autoserum.study.tidy.validate_visits`, as ``analyze`` reads it), then against the
-    protocol (arms, visit codes) and the integrity rules: no visit date after ``today``, none
-    before the subject's screening visit in the file."""
-    validate_visits(as_text_frame(frame), source, first_line=2)
-    with _located_in(source):
-        subjects = _parse_visits(frame, protocol, blinded_ok=blinded_ok, today=today)
-        _check_after_screening(protocol, subjects)
-    return subjects
+    What spans chunks is carried in :attr:`subjects` (one :class:`ParsedSubject` per subject,
+    with the few facts the cross-row rules need): subject-level columns that must agree, one row
+    per subject and week, a visit code once per subject. :meth:`finish` runs the check that
+    needs the whole file (dates after the screening visit). Errors name the first bad line and
+    column, as ``<source>, line N, column 'X'``.
+    """
 
+    def __init__(
+        self,
+        protocol: Protocol,
+        *,
+        blinded_ok: bool,
+        source: str = "import",
+        today: date | None = None,
+        started: date | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.blinded_ok = blinded_ok
+        self.source = source
+        self.today = today
+        self.started = started
+        self.subjects: dict[str, ParsedSubject] = {}
+        self.rows = 0
+        self._arms = {a.code for a in protocol.arms}
+        self._header_checked = False
 
-def _parse_visits(
-    frame: pl.DataFrame, protocol: Protocol, *, blinded_ok: bool, today: date | None
-) -> list[ParsedSubject]:
-    known = set(visit_columns())
-    for column in frame.columns:
-        if column not in known:
-            raise ValidationError(
-                column,
-                column,
-                "a column of docs/data-format.md",
-                location="line 1, column " + column,
-            )
-    required = ["subject_id", "week"] + ([] if blinded_ok else ["arm"])
-    for column in required:
-        if column not in frame.columns:
-            raise ValidationError(column, None, "a column named " + column, location="line 1")
-    arms = {a.code for a in protocol.arms}
-    subjects: dict[str, ParsedSubject] = {}
-    seen: dict[tuple[str, Decimal], int] = {}
-    for index, row in enumerate(_cells(frame)):
-        line = index + 2
+    def feed(self, frame: pl.DataFrame, *, first_line: int = 2) -> list[ParsedVisit]:
+        """Check one chunk whose first row is file line ``first_line``; its visits, parsed."""
+        validate_visits(as_text_frame(frame), self.source, first_line=first_line)
+        with _located_in(self.source):
+            if not self._header_checked:
+                _check_header(frame.columns, blinded_ok=self.blinded_ok)
+                self._header_checked = True
+            visits = [self._row(first_line + index, row) for index, row in enumerate(_cells(frame))]
+        self.rows += frame.height
+        return visits
+
+    def finish(self) -> dict[str, ParsedSubject]:
+        """Run the whole-file checks; the subjects of the file by id, in order of appearance."""
+        with _located_in(self.source):
+            _check_after_screening(self.protocol, self.subjects.values())
+        return self.subjects
+
+    def _row(self, line: int, row: dict[str, str | None]) -> ParsedVisit:
         sid = row.get("subject_id")
         if sid is None:
             raise ValidationError(
@@ -244,9 +263,12 @@ def _parse_visits(
                 location=f"line {line}, column subject_id",
             )
         arm = row.get("arm")
-        if arm is not None and arm not in arms:
+        if arm is not None and arm not in self._arms:
             raise ValidationError(
-                "arm", arm, f"one of {', '.join(sorted(arms))}", location=f"line {line}, column arm"
+                "arm",
+                arm,
+                f"one of {', '.join(sorted(self._arms))}",
+                location=f"line {line}, column arm",
             )
         site = row.get("site") or "main"
         week_text = row.get("week")
@@ -255,7 +277,9 @@ def _parse_visits(
                 "week", None, "a number of weeks", location=f"line {line}, column week"
             )
         week = _at(line, "week", as_decimal, week_text)
-        subject = subjects.setdefault(sid, ParsedSubject(sid, arm, site))
+        subject = self.subjects.get(sid)
+        if subject is None:
+            subject = self.subjects[sid] = ParsedSubject(sid, arm, site, line=line)
         for column, value in (("arm", arm), ("site", site)):
             if getattr(subject, column) != value:
                 raise ValidationError(
@@ -264,11 +288,7 @@ def _parse_visits(
                     f"{getattr(subject, column)!r} as on the subject's first row",
                     location=f"line {line}, column {column}",
                 )
-        covariates = {
-            f.name: _at(line, f.name, _convert, row.get(f.name), f)
-            for f in SUBJECT.exported
-            if f.name in SUBJECT_COLUMNS
-        }
+        covariates = _covariates(line, row)
         for column in SUBJECT_COLUMNS:
             value = covariates[column]
             if value is None:
@@ -281,27 +301,28 @@ def _parse_visits(
                     f"{before} as on the subject's other rows (subject-level)",
                     location=f"line {line}, column {column}",
                 )
-        key = (sid, week)
-        if key in seen:
+        if week in subject.weeks:
             raise ValidationError(
                 "week",
                 week_text,
-                f"one row per subject and week (line {seen[key]} has week {week})",
+                f"one row per subject and week (line {subject.weeks[week]} has week {week})",
                 location=f"line {line}, column week",
             )
-        seen[key] = line
+        subject.weeks[week] = line
         visit = row.get("visit")
         if visit is not None and not _CODE.match(visit):
             raise ValidationError(
                 "visit", visit, "a visit code like week_4", location=f"line {line}, column visit"
             )
-        if visit is not None and any(v.visit == visit for v in subject.visits):
+        if visit is not None and visit in subject.codes:
             raise ValidationError(
                 "visit",
                 visit,
                 "a visit code used once per subject",
                 location=f"line {line}, column visit",
             )
+        if visit is not None:
+            subject.codes.add(visit)
         when = (
             None
             if row.get("visit_date") is None
@@ -310,13 +331,66 @@ def _parse_visits(
         labs = {c: _at(line, c, as_decimal, row[c]) for c in ANALYTES if row.get(c) is not None}
         for code, value in labs.items():
             _at(line, code, _non_negative, value)
-        if when is not None and today is not None:
-            _at(line, "visit_date", lambda f, v: check_not_future(f, v, today=today), when)
+        if when is not None:
+            if self.today is not None:
+                today = self.today
+                _at(line, "visit_date", lambda f, v: check_not_future(f, v, today=today), when)
+            if self.started is not None and when < self.started:
+                started = self.started
+                _at(
+                    line,
+                    "visit_date",
+                    lambda f, d: check_not_before(f, d, started, what="the study start"),
+                    when,
+                )
+            subject.dated.append((line, visit, when))
         age = covariates["age"] if covariates["age"] is not None else subject.covariates.get("age")
-        subject.visits.append(
-            ParsedVisit(line, week, visit, when, _assessments(line, row, age), labs)
-        )
-    return list(subjects.values())
+        return ParsedVisit(line, sid, week, visit, when, _assessments(line, row, age), labs)
+
+
+def _check_header(columns: Iterable[str], *, blinded_ok: bool) -> None:
+    known = set(visit_columns())
+    present = list(columns)
+    for column in present:
+        if column not in known:
+            raise ValidationError(
+                column,
+                column,
+                "a column of docs/data-format.md",
+                location="line 1, column " + column,
+            )
+    required = ["subject_id", "week"] + ([] if blinded_ok else ["arm"])
+    for column in required:
+        if column not in present:
+            raise ValidationError(column, None, "a column named " + column, location="line 1")
+
+
+def _covariates(line: int, row: dict[str, str | None]) -> dict[str, Any]:
+    """The subject-level covariates of a row, converted as the registry declares them."""
+    return {
+        f.name: _at(line, f.name, _convert, row.get(f.name), f)
+        for f in SUBJECT.exported
+        if f.name in SUBJECT_COLUMNS
+    }
+
+
+def parse_visits(
+    frame: pl.DataFrame,
+    protocol: Protocol,
+    *,
+    blinded_ok: bool,
+    source: str = "import",
+    today: date | None = None,
+    started: date | None = None,
+) -> tuple[list[ParsedSubject], list[ParsedVisit]]:
+    """Check a whole visit frame (one chunk of :class:`VisitChecker`): its subjects and
+    visits, or :class:`ValidationError` naming the first bad line and column (no visit date
+    after ``today`` or before the study start ``started``)."""
+    checker = VisitChecker(
+        protocol, blinded_ok=blinded_ok, source=source, today=today, started=started
+    )
+    visits = checker.feed(frame)
+    return list(checker.finish().values()), visits
 
 
 @contextmanager
@@ -340,19 +414,18 @@ def _check_after_screening(protocol: Protocol, subjects: Iterable[ParsedSubject]
     if plan is None:
         return
     for subject in subjects:
-        screened = next(
-            (v.visit_date for v in subject.visits if v.visit == plan.code and v.visit_date),
-            None,
-        )
-        for v in subject.visits:
-            if v.visit_date is not None and screened is not None and v.visit_date < screened:
+        screened = next((when for _, code, when in subject.dated if code == plan.code), None)
+        if screened is None:
+            continue
+        for line, _, when in subject.dated:
+            if when < screened:
                 _at(
-                    v.line,
+                    line,
                     "visit_date",
                     lambda f, d, s=screened: check_not_before(
                         f, d, s, what="the subject's screening"
                     ),
-                    v.visit_date,
+                    when,
                 )
 
 

@@ -37,9 +37,13 @@ def screening_date(s: Session, protocol: Protocol, subject: SubjectRow) -> date 
     return screened
 
 
-def check_dated(field: str, value: date, *, today: date, screened: date | None) -> date:
-    """A date of the subject's record: not after ``today``, not before their screening."""
+def check_dated(
+    field: str, value: date, *, today: date, screened: date | None, started: date | None = None
+) -> date:
+    """A date of the subject's record: not after ``today``, not before the study start, not
+    before their screening."""
     check_not_future(field, value, today=today)
+    check_not_before(field, value, started, what="the study start")
     return check_not_before(field, value, screened, what="the subject's screening")
 
 

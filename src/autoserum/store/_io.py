@@ -2,46 +2,32 @@
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, ValidationError
 from autoserum.instruments import get_instrument
-from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._base import Actor, Service
-from autoserum.store._edit import lab_fields
-from autoserum.store._import import (
-    ParsedAE,
-    ParsedSubject,
-    ParsedVisit,
-    parse_adverse_events,
-    parse_visits,
-)
-from autoserum.store._records import evaluate_windows
-from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
+from autoserum.store._importer import Importer, ImportSummary
+from autoserum.store._source import FileSource, FrameSource, TidySource, read_whole
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
     LabRow,
-    SiteRow,
     StudyRow,
     SubjectRow,
     VisitRow,
 )
 from autoserum.study.entities import entity
-from autoserum.study.labs import ANALYTES
-from autoserum.study.status import SubjectStatus
 from autoserum.study.tidy import (
     AE_COLUMNS,
     AE_SCHEMA,
     DERIVED_TOTALS,
-    SUBJECT_COLUMNS,
     integer_items,
     visit_columns,
 )
@@ -55,10 +41,6 @@ _AE_FIELDS = entity("adverse_event").exported
 def _cell(value: Any) -> Any:
     """A stored value as a cell of the tidy export (an exact decimal as a float)."""
     return float(value) if isinstance(value, Decimal) else value
-
-
-class ImportSummary(dict[str, int]):
-    """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events."""
 
 
 class ExportService(Service):
@@ -79,157 +61,49 @@ class ExportService(Service):
         All or nothing: every row is checked first; the first bad row raises
         :class:`ValidationError` naming its line and column and nothing is written. A file
         without an ``arm`` column (a blinded file) gives subjects without allocation. With
-        ``protocol`` (a code or file) a study that does not exist yet is created in the same
-        transaction.
+        ``protocol`` (a code or file) a study that does not exist yet is created, written in
+        short transactions and visible only once complete (``store/_importer.py``).
         """
-        self._require(actor, "import_data", study=study)
-        new_protocol: Protocol | None = None
-        existing: set[str] = set()
-        with self._read() as s:
-            found = s.scalar(select(StudyRow).where(StudyRow.name == study))
-            if found is None:
-                if protocol is None:
-                    raise NotFoundError(f"no study named {study!r}; give a protocol to create it")
-                new_protocol = plan = resolve_protocol(protocol)
-            else:
-                plan = self._protocol(found)
-                existing = set(
-                    s.scalars(select(SubjectRow.subject_id).where(SubjectRow.study_id == found.id))
-                )
-        subjects = parse_visits(frame, plan, blinded_ok=True, source=source, today=self._today())
-        for subj in subjects:
-            if subj.subject_id in existing:
-                line = subj.visits[0].line
-                raise ValidationError(
-                    "subject_id",
-                    subj.subject_id,
-                    "a subject not yet in the study",
-                    location=f"line {line}, column subject_id",
-                )
-        aes = (
-            []
-            if adverse_events is None
-            else parse_adverse_events(
-                adverse_events, {x.subject_id: x.arm for x in subjects}, source=source
-            )
+        return self.import_source(
+            study,
+            FrameSource(frame, name=source),
+            actor=actor,
+            adverse_events=adverse_events,
+            protocol=protocol,
         )
-        counts = ImportSummary(
-            subjects=len(subjects), visits=0, assessments=0, labs=0, adverse_events=len(aes)
+
+    def import_file(
+        self,
+        study: str,
+        path: Path,
+        *,
+        actor: Actor,
+        adverse_events: Path | None = None,
+        protocol: str | None = None,
+    ) -> ImportSummary:
+        """As :meth:`import_long`, from a ``.csv`` or ``.parquet`` file streamed in chunks
+        (memory does not grow with the number of rows); ``adverse_events`` is read whole."""
+        return self.import_source(
+            study,
+            FileSource(path),
+            actor=actor,
+            adverse_events=None if adverse_events is None else read_whole(adverse_events),
+            protocol=protocol,
         )
-        with self._write(actor, f"import {source}") as s:
-            if new_protocol is not None:
-                seed = secrets.randbelow(2**62)
-                new_study(s, study, new_protocol, seed, DEFAULT_ALLOCATION_N)
-            st = self._study(s, study)
-            st.column_order = list(frame.columns)
-            sites = {r.code: r for r in s.scalars(select(SiteRow).where(SiteRow.study_id == st.id))}
-            for subj in subjects:
-                if subj.site not in sites:
-                    sites[subj.site] = SiteRow(
-                        study_id=st.id, code=subj.site, name=subj.site, version=1
-                    )
-                    s.add(sites[subj.site])
-            s.flush()
-            self._write_subjects(s, st, sites, subjects, aes, counts)
-            self._flag_windows(s, st, subjects)
-        return counts
 
-    @staticmethod
-    def _write_subjects(
-        s: Session,
-        st: StudyRow,
-        sites: dict[str, SiteRow],
-        subjects: list[ParsedSubject],
-        aes: list[ParsedAE],
-        counts: ImportSummary,
-    ) -> None:
-        """Insert in three batches (subjects, visits, their records): three flushes in all."""
-        rows = {
-            subj.subject_id: SubjectRow(
-                study_id=st.id,
-                site_id=sites[subj.site].id,
-                subject_id=subj.subject_id,
-                status=SubjectStatus.ENROLLED.value,
-                arm=subj.arm,
-                version=1,
-                **{c: subj.covariates.get(c) for c in SUBJECT_COLUMNS},
-            )
-            for subj in subjects
-        }
-        s.add_all(rows.values())
-        s.flush()
-        visits: list[tuple[VisitRow, ParsedVisit]] = []
-        for subj in subjects:
-            for v in subj.visits:
-                row = VisitRow(
-                    study_id=st.id,
-                    subject_pk=rows[subj.subject_id].id,
-                    visit_code=v.visit,
-                    week=v.week,
-                    visit_date=v.visit_date,
-                    version=1,
-                )
-                visits.append((row, v))
-        s.add_all(row for row, _ in visits)
-        s.flush()
-        counts["visits"] = len(visits)
-        for visit, v in visits:
-            for code, (payload, total, band) in v.assessments.items():
-                s.add(
-                    AssessmentRow(
-                        study_id=st.id,
-                        subject_pk=visit.subject_pk,
-                        visit_id=visit.id,
-                        instrument=code,
-                        payload=payload,
-                        total=total,
-                        band=band,
-                        version=1,
-                    )
-                )
-                counts["assessments"] += 1
-            for analyte, value in v.labs.items():
-                fields = lab_fields(analyte, value, ANALYTES[analyte].unit, None, None)
-                s.add(
-                    LabRow(
-                        study_id=st.id,
-                        subject_pk=visit.subject_pk,
-                        visit_id=visit.id,
-                        analyte=analyte,
-                        version=1,
-                        **fields,
-                    )
-                )
-                counts["labs"] += 1
-        for ae in aes:
-            s.add(
-                AdverseEventRow(
-                    study_id=st.id, subject_pk=rows[ae.subject_id].id, version=1, **ae.fields
-                )
-            )
-        s.flush()
-
-    def _flag_windows(self, s: Session, st: StudyRow, subjects: list[ParsedSubject]) -> None:
-        """Place imported visits of the protocol in their windows (day 0: the dated visit
-        planned at day 0) and record ``visit_window`` deviations, as for visits recorded live."""
-        protocol = self._protocol(st)
-        day0_codes = {v.code for v in protocol.visits if v.day == 0}
-        labels = {subj.subject_id for subj in subjects}
-        rows = s.scalars(
-            select(SubjectRow).where(
-                SubjectRow.study_id == st.id, SubjectRow.subject_id.in_(labels)
-            )
-        ).all()
-        for row in rows:
-            visits = s.scalars(select(VisitRow).where(VisitRow.subject_pk == row.id)).all()
-            day0 = next(
-                (v.visit_date for v in visits if v.visit_code in day0_codes and v.visit_date),
-                None,
-            )
-            if day0 is not None:
-                row.day0 = day0
-                evaluate_windows(s, protocol, row)
-        s.flush()
+    def import_source(
+        self,
+        study: str,
+        source: TidySource,
+        *,
+        actor: Actor,
+        adverse_events: pl.DataFrame | None = None,
+        protocol: str | None = None,
+    ) -> ImportSummary:
+        """Import a visit file read in chunks (see :meth:`import_long`)."""
+        return Importer(self._uow).run(
+            study, source, actor=actor, adverse_events=adverse_events, protocol=protocol
+        )
 
     def long(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The study as a visit frame of the tidy long format: one row per subject × visit, in

@@ -191,7 +191,9 @@ class RecordService(Service):
             if screening is not None and screening.code == visit_code
             else screening_date(s, protocol, subject)
         )
-        check_dated("visit_date", when, today=self._today(), screened=screened)
+        check_dated(
+            "visit_date", when, today=self._today(), screened=screened, started=st.start_date
+        )
         exists = s.scalar(
             select(VisitRow.id).where(
                 VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
@@ -413,6 +415,7 @@ class RecordService(Service):
                 when,
                 today=self._today(),
                 screened=screening_date(s, protocol, subject),
+                started=st.start_date,
             )
             arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
             given = arm_product if product is None else check_choice("product", product, PRODUCTS)
@@ -566,9 +569,13 @@ class RecordService(Service):
         subject: SubjectRow,
         fields: Mapping[str, Any],
         after_screening: tuple[str, ...],
+        *,
+        after_start: tuple[str, ...] | None = None,
     ) -> None:
         """The dates of a record's ``fields``: none after today; those named in
+        ``after_start`` (default: ``after_screening``) not before the study start, those in
         ``after_screening`` not before the subject's screening; a start before its end."""
+        after_start = after_screening if after_start is None else after_start
         protocol = self._protocol(st)
         screened = screening_date(s, protocol, subject) if after_screening else None
         for key, value in fields.items():
@@ -578,6 +585,7 @@ class RecordService(Service):
                     value,
                     today=self._today(),
                     screened=screened if key in after_screening else None,
+                    started=st.start_date if key in after_start else None,
                 )
         check_order("start_date", fields.get("start_date"), "end_date", fields.get("end_date"))
 
@@ -602,7 +610,10 @@ class RecordService(Service):
             screening = screening_visit(protocol)
             is_screening = screening is not None and screening.code == row.visit_code
             after = () if is_screening else ("visit_date",)
-            self._check_dates(s, st, subject, {"visit_date": values["visit_date"]}, after)
+            self._check_dates(
+                s, st, subject, {"visit_date": values["visit_date"]}, after,
+                after_start=("visit_date",),
+            )  # fmt: skip
         elif entity == "injection":
             self._check_dates(s, st, subject, {"given_on": merged["given_on"]}, ("given_on",))
             check_injection_volume(

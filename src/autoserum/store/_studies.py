@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from autoserum.errors import StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._allocation import check_stratify_by, generate_list
-from autoserum.store._base import Actor, Service
+from autoserum.store._base import STAGING_PREFIX, Actor, Service
+from autoserum.store._coerce import as_date
 from autoserum.store._types import utcnow
 from autoserum.store.models import SiteRow, StudyRow
 from autoserum.study.model import Arm, Site, Study
@@ -33,6 +35,7 @@ def study_view(row: StudyRow, protocol: Protocol) -> Study:
         has_run_in=row.has_run_in,
         arms=tuple(Arm(a.code, a.label, a.product, a.is_control) for a in protocol.arms),
         stratify_by=tuple((k, tuple(v)) for k, v in sorted((row.stratify_by or {}).items())),
+        start_date=row.start_date,
     )
 
 
@@ -43,6 +46,8 @@ def new_study(
     seed: int,
     allocation_n: int,
     factors: Mapping[str, list[str]] | None = None,
+    *,
+    start_date: date | None = None,
 ) -> StudyRow:
     """Insert a study row with ``protocol`` frozen into it (the copy every later reader uses)."""
     if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
@@ -56,6 +61,7 @@ def new_study(
         seed=seed,
         allocation_n=allocation_n,
         stratify_by=dict(factors) if factors else None,
+        start_date=start_date,
         created_at=utcnow(),
         version=1,
     )
@@ -76,6 +82,7 @@ class StudyService(Service):
         seed: int | None = None,
         allocation_n: int = DEFAULT_ALLOCATION_N,
         stratify_by: Mapping[str, Sequence[str]] | None = None,
+        start_date: date | str | None = None,
     ) -> Study:
         """Create a study running a library protocol (code), a protocol file (path) or object;
         the protocol is frozen into the study (later library changes do not touch it).
@@ -84,10 +91,14 @@ class StudyService(Service):
         ``stratify_by`` declares stratification factors besides the site, each with its levels
         (``{"baseline_severity": ("moderate", "severe")}``): every randomisation then names the
         subject's level of each, and each site × levels stratum has its own concealed list.
+        ``start_date``: the study start; no date of a subject's record (screening, visits,
+        injections, adverse events) may be before it.
         Example: ``store.studies.create("AST-1", "ast-nahm2023", actor=admin)``.
         """
         self._require(actor, "manage_study")
         self._nonempty("name", name)
+        if name.startswith(STAGING_PREFIX):
+            raise ValidationError("name", name, f"a name not starting with {STAGING_PREFIX!r}")
         plan = protocol if isinstance(protocol, Protocol) else resolve_protocol(protocol)
         if seed is None:
             seed = secrets.randbelow(2**62)
@@ -96,14 +107,19 @@ class StudyService(Service):
         if isinstance(allocation_n, bool) or not isinstance(allocation_n, int) or allocation_n < 1:
             raise ValidationError("allocation_n", allocation_n, "an integer ≥ 1")
         factors = check_stratify_by(stratify_by)
+        started = None if start_date is None else as_date("start_date", start_date)
         with self._write(actor) as s:
-            row = new_study(s, name, plan, seed, allocation_n, factors)
+            row = new_study(s, name, plan, seed, allocation_n, factors, start_date=started)
             return study_view(row, plan)
 
     def all(self) -> list[Study]:
         """Every study, by name."""
         with self._read() as s:
-            rows = s.scalars(select(StudyRow).order_by(StudyRow.name)).all()
+            rows = s.scalars(
+                select(StudyRow)
+                .where(~StudyRow.name.startswith(STAGING_PREFIX, autoescape=True))
+                .order_by(StudyRow.name)
+            ).all()
             return [study_view(r, self._protocol(r)) for r in rows]
 
     def get(self, name: str) -> Study:

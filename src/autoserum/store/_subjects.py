@@ -44,7 +44,7 @@ from autoserum.store.models import (
 )
 from autoserum.study.blinding import MASK
 from autoserum.study.coerce import as_date, as_decimal
-from autoserum.study.consort import ConsortFlow, consort_flow
+from autoserum.study.consort import ConsortFlow, ConsortSubject, consort_flow
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
 from autoserum.study.rules import (
@@ -52,6 +52,7 @@ from autoserum.study.rules import (
     bounded_text,
     check_age,
     check_facts,
+    check_not_before,
     check_not_future,
     check_randomisable,
     check_subject_id,
@@ -104,6 +105,7 @@ class SubjectService(Service):
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
+            check_not_before("screened_on", when, st.start_date, what="the study start")
             site_row = self._site(s, st, site)
             exists = s.scalar(
                 select(SubjectRow.id).where(
@@ -275,8 +277,8 @@ class SubjectService(Service):
             else:
                 transition(row.status, new, has_run_in=st.has_run_in, reason=reason)
                 row.status = new.value
-                if new is SubjectStatus.WITHDRAWN:
-                    row.withdrawal_reason = reason
+                if new in (SubjectStatus.WITHDRAWN, SubjectStatus.SCREEN_FAILED):
+                    row.withdrawal_reason = reason  # why the subject left (CONSORT reasons)
             s.flush()
             return subject_out(s, st, row, actor)
 
@@ -337,12 +339,6 @@ class SubjectService(Service):
         sites), arms masked when blinded."""
         return self._listing(study, actor, "read_subject")
 
-    def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
-        """The CONSORT flow of the subjects within the actor's ``read_study`` reach (arms
-        pooled when blinded)."""
-        flow = self._listing(study, actor, "read_study")
-        return consort_flow((subj.status, subj.arm) for subj in flow)
-
     def site_counts(self, study: str, *, actor: Actor) -> dict[str, dict[str, int]]:
         """Per site code: subjects screened, enrolled (randomised at some point) and withdrawn,
         over the subjects within the actor's ``read_study`` reach (aggregates, no identifiers).
@@ -371,6 +367,37 @@ class SubjectService(Service):
                 for r in rows
                 if actor.may(action, st.name, self._site_code(s, r.site_id))
             ]
+
+    def consort_subjects(self, study: str, *, actor: Actor) -> list[ConsortSubject]:
+        """Each subject within the actor's ``read_study`` reach as the CONSORT diagram counts
+        it: status, arm (masked when blinded), the eligibility rules a screen failure failed
+        (judged on the facts typed at screening by the study's protocol), why the subject left
+        and whether treated."""
+        with self._read() as s:
+            protocol = self._protocol(self._study(s, study))
+        described = {r.code: f"{r.code} ({r.description})" for r in protocol.eligibility}
+        out = []
+        for subj in self._listing(study, actor, "read_study"):
+            failed: tuple[str, ...] = ()
+            if subj.status is SubjectStatus.SCREEN_FAILED:
+                result = evaluate_eligibility(protocol, subj.facts or {})
+                failed = tuple(described.get(code, code) for code in result.failed)
+            out.append(
+                ConsortSubject(
+                    subj.subject_id,
+                    subj.status,
+                    subj.arm,
+                    failed_rules=failed,
+                    reason=subj.withdrawal_reason,
+                    treated=subj.treated,
+                )
+            )
+        return out
+
+    def consort(self, study: str, *, actor: Actor) -> ConsortFlow:
+        """The CONSORT flow of the subjects within the actor's ``read_study`` reach (arms
+        pooled when blinded): counts and reasons, no identifiers."""
+        return consort_flow(self.consort_subjects(study, actor=actor))
 
     def detail(self, study: str, subject_id: str, *, actor: Actor) -> SubjectDetail:
         """Everything recorded about a subject (arm and injected product masked if blinded)."""

@@ -13,13 +13,14 @@ only its keys, links, unique constraints and indexes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -106,6 +107,7 @@ class StudyRow(_Versioned, Base):
     allocation_n: Mapped[int] = mapped_column(Integer)
     column_order: Mapped[Any] = mapped_column(JSONText, nullable=True)
     stratify_by: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property

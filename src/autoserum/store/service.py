@@ -63,8 +63,9 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release the engine's connections."""
+        """Release the engine's connections and the writer gate's lock file."""
         self.engine.dispose()
+        self.uow.close()
 
     def schema_revision(self) -> tuple[str | None, str]:
         """``(current, expected)``: the database's schema revision and the one this code needs

@@ -7,7 +7,7 @@ randomisation, blinding and CONSORT flow.
 
 from autoserum.permissions import ROLES, check_role
 from autoserum.study.blinding import MASK, can_see_arm
-from autoserum.study.consort import ArmFlow, ConsortFlow, consort_flow
+from autoserum.study.consort import ArmFlow, ConsortFlow, ConsortSubject, consort_flow
 from autoserum.study.labs import ANALYTES, Analyte, judge, to_canonical
 from autoserum.study.model import (
     AdverseEvent,
@@ -62,6 +62,7 @@ __all__ = [
     "Assessment",
     "ConMed",
     "ConsortFlow",
+    "ConsortSubject",
     "Deviation",
     "Injection",
     "LabResult",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, make_dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,8 @@ class Study:
     arms: tuple[Arm, ...] = ()
     stratify_by: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Stratification factors besides the site: ``(name, levels)`` pairs, by name."""
+    start_date: date | None = None
+    """The study start: no date of a subject's record before it (``None``: not declared)."""
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,12 @@ def randomise(
         shown = arm if shows_arm(user, view.study) else "concealed (blinded study)"
         return f"{subject_id} enrolled and randomised; arm: {shown}."
 
-    return _act(request, store, user, study, subject_id, form, form_key="", names=names, action=run)
+    if user.can("override_eligibility"):  # the form shows the override's reason field
+        names.add("override_reason")
+    return _act(
+        request, store, user, study, subject_id, form,
+        form_key="", names=names, action=run, aliases={"eligibility": "override_reason"},
+    )  # fmt: skip
 
 
 @router.post(_BASE + "/visits")

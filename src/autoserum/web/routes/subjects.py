@@ -105,7 +105,8 @@ def screen(
     facts, values, errors = parse_facts(view.protocol, form)
     site = str(form.get("site") or "").strip()
     subject_id = str(form.get("subject_id") or "").strip()
-    values.update(site=site, subject_id=subject_id)
+    screened_on = str(form.get("screened_on") or "").strip() or None
+    values.update(site=site, subject_id=subject_id, screened_on=screened_on or "")
     if site not in view.sites:
         if site in {s.code for s in store.studies.sites(study)}:
             raise PermissionDeniedError(f"{user.username} has no access to site {site!r}")
@@ -122,7 +123,9 @@ def screen(
                 err.field.removeprefix("facts."), err.value, err.expected
             ) from err
         try:
-            store.subjects.screen(study, site, subject_id, facts, actor=user.actor)
+            store.subjects.screen(
+                study, site, subject_id, facts, actor=user.actor, screened_on=screened_on
+            )
         except StateError as err:  # the only state refusal of screening: the identifier is taken
             raise ValidationError(
                 "subject_id", subject_id, f"an identifier not used yet in study {study!r}"
@@ -161,6 +164,7 @@ def _screen_labels(view: StudyView) -> dict[str, str]:
     return {
         "site": "Site",
         "subject_id": "Subject identifier",
+        "screened_on": "Screening date",
         **{f.name: f.label for f in fact_fields(view.protocol)},
     }
 
@@ -274,6 +278,7 @@ def subject_page(
             "can_write": user.can("write_data"),
             "can_withdraw": user.can("withdraw"),
             "can_randomise": user.can("randomise"),
+            "can_override": user.can("override_eligibility"),
             "can_unblind": user.can("unblind") and not view.study.open_label,
             "strata_fields": strata_fields,
             "labels": labels,

@@ -1,0 +1,228 @@
+"""The report to the data and safety monitoring board (DSMB), in two parts produced separately.
+
+- **Open part** (for the sponsor, investigators and the open session): pooled over arms. It is
+  built from a copy of the study with every allocation removed before any analysis (no ``arm``
+  column in the visits or adverse events, every randomised subject in one pooled group), so no
+  table, figure or text can carry arm data; it names no arm and prints no efficacy comparison.
+  It shows accrual by site, the pooled participant flow with its reasons, baseline
+  characteristics, data completeness by visit and safety.
+- **Closed part** (for the DSMB's closed session only): by arm. It needs unblinded data (an
+  ``arm`` column: a file with allocations, or a database read by a role that sees arms); it is
+  the study report (efficacy and safety by arm, the CONSORT flow by arm) under a closed-session
+  heading.
+
+Reference: DAMOCLES Study Group. A proposed charter for clinical trial data monitoring
+committees. Lancet 2005;365:711-22 (open and closed reports); ICH E9 §4.5; FDA guidance
+*Establishment and Operation of Clinical Trial Data Monitoring Committees* (2006), §6.3.
+
+>>> from autoserum.analysis import study_from_frames
+>>> from autoserum.simulate import simulate_study
+>>> sim = simulate_study("ast-nahm2023", 30, seed=1)
+>>> study = study_from_frames(sim.visits, sim.adverse_events, "simulated AST")
+>>> doc = dsmb_document(study, "open", protocol="ast-nahm2023")
+>>> [s.id for s in doc.sections]
+['summary', 'accrual', 'consort', 'baseline', 'completeness', 'safety']
+>>> "arm" in pooled_study(study).visits.columns
+False
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from autoserum import __version__
+from autoserum.analysis import ARM_BLINDED, Sap, StudyData, build_adsl, parameters_in
+from autoserum.errors import ValidationError
+from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.report._build import build_report, consort_section, safety_section
+from autoserum.report._document import Document, Section
+from autoserum.report._html import render_html
+from autoserum.report._pdf import render_pdf
+from autoserum.report._tables import Table, baseline_display
+from autoserum.study.tidy import INSTRUMENT_RANGES
+
+__all__ = ["DSMB_PARTS", "DsmbFiles", "dsmb_document", "pooled_study", "write_dsmb"]
+
+DsmbPart = Literal["open", "closed"]
+DSMB_PARTS: tuple[DsmbPart, ...] = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class DsmbFiles:
+    """The files of one part of a DSMB report."""
+
+    part: DsmbPart
+    html: Path
+    pdf: Path
+    document: Document
+
+
+def pooled_study(study: StudyData) -> StudyData:
+    """``study`` with every allocation removed: no ``arm`` column in the visits, adverse events
+    or concomitant medication, each randomised subject of the registry in the pooled group."""
+    return dataclasses.replace(
+        study,
+        visits=study.visits.drop("arm", strict=False),
+        adverse_events=study.adverse_events.drop("arm", strict=False),
+        con_meds=study.con_meds.drop("arm", strict=False),
+        registry=tuple(
+            dataclasses.replace(s, arm=ARM_BLINDED if s.arm is not None else None)
+            for s in study.registry
+        ),
+    )
+
+
+def _summary(study: StudyData, protocol: Protocol | None, part: DsmbPart) -> Section:
+    adsl = build_adsl(study.visits)
+    rows: list[tuple[str, str]] = [("Part", _PART_TEXT[part])]
+    if protocol is not None:
+        rows += [
+            ("Protocol", protocol.code),
+            (
+                "Design",
+                f"{protocol.design.replace('_', ' ')}, {protocol.blinding.replace('_', ' ')}",
+            ),
+            ("Population", str(protocol.population.value)),
+            ("Planned arms", str(len(protocol.arms))),
+        ]
+    rows += [
+        ("Source data", study.source),
+        ("Subjects enrolled", str(adsl.height)),
+        ("Adverse events", f"{study.adverse_events.height} events recorded"),
+    ]
+    if study.audit_chain is not None:
+        rows.append(("Audit trail chain", study.audit_chain))
+    return Section("summary", "Report summary", summary=tuple(rows))
+
+
+_PART_TEXT = {
+    "open": "OPEN part: data pooled over all arms; no allocation enters this report",
+    "closed": "CLOSED part: data by arm, for the DSMB's closed session only",
+}
+
+
+def _accrual(adsl: pl.DataFrame) -> Section:
+    if "site" not in adsl.columns:
+        return Section("accrual", "Accrual", paragraphs=("The data name no site.",))
+    counts = adsl.group_by("site").len().sort("site")
+    rows = tuple((str(site), str(n)) for site, n in counts.iter_rows())
+    table = Table(
+        "accrual",
+        f"Subjects enrolled by site ({adsl.height} in all)",
+        ("Site", "Enrolled"),
+        rows,
+        "All arms pooled.",
+    )
+    return Section("accrual", "Accrual", tables=(table,))
+
+
+def _completeness(frame: pl.DataFrame, adsl: pl.DataFrame) -> Section:
+    """Per visit week: subjects with a value of each instrument, pooled."""
+    instruments = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
+    weeks = sorted(frame["week"].unique().to_list())
+    rows = []
+    for week in weeks:
+        at = frame.filter(pl.col("week") == week)
+        rows.append((f"{week:g}", *(str(int(at[p].is_not_null().sum())) for p in instruments)))
+    table = Table(
+        "completeness",
+        f"Subjects with an assessment, by visit week (of {adsl.height} enrolled)",
+        ("Week", *(p.upper() if len(p) <= 5 else p for p in instruments)),
+        tuple(rows),
+        "All arms pooled.",
+    )
+    return Section("completeness", "Data completeness", tables=(table,))
+
+
+def _open_document(
+    study: StudyData, protocol: Protocol | None, title: str | None, generated: str
+) -> Document:
+    data = pooled_study(study)
+    adsl = build_adsl(data.visits)
+    instruments = [p for p in parameters_in(data.visits) if p in INSTRUMENT_RANGES]
+    sections = (
+        _summary(data, protocol, "open"),
+        _accrual(adsl),
+        consort_section(data),
+        Section(
+            "baseline",
+            "Baseline characteristics",
+            tables=(baseline_display(adsl, ["age", *instruments, "eosinophils", "ige"], "fas"),),
+        ),
+        _completeness(data.visits, adsl),
+        safety_section(data, adsl),
+    )
+    return Document(
+        title=title or "DSMB report: open part (pooled)",
+        source=data.source,
+        generated=generated,
+        version=__version__,
+        sections=sections,
+    )
+
+
+def dsmb_document(
+    study: StudyData,
+    part: DsmbPart,
+    *,
+    protocol: Protocol | str | None = None,
+    title: str | None = None,
+    generated: dt.date | None = None,
+    sap: Sap | None = None,
+) -> Document:
+    """The ``open`` or ``closed`` part of the DSMB report of ``study`` (module docstring).
+
+    The closed part refuses blinded data (no ``arm`` column) with a :class:`ValidationError`.
+    """
+    if part not in DSMB_PARTS:
+        raise ValidationError("dsmb", part, "open or closed")
+    chosen = resolve_protocol(protocol) if isinstance(protocol, str) else protocol
+    day = (generated or dt.datetime.now(dt.UTC).date()).isoformat()
+    if part == "open":
+        return _open_document(study, chosen, title, day)
+    if "arm" not in study.visits.columns:
+        raise ValidationError(
+            "dsmb",
+            "closed",
+            "unblinded data for the closed part: an arm column (a file with allocations, or a "
+            "database read by a role that sees arms)",
+        )
+    model = build_report(study, protocol=chosen, generated=generated, sap=sap)
+    closed = (_summary(study, chosen, "closed"), *model.sections)
+    return Document(
+        title=title or "DSMB report: closed part (by arm)",
+        source=model.source,
+        generated=model.generated,
+        version=model.version,
+        sections=closed,
+    )
+
+
+def write_dsmb(
+    study: StudyData,
+    out_dir: str | Path,
+    part: DsmbPart,
+    *,
+    name: str | None = None,
+    protocol: Protocol | str | None = None,
+    title: str | None = None,
+    generated: dt.date | None = None,
+    sap: Sap | None = None,
+) -> DsmbFiles:
+    """Write ``<name>-dsmb-<part>.html`` and ``.pdf`` into ``out_dir``."""
+    document = dsmb_document(
+        study, part, protocol=protocol, title=title, generated=generated, sap=sap
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{name or Path(study.source).stem or 'study'}-dsmb-{part}"
+    html = out / f"{stem}.html"
+    html.write_text(render_html(document), encoding="utf-8")
+    pdf = render_pdf(document, out / f"{stem}.pdf")
+    return DsmbFiles(part=part, html=html, pdf=pdf, document=document)

@@ -1,0 +1,116 @@
+"""The chain of identity of an autologous product (pure core): the code printed on an aliquot's
+label and the checks an injection makes before it accepts an aliquot.
+
+**Label code**: ``AS1:<study>:<subject>:<aliquot>:<check>``. The check value is two digits of
+ISO/IEC 7064 MOD 97-10 over the rest (:func:`check_value`), so any single mistyped character
+and any swap of two neighbours in a typed code is caught; a scanned code (QR) carries the same
+text. Study and subject identifiers are those of ``autoserum.study.rules`` (letters, digits,
+``.``, ``_``, ``-``), so the ``:`` separator cannot occur inside them.
+
+**Injection checks** (:func:`refusal`): the aliquot must belong to the subject being injected,
+not be used, disposed or expired, and not have been thawed more often than the protocol allows.
+Each refusal names what does not match; the store audits it.
+
+>>> code = label_code("AST", "AST-01", "AL-0003")
+>>> code
+'AS1:AST:AST-01:AL-0003:74'
+>>> parse_label_code(code)
+('AST', 'AST-01', 'AL-0003')
+>>> parse_label_code("AS1:AST:AST-07:AL-0003:74")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+autoserum.errors.ValidationError: aliquot_code: ...check value matches (mistyped?)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from autoserum.errors import ValidationError
+
+__all__ = ["PREFIX", "AliquotState", "check_value", "label_code", "parse_label_code", "refusal"]
+
+#: The first field of every label code (format version 1).
+PREFIX = "AS1"
+_PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+_CODE = re.compile(rf"^{PREFIX}:({_PART}):({_PART}):({_PART}):([0-9]{{2}})$")
+_RULE = f"a label code {PREFIX}:<study>:<subject>:<aliquot>:<two check digits>"
+
+
+def check_value(text: str) -> str:
+    """ISO/IEC 7064 MOD 97-10 check digits of ``text``, each character written as two digits
+    (digits 00-09, letters 10-35 ignoring case, ``. - _ :`` 36-39). With every character two
+    digits wide, a single substituted character changes the number by ``d · 100^k`` with
+    ``0 < |d| < 97`` and a swap of neighbours by ``(a - b) · 99 · 100^k``: 97 is prime and
+    divides neither, so both are always caught.
+
+    >>> check_value("AST:AST-01:AL-0003")
+    '74'
+    """
+    digits = "".join(f"{int(c, 36) if c.isalnum() else 36 + '.-_:'.index(c):02d}" for c in text)
+    return f"{98 - (int(digits + '00') % 97):02d}"
+
+
+def label_code(study: str, subject_id: str, aliquot_id: str) -> str:
+    """The code printed on the aliquot's label (and encoded in its QR code)."""
+    for name, value in (("study", study), ("subject_id", subject_id), ("aliquot_id", aliquot_id)):
+        if re.fullmatch(_PART, value) is None:
+            raise ValidationError(name, value, "letters, digits, '.', '_' or '-' (no ':')")
+    body = f"{study}:{subject_id}:{aliquot_id}"
+    return f"{PREFIX}:{body}:{check_value(body)}"
+
+
+def parse_label_code(code: object) -> tuple[str, str, str]:
+    """(study, subject, aliquot) of a scanned or typed label code, its check value verified."""
+    text = code.strip() if isinstance(code, str) else ""
+    match = _CODE.match(text)
+    if match is None:
+        raise ValidationError("aliquot_code", code, _RULE)
+    study, subject, aliquot, check = match.groups()
+    if check_value(f"{study}:{subject}:{aliquot}") != check:
+        raise ValidationError(
+            "aliquot_code", code, "a label code whose check value matches (mistyped?)"
+        )
+    return study, subject, aliquot
+
+
+@dataclass(frozen=True)
+class AliquotState:
+    """What the store knows of one aliquot when an injection asks for it."""
+
+    aliquot_id: str
+    subject_id: str
+    expires_at: datetime
+    used: bool = False
+    disposed: bool = False
+    thaws: int = 0
+    max_thaws: int | None = None
+
+
+def refusal(aliquot: AliquotState, *, subject_id: str, now: datetime) -> str | None:
+    """Why ``aliquot`` may not be injected into ``subject_id`` at ``now``; ``None`` if it may.
+
+    >>> from datetime import UTC, datetime
+    >>> a = AliquotState("AL-1", "AST-01", datetime(2026, 3, 9, tzinfo=UTC))
+    >>> refusal(a, subject_id="AST-02", now=datetime(2026, 3, 2, tzinfo=UTC))
+    'aliquot AL-1 belongs to subject AST-01, not to AST-02'
+    """
+    if aliquot.subject_id != subject_id:
+        return (
+            f"aliquot {aliquot.aliquot_id} belongs to subject {aliquot.subject_id}, "
+            f"not to {subject_id}"
+        )
+    if aliquot.disposed:
+        return f"aliquot {aliquot.aliquot_id} was disposed of"
+    if aliquot.used:
+        return f"aliquot {aliquot.aliquot_id} was already injected"
+    if now >= aliquot.expires_at:
+        return f"aliquot {aliquot.aliquot_id} expired at {aliquot.expires_at.isoformat()}"
+    if aliquot.max_thaws is not None and aliquot.thaws > aliquot.max_thaws:
+        return (
+            f"aliquot {aliquot.aliquot_id} was thawed {aliquot.thaws} times "
+            f"(the protocol allows {aliquot.max_thaws})"
+        )
+    return None

@@ -1,0 +1,76 @@
+"""The SAE report PDF: what the reader of the PDF sees (pypdf text), the clock status with an
+injected time, and the blinded treatment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from autoserum.report import SaeReport, sae_document, write_sae_report
+from tests.pdftext import pdf_text
+
+AWARE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REPORT = SaeReport(
+    study="AST",
+    protocol="ast-nahm2023",
+    site="S01",
+    subject_id="AST-07",
+    age="34",
+    sex="F",
+    treatment="blinded",
+    term="cellulitis of the thigh",
+    onset_date=date(2026, 3, 1),
+    end_date=None,
+    severity="severe",
+    criteria=("hospitalisation", "important_medical_event"),
+    outcome="recovering",
+    action_taken="drug_interrupted",
+    related="unlikely",
+    related_procedure="probable",
+    expected=False,
+    special_interest=("injection_site_reaction", "infection"),
+    aware_at=AWARE,
+    reported_at=None,
+    narrative="Admitted on day 2 for intravenous antibiotics after the fourth injection.",
+    version=1,
+    meddra_pt="10007882",
+)
+
+
+def test_the_pdf_carries_the_event_the_assessment_and_the_clock(tmp_path: Path) -> None:
+    pdf = write_sae_report(REPORT, tmp_path / "sae.pdf", generated=AWARE + timedelta(hours=5))
+    text = pdf_text(pdf)
+    for expected in (
+        "Serious adverse event report: AST, subject AST-07",
+        "cellulitis of the thigh",
+        "hospitalisation, important medical event",
+        "Related to the injection procedure probable",
+        "SUSAR yes",
+        "injection site reaction, infection",
+        "Deadline 2026-03-03 09:00 UTC",
+        "19.0 hours left",
+        "Study treatment blinded",
+        "intravenous antibiotics",
+        "10007882",
+        "End ongoing",
+    ):
+        assert expected in text, expected
+    assert " serum" not in text  # the arm is not named ("autoserum" is the generator)
+    assert "saline" not in text
+
+
+def test_an_unreported_sae_past_the_deadline_says_overdue() -> None:
+    doc = sae_document(REPORT, generated=AWARE + timedelta(hours=26, minutes=30))
+    clock = dict(next(s for s in doc.sections if s.id == "sae-clock").summary)
+    assert clock["Status"] == "OVERDUE by 2.5 hours: not yet reported"
+
+
+def test_a_reported_sae_states_whether_it_was_in_time() -> None:
+    late = replace(REPORT, reported_at=AWARE + timedelta(hours=25))
+    doc = sae_document(late, generated=AWARE + timedelta(days=3))
+    clock = dict(next(s for s in doc.sections if s.id == "sae-clock").summary)
+    assert clock["Status"] == "reported 2026-03-03 10:00 UTC (late: after the 24-hour deadline)"
+    expected = replace(REPORT, expected=True, related="possible")
+    assessment = dict(sae_document(expected, generated=AWARE).sections[2].summary)
+    assert assessment["SUSAR"] == "no"
