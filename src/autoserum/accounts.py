@@ -6,7 +6,14 @@ password.
 
 * Passwords are hashed with argon2id (``argon2-cffi``, RFC 9106 low-memory profile defaults) and
   must have at least :data:`MIN_PASSWORD_LENGTH` characters (NIST SP 800-63B §5.1.1.2 asks for at
-  least 8; 12 is the OWASP recommendation for accounts without a second factor).
+  least 8; 12 is the OWASP recommendation for accounts without a second factor) and be hard to
+  guess: zxcvbn (Wheeler 2016, USENIX Security) scores it at least :data:`MIN_PASSWORD_SCORE` of
+  4 against common passwords, dictionary words, keyboard patterns, repeats, dates and the
+  username (NIST SP 800-63B §5.1.1.2: compare with commonly used and context-specific values).
+* Usernames are stored NFKC-normalised (Unicode UAX #15) and refused when they mix scripts with
+  confusable characters (Cyrillic ``а`` in ``аdmin``; Unicode TR39 via ``confusable-homoglyphs``);
+  :func:`username_skeleton` is the form the store compares to refuse a look-alike of an existing
+  name.
 * Personal API tokens are 256-bit random strings shown once; only their SHA-256 is stored (a
   token has full entropy, so a fast hash is the right tool, as GitHub and Django REST do).
   Login session ids are stored the same way.
@@ -20,6 +27,12 @@ Example::
     Traceback (most recent call last):
     ...
     autoserum.errors.ValidationError: password: got '<hidden>'; expected at least 12 characters ...
+    >>> check_password("aaaaaaaaaaaa")
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: password: got '<hidden>'; expected a password that is ...
+    >>> normalise_username("ａｄａ"), username_skeleton("Ada") == username_skeleton("Аda")
+    ('ada', True)
     >>> token = new_token()
     >>> token.startswith(TOKEN_PREFIX), len(hash_token(token))
     (True, 64)
@@ -29,6 +42,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -36,17 +51,28 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from autoserum.errors import ValidationError
 
 __all__ = [
+    "MAX_USERNAME_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "MIN_PASSWORD_SCORE",
+    "TOKEN_DAYS",
     "TOKEN_PREFIX",
     "check_password",
     "hash_password",
     "hash_token",
     "needs_rehash",
     "new_token",
+    "normalise_username",
+    "username_skeleton",
     "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 12
+#: the least zxcvbn score (0–4) a password needs: 3 = "safely unguessable: moderate protection
+#: from offline slow-hash scenario" (zxcvbn's README)
+MIN_PASSWORD_SCORE = 3
+MAX_USERNAME_LENGTH = 100
+#: the default lifetime of a personal API token, days
+TOKEN_DAYS = 90
 TOKEN_PREFIX = "ast_"
 
 _hasher = PasswordHasher()
@@ -55,16 +81,62 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-def check_password(password: str) -> str:
-    """``password`` if it meets the policy (the length), else a ValidationError that never
-    shows it."""
+def check_password(password: str, *, context: Iterable[str] = ()) -> str:
+    """``password`` if it meets the policy (length, then zxcvbn strength with ``context``,
+    e.g. the username, counted as guessable), else a ValidationError that never shows it."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             "password",
             "<hidden>",
             f"at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})",
         )
+    from zxcvbn import zxcvbn  # loads its dictionaries on first use
+
+    # zxcvbn's cost grows with the length; what matters is in the first 100 characters
+    result = zxcvbn(password[:100], user_inputs=[c for c in context if c])
+    if int(result["score"]) < MIN_PASSWORD_SCORE:
+        feedback = result["feedback"]
+        hints = " ".join([feedback.get("warning") or "", *feedback.get("suggestions", [])]).strip()
+        raise ValidationError(
+            "password",
+            "<hidden>",
+            f"a password that is hard to guess (strength {result['score']} of 4, needs "
+            f"{MIN_PASSWORD_SCORE}){': ' + hints if hints else ''}",
+        )
     return password
+
+
+def normalise_username(username: str) -> str:
+    """``username`` NFKC-normalised and stripped, if it is a usable login name: 1 to
+    :data:`MAX_USERNAME_LENGTH` characters, no spaces or control characters, not mixing scripts
+    with confusable characters. A ValidationError otherwise."""
+    name = unicodedata.normalize("NFKC", username).strip()
+    if not name or len(name) > MAX_USERNAME_LENGTH:
+        raise ValidationError(
+            "username", username, f"1 to {MAX_USERNAME_LENGTH} characters after NFKC"
+        )
+    if any(ch.isspace() or unicodedata.category(ch)[0] in {"C", "Z"} for ch in name):
+        raise ValidationError("username", username, "no spaces, control or invisible characters")
+    from confusable_homoglyphs import confusables
+
+    if confusables.is_dangerous(name):
+        raise ValidationError(
+            "username",
+            username,
+            "letters of one script (it mixes scripts with look-alike characters)",
+        )
+    return name
+
+
+def username_skeleton(username: str) -> str:
+    """The form two usernames share when they look alike: NFKC, case-folded, each character
+    with a Latin look-alike (Unicode TR39 confusables) replaced by it."""
+    from confusable_homoglyphs import confusables
+
+    name = unicodedata.normalize("NFKC", username).strip().casefold()
+    found = confusables.is_confusable(name, greedy=True, preferred_aliases=["latin"]) or []
+    swap = {f["character"]: f["homoglyphs"][0]["c"] for f in found if f["homoglyphs"]}
+    return "".join(swap.get(ch, ch) for ch in name).casefold()
 
 
 def hash_password(password: str) -> str:

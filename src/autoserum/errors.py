@@ -9,6 +9,7 @@ once, at the edge, to a CLI exit code (``cli``) or an HTTP status (``web``)::
     ├── ConflictError                   CLI exit 1 / HTTP 409   stale version (optimistic lock)
     ├── NotFoundError                   CLI exit 1 / HTTP 404
     ├── PermissionDeniedError           CLI exit 1 / HTTP 403
+    ├── BusyError                       CLI exit 1 / HTTP 429   over a work limit: retry later
     ├── ConfigurationError              CLI exit 1 / refuses to start
     └── StatisticsError                 CLI exit 1 / HTTP 422   a model that cannot be fitted
 
@@ -26,6 +27,7 @@ from typing import Any
 __all__ = [
     "AutoserumError",
     "AutoserumWarning",
+    "BusyError",
     "ConfigurationError",
     "ConflictError",
     "NotFoundError",
@@ -93,6 +95,21 @@ class PermissionDeniedError(AutoserumError):
     """The acting user's role or site does not allow the operation."""
 
     http_status = 403
+
+
+class BusyError(AutoserumError):
+    """A bounded resource (e.g. password hashing) is at its limit; ``retry_after`` seconds is
+    a fair time to wait (HTTP 429 with ``Retry-After``).
+
+    >>> BusyError("password checks are at their limit", retry_after=2).retry_after
+    2
+    """
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"{message}; retry in {retry_after} s")
 
 
 class ConfigurationError(AutoserumError):

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from autoserum.analysis import analyze_plan, plan_analysis, read_long, read_study
+from autoserum.analysis import analyze_plan, plan_analysis, read_long, read_study, study_consort
 from autoserum.errors import ValidationError
 from autoserum.protocols import parse_protocol_file
 from autoserum.report import build_report
@@ -69,6 +69,8 @@ def test_analyze_and_report_run_the_same_plan(sham_study: tuple[Path, Path]) -> 
     model = build_report(read_study(data), protocol=str(proto))
     assert analysed["control"] == model.primary.control == "sham"
     assert (analysed["endpoint"], analysed["week"]) == (model.primary.endpoint, model.primary.week)
+    # the participant flow, which the report draws too
+    assert analysed.pop("consort") == study_consort(read_study(data)).to_dict()
     assert analysed == json.loads(json.dumps(model.primary.to_json()))
 
 

@@ -74,27 +74,63 @@ def test_public_surfaces_are_pinned() -> None:
         "ARM_REVEALING",
         "Actor",
         "ApiTokenRecord",
+        "AuditFilter",
+        "AuditPage",
         "AuditRecord",
         "BackupInfo",
         "ChainProblem",
         "ChainStatus",
+        "ChangeEvent",
+        "DEFAULT_PAGE",
+        "FieldChange",
         "KEY_VARIABLE",
+        "LoginAttempt",
+        "LoginLimits",
+        "MAX_PAGE",
+        "SECURITY_CHAIN",
         "SYSTEM",
+        "SYSTEM_CLI",
+        "SecurityEvent",
         "SiteKey",
         "Store",
         "UserRecord",
         "Verification",
         "audit_key",
         "backup",
+        "change_events",
         "open_store",
         "restore",
     ]
     store = autoserum.store.open_store("sqlite://")
-    services = ("studies", "subjects", "records", "accounts", "audit", "exports")
+    services = ("studies", "subjects", "records", "accounts", "audit", "exports", "events")
     assert all(hasattr(store, name) for name in services)
     for name in ("SubjectStatus", "transition", "can_see_arm", "consort_flow", "allocation_list"):
         assert name in autoserum.study.__all__
     assert all(hasattr(autoserum.study, name) for name in autoserum.study.__all__)
+
+
+def test_a_new_session_purges_expired_ones(store: Store) -> None:
+    from sqlalchemy import text
+
+    store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
+    store.accounts.create_session("cora", "old", utcnow() - timedelta(seconds=1))
+    store.accounts.create_session("cora", "live", utcnow() + timedelta(hours=8))
+    with store.engine.connect() as conn:
+        hashes = conn.execute(text("SELECT session_hash FROM sessions")).scalars().all()
+    assert hashes == ["live"]
+
+
+def test_deactivation_and_new_password_end_sessions_and_tokens(store: Store) -> None:
+    store.accounts.create_user("cora", "h", "coordinator", None, actor=ADMIN)
+    store.accounts.create_api_token("cora", "t1", actor=ADMIN)
+    store.accounts.create_session("cora", "s1", utcnow() + timedelta(hours=8))
+    store.accounts.update_user(
+        "cora", {"password_hash": "h2"}, actor=ADMIN, reason="reset", keep_tokens=True
+    )
+    assert store.accounts.user_for_session("s1") is None
+    assert store.accounts.user_for_token("t1", touch=False) is not None  # kept on request
+    store.accounts.update_user("cora", {"password_hash": "h3"}, actor=ADMIN, reason="reset")
+    assert store.accounts.user_for_token("t1", touch=False) is None
 
 
 def test_api_tokens_are_listed_without_their_hashes(store: Store) -> None:

@@ -5,7 +5,12 @@ author, back-dates an insert under an invented user, or rewrites a whole chain i
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -289,3 +294,33 @@ def test_the_migration_chains_rows_written_before_it(db_url: str) -> None:
         assert sorted((c.chain, c.length) for c in result.chains) == [(0, 1), (1, 2)]
     finally:
         store.close()
+
+
+def test_the_cli_skips_a_malformed_row_with_a_warning(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(cli_db)
+    try:
+        with store.engine.begin() as conn:
+            bad = conn.execute(
+                text("INSERT INTO audit_log (txn, at, username, role, study_id, entity, "
+                     "record_id, action, field, new_value) SELECT 'x', '2026-13-45', 'eve', "
+                     "'admin', id, 'nonsense', id, 'rewrite', 'name', '1' FROM studies "
+                     "RETURNING id")
+            ).scalar_one()  # fmt: skip
+    finally:
+        store.close()
+    run = subprocess.run(  # a real process: the warning goes to its stderr
+        [sys.executable, "-m", "autoserum", "audit", "--db", cli_db, "--study", "AST",
+         "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert bad not in {r["id"] for r in json.loads(run.stdout)}
+    assert f"audit row {bad} is malformed and was skipped" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    code, _, err = _cli(capsys, "audit", "verify", "--db", cli_db, "--study", "AST")
+    assert code == 1
+    assert f"row {bad}" in err
+    assert "Traceback" not in err

@@ -64,6 +64,7 @@ PAGES = [
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
     Route("GET", "/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
+    Route("GET", "/studies/{study}/audit/export.csv?subject_id={subject_id}", "read_audit"),
     Route(
         "POST",
         "/studies/{study}/screen",
@@ -122,6 +123,7 @@ API = [
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
+    Route("GET", "/api/v1/studies/{study}/audit/export.csv?subject_id={subject_id}", "read_audit"),
     Route("POST", "/api/v1/studies/{study}/subjects", "screen",
           body={"site": "{site}", "subject_id": "{site}-A{n}",
                 "facts": {"atopic_dermatitis": True, "scorad": 30}}),

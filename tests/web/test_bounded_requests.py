@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+import time
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,8 @@ from fastapi.testclient import TestClient
 
 from autoserum.store import Store
 from autoserum.web import Settings, create_app
+
+from .conftest import add_user
 
 MB = 1_000_000
 
@@ -62,19 +67,21 @@ def _call(
     return start["status"], dict(start["headers"]), body, pulled
 
 
-def test_a_50_mb_body_is_refused_before_it_is_read(app: FastAPI) -> None:
+def test_a_50_mb_body_is_refused_before_it_is_read(app: FastAPI, store: Store) -> None:
+    token = add_user(store, "ada", "admin", None)
     headers = {"content-type": "application/json", "content-length": str(50 * MB),
-               "authorization": "Bearer made-up"}  # fmt: skip
+               "authorization": f"Bearer {token}"}  # fmt: skip
     status, _, body, pulled = _call(app, "/api/v1/studies/AST/subjects", headers, [b"{" * 1000])
     assert status == 413
     assert pulled == 0
     assert "limit of 1000000 bytes" in json.loads(body)["detail"]
 
 
-def test_a_streamed_body_is_cut_off_at_the_limit(app: FastAPI) -> None:
+def test_a_streamed_body_is_cut_off_at_the_limit(app: FastAPI, store: Store) -> None:
+    token = add_user(store, "ada", "admin", None)
     chunk = b" " * 262_144
     headers = {"content-type": "application/json", "transfer-encoding": "chunked",
-               "authorization": "Bearer made-up"}  # fmt: skip
+               "authorization": f"Bearer {token}"}  # fmt: skip
     status, _, _, pulled = _call(
         app, "/api/v1/studies/AST/subjects", headers, [chunk] * 200
     )  # 52 MB
@@ -90,6 +97,55 @@ def test_an_api_write_without_a_token_is_refused_unread(app: FastAPI) -> None:
     assert status == 401
     assert pulled == 0
     assert headers_out[b"www-authenticate"] == b"Bearer"
+
+
+@pytest.mark.parametrize("shape", ["50 MB", "2 million keys"])
+def test_a_made_up_token_is_refused_before_the_body_is_read(
+    store: Store, db_url: str, shape: str
+) -> None:
+    """The issue: JSON bodies were parsed before the token check (50 MB → +150 MiB; 2 million
+    keys → +370 MiB and 10 s of CPU, then 401). Now the token is checked first: 401, and the
+    app pulls no body chunk, even with a limit that would admit the body."""
+    settings = Settings(env="development", secret_key="t" * 48, database_url=db_url,
+                        max_body_bytes=100 * MB)  # fmt: skip
+    big = create_app(settings, store=store)
+    if shape == "50 MB":
+        chunks = [b"[" + b"0," * 131_000 + b"0]"] * 191  # 191 × 262 kB ≈ 50 MB
+    else:
+        keys = b",".join(b'"k%d":0' % i for i in range(2_000_000))
+        chunks = [b"{" + keys + b"}"]
+    size = sum(len(c) for c in chunks)
+    headers = {"content-type": "application/json", "content-length": str(size),
+               "authorization": "Bearer ast_made-up-token"}  # fmt: skip
+    status, headers_out, body, pulled = _call(big, "/api/v1/studies", headers, chunks)
+    assert status == 401
+    assert pulled == 0
+    assert headers_out[b"www-authenticate"] == b"Bearer"
+    assert "invalid" in json.loads(body)["detail"]
+
+
+def test_a_made_up_token_takes_no_write_lock(store: Store, db_url: str, tmp_path: Path) -> None:
+    """A made-up bearer token is looked up with a read: while another process holds SQLite's
+    write lock, the request is still answered at once (a write would wait for the lock)."""
+    app = create_app(Settings(env="development", secret_key="t" * 48, database_url=db_url),
+                     store=store)  # fmt: skip
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0.1)
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")  # another process's write transaction
+    try:
+        started = time.monotonic()
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            response = client.post(
+                "/api/v1/studies",
+                json={"name": "X"},
+                headers={"Authorization": "Bearer ast_made-up-token"},
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 401
+    assert elapsed < 5  # the busy timeout a writer would wait is 30 s
 
 
 def test_the_upload_limit_is_separate_and_configurable(store: Store, db_url: str) -> None:

@@ -1,16 +1,18 @@
-"""Security primitives: argon2 hashing, API token hashing, CSRF comparison, login throttle."""
+"""Security primitives: argon2 hashing, API token hashing, CSRF comparison, the hashing limit."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import threading
+import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from autoserum.accounts import hash_password, hash_token, needs_rehash, new_token, verify_password
+from autoserum.errors import BusyError
 from autoserum.permissions import ACTIONS, ROLES, allowed
-from autoserum.store import Store
-from autoserum.web.security import LoginThrottle, csrf_matches, new_csrf_token
+from autoserum.web.security import HashingLimit, csrf_matches, new_csrf_token
 
 
 def test_password_hash_is_argon2id_salted_and_verifies() -> None:
@@ -51,30 +53,40 @@ def test_csrf_never_matches_missing_tokens() -> None:
     assert not csrf_matches("", "")
 
 
-def test_login_throttle_blocks_then_forgets(store: Store) -> None:
-    throttle = LoginThrottle(store, limit=3, window=60.0)
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+def test_hashing_limit_queues_then_refuses_with_retry_after() -> None:
+    limit = HashingLimit(concurrent=1, queued=1, wait=0.2)
+    entered = threading.Event()
+    release = threading.Event()
+    outcomes: list[str] = []
 
-    def at(seconds: float) -> datetime:
-        return t0 + timedelta(seconds=seconds)
+    def holder() -> None:
+        with limit.slot():
+            entered.set()
+            release.wait(5)
 
-    for t in (0.0, 1.0):
-        throttle.failure("10.0.0.1", now=at(t))
-    assert not throttle.blocked("10.0.0.1", now=at(2.0))
-    throttle.failure("10.0.0.1", now=at(2.0))
-    assert throttle.blocked("10.0.0.1", now=at(3.0))
-    assert not throttle.blocked("10.0.0.2", now=at(3.0))
-    assert not throttle.blocked("10.0.0.1", now=at(62.5))
+    first = threading.Thread(target=holder)
+    first.start()
+    assert entered.wait(5)
 
+    def waiter() -> None:  # queues, then gives up after ``wait`` seconds
+        try:
+            with limit.slot():
+                outcomes.append("ran")
+        except BusyError as err:
+            outcomes.append(f"busy {err.retry_after}")
 
-def test_login_throttle_is_shared_by_processes_through_the_database(store: Store) -> None:
-    # two app processes = two throttles over the same database: failures add up
-    first, second = (LoginThrottle(store, limit=2, window=60.0) for _ in range(2))
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    first.failure("10.0.0.9", now=now)
-    second.failure("10.0.0.9", now=now)
-    assert first.blocked("10.0.0.9", now=now)
-    assert second.blocked("10.0.0.9", now=now)
+    queued = threading.Thread(target=waiter)
+    queued.start()
+    time.sleep(0.05)
+    with pytest.raises(BusyError), limit.slot():  # concurrent + queued taken: refused at once
+        pass
+    queued.join(5)
+    assert outcomes == ["busy 1"]
+    release.set()
+    first.join(5)
+    with limit.slot():  # free again
+        outcomes.append("ran")
+    assert outcomes == ["busy 1", "ran"]
 
 
 def test_permission_table() -> None:

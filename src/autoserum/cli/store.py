@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import NotFoundError, ValidationError
 
 __all__ = ["register"]
@@ -22,7 +23,6 @@ DbOption = Annotated[
     str, typer.Option("--db", help="Database URL (sqlite:///file.db or postgresql+psycopg://...).")
 ]
 StudyOption = Annotated[str, typer.Option("--study", help="Study name.")]
-UserOption = Annotated[str, typer.Option("--user", help="Username recorded in the audit trail.")]
 
 
 def _ae_path(path: Path) -> Path:
@@ -39,22 +39,26 @@ def import_command(
         str | None,
         typer.Option("--protocol", help="Protocol code or file; creates the study when it is new."),
     ] = None,
-    user: UserOption = "cli",
+    user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
 ) -> None:
     """Import a tidy long file (and its FILE.ae.csv beside it) into a study, all or nothing.
 
     One bad row rejects the whole file with its line number and column; nothing is written.
+    The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
+    without --user, as system:cli.
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
     """
-    from autoserum.store import Actor, open_store
+    from autoserum.store import open_store
 
-    actor = Actor(user, "admin")
     if not file.is_file():
         raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
     ae_file = _ae_path(file)
     store = open_store(db)
     try:
+        actor = acting(store, user, token=token, password_stdin=user_password_stdin)
         counts = store.exports.import_file(
             study,
             file,
@@ -78,11 +82,16 @@ def export_command(
     blinded: Annotated[
         bool, typer.Option("--blinded", help="Leave out the arm (a blinded export).")
     ] = False,
+    user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
 ) -> None:
     """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it).
 
     In CSV, text cells starting with = + - @ tab or CR get a leading ' so that spreadsheets do
-    not run them as formulas (OWASP); import removes it. Parquet keeps the raw text.
+    not run them as formulas (OWASP); import removes it. Parquet keeps the raw text. The export
+    is read as --user (proven; what that account may see) or as system:cli, and recorded as a
+    security event.
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
     """
@@ -90,14 +99,28 @@ def export_command(
         raise ValidationError("--format", fmt, "csv or parquet")
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
-    from autoserum.store import Actor, open_store
+    from autoserum.store import open_store
     from autoserum.study.tidy import neutralise_formulas
 
-    actor = Actor("cli", "statistician") if blinded else Actor("cli", "admin")
     store = open_store(db, create=False)
     try:
+        actor = acting(store, user, token=token, password_stdin=user_password_stdin)
         frame = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
+        if blinded:
+            frame, adverse = frame.drop("arm", strict=False), adverse.drop("arm", strict=False)
+        store.events.record(
+            "export",
+            actor=actor,
+            detail={
+                "study": study,
+                "what": "visits and adverse_events",
+                "rows": frame.height,
+                "arms": "arm" in frame.columns,
+                "via": "cli",
+                "format": fmt,
+            },
+        )
     finally:
         store.close()
     if fmt == "csv":
@@ -183,6 +206,15 @@ def _key() -> bytes | None:
     return audit_key()
 
 
+def _chain_name(chain: int, study: str | None) -> str:
+    """How a chain is named: its study, ``(no study)``, ``security-events`` or ``-``."""
+    from autoserum.store import SECURITY_CHAIN
+
+    if study is not None:
+        return study
+    return {0: "(no study)", SECURITY_CHAIN: "security-events"}.get(chain, "-")
+
+
 @audit_app.command("verify")
 def audit_verify_command(
     db: DbOption = "sqlite:///autoserum.db",
@@ -190,8 +222,9 @@ def audit_verify_command(
     heads: AnchorOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Recompute the audit trail's hash chains and report the first broken link of each
-    (row, expected, found), malformed rows, and heads that do not match; exit 1 on any problem.
+    """Recompute the audit trail's hash chains (one per study, and the security events') and
+    report the first broken link of each (row, expected, found), malformed rows, and heads that
+    do not match; exit 1 on any problem.
 
     With AUTOSERUM_AUDIT_KEY set, each chain head's HMAC is checked too (a rewrite of a whole
     chain is detected without the key); --head HASH checks a head exported earlier.
@@ -209,12 +242,12 @@ def audit_verify_command(
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
         for c in result.chains:
-            name = c.study if c.study is not None else "(no study)"
+            name = _chain_name(c.chain, c.study)
             mac = {None: "", True: ", HMAC ok", False: ", HMAC BAD"}[c.signed]
             typer.echo(f"chain {name}: {c.length} rows, head {c.head_hash}{mac}")
         for p in result.problems:
             where = f"row {p.row}" if p.row is not None else "head"
-            name = p.study if p.study is not None else ("(no study)" if p.chain == 0 else "-")
+            name = _chain_name(p.chain, p.study)
             typer.echo(
                 f"BROKEN {p.kind} in chain {name} at {where}: expected {p.expected}, "
                 f"found {p.found}",
@@ -249,8 +282,42 @@ def audit_head_command(
         raise typer.Exit(1)
     for c in result.chains:
         if study is None or c.study == study:
-            name = c.study if c.study is not None else "(no study)"
-            typer.echo(f"{name}\t{c.length}\t{c.head_hash}")
+            typer.echo(f"{_chain_name(c.chain, c.study)}\t{c.length}\t{c.head_hash}")
+
+
+@audit_app.command("events")
+def audit_events_command(
+    db: DbOption = "sqlite:///autoserum.db",
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind (login_failed, export, ...).")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only events about or by this user.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="The newest N events.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one array).")] = False,
+) -> None:
+    """Print the security events (logins, failed logins, lockouts, tokens, password changes,
+    exports, unblinding views), oldest of the newest --limit first; `audit verify` checks their
+    hash chain.
+
+    Example: autoserum audit events --db sqlite:///trial.db --kind login_failed --limit 20
+    """
+    from autoserum.store import SYSTEM_CLI, open_store
+
+    store = open_store(db, create=False)
+    try:
+        events = store.events.events(actor=SYSTEM_CLI, kind=kind, username=user, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([e.to_json() for e in events], ensure_ascii=False, indent=1))
+        return
+    for e in events:
+        about = "" if e.username in (None, e.actor) else f" ({e.username})"
+        where = "" if e.client is None else f" from {e.client}"
+        detail = "" if e.detail is None else " " + json.dumps(e.detail, ensure_ascii=False)
+        typer.echo(f"{e.to_json()['at']} {e.kind} {e.actor}{about}{where}{detail}")
 
 
 def register(app: typer.Typer) -> None:

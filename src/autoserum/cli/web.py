@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from autoserum.accounts import TOKEN_DAYS
+from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import ValidationError
 from autoserum.permissions import ROLES, check_role
 
@@ -31,9 +32,11 @@ DbOption = Annotated[
 
 
 def _cli_actor() -> Actor:
-    from autoserum.store import Actor
+    """The actor of CLI commands that take no ``--user``: ``system:cli`` (the database owner at
+    the command line, never an impersonated admin; see :mod:`autoserum.cli._identity`)."""
+    from autoserum.store import SYSTEM_CLI
 
-    return Actor(f"cli:{getpass.getuser()}", "admin", None)
+    return SYSTEM_CLI
 
 
 def serve(
@@ -117,14 +120,14 @@ def serve(
     )
 
 
-def _read_password(password_stdin: bool) -> str:
+def _read_password(password_stdin: bool, username: str) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     from autoserum.accounts import check_password
 
-    return check_password(password)
+    return check_password(password, context=[username])
 
 
 @user_app.command("add")
@@ -143,6 +146,9 @@ def user_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
+    as_user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Add a web-app user with a role and sites; the password is hashed with argon2.
@@ -155,12 +161,13 @@ def user_add(
     check_role(role)
     if role != "admin" and not site:
         raise ValidationError("site", None, f"at least one --site for role {role!r}")
-    password = _read_password(password_stdin)
     sites = None if role == "admin" and not site else frozenset(_site_key(s) for s in site or ())
     store = open_store(db, create=True)
     try:
+        actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
+        password = _read_password(password_stdin, name)
         store.accounts.create_user(
-            name, hash_password(password), role, sites, actor=_cli_actor(), unblinded=unblinded
+            name, hash_password(password), role, sites, actor=actor, unblinded=unblinded
         )
     finally:
         store.close()
@@ -182,9 +189,17 @@ def user_passwd(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
+    keep_tokens: Annotated[
+        bool, typer.Option("--keep-tokens", help="Keep the user's API tokens valid.")
+    ] = False,
+    as_user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Set a user's password (and lift a lockout); audited as an administrator's change.
+
+    The user's sessions end and their API tokens are revoked (unless --keep-tokens).
 
     Example: autoserum user passwd alice --password-stdin < pw.txt
     """
@@ -192,21 +207,24 @@ def user_passwd(
     from autoserum.errors import NotFoundError
     from autoserum.store import open_store
 
-    password = _read_password(password_stdin)
     store = open_store(db, create=True)
     try:
+        actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
+        password = _read_password(password_stdin, name)
         if store.accounts.get_user(name) is None:
             raise NotFoundError(f"no user named {name!r}")
         store.accounts.update_user(
             name,
             {"password_hash": hash_password(password)},
-            actor=_cli_actor(),
+            actor=actor,
             reason="password reset",
+            keep_tokens=keep_tokens,
         )
         store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
     finally:
         store.close()
-    typer.echo(f"password of {name} changed")
+    kept = "API tokens kept" if keep_tokens else "API tokens revoked"
+    typer.echo(f"password of {name} changed; sessions ended, {kept}")
 
 
 @user_app.command("token")
@@ -214,15 +232,18 @@ def user_token(
     name: Annotated[str, typer.Argument(help="Login name of the token's owner.")],
     label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
     expires: Annotated[
-        int | None,
-        typer.Option("--expires", min=1, max=3650, help="Days until the token expires."),
-    ] = None,
+        int, typer.Option("--expires", min=1, max=3650, help="Days until the token expires.")
+    ] = TOKEN_DAYS,
+    as_user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Create a personal API token for /api/v1 and print it once (only its hash is stored);
-    its id (for ``user revoke-token``) goes to stderr.
+    it expires after --expires days (default 90); its id (for ``user revoke-token``) goes to
+    stderr.
 
-    Example: autoserum user token alice --label laptop --expires 90 --db sqlite:///trial.db
+    Example: autoserum user token alice --label laptop --expires 30 --db sqlite:///trial.db
     """
     from datetime import UTC, datetime, timedelta
 
@@ -230,19 +251,17 @@ def user_token(
     from autoserum.store import open_store
 
     store = open_store(db, create=True)
-    token = new_token()
-    expires_at = None
-    if expires is not None:
-        expires_at = datetime.now(UTC) + timedelta(days=expires)
+    secret = new_token()
+    expires_at = datetime.now(UTC) + timedelta(days=expires)
     try:
+        actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
         token_id = store.accounts.create_api_token(
-            name, hash_token(token), actor=_cli_actor(), label=label, expires_at=expires_at
+            name, hash_token(secret), actor=actor, label=label, expires_at=expires_at
         )
     finally:
         store.close()
-    until = "" if expires_at is None else f", expires {expires_at:%Y-%m-%d %H:%M} UTC"
-    typer.echo(f"token id {token_id} of {name}{until}", err=True)
-    typer.echo(token)
+    typer.echo(f"token id {token_id} of {name}, expires {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
+    typer.echo(secret)
 
 
 @user_app.command("tokens")
@@ -277,6 +296,9 @@ def user_tokens(
 @user_app.command("revoke-token")
 def user_revoke_token(
     token_id: Annotated[int, typer.Argument(help="The token's id (see: autoserum user tokens).")],
+    as_user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Revoke an API token at once (every server process refuses it from the next request).
@@ -287,7 +309,8 @@ def user_revoke_token(
 
     store = open_store(db, create=False)
     try:
-        store.accounts.revoke_api_token(token_id, actor=_cli_actor())
+        actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
+        store.accounts.revoke_api_token(token_id, actor=actor)
     finally:
         store.close()
     typer.echo(f"token {token_id} revoked")
@@ -351,6 +374,9 @@ def user_update(
         bool | None,
         typer.Option("--unblinded/--blinded", help="Grant or withdraw the unblinded privilege."),
     ] = None,
+    as_user: UserOption = None,
+    token: TokenOption = None,
+    user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Change a user's role, sites, unblinded grant or active state (audited with the reason).
@@ -384,7 +410,8 @@ def user_update(
         )
     store = open_store(db, create=False)
     try:
-        user = store.accounts.update_user(name, changes, actor=_cli_actor(), reason=reason)
+        actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
+        user = store.accounts.update_user(name, changes, actor=actor, reason=reason)
     finally:
         store.close()
     shown = "all" if user.sites is None else ", ".join(f"{a}/{b}" for a, b in sorted(user.sites))

@@ -8,27 +8,56 @@ import and export, as services over one unit of work (see :class:`Store`).
 
 from autoserum.store._accounts import ApiTokenRecord, UserRecord
 from autoserum.store._backup import BackupInfo, backup, restore
-from autoserum.store._base import SYSTEM, Actor, SiteKey
-from autoserum.store._chain import KEY_VARIABLE, ChainProblem, ChainStatus, Verification, audit_key
-from autoserum.store._trail import ARM_REVEALING, AuditRecord
+from autoserum.store._base import SYSTEM, SYSTEM_CLI, Actor, SiteKey
+from autoserum.store._chain import (
+    KEY_VARIABLE,
+    SECURITY_CHAIN,
+    ChainProblem,
+    ChainStatus,
+    Verification,
+    audit_key,
+)
+from autoserum.store._changes import ChangeEvent, FieldChange, change_events
+from autoserum.store._events import SecurityEvent
+from autoserum.store._login import LoginAttempt, LoginLimits
+from autoserum.store._trail import (
+    ARM_REVEALING,
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    AuditFilter,
+    AuditPage,
+    AuditRecord,
+)
 from autoserum.store.service import Store, open_store
 
 __all__ = [
     "ARM_REVEALING",
+    "DEFAULT_PAGE",
     "KEY_VARIABLE",
+    "MAX_PAGE",
+    "SECURITY_CHAIN",
     "SYSTEM",
+    "SYSTEM_CLI",
     "Actor",
     "ApiTokenRecord",
+    "AuditFilter",
+    "AuditPage",
     "AuditRecord",
     "BackupInfo",
     "ChainProblem",
     "ChainStatus",
+    "ChangeEvent",
+    "FieldChange",
+    "LoginAttempt",
+    "LoginLimits",
+    "SecurityEvent",
     "SiteKey",
     "Store",
     "UserRecord",
     "Verification",
     "audit_key",
     "backup",
+    "change_events",
     "open_store",
     "restore",
 ]

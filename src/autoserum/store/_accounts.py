@@ -1,23 +1,32 @@
-"""Users, API tokens, login sessions (the store keeps hashes only) and the login throttle's
-failed logins per client address (in the database, so that every server process sees them)."""
+"""Users, API tokens, login sessions (the store keeps hashes only) and the login's bookkeeping:
+failures per account and per client address, counted before the password is checked
+(``_login.py``), in the database so that every server process sees them.
+
+Usernames are NFKC-normalised and a look-alike of an existing name is refused
+(:func:`autoserum.accounts.username_skeleton`). A new password ends the user's sessions and
+revokes their API tokens (unless ``keep_tokens``); starting a session purges expired ones."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.accounts import normalise_username, username_skeleton, verify_password
+from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
 from autoserum.permissions import check_role
+from autoserum.store import _login
+from autoserum.store._audit import encode
 from autoserum.store._base import SYSTEM, Actor, Service, SiteKey
+from autoserum.store._events import append_event
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     ApiTokenRow,
-    LoginFailureRow,
     SessionRow,
     SiteRow,
     StudyRow,
@@ -29,6 +38,11 @@ __all__ = ["TOUCH_EVERY", "AccountService", "ApiTokenRecord", "UserRecord"]
 
 TOUCH_EVERY = timedelta(seconds=60)
 """A token's last use is recorded at most once per this span (across server processes)."""
+
+
+def _lookup_name(username: str) -> str:
+    """The stored form of a username given at login or in a look-up (NFKC, stripped)."""
+    return unicodedata.normalize("NFKC", username).strip()
 
 
 @dataclass(frozen=True)
@@ -110,12 +124,18 @@ class AccountService(Service):
         """Create a user (the web app hashes the password). ``sites``: the (study, site code)
         pairs the user belongs to, each an existing site; ``None``: every site of every study."""
         self._require(actor, "manage_users")
-        self._nonempty("username", username)
+        username = normalise_username(username)
         self._nonempty("password_hash", password_hash)
         check_role(role)
         with self._write(actor) as s:
             if s.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
                 raise StateError(f"user {username!r} exists already")
+            skeleton = username_skeleton(username)
+            for other in s.scalars(select(UserRow.username)):
+                if username_skeleton(other) == skeleton:
+                    raise ValidationError(
+                        "username", username, f"a name that does not look like {other!r}"
+                    )
             row = UserRow(
                 username=username,
                 password_hash=password_hash,
@@ -133,9 +153,9 @@ class AccountService(Service):
             return _user(s, row)
 
     def get_user(self, username: str) -> UserRecord | None:
-        """The user named ``username``, or ``None``."""
+        """The user named ``username`` (NFKC-normalised), or ``None``."""
         with self._read() as s:
-            row = s.scalar(select(UserRow).where(UserRow.username == username))
+            row = s.scalar(select(UserRow).where(UserRow.username == _lookup_name(username)))
             return None if row is None else _user(s, row)
 
     def users(self, *, actor: Actor) -> list[UserRecord]:
@@ -145,11 +165,19 @@ class AccountService(Service):
             return [_user(s, r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def update_user(
-        self, username: str, changes: Mapping[str, Any], *, actor: Actor, reason: str
+        self,
+        username: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: Actor,
+        reason: str,
+        keep_tokens: bool = False,
     ) -> UserRecord:
         """Change ``role``, ``sites``, ``unblinded``, ``active`` or ``password_hash`` (audited).
 
-        A user may change their own ``password_hash``; everything else needs an admin.
+        A user may change their own ``password_hash``; everything else needs an admin. A new
+        password (or deactivation) ends every session of the user and revokes their API tokens
+        in the same transaction (``keep_tokens`` keeps the tokens of a password change).
         """
         allowed = {"role", "sites", "unblinded", "active", "password_hash"}
         own_password = set(changes) <= {"password_hash"} and actor.username == username
@@ -174,7 +202,52 @@ class AccountService(Service):
                     self._nonempty("password_hash", value)
                 setattr(row, key, value)
             s.flush()
+            deactivated = changes.get("active") is False
+            if "password_hash" in changes or deactivated:
+                self._end_credentials(
+                    s,
+                    row,
+                    actor=actor,
+                    tokens=not keep_tokens or deactivated,
+                    why="password changed" if "password_hash" in changes else "deactivated",
+                )
             return _user(s, row)
+
+    @staticmethod
+    def _end_credentials(
+        s: Session, user: UserRow, *, actor: Actor, tokens: bool, why: str
+    ) -> None:
+        """End every session of ``user`` and (``tokens``) revoke their live API tokens; record
+        the password change and the revocation as security events."""
+        ended = len(
+            s.scalars(
+                delete(SessionRow).where(SessionRow.user_id == user.id).returning(SessionRow.id)
+            ).all()
+        )
+        revoked: list[int] = []
+        if tokens:
+            revoked = list(
+                s.scalars(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.user_id == user.id, ApiTokenRow.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                    .returning(ApiTokenRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        if why == "password changed":
+            detail = {"sessions_ended": ended, "tokens_revoked": len(revoked)}
+            append_event(
+                s, "password_changed", actor=actor.username, username=user.username, detail=detail
+            )
+        if revoked:
+            append_event(
+                s,
+                "token_revoked",
+                actor=actor.username,
+                username=user.username,
+                detail={"token_ids": sorted(revoked), "why": why},
+            )
 
     @staticmethod
     def _set_sites(s: Session, user: UserRow, sites: Iterable[SiteKey] | None) -> None:
@@ -202,6 +275,87 @@ class AccountService(Service):
             s.delete(current[site_id])
         s.flush()
 
+    # --- logins (not study data: not audited; written by the system actor) ----------------
+    def begin_login(
+        self, username: str, *, client: str, at: datetime, limits: _login.LoginLimits
+    ) -> _login.LoginAttempt:
+        """Count a login attempt before its password is checked and say whether it may be
+        (see :mod:`autoserum.store._login`): N parallel attempts count N."""
+        with self._write(SYSTEM) as s:
+            return _login.admit(s, _lookup_name(username), client=client, at=at, limits=limits)
+
+    def finish_login(
+        self,
+        username: str,
+        *,
+        attempt: _login.LoginAttempt,
+        right: bool,
+        client: str,
+        at: datetime,
+    ) -> None:
+        """Book the outcome of ``attempt`` (``right``: its password was checked and right; the
+        failure it counted is taken back) and record it as a security event: ``login``,
+        ``login_failed`` (with the reason) and ``lockout`` when this attempt locked the account.
+        A throttled attempt is neither booked nor recorded (its address is over its limit)."""
+        name = _lookup_name(username)
+        with self._write(SYSTEM) as s:
+            if right and attempt.outcome == "checked":
+                _login.succeed(s, name, attempt=attempt, at=at)
+                append_event(s, "login", actor=name, username=name, client=client, at=at)
+                return
+            reason = {"checked": "wrong_password", "unknown": "unknown_user"}.get(
+                attempt.outcome, attempt.outcome
+            )
+            append_event(
+                s,
+                "login_failed",
+                actor=name,
+                username=name,
+                client=client,
+                detail={"reason": reason},
+                at=at,
+            )
+            if attempt.locks:
+                append_event(s, "lockout", actor=name, username=name, client=client, at=at)
+
+    def prove(
+        self,
+        username: str,
+        *,
+        password: str | None = None,
+        token_hash: str | None = None,
+        client: str = "cli",
+        limits: _login.LoginLimits = _login.DEFAULT_LIMITS,
+    ) -> Actor:
+        """The actor of ``username`` once it is proven by its password (counted like a web
+        login: the same lockout, throttle and security events) or by the hash of one of its
+        unrevoked, unexpired API tokens; :class:`PermissionDeniedError` otherwise (one
+        message for unknown, locked and wrong)."""
+        if (password is None) == (token_hash is None):
+            raise ValidationError("proof", None, "a password or an API token of the user")
+        name, now = _lookup_name(username), utcnow()
+        refused = PermissionDeniedError(
+            f"{name!r} is not proven: unknown user, locked account, or a wrong password or token"
+        )
+        if token_hash is not None:
+            record = self.user_for_token(token_hash)
+            right = record is not None and record.username == name
+            with self._write(SYSTEM) as s:
+                kind = "login" if right else "login_failed"
+                detail = {"via": "token"} if right else {"via": "token", "reason": "bad_token"}
+                append_event(s, kind, actor=name, username=name, client=client, detail=detail)
+        else:
+            attempt = self.begin_login(name, client=client, at=now, limits=limits)
+            if attempt.outcome == "throttled":
+                raise refused
+            right = verify_password(attempt.password_hash, str(password))
+            right = right and attempt.outcome == "checked"
+            self.finish_login(name, attempt=attempt, right=right, client=client, at=now)
+            record = self.get_user(name) if right else None
+        if not right or record is None:
+            raise refused
+        return Actor(record.username, record.role, record.sites, record.unblinded)
+
     def record_login_state(
         self,
         username: str,
@@ -210,7 +364,7 @@ class AccountService(Service):
         locked_until: datetime | None,
         last_login_at: datetime | None = None,
     ) -> None:
-        """Record login bookkeeping (not study data: not audited; written by the system actor)."""
+        """Set the login bookkeeping (an administrator lifting a lock)."""
         with self._write(SYSTEM) as s:
             row = self._user_row(s, username)
             row.failed_logins = failed_logins
@@ -220,7 +374,7 @@ class AccountService(Service):
 
     @staticmethod
     def _user_row(s: Session, username: str) -> UserRow:
-        row = s.scalar(select(UserRow).where(UserRow.username == username))
+        row = s.scalar(select(UserRow).where(UserRow.username == _lookup_name(username)))
         if row is None:
             raise NotFoundError(f"no user named {username!r}")
         return row
@@ -250,6 +404,17 @@ class AccountService(Service):
             )
             s.add(row)
             s.flush()
+            append_event(
+                s,
+                "token_created",
+                actor=actor.username,
+                username=user.username,
+                detail={
+                    "token_id": row.id,
+                    "label": label,
+                    "expires_at": None if expires_at is None else encode(expires_at),
+                },
+            )
             return row.id
 
     def user_for_token(self, token_hash: str, *, touch: bool = True) -> UserRecord | None:
@@ -331,10 +496,18 @@ class AccountService(Service):
             if owner is None or owner.username != actor.username:
                 self._require(actor, "manage_users")
             tok.revoked_at = utcnow()
+            append_event(
+                s,
+                "token_revoked",
+                actor=actor.username,
+                username=None if owner is None else owner.username,
+                detail={"token_id": token_id},
+            )
 
     def create_session(self, username: str, session_hash: str, expires_at: datetime) -> None:
-        """Store the hash of a new login session."""
+        """Store the hash of a new login session (and delete every expired session)."""
         with self._write(SYSTEM) as s:
+            s.execute(delete(SessionRow).where(SessionRow.expires_at <= utcnow()))
             user = self._user_row(s, username)
             s.add(
                 SessionRow(
@@ -358,35 +531,3 @@ class AccountService(Service):
         """End a session (log out)."""
         with self._write(SYSTEM) as s:
             s.execute(delete(SessionRow).where(SessionRow.session_hash == session_hash))
-
-    # --- the login throttle's window (not study data: not audited) ----------------------------
-    def record_login_failure(self, client: str, *, at: datetime, keep: timedelta) -> None:
-        """Record a failed login from ``client`` at ``at``; forget its failures older than
-        ``at − keep``."""
-        key = client[:200]
-        with self._write(SYSTEM) as s:
-            s.execute(
-                delete(LoginFailureRow).where(
-                    LoginFailureRow.client == key, LoginFailureRow.at < at - keep
-                )
-            )
-            s.add(LoginFailureRow(client=key, at=at))
-
-    def login_failures(self, client: str, *, since: datetime) -> int:
-        """Failed logins from ``client`` after ``since`` (all server processes together).
-
-        >>> from datetime import UTC, datetime, timedelta
-        >>> from autoserum.store import open_store
-        >>> accounts = open_store("sqlite://").accounts
-        >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
-        >>> accounts.record_login_failure("10.0.0.1", at=t0, keep=timedelta(minutes=1))
-        >>> accounts.login_failures("10.0.0.1", since=t0 - timedelta(seconds=1))
-        1
-        """
-        with self._read() as s:
-            count = s.scalar(
-                select(func.count())
-                .select_from(LoginFailureRow)
-                .where(LoginFailureRow.client == client[:200], LoginFailureRow.at > since)
-            )
-        return int(count or 0)

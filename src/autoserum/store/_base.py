@@ -25,15 +25,17 @@ from autoserum.errors import ConflictError, NotFoundError, StateError, Validatio
 from autoserum.permissions import SiteKey, check_role, permits, require
 from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
-from autoserum.store._engine import NOWAIT, WRITE
+from autoserum.store._engine import BUSY_TIMEOUT_MS, NOWAIT, WRITE
 from autoserum.store._gate import WriterGate
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
 
 __all__ = [
+    "OWNER_ACTIONS",
     "STAGING_PREFIX",
     "SYSTEM",
+    "SYSTEM_CLI",
     "Actor",
     "FifoLock",
     "Service",
@@ -62,29 +64,51 @@ class Actor:
     unblinded: bool = False
 
     def __post_init__(self) -> None:
-        if (self.username, self.role) != (SYSTEM_NAME, SYSTEM_NAME):
+        if (self.username, self.role) not in _SYSTEM_ACTORS:
             check_role(self.role)
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")
 
     def may(self, action: str, study: str | None = None, site: str | None = None) -> bool:
         """Whether the permission table lets the actor perform ``action`` at site ``site`` of
-        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never)."""
+        study ``study`` (:func:`autoserum.permissions.permits`; the system actor: never; the
+        database owner's CLI: :data:`OWNER_ACTIONS`)."""
+        if self == SYSTEM_CLI:
+            return action in OWNER_ACTIONS
         return permits(self.role, action, sites=self.sites, study=study, site=site)
 
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
-        reads study data and sees none)."""
+        reads study data and sees none; the database owner's CLI sees them)."""
         if self.role == SYSTEM_NAME:
-            return False
+            return self == SYSTEM_CLI
         return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
 
 
 SYSTEM_NAME = "system"
+_SYSTEM_ACTORS = frozenset({(SYSTEM_NAME, SYSTEM_NAME), (f"{SYSTEM_NAME}:cli", SYSTEM_NAME)})
 SYSTEM = Actor(SYSTEM_NAME, SYSTEM_NAME)
 """The actor of the store's own bookkeeping writes (login state, token use, sessions): recorded
 as ``system`` in the audit trail, never an impersonated user or admin, allowed no action of the
 permission table."""
+SYSTEM_CLI = Actor(f"{SYSTEM_NAME}:cli", SYSTEM_NAME)
+"""The CLI run by the database's owner without ``--user``: recorded as ``system:cli`` (role
+``system``), never as an admin. It may do what the CLI's commands do (:data:`OWNER_ACTIONS`:
+import, studies and sites, accounts and tokens) and sees arms (the owner can read them from
+the database anyway); it may not record, correct, randomise or unblind."""
+OWNER_ACTIONS = frozenset(
+    {
+        "read_study",
+        "read_subject",
+        "read_audit",
+        "export",
+        "import_data",
+        "manage_study",
+        "manage_users",
+    }
+)
+"""What :data:`SYSTEM_CLI` may do (actions of :data:`autoserum.permissions.ACTIONS`, at every
+site): what the CLI's commands do."""
 
 
 class FifoLock:
@@ -166,7 +190,11 @@ class UnitOfWork:
         # ... and across processes, writers of one SQLite file take turns on a gate that wakes
         # the next waiter at once (SQLite's busy handler alone lets one process starve another)
         database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self._gate = WriterGate(database) if database not in (None, "", ":memory:") else None
+        self._gate = (
+            WriterGate(database, timeout=BUSY_TIMEOUT_MS / 1000)
+            if database not in (None, "", ":memory:")
+            else None
+        )
 
     def close(self) -> None:
         """Release the writer gate's lock file (the engine is disposed by the store)."""
@@ -274,7 +302,10 @@ class Service:
         actor: Actor, action: str, *, study: str | None = None, site: str | None = None
     ) -> None:
         """:class:`PermissionDeniedError` unless the permission table lets ``actor`` perform
-        ``action`` (at site ``site`` of ``study`` when given)."""
+        ``action`` (at site ``site`` of ``study`` when given); :data:`SYSTEM_CLI` may perform
+        :data:`OWNER_ACTIONS`."""
+        if actor == SYSTEM_CLI and action in OWNER_ACTIONS:
+            return
         require(
             actor.role, action, username=actor.username, sites=actor.sites, study=study, site=site
         )

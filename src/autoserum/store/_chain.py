@@ -1,8 +1,12 @@
-"""The audit hash chain: every audit row carries the hash of its canonical content and of the
-previous row of its chain (one chain per study; chain 0 holds the rows without a study), written
-in the same transaction as the row. ``audit_heads`` keeps each chain's length and last hash,
-signed with an HMAC when ``AUTOSERUM_AUDIT_KEY`` is set (the key lives in the environment of the
-writers and of the verifier, never in the database or the logs).
+"""The hash chains of the append-only tables: every audit row carries the hash of its canonical
+content and of the previous row of its chain (one chain per study; chain 0 holds the rows
+without a study), written in the same transaction as the row; the security events
+(``security_events``: logins, failed logins, lockouts, tokens, password changes, exports,
+unblinding views) form one more chain, :data:`SECURITY_CHAIN`, by the same code (a
+:class:`Stream` names a chained table, its hashed fields and how a row finds its chain).
+``audit_heads`` keeps each chain's length and last hash, signed with an HMAC when
+``AUTOSERUM_AUDIT_KEY`` is set (the key lives in the environment of the writers and of the
+verifier, never in the database or the logs).
 
 What it detects: a changed, deleted or inserted row anywhere in a chain (the content hash or the
 link breaks); rows appended or removed at the end with the chain recomputed (the head's length
@@ -15,7 +19,8 @@ Canonical content of a row (a contract: changing it breaks every stored chain)::
                  record_id, action, field, old_value, new_value, reason])
 
 with ``at`` as the stored text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``), JSON canonical (sorted keys, no
-spaces, UTF-8), and the hash as 64 lowercase hex digits.
+spaces, UTF-8), and the hash as 64 lowercase hex digits. A security event's content is
+``[prev_hash, chain, at, kind, username, actor, client, detail]`` the same way.
 
 >>> row = {"txn": "t", "at": "2026-01-01T00:00:00.000000Z", "username": "ada", "role": "admin",
 ...        "study_id": 1, "subject_pk": None, "entity": "study", "record_id": 1,
@@ -32,27 +37,36 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, column, select, table, update
+from sqlalchemy import Connection, Select, column, select, table, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import TableClause
 
 from autoserum.store._types import UTCDateTime, dumps
-from autoserum.store.models import AUDITED, AuditHeadRow
+from autoserum.store.models import AUDITED, SECURITY_EVENTS, AuditHeadRow
 
 __all__ = [
+    "ACTIONS",
+    "AUDIT",
     "CHAIN_FIELDS",
     "GENESIS",
     "KEY_VARIABLE",
+    "NO_CHAIN",
+    "SECURITY",
+    "SECURITY_CHAIN",
+    "SECURITY_FIELDS",
     "ChainProblem",
     "ChainStatus",
+    "Stream",
     "Verification",
     "audit_key",
     "head_mac",
     "link",
+    "malformation",
     "row_hash",
     "verify",
 ]
@@ -74,9 +88,15 @@ CHAIN_FIELDS = (
     "new_value",
     "reason",
 )
+SECURITY_FIELDS = ("at", "kind", "username", "actor", "client", "detail")
+SECURITY_CHAIN = -1
+"""The chain number of the security events (study chains are study ids ≥ 1; 0: no study)."""
+NO_CHAIN = -2
+"""The chain number of a problem that belongs to no chain (an exported head not found)."""
 _AT = UTCDateTime()
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_ACTIONS = frozenset({"insert", "update", "delete"})
+ACTIONS = frozenset({"insert", "update", "delete"})
+"""The actions an audit row records."""
 
 
 def audit_key() -> bytes | None:
@@ -89,9 +109,12 @@ def _at_text(value: Any) -> Any:
     return _AT.process_bind_param(value, None) if isinstance(value, datetime) else value
 
 
-def row_hash(prev_hash: str, chain: int, row: Mapping[Any, Any]) -> str:
-    """The hash of one audit row: its canonical content after the previous row's hash."""
-    content = [prev_hash, chain, *(_at_text(row.get(k)) for k in CHAIN_FIELDS)]
+def row_hash(
+    prev_hash: str, chain: int, row: Mapping[Any, Any], fields: Sequence[str] = CHAIN_FIELDS
+) -> str:
+    """The hash of one row (of the audit trail, or of ``fields`` of another chained table):
+    its canonical content after the previous row's hash."""
+    content = [prev_hash, chain, *(_at_text(row.get(k)) for k in fields)]
     return hashlib.sha256(dumps(content).encode("utf-8")).hexdigest()
 
 
@@ -103,6 +126,105 @@ def head_mac(key: bytes, chain: int, length: int, head_hash: str) -> str:
 
 def _chain_of(study_id: int | None) -> int:
     return 0 if study_id is None else study_id
+
+
+def _at_malformed(row: Mapping[Any, Any]) -> str | None:
+    try:
+        datetime.strptime(str(row["at"]), _AT_FORMAT)
+    except ValueError:
+        return f"at {row['at']!r} is not a UTC timestamp {_AT_FORMAT}"
+    return None
+
+
+def _json_malformed(row: Mapping[Any, Any], names: Sequence[str]) -> str | None:
+    for name in names:
+        value = row[name]
+        if value is not None:
+            try:
+                json.loads(value)
+            except (TypeError, ValueError):
+                return f"{name} is not JSON: {str(value)[:40]!r}"
+    return None
+
+
+def malformation(row: Mapping[Any, Any]) -> str | None:
+    """What is malformed in a raw audit row (``None`` when it is well-formed)."""
+    at = _at_malformed(row)
+    if at is not None:
+        return at
+    if row["action"] not in ACTIONS:
+        return f"action {row['action']!r} is not insert, update or delete"
+    if row["entity"] not in AUDITED:
+        return f"entity {row['entity']!r} is not an audited record type"
+    return _json_malformed(row, ("old_value", "new_value"))
+
+
+def _event_malformation(row: Mapping[Any, Any]) -> str | None:
+    at = _at_malformed(row)
+    if at is not None:
+        return at
+    if row["kind"] not in SECURITY_EVENTS:
+        return f"kind {row['kind']!r} is not a security event"
+    return _json_malformed(row, ("detail",))
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A hash-chained append-only table: its name, the fields hashed (in this order), the
+    chain of a row, what is malformed in a row, and which rows belong to some chains."""
+
+    name: str
+    fields: tuple[str, ...]
+    chain_of: Callable[[Mapping[Any, Any]], int]
+    malformation: Callable[[Mapping[Any, Any]], str | None]
+    rows_of: Callable[[TableClause, set[int]], Any]
+
+    @property
+    def raw(self) -> TableClause:
+        """The table as Core columns (``id``, ``prev_hash``, ``row_hash`` and the fields)."""
+        return table(
+            self.name,
+            column("id"),
+            column("prev_hash"),
+            column("row_hash"),
+            *(column(k) for k in self.fields),
+        )
+
+    def select(self, wanted: set[int] | None) -> Select[Any] | None:
+        """Its rows of the ``wanted`` chains (all: ``None``), oldest first; ``None`` when it
+        holds none of them."""
+        raw = self.raw
+        stmt = select(raw).order_by(raw.c.id)
+        if wanted is None:
+            return stmt
+        cond = self.rows_of(raw, wanted)
+        return None if cond is None else stmt.where(cond)
+
+
+def _audit_rows(raw: TableClause, wanted: set[int]) -> Any:
+    studies = [c for c in wanted if c > 0]
+    if not studies and 0 not in wanted:
+        return None
+    cond = raw.c.study_id.in_(studies)
+    return (cond | raw.c.study_id.is_(None)) if 0 in wanted else cond
+
+
+AUDIT = Stream(
+    "audit_log",
+    CHAIN_FIELDS,
+    lambda row: _chain_of(row.get("study_id")),
+    malformation,
+    _audit_rows,
+)
+"""The audit trail: one chain per study, chain 0 for rows without a study."""
+SECURITY = Stream(
+    "security_events",
+    SECURITY_FIELDS,
+    lambda _row: SECURITY_CHAIN,
+    _event_malformation,
+    lambda raw, wanted: raw.c.id.is_not(None) if SECURITY_CHAIN in wanted else None,
+)
+"""The security events: one chain, :data:`SECURITY_CHAIN`."""
 
 
 def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
@@ -120,19 +242,21 @@ def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
     return int(row.length), str(row.head_hash)
 
 
-def link(conn: Connection, rows: Sequence[MutableMapping[Any, Any]]) -> None:
-    """Set ``prev_hash`` and ``row_hash`` on ``rows`` (about to be inserted in this order, in the
-    transaction of ``conn``) and move their chains' heads: one hash per row, one head read and
-    one head write per chain and flush."""
+def link(
+    conn: Connection, rows: Sequence[MutableMapping[Any, Any]], *, stream: Stream = AUDIT
+) -> None:
+    """Set ``prev_hash`` and ``row_hash`` on ``rows`` of ``stream`` (about to be inserted in
+    this order, in the transaction of ``conn``) and move their chains' heads: one hash per row,
+    one head read and one head write per chain and flush."""
     key = audit_key()
     chains: dict[int, list[MutableMapping[Any, Any]]] = {}
     for row in rows:
-        chains.setdefault(_chain_of(row.get("study_id")), []).append(row)
+        chains.setdefault(stream.chain_of(row), []).append(row)
     for chain, members in chains.items():
         length, head = _lock_head(conn, chain)
         for row in members:
             row["prev_hash"] = head
-            head = row["row_hash"] = row_hash(head, chain, row)
+            head = row["row_hash"] = row_hash(head, chain, row, stream.fields)
         length += len(members)
         mac = None if key is None else head_mac(key, chain, length, head)
         conn.execute(
@@ -196,34 +320,7 @@ class Verification:
         }
 
 
-_RAW = table(
-    "audit_log",
-    column("id"),
-    column("prev_hash"),
-    column("row_hash"),
-    *(column(k) for k in CHAIN_FIELDS),
-)
 _HEADS = table("audit_heads", column("chain"), column("length"), column("head_hash"), column("mac"))
-
-
-def malformation(row: Mapping[Any, Any]) -> str | None:
-    """What is malformed in a raw audit row (``None`` when it is well-formed)."""
-    try:
-        datetime.strptime(str(row["at"]), _AT_FORMAT)
-    except ValueError:
-        return f"at {row['at']!r} is not a UTC timestamp {_AT_FORMAT}"
-    if row["action"] not in _ACTIONS:
-        return f"action {row['action']!r} is not insert, update or delete"
-    if row["entity"] not in AUDITED:
-        return f"entity {row['entity']!r} is not an audited record type"
-    for name in ("old_value", "new_value"):
-        value = row[name]
-        if value is not None:
-            try:
-                json.loads(value)
-            except (TypeError, ValueError):
-                return f"{name} is not JSON: {str(value)[:40]!r}"
-    return None
 
 
 def verify(
@@ -232,54 +329,81 @@ def verify(
     chains: Iterable[int] | None = None,
     key: bytes | None = None,
     anchors: Iterable[str] = (),
+    streams: Sequence[Stream] = (AUDIT, SECURITY),
 ) -> Verification:
-    """Recompute the hash chains (all, or ``chains``) from the stored rows, oldest first, and
-    compare them with their heads; with ``key``, check each head's HMAC; every hash in
-    ``anchors`` (heads exported earlier) must still occur in the chains.
+    """Recompute the hash chains (all, or ``chains``) of ``streams`` from the stored rows,
+    oldest first, and compare them with their heads; with ``key``, check each head's HMAC; every
+    hash in ``anchors`` (heads exported earlier) must still occur in the chains.
 
     Reports per chain the first broken link (the row, the expected and the found hash), every
     malformed row, and head mismatches. Reads the rows once, streamed.
     """
     wanted = None if chains is None else set(chains)
-    stmt = select(_RAW).order_by(_RAW.c.id)
-    if wanted is not None:
-        studies = [c for c in wanted if c != 0]
-        cond = _RAW.c.study_id.in_(studies)
-        stmt = stmt.where(cond | _RAW.c.study_id.is_(None)) if 0 in wanted else stmt.where(cond)
     result = Verification()
     heads: dict[int, str] = {}
     lengths: dict[int, int] = {}
     broken: set[int] = set()
     seen_anchor = {a.strip().lower(): False for a in anchors}
-    for raw in conn.execution_options(yield_per=5000).execute(stmt).mappings():
-        chain = _chain_of(raw["study_id"])
-        problem = malformation(raw)
-        if problem is not None:
-            result.problems.append(ChainProblem(chain, raw["id"], "malformed", "", problem))
-        prev = heads.get(chain, GENESIS)
-        lengths[chain] = lengths.get(chain, 0) + 1
-        if raw["row_hash"] in seen_anchor:
-            seen_anchor[raw["row_hash"]] = True
-        heads[chain] = str(raw["row_hash"])
-        if chain in broken:
+    for stream in streams:
+        stmt = stream.select(wanted)
+        if stmt is None:
             continue
-        if raw["prev_hash"] != prev:
-            broken.add(chain)
-            result.problems.append(
-                ChainProblem(chain, raw["id"], "link", prev, str(raw["prev_hash"]))
-            )
-            continue
-        expected = row_hash(prev, chain, raw)
-        if raw["row_hash"] != expected:
-            broken.add(chain)
-            result.problems.append(
-                ChainProblem(chain, raw["id"], "content", expected, str(raw["row_hash"]))
-            )
+        for raw in conn.execution_options(yield_per=5000).execute(stmt).mappings():
+            _check_row(stream, raw, result, heads, lengths, broken, seen_anchor)
     stored = {
         int(h.chain): h
         for h in conn.execute(select(_HEADS)).mappings()
         if wanted is None or int(h.chain) in wanted
     }
+    _check_heads(result, stored, heads, lengths, broken, key)
+    for anchor, seen in seen_anchor.items():
+        if not seen:
+            result.problems.append(
+                ChainProblem(NO_CHAIN, None, "anchor", anchor, "not found in any verified chain")
+            )
+    return result
+
+
+def _check_row(  # noqa: PLR0917 - the running state of one pass
+    stream: Stream,
+    raw: Mapping[Any, Any],
+    result: Verification,
+    heads: dict[int, str],
+    lengths: dict[int, int],
+    broken: set[int],
+    seen_anchor: dict[str, bool],
+) -> None:
+    chain = stream.chain_of(raw)
+    problem = stream.malformation(raw)
+    if problem is not None:
+        result.problems.append(ChainProblem(chain, raw["id"], "malformed", "", problem))
+    prev = heads.get(chain, GENESIS)
+    lengths[chain] = lengths.get(chain, 0) + 1
+    if raw["row_hash"] in seen_anchor:
+        seen_anchor[raw["row_hash"]] = True
+    heads[chain] = str(raw["row_hash"])
+    if chain in broken:
+        return
+    if raw["prev_hash"] != prev:
+        broken.add(chain)
+        result.problems.append(ChainProblem(chain, raw["id"], "link", prev, str(raw["prev_hash"])))
+        return
+    expected = row_hash(prev, chain, raw, stream.fields)
+    if raw["row_hash"] != expected:
+        broken.add(chain)
+        result.problems.append(
+            ChainProblem(chain, raw["id"], "content", expected, str(raw["row_hash"]))
+        )
+
+
+def _check_heads(
+    result: Verification,
+    stored: Mapping[int, Any],
+    heads: dict[int, str],
+    lengths: dict[int, int],
+    broken: set[int],
+    key: bytes | None,
+) -> None:
     for chain in sorted(set(heads) | set(stored)):
         length, head = lengths.get(chain, 0), heads.get(chain, GENESIS)
         signed: bool | None = None
@@ -302,9 +426,3 @@ def verify(
                         ChainProblem(chain, None, "mac", "an HMAC made with the key", found)
                     )
         result.chains.append(ChainStatus(chain, length, head, signed))
-    for anchor, seen in seen_anchor.items():
-        if not seen:
-            result.problems.append(
-                ChainProblem(-1, None, "anchor", anchor, "not found in any verified chain")
-            )
-    return result

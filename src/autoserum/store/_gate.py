@@ -7,8 +7,12 @@ whose writers follow each other without a gap (a server's threads hand the lock 
 starves the writers of another process (an import) indefinitely. A blocked ``flock`` is woken by
 the kernel the moment the lock is released, so the writers of every process take turns. Within
 one process, writers first queue on the unit of work's FIFO lock; the gate holds one writer per
-process at a time. A process that dies releases its ``flock`` with it. Programs that do not use
-the gate (the ``sqlite3`` shell) still queue on SQLite's busy timeout.
+process at a time. A process that dies releases its ``flock`` with it. A process that hangs
+while holding it (stopped, not killed) does not block the others for ever: a writer that has
+waited ``timeout`` seconds (SQLite's busy timeout) gets :class:`~autoserum.errors.BusyError`,
+as it would from SQLite. The wait polls the lock at intervals of at most 5 ms, far finer than
+SQLite's 100 ms. Programs that do not use the gate (the ``sqlite3`` shell) still queue on
+SQLite's busy timeout.
 
 >>> import tempfile, pathlib
 >>> gate = WriterGate(str(pathlib.Path(tempfile.mkdtemp()) / "t.db"))
@@ -22,21 +26,34 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from types import TracebackType
+
+from autoserum.errors import BusyError
 
 __all__ = ["WriterGate"]
 
 
 class WriterGate:
-    """An exclusive, blocking ``flock`` on ``<database path>-writer``."""
+    """An exclusive ``flock`` on ``<database path>-writer``, waited for at most ``timeout`` s."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, *, timeout: float = 30.0) -> None:
         self.path = f"{database}-writer"
+        self.timeout = timeout
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0005
+        while not self.try_enter():
+            if time.monotonic() >= deadline:
+                raise BusyError(
+                    f"another process has held the database's write lock for over "
+                    f"{self.timeout:g} s",
+                    retry_after=5,
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
 
     def __exit__(
         self,

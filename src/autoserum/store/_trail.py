@@ -1,27 +1,50 @@
-"""Reading the audit trail (with arm-revealing values masked for blinded readers)."""
+"""Reading the audit trail a page at a time, filtered in SQL (with arm-revealing values
+masked for blinded readers and the rows of other sites' subjects left out in the query).
+
+A page is keyed by a cursor, the id of the last record read (``after``): the next page starts
+after it, so paging is stable while new rows are appended. Malformed rows (which ``audit
+verify`` reports) are skipped with a warning by every reader.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import String, Text, select, type_coerce
+from sqlalchemy import Select, String, Text, func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
-from autoserum.store.models import AUDITED, AuditRow, StudyRow, SubjectRow
+from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import MASK
 
-__all__ = ["ARM_REVEALING", "AuditRecord", "AuditService"]
+__all__ = [
+    "ALL",
+    "ARM_REVEALING",
+    "DEFAULT_PAGE",
+    "MAX_PAGE",
+    "AuditFilter",
+    "AuditPage",
+    "AuditRecord",
+    "AuditService",
+]
 
 logger = logging.getLogger("autoserum.store.audit")
+
+MAX_PAGE = 1000
+"""The most audit records one page holds (the API refuses a larger ``limit`` with 422)."""
+DEFAULT_PAGE = 200
+"""The page size when none is asked for."""
+_EVENT_BATCH = 100
 
 _COLUMNS = (
     AuditRow.id,
@@ -80,6 +103,42 @@ class AuditRecord:
         return out
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to narrow an audit trail to; every condition given must hold (in SQL).
+
+    ``site`` is a site code of the study (the records of its subjects), ``username`` the
+    author, ``since``/``until`` UTC calendar days (both inclusive).
+
+    >>> AuditFilter(entity="visit", since=date(2026, 3, 1)).entity
+    'visit'
+    >>> AuditFilter(entity="nonsense")
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: entity: got 'nonsense'; expected one of ...
+    """
+
+    site: str | None = None
+    subject_id: str | None = None
+    username: str | None = None
+    entity: str | None = None
+    record_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.entity is not None and self.entity not in AUDITED:
+            raise ValidationError("entity", self.entity, f"one of {', '.join(sorted(AUDITED))}")
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValidationError(
+                "until", self.until.isoformat(), f"a day on or after since ({self.since})"
+            )
+
+
+ALL = AuditFilter()
+"""No narrowing: the whole trail the reader may see."""
+
+
 def _mask_record(entity: str, value: Any) -> Any:
     if not isinstance(value, dict):
         return value
@@ -88,8 +147,69 @@ def _mask_record(entity: str, value: Any) -> Any:
     }
 
 
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of an audit trail: its records, the cursor of the next page (``None`` on the
+    last page; pass it as ``after``) and how many malformed rows were skipped."""
+
+    records: list[AuditRecord]
+    next_after: int | None
+    skipped: int = 0
+
+
 class AuditService(Service):
-    """``store.audit``: the audit trail of a study."""
+    """``store.audit``: the audit trail of a study, read a page at a time."""
+
+    def page(
+        self,
+        study: str,
+        *,
+        actor: Actor,
+        where: AuditFilter = ALL,
+        after: int = 0,
+        limit: int = DEFAULT_PAGE,
+        whole_events: bool = False,
+    ) -> AuditPage:
+        """Up to ``limit`` (at most :data:`MAX_PAGE`) audit records of ``study`` after the
+        record id ``after``, oldest first, narrowed by ``where`` in SQL, and the cursor of the
+        next page.
+
+        Arm-revealing values (arm, allocation seed, injected product) are masked as
+        ``"blinded"`` unless ``actor`` may see the study's arms; records of subjects outside the
+        actor's sites are left out (in the query). With ``whole_events`` the page is extended
+        to the end of its last change event (one record in one transaction), so an event is
+        never split across pages. Malformed rows are skipped with a warning and counted.
+        """
+        _check_page(after, limit)
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_audit", study=st.name)
+            stmt = self._select(s, st, actor, where)
+            rows = list(s.execute(stmt.where(_cursor(where) > after).limit(limit + 1)))
+            more = len(rows) > limit
+            rows = rows[:limit]
+            if whole_events and more:
+                more = _complete_event(s, stmt, rows)
+            labels = _labels(s, {r.subject_pk for r in rows if r.subject_pk is not None})
+            records, skipped = _decoded(rows, labels, masked=not actor.sees_arm(st))
+        cursor = rows[-1].id if more else None
+        return AuditPage(records, next_after=cursor, skipped=skipped)
+
+    def pages(
+        self,
+        study: str,
+        *,
+        actor: Actor,
+        where: AuditFilter = ALL,
+        limit: int = MAX_PAGE,
+    ) -> Iterator[AuditRecord]:
+        """Every audit record of ``study`` that :meth:`page` would return, oldest first, read
+        one page (one short read transaction) at a time: memory stays constant."""
+        after: int | None = 0
+        while after is not None:
+            page = self.page(study, actor=actor, where=where, after=after, limit=limit)
+            yield from page.records
+            after = page.next_after
 
     def trail(
         self,
@@ -100,51 +220,60 @@ class AuditService(Service):
         entity: str | None = None,
         record_id: int | None = None,
     ) -> list[AuditRecord]:
-        """The study's audit records ``actor`` may read, oldest first, optionally narrowed.
+        """The study's audit records ``actor`` may read, oldest first, optionally narrowed (a
+        list of :meth:`pages`: for a short trail; page through a long one)."""
+        where = AuditFilter(subject_id=subject_id, entity=entity, record_id=record_id)
+        return list(self.pages(study, actor=actor, where=where))
 
-        Arm-revealing values (arm, allocation seed, injected product) are masked as
-        ``"blinded"`` unless ``actor`` may see the study's arms; records of subjects outside the
-        actor's sites are left out.
-        """
-        if entity is not None and entity not in AUDITED:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(AUDITED))}")
-        with self._read() as s:
-            st = self._study(s, study)
-            self._require(actor, "read_audit", study=st.name)
-            masked = not actor.sees_arm(st)
+    def _select(
+        self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter
+    ) -> Select[*tuple[Any, ...]]:
+        """The query of ``st``'s audit rows that ``actor`` may read, narrowed by ``where``,
+        ordered by id."""
+        if where.subject_id is not None:
+            subject = self._subject(s, st, where.subject_id, actor, action="read_audit")
+            # the subject's index alone (the study condition as an expression, see _cursor)
+            stmt = select(*_COLUMNS).where(
+                AuditRow.subject_pk == subject.id, AuditRow.study_id + 0 == st.id
+            )
+        else:
             stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
-            if subject_id is not None:
-                subject = self._subject(s, st, subject_id, actor, action="read_audit")
-                stmt = stmt.where(AuditRow.subject_pk == subject.id)
-            if entity is not None:
-                stmt = stmt.where(AuditRow.entity == entity)
-            if record_id is not None:
-                stmt = stmt.where(AuditRow.record_id == record_id)
-            rows = list(s.execute(stmt.order_by(AuditRow.id)))
-            labels = self._labels(s, st.id)
-            if actor.sites is not None:
-                allowed = set(
-                    s.scalars(select(SubjectRow.id).where(SubjectRow.study_id == st.id)).all()
+        if where.site is not None:
+            site = self._site(s, st, where.site)
+            if not actor.may("read_audit", st.name, site.code):  # answered like a missing one
+                raise NotFoundError(f"no site {where.site!r} in study {st.name!r}")
+            of_site = select(SubjectRow.id).where(SubjectRow.site_id == site.id)
+            stmt = stmt.where(AuditRow.subject_pk.in_(of_site.scalar_subquery()))
+        if actor.sites is not None:
+            codes = [
+                code
+                for code in s.scalars(select(SiteRow.code).where(SiteRow.study_id == st.id))
+                if actor.may("read_audit", st.name, code)
+            ]
+            visible = (
+                select(SubjectRow.id)
+                .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+                .where(SubjectRow.study_id == st.id, SiteRow.code.in_(codes))
+            )
+            # rows without a subject, or of a visible subject; written on an expression of the
+            # column so that the planner keeps the scan in id order (an index OR-union would
+            # collect and sort every matching row of the study before the first page)
+            stmt = stmt.where(
+                func.coalesce(AuditRow.subject_pk, 0).in_(
+                    union_all(select(literal(0)), visible).scalar_subquery()
                 )
-                allowed = {
-                    pk
-                    for pk in allowed
-                    if actor.may("read_audit", study, self._subject_site(s, pk))
-                }
-                rows = [r for r in rows if r.subject_pk is None or r.subject_pk in allowed]
-            return _decoded(rows, labels, masked=masked)
-
-    @staticmethod
-    def _labels(s: Session, study_id: int | None) -> dict[int, str]:
-        stmt = select(SubjectRow.id, SubjectRow.subject_id)
-        if study_id is not None:
-            stmt = stmt.where(SubjectRow.study_id == study_id)
-        return {row.id: row.subject_id for row in s.execute(stmt)}
-
-    def _subject_site(self, s: Session, subject_pk: int) -> str:
-        subject = s.get(SubjectRow, subject_pk)
-        assert subject is not None  # foreign key
-        return self._site_code(s, subject.site_id)
+            )
+        if where.username is not None:
+            stmt = stmt.where(AuditRow.username == where.username)
+        if where.entity is not None:
+            stmt = stmt.where(AuditRow.entity == where.entity)
+        if where.record_id is not None:
+            stmt = stmt.where(AuditRow.record_id == where.record_id)
+        if where.since is not None:
+            stmt = stmt.where(AuditRow.at >= _midnight(where.since))
+        if where.until is not None:
+            stmt = stmt.where(AuditRow.at < _midnight(where.until + timedelta(days=1)))
+        return stmt.order_by(AuditRow.id)
 
     def raw_rows(self, study: str | None = None) -> list[AuditRecord]:
         """Every audit record unmasked (for replay and the database owner), oldest first;
@@ -153,8 +282,9 @@ class AuditService(Service):
             stmt = select(*_COLUMNS)
             if study is not None:
                 stmt = stmt.where(AuditRow.study_id == self._study(s, study).id)
-            labels = self._labels(s, None)
-            return _decoded(s.execute(stmt.order_by(AuditRow.id)), labels, masked=False)
+            labels = _labels(s, None)
+            records, _ = _decoded(s.execute(stmt.order_by(AuditRow.id)), labels, masked=False)
+            return records
 
     def verify(
         self,
@@ -182,18 +312,90 @@ class AuditService(Service):
         return result
 
 
-def _decoded(rows: Iterable[Any], labels: dict[int, str], *, masked: bool) -> list[AuditRecord]:
+def _check_page(after: int, limit: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ValidationError("limit", limit, f"an integer from 1 to {MAX_PAGE}")
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise ValidationError("after", after, "a record id (an integer >= 0)")
+
+
+def _cursor(where: AuditFilter) -> Any:
+    """The id column the cursor compares. With a selective filter (a subject, a record, a day
+    range), ``id + 0``: an expression, so that the planner reads the filter's index
+    (``subject_pk``, ``entity, record_id``, ``study_id, at`` of 0009) instead of walking every
+    row of the study in id order (SQLite picks the id walk for a plain ``id > ?``)."""
+    selective = (
+        where.subject_id is not None
+        or where.record_id is not None
+        or (where.since is not None and where.until is not None)
+    )
+    return AuditRow.id + 0 if selective else AuditRow.id
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _event_key(row: Any) -> tuple[str, str, int]:
+    return (row.txn, row.entity, row.record_id)
+
+
+def _complete_event(s: Session, stmt: Select[*tuple[Any, ...]], rows: list[Any]) -> bool:
+    """Append to ``rows`` the rest of its last change event (the rows right after it with the
+    same transaction, entity and record); whether rows remain after that."""
+    key = _event_key(rows[-1])
+    while True:
+        more = list(s.execute(stmt.where(AuditRow.id > rows[-1].id).limit(_EVENT_BATCH)))
+        same = list(takewhile(lambda r: _event_key(r) == key, more))
+        rows += same
+        if len(same) < len(more):
+            return True
+        if len(more) < _EVENT_BATCH:
+            return False
+
+
+def _labels(s: Session, pks: set[int] | None) -> dict[int, str]:
+    """Subject identifiers by primary key (of ``pks``, or of every subject)."""
+    if pks is not None and not pks:
+        return {}
+    stmt = select(SubjectRow.id, SubjectRow.subject_id)
+    if pks is not None:
+        stmt = stmt.where(SubjectRow.id.in_(sorted(pks)))
+    return {row.id: row.subject_id for row in s.execute(stmt)}
+
+
+def _decoded(
+    rows: Iterable[Any], labels: dict[int, str], *, masked: bool
+) -> tuple[list[AuditRecord], int]:
+    """The records of ``rows``, and how many malformed rows were skipped (with a warning)."""
     out: list[AuditRecord] = []
+    skipped = 0
     for row in rows:
-        try:
-            out.append(_record(row, labels, masked=masked))
-        except (TypeError, ValueError) as err:
-            logger.warning("audit row %s is malformed and was skipped: %s", row.id, err)
-    return out
+        if row.action in _chain.ACTIONS and row.entity in AUDITED:
+            try:
+                out.append(_record(row, labels, masked=masked))
+                continue
+            except (TypeError, ValueError):
+                pass
+        skipped += 1
+        problem = _chain.malformation(row._mapping) or "it cannot be read"
+        logger.warning("audit row %s is malformed and was skipped: %s", row.id, problem)
+    return out, skipped
+
+
+_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+def _at(text: str) -> datetime:
+    """A stored timestamp (``YYYY-MM-DDTHH:MM:SS.ffffffZ``, the format of
+    :class:`autoserum.store._types.UTCDateTime`) as an aware UTC datetime."""
+    if not isinstance(text, str) or not _AT.fullmatch(text):
+        raise ValueError(f"not a stored UTC timestamp: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
-    at = datetime.strptime(row.at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    at = _at(row.at)
     old = None if row.old_value is None else json.loads(row.old_value)
     new = None if row.new_value is None else json.loads(row.new_value)
     if masked:

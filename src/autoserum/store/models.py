@@ -39,6 +39,7 @@ from autoserum.study.entities import entity
 
 __all__ = [
     "AUDITED",
+    "SECURITY_EVENTS",
     "AdverseEventRow",
     "AllocationListRow",
     "AllocationRow",
@@ -52,6 +53,7 @@ __all__ = [
     "InjectionRow",
     "LabRow",
     "LoginFailureRow",
+    "SecurityEventRow",
     "SessionRow",
     "SiteRow",
     "StudyRow",
@@ -284,7 +286,10 @@ class AuditRow(Base):
     """One append-only audit record: one field of one record changed in one transaction."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity_record", "entity", "record_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity_record", "entity", "record_id"),
+        Index("ix_audit_log_study_at", "study_id", "at"),  # the day-range filter (0009)
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     txn: Mapped[str] = mapped_column(String(36), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -335,3 +340,34 @@ AUDITED: dict[str, type[Any]] = {
     )
 }
 """Entity name → model of every audited table."""
+
+
+SECURITY_EVENTS: dict[str, str] = {
+    "login": "a successful login (web: the client address; CLI: --user proved)",
+    "login_failed": "a failed login: wrong password, unknown user or locked account (reason)",
+    "lockout": "an account locked after repeated failed logins",
+    "token_created": "an API token created (its id, label and expiry)",
+    "token_revoked": "an API token revoked (one, or every token at a password change)",
+    "password_changed": "a password set (the user's sessions ended, tokens revoked unless kept)",
+    "export": "a study exported (study, what, blinded or not)",
+    "unblinding_view": "a concealed arm shown to a user (emergency unblinding)",
+}
+"""The kinds of security events, with what each records (``security_events.kind``)."""
+
+
+class SecurityEventRow(Base):
+    """One append-only security event (logins, tokens, passwords, exports, unblinding views):
+    separate from the data changes of ``audit_log``, hash-chained the same way (one chain,
+    :data:`autoserum.store._chain.SECURITY_CHAIN`). ``actor`` acted; ``username`` is the
+    account concerned (as typed, for a failed login); ``detail`` is canonical JSON."""
+
+    __tablename__ = "security_events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    username: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))

@@ -19,6 +19,7 @@ from autoserum.errors import ConfigurationError
 from autoserum.store._accounts import AccountService
 from autoserum.store._base import UnitOfWork
 from autoserum.store._engine import make_engine
+from autoserum.store._events import SecurityEventService
 from autoserum.store._io import ExportService
 from autoserum.store._migrate import current_revision, head_revision, migrate
 from autoserum.store._records import RecordService
@@ -39,6 +40,7 @@ class Store:
       deviations, and their corrections (``update``/``delete``);
     - ``accounts``: users, API tokens, login sessions, the login throttle's failures;
     - ``audit``: the audit trail;
+    - ``events``: the security events (logins, tokens, passwords, exports, unblinding views);
     - ``exports``: tidy import and export.
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
@@ -56,6 +58,7 @@ class Store:
         self.accounts = AccountService(self.uow)
         self.audit = AuditService(self.uow)
         self.exports = ExportService(self.uow)
+        self.events = SecurityEventService(self.uow)
 
     @property
     def dialect(self) -> str:

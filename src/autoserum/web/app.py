@@ -24,7 +24,7 @@ from autoserum.web.errors import install_error_handlers
 from autoserum.web.limits import BodyLimit
 from autoserum.web.middleware import SecurityHeaders
 from autoserum.web.requestlog import RequestContext
-from autoserum.web.security import LoginThrottle
+from autoserum.web.security import HashingLimit
 from autoserum.web.settings import Settings, load_settings
 from autoserum.web.tokens import TokenCache
 
@@ -65,7 +65,11 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
-    app.state.throttle = LoginThrottle(store, limit=settings.login_rate_per_minute, window=60.0)
+    app.state.hashing = HashingLimit(
+        concurrent=settings.login_concurrency,
+        queued=settings.login_queue,
+        wait=settings.login_queue_seconds,
+    )
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(
         SessionMiddleware,
@@ -77,7 +81,10 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders, hsts=settings.production)
     app.add_middleware(
-        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+        BodyLimit,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        lookup=app.state.tokens.lookup,
     )
     app.add_middleware(RequestContext, log_access=settings.access_log)
     if settings.trusted_proxies:

@@ -15,10 +15,10 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
-from autoserum.accounts import hash_token
 from autoserum.errors import PermissionDeniedError, ValidationError
 from autoserum.permissions import allowed, permits, require
 from autoserum.store import Actor, SiteKey, Store, UserRecord
+from autoserum.web.limits import api_user_of
 from autoserum.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from autoserum.web.sessions import csrf_token, session_user
 from autoserum.web.settings import Settings
@@ -117,18 +117,15 @@ def page_user(request: Request, store: StoreDep, settings: SettingsDep) -> Curre
 
 
 def api_user(request: Request) -> CurrentUser:
-    """The user owning the personal API token of an API request (401 otherwise)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    """The user owning the personal API token of an API request (checked, before the body was
+    read, by :class:`autoserum.web.limits.BodyLimit`; 401 when there was none)."""
+    record = api_user_of(request.scope)
+    if record is None:
         raise HTTPException(
             401,
             "missing API token: send 'Authorization: Bearer <token>'",
             {"WWW-Authenticate": "Bearer"},
         )
-    record = request.app.state.tokens.lookup(hash_token(token.strip()))
-    if record is None:
-        raise HTTPException(401, "invalid or revoked API token", {"WWW-Authenticate": "Bearer"})
     user = user_from_record(record)
     request.state.user = user
     return user

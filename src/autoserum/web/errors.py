@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from autoserum.errors import AutoserumError, ValidationError
+from autoserum.errors import AutoserumError, BusyError, ValidationError
 from autoserum.web.deps import LoginRequiredError
 
 __all__ = ["error_body", "install_error_handlers"]
@@ -30,6 +30,7 @@ _HEADINGS = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Server error",
 }
 
@@ -70,8 +71,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AutoserumError)
     async def _autoserum(request: Request, err: AutoserumError) -> Response:
         if _is_api(request):
-            return JSONResponse(error_body(err), status_code=err.http_status)
-        return _page(request, err.http_status, str(err))
+            response: Response = JSONResponse(error_body(err), status_code=err.http_status)
+        else:
+            response = _page(request, err.http_status, str(err))
+        if isinstance(err, BusyError):
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, err: LoginRequiredError) -> Response:

@@ -4,7 +4,8 @@ De-identified: calendar dates are removed (``visit_date``; adverse-event onset i
 ``onset_week``), only subjects within the reach of the user's ``export`` permission are
 included, and ``arm`` is absent unless the user may see arms. Text cells a spreadsheet would
 run as a formula are neutralised (:func:`autoserum.study.tidy.neutralise_formulas`;
-``import`` restores them).
+``import`` restores them). Every export is recorded as a security event (``export``: study,
+what, rows, whether arms were included).
 """
 
 from __future__ import annotations
@@ -26,4 +27,16 @@ def export_csv(store: Store, user: CurrentUser, study: str, *, adverse_events: b
     else:
         frame = store.exports.long(study, actor=user.actor)
     frame = frame.drop([c for c in DROPPED_COLUMNS if c in frame.columns])
-    return neutralise_formulas(frame).write_csv()
+    text = neutralise_formulas(frame).write_csv()
+    store.events.record(
+        "export",
+        actor=user.actor,
+        detail={
+            "study": study,
+            "what": "adverse_events" if adverse_events else "visits",
+            "rows": frame.height,
+            "arms": "arm" in frame.columns,
+            "via": "web",
+        },
+    )
+    return text

@@ -1,10 +1,12 @@
-"""Security primitives of the web app: CSRF and login throttling (password hashing and API
-tokens live in :mod:`autoserum.accounts`, shared with the store and the CLI).
+"""Security primitives of the web app: CSRF and the bound on password hashing (password
+hashing and API tokens live in :mod:`autoserum.accounts`, shared with the store and the CLI;
+failed logins are counted by the store, before the password check: ``store/_login.py``).
 
 * CSRF: a synchronizer token kept in the signed session, sent back in a hidden form field
   ``csrf_token`` or, for htmx requests, in the ``X-CSRF-Token`` header (OWASP CSRF cheat sheet).
-* Failed logins are throttled per client address (sliding window, counted in the database so
-  that all server processes share it) on top of the per-account lockout kept by the store.
+* Password hashing (argon2id, 64 MiB and ~0.1–0.3 s of CPU each) is bounded per process by
+  :class:`HashingLimit`, so that a burst of logins queues briefly and is then refused with 429
+  instead of exhausting memory.
 
 Example::
 
@@ -16,13 +18,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from math import ceil
 
-if TYPE_CHECKING:
-    from autoserum.store import Store
+from autoserum.errors import BusyError
 
-__all__ = ["CSRF_FIELD", "CSRF_HEADER", "LoginThrottle", "csrf_matches", "new_csrf_token"]
+__all__ = ["CSRF_FIELD", "CSRF_HEADER", "HashingLimit", "csrf_matches", "new_csrf_token"]
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -40,32 +43,47 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
-class LoginThrottle:
-    """Sliding-window limit of failed logins per client address, kept in the database so that
-    every server process counts the same failures.
+class HashingLimit:
+    """At most ``concurrent`` password hashings (argon2, 64 MiB each) at once in this process;
+    up to ``queued`` more wait at most ``wait`` seconds for a turn; anything beyond, or waiting
+    longer, gets :class:`BusyError` (HTTP 429 with ``Retry-After``). Thread-safe: the slot is
+    taken in the worker thread that hashes.
 
-    >>> from datetime import UTC, datetime, timedelta
-    >>> from autoserum.store import open_store
-    >>> t = LoginThrottle(open_store("sqlite://"), limit=2, window=60.0)
-    >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> t.failure("10.0.0.1", now=t0); t.failure("10.0.0.1", now=t0 + timedelta(seconds=1))
-    >>> t.blocked("10.0.0.1", now=t0 + timedelta(seconds=2))
-    True
-    >>> t.blocked("10.0.0.1", now=t0 + timedelta(seconds=61.5))
-    False
+    >>> limit = HashingLimit(concurrent=1, queued=0, wait=0.01)
+    >>> with limit.slot():
+    ...     try:
+    ...         with limit.slot():
+    ...             pass
+    ...     except BusyError as err:
+    ...         print(err.retry_after)
+    1
     """
 
-    def __init__(self, store: Store, *, limit: int, window: float = 60.0) -> None:
-        self.store = store
-        self.limit = limit
-        self.window = timedelta(seconds=window)
+    def __init__(self, *, concurrent: int, queued: int, wait: float) -> None:
+        self.concurrent = concurrent
+        self.queued = queued
+        self.wait = wait
+        self._slots = threading.BoundedSemaphore(concurrent)
+        self._mutex = threading.Lock()
+        self._pending = 0
 
-    def blocked(self, key: str, *, now: datetime | None = None) -> bool:
-        """True when ``key`` has reached the limit of failures within the window."""
-        now = datetime.now(UTC) if now is None else now
-        return self.store.accounts.login_failures(key, since=now - self.window) >= self.limit
+    def _busy(self) -> BusyError:
+        return BusyError("password checks are at their limit", retry_after=max(1, ceil(self.wait)))
 
-    def failure(self, key: str, *, now: datetime | None = None) -> None:
-        """Record one failed login from ``key``."""
-        now = datetime.now(UTC) if now is None else now
-        self.store.accounts.record_login_failure(key, at=now, keep=self.window)
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one hashing slot (queue for it, or raise :class:`BusyError`)."""
+        with self._mutex:
+            if self._pending >= self.concurrent + self.queued:
+                raise self._busy()
+            self._pending += 1
+        try:
+            if not self._slots.acquire(timeout=self.wait):
+                raise self._busy()
+            try:
+                yield
+            finally:
+                self._slots.release()
+        finally:
+            with self._mutex:
+                self._pending -= 1

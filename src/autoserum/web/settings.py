@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     lockout_seconds: int = Field(default=15 * 60, gt=0)
     #: Failed logins allowed per client address per minute (all usernames together).
     login_rate_per_minute: int = Field(default=20, gt=0)
+    #: Password hashings (argon2id, 64 MiB each) at once per server process.
+    login_concurrency: int = Field(default=2, gt=0, le=64)
+    #: Logins that may wait for a hashing slot; more get 429 at once.
+    login_queue: int = Field(default=16, ge=0, le=1000)
+    #: How long a login waits for a hashing slot before 429, seconds.
+    login_queue_seconds: float = Field(default=5.0, gt=0, le=60)
 
     #: A token's last use is recorded at most once per this many seconds per process (0: on
     #: every request). Revocation is immediate whatever the value: every request reads the

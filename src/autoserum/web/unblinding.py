@@ -47,4 +47,10 @@ def emergency_unblind(
         raise ValidationError("confirm", confirmed, "an explicit confirmation (true)")
     if view.study.open_label:
         raise StateError(f"study {view.name!r} is open-label: no arm is concealed")
-    return store.subjects.unblind(view.name, subject_id, actor=user.actor, reason=reason.strip())
+    arm = store.subjects.unblind(view.name, subject_id, actor=user.actor, reason=reason.strip())
+    store.events.record(
+        "unblinding_view",
+        actor=user.actor,
+        detail={"study": view.name, "subject": subject_id},
+    )
+    return arm

@@ -17,7 +17,12 @@ line; from a database, the study, subject and visit.
 'a number from 0 to 10000'
 """
 
-from autoserum.study.tidy._cells import FORMULA_TRIGGERS, neutralise_formulas, restore_formulas
+from autoserum.study.tidy._cells import (
+    FORMULA_TRIGGERS,
+    neutralise_cell,
+    neutralise_formulas,
+    restore_formulas,
+)
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
     CONMED_COLUMNS,
@@ -72,6 +77,7 @@ __all__ = [
     "export_columns",
     "integer_items",
     "item_columns",
+    "neutralise_cell",
     "neutralise_formulas",
     "restore_formulas",
     "total_range",

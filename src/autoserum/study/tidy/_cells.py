@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["FORMULA_TRIGGERS", "neutralise_formulas", "restore_formulas"]
+__all__ = ["FORMULA_TRIGGERS", "neutralise_cell", "neutralise_formulas", "restore_formulas"]
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP)."""
@@ -36,6 +36,17 @@ _AFTER_QUOTE = [*FORMULA_TRIGGERS, _QUOTE]
 def _quoted(col: pl.Expr) -> pl.Expr:
     """The cell starts with a quote that :func:`restore_formulas` would remove."""
     return (col.str.slice(0, 1) == _QUOTE) & col.str.slice(1, 1).is_in(_AFTER_QUOTE)
+
+
+def neutralise_cell(text: str) -> str:
+    """One text cell as :func:`neutralise_formulas` writes it (for exports written row by row).
+
+    >>> neutralise_cell("=HYPERLINK(1)"), neutralise_cell("rash"), neutralise_cell("'@x")
+    ("'=HYPERLINK(1)", 'rash', "''@x")
+    """
+    if text[:1] in FORMULA_TRIGGERS or (text[:1] == _QUOTE and text[1:2] in _AFTER_QUOTE):
+        return _QUOTE + text
+    return text
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:

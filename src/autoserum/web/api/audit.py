@@ -1,12 +1,18 @@
-"""API: ``/api/v1/studies/{study}/audit``: the audit trail (arm values masked when blinded)."""
+"""API: ``/api/v1/studies/{study}/audit``: the audit trail a page at a time (arm values masked
+when blinded), filtered in SQL, and ``/audit/export.csv``, the filtered trail as streamed CSV.
+
+Paging: ``limit`` (at most 1,000; more is refused with 422) and the cursor ``after`` (the id of
+the last record read). The response carries ``Link: <…>; rel="next"`` while records remain.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
-from fastapi import APIRouter, Query
-
+from autoserum.store import MAX_PAGE
 from autoserum.web.api._common import StudyPath
+from autoserum.web.audittrail import AfterQuery, AuditFilterDep, LimitQuery, csv_lines, next_url
 from autoserum.web.deps import ApiUser, StoreDep
 from autoserum.web.schemas import AuditPublic
 from autoserum.web.views import study_for
@@ -15,26 +21,30 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/studies/{study}/audit", tags=["audit"])
 
+_CSV = {"content": {"text/csv": {}}, "description": "the audit trail as CSV"}
+
 
 @router.get("", response_model=list[AuditPublic])
 def audit_trail(
     study: StudyPath,
     user: ApiUser,
     store: StoreDep,
-    subject_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")] = None,
-    entity: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$")] = None,
-    record_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    request: Request,
+    response: Response,
+    where: AuditFilterDep,
+    after: AfterQuery = 0,
+    limit: LimitQuery = MAX_PAGE,
 ) -> list[AuditPublic]:
-    """Who changed what, when, from which value to which, and why (oldest first)."""
+    """Who changed what, when, from which value to which, and why (oldest first), one page;
+    the next page is in the ``Link`` header (``rel="next"``)."""
     user.require("read_audit")
     study_for(store, user, study)
-    records = store.audit.trail(
-        study,
-        actor=user.actor,
-        subject_id=subject_id,
-        entity=entity,
-        record_id=record_id,
-    )
+    page = store.audit.page(study, actor=user.actor, where=where, after=after, limit=limit)
+    following = next_url(request, page.next_after)
+    if following is not None:
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    if page.skipped:
+        response.headers["X-Skipped-Malformed"] = str(page.skipped)
     return [
         AuditPublic(
             id=r.id,
@@ -50,5 +60,20 @@ def audit_trail(
             reason=r.reason,
             subject_id=r.subject_id,
         )
-        for r in records
+        for r in page.records
     ]
+
+
+@router.get("/export.csv", response_class=StreamingResponse, responses={200: _CSV})
+def audit_csv(
+    study: StudyPath, user: ApiUser, store: StoreDep, where: AuditFilterDep
+) -> StreamingResponse:
+    """The (filtered) audit trail as CSV, streamed a page at a time."""
+    user.require("read_audit")
+    study_for(store, user, study)
+    store.audit.page(study, actor=user.actor, where=where, limit=1)  # 404/422 before streaming
+    return StreamingResponse(
+        csv_lines(store, user, study, where),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{study}.audit.csv"'},
+    )

@@ -1,12 +1,18 @@
-"""Page: the audit trail of a study, a subject or one record."""
+"""Page: the audit trail of a study, for a monitor's review: one row per change event (who,
+when, which record, why) with the field differences beneath it (for an instrument's payload
+only the items that changed), filtered in SQL (site, subject, author, record type, days), a
+page at a time, with the filtered trail as a CSV download."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
+from autoserum.store import DEFAULT_PAGE, change_events
+from autoserum.web.audittrail import AfterQuery, AuditFilterDep, LimitQuery, csv_lines, next_url
 from autoserum.web.deps import PageUser, StoreDep
 from autoserum.web.templating import render
 from autoserum.web.views import study_for
@@ -16,10 +22,12 @@ __all__ = ["router"]
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def _show(value: Any) -> Any:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_show(v)}" for k, v in value.items())
-    return value
+def _show(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 @router.get("/studies/{study}/audit")
@@ -28,43 +36,69 @@ def audit_page(
     study: str,
     user: PageUser,
     store: StoreDep,
-    subject_id: str | None = None,
-    entity: str | None = None,
-    record_id: int | None = None,
+    where: AuditFilterDep,
+    after: AfterQuery = 0,
+    limit: LimitQuery = DEFAULT_PAGE,
 ) -> Response:
     """Who changed what, when, from which value to which, and why (oldest first)."""
     user.require("read_audit")
     view = study_for(store, user, study)
-    records = store.audit.trail(
-        study,
-        actor=user.actor,
-        subject_id=subject_id,
-        entity=entity,
-        record_id=record_id,
+    page = store.audit.page(
+        study, actor=user.actor, where=where, after=after, limit=limit, whole_events=True
     )
-    rows = [
+    events = [
         {
-            "at": r.at.strftime("%Y-%m-%d %H:%M:%S"),
-            "actor": f"{r.username} ({r.role})",
-            "action": r.action,
-            "entity": r.entity,
-            "record_id": r.record_id,
-            "field": r.field,
-            "old": _show(r.old_value),
-            "new": _show(r.new_value),
-            "reason": r.reason,
+            "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            "actor": f"{e.username} ({e.role})",
+            "action": e.action,
+            "record": e.record,
+            "subject_id": e.subject_id,
+            "version": e.version,
+            "reason": e.reason,
+            "changes": [
+                {"field": c.field, "old": _show(c.old), "new": _show(c.new)} for c in e.changes
+            ],
         }
-        for r in records
+        for e in change_events(page.records)
     ]
-    parts = [f"subject {subject_id}" if subject_id else "", entity or "", str(record_id or "")]
-    back = f"/studies/{study}/subjects/{subject_id}" if subject_id else f"/studies/{study}"
+    scope = [
+        f"site {where.site}" if where.site else "",
+        f"subject {where.subject_id}" if where.subject_id else "",
+        f"by {where.username}" if where.username else "",
+        where.entity or "",
+        str(where.record_id or ""),
+        f"from {where.since}" if where.since else "",
+        f"to {where.until}" if where.until else "",
+    ]
+    back = (
+        f"/studies/{study}/subjects/{where.subject_id}" if where.subject_id else f"/studies/{study}"
+    )
+    query = request.url.remove_query_params(["after", "limit"]).query
     return render(
         request,
         "audit.html",
         {
             "study": view,
-            "records": rows,
-            "scope": " · ".join(p for p in parts if p) or f"study {study}",
+            "events": events,
+            "where": where,
+            "scope": " · ".join(p for p in scope if p) or f"study {study}",
             "back_url": back,
+            "next_url": next_url(request, page.next_after),
+            "first_url": None if not after else f"/studies/{study}/audit?{query}",
+            "csv_url": f"/studies/{study}/audit/export.csv?{query}",
+            "skipped": page.skipped,
         },
+    )
+
+
+@router.get("/studies/{study}/audit/export.csv")
+def audit_csv(study: str, user: PageUser, store: StoreDep, where: AuditFilterDep) -> Response:
+    """The (filtered) audit trail as a CSV download, streamed a page at a time."""
+    user.require("read_audit")
+    study_for(store, user, study)
+    store.audit.page(study, actor=user.actor, where=where, limit=1)  # 404/422 before streaming
+    return StreamingResponse(
+        csv_lines(store, user, study, where),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{study}.audit.csv"'},
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -70,17 +72,18 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
             next_url=next_url,
         )
     client = request.client.host if request.client else "unknown"
-    throttle = request.app.state.throttle
-    if await run_in_threadpool(throttle.blocked, client):
-        return _login_page(
-            request,
-            message="Too many failed logins from this device; wait a minute and try again.",
-            username=username,
-            next_url=next_url,
+    outcome = await run_in_threadpool(
+        functools.partial(
+            authenticate,
+            store,
+            settings,
+            username,
+            password,
+            client=client,
+            limit=request.app.state.hashing,
         )
-    outcome = await run_in_threadpool(authenticate, store, settings, username, password)
+    )
     if outcome.user is None:
-        await run_in_threadpool(throttle.failure, client)
         return _login_page(request, message=outcome.message, username=username, next_url=next_url)
     await run_in_threadpool(start_session, request, store, settings, outcome.user.username)
     return RedirectResponse(_safe_next(next_url), status_code=303)

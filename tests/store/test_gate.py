@@ -1,0 +1,41 @@
+"""The writer gate of one SQLite file across processes (``store/_gate.py``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from autoserum.errors import BusyError
+from autoserum.store._gate import WriterGate
+
+
+def test_a_writer_waits_for_the_gate_and_enters_when_it_is_released(tmp_path: Path) -> None:
+    holder = WriterGate(str(tmp_path / "study.db"))
+    waiter = WriterGate(str(tmp_path / "study.db"), timeout=5.0)
+    assert holder.try_enter()
+    assert not waiter.try_enter()  # flock is per open file: the second gate is refused
+    holder.__exit__(None, None, None)
+    with waiter:
+        assert not holder.try_enter()
+    assert holder.try_enter()
+    holder.close()
+    waiter.close()
+
+
+def test_a_hung_holder_gives_busy_after_the_timeout_instead_of_blocking_for_ever(
+    tmp_path: Path,
+) -> None:
+    # a process stopped (not killed) while holding the gate: the others fail like SQLite's busy
+    # timeout would, with a message and a time to retry, instead of hanging
+    holder = WriterGate(str(tmp_path / "study.db"))
+    waiter = WriterGate(str(tmp_path / "study.db"), timeout=0.2)
+    assert holder.try_enter()
+    started = time.monotonic()
+    with pytest.raises(BusyError, match=r"write lock for over 0\.2 s") as caught, waiter:
+        pass
+    assert time.monotonic() - started >= 0.2
+    assert caught.value.retry_after == 5
+    holder.close()
+    waiter.close()
