@@ -72,7 +72,7 @@ SUBJECT_ID_RULE = "1-32 letters, digits, '.', '_' or '-', starting with a letter
 _SUBJECT_ID = re.compile(SUBJECT_ID_PATTERN)
 
 #: Longest term or name (adverse-event term, medication name and indication): the width of its
-#: column (migration 0008).
+#: column (migration 0010).
 TERM_MAX = 500
 #: Longest short code-like text (dose, lot, injection site, given by).
 SHORT_MAX = 100

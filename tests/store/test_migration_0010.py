@@ -1,4 +1,4 @@
-"""Migration 0008 on a 0007 database with data (both engines): terms and names widen to 500
+"""Migration 0010 on a 0009 database with data (both engines): terms and names widen to 500
 characters, the multi-column unique constraints get names that cannot collide, and every
 constraint still holds (SQLite rebuilds the tables in batch mode)."""
 
@@ -37,14 +37,14 @@ RENAMED = {
 }
 
 
-def test_0008_widens_terms_and_renames_the_unique_constraints(db_url: str) -> None:
+def test_0010_widens_terms_and_renames_the_unique_constraints(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, "0007") == "0007"
+        assert migrate(engine, "0009") == "0009"
         with engine.begin() as conn:
             for sql in SEED:
                 conn.execute(text(sql))
-        assert migrate(engine, "0008") == "0008"
+        assert migrate(engine, "0010") == "0010"
         inspector = inspect(engine)
         for table, name in RENAMED.items():
             names = {u["name"] for u in inspector.get_unique_constraints(table)}
@@ -74,17 +74,17 @@ def test_0008_widens_terms_and_renames_the_unique_constraints(db_url: str) -> No
         engine.dispose()
 
 
-def test_0008_downgrades_to_the_old_names(db_url: str) -> None:
+def test_0010_downgrades_to_the_old_names(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, "0008") == "0008"
+        assert migrate(engine, "0010") == "0010"
         with engine.connect() as conn:
             if conn.dialect.name == "sqlite":  # as upgrade() does: the rebuild drops tables
                 _pragma(conn, "foreign_keys=OFF")
             with conn.begin():
                 config = alembic_config()
                 config.attributes["connection"] = conn
-                command.downgrade(config, "0007")
+                command.downgrade(config, "0009")
         inspector = inspect(engine)
         names = {u["name"] for u in inspector.get_unique_constraints("labs")}
         assert "uq_labs_visit_id" in names

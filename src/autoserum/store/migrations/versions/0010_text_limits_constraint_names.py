@@ -17,8 +17,8 @@
 The downgrade restores the old names and narrows the columns back to 200 characters; on
 PostgreSQL it fails (and changes nothing) while a longer term or name is stored.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -27,8 +27,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
