@@ -205,7 +205,10 @@ def test_the_validator_applies_the_integrity_rules_of_the_core(column: str, valu
 
 
 def test_an_ae_term_of_20000_characters_is_refused_by_the_validator() -> None:
-    frame = _text(subject_id=["S1"], term=["x" * 20_000])
+    frame = _text(
+        subject_id=["S1"], term=["x" * 20_000], severity=["mild"], serious=["false"],
+        related=["possible"], outcome=["recovered"],
+    )  # fmt: skip
     with pytest.raises(ValidationError) as err:
         tidy.validate_adverse_events(frame, "f.ae.csv")
     assert err.value.field == "term"
@@ -233,6 +236,8 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
         "Column",
         "Kind",
         "as_text_frame",
+        "export_column",
+        "export_columns",
         "integer_items",
         "item_columns",
         "total_range",

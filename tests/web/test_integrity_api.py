@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from autoserum.store import Store, open_store
+from autoserum.study.rules import TERM_MAX
 from autoserum.web import create_app
 
 from .conftest import STUDY, TODAY, Seeded, settings_for
@@ -130,7 +131,7 @@ def test_dates_volumes_labs_and_text(api: Api) -> None:
     assert "recorded already" in data["expected"]
     ae = {"severity": "mild", "serious": False, "related": "possible", "outcome": "recovered"}
     api.refused(f"/{sid}/adverse-events", {**ae, "term": "x" * 20_000}, "term")
-    data = api.refused(f"/{sid}/adverse-events", {**ae, "term": "x" * 300}, "term")
+    data = api.refused(f"/{sid}/adverse-events", {**ae, "term": "x" * (TERM_MAX + 1)}, "term")
     assert len(data["detail"]) < 300
     api.refused(
         f"/{sid}/adverse-events", {**ae, "term": "rash", "onset_date": "2026-12-24"}, "onset_date"

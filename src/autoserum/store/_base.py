@@ -324,7 +324,7 @@ class Service:
 
     @staticmethod
     def _site(session: Session, study: StudyRow, code: str) -> SiteRow:
-        row = session.scalar(
+        row: SiteRow | None = session.scalar(
             select(SiteRow).where(SiteRow.study_id == study.id, SiteRow.code == code)
         )
         if row is None:
@@ -350,7 +350,7 @@ class Service:
         )
         if lock:
             stmt = stmt.with_for_update()
-        row = session.scalar(stmt)
+        row: SubjectRow | None = session.scalar(stmt)
         self._require(actor, action, study=study.name)
         if row is None or not actor.may(action, study.name, self._site_code(session, row.site_id)):
             raise NotFoundError(f"no subject {subject_id!r} in study {study.name!r}")
@@ -361,7 +361,8 @@ class Service:
         site = session.get(SiteRow, site_id)
         if site is None:  # pragma: no cover - foreign key
             raise NotFoundError(f"no site with id {site_id}")
-        return site.code
+        code: str = site.code
+        return code
 
     @staticmethod
     def _nonempty(field: str, value: Any) -> str:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from autoserum.errors import StateError, ValidationError
 from autoserum.store._base import Actor, Service
-from autoserum.store._coerce import as_date
 from autoserum.store._locks import require_unlocked
 from autoserum.store.models import (
     ConsentDocumentRow,
@@ -25,6 +24,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
 )
+from autoserum.study.coerce import as_date
 from autoserum.study.consent import (
     Consent,
     ConsentDocument,

@@ -21,10 +21,11 @@ import polars as pl
 from autoserum.errors import AutoserumError, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
-from autoserum.store._coerce import as_bool, as_date, as_decimal
 from autoserum.store._edit import score_payload
+from autoserum.study.coerce import as_date, as_decimal
+from autoserum.study.entities import Field, entity
 from autoserum.study.labs import ANALYTES
-from autoserum.study.rules import TERM_MAX, bounded_text, check_not_before, check_not_future
+from autoserum.study.rules import check_not_before, check_not_future
 from autoserum.study.tidy import (
     AE_COLUMNS,
     DERIVED_TOTALS,
@@ -36,7 +37,6 @@ from autoserum.study.tidy import (
     validate_visits,
     visit_columns,
 )
-from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES, SEXES, check_choice
 
 __all__ = [
     "ParsedAE",
@@ -47,6 +47,8 @@ __all__ = [
     "parse_visits",
 ]
 
+ADVERSE_EVENT = entity("adverse_event")
+SUBJECT = entity("subject")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
 
@@ -114,6 +116,10 @@ def _at(line: int, column: str, conv: Any, value: Any, *args: Any) -> Any:
         raise ValidationError(
             err.field, err.value, err.expected, location=f"line {line}, column {column}"
         ) from None
+
+
+def _convert(column: str, value: Any, field: Field) -> Any:
+    return field.convert(value, name=column)
 
 
 def _located(line: int, column: str, err: AutoserumError) -> ValidationError:
@@ -360,15 +366,11 @@ def _check_header(columns: Iterable[str], *, blinded_ok: bool) -> None:
 
 
 def _covariates(line: int, row: dict[str, str | None]) -> dict[str, Any]:
-    def get(column: str, conv: Any, *args: Any) -> Any:
-        text = row.get(column)
-        return None if text is None else _at(line, column, conv, text, *args)
-
+    """The subject-level covariates of a row, converted as the registry declares them."""
     return {
-        "age": get("age", as_decimal),
-        "sex": get("sex", check_choice, SEXES),
-        "per_protocol": get("per_protocol", as_bool),
-        "treated": get("treated", as_bool),
+        f.name: _at(line, f.name, _convert, row.get(f.name), f)
+        for f in SUBJECT.exported
+        if f.name in SUBJECT_COLUMNS
     }
 
 
@@ -466,16 +468,8 @@ def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) 
                 location=f"line {line}, column arm",
             )
         fields = {
-            "term": _at(
-                line, "term", lambda f, v: bounded_text(f, v, limit=TERM_MAX), row.get("term")
-            ),
-            "onset_week": None
-            if row.get("onset_week") is None
-            else _at(line, "onset_week", as_decimal, row["onset_week"]),
-            "severity": _at(line, "severity", check_choice, row.get("severity"), SEVERITIES),
-            "serious": _at(line, "serious", as_bool, row.get("serious")),
-            "related": _at(line, "related", check_choice, row.get("related"), RELATEDNESS),
-            "outcome": _at(line, "outcome", check_choice, row.get("outcome"), OUTCOMES),
+            f.name: _at(line, f.export or f.name, _convert, row.get(f.export or f.name), f)
+            for f in ADVERSE_EVENT.exported
         }
         out.append(ParsedAE(line, sid, fields))
     return out

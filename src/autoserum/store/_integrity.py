@@ -29,11 +29,12 @@ def screening_date(s: Session, protocol: Protocol, subject: SubjectRow) -> date 
     plan = screening_visit(protocol)
     if plan is None:
         return None
-    return s.scalar(
+    screened: date | None = s.scalar(
         select(VisitRow.visit_date).where(
             VisitRow.subject_pk == subject.id, VisitRow.visit_code == plan.code
         )
     )
+    return screened
 
 
 def check_dated(

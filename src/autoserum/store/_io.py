@@ -32,6 +32,7 @@ from autoserum.study.consent import (
     CONSENT_EXPORT_COLUMNS,
     IDENTIFYING_CONSENT_COLUMNS,
 )
+from autoserum.study.entities import entity
 from autoserum.study.tidy import (
     AE_COLUMNS,
     AE_SCHEMA,
@@ -43,6 +44,12 @@ from autoserum.study.tidy import (
 __all__ = ["ExportService", "ImportSummary"]
 
 _KEEP = ("subject_id", "site", "week")
+_AE_FIELDS = entity("adverse_event").exported
+
+
+def _cell(value: Any) -> Any:
+    """A stored value as a cell of the tidy export (an exact decimal as a float)."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _whole_study_arms(s: Session, st: StudyRow, actor: Actor) -> bool:
@@ -160,12 +167,11 @@ class ExportService(Service):
                     {
                         "subject_id": subj.subject_id,
                         "arm": subj.arm,
-                        "term": ae.term,
-                        "onset_week": None if ae.onset_week is None else float(ae.onset_week),
-                        "severity": ae.severity,
-                        "serious": ae.serious,
-                        "related": ae.related,
-                        "outcome": ae.outcome,
+                        **{
+                            f.export: _cell(getattr(ae, f.name))
+                            for f in _AE_FIELDS
+                            if f.export is not None
+                        },
                     }
                 )
         columns = [c for c in AE_COLUMNS if sees or c != "arm"]

@@ -185,7 +185,7 @@ class LockService(Service):
         subject = s.get(SubjectRow, subject_pk)
         if subject is None:  # pragma: no cover - foreign key
             raise NotFoundError(f"no subject with id {subject_pk}")
-        return subject.subject_id
+        return str(subject.subject_id)
 
     def _verified_head(self, study: str) -> tuple[int, str]:
         """The study's audit chain recomputed and verified: ``(length, head hash)``."""

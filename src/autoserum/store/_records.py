@@ -3,7 +3,7 @@ injections, adverse events, concomitant medication and protocol deviations."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,12 +22,10 @@ from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
 from autoserum.store._audit import insert_audited
 from autoserum.store._base import Actor, Service
-from autoserum.store._coerce import as_date, as_decimal, as_int, optional
 from autoserum.store._consent import require_consent
 from autoserum.store._edit import (
     DELETABLE,
     EDITABLE,
-    ae_fields,
     apply_changes,
     convert_changes,
     lab_fields,
@@ -54,9 +52,7 @@ from autoserum.store._views import (
 )
 from autoserum.store.models import (
     AUDITED,
-    AdverseEventRow,
     AssessmentRow,
-    ConMedRow,
     ConsentDocumentRow,
     DeviationRow,
     InjectionRow,
@@ -66,6 +62,8 @@ from autoserum.store.models import (
     SubjectRow,
     VisitRow,
 )
+from autoserum.study.coerce import as_date, as_decimal, as_int, optional
+from autoserum.study.entities import entity as spec_of
 from autoserum.study.locks import Target
 from autoserum.study.model import (
     AdverseEvent,
@@ -87,6 +85,12 @@ from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
 from autoserum.study.vocab import PRODUCTS, check_choice
 
 __all__ = ["RecordService", "evaluate_windows"]
+
+#: Record types recorded from their fields alone (:meth:`RecordService.add`), with their views.
+_PLAIN: dict[str, Callable[[Any, str], Any]] = {
+    "adverse_event": adverse_event_view,
+    "con_med": con_med_view,
+}
 
 
 def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> None:
@@ -154,7 +158,7 @@ class RecordService(Service):
 
     @staticmethod
     def _visit_row(s: Session, subject: SubjectRow, visit_code: str) -> VisitRow:
-        row = s.scalar(
+        row: VisitRow | None = s.scalar(
             select(VisitRow).where(
                 VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
             )
@@ -474,71 +478,41 @@ class RecordService(Service):
             return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st))
 
     # --- adverse events, con-meds, deviations -------------------------------------------
-    def add_adverse_event(
-        self,
-        study: str,
-        subject_id: str,
-        *,
-        actor: Actor,
-        term: str,
-        severity: str,
-        serious: bool,
-        related: str,
-        outcome: str,
-        onset_date: date | str | None = None,
-        onset_week: Decimal | int | float | str | None = None,
-    ) -> AdverseEvent:
-        """Record an adverse event (severity, seriousness, relatedness and outcome coded; the
-        term trimmed, at most 200 characters; the onset not after today nor before screening)."""
-        fields = ae_fields(
-            term=term, severity=severity, serious=serious, related=related,
-            outcome=outcome, onset_date=onset_date, onset_week=onset_week,
-        )  # fmt: skip
-        with self._write(actor, "adverse event") as s:
+    def add(
+        self, study: str, subject_id: str, entity: str, values: Mapping[str, Any], *, actor: Actor
+    ) -> Any:
+        """Record an ``adverse_event`` or a ``con_med`` of a subject from the values of its
+        fields, converted as the entity registry declares them (:mod:`autoserum.study.entities`);
+        no date after today, those the registry marks ``after_screening`` not before the
+        subject's screening, a start not after its end. Returns the recorded record."""
+        if entity not in _PLAIN:
+            raise ValidationError("entity", entity, f"one of {', '.join(sorted(_PLAIN))}")
+        spec = spec_of(entity)
+        fields = spec.convert(values)
+        with self._write(actor, spec.label.split(" ", 1)[-1]) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=self._today(), what="record an adverse event")
-            self._check_dates(s, st, subject, fields, ("onset_date",))
-            row = AdverseEventRow(
-                study_id=subject.study_id, subject_pk=subject.id, version=1, **fields
-            )
+            require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")
+            after = tuple(f.name for f in spec.fields if f.after_screening)
+            self._check_dates(s, st, subject, fields, after)
+            row = AUDITED[entity](study_id=st.id, subject_pk=subject.id, version=1, **fields)
             s.add(row)
             s.flush()
-            return adverse_event_view(row, subject.subject_id)
+            return _PLAIN[entity](row, subject.subject_id)
 
-    def add_con_med(
-        self,
-        study: str,
-        subject_id: str,
-        *,
-        actor: Actor,
-        name: str,
-        dose: str | None = None,
-        route: str | None = None,
-        start_date: date | str | None = None,
-        end_date: date | str | None = None,
-        indication: str | None = None,
-    ) -> ConMed:
-        """Record a concomitant medication (it may have started before screening; neither
-        date after today; the end on or after the start)."""
-        fields = convert_changes(
-            "con_med",
-            {
-                "name": name,
-                "dose": dose,
-                "route": route,
-                "start_date": start_date,
-                "end_date": end_date,
-                "indication": indication,
-            },
-        )
-        with self._write(actor, "concomitant medication") as s:
-            st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=self._today(), what="record a con-med")
-            self._check_dates(s, st, subject, fields, ())
-            row = ConMedRow(study_id=subject.study_id, subject_pk=subject.id, version=1, **fields)
-            s.add(row)
-            s.flush()
-            return con_med_view(row, subject.subject_id)
+    def add_adverse_event(
+        self, study: str, subject_id: str, *, actor: Actor, **fields: Any
+    ) -> AdverseEvent:
+        """Record an adverse event: ``fields`` are those the registry declares (``term``,
+        ``severity``, ``serious``, ``related``, ``outcome``, ``onset_date``, ``onset_week``);
+        see :meth:`add`."""
+        event: AdverseEvent = self.add(study, subject_id, "adverse_event", fields, actor=actor)
+        return event
+
+    def add_con_med(self, study: str, subject_id: str, *, actor: Actor, **fields: Any) -> ConMed:
+        """Record a concomitant medication (``name``, ``dose``, ``route``, ``start_date``,
+        ``end_date``, ``indication``: it may have started before screening); see :meth:`add`."""
+        medication: ConMed = self.add(study, subject_id, "con_med", fields, actor=actor)
+        return medication
 
     def add_deviation(
         self,
@@ -670,7 +644,10 @@ class RecordService(Service):
         values: Mapping[str, Any],
     ) -> None:
         """The integrity rules of a recording, applied to a correction of ``row``."""
-        merged = {**{k: getattr(row, k, None) for k in EDITABLE[entity]}, **values}
+        merged = {
+            **{f.name: getattr(row, f.name, None) for f in spec_of(entity).editable},
+            **values,
+        }
         if entity == "subject" and "facts" in values:
             check_facts(values["facts"])
         elif entity == "visit" and "visit_date" in values and values["visit_date"] is not None:

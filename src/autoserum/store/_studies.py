@@ -14,10 +14,10 @@ from autoserum.errors import StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._allocation import check_stratify_by, generate_list
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
-from autoserum.store._coerce import as_date
 from autoserum.store._locks import require_unlocked
 from autoserum.store._types import utcnow
 from autoserum.store.models import SiteRow, StudyRow
+from autoserum.study.coerce import as_date
 from autoserum.study.locks import Target
 from autoserum.study.model import Arm, Site, Study
 from autoserum.study.randomisation import stratum_key

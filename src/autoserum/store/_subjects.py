@@ -17,7 +17,6 @@ from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import Actor, Service
-from autoserum.store._coerce import as_date, as_decimal
 from autoserum.store._consent import consent_counts, require_consent
 from autoserum.store._integrity import screening_visit
 from autoserum.store._locks import require_unlocked
@@ -47,6 +46,7 @@ from autoserum.store.models import (
     VisitRow,
 )
 from autoserum.study.blinding import MASK
+from autoserum.study.coerce import as_date, as_decimal
 from autoserum.study.consort import ConsortFlow, ConsortSubject, consort_flow
 from autoserum.study.locks import Target
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
@@ -316,7 +316,8 @@ class SubjectService(Service):
                     version=1,
                 )
             )
-            return row.arm
+            arm: str = row.arm
+            return arm
 
     def unblindings(self, study: str, *, actor: Actor) -> list[Unblinding]:
         """The emergency unblindings of a study (for the study admin)."""

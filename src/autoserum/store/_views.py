@@ -1,4 +1,6 @@
-"""Rows → the immutable domain records of :mod:`autoserum.study`, with blinding applied.
+"""Rows → the immutable domain records of :mod:`autoserum.study`, with blinding applied: one
+generic mapping over the fields the entity registry declares (:func:`domain_record`); the
+subject's view adds its site code, typed status and unblinded flag.
 
 >>> fraction_text(Fraction(143, 10)), fraction_text(Fraction(1, 3))
 ('14.3', '1/3')
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
+from typing import Any
 
 from autoserum.store.models import (
     AdverseEventRow,
@@ -22,6 +25,7 @@ from autoserum.store.models import (
     VisitRow,
 )
 from autoserum.study.blinding import MASK
+from autoserum.study.entities import Field, entity
 from autoserum.study.model import (
     AdverseEvent,
     Assessment,
@@ -29,6 +33,7 @@ from autoserum.study.model import (
     Deviation,
     Injection,
     LabResult,
+    Record,
     Subject,
     Visit,
 )
@@ -39,6 +44,7 @@ __all__ = [
     "assessment_view",
     "con_med_view",
     "deviation_view",
+    "domain_record",
     "fraction_text",
     "injection_view",
     "lab_view",
@@ -86,107 +92,65 @@ def subject_view(row: SubjectRow, site: str, *, sees_arm: bool, unblinded: bool)
     )
 
 
+_CLASSES: dict[str, type[Record]] = {
+    "visit": Visit,
+    "assessment": Assessment,
+    "lab": LabResult,
+    "injection": Injection,
+    "adverse_event": AdverseEvent,
+    "con_med": ConMed,
+    "deviation": Deviation,
+}
+
+
+def _shown(field: Field, value: Any, *, sees_arm: bool) -> Any:
+    if field.masked_for_blinded and not sees_arm:
+        return MASK
+    if field.kind == "fraction" and value is not None:
+        return parse_fraction_text(value)
+    return value
+
+
+def domain_record(name: str, row: Any, label: str, *, sees_arm: bool = True) -> Record:
+    """The domain record of ``row`` of record type ``name``: its links and the fields the
+    registry declares, a field masked for blinded viewers shown as ``"blinded"`` unless the
+    viewer ``sees_arm``, an exact total parsed to a fraction."""
+    spec = entity(name)
+    values = {f.name: _shown(f, getattr(row, f.name), sees_arm=sees_arm) for f in spec.fields}
+    links = {link: getattr(row, link) for link in spec.links}
+    return _CLASSES[name](id=row.id, subject_id=label, version=row.version, **links, **values)
+
+
 def visit_view(row: VisitRow, label: str) -> Visit:
     """A visit."""
-    return Visit(
-        id=row.id,
-        subject_id=label,
-        visit_code=row.visit_code,
-        week=row.week,
-        day=row.day,
-        visit_date=row.visit_date,
-        earliest=row.earliest,
-        latest=row.latest,
-        deviation_days=row.deviation_days,
-        version=row.version,
-    )
+    return domain_record("visit", row, label)
 
 
 def assessment_view(row: AssessmentRow, label: str) -> Assessment:
     """An assessment with its exact total."""
-    return Assessment(
-        id=row.id,
-        subject_id=label,
-        visit_id=row.visit_id,
-        instrument=row.instrument,
-        payload=row.payload,
-        total=None if row.total is None else parse_fraction_text(row.total),
-        band=row.band,
-        version=row.version,
-    )
+    return domain_record("assessment", row, label)
 
 
 def lab_view(row: LabRow, label: str) -> LabResult:
     """A lab result."""
-    return LabResult(
-        id=row.id,
-        subject_id=label,
-        visit_id=row.visit_id,
-        analyte=row.analyte,
-        value=row.value,
-        unit=row.unit,
-        ref_low=row.ref_low,
-        ref_high=row.ref_high,
-        flag=row.flag,
-        version=row.version,
-    )
+    return domain_record("lab", row, label)
 
 
 def injection_view(row: InjectionRow, label: str, *, sees_arm: bool) -> Injection:
     """An injection; the product reveals the arm and is masked for blinded viewers."""
-    return Injection(
-        id=row.id,
-        subject_id=label,
-        given_on=row.given_on,
-        product=row.product if sees_arm else MASK,
-        volume_ml=row.volume_ml,
-        site=row.site,
-        lot=row.lot,
-        given_by=row.given_by,
-        visit_id=row.visit_id,
-        version=row.version,
-    )
+    return domain_record("injection", row, label, sees_arm=sees_arm)
 
 
 def adverse_event_view(row: AdverseEventRow, label: str) -> AdverseEvent:
     """An adverse event."""
-    return AdverseEvent(
-        id=row.id,
-        subject_id=label,
-        term=row.term,
-        onset_date=row.onset_date,
-        onset_week=row.onset_week,
-        severity=row.severity,
-        serious=row.serious,
-        related=row.related,
-        outcome=row.outcome,
-        version=row.version,
-    )
+    return domain_record("adverse_event", row, label)
 
 
 def con_med_view(row: ConMedRow, label: str) -> ConMed:
     """A concomitant medication."""
-    return ConMed(
-        id=row.id,
-        subject_id=label,
-        name=row.name,
-        dose=row.dose,
-        route=row.route,
-        start_date=row.start_date,
-        end_date=row.end_date,
-        indication=row.indication,
-        version=row.version,
-    )
+    return domain_record("con_med", row, label)
 
 
 def deviation_view(row: DeviationRow, label: str) -> Deviation:
     """A protocol deviation."""
-    return Deviation(
-        id=row.id,
-        subject_id=label,
-        kind=row.kind,
-        description=row.description,
-        visit_id=row.visit_id,
-        days=row.days,
-        version=row.version,
-    )
+    return domain_record("deviation", row, label)

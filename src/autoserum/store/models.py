@@ -4,12 +4,16 @@ Every table of study data carries ``study_id`` (and ``subject_pk`` below the sub
 audit trail can be filtered by study and subject, and a ``version`` for optimistic concurrency
 (``version_id_col`` with application-set versions: an UPDATE matches ``WHERE version = old``).
 ``__entity__`` is the name of the table in the audit trail and in ``update_record``.
+
+The data columns of every record type (site, subject, visit, assessment, lab, injection, adverse
+event, con-med, deviation, unblinding) and their CHECK constraints are derived from the entity
+registry (:mod:`autoserum.study.entities`, through ``store/_columns.py``); a model here adds
+only its keys, links, unique constraints and indexes.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -29,10 +33,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from autoserum.permissions import ROLES
-from autoserum.store._types import DecimalText, JSONText, UTCDateTime
+from autoserum.store._columns import in_vocabulary, record_checks, record_columns
+from autoserum.store._types import JSONText, UTCDateTime
+from autoserum.study.entities import entity
 from autoserum.study.locks import LEVELS
-from autoserum.study.status import SubjectStatus
-from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES
 
 __all__ = [
     "AUDITED",
@@ -66,16 +70,16 @@ __all__ = [
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    """The SQL condition ``column IN (values)`` of a CHECK constraint on a fixed vocabulary."""
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+def _columns(name: str) -> type[Any]:
+    """The data columns of record type ``name``, as the entity registry declares them."""
+    return record_columns(entity(name))
 
 
 class Base(DeclarativeBase):
@@ -117,19 +121,17 @@ class StudyRow(_Versioned, Base):
         return self.id
 
 
-class SiteRow(_Versioned, Base):
+class SiteRow(_columns("site"), _Versioned, Base):  # type: ignore[misc]
     __tablename__ = "sites"
     __entity__ = "site"
     __table_args__ = (UniqueConstraint("study_id", "code"),)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
-    code: Mapped[str] = mapped_column(String(50))
-    name: Mapped[str] = mapped_column(String(200))
 
 
 class UserRow(_Versioned, Base):
     __tablename__ = "users"
     __entity__ = "user"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(in_vocabulary("role", ROLES), name="role"),)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
@@ -212,28 +214,16 @@ class AllocationRow(Base):
     )
 
 
-class SubjectRow(_Versioned, Base):
+class SubjectRow(_columns("subject"), _Versioned, Base):  # type: ignore[misc]
     __tablename__ = "subjects"
     __entity__ = "subject"
     __table_args__ = (
         UniqueConstraint("study_id", "subject_id"),
         UniqueConstraint("allocation_id", name="uq_subjects_allocation_id"),
-        CheckConstraint(_in("status", tuple(SubjectStatus)), name="status"),
-        CheckConstraint("sex IS NULL OR " + _in("sex", SEXES), name="sex"),
+        *record_checks(entity("subject")),
     )
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    subject_id: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))
-    facts: Mapped[Any] = mapped_column(JSONText, nullable=True)
-    arm: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    allocation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    day0: Mapped[date | None] = mapped_column(Date, nullable=True)
-    age: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    sex: Mapped[str | None] = mapped_column(String(1), nullable=True)
-    per_protocol: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    treated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     @property
     def subject_pk(self) -> int:
@@ -245,96 +235,50 @@ class _SubjectChild(_Versioned):
     subject_pk: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
 
 
-class VisitRow(_SubjectChild, Base):
+class VisitRow(_columns("visit"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "visits"
     __entity__ = "visit"
     __table_args__ = (
         UniqueConstraint("subject_pk", "visit_code", name="uq_visits_subject_pk_visit_code"),
     )
-    visit_code: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    week: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    day: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    earliest: Mapped[date | None] = mapped_column(Date, nullable=True)
-    latest: Mapped[date | None] = mapped_column(Date, nullable=True)
-    deviation_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class AssessmentRow(_SubjectChild, Base):
+class AssessmentRow(_columns("assessment"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "assessments"
     __entity__ = "assessment"
     __table_args__ = (UniqueConstraint("visit_id", "instrument"),)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
-    instrument: Mapped[str] = mapped_column(String(30))
-    payload: Mapped[Any] = mapped_column(JSONText, nullable=True)
-    total: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    band: Mapped[str | None] = mapped_column(String(50), nullable=True)
 
 
-class LabRow(_SubjectChild, Base):
+class LabRow(_columns("lab"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "labs"
     __entity__ = "lab"
-    __table_args__ = (
-        UniqueConstraint("visit_id", "analyte"),
-        CheckConstraint("flag IS NULL OR " + _in("flag", ("low", "normal", "high")), name="flag"),
-    )
+    __table_args__ = (UniqueConstraint("visit_id", "analyte"), *record_checks(entity("lab")))
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
-    analyte: Mapped[str] = mapped_column(String(30))
-    value: Mapped[Decimal] = mapped_column(DecimalText)
-    unit: Mapped[str] = mapped_column(String(30))
-    ref_low: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    ref_high: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    flag: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
-class InjectionRow(_SubjectChild, Base):
+class InjectionRow(_columns("injection"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "injections"
     __entity__ = "injection"
-    __table_args__ = (CheckConstraint(_in("product", PRODUCTS), name="product"),)
+    __table_args__ = record_checks(entity("injection"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
-    given_on: Mapped[date] = mapped_column(Date)
-    product: Mapped[str] = mapped_column(String(30))
-    volume_ml: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    site: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    lot: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    given_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
-class AdverseEventRow(_SubjectChild, Base):
+class AdverseEventRow(_columns("adverse_event"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "adverse_events"
     __entity__ = "adverse_event"
-    __table_args__ = (
-        CheckConstraint(_in("severity", SEVERITIES), name="severity"),
-        CheckConstraint(_in("related", RELATEDNESS), name="related"),
-        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
-    )
-    term: Mapped[str] = mapped_column(String(200))
-    onset_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    onset_week: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
-    severity: Mapped[str] = mapped_column(String(20))
-    serious: Mapped[bool] = mapped_column(Boolean)
-    related: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20))
+    __table_args__ = record_checks(entity("adverse_event"))
 
 
-class ConMedRow(_SubjectChild, Base):
+class ConMedRow(_columns("con_med"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "con_meds"
     __entity__ = "con_med"
-    name: Mapped[str] = mapped_column(String(200))
-    dose: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    route: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    indication: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
-class DeviationRow(_SubjectChild, Base):
+class DeviationRow(_columns("deviation"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "deviations"
     __entity__ = "deviation"
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
-    kind: Mapped[str] = mapped_column(String(50))
-    description: Mapped[str] = mapped_column(Text)
-    days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ConsentDocumentRow(_Versioned, Base):
@@ -381,7 +325,7 @@ class LockRow(_Versioned, Base):
 
     __tablename__ = "locks"
     __entity__ = "lock"
-    __table_args__ = (CheckConstraint(_in("level", LEVELS), name="level"),)
+    __table_args__ = (CheckConstraint(in_vocabulary("level", LEVELS), name="level"),)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
     subject_pk: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), nullable=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
@@ -397,12 +341,9 @@ class LockRow(_Versioned, Base):
     manifest: Mapped[Any] = mapped_column(JSONText, nullable=True)
 
 
-class UnblindingRow(_SubjectChild, Base):
+class UnblindingRow(_columns("unblinding"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "unblindings"
     __entity__ = "unblinding"
-    username: Mapped[str] = mapped_column(String(100))
-    reason: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):

@@ -11,12 +11,12 @@ record carries its ``version`` for optimistic concurrency.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autoserum.study.entities import EntitySpec, entity
 from autoserum.study.status import SubjectStatus
 
 __all__ = [
@@ -27,12 +27,14 @@ __all__ = [
     "Deviation",
     "Injection",
     "LabResult",
+    "Record",
     "Site",
     "Study",
     "Subject",
     "SubjectDetail",
     "Unblinding",
     "Visit",
+    "record_class",
 ]
 
 
@@ -88,115 +90,72 @@ class Subject:
     version: int = 1
 
 
-@dataclass(frozen=True)
-class Visit:
-    """An actual visit, with its planned window and the deviation in days (``None``: on time)."""
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """A recorded record of a subject: its store id, the subject's identifier and its version.
+
+    The record types below are derived from the entity registry
+    (:mod:`autoserum.study.entities`): one frozen dataclass per type, with a field per field of
+    its declaration and per link (``visit_id``); a field masked for blinded viewers holds
+    ``"blinded"``. Their fields are typed by the registry, not statically (``Any``).
+    """
 
     id: int
     subject_id: str
-    visit_code: str | None
-    week: Decimal | None
-    day: int | None
-    visit_date: date | None
-    earliest: date | None
-    latest: date | None
-    deviation_days: int | None
     version: int = 1
 
-    @property
-    def out_of_window(self) -> bool:
-        """Whether the visit fell outside its window (a protocol deviation)."""
-        return self.deviation_days is not None
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """An instrument filled at a visit: the payload (item codes) and its exact total."""
-
-    id: int
-    subject_id: str
-    visit_id: int
-    instrument: str
-    payload: Mapping[str, Any] | None
-    total: Fraction | None
-    band: str | None
-    version: int = 1
+def _out_of_window(self: Any) -> bool:
+    """Whether the visit fell outside its window (a protocol deviation)."""
+    return self.deviation_days is not None
 
 
-@dataclass(frozen=True)
-class LabResult:
-    """A lab value in its canonical UCUM unit, with the reference range it was judged against."""
-
-    id: int
-    subject_id: str
-    visit_id: int
-    analyte: str
-    value: Decimal
-    unit: str
-    ref_low: Decimal | None
-    ref_high: Decimal | None
-    flag: str | None
-    version: int = 1
-
-
-@dataclass(frozen=True)
-class Injection:
-    """An injection given. ``product`` is ``"blinded"`` for a blinded viewer."""
-
-    id: int
-    subject_id: str
-    given_on: date
-    product: str
-    volume_ml: Decimal | None
-    site: str | None
-    lot: str | None
-    given_by: str | None
-    visit_id: int | None = None
-    version: int = 1
+def record_class(spec: EntitySpec, *, doc: str = "") -> type[Record]:
+    """The frozen dataclass of the records of ``spec``: :class:`Record` plus its links and
+    fields (keyword-only)."""
+    names = (*spec.links, *spec.names)
+    namespace: dict[str, Any] = {"__doc__": doc or f"A record: {spec.label or spec.name}."}
+    if spec.name == "visit":
+        namespace["out_of_window"] = property(_out_of_window)
+    name = "".join(part.capitalize() for part in spec.name.split("_"))
+    cls = make_dataclass(
+        name,
+        [(n, Any) for n in names],
+        bases=(Record,),
+        namespace=namespace,
+        frozen=True,
+        kw_only=True,
+    )
+    cls.__module__ = __name__
+    return cls
 
 
-@dataclass(frozen=True)
-class AdverseEvent:
-    """An adverse event."""
-
-    id: int
-    subject_id: str
-    term: str
-    onset_date: date | None
-    onset_week: Decimal | None
-    severity: str
-    serious: bool
-    related: str
-    outcome: str
-    version: int = 1
-
-
-@dataclass(frozen=True)
-class ConMed:
-    """A concomitant medication."""
-
-    id: int
-    subject_id: str
-    name: str
-    dose: str | None
-    route: str | None
-    start_date: date | None
-    end_date: date | None
-    indication: str | None
-    version: int = 1
-
-
-@dataclass(frozen=True)
-class Deviation:
-    """A protocol deviation (e.g. ``visit_window``: a visit outside its window)."""
-
-    id: int
-    subject_id: str
-    kind: str
-    description: str
-    visit_id: int | None
-    days: int | None
-    version: int = 1
+if TYPE_CHECKING:
+    Visit = Record
+    Assessment = Record
+    LabResult = Record
+    Injection = Record
+    AdverseEvent = Record
+    ConMed = Record
+    Deviation = Record
+else:
+    Visit = record_class(
+        entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
+    )
+    Assessment = record_class(
+        entity("assessment"), doc="An instrument filled at a visit, with its exact total."
+    )
+    LabResult = record_class(entity("lab"), doc="A lab value in its canonical UCUM unit.")
+    Injection = record_class(
+        entity("injection"), doc='An injection given. ``product`` is "blinded" when blinded.'
+    )
+    AdverseEvent = record_class(entity("adverse_event"), doc="An adverse event.")
+    ConMed = record_class(entity("con_med"), doc="A concomitant medication.")
+    Deviation = record_class(entity("deviation"), doc="A protocol deviation.")
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,9 @@ SUBJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 SUBJECT_ID_RULE = "1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
 _SUBJECT_ID = re.compile(SUBJECT_ID_PATTERN)
 
-#: Longest term or name (adverse-event term, medication name): the width of its column.
-TERM_MAX = 200
+#: Longest term or name (adverse-event term, medication name and indication): the width of its
+#: column (migration 0010).
+TERM_MAX = 500
 #: Longest short code-like text (dose, lot, injection site, given by).
 SHORT_MAX = 100
 #: Longest note or reason (deviation description, withdrawal or override reason).

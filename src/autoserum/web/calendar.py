@@ -49,12 +49,13 @@ class CalendarRow:
 
 def day0_of(detail: SubjectDetail) -> dt.date | None:
     """Day 0 of a subject: the first injection, else the visit planned on day 0."""
-    given = [i.given_on for i in detail.injections]
+    given: list[dt.date] = [i.given_on for i in detail.injections]
     if given:
         return min(given)
     for visit in detail.visits:
         if visit.day == 0 and visit.visit_date is not None:
-            return visit.visit_date
+            day0: dt.date = visit.visit_date
+            return day0
     return None
 
 

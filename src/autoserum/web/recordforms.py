@@ -1,7 +1,9 @@
-"""The small record forms of the subject page (visit, injection, lab, adverse event,
-concomitant medication) and how their posted strings become store arguments.
+"""The record forms of the subject page (injection, lab, adverse event, concomitant
+medication) and the correction forms, derived from the entity registry
+(:mod:`autoserum.study.entities`): a form asks for the fields its record type declares
+``on_form``; a correction form for those that are also ``editable``.
 
-Values are passed to the store as text; the store validates them (dates, vocabularies, units)
+Values are passed to the store as text; the store converts them with the registry's converters
 and raises :class:`~autoserum.errors.ValidationError` naming the field, which the page shows
 beside that field.
 """
@@ -13,22 +15,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from autoserum.study.consent import COMPONENTS
+from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
-from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES
 
 __all__ = [
     "CONSENT_FORM",
     "CONSENT_WITHDRAWAL_FORM",
+    "CORRECTABLE",
     "RECORD_FORMS",
+    "ConsentForm",
     "FormField",
     "RecordForm",
     "consent_form",
+    "correction_fields",
+    "form_field",
+    "form_values",
     "optional_text",
 ]
 
 
 @dataclass(frozen=True)
 class FormField:
+    """One input of a page form: its name, label, input type, options and whether required."""
+
     name: str
     label: str
     type: str = "text"
@@ -36,90 +45,100 @@ class FormField:
     required: bool = False
 
 
+#: Options of fields whose vocabulary is not a fixed choice of the registry (the analytes).
+_OPTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("lab", "analyte"): tuple((a.code, a.label) for a in ANALYTES.values()),
+}
+_YES_NO = (("no", "no"), ("yes", "yes"))
+
+
+def form_field(spec: EntitySpec, field: Field) -> FormField:
+    """The input of ``field`` of ``spec`` on a page form."""
+    options = _OPTIONS.get((spec.name, field.name), ())
+    if field.kind == "choice":
+        options = tuple((v, v.replace("_", " ")) for v in field.choices)
+    elif field.kind == "bool":
+        options = _YES_NO
+    kind = "date" if field.kind == "date" else "text"
+    return FormField(field.form_name, field.title, kind, options, field.required)
+
+
 @dataclass(frozen=True)
 class RecordForm:
-    key: str  # URL segment and section id
+    """A record form of the subject page: its record type, the links it asks for first (the
+    lab's visit) and the fields of the record type it asks for."""
+
+    spec: EntitySpec
+    links: tuple[FormField, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """URL segment and section id."""
+        return self.spec.key
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def noun(self) -> str:
+        return self.spec.label
+
+    @property
+    def entity(self) -> str:
+        """Entity name in the audit trail."""
+        return self.spec.name
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of the section's table: the links, then every field of the record."""
+        return (*(link.name.removeprefix("lab_").removesuffix("_code") for link in self.links),
+                *self.spec.names)  # fmt: skip
+
+    @property
+    def fields(self) -> tuple[FormField, ...]:
+        return (*self.links, *(form_field(self.spec, f) for f in self.spec.form_fields))
+
+
+RECORD_FORMS: tuple[RecordForm, ...] = (
+    RecordForm(entity("injection")),
+    RecordForm(entity("lab"), (FormField("lab_visit_code", "Visit", required=True),)),
+    RecordForm(entity("adverse_event")),
+    RecordForm(entity("con_med")),
+)
+
+#: Record types corrected on a correction page (assessments: on their instrument form).
+CORRECTABLE: tuple[str, ...] = ("visit", "injection", "lab", "adverse_event", "con_med")
+
+
+def correction_fields(spec: EntitySpec) -> tuple[tuple[Field, FormField], ...]:
+    """The fields of a record type a correction page shows (on its form and editable), with
+    their inputs."""
+    return tuple((f, form_field(spec, f)) for f in spec.form_fields if f.editable)
+
+
+def form_values(spec: EntitySpec, form: Mapping[str, Any]) -> dict[str, str | None]:
+    """The posted values of the record form of ``spec``, by field name (empty: ``None``)."""
+    return {f.name: optional_text(form, f.form_name) for f in spec.form_fields}
+
+
+@dataclass(frozen=True)
+class ConsentForm:
+    """A consent form of the subject page (informed consent is kept by
+    :mod:`autoserum.study.consent`, not a record type of the entity registry): the same
+    attributes as :class:`RecordForm`."""
+
+    key: str
     title: str
     noun: str
-    entity: str  # entity name in the audit trail
+    entity: str
     columns: tuple[str, ...]
     fields: tuple[FormField, ...]
 
 
-def _choices(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((v, v.replace("_", " ")) for v in values)
-
-
-RECORD_FORMS: tuple[RecordForm, ...] = (
-    RecordForm(
-        "injections",
-        "Injections given",
-        "an injection",
-        "injection",
-        ("given_on", "product", "volume_ml", "site", "lot", "given_by"),
-        (
-            FormField("given_on", "Date given", "date", required=True),
-            FormField("volume_ml", "Volume (mL)"),
-            FormField("injection_site", "Injection site (muscle or acupoint code)"),
-            FormField("lot", "Lot"),
-        ),
-    ),
-    RecordForm(
-        "labs",
-        "Laboratory results",
-        "a lab result",
-        "lab",
-        ("visit", "analyte", "value", "unit", "ref_low", "ref_high", "flag"),
-        (
-            FormField("lab_visit_code", "Visit", options=(), required=True),
-            FormField(
-                "analyte",
-                "Analyte",
-                options=tuple((a.code, a.label) for a in ANALYTES.values()),
-                required=True,
-            ),
-            FormField("value", "Value", required=True),
-            FormField("unit", "Unit (UCUM, e.g. kU/L, 10^9/L, %, pg/mL)", required=True),
-            FormField("ref_low", "Reference range low"),
-            FormField("ref_high", "Reference range high"),
-        ),
-    ),
-    RecordForm(
-        "adverse_events",
-        "Adverse events",
-        "an adverse event",
-        "adverse_event",
-        ("term", "onset_date", "severity", "serious", "related", "outcome"),
-        (
-            FormField("term", "Term (verbatim)", required=True),
-            FormField("onset_date", "Onset date", "date"),
-            FormField("severity", "Severity", options=_choices(SEVERITIES), required=True),
-            FormField("serious", "Serious", options=(("no", "no"), ("yes", "yes")), required=True),
-            FormField("related", "Relatedness", options=_choices(RELATEDNESS), required=True),
-            FormField("outcome", "Outcome", options=_choices(OUTCOMES), required=True),
-        ),
-    ),
-    RecordForm(
-        "con_meds",
-        "Concomitant medication",
-        "a medication",
-        "con_med",
-        ("name", "dose", "route", "start_date", "end_date", "indication"),
-        (
-            FormField("name", "Medication", required=True),
-            FormField("dose", "Dose"),
-            FormField("route", "Route"),
-            FormField("start_date", "Start date", "date"),
-            FormField("end_date", "End date", "date"),
-            FormField("indication", "Indication"),
-        ),
-    ),
-)
-
-
 _AGREED = (("yes", "agreed"), ("no", "declined"))
 
-CONSENT_FORM = RecordForm(
+CONSENT_FORM = ConsentForm(
     "consents",
     "Informed consent",
     "a consent",
@@ -140,7 +159,7 @@ CONSENT_FORM = RecordForm(
 )  # fmt: skip
 """The consent form of the subject page (its document versions filled in per study)."""
 
-CONSENT_WITHDRAWAL_FORM = RecordForm(
+CONSENT_WITHDRAWAL_FORM = ConsentForm(
     "consent_withdrawal",
     "Withdrawal of consent",
     "a withdrawal of consent",
@@ -154,11 +173,11 @@ CONSENT_WITHDRAWAL_FORM = RecordForm(
 """Withdrawal of consent: nothing dated on or after it is collected."""
 
 
-def consent_form(versions: tuple[tuple[str, str], ...]) -> RecordForm:
+def consent_form(versions: tuple[tuple[str, str], ...]) -> ConsentForm:
     """:data:`CONSENT_FORM` with the study's document versions as the choices."""
     first, *rest = CONSENT_FORM.fields
     chosen = FormField(first.name, first.label, options=versions, required=True)
-    return RecordForm(
+    return ConsentForm(
         CONSENT_FORM.key,
         CONSENT_FORM.title,
         CONSENT_FORM.noun,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -16,11 +16,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
 )
 
 from autoserum.errors import ValidationError
 from autoserum.instruments import Score, get_instrument, score
+from autoserum.study.entities import EntitySpec, entity
+from autoserum.study.entities import Field as RecordField
 from autoserum.web.forms import parse_instrument_form
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "VisitCreate",
     "WithdrawRequest",
     "parse_items",
+    "record_schema",
     "score_items",
 ]
 
@@ -275,39 +279,54 @@ class AssessmentPublic(BaseModel):
     version: int
 
 
-class InjectionCreate(_Input):
-    given_on: dt.date
-    volume_ml: Decimalish | None = None
-    site: ShortText | None = None
-    lot: ShortText | None = None
-    visit_code: Code | None = None
+def _annotation(field: RecordField) -> Any:
+    """The pydantic type of a registry field in an input schema."""
+    if field.kind == "text":
+        return Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=field.max_length, pattern=r"^[^\x00]*$"),
+        ]
+    if field.kind == "choice":
+        return Literal[field.choices]
+    if field.kind in ("decimal", "fraction"):
+        return Decimalish
+    return _PYTHON_TYPES[field.kind]
 
 
-class LabCreate(_Input):
-    visit_code: Code
-    analyte: Code
-    value: Decimalish
-    unit: ShortText
-    ref_low: Decimalish | None = None
-    ref_high: Decimalish | None = None
+_PYTHON_TYPES: dict[str, Any] = {
+    "int": int,
+    "bool": bool,
+    "date": dt.date,
+    "datetime": dt.datetime,
+    "json": dict[str, ItemValue],
+}
 
 
-class AdverseEventCreate(_Input):
-    term: Text
-    severity: Literal["mild", "moderate", "severe"]
-    serious: bool
-    related: Literal["not_related", "unlikely", "possible", "probable", "definite"]
-    outcome: Literal["recovered", "recovering", "not_recovered", "fatal", "unknown"]
-    onset_date: dt.date | None = None
+def record_schema(
+    spec: EntitySpec, *, links: Mapping[str, tuple[Any, Any]] | None = None
+) -> type[BaseModel]:
+    """The input schema ``<Name>Create`` of a record type: the links it needs (a visit code),
+    then the fields its record form asks for (the registry's ``on_form`` fields), typed from
+    their kinds, vocabularies and text limits; unknown fields are refused."""
+    fields: dict[str, Any] = dict(links or {})
+    for f in spec.form_fields:
+        annotation = _annotation(f) if f.required else _annotation(f) | None
+        default = ... if f.required else None
+        fields[f.name] = (annotation, Field(default, title=f.title, description=f.help or None))
+    name = "".join(part.capitalize() for part in spec.name.split("_")) + "Create"
+    return create_model(name, __base__=_Input, __module__=__name__, **fields)
 
 
-class ConMedCreate(_Input):
-    name: Text
-    dose: ShortText | None = None
-    route: ShortText | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    indication: Text | None = None
+if TYPE_CHECKING:  # the schemas are built from the registry at import; typed as models here
+    InjectionCreate = BaseModel
+    LabCreate = BaseModel
+    AdverseEventCreate = BaseModel
+    ConMedCreate = BaseModel
+else:
+    InjectionCreate = record_schema(entity("injection"), links={"visit_code": (Code | None, None)})
+    LabCreate = record_schema(entity("lab"), links={"visit_code": (Code, ...)})
+    AdverseEventCreate = record_schema(entity("adverse_event"))
+    ConMedCreate = record_schema(entity("con_med"))
 
 
 class RecordUpdate(_Input):

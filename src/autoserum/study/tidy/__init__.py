@@ -5,7 +5,8 @@ Every reader of the format asks this module: ``autoserum analyze`` reading a fil
 ``import`` and the database read of ``analyze --db`` / ``report --db`` validate with
 :func:`validate_visits`, :func:`validate_adverse_events` and :func:`validate_con_meds` against
 the same :data:`VISIT_COLUMNS`, :data:`AE_COLUMNS` and :data:`CONMED_COLUMNS`; exporters and
-the simulator write the columns in :func:`visit_columns` order. An error from a file names its
+the simulator write the columns in :func:`visit_columns` order; the columns of a record's
+fields come from the entity registry (:func:`export_columns`). An error from a file names its
 line; from a database, the study, subject and visit.
 
 >>> TOTAL_COLUMNS[:3]
@@ -33,6 +34,8 @@ from autoserum.study.tidy._columns import (
     VISIT_COLUMNS,
     Column,
     Kind,
+    export_column,
+    export_columns,
     integer_items,
     item_columns,
     visit_columns,
@@ -70,6 +73,8 @@ __all__ = [
     "Column",
     "Kind",
     "as_text_frame",
+    "export_column",
+    "export_columns",
     "integer_items",
     "item_columns",
     "neutralise_cell",

@@ -1,8 +1,11 @@
 """The column specifications of the tidy long format (``docs/data-format.md``), as data.
 
 One :class:`Column` per named column of the visit and adverse-event files: its kind, whether it
-is required, its allowed values or range. The file reader, the store's import and the database
-read all check cells against these specs (:mod:`autoserum.study.tidy`).
+is required, its allowed values or range. The columns of a record's fields (the adverse event's,
+the subject's covariates) are derived from the entity registry
+(:mod:`autoserum.study.entities`), so the export, the import and the store agree. The file
+reader, the store's import and the database read all check cells against these specs
+(:mod:`autoserum.study.tidy`).
 
 >>> VISIT_COLUMNS["age"].expected()
 'a number from 0 to 130'
@@ -18,6 +21,7 @@ from functools import cache
 from typing import Literal
 
 from autoserum.instruments import get_instrument, instrument_codes
+from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.medication import (
     AMOUNT_UNITS,
@@ -47,6 +51,8 @@ __all__ = [
     "VISIT_COLUMNS",
     "Column",
     "Kind",
+    "export_column",
+    "export_columns",
     "integer_items",
     "item_columns",
     "visit_columns",
@@ -117,6 +123,41 @@ _BOUNDED = {
 }
 _BOUNDED["viga_ad"] = Column("viga_ad", "integer", minimum=0, maximum=4)
 
+_KINDS: dict[str, Kind] = {
+    "text": "text",
+    "int": "integer",
+    "decimal": "number",
+    "bool": "boolean",
+    "date": "date",
+    "choice": "choice",
+}
+
+
+def export_column(field: Field) -> Column:
+    """The tidy column of a record's exported field (its export name, kind, bounds, limit)."""
+    return Column(
+        field.export or field.name,
+        _KINDS[field.kind],
+        required=field.required,
+        choices=field.choices,
+        minimum=None if field.minimum is None else float(field.minimum),
+        maximum=None if field.maximum is None else float(field.maximum),
+        unit=field.unit,
+        max_length=field.max_length if field.kind == "text" else None,
+    )
+
+
+def export_columns(spec: EntitySpec) -> dict[str, Column]:
+    """The tidy columns of the exported fields of a record type, in declaration order.
+
+    >>> list(export_columns(entity("adverse_event")))
+    ['term', 'onset_week', 'severity', 'serious', 'related', 'outcome']
+    """
+    return {c.name: c for c in map(export_column, spec.exported)}
+
+
+_SUBJECT = export_columns(entity("subject"))
+
 _SUBJECT_ID = Column(
     "subject_id", "text", required=True, pattern=SUBJECT_ID_PATTERN, rule=SUBJECT_ID_RULE
 )
@@ -124,16 +165,12 @@ _SUBJECT_ID = Column(
 #: Every named column of the visit file (item-level columns are matched by instrument prefix).
 VISIT_COLUMNS: dict[str, Column] = {
     "subject_id": _SUBJECT_ID,
-    "arm": Column("arm", "text"),
     "site": Column("site", "text"),
     "week": Column("week", "number", required=True),
     "visit": Column("visit", "text"),
     "visit_date": Column("visit_date", "date"),
-    "age": Column("age", "number", minimum=0, maximum=AGE_MAX, unit="years"),
     "easi_age": Column("easi_age", "number", minimum=0, maximum=AGE_MAX, unit="years"),
-    "sex": Column("sex", "choice", choices=("F", "M")),
-    "per_protocol": Column("per_protocol", "boolean"),
-    "treated": Column("treated", "boolean"),
+    **_SUBJECT,
     **_BOUNDED,
     **{
         k: Column(
@@ -150,27 +187,14 @@ VISIT_COLUMNS: dict[str, Column] = {
 #: Columns that describe the subject and must be the same on every row of a subject.
 SUBJECT_LEVEL: tuple[str, ...] = ("arm", "site", "age", "sex", "per_protocol", "treated")
 
-#: Subject-level covariates the store keeps on the subject.
-SUBJECT_COLUMNS: tuple[str, ...] = ("age", "sex", "per_protocol", "treated")
+#: Subject-level covariates the store keeps on the subject (its exported fields but the arm).
+SUBJECT_COLUMNS: tuple[str, ...] = tuple(c for c in _SUBJECT if c != "arm")
 
-#: The adverse-event file.
+#: The adverse-event file: the subject, the arm and the adverse event's exported fields.
 AE_COLUMNS: dict[str, Column] = {
     "subject_id": _SUBJECT_ID,
-    "arm": Column("arm", "text"),
-    "term": Column("term", "text", required=True, max_length=TERM_MAX),
-    "onset_week": Column("onset_week", "number"),
-    "severity": Column("severity", "choice", choices=("mild", "moderate", "severe")),
-    "serious": Column("serious", "boolean"),
-    "related": Column(
-        "related",
-        "choice",
-        choices=("not_related", "unlikely", "possible", "probable", "definite"),
-    ),
-    "outcome": Column(
-        "outcome",
-        "choice",
-        choices=("recovered", "recovering", "not_recovered", "fatal", "unknown"),
-    ),
+    "arm": _SUBJECT["arm"],
+    **export_columns(entity("adverse_event")),
 }
 
 #: The concomitant-medication file (``<stem>.conmed.csv``): one row per medication of a subject,

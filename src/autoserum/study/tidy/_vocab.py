@@ -14,6 +14,7 @@ from fractions import Fraction
 import polars as pl
 
 from autoserum.instruments import get_instrument
+from autoserum.study.entities import entity
 
 __all__ = [
     "AE_SCHEMA",
@@ -50,15 +51,19 @@ INSTRUMENT_PARAMETERS: tuple[str, ...] = (*TOTAL_COLUMNS, "patient_global")
 _OSCORAD_MAX = Fraction(83)
 
 #: The adverse-event file (``<stem>.ae.csv``): columns and their types, in file order.
+#: Derived from the adverse-event record's exported fields (:mod:`autoserum.study.entities`).
 AE_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(),
     "arm": pl.String(),
-    "term": pl.String(),
-    "onset_week": pl.Float64(),
-    "severity": pl.String(),
-    "serious": pl.Boolean(),
-    "related": pl.String(),
-    "outcome": pl.String(),
+    **{
+        f.export: pl.Boolean()
+        if f.kind == "bool"
+        else pl.Float64()
+        if f.kind in ("decimal", "int")
+        else pl.String()
+        for f in entity("adverse_event").exported
+        if f.export is not None
+    },
 }
 
 #: The concomitant-medication file (``<stem>.conmed.csv``): columns and types, in file order

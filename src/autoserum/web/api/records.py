@@ -34,15 +34,14 @@ def record_injection(
     """Record an injection given (the product follows the subject's arm)."""
     user.require("write_data")
     study_for(store, user, study)
+    values = body.model_dump()
     row = store.records.add_injection(
         study,
         subject_id,
-        body.given_on,
+        values.pop("given_on"),
         actor=user.actor,
-        volume_ml=body.volume_ml,
-        site=body.site,
-        lot=body.lot,
-        visit_code=body.visit_code,
+        visit_code=values.pop("visit_code"),
+        **values,
     )
     return record_json(row)
 
@@ -54,16 +53,16 @@ def record_lab(
     """Record a lab result (converted to the analyte's canonical UCUM unit and flagged)."""
     user.require("write_data")
     study_for(store, user, study)
+    values = body.model_dump()
     row = store.records.add_lab(
         study,
         subject_id,
-        body.visit_code,
-        body.analyte,
-        body.value,
-        body.unit,
+        values.pop("visit_code"),
+        values.pop("analyte"),
+        values.pop("value"),
+        values.pop("unit"),
         actor=user.actor,
-        ref_low=body.ref_low,
-        ref_high=body.ref_high,
+        **values,
     )
     return record_json(row)
 
@@ -79,7 +78,7 @@ def record_adverse_event(
     """Record an adverse event."""
     user.require("write_data")
     study_for(store, user, study)
-    row = store.records.add_adverse_event(study, subject_id, actor=user.actor, **body.model_dump())
+    row = store.records.add(study, subject_id, "adverse_event", body.model_dump(), actor=user.actor)
     return record_json(row)
 
 
@@ -90,7 +89,7 @@ def record_con_med(
     """Record a concomitant medication."""
     user.require("write_data")
     study_for(store, user, study)
-    row = store.records.add_con_med(study, subject_id, actor=user.actor, **body.model_dump())
+    row = store.records.add(study, subject_id, "con_med", body.model_dump(), actor=user.actor)
     return record_json(row)
 
 

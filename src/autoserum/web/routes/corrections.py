@@ -16,79 +16,29 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import NotFoundError, ValidationError
 from autoserum.store import Store
+from autoserum.study.entities import Field
+from autoserum.study.entities import entity as spec_of
 from autoserum.study.model import SubjectDetail
-from autoserum.study.vocab import OUTCOMES, RELATEDNESS, SEVERITIES
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import FORM_WIDE, expected_version, submit
-from autoserum.web.recordforms import FormField
+from autoserum.web.recordforms import CORRECTABLE, correction_fields
 from autoserum.web.templating import render
 from autoserum.web.views import study_for
 
-__all__ = ["CORRECTABLE", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 _PATH = "/studies/{study}/subjects/{subject_id}/records/{entity}/{record_id}"
 
 
-def _choices(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((v, v.replace("_", " ")) for v in values)
-
-
-#: entity -> (attribute of SubjectDetail, the fields a user may correct)
-CORRECTABLE: Mapping[str, tuple[str, tuple[FormField, ...]]] = {
-    "visit": ("visits", (FormField("visit_date", "Visit date", "date", required=True),)),
-    "injection": (
-        "injections",
-        (
-            FormField("given_on", "Date given", "date", required=True),
-            FormField("volume_ml", "Volume (mL)"),
-            FormField("site", "Injection site"),
-            FormField("lot", "Lot"),
-        ),
-    ),
-    "lab": (
-        "labs",
-        (
-            FormField("value", "Value", required=True),
-            FormField("unit", "Unit", required=True),
-            FormField("ref_low", "Reference range low"),
-            FormField("ref_high", "Reference range high"),
-        ),
-    ),
-    "adverse_event": (
-        "adverse_events",
-        (
-            FormField("term", "Term (verbatim)", required=True),
-            FormField("onset_date", "Onset date", "date"),
-            FormField("severity", "Severity", options=_choices(SEVERITIES), required=True),
-            FormField("serious", "Serious", options=(("false", "no"), ("true", "yes")),
-                      required=True),
-            FormField("related", "Relatedness", options=_choices(RELATEDNESS), required=True),
-            FormField("outcome", "Outcome", options=_choices(OUTCOMES), required=True),
-        ),
-    ),
-    "con_med": (
-        "con_meds",
-        (
-            FormField("name", "Medication", required=True),
-            FormField("dose", "Dose"),
-            FormField("route", "Route"),
-            FormField("start_date", "Start date", "date"),
-            FormField("end_date", "End date", "date"),
-            FormField("indication", "Indication"),
-        ),
-    ),
-}  # fmt: skip
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "yes" if value else "no"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -96,18 +46,29 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _unchanged(field: Field, typed: str, current: Any) -> bool:
+    """Whether ``typed`` says the same as the recorded value (``false`` as ``no``, ``2.50`` as
+    ``2.5``): compared as the registry converts it."""
+    if typed == _text(current):
+        return True
+    try:
+        return bool(field.convert(typed or None) == current)
+    except ValidationError:
+        return False
+
+
 def _record(detail: SubjectDetail, entity: str, record_id: int) -> Any:
     if entity not in CORRECTABLE:
         raise NotFoundError(f"records of kind {entity!r} are not corrected here")
-    attribute, _ = CORRECTABLE[entity]
-    for record in getattr(detail, attribute):
+    for record in getattr(detail, spec_of(entity).key):
         if record.id == record_id:
             return record
     raise NotFoundError(f"no {entity} {record_id} of subject {detail.subject.subject_id!r}")
 
 
 def _labels(entity: str) -> dict[str, str]:
-    return {**{f.name: f.label for f in CORRECTABLE[entity][1]}, "reason": "Reason for the change"}
+    fields = correction_fields(spec_of(entity))
+    return {**{ff.name: ff.label for _, ff in fields}, "reason": "Reason for the change"}
 
 
 def _page(
@@ -127,16 +88,16 @@ def _page(
     study_for(store, user, study)
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
-    fields = CORRECTABLE[entity][1]
+    fields = correction_fields(spec_of(entity))
     if values is None:
-        values = {f.name: _text(getattr(record, f.name)) for f in fields}
+        values = {ff.name: _text(getattr(record, f.name)) for f, ff in fields}
     return render(
         request,
         "record_edit.html",
         {
             "entity": entity,
             "record": record,
-            "fields": fields,
+            "fields": [ff for _, ff in fields],
             "values": values,
             "errors": errors or {},
             "labels": _labels(entity),
@@ -181,22 +142,20 @@ def correct(
     study_for(store, user, study)
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
-    fields = CORRECTABLE[entity][1]
-    values = {f.name: str(form.get(f.name) or "").strip() for f in fields}
+    fields = correction_fields(spec_of(entity))
+    values = {ff.name: str(form.get(ff.name) or "").strip() for _, ff in fields}
     reason = str(form.get("reason") or "").strip()
     values.update(reason=reason, expected_version=str(form.get("expected_version") or "").strip())
     changes: dict[str, Any] = {}
-    for f in fields:
-        new = values[f.name]
-        if new != _text(getattr(record, f.name)):
+    for f, ff in fields:
+        new = values[ff.name]
+        if not _unchanged(f, new, getattr(record, f.name)):
             changes[f.name] = None if new == "" and not f.required else new
     errors: dict[str, str] = {}
     if not reason:
         errors["reason"] = "a reason is required to change saved data"
     if not changes:
         errors[FORM_WIDE] = "nothing was changed"
-    if entity == "adverse_event" and "serious" in changes:
-        changes["serious"] = changes["serious"] == "true"
 
     def run() -> str:
         store.records.update(
@@ -224,4 +183,5 @@ def correct(
         redisplay=redisplay,
         success_url=f"/studies/{study}/subjects/{subject_id}",
         errors=errors,
+        aliases={f.name: ff.name for f, ff in fields if f.name != ff.name},
     )

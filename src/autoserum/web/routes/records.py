@@ -18,9 +18,10 @@ from starlette.datastructures import FormData
 from autoserum.errors import ValidationError
 from autoserum.store import Store
 from autoserum.study.consent import COMPONENTS
+from autoserum.study.entities import EntitySpec, entity
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import shorten, submit
-from autoserum.web.recordforms import CONSENT_FORM, optional_text
+from autoserum.web.recordforms import CONSENT_FORM, form_values, optional_text
 from autoserum.web.routes.subjects import STATUS_CHOICES, SUBJECT_PATH, subject_page
 from autoserum.web.views import shows_arm, study_for
 
@@ -139,22 +140,18 @@ def record_injection(
     """Record an injection given (its product follows the subject's arm; never shown blinded)."""
     user.require("write_data")
 
+    spec = entity("injection")
+    values = form_values(spec, form)
+
     def run() -> str:
-        store.records.add_injection(
-            study,
-            subject_id,
-            _required(form, "given_on", "the date given"),
-            actor=user.actor,
-            volume_ml=optional_text(form, "volume_ml"),
-            site=optional_text(form, "injection_site"),
-            lot=optional_text(form, "lot"),
-        )
+        values.pop("given_on")
+        given_on = _required(form, "given_on", "the date given")
+        store.records.add_injection(study, subject_id, given_on, actor=user.actor, **values)
         return "Injection recorded."
 
     return _act(
-        request, store, user, study, subject_id, form, form_key="injections",
-        names={"given_on", "volume_ml", "injection_site", "lot"}, action=run,
-        aliases={"site": "injection_site"},
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={f.form_name for f in spec.form_fields}, action=run, aliases=_aliases(spec),
     )  # fmt: skip
 
 
@@ -164,6 +161,8 @@ def record_lab(
 ) -> Response:
     """Record a lab result at a recorded visit (converted to its canonical unit, flagged)."""
     user.require("write_data")
+
+    spec = entity("lab")
 
     def run() -> str:
         analyte = _required(form, "analyte", "the analyte")
@@ -181,17 +180,42 @@ def record_lab(
         return f"Lab result {shorten(analyte, 40)} recorded."
 
     return _act(
-        request, store, user, study, subject_id, form, form_key="labs",
-        names={"lab_visit_code", "analyte", "value", "unit", "ref_low", "ref_high"}, action=run,
-        aliases={"visit_code": "lab_visit_code"},
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={"lab_visit_code", *(f.form_name for f in spec.form_fields)}, action=run,
+        aliases={"visit_code": "lab_visit_code", **_aliases(spec)},
     )  # fmt: skip
 
 
-def _yes_no(form: FormData, name: str) -> bool:
-    value = _required(form, name, name)
-    if value not in ("yes", "no"):
-        raise ValidationError(name, value, "yes or no")
-    return value == "yes"
+def _aliases(spec: EntitySpec) -> dict[str, str]:
+    """Field name → form input name, where they differ (``site`` → ``injection_site``)."""
+    return {f.name: f.form_name for f in spec.form_fields if f.input}
+
+
+def _record_form(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    study: str,
+    subject_id: str,
+    form: FormData,
+    *,
+    name: str,
+    done: Callable[[Mapping[str, str | None]], str],
+) -> Response:
+    """A record form whose fields are all of its record type (the registry's ``on_form``
+    fields): posted as they are to ``store.records.add``."""
+    spec = entity(name)
+    values = form_values(spec, form)
+
+    def run() -> str:
+        store.records.add(study, subject_id, name, values, actor=user.actor)
+        return done(values)
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={f.form_name for f in spec.form_fields}, action=run,
+        aliases=_aliases(spec),
+    )  # fmt: skip
 
 
 @router.post(_BASE + "/adverse_events")
@@ -200,25 +224,9 @@ def record_adverse_event(
 ) -> Response:
     """Record an adverse event (coded severity, seriousness, relatedness, outcome)."""
     user.require("write_data")
-
-    def run() -> str:
-        term = _required(form, "term", "the term")
-        store.records.add_adverse_event(
-            study,
-            subject_id,
-            actor=user.actor,
-            term=term,
-            severity=_required(form, "severity", "the severity"),
-            serious=_yes_no(form, "serious"),
-            related=_required(form, "related", "the relatedness"),
-            outcome=_required(form, "outcome", "the outcome"),
-            onset_date=optional_text(form, "onset_date"),
-        )
-        return f"Adverse event “{shorten(term, 80)}” recorded."
-
-    return _act(
-        request, store, user, study, subject_id, form, form_key="adverse_events",
-        names={"term", "severity", "serious", "related", "outcome", "onset_date"}, action=run,
+    return _record_form(
+        request, store, user, study, subject_id, form, name="adverse_event",
+        done=lambda v: f"Adverse event “{shorten(v['term'] or '', 80)}” recorded.",
     )  # fmt: skip
 
 
@@ -228,22 +236,10 @@ def record_con_med(
 ) -> Response:
     """Record a concomitant medication."""
     user.require("write_data")
-    names = {"name", "dose", "route", "start_date", "end_date", "indication"}
-
-    def run() -> str:
-        name = _required(form, "name", "the medication")
-        store.records.add_con_med(
-            study,
-            subject_id,
-            actor=user.actor,
-            name=name,
-            **{k: optional_text(form, k) for k in names - {"name"}},
-        )
-        return f"Medication {shorten(name, 80)} recorded."
-
-    return _act(
-        request, store, user, study, subject_id, form, form_key="con_meds", names=names, action=run
-    )
+    return _record_form(
+        request, store, user, study, subject_id, form, name="con_med",
+        done=lambda v: f"Medication {shorten(v['name'] or '', 80)} recorded.",
+    )  # fmt: skip
 
 
 @router.post(_BASE + "/status")

@@ -1,4 +1,7 @@
-"""Coercion of user values (API, import, update_record) to column values, with clear errors.
+"""Coercion of user values (API, form, import, corrections) to typed values, with clear errors.
+
+The converters of :mod:`autoserum.study.entities` are built on these; the store's import and
+recording paths call them too.
 
 >>> as_decimal("volume_ml", "2.5")
 Decimal('2.5')
@@ -55,12 +58,19 @@ def as_date(field: str, value: Any) -> date:
     raise ValidationError(field, value, "an ISO date YYYY-MM-DD")
 
 
+_TRUTH = {"true": True, "yes": True, "false": False, "no": False}
+
+
 def as_bool(field: str, value: Any) -> bool:
-    """``True``/``False`` from a bool or the texts ``true``/``false``."""
+    """``True``/``False`` from a bool or the texts ``true``/``false`` (a form's ``yes``/``no``).
+
+    >>> as_bool("serious", "yes"), as_bool("serious", "false")
+    (True, False)
+    """
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
-        return value.strip().lower() == "true"
+    if isinstance(value, str) and value.strip().lower() in _TRUTH:
+        return _TRUTH[value.strip().lower()]
     raise ValidationError(field, value, "true or false")
 
 

@@ -1,0 +1,456 @@
+"""The entity registry: one declaration per record type of a study (pure core).
+
+Each record type (subject, visit, assessment, lab, injection, adverse event, concomitant
+medication, deviation, unblinding, site) is an :class:`EntitySpec` listing its data
+:class:`Field` s once: kind, vocabulary, bounds, text limit, whether it is required, its label,
+whether a correction may change it, whether it is masked for blinded viewers and its column in
+the tidy export. Every layer derives from it (``docs/architecture.md``, "The entity
+registry"): the ORM columns and CHECK constraints (``store/_columns.py``), the editable fields
+and their converters (``store/_edit.py``), the domain views (``store/_views.py``), the tidy
+adverse-event columns (``study/tidy/_columns.py``), the web form fields
+(``web/recordforms.py``) and the API schemas (``web/schemas.py``). Keys and links (``id``,
+``version``, ``study_id``, ``subject_pk``, ``visit_id``, ``site_id``) are not fields: the store
+adds them by the spec's ``parent``.
+
+A value is converted once, here, with an error naming the field, the value and what was
+expected (:class:`~autoserum.errors.ValidationError`):
+
+>>> ae = entity("adverse_event")
+>>> ae.field("severity").convert("mild")
+'mild'
+>>> ae.field("severity").convert("grave")
+Traceback (most recent call last):
+...
+autoserum.errors.ValidationError: severity: got 'grave'; expected one of mild, moderate, severe
+>>> ae.convert({"outcome": "recovered"}, partial=True)
+{'outcome': 'recovered'}
+>>> [f.name for f in ae.editable]
+['term', 'onset_date', 'onset_week', 'severity', 'serious', 'related', 'outcome']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+from dataclasses import KW_ONLY, dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from autoserum.errors import ValidationError
+from autoserum.study.coerce import as_bool, as_date, as_decimal, as_int
+from autoserum.study.rules import AGE_MAX, NOTE_MAX, SHORT_MAX, TERM_MAX, bounded_text
+from autoserum.study.status import SubjectStatus
+from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES, check_choice
+
+__all__ = [
+    "REGISTRY",
+    "TEXT_COLUMN_MAX",
+    "EntitySpec",
+    "Field",
+    "Kind",
+    "Parent",
+    "entity",
+]
+
+Kind = Literal["text", "int", "decimal", "fraction", "date", "datetime", "bool", "choice", "json"]
+"""What a field holds. ``fraction`` is an exact total kept as text (``14.3``, ``1/3``);
+``json`` a mapping (a payload, the screening facts)."""
+
+Parent = Literal["study", "subject"]
+
+#: Longest text kept in a ``VARCHAR`` column; a field allowing more (a note) is a ``TEXT``.
+TEXT_COLUMN_MAX = 500
+
+
+_EXPECTED: dict[str, str] = {
+    "bool": "true or false",
+    "date": "an ISO date YYYY-MM-DD",
+    "datetime": "an ISO date and time with its UTC offset",
+    "json": "a mapping of names to values",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record type.
+
+    ``max_length`` is the text limit (trimmed text; the column width: a ``VARCHAR`` up to
+    :data:`TEXT_COLUMN_MAX`, else ``TEXT``) and, for a choice, its column width. ``required``:
+    a value must be given (and the column is ``NOT NULL`` unless ``nullable`` says otherwise).
+    ``editable``: a correction may change it. ``on_form``: the record form asks for it, under
+    ``input`` when the form's name differs (``injection_site``). ``export``: its column in the
+    tidy export (``None``: not exported). ``after_screening``: a date that may not precede the
+    subject's screening (every date of a record may not be after today).
+    """
+
+    name: str
+    kind: Kind
+    label: str = ""
+    _: KW_ONLY
+    required: bool = False
+    nullable: bool | None = None
+    choices: tuple[str, ...] = ()
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    unit: str = ""
+    max_length: int | None = None
+    editable: bool = False
+    on_form: bool = False
+    input: str = ""
+    masked_for_blinded: bool = False
+    export: str | None = None
+    help: str = ""
+    after_screening: bool = False
+
+    @property
+    def title(self) -> str:
+        """The label, or the name made readable."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def form_name(self) -> str:
+        """The name of the field's input on a form."""
+        return self.input or self.name
+
+    @property
+    def is_nullable(self) -> bool:
+        """Whether its column admits NULL."""
+        return (not self.required) if self.nullable is None else self.nullable
+
+    def expected(self) -> str:
+        """What a valid value looks like, for error messages."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind in _EXPECTED:
+            return _EXPECTED[self.kind]
+        if self.kind in ("int", "decimal", "fraction"):
+            what = "a whole number" if self.kind == "int" else "a number"
+            if self.minimum is not None and self.maximum is not None:
+                return f"{what} from {self.minimum} to {self.maximum}{unit}"
+            if self.minimum is not None:
+                return f"{what} ≥ {self.minimum}{unit}"
+            return what
+        text = "a non-empty text" if self.required else "a text"
+        return f"{text} of at most {self.max_length} characters" if self.max_length else text
+
+    def convert(self, value: Any, *, name: str | None = None) -> Any:
+        """``value`` as this field holds it (trimmed, typed, checked); ``None`` when not given
+        and not required. Errors name ``name`` (default: the field's name)."""
+        where = name or self.name
+        if value is None:
+            if self.required:
+                raise ValidationError(where, None, self.expected())
+            return None
+        if self.kind == "text":
+            return bounded_text(
+                where, value, limit=self.max_length or NOTE_MAX, required=self.required
+            )
+        return self._typed(where, value)
+
+    def _typed(self, where: str, value: Any) -> Any:
+        if self.kind == "choice":
+            return check_choice(where, value, self.choices)
+        if self.kind == "bool":
+            return as_bool(where, value)
+        if self.kind == "date":
+            return as_date(where, value)
+        if self.kind == "datetime":
+            return _as_datetime(where, value)
+        if self.kind == "json":
+            if not isinstance(value, Mapping):
+                raise ValidationError(where, value, self.expected())
+            return dict(value)
+        number = as_int(where, value) if self.kind == "int" else as_decimal(where, value)
+        low, high = self.minimum, self.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValidationError(where, str(value), self.expected())
+        return number
+
+
+def _as_datetime(field: str, value: Any) -> datetime:
+    if isinstance(value, str):
+        with suppress(ValueError):
+            value = datetime.fromisoformat(value.strip())
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    raise ValidationError(field, value, "an ISO date and time with its UTC offset")
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One record type: its name (in the audit trail and ``records.update``), table, parent
+    record, fields, whether a record may be deleted (entered in error), its label
+    (``an adverse event``), title and URL segment (``adverse_events``) on the pages, and the
+    links to other records its domain view carries (``visit_id``)."""
+
+    name: str
+    table: str
+    parent: Parent
+    fields: tuple[Field, ...]
+    deletable: bool = False
+    label: str = ""
+    title: str = ""
+    key: str = ""
+    links: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        """The field ``name`` (a :class:`ValidationError` naming the fields otherwise)."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise ValidationError(f"{self.name}.{name}", name, f"one of {', '.join(self.names)}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names of its fields, in declaration order."""
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def editable(self) -> tuple[Field, ...]:
+        """The fields a correction may change."""
+        return tuple(f for f in self.fields if f.editable)
+
+    @property
+    def form_fields(self) -> tuple[Field, ...]:
+        """The fields its record form asks for."""
+        return tuple(f for f in self.fields if f.on_form)
+
+    @property
+    def exported(self) -> tuple[Field, ...]:
+        """The fields of its tidy export, in order."""
+        return tuple(f for f in self.fields if f.export is not None)
+
+    def convert(self, values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        """``values`` of editable fields converted. Without ``partial`` every editable field is
+        converted (a missing one as ``None``, refused when required); with it, only those given.
+        A field that may not be set is a :class:`ValidationError` naming the fields that may."""
+        allowed = {f.name: f for f in self.editable}
+        for key, value in values.items():
+            if key not in allowed:
+                raise ValidationError(
+                    f"{self.name}.{key}", value, f"one of {', '.join(sorted(allowed))}"
+                )
+        names: Iterable[str] = values if partial else allowed
+        return {key: allowed[key].convert(values.get(key)) for key in names}
+
+    def with_field(self, field: Field) -> EntitySpec:
+        """A copy with ``field`` added (a new field declared on a copy of this spec)."""
+        return replace(self, fields=(*self.fields, field))
+
+
+def _n(value: int | str) -> Decimal:
+    return Decimal(value)
+
+
+def _text(name: str, limit: int, label: str = "", **kw: Any) -> Field:
+    return Field(name, "text", label, max_length=limit, **kw)
+
+
+def _choice(name: str, values: tuple[str, ...], width: int, label: str = "", **kw: Any) -> Field:
+    return Field(name, "choice", label, choices=values, max_length=width, **kw)
+
+
+_EDIT: dict[str, Any] = {"editable": True, "on_form": True}
+
+SITE = EntitySpec(
+    "site",
+    "sites",
+    "study",
+    (
+        _text("code", 50, "Site code", required=True),
+        _text("name", 200, "Site name", required=True, editable=True),
+    ),
+    label="a site",
+)
+
+SUBJECT = EntitySpec(
+    "subject",
+    "subjects",
+    "study",
+    (
+        _text("subject_id", 100, "Subject identifier", required=True),
+        _choice("status", tuple(s.value for s in SubjectStatus), 20, "Status", required=True),
+        Field("facts", "json", "Eligibility facts", editable=True),
+        _text("arm", 50, "Arm", masked_for_blinded=True, export="arm"),
+        Field("allocation_id", "int", "Allocation entry", masked_for_blinded=True),
+        Field("day0", "date", "Day 0"),
+        Field(
+            "age", "decimal", "Age", minimum=_n(0), maximum=_n(AGE_MAX), unit="years",
+            editable=True, export="age",
+        ),
+        _choice("sex", SEXES, 1, "Sex", editable=True, export="sex"),
+        Field("per_protocol", "bool", "Per protocol", editable=True, export="per_protocol"),
+        Field("treated", "bool", "Treated", editable=True, export="treated"),
+        _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal"),
+    ),
+)  # fmt: skip
+
+VISIT = EntitySpec(
+    "visit",
+    "visits",
+    "subject",
+    (
+        _text("visit_code", 50, "Visit", export="visit"),
+        Field("week", "decimal", "Week", editable=True),
+        Field("day", "int", "Day"),
+        Field("visit_date", "date", "Visit date", required=True, nullable=True, **_EDIT),
+        Field("earliest", "date", "Window opens"),
+        Field("latest", "date", "Window closes"),
+        Field("deviation_days", "int", "Days outside the window"),
+    ),
+    label="a visit",
+    title="Visits",
+    key="visits",
+)
+
+ASSESSMENT = EntitySpec(
+    "assessment",
+    "assessments",
+    "subject",
+    (
+        _text("instrument", 30, "Instrument", required=True),
+        Field("payload", "json", "Items", editable=True),
+        Field("total", "fraction", "Total", editable=True, max_length=64),
+        _text("band", 50, "Band"),
+    ),
+    links=("visit_id",),
+    deletable=True,
+    label="an assessment",
+)
+
+LAB = EntitySpec(
+    "lab",
+    "labs",
+    "subject",
+    (
+        _text("analyte", 30, "Analyte", required=True, on_form=True),
+        Field("value", "decimal", "Value", required=True, **_EDIT),
+        _text("unit", 30, "Unit (UCUM, e.g. kU/L, 10^9/L, %, pg/mL)", required=True, **_EDIT),
+        Field("ref_low", "decimal", "Reference range low", **_EDIT),
+        Field("ref_high", "decimal", "Reference range high", **_EDIT),
+        _choice("flag", ("low", "normal", "high"), 10, "Flag"),
+    ),
+    links=("visit_id",),
+    deletable=True,
+    label="a lab result",
+    title="Laboratory results",
+    key="labs",
+)
+
+INJECTION = EntitySpec(
+    "injection",
+    "injections",
+    "subject",
+    (
+        Field("given_on", "date", "Date given", required=True, **_EDIT),
+        _choice("product", PRODUCTS, 30, "Product", required=True, editable=True,
+                masked_for_blinded=True),
+        Field("volume_ml", "decimal", "Volume (mL)", **_EDIT),
+        _text("site", SHORT_MAX, "Injection site (muscle or acupoint code)", input="injection_site",
+              **_EDIT),
+        _text("lot", SHORT_MAX, "Lot", **_EDIT),
+        _text("given_by", SHORT_MAX, "Given by", editable=True),
+    ),
+    links=("visit_id",),
+    deletable=True,
+    label="an injection",
+    title="Injections given",
+    key="injections",
+)  # fmt: skip
+
+ADVERSE_EVENT = EntitySpec(
+    "adverse_event",
+    "adverse_events",
+    "subject",
+    (
+        _text("term", TERM_MAX, "Term (verbatim)", required=True, export="term", **_EDIT),
+        Field("onset_date", "date", "Onset date", after_screening=True, **_EDIT),
+        Field("onset_week", "decimal", "Onset week", editable=True, export="onset_week"),
+        _choice("severity", SEVERITIES, 20, "Severity", required=True, export="severity", **_EDIT),
+        Field("serious", "bool", "Serious", required=True, export="serious", **_EDIT),
+        _choice("related", RELATEDNESS, 20, "Relatedness", required=True, export="related",
+                **_EDIT),
+        _choice("outcome", OUTCOMES, 20, "Outcome", required=True, export="outcome", **_EDIT),
+    ),
+    deletable=True,
+    label="an adverse event",
+    title="Adverse events",
+    key="adverse_events",
+)  # fmt: skip
+
+CON_MED = EntitySpec(
+    "con_med",
+    "con_meds",
+    "subject",
+    (
+        _text("name", TERM_MAX, "Medication", required=True, **_EDIT),
+        _text("dose", SHORT_MAX, "Dose", **_EDIT),
+        _text("route", 50, "Route", **_EDIT),
+        Field("start_date", "date", "Start date", **_EDIT),
+        Field("end_date", "date", "End date", **_EDIT),
+        _text("indication", TERM_MAX, "Indication", **_EDIT),
+    ),
+    deletable=True,
+    label="a medication",
+    title="Concomitant medication",
+    key="con_meds",
+)
+
+DEVIATION = EntitySpec(
+    "deviation",
+    "deviations",
+    "subject",
+    (
+        _text("kind", 50, "Kind", required=True, editable=True),
+        _text("description", NOTE_MAX, "Description", required=True, editable=True),
+        Field("days", "int", "Days", editable=True),
+    ),
+    links=("visit_id",),
+    deletable=True,
+    label="a protocol deviation",
+    title="Protocol deviations",
+    key="deviations",
+)
+
+UNBLINDING = EntitySpec(
+    "unblinding",
+    "unblindings",
+    "subject",
+    (
+        _text("username", 100, "Unblinded by", required=True),
+        _text("reason", NOTE_MAX, "Reason for unblinding", required=True),
+        Field("at", "datetime", "At", required=True),
+    ),
+    label="an unblinding",
+)
+
+REGISTRY: Mapping[str, EntitySpec] = {
+    spec.name: spec
+    for spec in (
+        SITE,
+        SUBJECT,
+        VISIT,
+        ASSESSMENT,
+        LAB,
+        INJECTION,
+        ADVERSE_EVENT,
+        CON_MED,
+        DEVIATION,
+        UNBLINDING,
+    )
+}
+"""Entity name → its one declaration."""
+
+
+def entity(name: str) -> EntitySpec:
+    """The declaration of the record type ``name``.
+
+    >>> entity("con_med").table
+    'con_meds'
+    """
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise ValidationError("entity", name, f"one of {', '.join(sorted(REGISTRY))}")
+    return spec
