@@ -223,6 +223,7 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
         "CONMED_SCHEMA",
         "DERIVED_TOTALS",
         "FORMULA_TRIGGERS",
+        "neutralise_cell",
         "neutralise_formulas",
         "restore_formulas",
         "INSTRUMENT_PARAMETERS",
