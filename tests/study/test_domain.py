@@ -128,6 +128,8 @@ def test_consort_flow() -> None:
     )  # fmt: skip
     assert flow.to_dict() == {
         "assessed": 9,
+        "consented": None,  # no consent documents in this study: not counted
+        "consent_withdrawn": None,
         "excluded": 3,
         "not_eligible": 2,
         "excluded_reasons": {

@@ -69,7 +69,7 @@ def check_everywhere(url: str, folder: Path) -> None:
          "--json"],
     )  # fmt: skip
     assert analysed.exit_code == 0, analysed.output
-    assert json.loads(analysed.output)["endpoint"] == "scorad"
+    assert json.loads(analysed.stdout)["endpoint"] == "scorad"  # the lock status goes to stderr
 
     # report --db: the protocol summary is the study's own protocol
     out = folder / "report"
