@@ -84,6 +84,12 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "import_data": "import a tidy file into the store",
         "lock": "lock a record, a visit or a subject's data (reviewed)",
         "lock_database": "lock the database, lift any lock (with a reason)",
+        "raise_query": "open a data query on a record or a field of it",
+        "answer_query": "answer a data query (with the correction, if any)",
+        "resolve_query": "close, re-open or cancel a data query",
+        "verify_source": "mark a record verified against the source (SDV)",
+        "sign": "sign a visit, a casebook or the study electronically (password re-entered)",
+        "run_checks": "run the automatic checks (they raise data queries)",
         "manage_study": "create studies, add and rename sites",
         "manage_users": "create and change accounts, tokens of other users",
     }
@@ -106,13 +112,32 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "record_consent": _S,
                 "withdraw": _S,
                 "unblind": _S,
+                "answer_query": _S,
+                "sign": _S,
+                "run_checks": _S,
             }
         ),
         "coordinator": MappingProxyType(
-            {**_CLINICAL, "randomise": _S, "write_data": _S, "record_consent": _S}
+            {
+                **_CLINICAL,
+                "randomise": _S,
+                "write_data": _S,
+                "record_consent": _S,
+                "answer_query": _S,
+                "run_checks": _S,
+            }
         ),
         "monitor": MappingProxyType(
-            {"read_study": _S, "read_subject": _S, "read_audit": _S, "lock": _S}
+            {
+                "read_study": _S,
+                "read_subject": _S,
+                "read_audit": _S,
+                "lock": _S,
+                "raise_query": _S,
+                "resolve_query": _S,
+                "verify_source": _S,
+                "run_checks": _S,
+            }
         ),
         "statistician": MappingProxyType({"read_study": _T, "export": _T}),
     }

@@ -23,6 +23,7 @@ from autoserum.protocols._medication import (
     MedicationFinding,
     medication_findings,
 )
+from autoserum.protocols._monitoring import CHECK_RULES, CheckSettings, Monitoring
 from autoserum.protocols._schedule import (
     ScheduledEvent,
     schedule,
@@ -54,12 +55,14 @@ from autoserum.protocols._schema import (
 )
 
 __all__ = [
+    "CHECK_RULES",
     "DEFAULT_MEDICATION",
     "DEFAULT_SAFETY",
     "FINDING_KINDS",
     "INSTRUMENT_CODES",
     "LAB_CODES",
     "Arm",
+    "CheckSettings",
     "Conflict",
     "Dose",
     "EligibilityResult",
@@ -70,6 +73,7 @@ __all__ = [
     "Medication",
     "MedicationFinding",
     "MedicationRule",
+    "Monitoring",
     "Phase",
     "ProductProcess",
     "Protocol",
