@@ -63,16 +63,21 @@ def test_query_lifecycle_with_a_linked_correction(store: Store) -> None:
                if v.id == visit.id)  # fmt: skip
     assert link == {"entity": "visit", "record_id": visit.id, "version": now.version,
                     "fields": ["visit_date"]}  # fmt: skip
-    assert now.visit_date == date(2026, 3, 3) and now.version > visit.version
+    assert now.visit_date == date(2026, 3, 3)
+    assert now.version > visit.version
     trail = [r for r in store.audit.trail(study, actor=ADMIN) if r.entity == "visit"]
     assert any(
-        r.field == "visit_date" and r.new_value == "2026-03-03" and f"query {q.id}" in (r.reason or "")
+        r.field == "visit_date"
+        and r.new_value == "2026-03-03"
+        and f"query {q.id}" in (r.reason or "")
         for r in trail
     )
     closed = store.queries.close(study, q.id, "Verified", actor=MONITOR_S01)
-    assert closed.status == "closed" and closed.closed_at is not None
+    assert closed.status == "closed"
+    assert closed.closed_at is not None
     reopened = store.queries.reopen(study, q.id, "Still unclear", actor=MONITOR_S01)
-    assert reopened.status == "open" and reopened.closed_at is None
+    assert reopened.status == "open"
+    assert reopened.closed_at is None
     cancelled = store.queries.cancel(study, q.id, "Raised in error", actor=MONITOR_S01)
     assert cancelled.status == "cancelled"
     assert [m.kind for m in cancelled.messages] == ["open", "answer", "close", "reopen", "cancel"]
@@ -84,7 +89,8 @@ def test_query_lifecycle_with_a_linked_correction(store: Store) -> None:
     ours = {r.record_id for r in trail if r.entity == "query_message" and r.field == "query_id"
             and r.new_value == q.id}  # fmt: skip
     kinds = [r.new_value for r in trail
-             if r.entity == "query_message" and r.field == "kind" and r.record_id in ours]  # fmt: skip
+             if r.entity == "query_message" and r.field == "kind"
+             and r.record_id in ours]  # fmt: skip
     assert kinds == ["open", "answer", "close", "reopen", "cancel"]
 
 
@@ -121,9 +127,11 @@ def test_checks_raise_one_query_per_finding_on_write(store: Store) -> None:
                           actor=COORDINATOR)  # fmt: skip
     queries = store.queries.list(study, actor=ADMIN)
     rules = sorted(q.rule or "" for q in queries)
-    assert "visit_window" in rules and "lab_limits" in rules
+    assert "visit_window" in rules
+    assert "lab_limits" in rules
     window = next(q for q in queries if q.rule == "visit_window")
-    assert window.opened_by == "system:check:visit_window" and window.field == "visit_date"
+    assert window.opened_by == "system:check:visit_window"
+    assert window.field == "visit_date"
     authors = {r.username for r in store.audit.trail(study, actor=ADMIN) if r.entity == "query"}
     assert {"system:check:visit_window", "system:check:lab_limits"} <= authors
     before = len(store.queries.list(study, actor=ADMIN))
@@ -151,7 +159,9 @@ def test_missing_assessment_and_ae_before_consent(store: Store) -> None:
         serious=False, related="unlikely", outcome="recovered", onset_date=date(2026, 2, 18),
     )  # fmt: skip
     early = [q for q in store.queries.list(study, actor=ADMIN) if q.rule == "ae_before_consent"]
-    assert [(q.entity, q.record_id, q.field) for q in early] == [("adverse_event", ae.id, "onset_date")]
+    assert [(q.entity, q.record_id, q.field) for q in early] == [
+        ("adverse_event", ae.id, "onset_date")
+    ]
     missing = [q for q in store.queries.list(study, actor=ADMIN) if q.rule == "missing_assessment"]
     # the baseline plans SCORAD and EASI; neither is recorded 7 days after (today 2026-06-30)
     assert {q.text.split(" ")[0] for q in missing} >= {"scorad", "easi"}
@@ -170,7 +180,8 @@ def test_sdv_and_its_clearing_by_a_later_change(store: Store) -> None:
     with pytest.raises(NotFoundError):
         store.sdv.verify(study, "adverse_event", ae.id, actor=MONITOR_S02)
     done = store.sdv.verify(study, "adverse_event", ae.id, actor=MONITOR_S01)
-    assert done["active"] and done["verified_by"] == "mona"
+    assert done["active"]
+    assert done["verified_by"] == "mona"
     with pytest.raises(StateError, match="verified already"):
         store.sdv.verify(study, "adverse_event", ae.id, actor=MONITOR_S01)
     store.sdv.verify(study, "visit", visit.id, actor=MONITOR_S01)
@@ -181,13 +192,16 @@ def test_sdv_and_its_clearing_by_a_later_change(store: Store) -> None:
     # AE; the visit is not in the targeted plan
     assert (site["required"], site["verified"]) == (3, 1)
     store.records.update(study, "adverse_event", ae.id, {"severity": "moderate"},
-                         actor=COORDINATOR, reason="re-graded", expected_version=ae.version)  # fmt: skip
+                         actor=COORDINATOR, reason="re-graded",
+                         expected_version=ae.version)  # fmt: skip
     (cleared,) = store.sdv.verifications(study, actor=ADMIN, active=False)[:1]
-    assert not cleared["active"] and "re-graded" in cleared["cleared_reason"]
+    assert not cleared["active"]
+    assert "re-graded" in cleared["cleared_reason"]
     assert store.sdv.progress(study, actor=MONITOR_S01)["sites"][0]["verified"] == 0
     audit = [r for r in store.audit.trail(study, actor=ADMIN)
              if r.entity == "verification" and r.field == "cleared_at"]  # fmt: skip
-    assert len(audit) == 1 and audit[0].username == "cora"
+    assert len(audit) == 1
+    assert audit[0].username == "cora"
 
 
 def test_signature_bound_to_its_content_and_invalidated_by_a_change(store: Store) -> None:
@@ -213,18 +227,24 @@ def test_signature_bound_to_its_content_and_invalidated_by_a_change(store: Store
         study, "visit", actor=ivan, password=PASSWORD, meaning="review",
         printed_name="Ivan Petrov", subject_id="S-001", visit_code="baseline",
     )  # fmt: skip
-    assert sig.valid and vsig.valid and len(sig.content_sha256) == 64
+    assert sig.valid
+    assert vsig.valid
+    assert len(sig.content_sha256) == 64
     assert sig.local_signed_at.utcoffset().total_seconds() == 9 * 3600  # type: ignore[union-attr]
-    assert "Ivan Petrov (ivan), approval" in sig.manifestation and "Asia/Seoul" in sig.manifestation
+    assert "Ivan Petrov (ivan), approval" in sig.manifestation
+    assert "Asia/Seoul" in sig.manifestation
     # in the audit trail: who, meaning, the hash
     fields = {r.field: r.new_value for r in store.audit.trail(study, actor=ADMIN)
               if r.entity == "signature" and r.record_id == sig.id}  # fmt: skip
-    assert fields["meaning"] == "approval" and fields["printed_name"] == "Ivan Petrov"
+    assert fields["meaning"] == "approval"
+    assert fields["printed_name"] == "Ivan Petrov"
     # a correction after signing invalidates both, visibly and audited
     store.records.update(study, "visit", visit.id, {"visit_date": "2026-03-03"},
-                         actor=COORDINATOR, reason="typo", expected_version=visit.version)  # fmt: skip
+                         actor=COORDINATOR, reason="typo",
+                         expected_version=visit.version)  # fmt: skip
     now = {s.id: s for s in store.signatures.signatures(study, actor=ADMIN)}
-    assert not now[sig.id].valid and not now[vsig.id].valid
+    assert not now[sig.id].valid
+    assert not now[vsig.id].valid
     assert "typo" in (now[sig.id].invalid_reason or "")
 
 
@@ -242,5 +262,6 @@ def test_a_signature_cannot_be_moved_to_another_record(store: Store) -> None:
     with store.engine.begin() as conn:  # tampering beside the application
         conn.execute(update(SignatureRow).where(SignatureRow.id == sig.id).values(subject_pk=other))
     (moved,) = store.signatures.signatures(study, actor=ADMIN)
-    assert moved.subject_id == "S-002" and not moved.valid
+    assert moved.subject_id == "S-002"
+    assert not moved.valid
     assert "differs" in (moved.invalid_reason or "")

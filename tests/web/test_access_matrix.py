@@ -32,6 +32,7 @@ class Route:
     per_site: bool = True
     body: dict[str, Any] | None = None
     reveals_arm: bool = False  # emergency unblinding: the arm to the allowed caller, by design
+    extra: dict[str, Any] | None = None  # values of this route's own path parameters
 
 
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
@@ -51,6 +52,48 @@ EASI_ITEMS = {
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
+QUERIES = "/studies/{study}/queries"
+SIGN = {"level": "casebook", "meaning": "approval", "password": PASSWORD,
+        "printed_name": "A. Signer", "subject_id": "{subject_id}"}  # fmt: skip
+#: data review (queries, SDV, signatures): in this order a query is answered, closed, re-opened
+#: and cancelled by the roles the table allows (a refused step leaves it as it was)
+REVIEW_PAGES = [
+    Route("GET", QUERIES, "read_subject", per_site=False),
+    Route("GET", "/studies/{study}/sdv", "read_subject", per_site=False),
+    Route("GET", SUBJ + "/review", "read_subject"),
+    Route("POST", QUERIES, "raise_query",
+          body={"entity": "visit", "record_id": "{record_id}", "text": "Date?",
+                "subject_id": "{subject_id}"}),
+    *(Route("POST", QUERIES + "/{query_id}/{step}", action, extra={"step": step},
+            body={"text": f"{step} it", "subject_id": "{subject_id}"})
+      for step, action in (("answer", "answer_query"), ("close", "resolve_query"),
+                           ("reopen", "resolve_query"), ("cancel", "resolve_query"))),
+    Route("POST", "/studies/{study}/verifications", "verify_source",
+          body={"entity": "visit", "record_id": "{record_id}", "subject_id": "{subject_id}"}),
+    Route("POST", "/studies/{study}/signatures", "sign", body=SIGN),
+]  # fmt: skip
+REVIEW_API = [
+    Route("GET", "/api/v1" + QUERIES, "read_subject", per_site=False),
+    Route("GET", "/api/v1" + QUERIES + "/summary", "read_subject", per_site=False),
+    Route("POST", "/api/v1" + QUERIES, "raise_query",
+          body={"entity": "visit", "record_id": "{record_id}", "field": "visit_date",
+                "text": "Date?"}),
+    Route("GET", "/api/v1" + QUERIES + "/{query_id}", "read_subject"),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/answer", "answer_query",
+          body={"text": "corrected"}),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/close", "resolve_query", body={"text": "ok"}),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/reopen", "resolve_query",
+          body={"text": "again"}),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/cancel", "resolve_query",
+          body={"text": "in error"}),
+    Route("POST", "/api/v1/studies/{study}/checks/run", "run_checks", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/sdv", "read_subject", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/verifications", "read_subject", per_site=False),
+    Route("POST", "/api/v1/studies/{study}/verifications", "verify_source",
+          body={"entity": "visit", "record_id": "{record_id}"}),
+    Route("GET", "/api/v1/studies/{study}/signatures", "read_subject", per_site=False),
+    Route("POST", "/api/v1/studies/{study}/signatures", "sign", body=SIGN),
+]  # fmt: skip
 
 # In order: the withdrawals come last (a withdrawn subject takes no new data).
 PAGES = [
@@ -125,6 +168,7 @@ PAGES = [
         "record_consent",
         body={"withdrawn_on": "2026-06-01", "consent_withdrawal_reason": "moved away"},
     ),
+    *REVIEW_PAGES,
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
 ]
 API = [
@@ -174,6 +218,7 @@ API = [
           body={"reason": "anaphylaxis", "confirm": True}),
     Route("POST", API_SUBJ + "/consent-withdrawal", "record_consent",
           body={"withdrawn_on": "2026-06-01", "reason": "moved away"}),
+    *REVIEW_API,
     Route("POST", API_SUBJ + "/withdraw", "withdraw", body={"reason": "moved away"}),
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
@@ -182,6 +227,8 @@ UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET",
 def fill(value: Any, values: dict[str, Any]) -> Any:
     """``value`` with every ``{name}`` replaced (strings, recursively in dicts)."""
     if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in values:
+            return values[value[1:-1]]  # a whole value keeps its type (ids stay numbers)
         return value.format(**values)
     if isinstance(value, dict):
         return {k: fill(v, values) for k, v in value.items()}
@@ -248,6 +295,12 @@ def consent_everyone(seeded: Seeded) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
     consent_everyone(seeded)
+    queries = {  # one query per subject the matrix moves on (pages: -001, API: -003)
+        sid: seeded.store.queries.open(
+            "AST-1", "visit", seeded.visit_ids[sid], "Please check", actor=SYSTEM
+        ).id
+        for sid in ("S1-001", "S2-001", "S1-003", "S2-003")
+    }
     problems: list[str] = []
     blinded = role != "admin"
     token = seeded.tokens[role]
@@ -259,17 +312,18 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
+            "query_id": queries[f"{site}-001"],
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
             "assessment_id": seeded.assessment_ids[f"{site}-003"], "entity": "visit",
-            "record_id": seeded.visit_ids[f"{site}-003"],
+            "record_id": seeded.visit_ids[f"{site}-003"], "query_id": queries[f"{site}-003"],
         }  # fmt: skip
         for route in PAGES + API:
             values = api_values if route.template.startswith("/api/") else page_values
             if not route.per_site and not own:
                 continue
-            path = fill(route.template, values)
+            path = fill(route.template, {**values, **(route.extra or {})})
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
             if is_api:
@@ -334,7 +388,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding)
+                       routes.unblinding, routes.review)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip

@@ -8,7 +8,9 @@ from autoserum.web.api import (
     consent,
     exports,
     instruments,
+    queries,
     records,
+    review,
     studies,
     subjects,
 )
@@ -16,5 +18,16 @@ from autoserum.web.api import (
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/api/v1")
-for _module in (instruments, studies, subjects, assessments, records, consent, audit, exports):
+for _module in (
+    instruments,
+    studies,
+    subjects,
+    assessments,
+    records,
+    consent,
+    queries,
+    review,
+    audit,
+    exports,
+):
     api_router.include_router(_module.router)

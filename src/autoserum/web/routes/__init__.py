@@ -9,6 +9,7 @@ from autoserum.web.routes import (
     corrections,
     exports,
     records,
+    review,
     studies,
     subjects,
     unblinding,
@@ -27,5 +28,6 @@ for _module in (
     audit,
     exports,
     unblinding,
+    review,
 ):
     pages_router.include_router(_module.router)
