@@ -112,9 +112,7 @@ def read_records(
         if actor.may("export", st.name, sites[r.site_id].code)
     }
     visits: dict[int, str] = dict(
-        s.execute(select(VisitRow.id, VisitRow.visit_code).where(VisitRow.study_id == st.id))
-        .tuples()
-        .all()
+        s.execute(select(VisitRow.id, VisitRow.visit_code).where(VisitRow.study_id == st.id)).all()
     )
     rows: dict[str, list[dict[str, Any]]] = {}
     for spec in REGISTRY.values():
