@@ -8,6 +8,7 @@ from autoserum.web.api import (
     consent,
     exports,
     instruments,
+    locks,
     queries,
     records,
     review,
@@ -27,6 +28,7 @@ for _module in (
     consent,
     queries,
     review,
+    locks,
     audit,
     exports,
 ):

@@ -8,6 +8,7 @@ from autoserum.web.routes import (
     auth,
     corrections,
     exports,
+    locks,
     records,
     review,
     studies,
@@ -29,5 +30,6 @@ for _module in (
     exports,
     unblinding,
     review,
+    locks,
 ):
     pages_router.include_router(_module.router)
