@@ -8,9 +8,10 @@ treated subjects. Tests: single-arm protocols ``paired_t`` or ``wilcoxon``; para
 ``mmrm`` (change at every post-baseline visit up to ``week``; the test at ``week``). Subjects
 without the endpoint are missing (complete cases), except in the MMRM, which uses every visit
 observed; the MMRMs of up to 250 trials are fitted together (:func:`autoserum.stats.mmrm_batch`,
-each trial's p-value the per-trial fit's, ``tests/design/test_batched.py``). Power = share of replicates with p < α; replicate i uses seed ``seed + i``, so a run
-can be split into seed ranges (:func:`count_protocol_rejections`) and the counts added up: a
-design grid does this, on as many workers as it likes, and gets the same answer.
+each trial's p-value the per-trial fit's, ``tests/design/test_batched.py``). Power = share of
+replicates with p < α; replicate i uses seed ``seed + i``, so a run can be split into seed
+ranges (:func:`count_protocol_rejections`) and the counts added up: a design grid does this, on
+as many workers as it likes, and gets the same answer.
 
 ``effect_scale`` multiplies every arm's treatment effect and ``dropout_scale`` the scenario's
 dropout hazard (1 and 1: the scenario as published).
