@@ -313,8 +313,8 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 values = {**values, "lock_id": active[-1].id if active else 1}
             if "token_id}" in route.template:  # the newest token: of coord1, or one's own
                 tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
-                own = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
-                values = {**values, "token_id": max(t.id for t in tokens), "own_token_id": own[-1]}
+                mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
+                values = {**values, "token_id": max(t.id for t in tokens), "own_token_id": mine[-1]}
             path = fill(route.template, values)
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
