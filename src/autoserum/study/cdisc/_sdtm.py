@@ -10,7 +10,8 @@ Codes: questionnaire test codes are sponsor-defined (``docs/exports.md``: instru
 question number for numbered questions (DLQI ``q7b`` → ``DLQI07B``), else the item's position
 in the instrument registry, ``…TOT`` for the total); lab test codes are autoserum's analyte
 codes in upper case; adverse-event outcome, severity, seriousness and causality map onto CDISC
-controlled terms (OUT, AESEV, NY); ``AEDECOD`` repeats the verbatim term (no MedDRA coding in autoserum).
+controlled terms (OUT, AESEV, NY); ``AEDECOD`` repeats the verbatim term (no MedDRA coding in
+autoserum).
 
 >>> study_day(date(2024, 1, 10), date(2024, 1, 1)), study_day(date(2023, 12, 31), date(2024, 1, 1))
 (10, -1)
