@@ -313,7 +313,13 @@ VISIT = EntitySpec(
         Field("latest", "date", "Window closes"),
         Field("deviation_days", "int", "Days outside the window"),
         # an unscheduled visit (admin branch): not in the schedule, with its reason
-        _text("unscheduled_reason", NOTE_MAX, "Reason for the unscheduled visit", editable=True),
+        _text(
+            "unscheduled_reason",
+            NOTE_MAX,
+            "Reason for the unscheduled visit",
+            editable=True,
+            identifying=True,
+        ),
     ),
     label="a visit",
     title="Visits",
@@ -419,7 +425,15 @@ DEVIATION = EntitySpec(
     "subject",
     (
         _text("kind", 50, "Category", required=True, export="category", **_EDIT),
-        _text("description", NOTE_MAX, "Description", required=True, export="description", **_EDIT),
+        _text(
+            "description",
+            NOTE_MAX,
+            "Description",
+            required=True,
+            export="description",
+            identifying=True,
+            **_EDIT,
+        ),
         Field("days", "int", "Days", editable=True, export="days"),
         # --- manual deviations (admin branch): date, importance, corrective action
         Field(
@@ -439,7 +453,12 @@ DEVIATION = EntitySpec(
             **_EDIT,
         ),
         _text(
-            "corrective_action", NOTE_MAX, "Corrective action", export="corrective_action", **_EDIT
+            "corrective_action",
+            NOTE_MAX,
+            "Corrective action",
+            export="corrective_action",
+            identifying=True,
+            **_EDIT,
         ),
     ),
     links=("visit_id",),
