@@ -126,7 +126,15 @@ PAGES = [
         body={"withdrawn_on": "2026-06-01", "consent_withdrawal_reason": "moved away"},
     ),
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
-]
+    # locks last: a lock stops the writes above; the database lock is lifted at once
+    Route("GET", "/studies/{study}/locks", "read_subject", per_site=False),
+    Route("POST", SUBJ + "/locks", "lock",
+          body={"lock_level": "subject", "lock_reason": "casebook reviewed"}),
+    Route("POST", "/studies/{study}/database-lock", "lock_database", per_site=False,
+          body={"db_lock_reason": "data final"}),
+    Route("POST", "/studies/{study}/locks/{lock_id}/unlock", "lock_database", per_site=False,
+          body={"unlock_reason": "late lab result"}),
+]  # fmt: skip
 API = [
     Route("GET", "/api/v1/instruments", "", per_site=False),
     Route("GET", "/api/v1/instruments/{code}", "", per_site=False),
@@ -175,6 +183,13 @@ API = [
     Route("POST", API_SUBJ + "/consent-withdrawal", "record_consent",
           body={"withdrawn_on": "2026-06-01", "reason": "moved away"}),
     Route("POST", API_SUBJ + "/withdraw", "withdraw", body={"reason": "moved away"}),
+    Route("GET", "/api/v1/studies/{study}/locks", "read_subject", per_site=False),
+    Route("POST", API_SUBJ + "/locks", "lock",
+          body={"level": "subject", "reason": "casebook reviewed"}),
+    Route("POST", "/api/v1/studies/{study}/database-lock", "lock_database", per_site=False,
+          body={"reason": "data final"}),
+    Route("POST", "/api/v1/studies/{study}/locks/{lock_id}/unlock", "lock_database",
+          per_site=False, body={"reason": "late lab result"}),
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
 
@@ -269,6 +284,9 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             values = api_values if route.template.startswith("/api/") else page_values
             if not route.per_site and not own:
                 continue
+            if "{lock_id}" in route.template:  # the lock taken last (the database lock)
+                active = seeded.store.locks.locks("AST-1", active=True)
+                values = {**values, "lock_id": active[-1].id if active else 1}
             path = fill(route.template, values)
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
@@ -334,7 +352,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding)
+                       routes.unblinding, routes.locks)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip

@@ -16,6 +16,7 @@ from autoserum.instruments import get_instrument
 from autoserum.store._base import SYSTEM_CLI, Actor, Service
 from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
+from autoserum.store._package import PackageContent, import_rows, read_package, read_records
 from autoserum.store._source import FileSource, FrameSource, TidySource, read_whole
 from autoserum.store.models import (
     AdverseEventRow,
@@ -40,8 +41,9 @@ from autoserum.study.tidy import (
     integer_items,
     visit_columns,
 )
+from autoserum.study.visits import study_week
 
-__all__ = ["ExportService", "ImportSummary"]
+__all__ = ["ExportService", "ImportSummary", "PackageContent"]
 
 _KEEP = ("subject_id", "site", "week")
 _AE_FIELDS = entity("adverse_event").exported
@@ -163,20 +165,40 @@ class ExportService(Service):
             for ae, subj in s.execute(stmt):
                 if not actor.may("export", st.name, self._site_code(s, subj.site_id)):
                     continue
-                out.append(
-                    {
-                        "subject_id": subj.subject_id,
-                        "arm": subj.arm,
-                        **{
-                            f.export: _cell(getattr(ae, f.name))
-                            for f in _AE_FIELDS
-                            if f.export is not None
-                        },
-                    }
-                )
+                values = {
+                    f.export: _cell(getattr(ae, f.name)) for f in _AE_FIELDS if f.export is not None
+                }
+                if values.get("onset_week") is None:  # recorded live with its onset date
+                    values["onset_week"] = _cell(study_week(subj.day0, ae.onset_date))
+                out.append({"subject_id": subj.subject_id, "arm": subj.arm, **values})
         columns = [c for c in AE_COLUMNS if sees or c != "arm"]
         schema = {c: AE_SCHEMA[c] for c in columns}
         return pl.DataFrame([{c: r[c] for c in columns} for r in out], schema=schema, orient="row")
+
+    def package(
+        self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
+    ) -> PackageContent:
+        """Every record of the study, per record type of the entity registry, with its
+        Frictionless descriptor (:mod:`autoserum.study.package`; written by
+        ``store/_package.write_package``). Arms and the product given are left out when
+        ``blinded`` or when the actor may not see the whole study's arms; dates and fields
+        naming people when ``deidentified`` or the actor is a statistician. Subjects outside
+        the actor's sites are left out."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
+            arms = not blinded and _whole_study_arms(s, st, actor)
+            hidden = deidentified or actor.role == "statistician"
+            return read_records(s, st, actor, arms=arms, deidentified=hidden)
+
+    def import_package(self, study: str, path: Path, *, actor: Actor) -> dict[str, int]:
+        """Read a package written by :meth:`package` (a folder or ``.zip``) into the new study
+        ``study``, all or nothing (an error names the file, line and column; nothing is
+        written). Returns the number of records per record type."""
+        self._require(actor, "manage_study")
+        content = read_package(path)
+        with self._write(actor, f"package import {path.name}") as s:
+            return import_rows(s, study, content)
 
     def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The consent frame (``<stem>.consent.csv``, columns

@@ -86,7 +86,10 @@ class Field:
     ``editable``: a correction may change it. ``on_form``: the record form asks for it, under
     ``input`` when the form's name differs (``injection_site``). ``export``: its column in the
     tidy export (``None``: not exported). ``after_screening``: a date that may not precede the
-    subject's screening (every date of a record may not be after today).
+    subject's screening (every date of a record may not be after today). ``identifying``: it
+    names or may identify a person (left out of de-identified exports, like every date).
+    ``packaged``: it is carried by the complete data package and the exchange formats
+    (``False`` for a store-internal link such as the allocation entry; ``docs/exports.md``).
     """
 
     name: str
@@ -107,6 +110,8 @@ class Field:
     export: str | None = None
     help: str = ""
     after_screening: bool = False
+    identifying: bool = False
+    packaged: bool = True
 
     @property
     def title(self) -> str:
@@ -285,9 +290,9 @@ SUBJECT = EntitySpec(
     (
         _text("subject_id", 100, "Subject identifier", required=True),
         _choice("status", tuple(s.value for s in SubjectStatus), 20, "Status", required=True),
-        Field("facts", "json", "Eligibility facts", editable=True),
+        Field("facts", "json", "Eligibility facts", editable=True, identifying=True),
         _text("arm", 50, "Arm", masked_for_blinded=True, export="arm"),
-        Field("allocation_id", "int", "Allocation entry", masked_for_blinded=True),
+        Field("allocation_id", "int", "Allocation entry", masked_for_blinded=True, packaged=False),
         Field("day0", "date", "Day 0"),
         Field(
             "age", "decimal", "Age", minimum=_n(0), maximum=_n(AGE_MAX), unit="years",
@@ -296,7 +301,7 @@ SUBJECT = EntitySpec(
         _choice("sex", SEXES, 1, "Sex", editable=True, export="sex"),
         Field("per_protocol", "bool", "Per protocol", editable=True, export="per_protocol"),
         Field("treated", "bool", "Treated", editable=True, export="treated"),
-        _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal"),
+        _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal", identifying=True),
     ),
 )  # fmt: skip
 
@@ -364,7 +369,7 @@ INJECTION = EntitySpec(
         _text("site", SHORT_MAX, "Injection site (muscle or acupoint code)", input="injection_site",
               **_EDIT),
         _text("lot", SHORT_MAX, "Lot", **_EDIT),
-        _text("given_by", SHORT_MAX, "Given by", editable=True),
+        _text("given_by", SHORT_MAX, "Given by", editable=True, identifying=True),
         _text("product_code", CODE_MAX, "Product code (scanned or typed label)", on_form=True),
         _choice("side", SIDES, 10, "Side", on_form=True),
     ),
@@ -434,7 +439,7 @@ UNBLINDING = EntitySpec(
     "unblindings",
     "subject",
     (
-        _text("username", 100, "Unblinded by", required=True),
+        _text("username", 100, "Unblinded by", required=True, identifying=True),
         _text("reason", NOTE_MAX, "Reason for unblinding", required=True),
         Field("at", "datetime", "At", required=True),
     ),
@@ -453,7 +458,7 @@ BLOOD_DRAW = EntitySpec(
         Field("volume_ml", "decimal", "Volume drawn (mL)", required=True, minimum=_n(0),
               maximum=_n(1000), unit="mL"),
         _text("tube", SHORT_MAX, "Tube"),
-        _text("drawn_by", SHORT_MAX, "Drawn by", required=True),
+        _text("drawn_by", SHORT_MAX, "Drawn by", required=True, identifying=True),
     ),
     label="a blood draw",
     title="Blood draws",
@@ -476,7 +481,7 @@ PROCESSING = EntitySpec(
         Field("protein_concentration", "decimal", "Protein concentration (mg/mL)",
               minimum=_n(0), unit="mg/mL"),
         Field("purity", "decimal", "Purity (%)", minimum=_n(0), maximum=_n(100), unit="%"),
-        _text("processed_by", SHORT_MAX, "Processed by", required=True),
+        _text("processed_by", SHORT_MAX, "Processed by", required=True, identifying=True),
         Field("deviates", "bool", "Deviates from the protocol", required=True),
         _text("deviations", NOTE_MAX, "Deviations from the protocol's parameters"),
     ),
@@ -494,7 +499,7 @@ ALIQUOT = EntitySpec(
         _text("code", CODE_MAX, "Aliquot code", required=True),
         Field("volume_ml", "decimal", "Volume (mL)", required=True, minimum=_n(0), unit="mL"),
         Field("expires_at", "datetime", "Expires at", required=True),
-        _text("prepared_by", SHORT_MAX, "Prepared by", required=True),
+        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True),
     ),
     links=("processing_id",),
     label="an aliquot",
@@ -512,7 +517,7 @@ STORAGE_EVENT = EntitySpec(
         Field("temperature", "decimal", "Temperature (°C)", minimum=_n(-200), maximum=_n(40),
               unit="°C"),
         _text("location", SHORT_MAX, "Location"),
-        _text("recorded_by", SHORT_MAX, "Recorded by", required=True),
+        _text("recorded_by", SHORT_MAX, "Recorded by", required=True, identifying=True),
     ),
     links=("aliquot_id",),
     label="a storage event",
@@ -527,7 +532,7 @@ DISPOSAL = EntitySpec(
     (
         Field("at", "datetime", "Disposed at", required=True),
         _text("reason", NOTE_MAX, "Reason", required=True),
-        _text("disposed_by", SHORT_MAX, "Disposed by", required=True),
+        _text("disposed_by", SHORT_MAX, "Disposed by", required=True, identifying=True),
     ),
     links=("aliquot_id",),
     label="a disposal",
@@ -544,7 +549,7 @@ PREPARATION = EntitySpec(
         _choice("product", PRODUCTS, 30, "Product", required=True, **_PRODUCT),
         Field("volume_ml", "decimal", "Volume (mL)", required=True, minimum=_n(0), unit="mL"),
         Field("prepared_at", "datetime", "Prepared at", required=True),
-        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, **_PRODUCT),
+        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True **_PRODUCT),
     ),
     links=("aliquot_id",),
     label="a blinded kit",

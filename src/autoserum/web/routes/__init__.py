@@ -8,6 +8,7 @@ from autoserum.web.routes import (
     auth,
     corrections,
     exports,
+    locks,
     records,
     studies,
     subjects,
@@ -27,5 +28,6 @@ for _module in (
     audit,
     exports,
     unblinding,
+    locks,
 ):
     pages_router.include_router(_module.router)
