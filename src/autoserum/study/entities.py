@@ -549,7 +549,7 @@ PREPARATION = EntitySpec(
         _choice("product", PRODUCTS, 30, "Product", required=True, **_PRODUCT),
         Field("volume_ml", "decimal", "Volume (mL)", required=True, minimum=_n(0), unit="mL"),
         Field("prepared_at", "datetime", "Prepared at", required=True),
-        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True **_PRODUCT),
+        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True, **_PRODUCT),
     ),
     links=("aliquot_id",),
     label="a blinded kit",
