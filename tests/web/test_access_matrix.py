@@ -60,6 +60,8 @@ PAGES = [
     Route("GET", "/studies/{study}/screen", "screen", per_site=False),
     Route("GET", "/studies/{study}/export.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.ae.csv", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
     Route("GET", SUBJ, "read_subject"),
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
@@ -166,6 +168,8 @@ API = [
     Route("GET", "/api/v1/studies/{study}/subjects", "read_subject", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/adverse-events", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/package", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/sdtm", "export", per_site=False),
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
@@ -227,6 +231,34 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
 
 
 ARM_IN_HTML = re.compile(r"(<td>\s*|arm\W{1,3}|id=\"subject-arm\">)(serum|placebo)\b", re.I)
+
+
+def zipped_subjects(data: bytes) -> dict[str, list[str]]:
+    """The subject ids, arms and calendar dates in a zipped package or SDTM export."""
+    import io
+    import zipfile
+
+    import polars as pl
+    import pyreadstat
+
+    out: dict[str, list[str]] = {"ids": [], "arms": [], "dates": []}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        if "subjects.csv" in names:
+            frame = pl.read_csv(archive.read("subjects.csv"), infer_schema=False)
+            out["ids"] = frame["subject_id"].to_list()
+            if "arm" in frame.columns:
+                out["arms"] = [a for a in frame["arm"].to_list() if a]
+        if "dm.xpt" in names:
+            dm, _ = pyreadstat.read_xport(io.BytesIO(archive.read("dm.xpt")))
+            out["ids"] = [str(s) for s in dm["SUBJID"]]
+            out["arms"] = [a for a in dm["ARMCD"] if a and a != "BLINDED"]
+        for name in (n for n in names if n.endswith(".csv")):
+            for found in re.findall(
+                r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", archive.read(name).decode()
+            ):
+                out["dates"].append(f"{name}: {found}")
+    return out
 
 
 def arms_in_json(value: Any) -> list[Any]:
@@ -345,7 +377,19 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if route.reveals_arm:
                 continue
-            if response.headers.get("content-type", "").startswith("text/csv"):
+            if response.headers.get("content-type", "").startswith("application/zip"):
+                subjects = zipped_subjects(response.content)
+                if blinded and subjects["arms"]:
+                    problems.append(f"{role} {path}: the zip reveals arm(s) {subjects['arms']}")
+                reaches_s2 = permits(
+                    role, "export", sites=MEMBERSHIP[role], study="AST-1", site="S2"
+                )
+                if not reaches_s2 and any(s.startswith("S2-") for s in subjects["ids"]):
+                    problems.append(f"{role} {path}: the zip has another site's subject")
+                if subjects["dates"]:
+                    problems.append(f"{role} {path}: the zip has dates {subjects['dates'][:2]}")
+                seen_arm_admin |= bool(subjects["arms"])
+            elif response.headers.get("content-type", "").startswith("text/csv"):
                 header = response.text.splitlines()[0].split(",") if response.text else []
                 if blinded and "arm" in header:
                     problems.append(f"{role} {path}: the export has an arm column")

@@ -424,7 +424,9 @@ DEVIATION = EntitySpec(
     "subject",
     (
         _text("kind", 50, "Kind", required=True, editable=True),
-        _text("description", NOTE_MAX, "Description", required=True, editable=True),
+        _text(
+            "description", NOTE_MAX, "Description", required=True, editable=True, identifying=True
+        ),
         Field("days", "int", "Days", editable=True),
     ),
     links=("visit_id",),
