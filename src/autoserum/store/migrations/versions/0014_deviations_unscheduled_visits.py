@@ -4,8 +4,8 @@ major or minor, and the corrective action (the entity registry's deviation field
 get their importance: an eligibility override is major, every other kind minor. A visit gets
 ``unscheduled_reason``: set, the visit is not in the protocol's schedule (a flare visit).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
