@@ -212,11 +212,11 @@ def test_the_life_of_a_double_blind_study(
             assert done.status in (200, 201), f"{url}: {done.text()}"
 
         # --- unblinding for analysis: refused before the database lock ----------------------
-        code, _, err = _cli(
+        exit_code, _, err = _cli(
             capsys, "report", "--db", db_url, "--study", STUDY, "--endpoint", "pp_nrs",
             "--out", str(tmp_path / "early"),
         )  # fmt: skip
-        assert code == 1
+        assert exit_code == 1
         assert "its database is not locked" in err
         assert not (tmp_path / "early").exists()
 
@@ -242,11 +242,11 @@ def test_the_life_of_a_double_blind_study(
         expect(ivan.locator("#form-errors")).to_contain_text("database lock")
 
     # --- after the lock, the whole study is unblinded for analysis; the manifest printed ---
-    code, out, err = _cli(
+    exit_code, out, err = _cli(
         capsys, "report", "--db", db_url, "--study", STUDY, "--endpoint", "pp_nrs",
         "--out", str(tmp_path / "final"),
     )  # fmt: skip
-    assert code == 0, err
+    assert exit_code == 0, err
     assert f"audit chain head {head} " in out
     assert "allocation list site=s01: " in out
     html = (tmp_path / "final" / f"{STUDY}.html").read_text(encoding="utf-8")
