@@ -36,7 +36,7 @@ def _scorad(extent: float, grades: int = 1) -> dict[str, object]:
 
 
 def only(rule: str, **kw: object) -> CheckSettings:
-    return CheckSettings(rules=(rule,), **kw)  # type: ignore[arg-type]
+    return CheckSettings(rules=(rule,), **kw)
 
 
 def test_implied_extent_by_hand() -> None:

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from autoserum.permissions import ROLES, permits
+from autoserum.permissions import ROLES, allowed, permits
 
 from .conftest import PASSWORD, SYSTEM, Seeded
 from .test_auth import csrf_of
@@ -103,6 +103,8 @@ PAGES = [
     Route("GET", "/studies/{study}/screen", "screen", per_site=False),
     Route("GET", "/studies/{study}/export.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.ae.csv", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
     Route("GET", SUBJ, "read_subject"),
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
@@ -136,6 +138,11 @@ PAGES = [
     Route("POST", SUBJ + "/labs", "write_data", body={**LAB, "lab_visit_code": "baseline"}),
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
+    Route("POST", SUBJ + "/unscheduled_visits", "write_data",
+          body={"unscheduled_date": "2026-03-20", "unscheduled_reason": "flare"}),
+    Route("POST", SUBJ + "/deviations", "write_data",
+          body={"kind": "study_procedure", "description": "photo not taken",
+                "occurred_on": "2026-03-02", "importance": "minor"}),
     Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
     Route(
         "POST",
@@ -170,6 +177,27 @@ PAGES = [
     ),
     *REVIEW_PAGES,
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
+    # administration (admin) and my account (everyone); the password change, which ends the
+    # session, is tested in tests/web/test_admin_pages.py
+    Route("GET", "/admin", "manage_users", per_site=False),
+    Route("POST", "/admin/studies", "manage_study", per_site=False,
+          body={"name": "NEW-{n}", "protocol_code": "ast-nahm2023"}),
+    Route("GET", "/admin/studies/{study}", "manage_study", per_site=False),
+    Route("POST", "/admin/studies/{study}/sites", "manage_study", per_site=False,
+          body={"code": "S9{n}", "site_name": "Site nine"}),
+    Route("POST", "/admin/users", "manage_users", per_site=False,
+          body={"username": "new-{n}", "role": "coordinator", "password": PASSWORD,
+                "sites": "AST-1/S1"}),
+    Route("GET", "/admin/users/{username}", "manage_users", per_site=False),
+    Route("POST", "/admin/users/{username}", "manage_users", per_site=False,
+          body={"role": "coordinator", "sites": "AST-1/S2", "active": "yes",
+                "reason": "moved"}),
+    Route("POST", "/admin/users/{username}/tokens", "manage_users", per_site=False,
+          body={"label": "x"}),
+    Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
+    Route("GET", "/account", "", per_site=False),
+    Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
+    Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
     # locks last: a lock stops the writes above; the database lock is lifted at once
     Route("GET", "/studies/{study}/locks", "read_subject", per_site=False),
     Route("POST", SUBJ + "/locks", "lock",
@@ -189,6 +217,8 @@ API = [
     Route("GET", "/api/v1/studies/{study}/subjects", "read_subject", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/adverse-events", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/package", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/sdtm", "export", per_site=False),
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
@@ -210,6 +240,12 @@ API = [
     Route("POST", API_SUBJ + "/labs", "write_data", body={**LAB, "visit_code": "baseline"}),
     Route("POST", API_SUBJ + "/adverse-events", "write_data", body=AE),
     Route("POST", API_SUBJ + "/con-meds", "write_data", body={"name": "emollient"}),
+    Route("POST", API_SUBJ + "/unscheduled-visits", "write_data",
+          body={"visit_date": "2026-03-20", "reason": "flare"}),
+    Route("POST", API_SUBJ + "/deviations", "write_data",
+          body={"kind": "visit_schedule", "description": "visit by phone",
+                "occurred_on": "2026-03-02", "importance": "minor"}),
+    Route("GET", "/api/v1/studies/{study}/deviations", "read_subject", per_site=False),
     Route("PATCH", "/api/v1/studies/{study}/records/{entity}/{record_id}", "write_data",
           body={"changes": {"visit_date": "2026-03-03"}, "expected_version": 1,
                 "reason": "date typo"}),
@@ -237,6 +273,8 @@ API = [
           per_site=False, body={"reason": "late lab result"}),
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+#: routes checked by their own tests (changing one's password ends the session)
+SEPARATE = {("POST", "/account/password")}
 
 
 def fill(value: Any, values: dict[str, Any]) -> Any:
@@ -251,6 +289,34 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
 
 
 ARM_IN_HTML = re.compile(r"(<td>\s*|arm\W{1,3}|id=\"subject-arm\">)(serum|placebo)\b", re.I)
+
+
+def zipped_subjects(data: bytes) -> dict[str, list[str]]:
+    """The subject ids, arms and calendar dates in a zipped package or SDTM export."""
+    import io
+    import zipfile
+
+    import polars as pl
+    import pyreadstat
+
+    out: dict[str, list[str]] = {"ids": [], "arms": [], "dates": []}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        if "subjects.csv" in names:
+            frame = pl.read_csv(archive.read("subjects.csv"), infer_schema=False)
+            out["ids"] = frame["subject_id"].to_list()
+            if "arm" in frame.columns:
+                out["arms"] = [a for a in frame["arm"].to_list() if a]
+        if "dm.xpt" in names:
+            dm, _ = pyreadstat.read_xport(io.BytesIO(archive.read("dm.xpt")))
+            out["ids"] = [str(s) for s in dm["SUBJID"]]
+            out["arms"] = [a for a in dm["ARMCD"] if a and a != "BLINDED"]
+        for name in (n for n in names if n.endswith(".csv")):
+            for found in re.findall(
+                r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", archive.read(name).decode()
+            ):
+                out["dates"].append(f"{name}: {found}")
+    return out
 
 
 def arms_in_json(value: Any) -> list[Any]:
@@ -317,7 +383,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
         for sid in ("S1-001", "S2-001", "S1-003", "S2-003")
     }
     problems: list[str] = []
-    blinded = role != "admin"
+    blinded = not allowed(role, "see_arms")  # the admin and the unblinded preparer see arms
     token = seeded.tokens[role]
     csrf = page_client(client, seeded.usernames[role])
     seen_arm_admin = False
@@ -328,6 +394,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
             "query_id": queries[f"{site}-001"],
+            "username": "coord1",
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
@@ -341,6 +408,10 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             if "{lock_id}" in route.template:  # the lock taken last (the database lock)
                 active = seeded.store.locks.locks("AST-1", active=True)
                 values = {**values, "lock_id": active[-1].id if active else 1}
+            if "token_id}" in route.template:  # the newest token: of coord1, or one's own
+                tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
+                mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
+                values = {**values, "token_id": max(t.id for t in tokens), "own_token_id": mine[-1]}
             path = fill(route.template, {**values, **(route.extra or {})})
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
@@ -371,7 +442,19 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if route.reveals_arm:
                 continue
-            if response.headers.get("content-type", "").startswith("text/csv"):
+            if response.headers.get("content-type", "").startswith("application/zip"):
+                subjects = zipped_subjects(response.content)
+                if blinded and subjects["arms"]:
+                    problems.append(f"{role} {path}: the zip reveals arm(s) {subjects['arms']}")
+                reaches_s2 = permits(
+                    role, "export", sites=MEMBERSHIP[role], study="AST-1", site="S2"
+                )
+                if not reaches_s2 and any(s.startswith("S2-") for s in subjects["ids"]):
+                    problems.append(f"{role} {path}: the zip has another site's subject")
+                if subjects["dates"]:
+                    problems.append(f"{role} {path}: the zip has dates {subjects['dates'][:2]}")
+                seen_arm_admin |= bool(subjects["arms"])
+            elif response.headers.get("content-type", "").startswith("text/csv"):
                 header = response.text.splitlines()[0].split(",") if response.text else []
                 if blinded and "arm" in header:
                     problems.append(f"{role} {path}: the export has an arm column")
@@ -406,7 +489,8 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding, routes.review, routes.locks)
+                       routes.unblinding, routes.locks, routes.admin, routes.account,
+                       routes.review)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip
@@ -415,12 +499,18 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         for path, ops in cast(FastAPI, client.app).openapi()["paths"].items()
         for method in ops
     }
-    # {randomisable} is a {subject_id} (a subject still to be randomised)
+    # {randomisable} is a {subject_id} (a subject still to be randomised); {own_token_id} a
+    # {token_id} (one's own)
     covered = {
-        (r.method, r.template.split("?")[0].replace("{randomisable}", "{subject_id}"))
+        (
+            r.method,
+            r.template.split("?")[0]
+            .replace("{randomisable}", "{subject_id}")
+            .replace("{own_token_id}", "{token_id}"),
+        )
         for r in PAGES + API
     }
-    missing = (pages | api) - covered - UNGUARDED
+    missing = (pages | api) - covered - UNGUARDED - SEPARATE
     assert not missing, f"routes not in the access matrix: {sorted(missing)}"
 
 

@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from autoserum.web.routes import (
+    account,
+    admin,
     assessments,
     audit,
     auth,
@@ -31,5 +33,7 @@ for _module in (
     unblinding,
     review,
     locks,
+    admin,
+    account,
 ):
     pages_router.include_router(_module.router)
