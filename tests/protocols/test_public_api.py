@@ -50,6 +50,11 @@ def test_protocols_public_api() -> None:
             "schedule",
             "visit_deviation",
             "window_bounds",
+            "PROCESS_PARAMETERS",
+            "draw_to_injection_refusal",
+            "expiry",
+            "fact_number",
+            "process_deviations",
         ]
     )
 
@@ -60,6 +65,7 @@ def test_randomisation_public_api() -> None:
         "allocation_digest",
         "allocation_list",
         "next_allocation",
+        "parse_stratify_by",
         "strata_for",
         "stratum_key",
     ]
