@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +21,7 @@ from autoserum.store._source import FileSource, FrameSource, TidySource, read_wh
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
+    ConMedRow,
     ConsentDocumentRow,
     ConsentRow,
     LabRow,
@@ -36,6 +38,8 @@ from autoserum.study.entities import entity
 from autoserum.study.tidy import (
     AE_COLUMNS,
     AE_SCHEMA,
+    CONMED_COLUMNS,
+    CONMED_SCHEMA,
     DERIVED_TOTALS,
     integer_items,
     visit_columns,
@@ -44,7 +48,6 @@ from autoserum.study.tidy import (
 __all__ = ["ExportService", "ImportSummary"]
 
 _KEEP = ("subject_id", "site", "week")
-_AE_FIELDS = entity("adverse_event").exported
 
 
 def _cell(value: Any) -> Any:
@@ -74,10 +77,12 @@ class ExportService(Service):
         *,
         actor: Actor,
         adverse_events: pl.DataFrame | None = None,
+        con_meds: pl.DataFrame | None = None,
         source: str = "import",
         protocol: str | None = None,
     ) -> ImportSummary:
-        """Load a visit frame (and optionally its adverse-event frame) into ``study``.
+        """Load a visit frame (and optionally its adverse-event and concomitant-medication
+        frames) into ``study``.
 
         All or nothing: every row is checked first; the first bad row raises
         :class:`ValidationError` naming its line and column and nothing is written. A file
@@ -90,6 +95,7 @@ class ExportService(Service):
             FrameSource(frame, name=source),
             actor=actor,
             adverse_events=adverse_events,
+            con_meds=con_meds,
             protocol=protocol,
         )
 
@@ -100,15 +106,18 @@ class ExportService(Service):
         *,
         actor: Actor,
         adverse_events: Path | None = None,
+        con_meds: Path | None = None,
         protocol: str | None = None,
     ) -> ImportSummary:
         """As :meth:`import_long`, from a ``.csv`` or ``.parquet`` file streamed in chunks
-        (memory does not grow with the number of rows); ``adverse_events`` is read whole."""
+        (memory does not grow with the number of rows); ``adverse_events`` and ``con_meds``
+        are read whole."""
         return self.import_source(
             study,
             FileSource(path),
             actor=actor,
             adverse_events=None if adverse_events is None else read_whole(adverse_events),
+            con_meds=None if con_meds is None else read_whole(con_meds),
             protocol=protocol,
         )
 
@@ -119,11 +128,17 @@ class ExportService(Service):
         *,
         actor: Actor,
         adverse_events: pl.DataFrame | None = None,
+        con_meds: pl.DataFrame | None = None,
         protocol: str | None = None,
     ) -> ImportSummary:
         """Import a visit file read in chunks (see :meth:`import_long`)."""
         return Importer(self._uow).run(
-            study, source, actor=actor, adverse_events=adverse_events, protocol=protocol
+            study,
+            source,
+            actor=actor,
+            adverse_events=adverse_events,
+            con_meds=con_meds,
+            protocol=protocol,
         )
 
     def long(self, study: str, *, actor: Actor) -> pl.DataFrame:
@@ -149,34 +164,54 @@ class ExportService(Service):
 
     def adverse_events(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The adverse-event frame (``<stem>.ae.csv``); no ``arm`` when the actor is blinded."""
+        return self._records(study, AdverseEventRow, AE_COLUMNS, AE_SCHEMA, actor=actor)
+
+    def con_meds(self, study: str, *, actor: Actor) -> pl.DataFrame:
+        """The concomitant-medication frame (``<stem>.conmed.csv``, columns
+        :data:`autoserum.study.tidy.CONMED_COLUMNS`: the record's ``name`` as ``drug``); no
+        ``arm`` when the actor is blinded."""
+        return self._records(study, ConMedRow, CONMED_COLUMNS, CONMED_SCHEMA, actor=actor)
+
+    def _records(
+        self,
+        study: str,
+        model: type[Any],
+        columns: Mapping[str, Any],
+        schema: Mapping[str, Any],
+        *,
+        actor: Actor,
+    ) -> pl.DataFrame:
+        """The tidy frame of one record type of the subjects the actor may export: the subject,
+        its arm (when the actor sees arms) and the record's exported fields."""
+        fields = entity(model.__entity__).exported
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "export", study=st.name)
             sees = _whole_study_arms(s, st, actor)
             out: list[dict[str, Any]] = []
             stmt = (
-                select(AdverseEventRow, SubjectRow)
-                .join(SubjectRow, SubjectRow.id == AdverseEventRow.subject_pk)
-                .where(AdverseEventRow.study_id == st.id)
-                .order_by(SubjectRow.subject_id, AdverseEventRow.id)
+                select(model, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == model.subject_pk)
+                .where(model.study_id == st.id)
+                .order_by(SubjectRow.subject_id, model.id)
             )
-            for ae, subj in s.execute(stmt):
+            for record, subj in s.execute(stmt):
                 if not actor.may("export", st.name, self._site_code(s, subj.site_id)):
                     continue
-                out.append(
-                    {
-                        "subject_id": subj.subject_id,
-                        "arm": subj.arm,
-                        **{
-                            f.export: _cell(getattr(ae, f.name))
-                            for f in _AE_FIELDS
-                            if f.export is not None
-                        },
-                    }
-                )
-        columns = [c for c in AE_COLUMNS if sees or c != "arm"]
-        schema = {c: AE_SCHEMA[c] for c in columns}
-        return pl.DataFrame([{c: r[c] for c in columns} for r in out], schema=schema, orient="row")
+                row = {
+                    "subject_id": subj.subject_id,
+                    "arm": subj.arm,
+                    **{f.export: _cell(getattr(record, f.name)) for f in fields if f.export},
+                }
+                if model is ConMedRow:
+                    _weeks_from_dates(row, subj.day0)
+                out.append(row)
+        names = [c for c in columns if sees or c != "arm"]
+        return pl.DataFrame(
+            [{c: r[c] for c in names} for r in out],
+            schema={c: schema[c] for c in names},
+            orient="row",
+        )
 
     def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The consent frame (``<stem>.consent.csv``, columns
@@ -269,6 +304,17 @@ class ExportService(Service):
             rows.append(row)
         rows.sort(key=lambda r: r.pop("_order"))
         return rows
+
+
+def _weeks_from_dates(row: dict[str, Any], day0: date | None) -> None:
+    """A con-med's ``start_week``/``end_week`` when recorded by date only: days from day 0
+    (the first injection) over 7, so that a de-identified export without dates keeps them."""
+    if day0 is None:
+        return
+    for side in ("start", "end"):
+        when = row.get(f"{side}_date")
+        if row.get(f"{side}_week") is None and when is not None:
+            row[f"{side}_week"] = float(Fraction((when - day0).days, 7))
 
 
 def _dtype(column: str, values: list[Any]) -> Any:

@@ -1,4 +1,5 @@
-"""Pages: ``/studies/{study}/export.csv`` and ``export.ae.csv`` (de-identified downloads)."""
+"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv`` and ``export.conmed.csv``
+(de-identified downloads)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def export_visits(study: str, user: PageUser, store: StoreDep) -> Response:
     """The de-identified visit file of the study (tidy long CSV)."""
     user.require("export")
     study_for(store, user, study)
-    return _download(export_csv(store, user, study, adverse_events=False), f"{study}.csv")
+    return _download(export_csv(store, user, study, what="visits"), f"{study}.csv")
 
 
 @router.get("/studies/{study}/export.ae.csv")
@@ -35,4 +36,12 @@ def export_adverse_events(study: str, user: PageUser, store: StoreDep) -> Respon
     """The de-identified adverse-event file of the study."""
     user.require("export")
     study_for(store, user, study)
-    return _download(export_csv(store, user, study, adverse_events=True), f"{study}.ae.csv")
+    return _download(export_csv(store, user, study, what="adverse_events"), f"{study}.ae.csv")
+
+
+@router.get("/studies/{study}/export.conmed.csv")
+def export_con_meds(study: str, user: PageUser, store: StoreDep) -> Response:
+    """The de-identified concomitant-medication file of the study."""
+    user.require("export")
+    study_for(store, user, study)
+    return _download(export_csv(store, user, study, what="con_meds"), f"{study}.conmed.csv")
