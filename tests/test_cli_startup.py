@@ -28,11 +28,11 @@ HEAVY = (
 )
 
 
-def _loaded_after(code: str) -> list[str]:
+def _loaded_after(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     probe = (
         "import sys, json\n"
         f"{code}\n"
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+        f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     done = subprocess.run(
@@ -82,6 +82,14 @@ def _command_line(argv: list[str]) -> str:
 )
 def test_light_command_lines_load_none(argv: list[str]) -> None:
     assert _loaded_after(_command_line(argv)) == []
+
+
+def test_scoring_one_payload_loads_not_even_typer() -> None:
+    """``score INSTRUMENT --json`` is answered before Typer (and its pydantic) is imported."""
+    argv = ["score", "easi", "--json", '{"age": 30}', "--band-set", "leshem2015"]
+    assert _loaded_after(_command_line(argv), ("typer", "pydantic", *HEAVY)) == []
+    # the probe can fail: any other score command line goes through Typer
+    assert _loaded_after(_command_line(["score", "easi", "--help"]), ("typer",)) == ["typer"]
 
 
 def test_a_heavy_command_still_loads_what_it_uses() -> None:

@@ -40,6 +40,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import unicodedata
@@ -76,9 +77,14 @@ TOKEN_DAYS = 90
 TOKEN_PREFIX = "ast_"
 
 _hasher = PasswordHasher()
-# A hash of a random password, verified against when the user does not exist so that the
-# response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, verified against when the user does not exist so that the
+    response time does not reveal which usernames exist (made on first use, not at import:
+    one argon2 hashing costs ~0.1 s, which every CLI command importing this module paid)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def check_password(password: str, *, context: Iterable[str] = ()) -> str:
@@ -147,7 +153,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True iff ``password`` matches ``password_hash``; constant work when the hash is None."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matched = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matched and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

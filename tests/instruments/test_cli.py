@@ -154,3 +154,58 @@ def test_help_has_an_example(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Example: autoserum " + command in " ".join(result.stdout.split())
+
+
+def _outcome(
+    entry: object, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[object, str, str]:
+    with pytest.raises(SystemExit) as stop:
+        entry(args)  # type: ignore[operator]
+    captured = capsys.readouterr()
+    return stop.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["score", "easi", "--json", json.dumps({"age": 34, **EASI_EXAMPLE})],
+        ["score", "--json", json.dumps({"age": 5, **EASI_EXAMPLE}), "easi"],
+        ["score", "easi", f"--json={json.dumps({'age': 34, **EASI_EXAMPLE})}", "--band-set=x"],
+        ["score", "dlqi", "--json", json.dumps(DLQI_EXAMPLE)],
+        ["score", "dlqi", "--json", '{"q1": "not_relevant"}'],
+        ["score", "poem", "--json", '{"itch": 2'],
+        ["score", "nope", "--json", "{}"],
+    ],
+)
+def test_quick_path_answers_as_the_typer_command(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` scores one JSON payload without Typer (start-up, issue 18); the Typer command
+    prints the same bytes and exits with the same status for the same command line."""
+    from autoserum.cli._app import run
+    from autoserum.cli._quick import parse_score_line
+
+    assert parse_score_line(args) is not None  # main takes the quick path
+    quick = _outcome(main, args, capsys)
+    typer_path = _outcome(run, args, capsys)
+    assert quick == typer_path
+    assert quick[0] in (0, 2)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["score", "easi", "--json", "{}", "--json", "{}"],
+        ["score", "easi", "--json", "{}", "--help"],
+        ["score", "easi", "--input", "x.csv"],
+        ["score", "easi", "--json"],
+        ["score", "easi", "poem", "--json", "{}"],
+        ["score", "--", "easi", "--json", "{}"],
+        ["score", "easi", "--json", "--band-set"],
+    ],
+)
+def test_quick_path_leaves_other_command_lines_to_typer(args: list[str]) -> None:
+    from autoserum.cli._quick import parse_score_line, quick_score
+
+    assert parse_score_line(args) is None
+    assert quick_score(args) is False

@@ -82,6 +82,12 @@ def test_public_api_is_pinned() -> None:
             "t_inference",
             "Alternative",
             "check_alternative",
+            "KAPPA_WEIGHTS",
+            "ICCResult",
+            "ICCRow",
+            "KappaResult",
+            "icc",
+            "cohen_kappa",
         ]
     )
 

@@ -23,7 +23,7 @@ from autoserum.cli import simulate as _simulate
 from autoserum.cli import store as _store
 from autoserum.cli import study as _study
 from autoserum.cli import web as _web
-from autoserum.cli._main import main
+from autoserum.cli._main import fail, main
 from autoserum.cli.score import register as register_score
 from autoserum.errors import AutoserumError
 
@@ -106,6 +106,5 @@ def run(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {message}{hint}", err=True)
         sys.exit(int(getattr(err, "exit_code", 2)))
     except AutoserumError as err:
-        typer.echo(f"error: {' '.join(str(err).split())}", err=True)
-        sys.exit(err.exit_code)
+        fail(err)
     sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)

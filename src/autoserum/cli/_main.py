@@ -1,17 +1,28 @@
-"""The entry point: ``--version`` answered at once, everything else handed to the Typer app."""
+"""The entry point: ``--version`` and one-assessment scoring answered at once, everything else
+handed to the Typer app."""
 
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
-__all__ = ["main"]
+from autoserum.errors import AutoserumError
+
+__all__ = ["fail", "main"]
+
+
+def fail(err: AutoserumError) -> NoReturn:
+    """Report ``err`` as one line on stderr and exit with its ``exit_code`` (2: invalid input)."""
+    sys.stderr.write(f"error: {' '.join(str(err).split())}\n")
+    sys.exit(err.exit_code)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and an exit code, never a traceback.
 
-    ``autoserum --version`` prints the version without loading the command modules; any other
-    command line goes to :func:`autoserum.cli._app.run`.
+    ``autoserum --version`` prints the version without loading the command modules;
+    ``autoserum score INSTRUMENT --json PAYLOAD`` is answered by :mod:`autoserum.cli._quick`
+    without Typer; any other command line goes to :func:`autoserum.cli._app.run`.
     """
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--version"]:
@@ -19,6 +30,14 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"{__version__}\n")
         sys.exit(0)
+    if args[:1] == ["score"]:
+        from autoserum.cli._quick import quick_score
+
+        try:
+            if quick_score(args):
+                sys.exit(0)
+        except AutoserumError as err:
+            fail(err)
     from autoserum.cli._app import run
 
     run(args)

@@ -15,33 +15,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from autoserum.cli._quick import instrument as instrument_named
+from autoserum.cli._quick import score_payload
 from autoserum.errors import ValidationError
-from autoserum.instruments import Instrument, get_instrument, instrument_codes, score
+from autoserum.instruments import Instrument, get_instrument, instrument_codes
 
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = ["instruments_command", "register", "score_command"]
-
-
-def _instrument(code: str) -> Instrument:
-    if code not in instrument_codes():
-        raise ValidationError("INSTRUMENT", code, "one of " + ", ".join(instrument_codes()))
-    return get_instrument(code)
-
-
-def _payload(text: str) -> dict[str, Any]:
-    if text == "-":
-        text = sys.stdin.read()
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValidationError(
-            "--json", text, f"a JSON object (invalid JSON: {err.msg} at column {err.colno})"
-        ) from None
-    if not isinstance(payload, dict):
-        raise ValidationError("--json", text, "a JSON object of item codes")
-    return payload
 
 
 def _read(source: Path) -> pl.DataFrame:
@@ -128,7 +110,7 @@ def score_command(
 
     Example: autoserum score easi --input examples/easi.csv --output easi-scored.csv
     """
-    inst = _instrument(instrument)
+    inst = instrument_named(instrument)
     if (payload is None) == (input_file is None):
         raise ValidationError(
             "--json/--input",
@@ -138,8 +120,7 @@ def score_command(
     if output_file is not None and input_file is None:
         raise ValidationError("--output", str(output_file), "only together with --input")
     if payload is not None:
-        result = score(inst.code, _payload(payload), band_set=band_set)
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        typer.echo(score_payload(inst.code, payload, band_set=band_set))
         return
     assert input_file is not None
     _score_file(inst.code, input_file, output_file, band_set)
@@ -190,7 +171,7 @@ def instruments_command(
 
     Example: autoserum instruments easi --json
     """
-    codes = instrument_codes() if instrument is None else (_instrument(instrument).code,)
+    codes = instrument_codes() if instrument is None else (instrument_named(instrument).code,)
     found = [get_instrument(code) for code in codes]
     if as_json:
         typer.echo(json.dumps([inst.to_json() for inst in found], ensure_ascii=False, indent=2))

@@ -1,14 +1,16 @@
 """Statistical methods (pure core), validated against R: descriptive statistics, t-tests,
 Wilcoxon tests with Hodges–Lehmann estimates, ANCOVA, MMRM (covariance structures;
-residual, Satterthwaite and Kenward–Roger df), effect sizes, responder statistics and
-multiplicity adjustment. Functions take NumPy arrays (or sequences) and return frozen
-dataclasses with ``to_dict()``; each docstring names its R equivalent.
+residual, Satterthwaite and Kenward–Roger df), effect sizes, responder statistics,
+multiplicity adjustment and inter-rater agreement (ICC, weighted kappa). Functions take
+NumPy arrays (or sequences) and return frozen dataclasses with ``to_dict()``; each
+docstring names its R equivalent.
 
 >>> from autoserum.stats import paired_t
 >>> paired_t([1.0, 2.0, 3.0, 6.0]).estimate
 3.0
 """
 
+from autoserum.stats._agreement import KAPPA_WEIGHTS, cohen_kappa, icc
 from autoserum.stats._ancova import ancova
 from autoserum.stats._cox import cox_ph
 from autoserum.stats._describe import describe
@@ -45,6 +47,7 @@ from autoserum.stats._results import (
     TTest,
     VisitEstimate,
 )
+from autoserum.stats._results_agreement import ICCResult, ICCRow, KappaResult
 from autoserum.stats._results_survival import (
     CoxResult,
     CoxTerm,
@@ -61,6 +64,7 @@ from autoserum.stats._validate import Alternative, check_alternative
 from autoserum.stats._wilcoxon import wilcoxon_signed_rank
 
 __all__ = [
+    "KAPPA_WEIGHTS",
     "MI_STRATEGIES",
     "MMRM_COVARIANCES",
     "MMRM_DF_METHODS",
@@ -73,9 +77,12 @@ __all__ = [
     "Describe",
     "Estimate",
     "FTest",
+    "ICCResult",
+    "ICCRow",
     "KMCurve",
     "KMRow",
     "KaplanMeier",
+    "KappaResult",
     "LSMean",
     "LinearModelResult",
     "LogRank",
@@ -94,12 +101,14 @@ __all__ = [
     "VisitEstimate",
     "ancova",
     "check_alternative",
+    "cohen_kappa",
     "cox_ph",
     "describe",
     "federated_ancova",
     "federated_mmrm",
     "fisher_exact",
     "hedges_g",
+    "icc",
     "kaplan_meier",
     "linear_model",
     "log_rank",
