@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -35,10 +36,17 @@ def _conmed_path(path: Path) -> Path:
 
 def import_command(
     file: Annotated[
-        Path, typer.Argument(help="Visit file (.csv or .parquet) in the tidy long format.")
+        Path,
+        typer.Argument(
+            help="Visit file (.csv or .parquet) in the tidy long format, or a package folder "
+            "or .zip with --format package."
+        ),
     ],
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
+    fmt: Annotated[
+        str, typer.Option("--format", help="tidy (a visit file) or package (a data package).")
+    ] = "tidy",
     protocol: Annotated[
         str | None,
         typer.Option("--protocol", help="Protocol code or file; creates the study when it is new."),
@@ -52,12 +60,20 @@ def import_command(
 
     One bad row rejects the whole file with its line number and column; nothing is written.
     The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
-    without --user, as system:cli.
+    without --user, as system:cli. With --format package, a package written by
+    `autoserum export --format package` becomes the new study --study (docs/exports.md).
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
+
+    Example: autoserum import ast1.zip --format package --db sqlite:///t.db --study AST-1
     """
     from autoserum.store import open_store
 
+    if fmt not in {"tidy", "package"}:
+        raise ValidationError("--format", fmt, "tidy or package")
+    if fmt == "package":
+        _import_package(file, study, db, user, token=token, password_stdin=user_password_stdin)
+        return
     if not file.is_file():
         raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
     ae_file, conmed_file = _ae_path(file), _conmed_path(file)
@@ -78,15 +94,40 @@ def import_command(
     typer.echo(f"imported into study {study}: {parts}")
 
 
+def _import_package(
+    path: Path, study: str, db: str, user: str | None, *, token: str | None, password_stdin: bool
+) -> None:
+    from autoserum.store import open_store
+
+    if not path.exists():
+        raise ValidationError("PACKAGE", str(path), "an existing package folder or .zip file")
+    store = open_store(db)
+    try:
+        actor = acting(store, user, token=token, password_stdin=password_stdin)
+        counts = store.exports.import_package(study, path, actor=actor)
+    finally:
+        store.close()
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    typer.echo(f"imported package into study {study}: {parts}")
+
+
 def export_command(
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
-    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, parquet, package or sdtm (docs/exports.md).")
+    ] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (CSV to stdout when omitted).")
     ] = None,
     blinded: Annotated[
         bool, typer.Option("--blinded", help="Leave out the arm (a blinded export).")
+    ] = False,
+    deidentified: Annotated[
+        bool,
+        typer.Option(
+            "--deidentified", help="Leave out dates and names of people (package format)."
+        ),
     ] = False,
     user: UserOption = None,
     token: TokenOption = None,
@@ -100,10 +141,25 @@ def export_command(
     is read as --user (proven; what that account may see) or as system:cli, and recorded as a
     security event.
 
+    With --format package, --out names a folder or a .zip file: one CSV and one Parquet file per
+    record type with a Frictionless datapackage.json; with --format sdtm, a folder of CDISC SDTM
+    datasets as SAS transport v5 files with define.xml (docs/exports.md).
+
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
+
+    Example: autoserum export --db sqlite:///trial.db --study AST-1 --format package --out ast1.zip
     """
+    if fmt in _RECORD_FORMATS:
+        if out is None:
+            raise ValidationError("--out", None, f"a folder or .zip file for --format {fmt}")
+        _export_package(
+            fmt,
+            study, db, out, blinded=blinded, deidentified=deidentified, user=user,
+            token=token, password_stdin=user_password_stdin,
+        )  # fmt: skip
+        return
     if fmt not in {"csv", "parquet"}:
-        raise ValidationError("--format", fmt, "csv or parquet")
+        raise ValidationError("--format", fmt, "csv, parquet, " + " or ".join(_RECORD_FORMATS))
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
     from autoserum.store import open_store
@@ -159,6 +215,58 @@ def export_command(
         if consents.height:
             consents.write_parquet(consent_out)
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
+
+
+_RECORD_FORMATS = ("package", "sdtm")
+"""Formats written from every record of the study (the data package's rows)."""
+
+
+def _export_package(
+    fmt: str,
+    study: str,
+    db: str,
+    out: Path,
+    *,
+    blinded: bool,
+    deidentified: bool,
+    user: str | None,
+    token: str | None,
+    password_stdin: bool,
+) -> None:
+    from autoserum.store import open_store, write_package
+    from autoserum.study.cdisc import write_sdtm
+
+    store = open_store(db, create=False)
+    try:
+        actor = acting(store, user, token=token, password_stdin=password_stdin)
+        content = store.exports.package(
+            study, actor=actor, blinded=blinded, deidentified=deidentified
+        )
+        meta = content.descriptor["autoserum"]
+        store.events.record(
+            "export",
+            actor=actor,
+            detail={
+                "study": study,
+                "what": "every record",
+                "rows": sum(len(r) for r in content.rows.values()),
+                "arms": not meta["blinded"],
+                "deidentified": meta["deidentified"],
+                "via": "cli",
+                "format": fmt,
+            },
+        )
+    finally:
+        store.close()
+    if fmt == "package":
+        write_package(content, out)
+        counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
+        typer.echo(f"exported the package of study {study} to {out}: {counts}")
+        return
+    files = write_sdtm(
+        meta["study"], content.rows, out, masked=meta["blinded"], created=datetime.now(UTC)
+    )
+    typer.echo(f"exported SDTM of study {study} to {out}: {', '.join(f.name for f in files)}")
 
 
 audit_app = typer.Typer(
