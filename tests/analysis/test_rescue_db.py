@@ -80,6 +80,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> str:
             amount="20", amount_unit="ftu", start_date="2026-01-12", end_date="2026-01-25",
             rescue=True,
         )  # fmt: skip
+        # the whole study's arms are analysed after the database lock
+        store.locks.lock("RESCUE", "study", actor=ADMIN, reason="final data")
     finally:
         store.close()
     return db
