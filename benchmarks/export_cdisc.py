@@ -67,7 +67,8 @@ def main() -> None:
     print(f"simulate + import (not timed as export): {prepared:.1f} s")
     for name, seconds in phases.items():
         print(f"{name}: {seconds:.1f} s")
-    print(f"export total: {sum(phases.values()):.1f} s; files {size:.0f} MB; peak RSS {peak:.0f} MB")
+    total = sum(phases.values())
+    print(f"export total: {total:.1f} s; files {size:.0f} MB; peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":
