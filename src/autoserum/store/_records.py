@@ -15,12 +15,13 @@ from autoserum.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    ProductRefusedError,
     StateError,
     ValidationError,
 )
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
-from autoserum.store._audit import insert_audited
+from autoserum.store._audit import audit_refusal, insert_audited
 from autoserum.store._base import Actor, Service
 from autoserum.store._consent import require_consent
 from autoserum.store._edit import (
@@ -40,6 +41,7 @@ from autoserum.store._integrity import (
 )
 from autoserum.store._locks import active_locks, require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
+from autoserum.store._product import chain_in_use, resolve_product
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._views import (
     adverse_event_view,
@@ -422,60 +424,117 @@ class RecordService(Service):
         lot: str | None = None,
         given_by: str | None = None,
         visit_code: str | None = None,
+        product_code: str | None = None,
+        side: str | None = None,
     ) -> Injection:
         """Record an injection given. ``product`` defaults to the product of the subject's arm
-        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``).
+        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``)
+        and ``side`` its side (an acupoint injection is one record per point, with its volume).
 
         The date may not be after today nor before the subject's screening; the volume must
-        be > 0 mL and within the ``max_volume`` of the subject's arm in the protocol."""
+        be > 0 mL and within the ``max_volume`` of the subject's arm in the protocol.
+
+        ``product_code`` is the scanned or typed label of the aliquot, blinded kit or (whole
+        blood) draw injected; once the study records its product chain every injection needs
+        one. A code of another subject, or an expired, used, disposed or too often thawed
+        product, is refused with a :class:`~autoserum.errors.ProductRefusedError` naming the
+        mismatch, and the refusal is audited (nothing else is written)."""
+        spec = spec_of("injection")
         when = as_date("given_on", given_on)
         volume = optional(as_decimal, "volume_ml", volume_ml)
         texts = {
             k: bounded_text(k, v, limit=SHORT_MAX, required=False)
             for k, v in (("site", site), ("lot", lot), ("given_by", given_by))
         }
+        code = spec.field("product_code").convert(product_code or None)
+        chosen_side = spec.field("side").convert(side or None)
+        refused: str | None = None
         with self._write(actor, "injection") as s:
-            st, subject = self._writable_subject(s, study, subject_id, actor)
-            if subject.arm is None:
-                raise StateError(f"subject {subject_id!r} is not allocated yet")
-            require_consent(s, st, subject, on=when, what="record an injection")
-            protocol = self._protocol(st)
-            check_dated(
-                "given_on",
-                when,
-                today=self._today(),
-                screened=screening_date(s, protocol, subject),
-                started=st.start_date,
+            injection, refused = self._inject(
+                s, study, subject_id, when, actor=actor, product=product, volume=volume,
+                texts=texts, visit_code=visit_code, code=code, side=chosen_side,
+            )  # fmt: skip
+        if refused is not None:
+            raise ProductRefusedError(code or "", refused)
+        assert injection is not None
+        return injection
+
+    def _inject(
+        self,
+        s: Session,
+        study: str,
+        subject_id: str,
+        when: date,
+        *,
+        actor: Actor,
+        product: str | None,
+        volume: Decimal | None,
+        texts: Mapping[str, str | None],
+        visit_code: str | None,
+        code: str | None,
+        side: str | None,
+    ) -> tuple[Injection | None, str | None]:
+        """The injection recorded in ``s``, or the reason its product was refused (audited)."""
+        st, subject = self._writable_subject(s, study, subject_id, actor)
+        if subject.arm is None:
+            raise StateError(f"subject {subject_id!r} is not allocated yet")
+        require_consent(s, st, subject, on=when, what="record an injection")
+        protocol = self._protocol(st)
+        check_dated(
+            "given_on",
+            when,
+            today=self._today(),
+            screened=screening_date(s, protocol, subject),
+            started=st.start_date,
+        )
+        arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
+        given = arm_product if product is None else check_choice("product", product, PRODUCTS)
+        links: Mapping[str, int] = {}
+        if code is None and chain_in_use(s, st.id):
+            raise ValidationError(
+                "product_code", None, "the label code of the product injected (scan or type it)"
             )
-            arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
-            given = arm_product if product is None else check_choice("product", product, PRODUCTS)
-            check_injection_volume(protocol, subject.arm, given, volume)
-            visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
-            if visit is not None:
-                require_unlocked(
-                    s,
-                    self._study(s, study),
-                    Target(subject.id, visit.id),
-                    what="record at this visit",
-                )
-            row = InjectionRow(
-                study_id=st.id,
-                subject_pk=subject.id,
-                visit_id=None if visit is None else visit.id,
-                given_on=when,
-                product=given,
-                volume_ml=volume,
-                site=texts["site"],
-                lot=texts["lot"],
-                given_by=texts["given_by"] or actor.username,
-                version=1,
+        if code is not None:
+            outcome = resolve_product(
+                s, st, subject, protocol, code, now=self._now(), given_on=when, volume=volume
             )
-            s.add(row)
-            self._set_day0(subject, when)
-            s.flush()
-            evaluate_windows(s, protocol, subject)
-            s.flush()
-            return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st))
+            if isinstance(outcome, str):
+                audit_refusal(
+                    s, entity="injection", study_id=st.id, subject_pk=subject.id,
+                    field="product_code", value=code, reason=outcome,
+                )  # fmt: skip
+                return None, outcome
+            given, links = outcome.product, outcome.links
+        check_injection_volume(protocol, subject.arm, given, volume)
+        visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
+        if visit is not None:
+            require_unlocked(
+                s,
+                self._study(s, study),
+                Target(subject.id, visit.id),
+                what="record at this visit",
+            )
+        row = InjectionRow(
+            study_id=st.id,
+            subject_pk=subject.id,
+            visit_id=None if visit is None else visit.id,
+            given_on=when,
+            product=given,
+            volume_ml=volume,
+            site=texts["site"],
+            lot=texts["lot"],
+            given_by=texts["given_by"] or actor.username,
+            product_code=code,
+            side=side,
+            version=1,
+            **links,
+        )
+        s.add(row)
+        self._set_day0(subject, when)
+        s.flush()
+        evaluate_windows(s, protocol, subject)
+        s.flush()
+        return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st)), None
 
     # --- adverse events, con-meds, deviations -------------------------------------------
     def add(
