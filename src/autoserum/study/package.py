@@ -22,7 +22,7 @@ converter (:func:`parse_cell`), so export → import → export gives the same b
 >>> package_columns(entity("lab"), blinded=False, deidentified=False)[:4]
 ('subject_id', 'record', 'visit', 'analyte')
 >>> [c for c in package_columns(entity("deviation"), blinded=True, deidentified=True)]
-['subject_id', 'record', 'visit', 'kind', 'days']
+['subject_id', 'record', 'visit', 'category', 'days', 'importance']
 >>> cell_text(entity("lab").field("value"), Decimal("1.50"))
 '1.50'
 >>> parse_cell(entity("adverse_event").field("serious"), "true")
