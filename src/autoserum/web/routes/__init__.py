@@ -11,6 +11,7 @@ from autoserum.web.routes import (
     corrections,
     exports,
     locks,
+    product,
     records,
     studies,
     subjects,
@@ -31,6 +32,7 @@ for _module in (
     exports,
     unblinding,
     locks,
+    product,
     admin,
     account,
 ):
