@@ -84,7 +84,8 @@ from autoserum.study.rules import (
     check_order,
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
-from autoserum.study.vocab import PRODUCTS, check_choice
+from autoserum.study.visits import AUTOMATIC_IMPORTANCE
+from autoserum.study.vocab import DEVIATION_CATEGORIES, PRODUCTS, check_choice
 
 __all__ = ["RecordService", "evaluate_windows"]
 
@@ -92,6 +93,7 @@ __all__ = ["RecordService", "evaluate_windows"]
 _PLAIN: dict[str, Callable[[Any, str], Any]] = {
     "adverse_event": adverse_event_view,
     "con_med": con_med_view,
+    "deviation": deviation_view,
 }
 
 
@@ -123,6 +125,7 @@ def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> Non
                         subject_pk=subject.id,
                         visit_id=visit.id,
                         kind="visit_window",
+                        importance=AUTOMATIC_IMPORTANCE["visit_window"],
                         description=(
                             f"visit {visit.visit_code} on {visit.visit_date}: "
                             f"{abs(deviation)} day(s) {side}, window {early} to {late}"
@@ -241,6 +244,67 @@ class RecordService(Service):
         s.flush()
         return row
 
+    def add_unscheduled_visit(
+        self,
+        study: str,
+        subject_id: str,
+        visit_date: date | str,
+        *,
+        actor: Actor,
+        reason: str,
+    ) -> Visit:
+        """Record a visit outside the protocol's schedule (a flare visit) on ``visit_date``,
+        with its reason: coded ``unscheduled-N`` (the N-th of the subject), its study day
+        counted from day 0 but mapped to no planned week (the tidy visit file leaves it out;
+        instruments and labs are recorded at it like at any visit)."""
+        why = bounded_text("reason", reason, limit=NOTE_MAX)
+        when = as_date("visit_date", visit_date)
+        with self._write(actor, why) as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=when, what="record an unscheduled visit")
+            check_dated(
+                "visit_date",
+                when,
+                today=self._today(),
+                screened=screening_date(s, self._protocol(st), subject),
+                started=st.start_date,
+            )
+            earlier = s.scalars(
+                select(VisitRow.id).where(
+                    VisitRow.subject_pk == subject.id, VisitRow.unscheduled_reason.is_not(None)
+                )
+            ).all()
+            row = VisitRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                visit_code=f"unscheduled-{len(earlier) + 1}",
+                week=None,
+                day=None if subject.day0 is None else (when - subject.day0).days,
+                visit_date=when,
+                unscheduled_reason=why,
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return visit_view(row, subject.subject_id)
+
+    def unscheduled_visits(self, study: str, *, actor: Actor) -> list[Visit]:
+        """The unscheduled visits of the subjects the actor may see, by subject and date."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
+            stmt = (
+                select(VisitRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == VisitRow.subject_pk)
+                .where(VisitRow.study_id == st.id, VisitRow.unscheduled_reason.is_not(None))
+                .order_by(SubjectRow.subject_id, VisitRow.visit_date, VisitRow.id)
+            )
+            return [
+                visit_view(v, subj.subject_id)
+                for v, subj in s.execute(stmt)
+                if actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
+            ]
+
     # --- assessments --------------------------------------------------------------------
     def add_assessment(
         self,
@@ -350,6 +414,7 @@ class RecordService(Service):
                 subject_pk=subject.id,
                 visit_id=visit.id,
                 kind="assessment_not_done",
+                importance=AUTOMATIC_IMPORTANCE["assessment_not_done"],
                 description=f"{instrument} at {visit_code} not done: {why}",
                 version=1,
             )
@@ -540,14 +605,19 @@ class RecordService(Service):
     def add(
         self, study: str, subject_id: str, entity: str, values: Mapping[str, Any], *, actor: Actor
     ) -> Any:
-        """Record an ``adverse_event`` or a ``con_med`` of a subject from the values of its
-        fields, converted as the entity registry declares them (:mod:`autoserum.study.entities`);
-        no date after today, those the registry marks ``after_screening`` not before the
-        subject's screening, a start not after its end. Returns the recorded record."""
+        """Record an ``adverse_event``, a ``con_med`` or a ``deviation`` (noticed by staff:
+        category, description, date, major or minor, corrective action) of a subject from the
+        values of its fields, converted as the entity registry declares them
+        (:mod:`autoserum.study.entities`); no date after today, those the registry marks
+        ``after_screening`` not before the subject's screening, a start not after its end.
+        Returns the recorded record."""
         if entity not in _PLAIN:
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(_PLAIN))}")
         spec = spec_of(entity)
         fields = spec.convert(values)
+        if entity == "deviation":  # the automatic kinds are the store's own
+            check_choice("kind", fields["kind"], DEVIATION_CATEGORIES)
+            check_choice("importance", fields["importance"], spec.field("importance").choices)
         with self._write(actor, spec.label.split(" ", 1)[-1]) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
             require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")

@@ -293,6 +293,7 @@ class ConMedRow(_columns("con_med"), _SubjectChild, Base):  # type: ignore[misc]
 class DeviationRow(_columns("deviation"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "deviations"
     __entity__ = "deviation"
+    __table_args__ = record_checks(entity("deviation"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
 
 

@@ -41,7 +41,15 @@ from autoserum.errors import ValidationError
 from autoserum.study.coerce import as_bool, as_date, as_decimal, as_int
 from autoserum.study.rules import AGE_MAX, NOTE_MAX, SHORT_MAX, TERM_MAX, bounded_text
 from autoserum.study.status import SubjectStatus
-from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES, check_choice
+from autoserum.study.vocab import (
+    DEVIATION_IMPORTANCE,
+    OUTCOMES,
+    PRODUCTS,
+    RELATEDNESS,
+    SEVERITIES,
+    SEXES,
+    check_choice,
+)
 
 __all__ = [
     "CODE_MAX",
@@ -299,7 +307,7 @@ SUBJECT = EntitySpec(
             editable=True, export="age",
         ),
         _choice("sex", SEXES, 1, "Sex", editable=True, export="sex"),
-        Field("per_protocol", "bool", "Per protocol", editable=True, export="per_protocol"),
+        Field("per_protocol", "bool", "Per protocol", export="per_protocol"),
         Field("treated", "bool", "Treated", editable=True, export="treated"),
         _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal", identifying=True),
     ),
@@ -317,6 +325,14 @@ VISIT = EntitySpec(
         Field("earliest", "date", "Window opens"),
         Field("latest", "date", "Window closes"),
         Field("deviation_days", "int", "Days outside the window"),
+        # an unscheduled visit (admin branch): not in the schedule, with its reason
+        _text(
+            "unscheduled_reason",
+            NOTE_MAX,
+            "Reason for the unscheduled visit",
+            editable=True,
+            identifying=True,
+        ),
     ),
     label="a visit",
     title="Visits",
@@ -423,11 +439,42 @@ DEVIATION = EntitySpec(
     "deviations",
     "subject",
     (
-        _text("kind", 50, "Kind", required=True, editable=True),
+        _text("kind", 50, "Category", required=True, export="category", **_EDIT),
         _text(
-            "description", NOTE_MAX, "Description", required=True, editable=True, identifying=True
+            "description",
+            NOTE_MAX,
+            "Description",
+            required=True,
+            export="description",
+            identifying=True,
+            **_EDIT,
         ),
-        Field("days", "int", "Days", editable=True),
+        Field("days", "int", "Days", editable=True, export="days"),
+        # --- manual deviations (admin branch): date, importance, corrective action
+        Field(
+            "occurred_on",
+            "date",
+            "Date of the deviation",
+            after_screening=True,
+            export="occurred_on",
+            **_EDIT,
+        ),
+        _choice(
+            "importance",
+            DEVIATION_IMPORTANCE,
+            10,
+            "Major or minor",
+            export="importance",
+            **_EDIT,
+        ),
+        _text(
+            "corrective_action",
+            NOTE_MAX,
+            "Corrective action",
+            export="corrective_action",
+            identifying=True,
+            **_EDIT,
+        ),
     ),
     links=("visit_id",),
     deletable=True,
