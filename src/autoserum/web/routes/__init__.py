@@ -11,6 +11,7 @@ from autoserum.web.routes import (
     corrections,
     exports,
     locks,
+    product,
     records,
     review,
     studies,
@@ -33,6 +34,7 @@ for _module in (
     unblinding,
     review,
     locks,
+    product,
     admin,
     account,
 ):
