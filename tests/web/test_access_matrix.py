@@ -126,6 +126,27 @@ PAGES = [
         body={"withdrawn_on": "2026-06-01", "consent_withdrawal_reason": "moved away"},
     ),
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
+    # administration (admin) and my account (everyone); the password change, which ends the
+    # session, is tested in tests/web/test_admin_pages.py
+    Route("GET", "/admin", "manage_users", per_site=False),
+    Route("POST", "/admin/studies", "manage_study", per_site=False,
+          body={"name": "NEW-{n}", "protocol_code": "ast-nahm2023"}),
+    Route("GET", "/admin/studies/{study}", "manage_study", per_site=False),
+    Route("POST", "/admin/studies/{study}/sites", "manage_study", per_site=False,
+          body={"code": "S9{n}", "site_name": "Site nine"}),
+    Route("POST", "/admin/users", "manage_users", per_site=False,
+          body={"username": "new-{n}", "role": "coordinator", "password": PASSWORD,
+                "sites": "AST-1/S1"}),
+    Route("GET", "/admin/users/{username}", "manage_users", per_site=False),
+    Route("POST", "/admin/users/{username}", "manage_users", per_site=False,
+          body={"role": "coordinator", "sites": "AST-1/S2", "active": "yes",
+                "reason": "moved"}),
+    Route("POST", "/admin/users/{username}/tokens", "manage_users", per_site=False,
+          body={"label": "x"}),
+    Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
+    Route("GET", "/account", "", per_site=False),
+    Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
+    Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
     # locks last: a lock stops the writes above; the database lock is lifted at once
     Route("GET", "/studies/{study}/locks", "read_subject", per_site=False),
     Route("POST", SUBJ + "/locks", "lock",
@@ -192,6 +213,8 @@ API = [
           per_site=False, body={"reason": "late lab result"}),
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+#: routes checked by their own tests (changing one's password ends the session)
+SEPARATE = {("POST", "/account/password")}
 
 
 def fill(value: Any, values: dict[str, Any]) -> Any:
@@ -274,6 +297,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
+            "username": "coord1",
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
@@ -287,6 +311,10 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             if "{lock_id}" in route.template:  # the lock taken last (the database lock)
                 active = seeded.store.locks.locks("AST-1", active=True)
                 values = {**values, "lock_id": active[-1].id if active else 1}
+            if "token_id}" in route.template:  # the newest token: of coord1, or one's own
+                tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
+                mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
+                values = {**values, "token_id": max(t.id for t in tokens), "own_token_id": mine[-1]}
             path = fill(route.template, values)
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
@@ -352,7 +380,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding, routes.locks)
+                       routes.unblinding, routes.locks, routes.admin, routes.account)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip
@@ -361,12 +389,18 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         for path, ops in cast(FastAPI, client.app).openapi()["paths"].items()
         for method in ops
     }
-    # {randomisable} is a {subject_id} (a subject still to be randomised)
+    # {randomisable} is a {subject_id} (a subject still to be randomised); {own_token_id} a
+    # {token_id} (one's own)
     covered = {
-        (r.method, r.template.split("?")[0].replace("{randomisable}", "{subject_id}"))
+        (
+            r.method,
+            r.template.split("?")[0]
+            .replace("{randomisable}", "{subject_id}")
+            .replace("{own_token_id}", "{token_id}"),
+        )
         for r in PAGES + API
     }
-    missing = (pages | api) - covered - UNGUARDED
+    missing = (pages | api) - covered - UNGUARDED - SEPARATE
     assert not missing, f"routes not in the access matrix: {sorted(missing)}"
 
 

@@ -352,7 +352,8 @@ def analyze(
         str | None,
         typer.Option(
             "--alternative",
-            help="two-sided (default), less (treatment lowers the score) or greater.",
+            help="two-sided (default), less (treatment lowers the score; within an arm, the "
+            "score falls from baseline) or greater.",
         ),
     ] = None,
     mmrm_covariance: Annotated[

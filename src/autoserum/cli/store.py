@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -108,7 +109,7 @@ def export_command(
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
     fmt: Annotated[
-        str, typer.Option("--format", help="csv, parquet or package (docs/exports.md).")
+        str, typer.Option("--format", help="csv, parquet, package or sdtm (docs/exports.md).")
     ] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (CSV to stdout when omitted).")
@@ -135,22 +136,24 @@ def export_command(
     security event.
 
     With --format package, --out names a folder or a .zip file: one CSV and one Parquet file per
-    record type with a Frictionless datapackage.json (docs/exports.md).
+    record type with a Frictionless datapackage.json; with --format sdtm, a folder of CDISC SDTM
+    datasets as SAS transport v5 files with define.xml (docs/exports.md).
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format package --out ast1.zip
     """
-    if fmt == "package":
+    if fmt in _RECORD_FORMATS:
         if out is None:
-            raise ValidationError("--out", None, "a folder or .zip file for --format package")
+            raise ValidationError("--out", None, f"a folder or .zip file for --format {fmt}")
         _export_package(
+            fmt,
             study, db, out, blinded=blinded, deidentified=deidentified, user=user,
             token=token, password_stdin=user_password_stdin,
         )  # fmt: skip
         return
     if fmt not in {"csv", "parquet"}:
-        raise ValidationError("--format", fmt, "csv, parquet or package")
+        raise ValidationError("--format", fmt, "csv, parquet, " + " or ".join(_RECORD_FORMATS))
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
     from autoserum.store import open_store
@@ -201,7 +204,12 @@ def export_command(
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 
+_RECORD_FORMATS = ("package", "sdtm")
+"""Formats written from every record of the study (the data package's rows)."""
+
+
 def _export_package(
+    fmt: str,
     study: str,
     db: str,
     out: Path,
@@ -213,6 +221,7 @@ def _export_package(
     password_stdin: bool,
 ) -> None:
     from autoserum.store import open_store, write_package
+    from autoserum.study.cdisc import write_sdtm
 
     store = open_store(db, create=False)
     try:
@@ -226,19 +235,25 @@ def _export_package(
             actor=actor,
             detail={
                 "study": study,
-                "what": "package",
+                "what": "every record",
                 "rows": sum(len(r) for r in content.rows.values()),
                 "arms": not meta["blinded"],
                 "deidentified": meta["deidentified"],
                 "via": "cli",
-                "format": "package",
+                "format": fmt,
             },
         )
     finally:
         store.close()
-    write_package(content, out)
-    counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
-    typer.echo(f"exported the package of study {study} to {out}: {counts}")
+    if fmt == "package":
+        write_package(content, out)
+        counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
+        typer.echo(f"exported the package of study {study} to {out}: {counts}")
+        return
+    files = write_sdtm(
+        meta["study"], content.rows, out, masked=meta["blinded"], created=datetime.now(UTC)
+    )
+    typer.echo(f"exported SDTM of study {study} to {out}: {', '.join(f.name for f in files)}")
 
 
 audit_app = typer.Typer(

@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from autoserum.web.routes import (
+    account,
+    admin,
     assessments,
     audit,
     auth,
@@ -29,5 +31,7 @@ for _module in (
     exports,
     unblinding,
     locks,
+    admin,
+    account,
 ):
     pages_router.include_router(_module.router)
