@@ -12,6 +12,7 @@ from autoserum.web.routes import (
     exports,
     locks,
     records,
+    security,
     studies,
     subjects,
     unblinding,
@@ -32,6 +33,7 @@ for _module in (
     unblinding,
     locks,
     admin,
+    security,
     account,
 ):
     pages_router.include_router(_module.router)
