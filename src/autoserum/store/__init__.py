@@ -22,6 +22,7 @@ from autoserum.store._events import SecurityEvent
 from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._package import PackageContent, package_files, write_package
 from autoserum.store._progress import VisitProgress
+from autoserum.store._slots import SharedSlots
 from autoserum.store._trail import (
     ARM_REVEALING,
     DEFAULT_PAGE,
@@ -54,6 +55,7 @@ __all__ = [
     "LoginLimits",
     "PackageContent",
     "SecurityEvent",
+    "SharedSlots",
     "SiteKey",
     "Store",
     "UserRecord",
