@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from autoserum.permissions import ROLES, permits
+from autoserum.permissions import ROLES, allowed, permits
 
 from .conftest import PASSWORD, SYSTEM, Seeded
 from .test_auth import csrf_of
@@ -60,6 +60,8 @@ PAGES = [
     Route("GET", "/studies/{study}/screen", "screen", per_site=False),
     Route("GET", "/studies/{study}/export.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.ae.csv", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
     Route("GET", SUBJ, "read_subject"),
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
@@ -93,6 +95,11 @@ PAGES = [
     Route("POST", SUBJ + "/labs", "write_data", body={**LAB, "lab_visit_code": "baseline"}),
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
+    Route("POST", SUBJ + "/unscheduled_visits", "write_data",
+          body={"unscheduled_date": "2026-03-20", "unscheduled_reason": "flare"}),
+    Route("POST", SUBJ + "/deviations", "write_data",
+          body={"kind": "study_procedure", "description": "photo not taken",
+                "occurred_on": "2026-03-02", "importance": "minor"}),
     Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
     Route(
         "POST",
@@ -167,6 +174,8 @@ API = [
     Route("GET", "/api/v1/studies/{study}/subjects", "read_subject", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/adverse-events", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/package", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/sdtm", "export", per_site=False),
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
@@ -188,6 +197,12 @@ API = [
     Route("POST", API_SUBJ + "/labs", "write_data", body={**LAB, "visit_code": "baseline"}),
     Route("POST", API_SUBJ + "/adverse-events", "write_data", body=AE),
     Route("POST", API_SUBJ + "/con-meds", "write_data", body={"name": "emollient"}),
+    Route("POST", API_SUBJ + "/unscheduled-visits", "write_data",
+          body={"visit_date": "2026-03-20", "reason": "flare"}),
+    Route("POST", API_SUBJ + "/deviations", "write_data",
+          body={"kind": "visit_schedule", "description": "visit by phone",
+                "occurred_on": "2026-03-02", "importance": "minor"}),
+    Route("GET", "/api/v1/studies/{study}/deviations", "read_subject", per_site=False),
     Route("PATCH", "/api/v1/studies/{study}/records/{entity}/{record_id}", "write_data",
           body={"changes": {"visit_date": "2026-03-03"}, "expected_version": 1,
                 "reason": "date typo"}),
@@ -228,6 +243,34 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
 
 
 ARM_IN_HTML = re.compile(r"(<td>\s*|arm\W{1,3}|id=\"subject-arm\">)(serum|placebo)\b", re.I)
+
+
+def zipped_subjects(data: bytes) -> dict[str, list[str]]:
+    """The subject ids, arms and calendar dates in a zipped package or SDTM export."""
+    import io
+    import zipfile
+
+    import polars as pl
+    import pyreadstat
+
+    out: dict[str, list[str]] = {"ids": [], "arms": [], "dates": []}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        if "subjects.csv" in names:
+            frame = pl.read_csv(archive.read("subjects.csv"), infer_schema=False)
+            out["ids"] = frame["subject_id"].to_list()
+            if "arm" in frame.columns:
+                out["arms"] = [a for a in frame["arm"].to_list() if a]
+        if "dm.xpt" in names:
+            dm, _ = pyreadstat.read_xport(io.BytesIO(archive.read("dm.xpt")))
+            out["ids"] = [str(s) for s in dm["SUBJID"]]
+            out["arms"] = [a for a in dm["ARMCD"] if a and a != "BLINDED"]
+        for name in (n for n in names if n.endswith(".csv")):
+            for found in re.findall(
+                r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", archive.read(name).decode()
+            ):
+                out["dates"].append(f"{name}: {found}")
+    return out
 
 
 def arms_in_json(value: Any) -> list[Any]:
@@ -288,7 +331,7 @@ def consent_everyone(seeded: Seeded) -> None:
 def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
     consent_everyone(seeded)
     problems: list[str] = []
-    blinded = role != "admin"
+    blinded = not allowed(role, "see_arms")  # the admin and the unblinded preparer see arms
     token = seeded.tokens[role]
     csrf = page_client(client, seeded.usernames[role])
     seen_arm_admin = False
@@ -346,7 +389,19 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if route.reveals_arm:
                 continue
-            if response.headers.get("content-type", "").startswith("text/csv"):
+            if response.headers.get("content-type", "").startswith("application/zip"):
+                subjects = zipped_subjects(response.content)
+                if blinded and subjects["arms"]:
+                    problems.append(f"{role} {path}: the zip reveals arm(s) {subjects['arms']}")
+                reaches_s2 = permits(
+                    role, "export", sites=MEMBERSHIP[role], study="AST-1", site="S2"
+                )
+                if not reaches_s2 and any(s.startswith("S2-") for s in subjects["ids"]):
+                    problems.append(f"{role} {path}: the zip has another site's subject")
+                if subjects["dates"]:
+                    problems.append(f"{role} {path}: the zip has dates {subjects['dates'][:2]}")
+                seen_arm_admin |= bool(subjects["arms"])
+            elif response.headers.get("content-type", "").startswith("text/csv"):
                 header = response.text.splitlines()[0].split(",") if response.text else []
                 if blinded and "arm" in header:
                     problems.append(f"{role} {path}: the export has an arm column")

@@ -11,12 +11,17 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from autoserum.store import PackageContent
 
 __all__ = ["register"]
 
@@ -109,7 +114,7 @@ def export_command(
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
     fmt: Annotated[
-        str, typer.Option("--format", help="csv, parquet, package or sdtm (docs/exports.md).")
+        str, typer.Option("--format", help="csv, parquet, package, sdtm or adam (docs/exports.md).")
     ] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (CSV to stdout when omitted).")
@@ -136,8 +141,8 @@ def export_command(
     security event.
 
     With --format package, --out names a folder or a .zip file: one CSV and one Parquet file per
-    record type with a Frictionless datapackage.json; with --format sdtm, a folder of CDISC SDTM
-    datasets as SAS transport v5 files with define.xml (docs/exports.md).
+    record type with a Frictionless datapackage.json; with --format sdtm or adam, a folder of
+    CDISC SDTM or ADaM datasets as SAS transport v5 files with define.xml (docs/exports.md).
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
 
@@ -204,7 +209,7 @@ def export_command(
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 
-_RECORD_FORMATS = ("package", "sdtm")
+_RECORD_FORMATS = ("package", "sdtm", "adam")
 """Formats written from every record of the study (the data package's rows)."""
 
 
@@ -230,6 +235,14 @@ def _export_package(
             study, actor=actor, blinded=blinded, deidentified=deidentified
         )
         meta = content.descriptor["autoserum"]
+        if fmt == "adam":
+            visits = store.exports.long(study, actor=actor)
+            adverse = store.exports.adverse_events(study, actor=actor)
+            if meta["blinded"]:
+                visits, adverse = (
+                    visits.drop("arm", strict=False),
+                    adverse.drop("arm", strict=False),
+                )
         store.events.record(
             "export",
             actor=actor,
@@ -250,10 +263,37 @@ def _export_package(
         counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
         typer.echo(f"exported the package of study {study} to {out}: {counts}")
         return
-    files = write_sdtm(
-        meta["study"], content.rows, out, masked=meta["blinded"], created=datetime.now(UTC)
-    )
-    typer.echo(f"exported SDTM of study {study} to {out}: {', '.join(f.name for f in files)}")
+    if fmt == "adam":
+        from autoserum.analysis import adam_datasets, write_adam
+
+        frames = adam_datasets(study, visits, adverse_events=adverse, con_meds=_con_meds(content))
+        files = write_adam(study, frames, out, created=datetime.now(UTC))
+    else:
+        files = write_sdtm(
+            meta["study"], content.rows, out, masked=meta["blinded"], created=datetime.now(UTC)
+        )
+    names = ", ".join(f.name for f in files)
+    typer.echo(f"exported {fmt.upper()} of study {study} to {out}: {names}")
+
+
+def _con_meds(content: PackageContent) -> pl.DataFrame:
+    """The concomitant medications of a package's rows, with their study day."""
+    import polars as pl
+
+    from autoserum.study.cdisc import study_day
+
+    day0 = {s["subject_id"]: s.get("day0") for s in content.rows.get("subject", [])}
+    rows = [
+        {
+            "subject_id": cm["subject_id"],
+            **{k: cm.get(k) for k in ("name", "dose", "route", "indication")},
+            "start_day": study_day(cm.get("start_date"), day0.get(cm["subject_id"])),
+        }
+        for cm in content.rows.get("con_med", [])
+    ]
+    schema = {"subject_id": pl.String, "name": pl.String, "dose": pl.String,
+              "route": pl.String, "indication": pl.String, "start_day": pl.Int64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 audit_app = typer.Typer(

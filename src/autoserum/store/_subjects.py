@@ -63,6 +63,7 @@ from autoserum.study.rules import (
     check_subject_id,
 )
 from autoserum.study.status import SubjectStatus, parse_status, transition
+from autoserum.study.visits import AUTOMATIC_IMPORTANCE
 from autoserum.study.vocab import SEXES, check_choice
 
 __all__ = ["SubjectService", "subject_by_pk", "subject_out"]
@@ -233,6 +234,7 @@ class SubjectService(Service):
                     subject_pk=row.id,
                     kind="eligibility_override",
                     description=f"randomised with eligibility {'; '.join(rules)}: {reason}",
+                    importance=AUTOMATIC_IMPORTANCE["eligibility_override"],
                     version=1,
                 )
             )

@@ -22,7 +22,7 @@ converter (:func:`parse_cell`), so export → import → export gives the same b
 >>> package_columns(entity("lab"), blinded=False, deidentified=False)[:4]
 ('subject_id', 'visit', 'analyte', 'value')
 >>> [c for c in package_columns(entity("injection"), blinded=True, deidentified=True)]
-['subject_id', 'visit', 'volume_ml', 'site', 'lot']
+['subject_id', 'visit', 'volume_ml', 'site', 'lot', 'product_code', 'side']
 >>> cell_text(entity("lab").field("value"), Decimal("1.50"))
 '1.50'
 >>> parse_cell(entity("adverse_event").field("serious"), "true")

@@ -358,7 +358,8 @@ def _dv(study: _Study) -> list[dict[str, Any]]:
     out = []
     for dv in study.rows.get("deviation", []):
         out.append({
-            **study.head("DV", dv["subject_id"]), "DVTERM": dv.get("description"),
+            **study.head("DV", dv["subject_id"]),
+            "DVTERM": dv.get("description") or str(dv.get("kind")).replace("_", " "),
             "DVCAT": str(dv.get("kind")).upper(), **study.visit(dv.get("visit")),
         })  # fmt: skip
     return _seq(out, "DVSEQ")
