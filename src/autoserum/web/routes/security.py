@@ -40,8 +40,10 @@ def security_events_page(
         kind=kind or None,
         username=username or None,
         before=before,
-        limit=limit,
+        limit=limit + 1,  # one more than shown: is there an older page?
     )
+    more = len(events) > limit
+    events = events[1:] if more else events  # oldest first: the extra one is the oldest
     rows = [
         {
             "id": e.id,
@@ -55,7 +57,7 @@ def security_events_page(
         for e in reversed(events)
     ]
     older = None  # relative links (never built from the Host header)
-    if len(events) == limit:
+    if more:
         url = request.url.include_query_params(before=events[0].id)
         older = f"{url.path}?{url.query}"
     first = None
