@@ -31,7 +31,9 @@ import polars as pl
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.study.cdisc._vars import DATASETS
+from autoserum.study.entities import entity
 from autoserum.study.labs import ANALYTES
+from autoserum.study.package import column_name
 from autoserum.study.tidy import DERIVED_TOTALS
 
 __all__ = ["QS_PREFIX", "qs_codes", "sdtm_domains", "study_day"]
@@ -355,12 +357,14 @@ def _lb(study: _Study) -> list[dict[str, Any]]:
 
 
 def _dv(study: _Study) -> list[dict[str, Any]]:
+    spec = entity("deviation")
+    kind, text = (column_name(spec.field(n)) for n in ("kind", "description"))
     out = []
     for dv in study.rows.get("deviation", []):
         out.append({
             **study.head("DV", dv["subject_id"]),
-            "DVTERM": dv.get("description") or str(dv.get("kind")).replace("_", " "),
-            "DVCAT": str(dv.get("kind")).upper(), **study.visit(dv.get("visit")),
+            "DVTERM": dv.get(text) or str(dv.get(kind)).replace("_", " "),
+            "DVCAT": str(dv.get(kind)).upper(), **study.visit(dv.get("visit")),
         })  # fmt: skip
     return _seq(out, "DVSEQ")
 

@@ -107,7 +107,7 @@ def randomise(
     store.subjects.randomise(
         study, subject_id, actor=user.actor, strata=strata, override_reason=override
     )
-    subject = store.subjects.detail(study, subject_id, actor=user.actor).subject
+    subject = store.subjects.detail(study, subject_id, actor=user.actor, parts=()).subject
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 
 
