@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autoserum.store import Store
+from autoserum.study.entities import entity
 
 from .conftest import Seeded
 from .test_access_matrix import page_client
@@ -191,7 +192,7 @@ RECORD_FORMS = {
     "injections": ["given_on", "volume_ml", "injection_site", "lot"],
     "labs": ["lab_visit_code", "analyte", "value", "unit", "ref_low", "ref_high"],
     "adverse_events": ["term", "onset_date", "severity", "serious", "related", "outcome"],
-    "con_meds": ["name", "dose", "route", "start_date", "end_date", "indication"],
+    "con_meds": [f.form_name for f in entity("con_med").form_fields],
     "status": ["new_status", "status_reason"],
 }
 

@@ -92,6 +92,7 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
             )
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
+        meds = store.exports.con_meds(study, actor=actor)
         registry = tuple(store.subjects.consort_subjects(study, actor=actor))
         chain = store.audit.verify(study, key=audit_key())
         deviations = store.records.deviations(study, actor=actor)
@@ -105,10 +106,12 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
     visits = visits.filter(pl.col("subject_id").is_in(enrolled))
     if adverse.height:
         adverse = adverse.filter(pl.col("subject_id").is_in(enrolled))
+    meds = meds.filter(pl.col("subject_id").is_in(enrolled))
     data = study_from_frames(
         visits,
         adverse,
         f"{url} study {study}",
+        con_meds=meds,
         assessed=len(registry),
         excluded=sum(s.status is SubjectStatus.SCREEN_FAILED for s in registry),
         eligibility_overrides=tuple(

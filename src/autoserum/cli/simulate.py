@@ -66,6 +66,7 @@ def simulate_command(
             result.visits,
             actor=Actor("simulate", "admin"),
             adverse_events=result.adverse_events,
+            con_meds=result.con_meds,
             source=f"simulate {protocol} --subjects {subjects} --seed {seed}",
             protocol=protocol,
         )

@@ -35,6 +35,10 @@ def _ae_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.ae{path.suffix}")
 
 
+def _conmed_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.conmed{path.suffix}")
+
+
 def import_command(
     file: Annotated[
         Path,
@@ -56,7 +60,8 @@ def import_command(
     token: TokenOption = None,
     user_password_stdin: UserPasswordOption = False,
 ) -> None:
-    """Import a tidy long file (and its FILE.ae.csv beside it) into a study, all or nothing.
+    """Import a tidy long file (and its FILE.ae.csv and FILE.conmed.csv beside it) into a
+    study, all or nothing.
 
     One bad row rejects the whole file with its line number and column; nothing is written.
     The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
@@ -76,7 +81,7 @@ def import_command(
         return
     if not file.is_file():
         raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
-    ae_file = _ae_path(file)
+    ae_file, conmed_file = _ae_path(file), _conmed_path(file)
     store = open_store(db)
     try:
         actor = acting(store, user, token=token, password_stdin=user_password_stdin)
@@ -85,6 +90,7 @@ def import_command(
             file,
             actor=actor,
             adverse_events=ae_file if ae_file.is_file() else None,
+            con_meds=conmed_file if conmed_file.is_file() else None,
             protocol=protocol,
         )
     finally:
@@ -135,8 +141,8 @@ def export_command(
     token: TokenOption = None,
     user_password_stdin: UserPasswordOption = False,
 ) -> None:
-    """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it, informed
-    consents to OUT.consent.csv).
+    """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it,
+    concomitant medication to OUT.conmed.csv, informed consents to OUT.consent.csv).
 
     In CSV, text cells starting with = + - @ tab or CR get a leading ' so that spreadsheets do
     not run them as formulas (OWASP); import removes it. Parquet keeps the raw text. The export
@@ -173,15 +179,17 @@ def export_command(
         actor = acting(store, user, token=token, password_stdin=user_password_stdin)
         frame = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
+        meds = store.exports.con_meds(study, actor=actor)
         consents = store.exports.consents(study, actor=actor)
         if blinded:
             frame, adverse = frame.drop("arm", strict=False), adverse.drop("arm", strict=False)
+            meds = meds.drop("arm", strict=False)
         store.events.record(
             "export",
             actor=actor,
             detail={
                 "study": study,
-                "what": "visits, adverse_events and consents",
+                "what": "visits, adverse_events, con_meds and consents",
                 "rows": frame.height,
                 "arms": "arm" in frame.columns,
                 "via": "cli",
@@ -192,22 +200,27 @@ def export_command(
         store.close()
     if fmt == "csv":
         frame, adverse = neutralise_formulas(frame), neutralise_formulas(adverse)
-        consents = neutralise_formulas(consents)
+        consents, meds = neutralise_formulas(consents), neutralise_formulas(meds)
     if out is None:
         sys.stdout.write(frame.write_csv())
         return
     ae_out = out.with_name(f"{out.stem}.ae.{fmt}")
     consent_out = out.with_name(f"{out.stem}.consent.{fmt}")
+    conmed_out = out.with_name(f"{out.stem}.conmed.{fmt}")
     if fmt == "csv":
         frame.write_csv(out)
         if adverse.height:
             adverse.write_csv(ae_out)
+        if meds.height:
+            meds.write_csv(conmed_out)
         if consents.height:
             consents.write_csv(consent_out)
     else:
         frame.write_parquet(out)
         if adverse.height:
             adverse.write_parquet(ae_out)
+        if meds.height:
+            meds.write_parquet(conmed_out)
         if consents.height:
             consents.write_parquet(consent_out)
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")

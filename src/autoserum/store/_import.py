@@ -23,17 +23,19 @@ from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
 from autoserum.study.coerce import as_date, as_decimal
-from autoserum.study.entities import Field, entity
+from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.rules import check_not_before, check_not_future
 from autoserum.study.tidy import (
     AE_COLUMNS,
+    CONMED_COLUMNS,
     DERIVED_TOTALS,
     SUBJECT_COLUMNS,
     TOTAL_COLUMNS,
     as_text_frame,
     item_columns,
     validate_adverse_events,
+    validate_con_meds,
     validate_visits,
     visit_columns,
 )
@@ -44,10 +46,12 @@ __all__ = [
     "ParsedVisit",
     "VisitChecker",
     "parse_adverse_events",
+    "parse_con_meds",
     "parse_visits",
 ]
 
 ADVERSE_EVENT = entity("adverse_event")
+CON_MED = entity("con_med")
 SUBJECT = entity("subject")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
@@ -83,7 +87,7 @@ class ParsedSubject:
 
 @dataclass
 class ParsedAE:
-    """One adverse-event row, checked."""
+    """One adverse-event or concomitant-medication row, checked (``fields``: the record's)."""
 
     line: int
     subject_id: str
@@ -439,15 +443,36 @@ def parse_adverse_events(
         return _parse_adverse_events(frame, subjects)
 
 
-def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
+def parse_con_meds(
+    frame: pl.DataFrame, subjects: dict[str, str | None], *, source: str = "import"
+) -> list[ParsedAE]:
+    """Check the concomitant-medication file with the format's one validator (which fills the
+    class and potency an ATC code implies); ``subjects`` maps subject_id → arm of the visit
+    file."""
+    where = f"{source} (concomitant medication)"
+    _check_columns(frame, CONMED_COLUMNS, "a column of the concomitant-medication file")
+    typed = validate_con_meds(as_text_frame(frame), where, first_line=2)
+    with _located_in(where):
+        return _parse_records(typed, subjects, CON_MED)
+
+
+def _check_columns(frame: pl.DataFrame, columns: Iterable[str], what: str) -> None:
+    known = set(columns)
     for column in frame.columns:
-        if column not in AE_COLUMNS:
-            raise ValidationError(
-                column,
-                column,
-                "a column of the adverse-event file",
-                location="line 1, column " + column,
-            )
+        if column not in known:
+            raise ValidationError(column, column, what, location="line 1, column " + column)
+
+
+def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
+    _check_columns(frame, AE_COLUMNS, "a column of the adverse-event file")
+    return _parse_records(frame, subjects, ADVERSE_EVENT)
+
+
+def _parse_records(
+    frame: pl.DataFrame, subjects: dict[str, str | None], spec: EntitySpec
+) -> list[ParsedAE]:
+    """The rows of a record file of ``spec`` (the subject, its arm as in the visit file, the
+    record's exported fields through the registry's converters)."""
     out: list[ParsedAE] = []
     for index, row in enumerate(_cells(frame)):
         line = index + 2
@@ -469,7 +494,7 @@ def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) 
             )
         fields = {
             f.name: _at(line, f.export or f.name, _convert, row.get(f.export or f.name), f)
-            for f in ADVERSE_EVENT.exported
+            for f in spec.exported
         }
         out.append(ParsedAE(line, sid, fields))
     return out

@@ -40,9 +40,11 @@ from sqlalchemy.orm import Session
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
+from autoserum.store._conmeds import record_medication_deviations
 from autoserum.store._edit import lab_fields
 from autoserum.store._import import ParsedAE, ParsedSubject, ParsedVisit, VisitChecker
 from autoserum.store._import import parse_adverse_events as _parse_aes
+from autoserum.store._import import parse_con_meds as _parse_con_meds
 from autoserum.store._locks import require_unlocked
 from autoserum.store._records import evaluate_windows
 from autoserum.store._source import TidySource
@@ -51,6 +53,7 @@ from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
+    ConMedRow,
     ConsentDocumentRow,
     LabRow,
     SiteRow,
@@ -76,7 +79,8 @@ _MAX_BATCH = 5_000
 
 
 class ImportSummary(dict[str, int]):
-    """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events."""
+    """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events,
+    con_meds."""
 
 
 class Importer(Service):
@@ -89,6 +93,7 @@ class Importer(Service):
         *,
         actor: Actor,
         adverse_events: pl.DataFrame | None = None,
+        con_meds: pl.DataFrame | None = None,
         protocol: str | None = None,
     ) -> ImportSummary:
         """Check ``source`` whole, then write it (all or nothing); the counts written."""
@@ -108,9 +113,16 @@ class Importer(Service):
                 )
         arms = {x.subject_id: x.arm for x in subjects.values()}
         aes = [] if adverse_events is None else _parse_aes(adverse_events, arms, source=source.name)
+        meds = [] if con_meds is None else _parse_con_meds(con_meds, arms, source=source.name)
         counts = ImportSummary(
-            subjects=len(subjects), visits=rows, assessments=0, labs=0, adverse_events=len(aes)
+            subjects=len(subjects),
+            visits=rows,
+            assessments=0,
+            labs=0,
+            adverse_events=len(aes),
+            con_meds=len(meds),
         )
+        records = _Records(aes, meds)
         run = _Run(self, actor, f"import {source.name}", batched=new_protocol is not None)
         if new_protocol is not None:
             staging = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
@@ -120,7 +132,7 @@ class Importer(Service):
                         s, staging, new_protocol, secrets.randbelow(2**62), DEFAULT_ALLOCATION_N
                     )
                     study_id = row.id
-                self._write_file(run, _Into(study_id, subjects, counts), source, plan, aes)
+                self._write_file(run, _Into(study_id, subjects, counts), source, plan, records)
                 with run.transaction() as s:
                     if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
                         raise StateError(f"a study named {study!r} was created meanwhile")
@@ -130,7 +142,7 @@ class Importer(Service):
         with run.single():
             with run.transaction() as s:
                 study_id = _admit(s, self._study(s, study))
-            self._write_file(run, _Into(study_id, subjects, counts), source, plan, aes)
+            self._write_file(run, _Into(study_id, subjects, counts), source, plan, records)
             with run.transaction() as s:
                 s.get_one(StudyRow, study_id).column_order = columns
         return counts
@@ -166,9 +178,10 @@ class Importer(Service):
         return checker.finish(), columns or [], checker.rows
 
     def _write_file(
-        self, run: _Run, into: _Into, source: TidySource, plan: Protocol, aes: list[ParsedAE]
+        self, run: _Run, into: _Into, source: TidySource, plan: Protocol, records: _Records
     ) -> None:
-        """Write the checked file: visits with their records, adverse events, visit windows."""
+        """Write the checked file: visits with their records, adverse events, visit windows,
+        concomitant medication (with the deviations the protocol's medication rules find)."""
         study_id, pks = into.study_id, into.pks
         with run.transaction() as s:
             for row in s.scalars(select(SiteRow).where(SiteRow.study_id == study_id)):
@@ -179,7 +192,7 @@ class Importer(Service):
             for piece in run.pieces(visits):
                 with run.transaction() as s:
                     _write_visits(s, into, piece)
-        for piece in run.pieces(aes):
+        for piece in run.pieces(records.adverse_events):
             with run.transaction() as s:
                 for ae in piece:
                     s.add(
@@ -191,6 +204,9 @@ class Importer(Service):
         for piece in run.pieces(list(pks.values())):
             with run.transaction() as s:
                 _flag_windows(s, plan, day0_codes, piece)
+        for piece in run.pieces(records.con_meds):
+            with run.transaction() as s:
+                _write_con_meds(s, plan, study_id, pks, piece)
 
 
 def _admit(s: Session, st: StudyRow) -> int:
@@ -207,6 +223,32 @@ def _admit(s: Session, st: StudyRow) -> int:
             "documents, so its subjects are screened, consented and recorded one by one",
         )
     return st.id
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The checked rows of an import's record files (adverse events, con-meds)."""
+
+    adverse_events: list[ParsedAE]
+    con_meds: list[ParsedAE]
+
+
+def _write_con_meds(
+    s: Session, plan: Protocol, study_id: int, pks: dict[str, int], meds: list[ParsedAE]
+) -> None:
+    """Insert imported con-meds (day 0 of their subjects known) and the deviations the
+    protocol's medication rules find in them."""
+    subjects = {
+        r.id: r
+        for r in s.scalars(
+            select(SubjectRow).where(SubjectRow.id.in_({pks[m.subject_id] for m in meds}))
+        )
+    }
+    for med in meds:
+        row = ConMedRow(study_id=study_id, subject_pk=pks[med.subject_id], version=1, **med.fields)
+        s.add(row)
+        s.flush()
+        record_medication_deviations(s, plan, subjects[row.subject_pk], row)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ from autoserum.store._source import FileSource, FrameSource, TidySource, read_wh
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
+    ConMedRow,
     ConsentDocumentRow,
     ConsentRow,
     DeviationRow,
@@ -38,6 +40,8 @@ from autoserum.study.entities import entity
 from autoserum.study.tidy import (
     AE_COLUMNS,
     AE_SCHEMA,
+    CONMED_COLUMNS,
+    CONMED_SCHEMA,
     DERIVED_TOTALS,
     integer_items,
     visit_columns,
@@ -47,7 +51,6 @@ from autoserum.study.visits import per_protocol, study_week
 __all__ = ["ExportService", "ImportSummary", "PackageContent"]
 
 _KEEP = ("subject_id", "site", "week")
-_AE_FIELDS = entity("adverse_event").exported
 
 
 def _cell(value: Any) -> Any:
@@ -77,10 +80,12 @@ class ExportService(Service):
         *,
         actor: Actor,
         adverse_events: pl.DataFrame | None = None,
+        con_meds: pl.DataFrame | None = None,
         source: str = "import",
         protocol: str | None = None,
     ) -> ImportSummary:
-        """Load a visit frame (and optionally its adverse-event frame) into ``study``.
+        """Load a visit frame (and optionally its adverse-event and concomitant-medication
+        frames) into ``study``.
 
         All or nothing: every row is checked first; the first bad row raises
         :class:`ValidationError` naming its line and column and nothing is written. A file
@@ -93,6 +98,7 @@ class ExportService(Service):
             FrameSource(frame, name=source),
             actor=actor,
             adverse_events=adverse_events,
+            con_meds=con_meds,
             protocol=protocol,
         )
 
@@ -103,15 +109,18 @@ class ExportService(Service):
         *,
         actor: Actor,
         adverse_events: Path | None = None,
+        con_meds: Path | None = None,
         protocol: str | None = None,
     ) -> ImportSummary:
         """As :meth:`import_long`, from a ``.csv`` or ``.parquet`` file streamed in chunks
-        (memory does not grow with the number of rows); ``adverse_events`` is read whole."""
+        (memory does not grow with the number of rows); ``adverse_events`` and ``con_meds``
+        are read whole."""
         return self.import_source(
             study,
             FileSource(path),
             actor=actor,
             adverse_events=None if adverse_events is None else read_whole(adverse_events),
+            con_meds=None if con_meds is None else read_whole(con_meds),
             protocol=protocol,
         )
 
@@ -122,11 +131,17 @@ class ExportService(Service):
         *,
         actor: Actor,
         adverse_events: pl.DataFrame | None = None,
+        con_meds: pl.DataFrame | None = None,
         protocol: str | None = None,
     ) -> ImportSummary:
         """Import a visit file read in chunks (see :meth:`import_long`)."""
         return Importer(self._uow).run(
-            study, source, actor=actor, adverse_events=adverse_events, protocol=protocol
+            study,
+            source,
+            actor=actor,
+            adverse_events=adverse_events,
+            con_meds=con_meds,
+            protocol=protocol,
         )
 
     def long(self, study: str, *, actor: Actor) -> pl.DataFrame:
@@ -152,29 +167,53 @@ class ExportService(Service):
 
     def adverse_events(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The adverse-event frame (``<stem>.ae.csv``); no ``arm`` when the actor is blinded."""
+        return self._records(study, AdverseEventRow, AE_COLUMNS, AE_SCHEMA, actor=actor)
+
+    def con_meds(self, study: str, *, actor: Actor) -> pl.DataFrame:
+        """The concomitant-medication frame (``<stem>.conmed.csv``, columns
+        :data:`autoserum.study.tidy.CONMED_COLUMNS`: the record's ``name`` as ``drug``); no
+        ``arm`` when the actor is blinded."""
+        return self._records(study, ConMedRow, CONMED_COLUMNS, CONMED_SCHEMA, actor=actor)
+
+    def _records(
+        self,
+        study: str,
+        model: type[Any],
+        columns: Mapping[str, Any],
+        schema: Mapping[str, Any],
+        *,
+        actor: Actor,
+    ) -> pl.DataFrame:
+        """The tidy frame of one record type of the subjects the actor may export: the subject,
+        its arm (when the actor sees arms) and the record's exported fields."""
+        fields = entity(model.__entity__).exported
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "export", study=st.name)
             sees = _whole_study_arms(s, st, actor)
             out: list[dict[str, Any]] = []
             stmt = (
-                select(AdverseEventRow, SubjectRow)
-                .join(SubjectRow, SubjectRow.id == AdverseEventRow.subject_pk)
-                .where(AdverseEventRow.study_id == st.id)
-                .order_by(SubjectRow.subject_id, AdverseEventRow.id)
+                select(model, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == model.subject_pk)
+                .where(model.study_id == st.id)
+                .order_by(SubjectRow.subject_id, model.id)
             )
-            for ae, subj in s.execute(stmt):
+            for record, subj in s.execute(stmt):
                 if not actor.may("export", st.name, self._site_code(s, subj.site_id)):
                     continue
-                values = {
-                    f.export: _cell(getattr(ae, f.name)) for f in _AE_FIELDS if f.export is not None
+                row = {
+                    "subject_id": subj.subject_id,
+                    "arm": subj.arm,
+                    **{f.export: _cell(getattr(record, f.name)) for f in fields if f.export},
                 }
-                if values.get("onset_week") is None:  # recorded live with its onset date
-                    values["onset_week"] = _cell(study_week(subj.day0, ae.onset_date))
-                out.append({"subject_id": subj.subject_id, "arm": subj.arm, **values})
-        columns = [c for c in AE_COLUMNS if sees or c != "arm"]
-        schema = {c: AE_SCHEMA[c] for c in columns}
-        return pl.DataFrame([{c: r[c] for c in columns} for r in out], schema=schema, orient="row")
+                _weeks_from_dates(row, record, subj.day0)
+                out.append(row)
+        names = [c for c in columns if sees or c != "arm"]
+        return pl.DataFrame(
+            [{c: r[c] for c in names} for r in out],
+            schema={c: schema[c] for c in names},
+            orient="row",
+        )
 
     def package(
         self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
@@ -299,6 +338,22 @@ class ExportService(Service):
             rows.append(row)
         rows.sort(key=lambda r: r.pop("_order"))
         return rows
+
+
+#: The study-week columns of a record type's export and the dates they follow from.
+_WEEKS_OF: dict[type[Any], tuple[tuple[str, str], ...]] = {
+    AdverseEventRow: (("onset_week", "onset_date"),),
+    ConMedRow: (("start_week", "start_date"), ("end_week", "end_date")),
+}
+
+
+def _weeks_from_dates(row: dict[str, Any], record: Any, day0: date | None) -> None:
+    """The study weeks of a record recorded live with dates only (an adverse event's onset,
+    a con-med's start and end): days since day 0 over 7 (:func:`study_week`), so that a
+    de-identified export without dates keeps them."""
+    for week, day in _WEEKS_OF.get(type(record), ()):
+        if row.get(week) is None:
+            row[week] = _cell(study_week(day0, getattr(record, day)))
 
 
 def _dtype(column: str, values: list[Any]) -> Any:

@@ -23,6 +23,7 @@ from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
 from autoserum.store._audit import audit_refusal, insert_audited
 from autoserum.store._base import Actor, Service
+from autoserum.store._conmeds import coded_con_med, record_medication_deviations
 from autoserum.store._consent import require_consent
 from autoserum.store._edit import (
     DELETABLE,
@@ -134,6 +135,20 @@ def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> Non
                         version=1,
                     )
                 )
+
+
+def _coded_changes(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes of a con-med correction with its class and potency re-derived from the
+    merged record (``store/_conmeds.py``)."""
+    merged = {f.name: getattr(row, f.name) for f in spec_of("con_med").editable}
+    if "atc_code" in values:  # a new code: class and potency follow it unless given
+        merged.update(drug_class=None, potency_eu=None)
+    merged.update(values)
+    coded = coded_con_med(merged)
+    return {
+        **values,
+        **{k: coded[k] for k in ("drug_class", "potency_eu") if coded[k] != getattr(row, k)},
+    }
 
 
 def _gated(s: Session, study_id: int) -> bool:
@@ -615,6 +630,8 @@ class RecordService(Service):
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(_PLAIN))}")
         spec = spec_of(entity)
         fields = spec.convert(values)
+        if entity == "con_med":
+            fields = coded_con_med(fields)
         if entity == "deviation":  # the automatic kinds are the store's own
             check_choice("kind", fields["kind"], DEVIATION_CATEGORIES)
             check_choice("importance", fields["importance"], spec.field("importance").choices)
@@ -626,6 +643,8 @@ class RecordService(Service):
             row = AUDITED[entity](study_id=st.id, subject_pk=subject.id, version=1, **fields)
             s.add(row)
             s.flush()
+            if entity == "con_med":
+                record_medication_deviations(s, self._protocol(st), subject, row)
             return _PLAIN[entity](row, subject.subject_id)
 
     def add_adverse_event(
@@ -638,8 +657,12 @@ class RecordService(Service):
         return event
 
     def add_con_med(self, study: str, subject_id: str, *, actor: Actor, **fields: Any) -> ConMed:
-        """Record a concomitant medication (``name``, ``dose``, ``route``, ``start_date``,
-        ``end_date``, ``indication``: it may have started before screening); see :meth:`add`."""
+        """Record a concomitant medication (``name``, ``atc_code``, ``drug_class``,
+        ``potency_eu``/``potency_us``, ``dose``, ``route``, ``amount`` with ``amount_unit`` per
+        week, ``body_area``, ``start_date``, ``end_date``, ``indication``, ``rescue``: it may
+        have started before screening); see :meth:`add`. The class and potency follow from the
+        ATC code; a drug the protocol prohibits, or a rescue it does not allow, is recorded as
+        a protocol deviation (``store/_conmeds.py``)."""
         medication: ConMed = self.add(study, subject_id, "con_med", fields, actor=actor)
         return medication
 
@@ -729,11 +752,15 @@ class RecordService(Service):
                 raise PermissionDeniedError("a blinded actor may not change an injected product")
             if subject is not None:
                 self._check_correction(s, st, entity, row, subject, values)
+            if entity == "con_med":
+                values = _coded_changes(row, values)
             apply_changes(s, entity, row, subject, values)
             if entity in {"visit", "injection"} and subject is not None:
                 s.flush()
                 evaluate_windows(s, self._protocol(st), subject)
             s.flush()
+            if entity == "con_med" and subject is not None:
+                record_medication_deviations(s, self._protocol(st), subject, row)
             return record_view(s, entity, row, st, subject, actor)
 
     def _check_dates(

@@ -288,6 +288,7 @@ class AdverseEventRow(_columns("adverse_event"), _SubjectChild, Base):  # type: 
 class ConMedRow(_columns("con_med"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "con_meds"
     __entity__ = "con_med"
+    __table_args__ = record_checks(entity("con_med"))
 
 
 class DeviationRow(_columns("deviation"), _SubjectChild, Base):  # type: ignore[misc]

@@ -30,7 +30,7 @@ autoserum.errors.ValidationError: severity: got 'grave'; expected one of mild, m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime
@@ -39,6 +39,15 @@ from typing import Any, Literal
 
 from autoserum.errors import ValidationError
 from autoserum.study.coerce import as_bool, as_date, as_decimal, as_int
+from autoserum.study.medication import (
+    AMOUNT_UNITS,
+    ATC_PATTERN,
+    ATC_RULE,
+    DRUG_CLASSES,
+    POTENCY_EU,
+    POTENCY_US,
+    check_atc,
+)
 from autoserum.study.rules import AGE_MAX, NOTE_MAX, SHORT_MAX, TERM_MAX, bounded_text
 from autoserum.study.status import SubjectStatus
 from autoserum.study.vocab import (
@@ -98,6 +107,9 @@ class Field:
     names or may identify a person (left out of de-identified exports, like every date).
     ``packaged``: it is carried by the complete data package and the exchange formats
     (``False`` for a store-internal link such as the allocation entry; ``docs/exports.md``).
+    ``check``: the checker of a coded text (``check_atc(field, value)``: the normalised code or
+    a :class:`ValidationError`), with ``pattern``/``rule``, the same rule as a regular
+    expression and its plain description (for the tidy column and error messages).
     """
 
     name: str
@@ -120,6 +132,9 @@ class Field:
     after_screening: bool = False
     identifying: bool = False
     packaged: bool = True
+    check: Callable[[str, object], str] | None = None
+    pattern: str | None = None
+    rule: str = ""
 
     @property
     def title(self) -> str:
@@ -143,6 +158,8 @@ class Field:
             return "one of " + ", ".join(self.choices)
         if self.kind in _EXPECTED:
             return _EXPECTED[self.kind]
+        if self.rule:
+            return self.rule
         if self.kind in ("int", "decimal", "fraction"):
             what = "a whole number" if self.kind == "int" else "a number"
             if self.minimum is not None and self.maximum is not None:
@@ -162,9 +179,10 @@ class Field:
                 raise ValidationError(where, None, self.expected())
             return None
         if self.kind == "text":
-            return bounded_text(
+            text = bounded_text(
                 where, value, limit=self.max_length or NOTE_MAX, required=self.required
             )
+            return text if self.check is None or text is None else self.check(where, text)
         return self._typed(where, value)
 
     def _typed(self, where: str, value: Any) -> Any:
@@ -421,18 +439,34 @@ CON_MED = EntitySpec(
     "con_meds",
     "subject",
     (
-        _text("name", TERM_MAX, "Medication", required=True, **_EDIT),
-        _text("dose", SHORT_MAX, "Dose", **_EDIT),
-        _text("route", 50, "Route", **_EDIT),
-        Field("start_date", "date", "Start date", **_EDIT),
-        Field("end_date", "date", "End date", **_EDIT),
-        _text("indication", TERM_MAX, "Indication", **_EDIT),
+        _text("name", TERM_MAX, "Drug", required=True, export="drug", **_EDIT),
+        _text("atc_code", 7, "ATC code (e.g. D07AC13)", check=check_atc, pattern=ATC_PATTERN,
+              rule=ATC_RULE, export="atc_code", **_EDIT),
+        _choice("drug_class", DRUG_CLASSES, 30, "Drug class", export="drug_class", **_EDIT),
+        _choice("potency_eu", POTENCY_EU, 3, "Topical steroid potency (European class I-IV)",
+                export="potency_eu", **_EDIT),
+        _choice("potency_us", POTENCY_US, 3, "Topical steroid potency (US class I-VII)",
+                export="potency_us", **_EDIT),
+        _text("dose", SHORT_MAX, "Dose", export="dose", **_EDIT),
+        _text("route", 50, "Route", export="route", **_EDIT),
+        Field("amount", "decimal", "Amount per week", minimum=_n(0), unit="per week",
+              export="amount", **_EDIT),
+        _choice("amount_unit", AMOUNT_UNITS, 3, "Unit of the amount (g or ftu, per week)",
+                export="amount_unit", **_EDIT),
+        _text("body_area", SHORT_MAX, "Body area treated", export="body_area", **_EDIT),
+        Field("start_date", "date", "Start date", export="start_date", **_EDIT),
+        Field("end_date", "date", "End date (empty: ongoing)", export="end_date", **_EDIT),
+        Field("start_week", "decimal", "Start (study week)", editable=True, export="start_week"),
+        Field("end_week", "decimal", "End (study week)", editable=True, export="end_week"),
+        _text("indication", TERM_MAX, "Indication", export="indication", **_EDIT),
+        Field("rescue", "bool", "Rescue medication", export="rescue", **_EDIT,
+              help="Given as rescue treatment under the protocol's rescue rules"),
     ),
     deletable=True,
     label="a medication",
     title="Concomitant medication",
     key="con_meds",
-)
+)  # fmt: skip
 
 DEVIATION = EntitySpec(
     "deviation",

@@ -35,6 +35,10 @@ AUTOMATIC_IMPORTANCE = {
     "eligibility_override": "major",
     "visit_window": "minor",
     "assessment_not_done": "minor",
+    # a drug the protocol prohibits, or a rescue it does not allow, confounds the treatment
+    # effect (protocols.medication_findings)
+    "prohibited_medication": "major",
+    "rescue_not_allowed": "major",
 }
 
 

@@ -297,7 +297,7 @@ def _cm(study: _Study) -> list[dict[str, Any]]:
     for cm in study.rows.get("con_med", []):
         sid = cm["subject_id"]
         out.append({
-            **study.head("CM", sid), "CMTRT": cm.get("name"), "CMDOSTXT": cm.get("dose"),
+            **study.head("CM", sid), "CMTRT": cm.get("drug"), "CMDOSTXT": cm.get("dose"),
             "CMROUTE": None if cm.get("route") is None else str(cm["route"]).upper(),
             "CMINDC": cm.get("indication"), "CMSTDTC": _iso(cm.get("start_date")),
             "CMENDTC": _iso(cm.get("end_date")),

@@ -23,21 +23,7 @@ from typing import Literal
 from autoserum.instruments import get_instrument, instrument_codes
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
-from autoserum.study.medication import (
-    AMOUNT_UNITS,
-    ATC_PATTERN,
-    ATC_RULE,
-    DRUG_CLASSES,
-    POTENCY_EU,
-    POTENCY_US,
-)
-from autoserum.study.rules import (
-    AGE_MAX,
-    SHORT_MAX,
-    SUBJECT_ID_PATTERN,
-    SUBJECT_ID_RULE,
-    TERM_MAX,
-)
+from autoserum.study.rules import AGE_MAX, SUBJECT_ID_PATTERN, SUBJECT_ID_RULE
 from autoserum.study.tidy._vocab import INSTRUMENT_PARAMETERS, TOTAL_COLUMNS, total_range
 
 __all__ = [
@@ -144,6 +130,8 @@ def export_column(field: Field) -> Column:
         maximum=None if field.maximum is None else float(field.maximum),
         unit=field.unit,
         max_length=field.max_length if field.kind == "text" else None,
+        pattern=field.pattern,
+        rule=field.rule,
     )
 
 
@@ -199,26 +187,12 @@ AE_COLUMNS: dict[str, Column] = {
 
 #: The concomitant-medication file (``<stem>.conmed.csv``): one row per medication of a subject,
 #: coded (ATC, class, potency), its weekly amount, its dates or study weeks (day 0 = first
-#: injection; an empty end = ongoing) and whether it was given as **rescue**.
+#: injection; an empty end = ongoing) and whether it was given as **rescue**: the subject, the
+#: arm and the con-med record's exported fields (the record's ``name`` is the column ``drug``).
 CONMED_COLUMNS: dict[str, Column] = {
     "subject_id": _SUBJECT_ID,
     "arm": Column("arm", "text"),
-    "drug": Column("drug", "text", required=True, max_length=TERM_MAX),
-    "atc_code": Column("atc_code", "text", pattern=ATC_PATTERN, rule=ATC_RULE),
-    "drug_class": Column("drug_class", "choice", choices=DRUG_CLASSES),
-    "potency_eu": Column("potency_eu", "choice", choices=POTENCY_EU),
-    "potency_us": Column("potency_us", "choice", choices=POTENCY_US),
-    "dose": Column("dose", "text", max_length=SHORT_MAX),
-    "route": Column("route", "text", max_length=50),
-    "amount": Column("amount", "number", minimum=0, unit="per week"),
-    "amount_unit": Column("amount_unit", "choice", choices=AMOUNT_UNITS),
-    "body_area": Column("body_area", "text", max_length=SHORT_MAX),
-    "start_date": Column("start_date", "date"),
-    "end_date": Column("end_date", "date"),
-    "start_week": Column("start_week", "number"),
-    "end_week": Column("end_week", "number"),
-    "indication": Column("indication", "text", max_length=TERM_MAX),
-    "rescue": Column("rescue", "boolean"),
+    **export_columns(entity("con_med")),
 }
 
 #: Instrument prefixes of item-level columns (``easi_head_neck_erythema``, ``dlqi_q1``, …).

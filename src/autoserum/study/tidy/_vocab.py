@@ -67,26 +67,21 @@ AE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 #: The concomitant-medication file (``<stem>.conmed.csv``): columns and types, in file order
-#: (``CONMED_COLUMNS`` holds the rules of each cell).
+#: (``CONMED_COLUMNS`` holds the rules of each cell), from the con-med record's exported fields.
 CONMED_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(),
     "arm": pl.String(),
-    "drug": pl.String(),
-    "atc_code": pl.String(),
-    "drug_class": pl.String(),
-    "potency_eu": pl.String(),
-    "potency_us": pl.String(),
-    "dose": pl.String(),
-    "route": pl.String(),
-    "amount": pl.Float64(),
-    "amount_unit": pl.String(),
-    "body_area": pl.String(),
-    "start_date": pl.Date(),
-    "end_date": pl.Date(),
-    "start_week": pl.Float64(),
-    "end_week": pl.Float64(),
-    "indication": pl.String(),
-    "rescue": pl.Boolean(),
+    **{
+        f.export: pl.Boolean()
+        if f.kind == "bool"
+        else pl.Float64()
+        if f.kind in ("decimal", "int")
+        else pl.Date()
+        if f.kind == "date"
+        else pl.String()
+        for f in entity("con_med").exported
+        if f.export is not None
+    },
 }
 
 

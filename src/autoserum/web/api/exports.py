@@ -1,5 +1,6 @@
-"""API: ``/api/v1/studies/{study}/export`` and ``/export/adverse-events`` (de-identified CSV),
-``/export/package`` and ``/export/sdtm`` (every record, zipped; ``docs/exports.md``)."""
+"""API: ``/api/v1/studies/{study}/export``, ``/export/adverse-events`` and ``/export/con-meds``
+(de-identified CSV), ``/export/package`` and ``/export/sdtm`` (every record, zipped;
+``docs/exports.md``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def export_visits(study: StudyPath, user: ApiUser, store: StoreDep) -> PlainText
     """The de-identified visit file (no dates; no arm for blinded callers; your sites only)."""
     user.require("export")
     study_for(store, user, study)
-    text = export_csv(store, user, study, adverse_events=False)
+    text = export_csv(store, user, study, what="visits")
     return PlainTextResponse(text, media_type="text/csv")
 
 
@@ -32,7 +33,16 @@ def export_adverse_events(study: StudyPath, user: ApiUser, store: StoreDep) -> P
     """The de-identified adverse-event file."""
     user.require("export")
     study_for(store, user, study)
-    text = export_csv(store, user, study, adverse_events=True)
+    text = export_csv(store, user, study, what="adverse_events")
+    return PlainTextResponse(text, media_type="text/csv")
+
+
+@router.get("/con-meds", response_class=PlainTextResponse, responses={200: _CSV})
+def export_con_meds(study: StudyPath, user: ApiUser, store: StoreDep) -> PlainTextResponse:
+    """The de-identified concomitant-medication file (start and end as study weeks)."""
+    user.require("export")
+    study_for(store, user, study)
+    text = export_csv(store, user, study, what="con_meds")
     return PlainTextResponse(text, media_type="text/csv")
 
 

@@ -1,5 +1,5 @@
-"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv`` and ``export/{format}.zip`` (the
-data package or SDTM; de-identified downloads)."""
+"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv``, ``export.conmed.csv`` and
+``export/{format}.zip`` (the data package or SDTM; de-identified downloads)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def export_visits(study: str, user: PageUser, store: StoreDep) -> Response:
     """The de-identified visit file of the study (tidy long CSV)."""
     user.require("export")
     study_for(store, user, study)
-    return _download(export_csv(store, user, study, adverse_events=False), f"{study}.csv")
+    return _download(export_csv(store, user, study, what="visits"), f"{study}.csv")
 
 
 @router.get("/studies/{study}/export.ae.csv")
@@ -36,7 +36,15 @@ def export_adverse_events(study: str, user: PageUser, store: StoreDep) -> Respon
     """The de-identified adverse-event file of the study."""
     user.require("export")
     study_for(store, user, study)
-    return _download(export_csv(store, user, study, adverse_events=True), f"{study}.ae.csv")
+    return _download(export_csv(store, user, study, what="adverse_events"), f"{study}.ae.csv")
+
+
+@router.get("/studies/{study}/export.conmed.csv")
+def export_con_meds(study: str, user: PageUser, store: StoreDep) -> Response:
+    """The de-identified concomitant-medication file of the study."""
+    user.require("export")
+    study_for(store, user, study)
+    return _download(export_csv(store, user, study, what="con_meds"), f"{study}.conmed.csv")
 
 
 def _zip(store: StoreDep, user: PageUser, study: str, fmt: str) -> Response:
