@@ -114,6 +114,7 @@ def test_a_new_study_is_written_in_short_transactions_and_appears_whole(store: S
         "assessments": 1800,
         "labs": 600,
         "adverse_events": 0,
+        "con_meds": 0,
     }
     out = store.exports.long("NEW", actor=ADMIN)
     assert out.height == 600
