@@ -9,6 +9,7 @@ in HTML or JSON; an export holds another site's subjects only where the table's 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from autoserum.permissions import ROLES, allowed, permits
 
-from .conftest import PASSWORD, SYSTEM, Seeded
+from .conftest import PASSWORD, SCREENED_ON, SYSTEM, Seeded
 from .test_auth import csrf_of
 
 
@@ -51,6 +52,7 @@ EASI_ITEMS = {
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
+PRODUCT = "/studies/{study}/subjects/{product_subject}/product"
 
 # In order: the withdrawals come last (a withdrawn subject takes no new data).
 PAGES = [
@@ -235,6 +237,43 @@ UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET",
 SEPARATE = {("POST", "/account/password")}
 
 
+# The product chain (issue 13), last (once a study records its product, every injection needs
+# a product code), on a serum subject of each site: the pages show the allocation to the
+# unblinded preparer by design.
+PRODUCT_PAGES = [
+    *(
+        Route(method, PRODUCT + tail, "prepare_product", reveals_arm=True, body=body)
+        for method, tail, body in (
+            ("GET", "", None),
+            ("POST", "/draws", {"draw_volume_ml": "20"}),
+            (
+                "POST",
+                "/processings",
+                {
+                    "proc_draw_code": "{draw_code}",
+                    "proc_clotting_minutes": "30",
+                    "proc_centrifuge_g": "1500",
+                    "proc_centrifuge_minutes": "10",
+                },
+            ),
+            ("POST", "/aliquots", {"aliq_processing_id": "{processing_id}", "aliq_count": "2"}),
+            ("POST", "/storage", {"stor_aliquot_code": "{aliquot_code}", "stor_kind": "frozen"}),
+            ("POST", "/kits", {"kit_aliquot_code": "{aliquot_code}"}),
+            ("POST", "/disposals", {"disp_aliquot_code": "{aliquot_code}", "disp_reason": "leak"}),
+            ("GET", "/labels.pdf", None),
+        )
+    ),
+    Route("GET", "/studies/{study}/product", "prepare_product", per_site=False, reveals_arm=True),
+    Route(
+        "GET",
+        "/studies/{study}/product/worksheet.pdf",
+        "prepare_product",
+        per_site=False,
+        reveals_arm=True,
+    ),
+]
+
+
 def fill(value: Any, values: dict[str, Any]) -> Any:
     """``value`` with every ``{name}`` replaced (strings, recursively in dicts)."""
     if isinstance(value, str):
@@ -317,6 +356,21 @@ def page_client(client: TestClient, username: str) -> str:
     return csrf_of(client.get("/studies").text)
 
 
+def serum_subject(seeded: Seeded, site: str) -> str:
+    """A consented serum subject at ``site`` screened and randomised for the product routes."""
+    store = seeded.store
+    facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
+    for number in range(50, 90):
+        sid = f"{site}-{number:03d}"
+        store.subjects.screen("AST-1", site, sid, facts, screened_on=SCREENED_ON, actor=SYSTEM)
+        store.consent.record(
+            "AST-1", sid, "1.0", "2026-02-16T09:00:00+00:00", actor=SYSTEM, obtained_by="Dr Kim"
+        )
+        if store.subjects.randomise("AST-1", sid, actor=SYSTEM) == "serum":
+            return sid
+    raise AssertionError("no serum allocation in 40 subjects")
+
+
 def consent_everyone(seeded: Seeded) -> None:
     """Make the seeded study consent-managed, every seeded subject consented: every write of
     the matrix then passes the consent gate only because of the consent."""
@@ -332,12 +386,14 @@ def consent_everyone(seeded: Seeded) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
     consent_everyone(seeded)
+    serum = {site: serum_subject(seeded, site) for site in ("S1", "S2")}
     problems: list[str] = []
     blinded = not allowed(role, "see_arms")  # the admin and the unblinded preparer see arms
     token = seeded.tokens[role]
     csrf = page_client(client, seeded.usernames[role])
     seen_arm_admin = False
-    for site, own in (("S1", True), ("S2", False)):
+    sites = (("S1", True), ("S2", False))
+    for phase, (site, own) in itertools.product((PAGES + API, PRODUCT_PAGES), sites):
         # pages act on -001/-002, the API on -003/-004 (each ends with a withdrawal)
         page_values = {
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
@@ -350,13 +406,22 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "assessment_id": seeded.assessment_ids[f"{site}-003"], "entity": "visit",
             "record_id": seeded.visit_ids[f"{site}-003"],
         }  # fmt: skip
-        for route in PAGES + API:
+        for route in phase:
             values = api_values if route.template.startswith("/api/") else page_values
             if not route.per_site and not own:
                 continue
             if "{lock_id}" in route.template:  # the lock taken last (the database lock)
                 active = seeded.store.locks.locks("AST-1", active=True)
                 values = {**values, "lock_id": active[-1].id if active else 1}
+            if route.template.startswith(PRODUCT):  # the newest draw, processing, aliquot
+                subject = serum[site]
+                life = seeded.store.product.life("AST-1", subject, actor=SYSTEM)
+                values = {
+                    **values, "product_subject": subject,
+                    "draw_code": life.draws[-1].code if life.draws else "",
+                    "processing_id": life.processings[-1].id if life.processings else "",
+                    "aliquot_code": life.aliquots[-1].code if life.aliquots else "",
+                }  # fmt: skip
             if "token_id}" in route.template:  # the newest token: of coord1, or one's own
                 tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
                 mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
@@ -438,7 +503,8 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding, routes.locks, routes.admin, routes.account)
+                       routes.unblinding, routes.locks, routes.admin, routes.account,
+                       routes.product)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip
@@ -454,9 +520,10 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
             r.method,
             r.template.split("?")[0]
             .replace("{randomisable}", "{subject_id}")
+            .replace("{product_subject}", "{subject_id}")
             .replace("{own_token_id}", "{token_id}"),
         )
-        for r in PAGES + API
+        for r in PAGES + API + PRODUCT_PAGES
     }
     missing = (pages | api) - covered - UNGUARDED - SEPARATE
     assert not missing, f"routes not in the access matrix: {sorted(missing)}"

@@ -57,6 +57,7 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             "can_read_subjects": user.can("read_subject"),
             "can_screen": user.can("screen"),
             "can_export": user.can("export"),
+            "can_prepare": user.can("prepare_product"),
             "unblindings": (
                 store.subjects.unblindings(study, actor=user.actor)
                 if user.can("review_unblindings") and not view.study.open_label
