@@ -14,6 +14,7 @@ from autoserum.web.routes import (
     product,
     records,
     review,
+    security,
     studies,
     subjects,
     unblinding,
@@ -36,6 +37,7 @@ for _module in (
     locks,
     product,
     admin,
+    security,
     account,
 ):
     pages_router.include_router(_module.router)
