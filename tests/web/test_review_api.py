@@ -6,6 +6,8 @@ the field; nothing is written."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from .conftest import PASSWORD, Seeded
@@ -117,6 +119,11 @@ def test_query_sdv_and_signature_through_the_api(client: TestClient, seeded: See
     assert "Ina Vogel (inv1), approval" in html
     assert "INVALID" in html
     assert "Corrected from the clinic notes" in html
+    # every form on the page (and in the query threads it includes) carries the session's CSRF
+    # token, without which a browser's post is refused
+    tokens = re.findall(r'name="csrf_token" value="([^"]*)"', html)
+    assert len(tokens) >= 2
+    assert all(tokens)
 
 
 def test_bad_review_input_is_422_and_writes_nothing(client: TestClient, seeded: Seeded) -> None:
