@@ -249,6 +249,10 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
 
         @rule(subject=subjects)
         def kit(self, subject: str) -> None:
+            """A blinded kit from the subject's own aliquot (consented and randomised first, as
+            in ``prepare``, so that the kit is reached whatever else the sequence did)."""
+            self.consent(subject, 0)
+            self.randomise(subject)
             codes = self._aliquots(subject)
             with suppress(StateError, ValidationError, NotFoundError):
                 store.product.prepare_kit(
