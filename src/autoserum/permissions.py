@@ -70,6 +70,7 @@ ROLES: Final[tuple[str, ...]] = (
     "monitor",
     "statistician",
     "preparer",
+    "central_rater",
 )
 """Every role, in order of reach (the ``users.role`` CHECK constraint lists the same)."""
 
@@ -91,6 +92,10 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "prepare_product": (
             "record blood draws, processing, aliquots, storage, disposal and blinded kits "
             "(the product's chain of identity; unblinded)"
+        ),
+        "rate_photos": (
+            "rate lesion photographs blind (coded photographs only: no subject, site, arm, "
+            "visit or date)"
         ),
         "import_data": "import a tidy file into the store",
         "lock": "lock a record, a visit or a subject's data (reviewed)",
@@ -154,6 +159,9 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
         # the unblinded preparer makes each subject's product (or saline kit) per allocation:
         # no clinical data, no injections, no export
         "preparer": MappingProxyType({"read_study": _S, "see_arms": _S, "prepare_product": _S}),
+        # the blinded central rater scores coded photographs of the study (every site's) and
+        # sees nothing else: no subject, no site, no arm, no date
+        "central_rater": MappingProxyType({"rate_photos": _T}),
     }
 )
 """role → action → scope; an action missing from a role's row is not allowed."""

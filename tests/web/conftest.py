@@ -171,6 +171,7 @@ class Seeded:
             "monitor": add_user(store, "mon1", "monitor", s1),
             "statistician": add_user(store, "stat1", "statistician", s1),
             "preparer": add_user(store, "prep1", "preparer", s1),
+            "central_rater": add_user(store, "rater1", "central_rater", s1),
         }
         self.usernames = {
             "admin": "admin1",
@@ -179,6 +180,7 @@ class Seeded:
             "monitor": "mon1",
             "statistician": "stat1",
             "preparer": "prep1",
+            "central_rater": "rater1",
         }
         self.arms: dict[str, str] = {}
         self.visit_ids: dict[str, int] = {}

@@ -34,6 +34,7 @@ class Route:
     body: dict[str, Any] | None = None
     reveals_arm: bool = False  # emergency unblinding: the arm to the allowed caller, by design
     extra: dict[str, Any] | None = None  # values of this route's own path parameters
+    upload: bool = False  # a multipart form with a photograph (photo_file)
 
 
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
@@ -146,6 +147,18 @@ PAGES = [
     Route("POST", SUBJ + "/deviations", "write_data",
           body={"kind": "study_procedure", "description": "photo not taken",
                 "occurred_on": "2026-03-02", "importance": "minor"}),
+    # lesion photographs (issue 13 item 5), before the consent is withdrawn below: upload and
+    # gallery image per site; the central rater's pages reach the whole study (coded only)
+    Route("POST", SUBJ + "/photos", "write_data", upload=True,
+          body={"photo_visit_code": "baseline", "photo_region": "trunk"}),
+    Route("GET", SUBJ + "/photos/{photo_id}", "read_subject"),
+    Route("GET", "/rating", "rate_photos", per_site=False),
+    Route("GET", "/studies/{study}/rating", "rate_photos", per_site=False),
+    Route("GET", "/studies/{study}/rating/{photo_code}", "rate_photos", per_site=False),
+    Route("GET", "/studies/{study}/rating/{photo_code}/image", "rate_photos", per_site=False),
+    Route("POST", "/studies/{study}/rating/{photo_code}", "rate_photos", per_site=False,
+          body={"erythema": "1", "induration": "1", "excoriation": "1",
+                "lichenification": "0", "area": "2", "viga_grade": "2"}),
     Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
     Route(
         "POST",
@@ -419,15 +432,27 @@ def serum_subject(seeded: Seeded, site: str) -> str:
 
 
 def consent_everyone(seeded: Seeded) -> None:
-    """Make the seeded study consent-managed, every seeded subject consented: every write of
-    the matrix then passes the consent gate only because of the consent."""
+    """Make the seeded study consent-managed, every seeded subject consented (with the
+    photographs component): every write of the matrix then passes the consent gate only
+    because of the consent."""
     store, study = seeded.store, seeded.study
     store.consent.add_document(study, "1.0", "en", "2026-01-05", actor=SYSTEM, sha256="ab" * 32)
     for subject in store.subjects.all(study, actor=SYSTEM):
         store.consent.record(
             study, subject.subject_id, "1.0", "2026-02-16T09:00:00+00:00", actor=SYSTEM,
-            obtained_by="Dr Kim",
+            obtained_by="Dr Kim", components={"photographs": True},
         )  # fmt: skip
+
+
+def small_jpeg() -> bytes:
+    """A small JPEG photograph."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (180, 90, 70)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -440,6 +465,12 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
         for sid in ("S1-001", "S2-001", "S1-003", "S2-003")
     }
     serum = {site: serum_subject(seeded, site) for site in ("S1", "S2")}
+    photos = {  # a photograph of each site's page subject (the gallery and the rating)
+        site: seeded.store.photos.upload(
+            "AST-1", f"{site}-001", "baseline", "trunk", small_jpeg(), actor=SYSTEM
+        )
+        for site in ("S1", "S2")
+    }
     problems: list[str] = []
     blinded = not allowed(role, "see_arms")  # the admin and the unblinded preparer see arms
     token = seeded.tokens[role]
@@ -454,6 +485,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
             "query_id": queries[f"{site}-001"],
             "username": "coord1",
+            "photo_id": photos[site].id, "photo_code": photos[site].code,
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
@@ -490,7 +522,11 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 response = client.get(path, follow_redirects=False)
             else:
                 data = {**(body or {}), "csrf_token": csrf}
-                response = client.post(path, data=data, follow_redirects=False)
+                files = {"photo_file": ("lesion.jpg", small_jpeg(), "image/jpeg")}
+                response = client.post(
+                    path, data=data, files=files if route.upload else None,
+                    follow_redirects=False,
+                )  # fmt: skip
             if response.status_code == 303:
                 # a redirect is an allowed action only when it leads on in the app (the
                 # post/redirect/get of a saved form), never to the login page; the page it
@@ -558,7 +594,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
                        routes.unblinding, routes.locks, routes.admin, routes.account,
-                       routes.product, routes.review)
+                       routes.product, routes.review, routes.photos)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip
@@ -575,7 +611,8 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
             r.template.split("?")[0]
             .replace("{randomisable}", "{subject_id}")
             .replace("{product_subject}", "{subject_id}")
-            .replace("{own_token_id}", "{token_id}"),
+            .replace("{own_token_id}", "{token_id}")
+            .replace("{photo_code}", "{code}"),
         )
         for r in PAGES + API + PRODUCT_PAGES
     }

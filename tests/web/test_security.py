@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autoserum.accounts import hash_password, hash_token, needs_rehash, new_token, verify_password
 from autoserum.errors import BusyError
-from autoserum.permissions import ACTIONS, ROLES, allowed
+from autoserum.permissions import ACTIONS, ROLES, allowed, allowed_actions
 from autoserum.web.security import HashingLimit, csrf_matches, new_csrf_token
 
 
@@ -92,6 +92,7 @@ def test_hashing_limit_queues_then_refuses_with_retry_after() -> None:
 def test_permission_table() -> None:
     assert set(ROLES) == {
         "admin", "investigator", "coordinator", "monitor", "statistician", "preparer",
+        "central_rater",
     }  # fmt: skip
     assert all(allowed("admin", a) for a in ACTIONS)
     assert not any(allowed("monitor", a) for a in ("write_data", "screen", "randomise", "withdraw"))
@@ -101,3 +102,5 @@ def test_permission_table() -> None:
     # the unblinded preparer records the product chain and nothing clinical
     assert allowed("preparer", "prepare_product")
     assert not any(allowed("preparer", a) for a in ("write_data", "read_subject", "export"))
+    # the blinded central rater rates coded photographs and may do nothing else
+    assert allowed_actions("central_rater") == {"rate_photos"}

@@ -43,6 +43,7 @@ __all__ = [
     "SubjectConsent",
     "as_datetime",
     "consent_counts",
+    "consents_of",
     "require_consent",
 ]
 
@@ -130,6 +131,15 @@ def require_consent(
         on=on,
         what=what,
     )
+
+
+def consents_of(
+    s: Session, study: StudyRow, subject: SubjectRow
+) -> tuple[list[ConsentDocument], list[Consent]]:
+    """The study's consent documents and the subject's consents (for a rule of the core such
+    as :func:`autoserum.study.consent.check_component`)."""
+    documents = _documents(s, study)
+    return [_document(d) for d in documents.values()], _consents(s, subject, documents)
 
 
 def consent_counts(s: Session, study: StudyRow, actor: Actor) -> tuple[int, int] | None:

@@ -36,6 +36,8 @@ from autoserum.study.model import (
     Disposal,
     Injection,
     LabResult,
+    Photo,
+    PhotoRating,
     Preparation,
     Processing,
     Record,
@@ -112,6 +114,8 @@ _CLASSES: dict[str, type[Record]] = {
     "storage_event": StorageEvent,
     "disposal": Disposal,
     "preparation": Preparation,
+    "photo": Photo,
+    "photo_rating": PhotoRating,
 }
 
 

@@ -62,6 +62,8 @@ __all__ = [
     "LabRow",
     "LockRow",
     "LoginFailureRow",
+    "PhotoRatingRow",
+    "PhotoRow",
     "PreparationRow",
     "ProcessingRow",
     "QueryMessageRow",
@@ -346,6 +348,30 @@ class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ign
     )
 
 
+# --- lesion photographs and their blinded central rating (docs/photos.md) -----------------
+class PhotoRow(_columns("photo"), _SubjectChild, Base):  # type: ignore[misc]
+    """A photograph's metadata and content hash; its bytes are in the file store."""
+
+    __tablename__ = "photos"
+    __entity__ = "photo"
+    __table_args__ = (
+        UniqueConstraint("study_id", "code", name="uq_photos_study_id_code"),
+        *record_checks(entity("photo")),
+    )
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+
+
+class PhotoRatingRow(_columns("photo_rating"), _SubjectChild, Base):  # type: ignore[misc]
+    """One rater's blinded rating of one photograph (one per rater and photograph)."""
+
+    __tablename__ = "photo_ratings"
+    __entity__ = "photo_rating"
+    __table_args__ = (
+        UniqueConstraint("photo_id", "rater", name="uq_photo_ratings_photo_id_rater"),
+    )
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), index=True)
+
+
 class ConsentDocumentRow(_Versioned, Base):
     """One approved version of a study's consent document in one language
     (fields: :data:`autoserum.study.consent.DOCUMENT_FIELDS`)."""
@@ -558,6 +584,8 @@ AUDITED: dict[str, type[Any]] = {
         StorageEventRow,
         DisposalRow,
         PreparationRow,
+        PhotoRow,
+        PhotoRatingRow,
         ConsentDocumentRow,
         ConsentRow,
         LockRow,

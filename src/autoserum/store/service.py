@@ -12,6 +12,9 @@ False
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -26,6 +29,8 @@ from autoserum.store._events import SecurityEventService
 from autoserum.store._io import ExportService
 from autoserum.store._locks import LockService
 from autoserum.store._migrate import current_revision, head_revision, migrate
+from autoserum.store._photofiles import PhotoFiles
+from autoserum.store._photos import PhotoService
 from autoserum.store._product import ProductService
 from autoserum.store._queries import QueryService
 from autoserum.store._records import RecordService
@@ -36,7 +41,29 @@ from autoserum.store._subjects import SubjectService
 from autoserum.store._trail import AuditService
 from autoserum.study.rules import Clock, utc_today
 
-__all__ = ["Store", "open_store"]
+__all__ = ["PHOTO_DIR_ENV", "Store", "default_photo_dir", "open_store"]
+
+PHOTO_DIR_ENV = "AUTOSERUM_PHOTO_DIR"
+"""The environment variable naming the photo file store's folder."""
+
+
+def default_photo_dir(engine: Engine) -> Path | None:
+    """The photo file store's folder: ``$AUTOSERUM_PHOTO_DIR``, else ``<database>.photos``
+    beside a SQLite database file; ``None`` (uploads refused) for an in-memory database or a
+    server database without the variable.
+
+    >>> from sqlalchemy import create_engine
+    >>> default_photo_dir(create_engine("sqlite:////srv/trial/autoserum.db")).as_posix()
+    '/srv/trial/autoserum.db.photos'
+    """
+    configured = os.environ.get(PHOTO_DIR_ENV)
+    if configured:
+        return Path(configured)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        path = Path(database)
+        return path.with_name(path.name + ".photos")
+    return None
 
 
 class Store:
@@ -58,7 +85,10 @@ class Store:
       correction), the dashboard's counts and ages;
     - ``checks``: the automatic checks (run on every write and on demand) raising queries;
     - ``sdv``: source-data verification and its progress under the study's SDV plan;
-    - ``signatures``: electronic signatures of visits, casebooks and the study.
+    - ``signatures``: electronic signatures of visits, casebooks and the study;
+    - ``product``: the autologous product's chain of identity;
+    - ``photos``: lesion photographs (bytes in the file store at ``photo_dir``, metadata and
+      hash in the database) and their blinded central rating.
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
     old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
@@ -67,7 +97,12 @@ class Store:
     """
 
     def __init__(
-        self, engine: Engine, *, clock: Clock | None = None, now: TimeClock | None = None
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        now: TimeClock | None = None,
+        photo_dir: Path | str | None = None,
     ) -> None:
         self.engine = engine
         self.uow = UnitOfWork(engine, clock=clock or utc_today, now=now)
@@ -85,6 +120,9 @@ class Store:
         self.sdv = SdvService(self.uow)
         self.signatures = SignatureService(self.uow)
         self.product = ProductService(self.uow)
+        self.photos = PhotoService(
+            self.uow, PhotoFiles(photo_dir if photo_dir is not None else default_photo_dir(engine))
+        )
 
     @property
     def dialect(self) -> str:
@@ -108,6 +146,7 @@ def open_store(
     create: bool = True,
     clock: Clock | None = None,
     now: TimeClock | None = None,
+    photo_dir: Path | str | None = None,
 ) -> Store:
     """Open the store at ``url``; with ``create`` (default) the schema is created or migrated.
 
@@ -115,6 +154,7 @@ def open_store(
     gives today's date for the integrity rules (no visit, injection or onset after today);
     by default the UTC date of the wall clock. ``now`` gives the time for the product's
     expiry and draw-to-injection checks (by default the time of day on ``clock``'s date).
+    ``photo_dir`` is the photo file store's folder (default: :func:`default_photo_dir`).
     """
     engine = make_engine(url)
     shown = engine.url.render_as_string(hide_password=True)
@@ -133,4 +173,4 @@ def open_store(
     except ConfigurationError:
         engine.dispose()
         raise
-    return Store(engine, clock=clock, now=now)
+    return Store(engine, clock=clock, now=now, photo_dir=photo_dir)

@@ -45,6 +45,7 @@ __all__ = [
     "Consent",
     "ConsentDocument",
     "ConsentState",
+    "check_component",
     "check_components",
     "check_consented",
     "check_language",
@@ -274,3 +275,52 @@ def check_consented(
         f"informed consent of subject {subject_id} given on or before {on} to {what} "
         "(record the consent first)",
     )
+
+
+def check_component(
+    subject_id: str,
+    documents: Sequence[ConsentDocument],
+    consents: Sequence[Consent],
+    component: str,
+    *,
+    on: date,
+    what: str,
+) -> ConsentState:
+    """Refuse (:class:`ValidationError`, field ``consent``) to ``what`` on ``on`` unless the
+    subject's consent is valid then **and** its latest signed consent agreed to the optional
+    ``component`` (one of :data:`COMPONENTS`). Unlike :func:`check_consented`, a study without
+    consent documents is no exemption: no consent, no component.
+
+    >>> doc = ConsentDocument("1.0", "en", date(2026, 1, 5), "ab" * 32)
+    >>> c = Consent("S01", "1.0", "en", datetime(2026, 2, 1, tzinfo=UTC), "Dr A",
+    ...             components={"photographs": False})
+    >>> try:
+    ...     check_component("S01", [doc], [c], "photographs", on=date(2026, 2, 2), what="photo")
+    ... except ValidationError as err:
+    ...     print(err.field, err.value)
+    consent photographs declined
+    """
+    if component not in COMPONENTS:  # a programming error, never user input
+        raise ValidationError("component", component, f"one of {', '.join(COMPONENTS)}")
+    state = consent_state(documents, consents, on=on)
+    if state.status == "withdrawn" or not state.allows_collection:
+        check_consented(subject_id, documents or _ANY_DOCUMENT, consents, on=on, what=what)
+    signed = [c for c in consents if c.consented_at.astimezone(UTC).date() <= on]
+    latest = max(signed, key=lambda c: (c.consented_at, c.id or 0))
+    agreed = latest.components.get(component)
+    if agreed is not True:
+        shown = "not asked" if agreed is None else "declined"
+        raise ValidationError(
+            "consent",
+            f"{component} {shown}",
+            f"a consent of subject {subject_id} with the optional component {component!r} "
+            f"agreed, valid on {on}, to {what} (record a consent that includes it first)",
+        )
+    return state
+
+
+#: A stand-in document list so that :func:`check_consented` refuses when a study keeps no
+#: consent documents (a component needs a consent whatever the study manages).
+_ANY_DOCUMENT: Final[tuple[ConsentDocument, ...]] = (
+    ConsentDocument("any", "en", date.min, "0" * 64),
+)

@@ -62,6 +62,9 @@ from autoserum.study.vocab import (
 
 __all__ = [
     "CODE_MAX",
+    "PHOTO_MEDIA_TYPES",
+    "PHOTO_REGIONS",
+    "PHOTO_SOURCE_TYPES",
     "PROCESS_CODE_PREFIXES",
     "PRODUCT_CHAIN",
     "REGISTRY",
@@ -640,6 +643,68 @@ PREPARATION = EntitySpec(
     key="preparations",
 )
 
+# --- lesion photographs and their blinded central rating (docs/photos.md) -----------------
+
+#: Body regions of a photograph: the EASI regions (:data:`autoserum.instruments.easi.REGIONS`).
+PHOTO_REGIONS: tuple[str, ...] = ("head_neck", "upper_limbs", "trunk", "lower_limbs")
+#: The image types kept in the file store (every upload is re-encoded to one of them).
+PHOTO_MEDIA_TYPES: tuple[str, ...] = ("image/jpeg", "image/png")
+#: The image types an upload may be, recognised from its content (HEIC re-encoded as JPEG).
+PHOTO_SOURCE_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/heic")
+_SIGN: dict[str, Any] = {"minimum": _n(0), "maximum": _n(3), "required": True}
+
+PHOTO = EntitySpec(
+    "photo",
+    "photos",
+    "subject",
+    (
+        _text("code", 40, "Coded id (blinded rating)", required=True),
+        _choice("region", PHOTO_REGIONS, 20, "Body region", required=True, export="region"),
+        _choice("media_type", PHOTO_MEDIA_TYPES, 20, "Stored image type", required=True,
+                export="media_type"),
+        _choice("source_type", PHOTO_SOURCE_TYPES, 20, "Uploaded image type", required=True,
+                export="source_type"),
+        _text("sha256", 64, "SHA-256 of the stored image", required=True, export="sha256"),
+        Field("size_bytes", "int", "Stored size (bytes)", required=True, minimum=_n(1),
+              export="size_bytes"),
+        Field("width", "int", "Width (pixels)", required=True, minimum=_n(1), export="width"),
+        Field("height", "int", "Height (pixels)", required=True, minimum=_n(1), export="height"),
+        Field("uploaded_at", "datetime", "Uploaded at", required=True, export="uploaded_at"),
+        _text("uploaded_by", SHORT_MAX, "Uploaded by", required=True, identifying=True,
+              export="uploaded_by"),
+    ),
+    links=("visit_id",),
+    label="a photograph",
+    title="Lesion photographs",
+    key="photos",
+)  # fmt: skip
+
+PHOTO_RATING = EntitySpec(
+    "photo_rating",
+    "photo_ratings",
+    "subject",
+    (
+        _text("rater", SHORT_MAX, "Rater", required=True, identifying=True, export="rater"),
+        Field("rated_at", "datetime", "Rated at", required=True, export="rated_at"),
+        Field("erythema", "decimal", "Erythema (0-3)", export="erythema", **_SIGN),
+        Field("induration", "decimal", "Oedema/induration/papulation (0-3)",
+              export="induration", **_SIGN),
+        Field("excoriation", "decimal", "Excoriation (0-3)", export="excoriation", **_SIGN),
+        Field("lichenification", "decimal", "Lichenification (0-3)", export="lichenification",
+              **_SIGN),
+        Field("area", "int", "Area score (0-6)", required=True, minimum=_n(0), maximum=_n(6),
+              export="area"),
+        Field("region_score", "fraction", "EASI score of the region", required=True,
+              max_length=64, export="region_score"),
+        Field("viga_grade", "int", "vIGA-AD grade (0-4)", required=True, minimum=_n(0),
+              maximum=_n(4), export="viga_grade"),
+    ),
+    links=("photo_id",),
+    label="a photo rating",
+    title="Photo ratings",
+    key="photo_ratings",
+)  # fmt: skip
+
 PROCESS_CODE_PREFIXES: Mapping[str, str] = {
     "blood_draw": "BD-",
     "aliquot": "AL-",
@@ -677,6 +742,8 @@ REGISTRY: Mapping[str, EntitySpec] = {
         STORAGE_EVENT,
         DISPOSAL,
         PREPARATION,
+        PHOTO,
+        PHOTO_RATING,
     )
 }
 """Entity name → its one declaration."""

@@ -30,6 +30,8 @@ __all__ = [
     "Disposal",
     "Injection",
     "LabResult",
+    "Photo",
+    "PhotoRating",
     "Preparation",
     "Processing",
     "ProductLife",
@@ -155,6 +157,8 @@ if TYPE_CHECKING:
     StorageEvent = Record
     Disposal = Record
     Preparation = Record
+    Photo = Record
+    PhotoRating = Record
 else:
     Visit = record_class(
         entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
@@ -179,6 +183,11 @@ else:
     Preparation = record_class(
         entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
     )
+    Photo = record_class(
+        entity("photo"),
+        doc="A lesion photograph's metadata and hash (its bytes in the file store).",
+    )
+    PhotoRating = record_class(entity("photo_rating"), doc="A blinded rating of a photograph.")
 
 
 @dataclass(frozen=True)

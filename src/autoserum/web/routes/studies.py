@@ -16,8 +16,10 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/")
-def home() -> Response:
-    """The home page is the studies list."""
+def home(user: PageUser) -> Response:
+    """The home page is the studies list (a central rater's: the studies to rate)."""
+    if not user.can("read_study") and user.can("rate_photos"):
+        return RedirectResponse("/rating", status_code=303)
     return RedirectResponse("/studies", status_code=303)
 
 

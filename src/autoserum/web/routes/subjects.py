@@ -13,6 +13,7 @@ from autoserum.display import exact_number
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
+from autoserum.study.entities import PHOTO_REGIONS
 from autoserum.study.status import SubjectStatus, allowed_transitions
 from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
@@ -28,7 +29,7 @@ from autoserum.web.screening import fact_fields, parse_facts
 from autoserum.web.templating import render
 from autoserum.web.views import StudyView, shows_arm, study_for
 
-__all__ = ["STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
+__all__ = ["PHOTO_LABELS", "STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -174,6 +175,14 @@ def _screen_labels(view: StudyView) -> dict[str, str]:
     }
 
 
+PHOTO_LABELS: dict[str, str] = {
+    "photo_visit_code": "Visit of the photograph",
+    "photo_region": "Body region",
+    "photo_file": "Photograph (JPEG, PNG or HEIC)",
+}
+"""The photograph upload form's fields and labels (``routes/photos.py`` posts it)."""
+
+
 def _product_section(
     store: Store, user: CurrentUser, study: str, subject_id: str
 ) -> dict[str, Any]:
@@ -262,6 +271,10 @@ def subject_page(
         )
     sections += _consent_sections(store, user, study, subject_id, open_form)
     sections.append(_product_section(store, user, study, subject_id))
+    photos = [
+        {**vars(p), "visit": visit_of.get(p.visit_id)}
+        for p in store.photos.gallery(study, subject_id, actor=user.actor)
+    ]
     subject = detail.subject
     show_arm = shows_arm(user, view.study)
     strata_fields = [
@@ -288,6 +301,7 @@ def subject_page(
         "lock_reason": "Reason for the lock",
         "unscheduled_date": "Date of the unscheduled visit",
         "unscheduled_reason": "Reason for the unscheduled visit",
+        **PHOTO_LABELS,
     }
     return render(
         request,
@@ -313,6 +327,9 @@ def subject_page(
             ],
             "chart": trajectory_svg(series, maxima),
             "sections": sections,
+            "photos": photos,
+            "photo_regions": [(r, r.replace("_", " ")) for r in PHOTO_REGIONS],
+            "photos_open": open_form == "photos",
             "values": values or {},
             "errors": errors or {},
             "can_write": user.can("write_data"),

@@ -1,0 +1,93 @@
+"""The lesion-photos migration on both engines: the photos and photo_ratings tables with their
+CHECK and unique constraints, the ``central_rater`` role, and its downgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from autoserum.store._engine import make_engine
+from autoserum.store._migrate import _pragma, alembic_config, migrate
+
+_SCRIPT = next(
+    s
+    for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    if s.path is not None and Path(s.path).stem.endswith("_lesion_photos")
+)
+REVISION, BEFORE = _SCRIPT.revision, str(_SCRIPT.down_revision)
+NOW = "2026-01-01T00:00:00.000000Z"
+SEED = [
+    "INSERT INTO studies (id, name, protocol_code, protocol, open_label, has_run_in, seed,"
+    f" allocation_n, created_at, version) VALUES (1, 'A', 'p', '{{}}', false, false, 1, 10,"
+    f" '{NOW}', 1)",
+    "INSERT INTO sites (id, study_id, code, name, version) VALUES (1, 1, 's01', 'one', 1)",
+    "INSERT INTO subjects (id, study_id, site_id, subject_id, status, version)"
+    " VALUES (1, 1, 1, 'A-001', 'screened', 1)",
+    "INSERT INTO visits (id, study_id, subject_pk, visit_code, version)"
+    " VALUES (1, 1, 1, 'baseline', 1)",
+]
+PHOTO = (
+    "INSERT INTO photos (study_id, subject_pk, visit_id, code, region, media_type, source_type,"
+    " sha256, size_bytes, width, height, uploaded_at, uploaded_by, version) VALUES (1, 1, 1,"
+    " :code, :region, 'image/jpeg', 'image/heic', :sha, 10, 2, 2, '" + NOW + "', 'cora', 1)"
+)
+RATING = (
+    "INSERT INTO photo_ratings (study_id, subject_pk, photo_id, rater, rated_at, erythema,"
+    " induration, excoriation, lichenification, area, region_score, viga_grade, version)"
+    " VALUES (1, 1, 1, 'rhea', '" + NOW + "', '1', '1', '1', '1', 2, '0.8', 2, 1)"
+)
+
+USER = (
+    "INSERT INTO users (username, password_hash, role, active, unblinded, failed_logins,"
+    " created_at, version) VALUES ('rhea', 'x', 'central_rater', true, false, 0, '" + NOW + "', 1)"
+)
+
+
+def test_photos_migration_creates_the_tables_and_the_role(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        assert migrate(engine, BEFORE) == BEFORE
+        with engine.begin() as conn:
+            for sql in SEED:
+                conn.execute(text(sql))
+        assert migrate(engine, REVISION) == REVISION
+        with engine.begin() as conn:
+            conn.execute(text(PHOTO), {"code": "PH-1", "region": "trunk", "sha": "a" * 64})
+            conn.execute(text(RATING))
+            conn.execute(text(USER))
+        refused = [
+            (PHOTO, {"code": "PH-2", "region": "face", "sha": "b" * 64}),  # CHECK region
+            (PHOTO, {"code": "PH-1", "region": "trunk", "sha": "c" * 64}),  # unique code
+            (RATING, {}),  # one rating per rater and photograph
+        ]
+        for sql, params in refused:
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql), params)
+        names = {u["name"] for u in inspect(engine).get_unique_constraints("photo_ratings")}
+        assert "uq_photo_ratings_photo_id_rater" in names
+    finally:
+        engine.dispose()
+
+
+def test_photos_migration_downgrades(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        assert migrate(engine, REVISION) == REVISION
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                _pragma(conn, "foreign_keys=OFF")
+            with conn.begin():
+                config = alembic_config()
+                config.attributes["connection"] = conn
+                command.downgrade(config, BEFORE)
+        tables = set(inspect(engine).get_table_names())
+        assert not {"photos", "photo_ratings"} & tables
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(USER))
+    finally:
+        engine.dispose()
