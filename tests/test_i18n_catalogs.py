@@ -45,16 +45,17 @@ def test_every_message_is_translated(language: str) -> None:
         if not source.id:
             continue
         found = catalog.get(source.id, context=source.context)
-        strings = () if found is None else (
-            found.string if isinstance(found.string, tuple) else (found.string,)
+        strings = (
+            ()
+            if found is None
+            else (found.string if isinstance(found.string, tuple) else (found.string,))
         )
         if found is None or not all(strings):
             missing.append(_key(source))
         elif found.fuzzy:
             fuzzy.append(_key(source))
         elif any(
-            set(_PLACEHOLDER.findall(s)) != set(_PLACEHOLDER.findall(_key(source)))
-            for s in strings
+            set(_PLACEHOLDER.findall(s)) != set(_PLACEHOLDER.findall(_key(source))) for s in strings
         ):
             broken.append(_key(source))
     assert not missing, f"{language}: {len(missing)} untranslated (run make i18n): {missing}"
