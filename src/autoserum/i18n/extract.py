@@ -108,7 +108,9 @@ def main() -> int:
         path = LOCALE_DIR / str(locale) / "LC_MESSAGES" / "messages.po"
         with path.open("rb") as fp:
             catalog = read_po(fp, locale=locale)
-        catalog.update(template, no_fuzzy_matching=language == DEFAULT_LANGUAGE)
+        catalog.update(
+            template, no_fuzzy_matching=language == DEFAULT_LANGUAGE, update_creation_date=False
+        )
         with path.open("wb") as fp:
             write_po(fp, catalog, sort_output=True, no_location=True, width=100,
                      ignore_obsolete=True)  # fmt: skip
