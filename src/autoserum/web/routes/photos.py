@@ -17,11 +17,12 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, SettingsDep, StoreDep
 from autoserum.web.formflow import submit
 from autoserum.web.routes.subjects import PHOTO_LABELS, subject_page
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for, visible_studies
 
 __all__ = ["RATING_LABELS", "router"]
@@ -31,19 +32,19 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 _SUBJECT = "/studies/{study}/subjects/{subject_id}"
 _RATING = "/studies/{study}/rating"
 RATING_LABELS: dict[str, str] = {
-    "erythema": "Erythema (0-3)",
-    "induration": "Oedema/induration/papulation (0-3)",
-    "excoriation": "Excoriation (0-3)",
-    "lichenification": "Lichenification (0-3)",
-    "area": "Area score (0-6)",
-    "viga_grade": "vIGA-AD grade (0-4)",
+    "erythema": N_("Erythema (0-3)"),
+    "induration": N_("Oedema/induration/papulation (0-3)"),
+    "excoriation": N_("Excoriation (0-3)"),
+    "lichenification": N_("Lichenification (0-3)"),
+    "area": N_("Area score (0-6)"),
+    "viga_grade": N_("vIGA-AD grade (0-4)"),
 }
 """The rating form's fields and labels."""
 SIGN_OPTIONS = [(v, v) for v in ("0", "1", "1.5", "2", "2.5", "3")]
 AREA_OPTIONS = [(str(v), f"{v}") for v in range(7)]
 GRADE_OPTIONS = [
-    ("0", "0 clear"), ("1", "1 almost clear"), ("2", "2 mild"), ("3", "3 moderate"),
-    ("4", "4 severe"),
+    ("0", N_("0 clear")), ("1", N_("1 almost clear")), ("2", N_("2 mild")),
+    ("3", N_("3 moderate")), ("4", N_("4 severe")),
 ]  # fmt: skip
 
 
@@ -83,7 +84,7 @@ async def upload_photo(
             values.get("photo_region", ""), data, actor=user.actor,
             max_bytes=settings.max_upload_bytes,
         )  # fmt: skip
-        return f"Photograph {photo.region.replace('_', ' ')} stored (SHA-256 {photo.sha256[:12]}…)."
+        return translate(request, "Photograph stored (SHA-256 %(hash)s…).", hash=photo.sha256[:12])
 
     def redisplay(typed: Any, errors: Any, status_code: int) -> Response:
         return subject_page(
@@ -171,7 +172,7 @@ def _photo_page(
             "next_code": following,
             "sign_options": SIGN_OPTIONS,
             "area_options": AREA_OPTIONS,
-            "grade_options": GRADE_OPTIONS,
+            "grade_options": [(v, translate(request, label)) for v, label in GRADE_OPTIONS],
             "values": values or {},
             "errors": errors or {},
             "labels": RATING_LABELS,
@@ -206,7 +207,7 @@ def rate_photo(
 
     def action() -> str:
         store.photos.rate(study, code, values, actor=user.actor)
-        return f"Rating of {code} saved."
+        return translate(request, "Rating of %(code)s saved.", code=code)
 
     def redisplay(typed: Any, errors: Any, status_code: int) -> Response:
         return _photo_page(

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from autoserum.display import exact_number
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
+from autoserum.i18n import N_
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
 from autoserum.study.entities import PHOTO_REGIONS
@@ -26,7 +27,7 @@ from autoserum.web.recordforms import (
     consent_form,
 )
 from autoserum.web.screening import fact_fields, parse_facts
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import StudyView, shows_arm, study_for
 
 __all__ = ["PHOTO_LABELS", "STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
@@ -176,9 +177,9 @@ def _screen_labels(view: StudyView) -> dict[str, str]:
 
 
 PHOTO_LABELS: dict[str, str] = {
-    "photo_visit_code": "Visit of the photograph",
-    "photo_region": "Body region",
-    "photo_file": "Photograph (JPEG, PNG or HEIC)",
+    "photo_visit_code": N_("Visit of the photograph"),
+    "photo_region": N_("Body region"),
+    "photo_file": N_("Photograph (JPEG, PNG or HEIC)"),
 }
 """The photograph upload form's fields and labels (``routes/photos.py`` posts it)."""
 
@@ -328,7 +329,7 @@ def subject_page(
             "chart": trajectory_svg(series, maxima),
             "sections": sections,
             "photos": photos,
-            "photo_regions": [(r, r.replace("_", " ")) for r in PHOTO_REGIONS],
+            "photo_regions": [(r, translate(request, r)) for r in PHOTO_REGIONS],
             "photos_open": open_form == "photos",
             "values": values or {},
             "errors": errors or {},
