@@ -35,6 +35,7 @@ from autoserum.protocols import (
     fact_number,
     process_deviations,
 )
+from autoserum.store._accountability import accountability
 from autoserum.store._base import Actor, Service
 from autoserum.store._consent import require_consent
 from autoserum.store._locks import require_unlocked
@@ -570,6 +571,19 @@ class ProductService(Service):
         if why is None:
             return "available"
         return "expired" if "expired" in why else "thawed too often"
+
+    def accountability(self, study: str, *, actor: Actor) -> tuple[Any, Any]:
+        """The product's accountability for the report (``read_study``): per allocated subject
+        the draws, aliquots, kits and injections given against the protocol's planned
+        injections, and each refused injection with its kind (polars frames; arms
+        ``"blinded"`` for an actor who does not see them; :mod:`autoserum.store._accountability`)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_study", study=st.name)
+            return accountability(
+                s, st, planned=len(self._protocol(st).injections), sees_arm=actor.sees_arm(st),
+                reach=lambda site: actor.may("read_study", st.name, site),
+            )  # fmt: skip
 
     def allocated(self, study: str, *, actor: Actor) -> list[tuple[str, str]]:
         """(subject, arm) of every allocated subject the preparer may prepare for."""

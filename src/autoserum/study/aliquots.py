@@ -30,7 +30,16 @@ from datetime import datetime
 
 from autoserum.errors import ValidationError
 
-__all__ = ["PREFIX", "AliquotState", "check_value", "label_code", "parse_label_code", "refusal"]
+__all__ = [
+    "PREFIX",
+    "REFUSAL_KINDS",
+    "AliquotState",
+    "check_value",
+    "label_code",
+    "parse_label_code",
+    "refusal",
+    "refusal_kind",
+]
 
 #: The first field of every label code (format version 1).
 PREFIX = "AS1"
@@ -114,3 +123,32 @@ def refusal(aliquot: AliquotState, *, subject_id: str, now: datetime) -> str | N
             f"(the protocol allows {aliquot.max_thaws})"
         )
     return None
+
+
+#: The kinds of refused injection, in the order the report lists them, each with the words
+#: its refusal message (:func:`refusal`, ``draw_to_injection_refusal``, the store's
+#: ``resolve_product``) carries.
+REFUSAL_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("another subject's product", ("belongs to subject",)),
+    ("expired", (" expired at",)),
+    ("already used", ("already injected",)),
+    ("disposed of", ("disposed of",)),
+    ("thawed too often", ("was thawed",)),
+    ("draw-to-injection time exceeded", ("minutes ago",)),
+    ("volume left too small", ("mL left",)),
+    ("unknown or foreign label", ("no aliquot, kit or blood draw labelled", "is of study")),
+)
+
+
+def refusal_kind(reason: str) -> str:
+    """The kind of a refused injection from its audited reason (``other`` if none matches).
+
+    >>> refusal_kind("aliquot AL-1 belongs to subject AST-01, not to AST-02")
+    "another subject's product"
+    >>> refusal_kind("kit KIT-0001 expired at 2026-03-09T00:00:00+00:00")
+    'expired'
+    """
+    for kind, words in REFUSAL_KINDS:
+        if any(w in reason for w in words):
+            return kind
+    return "other"
