@@ -140,7 +140,7 @@ def test_amendments_are_audited_replayed_and_packaged(store: Store, tmp_path: Pa
         if (r.entity, r.field) == ("study", "protocol_version")
     ]
     assert [(r.action, r.old_value, r.new_value) for r in changed][-1] == ("update", 1, 2)
-    assert changed[-1].reason.startswith("protocol amendment: week 4 window")
+    assert (changed[-1].reason or "").startswith("protocol amendment: week 4 window")
     assert replay_audit(store.audit.raw_rows(study)) == current_state(store, study)
 
     # the data package carries the amendments; its import recreates them
