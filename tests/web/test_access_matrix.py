@@ -209,6 +209,7 @@ PAGES = [
     Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
     Route("GET", "/admin/security-events", "manage_users", per_site=False),
     Route("GET", "/account", "", per_site=False),
+    Route("POST", "/account/language", "", per_site=False, body={"language": "ko"}),
     Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
     Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
     # locks last: a lock stops the writes above; the database lock is lifted at once

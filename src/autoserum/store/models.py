@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from autoserum.i18n import LANGUAGES
 from autoserum.permissions import ROLES
 from autoserum.store._columns import in_vocabulary, record_checks, record_columns
 from autoserum.store._types import JSONText, UTCDateTime
@@ -146,7 +147,12 @@ class SiteRow(_columns("site"), _Versioned, Base):  # type: ignore[misc]
 class UserRow(_Versioned, Base):
     __tablename__ = "users"
     __entity__ = "user"
-    __table_args__ = (CheckConstraint(in_vocabulary("role", ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(in_vocabulary("role", ROLES), name="role"),
+        CheckConstraint(
+            "language IS NULL OR " + in_vocabulary("language", LANGUAGES), name="language"
+        ),
+    )
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
@@ -157,6 +163,8 @@ class UserRow(_Versioned, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the language of the user's pages (autoserum.i18n.LANGUAGES); None: the browser's
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class UserSiteRow(_Versioned, Base):

@@ -52,6 +52,7 @@ class CurrentUser:
     role: str
     sites: frozenset[SiteKey] | None  # (study, site code) pairs; None = every site
     unblinded: bool = False
+    language: str | None = None  # the language of the user's pages (None: the browser's)
 
     @property
     def actor(self) -> Actor:
@@ -79,7 +80,9 @@ class CurrentUser:
 
 def user_from_record(record: UserRecord) -> CurrentUser:
     """A :class:`CurrentUser` from the store's user record."""
-    return CurrentUser(record.username, record.role, record.sites, record.unblinded)
+    return CurrentUser(
+        record.username, record.role, record.sites, record.unblinded, language=record.language
+    )
 
 
 # The dependencies that neither block nor touch the database are ``async``: FastAPI runs a
