@@ -88,7 +88,7 @@ def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:
     seen: set[str] = set()
     for code in protocol_codes():
         protocol = load_protocol(code)
-        words = [("blinding", protocol.blinding)]
+        words: list[tuple[str, str]] = [("blinding", protocol.blinding)]
         words += [("arm", arm.code) for arm in protocol.arms]
         words += [("phase", phase.code) for phase in protocol.phases]
         words += [("visit", visit.code) for visit in protocol.visits]
