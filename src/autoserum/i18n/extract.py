@@ -63,10 +63,10 @@ def registry_messages(
     words of its vocabularies (``moderate``, ``not_related``: shown with the ``tr`` filter) and
     the roles of the permission table."""
     from autoserum.permissions import ROLES
+    from autoserum.study.entities import REGISTRY
     from autoserum.study.locks import LEVELS
     from autoserum.study.queries import QUERY_STATUSES
     from autoserum.study.sdv import SDV_PLANS
-    from autoserum.study.entities import REGISTRY
 
     for spec in REGISTRY.values():
         for text in (spec.label, spec.title):
