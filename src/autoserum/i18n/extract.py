@@ -76,6 +76,8 @@ def registry_messages(
             for text in (field.label, field.help):
                 if text:
                     yield 1, None, text, [f"field {spec.name}.{field.name}"]
+            # a column of the subject page's tables is headed by the field's name
+            yield 1, None, field.name, [f"column {spec.name}.{field.name}: {field.label}"]
             if field.name != "language":
                 for choice in field.choices or ():
                     if _WORD.match(choice):
