@@ -189,9 +189,9 @@ def _assessments(mapping: Mapping[str, Any], chosen: Sequence[Mapping[str, Any]]
                 if value is not None:
                     text = choice_text(value) if item.kind == "choice" else _number(value)
                     out[names["items"][item.column]] = text
-        if row.get("total") is not None:
-            exact = Fraction(str(row["total"]))
-            out[names["total"]] = _number(exact) if exact.denominator == 1 else str(float(exact))
+        if row.get("total") is not None:  # the stored exact text; a fraction (1/3) as a decimal
+            text = str(row["total"])
+            out[names["total"]] = str(float(Fraction(text))) if "/" in text else text
         out[names["band"]] = str(row.get("band") or "")
     return out
 
