@@ -36,7 +36,11 @@ KEYWORDS: Final[dict[str, Any]] = {
     "translate": (2,),
     "translate_plural": (2, 3),
 }
-_JINJA: Final[dict[str, str]] = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+_JINJA: Final[dict[str, str]] = {
+    "extensions": "jinja2.ext.i18n",
+    "newstyle_gettext": "true",
+    "trimmed": "true",
+}
 #: The extraction methods, as in ``babel.cfg``: (glob under ``src/autoserum``, method, options).
 MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("study/entities.py", "autoserum.i18n.extract:registry_messages", {}),
@@ -46,6 +50,8 @@ MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("**/templates/**.j2", "jinja2", _JINJA),
 )
 POT: Final = LOCALE_DIR / "messages.pot"
+#: The actions of the audit trail (``store._chain.ACTIONS``), shown on the audit page.
+_AUDIT_ACTIONS: Final = ("insert", "update", "delete", "refused")
 #: A vocabulary value that is a word (``moderate``), not a code (``F``, ``IV``, ``g``).
 _WORD: Final = re.compile(r"^[a-z][a-z_]{2,}$")
 
@@ -58,6 +64,9 @@ def registry_messages(
     the roles of the permission table."""
     from autoserum.permissions import ROLES
     from autoserum.study.entities import REGISTRY
+    from autoserum.study.locks import LEVELS
+    from autoserum.study.queries import QUERY_STATUSES
+    from autoserum.study.sdv import SDV_PLANS
 
     for spec in REGISTRY.values():
         for text in (spec.label, spec.title):
@@ -67,12 +76,35 @@ def registry_messages(
             for text in (field.label, field.help):
                 if text:
                     yield 1, None, text, [f"field {spec.name}.{field.name}"]
+            # a column of the subject page's tables is headed by the field's name
+            yield 1, None, field.name, [f"column {spec.name}.{field.name}: {field.label}"]
             if field.name != "language":
                 for choice in field.choices or ():
                     if _WORD.match(choice):
                         yield 1, None, choice, [f"a value of {spec.name}.{field.name}"]
     for role in ROLES:
         yield 1, None, role, ["a role"]
+    for word in (*LEVELS, *QUERY_STATUSES, *SDV_PLANS, *_AUDIT_ACTIONS, *REGISTRY):
+        yield 1, None, word, ["a lock level, query status, SDV plan, audit action or record type"]
+    yield from _library_codes()
+
+
+def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """The codes the shipped protocols show on the pages: blinding, arms, phases, visits (a
+    protocol's own labels and titles are its text, shown as written)."""
+    from autoserum.protocols import load_protocol, protocol_codes
+
+    seen: set[str] = set()
+    for code in protocol_codes():
+        protocol = load_protocol(code)
+        words: list[tuple[str, str]] = [("blinding", protocol.blinding)]
+        words += [("arm", arm.code) for arm in protocol.arms]
+        words += [("phase", phase.code) for phase in protocol.phases]
+        words += [("visit", visit.code) for visit in protocol.visits]
+        for kind, word in words:
+            if word not in seen and _WORD.match(word):
+                seen.add(word)
+                yield 1, None, word, [f"a {kind} code of the shipped protocols"]
 
 
 def extract_catalog(root: Path | None = None) -> Any:

@@ -576,7 +576,7 @@ class ProductService(Service):
         """The product's accountability for the report (``read_study``): per allocated subject
         the draws, aliquots, kits and injections given against the protocol's planned
         injections, and each refused injection with its kind (polars frames; arms
-        ``"blinded"`` for an actor who does not see them; :mod:`autoserum.store._accountability`)."""
+        ``"blinded"`` for an actor who does not see them; ``store/_accountability.py``)."""
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "read_study", study=st.name)

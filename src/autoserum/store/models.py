@@ -67,6 +67,7 @@ __all__ = [
     "PhotoRow",
     "PreparationRow",
     "ProcessingRow",
+    "ProtocolVersionRow",
     "QueryMessageRow",
     "QueryRow",
     "SecurityEventRow",
@@ -130,6 +131,8 @@ class StudyRow(_Versioned, Base):
     stratify_by: Mapped[Any] = mapped_column(JSONText, nullable=True)
     start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the number of the study's latest protocol version (1 until amended; ``protocol_versions``)
+    protocol_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def study_id(self) -> int:
@@ -526,6 +529,27 @@ class SignatureRow(_Versioned, Base):
     invalid_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+# --- protocol amendments (issue 12) ---------------------------------------------------------
+class ProtocolVersionRow(_Versioned, Base):
+    """An amendment of a study's protocol: version ``number`` (2, 3, ...; version 1 is the
+    protocol frozen into ``studies.protocol``), effective from ``effective_on``, what changed,
+    who approved it, the amended protocol (:mod:`autoserum.protocols._versions`)."""
+
+    __tablename__ = "protocol_versions"
+    __entity__ = "protocol_version"
+    __table_args__ = (
+        UniqueConstraint("study_id", "number", name="uq_protocol_versions_study_id_number"),
+    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[Any] = mapped_column(JSONText)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class UnblindingRow(_columns("unblinding"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "unblindings"
     __entity__ = "unblinding"
@@ -601,6 +625,7 @@ AUDITED: dict[str, type[Any]] = {
         QueryMessageRow,
         VerificationRow,
         SignatureRow,
+        ProtocolVersionRow,
     )
 }
 """Entity name → model of every audited table."""
