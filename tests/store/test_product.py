@@ -248,3 +248,35 @@ def test_whole_blood_is_injected_within_its_time_at_acupoints(store: Store, cloc
         store.records.add_injection(
             "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=late.code
         )
+
+
+def test_accountability_counts_by_subject_and_refusals_by_kind(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Hand-checked: A drawn once (4 aliquots, 1 injection), B drawn once (4 aliquots, its
+    aliquot refused for A once); planned = the protocol's injections per allocated subject."""
+    from autoserum.analysis import product_accountability
+
+    a, b = study["A"], study["B"]
+    mine, theirs = _aliquots(store, a), _aliquots(store, b)
+    store.records.add_injection("AST", a, TODAY, actor=COORDINATOR, volume_ml="5",
+                                product_code=mine[0])  # fmt: skip
+    with pytest.raises(ProductRefusedError):
+        store.records.add_injection("AST", a, TODAY, actor=COORDINATOR, volume_ml="5",
+                                    product_code=theirs[0])  # fmt: skip
+    subjects, refusals = store.product.accountability("AST", actor=ADMIN)
+    planned = len(store.studies.protocol("AST").injections)
+    by_id = {r["subject_id"]: r for r in subjects.to_dicts()}
+    assert (by_id[a]["draws"], by_id[a]["aliquots"], by_id[a]["injections_given"]) == (1, 4, 1)
+    assert (by_id[b]["draws"], by_id[b]["aliquots"], by_id[b]["injections_given"]) == (1, 4, 0)
+    assert {r["injections_planned"] for r in by_id.values()} == {planned}
+    assert refusals.rows() == [(a, "serum", "another subject's product")]
+    blinded, _ = store.product.accountability("AST", actor=COORDINATOR)
+    assert set(blinded["arm"]) == {"blinded"}  # a blinded reader never gets the arm
+    table = product_accountability(subjects, refusals)
+    serum = {r["item"]: r for r in table.filter(table["arm"] == "serum").to_dicts()}
+    assert serum["blood draws"]["n"] == 2
+    assert serum["aliquots"]["n"] == 8
+    assert serum["injections given"]["n"] == 1
+    assert serum["injections given"]["percent"] == pytest.approx(100 / (2 * planned))
+    assert serum["refused: another subject's product"]["n"] == 1

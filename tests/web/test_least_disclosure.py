@@ -32,6 +32,7 @@ def _values(site_subject: str, record_id: int, assessment_id: int) -> dict[str, 
         "study": "AST-1", "subject_id": site_subject, "randomisable": site_subject,
         "site": "S1", "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs", "n": "x",
         "entity": "visit", "record_id": record_id, "assessment_id": assessment_id,
+        "photo_id": record_id, "photo_code": "PH-0000000000",
     }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ from autoserum.analysis._plan import (
     choose_arms,
     plan_analysis,
 )
+from autoserum.analysis._product import PRODUCT_COLUMNS, PRODUCT_ITEMS, product_accountability
 from autoserum.analysis._read import (
     StudyData,
     ae_path_for,
@@ -76,6 +77,8 @@ __all__ = [
     "DEFAULT_PREDICTORS",
     "EXAMPLE_SAP",
     "MCID",
+    "PRODUCT_COLUMNS",
+    "PRODUCT_ITEMS",
     "RESCUE_COLUMNS",
     "RESCUE_EVENT",
     "AnalysisPlan",
@@ -112,6 +115,7 @@ __all__ = [
     "parse_sap_file",
     "parse_sap_text",
     "plan_analysis",
+    "product_accountability",
     "read_adverse_events",
     "read_con_meds",
     "read_long",

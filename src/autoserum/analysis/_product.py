@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from autoserum.analysis._datasets import ARM_BLINDED
 from autoserum.study.aliquots import REFUSAL_KINDS
+from autoserum.study.blinding import MASK
 
 __all__ = ["PRODUCT_COLUMNS", "PRODUCT_ITEMS", "product_accountability"]
 
@@ -41,7 +43,11 @@ PRODUCT_ITEMS: tuple[tuple[str, str], ...] = (
 
 
 def product_accountability(subjects: pl.DataFrame, refusals: pl.DataFrame) -> pl.DataFrame:
-    """The accountability table (see the module docstring); arms in sorted order."""
+    """The accountability table (see the module docstring); arms in sorted order, a masked
+    arm shown as the pooled, blinded column."""
+    pooled = pl.when(pl.col("arm") == MASK).then(pl.lit(ARM_BLINDED)).otherwise(pl.col("arm"))
+    subjects = subjects.with_columns(pooled.alias("arm"))
+    refusals = refusals.with_columns(pooled.alias("arm"))
     arms = sorted(set(subjects["arm"].to_list()) | set(refusals["arm"].to_list()))
     kinds = [k for k, _ in REFUSAL_KINDS] + ["other"]
     seen = set(refusals["kind"].to_list())

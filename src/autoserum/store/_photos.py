@@ -74,15 +74,15 @@ class PhotoService(Service):
         docstring); ``max_bytes`` is the upload limit (the web app's)."""
         spec = entity("photo")
         region = spec.field("region").convert(region)
-        if not data:
-            raise ValidationError("photo", "0 bytes", "an image file")
-        if max_bytes is not None and len(data) > max_bytes:
-            raise ValidationError("photo", f"{len(data)} bytes", f"at most {max_bytes} bytes")
-        source = sniff(data)
         with self._write(actor, f"photograph {region}") as s:
             self._require(actor, "write_data")
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="write_data", lock=True)
+            if not data:
+                raise ValidationError("photo", "0 bytes", "an image file (JPEG, PNG or HEIC)")
+            if max_bytes is not None and len(data) > max_bytes:
+                raise ValidationError("photo", f"{len(data)} bytes", f"at most {max_bytes} bytes")
+            source = sniff(data)
             if SubjectStatus(subject.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
                 raise StateError(f"subject {subject_id!r} is {subject.status}: no new data")
             visit = s.scalar(

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from autoserum.errors import ValidationError
 from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, SettingsDep, StoreDep
@@ -77,8 +76,6 @@ async def upload_photo(
     user.require("write_data")
 
     def action() -> str:
-        if not data:
-            raise ValidationError("photo_file", None, "an image file (JPEG, PNG or HEIC)")
         photo = store.photos.upload(
             study, subject_id, values.get("photo_visit_code", ""),
             values.get("photo_region", ""), data, actor=user.actor,
