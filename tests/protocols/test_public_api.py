@@ -55,6 +55,15 @@ def test_protocols_public_api() -> None:
             "expiry",
             "fact_number",
             "process_deviations",
+            # self-report schedules (issue 14, docs/epro.md)
+            "Compliance",
+            "SelfReport",
+            "SelfReportPlan",
+            "Slot",
+            "compliance",
+            "plan_slots",
+            "subject_visits",
+            "timing",
         ]
     )
 
