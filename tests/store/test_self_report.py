@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any
 
 import polars as pl
 import pytest
@@ -16,31 +15,14 @@ from sqlalchemy import select
 
 from autoserum.accounts import hash_token
 from autoserum.errors import BusyError, NotFoundError, StateError, ValidationError
-from autoserum.protocols import Protocol, load_protocol, parse_protocol_data
 from autoserum.store import Actor, LoginLimits, Store, open_store
 from autoserum.store.models import PatientLinkRow
 from autoserum.store.replay import current_state, replay_audit
+from tests.epro import DAY0, FACTS, epro_protocol
 
-DAY0 = dt.date(2026, 3, 2)
-FACTS = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
 ADMIN = Actor("ada", "admin")
 CORA = Actor("cora", "coordinator", frozenset({("S", "S1")}))
 MONI = Actor("moni", "monitor", frozenset({("S", "S1")}))
-
-
-def epro_protocol(*, late: str = "refuse", show_score: bool = False) -> Protocol:
-    """ast-nahm2023 with a self-report section: daily PP-NRS and sleep NRS, weekly POEM."""
-    data: dict[str, Any] = load_protocol("ast-nahm2023").model_dump(mode="json")
-    data["self_report"] = {
-        "show_score": show_score,
-        "schedules": [
-            {"instrument": "pp_nrs", "frequency": "daily", "grace_days": 1, "late": late},
-            {"instrument": "sleep_nrs", "frequency": "daily", "grace_days": 1, "late": late},
-            {"instrument": "poem", "frequency": "weekly"},
-            {"instrument": "dlqi", "frequency": "visit", "visits": ["week_4"]},
-        ],
-    }
-    return parse_protocol_data(data)
 
 
 class Clock:
@@ -185,8 +167,8 @@ def test_seven_diary_days_a_retry_records_once_and_the_weekly_mean_follows_the_r
     ].to_list() == [None]  # no sleep entries that week: not derived
     pro = store.exports.pro("S", actor=ADMIN)
     assert pro.filter(pl.col("kind") == "daily").height == 21
-    weekly = pro.filter((pl.col("kind") == "weekly_mean") & (pl.col("instrument") == "pp_nrs"))
-    assert weekly.select("visit", "value", "days_present").rows() == [
+    derived = pro.filter((pl.col("kind") == "weekly_mean") & (pl.col("instrument") == "pp_nrs"))
+    assert derived.select("visit", "value", "days_present").rows() == [
         ("baseline", None, 1),
         ("week_4", 1.0, 7),
     ]

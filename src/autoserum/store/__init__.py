@@ -22,6 +22,15 @@ from autoserum.store._events import SecurityEvent
 from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._package import PackageContent, package_files, write_package
 from autoserum.store._progress import VisitProgress
+from autoserum.store._self_report import (
+    Agenda,
+    DueSlot,
+    IssuedLink,
+    PatientAccess,
+    PatientLink,
+    SubjectCompliance,
+    Submitted,
+)
 from autoserum.store._slots import SharedSlots
 from autoserum.store._trail import (
     ARM_REVEALING,
@@ -42,6 +51,7 @@ __all__ = [
     "SYSTEM",
     "SYSTEM_CLI",
     "Actor",
+    "Agenda",
     "ApiTokenRecord",
     "AuditFilter",
     "AuditPage",
@@ -50,14 +60,20 @@ __all__ = [
     "ChainProblem",
     "ChainStatus",
     "ChangeEvent",
+    "DueSlot",
     "FieldChange",
+    "IssuedLink",
     "LoginAttempt",
     "LoginLimits",
     "PackageContent",
+    "PatientAccess",
+    "PatientLink",
     "SecurityEvent",
     "SharedSlots",
     "SiteKey",
     "Store",
+    "SubjectCompliance",
+    "Submitted",
     "UserRecord",
     "Verification",
     "VisitProgress",
