@@ -64,6 +64,9 @@ def test_protocols_public_api() -> None:
             "plan_slots",
             "subject_visits",
             "timing",
+            "ProtocolVersion",
+            "ProtocolVersions",
+            "check_amendment",
         ]
     )
 

@@ -13,6 +13,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, cast
 
 import pytest
@@ -34,8 +35,12 @@ class Route:
     body: dict[str, Any] | None = None
     reveals_arm: bool = False  # emergency unblinding: the arm to the allowed caller, by design
     extra: dict[str, Any] | None = None  # values of this route's own path parameters
+    files: dict[str, tuple[str, bytes, str]] | None = None  # uploaded files (pages)
 
 
+PROTOCOL_TOML = (
+    resources.files("autoserum.protocols").joinpath("library/ast-nahm2023.toml").read_bytes()
+)
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
       "outcome": "recovered"}  # fmt: skip
 AE_FORM = {k: ("no" if v is False else v) for k, v in AE.items()}
@@ -188,6 +193,10 @@ PAGES = [
     Route("GET", "/admin/studies/{study}", "manage_study", per_site=False),
     Route("POST", "/admin/studies/{study}/sites", "manage_study", per_site=False,
           body={"code": "S9{n}", "site_name": "Site nine"}),
+    Route("POST", "/admin/studies/{study}/amendments", "manage_study", per_site=False,
+          body={"effective_on": "2026-12-01", "summary": "texts clarified",
+                "approved_by": "IRB"},
+          files={"protocol_file": ("v2.toml", PROTOCOL_TOML, "application/toml")}),
     Route("POST", "/admin/users", "manage_users", per_site=False,
           body={"username": "new-{n}", "role": "coordinator", "password": PASSWORD,
                 "sites": "AST-1/S1"}),
@@ -200,6 +209,7 @@ PAGES = [
     Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
     Route("GET", "/admin/security-events", "manage_users", per_site=False),
     Route("GET", "/account", "", per_site=False),
+    Route("POST", "/account/language", "", per_site=False, body={"language": "ko"}),
     Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
     Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
     # locks last: a lock stops the writes above; the database lock is lifted at once
@@ -490,7 +500,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 response = client.get(path, follow_redirects=False)
             else:
                 data = {**(body or {}), "csrf_token": csrf}
-                response = client.post(path, data=data, follow_redirects=False)
+                response = client.post(path, data=data, files=route.files, follow_redirects=False)
             if response.status_code == 303:
                 # a redirect is an allowed action only when it leads on in the app (the
                 # post/redirect/get of a saved form), never to the login page; the page it

@@ -70,6 +70,7 @@ from autoserum.protocols._self_report import (
     subject_visits,
     timing,
 )
+from autoserum.protocols._versions import ProtocolVersion, ProtocolVersions, check_amendment
 
 __all__ = [
     "CHECK_RULES",
@@ -96,6 +97,8 @@ __all__ = [
     "Phase",
     "ProductProcess",
     "Protocol",
+    "ProtocolVersion",
+    "ProtocolVersions",
     "Safety",
     "SafetyTerm",
     "ScheduledEvent",
@@ -105,6 +108,7 @@ __all__ = [
     "Source",
     "SpecialInterest",
     "VisitPlan",
+    "check_amendment",
     "compliance",
     "draw_to_injection_refusal",
     "evaluate_eligibility",

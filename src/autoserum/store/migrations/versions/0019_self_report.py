@@ -1,8 +1,8 @@
 """Self-report by the patient: personal links (token hashes only) and the entries the patient
 makes through them (daily diaries, weekly and visit questionnaires).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
