@@ -99,6 +99,8 @@ class PatientAccess:
     link_id: int
     actor: Actor
     show_score: bool
+    #: the language of the subject's pages (``None``: the browser's)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ class SelfReportService(Service):
                 link_id=link.id,
                 actor=Actor(patient_actor_name(subject.subject_id), PATIENT_ROLE),
                 show_score=self._protocol(st).self_report.show_score,
+                language=subject.language,
             )
 
     def _own(self, s: Session, access: PatientAccess) -> tuple[StudyRow, SubjectRow]:

@@ -19,13 +19,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.i18n import N_, using
 from autoserum.instruments import Instrument, get_instrument
 from autoserum.store import PatientAccess, Store
 from autoserum.web.accounts import login_limits
 from autoserum.web.deps import SettingsDep, StoreDep, reject_nul
 from autoserum.web.formflow import shorten
 from autoserum.web.settings import Settings
-from autoserum.web.templating import templates
+from autoserum.web.templating import language_of, templates
 
 __all__ = ["router"]
 
@@ -34,11 +35,42 @@ router = APIRouter(tags=["patient"], include_in_schema=False)
 _HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 _MAX_TOKEN = 100
 
+#: The patient-facing texts of the instruments a patient may self-report whose wording may be
+#: shipped (the NRS items; POEM), marked for the catalogs; the pages show them with ``|tr``
+#: (a licensed questionnaire such as the DLQI shows the registry's paraphrase).
+PATIENT_TEXTS = (
+    N_("Peak Pruritus Numerical Rating Scale (PP-NRS)"),
+    N_("worst itch in the last 24 hours (0 none – 10 worst)"),
+    N_("Sleep disturbance Numerical Rating Scale (sleep NRS)"),
+    N_("sleep disturbance (0 none – 10 worst)"),
+    N_("Patient-Oriented Eczema Measure (POEM)"),
+    N_("days with itchy skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+    N_("nights with sleep disturbed because of the eczema in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+    N_("days with bleeding skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+    N_("days with weeping or oozing clear fluid in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+    N_("days with cracked skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+    N_("days with flaking skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+    N_("days with dry or rough skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
+)  # fmt: skip
+
 
 def _page(
-    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    access: PatientAccess | None = None,
+    status_code: int = 200,
 ) -> Response:
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    """Render a patient page in the subject's language (else the browser's), without the
+    staff session's context."""
+    if access is not None and access.language:
+        request.state.language = access.language
+    language = language_of(request)
+    with using(language):
+        response = templates.TemplateResponse(
+            request, name, {**context, "lang": language}, status_code=status_code
+        )
     response.headers.update(_HEADERS)
     return response
 
@@ -80,6 +112,7 @@ def patient_home(
                       for d in (*agenda.due, *agenda.missed, *agenda.done)},
             "saved": saved if saved in {d.instrument for d in agenda.done} else "",
         },
+        access=access,
     )  # fmt: skip
 
 
@@ -130,6 +163,7 @@ def _form(
             "submission_id": (values or {}).get("submission_id") or secrets.token_urlsafe(16),
             "recall": None if inst.diary is None else inst.diary.recall,
         },
+        access=access,
         status_code=status_code,
     )
 

@@ -17,7 +17,7 @@ from autoserum.report import patient_card_pdf, qr_png
 from autoserum.store import IssuedLink, Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -124,7 +124,9 @@ def revoke_link(
 
     def action() -> str:
         n = store.self_report.revoke_link(study, subject_id, actor=user.actor, reason=reason)
-        return f"{subject_id}: {n} link revoked" if n else f"{subject_id} had no live link"
+        if n:
+            return translate(request, "The link of %(subject)s was revoked.", subject=subject_id)
+        return translate(request, "%(subject)s had no live link.", subject=subject_id)
 
     return submit(
         request,
