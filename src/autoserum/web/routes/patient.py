@@ -145,6 +145,11 @@ def _form(
 ) -> Response:
     agenda = store.self_report.agenda(access)
     open_slots = {(d.instrument, d.slot) for d in (*agenda.due, *agenda.missed)}
+    if not error and (instrument, slot) in {(d.instrument, d.slot) for d in agenda.done}:
+        # recorded already (a reload after a lost response): back to the list, saved
+        response = RedirectResponse(f"/p/{token}?saved={instrument}", status_code=303)
+        response.headers.update(_HEADERS)
+        return response
     if (instrument, slot) not in open_slots and not error:
         return _refused(request)
     inst = _patient_instrument(instrument)

@@ -30,7 +30,10 @@
     form.addEventListener("submit", function () {
       store();
       var button = form.querySelector("button[type=submit]");
+      // a double tap sends once; if the answer is lost on the way back, Send works again
+      // after a moment (the same submission id: the server records the entry once)
       window.setTimeout(function () { if (button) { button.disabled = true; } }, 0);
+      window.setTimeout(function () { if (button) { button.disabled = false; } }, 3000);
     });
   }
   // the list page after a save: the entry is recorded, forget its kept answers
