@@ -55,6 +55,7 @@ from autoserum.study.tidy._vocab import (
     TOTAL_COLUMNS,
     total_range,
 )
+from autoserum.study.tidy._where import LINE
 
 __all__ = [
     "AE_COLUMNS",
@@ -67,6 +68,7 @@ __all__ = [
     "INSTRUMENT_RANGES",
     "ITEM_PREFIXES",
     "LAB_UNITS",
+    "LINE",
     "PRO_SCHEMA",
     "SUBJECT_COLUMNS",
     "SUBJECT_LEVEL",
