@@ -22,6 +22,7 @@ from autoserum.store import Store, open_store
 from autoserum.web import create_app
 from tests.epro import DAY0, enrol, epro_protocol
 
+from .axe import assert_accessible
 from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, LiveServer, add_user, settings_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -133,6 +134,7 @@ def test_patient_diary_on_a_phone(browser: Browser, db_url: str, language: str) 
         coordinator.goto(f"{base}/studies/{STUDY}/self-report")
         coordinator.get_by_role("button", name=_t(language, "Issue a link for %(subject)s",
                                                    subject="A")).click()  # fmt: skip
+        assert_accessible(coordinator, "link issued")
         link = coordinator.locator("#patient-link").input_value()
         assert link.startswith(f"{base}/p/")
         coordinator.screenshot(path=str(ARTIFACTS / f"epro-link-{language}.png"))
@@ -145,6 +147,8 @@ def test_patient_diary_on_a_phone(browser: Browser, db_url: str, language: str) 
             clock.day = DAY0 + dt.timedelta(days=day)
             patient.goto(link)
             expect(patient.locator("html")).to_have_attribute("lang", language)
+            if day == 0:
+                assert_accessible(patient, "patient list")
             _answer(patient, language, "pp_nrs", {"score": ITCH[day]})
             if day == 3:
                 _answer_by_keyboard(patient, language, SLEEP[day])
@@ -153,6 +157,9 @@ def test_patient_diary_on_a_phone(browser: Browser, db_url: str, language: str) 
             else:
                 _answer(patient, language, "sleep_nrs", {"score": SLEEP[day]})
         poem = {item.path: 2 for item in get_instrument("poem").items}
+        patient.get_by_role("link", name=_t(language, get_instrument("poem").name)).click()
+        assert_accessible(patient, "questionnaire form")
+        patient.go_back()
         _answer(patient, language, "poem", poem)
         expect(patient.locator("#nothing-due")).to_be_visible()
         assert patient.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways
@@ -171,6 +178,7 @@ def test_patient_diary_on_a_phone(browser: Browser, db_url: str, language: str) 
         expect(coordinator.locator("#compliance tbody tr").filter(has_text="A").locator(
             "td.compliance")).to_have_text("7/7")  # fmt: skip
         coordinator.screenshot(path=str(ARTIFACTS / f"epro-compliance-{language}.png"))
+        assert_accessible(coordinator, "self-report compliance")
 
         # another subject's token opens that subject's list only (none of A's entries)
         patient.goto(f"{base}/p/{b_token}")
@@ -184,6 +192,7 @@ def test_patient_diary_on_a_phone(browser: Browser, db_url: str, language: str) 
         refused = _t("en", "This link is not valid")
         patient.goto(f"{base}/p/{b_token}")
         expect(patient.locator("h1")).to_have_text(refused)
+        assert_accessible(patient, "refused link")
         # expired: past the end of A's participation
         clock.day = DAY0 + dt.timedelta(days=64)
         patient.goto(link)
