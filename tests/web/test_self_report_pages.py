@@ -150,6 +150,15 @@ def test_submission_is_idempotent_and_validated(
     home = client.get(f"/p/{a}?saved=pp_nrs")
     assert "Saved. Thank you." in home.text
     assert ">7<" not in home.text  # the protocol does not show scores to the patient
+    assert "score-value" not in home.text
+    # a protocol that shows scores shows the patient theirs
+    store.studies.create("F", epro_protocol(show_score=True), actor=SYSTEM, seed=6)
+    store.studies.add_site("F", "S1", "one", actor=SYSTEM)
+    enrol(store, "F", "S1", "A", actor=SYSTEM)
+    f_token = store.self_report.issue_link("F", "A", actor=SYSTEM).token
+    client.post(f"/p/{f_token}/pp_nrs/{DAY0.isoformat()}",
+                data={"score": "7", "submission_id": "f-pp-nrs-0001"})  # fmt: skip
+    assert '<span class="score-value">score 7</span>' in client.get(f"/p/{f_token}").text
     # the slot is done: a new submission for it is refused
     again = client.post(url, data={"score": "5", "submission_id": "another-id-0001"})
     assert again.status_code == 409

@@ -115,6 +115,8 @@ class DueSlot:
     visit: str | None
     state: str
     late: str
+    #: the entry's exact total (done slots; shown only when the protocol's ``show_score``)
+    total: Fraction | None = None
 
 
 @dataclass(frozen=True)
@@ -324,15 +326,16 @@ class SelfReportService(Service):
             protocol = self._protocol(st)
             rows = self._entries(s, subject)
         today = self._today()
-        done = {(r.instrument, r.slot) for r in rows}
+        done = {(r.instrument, r.slot): r.total for r in rows}
         due: list[DueSlot] = []
         missed: list[DueSlot] = []
         finished: list[DueSlot] = []
         for plan, slot in self._slots(protocol, subject):
             state = slot.state(today, done=(slot.instrument, slot.slot) in done)
+            total = done.get((slot.instrument, slot.slot))
             item = DueSlot(
                 slot.instrument, slot.frequency, slot.slot, slot.opens, slot.closes,
-                slot.visit, state, plan.late,
+                slot.visit, state, plan.late, None if total is None else Fraction(total),
             )  # fmt: skip
             if state == "due":
                 due.append(item)

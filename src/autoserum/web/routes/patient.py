@@ -111,6 +111,7 @@ def patient_home(
             "names": {d.instrument: get_instrument(d.instrument).name
                       for d in (*agenda.due, *agenda.missed, *agenda.done)},
             "saved": saved if saved in {d.instrument for d in agenda.done} else "",
+            "show_score": access.show_score,
         },
         access=access,
     )  # fmt: skip
