@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from autoserum.errors import ValidationError
+from autoserum.instruments._diary import DiaryRule
 from autoserum.instruments._values import (
     Value,
     describe_number,
@@ -224,13 +225,27 @@ class Instrument:
     polarity: str = "higher_worse"
     note: str = ""
     banded_extras: tuple[str, ...] = ()  # extra exact values with their own bands (SCORAD)
+    #: a daily diary instrument: its recall and weekly rule (``None``: answered per visit)
+    diary: DiaryRule | None = None
+    #: who answers it: the clinician, or the patient (a patient-reported outcome, which a
+    #: protocol may schedule for self-report)
+    reported_by: Literal["clinician", "patient"] = "clinician"
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""
-        for item in self.items:
-            if item.path == path:
-                return item
-        raise ValidationError("item", path, f"an item of {self.code}")
+        found = self._by_path.get(path)
+        if found is None:
+            raise ValidationError("item", path, f"an item of {self.code}")
+        return found
+
+    @cached_property
+    def _by_path(self) -> Mapping[str, Item]:
+        return {item.path: item for item in self.items}
+
+    @cached_property
+    def items_by_column(self) -> Mapping[str, Item]:
+        """The items by their flat column name (computed once)."""
+        return {item.column: item for item in self.items}
 
     def flat_columns(self) -> tuple[str, ...]:
         """The flat column names of the items, in declaration order."""
@@ -297,6 +312,8 @@ class Instrument:
             "reference": self.reference,
             "note": self.note,
             "items": [item.to_json() for item in self.items],
+            "reported_by": self.reported_by,
+            "diary": None if self.diary is None else self.diary.to_json(),
         }
 
 
