@@ -40,6 +40,7 @@ from autoserum.study.model import (
     PhotoRating,
     Preparation,
     Processing,
+    ProEntry,
     Record,
     StorageEvent,
     Subject,
@@ -102,6 +103,7 @@ def subject_view(row: SubjectRow, site: str, *, sees_arm: bool, unblinded: bool)
 
 
 _CLASSES: dict[str, type[Record]] = {
+    "pro_entry": ProEntry,
     "visit": Visit,
     "assessment": Assessment,
     "lab": LabResult,

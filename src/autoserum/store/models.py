@@ -63,9 +63,11 @@ __all__ = [
     "LabRow",
     "LockRow",
     "LoginFailureRow",
+    "PatientLinkRow",
     "PhotoRatingRow",
     "PhotoRow",
     "PreparationRow",
+    "ProEntryRow",
     "ProcessingRow",
     "ProtocolVersionRow",
     "QueryMessageRow",
@@ -383,6 +385,30 @@ class PhotoRatingRow(_columns("photo_rating"), _SubjectChild, Base):  # type: ig
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), index=True)
 
 
+# --- self-report by the patient (docs/epro.md) ------------------------------------------
+class PatientLinkRow(_columns("patient_link"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "patient_links"
+    __entity__ = "patient_link"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_patient_links_token_hash"),)
+
+
+class ProEntryRow(_columns("pro_entry"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "pro_entries"
+    __entity__ = "pro_entry"
+    __table_args__ = (
+        UniqueConstraint(
+            "subject_pk", "instrument", "slot", name="uq_pro_entries_subject_pk_instrument_slot"
+        ),
+        UniqueConstraint(
+            "subject_pk", "submission_id", name="uq_pro_entries_subject_pk_submission_id"
+        ),
+        *record_checks(entity("pro_entry")),
+    )
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patient_links.id"), nullable=True, index=True
+    )
+
+
 class ConsentDocumentRow(_Versioned, Base):
     """One approved version of a study's consent document in one language
     (fields: :data:`autoserum.study.consent.DOCUMENT_FIELDS`)."""
@@ -618,6 +644,8 @@ AUDITED: dict[str, type[Any]] = {
         PreparationRow,
         PhotoRow,
         PhotoRatingRow,
+        PatientLinkRow,
+        ProEntryRow,
         ConsentDocumentRow,
         ConsentRow,
         LockRow,

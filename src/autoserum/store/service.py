@@ -35,6 +35,7 @@ from autoserum.store._product import ProductService
 from autoserum.store._queries import QueryService
 from autoserum.store._records import RecordService
 from autoserum.store._sdv import SdvService
+from autoserum.store._self_report import SelfReportService
 from autoserum.store._signatures import SignatureService
 from autoserum.store._studies import StudyService
 from autoserum.store._subjects import SubjectService
@@ -88,7 +89,9 @@ class Store:
     - ``signatures``: electronic signatures of visits, casebooks and the study;
     - ``product``: the autologous product's chain of identity;
     - ``photos``: lesion photographs (bytes in the file store at ``photo_dir``, metadata and
-      hash in the database) and their blinded central rating.
+      hash in the database) and their blinded central rating;
+    - ``self_report``: the patients' self-report links, their due questionnaires and
+      entries, the diary compliance (docs/epro.md).
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
     old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
@@ -123,6 +126,7 @@ class Store:
         self.photos = PhotoService(
             self.uow, PhotoFiles(photo_dir if photo_dir is not None else default_photo_dir(engine))
         )
+        self.self_report = SelfReportService(self.uow)
 
     @property
     def dialect(self) -> str:

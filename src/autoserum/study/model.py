@@ -33,6 +33,7 @@ __all__ = [
     "Photo",
     "PhotoRating",
     "Preparation",
+    "ProEntry",
     "Processing",
     "ProductLife",
     "Record",
@@ -160,6 +161,7 @@ if TYPE_CHECKING:
     Preparation = Record
     Photo = Record
     PhotoRating = Record
+    ProEntry = Record
 else:
     Visit = record_class(
         entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
@@ -189,6 +191,9 @@ else:
         doc="A lesion photograph's metadata and hash (its bytes in the file store).",
     )
     PhotoRating = record_class(entity("photo_rating"), doc="A blinded rating of a photograph.")
+    ProEntry = record_class(
+        entity("pro_entry"), doc="An entry the patient made through a self-report link."
+    )
 
 
 @dataclass(frozen=True)

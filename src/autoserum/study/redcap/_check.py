@@ -14,7 +14,7 @@ from typing import Any
 from autoserum.errors import ValidationError
 from autoserum.instruments import Item
 from autoserum.study.entities import REGISTRY
-from autoserum.study.odm._layout import choice_text, field_columns, instrument_of
+from autoserum.study.odm import choice_text, field_columns, instrument_of
 from autoserum.study.redcap._dictionary import DICTIONARY_COLUMNS
 
 __all__ = ["check_dictionary"]

@@ -25,7 +25,7 @@ from typing import Any
 from autoserum.errors import AutoserumError
 from autoserum.instruments import Instrument, Item, score
 from autoserum.study.entities import REGISTRY, EntitySpec, Field
-from autoserum.study.odm._layout import (
+from autoserum.study.odm import (
     ASSESSMENT,
     Flags,
     choice_text,

@@ -24,7 +24,7 @@ from typing import Any
 from autoserum.errors import AutoserumError, ValidationError
 from autoserum.instruments import Item
 from autoserum.study.entities import REGISTRY, Field
-from autoserum.study.odm._layout import ASSESSMENT, choice_text, field_columns, instrument_of
+from autoserum.study.odm import ASSESSMENT, choice_text, field_columns, instrument_of
 from autoserum.study.package import VISIT_LINK, cell_text, parse_cell
 from autoserum.study.redcap._dictionary import event_name
 
