@@ -78,6 +78,7 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "write_data": "record and correct visits, assessments, injections, labs, AEs, con-meds",
         "record_consent": "record a subject's informed consent and its withdrawal",
         "withdraw": "withdraw a subject",
+        "report_sae": "the SAE report (PDF) of a serious adverse event, arm masked when blinded",
         "unblind": "emergency unblinding of one subject (a reason, audited)",
         "review_unblindings": "the study's list of emergency unblindings",
         "see_arms": "see allocation arms in a blinded study without an unblinded grant",
@@ -105,14 +106,27 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "write_data": _S,
                 "record_consent": _S,
                 "withdraw": _S,
+                "report_sae": _S,
                 "unblind": _S,
             }
         ),
         "coordinator": MappingProxyType(
-            {**_CLINICAL, "randomise": _S, "write_data": _S, "record_consent": _S}
+            {
+                **_CLINICAL,
+                "randomise": _S,
+                "write_data": _S,
+                "record_consent": _S,
+                "report_sae": _S,
+            }
         ),
         "monitor": MappingProxyType(
-            {"read_study": _S, "read_subject": _S, "read_audit": _S, "lock": _S}
+            {
+                "read_study": _S,
+                "read_subject": _S,
+                "read_audit": _S,
+                "lock": _S,
+                "report_sae": _S,
+            }
         ),
         "statistician": MappingProxyType({"read_study": _T, "export": _T}),
     }

@@ -163,6 +163,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                     term="pruritus",
                     severity="mild",
                     serious=serious,
+                    sae_hospitalisation=serious,
+                    aware_at="2026-03-03T09:00+00:00" if serious else None,
                     related="possible",
                     outcome="recovering",
                 )  # fmt: skip
@@ -212,6 +214,23 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                     expected_version=version,
                 )
 
+        @rule(subject=subjects, prohibited=st.booleans(), recode=st.booleans())
+        def con_med(self, subject: str, prohibited: bool, recode: bool) -> None:
+            # a prohibited drug also records a deviation; a rescue steroid its coding
+            drug = ("ciclosporin", "L04AD01") if prohibited else ("mometasone", "D07AC13")
+            try:
+                med = store.records.add_con_med(
+                    self.study, subject, actor=COORDINATOR, name=drug[0], atc_code=drug[1],
+                    rescue=not prohibited, amount=10, amount_unit="g",
+                )  # fmt: skip
+            except (StateError, ValidationError):  # withdrawn, no consent
+                return
+            if recode:
+                store.records.update(
+                    self.study, "con_med", med.id, {"atc_code": "D07AA02"}, actor=ADMIN,
+                    reason="transcription", expected_version=med.version,
+                )  # fmt: skip
+
         @rule(subject=subjects)
         def unblind(self, subject: str) -> None:
             with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
@@ -248,5 +267,8 @@ def test_audit_replay_rebuilds_the_current_state(store: Store) -> None:
         ("consent_document", "insert"),
         ("consent", "insert"),
         ("consent", "update"),
+        ("con_med", "insert"),
+        ("con_med", "update"),
+        ("deviation", "insert"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)

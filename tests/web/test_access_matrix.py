@@ -9,6 +9,7 @@ in HTML or JSON; an export holds another site's subjects only where the table's 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, cast
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from autoserum.permissions import ROLES, permits
 
@@ -95,6 +97,7 @@ PAGES = [
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
     Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
+    Route("GET", SUBJ + "/adverse_events/{sae}/sae.pdf", "report_sae"),
     Route(
         "POST",
         SUBJ + "/records/{entity}/{record_id}",
@@ -247,9 +250,30 @@ def consent_everyone(seeded: Seeded) -> None:
         )  # fmt: skip
 
 
+def serious_events(seeded: Seeded) -> dict[str, int]:
+    """A serious adverse event of each site's ``-001`` subject (its id by site), for the SAE
+    report route."""
+    ids = {}
+    for site in ("S1", "S2"):
+        ae = seeded.store.records.add_adverse_event(
+            seeded.study, f"{site}-001", actor=SYSTEM, term="pneumonia", severity="severe",
+            serious=True, sae_hospitalisation=True, related="unlikely", outcome="recovering",
+            aware_at="2026-06-29T08:00+00:00",
+        )  # fmt: skip
+        ids[site] = ae.id
+    return ids
+
+
+def pdf_text_of(content: bytes) -> str:
+    """The text of a PDF response (pypdf), to look for an arm in it."""
+    reader = PdfReader(io.BytesIO(content))
+    return " ".join(page.extract_text() or "" for page in reader.pages)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
     consent_everyone(seeded)
+    saes = serious_events(seeded)
     problems: list[str] = []
     blinded = role != "admin"
     token = seeded.tokens[role]
@@ -261,6 +285,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
+            "sae": saes[site],
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
@@ -313,6 +338,13 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 if reaches_s2 and "S2-0" not in response.text and path.endswith("export.csv"):
                     problems.append(f"{role} {path}: the export lacks the study's other site")
                 seen_arm_admin |= "arm" in header
+            elif response.headers.get("content-type", "") == "application/pdf":
+                text = " ".join(pdf_text_of(response.content).split())
+                shown = re.search(r"Study treatment (\w+)", text)
+                assert shown is not None, text[:300]
+                if blinded and shown.group(1) != "blinded":
+                    problems.append(f"{role} {path}: the PDF reveals arm {shown.group(1)!r}")
+                seen_arm_admin |= shown.group(1) in ("serum", "placebo")
             elif is_api:
                 arms = arms_in_json(response.json())
                 if blinded and arms:

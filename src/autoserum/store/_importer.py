@@ -46,6 +46,7 @@ from autoserum.store._import import parse_adverse_events as _parse_aes
 from autoserum.store._import import parse_con_meds as _parse_con_meds
 from autoserum.store._locks import require_unlocked
 from autoserum.store._records import evaluate_windows
+from autoserum.store._safety import derived_safety
 from autoserum.store._source import TidySource
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
@@ -191,9 +192,10 @@ class Importer(Service):
         for piece in run.pieces(records.adverse_events):
             with run.transaction() as s:
                 for ae in piece:
+                    fields = {**ae.fields, **derived_safety(plan, ae.fields)}
                     s.add(
                         AdverseEventRow(
-                            study_id=study_id, subject_pk=pks[ae.subject_id], version=1, **ae.fields
+                            study_id=study_id, subject_pk=pks[ae.subject_id], version=1, **fields
                         )
                     )
         day0_codes = {v.code for v in plan.visits if v.day == 0}

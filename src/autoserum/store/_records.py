@@ -4,7 +4,7 @@ injections, adverse events, concomitant medication and protocol deviations."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,7 @@ from autoserum.store._integrity import (
 )
 from autoserum.store._locks import active_locks, require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
+from autoserum.store._safety import checked_adverse_event
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._views import (
     adverse_event_view,
@@ -53,6 +54,7 @@ from autoserum.store._views import (
 )
 from autoserum.store.models import (
     AUDITED,
+    AdverseEventRow,
     AssessmentRow,
     ConsentDocumentRow,
     DeviationRow,
@@ -143,6 +145,20 @@ def _coded_changes(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **values,
         **{k: coded[k] for k in ("drug_class", "potency_eu") if coded[k] != getattr(row, k)},
+    }
+
+
+def _checked_changes(row: Any, values: Mapping[str, Any], protocol: Protocol) -> dict[str, Any]:
+    """The changes of an adverse-event correction or follow-up, checked on the merged record
+    with expectedness, special interest and the SAE clock's start re-derived
+    (``store/_safety.py``)."""
+    spec = spec_of("adverse_event")
+    merged = {f.name: getattr(row, f.name) for f in spec.fields}
+    merged.update(values)
+    checked = checked_adverse_event(merged, protocol)
+    return {
+        **values,
+        **{k: v for k, v in checked.items() if k not in values and v != getattr(row, k)},
     }
 
 
@@ -508,6 +524,8 @@ class RecordService(Service):
             fields = coded_con_med(fields)
         with self._write(actor, spec.label.split(" ", 1)[-1]) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
+            if entity == "adverse_event":
+                fields = checked_adverse_event(fields, self._protocol(st))
             require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")
             after = tuple(f.name for f in spec.fields if f.after_screening)
             self._check_dates(s, st, subject, fields, after)
@@ -521,9 +539,13 @@ class RecordService(Service):
     def add_adverse_event(
         self, study: str, subject_id: str, *, actor: Actor, **fields: Any
     ) -> AdverseEvent:
-        """Record an adverse event: ``fields`` are those the registry declares (``term``,
-        ``severity``, ``serious``, ``related``, ``outcome``, ``onset_date``, ``onset_week``);
-        see :meth:`add`."""
+        """Record an adverse event (ICH E2A): ``fields`` are those the registry declares
+        (``term``, MedDRA ``meddra_llt``/``meddra_pt``, ``onset_date``, ``end_date``,
+        ``severity``, ``serious`` with its criteria ``sae_death`` … ``sae_important_medical_event``,
+        ``related`` (to the product), ``related_procedure``, ``action_taken``, ``outcome``,
+        ``aware_at``, ``reported_at``, ``narrative``); ``expected`` and ``aesi`` follow from the
+        protocol's safety information (``store/_safety.py``); see :meth:`add`. A follow-up is a
+        correction (:meth:`update`) with its reason: a new version, audited."""
         event: AdverseEvent = self.add(study, subject_id, "adverse_event", fields, actor=actor)
         return event
 
@@ -571,6 +593,24 @@ class RecordService(Service):
             s.add(row)
             s.flush()
             return deviation_view(row, subject.subject_id)
+
+    def serious_events(self, study: str, *, actor: Actor) -> list[AdverseEvent]:
+        """The serious adverse events of the subjects the actor may see, the earliest awareness
+        first (the SAE clocks of the dashboard: :func:`autoserum.study.safety.sae_clock`)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
+            stmt = (
+                select(AdverseEventRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == AdverseEventRow.subject_pk)
+                .where(AdverseEventRow.study_id == st.id, AdverseEventRow.serious.is_(True))
+                .order_by(AdverseEventRow.aware_at, AdverseEventRow.id)
+            )
+            return [
+                adverse_event_view(ae, subj.subject_id)
+                for ae, subj in s.execute(stmt)
+                if actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
+            ]
 
     def deviations(self, study: str, *, actor: Actor, kind: str | None = None) -> list[Deviation]:
         """The protocol deviations of the subjects the actor may see, optionally of one
@@ -625,6 +665,8 @@ class RecordService(Service):
                 self._check_correction(s, st, entity, row, subject, values)
             if entity == "con_med":
                 values = _coded_changes(row, values)
+            elif entity == "adverse_event":
+                values = _checked_changes(row, values, self._protocol(st))
             apply_changes(s, entity, row, subject, values)
             if entity in {"visit", "injection"} and subject is not None:
                 s.flush()
@@ -654,7 +696,7 @@ class RecordService(Service):
             if isinstance(value, date):
                 check_dated(
                     key,
-                    value,
+                    value.date() if isinstance(value, datetime) else value,
                     today=self._today(),
                     screened=screened if key in after_screening else None,
                     started=st.start_date if key in after_start else None,
@@ -691,9 +733,10 @@ class RecordService(Service):
             check_injection_volume(
                 self._protocol(st), subject.arm, merged["product"], merged["volume_ml"]
             )
-        elif entity == "adverse_event" and merged.get("onset_date") is not None:
-            onset = as_date("onset_date", merged["onset_date"])
-            self._check_dates(s, st, subject, {"onset_date": onset}, ("onset_date",))
+        elif entity == "adverse_event":
+            dated = {k: merged.get(k) for k in ("onset_date", "end_date")}
+            dated = {k: as_date(k, v) for k, v in dated.items() if v is not None}
+            self._check_dates(s, st, subject, dated, tuple(dated))
         elif entity == "con_med":
             self._check_dates(s, st, subject, merged, ())
 
