@@ -2,14 +2,15 @@
 (issue 18, item 2).
 
 ``power protocol --protocol ast-nahm2023 --subjects 60 --test mmrm`` (target ≥ 700 trials/s on
-one core) and ``power mmrm`` with 3 visits and 30 per arm (target ≥ 5,000/s). With ``--before
+one core) and ``power mmrm`` with 3 visits and 30 per arm (target ≥ 5,000/s), without and with
+dropout. With ``--before
 SRC`` (the ``src/`` folder of an older checkout, e.g. ``git worktree add /tmp/old <commit>``)
 each measurement runs the old and the new code alternately in fresh processes limited to one
 thread, and the speed-up is the median of the per-pair ratios. Trials per second are per CPU
 second of the process (``time.process_time``): on a shared machine the wall clock also counts
 the time other programs held the core.
 
-Run: ``.venv/bin/python benchmarks/design.py [--before /tmp/old/src] [--pairs 3]``.
+Run: ``taskset -c 0 .venv/bin/python benchmarks/design.py [--before /tmp/old/src] [--pairs 3]``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ CASES = {
         "t = time.process_time()\n"
         "f(n=30, delta=5.0, sd=10.0, rho=0.5, reps=REPS, seed=1)\n",
         20000,
+        100,
+    ),
+    "power mmrm, 3 visits, 30 per arm, 20% dropout": (
+        "from autoserum.design import simulate_mmrm_power as f\n"
+        "f(n=30, delta=5.0, sd=10.0, rho=0.5, dropout=0.2, reps=20, seed=1)\n"
+        "t = time.process_time()\n"
+        "f(n=30, delta=5.0, sd=10.0, rho=0.5, dropout=0.2, reps=REPS, seed=1)\n",
+        2000,
         100,
     ),
 }

@@ -2,6 +2,7 @@
 writers keep writing, on one SQLite file (real processes, WAL, ``synchronous=FULL``).
 
 Run: .venv/bin/python benchmarks/import_concurrency.py [--subjects 3000] [--writers 16]
+[--limit SECONDS] (prints progress every minute; ``--limit`` stops an unfinished import).
 
 The import: subjects × weeks 0, 2, 4, 8, 12 with EASI, SCORAD, DLQI totals and IgE (values
 follow from the row number). The writers: ``--writers`` threads, each on its own connection,
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -95,13 +98,62 @@ def _writers(
     return acknowledged, failures, waits, threads
 
 
+def _imported(db: Path) -> int:
+    """Subjects the import has committed so far (under its staging name or its own)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM subjects s JOIN studies t ON t.id = s.study_id "
+            "WHERE t.name <> 'LIVE'"
+        ).fetchone()
+    return int(row[0])
+
+
+def _latency(waits: list[float]) -> str:
+    q = statistics.quantiles(waits, n=100) if len(waits) > 1 else [waits[0]] * 99
+    over = sum(1 for w in waits if w > 2.0)
+    return (f"median {statistics.median(waits) * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, "
+            f"p99 {q[98] * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms, "
+            f"{1 - over / len(waits):.1%} within 2 s; every write within 2 s: "
+            f"{'yes' if over == 0 else f'no ({over} over 2 s)'}")  # fmt: skip
+
+
+def _watch(importer: subprocess.Popen[bytes], db: Path, waits: list[float], limit: float,
+           every: float = 60.0) -> bool:  # fmt: skip
+    """Print progress every ``every`` s until the import ends (``True``) or ``limit`` s have
+    passed (then the import is killed: ``False``)."""
+    start = time.monotonic()
+    while True:
+        try:
+            importer.wait(timeout=every)
+            return True
+        except subprocess.TimeoutExpired:
+            pass
+        took = time.monotonic() - start
+        done = list(waits)
+        print(f"[{took:.0f} s] import: {_imported(db)} subjects committed; writes: {len(done)}"
+              f"{'; ' + _latency(done) if done else ''}; load {os.getloadavg()[0]:.1f}",
+              flush=True)  # fmt: skip
+        if limit and took >= limit:
+            importer.kill()
+            importer.wait()
+            return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subjects", type=int, default=3_000)
     parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=0.0,
+        help="seconds after which an unfinished import is stopped (0: none)",
+    )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the children
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'shared.db'}"
+        db = Path(tmp) / "shared.db"
+        url = f"sqlite:///{db}"
         store = open_store(url)
         store.accounts.create_user("bench", hash_password("a long bench password"), "admin",
                                    None, actor=ADMIN)  # fmt: skip
@@ -117,6 +169,7 @@ def main() -> None:
             [CLI, "serve", "--db", url, "--port", str(port), "--no-access-log"],
             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        importer: subprocess.Popen[bytes] | None = None
         try:
             while True:
                 try:
@@ -131,28 +184,31 @@ def main() -> None:
                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )  # fmt: skip
             acknowledged, failures, waits, threads = _writers(base, token, args.writers, importer)
-            out, _ = importer.communicate()
+            finished = _watch(importer, db, waits, args.limit)
+            out = importer.stdout.read() if importer.stdout else b""
             took = time.perf_counter() - start
             for t in threads:
                 t.join()
         finally:
+            if importer is not None and importer.poll() is None:
+                importer.kill()
+                importer.wait()
             server.terminate()
             server.wait()
         screened = {s.subject_id for s in store.subjects.all("LIVE", actor=ADMIN)}
         lost = [sid for sid in acknowledged if sid not in screened]
         print(out.decode().strip())
-        print(f"import: {args.subjects} subjects, {rows} rows in {took:.1f} s "
-              f"({rows / took:.0f} rows/s), exit {importer.returncode}")  # fmt: skip
+        status = f"exit {importer.returncode}" if finished else (
+            f"stopped unfinished after --limit {args.limit:g} s with {_imported(db)} of "
+            f"{args.subjects} subjects committed")  # fmt: skip
+        print(f"import: {args.subjects} subjects, {rows} rows, {took:.1f} s, {status}")
         fivexx = sum(1 for f in failures if f.startswith("5"))
         print(f"writes: {len(waits)} sent by {args.writers} writers, {len(acknowledged)} "
               f"acknowledged, {fivexx} 5xx, {len(failures) - fivexx} other failures, "
               f"{len(lost)} lost")  # fmt: skip
         if waits:
-            q = statistics.quantiles(waits, n=100)
-            within = sum(1 for w in waits if w <= 2.0) / len(waits)
-            print(f"latency: median {statistics.median(waits) * 1000:.0f} ms, p95 "
-                  f"{q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, max "
-                  f"{max(waits) * 1000:.0f} ms, {within:.1%} within 2 s")  # fmt: skip
+            print(f"latency: {_latency(waits)}")
+        print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         store.close()
 
 

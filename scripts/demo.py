@@ -190,15 +190,19 @@ DEMO_SAPS = {"serum-rct": "examples/sap-ast-nahm2023.toml"}
 
 def demo_reports() -> None:
     """The study report (HTML + PDF) of each demo study, read from the demo database (the
-    protocol comes from the study record), written to ``demo/<study>.html`` and ``.pdf``."""
+    protocol comes from the study record), written to ``demo/<study>.html`` and ``.pdf``.
+    Each database is locked first (with the hash of its analysis plan): the whole study is
+    unblinded for analysis only after the database lock."""
     step(
         "Study reports",
-        "Each demo study analysed from the database and reported as HTML and PDF in demo/.",
+        "Each demo study's database locked, then analysed from the database and reported as "
+        "HTML and PDF in demo/.",
     )
     url = f"sqlite:///{DEMO_DB}"
     for study in DEMO_REPORTS:
         plan = DEMO_SAPS.get(study)
         sap = ("--sap", plan) if plan else ()
+        run("study", "lock", study, "--reason", "demo: data final", *sap, "--db", url)
         run("report", "--db", url, "--study", study, *sap, "--out", str(DEMO_DB.parent))
 
 

@@ -31,6 +31,8 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     url = f"sqlite:///{out / 'trial.db'}"
     done = _cli("import", str(path), "--db", url, "--study", "RCT", "--protocol", "ast-nahm2023")
     assert done.returncode == 0, done.stderr
+    locked = _cli("study", "lock", "RCT", "--reason", "final data", "--db", url)
+    assert locked.returncode == 0, locked.stderr  # the analysis unblinds after the lock
     return path, url
 
 

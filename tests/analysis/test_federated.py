@@ -40,6 +40,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], pl.
             store.exports.import_long(
                 "AST", study.visits, actor=Actor("ci", "admin"), protocol="ast-nahm2023"
             )
+            # each site's summary by arm unblinds its data: after the database lock
+            store.locks.lock("AST", "study", actor=Actor("ci", "admin"), reason="final data")
         finally:
             store.close()
         prefixed = (pl.lit(f"{name}-") + pl.col("subject_id")).alias("subject_id")

@@ -211,3 +211,18 @@ def test_one_sided_mann_whitney_and_fisher_match_r(one_sided: dict[str, Any], ar
             if (c["responder"], c["arm"]) == (rule, arm)
         ]
         assert comp["fisher_p_value"] == pytest.approx(p, rel=1e-9), rule
+
+
+@pytest.mark.parametrize("arm", ["igg", "placebo", "serum"])
+def test_one_sided_within_arm_tests_match_r(one_sided: dict[str, Any], arm: str) -> None:
+    # R: wilcox.test(change, alternative = "less", conf.int = TRUE, conf.level = 0.9) (signed
+    # rank; exact for serum/placebo, normal with ties for igg) and t.test(change, "less");
+    # reference/three_arm.R, less_90$within; rel 1e-6
+    want = REF["less_90"]["within"][arm]
+    (got,) = [w for w in one_sided["within"] if w["arm"] == arm]
+    assert (got["n"], got["wilcoxon_method"]) == (want["n"], want["wilcoxon_method"])
+    for key in ("wilcoxon_statistic", "wilcoxon_p_value", "hl_estimate", "hl_ci_high"):
+        assert got[key] == pytest.approx(want[key], rel=1e-6, abs=1e-12), key
+    for key in ("t_statistic", "t_p_value"):
+        assert got[key] == pytest.approx(want[key], rel=1e-6), key
+    assert got["hl_ci_low"] is None  # -inf: the one-sided interval has no lower limit

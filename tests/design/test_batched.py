@@ -11,9 +11,14 @@ import pytest
 
 from autoserum.design import simulate_mmrm_power
 from autoserum.design._mmrm_power import _mvn_factor
-from autoserum.design._protocol_power import _p_value
+from autoserum.design._protocol_power import (
+    _mmrm_p_values,
+    _p_value,
+    count_protocol_rejections,
+)
+from autoserum.errors import StatisticsError
 from autoserum.simulate import get_scenario, simulate_endpoint, simulate_scenario
-from autoserum.stats import mmrm, mmrm_complete_batch
+from autoserum.stats import mmrm, mmrm_batch, mmrm_complete_batch
 
 
 def test_the_mvn_factor_reproduces_numpy_multivariate_normal_bit_for_bit() -> None:
@@ -101,3 +106,72 @@ def test_protocol_power_p_values_equal_the_full_study_path(test: str) -> None:
         p_full = _p_value(test, full.filter(pl.col("treated")), "scorad", 8.0, "placebo")
         p_lean = _p_value(test, lean.filter(pl.col("treated")), "scorad", 8.0, "placebo")
         assert p_lean == p_full
+
+
+def _long_of(
+    y: np.ndarray, group: np.ndarray, base: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    observed = np.isfinite(y)
+    subj, vis = np.nonzero(observed)
+    return subj, vis, group[subj], base[subj], y[observed]
+
+
+def test_batched_reml_equals_the_per_trial_fit_with_missing_outcomes() -> None:
+    """mmrm_batch (all trials' REML together) against mmrm trial by trial: dropout and
+    intermittent missing values, so every trial has its own missingness patterns."""
+    rng = np.random.default_rng(9)
+    reps, n, t = 8, 30, 3
+    group = np.r_[np.ones(n // 2), np.zeros(n // 2)]
+    base = rng.normal(30, 6, (reps, n))
+    y = rng.normal(0, 5, (reps, n, t)) + 0.4 * base[:, :, None] - 2.0 * group[None, :, None]
+    y[:, :, 1:] += 0.6 * y[:, :, :1]
+    drop = rng.integers(0, 6, (reps, n))
+    for v in range(t):
+        y[:, :, v] = np.where(drop <= v, np.nan, y[:, :, v])
+    y[rng.random((reps, n, t)) < 0.08] = np.nan
+    y[0, :3] = np.nan  # three subjects without any outcome
+    for visit in (0, t - 1):
+        batch = mmrm_batch(group, base, y, visit=visit)
+        assert batch.converged is not None
+        assert batch.converged.all()
+        for r in range(reps):
+            fit = mmrm(*_long_of(y[r], group, base[r]))
+            est = fit.per_visit[visit]
+            # both converge to the REML optimum (Newton decrement < 1e-13 |-2l|)
+            assert batch.estimate[r] == pytest.approx(est.estimate, rel=1e-8, abs=1e-10)
+            assert batch.se[r] == pytest.approx(est.se, rel=1e-7)
+            assert batch.p_value[r] == pytest.approx(est.p_value, rel=1e-6, abs=1e-14)
+            assert np.asarray(batch.df)[r] == est.df
+
+
+def test_batched_reml_leaves_what_it_cannot_fit_to_the_per_trial_path() -> None:
+    rng = np.random.default_rng(3)
+    group = np.r_[np.ones(10), np.zeros(10)]
+    y = rng.normal(0, 2, (3, 20, 2))
+    y[1, group == 1, 1] = np.nan  # trial 1: the last visit has controls only
+    y[2, :, 0] = np.nan  # trial 2: the first visit is never observed
+    batch = mmrm_batch(group, rng.normal(20, 4, (3, 20)), y)
+    assert batch.converged is not None
+    assert batch.converged.tolist() == [True, False, False]
+    assert np.isnan(batch.p_value[1:]).all()
+    with pytest.raises(StatisticsError, match="only one group"):
+        mmrm(*_long_of(y[1], group, np.zeros(20) + rng.normal(20, 4, 20)))
+
+
+def test_protocol_mmrm_batched_equals_the_per_trial_p_values() -> None:
+    """power protocol --test mmrm fits the trials together; each trial's p-value is the one
+    the per-trial analysis gives (so the rejections are the same)."""
+    scenario = get_scenario("ast-nahm2023")
+    frames = [
+        simulate_endpoint(scenario, 30, seed, "scorad").filter(pl.col("treated"))
+        for seed in range(20, 32)
+    ]
+    batched = _mmrm_p_values(frames, "scorad", 8.0, "placebo")
+    serial = [_p_value("mmrm", frame, "scorad", 8.0, "placebo") for frame in frames]
+    assert batched == pytest.approx(serial, rel=1e-6, abs=1e-14)
+    assert [p < 0.05 for p in batched] == [p < 0.05 for p in serial]
+    assert 0 < sum(p < 0.05 for p in serial) < len(serial)  # a comparison that can fail
+    counts = count_protocol_rejections(
+        "ast-nahm2023", n_subjects=30, endpoint="scorad", week=8, test="mmrm", seed=20, reps=12
+    )
+    assert (counts.rejections, counts.failures) == (sum(p < 0.05 for p in serial), 0)

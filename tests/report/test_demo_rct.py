@@ -69,6 +69,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     _cli("simulate", protocol, "--subjects", n, "--seed", seed, "--db", url, "--study", STUDY)
     script.conduct_demo(url, STUDY)
     sap = script.DEMO_SAPS[STUDY]
+    _cli("study", "lock", STUDY, "--reason", "data final", "--sap", sap, "--db", url)
     _cli("report", "--db", url, "--study", STUDY, "--sap", sap, "--out", out)
     analysis = json.loads(_cli("analyze", "--db", url, "--study", STUDY, "--sap", sap, "--json"))
     pdf = out / f"{STUDY}.pdf"

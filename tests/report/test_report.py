@@ -215,6 +215,7 @@ def test_report_from_the_database_lists_eligibility_overrides(tmp_path: Path) ->
         store.subjects.randomise(
             "FIX", "S900", actor=admin, override_reason="diagnosis confirmed by the PI"
         )
+        store.locks.lock("FIX", "study", actor=admin, reason="data final")
     finally:
         store.close()
     out = subprocess.run(

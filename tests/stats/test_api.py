@@ -57,6 +57,7 @@ def test_public_api_is_pinned() -> None:
             "mann_whitney",
             "mmrm",
             "multiple_imputation",
+            "mmrm_batch",
             "mmrm_complete_batch",
             "newcombe_rd",
             "p_adjust",

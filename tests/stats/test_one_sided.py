@@ -2,7 +2,9 @@
 ``--conf-level`` reach every between-arm test).
 
 Expected numbers: ``reference/one_sided.json``, written by ``reference/one_sided.R`` (R 4.2
-``wilcox.test(x, y, alternative, conf.int = TRUE, conf.level, correct)``, ``t.test`` one-sample,
+``wilcox.test(x, y, alternative, conf.int = TRUE, conf.level, correct)`` (rank sum) and
+``wilcox.test(x, alternative, ...)`` / ``wilcox.test(x, y, paired = TRUE, ...)`` (signed rank,
+exact and normal branches with ties and zeros), ``t.test`` one-sample,
 Welch and Student, ``fisher.test``); each case carries its R call. Tolerance: 1e-6 relative
 (absolute 1e-12 at 0), infinite CI limits exactly. The Hodges–Lehmann estimate and CI of the
 normal branch are roots found by ``uniroot(tol = 1e-4)`` in R and here by the same algorithm
@@ -20,7 +22,15 @@ from typing import Any
 import pytest
 
 from autoserum.errors import StatisticalWarning, ValidationError
-from autoserum.stats import fisher_exact, mann_whitney, paired_t, student_t, welch_t
+from autoserum.stats import (
+    fisher_exact,
+    mann_whitney,
+    paired_t,
+    student_t,
+    welch_t,
+    wilcoxon_signed_rank,
+)
+from autoserum.stats._qnorm import qnorm
 
 REFERENCE = json.loads(
     (Path(__file__).parent / "reference" / "one_sided.json").read_text(encoding="utf-8")
@@ -51,7 +61,17 @@ def _run(case: dict[str, Any]) -> Any:
         return fisher_exact(
             inp["k1"], inp["n1"], inp["k2"], inp["n2"], alternative=inp["alternative"]
         )
-    x = SAMPLES[inp.pop("x")]
+    name = inp.pop("x")
+    if fn == "wilcoxon_signed_rank":
+        diff = (
+            [a - b for a, b in zip(SAMPLES["big_x"][:55], SAMPLES["big_y"], strict=True)]
+            if name == "paired"  # R: wilcox.test(big_x[1:55], big_y, paired = TRUE)
+            else SAMPLES[name]
+        )
+        return wilcoxon_signed_rank(
+            diff, inp["conf_level"], inp["correct"], alternative=inp["alternative"]
+        )
+    x = SAMPLES[name]
     common = {"conf_level": inp["conf_level"], "alternative": inp["alternative"]}
     if fn == "paired_t":
         return paired_t(x, **common)
@@ -73,12 +93,9 @@ def test_against_r(case: dict[str, Any]) -> None:
         _close(field, getattr(result, field), expected)
 
 
-def test_every_branch_and_side_is_covered() -> None:
-    seen = {
-        (c["expected"]["method"], c["inputs"]["alternative"])
-        for c in CASES
-        if c["fn"] == "mann_whitney"
-    }
+@pytest.mark.parametrize("fn", ["mann_whitney", "wilcoxon_signed_rank"])
+def test_every_branch_and_side_is_covered(fn: str) -> None:
+    seen = {(c["expected"]["method"], c["inputs"]["alternative"]) for c in CASES if c["fn"] == fn}
     assert seen == {(m, a) for m in ("exact", "normal") for a in ("two-sided", "less", "greater")}
 
 
@@ -96,3 +113,12 @@ def test_one_sided_p_values_split_the_two_sided_one() -> None:
 def test_an_unknown_alternative_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError, match="alternative"):
         mann_whitney([1.0, 2.0], [3.0, 4.0], alternative="two.sided")  # type: ignore[arg-type]
+
+
+def test_normal_quantiles_are_r_bit_for_bit() -> None:
+    # R: qnorm(p) and qnorm(p, lower.tail = FALSE), reference/one_sided.R; exact equality
+    # (they feed the root searches of the Hodges–Lehmann CIs, which amplify any last bit).
+    table = REFERENCE["qnorm"]
+    for p, lower, upper in zip(table["p"], table["lower"], table["upper"], strict=True):
+        assert qnorm(float(p)) == float(lower), p
+        assert qnorm(float(p), lower_tail=False) == float(upper), p

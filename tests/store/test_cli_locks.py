@@ -31,8 +31,10 @@ def test_the_database_lock_manifest_from_the_cli(
     db = f"sqlite:///{tmp_path / 'locked.db'}"
     _run("simulate", "ast-nahm2023", "--subjects", "24", "--seed", "3", "--db", db,
          "--study", "S")  # fmt: skip
-    _, before = _run("analyze", "--db", db, "--study", "S", "--json")
-    assert "database of study S NOT locked" in before
+    with pytest.raises(SystemExit) as exc:  # unblinding the whole study needs the lock
+        main(["analyze", "--db", db, "--study", "S", "--json"])
+    assert exc.value.code == 1
+    assert "study 'S' is blinded and its database is not locked" in capsys.readouterr().err
     store = open_store(db, create=False)
     head = store.audit.verify("S").chains[0].head_hash
     store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -38,4 +39,38 @@ def test_a_hung_holder_gives_busy_after_the_timeout_instead_of_blocking_for_ever
     assert time.monotonic() - started >= 0.2
     assert caught.value.retry_after == 5
     holder.close()
+    waiter.close()
+
+
+def test_a_busy_process_lets_a_waiting_process_take_its_turn(tmp_path: Path) -> None:
+    # "busy" enters and leaves the gate without a gap, as a server's writer threads do; a
+    # poller alone would almost never find the gate free. The waiter announces itself and the
+    # busy side lets it go first: each of its entries takes about one of busy's turns.
+    busy = WriterGate(str(tmp_path / "study.db"))
+    waiter = WriterGate(str(tmp_path / "study.db"), timeout=5.0)
+    stop = threading.Event()
+    turns = 0
+
+    def hog() -> None:
+        nonlocal turns
+        while not stop.is_set():
+            with busy:
+                time.sleep(0.002)  # a short transaction
+                turns += 1
+
+    thread = threading.Thread(target=hog)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        started = time.monotonic()
+        for _ in range(20):
+            with waiter:
+                pass
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+    assert took < 2.0, took
+    assert turns > 0  # the busy side kept writing meanwhile
+    busy.close()
     waiter.close()

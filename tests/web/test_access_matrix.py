@@ -63,6 +63,8 @@ PAGES = [
     Route("GET", "/studies/{study}/export.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.ae.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.conmed.csv", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
     Route("GET", SUBJ, "read_subject"),
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
@@ -130,7 +132,36 @@ PAGES = [
         body={"withdrawn_on": "2026-06-01", "consent_withdrawal_reason": "moved away"},
     ),
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
-]
+    # administration (admin) and my account (everyone); the password change, which ends the
+    # session, is tested in tests/web/test_admin_pages.py
+    Route("GET", "/admin", "manage_users", per_site=False),
+    Route("POST", "/admin/studies", "manage_study", per_site=False,
+          body={"name": "NEW-{n}", "protocol_code": "ast-nahm2023"}),
+    Route("GET", "/admin/studies/{study}", "manage_study", per_site=False),
+    Route("POST", "/admin/studies/{study}/sites", "manage_study", per_site=False,
+          body={"code": "S9{n}", "site_name": "Site nine"}),
+    Route("POST", "/admin/users", "manage_users", per_site=False,
+          body={"username": "new-{n}", "role": "coordinator", "password": PASSWORD,
+                "sites": "AST-1/S1"}),
+    Route("GET", "/admin/users/{username}", "manage_users", per_site=False),
+    Route("POST", "/admin/users/{username}", "manage_users", per_site=False,
+          body={"role": "coordinator", "sites": "AST-1/S2", "active": "yes",
+                "reason": "moved"}),
+    Route("POST", "/admin/users/{username}/tokens", "manage_users", per_site=False,
+          body={"label": "x"}),
+    Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
+    Route("GET", "/account", "", per_site=False),
+    Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
+    Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
+    # locks last: a lock stops the writes above; the database lock is lifted at once
+    Route("GET", "/studies/{study}/locks", "read_subject", per_site=False),
+    Route("POST", SUBJ + "/locks", "lock",
+          body={"lock_level": "subject", "lock_reason": "casebook reviewed"}),
+    Route("POST", "/studies/{study}/database-lock", "lock_database", per_site=False,
+          body={"db_lock_reason": "data final"}),
+    Route("POST", "/studies/{study}/locks/{lock_id}/unlock", "lock_database", per_site=False,
+          body={"unlock_reason": "late lab result"}),
+]  # fmt: skip
 API = [
     Route("GET", "/api/v1/instruments", "", per_site=False),
     Route("GET", "/api/v1/instruments/{code}", "", per_site=False),
@@ -142,6 +173,8 @@ API = [
     Route("GET", "/api/v1/studies/{study}/export", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/adverse-events", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/con-meds", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/package", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/sdtm", "export", per_site=False),
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
@@ -180,8 +213,17 @@ API = [
     Route("POST", API_SUBJ + "/consent-withdrawal", "record_consent",
           body={"withdrawn_on": "2026-06-01", "reason": "moved away"}),
     Route("POST", API_SUBJ + "/withdraw", "withdraw", body={"reason": "moved away"}),
+    Route("GET", "/api/v1/studies/{study}/locks", "read_subject", per_site=False),
+    Route("POST", API_SUBJ + "/locks", "lock",
+          body={"level": "subject", "reason": "casebook reviewed"}),
+    Route("POST", "/api/v1/studies/{study}/database-lock", "lock_database", per_site=False,
+          body={"reason": "data final"}),
+    Route("POST", "/api/v1/studies/{study}/locks/{lock_id}/unlock", "lock_database",
+          per_site=False, body={"reason": "late lab result"}),
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+#: routes checked by their own tests (changing one's password ends the session)
+SEPARATE = {("POST", "/account/password")}
 
 
 def fill(value: Any, values: dict[str, Any]) -> Any:
@@ -194,6 +236,34 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
 
 
 ARM_IN_HTML = re.compile(r"(<td>\s*|arm\W{1,3}|id=\"subject-arm\">)(serum|placebo)\b", re.I)
+
+
+def zipped_subjects(data: bytes) -> dict[str, list[str]]:
+    """The subject ids, arms and calendar dates in a zipped package or SDTM export."""
+    import io
+    import zipfile
+
+    import polars as pl
+    import pyreadstat
+
+    out: dict[str, list[str]] = {"ids": [], "arms": [], "dates": []}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        if "subjects.csv" in names:
+            frame = pl.read_csv(archive.read("subjects.csv"), infer_schema=False)
+            out["ids"] = frame["subject_id"].to_list()
+            if "arm" in frame.columns:
+                out["arms"] = [a for a in frame["arm"].to_list() if a]
+        if "dm.xpt" in names:
+            dm, _ = pyreadstat.read_xport(io.BytesIO(archive.read("dm.xpt")))
+            out["ids"] = [str(s) for s in dm["SUBJID"]]
+            out["arms"] = [a for a in dm["ARMCD"] if a and a != "BLINDED"]
+        for name in (n for n in names if n.endswith(".csv")):
+            for found in re.findall(
+                r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", archive.read(name).decode()
+            ):
+                out["dates"].append(f"{name}: {found}")
+    return out
 
 
 def arms_in_json(value: Any) -> list[Any]:
@@ -285,7 +355,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
-            "sae": saes[site],
+            "sae": saes[site], "username": "coord1",
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
@@ -296,6 +366,13 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             values = api_values if route.template.startswith("/api/") else page_values
             if not route.per_site and not own:
                 continue
+            if "{lock_id}" in route.template:  # the lock taken last (the database lock)
+                active = seeded.store.locks.locks("AST-1", active=True)
+                values = {**values, "lock_id": active[-1].id if active else 1}
+            if "token_id}" in route.template:  # the newest token: of coord1, or one's own
+                tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
+                mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
+                values = {**values, "token_id": max(t.id for t in tokens), "own_token_id": mine[-1]}
             path = fill(route.template, values)
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
@@ -326,7 +403,19 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if route.reveals_arm:
                 continue
-            if response.headers.get("content-type", "").startswith("text/csv"):
+            if response.headers.get("content-type", "").startswith("application/zip"):
+                subjects = zipped_subjects(response.content)
+                if blinded and subjects["arms"]:
+                    problems.append(f"{role} {path}: the zip reveals arm(s) {subjects['arms']}")
+                reaches_s2 = permits(
+                    role, "export", sites=MEMBERSHIP[role], study="AST-1", site="S2"
+                )
+                if not reaches_s2 and any(s.startswith("S2-") for s in subjects["ids"]):
+                    problems.append(f"{role} {path}: the zip has another site's subject")
+                if subjects["dates"]:
+                    problems.append(f"{role} {path}: the zip has dates {subjects['dates'][:2]}")
+                seen_arm_admin |= bool(subjects["arms"])
+            elif response.headers.get("content-type", "").startswith("text/csv"):
                 header = response.text.splitlines()[0].split(",") if response.text else []
                 if blinded and "arm" in header:
                     problems.append(f"{role} {path}: the export has an arm column")
@@ -368,7 +457,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding)
+                       routes.unblinding, routes.locks, routes.admin, routes.account)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip
@@ -377,12 +466,18 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         for path, ops in cast(FastAPI, client.app).openapi()["paths"].items()
         for method in ops
     }
-    # {randomisable} is a {subject_id} (a subject still to be randomised)
+    # {randomisable} is a {subject_id} (a subject still to be randomised); {own_token_id} a
+    # {token_id} (one's own)
     covered = {
-        (r.method, r.template.split("?")[0].replace("{randomisable}", "{subject_id}"))
+        (
+            r.method,
+            r.template.split("?")[0]
+            .replace("{randomisable}", "{subject_id}")
+            .replace("{own_token_id}", "{token_id}"),
+        )
         for r in PAGES + API
     }
-    missing = (pages | api) - covered - UNGUARDED
+    missing = (pages | api) - covered - UNGUARDED - SEPARATE
     assert not missing, f"routes not in the access matrix: {sorted(missing)}"
 
 

@@ -1,17 +1,22 @@
-"""A large CLI import and the API's writers share one SQLite file (real processes).
+"""A CLI import and the API's writers share one SQLite file (real processes).
 
-An `autoserum serve` process and an `autoserum import` process of 3,000 subjects run on one
-SQLite file while 16 API clients screen subjects through the API. The import is written in
-short transactions with pauses between them, so every API write is acknowledged (201, never a
-5xx or "database is locked"), none is lost (each screened subject is in the database
-afterwards), and each waits at most a few seconds (the bound here is looser than the 2 s of
-the benchmark, `benchmarks/import_concurrency.py`, so that a loaded machine does not fail the
-test; the benchmark records the figures in docs/benchmarks.md). The import itself completes.
+An `autoserum serve` process and an `autoserum import` process run on one SQLite file while
+API clients screen subjects through the API. The import is written in short transactions with
+pauses between them, so the writers queue and are served *while* the import runs (their
+transactions interleave with the import's in the audit trail), every API write is acknowledged
+(201, never a 5xx or "database is locked"), none is lost (each screened subject is in the
+database afterwards) and each waits at most a few seconds. The import itself completes, in many
+transactions, and its study appears whole.
+
+The file is small (:data:`SUBJECTS` subjects) so the test stays cheap; the full measurement
+(3,000 subjects beside 16 writers, every write within 2 s) is
+``benchmarks/import_concurrency.py``, recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,8 +36,8 @@ pytestmark = pytest.mark.slow
 
 CLI = str(Path(sys.executable).with_name("autoserum"))
 ENV = {**os.environ, "AUTOSERUM_ENV": "development"}
-WRITERS = 16
-SUBJECTS = 3_000
+WRITERS = 4
+SUBJECTS = 200
 WEEKS = (0, 4)
 MAX_WAIT = 10.0  # seconds; the benchmark's target is 2 s (see the module's docstring)
 PROTOCOL = "ast-nahm2023"
@@ -55,8 +60,33 @@ def _import_file(path: Path) -> None:
     ).write_csv(path)
 
 
-def test_api_writers_are_served_while_a_large_import_runs(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def _wait_ready(server: subprocess.Popen[bytes], base: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        assert server.poll() is None, "the server ended"
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server did not become ready"
+        time.sleep(0.2)
+
+
+def _transactions(path: Path, study: str) -> list[tuple[str, str]]:
+    """(first time, txn) of each write transaction of ``study`` in the audit trail."""
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT min(a.at), a.txn FROM audit_log a JOIN studies s ON s.id = a.study_id "
+            "WHERE s.name = ? GROUP BY a.txn ORDER BY 1",
+            (study,),
+        ).fetchall()
+    return [(str(at), str(txn)) for at, txn in rows]
+
+
+def test_api_writers_are_served_while_an_import_runs(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    url = f"sqlite:///{path}"
     store = open_store(url)
     store.accounts.create_user("ada", password_hash(), "admin", None, actor=SYSTEM)
     token = new_token()
@@ -67,7 +97,8 @@ def test_api_writers_are_served_while_a_large_import_runs(tmp_path: Path) -> Non
     _import_file(visits)
 
     port = free_port()
-    log = (tmp_path / "server.log").open("wb")
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
         [CLI, "serve", "--db", url, "--port", str(port), "--no-access-log"],
         env=ENV,
@@ -76,34 +107,25 @@ def test_api_writers_are_served_while_a_large_import_runs(tmp_path: Path) -> Non
     )
     base = f"http://127.0.0.1:{port}"
     importer: subprocess.Popen[bytes] | None = None
+    acknowledged: list[str] = []
+    failures: list[str] = []
+    waits: list[float] = []
+    lock = threading.Lock()
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, "the server ended"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.3)
-
+        _wait_ready(server, base)
         importer = subprocess.Popen(
             [CLI, "import", str(visits), "--db", url, "--study", "BULK", "--protocol", PROTOCOL],
             env=ENV,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        acknowledged: list[str] = []
-        failures: list[str] = []
-        waits: list[float] = []
-        lock = threading.Lock()
+        running = importer
 
         def writer(w: int) -> None:
             headers = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
                 k = 0
-                while importer.poll() is None or k < 3:
+                while running.poll() is None or k < 3:
                     sid = f"W{w:02d}-{k:04d}"
                     body = {
                         "site": "s01",
@@ -130,14 +152,11 @@ def test_api_writers_are_served_while_a_large_import_runs(tmp_path: Path) -> Non
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
         for t in threads:
             t.start()
-        out, _ = importer.communicate(timeout=1800)
+        out, _ = importer.communicate(timeout=300)
         for t in threads:
-            t.join(timeout=300)
+            t.join(timeout=120)
         assert importer.returncode == 0, out.decode()
         assert f"{SUBJECTS} subjects, {SUBJECTS * len(WEEKS)} visits".encode() in out
-        assert failures == []
-        assert len(acknowledged) >= WRITERS * 3
-        assert max(waits) < MAX_WAIT, sorted(waits)[-5:]
     finally:
         if importer is not None and importer.poll() is None:
             importer.kill()
@@ -145,6 +164,17 @@ def test_api_writers_are_served_while_a_large_import_runs(tmp_path: Path) -> Non
         server.terminate()
         server.wait(timeout=30)
         log.close()
+    assert failures == []
+    assert "database is locked" not in log_path.read_text(errors="replace")
+    assert len(acknowledged) >= WRITERS * 3
+    assert max(waits) < MAX_WAIT, sorted(waits)[-5:]
+    # the import wrote in many short transactions, and the writers' transactions went in
+    # between them (they were served while it ran, not after it)
+    bulk = _transactions(path, "BULK")
+    assert len(bulk) >= 5
+    first, last = bulk[0][0], bulk[-1][0]
+    between = [t for at, t in _transactions(path, "LIVE") if first < at < last]
+    assert len(between) >= WRITERS, (len(bulk), first, last)
     screened = {s.subject_id for s in store.subjects.all("LIVE", actor=SYSTEM)}
     assert set(acknowledged) <= screened  # no acknowledged write lost
     assert len(store.subjects.all("BULK", actor=SYSTEM)) == SUBJECTS

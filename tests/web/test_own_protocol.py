@@ -62,6 +62,13 @@ def check_everywhere(url: str, folder: Path) -> None:
     assert CODE not in protocol_codes()
     import_study(url, folder)
 
+    # unblinding the whole blinded study for analysis needs the database lock
+    refused = runner.invoke(cli, ["analyze", "--db", url, "--study", STUDY, "--json"])
+    assert refused.exit_code == 1
+    assert "its database is not locked" in str(refused.exception)
+    locked = runner.invoke(cli, ["study", "lock", STUDY, "--reason", "final data", "--db", url])
+    assert locked.exit_code == 0, locked.output
+
     # analyze --db
     analysed = runner.invoke(
         cli,
@@ -77,6 +84,10 @@ def check_everywhere(url: str, folder: Path) -> None:
     assert reported.exit_code == 0, reported.output
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     assert "My own: Autologous serum" in html
+    unlocked = runner.invoke(
+        cli, ["study", "unlock", STUDY, "1", "--reason", "web checks below write", "--db", url]
+    )
+    assert unlocked.exit_code == 0, unlocked.output
 
     # the web app: every page and API read of the study
     store = open_store(url)

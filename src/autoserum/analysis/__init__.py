@@ -10,6 +10,13 @@ DataFrames.
 -0.07
 """
 
+from autoserum.analysis._adam import (
+    ADAM_DATASETS,
+    adam_datasets,
+    adam_paramcd,
+    visits_from_adam,
+    write_adam,
+)
 from autoserum.analysis._consort import consort_subjects, study_consort
 from autoserum.analysis._datasets import ARM_BLINDED, build_adsl, build_bds, parameters_in
 from autoserum.analysis._endpoint import EndpointResult, analyze_endpoint, analyze_plan
@@ -63,6 +70,7 @@ from autoserum.analysis._tables import attempt
 from autoserum.analysis._time_to_event import TimeToEvent, event_times, time_to_first_event
 
 __all__ = [
+    "ADAM_DATASETS",
     "ARM_BLINDED",
     "CONTROL_NAMES",
     "DEFAULT_PREDICTORS",
@@ -80,6 +88,8 @@ __all__ = [
     "StudyData",
     "TimeToEvent",
     "TimeToEventPlan",
+    "adam_datasets",
+    "adam_paramcd",
     "ae_overview",
     "ae_path_for",
     "ae_table",
@@ -118,4 +128,6 @@ __all__ = [
     "subgroup_table",
     "time_to_first_event",
     "validate_long",
+    "visits_from_adam",
+    "write_adam",
 ]

@@ -49,7 +49,9 @@ class EndpointResult:
     - ``within``: per arm and post-baseline week, change from baseline (``arm, week, n,
       mean_change, sd_change, se_change, ci_low, ci_high, median_change, q1_change,
       q3_change, t_statistic, t_df, t_p_value, wilcoxon_statistic, wilcoxon_p_value,
-      wilcoxon_method, hl_estimate, hl_ci_low, hl_ci_high``);
+      wilcoxon_method, hl_estimate, hl_ci_low, hl_ci_high``; the paired t and signed-rank
+      tests and the Hodges–Lehmann CI follow the plan's ``alternative``, ``less`` meaning a
+      score that falls from baseline);
     - ``between``: treatment − control per treatment arm, method and week (``method, arm,
       control, week, n_treatment, n_control, estimate, se, ci_low, ci_high, statistic_name,
       statistic, df, p_value``), methods ``ancova`` (t), ``mmrm`` (t), ``mann_whitney`` (W)
@@ -302,7 +304,7 @@ def analyze_endpoint(
         raise ValidationError("alternative", alternative, "two-sided, less or greater")
     rows = _with_covariates(rows, adsl, covariates)
     notes: list[str] = []
-    within = within_table(rows, arms, conf_level, notes)
+    within = within_table(rows, arms, conf_level, notes, alternative=alternative)
     between, fit = between_table(
         rows,
         arms,

@@ -131,21 +131,38 @@ def _describe_cells(d: Any) -> dict[str, float]:
 
 
 def within_table(
-    rows: pl.DataFrame, arms: Sequence[str], conf_level: float, notes: list[str]
+    rows: pl.DataFrame,
+    arms: Sequence[str],
+    conf_level: float,
+    notes: list[str],
+    *,
+    alternative: str = "two-sided",
 ) -> pl.DataFrame:
-    """Change from baseline per arm and post-baseline week (rows: the BDS analysis records)."""
+    """Change from baseline per arm and post-baseline week (rows: the BDS analysis records).
+
+    The paired t and Wilcoxon signed-rank tests take the plan's ``alternative`` for the
+    change itself: ``less`` tests a score that falls from baseline (with one-sided CIs)."""
+    side = stats.check_alternative(alternative)
     out: list[dict[str, Any]] = []
     for (arm, week), group in rows.sort("arm", "week").group_by("arm", "week", maintain_order=True):
         diff = group["change"].to_numpy()
         where = f"{arm}, week {week:g}"
         d = attempt(notes, f"describe ({where})", stats.describe, diff)
-        t = attempt(notes, f"paired t ({where})", stats.paired_t, diff, conf_level=conf_level)
+        t = attempt(
+            notes,
+            f"paired t ({where})",
+            stats.paired_t,
+            diff,
+            conf_level=conf_level,
+            alternative=side,
+        )
         w = attempt(
             notes,
             f"Wilcoxon signed-rank ({where})",
             stats.wilcoxon_signed_rank,
             diff,
             conf_level=conf_level,
+            alternative=side,
         )
         out.append(
             {

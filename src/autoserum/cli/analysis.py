@@ -47,7 +47,9 @@ ControlOpt = Annotated[
 ]
 
 
-def _load(file: Path | None, db: str | None, study: str | None) -> StudyData:
+def _load(
+    file: Path | None, db: str | None, study: str | None, *, unblind: bool = True
+) -> StudyData:
     if file is not None and db is not None:
         raise ValidationError(
             "FILE/--db", f"{file} and {db}", "either FILE or --db URL --study NAME"
@@ -55,7 +57,7 @@ def _load(file: Path | None, db: str | None, study: str | None) -> StudyData:
     if db is not None:
         if not study:
             raise ValidationError("--study", study, "the name of a study in the database")
-        return _load_db(db, study)
+        return _load_db(db, study, unblind=unblind)
     if file is None:
         raise ValidationError(
             "FILE", None, "a tidy long CSV/Parquet file, or --db URL --study NAME"
@@ -65,20 +67,29 @@ def _load(file: Path | None, db: str | None, study: str | None) -> StudyData:
     return read_study(file)
 
 
-def _load_db(url: str, study: str) -> StudyData:
+def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
-    like a file."""
+    like a file. Unblinding a blinded study as a whole (``unblind``: the analysis and the
+    report, not a DSMB report) is refused before its database lock
+    (:func:`autoserum.study.locks.require_database_lock`)."""
     import dataclasses
 
     import polars as pl
 
     from autoserum.analysis import study_from_frames
     from autoserum.store import Actor, audit_key, open_store
+    from autoserum.study.locks import require_database_lock
     from autoserum.study.status import SubjectStatus
 
     actor = Actor("cli", "admin")
     store = open_store(url, create=False)
     try:
+        if unblind:
+            require_database_lock(
+                study,
+                store.locks.database_lock(study),
+                open_label=store.studies.get(study).open_label,
+            )
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
         meds = store.exports.con_meds(study, actor=actor)
@@ -344,7 +355,8 @@ def analyze(
         str | None,
         typer.Option(
             "--alternative",
-            help="two-sided (default), less (treatment lowers the score) or greater.",
+            help="two-sided (default), less (treatment lowers the score; within an arm, the "
+            "score falls from baseline) or greater.",
         ),
     ] = None,
     mmrm_covariance: Annotated[
@@ -480,7 +492,7 @@ def report(
     if dsmb is not None and dsmb not in ("open", "closed"):
         raise ValidationError("--dsmb", dsmb, "open or closed")
     plan_file = parse_sap_file(sap) if sap is not None else None
-    data = _load(file, db, study)
+    data = _load(file, db, study, unblind=dsmb is None)
     manifest = _lock_manifest(db, study, plan_file) if db is not None and study else []
     strata: tuple[str, ...] = ()
     plan: Protocol | str | None = protocol

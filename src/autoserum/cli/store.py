@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from autoserum.store import PackageContent
 
 __all__ = ["register"]
 
@@ -35,10 +41,17 @@ def _conmed_path(path: Path) -> Path:
 
 def import_command(
     file: Annotated[
-        Path, typer.Argument(help="Visit file (.csv or .parquet) in the tidy long format.")
+        Path,
+        typer.Argument(
+            help="Visit file (.csv or .parquet) in the tidy long format, or a package folder "
+            "or .zip with --format package."
+        ),
     ],
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
+    fmt: Annotated[
+        str, typer.Option("--format", help="tidy (a visit file) or package (a data package).")
+    ] = "tidy",
     protocol: Annotated[
         str | None,
         typer.Option("--protocol", help="Protocol code or file; creates the study when it is new."),
@@ -52,12 +65,20 @@ def import_command(
 
     One bad row rejects the whole file with its line number and column; nothing is written.
     The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
-    without --user, as system:cli.
+    without --user, as system:cli. With --format package, a package written by
+    `autoserum export --format package` becomes the new study --study (docs/exports.md).
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
+
+    Example: autoserum import ast1.zip --format package --db sqlite:///t.db --study AST-1
     """
     from autoserum.store import open_store
 
+    if fmt not in {"tidy", "package"}:
+        raise ValidationError("--format", fmt, "tidy or package")
+    if fmt == "package":
+        _import_package(file, study, db, user, token=token, password_stdin=user_password_stdin)
+        return
     if not file.is_file():
         raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
     ae_file, conmed_file = _ae_path(file), _conmed_path(file)
@@ -78,15 +99,40 @@ def import_command(
     typer.echo(f"imported into study {study}: {parts}")
 
 
+def _import_package(
+    path: Path, study: str, db: str, user: str | None, *, token: str | None, password_stdin: bool
+) -> None:
+    from autoserum.store import open_store
+
+    if not path.exists():
+        raise ValidationError("PACKAGE", str(path), "an existing package folder or .zip file")
+    store = open_store(db)
+    try:
+        actor = acting(store, user, token=token, password_stdin=password_stdin)
+        counts = store.exports.import_package(study, path, actor=actor)
+    finally:
+        store.close()
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    typer.echo(f"imported package into study {study}: {parts}")
+
+
 def export_command(
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
-    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, parquet, package, sdtm or adam (docs/exports.md).")
+    ] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (CSV to stdout when omitted).")
     ] = None,
     blinded: Annotated[
         bool, typer.Option("--blinded", help="Leave out the arm (a blinded export).")
+    ] = False,
+    deidentified: Annotated[
+        bool,
+        typer.Option(
+            "--deidentified", help="Leave out dates and names of people (package format)."
+        ),
     ] = False,
     user: UserOption = None,
     token: TokenOption = None,
@@ -100,10 +146,25 @@ def export_command(
     is read as --user (proven; what that account may see) or as system:cli, and recorded as a
     security event.
 
+    With --format package, --out names a folder or a .zip file: one CSV and one Parquet file per
+    record type with a Frictionless datapackage.json; with --format sdtm or adam, a folder of
+    CDISC SDTM or ADaM datasets as SAS transport v5 files with define.xml (docs/exports.md).
+
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
+
+    Example: autoserum export --db sqlite:///trial.db --study AST-1 --format package --out ast1.zip
     """
+    if fmt in _RECORD_FORMATS:
+        if out is None:
+            raise ValidationError("--out", None, f"a folder or .zip file for --format {fmt}")
+        _export_package(
+            fmt,
+            study, db, out, blinded=blinded, deidentified=deidentified, user=user,
+            token=token, password_stdin=user_password_stdin,
+        )  # fmt: skip
+        return
     if fmt not in {"csv", "parquet"}:
-        raise ValidationError("--format", fmt, "csv or parquet")
+        raise ValidationError("--format", fmt, "csv, parquet, " + " or ".join(_RECORD_FORMATS))
     if fmt == "parquet" and out is None:
         raise ValidationError("--out", None, "an output file for --format parquet")
     from autoserum.store import open_store
@@ -159,6 +220,93 @@ def export_command(
         if consents.height:
             consents.write_parquet(consent_out)
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
+
+
+_RECORD_FORMATS = ("package", "sdtm", "adam")
+"""Formats written from every record of the study (the data package's rows)."""
+
+
+def _export_package(
+    fmt: str,
+    study: str,
+    db: str,
+    out: Path,
+    *,
+    blinded: bool,
+    deidentified: bool,
+    user: str | None,
+    token: str | None,
+    password_stdin: bool,
+) -> None:
+    from autoserum.store import open_store, write_package
+    from autoserum.study.cdisc import write_sdtm
+
+    store = open_store(db, create=False)
+    try:
+        actor = acting(store, user, token=token, password_stdin=password_stdin)
+        content = store.exports.package(
+            study, actor=actor, blinded=blinded, deidentified=deidentified
+        )
+        meta = content.descriptor["autoserum"]
+        if fmt == "adam":
+            visits = store.exports.long(study, actor=actor)
+            adverse = store.exports.adverse_events(study, actor=actor)
+            if meta["blinded"]:
+                visits, adverse = (
+                    visits.drop("arm", strict=False),
+                    adverse.drop("arm", strict=False),
+                )
+        store.events.record(
+            "export",
+            actor=actor,
+            detail={
+                "study": study,
+                "what": "every record",
+                "rows": sum(len(r) for r in content.rows.values()),
+                "arms": not meta["blinded"],
+                "deidentified": meta["deidentified"],
+                "via": "cli",
+                "format": fmt,
+            },
+        )
+    finally:
+        store.close()
+    if fmt == "package":
+        write_package(content, out)
+        counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
+        typer.echo(f"exported the package of study {study} to {out}: {counts}")
+        return
+    if fmt == "adam":
+        from autoserum.analysis import adam_datasets, write_adam
+
+        frames = adam_datasets(study, visits, adverse_events=adverse, con_meds=_con_meds(content))
+        files = write_adam(study, frames, out, created=datetime.now(UTC))
+    else:
+        files = write_sdtm(
+            meta["study"], content.rows, out, masked=meta["blinded"], created=datetime.now(UTC)
+        )
+    names = ", ".join(f.name for f in files)
+    typer.echo(f"exported {fmt.upper()} of study {study} to {out}: {names}")
+
+
+def _con_meds(content: PackageContent) -> pl.DataFrame:
+    """The concomitant medications of a package's rows, with their study day."""
+    import polars as pl
+
+    from autoserum.study.cdisc import study_day
+
+    day0 = {s["subject_id"]: s.get("day0") for s in content.rows.get("subject", [])}
+    rows = [
+        {
+            "subject_id": cm["subject_id"],
+            **{k: cm.get(k) for k in ("name", "dose", "route", "indication")},
+            "start_day": study_day(cm.get("start_date"), day0.get(cm["subject_id"])),
+        }
+        for cm in content.rows.get("con_med", [])
+    ]
+    schema = {"subject_id": pl.String, "name": pl.String, "dose": pl.String,
+              "route": pl.String, "indication": pl.String, "start_day": pl.Int64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 audit_app = typer.Typer(

@@ -46,25 +46,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def parse_stratify_by(text: str | None) -> dict[str, list[str]] | None:
-    """``--stratify-by`` as ``{factor: [levels]}``: factors separated by commas, each
-    ``NAME=LEVEL/LEVEL...``.
+    """``--stratify-by`` as ``{factor: [levels]}`` (the core's
+    :func:`autoserum.study.randomisation.parse_stratify_by`, errors naming the option).
 
     >>> parse_stratify_by("baseline_severity=moderate/severe,sex=F/M")
     {'baseline_severity': ['moderate', 'severe'], 'sex': ['F', 'M']}
     """
-    if text is None or not text.strip():
-        return None
-    out: dict[str, list[str]] = {}
-    for part in text.split(","):
-        name, sep, levels = part.partition("=")
-        if not sep or not name.strip():
-            raise ValidationError(
-                "--stratify-by", part, "NAME=LEVEL/LEVEL, e.g. baseline_severity=moderate/severe"
-            )
-        if name.strip() in out:
-            raise ValidationError("--stratify-by", name.strip(), "each factor named once")
-        out[name.strip()] = [level.strip() for level in levels.split("/")]
-    return out
+    from autoserum.study.randomisation import parse_stratify_by as parse
+
+    return parse(text, field="--stratify-by")
 
 
 def _open(db: str, *, create: bool = False) -> Store:

@@ -13,7 +13,9 @@ converge counts as no rejection and is reported.
 Replicates are fitted in batches (``batched=True``, the default): the trials in which every
 subject completed every visit are fitted together in closed form by
 :func:`autoserum.stats.mmrm_complete_batch` (the MMRM of complete data is OLS per visit with the
-REML covariance RᵀR/(n − 3)); the others, one by one, by :func:`autoserum.stats.mmrm`. The data
+REML covariance RᵀR/(n − 3)); the others together by the batched REML of
+:func:`autoserum.stats.mmrm_batch`, and any trial that one does not answer alone by
+:func:`autoserum.stats.mmrm`. The data
 are drawn from the same random stream in the same order as the one-trial-at-a-time path
 (``batched=False``), so both give the same rejections for the same seed; the tests check it.
 
@@ -39,7 +41,7 @@ import numpy as np
 
 from autoserum.design._simulation import SimulatedPower
 from autoserum.errors import StatisticsError, ValidationError
-from autoserum.stats import mmrm, mmrm_complete_batch
+from autoserum.stats import mmrm, mmrm_batch, mmrm_complete_batch
 
 __all__ = ["simulate_mmrm_power"]
 
@@ -125,7 +127,7 @@ def _batch_p_values(
     hazard: float,
 ) -> list[float | None]:
     """p-values of ``reps`` trials: drawn one by one (same stream order as :func:`_one_trial`),
-    complete ones fitted together in closed form."""
+    complete ones fitted together in closed form, the others by the batched REML."""
     v = shift.size
     group = np.r_[np.ones(n), np.zeros(n)]
     post = np.empty((reps, 2 * n, v))
@@ -142,9 +144,17 @@ def _batch_p_values(
         est = mmrm_complete_batch(group, base[complete], post[complete])
         for index, p in zip(np.flatnonzero(complete), est.p_value, strict=True):
             out[int(index)] = float(p)
-    for index in np.flatnonzero(~complete):
-        i = int(index)
-        out[i] = _p_last(*_long(post[i], base[i], group, done[i]), last=v)
+    partial = np.flatnonzero(~complete)
+    if partial.size:
+        y = np.where(np.arange(v)[None, None, :] < done[partial][:, :, None], post[partial], np.nan)
+        est = mmrm_batch(group, base[partial], y)
+        assert est.converged is not None
+        for index, p, ok in zip(partial, est.p_value, est.converged, strict=True):
+            i = int(index)
+            if ok:
+                out[i] = float(p)
+            else:  # the batch's estimability checks or optimisation failed: fit it alone
+                out[i] = _p_last(*_long(post[i], base[i], group, done[i]), last=v)
     return out
 
 

@@ -7,9 +7,11 @@ treated subjects. Tests: single-arm protocols ``paired_t`` or ``wilcoxon``; para
 ``student_t``, ``welch_t``, ``mann_whitney``, ``ancova`` (endpoint value adjusted for baseline) or
 ``mmrm`` (change at every post-baseline visit up to ``week``; the test at ``week``). Subjects
 without the endpoint are missing (complete cases), except in the MMRM, which uses every visit
-observed. Power = share of replicates with p < α; replicate i uses seed ``seed + i``, so a run
-can be split into seed ranges (:func:`count_protocol_rejections`) and the counts added up: a
-design grid does this, on as many workers as it likes, and gets the same answer.
+observed; the MMRMs of up to 250 trials are fitted together (:func:`autoserum.stats.mmrm_batch`,
+each trial's p-value the per-trial fit's, ``tests/design/test_batched.py``). Power = share of
+replicates with p < α; replicate i uses seed ``seed + i``, so a run can be split into seed
+ranges (:func:`count_protocol_rejections`) and the counts added up: a design grid does this, on
+as many workers as it likes, and gets the same answer.
 
 ``effect_scale`` multiplies every arm's treatment effect and ``dropout_scale`` the scenario's
 dropout hazard (1 and 1: the scenario as published).
@@ -27,6 +29,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from autoserum.design._simulation import SimulatedPower
@@ -37,6 +40,7 @@ from autoserum.stats import (
     ancova,
     mann_whitney,
     mmrm,
+    mmrm_batch,
     paired_t,
     student_t,
     welch_t,
@@ -100,6 +104,54 @@ def _raw_p_value(
     if test == "mann_whitney":
         return mann_whitney(treated, controls).p_value
     return ancova(end[endpoint].to_numpy(), end["group"].to_numpy(), end["b"].to_numpy()).p_value
+
+
+_BATCH = 250  # MMRM trials fitted together
+
+
+def _mmrm_p_values(
+    frames: list[pl.DataFrame], endpoint: str, week: float, control: str
+) -> list[float]:
+    """The MMRM p-value at ``week`` of each trial (NaN: the analysis failed), as
+    :func:`_p_value` gives it: the trials fitted together by :func:`autoserum.stats.mmrm_batch`,
+    any trial it does not answer alone by :func:`_p_value`."""
+    weeks = sorted({w for f in frames for w in f["week"].unique().to_list() if 0 < w <= week})
+    if week not in weeks:
+        return [_p_value_or_nan(f, endpoint, week, control) for f in frames]
+    width = max(int(f["subject_id"].to_numpy().max(initial=0)) for f in frames) + 1
+    reps, t = len(frames), len(weeks)
+    y = np.full((reps, width, t), np.nan)
+    base = np.full((reps, width), np.nan)
+    group = np.zeros((reps, width))
+    alone = np.zeros(reps, dtype=bool)
+    index = {w: j for j, w in enumerate(weeks)}
+    for r, frame in enumerate(frames):
+        sid = frame["subject_id"].to_numpy()
+        wk = frame["week"].to_numpy()
+        value = frame[endpoint].cast(pl.Float64).to_numpy()
+        if frame.select("subject_id", "week").is_duplicated().any():
+            alone[r] = True  # two rows of a subject at one week: leave it to the per-trial fit
+            continue
+        at_base = wk == 0
+        base[r, sid[at_base]] = value[at_base]
+        group[r, sid] = (frame["arm"] != control).cast(pl.Float64).to_numpy()
+        post = (wk > 0) & (wk <= week)
+        cols = np.array([index[w] for w in wk[post]], dtype=np.intp)
+        y[r, sid[post], cols] = value[post]
+    y = y - base[:, :, None]
+    est = mmrm_batch(group, base, y, visit=index[week])
+    assert est.converged is not None
+    return [
+        float(p) if ok and not alone[r] else _p_value_or_nan(frames[r], endpoint, week, control)
+        for r, (p, ok) in enumerate(zip(est.p_value, est.converged, strict=True))
+    ]
+
+
+def _p_value_or_nan(frame: pl.DataFrame, endpoint: str, week: float, control: str) -> float:
+    try:
+        return _p_value("mmrm", frame, endpoint, week, control)
+    except StatisticsError:
+        return math.nan
 
 
 @dataclass(frozen=True)
@@ -181,22 +233,31 @@ def count_protocol_rejections(
     scenario = _scenario(protocol_code, effect_scale, dropout_scale)
     rejections = failures = 0
     control = ""
+    pending: list[pl.DataFrame] = []
     for i in range(reps):
         frame = simulate_endpoint(scenario, n_subjects, seed + i, endpoint)
         if i == 0:
             control = _checked(protocol_code, test, endpoint, week, frame)
         frame = frame.filter(pl.col("treated"))
-        try:
-            p = _p_value(test, frame, endpoint, float(week), control)
-        except StatisticsError:
-            failures += 1
+        if test == "mmrm":
+            pending.append(frame)
+            if len(pending) < _BATCH and i < reps - 1:
+                continue
+            p_values = _mmrm_p_values(pending, endpoint, float(week), control)
+            done, pending = len(pending), []
         else:
+            try:
+                p_values = [_p_value(test, frame, endpoint, float(week), control)]
+            except StatisticsError:
+                p_values = [math.nan]
+            done = 1
+        for p in p_values:
             if math.isfinite(p):
                 rejections += int(p < sig_level)
             else:
                 failures += 1
         if progress is not None:
-            progress(1)
+            progress(done)
     return ProtocolTrials(seed=seed, reps=reps, rejections=rejections, failures=failures)
 
 

@@ -12,6 +12,8 @@ thresholds where the published one is unknown).
 
 from __future__ import annotations
 
+import collections
+import copy
 from dataclasses import dataclass
 
 from autoserum.errors import ConfigurationError
@@ -67,8 +69,23 @@ class Plan:
         return tuple(dict.fromkeys(code for v in self.visits for code in v.labs))
 
 
+#: the last few plans made, each with a copy of its scenario: a design simulation asks for the
+#: plan of the same scenario once per trial, and reading the protocol's TOML each time cost a
+#: fifth of a trial
+_RECENT: collections.deque[tuple[Scenario, Plan]] = collections.deque(maxlen=4)
+
+
 def plan_for(scenario: Scenario) -> Plan:
     """Combine a scenario with its protocol; :class:`ConfigurationError` if they disagree."""
+    for known, plan in tuple(_RECENT):
+        if known == scenario:
+            return plan
+    plan = _make_plan(scenario)
+    _RECENT.append((copy.deepcopy(scenario), plan))
+    return plan
+
+
+def _make_plan(scenario: Scenario) -> Plan:
     protocol = load_protocol(scenario.code)
     visits = tuple(
         sorted(

@@ -29,7 +29,7 @@ from autoserum.stats._mannwhitney import mann_whitney
 from autoserum.stats._mi import STRATEGIES as MI_STRATEGIES
 from autoserum.stats._mi_analysis import multiple_imputation, tipping_point
 from autoserum.stats._mmrm import mmrm
-from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_complete_batch
+from autoserum.stats._mmrm_batch import BatchEstimate, mmrm_batch, mmrm_complete_batch
 from autoserum.stats._mmrm_cov import STRUCTURES as MMRM_COVARIANCES
 from autoserum.stats._mmrm_df import DF_METHODS as MMRM_DF_METHODS
 from autoserum.stats._multiplicity import p_adjust
@@ -114,6 +114,7 @@ __all__ = [
     "log_rank",
     "mann_whitney",
     "mmrm",
+    "mmrm_batch",
     "mmrm_complete_batch",
     "multiple_imputation",
     "newcombe_rd",

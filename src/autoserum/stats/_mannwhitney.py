@@ -19,6 +19,7 @@ from scipy import stats as sps
 
 from autoserum.errors import StatisticalWarning, StatisticsError
 from autoserum.stats._exact import pwilcox, pwilcox_upper, qwilcox
+from autoserum.stats._qnorm import qnorm
 from autoserum.stats._ranks import continuity, rank_sum_z
 from autoserum.stats._results import RankTest
 from autoserum.stats._uniroot import uniroot
@@ -174,12 +175,12 @@ def _normal(  # noqa: PLR0917 - R's branch with its inputs
         )
 
     if side == "two-sided":
-        low = root(float(sps.norm.isf(alpha / 2)))
-        high = root(float(sps.norm.ppf(alpha / 2)))
+        low = root(qnorm(alpha / 2, lower_tail=False))
+        high = root(qnorm(alpha / 2))
     elif side == "greater":
-        low, high = root(float(sps.norm.isf(alpha))), math.inf
+        low, high = root(qnorm(alpha, lower_tail=False)), math.inf
     else:
-        low, high = -math.inf, root(float(sps.norm.ppf(alpha)))
+        low, high = -math.inf, root(qnorm(alpha))
     # R: ``correct <- FALSE`` before the estimate: no continuity correction there
     estimate = uniroot(
         lambda d: rank_sum_z(x_sorted, y_sorted, d, False), mumin, mumax, tol=_TOL_ROOT

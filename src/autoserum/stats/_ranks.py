@@ -63,8 +63,10 @@ def tie_term(a: FloatArray, b: FloatArray) -> float:
     return _merge_terms(a, b)[1]
 
 
-def signed_rank_z(xs: FloatArray, d: float, correct: bool) -> float:
-    """R's signed-rank ``W(d)``: standardised V of ``x - d`` (zeros dropped); ``xs`` sorted."""
+def signed_rank_z(xs: FloatArray, d: float, correct: bool, alternative: str = "two-sided") -> float:
+    """R's signed-rank ``W(d)``: standardised V of ``x - d`` (zeros dropped); ``xs`` sorted.
+
+    The continuity correction is R's for ``alternative`` (see :func:`continuity`)."""
     j = int(np.searchsorted(xs, d, side="left"))
     k = int(np.searchsorted(xs, d, side="right"))
     neg = (d - xs[:j])[::-1]
@@ -76,7 +78,7 @@ def signed_rank_z(xs: FloatArray, d: float, correct: bool) -> float:
     zd = rank_sum - nx * (nx + 1) / 4
     var = nx * (nx + 1) * (2 * nx + 1) / 24 - ties / 48
     sigma = math.sqrt(var) if var > 0 else 0.0
-    correction = math.copysign(0.5, zd) if (correct and zd != 0) else 0.0
+    correction = continuity(zd, correct, alternative)
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.float64(zd - correction) / np.float64(sigma))
 

@@ -20,6 +20,7 @@ from autoserum.store._chain import (
 from autoserum.store._changes import ChangeEvent, FieldChange, change_events
 from autoserum.store._events import SecurityEvent
 from autoserum.store._login import LoginAttempt, LoginLimits
+from autoserum.store._package import PackageContent, package_files, write_package
 from autoserum.store._trail import (
     ARM_REVEALING,
     DEFAULT_PAGE,
@@ -50,6 +51,7 @@ __all__ = [
     "FieldChange",
     "LoginAttempt",
     "LoginLimits",
+    "PackageContent",
     "SecurityEvent",
     "SiteKey",
     "Store",
@@ -59,5 +61,7 @@ __all__ = [
     "backup",
     "change_events",
     "open_store",
+    "package_files",
     "restore",
+    "write_package",
 ]

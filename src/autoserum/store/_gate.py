@@ -14,6 +14,14 @@ as it would from SQLite. The wait polls the lock at intervals of at most 5 ms, f
 SQLite's 100 ms. Programs that do not use the gate (the ``sqlite3`` shell) still queue on
 SQLite's busy timeout.
 
+Taking turns: a lock that is free for only the microseconds between two of a server's writers
+is rarely seen free by a poller in another process, so a busy server would still starve an
+import. A waiter therefore announces itself with a shared ``flock`` on ``<db>-writer-queue``
+while it waits, and a process about to enter first lets such a waiter of another process go
+ahead (it waits, at most :data:`YIELD_SECONDS`, until the queue is empty), so two busy
+processes alternate. One thread per process stands at the gate (the unit of work's lock comes
+first), so a shared lock on the queue file is always another process's.
+
 >>> import tempfile, pathlib
 >>> gate = WriterGate(str(pathlib.Path(tempfile.mkdtemp()) / "t.db"))
 >>> with gate:
@@ -31,7 +39,10 @@ from types import TracebackType
 
 from autoserum.errors import BusyError
 
-__all__ = ["WriterGate"]
+__all__ = ["YIELD_SECONDS", "WriterGate"]
+
+YIELD_SECONDS = 0.25
+"""How long a process about to take the gate lets a waiting process go first, at most."""
 
 
 class WriterGate:
@@ -41,19 +52,45 @@ class WriterGate:
         self.path = f"{database}-writer"
         self.timeout = timeout
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._queue: int | None = os.open(f"{database}-writer-queue", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> None:
         deadline = time.monotonic() + self.timeout
-        pause = 0.0005
-        while not self.try_enter():
-            if time.monotonic() >= deadline:
-                raise BusyError(
-                    f"another process has held the database's write lock for over "
-                    f"{self.timeout:g} s",
-                    retry_after=5,
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 0.005)
+        self._let_waiters_go_first()
+        if self.try_enter():
+            return
+        if self._queue is not None:
+            fcntl.flock(self._queue, fcntl.LOCK_SH)
+        try:
+            pause = 0.0005
+            while not self.try_enter():
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        f"another process has held the database's write lock for over "
+                        f"{self.timeout:g} s",
+                        retry_after=5,
+                    )
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+        finally:
+            if self._queue is not None:
+                fcntl.flock(self._queue, fcntl.LOCK_UN)
+
+    def waiting(self) -> bool:
+        """Whether a writer of another process is waiting at the gate now."""
+        if self._queue is None:
+            return False
+        try:
+            fcntl.flock(self._queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._queue, fcntl.LOCK_UN)
+        return False
+
+    def _let_waiters_go_first(self) -> None:
+        until = time.monotonic() + YIELD_SECONDS
+        while self.waiting() and time.monotonic() < until:
+            time.sleep(0.001)
 
     def __exit__(
         self,
@@ -75,7 +112,10 @@ class WriterGate:
         return True
 
     def close(self) -> None:
-        """Close the lock file (the gate is open, a no-op, afterwards)."""
+        """Close the lock files (the gate is open, a no-op, afterwards)."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self._queue is not None:
+            os.close(self._queue)
+            self._queue = None

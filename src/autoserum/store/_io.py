@@ -17,6 +17,7 @@ from autoserum.instruments import get_instrument
 from autoserum.store._base import SYSTEM_CLI, Actor, Service
 from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
+from autoserum.store._package import PackageContent, import_rows, read_package, read_records
 from autoserum.store._source import FileSource, FrameSource, TidySource, read_whole
 from autoserum.store.models import (
     AdverseEventRow,
@@ -44,8 +45,9 @@ from autoserum.study.tidy import (
     integer_items,
     visit_columns,
 )
+from autoserum.study.visits import study_week
 
-__all__ = ["ExportService", "ImportSummary"]
+__all__ = ["ExportService", "ImportSummary", "PackageContent"]
 
 _KEEP = ("subject_id", "site", "week")
 
@@ -203,8 +205,7 @@ class ExportService(Service):
                     "arm": subj.arm,
                     **{f.export: _cell(getattr(record, f.name)) for f in fields if f.export},
                 }
-                if model is ConMedRow:
-                    _weeks_from_dates(row, subj.day0)
+                _weeks_from_dates(row, record, subj.day0)
                 out.append(row)
         names = [c for c in columns if sees or c != "arm"]
         return pl.DataFrame(
@@ -212,6 +213,31 @@ class ExportService(Service):
             schema={c: schema[c] for c in names},
             orient="row",
         )
+
+    def package(
+        self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
+    ) -> PackageContent:
+        """Every record of the study, per record type of the entity registry, with its
+        Frictionless descriptor (:mod:`autoserum.study.package`; written by
+        ``store/_package.write_package``). Arms and the product given are left out when
+        ``blinded`` or when the actor may not see the whole study's arms; dates and fields
+        naming people when ``deidentified`` or the actor is a statistician. Subjects outside
+        the actor's sites are left out."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
+            arms = not blinded and _whole_study_arms(s, st, actor)
+            hidden = deidentified or actor.role == "statistician"
+            return read_records(s, st, actor, arms=arms, deidentified=hidden)
+
+    def import_package(self, study: str, path: Path, *, actor: Actor) -> dict[str, int]:
+        """Read a package written by :meth:`package` (a folder or ``.zip``) into the new study
+        ``study``, all or nothing (an error names the file, line and column; nothing is
+        written). Returns the number of records per record type."""
+        self._require(actor, "manage_study")
+        content = read_package(path)
+        with self._write(actor, f"package import {path.name}") as s:
+            return import_rows(s, study, content)
 
     def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The consent frame (``<stem>.consent.csv``, columns
@@ -306,15 +332,20 @@ class ExportService(Service):
         return rows
 
 
-def _weeks_from_dates(row: dict[str, Any], day0: date | None) -> None:
-    """A con-med's ``start_week``/``end_week`` when recorded by date only: days from day 0
-    (the first injection) over 7, so that a de-identified export without dates keeps them."""
-    if day0 is None:
-        return
-    for side in ("start", "end"):
-        when = row.get(f"{side}_date")
-        if row.get(f"{side}_week") is None and when is not None:
-            row[f"{side}_week"] = float(Fraction((when - day0).days, 7))
+#: The study-week columns of a record type's export and the dates they follow from.
+_WEEKS_OF: dict[type[Any], tuple[tuple[str, str], ...]] = {
+    AdverseEventRow: (("onset_week", "onset_date"),),
+    ConMedRow: (("start_week", "start_date"), ("end_week", "end_date")),
+}
+
+
+def _weeks_from_dates(row: dict[str, Any], record: Any, day0: date | None) -> None:
+    """The study weeks of a record recorded live with dates only (an adverse event's onset,
+    a con-med's start and end): days since day 0 over 7 (:func:`study_week`), so that a
+    de-identified export without dates keeps them."""
+    for week, day in _WEEKS_OF.get(type(record), ()):
+        if row.get(week) is None:
+            row[week] = _cell(study_week(day0, getattr(record, day)))
 
 
 def _dtype(column: str, values: list[Any]) -> Any:

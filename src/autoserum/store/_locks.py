@@ -29,7 +29,7 @@ from autoserum.study.rules import NOTE_MAX, bounded_text
 __all__ = ["LockService", "active_locks", "require_unlocked"]
 
 
-def _lock(row: LockRow) -> Lock:
+def _lock(row: LockRow, subject_id: str | None = None) -> Lock:
     return Lock(
         id=row.id,
         level=row.level,
@@ -39,6 +39,7 @@ def _lock(row: LockRow) -> Lock:
         entity=row.entity,
         record_id=row.record_id,
         locked_by=row.locked_by,
+        subject_id=subject_id,
         locked_at=row.locked_at,
         unlocked_at=row.unlocked_at,
         manifest=dict(row.manifest or {}),
@@ -172,6 +173,30 @@ class LockService(Service):
             if active:
                 stmt = stmt.where(LockRow.unlocked_at.is_(None))
             return [_lock(r) for r in s.scalars(stmt)]
+
+    def visible(self, study: str, *, actor: Actor) -> list[Lock]:
+        """The study's locks (active and lifted, oldest first) as ``actor`` may see them: the
+        database locks, and the locks of subjects at the actor's sites, with the subject's
+        identifier."""
+        from autoserum.store.models import SubjectRow
+
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
+            stmt = (
+                select(LockRow, SubjectRow)
+                .outerjoin(SubjectRow, SubjectRow.id == LockRow.subject_pk)
+                .where(LockRow.study_id == st.id)
+                .order_by(LockRow.id)
+            )
+            out = []
+            for row, subject in s.execute(stmt):
+                if subject is not None and not actor.may(
+                    "read_subject", st.name, self._site_code(s, subject.site_id)
+                ):
+                    continue
+                out.append(_lock(row, None if subject is None else subject.subject_id))
+            return out
 
     def database_lock(self, study: str) -> Lock | None:
         """The study's active database lock (with its manifest), or ``None``."""

@@ -97,10 +97,13 @@ class Field:
     ``editable``: a correction may change it. ``on_form``: the record form asks for it, under
     ``input`` when the form's name differs (``injection_site``). ``export``: its column in the
     tidy export (``None``: not exported). ``after_screening``: a date that may not precede the
-    subject's screening (every date of a record may not be after today). ``check``: the
-    checker of a coded text (``check_atc(field, value)``: the normalised code or a
-    :class:`ValidationError`), with ``pattern``/``rule``, the same rule as a regular expression
-    and its plain description (for the tidy column and error messages).
+    subject's screening (every date of a record may not be after today). ``identifying``: it
+    names or may identify a person (left out of de-identified exports, like every date).
+    ``packaged``: it is carried by the complete data package and the exchange formats
+    (``False`` for a store-internal link such as the allocation entry; ``docs/exports.md``).
+    ``check``: the checker of a coded text (``check_atc(field, value)``: the normalised code or
+    a :class:`ValidationError`), with ``pattern``/``rule``, the same rule as a regular
+    expression and its plain description (for the tidy column and error messages).
     """
 
     name: str
@@ -121,6 +124,8 @@ class Field:
     export: str | None = None
     help: str = ""
     after_screening: bool = False
+    identifying: bool = False
+    packaged: bool = True
     check: Callable[[str, object], str] | None = None
     pattern: str | None = None
     rule: str = ""
@@ -297,9 +302,9 @@ SUBJECT = EntitySpec(
     (
         _text("subject_id", 100, "Subject identifier", required=True),
         _choice("status", tuple(s.value for s in SubjectStatus), 20, "Status", required=True),
-        Field("facts", "json", "Eligibility facts", editable=True),
+        Field("facts", "json", "Eligibility facts", editable=True, identifying=True),
         _text("arm", 50, "Arm", masked_for_blinded=True, export="arm"),
-        Field("allocation_id", "int", "Allocation entry", masked_for_blinded=True),
+        Field("allocation_id", "int", "Allocation entry", masked_for_blinded=True, packaged=False),
         Field("day0", "date", "Day 0"),
         Field(
             "age", "decimal", "Age", minimum=_n(0), maximum=_n(AGE_MAX), unit="years",
@@ -308,7 +313,7 @@ SUBJECT = EntitySpec(
         _choice("sex", SEXES, 1, "Sex", editable=True, export="sex"),
         Field("per_protocol", "bool", "Per protocol", editable=True, export="per_protocol"),
         Field("treated", "bool", "Treated", editable=True, export="treated"),
-        _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal"),
+        _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal", identifying=True),
     ),
 )  # fmt: skip
 
@@ -376,7 +381,7 @@ INJECTION = EntitySpec(
         _text("site", SHORT_MAX, "Injection site (muscle or acupoint code)", input="injection_site",
               **_EDIT),
         _text("lot", SHORT_MAX, "Lot", **_EDIT),
-        _text("given_by", SHORT_MAX, "Given by", editable=True),
+        _text("given_by", SHORT_MAX, "Given by", editable=True, identifying=True),
     ),
     links=("visit_id",),
     deletable=True,
@@ -422,7 +427,7 @@ ADVERSE_EVENT = EntitySpec(
         Field("aware_at", "datetime", "Site aware at (SAE clock; e.g. 2026-03-02T09:00+01:00)",
               **_EDIT),
         Field("reported_at", "datetime", "Reported to the sponsor at", **_EDIT),
-        _text("narrative", NOTE_MAX, "Narrative", **_EDIT),
+        _text("narrative", NOTE_MAX, "Narrative", identifying=True, **_EDIT),
     ),
     deletable=True,
     label="an adverse event",
@@ -470,7 +475,9 @@ DEVIATION = EntitySpec(
     "subject",
     (
         _text("kind", 50, "Kind", required=True, editable=True),
-        _text("description", NOTE_MAX, "Description", required=True, editable=True),
+        _text(
+            "description", NOTE_MAX, "Description", required=True, editable=True, identifying=True
+        ),
         Field("days", "int", "Days", editable=True),
     ),
     links=("visit_id",),
@@ -485,7 +492,7 @@ UNBLINDING = EntitySpec(
     "unblindings",
     "subject",
     (
-        _text("username", 100, "Unblinded by", required=True),
+        _text("username", 100, "Unblinded by", required=True, identifying=True),
         _text("reason", NOTE_MAX, "Reason for unblinding", required=True),
         Field("at", "datetime", "At", required=True),
     ),

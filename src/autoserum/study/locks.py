@@ -37,6 +37,7 @@ __all__ = [
     "blocking_lock",
     "check_level",
     "check_unlocked",
+    "require_database_lock",
 ]
 
 #: Lock levels, from the narrowest to the whole study.
@@ -55,6 +56,7 @@ class Lock:
     entity: str | None = None
     record_id: int | None = None
     locked_by: str = ""
+    subject_id: str | None = None
     locked_at: datetime | None = None
     unlocked_at: datetime | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
@@ -70,6 +72,7 @@ class Lock:
             "id": self.id,
             "level": self.level,
             "reason": self.reason,
+            "subject_id": self.subject_id,
             "entity": self.entity,
             "record_id": self.record_id,
             "locked_by": self.locked_by,
@@ -126,3 +129,24 @@ def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str) -> None:
             f"cannot {what}: {scope} is locked (lock {lock.id}: {lock.reason}); an "
             "administrator must unlock it first, with a reason"
         )
+
+
+def require_database_lock(study: str, lock: Lock | None, *, open_label: bool) -> None:
+    """Refuse (:class:`StateError`) to unblind the whole of a blinded ``study`` for analysis
+    while it has no database lock (ICH E9 5.1: the data are final before the blind is broken);
+    an open-label study has no blind to break.
+
+    >>> require_database_lock("A", None, open_label=True)
+    >>> require_database_lock("A", None, open_label=False)
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.StateError: study 'A' is blinded and its database is not locked: ...
+    """
+    if open_label or (lock is not None and lock.active and lock.level == "study"):
+        return
+    raise StateError(
+        f"study {study!r} is blinded and its database is not locked: unblinding the whole "
+        "study for analysis needs the database lock first (autoserum study lock "
+        f"{study} --reason ...; or the study's Locks page); a DSMB report (--dsmb) is the "
+        "only unblinded look before it"
+    )

@@ -42,6 +42,7 @@ __all__ = [
     "allocation_digest",
     "allocation_list",
     "next_allocation",
+    "parse_stratify_by",
     "strata_for",
     "stratum_key",
 ]
@@ -204,3 +205,28 @@ def allocation_digest(allocations: Sequence[Allocation]) -> str:
         for a in sorted(allocations, key=lambda a: (a.stratum, a.sequence))
     )
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def parse_stratify_by(
+    text: str | None, *, field: str = "stratify_by"
+) -> dict[str, list[str]] | None:
+    """Stratification factors typed as text (the CLI's ``--stratify-by``, the admin page's
+    field) as ``{factor: [levels]}``: factors separated by commas, each ``NAME=LEVEL/LEVEL``;
+    ``None`` when empty. Errors name ``field``.
+
+    >>> parse_stratify_by("baseline_severity=moderate/severe,sex=F/M")
+    {'baseline_severity': ['moderate', 'severe'], 'sex': ['F', 'M']}
+    """
+    if text is None or not text.strip():
+        return None
+    out: dict[str, list[str]] = {}
+    for part in text.split(","):
+        name, sep, levels = part.partition("=")
+        if not sep or not name.strip():
+            raise ValidationError(
+                field, part, "NAME=LEVEL/LEVEL, e.g. baseline_severity=moderate/severe"
+            )
+        if name.strip() in out:
+            raise ValidationError(field, name.strip(), "each factor named once")
+        out[name.strip()] = [level.strip() for level in levels.split("/")]
+    return out

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 
-__all__ = ["PlannedVisit", "window_bounds", "window_deviation"]
+__all__ = ["PlannedVisit", "study_week", "window_bounds", "window_deviation"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,19 @@ def window_deviation(
     if latest is not None and actual > latest:
         return (actual - latest).days
     return None
+
+
+def study_week(day0: date | None, on: date | None) -> Decimal | None:
+    """The study week of the date ``on`` (days since day 0 divided by 7, to two decimals as
+    the tidy format writes weeks); ``None`` when either date is unknown. An adverse event
+    recorded with its onset date gets its ``onset_week`` from it in the exports.
+
+    >>> study_week(date(2024, 1, 1), date(2024, 1, 11))
+    Decimal('1.43')
+    >>> study_week(None, date(2024, 1, 11)) is None
+    True
+    """
+    if day0 is None or on is None:
+        return None
+    days = Decimal((on - day0).days)
+    return (days / 7).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)

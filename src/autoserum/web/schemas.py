@@ -38,12 +38,14 @@ __all__ = [
     "ConsentCreate",
     "ConsentDocumentCreate",
     "ConsentWithdrawal",
+    "DatabaseLockCreate",
     "EligibilityPublic",
     "InjectionCreate",
     "InstrumentPublic",
     "ItemPublic",
     "ItemValue",
     "LabCreate",
+    "LockCreate",
     "RandomiseRequest",
     "RecordId",
     "RecordUpdate",
@@ -54,6 +56,7 @@ __all__ = [
     "SubjectScreened",
     "UnblindPublic",
     "UnblindRequest",
+    "UnlockRequest",
     "VisitCreate",
     "WithdrawRequest",
     "parse_items",
@@ -335,6 +338,31 @@ class RecordUpdate(_Input):
     changes: dict[Code, ItemValue] = Field(examples=[{"outcome": "recovered"}])
     expected_version: RecordId
     reason: Text
+
+
+# --- locks (admin branch) ---------------------------------------------------------------
+class LockCreate(_Input):
+    """A lock on a subject, one of its visits (``visit_code``) or one of its records
+    (``entity`` and ``record_id``), with the reason."""
+
+    level: Literal["subject", "visit", "record"]
+    reason: Note
+    visit_code: Code | None = None
+    entity: Code | None = None
+    record_id: RecordId | None = None
+
+
+class DatabaseLockCreate(_Input):
+    """The database lock: the reason and, when the analysis follows a SAP file, its SHA-256."""
+
+    reason: Note
+    sap_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+
+
+class UnlockRequest(_Input):
+    """Lifting a lock (admin): the reason."""
+
+    reason: Note
 
 
 class AuditPublic(BaseModel):

@@ -118,5 +118,19 @@ for (arm in c("igg", "serum")) {
                                          ci_high = mw$conf.int[2]),
                      fisher_greater = resp)
 }
+# Within each arm, the change to week 12 tested one-sided (the score falls):
+# wilcox.test(change, alternative = "less", conf.int = TRUE, conf.level = 0.9) (signed rank)
+# and t.test(change, alternative = "less", conf.level = 0.9)
+for (arm in c("igg", "placebo", "serum")) {
+  ch <- w12$change[w12$arm == arm]
+  sr <- suppressWarnings(wilcox.test(ch, alternative = "less", conf.int = TRUE,
+                                     conf.level = 0.9))
+  tt <- t.test(ch, alternative = "less", conf.level = 0.9)
+  one$within[[arm]] <- list(n = length(ch), wilcoxon_statistic = unname(sr$statistic),
+                            wilcoxon_p_value = sr$p.value,
+                            wilcoxon_method = if (grepl("exact", sr$method)) "exact" else "normal",
+                            hl_estimate = unname(sr$estimate), hl_ci_high = sr$conf.int[2],
+                            t_statistic = unname(tt$statistic), t_p_value = tt$p.value)
+}
 out$less_90 <- one
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "three_arm.json")

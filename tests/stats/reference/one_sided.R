@@ -6,7 +6,9 @@
 # Mann-Whitney with the Hodges-Lehmann shift, R wilcox.test(x, y, alternative, conf.int = TRUE,
 # conf.level, correct): the exact branch (mw_exact_*: no ties, n < 50), the normal branch with
 # ties (mw_ties_*) and with n >= 50 (big_x/big_y: seeded normal samples, generated here and
-# stored in the JSON), with and without the continuity correction. t.test (one-sample/paired,
+# stored in the JSON), with and without the continuity correction. Wilcoxon signed-rank,
+# R wilcox.test(x, alternative, conf.int = TRUE, conf.level, correct) one-sample and
+# wilcox.test(big_x[1:55], big_y, paired = TRUE, ...): exact and normal branches (ties, zeros). t.test (one-sample/paired,
 # Welch, Student) and fisher.test on 2x2 tables, each for every alternative.
 suppressPackageStartupMessages(library(jsonlite))
 v <- read.csv("vectors.csv")
@@ -17,7 +19,7 @@ big_y <- round(rnorm(55, 0, 4), 1)
 samples <- list(mw_exact_x = vec("mw_exact_x"), mw_exact_y = vec("mw_exact_y"),
                 mw_ties_x = vec("mw_ties_x"), mw_ties_y = vec("mw_ties_y"),
                 big_x = big_x, big_y = big_y, one_sided_ties = vec("one_sided_ties"),
-                tiny_exact = vec("tiny_exact"))
+                tiny_exact = vec("tiny_exact"), zeros_no_ties = vec("zeros_no_ties"))
 num <- function(x) if (is.infinite(x)) (if (x > 0) "Inf" else "-Inf") else x
 cases <- list()
 add <- function(id, fn, inputs, r_call, expected) {
@@ -67,6 +69,28 @@ for (alt in c("two.sided", "less", "greater")) {
           ttest(t.test(x, y, var.equal = TRUE, alternative = alt, conf.level = cl)))
     }
   }
+  # Wilcoxon signed-rank (one-sample / paired), exact (n < 50, no ties or zeros) and normal
+  # (ties, zeros, n >= 50) branches, with and without the continuity correction.
+  for (name in c("mw_exact_x", "tiny_exact", "one_sided_ties", "zeros_no_ties", "big_x",
+                 "paired")) for (cl in c(0.9, 0.95, 0.99)) {
+    for (correct in c(TRUE, FALSE)) {
+      r <- suppressWarnings(if (name == "paired")
+        wilcox.test(big_x[1:55], big_y, paired = TRUE, alternative = alt, conf.int = TRUE,
+                    conf.level = cl, correct = correct)
+      else wilcox.test(samples[[name]], alternative = alt, conf.int = TRUE, conf.level = cl,
+                       correct = correct))
+      add(sprintf("signed_rank/%s/%s/cl%g/correct%s", name, side, cl, correct),
+          "wilcoxon_signed_rank",
+          list(x = name, alternative = side, conf_level = cl, correct = correct),
+          sprintf("wilcox.test(%s, alternative = '%s', conf.int = TRUE, conf.level = %g, correct = %s)",
+                  if (name == "paired") "big_x[1:55], big_y, paired = TRUE" else "x", alt, cl,
+                  correct),
+          list(statistic = unname(r$statistic), p_value = r$p.value,
+               estimate = unname(r$estimate), ci_low = num(r$conf.int[1]),
+               ci_high = num(r$conf.int[2]),
+               method = if (grepl("exact", r$method)) "exact" else "normal"))
+    }
+  }
   for (tab in list(c(7, 11, 2, 12), c(3, 4, 1, 4), c(0, 10, 5, 10), c(12, 12, 6, 13))) {
     k1 <- tab[1]; n1 <- tab[2]; k2 <- tab[3]; n2 <- tab[4]
     m <- matrix(c(k1, k2, n1 - k1, n2 - k2), 2)
@@ -77,5 +101,11 @@ for (alt in c("two.sided", "less", "greater")) {
         list(p_value = fisher.test(m, alternative = alt)$p.value))
   }
 }
-out <- list(r_version = R.version.string, samples = samples, cases = cases)
+# R's normal quantiles, both tails, at seeded probabilities over (0, 1) and the levels used
+# above: autoserum reproduces them bit for bit (they feed the root searches of the HL CIs).
+probs <- c(runif(300), 10^-(1:12), 0.005, 0.025, 0.05, 0.1, 0.5, 0.95, 1 - 1e-10)
+full <- function(v) sprintf("%.17g", v)  # as text: toJSON keeps 15 significant digits
+qnorms <- list(p = full(probs), lower = full(qnorm(probs)),
+               upper = full(qnorm(probs, lower.tail = FALSE)))
+out <- list(r_version = R.version.string, samples = samples, cases = cases, qnorm = qnorms)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), "one_sided.json")

@@ -8,6 +8,7 @@ from autoserum.web.api import (
     consent,
     exports,
     instruments,
+    locks,
     records,
     studies,
     subjects,
@@ -16,5 +17,15 @@ from autoserum.web.api import (
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/api/v1")
-for _module in (instruments, studies, subjects, assessments, records, consent, audit, exports):
+for _module in (
+    instruments,
+    studies,
+    subjects,
+    assessments,
+    records,
+    consent,
+    locks,
+    audit,
+    exports,
+):
     api_router.include_router(_module.router)

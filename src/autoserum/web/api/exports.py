@@ -1,14 +1,15 @@
 """API: ``/api/v1/studies/{study}/export``, ``/export/adverse-events`` and ``/export/con-meds``
-(de-identified CSV)."""
+(de-identified CSV), ``/export/package`` and ``/export/sdtm`` (every record, zipped;
+``docs/exports.md``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from autoserum.web.api._common import StudyPath
 from autoserum.web.deps import ApiUser, StoreDep
-from autoserum.web.exporting import export_csv
+from autoserum.web.exporting import export_csv, export_records
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -43,3 +44,22 @@ def export_con_meds(study: StudyPath, user: ApiUser, store: StoreDep) -> PlainTe
     study_for(store, user, study)
     text = export_csv(store, user, study, what="con_meds")
     return PlainTextResponse(text, media_type="text/csv")
+
+
+_ZIP = {"content": {"application/zip": {}}, "description": "zip (docs/exports.md)"}
+
+
+@router.get("/package", response_class=Response, responses={200: _ZIP})
+def export_package(study: StudyPath, user: ApiUser, store: StoreDep) -> Response:
+    """Every record as the de-identified data package (Frictionless), zipped."""
+    user.require("export")
+    study_for(store, user, study)
+    return Response(export_records(store, user, study, "package"), media_type="application/zip")
+
+
+@router.get("/sdtm", response_class=Response, responses={200: _ZIP})
+def export_sdtm(study: StudyPath, user: ApiUser, store: StoreDep) -> Response:
+    """The de-identified CDISC SDTM datasets (XPT v5) with define.xml, zipped."""
+    user.require("export")
+    study_for(store, user, study)
+    return Response(export_records(store, user, study, "sdtm"), media_type="application/zip")

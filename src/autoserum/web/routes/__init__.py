@@ -3,11 +3,14 @@
 from fastapi import APIRouter
 
 from autoserum.web.routes import (
+    account,
+    admin,
     assessments,
     audit,
     auth,
     corrections,
     exports,
+    locks,
     records,
     safety,
     studies,
@@ -29,5 +32,8 @@ for _module in (
     audit,
     exports,
     unblinding,
+    locks,
+    admin,
+    account,
 ):
     pages_router.include_router(_module.router)

@@ -1,5 +1,5 @@
-"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv`` and ``export.conmed.csv``
-(de-identified downloads)."""
+"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv``, ``export.conmed.csv`` and
+``export/{format}.zip`` (the data package or SDTM; de-identified downloads)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from autoserum.web.deps import PageUser, StoreDep
-from autoserum.web.exporting import export_csv
+from autoserum.web.exporting import export_csv, export_records
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -45,3 +45,25 @@ def export_con_meds(study: str, user: PageUser, store: StoreDep) -> Response:
     user.require("export")
     study_for(store, user, study)
     return _download(export_csv(store, user, study, what="con_meds"), f"{study}.conmed.csv")
+
+
+def _zip(store: StoreDep, user: PageUser, study: str, fmt: str) -> Response:
+    user.require("export")
+    study_for(store, user, study)
+    return Response(
+        export_records(store, user, study, fmt),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{study}.{fmt}.zip"'},
+    )
+
+
+@router.get("/studies/{study}/export/package.zip")
+def export_package(study: str, user: PageUser, store: StoreDep) -> Response:
+    """Every record of the study as the de-identified data package (``docs/exports.md``)."""
+    return _zip(store, user, study, "package")
+
+
+@router.get("/studies/{study}/export/sdtm.zip")
+def export_sdtm(study: str, user: PageUser, store: StoreDep) -> Response:
+    """The de-identified CDISC SDTM datasets (XPT v5) with define.xml."""
+    return _zip(store, user, study, "sdtm")

@@ -254,6 +254,9 @@ def subject_page(
             for f in section["form"]["fields"]
         },
         "withdraw_reason": "Reason for withdrawal",
+        "lock_level": "What to lock",
+        "lock_visit_code": "Visit to lock",
+        "lock_reason": "Reason for the lock",
     }
     return render(
         request,
@@ -286,6 +289,8 @@ def subject_page(
             "can_randomise": user.can("randomise"),
             "can_override": user.can("override_eligibility"),
             "can_unblind": user.can("unblind") and not view.study.open_label,
+            "can_lock": user.can("lock"),
+            "recorded_visit_options": [(c, c) for c in recorded_visits],
             "strata_fields": strata_fields,
             "labels": labels,
             "status_options": [

@@ -1,0 +1,294 @@
+"""The complete tidy data package of a study, derived from the entity registry (pure core).
+
+One CSV (and Parquet) file per record type of :data:`~autoserum.study.entities.REGISTRY`, named
+after its table, with a Frictionless Data Package descriptor (``datapackage.json``,
+https://specs.frictionlessdata.io/data-package/) whose field types, constraints (required,
+length, bounds, enumerations), primary keys and foreign keys come from the registry's
+declarations. A record type another part declares in the registry is in the package without a
+change here (``docs/exports.md``).
+
+The columns of a record type: its keys (``site`` for a subject, ``subject_id`` for a record of
+a subject, ``visit`` for a record linked to a visit), then every field the registry marks
+``packaged``, named as in the tidy export (``visit_code`` is ``visit``). A blinded package
+leaves out the fields masked for blinded viewers (the arm, the product given); a
+de-identified package leaves out every date and every field marked ``identifying`` (who gave an
+injection, who unblinded, the eligibility facts, the withdrawal reason); the study's time
+stays as weeks and days from day 0.
+
+Cells are written as canonical text (:func:`cell_text`) and read back by the registry's
+converter (:func:`parse_cell`), so export → import → export gives the same bytes.
+
+>>> from autoserum.study.entities import entity
+>>> package_columns(entity("lab"), blinded=False, deidentified=False)[:4]
+('subject_id', 'visit', 'analyte', 'value')
+>>> [c for c in package_columns(entity("injection"), blinded=True, deidentified=True)]
+['subject_id', 'visit', 'volume_ml', 'site', 'lot']
+>>> cell_text(entity("lab").field("value"), Decimal("1.50"))
+'1.50'
+>>> parse_cell(entity("adverse_event").field("serious"), "true")
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from autoserum.errors import ValidationError
+from autoserum.study.entities import REGISTRY, EntitySpec, Field
+
+__all__ = [
+    "PACKAGE_FORMAT",
+    "VISIT_LINK",
+    "cell_text",
+    "column_name",
+    "descriptor",
+    "key_columns",
+    "package_columns",
+    "package_fields",
+    "parse_cell",
+    "resource_name",
+]
+
+PACKAGE_FORMAT = 1
+"""Version of the package layout written in ``datapackage.json`` (``autoserum.format``)."""
+
+VISIT_LINK = "visit_id"
+"""The link a record type's spec names when its records belong to a visit."""
+
+_FRACTION_PATTERN = r"-?[0-9]+(\.[0-9]+)?(/[0-9]+)?"
+
+_FRICTIONLESS_TYPE: dict[str, str] = {
+    "text": "string",
+    "choice": "string",
+    "int": "integer",
+    "decimal": "number",
+    "fraction": "string",
+    "date": "date",
+    "datetime": "datetime",
+    "bool": "boolean",
+    "json": "object",
+}
+
+
+def resource_name(spec: EntitySpec) -> str:
+    """The resource (and file stem) of a record type: its table (``adverse_events``)."""
+    return spec.table
+
+
+def column_name(field: Field) -> str:
+    """A field's column: its tidy export name, else its own name."""
+    return field.export or field.name
+
+
+def package_fields(spec: EntitySpec, *, blinded: bool, deidentified: bool) -> tuple[Field, ...]:
+    """The fields of ``spec`` a package carries (see the module docstring)."""
+    return tuple(
+        f
+        for f in spec.fields
+        if f.packaged
+        and not (blinded and f.masked_for_blinded)
+        and not (deidentified and (f.identifying or f.kind in ("date", "datetime")))
+    )
+
+
+def key_columns(spec: EntitySpec) -> tuple[str, ...]:
+    """The key columns that place a record: ``site`` for a subject, ``subject_id`` (and
+    ``visit`` when it links to a visit) for a record of a subject, none for a study's record."""
+    if spec.name == "subject":
+        return ("site",)
+    if spec.parent == "subject":
+        return ("subject_id", "visit") if VISIT_LINK in spec.links else ("subject_id",)
+    return ()
+
+
+def package_columns(spec: EntitySpec, *, blinded: bool, deidentified: bool) -> tuple[str, ...]:
+    """The columns of a record type's file, in order (keys, then fields); a field left out
+    is absent, not emptied. The injection's ``site`` column is the injection site (a record of
+    a subject is placed by ``subject_id``, never by the study site)."""
+    fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
+    return (*key_columns(spec), *(column_name(f) for f in fields))
+
+
+def cell_text(field: Field, value: Any) -> str | None:
+    """``value`` of ``field`` as the canonical text of its CSV cell (``None``: empty)."""
+    if value is None:
+        return None
+    if field.kind == "bool":
+        return "true" if value else "false"
+    if field.kind == "decimal":
+        return format(Decimal(value), "f")
+    if field.kind == "datetime":
+        if not isinstance(value, datetime):
+            raise ValidationError(field.name, value, "a date and time")
+        return value.astimezone(UTC).isoformat()
+    if field.kind == "date":
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if field.kind == "json":
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def parse_cell(field: Field, text: str | None, *, name: str | None = None) -> Any:
+    """The value of a CSV cell of ``field`` (the inverse of :func:`cell_text`), converted and
+    checked by the registry's converter; an error names ``name`` (default: the field)."""
+    where = name or field.name
+    if text is None or text == "":
+        return field.convert(None, name=where)
+    if field.kind == "json":
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValidationError(where, text, "a JSON object") from None
+        return field.convert(value, name=where)
+    if field.kind == "fraction":
+        try:
+            Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise ValidationError(where, text, "an exact number such as 14.3 or 1/3") from None
+        return text
+    return field.convert(text, name=where)
+
+
+def _field_descriptor(field: Field, *, unique: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": column_name(field),
+        "title": field.title,
+        "type": _FRICTIONLESS_TYPE[field.kind],
+    }
+    if field.help:
+        out["description"] = field.help
+    if field.unit:
+        out["unit"] = field.unit
+    constraints: dict[str, Any] = {}
+    if field.required and not field.is_nullable:
+        constraints["required"] = True
+    if unique:
+        constraints["unique"] = True
+    if field.kind == "choice":
+        constraints["enum"] = list(field.choices)
+    if field.kind == "text" and field.max_length:
+        constraints["maxLength"] = field.max_length
+    if field.kind == "fraction":
+        constraints["pattern"] = _FRACTION_PATTERN
+    if field.kind in ("int", "decimal"):
+        for key, bound in (("minimum", field.minimum), ("maximum", field.maximum)):
+            if bound is not None:
+                constraints[key] = int(bound) if field.kind == "int" else float(bound)
+    if constraints:
+        out["constraints"] = constraints
+    return out
+
+
+def _key_descriptor(name: str) -> dict[str, Any]:
+    titles = {"site": "Site code", "subject_id": "Subject identifier", "visit": "Visit"}
+    out: dict[str, Any] = {"name": name, "title": titles[name], "type": "string"}
+    if name != "visit":  # a record may be linked to no visit (an injection between visits)
+        out["constraints"] = {"required": True}
+    return out
+
+
+def _schema(
+    spec: EntitySpec, *, blinded: bool, deidentified: bool, optional_visit: bool
+) -> dict[str, Any]:
+    keys = key_columns(spec)
+    fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
+    schema: dict[str, Any] = {
+        "fields": [
+            *(_key_descriptor(k) for k in keys),
+            *(_field_descriptor(f) for f in fields),
+        ]
+    }
+    names = [column_name(f) for f in fields]
+    primary: list[str] = []
+    if spec.name == "site":
+        primary = ["code"]
+    elif spec.name == "subject":
+        primary = ["subject_id"]
+    elif spec.name == "visit" and "visit" in names:
+        primary = ["subject_id", "visit"]
+    if primary:
+        schema["primaryKey"] = primary
+    foreign: list[dict[str, Any]] = []
+    if spec.name == "subject":
+        foreign.append({"fields": ["site"], "reference": {"resource": "sites", "fields": ["code"]}})
+    elif spec.parent == "subject":
+        foreign.append(
+            {
+                "fields": ["subject_id"],
+                "reference": {"resource": "subjects", "fields": ["subject_id"]},
+            }
+        )
+        if "visit" in keys and not optional_visit:  # a key with an empty part matches nothing
+            foreign.append(
+                {
+                    "fields": ["subject_id", "visit"],
+                    "reference": {"resource": "visits", "fields": ["subject_id", "visit"]},
+                }
+            )
+    if foreign:
+        schema["foreignKeys"] = foreign
+    return schema
+
+
+def descriptor(
+    study: Mapping[str, Any],
+    *,
+    blinded: bool,
+    deidentified: bool,
+    specs: Iterable[EntitySpec] | None = None,
+    optional_visit: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The ``datapackage.json`` of a study's package.
+
+    ``study`` holds the study's settings (name, protocol code, the frozen protocol, ...)
+    written under ``autoserum`` so that ``import`` recreates the study; ``specs`` defaults to
+    every record type of the registry. ``optional_visit`` names the record types whose visit
+    link may be empty (an injection between visits): their visit key is described but not a
+    foreign key (Frictionless matches no key with an empty part).
+    """
+    chosen = list(REGISTRY.values()) if specs is None else list(specs)
+    resources = []
+    for spec in chosen:
+        name = resource_name(spec)
+        resources.append(
+            {
+                "name": name,
+                "title": spec.title or spec.name.replace("_", " ").capitalize(),
+                "path": f"{name}.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "autoserum:entity": spec.name,
+                "autoserum:parquet": f"{name}.parquet",
+                "schema": _schema(
+                    spec,
+                    blinded=blinded,
+                    deidentified=deidentified,
+                    optional_visit=spec.name in optional_visit,
+                ),
+            }
+        )
+    return {
+        "profile": "tabular-data-package",
+        "name": _slug(str(study.get("name", "study"))),
+        "title": f"autoserum study {study.get('name', '')}",
+        "autoserum": {
+            "format": PACKAGE_FORMAT,
+            "blinded": blinded,
+            "deidentified": deidentified,
+            "study": dict(study),
+        },
+        "resources": resources,
+    }
+
+
+def _slug(text: str) -> str:
+    """A Data Package name: lower case letters, digits, ``-``, ``_`` and ``.``."""
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in text.lower())
+    return slug.strip("-") or "study"

@@ -1,0 +1,458 @@
+"""Pages of study build and administration (admin role): create a study from a library
+protocol or an uploaded protocol file (validated with field-path errors shown beside the file
+field), add sites, create users with their study/site scopes, change a user's role, sites and
+active flag, issue and revoke API tokens.
+
+Every rule stays in the store and the core (``store.studies``, ``store.accounts``,
+:mod:`autoserum.protocols`, :mod:`autoserum.accounts`): these routes parse the forms, call them
+and render; the store audits each write. The CLI does the same (``autoserum study create``,
+``site add``, ``user add|update|token|revoke-token``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile
+
+from autoserum.accounts import check_password, hash_password, hash_token, new_token
+from autoserum.errors import NotFoundError, ValidationError
+from autoserum.permissions import ROLES
+from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
+from autoserum.store import SiteKey, Store
+from autoserum.study.randomisation import parse_stratify_by
+from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
+from autoserum.web.formflow import submit
+from autoserum.web.recordforms import optional_text
+from autoserum.web.templating import render
+
+__all__ = ["issued_token_page", "router", "token_expiry"]
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: Largest protocol file accepted (the TOML of the library's largest protocol is ~6 kB).
+MAX_PROTOCOL_BYTES = 200_000
+_STUDY_LABELS = {
+    "name": "Study name",
+    "protocol_code": "Library protocol",
+    "protocol_file": "Protocol file (.toml)",
+    "stratify_by": "Stratification factors",
+    "start_date": "Study start",
+}
+_USER_LABELS = {
+    "username": "Login name",
+    "role": "Role",
+    "password": "Initial password",
+    "sites": "Sites",
+    "unblinded": "Unblinded",
+}
+_EDIT_LABELS = {
+    "role": "Role",
+    "sites": "Sites",
+    "active": "Active",
+    "unblinded": "Unblinded",
+    "reason": "Reason for the change",
+}
+_SITE_LABELS = {"code": "Site code", "site_name": "Site name"}
+
+
+def _values(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+
+
+def _site_options(store: Store) -> list[tuple[str, str]]:
+    return [
+        (f"{st.name}/{site.code}", f"{st.name} / {site.code} ({site.name})")
+        for st in store.studies.all()
+        for site in store.studies.sites(st.name)
+    ]
+
+
+def _sites(form: FormData) -> frozenset[SiteKey] | None:
+    """The checked sites (``STUDY/CODE``); ``None`` with "all sites"."""
+    if form.get("all_sites") == "yes":
+        return None
+    keys = set()
+    for text in form.getlist("sites"):
+        study, _, code = str(text).partition("/")
+        if not study or not code:
+            raise ValidationError("sites", str(text), "STUDY/SITE, e.g. AST-1/s01")
+        keys.add((study, code))
+    return frozenset(keys)
+
+
+def _admin_page(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    user.require("manage_users")
+    return render(
+        request,
+        "admin.html",
+        {
+            "studies": store.studies.all(),
+            "users": store.accounts.users(actor=user.actor),
+            "protocol_options": [(c, c) for c in protocol_codes()],
+            "role_options": [(r, r) for r in ROLES],
+            "site_options": _site_options(store),
+            "values": values or {},
+            "errors": errors or {},
+            "labels": {**_STUDY_LABELS, **_USER_LABELS},
+        },
+        status_code=status_code,
+    )
+
+
+def _on(
+    request: Request,
+    form: FormData,
+    *,
+    names: Mapping[str, str],
+    action: Callable[[], str],
+    redisplay: Callable[[Mapping[str, str], Mapping[str, str], int], Response],
+    success_url: str,
+    aliases: Mapping[str, str] | None = None,
+) -> Response:
+    return submit(
+        request,
+        values=_values(form),
+        names=set(names),
+        action=action,
+        redisplay=redisplay,
+        success_url=success_url,
+        aliases=aliases,
+    )
+
+
+@router.get("/admin")
+def admin_home(request: Request, user: PageUser, store: StoreDep) -> Response:
+    """Studies (create one) and users (create one); links to each study's sites and each
+    user's page."""
+    return _admin_page(request, store, user)
+
+
+def _protocol_text(form: FormData) -> str | None:
+    upload = form.get("protocol_file")
+    if not isinstance(upload, UploadFile):
+        return None
+    try:
+        data = upload.file.read(MAX_PROTOCOL_BYTES + 1) if upload.filename else None
+    finally:
+        upload.file.close()
+    if data is None:
+        return None
+    if len(data) > MAX_PROTOCOL_BYTES:
+        raise ValidationError(
+            "protocol_file", upload.filename, f"a protocol file of at most {MAX_PROTOCOL_BYTES} B"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("protocol_file", upload.filename, "a UTF-8 TOML file") from None
+
+
+def _protocol(text: str | None, code: str | None, filename: str) -> Protocol | str:
+    """The uploaded protocol (validated: an error names its field path) or the library code."""
+    if text is not None:
+        try:
+            return parse_protocol_text(text, location=filename)
+        except ValidationError as err:  # shown beside the file field, with its field path
+            raise ValidationError(
+                "protocol_file", f"{err.field} = {err.value!r}", err.expected
+            ) from err
+    if code is None:
+        raise ValidationError("protocol_code", "", "a library protocol, or a protocol file")
+    return code
+
+
+@router.post("/admin/studies")
+def create_study(request: Request, user: PageUser, store: StoreDep, form: CsrfForm) -> Response:
+    """Create a study from a library protocol or an uploaded protocol file (frozen into it)."""
+    user.require("manage_study")
+    upload = form.get("protocol_file")
+    filename = upload.filename if isinstance(upload, UploadFile) and upload.filename else ""
+    values = {**_values(form), "protocol_file": filename}
+    try:
+        text = _protocol_text(form)
+    except ValidationError as err:
+        return _admin_page(
+            request, store, user, values=values, errors={"protocol_file": str(err)},
+            status_code=422,
+        )  # fmt: skip
+    name = optional_text(form, "name") or ""
+
+    def run() -> str:
+        protocol = _protocol(text, optional_text(form, "protocol_code"), filename or "upload")
+        study = store.studies.create(
+            name,
+            protocol,
+            actor=user.actor,
+            stratify_by=parse_stratify_by(optional_text(form, "stratify_by")),
+            start_date=optional_text(form, "start_date"),
+        )
+        return f"Study {study.name} created ({study.protocol_code}); now add its sites."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
+        return _admin_page(
+            request, store, user, values={**typed, "protocol_file": filename}, errors=errs,
+            status_code=code,
+        )  # fmt: skip
+
+    return submit(
+        request,
+        values=values,
+        names=set(_STUDY_LABELS),
+        action=run,
+        redisplay=redisplay,
+        success_url=f"/admin/studies/{name}",
+        aliases={"protocol": "protocol_code"},
+    )
+
+
+def _study_page(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    study: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    user.require("manage_study")
+    record = store.studies.get(study)
+    return render(
+        request,
+        "admin_study.html",
+        {
+            "study": record,
+            "protocol": store.studies.protocol(study),
+            "sites": store.studies.sites(study),
+            "values": values or {},
+            "errors": errors or {},
+            "labels": _SITE_LABELS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/studies/{study}")
+def admin_study(request: Request, study: str, user: PageUser, store: StoreDep) -> Response:
+    """A study's protocol summary and sites, with the form to add a site."""
+    return _study_page(request, store, user, study)
+
+
+@router.post("/admin/studies/{study}/sites")
+def add_site(
+    request: Request, study: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Add a site (its concealed allocation list is generated now)."""
+    user.require("manage_study")
+    store.studies.get(study)
+
+    def run() -> str:
+        code = optional_text(form, "code") or ""
+        site = store.studies.add_site(
+            study, code, optional_text(form, "site_name") or "", actor=user.actor
+        )
+        return f"Site {site.code} added to {study}."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
+        return _study_page(request, store, user, study, values=typed, errors=errs, status_code=code)
+
+    return _on(
+        request, form, names=_SITE_LABELS, action=run, redisplay=redisplay,
+        success_url=f"/admin/studies/{study}", aliases={"site": "code", "name": "site_name"},
+    )  # fmt: skip
+
+
+@router.post("/admin/users")
+def create_user(request: Request, user: PageUser, store: StoreDep, form: CsrfForm) -> Response:
+    """Create a user with a role, sites and an initial password (the policy of
+    :func:`autoserum.accounts.check_password`)."""
+    user.require("manage_users")
+    username = optional_text(form, "username") or ""
+
+    def run() -> str:
+        password = str(form.get("password") or "")
+        check_password(password, context=[username])
+        role = optional_text(form, "role") or ""
+        with request.app.state.hashing.slot():
+            hashed = hash_password(password)
+        created = store.accounts.create_user(
+            username, hashed, role, _sites(form), actor=user.actor,
+            unblinded=form.get("unblinded") == "yes",
+        )  # fmt: skip
+        return f"User {created.username} ({created.role}) created."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
+        kept = {k: v for k, v in typed.items() if k != "password"}
+        return _admin_page(request, store, user, values=kept, errors=errs, status_code=code)
+
+    return _on(
+        request, form, names=_USER_LABELS, action=run, redisplay=redisplay,
+        success_url="/admin",
+    )  # fmt: skip
+
+
+def _user_page(
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+    username: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    user.require("manage_users")
+    record = store.accounts.get_user(username)
+    if record is None:
+        raise NotFoundError(f"no user named {username!r}")
+    return render(
+        request,
+        "admin_user.html",
+        {
+            "account": record,
+            "account_sites": set()
+            if record.sites is None
+            else {f"{a}/{b}" for a, b in record.sites},
+            "tokens": store.accounts.api_tokens(record.username, actor=user.actor),
+            "role_options": [(r, r) for r in ROLES],
+            "site_options": _site_options(store),
+            "values": values or {},
+            "errors": errors or {},
+            "labels": _EDIT_LABELS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users/{username}")
+def admin_user(request: Request, username: str, user: PageUser, store: StoreDep) -> Response:
+    """One user: role, sites, active; the API tokens (issue, revoke)."""
+    return _user_page(request, store, user, username)
+
+
+@router.post("/admin/users/{username}")
+def update_user(
+    request: Request, username: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Change a user's role, sites, active and unblinded flags (a reason is required and
+    audited; deactivation ends the user's sessions and revokes their tokens)."""
+    user.require("manage_users")
+    record = store.accounts.get_user(username)
+    if record is None:
+        raise NotFoundError(f"no user named {username!r}")
+
+    def run() -> str:
+        changes: dict[str, Any] = {
+            "role": optional_text(form, "role") or "",
+            "sites": _sites(form),
+            "active": form.get("active") == "yes",
+            "unblinded": form.get("unblinded") == "yes",
+        }
+        current = {
+            "role": record.role,
+            "sites": record.sites,
+            "active": record.active,
+            "unblinded": record.unblinded,
+        }
+        changed = {k: v for k, v in changes.items() if v != current[k]}
+        if not changed:
+            raise ValidationError("role", changes["role"], "at least one change")
+        reason = optional_text(form, "reason")
+        if reason is None:
+            raise ValidationError("reason", "", "the reason for the change")
+        store.accounts.update_user(record.username, changed, actor=user.actor, reason=reason)
+        return f"User {record.username} updated: {', '.join(sorted(changed))}."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
+        return _user_page(
+            request, store, user, username, values=typed, errors=errs, status_code=code
+        )
+
+    return _on(
+        request, form, names=_EDIT_LABELS, action=run, redisplay=redisplay,
+        success_url=f"/admin/users/{record.username}",
+        aliases={"user.role": "role", "user.sites": "sites"},
+    )  # fmt: skip
+
+
+def token_expiry(form: FormData) -> datetime | None:
+    """The expiry of a token being issued (``expires_days``: whole days from now, 1-3650)."""
+    text = optional_text(form, "expires_days")
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise ValidationError("expires_days", text, "a whole number of days from 1 to 3650")
+    return datetime.now(UTC) + timedelta(days=int(text))
+
+
+def issued_token_page(request: Request, username: str, token: str, back: str) -> Response:
+    """The one page that shows a new token (never stored in clear; ``no-store``)."""
+    response = render(
+        request, "token_issued.html", {"username": username, "token": token, "back": back}
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/admin/users/{username}/tokens")
+def issue_token(
+    request: Request, username: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Issue a personal API token for a user: shown once, on the response page."""
+    user.require("manage_users")
+    record = store.accounts.get_user(username)
+    if record is None:
+        raise NotFoundError(f"no user named {username!r}")
+    try:
+        expires = token_expiry(form)
+    except ValidationError as err:
+        return _user_page(
+            request, store, user, username, values=_values(form),
+            errors={"expires_days": str(err)}, status_code=422,
+        )  # fmt: skip
+    token = new_token()
+    store.accounts.create_api_token(
+        record.username, hash_token(token), actor=user.actor,
+        label=optional_text(form, "label") or "", expires_at=expires,
+    )  # fmt: skip
+    return issued_token_page(request, record.username, token, f"/admin/users/{record.username}")
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(
+    request: Request, token_id: TokenId, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Revoke any user's API token (refused at once by every server process)."""
+    user.require("manage_users")
+    owner = next(
+        (t.username for t in store.accounts.api_tokens(actor=user.actor) if t.id == token_id),
+        None,
+    )
+    if owner is None:
+        raise NotFoundError(f"no API token with id {token_id}")
+
+    def run() -> str:
+        store.accounts.revoke_api_token(token_id, actor=user.actor)
+        return f"API token {token_id} of {owner} revoked."
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
+        return _user_page(request, store, user, owner, values=typed, errors=errs, status_code=code)
+
+    return _on(
+        request, form, names={}, action=run, redisplay=redisplay,
+        success_url=f"/admin/users/{owner}",
+    )  # fmt: skip

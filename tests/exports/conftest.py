@@ -1,0 +1,59 @@
+"""A small study holding every record type, shared by the export tests (built once per
+module on SQLite; the data are synthetic and seeded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autoserum.simulate import simulate_study
+from autoserum.store import Store, open_store
+from tests.store.helpers import ADMIN, TODAY
+
+STUDY = "EXP-1"
+
+
+def build_study(store: Store, name: str = STUDY) -> None:
+    """A simulated 12-subject ast-nahm2023 study (visits, assessments, labs, adverse events),
+    plus an injection, a con-med, a deviation, an unblinding and an adverse event recorded
+    live with its onset date (no onset week)."""
+    result = simulate_study("ast-nahm2023", 12, 7)
+    store.exports.import_long(
+        name,
+        result.visits,
+        actor=ADMIN,
+        adverse_events=result.adverse_events,
+        protocol="ast-nahm2023",
+    )
+    subjects = sorted(set(result.visits["subject_id"].to_list()))
+    first = subjects[0]
+    store.records.add_injection(
+        name, first, "2024-03-09", actor=ADMIN, volume_ml="2.5", site="=ST36", lot="L1"
+    )
+    store.records.add_con_med(
+        name, first, actor=ADMIN, name="cetirizine", dose="10 mg", route="oral",
+        start_date="2024-02-20", indication="itch",
+    )  # fmt: skip
+    store.records.add_deviation(name, first, "visit window", "late visit, +4 days", actor=ADMIN)
+    store.records.add_adverse_event(
+        name, first, actor=ADMIN, term="migraine (recorded live)", onset_date="2024-03-16",
+        severity="mild", serious=False, related="unlikely", outcome="recovered",
+    )  # fmt: skip
+    store.records.add_lab(
+        name, first, "week_4", "ige", "1250.5", "kU/L", actor=ADMIN, ref_low="0", ref_high="100"
+    )
+    store.subjects.unblind(name, subjects[1], actor=ADMIN, reason="SAE management")
+
+
+@pytest.fixture(scope="module")
+def study_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a SQLite database holding :data:`STUDY`."""
+    path: Path = tmp_path_factory.mktemp("exports") / "study.db"
+    url = f"sqlite:///{path}"
+    store = open_store(url, clock=lambda: TODAY)
+    try:
+        build_study(store)
+    finally:
+        store.close()
+    return url

@@ -1,0 +1,156 @@
+"""CDISC SDTM (issue 15, item 2): the domains as SAS transport v5 files read back by pyreadstat
+and by R's haven (reference JSON written by ``reference/haven_sdtm.R`` from XPT files of the
+same fixture study), SAS v5 names and labels, define.xml, blinding and de-identification."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyreadstat
+import pytest
+from lxml import etree
+
+from autoserum.cli import main
+from autoserum.store import Actor, open_store
+from autoserum.study.cdisc import DATASETS, check_names, qs_codes, read_xpt, write_sdtm
+from tests.exports.conftest import STUDY
+from tests.store.helpers import ADMIN, STATISTICIAN, TODAY
+
+REFERENCE = Path(__file__).parent / "reference" / "haven_sdtm.json"
+ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
+
+
+def _sdtm(url: str, out: Path, actor: Actor = ADMIN, **kw: bool) -> Path:
+    store = open_store(url, clock=lambda: TODAY)
+    try:
+        content = store.exports.package(STUDY, actor=actor, **kw)
+    finally:
+        store.close()
+    meta = content.descriptor["autoserum"]
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    write_sdtm(meta["study"], content.rows, out, masked=meta["blinded"], created=created)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sdtm_dir(study_db: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _sdtm(study_db, tmp_path_factory.mktemp("sdtm"))
+
+
+def test_names_and_labels_follow_the_sas_v5_rules(sdtm_dir: Path) -> None:
+    assert check_names(DATASETS) == []
+    files = sorted(sdtm_dir.glob("*.xpt"))
+    expected = {"dm", "ds", "sv", "ex", "ae", "cm", "qs", "lb", "dv", "ta", "te", "tv", "ti", "ts"}
+    assert {f.stem for f in files} == expected
+    for path in files:
+        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+        assert meta.table_name == path.stem.upper()
+        assert all(len(n or "") <= 8 and (n or "").isupper() for n in meta.column_names)
+        assert all(0 < len(label or "") <= 40 for label in meta.column_labels), path.name
+        assert len(meta.file_label or "") <= 40
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-12)
+    return bool(a == b)
+
+
+def test_questionnaire_codes_are_unique_sas_names() -> None:
+    from autoserum.study.cdisc import QS_PREFIX
+
+    for instrument in QS_PREFIX:
+        codes = [code for _, code, _ in qs_codes(instrument)]
+        assert len(set(codes)) == len(codes), instrument
+        assert all(len(c) <= 8 and c.isalnum() and c.isupper() for c in codes), instrument
+        assert all(len(test) <= 40 for _, _, test in qs_codes(instrument))
+
+
+def test_pyreadstat_reads_what_r_haven_reads(sdtm_dir: Path) -> None:
+    """R: haven 2.5.1 read_xpt on XPT files written from the same fixture study; exact."""
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    assert len(reference) == 13
+    for name, r in reference.items():
+        frame, labels = read_xpt(sdtm_dir / f"{name.lower()}.xpt")
+        assert frame.columns == r["names"], name
+        assert [labels[c] for c in frame.columns] == r["labels"], name
+        assert frame.height == r["nrow"][0], name
+        for column in frame.columns:
+            ours, theirs = frame[column].to_list(), r["values"][column]
+            assert len(ours) == len(theirs), (name, column)
+            bad = [(o, t) for o, t in zip(ours, theirs, strict=True) if not _same(o, t)]
+            assert not bad, (name, column, bad[:3])
+
+
+def test_domain_content(sdtm_dir: Path) -> None:
+    dm, _ = read_xpt(sdtm_dir / "dm.xpt")
+    assert set(dm["ARMCD"].to_list()) == {"SERUM", "PLACEBO"}
+    ae, _ = read_xpt(sdtm_dir / "ae.xpt")
+    live = ae.filter(pl.col("AETERM") == "migraine (recorded live)")
+    # onset 2024-03-16, day 0 (first injection) 2024-03-09: SDTM study day 8 (no day 0)
+    assert live.select("AESTDTC", "AESTDY", "AEOUT").row(0) == (
+        "2024-03-16",
+        8.0,
+        "RECOVERED/RESOLVED",
+    )
+    qs, _ = read_xpt(sdtm_dir / "qs.xpt")
+    easi = {col: code for col, code, _ in qs_codes("easi")}
+    scorad = {col: code for col, code, _ in qs_codes("scorad")}
+    wanted = {easi["head_neck_erythema"], easi["total"], "DLQI01", "DLQITOT", scorad["total"]}
+    assert wanted <= set(qs["QSTESTCD"].to_list())
+    totals = qs.filter(pl.col("QSDRVFL") == "Y")
+    assert totals.height == 172  # one total per assessment of the fixture
+    lb, _ = read_xpt(sdtm_dir / "lb.xpt")
+    assert lb.select("LBTESTCD", "LBSTRESN", "LBNRIND").row(0) == ("IGE", 1250.5, "HIGH")
+    ex, _ = read_xpt(sdtm_dir / "ex.xpt")
+    assert ex.select("EXTRT", "EXDOSE", "EXLOC").row(0) == ("SERUM", 2.5, "=ST36")
+
+
+def test_define_xml_describes_every_dataset(sdtm_dir: Path) -> None:
+    tree = etree.parse(str(sdtm_dir / "define.xml"))  # well-formed or it raises
+    root = tree.getroot()
+    assert root.get("ODMVersion") == "1.3.2"
+    groups = {g.get("Name"): g for g in root.iter(f"{ODM}ItemGroupDef")}
+    assert set(groups) == {p.stem.upper() for p in sdtm_dir.glob("*.xpt")}
+    items = {i.get("OID") for i in root.iter(f"{ODM}ItemDef")}
+    for name, group in groups.items():
+        refs = [r.get("ItemOID") for r in group.iter(f"{ODM}ItemRef")]
+        assert refs == [f"IT.{name}.{v}" for v in DATASETS[name].names]
+        assert set(refs) <= items
+    codelists = {c.get("OID") for c in root.iter(f"{ODM}CodeList")}
+    assert {"CL.AESEV", "CL.AEOUT"} <= codelists
+
+
+def test_blinded_and_deidentified(study_db: str, tmp_path: Path) -> None:
+    out = _sdtm(study_db, tmp_path / "stat", actor=STATISTICIAN)
+    assert not (out / "ex.xpt").exists()
+    ec, _ = read_xpt(out / "ec.xpt")
+    assert ec["ECTRT"].to_list() == ["MASKED STUDY PRODUCT"]
+    dm, _ = read_xpt(out / "dm.xpt")
+    assert set(dm["ARMCD"].to_list()) == {"BLINDED"}
+    for path in out.glob("*.xpt"):
+        if path.stem in ("ta", "ts", "te", "tv", "ti"):
+            continue  # the protocol's design names its arms; no subject is placed in one
+        frame, _ = read_xpt(path)
+        assert b"Autologous serum" not in path.read_bytes(), path.name
+        for column in (c for c in frame.columns if c.endswith("DTC")):
+            assert frame[column].null_count() == frame.height, (path.name, column)
+    sv, _ = read_xpt(out / "sv.xpt")
+    assert sv["SVSTDY"].null_count() == 0  # study days kept from the visit plan
+
+
+def test_cli_sdtm(study_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sdtm"
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "--db", study_db, "--study", STUDY, "--format", "sdtm", "--out", str(out)])
+    assert exc.value.code in (0, None)
+    assert (out / "define.xml").is_file()
+    assert (out / "dm.xpt").is_file()
+    assert "exported SDTM" in capsys.readouterr().out
