@@ -5,6 +5,7 @@ once, at the edge, to a CLI exit code (``cli``) or an HTTP status (``web``)::
 
     AutoserumError                      CLI exit 1 / HTTP 400
     ├── ValidationError                 CLI exit 2 / HTTP 422   bad input: field, value, expected
+    │   └── ProductRefusedError         CLI exit 2 / HTTP 422   a product code refused (audited)
     ├── StateError                      CLI exit 1 / HTTP 409   illegal transition or operation
     ├── ConflictError                   CLI exit 1 / HTTP 409   stale version (optimistic lock)
     ├── NotFoundError                   CLI exit 1 / HTTP 404
@@ -32,6 +33,7 @@ __all__ = [
     "ConflictError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProductRefusedError",
     "StateError",
     "StatisticalWarning",
     "StatisticsError",
@@ -71,6 +73,21 @@ class ValidationError(AutoserumError):
         self.location = location
         where = f"{location}: " if location else ""
         super().__init__(f"{where}{field}: got {value!r}; expected {expected}")
+
+
+class ProductRefusedError(ValidationError):
+    """A product code (aliquot, kit or blood draw) refused for an injection: another subject's,
+    expired, thawed too often, used or disposed. ``reason`` names the mismatch; the store has
+    audited the refusal (with no data written) before raising it.
+
+    >>> err = ProductRefusedError("AS1:X:B:AL-1:00", "aliquot AL-1 belongs to subject B, not to A")
+    >>> err.reason
+    'aliquot AL-1 belongs to subject B, not to A'
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__("product_code", code, f"a product that may be injected ({reason})")
 
 
 class StateError(AutoserumError):

@@ -63,7 +63,14 @@ class Scope(StrEnum):
     ALL = "all"
 
 
-ROLES: Final[tuple[str, ...]] = ("admin", "investigator", "coordinator", "monitor", "statistician")
+ROLES: Final[tuple[str, ...]] = (
+    "admin",
+    "investigator",
+    "coordinator",
+    "monitor",
+    "statistician",
+    "preparer",
+)
 """Every role, in order of reach (the ``users.role`` CHECK constraint lists the same)."""
 
 ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
@@ -82,6 +89,10 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "unblind": "emergency unblinding of one subject (a reason, audited)",
         "review_unblindings": "the study's list of emergency unblindings",
         "see_arms": "see allocation arms in a blinded study without an unblinded grant",
+        "prepare_product": (
+            "record blood draws, processing, aliquots, storage, disposal and blinded kits "
+            "(the product's chain of identity; unblinded)"
+        ),
         "import_data": "import a tidy file into the store",
         "lock": "lock a record, a visit or a subject's data (reviewed)",
         "lock_database": "lock the database, lift any lock (with a reason)",
@@ -129,6 +140,9 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
             }
         ),
         "statistician": MappingProxyType({"read_study": _T, "export": _T}),
+        # the unblinded preparer makes each subject's product (or saline kit) per allocation:
+        # no clinical data, no injections, no export
+        "preparer": MappingProxyType({"read_study": _S, "see_arms": _S, "prepare_product": _S}),
     }
 )
 """role → action → scope; an action missing from a role's row is not allowed."""
@@ -222,7 +236,7 @@ def table_markdown() -> str:
     """The table as a Markdown table (``docs/web.md`` holds this text; a test compares).
 
     >>> table_markdown().splitlines()[0]
-    '| action | what it covers | admin | investigator | coordinator | monitor | statistician |'
+    '| action | what it covers | admin | investigator | coordinator | ... | preparer |'
     """
     lines = [
         "| action | what it covers | " + " | ".join(ROLES) + " |",

@@ -8,6 +8,7 @@ import autoserum.report
 
 def test_analysis_surface() -> None:
     assert sorted(autoserum.analysis.__all__) == [
+        "ADAM_DATASETS",
         "ARM_BLINDED",
         "AnalysisPlan",
         "CONTROL_NAMES",
@@ -25,6 +26,8 @@ def test_analysis_surface() -> None:
         "StudyData",
         "TimeToEvent",
         "TimeToEventPlan",
+        "adam_datasets",
+        "adam_paramcd",
         "ae_overview",
         "ae_path_for",
         "ae_table",
@@ -63,6 +66,8 @@ def test_analysis_surface() -> None:
         "subgroup_table",
         "time_to_first_event",
         "validate_long",
+        "visits_from_adam",
+        "write_adam",
     ]
     for name in autoserum.analysis.__all__:
         assert getattr(autoserum.analysis, name) is not None

@@ -3,6 +3,7 @@ module on SQLite; the data are synthetic and seeded)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from autoserum.store import Store, open_store
 from tests.store.helpers import ADMIN, TODAY
 
 STUDY = "EXP-1"
+NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
+"""The store's time of the product chain's records (never the wall clock)."""
 
 
 def build_study(store: Store, name: str = STUDY) -> None:
@@ -44,6 +47,16 @@ def build_study(store: Store, name: str = STUDY) -> None:
         name, first, "week_4", "ige", "1250.5", "kU/L", actor=ADMIN, ref_low="0", ref_high="100"
     )
     store.subjects.unblind(name, subjects[1], actor=ADMIN, reason="SAE management")
+    # the product chain: a draw, its processing, two aliquots, one injected by its code
+    draw = store.product.draw(name, first, actor=ADMIN, volume_ml="40")
+    processing = store.product.process(
+        name, draw.code, actor=ADMIN, clotting_minutes=30, centrifuge_g=1500,
+        centrifuge_minutes=10,
+    )  # fmt: skip
+    made = store.product.make_aliquots(name, processing.id, actor=ADMIN, count=2)
+    store.records.add_injection(
+        name, first, TODAY, actor=ADMIN, volume_ml="5", product_code=made[0].code
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +64,7 @@ def study_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of a SQLite database holding :data:`STUDY`."""
     path: Path = tmp_path_factory.mktemp("exports") / "study.db"
     url = f"sqlite:///{path}"
-    store = open_store(url, clock=lambda: TODAY)
+    store = open_store(url, clock=lambda: TODAY, now=lambda: NOW)
     try:
         build_study(store)
     finally:

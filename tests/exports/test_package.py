@@ -50,8 +50,14 @@ def test_every_record_type_of_the_registry_is_a_resource(study_db: str) -> None:
         "foreignKeys"
     ]
     # every record kind recorded in the fixture is there
-    for name in ("injections", "con_meds", "deviations", "unblindings", "labs"):
+    for name in ("con_meds", "deviations", "unblindings", "labs", "blood_draws", "processings"):
         assert _csv(files, f"{name}.csv").height == 1, name
+    assert _csv(files, "aliquots.csv")["processing"].to_list() == ["1", "1"]
+    # the second injection was given by its aliquot's code: linked by record number
+    assert _csv(files, "injections.csv")["aliquot"].to_list() == [None, "1"]
+    injections = next(r for r in desc["resources"] if r["name"] == "injections")
+    to_aliquot = {"resource": "aliquots", "fields": ["record"]}
+    assert {"fields": ["aliquot"], "reference": to_aliquot} in injections["schema"]["foreignKeys"]
 
 
 def test_frictionless_validates_the_package(study_db: str, tmp_path: Path) -> None:

@@ -228,3 +228,6 @@ def test_report_from_the_database_lists_eligibility_overrides(tmp_path: Path) ->
     assert "Eligibility overrides" in html
     assert "S900: randomised with eligibility unknown atopic_dermatitis" in html
     assert "diagnosis confirmed by the PI" in html
+    # every deviation is listed, the eligibility override as a major one
+    assert "Protocol deviations (1, 1 major)" in html
+    assert "S900: major eligibility_override" in html

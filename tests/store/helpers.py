@@ -30,6 +30,8 @@ COORDINATOR = Actor("cora", "coordinator", SiteInEveryStudy("s01"))
 MONITOR = Actor("mona", "monitor")
 STATISTICIAN = Actor("stan", "statistician")
 UNBLINDED_STATISTICIAN = Actor("ursula", "statistician", unblinded=True)
+#: The unblinded preparer of the product (draws, processing, aliquots, kits) at site s01.
+PREPARER = Actor("pia", "preparer", SiteInEveryStudy("s01"))
 BLINDED = (INVESTIGATOR, COORDINATOR, MONITOR, STATISTICIAN)
 #: The blinded roles the permission table lets read subjects and the audit trail.
 READERS = tuple(a for a in BLINDED if allowed(a.role, "read_subject"))

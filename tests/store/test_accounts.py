@@ -87,6 +87,7 @@ def test_public_surfaces_are_pinned() -> None:
         "LoginAttempt",
         "LoginLimits",
         "MAX_PAGE",
+        "PackageContent",
         "SECURITY_CHAIN",
         "SYSTEM",
         "SYSTEM_CLI",
@@ -99,7 +100,9 @@ def test_public_surfaces_are_pinned() -> None:
         "backup",
         "change_events",
         "open_store",
+        "package_files",
         "restore",
+        "write_package",
     ]
     store = autoserum.store.open_store("sqlite://")
     services = (

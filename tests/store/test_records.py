@@ -212,6 +212,14 @@ def test_injections_adverse_events_and_con_meds(store: Store, study: str) -> Non
     assert [i.product for i in detail.injections] in (["serum"], ["saline"])
     with pytest.raises(PermissionDeniedError):
         store.records.add_con_med(study, "S01", actor=MONITOR, name="x")
+    # only the parts asked for are read; the others are empty, the subject is always there
+    part = store.subjects.detail(study, "S01", actor=ADMIN, parts=("con_meds", "visits"))
+    assert [c.id for c in part.con_meds] == [cm.id]
+    assert part.visits == detail.visits != ()
+    assert (part.adverse_events, part.injections, part.assessments) == ((), (), ())
+    assert part.subject == detail.subject
+    with pytest.raises(ValidationError, match="parts"):
+        store.subjects.detail(study, "S01", actor=ADMIN, parts=("photos",))
 
 
 def test_corrections_need_a_reason_and_the_current_version(store: Store, study: str) -> None:

@@ -20,11 +20,24 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from autoserum.errors import AutoserumError, ConflictError, StateError, ValidationError
+from autoserum.errors import (
+    AutoserumError,
+    ConflictError,
+    NotFoundError,
+    StateError,
+    ValidationError,
+)
 from autoserum.store import Store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import SubjectStatus
-from tests.store.helpers import ADMIN, COORDINATOR, ELIGIBLE, INVESTIGATOR, SCREENED_ON
+from tests.store.helpers import (
+    ADMIN,
+    COORDINATOR,
+    ELIGIBLE,
+    INVESTIGATOR,
+    PREPARER,
+    SCREENED_ON,
+)
 
 _names = itertools.count()
 DAY0 = date(2026, 3, 2)
@@ -73,6 +86,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects, shift=st.integers(0, 90))
         def withdraw_consent(self, subject: str, shift: int) -> None:
+            self.consent(subject, 0)  # a consent first (if none yet), so that one is withdrawn
             with suppress(StateError, ValidationError):  # no consent, withdrawn already
                 store.consent.withdraw(
                     self.study, subject, DAY0 + timedelta(shift), actor=COORDINATOR, reason="r"
@@ -151,6 +165,71 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                     DAY0 + timedelta(shift),
                     actor=COORDINATOR,
                     volume_ml="5",
+                )
+
+        @rule(
+            subject=subjects,
+            deviate=st.booleans(),
+            then=st.sampled_from(["thaw", "dispose", "kit", "inject"]),
+        )
+        def prepare(self, subject: str, deviate: bool, then: str) -> None:
+            """The product chain: a draw, its processing (a deviation or not), two aliquots, then
+            a thaw, a disposal (and an injection of the disposed aliquot: refused, audited), a
+            kit or an injection (the subject consented and randomised first, so that the chain
+            is reached at all)."""
+            self.consent(subject, 0)
+            self.randomise(subject)
+            with suppress(StateError, ValidationError, NotFoundError):  # not allocated, withdrawn
+                draw = store.product.draw(self.study, subject, actor=PREPARER, volume_ml="20")
+                processing = store.product.process(
+                    self.study, draw.code, actor=PREPARER, clotting_minutes=30,
+                    centrifuge_g=1200 if deviate else 1500, centrifuge_minutes=10,
+                )  # fmt: skip
+                codes = [
+                    a.code
+                    for a in store.product.make_aliquots(
+                        self.study, processing.id, actor=PREPARER, count=2
+                    )
+                ]
+                if then == "thaw":
+                    store.product.storage_event(self.study, codes[0], "thawed", actor=PREPARER)
+                elif then == "kit":
+                    store.product.prepare_kit(
+                        self.study, subject, actor=PREPARER, aliquot_code=codes[0]
+                    )
+                else:
+                    if then == "dispose":
+                        store.product.dispose(self.study, codes[0], actor=PREPARER, reason="leak")
+                    store.records.add_injection(
+                        self.study, subject, DAY0, actor=COORDINATOR, volume_ml="5",
+                        product_code=codes[0],
+                    )  # fmt: skip
+
+        def _aliquots(self, subject: str) -> list[str]:
+            with suppress(StateError, NotFoundError):
+                life = store.product.life(self.study, subject, actor=ADMIN)
+                return [a.code for a in life.aliquots]
+            return []
+
+        @rule(subject=subjects, owner=subjects, which=st.integers(0, 3), shift=st.integers(0, 9))
+        def inject_coded(self, subject: str, owner: str, which: int, shift: int) -> None:
+            """An injection by label code: the subject's own aliquot, or another's (refused and
+            audited, nothing written)."""
+            codes = self._aliquots(owner)
+            if not codes:
+                return
+            with suppress(StateError, ValidationError):
+                store.records.add_injection(
+                    self.study, subject, DAY0 + timedelta(shift), actor=COORDINATOR,
+                    volume_ml="5", product_code=codes[which % len(codes)],
+                )  # fmt: skip
+
+        @rule(subject=subjects)
+        def kit(self, subject: str) -> None:
+            codes = self._aliquots(subject)
+            with suppress(StateError, ValidationError, NotFoundError):
+                store.product.prepare_kit(
+                    self.study, subject, actor=PREPARER, aliquot_code=codes[0] if codes else None
                 )
 
         @rule(target=adverse_events, subject=subjects, serious=st.booleans(), regrade=st.booleans())
@@ -270,5 +349,12 @@ def test_audit_replay_rebuilds_the_current_state(store: Store) -> None:
         ("con_med", "insert"),
         ("con_med", "update"),
         ("deviation", "insert"),
+        ("blood_draw", "insert"),
+        ("processing", "insert"),
+        ("aliquot", "insert"),
+        ("storage_event", "insert"),
+        ("disposal", "insert"),
+        ("preparation", "insert"),
+        ("injection", "refused"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)

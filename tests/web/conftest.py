@@ -170,6 +170,7 @@ class Seeded:
             "coordinator": add_user(store, "coord1", "coordinator", s1),
             "monitor": add_user(store, "mon1", "monitor", s1),
             "statistician": add_user(store, "stat1", "statistician", s1),
+            "preparer": add_user(store, "prep1", "preparer", s1),
         }
         self.usernames = {
             "admin": "admin1",
@@ -177,6 +178,7 @@ class Seeded:
             "coordinator": "coord1",
             "monitor": "mon1",
             "statistician": "stat1",
+            "preparer": "prep1",
         }
         self.arms: dict[str, str] = {}
         self.visit_ids: dict[str, int] = {}

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from autoserum.permissions import ROLES, permits
+from autoserum.permissions import ROLES, allowed, permits
 
 from .conftest import PASSWORD, SYSTEM, Seeded
 from .test_auth import csrf_of
@@ -98,6 +98,11 @@ PAGES = [
     Route("POST", SUBJ + "/labs", "write_data", body={**LAB, "lab_visit_code": "baseline"}),
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
+    Route("POST", SUBJ + "/unscheduled_visits", "write_data",
+          body={"unscheduled_date": "2026-03-20", "unscheduled_reason": "flare"}),
+    Route("POST", SUBJ + "/deviations", "write_data",
+          body={"kind": "study_procedure", "description": "photo not taken",
+                "occurred_on": "2026-03-02", "importance": "minor"}),
     Route("GET", SUBJ + "/records/{entity}/{record_id}", "read_subject"),
     Route("GET", SUBJ + "/adverse_events/{sae}/sae.pdf", "report_sae"),
     Route(
@@ -196,6 +201,12 @@ API = [
     Route("POST", API_SUBJ + "/labs", "write_data", body={**LAB, "visit_code": "baseline"}),
     Route("POST", API_SUBJ + "/adverse-events", "write_data", body=AE),
     Route("POST", API_SUBJ + "/con-meds", "write_data", body={"name": "emollient"}),
+    Route("POST", API_SUBJ + "/unscheduled-visits", "write_data",
+          body={"visit_date": "2026-03-20", "reason": "flare"}),
+    Route("POST", API_SUBJ + "/deviations", "write_data",
+          body={"kind": "visit_schedule", "description": "visit by phone",
+                "occurred_on": "2026-03-02", "importance": "minor"}),
+    Route("GET", "/api/v1/studies/{study}/deviations", "read_subject", per_site=False),
     Route("PATCH", "/api/v1/studies/{study}/records/{entity}/{record_id}", "write_data",
           body={"changes": {"visit_date": "2026-03-03"}, "expected_version": 1,
                 "reason": "date typo"}),
@@ -345,7 +356,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
     consent_everyone(seeded)
     saes = serious_events(seeded)
     problems: list[str] = []
-    blinded = role != "admin"
+    blinded = not allowed(role, "see_arms")  # the admin and the unblinded preparer see arms
     token = seeded.tokens[role]
     csrf = page_client(client, seeded.usernames[role])
     seen_arm_admin = False

@@ -73,7 +73,7 @@ def test_a_coordinator_of_s02_in_one_study_has_no_access_to_s02_of_another(
             "study": OTHER, "subject_id": "S2-001", "randomisable": "S2-002", "site": "S2",
             "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs", "n": "x",
             "entity": "visit", "record_id": ids["visit S2-001"],
-            "assessment_id": ids["nrs S2-001"],
+            "assessment_id": ids["nrs S2-001"], "lock_id": 1,
         }  # fmt: skip
         path, body = fill(route.template, values), fill(route.body, values)
         status = call(client, route, path, body, token, csrf)

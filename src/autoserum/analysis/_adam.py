@@ -232,7 +232,7 @@ def _adae(study: str, frame: pl.DataFrame, trt: pl.DataFrame) -> pl.DataFrame:
 
 
 def _adcm(study: str, frame: pl.DataFrame, trt: pl.DataFrame) -> pl.DataFrame:
-    mapping = {"CMTRT": "name", "CMDOSTXT": "dose", "CMROUTE": "route", "CMINDC": "indication",
+    mapping = {"CMTRT": "drug", "CMDOSTXT": "dose", "CMROUTE": "route", "CMINDC": "indication",
                "ASTDY": "start_day"}  # fmt: skip
     return _events("ADCM", study, frame, trt, mapping)
 

@@ -63,6 +63,12 @@ class StudyData:
     #: randomisations of subjects whose eligibility failed or was unknown, each with the
     #: investigator's reason (a database knows them; ``()`` for files)
     eligibility_overrides: tuple[str, ...] = ()
+    #: the protocol deviations as the report lists them (``subject: importance category on
+    #: date: description; corrective action``), the major ones first; ``()`` for files
+    deviations: tuple[str, ...] = ()
+    #: visits outside the schedule (flares), analysed apart from the planned weeks
+    #: (``subject: code on date (day d): reason``); ``()`` for files
+    unscheduled_visits: tuple[str, ...] = ()
     #: every screened subject as the store records it for the CONSORT flow (status, arm,
     #: failed eligibility rules, reason for leaving, treated); ``()`` for files
     registry: tuple[ConsortSubject, ...] = ()
@@ -139,6 +145,8 @@ def study_from_frames(
     assessed: int | None = None,
     excluded: int | None = None,
     eligibility_overrides: tuple[str, ...] = (),
+    deviations: tuple[str, ...] = (),
+    unscheduled_visits: tuple[str, ...] = (),
     registry: tuple[ConsortSubject, ...] = (),
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
@@ -172,6 +180,8 @@ def study_from_frames(
         assessed=assessed,
         excluded=excluded,
         eligibility_overrides=eligibility_overrides,
+        deviations=deviations,
+        unscheduled_visits=unscheduled_visits,
         registry=registry,
     )
 

@@ -95,7 +95,8 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         meds = store.exports.con_meds(study, actor=actor)
         registry = tuple(store.subjects.consort_subjects(study, actor=actor))
         chain = store.audit.verify(study, key=audit_key())
-        overrides = store.records.deviations(study, actor=actor, kind="eligibility_override")
+        deviations = store.records.deviations(study, actor=actor)
+        unscheduled = store.records.unscheduled_visits(study, actor=actor)
         lock = store.locks.database_lock(study)
     finally:
         store.close()
@@ -113,7 +114,21 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         con_meds=meds,
         assessed=len(registry),
         excluded=sum(s.status is SubjectStatus.SCREEN_FAILED for s in registry),
-        eligibility_overrides=tuple(f"{d.subject_id}: {d.description}" for d in overrides),
+        eligibility_overrides=tuple(
+            f"{d.subject_id}: {d.description}"
+            for d in deviations
+            if d.kind == "eligibility_override"
+        ),
+        deviations=tuple(
+            _deviation_line(d)
+            for d in sorted(deviations, key=lambda d: (d.importance != "major", d.subject_id))
+        ),
+        unscheduled_visits=tuple(
+            f"{v.subject_id}: {v.visit_code} on {v.visit_date}"
+            + ("" if v.day is None else f" (day {v.day})")
+            + f": {v.unscheduled_reason}"
+            for v in unscheduled
+        ),
         registry=registry,
     )
     locked = (
@@ -125,6 +140,15 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         f"{lock.manifest.get('sap_sha256') or 'none'}"
     )
     return dataclasses.replace(data, audit_chain=_chain_line(chain) + locked)
+
+
+def _deviation_line(d: Any) -> str:
+    """A protocol deviation as the report lists it."""
+    when = f" on {d.occurred_on}" if d.occurred_on else ""
+    action = f"; corrective action: {d.corrective_action}" if d.corrective_action else ""
+    return (
+        f"{d.subject_id}: {d.importance or 'unclassified'} {d.kind}{when}: {d.description}{action}"
+    )
 
 
 def _lock_manifest(url: str, study: str, sap: Sap | None) -> list[str]:

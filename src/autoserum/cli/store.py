@@ -120,7 +120,10 @@ def export_command(
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
     fmt: Annotated[
-        str, typer.Option("--format", help="csv, parquet, package, sdtm or adam (docs/exports.md).")
+        str,
+        typer.Option(
+            "--format", help="csv, parquet, package, sdtm, adam or fhir (docs/exports.md)."
+        ),
     ] = "csv",
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (CSV to stdout when omitted).")
@@ -148,7 +151,8 @@ def export_command(
 
     With --format package, --out names a folder or a .zip file: one CSV and one Parquet file per
     record type with a Frictionless datapackage.json; with --format sdtm or adam, a folder of
-    CDISC SDTM or ADaM datasets as SAS transport v5 files with define.xml (docs/exports.md).
+    CDISC SDTM or ADaM datasets as SAS transport v5 files with define.xml; with --format fhir,
+    a FHIR R4 transaction Bundle (JSON file) (docs/exports.md).
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
 
@@ -222,7 +226,7 @@ def export_command(
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 
-_RECORD_FORMATS = ("package", "sdtm", "adam")
+_RECORD_FORMATS = ("package", "sdtm", "adam", "fhir")
 """Formats written from every record of the study (the data package's rows)."""
 
 
@@ -275,6 +279,14 @@ def _export_package(
         write_package(content, out)
         counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
         typer.echo(f"exported the package of study {study} to {out}: {counts}")
+        return
+    if fmt == "fhir":
+        from autoserum.study.fhir import fhir_bundle
+
+        bundle = fhir_bundle(meta["study"], content.rows)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        typer.echo(f"exported FHIR of study {study} to {out}: {len(bundle['entry'])} resources")
         return
     if fmt == "adam":
         from autoserum.analysis import adam_datasets, write_adam

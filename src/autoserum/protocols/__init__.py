@@ -23,6 +23,13 @@ from autoserum.protocols._medication import (
     MedicationFinding,
     medication_findings,
 )
+from autoserum.protocols._product import (
+    PROCESS_PARAMETERS,
+    draw_to_injection_refusal,
+    expiry,
+    fact_number,
+    process_deviations,
+)
 from autoserum.protocols._schedule import (
     ScheduledEvent,
     schedule,
@@ -59,6 +66,7 @@ __all__ = [
     "FINDING_KINDS",
     "INSTRUMENT_CODES",
     "LAB_CODES",
+    "PROCESS_PARAMETERS",
     "Arm",
     "Conflict",
     "Dose",
@@ -79,12 +87,16 @@ __all__ = [
     "Source",
     "SpecialInterest",
     "VisitPlan",
+    "draw_to_injection_refusal",
     "evaluate_eligibility",
+    "expiry",
+    "fact_number",
     "load_protocol",
     "medication_findings",
     "parse_protocol_data",
     "parse_protocol_file",
     "parse_protocol_text",
+    "process_deviations",
     "protocol_codes",
     "resolve_protocol",
     "schedule",

@@ -160,6 +160,21 @@ def _study_section(
     ]
     if study.eligibility_overrides:
         summary.append(("Eligibility overrides", "; ".join(study.eligibility_overrides)))
+    if study.unscheduled_visits:
+        summary.append(
+            (
+                f"Unscheduled visits ({len(study.unscheduled_visits)}, not in the planned weeks)",
+                "; ".join(study.unscheduled_visits),
+            )
+        )
+    if study.deviations:
+        major = sum(" major " in f" {d} " for d in study.deviations)
+        summary.append(
+            (
+                f"Protocol deviations ({len(study.deviations)}, {major} major)",
+                "; ".join(study.deviations),
+            )
+        )
     return Section("study", "Study and protocol summary", summary=tuple(summary))
 
 

@@ -425,13 +425,19 @@ class AccountService(Service):
         (SQLite): a request that only reads never waits for the write lock."""
         now = utcnow()
         with self._read() as s:
-            tok = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
-            if tok is None or tok.revoked_at is not None:
+            found = s.execute(
+                select(ApiTokenRow, UserRow)
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .where(ApiTokenRow.token_hash == token_hash)
+            ).first()  # one round trip for the token and its user
+            if found is None:
+                return None
+            tok, user = found[0], found[1]
+            if tok.revoked_at is not None:
                 return None
             if tok.expires_at is not None and tok.expires_at <= now:
                 return None
-            user = s.get(UserRow, tok.user_id)
-            if user is None or not user.active:
+            if not user.active:
                 return None
             record = _user(s, user)
             stale = tok.last_used_at is None or tok.last_used_at < now - TOUCH_EVERY

@@ -35,6 +35,7 @@ __all__ = [
     "REDACTED",
     "AuditContext",
     "AuditedSession",
+    "audit_refusal",
     "encode",
     "insert_audited",
 ]
@@ -237,3 +238,39 @@ def _insert_returning_id(cls: type[Any]) -> Any:
         table = cls.__table__
         stmt = _INSERTS[cls] = insert(table).returning(table.c.id)
     return stmt
+
+
+def audit_refusal(
+    session: Session,
+    *,
+    entity: str,
+    study_id: int,
+    subject_pk: int | None,
+    field: str,
+    value: Any,
+    reason: str,
+) -> None:
+    """Audit a write the store refused (action ``refused``, record id 0, the refused ``value``
+    of ``field`` and why) in the session's write transaction; no data row is written, so the
+    caller lets the transaction commit and raises afterwards."""
+    ctx = session.info.get("audit")
+    if not isinstance(ctx, AuditContext):
+        raise StateError("a refusal audited outside an audited store transaction")
+    row = {
+        "txn": ctx.txn,
+        "at": ctx.at,
+        "username": ctx.username,
+        "role": ctx.role,
+        "study_id": study_id,
+        "subject_pk": subject_pk,
+        "entity": entity,
+        "record_id": 0,
+        "action": "refused",
+        "field": field,
+        "old_value": None,
+        "new_value": _text(entity, field, value),
+        "reason": reason,
+    }
+    conn = session.connection()
+    link(conn, [row])
+    conn.execute(insert(AuditRow), [row])

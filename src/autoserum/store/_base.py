@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +27,7 @@ from autoserum.protocols import Protocol, parse_protocol_data
 from autoserum.store import _audit
 from autoserum.store._engine import BUSY_TIMEOUT_MS, NOWAIT, WRITE
 from autoserum.store._gate import WriterGate
+from autoserum.store._types import utcnow
 from autoserum.store.models import SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
@@ -40,8 +41,12 @@ __all__ = [
     "FifoLock",
     "Service",
     "SiteKey",
+    "TimeClock",
     "UnitOfWork",
 ]
+
+TimeClock = Callable[[], datetime]
+"""The store's current time (timezone-aware UTC); tests pass a fixed one."""
 
 STAGING_PREFIX = "~importing~"
 """The name prefix of a study an import is still writing (see ``store/_importer.py``): no
@@ -176,10 +181,15 @@ class UnitOfWork:
     """Engine, sessions, the SQLite writer queue and the cache of parsed study protocols: what
     every service of one store shares. ``read()`` and ``write()`` are its transactions."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_today) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock = utc_today, now: TimeClock | None = None
+    ) -> None:
         self.engine = engine
         #: today's date for the integrity rules (no date after today); tests pass a fixed one
         self.clock = clock
+        #: the time for the product's expiry and draw-to-injection checks: by default the
+        #: wall clock's time of day on ``clock``'s date (so a fixed date stays consistent)
+        self.now: TimeClock = now or (lambda: datetime.combine(clock(), utcnow().timetz()))
         self._sessions = sessionmaker(
             engine, class_=_audit.AuditedSession, expire_on_commit=False, autoflush=True
         )
@@ -297,6 +307,10 @@ class Service:
     def _today(self) -> date:
         """Today's date by the store's clock."""
         return self._uow.clock()
+
+    def _now(self) -> datetime:
+        """The current time by the store's clock."""
+        return self._uow.now()
 
     # --- permissions ----------------------------------------------------------------------
     @staticmethod

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from autoserum.protocols import Protocol, medication_findings
 from autoserum.store.models import DeviationRow, SubjectRow
 from autoserum.study.medication import check_con_med
+from autoserum.study.visits import AUTOMATIC_IMPORTANCE
 
 __all__ = ["coded_con_med", "record_medication_deviations"]
 
@@ -93,6 +94,7 @@ def record_medication_deviations(
             visit_id=None,
             kind=finding.kind,
             description=finding.description,
+            importance=AUTOMATIC_IMPORTANCE[finding.kind],
             version=1,
         )
         s.add(deviation)

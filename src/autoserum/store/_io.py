@@ -25,6 +25,7 @@ from autoserum.store.models import (
     ConMedRow,
     ConsentDocumentRow,
     ConsentRow,
+    DeviationRow,
     LabRow,
     StudyRow,
     SubjectRow,
@@ -45,7 +46,7 @@ from autoserum.study.tidy import (
     integer_items,
     visit_columns,
 )
-from autoserum.study.visits import study_week
+from autoserum.study.visits import per_protocol, study_week
 
 __all__ = ["ExportService", "ImportSummary", "PackageContent"]
 
@@ -297,14 +298,21 @@ class ExportService(Service):
         assessments: dict[int, list[AssessmentRow]] = {}
         for a in s.scalars(select(AssessmentRow).where(AssessmentRow.study_id == st.id)):
             assessments.setdefault(a.visit_id, []).append(a)
+        major = set(
+            s.scalars(
+                select(DeviationRow.subject_pk).where(
+                    DeviationRow.study_id == st.id, DeviationRow.importance == "major"
+                )
+            )
+        )
         labs: dict[int, list[LabRow]] = {}
         for lab in s.scalars(select(LabRow).where(LabRow.study_id == st.id)):
             labs.setdefault(lab.visit_id, []).append(lab)
         rows: list[dict[str, Any]] = []
         for v in s.scalars(select(VisitRow).where(VisitRow.study_id == st.id)):
             subj = subjects.get(v.subject_pk)
-            if subj is None:
-                continue
+            if subj is None or v.unscheduled_reason is not None:
+                continue  # an unscheduled visit is mapped to no planned week
             week = v.week if v.week is not None else (None if v.day is None else Fraction(v.day, 7))
             row: dict[str, Any] = {
                 "subject_id": subj.subject_id,
@@ -315,7 +323,7 @@ class ExportService(Service):
                 "visit_date": v.visit_date,
                 "age": None if subj.age is None else float(subj.age),
                 "sex": subj.sex,
-                "per_protocol": subj.per_protocol,
+                "per_protocol": per_protocol(subj.per_protocol, major_deviation=subj.id in major),
                 "treated": subj.treated,
                 "_order": (subj.subject_id, week if week is not None else Decimal(0)),
             }

@@ -33,10 +33,12 @@ from autoserum.store.models import AUDITED, SiteRow, StudyRow, SubjectRow, Visit
 from autoserum.study.entities import REGISTRY, EntitySpec, Field
 from autoserum.study.package import (
     PACKAGE_FORMAT,
+    VISIT_LINK,
     cell_text,
     column_name,
     descriptor,
     key_columns,
+    link_column,
     package_fields,
     parse_cell,
     resource_name,
@@ -62,6 +64,22 @@ _POLARS: dict[str, Any] = {
     "bool": pl.Boolean,
 }
 
+
+def _link_targets() -> dict[str, dict[str, str]]:
+    """Per record type and link (``draw_id``), the record type it points to, read from the
+    ORM's foreign keys."""
+    by_table = {spec.table: name for name, spec in REGISTRY.items()}
+    out: dict[str, dict[str, str]] = {}
+    for name, spec in REGISTRY.items():
+        columns = AUDITED[name].__table__.c
+        for link in spec.links:
+            for fk in columns[link].foreign_keys:
+                out.setdefault(name, {})[link] = by_table[fk.column.table.name]
+    return out
+
+
+LINK_TARGETS = _link_targets()
+"""Record type → link → the record type it points to."""
 
 _OPTIONAL_VISIT = frozenset(
     name
@@ -114,11 +132,11 @@ def read_records(
     visits: dict[int, str] = dict(
         s.execute(select(VisitRow.id, VisitRow.visit_code).where(VisitRow.study_id == st.id)).all()
     )
-    rows: dict[str, list[dict[str, Any]]] = {}
+    collected: dict[str, list[tuple[Any, Any, dict[str, Any]]]] = {}
     for spec in REGISTRY.values():
         fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
         model = AUDITED[spec.name]
-        out: list[tuple[Any, dict[str, Any]]] = []
+        out: list[tuple[Any, Any, dict[str, Any]]] = []
         for row in s.scalars(select(model).where(model.study_id == st.id)):
             keys: dict[str, Any] = {}
             order: tuple[Any, ...]
@@ -134,18 +152,42 @@ def read_records(
                 if subject is None:
                     continue
                 keys["subject_id"] = subject.subject_id
-                if "visit" in key_columns(spec):
-                    keys["visit"] = visits.get(row.visit_id)
                 order = (subject.subject_id, row.id)
             else:
                 order = (row.id,)
             values = {column_name(f): _value(spec, f, row, subjects) for f in fields}
-            out.append((order, {**keys, **values}))
-        out.sort(key=lambda pair: pair[0])
-        rows[spec.name] = [r for _, r in out]
+            out.append((order, row, {**keys, **values}))
+        out.sort(key=lambda item: item[0])
+        collected[spec.name] = out
+    numbers = {
+        name: {row.id: n for n, (_, row, _) in enumerate(out, start=1)}
+        for name, out in collected.items()
+    }
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for spec in REGISTRY.values():
+        keys_of = key_columns(spec)
+        result = []
+        for n, (_, row, values) in enumerate(collected[spec.name], start=1):
+            linked: dict[str, Any] = {}
+            if "record" in keys_of:
+                linked["record"] = n
+            for link in spec.links:
+                target = getattr(row, link)
+                if link == VISIT_LINK:
+                    linked["visit"] = visits.get(target) if target is not None else None
+                else:
+                    to = LINK_TARGETS[spec.name][link]
+                    linked[link_column(link)] = None if target is None else numbers[to].get(target)
+            ordered = {k: (linked[k] if k in linked else values[k]) for k in keys_of}
+            result.append({**ordered, **{k: v for k, v in values.items() if k not in ordered}})
+        rows[spec.name] = result
     settings = _study_settings(st, arms=arms, deidentified=deidentified)
     desc = descriptor(
-        settings, blinded=blinded, deidentified=deidentified, optional_visit=_OPTIONAL_VISIT
+        settings,
+        blinded=blinded,
+        deidentified=deidentified,
+        optional_visit=_OPTIONAL_VISIT,
+        link_targets=LINK_TARGETS,
     )
     return PackageContent(desc, rows)
 
@@ -168,8 +210,13 @@ def _csv_text(spec: EntitySpec, columns: list[str], rows: list[dict[str, Any]]) 
         field = fields.get(c)
         cells: list[str | None] = []
         for r in rows:
-            text = r[c] if field is None else cell_text(field, r[c])
-            if text is not None and (field is None or field.kind == "text"):
+            value = r[c]
+            text = cell_text(field, value) if field is not None else None
+            if field is None and value is not None:
+                text = value if isinstance(value, str) else str(value)
+            if isinstance(text, str) and (
+                isinstance(value, str) if field is None else field.kind == "text"
+            ):
                 text = neutralise_cell(text)
             cells.append(text)
         data[c] = cells
@@ -183,7 +230,9 @@ def _parquet_bytes(spec: EntitySpec, columns: list[str], rows: list[dict[str, An
     for c in columns:
         field = fields.get(c)
         values = [r[c] for r in rows]
-        if field is None or field.kind not in _POLARS:
+        if field is None and c not in ("site", "subject_id", "visit"):
+            series.append(pl.Series(c, values, dtype=pl.Int64))
+        elif field is None or field.kind not in _POLARS:
             values = [v if field is None else cell_text(field, v) for v in values]
             series.append(pl.Series(c, values, dtype=pl.String))
         elif field.kind == "decimal":
@@ -303,13 +352,28 @@ def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]
         for column, text in record.items():
             where = f"{file} line {line} column {column}"
             if column in keys:
-                if not text and column != "visit":
-                    raise ValidationError(where, text, "a key value")
-                row[column] = text or None
+                row[column] = _key(column, text, where)
             else:
                 row[column] = parse_cell(fields[column], text, name=where)
         out.append(row)
     return out
+
+
+def _key(column: str, text: str | None, where: str) -> str | int | None:
+    """A key cell: a site code, subject identifier or visit code as text; a record number or
+    a link (another file's record number) as a whole number; only ``visit`` and links may be
+    empty."""
+    if column in ("site", "subject_id", "visit"):
+        if not text and column != "visit":
+            raise ValidationError(where, text, "a key value")
+        return text or None
+    if not text:
+        if column == "record":
+            raise ValidationError(where, text, "a record number (a whole number ≥ 1)")
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValidationError(where, text, "a record number (a whole number ≥ 1)")
+    return int(text)
 
 
 def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int]:
@@ -335,12 +399,15 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
     site_ids: dict[str, int] = {}
     subject_pks: dict[str, int] = {}
     visit_ids: dict[tuple[str, str], int] = {}
-    counts: dict[str, int] = {}
-    for spec in REGISTRY.values():
+    record_ids: dict[str, dict[int, int]] = {}
+    counts = {
+        resource_name(spec): len(content.rows.get(spec.name, [])) for spec in REGISTRY.values()
+    }
+    for spec in _insert_order():
         model = AUDITED[spec.name]
         rows = content.rows.get(spec.name, [])
-        counts[resource_name(spec)] = len(rows)
         fields = _fields_by_column(spec)
+        ids = record_ids.setdefault(spec.name, {})
         for line, row in enumerate(rows, start=2):
             values = {fields[c].name: v for c, v in row.items() if c in fields}
             links: dict[str, Any] = {"study_id": st.id, "version": 1}
@@ -349,12 +416,19 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
                 links["site_id"] = _look_up(site_ids, row["site"], where, "site")
             elif spec.parent == "subject":
                 links["subject_pk"] = _look_up(subject_pks, row["subject_id"], where, "subject_id")
-                if "visit" in key_columns(spec) and row.get("visit") is not None:
-                    pair = (row["subject_id"], row["visit"])
-                    links["visit_id"] = _look_up(visit_ids, pair, where, "visit")
+            for link in spec.links:
+                if link == VISIT_LINK:
+                    if row.get("visit") is not None:
+                        pair = (row["subject_id"], row["visit"])
+                        links[link] = _look_up(visit_ids, pair, where, "visit")
+                elif row.get(link_column(link)) is not None:
+                    target = record_ids.get(LINK_TARGETS[spec.name][link], {})
+                    links[link] = _look_up(target, row[link_column(link)], where, link_column(link))
             record = model(**links, **values)
             s.add(record)
             s.flush()
+            if "record" in row:
+                ids[row["record"]] = record.id
             if spec.name == "site":
                 site_ids[record.code] = record.id
             elif spec.name == "subject":
@@ -362,6 +436,23 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
             elif spec.name == "visit":
                 visit_ids[(row["subject_id"], record.visit_code)] = record.id
     return counts
+
+
+def _insert_order() -> list[EntitySpec]:
+    """The record types in registry order, each after the record types its links point to."""
+    done: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        for target in LINK_TARGETS.get(name, {}).values():
+            if target != name:
+                visit(target)
+        done.append(name)
+
+    for name in REGISTRY:
+        visit(name)
+    return [REGISTRY[name] for name in done]
 
 
 def _look_up(table: Mapping[Any, int], key: Any, where: str, column: str) -> int:

@@ -15,12 +15,13 @@ from autoserum.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    ProductRefusedError,
     StateError,
     ValidationError,
 )
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, visit_deviation, window_bounds
-from autoserum.store._audit import insert_audited
+from autoserum.store._audit import audit_refusal, insert_audited
 from autoserum.store._base import Actor, Service
 from autoserum.store._conmeds import coded_con_med, record_medication_deviations
 from autoserum.store._consent import require_consent
@@ -41,6 +42,7 @@ from autoserum.store._integrity import (
 )
 from autoserum.store._locks import active_locks, require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
+from autoserum.store._product import chain_in_use, resolve_product
 from autoserum.store._safety import checked_adverse_event
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._views import (
@@ -85,7 +87,8 @@ from autoserum.study.rules import (
     check_order,
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
-from autoserum.study.vocab import PRODUCTS, check_choice
+from autoserum.study.visits import AUTOMATIC_IMPORTANCE
+from autoserum.study.vocab import DEVIATION_CATEGORIES, PRODUCTS, check_choice
 
 __all__ = ["RecordService", "evaluate_windows"]
 
@@ -93,6 +96,7 @@ __all__ = ["RecordService", "evaluate_windows"]
 _PLAIN: dict[str, Callable[[Any, str], Any]] = {
     "adverse_event": adverse_event_view,
     "con_med": con_med_view,
+    "deviation": deviation_view,
 }
 
 
@@ -124,6 +128,7 @@ def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> Non
                         subject_pk=subject.id,
                         visit_id=visit.id,
                         kind="visit_window",
+                        importance=AUTOMATIC_IMPORTANCE["visit_window"],
                         description=(
                             f"visit {visit.visit_code} on {visit.visit_date}: "
                             f"{abs(deviation)} day(s) {side}, window {early} to {late}"
@@ -270,6 +275,67 @@ class RecordService(Service):
         s.flush()
         return row
 
+    def add_unscheduled_visit(
+        self,
+        study: str,
+        subject_id: str,
+        visit_date: date | str,
+        *,
+        actor: Actor,
+        reason: str,
+    ) -> Visit:
+        """Record a visit outside the protocol's schedule (a flare visit) on ``visit_date``,
+        with its reason: coded ``unscheduled-N`` (the N-th of the subject), its study day
+        counted from day 0 but mapped to no planned week (the tidy visit file leaves it out;
+        instruments and labs are recorded at it like at any visit)."""
+        why = bounded_text("reason", reason, limit=NOTE_MAX)
+        when = as_date("visit_date", visit_date)
+        with self._write(actor, why) as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=when, what="record an unscheduled visit")
+            check_dated(
+                "visit_date",
+                when,
+                today=self._today(),
+                screened=screening_date(s, self._protocol(st), subject),
+                started=st.start_date,
+            )
+            earlier = s.scalars(
+                select(VisitRow.id).where(
+                    VisitRow.subject_pk == subject.id, VisitRow.unscheduled_reason.is_not(None)
+                )
+            ).all()
+            row = VisitRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                visit_code=f"unscheduled-{len(earlier) + 1}",
+                week=None,
+                day=None if subject.day0 is None else (when - subject.day0).days,
+                visit_date=when,
+                unscheduled_reason=why,
+                version=1,
+            )
+            s.add(row)
+            s.flush()
+            return visit_view(row, subject.subject_id)
+
+    def unscheduled_visits(self, study: str, *, actor: Actor) -> list[Visit]:
+        """The unscheduled visits of the subjects the actor may see, by subject and date."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
+            stmt = (
+                select(VisitRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == VisitRow.subject_pk)
+                .where(VisitRow.study_id == st.id, VisitRow.unscheduled_reason.is_not(None))
+                .order_by(SubjectRow.subject_id, VisitRow.visit_date, VisitRow.id)
+            )
+            return [
+                visit_view(v, subj.subject_id)
+                for v, subj in s.execute(stmt)
+                if actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
+            ]
+
     # --- assessments --------------------------------------------------------------------
     def add_assessment(
         self,
@@ -379,6 +445,7 @@ class RecordService(Service):
                 subject_pk=subject.id,
                 visit_id=visit.id,
                 kind="assessment_not_done",
+                importance=AUTOMATIC_IMPORTANCE["assessment_not_done"],
                 description=f"{instrument} at {visit_code} not done: {why}",
                 version=1,
             )
@@ -453,75 +520,137 @@ class RecordService(Service):
         lot: str | None = None,
         given_by: str | None = None,
         visit_code: str | None = None,
+        product_code: str | None = None,
+        side: str | None = None,
     ) -> Injection:
         """Record an injection given. ``product`` defaults to the product of the subject's arm
-        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``).
+        (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``)
+        and ``side`` its side (an acupoint injection is one record per point, with its volume).
 
         The date may not be after today nor before the subject's screening; the volume must
-        be > 0 mL and within the ``max_volume`` of the subject's arm in the protocol."""
+        be > 0 mL and within the ``max_volume`` of the subject's arm in the protocol.
+
+        ``product_code`` is the scanned or typed label of the aliquot, blinded kit or (whole
+        blood) draw injected; once the study records its product chain every injection needs
+        one. A code of another subject, or an expired, used, disposed or too often thawed
+        product, is refused with a :class:`~autoserum.errors.ProductRefusedError` naming the
+        mismatch, and the refusal is audited (nothing else is written)."""
+        spec = spec_of("injection")
         when = as_date("given_on", given_on)
         volume = optional(as_decimal, "volume_ml", volume_ml)
         texts = {
             k: bounded_text(k, v, limit=SHORT_MAX, required=False)
             for k, v in (("site", site), ("lot", lot), ("given_by", given_by))
         }
+        code = spec.field("product_code").convert(product_code or None)
+        chosen_side = spec.field("side").convert(side or None)
+        refused: str | None = None
         with self._write(actor, "injection") as s:
-            st, subject = self._writable_subject(s, study, subject_id, actor)
-            if subject.arm is None:
-                raise StateError(f"subject {subject_id!r} is not allocated yet")
-            require_consent(s, st, subject, on=when, what="record an injection")
-            protocol = self._protocol(st)
-            check_dated(
-                "given_on",
-                when,
-                today=self._today(),
-                screened=screening_date(s, protocol, subject),
-                started=st.start_date,
+            injection, refused = self._inject(
+                s, study, subject_id, when, actor=actor, product=product, volume=volume,
+                texts=texts, visit_code=visit_code, code=code, side=chosen_side,
+            )  # fmt: skip
+        if refused is not None:
+            raise ProductRefusedError(code or "", refused)
+        assert injection is not None
+        return injection
+
+    def _inject(
+        self,
+        s: Session,
+        study: str,
+        subject_id: str,
+        when: date,
+        *,
+        actor: Actor,
+        product: str | None,
+        volume: Decimal | None,
+        texts: Mapping[str, str | None],
+        visit_code: str | None,
+        code: str | None,
+        side: str | None,
+    ) -> tuple[Injection | None, str | None]:
+        """The injection recorded in ``s``, or the reason its product was refused (audited)."""
+        st, subject = self._writable_subject(s, study, subject_id, actor)
+        if subject.arm is None:
+            raise StateError(f"subject {subject_id!r} is not allocated yet")
+        require_consent(s, st, subject, on=when, what="record an injection")
+        protocol = self._protocol(st)
+        check_dated(
+            "given_on",
+            when,
+            today=self._today(),
+            screened=screening_date(s, protocol, subject),
+            started=st.start_date,
+        )
+        arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
+        given = arm_product if product is None else check_choice("product", product, PRODUCTS)
+        links: Mapping[str, int] = {}
+        if code is None and chain_in_use(s, st.id):
+            raise ValidationError(
+                "product_code", None, "the label code of the product injected (scan or type it)"
             )
-            arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
-            given = arm_product if product is None else check_choice("product", product, PRODUCTS)
-            check_injection_volume(protocol, subject.arm, given, volume)
-            visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
-            if visit is not None:
-                require_unlocked(
-                    s,
-                    self._study(s, study),
-                    Target(subject.id, visit.id),
-                    what="record at this visit",
-                )
-            row = InjectionRow(
-                study_id=st.id,
-                subject_pk=subject.id,
-                visit_id=None if visit is None else visit.id,
-                given_on=when,
-                product=given,
-                volume_ml=volume,
-                site=texts["site"],
-                lot=texts["lot"],
-                given_by=texts["given_by"] or actor.username,
-                version=1,
+        if code is not None:
+            outcome = resolve_product(
+                s, st, subject, protocol, code, now=self._now(), given_on=when, volume=volume
             )
-            s.add(row)
-            self._set_day0(subject, when)
-            s.flush()
-            evaluate_windows(s, protocol, subject)
-            s.flush()
-            return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st))
+            if isinstance(outcome, str):
+                audit_refusal(
+                    s, entity="injection", study_id=st.id, subject_pk=subject.id,
+                    field="product_code", value=code, reason=outcome,
+                )  # fmt: skip
+                return None, outcome
+            given, links = outcome.product, outcome.links
+        check_injection_volume(protocol, subject.arm, given, volume)
+        visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
+        if visit is not None:
+            require_unlocked(
+                s,
+                self._study(s, study),
+                Target(subject.id, visit.id),
+                what="record at this visit",
+            )
+        row = InjectionRow(
+            study_id=st.id,
+            subject_pk=subject.id,
+            visit_id=None if visit is None else visit.id,
+            given_on=when,
+            product=given,
+            volume_ml=volume,
+            site=texts["site"],
+            lot=texts["lot"],
+            given_by=texts["given_by"] or actor.username,
+            product_code=code,
+            side=side,
+            version=1,
+            **links,
+        )
+        s.add(row)
+        self._set_day0(subject, when)
+        s.flush()
+        evaluate_windows(s, protocol, subject)
+        s.flush()
+        return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st)), None
 
     # --- adverse events, con-meds, deviations -------------------------------------------
     def add(
         self, study: str, subject_id: str, entity: str, values: Mapping[str, Any], *, actor: Actor
     ) -> Any:
-        """Record an ``adverse_event`` or a ``con_med`` of a subject from the values of its
-        fields, converted as the entity registry declares them (:mod:`autoserum.study.entities`);
-        no date after today, those the registry marks ``after_screening`` not before the
-        subject's screening, a start not after its end. Returns the recorded record."""
+        """Record an ``adverse_event``, a ``con_med`` or a ``deviation`` (noticed by staff:
+        category, description, date, major or minor, corrective action) of a subject from the
+        values of its fields, converted as the entity registry declares them
+        (:mod:`autoserum.study.entities`); no date after today, those the registry marks
+        ``after_screening`` not before the subject's screening, a start not after its end.
+        Returns the recorded record."""
         if entity not in _PLAIN:
             raise ValidationError("entity", entity, f"one of {', '.join(sorted(_PLAIN))}")
         spec = spec_of(entity)
         fields = spec.convert(values)
         if entity == "con_med":
             fields = coded_con_med(fields)
+        if entity == "deviation":  # the automatic kinds are the store's own
+            check_choice("kind", fields["kind"], DEVIATION_CATEGORIES)
+            check_choice("importance", fields["importance"], spec.field("importance").choices)
         with self._write(actor, spec.label.split(" ", 1)[-1]) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
             if entity == "adverse_event":

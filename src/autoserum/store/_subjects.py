@@ -3,7 +3,7 @@ unblinding, listings and the CONSORT flow."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -62,9 +62,21 @@ from autoserum.study.rules import (
     check_subject_id,
 )
 from autoserum.study.status import SubjectStatus, parse_status, transition
+from autoserum.study.visits import AUTOMATIC_IMPORTANCE
 from autoserum.study.vocab import SEXES, check_choice
 
-__all__ = ["SubjectService", "subject_by_pk", "subject_out"]
+__all__ = ["DETAIL_PARTS", "SubjectService", "subject_by_pk", "subject_out"]
+
+#: the record lists of a subject's :class:`~autoserum.study.model.SubjectDetail`
+DETAIL_PARTS = (
+    "visits",
+    "assessments",
+    "labs",
+    "injections",
+    "adverse_events",
+    "con_meds",
+    "deviations",
+)
 
 #: The action of the permission table a status change needs (others: ``write_data``).
 _TRANSITION_ACTIONS = {
@@ -232,6 +244,7 @@ class SubjectService(Service):
                     subject_pk=row.id,
                     kind="eligibility_override",
                     description=f"randomised with eligibility {'; '.join(rules)}: {reason}",
+                    importance=AUTOMATIC_IMPORTANCE["eligibility_override"],
                     version=1,
                 )
             )
@@ -413,30 +426,52 @@ class SubjectService(Service):
             return flow
         return replace(flow, consented=counts[0], consent_withdrawn=counts[1])
 
-    def detail(self, study: str, subject_id: str, *, actor: Actor) -> SubjectDetail:
-        """Everything recorded about a subject (arm and injected product masked if blinded)."""
+    def detail(
+        self,
+        study: str,
+        subject_id: str,
+        *,
+        actor: Actor,
+        parts: Collection[str] = DETAIL_PARTS,
+    ) -> SubjectDetail:
+        """Everything recorded about a subject (arm and injected product masked if blinded).
+
+        ``parts`` names the record lists to read (of :data:`DETAIL_PARTS`); the others are left
+        empty: a caller that lists only the assessments reads two tables, not seven."""
+        unknown = set(parts) - set(DETAIL_PARTS)
+        if unknown:
+            raise ValidationError("parts", sorted(unknown), f"of {', '.join(DETAIL_PARTS)}")
         with self._read() as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action="read_subject")
             label = row.subject_id
             sees = actor.sees_arm(st)
 
-            def rows(model: type[Any]) -> list[Any]:
+            def rows(part: str, model: type[Any]) -> list[Any]:
+                if part not in parts:
+                    return []
                 return list(
                     s.scalars(select(model).where(model.subject_pk == row.id).order_by(model.id))
                 )
 
             return SubjectDetail(
                 subject=subject_out(s, st, row, actor),
-                visits=tuple(visit_view(r, label) for r in rows(VisitRow)),
-                assessments=tuple(assessment_view(r, label) for r in rows(AssessmentRow)),
-                labs=tuple(lab_view(r, label) for r in rows(LabRow)),
-                injections=tuple(
-                    injection_view(r, label, sees_arm=sees) for r in rows(InjectionRow)
+                visits=tuple(visit_view(r, label) for r in rows("visits", VisitRow)),
+                assessments=tuple(
+                    assessment_view(r, label) for r in rows("assessments", AssessmentRow)
                 ),
-                adverse_events=tuple(adverse_event_view(r, label) for r in rows(AdverseEventRow)),
-                con_meds=tuple(con_med_view(r, label) for r in rows(ConMedRow)),
-                deviations=tuple(deviation_view(r, label) for r in rows(DeviationRow)),
+                labs=tuple(lab_view(r, label) for r in rows("labs", LabRow)),
+                injections=tuple(
+                    injection_view(r, label, sees_arm=sees)
+                    for r in rows("injections", InjectionRow)
+                ),
+                adverse_events=tuple(
+                    adverse_event_view(r, label) for r in rows("adverse_events", AdverseEventRow)
+                ),
+                con_meds=tuple(con_med_view(r, label) for r in rows("con_meds", ConMedRow)),
+                deviations=tuple(
+                    deviation_view(r, label) for r in rows("deviations", DeviationRow)
+                ),
             )
 
 

@@ -28,12 +28,18 @@ from autoserum.study.blinding import MASK
 from autoserum.study.entities import Field, entity
 from autoserum.study.model import (
     AdverseEvent,
+    Aliquot,
     Assessment,
+    BloodDraw,
     ConMed,
     Deviation,
+    Disposal,
     Injection,
     LabResult,
+    Preparation,
+    Processing,
     Record,
+    StorageEvent,
     Subject,
     Visit,
 )
@@ -100,6 +106,12 @@ _CLASSES: dict[str, type[Record]] = {
     "adverse_event": AdverseEvent,
     "con_med": ConMed,
     "deviation": Deviation,
+    "blood_draw": BloodDraw,
+    "processing": Processing,
+    "aliquot": Aliquot,
+    "storage_event": StorageEvent,
+    "disposal": Disposal,
+    "preparation": Preparation,
 }
 
 

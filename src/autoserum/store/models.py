@@ -42,6 +42,7 @@ __all__ = [
     "AUDITED",
     "SECURITY_EVENTS",
     "AdverseEventRow",
+    "AliquotRow",
     "AllocationListRow",
     "AllocationRow",
     "ApiTokenRow",
@@ -49,17 +50,22 @@ __all__ = [
     "AuditHeadRow",
     "AuditRow",
     "Base",
+    "BloodDrawRow",
     "ConMedRow",
     "ConsentDocumentRow",
     "ConsentRow",
     "DeviationRow",
+    "DisposalRow",
     "InjectionRow",
     "LabRow",
     "LockRow",
     "LoginFailureRow",
+    "PreparationRow",
+    "ProcessingRow",
     "SecurityEventRow",
     "SessionRow",
     "SiteRow",
+    "StorageEventRow",
     "StudyRow",
     "SubjectRow",
     "UnblindingRow",
@@ -262,6 +268,15 @@ class InjectionRow(_columns("injection"), _SubjectChild, Base):  # type: ignore[
     __entity__ = "injection"
     __table_args__ = record_checks(entity("injection"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
+    draw_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blood_draws.id"), nullable=True, index=True
+    )
+    aliquot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("aliquots.id"), nullable=True, index=True
+    )
+    preparation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("preparations.id"), nullable=True, index=True
+    )
 
 
 class AdverseEventRow(_columns("adverse_event"), _SubjectChild, Base):  # type: ignore[misc]
@@ -279,7 +294,50 @@ class ConMedRow(_columns("con_med"), _SubjectChild, Base):  # type: ignore[misc]
 class DeviationRow(_columns("deviation"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "deviations"
     __entity__ = "deviation"
+    __table_args__ = record_checks(entity("deviation"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
+
+
+# --- the autologous product's chain of identity (entities.PRODUCT_CHAIN) -----------------
+class BloodDrawRow(_columns("blood_draw"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "blood_draws"
+    __entity__ = "blood_draw"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+
+
+class ProcessingRow(_columns("processing"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "processings"
+    __entity__ = "processing"
+    draw_id: Mapped[int] = mapped_column(ForeignKey("blood_draws.id"), index=True)
+
+
+class AliquotRow(_columns("aliquot"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "aliquots"
+    __entity__ = "aliquot"
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+    processing_id: Mapped[int] = mapped_column(ForeignKey("processings.id"), index=True)
+
+
+class StorageEventRow(_columns("storage_event"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "storage_events"
+    __entity__ = "storage_event"
+    __table_args__ = record_checks(entity("storage_event"))
+    aliquot_id: Mapped[int] = mapped_column(ForeignKey("aliquots.id"), index=True)
+
+
+class DisposalRow(_columns("disposal"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "disposals"
+    __entity__ = "disposal"
+    aliquot_id: Mapped[int] = mapped_column(ForeignKey("aliquots.id"), index=True)
+
+
+class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "preparations"
+    __entity__ = "preparation"
+    __table_args__ = (UniqueConstraint("study_id", "code"), *record_checks(entity("preparation")))
+    aliquot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("aliquots.id"), nullable=True, index=True
+    )
 
 
 class ConsentDocumentRow(_Versioned, Base):
@@ -402,6 +460,12 @@ AUDITED: dict[str, type[Any]] = {
         ConMedRow,
         DeviationRow,
         UnblindingRow,
+        BloodDrawRow,
+        ProcessingRow,
+        AliquotRow,
+        StorageEventRow,
+        DisposalRow,
+        PreparationRow,
         ConsentDocumentRow,
         ConsentRow,
         LockRow,

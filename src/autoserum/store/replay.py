@@ -31,10 +31,13 @@ State = dict[tuple[str, int], dict[str, Any]]
 
 
 def replay_audit(records: Iterable[AuditRecord]) -> State:
-    """Apply audit records in order: inserts create, updates set a field, deletes remove."""
+    """Apply audit records in order: inserts create, updates set a field, deletes remove (a
+    refusal wrote no data and changes nothing)."""
     state: State = {}
     for r in records:
         key = (r.entity, r.record_id)
+        if r.action == "refused":
+            continue
         if r.action == "insert":
             state.setdefault(key, {})[r.field or ""] = r.new_value
         elif r.action == "update":

@@ -17,13 +17,14 @@ from sqlalchemy.exc import DBAPIError
 
 from autoserum.errors import ConfigurationError
 from autoserum.store._accounts import AccountService
-from autoserum.store._base import UnitOfWork
+from autoserum.store._base import TimeClock, UnitOfWork
 from autoserum.store._consent import ConsentService
 from autoserum.store._engine import make_engine
 from autoserum.store._events import SecurityEventService
 from autoserum.store._io import ExportService
 from autoserum.store._locks import LockService
 from autoserum.store._migrate import current_revision, head_revision, migrate
+from autoserum.store._product import ProductService
 from autoserum.store._records import RecordService
 from autoserum.store._studies import StudyService
 from autoserum.store._subjects import SubjectService
@@ -55,9 +56,11 @@ class Store:
     see them.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, now: TimeClock | None = None
+    ) -> None:
         self.engine = engine
-        self.uow = UnitOfWork(engine, clock=clock or utc_today)
+        self.uow = UnitOfWork(engine, clock=clock or utc_today, now=now)
         self.studies = StudyService(self.uow)
         self.subjects = SubjectService(self.uow)
         self.records = RecordService(self.uow)
@@ -67,6 +70,7 @@ class Store:
         self.consent = ConsentService(self.uow)
         self.locks = LockService(self.uow)
         self.events = SecurityEventService(self.uow)
+        self.product = ProductService(self.uow)
 
     @property
     def dialect(self) -> str:
@@ -85,13 +89,18 @@ class Store:
 
 
 def open_store(
-    url: str = "sqlite:///autoserum.db", *, create: bool = True, clock: Clock | None = None
+    url: str = "sqlite:///autoserum.db",
+    *,
+    create: bool = True,
+    clock: Clock | None = None,
+    now: TimeClock | None = None,
 ) -> Store:
     """Open the store at ``url``; with ``create`` (default) the schema is created or migrated.
 
     ``create=False`` refuses a database that is not at the newest schema revision. ``clock``
     gives today's date for the integrity rules (no visit, injection or onset after today);
-    by default the UTC date of the wall clock.
+    by default the UTC date of the wall clock. ``now`` gives the time for the product's
+    expiry and draw-to-injection checks (by default the time of day on ``clock``'s date).
     """
     engine = make_engine(url)
     shown = engine.url.render_as_string(hide_password=True)
@@ -110,4 +119,4 @@ def open_store(
     except ConfigurationError:
         engine.dispose()
         raise
-    return Store(engine, clock=clock)
+    return Store(engine, clock=clock, now=now)

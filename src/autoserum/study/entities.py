@@ -57,10 +57,23 @@ from autoserum.study.safety import (
     check_meddra,
 )
 from autoserum.study.status import SubjectStatus
-from autoserum.study.vocab import OUTCOMES, PRODUCTS, RELATEDNESS, SEVERITIES, SEXES, check_choice
+from autoserum.study.vocab import (
+    DEVIATION_IMPORTANCE,
+    OUTCOMES,
+    PRODUCTS,
+    RELATEDNESS,
+    SEVERITIES,
+    SEXES,
+    check_choice,
+)
 
 __all__ = [
+    "CODE_MAX",
+    "PROCESS_CODE_PREFIXES",
+    "PRODUCT_CHAIN",
     "REGISTRY",
+    "SIDES",
+    "STORAGE_KINDS",
     "TEXT_COLUMN_MAX",
     "EntitySpec",
     "Field",
@@ -284,6 +297,14 @@ def _choice(name: str, values: tuple[str, ...], width: int, label: str = "", **k
 
 _EDIT: dict[str, Any] = {"editable": True, "on_form": True}
 
+#: Longest label code (``AS1:<study>:<subject>:<id>:<check>``, each part at most 100).
+CODE_MAX = 320
+#: Sides of an injection (an acupoint: ``ST36`` left).
+SIDES: tuple[str, ...] = ("left", "right", "bilateral", "midline")
+#: What happens to a stored aliquot.
+STORAGE_KINDS: tuple[str, ...] = ("stored", "frozen", "thawed", "moved")
+_PRODUCT: dict[str, Any] = {"masked_for_blinded": True}
+
 SITE = EntitySpec(
     "site",
     "sites",
@@ -311,7 +332,7 @@ SUBJECT = EntitySpec(
             editable=True, export="age",
         ),
         _choice("sex", SEXES, 1, "Sex", editable=True, export="sex"),
-        Field("per_protocol", "bool", "Per protocol", editable=True, export="per_protocol"),
+        Field("per_protocol", "bool", "Per protocol", export="per_protocol"),
         Field("treated", "bool", "Treated", editable=True, export="treated"),
         _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal", identifying=True),
     ),
@@ -329,6 +350,14 @@ VISIT = EntitySpec(
         Field("earliest", "date", "Window opens"),
         Field("latest", "date", "Window closes"),
         Field("deviation_days", "int", "Days outside the window"),
+        # an unscheduled visit (admin branch): not in the schedule, with its reason
+        _text(
+            "unscheduled_reason",
+            NOTE_MAX,
+            "Reason for the unscheduled visit",
+            editable=True,
+            identifying=True,
+        ),
     ),
     label="a visit",
     title="Visits",
@@ -382,8 +411,10 @@ INJECTION = EntitySpec(
               **_EDIT),
         _text("lot", SHORT_MAX, "Lot", **_EDIT),
         _text("given_by", SHORT_MAX, "Given by", editable=True, identifying=True),
+        _text("product_code", CODE_MAX, "Product code (scanned or typed label)", on_form=True),
+        _choice("side", SIDES, 10, "Side", on_form=True),
     ),
-    links=("visit_id",),
+    links=("visit_id", "draw_id", "aliquot_id", "preparation_id"),
     deletable=True,
     label="an injection",
     title="Injections given",
@@ -474,11 +505,42 @@ DEVIATION = EntitySpec(
     "deviations",
     "subject",
     (
-        _text("kind", 50, "Kind", required=True, editable=True),
+        _text("kind", 50, "Category", required=True, export="category", **_EDIT),
         _text(
-            "description", NOTE_MAX, "Description", required=True, editable=True, identifying=True
+            "description",
+            NOTE_MAX,
+            "Description",
+            required=True,
+            export="description",
+            identifying=True,
+            **_EDIT,
         ),
-        Field("days", "int", "Days", editable=True),
+        Field("days", "int", "Days", editable=True, export="days"),
+        # --- manual deviations (admin branch): date, importance, corrective action
+        Field(
+            "occurred_on",
+            "date",
+            "Date of the deviation",
+            after_screening=True,
+            export="occurred_on",
+            **_EDIT,
+        ),
+        _choice(
+            "importance",
+            DEVIATION_IMPORTANCE,
+            10,
+            "Major or minor",
+            export="importance",
+            **_EDIT,
+        ),
+        _text(
+            "corrective_action",
+            NOTE_MAX,
+            "Corrective action",
+            export="corrective_action",
+            identifying=True,
+            **_EDIT,
+        ),
     ),
     links=("visit_id",),
     deletable=True,
@@ -499,6 +561,135 @@ UNBLINDING = EntitySpec(
     label="an unblinding",
 )
 
+# --- the autologous product's chain of identity (docs/product.md) ------------------------
+
+BLOOD_DRAW = EntitySpec(
+    "blood_draw",
+    "blood_draws",
+    "subject",
+    (
+        _text("code", CODE_MAX, "Draw code", required=True),
+        Field("drawn_at", "datetime", "Drawn at", required=True),
+        Field("volume_ml", "decimal", "Volume drawn (mL)", required=True, minimum=_n(0),
+              maximum=_n(1000), unit="mL"),
+        _text("tube", SHORT_MAX, "Tube"),
+        _text("drawn_by", SHORT_MAX, "Drawn by", required=True, identifying=True),
+    ),
+    label="a blood draw",
+    title="Blood draws",
+    key="blood_draws",
+)  # fmt: skip
+
+PROCESSING = EntitySpec(
+    "processing",
+    "processings",
+    "subject",
+    (
+        Field("started_at", "datetime", "Processing started at", required=True),
+        Field("clotting_minutes", "decimal", "Clotting (min)", minimum=_n(0), unit="min"),
+        Field("centrifuge_g", "decimal", "Centrifugation (g)", minimum=_n(0), unit="g"),
+        Field("centrifuge_minutes", "decimal", "Centrifugation (min)", minimum=_n(0),
+              unit="min"),
+        Field("centrifuge_temperature", "decimal", "Centrifugation temperature (°C)",
+              minimum=_n(-30), maximum=_n(40), unit="°C"),
+        _text("purification", SHORT_MAX, "Purification"),
+        Field("protein_concentration", "decimal", "Protein concentration (mg/mL)",
+              minimum=_n(0), unit="mg/mL"),
+        Field("purity", "decimal", "Purity (%)", minimum=_n(0), maximum=_n(100), unit="%"),
+        _text("processed_by", SHORT_MAX, "Processed by", required=True, identifying=True),
+        Field("deviates", "bool", "Deviates from the protocol", required=True),
+        _text("deviations", NOTE_MAX, "Deviations from the protocol's parameters"),
+    ),
+    links=("draw_id",),
+    label="a processing",
+    title="Processing",
+    key="processings",
+)  # fmt: skip
+
+ALIQUOT = EntitySpec(
+    "aliquot",
+    "aliquots",
+    "subject",
+    (
+        _text("code", CODE_MAX, "Aliquot code", required=True),
+        Field("volume_ml", "decimal", "Volume (mL)", required=True, minimum=_n(0), unit="mL"),
+        Field("expires_at", "datetime", "Expires at", required=True),
+        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True),
+    ),
+    links=("processing_id",),
+    label="an aliquot",
+    title="Aliquots",
+    key="aliquots",
+)
+
+STORAGE_EVENT = EntitySpec(
+    "storage_event",
+    "storage_events",
+    "subject",
+    (
+        _choice("kind", STORAGE_KINDS, 10, "Event", required=True),
+        Field("at", "datetime", "At", required=True),
+        Field("temperature", "decimal", "Temperature (°C)", minimum=_n(-200), maximum=_n(40),
+              unit="°C"),
+        _text("location", SHORT_MAX, "Location"),
+        _text("recorded_by", SHORT_MAX, "Recorded by", required=True, identifying=True),
+    ),
+    links=("aliquot_id",),
+    label="a storage event",
+    title="Storage",
+    key="storage_events",
+)  # fmt: skip
+
+DISPOSAL = EntitySpec(
+    "disposal",
+    "disposals",
+    "subject",
+    (
+        Field("at", "datetime", "Disposed at", required=True),
+        _text("reason", NOTE_MAX, "Reason", required=True),
+        _text("disposed_by", SHORT_MAX, "Disposed by", required=True, identifying=True),
+    ),
+    links=("aliquot_id",),
+    label="a disposal",
+    title="Disposals",
+    key="disposals",
+)
+
+PREPARATION = EntitySpec(
+    "preparation",
+    "preparations",
+    "subject",
+    (
+        _text("code", CODE_MAX, "Kit code", required=True),
+        _choice("product", PRODUCTS, 30, "Product", required=True, **_PRODUCT),
+        Field("volume_ml", "decimal", "Volume (mL)", required=True, minimum=_n(0), unit="mL"),
+        Field("prepared_at", "datetime", "Prepared at", required=True),
+        _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True, **_PRODUCT),
+    ),
+    links=("aliquot_id",),
+    label="a blinded kit",
+    title="Blinded kits",
+    key="preparations",
+)
+
+PROCESS_CODE_PREFIXES: Mapping[str, str] = {
+    "blood_draw": "BD-",
+    "aliquot": "AL-",
+    "preparation": "KIT-",
+}
+"""The prefix of the id in the label code of each labelled record type (``AL-0003``)."""
+
+PRODUCT_CHAIN: tuple[str, ...] = (
+    "blood_draw",
+    "processing",
+    "aliquot",
+    "storage_event",
+    "disposal",
+    "preparation",
+)
+"""The record types of the product's chain of identity, recorded by the ``prepare_product``
+action (:mod:`autoserum.permissions`); all but the kit are shown to unblinded viewers only."""
+
 REGISTRY: Mapping[str, EntitySpec] = {
     spec.name: spec
     for spec in (
@@ -512,6 +703,12 @@ REGISTRY: Mapping[str, EntitySpec] = {
         CON_MED,
         DEVIATION,
         UNBLINDING,
+        BLOOD_DRAW,
+        PROCESSING,
+        ALIQUOT,
+        STORAGE_EVENT,
+        DISPOSAL,
+        PREPARATION,
     )
 }
 """Entity name → its one declaration."""

@@ -21,14 +21,21 @@ from autoserum.study.status import SubjectStatus
 
 __all__ = [
     "AdverseEvent",
+    "Aliquot",
     "Arm",
     "Assessment",
+    "BloodDraw",
     "ConMed",
     "Deviation",
+    "Disposal",
     "Injection",
     "LabResult",
+    "Preparation",
+    "Processing",
+    "ProductLife",
     "Record",
     "Site",
+    "StorageEvent",
     "Study",
     "Subject",
     "SubjectDetail",
@@ -142,6 +149,12 @@ if TYPE_CHECKING:
     AdverseEvent = Record
     ConMed = Record
     Deviation = Record
+    BloodDraw = Record
+    Processing = Record
+    Aliquot = Record
+    StorageEvent = Record
+    Disposal = Record
+    Preparation = Record
 else:
     Visit = record_class(
         entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
@@ -156,6 +169,16 @@ else:
     AdverseEvent = record_class(entity("adverse_event"), doc="An adverse event.")
     ConMed = record_class(entity("con_med"), doc="A concomitant medication.")
     Deviation = record_class(entity("deviation"), doc="A protocol deviation.")
+    BloodDraw = record_class(entity("blood_draw"), doc="A blood draw (whole blood: the product).")
+    Processing = record_class(
+        entity("processing"), doc="The processing of a draw, its deviations flagged."
+    )
+    Aliquot = record_class(entity("aliquot"), doc="An aliquot of a subject's product.")
+    StorageEvent = record_class(entity("storage_event"), doc="A storage event of an aliquot.")
+    Disposal = record_class(entity("disposal"), doc="The disposal of an aliquot.")
+    Preparation = record_class(
+        entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
+    )
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,25 @@ class Unblinding:
     username: str
     reason: str
     at: str
+
+
+@dataclass(frozen=True)
+class ProductLife:
+    """A subject's autologous product from draw to injection, as one viewer may see it: a
+    blinded viewer gets the kits only (their product ``"blinded"``) and ``blinded`` set.
+    ``status`` gives each aliquot's state by its id (``available``, ``injected``,
+    ``disposed``, ``expired``, ``thawed too often``)."""
+
+    subject_id: str
+    blinded: bool
+    draws: tuple[BloodDraw, ...] = ()
+    processings: tuple[Processing, ...] = ()
+    aliquots: tuple[Aliquot, ...] = ()
+    storage_events: tuple[StorageEvent, ...] = ()
+    disposals: tuple[Disposal, ...] = ()
+    kits: tuple[Preparation, ...] = ()
+    injections: tuple[Injection, ...] = ()
+    status: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ converter (:func:`parse_cell`), so export → import → export gives the same b
 
 >>> from autoserum.study.entities import entity
 >>> package_columns(entity("lab"), blinded=False, deidentified=False)[:4]
-('subject_id', 'visit', 'analyte', 'value')
->>> [c for c in package_columns(entity("injection"), blinded=True, deidentified=True)]
-['subject_id', 'visit', 'volume_ml', 'site', 'lot']
+('subject_id', 'record', 'visit', 'analyte')
+>>> [c for c in package_columns(entity("deviation"), blinded=True, deidentified=True)]
+['subject_id', 'record', 'visit', 'category', 'days', 'importance']
 >>> cell_text(entity("lab").field("value"), Decimal("1.50"))
 '1.50'
 >>> parse_cell(entity("adverse_event").field("serious"), "true")
@@ -48,6 +48,7 @@ __all__ = [
     "column_name",
     "descriptor",
     "key_columns",
+    "link_column",
     "package_columns",
     "package_fields",
     "parse_cell",
@@ -96,14 +97,33 @@ def package_fields(spec: EntitySpec, *, blinded: bool, deidentified: bool) -> tu
     )
 
 
+def link_column(link: str) -> str:
+    """The column of a link to another record (``draw_id`` → ``draw``): the ``record`` number
+    of the linked record in its own file.
+
+    >>> link_column("aliquot_id")
+    'aliquot'
+    """
+    return link.removesuffix("_id")
+
+
 def key_columns(spec: EntitySpec) -> tuple[str, ...]:
-    """The key columns that place a record: ``site`` for a subject, ``subject_id`` (and
-    ``visit`` when it links to a visit) for a record of a subject, none for a study's record."""
+    """The key columns that place a record: ``site`` for a subject; for a record of a subject
+    ``subject_id``, its ``record`` number (in its file; visits are keyed by their code
+    instead), ``visit`` when it links to a visit and one column per other link
+    (:func:`link_column`); none for a study's record.
+
+    >>> from autoserum.study.entities import entity
+    >>> key_columns(entity("lab"))
+    ('subject_id', 'record', 'visit')
+    """
     if spec.name == "subject":
         return ("site",)
-    if spec.parent == "subject":
-        return ("subject_id", "visit") if VISIT_LINK in spec.links else ("subject_id",)
-    return ()
+    if spec.parent != "subject":
+        return ()
+    record = () if spec.name == "visit" else ("record",)
+    links = tuple("visit" if link == VISIT_LINK else link_column(link) for link in spec.links)
+    return ("subject_id", *record, *links)
 
 
 def package_columns(spec: EntitySpec, *, blinded: bool, deidentified: bool) -> tuple[str, ...]:
@@ -186,14 +206,25 @@ def _field_descriptor(field: Field, *, unique: bool = False) -> dict[str, Any]:
 
 def _key_descriptor(name: str) -> dict[str, Any]:
     titles = {"site": "Site code", "subject_id": "Subject identifier", "visit": "Visit"}
-    out: dict[str, Any] = {"name": name, "title": titles[name], "type": "string"}
-    if name != "visit":  # a record may be linked to no visit (an injection between visits)
-        out["constraints"] = {"required": True}
-    return out
+    if name in titles:
+        out: dict[str, Any] = {"name": name, "title": titles[name], "type": "string"}
+        if name != "visit":  # a record may be linked to no visit (an injection between visits)
+            out["constraints"] = {"required": True}
+        return out
+    if name == "record":
+        title = "Record number in this file"
+        return {"name": name, "title": title, "type": "integer",
+                "constraints": {"required": True, "unique": True, "minimum": 1}}  # fmt: skip
+    return {"name": name, "title": f"Linked {name} (its record number)", "type": "integer"}
 
 
 def _schema(
-    spec: EntitySpec, *, blinded: bool, deidentified: bool, optional_visit: bool
+    spec: EntitySpec,
+    *,
+    blinded: bool,
+    deidentified: bool,
+    optional_visit: bool,
+    targets: Mapping[str, str],
 ) -> dict[str, Any]:
     keys = key_columns(spec)
     fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
@@ -211,6 +242,8 @@ def _schema(
         primary = ["subject_id"]
     elif spec.name == "visit" and "visit" in names:
         primary = ["subject_id", "visit"]
+    elif "record" in keys:
+        primary = ["record"]
     if primary:
         schema["primaryKey"] = primary
     foreign: list[dict[str, Any]] = []
@@ -230,6 +263,15 @@ def _schema(
                     "reference": {"resource": "visits", "fields": ["subject_id", "visit"]},
                 }
             )
+    for link in spec.links:
+        target = targets.get(link)
+        if link != VISIT_LINK and target is not None:
+            foreign.append(
+                {
+                    "fields": [link_column(link)],
+                    "reference": {"resource": REGISTRY[target].table, "fields": ["record"]},
+                }
+            )
     if foreign:
         schema["foreignKeys"] = foreign
     return schema
@@ -242,6 +284,7 @@ def descriptor(
     deidentified: bool,
     specs: Iterable[EntitySpec] | None = None,
     optional_visit: frozenset[str] = frozenset(),
+    link_targets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The ``datapackage.json`` of a study's package.
 
@@ -249,7 +292,8 @@ def descriptor(
     written under ``autoserum`` so that ``import`` recreates the study; ``specs`` defaults to
     every record type of the registry. ``optional_visit`` names the record types whose visit
     link may be empty (an injection between visits): their visit key is described but not a
-    foreign key (Frictionless matches no key with an empty part).
+    foreign key (Frictionless matches no key with an empty part). ``link_targets`` names,
+    per record type and link, the record type it points to (a foreign key on ``record``).
     """
     chosen = list(REGISTRY.values()) if specs is None else list(specs)
     resources = []
@@ -271,6 +315,7 @@ def descriptor(
                     blinded=blinded,
                     deidentified=deidentified,
                     optional_visit=spec.name in optional_visit,
+                    targets=(link_targets or {}).get(spec.name, {}),
                 ),
             }
         )

@@ -19,7 +19,40 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-__all__ = ["PlannedVisit", "study_week", "window_bounds", "window_deviation"]
+__all__ = [
+    "AUTOMATIC_IMPORTANCE",
+    "PlannedVisit",
+    "per_protocol",
+    "study_week",
+    "window_bounds",
+    "window_deviation",
+]
+
+#: The importance of the deviations the store records by itself (ICH E9 5.2.2: a subject
+#: randomised outside the entry criteria leaves the per-protocol set; a visit out of its window
+#: or an assessment not done does not by itself).
+AUTOMATIC_IMPORTANCE = {
+    "eligibility_override": "major",
+    "visit_window": "minor",
+    "assessment_not_done": "minor",
+    # a drug the protocol prohibits, or a rescue it does not allow, confounds the treatment
+    # effect (protocols.medication_findings)
+    "prohibited_medication": "major",
+    "rescue_not_allowed": "major",
+}
+
+
+def per_protocol(recorded: bool | None, *, major_deviation: bool) -> bool | None:
+    """Whether a subject belongs to the per-protocol set: never after a major protocol
+    deviation; otherwise as recorded (by the import of a tidy file; ``None``: not recorded).
+    Not set by hand: a deviation recorded as major takes the subject out.
+
+    >>> per_protocol(True, major_deviation=True), per_protocol(True, major_deviation=False)
+    (False, True)
+    >>> per_protocol(None, major_deviation=False) is None
+    True
+    """
+    return False if major_deviation else recorded
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from autoserum.errors import ValidationError
 
 __all__ = [
+    "DEVIATION_CATEGORIES",
+    "DEVIATION_IMPORTANCE",
     "OUTCOMES",
     "PRODUCTS",
     "RELATEDNESS",
@@ -25,6 +27,21 @@ RELATEDNESS: tuple[str, ...] = ("not_related", "unlikely", "possible", "probable
 OUTCOMES: tuple[str, ...] = ("recovered", "recovering", "not_recovered", "fatal", "unknown")
 PRODUCTS: tuple[str, ...] = ("whole_blood", "serum", "igg", "saline", "none")
 SEXES: tuple[str, ...] = ("F", "M")
+#: Categories of a protocol deviation recorded by hand (ICH E3 10.2; TransCelerate protocol
+#: deviation categories, condensed); automatic ones carry their own kind (``visit_window``,
+#: ``assessment_not_done``, ``eligibility_override``, the con-med rules' kinds).
+DEVIATION_CATEGORIES: tuple[str, ...] = (
+    "eligibility",
+    "informed_consent",
+    "study_procedure",
+    "visit_schedule",
+    "investigational_product",
+    "prohibited_medication",
+    "safety_reporting",
+    "other",
+)
+#: Importance of a deviation (ICH E3 10.2: a major deviation may affect the per-protocol set).
+DEVIATION_IMPORTANCE: tuple[str, ...] = ("major", "minor")
 
 
 def check_choice(field: str, value: object, allowed: tuple[str, ...]) -> str:

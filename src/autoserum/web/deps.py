@@ -82,12 +82,16 @@ def user_from_record(record: UserRecord) -> CurrentUser:
     return CurrentUser(record.username, record.role, record.sites, record.unblinded)
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that neither block nor touch the database are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, a hand-over per dependency and request.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
@@ -116,7 +120,7 @@ def page_user(request: Request, store: StoreDep, settings: SettingsDep) -> Curre
     return user
 
 
-def api_user(request: Request) -> CurrentUser:
+async def api_user(request: Request) -> CurrentUser:
     """The user owning the personal API token of an API request (checked, before the body was
     read, by :class:`autoserum.web.limits.BodyLimit`; 401 when there was none)."""
     record = api_user_of(request.scope)

@@ -17,6 +17,7 @@ from typing import Any
 from autoserum.study.consent import COMPONENTS
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
+from autoserum.study.vocab import DEVIATION_CATEGORIES
 
 __all__ = [
     "CONSENT_FORM",
@@ -48,6 +49,7 @@ class FormField:
 #: Options of fields whose vocabulary is not a fixed choice of the registry (the analytes).
 _OPTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("lab", "analyte"): tuple((a.code, a.label) for a in ANALYTES.values()),
+    ("deviation", "kind"): tuple((c, c.replace("_", " ")) for c in DEVIATION_CATEGORIES),
 }
 _YES_NO = (("no", "no"), ("yes", "yes"))
 
@@ -105,10 +107,18 @@ RECORD_FORMS: tuple[RecordForm, ...] = (
     RecordForm(entity("lab"), (FormField("lab_visit_code", "Visit", required=True),)),
     RecordForm(entity("adverse_event")),
     RecordForm(entity("con_med")),
+    RecordForm(entity("deviation")),
 )
 
 #: Record types corrected on a correction page (assessments: on their instrument form).
-CORRECTABLE: tuple[str, ...] = ("visit", "injection", "lab", "adverse_event", "con_med")
+CORRECTABLE: tuple[str, ...] = (
+    "visit",
+    "injection",
+    "lab",
+    "adverse_event",
+    "con_med",
+    "deviation",
+)
 
 
 def correction_fields(spec: EntitySpec) -> tuple[tuple[Field, FormField], ...]:

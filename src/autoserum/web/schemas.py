@@ -39,6 +39,7 @@ __all__ = [
     "ConsentDocumentCreate",
     "ConsentWithdrawal",
     "DatabaseLockCreate",
+    "DeviationCreate",
     "EligibilityPublic",
     "InjectionCreate",
     "InstrumentPublic",
@@ -57,6 +58,7 @@ __all__ = [
     "UnblindPublic",
     "UnblindRequest",
     "UnlockRequest",
+    "UnscheduledVisitCreate",
     "VisitCreate",
     "WithdrawRequest",
     "parse_items",
@@ -238,6 +240,13 @@ class VisitCreate(_Input):
     visit_date: dt.date
 
 
+class UnscheduledVisitCreate(_Input):
+    """A visit outside the schedule (a flare visit): its date and reason."""
+
+    visit_date: dt.date
+    reason: Note
+
+
 class AssessmentCreate(_Input):
     """An instrument at a visit: flat item columns (the spec's item codes)."""
 
@@ -325,11 +334,13 @@ if TYPE_CHECKING:  # the schemas are built from the registry at import; typed as
     LabCreate = BaseModel
     AdverseEventCreate = BaseModel
     ConMedCreate = BaseModel
+    DeviationCreate = BaseModel
 else:
     InjectionCreate = record_schema(entity("injection"), links={"visit_code": (Code | None, None)})
     LabCreate = record_schema(entity("lab"), links={"visit_code": (Code, ...)})
     AdverseEventCreate = record_schema(entity("adverse_event"))
     ConMedCreate = record_schema(entity("con_med"))
+    DeviationCreate = record_schema(entity("deviation"))
 
 
 class RecordUpdate(_Input):

@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.exports.conftest import STUDY, build_study
+from tests.exports.conftest import NOW, STUDY, build_study
 from tests.store.helpers import ADMIN, TODAY
 
 from autoserum.store import open_store
@@ -25,7 +25,7 @@ IN_R = ("dm", "ds", "sv", "ex", "ae", "cm", "lb", "dv", "ta", "te", "tv", "ti", 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{tmp}/study.db", clock=lambda: TODAY)
+        store = open_store(f"sqlite:///{tmp}/study.db", clock=lambda: TODAY, now=lambda: NOW)
         try:
             build_study(store)
             content = store.exports.package(STUDY, actor=ADMIN)

@@ -31,7 +31,9 @@ import polars as pl
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.study.cdisc._vars import DATASETS
+from autoserum.study.entities import entity
 from autoserum.study.labs import ANALYTES
+from autoserum.study.package import column_name
 from autoserum.study.tidy import DERIVED_TOTALS
 
 __all__ = ["QS_PREFIX", "qs_codes", "sdtm_domains", "study_day"]
@@ -295,7 +297,7 @@ def _cm(study: _Study) -> list[dict[str, Any]]:
     for cm in study.rows.get("con_med", []):
         sid = cm["subject_id"]
         out.append({
-            **study.head("CM", sid), "CMTRT": cm.get("name"), "CMDOSTXT": cm.get("dose"),
+            **study.head("CM", sid), "CMTRT": cm.get("drug"), "CMDOSTXT": cm.get("dose"),
             "CMROUTE": None if cm.get("route") is None else str(cm["route"]).upper(),
             "CMINDC": cm.get("indication"), "CMSTDTC": _iso(cm.get("start_date")),
             "CMENDTC": _iso(cm.get("end_date")),
@@ -355,12 +357,14 @@ def _lb(study: _Study) -> list[dict[str, Any]]:
 
 
 def _dv(study: _Study) -> list[dict[str, Any]]:
+    spec = entity("deviation")
+    kind, text = (column_name(spec.field(n)) for n in ("kind", "description"))
     out = []
     for dv in study.rows.get("deviation", []):
         out.append({
             **study.head("DV", dv["subject_id"]),
-            "DVTERM": dv.get("description") or str(dv.get("kind")).replace("_", " "),
-            "DVCAT": str(dv.get("kind")).upper(), **study.visit(dv.get("visit")),
+            "DVTERM": dv.get(text) or str(dv.get(kind)).replace("_", " "),
+            "DVCAT": str(dv.get(kind)).upper(), **study.visit(dv.get("visit")),
         })  # fmt: skip
     return _seq(out, "DVSEQ")
 

@@ -35,7 +35,7 @@ def write_xpt(dataset: Dataset, frame: pl.DataFrame, path: Path) -> Path:
     chars = [v.name for v in dataset.variables if v.type == "Char"]
     table = frame.select(dataset.names).with_columns(pl.col(chars).fill_null(""))
     pyreadstat.write_xport(
-        table.to_pandas(),
+        table,
         str(path),
         file_label=dataset.label,
         column_labels=[v.label for v in dataset.variables],

@@ -39,7 +39,9 @@ def list_assessments(
     """The subject's assessments with their exact totals and bands."""
     user.require("read_subject")
     study_for(store, user, study)
-    detail = store.subjects.detail(study, subject_id, actor=user.actor)
+    detail = store.subjects.detail(
+        study, subject_id, actor=user.actor, parts=("visits", "assessments")
+    )
     return [assessment_public(a, visit_code_of(detail, a.visit_id)) for a in detail.assessments]
 
 

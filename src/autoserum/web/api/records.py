@@ -12,6 +12,7 @@ from autoserum.web.deps import ApiUser, StoreDep
 from autoserum.web.schemas import (
     AdverseEventCreate,
     ConMedCreate,
+    DeviationCreate,
     InjectionCreate,
     LabCreate,
     RecordUpdate,
@@ -91,6 +92,27 @@ def record_con_med(
     study_for(store, user, study)
     row = store.records.add(study, subject_id, "con_med", body.model_dump(), actor=user.actor)
     return record_json(row)
+
+
+@router.post(_SUBJECT + "/deviations", status_code=201)
+def record_deviation(
+    study: StudyPath, subject_id: SubjectPath, body: DeviationCreate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record a protocol deviation noticed by staff: ``kind`` (its category), ``description``,
+    ``occurred_on``, ``importance`` (major or minor: a major one takes the subject out of the
+    per-protocol set), ``corrective_action``."""
+    user.require("write_data")
+    study_for(store, user, study)
+    row = store.records.add(study, subject_id, "deviation", body.model_dump(), actor=user.actor)
+    return record_json(row)
+
+
+@router.get("/deviations")
+def list_deviations(study: StudyPath, user: ApiUser, store: StoreDep) -> list[dict[str, Any]]:
+    """Every protocol deviation of the subjects at the caller's sites (automatic and manual)."""
+    user.require("read_subject")
+    study_for(store, user, study)
+    return [record_json(d) for d in store.records.deviations(study, actor=user.actor)]
 
 
 @router.patch("/records/{entity}/{record_id}")

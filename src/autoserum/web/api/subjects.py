@@ -23,6 +23,7 @@ from autoserum.web.schemas import (
     SubjectScreened,
     UnblindPublic,
     UnblindRequest,
+    UnscheduledVisitCreate,
     VisitCreate,
     WithdrawRequest,
 )
@@ -106,7 +107,7 @@ def randomise(
     store.subjects.randomise(
         study, subject_id, actor=user.actor, strata=strata, override_reason=override
     )
-    subject = store.subjects.detail(study, subject_id, actor=user.actor).subject
+    subject = store.subjects.detail(study, subject_id, actor=user.actor, parts=()).subject
     return subject_public(subject, show_arm=shows_arm(user, view.study))
 
 
@@ -155,5 +156,23 @@ def record_visit(
     study_for(store, user, study)
     visit = store.records.add_visit(
         study, subject_id, body.visit_code, body.visit_date, actor=user.actor
+    )
+    return record_json(visit)
+
+
+@router.post("/{subject_id}/unscheduled-visits", status_code=201)
+def record_unscheduled_visit(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: UnscheduledVisitCreate,
+    user: ApiUser,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Record a visit outside the schedule (a flare visit) with its reason; it is coded
+    ``unscheduled-N``: record assessments and labs at that visit code."""
+    user.require("write_data")
+    study_for(store, user, study)
+    visit = store.records.add_unscheduled_visit(
+        study, subject_id, body.visit_date, actor=user.actor, reason=body.reason
     )
     return record_json(visit)

@@ -71,12 +71,13 @@ def _page(
 ) -> Response:
     user.require("read_subject")
     view = study_for(store, user, study)
-    if not any(v.code == visit for v in view.protocol.visits):
+    detail = store.subjects.detail(study, subject_id, actor=user.actor)
+    unscheduled = {v.visit_code for v in detail.visits if v.unscheduled_reason is not None}
+    if not any(v.code == visit for v in view.protocol.visits) and visit not in unscheduled:
         raise ValidationError(
             "visit", visit, "one of " + ", ".join(v.code for v in view.protocol.visits)
         )
     inst = get_instrument(instrument)
-    detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _existing(detail, visit, instrument)
     visit_recorded = any(v.visit_code == visit for v in detail.visits)
     if values is None:

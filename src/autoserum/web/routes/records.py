@@ -242,6 +242,44 @@ def record_con_med(
     )  # fmt: skip
 
 
+@router.post(_BASE + "/unscheduled_visits")
+def record_unscheduled_visit(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record a visit outside the schedule (a flare visit) with its reason; instruments and
+    labs are then recorded at it."""
+    user.require("write_data")
+
+    def run() -> str:
+        visit = store.records.add_unscheduled_visit(
+            study,
+            subject_id,
+            _required(form, "unscheduled_date", "the date"),
+            actor=user.actor,
+            reason=_required(form, "unscheduled_reason", "the reason"),
+        )
+        return f"Unscheduled visit {visit.visit_code} recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="unscheduled",
+        names={"unscheduled_date", "unscheduled_reason"}, action=run,
+        aliases={"visit_date": "unscheduled_date", "reason": "unscheduled_reason"},
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/deviations")
+def record_deviation(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record a protocol deviation noticed by staff: category, description, date, major or
+    minor, corrective action (a major one takes the subject out of the per-protocol set)."""
+    user.require("write_data")
+    return _record_form(
+        request, store, user, study, subject_id, form, name="deviation",
+        done=lambda v: f"Protocol deviation ({v['importance']}) recorded.",
+    )  # fmt: skip
+
+
 @router.post(_BASE + "/status")
 def change_status(
     request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm

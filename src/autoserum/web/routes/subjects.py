@@ -199,6 +199,7 @@ def subject_page(
         "labs": [{**vars(r), "visit": visit_of.get(r.visit_id)} for r in detail.labs],
         "adverse_events": [vars(a) for a in detail.adverse_events],
         "con_meds": [vars(c) for c in detail.con_meds],
+        "deviations": [vars(d) for d in detail.deviations],
     }
     sections: list[dict[str, Any]] = []
     open_form = (values or {}).get("_form")
@@ -223,16 +224,6 @@ def subject_page(
             }
         )
     sections += _consent_sections(store, user, study, subject_id, open_form)
-    sections.append(
-        {
-            "key": "deviations",
-            "title": "Protocol deviations",
-            "entity": "deviation",
-            "columns": ("kind", "description", "days"),
-            "rows": [vars(d) for d in detail.deviations],
-            "form": None,
-        }
-    )
     subject = detail.subject
     show_arm = shows_arm(user, view.study)
     strata_fields = [
@@ -257,6 +248,8 @@ def subject_page(
         "lock_level": "What to lock",
         "lock_visit_code": "Visit to lock",
         "lock_reason": "Reason for the lock",
+        "unscheduled_date": "Date of the unscheduled visit",
+        "unscheduled_reason": "Reason for the unscheduled visit",
     }
     return render(
         request,
@@ -291,6 +284,10 @@ def subject_page(
             "can_unblind": user.can("unblind") and not view.study.open_label,
             "can_lock": user.can("lock"),
             "recorded_visit_options": [(c, c) for c in recorded_visits],
+            "unscheduled": [v for v in detail.visits if v.unscheduled_reason is not None],
+            "unscheduled_instruments": sorted(
+                {code for plan in view.protocol.visits for code in plan.instruments}
+            ),
             "strata_fields": strata_fields,
             "labels": labels,
             "status_options": [

@@ -2,8 +2,8 @@
 (European I-IV, US I-VII), weekly amount and its unit (g or ftu), body area, start and end in
 study weeks, and the rescue flag (``autoserum.study.entities.CON_MED``).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

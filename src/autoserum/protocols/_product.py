@@ -1,0 +1,142 @@
+"""The product process of an arm applied to what was done (pure core): the processing
+parameters that deviate from the protocol's, an aliquot's expiry, and the whole-blood limit
+from draw to injection.
+
+A parameter deviates when the protocol declares a number for it (published or an autoserum
+default; an ``unknown`` fact checks nothing) and the recorded value is missing or outside the
+tolerance: durations (clotting, centrifugation minutes) and purity may not fall short of the
+declared value; the g-force and the protein concentration may differ by at most
+:data:`RELATIVE_TOLERANCE`; the temperature by at most :data:`TEMPERATURE_TOLERANCE` °C.
+
+>>> from autoserum.protocols import load_protocol
+>>> process = load_protocol("ast-nahm2023").arms[0].process
+>>> process_deviations(process, {"clotting_minutes": 30, "centrifuge_g": 1200,
+...                              "centrifuge_minutes": 10})
+('centrifuge_g: 1200 g (protocol: 1500 g ± 10%)',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from autoserum.protocols._schema import Fact, ProductProcess
+
+__all__ = [
+    "PROCESS_PARAMETERS",
+    "RELATIVE_TOLERANCE",
+    "TEMPERATURE_TOLERANCE",
+    "draw_to_injection_refusal",
+    "expiry",
+    "fact_number",
+    "process_deviations",
+]
+
+#: How far the g-force or the protein concentration may differ from the declared value.
+RELATIVE_TOLERANCE = Decimal("0.10")
+#: How far the centrifugation temperature may differ from the declared value (°C).
+TEMPERATURE_TOLERANCE = Decimal(2)
+
+_Rule = Literal["at_least", "relative", "temperature"]
+PROCESS_PARAMETERS: Mapping[str, _Rule] = {
+    "clotting_minutes": "at_least",
+    "centrifuge_g": "relative",
+    "centrifuge_minutes": "at_least",
+    "centrifuge_temperature": "temperature",
+    "protein_concentration": "relative",
+    "purity": "at_least",
+}
+"""The processing parameters checked against the protocol, with how each is compared."""
+
+
+def fact_number(fact: Fact | None) -> Decimal | None:
+    """The number a fact declares (``None`` when absent, unknown or not a number).
+
+    >>> fact_number(Fact(value=1500, unit="g", source="autoserum default"))
+    Decimal('1500')
+    >>> fact_number(Fact(unit="g", source="unknown")) is None
+    True
+    """
+    if fact is None or not fact.known or isinstance(fact.value, str) or fact.value is None:
+        return None
+    value = Decimal(str(fact.value))
+    return value.to_integral_value() if value == value.to_integral_value() else value
+
+
+def _show(value: Decimal, unit: str | None) -> str:
+    text = format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    return f"{text} {unit}" if unit else text
+
+
+def process_deviations(
+    process: ProductProcess, measured: Mapping[str, Decimal | int | float | str | None]
+) -> tuple[str, ...]:
+    """Each parameter of ``measured`` (recorded processing) that deviates from ``process``,
+    as ``"name: recorded (protocol: declared)"``; a declared parameter not recorded deviates
+    as ``"name: not recorded (protocol: declared)"``."""
+    out: list[str] = []
+    for name, rule in PROCESS_PARAMETERS.items():
+        fact: Fact | None = getattr(process, name)
+        declared = fact_number(fact)
+        if declared is None or fact is None:
+            continue
+        unit = fact.unit
+        raw = measured.get(name)
+        if raw is None:
+            out.append(f"{name}: not recorded (protocol: {_show(declared, unit)})")
+            continue
+        value = Decimal(str(raw))
+        if rule == "at_least":
+            bad, bound = value < declared, f"≥ {_show(declared, unit)}"
+        elif rule == "relative":
+            bad = abs(value - declared) > RELATIVE_TOLERANCE * abs(declared)
+            bound = f"{_show(declared, unit)} ± {int(RELATIVE_TOLERANCE * 100)}%"
+        else:
+            bad = abs(value - declared) > TEMPERATURE_TOLERANCE
+            bound = f"{_show(declared, unit)} ± {TEMPERATURE_TOLERANCE} °C"
+        if bad:
+            out.append(f"{name}: {_show(value, unit)} (protocol: {bound})")
+    return tuple(out)
+
+
+def expiry(process: ProductProcess, processed_at: datetime) -> datetime | None:
+    """When an aliquot processed at ``processed_at`` expires: ``storage_max_days`` later
+    (``None`` when the protocol declares no shelf life: the preparer must give one).
+
+    >>> from datetime import UTC
+    >>> from autoserum.protocols import load_protocol
+    >>> p = load_protocol("ast-nahm2023").arms[0].process
+    >>> expiry(p, datetime(2026, 3, 2, 9, tzinfo=UTC)).isoformat()
+    '2026-04-01T09:00:00+00:00'
+    """
+    days = fact_number(process.storage_max_days)
+    return None if days is None else processed_at + timedelta(days=float(days))
+
+
+def draw_to_injection_refusal(
+    process: ProductProcess | None, *, label: str, drawn_at: datetime, now: datetime
+) -> str | None:
+    """Why whole blood drawn at ``drawn_at`` may not be injected at ``now`` (the protocol's
+    ``max_minutes_draw_to_injection`` passed, or a draw in the future); ``None`` if it may.
+
+    >>> from datetime import UTC
+    >>> from autoserum.protocols import load_protocol
+    >>> p = load_protocol("abt-pittler2003").arms[0].process
+    >>> t = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    >>> draw_to_injection_refusal(p, label="BD-1", drawn_at=t, now=t + timedelta(hours=2))
+    'blood draw BD-1 was drawn 120 minutes ago (the protocol allows 5)'
+    """
+    if now < drawn_at:
+        return f"blood draw {label} is dated after now ({drawn_at.isoformat()})"
+    limit = None if process is None else fact_number(process.max_minutes_draw_to_injection)
+    if limit is None:
+        return None
+    minutes = Decimal((now - drawn_at).total_seconds()) / 60
+    if minutes > limit:
+        return (
+            f"blood draw {label} was drawn {int(minutes)} minutes ago "
+            f"(the protocol allows {_show(limit, None)})"
+        )
+    return None

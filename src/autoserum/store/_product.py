@@ -1,0 +1,593 @@
+"""``store.product``: the autologous product's chain of identity (docs/product.md).
+
+The unblinded preparer (action ``prepare_product``) records a subject's blood draw, its
+processing (parameters checked against the arm's ``process`` in the protocol; a deviation is
+flagged on the record and recorded as a ``product_process`` protocol deviation), the aliquots
+(each with its label code, :func:`autoserum.study.aliquots.label_code`, and its expiry from the
+protocol's shelf life), their storage events (freeze, thaw, move), their disposal, and blinded
+kits (serum from an aliquot, or saline, per allocation; the injector sees only the kit's code
+and volume).
+
+An injection names its product by code (:func:`resolve_product`, called by
+``records.add_injection`` on every path): once a study records its product chain (a draw or a
+kit), every injection needs a code; a code of another subject, an expired, used, disposed or
+too often thawed aliquot, a used kit or whole blood past the draw-to-injection limit is
+refused, and the refusal audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.protocols import (
+    ProductProcess,
+    Protocol,
+    draw_to_injection_refusal,
+    expiry,
+    fact_number,
+    process_deviations,
+)
+from autoserum.store._base import Actor, Service
+from autoserum.store._consent import require_consent
+from autoserum.store._locks import require_unlocked
+from autoserum.store._subjects import subject_by_pk
+from autoserum.store._views import domain_record, injection_view
+from autoserum.store.models import (
+    AliquotRow,
+    BloodDrawRow,
+    DeviationRow,
+    DisposalRow,
+    InjectionRow,
+    PreparationRow,
+    ProcessingRow,
+    StorageEventRow,
+    StudyRow,
+    SubjectRow,
+)
+from autoserum.study.aliquots import AliquotState, label_code, parse_label_code, refusal
+from autoserum.study.entities import PROCESS_CODE_PREFIXES, entity
+from autoserum.study.locks import Target
+from autoserum.study.model import (
+    Aliquot,
+    BloodDraw,
+    Preparation,
+    Processing,
+    ProductLife,
+    StorageEvent,
+)
+from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
+
+__all__ = ["ProductService", "Resolved", "chain_in_use", "resolve_product"]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The product an injection's code names: its link (``draw_id``, ``aliquot_id`` or
+    ``preparation_id``) and the product injected."""
+
+    links: Mapping[str, int]
+    product: str
+
+
+def _process(protocol: Protocol, arm: str | None) -> ProductProcess | None:
+    return next((a.process for a in protocol.arms if a.code == arm), None)
+
+
+def _arm_product(protocol: Protocol, arm: str | None) -> str:
+    return next((a.product for a in protocol.arms if a.code == arm), "none")
+
+
+def chain_in_use(s: Session, study_id: int) -> bool:
+    """Whether the study records its product chain (a draw or a kit): then every injection
+    must name its product by code."""
+    for model in (BloodDrawRow, PreparationRow):
+        if s.scalar(select(model.id).where(model.study_id == study_id).limit(1)) is not None:
+            return True
+    return False
+
+
+def _given(s: Session, column: Any, row_id: int) -> list[tuple[date, Decimal | None]]:
+    return [
+        (r.given_on, r.volume_ml) for r in s.execute(
+            select(InjectionRow.given_on, InjectionRow.volume_ml).where(column == row_id)
+        )
+    ]  # fmt: skip
+
+
+def _volume_refusal(
+    what: str, available: Decimal | None, given: list[tuple[date, Decimal | None]],
+    volume: Decimal | None,
+) -> str | None:  # fmt: skip
+    if available is None or volume is None:
+        return None
+    left = available - sum((v for _, v in given if v is not None), Decimal(0))
+    if volume > left:
+        return f"{what} has {left} mL left, not {volume} mL"
+    return None
+
+
+def _thaws(s: Session, aliquot_id: int) -> int:
+    return int(
+        s.scalar(
+            select(func.count()).where(
+                StorageEventRow.aliquot_id == aliquot_id, StorageEventRow.kind == "thawed"
+            )
+        )
+        or 0
+    )
+
+
+def _disposed(s: Session, aliquot_id: int) -> bool:
+    return s.scalar(select(DisposalRow.id).where(DisposalRow.aliquot_id == aliquot_id)) is not None
+
+
+def _aliquot_refusal(
+    s: Session,
+    row: AliquotRow,
+    protocol: Protocol,
+    *,
+    owner: SubjectRow,
+    subject_id: str,
+    now: datetime,
+    given_on: date,
+    volume: Decimal | None,
+) -> str | None:
+    ident = parse_label_code(row.code)[2]
+    given = _given(s, InjectionRow.aliquot_id, row.id)
+    process = _process(protocol, owner.arm)
+    state = AliquotState(
+        aliquot_id=ident,
+        subject_id=owner.subject_id,
+        expires_at=row.expires_at,
+        used=any(day != given_on for day, _ in given),
+        disposed=_disposed(s, row.id),
+        thaws=_thaws(s, row.id),
+        max_thaws=None if process is None else _int(fact_number(process.freeze_thaw_max)),
+    )
+    return refusal(state, subject_id=subject_id, now=now) or _volume_refusal(
+        f"aliquot {ident}", row.volume_ml, given, volume
+    )
+
+
+def _int(value: Decimal | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def resolve_product(
+    s: Session,
+    st: StudyRow,
+    subject: SubjectRow,
+    protocol: Protocol,
+    code: str,
+    *,
+    now: datetime,
+    given_on: date,
+    volume: Decimal | None,
+) -> Resolved | str:
+    """The product labelled ``code`` if ``subject`` may be injected with it now; else why not
+    (a refusal naming the mismatch). A malformed code or a wrong check value is a
+    :class:`ValidationError` (a typing error, not a refusal)."""
+    study_name, _, ident = parse_label_code(code)
+    code = code.strip()
+    if study_name != st.name:
+        return f"label {code} is of study {study_name}, not of {st.name}"
+    row, kind = _labelled(s, st, ident, code)
+    if row is None:
+        return f"no aliquot, kit or blood draw labelled {code} in study {st.name}"
+    owner = subject_by_pk(s, row.subject_pk)
+    if owner.id != subject.id:
+        what = {"aliquot": "aliquot", "preparation": "kit", "blood_draw": "blood draw"}[kind]
+        return f"{what} {ident} belongs to subject {owner.subject_id}, not to {subject.subject_id}"
+    if isinstance(row, AliquotRow):
+        why = _aliquot_refusal(
+            s, row, protocol, owner=owner, subject_id=subject.subject_id, now=now,
+            given_on=given_on, volume=volume,
+        )  # fmt: skip
+        product = _arm_product(protocol, owner.arm)
+        return why or Resolved({"aliquot_id": row.id}, product)
+    if isinstance(row, PreparationRow):
+        return _kit_refusal(s, row, ident, now) or Resolved({"preparation_id": row.id}, row.product)
+    given = _given(s, InjectionRow.draw_id, row.id)
+    why = draw_to_injection_refusal(
+        _process(protocol, owner.arm), label=ident, drawn_at=row.drawn_at, now=now
+    ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, given, volume)
+    return why or Resolved({"draw_id": row.id}, "whole_blood")
+
+
+_LABELLED: dict[str, Any] = {
+    "aliquot": AliquotRow,
+    "preparation": PreparationRow,
+    "blood_draw": BloodDrawRow,
+}
+
+
+def _labelled(s: Session, st: StudyRow, ident: str, code: str) -> tuple[Any, str]:
+    """The aliquot, kit or draw labelled ``code`` in ``st`` (``None`` if none), and its kind."""
+    kind = next((k for k, prefix in PROCESS_CODE_PREFIXES.items() if ident.startswith(prefix)), "")
+    model = _LABELLED.get(kind)
+    if model is None:
+        return None, kind
+    return s.scalar(select(model).where(model.study_id == st.id, model.code == code)), kind
+
+
+def _kit_refusal(s: Session, row: PreparationRow, ident: str, now: datetime) -> str | None:
+    if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
+        return f"kit {ident} was already injected"
+    if row.aliquot_id is not None:
+        aliquot = s.get(AliquotRow, row.aliquot_id)
+        if aliquot is None or _disposed(s, aliquot.id):
+            return f"kit {ident}: its aliquot was disposed of"
+        if now >= aliquot.expires_at:
+            return f"kit {ident} expired at {aliquot.expires_at.isoformat()}"
+    return None
+
+
+def _next_code(s: Session, st: StudyRow, model: Any, subject_id: str, kind: str) -> str:
+    n = int(s.scalar(select(func.count()).where(model.study_id == st.id)) or 0) + 1
+    return label_code(st.name, subject_id, f"{PROCESS_CODE_PREFIXES[kind]}{n:04d}")
+
+
+class ProductService(Service):
+    """``store.product``: recording the product's chain of identity (``prepare_product``) and
+    reading a subject's product life (masked for blinded viewers)."""
+
+    # --- helpers ------------------------------------------------------------------------
+    def _preparing(
+        self, s: Session, study: str, subject_id: str, actor: Actor
+    ) -> tuple[StudyRow, SubjectRow]:
+        self._require(actor, "prepare_product")
+        st = self._study(s, study)
+        row = self._subject(s, st, subject_id, actor, action="prepare_product", lock=True)
+        if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
+            raise StateError(f"subject {subject_id!r} is {row.status}: no new product")
+        if row.arm is None:
+            raise StateError(f"subject {subject_id!r} is not allocated yet")
+        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record product of {subject_id}")
+        return st, row
+
+    def _coded(
+        self, s: Session, study: str, code: str, model: Any, actor: Actor
+    ) -> tuple[StudyRow, SubjectRow, Any]:
+        """The record of ``model`` labelled ``code`` in ``study``, for a preparer."""
+        st_name, subject_id, _ = parse_label_code(code)
+        if st_name != study:
+            raise ValidationError("code", code, f"a label of study {study}")
+        st, subject = self._preparing(s, study, subject_id, actor)
+        row = s.scalar(select(model).where(model.study_id == st.id, model.code == code.strip()))
+        if row is None:
+            raise NotFoundError(f"no {model.__entity__.replace('_', ' ')} labelled {code!r}")
+        return st, subject, row
+
+    def _at(self, name: str, value: datetime | str | None) -> datetime:
+        when = self._now() if value is None else entity("blood_draw").field("drawn_at").convert(
+            value, name=name
+        )  # fmt: skip
+        if when > self._now():
+            raise ValidationError(name, value, "a time not after now")
+        return when
+
+    def _insert(self, s: Session, row: Any) -> Any:
+        s.add(row)
+        s.flush()
+        return row
+
+    # --- recording ----------------------------------------------------------------------
+    def draw(
+        self,
+        study: str,
+        subject_id: str,
+        *,
+        actor: Actor,
+        volume_ml: Decimal | int | float | str,
+        drawn_at: datetime | str | None = None,
+        tube: str | None = None,
+        drawn_by: str | None = None,
+    ) -> BloodDraw:
+        """Record a blood draw of ``subject_id`` (whole blood: the product itself); its code
+        ``AS1:<study>:<subject>:BD-nnnn:<check>`` labels the tube."""
+        spec = entity("blood_draw")
+        when = self._at("drawn_at", drawn_at)
+        with self._write(actor, "blood draw") as s:
+            st, subject = self._preparing(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=when.date(), what="draw blood")
+            process = _process(self._protocol(st), subject.arm)
+            row = BloodDrawRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                code=_next_code(s, st, BloodDrawRow, subject.subject_id, "blood_draw"),
+                drawn_at=when,
+                volume_ml=spec.field("volume_ml").convert(volume_ml),
+                tube=spec.field("tube").convert(
+                    tube or (None if process is None else _text(process.tube.value))
+                ),
+                drawn_by=spec.field("drawn_by").convert(drawn_by or actor.username),
+                version=1,
+            )
+            return domain_record("blood_draw", self._insert(s, row), subject.subject_id)
+
+    def process(
+        self,
+        study: str,
+        draw_code: str,
+        *,
+        actor: Actor,
+        started_at: datetime | str | None = None,
+        processed_by: str | None = None,
+        **parameters: Any,
+    ) -> Processing:
+        """Record the processing of the draw labelled ``draw_code``: ``parameters`` are the
+        registry's (``clotting_minutes``, ``centrifuge_g``, ``centrifuge_minutes``,
+        ``centrifuge_temperature``, ``purification``, ``protein_concentration``, ``purity``).
+        Parameters that deviate from the arm's process are flagged and recorded as a
+        ``product_process`` protocol deviation."""
+        spec = entity("processing")
+        allowed = set(spec.names) - {"started_at", "processed_by", "deviates", "deviations"}
+        for key in parameters:
+            if key not in allowed:
+                raise ValidationError(
+                    f"processing.{key}", parameters[key], f"one of {sorted(allowed)}"
+                )
+        values = {k: spec.field(k).convert(v) for k, v in parameters.items() if v not in (None, "")}
+        when = self._at("started_at", started_at)
+        with self._write(actor, "processing") as s:
+            st, subject, draw = self._coded(s, study, draw_code, BloodDrawRow, actor)
+            if when < draw.drawn_at:
+                raise ValidationError("started_at", when.isoformat(), "a time after the draw")
+            process = _process(self._protocol(st), subject.arm)
+            if process is None:
+                arm = subject.arm
+                raise StateError(f"arm {arm!r} declares no product process to follow")
+            found = process_deviations(process, values)
+            row = ProcessingRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                draw_id=draw.id,
+                started_at=when,
+                processed_by=spec.field("processed_by").convert(processed_by or actor.username),
+                deviates=bool(found),
+                deviations="; ".join(found) or None,
+                version=1,
+                **values,
+            )
+            self._insert(s, row)
+            if found:
+                self._insert(s, DeviationRow(
+                    study_id=st.id, subject_pk=subject.id, kind="product_process",
+                    description=f"processing of {draw.code}: " + "; ".join(found), version=1,
+                ))  # fmt: skip
+            return domain_record("processing", row, subject.subject_id)
+
+    def make_aliquots(
+        self,
+        study: str,
+        processing_id: int,
+        *,
+        actor: Actor,
+        count: int | None = None,
+        volume_ml: Decimal | int | float | str | None = None,
+        expires_at: datetime | str | None = None,
+    ) -> tuple[Aliquot, ...]:
+        """Make ``count`` aliquots (default: the protocol's ``aliquot_count``) of
+        ``volume_ml`` (default: ``aliquot_volume``) from a processing; each expires at the
+        protocol's shelf life after processing unless ``expires_at`` is given."""
+        spec = entity("aliquot")
+        with self._write(actor, "aliquots") as s:
+            self._require(actor, "prepare_product")
+            proc = s.get(ProcessingRow, processing_id)
+            st = self._study(s, study)
+            if proc is None or proc.study_id != st.id:
+                raise NotFoundError(f"no processing with id {processing_id} in study {study!r}")
+            owner = subject_by_pk(s, proc.subject_pk)
+            st, subject = self._preparing(s, study, owner.subject_id, actor)
+            process = _process(self._protocol(st), subject.arm)
+            assert process is not None  # a processing exists only for an arm with a process
+            n = count if count is not None else _int(fact_number(process.aliquot_count))
+            if n is None or not 1 <= int(n) <= 100:
+                raise ValidationError("count", count, "a number of aliquots from 1 to 100")
+            volume = volume_ml if volume_ml is not None else fact_number(process.aliquot_volume)
+            until = (
+                expiry(process, proc.started_at)
+                if expires_at is None
+                else spec.field("expires_at").convert(expires_at)
+            )
+            if until is None:
+                raise ValidationError(
+                    "expires_at", None, "an expiry (the protocol declares no storage_max_days)"
+                )
+            out = []
+            for _ in range(int(n)):
+                row = AliquotRow(
+                    study_id=st.id,
+                    subject_pk=subject.id,
+                    processing_id=proc.id,
+                    code=_next_code(s, st, AliquotRow, subject.subject_id, "aliquot"),
+                    volume_ml=spec.field("volume_ml").convert(volume),
+                    expires_at=until,
+                    prepared_by=actor.username,
+                    version=1,
+                )
+                out.append(domain_record("aliquot", self._insert(s, row), subject.subject_id))
+            return tuple(out)
+
+    def storage_event(
+        self,
+        study: str,
+        aliquot_code: str,
+        kind: str,
+        *,
+        actor: Actor,
+        at: datetime | str | None = None,
+        temperature: Decimal | int | float | str | None = None,
+        location: str | None = None,
+    ) -> StorageEvent:
+        """Record what happened to a stored aliquot (``stored``, ``frozen``, ``thawed``,
+        ``moved``); each ``thawed`` counts against the protocol's freeze-thaw limit."""
+        spec = entity("storage_event")
+        values = {
+            "kind": spec.field("kind").convert(kind),
+            "temperature": spec.field("temperature").convert(temperature),
+            "location": spec.field("location").convert(location),
+        }
+        when = self._at("at", at)
+        with self._write(actor, f"aliquot {kind}") as s:
+            st, subject, aliquot = self._coded(s, study, aliquot_code, AliquotRow, actor)
+            row = StorageEventRow(
+                study_id=st.id, subject_pk=subject.id, aliquot_id=aliquot.id, at=when,
+                recorded_by=actor.username, version=1, **values,
+            )  # fmt: skip
+            return domain_record("storage_event", self._insert(s, row), subject.subject_id)
+
+    def dispose(
+        self,
+        study: str,
+        aliquot_code: str,
+        *,
+        actor: Actor,
+        reason: str,
+        at: datetime | str | None = None,
+    ) -> Any:
+        """Record the disposal of an aliquot, with the reason; it can no longer be injected."""
+        why = entity("disposal").field("reason").convert(reason)
+        when = self._at("at", at)
+        with self._write(actor, why) as s:
+            st, subject, aliquot = self._coded(s, study, aliquot_code, AliquotRow, actor)
+            if _disposed(s, aliquot.id):
+                raise StateError(f"aliquot {aliquot_code!r} is disposed of already")
+            row = DisposalRow(
+                study_id=st.id, subject_pk=subject.id, aliquot_id=aliquot.id, at=when,
+                reason=why, disposed_by=actor.username, version=1,
+            )  # fmt: skip
+            return domain_record("disposal", self._insert(s, row), subject.subject_id)
+
+    def prepare_kit(
+        self,
+        study: str,
+        subject_id: str,
+        *,
+        actor: Actor,
+        volume_ml: Decimal | int | float | str | None = None,
+        aliquot_code: str | None = None,
+        prepared_at: datetime | str | None = None,
+    ) -> Preparation:
+        """Prepare a blinded kit for ``subject_id`` per allocation: an autologous arm's kit
+        is filled from one of the subject's usable aliquots (``aliquot_code``), a saline arm's
+        from saline; the volume defaults to the arm's dose. The injector sees the kit's code
+        and volume only."""
+        spec = entity("preparation")
+        when = self._at("prepared_at", prepared_at)
+        with self._write(actor, "blinded kit") as s:
+            st, subject = self._preparing(s, study, subject_id, actor)
+            protocol = self._protocol(st)
+            arm = next(a for a in protocol.arms if a.code == subject.arm)
+            aliquot_id = None
+            if arm.process is not None and arm.product != "whole_blood":
+                if not aliquot_code:
+                    raise ValidationError("aliquot_code", aliquot_code, "the code of an aliquot")
+                outcome = resolve_product(
+                    s, st, subject, protocol, aliquot_code, now=when, given_on=when.date(),
+                    volume=None,
+                )  # fmt: skip
+                if isinstance(outcome, str):
+                    raise ValidationError(
+                        "aliquot_code", aliquot_code, f"a usable aliquot ({outcome})"
+                    )
+                aliquot_id = outcome.links.get("aliquot_id")
+            volume = volume_ml if volume_ml is not None else fact_number(arm.dose)
+            row = PreparationRow(
+                study_id=st.id,
+                subject_pk=subject.id,
+                aliquot_id=aliquot_id,
+                code=_next_code(s, st, PreparationRow, subject.subject_id, "preparation"),
+                product=arm.product,
+                volume_ml=spec.field("volume_ml").convert(volume),
+                prepared_at=when,
+                prepared_by=actor.username,
+                version=1,
+            )
+            return domain_record("preparation", self._insert(s, row), subject.subject_id)
+
+    # --- reading ------------------------------------------------------------------------
+    def life(self, study: str, subject_id: str, *, actor: Actor) -> ProductLife:
+        """The subject's product from draw to injection as ``actor`` may see it (readers of
+        the subject or preparers; a blinded viewer sees the kits only, their product masked)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            action = "read_subject" if actor.may("read_subject", st.name) else "prepare_product"
+            subject = self._subject(s, st, subject_id, actor, action=action)
+            sees = actor.sees_arm(st)
+            label = subject.subject_id
+
+            def rows(model: Any, name: str) -> tuple[Any, ...]:
+                found = s.scalars(
+                    select(model).where(model.subject_pk == subject.id).order_by(model.id)
+                )
+                return tuple(domain_record(name, r, label, sees_arm=sees) for r in found)
+
+            kits = rows(PreparationRow, "preparation")
+            injections = tuple(
+                injection_view(r, label, sees_arm=sees)
+                for r in s.scalars(
+                    select(InjectionRow)
+                    .where(InjectionRow.subject_pk == subject.id)
+                    .order_by(InjectionRow.given_on, InjectionRow.id)
+                )
+            )
+            if not sees:
+                return ProductLife(label, blinded=True, kits=kits, injections=injections)
+            aliquots = rows(AliquotRow, "aliquot")
+            return ProductLife(
+                label,
+                blinded=False,
+                draws=rows(BloodDrawRow, "blood_draw"),
+                processings=rows(ProcessingRow, "processing"),
+                aliquots=aliquots,
+                storage_events=rows(StorageEventRow, "storage_event"),
+                disposals=rows(DisposalRow, "disposal"),
+                kits=kits,
+                injections=injections,
+                status={a.id: self._status(s, st, subject, a.id) for a in aliquots},
+            )
+
+    def _status(self, s: Session, st: StudyRow, subject: SubjectRow, aliquot_id: int) -> str:
+        row = s.get(AliquotRow, aliquot_id)
+        assert row is not None
+        if _disposed(s, aliquot_id):
+            return "disposed"
+        if _given(s, InjectionRow.aliquot_id, aliquot_id):
+            return "injected"
+        why = _aliquot_refusal(
+            s, row, self._protocol(st), owner=subject, subject_id=subject.subject_id,
+            now=self._now(), given_on=self._today(), volume=None,
+        )  # fmt: skip
+        if why is None:
+            return "available"
+        return "expired" if "expired" in why else "thawed too often"
+
+    def allocated(self, study: str, *, actor: Actor) -> list[tuple[str, str]]:
+        """(subject, arm) of every allocated subject the preparer may prepare for."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "prepare_product", study=st.name)
+            if not actor.sees_arm(st):  # pragma: no cover - preparers and admins see arms
+                raise StateError("preparing needs an unblinded actor")
+            out = []
+            for subject in s.scalars(
+                select(SubjectRow)
+                .where(SubjectRow.study_id == st.id, SubjectRow.arm.is_not(None))
+                .order_by(SubjectRow.subject_id)
+            ):
+                if actor.may("prepare_product", st.name, self._site_code(s, subject.site_id)):
+                    out.append((subject.subject_id, subject.arm))
+            return out
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)[:100]

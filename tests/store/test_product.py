@@ -1,0 +1,250 @@
+"""The autologous product's chain of identity in the store (issue 13 item 1): draw, processing
+with its deviations flagged, aliquots with label codes, storage, disposal, blinded kits, and the
+injection that names its product by code and is refused (and audited) when the product is
+another subject's, expired, thawed too often, used or disposed; whole blood within its
+draw-to-injection time; acupoint injections with point, side and volume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from autoserum.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    ProductRefusedError,
+    ValidationError,
+)
+from autoserum.store import Store, open_store
+from autoserum.store.replay import current_state, replay_audit
+from autoserum.study.aliquots import parse_label_code
+from tests.store.helpers import (
+    ADMIN,
+    COORDINATOR,
+    ELIGIBLE,
+    PREPARER,
+    SCREENED_ON,
+    TODAY,
+    double_blind_study,
+    enrolled,
+)
+
+
+class Clock:
+    """The store's time, moved by the test (never the wall clock)."""
+
+    def __init__(self) -> None:
+        self.at = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(db_url: str, clock: Clock) -> Iterator[Store]:
+    st = open_store(db_url, clock=lambda: clock.at.date(), now=clock)
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def study(store: Store) -> dict[str, str]:
+    """``AST`` with two serum subjects and one placebo subject (by the seeded list)."""
+    name = double_blind_study(store)
+    arms = {sid: enrolled(store, name, sid) for sid in ("S1", "S2", "S3", "S4")}
+    serum = [s for s, arm in arms.items() if arm == "serum"]
+    placebo = [s for s, arm in arms.items() if arm == "placebo"]
+    return {"A": serum[0], "B": serum[1], "P": placebo[0]}
+
+
+def _aliquots(store: Store, subject: str, *, count: int = 4) -> list[str]:
+    draw = store.product.draw("AST", subject, actor=PREPARER, volume_ml="40")
+    processing = store.product.process(
+        "AST", draw.code, actor=PREPARER, clotting_minutes=30, centrifuge_g=1500,
+        centrifuge_minutes=10,
+    )  # fmt: skip
+    assert processing.deviates is False
+    made = store.product.make_aliquots("AST", processing.id, actor=PREPARER, count=count)
+    return [a.code for a in made]
+
+
+def _refusals(store: Store) -> list[tuple[str, str | None, object]]:
+    return [
+        (r.username, r.reason, r.new_value)
+        for r in store.audit.raw_rows("AST")
+        if r.action == "refused"
+    ]
+
+
+def test_prepare_and_inject_the_subjects_own_aliquot(store: Store, study: dict[str, str]) -> None:
+    a = study["A"]
+    codes = _aliquots(store, a)
+    assert len(codes) == 4
+    assert [parse_label_code(c) for c in codes] == [("AST", a, f"AL-{n:04d}") for n in range(1, 5)]
+    given = store.records.add_injection(
+        "AST", a, TODAY, actor=COORDINATOR, volume_ml="5", product_code=codes[0]
+    )
+    assert (given.product, given.product_code) == ("blinded", codes[0])  # blinded injector
+    life = store.product.life("AST", a, actor=ADMIN)
+    assert len(life.draws) == len(life.processings) == 1
+    assert life.injections[0].aliquot_id == life.aliquots[0].id
+    assert life.injections[0].product == "serum"  # the arm's product, seen unblinded
+    assert [life.status[x.id] for x in life.aliquots] == ["injected", *["available"] * 3]
+    blinded = store.product.life("AST", a, actor=COORDINATOR)
+    assert blinded.blinded
+    assert (blinded.aliquots, blinded.draws) == ((), ())
+    assert replay_audit(store.audit.raw_rows("AST")) == current_state(store, "AST")
+
+
+def test_another_subjects_aliquot_is_refused_named_and_audited(
+    store: Store, study: dict[str, str]
+) -> None:
+    a, b = study["A"], study["B"]
+    _aliquots(store, a)
+    theirs = _aliquots(store, b)
+    with pytest.raises(ProductRefusedError) as err:
+        store.records.add_injection(
+            "AST", a, TODAY, actor=COORDINATOR, volume_ml="5", product_code=theirs[0]
+        )
+    assert err.value.reason == f"aliquot AL-0005 belongs to subject {b}, not to {a}"
+    assert err.value.field == "product_code"
+    assert store.product.life("AST", a, actor=ADMIN).injections == ()  # nothing written
+    assert _refusals(store) == [("cora", err.value.reason, theirs[0])]
+    assert store.audit.verify("AST").ok  # the refusal is in the hash chain
+    assert replay_audit(store.audit.raw_rows("AST")) == current_state(store, "AST")
+
+
+def test_expired_thawed_used_and_disposed_aliquots_are_refused(
+    store: Store, study: dict[str, str], clock: Clock
+) -> None:
+    a = study["A"]
+    codes = _aliquots(store, a)
+    store.records.add_injection(
+        "AST", a, TODAY, actor=COORDINATOR, volume_ml="5", product_code=codes[0]
+    )
+    store.product.dispose("AST", codes[1], actor=PREPARER, reason="vial cracked")
+    for _ in range(2):  # the protocol allows one thaw
+        store.product.storage_event("AST", codes[2], "thawed", actor=PREPARER, temperature=4)
+    clock.at += timedelta(days=1)
+    tomorrow = clock.at.date()
+    cases = {
+        codes[0]: "aliquot AL-0001 was already injected",
+        codes[1]: "aliquot AL-0002 was disposed of",
+        codes[2]: "aliquot AL-0003 was thawed 2 times (the protocol allows 1)",
+    }
+    for code, reason in cases.items():
+        with pytest.raises(ProductRefusedError) as err:
+            store.records.add_injection(
+                "AST", a, tomorrow, actor=COORDINATOR, volume_ml="5", product_code=code
+            )
+        assert err.value.reason == reason
+    clock.at += timedelta(days=31)  # the protocol's shelf life is 30 days (autoserum default)
+    with pytest.raises(ProductRefusedError, match="aliquot AL-0004 expired at 2026-07-30T09:00"):
+        store.records.add_injection(
+            "AST", a, clock.at.date(), actor=COORDINATOR, volume_ml="5", product_code=codes[3]
+        )
+    assert len(_refusals(store)) == 4
+
+
+def test_a_study_recording_its_product_needs_a_code_on_every_injection(
+    store: Store, study: dict[str, str]
+) -> None:
+    store.records.add_injection("AST", study["P"], TODAY, actor=COORDINATOR)  # no chain yet
+    _aliquots(store, study["A"], count=1)
+    with pytest.raises(ValidationError, match="product_code: got None; expected the label code"):
+        store.records.add_injection("AST", study["P"], TODAY, actor=COORDINATOR)
+    with pytest.raises(ValidationError, match="check value matches"):  # a typo: not a refusal
+        store.records.add_injection(
+            "AST", study["A"], TODAY, actor=COORDINATOR, product_code="AS1:AST:S1:AL-0001:00"
+        )
+    assert _refusals(store) == []
+
+
+def test_blinded_kits_serum_or_saline_per_allocation(store: Store, study: dict[str, str]) -> None:
+    a, p = study["A"], study["P"]
+    codes = _aliquots(store, a, count=1)
+    with pytest.raises(ValidationError, match="aliquot_code"):
+        store.product.prepare_kit("AST", a, actor=PREPARER)  # serum needs the subject's aliquot
+    serum_kit = store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=codes[0])
+    saline_kit = store.product.prepare_kit("AST", p, actor=PREPARER, volume_ml="5")
+    assert (serum_kit.product, saline_kit.product) == ("serum", "saline")
+    for kit, subject in ((serum_kit, a), (saline_kit, p)):
+        given = store.records.add_injection(
+            "AST", subject, TODAY, actor=COORDINATOR, volume_ml="5", product_code=kit.code
+        )
+        assert given.product == "blinded"
+        seen = store.product.life("AST", subject, actor=COORDINATOR)
+        assert [(k.code, k.volume_ml, k.product) for k in seen.kits] == [
+            (kit.code, kit.volume_ml, "blinded")
+        ]
+    with pytest.raises(ProductRefusedError, match="was already injected"):
+        store.records.add_injection(
+            "AST", p, TODAY, actor=COORDINATOR, volume_ml="5", product_code=saline_kit.code
+        )
+
+
+def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
+    store: Store, study: dict[str, str]
+) -> None:
+    draw = store.product.draw("AST", study["A"], actor=PREPARER, volume_ml="40")
+    processing = store.product.process(
+        "AST", draw.code, actor=PREPARER, clotting_minutes=20, centrifuge_g=1500
+    )
+    assert processing.deviates is True
+    assert processing.deviations == (
+        "clotting_minutes: 20 min (protocol: ≥ 30 min); "
+        "centrifuge_minutes: not recorded (protocol: 10 min)"
+    )
+    deviations = store.records.deviations("AST", actor=ADMIN, kind="product_process")
+    assert [d.subject_id for d in deviations] == [study["A"]]
+
+
+def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:
+    with pytest.raises(PermissionDeniedError):
+        store.records.add_visit("AST", study["A"], "screening", "2026-02-16", actor=PREPARER)
+    with pytest.raises(PermissionDeniedError):
+        store.product.draw("AST", study["A"], actor=COORDINATOR, volume_ml="10")
+    with pytest.raises(NotFoundError):  # a subject not yet screened is not found
+        store.product.draw("AST", "S9", actor=PREPARER, volume_ml="10")
+    assert dict(store.product.allocated("AST", actor=PREPARER))[study["P"]] == "placebo"
+
+
+def test_whole_blood_is_injected_within_its_time_at_acupoints(store: Store, clock: Clock) -> None:
+    store.studies.create("AAHT", "aaht-zhao2022", actor=ADMIN, seed=3, allocation_n=4)
+    store.studies.add_site("AAHT", "s01", "Seoul", actor=ADMIN)
+    store.subjects.screen(
+        "AAHT", "s01", "W1", {**ELIGIBLE, "recalcitrant": True}, screened_on=SCREENED_ON,
+        actor=COORDINATOR,
+    )  # fmt: skip
+    store.subjects.randomise("AAHT", "W1", actor=COORDINATOR)
+    draw = store.product.draw("AAHT", "W1", actor=PREPARER, volume_ml="4")
+    clock.at += timedelta(minutes=3)
+    points = [("ST36", "left"), ("ST36", "right"), ("SP10", "left"), ("SP10", "right")]
+    for point, side in points:
+        store.records.add_injection(
+            "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", site=point, side=side,
+            product_code=draw.code,
+        )  # fmt: skip
+    life = store.product.life("AAHT", "W1", actor=COORDINATOR)  # open label
+    assert [(i.site, i.side, i.volume_ml, i.product) for i in life.injections] == [
+        (point, side, 1, "whole_blood") for point, side in points
+    ]
+    with pytest.raises(ProductRefusedError, match="has 0 mL left, not 1 mL"):
+        store.records.add_injection(
+            "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=draw.code
+        )
+    late = store.product.draw("AAHT", "W1", actor=PREPARER, volume_ml="4")
+    clock.at += timedelta(minutes=6)
+    with pytest.raises(
+        ProductRefusedError, match="drawn 6 minutes ago \\(the protocol allows 5\\)"
+    ):
+        store.records.add_injection(
+            "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=late.code
+        )
