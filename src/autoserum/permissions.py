@@ -96,6 +96,12 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "import_data": "import a tidy file into the store",
         "lock": "lock a record, a visit or a subject's data (reviewed)",
         "lock_database": "lock the database, lift any lock (with a reason)",
+        "raise_query": "open a data query on a record or a field of it",
+        "answer_query": "answer a data query (with the correction, if any)",
+        "resolve_query": "close, re-open or cancel a data query",
+        "verify_source": "mark a record verified against the source (SDV)",
+        "sign": "sign a visit, a casebook or the study electronically (password re-entered)",
+        "run_checks": "run the automatic checks (they raise data queries)",
         "manage_study": "create studies, add and rename sites",
         "manage_users": "create and change accounts, tokens of other users",
     }
@@ -119,6 +125,9 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "withdraw": _S,
                 "report_sae": _S,
                 "unblind": _S,
+                "answer_query": _S,
+                "sign": _S,
+                "run_checks": _S,
             }
         ),
         "coordinator": MappingProxyType(
@@ -127,6 +136,8 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "randomise": _S,
                 "write_data": _S,
                 "record_consent": _S,
+                "answer_query": _S,
+                "run_checks": _S,
                 "report_sae": _S,
             }
         ),
@@ -136,6 +147,10 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "read_subject": _S,
                 "read_audit": _S,
                 "lock": _S,
+                "raise_query": _S,
+                "resolve_query": _S,
+                "verify_source": _S,
+                "run_checks": _S,
                 "report_sae": _S,
             }
         ),

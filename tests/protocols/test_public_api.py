@@ -17,6 +17,8 @@ def test_protocols_public_api() -> None:
             "INSTRUMENT_CODES",
             "LAB_CODES",
             "Arm",
+            "CHECK_RULES",
+            "CheckSettings",
             "Conflict",
             "Dose",
             "EligibilityResult",
@@ -27,6 +29,7 @@ def test_protocols_public_api() -> None:
             "Medication",
             "MedicationFinding",
             "MedicationRule",
+            "Monitoring",
             "Phase",
             "ProductProcess",
             "Protocol",
@@ -47,6 +50,11 @@ def test_protocols_public_api() -> None:
             "schedule",
             "visit_deviation",
             "window_bounds",
+            "PROCESS_PARAMETERS",
+            "draw_to_injection_refusal",
+            "expiry",
+            "fact_number",
+            "process_deviations",
         ]
     )
 
@@ -57,6 +65,7 @@ def test_randomisation_public_api() -> None:
         "allocation_digest",
         "allocation_list",
         "next_allocation",
+        "parse_stratify_by",
         "strata_for",
         "stratum_key",
     ]

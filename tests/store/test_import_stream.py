@@ -20,10 +20,13 @@ from sqlalchemy import func, select, text
 
 from autoserum.accounts import hash_token, new_token
 from autoserum.errors import NotFoundError, ValidationError
+from autoserum.protocols import resolve_protocol
 from autoserum.store import Store, open_store
 from autoserum.store._base import STAGING_PREFIX
 from autoserum.store._source import FrameSource
-from autoserum.store.models import AuditRow, StudyRow, SubjectRow, VisitRow
+from autoserum.store._staging import REASON, REMOVED_PREFIX, lease, remove_abandoned
+from autoserum.store._studies import new_study
+from autoserum.store.models import AuditRow, SiteRow, StudyRow, SubjectRow, VisitRow
 from autoserum.store.replay import current_state, replay_audit
 from tests.store.helpers import ADMIN, TODAY
 
@@ -111,6 +114,7 @@ def test_a_new_study_is_written_in_short_transactions_and_appears_whole(store: S
         "assessments": 1800,
         "labs": 600,
         "adverse_events": 0,
+        "con_meds": 0,
     }
     out = store.exports.long("NEW", actor=ADMIN)
     assert out.height == 600
@@ -143,6 +147,51 @@ def test_a_staging_name_is_neither_listed_nor_found_nor_accepted(store: Store) -
         )
 
 
+def _staging_names(store: Store) -> list[str]:
+    with store.uow.read() as s:
+        names = s.scalars(select(StudyRow.name)).all()
+    return [n for n in names if n.startswith(STAGING_PREFIX) and not n.startswith(REMOVED_PREFIX)]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_staging_study_is_removed_only_when_its_import_has_ended(
+    store: Store, fails: bool
+) -> None:
+    # a staging study whose lease is held (its import runs) is left alone; once the lease is
+    # free (the import ended without publishing), the next import removes it with its records
+    plan = resolve_protocol("ast-nahm2023")
+    name = f"{STAGING_PREFIX}0123abcd"
+    with lease(store.engine, name):
+        with store.uow.write(ADMIN, "import x.csv") as s:
+            study_id = new_study(s, name, plan, 1, 8).id
+            site = SiteRow(study_id=study_id, code="s1", name="s1", version=1)
+            s.add(site)
+            s.flush()
+            s.add(SubjectRow(study_id=study_id, site_id=site.id, subject_id="X1",
+                             status="enrolled", arm="serum", version=1))  # fmt: skip
+        assert remove_abandoned(store.uow) == []
+        assert _staging_names(store) == [name]
+    if fails:  # the next import fails its check: the removal happened before, all the same
+        with pytest.raises(ValidationError):
+            store.exports.import_long(
+                "NEXT", tidy_file(1).with_columns(easi=pl.lit("x")), actor=ADMIN,
+                protocol="ast-nahm2023",
+            )  # fmt: skip
+    else:
+        store.exports.import_long("NEXT", tidy_file(2), actor=ADMIN, protocol="ast-nahm2023")
+        assert [st.name for st in store.studies.all()] == ["NEXT"]
+    assert _staging_names(store) == []
+    with store.uow.read() as s:
+        assert s.scalar(select(func.count()).where(SubjectRow.study_id == study_id)) == 0
+        deleted = s.scalars(
+            select(AuditRow.entity).where(AuditRow.reason == REASON, AuditRow.action == "delete")
+        ).all()
+    assert sorted(deleted) == ["site", "subject"]
+    with store.uow.read() as s:  # the emptied study row stays, hidden: its id is never reused
+        assert s.get_one(StudyRow, study_id).name == f"{REMOVED_PREFIX}0123abcd"
+    assert store.audit.verify().ok
+
+
 def _import_process(url: str, path: Path, study: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*CLI, "import", str(path), "--db", url, "--study", study, "--protocol", "ast-nahm2023"],
@@ -157,7 +206,7 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
     db_url: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "visits.csv"
-    tidy_file(400).write_csv(path)
+    tidy_file(100).write_csv(path)
     store = open_store(db_url, clock=lambda: TODAY)
     try:
         proc = _import_process(db_url, path, "KILLED")
@@ -184,9 +233,18 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
         again = _import_process(db_url, path, "KILLED")
         out, _ = again.communicate(timeout=600)
         assert again.returncode == 0, out.decode()
-        assert b"400 subjects, 2000 visits" in out
-        assert store.exports.long("KILLED", actor=ADMIN).height == 2_000
+        assert b"100 subjects, 500 visits" in out
+        assert store.exports.long("KILLED", actor=ADMIN).height == 500
         assert [s.name for s in store.studies.all()] == ["KILLED"]
+        # the killed import's staging study was removed by the next import, audited
+        assert _staging_names(store) == []
+        with store.uow.read() as s:
+            removals = s.scalar(
+                select(func.count()).select_from(AuditRow).where(AuditRow.reason == REASON)
+            )
+        assert removals is not None
+        assert removals >= 50
+        assert store.audit.verify().ok
     finally:
         store.close()
 

@@ -1,5 +1,8 @@
 """Property: random sequences of study operations, replayed from the audit trail alone, rebuild
-exactly the current state (on both engines). Illegal operations are refused and change nothing.
+exactly the current state (on both engines): subjects, records and their corrections, consents,
+data queries (opened, answered with or without a correction, closed) and those the automatic
+checks raise, source-data verifications and their clearing, signatures and their invalidation.
+Illegal operations are refused and change nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from autoserum.errors import (
     StateError,
     ValidationError,
 )
-from autoserum.store import Store
+from autoserum.store import Actor, Store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import SubjectStatus
 from tests.store.helpers import (
@@ -35,6 +38,7 @@ from tests.store.helpers import (
     COORDINATOR,
     ELIGIBLE,
     INVESTIGATOR,
+    MONITOR,
     PREPARER,
     SCREENED_ON,
 )
@@ -44,9 +48,21 @@ DAY0 = date(2026, 3, 2)
 VISITS = ("screening", "baseline", "week_4", "week_8")
 STATUSES = tuple(SubjectStatus)
 SEEN: Counter[tuple[str, str]] = Counter()
+PASSWORD = "correct horse battery staple"
+_HASH: list[str] = []
 
 
-def machine_for(store: Store) -> type[RuleBasedStateMachine]:
+def _signer(store: Store) -> None:
+    """The investigator ``ivan`` with a password (signatures re-enter it), once per store."""
+    if store.accounts.get_user("ivan") is None:
+        if not _HASH:
+            from autoserum.accounts import hash_password
+
+            _HASH.append(hash_password(PASSWORD))
+        store.accounts.create_user("ivan", _HASH[0], "investigator", None, actor=ADMIN)
+
+
+def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMachine]:
     """A state machine driving ``store``; each example runs in a study of its own."""
 
     class StudyOperations(RuleBasedStateMachine):
@@ -61,6 +77,8 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             store.studies.add_site(self.study, "s01", "Seoul", actor=ADMIN)
             self.ids = itertools.count(1)
             self.gated = number % 2 == 0  # every other study manages consent
+            if review:
+                _signer(store)
             if self.gated:
                 store.consent.add_document(
                     self.study, "1.0", "en", "2026-01-05", actor=ADMIN, sha256="ab" * 32
@@ -73,6 +91,11 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             store.subjects.screen(
                 self.study, "s01", sid, facts, screened_on=SCREENED_ON, actor=COORDINATOR
             )
+            if review and self.gated and eligible:  # consent-managed: eligible ones consent
+                store.consent.record(
+                    self.study, sid, "1.0", "2026-02-16T09:00:00+00:00", actor=COORDINATOR,
+                    obtained_by="Dr Kim",
+                )  # fmt: skip
             return sid
 
         @rule(subject=subjects, shift=st.integers(-60, 30))
@@ -226,6 +249,10 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
 
         @rule(subject=subjects)
         def kit(self, subject: str) -> None:
+            """A blinded kit from the subject's own aliquot (consented and randomised first, as
+            in ``prepare``, so that the kit is reached whatever else the sequence did)."""
+            self.consent(subject, 0)
+            self.randomise(subject)
             codes = self._aliquots(subject)
             with suppress(StateError, ValidationError, NotFoundError):
                 store.product.prepare_kit(
@@ -316,6 +343,45 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                 # ineligible, before screening, a repeat lab): no write
                 store.subjects.unblind(self.study, subject, actor=INVESTIGATOR, reason="emergency")
 
+        if review:  # data review: queries, verifications, signatures
+
+            @rule(subject=subjects, answer=st.sampled_from(["none", "plain", "correction"]),
+                  close=st.booleans())  # fmt: skip
+            def query(self, subject: str, answer: str, close: bool) -> None:
+                visits = store.subjects.detail(self.study, subject, actor=ADMIN).visits
+                if not visits:
+                    return
+                visit = visits[0]
+                q = store.queries.open(
+                    self.study, "visit", visit.id, "Date as in the source?", actor=MONITOR,
+                    field="visit_date",
+                )  # fmt: skip
+                with suppress(StateError, ValidationError):  # a correction refused: nothing written
+                    if answer != "none":
+                        changes = {"visit_date": "2026-02-17"} if answer == "correction" else None
+                        store.queries.answer(
+                            self.study, q.id, "checked", actor=COORDINATOR, changes=changes,
+                            record_version=visit.version,
+                        )  # fmt: skip
+                if close:
+                    store.queries.close(self.study, q.id, "fine", actor=MONITOR)
+
+            @rule(subject=subjects)
+            def verify(self, subject: str) -> None:
+                """Verify the subject's first visit (a query answered with a correction of its
+                date clears the verification)."""
+                visits = store.subjects.detail(self.study, subject, actor=ADMIN).visits
+                if visits:
+                    with suppress(StateError):  # verified already
+                        store.sdv.verify(self.study, "visit", visits[0].id, actor=MONITOR)
+
+            @rule(subject=subjects)
+            def sign(self, subject: str) -> None:
+                store.signatures.sign(
+                    self.study, "casebook", actor=Actor("ivan", "investigator"), password=PASSWORD,
+                    meaning="approval", printed_name="Ivan Petrov", subject_id=subject,
+                )  # fmt: skip
+
         @invariant()
         def audit_replay_equals_current_state(self) -> None:
             replayed = replay_audit(store.audit.raw_rows(self.study))
@@ -356,5 +422,24 @@ def test_audit_replay_rebuilds_the_current_state(store: Store) -> None:
         ("disposal", "insert"),
         ("preparation", "insert"),
         ("injection", "refused"),
+    ]:
+        assert SEEN[kind] > 0, (kind, SEEN)
+
+
+def test_audit_replay_rebuilds_queries_verifications_and_signatures(store: Store) -> None:
+    """The same property with data review in the sequences: queries (and those the automatic
+    checks raise), verifications and their clearing, signatures and their invalidation."""
+    SEEN.clear()
+    run_state_machine_as_test(
+        machine_for(store, review=True),
+        settings=settings(max_examples=6, stateful_step_count=25, derandomize=True, database=None),
+    )
+    for kind in [
+        ("query", "insert"),
+        ("query", "update"),
+        ("query_message", "insert"),
+        ("verification", "insert"),
+        ("signature", "insert"),
+        ("signature", "update"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)

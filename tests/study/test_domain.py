@@ -100,7 +100,9 @@ def test_blinding() -> None:
     for role in ROLES:
         assert can_see_arm(role, unblinded=False, open_label=True)
         assert can_see_arm(role, unblinded=True, open_label=False)
-        assert can_see_arm(role, unblinded=False, open_label=False) is (role == "admin")
+        assert can_see_arm(role, unblinded=False, open_label=False) is (
+            role in {"admin", "preparer"}
+        )
     with pytest.raises(ValidationError, match="role"):
         can_see_arm("nurse", unblinded=False, open_label=False)
 

@@ -21,6 +21,7 @@ RECORD_TYPES = (
 def test_the_public_surface_is_pinned() -> None:
     assert set(entities.__all__) == {
         "REGISTRY", "TEXT_COLUMN_MAX", "EntitySpec", "Field", "Kind", "Parent", "entity",
+        "CODE_MAX", "PRODUCT_CHAIN", "PROCESS_CODE_PREFIXES", "SIDES", "STORAGE_KINDS",
     }  # fmt: skip
 
 
@@ -121,6 +122,8 @@ def test_masked_fields_are_those_that_reveal_the_arm() -> None:
     }  # fmt: skip
     assert masked == {
         ("subject", "arm"), ("subject", "allocation_id"), ("injection", "product"),
+        # the blinded kit: what the unblinded preparer put in it, and who the preparer was
+        ("preparation", "product"), ("preparation", "prepared_by"),
     }  # fmt: skip
 
 

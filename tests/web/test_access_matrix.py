@@ -10,6 +10,7 @@ in HTML or JSON; an export holds another site's subjects only where the table's 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pypdf import PdfReader
 
 from autoserum.permissions import ROLES, allowed, permits
 
-from .conftest import PASSWORD, SYSTEM, Seeded
+from .conftest import PASSWORD, SCREENED_ON, SYSTEM, Seeded
 from .test_auth import csrf_of
 
 
@@ -34,6 +35,7 @@ class Route:
     per_site: bool = True
     body: dict[str, Any] | None = None
     reveals_arm: bool = False  # emergency unblinding: the arm to the allowed caller, by design
+    extra: dict[str, Any] | None = None  # values of this route's own path parameters
 
 
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
@@ -53,6 +55,49 @@ EASI_ITEMS = {
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
+QUERIES = "/studies/{study}/queries"
+SIGN = {"level": "casebook", "meaning": "approval", "password": PASSWORD,
+        "printed_name": "A. Signer", "subject_id": "{subject_id}"}  # fmt: skip
+#: data review (queries, SDV, signatures): in this order a query is answered, closed, re-opened
+#: and cancelled by the roles the table allows (a refused step leaves it as it was)
+REVIEW_PAGES = [
+    Route("GET", QUERIES, "read_subject", per_site=False),
+    Route("GET", "/studies/{study}/sdv", "read_subject", per_site=False),
+    Route("GET", SUBJ + "/review", "read_subject"),
+    Route("POST", QUERIES, "raise_query",
+          body={"entity": "visit", "record_id": "{record_id}", "text": "Date?",
+                "subject_id": "{subject_id}"}),
+    *(Route("POST", QUERIES + "/{query_id}/{step}", action, extra={"step": step},
+            body={"text": f"{step} it", "subject_id": "{subject_id}"})
+      for step, action in (("answer", "answer_query"), ("close", "resolve_query"),
+                           ("reopen", "resolve_query"), ("cancel", "resolve_query"))),
+    Route("POST", "/studies/{study}/verifications", "verify_source",
+          body={"entity": "visit", "record_id": "{record_id}", "subject_id": "{subject_id}"}),
+    Route("POST", "/studies/{study}/signatures", "sign", body=SIGN),
+]  # fmt: skip
+REVIEW_API = [
+    Route("GET", "/api/v1" + QUERIES, "read_subject", per_site=False),
+    Route("GET", "/api/v1" + QUERIES + "/summary", "read_subject", per_site=False),
+    Route("POST", "/api/v1" + QUERIES, "raise_query",
+          body={"entity": "visit", "record_id": "{record_id}", "field": "visit_date",
+                "text": "Date?"}),
+    Route("GET", "/api/v1" + QUERIES + "/{query_id}", "read_subject"),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/answer", "answer_query",
+          body={"text": "corrected"}),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/close", "resolve_query", body={"text": "ok"}),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/reopen", "resolve_query",
+          body={"text": "again"}),
+    Route("POST", "/api/v1" + QUERIES + "/{query_id}/cancel", "resolve_query",
+          body={"text": "in error"}),
+    Route("POST", "/api/v1/studies/{study}/checks/run", "run_checks", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/sdv", "read_subject", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/verifications", "read_subject", per_site=False),
+    Route("POST", "/api/v1/studies/{study}/verifications", "verify_source",
+          body={"entity": "visit", "record_id": "{record_id}"}),
+    Route("GET", "/api/v1/studies/{study}/signatures", "read_subject", per_site=False),
+    Route("POST", "/api/v1/studies/{study}/signatures", "sign", body=SIGN),
+]  # fmt: skip
+PRODUCT = "/studies/{study}/subjects/{product_subject}/product"
 
 # In order: the withdrawals come last (a withdrawn subject takes no new data).
 PAGES = [
@@ -136,6 +181,7 @@ PAGES = [
         "record_consent",
         body={"withdrawn_on": "2026-06-01", "consent_withdrawal_reason": "moved away"},
     ),
+    *REVIEW_PAGES,
     Route("POST", SUBJ + "/withdraw", "withdraw", body={"withdraw_reason": "moved away"}),
     # administration (admin) and my account (everyone); the password change, which ends the
     # session, is tested in tests/web/test_admin_pages.py
@@ -155,6 +201,7 @@ PAGES = [
     Route("POST", "/admin/users/{username}/tokens", "manage_users", per_site=False,
           body={"label": "x"}),
     Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
+    Route("GET", "/admin/security-events", "manage_users", per_site=False),
     Route("GET", "/account", "", per_site=False),
     Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
     Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
@@ -223,6 +270,7 @@ API = [
           body={"reason": "anaphylaxis", "confirm": True}),
     Route("POST", API_SUBJ + "/consent-withdrawal", "record_consent",
           body={"withdrawn_on": "2026-06-01", "reason": "moved away"}),
+    *REVIEW_API,
     Route("POST", API_SUBJ + "/withdraw", "withdraw", body={"reason": "moved away"}),
     Route("GET", "/api/v1/studies/{study}/locks", "read_subject", per_site=False),
     Route("POST", API_SUBJ + "/locks", "lock",
@@ -237,9 +285,48 @@ UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET",
 SEPARATE = {("POST", "/account/password")}
 
 
+# The product chain (issue 13), last (once a study records its product, every injection needs
+# a product code), on a serum subject of each site: the pages show the allocation to the
+# unblinded preparer by design.
+PRODUCT_PAGES = [
+    *(
+        Route(method, PRODUCT + tail, "prepare_product", reveals_arm=True, body=body)
+        for method, tail, body in (
+            ("GET", "", None),
+            ("POST", "/draws", {"draw_volume_ml": "20"}),
+            (
+                "POST",
+                "/processings",
+                {
+                    "proc_draw_code": "{draw_code}",
+                    "proc_clotting_minutes": "30",
+                    "proc_centrifuge_g": "1500",
+                    "proc_centrifuge_minutes": "10",
+                },
+            ),
+            ("POST", "/aliquots", {"aliq_processing_id": "{processing_id}", "aliq_count": "2"}),
+            ("POST", "/storage", {"stor_aliquot_code": "{aliquot_code}", "stor_kind": "frozen"}),
+            ("POST", "/kits", {"kit_aliquot_code": "{aliquot_code}"}),
+            ("POST", "/disposals", {"disp_aliquot_code": "{aliquot_code}", "disp_reason": "leak"}),
+            ("GET", "/labels.pdf", None),
+        )
+    ),
+    Route("GET", "/studies/{study}/product", "prepare_product", per_site=False, reveals_arm=True),
+    Route(
+        "GET",
+        "/studies/{study}/product/worksheet.pdf",
+        "prepare_product",
+        per_site=False,
+        reveals_arm=True,
+    ),
+]
+
+
 def fill(value: Any, values: dict[str, Any]) -> Any:
     """``value`` with every ``{name}`` replaced (strings, recursively in dicts)."""
     if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in values:
+            return values[value[1:-1]]  # a whole value keeps its type (ids stay numbers)
         return value.format(**values)
     if isinstance(value, dict):
         return {k: fill(v, values) for k, v in value.items()}
@@ -319,6 +406,21 @@ def page_client(client: TestClient, username: str) -> str:
     return csrf_of(client.get("/studies").text)
 
 
+def serum_subject(seeded: Seeded, site: str) -> str:
+    """A consented serum subject at ``site`` screened and randomised for the product routes."""
+    store = seeded.store
+    facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
+    for number in range(50, 90):
+        sid = f"{site}-{number:03d}"
+        store.subjects.screen("AST-1", site, sid, facts, screened_on=SCREENED_ON, actor=SYSTEM)
+        store.consent.record(
+            "AST-1", sid, "1.0", "2026-02-16T09:00:00+00:00", actor=SYSTEM, obtained_by="Dr Kim"
+        )
+        if store.subjects.randomise("AST-1", sid, actor=SYSTEM) == "serum":
+            return sid
+    raise AssertionError("no serum allocation in 40 subjects")
+
+
 def consent_everyone(seeded: Seeded) -> None:
     """Make the seeded study consent-managed, every seeded subject consented: every write of
     the matrix then passes the consent gate only because of the consent."""
@@ -355,36 +457,54 @@ def pdf_text_of(content: bytes) -> str:
 def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
     consent_everyone(seeded)
     saes = serious_events(seeded)
+    queries = {  # one query per subject the matrix moves on (pages: -001, API: -003)
+        sid: seeded.store.queries.open(
+            "AST-1", "visit", seeded.visit_ids[sid], "Please check", actor=SYSTEM
+        ).id
+        for sid in ("S1-001", "S2-001", "S1-003", "S2-003")
+    }
+    serum = {site: serum_subject(seeded, site) for site in ("S1", "S2")}
     problems: list[str] = []
     blinded = not allowed(role, "see_arms")  # the admin and the unblinded preparer see arms
     token = seeded.tokens[role]
     csrf = page_client(client, seeded.usernames[role])
     seen_arm_admin = False
-    for site, own in (("S1", True), ("S2", False)):
+    sites = (("S1", True), ("S2", False))
+    for phase, (site, own) in itertools.product((PAGES + API, PRODUCT_PAGES), sites):
         # pages act on -001/-002, the API on -003/-004 (each ends with a withdrawal)
         page_values = {
             "study": "AST-1", "subject_id": f"{site}-001", "randomisable": f"{site}-002",
             "site": site, "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs",
             "n": role[:4], "entity": "visit", "record_id": seeded.visit_ids[f"{site}-001"],
-            "sae": saes[site], "username": "coord1",
+            "sae": saes[site], "query_id": queries[f"{site}-001"],
+            "username": "coord1",
         }  # fmt: skip
         api_values = {
             **page_values, "subject_id": f"{site}-003", "randomisable": f"{site}-004",
             "assessment_id": seeded.assessment_ids[f"{site}-003"], "entity": "visit",
-            "record_id": seeded.visit_ids[f"{site}-003"],
+            "record_id": seeded.visit_ids[f"{site}-003"], "query_id": queries[f"{site}-003"],
         }  # fmt: skip
-        for route in PAGES + API:
+        for route in phase:
             values = api_values if route.template.startswith("/api/") else page_values
             if not route.per_site and not own:
                 continue
             if "{lock_id}" in route.template:  # the lock taken last (the database lock)
                 active = seeded.store.locks.locks("AST-1", active=True)
                 values = {**values, "lock_id": active[-1].id if active else 1}
+            if route.template.startswith(PRODUCT):  # the newest draw, processing, aliquot
+                subject = serum[site]
+                life = seeded.store.product.life("AST-1", subject, actor=SYSTEM)
+                values = {
+                    **values, "product_subject": subject,
+                    "draw_code": life.draws[-1].code if life.draws else "",
+                    "processing_id": life.processings[-1].id if life.processings else "",
+                    "aliquot_code": life.aliquots[-1].code if life.aliquots else "",
+                }  # fmt: skip
             if "token_id}" in route.template:  # the newest token: of coord1, or one's own
                 tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
                 mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]
                 values = {**values, "token_id": max(t.id for t in tokens), "own_token_id": mine[-1]}
-            path = fill(route.template, values)
+            path = fill(route.template, {**values, **(route.extra or {})})
             body = fill(route.body, values)
             is_api = path.startswith("/api/")
             if is_api:
@@ -468,7 +588,8 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         (method, route.path)
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
-                       routes.unblinding, routes.locks, routes.admin, routes.account)
+                       routes.unblinding, routes.locks, routes.admin, routes.account,
+                       routes.product, routes.review)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip
@@ -484,9 +605,10 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
             r.method,
             r.template.split("?")[0]
             .replace("{randomisable}", "{subject_id}")
+            .replace("{product_subject}", "{subject_id}")
             .replace("{own_token_id}", "{token_id}"),
         )
-        for r in PAGES + API
+        for r in PAGES + API + PRODUCT_PAGES
     }
     missing = (pages | api) - covered - UNGUARDED - SEPARATE
     assert not missing, f"routes not in the access matrix: {sorted(missing)}"

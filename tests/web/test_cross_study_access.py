@@ -64,6 +64,7 @@ def test_a_coordinator_of_s02_in_one_study_has_no_access_to_s02_of_another(
         "/api/v1/studies/AST-1/subjects/S2-001", headers={"Authorization": f"Bearer {token}"}
     )
     assert own.status_code == 200
+    query = seeded.store.queries.open(OTHER, "visit", ids["visit S2-001"], "?", actor=SYSTEM)
     problems = []
     checked = 0
     for route in PAGES + API:
@@ -73,9 +74,10 @@ def test_a_coordinator_of_s02_in_one_study_has_no_access_to_s02_of_another(
             "study": OTHER, "subject_id": "S2-001", "randomisable": "S2-002", "site": "S2",
             "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs", "n": "x",
             "entity": "visit", "record_id": ids["visit S2-001"],
-            "assessment_id": ids["nrs S2-001"], "lock_id": 1,
+            "assessment_id": ids["nrs S2-001"], "query_id": query.id, "lock_id": 1,
         }  # fmt: skip
-        path, body = fill(route.template, values), fill(route.body, values)
+        path = fill(route.template, {**values, **(route.extra or {})})
+        body = fill(route.body, values)
         status = call(client, route, path, body, token, csrf)
         checked += 1
         if status not in (403, 404):

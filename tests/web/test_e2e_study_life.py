@@ -3,18 +3,19 @@
 first: refused with its field path) and two sites, creates the users and registers the consent
 document; the coordinator screens a subject and records the consent; the investigator's
 randomisation is refused before the consent and succeeds after it; the investigator records
-visits with an instrument, an unscheduled flare visit with an instrument at it and a manual
-deviation; the admin locks the database on the Locks page (its manifest shown); unblinding the
-whole study for analysis (``autoserum report --db``) is refused before the lock and succeeds
-after it, printing the lock manifest. A second subject is recorded through the JSON API (the
-analysis needs both arms).
-
-The data-review steps (queries, SDV, signatures) come from the gcp branch; see the module's
-``REVIEW`` note in the final report when they are not on main yet.
+visits with an instrument (week 4 typed outside its window), an unscheduled flare visit with an
+instrument at it and a manual deviation; the automatic visit-window check has opened a query,
+which the site answers with a correction and the monitor closes before verifying the records;
+the investigator signs the casebook (password re-entered) and a correction afterwards shows the
+signature INVALID; the admin locks the database on the Locks page (its manifest shown); the
+investigator's next record is refused; unblinding the whole study for analysis (``autoserum
+report --db``) is refused before the lock and succeeds after it, printing the lock manifest. A
+second subject is recorded through the JSON API (the analysis compares the arms).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -164,7 +165,8 @@ def test_the_life_of_a_double_blind_study(
         ivan.get_by_role("button", name="Enrol and randomise").click()
         expect(ivan.get_by_role("status")).to_contain_text("arm: concealed")
         assert ARM_IN_HTML.search(ivan.content()) is None
-        for visit, day, score in (("baseline", "2026-06-02", "7"), ("week_4", "2026-06-30", "4")):
+        # week 4 typed on the 12th (day 10): outside its window, an automatic check raises a query
+        for visit, day, score in (("baseline", "2026-06-02", "7"), ("week_4", "2026-06-12", "4")):
             ivan.goto(f"{subject_url}/visits/{visit}/pp_nrs")
             ivan.get_by_label(f"Date of visit {visit}").fill(day)
             ivan.locator("#score").select_option(score)
@@ -189,6 +191,50 @@ def test_the_life_of_a_double_blind_study(
         ivan.get_by_role("button", name="Save a protocol deviation").click()
         expect(ivan.get_by_role("status")).to_contain_text("Protocol deviation (minor) recorded")
         expect(ivan.locator("#unscheduled-visits")).to_contain_text("flare on both arms")
+
+        # --- data review: the automatic check's query, answered with a correction by the site,
+        # closed by the monitor, who verifies the records; the investigator signs the casebook
+        ivan.goto(f"{subject_url}/review")
+        query = ivan.locator("article.query").filter(has_text="visit_date")
+        expect(query).to_contain_text("open")
+        expect(query).to_contain_text("please confirm the date")
+        qid = (query.get_attribute("id") or "").removeprefix("query-")
+        ivan.locator(f"#answer-{qid}").fill("typed wrongly: the source says 30 June")
+        ivan.locator(f"#corrected-{qid}").fill("2026-06-30")
+        query.get_by_role("button", name="Answer").click()
+        expect(ivan.get_by_role("status")).to_contain_text(f"Query {qid} is answered")
+        expect(ivan.locator(f"#query-{qid}")).to_contain_text("correction: visit")
+        _, mona = _page(browser, base, "mona")
+        mona.goto(f"{subject_url}/review")
+        mona.locator(f"#close-{qid}").fill("confirmed against the source")
+        mona.locator(f"#query-{qid}").get_by_role("button", name="Close").click()
+        expect(mona.get_by_role("status")).to_contain_text(f"Query {qid} is closed")
+        verify = mona.get_by_role("button", name=re.compile(r"^Verify "))
+        verified = 0
+        while verify.count():
+            verify.first.click()
+            expect(mona.get_by_role("status")).to_contain_text("verified")
+            verified += 1
+        assert verified >= 4  # visits and assessments
+        ivan.goto(f"{subject_url}/review")
+        ivan.get_by_label("What to sign").select_option("casebook")
+        ivan.get_by_label("Meaning").select_option("approval")
+        ivan.get_by_label("Printed name").fill("Dr Ivan Petrov")
+        ivan.get_by_label("Password (entered again to sign)").fill(PASSWORD)
+        ivan.get_by_role("button", name="Sign", exact=True).click()
+        expect(ivan.get_by_role("status")).to_contain_text("Signed: ")
+        expect(ivan.locator("#signatures li.valid")).to_have_count(1)
+        # a correction after signing invalidates the signature, visibly
+        ivan.goto(subject_url)
+        ivan.locator("#deviations-h").locator("xpath=..").get_by_role(
+            "link", name="correct"
+        ).last.click()
+        ivan.get_by_label("Corrective action").fill("camera added to the flare kit; staff told")
+        ivan.get_by_label("Reason for the change").fill("corrective action completed")
+        ivan.get_by_role("button", name="Save correction").click()
+        expect(ivan.get_by_role("status")).to_contain_text("corrected")
+        ivan.goto(f"{subject_url}/review")
+        expect(ivan.locator("#signatures li.invalid")).to_contain_text("INVALID")
 
         # a second subject through the API (the analysis compares the arms)
         api = {"Authorization": f"Bearer {ivan_token}"}

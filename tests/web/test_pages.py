@@ -8,10 +8,11 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from autoserum.protocols import load_protocol
+from autoserum.protocols import Protocol, load_protocol
 from autoserum.store import Store
+from autoserum.study.status import ACTIVE_STATUSES
 from autoserum.web import create_app
-from autoserum.web.calendar import calendar
+from autoserum.web.calendar import calendar, overdue_visits
 
 from .conftest import SYSTEM, Seeded, add_user, settings_for
 from .html import table_rows
@@ -224,3 +225,44 @@ def test_correcting_an_adverse_event_needs_a_reason_and_is_audited(
     assert "follow-up call" in trail
     assert "recovering" in trail
     assert "recovered" in trail
+
+
+def _overdue_subject_by_subject(
+    store: Store, study: str, protocol: Protocol, today: dt.date
+) -> list[tuple[str, str, str, dt.date | None, str]]:
+    """The dashboard's former computation: every active subject's detail through the calendar
+    (one look-up per subject), the oracle of the aggregated one."""
+    out = []
+    for s in store.subjects.all(study, actor=SYSTEM):
+        if s.status not in ACTIVE_STATUSES:
+            continue
+        detail = store.subjects.detail(study, s.subject_id, actor=SYSTEM)
+        for row in calendar(protocol, detail, today=today):
+            if row.flag == "overdue":
+                days = row.flag_label.removeprefix("overdue ")
+                out.append((s.subject_id, s.site, row.label, row.latest or row.target, days))
+    return out
+
+
+def test_the_aggregated_overdue_list_equals_the_subject_by_subject_computation(
+    store: Store, seeded: Seeded
+) -> None:
+    study = seeded.study
+    # vary the subjects: a week 4 visit recorded (its gap: not missed), an injection moving
+    # day 0, a withdrawal (not active), a later visit recorded (earlier ones: missed)
+    store.records.add_visit(study, "S1-001", "week_4", "2026-03-30", actor=SYSTEM)
+    store.records.add_injection(study, "S1-003", "2026-03-09", actor=SYSTEM)
+    store.subjects.withdraw(study, "S2-001", actor=SYSTEM, reason="moved away")
+    store.records.add_visit(study, "S2-003", "week_8", "2026-04-27", actor=SYSTEM)
+    protocol = store.studies.protocol(study)
+    for today in ("2026-03-20", "2026-04-10", "2026-05-20", "2026-06-30"):
+        day = dt.date.fromisoformat(today)
+        expected = _overdue_subject_by_subject(store, study, protocol, day)
+        aggregated = [
+            (p.subject_id, p.site, label, closed, days)
+            for p in store.subjects.visit_progress(study, actor=SYSTEM)
+            for label, closed, days in overdue_visits(protocol, p, today=day)
+        ]
+        assert aggregated == expected, today
+    assert any(r[0] == "S1-003" for r in expected)  # the oracle found overdue visits
+    assert not any(r[0] == "S2-001" for r in expected)

@@ -90,9 +90,14 @@ def test_hashing_limit_queues_then_refuses_with_retry_after() -> None:
 
 
 def test_permission_table() -> None:
-    assert set(ROLES) == {"admin", "investigator", "coordinator", "monitor", "statistician"}
+    assert set(ROLES) == {
+        "admin", "investigator", "coordinator", "monitor", "statistician", "preparer",
+    }  # fmt: skip
     assert all(allowed("admin", a) for a in ACTIONS)
     assert not any(allowed("monitor", a) for a in ("write_data", "screen", "randomise", "withdraw"))
     assert allowed("statistician", "export")
     assert not allowed("statistician", "read_subject")
     assert not allowed("nobody", "read_study")
+    # the unblinded preparer records the product chain and nothing clinical
+    assert allowed("preparer", "prepare_product")
+    assert not any(allowed("preparer", a) for a in ("write_data", "read_subject", "export"))

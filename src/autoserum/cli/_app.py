@@ -19,6 +19,7 @@ from autoserum.cli import design as _design
 from autoserum.cli import federate as _federate
 from autoserum.cli import meta as _meta
 from autoserum.cli import protocols as _protocols
+from autoserum.cli import review as _review
 from autoserum.cli import simulate as _simulate
 from autoserum.cli import store as _store
 from autoserum.cli import study as _study
@@ -73,6 +74,7 @@ _federate.register(app)
 _backup.register(app)
 _store.register(app)
 _study.register(app)
+_review.register(app)
 _web.register(app)
 
 

@@ -23,6 +23,7 @@ from autoserum.protocols._medication import (
     MedicationFinding,
     medication_findings,
 )
+from autoserum.protocols._monitoring import CHECK_RULES, CheckSettings, Monitoring
 from autoserum.protocols._product import (
     PROCESS_PARAMETERS,
     draw_to_injection_refusal,
@@ -61,6 +62,7 @@ from autoserum.protocols._schema import (
 )
 
 __all__ = [
+    "CHECK_RULES",
     "DEFAULT_MEDICATION",
     "DEFAULT_SAFETY",
     "FINDING_KINDS",
@@ -68,6 +70,7 @@ __all__ = [
     "LAB_CODES",
     "PROCESS_PARAMETERS",
     "Arm",
+    "CheckSettings",
     "Conflict",
     "Dose",
     "EligibilityResult",
@@ -78,6 +81,7 @@ __all__ = [
     "Medication",
     "MedicationFinding",
     "MedicationRule",
+    "Monitoring",
     "Phase",
     "ProductProcess",
     "Protocol",

@@ -22,6 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
+from autoserum.protocols._monitoring import Monitoring
 from autoserum.study.medication import ATC_PREFIX_PATTERN, POTENCY_EU, DrugClass, PotencyEU
 from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 
@@ -465,6 +466,7 @@ class Protocol(_Frozen):
     conflicts: tuple[Conflict, ...] = ()
     medication: Medication = DEFAULT_MEDICATION
     safety: Safety = DEFAULT_SAFETY
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     notes: tuple[str, ...] = ()
 
     def arm(self, code: str) -> Arm:

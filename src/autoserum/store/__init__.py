@@ -21,6 +21,8 @@ from autoserum.store._changes import ChangeEvent, FieldChange, change_events
 from autoserum.store._events import SecurityEvent
 from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._package import PackageContent, package_files, write_package
+from autoserum.store._progress import VisitProgress
+from autoserum.store._slots import SharedSlots
 from autoserum.store._trail import (
     ARM_REVEALING,
     DEFAULT_PAGE,
@@ -53,10 +55,12 @@ __all__ = [
     "LoginLimits",
     "PackageContent",
     "SecurityEvent",
+    "SharedSlots",
     "SiteKey",
     "Store",
     "UserRecord",
     "Verification",
+    "VisitProgress",
     "audit_key",
     "backup",
     "change_events",

@@ -33,11 +33,13 @@ from autoserum.store.models import AUDITED, AuditRow
 __all__ = [
     "NOT_AUDITED_FIELDS",
     "REDACTED",
+    "REVIEW_ENTITIES",
     "AuditContext",
     "AuditedSession",
     "audit_refusal",
     "encode",
     "insert_audited",
+    "touch",
 ]
 
 REDACTED = "[redacted]"
@@ -179,18 +181,48 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         obj.version = obj.version + 1
 
 
+REVIEW_ENTITIES: frozenset[str] = frozenset(
+    {"lock", "unblinding", "query", "query_message", "verification", "signature"}
+)
+"""Audited records about the data (locks, unblinding, queries, verifications, signatures):
+recorded, but not the subject's data themselves (a signature does not cover them)."""
+
+
+def touch(session: Session, obj: Any, action: str) -> None:
+    """Note in ``session.info["touched"]`` that a subject's data changed (the subject, the
+    visit and, for an update or a delete, the record): what the review hook
+    (``store/_review.py``) clears and re-checks before the transaction commits."""
+    entity = _ENTITY_OF[type(obj)]
+    subject_pk = getattr(obj, "subject_pk", None)
+    if entity in REVIEW_ENTITIES or subject_pk is None:
+        return
+    touched = session.info.setdefault("touched", {})
+    mark = touched.setdefault(obj.study_id, ({}, set(), set()))
+    mark[0].setdefault(subject_pk, set()).add(entity)
+    visit_id = obj.id if entity == "visit" else getattr(obj, "visit_id", None)
+    if visit_id is not None:
+        mark[1].add(visit_id)
+    if action != "insert":
+        mark[2].add((entity, obj.id))
+
+
 def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     ctx = session.info.get("audit")
     rows: list[dict[str, Any]] = []
     for obj in session.new:
         if type(obj) in _ENTITY_OF:
             rows += _rows_for(obj, "insert", ctx)  # type: ignore[arg-type]
+            touch(session, obj, "insert")
     for obj in session.dirty:
         if type(obj) in _ENTITY_OF and session.is_modified(obj):
-            rows += _rows_for(obj, "update", ctx)  # type: ignore[arg-type]
+            changed = _rows_for(obj, "update", ctx)  # type: ignore[arg-type]
+            if changed:
+                rows += changed
+                touch(session, obj, "update")
     for obj in session.deleted:
         if type(obj) in _ENTITY_OF:
             rows += _rows_for(obj, "delete", ctx)  # type: ignore[arg-type]
+            touch(session, obj, "delete")
     if rows:
         conn = session.connection()
         link(conn, rows)
@@ -225,6 +257,7 @@ def insert_audited(session: Session, obj: Any) -> None:
     rows = _rows_for(obj, "insert", ctx)
     link(conn, rows)
     conn.execute(insert(AuditRow), rows)
+    touch(session, obj, "insert")
 
 
 _INSERTS: dict[type[Any], Any] = {}

@@ -112,6 +112,7 @@ OWNER_ACTIONS = frozenset(
         "lock_database",
         "manage_study",
         "manage_users",
+        "run_checks",
     }
 )
 """What :data:`SYSTEM_CLI` may do (actions of :data:`autoserum.permissions.ACTIONS`, at every
@@ -227,6 +228,7 @@ class UnitOfWork:
         with lock, gate, self._sessions() as session:
             session.connection(execution_options={WRITE: True})
             session.info["audit"] = _audit.AuditContext(actor.username, actor.role, reason)
+            session.info["uow"] = self
             try:
                 yield session
                 session.commit()

@@ -107,12 +107,14 @@ class SecurityEventService(Service):
         kind: str | None = None,
         username: str | None = None,
         since: datetime | None = None,
+        before: int | None = None,
         limit: int = 1000,
     ) -> list[SecurityEvent]:
         """The newest ``limit`` events (at most :data:`MAX_EVENTS`), oldest first, optionally
-        of one ``kind``, about or by ``username``, or after ``since`` (who may manage users,
-        and the database owner's CLI). A malformed row is skipped with a warning (``audit verify``
-        reports it)."""
+        of one ``kind``, about or by ``username``, after ``since``, or with an id below
+        ``before`` (the cursor of the next older page: the smallest id of a page) (who may
+        manage users, and the database owner's CLI). A malformed row is skipped with a warning
+        (``audit verify`` reports it)."""
         self._require(actor, "manage_users")
         if kind is not None and kind not in SECURITY_EVENTS:
             raise ValidationError("kind", kind, f"one of {', '.join(SECURITY_EVENTS)}")
@@ -134,6 +136,8 @@ class SecurityEventService(Service):
             stmt = stmt.where((t.username == username) | (t.actor == username))
         if since is not None:
             stmt = stmt.where(t.at > since)
+        if before is not None:
+            stmt = stmt.where(t.id < before)
         with self._read() as s:
             rows = list(s.execute(stmt.order_by(t.id.desc()).limit(limit)))
         out: list[SecurityEvent] = []

@@ -11,13 +11,14 @@ transactions, visible all at once or not at all.
 3. **Visibility**: an import that creates its study writes it under a hidden staging name
    (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and no
    study list sees it. The last transaction renames it to its name; until then nothing of the
-   import is visible. An import that fails or whose process is killed leaves only the hidden
-   staging study (its rows stay in the audit trail, which is append-only); the next import of
-   the same name works. An import into an existing study is written in one transaction (its
-   rows join a study others read, and a partial import must never show): that holds the write
-   lock for its write phase; import a large file as a new study. That transaction is its check
-   point (:func:`_admit`): no import under a database lock, nor into a study with consent
-   documents.
+   import is visible. An import holds a lease on its staging study while it writes it
+   (``store/_staging.py``); one that fails or whose process is killed leaves only the hidden
+   staging study, which the next import (of any name) removes, audited, once its lease is free;
+   the next import of the same name works. An import into an existing study is written in one
+   transaction (its rows join a study others read, and a partial import must never show): that
+   holds the write lock for its write phase; import a large file as a new study. That
+   transaction is its check point (:func:`_admit`): no import under a database lock, nor into
+   a study with consent documents.
 
 The audit trail records each imported record as usual, with the reason ``import <file>``.
 """
@@ -48,6 +49,7 @@ from autoserum.store._locks import require_unlocked
 from autoserum.store._records import evaluate_windows
 from autoserum.store._safety import derived_safety
 from autoserum.store._source import TidySource
+from autoserum.store._staging import lease, remove_abandoned
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
     AdverseEventRow,
@@ -99,6 +101,7 @@ class Importer(Service):
         self._require(actor, "import_data", study=study)
         if study.startswith(STAGING_PREFIX):
             raise ValidationError("study", study, f"a name not starting with {STAGING_PREFIX!r}")
+        remove_abandoned(self._uow)
         new_protocol, plan, existing, started = self._target(study, protocol)
         subjects, columns, rows = self._check(source, plan, started)
         for subj in subjects.values():
@@ -124,17 +127,18 @@ class Importer(Service):
         run = _Run(self, actor, f"import {source.name}", batched=new_protocol is not None)
         if new_protocol is not None:
             staging = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
-            with run.transaction() as s:
-                row = new_study(
-                    s, staging, new_protocol, secrets.randbelow(2**62), DEFAULT_ALLOCATION_N
-                )
-                study_id = row.id
-            self._write_file(run, _Into(study_id, subjects, counts), source, plan, records)
-            with run.transaction() as s:
-                if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
-                    raise StateError(f"a study named {study!r} was created meanwhile")
-                st = s.get_one(StudyRow, study_id)
-                st.name, st.column_order = study, columns
+            with lease(self._uow.engine, staging):
+                with run.transaction() as s:
+                    row = new_study(
+                        s, staging, new_protocol, secrets.randbelow(2**62), DEFAULT_ALLOCATION_N
+                    )
+                    study_id = row.id
+                self._write_file(run, _Into(study_id, subjects, counts), source, plan, records)
+                with run.transaction() as s:
+                    if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
+                        raise StateError(f"a study named {study!r} was created meanwhile")
+                    st = s.get_one(StudyRow, study_id)
+                    st.name, st.column_order = study, columns
             return counts
         with run.single():
             with run.transaction() as s:

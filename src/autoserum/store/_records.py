@@ -786,24 +786,43 @@ class RecordService(Service):
         if not changes:
             raise ValidationError("changes", dict(changes), "at least one field to change")
         with self._write(actor, reason) as s:
-            row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
-            values = convert_changes(entity, changes)
-            if entity == "injection" and "product" in values and not actor.sees_arm(st):
-                raise PermissionDeniedError("a blinded actor may not change an injected product")
-            if subject is not None:
-                self._check_correction(s, st, entity, row, subject, values)
-            if entity == "con_med":
-                values = _coded_changes(row, values)
-            elif entity == "adverse_event":
-                values = _checked_changes(row, values, self._protocol(st))
-            apply_changes(s, entity, row, subject, values)
-            if entity in {"visit", "injection"} and subject is not None:
-                s.flush()
-                evaluate_windows(s, self._protocol(st), subject)
+            return self.apply_update(
+                s, study, entity, id, changes, actor=actor, expected_version=expected_version
+            )
+
+    def apply_update(
+        self,
+        s: Session,
+        study: str,
+        entity: str,
+        id: int,
+        changes: Mapping[str, Any],
+        *,
+        actor: Actor,
+        expected_version: int,
+    ) -> Any:
+        """:meth:`update` inside the write transaction ``s`` (whose reason it carries): a
+        correction made with another write (the answer to a data query)."""
+        if not changes:
+            raise ValidationError("changes", dict(changes), "at least one field to change")
+        row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
+        values = convert_changes(entity, changes)
+        if entity == "injection" and "product" in values and not actor.sees_arm(st):
+            raise PermissionDeniedError("a blinded actor may not change an injected product")
+        if subject is not None:
+            self._check_correction(s, st, entity, row, subject, values)
+        if entity == "con_med":
+            values = _coded_changes(row, values)
+        elif entity == "adverse_event":
+            values = _checked_changes(row, values, self._protocol(st))
+        apply_changes(s, entity, row, subject, values)
+        if entity in {"visit", "injection"} and subject is not None:
             s.flush()
-            if entity == "con_med" and subject is not None:
-                record_medication_deviations(s, self._protocol(st), subject, row)
-            return record_view(s, entity, row, st, subject, actor)
+            evaluate_windows(s, self._protocol(st), subject)
+        s.flush()
+        if entity == "con_med" and subject is not None:
+            record_medication_deviations(s, self._protocol(st), subject, row)
+        return record_view(s, entity, row, st, subject, actor)
 
     def _check_dates(
         self,

@@ -20,6 +20,7 @@ from autoserum.store._base import Actor, Service
 from autoserum.store._consent import consent_counts, require_consent
 from autoserum.store._integrity import screening_visit
 from autoserum.store._locks import require_unlocked
+from autoserum.store._progress import VisitProgress, visit_progress
 from autoserum.store._types import utcnow
 from autoserum.store._views import (
     adverse_event_view,
@@ -425,6 +426,15 @@ class SubjectService(Service):
         if counts is None:
             return flow
         return replace(flow, consented=counts[0], consent_withdrawn=counts[1])
+
+    def visit_progress(self, study: str, *, actor: Actor) -> list[VisitProgress]:
+        """Where each active subject within the actor's ``read_subject`` reach stands in the
+        schedule (day 0, visits recorded, latest day recorded), aggregated in SQL over the
+        study (``store/_progress.py``): what the dashboard's overdue list needs."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
+            return visit_progress(s, st, lambda site: actor.may("read_subject", st.name, site))
 
     def detail(
         self,

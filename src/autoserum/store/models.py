@@ -37,6 +37,8 @@ from autoserum.store._columns import in_vocabulary, record_checks, record_column
 from autoserum.store._types import JSONText, UTCDateTime
 from autoserum.study.entities import entity
 from autoserum.study.locks import LEVELS
+from autoserum.study.queries import QUERY_STATUSES
+from autoserum.study.signatures import MEANINGS, SIGNATURE_LEVELS
 
 __all__ = [
     "AUDITED",
@@ -62,8 +64,11 @@ __all__ = [
     "LoginFailureRow",
     "PreparationRow",
     "ProcessingRow",
+    "QueryMessageRow",
+    "QueryRow",
     "SecurityEventRow",
     "SessionRow",
+    "SignatureRow",
     "SiteRow",
     "StorageEventRow",
     "StudyRow",
@@ -71,6 +76,7 @@ __all__ = [
     "UnblindingRow",
     "UserRow",
     "UserSiteRow",
+    "VerificationRow",
     "VisitRow",
 ]
 
@@ -400,6 +406,92 @@ class LockRow(_Versioned, Base):
     manifest: Mapped[Any] = mapped_column(JSONText, nullable=True)
 
 
+# --- data review: queries, source-data verification, electronic signatures (issue 12) ------
+class QueryRow(_Versioned, Base):
+    """A data query on a record (``field`` null) or one field of it
+    (statuses: :data:`autoserum.study.queries.QUERY_STATUSES`); ``finding`` names the finding
+    of an automatic check (``rule``) so that it is raised once."""
+
+    __tablename__ = "queries"
+    __entity__ = "query"
+    __table_args__ = (
+        CheckConstraint(in_vocabulary("status", QUERY_STATUSES), name="status"),
+        Index("ix_queries_study_id_status", "study_id", "status"),
+        Index("ix_queries_finding", "finding"),
+    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    subject_pk: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    status: Mapped[str] = mapped_column(String(10))
+    rule: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    finding: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class QueryMessageRow(_Versioned, Base):
+    """One message of a query's thread (kind: open, answer, close, reopen, cancel); an answer
+    made with a correction names it in ``correction`` (entity, record, new version, fields)."""
+
+    __tablename__ = "query_messages"
+    __entity__ = "query_message"
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    subject_pk: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str] = mapped_column(Text)
+    correction: Mapped[Any] = mapped_column(JSONText, nullable=True)
+
+
+class VerificationRow(_Versioned, Base):
+    """A record (form) verified against the source by a monitor; ``cleared_at`` set when the
+    record changed later (or the verification was withdrawn)."""
+
+    __tablename__ = "verifications"
+    __entity__ = "verification"
+    __table_args__ = (Index("ix_verifications_entity_record_id", "entity", "record_id"),)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    subject_pk: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    entity: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int] = mapped_column(Integer)
+    record_version: Mapped[int] = mapped_column(Integer)
+    verified_by: Mapped[str] = mapped_column(String(100))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cleared_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SignatureRow(_Versioned, Base):
+    """An electronic signature of a visit, a casebook or the study, bound to the SHA-256 of
+    the signed content; ``invalidated_at`` set when the content changed later."""
+
+    __tablename__ = "signatures"
+    __entity__ = "signature"
+    __table_args__ = (
+        CheckConstraint(in_vocabulary("level", SIGNATURE_LEVELS), name="level"),
+        CheckConstraint(in_vocabulary("meaning", MEANINGS), name="meaning"),
+    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    subject_pk: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), nullable=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True)
+    level: Mapped[str] = mapped_column(String(10))
+    meaning: Mapped[str] = mapped_column(String(20))
+    signer: Mapped[str] = mapped_column(String(100))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    local_signed_at: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    invalid_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class UnblindingRow(_columns("unblinding"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "unblindings"
     __entity__ = "unblinding"
@@ -469,6 +561,10 @@ AUDITED: dict[str, type[Any]] = {
         ConsentDocumentRow,
         ConsentRow,
         LockRow,
+        QueryRow,
+        QueryMessageRow,
+        VerificationRow,
+        SignatureRow,
     )
 }
 """Entity name → model of every audited table."""

@@ -16,8 +16,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from autoserum.errors import ConfigurationError
+from autoserum.store import _review  # noqa: F401  (registers the review hook)
 from autoserum.store._accounts import AccountService
 from autoserum.store._base import TimeClock, UnitOfWork
+from autoserum.store._checks import CheckService
 from autoserum.store._consent import ConsentService
 from autoserum.store._engine import make_engine
 from autoserum.store._events import SecurityEventService
@@ -25,7 +27,10 @@ from autoserum.store._io import ExportService
 from autoserum.store._locks import LockService
 from autoserum.store._migrate import current_revision, head_revision, migrate
 from autoserum.store._product import ProductService
+from autoserum.store._queries import QueryService
 from autoserum.store._records import RecordService
+from autoserum.store._sdv import SdvService
+from autoserum.store._signatures import SignatureService
 from autoserum.store._studies import StudyService
 from autoserum.store._subjects import SubjectService
 from autoserum.store._trail import AuditService
@@ -48,7 +53,12 @@ class Store:
     - ``consent``: consent documents, subjects' consents and withdrawals (the gate every
       writer of subject data asks once the study has consent documents);
     - ``locks``: record, visit, subject and database locks (every writer asks them) and the
-      database lock's manifest.
+      database lock's manifest;
+    - ``queries``: data queries on records and fields, their threads (answers may carry the
+      correction), the dashboard's counts and ages;
+    - ``checks``: the automatic checks (run on every write and on demand) raising queries;
+    - ``sdv``: source-data verification and its progress under the study's SDV plan;
+    - ``signatures``: electronic signatures of visits, casebooks and the study.
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
     old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
@@ -70,6 +80,10 @@ class Store:
         self.consent = ConsentService(self.uow)
         self.locks = LockService(self.uow)
         self.events = SecurityEventService(self.uow)
+        self.queries = QueryService(self.uow)
+        self.checks = CheckService(self.uow)
+        self.sdv = SdvService(self.uow)
+        self.signatures = SignatureService(self.uow)
         self.product = ProductService(self.uow)
 
     @property

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from autoserum import __version__
-from autoserum.store import Store, open_store
+from autoserum.store import SharedSlots, Store, open_store
 from autoserum.study.rules import Clock, utc_today
 from autoserum.web.errors import install_error_handlers
 from autoserum.web.limits import BodyLimit
@@ -80,6 +80,7 @@ def create_app(
         concurrent=settings.login_concurrency,
         queued=settings.login_queue,
         wait=settings.login_queue_seconds,
+        shared=SharedSlots(store.engine, name="hashing", count=settings.login_concurrency),
     )
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
     app.add_middleware(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 
 from autoserum.store import MAX_PAGE, AuditFilter, AuditRecord, Store
 from autoserum.study.tidy import neutralise_cell
@@ -35,20 +36,21 @@ CSV_COLUMNS = (
 )  # fmt: skip
 """The columns of the audit trail's CSV export (``old_value``/``new_value`` as JSON text)."""
 
-_SUBJECT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
+_OR_BLANK = r"^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,49})?$"
+_BLANK = BeforeValidator(lambda value: None if value == "" else value)
+"""A field left empty in the page's filter form (the browser sends ``name=``) means no filter
+(the text fields' patterns accept the empty text for the same reason)."""
 
 
 def audit_filter(
     *,
-    site: Annotated[str | None, Query(pattern=_SUBJECT, description="a site code")] = None,
-    subject_id: Annotated[str | None, Query(pattern=_SUBJECT)] = None,
-    username: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="the author")
-    ] = None,
-    entity: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$")] = None,
+    site: Annotated[str | None, Query(pattern=_OR_BLANK, description="a site code")] = None,
+    subject_id: Annotated[str | None, Query(pattern=_OR_BLANK)] = None,
+    username: Annotated[str | None, Query(max_length=100, description="the author")] = None,
+    entity: Annotated[str | None, Query(pattern=r"^[a-z_]{0,30}$")] = None,
     record_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: Annotated[dt.date | None, Query(description="first UTC day (inclusive)")] = None,
-    until: Annotated[dt.date | None, Query(description="last UTC day (inclusive)")] = None,
+    since: Annotated[dt.date | None, _BLANK, Query(description="first UTC day (inclusive)")] = None,
+    until: Annotated[dt.date | None, _BLANK, Query(description="last UTC day (inclusive)")] = None,
 ) -> AuditFilter:
     """The audit filter of a request's query (422 naming the parameter when invalid)."""
     return AuditFilter(

@@ -15,10 +15,18 @@ from fractions import Fraction
 from autoserum.display import exact_number
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, window_bounds
+from autoserum.store import VisitProgress
 from autoserum.study.model import SubjectDetail
 from autoserum.study.status import ACTIVE_STATUSES
 
-__all__ = ["CalendarRow", "InstrumentCell", "calendar", "day0_of", "trajectory"]
+__all__ = [
+    "CalendarRow",
+    "InstrumentCell",
+    "calendar",
+    "day0_of",
+    "overdue_visits",
+    "trajectory",
+]
 
 
 @dataclass(frozen=True)
@@ -78,19 +86,15 @@ def calendar(
         target = earliest = latest = None
         if day0 is not None:
             target, earliest, latest = window_bounds(plan, day0)
+        flag: str | None
         if visit is not None:
             if visit.deviation_days is not None:
                 flag, label = "window", f"outside window ({visit.deviation_days:+d} d)"
             else:
                 flag, label = "done", "done"
-        elif last_recorded_day is not None and plan.day < last_recorded_day:
-            flag, label = "missed", "missed"
-        elif active and target is not None and (latest or target) < today:
-            flag, label = "overdue", f"overdue {(today - (latest or target)).days} d"
-        elif active and target is not None and (earliest or target) <= today:
-            flag, label = "due", "due"
         else:
-            flag, label = None, ""
+            flag, label = _unrecorded(plan.day, last_recorded_day, active, target, earliest,
+                                      latest, today)  # fmt: skip
         cells = []
         for code in plan.instruments:
             found = by_visit.get((visit.id, code)) if visit is not None else None
@@ -113,6 +117,44 @@ def calendar(
             )
         )
     return rows
+
+
+def _unrecorded(  # noqa: PLR0917 - the inputs of one rule, shared by two callers
+    day: int,
+    last_recorded_day: int | None,
+    active: bool,
+    target: dt.date | None,
+    earliest: dt.date | None,
+    latest: dt.date | None,
+    today: dt.date,
+) -> tuple[str | None, str]:
+    """The flag of a planned visit not recorded: missed (a later one was), overdue (its window
+    closed), due (its window is open) or none."""
+    if last_recorded_day is not None and day < last_recorded_day:
+        return "missed", "missed"
+    if active and target is not None and (latest or target) < today:
+        return "overdue", f"overdue {(today - (latest or target)).days} d"
+    if active and target is not None and (earliest or target) <= today:
+        return "due", "due"
+    return None, ""
+
+
+def overdue_visits(
+    protocol: Protocol, progress: VisitProgress, *, today: dt.date
+) -> list[tuple[str, dt.date, str]]:
+    """The overdue visits of an active subject from its progress (``store.subjects.
+    visit_progress``), by the calendar's rule: (visit label, the day its window closed, the
+    "N d" overdue), in protocol order."""
+    out = []
+    for plan in protocol.visits:
+        if plan.code in progress.recorded or progress.day0 is None:
+            continue
+        target, earliest, latest = window_bounds(plan, progress.day0)
+        flag, label = _unrecorded(plan.day, progress.last_day, True, target, earliest, latest,
+                                  today)  # fmt: skip
+        if flag == "overdue":
+            out.append((plan.label, latest or target, label.removeprefix("overdue ")))
+    return out
 
 
 def trajectory(

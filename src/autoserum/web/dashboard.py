@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from autoserum.store import Store
-from autoserum.study.status import ACTIVE_STATUSES
-from autoserum.web.calendar import calendar
+from autoserum.web.calendar import overdue_visits
 from autoserum.web.deps import CurrentUser
 from autoserum.web.views import StudyView
 
 __all__ = ["StudySummary", "study_summary"]
+
+
+def _utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
@@ -51,24 +54,23 @@ def study_summary(
         {"site": site, **per_site.get(site, zero)}
         for site in sorted(set(view.sites) | set(per_site))
     ]
-    overdue = []
     # subject identifiers and dates only for who may read subjects (least disclosure: the
-    # statistician's dashboard has aggregates only)
-    subjects = store.subjects.all(view.name, actor=user.actor) if user.can("read_subject") else []
-    for s in subjects:
-        if s.status not in ACTIVE_STATUSES:
-            continue
-        detail = store.subjects.detail(view.name, s.subject_id, actor=user.actor)
-        for row in calendar(view.protocol, detail, today=today):
-            if row.flag == "overdue":
-                closed = row.latest or row.target
-                overdue.append(
-                    {
-                        "subject_id": s.subject_id,
-                        "site": s.site,
-                        "visit": row.label,
-                        "latest": closed,
-                        "days": row.flag_label.removeprefix("overdue "),
-                    }
-                )
+    # statistician's dashboard has aggregates only); the schedule positions are aggregated in
+    # SQL over the study, not read subject by subject
+    progress = (
+        store.subjects.visit_progress(view.name, actor=user.actor)
+        if user.can("read_subject")
+        else []
+    )
+    overdue = [
+        {
+            "subject_id": p.subject_id,
+            "site": p.site,
+            "visit": label,
+            "latest": closed,
+            "days": days,
+        }
+        for p in progress
+        for label, closed, days in overdue_visits(view.protocol, p, today=today or _utc_today())
+    ]
     return StudySummary(flow.to_dict(), rows, by_site, overdue)

@@ -47,10 +47,14 @@ __all__ = [
     "ItemValue",
     "LabCreate",
     "LockCreate",
+    "QueryAnswer",
+    "QueryCreate",
+    "QueryStep",
     "RandomiseRequest",
     "RecordId",
     "RecordUpdate",
     "ScoreRequest",
+    "SignatureCreate",
     "StudyPublic",
     "SubjectCreate",
     "SubjectPublic",
@@ -59,6 +63,7 @@ __all__ = [
     "UnblindRequest",
     "UnlockRequest",
     "UnscheduledVisitCreate",
+    "VerificationCreate",
     "VisitCreate",
     "WithdrawRequest",
     "parse_items",
@@ -429,3 +434,52 @@ def score_items(code: str, items: Mapping[str, ItemValue], band_set: str | None 
     unless ``band_set`` names another)."""
     flat = parse_items(code, items)
     return score(code, get_instrument(code).unflatten(flat), band_set=band_set)
+
+
+# --- data review: queries, source-data verification, electronic signatures (issue 12) --------
+class QueryCreate(_Input):
+    """A data query on a record, or on one field of it."""
+
+    entity: Code = Field(examples=["adverse_event"])
+    record_id: RecordId
+    field: Code | None = Field(default=None, examples=["onset_date"])
+    text: Note = Field(examples=["Onset date differs from the source notes"])
+
+
+class QueryStep(_Input):
+    """A message moving a query on (close, re-open, cancel)."""
+
+    text: Note
+
+
+class QueryAnswer(_Input):
+    """The site's answer, optionally with the correction of the queried record (its fields
+    and the record version the answerer saw)."""
+
+    text: Note
+    changes: dict[Code, ItemValue] | None = Field(
+        default=None, examples=[{"onset_date": "2026-03-04"}]
+    )
+    record_version: RecordId | None = None
+
+
+class VerificationCreate(_Input):
+    """A record verified against the source (SDV)."""
+
+    entity: Code = Field(examples=["adverse_event"])
+    record_id: RecordId
+
+
+class SignatureCreate(_Input):
+    """An electronic signature: what is signed, its meaning, the signer's password again and
+    printed name, and the signer's time zone (IANA) for the local time shown."""
+
+    level: Literal["visit", "casebook", "study"]
+    meaning: Literal["authorship", "review", "approval"]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    printed_name: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    ]
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "UTC"
+    subject_id: Code | None = None
+    visit_code: Code | None = None

@@ -19,11 +19,13 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from math import ceil
 
 from autoserum.errors import BusyError
+from autoserum.store import SharedSlots
 
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "HashingLimit", "csrf_matches", "new_csrf_token"]
 
@@ -44,10 +46,11 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 
 
 class HashingLimit:
-    """At most ``concurrent`` password hashings (argon2, 64 MiB each) at once in this process;
-    up to ``queued`` more wait at most ``wait`` seconds for a turn; anything beyond, or waiting
-    longer, gets :class:`BusyError` (HTTP 429 with ``Retry-After``). Thread-safe: the slot is
-    taken in the worker thread that hashes.
+    """At most ``concurrent`` password hashings (argon2, 64 MiB each) at once in this process,
+    and with ``shared`` (:class:`autoserum.store.SharedSlots` of the database) at once across
+    every process of the database; up to ``queued`` more wait at most ``wait`` seconds for a
+    turn; anything beyond, or waiting longer, gets :class:`BusyError` (HTTP 429 with
+    ``Retry-After``). Thread-safe: the slot is taken in the worker thread that hashes.
 
     >>> limit = HashingLimit(concurrent=1, queued=0, wait=0.01)
     >>> with limit.slot():
@@ -59,10 +62,14 @@ class HashingLimit:
     1
     """
 
-    def __init__(self, *, concurrent: int, queued: int, wait: float) -> None:
+    def __init__(
+        self, *, concurrent: int, queued: int, wait: float, shared: SharedSlots | None = None
+    ) -> None:
         self.concurrent = concurrent
         self.queued = queued
         self.wait = wait
+        #: the slots of every process on the database (``None``: this process only)
+        self.shared = shared
         self._slots = threading.BoundedSemaphore(concurrent)
         self._mutex = threading.Lock()
         self._pending = 0
@@ -78,10 +85,18 @@ class HashingLimit:
                 raise self._busy()
             self._pending += 1
         try:
+            deadline = time.monotonic() + self.wait
             if not self._slots.acquire(timeout=self.wait):
                 raise self._busy()
             try:
-                yield
+                if self.shared is None:
+                    yield
+                else:
+                    left = max(0.0, deadline - time.monotonic())
+                    with self.shared.hold(wait=left) as got:
+                        if not got:
+                            raise self._busy()
+                        yield
             finally:
                 self._slots.release()
         finally:

@@ -9,7 +9,9 @@ from autoserum.web.api import (
     exports,
     instruments,
     locks,
+    queries,
     records,
+    review,
     studies,
     subjects,
 )
@@ -24,6 +26,8 @@ for _module in (
     assessments,
     records,
     consent,
+    queries,
+    review,
     locks,
     audit,
     exports,

@@ -11,8 +11,11 @@ from autoserum.web.routes import (
     corrections,
     exports,
     locks,
+    product,
     records,
+    review,
     safety,
+    security,
     studies,
     subjects,
     unblinding,
@@ -32,8 +35,11 @@ for _module in (
     audit,
     exports,
     unblinding,
+    review,
     locks,
+    product,
     admin,
+    security,
     account,
 ):
     pages_router.include_router(_module.router)

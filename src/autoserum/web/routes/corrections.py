@@ -107,6 +107,16 @@ def _page(
                 study=study, subject_id=subject_id, entity=entity, record_id=record_id
             ),
             "can_write": user.can("write_data"),
+            "queries": [
+                q
+                for q in store.queries.list(study, actor=user.actor, subject_id=subject_id)
+                if (q.entity, q.record_id) == (entity, record_id)
+            ],
+            "can": {a: user.can(a) for a in ("answer_query", "resolve_query", "raise_query")},
+            "back": _PATH.format(
+                study=study, subject_id=subject_id, entity=entity, record_id=record_id
+            ),
+            "record_versions": {(entity, record_id): record.version},
         },
         status_code=status_code,
     )

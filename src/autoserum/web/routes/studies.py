@@ -61,6 +61,7 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             "can_export": user.can("export"),
             "sae_alerts": sae_alerts(store, user, study, now=request.app.state.now()),
             "can_report_sae": user.can("report_sae"),
+            "can_prepare": user.can("prepare_product"),
             "unblindings": (
                 store.subjects.unblindings(study, actor=user.actor)
                 if user.can("review_unblindings") and not view.study.open_label

@@ -174,6 +174,43 @@ def _screen_labels(view: StudyView) -> dict[str, str]:
     }
 
 
+def _product_section(
+    store: Store, user: CurrentUser, study: str, subject_id: str
+) -> dict[str, Any]:
+    """The subject's product life, draw → aliquots → injections (a blinded viewer: the kits'
+    codes and volumes, the product "blinded")."""
+    life = store.product.life(study, subject_id, actor=user.actor)
+    rows: list[dict[str, Any]] = []
+    for d in life.draws:
+        rows.append({"step": "blood draw", "code": d.code, "detail": f"{d.volume_ml} mL",
+                     "when": d.drawn_at.isoformat(timespec="minutes")})  # fmt: skip
+    for p in life.processings:
+        rows.append({"step": "processing", "code": "", "when": p.started_at.isoformat(
+            timespec="minutes"), "detail": p.deviations or "as the protocol"})  # fmt: skip
+    for a in life.aliquots:
+        rows.append({"step": "aliquot", "code": a.code, "detail": f"{a.volume_ml} mL",
+                     "when": a.expires_at.isoformat(timespec="minutes"),
+                     "status": life.status.get(a.id, "")})  # fmt: skip
+    for k in life.kits:
+        rows.append({"step": "kit", "code": k.code, "detail": f"{k.volume_ml} mL",
+                     "status": k.product})  # fmt: skip
+    for i in life.injections:
+        if i.product_code:
+            rows.append({"step": "injection", "code": i.product_code, "when": str(i.given_on),
+                         "detail": f"{i.volume_ml or ''} mL {i.site or ''} {i.side or ''}",
+                         "status": i.product})  # fmt: skip
+    if life.blinded:
+        rows.insert(0, {"step": "product", "code": "", "detail": "blinded", "status": "blinded"})
+    return {
+        "key": "product",
+        "title": "Product (draw → aliquots → injections)",
+        "entity": "aliquot",
+        "columns": ("step", "code", "when", "detail", "status"),
+        "rows": rows,
+        "form": None,
+    }
+
+
 def subject_page(
     request: Request,
     store: Store,
@@ -224,6 +261,7 @@ def subject_page(
             }
         )
     sections += _consent_sections(store, user, study, subject_id, open_form)
+    sections.append(_product_section(store, user, study, subject_id))
     subject = detail.subject
     show_arm = shows_arm(user, view.study)
     strata_fields = [

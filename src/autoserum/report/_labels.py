@@ -1,0 +1,118 @@
+"""Printable product labels and the preparation worksheet (PDF, reportlab).
+
+A label carries the product's code as a QR code (``segno``, error correction level M) and as
+text, with what the holder may see: the subject, the volume and, for unblinded labels only,
+the product and expiry. A blinded kit's label shows the kit code and volume only.
+
+The worksheet lists, per subject to prepare for, the arm's process as the protocol declares
+it (each fact with its provenance) and blank lines for the times and parameters to record.
+
+>>> pdf = labels_pdf([Label("AS1:AST:S1:AL-0001:07", ("S1", "5 mL", "serum"))])
+>>> pdf[:5]
+b'%PDF-'
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import segno
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Table as RLTable
+
+__all__ = ["Label", "WorksheetRow", "labels_pdf", "qr_png", "worksheet_pdf"]
+
+_COLUMNS, _ROWS = 3, 8
+_WIDTH, _HEIGHT = 70 * mm, 37 * mm  # a common A4 sheet of 24 labels
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label: the code (encoded in the QR code and printed) and the lines printed beside
+    it."""
+
+    code: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorksheetRow:
+    """One subject to prepare for: subject, arm, product and the process facts."""
+
+    subject_id: str
+    arm: str
+    product: str
+    facts: tuple[tuple[str, str], ...]
+
+
+def qr_png(code: str, *, scale: int = 4) -> bytes:
+    """The QR code of ``code`` as PNG bytes (error correction M, a quiet zone of 2 modules).
+
+    >>> qr_png("AS1:AST:S1:AL-0001:07")[:4]
+    b'\\x89PNG'
+    """
+    out = io.BytesIO()
+    segno.make_qr(code, error="m").save(out, kind="png", scale=scale, border=2)
+    return out.getvalue()
+
+
+def labels_pdf(labels: Sequence[Label]) -> bytes:
+    """An A4 sheet (or several) of labels, 3 × 8 per page."""
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, invariant=True)
+    canvas.setTitle("autoserum product labels")
+    _, page_height = A4
+    left, top = 0, page_height - 15 * mm
+    for n, label in enumerate(labels):
+        slot = n % (_COLUMNS * _ROWS)
+        if n and slot == 0:
+            canvas.showPage()
+        x = left + (slot % _COLUMNS) * _WIDTH + 4 * mm
+        y = top - (slot // _COLUMNS + 1) * _HEIGHT + 4 * mm
+        side = _HEIGHT - 8 * mm
+        canvas.drawImage(ImageReader(io.BytesIO(qr_png(label.code))), x, y, side, side)
+        canvas.setFont("Helvetica-Bold", 7)
+        text_x = x + side + 2 * mm
+        canvas.drawString(text_x, y + side - 6, label.code.split(":")[3])
+        canvas.setFont("Helvetica", 6.5)
+        for i, line in enumerate(label.lines):
+            canvas.drawString(text_x, y + side - 16 - 9 * i, line[:30])
+        canvas.setFont("Helvetica", 4.5)
+        canvas.drawString(x, y - 5, label.code)
+    canvas.save()
+    return out.getvalue()
+
+
+def worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]) -> bytes:
+    """The preparation worksheet of ``study``: per subject, the arm's declared process and
+    blank cells for what was done (times, parameters, initials)."""
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, title=f"Preparation worksheet · {study}")
+    styles = getSampleStyleSheet()
+    story: list[object] = [
+        Paragraph(escape(f"Preparation worksheet · {study}"), styles["Title"]),
+        Paragraph(escape(protocol_title), styles["Normal"]),
+        Paragraph("Unblinded: for the preparer only.", styles["Normal"]),
+        Spacer(1, 4 * mm),
+    ]
+    for row in rows:
+        story.append(
+            Paragraph(escape(f"{row.subject_id} · {row.arm} · {row.product}"), styles["Heading3"])
+        )
+        data = [["Step (protocol)", "Declared", "Done (value, time, initials)"]]
+        data += [[name, value, ""] for name, value in row.facts] or [["no process", "", ""]]
+        table = RLTable(data, colWidths=(55 * mm, 60 * mm, 55 * mm))
+        table.setStyle(
+            [("GRID", (0, 0), (-1, -1), 0.4, "#888888"), ("FONTSIZE", (0, 0), (-1, -1), 8)]
+        )
+        story += [table, Spacer(1, 3 * mm)]
+    doc.build(story)
+    return out.getvalue()

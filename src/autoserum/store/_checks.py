@@ -1,0 +1,174 @@
+"""Automatic checks in the store (``store.checks``): read a subject's data as
+:class:`autoserum.study.checks.SubjectFacts`, evaluate the rules the study's protocol enables
+and raise a data query per new finding, authored ``system:check:<rule>`` in the audit trail.
+They run on every write of a subject's data (the review hook, ``store/_review.py``, in the
+write's transaction) and on demand (:meth:`CheckService.run`, ``autoserum checks run``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from autoserum.protocols import Protocol
+from autoserum.store._audit import AuditContext
+from autoserum.store._base import Actor, Service
+from autoserum.store._queries import raise_finding
+from autoserum.store.models import (
+    AdverseEventRow,
+    AssessmentRow,
+    ConsentRow,
+    DeviationRow,
+    LabRow,
+    SiteRow,
+    SubjectRow,
+    VisitRow,
+)
+from autoserum.study.checks import (
+    AssessmentFacts,
+    Finding,
+    LabFacts,
+    SubjectFacts,
+    VisitFacts,
+    evaluate,
+)
+from autoserum.study.queries import check_author
+
+__all__ = ["CheckService", "check_subjects", "subject_facts"]
+
+
+def subject_facts(s: Session, protocol: Protocol, subject: SubjectRow) -> SubjectFacts:
+    """What the checks read of ``subject``."""
+    planned = {v.code: v.instruments for v in protocol.visits}
+    not_done: dict[int, list[str]] = {}
+    for visit_id, text in s.execute(
+        select(DeviationRow.visit_id, DeviationRow.description).where(
+            DeviationRow.subject_pk == subject.id, DeviationRow.kind == "assessment_not_done"
+        )
+    ):
+        if visit_id is not None:
+            not_done.setdefault(visit_id, []).append(text.split(" ", 1)[0])
+    visits = tuple(
+        VisitFacts(
+            v.id,
+            v.visit_code,
+            v.day,
+            v.visit_date,
+            v.deviation_days,
+            v.earliest,
+            v.latest,
+            planned=tuple(planned.get(v.visit_code, ())),
+            not_done=tuple(not_done.get(v.id, ())),
+        )
+        for v in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id))
+    )
+    assessments = tuple(
+        AssessmentFacts(
+            a.id,
+            a.visit_id,
+            a.instrument,
+            a.payload or {},
+            None if a.total is None else Fraction(str(a.total)),
+        )
+        for a in s.scalars(select(AssessmentRow).where(AssessmentRow.subject_pk == subject.id))
+    )
+    labs = tuple(
+        LabFacts(r.id, r.analyte, r.value, r.unit)
+        for r in s.scalars(select(LabRow).where(LabRow.subject_pk == subject.id))
+    )
+    events = tuple(
+        (r.id, r.onset_date)
+        for r in s.scalars(select(AdverseEventRow).where(AdverseEventRow.subject_pk == subject.id))
+    )
+    first = s.scalar(
+        select(func.min(ConsentRow.consented_at)).where(ConsentRow.subject_pk == subject.id)
+    )
+    return SubjectFacts(
+        subject.subject_id,
+        age=subject.age,
+        visits=visits,
+        assessments=assessments,
+        labs=labs,
+        adverse_events=events,
+        first_consent=_first_date(first),
+    )
+
+
+def _first_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # func.min over the text column (SQLite)
+        return datetime.fromisoformat(value).date()
+    return value.date() if hasattr(value, "date") else None
+
+
+def check_subjects(
+    s: Session, protocol: Protocol, subjects: Iterable[SubjectRow], *, today: date
+) -> list[Finding]:
+    """Evaluate the checks for ``subjects`` and raise a query per new finding in ``s``, each
+    audited as written by ``system:check:<rule>`` (the reason names who triggered it). The
+    findings that opened a query."""
+    settings = protocol.monitoring.checks
+    ctx = s.info.get("audit")
+    raised: list[Finding] = []
+    for subject in subjects:
+        for finding in evaluate(subject_facts(s, protocol, subject), settings, today=today):
+            if isinstance(ctx, AuditContext):
+                why = f"automatic check on data written by {ctx.username}"
+                s.info["audit"] = replace(
+                    ctx, username=check_author(finding.rule), role="system", reason=why
+                )
+            try:
+                if raise_finding(s, subject.study_id, subject.id, finding):
+                    raised.append(finding)
+                s.flush()
+            finally:
+                s.info["audit"] = ctx
+    return raised
+
+
+class CheckService(Service):
+    """``store.checks``: run the automatic checks of a study on demand."""
+
+    def run(
+        self, study: str, *, actor: Actor, subject_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the checks for every subject at the actor's sites (or one ``subject_id``) and
+        raise a query per new finding; the new findings (rule, subject, record, text)."""
+        self._require(actor, "run_checks", study=study)
+        with self._write(actor, "automatic checks") as s:
+            st = self._study(s, study)
+            protocol = self._protocol(st)
+            if subject_id is not None:
+                subjects = [self._subject(s, st, subject_id, actor, action="run_checks")]
+            else:
+                subjects = [
+                    row
+                    for row, code in s.execute(
+                        select(SubjectRow, SiteRow.code)
+                        .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+                        .where(SubjectRow.study_id == st.id)
+                        .order_by(SubjectRow.subject_id)
+                    )
+                    if actor.may("run_checks", st.name, code)
+                ]
+            names = {row.id: row.subject_id for row in subjects}
+            out = []
+            for subject in subjects:
+                for f in check_subjects(s, protocol, [subject], today=self._today()):
+                    out.append(
+                        {
+                            "rule": f.rule,
+                            "subject_id": names[subject.id],
+                            "entity": f.entity,
+                            "record_id": f.record_id,
+                            "field": f.field,
+                            "text": f.text,
+                        }
+                    )
+            return out
