@@ -47,7 +47,6 @@ from autoserum.store._import import parse_adverse_events as _parse_aes
 from autoserum.store._import import parse_con_meds as _parse_con_meds
 from autoserum.store._locks import require_unlocked
 from autoserum.store._records import evaluate_windows
-from autoserum.store._safety import derived_safety
 from autoserum.store._source import TidySource
 from autoserum.store._staging import lease, remove_abandoned
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
@@ -113,7 +112,11 @@ class Importer(Service):
                     location=f"{source.name}, line {subj.line}, column 'subject_id'",
                 )
         arms = {x.subject_id: x.arm for x in subjects.values()}
-        aes = [] if adverse_events is None else _parse_aes(adverse_events, arms, source=source.name)
+        aes = (
+            []
+            if adverse_events is None
+            else _parse_aes(adverse_events, arms, plan, source=source.name)
+        )
         meds = [] if con_meds is None else _parse_con_meds(con_meds, arms, source=source.name)
         counts = ImportSummary(
             subjects=len(subjects),
@@ -196,10 +199,9 @@ class Importer(Service):
         for piece in run.pieces(records.adverse_events):
             with run.transaction() as s:
                 for ae in piece:
-                    fields = {**ae.fields, **derived_safety(plan, ae.fields)}
                     s.add(
                         AdverseEventRow(
-                            study_id=study_id, subject_pk=pks[ae.subject_id], version=1, **fields
+                            study_id=study_id, subject_pk=pks[ae.subject_id], version=1, **ae.fields
                         )
                     )
         day0_codes = {v.code for v in plan.visits if v.day == 0}
