@@ -43,14 +43,17 @@ def import_command(
     file: Annotated[
         Path,
         typer.Argument(
-            help="Visit file (.csv or .parquet) in the tidy long format, or a package folder "
-            "or .zip with --format package."
+            help="Visit file (.csv or .parquet) in the tidy long format, a package folder "
+            "or .zip with --format package, an ODM XML file with --format odm."
         ),
     ],
     study: StudyOption,
     db: DbOption = "sqlite:///autoserum.db",
     fmt: Annotated[
-        str, typer.Option("--format", help="tidy (a visit file) or package (a data package).")
+        str,
+        typer.Option(
+            "--format", help="tidy (a visit file), package (a data package) or odm (CDISC ODM)."
+        ),
     ] = "tidy",
     protocol: Annotated[
         str | None,
@@ -66,7 +69,8 @@ def import_command(
     One bad row rejects the whole file with its line number and column; nothing is written.
     The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
     without --user, as system:cli. With --format package, a package written by
-    `autoserum export --format package` becomes the new study --study (docs/exports.md).
+    `autoserum export --format package` becomes the new study --study; with --format odm, an
+    ODM 1.3.2 file written by `autoserum export --format odm` (docs/exports.md).
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
 
@@ -74,10 +78,12 @@ def import_command(
     """
     from autoserum.store import open_store
 
-    if fmt not in {"tidy", "package"}:
-        raise ValidationError("--format", fmt, "tidy or package")
-    if fmt == "package":
-        _import_package(file, study, db, user, token=token, password_stdin=user_password_stdin)
+    if fmt not in {"tidy", "package", "odm"}:
+        raise ValidationError("--format", fmt, "tidy, package or odm")
+    if fmt in {"package", "odm"}:
+        _import_package(
+            file, study, db, user, token=token, password_stdin=user_password_stdin, fmt=fmt
+        )
         return
     if not file.is_file():
         raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
@@ -100,20 +106,33 @@ def import_command(
 
 
 def _import_package(
-    path: Path, study: str, db: str, user: str | None, *, token: str | None, password_stdin: bool
+    path: Path,
+    study: str,
+    db: str,
+    user: str | None,
+    *,
+    token: str | None,
+    password_stdin: bool,
+    fmt: str = "package",
 ) -> None:
     from autoserum.store import open_store
 
+    if fmt == "odm" and not path.is_file():
+        raise ValidationError("FILE", str(path), "an existing ODM XML file")
     if not path.exists():
         raise ValidationError("PACKAGE", str(path), "an existing package folder or .zip file")
     store = open_store(db)
     try:
         actor = acting(store, user, token=token, password_stdin=password_stdin)
-        counts = store.exports.import_package(study, path, actor=actor)
+        if fmt == "odm":
+            counts = store.exports.import_odm(study, path, actor=actor)
+        else:
+            counts = store.exports.import_package(study, path, actor=actor)
     finally:
         store.close()
     parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    typer.echo(f"imported package into study {study}: {parts}")
+    what = "ODM file" if fmt == "odm" else "package"
+    typer.echo(f"imported {what} into study {study}: {parts}")
 
 
 def export_command(
@@ -122,7 +141,8 @@ def export_command(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="csv, parquet, package, sdtm, adam or fhir (docs/exports.md)."
+            "--format",
+            help="csv, parquet, package, sdtm, adam, fhir or odm (docs/exports.md).",
         ),
     ] = "csv",
     out: Annotated[
@@ -135,6 +155,12 @@ def export_command(
         bool,
         typer.Option(
             "--deidentified", help="Leave out dates and names of people (package format)."
+        ),
+    ] = False,
+    with_audit: Annotated[
+        bool,
+        typer.Option(
+            "--with-audit", help="With --format odm: add the audit trail and the signatures."
         ),
     ] = False,
     user: UserOption = None,
@@ -152,19 +178,22 @@ def export_command(
     With --format package, --out names a folder or a .zip file: one CSV and one Parquet file per
     record type with a Frictionless datapackage.json; with --format sdtm or adam, a folder of
     CDISC SDTM or ADaM datasets as SAS transport v5 files with define.xml; with --format fhir,
-    a FHIR R4 transaction Bundle (JSON file) (docs/exports.md).
+    a FHIR R4 transaction Bundle (JSON file); with --format odm, one CDISC ODM 1.3.2 XML file
+    (--with-audit adds the audit trail and the signatures) (docs/exports.md).
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format package --out ast1.zip
     """
+    if with_audit and fmt != "odm":
+        raise ValidationError("--with-audit", fmt, "--format odm")
     if fmt in _RECORD_FORMATS:
         if out is None:
             raise ValidationError("--out", None, f"a folder or .zip file for --format {fmt}")
         _export_package(
             fmt,
             study, db, out, blinded=blinded, deidentified=deidentified, user=user,
-            token=token, password_stdin=user_password_stdin,
+            token=token, password_stdin=user_password_stdin, with_audit=with_audit,
         )  # fmt: skip
         return
     if fmt not in {"csv", "parquet"}:
@@ -226,7 +255,7 @@ def export_command(
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 
-_RECORD_FORMATS = ("package", "sdtm", "adam", "fhir")
+_RECORD_FORMATS = ("package", "sdtm", "adam", "fhir", "odm")
 """Formats written from every record of the study (the data package's rows)."""
 
 
@@ -241,6 +270,7 @@ def _export_package(
     user: str | None,
     token: str | None,
     password_stdin: bool,
+    with_audit: bool = False,
 ) -> None:
     from autoserum.store import open_store, write_package
     from autoserum.study.cdisc import write_sdtm
@@ -252,6 +282,12 @@ def _export_package(
             study, actor=actor, blinded=blinded, deidentified=deidentified
         )
         meta = content.descriptor["autoserum"]
+        odm = None
+        if fmt == "odm":
+            odm = store.exports.odm(
+                study, actor=actor, blinded=blinded, deidentified=deidentified,
+                with_audit=with_audit,
+            )  # fmt: skip
         if fmt == "adam":
             visits = store.exports.long(study, actor=actor)
             adverse = store.exports.adverse_events(study, actor=actor)
@@ -279,6 +315,11 @@ def _export_package(
         write_package(content, out)
         counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
         typer.echo(f"exported the package of study {study} to {out}: {counts}")
+        return
+    if odm is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(odm)
+        typer.echo(f"exported ODM 1.3.2 of study {study} to {out}")
         return
     if fmt == "fhir":
         from autoserum.study.fhir import fhir_bundle

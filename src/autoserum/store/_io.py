@@ -17,6 +17,7 @@ from autoserum.instruments import get_instrument
 from autoserum.store._base import SYSTEM_CLI, Actor, Service
 from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
+from autoserum.store._odm import odm_bytes, odm_package
 from autoserum.store._package import PackageContent, import_rows, read_package, read_records
 from autoserum.store._source import FileSource, FrameSource, TidySource, read_whole
 from autoserum.store.models import (
@@ -238,6 +239,31 @@ class ExportService(Service):
         self._require(actor, "manage_study")
         content = read_package(path)
         with self._write(actor, f"package import {path.name}") as s:
+            return import_rows(s, study, content)
+
+    def odm(
+        self,
+        study: str,
+        *,
+        actor: Actor,
+        blinded: bool = False,
+        deidentified: bool = False,
+        with_audit: bool = False,
+    ) -> bytes:
+        """The study as one CDISC ODM 1.3.2 document (``store/_odm.py``): the records of
+        :meth:`package` (blinded and de-identified alike), with the audit trail and the valid
+        signatures the actor may read when ``with_audit`` (not with a de-identified export)."""
+        content = self.package(study, actor=actor, blinded=blinded, deidentified=deidentified)
+        return odm_bytes(
+            self._uow, study, content, actor=actor, created=self._now(), with_audit=with_audit
+        )
+
+    def import_odm(self, study: str, path: Path, *, actor: Actor) -> dict[str, int]:
+        """Read an ODM file written by :meth:`odm` into the new study ``study``, all or nothing
+        (as :meth:`import_package`). Returns the number of records per record type."""
+        self._require(actor, "manage_study")
+        content = odm_package(path)
+        with self._write(actor, f"ODM import {path.name}") as s:
             return import_rows(s, study, content)
 
     def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:

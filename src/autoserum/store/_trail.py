@@ -36,6 +36,7 @@ __all__ = [
     "AuditPage",
     "AuditRecord",
     "AuditService",
+    "blinded_record",
 ]
 
 logger = logging.getLogger("autoserum.store.audit")
@@ -137,6 +138,24 @@ class AuditFilter:
 
 ALL = AuditFilter()
 """No narrowing: the whole trail the reader may see."""
+
+
+def blinded_record(record: AuditRecord) -> AuditRecord:
+    """``record`` with its arm-revealing values masked as a blinded reader reads them (for a
+    blinded export asked for by someone who may see the arms)."""
+    if record.field is None:
+        return dataclasses.replace(
+            record,
+            old_value=_mask_record(record.entity, record.old_value),
+            new_value=_mask_record(record.entity, record.new_value),
+        )
+    if (record.entity, record.field) not in ARM_REVEALING:
+        return record
+    return dataclasses.replace(
+        record,
+        old_value=None if record.old_value is None else MASK,
+        new_value=None if record.new_value is None else MASK,
+    )
 
 
 def _mask_record(entity: str, value: Any) -> Any:
