@@ -2,9 +2,9 @@
 
 ``GET/POST /studies/{study}/subjects/{subject_id}/records/{entity}/{record_id}``: the record's
 fields pre-filled; only the fields changed are sent to the store (a field the form did not send
-at all, as from a client posting part of the form, is unchanged; an emptied one is sent empty), with the version read (a
-stale version is a conflict) and the reason, which the audit trail keeps. Assessments are
-corrected on their instrument form.
+at all, as from a client posting part of the form, is unchanged; an emptied one is sent
+empty), with the version read (a stale version is a conflict) and the reason, which the audit
+trail keeps. Assessments are corrected on their instrument form.
 """
 
 from __future__ import annotations
