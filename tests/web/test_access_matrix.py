@@ -53,6 +53,7 @@ EASI_ITEMS = {
     "lower_limbs_area": 0,
 }  # fmt: skip  (a scorable EASI: other regions clear)
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
+VITALS = {"systolic_bp": "118", "diastolic_bp": "76", "pulse": "70", "weight": "60.5"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
 QUERIES = "/studies/{study}/queries"
@@ -141,6 +142,8 @@ PAGES = [
     ),
     Route("POST", SUBJ + "/injections", "write_data", body={"given_on": "2026-03-02"}),
     Route("POST", SUBJ + "/labs", "write_data", body={**LAB, "lab_visit_code": "baseline"}),
+    Route("POST", SUBJ + "/vital_signs", "write_data",
+          body={**VITALS, "vs_visit_code": "baseline"}),
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
     Route("POST", SUBJ + "/unscheduled_visits", "write_data",
@@ -246,6 +249,8 @@ API = [
           body={"items": {"score": 7}, "expected_version": 1, "reason": "re-read"}),
     Route("POST", API_SUBJ + "/injections", "write_data", body={"given_on": "2026-03-02"}),
     Route("POST", API_SUBJ + "/labs", "write_data", body={**LAB, "visit_code": "baseline"}),
+    Route("POST", API_SUBJ + "/vital-signs", "write_data",
+          body={**VITALS, "visit_code": "baseline"}),
     Route("POST", API_SUBJ + "/adverse-events", "write_data", body=AE),
     Route("POST", API_SUBJ + "/con-meds", "write_data", body={"name": "emollient"}),
     Route("POST", API_SUBJ + "/unscheduled-visits", "write_data",

@@ -53,6 +53,7 @@ from autoserum.store._views import (
     injection_view,
     lab_view,
     visit_view,
+    vital_sign_view,
 )
 from autoserum.store.models import (
     AUDITED,
@@ -66,6 +67,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
 from autoserum.study.entities import entity as spec_of
@@ -78,6 +80,7 @@ from autoserum.study.model import (
     Injection,
     LabResult,
     Visit,
+    VitalSign,
 )
 from autoserum.study.rules import (
     NOTE_MAX,
@@ -88,6 +91,7 @@ from autoserum.study.rules import (
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
 from autoserum.study.visits import AUTOMATIC_IMPORTANCE
+from autoserum.study.vitals import check_vital_signs
 from autoserum.study.vocab import DEVIATION_CATEGORIES, PRODUCTS, check_choice
 
 __all__ = ["RecordService", "evaluate_windows"]
@@ -506,6 +510,45 @@ class RecordService(Service):
             s.flush()
             return lab_view(row, subject.subject_id)
 
+    # --- vital signs ----------------------------------------------------------------------
+    def add_vital_signs(
+        self, study: str, subject_id: str, visit_code: str, *, actor: Actor, **signs: Any
+    ) -> VitalSign:
+        """Record the vital signs measured at a recorded visit: ``systolic_bp`` and
+        ``diastolic_bp`` (mmHg), ``pulse`` (beats/min), ``temperature`` (°C), ``weight`` (kg),
+        ``height`` (cm), each optional but not all missing, converted by the registry (a value
+        outside its plausibility limits is refused naming the field, the value and the range;
+        :mod:`autoserum.study.vitals`), the diastolic pressure below the systolic. One record
+        per visit: a second is refused (correct the first)."""
+        fields = spec_of("vital_sign").convert(signs)
+        check_vital_signs(fields)
+        with self._write(actor, "vital signs") as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            visit = self._visit_row(s, subject, visit_code)
+            on = visit.visit_date or self._today()
+            require_consent(s, st, subject, on=on, what="record vital signs")
+            require_unlocked(
+                s, st, Target(subject.id, visit.id), what="record vital signs at this visit"
+            )
+            repeat = s.scalar(select(VitalSignRow.id).where(VitalSignRow.visit_id == visit.id))
+            if repeat is not None:
+                raise ValidationError(
+                    "visit_code",
+                    visit_code,
+                    f"a visit of {subject.subject_id} without vital signs (correct the "
+                    f"recorded ones, vital_sign {repeat}, instead)",
+                )
+            row = VitalSignRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                visit_id=visit.id,
+                version=1,
+                **fields,
+            )
+            s.add(row)
+            s.flush()
+            return vital_sign_view(row, subject.subject_id)
+
     # --- injections ---------------------------------------------------------------------
     def add_injection(
         self,
@@ -887,6 +930,8 @@ class RecordService(Service):
             self._check_dates(s, st, subject, dated, tuple(dated))
         elif entity == "con_med":
             self._check_dates(s, st, subject, merged, ())
+        elif entity == "vital_sign":
+            check_vital_signs(merged)
 
     def delete(
         self, study: str, entity: str, id: int, *, actor: Actor, reason: str, expected_version: int

@@ -78,6 +78,7 @@ __all__ = [
     "UserSiteRow",
     "VerificationRow",
     "VisitRow",
+    "VitalSignRow",
 ]
 
 NAMING = {
@@ -346,6 +347,14 @@ class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ign
     )
 
 
+# --- subject history and vital signs -----------------------------------------------------
+class VitalSignRow(_columns("vital_sign"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "vital_signs"
+    __entity__ = "vital_sign"
+    __table_args__ = (UniqueConstraint("visit_id", name="uq_vital_signs_visit_id"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+
+
 class ConsentDocumentRow(_Versioned, Base):
     """One approved version of a study's consent document in one language
     (fields: :data:`autoserum.study.consent.DOCUMENT_FIELDS`)."""
@@ -558,6 +567,7 @@ AUDITED: dict[str, type[Any]] = {
         StorageEventRow,
         DisposalRow,
         PreparationRow,
+        VitalSignRow,
         ConsentDocumentRow,
         ConsentRow,
         LockRow,

@@ -57,6 +57,7 @@ from autoserum.study.safety import (
     check_meddra,
 )
 from autoserum.study.status import SubjectStatus
+from autoserum.study.vitals import VITAL_SIGNS
 from autoserum.study.vocab import (
     DEVIATION_IMPORTANCE,
     OUTCOMES,
@@ -672,6 +673,30 @@ PREPARATION = EntitySpec(
     key="preparations",
 )
 
+# --- subject history and vital signs (docs/subjects.md) -----------------------------------
+
+
+def _vital(name: str) -> Field:
+    sign = VITAL_SIGNS[name]
+    return Field(name, "int" if sign.whole else "decimal", f"{sign.label} ({sign.unit})",
+                 minimum=sign.low, maximum=sign.high, unit=sign.unit, export=name,
+                 **_EDIT)  # fmt: skip
+
+
+VITAL_SIGN = EntitySpec(
+    "vital_sign",
+    "vital_signs",
+    "subject",
+    tuple(_vital(name) for name in VITAL_SIGNS),
+    links=("visit_id",),
+    deletable=True,
+    label="vital signs",
+    title="Vital signs",
+    key="vital_signs",
+)
+"""The vital signs measured at one visit (``autoserum.study.vitals``: units, plausibility
+limits, at least one sign, diastolic below systolic)."""
+
 PROCESS_CODE_PREFIXES: Mapping[str, str] = {
     "blood_draw": "BD-",
     "aliquot": "AL-",
@@ -709,6 +734,7 @@ REGISTRY: Mapping[str, EntitySpec] = {
         STORAGE_EVENT,
         DISPOSAL,
         PREPARATION,
+        VITAL_SIGN,
     )
 }
 """Entity name → its one declaration."""

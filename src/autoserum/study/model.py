@@ -41,6 +41,7 @@ __all__ = [
     "SubjectDetail",
     "Unblinding",
     "Visit",
+    "VitalSign",
     "record_class",
 ]
 
@@ -155,6 +156,7 @@ if TYPE_CHECKING:
     StorageEvent = Record
     Disposal = Record
     Preparation = Record
+    VitalSign = Record
 else:
     Visit = record_class(
         entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
@@ -179,6 +181,7 @@ else:
     Preparation = record_class(
         entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
     )
+    VitalSign = record_class(entity("vital_sign"), doc="The vital signs measured at a visit.")
 
 
 @dataclass(frozen=True)
@@ -223,3 +226,4 @@ class SubjectDetail:
     adverse_events: tuple[AdverseEvent, ...] = ()
     con_meds: tuple[ConMed, ...] = ()
     deviations: tuple[Deviation, ...] = ()
+    vital_signs: tuple[VitalSign, ...] = ()
