@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 PORT   ?= 8000
 
-.PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean venv-check
+.PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean venv-check i18n
 
 ## venv-check: Python's venv module (with ensurepip) is needed to create .venv.
 venv-check:
@@ -57,6 +57,13 @@ imports:
 
 pytest:
 	. ./.autoserum-services.env 2>/dev/null; $(BIN)/pytest $(PYTEST_ARGS)
+
+## i18n: extract the marked strings (templates, Python, the entity registry) into
+## src/autoserum/locale/messages.pot and merge them into every language's messages.po
+## (pybabel extract + update through Babel's API; docs/i18n.md). The .po files are read as they
+## are at run time: no compile step.
+i18n: install
+	$(BIN)/python -m autoserum.i18n.extract
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -55,6 +55,9 @@ def test_protocols_public_api() -> None:
             "expiry",
             "fact_number",
             "process_deviations",
+            "ProtocolVersion",
+            "ProtocolVersions",
+            "check_amendment",
         ]
     )
 

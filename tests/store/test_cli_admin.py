@@ -167,3 +167,34 @@ def test_users_are_listed_rescoped_deactivated_and_tokens_expire_and_revoke(
     with pytest.raises(SystemExit):
         main(["user", "revoke-token", "99", "--db", db_url])
     assert "no API token with id 99" in capsys.readouterr().err
+
+
+def test_study_amend_records_a_protocol_version(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``study amend``: a bad file exits 2 with its field path, a date not after the current
+    version's exits 2, nothing written; then version 2 is recorded and shown."""
+    text = (LIBRARY / "ast-nahm2023.toml").read_text(encoding="utf-8")
+    v2 = tmp_path / "v2.toml"
+    v2.write_text(text.replace("window_after = 3", "window_after = 5", 1), encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("window_after = 3", "window_after = -5", 1), encoding="utf-8")
+    _run("study", "create", "AMD", "--protocol", "ast-nahm2023", "--db", db_url)
+    amend = ["study", "amend", "AMD", "--summary", "week 4 window +5 days",
+             "--approved-by", "IRB Seoul", "--db", db_url]  # fmt: skip
+    err = _fails(capsys, *amend, "--protocol", str(bad), "--effective", "2026-06-01")
+    assert "visits[2].window_after: got -5" in err
+    out = _run(*amend, "--protocol", str(v2), "--effective", "2026-06-01")
+    assert "protocol version 2 effective 2026-06-01 (approved by IRB Seoul)" in out
+    err = _fails(capsys, *amend, "--protocol", str(v2), "--effective", "2026-05-31")
+    assert "effective_on: got '2026-05-31'; expected a date after 2026-06-01 (version 2)" in err
+    shown = json.loads(_run("study", "show", "AMD", "--db", db_url, "--json"))
+    assert [(v["protocol_version"], v["effective_on"], v["approved_by"])
+            for v in shown["protocol_versions"]] == [
+        (1, None, None), (2, "2026-06-01", "IRB Seoul")]  # fmt: skip
+    store = open_store(db_url, create=False)
+    try:
+        assert store.studies.protocol("AMD").visit("week_4").window_after == 5
+        assert store.studies.protocol("AMD", on="2026-05-31").visit("week_4").window_after == 3
+    finally:
+        store.close()

@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, cast
 
 import pytest
@@ -36,8 +37,12 @@ class Route:
     body: dict[str, Any] | None = None
     reveals_arm: bool = False  # emergency unblinding: the arm to the allowed caller, by design
     extra: dict[str, Any] | None = None  # values of this route's own path parameters
+    files: dict[str, tuple[str, bytes, str]] | None = None  # uploaded files (pages)
 
 
+PROTOCOL_TOML = (
+    resources.files("autoserum.protocols").joinpath("library/ast-nahm2023.toml").read_bytes()
+)
 AE = {"term": "headache", "severity": "mild", "serious": False, "related": "unlikely",
       "outcome": "recovered"}  # fmt: skip
 AE_FORM = {k: ("no" if v is False else v) for k, v in AE.items()}
@@ -111,6 +116,8 @@ PAGES = [
     Route("GET", "/studies/{study}/export.conmed.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
     Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/adam.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/fhir.json", "export", per_site=False),
     Route("GET", SUBJ, "read_subject"),
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
@@ -194,6 +201,10 @@ PAGES = [
     Route("GET", "/admin/studies/{study}", "manage_study", per_site=False),
     Route("POST", "/admin/studies/{study}/sites", "manage_study", per_site=False,
           body={"code": "S9{n}", "site_name": "Site nine"}),
+    Route("POST", "/admin/studies/{study}/amendments", "manage_study", per_site=False,
+          body={"effective_on": "2026-12-01", "summary": "texts clarified",
+                "approved_by": "IRB"},
+          files={"protocol_file": ("v2.toml", PROTOCOL_TOML, "application/toml")}),
     Route("POST", "/admin/users", "manage_users", per_site=False,
           body={"username": "new-{n}", "role": "coordinator", "password": PASSWORD,
                 "sites": "AST-1/S1"}),
@@ -206,6 +217,7 @@ PAGES = [
     Route("POST", "/admin/tokens/{token_id}/revoke", "manage_users", per_site=False),
     Route("GET", "/admin/security-events", "manage_users", per_site=False),
     Route("GET", "/account", "", per_site=False),
+    Route("POST", "/account/language", "", per_site=False, body={"language": "ko"}),
     Route("POST", "/account/tokens", "", per_site=False, body={"label": "mine"}),
     Route("POST", "/account/tokens/{own_token_id}/revoke", "", per_site=False),
     # locks last: a lock stops the writes above; the database lock is lifted at once
@@ -230,6 +242,8 @@ API = [
     Route("GET", "/api/v1/studies/{study}/export/con-meds", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/package", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/sdtm", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/adam", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/fhir", "export", per_site=False),
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
@@ -361,11 +375,29 @@ def zipped_subjects(data: bytes) -> dict[str, list[str]]:
             dm, _ = pyreadstat.read_xport(io.BytesIO(archive.read("dm.xpt")))
             out["ids"] = [str(s) for s in dm["SUBJID"]]
             out["arms"] = [a for a in dm["ARMCD"] if a and a != "BLINDED"]
+        if "adsl.xpt" in names:  # ADaM: the arm code in TRT01P (``pooled (blinded)`` masked)
+            adsl, _ = pyreadstat.read_xport(io.BytesIO(archive.read("adsl.xpt")))
+            out["ids"] = [str(s) for s in adsl["SUBJID"]]
+            out["arms"] = [a for a in adsl["TRT01P"] if a and "blinded" not in a]
         for name in (n for n in names if n.endswith(".csv")):
             for found in re.findall(
                 r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", archive.read(name).decode()
             ):
                 out["dates"].append(f"{name}: {found}")
+    return out
+
+
+def fhir_subjects(bundle: dict[str, Any]) -> dict[str, list[str]]:
+    """The subject ids, arms and calendar dates in a FHIR Bundle export."""
+    out: dict[str, list[str]] = {"ids": [], "arms": [], "dates": []}
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") == "Patient":
+            out["ids"] += [i["value"] for i in resource.get("identifier", [])]
+        if resource.get("resourceType") == "ResearchSubject":
+            out["arms"] += [resource[k] for k in ("assignedArm", "actualArm") if k in resource]
+    text = json.dumps(bundle)
+    out["dates"] = re.findall(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", text)
     return out
 
 
@@ -519,7 +551,7 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 response = client.get(path, follow_redirects=False)
             else:
                 data = {**(body or {}), "csrf_token": csrf}
-                response = client.post(path, data=data, follow_redirects=False)
+                response = client.post(path, data=data, files=route.files, follow_redirects=False)
             if response.status_code == 303:
                 # a redirect is an allowed action only when it leads on in the app (the
                 # post/redirect/get of a saved form), never to the login page; the page it
@@ -539,8 +571,13 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if route.reveals_arm:
                 continue
-            if response.headers.get("content-type", "").startswith("application/zip"):
-                subjects = zipped_subjects(response.content)
+            kind = response.headers.get("content-type", "")
+            if kind.startswith(("application/zip", "application/fhir+json")) and ok:
+                subjects = (
+                    zipped_subjects(response.content)
+                    if kind.startswith("application/zip")
+                    else fhir_subjects(response.json())
+                )
                 if blinded and subjects["arms"]:
                     problems.append(f"{role} {path}: the zip reveals arm(s) {subjects['arms']}")
                 reaches_s2 = permits(

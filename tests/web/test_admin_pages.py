@@ -171,3 +171,50 @@ def test_my_account_password_and_tokens(client: TestClient, store: Store) -> Non
     assert all(not t.active for t in store.accounts.api_tokens("ivy", actor=SYSTEM))
     page_client(client, "ivy")  # with the old password: refused
     assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_admin_records_a_protocol_amendment(client: TestClient, store: Store) -> None:
+    """An amendment uploaded on the study's admin page: a bad file refused with its field path
+    beside the file field, a missing date beside its field (nothing written), then recorded
+    and listed on the admin page and the dashboard."""
+    add_user(store, "root", "admin", None)
+    csrf = page_client(client, "root")
+    store.studies.create("AMD-1", "ast-nahm2023", actor=SYSTEM, seed=1)
+    text = PROTOCOL.read_text(encoding="utf-8")
+    wider = text.replace(
+        "window_before = 3\nwindow_after = 3", "window_before = 7\nwindow_after = 7", 1
+    )
+    assert wider != text
+    bad = wider.replace("window_before = 7", "window_before = -7", 1)
+    form = {"effective_on": "2026-05-01", "summary": "week 4 window ±7 days",
+            "approved_by": "IRB Seoul", "csrf_token": csrf}  # fmt: skip
+    refused = client.post(
+        "/admin/studies/AMD-1/amendments",
+        data=form,
+        files={"protocol_file": ("v2.toml", bad.encode(), "application/toml")},
+    )
+    assert refused.status_code == 422
+    assert 'id="protocol_file-error"' in refused.text
+    assert "visits[2].window_before = -7" in refused.text  # the field path and the value
+    undated = client.post(
+        "/admin/studies/AMD-1/amendments",
+        data={**form, "effective_on": ""},
+        files={"protocol_file": ("v2.toml", wider.encode(), "application/toml")},
+    )
+    assert undated.status_code == 422
+    assert 'id="effective_on-error"' in undated.text
+    assert len(store.studies.versions("AMD-1")) == 1
+    made = client.post(
+        "/admin/studies/AMD-1/amendments",
+        data=form,
+        files={"protocol_file": ("v2.toml", wider.encode(), "application/toml")},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text[:2000]
+    assert store.studies.versions("AMD-1").current.protocol.visit("week_4").window_after == 7
+    page = client.get("/admin/studies/AMD-1").text
+    rows = re.findall(r"<tr><td>(\d)</td><td>([^<]+)</td><td>([^<]+)</td>", page)
+    assert rows == [("1", "study start", "original protocol"),
+                    ("2", "2026-05-01", "week 4 window ±7 days")]  # fmt: skip
+    board = client.get("/studies/AMD-1").text
+    assert "Version 2 (effective 2026-05-01, approved by IRB Seoul)" in board

@@ -11,17 +11,12 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import NotFoundError, ValidationError
-
-if TYPE_CHECKING:
-    import polars as pl
-
-    from autoserum.store import PackageContent
 
 __all__ = ["register"]
 
@@ -289,13 +284,9 @@ def _export_package(
                 with_audit=with_audit,
             )  # fmt: skip
         if fmt == "adam":
-            visits = store.exports.long(study, actor=actor)
-            adverse = store.exports.adverse_events(study, actor=actor)
-            if meta["blinded"]:
-                visits, adverse = (
-                    visits.drop("arm", strict=False),
-                    adverse.drop("arm", strict=False),
-                )
+            _, frames = store.exports.adam(
+                study, actor=actor, blinded=blinded, deidentified=deidentified
+            )
         store.events.record(
             "export",
             actor=actor,
@@ -330,9 +321,8 @@ def _export_package(
         typer.echo(f"exported FHIR of study {study} to {out}: {len(bundle['entry'])} resources")
         return
     if fmt == "adam":
-        from autoserum.analysis import adam_datasets, write_adam
+        from autoserum.analysis import write_adam
 
-        frames = adam_datasets(study, visits, adverse_events=adverse, con_meds=_con_meds(content))
         files = write_adam(study, frames, out, created=datetime.now(UTC))
     else:
         files = write_sdtm(
@@ -340,26 +330,6 @@ def _export_package(
         )
     names = ", ".join(f.name for f in files)
     typer.echo(f"exported {fmt.upper()} of study {study} to {out}: {names}")
-
-
-def _con_meds(content: PackageContent) -> pl.DataFrame:
-    """The concomitant medications of a package's rows, with their study day."""
-    import polars as pl
-
-    from autoserum.study.cdisc import study_day
-
-    day0 = {s["subject_id"]: s.get("day0") for s in content.rows.get("subject", [])}
-    rows = [
-        {
-            "subject_id": cm["subject_id"],
-            **{k: cm.get(k) for k in ("name", "dose", "route", "indication")},
-            "start_day": study_day(cm.get("start_date"), day0.get(cm["subject_id"])),
-        }
-        for cm in content.rows.get("con_med", [])
-    ]
-    schema = {"subject_id": pl.String, "name": pl.String, "dose": pl.String,
-              "route": pl.String, "indication": pl.String, "start_day": pl.Int64}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 audit_app = typer.Typer(

@@ -1,5 +1,5 @@
-"""CLI commands of study build and closure: ``autoserum study create|list|show|lock|unlock|
-locks`` and ``autoserum site add|list``.
+"""CLI commands of study build and closure: ``autoserum study create|list|show|amend|lock|
+unlock|locks`` and ``autoserum site add|list``.
 
 They call ``store.studies`` as an administrator (the CLI's identity, ``cli:<login>``); every
 write is audited there. A study's protocol is a library code or the user's own ``.toml`` file,
@@ -81,6 +81,7 @@ def _summary(store: Store, name: str) -> dict[str, Any]:
         "arms": [{"code": a.code, "label": a.label, "control": a.is_control} for a in study.arms],
         "stratify_by": {k: list(v) for k, v in study.stratify_by},
         "sites": [{"code": s.code, "name": s.name} for s in store.studies.sites(name)],
+        "protocol_versions": [v.to_dict() for v in store.studies.versions(name)],
         "subjects": {
             "assessed": flow.assessed,
             "excluded": flow.excluded,
@@ -187,8 +188,56 @@ def study_show(
     for factor, levels in r["stratify_by"].items():
         typer.echo(f"stratified by {factor}: {', '.join(levels)}")
     typer.echo("sites: " + (", ".join(f"{s['code']} ({s['name']})" for s in r["sites"]) or "none"))
+    for v in r["protocol_versions"]:
+        since = f"effective {v['effective_on']}" if v["effective_on"] else "from the start"
+        approved = f", approved by {v['approved_by']}" if v["approved_by"] else ""
+        typer.echo(f"protocol version {v['protocol_version']} ({since}{approved}): {v['summary']}")
     typer.echo(
         "subjects: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r["subjects"].items())
+    )
+
+
+@study_app.command("amend")
+def study_amend(
+    name: Annotated[str, typer.Argument(help="The study's name.")],
+    protocol: Annotated[
+        str,
+        typer.Option("--protocol", help="The amended protocol: a .toml file (or library code)."),
+    ],
+    effective: Annotated[
+        str,
+        typer.Option(
+            "--effective",
+            help="YYYY-MM-DD: visits dated from then on follow the new version.",
+        ),
+    ],
+    summary: Annotated[str, typer.Option("--summary", help="What the amendment changes.")],
+    approved_by: Annotated[
+        str, typer.Option("--approved-by", help="Who approved it (e.g. the IRB/ethics committee).")
+    ],
+    db: DbOption = "sqlite:///autoserum.db",
+) -> None:
+    """Record an approved protocol amendment: the study's next protocol version, validated with
+    field-path errors (exit 2), governing every visit dated on or after --effective; data
+    recorded earlier keep their version. It may not change the arms or the blinding. Audited.
+
+    Example: autoserum study amend AST-1 --protocol v2.toml --effective 2026-06-01
+    --summary "week 12 visit added" --approved-by "IRB Seoul" --db sqlite:///trial.db
+    """
+    from autoserum.protocols import resolve_protocol
+
+    plan = resolve_protocol(protocol)  # before the database is touched
+    store = _open(db)
+    try:
+        version = store.studies.amend(
+            name, plan, actor=_actor(), effective_on=effective, summary=summary,
+            approved_by=approved_by,
+        )  # fmt: skip
+    finally:
+        store.close()
+    typer.echo(
+        f"study {name}: protocol version {version.number} effective {version.effective_on} "
+        f"(approved by {version.approved_by}): {version.summary}"
     )
 
 

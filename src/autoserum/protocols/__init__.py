@@ -60,6 +60,7 @@ from autoserum.protocols._schema import (
     SpecialInterest,
     VisitPlan,
 )
+from autoserum.protocols._versions import ProtocolVersion, ProtocolVersions, check_amendment
 
 __all__ = [
     "CHECK_RULES",
@@ -85,12 +86,15 @@ __all__ = [
     "Phase",
     "ProductProcess",
     "Protocol",
+    "ProtocolVersion",
+    "ProtocolVersions",
     "Safety",
     "SafetyTerm",
     "ScheduledEvent",
     "Source",
     "SpecialInterest",
     "VisitPlan",
+    "check_amendment",
     "draw_to_injection_refusal",
     "evaluate_eligibility",
     "expiry",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.accounts import normalise_username, username_skeleton, verify_password
 from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
+from autoserum.i18n import check_language
 from autoserum.permissions import check_role
 from autoserum.store import _login
 from autoserum.store._audit import encode
@@ -60,6 +61,7 @@ class UserRecord:
     locked_until: datetime | None
     last_login_at: datetime | None
     version: int
+    language: str | None = None
 
     def __repr__(self) -> str:  # never print the hash
         return f"UserRecord(username={self.username!r}, role={self.role!r}, sites={self.sites!r})"
@@ -104,6 +106,7 @@ def _user(s: Session, row: UserRow) -> UserRecord:
         locked_until=row.locked_until,
         last_login_at=row.last_login_at,
         version=row.version,
+        language=row.language,
     )
 
 
@@ -173,15 +176,18 @@ class AccountService(Service):
         reason: str,
         keep_tokens: bool = False,
     ) -> UserRecord:
-        """Change ``role``, ``sites``, ``unblinded``, ``active`` or ``password_hash`` (audited).
+        """Change ``role``, ``sites``, ``unblinded``, ``active``, ``password_hash`` or
+        ``language`` (audited).
 
-        A user may change their own ``password_hash``; everything else needs an admin. A new
+        A user may change their own ``password_hash`` and ``language`` (the language of their
+        pages, one of :data:`autoserum.i18n.LANGUAGES`, or ``None`` for the browser's); everything
+        else needs an admin. A new
         password (or deactivation) ends every session of the user and revokes their API tokens
         in the same transaction (``keep_tokens`` keeps the tokens of a password change).
         """
-        allowed = {"role", "sites", "unblinded", "active", "password_hash"}
-        own_password = set(changes) <= {"password_hash"} and actor.username == username
-        if not own_password:
+        allowed = {"role", "sites", "unblinded", "active", "password_hash", "language"}
+        own = set(changes) <= {"password_hash", "language"} and actor.username == username
+        if not own:
             self._require(actor, "manage_users")
         with self._write(actor, reason) as s:
             row = self._user_row(s, username)
@@ -200,6 +206,8 @@ class AccountService(Service):
                     raise ValidationError(f"user.{key}", value, "true or false")
                 elif key == "password_hash":
                     self._nonempty("password_hash", value)
+                elif key == "language" and value is not None:
+                    value = check_language("user.language", value)
                 setattr(row, key, value)
             s.flush()
             deactivated = changes.get("active") is False

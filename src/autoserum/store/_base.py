@@ -18,17 +18,22 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from autoserum.errors import ConflictError, NotFoundError, StateError, ValidationError
 from autoserum.permissions import SiteKey, check_role, permits, require
-from autoserum.protocols import Protocol, parse_protocol_data
+from autoserum.protocols import (
+    Protocol,
+    ProtocolVersion,
+    ProtocolVersions,
+    parse_protocol_data,
+)
 from autoserum.store import _audit
 from autoserum.store._engine import BUSY_TIMEOUT_MS, NOWAIT, WRITE
 from autoserum.store._gate import WriterGate
 from autoserum.store._types import utcnow
-from autoserum.store.models import SiteRow, StudyRow, SubjectRow
+from autoserum.store.models import ProtocolVersionRow, SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import can_see_arm
 from autoserum.study.rules import Clock, utc_today
 
@@ -194,7 +199,7 @@ class UnitOfWork:
         self._sessions = sessionmaker(
             engine, class_=_audit.AuditedSession, expire_on_commit=False, autoflush=True
         )
-        self.protocols: dict[int, Protocol] = {}
+        self.protocols: dict[int, ProtocolVersions] = {}
         # SQLite takes one writer at a time: writers of this process queue on a lock for the
         # span of their transaction only (instead of spinning on the busy timeout, whose sleeps
         # of up to 100 ms make the latency tail long). Other processes still queue on
@@ -280,13 +285,46 @@ class UnitOfWork:
         finally:
             self._write_lock.__exit__(None, None, None)
 
-    def protocol(self, study: StudyRow) -> Protocol:
-        """The protocol frozen into ``study`` at its creation (parsed once, then cached)."""
+    def versions(self, study: StudyRow) -> ProtocolVersions:
+        """The versions of ``study``'s protocol: version 1 frozen into it at creation, then
+        its amendments (parsed once per latest version number, then cached)."""
         cached = self.protocols.get(study.id)
-        if cached is None:
-            cached = parse_protocol_data(study.protocol, location=f"study {study.name}")
+        if cached is None or cached.current.number != study.protocol_version:
+            where = f"study {study.name}"
+            first = ProtocolVersion(
+                1,
+                None,
+                parse_protocol_data(study.protocol, location=where),
+                summary="original protocol",
+            )
+            amended: list[ProtocolVersion] = []
+            session = object_session(study)
+            if study.protocol_version > 1 and session is not None:
+                rows = session.scalars(
+                    select(ProtocolVersionRow)
+                    .where(ProtocolVersionRow.study_id == study.id)
+                    .order_by(ProtocolVersionRow.number)
+                )
+                amended = [
+                    ProtocolVersion(
+                        r.number,
+                        r.effective_on,
+                        parse_protocol_data(r.protocol, location=f"{where} version {r.number}"),
+                        summary=r.summary,
+                        approved_by=r.approved_by,
+                        recorded_by=r.recorded_by,
+                        recorded_at=r.recorded_at,
+                    )
+                    for r in rows
+                ]
+            cached = ProtocolVersions((first, *amended))
             self.protocols[study.id] = cached
         return cached
+
+    def protocol(self, study: StudyRow, *, on: date | None = None) -> Protocol:
+        """The protocol of ``study`` in effect on ``on`` (a visit's date: the version that
+        governs it); ``None``: the latest version. The one owner of "the study's protocol"."""
+        return self.versions(study).on(on)
 
 
 class Service:
@@ -303,8 +341,11 @@ class Service:
     def _write(self, actor: Actor, reason: str | None = None) -> AbstractContextManager[Session]:
         return self._uow.write(actor, reason)
 
-    def _protocol(self, study: StudyRow) -> Protocol:
-        return self._uow.protocol(study)
+    def _protocol(self, study: StudyRow, *, on: date | None = None) -> Protocol:
+        return self._uow.protocol(study, on=on)
+
+    def _versions(self, study: StudyRow) -> ProtocolVersions:
+        return self._uow.versions(study)
 
     def _today(self) -> date:
         """Today's date by the store's clock."""

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autoserum.protocols import Protocol
+from autoserum.protocols import ProtocolVersions
 from autoserum.store._audit import AuditContext
 from autoserum.store._base import Actor, Service
 from autoserum.store._queries import raise_finding
@@ -42,9 +42,14 @@ from autoserum.study.queries import check_author
 __all__ = ["CheckService", "check_subjects", "subject_facts"]
 
 
-def subject_facts(s: Session, protocol: Protocol, subject: SubjectRow) -> SubjectFacts:
-    """What the checks read of ``subject``."""
-    planned = {v.code: v.instruments for v in protocol.visits}
+def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -> SubjectFacts:
+    """What the checks read of ``subject`` (a visit's planned instruments by the protocol
+    version in effect on its date)."""
+
+    def planned(code: str, day: date | None) -> tuple[str, ...]:
+        plans = {v.code: v.instruments for v in versions.on(day).visits}
+        return tuple(plans.get(code, ()))
+
     not_done: dict[int, list[str]] = {}
     for visit_id, text in s.execute(
         select(DeviationRow.visit_id, DeviationRow.description).where(
@@ -62,7 +67,7 @@ def subject_facts(s: Session, protocol: Protocol, subject: SubjectRow) -> Subjec
             v.deviation_days,
             v.earliest,
             v.latest,
-            planned=tuple(planned.get(v.visit_code, ())),
+            planned=planned(v.visit_code, v.visit_date),
             not_done=tuple(not_done.get(v.id, ())),
         )
         for v in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id))
@@ -108,16 +113,16 @@ def _first_date(value: Any) -> date | None:
 
 
 def check_subjects(
-    s: Session, protocol: Protocol, subjects: Iterable[SubjectRow], *, today: date
+    s: Session, versions: ProtocolVersions, subjects: Iterable[SubjectRow], *, today: date
 ) -> list[Finding]:
     """Evaluate the checks for ``subjects`` and raise a query per new finding in ``s``, each
     audited as written by ``system:check:<rule>`` (the reason names who triggered it). The
     findings that opened a query."""
-    settings = protocol.monitoring.checks
+    settings = versions.current.protocol.monitoring.checks
     ctx = s.info.get("audit")
     raised: list[Finding] = []
     for subject in subjects:
-        for finding in evaluate(subject_facts(s, protocol, subject), settings, today=today):
+        for finding in evaluate(subject_facts(s, versions, subject), settings, today=today):
             if isinstance(ctx, AuditContext):
                 why = f"automatic check on data written by {ctx.username}"
                 s.info["audit"] = replace(
@@ -143,7 +148,7 @@ class CheckService(Service):
         self._require(actor, "run_checks", study=study)
         with self._write(actor, "automatic checks") as s:
             st = self._study(s, study)
-            protocol = self._protocol(st)
+            versions = self._versions(st)
             if subject_id is not None:
                 subjects = [self._subject(s, st, subject_id, actor, action="run_checks")]
             else:
@@ -160,7 +165,7 @@ class CheckService(Service):
             names = {row.id: row.subject_id for row in subjects}
             out = []
             for subject in subjects:
-                for f in check_subjects(s, protocol, [subject], today=self._today()):
+                for f in check_subjects(s, versions, [subject], today=self._today()):
                     out.append(
                         {
                             "rule": f.rule,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.instruments import get_instrument
 from autoserum.store._base import SYSTEM_CLI, Actor, Service
+from autoserum.store._cdisc import con_med_frame
 from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
 from autoserum.store._odm import odm_bytes, odm_package
@@ -240,6 +241,23 @@ class ExportService(Service):
         content = read_package(path)
         with self._write(actor, f"package import {path.name}") as s:
             return import_rows(s, study, content)
+
+    def adam(
+        self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
+    ) -> tuple[PackageContent, dict[str, pl.DataFrame]]:
+        """The study's records (:meth:`package`) and its CDISC ADaM datasets (ADSL, ADQS,
+        ADAE, ADCM: :func:`autoserum.analysis.adam_datasets`), blinded as the package is."""
+        from autoserum.analysis import adam_datasets
+
+        content = self.package(study, actor=actor, blinded=blinded, deidentified=deidentified)
+        visits = self.long(study, actor=actor)
+        adverse = self.adverse_events(study, actor=actor)
+        if content.descriptor["autoserum"]["blinded"]:
+            visits, adverse = visits.drop("arm", strict=False), adverse.drop("arm", strict=False)
+        frames = adam_datasets(
+            study, visits, adverse_events=adverse, con_meds=con_med_frame(content)
+        )
+        return content, frames
 
     def odm(
         self,

@@ -17,7 +17,7 @@ import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,14 @@ from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._base import Actor
 from autoserum.store._studies import new_study
-from autoserum.store.models import AUDITED, SiteRow, StudyRow, SubjectRow, VisitRow
+from autoserum.store.models import (
+    AUDITED,
+    ProtocolVersionRow,
+    SiteRow,
+    StudyRow,
+    SubjectRow,
+    VisitRow,
+)
 from autoserum.study.entities import REGISTRY, EntitySpec, Field
 from autoserum.study.package import (
     PACKAGE_FORMAT,
@@ -98,7 +105,57 @@ class PackageContent:
     rows: dict[str, list[dict[str, Any]]]
 
 
-def _study_settings(st: StudyRow, *, arms: bool, deidentified: bool) -> dict[str, Any]:
+def _amendments(s: Session, st: StudyRow) -> list[dict[str, Any]]:
+    """The study's protocol amendments (versions 2, 3, ...) as the package holds them."""
+    rows = s.scalars(
+        select(ProtocolVersionRow)
+        .where(ProtocolVersionRow.study_id == st.id)
+        .order_by(ProtocolVersionRow.number)
+    )
+    return [
+        {
+            "number": r.number,
+            "effective_on": r.effective_on.isoformat(),
+            "summary": r.summary,
+            "approved_by": r.approved_by,
+            "recorded_by": r.recorded_by,
+            "recorded_at": r.recorded_at.isoformat(),
+            "protocol": r.protocol,
+        }
+        for r in rows
+    ]
+
+
+def _import_amendments(s: Session, st: StudyRow, amendments: Any) -> None:
+    """Recreate the amendments of a package (validated like the study's protocol)."""
+    if not amendments:
+        return
+    where = "datapackage.json autoserum.study.protocol_amendments"
+    if not isinstance(amendments, list):
+        raise ValidationError(where, type(amendments).__name__, "a list of amendments")
+    for n, item in enumerate(amendments, start=2):
+        try:
+            Protocol.model_validate(item["protocol"])
+            row = ProtocolVersionRow(
+                study_id=st.id,
+                number=n,
+                effective_on=date.fromisoformat(item["effective_on"]),
+                summary=str(item["summary"]),
+                approved_by=str(item["approved_by"]),
+                protocol=item["protocol"],
+                recorded_by=str(item["recorded_by"]),
+                recorded_at=datetime.fromisoformat(item["recorded_at"]),
+                version=1,
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValidationError(f"{where}[{n - 2}]", None, f"an amendment ({err})") from None
+        s.add(row)
+        st.protocol_version = n
+
+
+def _study_settings(
+    st: StudyRow, *, arms: bool, deidentified: bool, amendments: list[dict[str, Any]]
+) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "name": st.name,
         "protocol_code": st.protocol_code,
@@ -107,6 +164,7 @@ def _study_settings(st: StudyRow, *, arms: bool, deidentified: bool) -> dict[str
         "column_order": st.column_order,
         "start_date": None if deidentified or st.start_date is None else st.start_date.isoformat(),
         "protocol": st.protocol,
+        "protocol_amendments": amendments,
     }
     if arms:  # the seed regenerates the concealed allocation lists
         settings["seed"] = st.seed
@@ -181,7 +239,9 @@ def read_records(
             ordered = {k: (linked[k] if k in linked else values[k]) for k in keys_of}
             result.append({**ordered, **{k: v for k, v in values.items() if k not in ordered}})
         rows[spec.name] = result
-    settings = _study_settings(st, arms=arms, deidentified=deidentified)
+    settings = _study_settings(
+        st, arms=arms, deidentified=deidentified, amendments=_amendments(s, st)
+    )
     desc = descriptor(
         settings,
         blinded=blinded,
@@ -396,6 +456,7 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
         start_date=None if start is None else date.fromisoformat(start),
     )
     st.column_order = settings.get("column_order")
+    _import_amendments(s, st, settings.get("protocol_amendments"))
     site_ids: dict[str, int] = {}
     subject_pks: dict[str, int] = {}
     visit_ids: dict[tuple[str, str], int] = {}

@@ -20,7 +20,7 @@ from autoserum.errors import (
     ValidationError,
 )
 from autoserum.instruments import get_instrument
-from autoserum.protocols import Protocol, visit_deviation, window_bounds
+from autoserum.protocols import Protocol, ProtocolVersions, visit_deviation, window_bounds
 from autoserum.store._audit import audit_refusal, insert_audited
 from autoserum.store._base import Actor, Service
 from autoserum.store._conmeds import coded_con_med, record_medication_deviations
@@ -104,16 +104,24 @@ _PLAIN: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
-def evaluate_windows(s: Session, protocol: Protocol, subject: SubjectRow) -> None:
-    """Place every dated visit of ``subject`` in its window once day 0 is known; a visit
-    outside its window gets a ``visit_window`` deviation (once)."""
+def evaluate_windows(
+    s: Session, protocol: Protocol | ProtocolVersions, subject: SubjectRow
+) -> None:
+    """Place every dated visit of ``subject`` in its window once day 0 is known, by the
+    protocol version in effect on the visit's date; a visit outside its window gets a
+    ``visit_window`` deviation (once)."""
     if subject.day0 is None:
         return
-    codes = {v.code for v in protocol.visits}
+    versions = (
+        protocol if isinstance(protocol, ProtocolVersions) else ProtocolVersions.single(protocol)
+    )
     for visit in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id)):
-        if visit.visit_code not in codes or visit.visit_date is None:
+        if visit.visit_date is None:
             continue
-        plan = protocol.visit(visit.visit_code)
+        governing = versions.on(visit.visit_date)
+        if visit.visit_code not in {v.code for v in governing.visits}:
+            continue
+        plan = governing.visit(visit.visit_code)
         _, early, late = window_bounds(plan, subject.day0)
         deviation = visit_deviation(plan, subject.day0, visit.visit_date)
         if (visit.earliest, visit.latest, visit.deviation_days) != (early, late, deviation):
@@ -233,8 +241,9 @@ class RecordService(Service):
     def _insert_visit(
         self, s: Session, st: StudyRow, subject: SubjectRow, visit_code: str, when: date
     ) -> VisitRow:
-        """Insert a planned visit of ``subject`` (checked, placed in its window) in ``s``."""
-        protocol = self._protocol(st)
+        """Insert a planned visit of ``subject`` (checked, placed in its window) in ``s``: the
+        protocol version in effect on ``when`` says which visits are planned and their windows."""
+        protocol = self._protocol(st, on=when)
         try:
             plan = protocol.visit(visit_code)
         except KeyError:
@@ -275,7 +284,7 @@ class RecordService(Service):
             row.deviation_days = visit_deviation(plan, subject.day0, when)
         s.add(row)
         s.flush()
-        evaluate_windows(s, protocol, subject)
+        evaluate_windows(s, self._versions(st), subject)
         s.flush()
         return row
 
@@ -671,7 +680,7 @@ class RecordService(Service):
         s.add(row)
         self._set_day0(subject, when)
         s.flush()
-        evaluate_windows(s, protocol, subject)
+        evaluate_windows(s, self._versions(st), subject)
         s.flush()
         return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st)), None
 
@@ -861,7 +870,7 @@ class RecordService(Service):
         apply_changes(s, entity, row, subject, values)
         if entity in {"visit", "injection"} and subject is not None:
             s.flush()
-            evaluate_windows(s, self._protocol(st), subject)
+            evaluate_windows(s, self._versions(st), subject)
         s.flush()
         if entity == "con_med" and subject is not None:
             record_medication_deviations(s, self._protocol(st), subject, row)

@@ -57,7 +57,7 @@ def _before_commit(session: Session) -> None:
         if study is None:  # pragma: no cover - foreign key
             continue
         rows = session.scalars(select(SubjectRow).where(SubjectRow.id.in_(checked))).all()
-        check_subjects(session, uow.protocol(study), rows, today=uow.clock())
+        check_subjects(session, uow.versions(study), rows, today=uow.clock())
     session.flush()
     session.info.pop("touched", None)
     session.info["audit"] = ctx

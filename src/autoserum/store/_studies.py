@@ -1,5 +1,5 @@
-"""Studies and their sites: creation (with the protocol frozen into the study), look-ups and
-the study's own protocol."""
+"""Studies and their sites: creation (with the protocol frozen into the study), look-ups, the
+study's own protocol and its amendments (versions effective from a date)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,27 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import StateError, ValidationError
-from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.protocols import (
+    Protocol,
+    ProtocolVersion,
+    ProtocolVersions,
+    check_amendment,
+    resolve_protocol,
+)
 from autoserum.store._allocation import check_stratify_by, generate_list
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
 from autoserum.store._locks import require_unlocked
 from autoserum.store._types import utcnow
-from autoserum.store.models import SiteRow, StudyRow
+from autoserum.store.models import ProtocolVersionRow, SiteRow, StudyRow, VisitRow
 from autoserum.study.coerce import as_date
 from autoserum.study.locks import Target
 from autoserum.study.model import Arm, Site, Study
 from autoserum.study.randomisation import stratum_key
+from autoserum.study.rules import NOTE_MAX, bounded_text
 
 __all__ = ["DEFAULT_ALLOCATION_N", "StudyService", "new_study", "study_view"]
 
@@ -130,11 +137,81 @@ class StudyService(Service):
             row = self._study(s, name)
             return study_view(row, self._protocol(row))
 
-    def protocol(self, name: str) -> Protocol:
-        """The protocol frozen into the study ``name`` at its creation: what the web app, the
-        analysis and the report of a stored study use (never a library look-up by code)."""
+    def protocol(self, name: str, *, on: date | str | None = None) -> Protocol:
+        """The protocol of the study ``name`` as frozen into it (at its creation, then by its
+        amendments): what the web app, the analysis and the report of a stored study use (never
+        a library look-up by code). ``on``: the version in effect on that date; by default
+        the latest version."""
+        day = None if on is None else as_date("on", on)
         with self._read() as s:
-            return self._protocol(self._study(s, name))
+            return self._protocol(self._study(s, name), on=day)
+
+    def versions(self, name: str) -> ProtocolVersions:
+        """The versions of the study's protocol (1 = as created, then each amendment)."""
+        with self._read() as s:
+            return self._versions(self._study(s, name))
+
+    def amend(
+        self,
+        name: str,
+        protocol: str | Protocol,
+        *,
+        actor: Actor,
+        effective_on: date | str,
+        summary: str,
+        approved_by: str,
+    ) -> ProtocolVersion:
+        """Record an approved amendment: the next version of the study's protocol, governing
+        every visit dated on or after ``effective_on``; earlier data keep their version.
+
+        Refused (:class:`ValidationError`) when the amended protocol changes the arms or the
+        blinding, or when ``effective_on`` is not after the current version's effective date
+        (or the study start) and after every visit recorded (nothing recorded changes version).
+        Audited (the amendment's row and the study's ``protocol_version``).
+        Example: ``store.studies.amend("AST-1", "v2.toml", actor=admin,
+        effective_on="2026-06-01", summary="week 12 visit added", approved_by="IRB Seoul")``.
+        """
+        self._require(actor, "manage_study", study=name)
+        plan = protocol if isinstance(protocol, Protocol) else resolve_protocol(protocol)
+        effective = as_date("effective_on", effective_on)
+        what = bounded_text("summary", summary, limit=NOTE_MAX) or ""
+        approver = bounded_text("approved_by", approved_by, limit=200) or ""
+        with self._write(actor, f"protocol amendment: {what}") as s:
+            st = self._study(s, name)
+            require_unlocked(s, st, Target(), what="amend the protocol")
+            current = self._versions(st).current
+            check_amendment(current.protocol, plan)
+            floor = current.effective_on or st.start_date
+            if floor is not None and effective <= floor:
+                since = f"version {current.number}" if current.effective_on else "the study start"
+                raise ValidationError(
+                    "effective_on", effective.isoformat(), f"a date after {floor} ({since})"
+                )
+            last = s.scalar(select(func.max(VisitRow.visit_date)).where(VisitRow.study_id == st.id))
+            if last is not None and effective <= last:
+                raise ValidationError(
+                    "effective_on",
+                    effective.isoformat(),
+                    f"a date after the latest visit recorded ({last}): data recorded keep the "
+                    "version they were recorded under",
+                )
+            number = current.number + 1
+            s.add(
+                ProtocolVersionRow(
+                    study_id=st.id,
+                    number=number,
+                    effective_on=effective,
+                    summary=what,
+                    approved_by=approver,
+                    protocol=plan.model_dump(mode="json"),
+                    recorded_by=actor.username,
+                    recorded_at=utcnow(),
+                    version=1,
+                )
+            )
+            st.protocol_version = number
+            s.flush()
+            return self._versions(st).current
 
     def add_site(self, study: str, code: str, name: str, *, actor: Actor) -> Site:
         """Add a site; its concealed allocation list (stratum ``site=<code>``) is generated now."""

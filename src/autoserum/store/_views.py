@@ -98,6 +98,7 @@ def subject_view(row: SubjectRow, site: str, *, sees_arm: bool, unblinded: bool)
         withdrawal_reason=row.withdrawal_reason,
         unblinded=unblinded,
         version=row.version,
+        language=row.language,
     )
 
 

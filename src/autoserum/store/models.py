@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from autoserum.i18n import LANGUAGES
 from autoserum.permissions import ROLES
 from autoserum.store._columns import in_vocabulary, record_checks, record_columns
 from autoserum.store._types import JSONText, UTCDateTime
@@ -64,6 +65,7 @@ __all__ = [
     "LoginFailureRow",
     "PreparationRow",
     "ProcessingRow",
+    "ProtocolVersionRow",
     "QueryMessageRow",
     "QueryRow",
     "SecurityEventRow",
@@ -128,6 +130,8 @@ class StudyRow(_Versioned, Base):
     stratify_by: Mapped[Any] = mapped_column(JSONText, nullable=True)
     start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the number of the study's latest protocol version (1 until amended; ``protocol_versions``)
+    protocol_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def study_id(self) -> int:
@@ -144,7 +148,12 @@ class SiteRow(_columns("site"), _Versioned, Base):  # type: ignore[misc]
 class UserRow(_Versioned, Base):
     __tablename__ = "users"
     __entity__ = "user"
-    __table_args__ = (CheckConstraint(in_vocabulary("role", ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(in_vocabulary("role", ROLES), name="role"),
+        CheckConstraint(
+            "language IS NULL OR " + in_vocabulary("language", LANGUAGES), name="language"
+        ),
+    )
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
@@ -155,6 +164,8 @@ class UserRow(_Versioned, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the language of the user's pages (autoserum.i18n.LANGUAGES); None: the browser's
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class UserSiteRow(_Versioned, Base):
@@ -501,6 +512,27 @@ class SignatureRow(_Versioned, Base):
     invalid_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+# --- protocol amendments (issue 12) ---------------------------------------------------------
+class ProtocolVersionRow(_Versioned, Base):
+    """An amendment of a study's protocol: version ``number`` (2, 3, ...; version 1 is the
+    protocol frozen into ``studies.protocol``), effective from ``effective_on``, what changed,
+    who approved it, the amended protocol (:mod:`autoserum.protocols._versions`)."""
+
+    __tablename__ = "protocol_versions"
+    __entity__ = "protocol_version"
+    __table_args__ = (
+        UniqueConstraint("study_id", "number", name="uq_protocol_versions_study_id_number"),
+    )
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[Any] = mapped_column(JSONText)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class UnblindingRow(_columns("unblinding"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "unblindings"
     __entity__ = "unblinding"
@@ -575,6 +607,7 @@ AUDITED: dict[str, type[Any]] = {
         QueryMessageRow,
         VerificationRow,
         SignatureRow,
+        ProtocolVersionRow,
     )
 }
 """Entity name → model of every audited table."""

@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import LANGUAGES
 from autoserum.study.coerce import as_bool, as_date, as_decimal, as_int
 from autoserum.study.medication import (
     AMOUNT_UNITS,
@@ -336,6 +337,8 @@ SUBJECT = EntitySpec(
         Field("per_protocol", "bool", "Per protocol", export="per_protocol"),
         Field("treated", "bool", "Treated", editable=True, export="treated"),
         _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal", identifying=True),
+        # the language of the subject's own pages (patient self-report); None: the study's
+        _choice("language", LANGUAGES, 10, "Language of the patient pages", editable=True),
     ),
 )  # fmt: skip
 

@@ -96,6 +96,7 @@ class Subject:
     withdrawal_reason: str | None = None
     unblinded: bool = False
     version: int = 1
+    language: str | None = None  # of the subject's own pages (autoserum.i18n.LANGUAGES)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -52,6 +52,7 @@ class CurrentUser:
     role: str
     sites: frozenset[SiteKey] | None  # (study, site code) pairs; None = every site
     unblinded: bool = False
+    language: str | None = None  # the language of the user's pages (None: the browser's)
 
     @property
     def actor(self) -> Actor:
@@ -79,7 +80,9 @@ class CurrentUser:
 
 def user_from_record(record: UserRecord) -> CurrentUser:
     """A :class:`CurrentUser` from the store's user record."""
-    return CurrentUser(record.username, record.role, record.sites, record.unblinded)
+    return CurrentUser(
+        record.username, record.role, record.sites, record.unblinded, language=record.language
+    )
 
 
 # The dependencies that neither block nor touch the database are ``async``: FastAPI runs a
@@ -135,16 +138,23 @@ async def api_user(request: Request) -> CurrentUser:
     return user
 
 
-async def csrf_form(request: Request) -> FormData:
-    """The posted form, after checking its CSRF token (field ``csrf_token`` or header)."""
+async def csrf_form(request: Request) -> AsyncIterator[FormData]:
+    """The posted form, after checking its CSRF token (field ``csrf_token`` or header); its
+    uploaded files are closed once the request is answered (whether the route read them or
+    refused the request first)."""
     form = await request.form()
-    reject_nul("", form.multi_items())
-    given = form.get(CSRF_FIELD)
-    token = given if isinstance(given, str) else request.headers.get(CSRF_HEADER)
-    if not csrf_matches(request.session.get("csrf"), token):
-        csrf_token(request)
-        raise PermissionDeniedError("the form's CSRF token is missing or stale: reload the page")
-    return form
+    try:
+        reject_nul("", form.multi_items())
+        given = form.get(CSRF_FIELD)
+        token = given if isinstance(given, str) else request.headers.get(CSRF_HEADER)
+        if not csrf_matches(request.session.get("csrf"), token):
+            csrf_token(request)
+            raise PermissionDeniedError(
+                "the form's CSRF token is missing or stale: reload the page"
+            )
+        yield form
+    finally:
+        await form.close()
 
 
 PageUser = Annotated[CurrentUser, Depends(page_user)]

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autoserum.errors import AutoserumError, BusyError, ValidationError
+from autoserum.i18n import N_
 from autoserum.web.deps import LoginRequiredError
 
 __all__ = ["error_body", "install_error_handlers"]
@@ -23,15 +24,15 @@ __all__ = ["error_body", "install_error_handlers"]
 log = logging.getLogger(__name__)
 
 _HEADINGS = {
-    400: "Bad request",
-    401: "Not logged in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Server error",
+    400: N_("Bad request"),
+    401: N_("Not logged in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    422: N_("Invalid input"),
+    429: N_("Too many requests"),
+    500: N_("Server error"),
 }
 
 
@@ -56,7 +57,7 @@ def error_body(err: AutoserumError) -> dict[str, Any]:
 def _page(request: Request, status: int, message: str) -> Response:
     from autoserum.web.templating import render
 
-    heading = _HEADINGS.get(status, "Error")
+    heading = _HEADINGS.get(status, N_("Error"))
     return render(
         request,
         "error.html",

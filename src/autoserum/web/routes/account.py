@@ -14,24 +14,26 @@ from fastapi.responses import RedirectResponse, Response
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token, verify_password
 from autoserum.errors import NotFoundError, ValidationError
+from autoserum.i18n import N_, check_language, negotiate
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
 from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.admin import issued_token_page, token_expiry
 from autoserum.web.sessions import end_session, flash
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 _LABELS = {
-    "current_password": "Current password",
-    "new_password": "New password",
-    "confirm_password": "New password again",
-    "label": "Token label",
-    "expires_days": "Expires after (days)",
+    "current_password": N_("Current password"),
+    "new_password": N_("New password"),
+    "confirm_password": N_("New password again"),
+    "label": N_("Token label"),
+    "expires_days": N_("Expires after (days)"),
+    "language": N_("Language of my pages"),
 }
 
 
@@ -85,7 +87,10 @@ def change_password(request: Request, user: PageUser, store: StoreDep, form: Csr
             user.username, {"password_hash": hashed}, actor=user.actor,
             reason="password changed by its owner",
         )  # fmt: skip
-        return "Password changed: every session and API token of yours has ended; log in again."
+        return translate(
+            request,
+            "Password changed: every session and API token of yours has ended; log in again.",
+        )
 
     def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
         return _page(request, store, user, errors=errs, status_code=code)
@@ -105,6 +110,23 @@ def change_password(request: Request, user: PageUser, store: StoreDep, form: Csr
         if isinstance(message, str):
             flash(request, message)
     return response
+
+
+@router.post("/account/language")
+def choose_language(request: Request, user: PageUser, store: StoreDep, form: CsrfForm) -> Response:
+    """Choose the language of my pages (empty: the browser's), audited as a change of mine."""
+    chosen = str(form.get("language") or "").strip()
+    try:
+        language = check_language("language", chosen) if chosen else None
+    except ValidationError as err:
+        return _page(request, store, user, errors={"language": str(err)}, status_code=422)
+    store.accounts.update_user(
+        user.username, {"language": language}, actor=user.actor,
+        reason="language chosen by its owner",
+    )  # fmt: skip
+    request.state.language = language or negotiate(request.headers.get("accept-language"))
+    flash(request, translate(request, "Language saved."))
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/tokens")
@@ -139,5 +161,5 @@ def revoke_own_token(
     if token_id not in mine:
         raise NotFoundError(f"no API token {token_id} of yours")
     store.accounts.revoke_api_token(token_id, actor=user.actor)
-    flash(request, f"API token {token_id} revoked.")
+    flash(request, translate(request, "API token %(id)s revoked.", id=token_id))
     return RedirectResponse("/account", status_code=303)

@@ -59,6 +59,12 @@ _EDIT_LABELS = {
     "reason": "Reason for the change",
 }
 _SITE_LABELS = {"code": "Site code", "site_name": "Site name"}
+_AMEND_LABELS = {
+    "protocol_file": "Amended protocol file (.toml)",
+    "effective_on": "Effective from",
+    "summary": "What changed",
+    "approved_by": "Approved by",
+}
 
 
 def _values(form: FormData) -> dict[str, str]:
@@ -238,9 +244,10 @@ def _study_page(
             "study": record,
             "protocol": store.studies.protocol(study),
             "sites": store.studies.sites(study),
+            "versions": store.studies.versions(study),
             "values": values or {},
             "errors": errors or {},
-            "labels": _SITE_LABELS,
+            "labels": {**_SITE_LABELS, **_AMEND_LABELS},
         },
         status_code=status_code,
     )
@@ -274,6 +281,53 @@ def add_site(
         request, form, names=_SITE_LABELS, action=run, redisplay=redisplay,
         success_url=f"/admin/studies/{study}", aliases={"site": "code", "name": "site_name"},
     )  # fmt: skip
+
+
+@router.post("/admin/studies/{study}/amendments")
+def amend_protocol(
+    request: Request, study: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record an approved protocol amendment from an uploaded protocol file (validated, its
+    field path named beside the file field), effective from a date (``store.studies.amend``)."""
+    user.require("manage_study")
+    store.studies.get(study)
+    upload = form.get("protocol_file")
+    filename = upload.filename if isinstance(upload, UploadFile) and upload.filename else ""
+    values = {**_values(form), "protocol_file": filename}
+
+    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
+        return _study_page(
+            request, store, user, study, values={**typed, "protocol_file": filename},
+            errors=errs, status_code=code,
+        )  # fmt: skip
+
+    try:
+        text = _protocol_text(form)
+    except ValidationError as err:
+        return redisplay(values, {"protocol_file": str(err)}, 422)
+
+    def run() -> str:
+        if text is None:
+            raise ValidationError("protocol_file", "", "the amended protocol file (.toml)")
+        version = store.studies.amend(
+            study,
+            _protocol(text, None, filename or "upload"),
+            actor=user.actor,
+            effective_on=optional_text(form, "effective_on") or "",
+            summary=optional_text(form, "summary") or "",
+            approved_by=optional_text(form, "approved_by") or "",
+        )
+        return f"Protocol version {version.number} of {study} effective {version.effective_on}."
+
+    return submit(
+        request,
+        values=values,
+        names=set(_AMEND_LABELS),
+        action=run,
+        redisplay=redisplay,
+        success_url=f"/admin/studies/{study}",
+        aliases={"arms": "protocol_file", "blinding": "protocol_file"},
+    )
 
 
 @router.post("/admin/users")

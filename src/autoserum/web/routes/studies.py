@@ -56,6 +56,7 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             "consort": summary.consort_rows,
             "by_site": summary.by_site,
             "overdue": summary.overdue,
+            "versions": store.studies.versions(study),
             "can_read_subjects": user.can("read_subject"),
             "can_screen": user.can("screen"),
             "can_export": user.can("export"),

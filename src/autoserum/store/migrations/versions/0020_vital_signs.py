@@ -2,8 +2,8 @@
 height, one record per visit (``autoserum.study.entities.VITAL_SIGN``; the plausibility limits
 are checked by the registry's converters, ``autoserum.study.vitals``).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,84 @@
+"""Dates, times and numbers written as the language's locale writes them (Babel, CLDR data)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from autoserum.i18n._catalogs import babel_locale, current_language
+
+__all__ = ["format_date", "format_datetime", "format_decimal", "format_number"]
+
+Width = Literal["short", "medium", "long", "full"]
+
+
+def format_date(
+    value: datetime.date | str | None, language: str | None = None, *, width: Width = "medium"
+) -> str:
+    """A date as ``language`` writes it (the current language by default): ``1 Mar 2026``,
+    ``2026. 3. 1.``, ``2026年3月1日``. An ISO text is parsed first; ``None`` is ``""``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value[:10])
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    from babel import dates
+
+    return dates.format_date(value, width, locale=babel_locale(language or current_language()))
+
+
+def format_datetime(
+    value: datetime.datetime | str | None,
+    language: str | None = None,
+    *,
+    width: Width = "medium",
+    tz: datetime.tzinfo = datetime.UTC,
+) -> str:
+    """A time stamp in time zone ``tz`` (UTC by default): the date as ``language`` writes it
+    and the time on the 24-hour clock of clinical records (``2026. 3. 1. 14:05``)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    local = value.astimezone(tz)
+    return f"{format_date(local.date(), language, width=width)} {local:%H:%M}"
+
+
+def format_number(
+    value: int | float | Decimal | Fraction | None, language: str | None = None
+) -> str:
+    """A number with the locale's grouping and decimal signs, all its digits kept."""
+    if value is None:
+        return ""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    from babel import numbers
+
+    return numbers.format_decimal(
+        value, locale=babel_locale(language or current_language()), decimal_quantization=False
+    )
+
+
+def format_decimal(
+    value: int | float | Decimal | Fraction | None,
+    language: str | None = None,
+    *,
+    digits: int = 1,
+) -> str:
+    """A number rounded on display to ``digits`` decimals (``12,345.7``), as the locale writes
+    it. Rounding is for display only: nothing stored is rounded."""
+    if value is None:
+        return ""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    from babel import numbers
+
+    return numbers.format_decimal(
+        value, format=pattern, locale=babel_locale(language or current_language())
+    )

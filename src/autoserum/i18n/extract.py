@@ -1,0 +1,149 @@
+"""Keeping the catalogs: extract every marked string of the sources into
+``locale/messages.pot`` and merge it into each language's ``messages.po`` (``make i18n``, the
+equivalent of ``pybabel extract -F babel.cfg`` then ``pybabel update``, through Babel's API).
+
+The same extraction runs in ``tests/test_i18n_catalogs.py``, which fails on any message of the
+sources without a Korean or Chinese translation. Marked strings are:
+
+- in templates, ``{% trans %}…{% endtrans %}``, ``_("…")``, ``gettext``/``ngettext``;
+- in Python, ``N_("…")`` (marked where it is written, translated where it is shown),
+  ``translate(request_or_language, "…")`` and ``translate_plural(…, "…", "…", n)``;
+- every label, title and help text of the entity registry (:mod:`autoserum.study.entities`),
+  by :func:`registry_messages`, so the registry stays the one place a label is written.
+
+Run ``python -m autoserum.i18n.extract`` (what ``make i18n`` does).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Final
+
+from autoserum.i18n._catalogs import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, babel_locale
+
+__all__ = ["KEYWORDS", "MAPPING", "POT", "extract_catalog", "main", "registry_messages"]
+
+#: The gettext keywords (name → argument positions of the messages, 1-based); a template's
+#: ``_``/``gettext``/``ngettext`` and Python's ``translate(request_or_language, message)``.
+KEYWORDS: Final[dict[str, Any]] = {
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "translate": (2,),
+    "translate_plural": (2, 3),
+}
+_JINJA: Final[dict[str, str]] = {
+    "extensions": "jinja2.ext.i18n",
+    "newstyle_gettext": "true",
+    "trimmed": "true",
+}
+#: The extraction methods, as in ``babel.cfg``: (glob under ``src/autoserum``, method, options).
+MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
+    ("study/entities.py", "autoserum.i18n.extract:registry_messages", {}),
+    ("i18n/**.py", "ignore", {}),
+    ("**.py", "python", {}),
+    ("**/templates/**.html", "jinja2", _JINJA),
+    ("**/templates/**.j2", "jinja2", _JINJA),
+)
+POT: Final = LOCALE_DIR / "messages.pot"
+#: A vocabulary value that is a word (``moderate``), not a code (``F``, ``IV``, ``g``).
+_WORD: Final = re.compile(r"^[a-z][a-z_]{2,}$")
+
+
+def registry_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """A Babel extractor yielding every label, title and help text of the entity registry, the
+    words of its vocabularies (``moderate``, ``not_related``: shown with the ``tr`` filter) and
+    the roles of the permission table."""
+    from autoserum.permissions import ROLES
+    from autoserum.study.entities import REGISTRY
+
+    for spec in REGISTRY.values():
+        for text in (spec.label, spec.title):
+            if text:
+                yield 1, None, text, [f"entity {spec.name}"]
+        for field in spec.fields:
+            for text in (field.label, field.help):
+                if text:
+                    yield 1, None, text, [f"field {spec.name}.{field.name}"]
+            if field.name != "language":
+                for choice in field.choices or ():
+                    if _WORD.match(choice):
+                        yield 1, None, choice, [f"a value of {spec.name}.{field.name}"]
+    for role in ROLES:
+        yield 1, None, role, ["a role"]
+    yield from _library_codes()
+
+
+def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """The codes the shipped protocols show on the pages: blinding, arms, phases, visits (a
+    protocol's own labels and titles are its text, shown as written)."""
+    from autoserum.protocols import load_protocol, protocol_codes
+
+    seen: set[str] = set()
+    for code in protocol_codes():
+        protocol = load_protocol(code)
+        words: list[tuple[str, str]] = [("blinding", protocol.blinding)]
+        words += [("arm", arm.code) for arm in protocol.arms]
+        words += [("phase", phase.code) for phase in protocol.phases]
+        words += [("visit", visit.code) for visit in protocol.visits]
+        for kind, word in words:
+            if word not in seen and _WORD.match(word):
+                seen.add(word)
+                yield 1, None, word, [f"a {kind} code of the shipped protocols"]
+
+
+def extract_catalog(root: Path | None = None) -> Any:
+    """Every marked message of the sources under ``root`` (``src/autoserum``), as a Babel
+    :class:`~babel.messages.catalog.Catalog` (no locations: catalogs merge without noise)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    catalog = Catalog(project="autoserum", fuzzy=False)
+    method_map = [(pattern, method) for pattern, method, _ in MAPPING]
+    options_map = {pattern: options for pattern, _, options in MAPPING}
+    for _file, _line, message, comments, context in extract_from_dir(
+        root or LOCALE_DIR.parent,
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        comment_tags=("Translators:",),
+        strip_comment_tags=True,
+    ):
+        catalog.add(message, None, auto_comments=comments, context=context)
+    return catalog
+
+
+def main() -> int:
+    """Write ``messages.pot`` and update every language's ``messages.po`` from it."""
+    from babel.messages.pofile import read_po, write_po
+
+    template = extract_catalog()
+    with POT.open("wb") as fp:
+        write_po(fp, template, omit_header=True, sort_output=True, no_location=True, width=100)
+    for language in LANGUAGES:
+        locale = babel_locale(language)
+        path = LOCALE_DIR / str(locale) / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as fp:
+            catalog = read_po(fp, locale=locale)
+        catalog.update(
+            template, no_fuzzy_matching=language == DEFAULT_LANGUAGE, update_creation_date=False
+        )
+        with path.open("wb") as fp:
+            write_po(fp, catalog, sort_output=True, no_location=True, width=100,
+                     ignore_obsolete=True)  # fmt: skip
+        missing = sum(1 for m in catalog if m.id and not m.string)
+        fuzzy = sum(1 for m in catalog if m.id and m.fuzzy)
+        sys.stdout.write(
+            f"{path}: {len(catalog)} messages, {missing} untranslated, {fuzzy} fuzzy\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
