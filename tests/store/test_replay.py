@@ -214,6 +214,8 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                         self.study, processing.id, actor=PREPARER, count=2
                     )
                 ]
+                # the spare aliquot goes to storage (so every reached chain has a storage event)
+                store.product.storage_event(self.study, codes[1], "stored", actor=PREPARER)
                 if then == "thaw":
                     store.product.storage_event(self.study, codes[0], "thawed", actor=PREPARER)
                 elif then == "kit":
@@ -261,6 +263,7 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
 
         @rule(target=adverse_events, subject=subjects, serious=st.booleans(), regrade=st.booleans())
         def adverse_event(self, subject: str, serious: bool, regrade: bool) -> tuple[int, int]:
+            self.consent(subject, 0)  # consented first, so that the event is reached at all
             try:
                 ae = store.records.add_adverse_event(
                     self.study,
@@ -343,7 +346,23 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                 # ineligible, before screening, a repeat lab): no write
                 store.subjects.unblind(self.study, subject, actor=INVESTIGATOR, reason="emergency")
 
-        if review:  # data review: queries, verifications, signatures
+        if review:  # data review (queries, verifications, signatures) and vital signs
+
+            @rule(subject=subjects, visit=st.sampled_from(VISITS), pulse=st.integers(0, 300),
+                  fix=st.booleans())  # fmt: skip
+            def vitals(self, subject: str, visit: str, pulse: int, fix: bool) -> None:
+                self.visit(subject, visit, 0)
+                try:  # refused: impossible pulse (outside 20-250), repeat at the visit, no consent
+                    vs = store.records.add_vital_signs(
+                        self.study, subject, visit, actor=COORDINATOR, pulse=pulse, weight="60.5"
+                    )
+                except (StateError, ValidationError):
+                    return
+                if fix:
+                    store.records.update(
+                        self.study, "vital_sign", vs.id, {"weight": "61"}, actor=ADMIN,
+                        reason="scale", expected_version=vs.version,
+                    )  # fmt: skip
 
             @rule(subject=subjects, answer=st.sampled_from(["none", "plain", "correction"]),
                   close=st.booleans())  # fmt: skip
@@ -441,5 +460,7 @@ def test_audit_replay_rebuilds_queries_verifications_and_signatures(store: Store
         ("verification", "insert"),
         ("signature", "insert"),
         ("signature", "update"),
+        ("vital_sign", "insert"),
+        ("vital_sign", "update"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)
