@@ -146,6 +146,7 @@ def conduct_demo(url: str, study: str = CONDUCT_STUDY) -> None:
             for status in ("treatment", "follow_up", "completed"):
                 store.subjects.transition(study, subj.subject_id, status, actor=actor)
         record_sae(store, study, visits.filter(visits["subject_id"].is_in(sorted(finished)[:1])))
+        record_vitals(store, study, visits.filter(visits["subject_id"].is_in(sorted(finished))))
     finally:
         store.close()
 
@@ -173,6 +174,21 @@ def record_sae(store: Any, study: str, visits: Any) -> None:
         {"outcome": "recovered", "end_date": onset + dt.timedelta(days=12)},
         actor=actor, reason="follow-up 1: discharged, recovered", expected_version=event.version,
     )  # fmt: skip
+
+
+def record_vitals(store: Any, study: str, visits: Any) -> None:
+    """The vital signs of every visit of the subjects who finished (simulated, seeded:
+    ``autoserum.simulate.simulate_vital_signs``), recorded through the store as the subject
+    page's form does, so that the subject pages and SDTM VS of the demo show them."""
+    from autoserum.simulate import simulate_vital_signs
+    from autoserum.store import Actor
+
+    actor = Actor("demo", "admin")
+    done = visits.filter(visits["visit_date"].is_not_null()).select("subject_id", "visit")
+    for row in simulate_vital_signs(done, seed=20261202).iter_rows(named=True):
+        subject_id, visit = row.pop("subject_id"), row.pop("visit")
+        signs = {k: v for k, v in row.items() if v is not None}
+        store.records.add_vital_signs(study, subject_id, visit, actor=actor, **signs)
 
 
 def score_example() -> None:
