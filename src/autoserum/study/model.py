@@ -31,6 +31,7 @@ __all__ = [
     "Injection",
     "LabResult",
     "Preparation",
+    "ProEntry",
     "Processing",
     "ProductLife",
     "Record",
@@ -158,6 +159,7 @@ if TYPE_CHECKING:
     Disposal = Record
     Preparation = Record
     VitalSign = Record
+    ProEntry = Record
 else:
     Visit = record_class(
         entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
@@ -183,6 +185,9 @@ else:
         entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
     )
     VitalSign = record_class(entity("vital_sign"), doc="The vital signs measured at a visit.")
+    ProEntry = record_class(
+        entity("pro_entry"), doc="An entry the patient made through a self-report link."
+    )
 
 
 @dataclass(frozen=True)

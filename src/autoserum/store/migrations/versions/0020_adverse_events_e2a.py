@@ -3,8 +3,8 @@ relatedness to the injection procedure, expectedness against the protocol's refe
 information, adverse events of special interest, action taken, the SAE clock (aware at,
 reported at) and the narrative (``autoserum.study.entities.ADVERSE_EVENT``).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 height, one record per visit (``autoserum.study.entities.VITAL_SIGN``; the plausibility limits
 are checked by the registry's converters, ``autoserum.study.vitals``).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
