@@ -89,6 +89,7 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "write_data": "record and correct visits, assessments, injections, labs, AEs, con-meds",
         "record_consent": "record a subject's informed consent and its withdrawal",
         "withdraw": "withdraw a subject",
+        "report_sae": "the SAE report (PDF) of a serious adverse event, arm masked when blinded",
         "unblind": "emergency unblinding of one subject (a reason, audited)",
         "review_unblindings": "the study's list of emergency unblindings",
         "see_arms": "see allocation arms in a blinded study without an unblinded grant",
@@ -135,6 +136,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "write_data": _S,
                 "record_consent": _S,
                 "withdraw": _S,
+                "report_sae": _S,
                 "unblind": _S,
                 "answer_query": _S,
                 "sign": _S,
@@ -150,6 +152,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "record_consent": _S,
                 "answer_query": _S,
                 "run_checks": _S,
+                "report_sae": _S,
             }
         ),
         "monitor": MappingProxyType(
@@ -162,6 +165,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "resolve_query": _S,
                 "verify_source": _S,
                 "run_checks": _S,
+                "report_sae": _S,
             }
         ),
         "statistician": MappingProxyType({"read_study": _T, "export": _T}),

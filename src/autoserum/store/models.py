@@ -84,6 +84,7 @@ __all__ = [
     "UserSiteRow",
     "VerificationRow",
     "VisitRow",
+    "VitalSignRow",
 ]
 
 NAMING = {
@@ -385,6 +386,14 @@ class PhotoRatingRow(_columns("photo_rating"), _SubjectChild, Base):  # type: ig
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), index=True)
 
 
+# --- subject history and vital signs -----------------------------------------------------
+class VitalSignRow(_columns("vital_sign"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "vital_signs"
+    __entity__ = "vital_sign"
+    __table_args__ = (UniqueConstraint("visit_id", name="uq_vital_signs_visit_id"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+
+
 # --- self-report by the patient (docs/epro.md) ------------------------------------------
 class PatientLinkRow(_columns("patient_link"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "patient_links"
@@ -644,6 +653,7 @@ AUDITED: dict[str, type[Any]] = {
         PreparationRow,
         PhotoRow,
         PhotoRatingRow,
+        VitalSignRow,
         PatientLinkRow,
         ProEntryRow,
         ConsentDocumentRow,

@@ -44,6 +44,7 @@ __all__ = [
     "SubjectDetail",
     "Unblinding",
     "Visit",
+    "VitalSign",
     "record_class",
 ]
 
@@ -161,6 +162,7 @@ if TYPE_CHECKING:
     Preparation = Record
     Photo = Record
     PhotoRating = Record
+    VitalSign = Record
     ProEntry = Record
 else:
     Visit = record_class(
@@ -191,6 +193,7 @@ else:
         doc="A lesion photograph's metadata and hash (its bytes in the file store).",
     )
     PhotoRating = record_class(entity("photo_rating"), doc="A blinded rating of a photograph.")
+    VitalSign = record_class(entity("vital_sign"), doc="The vital signs measured at a visit.")
     ProEntry = record_class(
         entity("pro_entry"), doc="An entry the patient made through a self-report link."
     )
@@ -238,3 +241,4 @@ class SubjectDetail:
     adverse_events: tuple[AdverseEvent, ...] = ()
     con_meds: tuple[ConMed, ...] = ()
     deviations: tuple[Deviation, ...] = ()
+    vital_signs: tuple[VitalSign, ...] = ()

@@ -1,8 +1,8 @@
 """Lesion photographs (metadata and content hash; the bytes live in the file store) and their
 blinded central ratings (one per rater and photograph); the ``central_rater`` role.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
