@@ -59,7 +59,9 @@ def _signer(store: Store) -> None:
             from autoserum.accounts import hash_password
 
             _HASH.append(hash_password(PASSWORD))
-        store.accounts.create_user("ivan", _HASH[0], "investigator", None, actor=ADMIN)
+        store.accounts.create_user(
+            "ivan", _HASH[0], "investigator", None, actor=ADMIN, full_name="Ivan Petrov"
+        )
 
 
 def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMachine]:
@@ -360,7 +362,7 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
             def sign(self, subject: str) -> None:
                 store.signatures.sign(
                     self.study, "casebook", actor=Actor("ivan", "investigator"), password=PASSWORD,
-                    meaning="approval", printed_name="Ivan Petrov", subject_id=subject,
+                    meaning="approval", subject_id=subject,
                 )  # fmt: skip
 
         @invariant()

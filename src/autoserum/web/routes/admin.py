@@ -46,12 +46,14 @@ _STUDY_LABELS = {
 }
 _USER_LABELS = {
     "username": "Login name",
+    "full_name": "Full name",
     "role": "Role",
     "password": "Initial password",
     "sites": "Sites",
     "unblinded": "Unblinded",
 }
 _EDIT_LABELS = {
+    "full_name": "Full name",
     "role": "Role",
     "sites": "Sites",
     "active": "Active",
@@ -345,7 +347,7 @@ def create_user(request: Request, user: PageUser, store: StoreDep, form: CsrfFor
             hashed = hash_password(password)
         created = store.accounts.create_user(
             username, hashed, role, _sites(form), actor=user.actor,
-            unblinded=form.get("unblinded") == "yes",
+            unblinded=form.get("unblinded") == "yes", full_name=optional_text(form, "full_name"),
         )  # fmt: skip
         return f"User {created.username} ({created.role}) created."
 
@@ -415,8 +417,10 @@ def update_user(
             "sites": _sites(form),
             "active": form.get("active") == "yes",
             "unblinded": form.get("unblinded") == "yes",
+            "full_name": optional_text(form, "full_name"),
         }
         current = {
+            "full_name": record.full_name,
             "role": record.role,
             "sites": record.sites,
             "active": record.active,
@@ -439,7 +443,7 @@ def update_user(
     return _on(
         request, form, names=_EDIT_LABELS, action=run, redisplay=redisplay,
         success_url=f"/admin/users/{record.username}",
-        aliases={"user.role": "role", "user.sites": "sites"},
+        aliases={"user.role": "role", "user.sites": "sites", "user.full_name": "full_name"},
     )  # fmt: skip
 
 
