@@ -39,7 +39,7 @@ CASES = {
         "t = time.process_time()\n"
         "f('ast-nahm2023', n_subjects=60, endpoint='scorad', week=8, test='mmrm', reps=REPS, "
         "seed=1)\n",
-        300,
+        1000,
         40,
     ),
     "power mmrm, 3 visits, 30 per arm": (

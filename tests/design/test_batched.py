@@ -11,14 +11,23 @@ import pytest
 
 from autoserum.design import simulate_mmrm_power
 from autoserum.design._mmrm_power import _mvn_factor
-from autoserum.design._protocol_power import (
-    _mmrm_p_values,
-    _p_value,
-    count_protocol_rejections,
-)
+from autoserum.design._protocol_power import count_protocol_rejections
+from autoserum.design._trial_tests import trial_p_values
 from autoserum.errors import StatisticsError
-from autoserum.simulate import get_scenario, simulate_endpoint, simulate_scenario
-from autoserum.stats import mmrm, mmrm_batch, mmrm_complete_batch
+from autoserum.simulate import (
+    get_scenario,
+    scenario_codes,
+    simulate_endpoint,
+    simulate_endpoints,
+    simulate_scenario,
+)
+from autoserum.stats import (
+    ancova,
+    mmrm,
+    mmrm_batch,
+    mmrm_complete_batch,
+    welch_t,
+)
 
 
 def test_the_mvn_factor_reproduces_numpy_multivariate_normal_bit_for_bit() -> None:
@@ -97,15 +106,83 @@ def test_the_endpoint_only_simulation_equals_the_full_study(protocol: str, endpo
         assert lean[endpoint].drop_nulls().len() > 30  # the endpoint is there to compare
 
 
+def _reference_p_value(test: str, visits: pl.DataFrame, week: float) -> float:
+    """The analysis of one trial from its long-format visits (as a statistician would write
+    it, independently of the design code): change of SCORAD from week 0, treated subjects,
+    serum against placebo."""
+    visits = visits.filter(pl.col("treated"))
+    base = visits.filter(pl.col("week") == 0).select("subject_id", pl.col("scorad").alias("b"))
+    post = visits.filter((pl.col("week") > 0) & (pl.col("week") <= week))
+    post = post.join(base, on="subject_id").filter(
+        pl.col("scorad").is_not_null() & pl.col("b").is_not_null()
+    )
+    post = post.with_columns(
+        (pl.col("scorad") - pl.col("b")).alias("change"),
+        (pl.col("arm") != "placebo").cast(pl.Float64).alias("group"),
+    )
+    if test == "mmrm":
+        subject = post["subject_id"].rank("dense").cast(pl.Int64).to_numpy()
+        fit = mmrm(
+            subject, post["week"].to_numpy(), post["group"].to_numpy(),
+            post["b"].to_numpy(), post["change"].to_numpy(),
+        )  # fmt: skip
+        at_week = next(e.p_value for e in fit.per_visit if e.visit == week)
+        assert at_week is not None
+        return at_week
+    end = post.filter(pl.col("week") == week)
+    p: float | None
+    if test == "welch_t":
+        treated = end.filter(pl.col("group") == 1)["change"].to_numpy()
+        p = welch_t(treated, end.filter(pl.col("group") == 0)["change"].to_numpy()).p_value
+    else:
+        p = ancova(end["scorad"].to_numpy(), end["group"].to_numpy(), end["b"].to_numpy()).p_value
+    assert p is not None
+    return p
+
+
 @pytest.mark.parametrize("test", ["welch_t", "ancova", "mmrm"])
 def test_protocol_power_p_values_equal_the_full_study_path(test: str) -> None:
-    """The design path (endpoint only) gives each trial the p-value the full study gives."""
-    for seed in (4, 5):
+    """The design path (endpoint only, a batch of trials, arrays) gives each trial the p-value
+    the full study's long format gives."""
+    seeds = [4, 5, 6]
+    batch = simulate_endpoints(get_scenario("ast-nahm2023"), 40, seeds, "scorad")
+    p_batch = trial_p_values(test, batch, week=8.0, control="placebo")
+    for r, seed in enumerate(seeds):
         full = simulate_scenario(get_scenario("ast-nahm2023"), 40, seed).visits
-        lean = simulate_endpoint(get_scenario("ast-nahm2023"), 40, seed, "scorad")
-        p_full = _p_value(test, full.filter(pl.col("treated")), "scorad", 8.0, "placebo")
-        p_lean = _p_value(test, lean.filter(pl.col("treated")), "scorad", 8.0, "placebo")
-        assert p_lean == p_full
+        expected = _reference_p_value(test, full, 8.0)
+        # the MMRM: the batched REML against the per-trial fit (optimisation tolerance)
+        assert p_batch[r] == pytest.approx(expected, rel=1e-6 if test == "mmrm" else 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("code", "endpoint"), [("ast-nahm2023", "scorad"), ("asim-choi2024", "easi")]
+)
+def test_a_batch_of_trials_draws_what_each_trial_draws_alone(code: str, endpoint: str) -> None:
+    """One simulator: each trial of a batch gets, bit for bit, the data it gets alone (its own
+    random streams; the batch only puts the trials side by side)."""
+    scenario = get_scenario(code)
+    seeds = [31, 7, 8, 1000]
+    batch = simulate_endpoints(scenario, 25, seeds, endpoint)
+    assert batch.values.shape[:2] == (4, 25)
+    for r, seed in enumerate(seeds):
+        alone = simulate_endpoints(scenario, 25, [seed], endpoint)
+        assert np.array_equal(batch.values[r], alone.values[0], equal_nan=True)
+        assert np.array_equal(batch.present[r], alone.present[0])
+        assert np.array_equal(batch.arm_index[r], alone.arm_index[0])
+        assert np.array_equal(batch.treated[r], alone.treated[0])
+        assert batch.frame(r).equals(simulate_endpoint(scenario, 25, seed, endpoint))
+    assert not np.array_equal(batch.values[0], batch.values[1], equal_nan=True)
+
+
+def test_every_scenario_draws_the_same_in_a_batch() -> None:
+    """Every shipped scenario (run-in, labs, single-arm, case reports): batch = alone."""
+    for code in scenario_codes():
+        scenario = get_scenario(code)
+        batch = simulate_endpoints(scenario, 6, [3, 4], "scorad")
+        for r, seed in enumerate((3, 4)):
+            alone = simulate_endpoints(scenario, 6, [seed], "scorad")
+            assert np.array_equal(batch.values[r], alone.values[0], equal_nan=True), code
+            assert np.array_equal(batch.present[r], alone.present[0]), code
 
 
 def _long_of(
@@ -158,20 +235,28 @@ def test_batched_reml_leaves_what_it_cannot_fit_to_the_per_trial_path() -> None:
         mmrm(*_long_of(y[1], group, np.zeros(20) + rng.normal(20, 4, 20)))
 
 
-def test_protocol_mmrm_batched_equals_the_per_trial_p_values() -> None:
-    """power protocol --test mmrm fits the trials together; each trial's p-value is the one
-    the per-trial analysis gives (so the rejections are the same)."""
-    scenario = get_scenario("ast-nahm2023")
-    frames = [
-        simulate_endpoint(scenario, 30, seed, "scorad").filter(pl.col("treated"))
+@pytest.mark.parametrize("test", ["mmrm", "welch_t"])
+def test_power_is_the_same_trial_by_trial_and_batched(test: str) -> None:
+    """Acceptance (issue 18, item 2): the trials of seeds 20..31 simulated and analysed one at
+    a time (batches of one: the per-trial path) and all together give the same rejections,
+    and each trial's p-value is the one it gets alone (MMRM: to the REML's tolerance)."""
+    kwargs: dict[str, Any] = {"n_subjects": 30, "endpoint": "scorad", "week": 8, "test": test}
+    serial = [
+        count_protocol_rejections("ast-nahm2023", seed=seed, reps=1, **kwargs)
         for seed in range(20, 32)
     ]
-    batched = _mmrm_p_values(frames, "scorad", 8.0, "placebo")
-    serial = [_p_value("mmrm", frame, "scorad", 8.0, "placebo") for frame in frames]
-    assert batched == pytest.approx(serial, rel=1e-6, abs=1e-14)
-    assert [p < 0.05 for p in batched] == [p < 0.05 for p in serial]
-    assert 0 < sum(p < 0.05 for p in serial) < len(serial)  # a comparison that can fail
-    counts = count_protocol_rejections(
-        "ast-nahm2023", n_subjects=30, endpoint="scorad", week=8, test="mmrm", seed=20, reps=12
+    batched = count_protocol_rejections("ast-nahm2023", seed=20, reps=12, **kwargs)
+    assert batched.rejections == sum(c.rejections for c in serial)
+    assert batched.failures == sum(c.failures for c in serial) == 0
+    assert 0 < batched.rejections < 12  # a comparison that can fail
+    scenario = get_scenario("ast-nahm2023")
+    together = trial_p_values(
+        test, simulate_endpoints(scenario, 30, range(20, 32), "scorad"), week=8, control="placebo"
     )
-    assert (counts.rejections, counts.failures) == (sum(p < 0.05 for p in serial), 0)
+    alone = [
+        trial_p_values(
+            test, simulate_endpoints(scenario, 30, [seed], "scorad"), week=8, control="placebo"
+        )[0]
+        for seed in range(20, 32)
+    ]
+    assert together == pytest.approx(alone, rel=1e-6 if test == "mmrm" else 0)

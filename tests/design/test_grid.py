@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from autoserum.cli._app import main
 from autoserum.design import load_grid, parse_grid, run_grid, simulate_protocol_power
+from autoserum.design._protocol_power import count_protocol_rejections
 from autoserum.errors import ValidationError
 
 GRID = {
@@ -92,13 +94,32 @@ def test_a_run_resumes_and_gives_the_same_cells(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_two_dask_workers_give_what_one_process_gives(tmp_path: Path) -> None:
-    grid = parse_grid({**GRID, "subjects": [16], "effects": [2.0], "reps": 12, "chunk": 3})
+    """Acceptance (issue 18, item 2): the same power serial (one trial at a time), batched
+    (all the cell's trials in one batch) and on a 2-worker local Dask cluster (tasks of 3
+    trials), for the same seeds."""
+    grid = parse_grid(
+        {**GRID, "subjects": [16], "effects": [2.0], "tests": ["welch_t", "mmrm"], "reps": 12,
+         "chunk": 3}
+    )  # fmt: skip
     serial = run_grid(grid, tmp_path / "serial.parquet")
     dask = run_grid(grid, tmp_path / "dask.parquet", workers=2)
-    assert dask.ran == serial.ran == 4
+    assert dask.ran == serial.ran == 8
     assert pl.read_parquet(tmp_path / "dask.parquet").equals(
         pl.read_parquet(tmp_path / "serial.parquet")
     )
+    for cell in dask.cells:
+        kwargs: dict[str, Any] = {
+            "n_subjects": 16, "endpoint": "scorad", "week": 8, "test": cell["test"],
+            "effect_scale": 2.0,
+        }  # fmt: skip
+        batched = count_protocol_rejections("ast-nahm2023", seed=3, reps=12, **kwargs)
+        one_by_one = [
+            count_protocol_rejections("ast-nahm2023", seed=seed, reps=1, **kwargs)
+            for seed in range(3, 15)
+        ]
+        assert cell["power"] == batched.rejections / 12
+        assert batched.rejections == sum(c.rejections for c in one_by_one)
+        assert cell["failures"] == batched.failures == sum(c.failures for c in one_by_one)
 
 
 def test_cli_grid_writes_results_and_plots(

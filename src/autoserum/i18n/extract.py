@@ -36,7 +36,11 @@ KEYWORDS: Final[dict[str, Any]] = {
     "translate": (2,),
     "translate_plural": (2, 3),
 }
-_JINJA: Final[dict[str, str]] = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+_JINJA: Final[dict[str, str]] = {
+    "extensions": "jinja2.ext.i18n",
+    "newstyle_gettext": "true",
+    "trimmed": "true",
+}
 #: The extraction methods, as in ``babel.cfg``: (glob under ``src/autoserum``, method, options).
 MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("study/entities.py", "autoserum.i18n.extract:registry_messages", {}),
@@ -73,6 +77,25 @@ def registry_messages(
                         yield 1, None, choice, [f"a value of {spec.name}.{field.name}"]
     for role in ROLES:
         yield 1, None, role, ["a role"]
+    yield from _library_codes()
+
+
+def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """The codes the shipped protocols show on the pages: blinding, arms, phases, visits (a
+    protocol's own labels and titles are its text, shown as written)."""
+    from autoserum.protocols import load_protocol, protocol_codes
+
+    seen: set[str] = set()
+    for code in protocol_codes():
+        protocol = load_protocol(code)
+        words: list[tuple[str, str]] = [("blinding", protocol.blinding)]
+        words += [("arm", arm.code) for arm in protocol.arms]
+        words += [("phase", phase.code) for phase in protocol.phases]
+        words += [("visit", visit.code) for visit in protocol.visits]
+        for kind, word in words:
+            if word not in seen and _WORD.match(word):
+                seen.add(word)
+                yield 1, None, word, [f"a {kind} code of the shipped protocols"]
 
 
 def extract_catalog(root: Path | None = None) -> Any:

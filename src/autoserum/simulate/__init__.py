@@ -9,6 +9,7 @@ True
 ['screening', 'run_in_start', 'baseline', 'week_4', 'week_8']
 """
 
+from autoserum.simulate._endpoints import EndpointTrials, simulate_endpoint, simulate_endpoints
 from autoserum.simulate._io import conmed_path, write_study
 from autoserum.simulate._model import (
     AdverseEvents,
@@ -25,12 +26,7 @@ from autoserum.simulate._model import (
     Threshold,
     VisitSpec,
 )
-from autoserum.simulate._study import (
-    SimulatedStudy,
-    simulate_endpoint,
-    simulate_scenario,
-    simulate_study,
-)
+from autoserum.simulate._study import SimulatedStudy, simulate_scenario, simulate_study
 from autoserum.simulate._targets import target_statistic
 from autoserum.simulate.scenarios import get_scenario, scenario_codes
 
@@ -40,6 +36,7 @@ __all__ = [
     "Course",
     "Dropout",
     "Eligibility",
+    "EndpointTrials",
     "ItemModel",
     "Labs",
     "Population",
@@ -53,6 +50,7 @@ __all__ = [
     "get_scenario",
     "scenario_codes",
     "simulate_endpoint",
+    "simulate_endpoints",
     "simulate_scenario",
     "simulate_study",
     "target_statistic",

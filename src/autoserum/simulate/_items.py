@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autoserum.simulate._model import ItemModel
+from autoserum.simulate._streams import Draws
 
 __all__ = [
     "DLQI_ANSWERS",
@@ -108,7 +109,7 @@ class Rows:
     on symptoms more than on signs (``ArmSpec.symptom_effect``).
     """
 
-    rng: np.random.Generator
+    rng: Draws
     activity: FloatArray
     rho: FloatArray
     extent: FloatArray

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from autoserum.errors import ValidationError
 from autoserum.simulate._latent import Subjects
 from autoserum.simulate._model import Scenario, VisitSpec
+from autoserum.simulate._streams import Draws
 
 __all__ = ["draw_labs", "rounded"]
 
@@ -29,7 +30,7 @@ def rounded(values: FloatArray, decimals: int) -> FloatArray:
 
 
 def draw_labs(
-    rng: np.random.Generator,
+    rng: Draws,
     scenario: Scenario,
     visit: VisitSpec,
     subjects: Subjects,

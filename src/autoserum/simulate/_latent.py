@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from autoserum.simulate._model import ArmSpec, Course, Population, Scenario
+from autoserum.simulate._streams import Draws, Streams
 
 __all__ = [
     "Subjects",
@@ -65,20 +66,21 @@ class Subjects:
 
 
 def _truncated_normal(
-    rng: np.random.Generator, n: int, mean: float, sd: float, low: float, high: float
+    rng: Draws, n: int, mean: float, sd: float, low: float, high: float
 ) -> FloatArray:
     """Normal draws restricted to [low, high] by rejection (vectorised, a few passes)."""
     if sd == 0:
         return np.full(n, mean)
     out = rng.normal(mean, sd, n)
     bad = (out < low) | (out > high)
-    while bad.any():
-        out[bad] = rng.normal(mean, sd, int(bad.sum()))
+    while bad.any():  # each trial of a batch redraws its own rows from its own stream
+        again = rng.where(bad) if isinstance(rng, Streams) else rng
+        out[bad] = again.normal(mean, sd, int(bad.sum()))
         bad = (out < low) | (out > high)
     return out
 
 
-def draw_subjects(rng: np.random.Generator, n: int, scenario: Scenario) -> Subjects:
+def draw_subjects(rng: Draws, n: int, scenario: Scenario) -> Subjects:
     """Draw ``n`` candidate subjects of the scenario's population."""
     pop: Population = scenario.population
     labs = scenario.labs
@@ -104,7 +106,7 @@ def draw_subjects(rng: np.random.Generator, n: int, scenario: Scenario) -> Subje
 
 
 def subject_effects(
-    rng: np.random.Generator,
+    rng: Draws,
     arms: tuple[ArmSpec, ...],
     arm_index: NDArray[np.int64],
     subjects: Subjects,
@@ -125,7 +127,7 @@ def subject_effects(
 
 
 def symptom_effects(
-    rng: np.random.Generator, arms: tuple[ArmSpec, ...], arm_index: NDArray[np.int64]
+    rng: Draws, arms: tuple[ArmSpec, ...], arm_index: NDArray[np.int64]
 ) -> FloatArray:
     """Each subject's extra effect on symptoms (log scale; 0 where the arm has none)."""
     mean = np.array([arm.symptom_effect for arm in arms])[arm_index]
@@ -150,9 +152,7 @@ def effect_fraction(
     return np.where(days < first, 0.0, building * fade)
 
 
-def ou_step(
-    rng: np.random.Generator, state: FloatArray, dt_days: FloatArray, course: Course
-) -> FloatArray:
+def ou_step(rng: Draws, state: FloatArray, dt_days: FloatArray, course: Course) -> FloatArray:
     """Advance the Ornstein-Uhlenbeck fluctuation by ``dt_days`` (exact discretisation)."""
     phi = np.exp(-np.abs(dt_days) / course.fluctuation_days)
     noise = rng.standard_normal(state.shape[0])

@@ -10,6 +10,7 @@ language, e.g. the patient pages), the logged-in user's choice on "My account", 
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +52,26 @@ def _gettext(message: str) -> str:
     return translations(current_language()).gettext(message)
 
 
+def _tr(value: Any) -> str:
+    """A text from Python (a label, a vocabulary word, a role) in the page's language; a word
+    without a translation (English) is shown with spaces for underscores (``screen failed``)."""
+    if value is None:
+        return ""
+    text = str(value.value if isinstance(value, Enum) else value)
+    found = translations(current_language()).gettext(text)
+    return found.replace("_", " ") if found == text else found
+
+
 def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
 
+templates.env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace collapsed
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     _gettext, _ngettext, newstyle=True
 )
 templates.env.filters.update(
-    tr=_gettext,  # a text that comes from Python (a label, a value): translated, not formatted
+    tr=_tr,  # a text that comes from Python (a label, a value): translated, not formatted
     format_date=format_date,
     format_datetime=format_datetime,
     format_number=format_number,
