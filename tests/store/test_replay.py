@@ -362,7 +362,7 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
             def sign(self, subject: str) -> None:
                 store.signatures.sign(
                     self.study, "casebook", actor=Actor("ivan", "investigator"), password=PASSWORD,
-                    meaning="approval", subject_id=subject,
+                    meaning="approval", printed_name="Ivan Petrov", subject_id=subject,
                 )  # fmt: skip
 
         @invariant()

@@ -216,6 +216,10 @@ def test_signature_bound_to_its_content_and_invalidated_by_a_change(store: Store
     store.accounts.update_user("ivan", {"full_name": " Ivan Petrov "}, actor=ADMIN,
                                reason="printed name for signatures")  # fmt: skip
     assert store.accounts.get_user("ivan").full_name == "Ivan Petrov"  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match="printed_name: got 'Someone Else'"):
+        store.signatures.sign(study, "casebook", actor=ivan, password=PASSWORD,
+                              meaning="approval", printed_name="Someone Else",
+                              subject_id="S-001")  # fmt: skip
     visit = store.records.add_visit(study, "S-001", "baseline", "2026-03-02", actor=COORDINATOR)
     with pytest.raises(PermissionDeniedError):
         store.signatures.sign(study, "casebook", actor=ivan, password="wrong", meaning="approval",

@@ -141,6 +141,7 @@ class SignatureService(Service):
         actor: Actor,
         password: str,
         meaning: str,
+        printed_name: str | None = None,
         timezone: str = "UTC",
         subject_id: str | None = None,
         visit_code: str | None = None,
@@ -150,7 +151,9 @@ class SignatureService(Service):
         signer's ``password`` is checked again first (21 CFR 11.200(a): both components at
         each signing); the signature records the printed name (the signer's account's
         ``full_name``, set by an administrator: never typed at signing, 21 CFR 11.50), UTC and
-        local time (``timezone``, IANA), the role and the SHA-256 of the signed content."""
+        local time (``timezone``, IANA), the role and the SHA-256 of the signed content. A
+        ``printed_name`` given (a client that shows the name it signs under) must be that
+        name."""
         check_level(level)
         check_meaning(meaning)
         local_time(utcnow(), timezone)  # an unknown zone is refused before the password
@@ -172,6 +175,10 @@ class SignatureService(Service):
                 None,
                 f"the full name of {actor.username!r} on their account (the printed name of "
                 "the signature; an administrator sets it)",
+            )
+        if printed_name is not None and printed_name.strip() != name:
+            raise ValidationError(
+                "printed_name", printed_name, f"the full name on the signer's account ({name})"
             )
         with self._write(actor, f"electronic signature ({meaning})") as s:
             st = self._study(s, study)
