@@ -10,7 +10,8 @@ thread, and the speed-up is the median of the per-pair ratios. Trials per second
 second of the process (``time.process_time``): on a shared machine the wall clock also counts
 the time other programs held the core.
 
-Run: ``taskset -c 0 .venv/bin/python benchmarks/design.py [--before /tmp/old/src] [--pairs 3]``.
+Run: ``taskset -c 0 .venv/bin/python benchmarks/design.py [--before /tmp/old/src] [--pairs 3]
+[--only "power protocol"]``.
 """
 
 from __future__ import annotations
@@ -78,9 +79,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="src/ of the version to compare against")
     parser.add_argument("--pairs", type=int, default=3, help="alternated runs per case")
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, one thread per process")
     for name, (code, reps, reps_before) in CASES.items():
+        if args.only not in name:
+            continue
         after, before = [], []
         for _ in range(args.pairs):
             after.append(trials_per_second(SRC, code, reps))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import itertools
 import os
 import secrets
@@ -278,29 +279,37 @@ def free_port(wanted: int) -> int:
     raise SystemExit(f"no free port from {wanted} to {wanted + 99}: choose one with --port")
 
 
+def run_quietly(args: list[str], stdin: str) -> int:
+    """Run one CLI command in this process with ``stdin`` as its standard input and its output
+    kept from the screen; its exit code."""
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with (
+            contextlib.chdir(ROOT),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            cli_main(args)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
+    finally:
+        sys.stdin = saved
+    return 0
+
+
 def demo_login() -> tuple[str, str]:
     """A demo admin login on demo/autoserum-demo.db with a password generated for this run
     (printed, never stored in the repository)."""
     url = f"sqlite:///{DEMO_DB}"
     username = "demo-admin"
     password = secrets.token_urlsafe(12)
-    print(f"$ autoserum user add {username} --role admin --password-stdin --db {url}", flush=True)
-    added = subprocess.run(
-        [CLI, "user", "add", username, "--role", "admin", "--password-stdin", "--db", url],
-        input=password + "\n",
-        text=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    if added.returncode != 0:  # the login exists from an earlier demo: give it a new password
-        subprocess.run(
-            [CLI, "user", "passwd", username, "--password-stdin", "--db", url],
-            input=password + "\n",
-            text=True,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+    add = ["user", "add", username, "--role", "admin", "--password-stdin", "--db", url]
+    print(f"$ autoserum {' '.join(add)}", flush=True)
+    if run_quietly(add, password + "\n") != 0:  # the login exists from an earlier demo
+        passwd = ["user", "passwd", username, "--password-stdin", "--db", url]
+        if run_quietly(passwd, password + "\n") != 0:
+            raise SystemExit(f"demo step failed: autoserum {' '.join(passwd)}")
     return username, password
 
 

@@ -103,6 +103,7 @@ def test_public_surfaces_are_pinned() -> None:
         "change_events",
         "open_store",
         "package_files",
+        "redcap_files",
         "restore",
         "write_package",
     ]

@@ -74,3 +74,37 @@ def test_a_busy_process_lets_a_waiting_process_take_its_turn(tmp_path: Path) -> 
     assert turns > 0  # the busy side kept writing meanwhile
     busy.close()
     waiter.close()
+
+
+def test_a_bulk_writer_gives_way_while_another_process_waits_at_the_gate(tmp_path: Path) -> None:
+    # an import gives way before each of its transactions (store/_importer.py): it returns
+    # as soon as no writer of another process waits, and at the latest after its limit
+    importer = WriterGate(str(tmp_path / "study.db"))
+    holder = WriterGate(str(tmp_path / "study.db"))
+    waiter = WriterGate(str(tmp_path / "study.db"), timeout=5.0)
+    assert not importer.waiting()
+    importer.give_way(5.0)  # nobody waits: no wait at all (no timing asserted)
+    assert holder.try_enter()
+    entered = threading.Event()
+
+    def wait_at_the_gate() -> None:
+        with waiter:
+            entered.set()
+
+    thread = threading.Thread(target=wait_at_the_gate)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not importer.waiting():  # the waiter announces itself on the queue file
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    started = time.monotonic()
+    importer.give_way(0.2)  # someone still waits: the limit is reached
+    assert time.monotonic() - started >= 0.2
+    assert importer.waiting()
+    holder.__exit__(None, None, None)  # the waiter goes in; the importer gives way until then
+    importer.give_way(5.0)
+    thread.join(timeout=5)
+    assert entered.is_set()
+    assert not importer.waiting()
+    for gate in (importer, holder, waiter):
+        gate.close()

@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -23,10 +25,18 @@ from autoserum.errors import NotFoundError, ValidationError
 from autoserum.protocols import resolve_protocol
 from autoserum.store import Store, open_store
 from autoserum.store._base import STAGING_PREFIX
+from autoserum.store._gate import WriterGate
 from autoserum.store._source import FrameSource
 from autoserum.store._staging import REASON, REMOVED_PREFIX, lease, remove_abandoned
 from autoserum.store._studies import new_study
-from autoserum.store.models import AuditRow, SiteRow, StudyRow, SubjectRow, VisitRow
+from autoserum.store.models import (
+    AuditHeadRow,
+    AuditRow,
+    SiteRow,
+    StudyRow,
+    SubjectRow,
+    VisitRow,
+)
 from autoserum.store.replay import current_state, replay_audit
 from tests.store.helpers import ADMIN, TODAY
 
@@ -201,27 +211,55 @@ def _import_process(url: str, path: Path, study: str) -> subprocess.Popen[bytes]
     )
 
 
+@contextmanager
+def _frozen(store: Store, path: Path) -> Iterator[None]:
+    """Hold what an import's next write transaction waits for (SQLite: the writer gate of
+    ``store/_gate.py``; PostgreSQL: the staging study's audit chain head, row-locked), so that
+    the import stands still, mid-write, for as long as the block runs."""
+    if store.dialect == "sqlite":
+        gate = WriterGate(str(path))
+        try:
+            with gate:
+                yield
+        finally:
+            gate.close()
+        return
+    with store.engine.connect() as conn:
+        chain = conn.execute(
+            select(StudyRow.id).where(StudyRow.name.startswith(STAGING_PREFIX))
+        ).scalar_one()
+        conn.execute(
+            select(AuditHeadRow.chain).where(AuditHeadRow.chain == chain).with_for_update()
+        ).one()
+        yield
+        conn.rollback()
+
+
 @pytest.mark.slow
 def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
     db_url: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "visits.csv"
-    tidy_file(100).write_csv(path)
+    tidy_file(1_000).write_csv(path)  # several write transactions (store/_importer.py)
     store = open_store(db_url, clock=lambda: TODAY)
     try:
         proc = _import_process(db_url, path, "KILLED")
         deadline = time.monotonic() + 240
         written = 0
-        while written < 50:  # visit rows committed under the staging name
+        while written == 0:  # visit rows committed under the staging name
             if proc.poll() is not None:
                 out, _ = proc.communicate()
                 pytest.fail(f"the import ended early: {out.decode()}")
             assert time.monotonic() < deadline, "the import wrote nothing in time"
-            time.sleep(0.2)
+            time.sleep(0.002)
             with store.uow.read() as s:
                 written = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=30)
+        with _frozen(store, Path(str(store.engine.url.database))):
+            with store.uow.read() as s:
+                written = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
+            assert 0 < written < 5_000, written  # stopped inside its write phase
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
         assert store.studies.all() == []
         with pytest.raises(NotFoundError):
@@ -233,8 +271,8 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
         again = _import_process(db_url, path, "KILLED")
         out, _ = again.communicate(timeout=600)
         assert again.returncode == 0, out.decode()
-        assert b"100 subjects, 500 visits" in out
-        assert store.exports.long("KILLED", actor=ADMIN).height == 500
+        assert b"1000 subjects, 5000 visits" in out
+        assert store.exports.long("KILLED", actor=ADMIN).height == 5_000
         assert [s.name for s in store.studies.all()] == ["KILLED"]
         # the killed import's staging study was removed by the next import, audited
         assert _staging_names(store) == []
@@ -243,7 +281,7 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
                 select(func.count()).select_from(AuditRow).where(AuditRow.reason == REASON)
             )
         assert removals is not None
-        assert removals >= 50
+        assert removals >= written
         assert store.audit.verify().ok
     finally:
         store.close()

@@ -113,6 +113,8 @@ PAGES = [
     Route("GET", "/studies/{study}/export.conmed.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
     Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/adam.zip", "export", per_site=False),
+    Route("GET", "/studies/{study}/export/fhir.json", "export", per_site=False),
     Route("GET", SUBJ, "read_subject"),
     Route("GET", SUBJ + "/visits/{visit}/{instrument}", "read_subject"),
     Route("POST", SUBJ + "/visits/{visit}/{instrument}/score", "read_subject", body={"score": "5"}),
@@ -234,6 +236,8 @@ API = [
     Route("GET", "/api/v1/studies/{study}/export/con-meds", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/package", "export", per_site=False),
     Route("GET", "/api/v1/studies/{study}/export/sdtm", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/adam", "export", per_site=False),
+    Route("GET", "/api/v1/studies/{study}/export/fhir", "export", per_site=False),
     Route("GET", API_SUBJ, "read_subject"),
     Route("GET", API_SUBJ + "/assessments", "read_subject"),
     Route("GET", "/api/v1/studies/{study}/audit?subject_id={subject_id}", "read_audit"),
@@ -363,11 +367,29 @@ def zipped_subjects(data: bytes) -> dict[str, list[str]]:
             dm, _ = pyreadstat.read_xport(io.BytesIO(archive.read("dm.xpt")))
             out["ids"] = [str(s) for s in dm["SUBJID"]]
             out["arms"] = [a for a in dm["ARMCD"] if a and a != "BLINDED"]
+        if "adsl.xpt" in names:  # ADaM: the arm code in TRT01P (``pooled (blinded)`` masked)
+            adsl, _ = pyreadstat.read_xport(io.BytesIO(archive.read("adsl.xpt")))
+            out["ids"] = [str(s) for s in adsl["SUBJID"]]
+            out["arms"] = [a for a in adsl["TRT01P"] if a and "blinded" not in a]
         for name in (n for n in names if n.endswith(".csv")):
             for found in re.findall(
                 r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", archive.read(name).decode()
             ):
                 out["dates"].append(f"{name}: {found}")
+    return out
+
+
+def fhir_subjects(bundle: dict[str, Any]) -> dict[str, list[str]]:
+    """The subject ids, arms and calendar dates in a FHIR Bundle export."""
+    out: dict[str, list[str]] = {"ids": [], "arms": [], "dates": []}
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") == "Patient":
+            out["ids"] += [i["value"] for i in resource.get("identifier", [])]
+        if resource.get("resourceType") == "ResearchSubject":
+            out["arms"] += [resource[k] for k in ("assignedArm", "actualArm") if k in resource]
+    text = json.dumps(bundle)
+    out["dates"] = re.findall(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b", text)
     return out
 
 
@@ -520,8 +542,13 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
                 )
             if route.reveals_arm:
                 continue
-            if response.headers.get("content-type", "").startswith("application/zip"):
-                subjects = zipped_subjects(response.content)
+            kind = response.headers.get("content-type", "")
+            if kind.startswith(("application/zip", "application/fhir+json")) and ok:
+                subjects = (
+                    zipped_subjects(response.content)
+                    if kind.startswith("application/zip")
+                    else fhir_subjects(response.json())
+                )
                 if blinded and subjects["arms"]:
                     problems.append(f"{role} {path}: the zip reveals arm(s) {subjects['arms']}")
                 reaches_s2 = permits(

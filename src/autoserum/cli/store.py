@@ -11,17 +11,12 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import NotFoundError, ValidationError
-
-if TYPE_CHECKING:
-    import polars as pl
-
-    from autoserum.store import PackageContent
 
 __all__ = ["register"]
 
@@ -48,13 +43,25 @@ def import_command(
         ),
     ],
     study: StudyOption,
+    records: Annotated[
+        Path | None,
+        typer.Argument(
+            help="With --format redcap: the REDCap records CSV (FILE is the dictionary)."
+        ),
+    ] = None,
     db: DbOption = "sqlite:///autoserum.db",
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="tidy (a visit file), package (a data package) or odm (CDISC ODM)."
+            "--format",
+            help="tidy (a visit file), package (a data package), odm (CDISC ODM) or redcap "
+            "(a REDCap dictionary and records).",
         ),
     ] = "tidy",
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="With --format redcap: the mapping (TOML) of the fields."),
+    ] = None,
     protocol: Annotated[
         str | None,
         typer.Option("--protocol", help="Protocol code or file; creates the study when it is new."),
@@ -70,7 +77,9 @@ def import_command(
     The import is audited as --user (an admin, proven by --token or --user-password-stdin) or,
     without --user, as system:cli. With --format package, a package written by
     `autoserum export --format package` becomes the new study --study; with --format odm, an
-    ODM 1.3.2 file written by `autoserum export --format odm` (docs/exports.md).
+    ODM 1.3.2 file written by `autoserum export --format odm`; with --format redcap, a REDCap
+    project's data dictionary (FILE) and records (RECORDS) with --mapping naming which fields are
+    which (docs/exports.md).
 
     Example: autoserum import visits.csv --db sqlite:///t.db --study AST-1 --protocol ast-nahm2023
 
@@ -78,8 +87,14 @@ def import_command(
     """
     from autoserum.store import open_store
 
-    if fmt not in {"tidy", "package", "odm"}:
-        raise ValidationError("--format", fmt, "tidy, package or odm")
+    if fmt not in {"tidy", "package", "odm", "redcap"}:
+        raise ValidationError("--format", fmt, "tidy, package, odm or redcap")
+    if fmt == "redcap":
+        _import_redcap(file, records, mapping, study, db, user, token=token,
+                       password_stdin=user_password_stdin)  # fmt: skip
+        return
+    if records is not None or mapping is not None:
+        raise ValidationError("RECORDS/--mapping", str(records or mapping), "--format redcap")
     if fmt in {"package", "odm"}:
         _import_package(
             file, study, db, user, token=token, password_stdin=user_password_stdin, fmt=fmt
@@ -103,6 +118,35 @@ def import_command(
         store.close()
     parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
     typer.echo(f"imported into study {study}: {parts}")
+
+
+def _import_redcap(
+    dictionary: Path,
+    records: Path | None,
+    mapping: Path | None,
+    study: str,
+    db: str,
+    user: str | None,
+    *,
+    token: str | None,
+    password_stdin: bool,
+) -> None:
+    from autoserum.store import open_store
+
+    if records is None:
+        raise ValidationError("RECORDS", None, "the REDCap records CSV after the dictionary")
+    if mapping is None:
+        raise ValidationError("--mapping", None, "the mapping file (TOML)")
+    store = open_store(db)
+    try:
+        actor = acting(store, user, token=token, password_stdin=password_stdin)
+        counts = store.exports.import_redcap(
+            study, dictionary, records, mapping=mapping, actor=actor
+        )
+    finally:
+        store.close()
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    typer.echo(f"imported REDCap records into study {study}: {parts}")
 
 
 def _import_package(
@@ -142,7 +186,7 @@ def export_command(
         str,
         typer.Option(
             "--format",
-            help="csv, parquet, package, sdtm, adam, fhir or odm (docs/exports.md).",
+            help="csv, parquet, package, sdtm, adam, fhir, odm or redcap (docs/exports.md).",
         ),
     ] = "csv",
     out: Annotated[
@@ -179,7 +223,9 @@ def export_command(
     record type with a Frictionless datapackage.json; with --format sdtm or adam, a folder of
     CDISC SDTM or ADaM datasets as SAS transport v5 files with define.xml; with --format fhir,
     a FHIR R4 transaction Bundle (JSON file); with --format odm, one CDISC ODM 1.3.2 XML file
-    (--with-audit adds the audit trail and the signatures) (docs/exports.md).
+    (--with-audit adds the audit trail and the signatures); with --format redcap, a folder with
+    a REDCap data dictionary, records, events, instrument-event mapping and mapping.toml
+    (docs/exports.md).
 
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format csv --out visits.csv
 
@@ -255,7 +301,7 @@ def export_command(
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 
-_RECORD_FORMATS = ("package", "sdtm", "adam", "fhir", "odm")
+_RECORD_FORMATS = ("package", "sdtm", "adam", "fhir", "odm", "redcap")
 """Formats written from every record of the study (the data package's rows)."""
 
 
@@ -289,13 +335,9 @@ def _export_package(
                 with_audit=with_audit,
             )  # fmt: skip
         if fmt == "adam":
-            visits = store.exports.long(study, actor=actor)
-            adverse = store.exports.adverse_events(study, actor=actor)
-            if meta["blinded"]:
-                visits, adverse = (
-                    visits.drop("arm", strict=False),
-                    adverse.drop("arm", strict=False),
-                )
+            _, frames = store.exports.adam(
+                study, actor=actor, blinded=blinded, deidentified=deidentified
+            )
         store.events.record(
             "export",
             actor=actor,
@@ -311,6 +353,14 @@ def _export_package(
         )
     finally:
         store.close()
+    if fmt == "redcap":
+        from autoserum.store import redcap_files
+
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in redcap_files(content).items():
+            (out / name).write_bytes(data)
+        typer.echo(f"exported REDCap of study {study} to {out}")
+        return
     if fmt == "package":
         write_package(content, out)
         counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
@@ -330,9 +380,8 @@ def _export_package(
         typer.echo(f"exported FHIR of study {study} to {out}: {len(bundle['entry'])} resources")
         return
     if fmt == "adam":
-        from autoserum.analysis import adam_datasets, write_adam
+        from autoserum.analysis import write_adam
 
-        frames = adam_datasets(study, visits, adverse_events=adverse, con_meds=_con_meds(content))
         files = write_adam(study, frames, out, created=datetime.now(UTC))
     else:
         files = write_sdtm(
@@ -340,26 +389,6 @@ def _export_package(
         )
     names = ", ".join(f.name for f in files)
     typer.echo(f"exported {fmt.upper()} of study {study} to {out}: {names}")
-
-
-def _con_meds(content: PackageContent) -> pl.DataFrame:
-    """The concomitant medications of a package's rows, with their study day."""
-    import polars as pl
-
-    from autoserum.study.cdisc import study_day
-
-    day0 = {s["subject_id"]: s.get("day0") for s in content.rows.get("subject", [])}
-    rows = [
-        {
-            "subject_id": cm["subject_id"],
-            **{k: cm.get(k) for k in ("name", "dose", "route", "indication")},
-            "start_day": study_day(cm.get("start_date"), day0.get(cm["subject_id"])),
-        }
-        for cm in content.rows.get("con_med", [])
-    ]
-    schema = {"subject_id": pl.String, "name": pl.String, "dose": pl.String,
-              "route": pl.String, "indication": pl.String, "start_day": pl.Int64}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 audit_app = typer.Typer(

@@ -50,6 +50,8 @@ MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("**/templates/**.j2", "jinja2", _JINJA),
 )
 POT: Final = LOCALE_DIR / "messages.pot"
+#: The actions of the audit trail (``store._chain.ACTIONS``), shown on the audit page.
+_AUDIT_ACTIONS: Final = ("insert", "update", "delete", "refused")
 #: A vocabulary value that is a word (``moderate``), not a code (``F``, ``IV``, ``g``).
 _WORD: Final = re.compile(r"^[a-z][a-z_]{2,}$")
 
@@ -62,6 +64,9 @@ def registry_messages(
     the roles of the permission table."""
     from autoserum.permissions import ROLES
     from autoserum.study.entities import REGISTRY
+    from autoserum.study.locks import LEVELS
+    from autoserum.study.queries import QUERY_STATUSES
+    from autoserum.study.sdv import SDV_PLANS
 
     for spec in REGISTRY.values():
         for text in (spec.label, spec.title):
@@ -71,12 +76,16 @@ def registry_messages(
             for text in (field.label, field.help):
                 if text:
                     yield 1, None, text, [f"field {spec.name}.{field.name}"]
+            # a column of the subject page's tables is headed by the field's name
+            yield 1, None, field.name, [f"column {spec.name}.{field.name}: {field.label}"]
             if field.name != "language":
                 for choice in field.choices or ():
                     if _WORD.match(choice):
                         yield 1, None, choice, [f"a value of {spec.name}.{field.name}"]
     for role in ROLES:
         yield 1, None, role, ["a role"]
+    for word in (*LEVELS, *QUERY_STATUSES, *SDV_PLANS, *_AUDIT_ACTIONS, *REGISTRY):
+        yield 1, None, word, ["a lock level, query status, SDV plan, audit action or record type"]
     yield from _library_codes()
 
 

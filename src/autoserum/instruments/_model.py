@@ -227,10 +227,19 @@ class Instrument:
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""
-        for item in self.items:
-            if item.path == path:
-                return item
-        raise ValidationError("item", path, f"an item of {self.code}")
+        found = self._by_path.get(path)
+        if found is None:
+            raise ValidationError("item", path, f"an item of {self.code}")
+        return found
+
+    @cached_property
+    def _by_path(self) -> Mapping[str, Item]:
+        return {item.path: item for item in self.items}
+
+    @cached_property
+    def items_by_column(self) -> Mapping[str, Item]:
+        """The items by their flat column name (computed once)."""
+        return {item.column: item for item in self.items}
 
     def flat_columns(self) -> tuple[str, ...]:
         """The flat column names of the items, in declaration order."""

@@ -19,14 +19,14 @@ Charman 2004 (POEM); Berth-Jones 1996 (SASSAD); Simpson 2020 (vIGA-AD).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from autoserum.simulate._model import ItemModel
-from autoserum.simulate._streams import Draws
+from autoserum.simulate._streams import Draws, Streams
 
 __all__ = [
     "DLQI_ANSWERS",
@@ -129,6 +129,16 @@ class Rows:
         """Assessor noise, one draw per row."""
         return np.asarray(sd * self.rng.standard_normal(self.activity.shape[0]), dtype=np.float64)
 
+    def noises(self, sds: Sequence[float]) -> FloatArray:
+        """Assessor noise of several items, one row per SD in ``sds``: the same numbers as
+        :meth:`noise` called once per SD in turn, in one draw."""
+        n = self.activity.shape[0]
+        if isinstance(self.rng, Streams):
+            z = self.rng.standard_normal_rows(len(sds))
+        else:
+            z = self.rng.standard_normal((len(sds), n))
+        return np.asarray(np.asarray(sds, dtype=np.float64)[:, None] * z, dtype=np.float64)
+
 
 def easi_grid(x: FloatArray) -> FloatArray:
     """Round a continuous sign intensity to EASI's grid {0, 1, 1.5, 2, 2.5, 3}."""
@@ -167,12 +177,11 @@ def _area_score(percent: FloatArray) -> IntArray:
 def easi(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     """EASI: four signs on the half-point grid and the area score for each region."""
     out: dict[str, ItemColumn] = {}
+    noise = iter(rows.noises([rows.model.sign_noise_sd] * len(EASI_REGIONS) * len(EASI_SIGNS)))
     for r, region in enumerate(EASI_REGIONS):
         level = rows.activity * rows.rho[:, r]
         for sign, weight in EASI_SIGNS.items():
-            out[f"{region}_{sign}"] = easi_grid(
-                level * weight + rows.noise(rows.model.sign_noise_sd)
-            )
+            out[f"{region}_{sign}"] = easi_grid(level * weight + next(noise))
         out[f"{region}_area"] = _area_score(percent[:, r])
     return out
 
@@ -193,10 +202,13 @@ def scorad(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     extent = np.rint(percent @ np.array(REGION_BSA) / 100.0)
     out: dict[str, ItemColumn] = {"extent": extent}
     level = rows.activity * rows.rho.mean(axis=1)
+    noise = iter(
+        rows.noises([m.sign_noise_sd] * len(SCORAD_SIGNS) + [m.itch_noise_sd, m.sleep_noise_sd])
+    )
     for sign, weight in SCORAD_SIGNS.items():
-        out[sign] = _grade(level * weight + rows.noise(m.sign_noise_sd), 3)
-    out["pruritus"] = _tenths(_itch_level(rows) + rows.noise(m.itch_noise_sd), 10.0)
-    out["sleeplessness"] = _tenths(_sleep_level(rows) + rows.noise(m.sleep_noise_sd), 10.0)
+        out[sign] = _grade(level * weight + next(noise), 3)
+    out["pruritus"] = _tenths(_itch_level(rows) + next(noise), 10.0)
+    out["sleeplessness"] = _tenths(_sleep_level(rows) + next(noise), 10.0)
     return out
 
 
@@ -214,9 +226,10 @@ def poem(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     """POEM: days with each symptom in the last week, coded 0-4."""
     m = rows.model
     out: dict[str, ItemColumn] = {}
+    noise = iter(rows.noises([m.poem_noise_sd] * len(POEM_ITEMS)))
     for item, weight in POEM_ITEMS.items():
         days = 7.0 * (1.0 - np.exp(-m.poem_scale * rows.symptoms * rows.itch * weight))
-        days_int = np.clip(np.rint(days + rows.noise(m.poem_noise_sd)), 0, 7)
+        days_int = np.clip(np.rint(days + next(noise)), 0, 7)
         out[item] = np.array([0, 1, 1, 2, 2, 3, 3, 4], dtype=np.int8)[days_int.astype(np.intp)]
     return out
 
@@ -243,10 +256,11 @@ def dlqi(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
 def sassad(rows: Rows, percent: FloatArray) -> dict[str, ItemColumn]:
     """SASSAD: six signs graded 0-3 at six sites."""
     out: dict[str, ItemColumn] = {}
+    noise = iter(rows.noises([rows.model.sign_noise_sd] * len(SASSAD_SITES) * len(SASSAD_SIGNS)))
     for site, (region, factor) in SASSAD_SITES.items():
         level = rows.activity * rows.rho[:, region] * factor
         for sign, weight in SASSAD_SIGNS.items():
-            noisy = level * weight + rows.noise(rows.model.sign_noise_sd)
+            noisy = level * weight + next(noise)
             out[f"{site}_{sign}"] = _grade(noisy, 3)
     return out
 

@@ -86,6 +86,17 @@ class Streams:
             generator.standard_normal(out=out[start:stop])
         return out
 
+    def standard_normal_rows(self, count: int) -> FloatArray:
+        """``count`` × rows standard normal draws: row j is what the j-th of ``count``
+        consecutive ``standard_normal(rows)`` calls gives (one call per segment, not
+        ``count``)."""
+        if len(self.generators) == 1:
+            return self.generators[0].standard_normal((count, self.total))
+        out = np.empty((count, self.total))
+        for generator, start, stop in self._spans():
+            out[:, start:stop] = generator.standard_normal((count, stop - start))
+        return out
+
     def random(self, size: Shape) -> FloatArray:
         """Uniform draws on [0, 1)."""
         shape = self._shape(size)

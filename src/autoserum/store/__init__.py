@@ -22,6 +22,7 @@ from autoserum.store._events import SecurityEvent
 from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._package import PackageContent, package_files, write_package
 from autoserum.store._progress import VisitProgress
+from autoserum.store._redcap import redcap_files
 from autoserum.store._slots import SharedSlots
 from autoserum.store._trail import (
     ARM_REVEALING,
@@ -66,6 +67,7 @@ __all__ = [
     "change_events",
     "open_store",
     "package_files",
+    "redcap_files",
     "restore",
     "write_package",
 ]

@@ -16,13 +16,15 @@ electronic records; record changes shall not obscure previously recorded informa
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Connection, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from autoserum.errors import StateError, ValidationError
@@ -36,9 +38,11 @@ __all__ = [
     "REVIEW_ENTITIES",
     "AuditContext",
     "AuditedSession",
+    "ImportBatch",
     "audit_refusal",
     "encode",
     "insert_audited",
+    "insert_imported",
     "touch",
 ]
 
@@ -307,3 +311,132 @@ def audit_refusal(
     conn = session.connection()
     link(conn, [row])
     conn.execute(insert(AuditRow), [row])
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """Where the records of one batch of an import come from: the file's name, the SHA-256 of
+    its bytes and the file lines of the batch's first and last rows."""
+
+    file: str
+    file_sha256: str
+    first_line: int
+    last_line: int
+
+
+def _new_ids(conn: Connection, table: Any, count: int) -> list[int]:
+    """``count`` new primary keys of ``table``: on PostgreSQL drawn from its sequence (one
+    round trip); on SQLite the next ones after the largest, which the write transaction's lock
+    keeps free (inserting them explicitly moves an ``AUTOINCREMENT`` sequence on)."""
+    if conn.dialect.name == "postgresql":
+        stmt = text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+        )
+        return [int(i) for i in conn.execute(stmt, {"table": table.name, "n": count}).scalars()]
+    last = conn.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(int(last) + 1, int(last) + 1 + count))
+
+
+def _encoded(values: Sequence[Any]) -> Sequence[Any]:
+    """A column's values encoded for the audit trail (:func:`encode`; text, integers and
+    missing values are their own encoding, so such a column is taken as it is)."""
+    if all(v is None or type(v) in (str, int) for v in values):
+        return values
+    return [encode(v) for v in values]
+
+
+def _insert_many(
+    conn: Connection, table: Any, names: list[str], columns: list[Sequence[Any]]
+) -> None:
+    """One executemany ``INSERT`` of rows given column by column: each column's values bound
+    through its type's bind processor once per column (as a Core insert binds them, without
+    its per-row parameter assembly, the import's bulk cost)."""
+    dialect = conn.dialect
+    bound: list[Sequence[Any]] = []
+    for name, values in zip(names, columns, strict=True):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        bound.append(values if process is None else [process(v) for v in values])
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join(mark for _ in names)})"
+    )
+    conn.exec_driver_sql(sql, list(zip(*bound, strict=True)))
+
+
+def insert_imported(
+    session: Session,
+    model: type[Any],
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    batch: ImportBatch,
+    review: bool = True,
+) -> list[int]:
+    """Insert new records of the audited ``model``, given column by column (``columns``: field
+    → one value per record), with one executemany ``INSERT``, and audit them all with **one**
+    chained audit row (action ``import``), in the session's write transaction; their ids, in
+    order.
+
+    The audit row is who / when / why as any (the import's reason), the study, the entity, the
+    first id as ``record_id``, and as ``new_value`` the canonical JSON object::
+
+        {"content_sha256": sha256(records), "file": name, "file_sha256": …,
+         "lines": [first, last], "records": {"fields": [...], "ids": [...],
+                                             "values": [[...], ...]}}
+
+    ``records`` holds every record's fields encoded as an insert's audit rows encode them
+    (:func:`encode`), so replay rebuilds the records from the trail alone, and the row's hash
+    in the study's chain covers them (``audit verify``). ``content_sha256`` is the SHA-256 of
+    the canonical JSON of ``records``: a reader can check a batch against the data tables or
+    the file without trusting the rest of the row. With ``review``, the subjects written are
+    noted for the review hook (``store/_review.py``) as :func:`touch` notes them; a new study
+    being written under its staging name has nothing to review.
+    """
+    ctx = session.info.get("audit")
+    if not isinstance(ctx, AuditContext):
+        raise StateError("a write to study data outside an audited store transaction")
+    names = sorted(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
+        return []
+    table = model.__table__
+    conn = session.connection()
+    ids = _new_ids(conn, table, count)
+    data: list[Sequence[Any]] = [ids, *(columns[n] for n in names)]
+    _insert_many(conn, table, ["id", *names], data)
+    entity = _ENTITY_OF[model]
+    encoded = [_encoded(columns[n]) for n in names]
+    records = dumps({"fields": names, "ids": ids, "values": list(zip(*encoded, strict=True))})
+    head = dumps(
+        {
+            "content_sha256": hashlib.sha256(records.encode("utf-8")).hexdigest(),
+            "file": batch.file,
+            "file_sha256": batch.file_sha256,
+            "lines": [batch.first_line, batch.last_line],
+        }
+    )
+    study_id = columns["study_id"][0] if "study_id" in columns else None
+    row = {
+        "txn": ctx.txn,
+        "at": ctx.at,
+        "username": ctx.username,
+        "role": ctx.role,
+        "study_id": study_id,
+        "subject_pk": None,
+        "entity": entity,
+        "record_id": ids[0],
+        "action": "import",
+        "field": None,
+        "old_value": None,
+        "new_value": f'{head[:-1]},"records":{records}}}',
+        "reason": ctx.reason,
+    }
+    link(conn, [row])
+    conn.execute(insert(AuditRow), [row])
+    if review and entity not in REVIEW_ENTITIES:
+        touched = session.info.setdefault("touched", {})
+        mark = touched.setdefault(study_id, ({}, set(), set()))
+        for pk in columns.get("subject_pk", ()):
+            mark[0].setdefault(pk, set()).add(entity)
+    return ids

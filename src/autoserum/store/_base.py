@@ -249,6 +249,12 @@ class UnitOfWork:
                 session.rollback()
                 raise
 
+    def give_way(self, seconds: float) -> None:
+        """SQLite: wait while a writer of another process waits at the writer gate, at most
+        ``seconds`` (``store/_gate.py``); PostgreSQL: return at once (row locks, no queue)."""
+        if self._gate is not None:
+            self._gate.give_way(seconds)
+
     @contextmanager
     def write_if_free(self, actor: Actor) -> Iterator[Session | None]:
         """A write transaction for bookkeeping that may be skipped: ``None`` instead of waiting

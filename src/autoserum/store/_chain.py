@@ -95,9 +95,10 @@ NO_CHAIN = -2
 """The chain number of a problem that belongs to no chain (an exported head not found)."""
 _AT = UTCDateTime()
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-ACTIONS = frozenset({"insert", "update", "delete", "refused"})
+ACTIONS = frozenset({"insert", "update", "delete", "refused", "import"})
 """The actions an audit row records (``refused``: a write the store refused and audited, with
-no data written, e.g. an injection of another subject's product)."""
+no data written, e.g. an injection of another subject's product; ``import``: a batch of
+records inserted by an import, one row for the batch, ``store/_audit.py:insert_imported``)."""
 
 
 def audit_key() -> bytes | None:
@@ -154,7 +155,7 @@ def malformation(row: Mapping[Any, Any]) -> str | None:
     if at is not None:
         return at
     if row["action"] not in ACTIONS:
-        return f"action {row['action']!r} is not insert, update, delete or refused"
+        return f"action {row['action']!r} is not one of {', '.join(sorted(ACTIONS))}"
     if row["entity"] not in AUDITED:
         return f"entity {row['entity']!r} is not an audited record type"
     return _json_malformed(row, ("old_value", "new_value"))

@@ -29,7 +29,7 @@ from typing import Any
 
 from autoserum.store._trail import AuditRecord
 
-__all__ = ["ChangeEvent", "FieldChange", "change_events", "field_changes"]
+__all__ = ["ChangeEvent", "FieldChange", "change_events", "field_changes", "import_changes"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,22 @@ def field_changes(field: str | None, old: Any, new: Any) -> list[FieldChange]:
     return [FieldChange(field or "", old, new)]
 
 
+def import_changes(value: Any) -> list[FieldChange]:
+    """What an import's batch row shows a reviewer: how many records and their ids, the file,
+    its lines and the hashes (the records themselves are in the row, for replay)."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("records"), Mapping):
+        return [FieldChange("", None, value)]
+    ids = value["records"].get("ids") or [None]
+    lines = value.get("lines") or [None, None]
+    return [
+        FieldChange("records", None, f"{len(ids)} (ids {ids[0]}–{ids[-1]})"),
+        FieldChange("file", None, value.get("file")),
+        FieldChange("lines", None, f"{lines[0]}–{lines[-1]}"),
+        FieldChange("file_sha256", None, value.get("file_sha256")),
+        FieldChange("content_sha256", None, value.get("content_sha256")),
+    ]
+
+
 def change_events(records: Iterable[AuditRecord]) -> list[ChangeEvent]:
     """``records`` (oldest first) as change events, in the order of their first record."""
     groups: dict[tuple[str, str, int, str], list[AuditRecord]] = {}
@@ -97,6 +113,9 @@ def change_events(records: Iterable[AuditRecord]) -> list[ChangeEvent]:
         version = None
         changes: list[FieldChange] = []
         for r in members:
+            if r.action == "import":
+                changes += import_changes(r.new_value)
+                continue
             if r.field == "version":
                 version = r.new_value if isinstance(r.new_value, int) else None
                 continue

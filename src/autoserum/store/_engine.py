@@ -5,7 +5,11 @@ timeout, and the driver's own transaction handling off (SQLAlchemy 2's pysqlite 
 transactions open with ``BEGIN IMMEDIATE`` so that writers of every process queue on the busy
 timeout instead of failing on a lock upgrade; read transactions open with a deferred ``BEGIN``
 and never take the write lock (WAL: readers and the one writer do not block each other).
-PostgreSQL (multi-site): ``postgresql+psycopg`` URLs, pre-ping.
+PostgreSQL (multi-site): ``postgresql+psycopg`` URLs; a pool as large as the web server's thread
+pool (:data:`PG_POOL`: a request never queues for a connection behind the threads), connections
+recycled after :data:`PG_RECYCLE_SECONDS`, no ping before each checkout (a round trip per
+request; a connection the server dropped fails its request once and the pool is refreshed,
+SQLAlchemy's disconnect handling).
 
 >>> make_engine("sqlite://").dialect.name
 'sqlite'
@@ -22,9 +26,13 @@ from sqlalchemy.pool import StaticPool
 
 from autoserum.errors import ValidationError
 
-__all__ = ["BUSY_TIMEOUT_MS", "NOWAIT", "WRITE", "make_engine"]
+__all__ = ["BUSY_TIMEOUT_MS", "NOWAIT", "PG_POOL", "PG_RECYCLE_SECONDS", "WRITE", "make_engine"]
 
 BUSY_TIMEOUT_MS = 30_000
+PG_POOL = 40
+"""PostgreSQL connections per process at most (10 kept open): the 40 threads of the web
+server's thread pool (AnyIO's default) each find one."""
+PG_RECYCLE_SECONDS = 1800
 WRITE = "autoserum_write"
 """Execution option marking a connection whose transaction writes (SQLite: BEGIN IMMEDIATE)."""
 NOWAIT = "autoserum_nowait"
@@ -47,7 +55,13 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername != "postgresql+psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(
+            parsed,
+            pool_size=10,
+            max_overflow=PG_POOL - 10,
+            pool_recycle=PG_RECYCLE_SECONDS,
+            pool_pre_ping=False,
+        )
     raise ValidationError("db", url, "a sqlite:/// or postgresql+psycopg:// URL")
 
 

@@ -88,7 +88,12 @@ class WriterGate:
         return False
 
     def _let_waiters_go_first(self) -> None:
-        until = time.monotonic() + YIELD_SECONDS
+        self.give_way(YIELD_SECONDS)
+
+    def give_way(self, seconds: float) -> None:
+        """Wait while a writer of another process waits at the gate, at most ``seconds`` (a
+        bulk writer gives way to every waiting writer, not one)."""
+        until = time.monotonic() + seconds
         while self.waiting() and time.monotonic() < until:
             time.sleep(0.001)
 

@@ -8,9 +8,9 @@ Lines are numbered as in the CSV file: the header is line 1, the first data row 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -22,7 +22,7 @@ from autoserum.errors import AutoserumError, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
-from autoserum.study.coerce import as_date, as_decimal
+from autoserum.study.coerce import as_decimal
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.rules import check_not_before, check_not_future
@@ -30,6 +30,7 @@ from autoserum.study.tidy import (
     AE_COLUMNS,
     CONMED_COLUMNS,
     DERIVED_TOTALS,
+    LINE,
     SUBJECT_COLUMNS,
     TOTAL_COLUMNS,
     as_text_frame,
@@ -41,13 +42,12 @@ from autoserum.study.tidy import (
 )
 
 __all__ = [
+    "CheckedVisits",
     "ParsedAE",
     "ParsedSubject",
-    "ParsedVisit",
     "VisitChecker",
     "parse_adverse_events",
     "parse_con_meds",
-    "parse_visits",
 ]
 
 ADVERSE_EVENT = entity("adverse_event")
@@ -58,31 +58,35 @@ _WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
 
 
 @dataclass
-class ParsedVisit:
-    """One visit row, checked: assessments (instrument → (payload, total text, band)) and labs."""
+class CheckedVisits:
+    """Checked visit rows, by column: row ``i`` is file line ``lines[i]``; its assessments as
+    (instrument, payload, total text, band) and its labs as (analyte, value)."""
 
-    line: int
-    subject_id: str
-    week: Decimal
-    visit: str | None
-    visit_date: date | None
-    assessments: dict[str, tuple[dict[str, Any] | None, str | None, str | None]]
-    labs: dict[str, Decimal]
+    lines: list[int]
+    subject_ids: list[str]
+    weeks: list[Decimal]
+    codes: list[str | None]
+    dates: list[date | None]
+    assessments: list[list[tuple[str, dict[str, Any] | None, str | None, str | None]]]
+    labs: list[list[tuple[str, Decimal]]]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def piece(self, start: int, stop: int) -> CheckedVisits:
+        """Rows ``start`` to ``stop`` (exclusive)."""
+        return CheckedVisits(*(getattr(self, f.name)[start:stop] for f in fields(CheckedVisits)))
 
 
 @dataclass
 class ParsedSubject:
-    """A subject of the file: subject-level columns and what the cross-row rules need (its
-    weeks and visit codes seen, its dated visits as (line, visit code, date)), not its rows."""
+    """A subject of the file: its subject-level columns and its first line, not its rows."""
 
     subject_id: str
     arm: str | None
     site: str
     covariates: dict[str, Any] = field(default_factory=dict)
     line: int = 2
-    weeks: dict[Decimal, int] = field(default_factory=dict)
-    codes: set[str] = field(default_factory=set)
-    dated: list[tuple[int, str | None, date]] = field(default_factory=list)
 
 
 @dataclass
@@ -132,12 +136,6 @@ def _located(line: int, column: str, err: AutoserumError) -> ValidationError:
             err.field, err.value, err.expected, location=f"line {line}, column {column}"
         )
     return ValidationError(column, None, str(err), location=f"line {line}, column {column}")
-
-
-def _non_negative(column: str, value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValidationError(column, str(value), "a value ≥ 0")
-    return value
 
 
 def _number_item(column: str, text: str) -> int | float:
@@ -211,14 +209,16 @@ def _assessments(
 class VisitChecker:
     """Checks a visit file chunk by chunk (constant memory in rows): each chunk first with the
     format's one validator (:func:`autoserum.study.tidy.validate_visits`, as ``analyze`` reads
-    it), then against the protocol (arms, visit codes) and the integrity rules: no visit date
-    after ``today``, none before the subject's screening visit in the file.
+    it), then, over the validator's typed columns (Polars expressions, no per-row parsing),
+    against the protocol (arms, visit codes) and the integrity rules: no visit date after
+    ``today``, none before the study start ``started`` nor before the subject's screening visit
+    in the file. Only instrument item columns are scored row by row (their payloads).
 
     What spans chunks is carried in :attr:`subjects` (one :class:`ParsedSubject` per subject,
     with the few facts the cross-row rules need): subject-level columns that must agree, one row
     per subject and week, a visit code once per subject. :meth:`finish` runs the check that
     needs the whole file (dates after the screening visit). Errors name the first bad line and
-    column, as ``<source>, line N, column 'X'``.
+    column of the chunk, as ``<source>, line N, column 'X'``.
     """
 
     def __init__(
@@ -237,119 +237,300 @@ class VisitChecker:
         self.started = started
         self.subjects: dict[str, ParsedSubject] = {}
         self.rows = 0
-        self._arms = {a.code for a in protocol.arms}
+        self._arms = sorted(a.code for a in protocol.arms)
         self._header_checked = False
+        self._keys: dict[str, pl.DataFrame] = {}
+        self._dated: list[pl.DataFrame] = []
 
-    def feed(self, frame: pl.DataFrame, *, first_line: int = 2) -> list[ParsedVisit]:
-        """Check one chunk whose first row is file line ``first_line``; its visits, parsed."""
-        validate_visits(as_text_frame(frame), self.source, first_line=first_line)
+    def feed(self, frame: pl.DataFrame, *, first_line: int = 2) -> None:
+        """Check one chunk whose first row is file line ``first_line``."""
+        text = _blank_as_missing(as_text_frame(frame))
         with _located_in(self.source):
             if not self._header_checked:
                 _check_header(frame.columns, blinded_ok=self.blinded_ok)
                 self._header_checked = True
-            visits = [self._row(first_line + index, row) for index, row in enumerate(_cells(frame))]
+        typed = validate_visits(text, self.source, first_line=first_line, lines=True)
+        text = text.with_row_index(LINE, offset=first_line)
+        with _located_in(self.source):
+            first = _Earliest()
+            self._row_rules(typed, first)
+            self._subject_rules(typed, text, first)
+            first.raise_it()
         self.rows += frame.height
-        return visits
+
+    def rows_of(self, frame: pl.DataFrame, *, first_line: int = 2) -> CheckedVisits:
+        """The rows of a chunk that :meth:`feed` checked, as the writer inserts them."""
+        text = _blank_as_missing(as_text_frame(frame)).with_row_index(LINE, offset=first_line)
+        dates = (
+            text["visit_date"].str.strip_chars().str.to_date("%Y-%m-%d").to_list()
+            if "visit_date" in text.columns
+            else [None] * text.height
+        )
+        with _located_in(self.source):
+            return CheckedVisits(
+                lines=text[LINE].to_list(),
+                subject_ids=text["subject_id"].to_list(),
+                weeks=[Decimal(w) for w in text["week"].str.strip_chars().to_list()],
+                codes=_column(text, "visit"),
+                dates=dates,
+                assessments=self._assessments(text),
+                labs=_labs(text),
+            )
 
     def finish(self) -> dict[str, ParsedSubject]:
         """Run the whole-file checks; the subjects of the file by id, in order of appearance."""
         with _located_in(self.source):
-            _check_after_screening(self.protocol, self.subjects.values())
+            _check_after_screening(self.protocol, self._dated)
         return self.subjects
 
-    def _row(self, line: int, row: dict[str, str | None]) -> ParsedVisit:
-        sid = row.get("subject_id")
-        if sid is None:
-            raise ValidationError(
+    def _row_rules(self, typed: pl.DataFrame, first: _Earliest) -> None:
+        """The rules of one row, over the whole chunk: the arm is the protocol's, a visit code
+        looks like one and is used once per subject, the date is neither in the future nor
+        before the study start, lab values are not negative."""
+        columns = set(typed.columns)
+        if "arm" in columns:
+            bad = pl.col("arm").is_not_null() & ~pl.col("arm").is_in(self._arms)
+            first.check(typed, bad, "arm", f"one of {', '.join(self._arms)}")
+        if "visit" in columns:
+            code = pl.col("visit")
+            first.check(
+                typed,
+                code.is_not_null() & ~code.str.contains(_CODE.pattern),
+                "visit",
+                "a visit code like week_4",
+            )
+            again = pl.col(LINE) > pl.col(LINE).min().over("subject_id", "visit")
+            first.check(
+                typed, code.is_not_null() & again, "visit", "a visit code used once per subject"
+            )
+        if "visit_date" in columns:
+            when = pl.col("visit_date")
+            if self.today is not None:
+                today = self.today
+                first.check_rule(
+                    typed,
+                    when > today,
+                    "visit_date",
+                    lambda v: check_not_future("visit_date", v, today=today),
+                )
+            if self.started is not None:
+                started = self.started
+                first.check_rule(
+                    typed,
+                    when < started,
+                    "visit_date",
+                    lambda v: check_not_before("visit_date", v, started, what="the study start"),
+                )
+        for analyte in ANALYTES:
+            if analyte in columns:
+                first.check(typed, pl.col(analyte) < 0, analyte, "a value ≥ 0")
+
+    def _subject_rules(self, typed: pl.DataFrame, text: pl.DataFrame, first: _Earliest) -> None:
+        """What the rows of a subject must share across chunks (its arm, site and covariates),
+        one row per week and a visit code once per subject (joined with the keys of the
+        chunks before), and its dated visits for :meth:`finish`."""
+        covariates = [c for c in SUBJECT_COLUMNS if c in text.columns]
+        groups = text.group_by("subject_id", maintain_order=True).agg(
+            pl.col(LINE).first().alias("_line"),
+            *(
+                pl.col(c).drop_nulls().first().alias(f"_{c}")
+                for c in ("arm", "site", *covariates)
+                if c in text.columns
+            ),
+            *(
+                pl.col(LINE).filter(pl.col(c).is_not_null()).first().alias(f"_line_{c}")
+                for c in covariates
+            ),
+        )
+        for group in groups.iter_rows(named=True):
+            self._subject(group, covariates, first)
+        weeks = typed.select(LINE, "subject_id", "week")
+        self._seen_before(weeks, "week", first, text)
+        if "visit" in typed.columns:
+            codes = typed.select(LINE, "subject_id", pl.col("visit").str.strip_chars()).filter(
+                pl.col("visit").is_not_null()
+            )
+            self._seen_before(codes, "visit", first, text)
+        if "visit_date" in typed.columns:
+            dated = typed.select(
+                LINE,
                 "subject_id",
-                None,
-                "a subject identifier",
-                location=f"line {line}, column subject_id",
-            )
-        arm = row.get("arm")
-        if arm is not None and arm not in self._arms:
-            raise ValidationError(
-                "arm",
-                arm,
-                f"one of {', '.join(sorted(self._arms))}",
-                location=f"line {line}, column arm",
-            )
-        site = row.get("site") or "main"
-        week_text = row.get("week")
-        if week_text is None:
-            raise ValidationError(
-                "week", None, "a number of weeks", location=f"line {line}, column week"
-            )
-        week = _at(line, "week", as_decimal, week_text)
+                pl.col("visit").str.strip_chars()
+                if "visit" in typed.columns
+                else pl.lit(None, pl.String).alias("visit"),
+                "visit_date",
+            ).filter(pl.col("visit_date").is_not_null())
+            self._dated.append(dated)
+
+    def _seen_before(
+        self, keys: pl.DataFrame, column: str, first: _Earliest, text: pl.DataFrame
+    ) -> None:
+        """``keys`` (line, subject, ``column``) of this chunk against those of the chunks
+        before: a subject's week or visit code once in the file."""
+        before = self._keys.get(column)
+        if before is not None:
+            again = keys.join(
+                before.rename({LINE: "_seen"}), on=["subject_id", column], how="inner"
+            ).sort(LINE)
+            if again.height:
+                line, seen = int(again[LINE][0]), int(again["_seen"][0])
+                raw = text.filter(pl.col(LINE) == line)[column][0]
+                if column == "week":
+                    week = Decimal(str(raw).strip())
+                    expected = f"one row per subject and week (line {seen} has week {week})"
+                else:
+                    expected = "a visit code used once per subject"
+                first.add(line, column, raw, expected)
+        self._keys[column] = keys if before is None else pl.concat([before, keys], rechunk=False)
+
+    def _subject(
+        self, group: dict[str, Any], covariates: list[str], first: _Earliest
+    ) -> ParsedSubject:
+        sid, line = group["subject_id"], group["_line"]
+        arm, site = group.get("_arm"), group.get("_site") or "main"
         subject = self.subjects.get(sid)
         if subject is None:
             subject = self.subjects[sid] = ParsedSubject(sid, arm, site, line=line)
-        for column, value in (("arm", arm), ("site", site)):
-            if getattr(subject, column) != value:
-                raise ValidationError(
-                    column,
-                    value,
-                    f"{getattr(subject, column)!r} as on the subject's first row",
-                    location=f"line {line}, column {column}",
-                )
-        covariates = _covariates(line, row)
-        for column in SUBJECT_COLUMNS:
-            value = covariates[column]
-            if value is None:
+        else:
+            for column, value in (("arm", arm), ("site", site)):
+                if getattr(subject, column) != value:
+                    first.add(
+                        line,
+                        column,
+                        value,
+                        f"{getattr(subject, column)!r} as on the subject's first row",
+                    )
+        for column in covariates:
+            raw = group[f"_{column}"]
+            if raw is None:
+                continue
+            at = group[f"_line_{column}"]
+            try:
+                value = SUBJECT.field(column).convert(raw, name=column)
+            except ValidationError as err:
+                first.add(at, column, err.value, err.expected)
                 continue
             before = subject.covariates.setdefault(column, value)
             if before != value:
-                raise ValidationError(
+                first.add(
+                    at,
                     column,
-                    row[column],
+                    raw,
                     f"{before} as on the subject's other rows (subject-level)",
-                    location=f"line {line}, column {column}",
                 )
-        if week in subject.weeks:
-            raise ValidationError(
-                "week",
-                week_text,
-                f"one row per subject and week (line {subject.weeks[week]} has week {week})",
-                location=f"line {line}, column week",
+        return subject
+
+    def _assessments(
+        self, text: pl.DataFrame
+    ) -> list[list[tuple[str, dict[str, Any] | None, str | None, str | None]]]:
+        """Each row's assessments: totals as given (the validator checked their ranges);
+        instruments given by their items are scored row by row (their payloads)."""
+        out: list[list[tuple[str, dict[str, Any] | None, str | None, str | None]]] = [
+            [] for _ in range(text.height)
+        ]
+        items = [c for c in item_columns() if c in text.columns]
+        if items:
+            wanted = [c for c in (LINE, *items, *TOTAL_COLUMNS, "age") if c in text.columns]
+            for index, row in enumerate(_cells(text.select(wanted))):
+                sid = text["subject_id"][index]
+                age = self.subjects[sid].covariates.get("age")
+                line = int(row[LINE] or 0)
+                out[index] = [
+                    (code, payload, total, band)
+                    for code, (payload, total, band) in _assessments(line, row, age).items()
+                ]
+            return out
+        for code in TOTAL_COLUMNS:
+            if code not in text.columns:
+                continue
+            for index, value in enumerate(_decimal_text(text[code])):
+                if value is not None:
+                    out[index].append((code, None, value, None))
+        return out
+
+
+class _Earliest:
+    """The first problem of a chunk in file order: every rule reports its first bad row, the
+    chunk is refused naming the earliest (``line N, column X``)."""
+
+    def __init__(self) -> None:
+        self.line: int | None = None
+        self.error: ValidationError | None = None
+
+    def add(self, line: int, column: str, value: Any, expected: str) -> None:
+        """A problem at ``line``/``column``, kept if it is the earliest so far."""
+        if self.line is None or line < self.line:
+            self.line = line
+            self.error = ValidationError(
+                column, value, expected, location=f"line {line}, column {column}"
             )
-        subject.weeks[week] = line
-        visit = row.get("visit")
-        if visit is not None and not _CODE.match(visit):
-            raise ValidationError(
-                "visit", visit, "a visit code like week_4", location=f"line {line}, column visit"
-            )
-        if visit is not None and visit in subject.codes:
-            raise ValidationError(
-                "visit",
-                visit,
-                "a visit code used once per subject",
-                location=f"line {line}, column visit",
-            )
-        if visit is not None:
-            subject.codes.add(visit)
-        when = (
-            None
-            if row.get("visit_date") is None
-            else _at(line, "visit_date", as_date, row["visit_date"])
-        )
-        labs = {c: _at(line, c, as_decimal, row[c]) for c in ANALYTES if row.get(c) is not None}
-        for code, value in labs.items():
-            _at(line, code, _non_negative, value)
-        if when is not None:
-            if self.today is not None:
-                today = self.today
-                _at(line, "visit_date", lambda f, v: check_not_future(f, v, today=today), when)
-            if self.started is not None and when < self.started:
-                started = self.started
-                _at(
-                    line,
-                    "visit_date",
-                    lambda f, d: check_not_before(f, d, started, what="the study start"),
-                    when,
-                )
-            subject.dated.append((line, visit, when))
-        age = covariates["age"] if covariates["age"] is not None else subject.covariates.get("age")
-        return ParsedVisit(line, sid, week, visit, when, _assessments(line, row, age), labs)
+
+    def _first(self, frame: pl.DataFrame, bad: pl.Expr, column: str) -> tuple[int, Any] | None:
+        found = frame.filter(bad.fill_null(False)).select(LINE, column).head(1)
+        return None if found.height == 0 else (int(found.item(0, 0)), found.item(0, 1))
+
+    def check(self, frame: pl.DataFrame, bad: pl.Expr, column: str, expected: str) -> None:
+        """The first row of ``frame`` where ``bad`` holds."""
+        found = self._first(frame, bad, column)
+        if found is not None:
+            self.add(found[0], column, found[1], expected)
+
+    def check_rule(
+        self, frame: pl.DataFrame, bad: pl.Expr, column: str, rule: Callable[[Any], Any]
+    ) -> None:
+        """The first row where ``bad`` holds, worded by the core ``rule`` that refuses it."""
+        found = self._first(frame, bad, column)
+        if found is None:
+            return
+        try:
+            rule(found[1])
+        except ValidationError as err:
+            self.add(found[0], column, err.value, err.expected)
+
+    def raise_it(self) -> None:
+        """Raise the earliest problem, if any."""
+        if self.error is not None:
+            raise self.error
+
+
+def _blank_as_missing(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells holding only blanks as missing (as an empty CSV cell)."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in frame.columns
+        if frame.schema[c] == pl.String
+    )
+
+
+def _column(frame: pl.DataFrame, name: str) -> list[Any]:
+    """A column as a list (text stripped), or missing on every row when absent."""
+    if name not in frame.columns:
+        return [None] * frame.height
+    series = frame[name]
+    return (series.str.strip_chars() if series.dtype == pl.String else series).to_list()
+
+
+_PLAIN = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
+
+
+def _decimal_text(column: pl.Series) -> list[str | None]:
+    """Numbers given as text, as their exact decimals print (``str(Decimal(text))``): plain
+    decimals are kept as they are (the same text), others are converted one by one."""
+    text = column.str.strip_chars()
+    if bool(text.str.contains(_PLAIN).fill_null(True).all()):
+        return text.to_list()
+    return [None if v is None else str(Decimal(v)) for v in text.to_list()]
+
+
+def _labs(text: pl.DataFrame) -> list[list[tuple[str, Decimal]]]:
+    """Each row's lab values (the validator checked them numbers in their ranges)."""
+    out: list[list[tuple[str, Decimal]]] = [[] for _ in range(text.height)]
+    for analyte in ANALYTES:
+        if analyte in text.columns:
+            for index, value in enumerate(text[analyte].to_list()):
+                if value is not None:
+                    out[index].append((analyte, Decimal(value.strip())))
+    return out
 
 
 def _check_header(columns: Iterable[str], *, blinded_ok: bool) -> None:
@@ -369,34 +550,6 @@ def _check_header(columns: Iterable[str], *, blinded_ok: bool) -> None:
             raise ValidationError(column, None, "a column named " + column, location="line 1")
 
 
-def _covariates(line: int, row: dict[str, str | None]) -> dict[str, Any]:
-    """The subject-level covariates of a row, converted as the registry declares them."""
-    return {
-        f.name: _at(line, f.name, _convert, row.get(f.name), f)
-        for f in SUBJECT.exported
-        if f.name in SUBJECT_COLUMNS
-    }
-
-
-def parse_visits(
-    frame: pl.DataFrame,
-    protocol: Protocol,
-    *,
-    blinded_ok: bool,
-    source: str = "import",
-    today: date | None = None,
-    started: date | None = None,
-) -> tuple[list[ParsedSubject], list[ParsedVisit]]:
-    """Check a whole visit frame (one chunk of :class:`VisitChecker`): its subjects and
-    visits, or :class:`ValidationError` naming the first bad line and column (no visit date
-    after ``today`` or before the study start ``started``)."""
-    checker = VisitChecker(
-        protocol, blinded_ok=blinded_ok, source=source, today=today, started=started
-    )
-    visits = checker.feed(frame)
-    return list(checker.finish().values()), visits
-
-
 @contextmanager
 def _located_in(source: str) -> Iterator[None]:
     """Errors located ``line N, column X`` by the checks below, as the format's validator
@@ -412,25 +565,31 @@ def _located_in(source: str) -> Iterator[None]:
         raise ValidationError(err.field, err.value, err.expected, location=where) from None
 
 
-def _check_after_screening(protocol: Protocol, subjects: Iterable[ParsedSubject]) -> None:
-    """No dated visit of a subject before their screening visit (when the file has one)."""
+def _check_after_screening(protocol: Protocol, dated: list[pl.DataFrame]) -> None:
+    """No dated visit of a subject before their screening visit (when the file has one):
+    ``dated`` holds the file's dated rows (line, subject, visit code, date)."""
     plan = next((v for v in protocol.visits if v.phase == "screening"), None)
-    if plan is None:
+    if plan is None or not dated:
         return
-    for subject in subjects:
-        screened = next((when for _, code, when in subject.dated if code == plan.code), None)
-        if screened is None:
-            continue
-        for line, _, when in subject.dated:
-            if when < screened:
-                _at(
-                    line,
-                    "visit_date",
-                    lambda f, d, s=screened: check_not_before(
-                        f, d, s, what="the subject's screening"
-                    ),
-                    when,
-                )
+    rows = pl.concat(dated, rechunk=False)
+    screened = (
+        rows.filter(pl.col("visit") == plan.code)
+        .group_by("subject_id")
+        .agg(pl.col("visit_date").sort_by(LINE).first().alias("_screened"))
+    )
+    early = (
+        rows.join(screened, on="subject_id", how="inner")
+        .filter(pl.col("visit_date") < pl.col("_screened"))
+        .sort(LINE)
+    )
+    if early.height:
+        line, when, screen = early.select(LINE, "visit_date", "_screened").row(0)
+        _at(
+            line,
+            "visit_date",
+            lambda f, d: check_not_before(f, d, screen, what="the subject's screening"),
+            when,
+        )
 
 
 def parse_adverse_events(

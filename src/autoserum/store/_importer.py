@@ -5,9 +5,13 @@ transactions, visible all at once or not at all.
    every row checked (:class:`autoserum.store._import.VisitChecker`); a bad row anywhere rejects
    the file before anything is written. Memory holds one chunk plus a few facts per subject.
 2. **Write**: the file is read again and written in transactions sized to last about
-   :data:`TARGET_SECONDS` each, with a pause of :data:`PAUSE_SECONDS` between them on SQLite,
-   in which the writers of other processes waiting at the writer gate (``store/_gate.py``) take
-   their turn. The import never holds the write lock for long, whatever the size of the file.
+   :data:`TARGET_SECONDS` each; on SQLite, before each of them the import gives way to every
+   writer of another process waiting at the writer gate (``store/_gate.py``), for at most
+   :data:`GIVE_WAY_SECONDS`, so a server's writers are not queued behind the import. Each
+   transaction inserts its rows with one executemany insert per record type and audits them
+   with one chained audit row per record type (``store/_audit.py:insert_imported``: the
+   records, the file's SHA-256 and line range, a SHA-256 of the batch's content). The import
+   never holds the write lock for long, whatever the size of the file.
 3. **Visibility**: an import that creates its study writes it under a hidden staging name
    (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and no
    study list sees it. The last transaction renames it to its name; until then nothing of the
@@ -34,15 +38,16 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.store._audit import ImportBatch, insert_imported
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
 from autoserum.store._conmeds import record_medication_deviations
 from autoserum.store._edit import lab_fields
-from autoserum.store._import import ParsedAE, ParsedSubject, ParsedVisit, VisitChecker
+from autoserum.store._import import CheckedVisits, ParsedAE, ParsedSubject, VisitChecker
 from autoserum.store._import import parse_adverse_events as _parse_aes
 from autoserum.store._import import parse_con_meds as _parse_con_meds
 from autoserum.store._locks import require_unlocked
@@ -66,16 +71,17 @@ from autoserum.study.locks import Target
 from autoserum.study.status import SubjectStatus
 from autoserum.study.tidy import SUBJECT_COLUMNS
 
-__all__ = ["PAUSE_SECONDS", "TARGET_SECONDS", "ImportSummary", "Importer"]
+__all__ = ["GIVE_WAY_SECONDS", "TARGET_SECONDS", "ImportSummary", "Importer"]
 
-TARGET_SECONDS = 0.1
+TARGET_SECONDS = 0.25
 """How long one write transaction of an import should last (its size adapts to reach it)."""
-PAUSE_SECONDS = 0.1
-"""SQLite: the pause between two write transactions of an import, in which the writers of other
-processes waiting at the writer gate (``store/_gate.py``) take their turn: the import takes at
-most about half of the write lock's time."""
-_FIRST_BATCH = 50
-_MAX_BATCH = 5_000
+GIVE_WAY_SECONDS = 0.5
+"""SQLite: how long, at most, an import waits before each of its write transactions while
+writers of other processes wait at the writer gate (``store/_gate.py``): they go first, all of
+them, and the import still gets a turn at least every this many seconds."""
+_FIRST_BATCH = 500
+_MIN_BATCH = 50
+_MAX_BATCH = 20_000
 
 
 class ImportSummary(dict[str, int]):
@@ -102,7 +108,9 @@ class Importer(Service):
             raise ValidationError("study", study, f"a name not starting with {STAGING_PREFIX!r}")
         remove_abandoned(self._uow)
         new_protocol, plan, existing, started = self._target(study, protocol)
-        subjects, columns, rows = self._check(source, plan, started)
+        checker, columns = self._check(source, plan, started)
+        subjects, rows = checker.finish(), checker.rows
+        digest = source.sha256()
         for subj in subjects.values():
             if subj.subject_id in existing:
                 raise ValidationError(
@@ -132,7 +140,21 @@ class Importer(Service):
                         s, staging, new_protocol, secrets.randbelow(2**62), DEFAULT_ALLOCATION_N
                     )
                     study_id = row.id
-                self._write_file(run, _Into(study_id, subjects, counts), source, plan, records)
+                self._write_file(
+                    run,
+                    _Into(
+                        study_id,
+                        subjects,
+                        counts,
+                        source.name,
+                        digest,
+                        review=False,
+                        checker=checker,
+                    ),
+                    source,
+                    plan,
+                    records,
+                )
                 with run.transaction() as s:
                     if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
                         raise StateError(f"a study named {study!r} was created meanwhile")
@@ -142,7 +164,15 @@ class Importer(Service):
         with run.single():
             with run.transaction() as s:
                 study_id = _admit(s, self._study(s, study))
-            self._write_file(run, _Into(study_id, subjects, counts), source, plan, records)
+            self._write_file(
+                run,
+                _Into(
+                    study_id, subjects, counts, source.name, digest, review=True, checker=checker
+                ),
+                source,
+                plan,
+                records,
+            )
             with run.transaction() as s:
                 s.get_one(StudyRow, study_id).column_order = columns
         return counts
@@ -166,7 +196,7 @@ class Importer(Service):
 
     def _check(
         self, source: TidySource, plan: Protocol, started: date | None
-    ) -> tuple[dict[str, ParsedSubject], list[str], int]:
+    ) -> tuple[VisitChecker, list[str]]:
         checker = VisitChecker(
             plan, blinded_ok=True, source=source.name, today=self._today(), started=started
         )
@@ -175,7 +205,7 @@ class Importer(Service):
             if columns is None:
                 columns = list(chunk.columns)
             checker.feed(chunk, first_line=line)
-        return checker.finish(), columns or [], checker.rows
+        return checker, columns or []
 
     def _write_file(
         self, run: _Run, into: _Into, source: TidySource, plan: Protocol, records: _Records
@@ -186,12 +216,11 @@ class Importer(Service):
         with run.transaction() as s:
             for row in s.scalars(select(SiteRow).where(SiteRow.study_id == study_id)):
                 into.sites[row.code] = row.id
-        parser = VisitChecker(plan, blinded_ok=True, source=source.name, today=None)
         for line, chunk in source.chunks():
-            visits = parser.feed(chunk, first_line=line)
-            for piece in run.pieces(visits):
+            visits = into.checker.rows_of(chunk, first_line=line)
+            for start, stop in run.ranges(len(visits)):
                 with run.transaction() as s:
-                    _write_visits(s, into, piece)
+                    _write_visits(s, into, visits.piece(start, stop))
         for piece in run.pieces(records.adverse_events):
             with run.transaction() as s:
                 for ae in piece:
@@ -254,102 +283,148 @@ def _write_con_meds(
 @dataclass
 class _Into:
     """Where an import writes and what it wrote so far: the study, its sites (code → id), the
-    subjects of the file (checked) and those written (id → primary key), the counts."""
+    subjects of the file (checked, and the checker that gives their rows) and those written
+    (id → primary key), the counts; the
+    file's name and SHA-256 (named by the import's audit rows); whether its writes are
+    followed up by the review hook (an existing study; a new one has nothing to review)."""
 
     study_id: int
     subjects: dict[str, ParsedSubject]
     counts: ImportSummary
+    file: str
+    file_sha256: str
+    review: bool
+    checker: VisitChecker
     sites: dict[str, int] = field(default_factory=dict)
     pks: dict[str, int] = field(default_factory=dict)
 
 
-def _write_visits(s: Session, into: _Into, visits: list[ParsedVisit]) -> None:
-    """Insert ``visits`` with their assessments and labs, and the sites and subjects they are
-    the first rows of (a subject is inserted with its subject-level columns from the whole
-    file)."""
+def _write_visits(s: Session, into: _Into, piece: CheckedVisits) -> None:
+    """Insert the checked rows ``piece`` with their assessments and labs, and the sites and
+    subjects they are the first rows of (a subject is inserted with its subject-level columns
+    from the whole file): one executemany insert and one chained audit row per record type
+    (:func:`autoserum.store._audit.insert_imported`)."""
     study_id, sites, pks, counts = into.study_id, into.sites, into.pks, into.counts
-    subjects = into.subjects
-    new_subjects: dict[str, SubjectRow] = {}
-    for v in visits:
-        if v.subject_id in pks or v.subject_id in new_subjects:
-            continue
-        subj = subjects[v.subject_id]
+    batch = ImportBatch(into.file, into.file_sha256, piece.lines[0], piece.lines[-1])
+    new = [sid for sid in dict.fromkeys(piece.subject_ids) if sid not in pks]
+    subjects = [into.subjects[sid] for sid in new]
+    for subj in subjects:
         if subj.site not in sites:
             site = SiteRow(study_id=study_id, code=subj.site, name=subj.site, version=1)
             s.add(site)
             s.flush()
             sites[subj.site] = site.id
-        new_subjects[v.subject_id] = SubjectRow(
-            study_id=study_id,
-            site_id=sites[subj.site],
-            subject_id=subj.subject_id,
-            status=SubjectStatus.ENROLLED.value,
-            arm=subj.arm,
-            version=1,
-            **{c: subj.covariates.get(c) for c in SUBJECT_COLUMNS},
-        )
-    if new_subjects:
-        s.add_all(new_subjects.values())
-        s.flush()
-        pks.update((sid, r.id) for sid, r in new_subjects.items())
-    rows = [
-        (
-            VisitRow(
-                study_id=study_id,
-                subject_pk=pks[v.subject_id],
-                visit_code=v.visit,
-                week=v.week,
-                visit_date=v.visit_date,
-                version=1,
-            ),
-            v,
-        )
-        for v in visits
+    n = len(subjects)
+    ids = insert_imported(
+        s,
+        SubjectRow,
+        {
+            "study_id": [study_id] * n,
+            "site_id": [sites[subj.site] for subj in subjects],
+            "subject_id": new,
+            "status": [SubjectStatus.ENROLLED.value] * n,
+            "arm": [subj.arm for subj in subjects],
+            "version": [1] * n,
+            **{c: [subj.covariates.get(c) for subj in subjects] for c in SUBJECT_COLUMNS},
+        },
+        batch=batch,
+        review=into.review,
+    )
+    pks.update(zip(new, ids, strict=True))
+    owners = [pks[sid] for sid in piece.subject_ids]
+    n = len(piece)
+    visit_ids = insert_imported(
+        s,
+        VisitRow,
+        {
+            "study_id": [study_id] * n,
+            "subject_pk": owners,
+            "visit_code": piece.codes,
+            "week": piece.weeks,
+            "visit_date": piece.dates,
+            "version": [1] * n,
+        },
+        batch=batch,
+        review=into.review,
+    )
+    assessments = [
+        (pk, visit_id, code, payload, total, band)
+        for pk, visit_id, row in zip(owners, visit_ids, piece.assessments, strict=True)
+        for code, payload, total, band in row
     ]
-    s.add_all(row for row, _ in rows)
-    s.flush()
-    for visit, v in rows:
-        for code, (payload, total, band) in v.assessments.items():
-            s.add(
-                AssessmentRow(
-                    study_id=study_id,
-                    subject_pk=visit.subject_pk,
-                    visit_id=visit.id,
-                    instrument=code,
-                    payload=payload,
-                    total=total,
-                    band=band,
-                    version=1,
-                )
+    counts["assessments"] += len(
+        insert_imported(
+            s,
+            AssessmentRow,
+            _by_column(
+                assessments,
+                ("subject_pk", "visit_id", "instrument", "payload", "total", "band"),
+                study_id=study_id,
+            ),
+            batch=batch,
+            review=into.review,
+        )
+    )
+    labs = [
+        {
+            "subject_pk": pk,
+            "visit_id": visit_id,
+            "analyte": analyte,
+            **lab_fields(analyte, value, ANALYTES[analyte].unit, None, None),
+        }
+        for pk, visit_id, row in zip(owners, visit_ids, piece.labs, strict=True)
+        for analyte, value in row
+    ]
+    if labs:
+        names = tuple(labs[0])
+        counts["labs"] += len(
+            insert_imported(
+                s,
+                LabRow,
+                _by_column(
+                    [tuple(lab[k] for k in names) for lab in labs], names, study_id=study_id
+                ),
+                batch=batch,
+                review=into.review,
             )
-            counts["assessments"] += 1
-        for analyte, value in v.labs.items():
-            fields = lab_fields(analyte, value, ANALYTES[analyte].unit, None, None)
-            s.add(
-                LabRow(
-                    study_id=study_id,
-                    subject_pk=visit.subject_pk,
-                    visit_id=visit.id,
-                    analyte=analyte,
-                    version=1,
-                    **fields,
-                )
-            )
-            counts["labs"] += 1
-    s.flush()
+        )
+
+
+def _by_column(
+    rows: list[tuple[Any, ...]], names: tuple[str, ...], *, study_id: int
+) -> dict[str, list[Any]]:
+    """Records given as tuples of ``names``, column by column, with their study and version."""
+    n = len(rows)
+    columns: dict[str, list[Any]] = {"study_id": [study_id] * n, "version": [1] * n}
+    if rows:
+        for name, values in zip(names, zip(*rows, strict=True), strict=True):
+            columns[name] = list(values)
+    else:
+        columns.update((name, []) for name in names)
+    return columns
 
 
 def _flag_windows(s: Session, protocol: Protocol, day0_codes: set[str], pks: list[int]) -> None:
     """Place imported visits of the protocol in their windows (day 0: the dated visit planned
-    at day 0) and record ``visit_window`` deviations, as for visits recorded live."""
-    for row in s.scalars(select(SubjectRow).where(SubjectRow.id.in_(pks))):
-        visits = s.scalars(select(VisitRow).where(VisitRow.subject_pk == row.id)).all()
-        day0 = next(
-            (v.visit_date for v in visits if v.visit_code in day0_codes and v.visit_date), None
+    at day 0) and record ``visit_window`` deviations, as for visits recorded live; only the
+    subjects with a dated day-0 visit are read."""
+    if not day0_codes or not pks:
+        return
+    found = s.execute(
+        select(VisitRow.subject_pk, func.min(VisitRow.visit_date))
+        .where(
+            VisitRow.subject_pk.in_(pks),
+            VisitRow.visit_code.in_(sorted(day0_codes)),
+            VisitRow.visit_date.is_not(None),
         )
-        if day0 is not None:
-            row.day0 = day0
-            evaluate_windows(s, protocol, row)
+        .group_by(VisitRow.subject_pk)
+    )
+    day0: dict[int, date] = {int(pk): when for pk, when in found}
+    if not day0:
+        return
+    for row in s.scalars(select(SubjectRow).where(SubjectRow.id.in_(sorted(day0)))):
+        row.day0 = day0[row.id]
+        evaluate_windows(s, protocol, row)
     s.flush()
 
 
@@ -364,7 +439,6 @@ class _Run:
         self._batched = batched
         self._shared: Session | None = None
         self._size = _FIRST_BATCH
-        self._pause = PAUSE_SECONDS if service._uow.engine.dialect.name == "sqlite" else 0.0
         self._last_end: float | None = None
 
     @contextmanager
@@ -385,10 +459,8 @@ class _Run:
 
     @contextmanager
     def _timed(self) -> Iterator[Session]:
-        if self._last_end is not None and self._pause:
-            wait = self._pause - (time.monotonic() - self._last_end)
-            if wait > 0:
-                time.sleep(wait)
+        if self._last_end is not None:
+            self._service._uow.give_way(GIVE_WAY_SECONDS)
         start = time.monotonic()
         try:
             with self._service._uow.write(self._actor, self._reason) as s:
@@ -398,19 +470,25 @@ class _Run:
         took = self._last_end - start
         if self._batched and took > 0:
             scale = min(2.0, max(0.25, TARGET_SECONDS / took))
-            self._size = int(min(_MAX_BATCH, max(1, self._size * scale)))
+            self._size = int(min(_MAX_BATCH, max(_MIN_BATCH, self._size * scale)))
+
+    def ranges(self, count: int) -> Iterator[tuple[int, int]]:
+        """(start, stop) of ``count`` items in pieces of the current batch size (all at once
+        inside :meth:`single`)."""
+        if self._shared is not None or not self._batched:
+            if count:
+                yield 0, count
+            return
+        offset = 0
+        while offset < count:
+            size = self._size
+            yield offset, min(count, offset + size)
+            offset += size
 
     def pieces(self, items: list[Any]) -> Iterator[list[Any]]:
         """``items`` in pieces of the current batch size (all at once inside :meth:`single`)."""
-        if self._shared is not None or not self._batched:
-            if items:
-                yield items
-            return
-        offset = 0
-        while offset < len(items):
-            size = self._size
-            yield items[offset : offset + size]
-            offset += size
+        for start, stop in self.ranges(len(items)):
+            yield items[start:stop]
 
 
 @contextmanager

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from autoserum.instruments import get_instrument
 from autoserum.store._base import SYSTEM_CLI, Actor, Service
+from autoserum.store._cdisc import con_med_frame
 from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
 from autoserum.store._odm import odm_bytes, odm_package
 from autoserum.store._package import PackageContent, import_rows, read_package, read_records
+from autoserum.store._redcap import redcap_content, redcap_files
 from autoserum.store._source import FileSource, FrameSource, TidySource, read_whole
 from autoserum.store.models import (
     AdverseEventRow,
@@ -241,6 +243,23 @@ class ExportService(Service):
         with self._write(actor, f"package import {path.name}") as s:
             return import_rows(s, study, content)
 
+    def adam(
+        self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
+    ) -> tuple[PackageContent, dict[str, pl.DataFrame]]:
+        """The study's records (:meth:`package`) and its CDISC ADaM datasets (ADSL, ADQS,
+        ADAE, ADCM: :func:`autoserum.analysis.adam_datasets`), blinded as the package is."""
+        from autoserum.analysis import adam_datasets
+
+        content = self.package(study, actor=actor, blinded=blinded, deidentified=deidentified)
+        visits = self.long(study, actor=actor)
+        adverse = self.adverse_events(study, actor=actor)
+        if content.descriptor["autoserum"]["blinded"]:
+            visits, adverse = visits.drop("arm", strict=False), adverse.drop("arm", strict=False)
+        frames = adam_datasets(
+            study, visits, adverse_events=adverse, con_meds=con_med_frame(content)
+        )
+        return content, frames
+
     def odm(
         self,
         study: str,
@@ -264,6 +283,25 @@ class ExportService(Service):
         self._require(actor, "manage_study")
         content = odm_package(path)
         with self._write(actor, f"ODM import {path.name}") as s:
+            return import_rows(s, study, content)
+
+    def redcap(
+        self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
+    ) -> dict[str, bytes]:
+        """The study as a REDCap project (``store/_redcap.py``): data dictionary, events,
+        instrument-event mapping, repeating forms, records and the mapping, from the records
+        of :meth:`package` (blinded and de-identified alike)."""
+        content = self.package(study, actor=actor, blinded=blinded, deidentified=deidentified)
+        return redcap_files(content)
+
+    def import_redcap(
+        self, study: str, dictionary: Path, records: Path, *, mapping: Path, actor: Actor
+    ) -> dict[str, int]:
+        """Read a REDCap project's export (dictionary and records, with the mapping naming
+        which fields are which) into the new study ``study``, all or nothing."""
+        self._require(actor, "manage_study")
+        content = redcap_content(dictionary, records, mapping)
+        with self._write(actor, f"REDCap import {records.name}") as s:
             return import_rows(s, study, content)
 
     def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:

@@ -14,6 +14,7 @@ guard is undone (:func:`autoserum.study.tidy.restore_formulas`); a Parquet file 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,10 @@ class TidySource(Protocol):
         chunk, so that the header is always checked."""
         ...
 
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes (of a frame: of its CSV), as hex digits."""
+        ...
+
 
 @dataclass(frozen=True)
 class FrameSource:
@@ -60,6 +65,10 @@ class FrameSource:
         for offset in range(0, self.frame.height, self.rows):
             yield 2 + offset, self.frame.slice(offset, self.rows)
 
+    def sha256(self) -> str:
+        """The SHA-256 of the frame written as CSV."""
+        return hashlib.sha256(self.frame.write_csv().encode("utf-8")).hexdigest()
+
 
 @dataclass(frozen=True)
 class FileSource:
@@ -76,6 +85,14 @@ class FileSource:
     def __post_init__(self) -> None:
         if not self.path.is_file():
             raise ValidationError("FILE", str(self.path), "an existing .csv or .parquet file")
+
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes, read in blocks."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
 
     def _scan(self) -> pl.LazyFrame:
         if self.path.suffix.lower() == ".parquet":

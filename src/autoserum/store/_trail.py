@@ -166,6 +166,22 @@ def _mask_record(entity: str, value: Any) -> Any:
     }
 
 
+def _mask_batch(entity: str, value: dict[str, Any]) -> dict[str, Any]:
+    """An import's batch row with the arm-revealing fields of its records masked."""
+    records = value.get("records")
+    if not isinstance(records, dict):
+        return value
+    names = records.get("fields", [])
+    hidden = [i for i, name in enumerate(names) if (entity, name) in ARM_REVEALING]
+    if not hidden:
+        return value
+    rows = [
+        [MASK if i in hidden and v is not None else v for i, v in enumerate(row)]
+        for row in records.get("values", [])
+    ]
+    return {**value, "records": {**records, "values": rows}}
+
+
 @dataclass(frozen=True)
 class AuditPage:
     """One page of an audit trail: its records, the cursor of the next page (``None`` on the
@@ -418,7 +434,9 @@ def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
     old = None if row.old_value is None else json.loads(row.old_value)
     new = None if row.new_value is None else json.loads(row.new_value)
     if masked:
-        if row.field is None:
+        if row.action == "import" and isinstance(new, dict):
+            new = _mask_batch(row.entity, new)
+        elif row.field is None:
             old = _mask_record(row.entity, old)
         elif (row.entity, row.field) in ARM_REVEALING:
             old = None if old is None else MASK

@@ -32,13 +32,20 @@ State = dict[tuple[str, int], dict[str, Any]]
 
 def replay_audit(records: Iterable[AuditRecord]) -> State:
     """Apply audit records in order: inserts create, updates set a field, deletes remove (a
-    refusal wrote no data and changes nothing)."""
+    refusal wrote no data and changes nothing); an import's batch row creates each of its
+    records (``store/_audit.py:insert_imported``)."""
     state: State = {}
     for r in records:
         key = (r.entity, r.record_id)
         if r.action == "refused":
             continue
-        if r.action == "insert":
+        if r.action == "import":
+            batch = r.new_value["records"]
+            for record_id, values in zip(batch["ids"], batch["values"], strict=True):
+                state[(r.entity, record_id)] = {
+                    f: v for f, v in zip(batch["fields"], values, strict=True) if v is not None
+                }
+        elif r.action == "insert":
             state.setdefault(key, {})[r.field or ""] = r.new_value
         elif r.action == "update":
             fields = state.setdefault(key, {})

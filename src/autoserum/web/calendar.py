@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from autoserum.display import exact_number
+from autoserum.i18n import N_
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol, window_bounds
 from autoserum.store import VisitProgress
@@ -53,6 +55,15 @@ class CalendarRow:
     flag_label: str
     instruments: list[InstrumentCell] = field(default_factory=list)
     visit_id: int | None = None
+    flag_days: int | None = None  # days outside the window, or overdue (for the page's label)
+
+
+def _flag_days(flag: str | None, visit: Any, today: dt.date, closed: dt.date | None) -> int | None:
+    if flag == "window" and visit is not None:
+        return int(visit.deviation_days)
+    if flag == "overdue" and closed is not None:
+        return (today - closed).days
+    return None
 
 
 def day0_of(detail: SubjectDetail) -> dt.date | None:
@@ -91,7 +102,7 @@ def calendar(
             if visit.deviation_days is not None:
                 flag, label = "window", f"outside window ({visit.deviation_days:+d} d)"
             else:
-                flag, label = "done", "done"
+                flag, label = "done", N_("done")
         else:
             flag, label = _unrecorded(plan.day, last_recorded_day, active, target, earliest,
                                       latest, today)  # fmt: skip
@@ -112,6 +123,7 @@ def calendar(
                 actual=visit.visit_date if visit is not None else None,
                 flag=flag,
                 flag_label=label,
+                flag_days=_flag_days(flag, visit, today, latest or target),
                 instruments=cells,
                 visit_id=visit.id if visit is not None else None,
             )
@@ -131,11 +143,11 @@ def _unrecorded(  # noqa: PLR0917 - the inputs of one rule, shared by two caller
     """The flag of a planned visit not recorded: missed (a later one was), overdue (its window
     closed), due (its window is open) or none."""
     if last_recorded_day is not None and day < last_recorded_day:
-        return "missed", "missed"
+        return "missed", N_("missed")
     if active and target is not None and (latest or target) < today:
         return "overdue", f"overdue {(today - (latest or target)).days} d"
     if active and target is not None and (earliest or target) <= today:
-        return "due", "due"
+        return "due", N_("due")
     return None, ""
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.web.calendar import overdue_visits
 from autoserum.web.deps import CurrentUser
@@ -21,7 +22,7 @@ def _utc_today() -> dt.date:
 @dataclass(frozen=True)
 class StudySummary:
     consort: dict[str, Any]
-    consort_rows: list[tuple[str, int]]
+    consort_rows: list[tuple[str, str, int]]
     by_site: list[dict[str, Any]]
     overdue: list[dict[str, Any]]
 
@@ -31,23 +32,33 @@ def study_summary(
 ) -> StudySummary:
     """The dashboard numbers over the subjects the user may see (arms pooled when blinded)."""
     flow = store.subjects.consort(view.name, actor=user.actor)
-    rows: list[tuple[str, int]] = [
-        ("Assessed for eligibility", flow.assessed),
-        ("Excluded (screen failure)", flow.excluded),
-        ("In screening", flow.in_screening),
-        ("Enrolled and randomised", flow.enrolled),
+    # (label, arm, count): the label a message (translated on the page, the arm filled in)
+    rows: list[tuple[str, str, int]] = [
+        (N_("Assessed for eligibility"), "", flow.assessed),
+        (N_("Excluded (screen failure)"), "", flow.excluded),
+        (N_("In screening"), "", flow.in_screening),
+        (N_("Enrolled and randomised"), "", flow.enrolled),
     ]
     if flow.consented is not None:
-        rows[1:1] = [("Gave informed consent", flow.consented)]
-        rows.append(("Withdrew consent", flow.consent_withdrawn or 0))
+        rows[1:1] = [(N_("Gave informed consent"), "", flow.consented)]
+        rows.append((N_("Withdrew consent"), "", flow.consent_withdrawn or 0))
     for arm, counts in sorted(flow.arms.items()):
-        label = "all arms (blinded)" if arm == "blinded" else f"arm {arm}"
-        rows += [
-            (f"Allocated, {label}", counts.allocated),
-            (f"Active, {label}", counts.active),
-            (f"Withdrawn, {label}", counts.withdrawn),
-            (f"Completed, {label}", counts.completed),
-        ]
+        if arm == "blinded":
+            labels = (
+                N_("Allocated, all arms (blinded)"),
+                N_("Active, all arms (blinded)"),
+                N_("Withdrawn, all arms (blinded)"),
+                N_("Completed, all arms (blinded)"),
+            )
+        else:
+            labels = (
+                N_("Allocated, arm %(arm)s"),
+                N_("Active, arm %(arm)s"),
+                N_("Withdrawn, arm %(arm)s"),
+                N_("Completed, arm %(arm)s"),
+            )
+        numbers = (counts.allocated, counts.active, counts.withdrawn, counts.completed)
+        rows += [(label, arm, n) for label, n in zip(labels, numbers, strict=True)]
     per_site = store.subjects.site_counts(view.name, actor=user.actor)
     zero = {"screened": 0, "enrolled": 0, "withdrawn": 0}
     by_site = [

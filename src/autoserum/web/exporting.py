@@ -11,22 +11,26 @@ recorded as a security event (``export``: study, what, rows, whether arms were i
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from autoserum.analysis import write_adam
 from autoserum.errors import ValidationError
 from autoserum.store import Store, package_files
 from autoserum.study.cdisc import write_sdtm
+from autoserum.study.fhir import fhir_bundle
 from autoserum.study.tidy import neutralise_formulas
 from autoserum.web.deps import CurrentUser
 
 __all__ = ["DROPPED_COLUMNS", "RECORD_FORMATS", "Exported", "export_csv", "export_records"]
 
-RECORD_FORMATS = ("package", "sdtm")
-"""Formats of every record of a study, downloaded as one ``.zip`` (``docs/exports.md``)."""
+RECORD_FORMATS = ("package", "sdtm", "adam", "fhir")
+"""Formats of every record of a study (``docs/exports.md``): downloaded as one ``.zip``, the
+FHIR Bundle as one JSON document."""
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 DROPPED_COLUMNS = ("visit_date", "onset_date", "start_date", "end_date")
@@ -61,27 +65,39 @@ def export_csv(store: Store, user: CurrentUser, study: str, *, what: Exported) -
 
 
 def export_records(store: Store, user: CurrentUser, study: str, fmt: str) -> bytes:
-    """Every record of ``study`` in ``fmt`` (the data package or SDTM) as ``.zip`` bytes,
-    always de-identified from the web (no dates, no names of people), blinded as the user's
-    role and the study's state require, the user's sites only; recorded as a security event."""
+    """Every record of ``study`` in ``fmt`` (the data package, SDTM or ADaM as ``.zip`` bytes,
+    FHIR as a JSON Bundle), always de-identified from the web (no dates, no names of people),
+    blinded as the user's role and the study's state require, the user's sites only; recorded
+    as a security event."""
     user.require("export")
     if fmt not in RECORD_FORMATS:
         raise ValidationError("format", fmt, " or ".join(RECORD_FORMATS))
-    content = store.exports.package(study, actor=user.actor, deidentified=True)
-    meta = content.descriptor["autoserum"]
-    if fmt == "package":
-        files = package_files(content)
+    if fmt == "adam":
+        content, frames = store.exports.adam(study, actor=user.actor, deidentified=True)
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            written = write_sdtm(
-                meta["study"], content.rows, Path(tmp), masked=meta["blinded"],
-                created=datetime.now(UTC),
-            )  # fmt: skip
-            files = {f.name: f.read_bytes() for f in written}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIME), data)
+        content = store.exports.package(study, actor=user.actor, deidentified=True)
+    meta = content.descriptor["autoserum"]
+    out: bytes
+    if fmt == "fhir":
+        bundle = fhir_bundle(meta["study"], content.rows)
+        out = (json.dumps(bundle, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    else:
+        if fmt == "package":
+            files = package_files(content)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                created = datetime.now(UTC)
+                if fmt == "adam":
+                    written = write_adam(study, frames, Path(tmp), created=created)
+                else:
+                    written = write_sdtm(meta["study"], content.rows, Path(tmp),
+                                         masked=meta["blinded"], created=created)  # fmt: skip
+                files = {f.name: f.read_bytes() for f in written}
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIME), data)
+        out = buffer.getvalue()
     store.events.record(
         "export",
         actor=user.actor,
@@ -95,4 +111,4 @@ def export_records(store: Store, user: CurrentUser, study: str, fmt: str) -> byt
             "format": fmt,
         },
     )
-    return buffer.getvalue()
+    return out

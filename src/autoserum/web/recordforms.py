@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from autoserum.i18n import N_
 from autoserum.study.consent import COMPONENTS
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
@@ -58,7 +59,7 @@ def form_field(spec: EntitySpec, field: Field) -> FormField:
     """The input of ``field`` of ``spec`` on a page form."""
     options = _OPTIONS.get((spec.name, field.name), ())
     if field.kind == "choice":
-        options = tuple((v, v.replace("_", " ")) for v in field.choices)
+        options = tuple((v, v) for v in field.choices)  # shown with |tr: "not related"
     elif field.kind == "bool":
         options = _YES_NO
     kind = "date" if field.kind == "date" else "text"
@@ -104,7 +105,7 @@ class RecordForm:
 
 RECORD_FORMS: tuple[RecordForm, ...] = (
     RecordForm(entity("injection")),
-    RecordForm(entity("lab"), (FormField("lab_visit_code", "Visit", required=True),)),
+    RecordForm(entity("lab"), (FormField("lab_visit_code", N_("Visit"), required=True),)),
     RecordForm(entity("adverse_event")),
     RecordForm(entity("con_med")),
     RecordForm(entity("deviation")),
@@ -146,23 +147,31 @@ class ConsentForm:
     fields: tuple[FormField, ...]
 
 
-_AGREED = (("yes", "agreed"), ("no", "declined"))
+#: The optional components of a consent (``study.consent.COMPONENTS``) as the form asks them.
+_COMPONENT_LABELS = {
+    "photographs": N_("Photographs"),
+    "sample_storage": N_("Sample storage"),
+    "future_research": N_("Future research"),
+    "genetic_testing": N_("Genetic testing"),
+    "recontact": N_("Recontact"),
+}
+_AGREED = (("yes", N_("agreed")), ("no", N_("declined")))
 
 CONSENT_FORM = ConsentForm(
     "consents",
-    "Informed consent",
-    "a consent",
+    N_("Informed consent"),
+    N_("a consent"),
     "consent",
-    ("document_version", "language", "consented_at", "obtained_by", "witness",
-     "representative", "components"),
+    (N_("document_version"), N_("language"), N_("consented_at"), N_("obtained_by"),
+     N_("witness"), N_("representative"), N_("components")),
     (
-        FormField("document_version", "Document version signed", required=True),
-        FormField("consented_at", "Signed at (e.g. 2026-02-16T09:30+01:00)", required=True),
-        FormField("obtained_by", "Person obtaining consent", required=True),
-        FormField("witness", "Impartial witness (if any)"),
-        FormField("representative", "Legally authorised representative (if any)"),
+        FormField("document_version", N_("Document version signed"), required=True),
+        FormField("consented_at", N_("Signed at (e.g. 2026-02-16T09:30+01:00)"), required=True),
+        FormField("obtained_by", N_("Person obtaining consent"), required=True),
+        FormField("witness", N_("Impartial witness (if any)")),
+        FormField("representative", N_("Legally authorised representative (if any)")),
         *(
-            FormField(f"components_{c}", c.replace("_", " ").capitalize(), options=_AGREED)
+            FormField(f"components_{c}", _COMPONENT_LABELS[c], options=_AGREED)
             for c in COMPONENTS
         ),
     ),
@@ -171,13 +180,13 @@ CONSENT_FORM = ConsentForm(
 
 CONSENT_WITHDRAWAL_FORM = ConsentForm(
     "consent_withdrawal",
-    "Withdrawal of consent",
-    "a withdrawal of consent",
+    N_("Withdrawal of consent"),
+    N_("a withdrawal of consent"),
     "consent",
-    ("withdrawn_on", "withdrawal_reason"),
+    (N_("withdrawn_on"), N_("withdrawal_reason")),
     (
-        FormField("withdrawn_on", "Consent withdrawn on", "date", required=True),
-        FormField("consent_withdrawal_reason", "Reason", required=True),
+        FormField("withdrawn_on", N_("Consent withdrawn on"), "date", required=True),
+        FormField("consent_withdrawal_reason", N_("Reason"), required=True),
     ),
 )
 """Withdrawal of consent: nothing dated on or after it is collected."""

@@ -62,6 +62,14 @@ def _tr(value: Any) -> str:
     return found.replace("_", " ") if found == text else found
 
 
+def _vocab(value: Any) -> Any:
+    """A recorded value as shown: a vocabulary word translated (``moderate``), anything else
+    (a number, a date, free text) as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    return translations(current_language()).gettext(value)
+
+
 def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
@@ -72,6 +80,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 templates.env.filters.update(
     tr=_tr,  # a text that comes from Python (a label, a value): translated, not formatted
+    vocab=_vocab,  # a recorded value: translated if it is a vocabulary word
     format_date=format_date,
     format_datetime=format_datetime,
     format_number=format_number,

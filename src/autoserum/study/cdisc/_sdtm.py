@@ -308,6 +308,7 @@ def _cm(study: _Study) -> list[dict[str, Any]]:
 
 def _qs(study: _Study) -> list[dict[str, Any]]:
     out = []
+    codes: dict[str, list[tuple[str, str, str]]] = {}  # per instrument, computed once
     for a in study.rows.get("assessment", []):
         sid, code = a["subject_id"], a["instrument"]
         when = study.visit_dates.get((sid, a.get("visit")))
@@ -320,8 +321,10 @@ def _qs(study: _Study) -> list[dict[str, Any]]:
         }
         inst = None if code in DERIVED_TOTALS else get_instrument(code)
         flat = inst.flatten(a["payload"]) if inst is not None and a.get("payload") else {}
-        items = {it.column: it for it in inst.items} if inst is not None else {}
-        for column, testcd, test in qs_codes(code):
+        items = inst.items_by_column if inst is not None else {}
+        if code not in codes:
+            codes[code] = qs_codes(code)
+        for column, testcd, test in codes[code]:
             value = a.get("total") if column == "total" else flat.get(column)
             if value is None:
                 continue

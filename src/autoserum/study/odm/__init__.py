@@ -7,8 +7,39 @@ derived from the entity registry, the instrument registry and the protocol, and 
 ('F.CON_MED', 'F.QS.EASI')
 """
 
-from autoserum.study.odm._layout import NS, form_oid, item_oid, qs_form_oid
+from autoserum.study.odm._layout import (
+    ASSESSMENT,
+    NS,
+    Flags,
+    choice_text,
+    field_columns,
+    form_oid,
+    instrument_of,
+    item_columns,
+    item_oid,
+    qs_form_oid,
+    subject_specs,
+    visit_linked,
+)
 from autoserum.study.odm._read import OdmContent, read_odm
 from autoserum.study.odm._write import odm_xml
 
-__all__ = ["NS", "OdmContent", "form_oid", "item_oid", "odm_xml", "qs_form_oid", "read_odm"]
+# ASSESSMENT … visit_linked: how a record type's columns are carried by an exchange format
+# (also read by autoserum.study.redcap)
+__all__ = [
+    "ASSESSMENT",
+    "NS",
+    "Flags",
+    "OdmContent",
+    "choice_text",
+    "field_columns",
+    "form_oid",
+    "instrument_of",
+    "item_columns",
+    "item_oid",
+    "odm_xml",
+    "qs_form_oid",
+    "read_odm",
+    "subject_specs",
+    "visit_linked",
+]

@@ -54,6 +54,7 @@ from autoserum.study.tidy._vocab import (
     TOTAL_COLUMNS,
     total_range,
 )
+from autoserum.study.tidy._where import LINE
 
 __all__ = [
     "AE_COLUMNS",
@@ -66,6 +67,7 @@ __all__ = [
     "INSTRUMENT_RANGES",
     "ITEM_PREFIXES",
     "LAB_UNITS",
+    "LINE",
     "SUBJECT_COLUMNS",
     "SUBJECT_LEVEL",
     "TOTAL_COLUMNS",

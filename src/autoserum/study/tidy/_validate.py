@@ -101,7 +101,11 @@ def _parse(
 
 
 def validate_visits(
-    frame: pl.DataFrame, source: str = "<frame>", first_line: int | None = 2
+    frame: pl.DataFrame,
+    source: str = "<frame>",
+    first_line: int | None = 2,
+    *,
+    lines: bool = False,
 ) -> pl.DataFrame:
     """Validate a visit table whose cells are text (as read from CSV); return it typed.
 
@@ -110,7 +114,9 @@ def validate_visits(
     raises one :class:`~autoserum.errors.ValidationError` naming the column, value and what was
     expected, located by file line (``first_line``: the line of the first data row) or, with
     ``first_line=None`` (records of a database), by subject and visit. ``per_protocol`` and
-    ``treated`` default to ``true`` as the format specifies.
+    ``treated`` default to ``true`` as the format specifies. The rows come back sorted by
+    subject and week; with ``lines``, in the input's order with each row's line number in the
+    column ``__line`` (the store's import checks the protocol's rules over it).
 
     >>> text = pl.DataFrame({"subject_id": ["S1"], "visit": ["baseline"], "week": ["0"],
     ...                      "age": ["200"]})
@@ -135,7 +141,7 @@ def validate_visits(
             if flag in parsed.columns
             else parsed.with_columns(pl.lit(True).alias(flag))
         )
-    return parsed.drop(LINE)
+    return parsed.sort(LINE) if lines else parsed.drop(LINE)
 
 
 def _subject_level(parsed: pl.DataFrame, where: Where) -> pl.DataFrame:

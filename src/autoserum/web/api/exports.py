@@ -1,6 +1,6 @@
 """API: ``/api/v1/studies/{study}/export``, ``/export/adverse-events`` and ``/export/con-meds``
-(de-identified CSV), ``/export/package`` and ``/export/sdtm`` (every record, zipped;
-``docs/exports.md``)."""
+(de-identified CSV), ``/export/package``, ``/export/sdtm`` and ``/export/adam`` (every record,
+zipped) and ``/export/fhir`` (a FHIR R4 Bundle; ``docs/exports.md``)."""
 
 from __future__ import annotations
 
@@ -63,3 +63,22 @@ def export_sdtm(study: StudyPath, user: ApiUser, store: StoreDep) -> Response:
     user.require("export")
     study_for(store, user, study)
     return Response(export_records(store, user, study, "sdtm"), media_type="application/zip")
+
+
+@router.get("/adam", response_class=Response, responses={200: _ZIP})
+def export_adam(study: StudyPath, user: ApiUser, store: StoreDep) -> Response:
+    """The de-identified CDISC ADaM datasets (XPT v5) with define.xml, zipped."""
+    user.require("export")
+    study_for(store, user, study)
+    return Response(export_records(store, user, study, "adam"), media_type="application/zip")
+
+
+_FHIR = {"content": {"application/fhir+json": {}}, "description": "FHIR R4 transaction Bundle"}
+
+
+@router.get("/fhir", response_class=Response, responses={200: _FHIR})
+def export_fhir(study: StudyPath, user: ApiUser, store: StoreDep) -> Response:
+    """The de-identified FHIR R4 transaction Bundle (pseudonymous patients, no dates)."""
+    user.require("export")
+    study_for(store, user, study)
+    return Response(export_records(store, user, study, "fhir"), media_type="application/fhir+json")

@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from autoserum.store import DEFAULT_PAGE, change_events
 from autoserum.web.audittrail import AfterQuery, AuditFilterDep, LimitQuery, csv_lines, next_url
 from autoserum.web.deps import PageUser, StoreDep
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -49,7 +49,7 @@ def audit_page(
     events = [
         {
             "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
-            "actor": f"{e.username} ({e.role})",
+            "actor": f"{e.username} ({translate(request, e.role)})",
             "action": e.action,
             "record": e.record,
             "subject_id": e.subject_id,
@@ -62,13 +62,15 @@ def audit_page(
         for e in change_events(page.records)
     ]
     scope = [
-        f"site {where.site}" if where.site else "",
-        f"subject {where.subject_id}" if where.subject_id else "",
-        f"by {where.username}" if where.username else "",
+        translate(request, "site %(site)s", site=where.site) if where.site else "",
+        translate(request, "subject %(subject)s", subject=where.subject_id)
+        if where.subject_id
+        else "",
+        translate(request, "by %(user)s", user=where.username) if where.username else "",
         where.entity or "",
         str(where.record_id or ""),
-        f"from {where.since}" if where.since else "",
-        f"to {where.until}" if where.until else "",
+        translate(request, "from %(day)s", day=where.since) if where.since else "",
+        translate(request, "to %(day)s", day=where.until) if where.until else "",
     ]
     back = (
         f"/studies/{study}/subjects/{where.subject_id}" if where.subject_id else f"/studies/{study}"

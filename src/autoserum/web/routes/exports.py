@@ -1,5 +1,6 @@
-"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv``, ``export.conmed.csv`` and
-``export/{format}.zip`` (the data package or SDTM; de-identified downloads)."""
+"""Pages: ``/studies/{study}/export.csv``, ``export.ae.csv``, ``export.conmed.csv``,
+``export/{format}.zip`` (the data package, SDTM or ADaM) and ``export/fhir.json`` (de-identified
+downloads)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,21 @@ def export_package(study: str, user: PageUser, store: StoreDep) -> Response:
 def export_sdtm(study: str, user: PageUser, store: StoreDep) -> Response:
     """The de-identified CDISC SDTM datasets (XPT v5) with define.xml."""
     return _zip(store, user, study, "sdtm")
+
+
+@router.get("/studies/{study}/export/adam.zip")
+def export_adam(study: str, user: PageUser, store: StoreDep) -> Response:
+    """The de-identified CDISC ADaM datasets (ADSL, ADQS, ADAE, ADCM; XPT v5) with define.xml."""
+    return _zip(store, user, study, "adam")
+
+
+@router.get("/studies/{study}/export/fhir.json")
+def export_fhir(study: str, user: PageUser, store: StoreDep) -> Response:
+    """The de-identified FHIR R4 transaction Bundle of the study."""
+    user.require("export")
+    study_for(store, user, study)
+    return Response(
+        export_records(store, user, study, "fhir"),
+        media_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{study}.fhir.json"'},
+    )

@@ -23,6 +23,7 @@ from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import shorten, submit
 from autoserum.web.recordforms import CONSENT_FORM, form_values, optional_text
 from autoserum.web.routes.subjects import STATUS_CHOICES, SUBJECT_PATH, subject_page
+from autoserum.web.templating import translate
 from autoserum.web.views import shows_arm, study_for
 
 __all__ = ["router"]
@@ -97,8 +98,14 @@ def randomise(
         arm = store.subjects.randomise(
             study, subject_id, actor=user.actor, strata=strata, override_reason=override
         )
-        shown = arm if shows_arm(user, view.study) else "concealed (blinded study)"
-        return f"{subject_id} enrolled and randomised; arm: {shown}."
+        if shows_arm(user, view.study):
+            shown = translate(request, arm)
+        else:
+            shown = translate(request, "concealed (blinded study)")
+        return translate(
+            request, "%(subject)s enrolled and randomised; arm: %(arm)s.",
+            subject=subject_id, arm=shown,
+        )  # fmt: skip
 
     if user.can("override_eligibility"):  # the form shows the override's reason field
         names.add("override_reason")
@@ -124,8 +131,12 @@ def record_visit(
             _required(form, "visit_date", "the date"),
             actor=user.actor,
         )
-        late = "" if visit.deviation_days is None else f" ({visit.deviation_days:+d} d outside)"
-        return f"Visit {shorten(code, 40)} recorded{late}."
+        if visit.deviation_days is None:
+            return translate(request, "Visit %(visit)s recorded.", visit=shorten(code, 40))
+        return translate(
+            request, "Visit %(visit)s recorded (%(days)s d outside).",
+            visit=shorten(code, 40), days=f"{visit.deviation_days:+d}",
+        )  # fmt: skip
 
     return _act(
         request, store, user, study, subject_id, form,
@@ -147,7 +158,7 @@ def record_injection(
         values.pop("given_on")
         given_on = _required(form, "given_on", "the date given")
         store.records.add_injection(study, subject_id, given_on, actor=user.actor, **values)
-        return "Injection recorded."
+        return translate(request, "Injection recorded.")
 
     return _act(
         request, store, user, study, subject_id, form, form_key=spec.key,
@@ -177,7 +188,7 @@ def record_lab(
             ref_low=optional_text(form, "ref_low"),
             ref_high=optional_text(form, "ref_high"),
         )
-        return f"Lab result {shorten(analyte, 40)} recorded."
+        return translate(request, "Lab result %(analyte)s recorded.", analyte=shorten(analyte, 40))
 
     return _act(
         request, store, user, study, subject_id, form, form_key=spec.key,
@@ -258,7 +269,7 @@ def record_unscheduled_visit(
             actor=user.actor,
             reason=_required(form, "unscheduled_reason", "the reason"),
         )
-        return f"Unscheduled visit {visit.visit_code} recorded."
+        return translate(request, "Unscheduled visit %(visit)s recorded.", visit=visit.visit_code)
 
     return _act(
         request, store, user, study, subject_id, form, form_key="unscheduled",
@@ -298,7 +309,10 @@ def change_status(
             actor=user.actor,
             reason=optional_text(form, "status_reason"),
         )
-        return f"{subject_id} is now {status.replace('_', ' ')}."
+        return translate(
+            request, "%(subject)s is now %(status)s.",
+            subject=subject_id, status=translate(request, status).replace("_", " "),
+        )  # fmt: skip
 
     return _act(
         request, store, user, study, subject_id, form, form_key="status",
@@ -316,7 +330,7 @@ def withdraw(
     def run() -> str:
         reason = _required(form, "withdraw_reason", "the reason")
         store.subjects.withdraw(study, subject_id, actor=user.actor, reason=reason)
-        return f"{subject_id} withdrawn."
+        return translate(request, "%(subject)s withdrawn.", subject=subject_id)
 
     return _act(
         request, store, user, study, subject_id, form, form_key="withdraw",
@@ -353,7 +367,10 @@ def record_consent(
             representative=optional_text(form, "representative"),
             components=components,
         )
-        return f"Consent to version {shorten(consent.document_version, 40)} recorded."
+        return translate(
+            request, "Consent to version %(version)s recorded.",
+            version=shorten(consent.document_version, 40),
+        )  # fmt: skip
 
     return _act(
         request, store, user, study, subject_id, form, form_key="consents", names=names,
@@ -376,7 +393,9 @@ def withdraw_consent(
             actor=user.actor,
             reason=_required(form, "consent_withdrawal_reason", "the reason"),
         )
-        return f"Withdrawal of consent of {subject_id} recorded."
+        return translate(
+            request, "Withdrawal of consent of %(subject)s recorded.", subject=subject_id
+        )
 
     return _act(
         request, store, user, study, subject_id, form, form_key="consent_withdrawal",

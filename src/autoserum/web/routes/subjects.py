@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from autoserum.display import exact_number
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
+from autoserum.i18n import N_
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store import Store
 from autoserum.study.status import SubjectStatus, allowed_transitions
@@ -25,7 +26,7 @@ from autoserum.web.recordforms import (
     consent_form,
 )
 from autoserum.web.screening import fact_fields, parse_facts
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import StudyView, shows_arm, study_for
 
 __all__ = ["STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
@@ -143,13 +144,21 @@ def screen(
                 actor=user.actor,
                 reason="not eligible: " + ", ".join(result.failed),
             )
-            return f"{subject_id} is not eligible ({', '.join(result.failed)}): screen failure."
-        if result.unknown:
-            return (
-                f"{subject_id} screened; still unknown: {', '.join(result.unknown)} "
-                "(randomisation is refused while a rule fails)."
+            return translate(
+                request,
+                "%(subject)s is not eligible (%(rules)s): screen failure.",
+                subject=subject_id,
+                rules=", ".join(result.failed),
             )
-        return f"{subject_id} screened: eligible."
+        if result.unknown:
+            return translate(
+                request,
+                "%(subject)s screened; still unknown: %(rules)s"
+                " (randomisation is refused while a rule fails).",
+                subject=subject_id,
+                rules=", ".join(result.unknown),
+            )
+        return translate(request, "%(subject)s screened: eligible.", subject=subject_id)
 
     def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
         return _screen_page(request, view, typed, errs, status_code)
@@ -167,9 +176,9 @@ def screen(
 
 def _screen_labels(view: StudyView) -> dict[str, str]:
     return {
-        "site": "Site",
-        "subject_id": "Subject identifier",
-        "screened_on": "Screening date",
+        "site": N_("Site"),
+        "subject_id": N_("Subject identifier"),
+        "screened_on": N_("Screening date"),
         **{f.name: f.label for f in fact_fields(view.protocol)},
     }
 
@@ -182,17 +191,17 @@ def _product_section(
     life = store.product.life(study, subject_id, actor=user.actor)
     rows: list[dict[str, Any]] = []
     for d in life.draws:
-        rows.append({"step": "blood draw", "code": d.code, "detail": f"{d.volume_ml} mL",
+        rows.append({"step": N_("blood draw"), "code": d.code, "detail": f"{d.volume_ml} mL",
                      "when": d.drawn_at.isoformat(timespec="minutes")})  # fmt: skip
     for p in life.processings:
         rows.append({"step": "processing", "code": "", "when": p.started_at.isoformat(
-            timespec="minutes"), "detail": p.deviations or "as the protocol"})  # fmt: skip
+            timespec="minutes"), "detail": p.deviations or N_("as the protocol")})  # fmt: skip
     for a in life.aliquots:
         rows.append({"step": "aliquot", "code": a.code, "detail": f"{a.volume_ml} mL",
                      "when": a.expires_at.isoformat(timespec="minutes"),
                      "status": life.status.get(a.id, "")})  # fmt: skip
     for k in life.kits:
-        rows.append({"step": "kit", "code": k.code, "detail": f"{k.volume_ml} mL",
+        rows.append({"step": N_("kit"), "code": k.code, "detail": f"{k.volume_ml} mL",
                      "status": k.product})  # fmt: skip
     for i in life.injections:
         if i.product_code:
@@ -200,12 +209,13 @@ def _product_section(
                          "detail": f"{i.volume_ml or ''} mL {i.site or ''} {i.side or ''}",
                          "status": i.product})  # fmt: skip
     if life.blinded:
-        rows.insert(0, {"step": "product", "code": "", "detail": "blinded", "status": "blinded"})
+        rows.insert(0, {"step": N_("product"), "code": "", "detail": N_("blinded"),
+                        "status": N_("blinded")})  # fmt: skip
     return {
         "key": "product",
-        "title": "Product (draw → aliquots → injections)",
+        "title": N_("Product (draw → aliquots → injections)"),
         "entity": "aliquot",
-        "columns": ("step", "code", "when", "detail", "status"),
+        "columns": (N_("step"), N_("code"), N_("when"), N_("detail"), N_("status")),
         "rows": rows,
         "form": None,
     }
@@ -245,7 +255,7 @@ def subject_page(
         if spec.key == "labs":
             fields[0] = FormField(
                 "lab_visit_code",
-                "Visit",
+                N_("Visit"),
                 options=tuple((c, c) for c in recorded_visits),
                 required=True,
             )
@@ -270,24 +280,24 @@ def subject_page(
     ]
     labels = {
         **{name: label for name, label, _ in strata_fields},
-        "new_status": "Next status",
-        "status_reason": "Note",
-        "unblind_reason": "Reason for unblinding",
-        "unblind_confirm": "Confirmation of the emergency",
-        "visit_code": "Visit",
-        "visit_date": "Visit date",
+        "new_status": N_("Next status"),
+        "status_reason": N_("Note"),
+        "unblind_reason": N_("Reason for unblinding"),
+        "unblind_confirm": N_("Confirmation of the emergency"),
+        "visit_code": N_("Visit"),
+        "visit_date": N_("Visit date"),
         **{
             f.name: f.label
             for section in sections
             if section["form"]
             for f in section["form"]["fields"]
         },
-        "withdraw_reason": "Reason for withdrawal",
-        "lock_level": "What to lock",
-        "lock_visit_code": "Visit to lock",
-        "lock_reason": "Reason for the lock",
-        "unscheduled_date": "Date of the unscheduled visit",
-        "unscheduled_reason": "Reason for the unscheduled visit",
+        "withdraw_reason": N_("Reason for withdrawal"),
+        "lock_level": N_("What to lock"),
+        "lock_visit_code": N_("Visit to lock"),
+        "lock_reason": N_("Reason for the lock"),
+        "unscheduled_date": N_("Date of the unscheduled visit"),
+        "unscheduled_reason": N_("Reason for the unscheduled visit"),
     }
     return render(
         request,

@@ -11,3 +11,18 @@ document.addEventListener("DOMContentLoaded", function () {
   target.focus({ preventScroll: true });
   target.scrollIntoView({ block: "center" });
 });
+
+/* A table wider than the screen scrolls inside its .table-wrap: make that region reachable
+   from the keyboard (WCAG 2.1.1; axe's scrollable-region-focusable) while it overflows. */
+(function () {
+  function mark() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i++) {
+      var w = wraps[i];
+      if (w.scrollWidth > w.clientWidth) { w.setAttribute("tabindex", "0"); }
+      else { w.removeAttribute("tabindex"); }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", mark);
+  window.addEventListener("resize", mark);
+})();

@@ -1,6 +1,6 @@
 """Benchmark: SDTM + ADaM export of a large simulated study (wall time and peak memory).
 
-Run: .venv/bin/python benchmarks/export_cdisc.py [--subjects 10000] [--seed 1]
+Run: .venv/bin/python benchmarks/exports.py [--subjects 10000] [--seed 1]
 
 A study of ``ast-nahm2023`` with ``--subjects`` subjects is simulated and imported into a fresh
 SQLite file (not timed); then, in one process, the export that ``autoserum export --format sdtm``
@@ -35,12 +35,15 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.db"
         t0 = time.perf_counter()
         result = simulate_study("ast-nahm2023", args.subjects, args.seed)
+        print(f"simulated {result.visits.height} visit rows in {time.perf_counter() - t0:.1f} s",
+              flush=True)  # fmt: skip
         store = open_store(url)
         store.exports.import_long(
             "BENCH", result.visits, actor=admin, adverse_events=result.adverse_events,
             protocol="ast-nahm2023",
         )  # fmt: skip
         prepared = time.perf_counter() - t0
+        print(f"imported in {prepared:.1f} s (simulation included)", flush=True)
         created = datetime.now(UTC)
         phases: dict[str, float] = {}
         t = time.perf_counter()
