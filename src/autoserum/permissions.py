@@ -38,6 +38,8 @@ from autoserum.errors import PermissionDeniedError, ValidationError
 
 __all__ = [
     "ACTIONS",
+    "PATIENT_ACTIONS",
+    "PATIENT_ROLE",
     "ROLES",
     "TABLE",
     "Scope",
@@ -45,6 +47,7 @@ __all__ = [
     "allowed",
     "allowed_actions",
     "check_role",
+    "patient_actor_name",
     "permits",
     "require",
     "scope_of",
@@ -104,6 +107,10 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "run_checks": "run the automatic checks (they raise data queries)",
         "manage_study": "create studies, add and rename sites",
         "manage_users": "create and change accounts, tokens of other users",
+        "issue_patient_links": (
+            "issue, re-issue and revoke a subject's self-report link (QR card); see the "
+            "self-report compliance"
+        ),
     }
 )
 """Every action with what it covers."""
@@ -117,6 +124,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
         "investigator": MappingProxyType(
             {
                 **_CLINICAL,
+                "issue_patient_links": _S,
                 "export": _S,
                 "randomise": _S,
                 "override_eligibility": _S,
@@ -132,6 +140,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
         "coordinator": MappingProxyType(
             {
                 **_CLINICAL,
+                "issue_patient_links": _S,
                 "randomise": _S,
                 "write_data": _S,
                 "record_consent": _S,
@@ -168,6 +177,26 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
     }
 )
 """role → action → scope; an action missing from a role's row is not allowed."""
+
+
+PATIENT_ROLE: Final = "patient"
+"""The principal of a self-report link: not an account role (no user has it, the ``users.role``
+CHECK refuses it). A patient actor (``patient:<subject>``) holds no action of :data:`TABLE`;
+it may do :data:`PATIENT_ACTIONS`, for its own subject only, through the link's token."""
+
+PATIENT_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {"self_report": "see one's own due questionnaires and submit them (nothing else)"}
+)
+"""What a patient actor may do, on its own subject only (``store.self_report``)."""
+
+
+def patient_actor_name(subject_id: str) -> str:
+    """The audit name of the patient of ``subject_id``.
+
+    >>> patient_actor_name("S1-001"), permits(PATIENT_ROLE, "read_subject", sites=None)
+    ('patient:S1-001', False)
+    """
+    return f"{PATIENT_ROLE}:{subject_id}"
 
 
 def check_role(role: str) -> str:

@@ -91,6 +91,7 @@ def test_report_surface() -> None:
         "dsmb_document",
         "estimand_table",
         "labels_pdf",
+        "patient_card_pdf",
         "pooled_study",
         "qr_png",
         "render_html",

@@ -14,9 +14,11 @@ def test_public_api_is_pinned() -> None:
     assert sorted(instruments.__all__) == [
         "Band",
         "BandSet",
+        "DiaryRule",
         "Instrument",
         "Item",
         "Score",
+        "WeeklyMean",
         "display_value",
         "get_instrument",
         "instrument_codes",

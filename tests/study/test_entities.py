@@ -22,6 +22,7 @@ def test_the_public_surface_is_pinned() -> None:
     assert set(entities.__all__) == {
         "REGISTRY", "TEXT_COLUMN_MAX", "EntitySpec", "Field", "Kind", "Parent", "entity",
         "CODE_MAX", "PRODUCT_CHAIN", "PROCESS_CODE_PREFIXES", "SIDES", "STORAGE_KINDS",
+        "PRO_FREQUENCIES",
     }  # fmt: skip
 
 

@@ -111,6 +111,12 @@ PAGES = [
     Route("GET", "/studies/{study}/export.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.ae.csv", "export", per_site=False),
     Route("GET", "/studies/{study}/export.conmed.csv", "export", per_site=False),
+    # patient self-report, the staff side (issue 14; the patient routes: SEPARATE)
+    Route("GET", "/studies/{study}/export.pro.csv", "export", per_site=False),
+    Route("GET", "/studies/{study}/self-report", "read_subject", per_site=False),
+    Route("POST", SUBJ + "/self-report/link", "issue_patient_links"),
+    Route("POST", SUBJ + "/self-report/card.pdf", "issue_patient_links"),
+    Route("POST", SUBJ + "/self-report/revoke", "issue_patient_links", body={"reason": "lost"}),
     Route("GET", "/studies/{study}/export/package.zip", "export", per_site=False),
     Route("GET", "/studies/{study}/export/sdtm.zip", "export", per_site=False),
     Route("GET", "/studies/{study}/export/adam.zip", "export", per_site=False),
@@ -293,7 +299,14 @@ API = [
 ]  # fmt: skip
 UNGUARDED = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
 #: routes checked by their own tests (changing one's password ends the session)
-SEPARATE = {("POST", "/account/password")}
+SEPARATE = {
+    ("POST", "/account/password"),
+    # the patient routes take a self-report link's token, never a staff session or API token:
+    # their own matrix, routes × tokens, is tests/web/test_self_report_pages.py
+    ("GET", "/p/{token}"),
+    ("GET", "/p/{token}/{instrument}/{slot}"),
+    ("POST", "/p/{token}/{instrument}/{slot}"),
+}
 
 
 # The product chain (issue 13), last (once a study records its product, every injection needs
@@ -595,7 +608,7 @@ def test_the_matrix_covers_every_route(client: TestClient) -> None:
         for module in (routes.auth, routes.studies, routes.subjects, routes.records,
                        routes.corrections, routes.assessments, routes.audit, routes.exports,
                        routes.unblinding, routes.locks, routes.admin, routes.account,
-                       routes.product, routes.review)
+                       routes.product, routes.review, routes.self_report, routes.patient)
         for route in module.router.routes
         for method in getattr(route, "methods", set()) - {"HEAD"}
     }  # fmt: skip

@@ -221,7 +221,7 @@ def test_the_life_of_a_double_blind_study(
         ivan.goto(f"{subject_url}/review")
         ivan.get_by_label("What to sign").select_option("casebook")
         ivan.get_by_label("Meaning").select_option("approval")
-        expect(ivan.locator("#signer-name")).to_contain_text("Signing as Dr Ivan Petrov (ivan)")
+        expect(ivan.locator("#signer-name")).to_contain_text("Dr Ivan Petrov (ivan)")
         ivan.get_by_label("Password (entered again to sign)").fill(PASSWORD)
         ivan.get_by_role("button", name="Sign", exact=True).click()
         expect(ivan.get_by_role("status")).to_contain_text("Signed: ")

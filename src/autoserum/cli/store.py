@@ -212,7 +212,8 @@ def export_command(
     user_password_stdin: UserPasswordOption = False,
 ) -> None:
     """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it,
-    concomitant medication to OUT.conmed.csv, informed consents to OUT.consent.csv).
+    concomitant medication to OUT.conmed.csv, informed consents to OUT.consent.csv, patients'
+    self-reported entries with the diaries' weekly means to OUT.pro.csv).
 
     In CSV, text cells starting with = + - @ tab or CR get a leading ' so that spreadsheets do
     not run them as formulas (OWASP); import removes it. Parquet keeps the raw text. The export
@@ -256,6 +257,7 @@ def export_command(
         adverse = store.exports.adverse_events(study, actor=actor)
         meds = store.exports.con_meds(study, actor=actor)
         consents = store.exports.consents(study, actor=actor)
+        reported = store.exports.pro(study, actor=actor)
         if blinded:
             frame, adverse = frame.drop("arm", strict=False), adverse.drop("arm", strict=False)
             meds = meds.drop("arm", strict=False)
@@ -264,7 +266,7 @@ def export_command(
             actor=actor,
             detail={
                 "study": study,
-                "what": "visits, adverse_events, con_meds and consents",
+                "what": "visits, adverse_events, con_meds, consents and pro",
                 "rows": frame.height,
                 "arms": "arm" in frame.columns,
                 "via": "cli",
@@ -276,12 +278,14 @@ def export_command(
     if fmt == "csv":
         frame, adverse = neutralise_formulas(frame), neutralise_formulas(adverse)
         consents, meds = neutralise_formulas(consents), neutralise_formulas(meds)
+        reported = neutralise_formulas(reported)
     if out is None:
         sys.stdout.write(frame.write_csv())
         return
     ae_out = out.with_name(f"{out.stem}.ae.{fmt}")
     consent_out = out.with_name(f"{out.stem}.consent.{fmt}")
     conmed_out = out.with_name(f"{out.stem}.conmed.{fmt}")
+    pro_out = out.with_name(f"{out.stem}.pro.{fmt}")
     if fmt == "csv":
         frame.write_csv(out)
         if adverse.height:
@@ -290,6 +294,8 @@ def export_command(
             meds.write_csv(conmed_out)
         if consents.height:
             consents.write_csv(consent_out)
+        if reported.height:
+            reported.write_csv(pro_out)
     else:
         frame.write_parquet(out)
         if adverse.height:
@@ -298,6 +304,8 @@ def export_command(
             meds.write_parquet(conmed_out)
         if consents.height:
             consents.write_parquet(consent_out)
+        if reported.height:
+            reported.write_parquet(pro_out)
     typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
 
 

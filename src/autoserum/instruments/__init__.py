@@ -14,6 +14,7 @@ Reference: docs/instruments.md (items, allowed values, ranges, band sets, missin
 
 from typing import TYPE_CHECKING, Any
 
+from autoserum.instruments._diary import DiaryRule, WeeklyMean
 from autoserum.instruments._model import Band, BandSet, Instrument, Item, Score
 from autoserum.instruments._registry import get_instrument, instrument_codes, score
 from autoserum.instruments._values import display_value
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Band",
     "BandSet",
+    "DiaryRule",
     "Instrument",
     "Item",
     "Score",
+    "WeeklyMean",
     "display_value",
     "get_instrument",
     "instrument_codes",

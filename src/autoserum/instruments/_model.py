@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from autoserum.errors import ValidationError
+from autoserum.instruments._diary import DiaryRule
 from autoserum.instruments._values import (
     Value,
     describe_number,
@@ -224,6 +225,11 @@ class Instrument:
     polarity: str = "higher_worse"
     note: str = ""
     banded_extras: tuple[str, ...] = ()  # extra exact values with their own bands (SCORAD)
+    #: a daily diary instrument: its recall and weekly rule (``None``: answered per visit)
+    diary: DiaryRule | None = None
+    #: who answers it: the clinician, or the patient (a patient-reported outcome, which a
+    #: protocol may schedule for self-report)
+    reported_by: Literal["clinician", "patient"] = "clinician"
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""
@@ -306,6 +312,8 @@ class Instrument:
             "reference": self.reference,
             "note": self.note,
             "items": [item.to_json() for item in self.items],
+            "reported_by": self.reported_by,
+            "diary": None if self.diary is None else self.diary.to_json(),
         }
 
 

@@ -61,6 +61,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 
 CDLQI = Instrument(
     code="cdlqi",
+    reported_by="patient",
     name="Children's Dermatology Life Quality Index (CDLQI)",
     items=tuple(
         choice_item(q, text, Q7 if q == "q7" else ANSWERS) for q, text in QUESTIONS.items()

@@ -94,6 +94,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 
 DLQI = Instrument(
     code="dlqi",
+    reported_by="patient",
     name="Dermatology Life Quality Index (DLQI)",
     items=_items(),
     minimum=F(0),

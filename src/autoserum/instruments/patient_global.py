@@ -62,6 +62,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 
 PATIENT_GLOBAL = Instrument(
     code="patient_global",
+    reported_by="patient",
     name="Patient global ratings of disease status and treatment effectiveness",
     items=(
         integer_item("status", "disease status now: " + _labels(STATUS), 4),

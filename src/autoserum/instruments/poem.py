@@ -47,6 +47,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 
 POEM = Instrument(
     code="poem",
+    reported_by="patient",
     name="Patient-Oriented Eczema Measure (POEM)",
     items=tuple(
         integer_item(item, f"{label} in the last week ({DAYS})", 4)

@@ -13,6 +13,7 @@ J Am Acad Dermatol 2018 (severity strata of the itch NRS).
 from __future__ import annotations
 
 from autoserum.instruments._build import F, bands, integer_item
+from autoserum.instruments._diary import DIARY_24H
 from autoserum.instruments._model import BandSet, Instrument
 from autoserum.instruments._single import single_item
 
@@ -20,6 +21,7 @@ __all__ = ["PP_NRS"]
 
 PP_NRS = Instrument(
     code="pp_nrs",
+    reported_by="patient",
     name="Peak Pruritus Numerical Rating Scale (PP-NRS)",
     items=(integer_item("score", "worst itch in the last 24 hours (0 none – 10 worst)", 10),),
     minimum=F(0),
@@ -46,6 +48,7 @@ PP_NRS = Instrument(
     ),
     components=(),
     compute=single_item("score"),
+    diary=DIARY_24H,
     polarity="higher_worse",
     note="Polarity: 10 = worst.",
 )

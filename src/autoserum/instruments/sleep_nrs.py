@@ -15,6 +15,7 @@ Fraction(3, 1)
 from __future__ import annotations
 
 from autoserum.instruments._build import F, integer_item
+from autoserum.instruments._diary import DIARY_24H
 from autoserum.instruments._model import Instrument
 from autoserum.instruments._single import single_item
 
@@ -22,6 +23,7 @@ __all__ = ["SLEEP_NRS"]
 
 SLEEP_NRS = Instrument(
     code="sleep_nrs",
+    reported_by="patient",
     name="Sleep disturbance Numerical Rating Scale (sleep NRS)",
     items=(integer_item("score", "sleep disturbance (0 none – 10 worst)", 10),),
     minimum=F(0),
@@ -35,6 +37,7 @@ SLEEP_NRS = Instrument(
     ),
     components=(),
     compute=single_item("score"),
+    diary=DIARY_24H,
     polarity="higher_worse",
     note="Polarity: 10 = worst. Never pooled with a sleep-quality scale (10 = best).",
 )

@@ -60,6 +60,16 @@ from autoserum.protocols._schema import (
     SpecialInterest,
     VisitPlan,
 )
+from autoserum.protocols._self_report import (
+    Compliance,
+    SelfReport,
+    SelfReportPlan,
+    Slot,
+    compliance,
+    plan_slots,
+    subject_visits,
+    timing,
+)
 from autoserum.protocols._versions import ProtocolVersion, ProtocolVersions, check_amendment
 
 __all__ = [
@@ -72,6 +82,7 @@ __all__ = [
     "PROCESS_PARAMETERS",
     "Arm",
     "CheckSettings",
+    "Compliance",
     "Conflict",
     "Dose",
     "EligibilityResult",
@@ -91,10 +102,14 @@ __all__ = [
     "Safety",
     "SafetyTerm",
     "ScheduledEvent",
+    "SelfReport",
+    "SelfReportPlan",
+    "Slot",
     "Source",
     "SpecialInterest",
     "VisitPlan",
     "check_amendment",
+    "compliance",
     "draw_to_injection_refusal",
     "evaluate_eligibility",
     "expiry",
@@ -104,10 +119,13 @@ __all__ = [
     "parse_protocol_data",
     "parse_protocol_file",
     "parse_protocol_text",
+    "plan_slots",
     "process_deviations",
     "protocol_codes",
     "resolve_protocol",
     "schedule",
+    "subject_visits",
+    "timing",
     "visit_deviation",
     "window_bounds",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 import pydantic
 
 from autoserum.errors import NotFoundError, ValidationError
+from autoserum.instruments import get_instrument, instrument_codes
 from autoserum.protocols._schema import (
     INSTRUMENT_CODES,
     LAB_CODES,
@@ -224,6 +225,7 @@ def _problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
     yield from _visit_problems(p, phases)
     yield from _injection_problems(p, phases)
     yield from _rule_problems(p)
+    yield from _self_report_problems(p)
 
 
 def _arm_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
@@ -298,3 +300,30 @@ def _rule_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
             yield f"{path}.minimum", None, "minimum, maximum or equals (or source 'unknown')"
         if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
             yield f"{path}.maximum", rule.maximum, f"a number ≥ minimum ({rule.minimum})"
+
+
+def _self_report_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+    seen: set[str] = set()
+    visits = {v.code for v in p.visits}
+    patient = [c for c in instrument_codes() if get_instrument(c).reported_by == "patient"]
+    diaries = [c for c in patient if get_instrument(c).diary is not None]
+    for i, plan in enumerate(p.self_report.schedules):
+        path = f"self_report.schedules[{i}]"
+        if plan.instrument not in patient:
+            yield f"{path}.instrument", plan.instrument, f"one of {', '.join(patient)}"
+            continue
+        if plan.instrument in seen:
+            yield f"{path}.instrument", plan.instrument, "an instrument not scheduled twice"
+        seen.add(plan.instrument)
+        if plan.frequency == "daily" and plan.instrument not in diaries:
+            yield f"{path}.frequency", "daily", f"weekly or visit (daily: {', '.join(diaries)})"
+        if plan.frequency == "visit":
+            if not plan.visits:
+                yield f"{path}.visits", [], "the codes of the visits it is due at"
+            for j, code in enumerate(plan.visits):
+                if code not in visits:
+                    yield f"{path}.visits[{j}]", code, f"one of {', '.join(sorted(visits))}"
+        elif plan.visits:
+            yield f"{path}.visits", list(plan.visits), f"none (frequency {plan.frequency})"
+        if plan.end_day is not None and plan.end_day < plan.start_day:
+            yield f"{path}.end_day", plan.end_day, f"a day ≥ start_day ({plan.start_day})"

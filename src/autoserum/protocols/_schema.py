@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 from autoserum.protocols._monitoring import Monitoring
+from autoserum.protocols._self_report import SelfReport
 from autoserum.study.medication import ATC_PREFIX_PATTERN, POTENCY_EU, DrugClass, PotencyEU
 from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 
@@ -467,6 +468,7 @@ class Protocol(_Frozen):
     medication: Medication = DEFAULT_MEDICATION
     safety: Safety = DEFAULT_SAFETY
     monitoring: Monitoring = Field(default_factory=Monitoring)
+    self_report: SelfReport = Field(default_factory=SelfReport)
     notes: tuple[str, ...] = ()
 
     def arm(self, code: str) -> Arm:

@@ -22,7 +22,14 @@ from autoserum.report._build import ReportModel, build_report
 from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._dsmb import DSMB_PARTS, DsmbFiles, dsmb_document, pooled_study, write_dsmb
 from autoserum.report._html import render_html
-from autoserum.report._labels import Label, WorksheetRow, labels_pdf, qr_png, worksheet_pdf
+from autoserum.report._labels import (
+    Label,
+    WorksheetRow,
+    labels_pdf,
+    patient_card_pdf,
+    qr_png,
+    worksheet_pdf,
+)
 from autoserum.report._pdf import render_pdf
 from autoserum.report._sae import SaeReport, sae_document, write_sae_report
 from autoserum.report._sap import SapFiles, estimand_table, sap_document, write_sap
@@ -45,6 +52,7 @@ __all__ = [
     "dsmb_document",
     "estimand_table",
     "labels_pdf",
+    "patient_card_pdf",
     "pooled_study",
     "qr_png",
     "render_html",

@@ -28,7 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
 
-__all__ = ["Label", "WorksheetRow", "labels_pdf", "qr_png", "worksheet_pdf"]
+__all__ = ["Label", "WorksheetRow", "labels_pdf", "patient_card_pdf", "qr_png", "worksheet_pdf"]
 
 _COLUMNS, _ROWS = 3, 8
 _WIDTH, _HEIGHT = 70 * mm, 37 * mm  # a common A4 sheet of 24 labels
@@ -116,3 +116,45 @@ def worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow])
         story += [table, Spacer(1, 3 * mm)]
     doc.build(story)
     return out.getvalue()
+
+
+def patient_card_pdf(
+    url: str, *, study: str, subject_id: str, valid_until: str, lines: Sequence[str] = ()
+) -> bytes:
+    """A printable card (A6) of a subject's self-report link: its QR code, the address and
+    how long it is valid. The link is the key to the subject's questionnaires: the card says to
+    keep it private (``docs/epro.md``).
+
+    >>> patient_card_pdf("https://x/p/abc", study="S", subject_id="A", valid_until="2026-05-04")[:5]
+    b'%PDF-'
+    """
+    out = io.BytesIO()
+    width, height = 105 * mm, 148 * mm
+    canvas = Canvas(out, pagesize=(width, height), invariant=True)
+    canvas.setTitle(f"Self-report card · {study} · {subject_id}")
+    side = 70 * mm
+    canvas.setFont("Helvetica-Bold", 13)
+    canvas.drawString(10 * mm, height - 16 * mm, "Your symptom diary")
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(10 * mm, height - 23 * mm, f"Study {study} · participant {subject_id}")
+    canvas.drawImage(
+        ImageReader(io.BytesIO(qr_png(url, scale=6))),
+        (width - side) / 2, height - 28 * mm - side, side, side,
+    )  # fmt: skip
+    y = height - 34 * mm - side
+    canvas.setFont("Helvetica", 8)
+    for line in (
+        "Scan the code with your phone's camera, or open:",
+        *_wrapped(url, 58),
+        f"Valid until {valid_until}.",
+        "Keep this card private: the link opens your questionnaires.",
+        *lines,
+    ):
+        canvas.drawString(10 * mm, y, line)
+        y -= 4.5 * mm
+    canvas.save()
+    return out.getvalue()
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]

@@ -23,6 +23,15 @@ from autoserum.store._login import LoginAttempt, LoginLimits
 from autoserum.store._package import PackageContent, package_files, write_package
 from autoserum.store._progress import VisitProgress
 from autoserum.store._redcap import redcap_files
+from autoserum.store._self_report import (
+    Agenda,
+    DueSlot,
+    IssuedLink,
+    PatientAccess,
+    PatientLink,
+    SubjectCompliance,
+    Submitted,
+)
 from autoserum.store._slots import SharedSlots
 from autoserum.store._trail import (
     ARM_REVEALING,
@@ -43,6 +52,7 @@ __all__ = [
     "SYSTEM",
     "SYSTEM_CLI",
     "Actor",
+    "Agenda",
     "ApiTokenRecord",
     "AuditFilter",
     "AuditPage",
@@ -51,14 +61,20 @@ __all__ = [
     "ChainProblem",
     "ChainStatus",
     "ChangeEvent",
+    "DueSlot",
     "FieldChange",
+    "IssuedLink",
     "LoginAttempt",
     "LoginLimits",
     "PackageContent",
+    "PatientAccess",
+    "PatientLink",
     "SecurityEvent",
     "SharedSlots",
     "SiteKey",
     "Store",
+    "SubjectCompliance",
+    "Submitted",
     "UserRecord",
     "Verification",
     "VisitProgress",

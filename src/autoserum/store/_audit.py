@@ -50,6 +50,8 @@ REDACTED = "[redacted]"
 NOT_AUDITED_FIELDS: dict[str, frozenset[str]] = {
     # login bookkeeping is not study data; it changes on every login
     "user": frozenset({"failed_logins", "locked_until", "last_login_at"}),
+    # a self-report link's token hash is a credential: its issue is audited, the hash is not
+    "patient_link": frozenset({"token_hash"}),
 }
 _REDACT: frozenset[tuple[str, str]] = frozenset({("user", "password_hash")})
 _ENTITY_OF = {cls: name for name, cls in AUDITED.items()}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from autoserum.errors import ConflictError, NotFoundError, StateError, ValidationError
-from autoserum.permissions import SiteKey, check_role, permits, require
+from autoserum.permissions import PATIENT_ROLE, SiteKey, check_role, permits, require
 from autoserum.protocols import (
     Protocol,
     ProtocolVersion,
@@ -74,7 +74,8 @@ class Actor:
     unblinded: bool = False
 
     def __post_init__(self) -> None:
-        if (self.username, self.role) not in _SYSTEM_ACTORS:
+        patient = self.role == PATIENT_ROLE and self.username.startswith(f"{PATIENT_ROLE}:")
+        if (self.username, self.role) not in _SYSTEM_ACTORS and not patient:
             check_role(self.role)
         if not self.username:
             raise ValidationError("username", self.username, "a non-empty username")

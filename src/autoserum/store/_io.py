@@ -20,6 +20,7 @@ from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
 from autoserum.store._odm import odm_bytes, odm_package
 from autoserum.store._package import PackageContent, import_rows, read_package, read_records
+from autoserum.store._pro_export import entries_by_subject, pro_rows, visit_values
 from autoserum.store._redcap import redcap_content, redcap_files
 from autoserum.store._source import FileSource, FrameSource, TidySource, read_whole
 from autoserum.store.models import (
@@ -46,6 +47,7 @@ from autoserum.study.tidy import (
     CONMED_COLUMNS,
     CONMED_SCHEMA,
     DERIVED_TOTALS,
+    PRO_SCHEMA,
     integer_items,
     visit_columns,
 )
@@ -177,6 +179,34 @@ class ExportService(Service):
         :data:`autoserum.study.tidy.CONMED_COLUMNS`: the record's ``name`` as ``drug``); no
         ``arm`` when the actor is blinded."""
         return self._records(study, ConMedRow, CONMED_COLUMNS, CONMED_SCHEMA, actor=actor)
+
+    def pro(self, study: str, *, actor: Actor) -> pl.DataFrame:
+        """The self-report frame (``<stem>.pro.csv``, :data:`~autoserum.study.tidy.PRO_SCHEMA`):
+        the raw entries the patients made and the derived weekly means of the diaries at each
+        visit, of the subjects the actor may export."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
+            entries = entries_by_subject(s, st.id)
+            visits: dict[int, list[VisitRow]] = {}
+            for v in s.scalars(select(VisitRow).where(VisitRow.study_id == st.id)):
+                visits.setdefault(v.subject_pk, []).append(v)
+            out: list[dict[str, Any]] = []
+            subjects = s.scalars(
+                select(SubjectRow)
+                .where(SubjectRow.study_id == st.id)
+                .order_by(SubjectRow.subject_id)
+            )
+            for subj in subjects:
+                if subj.id not in entries or not actor.may(
+                    "export", st.name, self._site_code(s, subj.site_id)
+                ):
+                    continue
+                out += pro_rows(
+                    entries[subj.id], visits.get(subj.id, []), subject_id=subj.subject_id,
+                    day0=subj.day0,
+                )  # fmt: skip
+        return pl.DataFrame(out, schema=PRO_SCHEMA, orient="row")
 
     def _records(
         self,
@@ -369,6 +399,7 @@ class ExportService(Service):
                 )
             )
         )
+        reported = entries_by_subject(s, st.id)
         labs: dict[int, list[LabRow]] = {}
         for lab in s.scalars(select(LabRow).where(LabRow.study_id == st.id)):
             labs.setdefault(lab.visit_id, []).append(lab)
@@ -397,6 +428,8 @@ class ExportService(Service):
                 if a.payload is not None and a.instrument not in DERIVED_TOTALS:
                     flat = get_instrument(a.instrument).flatten(a.payload)
                     row.update({f"{a.instrument}_{k}": val for k, val in flat.items()})
+            for code, value in visit_values(reported.get(v.subject_pk, []), v).items():
+                row.setdefault(code, value)  # recorded at the visit by staff: kept
             for lab in labs.get(v.id, []):
                 row[lab.analyte] = float(lab.value)
             rows.append(row)

@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 
 from autoserum.store.models import LoginFailureRow, UserRow
 
-__all__ = ["DEFAULT_LIMITS", "LoginAttempt", "LoginLimits", "admit", "succeed"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "LoginAttempt",
+    "LoginLimits",
+    "admit",
+    "client_failure",
+    "client_throttled",
+    "succeed",
+]
 
 _CLIENT_CHARS = 200
 
@@ -75,11 +83,10 @@ def _advisory_lock(s: Session, key: str) -> None:
         s.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number - (1 << 63)})
 
 
-def admit(
-    s: Session, username: str, *, client: str, at: datetime, limits: LoginLimits
-) -> LoginAttempt:
-    """Count one login attempt of ``username`` from ``client`` at ``at`` (in ``s``, a write
-    transaction) and decide whether its password may be checked."""
+def client_throttled(s: Session, client: str, *, at: datetime, limits: LoginLimits) -> bool:
+    """Whether ``client`` is over its limit of failures within the window (in ``s``, a write
+    transaction: failures older than the window are purged). The same throttle guards logins
+    and self-report links (a guessed link token counts as a failure of its address)."""
     key = client[:_CLIENT_CHARS]
     _advisory_lock(s, key)
     s.execute(
@@ -92,11 +99,25 @@ def admit(
         .select_from(LoginFailureRow)
         .where(LoginFailureRow.client == key, LoginFailureRow.at > at - limits.window)
     )
-    if int(recent or 0) >= limits.per_client:
-        return LoginAttempt("throttled")
-    failure = LoginFailureRow(client=key, at=at)
+    return int(recent or 0) >= limits.per_client
+
+
+def client_failure(s: Session, client: str, *, at: datetime) -> LoginFailureRow:
+    """Count one failure of ``client`` at ``at``."""
+    failure = LoginFailureRow(client=client[:_CLIENT_CHARS], at=at)
     s.add(failure)
     s.flush()
+    return failure
+
+
+def admit(
+    s: Session, username: str, *, client: str, at: datetime, limits: LoginLimits
+) -> LoginAttempt:
+    """Count one login attempt of ``username`` from ``client`` at ``at`` (in ``s``, a write
+    transaction) and decide whether its password may be checked."""
+    if client_throttled(s, client, at=at, limits=limits):
+        return LoginAttempt("throttled")
+    failure = client_failure(s, client, at=at)
     reaches = UserRow.failed_logins + 1 >= limits.max_failures
     row = s.execute(
         update(UserRow)

@@ -38,6 +38,7 @@ from autoserum.study.model import (
     LabResult,
     Preparation,
     Processing,
+    ProEntry,
     Record,
     StorageEvent,
     Subject,
@@ -100,6 +101,7 @@ def subject_view(row: SubjectRow, site: str, *, sees_arm: bool, unblinded: bool)
 
 
 _CLASSES: dict[str, type[Record]] = {
+    "pro_entry": ProEntry,
     "visit": Visit,
     "assessment": Assessment,
     "lab": LabResult,

@@ -63,7 +63,9 @@ __all__ = [
     "LabRow",
     "LockRow",
     "LoginFailureRow",
+    "PatientLinkRow",
     "PreparationRow",
+    "ProEntryRow",
     "ProcessingRow",
     "ProtocolVersionRow",
     "QueryMessageRow",
@@ -359,6 +361,30 @@ class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ign
     )
 
 
+# --- self-report by the patient (docs/epro.md) ------------------------------------------
+class PatientLinkRow(_columns("patient_link"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "patient_links"
+    __entity__ = "patient_link"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_patient_links_token_hash"),)
+
+
+class ProEntryRow(_columns("pro_entry"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "pro_entries"
+    __entity__ = "pro_entry"
+    __table_args__ = (
+        UniqueConstraint(
+            "subject_pk", "instrument", "slot", name="uq_pro_entries_subject_pk_instrument_slot"
+        ),
+        UniqueConstraint(
+            "subject_pk", "submission_id", name="uq_pro_entries_subject_pk_submission_id"
+        ),
+        *record_checks(entity("pro_entry")),
+    )
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patient_links.id"), nullable=True, index=True
+    )
+
+
 class ConsentDocumentRow(_Versioned, Base):
     """One approved version of a study's consent document in one language
     (fields: :data:`autoserum.study.consent.DOCUMENT_FIELDS`)."""
@@ -592,6 +618,8 @@ AUDITED: dict[str, type[Any]] = {
         StorageEventRow,
         DisposalRow,
         PreparationRow,
+        PatientLinkRow,
+        ProEntryRow,
         ConsentDocumentRow,
         ConsentRow,
         LockRow,

@@ -30,6 +30,7 @@ from autoserum.store._product import ProductService
 from autoserum.store._queries import QueryService
 from autoserum.store._records import RecordService
 from autoserum.store._sdv import SdvService
+from autoserum.store._self_report import SelfReportService
 from autoserum.store._signatures import SignatureService
 from autoserum.store._studies import StudyService
 from autoserum.store._subjects import SubjectService
@@ -58,7 +59,9 @@ class Store:
       correction), the dashboard's counts and ages;
     - ``checks``: the automatic checks (run on every write and on demand) raising queries;
     - ``sdv``: source-data verification and its progress under the study's SDV plan;
-    - ``signatures``: electronic signatures of visits, casebooks and the study.
+    - ``signatures``: electronic signatures of visits, casebooks and the study;
+    - ``self_report``: the patients' self-report links, their due questionnaires and
+      entries, the diary compliance (docs/epro.md).
 
     Every write is one transaction, audited with the actor, the UTC time, the entity, field,
     old and new value and the reason. ``actor`` is keyword-only everywhere, followed (where
@@ -85,6 +88,7 @@ class Store:
         self.sdv = SdvService(self.uow)
         self.signatures = SignatureService(self.uow)
         self.product = ProductService(self.uow)
+        self.self_report = SelfReportService(self.uow)
 
     @property
     def dialect(self) -> str:

@@ -65,6 +65,7 @@ __all__ = [
     "CODE_MAX",
     "PROCESS_CODE_PREFIXES",
     "PRODUCT_CHAIN",
+    "PRO_FREQUENCIES",
     "REGISTRY",
     "SIDES",
     "STORAGE_KINDS",
@@ -643,6 +644,52 @@ PREPARATION = EntitySpec(
     key="preparations",
 )
 
+# --- self-report by the patient (docs/epro.md) ------------------------------------------
+
+#: How often a self-reported outcome is due (the protocol's ``self_report.schedules``).
+PRO_FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "visit")
+
+PATIENT_LINK = EntitySpec(
+    "patient_link",
+    "patient_links",
+    "subject",
+    (
+        # the SHA-256 of the link's random token: never shown, never audited, never packaged
+        _text("token_hash", 64, "Token hash", packaged=False),
+        Field("issued_at", "datetime", "Issued at", required=True),
+        _text("issued_by", SHORT_MAX, "Issued by", required=True, identifying=True),
+        Field("expires_on", "date", "Valid until (end of participation)", required=True),
+        Field("revoked_at", "datetime", "Revoked at"),
+        _text("revoked_by", SHORT_MAX, "Revoked by", identifying=True),
+        _text("revoke_reason", NOTE_MAX, "Reason for revoking"),
+    ),
+    label="a self-report link",
+    title="Self-report links",
+    key="patient_links",
+)
+
+PRO_ENTRY = EntitySpec(
+    "pro_entry",
+    "pro_entries",
+    "subject",
+    (
+        _text("instrument", 30, "Instrument", required=True),
+        _choice("frequency", PRO_FREQUENCIES, 10, "Schedule", required=True),
+        Field("slot", "date", "Day, week or visit the entry is for", required=True),
+        _text("visit_code", 50, "Visit (a visit's questionnaire)"),
+        Field("payload", "json", "Items", required=True),
+        Field("total", "fraction", "Total", max_length=64),
+        _text("band", 50, "Band"),
+        Field("submitted_at", "datetime", "Submitted at", required=True),
+        Field("late", "bool", "Made after its window closed", required=True),
+        _text("submission_id", 64, "Submission id (the patient's device)", required=True),
+    ),
+    links=("link_id",),
+    label="a self-reported entry",
+    title="Self-reported entries",
+    key="pro_entries",
+)
+
 PROCESS_CODE_PREFIXES: Mapping[str, str] = {
     "blood_draw": "BD-",
     "aliquot": "AL-",
@@ -680,6 +727,8 @@ REGISTRY: Mapping[str, EntitySpec] = {
         STORAGE_EVENT,
         DISPOSAL,
         PREPARATION,
+        PATIENT_LINK,
+        PRO_ENTRY,
     )
 }
 """Entity name → its one declaration."""

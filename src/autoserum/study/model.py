@@ -31,6 +31,7 @@ __all__ = [
     "Injection",
     "LabResult",
     "Preparation",
+    "ProEntry",
     "Processing",
     "ProductLife",
     "Record",
@@ -156,6 +157,7 @@ if TYPE_CHECKING:
     StorageEvent = Record
     Disposal = Record
     Preparation = Record
+    ProEntry = Record
 else:
     Visit = record_class(
         entity("visit"), doc="An actual visit, with its planned window and the deviation in days."
@@ -179,6 +181,9 @@ else:
     Disposal = record_class(entity("disposal"), doc="The disposal of an aliquot.")
     Preparation = record_class(
         entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
+    )
+    ProEntry = record_class(
+        entity("pro_entry"), doc="An entry the patient made through a self-report link."
     )
 
 

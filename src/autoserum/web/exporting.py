@@ -33,10 +33,10 @@ RECORD_FORMATS = ("package", "sdtm", "adam", "fhir")
 FHIR Bundle as one JSON document."""
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
-DROPPED_COLUMNS = ("visit_date", "onset_date", "start_date", "end_date")
+DROPPED_COLUMNS = ("visit_date", "onset_date", "start_date", "end_date", "entry_date")
 
-Exported = Literal["visits", "adverse_events", "con_meds"]
-"""What a de-identified export holds: the visit, adverse-event or con-med file."""
+Exported = Literal["visits", "adverse_events", "con_meds", "pro"]
+"""What a de-identified export holds: the visit, adverse-event, con-med or self-report file."""
 
 
 def export_csv(store: Store, user: CurrentUser, study: str, *, what: Exported) -> str:
@@ -46,6 +46,8 @@ def export_csv(store: Store, user: CurrentUser, study: str, *, what: Exported) -
         frame = store.exports.adverse_events(study, actor=user.actor)
     elif what == "con_meds":
         frame = store.exports.con_meds(study, actor=user.actor)
+    elif what == "pro":
+        frame = store.exports.pro(study, actor=user.actor)
     else:
         frame = store.exports.long(study, actor=user.actor)
     frame = frame.drop([c for c in DROPPED_COLUMNS if c in frame.columns])

@@ -59,7 +59,7 @@ def form_field(spec: EntitySpec, field: Field) -> FormField:
     """The input of ``field`` of ``spec`` on a page form."""
     options = _OPTIONS.get((spec.name, field.name), ())
     if field.kind == "choice":
-        options = tuple((v, v) for v in field.choices)  # shown with |tr: "not related"
+        options = tuple((v, v.replace("_", " ")) for v in field.choices)  # |vocab translates
     elif field.kind == "bool":
         options = _YES_NO
     kind = "date" if field.kind == "date" else "text"

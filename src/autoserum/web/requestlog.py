@@ -36,6 +36,7 @@ __all__ = [
     "RequestContext",
     "current_request_id",
     "log_config",
+    "redact_path",
 ]
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -103,21 +104,35 @@ class RequestContext:
         finally:
             if self.log_access:
                 client = scope.get("client")
+                path = redact_path(str(scope.get("path", "")))
                 access_log.info(
                     "%s %s %d",
                     scope.get("method", ""),
-                    scope.get("path", ""),
+                    path,
                     status,
                     extra={
                         "request_id": rid,
                         "method": scope.get("method", ""),
-                        "path": scope.get("path", ""),
+                        "path": path,
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                         "client": client[0] if client else None,
                     },
                 )
             _request_id.reset(token)
+
+
+def redact_path(path: str) -> str:
+    """The path as logged: a self-report link's token (``/p/<token>/...``) is a credential and
+    never reaches a log.
+
+    >>> redact_path("/p/Zx8-secret/pp_nrs/2026-03-02"), redact_path("/studies/A")
+    ('/p/[redacted]/pp_nrs/2026-03-02', '/studies/A')
+    """
+    if path.startswith("/p/"):
+        rest = path[3:].partition("/")
+        return "/p/[redacted]" + (rest[1] + rest[2] if rest[1] else "")
+    return path
 
 
 def log_config(fmt: Literal["json", "text"] = "json", level: str = "INFO") -> dict[str, Any]:

@@ -67,7 +67,12 @@ def _vocab(value: Any) -> Any:
     (a number, a date, free text) as it is."""
     if not isinstance(value, str) or not value:
         return value
-    return translations(current_language()).gettext(value)
+    catalog = translations(current_language())
+    found = catalog.gettext(value)
+    if found == value and " " in value:  # a word shown with spaces ("not related")
+        coded = catalog.gettext(value.replace(" ", "_"))
+        return value if coded == value.replace(" ", "_") else coded
+    return found
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:

@@ -51,6 +51,7 @@ from autoserum.study.tidy._vocab import (
     CONMED_SCHEMA,
     DERIVED_TOTALS,
     INSTRUMENT_PARAMETERS,
+    PRO_SCHEMA,
     TOTAL_COLUMNS,
     total_range,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "ITEM_PREFIXES",
     "LAB_UNITS",
     "LINE",
+    "PRO_SCHEMA",
     "SUBJECT_COLUMNS",
     "SUBJECT_LEVEL",
     "TOTAL_COLUMNS",

@@ -21,6 +21,7 @@ __all__ = [
     "CONMED_SCHEMA",
     "DERIVED_TOTALS",
     "INSTRUMENT_PARAMETERS",
+    "PRO_SCHEMA",
     "TOTAL_COLUMNS",
     "total_range",
 ]
@@ -82,6 +83,25 @@ CONMED_SCHEMA: dict[str, pl.DataType] = {
         for f in entity("con_med").exported
         if f.export is not None
     },
+}
+
+
+#: The self-report file (``<stem>.pro.csv``): one row per entry a patient made (``kind``
+#: ``daily``, ``weekly`` or ``visit``; ``late`` when made after its window) and one row per
+#: derived weekly mean of a diary instrument at each visit (``kind`` ``weekly_mean``: the mean
+#: of the ``days_present`` daily values of the 7 days ending on the visit, by the instrument's
+#: declared rule; ``value`` empty when too few). ``day`` counts from day 0 (dates are left out
+#: of de-identified exports; ``entry_date`` is the day, week or visit date the row is for).
+PRO_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "instrument": pl.String(),
+    "kind": pl.String(),
+    "entry_date": pl.Date(),
+    "day": pl.Int64(),
+    "visit": pl.String(),
+    "value": pl.Float64(),
+    "days_present": pl.Int64(),
+    "late": pl.Boolean(),
 }
 
 

@@ -48,6 +48,14 @@ def export_con_meds(study: str, user: PageUser, store: StoreDep) -> Response:
     return _download(export_csv(store, user, study, what="con_meds"), f"{study}.conmed.csv")
 
 
+@router.get("/studies/{study}/export.pro.csv")
+def export_pro(study: str, user: PageUser, store: StoreDep) -> Response:
+    """The de-identified self-report file: raw diary entries and derived weekly means."""
+    user.require("export")
+    study_for(store, user, study)
+    return _download(export_csv(store, user, study, what="pro"), f"{study}.pro.csv")
+
+
 def _zip(store: StoreDep, user: PageUser, study: str, fmt: str) -> Response:
     user.require("export")
     study_for(store, user, study)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from autoserum.i18n import N_
 from autoserum.protocols import Fact, fact_number
 from autoserum.report import Label, WorksheetRow, labels_pdf, worksheet_pdf
 from autoserum.store import Store
@@ -32,27 +33,27 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 _STUDY = "/studies/{study}/product"
 _SUBJECT = "/studies/{study}/subjects/{subject_id}/product"
 _PARAMETERS = (
-    ("clotting_minutes", "Clotting (min)"),
-    ("centrifuge_g", "Centrifugation (g)"),
-    ("centrifuge_minutes", "Centrifugation (min)"),
-    ("centrifuge_temperature", "Centrifugation temperature (°C)"),
-    ("purification", "Purification"),
-    ("protein_concentration", "Protein concentration (mg/mL)"),
-    ("purity", "Purity (%)"),
+    ("clotting_minutes", N_("Clotting (min)")),
+    ("centrifuge_g", N_("Centrifugation (g)")),
+    ("centrifuge_minutes", N_("Centrifugation (min)")),
+    ("centrifuge_temperature", N_("Centrifugation temperature (°C)")),
+    ("purification", N_("Purification")),
+    ("protein_concentration", N_("Protein concentration (mg/mL)")),
+    ("purity", N_("Purity (%)")),
 )
 _LABELS = {
-    "volume_ml": "Volume (mL)",
-    "drawn_at": "Drawn at",
-    "tube": "Tube",
-    "draw_code": "Draw",
-    "started_at": "Processing started at",
-    "processing_id": "Processing",
-    "count": "Number of aliquots",
-    "aliquot_code": "Aliquot",
-    "kind": "Event",
-    "temperature": "Temperature (°C)",
-    "location": "Location",
-    "reason": "Reason",
+    "volume_ml": N_("Volume (mL)"),
+    "drawn_at": N_("Drawn at"),
+    "tube": N_("Tube"),
+    "draw_code": N_("Draw"),
+    "started_at": N_("Processing started at"),
+    "processing_id": N_("Processing"),
+    "count": N_("Number of aliquots"),
+    "aliquot_code": N_("Aliquot"),
+    "kind": N_("Event"),
+    "temperature": N_("Temperature (°C)"),
+    "location": N_("Location"),
+    "reason": N_("Reason"),
     **dict(_PARAMETERS),
 }
 

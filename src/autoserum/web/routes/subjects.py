@@ -321,7 +321,9 @@ def subject_page(
                 for p in view.protocol.visits
                 if p.code not in recorded_visits
             ],
-            "chart": trajectory_svg(series, maxima),
+            "chart": trajectory_svg(
+                series, maxima, title=translate(request, "Severity trajectory")
+            ),
             "sections": sections,
             "values": values or {},
             "errors": errors or {},
