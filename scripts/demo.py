@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import datetime as dt
 import io
 import itertools
 import os
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from autoserum.cli import main as cli_main
 
@@ -143,8 +145,50 @@ def conduct_demo(url: str, study: str = CONDUCT_STUDY) -> None:
                 continue
             for status in ("treatment", "follow_up", "completed"):
                 store.subjects.transition(study, subj.subject_id, status, actor=actor)
+        record_sae(store, study, visits.filter(visits["subject_id"].is_in(sorted(finished)[:1])))
+        record_vitals(store, study, visits.filter(visits["subject_id"].is_in(sorted(finished))))
     finally:
         store.close()
+
+
+def record_sae(store: Any, study: str, visits: Any) -> None:
+    """One serious adverse event recorded live to ICH E2A (criteria, relatedness to product
+    and procedure, action taken, the 24-hour clock reported in time, a follow-up closing it),
+    so that the demo report lists it and the subject page and audit trail show its versions."""
+    from autoserum.store import Actor
+
+    actor = Actor("demo", "admin")
+    subject_id = visits["subject_id"][0]
+    day0 = visits.filter(visits["week"] == 0)["visit_date"][0]
+    onset = day0 + dt.timedelta(days=10)
+    aware = dt.datetime.combine(onset + dt.timedelta(days=1), dt.time(9, 0), tzinfo=dt.UTC)
+    event = store.records.add_adverse_event(
+        study, subject_id, actor=actor, term="injection site cellulitis", severity="severe",
+        serious=True, sae_hospitalisation=True, related="possible", related_procedure="probable",
+        action_taken="drug_interrupted", outcome="recovering", onset_date=onset, aware_at=aware,
+        reported_at=aware + dt.timedelta(hours=6),
+        narrative="Admitted for intravenous antibiotics two days after the third injection.",
+    )  # fmt: skip
+    store.records.update(
+        study, "adverse_event", event.id,
+        {"outcome": "recovered", "end_date": onset + dt.timedelta(days=12)},
+        actor=actor, reason="follow-up 1: discharged, recovered", expected_version=event.version,
+    )  # fmt: skip
+
+
+def record_vitals(store: Any, study: str, visits: Any) -> None:
+    """The vital signs of every visit of the subjects who finished (simulated, seeded:
+    ``autoserum.simulate.simulate_vital_signs``), recorded through the store as the subject
+    page's form does, so that the subject pages and SDTM VS of the demo show them."""
+    from autoserum.simulate import simulate_vital_signs
+    from autoserum.store import Actor
+
+    actor = Actor("demo", "admin")
+    done = visits.filter(visits["visit_date"].is_not_null()).select("subject_id", "visit")
+    for row in simulate_vital_signs(done, seed=20261202).iter_rows(named=True):
+        subject_id, visit = row.pop("subject_id"), row.pop("visit")
+        signs = {k: v for k, v in row.items() if v is not None}
+        store.records.add_vital_signs(study, subject_id, visit, actor=actor, **signs)
 
 
 def score_example() -> None:

@@ -25,17 +25,17 @@ from autoserum.web.schemas import AdverseEventCreate, record_schema
 #: Columns a model adds to its record type's fields: keys, links and the version.
 STRUCTURAL = {"id", "version", "study_id", "subject_pk", "site_id", "visit_id"}
 
-#: The worked example of docs/architecture.md: an adverse event's action taken with the
-#: study treatment (ICH E2B(R3) G.k.8), declared on a copy of the registry's spec.
-ACTION_TAKEN = Field(
-    "action_taken",
+#: The worked example of docs/architecture.md: an adverse event's rechallenge result (ICH
+#: E2B(R3) G.k.9.i.4), declared on a copy of the registry's spec.
+RECHALLENGE = Field(
+    "rechallenge",
     "choice",
-    "Action taken with the study treatment",
-    choices=("none", "interrupted", "withdrawn"),
+    "Rechallenge result",
+    choices=("recurred", "did_not_recur", "not_done"),
     max_length=20,
     editable=True,
     on_form=True,
-    export="action_taken",
+    export="rechallenge",
 )
 
 
@@ -57,7 +57,7 @@ def test_every_model_has_exactly_the_fields_of_its_record_type(name: str) -> Non
 
 def test_adding_a_field_to_the_adverse_event_touches_the_registry_only() -> None:
     """The worked example: declare the field; every layer picks it up with no other edit."""
-    spec = entity("adverse_event").with_field(ACTION_TAKEN)
+    spec = entity("adverse_event").with_field(RECHALLENGE)
 
     # ORM: a column and a CHECK constraint on its vocabulary (the migration adds the same)
     class Base(DeclarativeBase):
@@ -69,7 +69,7 @@ def test_adding_a_field_to_the_adverse_event_touches_the_registry_only() -> None
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
     table = Base.metadata.tables[spec.table]
-    column = table.columns["action_taken"]
+    column = table.columns["rechallenge"]
     assert isinstance(column.type, String)
     assert (type(column.type), column.type.length, column.nullable) == (String, 20, True)
     engine = create_engine("sqlite://")
@@ -79,55 +79,55 @@ def test_adding_a_field_to_the_adverse_event_touches_the_registry_only() -> None
         "outcome": "recovered",
     }  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(insert(table).values(**values, action_taken="withdrawn"))
-        assert conn.scalar(select(table.c.action_taken)) == "withdrawn"
+        conn.execute(insert(table).values(**values, rechallenge="not_done"))
+        assert conn.scalar(select(table.c.rechallenge)) == "not_done"
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(insert(table).values(**values, action_taken="forgotten"))
+        conn.execute(insert(table).values(**values, rechallenge="forgotten"))
 
     # the editable field and its converter (recording and correcting alike)
-    assert spec.convert({"action_taken": "interrupted"}, partial=True) == {
-        "action_taken": "interrupted"
+    assert spec.convert({"rechallenge": "did_not_recur"}, partial=True) == {
+        "rechallenge": "did_not_recur"
     }
     with pytest.raises(ValidationError) as err:
-        spec.convert({"action_taken": "forgotten"}, partial=True)
+        spec.convert({"rechallenge": "forgotten"}, partial=True)
     assert (err.value.field, err.value.expected) == (
-        "action_taken",
-        "one of none, interrupted, withdrawn",
+        "rechallenge",
+        "one of recurred, did_not_recur, not_done",
     )
 
     # the domain record
     record_type: Any = record_class(spec)
-    record = record_type(
-        id=1, subject_id="S1", onset_date=None, onset_week=None, **values,
-        action_taken="none",
-    )  # fmt: skip
-    assert record.action_taken == "none"
+    unset = dict.fromkeys(f.name for f in spec.fields if f.name not in values)
+    record = record_type(id=1, subject_id="S1", **{**unset, **values, "rechallenge": "recurred"})
+    assert record.rechallenge == "recurred"
 
     # the record form and the correction form
     form = RecordForm(spec)
-    added = next(f for f in form.fields if f.name == "action_taken")
-    assert added.label == "Action taken with the study treatment"
-    assert [value for value, _ in added.options] == ["none", "interrupted", "withdrawn"]
-    assert "action_taken" in form.columns
-    assert "action_taken" in [f.name for f, _ in correction_fields(spec)]
+    added = next(f for f in form.fields if f.name == "rechallenge")
+    assert added.label == "Rechallenge result"
+    assert [value for value, _ in added.options] == ["recurred", "did_not_recur", "not_done"]
+    assert "rechallenge" in form.columns
+    assert "rechallenge" in [f.name for f, _ in correction_fields(spec)]
 
     # the API schema
     schema = record_schema(spec)
     properties = schema.model_json_schema()["properties"]
-    assert properties["action_taken"]["anyOf"][0]["enum"] == ["none", "interrupted", "withdrawn"]
-    body = schema.model_validate(
-        {**values, "onset_date": "2026-03-01", "action_taken": "withdrawn"}
-    )
-    assert body.model_dump()["action_taken"] == "withdrawn"
+    assert properties["rechallenge"]["anyOf"][0]["enum"] == [
+        "recurred",
+        "did_not_recur",
+        "not_done",
+    ]
+    body = schema.model_validate({**values, "onset_date": "2026-03-01", "rechallenge": "not_done"})
+    assert body.model_dump()["rechallenge"] == "not_done"
     assert body.model_dump()["onset_date"] == dt.date(2026, 3, 1)
 
     # the tidy export columns (and so the validator of the adverse-event file)
     columns = export_columns(spec)
-    assert list(columns)[-1] == "action_taken"
-    assert columns["action_taken"].expected() == "one of none, interrupted, withdrawn"
+    assert list(columns)[-1] == "rechallenge"
+    assert columns["rechallenge"].expected() == "one of recurred, did_not_recur, not_done"
 
     # and the registry itself is unchanged
-    assert "action_taken" not in entity("adverse_event").names
+    assert "rechallenge" not in entity("adverse_event").names
 
 
 def test_the_shipped_adapters_are_those_derived_from_the_registry() -> None:

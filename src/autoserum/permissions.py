@@ -89,6 +89,7 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "write_data": "record and correct visits, assessments, injections, labs, AEs, con-meds",
         "record_consent": "record a subject's informed consent and its withdrawal",
         "withdraw": "withdraw a subject",
+        "report_sae": "the SAE report (PDF) of a serious adverse event, arm masked when blinded",
         "unblind": "emergency unblinding of one subject (a reason, audited)",
         "review_unblindings": "the study's list of emergency unblindings",
         "see_arms": "see allocation arms in a blinded study without an unblinded grant",
@@ -131,6 +132,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "write_data": _S,
                 "record_consent": _S,
                 "withdraw": _S,
+                "report_sae": _S,
                 "unblind": _S,
                 "answer_query": _S,
                 "sign": _S,
@@ -146,6 +148,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "record_consent": _S,
                 "answer_query": _S,
                 "run_checks": _S,
+                "report_sae": _S,
             }
         ),
         "monitor": MappingProxyType(
@@ -158,6 +161,7 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "resolve_query": _S,
                 "verify_source": _S,
                 "run_checks": _S,
+                "report_sae": _S,
             }
         ),
         # the data manager cleans the data at their sites (give them every site of the

@@ -80,6 +80,12 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> str:
             amount="20", amount_unit="ftu", start_date="2026-01-12", end_date="2026-01-25",
             rescue=True,
         )  # fmt: skip
+        store.records.add_adverse_event(
+            "RESCUE", "S2", actor=ADMIN, term="injection site cellulitis", severity="severe",
+            serious=True, sae_hospitalisation=True, related="possible",
+            related_procedure="probable", outcome="recovering", onset_date="2026-01-20",
+            aware_at="2026-01-20T10:00+00:00",
+        )  # fmt: skip
         # the whole study's arms are analysed after the database lock
         store.locks.lock("RESCUE", "study", actor=ADMIN, reason="final data")
     finally:
@@ -125,3 +131,16 @@ def test_report_from_the_database_shows_the_rescue_table(url: str, tmp_path: Pat
     section = html[html.index("Rescue medication by arm and week") :]
     week2 = "<tr><td>2</td><td>2/2 (100.0 %)</td><td>12.0 (6.0)</td><td>1/2 (50.0 %)</td>"
     assert week2 + "<td>7.0 (3.5)</td></tr>" in section  # the docstring's week 2 of both arms
+    # the SAE recorded live: listed with its E2A assessment (onset 2026-01-20 is day 15 after
+    # day 0 on 2026-01-05: week 15/7 = 2.14, shown as 2.1), and counted under both special
+    # interests
+    listing = html[html.index("Listing of serious adverse events") :]
+    row = listing[listing.index("<tr><td>S2</td>") :]
+    row = row[: row.index("</tr>")]
+    cells = ("serum", "injection site cellulitis", "<td>2.1</td>", "hospitalisation",
+             "possible", "probable", "<td>no</td>", "recovering")  # fmt: skip
+    for cell in cells:
+        assert cell in row, (cell, row)
+    aesi = html[html.index("Adverse events of special interest") :]
+    assert "injection site reaction" in aesi[: aesi.index("</table>")]
+    assert "infection" in aesi[: aesi.index("</table>")]

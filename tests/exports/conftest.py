@@ -19,8 +19,8 @@ NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
 
 def build_study(store: Store, name: str = STUDY) -> None:
     """A simulated 12-subject ast-nahm2023 study (visits, assessments, labs, adverse events),
-    plus an injection, a con-med, a deviation, an unblinding and an adverse event recorded
-    live with its onset date (no onset week)."""
+    plus an injection, a con-med, a deviation, the vital signs of a visit, an unblinding and an
+    adverse event recorded live with its onset date (no onset week)."""
     result = simulate_study("ast-nahm2023", 12, 7)
     store.exports.import_long(
         name,
@@ -46,6 +46,10 @@ def build_study(store: Store, name: str = STUDY) -> None:
     store.records.add_lab(
         name, first, "week_4", "ige", "1250.5", "kU/L", actor=ADMIN, ref_low="0", ref_high="100"
     )
+    store.records.add_vital_signs(
+        name, first, "week_4", actor=ADMIN, systolic_bp=128, diastolic_bp=82, pulse=64,
+        temperature="36.8", weight="70.25",
+    )  # fmt: skip
     store.subjects.unblind(name, subjects[1], actor=ADMIN, reason="SAE management")
     # the product chain: a draw, its processing, two aliquots, one injected by its code
     draw = store.product.draw(name, first, actor=ADMIN, volume_ml="40")

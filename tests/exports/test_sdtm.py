@@ -45,7 +45,8 @@ def sdtm_dir(study_db: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_names_and_labels_follow_the_sas_v5_rules(sdtm_dir: Path) -> None:
     assert check_names(DATASETS) == []
     files = sorted(sdtm_dir.glob("*.xpt"))
-    expected = {"dm", "ds", "sv", "ex", "ae", "cm", "qs", "lb", "dv", "ta", "te", "tv", "ti", "ts"}
+    expected = {"dm", "ds", "sv", "ex", "ae", "cm", "qs", "lb", "vs", "dv", "ta", "te", "tv", "ti",
+                "ts"}  # fmt: skip
     assert {f.stem for f in files} == expected
     for path in files:
         _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
@@ -76,7 +77,7 @@ def test_questionnaire_codes_are_unique_sas_names() -> None:
 def test_pyreadstat_reads_what_r_haven_reads(sdtm_dir: Path) -> None:
     """R: haven 2.5.1 read_xpt on XPT files written from the same fixture study; exact."""
     reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
-    assert len(reference) == 13
+    assert len(reference) == 14
     for name, r in reference.items():
         frame, labels = read_xpt(sdtm_dir / f"{name.lower()}.xpt")
         assert frame.columns == r["names"], name
@@ -109,6 +110,14 @@ def test_domain_content(sdtm_dir: Path) -> None:
     assert totals.height == 172  # one total per assessment of the fixture
     lb, _ = read_xpt(sdtm_dir / "lb.xpt")
     assert lb.select("LBTESTCD", "LBSTRESN", "LBNRIND").row(0) == ("IGE", 1250.5, "HIGH")
+    vs, _ = read_xpt(sdtm_dir / "vs.xpt")  # the fixture's week-4 signs, one row per sign
+    assert vs.select("VSTESTCD", "VSORRES", "VSSTRESN", "VSSTRESU", "VISITNUM").rows() == [
+        ("SYSBP", "128", 128.0, "mmHg", 3.0),
+        ("DIABP", "82", 82.0, "mmHg", 3.0),
+        ("PULSE", "64", 64.0, "beats/min", 3.0),
+        ("TEMP", "36.8", 36.8, "C", 3.0),
+        ("WEIGHT", "70.25", 70.25, "kg", 3.0),
+    ]
     ex, _ = read_xpt(sdtm_dir / "ex.xpt")
     assert ex.select("EXTRT", "EXDOSE", "EXLOC").row(0) == ("SERUM", 2.5, "=ST36")
 

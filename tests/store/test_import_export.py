@@ -15,6 +15,7 @@ from autoserum.cli import app, main
 from autoserum.errors import ValidationError
 from autoserum.store import Store
 from autoserum.store.models import AuditRow
+from autoserum.study.tidy import AE_COLUMNS
 from tests.store.helpers import ADMIN, INVESTIGATOR, STATISTICIAN, double_blind_study
 
 EASI_ITEMS = {  # docs/instruments.md EASI worked example 1 (adult): 14.0
@@ -56,18 +57,22 @@ def visit_file() -> pl.DataFrame:
 
 
 def ae_file() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "subject_id": ["S01"],
-            "arm": ["serum"],
-            "term": ["injection site pain"],
-            "onset_week": ["1"],
-            "severity": ["mild"],
-            "serious": ["false"],
-            "related": ["probable"],
-            "outcome": ["recovered"],
-        }
-    )
+    """An adverse-event file in the export's shape (``AE_COLUMNS``): every ICH E2A column, with
+    ``expected``/``aesi`` as the default reference safety information gives for the term
+    (``protocols/_schema.py`` DEFAULT_SAFETY: injection site pain is listed, and its term
+    contains "injection site")."""
+    row = {
+        "subject_id": "S01", "arm": "serum", "term": "injection site pain",
+        "meddra_llt": "10022086", "meddra_pt": "10022086", "onset_week": "1",
+        "severity": "mild", "serious": "false", "sae_death": "false",
+        "sae_life_threatening": "false", "sae_hospitalisation": "false",
+        "sae_disability": "false", "sae_congenital_anomaly": "false",
+        "sae_important_medical_event": "false", "related": "probable",
+        "related_procedure": "definite", "expected": "true", "aesi": "injection_site_reaction",
+        "action_taken": "dose_not_changed", "outcome": "recovered",
+    }  # fmt: skip
+    assert list(row) == list(AE_COLUMNS)  # the file is the export's shape
+    return pl.DataFrame({k: [v] for k, v in row.items()})
 
 
 def _as_exported(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
@@ -191,6 +196,38 @@ def test_an_unknown_column_or_ae_row_is_rejected(store: Store) -> None:
             adverse_events=bad_ae,
         )
     assert _count(store, AuditRow) == 0
+
+
+def test_expectedness_and_aesi_follow_the_protocol_on_import(store: Store) -> None:
+    """A file without ``expected``/``aesi`` gets them from the reference safety information
+    (DEFAULT_SAFETY: "injection site cellulitis" is not listed, and belongs to both the
+    injection-site and the infection AESI); a file stating them otherwise is refused, located,
+    with nothing written; a serious flag without a criterion is refused as on a form."""
+    cellulitis = ae_file().drop("expected", "aesi", "meddra_llt", "meddra_pt")
+    cellulitis = cellulitis.with_columns(term=pl.lit("Injection-site cellulitis"))
+    store.exports.import_long(
+        "AST", visit_file(), actor=ADMIN, protocol="ast-nahm2023", adverse_events=cellulitis
+    )
+    got = store.exports.adverse_events("AST", actor=ADMIN).select("expected", "aesi").row(0)
+    assert got == (False, "injection_site_reaction, infection")
+    audits = _count(store, AuditRow)
+    cases = {
+        "expected": ae_file().with_columns(expected=pl.lit("false")),
+        "aesi": ae_file().with_columns(aesi=pl.lit("ad_flare")),
+        "serious": ae_file().with_columns(serious=pl.lit("true")),
+    }
+    messages = {
+        "expected": "expected: got False; expected True, as the protocol's reference safety",
+        "aesi": "aesi: got 'ad_flare'; expected 'injection_site_reaction', as the protocol",
+        "serious": "seriousness_criteria: got \\(\\); expected at least one criterion",
+    }
+    for column, bad in cases.items():
+        with pytest.raises(ValidationError, match=messages[column]) as err:
+            store.exports.import_long(
+                "NEW", visit_file(), actor=ADMIN, protocol="ast-nahm2023", adverse_events=bad
+            )
+        assert err.value.location == f"import (adverse events), line 2, column {column!r}"
+    assert _count(store, AuditRow) == audits
 
 
 def test_blinded_exports_have_no_arm(store: Store) -> None:

@@ -216,6 +216,8 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                         self.study, processing.id, actor=PREPARER, count=2
                     )
                 ]
+                # the spare aliquot goes to storage (so every reached chain has a storage event)
+                store.product.storage_event(self.study, codes[1], "stored", actor=PREPARER)
                 if then == "thaw":
                     store.product.storage_event(self.study, codes[0], "thawed", actor=PREPARER)
                 elif then == "kit":
@@ -263,6 +265,7 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
 
         @rule(target=adverse_events, subject=subjects, serious=st.booleans(), regrade=st.booleans())
         def adverse_event(self, subject: str, serious: bool, regrade: bool) -> tuple[int, int]:
+            self.consent(subject, 0)  # consented first, so that the event is reached at all
             try:
                 ae = store.records.add_adverse_event(
                     self.study,
@@ -271,6 +274,8 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                     term="pruritus",
                     severity="mild",
                     serious=serious,
+                    sae_hospitalisation=serious,
+                    aware_at="2026-03-03T09:00+00:00" if serious else None,
                     related="possible",
                     outcome="recovering",
                 )  # fmt: skip
@@ -320,13 +325,46 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                     expected_version=version,
                 )
 
+        @rule(subject=subjects, prohibited=st.booleans(), recode=st.booleans())
+        def con_med(self, subject: str, prohibited: bool, recode: bool) -> None:
+            # a prohibited drug also records a deviation; a rescue steroid its coding
+            drug = ("ciclosporin", "L04AD01") if prohibited else ("mometasone", "D07AC13")
+            try:
+                med = store.records.add_con_med(
+                    self.study, subject, actor=COORDINATOR, name=drug[0], atc_code=drug[1],
+                    rescue=not prohibited, amount=10, amount_unit="g",
+                )  # fmt: skip
+            except (StateError, ValidationError):  # withdrawn, no consent
+                return
+            if recode:
+                store.records.update(
+                    self.study, "con_med", med.id, {"atc_code": "D07AA02"}, actor=ADMIN,
+                    reason="transcription", expected_version=med.version,
+                )  # fmt: skip
+
         @rule(subject=subjects)
         def unblind(self, subject: str) -> None:
             with suppress(StateError, ValidationError):  # refused (wrong status, recorded already,
                 # ineligible, before screening, a repeat lab): no write
                 store.subjects.unblind(self.study, subject, actor=INVESTIGATOR, reason="emergency")
 
-        if review:  # data review: queries, verifications, signatures
+        if review:  # data review (queries, verifications, signatures) and vital signs
+
+            @rule(subject=subjects, visit=st.sampled_from(VISITS), pulse=st.integers(0, 300),
+                  fix=st.booleans())  # fmt: skip
+            def vitals(self, subject: str, visit: str, pulse: int, fix: bool) -> None:
+                self.visit(subject, visit, 0)
+                try:  # refused: impossible pulse (outside 20-250), repeat at the visit, no consent
+                    vs = store.records.add_vital_signs(
+                        self.study, subject, visit, actor=COORDINATOR, pulse=pulse, weight="60.5"
+                    )
+                except (StateError, ValidationError):
+                    return
+                if fix:
+                    store.records.update(
+                        self.study, "vital_sign", vs.id, {"weight": "61"}, actor=ADMIN,
+                        reason="scale", expected_version=vs.version,
+                    )  # fmt: skip
 
             @rule(subject=subjects, answer=st.sampled_from(["none", "plain", "correction"]),
                   close=st.booleans())  # fmt: skip
@@ -395,6 +433,9 @@ def test_audit_replay_rebuilds_the_current_state(store: Store) -> None:
         ("consent_document", "insert"),
         ("consent", "insert"),
         ("consent", "update"),
+        ("con_med", "insert"),
+        ("con_med", "update"),
+        ("deviation", "insert"),
         ("blood_draw", "insert"),
         ("processing", "insert"),
         ("aliquot", "insert"),
@@ -421,5 +462,7 @@ def test_audit_replay_rebuilds_queries_verifications_and_signatures(store: Store
         ("verification", "insert"),
         ("signature", "insert"),
         ("signature", "update"),
+        ("vital_sign", "insert"),
+        ("vital_sign", "update"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)

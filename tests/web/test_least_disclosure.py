@@ -20,18 +20,18 @@ from fastapi.testclient import TestClient
 from autoserum.permissions import ROLES, allowed
 
 from .conftest import Seeded
-from .test_access_matrix import API, PAGES, Route, fill, page_client
+from .test_access_matrix import API, PAGES, Route, fill, page_client, serious_events
 from .test_cross_study_access import OTHER, seed_other_study
 
 MISSING_RECORD = 987654
 ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
 
 
-def _values(site_subject: str, record_id: int, assessment_id: int) -> dict[str, Any]:
+def _values(site_subject: str, record_id: int, assessment_id: int, sae: int) -> dict[str, Any]:
     return {
         "study": "AST-1", "subject_id": site_subject, "randomisable": site_subject,
         "site": "S1", "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs", "n": "x",
-        "entity": "visit", "record_id": record_id, "assessment_id": assessment_id,
+        "entity": "visit", "record_id": record_id, "assessment_id": assessment_id, "sae": sae,
     }  # fmt: skip
 
 
@@ -58,6 +58,7 @@ def test_a_subject_at_another_site_is_answered_like_a_missing_one(
 ) -> None:
     token = seeded.tokens[role]
     csrf = page_client(client, seeded.usernames[role])
+    sae = serious_events(seeded)["S2"]  # an SAE of S2-001, for the SAE report route
     problems: list[str] = []
     compared = 0
     for route in PAGES + API:
@@ -71,12 +72,16 @@ def test_a_subject_at_another_site_is_answered_like_a_missing_one(
         there = _call(
             client,
             route,
-            _values(other, seeded.visit_ids[other], seeded.assessment_ids[other]),
+            _values(other, seeded.visit_ids[other], seeded.assessment_ids[other], sae),
             token,
             csrf,
         )
         missing = _call(
-            client, route, _values("S9-001", MISSING_RECORD, MISSING_RECORD), token, csrf
+            client,
+            route,
+            _values("S9-001", MISSING_RECORD, MISSING_RECORD, MISSING_RECORD),
+            token,
+            csrf,
         )
         compared += 1
         shown = f"{route.method} {route.template}"
@@ -84,7 +89,7 @@ def test_a_subject_at_another_site_is_answered_like_a_missing_one(
             problems.append(f"{shown}: another site's subject gave {there.status_code}")
         if missing.status_code != there.status_code:
             problems.append(f"{shown}: {there.status_code} there, {missing.status_code} missing")
-        ids = (seeded.visit_ids[other], seeded.assessment_ids[other], other)
+        ids = (seeded.visit_ids[other], seeded.assessment_ids[other], sae, other)
         if _neutral(there.text, *ids) != _neutral(missing.text, MISSING_RECORD, "S9-001"):
             diff = difflib.unified_diff(
                 _neutral(there.text, *ids).splitlines(),

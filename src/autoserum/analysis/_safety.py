@@ -31,7 +31,7 @@ __all__ = ["RELATED_CODES", "ae_overview", "ae_table", "lab_shifts"]
 #: Relatedness codes counted as "related" (possibly or more).
 RELATED_CODES: tuple[str, ...] = ("possible", "probable", "definite")
 
-AeBy = Literal["term", "severity", "serious", "related"]
+AeBy = Literal["term", "severity", "serious", "related", "aesi"]
 
 
 def _population(adsl: pl.DataFrame) -> pl.DataFrame:
@@ -88,13 +88,21 @@ def ae_overview(adsl: pl.DataFrame, ae: pl.DataFrame) -> pl.DataFrame:
 
 
 def ae_table(adsl: pl.DataFrame, ae: pl.DataFrame, by: AeBy) -> pl.DataFrame:
-    """Subjects with an adverse event by arm and ``by`` (term, severity, serious, related).
+    """Subjects with an adverse event by arm and ``by`` (term, severity, serious, related, or
+    ``aesi``: the protocol's adverse events of special interest, an event counted under each
+    interest it belongs to).
 
     Columns: ``arm, <by>, n_subjects, n_events, n_population, percent``; sorted by ``by`` then
     arm. A subject counts once per level (for severity: every level they had).
     """
-    if by not in ("term", "severity", "serious", "related"):
-        raise ValidationError("by", by, "one of term, severity, serious, related")
+    if by not in ("term", "severity", "serious", "related", "aesi"):
+        raise ValidationError("by", by, "one of term, severity, serious, related, aesi")
+    if by == "aesi":
+        ae = (
+            ae.filter(pl.col("aesi").is_not_null())
+            .with_columns(pl.col("aesi").str.split(", "))
+            .explode("aesi")
+        )
     events = _events(adsl, ae)
     pop = _population(adsl)
     counted = events.group_by("arm", by).agg(

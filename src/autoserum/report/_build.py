@@ -57,7 +57,12 @@ from autoserum.report._figures import (
     trajectory_figure,
     waterfall_figure,
 )
-from autoserum.report._safety_tables import ae_display, lab_shift_display, rescue_display
+from autoserum.report._safety_tables import (
+    ae_display,
+    lab_shift_display,
+    rescue_display,
+    sae_listing_display,
+)
 from autoserum.report._sap import sap_section, sensitivity_display
 from autoserum.report._tables import (
     Table,
@@ -554,6 +559,17 @@ def safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
                 "ae-related",
             ),
         ]
+        if "aesi" in ae.columns and ae["aesi"].is_not_null().any():
+            tables.append(
+                ae_display(
+                    ae_table(adsl, ae, "aesi"),
+                    "aesi",
+                    "Adverse events of special interest",
+                    "ae-aesi",
+                )
+            )
+        if ae["serious"].fill_null(False).any():
+            tables.append(sae_listing_display(ae))
     shifts = lab_shifts(study.visits, adsl)
     if shifts.height:
         tables.append(lab_shift_display(shifts))

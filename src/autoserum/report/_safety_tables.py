@@ -21,7 +21,7 @@ import polars as pl
 from autoserum.display import number as fmt
 from autoserum.report._tables import Table, label
 
-__all__ = ["ae_display", "lab_shift_display", "rescue_display"]
+__all__ = ["ae_display", "lab_shift_display", "rescue_display", "sae_listing_display"]
 
 _LEVEL_ORDER: dict[str, list[object]] = {
     "severity": ["mild", "moderate", "severe"],
@@ -65,6 +65,41 @@ def ae_display(table: pl.DataFrame, by: str, title: str, table_id: str) -> Table
         (by.replace("_", " ").capitalize(), *(f"{a} (N = {pops[a]})" for a in arms)),
         tuple(rows),
         "Subjects with at least one event, n (%) of the safety population [number of events].",
+    )
+
+
+_CRITERIA = ("death", "life_threatening", "hospitalisation", "disability", "congenital_anomaly",
+             "important_medical_event")  # fmt: skip
+
+
+def sae_listing_display(ae: pl.DataFrame) -> Table:
+    """The listing of serious adverse events (ICH E2A): one row per event, its subject (and
+    arm when the data carry it), onset week, seriousness criteria, relatedness to the product
+    and to the procedure, expectedness and outcome."""
+    serious = ae.filter(pl.col("serious").fill_null(False)).sort("subject_id", "onset_week")
+    with_arm = "arm" in serious.columns
+    rows = []
+    for r in serious.iter_rows(named=True):
+        criteria = ", ".join(c.replace("_", " ") for c in _CRITERIA if r.get(f"sae_{c}")) or "–"
+        expected = r.get("expected")
+        rows.append((
+            r["subject_id"], *((str(r["arm"]),) if with_arm else ()), str(r["term"]),
+            "–" if r.get("onset_week") is None else fmt(r["onset_week"]), criteria,
+            str(r.get("related") or "–").replace("_", " "),
+            str(r.get("related_procedure") or "–").replace("_", " "),
+            "–" if expected is None else ("yes" if expected else "no"),
+            str(r.get("outcome") or "–").replace("_", " "),
+        ))  # fmt: skip
+    columns = ("Subject", *(("Arm",) if with_arm else ()), "Event", "Onset week",
+               "Seriousness criteria", "Related (product)", "Related (procedure)", "Expected",
+               "Outcome")  # fmt: skip
+    return Table(
+        "sae-listing",
+        "Listing of serious adverse events",
+        columns,
+        tuple(rows),
+        "ICH E2A seriousness criteria; relatedness to the study product and to the injection "
+        "procedure (WHO-UMC); expected: listed in the protocol's reference safety information.",
     )
 
 

@@ -28,6 +28,7 @@ from autoserum.simulate._model import (
 )
 from autoserum.simulate._study import SimulatedStudy, simulate_scenario, simulate_study
 from autoserum.simulate._targets import target_statistic
+from autoserum.simulate._vitals import simulate_vital_signs
 from autoserum.simulate.scenarios import get_scenario, scenario_codes
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "simulate_endpoints",
     "simulate_scenario",
     "simulate_study",
+    "simulate_vital_signs",
     "target_statistic",
     "write_study",
 ]

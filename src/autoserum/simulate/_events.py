@@ -3,7 +3,10 @@
 Allocation uses permuted blocks (two copies of the allocation ratio per block) in order of
 enrolment. Adverse events: injection-site pain and bruising per injection received, the
 protocol's flare risk (``atopic dermatitis exacerbation``) per treated subject, and other
-events (headache, nasopharyngitis, fatigue) at a weekly rate over the time in the study.
+events (headache, nasopharyngitis, fatigue) at a weekly rate over the time in the study. A
+severe event is serious (ICH E2A criterion: hospitalisation); injection-site events are caused
+by the injection procedure; expectedness and special interest are left to the store, which
+derives them from the protocol's safety information on import.
 
 Reference: the adverse-event file of ``docs/data-format.md``.
 
@@ -20,6 +23,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from autoserum.simulate._model import Scenario
+from autoserum.study.safety import SERIOUSNESS_CRITERIA as CRITERIA
 from autoserum.study.tidy import AE_SCHEMA
 
 __all__ = ["AE_SCHEMA", "adverse_events", "permuted_blocks"]
@@ -108,7 +112,13 @@ def adverse_events(
     causality = np.where(rng.random(subj.size) < 0.7, "not_related", "unlikely")
     frames.append(_frame(subj, other, onset, severity(subj.size), causality))
     out = pl.concat(frames)
+    serious = pl.col("severity") == "severe"
+    local = pl.col("term").str.starts_with("injection site")
     return out.with_columns(
-        serious=pl.col("severity") == "severe",
+        serious=serious,
+        # ICH E2A: a severe event is simulated as serious by hospitalisation
+        **{f"sae_{c}": serious if c == "hospitalisation" else pl.lit(False) for c in CRITERIA},
+        related_procedure=pl.when(local).then(pl.lit("definite")).otherwise(pl.lit("not_related")),
+        action_taken=pl.lit("dose_not_changed"),
         outcome=pl.lit("recovered"),
     ).sort("subject", "onset_week", "term", maintain_order=True)

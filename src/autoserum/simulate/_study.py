@@ -233,11 +233,19 @@ def _finish(
     visits = visits.select(*front, *rest)
     coded = [name for name, dtype in visits.schema.items() if isinstance(dtype, pl.Enum)]
     visits = visits.with_columns(pl.col(coded).cast(pl.String))
-    events = events.select(
-        subject_id.alias("subject_id"),
-        arm.alias("arm"),
-        *[c for c in AE_SCHEMA if c not in {"subject_id", "arm"}],
-    ).cast(AE_SCHEMA)  # type: ignore[arg-type]
+    events = (
+        events.with_columns(
+            pl.lit(None, dtype=AE_SCHEMA[c]).alias(c)
+            for c in AE_SCHEMA
+            if c not in events.columns and c not in {"subject_id", "arm"}
+        )
+        .select(
+            subject_id.alias("subject_id"),
+            arm.alias("arm"),
+            *[c for c in AE_SCHEMA if c not in {"subject_id", "arm"}],
+        )
+        .cast(AE_SCHEMA)  # type: ignore[arg-type]
+    )
 
     def on(day: str) -> pl.Expr:
         return pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col(day))

@@ -24,7 +24,7 @@ json     canonical JSON text (:class:`~autoserum.store._types.JSONText`)
 
 >>> from autoserum.study.entities import entity
 >>> [c.name for c in record_checks(entity("adverse_event"))]
-['severity', 'related', 'outcome']
+['severity', 'related', 'related_procedure', 'action_taken', 'outcome']
 """
 
 from __future__ import annotations

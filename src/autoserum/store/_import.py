@@ -22,10 +22,12 @@ from autoserum.errors import AutoserumError, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
+from autoserum.store._safety import CRITERIA_FIELDS, derived_safety
 from autoserum.study.coerce import as_decimal
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.rules import check_not_before, check_not_future
+from autoserum.study.safety import check_seriousness
 from autoserum.study.tidy import (
     AE_COLUMNS,
     CONMED_COLUMNS,
@@ -593,13 +595,47 @@ def _check_after_screening(protocol: Protocol, dated: list[pl.DataFrame]) -> Non
 
 
 def parse_adverse_events(
-    frame: pl.DataFrame, subjects: dict[str, str | None], *, source: str = "import"
+    frame: pl.DataFrame,
+    subjects: dict[str, str | None],
+    protocol: Protocol,
+    *,
+    source: str = "import",
 ) -> list[ParsedAE]:
     """Check the adverse-event file (first with the format's one validator); ``subjects`` maps
-    subject_id → arm of the visit file."""
+    subject_id → arm of the visit file. ``expected`` and ``aesi`` follow from ``protocol``'s
+    reference safety information (``store/_safety.derived_safety``): a file may leave them out
+    and, when it gives them (an export read back), they must agree; a file with seriousness
+    criterion columns must agree with its ``serious`` column as an event entered on a form."""
     validate_adverse_events(as_text_frame(frame), f"{source} (adverse events)", first_line=2)
     with _located_in(f"{source} (adverse events)"):
-        return _parse_adverse_events(frame, subjects)
+        parsed = _parse_adverse_events(frame, subjects)
+        criteria = [c for c in CRITERIA_FIELDS if c in frame.columns]
+        return [_derived_ae(ae, protocol, criteria) for ae in parsed]
+
+
+def _derived_ae(ae: ParsedAE, protocol: Protocol, criteria: list[str]) -> ParsedAE:
+    """``ae`` with its derived safety fields, refused (located) when the file's disagree."""
+    fields = ae.fields
+    if criteria:
+        given = tuple(c.removeprefix("sae_") for c in criteria if fields.get(c))
+        _at(ae.line, "serious", _seriousness, fields, given)
+    derived = derived_safety(protocol, fields)
+    for name, value in derived.items():
+        stated = fields.get(name)
+        if stated is not None and stated != value:
+            expected = "empty" if value is None else repr(value)
+            raise ValidationError(
+                name,
+                stated,
+                f"{expected}, as the protocol's reference safety information gives for "
+                f"{fields['term']!r}",
+                location=f"line {ae.line}, column {name}",
+            )
+    return ParsedAE(ae.line, ae.subject_id, {**fields, **derived})
+
+
+def _seriousness(column: str, fields: dict[str, Any], criteria: tuple[str, ...]) -> None:
+    check_seriousness(serious=bool(fields[column]), criteria=criteria, outcome=fields["outcome"])
 
 
 def parse_con_meds(

@@ -120,7 +120,11 @@ class Importer(Service):
                     location=f"{source.name}, line {subj.line}, column 'subject_id'",
                 )
         arms = {x.subject_id: x.arm for x in subjects.values()}
-        aes = [] if adverse_events is None else _parse_aes(adverse_events, arms, source=source.name)
+        aes = (
+            []
+            if adverse_events is None
+            else _parse_aes(adverse_events, arms, plan, source=source.name)
+        )
         meds = [] if con_meds is None else _parse_con_meds(con_meds, arms, source=source.name)
         counts = ImportSummary(
             subjects=len(subjects),

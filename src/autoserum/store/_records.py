@@ -4,7 +4,7 @@ injections, adverse events, concomitant medication and protocol deviations."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,7 @@ from autoserum.store._integrity import (
 from autoserum.store._locks import active_locks, require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
 from autoserum.store._product import chain_in_use, resolve_product
+from autoserum.store._safety import checked_adverse_event
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._views import (
     adverse_event_view,
@@ -52,9 +53,11 @@ from autoserum.store._views import (
     injection_view,
     lab_view,
     visit_view,
+    vital_sign_view,
 )
 from autoserum.store.models import (
     AUDITED,
+    AdverseEventRow,
     AssessmentRow,
     ConsentDocumentRow,
     DeviationRow,
@@ -64,6 +67,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
 from autoserum.study.entities import entity as spec_of
@@ -76,6 +80,7 @@ from autoserum.study.model import (
     Injection,
     LabResult,
     Visit,
+    VitalSign,
 )
 from autoserum.study.rules import (
     NOTE_MAX,
@@ -86,6 +91,7 @@ from autoserum.study.rules import (
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
 from autoserum.study.visits import AUTOMATIC_IMPORTANCE
+from autoserum.study.vitals import check_vital_signs
 from autoserum.study.vocab import DEVIATION_CATEGORIES, PRODUCTS, check_choice
 
 __all__ = ["RecordService", "evaluate_windows"]
@@ -156,6 +162,20 @@ def _coded_changes(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **values,
         **{k: coded[k] for k in ("drug_class", "potency_eu") if coded[k] != getattr(row, k)},
+    }
+
+
+def _checked_changes(row: Any, values: Mapping[str, Any], protocol: Protocol) -> dict[str, Any]:
+    """The changes of an adverse-event correction or follow-up, checked on the merged record
+    with expectedness, special interest and the SAE clock's start re-derived
+    (``store/_safety.py``)."""
+    spec = spec_of("adverse_event")
+    merged = {f.name: getattr(row, f.name) for f in spec.fields}
+    merged.update(values)
+    checked = checked_adverse_event(merged, protocol)
+    return {
+        **values,
+        **{k: v for k, v in checked.items() if k not in values and v != getattr(row, k)},
     }
 
 
@@ -499,6 +519,45 @@ class RecordService(Service):
             s.flush()
             return lab_view(row, subject.subject_id)
 
+    # --- vital signs ----------------------------------------------------------------------
+    def add_vital_signs(
+        self, study: str, subject_id: str, visit_code: str, *, actor: Actor, **signs: Any
+    ) -> VitalSign:
+        """Record the vital signs measured at a recorded visit: ``systolic_bp`` and
+        ``diastolic_bp`` (mmHg), ``pulse`` (beats/min), ``temperature`` (°C), ``weight`` (kg),
+        ``height`` (cm), each optional but not all missing, converted by the registry (a value
+        outside its plausibility limits is refused naming the field, the value and the range;
+        :mod:`autoserum.study.vitals`), the diastolic pressure below the systolic. One record
+        per visit: a second is refused (correct the first)."""
+        fields = spec_of("vital_sign").convert(signs)
+        check_vital_signs(fields)
+        with self._write(actor, "vital signs") as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            visit = self._visit_row(s, subject, visit_code)
+            on = visit.visit_date or self._today()
+            require_consent(s, st, subject, on=on, what="record vital signs")
+            require_unlocked(
+                s, st, Target(subject.id, visit.id), what="record vital signs at this visit"
+            )
+            repeat = s.scalar(select(VitalSignRow.id).where(VitalSignRow.visit_id == visit.id))
+            if repeat is not None:
+                raise ValidationError(
+                    "visit_code",
+                    visit_code,
+                    f"a visit of {subject.subject_id} without vital signs (correct the "
+                    f"recorded ones, vital_sign {repeat}, instead)",
+                )
+            row = VitalSignRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                visit_id=visit.id,
+                version=1,
+                **fields,
+            )
+            s.add(row)
+            s.flush()
+            return vital_sign_view(row, subject.subject_id)
+
     # --- injections ---------------------------------------------------------------------
     def add_injection(
         self,
@@ -646,6 +705,8 @@ class RecordService(Service):
             check_choice("importance", fields["importance"], spec.field("importance").choices)
         with self._write(actor, spec.label.split(" ", 1)[-1]) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
+            if entity == "adverse_event":
+                fields = checked_adverse_event(fields, self._protocol(st))
             require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")
             after = tuple(f.name for f in spec.fields if f.after_screening)
             self._check_dates(s, st, subject, fields, after)
@@ -659,9 +720,13 @@ class RecordService(Service):
     def add_adverse_event(
         self, study: str, subject_id: str, *, actor: Actor, **fields: Any
     ) -> AdverseEvent:
-        """Record an adverse event: ``fields`` are those the registry declares (``term``,
-        ``severity``, ``serious``, ``related``, ``outcome``, ``onset_date``, ``onset_week``);
-        see :meth:`add`."""
+        """Record an adverse event (ICH E2A): ``fields`` are those the registry declares
+        (``term``, MedDRA ``meddra_llt``/``meddra_pt``, ``onset_date``, ``end_date``,
+        ``severity``, ``serious`` with its criteria ``sae_death`` … ``sae_important_medical_event``,
+        ``related`` (to the product), ``related_procedure``, ``action_taken``, ``outcome``,
+        ``aware_at``, ``reported_at``, ``narrative``); ``expected`` and ``aesi`` follow from the
+        protocol's safety information (``store/_safety.py``); see :meth:`add`. A follow-up is a
+        correction (:meth:`update`) with its reason: a new version, audited."""
         event: AdverseEvent = self.add(study, subject_id, "adverse_event", fields, actor=actor)
         return event
 
@@ -709,6 +774,24 @@ class RecordService(Service):
             s.add(row)
             s.flush()
             return deviation_view(row, subject.subject_id)
+
+    def serious_events(self, study: str, *, actor: Actor) -> list[AdverseEvent]:
+        """The serious adverse events of the subjects the actor may see, the earliest awareness
+        first (the SAE clocks of the dashboard: :func:`autoserum.study.safety.sae_clock`)."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "read_subject", study=st.name)
+            stmt = (
+                select(AdverseEventRow, SubjectRow)
+                .join(SubjectRow, SubjectRow.id == AdverseEventRow.subject_pk)
+                .where(AdverseEventRow.study_id == st.id, AdverseEventRow.serious.is_(True))
+                .order_by(AdverseEventRow.aware_at, AdverseEventRow.id)
+            )
+            return [
+                adverse_event_view(ae, subj.subject_id)
+                for ae, subj in s.execute(stmt)
+                if actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
+            ]
 
     def deviations(self, study: str, *, actor: Actor, kind: str | None = None) -> list[Deviation]:
         """The protocol deviations of the subjects the actor may see, optionally of one
@@ -782,6 +865,8 @@ class RecordService(Service):
             self._check_correction(s, st, entity, row, subject, values)
         if entity == "con_med":
             values = _coded_changes(row, values)
+        elif entity == "adverse_event":
+            values = _checked_changes(row, values, self._protocol(st))
         apply_changes(s, entity, row, subject, values)
         if entity in {"visit", "injection"} and subject is not None:
             s.flush()
@@ -811,7 +896,7 @@ class RecordService(Service):
             if isinstance(value, date):
                 check_dated(
                     key,
-                    value,
+                    value.date() if isinstance(value, datetime) else value,
                     today=self._today(),
                     screened=screened if key in after_screening else None,
                     started=st.start_date if key in after_start else None,
@@ -848,11 +933,14 @@ class RecordService(Service):
             check_injection_volume(
                 self._protocol(st), subject.arm, merged["product"], merged["volume_ml"]
             )
-        elif entity == "adverse_event" and merged.get("onset_date") is not None:
-            onset = as_date("onset_date", merged["onset_date"])
-            self._check_dates(s, st, subject, {"onset_date": onset}, ("onset_date",))
+        elif entity == "adverse_event":
+            dated = {k: merged.get(k) for k in ("onset_date", "end_date")}
+            dated = {k: as_date(k, v) for k, v in dated.items() if v is not None}
+            self._check_dates(s, st, subject, dated, tuple(dated))
         elif entity == "con_med":
             self._check_dates(s, st, subject, merged, ())
+        elif entity == "vital_sign":
+            check_vital_signs(merged)
 
     def delete(
         self, study: str, entity: str, id: int, *, actor: Actor, reason: str, expected_version: int

@@ -32,6 +32,7 @@ from autoserum.store._views import (
     lab_view,
     subject_view,
     visit_view,
+    vital_sign_view,
 )
 from autoserum.store.models import (
     AdverseEventRow,
@@ -45,6 +46,7 @@ from autoserum.store.models import (
     SubjectRow,
     UnblindingRow,
     VisitRow,
+    VitalSignRow,
 )
 from autoserum.study.blinding import MASK
 from autoserum.study.coerce import as_date, as_decimal
@@ -77,6 +79,7 @@ DETAIL_PARTS = (
     "adverse_events",
     "con_meds",
     "deviations",
+    "vital_signs",
 )
 
 #: The action of the permission table a status change needs (others: ``write_data``).
@@ -481,6 +484,9 @@ class SubjectService(Service):
                 con_meds=tuple(con_med_view(r, label) for r in rows("con_meds", ConMedRow)),
                 deviations=tuple(
                     deviation_view(r, label) for r in rows("deviations", DeviationRow)
+                ),
+                vital_signs=tuple(
+                    vital_sign_view(r, label) for r in rows("vital_signs", VitalSignRow)
                 ),
             )
 

@@ -23,6 +23,7 @@ from autoserum.store.models import (
     LabRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 from autoserum.study.blinding import MASK
 from autoserum.study.entities import Field, entity
@@ -43,6 +44,7 @@ from autoserum.study.model import (
     StorageEvent,
     Subject,
     Visit,
+    VitalSign,
 )
 from autoserum.study.status import SubjectStatus
 
@@ -58,6 +60,7 @@ __all__ = [
     "parse_fraction_text",
     "subject_view",
     "visit_view",
+    "vital_sign_view",
 ]
 
 
@@ -115,6 +118,7 @@ _CLASSES: dict[str, type[Record]] = {
     "storage_event": StorageEvent,
     "disposal": Disposal,
     "preparation": Preparation,
+    "vital_sign": VitalSign,
 }
 
 
@@ -169,3 +173,8 @@ def con_med_view(row: ConMedRow, label: str) -> ConMed:
 def deviation_view(row: DeviationRow, label: str) -> Deviation:
     """A protocol deviation."""
     return domain_record("deviation", row, label)
+
+
+def vital_sign_view(row: VitalSignRow, label: str) -> VitalSign:
+    """The vital signs of a visit."""
+    return domain_record("vital_sign", row, label)

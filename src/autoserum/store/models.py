@@ -82,6 +82,7 @@ __all__ = [
     "UserSiteRow",
     "VerificationRow",
     "VisitRow",
+    "VitalSignRow",
 ]
 
 NAMING = {
@@ -361,6 +362,14 @@ class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ign
     )
 
 
+# --- subject history and vital signs -----------------------------------------------------
+class VitalSignRow(_columns("vital_sign"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "vital_signs"
+    __entity__ = "vital_sign"
+    __table_args__ = (UniqueConstraint("visit_id", name="uq_vital_signs_visit_id"),)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
+
+
 # --- self-report by the patient (docs/epro.md) ------------------------------------------
 class PatientLinkRow(_columns("patient_link"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "patient_links"
@@ -618,6 +627,7 @@ AUDITED: dict[str, type[Any]] = {
         StorageEventRow,
         DisposalRow,
         PreparationRow,
+        VitalSignRow,
         PatientLinkRow,
         ProEntryRow,
         ConsentDocumentRow,

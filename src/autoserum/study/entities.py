@@ -24,8 +24,8 @@ Traceback (most recent call last):
 autoserum.errors.ValidationError: severity: got 'grave'; expected one of mild, moderate, severe
 >>> ae.convert({"outcome": "recovered"}, partial=True)
 {'outcome': 'recovered'}
->>> [f.name for f in ae.editable]
-['term', 'onset_date', 'onset_week', 'severity', 'serious', 'related', 'outcome']
+>>> [f.name for f in ae.editable][:4]
+['term', 'meddra_llt', 'meddra_pt', 'onset_date']
 """
 
 from __future__ import annotations
@@ -50,7 +50,15 @@ from autoserum.study.medication import (
     check_atc,
 )
 from autoserum.study.rules import AGE_MAX, NOTE_MAX, SHORT_MAX, TERM_MAX, bounded_text
+from autoserum.study.safety import (
+    ACTIONS_TAKEN,
+    MEDDRA_PATTERN,
+    MEDDRA_RULE,
+    SERIOUSNESS_CRITERIA,
+    check_meddra,
+)
 from autoserum.study.status import SubjectStatus
+from autoserum.study.vitals import VITAL_SIGNS
 from autoserum.study.vocab import (
     DEVIATION_IMPORTANCE,
     OUTCOMES,
@@ -418,19 +426,44 @@ INJECTION = EntitySpec(
     key="injections",
 )  # fmt: skip
 
+
+def _criterion(name: str) -> Field:
+    return Field(f"sae_{name}", "bool", f"Serious: {name.replace('_', ' ')}",
+                 export=f"sae_{name}", **_EDIT)  # fmt: skip
+
+
+def _meddra(level: str, label: str) -> Field:
+    return _text(f"meddra_{level}", 8, label, check=check_meddra, pattern=MEDDRA_PATTERN,
+                 rule=MEDDRA_RULE, export=f"meddra_{level}", **_EDIT)  # fmt: skip
+
+
 ADVERSE_EVENT = EntitySpec(
     "adverse_event",
     "adverse_events",
     "subject",
     (
         _text("term", TERM_MAX, "Term (verbatim)", required=True, export="term", **_EDIT),
+        _meddra("llt", "MedDRA lowest level term code (8 digits)"),
+        _meddra("pt", "MedDRA preferred term code (8 digits)"),
         Field("onset_date", "date", "Onset date", after_screening=True, **_EDIT),
         Field("onset_week", "decimal", "Onset week", editable=True, export="onset_week"),
+        Field("end_date", "date", "End date (empty: ongoing)", after_screening=True, **_EDIT),
         _choice("severity", SEVERITIES, 20, "Severity", required=True, export="severity", **_EDIT),
         Field("serious", "bool", "Serious", required=True, export="serious", **_EDIT),
+        *(_criterion(c) for c in SERIOUSNESS_CRITERIA),
         _choice("related", RELATEDNESS, 20, "Relatedness", required=True, export="related",
-                **_EDIT),
+                help="to the study product (WHO-UMC)", **_EDIT),
+        _choice("related_procedure", RELATEDNESS, 20, "Causality to the injection procedure",
+                export="related_procedure", **_EDIT),
+        Field("expected", "bool", "Expected (reference safety information)", export="expected"),
+        _text("aesi", 200, "Adverse event of special interest", export="aesi"),
+        _choice("action_taken", ACTIONS_TAKEN, 20, "Action taken with the study treatment",
+                export="action_taken", **_EDIT),
         _choice("outcome", OUTCOMES, 20, "Outcome", required=True, export="outcome", **_EDIT),
+        Field("aware_at", "datetime", "Site aware at (SAE clock; e.g. 2026-03-02T09:00+01:00)",
+              **_EDIT),
+        Field("reported_at", "datetime", "Reported to the sponsor at", **_EDIT),
+        _text("narrative", NOTE_MAX, "Narrative", identifying=True, **_EDIT),
     ),
     deletable=True,
     label="an adverse event",
@@ -644,6 +677,31 @@ PREPARATION = EntitySpec(
     key="preparations",
 )
 
+# --- subject history and vital signs (docs/subjects.md) -----------------------------------
+
+
+def _vital(name: str) -> Field:
+    sign = VITAL_SIGNS[name]
+    return Field(name, "int" if sign.whole else "decimal", f"{sign.label} ({sign.unit})",
+                 minimum=sign.low, maximum=sign.high, unit=sign.unit, export=name,
+                 **_EDIT)  # fmt: skip
+
+
+VITAL_SIGN = EntitySpec(
+    "vital_sign",
+    "vital_signs",
+    "subject",
+    tuple(_vital(name) for name in VITAL_SIGNS),
+    links=("visit_id",),
+    deletable=True,
+    label="vital signs",
+    title="Vital signs",
+    key="vital_signs",
+)
+"""The vital signs measured at one visit (``autoserum.study.vitals``: units, plausibility
+limits, at least one sign, diastolic below systolic)."""
+
+
 # --- self-report by the patient (docs/epro.md) ------------------------------------------
 
 #: How often a self-reported outcome is due (the protocol's ``self_report.schedules``).
@@ -727,6 +785,7 @@ REGISTRY: Mapping[str, EntitySpec] = {
         STORAGE_EVENT,
         DISPOSAL,
         PREPARATION,
+        VITAL_SIGN,
         PATIENT_LINK,
         PRO_ENTRY,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "SubjectDetail",
     "Unblinding",
     "Visit",
+    "VitalSign",
     "record_class",
 ]
 
@@ -157,6 +158,7 @@ if TYPE_CHECKING:
     StorageEvent = Record
     Disposal = Record
     Preparation = Record
+    VitalSign = Record
     ProEntry = Record
 else:
     Visit = record_class(
@@ -182,6 +184,7 @@ else:
     Preparation = record_class(
         entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
     )
+    VitalSign = record_class(entity("vital_sign"), doc="The vital signs measured at a visit.")
     ProEntry = record_class(
         entity("pro_entry"), doc="An entry the patient made through a self-report link."
     )
@@ -229,3 +232,4 @@ class SubjectDetail:
     adverse_events: tuple[AdverseEvent, ...] = ()
     con_meds: tuple[ConMed, ...] = ()
     deviations: tuple[Deviation, ...] = ()
+    vital_signs: tuple[VitalSign, ...] = ()

@@ -30,6 +30,7 @@ autoserum.errors.ValidationError: seriousness_criteria: got (); expected at leas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,11 +39,14 @@ from autoserum.errors import ValidationError
 
 __all__ = [
     "ACTIONS_TAKEN",
+    "MEDDRA_PATTERN",
+    "MEDDRA_RULE",
     "RELATED_CODES",
     "REPORTING_HOURS",
     "SERIOUSNESS_CRITERIA",
     "SaeClock",
     "check_ae_dates",
+    "check_meddra",
     "check_seriousness",
     "is_related",
     "is_susar",
@@ -72,6 +76,22 @@ ACTIONS_TAKEN: tuple[str, ...] = (
 RELATED_CODES: tuple[str, ...] = ("possible", "probable", "definite")
 #: Hours from awareness within which an SAE is reported to the sponsor.
 REPORTING_HOURS = 24
+#: A MedDRA code (lowest level term or preferred term): eight digits (MedDRA, ICH M1).
+MEDDRA_PATTERN = r"^[0-9]{8}$"
+MEDDRA_RULE = "a MedDRA code of eight digits, e.g. 10022086"
+
+
+def check_meddra(field: str, value: object) -> str:
+    """A MedDRA LLT or PT code (eight digits); :class:`ValidationError` otherwise. The
+    dictionary is licensed and not shipped: only the code's form is checked.
+
+    >>> check_meddra("meddra_pt", " 10022086 ")
+    '10022086'
+    """
+    code = value.strip() if isinstance(value, str) else value
+    if not isinstance(code, str) or re.match(MEDDRA_PATTERN, code) is None:
+        raise ValidationError(field, value, MEDDRA_RULE)
+    return code
 
 
 def check_seriousness(

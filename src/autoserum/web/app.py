@@ -10,6 +10,8 @@ Example::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -31,6 +33,12 @@ from autoserum.web.tokens import TokenCache
 __all__ = ["SESSION_COOKIE", "create_app"]
 
 SESSION_COOKIE = "autoserum_session"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
@@ -40,12 +48,14 @@ def create_app(
     *,
     store: Store | None = None,
     clock: Clock = utc_today,
+    now: Callable[[], datetime] = _utc_now,
 ) -> FastAPI:
     """Build the FastAPI application.
 
     ``settings`` default to the environment (``AUTOSERUM_*``); ``store`` defaults to
     ``open_store(settings.database_url)`` (which creates or migrates the schema). ``clock``
-    gives today's date for the calendar flags (overdue, missed) of the pages; tests fix it.
+    gives today's date for the calendar flags (overdue, missed) of the pages, ``now`` the time
+    of the SAE clocks (the dashboard's 24-hour alerts, the SAE report); tests fix both.
     Raises :class:`autoserum.errors.ConfigurationError` on unusable settings.
     """
     from autoserum.web.api import api_router
@@ -65,6 +75,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
+    app.state.now = now
     app.state.hashing = HashingLimit(
         concurrent=settings.login_concurrency,
         queued=settings.login_queue,

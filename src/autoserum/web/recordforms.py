@@ -95,8 +95,8 @@ class RecordForm:
     @property
     def columns(self) -> tuple[str, ...]:
         """The columns of the section's table: the links, then every field of the record."""
-        return (*(link.name.removeprefix("lab_").removesuffix("_code") for link in self.links),
-                *self.spec.names)  # fmt: skip
+        links = ("visit" if link.name.endswith("visit_code") else link.name for link in self.links)
+        return (*links, *self.spec.names)
 
     @property
     def fields(self) -> tuple[FormField, ...]:
@@ -106,6 +106,7 @@ class RecordForm:
 RECORD_FORMS: tuple[RecordForm, ...] = (
     RecordForm(entity("injection")),
     RecordForm(entity("lab"), (FormField("lab_visit_code", N_("Visit"), required=True),)),
+    RecordForm(entity("vital_sign"), (FormField("vs_visit_code", N_("Visit"), required=True),)),
     RecordForm(entity("adverse_event")),
     RecordForm(entity("con_med")),
     RecordForm(entity("deviation")),
@@ -119,6 +120,7 @@ CORRECTABLE: tuple[str, ...] = (
     "adverse_event",
     "con_med",
     "deviation",
+    "vital_sign",
 )
 
 

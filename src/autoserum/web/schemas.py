@@ -65,6 +65,7 @@ __all__ = [
     "UnscheduledVisitCreate",
     "VerificationCreate",
     "VisitCreate",
+    "VitalSignCreate",
     "WithdrawRequest",
     "parse_items",
     "record_schema",
@@ -340,12 +341,14 @@ if TYPE_CHECKING:  # the schemas are built from the registry at import; typed as
     AdverseEventCreate = BaseModel
     ConMedCreate = BaseModel
     DeviationCreate = BaseModel
+    VitalSignCreate = BaseModel
 else:
     InjectionCreate = record_schema(entity("injection"), links={"visit_code": (Code | None, None)})
     LabCreate = record_schema(entity("lab"), links={"visit_code": (Code, ...)})
     AdverseEventCreate = record_schema(entity("adverse_event"))
     ConMedCreate = record_schema(entity("con_med"))
     DeviationCreate = record_schema(entity("deviation"))
+    VitalSignCreate = record_schema(entity("vital_sign"), links={"visit_code": (Code, ...)})
 
 
 class RecordUpdate(_Input):

@@ -20,7 +20,7 @@ from autoserum.store import open_store
 from autoserum.study.cdisc import write_sdtm
 
 HERE = Path(__file__).parent
-IN_R = ("dm", "ds", "sv", "ex", "ae", "cm", "lb", "dv", "ta", "te", "tv", "ti", "ts")
+IN_R = ("dm", "ds", "sv", "ex", "ae", "cm", "lb", "vs", "dv", "ta", "te", "tv", "ti", "ts")
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from autoserum.study.entities import entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.package import column_name
 from autoserum.study.tidy import DERIVED_TOTALS
+from autoserum.study.vitals import VITAL_SIGNS
 
 __all__ = ["QS_PREFIX", "qs_codes", "sdtm_domains", "study_day"]
 
@@ -359,6 +360,27 @@ def _lb(study: _Study) -> list[dict[str, Any]]:
     return _seq(out, "LBSEQ")
 
 
+def _vs(study: _Study) -> list[dict[str, Any]]:
+    """One record per sign measured at a visit (``autoserum.study.vitals``: test codes and
+    units of CDISC controlled terminology; the stored units are the standard ones)."""
+    out = []
+    for vs in study.rows.get("vital_sign", []):
+        sid = vs["subject_id"]
+        when = study.visit_dates.get((sid, vs.get("visit")))
+        for sign in VITAL_SIGNS.values():
+            value = vs.get(sign.name)
+            if value is None:
+                continue
+            out.append({
+                **study.head("VS", sid), "VSTESTCD": sign.testcd, "VSTEST": sign.test,
+                "VSORRES": _text(value), "VSORRESU": sign.sdtm_unit, "VSSTRESC": _text(value),
+                "VSSTRESN": _num(value), "VSSTRESU": sign.sdtm_unit,
+                **study.visit(vs.get("visit")), "VSDTC": _iso(when),
+                "VSDY": _num(study_day(when, study.day0(sid)) if isinstance(when, date) else None),
+            })  # fmt: skip
+    return _seq(out, "VSSEQ")
+
+
 def _dv(study: _Study) -> list[dict[str, Any]]:
     spec = entity("deviation")
     kind, text = (column_name(spec.field(n)) for n in ("kind", "description"))
@@ -435,6 +457,7 @@ def sdtm_domains(
         "CM": _cm(study),
         "QS": _qs(study),
         "LB": _lb(study),
+        "VS": _vs(study),
         "DV": _dv(study),
         **_trial_design(study),
     }

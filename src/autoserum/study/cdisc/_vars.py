@@ -177,6 +177,19 @@ LBNRIND|Reference Range Indicator||Derived
 LBDTC|Date/Time of Specimen Collection
 LBDY|Study Day of Specimen Collection|Num|Derived
 """),
+        _domain("VS", "Vital Signs", "One record per vital sign per visit per subject", """
+VSSEQ|Sequence Number|Num|Derived
+VSTESTCD|Vital Signs Test Short Name||Assigned
+VSTEST|Vital Signs Test Name||Assigned
+VSORRES|Result or Finding in Original Units
+VSORRESU|Original Units
+VSSTRESC|Character Result/Finding in Std Format||Derived
+VSSTRESN|Numeric Result/Finding in Standard Units|Num|Derived
+VSSTRESU|Standard Units||Derived
+""" + _VISIT + """
+VSDTC|Date/Time of Measurements
+VSDY|Study Day of Vital Signs|Num|Derived
+"""),
         _domain("DV", "Protocol Deviations", "One record per protocol deviation per subject", """
 DVSEQ|Sequence Number|Num|Derived
 DVTERM|Protocol Deviation Term

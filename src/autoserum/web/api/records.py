@@ -1,5 +1,6 @@
-"""API: injections, labs, adverse events, concomitant medication, and corrections of any
-recorded value (``PATCH /api/v1/studies/{study}/records/{entity}/{id}``, reason required)."""
+"""API: injections, labs, vital signs, adverse events, concomitant medication, and corrections
+of any recorded value (``PATCH /api/v1/studies/{study}/records/{entity}/{id}``, reason
+required)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from autoserum.web.schemas import (
     InjectionCreate,
     LabCreate,
     RecordUpdate,
+    VitalSignCreate,
 )
 from autoserum.web.views import study_for
 
@@ -25,7 +27,9 @@ router = APIRouter(prefix="/studies/{study}", tags=["records"])
 
 _SUBJECT = "/subjects/{subject_id}"
 #: Entities corrected here; assessments are corrected through their own route (items).
-Entity = Literal["subject", "visit", "lab", "injection", "adverse_event", "con_med", "deviation"]
+Entity = Literal[
+    "subject", "visit", "lab", "injection", "adverse_event", "con_med", "deviation", "vital_sign"
+]
 
 
 @router.post(_SUBJECT + "/injections", status_code=201)
@@ -64,6 +68,21 @@ def record_lab(
         values.pop("unit"),
         actor=user.actor,
         **values,
+    )
+    return record_json(row)
+
+
+@router.post(_SUBJECT + "/vital-signs", status_code=201)
+def record_vital_signs(
+    study: StudyPath, subject_id: SubjectPath, body: VitalSignCreate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record the vital signs of a recorded visit (each within its plausibility range, the
+    diastolic pressure below the systolic; one record per visit)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    values = body.model_dump()
+    row = store.records.add_vital_signs(
+        study, subject_id, values.pop("visit_code"), actor=user.actor, **values
     )
     return record_json(row)
 

@@ -1,9 +1,10 @@
 """Pages: correct a recorded visit, injection, lab, adverse event or medication, with a reason.
 
 ``GET/POST /studies/{study}/subjects/{subject_id}/records/{entity}/{record_id}``: the record's
-fields pre-filled; only the fields changed are sent to the store, with the version read (a
-stale version is a conflict) and the reason, which the audit trail keeps. Assessments are
-corrected on their instrument form.
+fields pre-filled; only the fields changed are sent to the store (a field the form did not send
+at all, as from a client posting part of the form, is unchanged; an emptied one is sent
+empty), with the version read (a stale version is a conflict) and the reason, which the audit
+trail keeps. Assessments are corrected on their instrument form.
 """
 
 from __future__ import annotations
@@ -153,7 +154,12 @@ def correct(
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     record = _record(detail, entity, record_id)
     fields = correction_fields(spec_of(entity))
-    values = {ff.name: str(form.get(ff.name) or "").strip() for _, ff in fields}
+    values = {
+        ff.name: (
+            _text(getattr(record, f.name)) if ff.name not in form else str(form.get(ff.name) or "")
+        ).strip()
+        for f, ff in fields
+    }
     reason = str(form.get("reason") or "").strip()
     values.update(reason=reason, expected_version=str(form.get("expected_version") or "").strip())
     changes: dict[str, Any] = {}

@@ -1,6 +1,6 @@
 """Pages: the record forms of the subject page (POST): randomise, visits, injections, labs,
-adverse events, concomitant medication, status changes, withdrawal, informed consent and its
-withdrawal.
+vital signs, adverse events, concomitant medication, status changes, withdrawal, informed
+consent and its withdrawal.
 
 Each form posts here; on success the user is sent back to the subject page with a message, on
 a validation or state error the subject page is shown again with the message beside the field
@@ -194,6 +194,27 @@ def record_lab(
         request, store, user, study, subject_id, form, form_key=spec.key,
         names={"lab_visit_code", *(f.form_name for f in spec.form_fields)}, action=run,
         aliases={"visit_code": "lab_visit_code", **_aliases(spec)},
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/vital_signs")
+def record_vital_signs(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record the vital signs of a recorded visit (each within its plausibility range)."""
+    user.require("write_data")
+    spec = entity("vital_sign")
+
+    def run() -> str:
+        visit_code = _required(form, "vs_visit_code", "the visit")
+        values = form_values(spec, form)
+        store.records.add_vital_signs(study, subject_id, visit_code, actor=user.actor, **values)
+        return f"Vital signs of visit {shorten(visit_code, 40)} recorded."
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key=spec.key,
+        names={"vs_visit_code", *(f.form_name for f in spec.form_fields)}, action=run,
+        aliases={"visit_code": "vs_visit_code", **_aliases(spec)},
     )  # fmt: skip
 
 

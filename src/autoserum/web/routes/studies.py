@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from autoserum.web.dashboard import study_summary
 from autoserum.web.deps import PageUser, StoreDep
+from autoserum.web.safety import sae_alerts
 from autoserum.web.templating import render
 from autoserum.web.views import study_for, visible_studies
 
@@ -41,8 +42,9 @@ def studies_page(request: Request, user: PageUser, store: StoreDep) -> Response:
 
 @router.get("/studies/{study}")
 def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> Response:
-    """A study's dashboard: CONSORT counts, enrolment by site, overdue visits, and for the
-    study admin the emergency unblindings."""
+    """A study's dashboard: CONSORT counts, enrolment by site, overdue visits, the serious
+    adverse events due for their 24-hour report, and for the study admin the emergency
+    unblindings."""
     user.require("read_study")
     view = study_for(store, user, study)
     summary = study_summary(store, user, view, today=request.app.state.clock())
@@ -58,6 +60,8 @@ def dashboard(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             "can_read_subjects": user.can("read_subject"),
             "can_screen": user.can("screen"),
             "can_export": user.can("export"),
+            "sae_alerts": sae_alerts(store, user, study, now=request.app.state.now()),
+            "can_report_sae": user.can("report_sae"),
             "can_prepare": user.can("prepare_product"),
             "unblindings": (
                 store.subjects.unblindings(study, actor=user.actor)

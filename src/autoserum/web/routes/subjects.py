@@ -244,6 +244,7 @@ def subject_page(
     records: dict[str, list[dict[str, Any]]] = {
         "injections": [vars(i) for i in detail.injections],
         "labs": [{**vars(r), "visit": visit_of.get(r.visit_id)} for r in detail.labs],
+        "vital_signs": [{**vars(r), "visit": visit_of.get(r.visit_id)} for r in detail.vital_signs],
         "adverse_events": [vars(a) for a in detail.adverse_events],
         "con_meds": [vars(c) for c in detail.con_meds],
         "deviations": [vars(d) for d in detail.deviations],
@@ -252,9 +253,9 @@ def subject_page(
     open_form = (values or {}).get("_form")
     for spec in RECORD_FORMS:
         fields: list[FormField] = list(spec.fields)
-        if spec.key == "labs":
+        if spec.links and spec.links[0].name.endswith("_visit_code"):
             fields[0] = FormField(
-                "lab_visit_code",
+                spec.links[0].name,
                 N_("Visit"),
                 options=tuple((c, c) for c in recorded_visits),
                 required=True,

@@ -1,0 +1,61 @@
+"""The rules of an adverse event as the store records it (ICH E2A, ``study/safety.py``): the
+seriousness criteria agree with ``serious`` (and a fatal outcome with ``death``), an ended event
+(an end date) ends on or after its onset with an outcome of an ended event, expectedness and
+the adverse events of special interest follow from the protocol's reference safety information
+(``protocol.safety``), and a serious event says when the site became aware of it
+(``aware_at``: its 24-hour reporting clock starts there) and is reported after that. A
+recovered event without its end date is recorded: that is a data query, not a refusal.
+
+A follow-up of an event is a correction (``records.update``) with its reason: a new version of
+the same record, every change in the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from autoserum.errors import ValidationError
+from autoserum.protocols import Protocol
+from autoserum.study.safety import SERIOUSNESS_CRITERIA, check_ae_dates, check_seriousness
+
+__all__ = ["CRITERIA_FIELDS", "checked_adverse_event", "derived_safety"]
+
+#: The registry's seriousness-criterion fields, in ICH order.
+CRITERIA_FIELDS: tuple[str, ...] = tuple(f"sae_{c}" for c in SERIOUSNESS_CRITERIA)
+
+
+def checked_adverse_event(values: Mapping[str, Any], protocol: Protocol) -> dict[str, Any]:
+    """The complete values of one adverse event (converted by the registry) checked, with the
+    criteria not given set false and ``expected`` and ``aesi`` derived."""
+    out = dict(values)
+    for name in CRITERIA_FIELDS:
+        if out.get(name) is None:
+            out[name] = False
+    pairs = zip(SERIOUSNESS_CRITERIA, CRITERIA_FIELDS, strict=True)
+    criteria = tuple(c for c, f in pairs if out[f])
+    check_seriousness(serious=bool(out["serious"]), criteria=criteria, outcome=out["outcome"])
+    if out.get("end_date") is not None:
+        check_ae_dates(onset=out.get("onset_date"), end=out["end_date"], outcome=out["outcome"])
+    out.update(derived_safety(protocol, out))
+    if out["serious"] and out.get("aware_at") is None:
+        raise ValidationError(
+            "aware_at", None, "when the site became aware of the serious event (the 24-hour clock)"
+        )
+    aware, reported = out.get("aware_at"), out.get("reported_at")
+    if aware is not None and reported is not None and reported < aware:
+        raise ValidationError(
+            "reported_at", reported.isoformat(), f"not before the site became aware ({aware})"
+        )
+    return out
+
+
+def derived_safety(protocol: Protocol, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``expected`` (listed in the protocol's reference safety information, by term or MedDRA
+    PT code) and ``aesi`` (the codes of its adverse events of special interest the term
+    belongs to, or ``None``) of an event; an imported event gets them the same way."""
+    safety = protocol.safety
+    return {
+        "expected": safety.expected(values["term"], values.get("meddra_pt")),
+        "aesi": ", ".join(safety.interests(values["term"])) or None,
+    }

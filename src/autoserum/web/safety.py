@@ -1,0 +1,101 @@
+"""Serious adverse events on the pages: the dashboard's 24-hour reporting alerts and the SAE
+report (PDF) of one event.
+
+The clock of an SAE (:func:`autoserum.study.safety.sae_clock`) runs from when the site became
+aware of it (``aware_at``) to 24 hours later; ``now`` is the app's injected clock
+(``create_app(now=...)``; tests fix it). The alert lists the SAEs not yet reported to the
+sponsor with the time left, or how long they are overdue. The report is the CIOMS-like page of
+:mod:`autoserum.report` with the study treatment shown as "blinded" to anyone who may not see
+the subject's arm (the subject view is masked by the store already).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from autoserum.errors import NotFoundError
+from autoserum.report import SaeReport, write_sae_report
+from autoserum.store import Store
+from autoserum.study.safety import SERIOUSNESS_CRITERIA, SaeClock, sae_clock
+from autoserum.web.deps import CurrentUser
+from autoserum.web.views import StudyView
+
+__all__ = ["SaeAlert", "sae_alerts", "sae_pdf", "sae_report"]
+
+
+@dataclass(frozen=True)
+class SaeAlert:
+    """An SAE not reported yet: who, what, its clock and where its report is."""
+
+    subject_id: str
+    record_id: int
+    term: str
+    clock: SaeClock
+
+    @property
+    def status(self) -> str:
+        """``13.5 h left`` or ``OVERDUE by 2.0 h``."""
+        left = self.clock.hours_left or 0.0
+        return f"OVERDUE by {-left:.1f} h" if self.clock.overdue else f"{left:.1f} h left"
+
+
+def sae_alerts(store: Store, user: CurrentUser, study: str, *, now: datetime) -> list[SaeAlert]:
+    """The unreported SAEs of the subjects the user may read (none for who may not), the
+    nearest deadline first."""
+    if not user.can("read_subject"):
+        return []
+    alerts = []
+    for ae in store.records.serious_events(study, actor=user.actor):
+        if ae.reported_at is not None or ae.aware_at is None:
+            continue
+        clock = sae_clock(ae.aware_at, reported_at=None, now=now)
+        alerts.append(SaeAlert(ae.subject_id, ae.id, ae.term, clock))
+    return sorted(alerts, key=lambda a: a.clock.deadline)
+
+
+def sae_report(
+    store: Store, user: CurrentUser, view: StudyView, subject_id: str, record_id: int
+) -> SaeReport:
+    """The report of the serious adverse event ``record_id`` of ``subject_id`` (not found
+    unless it is a serious event of this subject within the user's reach)."""
+    detail = store.subjects.detail(view.name, subject_id, actor=user.actor)
+    event = next((a for a in detail.adverse_events if a.id == record_id), None)
+    if event is None or not event.serious or event.aware_at is None:
+        raise NotFoundError(f"no serious adverse event {record_id} of subject {subject_id!r}")
+    subject = detail.subject
+    treatment = subject.arm or "not allocated"  # MASK ("blinded") for a blinded viewer
+    return SaeReport(
+        study=view.name,
+        protocol=view.protocol.code,
+        site=subject.site,
+        subject_id=subject.subject_id,
+        age=None if subject.age is None else f"{subject.age:g}",
+        sex=subject.sex,
+        treatment=treatment,
+        term=event.term,
+        onset_date=event.onset_date,
+        end_date=event.end_date,
+        severity=event.severity,
+        criteria=tuple(c for c in SERIOUSNESS_CRITERIA if getattr(event, f"sae_{c}")),
+        outcome=event.outcome,
+        action_taken=event.action_taken,
+        related=event.related,
+        related_procedure=event.related_procedure,
+        expected=bool(event.expected),
+        special_interest=tuple(c for c in (event.aesi or "").split(", ") if c),
+        aware_at=event.aware_at,
+        reported_at=event.reported_at,
+        narrative=event.narrative or "",
+        version=event.version,
+        meddra_llt=event.meddra_llt,
+        meddra_pt=event.meddra_pt,
+    )
+
+
+def sae_pdf(report: SaeReport, *, generated: datetime) -> bytes:
+    """The SAE report as PDF bytes (drawn by the report's PDF renderer)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_sae_report(report, Path(tmp) / "sae.pdf", generated=generated).read_bytes()
