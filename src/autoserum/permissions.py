@@ -71,6 +71,7 @@ ROLES: Final[tuple[str, ...]] = (
     "investigator",
     "coordinator",
     "monitor",
+    "data_manager",
     "statistician",
     "preparer",
     "central_rater",
@@ -166,6 +167,16 @@ TABLE: Final[Mapping[str, Mapping[str, Scope]]] = MappingProxyType(
                 "verify_source": _S,
                 "run_checks": _S,
                 "report_sae": _S,
+            }
+        ),
+        # the data manager cleans the data at their sites (give them every site of the
+        # study to work centrally): queries (not their answers), the automatic checks, SDV
+        # progress (read), exports; never clinical data, randomisation, unblinding, SDV or
+        # signatures; blinded (no ``see_arms``)
+        "data_manager": MappingProxyType(
+            {
+                **dict.fromkeys(("read_study", "read_subject", "read_audit", "export"), _S),
+                **dict.fromkeys(("raise_query", "resolve_query", "run_checks"), _S),
             }
         ),
         "statistician": MappingProxyType({"read_study": _T, "export": _T}),

@@ -42,10 +42,10 @@ def signed_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         subject = store.exports.package(STUDY, actor=ADMIN).rows["subject"][0]
         sites = frozenset({(STUDY, str(subject["site"]))})
         store.accounts.create_user("ivan", hash_password(PASSWORD), "investigator", sites,
-                                   actor=ADMIN)  # fmt: skip
+                                   actor=ADMIN, full_name="Ivan Petrov")  # fmt: skip
         store.signatures.sign(
             STUDY, "casebook", actor=Actor("ivan", "investigator", sites), password=PASSWORD,
-            meaning="review", printed_name="Ivan Petrov", subject_id=str(subject["subject_id"]),
+            meaning="review", subject_id=str(subject["subject_id"]),
         )  # fmt: skip
     finally:
         store.close()

@@ -109,7 +109,7 @@ def test_users_are_listed_rescoped_deactivated_and_tokens_expire_and_revoke(
     result = runner.invoke(
         app,
         ["user", "add", "bob", "--role", "coordinator", "--site", "A/s01", "--password-stdin",
-         "--db", db_url],
+         "--full-name", "Bob Lee", "--db", db_url],
         input="a long synthetic passphrase\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -119,6 +119,9 @@ def test_users_are_listed_rescoped_deactivated_and_tokens_expire_and_revoke(
         "--reason", "moved to Busan", "--db", db_url,
     )  # fmt: skip
     assert "investigator; sites: A/s02; active" in out
+    _run("user", "update", "bob", "--full-name", "Dr Bob Lee", "--reason", "title", "--db", db_url)
+    (listed_bob,) = json.loads(_run("user", "list", "--json", "--db", db_url))
+    assert listed_bob["full_name"] == "Dr Bob Lee"
     token = runner.invoke(app, ["user", "token", "bob", "--expires", "30", "--db", db_url])
     assert token.exit_code == 0, token.output
     secret = token.stdout.strip()

@@ -280,3 +280,25 @@ def test_accountability_counts_by_subject_and_refusals_by_kind(
     assert serum["injections given"]["n"] == 1
     assert serum["injections given"]["percent"] == pytest.approx(100 / (2 * planned))
     assert serum["refused: another subject's product"]["n"] == 1
+
+
+def test_an_injection_before_the_chain_is_queried_once_the_chain_is_recorded(
+    store: Store, study: dict[str, str]
+) -> None:
+    """The automatic check ``injection_without_preparation``: an injection recorded without a
+    product code, then the study starts recording its product chain: the injection is queried
+    (once), by the check's author."""
+    a = study["A"]
+    given = store.records.add_injection("AST", a, TODAY, actor=COORDINATOR, volume_ml="5")
+    rules = [q.rule for q in store.queries.list("AST", actor=ADMIN)]
+    assert "injection_without_preparation" not in rules  # no chain recorded yet
+    _aliquots(store, a)  # the draw: the study now records its chain
+    store.checks.run("AST", actor=ADMIN)
+    found = [
+        q
+        for q in store.queries.list("AST", actor=ADMIN)
+        if q.rule == "injection_without_preparation"
+    ]
+    assert [(q.entity, q.record_id, q.field, q.opened_by) for q in found] == [
+        ("injection", given.id, "product_code", "system:check:injection_without_preparation")
+    ]

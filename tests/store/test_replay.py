@@ -59,7 +59,9 @@ def _signer(store: Store) -> None:
             from autoserum.accounts import hash_password
 
             _HASH.append(hash_password(PASSWORD))
-        store.accounts.create_user("ivan", _HASH[0], "investigator", None, actor=ADMIN)
+        store.accounts.create_user(
+            "ivan", _HASH[0], "investigator", None, actor=ADMIN, full_name="Ivan Petrov"
+        )
 
 
 def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMachine]:

@@ -209,23 +209,34 @@ def test_signature_bound_to_its_content_and_invalidated_by_a_change(store: Store
     store.accounts.create_user("ivan", _hash(), "investigator", frozenset({(study, "s01")}),
                                actor=ADMIN)  # fmt: skip
     ivan = Actor("ivan", "investigator", frozenset({(study, "s01")}))
+    # the printed name is the account's full name (21 CFR 11.50), never typed: none, no signature
+    with pytest.raises(ValidationError, match="full_name: got None; expected the full name"):
+        store.signatures.sign(study, "casebook", actor=ivan, password=PASSWORD,
+                              meaning="approval", subject_id="S-001")  # fmt: skip
+    store.accounts.update_user("ivan", {"full_name": " Ivan Petrov "}, actor=ADMIN,
+                               reason="printed name for signatures")  # fmt: skip
+    assert store.accounts.get_user("ivan").full_name == "Ivan Petrov"  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match="printed_name: got 'Someone Else'"):
+        store.signatures.sign(study, "casebook", actor=ivan, password=PASSWORD,
+                              meaning="approval", printed_name="Someone Else",
+                              subject_id="S-001")  # fmt: skip
     visit = store.records.add_visit(study, "S-001", "baseline", "2026-03-02", actor=COORDINATOR)
     with pytest.raises(PermissionDeniedError):
         store.signatures.sign(study, "casebook", actor=ivan, password="wrong", meaning="approval",
-                              printed_name="Ivan Petrov", subject_id="S-001")  # fmt: skip
+                              subject_id="S-001")  # fmt: skip
     with pytest.raises(PermissionDeniedError):
         store.signatures.sign(study, "casebook", actor=COORDINATOR, password=PASSWORD,
-                              meaning="approval", printed_name="C", subject_id="S-001")  # fmt: skip
+                              meaning="approval", subject_id="S-001")  # fmt: skip
     with pytest.raises(ValidationError, match="meaning"):
         store.signatures.sign(study, "casebook", actor=ivan, password=PASSWORD, meaning="ok",
-                              printed_name="Ivan Petrov", subject_id="S-001")  # fmt: skip
+                              subject_id="S-001")  # fmt: skip
     sig = store.signatures.sign(
         study, "casebook", actor=ivan, password=PASSWORD, meaning="approval",
-        printed_name="Ivan Petrov", timezone="Asia/Seoul", subject_id="S-001",
+        timezone="Asia/Seoul", subject_id="S-001",
     )  # fmt: skip
     vsig = store.signatures.sign(
         study, "visit", actor=ivan, password=PASSWORD, meaning="review",
-        printed_name="Ivan Petrov", subject_id="S-001", visit_code="baseline",
+        subject_id="S-001", visit_code="baseline",
     )  # fmt: skip
     assert sig.valid
     assert vsig.valid
@@ -252,11 +263,11 @@ def test_a_signature_cannot_be_moved_to_another_record(store: Store) -> None:
     study = _study(store)
     enrolled(store, study, "S-002")
     store.accounts.create_user("ivan", _hash(), "investigator", frozenset({(study, "s01")}),
-                               actor=ADMIN)  # fmt: skip
+                               actor=ADMIN, full_name="Ivan Petrov")  # fmt: skip
     ivan = Actor("ivan", "investigator", frozenset({(study, "s01")}))
     sig = store.signatures.sign(
         study, "casebook", actor=ivan, password=PASSWORD, meaning="authorship",
-        printed_name="Ivan Petrov", subject_id="S-001",
+        subject_id="S-001",
     )  # fmt: skip
     other = store.subjects.detail(study, "S-002", actor=ADMIN).subject.id
     with store.engine.begin() as conn:  # tampering beside the application
@@ -265,3 +276,31 @@ def test_a_signature_cannot_be_moved_to_another_record(store: Store) -> None:
     assert moved.subject_id == "S-002"
     assert not moved.valid
     assert "differs" in (moved.invalid_reason or "")
+
+
+def test_the_data_manager_moves_queries_but_touches_no_clinical_data(store: Store) -> None:
+    """The data manager (issue 12): opens, closes, re-opens and cancels queries, runs the
+    checks, sees SDV progress and exports; never answers, corrects, randomises, unblinds,
+    verifies or signs; blinded."""
+    dm = Actor("dana", "data_manager", SiteInEveryStudy("s01"))
+    study = _study(store)
+    visit = store.records.add_visit(study, "S-001", "baseline", "2026-03-02", actor=COORDINATOR)
+    q = store.queries.open(study, "visit", visit.id, "Date as in the source?", actor=dm)
+    store.queries.answer(study, q.id, "Checked, correct", actor=COORDINATOR)
+    assert store.queries.close(study, q.id, "Thanks", actor=dm).status == "closed"
+    assert store.queries.reopen(study, q.id, "Once more", actor=dm).status == "open"
+    assert store.queries.cancel(study, q.id, "Raised in error", actor=dm).status == "cancelled"
+    store.checks.run(study, actor=dm)
+    assert store.sdv.progress(study, actor=dm)
+    assert "S-001" in store.exports.long(study, actor=dm)["subject_id"].to_list()
+    refused = (
+        lambda: store.queries.answer(study, q.id, "mine", actor=dm),
+        lambda: store.records.add_visit(study, "S-001", "week_4", "2026-03-30", actor=dm),
+        lambda: store.subjects.unblind(study, "S-001", actor=dm, reason="curious"),
+        lambda: store.sdv.verify(study, "visit", visit.id, actor=dm),
+    )
+    for attempt in refused:
+        with pytest.raises(PermissionDeniedError):
+            attempt()
+    (subject,) = [s for s in store.subjects.all(study, actor=dm) if s.subject_id == "S-001"]
+    assert subject.arm == "blinded"

@@ -14,6 +14,7 @@ import pytest
 from autoserum.protocols import CheckSettings, load_protocol
 from autoserum.study.checks import (
     AssessmentFacts,
+    InjectionFacts,
     LabFacts,
     SubjectFacts,
     VisitFacts,
@@ -133,3 +134,26 @@ def test_checks_are_configured_in_the_protocol() -> None:
     with pytest.raises(ValueError, match="rules"):
         protocol.model_validate({**protocol.model_dump(mode="json"),
                                  "monitoring": {"checks": {"rules": ["astrology"]}}})  # fmt: skip
+
+
+def test_an_injection_without_a_matching_preparation_is_queried() -> None:
+    """``injection_without_preparation``: only in a study recording its product chain; an
+    injection naming no draw, aliquot or kit, or given before its kit was prepared."""
+    injections = (
+        InjectionFacts(1, date(2026, 3, 2), linked=False),
+        InjectionFacts(2, date(2026, 3, 5), linked=True),  # an aliquot or a draw
+        InjectionFacts(3, date(2026, 3, 9), linked=True, prepared_on=date(2026, 3, 9)),
+        InjectionFacts(4, date(2026, 3, 12), linked=True, prepared_on=date(2026, 3, 13)),
+    )
+    rule = only("injection_without_preparation")
+    assert evaluate(SubjectFacts("S-1", injections=injections), rule, today=TODAY) == []
+    found = evaluate(
+        SubjectFacts("S-1", injections=injections, product_chain=True), rule, today=TODAY
+    )
+    assert [(f.entity, f.record_id, f.field) for f in found] == [
+        ("injection", 1, "product_code"),
+        ("injection", 4, "given_on"),
+    ]
+    assert "names no blood draw, aliquot or kit" in found[0].text
+    assert "prepared later, on 2026-03-13" in found[1].text
+    assert "injection_without_preparation" in CheckSettings().rules  # an AD default

@@ -88,11 +88,14 @@ def add_user(
     sites: frozenset[tuple[str, str]] | None,
     *,
     unblinded: bool = False,
+    full_name: str | None = None,
 ) -> str:
-    """Create a user with the test password; returns a personal API token of theirs."""
+    """Create a user with the test password (and ``full_name``, the printed name of their
+    signatures); returns a personal API token of theirs."""
     store.accounts.create_user(
-        username, password_hash(), role, sites, actor=SYSTEM, unblinded=unblinded
-    )
+        username, password_hash(), role, sites, actor=SYSTEM, unblinded=unblinded,
+        full_name=full_name,
+    )  # fmt: skip
     token = new_token()
     store.accounts.create_api_token(username, hash_token(token), actor=SYSTEM, label="tests")
     return token
@@ -165,13 +168,14 @@ class Seeded:
         store.studies.add_site(STUDY, "S2", "Site two", actor=SYSTEM)
         s1 = frozenset({(STUDY, "S1")})
         self.tokens = {
-            "admin": add_user(store, "admin1", "admin", None),
-            "investigator": add_user(store, "inv1", "investigator", s1),
+            "admin": add_user(store, "admin1", "admin", None, full_name="Ada Admin"),
+            "investigator": add_user(store, "inv1", "investigator", s1, full_name="Ina Vogel"),
             "coordinator": add_user(store, "coord1", "coordinator", s1),
             "monitor": add_user(store, "mon1", "monitor", s1),
             "statistician": add_user(store, "stat1", "statistician", s1),
             "preparer": add_user(store, "prep1", "preparer", s1),
             "central_rater": add_user(store, "rater1", "central_rater", s1),
+            "data_manager": add_user(store, "dm1", "data_manager", s1),
         }
         self.usernames = {
             "admin": "admin1",
@@ -181,6 +185,7 @@ class Seeded:
             "statistician": "stat1",
             "preparer": "prep1",
             "central_rater": "rater1",
+            "data_manager": "dm1",
         }
         self.arms: dict[str, str] = {}
         self.visit_ids: dict[str, int] = {}

@@ -74,7 +74,7 @@ SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
 QUERIES = "/studies/{study}/queries"
 SIGN = {"level": "casebook", "meaning": "approval", "password": PASSWORD,
-        "printed_name": "A. Signer", "subject_id": "{subject_id}"}  # fmt: skip
+        "subject_id": "{subject_id}"}  # fmt: skip
 #: data review (queries, SDV, signatures): in this order a query is answered, closed, re-opened
 #: and cancelled by the roles the table allows (a refused step leaves it as it was)
 REVIEW_PAGES = [

@@ -118,6 +118,8 @@ def test_the_life_of_a_double_blind_study(
             admin.goto(f"{base}/admin")
             admin.get_by_text("Create a user").click()
             admin.get_by_label("Login name").fill(username)
+            if username == "ivan":  # the printed name of his signatures (21 CFR 11.50)
+                admin.get_by_label("Full name").fill("Dr Ivan Petrov")
             admin.get_by_label("Role").select_option(role)
             admin.get_by_label("Initial password").fill(PASSWORD)
             admin.get_by_label(f"{STUDY} / s01 (Seoul)").check()
@@ -219,11 +221,12 @@ def test_the_life_of_a_double_blind_study(
         ivan.goto(f"{subject_url}/review")
         ivan.get_by_label("What to sign").select_option("casebook")
         ivan.get_by_label("Meaning").select_option("approval")
-        ivan.get_by_label("Printed name").fill("Dr Ivan Petrov")
+        expect(ivan.locator("#signer-name")).to_contain_text("Dr Ivan Petrov (ivan)")
         ivan.get_by_label("Password (entered again to sign)").fill(PASSWORD)
         ivan.get_by_role("button", name="Sign", exact=True).click()
         expect(ivan.get_by_role("status")).to_contain_text("Signed: ")
         expect(ivan.locator("#signatures li.valid")).to_have_count(1)
+        expect(ivan.locator("#signatures li.valid")).to_contain_text("Dr Ivan Petrov (ivan)")
         # a correction after signing invalidates the signature, visibly
         ivan.goto(subject_url)
         ivan.locator("#deviations-h").locator("xpath=..").get_by_role(

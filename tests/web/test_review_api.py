@@ -69,7 +69,6 @@ def test_query_sdv_and_signature_through_the_api(client: TestClient, seeded: See
             "level": "casebook",
             "meaning": "approval",
             "password": PASSWORD,
-            "printed_name": "Ina Vogel",
             "timezone": "Europe/Berlin",
             "subject_id": "S1-001",
         },
@@ -86,7 +85,6 @@ def test_query_sdv_and_signature_through_the_api(client: TestClient, seeded: See
             "level": "casebook",
             "meaning": "approval",
             "password": "not it",
-            "printed_name": "Ina Vogel",
             "subject_id": "S1-001",
         },
     )
@@ -154,7 +152,6 @@ def test_bad_review_input_is_422_and_writes_nothing(client: TestClient, seeded: 
             "level": "casebook",
             "meaning": "approval",
             "password": PASSWORD,
-            "printed_name": "Ina Vogel",
             "timezone": "Mars/Olympus",
             "subject_id": "S1-001",
         },

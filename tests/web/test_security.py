@@ -91,8 +91,8 @@ def test_hashing_limit_queues_then_refuses_with_retry_after() -> None:
 
 def test_permission_table() -> None:
     assert set(ROLES) == {
-        "admin", "investigator", "coordinator", "monitor", "statistician", "preparer",
-        "central_rater",
+        "admin", "investigator", "coordinator", "monitor", "data_manager", "statistician",
+        "preparer", "central_rater",
     }  # fmt: skip
     assert all(allowed("admin", a) for a in ACTIONS)
     assert not any(allowed("monitor", a) for a in ("write_data", "screen", "randomise", "withdraw"))
@@ -102,5 +102,12 @@ def test_permission_table() -> None:
     # the unblinded preparer records the product chain and nothing clinical
     assert allowed("preparer", "prepare_product")
     assert not any(allowed("preparer", a) for a in ("write_data", "read_subject", "export"))
+    # the data manager moves queries, runs the checks, sees SDV progress and exports; blinded,
+    # and never changes clinical data, randomises, unblinds, verifies or signs
+    dm = ("raise_query", "resolve_query", "run_checks", "read_subject", "export")
+    assert all(allowed("data_manager", a) for a in dm)
+    never = ("write_data", "randomise", "unblind", "sign", "see_arms", "verify_source",
+             "answer_query", "screen", "lock")  # fmt: skip
+    assert not any(allowed("data_manager", a) for a in never)
     # the blinded central rater rates coded photographs and may do nothing else
     assert allowed_actions("central_rater") == {"rate_photos"}

@@ -143,6 +143,12 @@ def user_add(
     unblinded: Annotated[
         bool, typer.Option(help="Grant the unblinded privilege (may see arms).")
     ] = False,
+    full_name: Annotated[
+        str | None,
+        typer.Option(
+            "--full-name", help="The printed name shown with the user's electronic signatures."
+        ),
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
@@ -167,8 +173,9 @@ def user_add(
         actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
         password = _read_password(password_stdin, name)
         store.accounts.create_user(
-            name, hash_password(password), role, sites, actor=actor, unblinded=unblinded
-        )
+            name, hash_password(password), role, sites, actor=actor, unblinded=unblinded,
+            full_name=full_name,
+        )  # fmt: skip
     finally:
         store.close()
     shown = ", ".join(f"{study}/{code}" for study, code in sorted(sites)) if sites else "all"
@@ -339,6 +346,7 @@ def user_list(
             "username": u.username,
             "role": u.role,
             "sites": None if u.sites is None else [f"{a}/{b}" for a, b in sorted(u.sites)],
+            "full_name": u.full_name,
             "unblinded": u.unblinded,
             "active": u.active,
             "last_login_at": None if u.last_login_at is None else u.last_login_at.isoformat(),
@@ -374,12 +382,19 @@ def user_update(
         bool | None,
         typer.Option("--unblinded/--blinded", help="Grant or withdraw the unblinded privilege."),
     ] = None,
+    full_name: Annotated[
+        str | None,
+        typer.Option(
+            "--full-name", help="The printed name shown with the user's electronic signatures."
+        ),
+    ] = None,
     as_user: UserOption = None,
     token: TokenOption = None,
     user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
-    """Change a user's role, sites, unblinded grant or active state (audited with the reason).
+    """Change a user's role, sites, unblinded grant, active state or full name (the printed
+    name of their signatures) (audited with the reason).
     An inactive user can no longer log in nor use API tokens.
 
     Example: autoserum user update alice --site AST-1/s02 --inactive --reason "left the site" --db sqlite:///trial.db
@@ -401,12 +416,14 @@ def user_update(
         changes["active"] = active
     if unblinded is not None:
         changes["unblinded"] = unblinded
+    if full_name is not None:
+        changes["full_name"] = full_name
     if not changes:
         raise ValidationError(
             "options",
             None,
             "at least one of --role, --site, --all-sites, --active/--inactive, "
-            "--unblinded/--blinded",
+            "--unblinded/--blinded, --full-name",
         )
     store = open_store(db, create=False)
     try:

@@ -26,6 +26,7 @@ CheckRule = Literal[
     "score_direction",
     "lab_limits",
     "ae_before_consent",
+    "injection_without_preparation",
 ]
 CHECK_RULES: tuple[CheckRule, ...] = get_args(CheckRule)
 """Every automatic check (docs/monitoring.md)."""

@@ -34,6 +34,7 @@ from autoserum.store.models import (
     UserRow,
     UserSiteRow,
 )
+from autoserum.study.rules import bounded_text
 
 __all__ = ["TOUCH_EVERY", "AccountService", "ApiTokenRecord", "UserRecord"]
 
@@ -62,6 +63,8 @@ class UserRecord:
     last_login_at: datetime | None
     version: int
     language: str | None = None
+    #: the printed name (21 CFR 11.50) shown with the user's electronic signatures
+    full_name: str | None = None
 
     def __repr__(self) -> str:  # never print the hash
         return f"UserRecord(username={self.username!r}, role={self.role!r}, sites={self.sites!r})"
@@ -107,6 +110,7 @@ def _user(s: Session, row: UserRow) -> UserRecord:
         last_login_at=row.last_login_at,
         version=row.version,
         language=row.language,
+        full_name=row.full_name,
     )
 
 
@@ -123,11 +127,15 @@ class AccountService(Service):
         *,
         actor: Actor,
         unblinded: bool = False,
+        full_name: str | None = None,
     ) -> UserRecord:
         """Create a user (the web app hashes the password). ``sites``: the (study, site code)
-        pairs the user belongs to, each an existing site; ``None``: every site of every study."""
+        pairs the user belongs to, each an existing site; ``None``: every site of every study.
+        ``full_name``: the printed name shown with the user's electronic signatures (needed
+        before the user can sign)."""
         self._require(actor, "manage_users")
         username = normalise_username(username)
+        printed = bounded_text("full_name", full_name, limit=200, required=False)
         self._nonempty("password_hash", password_hash)
         check_role(role)
         with self._write(actor) as s:
@@ -148,6 +156,7 @@ class AccountService(Service):
                 active=True,
                 failed_logins=0,
                 created_at=utcnow(),
+                full_name=printed,
                 version=1,
             )
             s.add(row)
@@ -176,8 +185,8 @@ class AccountService(Service):
         reason: str,
         keep_tokens: bool = False,
     ) -> UserRecord:
-        """Change ``role``, ``sites``, ``unblinded``, ``active``, ``password_hash`` or
-        ``language`` (audited).
+        """Change ``role``, ``sites``, ``unblinded``, ``active``, ``password_hash``,
+        ``language`` or ``full_name`` (the printed name of the user's signatures) (audited).
 
         A user may change their own ``password_hash`` and ``language`` (the language of their
         pages, one of :data:`autoserum.i18n.LANGUAGES`, or ``None`` for the browser's); everything
@@ -185,7 +194,7 @@ class AccountService(Service):
         password (or deactivation) ends every session of the user and revokes their API tokens
         in the same transaction (``keep_tokens`` keeps the tokens of a password change).
         """
-        allowed = {"role", "sites", "unblinded", "active", "password_hash", "language"}
+        allowed = {"role", "sites", "unblinded", "active", "password_hash", "language", "full_name"}
         own = set(changes) <= {"password_hash", "language"} and actor.username == username
         if not own:
             self._require(actor, "manage_users")
@@ -208,6 +217,8 @@ class AccountService(Service):
                     self._nonempty("password_hash", value)
                 elif key == "language" and value is not None:
                     value = check_language("user.language", value)
+                elif key == "full_name":
+                    value = bounded_text("user.full_name", value, limit=200, required=False)
                 setattr(row, key, value)
             s.flush()
             deactivated = changes.get("active") is False

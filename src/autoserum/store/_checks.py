@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 from autoserum.protocols import ProtocolVersions
 from autoserum.store._audit import AuditContext
 from autoserum.store._base import Actor, Service
+from autoserum.store._product import chain_in_use
 from autoserum.store._queries import raise_finding
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
     ConsentRow,
     DeviationRow,
+    InjectionRow,
     LabRow,
+    PreparationRow,
     SiteRow,
     SubjectRow,
     VisitRow,
@@ -32,6 +35,7 @@ from autoserum.store.models import (
 from autoserum.study.checks import (
     AssessmentFacts,
     Finding,
+    InjectionFacts,
     LabFacts,
     SubjectFacts,
     VisitFacts,
@@ -93,6 +97,22 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
     first = s.scalar(
         select(func.min(ConsentRow.consented_at)).where(ConsentRow.subject_pk == subject.id)
     )
+    chain = chain_in_use(s, subject.study_id)
+    injections: tuple[InjectionFacts, ...] = ()
+    if chain:
+        injections = tuple(
+            InjectionFacts(
+                r.id,
+                r.given_on,
+                linked=any(x is not None for x in (r.draw_id, r.aliquot_id, r.preparation_id)),
+                prepared_on=None if prepared is None else prepared.date(),
+            )
+            for r, prepared in s.execute(
+                select(InjectionRow, PreparationRow.prepared_at)
+                .outerjoin(PreparationRow, PreparationRow.id == InjectionRow.preparation_id)
+                .where(InjectionRow.subject_pk == subject.id)
+            )
+        )
     return SubjectFacts(
         subject.subject_id,
         age=subject.age,
@@ -101,6 +121,8 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
         labs=labs,
         adverse_events=events,
         first_consent=_first_date(first),
+        injections=injections,
+        product_chain=chain,
     )
 
 

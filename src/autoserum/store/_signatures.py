@@ -21,7 +21,6 @@ from autoserum.store._reviewed import CONTENT, content_fields
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._types import utcnow
 from autoserum.store.models import SignatureRow, StudyRow, SubjectRow, VisitRow
-from autoserum.study.rules import bounded_text
 from autoserum.study.signatures import (
     Signature,
     check_level,
@@ -142,7 +141,7 @@ class SignatureService(Service):
         actor: Actor,
         password: str,
         meaning: str,
-        printed_name: str,
+        printed_name: str | None = None,
         timezone: str = "UTC",
         subject_id: str | None = None,
         visit_code: str | None = None,
@@ -150,11 +149,13 @@ class SignatureService(Service):
         """Sign ``level`` (``visit``: ``subject_id`` and ``visit_code``; ``casebook``:
         ``subject_id``; ``study``) with ``meaning`` (authorship, review, approval). The
         signer's ``password`` is checked again first (21 CFR 11.200(a): both components at
-        each signing); the signature records the printed name, UTC and local time
-        (``timezone``, IANA), the role and the SHA-256 of the signed content."""
+        each signing); the signature records the printed name (the signer's account's
+        ``full_name``, set by an administrator: never typed at signing, 21 CFR 11.50), UTC and
+        local time (``timezone``, IANA), the role and the SHA-256 of the signed content. A
+        ``printed_name`` given (a client that shows the name it signs under) must be that
+        name."""
         check_level(level)
         check_meaning(meaning)
-        name = str(bounded_text("printed_name", printed_name, limit=200))
         local_time(utcnow(), timezone)  # an unknown zone is refused before the password
         self._require(actor, "sign", study=study)
         if level in {"visit", "casebook"} and not subject_id:
@@ -166,6 +167,19 @@ class SignatureService(Service):
         )
         if proven.username != actor.username or proven.role != actor.role:
             raise PermissionDeniedError(f"{actor.username!r} is not proven")
+        account = AccountService(self._uow).get_user(actor.username)
+        name = None if account is None else account.full_name
+        if not name:
+            raise ValidationError(
+                "full_name",
+                None,
+                f"the full name of {actor.username!r} on their account (the printed name of "
+                "the signature; an administrator sets it)",
+            )
+        if printed_name is not None and printed_name.strip() != name:
+            raise ValidationError(
+                "printed_name", printed_name, f"the full name on the signer's account ({name})"
+            )
         with self._write(actor, f"electronic signature ({meaning})") as s:
             st = self._study(s, study)
             subject = visit = None

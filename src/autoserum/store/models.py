@@ -167,6 +167,8 @@ class UserRow(_Versioned, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the printed name shown with the user's electronic signatures (21 CFR 11.50)
+    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # the language of the user's pages (autoserum.i18n.LANGUAGES); None: the browser's
     language: Mapped[str | None] = mapped_column(String(10), nullable=True)

@@ -11,7 +11,9 @@ and their rationale are documented in docs/monitoring.md.
 - ``score_direction``: EASI and objective SCORAD moving in opposite directions between
   consecutive visits, each by at least ``direction_threshold`` % of its previous value;
 - ``lab_limits``: a lab value outside the study's soft limits (canonical unit);
-- ``ae_before_consent``: an adverse event with onset before the subject's first consent.
+- ``ae_before_consent``: an adverse event with onset before the subject's first consent;
+- ``injection_without_preparation``: in a study that records its product's chain of identity,
+  an injection naming no blood draw, aliquot or kit of it, or given before its kit was prepared.
 
 >>> from datetime import date
 >>> from autoserum.protocols import CheckSettings
@@ -50,6 +52,7 @@ from autoserum.protocols import CheckSettings
 __all__ = [
     "AssessmentFacts",
     "Finding",
+    "InjectionFacts",
     "LabFacts",
     "SubjectFacts",
     "VisitFacts",
@@ -98,6 +101,17 @@ class LabFacts:
 
 
 @dataclass(frozen=True)
+class InjectionFacts:
+    """A recorded injection: id, date, whether it names a record of the product chain (a blood
+    draw, an aliquot or a kit) and, for a kit, the date the kit was prepared."""
+
+    id: int
+    given_on: date | None
+    linked: bool
+    prepared_on: date | None = None
+
+
+@dataclass(frozen=True)
 class SubjectFacts:
     """What the checks read of one subject."""
 
@@ -108,6 +122,9 @@ class SubjectFacts:
     labs: tuple[LabFacts, ...] = ()
     adverse_events: tuple[tuple[int, date | None], ...] = ()
     first_consent: date | None = None
+    injections: tuple[InjectionFacts, ...] = ()
+    #: whether the study records its product's chain of identity (a draw or a kit recorded)
+    product_chain: bool = False
 
 
 @dataclass(frozen=True)
@@ -306,6 +323,34 @@ def _ae_consent(data: SubjectFacts, settings: CheckSettings, today: date) -> Ite
             )
 
 
+def _preparation(data: SubjectFacts, settings: CheckSettings, today: date) -> Iterator[Finding]:
+    if not data.product_chain:
+        return
+    for inj in data.injections:
+        if not inj.linked:
+            yield Finding(
+                "injection_without_preparation",
+                "injection",
+                inj.id,
+                "product_code",
+                f"the injection on {inj.given_on} names no blood draw, aliquot or kit of the "
+                "product's chain: which product was given? Record its preparation and the "
+                "product code",
+                f"injection_without_preparation:injection:{inj.id}",
+            )
+        elif inj.prepared_on and inj.given_on and inj.prepared_on > inj.given_on:
+            yield Finding(
+                "injection_without_preparation",
+                "injection",
+                inj.id,
+                "given_on",
+                f"the injection on {inj.given_on} used a kit prepared later, on "
+                f"{inj.prepared_on}: please check the dates against the source",
+                f"injection_without_preparation:injection:{inj.id}:{inj.given_on}:"
+                f"{inj.prepared_on}",
+            )
+
+
 _RULES: dict[str, Callable[[SubjectFacts, CheckSettings, date], Iterator[Finding]]] = {
     "visit_window": _visit_window,
     "missing_assessment": _missing,
@@ -313,6 +358,7 @@ _RULES: dict[str, Callable[[SubjectFacts, CheckSettings, date], Iterator[Finding
     "score_direction": _direction,
     "lab_limits": _labs,
     "ae_before_consent": _ae_consent,
+    "injection_without_preparation": _preparation,
 }
 
 

@@ -10,6 +10,11 @@ Every form of the pages goes through :func:`submit`:
    error or a version conflict is shown in the banner (409);
 4. on success the message is flashed and the browser is redirected (303, post/redirect/get).
 
+A route hands over the posted form and its page: :func:`submit_form` takes the typed values
+from the form (:func:`form_values`), and :func:`page_redisplay` makes the ``redisplay`` of a
+page renderer ``page(*args, values=..., errors=..., status_code=...)``, so no route writes the
+"render the form page, re-render it with the error" logic again.
+
 Edit forms send the version they read: :func:`expected_version` refuses a missing or malformed
 one with a 422 (never a 500, never a silent overwrite of a newer change).
 
@@ -46,8 +51,11 @@ __all__ = [
     "banner",
     "expected_version",
     "field_for",
+    "form_values",
+    "page_redisplay",
     "shorten",
     "submit",
+    "submit_form",
 ]
 
 #: the key of an error that belongs to the whole form, not one field
@@ -154,3 +162,55 @@ def submit(
         return redisplay(values, {FORM_WIDE: shorten(str(err))}, err.http_status)
     flash(request, message)
     return RedirectResponse(success_url, status_code=303)
+
+
+def form_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """The text a form posted, by field (the CSRF token and uploaded files left out): what a
+    page shows again after an error.
+
+    >>> form_values({"csrf_token": "t", "reason": "typo", "file": object()})
+    {'reason': 'typo'}
+    """
+    return {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+
+
+def page_redisplay(
+    page: Callable[..., Response],
+    /,
+    *args: Any,
+    extra: Mapping[str, str] | None = None,
+    drop: Collection[str] = (),
+) -> Redisplay:
+    """The :data:`Redisplay` of a page renderer: ``page(*args, values=..., errors=...,
+    status_code=...)`` with the values typed, without the fields ``drop`` (a password is
+    never shown again) and with ``extra`` (which form of the page, a chosen file's name)."""
+
+    def redisplay(typed: Mapping[str, str], errors: Mapping[str, str], code: int) -> Response:
+        kept = {k: v for k, v in typed.items() if k not in drop}
+        return page(*args, values={**kept, **(extra or {})}, errors=dict(errors), status_code=code)
+
+    return redisplay
+
+
+def submit_form(
+    request: Request,
+    form: Mapping[str, Any],
+    *,
+    redisplay: Redisplay,
+    names: Collection[str],
+    action: Callable[[], str],
+    success_url: str,
+    aliases: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> Response:
+    """:func:`submit` for a posted ``form``: the values shown again are the form's text
+    (:func:`form_values`) unless ``values`` are given."""
+    return submit(
+        request,
+        values=form_values(form) if values is None else values,
+        names=set(names),
+        action=action,
+        redisplay=redisplay,
+        success_url=success_url,
+        aliases=aliases,
+    )

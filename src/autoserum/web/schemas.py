@@ -475,14 +475,12 @@ class VerificationCreate(_Input):
 
 class SignatureCreate(_Input):
     """An electronic signature: what is signed, its meaning, the signer's password again and
-    printed name, and the signer's time zone (IANA) for the local time shown."""
+    the signer's time zone (IANA) for the local time shown; the printed name is the signer's
+    account's full name (never typed)."""
 
     level: Literal["visit", "casebook", "study"]
     meaning: Literal["authorship", "review", "approval"]
     password: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    printed_name: Annotated[
-        str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
-    ]
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "UTC"
     subject_id: Code | None = None
     visit_code: Code | None = None

@@ -69,7 +69,6 @@ def sign(study: StudyPath, body: SignatureCreate, user: ApiUser, store: StoreDep
     study_for(store, user, study)
     signature = store.signatures.sign(
         study, body.level, actor=user.actor, password=body.password, meaning=body.meaning,
-        printed_name=body.printed_name, timezone=body.timezone, subject_id=body.subject_id,
-        visit_code=body.visit_code,
+        timezone=body.timezone, subject_id=body.subject_id, visit_code=body.visit_code,
     )  # fmt: skip
     return signature.to_dict()

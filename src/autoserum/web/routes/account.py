@@ -51,6 +51,7 @@ def _page(
         "account.html",
         {
             "tokens": store.accounts.api_tokens(user.username, actor=user.actor),
+            "account": store.accounts.get_user(user.username),
             "values": values or {},
             "errors": errors or {},
             "labels": _LABELS,

@@ -11,7 +11,7 @@ and render; the store audits each write. The CLI does the same (``autoserum stud
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -26,7 +26,7 @@ from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
 from autoserum.store import SiteKey, Store
 from autoserum.study.randomisation import parse_stratify_by
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
-from autoserum.web.formflow import submit
+from autoserum.web.formflow import form_values, page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
 from autoserum.web.templating import render
 
@@ -46,12 +46,14 @@ _STUDY_LABELS = {
 }
 _USER_LABELS = {
     "username": "Login name",
+    "full_name": "Full name",
     "role": "Role",
     "password": "Initial password",
     "sites": "Sites",
     "unblinded": "Unblinded",
 }
 _EDIT_LABELS = {
+    "full_name": "Full name",
     "role": "Role",
     "sites": "Sites",
     "active": "Active",
@@ -65,10 +67,6 @@ _AMEND_LABELS = {
     "summary": "What changed",
     "approved_by": "Approved by",
 }
-
-
-def _values(form: FormData) -> dict[str, str]:
-    return {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
 
 
 def _site_options(store: Store) -> list[tuple[str, str]]:
@@ -119,27 +117,6 @@ def _admin_page(
     )
 
 
-def _on(
-    request: Request,
-    form: FormData,
-    *,
-    names: Mapping[str, str],
-    action: Callable[[], str],
-    redisplay: Callable[[Mapping[str, str], Mapping[str, str], int], Response],
-    success_url: str,
-    aliases: Mapping[str, str] | None = None,
-) -> Response:
-    return submit(
-        request,
-        values=_values(form),
-        names=set(names),
-        action=action,
-        redisplay=redisplay,
-        success_url=success_url,
-        aliases=aliases,
-    )
-
-
 @router.get("/admin")
 def admin_home(request: Request, user: PageUser, store: StoreDep) -> Response:
     """Studies (create one) and users (create one); links to each study's sites and each
@@ -187,14 +164,12 @@ def create_study(request: Request, user: PageUser, store: StoreDep, form: CsrfFo
     user.require("manage_study")
     upload = form.get("protocol_file")
     filename = upload.filename if isinstance(upload, UploadFile) and upload.filename else ""
-    values = {**_values(form), "protocol_file": filename}
+    values = {**form_values(form), "protocol_file": filename}
+    redisplay = page_redisplay(_admin_page, request, store, user, extra={"protocol_file": filename})
     try:
         text = _protocol_text(form)
     except ValidationError as err:
-        return _admin_page(
-            request, store, user, values=values, errors={"protocol_file": str(err)},
-            status_code=422,
-        )  # fmt: skip
+        return redisplay(values, {"protocol_file": str(err)}, 422)
     name = optional_text(form, "name") or ""
 
     def run() -> str:
@@ -208,16 +183,11 @@ def create_study(request: Request, user: PageUser, store: StoreDep, form: CsrfFo
         )
         return f"Study {study.name} created ({study.protocol_code}); now add its sites."
 
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return _admin_page(
-            request, store, user, values={**typed, "protocol_file": filename}, errors=errs,
-            status_code=code,
-        )  # fmt: skip
-
-    return submit(
+    return submit_form(
         request,
+        form,
         values=values,
-        names=set(_STUDY_LABELS),
+        names=_STUDY_LABELS,
         action=run,
         redisplay=redisplay,
         success_url=f"/admin/studies/{name}",
@@ -274,11 +244,9 @@ def add_site(
         )
         return f"Site {site.code} added to {study}."
 
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return _study_page(request, store, user, study, values=typed, errors=errs, status_code=code)
-
-    return _on(
-        request, form, names=_SITE_LABELS, action=run, redisplay=redisplay,
+    return submit_form(
+        request, form, names=_SITE_LABELS, action=run,
+        redisplay=page_redisplay(_study_page, request, store, user, study),
         success_url=f"/admin/studies/{study}", aliases={"site": "code", "name": "site_name"},
     )  # fmt: skip
 
@@ -293,13 +261,10 @@ def amend_protocol(
     store.studies.get(study)
     upload = form.get("protocol_file")
     filename = upload.filename if isinstance(upload, UploadFile) and upload.filename else ""
-    values = {**_values(form), "protocol_file": filename}
-
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return _study_page(
-            request, store, user, study, values={**typed, "protocol_file": filename},
-            errors=errs, status_code=code,
-        )  # fmt: skip
+    values = {**form_values(form), "protocol_file": filename}
+    redisplay = page_redisplay(
+        _study_page, request, store, user, study, extra={"protocol_file": filename}
+    )
 
     try:
         text = _protocol_text(form)
@@ -319,10 +284,11 @@ def amend_protocol(
         )
         return f"Protocol version {version.number} of {study} effective {version.effective_on}."
 
-    return submit(
+    return submit_form(
         request,
+        form,
         values=values,
-        names=set(_AMEND_LABELS),
+        names=_AMEND_LABELS,
         action=run,
         redisplay=redisplay,
         success_url=f"/admin/studies/{study}",
@@ -345,16 +311,13 @@ def create_user(request: Request, user: PageUser, store: StoreDep, form: CsrfFor
             hashed = hash_password(password)
         created = store.accounts.create_user(
             username, hashed, role, _sites(form), actor=user.actor,
-            unblinded=form.get("unblinded") == "yes",
+            unblinded=form.get("unblinded") == "yes", full_name=optional_text(form, "full_name"),
         )  # fmt: skip
         return f"User {created.username} ({created.role}) created."
 
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        kept = {k: v for k, v in typed.items() if k != "password"}
-        return _admin_page(request, store, user, values=kept, errors=errs, status_code=code)
-
-    return _on(
-        request, form, names=_USER_LABELS, action=run, redisplay=redisplay,
+    return submit_form(
+        request, form, names=_USER_LABELS, action=run,
+        redisplay=page_redisplay(_admin_page, request, store, user, drop=("password",)),
         success_url="/admin",
     )  # fmt: skip
 
@@ -415,8 +378,10 @@ def update_user(
             "sites": _sites(form),
             "active": form.get("active") == "yes",
             "unblinded": form.get("unblinded") == "yes",
+            "full_name": optional_text(form, "full_name"),
         }
         current = {
+            "full_name": record.full_name,
             "role": record.role,
             "sites": record.sites,
             "active": record.active,
@@ -431,15 +396,11 @@ def update_user(
         store.accounts.update_user(record.username, changed, actor=user.actor, reason=reason)
         return f"User {record.username} updated: {', '.join(sorted(changed))}."
 
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return _user_page(
-            request, store, user, username, values=typed, errors=errs, status_code=code
-        )
-
-    return _on(
-        request, form, names=_EDIT_LABELS, action=run, redisplay=redisplay,
+    return submit_form(
+        request, form, names=_EDIT_LABELS, action=run,
+        redisplay=page_redisplay(_user_page, request, store, user, username),
         success_url=f"/admin/users/{record.username}",
-        aliases={"user.role": "role", "user.sites": "sites"},
+        aliases={"user.role": "role", "user.sites": "sites", "user.full_name": "full_name"},
     )  # fmt: skip
 
 
@@ -474,10 +435,8 @@ def issue_token(
     try:
         expires = token_expiry(form)
     except ValidationError as err:
-        return _user_page(
-            request, store, user, username, values=_values(form),
-            errors={"expires_days": str(err)}, status_code=422,
-        )  # fmt: skip
+        redisplay = page_redisplay(_user_page, request, store, user, username)
+        return redisplay(form_values(form), {"expires_days": str(err)}, 422)
     token = new_token()
     store.accounts.create_api_token(
         record.username, hash_token(token), actor=user.actor,
@@ -503,10 +462,8 @@ def revoke_token(
         store.accounts.revoke_api_token(token_id, actor=user.actor)
         return f"API token {token_id} of {owner} revoked."
 
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return _user_page(request, store, user, owner, values=typed, errors=errs, status_code=code)
-
-    return _on(
-        request, form, names={}, action=run, redisplay=redisplay,
+    return submit_form(
+        request, form, names=(), action=run,
+        redisplay=page_redisplay(_user_page, request, store, user, owner),
         success_url=f"/admin/users/{owner}",
     )  # fmt: skip

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from autoserum.errors import ValidationError
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
-from autoserum.web.formflow import submit
+from autoserum.web.formflow import page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.subjects import SUBJECT_PATH, subject_page
 from autoserum.web.templating import render
@@ -72,17 +72,12 @@ def locks_page(request: Request, study: str, user: PageUser, store: StoreDep) ->
 def _on_locks_page(
     request: Request, store: Store, user: CurrentUser, study: str, form: CsrfForm, run: Any
 ) -> Response:
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return _locks_page(request, store, user, study, values=typed, errors=errs, status_code=code)
-
-    return submit(
+    return submit_form(
         request,
-        values=values,
-        names=set(_LABELS),
+        form,
+        names=_LABELS,
         action=run,
-        redisplay=redisplay,
+        redisplay=page_redisplay(_locks_page, request, store, user, study),
         success_url=f"/studies/{study}/locks",
         aliases={"reason": "db_lock_reason", "sap_sha256": "sap_sha256"},
     )
@@ -136,7 +131,6 @@ def lock_subject_data(
     """Lock the subject's data (``lock_level=subject``) or one of its visits (``visit``)."""
     user.require("lock")
     study_for(store, user, study)
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
 
     def run() -> str:
         level = optional_text(form, "lock_level") or "subject"
@@ -160,17 +154,13 @@ def lock_subject_data(
         what = f"visit {visit}" if visit else "data"
         return f"{subject_id}: {what} locked (lock {lock.id})."
 
-    def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], code: int) -> Response:
-        return subject_page(
-            request, store, user, study, subject_id,
-            values={**typed, "_form": "lock"}, errors=errs, status_code=code,
-        )  # fmt: skip
-
-    return submit(
+    return submit_form(
         request,
-        values=values,
+        form,
         names={"lock_level", "lock_visit_code", "lock_reason"},
         action=run,
-        redisplay=redisplay,
+        redisplay=page_redisplay(
+            subject_page, request, store, user, study, subject_id, extra={"_form": "lock"}
+        ),
         success_url=SUBJECT_PATH.format(study=study, subject_id=subject_id),
     )

@@ -10,7 +10,6 @@ labels (QR codes) and the preparation worksheet are PDFs. Every page needs the
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -22,7 +21,7 @@ from autoserum.store import Store
 from autoserum.study.coerce import as_int
 from autoserum.study.entities import STORAGE_KINDS
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
-from autoserum.web.formflow import submit
+from autoserum.web.formflow import page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
 from autoserum.web.templating import render
 from autoserum.web.views import study_for
@@ -204,7 +203,6 @@ def _step(
     """Run one form of the product page through the form controller: ``action`` reads the
     form's fields by name (without the prefix)."""
     user.require("prepare_product")
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     fields = _FORMS[prefix]
     aliases = {name: f"{prefix}_{name}" for name in fields}
     if "aliquot_code" in fields:
@@ -212,18 +210,14 @@ def _step(
     if "draw_code" in fields:
         aliases["code"] = f"{prefix}_draw_code"
 
-    def redisplay(typed: Any, errors: Any, status_code: int) -> Response:
-        return _product_page(
-            request, store, user, study, subject_id,
-            values={**typed, "_form": prefix}, errors=dict(errors), status_code=status_code,
-        )  # fmt: skip
-
-    return submit(
+    return submit_form(
         request,
-        values=values,
+        form,
         names=set(aliases.values()),
         action=lambda: action(lambda name: optional_text(form, f"{prefix}_{name}")),
-        redisplay=redisplay,
+        redisplay=page_redisplay(
+            _product_page, request, store, user, study, subject_id, extra={"_form": prefix}
+        ),
         success_url=_SUBJECT.format(study=study, subject_id=subject_id),
         aliases=aliases,
     )

@@ -32,7 +32,6 @@ _LABELS = {
     "text": "Message",
     "corrected_value": "Corrected value",
     "password": "Password",
-    "printed_name": "Printed name",
     "meaning": "Meaning",
     "timezone": "Time zone",
 }
@@ -135,6 +134,7 @@ def subject_review(
                 study, actor=user.actor, subject_id=subject_id
             ),
             "meanings": [(m, m) for m in MEANINGS],
+            "signer_name": _printed_name(store, user),
             "values": values or {},
             "errors": errors or {},
             "labels": _LABELS,
@@ -265,6 +265,14 @@ def verify(
     return _submit(request, store, user, study, form, run, {})
 
 
+def _printed_name(store: Store, user: CurrentUser) -> str | None:
+    """The printed name of the user's signatures: their account's full name (21 CFR 11.50)."""
+    if not user.can("sign"):
+        return None
+    account = store.accounts.get_user(user.username)
+    return None if account is None else account.full_name
+
+
 @router.post("/studies/{study}/signatures")
 def sign(request: Request, study: str, user: PageUser, store: StoreDep, form: CsrfForm) -> Response:
     """Sign a visit, a casebook or the study; the password is entered again."""
@@ -275,12 +283,11 @@ def sign(request: Request, study: str, user: PageUser, store: StoreDep, form: Cs
         level = _text(form, "level")
         signature = store.signatures.sign(
             study, level, actor=user.actor, password=str(form.get("password") or ""),
-            meaning=_text(form, "meaning"), printed_name=_text(form, "printed_name"),
-            timezone=_text(form, "timezone") or "UTC",
+            meaning=_text(form, "meaning"), timezone=_text(form, "timezone") or "UTC",
             subject_id=_text(form, "subject_id") or None,
             visit_code=_text(form, "visit_code") or None,
         )  # fmt: skip
         return f"Signed: {signature.manifestation}.", signature.subject_id or ""
 
-    values = {k: _text(form, k) for k in ("printed_name", "meaning", "timezone")}
+    values = {k: _text(form, k) for k in ("meaning", "timezone")}
     return _submit(request, store, user, study, form, run, values)

@@ -1,8 +1,8 @@
 """Lesion photographs (metadata and content hash; the bytes live in the file store) and their
 blinded central ratings (one per rater and photograph); the ``central_rater`` role.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-02
 """
 
@@ -13,12 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
-ROLES_BEFORE = ("admin", "investigator", "coordinator", "monitor", "statistician", "preparer")
+ROLES_BEFORE = (
+    "admin", "investigator", "coordinator", "monitor", "data_manager", "statistician", "preparer",
+)  # fmt: skip
 ROLES = (*ROLES_BEFORE, "central_rater")
 REGIONS = ("head_neck", "upper_limbs", "trunk", "lower_limbs")
 MEDIA = ("image/jpeg", "image/png")
