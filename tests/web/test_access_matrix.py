@@ -648,7 +648,13 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             elif response.headers.get("content-type", "") == "application/pdf":
                 text = " ".join(pdf_text_of(response.content).split())
                 shown = re.search(r"Study treatment (\w+)", text)
-                assert shown is not None, text[:300]
+                if shown is None:
+                    # a PDF that names no treatment at all (the patient's self-report card):
+                    # no arm may appear anywhere in it, for any role
+                    named = re.search(r"\b(serum|placebo|saline)\b", text, re.IGNORECASE)
+                    if named:
+                        problems.append(f"{role} {path}: the PDF names {named.group(0)!r}")
+                    continue
                 if blinded and shown.group(1) != "blinded":
                     problems.append(f"{role} {path}: the PDF reveals arm {shown.group(1)!r}")
                 seen_arm_admin |= shown.group(1) in ("serum", "placebo")
