@@ -1,7 +1,7 @@
 """The audit form of a batched import (``store/_audit.py:insert_imported``, docs/security.md):
-one chained audit row per record type and batch, carrying who / when / why, the file's SHA-256
-and line range, a SHA-256 of the batch's content and the records themselves; ``audit verify``
-checks it like any row and replay rebuilds the data from it. Both engines."""
+one chained audit row per record type, batch and subject, carrying who / when / why, the file's
+SHA-256 and line range, a SHA-256 of the batch's content and the records themselves; ``audit
+verify`` checks it like any row and replay rebuilds the data from it. Both engines."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import select, text
 
-from autoserum.store import Store
+from autoserum.store import Actor, Store
 from autoserum.store._changes import change_events
 from autoserum.store._source import FileSource
 from autoserum.store._types import dumps
-from autoserum.store.models import AuditRow, SubjectRow
+from autoserum.store.models import AuditRow, SiteRow, SubjectRow
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study.blinding import MASK
-from tests.store.helpers import ADMIN, MONITOR
+from tests.store.helpers import ADMIN, MONITOR, SiteInEveryStudy
 from tests.store.test_audit_chain import _Unguarded
 from tests.store.test_import_stream import tidy_file
 
@@ -124,17 +124,17 @@ def test_a_blinded_reader_sees_a_batch_with_the_arms_masked_as_one_change_event(
     fields = batch.new_value["records"]["fields"]
     arms = {row[fields.index("arm")] for row in batch.new_value["records"]["values"]}
     assert arms == {MASK}
-    admin_view = next(
-        r
+    seen = {
+        row[fields.index("arm")]
         for r in store.audit.trail("BULK", actor=ADMIN)
         if r.action == "import" and r.entity == "subject"
-    )
-    seen = {row[fields.index("arm")] for row in admin_view.new_value["records"]["values"]}
+        for row in r.new_value["records"]["values"]
+    }
     assert seen == {"serum", "placebo"}
     [event] = change_events([batch])
     shown = {c.field: c.new for c in event.changes}
     assert shown["file"] == "visits.csv"
-    assert shown["records"].startswith(f"{SUBJECTS} (ids ")
+    assert shown["records"].startswith("1 (ids ")  # one subject's record per row
     assert set(shown) == {"records", "file", "lines", "file_sha256", "content_sha256"}
 
 
@@ -152,3 +152,34 @@ def test_an_import_into_an_existing_study_is_audited_by_batch_rows_and_replays(
     assert replay_audit(store.audit.raw_rows("BULK")) == current_state(store, "BULK")
     assert store.audit.verify("BULK").ok
     assert pl.DataFrame(store.exports.long("BULK", actor=ADMIN)).height == 5 * (SUBJECTS + 4)
+
+
+def test_a_subjects_trail_and_a_site_readers_trail_hold_only_their_own_imported_records(
+    store: Store, tmp_path: Path
+) -> None:
+    _imported(store, tmp_path)
+    with store.uow.read() as s:
+        pks: dict[str, int] = dict(s.execute(select(SubjectRow.subject_id, SubjectRow.id)).all())
+        site_of: dict[str, str] = dict(
+            s.execute(
+                select(SubjectRow.subject_id, SiteRow.code).join(
+                    SiteRow, SiteRow.id == SubjectRow.site_id
+                )
+            ).all()
+        )
+    one = sorted(pks)[0]
+    rows = [
+        r for r in store.audit.trail("BULK", actor=ADMIN, subject_id=one) if r.action == "import"
+    ]
+    assert {r.entity for r in rows} == {"subject", "visit", "assessment", "lab"}
+    for r in rows:
+        records = r.new_value["records"]
+        if r.entity == "subject":
+            assert records["ids"] == [pks[one]]
+        else:
+            column = records["fields"].index("subject_pk")
+            assert {v[column] for v in records["values"]} == {pks[one]}
+    reader = Actor("ivy", "investigator", SiteInEveryStudy("s1"))
+    seen = [r for r in store.audit.trail("BULK", actor=reader) if r.action == "import"]
+    assert seen, "the site's own imported records are in its trail"
+    assert {site_of[r.subject_id or ""] for r in seen} == {"s1"}

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from autoserum.errors import StateError, ValidationError
 from autoserum.store._chain import link
 from autoserum.store._types import UTCDateTime, dumps, utcnow
-from autoserum.store.models import AUDITED, AuditRow
+from autoserum.store.models import AUDITED, AuditRow, SubjectRow
 
 __all__ = [
     "NOT_AUDITED_FIELDS",
@@ -377,7 +377,8 @@ def insert_imported(
 ) -> list[int]:
     """Insert new records of the audited ``model``, given column by column (``columns``: field
     → one value per record), with one executemany ``INSERT``, and audit them all with **one**
-    chained audit row (action ``import``), in the session's write transaction; their ids, in
+    chained audit row (action ``import``) per subject of the batch (one for study-level
+    records), in the session's write transaction; their ids, in
     order.
 
     The audit row is who / when / why as any (the import's reason), the study, the entity, the
@@ -409,33 +410,55 @@ def insert_imported(
     _insert_many(conn, table, ["id", *names], data)
     entity = _ENTITY_OF[model]
     encoded = [_encoded(columns[n]) for n in names]
-    records = dumps({"fields": names, "ids": ids, "values": list(zip(*encoded, strict=True))})
-    head = dumps(
-        {
-            "content_sha256": hashlib.sha256(records.encode("utf-8")).hexdigest(),
-            "file": batch.file,
-            "file_sha256": batch.file_sha256,
-            "lines": [batch.first_line, batch.last_line],
-        }
-    )
     study_id = columns["study_id"][0] if "study_id" in columns else None
-    row = {
-        "txn": ctx.txn,
-        "at": ctx.at,
-        "username": ctx.username,
-        "role": ctx.role,
-        "study_id": study_id,
-        "subject_pk": None,
-        "entity": entity,
-        "record_id": ids[0],
-        "action": "import",
-        "field": None,
-        "old_value": None,
-        "new_value": f'{head[:-1]},"records":{records}}}',
-        "reason": ctx.reason,
-    }
-    link(conn, [row])
-    conn.execute(insert(AuditRow), [row])
+    # one audit row per subject of the batch (the subject's own row for the subject table), so
+    # that the trail of one subject, and a site-limited reader's trail, finds and shows only
+    # that subject's imported records; study-level records share one row
+    if "subject_pk" in columns:
+        owners: Sequence[int | None] = columns["subject_pk"]
+    elif model is SubjectRow:
+        owners = ids
+    else:
+        owners = [None] * count
+    groups: dict[int | None, list[int]] = {}
+    for i, owner in enumerate(owners):
+        groups.setdefault(owner, []).append(i)
+    rows = []
+    for owner, members in groups.items():
+        records = dumps(
+            {
+                "fields": names,
+                "ids": [ids[i] for i in members],
+                "values": [tuple(col[i] for col in encoded) for i in members],
+            }
+        )
+        head = dumps(
+            {
+                "content_sha256": hashlib.sha256(records.encode("utf-8")).hexdigest(),
+                "file": batch.file,
+                "file_sha256": batch.file_sha256,
+                "lines": [batch.first_line, batch.last_line],
+            }
+        )
+        rows.append(
+            {
+                "txn": ctx.txn,
+                "at": ctx.at,
+                "username": ctx.username,
+                "role": ctx.role,
+                "study_id": study_id,
+                "subject_pk": owner,
+                "entity": entity,
+                "record_id": ids[members[0]],
+                "action": "import",
+                "field": None,
+                "old_value": None,
+                "new_value": f'{head[:-1]},"records":{records}}}',
+                "reason": ctx.reason,
+            }
+        )
+    link(conn, rows)
+    conn.execute(insert(AuditRow), rows)
     if review and entity not in REVIEW_ENTITIES:
         touched = session.info.setdefault("touched", {})
         mark = touched.setdefault(study_id, ({}, set(), set()))
