@@ -160,16 +160,33 @@ def test_subject_level_columns_constant(code: str) -> None:
 def test_adverse_events_file(code: str) -> None:
     result = study(code, 40, 1)
     events = result.adverse_events
-    assert events.columns == [
+    assert events.columns == [  # the adverse-event record to ICH E2A (study/entities.py)
         "subject_id",
         "arm",
         "term",
+        "meddra_llt",
+        "meddra_pt",
         "onset_week",
         "severity",
         "serious",
+        "sae_death",
+        "sae_life_threatening",
+        "sae_hospitalisation",
+        "sae_disability",
+        "sae_congenital_anomaly",
+        "sae_important_medical_event",
         "related",
+        "related_procedure",
+        "expected",
+        "aesi",
+        "action_taken",
         "outcome",
     ]
+    criteria = [c for c in events.columns if c.startswith("sae_")]
+    # serious exactly when at least one seriousness criterion holds
+    assert events.select((pl.col("serious") == pl.any_horizontal(criteria)).all()).item(), (
+        events.select("serious", *criteria)
+    )
     assert set(events["subject_id"]) <= set(result.visits["subject_id"])
     for column, allowed in AE_VOCAB.items():
         assert set(events[column]) <= allowed
