@@ -230,6 +230,8 @@ def test_the_public_surface_of_the_tidy_module_is_pinned() -> None:
         "INSTRUMENT_RANGES",
         "ITEM_PREFIXES",
         "LAB_UNITS",
+        "LINE",  # the line-number column of validate_visits(lines=True) (the bulk import)
+        "PRO_SCHEMA",  # the self-report entries' file (daily and weekly rows)
         "SUBJECT_COLUMNS",
         "SUBJECT_LEVEL",
         "TOTAL_COLUMNS",
