@@ -75,6 +75,7 @@ def test_a_coordinator_of_s02_in_one_study_has_no_access_to_s02_of_another(
             "visit": "week_4", "instrument": "pp_nrs", "code": "pp_nrs", "n": "x",
             "entity": "visit", "record_id": ids["visit S2-001"],
             "assessment_id": ids["nrs S2-001"], "query_id": query.id, "lock_id": 1,
+            "sae": 1, "username": "coord1", "photo_id": 1, "photo_code": "PH-000000",
         }  # fmt: skip
         path = fill(route.template, {**values, **(route.extra or {})})
         body = fill(route.body, values)
