@@ -299,7 +299,7 @@ def table_markdown() -> str:
     """The table as a Markdown table (``docs/web.md`` holds this text; a test compares).
 
     >>> table_markdown().splitlines()[0]
-    '| action | what it covers | admin | investigator | coordinator | ... | preparer |'
+    '| action | what it covers | admin | investigator | coordinator | ... | central_rater |'
     """
     lines = [
         "| action | what it covers | " + " | ".join(ROLES) + " |",

@@ -77,7 +77,7 @@ def test_sae_alert_countdown_and_report(
     expect(alert.locator("#sae-clock tbody tr")).to_have_count(1)
     # 24 hours from 08:00 is 08:00 next day: 20.0 h left at the app's 12:00
     expect(alert).to_contain_text("20.0 h left")
-    expect(alert).to_contain_text("2026-07-01 08:00")
+    expect(alert).to_contain_text("Jul 1, 2026 08:00")  # the locale's date format (en)
 
     with page.expect_download() as info:
         alert.get_by_role("link", name="SAE report (PDF)").click()
