@@ -240,7 +240,9 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
     db_url: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "visits.csv"
-    tidy_file(1_000).write_csv(path)  # several write transactions (store/_importer.py)
+    tidy_file(4_000).write_csv(path)  # 20,000 rows: batches of 500, 1,000, 2,000 … rows
+    # (store/_importer.py), so the write phase lasts long enough to be caught mid-way on a
+    # quiet machine too (with 5,000 rows a fast machine finished before the freeze)
     store = open_store(db_url, clock=lambda: TODAY)
     try:
         proc = _import_process(db_url, path, "KILLED")
@@ -257,7 +259,7 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
         with _frozen(store, Path(str(store.engine.url.database))):
             with store.uow.read() as s:
                 written = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
-            assert 0 < written < 5_000, written  # stopped inside its write phase
+            assert 0 < written < 20_000, written  # stopped inside its write phase
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
@@ -271,8 +273,8 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
         again = _import_process(db_url, path, "KILLED")
         out, _ = again.communicate(timeout=600)
         assert again.returncode == 0, out.decode()
-        assert b"1000 subjects, 5000 visits" in out
-        assert store.exports.long("KILLED", actor=ADMIN).height == 5_000
+        assert b"4000 subjects, 20000 visits" in out
+        assert store.exports.long("KILLED", actor=ADMIN).height == 20_000
         assert [s.name for s in store.studies.all()] == ["KILLED"]
         # the killed import's staging study was removed by the next import, audited
         assert _staging_names(store) == []
