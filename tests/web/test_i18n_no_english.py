@@ -65,3 +65,23 @@ def test_no_english_message_is_left(client: TestClient, seeded: Seeded, language
             if found:
                 left[path] = found
     assert not left, f"English left on the {language} pages: {left}"
+
+
+def test_a_page_first_rendered_in_english_is_translated_afterwards(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """A constant run through a language filter (``{{ "open"|tr }}`` on the queries page) is
+    translated at each render, not once when Jinja compiles the template in the first
+    render's language."""
+    username = next(u for u, paths in PAGES.items() if "/studies/AST-1/queries" in paths)
+    page_client(client, username)
+    path = "/studies/AST-1/queries"
+    english = _Texts()
+    english.feed(client.get(path, headers={"Accept-Language": "en"}).text)
+    assert "answered" in english.texts
+    for language in ("ko", "zh-Hans"):
+        parser = _Texts()
+        parser.feed(client.get(path, headers={"Accept-Language": language}).text)
+        assert translate(language, "answered") != "answered"
+        assert translate(language, "answered") in parser.texts, language
+        assert "answered" not in parser.texts, language

@@ -17,7 +17,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 
 from autoserum.i18n import (
     LANGUAGE_NAMES,
@@ -83,9 +84,24 @@ templates.env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitesp
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     _gettext, _ngettext, newstyle=True
 )
+
+
+# The language filters take the render's context so that Jinja never folds them at compile
+# time: ``{{ "open"|tr }}`` would otherwise be translated once, in the language of the first
+# render, and shown in that language on every page after it.
+@pass_context
+def _tr_filter(context: Context, value: Any) -> str:
+    return _tr(value)
+
+
+@pass_context
+def _vocab_filter(context: Context, value: Any) -> Any:
+    return _vocab(value)
+
+
 templates.env.filters.update(
-    tr=_tr,  # a text that comes from Python (a label, a value): translated, not formatted
-    vocab=_vocab,  # a recorded value: translated if it is a vocabulary word
+    tr=_tr_filter,  # a text that comes from Python (a label, a value): translated, not formatted
+    vocab=_vocab_filter,  # a recorded value: translated if it is a vocabulary word
     format_date=format_date,
     format_datetime=format_datetime,
     format_number=format_number,
