@@ -1,8 +1,15 @@
-"""Root test configuration: seeded, deterministic property tests everywhere."""
+"""Root test configuration: seeded, deterministic property tests everywhere; the migrated
+database templates (``tests/dbtemplates.py``) shared by the store and web fixtures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.dbtemplates import make_sqlite_template, pg_base_url, pg_template
 
 # Seeded randomness only: Hypothesis runs derandomized (its seed is fixed), with no deadline so
 # that a loaded 2-core CI machine never fails a test on time.
@@ -14,3 +21,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("autoserum")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest revision once per session: copy it, never open it."""
+    return make_sqlite_template(tmp_path_factory.mktemp("template") / "migrated.db")
+
+
+@pytest.fixture(scope="session")
+def pg_template_name() -> Iterator[str]:
+    """A PostgreSQL database migrated to the newest revision once per session (its name), the
+    template of the tests' migrated databases; never connect to it."""
+    with pg_template(pg_base_url()) as name:
+        yield name
