@@ -3,6 +3,7 @@ database templates (``tests/dbtemplates.py``) shared by the store and web fixtur
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.dbtemplates import make_sqlite_template, pg_base_url, pg_template
+
+# One BLAS thread per test process (xdist workers and the commands tests start inherit this;
+# the process that loads this file has numpy loaded already, so `make pytest` sets it too). The
+# tests' matrices are small: threaded OpenBLAS gains nothing on them and spins on a shared
+# 2-core machine (the Kenward-Roger finite-difference test: 19 s CPU with 2 threads, 1 s with 1).
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
 
 # Seeded randomness only: Hypothesis runs derandomized (its seed is fixed), with no deadline so
 # that a loaded 2-core CI machine never fails a test on time.
