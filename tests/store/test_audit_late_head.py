@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from autoserum.store import Store
 from autoserum.store._audit import insert_audited
@@ -40,6 +41,25 @@ def _add_ae(store: Store, study: str, subject_id: str, term: str) -> int:
         related="unlikely", outcome="recovered", onset_date="2026-03-03",
     )  # fmt: skip
     return ae.id
+
+
+def _insert_rash(s: Session, study: str, subject_id: str) -> None:
+    """Insert an audited adverse event in the open write transaction ``s``."""
+    st = s.scalar(select(StudyRow).where(StudyRow.name == study))
+    subject = s.scalar(select(SubjectRow).where(SubjectRow.subject_id == subject_id))
+    assert st is not None
+    assert subject is not None
+    row = AdverseEventRow(
+        study_id=st.id, subject_pk=subject.id, term="rash", severity="mild",
+        serious=False, related="unlikely", outcome="recovered", version=1,
+    )  # fmt: skip
+    insert_audited(s, row)
+
+
+def _failing_write(store: Store, study: str) -> None:
+    with store.uow.write(COORDINATOR, "a write that fails") as s:
+        _insert_rash(s, study, "S01")
+        raise RuntimeError("the write fails after its insert")
 
 
 def _audit_rows(store: Store) -> int:
@@ -73,16 +93,7 @@ def test_rolled_back_write_leaves_no_audit_row(store: Store) -> None:
     enrolled(store, study, "S01")
     before = _audit_rows(store)
     with pytest.raises(RuntimeError, match="fails after its insert"):
-        with store.uow.write(COORDINATOR, "a write that fails") as s:
-            st = s.scalar(select(StudyRow).where(StudyRow.name == study))
-            subject = s.scalar(select(SubjectRow).where(SubjectRow.subject_id == "S01"))
-            assert st is not None and subject is not None
-            row = AdverseEventRow(
-                study_id=st.id, subject_pk=subject.id, term="rash", severity="mild",
-                serious=False, related="unlikely", outcome="recovered", version=1,
-            )  # fmt: skip
-            insert_audited(s, row)
-            raise RuntimeError("the write fails after its insert")
+        _failing_write(store, study)
     assert _audit_rows(store) == before
     _add_ae(store, study, "S01", "headache")  # the session's next transaction chains again
     assert _audit_rows(store) > before
@@ -105,14 +116,7 @@ def test_open_write_does_not_hold_up_another_write_of_the_study(store: Store) ->
     def first_writer() -> None:
         try:
             with store.uow.write(ADMIN, "first writer") as s:
-                st = s.scalar(select(StudyRow).where(StudyRow.name == study))
-                subject = s.scalar(select(SubjectRow).where(SubjectRow.subject_id == "S01"))
-                assert st is not None and subject is not None
-                row = AdverseEventRow(
-                    study_id=st.id, subject_pk=subject.id, term="rash", severity="mild",
-                    serious=False, related="unlikely", outcome="recovered", version=1,
-                )  # fmt: skip
-                insert_audited(s, row)
+                _insert_rash(s, study, "S01")
                 inserted.set()
                 assert release.wait(60), "never released"
         except BaseException as err:  # reported by the test below
