@@ -100,6 +100,7 @@ def _page(
             "action_url": f"{base}/visits/{visit}/{instrument}",
             "score_url": f"{base}/visits/{visit}/{instrument}/score",
             "groups": groups,
+            "group_labels": inst.group_labels,
             "values": values,
             "errors": errors or {},
             "labels": _labels(instrument),

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
-from autoserum.i18n import N_, using
+from autoserum.i18n import using
 from autoserum.instruments import Instrument, get_instrument
 from autoserum.store import PatientAccess, Store
 from autoserum.web.accounts import login_limits
@@ -34,24 +34,6 @@ router = APIRouter(tags=["patient"], include_in_schema=False)
 
 _HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 _MAX_TOKEN = 100
-
-#: The patient-facing texts of the instruments a patient may self-report whose wording may be
-#: shipped (the NRS items; POEM), marked for the catalogs; the pages show them with ``|tr``
-#: (a licensed questionnaire such as the DLQI shows the registry's paraphrase).
-PATIENT_TEXTS = (
-    N_("Peak Pruritus Numerical Rating Scale (PP-NRS)"),
-    N_("worst itch in the last 24 hours (0 none – 10 worst)"),
-    N_("Sleep disturbance Numerical Rating Scale (sleep NRS)"),
-    N_("sleep disturbance (0 none – 10 worst)"),
-    N_("Patient-Oriented Eczema Measure (POEM)"),
-    N_("days with itchy skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("nights with sleep disturbed because of the eczema in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with bleeding skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with weeping or oozing clear fluid in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with cracked skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with flaking skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with dry or rough skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-)  # fmt: skip
 
 
 def _page(
