@@ -22,9 +22,9 @@ from autoserum.analysis import PRODUCT_ITEMS, StudyData
 from autoserum.display import number
 from autoserum.report import Document
 from autoserum.report._conduct import ITEM_LABELS, photo_section, product_section
+from autoserum.report._dsmb import pooled_study
 from autoserum.report._html import render_html
 from autoserum.report._pdf import render_pdf
-from autoserum.report._dsmb import pooled_study
 from autoserum.study.aliquots import REFUSAL_KINDS
 from autoserum.study.photos import PhotoScore
 from tests.pdftext import pdf_text
@@ -43,7 +43,7 @@ def _study(*, arm: bool = True, **kw: Any) -> StudyData:
     return StudyData(visits=visits, adverse_events=pl.DataFrame(), source="test", **kw)
 
 
-def _product() -> dict[str, pl.DataFrame]:
+def _product() -> dict[str, Any]:
     """A and B serum: one draw and 4 aliquots each, A injected twice, B once; C placebo: one
     kit, injected once; 4 injections planned each; one refusal for A (B's aliquot) and one for
     C (an expired kit). By hand: serum 2 draws, 8 aliquots, 0 kits, 8 planned, 3 given

@@ -76,6 +76,7 @@ _ICC_LABELS: dict[str, str] = {
     "ICC3k": N_("ICC3k: two-way mixed effects, consistency, mean of the raters"),
 }
 
+
 def _t(message: str, **variables: object) -> str:
     """``message`` (already marked where it is written) in the current language."""
     return translate(current_language(), message, **variables)
@@ -83,7 +84,11 @@ def _t(message: str, **variables: object) -> str:
 
 def masked_arms(frame: pl.DataFrame | None) -> pl.DataFrame | None:
     """``frame`` with every ``arm`` replaced by the mask (``blinded``)."""
-    if frame is None or "arm" not in frame.columns:
+    return None if frame is None else _masked(frame)
+
+
+def _masked(frame: pl.DataFrame) -> pl.DataFrame:
+    if "arm" not in frame.columns:
         return frame
     return frame.with_columns(pl.lit(MASK).alias("arm"))
 
@@ -108,9 +113,7 @@ def product_display(table: pl.DataFrame) -> Table:
     for item in dict.fromkeys(table["item"].to_list()):
         cells = [_t(ITEM_LABELS.get(item, item))]
         for arm in arms:
-            hit = table.filter((pl.col("item") == item) & (pl.col("arm") == arm)).row(
-                0, named=True
-            )
+            hit = table.filter((pl.col("item") == item) & (pl.col("arm") == arm)).row(0, named=True)
             if item == "injections given":
                 cells.append(
                     translate(
@@ -154,8 +157,7 @@ def product_section(study: StudyData) -> Section | None:
         text = translate(current_language(), "No subject has been allocated yet.")
         return Section("product", title, paragraphs=(text,))
     if "arm" not in study.visits.columns:  # a blinded report: one pooled column
-        subjects, refusals = masked_arms(subjects), masked_arms(refusals)
-    assert subjects is not None and refusals is not None
+        subjects, refusals = _masked(subjects), _masked(refusals)
     table = product_accountability(subjects, refusals)
     return Section("product", title, tables=(product_display(table),))
 
