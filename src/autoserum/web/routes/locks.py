@@ -118,7 +118,7 @@ def unlock(
         try:
             store.locks.unlock(study, lock_id, actor=user.actor, reason=reason)
         except ValidationError as err:
-            raise ValidationError("unlock_reason", err.value, err.expected) from err
+            raise ValidationError("unlock_reason", err.value, err.expectation) from err
         return f"Lock {lock_id} lifted."
 
     return _on_locks_page(request, store, user, study, form, run)
@@ -150,7 +150,9 @@ def lock_subject_data(
             )
         except ValidationError as err:
             field = {"reason": "lock_reason", "visit_code": "lock_visit_code"}
-            raise ValidationError(field.get(err.field, err.field), err.value, err.expected) from err
+            raise ValidationError(
+                field.get(err.field, err.field), err.value, err.expectation
+            ) from err
         what = f"visit {visit}" if visit else "data"
         return f"{subject_id}: {what} locked (lock {lock.id})."
 
