@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.i18n import N_
+from autoserum.i18n import N_, format_datetime
 from autoserum.protocols import Fact, fact_number
 from autoserum.report import Label, WorksheetRow, labels_pdf, worksheet_pdf
 from autoserum.store import Store
@@ -23,7 +23,7 @@ from autoserum.study.entities import STORAGE_KINDS
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
-from autoserum.web.templating import render
+from autoserum.web.templating import language_of, render, translate, translate_plural
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -93,9 +93,10 @@ def worksheet(request: Request, study: str, user: PageUser, store: StoreDep) -> 
             for name, fact in process:
                 if isinstance(fact, Fact):
                     facts.append((name.replace("_", " "), f"{fact.describe()} ({fact.source})"))
-        facts.append(("dose", f"{arm.dose.describe()} ({arm.dose.source})"))
+        facts.append((translate(request, "dose"), f"{arm.dose.describe()} ({arm.dose.source})"))
         rows.append(WorksheetRow(subject_id, arm_code, arm.product, tuple(facts)))
-    return _pdf(worksheet_pdf(study, view.title, rows), f"{study}-worksheet.pdf")
+    sheet = worksheet_pdf(study, view.title, rows, language=language_of(request))
+    return _pdf(sheet, f"{study}-worksheet.pdf")
 
 
 def _product_page(
@@ -162,13 +163,20 @@ def labels(
     """The labels of the subject's draws, aliquots and kits (QR code and text)."""
     user.require("prepare_product")
     life = store.product.life(study, subject_id, actor=user.actor)
-    sheet = [Label(d.code, (subject_id, f"{d.volume_ml} mL whole blood")) for d in life.draws]
-    sheet += [
-        Label(a.code, (subject_id, f"{a.volume_ml} mL", f"exp {a.expires_at:%Y-%m-%d %H:%M}Z"))
-        for a in life.aliquots
+    language = language_of(request)
+    sheet = [
+        Label(d.code, (subject_id, translate(request, "%(ml)s mL whole blood", ml=d.volume_ml)))
+        for d in life.draws
     ]
-    sheet += [Label(k.code, (subject_id, f"kit {k.volume_ml} mL")) for k in life.kits]
-    return _pdf(labels_pdf(sheet), f"{study}-{subject_id}-labels.pdf")
+    for a in life.aliquots:
+        expires = format_datetime(a.expires_at, language)
+        when = translate(request, "exp %(when)s UTC", when=expires)
+        sheet.append(Label(a.code, (subject_id, f"{a.volume_ml} mL", when)))
+    sheet += [
+        Label(k.code, (subject_id, translate(request, "kit %(ml)s mL", ml=k.volume_ml)))
+        for k in life.kits
+    ]
+    return _pdf(labels_pdf(sheet, language=language), f"{study}-{subject_id}-labels.pdf")
 
 
 _FORMS: dict[str, tuple[str, ...]] = {
@@ -234,7 +242,7 @@ def record_draw(
             study, subject_id, actor=user.actor, volume_ml=v("volume_ml") or "",
             drawn_at=v("drawn_at"), tube=v("tube"),
         )  # fmt: skip
-        return f"Blood draw {draw.code} recorded."
+        return translate(request, "Blood draw %(code)s recorded.", code=draw.code)
 
     return _step(request, store, user, study, subject_id, form, "draw", run)
 
@@ -250,8 +258,12 @@ def record_processing(
             study, v("draw_code") or "", actor=user.actor, started_at=v("started_at"),
             **{name: v(name) for name, _ in _PARAMETERS},
         )  # fmt: skip
-        flag = f" Deviations: {done.deviations}." if done.deviates else ""
-        return f"Processing recorded.{flag}"
+        if done.deviates:
+            return translate(
+                request, "Processing recorded. Deviations: %(deviations)s.",
+                deviations=done.deviations,
+            )  # fmt: skip
+        return translate(request, "Processing recorded.")
 
     return _step(request, store, user, study, subject_id, form, "proc", run)
 
@@ -268,7 +280,9 @@ def record_aliquots(
             study, as_int("processing_id", v("processing_id")), actor=user.actor,
             count=None if count is None else as_int("count", count), volume_ml=v("volume_ml"),
         )  # fmt: skip
-        return f"{len(made)} aliquots made."
+        return translate_plural(
+            request, "%(num)s aliquot made.", "%(num)s aliquots made.", len(made)
+        )
 
     return _step(request, store, user, study, subject_id, form, "aliq", run)
 
@@ -284,7 +298,7 @@ def record_storage(
             study, v("aliquot_code") or "", v("kind") or "", actor=user.actor,
             temperature=v("temperature"), location=v("location"),
         )  # fmt: skip
-        return "Storage event recorded."
+        return translate(request, "Storage event recorded.")
 
     return _step(request, store, user, study, subject_id, form, "stor", run)
 
@@ -299,7 +313,7 @@ def record_disposal(
         store.product.dispose(
             study, v("aliquot_code") or "", actor=user.actor, reason=v("reason") or ""
         )
-        return "Disposal recorded."
+        return translate(request, "Disposal recorded.")
 
     return _step(request, store, user, study, subject_id, form, "disp", run)
 
@@ -315,6 +329,6 @@ def record_kit(
             study, subject_id, actor=user.actor, volume_ml=v("volume_ml"),
             aliquot_code=v("aliquot_code"),
         )  # fmt: skip
-        return f"Kit {kit.code} prepared."
+        return translate(request, "Kit %(code)s prepared.", code=kit.code)
 
     return _step(request, store, user, study, subject_id, form, "kit", run)
