@@ -14,9 +14,9 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.i18n import N_, format_datetime
-from autoserum.protocols import Fact, fact_number
-from autoserum.report import Label, WorksheetRow, labels_pdf, worksheet_pdf
+from autoserum.i18n import N_, using
+from autoserum.protocols import fact_number
+from autoserum.report import labels_pdf, product_labels, worksheet_pdf, worksheet_rows
 from autoserum.store import Store
 from autoserum.study.coerce import as_int
 from autoserum.study.entities import STORAGE_KINDS
@@ -83,19 +83,9 @@ def worksheet(request: Request, study: str, user: PageUser, store: StoreDep) -> 
     """The preparation worksheet: each allocated subject with the arm's declared process."""
     user.require("prepare_product")
     view = study_for(store, user, study)
-    arms = {a.code: a for a in view.protocol.arms}
-    rows = []
-    for subject_id, arm_code in store.product.allocated(study, actor=user.actor):
-        arm = arms[arm_code]
-        process = arm.process
-        facts: list[tuple[str, str]] = []
-        if process is not None:
-            for name, fact in process:
-                if isinstance(fact, Fact):
-                    facts.append((name.replace("_", " "), f"{fact.describe()} ({fact.source})"))
-        facts.append((translate(request, "dose"), f"{arm.dose.describe()} ({arm.dose.source})"))
-        rows.append(WorksheetRow(subject_id, arm_code, arm.product, tuple(facts)))
-    sheet = worksheet_pdf(study, view.title, rows, language=language_of(request))
+    with using(language_of(request)):  # the rows' words and the sheet in the user's language
+        rows = worksheet_rows(view.protocol, store.product.allocated(study, actor=user.actor))
+        sheet = worksheet_pdf(study, view.title, rows)
     return _pdf(sheet, f"{study}-worksheet.pdf")
 
 
@@ -163,20 +153,9 @@ def labels(
     """The labels of the subject's draws, aliquots and kits (QR code and text)."""
     user.require("prepare_product")
     life = store.product.life(study, subject_id, actor=user.actor)
-    language = language_of(request)
-    sheet = [
-        Label(d.code, (subject_id, translate(request, "%(ml)s mL whole blood", ml=d.volume_ml)))
-        for d in life.draws
-    ]
-    for a in life.aliquots:
-        expires = format_datetime(a.expires_at, language)
-        when = translate(request, "exp %(when)s UTC", when=expires)
-        sheet.append(Label(a.code, (subject_id, f"{a.volume_ml} mL", when)))
-    sheet += [
-        Label(k.code, (subject_id, translate(request, "kit %(ml)s mL", ml=k.volume_ml)))
-        for k in life.kits
-    ]
-    return _pdf(labels_pdf(sheet, language=language), f"{study}-{subject_id}-labels.pdf")
+    with using(language_of(request)):  # the labels' words and dates in the user's language
+        sheet = labels_pdf(product_labels(life))
+    return _pdf(sheet, f"{study}-{subject_id}-labels.pdf")
 
 
 _FORMS: dict[str, tuple[str, ...]] = {
