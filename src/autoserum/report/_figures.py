@@ -75,7 +75,7 @@ def _cjk_font() -> str | None:
     return next((n for n in sorted(names) if n.startswith(_CJK_FAMILIES)), None)
 
 
-def _rc() -> dict[str, Any]:
+def _rc() -> Any:  # matplotlib types the keys as literals
     """The figures' settings: a CJK font after DejaVu Sans (glyph fallback) when installed."""
     cjk = _cjk_font()
     return _RC if cjk is None else {**_RC, "font.family": ["DejaVu Sans", cjk]}
