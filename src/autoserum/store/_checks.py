@@ -12,14 +12,14 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.protocols import ProtocolVersions
 from autoserum.store._audit import AuditContext
 from autoserum.store._base import Actor, Service
-from autoserum.store._product import chain_in_use
-from autoserum.store._queries import raise_finding
+from autoserum.store._product import chain_in_use_clause
+from autoserum.store._queries import raise_finding, raised_findings
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -46,6 +46,34 @@ from autoserum.study.queries import check_author
 __all__ = ["CheckService", "check_subjects", "subject_facts"]
 
 
+# What the checks read of a subject (bound parameter ``pk``), as columns: built once.
+_NOT_DONE = select(DeviationRow.visit_id, DeviationRow.description).where(
+    DeviationRow.subject_pk == bindparam("pk"), DeviationRow.kind == "assessment_not_done"
+)
+_VISITS = select(
+    VisitRow.id,
+    VisitRow.visit_code,
+    VisitRow.day,
+    VisitRow.visit_date,
+    VisitRow.deviation_days,
+    VisitRow.earliest,
+    VisitRow.latest,
+).where(VisitRow.subject_pk == bindparam("pk"))
+_ASSESSMENTS = select(
+    AssessmentRow.id,
+    AssessmentRow.visit_id,
+    AssessmentRow.instrument,
+    AssessmentRow.payload,
+    AssessmentRow.total,
+).where(AssessmentRow.subject_pk == bindparam("pk"))
+_LABS = select(LabRow.id, LabRow.analyte, LabRow.value, LabRow.unit).where(
+    LabRow.subject_pk == bindparam("pk")
+)
+_EVENTS = select(AdverseEventRow.id, AdverseEventRow.onset_date).where(
+    AdverseEventRow.subject_pk == bindparam("pk")
+)
+
+
 def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -> SubjectFacts:
     """What the checks read of ``subject`` (a visit's planned instruments by the protocol
     version in effect on its date)."""
@@ -54,12 +82,9 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
         plans = {v.code: v.instruments for v in versions.on(day).visits}
         return tuple(plans.get(code, ()))
 
+    pk = {"pk": subject.id}
     not_done: dict[int, list[str]] = {}
-    for visit_id, text in s.execute(
-        select(DeviationRow.visit_id, DeviationRow.description).where(
-            DeviationRow.subject_pk == subject.id, DeviationRow.kind == "assessment_not_done"
-        )
-    ):
+    for visit_id, text in s.execute(_NOT_DONE, pk):
         if visit_id is not None:
             not_done.setdefault(visit_id, []).append(text.split(" ", 1)[0])
     visits = tuple(
@@ -74,7 +99,7 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             planned=planned(v.visit_code, v.visit_date),
             not_done=tuple(not_done.get(v.id, ())),
         )
-        for v in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id))
+        for v in s.execute(_VISITS, pk)
     )
     assessments = tuple(
         AssessmentFacts(
@@ -84,20 +109,19 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             a.payload or {},
             None if a.total is None else Fraction(str(a.total)),
         )
-        for a in s.scalars(select(AssessmentRow).where(AssessmentRow.subject_pk == subject.id))
+        for a in s.execute(_ASSESSMENTS, pk)
     )
-    labs = tuple(
-        LabFacts(r.id, r.analyte, r.value, r.unit)
-        for r in s.scalars(select(LabRow).where(LabRow.subject_pk == subject.id))
+    labs = tuple(LabFacts(r.id, r.analyte, r.value, r.unit) for r in s.execute(_LABS, pk))
+    events = tuple((r.id, r.onset_date) for r in s.execute(_EVENTS, pk))
+    first_consent = (
+        select(func.min(ConsentRow.consented_at))
+        .where(ConsentRow.subject_pk == subject.id)
+        .scalar_subquery()
     )
-    events = tuple(
-        (r.id, r.onset_date)
-        for r in s.scalars(select(AdverseEventRow).where(AdverseEventRow.subject_pk == subject.id))
-    )
-    first = s.scalar(
-        select(func.min(ConsentRow.consented_at)).where(ConsentRow.subject_pk == subject.id)
-    )
-    chain = chain_in_use(s, subject.study_id)
+    first, in_use = s.execute(  # one statement for both
+        select(first_consent, chain_in_use_clause(subject.study_id))
+    ).one()
+    chain = bool(in_use)
     injections: tuple[InjectionFacts, ...] = ()
     if chain:
         injections = tuple(
@@ -144,14 +168,16 @@ def check_subjects(
     ctx = s.info.get("audit")
     raised: list[Finding] = []
     for subject in subjects:
-        for finding in evaluate(subject_facts(s, versions, subject), settings, today=today):
+        findings = evaluate(subject_facts(s, versions, subject), settings, today=today)
+        known = raised_findings(s, subject.study_id, findings)
+        for finding in findings:
             if isinstance(ctx, AuditContext):
                 why = f"automatic check on data written by {ctx.username}"
                 s.info["audit"] = replace(
                     ctx, username=check_author(finding.rule), role="system", reason=why
                 )
             try:
-                if raise_finding(s, subject.study_id, subject.id, finding):
+                if raise_finding(s, subject.study_id, subject.id, finding, known=known):
                     raised.append(finding)
                 s.flush()
             finally:

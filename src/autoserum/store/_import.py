@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from autoserum.errors import AutoserumError, ValidationError
+from autoserum.errors import AutoserumError, Expected, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
@@ -42,6 +42,7 @@ from autoserum.study.tidy import (
     validate_visits,
     visit_columns,
 )
+from autoserum.study.vitals import VITAL_SIGNS
 
 __all__ = [
     "CheckedVisits",
@@ -62,7 +63,8 @@ _WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
 @dataclass
 class CheckedVisits:
     """Checked visit rows, by column: row ``i`` is file line ``lines[i]``; its assessments as
-    (instrument, payload, total text, band) and its labs as (analyte, value)."""
+    (instrument, payload, total text, band), its labs as (analyte, value) and its vital signs
+    (sign → value; empty: none measured)."""
 
     lines: list[int]
     subject_ids: list[str]
@@ -71,6 +73,7 @@ class CheckedVisits:
     dates: list[date | None]
     assessments: list[list[tuple[str, dict[str, Any] | None, str | None, str | None]]]
     labs: list[list[tuple[str, Decimal]]]
+    vitals: list[dict[str, int | Decimal]]
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -124,7 +127,7 @@ def _at(line: int, column: str, conv: Any, value: Any, *args: Any) -> Any:
         return conv(column, value, *args)
     except ValidationError as err:
         raise ValidationError(
-            err.field, err.value, err.expected, location=f"line {line}, column {column}"
+            err.field, err.value, err.expectation, location=f"line {line}, column {column}"
         ) from None
 
 
@@ -135,7 +138,7 @@ def _convert(column: str, value: Any, field: Field) -> Any:
 def _located(line: int, column: str, err: AutoserumError) -> ValidationError:
     if isinstance(err, ValidationError):
         return ValidationError(
-            err.field, err.value, err.expected, location=f"line {line}, column {column}"
+            err.field, err.value, err.expectation, location=f"line {line}, column {column}"
         )
     return ValidationError(column, None, str(err), location=f"line {line}, column {column}")
 
@@ -277,6 +280,7 @@ class VisitChecker:
                 dates=dates,
                 assessments=self._assessments(text),
                 labs=_labs(text),
+                vitals=_vitals(text),
             )
 
     def finish(self) -> dict[str, ParsedSubject]:
@@ -410,7 +414,7 @@ class VisitChecker:
             try:
                 value = SUBJECT.field(column).convert(raw, name=column)
             except ValidationError as err:
-                first.add(at, column, err.value, err.expected)
+                first.add(at, column, err.value, err.expectation)
                 continue
             before = subject.covariates.setdefault(column, value)
             if before != value:
@@ -459,7 +463,7 @@ class _Earliest:
         self.line: int | None = None
         self.error: ValidationError | None = None
 
-    def add(self, line: int, column: str, value: Any, expected: str) -> None:
+    def add(self, line: int, column: str, value: Any, expected: str | Expected) -> None:
         """A problem at ``line``/``column``, kept if it is the earliest so far."""
         if self.line is None or line < self.line:
             self.line = line
@@ -487,7 +491,7 @@ class _Earliest:
         try:
             rule(found[1])
         except ValidationError as err:
-            self.add(found[0], column, err.value, err.expected)
+            self.add(found[0], column, err.value, err.expectation)
 
     def raise_it(self) -> None:
         """Raise the earliest problem, if any."""
@@ -535,6 +539,19 @@ def _labs(text: pl.DataFrame) -> list[list[tuple[str, Decimal]]]:
     return out
 
 
+def _vitals(text: pl.DataFrame) -> list[dict[str, int | Decimal]]:
+    """Each row's vital signs (the validator checked them numbers within their limits and the
+    diastolic pressure below the systolic): whole signs as integers, others as decimals."""
+    out: list[dict[str, int | Decimal]] = [{} for _ in range(text.height)]
+    for name, sign in VITAL_SIGNS.items():
+        if name in text.columns:
+            for index, value in enumerate(text[name].to_list()):
+                if value is not None:
+                    exact = Decimal(value.strip())
+                    out[index][name] = int(exact) if sign.whole else exact
+    return out
+
+
 def _check_header(columns: Iterable[str], *, blinded_ok: bool) -> None:
     known = set(visit_columns())
     present = list(columns)
@@ -564,7 +581,7 @@ def _located_in(source: str) -> Iterator[None]:
             raise
         column = f", column {match.group(2)!r}" if match.group(2) else ""
         where = f"{source}, line {match.group(1)}{column}"
-        raise ValidationError(err.field, err.value, err.expected, location=where) from None
+        raise ValidationError(err.field, err.value, err.expectation, location=where) from None
 
 
 def _check_after_screening(protocol: Protocol, dated: list[pl.DataFrame]) -> None:

@@ -20,7 +20,8 @@ from fractions import Fraction
 from typing import Any
 
 from autoserum.errors import ValidationError
-from autoserum.instruments import Item, Score, get_instrument, score
+from autoserum.i18n import DEFAULT_LANGUAGE, error_text, expected_text, translate
+from autoserum.instruments import Item, Questionnaire, Score, get_instrument, score
 
 __all__ = [
     "FieldSpec",
@@ -48,6 +49,8 @@ class FieldSpec:
     maximum: str | None
     step: str | None
     unit: str | None
+    #: the label is a site's licensed wording (shown as written, not translated)
+    licensed: bool = False
 
 
 def _plain(value: Any) -> str:
@@ -69,19 +72,28 @@ def _group(item: Item) -> str:
     return head if "." in item.path else ""
 
 
-def instrument_fields(code: str) -> tuple[FieldSpec, ...]:
-    """The form fields of instrument ``code``, in the registry's item order."""
+def instrument_fields(code: str, texts: Questionnaire | None = None) -> tuple[FieldSpec, ...]:
+    """The form fields of instrument ``code``, in the registry's item order; with ``texts``
+    (:func:`autoserum.instruments.question_texts`) a site's licensed wording labels the items
+    and their answers."""
     instrument = get_instrument(code)
+    wording = {q.path: q for q in texts.questions if q.licensed} if texts else {}
     fields = []
     for item in instrument.items:
+        question = wording.get(item.path)
         options: tuple[tuple[str, str], ...] = ()
         if item.allowed is not None:
-            options = tuple((_plain(v), _plain(v).replace("_", " ")) for v in item.allowed)
+            licensed = dict(question.answers) if question else {}
+            options = tuple(
+                (_plain(v), licensed.get(_plain(v)) or _plain(v).replace("_", " "))
+                for v in item.allowed
+            )
         fields.append(
             FieldSpec(
                 name=item.column,
                 path=item.path,
-                label=item.label,
+                label=item.label if question is None else question.text,
+                licensed=question is not None,
                 group=_group(item),
                 kind=item.kind,
                 options=options,
@@ -124,8 +136,11 @@ def _parse_value(item: Item, raw: str) -> Any:
     return item.check(Fraction(number))
 
 
-def parse_instrument_form(code: str, form: Mapping[str, Any]) -> ParsedForm:
-    """Parse the posted strings of instrument ``code``: per-field checks, then the scorer's."""
+def parse_instrument_form(
+    code: str, form: Mapping[str, Any], *, language: str = DEFAULT_LANGUAGE
+) -> ParsedForm:
+    """Parse the posted strings of instrument ``code``: per-field checks, then the scorer's;
+    the messages are in ``language`` (the page's)."""
     instrument = get_instrument(code)
     values: dict[str, str] = {}
     flat: dict[str, Any] = {}
@@ -139,14 +154,19 @@ def parse_instrument_form(code: str, form: Mapping[str, Any]) -> ParsedForm:
         try:
             flat[item.column] = _parse_value(item, raw)
         except ValidationError as err:
-            errors[item.column] = f"got {raw!r}; expected {err.expected}"
+            errors[item.column] = translate(
+                language,
+                "got %(value)s; expected %(expected)s",
+                value=repr(raw),
+                expected=expected_text(err, language),
+            )
     if not errors:
         try:
             score(code, instrument.unflatten(flat))
         except ValidationError as err:
             found = by_path.get(err.field)
             column = found.column if found else err.field.replace(".", "_")
-            errors[column if column in values else "__all__"] = str(err)
+            errors[column if column in values else "__all__"] = error_text(err, language)
     return ParsedForm(values, flat, errors)
 
 
