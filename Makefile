@@ -5,7 +5,6 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 PORT   ?= 8000
-PYTEST_WORKERS ?= auto
 
 .PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean venv-check i18n
 
@@ -56,13 +55,11 @@ typecheck:
 imports:
 	$(BIN)/lint-imports
 
-## pytest: every test, spread over PYTEST_WORKERS processes (pytest-xdist; default: one per
-## CPU); a test module stays on one worker (--dist loadscope: its module fixtures are built
-## once). PYTEST_WORKERS=0 runs in this process; PYTEST_ARGS adds options (they come last).
-## One BLAS thread per process: the tests' matrices are small, and threaded OpenBLAS spins.
+## pytest: every test. One BLAS thread per process: the tests' matrices are small, and
+## threaded OpenBLAS spins on a shared machine. PYTEST_ARGS adds pytest options.
 pytest:
 	. ./.autoserum-services.env 2>/dev/null; OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	  $(BIN)/pytest $(PYTEST_ARGS)
 
 ## i18n: extract the marked strings (templates, Python, the entity registry) into
 ## src/autoserum/locale/messages.pot and merge them into every language's messages.po

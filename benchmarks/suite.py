@@ -1,13 +1,14 @@
 """Time the test suite as `make pytest` runs it, and where its time goes by directory.
 
-Runs pytest (``-n WORKERS --dist loadscope``, one BLAS thread per process, as the Makefile does)
-with a JUnit XML report, and prints the wall and CPU time of the run, the load averages before
+Runs pytest (one BLAS thread per process, as the Makefile does; with ``--workers N`` spread over
+N pytest-xdist processes, ``--dist loadscope``, if pytest-xdist is installed) with a JUnit XML
+report, and prints the wall and CPU time of the run, the load averages before
 and after (the machine may be shared), and the summed test times per directory (setup, call and
 teardown of each test, as pytest reports them), slowest first. ``--junit FILE`` summarises an
 existing report instead of running anything.
 
-    .venv/bin/python benchmarks/suite.py                    # the whole suite, -n auto
-    .venv/bin/python benchmarks/suite.py --workers 0 tests/store tests/web
+    .venv/bin/python benchmarks/suite.py                    # the whole suite, one process
+    .venv/bin/python benchmarks/suite.py --workers 2 tests/store tests/web
     .venv/bin/python benchmarks/suite.py --junit report.xml
 """
 
@@ -57,7 +58,7 @@ def report(junit: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", help="test paths (default: pytest's testpaths)")
-    parser.add_argument("--workers", default="auto", help="pytest-xdist -n (0: one process)")
+    parser.add_argument("--workers", default="0", help="pytest-xdist -n (0: one process)")
     parser.add_argument("--junit", type=Path, help="summarise this JUnit XML report only")
     args = parser.parse_args()
     if args.junit:
@@ -67,7 +68,9 @@ def main() -> None:
         junit = Path(folder) / "junit.xml"
         command = [
             *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
-            *("-n", args.workers, "--dist", "loadscope", f"--junitxml={junit}", *args.paths),
+            f"--junitxml={junit}",
+            *(() if args.workers == "0" else ("-n", args.workers, "--dist", "loadscope")),
+            *args.paths,
         ]
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         load_before = os.getloadavg()
