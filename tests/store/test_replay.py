@@ -348,7 +348,7 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                 # ineligible, before screening, a repeat lab): no write
                 store.subjects.unblind(self.study, subject, actor=INVESTIGATOR, reason="emergency")
 
-        if review:  # data review (queries, verifications, signatures) and vital signs
+        if review:  # data review (queries, verifications, signatures), vital signs, history
 
             @rule(subject=subjects, visit=st.sampled_from(VISITS), pulse=st.integers(0, 300),
                   fix=st.booleans())  # fmt: skip
@@ -364,6 +364,32 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
                     store.records.update(
                         self.study, "vital_sign", vs.id, {"weight": "61"}, actor=ADMIN,
                         reason="scale", expected_version=vs.version,
+                    )  # fmt: skip
+
+            @rule(subject=subjects, onset=st.integers(0, 40),
+                  condition=st.sampled_from(["asthma", "other"]), fix=st.booleans())  # fmt: skip
+            def history(self, subject: str, onset: int, condition: str, fix: bool) -> None:
+                """Demographics, a comorbidity and a previous systemic treatment (refused: an
+                onset above the age of 30, ``other`` undescribed, withdrawn, no consent)."""
+                with suppress(StateError, ValidationError):
+                    store.records.record_history(
+                        self.study, subject, actor=COORDINATOR, fitzpatrick="III",
+                        ad_onset_age=onset, race="ASIAN",
+                    )  # fmt: skip
+                try:
+                    store.records.add_comorbidity(
+                        self.study, subject, actor=COORDINATOR, condition=condition
+                    )
+                    treated = store.records.add_prior_treatment(
+                        self.study, subject, actor=COORDINATOR, drug="methotrexate",
+                        atc_code="L04AX03", start_year=2020, response="none",
+                    )  # fmt: skip
+                except (StateError, ValidationError):
+                    return
+                if fix:
+                    store.records.update(
+                        self.study, "prior_treatment", treated.id, {"response": "partial"},
+                        actor=ADMIN, reason="letter", expected_version=treated.version,
                     )  # fmt: skip
 
             @rule(subject=subjects, answer=st.sampled_from(["none", "plain", "correction"]),
@@ -464,5 +490,8 @@ def test_audit_replay_rebuilds_queries_verifications_and_signatures(store: Store
         ("signature", "update"),
         ("vital_sign", "insert"),
         ("vital_sign", "update"),
+        ("prior_treatment", "insert"),
+        ("prior_treatment", "update"),
+        ("comorbidity", "insert"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)

@@ -24,6 +24,7 @@ from autoserum.errors import ValidationError
 from autoserum.instruments import Score, get_instrument, score
 from autoserum.study.entities import EntitySpec, entity
 from autoserum.study.entities import Field as RecordField
+from autoserum.study.history import HISTORY_FIELDS
 from autoserum.web.forms import parse_instrument_form
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "AssessmentUpdate",
     "AuditPublic",
     "Code",
+    "ComorbidityCreate",
     "ConMedCreate",
     "ConsentCreate",
     "ConsentDocumentCreate",
@@ -41,12 +43,14 @@ __all__ = [
     "DatabaseLockCreate",
     "DeviationCreate",
     "EligibilityPublic",
+    "HistoryUpdate",
     "InjectionCreate",
     "InstrumentPublic",
     "ItemPublic",
     "ItemValue",
     "LabCreate",
     "LockCreate",
+    "PriorTreatmentCreate",
     "QueryAnswer",
     "QueryCreate",
     "QueryStep",
@@ -342,6 +346,9 @@ if TYPE_CHECKING:  # the schemas are built from the registry at import; typed as
     ConMedCreate = BaseModel
     DeviationCreate = BaseModel
     VitalSignCreate = BaseModel
+    PriorTreatmentCreate = BaseModel
+    ComorbidityCreate = BaseModel
+    HistoryUpdate = BaseModel
 else:
     InjectionCreate = record_schema(entity("injection"), links={"visit_code": (Code | None, None)})
     LabCreate = record_schema(entity("lab"), links={"visit_code": (Code, ...)})
@@ -349,6 +356,18 @@ else:
     ConMedCreate = record_schema(entity("con_med"))
     DeviationCreate = record_schema(entity("deviation"))
     VitalSignCreate = record_schema(entity("vital_sign"), links={"visit_code": (Code, ...)})
+    PriorTreatmentCreate = record_schema(entity("prior_treatment"))
+    ComorbidityCreate = record_schema(entity("comorbidity"))
+    HistoryUpdate = create_model(
+        "HistoryUpdate",
+        __base__=_Input,
+        __module__=__name__,
+        __doc__="The subject's demographics and AD history: the fields given change.",
+        **{
+            f.name: (_annotation(f) | None, Field(None, title=f.title))
+            for f in (entity("subject").field(n) for n in HISTORY_FIELDS)
+        },
+    )
 
 
 class RecordUpdate(_Input):
