@@ -72,6 +72,9 @@ class StudyData:
     #: every screened subject as the store records it for the CONSORT flow (status, arm,
     #: failed eligibility rules, reason for leaving, treated); ``()`` for files
     registry: tuple[ConsortSubject, ...] = ()
+    #: the subjects' history for the baseline table (one row per subject, columns
+    #: :data:`autoserum.study.history.BASELINE_HISTORY_COLUMNS`); ``None`` for files
+    history: pl.DataFrame | None = None
 
 
 def ae_path_for(path: str | Path) -> Path:
@@ -148,6 +151,7 @@ def study_from_frames(
     deviations: tuple[str, ...] = (),
     unscheduled_visits: tuple[str, ...] = (),
     registry: tuple[ConsortSubject, ...] = (),
+    history: pl.DataFrame | None = None,
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
 
@@ -183,6 +187,7 @@ def study_from_frames(
         deviations=deviations,
         unscheduled_visits=unscheduled_visits,
         registry=registry,
+        history=history,
     )
 
 

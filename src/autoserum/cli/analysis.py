@@ -93,6 +93,7 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
         meds = store.exports.con_meds(study, actor=actor)
+        history = store.exports.history(study, actor=actor)
         registry = tuple(store.subjects.consort_subjects(study, actor=actor))
         chain = store.audit.verify(study, key=audit_key())
         deviations = store.records.deviations(study, actor=actor)
@@ -130,6 +131,7 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
             for v in unscheduled
         ),
         registry=registry,
+        history=history.filter(pl.col("subject_id").is_in(enrolled)),
     )
     locked = (
         "; database NOT locked (an interim look: lock it with autoserum study lock)"

@@ -355,12 +355,13 @@ SUBJECT = EntitySpec(
         Field("birth_date", "date", "Date of birth (or the age)", identifying=True,
               editable=True),
         # the protocol's categories (study/history.py: CDISC ETHNIC and RACE by default)
-        _text("ethnicity", 60, "Ethnicity", editable=True, export="ethnicity"),
-        _text("race", 60, "Race", editable=True, export="race"),
+        # (carried by the data package; not columns of the tidy visit file)
+        _text("ethnicity", 60, "Ethnicity", editable=True),
+        _text("race", 60, "Race", editable=True),
         _choice("fitzpatrick", FITZPATRICK_TYPES, 3, "Fitzpatrick skin type (I-VI)",
-                editable=True, export="fitzpatrick"),
+                editable=True),
         Field("ad_onset_age", "decimal", "Age at onset of atopic dermatitis", minimum=_n(0),
-              maximum=_n(AGE_MAX), unit="years", editable=True, export="ad_onset_age"),
+              maximum=_n(AGE_MAX), unit="years", editable=True),
     ),
 )  # fmt: skip
 

@@ -46,6 +46,7 @@ from autoserum.errors import ValidationError
 from autoserum.study.rules import AGE_MAX, check_age
 
 __all__ = [
+    "BASELINE_HISTORY_COLUMNS",
     "COMORBIDITIES",
     "DEFAULT_ETHNICITIES",
     "DEFAULT_RACES",
@@ -129,6 +130,21 @@ HISTORY_FIELDS: tuple[str, ...] = (
     "race",
     "fitzpatrick",
     "ad_onset_age",
+)
+
+
+#: The columns of the per-subject history frame the report's baseline table reads
+#: (``store.exports.history``): the subject, its demographics, the disease duration in years,
+#: one flag per atopic comorbidity and the number of previous systemic treatments.
+BASELINE_HISTORY_COLUMNS: tuple[str, ...] = (
+    "subject_id",
+    "sex",
+    "ethnicity",
+    "race",
+    "fitzpatrick",
+    "ad_duration",
+    *COMORBIDITIES,
+    "prior_systemic",
 )
 
 
