@@ -71,7 +71,8 @@ class SimulatedHistory:
 def _weights(categories: Sequence[str], preferred: dict[str, float]) -> np.ndarray:
     """Weights over ``categories``: the preferred ones as given, a small share for the rest."""
     raw = np.array([preferred.get(c, 0.01) for c in categories], dtype=float)
-    return raw / raw.sum()
+    out: np.ndarray = raw / raw.sum()
+    return out
 
 
 def _onset(rng: np.random.Generator, age: float) -> Decimal:
