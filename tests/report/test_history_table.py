@@ -4,6 +4,7 @@ of the study report; a study without history (a file) has no such table."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
@@ -72,7 +73,9 @@ def test_the_study_report_shows_the_table_in_its_baseline_section() -> None:
     history = _history([{"subject_id": s, "sex": "F", "ad_duration": 3.0} for s in subjects])
     blinded = sim.visits.with_columns(pl.lit("blinded").alias("arm"))  # a masked frame
     for frame, arms in ((sim.visits, {"placebo", "serum"}), (blinded, {"blinded"})):
-        study = study_from_frames(frame, sim.adverse_events, "sim", history=history)
+        study = dataclasses.replace(
+            study_from_frames(frame, sim.adverse_events, "sim"), history=history
+        )
         report = build_report(study, protocol="ast-nahm2023", generated=dt.date(2026, 1, 1))
         baseline = next(s for s in report.sections if s.id == "baseline")
         table = next(t for t in baseline.tables if t.id == "baseline-history")

@@ -99,6 +99,8 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         deviations = store.records.deviations(study, actor=actor)
         unscheduled = store.records.unscheduled_visits(study, actor=actor)
         lock = store.locks.database_lock(study)
+        product = store.product.accountability(study, actor=actor)
+        photo_scores = store.photos.scores(study, actor=actor)
     finally:
         store.close()
     # the analysis takes randomised subjects; candidates still in or failed at screening are
@@ -131,7 +133,8 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
             for v in unscheduled
         ),
         registry=registry,
-        history=history.filter(pl.col("subject_id").is_in(enrolled)),
+        product=product,
+        photo_scores=photo_scores,
     )
     locked = (
         "; database NOT locked (an interim look: lock it with autoserum study lock)"
@@ -141,7 +144,11 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         f"{lock.manifest.get('audit_chain', {}).get('head_hash')}, analysis plan sha256 "
         f"{lock.manifest.get('sap_sha256') or 'none'}"
     )
-    return dataclasses.replace(data, audit_chain=_chain_line(chain) + locked)
+    return dataclasses.replace(
+        data,
+        audit_chain=_chain_line(chain) + locked,
+        history=history.filter(pl.col("subject_id").is_in(enrolled)),
+    )
 
 
 def _deviation_line(d: Any) -> str:
@@ -495,6 +502,13 @@ def report(
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     sap: SapOpt = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the report's texts, dates and fonts: en, ko or zh-Hans.",
+        ),
+    ] = "en",
     dsmb: Annotated[
         str | None,
         typer.Option(
@@ -510,11 +524,13 @@ def report(
     --dsmb closed it writes that part of the data monitoring committee's report
     (<name>-dsmb-<part>.html/.pdf), each produced on its own.
 
-    Example: autoserum report study.csv --protocol ast-nahm2023 --out report/
+    Example: autoserum report study.csv --protocol ast-nahm2023 --out report/ --lang ko
     """
     from autoserum.analysis import parse_sap_file
+    from autoserum.i18n import check_language
     from autoserum.report import write_dsmb, write_report
 
+    language = check_language("--lang", lang)
     if dsmb is not None and dsmb not in ("open", "closed"):
         raise ValidationError("--dsmb", dsmb, "open or closed")
     plan_file = parse_sap_file(sap) if sap is not None else None
@@ -549,6 +565,7 @@ def report(
         title=title,
         sap=plan_file,
         stratification=strata,
+        language=language,
     )
     for line in manifest:
         typer.echo(line)

@@ -46,6 +46,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 
 __all__ = ["REASON", "REMOVED_PREFIX", "lease", "remove_abandoned"]
@@ -62,6 +63,7 @@ _RECORDS: tuple[type[Any], ...] = (
     ConMedRow,
     InjectionRow,
     LabRow,
+    VitalSignRow,
     AssessmentRow,
     VisitRow,
     SubjectRow,

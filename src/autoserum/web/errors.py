@@ -35,6 +35,9 @@ _HEADINGS = {
     500: N_("Server error"),
 }
 
+#: The details of Starlette's own HTTP errors, shown on the error page in the page's language.
+_DETAILS = (N_("Not Found"), N_("Method Not Allowed"), N_("Request Entity Too Large"))
+
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
@@ -89,7 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": err.detail}, status_code=err.status_code, headers=err.headers
             )
-        return _page(request, err.status_code, str(err.detail))
+        from autoserum.web.templating import translate
+
+        # Starlette's own details ("Not Found") and the app's are catalog messages (_DETAILS)
+        return _page(request, err.status_code, translate(request, str(err.detail)))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> Response:
@@ -109,4 +115,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         if _is_api(request):
             return JSONResponse({"detail": "internal error"}, status_code=500)
-        return _page(request, 500, "Something went wrong; the error was logged.")
+        from autoserum.web.templating import translate
+
+        return _page(
+            request, 500, translate(request, "Something went wrong; the error was logged.")
+        )

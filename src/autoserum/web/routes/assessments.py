@@ -29,7 +29,7 @@ from autoserum.web.forms import (
     payload_json,
     score_form,
 )
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for
 from autoserum.web.wording import questionnaire
 
@@ -216,9 +216,19 @@ def save_assessment(
                 actor=user.actor,
                 visit_date=None if visit_recorded else visit_date,
             )
-        total = "not scorable" if saved.total is None else exact_number(saved.total)
-        band = f" ({saved.band})" if saved.band else ""
-        return f"{name} {'corrected' if record is not None else 'saved'}: {total}{band}."
+        total = (
+            translate(request, "not scorable") if saved.total is None else exact_number(saved.total)
+        )
+        if saved.band:
+            total = translate(
+                request, "%(total)s (%(band)s)", total=total,
+                band=translate(request, saved.band).replace("_", " "),
+            )  # fmt: skip
+        if record is not None:
+            return translate(
+                request, "%(instrument)s corrected: %(total)s.", instrument=name, total=total
+            )
+        return translate(request, "%(instrument)s saved: %(total)s.", instrument=name, total=total)
 
     def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
         return _page(
