@@ -51,7 +51,8 @@ def audit_page(
             "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
             "actor": f"{e.username} ({translate(request, e.role)})",
             "action": e.action,
-            "record": e.record,
+            # the record type in the page's language, its id as recorded ("assessment 7")
+            "record": f"{translate(request, e.entity).replace('_', ' ')} {e.record_id}",
             "subject_id": e.subject_id,
             "version": e.version,
             "reason": e.reason,
