@@ -29,7 +29,7 @@ from autoserum.web.forms import (
     payload_json,
     score_form,
 )
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 from autoserum.web.views import study_for
 from autoserum.web.wording import questionnaire
 
@@ -149,7 +149,7 @@ def live_score(
     store.subjects.detail(
         study, subject_id, actor=user.actor
     )  # the subject must be at the user's site
-    parsed = parse_instrument_form(instrument, form)
+    parsed = parse_instrument_form(instrument, form, language=language_of(request))
     return render(
         request,
         "_score.html",
@@ -175,7 +175,7 @@ def save_assessment(
 ) -> Response:
     """Validate and save the form; a correction of saved data needs a reason."""
     user.require("write_data")
-    parsed: ParsedForm = parse_instrument_form(instrument, form)
+    parsed: ParsedForm = parse_instrument_form(instrument, form, language=language_of(request))
     values = dict(parsed.values)
     errors = dict(parsed.errors)
     reason = str(form.get("reason") or "").strip()

@@ -122,7 +122,7 @@ def unlock(
         try:
             store.locks.unlock(study, lock_id, actor=user.actor, reason=reason)
         except ValidationError as err:
-            raise ValidationError("unlock_reason", err.value, err.expected) from err
+            raise ValidationError("unlock_reason", err.value, err.expectation) from err
         return translate(request, "Lock %(id)s lifted.", id=lock_id)
 
     return _on_locks_page(request, store, user, study, form, run)
@@ -154,7 +154,9 @@ def lock_subject_data(
             )
         except ValidationError as err:
             field = {"reason": "lock_reason", "visit_code": "lock_visit_code"}
-            raise ValidationError(field.get(err.field, err.field), err.value, err.expected) from err
+            raise ValidationError(
+                field.get(err.field, err.field), err.value, err.expectation
+            ) from err
         if visit:
             return translate(
                 request, "%(subject)s: visit %(visit)s locked (lock %(id)s).",

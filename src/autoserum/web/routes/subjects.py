@@ -125,7 +125,7 @@ def screen(
             result = evaluate_eligibility(view.protocol, facts)
         except ValidationError as err:
             raise ValidationError(
-                err.field.removeprefix("facts."), err.value, err.expected
+                err.field.removeprefix("facts."), err.value, err.expectation
             ) from err
         try:
             store.subjects.screen(
