@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
@@ -25,11 +25,13 @@ from autoserum.store._types import utcnow
 from autoserum.store._views import (
     adverse_event_view,
     assessment_view,
+    comorbidity_view,
     con_med_view,
     deviation_view,
     fraction_text,
     injection_view,
     lab_view,
+    prior_treatment_view,
     subject_view,
     visit_view,
     vital_sign_view,
@@ -38,10 +40,12 @@ from autoserum.store.models import (
     AdverseEventRow,
     AllocationRow,
     AssessmentRow,
+    ComorbidityRow,
     ConMedRow,
     DeviationRow,
     InjectionRow,
     LabRow,
+    PriorTreatmentRow,
     SiteRow,
     StudyRow,
     SubjectRow,
@@ -52,6 +56,7 @@ from autoserum.store.models import (
 from autoserum.study.blinding import MASK
 from autoserum.study.coerce import as_date, as_decimal
 from autoserum.study.consort import ConsortFlow, ConsortSubject, consort_flow
+from autoserum.study.history import age_on
 from autoserum.study.locks import Target
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
@@ -81,6 +86,8 @@ DETAIL_PARTS = (
     "con_meds",
     "deviations",
     "vital_signs",
+    "prior_treatments",
+    "comorbidities",
 )
 
 #: The action of the permission table a status change needs (others: ``write_data``).
@@ -88,6 +95,19 @@ _TRANSITION_ACTIONS = {
     SubjectStatus.ENROLLED: "randomise",
     SubjectStatus.WITHDRAWN: "withdraw",
 }
+
+
+_LOCATED = (  # SubjectService._located: built once
+    select(
+        StudyRow,
+        SubjectRow,
+        SiteRow.code,
+        exists().where(UnblindingRow.subject_pk == SubjectRow.id),
+    )
+    .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
+    .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+    .where(StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject"))
+)
 
 
 class SubjectService(Service):
@@ -121,8 +141,15 @@ class SubjectService(Service):
         sex = None if facts.get("sex") is None else check_choice("facts.sex", facts["sex"], SEXES)
         when = self._today() if screened_on is None else as_date("screened_on", screened_on)
         check_not_future("screened_on", when, today=self._today())
-        if age is not None and facts.get("date_of_birth") is not None:
+        born = None
+        if facts.get("date_of_birth") is not None:
             born = as_date("facts.date_of_birth", facts["date_of_birth"])
+            if born > when:
+                raise ValidationError(
+                    "facts.date_of_birth", born.isoformat(), f"a date not after {when}"
+                )
+            if age is None:  # the age is derived from the date of birth on screening
+                age = check_age("facts.date_of_birth", Decimal(age_on(born, when)))
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
@@ -144,6 +171,7 @@ class SubjectService(Service):
                 facts=facts,
                 age=age,
                 sex=sex,
+                birth_date=born,
                 version=1,
             )
             s.add(row)
@@ -449,13 +477,7 @@ class SubjectService(Service):
         that statement finds nothing)."""
         found = None
         if not study.startswith(STAGING_PREFIX):
-            unblinded = exists().where(UnblindingRow.subject_pk == SubjectRow.id)
-            found = s.execute(
-                select(StudyRow, SubjectRow, SiteRow.code, unblinded)
-                .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
-                .join(SiteRow, SiteRow.id == SubjectRow.site_id)
-                .where(StudyRow.name == study, SubjectRow.subject_id == subject_id)
-            ).first()
+            found = s.execute(_LOCATED, {"study": study, "subject": subject_id}).first()
         if found is None:  # raises the precise error (no study, or no subject)
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action=action)
@@ -481,7 +503,7 @@ class SubjectService(Service):
         unknown = set(parts) - set(DETAIL_PARTS)
         if unknown:
             raise ValidationError("parts", sorted(unknown), f"of {', '.join(DETAIL_PARTS)}")
-        with self._read() as s:
+        with self._read(autocommit=True) as s:
             st, row, site_code, unblinded = self._located(
                 s, study, subject_id, actor, action="read_subject"
             )
@@ -491,9 +513,7 @@ class SubjectService(Service):
             def rows(part: str, model: type[Any]) -> list[Any]:
                 if part not in parts:
                     return []
-                return list(
-                    s.scalars(select(model).where(model.subject_pk == row.id).order_by(model.id))
-                )
+                return list(s.scalars(_records_of(model), {"pk": row.id}))
 
             return SubjectDetail(
                 subject=subject_view(
@@ -518,7 +538,29 @@ class SubjectService(Service):
                 vital_signs=tuple(
                     vital_sign_view(r, label) for r in rows("vital_signs", VitalSignRow)
                 ),
+                prior_treatments=tuple(
+                    prior_treatment_view(r, label)
+                    for r in rows("prior_treatments", PriorTreatmentRow)
+                ),
+                comorbidities=tuple(
+                    comorbidity_view(r, label) for r in rows("comorbidities", ComorbidityRow)
+                ),
             )
+
+
+_RECORDS_OF: dict[type[Any], Any] = {}
+
+
+def _records_of(model: type[Any]) -> Any:
+    """``SELECT`` the records of ``model`` of one subject (bound parameter ``pk``) in the
+    order they were recorded: built once per model (no statement built or cache key computed
+    per request)."""
+    stmt = _RECORDS_OF.get(model)
+    if stmt is None:
+        stmt = _RECORDS_OF[model] = (
+            select(model).where(model.subject_pk == bindparam("pk")).order_by(model.id)
+        )
+    return stmt
 
 
 def subject_out(s: Session, st: StudyRow, row: SubjectRow, actor: Actor) -> Subject:

@@ -54,6 +54,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "BloodDrawRow",
+    "ComorbidityRow",
     "ConMedRow",
     "ConsentDocumentRow",
     "ConsentRow",
@@ -67,6 +68,7 @@ __all__ = [
     "PhotoRatingRow",
     "PhotoRow",
     "PreparationRow",
+    "PriorTreatmentRow",
     "ProEntryRow",
     "ProcessingRow",
     "ProtocolVersionRow",
@@ -396,6 +398,18 @@ class VitalSignRow(_columns("vital_sign"), _SubjectChild, Base):  # type: ignore
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
 
 
+class PriorTreatmentRow(_columns("prior_treatment"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "prior_treatments"
+    __entity__ = "prior_treatment"
+    __table_args__ = record_checks(entity("prior_treatment"))
+
+
+class ComorbidityRow(_columns("comorbidity"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "comorbidities"
+    __entity__ = "comorbidity"
+    __table_args__ = record_checks(entity("comorbidity"))
+
+
 # --- self-report by the patient (docs/epro.md) ------------------------------------------
 class PatientLinkRow(_columns("patient_link"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "patient_links"
@@ -671,6 +685,8 @@ AUDITED: dict[str, type[Any]] = {
         PhotoRow,
         PhotoRatingRow,
         VitalSignRow,
+        PriorTreatmentRow,
+        ComorbidityRow,
         PatientLinkRow,
         ProEntryRow,
         ConsentDocumentRow,
