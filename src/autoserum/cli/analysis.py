@@ -550,6 +550,7 @@ def report(
             protocol=plan,
             title=title,
             sap=plan_file,
+            language=language,
         )
         typer.echo(f"wrote {part.html}")
         typer.echo(f"wrote {part.pdf}")

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from autoserum.i18n import LANGUAGES
+from autoserum.i18n import LANGUAGES, N_
 from autoserum.permissions import ROLES
 from autoserum.store._columns import in_vocabulary, record_checks, record_columns
 from autoserum.store._types import JSONText, UTCDateTime
@@ -703,14 +703,16 @@ AUDITED: dict[str, type[Any]] = {
 
 
 SECURITY_EVENTS: dict[str, str] = {
-    "login": "a successful login (web: the client address; CLI: --user proved)",
-    "login_failed": "a failed login: wrong password, unknown user or locked account (reason)",
-    "lockout": "an account locked after repeated failed logins",
-    "token_created": "an API token created (its id, label and expiry)",
-    "token_revoked": "an API token revoked (one, or every token at a password change)",
-    "password_changed": "a password set (the user's sessions ended, tokens revoked unless kept)",
-    "export": "a study exported (study, what, blinded or not)",
-    "unblinding_view": "a concealed arm shown to a user (emergency unblinding)",
+    "login": N_("a successful login (web: the client address; CLI: --user proved)"),
+    "login_failed": N_("a failed login: wrong password, unknown user or locked account (reason)"),
+    "lockout": N_("an account locked after repeated failed logins"),
+    "token_created": N_("an API token created (its id, label and expiry)"),
+    "token_revoked": N_("an API token revoked (one, or every token at a password change)"),
+    "password_changed": N_(
+        "a password set (the user's sessions ended, tokens revoked unless kept)"
+    ),
+    "export": N_("a study exported (study, what, blinded or not)"),
+    "unblinding_view": N_("a concealed arm shown to a user (emergency unblinding)"),
 }
 """The kinds of security events, with what each records (``security_events.kind``)."""
 

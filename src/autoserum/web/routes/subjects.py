@@ -30,7 +30,7 @@ from autoserum.web.recordforms import (
     history_fields,
 )
 from autoserum.web.screening import fact_fields, parse_facts
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 from autoserum.web.views import StudyView, shows_arm, study_for
 
 __all__ = ["PHOTO_LABELS", "STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
@@ -85,7 +85,7 @@ def _screen_page(
         "screen.html",
         {
             "study": view,
-            "fact_fields": fact_fields(view.protocol),
+            "fact_fields": fact_fields(view.protocol, language=language_of(request)),
             "site_options": [(s, s) for s in view.sites],
             "values": values,
             "errors": errors,
@@ -335,7 +335,7 @@ def subject_page(
             "base": _BASE.format(study=study, subject_id=subject_id),
             "calendar": rows,
             "visit_options": [
-                (p.code, f"{p.label} (day {p.day})")
+                (p.code, translate(request, "%(visit)s (day %(day)s)", visit=p.label, day=p.day))
                 for p in view.protocol.visits
                 if p.code not in recorded_visits
             ],
