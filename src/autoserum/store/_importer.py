@@ -53,7 +53,7 @@ from autoserum.store._import import parse_con_meds as _parse_con_meds
 from autoserum.store._locks import require_unlocked
 from autoserum.store._records import evaluate_windows
 from autoserum.store._source import TidySource
-from autoserum.store._staging import lease, remove_abandoned
+from autoserum.store._staging import lease, publish, remove_abandoned
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
     AdverseEventRow,
@@ -135,50 +135,34 @@ class Importer(Service):
             con_meds=len(meds),
         )
         records = _Records(aes, meds)
-        run = _Run(self, actor, f"import {source.name}", batched=new_protocol is not None)
-        if new_protocol is not None:
-            staging = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
-            with lease(self._uow.engine, staging):
-                with run.transaction() as s:
-                    row = new_study(
-                        s, staging, new_protocol, secrets.randbelow(2**62), DEFAULT_ALLOCATION_N
-                    )
-                    study_id = row.id
-                self._write_file(
-                    run,
-                    _Into(
-                        study_id,
-                        subjects,
-                        counts,
-                        source.name,
-                        digest,
-                        review=False,
-                        checker=checker,
-                    ),
-                    source,
-                    plan,
-                    records,
+        run = _Run(self, actor, f"import {source.name}")
+        staging = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+        with lease(self._uow.engine, staging):
+            with run.transaction() as s:
+                target_id = None
+                if new_protocol is None:  # refused here (nothing written) under a lock
+                    target_id = _admit(s, self._study(s, study))
+                row = new_study(
+                    s,
+                    staging,
+                    new_protocol or plan,
+                    secrets.randbelow(2**62),
+                    DEFAULT_ALLOCATION_N,
                 )
-                with run.transaction() as s:
+                study_id = row.id
+            into = _Into(
+                study_id, subjects, counts, source.name, digest, review=False, checker=checker
+            )
+            self._write_file(run, into, source, plan, records)
+            with run.transaction() as s:
+                if target_id is None:
                     if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
                         raise StateError(f"a study named {study!r} was created meanwhile")
                     st = s.get_one(StudyRow, study_id)
                     st.name, st.column_order = study, columns
-            return counts
-        with run.single():
-            with run.transaction() as s:
-                study_id = _admit(s, self._study(s, study))
-            self._write_file(
-                run,
-                _Into(
-                    study_id, subjects, counts, source.name, digest, review=True, checker=checker
-                ),
-                source,
-                plan,
-                records,
-            )
-            with run.transaction() as s:
-                s.get_one(StudyRow, study_id).column_order = columns
+                else:
+                    _admit(s, s.get_one(StudyRow, target_id))  # a lock taken meanwhile
+                    publish(s, staging_id=study_id, target_id=target_id, columns=columns)
         return counts
 
     def _target(
@@ -433,32 +417,17 @@ def _flag_windows(s: Session, protocol: Protocol, day0_codes: set[str], pks: lis
 
 
 class _Run:
-    """The write transactions of one import: short ones sized to :data:`TARGET_SECONDS`
-    (``batched``), or every write in one transaction (:meth:`single`)."""
+    """The write transactions of one import: short ones sized to :data:`TARGET_SECONDS`."""
 
-    def __init__(self, service: Service, actor: Actor, reason: str, *, batched: bool) -> None:
+    def __init__(self, service: Service, actor: Actor, reason: str) -> None:
         self._service = service
         self._actor = actor
         self._reason = reason
-        self._batched = batched
-        self._shared: Session | None = None
         self._size = _FIRST_BATCH
         self._last_end: float | None = None
 
-    @contextmanager
-    def single(self) -> Iterator[None]:
-        """Every transaction opened inside is the one transaction of this block."""
-        with self._service._uow.write(self._actor, self._reason) as s:
-            self._shared = s
-            try:
-                yield
-            finally:
-                self._shared = None
-
     def transaction(self) -> AbstractContextManager[Session]:
-        """A write transaction (the shared one inside :meth:`single`)."""
-        if self._shared is not None:
-            return _same(self._shared)
+        """A write transaction, given way to waiting writers of other processes first."""
         return self._timed()
 
     @contextmanager
@@ -472,17 +441,12 @@ class _Run:
         finally:
             self._last_end = time.monotonic()
         took = self._last_end - start
-        if self._batched and took > 0:
+        if took > 0:
             scale = min(2.0, max(0.25, TARGET_SECONDS / took))
             self._size = int(min(_MAX_BATCH, max(_MIN_BATCH, self._size * scale)))
 
     def ranges(self, count: int) -> Iterator[tuple[int, int]]:
-        """(start, stop) of ``count`` items in pieces of the current batch size (all at once
-        inside :meth:`single`)."""
-        if self._shared is not None or not self._batched:
-            if count:
-                yield 0, count
-            return
+        """(start, stop) of ``count`` items in pieces of the current batch size."""
         offset = 0
         while offset < count:
             size = self._size
@@ -490,11 +454,6 @@ class _Run:
             offset += size
 
     def pieces(self, items: list[Any]) -> Iterator[list[Any]]:
-        """``items`` in pieces of the current batch size (all at once inside :meth:`single`)."""
+        """``items`` in pieces of the current batch size."""
         for start, stop in self.ranges(len(items)):
             yield items[start:stop]
-
-
-@contextmanager
-def _same(session: Session) -> Iterator[Session]:
-    yield session

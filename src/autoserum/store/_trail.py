@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from autoserum.errors import NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
+from autoserum.store._staging import chains_of
 from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import MASK
 
@@ -219,12 +220,12 @@ class AuditService(Service):
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "read_audit", study=st.name)
-            stmt = self._select(s, st, actor, where)
-            rows = list(s.execute(stmt.where(_cursor(where) > after).limit(limit + 1)))
+            stmts = self._select(s, st, actor, where)
+            rows = _first(s, stmts, _cursor(where) > after, limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
             if whole_events and more:
-                more = _complete_event(s, stmt, rows)
+                more = _complete_event(s, stmts, rows)
             labels = _labels(s, {r.subject_pk for r in rows if r.subject_pk is not None})
             records, skipped = _decoded(rows, labels, masked=not actor.sees_arm(st))
         cursor = rows[-1].id if more else None
@@ -262,17 +263,29 @@ class AuditService(Service):
 
     def _select(
         self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter
-    ) -> Select[*tuple[Any, ...]]:
-        """The query of ``st``'s audit rows that ``actor`` may read, narrowed by ``where``,
-        ordered by id."""
+    ) -> list[Select[*tuple[Any, ...]]]:
+        """The queries of ``st``'s audit rows that ``actor`` may read, narrowed by ``where``,
+        ordered by id: one per audit chain of the study (its own, then those of the imports
+        published into it, ``store/_staging.py:chains_of``), each walking its chain's index in
+        id order (one ``IN`` over the chains would sort every row before the first page)."""
+        subject_pk = None
         if where.subject_id is not None:
-            subject = self._subject(s, st, where.subject_id, actor, action="read_audit")
-            # the subject's index alone (the study condition as an expression, see _cursor)
-            stmt = select(*_COLUMNS).where(
-                AuditRow.subject_pk == subject.id, AuditRow.study_id + 0 == st.id
-            )
-        else:
-            stmt = select(*_COLUMNS).where(AuditRow.study_id == st.id)
+            subject_pk = self._subject(s, st, where.subject_id, actor, action="read_audit").id
+        stmt = self._narrowed(s, st, actor, where, select(*_COLUMNS))
+        out = []
+        for chain in chains_of(s, st.id):
+            cond: Any = AuditRow.study_id == chain
+            if subject_pk is not None:
+                # the subject's index alone (the study condition as an expression, see _cursor)
+                cond = (AuditRow.subject_pk == subject_pk) & (AuditRow.study_id + 0 == chain)
+            out.append(stmt.where(cond).order_by(AuditRow.id))
+        return out
+
+    def _narrowed(
+        self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter, stmt: Any
+    ) -> Select[*tuple[Any, ...]]:
+        """``stmt`` narrowed by ``where`` and to what ``actor`` may read (every condition but
+        the chain's)."""
         if where.site is not None:
             site = self._site(s, st, where.site)
             if not actor.may("read_audit", st.name, site.code):  # answered like a missing one
@@ -308,7 +321,7 @@ class AuditService(Service):
             stmt = stmt.where(AuditRow.at >= _midnight(where.since))
         if where.until is not None:
             stmt = stmt.where(AuditRow.at < _midnight(where.until + timedelta(days=1)))
-        return stmt.order_by(AuditRow.id)
+        return stmt  # type: ignore[no-any-return]
 
     def raw_rows(self, study: str | None = None) -> list[AuditRecord]:
         """Every audit record unmasked (for replay and the database owner), oldest first;
@@ -316,7 +329,8 @@ class AuditService(Service):
         with self._read() as s:
             stmt = select(*_COLUMNS)
             if study is not None:
-                stmt = stmt.where(AuditRow.study_id == self._study(s, study).id)
+                chains = chains_of(s, self._study(s, study).id)
+                stmt = stmt.where(AuditRow.study_id.in_(chains))
             labels = _labels(s, None)
             records, _ = _decoded(s.execute(stmt.order_by(AuditRow.id)), labels, masked=False)
             return records
@@ -338,7 +352,7 @@ class AuditService(Service):
             names: dict[int, str] = {
                 int(r.id): str(r.name) for r in s.execute(select(StudyRow.id, StudyRow.name))
             }
-            chains = None if study is None else [self._study(s, study).id]
+            chains = None if study is None else chains_of(s, self._study(s, study).id)
             result = _chain.verify(s.connection(), chains=chains, key=key, anchors=anchors)
         result.chains = [dataclasses.replace(c, study=names.get(c.chain)) for c in result.chains]
         result.problems = [
@@ -375,12 +389,21 @@ def _event_key(row: Any) -> tuple[str, str, int]:
     return (row.txn, row.entity, row.record_id)
 
 
-def _complete_event(s: Session, stmt: Select[*tuple[Any, ...]], rows: list[Any]) -> bool:
+def _first(s: Session, stmts: list[Select[*tuple[Any, ...]]], cond: Any, n: int) -> list[Any]:
+    """The first ``n`` rows (by id) of the union of ``stmts`` (each ordered by id) where
+    ``cond`` holds: ``n`` rows of each, merged."""
+    if len(stmts) == 1:
+        return list(s.execute(stmts[0].where(cond).limit(n)))
+    rows = [row for stmt in stmts for row in s.execute(stmt.where(cond).limit(n))]
+    return sorted(rows, key=lambda r: r.id)[:n]
+
+
+def _complete_event(s: Session, stmts: list[Select[*tuple[Any, ...]]], rows: list[Any]) -> bool:
     """Append to ``rows`` the rest of its last change event (the rows right after it with the
     same transaction, entity and record); whether rows remain after that."""
     key = _event_key(rows[-1])
     while True:
-        more = list(s.execute(stmt.where(AuditRow.id > rows[-1].id).limit(_EVENT_BATCH)))
+        more = _first(s, stmts, AuditRow.id > rows[-1].id, _EVENT_BATCH)
         same = list(takewhile(lambda r: _event_key(r) == key, more))
         rows += same
         if len(same) < len(more):
