@@ -74,3 +74,18 @@ def study_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     finally:
         store.close()
     return url
+
+
+def assert_valid_define(path: Path) -> None:
+    """``path`` is valid against the Define-XML 2.0.0 schema (``define2-0-0.xsd``, which builds on
+    ODM 1.3.2), as installed by the pinned dev dependency ``odmlib`` (MIT; CDISC's schema files in
+    its package). The schema is read from the installed package, not shipped with autoserum."""
+    import odmlib
+    from lxml import etree
+
+    xsd = Path(odmlib.__file__).parent / "schemas" / "define" / "2.0" / "define2-0-0.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    doc = etree.parse(str(path))
+    valid = schema.validate(doc)
+    errors = [] if valid else [f"line {e.line}: {e.message}" for e in schema.error_log]
+    assert not errors, "define.xml is not valid Define-XML 2.0:\n" + "\n".join(errors[:20])

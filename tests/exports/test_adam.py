@@ -23,7 +23,7 @@ from autoserum.cli import main
 from autoserum.store import open_store
 from autoserum.study.cdisc import check_names, read_xpt
 from autoserum.study.tidy import TOTAL_COLUMNS
-from tests.exports.conftest import STUDY
+from tests.exports.conftest import STUDY, assert_valid_define
 from tests.store.helpers import ADMIN, TODAY
 
 
@@ -47,6 +47,7 @@ def test_files_names_and_define(adam_dir: Path) -> None:
     odm = "{http://www.cdisc.org/ns/odm/v1.3}"
     purposes = {g.get("Purpose") for g in root.iter(f"{odm}ItemGroupDef")}
     assert purposes == {"Analysis"}
+    assert_valid_define(adam_dir / "define.xml")
 
 
 def test_paramcds_are_unique_sas_names() -> None:

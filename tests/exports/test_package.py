@@ -1,5 +1,6 @@
-"""The complete tidy data package (issue 15, item 1): every record type of the entity registry,
-a Frictionless descriptor that validates, blinded and de-identified variants, the live adverse
+"""The complete tidy data package (issue 15, item 1): every record type of the entity registry
+and the records about the data (verifications, signatures, locks, queries; issue 12), a
+Frictionless descriptor that validates, blinded and de-identified variants, the live adverse
 event's onset week, and export → import → export giving the same bytes."""
 
 from __future__ import annotations
@@ -13,14 +14,72 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from autoserum.accounts import hash_password
 from autoserum.cli import app, main
 from autoserum.errors import ValidationError
-from autoserum.store import Actor, open_store, package_files, write_package
-from autoserum.study.entities import REGISTRY
-from tests.exports.conftest import STUDY
-from tests.store.helpers import ADMIN, STATISTICIAN, TODAY
+from autoserum.store import Actor, Store, open_store, package_files, write_package
+from autoserum.study.entities import REGISTRY, REVIEW_REGISTRY
+from tests.exports.conftest import NOW, STUDY, build_study
+from tests.store.helpers import ADMIN, MONITOR, STATISTICIAN, TODAY
 
 runner = CliRunner()
+PASSWORD = "correct horse battery staple"
+
+
+def review_records(store: Store) -> None:
+    """Records about the data on the export study: a casebook signature (review) invalidated
+    by a later correction, a visit signature (authorship) and a study signature (approval)
+    still valid; a lab and a visit verified, the lab's verification cleared by that
+    correction; a record lock lifted and a subject lock; a query answered and closed, and a
+    query on an assessment later deleted as entered in error (its target no longer stored)."""
+    content = store.exports.package(STUDY, actor=ADMIN)
+    subjects = content.rows["subject"]
+    sites = frozenset({(STUDY, str(s["site"])) for s in subjects})
+    store.accounts.create_user("ivan", hash_password(PASSWORD), "investigator", sites,
+                               actor=ADMIN, full_name="Ivan Petrov")  # fmt: skip
+    ivan = Actor("ivan", "investigator", sites)
+    first, second = str(subjects[0]["subject_id"]), str(subjects[1]["subject_id"])
+    detail = store.subjects.detail(STUDY, first, actor=ADMIN)
+    lab = next(x for x in detail.labs if x.analyte == "ige" and x.ref_high is not None)
+    visit = detail.visits[0]
+    store.signatures.sign(STUDY, "casebook", actor=ivan, password=PASSWORD, meaning="review",
+                          subject_id=first, timezone="Asia/Seoul")  # fmt: skip
+    store.sdv.verify(STUDY, "lab", lab.id, actor=MONITOR)
+    store.sdv.verify(STUDY, "visit", visit.id, actor=MONITOR)
+    query = store.queries.open(STUDY, "lab", lab.id, "Value differs from the source",
+                               actor=MONITOR, field="value")  # fmt: skip
+    store.queries.answer(STUDY, query.id, "Corrected from the source", actor=ADMIN,
+                         changes={"value": "1205.5"}, record_version=lab.version)  # fmt: skip
+    store.queries.close(STUDY, query.id, "Verified", actor=MONITOR)
+    other = store.subjects.detail(STUDY, second, actor=ADMIN)
+    store.signatures.sign(STUDY, "visit", actor=ivan, password=PASSWORD, meaning="authorship",
+                          subject_id=second, visit_code=other.visits[0].visit_code)  # fmt: skip
+    ae = other.adverse_events[0] if other.adverse_events else None
+    target = ("adverse_event", ae.id) if ae is not None else ("visit", other.visits[0].id)
+    lock = store.locks.lock(STUDY, "record", actor=MONITOR, reason="SDV done",
+                            entity=target[0], record_id=target[1])  # fmt: skip
+    store.locks.unlock(STUDY, lock.id, actor=ADMIN, reason="correction requested")
+    store.locks.lock(STUDY, "subject", actor=MONITOR, reason="casebook reviewed",
+                     subject_id=str(subjects[2]["subject_id"]))  # fmt: skip
+    third = store.subjects.detail(STUDY, str(subjects[3]["subject_id"]), actor=ADMIN)
+    gone = third.assessments[0]
+    store.queries.open(STUDY, "assessment", gone.id, "Entered twice?", actor=MONITOR)
+    store.records.delete(STUDY, "assessment", gone.id, actor=ADMIN, reason="entered in error",
+                         expected_version=gone.version)  # fmt: skip
+    store.signatures.sign(STUDY, "study", actor=ivan, password=PASSWORD, meaning="approval")
+
+
+@pytest.fixture(scope="module")
+def study_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The export study (``tests/exports/conftest.py``) with records about its data."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('package') / 'study.db'}"
+    store = open_store(url, clock=lambda: TODAY, now=lambda: NOW)
+    try:
+        build_study(store)
+        review_records(store)
+    finally:
+        store.close()
+    return url
 
 
 def _package(url: str, actor: Actor = ADMIN, **kw: bool) -> dict[str, bytes]:
@@ -38,8 +97,8 @@ def _csv(files: dict[str, bytes], name: str) -> pl.DataFrame:
 def test_every_record_type_of_the_registry_is_a_resource(study_db: str) -> None:
     files = _package(study_db)
     desc = json.loads(files["datapackage.json"])
-    assert [r["autoserum:entity"] for r in desc["resources"]] == list(REGISTRY)
-    for spec in REGISTRY.values():
+    assert [r["autoserum:entity"] for r in desc["resources"]] == [*REGISTRY, *REVIEW_REGISTRY]
+    for spec in [*REGISTRY.values(), *REVIEW_REGISTRY.values()]:
         assert f"{spec.table}.csv" in files
         assert f"{spec.table}.parquet" in files
     lab = next(r for r in desc["resources"] if r["name"] == "labs")
@@ -92,6 +151,10 @@ def test_export_import_export_is_byte_identical(study_db: str, tmp_path: Path) -
         other.close()
     assert counts["subjects"] == 12
     assert counts["assessments"] > 100
+    # the records about the data are copied too (fixture ``review_records``)
+    assert (counts["signatures"], counts["verifications"], counts["locks"]) == (3, 2, 2)
+    assert counts["queries"] >= 2
+    assert counts["query_messages"] > counts["queries"]
     assert first.read_bytes() == (tmp_path / "second.zip").read_bytes()
     with zipfile.ZipFile(first) as archive:
         assert "'=ST36" in archive.read("injections.csv").decode()  # neutralised in CSV
@@ -171,3 +234,106 @@ def test_cli_package_export_and_import(
         main(["export", "--db", study_db, "--study", STUDY, "--format", "sas"])
     assert exc.value.code == 2
     assert "--format: got 'sas'" in capsys.readouterr().err
+
+
+def test_signatures_and_review_records_are_in_the_package(study_db: str) -> None:
+    """Fixture ``review_records``: three signatures (the casebook's invalidated by the later
+    correction), two verifications (the lab's cleared by it), two locks, four queries."""
+    files = _package(study_db)
+    signed = _csv(files, "signatures.csv")
+    assert signed.columns[:4] == ["subject_id", "record", "visit", "level"]
+    assert {"meaning", "printed_name", "signed_at", "content_sha256", "invalidated"} <= set(
+        signed.columns
+    )
+    by_level = {r["level"]: r for r in signed.iter_rows(named=True)}
+    assert set(by_level) == {"study", "casebook", "visit"}
+    assert by_level["study"]["subject_id"] is None  # the whole study's signature
+    casebook = by_level["casebook"]
+    assert (casebook["meaning"], casebook["printed_name"]) == ("review", "Ivan Petrov")
+    assert (casebook["invalidated"], by_level["visit"]["invalidated"]) == ("true", "false")
+    assert casebook["invalidated_at"] is not None
+    assert casebook["invalid_reason"].startswith("signed content changed")
+    assert casebook["signed_at"].endswith("+00:00")  # UTC
+    assert casebook["local_signed_at"].endswith("+09:00")  # Asia/Seoul
+    assert len(casebook["content_sha256"]) == 64
+    checks = _csv(files, "verifications.csv")
+    assert sorted(zip(checks["entity"], checks["cleared"], strict=True)) == [
+        ("lab", "true"), ("visit", "false")
+    ]  # fmt: skip
+    # the lab verified is the lab queried and corrected: the same row of labs.csv
+    queries = _csv(files, "queries.csv")
+    corrected = queries.filter(pl.col("field") == "value")
+    assert corrected["status"].to_list() == ["closed"]
+    assert (
+        corrected["target"].to_list()
+        == checks.filter(pl.col("entity") == "lab")["target"].to_list()
+    )
+    labs = _csv(files, "labs.csv")
+    row = int(corrected["target"][0])
+    assert labs["analyte"][row - 1] == "ige"
+    assert labs["value"][row - 1] == "1205.5"
+    # the query on the assessment deleted as entered in error: its target is no longer stored
+    gone = queries.filter(pl.col("entity") == "assessment", pl.col("opened_by") == "mona")
+    assert gone["target"].to_list() == [None]
+    messages = _csv(files, "query_messages.csv")
+    thread = messages.filter(pl.col("query") == corrected["record"][0])
+    assert thread["kind"].to_list() == ["open", "answer", "close"]
+    assert json.loads(thread["correction"][1])["fields"] == ["value"]
+    locks = _csv(files, "locks.csv")
+    assert sorted(zip(locks["level"], locks["unlocked"], strict=True)) == [
+        ("record", "true"), ("subject", "false")
+    ]  # fmt: skip
+    desc = json.loads(files["datapackage.json"])
+    resource = next(r for r in desc["resources"] if r["name"] == "signatures")
+    subject_key = next(f for f in resource["schema"]["fields"] if f["name"] == "subject_id")
+    assert "constraints" not in subject_key  # a study's signature belongs to no subject
+    meaning = next(f for f in resource["schema"]["fields"] if f["name"] == "meaning")
+    assert meaning["constraints"]["enum"] == ["authorship", "review", "approval"]
+    thread_fk = next(r for r in desc["resources"] if r["name"] == "query_messages")
+    to_query = {"fields": ["query"], "reference": {"resource": "queries", "fields": ["record"]}}
+    assert to_query in thread_fk["schema"]["foreignKeys"]
+
+
+def test_review_records_in_the_blinded_and_deidentified_variants(study_db: str) -> None:
+    """Blinded: the review records hold no arm (the signed hash leaves masked fields out), so
+    they are the same as unblinded; de-identified: no names, no times, no free text."""
+    full, blinded = _package(study_db), _package(study_db, blinded=True)
+    for name in ("signatures", "verifications", "locks", "queries", "query_messages"):
+        assert blinded[f"{name}.csv"] == full[f"{name}.csv"], name
+    stat = _package(study_db, actor=STATISTICIAN)
+    signed = _csv(stat, "signatures.csv")
+    assert {"printed_name", "signer", "signed_at", "local_signed_at", "invalidated_at",
+            "invalid_reason"}.isdisjoint(signed.columns)  # fmt: skip
+    assert {"level", "meaning", "role", "content_sha256", "invalidated"} <= set(signed.columns)
+    assert sorted(signed["invalidated"].to_list()) == ["false", "false", "true"]
+    assert {"verified_by", "verified_at", "cleared_at", "cleared_reason"}.isdisjoint(
+        _csv(stat, "verifications.csv").columns
+    )
+    assert {"locked_by", "locked_at", "unlocked_by"}.isdisjoint(_csv(stat, "locks.csv").columns)
+    assert {"opened_by", "finding", "opened_at"}.isdisjoint(_csv(stat, "queries.csv").columns)
+    assert {"author", "at", "text", "correction"}.isdisjoint(
+        _csv(stat, "query_messages.csv").columns
+    )
+
+
+def test_a_derived_column_must_agree_with_its_source(study_db: str, tmp_path: Path) -> None:
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        write_package(store.exports.package(STUDY, actor=ADMIN), tmp_path / "pkg")
+    finally:
+        store.close()
+    signed = tmp_path / "pkg" / "signatures.csv"
+    lines = signed.read_text(encoding="utf-8").splitlines()
+    # the study's signature (line 2) is valid: claim it was invalidated, without a time
+    lines[1] = lines[1].replace(",false,,", ",true,,", 1)
+    signed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        with pytest.raises(ValidationError) as err:
+            copy.exports.import_package("COPY", tmp_path / "pkg", actor=ADMIN)
+        assert copy.studies.all() == []  # nothing written
+    finally:
+        copy.close()
+    assert str(err.value).startswith(
+        "signatures.csv line 2 column invalidated: got 'true'; expected false"
+    )

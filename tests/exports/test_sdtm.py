@@ -18,7 +18,7 @@ from lxml import etree
 from autoserum.cli import main
 from autoserum.store import Actor, open_store
 from autoserum.study.cdisc import DATASETS, check_names, qs_codes, read_xpt, write_sdtm
-from tests.exports.conftest import STUDY
+from tests.exports.conftest import STUDY, assert_valid_define
 from tests.store.helpers import ADMIN, STATISTICIAN, TODAY
 
 REFERENCE = Path(__file__).parent / "reference" / "haven_sdtm.json"
@@ -135,6 +135,7 @@ def test_define_xml_describes_every_dataset(sdtm_dir: Path) -> None:
         assert set(refs) <= items
     codelists = {c.get("OID") for c in root.iter(f"{ODM}CodeList")}
     assert {"CL.AESEV", "CL.AEOUT"} <= codelists
+    assert_valid_define(sdtm_dir / "define.xml")
 
 
 def test_blinded_and_deidentified(study_db: str, tmp_path: Path) -> None:

@@ -231,3 +231,7 @@ def test_report_from_the_database_lists_eligibility_overrides(tmp_path: Path) ->
     # every deviation is listed, the eligibility override as a major one
     assert "Protocol deviations (1, 1 major)" in html
     assert "S900: major eligibility_override" in html
+    # the conduct records a database holds: the product's accountability (no product recorded
+    # in this study: nothing given of what the protocol plans) and the photo ratings (none)
+    assert "<caption>Product accountability by arm</caption>" in html
+    assert "No central (blinded) ratings of lesion photographs exist." in html

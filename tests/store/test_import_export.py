@@ -4,6 +4,7 @@ bad line and column, blinded exports without the arm, adverse events, and the CL
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -91,7 +92,8 @@ def test_import_then_export_is_lossless(store: Store, tmp_path: Path) -> None:
     given = visit_file()
     counts = store.exports.import_long("AST", given, actor=ADMIN, adverse_events=ae_file())
     assert counts == {
-        "subjects": 2, "visits": 3, "assessments": 9, "labs": 4, "adverse_events": 1, "con_meds": 0,
+        "subjects": 2, "visits": 3, "assessments": 9, "labs": 4, "vital_signs": 0,
+        "adverse_events": 1, "con_meds": 0,
     }  # fmt: skip
     out = store.exports.long("AST", actor=ADMIN)
     assert out.columns == given.columns
@@ -108,6 +110,74 @@ def test_import_then_export_is_lossless(store: Store, tmp_path: Path) -> None:
     parquet = tmp_path / "out.parquet"
     out.write_parquet(parquet)
     assert pl.read_parquet(parquet).equals(out)
+
+
+def _with_vitals() -> pl.DataFrame:
+    """The visit file with the vital signs of two visits (S01 baseline: every sign; S02
+    baseline: pressure and pulse only) as text, in the canonical columns after the labs."""
+    signs = {
+        "systolic_bp": ["128", None, "141"],
+        "diastolic_bp": ["82", None, "90"],
+        "pulse": ["64", None, "77"],
+        "temperature": ["36.8", None, None],
+        "weight": ["70.25", None, None],
+        "height": ["168", None, None],
+    }
+    return visit_file().with_columns(pl.Series(k, v, dtype=pl.String) for k, v in signs.items())
+
+
+def test_vital_signs_round_trip_through_the_tidy_file(store: Store, tmp_path: Path) -> None:
+    """Issue 13: the vital signs are columns of the visit file (``study/vitals.py`` units);
+    import writes one record per visit with any sign, export writes them back, the same
+    bytes through a second import."""
+    store.studies.create("AST", "ast-nahm2023", actor=ADMIN, seed=1)
+    given = _with_vitals()
+    counts = store.exports.import_long("AST", given, actor=ADMIN)
+    assert (counts["vital_signs"], counts["visits"]) == (2, 3)
+    detail = store.subjects.detail("AST", "S01", actor=ADMIN)
+    [signs] = detail.vital_signs
+    assert (signs.systolic_bp, signs.diastolic_bp, signs.pulse) == (128, 82, 64)
+    assert (signs.temperature, signs.weight) == (Decimal("36.8"), Decimal("70.25"))
+    out = store.exports.long("AST", actor=ADMIN)
+    assert out.columns == given.columns
+    assert out.schema["systolic_bp"] == pl.Int64  # whole numbers stay whole
+    assert out.equals(_as_exported(given, out))
+    first = tmp_path / "first.csv"
+    out.write_csv(first)
+    assert "128,82,64,36.8,70.25,168" in first.read_text()
+    store.studies.create("AST-copy", "ast-nahm2023", actor=ADMIN, seed=2)
+    copied = store.exports.import_long(
+        "AST-copy", pl.read_csv(first, infer_schema=False), actor=ADMIN
+    )
+    assert copied["vital_signs"] == 2
+    assert store.exports.long("AST-copy", actor=ADMIN).write_csv() == first.read_text()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("systolic_bp", "1200", "systolic_bp: got '1200'; expected an integer from 50 to 300"),
+        ("pulse", "64.5", "pulse: got '64.5'; expected an integer from 20 to 250"),
+        ("temperature", "98.6", "temperature: got '98.6'; expected a number from 30 to 45"),
+        ("diastolic_bp", "150", "diastolic_bp: got '150'; expected below the systolic pressure "
+         "(141 mmHg)"),
+    ],
+)  # fmt: skip
+def test_an_impossible_vital_sign_is_refused_naming_line_and_column(
+    store: Store, column: str, value: str, expected: str
+) -> None:
+    """The limits and the pressure rule of ``study/vitals.py``, through the one validator:
+    line 4 (S02 baseline), nothing written."""
+    frame = _with_vitals().with_row_index("_i")
+    bad = frame.with_columns(
+        pl.when(pl.col("_i") == 2).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+    ).drop("_i")
+    with pytest.raises(ValidationError) as caught:
+        store.exports.import_long("NEW", bad, actor=ADMIN, protocol="ast-nahm2023")
+    assert caught.value.location == f"import, line 4, column {column!r}"
+    assert str(caught.value).endswith(expected)
+    assert _count(store, AuditRow) == 0
+    assert store.studies.all() == []
 
 
 def test_imported_visits_are_placed_in_their_windows(store: Store) -> None:

@@ -135,6 +135,7 @@ def test_a_new_study_is_written_in_short_transactions_and_appears_whole(store: S
         "visits": 600,
         "assessments": 1800,
         "labs": 600,
+        "vital_signs": 0,
         "adverse_events": 0,
         "con_meds": 0,
     }

@@ -282,6 +282,51 @@ def test_accountability_counts_by_subject_and_refusals_by_kind(
     assert serum["refused: another subject's product"]["n"] == 1
 
 
+def test_the_report_shows_the_hand_checked_accountability(
+    store: Store, study: dict[str, str]
+) -> None:
+    """The report's accountability table (``report/_conduct.py``) from the store's frames of
+    the hand-checked scenario above: serum 2 draws, 8 aliquots, 1 of 2 × planned injections
+    given, 1 refusal (another subject's product); the placebo subject nothing given. A blinded
+    reader's frames give one pooled column and no arm."""
+    import polars as pl
+
+    from autoserum.analysis import StudyData
+    from autoserum.report._conduct import product_section
+
+    a, b = study["A"], study["B"]
+    mine, theirs = _aliquots(store, a), _aliquots(store, b)
+    store.records.add_injection("AST", a, TODAY, actor=COORDINATOR, volume_ml="5",
+                                product_code=mine[0])  # fmt: skip
+    with pytest.raises(ProductRefusedError):
+        store.records.add_injection("AST", a, TODAY, actor=COORDINATOR, volume_ml="5",
+                                    product_code=theirs[0])  # fmt: skip
+    planned = len(store.studies.protocol("AST").injections)
+    visits = pl.DataFrame({"subject_id": [a], "arm": ["serum"], "week": [0.0]})
+    subjects, refusals = store.product.accountability("AST", actor=ADMIN)
+    data = StudyData(visits, pl.DataFrame(), "AST", product_subjects=subjects,
+                     product_refusals=refusals)  # fmt: skip
+    section = product_section(data)
+    assert section is not None
+    [table] = section.tables
+    serum = table.columns.index("serum (n = 2)")
+    rows = {r[0]: r for r in table.rows}
+    assert rows["Blood draws"][serum] == "2"
+    assert rows["Aliquots"][serum] == "8"
+    share = f"{100 / (2 * planned):.1f}"
+    assert rows["Injections given"][serum] == f"1 of {2 * planned} ({share} %)"
+    assert rows["Refused: another subject's product"][serum] == "1"
+    placebo = table.columns.index("placebo (n = 2)")  # S3 and S4 by the seeded list
+    assert rows["Injections given"][placebo] == f"0 of {2 * planned} (0.0 %)"
+    blinded = store.product.accountability("AST", actor=COORDINATOR)
+    data = StudyData(visits, pl.DataFrame(), "AST", product_subjects=blinded[0],
+                     product_refusals=blinded[1])  # fmt: skip
+    pooled = product_section(data)
+    assert pooled is not None
+    assert pooled.tables[0].columns == ("Item", "pooled (blinded) (n = 4)")
+    assert {r[0]: r[1] for r in pooled.tables[0].rows}["Blood draws"] == "2"
+
+
 def test_an_injection_before_the_chain_is_queried_once_the_chain_is_recorded(
     store: Store, study: dict[str, str]
 ) -> None:

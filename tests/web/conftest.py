@@ -1,11 +1,13 @@
 """Fixtures of the web tests: a store on a fresh database, the app, users, a live server.
 
 The live server is uvicorn in a background thread on a free loopback port; the browser is
-Debian's headless Chromium driven by Playwright.
+Debian's headless Chromium driven by Playwright, launched once per test session (per xdist
+worker) and handed to one test at a time by the ``browser`` fixture.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import os
@@ -21,6 +23,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 
 from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.store import Actor, Store, open_store
@@ -220,3 +223,53 @@ class Seeded:
 @pytest.fixture
 def seeded(store: Store) -> Seeded:
     return Seeded(store)
+
+
+@pytest.fixture
+def live(app: FastAPI, seeded: Seeded) -> Iterator[LiveServer]:
+    """The test's ``app`` (on the ``seeded`` study) served on a free loopback port."""
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[tuple[Browser, asyncio.AbstractEventLoop]]:
+    """Debian's headless Chromium, launched once per session, and Playwright's event loop.
+
+    Tests take it through ``browser``, never directly (see there why)."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        # Playwright's sync API marks its event loop as the thread's running loop after every
+        # call; ``browser`` clears that mark between tests (and sets it again for the next).
+        loop = asyncio.get_running_loop()
+        try:
+            yield b, loop
+        finally:
+            asyncio.events._set_running_loop(loop)
+            b.close()
+    asyncio.events._set_running_loop(None)
+
+
+@pytest.fixture
+def browser(chromium: tuple[Browser, asyncio.AbstractEventLoop]) -> Iterator[Browser]:
+    """The session's Chromium for one test: each test opens its own contexts or pages
+    (``browser.new_context()``, ``browser.new_page()``: own cookies and storage), and those it
+    leaves open are closed after it.
+
+    Playwright's sync API leaves its event loop marked as the thread's running loop between
+    calls; a test after a browser test could then not use ``asyncio.run`` (nor anything that
+    looks for a running loop), so the mark is set only while a browser test runs."""
+    b, loop = chromium
+    asyncio.events._set_running_loop(loop)
+    before = set(b.contexts)
+    try:
+        yield b
+    finally:
+        try:
+            for context in b.contexts:
+                if context not in before:
+                    context.close()
+        finally:
+            asyncio.events._set_running_loop(None)

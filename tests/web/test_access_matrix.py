@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from autoserum.permissions import ROLES, allowed, permits
+from autoserum.study.aliquots import label_code
 
 from .conftest import PASSWORD, SCREENED_ON, SYSTEM, Seeded
 from .test_auth import csrf_of
@@ -341,6 +342,29 @@ SEPARATE = {
 }
 
 
+API_PRODUCT = "/api/v1" + PRODUCT
+#: the product chain through the API (docs/product.md): the life is read by readers of the
+#: subject (masked when blinded: checked here) and by preparers; the steps are the preparer's;
+#: the injection by code (an aliquot made just before by the store) the injector's
+PRODUCT_API = [
+    Route("GET", API_PRODUCT, "read_subject|prepare_product"),
+    *(
+        Route("POST", API_PRODUCT + tail, "prepare_product", reveals_arm=True, body=body)
+        for tail, body in (
+            ("/draws", {"volume_ml": "20"}),
+            ("/processings", {"draw_code": "{draw_code}", "clotting_minutes": 30,
+                              "centrifuge_g": 1500, "centrifuge_minutes": 10}),
+            ("/aliquots", {"processing_id": "{processing_id}", "count": 2}),
+            ("/storage", {"aliquot_code": "{aliquot_code}", "kind": "frozen"}),
+            ("/kits", {"aliquot_code": "{aliquot_code}"}),
+            ("/disposals", {"aliquot_code": "{aliquot_code}", "reason": "leak"}),
+        )
+    ),
+    Route("GET", API_PRODUCT + "/labels.pdf", "prepare_product", reveals_arm=True),
+    Route("POST", API_PRODUCT + "/injections", "write_data",
+          body={"product_code": "{fresh_aliquot}", "given_on": "2026-03-02"}),
+]  # fmt: skip
+
 # The product chain (issue 13), last (once a study records its product, every injection needs
 # a product code), on a serum subject of each site: the pages show the allocation to the
 # unblinded preparer by design.
@@ -375,6 +399,7 @@ PRODUCT_PAGES = [
         per_site=False,
         reveals_arm=True,
     ),
+    *PRODUCT_API,
 ]
 
 
@@ -462,12 +487,15 @@ def expected_ok(role: str, route: Route, site: str) -> bool:
     """The table's answer for ``role`` on ``route`` at site ``site`` of AST-1."""
     if not route.action:
         return True
-    return permits(
-        role,
-        route.action,
-        sites=MEMBERSHIP[role],
-        study="AST-1",
-        site=site if route.per_site else None,
+    return any(
+        permits(
+            role,
+            action,
+            sites=MEMBERSHIP[role],
+            study="AST-1",
+            site=site if route.per_site else None,
+        )
+        for action in route.action.split("|")  # "a|b": either action suffices
     )
 
 
@@ -493,6 +521,21 @@ def serum_subject(seeded: Seeded, site: str) -> str:
         if store.subjects.randomise("AST-1", sid, actor=SYSTEM) == "serum":
             return sid
     raise AssertionError("no serum allocation in 40 subjects")
+
+
+def fresh_aliquot(seeded: Seeded, subject: str) -> str:
+    """The code of a new aliquot of ``subject`` (drawn, processed and aliquoted by the admin
+    through the store), for the injection by code."""
+    from autoserum.store import Actor
+
+    admin, store = Actor("admin1", "admin"), seeded.store
+    draw = store.product.draw("AST-1", subject, actor=admin, volume_ml="20")
+    done = store.product.process(
+        "AST-1", draw.code, actor=admin, clotting_minutes=30, centrifuge_g=1500,
+        centrifuge_minutes=10,
+    )  # fmt: skip
+    made = store.product.make_aliquots("AST-1", done.id, actor=admin, count=1)
+    return str(made[0].code)
 
 
 def consent_everyone(seeded: Seeded) -> None:
@@ -573,15 +616,21 @@ def test_access_matrix(role: str, client: TestClient, seeded: Seeded) -> None:
             if "{lock_id}" in route.template:  # the lock taken last (the database lock)
                 active = seeded.store.locks.locks("AST-1", active=True)
                 values = {**values, "lock_id": active[-1].id if active else 1}
-            if route.template.startswith(PRODUCT):  # the newest draw, processing, aliquot
+            if route.template.startswith((PRODUCT, API_PRODUCT)):  # the newest records
                 subject = serum[site]
                 life = seeded.store.product.life("AST-1", subject, actor=SYSTEM)
+                # (none recorded, for a role that may not record them: well-formed stand-ins,
+                # so that the refusal is the permission's, not the body's)
                 values = {
                     **values, "product_subject": subject,
-                    "draw_code": life.draws[-1].code if life.draws else "",
-                    "processing_id": life.processings[-1].id if life.processings else "",
-                    "aliquot_code": life.aliquots[-1].code if life.aliquots else "",
+                    "draw_code": life.draws[-1].code if life.draws
+                    else label_code("AST-1", subject, "BD-9999"),
+                    "processing_id": life.processings[-1].id if life.processings else 9999,
+                    "aliquot_code": life.aliquots[-1].code if life.aliquots
+                    else label_code("AST-1", subject, "AL-9999"),
                 }  # fmt: skip
+                if "{fresh_aliquot}" in str(route.body):
+                    values["fresh_aliquot"] = fresh_aliquot(seeded, subject)
             if "token_id}" in route.template:  # the newest token: of coord1, or one's own
                 tokens = seeded.store.accounts.api_tokens(actor=SYSTEM)
                 mine = [t.id for t in tokens if t.username == seeded.usernames[role] and t.active]

@@ -5,13 +5,12 @@ the filters are usable (a subject filter typed and submitted narrows the page)."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from .conftest import CHROMIUM_ARGS, SYSTEM, LiveServer, Seeded
+from .conftest import SYSTEM, LiveServer, Seeded
 from .test_e2e_browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -21,17 +20,6 @@ LONG_REASON = (
     "telephone with the site coordinator and documented in the source notes, reference "
     "SRC-2026-0417-withdrawal-confirmation-call-with-coordinator-and-investigator-present"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=CHROMIUM_ARGS)  # fmt: skip
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_the_audit_page_fits_1366_px_and_its_filters_work(

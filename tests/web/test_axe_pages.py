@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from autoserum.store import open_store
 from autoserum.web import create_app
 
 from .axe import axe_violations, format_violations
-from .conftest import CHROMIUM_ARGS, PASSWORD, TODAY, LiveServer, Seeded, settings_for
+from .conftest import PASSWORD, TODAY, LiveServer, Seeded, settings_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,17 +53,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     Seeded(store)
     with LiveServer(create_app(settings_for(url), store=store)) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=CHROMIUM_ARGS)  # fmt: skip
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _login(page: Page, base: str, username: str) -> None:

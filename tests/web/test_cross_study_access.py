@@ -122,3 +122,35 @@ def test_a_record_of_another_study_is_not_found_through_this_study(
         f"/api/v1/studies/{OTHER}/records/visit/{ids['visit S2-001']}", headers=headers, json=body
     )
     assert ok.status_code == 200, ok.text
+
+
+def test_a_preparer_of_s2_in_one_study_has_no_product_access_in_another(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """The product routes of the API (issue 13) for a preparer of AST-1's S2 on AST-2's S2:
+    every one 403/404, nothing written; the control: the same preparer reads AST-1's S2."""
+    from autoserum.store import Actor
+    from autoserum.study.aliquots import label_code
+
+    from .test_access_matrix import PRODUCT_API
+
+    seed_other_study(seeded.store)
+    token = add_user(seeded.store, "prep_a2", "preparer", frozenset({("AST-1", "S2")}))
+    headers = {"Authorization": f"Bearer {token}"}
+    own = client.get("/api/v1/studies/AST-1/subjects/S2-001/product", headers=headers)
+    assert own.status_code == 200, own.text
+    values = {
+        "study": OTHER, "product_subject": "S2-001",
+        "draw_code": label_code(OTHER, "S2-001", "BD-0001"), "processing_id": 1,
+        "aliquot_code": label_code(OTHER, "S2-001", "AL-0001"),
+        "fresh_aliquot": label_code(OTHER, "S2-001", "AL-0001"),
+    }  # fmt: skip
+    problems = []
+    for route in PRODUCT_API:
+        path = fill(route.template, values)
+        status = call(client, route, path, fill(route.body, values), token, "")
+        if status not in (403, 404):
+            problems.append(f"{route.method} {path}: {status}")
+    assert not problems, "\n".join(problems)
+    life = seeded.store.product.life(OTHER, "S2-001", actor=Actor("admin1", "admin"))
+    assert (life.draws, life.injections) == ((), ())

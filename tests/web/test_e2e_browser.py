@@ -6,13 +6,10 @@ for the admin. Screenshots of the main pages go to test-artifacts/web/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, TODAY, LiveServer, Seeded
+from .conftest import ARTIFACTS, PASSWORD, SYSTEM, TODAY, LiveServer, Seeded
 from .test_access_matrix import ARM_IN_HTML
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -25,24 +22,6 @@ EASI_EXAMPLE = {
     "lower_limbs": ("2", "2", "2", "1", "3"),
 }
 SIGNS = ("erythema", "induration", "excoriation", "lichenification", "area")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def live(app: FastAPI, seeded: Seeded) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
-        yield server
 
 
 def shot(page: Page, name: str) -> None:

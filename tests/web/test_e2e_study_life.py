@@ -16,36 +16,23 @@ second subject is recorded through the JSON API (the analysis compares the arms)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from autoserum.cli import main as cli_main
 from autoserum.store import Store
 
-from .conftest import CHROMIUM_ARGS, PASSWORD, LiveServer, add_user
+from .conftest import PASSWORD, LiveServer, add_user
 from .test_access_matrix import ARM_IN_HTML
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STUDY = "E2E-1"
 PROTOCOL = resources.files("autoserum.protocols").joinpath("library/ast-nahm2023.toml")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _page(browser: Browser, base: str, username: str) -> tuple[BrowserContext, Page]:

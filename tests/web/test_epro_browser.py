@@ -9,12 +9,11 @@ Screenshots go to test-artifacts/web/."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from fractions import Fraction
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from autoserum.i18n import translate
 from autoserum.instruments import get_instrument
@@ -23,7 +22,7 @@ from autoserum.web import create_app
 from tests.epro import DAY0, enrol, epro_protocol
 
 from .axe import assert_accessible
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SYSTEM, LiveServer, add_user, settings_for
+from .conftest import ARTIFACTS, PASSWORD, SYSTEM, LiveServer, add_user, settings_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,18 +45,6 @@ class Clock:
 
     def now(self) -> dt.datetime:
         return dt.datetime(self.day.year, self.day.month, self.day.day, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _setup(db_url: str, clock: Clock, language: str) -> tuple[Store, FastAPI]:

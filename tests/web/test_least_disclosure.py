@@ -168,3 +168,39 @@ def test_allocation_id_is_masked_for_blinded_roles(
         assert values == ["blinded"] * len(values), values
         assert "blinded" in row.group(1)
         assert not re.search(r">\s*\d+\s*<", row.group(1))
+
+
+@pytest.mark.parametrize("role", ["preparer", "investigator"])
+def test_the_product_api_answers_another_sites_subject_like_a_missing_one(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    """The product routes of the API (issue 13) the role may use: another site's subject and
+    a subject that does not exist get the same 404 (codes well-formed, of the path's subject)."""
+    from autoserum.study.aliquots import label_code
+
+    from .test_access_matrix import PRODUCT_API
+
+    token = seeded.tokens[role]
+
+    def values(subject: str) -> dict[str, Any]:
+        return {
+            "study": "AST-1", "product_subject": subject, "processing_id": MISSING_RECORD,
+            "draw_code": label_code("AST-1", subject, "BD-0001"),
+            "aliquot_code": label_code("AST-1", subject, "AL-0001"),
+            "fresh_aliquot": label_code("AST-1", subject, "AL-0001"),
+        }  # fmt: skip
+
+    problems, compared = [], 0
+    for route in PRODUCT_API:
+        if not any(allowed(role, a) for a in route.action.split("|")):
+            continue
+        there = _call(client, route, values("S2-001"), token, "")
+        missing = _call(client, route, values("S9-001"), token, "")
+        compared += 1
+        shown = f"{route.method} {route.template}"
+        if there.status_code != 404 or missing.status_code != 404:
+            problems.append(f"{shown}: {there.status_code} there, {missing.status_code} missing")
+        if _neutral(there.text, "S2-001") != _neutral(missing.text, "S9-001"):
+            problems.append(f"{shown}: the bodies differ: {there.text} | {missing.text}")
+    assert compared >= 2
+    assert not problems, "\n".join(problems)

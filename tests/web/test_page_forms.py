@@ -5,14 +5,12 @@ expected, answers 422 and writes nothing; the browser shows the message in view.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from .conftest import CHROMIUM_ARGS, SYSTEM, LiveServer, Seeded
+from .conftest import SYSTEM, LiveServer, Seeded
 from .test_access_matrix import page_client
 from .test_e2e_browser import login
 
@@ -145,23 +143,6 @@ def test_no_screening_before_the_study_start_on_the_page_or_the_api(
     assert "screened_on" in api.text
     assert expected in api.text
     assert store.subjects.all("AST-S", actor=SYSTEM) == []
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=CHROMIUM_ARGS)  # fmt: skip
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def live(app: FastAPI, seeded: Seeded) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
-        yield server
 
 
 @pytest.mark.browser

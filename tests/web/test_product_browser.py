@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from autoserum.store import Store, open_store
 from autoserum.web import create_app
 
 from .conftest import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     PASSWORD,
     SCREENED_ON,
     SYSTEM,
@@ -59,18 +57,6 @@ def store(db_url: str, clock: Clock) -> Store:
 @pytest.fixture
 def app(store: Store, db_url: str, clock: Clock) -> FastAPI:
     return create_app(settings_for(db_url), store=store, clock=lambda: clock.at.date())
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def login(page: Page, base: str, username: str) -> None:

@@ -5,19 +5,18 @@ the alert; its text (pypdf) names the event and keeps the arm blinded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from autoserum.store import Store
 from autoserum.web import create_app
 from tests.pdftext import pdf_text
 
-from .conftest import CHROMIUM_ARGS, PASSWORD, LiveServer, Seeded, settings_for
+from .conftest import PASSWORD, LiveServer, Seeded, settings_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,24 +26,6 @@ NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def app(store: Store, db_url: str) -> FastAPI:
     return create_app(settings_for(db_url), store=store, now=lambda: NOW)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def live(app: FastAPI, seeded: Seeded) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
-        yield server
 
 
 def test_sae_alert_countdown_and_report(

@@ -19,6 +19,7 @@ import polars as pl
 
 from autoserum.errors import ValidationError
 from autoserum.study.consort import ConsortSubject
+from autoserum.study.photos import PhotoScore
 from autoserum.study.tidy import (
     AE_SCHEMA,
     CONMED_SCHEMA,
@@ -72,6 +73,15 @@ class StudyData:
     #: every screened subject as the store records it for the CONSORT flow (status, arm,
     #: failed eligibility rules, reason for leaving, treated); ``()`` for files
     registry: tuple[ConsortSubject, ...] = ()
+    #: the autologous product's accountability as the store counts it
+    #: (``store.product.accountability``: per allocated subject the draws, aliquots, kits and
+    #: injections given and planned; the refused injections with their kind), arms masked as
+    #: ``"blinded"`` for a reader who may not see them; ``None`` for files
+    product_subjects: pl.DataFrame | None = None
+    product_refusals: pl.DataFrame | None = None
+    #: the blinded central ratings of the lesion photographs (``store.photos.scores``);
+    #: ``None`` for files
+    photo_scores: tuple[PhotoScore, ...] | None = None
 
 
 def ae_path_for(path: str | Path) -> Path:
@@ -148,11 +158,14 @@ def study_from_frames(
     deviations: tuple[str, ...] = (),
     unscheduled_visits: tuple[str, ...] = (),
     registry: tuple[ConsortSubject, ...] = (),
+    product: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    photo_scores: tuple[PhotoScore, ...] | None = None,
 ) -> StudyData:
     """Validate typed frames of the long format (e.g. ``Store.export_long``) as a study.
 
     The frames are records, not a file: an error names ``source`` (e.g. ``study AST``), the
-    subject and the visit of the bad row.
+    subject and the visit of the bad row. ``product`` is the store's (subjects, refusals) of
+    the product's accountability, ``photo_scores`` the central photo ratings.
     """
     typed = validate_visits(as_text_frame(visits), source, first_line=None)
     if adverse_events is not None and adverse_events.height:
@@ -183,6 +196,9 @@ def study_from_frames(
         deviations=deviations,
         unscheduled_visits=unscheduled_visits,
         registry=registry,
+        product_subjects=None if product is None else product[0],
+        product_refusals=None if product is None else product[1],
+        photo_scores=photo_scores,
     )
 
 

@@ -20,6 +20,7 @@ from autoserum.cli import backup as _backup
 from autoserum.cli import design as _design
 from autoserum.cli import federate as _federate
 from autoserum.cli import meta as _meta
+from autoserum.cli import product as _product
 from autoserum.cli import protocols as _protocols
 from autoserum.cli import review as _review
 from autoserum.cli import simulate as _simulate
@@ -77,6 +78,7 @@ _backup.register(app)
 _store.register(app)
 _study.register(app)
 _review.register(app)
+_product.register(app)
 _web.register(app)
 
 

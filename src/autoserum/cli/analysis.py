@@ -98,6 +98,8 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         deviations = store.records.deviations(study, actor=actor)
         unscheduled = store.records.unscheduled_visits(study, actor=actor)
         lock = store.locks.database_lock(study)
+        product = store.product.accountability(study, actor=actor)
+        photo_scores = store.photos.scores(study, actor=actor)
     finally:
         store.close()
     # the analysis takes randomised subjects; candidates still in or failed at screening are
@@ -130,6 +132,8 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
             for v in unscheduled
         ),
         registry=registry,
+        product=product,
+        photo_scores=photo_scores,
     )
     locked = (
         "; database NOT locked (an interim look: lock it with autoserum study lock)"

@@ -179,6 +179,37 @@ def instruments_command(
     typer.echo("\n\n".join(_describe(inst) for inst in found))
 
 
+def instrument_texts_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Text files (dlqi.ko.toml) or directories of them to check."),
+    ],
+) -> None:
+    """Check a site's licensed questionnaire wordings (one file per instrument and language,
+    keyed by the item codes) before installing them with AUTOSERUM_INSTRUMENT_TEXTS: every item
+    code and every answer code present, nothing else. Exits 2 naming the file, the code and what
+    was expected.
+
+    Example: autoserum instrument-texts /etc/autoserum/texts/dlqi.ko.toml
+
+    Example: autoserum instrument-texts /etc/autoserum/texts
+    """
+    from autoserum.i18n import LANGUAGES
+    from autoserum.instruments import load_text_file, load_texts
+
+    for path in paths:
+        texts = (
+            list(load_texts(path, languages=LANGUAGES).texts.values())
+            if path.is_dir()
+            else [load_text_file(path, languages=LANGUAGES)]
+        )
+        for text in texts:
+            typer.echo(
+                f"ok: {text.source}: {text.instrument} in {text.language}, "
+                f"{len(text.items)} items ({text.licence})"
+            )
+
+
 def _help(doc: str | None) -> str:
     """A docstring as help text: paragraphs re-flowed (Typer keeps single newlines)."""
     paragraphs = (doc or "").strip().split("\n\n")
@@ -186,6 +217,9 @@ def _help(doc: str | None) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``score`` and ``instruments`` to the application."""
+    """Add ``score``, ``instruments`` and ``instrument-texts`` to the application."""
     app.command("score", help=_help(score_command.__doc__))(score_command)
     app.command("instruments", help=_help(instruments_command.__doc__))(instruments_command)
+    app.command("instrument-texts", help=_help(instrument_texts_command.__doc__))(
+        instrument_texts_command
+    )

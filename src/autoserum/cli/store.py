@@ -211,7 +211,8 @@ def export_command(
     token: TokenOption = None,
     user_password_stdin: UserPasswordOption = False,
 ) -> None:
-    """Export a study in the tidy long format (adverse events to OUT.ae.csv beside it,
+    """Export a study in the tidy long format (one row per subject and visit with its totals,
+    items, labs and vital signs; adverse events to OUT.ae.csv beside it,
     concomitant medication to OUT.conmed.csv, informed consents to OUT.consent.csv, patients'
     self-reported entries with the diaries' weekly means to OUT.pro.csv).
 

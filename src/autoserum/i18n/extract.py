@@ -9,7 +9,10 @@ sources without a Korean or Chinese translation. Marked strings are:
 - in Python, ``N_("…")`` (marked where it is written, translated where it is shown),
   ``translate(request_or_language, "…")`` and ``translate_plural(…, "…", "…", n)``;
 - every label, title and help text of the entity registry (:mod:`autoserum.study.entities`),
-  by :func:`registry_messages`, so the registry stays the one place a label is written.
+  by :func:`registry_messages`, so the registry stays the one place a label is written;
+- every name, item label, group heading, answer code, band and component of the instrument
+  registry (:mod:`autoserum.instruments`), by :func:`instrument_messages` (a licensed wording,
+  DLQI's or POEM's, is not in the registry: a site installs it, ``docs/i18n.md``).
 
 Run ``python -m autoserum.i18n.extract`` (what ``make i18n`` does).
 """
@@ -24,7 +27,15 @@ from typing import IO, Any, Final
 
 from autoserum.i18n._catalogs import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, babel_locale
 
-__all__ = ["KEYWORDS", "MAPPING", "POT", "extract_catalog", "main", "registry_messages"]
+__all__ = [
+    "KEYWORDS",
+    "MAPPING",
+    "POT",
+    "extract_catalog",
+    "instrument_messages",
+    "main",
+    "registry_messages",
+]
 
 #: The gettext keywords (name → argument positions of the messages, 1-based); a template's
 #: ``_``/``gettext``/``ngettext`` and Python's ``translate(request_or_language, message)``.
@@ -44,6 +55,7 @@ _JINJA: Final[dict[str, str]] = {
 #: The extraction methods, as in ``babel.cfg``: (glob under ``src/autoserum``, method, options).
 MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("study/entities.py", "autoserum.i18n.extract:registry_messages", {}),
+    ("instruments/_registry.py", "autoserum.i18n.extract:instrument_messages", {}),
     ("i18n/**.py", "ignore", {}),
     ("**.py", "python", {}),
     ("**/templates/**.html", "jinja2", _JINJA),
@@ -87,6 +99,37 @@ def registry_messages(
     for word in (*LEVELS, *QUERY_STATUSES, *SDV_PLANS, *_AUDIT_ACTIONS, *REGISTRY):
         yield 1, None, word, ["a lock level, query status, SDV plan, audit action or record type"]
     yield from _library_codes()
+
+
+def instrument_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """A Babel extractor yielding the texts the instrument forms show from the instrument
+    registry: each instrument's name, its items' labels, its groups' headings (EASI's regions),
+    the words of its answer codes (``a_little``), its band codes (``almost_clear``) and its
+    components (``extent_a``): shown with the ``tr``/``vocab`` filters."""
+    from autoserum.instruments import get_instrument, instrument_codes
+
+    for code in instrument_codes():
+        inst = get_instrument(code)
+        yield 1, None, inst.name, [f"instrument {code}"]
+        for group, label in inst.group_labels.items():
+            yield 1, None, label, [f"items {code}.{group}.*"]
+        for item in inst.items:
+            yield 1, None, item.label, [f"item {code}.{item.path}"]
+            if item.kind == "choice":
+                for answer in item.allowed or ():
+                    word = ("true" if answer else "false") if isinstance(answer, bool) else answer
+                    if isinstance(word, str) and _WORD.match(word):
+                        yield 1, None, word, [f"an answer of {code}.{item.path}"]
+        for band_set in inst.band_sets.values():
+            bands = [*band_set.bands, *(b for e in band_set.extra_bands.values() for b in e)]
+            for band in bands:
+                if _WORD.match(band.code):
+                    yield 1, None, band.code, [f"a band of {code} ({band.label})"]
+        for component in inst.components:
+            if _WORD.match(component):
+                yield 1, None, component, [f"a component of {code}"]
 
 
 def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:

@@ -1,7 +1,8 @@
 """Outcome instruments for atopic dermatitis (pure core): exact scores, one module per
 instrument, one registry, responder definitions and batch scoring.
 
-Reference: docs/instruments.md (items, allowed values, ranges, band sets, missing rules).
+Reference: docs/instruments.md (items, allowed values, ranges, band sets, missing rules); the
+licensed wordings a site installs: :func:`load_texts` (docs/i18n.md).
 
 >>> from autoserum.instruments import score
 >>> region = {"erythema": 2, "induration": 1, "excoriation": 1, "lichenification": 0, "area": 2}
@@ -17,6 +18,16 @@ from typing import TYPE_CHECKING, Any
 from autoserum.instruments._diary import DiaryRule, WeeklyMean
 from autoserum.instruments._model import Band, BandSet, Instrument, Item, Score
 from autoserum.instruments._registry import get_instrument, instrument_codes, score
+from autoserum.instruments._texts import (
+    InstrumentText,
+    ItemText,
+    Questionnaire,
+    QuestionText,
+    TextLibrary,
+    load_text_file,
+    load_texts,
+    question_texts,
+)
 from autoserum.instruments._values import display_value
 
 if TYPE_CHECKING:
@@ -27,12 +38,20 @@ __all__ = [
     "BandSet",
     "DiaryRule",
     "Instrument",
+    "InstrumentText",
     "Item",
+    "ItemText",
+    "QuestionText",
+    "Questionnaire",
     "Score",
+    "TextLibrary",
     "WeeklyMean",
     "display_value",
     "get_instrument",
     "instrument_codes",
+    "load_text_file",
+    "load_texts",
+    "question_texts",
     "score",
     "score_batch",
 ]

@@ -230,6 +230,13 @@ class Instrument:
     #: who answers it: the clinician, or the patient (a patient-reported outcome, which a
     #: protocol may schedule for self-report)
     reported_by: Literal["clinician", "patient"] = "clinician"
+    #: the heading of each group of items (the first part of a dotted path: EASI's regions),
+    #: a label shown on the forms like the items' labels
+    group_labels: Mapping[str, str] = field(default_factory=dict)
+    #: who owns the wording patients read: ``None`` when the item labels are autoserum's own
+    #: (shipped and translated in the catalogs), else the copyright holder of a licensed
+    #: wording, which is never shipped: a site installs it (``autoserum.instruments.texts``)
+    wording_licence: str | None = None
 
     def item(self, path: str) -> Item:
         """The item with this path (``head_neck.erythema``)."""

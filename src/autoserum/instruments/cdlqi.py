@@ -26,20 +26,21 @@ __all__ = ["CDLQI", "CDLQI_SUBSCALES"]
 
 ANSWERS = {"very_much": 3, "quite_a_lot": 2, "only_a_little": 1, "not_at_all": 0}
 Q7 = {"prevented_school": 3, **ANSWERS}
+#: What each question is about: autoserum's own short topic labels for data entry, **not** the
+#: CDLQI's wording, which is licensed (© MS Lewis-Jones, AY Finlay 1993) and never shipped; a
+#: site that holds a licence installs the wording per language
+#: (``autoserum.instruments.texts``).
 QUESTIONS = {
-    "q1": "How itchy, scratchy, sore or painful has your skin been?",
-    "q2": "How embarrassed or self conscious, upset or sad have you been because of your skin?",
-    "q3": "How much has your skin affected your friendships?",
-    "q4": "How much have you changed or worn different clothes/shoes because of your skin?",
-    "q5": "How much has your skin trouble affected going out, playing, or doing hobbies?",
-    "q6": "How much have you avoided swimming or other sports because of your skin trouble?",
-    "q7": "School time: how much did your skin affect your school work? "
-    "(holiday time: how much has your skin problem interfered with your enjoyment "
-    "of the holiday?)",
-    "q8": "How much trouble have you had because of your skin with other people calling you "
-    "names, teasing, bullying, asking questions or avoiding you?",
-    "q9": "How much has your sleep been affected by your skin problem?",
-    "q10": "How much of a problem has the treatment for your skin been?",
+    "q1": "symptoms: itch, scratching, soreness, pain",
+    "q2": "feelings: embarrassment, self-consciousness, upset, sadness",
+    "q3": "personal relationships: friendships",
+    "q4": "leisure: clothes or shoes changed",
+    "q5": "leisure: going out, playing, hobbies",
+    "q6": "leisure: swimming or other sports avoided",
+    "q7": "school or holidays: school work (or enjoyment of the holiday)",
+    "q8": "personal relationships: name-calling, teasing, bullying, questions, avoidance",
+    "q9": "sleep: sleep affected",
+    "q10": "treatment: problems caused by the treatment",
 }
 CDLQI_SUBSCALES = {
     "symptoms_feelings": ("q1", "q2"),
@@ -62,6 +63,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 CDLQI = Instrument(
     code="cdlqi",
     reported_by="patient",
+    wording_licence="© MS Lewis-Jones, AY Finlay 1993 (Children's Dermatology Life Quality Index)",
     name="Children's Dermatology Life Quality Index (CDLQI)",
     items=tuple(
         choice_item(q, text, Q7 if q == "q7" else ANSWERS) for q, text in QUESTIONS.items()

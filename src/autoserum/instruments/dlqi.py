@@ -31,17 +31,20 @@ ANSWERS = {"very_much": 3, "a_lot": 2, "a_little": 1, "not_at_all": 0}
 ANSWERS_NR = {**ANSWERS, "not_relevant": 0}
 Q7 = {"yes": 3, "no": 0, "not_relevant": 0}
 Q7B = {"a_lot": 2, "a_little": 1, "not_at_all": 0}
+#: What each question is about: autoserum's own short topic labels for data entry, **not** the
+#: DLQI's wording, which is licensed (© AY Finlay, GK Khan 1992) and never shipped; a site that
+#: holds a licence installs the wording per language (``autoserum.instruments.texts``).
 QUESTIONS = {
-    "q1": "How itchy, sore, painful or stinging has your skin been?",
-    "q2": "How embarrassed or self conscious have you been because of your skin?",
-    "q3": "How much has your skin interfered with going shopping or looking after your home?",
-    "q4": "How much has your skin influenced the clothes you wear?",
-    "q5": "How much has your skin affected any social or leisure activities?",
-    "q6": "How much has your skin made it difficult for you to do any sport?",
-    "q7": "Has your skin prevented you from working or studying?",
-    "q8": "How much has your skin created problems with your partner, close friends or relatives?",
-    "q9": "How much has your skin caused any sexual difficulties?",
-    "q10": "How much of a problem has the treatment for your skin been?",
+    "q1": "symptoms: itch, soreness, pain, stinging",
+    "q2": "feelings: embarrassment, self-consciousness",
+    "q3": "daily activities: shopping, looking after the home",
+    "q4": "daily activities: clothes worn",
+    "q5": "leisure: social or leisure activities",
+    "q6": "leisure: sport",
+    "q7": "work or study: prevented (yes, no, not relevant)",
+    "q8": "personal relationships: partner, close friends, relatives",
+    "q9": "personal relationships: sexual difficulties",
+    "q10": "treatment: problems caused by the treatment",
 }
 DLQI_SUBSCALES = {
     "symptoms_feelings": ("q1", "q2"),
@@ -62,7 +65,7 @@ def _items() -> tuple[Item, ...]:
             items.append(
                 choice_item(
                     "q7b",
-                    "If no: how much has your skin been a problem at work or studying?",
+                    "work or study, when q7 is no: how much of a problem",
                     Q7B,
                     condition=("q7", "no"),
                 )
@@ -95,6 +98,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 DLQI = Instrument(
     code="dlqi",
     reported_by="patient",
+    wording_licence="© AY Finlay, GK Khan 1992 (Dermatology Life Quality Index)",
     name="Dermatology Life Quality Index (DLQI)",
     items=_items(),
     minimum=F(0),

@@ -231,6 +231,7 @@ EASI = Instrument(
         "in atopic dermatitis. Exp Dermatol 2001;10:11-18; EASI practical guide, Dermatitis 2022"
     ),
     components=REGIONS,
+    group_labels={region: label.capitalize() for region, label in _REGION_LABEL.items()},
     compute=_compute,
     note=(
         "Signs 0, 1, 1.5, 2, 2.5, 3 (no 0.5). Each region gives `area` (0–6) or `area_percent` "

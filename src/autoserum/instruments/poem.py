@@ -48,6 +48,7 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
 POEM = Instrument(
     code="poem",
     reported_by="patient",
+    wording_licence="© The University of Nottingham (Patient-Oriented Eczema Measure)",
     name="Patient-Oriented Eczema Measure (POEM)",
     items=tuple(
         integer_item(item, f"{label} in the last week ({DAYS})", 4)

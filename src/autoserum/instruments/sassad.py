@@ -27,6 +27,14 @@ __all__ = ["SASSAD", "SIGNS", "SITES"]
 
 SITES = ("arms", "hands", "legs", "feet", "head_neck", "trunk")
 SIGNS = ("erythema", "exudation", "excoriation", "dryness", "cracking", "lichenification")
+_SITE_LABEL = {
+    "arms": "arms",
+    "hands": "hands",
+    "legs": "legs",
+    "feet": "feet",
+    "head_neck": "head and neck",
+    "trunk": "trunk",
+}
 
 
 def _compute(values: Mapping[str, Value | None]) -> Computed:
@@ -48,7 +56,7 @@ SASSAD = Instrument(
     code="sassad",
     name="Six Area, Six Sign Atopic Dermatitis severity score (SASSAD)",
     items=tuple(
-        integer_item(f"{site}.{sign}", f"{site.replace('_', ' ')}: {sign}", 3)
+        integer_item(f"{site}.{sign}", f"{_SITE_LABEL[site]}: {sign}", 3)
         for site in SITES
         for sign in SIGNS
     ),
@@ -62,6 +70,7 @@ SASSAD = Instrument(
         "Br J Dermatol 1996;135(Suppl 48):25-30"
     ),
     components=SITES,
+    group_labels={site: label.capitalize() for site, label in _SITE_LABEL.items()},
     compute=_compute,
     note="No published bands.",
 )

@@ -209,6 +209,7 @@ SCORAD = Instrument(
         "Oranje AP et al. Br J Dermatol 2007;157:645-8; Stalder JF et al. Allergy 2011 (PO-SCORAD)"
     ),
     components=("extent_a", "intensity_b", "subjective_c"),
+    group_labels={"extent_regions": "A: extent by region"},
     compute=_compute,
     banded_extras=("objective",),
     note=(

@@ -27,8 +27,10 @@ from autoserum.report._labels import (
     WorksheetRow,
     labels_pdf,
     patient_card_pdf,
+    product_labels,
     qr_png,
     worksheet_pdf,
+    worksheet_rows,
 )
 from autoserum.report._pdf import render_pdf
 from autoserum.report._sae import SaeReport, sae_document, write_sae_report
@@ -54,12 +56,14 @@ __all__ = [
     "labels_pdf",
     "patient_card_pdf",
     "pooled_study",
+    "product_labels",
     "qr_png",
     "render_html",
     "render_pdf",
     "sae_document",
     "sap_document",
     "worksheet_pdf",
+    "worksheet_rows",
     "write_dsmb",
     "write_report",
     "write_sae_report",

@@ -46,6 +46,7 @@ from autoserum.analysis import (
 )
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
+from autoserum.report._conduct import photo_section, product_section
 from autoserum.report._consort import consort_diagram, diagram_svg
 from autoserum.report._document import Document, FigureBlock, Section
 from autoserum.report._figures import (
@@ -298,6 +299,7 @@ def build_report(
             else ()
         ),
         safety_section(study, adsl),
+        *(s for s in (product_section(study), photo_section(study)) if s is not None),
         _methods_section(),
     ]
     return ReportModel(

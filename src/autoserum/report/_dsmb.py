@@ -41,6 +41,7 @@ from autoserum.analysis import ARM_BLINDED, Sap, StudyData, build_adsl, paramete
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._build import build_report, consort_section, safety_section
+from autoserum.report._conduct import masked_arms
 from autoserum.report._document import Document, Section
 from autoserum.report._html import render_html
 from autoserum.report._pdf import render_pdf
@@ -65,12 +66,15 @@ class DsmbFiles:
 
 def pooled_study(study: StudyData) -> StudyData:
     """``study`` with every allocation removed: no ``arm`` column in the visits, adverse events
-    or concomitant medication, each randomised subject of the registry in the pooled group."""
+    or concomitant medication, each randomised subject of the registry in the pooled group, the
+    product's accountability with every arm masked."""
     return dataclasses.replace(
         study,
         visits=study.visits.drop("arm", strict=False),
         adverse_events=study.adverse_events.drop("arm", strict=False),
         con_meds=study.con_meds.drop("arm", strict=False),
+        product_subjects=masked_arms(study.product_subjects),
+        product_refusals=masked_arms(study.product_refusals),
         registry=tuple(
             dataclasses.replace(s, arm=ARM_BLINDED if s.arm is not None else None)
             for s in study.registry

@@ -28,7 +28,19 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
 
-__all__ = ["Label", "WorksheetRow", "labels_pdf", "patient_card_pdf", "qr_png", "worksheet_pdf"]
+from autoserum.protocols import Fact, Protocol
+from autoserum.study.model import ProductLife
+
+__all__ = [
+    "Label",
+    "WorksheetRow",
+    "labels_pdf",
+    "patient_card_pdf",
+    "product_labels",
+    "qr_png",
+    "worksheet_pdf",
+    "worksheet_rows",
+]
 
 _COLUMNS, _ROWS = 3, 8
 _WIDTH, _HEIGHT = 70 * mm, 37 * mm  # a common A4 sheet of 24 labels
@@ -51,6 +63,47 @@ class WorksheetRow:
     arm: str
     product: str
     facts: tuple[tuple[str, str], ...]
+
+
+def product_labels(life: ProductLife) -> list[Label]:
+    """The labels of a subject's product life (the web page's, the API's and the CLI's
+    ``labels.pdf``): each draw (whole blood), aliquot (volume, expiry) and kit (code and
+    volume only: a kit's label never names its product).
+
+    >>> product_labels(ProductLife("S1", blinded=True))
+    []
+    """
+    subject = life.subject_id
+    sheet = [Label(d.code, (subject, f"{d.volume_ml} mL whole blood")) for d in life.draws]
+    sheet += [
+        Label(a.code, (subject, f"{a.volume_ml} mL", f"exp {a.expires_at:%Y-%m-%d %H:%M}Z"))
+        for a in life.aliquots
+    ]
+    sheet += [Label(k.code, (subject, f"kit {k.volume_ml} mL")) for k in life.kits]
+    return sheet
+
+
+def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> list[WorksheetRow]:
+    """The worksheet's rows: per allocated ``(subject, arm)`` the arm's declared process,
+    each fact with its provenance, and the dose.
+
+    >>> from autoserum.protocols import load_protocol
+    >>> row = worksheet_rows(load_protocol("ast-nahm2023"), [("S1-001", "serum")])[0]
+    >>> row.subject_id, row.product, row.facts[-1][0]
+    ('S1-001', 'serum', 'dose')
+    """
+    arms = {a.code: a for a in protocol.arms}
+    rows = []
+    for subject_id, arm_code in allocated:
+        arm = arms[arm_code]
+        facts: list[tuple[str, str]] = []
+        if arm.process is not None:
+            for name, fact in arm.process:
+                if isinstance(fact, Fact):
+                    facts.append((name.replace("_", " "), f"{fact.describe()} ({fact.source})"))
+        facts.append(("dose", f"{arm.dose.describe()} ({arm.dose.source})"))
+        rows.append(WorksheetRow(subject_id, arm_code, arm.product, tuple(facts)))
+    return rows
 
 
 def qr_png(code: str, *, scale: int = 4) -> bytes:

@@ -1,6 +1,14 @@
 """The audit mechanism: every insert, update and delete of an audited table writes audit rows
 in the same transaction (a SQLAlchemy ``after_flush`` hook on the store's sessions).
 
+The rows are chained (:func:`autoserum.store._chain.link`: the study's chain head is read,
+row-locked on PostgreSQL, and moved) and inserted **at the end of the transaction**, just before
+its commit (:func:`write_pending`, a ``before_commit`` hook that runs after the review hook of
+``store/_review.py``): the head lock, which serialises the writers of a study, is then held for
+the head's update, the audit insert and the commit only, not for the rest of the write (its
+checks, the automatic checks of the review hook). A rolled-back transaction's rows are dropped
+with it.
+
 One audit row per changed field: ``action`` insert/update/delete, ``field``, ``old_value`` and
 ``new_value`` as canonical JSON (see :func:`encode`), the actor, UTC time and the reason. An
 insert records every non-null field; a delete records the whole record as ``old_value`` with
@@ -44,6 +52,7 @@ __all__ = [
     "insert_audited",
     "insert_imported",
     "touch",
+    "write_pending",
 ]
 
 REDACTED = "[redacted]"
@@ -230,9 +239,42 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
             rows += _rows_for(obj, "delete", ctx)  # type: ignore[arg-type]
             touch(session, obj, "delete")
     if rows:
-        conn = session.connection()
-        link(conn, rows)
-        conn.execute(insert(AuditRow), rows)
+        _append(session, rows)
+
+
+_PENDING = "audit_pending"
+_SEALED = "audit_sealed"
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue audit rows for :func:`write_pending` (chained and inserted just before the
+    commit); once the transaction's rows were written (a flush after the last hook), at once."""
+    if session.info.get(_SEALED):
+        _write(session.connection(), rows)
+    else:
+        session.info.setdefault(_PENDING, []).extend(rows)
+
+
+def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    link(conn, rows)
+    conn.execute(insert(AuditRow), rows)
+
+
+def write_pending(session: Session) -> None:
+    """Chain and insert the audit rows the transaction queued, in their order (the
+    ``before_commit`` hook; the study's chain head is locked from here to the commit)."""
+    session.flush()
+    rows = session.info.pop(_PENDING, None)
+    session.info[_SEALED] = True
+    if rows:
+        _write(session.connection(), rows)
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    """After a commit or a rollback: nothing queued (a rolled-back transaction's rows are
+    dropped with it), and the next transaction of the session queues again."""
+    session.info.pop(_PENDING, None)
+    session.info.pop(_SEALED, None)
 
 
 class AuditedSession(Session):
@@ -241,6 +283,11 @@ class AuditedSession(Session):
 
 event.listen(AuditedSession, "before_flush", _before_flush)
 event.listen(AuditedSession, "after_flush", _after_flush)
+# last of the before_commit hooks (the review hook is inserted before it, store/_review.py)
+event.listen(AuditedSession, "before_commit", write_pending)
+event.listen(AuditedSession, "after_commit", _forget)
+event.listen(AuditedSession, "after_rollback", _forget)
+event.listen(AuditedSession, "after_soft_rollback", _forget)
 
 
 def insert_audited(session: Session, obj: Any) -> None:
@@ -260,9 +307,7 @@ def insert_audited(session: Session, obj: Any) -> None:
     values = {a.key: getattr(obj, a.key) for a in mapper.column_attrs if a.key != "id"}
     conn = session.connection()
     obj.id = conn.execute(_insert_returning_id(type(obj)), values).scalar_one()
-    rows = _rows_for(obj, "insert", ctx)
-    link(conn, rows)
-    conn.execute(insert(AuditRow), rows)
+    _append(session, _rows_for(obj, "insert", ctx))
     touch(session, obj, "insert")
 
 
@@ -310,9 +355,7 @@ def audit_refusal(
         "new_value": _text(entity, field, value),
         "reason": reason,
     }
-    conn = session.connection()
-    link(conn, [row])
-    conn.execute(insert(AuditRow), [row])
+    _append(session, [row])
 
 
 @dataclass(frozen=True)
@@ -457,8 +500,7 @@ def insert_imported(
                 "reason": ctx.reason,
             }
         )
-    link(conn, rows)
-    conn.execute(insert(AuditRow), rows)
+    _append(session, rows)
     if review and entity not in REVIEW_ENTITIES:
         touched = session.info.setdefault("touched", {})
         mark = touched.setdefault(study_id, ({}, set(), set()))

@@ -252,12 +252,13 @@ def link(
 ) -> None:
     """Set ``prev_hash`` and ``row_hash`` on ``rows`` of ``stream`` (about to be inserted in
     this order, in the transaction of ``conn``) and move their chains' heads: one hash per row,
-    one head read and one head write per chain and flush."""
+    one head read and one head write per chain and flush. The heads are locked in the order of
+    their chain numbers (two transactions writing the same chains cannot deadlock)."""
     key = audit_key()
     chains: dict[int, list[MutableMapping[Any, Any]]] = {}
     for row in rows:
         chains.setdefault(stream.chain_of(row), []).append(row)
-    for chain, members in chains.items():
+    for chain, members in sorted(chains.items(), key=lambda item: item[0]):
         length, head = _lock_head(conn, chain)
         for row in members:
             row["prev_hash"] = head

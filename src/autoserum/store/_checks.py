@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from autoserum.protocols import ProtocolVersions
 from autoserum.store._audit import AuditContext
 from autoserum.store._base import Actor, Service
-from autoserum.store._product import chain_in_use
-from autoserum.store._queries import raise_finding
+from autoserum.store._product import chain_in_use_clause
+from autoserum.store._queries import raise_finding, raised_findings
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -74,7 +74,17 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             planned=planned(v.visit_code, v.visit_date),
             not_done=tuple(not_done.get(v.id, ())),
         )
-        for v in s.scalars(select(VisitRow).where(VisitRow.subject_pk == subject.id))
+        for v in s.execute(
+            select(
+                VisitRow.id,
+                VisitRow.visit_code,
+                VisitRow.day,
+                VisitRow.visit_date,
+                VisitRow.deviation_days,
+                VisitRow.earliest,
+                VisitRow.latest,
+            ).where(VisitRow.subject_pk == subject.id)
+        )
     )
     assessments = tuple(
         AssessmentFacts(
@@ -84,20 +94,41 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             a.payload or {},
             None if a.total is None else Fraction(str(a.total)),
         )
-        for a in s.scalars(select(AssessmentRow).where(AssessmentRow.subject_pk == subject.id))
+        for a in s.execute(
+            select(
+                AssessmentRow.id,
+                AssessmentRow.visit_id,
+                AssessmentRow.instrument,
+                AssessmentRow.payload,
+                AssessmentRow.total,
+            ).where(AssessmentRow.subject_pk == subject.id)
+        )
     )
     labs = tuple(
         LabFacts(r.id, r.analyte, r.value, r.unit)
-        for r in s.scalars(select(LabRow).where(LabRow.subject_pk == subject.id))
+        for r in s.execute(
+            select(LabRow.id, LabRow.analyte, LabRow.value, LabRow.unit).where(
+                LabRow.subject_pk == subject.id
+            )
+        )
     )
     events = tuple(
         (r.id, r.onset_date)
-        for r in s.scalars(select(AdverseEventRow).where(AdverseEventRow.subject_pk == subject.id))
+        for r in s.execute(
+            select(AdverseEventRow.id, AdverseEventRow.onset_date).where(
+                AdverseEventRow.subject_pk == subject.id
+            )
+        )
     )
-    first = s.scalar(
-        select(func.min(ConsentRow.consented_at)).where(ConsentRow.subject_pk == subject.id)
+    first_consent = (
+        select(func.min(ConsentRow.consented_at))
+        .where(ConsentRow.subject_pk == subject.id)
+        .scalar_subquery()
     )
-    chain = chain_in_use(s, subject.study_id)
+    first, in_use = s.execute(  # one statement for both
+        select(first_consent, chain_in_use_clause(subject.study_id))
+    ).one()
+    chain = bool(in_use)
     injections: tuple[InjectionFacts, ...] = ()
     if chain:
         injections = tuple(
@@ -144,14 +175,16 @@ def check_subjects(
     ctx = s.info.get("audit")
     raised: list[Finding] = []
     for subject in subjects:
-        for finding in evaluate(subject_facts(s, versions, subject), settings, today=today):
+        findings = evaluate(subject_facts(s, versions, subject), settings, today=today)
+        known = raised_findings(s, subject.study_id, findings)
+        for finding in findings:
             if isinstance(ctx, AuditContext):
                 why = f"automatic check on data written by {ctx.username}"
                 s.info["audit"] = replace(
                     ctx, username=check_author(finding.rule), role="system", reason=why
                 )
             try:
-                if raise_finding(s, subject.study_id, subject.id, finding):
+                if raise_finding(s, subject.study_id, subject.id, finding, known=known):
                     raised.append(finding)
                 s.flush()
             finally:

@@ -42,6 +42,7 @@ from autoserum.study.tidy import (
     validate_visits,
     visit_columns,
 )
+from autoserum.study.vitals import VITAL_SIGNS
 
 __all__ = [
     "CheckedVisits",
@@ -62,7 +63,8 @@ _WHERE = re.compile(r"^line (\d+)(?:, column (.+))?$")
 @dataclass
 class CheckedVisits:
     """Checked visit rows, by column: row ``i`` is file line ``lines[i]``; its assessments as
-    (instrument, payload, total text, band) and its labs as (analyte, value)."""
+    (instrument, payload, total text, band), its labs as (analyte, value) and its vital signs
+    (sign → value; empty: none measured)."""
 
     lines: list[int]
     subject_ids: list[str]
@@ -71,6 +73,7 @@ class CheckedVisits:
     dates: list[date | None]
     assessments: list[list[tuple[str, dict[str, Any] | None, str | None, str | None]]]
     labs: list[list[tuple[str, Decimal]]]
+    vitals: list[dict[str, int | Decimal]]
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -277,6 +280,7 @@ class VisitChecker:
                 dates=dates,
                 assessments=self._assessments(text),
                 labs=_labs(text),
+                vitals=_vitals(text),
             )
 
     def finish(self) -> dict[str, ParsedSubject]:
@@ -532,6 +536,19 @@ def _labs(text: pl.DataFrame) -> list[list[tuple[str, Decimal]]]:
             for index, value in enumerate(text[analyte].to_list()):
                 if value is not None:
                     out[index].append((analyte, Decimal(value.strip())))
+    return out
+
+
+def _vitals(text: pl.DataFrame) -> list[dict[str, int | Decimal]]:
+    """Each row's vital signs (the validator checked them numbers within their limits and the
+    diastolic pressure below the systolic): whole signs as integers, others as decimals."""
+    out: list[dict[str, int | Decimal]] = [{} for _ in range(text.height)]
+    for name, sign in VITAL_SIGNS.items():
+        if name in text.columns:
+            for index, value in enumerate(text[name].to_list()):
+                if value is not None:
+                    exact = Decimal(value.strip())
+                    out[index][name] = int(exact) if sign.whole else exact
     return out
 
 

@@ -65,11 +65,13 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 from autoserum.study.labs import ANALYTES
 from autoserum.study.locks import Target
 from autoserum.study.status import SubjectStatus
 from autoserum.study.tidy import SUBJECT_COLUMNS
+from autoserum.study.vitals import VITAL_SIGNS
 
 __all__ = ["GIVE_WAY_SECONDS", "TARGET_SECONDS", "ImportSummary", "Importer"]
 
@@ -85,8 +87,8 @@ _MAX_BATCH = 20_000
 
 
 class ImportSummary(dict[str, int]):
-    """Counts of what an import wrote: subjects, visits, assessments, labs, adverse_events,
-    con_meds."""
+    """Counts of what an import wrote: subjects, visits, assessments, labs, vital_signs,
+    adverse_events, con_meds."""
 
 
 class Importer(Service):
@@ -131,6 +133,7 @@ class Importer(Service):
             visits=rows,
             assessments=0,
             labs=0,
+            vital_signs=0,
             adverse_events=len(aes),
             con_meds=len(meds),
         )
@@ -288,10 +291,10 @@ class _Into:
 
 
 def _write_visits(s: Session, into: _Into, piece: CheckedVisits) -> None:
-    """Insert the checked rows ``piece`` with their assessments and labs, and the sites and
-    subjects they are the first rows of (a subject is inserted with its subject-level columns
-    from the whole file): one executemany insert and one chained audit row per record type
-    (:func:`autoserum.store._audit.insert_imported`)."""
+    """Insert the checked rows ``piece`` with their assessments, labs and vital signs, and the
+    sites and subjects they are the first rows of (a subject is inserted with its
+    subject-level columns from the whole file): one executemany insert and one chained audit
+    row per record type (:func:`autoserum.store._audit.insert_imported`)."""
     study_id, sites, pks, counts = into.study_id, into.sites, into.pks, into.counts
     batch = ImportBatch(into.file, into.file_sha256, piece.lines[0], piece.lines[-1])
     new = [sid for sid in dict.fromkeys(piece.subject_ids) if sid not in pks]
@@ -363,6 +366,7 @@ def _write_visits(s: Session, into: _Into, piece: CheckedVisits) -> None:
         for pk, visit_id, row in zip(owners, visit_ids, piece.labs, strict=True)
         for analyte, value in row
     ]
+    _write_vitals(s, into, piece, owners, visit_ids)
     if labs:
         names = tuple(labs[0])
         counts["labs"] += len(
@@ -376,6 +380,30 @@ def _write_visits(s: Session, into: _Into, piece: CheckedVisits) -> None:
                 review=into.review,
             )
         )
+
+
+def _write_vitals(
+    s: Session, into: _Into, piece: CheckedVisits, owners: list[int], visits: list[int]
+) -> None:
+    """Insert the vital signs of the rows ``piece`` (one record per visit with any sign)."""
+    rows = [
+        (pk, visit_id, *(signs.get(name) for name in VITAL_SIGNS))
+        for pk, visit_id, signs in zip(owners, visits, piece.vitals, strict=True)
+        if signs
+    ]
+    if not rows:
+        return
+    batch = ImportBatch(into.file, into.file_sha256, piece.lines[0], piece.lines[-1])
+    names = ("subject_pk", "visit_id", *VITAL_SIGNS)
+    into.counts["vital_signs"] += len(
+        insert_imported(
+            s,
+            VitalSignRow,
+            _by_column(rows, names, study_id=into.study_id),
+            batch=batch,
+            review=into.review,
+        )
+    )
 
 
 def _by_column(

@@ -34,6 +34,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 from autoserum.study.consent import (
     COMPONENTS,
@@ -52,10 +53,13 @@ from autoserum.study.tidy import (
     visit_columns,
 )
 from autoserum.study.visits import per_protocol, study_week
+from autoserum.study.vitals import VITAL_SIGNS
 
 __all__ = ["ExportService", "ImportSummary", "PackageContent"]
 
 _KEEP = ("subject_id", "site", "week")
+#: The vital signs written as whole numbers (blood pressures, pulse).
+_WHOLE_SIGNS = frozenset(name for name, sign in VITAL_SIGNS.items() if sign.whole)
 
 
 def _cell(value: Any) -> Any:
@@ -403,6 +407,10 @@ class ExportService(Service):
         labs: dict[int, list[LabRow]] = {}
         for lab in s.scalars(select(LabRow).where(LabRow.study_id == st.id)):
             labs.setdefault(lab.visit_id, []).append(lab)
+        vitals: dict[int, VitalSignRow] = {
+            vs.visit_id: vs
+            for vs in s.scalars(select(VitalSignRow).where(VitalSignRow.study_id == st.id))
+        }
         rows: list[dict[str, Any]] = []
         for v in s.scalars(select(VisitRow).where(VisitRow.study_id == st.id)):
             subj = subjects.get(v.subject_pk)
@@ -432,6 +440,11 @@ class ExportService(Service):
                 row.setdefault(code, value)  # recorded at the visit by staff: kept
             for lab in labs.get(v.id, []):
                 row[lab.analyte] = float(lab.value)
+            signs = vitals.get(v.id)
+            for name in VITAL_SIGNS if signs is not None else ():
+                value = getattr(signs, name)
+                if value is not None:
+                    row[name] = int(value) if name in _WHOLE_SIGNS else float(value)
             rows.append(row)
         rows.sort(key=lambda r: r.pop("_order"))
         return rows
@@ -459,7 +472,7 @@ def _dtype(column: str, values: list[Any]) -> Any:
         return pl.Date
     if column in {"per_protocol", "treated"}:
         return pl.Boolean
-    if column in integer_items():
+    if column in integer_items() or column in _WHOLE_SIGNS:
         return pl.Int64
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return pl.Float64

@@ -12,6 +12,7 @@ the study, its sites, subjects and records are written in one audited transactio
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -37,9 +38,11 @@ from autoserum.store.models import (
     SubjectRow,
     VisitRow,
 )
-from autoserum.study.entities import REGISTRY, EntitySpec, Field
+from autoserum.study.entities import REVIEW_REGISTRY, EntitySpec, Field
 from autoserum.study.package import (
     PACKAGE_FORMAT,
+    PACKAGED,
+    TARGET_LINK,
     VISIT_LINK,
     cell_text,
     column_name,
@@ -75,9 +78,9 @@ _POLARS: dict[str, Any] = {
 def _link_targets() -> dict[str, dict[str, str]]:
     """Per record type and link (``draw_id``), the record type it points to, read from the
     ORM's foreign keys."""
-    by_table = {spec.table: name for name, spec in REGISTRY.items()}
+    by_table = {spec.table: name for name, spec in PACKAGED.items()}
     out: dict[str, dict[str, str]] = {}
-    for name, spec in REGISTRY.items():
+    for name, spec in PACKAGED.items():
         columns = AUDITED[name].__table__.c
         for link in spec.links:
             for fk in columns[link].foreign_keys:
@@ -94,6 +97,13 @@ _OPTIONAL_VISIT = frozenset(
     if "visit_id" in model.__table__.c and model.__table__.c.visit_id.nullable
 )
 """Record types whose visit link may be empty (the ORM's nullable ``visit_id``)."""
+
+_OPTIONAL_SUBJECT = frozenset(
+    name
+    for name, spec in PACKAGED.items()
+    if spec.parent == "subject" and AUDITED[name].__table__.c.subject_pk.nullable
+)
+"""Record types that may belong to no subject (a signature or a lock of the whole study)."""
 
 
 @dataclass(frozen=True)
@@ -191,28 +201,15 @@ def read_records(
         s.execute(select(VisitRow.id, VisitRow.visit_code).where(VisitRow.study_id == st.id)).all()
     )
     collected: dict[str, list[tuple[Any, Any, dict[str, Any]]]] = {}
-    for spec in REGISTRY.values():
+    for spec in PACKAGED.values():
         fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
         model = AUDITED[spec.name]
         out: list[tuple[Any, Any, dict[str, Any]]] = []
         for row in s.scalars(select(model).where(model.study_id == st.id)):
-            keys: dict[str, Any] = {}
-            order: tuple[Any, ...]
-            if spec.name == "site":
-                order = (row.code,)
-            elif spec.name == "subject":
-                if row.id not in subjects:
-                    continue
-                keys["site"] = sites[row.site_id].code
-                order = (row.subject_id,)
-            elif spec.parent == "subject":
-                subject = subjects.get(row.subject_pk)
-                if subject is None:
-                    continue
-                keys["subject_id"] = subject.subject_id
-                order = (subject.subject_id, row.id)
-            else:
-                order = (row.id,)
+            placed = _placed(spec, row, sites, subjects)
+            if placed is None:
+                continue
+            order, keys = placed
             values = {column_name(f): _value(spec, f, row, subjects) for f in fields}
             out.append((order, row, {**keys, **values}))
         out.sort(key=lambda item: item[0])
@@ -222,20 +219,14 @@ def read_records(
         for name, out in collected.items()
     }
     rows: dict[str, list[dict[str, Any]]] = {}
-    for spec in REGISTRY.values():
+    for spec in PACKAGED.values():
         keys_of = key_columns(spec)
         result = []
         for n, (_, row, values) in enumerate(collected[spec.name], start=1):
             linked: dict[str, Any] = {}
             if "record" in keys_of:
                 linked["record"] = n
-            for link in spec.links:
-                target = getattr(row, link)
-                if link == VISIT_LINK:
-                    linked["visit"] = visits.get(target) if target is not None else None
-                else:
-                    to = LINK_TARGETS[spec.name][link]
-                    linked[link_column(link)] = None if target is None else numbers[to].get(target)
+            linked.update(_links(spec, row, visits, numbers))
             ordered = {k: (linked[k] if k in linked else values[k]) for k in keys_of}
             result.append({**ordered, **{k: v for k, v in values.items() if k not in ordered}})
         rows[spec.name] = result
@@ -247,9 +238,52 @@ def read_records(
         blinded=blinded,
         deidentified=deidentified,
         optional_visit=_OPTIONAL_VISIT,
+        optional_subject=_OPTIONAL_SUBJECT,
         link_targets=LINK_TARGETS,
     )
     return PackageContent(desc, rows)
+
+
+def _placed(
+    spec: EntitySpec, row: Any, sites: Mapping[int, SiteRow], subjects: Mapping[int, SubjectRow]
+) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """A record's sort key and key cells (``site`` of a subject, ``subject_id`` of a record of
+    a subject); ``None`` for a subject outside the actor's reach or a record of one."""
+    if spec.name == "site":
+        return (row.code,), {}
+    if spec.name == "subject":
+        if row.id not in subjects:
+            return None
+        return (row.subject_id,), {"site": sites[row.site_id].code}
+    if spec.parent != "subject":
+        return (row.id,), {}
+    if row.subject_pk is None:  # the study's (a signature or a lock of the whole study)
+        return ("", row.id), {"subject_id": None}
+    subject = subjects.get(row.subject_pk)
+    if subject is None:
+        return None
+    return (subject.subject_id, row.id), {"subject_id": subject.subject_id}
+
+
+def _links(
+    spec: EntitySpec,
+    row: Any,
+    visits: Mapping[int, str],
+    numbers: Mapping[str, Mapping[int, int]],
+) -> dict[str, Any]:
+    """The link cells of a record: its visit's code, the record (row) number of each record
+    it links to in that record's file."""
+    linked: dict[str, Any] = {}
+    for link in spec.links:
+        target = getattr(row, link)
+        if link == VISIT_LINK:
+            linked["visit"] = visits.get(target) if target is not None else None
+        elif link == TARGET_LINK:  # a record of the type its ``entity`` names
+            linked["target"] = numbers.get(row.entity or "", {}).get(target)
+        else:
+            to = LINK_TARGETS[spec.name][link]
+            linked[link_column(link)] = None if target is None else numbers[to].get(target)
+    return linked
 
 
 def _value(spec: EntitySpec, field: Field, row: Any, subjects: Mapping[int, SubjectRow]) -> Any:
@@ -312,7 +346,7 @@ def package_files(content: PackageContent) -> dict[str, bytes]:
     text = json.dumps(content.descriptor, indent=2, ensure_ascii=False) + "\n"
     files["datapackage.json"] = text.encode("utf-8")
     for resource in content.descriptor["resources"]:
-        spec = REGISTRY[resource["autoserum:entity"]]
+        spec = PACKAGED[resource["autoserum:entity"]]
         columns = [f["name"] for f in resource["schema"]["fields"]]
         rows = content.rows[spec.name]
         files[resource["path"]] = _csv_text(spec, columns, rows).encode("utf-8")
@@ -372,12 +406,12 @@ def read_package(path: Path) -> PackageContent:
     rows: dict[str, list[dict[str, Any]]] = {}
     for resource in desc.get("resources", []):
         name = resource.get("autoserum:entity")
-        spec = REGISTRY.get(name) if isinstance(name, str) else None
+        spec = PACKAGED.get(name) if isinstance(name, str) else None
         if spec is None or resource.get("path") != f"{resource_name(spec)}.csv":
             raise ValidationError(
                 "datapackage.json resources",
                 resource.get("name"),
-                f"record types of the registry: {', '.join(REGISTRY)}",
+                f"record types of the package: {', '.join(PACKAGED)}",
             )
         data = read(resource["path"])
         if data is None:
@@ -412,19 +446,20 @@ def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]
         for column, text in record.items():
             where = f"{file} line {line} column {column}"
             if column in keys:
-                row[column] = _key(column, text, where)
+                optional = column == "subject_id" and spec.name in _OPTIONAL_SUBJECT
+                row[column] = _key(column, text, where, optional=optional)
             else:
                 row[column] = parse_cell(fields[column], text, name=where)
         out.append(row)
     return out
 
 
-def _key(column: str, text: str | None, where: str) -> str | int | None:
+def _key(column: str, text: str | None, where: str, *, optional: bool = False) -> str | int | None:
     """A key cell: a site code, subject identifier or visit code as text; a record number or
-    a link (another file's record number) as a whole number; only ``visit`` and links may be
-    empty."""
+    a link (another file's record number) as a whole number; only ``visit``, links and an
+    ``optional`` subject (a signature or lock of the whole study) may be empty."""
     if column in ("site", "subject_id", "visit"):
-        if not text and column != "visit":
+        if not text and column != "visit" and not optional:
             raise ValidationError(where, text, "a key value")
         return text or None
     if not text:
@@ -457,46 +492,122 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
     )
     st.column_order = settings.get("column_order")
     _import_amendments(s, st, settings.get("protocol_amendments"))
-    site_ids: dict[str, int] = {}
-    subject_pks: dict[str, int] = {}
-    visit_ids: dict[tuple[str, str], int] = {}
+    keys = _Ids()
     record_ids: dict[str, dict[int, int]] = {}
+    positions: dict[str, dict[int, int]] = {}
     counts = {
-        resource_name(spec): len(content.rows.get(spec.name, [])) for spec in REGISTRY.values()
+        resource_name(spec): len(content.rows.get(spec.name, [])) for spec in PACKAGED.values()
     }
     for spec in _insert_order():
         model = AUDITED[spec.name]
         rows = content.rows.get(spec.name, [])
         fields = _fields_by_column(spec)
         ids = record_ids.setdefault(spec.name, {})
+        rows_at = positions.setdefault(spec.name, {})
         for line, row in enumerate(rows, start=2):
-            values = {fields[c].name: v for c, v in row.items() if c in fields}
-            links: dict[str, Any] = {"study_id": st.id, "version": 1}
+            values = {
+                fields[c].name: v for c, v in row.items() if c in fields and not fields[c].derived
+            }
             where = f"{resource_name(spec)}.csv line {line}"
-            if spec.name == "subject":
-                links["site_id"] = _look_up(site_ids, row["site"], where, "site")
-            elif spec.parent == "subject":
-                links["subject_pk"] = _look_up(subject_pks, row["subject_id"], where, "subject_id")
-            for link in spec.links:
-                if link == VISIT_LINK:
-                    if row.get("visit") is not None:
-                        pair = (row["subject_id"], row["visit"])
-                        links[link] = _look_up(visit_ids, pair, where, "visit")
-                elif row.get(link_column(link)) is not None:
-                    target = record_ids.get(LINK_TARGETS[spec.name][link], {})
-                    links[link] = _look_up(target, row[link_column(link)], where, link_column(link))
+            links = _import_links(
+                spec,
+                row,
+                where,
+                study_id=st.id,
+                keys=keys,
+                record_ids=record_ids,
+                positions=positions,
+            )
             record = model(**links, **values)
+            _check_derived(spec, record, row, where)
             s.add(record)
             s.flush()
+            rows_at[line - 1] = record.id
             if "record" in row:
                 ids[row["record"]] = record.id
             if spec.name == "site":
-                site_ids[record.code] = record.id
+                keys.sites[record.code] = record.id
             elif spec.name == "subject":
-                subject_pks[record.subject_id] = record.id
+                keys.subjects[record.subject_id] = record.id
             elif spec.name == "visit":
-                visit_ids[(row["subject_id"], record.visit_code)] = record.id
+                keys.visits[(row["subject_id"], record.visit_code)] = record.id
+    if any(content.rows.get(name) is not None for name in REVIEW_REGISTRY):
+        # The package carries the review state (verifications, signatures, queries) as it
+        # was: the review hook must not clear, invalidate or raise anything on this insert
+        # (each insert is audited all the same; ``autoserum checks run`` runs the checks).
+        s.flush()
+        s.info.pop("touched", None)
     return counts
+
+
+@dataclass
+class _Ids:
+    """The new ids of the sites, subjects and visits imported, by their keys."""
+
+    sites: dict[str, int] = dataclasses.field(default_factory=dict)
+    subjects: dict[str, int] = dataclasses.field(default_factory=dict)
+    visits: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
+
+
+def _import_links(
+    spec: EntitySpec,
+    row: Mapping[str, Any],
+    where: str,
+    *,
+    study_id: int,
+    keys: _Ids,
+    record_ids: Mapping[str, Mapping[int, int]],
+    positions: Mapping[str, Mapping[int, int]],
+) -> dict[str, Any]:
+    """The keys and links of a record imported: its study, site or subject, visit and the
+    new ids of the records it links to (imported before it)."""
+    links: dict[str, Any] = {"study_id": study_id, "version": 1}
+    if spec.name == "subject":
+        links["site_id"] = _look_up(keys.sites, row["site"], where, "site")
+    elif spec.parent == "subject" and row["subject_id"] is not None:
+        links["subject_pk"] = _look_up(keys.subjects, row["subject_id"], where, "subject_id")
+    for link in spec.links:
+        if link == VISIT_LINK:
+            if row.get("visit") is not None:
+                pair = (row["subject_id"], row["visit"])
+                links[link] = _look_up(keys.visits, pair, where, "visit")
+        elif link == TARGET_LINK:
+            links[link] = _target(positions, AUDITED[spec.name], row, where)
+        elif row.get(link_column(link)) is not None:
+            target = record_ids.get(LINK_TARGETS[spec.name][link], {})
+            links[link] = _look_up(target, row[link_column(link)], where, link_column(link))
+    return links
+
+
+def _target(
+    positions: Mapping[str, Mapping[int, int]], model: Any, row: Mapping[str, Any], where: str
+) -> int | None:
+    """The id of the record a verification, query or record lock is about: ``entity`` names
+    its type, ``target`` its row in that type's file (imported before it). An empty target is
+    a record the package does not hold (deleted as entered in error, or an informed consent):
+    kept as ``0`` where the store needs an id, so that the package exports the same again."""
+    number = row.get("target")
+    entity = row.get("entity")
+    if number is None:
+        return None if model.__table__.c.record_id.nullable else 0
+    if entity is None:
+        raise ValidationError(f"{where} column entity", entity, "the record type of the target")
+    return _look_up(positions.get(entity, {}), number, where, "target")
+
+
+def _check_derived(spec: EntitySpec, record: Any, row: Mapping[str, Any], where: str) -> None:
+    """Refuse a derived column (``invalidated``) that disagrees with the columns it is
+    computed from (``invalidated_at``)."""
+    for f in spec.fields:
+        column = column_name(f)
+        given = row.get(column)
+        if f.derived and given is not None and getattr(record, f.name) != given:
+            computed = cell_text(f, getattr(record, f.name))
+            raise ValidationError(
+                f"{where} column {column}",
+                cell_text(f, given),
+                f"{computed} (as the columns it is derived from say)",
+            )
 
 
 def _insert_order() -> list[EntitySpec]:
@@ -511,9 +622,9 @@ def _insert_order() -> list[EntitySpec]:
                 visit(target)
         done.append(name)
 
-    for name in REGISTRY:
+    for name in PACKAGED:
         visit(name)
-    return [REGISTRY[name] for name in done]
+    return [PACKAGED[name] for name in done]
 
 
 def _look_up(table: Mapping[Any, int], key: Any, where: str, column: str) -> int:

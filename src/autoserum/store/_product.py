@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
@@ -66,7 +66,7 @@ from autoserum.study.model import (
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
 
-__all__ = ["ProductService", "Resolved", "chain_in_use", "resolve_product"]
+__all__ = ["ProductService", "Resolved", "chain_in_use", "chain_in_use_clause", "resolve_product"]
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,15 @@ def _arm_product(protocol: Protocol, arm: str | None) -> str:
 def chain_in_use(s: Session, study_id: int) -> bool:
     """Whether the study records its product chain (a draw or a kit): then every injection
     must name its product by code."""
-    for model in (BloodDrawRow, PreparationRow):
-        if s.scalar(select(model.id).where(model.study_id == study_id).limit(1)) is not None:
-            return True
-    return False
+    return bool(s.scalar(select(chain_in_use_clause(study_id))))
+
+
+def chain_in_use_clause(study_id: int) -> ColumnElement[bool]:
+    """:func:`chain_in_use` as an SQL expression (to be read with other values at once)."""
+    return or_(
+        exists().where(BloodDrawRow.study_id == study_id),
+        exists().where(PreparationRow.study_id == study_id),
+    )
 
 
 def _given(s: Session, column: Any, row_id: int) -> list[tuple[date, Decimal | None]]:

@@ -6,7 +6,7 @@ audited (``queries`` and ``query_messages`` rows). Rules: :mod:`autoserum.study.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,10 @@ from autoserum.study.queries import (
 )
 from autoserum.study.rules import NOTE_MAX, bounded_text
 
-__all__ = ["QueryService", "raise_finding"]
+__all__ = ["FINDING_MAX", "QueryService", "raise_finding", "raised_findings"]
+
+FINDING_MAX = 300
+"""The stored length of a finding's key (``queries.finding``)."""
 
 _STEP_ACTION = {
     "answer": "answer_query",
@@ -97,15 +100,48 @@ def _add_message(
     )
 
 
-def raise_finding(s: Session, study_id: int, subject_pk: int, finding: Finding) -> bool:
+def raised_findings(s: Session, study_id: int, findings: Iterable[Finding]) -> set[str]:
+    """The keys (as stored) of those of ``findings`` a query was raised for already, any
+    status: one statement for a subject's findings."""
+    keys = {f.key[:FINDING_MAX] for f in findings}
+    if not keys:
+        return set()
+    return set(
+        s.scalars(
+            select(QueryRow.finding).where(
+                QueryRow.study_id == study_id, QueryRow.finding.in_(sorted(keys))
+            )
+        )
+    )
+
+
+def raise_finding(
+    s: Session,
+    study_id: int,
+    subject_pk: int,
+    finding: Finding,
+    *,
+    known: set[str] | None = None,
+) -> bool:
     """Open a query for an automatic check's ``finding`` unless one was raised for it already
     (any status: a closed or cancelled query of the same finding is not raised again); the
-    author is ``system:check:<rule>``. True iff a query was opened."""
-    exists = s.scalar(
-        select(QueryRow.id).where(QueryRow.study_id == study_id, QueryRow.finding == finding.key)
-    )
-    if exists is not None:
+    author is ``system:check:<rule>``. True iff a query was opened.
+
+    ``known``: the keys already raised (:func:`raised_findings`), instead of a look-up per
+    finding; a key raised here is added to it."""
+    key = finding.key[:FINDING_MAX]
+    if known is None:
+        known = set()
+        if (
+            s.scalar(
+                select(QueryRow.id).where(QueryRow.study_id == study_id, QueryRow.finding == key)
+            )
+            is not None
+        ):
+            return False
+    elif key in known:
         return False
+    known.add(key)
     now = utcnow()
     row = QueryRow(
         study_id=study_id,
@@ -115,7 +151,7 @@ def raise_finding(s: Session, study_id: int, subject_pk: int, finding: Finding) 
         field=finding.field,
         status="open",
         rule=finding.rule,
-        finding=finding.key[:300],
+        finding=key,
         opened_by=check_author(finding.rule),
         opened_at=now,
         version=1,

@@ -53,14 +53,20 @@ def _before_commit(session: Session) -> None:
         checked = [pk for pk, entities in subjects.items() if entities & _CHECKED]
         if uow is None or not checked or len(checked) > CHECKED_PER_WRITE:
             continue
-        study = session.get(StudyRow, study_id)
-        if study is None:  # pragma: no cover - foreign key
+        found = session.execute(  # the subjects and their study: one statement
+            select(SubjectRow, StudyRow)
+            .join(StudyRow, StudyRow.id == SubjectRow.study_id)
+            .where(SubjectRow.id.in_(checked))
+        ).all()
+        if not found:  # pragma: no cover - foreign key
             continue
-        rows = session.scalars(select(SubjectRow).where(SubjectRow.id.in_(checked))).all()
-        check_subjects(session, uow.versions(study), rows, today=uow.clock())
+        rows = [subject for subject, _study in found]
+        check_subjects(session, uow.versions(found[0][1]), rows, today=uow.clock())
     session.flush()
     session.info.pop("touched", None)
     session.info["audit"] = ctx
 
 
-event.listen(AuditedSession, "before_commit", _before_commit)
+# inserted first: before the audit's own before_commit hook (``_audit.write_pending``), which
+# chains and inserts the audit rows of the whole transaction, the review's included
+event.listen(AuditedSession, "before_commit", _before_commit, insert=True)

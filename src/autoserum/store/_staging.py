@@ -60,6 +60,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
     VisitRow,
+    VitalSignRow,
 )
 
 __all__ = [
@@ -100,6 +101,7 @@ _RECORDS: tuple[type[Any], ...] = (
     ConMedRow,
     InjectionRow,
     LabRow,
+    VitalSignRow,
     AssessmentRow,
     VisitRow,
     SubjectRow,

@@ -10,13 +10,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
-from autoserum.store._base import Actor, Service
+from autoserum.store._base import STAGING_PREFIX, Actor, Service
 from autoserum.store._consent import consent_counts, require_consent
 from autoserum.store._integrity import screening_visit
 from autoserum.store._locks import require_unlocked
@@ -42,6 +42,7 @@ from autoserum.store.models import (
     DeviationRow,
     InjectionRow,
     LabRow,
+    SiteRow,
     StudyRow,
     SubjectRow,
     UnblindingRow,
@@ -439,6 +440,32 @@ class SubjectService(Service):
             self._require(actor, "read_subject", study=st.name)
             return visit_progress(s, st, lambda site: actor.may("read_subject", st.name, site))
 
+    def _located(
+        self, s: Session, study: str, subject_id: str, actor: Actor, *, action: str
+    ) -> tuple[StudyRow, SubjectRow, str, bool]:
+        """The study, the subject ``subject_id`` if ``actor`` may perform ``action`` on it,
+        its site's code and whether it was unblinded: one statement (the look-ups of
+        :meth:`_study` and :meth:`_subject` one by one, with their precise errors, only when
+        that statement finds nothing)."""
+        found = None
+        if not study.startswith(STAGING_PREFIX):
+            unblinded = exists().where(UnblindingRow.subject_pk == SubjectRow.id)
+            found = s.execute(
+                select(StudyRow, SubjectRow, SiteRow.code, unblinded)
+                .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
+                .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+                .where(StudyRow.name == study, SubjectRow.subject_id == subject_id)
+            ).first()
+        if found is None:  # raises the precise error (no study, or no subject)
+            st = self._study(s, study)
+            row = self._subject(s, st, subject_id, actor, action=action)
+            return st, row, self._site_code(s, row.site_id), _unblinded(s, row)
+        st, row, code = found[0], found[1], str(found[2])
+        self._require(actor, action, study=st.name)
+        if not actor.may(action, st.name, code):  # answered like a missing one
+            raise NotFoundError(f"no subject {subject_id!r} in study {st.name!r}")
+        return st, row, code, bool(found[3])
+
     def detail(
         self,
         study: str,
@@ -455,8 +482,9 @@ class SubjectService(Service):
         if unknown:
             raise ValidationError("parts", sorted(unknown), f"of {', '.join(DETAIL_PARTS)}")
         with self._read() as s:
-            st = self._study(s, study)
-            row = self._subject(s, st, subject_id, actor, action="read_subject")
+            st, row, site_code, unblinded = self._located(
+                s, study, subject_id, actor, action="read_subject"
+            )
             label = row.subject_id
             sees = actor.sees_arm(st)
 
@@ -468,7 +496,9 @@ class SubjectService(Service):
                 )
 
             return SubjectDetail(
-                subject=subject_out(s, st, row, actor),
+                subject=subject_view(
+                    row, site_code, sees_arm=actor.sees_arm(st), unblinded=unblinded
+                ),
                 visits=tuple(visit_view(r, label) for r in rows("visits", VisitRow)),
                 assessments=tuple(
                     assessment_view(r, label) for r in rows("assessments", AssessmentRow)
@@ -493,13 +523,16 @@ class SubjectService(Service):
 
 def subject_out(s: Session, st: StudyRow, row: SubjectRow, actor: Actor) -> Subject:
     """The domain view of ``row`` as ``actor`` may see it."""
-    unblinded = (s.scalar(select(func.count()).where(UnblindingRow.subject_pk == row.id)) or 0) > 0
     return subject_view(
         row,
         Service._site_code(s, row.site_id),
         sees_arm=actor.sees_arm(st),
-        unblinded=unblinded,
+        unblinded=_unblinded(s, row),
     )
+
+
+def _unblinded(s: Session, row: SubjectRow) -> bool:
+    return (s.scalar(select(func.count()).where(UnblindingRow.subject_pk == row.id)) or 0) > 0
 
 
 def subject_by_pk(s: Session, pk: int) -> SubjectRow:

@@ -479,6 +479,11 @@ class LockRow(_Versioned, Base):
     unlock_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     manifest: Mapped[Any] = mapped_column(JSONText, nullable=True)
 
+    @property
+    def unlocked(self) -> bool:
+        """Whether the lock was lifted (the package's derived ``unlocked``)."""
+        return self.unlocked_at is not None
+
 
 # --- data review: queries, source-data verification, electronic signatures (issue 12) ------
 class QueryRow(_Versioned, Base):
@@ -539,6 +544,11 @@ class VerificationRow(_Versioned, Base):
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cleared_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    @property
+    def cleared(self) -> bool:
+        """Whether the verification was cleared (the package's derived ``cleared``)."""
+        return self.cleared_at is not None
+
 
 class SignatureRow(_Versioned, Base):
     """An electronic signature of a visit, a casebook or the study, bound to the SHA-256 of
@@ -564,6 +574,11 @@ class SignatureRow(_Versioned, Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     invalidated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     invalid_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def invalidated(self) -> bool:
+        """Whether the signature was invalidated (the package's derived ``invalidated``)."""
+        return self.invalidated_at is not None
 
 
 # --- protocol amendments (issue 12) ---------------------------------------------------------

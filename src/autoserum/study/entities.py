@@ -40,6 +40,7 @@ from typing import Any, Literal
 from autoserum.errors import ValidationError
 from autoserum.i18n import LANGUAGES
 from autoserum.study.coerce import as_bool, as_date, as_decimal, as_int
+from autoserum.study.locks import LEVELS as LOCK_LEVELS
 from autoserum.study.medication import (
     AMOUNT_UNITS,
     ATC_PATTERN,
@@ -49,6 +50,7 @@ from autoserum.study.medication import (
     POTENCY_US,
     check_atc,
 )
+from autoserum.study.queries import MESSAGE_KINDS, QUERY_STATUSES
 from autoserum.study.rules import AGE_MAX, NOTE_MAX, SHORT_MAX, TERM_MAX, bounded_text
 from autoserum.study.safety import (
     ACTIONS_TAKEN,
@@ -57,6 +59,7 @@ from autoserum.study.safety import (
     SERIOUSNESS_CRITERIA,
     check_meddra,
 )
+from autoserum.study.signatures import MEANINGS, SIGNATURE_LEVELS
 from autoserum.study.status import SubjectStatus
 from autoserum.study.vitals import VITAL_SIGNS
 from autoserum.study.vocab import (
@@ -78,6 +81,8 @@ __all__ = [
     "PRODUCT_CHAIN",
     "PRO_FREQUENCIES",
     "REGISTRY",
+    "REVIEWED_TYPES",
+    "REVIEW_REGISTRY",
     "SIDES",
     "STORAGE_KINDS",
     "TEXT_COLUMN_MAX",
@@ -123,6 +128,9 @@ class Field:
     ``check``: the checker of a coded text (``check_atc(field, value)``: the normalised code or
     a :class:`ValidationError`), with ``pattern``/``rule``, the same rule as a regular
     expression and its plain description (for the tidy column and error messages).
+    ``derived``: computed by the store from its other columns (a property of the model, such
+    as whether a signature was invalidated): exported, never written; an import checks that
+    it agrees with the columns it is computed from.
     """
 
     name: str
@@ -148,6 +156,7 @@ class Field:
     check: Callable[[str, object], str] | None = None
     pattern: str | None = None
     rule: str = ""
+    derived: bool = False
 
     @property
     def title(self) -> str:
@@ -869,3 +878,140 @@ def entity(name: str) -> EntitySpec:
     if spec is None:
         raise ValidationError("entity", name, f"one of {', '.join(sorted(REGISTRY))}")
     return spec
+
+
+# --- records about the data: data review (issue 12; docs/review.md) -----------------------
+# Declared here for the exports (the data package, ``docs/exports.md``); their tables are
+# declared by hand in ``store/models.py`` and written only by their services (``store.sdv``,
+# ``store.signatures``, ``store.locks``, ``store.queries``), never by a record form or a
+# correction. A record they are about is named by its record type (``entity``) and the link
+# ``record_id`` (in the package: the ``target`` column, the record's row in its own file).
+
+REVIEWED_TYPES: tuple[str, ...] = (
+    "subject",
+    *(name for name, spec in REGISTRY.items() if spec.parent == "subject" and name != "unblinding"),
+    "consent",
+)
+"""The record types of a subject's data a query, a verification or a lock may name (every
+record type of a subject but the unblinding, and the informed consent, which lives beside the
+registry: ``study/consent.py``)."""
+
+_BY: dict[str, Any] = {"required": True, "identifying": True}
+_WHY: dict[str, Any] = {"identifying": True}  # a write's reason: free text, may name people
+
+VERIFICATION = EntitySpec(
+    "verification",
+    "verifications",
+    "subject",
+    (
+        _choice("entity", REVIEWED_TYPES, 30, "Record type verified", required=True),
+        Field("record_version", "int", "Version of the record verified", required=True,
+              minimum=_n(1)),
+        _text("verified_by", 100, "Verified by", **_BY),
+        Field("verified_at", "datetime", "Verified at", required=True),
+        Field("cleared", "bool", "Cleared (the record changed later, or withdrawn)",
+              required=True, derived=True),
+        Field("cleared_at", "datetime", "Cleared at"),
+        _text("cleared_reason", NOTE_MAX, "Why it was cleared", **_WHY),
+    ),
+    links=("record_id",),
+    label="a source-data verification",
+    title="Source-data verifications",
+    key="verifications",
+)  # fmt: skip
+
+SIGNATURE = EntitySpec(
+    "signature",
+    "signatures",
+    "subject",
+    (
+        _choice("level", SIGNATURE_LEVELS, 10, "What was signed", required=True),
+        _choice("meaning", MEANINGS, 20, "Meaning of the signature", required=True),
+        _text("signer", 100, "Signer (account)", **_BY),
+        _text("printed_name", 200, "Printed name of the signer", **_BY),
+        _text("role", 20, "Signer's role", required=True),
+        Field("signed_at", "datetime", "Signed at (UTC)", required=True),
+        _text("timezone", 64, "Signer's time zone (IANA)", required=True),
+        # the signer's local time with its offset, as text (a UTC time would lose the offset);
+        # a calendar time: left out of de-identified exports like every date
+        _text("local_signed_at", 40, "Signed at (signer's local time)", **_BY),
+        _text("content_sha256", 64, "SHA-256 of the signed content", required=True),
+        Field("invalidated", "bool", "Invalidated (the signed content changed later)",
+              required=True, derived=True),
+        Field("invalidated_at", "datetime", "Invalidated at"),
+        _text("invalid_reason", NOTE_MAX, "Why it was invalidated", **_WHY),
+    ),
+    links=("visit_id",),
+    label="an electronic signature",
+    title="Electronic signatures",
+    key="signatures",
+)  # fmt: skip
+
+LOCK = EntitySpec(
+    "lock",
+    "locks",
+    "subject",
+    (
+        _choice("level", LOCK_LEVELS, 10, "Lock level", required=True),
+        _choice("entity", REVIEWED_TYPES, 30, "Record type locked (a record lock)"),
+        _text("reason", NOTE_MAX, "Reason for the lock", required=True),
+        _text("locked_by", 100, "Locked by", **_BY),
+        Field("locked_at", "datetime", "Locked at", required=True),
+        Field("unlocked", "bool", "Unlocked", required=True, derived=True),
+        _text("unlocked_by", 100, "Unlocked by", identifying=True),
+        Field("unlocked_at", "datetime", "Unlocked at"),
+        _text("unlock_reason", NOTE_MAX, "Reason for unlocking"),
+        Field("manifest", "json", "Database lock manifest (audit chain head, analysis plan "
+              "and allocation list digests)"),
+    ),
+    links=("visit_id", "record_id"),
+    label="a lock",
+    title="Locks",
+    key="locks",
+)  # fmt: skip
+
+QUERY = EntitySpec(
+    "query",
+    "queries",
+    "subject",
+    (
+        _choice("entity", REVIEWED_TYPES, 30, "Record type queried", required=True),
+        _text("field", 50, "Field queried (empty: the whole record)"),
+        _choice("status", QUERY_STATUSES, 10, "Status", required=True),
+        _text("rule", 50, "Automatic check that raised it"),
+        # the finding's key holds the values found, dates among them
+        _text("finding", 300, "Finding of the automatic check", identifying=True),
+        _text("opened_by", 100, "Opened by", **_BY),
+        Field("opened_at", "datetime", "Opened at", required=True),
+        Field("closed_at", "datetime", "Closed at"),
+    ),
+    links=("record_id",),
+    label="a data query",
+    title="Data queries",
+    key="queries",
+)  # fmt: skip
+
+QUERY_MESSAGE = EntitySpec(
+    "query_message",
+    "query_messages",
+    "subject",
+    (
+        _choice("kind", MESSAGE_KINDS, 10, "Step", required=True),
+        _text("author", 100, "Author", **_BY),
+        Field("at", "datetime", "At", required=True),
+        _text("text", NOTE_MAX, "Message", required=True, identifying=True),
+        Field("correction", "json", "Correction made in answer", identifying=True),
+    ),
+    links=("query_id",),
+    label="a query message",
+    title="Data query messages",
+    key="query_messages",
+)  # fmt: skip
+
+REVIEW_REGISTRY: Mapping[str, EntitySpec] = {
+    spec.name: spec for spec in (VERIFICATION, SIGNATURE, LOCK, QUERY, QUERY_MESSAGE)
+}
+"""Entity name → the declaration of each record type about the data (source-data
+verifications, electronic signatures, locks, data queries and their messages): in the data
+package after the record types of :data:`REGISTRY`, not among the record types a form or a
+correction writes."""

@@ -1,7 +1,9 @@
 """The complete tidy data package of a study, derived from the entity registry (pure core).
 
-One CSV (and Parquet) file per record type of :data:`~autoserum.study.entities.REGISTRY`, named
-after its table, with a Frictionless Data Package descriptor (``datapackage.json``,
+One CSV (and Parquet) file per record type of :data:`~autoserum.study.entities.REGISTRY` and
+of the records about the data (:data:`~autoserum.study.entities.REVIEW_REGISTRY`: source-data
+verifications, electronic signatures, locks, data queries and their messages), named after its
+table, with a Frictionless Data Package descriptor (``datapackage.json``,
 https://specs.frictionlessdata.io/data-package/) whose field types, constraints (required,
 length, bounds, enumerations), primary keys and foreign keys come from the registry's
 declarations. A record type another part declares in the registry is in the package without a
@@ -39,10 +41,12 @@ from fractions import Fraction
 from typing import Any
 
 from autoserum.errors import ValidationError
-from autoserum.study.entities import REGISTRY, EntitySpec, Field
+from autoserum.study.entities import REGISTRY, REVIEW_REGISTRY, EntitySpec, Field
 
 __all__ = [
+    "PACKAGED",
     "PACKAGE_FORMAT",
+    "TARGET_LINK",
     "VISIT_LINK",
     "cell_text",
     "column_name",
@@ -60,6 +64,16 @@ PACKAGE_FORMAT = 1
 
 VISIT_LINK = "visit_id"
 """The link a record type's spec names when its records belong to a visit."""
+
+TARGET_LINK = "record_id"
+"""The link of a record about another record of any type (a verification, a query, a record
+lock): the type is the record's ``entity`` field; in the package the ``target`` column holds
+the other record's row in its own file (1 = the first row; its ``record`` number where the
+file has one)."""
+
+PACKAGED: Mapping[str, EntitySpec] = {**REGISTRY, **REVIEW_REGISTRY}
+"""Every record type of the package, in order: the record types of the registry, then those
+about the data (verifications, signatures, locks, queries, query messages)."""
 
 _FRACTION_PATTERN = r"-?[0-9]+(\.[0-9]+)?(/[0-9]+)?"
 
@@ -103,8 +117,10 @@ def link_column(link: str) -> str:
 
     >>> link_column("aliquot_id")
     'aliquot'
+    >>> link_column(TARGET_LINK)
+    'target'
     """
-    return link.removesuffix("_id")
+    return "target" if link == TARGET_LINK else link.removesuffix("_id")
 
 
 def key_columns(spec: EntitySpec) -> tuple[str, ...]:
@@ -204,17 +220,22 @@ def _field_descriptor(field: Field, *, unique: bool = False) -> dict[str, Any]:
     return out
 
 
-def _key_descriptor(name: str) -> dict[str, Any]:
+def _key_descriptor(name: str, *, optional_subject: bool = False) -> dict[str, Any]:
     titles = {"site": "Site code", "subject_id": "Subject identifier", "visit": "Visit"}
     if name in titles:
         out: dict[str, Any] = {"name": name, "title": titles[name], "type": "string"}
-        if name != "visit":  # a record may be linked to no visit (an injection between visits)
+        # a record may be linked to no visit (an injection between visits); a signature or a
+        # lock of the whole study to no subject
+        if name != "visit" and not (name == "subject_id" and optional_subject):
             out["constraints"] = {"required": True}
         return out
     if name == "record":
         title = "Record number in this file"
         return {"name": name, "title": title, "type": "integer",
                 "constraints": {"required": True, "unique": True, "minimum": 1}}  # fmt: skip
+    if name == "target":
+        title = "Record it is about (its row in the file of its record type, entity)"
+        return {"name": name, "title": title, "type": "integer", "constraints": {"minimum": 1}}
     return {"name": name, "title": f"Linked {name} (its record number)", "type": "integer"}
 
 
@@ -224,13 +245,14 @@ def _schema(
     blinded: bool,
     deidentified: bool,
     optional_visit: bool,
+    optional_subject: bool = False,
     targets: Mapping[str, str],
 ) -> dict[str, Any]:
     keys = key_columns(spec)
     fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
     schema: dict[str, Any] = {
         "fields": [
-            *(_key_descriptor(k) for k in keys),
+            *(_key_descriptor(k, optional_subject=optional_subject) for k in keys),
             *(_field_descriptor(f) for f in fields),
         ]
     }
@@ -269,7 +291,7 @@ def _schema(
             foreign.append(
                 {
                     "fields": [link_column(link)],
-                    "reference": {"resource": REGISTRY[target].table, "fields": ["record"]},
+                    "reference": {"resource": PACKAGED[target].table, "fields": ["record"]},
                 }
             )
     if foreign:
@@ -284,18 +306,21 @@ def descriptor(
     deidentified: bool,
     specs: Iterable[EntitySpec] | None = None,
     optional_visit: frozenset[str] = frozenset(),
+    optional_subject: frozenset[str] = frozenset(),
     link_targets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The ``datapackage.json`` of a study's package.
 
     ``study`` holds the study's settings (name, protocol code, the frozen protocol, ...)
     written under ``autoserum`` so that ``import`` recreates the study; ``specs`` defaults to
-    every record type of the registry. ``optional_visit`` names the record types whose visit
-    link may be empty (an injection between visits): their visit key is described but not a
-    foreign key (Frictionless matches no key with an empty part). ``link_targets`` names,
+    every record type of the package (:data:`PACKAGED`). ``optional_subject`` names the record
+    types that may belong to no subject (a signature or lock of the study).
+    ``optional_visit`` names the record types whose visit link may be empty (an injection
+    between visits): their visit key is described but not a foreign key (Frictionless
+    matches no key with an empty part). ``link_targets`` names,
     per record type and link, the record type it points to (a foreign key on ``record``).
     """
-    chosen = list(REGISTRY.values()) if specs is None else list(specs)
+    chosen = list(PACKAGED.values()) if specs is None else list(specs)
     resources = []
     for spec in chosen:
         name = resource_name(spec)
@@ -315,6 +340,7 @@ def descriptor(
                     blinded=blinded,
                     deidentified=deidentified,
                     optional_visit=spec.name in optional_visit,
+                    optional_subject=spec.name in optional_subject,
                     targets=(link_targets or {}).get(spec.name, {}),
                 ),
             }

@@ -20,6 +20,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from autoserum import __version__
+from autoserum.errors import ConfigurationError, ValidationError
+from autoserum.i18n import LANGUAGES
+from autoserum.instruments import TextLibrary, load_texts
 from autoserum.store import SharedSlots, Store, open_store
 from autoserum.study.rules import Clock, utc_today
 from autoserum.web.errors import install_error_handlers
@@ -41,6 +44,15 @@ def _utc_now() -> datetime:
 
 _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
+
+
+def _instrument_texts(settings: Settings) -> TextLibrary:
+    """The licensed wordings of ``AUTOSERUM_INSTRUMENT_TEXTS``, every file checked: a bad file
+    stops the start with the file, the item code and what was expected."""
+    try:
+        return load_texts(settings.instrument_texts, languages=LANGUAGES)
+    except ValidationError as err:
+        raise ConfigurationError(f"AUTOSERUM_INSTRUMENT_TEXTS: {err}") from None
 
 
 def create_app(
@@ -83,6 +95,7 @@ def create_app(
         shared=SharedSlots(store.engine, name="hashing", count=settings.login_concurrency),
     )
     app.state.tokens = TokenCache(store, ttl=settings.token_cache_seconds)
+    app.state.instrument_texts = _instrument_texts(settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from autoserum.errors import ValidationError
-from autoserum.instruments import Item, Score, get_instrument, score
+from autoserum.instruments import Item, Questionnaire, Score, get_instrument, score
 
 __all__ = [
     "FieldSpec",
@@ -48,6 +48,8 @@ class FieldSpec:
     maximum: str | None
     step: str | None
     unit: str | None
+    #: the label is a site's licensed wording (shown as written, not translated)
+    licensed: bool = False
 
 
 def _plain(value: Any) -> str:
@@ -69,19 +71,28 @@ def _group(item: Item) -> str:
     return head if "." in item.path else ""
 
 
-def instrument_fields(code: str) -> tuple[FieldSpec, ...]:
-    """The form fields of instrument ``code``, in the registry's item order."""
+def instrument_fields(code: str, texts: Questionnaire | None = None) -> tuple[FieldSpec, ...]:
+    """The form fields of instrument ``code``, in the registry's item order; with ``texts``
+    (:func:`autoserum.instruments.question_texts`) a site's licensed wording labels the items
+    and their answers."""
     instrument = get_instrument(code)
+    wording = {q.path: q for q in texts.questions if q.licensed} if texts else {}
     fields = []
     for item in instrument.items:
+        question = wording.get(item.path)
         options: tuple[tuple[str, str], ...] = ()
         if item.allowed is not None:
-            options = tuple((_plain(v), _plain(v).replace("_", " ")) for v in item.allowed)
+            licensed = dict(question.answers) if question else {}
+            options = tuple(
+                (_plain(v), licensed.get(_plain(v)) or _plain(v).replace("_", " "))
+                for v in item.allowed
+            )
         fields.append(
             FieldSpec(
                 name=item.column,
                 path=item.path,
-                label=item.label,
+                label=item.label if question is None else question.text,
+                licensed=question is not None,
                 group=_group(item),
                 kind=item.kind,
                 options=options,

@@ -28,6 +28,7 @@ from autoserum.web.forms import parse_instrument_form
 
 __all__ = [
     "AdverseEventCreate",
+    "AliquotsCreate",
     "AssessmentCreate",
     "AssessmentNotDone",
     "AssessmentPublic",
@@ -40,13 +41,18 @@ __all__ = [
     "ConsentWithdrawal",
     "DatabaseLockCreate",
     "DeviationCreate",
+    "DisposalCreate",
+    "DrawCreate",
     "EligibilityPublic",
     "InjectionCreate",
     "InstrumentPublic",
     "ItemPublic",
     "ItemValue",
+    "KitCreate",
     "LabCreate",
     "LockCreate",
+    "ProcessingCreate",
+    "ProductInjectionCreate",
     "QueryAnswer",
     "QueryCreate",
     "QueryStep",
@@ -55,6 +61,7 @@ __all__ = [
     "RecordUpdate",
     "ScoreRequest",
     "SignatureCreate",
+    "StorageEventCreate",
     "StudyPublic",
     "SubjectCreate",
     "SubjectPublic",
@@ -349,6 +356,95 @@ else:
     ConMedCreate = record_schema(entity("con_med"))
     DeviationCreate = record_schema(entity("deviation"))
     VitalSignCreate = record_schema(entity("vital_sign"), links={"visit_code": (Code, ...)})
+
+
+#: A product label code as scanned or typed (``AS1:<study>:<subject>:<id>:<check>``; the
+#: store checks its check digits, ``study.aliquots``).
+LabelCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=420, pattern=r"^[^\x00]*$"),
+    Field(examples=["AS1:AST-1:S1-001:AL-0001:42"], description="a product label code"),
+]
+
+
+def _chain_schema(
+    name: str, entity_name: str, names: tuple[str, ...], *, doc: str, **links: tuple[Any, Any]
+) -> type[BaseModel]:
+    """The input schema ``name`` of a product-chain record: ``links`` (the codes it names),
+    then ``names``, optional fields of the registry's record type ``entity_name`` typed from
+    their kinds and limits (the store converts and checks them)."""
+    spec = entity(entity_name)
+    fields: dict[str, Any] = dict(links)
+    for field_name in names:
+        f = spec.field(field_name)
+        fields[field_name] = (
+            _annotation(f) | None,
+            Field(None, title=f.title, description=f.help or None),
+        )
+    model = create_model(name, __base__=_Input, __module__=__name__, **fields)
+    model.__doc__ = doc
+    return model
+
+
+if TYPE_CHECKING:  # built from the registry at import, as the record schemas
+    DrawCreate = BaseModel
+    ProcessingCreate = BaseModel
+    AliquotsCreate = BaseModel
+    StorageEventCreate = BaseModel
+    DisposalCreate = BaseModel
+    KitCreate = BaseModel
+    ProductInjectionCreate = BaseModel
+else:
+    DrawCreate = _chain_schema(
+        "DrawCreate", "blood_draw", ("drawn_at", "tube", "drawn_by"),
+        volume_ml=(Decimalish, ...),
+        doc="A blood draw: volume (mL), time (default now), tube (default the protocol's), "
+        "drawn by (default the caller).",
+    )  # fmt: skip
+    ProcessingCreate = _chain_schema(
+        "ProcessingCreate", "processing",
+        ("started_at", "clotting_minutes", "centrifuge_g", "centrifuge_minutes",
+         "centrifuge_temperature", "purification", "protein_concentration", "purity",
+         "processed_by"),
+        draw_code=(LabelCode, ...),
+        doc="The processing of a draw (its label code); parameters outside the protocol's "
+        "are flagged and recorded as a product_process deviation.",
+    )  # fmt: skip
+    AliquotsCreate = _chain_schema(
+        "AliquotsCreate", "aliquot", ("volume_ml", "expires_at"),
+        processing_id=(RecordId, ...),
+        count=(Annotated[int, Field(ge=1, le=100)] | None, None),
+        doc="Aliquots of a processing: count (default the protocol's), volume (default the "
+        "protocol's), expiry (default processing + the protocol's storage_max_days).",
+    )  # fmt: skip
+    StorageEventCreate = _chain_schema(
+        "StorageEventCreate", "storage_event", ("at", "temperature", "location"),
+        aliquot_code=(LabelCode, ...),
+        kind=(Literal[entity("storage_event").field("kind").choices], ...),
+        doc="What happened to a stored aliquot; each thaw counts against the protocol's "
+        "freeze-thaw limit.",
+    )  # fmt: skip
+    DisposalCreate = _chain_schema(
+        "DisposalCreate", "disposal", ("at",),
+        aliquot_code=(LabelCode, ...),
+        reason=(Text, ...),
+        doc="The disposal of an aliquot, with the reason: it can no longer be injected.",
+    )  # fmt: skip
+    KitCreate = _chain_schema(
+        "KitCreate", "preparation", ("volume_ml", "prepared_at"),
+        aliquot_code=(LabelCode | None, None),
+        doc="A blinded kit per allocation: an autologous arm's from one of the subject's "
+        "usable aliquots (aliquot_code), a saline arm's from saline; volume default the dose.",
+    )  # fmt: skip
+    ProductInjectionCreate = _chain_schema(
+        "ProductInjectionCreate", "injection", ("volume_ml", "site", "side", "lot"),
+        product_code=(LabelCode, ...),
+        given_on=(dt.date, ...),
+        visit_code=(Code | None, None),
+        doc="An injection by the label code of the aliquot, kit or (whole blood) draw: "
+        "refused (422, audited) when the product is another subject's, expired, used, "
+        "disposed, thawed too often or drawn too long ago.",
+    )  # fmt: skip
 
 
 class RecordUpdate(_Input):

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     #: Proxy addresses (comma-separated; IPs or CIDR networks) whose X-Forwarded-For and
     #: X-Forwarded-Proto are believed; unset: the headers are ignored.
     trusted_proxies: str | None = None
+
+    #: A directory of licensed questionnaire wordings the site installs, one file per
+    #: instrument and language (``dlqi.ko.toml``; docs/i18n.md); unset: none is installed and
+    #: the forms of a licensed questionnaire show its item codes with a notice.
+    instrument_texts: Path | None = None
 
     #: Log one record per request (``autoserum.access``: method, path, status, duration, id).
     access_log: bool = True

@@ -79,7 +79,6 @@ def define_xml(
             "ODMVersion": "1.3.2",
             "CreationDateTime": created.strftime("%Y-%m-%dT%H:%M:%S"),
             "Originator": "autoserum",
-            f"{{{DEF}}}Context": "Submission",
         },
     )
     st = _e(root, "Study", OID=f"STUDY.{study}")

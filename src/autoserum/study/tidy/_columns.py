@@ -146,6 +146,10 @@ def export_columns(spec: EntitySpec) -> dict[str, Column]:
 
 _SUBJECT = export_columns(entity("subject"))
 
+#: The vital signs of a visit (``study/vitals.py``: units and plausibility limits), one column
+#: per sign of the registry's ``vital_sign`` record (``systolic_bp``, …, ``height``).
+_VITALS = export_columns(entity("vital_sign"))
+
 _SUBJECT_ID = Column(
     "subject_id", "text", required=True, pattern=SUBJECT_ID_PATTERN, rule=SUBJECT_ID_RULE
 )
@@ -170,6 +174,7 @@ VISIT_COLUMNS: dict[str, Column] = {
         )
         for k, u in LAB_UNITS.items()
     },
+    **_VITALS,
 }
 
 #: Columns that describe the subject and must be the same on every row of a subject.
@@ -238,4 +243,5 @@ def visit_columns() -> tuple[str, ...]:
             cols.append(code)
         cols.extend(c for c, (inst, _, _) in items.items() if inst == code)
     cols.extend(ANALYTES)
+    cols.extend(_VITALS)
     return tuple(cols)

@@ -6,6 +6,8 @@ The file reader (``autoserum.analysis.read_study``), the store's import and the 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 
 from autoserum.errors import ValidationError
@@ -20,6 +22,7 @@ from autoserum.study.tidy._columns import (
 )
 from autoserum.study.tidy._items import score_item_columns
 from autoserum.study.tidy._where import LINE, Where
+from autoserum.study.vitals import check_blood_pressure
 
 __all__ = ["as_text_frame", "validate_adverse_events", "validate_con_meds", "validate_visits"]
 
@@ -128,6 +131,7 @@ def validate_visits(
     where = Where(source, first_line)
     parsed = _parse(frame, VISIT_COLUMNS, where, items=True)
     parsed = score_item_columns(parsed, where)
+    _blood_pressure(parsed, where)
     if "arm" in parsed.columns:
         _fail(parsed, pl.col("arm").is_null(), "arm", "an arm code on every row", where)
     parsed = _subject_level(parsed, where).sort("subject_id", "week", LINE)
@@ -142,6 +146,32 @@ def validate_visits(
             else parsed.with_columns(pl.lit(True).alias(flag))
         )
     return parsed.sort(LINE) if lines else parsed.drop(LINE)
+
+
+def _exact(value: float | None) -> Decimal | None:
+    """A parsed number as the decimal it was written as (``128``, ``36.8``)."""
+    if value is None:
+        return None
+    return Decimal(int(value)) if value == int(value) else Decimal(str(value))
+
+
+def _blood_pressure(parsed: pl.DataFrame, where: Where) -> None:
+    """The rule of :func:`autoserum.study.vitals.check_blood_pressure` on every row: a
+    diastolic pressure below the systolic one (the first row breaking it, by line)."""
+    if not {"systolic_bp", "diastolic_bp"} <= set(parsed.columns):
+        return
+    bad = parsed.filter((pl.col("diastolic_bp") >= pl.col("systolic_bp")).fill_null(False))
+    if not bad.height:
+        return
+    row = bad.sort(LINE).row(0, named=True)
+    try:
+        check_blood_pressure(
+            systolic=_exact(row["systolic_bp"]), diastolic=_exact(row["diastolic_bp"])
+        )
+    except ValidationError as err:
+        raise ValidationError(
+            err.field, err.value, err.expected, location=where.at(row, err.field)
+        ) from err
 
 
 def _subject_level(parsed: pl.DataFrame, where: Where) -> pl.DataFrame:

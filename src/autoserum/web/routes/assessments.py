@@ -31,6 +31,7 @@ from autoserum.web.forms import (
 )
 from autoserum.web.templating import render
 from autoserum.web.views import study_for
+from autoserum.web.wording import questionnaire
 
 __all__ = ["router"]
 
@@ -47,10 +48,11 @@ def _existing(detail: SubjectDetail, visit: str, instrument: str) -> Assessment 
     return None
 
 
-def _labels(instrument: str) -> dict[str, str]:
+def _labels(request: Request, instrument: str) -> dict[str, str]:
+    fields = instrument_fields(instrument, questionnaire(request, instrument))
     return {
         "visit_date": "Date of the visit",
-        **{f.name: f.label for f in instrument_fields(instrument)},
+        **{f.name: f.label for f in fields},
         "reason": "Reason for the change",
     }
 
@@ -84,7 +86,8 @@ def _page(
         values = form_values(instrument, record.payload) if record and record.payload else {}
         if record is not None and record.payload:
             result = score_form(instrument, parse_instrument_form(instrument, values))
-    fields = instrument_fields(instrument)
+    texts = questionnaire(request, instrument)
+    fields = instrument_fields(instrument, texts)
     groups = [(g, list(fs)) for g, fs in groupby(fields, key=lambda f: f.group)]
     base = f"/studies/{study}/subjects/{subject_id}"
     return render(
@@ -100,9 +103,11 @@ def _page(
             "action_url": f"{base}/visits/{visit}/{instrument}",
             "score_url": f"{base}/visits/{visit}/{instrument}/score",
             "groups": groups,
+            "group_labels": inst.group_labels,
+            "texts": texts,
             "values": values,
             "errors": errors or {},
-            "labels": _labels(instrument),
+            "labels": _labels(request, instrument),
             "score": result,
             "score_errors": {},
             "record": record,
@@ -225,7 +230,7 @@ def save_assessment(
     return submit(
         request,
         values=values,
-        names=_labels(instrument),
+        names=_labels(request, instrument),
         action=run,
         redisplay=redisplay,
         success_url=f"/studies/{study}/subjects/{subject_id}",

@@ -19,14 +19,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
-from autoserum.i18n import N_, using
-from autoserum.instruments import Instrument, get_instrument
+from autoserum.i18n import using
+from autoserum.instruments import (
+    Instrument,
+    Questionnaire,
+    TextLibrary,
+    get_instrument,
+    question_texts,
+)
 from autoserum.store import PatientAccess, Store
 from autoserum.web.accounts import login_limits
 from autoserum.web.deps import SettingsDep, StoreDep, reject_nul
 from autoserum.web.formflow import shorten
 from autoserum.web.settings import Settings
 from autoserum.web.templating import language_of, templates
+from autoserum.web.wording import questionnaire
 
 __all__ = ["router"]
 
@@ -34,24 +41,6 @@ router = APIRouter(tags=["patient"], include_in_schema=False)
 
 _HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 _MAX_TOKEN = 100
-
-#: The patient-facing texts of the instruments a patient may self-report whose wording may be
-#: shipped (the NRS items; POEM), marked for the catalogs; the pages show them with ``|tr``
-#: (a licensed questionnaire such as the DLQI shows the registry's paraphrase).
-PATIENT_TEXTS = (
-    N_("Peak Pruritus Numerical Rating Scale (PP-NRS)"),
-    N_("worst itch in the last 24 hours (0 none – 10 worst)"),
-    N_("Sleep disturbance Numerical Rating Scale (sleep NRS)"),
-    N_("sleep disturbance (0 none – 10 worst)"),
-    N_("Patient-Oriented Eczema Measure (POEM)"),
-    N_("days with itchy skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("nights with sleep disturbed because of the eczema in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with bleeding skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with weeping or oozing clear fluid in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with cracked skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with flaking skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-    N_("days with dry or rough skin in the last week (0 no days, 1 = 1–2 days, 2 = 3–4 days, 3 = 5–6 days, 4 every day)"),  # noqa: E501
-)  # fmt: skip
 
 
 def _page(
@@ -117,18 +106,27 @@ def patient_home(
     )  # fmt: skip
 
 
-def _questions(instrument: Instrument) -> list[dict[str, Any]]:
-    """Each item with its choices (value, text) for the form."""
+def _questions(texts: Questionnaire) -> list[dict[str, Any]]:
+    """Each question the patient answers with its choices (value, text) for the form: the
+    site's licensed wording when installed, else autoserum's label and the answer code (a
+    word translated by the page, a number as it is)."""
+    conditional = {i.path for i in get_instrument(texts.instrument).items if i.condition}
     out = []
-    for item in instrument.items:
-        if item.role != "score" or item.condition is not None:
+    for question in texts.questions:
+        if question.path in conditional:  # DLQI q7b: not asked on the patient pages
             continue
-        if item.kind == "choice":
-            choices = [(str(code), str(code).replace("_", " ")) for code in item.allowed or ()]
-        else:
-            low, high = int(item.minimum or 0), int(item.maximum or 0)
-            choices = [(str(n), str(n)) for n in range(low, high + 1)]
-        out.append({"path": item.path, "label": item.label, "choices": choices})
+        choices = [
+            (value, text if text is not None else value.replace("_", " "))
+            for value, text in question.answers
+        ]
+        out.append(
+            {
+                "path": question.path,
+                "label": question.text,
+                "licensed": question.licensed,
+                "choices": choices,
+            }
+        )
     return out
 
 
@@ -156,6 +154,7 @@ def _form(
     inst = _patient_instrument(instrument)
     if inst is None:
         return _refused(request)
+    texts = questionnaire(request, inst.code, language=access.language or None)
     return _page(
         request,
         "patient/form.html",
@@ -163,7 +162,8 @@ def _form(
             "token": token,
             "instrument": inst,
             "slot": slot,
-            "questions": _questions(inst),
+            "questions": _questions(texts),
+            "texts": texts,
             "values": values or {},
             "error": error,
             "submission_id": (values or {}).get("submission_id") or secrets.token_urlsafe(16),
@@ -204,7 +204,7 @@ async def patient_submit(
     if inst is None:
         return _refused(request)
     payload: dict[str, Any] = {}
-    for question in _questions(inst):
+    for question in _questions(question_texts(inst.code, "en", TextLibrary())):
         raw = values.get(question["path"], "").strip()
         item = inst.item(question["path"])
         payload[question["path"]] = (int(raw) if raw.isdigit() else raw) if raw else None

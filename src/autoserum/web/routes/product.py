@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.i18n import N_
-from autoserum.protocols import Fact, fact_number
-from autoserum.report import Label, WorksheetRow, labels_pdf, worksheet_pdf
+from autoserum.protocols import fact_number
+from autoserum.report import labels_pdf, product_labels, worksheet_pdf, worksheet_rows
 from autoserum.store import Store
 from autoserum.study.coerce import as_int
 from autoserum.study.entities import STORAGE_KINDS
@@ -83,18 +83,7 @@ def worksheet(request: Request, study: str, user: PageUser, store: StoreDep) -> 
     """The preparation worksheet: each allocated subject with the arm's declared process."""
     user.require("prepare_product")
     view = study_for(store, user, study)
-    arms = {a.code: a for a in view.protocol.arms}
-    rows = []
-    for subject_id, arm_code in store.product.allocated(study, actor=user.actor):
-        arm = arms[arm_code]
-        process = arm.process
-        facts: list[tuple[str, str]] = []
-        if process is not None:
-            for name, fact in process:
-                if isinstance(fact, Fact):
-                    facts.append((name.replace("_", " "), f"{fact.describe()} ({fact.source})"))
-        facts.append(("dose", f"{arm.dose.describe()} ({arm.dose.source})"))
-        rows.append(WorksheetRow(subject_id, arm_code, arm.product, tuple(facts)))
+    rows = worksheet_rows(view.protocol, store.product.allocated(study, actor=user.actor))
     return _pdf(worksheet_pdf(study, view.title, rows), f"{study}-worksheet.pdf")
 
 
@@ -162,13 +151,7 @@ def labels(
     """The labels of the subject's draws, aliquots and kits (QR code and text)."""
     user.require("prepare_product")
     life = store.product.life(study, subject_id, actor=user.actor)
-    sheet = [Label(d.code, (subject_id, f"{d.volume_ml} mL whole blood")) for d in life.draws]
-    sheet += [
-        Label(a.code, (subject_id, f"{a.volume_ml} mL", f"exp {a.expires_at:%Y-%m-%d %H:%M}Z"))
-        for a in life.aliquots
-    ]
-    sheet += [Label(k.code, (subject_id, f"kit {k.volume_ml} mL")) for k in life.kits]
-    return _pdf(labels_pdf(sheet), f"{study}-{subject_id}-labels.pdf")
+    return _pdf(labels_pdf(product_labels(life)), f"{study}-{subject_id}-labels.pdf")
 
 
 _FORMS: dict[str, tuple[str, ...]] = {

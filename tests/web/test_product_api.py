@@ -1,0 +1,243 @@
+"""The product chain through the JSON API (issue 13 item 1): the preparer records draw,
+processing, aliquots, storage events, disposal and a kit; the blinded coordinator injects by
+code, and every refusal is a 422 naming the mismatch, audited by the store exactly as on the web
+(``records.add_injection``); blinded callers read the kits' codes and volumes only."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, cast
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from autoserum.store import Actor
+from autoserum.study.aliquots import label_code
+
+from .conftest import SCREENED_ON, SYSTEM, Seeded
+from .test_access_matrix import consent_everyone
+
+BASE = "/api/v1/studies/AST-1/subjects/{subject}/product"
+ADMIN = Actor("admin1", "admin")
+PROCESS = {"clotting_minutes": 30, "centrifuge_g": 1500, "centrifuge_minutes": 10}
+
+
+def serum_subjects(seeded: Seeded, count: int) -> list[str]:
+    """``count`` consented serum subjects at S1 (the seeded users' site), randomised."""
+    store, found = seeded.store, []
+    facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
+    for number in range(50, 90):
+        sid = f"S1-{number:03d}"
+        store.subjects.screen("AST-1", "S1", sid, facts, screened_on=SCREENED_ON, actor=SYSTEM)
+        store.consent.record(
+            "AST-1", sid, "1.0", "2026-02-16T09:00:00+00:00", actor=SYSTEM, obtained_by="Dr Kim"
+        )
+        if store.subjects.randomise("AST-1", sid, actor=SYSTEM) == "serum":
+            found.append(sid)
+            if len(found) == count:
+                return found
+    raise AssertionError(f"fewer than {count} serum allocations in 40 subjects")
+
+
+def _call(
+    client: TestClient, seeded: Seeded, role: str, method: str, path: str, body: Any = None
+) -> Any:
+    headers = {"Authorization": f"Bearer {seeded.tokens[role]}"}
+    return client.request(method, path, headers=headers, json=body)
+
+
+def _prepare(client: TestClient, seeded: Seeded, subject: str, *, count: int = 4) -> list[str]:
+    """Draw, process and aliquot through the API as the preparer; the aliquots' codes."""
+    base = BASE.format(subject=subject)
+    draw = _call(client, seeded, "preparer", "POST", base + "/draws", {"volume_ml": "40"})
+    assert draw.status_code == 201, draw.text
+    processing = _call(
+        client, seeded, "preparer", "POST", base + "/processings",
+        {"draw_code": draw.json()["code"], **PROCESS},
+    )  # fmt: skip
+    assert processing.status_code == 201, processing.text
+    assert processing.json()["deviates"] is False
+    made = _call(
+        client, seeded, "preparer", "POST", base + "/aliquots",
+        {"processing_id": processing.json()["id"], "count": count},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    return [a["code"] for a in made.json()]
+
+
+def _refusals(seeded: Seeded) -> list[tuple[str, str | None, Any]]:
+    return [
+        (r.username, r.reason, r.new_value)
+        for r in seeded.store.audit.raw_rows("AST-1")
+        if r.action == "refused"
+    ]
+
+
+def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: Seeded) -> None:
+    consent_everyone(seeded)
+    a, b = serum_subjects(seeded, 2)
+    mine, theirs = _prepare(client, seeded, a), _prepare(client, seeded, b)
+    base = BASE.format(subject=a)
+    # storage: frozen then thawed; disposal of the last aliquot
+    for kind in ("frozen", "thawed"):
+        event = _call(
+            client, seeded, "preparer", "POST", base + "/storage",
+            {"aliquot_code": mine[1], "kind": kind, "temperature": "-20"},
+        )  # fmt: skip
+        assert event.status_code == 201, event.text
+        assert event.json()["kind"] == kind
+    gone = _call(
+        client, seeded, "preparer", "POST", base + "/disposals",
+        {"aliquot_code": mine[3], "reason": "tube cracked"},
+    )  # fmt: skip
+    assert (gone.status_code, gone.json()["reason"]) == (201, "tube cracked"), gone.text
+
+    inject = base + "/injections"
+    given = _call(
+        client, seeded, "coordinator", "POST", inject,
+        {"product_code": mine[0], "given_on": "2026-03-02", "volume_ml": "2"},
+    )  # fmt: skip
+    assert given.status_code == 201, given.text
+    assert (given.json()["product"], given.json()["product_code"]) == ("blinded", mine[0])
+
+    # another subject's aliquot: 422 naming the mismatch, audited, nothing written
+    wrong = _call(
+        client, seeded, "coordinator", "POST", inject,
+        {"product_code": theirs[0], "given_on": "2026-03-02", "volume_ml": "2"},
+    )  # fmt: skip
+    assert wrong.status_code == 422, wrong.text
+    reason = f"aliquot AL-0005 belongs to subject {b}, not to {a}"
+    assert wrong.json()["field"] == "product_code"
+    assert wrong.json()["value"] == theirs[0]
+    assert reason in wrong.json()["expected"]
+    # a disposed aliquot: refused and audited too
+    disposed = _call(
+        client, seeded, "coordinator", "POST", inject,
+        {"product_code": mine[3], "given_on": "2026-03-02", "volume_ml": "2"},
+    )  # fmt: skip
+    assert disposed.status_code == 422, disposed.text
+    assert "AL-0004 was disposed" in disposed.json()["expected"], disposed.json()
+    refused = _refusals(seeded)
+    assert [(u, c) for u, _, c in refused] == [("coord1", theirs[0]), ("coord1", mine[3])]
+    assert refused[0][1] == reason
+    # a mistyped code (check digits): a plain 422 on the field, not a refusal
+    typo = mine[1][:-2] + ("00" if not mine[1].endswith("00") else "01")
+    mistyped = _call(
+        client, seeded, "coordinator", "POST", inject,
+        {"product_code": typo, "given_on": "2026-03-02", "volume_ml": "2"},
+    )  # fmt: skip
+    assert mistyped.status_code == 422
+    assert len(_refusals(seeded)) == 2
+
+    # the unblinded preparer's view: the whole chain with the aliquots' states
+    life = _call(client, seeded, "preparer", "GET", base)
+    assert life.status_code == 200, life.text
+    shown = life.json()
+    assert shown["blinded"] is False
+    assert [x["code"] for x in shown["aliquots"]] == mine
+    assert len(shown["draws"]) == len(shown["processings"]) == 1
+    assert [e["kind"] for e in shown["storage_events"]] == ["frozen", "thawed"]
+    by_id = {str(x["id"]): x["code"] for x in shown["aliquots"]}
+    assert {by_id[k]: v for k, v in shown["status"].items()} == {
+        mine[0]: "injected", mine[1]: "available", mine[2]: "available", mine[3]: "disposed"
+    }  # fmt: skip
+    assert [i["product"] for i in shown["injections"]] == ["serum"]
+    # the blinded coordinator's view: no draw, aliquot or product
+    blind = _call(client, seeded, "coordinator", "GET", base)
+    assert blind.status_code == 200
+    assert blind.json()["blinded"] is True
+    assert blind.json()["draws"] == blind.json()["aliquots"] == []
+    assert [i["product"] for i in blind.json()["injections"]] == ["blinded"]
+    assert "serum" not in blind.text
+    assert "placebo" not in blind.text
+
+    # labels: one per draw and aliquot, the codes printed
+    pdf = _call(client, seeded, "preparer", "GET", base + "/labels.pdf")
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert all(code in text for code in mine)
+
+
+def test_a_kit_is_told_to_the_blinded_injector_by_code_and_volume(
+    client: TestClient, seeded: Seeded
+) -> None:
+    consent_everyone(seeded)
+    (a,) = serum_subjects(seeded, 1)
+    codes = _prepare(client, seeded, a, count=2)
+    base = BASE.format(subject=a)
+    kit = _call(
+        client, seeded, "preparer", "POST", base + "/kits",
+        {"aliquot_code": codes[0], "volume_ml": "2"},
+    )  # fmt: skip
+    assert kit.status_code == 201, kit.text
+    assert kit.json()["product"] == "serum"  # the unblinded preparer
+    blind = _call(client, seeded, "coordinator", "GET", base).json()
+    assert [(k["code"], k["volume_ml"], k["product"]) for k in blind["kits"]] == [
+        (kit.json()["code"], 2.0, "blinded")
+    ]
+    given = _call(
+        client, seeded, "coordinator", "POST", base + "/injections",
+        {"product_code": kit.json()["code"], "given_on": "2026-03-02", "volume_ml": "2"},
+    )  # fmt: skip
+    assert given.status_code == 201, given.text
+    again = _call(
+        client, seeded, "coordinator", "POST", base + "/injections",
+        {"product_code": kit.json()["code"], "given_on": "2026-03-03", "volume_ml": "2"},
+    )  # fmt: skip
+    assert again.status_code == 422
+    assert "was already injected" in again.json()["expected"]
+
+
+def test_a_code_of_another_subject_on_a_step_is_refused_before_writing(
+    client: TestClient, seeded: Seeded
+) -> None:
+    consent_everyone(seeded)
+    a, b = serum_subjects(seeded, 2)
+    theirs = _prepare(client, seeded, b, count=1)
+    response = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=a) + "/storage",
+        {"aliquot_code": theirs[0], "kind": "frozen"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["field"] == "aliquot_code"
+    assert response.json()["expected"] == f"a label of subject {a}"
+    malformed = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=a) + "/processings",
+        {"draw_code": "BD-0001"},
+    )  # fmt: skip
+    assert (malformed.status_code, malformed.json()["field"]) == (422, "draw_code")
+    life = seeded.store.product.life("AST-1", b, actor=ADMIN)
+    assert life.storage_events == ()
+    # another subject's processing id is not found through this subject
+    foreign = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=a) + "/aliquots",
+        {"processing_id": life.processings[0].id},
+    )  # fmt: skip
+    assert foreign.status_code == 404
+    # a label of another study is refused by the check on the subject (its own field)
+    other = label_code("AST-2", a, "AL-0001")
+    kit = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=a) + "/disposals",
+        {"aliquot_code": other, "reason": "x"},
+    )  # fmt: skip
+    assert kit.status_code in (404, 422)
+
+
+def test_the_product_routes_are_in_the_openapi_schema(client: TestClient) -> None:
+    spec = cast(FastAPI, client.app).openapi()
+    paths = {p for p in spec["paths"] if "/product" in p}
+    base = "/api/v1/studies/{study}/subjects/{subject_id}/product"
+    assert paths == {
+        base, base + "/labels.pdf", base + "/draws", base + "/processings", base + "/aliquots",
+        base + "/storage", base + "/disposals", base + "/kits", base + "/injections",
+    }  # fmt: skip
+    schemas = spec["components"]["schemas"]
+    assert schemas["ProductInjectionCreate"]["required"] == ["product_code", "given_on"]
+    assert schemas["StorageEventCreate"]["properties"]["kind"]["enum"] == [
+        "stored", "frozen", "thawed", "moved"
+    ]  # fmt: skip
+    injection = spec["paths"][base + "/injections"]["post"]
+    assert injection["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ProductInjectionCreate"
+    )
