@@ -163,7 +163,12 @@ def build_by_import(path: Path, rows: int) -> None:
         for record_id, total in last:
             new = "1" if total != "1" else "2"
             store.records.update(
-                STUDY, "assessment", record_id, {"total": new}, actor=ben, reason="bench",
+                STUDY,
+                "assessment",
+                record_id,
+                {"total": new},
+                actor=ben,
+                reason="bench",
                 expected_version=1,
             )
     finally:
@@ -227,8 +232,13 @@ def main() -> None:
         ("admin", "page, 200 rows after a cursor in the middle", f"{base}?after={middle}"),
         ("admin", "page, one subject", f"{base}?subject_id={subject}"),
         ("admin", "page, one author", f"{base}?username=ben&after={middle}"),
-        ("admin", "page, a day range", f"{base}?since={day}&until={day}"
-         if args.import_rows else f"{base}?since=2026-05-20&until=2026-05-21"),
+        (
+            "admin",
+            "page, a day range",
+            f"{base}?since={day}&until={day}"
+            if args.import_rows
+            else f"{base}?since=2026-05-20&until=2026-05-21",
+        ),
         ("mon1", "page, site-limited monitor", f"{base}?after={middle}"),
         ("api", "API, 1,000 rows after a cursor", f"/api/v1{base}?after={middle}&limit=1000"),
     ]

@@ -91,6 +91,7 @@ _MOVED: tuple[type[Any], ...] = (
     VisitRow,
     AssessmentRow,
     LabRow,
+    VitalSignRow,
     AdverseEventRow,
     ConMedRow,
     DeviationRow,
