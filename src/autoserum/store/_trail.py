@@ -18,7 +18,17 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Select, String, Text, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    func,
+    literal,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, ValidationError
@@ -220,12 +230,18 @@ class AuditService(Service):
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "read_audit", study=st.name)
-            stmts = self._select(s, st, actor, where)
-            rows = _first(s, stmts, _cursor(where) > after, limit + 1)
+            timed = _by_time(where)
+            stmts = self._select(s, st, actor, where, timed=timed)
+            if timed:
+                at = s.scalar(select(type_coerce(AuditRow.at, String)).where(AuditRow.id == after))
+                start = _after(timed, at, after) if after else true()
+            else:
+                start = _cursor(where) > after
+            rows = _first(s, stmts, start, limit + 1, timed=timed)
             more = len(rows) > limit
             rows = rows[:limit]
             if whole_events and more:
-                more = _complete_event(s, stmts, rows)
+                more = _complete_event(s, stmts, rows, timed=timed)
             labels = _labels(s, {r.subject_pk for r in rows if r.subject_pk is not None})
             records, skipped = _decoded(rows, labels, masked=not actor.sees_arm(st))
         cursor = rows[-1].id if more else None
@@ -262,12 +278,13 @@ class AuditService(Service):
         return list(self.pages(study, actor=actor, where=where))
 
     def _select(
-        self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter
+        self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter, *, timed: bool = False
     ) -> list[Select[*tuple[Any, ...]]]:
         """The queries of ``st``'s audit rows that ``actor`` may read, narrowed by ``where``,
         ordered by id: one per audit chain of the study (its own, then those of the imports
         published into it, ``store/_staging.py:chains_of``), each walking its chain's index in
-        id order (one ``IN`` over the chains would sort every row before the first page)."""
+        id order (one ``IN`` over the chains would sort every row before the first page); with
+        ``timed`` (a day range, :func:`_by_time`) in (time, id) order instead."""
         subject_pk = None
         if where.subject_id is not None:
             subject_pk = self._subject(s, st, where.subject_id, actor, action="read_audit").id
@@ -278,7 +295,8 @@ class AuditService(Service):
             if subject_pk is not None:
                 # the subject's index alone (the study condition as an expression, see _cursor)
                 cond = (AuditRow.subject_pk == subject_pk) & (AuditRow.study_id + 0 == chain)
-            out.append(stmt.where(cond).order_by(AuditRow.id))
+            order = (AuditRow.at, AuditRow.id) if timed else (AuditRow.id,)
+            out.append(stmt.where(cond).order_by(*order))
         return out
 
     def _narrowed(
@@ -389,21 +407,46 @@ def _event_key(row: Any) -> tuple[str, str, int]:
     return (row.txn, row.entity, row.record_id)
 
 
-def _first(s: Session, stmts: list[Select[*tuple[Any, ...]]], cond: Any, n: int) -> list[Any]:
-    """The first ``n`` rows (by id) of the union of ``stmts`` (each ordered by id) where
-    ``cond`` holds: ``n`` rows of each, merged."""
+def _by_time(where: AuditFilter) -> bool:
+    """Whether a page is read in (time, id) order: with a day bound and no subject or record
+    (whose own indexes are more selective). The index on (study, time) then holds the page's
+    rows in its order, so a page is a range read however many rows the days hold (in id order
+    every row of the range was sorted first: 0.7 s for a day of 802,500 imported rows); rows of
+    one transaction share their time, so a change event stays whole."""
+    has_days = where.since is not None or where.until is not None
+    return has_days and where.subject_id is None and where.record_id is None
+
+
+def _after(timed: bool, at: str | None, row_id: int) -> Any:
+    """The rows after the row ``row_id`` (written at ``at``) in the page's order: by id, or by
+    (time, id) (the time bound sargable, the id an expression so that the time index is read;
+    a cursor that names no row: by id)."""
+    if not timed or at is None:
+        return (AuditRow.id + 0 if timed else AuditRow.id) > row_id
+    text = type_coerce(AuditRow.at, String)
+    return (text >= at) & ((text > at) | (AuditRow.id + 0 > row_id))
+
+
+def _first(
+    s: Session, stmts: list[Select[*tuple[Any, ...]]], cond: Any, n: int, *, timed: bool = False
+) -> list[Any]:
+    """The first ``n`` rows (in the page's order) of the union of ``stmts`` (each ordered so)
+    where ``cond`` holds: ``n`` rows of each, merged."""
     if len(stmts) == 1:
         return list(s.execute(stmts[0].where(cond).limit(n)))
     rows = [row for stmt in stmts for row in s.execute(stmt.where(cond).limit(n))]
-    return sorted(rows, key=lambda r: r.id)[:n]
+    return sorted(rows, key=(lambda r: (r.at, r.id)) if timed else (lambda r: r.id))[:n]
 
 
-def _complete_event(s: Session, stmts: list[Select[*tuple[Any, ...]]], rows: list[Any]) -> bool:
+def _complete_event(
+    s: Session, stmts: list[Select[*tuple[Any, ...]]], rows: list[Any], *, timed: bool = False
+) -> bool:
     """Append to ``rows`` the rest of its last change event (the rows right after it with the
     same transaction, entity and record); whether rows remain after that."""
     key = _event_key(rows[-1])
     while True:
-        more = _first(s, stmts, AuditRow.id > rows[-1].id, _EVENT_BATCH)
+        last = rows[-1]
+        more = _first(s, stmts, _after(timed, last.at, last.id), _EVENT_BATCH, timed=timed)
         same = list(takewhile(lambda r: _event_key(r) == key, more))
         rows += same
         if len(same) < len(more):
