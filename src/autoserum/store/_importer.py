@@ -12,17 +12,17 @@ transactions, visible all at once or not at all.
    with one chained audit row per record type (``store/_audit.py:insert_imported``: the
    records, the file's SHA-256 and line range, a SHA-256 of the batch's content). The import
    never holds the write lock for long, whatever the size of the file.
-3. **Visibility**: an import that creates its study writes it under a hidden staging name
-   (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and no
-   study list sees it. The last transaction renames it to its name; until then nothing of the
+3. **Visibility**: every import writes into a hidden staging study
+   (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and
+   no study list sees it. Its last transaction publishes it: a new study is renamed to its
+   name; for an existing study the records are moved into it by set-based updates and a
+   ``publish`` row is chained (``store/_staging.py:publish``). Until then nothing of the
    import is visible. An import holds a lease on its staging study while it writes it
    (``store/_staging.py``); one that fails or whose process is killed leaves only the hidden
-   staging study, which the next import (of any name) removes, audited, once its lease is free;
-   the next import of the same name works. An import into an existing study is written in one
-   transaction (its rows join a study others read, and a partial import must never show): that
-   holds the write lock for its write phase; import a large file as a new study. That
-   transaction is its check point (:func:`_admit`): no import under a database lock, nor into
-   a study with consent documents.
+   staging study, which the next import (of any name) removes, audited, once its lease is
+   free; the next import works. An import into an existing study is checked in its first
+   transaction and again at its publication (:func:`_admit`): no import under a database
+   lock, nor into a study with consent documents.
 
 The audit trail records each imported record as usual, with the reason ``import <file>``.
 """
