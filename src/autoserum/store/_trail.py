@@ -35,6 +35,7 @@ from autoserum.errors import NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store._staging import chains_of
+from autoserum.store._types import UTCDateTime
 from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import MASK
 
@@ -233,8 +234,12 @@ class AuditService(Service):
             timed = _by_time(where)
             stmts = self._select(s, st, actor, where, timed=timed)
             if timed:
-                at = s.scalar(select(type_coerce(AuditRow.at, String)).where(AuditRow.id == after))
-                start = _after(timed, at, after) if after else true()
+                at = None
+                if after:
+                    at = s.scalar(
+                        select(type_coerce(AuditRow.at, String)).where(AuditRow.id == after)
+                    )
+                start = _timed_start(where.since, at, after)
             else:
                 start = _cursor(where) > after
             rows = _first(s, stmts, start, limit + 1, timed=timed)
@@ -288,7 +293,7 @@ class AuditService(Service):
         subject_pk = None
         if where.subject_id is not None:
             subject_pk = self._subject(s, st, where.subject_id, actor, action="read_audit").id
-        stmt = self._narrowed(s, st, actor, where, select(*_COLUMNS))
+        stmt = self._narrowed(s, st, actor, where, select(*_COLUMNS), timed=timed)
         out = []
         for chain in chains_of(s, st.id):
             cond: Any = AuditRow.study_id == chain
@@ -300,10 +305,18 @@ class AuditService(Service):
         return out
 
     def _narrowed(
-        self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter, stmt: Any
+        self,
+        s: Session,
+        st: StudyRow,
+        actor: Actor,
+        where: AuditFilter,
+        stmt: Any,
+        *,
+        timed: bool = False,
     ) -> Select[*tuple[Any, ...]]:
         """``stmt`` narrowed by ``where`` and to what ``actor`` may read (every condition but
-        the chain's)."""
+        the chain's; ``timed``: but the first day's, which the page's start condition holds,
+        :func:`_timed_start`)."""
         if where.site is not None:
             site = self._site(s, st, where.site)
             if not actor.may("read_audit", st.name, site.code):  # answered like a missing one
@@ -335,7 +348,7 @@ class AuditService(Service):
             stmt = stmt.where(AuditRow.entity == where.entity)
         if where.record_id is not None:
             stmt = stmt.where(AuditRow.record_id == where.record_id)
-        if where.since is not None:
+        if where.since is not None and not timed:
             stmt = stmt.where(AuditRow.at >= _midnight(where.since))
         if where.until is not None:
             stmt = stmt.where(AuditRow.at < _midnight(where.until + timedelta(days=1)))
@@ -427,6 +440,19 @@ def _after(timed: bool, at: str | None, row_id: int) -> Any:
     return (text >= at) & ((text > at) | (AuditRow.id + 0 > row_id))
 
 
+def _timed_start(since: date | None, at: str | None, after: int) -> Any:
+    """Where a page in (time, id) order starts: after the cursor's row (written at ``at``) and
+    on or after the day ``since``, with one lower bound on the time (the larger: SQLite's range
+    read uses one)."""
+    text = type_coerce(AuditRow.at, String)
+    first = None if since is None else _STAMP.process_bind_param(_midnight(since), None)
+    if at is None:
+        cond = true() if first is None else text >= first
+        return cond if not after else cond & (AuditRow.id + 0 > after)
+    lower = at if first is None else max(at, first)
+    return (text >= lower) & ((text > at) | (AuditRow.id + 0 > after))
+
+
 def _first(
     s: Session, stmts: list[Select[*tuple[Any, ...]]], cond: Any, n: int, *, timed: bool = False
 ) -> list[Any]:
@@ -484,6 +510,7 @@ def _decoded(
     return out, skipped
 
 
+_STAMP = UTCDateTime()
 _AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
