@@ -13,7 +13,9 @@ Target (issue 6): >= 200 submissions/s with p99 < 250 ms on SQLite on the 2-core
 ``--mix`` (issue 18): 50 concurrent users doing mixed reads and writes (per user, in turn:
 read the subject, list its assessments, submit an assessment — two reads per write) against
 PostgreSQL, once with ``serve --workers 1`` and once with ``--workers 2``; prints requests/s,
-latency percentiles and the throughput ratio 2 workers / 1 worker.
+latency percentiles, the server's CPU per request (user + system time of the server's processes
+over the counted run, from ``/proc``: less sensitive to a shared machine than the rates) and the
+throughput ratio 2 workers / 1 worker.
 
 Usage: .venv/bin/python benchmarks/web.py [--requests 2000] [--clients 16] [--max-seconds 60]
        .venv/bin/python benchmarks/web.py --mix [--requests 3000] [--clients 50]
@@ -245,6 +247,31 @@ async def run_mix(
     return reads, writes, errors, time.perf_counter() - start
 
 
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` and its descendants (Linux
+    ``/proc``; ``nan`` where there is none)."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    used: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (name) "
+        used[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime, in ticks
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        one = todo.pop()
+        total += used.get(one, 0)
+        todo += children.get(one, [])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
     """One mixed run; prints a table row and returns requests per second."""
     token, slots = prepare(url, args.requests)
@@ -253,9 +280,12 @@ def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
     try:
         base = f"http://127.0.0.1:{port}"
         asyncio.run(run_mix(base, token, slots[:100], args.clients, 60))  # warm-up, all workers
+        load = os.getloadavg()[0]
+        cpu = tree_cpu(proc.pid)
         reads, writes, errors, seconds = asyncio.run(
             run_mix(base, token, slots[100:], args.clients, args.max_seconds)
         )
+        cpu = tree_cpu(proc.pid) - cpu
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -264,7 +294,7 @@ def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
     print(
         f"| PostgreSQL | {workers} | {args.clients} | {len(reads)} + {len(writes)} | "
         f"{rate:.0f} | {pct(both, 50):.0f} | {pct(both, 95):.0f} | {pct(both, 99):.0f} | "
-        f"{pct(writes, 99):.0f} | {errors} |",
+        f"{pct(writes, 99):.0f} | {errors} | {cpu * 1000 / len(both):.2f} | {load:.1f} |",
         flush=True,
     )
     return rate
@@ -276,9 +306,9 @@ def main_mix(args: argparse.Namespace) -> None:
         raise SystemExit("--mix needs PostgreSQL: set AUTOSERUM_TEST_PG_URL (scripts/services.sh)")
     print(
         "| database | workers | users | reads + writes | requests/s | p50 ms | p95 ms | p99 ms "
-        "| write p99 ms | errors |"
+        "| write p99 ms | errors | server CPU ms/request | load average |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     one = bench_mix(pg_database(pg), 1, args)
     two = bench_mix(pg_database(pg), 2, args)
     print(f"\nthroughput ratio 2 workers / 1 worker: {two / one:.2f}")

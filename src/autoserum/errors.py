@@ -18,11 +18,16 @@ once, at the edge, to a CLI exit code (``cli``) or an HTTP status (``web``)::
     └── StatisticalWarning              caveats: small samples, ties, non-convergence
 
 Validation errors carry the offending ``field``, the ``value`` received and what was
-``expected``; their message names all three in one line.
+``expected``; their message names all three in one line. What was expected may be an
+:class:`Expected`: a message in English with ``%(name)s`` placeholders and their values, which
+the edge (the web pages, the API) renders in the user's language through the catalogs
+(``autoserum.i18n.error_text``) while the core stays free of any language; the CLI prints the
+English text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "BusyError",
     "ConfigurationError",
     "ConflictError",
+    "Expected",
     "NotFoundError",
     "PermissionDeniedError",
     "ProductRefusedError",
@@ -48,12 +54,52 @@ class AutoserumError(Exception):
     http_status: int = 400
 
 
+class Expected:
+    """What a valid value looks like, as a translatable message: ``message`` is the English
+    text with ``%(name)s`` placeholders (a catalog message id, extracted where it is written),
+    ``params`` their values (numbers, codes: never translated).
+
+    >>> expected = Expected("a number from %(low)s to %(high)s", low=0, high=10)
+    >>> str(expected), expected.message
+    ('a number from 0 to 10', 'a number from %(low)s to %(high)s')
+    """
+
+    __slots__ = ("message", "params")
+
+    def __init__(self, message: str, /, **params: Any) -> None:
+        self.message = message
+        self.params: Mapping[str, Any] = params
+
+    def __str__(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+    def __repr__(self) -> str:
+        return f"Expected({self.message!r}, **{dict(self.params)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Expected) and (self.message, dict(self.params)) == (
+            other.message,
+            dict(other.params),
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
+
 class ValidationError(AutoserumError):
     """Input that does not meet the specification.
+
+    ``expected`` is the text (``str``) or an :class:`Expected`; ``err.expected`` is always
+    the English text, ``err.expectation`` the :class:`Expected` (a plain text becomes one
+    without placeholders).
 
     >>> err = ValidationError("head_neck.erythema", 0.5, "one of 0, 1, 1.5, 2, 2.5, 3")
     >>> str(err)
     'head_neck.erythema: got 0.5; expected one of 0, 1, 1.5, 2, 2.5, 3'
+    >>> between = Expected("a number from %(low)s to %(high)s", low=0, high=130)
+    >>> err = ValidationError("age", 131, between)
+    >>> err.expected, err.expectation.message
+    ('a number from 0 to 130', 'a number from %(low)s to %(high)s')
     """
 
     exit_code = 2
@@ -63,13 +109,14 @@ class ValidationError(AutoserumError):
         self,
         field: str,
         value: Any,
-        expected: str,
+        expected: str | Expected,
         *,
         location: str | None = None,
     ) -> None:
         self.field = field
         self.value = value
-        self.expected = expected
+        self.expectation = expected if isinstance(expected, Expected) else Expected(expected)
+        self.expected = str(expected)
         self.location = location
         where = f"{location}: " if location else ""
         super().__init__(f"{where}{field}: got {value!r}; expected {expected}")

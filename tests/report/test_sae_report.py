@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from autoserum.i18n import format_datetime
 from autoserum.report import SaeReport, sae_document, write_sae_report
 from tests.pdftext import pdf_text
 
@@ -48,7 +49,7 @@ def test_the_pdf_carries_the_event_the_assessment_and_the_clock(tmp_path: Path) 
         "Related to the injection procedure probable",
         "SUSAR yes",
         "injection site reaction, infection",
-        "Deadline 2026-03-03 09:00 UTC",
+        f"Deadline {format_datetime('2026-03-03T09:00+00:00', 'en')} UTC",  # Mar 3, 2026 09:00
         "19.0 hours left",
         "Study treatment blinded",
         "intravenous antibiotics",
@@ -70,7 +71,28 @@ def test_a_reported_sae_states_whether_it_was_in_time() -> None:
     late = replace(REPORT, reported_at=AWARE + timedelta(hours=25))
     doc = sae_document(late, generated=AWARE + timedelta(days=3))
     clock = dict(next(s for s in doc.sections if s.id == "sae-clock").summary)
-    assert clock["Status"] == "reported 2026-03-03 10:00 UTC (late: after the 24-hour deadline)"
+    when = format_datetime("2026-03-03T10:00+00:00", "en")  # the locale's date: Mar 3, 2026
+    assert clock["Status"] == f"reported {when} UTC (late: after the 24-hour deadline)"
     expected = replace(REPORT, expected=True, related="possible")
     assessment = dict(sae_document(expected, generated=AWARE).sections[2].summary)
     assert assessment["SUSAR"] == "no"
+
+
+def test_the_report_is_written_in_the_language_asked(tmp_path: Path) -> None:
+    """In Korean: the headings, the words of the assessment and the dates are the language's
+    (the verbatim term and the narrative are the site's own); the PDF's text is Korean text."""
+    pdf = write_sae_report(
+        REPORT, tmp_path / "sae-ko.pdf", generated=AWARE + timedelta(hours=5), language="ko"
+    )
+    text = pdf_text(pdf)
+    for expected in (
+        "중대한 이상반응 보고서: AST, 대상자 AST-07",
+        "인과관계 및 예상 여부",
+        "cellulitis of the thigh",
+        "19.0시간 남음",
+        f"{format_datetime('2026-03-03T09:00+00:00', 'ko')} UTC",  # 2026. 3. 3. 09:00
+        "intravenous antibiotics",
+    ):
+        assert expected in text, expected
+    assert "Causality and expectedness" not in text
+    assert "hours left" not in text

@@ -11,6 +11,7 @@ from importlib import resources
 
 from fastapi.testclient import TestClient
 
+from autoserum.i18n import format_date
 from autoserum.store import Store
 
 from .conftest import PASSWORD, SYSTEM, add_user
@@ -215,6 +216,7 @@ def test_admin_records_a_protocol_amendment(client: TestClient, store: Store) ->
     page = client.get("/admin/studies/AMD-1").text
     rows = re.findall(r"<tr><td>(\d)</td><td>([^<]+)</td><td>([^<]+)</td>", page)
     assert rows == [("1", "study start", "original protocol"),
-                    ("2", "2026-05-01", "week 4 window ±7 days")]  # fmt: skip
+                    ("2", format_date("2026-05-01", "en"), "week 4 window ±7 days")]  # fmt: skip
     board = client.get("/studies/AMD-1").text
-    assert "Version 2 (effective 2026-05-01, approved by IRB Seoul)" in board
+    effective = format_date("2026-05-01", "en")  # the page's language writes it: May 1, 2026
+    assert f"Version 2 (effective {effective}, approved by IRB Seoul)" in board

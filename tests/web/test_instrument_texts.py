@@ -166,3 +166,32 @@ def test_the_patient_page_of_poem_with_and_without_the_wording(
             follow_redirects=False,
         )
         assert sent.status_code == 303
+
+
+def test_a_korean_page_shows_a_core_error_translated_with_field_and_value(
+    client: TestClient, seeded: Seeded, patient: tuple[Store, FastAPI, FastAPI]
+) -> None:
+    """The staff form (a number out of range) and the patient page (an answer outside the
+    scale) in Korean: the core's error names the field and the value, in Korean."""
+    csrf = page_client(client, "inv1")
+    form = "/studies/AST-1/subjects/S1-001/visits/baseline/scorad"
+    page = client.post(
+        form,
+        data={"csrf_token": csrf, "visit_date": "2025-01-06", "extent": "150"},
+        headers={"Accept-Language": "ko"},
+    )
+    assert page.status_code == 422
+    assert '<html lang="ko">' in page.text
+    # the field's message, as the core's error rendered through the Korean catalog
+    assert "&#39;150&#39; 입력됨; 필요한 값: 0부터 100까지 0.1 간격의 숫자" in page.text
+    assert "expected a number" not in page.text
+    store, plain, _ = patient
+    token = store.self_report.issue_link("E", "A", actor=SYSTEM).token
+    with _client(plain) as phone:
+        sent = phone.post(
+            f"/p/{token}/pp_nrs/{DAY0.isoformat()}", data={"submission_id": "t" * 16, "score": "11"}
+        )
+    assert sent.status_code == 422
+    assert (
+        "score: 11 입력됨; 필요한 값: 다음 중 하나: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10" in sent.text
+    )

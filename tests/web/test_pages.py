@@ -8,6 +8,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from autoserum.i18n import format_date
 from autoserum.protocols import Protocol, load_protocol
 from autoserum.store import Store
 from autoserum.study.status import ACTIVE_STATUSES
@@ -39,7 +40,7 @@ def test_dashboard_shows_consort_counts_enrolment_by_site_and_overdue_visits(
     if overdue:
         rows = table_rows(text, "overdue-h")  # subject, site, visit, window closed, days
         assert sorted((r[0], r[2], r[3], r[4]) for r in rows) == [
-            (s, "Week 4, end of treatment", "2026-04-02", "8 d")
+            (s, "Week 4, end of treatment", format_date("2026-04-02", "en"), "8 d")
             for s in ("S1-001", "S1-003", "S2-001", "S2-003")
         ]
     else:

@@ -497,6 +497,13 @@ def report(
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     sap: SapOpt = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the report's texts, dates and fonts: en, ko or zh-Hans.",
+        ),
+    ] = "en",
     dsmb: Annotated[
         str | None,
         typer.Option(
@@ -512,11 +519,13 @@ def report(
     --dsmb closed it writes that part of the data monitoring committee's report
     (<name>-dsmb-<part>.html/.pdf), each produced on its own.
 
-    Example: autoserum report study.csv --protocol ast-nahm2023 --out report/
+    Example: autoserum report study.csv --protocol ast-nahm2023 --out report/ --lang ko
     """
     from autoserum.analysis import parse_sap_file
+    from autoserum.i18n import check_language
     from autoserum.report import write_dsmb, write_report
 
+    language = check_language("--lang", lang)
     if dsmb is not None and dsmb not in ("open", "closed"):
         raise ValidationError("--dsmb", dsmb, "open or closed")
     plan_file = parse_sap_file(sap) if sap is not None else None
@@ -551,6 +560,7 @@ def report(
         title=title,
         sap=plan_file,
         stratification=strata,
+        language=language,
     )
     for line in manifest:
         typer.echo(line)

@@ -54,7 +54,9 @@ def _score_file(code: str, source: Path, target: Path | None, band_set: str | No
             row = int(where.split()[1])
             line = f" (line {row + 1})" if source.suffix.lower() != ".parquet" else ""
             where = f"{source.name} row {row}{line}"
-        raise ValidationError(err.field, err.value, err.expected, location=where or None) from err
+        raise ValidationError(
+            err.field, err.value, err.expectation, location=where or None
+        ) from err
     if target is None:
         sys.stdout.write(scored.write_csv())
     elif target.suffix.lower() == ".parquet":

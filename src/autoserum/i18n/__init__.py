@@ -37,6 +37,7 @@ from autoserum.i18n._catalogs import (
     translations,
     using,
 )
+from autoserum.i18n._errors import error_text, expected_text
 from autoserum.i18n._format import format_date, format_datetime, format_decimal, format_number
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "babel_locale",
     "check_language",
     "current_language",
+    "error_text",
+    "expected_text",
     "format_date",
     "format_datetime",
     "format_decimal",

@@ -35,17 +35,18 @@ def format_datetime(
     language: str | None = None,
     *,
     width: Width = "medium",
-    tz: datetime.tzinfo = datetime.UTC,
+    tz: datetime.tzinfo | None = datetime.UTC,
 ) -> str:
-    """A time stamp in time zone ``tz`` (UTC by default): the date as ``language`` writes it
-    and the time on the 24-hour clock of clinical records (``2026. 3. 1. 14:05``)."""
+    """A time stamp in time zone ``tz`` (UTC by default; ``None``: the offset it was written
+    with): the date as ``language`` writes it and the time on the 24-hour clock of clinical
+    records (``2026. 3. 1. 14:05``)."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
-    local = value.astimezone(tz)
+    local = value if tz is None else value.astimezone(tz)
     return f"{format_date(local.date(), language, width=width)} {local:%H:%M}"
 
 

@@ -7,7 +7,8 @@ sources without a Korean or Chinese translation. Marked strings are:
 
 - in templates, ``{% trans %}…{% endtrans %}``, ``_("…")``, ``gettext``/``ngettext``;
 - in Python, ``N_("…")`` (marked where it is written, translated where it is shown),
-  ``translate(request_or_language, "…")`` and ``translate_plural(…, "…", "…", n)``;
+  ``translate(request_or_language, "…")`` and ``translate_plural(…, "…", "…", n)``, and what a
+  core error expected, ``Expected("a number from %(low)s to %(high)s", …)`` (``autoserum.errors``);
 - every label, title and help text of the entity registry (:mod:`autoserum.study.entities`),
   by :func:`registry_messages`, so the registry stays the one place a label is written;
 - every name, item label, group heading, answer code, band and component of the instrument
@@ -46,6 +47,7 @@ KEYWORDS: Final[dict[str, Any]] = {
     "ngettext": (1, 2),
     "translate": (2,),
     "translate_plural": (2, 3),
+    "Expected": None,
 }
 _JINJA: Final[dict[str, str]] = {
     "extensions": "jinja2.ext.i18n",
@@ -56,6 +58,7 @@ _JINJA: Final[dict[str, str]] = {
 MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("study/entities.py", "autoserum.i18n.extract:registry_messages", {}),
     ("instruments/_registry.py", "autoserum.i18n.extract:instrument_messages", {}),
+    ("i18n/_errors.py", "python", {}),
     ("i18n/**.py", "ignore", {}),
     ("**.py", "python", {}),
     ("**/templates/**.html", "jinja2", _JINJA),

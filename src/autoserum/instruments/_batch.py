@@ -106,7 +106,9 @@ def _score_row(
         return score(code, instrument.unflatten(values), band_set=band_set)
     except ValidationError as err:
         column = err.field.replace(".", "_")
-        raise ValidationError(column, err.value, err.expected, location=f"row {row + 1}") from err
+        raise ValidationError(
+            column, err.value, err.expectation, location=f"row {row + 1}"
+        ) from err
 
 
 def _numbers(

@@ -15,13 +15,13 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any, Literal
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._diary import DiaryRule
 from autoserum.instruments._values import (
     Value,
-    describe_number,
     display_value,
     format_number,
+    number_expectation,
     to_fraction,
 )
 
@@ -64,6 +64,10 @@ class Item:
 
     def expected(self) -> str:
         """What a valid value looks like, in words (used in every error message)."""
+        return str(self._expected)
+
+    def expectation(self) -> Expected:
+        """:meth:`expected` as a translatable :class:`~autoserum.errors.Expected`."""
         return self._expected
 
     @cached_property
@@ -71,13 +75,14 @@ class Item:
         return frozenset(self.allowed or ())
 
     @cached_property
-    def _expected(self) -> str:
+    def _expected(self) -> Expected:
         if self.kind == "choice":
             assert self.allowed is not None
-            return "one of " + ", ".join(_code_text(a) for a in self.allowed)
+            return Expected("one of %(values)s", values=", ".join(map(_code_text, self.allowed)))
         if self.allowed is not None:
-            return "one of " + ", ".join(format_number(Fraction(a)) for a in self.allowed)
-        return describe_number(self.minimum, self.maximum, self.step)
+            values = ", ".join(format_number(Fraction(a)) for a in self.allowed)
+            return Expected("one of %(values)s", values=values)
+        return number_expectation(self.minimum, self.maximum, self.step)
 
     def check(self, value: Any) -> Value:
         """Return the normalised value (``Fraction``, ``str`` or ``bool``) or raise.
@@ -90,19 +95,19 @@ class Item:
             for allowed in self.allowed:
                 if type(value) is type(allowed) and value == allowed:
                     return allowed  # type: ignore[no-any-return]
-            raise ValidationError(self.path, value, self.expected())
-        number = to_fraction(value, self.path, self.expected())
+            raise ValidationError(self.path, value, self._expected)
+        number = to_fraction(value, self.path, self._expected)
         if self.allowed is not None:
             if number not in self._allowed_set:
-                raise ValidationError(self.path, value, self.expected())
+                raise ValidationError(self.path, value, self._expected)
             return number
         low = self.minimum
         if (low is not None and number < low) or (
             self.maximum is not None and number > self.maximum
         ):
-            raise ValidationError(self.path, value, self.expected())
+            raise ValidationError(self.path, value, self._expected)
         if self.step is not None and ((number - (low or 0)) / self.step).denominator != 1:
-            raise ValidationError(self.path, value, self.expected())
+            raise ValidationError(self.path, value, self._expected)
         return number
 
     def to_json(self) -> dict[str, Any]:

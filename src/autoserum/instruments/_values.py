@@ -18,20 +18,21 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "Value",
     "describe_number",
     "display_value",
     "format_number",
+    "number_expectation",
     "to_fraction",
 ]
 
 Value = Fraction | str | bool
 
 
-def to_fraction(value: Any, field: str, expected: str) -> Fraction:
+def to_fraction(value: Any, field: str, expected: str | Expected) -> Fraction:
     """The exact value of a number given as int, float, Decimal, Fraction or numeric text.
 
     Booleans, NaN, infinities and non-numeric text raise :class:`ValidationError`.
@@ -86,12 +87,38 @@ def display_value(value: Fraction) -> str:
 
 def describe_number(low: Fraction | None, high: Fraction | None, step: Fraction | None) -> str:
     """``a number from 0 to 10 in steps of 0.1`` (what a numeric item accepts)."""
-    kind = "an integer" if step == 1 else "a number"
-    text = kind
+    return str(number_expectation(low, high, step))
+
+
+def number_expectation(  # noqa: PLR0911 (one literal message per case, for the catalogs)
+    low: Fraction | None, high: Fraction | None, step: Fraction | None
+) -> Expected:
+    """What a numeric item accepts, as a translatable :class:`~autoserum.errors.Expected`.
+
+    >>> str(number_expectation(Fraction(0), Fraction(10), Fraction(1, 10)))
+    'a number from 0 to 10 in steps of 0.1'
+    """
+    integer = step == 1
+    stepped = step is not None and step != 1
+    lo = None if low is None else format_number(low)
+    hi = None if high is None else format_number(high)
+    st = None if step is None else format_number(step)
     if low is not None and high is not None:
-        text += f" from {format_number(low)} to {format_number(high)}"
-    elif low is not None:
-        text += f" ≥ {format_number(low)}"
-    if step is not None and step != 1:
-        text += f" in steps of {format_number(step)}"
-    return text
+        if integer:
+            return Expected("an integer from %(low)s to %(high)s", low=lo, high=hi)
+        if stepped:
+            return Expected(
+                "a number from %(low)s to %(high)s in steps of %(step)s", low=lo, high=hi, step=st
+            )
+        return Expected("a number from %(low)s to %(high)s", low=lo, high=hi)
+    if low is not None:
+        if integer:
+            return Expected("an integer ≥ %(low)s", low=lo)
+        if stepped:
+            return Expected("a number ≥ %(low)s in steps of %(step)s", low=lo, step=st)
+        return Expected("a number ≥ %(low)s", low=lo)
+    if integer:
+        return Expected("an integer")
+    if stepped:
+        return Expected("a number in steps of %(step)s", step=st)
+    return Expected("a number")

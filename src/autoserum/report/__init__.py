@@ -7,6 +7,9 @@
 >>> files = write_report(read_study(csv), tmp_path / "out")
 >>> files.html.name, files.pdf.name
 ('study.html', 'study.pdf')
+>>> korean = write_report(read_study(csv), tmp_path / "ko", language="ko")
+>>> '<html lang="ko">' in korean.html.read_text(encoding="utf-8")
+True
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoserum.analysis import Sap, StudyData
+from autoserum.i18n import DEFAULT_LANGUAGE, using
 from autoserum.protocols import Protocol
 from autoserum.report._build import ReportModel, build_report
 from autoserum.report._document import Document, FigureBlock, Section
@@ -93,28 +97,33 @@ def write_report(
     generated: dt.date | None = None,
     sap: Sap | None = None,
     stratification: Sequence[str] = (),
+    language: str = DEFAULT_LANGUAGE,
 ) -> ReportFiles:
     """Analyse ``study`` and write ``<name>.html`` and ``<name>.pdf`` into ``out_dir``.
+
+    ``language`` (``en``, ``ko``, ``zh-Hans``) is the language of the report's fixed texts,
+    dates and fonts; the data (arms, terms, subject ids) are shown as recorded.
 
     ``name`` defaults to the stem of the source file; ``protocol`` is the study's protocol (a
     :class:`~autoserum.protocols.Protocol`, e.g. the copy a stored study froze at creation, or a
     library code or protocol file). Returns the paths and the report model.
     """
-    model = build_report(
-        study,
-        endpoint=endpoint,
-        week=week,
-        control=control,
-        protocol=protocol,
-        title=title,
-        generated=generated,
-        sap=sap,
-        stratification=stratification,
-    )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = name or Path(study.source).stem or "report"
-    html = out / f"{stem}.html"
-    html.write_text(render_html(model), encoding="utf-8")
-    pdf = render_pdf(model, out / f"{stem}.pdf")
+    with using(language):
+        model = build_report(
+            study,
+            endpoint=endpoint,
+            week=week,
+            control=control,
+            protocol=protocol,
+            title=title,
+            generated=generated,
+            sap=sap,
+            stratification=stratification,
+        )
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = name or Path(study.source).stem or "report"
+        html = out / f"{stem}.html"
+        html.write_text(render_html(model), encoding="utf-8")
+        pdf = render_pdf(model, out / f"{stem}.pdf")
     return ReportFiles(html=html, pdf=pdf, model=model)

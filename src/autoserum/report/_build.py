@@ -45,6 +45,7 @@ from autoserum.analysis import (
     time_to_first_event,
 )
 from autoserum.errors import ValidationError
+from autoserum.i18n import format_date
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._conduct import photo_section, product_section
 from autoserum.report._consort import consort_diagram, diagram_svg
@@ -58,6 +59,7 @@ from autoserum.report._figures import (
     trajectory_figure,
     waterfall_figure,
 )
+from autoserum.report._i18n import gettext as _
 from autoserum.report._safety_tables import (
     ae_display,
     lab_shift_display,
@@ -116,55 +118,70 @@ def _study_section(
     summary: list[tuple[str, str]] = []
     if protocol is not None:
         summary += [
-            ("Protocol", f"{protocol.title} ({protocol.code})"),
-            ("Reference", protocol.citation),
+            (_("Protocol"), f"{protocol.title} ({protocol.code})"),
+            (_("Reference"), protocol.citation),
             (
-                "Design",
+                _("Design"),
                 f"{protocol.design.replace('_', ' ')}, {protocol.blinding.replace('_', ' ')}",
             ),
-            ("Population", str(protocol.population.value)),
+            (_("Population"), str(protocol.population.value)),
             (
-                "Arms (protocol)",
+                _("Arms (protocol)"),
                 "; ".join(
-                    f"{a.code}: {a.label}" + (" (control)" if a.is_control else "")
+                    _("%(code)s: %(label)s (control)", code=a.code, label=a.label)
+                    if a.is_control
+                    else f"{a.code}: {a.label}"
                     for a in protocol.arms
                 ),
             ),
-            ("Phases", "; ".join(p.label for p in protocol.phases)),
+            (_("Phases"), "; ".join(p.label for p in protocol.phases)),
         ]
     summary += [
-        ("Source data", study.source),
-        *((("Audit trail chain", study.audit_chain),) if study.audit_chain is not None else ()),
-        ("Subjects", f"{adsl.height} enrolled; arms: " + ", ".join(primary.arms)),
-        ("Visits (weeks)", ", ".join(f"{w:g}" for w in weeks)),
+        (_("Source data"), study.source),
+        *(((_("Audit trail chain"), study.audit_chain),) if study.audit_chain is not None else ()),
         (
-            "Primary endpoint",
-            f"{label(primary.endpoint)}, change from baseline to week {primary.week:g} "
-            f"({plan.reasons['endpoint']}; week: {plan.reasons['week']})",
+            _("Subjects"),
+            _("%(n)s enrolled; arms: %(arms)s", n=adsl.height, arms=", ".join(primary.arms)),
+        ),
+        (_("Visits (weeks)"), ", ".join(f"{w:g}" for w in weeks)),
+        (
+            _("Primary endpoint"),
+            _(
+                "%(endpoint)s, change from baseline to week %(week)s (%(reason)s; week: "
+                "%(week_reason)s)",
+                endpoint=label(primary.endpoint), week=f"{primary.week:g}",
+                reason=plan.reasons["endpoint"], week_reason=plan.reasons["week"],
+            ),
         ),
         (
-            "Control arm",
+            _("Control arm"),
             f"{primary.control} ({plan.reasons['control']})"
             if primary.control
-            else "none (single-arm analysis)",
+            else _("none (single-arm analysis)"),
         ),
-        ("Analysis population", "full analysis set (FAS)"),
+        (_("Analysis population"), _("full analysis set (FAS)")),
         (
-            "Covariates",
-            ", ".join(["baseline", *plan.covariates]) + f" ({plan.reasons['covariates']})",
+            _("Covariates"),
+            ", ".join([_("baseline"), *plan.covariates]) + f" ({plan.reasons['covariates']})",
         ),
         (
-            "Inference",
-            f"{100 * plan.conf_level:g} % confidence intervals; {plan.alternative} tests",
+            _("Inference"),
+            _(
+                "%(level)s %% confidence intervals; %(alternative)s tests",
+                level=f"{100 * plan.conf_level:g}", alternative=plan.alternative,
+            ),
         ),
-        ("Adverse events", f"{study.adverse_events.height} events recorded"),
-    ]
+        (_("Adverse events"), _("%(n)s events recorded", n=study.adverse_events.height)),
+    ]  # fmt: skip
     if study.eligibility_overrides:
-        summary.append(("Eligibility overrides", "; ".join(study.eligibility_overrides)))
+        summary.append((_("Eligibility overrides"), "; ".join(study.eligibility_overrides)))
     if study.unscheduled_visits:
         summary.append(
             (
-                f"Unscheduled visits ({len(study.unscheduled_visits)}, not in the planned weeks)",
+                _(
+                    "Unscheduled visits (%(n)s, not in the planned weeks)",
+                    n=len(study.unscheduled_visits),
+                ),
                 "; ".join(study.unscheduled_visits),
             )
         )
@@ -172,11 +189,14 @@ def _study_section(
         major = sum(" major " in f" {d} " for d in study.deviations)
         summary.append(
             (
-                f"Protocol deviations ({len(study.deviations)}, {major} major)",
+                _(
+                    "Protocol deviations (%(n)s, %(major)s major)",
+                    n=len(study.deviations), major=major,
+                ),
                 "; ".join(study.deviations),
             )
-        )
-    return Section("study", "Study and protocol summary", summary=tuple(summary))
+        )  # fmt: skip
+    return Section("study", _("Study and protocol summary"), summary=tuple(summary))
 
 
 def build_report(
@@ -239,12 +259,12 @@ def build_report(
         consort_section(study),
         Section(
             "baseline",
-            "Baseline characteristics",
+            _("Baseline characteristics"),
             tables=(baseline_display(adsl, ["age", *instruments, "eosinophils", "ige"], "fas"),),
         ),
         Section(
             "primary",
-            f"Primary endpoint: {label(primary.endpoint)}",
+            _("Primary endpoint: %(endpoint)s", endpoint=label(primary.endpoint)),
             tables=(
                 within_display(primary, "primary-within"),
                 *((between_display(primary, "primary-between"),) if primary.control else ()),
@@ -264,7 +284,7 @@ def build_report(
         ),
         Section(
             "secondary",
-            "Secondary endpoints",
+            _("Secondary endpoints"),
             tables=(
                 *(
                     (secondary_display(secondary_table(secondary), analysis_week),)
@@ -275,11 +295,11 @@ def build_report(
             ),
             paragraphs=()
             if secondary
-            else ("No secondary endpoint has values at the analysis week.",),
+            else (_("No secondary endpoint has values at the analysis week."),),
         ),
         Section(
             "responders",
-            "Responders",
+            _("Responders"),
             tables=(
                 *(
                     responder_display(r, f"responders-{r.endpoint}")
@@ -303,9 +323,10 @@ def build_report(
         _methods_section(),
     ]
     return ReportModel(
-        title=title or (protocol.title if protocol else f"Study report: {study.source}"),
+        title=title
+        or (protocol.title if protocol else _("Study report: %(source)s", source=study.source)),
         source=study.source,
-        generated=(generated or dt.datetime.now(dt.UTC).date()).isoformat(),
+        generated=format_date(generated or dt.datetime.now(dt.UTC).date()),
         version=__version__,
         sections=tuple(sections),
         primary=primary,
@@ -398,29 +419,36 @@ def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEve
         for c in tte.km.curves:
             rows.append(
                 (str(c.group), str(c.n), str(c.events), fmt(c.median, 1),
-                 f"{fmt(c.median_ci_low, 1)} to {fmt(c.median_ci_high, 1)}")
+                 _("%(low)s to %(high)s", low=fmt(c.median_ci_low, 1),
+                   high=fmt(c.median_ci_high, 1)))
             )  # fmt: skip
-    summary: list[tuple[str, str]] = [("Event", "first adverse event of: " + ", ".join(spec.terms))]
+    summary: list[tuple[str, str]] = [
+        (_("Event"), _("first adverse event of: %(terms)s", terms=", ".join(spec.terms)))
+    ]
     if tte.log_rank is not None:
         summary.append(
-            ("Log-rank", f"χ² = {fmt(tte.log_rank.statistic, 2)} on {tte.log_rank.df} df, "
-             f"p = {fmt_p(tte.log_rank.p_value)}")
+            (_("Log-rank"), _("χ² = %(chi2)s on %(df)s df, p = %(p)s",
+             chi2=fmt(tte.log_rank.statistic, 2), df=tte.log_rank.df,
+             p=fmt_p(tte.log_rank.p_value)))
         )  # fmt: skip
     if tte.cox is not None:
         for t in tte.cox.terms:
             summary.append(
-                (f"Hazard ratio {t.name}", f"{fmt(t.hazard_ratio, 2)} "
-                 f"({fmt(t.ci_low, 2)} to {fmt(t.ci_high, 2)}), p = {fmt_p(t.p_value)}")
+                (_("Hazard ratio %(term)s", term=t.name),
+                 _("%(hr)s (%(low)s to %(high)s), p = %(p)s", hr=fmt(t.hazard_ratio, 2),
+                   low=fmt(t.ci_low, 2), high=fmt(t.ci_high, 2), p=fmt_p(t.p_value)))
             )  # fmt: skip
         g = tte.cox.ph_tests[-1]
-        summary.append(("Proportional hazards (cox.zph, global)", f"p = {fmt_p(g.p_value)}"))
+        summary.append((_("Proportional hazards (cox.zph, global)"), f"p = {fmt_p(g.p_value)}"))
     table = Table(
         "time-to-event",
-        f"{spec.label.capitalize()}: Kaplan–Meier by arm",
-        ("Arm", "n", "Events", "Median (weeks)", "95 % CI of the median"),
+        _("%(endpoint)s: Kaplan–Meier by arm", endpoint=spec.label.capitalize()),
+        (_("Arm"), "n", _("Events"), _("Median (weeks)"), _("95 %% CI of the median")),
         tuple(rows),
-        "Safety population; censored at the last visit. Cox model with Efron ties; "
-        "proportional hazards checked by the scaled Schoenfeld residuals (R cox.zph).",
+        _(
+            "Safety population; censored at the last visit. Cox model with Efron ties; "
+            "proportional hazards checked by the scaled Schoenfeld residuals (R cox.zph)."
+        ),
         notes=tte.notes,
     )
     return Section(
@@ -455,18 +483,18 @@ def _subgroup_section(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Sect
                 )
             )
         except ValidationError as err:
-            notes.append(f"subgroup {g.variable}: {err}")
+            notes.append(_("subgroup %(variable)s: %(error)s", variable=g.variable, error=err))
     combined = pl.concat(tables) if tables else None
     return Section(
         "subgroups",
-        "Subgroup analyses",
+        _("Subgroup analyses"),
         tables=(subgroup_display(combined, notes),) if combined is not None else (),
         figures=(
             (_block("forest", forest_figure(combined, plan.endpoint, plan.week)),)
             if combined is not None and combined.height
             else ()
         ),
-        paragraphs=() if combined is not None else tuple(notes) or ("No subgroup analysis.",),
+        paragraphs=() if combined is not None else tuple(notes) or (_("No subgroup analysis."),),
     )
 
 
@@ -475,20 +503,24 @@ def consort_section(study: StudyData) -> Section:
     PDF) and its counts as a table."""
     flow = study_consort(study)
     source = (
-        "Every screened subject of the database, with the eligibility rules failed at "
-        "screening and the recorded reasons for leaving; treatment, the last visit and the "
-        "full analysis set from the data."
+        _(
+            "Every screened subject of the database, with the eligibility rules failed at "
+            "screening and the recorded reasons for leaving; treatment, the last visit and the "
+            "full analysis set from the data."
+        )
         if study.registry
-        else "Enrolled subjects of the data file (screening is not in the file): allocation, "
-        "treatment, the last planned visit and the full analysis set."
+        else _(
+            "Enrolled subjects of the data file (screening is not in the file): allocation, "
+            "treatment, the last planned visit and the full analysis set."
+        )
     )
-    diagram = consort_diagram(flow)
+    diagram = consort_diagram(flow, title=_("CONSORT flow diagram"))
     return Section(
         "consort",
-        "Participant flow (CONSORT)",
+        _("Participant flow (CONSORT)"),
         figures_before=(
             FigureBlock(
-                "consort", "CONSORT flow diagram", source, diagram_svg(diagram), None, diagram
+                "consort", _("CONSORT flow diagram"), source, diagram_svg(diagram), None, diagram
             ),
         ),
         tables=(consort_table(flow),),
@@ -497,11 +529,14 @@ def consort_section(study: StudyData) -> Section:
 
 def consort_table(flow: ConsortFlow) -> Table:
     """The CONSORT counts as a table, one row per arm."""
-    screening = (
-        f"{flow.assessed} assessed for eligibility, {flow.excluded} excluded; "
-        if flow.screening_recorded
-        else ""
-    )
+    if flow.screening_recorded:
+        title = _(
+            "Participant flow: %(assessed)s assessed for eligibility, %(excluded)s excluded; "
+            "%(enrolled)s subjects enrolled",
+            assessed=flow.assessed, excluded=flow.excluded, enrolled=flow.enrolled,
+        )  # fmt: skip
+    else:
+        title = _("Participant flow: %(enrolled)s subjects enrolled", enrolled=flow.enrolled)
     rows = tuple(
         (
             arm,
@@ -516,19 +551,21 @@ def consort_table(flow: ConsortFlow) -> Table:
     )
     return Table(
         "consort",
-        f"Participant flow: {screening}{flow.enrolled} subjects enrolled",
+        title,
         (
-            "Arm",
-            "Allocated",
-            "Received intervention",
-            "Lost to follow-up",
-            "Discontinued",
-            "Analysed (full analysis set)",
-            "Excluded from analysis",
+            _("Arm"),
+            _("Allocated"),
+            _("Received intervention"),
+            _("Lost to follow-up"),
+            _("Discontinued"),
+            _("Analysed (full analysis set)"),
+            _("Excluded from analysis"),
         ),
         rows,
-        "Full analysis set: treated, with a baseline and at least one post-baseline "
-        "assessment. Reasons are in the diagram.",
+        _(
+            "Full analysis set: treated, with a baseline and at least one post-baseline "
+            "assessment. Reasons are in the diagram."
+        ),
     )
 
 
@@ -537,27 +574,29 @@ def safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
     by the arms of ``adsl`` (one pooled column when the data carry no arm)."""
     ae = study.adverse_events
     tables = [
-        ae_display(ae_overview(adsl, ae), "category", "Overview of adverse events", "ae-overview"),
+        ae_display(
+            ae_overview(adsl, ae), "category", _("Overview of adverse events"), "ae-overview"
+        ),
     ]
     if ae.height:
         tables += [
-            ae_display(ae_table(adsl, ae, "term"), "term", "Adverse events by term", "ae-term"),
+            ae_display(ae_table(adsl, ae, "term"), "term", _("Adverse events by term"), "ae-term"),
             ae_display(
                 ae_table(adsl, ae, "severity"),
                 "severity",
-                "Adverse events by severity",
+                _("Adverse events by severity"),
                 "ae-severity",
             ),
             ae_display(
                 ae_table(adsl, ae, "serious"),
                 "serious",
-                "Adverse events by seriousness",
+                _("Adverse events by seriousness"),
                 "ae-serious",
             ),
             ae_display(
                 ae_table(adsl, ae, "related"),
                 "related",
-                "Adverse events by relatedness",
+                _("Adverse events by relatedness"),
                 "ae-related",
             ),
         ]
@@ -566,7 +605,7 @@ def safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
                 ae_display(
                     ae_table(adsl, ae, "aesi"),
                     "aesi",
-                    "Adverse events of special interest",
+                    _("Adverse events of special interest"),
                     "ae-aesi",
                 )
             )
@@ -579,33 +618,42 @@ def safety_section(study: StudyData, adsl: pl.DataFrame) -> Section:
         rescue = rescue_table(study.visits, study.con_meds)
         if rescue.height:
             tables.append(rescue_display(rescue))
-    return Section("safety", "Safety", tables=tuple(tables))
+    return Section("safety", _("Safety"), tables=tuple(tables))
 
 
 def _methods_section() -> Section:
     return Section(
         "methods",
-        "Statistical methods",
+        _("Statistical methods"),
         paragraphs=(
-            "Analysis datasets follow the CDISC ADaM ideas: one row per subject with the "
-            "populations (enrolled, randomised, safety: treated; full analysis set: treated with "
-            "a baseline and at least one post-baseline assessment; per protocol) and one row per "
-            "subject, parameter and visit with baseline (last non-missing value at or before "
-            "week 0), change and percent change.",
-            "Within arms, change from baseline is summarised with the mean, SD and t-based 95 % "
-            "CI, the median and quartiles, and tested with the paired t-test and the Wilcoxon "
-            "signed-rank test (exact distribution when n < 50 without ties or zeros, otherwise "
-            "the normal approximation with continuity correction), with the Hodges–Lehmann "
-            "estimate and its CI.",
-            "Between arms, the change at the analysis week is compared by ANCOVA adjusted for "
-            "baseline, and over all post-baseline visits by a mixed model for repeated measures "
-            "(fixed effects arm, visit, arm × visit, baseline and baseline × visit; unstructured "
-            "covariance; REML), which uses every observed visit of subjects who drop out. The "
-            "Mann–Whitney test with the Hodges–Lehmann shift and Hedges' g complete the "
-            "comparison. Responder rates carry Wilson CIs; differences in rates carry Newcombe "
-            "CIs and Fisher's exact test. Secondary endpoints are adjusted for multiplicity by "
-            "Holm's and Benjamini–Hochberg's methods.",
-            "All methods reproduce R's defaults (t.test, wilcox.test, lm, nlme::gls, fisher.test, "
-            "p.adjust) and are checked against R reference values in autoserum's test suite.",
+            _(
+                "Analysis datasets follow the CDISC ADaM ideas: one row per subject with the "
+                "populations (enrolled, randomised, safety: treated; full analysis set: treated "
+                "with a baseline and at least one post-baseline assessment; per protocol) and one "
+                "row per subject, parameter and visit with baseline (last non-missing value at or "
+                "before week 0), change and percent change."
+            ),
+            _(
+                "Within arms, change from baseline is summarised with the mean, SD and t-based 95 "
+                "%% CI, the median and quartiles, and tested with the paired t-test and the "
+                "Wilcoxon signed-rank test (exact distribution when n < 50 without ties or zeros, "
+                "otherwise the normal approximation with continuity correction), with the "
+                "Hodges–Lehmann estimate and its CI."
+            ),
+            _(
+                "Between arms, the change at the analysis week is compared by ANCOVA adjusted for "
+                "baseline, and over all post-baseline visits by a mixed model for repeated "
+                "measures (fixed effects arm, visit, arm × visit, baseline and baseline × visit; "
+                "unstructured covariance; REML), which uses every observed visit of subjects who "
+                "drop out. The Mann–Whitney test with the Hodges–Lehmann shift and Hedges' g "
+                "complete the comparison. Responder rates carry Wilson CIs; differences in rates "
+                "carry Newcombe CIs and Fisher's exact test. Secondary endpoints are adjusted for "
+                "multiplicity by Holm's and Benjamini–Hochberg's methods."
+            ),
+            _(
+                "All methods reproduce R's defaults (t.test, wilcox.test, lm, nlme::gls, "
+                "fisher.test, p.adjust) and are checked against R reference values in autoserum's "
+                "test suite."
+            ),
         ),
     )

@@ -21,6 +21,7 @@ import textwrap
 from collections.abc import Sequence
 
 from autoserum.report._diagram import Arrow, Box, Diagram, diagram_drawing, diagram_svg
+from autoserum.report._i18n import gettext as _
 from autoserum.study.consort import RULE, ArmFlow, ConsortFlow
 
 __all__ = ["consort_diagram", "consort_lines", "diagram_drawing", "diagram_svg"]
@@ -53,24 +54,24 @@ def consort_lines(flow: ConsortFlow) -> dict[str, list[str]]:
     read)."""
     out: dict[str, list[str]] = {}
     if flow.screening_recorded and flow.assessed:
-        out["enrolment"] = [_n("Assessed for eligibility", flow.assessed)]
-        excluded = [_n("Excluded", flow.excluded)]
+        out["enrolment"] = [_n(_("Assessed for eligibility"), flow.assessed)]
+        excluded = [_n(_("Excluded"), flow.excluded)]
         rules = [(t[len(RULE) :], n) for t, n in flow.excluded_reasons if t.startswith(RULE)]
         others = [(t, n) for t, n in flow.excluded_reasons if not t.startswith(RULE)]
         if flow.not_eligible:
-            excluded.append("   - " + _n("Not meeting eligibility criteria", flow.not_eligible))
+            excluded.append("   - " + _n(_("Not meeting eligibility criteria"), flow.not_eligible))
             excluded += _reasons(rules, "      ")
         excluded += _reasons(others)
         if flow.in_screening:
-            excluded.append(_n("Still in screening", flow.in_screening))
+            excluded.append(_n(_("Still in screening"), flow.in_screening))
         out["excluded"] = excluded
-    out["randomised"] = [_n("Randomised", flow.enrolled)]
+    out["randomised"] = [_n(_("Randomised"), flow.enrolled)]
     for arm, a in sorted(flow.arms.items()):
         out[f"allocation:{arm}"] = _allocation(arm, a)
         out[f"follow_up:{arm}"] = _follow_up(a)
         out[f"analysis:{arm}"] = [
-            _n("Analysed", a.analysed),
-            "   " + _n("Excluded from analysis", a.not_analysed),
+            _n(_("Analysed"), a.analysed),
+            "   " + _n(_("Excluded from analysis"), a.not_analysed),
             *_reasons(a.not_analysed_reasons, "      "),
         ]
     return out
@@ -78,19 +79,19 @@ def consort_lines(flow: ConsortFlow) -> dict[str, list[str]]:
 
 def _allocation(arm: str, a: ArmFlow) -> list[str]:
     return [
-        _n(f"Allocated to {arm}", a.allocated),
-        "   " + _n("Received allocated intervention", a.received),
-        "   " + _n("Did not receive allocated intervention", a.not_received),
+        _n(_("Allocated to %(arm)s", arm=arm), a.allocated),
+        "   " + _n(_("Received allocated intervention"), a.received),
+        "   " + _n(_("Did not receive allocated intervention"), a.not_received),
         *_reasons(a.not_received_reasons, "      "),
     ]
 
 
 def _follow_up(a: ArmFlow) -> list[str]:
     told = [(t, n) for t, n in a.lost_reasons if not t.lower().startswith("lost to follow")]
-    lines = [_n("Lost to follow-up", a.lost), *_reasons(told)]
-    lines += [_n("Discontinued", a.discontinued), *_reasons(a.discontinued_reasons)]
+    lines = [_n(_("Lost to follow-up"), a.lost), *_reasons(told)]
+    lines += [_n(_("Discontinued"), a.discontinued), *_reasons(a.discontinued_reasons)]
     if a.active:
-        lines.append(_n("Continuing in the study", a.active))
+        lines.append(_n(_("Continuing in the study"), a.active))
     return lines
 
 
@@ -108,7 +109,7 @@ def consort_diagram(flow: ConsortFlow, *, title: str = "CONSORT flow diagram") -
     boxes: list[Box] = []
     arrows: list[Arrow] = []
     y = _M
-    boxes.append(_banner(y, width, "Enrolment"))
+    boxes.append(_banner(y, width, _("Enrolment")))
     y += _BANNER_H + _VSPACE
     main_x = width / 2 - _COL / 2 if "enrolment" not in lines else _M + _GAP
     if "enrolment" in lines:
@@ -128,7 +129,11 @@ def consort_diagram(flow: ConsortFlow, *, title: str = "CONSORT flow diagram") -
     boxes.append(rand)
     y += rand.h + _VSPACE / 2
     xs = [width / 2 - content / 2 + i * (_COL + _GAP) for i in range(n)]
-    stages = (("allocation", "Allocation"), ("follow_up", "Follow-up"), ("analysis", "Analysis"))
+    stages = (
+        ("allocation", _("Allocation")),
+        ("follow_up", _("Follow-up")),
+        ("analysis", _("Analysis")),
+    )
     prev_bottom: list[float] = []
     for key, label in stages:
         boxes.append(_banner(y, width, label))

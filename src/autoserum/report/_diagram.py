@@ -124,8 +124,11 @@ def _head(x1: float, y1: float, x2: float, y2: float, flip: float) -> Polygon:
     return Polygon(pts, fillColor=ink, strokeColor=ink, strokeWidth=0.5)
 
 
-def diagram_drawing(diagram: Diagram) -> Drawing:
-    """The diagram as a reportlab :class:`Drawing` (a flowable: vector paths, text as text)."""
+def diagram_drawing(
+    diagram: Diagram, *, fonts: tuple[str, str] = ("Helvetica", "Helvetica-Bold")
+) -> Drawing:
+    """The diagram as a reportlab :class:`Drawing` (a flowable: vector paths, text as text),
+    its words in ``fonts`` (regular, bold: a CID font for Korean or Chinese)."""
     h = diagram.height
     ink = colors.HexColor(_INK)
     group = Group()
@@ -148,7 +151,7 @@ def diagram_drawing(diagram: Diagram) -> Drawing:
                     tx,
                     h - _baseline(b, i),
                     line,
-                    fontName="Helvetica-Bold" if bold else "Helvetica",
+                    fontName=fonts[1] if bold else fonts[0],
                     fontSize=FONT_SIZE,
                     textAnchor=anchor,
                     fillColor=colors.black,

@@ -16,6 +16,7 @@ that the same data give the same file.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from autoserum.analysis import EndpointResult
+from autoserum.i18n import DEFAULT_LANGUAGE, N_, current_language
+from autoserum.report._i18n import gettext as _
 
 __all__ = [
     "PALETTE",
@@ -53,6 +56,40 @@ _RC: Any = {
 }
 
 
+#: Families of fonts with Korean and Chinese glyphs that matplotlib may find on a machine.
+_CJK_FAMILIES = (
+    "Noto Sans CJK",
+    "Source Han Sans",
+    "NanumGothic",
+    "WenQuanYi",
+    "Droid Sans Fallback",
+)
+
+
+@functools.cache
+def _cjk_font() -> str | None:
+    """The name of an installed font with Korean and Chinese glyphs, or ``None``."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in sorted(names) if n.startswith(_CJK_FAMILIES)), None)
+
+
+def _rc() -> Any:  # matplotlib types the keys as literals
+    """The figures' settings: a CJK font after DejaVu Sans (glyph fallback) when installed."""
+    cjk = _cjk_font()
+    return _RC if cjk is None else {**_RC, "font.family": ["DejaVu Sans", cjk]}
+
+
+def _axis(message: str, /, **variables: Any) -> str:
+    """A text drawn inside a figure (an axis label, a legend entry): in the report's language
+    when matplotlib has glyphs for it, else in English, so the PNG of the PDF never shows empty
+    boxes (the figure's title and caption, outside the image, are always translated)."""
+    if current_language() == DEFAULT_LANGUAGE or _cjk_font() is not None:
+        return _(message, **variables)
+    return message % variables
+
+
 @dataclass(frozen=True)
 class Drawing:
     """A finished figure: SVG text for the HTML report, PNG bytes for the PDF."""
@@ -63,21 +100,21 @@ class Drawing:
 
     def svg(self) -> str:
         buf = io.StringIO()
-        with mpl.rc_context(_RC):
+        with mpl.rc_context(_rc()):
             self.figure.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
         text = buf.getvalue()
         return text[text.index("<svg") :]
 
     def png(self, dpi: int = 200) -> bytes:
         buf = io.BytesIO()
-        with mpl.rc_context(_RC):
+        with mpl.rc_context(_rc()):
             FigureCanvasAgg(self.figure)
             self.figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         return buf.getvalue()
 
 
 def _figure(width: float = 6.0, height: float = 3.4) -> Figure:
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -91,7 +128,7 @@ def _label(endpoint: str) -> str:
 
 def mean_change_figure(result: EndpointResult) -> Drawing:
     """Mean change from baseline with 95 % CI over the visits, one line per arm."""
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         fig = _figure()
         ax = fig.add_subplot()
         colours = _colours(result.arms)
@@ -115,14 +152,19 @@ def mean_change_figure(result: EndpointResult) -> Drawing:
                 label=arm,
             )
         ax.axhline(0, color="#777777", linewidth=0.8, linestyle=":")
-        ax.set_xlabel("Week")
-        ax.set_ylabel(f"Change from baseline in {_label(result.endpoint)}")
+        ax.set_xlabel(_axis(N_("Week")))
+        ax.set_ylabel(
+            _axis(N_("Change from baseline in %(endpoint)s"), endpoint=_label(result.endpoint))
+        )
         ax.legend(frameon=False, loc="lower left")
     return Drawing(
         fig,
-        f"Mean change from baseline in {_label(result.endpoint)}",
-        "Mean change from baseline with 95 % confidence intervals (t distribution), observed "
-        f"cases, {result.population.upper()} population; arms slightly offset for legibility.",
+        _("Mean change from baseline in %(endpoint)s", endpoint=_label(result.endpoint)),
+        _(
+            "Mean change from baseline with 95 %% confidence intervals (t distribution), "
+            "observed cases, %(population)s population; arms slightly offset for legibility.",
+            population=result.population.upper(),
+        ),
     )
 
 
@@ -131,7 +173,7 @@ def trajectory_figure(
 ) -> Drawing:
     """Individual trajectories of the endpoint per arm (thin lines) with the arm mean."""
     rows = bds.filter(pl.col("parameter") == endpoint).sort("subject_id", "week")
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         fig = _figure(6.0, 2.8)
         axes = fig.subplots(1, len(arms), sharey=True, squeeze=False)[0]
         colours = _colours(arms)
@@ -140,11 +182,13 @@ def trajectory_figure(
             arm_rows = rows.filter(pl.col("arm") == arm)
             subjects = arm_rows["subject_id"].unique(maintain_order=True)
             if subjects.len() > max_per_arm:
-                shown_note = f" The first {max_per_arm} subjects of each arm are drawn."
+                shown_note = " " + _(
+                    "The first %(n)s subjects of each arm are drawn.", n=max_per_arm
+                )
                 arm_rows = arm_rows.filter(
                     pl.col("subject_id").is_in(subjects[:max_per_arm].implode())
                 )
-            for _, one in arm_rows.group_by("subject_id", maintain_order=True):
+            for _subject, one in arm_rows.group_by("subject_id", maintain_order=True):
                 ax.plot(one["week"], one["value"], color=colours[arm], alpha=0.35, linewidth=0.7)
             mean = (
                 rows.filter(pl.col("arm") == arm)
@@ -152,16 +196,21 @@ def trajectory_figure(
                 .agg(pl.col("value").mean())
                 .sort("week")
             )
-            ax.plot(mean["week"], mean["value"], color="black", linewidth=2, label="mean")
+            ax.plot(
+                mean["week"], mean["value"], color="black", linewidth=2, label=_axis(N_("mean"))
+            )
             ax.set_title(arm)
-            ax.set_xlabel("Week")
+            ax.set_xlabel(_axis(N_("Week")))
         axes[0].set_ylabel(_label(endpoint))
         axes[0].legend(frameon=False, loc="upper right")
     return Drawing(
         fig,
-        f"Individual {_label(endpoint)} trajectories",
-        "Each thin line is one subject (all recorded visits, including screening); the thick "
-        "line is the observed mean at each week." + shown_note,
+        _("Individual %(endpoint)s trajectories", endpoint=_label(endpoint)),
+        _(
+            "Each thin line is one subject (all recorded visits, including screening); the "
+            "thick line is the observed mean at each week."
+        )
+        + shown_note,
     )
 
 
@@ -173,7 +222,7 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
         & pl.col("percent_change").is_not_null()
     ).sort("percent_change", descending=True)
     colours = _colours(arms)
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         fig = _figure()
         ax = fig.add_subplot()
         x = np.arange(rows.height)
@@ -190,7 +239,7 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
         above = np.flatnonzero(values > top)
         cut_note = ""
         if above.size:
-            cut_note = " Bars above +100 % are cut at the top of the axis and labelled."
+            cut_note = " " + _("Bars above +100 %% are cut at the top of the axis and labelled.")
             ax.set_ylim(top=top * 1.15)
             for i in above:
                 ax.annotate(
@@ -206,16 +255,29 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
             ax.axhline(level, color="#555555", linewidth=0.8, linestyle="--")
             ax.annotate(f"{level} %", (x[-1] if rows.height else 0, level), fontsize=7, va="bottom")
         ax.set_xticks([])
-        ax.set_xlabel("Subjects, sorted")
-        ax.set_ylabel(f"% change in {_label(endpoint)} at week {week:g}")
+        ax.set_xlabel(_axis(N_("Subjects, sorted")))
+        ax.set_ylabel(
+            _axis(
+                N_("%% change in %(endpoint)s at week %(week)s"),
+                endpoint=_label(endpoint), week=f"{week:g}",
+            )
+        )  # fmt: skip
         handles = [mpl.patches.Patch(color=colours[a], label=a) for a in arms]
         ax.legend(handles=handles, frameon=False, loc="upper right")
     return Drawing(
         fig,
-        f"Waterfall of percent change in {_label(endpoint)} at week {week:g}",
-        "One bar per subject with a baseline and a week "
-        f"{week:g} value (n = {rows.height}); negative = improvement; dashed lines at −50 % and "
-        "−75 %." + cut_note,
+        _(
+            "Waterfall of percent change in %(endpoint)s at week %(week)s",
+            endpoint=_label(endpoint),
+            week=f"{week:g}",
+        ),
+        _(
+            "One bar per subject with a baseline and a week %(week)s value (n = %(n)s); "
+            "negative = improvement; dashed lines at −50 %% and −75 %%.",
+            week=f"{week:g}",
+            n=rows.height,
+        )
+        + cut_note,
     )
 
 
@@ -223,7 +285,7 @@ def responder_figure(result: EndpointResult) -> Drawing:
     """Responder rates with Wilson 95 % CIs per rule and arm (grouped bars)."""
     rules = result.responders["responder"].unique(maintain_order=True).to_list()
     colours = _colours(result.arms)
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         fig = _figure()
         ax = fig.add_subplot()
         width = 0.8 / max(len(result.arms), 1)
@@ -243,13 +305,17 @@ def responder_figure(result: EndpointResult) -> Drawing:
                 capsize=3,
             )
         ax.set_xticks(np.arange(len(rules)), [r.replace("_", "-").upper() for r in rules])
-        ax.set_ylabel(f"Responders at week {result.week:g} (%)")
+        ax.set_ylabel(_axis(N_("Responders at week %(week)s (%%)"), week=f"{result.week:g}"))
         ax.set_ylim(0, 100)
         ax.legend(frameon=False, loc="upper right")
     return Drawing(
         fig,
-        f"{_label(result.endpoint)} responders at week {result.week:g}",
-        "Proportion of responders with Wilson 95 % confidence intervals; observed cases.",
+        _(
+            "%(endpoint)s responders at week %(week)s",
+            endpoint=_label(result.endpoint),
+            week=f"{result.week:g}",
+        ),
+        _("Proportion of responders with Wilson 95 %% confidence intervals; observed cases."),
     )
 
 
@@ -260,7 +326,7 @@ def forest_figure(table: pl.DataFrame, endpoint: str, week: float) -> Drawing:
     arms = sorted(set(rows["arm"].to_list()))
     colours = _colours(arms)
     labels: list[str] = []
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         fig = _figure(6.0, 0.45 * max(rows.height, 2) + 1.2)
         ax = fig.add_subplot()
         y = 0
@@ -278,21 +344,29 @@ def forest_figure(table: pl.DataFrame, endpoint: str, week: float) -> Drawing:
                     capsize=3,
                 )
                 labels.append(
-                    f"{variable.replace('_', ' ')} {r['level']}: {r['arm']} (n = {r['n']}); "
-                    f"interaction p = {p_text}"
-                )
+                    _axis(
+                        N_("%(variable)s %(level)s: %(arm)s (n = %(n)s); interaction p = %(p)s"),
+                        variable=variable.replace("_", " "), level=r["level"], arm=r["arm"],
+                        n=r["n"], p=p_text,
+                    )
+                )  # fmt: skip
                 y += 1
         ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
         ax.set_yticks([-i for i in range(len(labels))], labels)
         ax.set_xlabel(
-            f"Difference in {_label(endpoint)} change at week {week:g} (treatment − control)"
-        )
+            _axis(
+                N_("Difference in %(endpoint)s change at week %(week)s (treatment − control)"),
+                endpoint=_label(endpoint), week=f"{week:g}",
+            )
+        )  # fmt: skip
     return Drawing(
         fig,
-        f"Subgroups: {_label(endpoint)} at week {week:g}",
-        "ANCOVA difference (change on arm and baseline) with its 95 % CI within each subgroup "
-        "level; the interaction p-value tests whether the effect differs between the levels "
-        "(F test of arm × subgroup).",
+        _("Subgroups: %(endpoint)s at week %(week)s", endpoint=_label(endpoint), week=f"{week:g}"),
+        _(
+            "ANCOVA difference (change on arm and baseline) with its 95 %% CI within each "
+            "subgroup level; the interaction p-value tests whether the effect differs between "
+            "the levels (F test of arm × subgroup)."
+        ),
     )
 
 
@@ -300,24 +374,27 @@ def km_figure(km: Any, label: str) -> Drawing:
     """Kaplan–Meier curves (step functions with censoring marks) per arm."""
     curves = list(km.curves)
     colours = _colours([str(c.group) for c in curves])
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_rc()):
         fig = _figure()
         ax = fig.add_subplot()
         for c in curves:
             times = [0.0] + [r.time for r in c.rows]
             surv = [1.0] + [r.survival for r in c.rows]
             ax.step(times, surv, where="post", color=colours[str(c.group)],
-                    label=f"{c.group} (n = {c.n}, events = {c.events})")  # fmt: skip
+                    label=_axis(N_("%(group)s (n = %(n)s, events = %(events)s)"), group=c.group,
+                                n=c.n, events=c.events))  # fmt: skip
             cens = [(r.time, r.survival) for r in c.rows if r.n_censor > 0]
             if cens:
                 ax.plot(*zip(*cens, strict=True), "+", color=colours[str(c.group)])
         ax.set_ylim(0, 1.02)
-        ax.set_xlabel("Week")
-        ax.set_ylabel("Probability without the event")
+        ax.set_xlabel(_axis(N_("Week")))
+        ax.set_ylabel(_axis(N_("Probability without the event")))
         ax.legend(frameon=False, loc="lower left")
     return Drawing(
         fig,
-        f"Kaplan–Meier: {label}",
-        "Proportion of subjects free of the event by week (Kaplan–Meier); + marks censoring at "
-        "the last visit.",
+        _("Kaplan–Meier: %(endpoint)s", endpoint=label),
+        _(
+            "Proportion of subjects free of the event by week (Kaplan–Meier); + marks censoring "
+            "at the last visit."
+        ),
     )

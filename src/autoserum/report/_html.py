@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from autoserum.i18n import current_language, translations
 from autoserum.report._document import Document
 
 __all__ = ["render_html"]
@@ -24,13 +25,22 @@ _ENV = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+_ENV.policies["ext.i18n.trimmed"] = True
+_ENV.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda message: translations(current_language()).gettext(message),
+    lambda singular, plural, n: translations(current_language()).ngettext(singular, plural, n),
+    newstyle=True,
 )
 
 
 def render_html(model: Document) -> str:
-    """The HTML text of the report (UTF-8, no external resources)."""
+    """The HTML text of the report (UTF-8, no external resources) in the current language
+    (``<html lang>`` and the template's fixed texts)."""
     template = _ENV.get_template("report.html.j2")
     return template.render(
+        lang=current_language(),
         title=model.title,
         source=model.source,
         generated=model.generated,

@@ -7,6 +7,9 @@ the product and expiry. A blinded kit's label shows the kit code and volume only
 The worksheet lists, per subject to prepare for, the arm's process as the protocol declares
 it (each fact with its provenance) and blank lines for the times and parameters to record.
 
+Each document is written in ``language`` (the current language by default): its fixed texts
+from the catalogs, its text in the language's PDF fonts (a CID font for Korean and Chinese).
+
 >>> pdf = labels_pdf([Label("AS1:AST:S1:AL-0001:07", ("S1", "5 mL", "serum"))])
 >>> pdf[:5]
 b'%PDF-'
@@ -21,14 +24,17 @@ from xml.sax.saxutils import escape
 
 import segno
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
 
+from autoserum.i18n import current_language, format_date, format_datetime, using
 from autoserum.protocols import Fact, Protocol
+from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import pdf_fonts
 from autoserum.study.model import ProductLife
 
 __all__ = [
@@ -68,24 +74,26 @@ class WorksheetRow:
 def product_labels(life: ProductLife) -> list[Label]:
     """The labels of a subject's product life (the web page's, the API's and the CLI's
     ``labels.pdf``): each draw (whole blood), aliquot (volume, expiry) and kit (code and
-    volume only: a kit's label never names its product).
+    volume only: a kit's label never names its product). Their words and dates are in the
+    current language (build them and the sheet in one ``using``).
 
     >>> product_labels(ProductLife("S1", blinded=True))
     []
     """
     subject = life.subject_id
-    sheet = [Label(d.code, (subject, f"{d.volume_ml} mL whole blood")) for d in life.draws]
-    sheet += [
-        Label(a.code, (subject, f"{a.volume_ml} mL", f"exp {a.expires_at:%Y-%m-%d %H:%M}Z"))
-        for a in life.aliquots
+    sheet = [
+        Label(d.code, (subject, _("%(ml)s mL whole blood", ml=d.volume_ml))) for d in life.draws
     ]
-    sheet += [Label(k.code, (subject, f"kit {k.volume_ml} mL")) for k in life.kits]
+    for a in life.aliquots:
+        expires = _("exp %(when)s UTC", when=format_datetime(a.expires_at))
+        sheet.append(Label(a.code, (subject, f"{a.volume_ml} mL", expires)))
+    sheet += [Label(k.code, (subject, _("kit %(ml)s mL", ml=k.volume_ml))) for k in life.kits]
     return sheet
 
 
 def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> list[WorksheetRow]:
     """The worksheet's rows: per allocated ``(subject, arm)`` the arm's declared process,
-    each fact with its provenance, and the dose.
+    each fact with its provenance, and the dose (its name in the current language).
 
     >>> from autoserum.protocols import load_protocol
     >>> row = worksheet_rows(load_protocol("ast-nahm2023"), [("S1-001", "serum")])[0]
@@ -101,7 +109,7 @@ def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> 
             for name, fact in arm.process:
                 if isinstance(fact, Fact):
                     facts.append((name.replace("_", " "), f"{fact.describe()} ({fact.source})"))
-        facts.append(("dose", f"{arm.dose.describe()} ({arm.dose.source})"))
+        facts.append((_("dose"), f"{arm.dose.describe()} ({arm.dose.source})"))
         rows.append(WorksheetRow(subject_id, arm_code, arm.product, tuple(facts)))
     return rows
 
@@ -117,12 +125,19 @@ def qr_png(code: str, *, scale: int = 4) -> bytes:
     return out.getvalue()
 
 
-def labels_pdf(labels: Sequence[Label]) -> bytes:
-    """An A4 sheet (or several) of labels, 3 × 8 per page."""
+def labels_pdf(labels: Sequence[Label], *, language: str | None = None) -> bytes:
+    """An A4 sheet (or several) of labels, 3 × 8 per page (its lines in ``language``'s fonts:
+    the caller writes them in that language)."""
+    with using(language or current_language()):
+        return _labels_pdf(labels)
+
+
+def _labels_pdf(labels: Sequence[Label]) -> bytes:
+    regular, bold = pdf_fonts()
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=True)
-    canvas.setTitle("autoserum product labels")
-    _, page_height = A4
+    canvas.setTitle(_("autoserum product labels"))
+    page_height = A4[1]
     left, top = 0, page_height - 15 * mm
     for n, label in enumerate(labels):
         slot = n % (_COLUMNS * _ROWS)
@@ -132,39 +147,63 @@ def labels_pdf(labels: Sequence[Label]) -> bytes:
         y = top - (slot // _COLUMNS + 1) * _HEIGHT + 4 * mm
         side = _HEIGHT - 8 * mm
         canvas.drawImage(ImageReader(io.BytesIO(qr_png(label.code))), x, y, side, side)
-        canvas.setFont("Helvetica-Bold", 7)
+        canvas.setFont(bold, 7)
         text_x = x + side + 2 * mm
         canvas.drawString(text_x, y + side - 6, label.code.split(":")[3])
-        canvas.setFont("Helvetica", 6.5)
+        canvas.setFont(regular, 6.5)
         for i, line in enumerate(label.lines):
             canvas.drawString(text_x, y + side - 16 - 9 * i, line[:30])
-        canvas.setFont("Helvetica", 4.5)
+        canvas.setFont(regular, 4.5)
         canvas.drawString(x, y - 5, label.code)
     canvas.save()
     return out.getvalue()
 
 
-def worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]) -> bytes:
+def worksheet_pdf(
+    study: str,
+    protocol_title: str,
+    rows: Sequence[WorksheetRow],
+    *,
+    language: str | None = None,
+) -> bytes:
     """The preparation worksheet of ``study``: per subject, the arm's declared process and
-    blank cells for what was done (times, parameters, initials)."""
+    blank cells for what was done (times, parameters, initials), in ``language``."""
+    with using(language or current_language()):
+        return _worksheet_pdf(study, protocol_title, rows)
+
+
+def _worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]) -> bytes:
+    regular, bold = pdf_fonts()
+    sample = getSampleStyleSheet()
+    styles = {
+        name: ParagraphStyle(
+            name, parent=sample[name], fontName=bold if name != "Normal" else regular
+        )
+        for name in ("Title", "Normal", "Heading3")
+    }
+    title = _("Preparation worksheet · %(study)s", study=study)
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, title=f"Preparation worksheet · {study}")
-    styles = getSampleStyleSheet()
+    doc = SimpleDocTemplate(out, pagesize=A4, title=title)
     story: list[object] = [
-        Paragraph(escape(f"Preparation worksheet · {study}"), styles["Title"]),
+        Paragraph(escape(title), styles["Title"]),
         Paragraph(escape(protocol_title), styles["Normal"]),
-        Paragraph("Unblinded: for the preparer only.", styles["Normal"]),
+        Paragraph(escape(_("Unblinded: for the preparer only.")), styles["Normal"]),
         Spacer(1, 4 * mm),
     ]
     for row in rows:
         story.append(
             Paragraph(escape(f"{row.subject_id} · {row.arm} · {row.product}"), styles["Heading3"])
         )
-        data = [["Step (protocol)", "Declared", "Done (value, time, initials)"]]
-        data += [[name, value, ""] for name, value in row.facts] or [["no process", "", ""]]
+        data = [[_("Step (protocol)"), _("Declared"), _("Done (value, time, initials)")]]
+        data += [[name, value, ""] for name, value in row.facts] or [[_("no process"), "", ""]]
         table = RLTable(data, colWidths=(55 * mm, 60 * mm, 55 * mm))
         table.setStyle(
-            [("GRID", (0, 0), (-1, -1), 0.4, "#888888"), ("FONTSIZE", (0, 0), (-1, -1), 8)]
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, "#888888"),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("FONTNAME", (0, 0), (-1, -1), regular),
+                ("FONTNAME", (0, 0), (-1, 0), bold),
+            ]
         )
         story += [table, Spacer(1, 3 * mm)]
     doc.build(story)
@@ -172,35 +211,56 @@ def worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow])
 
 
 def patient_card_pdf(
-    url: str, *, study: str, subject_id: str, valid_until: str, lines: Sequence[str] = ()
+    url: str,
+    *,
+    study: str,
+    subject_id: str,
+    valid_until: str,
+    lines: Sequence[str] = (),
+    language: str | None = None,
 ) -> bytes:
     """A printable card (A6) of a subject's self-report link: its QR code, the address and
-    how long it is valid. The link is the key to the subject's questionnaires: the card says to
-    keep it private (``docs/epro.md``).
+    how long it is valid (an ISO date, written as ``language`` writes dates). The link is the
+    key to the subject's questionnaires: the card says to keep it private (``docs/epro.md``).
+    ``language`` is the subject's (the card is the patient's).
 
     >>> patient_card_pdf("https://x/p/abc", study="S", subject_id="A", valid_until="2026-05-04")[:5]
     b'%PDF-'
     """
+    with using(language or current_language()):
+        return _card_pdf(url, study, subject_id, valid_until, lines)
+
+
+def _card_pdf(
+    url: str, study: str, subject_id: str, valid_until: str, lines: Sequence[str]
+) -> bytes:
+    regular, bold = pdf_fonts()
     out = io.BytesIO()
     width, height = 105 * mm, 148 * mm
     canvas = Canvas(out, pagesize=(width, height), invariant=True)
-    canvas.setTitle(f"Self-report card · {study} · {subject_id}")
+    canvas.setTitle(
+        _("Self-report card · %(study)s · %(subject)s", study=study, subject=subject_id)
+    )
     side = 70 * mm
-    canvas.setFont("Helvetica-Bold", 13)
-    canvas.drawString(10 * mm, height - 16 * mm, "Your symptom diary")
-    canvas.setFont("Helvetica", 9)
-    canvas.drawString(10 * mm, height - 23 * mm, f"Study {study} · participant {subject_id}")
+    canvas.setFont(bold, 13)
+    canvas.drawString(10 * mm, height - 16 * mm, _("Your symptom diary"))
+    canvas.setFont(regular, 9)
+    canvas.drawString(
+        10 * mm,
+        height - 23 * mm,
+        _("Study %(study)s · participant %(subject)s", study=study, subject=subject_id),
+    )
     canvas.drawImage(
         ImageReader(io.BytesIO(qr_png(url, scale=6))),
         (width - side) / 2, height - 28 * mm - side, side, side,
     )  # fmt: skip
     y = height - 34 * mm - side
-    canvas.setFont("Helvetica", 8)
+    canvas.setFont(regular, 8)
     for line in (
-        "Scan the code with your phone's camera, or open:",
+        _("Scan the code with your phone's camera, or open:"),
         *_wrapped(url, 58),
-        f"Valid until {valid_until}.",
-        "Keep this card private: the link opens your questionnaires.",
+        _("Valid until %(date)s.", date=format_date(valid_until)),
+        _("Keep this card private: the link opens your questionnaires."),
         *lines,
     ):
         canvas.drawString(10 * mm, y, line)

@@ -1,7 +1,9 @@
 """Render the report model as a PDF with reportlab (pure Python; no system packages).
 
 Tables become reportlab tables; the CONSORT flow diagram is drawn as vector graphics (reportlab
-shapes, its words as PDF text); the other figures are embedded as PNG (matplotlib).
+shapes, its words as PDF text); the other figures are embedded as PNG (matplotlib). The text is
+set in the fonts of the current language (:func:`autoserum.report._i18n.pdf_fonts`: a CID font
+for Korean and Chinese).
 
 >>> from autoserum.analysis import study_from_frames
 >>> from autoserum.simulate import simulate_study
@@ -17,6 +19,7 @@ shapes, its words as PDF text); the other figures are embedded as PNG (matplotli
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -35,8 +38,11 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as RLTable
 
+from autoserum.i18n import current_language
 from autoserum.report._diagram import Diagram, diagram_drawing
 from autoserum.report._document import Document, FigureBlock
+from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import pdf_fonts
 from autoserum.report._tables import Table
 
 __all__ = ["render_pdf"]
@@ -44,14 +50,35 @@ __all__ = ["render_pdf"]
 _STYLES = getSampleStyleSheet()
 #: Height available to a figure with its caption on an A4 page with 15 mm margins.
 _FRAME_HEIGHT = A4[1] - 30 * mm - 40
-_CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontSize=7, leading=8.5)
-_HEAD = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold")
-_NOTE = ParagraphStyle(
-    "note", parent=_STYLES["BodyText"], fontSize=7, leading=9, textColor=colors.grey
-)
-_CAPTION = ParagraphStyle(
-    "caption", parent=_STYLES["BodyText"], fontSize=9, leading=11, fontName="Helvetica-Bold"
-)
+
+
+@dataclass(frozen=True)
+class _Styles:
+    """The paragraph styles of one document, in the fonts of its language."""
+
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    body: ParagraphStyle
+    cell: ParagraphStyle
+    head: ParagraphStyle
+    note: ParagraphStyle
+    caption: ParagraphStyle
+
+
+def _styles(language: str) -> _Styles:
+    regular, bold = pdf_fonts(language)
+    body = ParagraphStyle("body", parent=_STYLES["BodyText"], fontName=regular)
+    cell = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5)
+    return _Styles(
+        title=ParagraphStyle("title", parent=_STYLES["Title"], fontName=bold),
+        heading=ParagraphStyle("heading", parent=_STYLES["Heading2"], fontName=bold),
+        body=body,
+        cell=cell,
+        head=ParagraphStyle("head", parent=cell, fontName=bold),
+        note=ParagraphStyle("note", parent=body, fontSize=7, leading=9, textColor=colors.grey),
+        caption=ParagraphStyle("caption", parent=body, fontSize=9, leading=11, fontName=bold),
+    )
+
 
 # The base-14 PDF fonts have no glyphs for a few characters of the report: spell them out.
 _ASCII = str.maketrans(
@@ -75,9 +102,9 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text.translate(_ASCII)), style)
 
 
-def _table(table: Table, width: float) -> list[Flowable]:
-    data = [[_p(c, _HEAD) for c in table.columns]]
-    data += [[_p(cell, _CELL) for cell in row] for row in table.rows]
+def _table(table: Table, width: float, styles: _Styles) -> list[Flowable]:
+    data = [[_p(c, styles.head) for c in table.columns]]
+    data += [[_p(cell, styles.cell) for cell in row] for row in table.rows]
     widths = [width / len(table.columns)] * len(table.columns)
     rl = RLTable(data, colWidths=widths, repeatRows=1)
     rl.setStyle(
@@ -91,10 +118,10 @@ def _table(table: Table, width: float) -> list[Flowable]:
             ]
         )
     )
-    out: list[Flowable] = [_p(table.title, _CAPTION), Spacer(1, 2 * mm), rl]
+    out: list[Flowable] = [_p(table.title, styles.caption), Spacer(1, 2 * mm), rl]
     if table.footnote:
-        out += [Spacer(1, 1 * mm), _p(table.footnote, _NOTE)]
-    out += [_p(n, _NOTE) for n in table.notes]
+        out += [Spacer(1, 1 * mm), _p(table.footnote, styles.note)]
+    out += [_p(n, styles.note) for n in table.notes]
     out.append(Spacer(1, 5 * mm))
     return out
 
@@ -107,21 +134,23 @@ def _image(png: bytes, width: float) -> Image:
     return img
 
 
-def _vector(diagram: Diagram, width: float, height: float) -> Flowable:
+def _vector(diagram: Diagram, width: float, height: float, fonts: tuple[str, str]) -> Flowable:
     """A vector diagram scaled to fit the frame (never enlarged)."""
-    drawing = diagram_drawing(diagram)
+    drawing = diagram_drawing(diagram, fonts=fonts)
     scale = min(1.0, width / drawing.width, height / drawing.height)
     drawing.scale(scale, scale)
     drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
     return drawing
 
 
-def _figures(figures: tuple[FigureBlock, ...], width: float) -> list[Flowable]:
+def _figures(
+    figures: tuple[FigureBlock, ...], width: float, styles: _Styles, fonts: tuple[str, str]
+) -> list[Flowable]:
     out: list[Flowable] = []
     for fig in figures:
-        caption = _p(f"{fig.title}. {fig.caption}", _NOTE)
+        caption = _p(_("%(title)s. %(caption)s", title=fig.title, caption=fig.caption), styles.note)
         if fig.vector is not None:
-            picture = _vector(fig.vector, width, _FRAME_HEIGHT)
+            picture = _vector(fig.vector, width, _FRAME_HEIGHT, fonts)
         elif fig.png is not None:
             picture = _image(fig.png, width * 0.85)
         else:
@@ -131,7 +160,11 @@ def _figures(figures: tuple[FigureBlock, ...], width: float) -> list[Flowable]:
 
 
 def render_pdf(model: Document, path: Path) -> Path:
-    """Write the report as a PDF (A4) to ``path``."""
+    """Write the report as a PDF (A4) to ``path``, in the current language's fonts (the
+    document's texts are already in its language: build and render it in one ``using``)."""
+    language = current_language()
+    styles = _styles(language)
+    fonts = pdf_fonts(language)
     doc = SimpleDocTemplate(
         str(path),
         pagesize=A4,
@@ -144,21 +177,24 @@ def render_pdf(model: Document, path: Path) -> Path:
     )
     width = A4[0] - 30 * mm
     story: list[Flowable] = [
-        _p(model.title, _STYLES["Title"]),
+        _p(model.title, styles.title),
         _p(
-            f"Generated by autoserum {model.version} on {model.generated} from {model.source}",
-            _NOTE,
+            _(
+                "Generated by autoserum %(version)s on %(date)s from %(source)s",
+                version=model.version, date=model.generated, source=model.source,
+            ),
+            styles.note,
         ),
-    ]
+    ]  # fmt: skip
     for number, section in enumerate(model.sections, start=1):
-        story.append(_p(f"{number}. {section.title}", _STYLES["Heading2"]))
+        story.append(_p(f"{number}. {section.title}", styles.heading))
         if section.summary:
-            summary = Table("summary", "Summary", ("Item", "Value"), section.summary)
-            story += _table(summary, width)[2:]
-        story += [_p(text, _STYLES["BodyText"]) for text in section.paragraphs]
-        story += _figures(section.figures_before, width)
+            summary = Table("summary", _("Summary"), (_("Item"), _("Value")), section.summary)
+            story += _table(summary, width, styles)[2:]
+        story += [_p(text, styles.body) for text in section.paragraphs]
+        story += _figures(section.figures_before, width, styles, fonts)
         for table in section.tables:
-            story += _table(table, width)
-        story += _figures(section.figures, width)
+            story += _table(table, width, styles)
+        story += _figures(section.figures, width, styles, fonts)
     doc.build(story)
     return path

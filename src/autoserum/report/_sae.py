@@ -7,6 +7,11 @@ expectedness assessment (against the protocol's reference safety information; SU
 24-hour reporting clock (``autoserum.study.safety.sae_clock``) and the narrative. The study
 treatment is shown as "blinded" unless the caller passes the arm of an unblinded viewer.
 
+The report is written in the current language (``write_sae_report(..., language=)``; the web
+download uses the user's): its fixed texts and vocabulary words translated, dates and times as
+the language writes them, the text in its PDF fonts. The verbatim term and the narrative are
+the site's own words.
+
 >>> from datetime import UTC, date, datetime
 >>> report = SaeReport(
 ...     study="AST", protocol="ast-nahm2023", site="S01", subject_id="AST-01", age="34",
@@ -30,7 +35,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from autoserum import __version__
+from autoserum.i18n import current_language, format_date, format_datetime, using
 from autoserum.report._document import Document, Section
+from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import word
 from autoserum.report._pdf import render_pdf
 from autoserum.study.safety import is_susar, sae_clock
 
@@ -68,15 +76,17 @@ class SaeReport:
 
 
 def _words(code: str | None) -> str:
-    return "–" if code is None else code.replace("_", " ")
+    return "–" if code is None else word(code)
 
 
 def _when(value: date | datetime | None) -> str:
+    """A date, or a time stamp on the clock it was recorded with and its zone's name, as the
+    current language writes them (``Mar 3, 2026 09:00 UTC``, ``2026. 3. 3. 09:00 UTC``)."""
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
-    return value.isoformat()
+        return f"{format_datetime(value, tz=None)} {value.strftime('%Z')}".strip()
+    return format_date(value)
 
 
 def sae_document(report: SaeReport, *, generated: datetime) -> Document:
@@ -90,83 +100,95 @@ def sae_document(report: SaeReport, *, generated: datetime) -> Document:
         expected=report.expected,
     )
     if clock.reported_at is not None:
-        status = f"reported {_when(clock.reported_at)}" + (
-            " (late: after the 24-hour deadline)" if clock.overdue else " (within 24 hours)"
+        status = (
+            _("reported %(when)s (late: after the 24-hour deadline)", when=_when(clock.reported_at))
+            if clock.overdue
+            else _("reported %(when)s (within 24 hours)", when=_when(clock.reported_at))
         )
     elif clock.overdue:
-        status = f"OVERDUE by {-(clock.hours_left or 0.0):.1f} hours: not yet reported"
+        status = _(
+            "OVERDUE by %(hours)s hours: not yet reported",
+            hours=f"{-(clock.hours_left or 0.0):.1f}",
+        )
     else:
-        status = f"{clock.hours_left:.1f} hours left"
+        status = _("%(hours)s hours left", hours=f"{clock.hours_left:.1f}")
     sections = (
         Section(
             "sae-study",
-            "Study and subject",
+            _("Study and subject"),
             summary=(
-                ("Study", report.study),
-                ("Protocol", report.protocol),
-                ("Site", report.site or "–"),
-                ("Subject", report.subject_id),
-                ("Age, sex", f"{report.age or '–'}, {report.sex or '–'}"),
-                ("Study treatment", report.treatment),
+                (_("Study"), report.study),
+                (_("Protocol"), report.protocol),
+                (_("Site"), report.site or "–"),
+                (_("Subject"), report.subject_id),
+                (_("Age, sex"), f"{report.age or '–'}, {report.sex or '–'}"),
+                (_("Study treatment"), word(report.treatment)),
             ),
         ),
         Section(
             "sae-event",
-            "Event",
+            _("Event"),
             summary=(
-                ("Term (verbatim)", report.term),
+                (_("Term (verbatim)"), report.term),
                 ("MedDRA LLT / PT", f"{report.meddra_llt or '–'} / {report.meddra_pt or '–'}"),
-                ("Onset", _when(report.onset_date)),
-                ("End", _when(report.end_date) if report.end_date else "ongoing"),
-                ("Seriousness criteria", ", ".join(_words(c) for c in report.criteria)),
-                ("Severity", report.severity),
-                ("Outcome", _words(report.outcome)),
-                ("Action taken with the study treatment", _words(report.action_taken)),
+                (_("Onset"), _when(report.onset_date)),
+                (_("End"), _when(report.end_date) if report.end_date else _("ongoing")),
+                (_("Seriousness criteria"), ", ".join(_words(c) for c in report.criteria)),
+                (_("Severity"), _words(report.severity)),
+                (_("Outcome"), _words(report.outcome)),
+                (_("Action taken with the study treatment"), _words(report.action_taken)),
             ),
         ),
         Section(
             "sae-assessment",
-            "Causality and expectedness",
+            _("Causality and expectedness"),
             summary=(
-                ("Related to the product", _words(report.related)),
-                ("Related to the injection procedure", _words(report.related_procedure)),
+                (_("Related to the product"), _words(report.related)),
+                (_("Related to the injection procedure"), _words(report.related_procedure)),
                 (
-                    "Expected (reference safety information)",
-                    "yes" if report.expected else "no",
+                    _("Expected (reference safety information)"),
+                    _("yes") if report.expected else _("no"),
                 ),
                 (
                     "SUSAR",
-                    "yes: serious, related and not in the reference safety information"
+                    _("yes: serious, related and not in the reference safety information")
                     if susar
-                    else "no",
+                    else _("no"),
                 ),
                 (
-                    "Adverse event of special interest",
-                    ", ".join(_words(c) for c in report.special_interest) or "no",
+                    _("Adverse event of special interest"),
+                    ", ".join(_words(c) for c in report.special_interest) or _("no"),
                 ),
             ),
         ),
         Section(
             "sae-clock",
-            "Reporting (24 hours from awareness)",
+            _("Reporting (24 hours from awareness)"),
             summary=(
-                ("Site aware", _when(clock.aware_at)),
-                ("Deadline", _when(clock.deadline)),
-                ("Status", status),
-                ("Report version", str(report.version)),
+                (_("Site aware"), _when(clock.aware_at)),
+                (_("Deadline"), _when(clock.deadline)),
+                (_("Status"), status),
+                (_("Report version"), str(report.version)),
             ),
         ),
-        Section("sae-narrative", "Narrative", paragraphs=(report.narrative or "–",)),
+        Section("sae-narrative", _("Narrative"), paragraphs=(report.narrative or "–",)),
     )
     return Document(
-        title=f"Serious adverse event report: {report.study}, subject {report.subject_id}",
-        source=f"study {report.study}",
+        title=_(
+            "Serious adverse event report: %(study)s, subject %(subject)s",
+            study=report.study, subject=report.subject_id,
+        ),
+        source=_("study %(study)s", study=report.study),
         generated=_when(generated),
         version=__version__,
         sections=sections,
-    )
+    )  # fmt: skip
 
 
-def write_sae_report(report: SaeReport, path: str | Path, *, generated: datetime) -> Path:
-    """Write the SAE report as a PDF to ``path``."""
-    return render_pdf(sae_document(report, generated=generated), Path(path))
+def write_sae_report(
+    report: SaeReport, path: str | Path, *, generated: datetime, language: str | None = None
+) -> Path:
+    """Write the SAE report as a PDF to ``path``, in ``language`` (the current one by
+    default)."""
+    with using(language or current_language()):
+        return render_pdf(sae_document(report, generated=generated), Path(path))

@@ -19,6 +19,9 @@ from __future__ import annotations
 import polars as pl
 
 from autoserum.display import number as fmt
+from autoserum.i18n import N_
+from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import word
 from autoserum.report._tables import Table, label
 
 __all__ = ["ae_display", "lab_shift_display", "rescue_display", "sae_listing_display"]
@@ -28,12 +31,21 @@ _LEVEL_ORDER: dict[str, list[object]] = {
     "related": ["not_related", "unlikely", "possible", "probable", "definite"],
     "serious": [False, True],
     "category": [
-        "any adverse event",
-        "serious",
-        "severe",
-        "related (possible, probable, definite)",
-        "leading to death",
+        N_("any adverse event"),
+        N_("serious"),
+        N_("severe"),
+        N_("related (possible, probable, definite)"),
+        N_("leading to death"),
     ],
+}
+#: The heading of the first column of an adverse-event table, by what it is grouped by.
+_BY = {
+    "category": N_("Category"),
+    "term": N_("Term"),
+    "severity": N_("Severity"),
+    "serious": N_("Serious"),
+    "related": N_("Related"),
+    "aesi": N_("Aesi"),
 }
 
 
@@ -55,16 +67,18 @@ def ae_display(table: pl.DataFrame, by: str, title: str, table_id: str) -> Table
                 cells.append(f"{r['n_subjects']} ({fmt(r['percent'])} %) [{r['n_events']}]")
             else:
                 cells.append("0 (0.0 %) [0]")
-        shown = (
-            {True: "serious", False: "not serious"}.get(level, level) if by == "serious" else level
-        )
+        if by == "serious":
+            shown = _("serious") if level is True else _("not serious") if level is False else level
+        else:
+            shown = level if by == "term" else word(level)  # a term is the data's own text
         rows.append((str(shown).replace("_", " "), *cells))
+    heading = _(_BY[by]) if by in _BY else by.replace("_", " ").capitalize()
     return Table(
         table_id,
         title,
-        (by.replace("_", " ").capitalize(), *(f"{a} (N = {pops[a]})" for a in arms)),
+        (heading, *(f"{a} (N = {pops[a]})" for a in arms)),
         tuple(rows),
-        "Subjects with at least one event, n (%) of the safety population [number of events].",
+        _("Subjects with at least one event, n (%%) of the safety population [number of events]."),
     )
 
 
@@ -80,26 +94,29 @@ def sae_listing_display(ae: pl.DataFrame) -> Table:
     with_arm = "arm" in serious.columns
     rows = []
     for r in serious.iter_rows(named=True):
-        criteria = ", ".join(c.replace("_", " ") for c in _CRITERIA if r.get(f"sae_{c}")) or "–"
+        criteria = ", ".join(word(c) for c in _CRITERIA if r.get(f"sae_{c}")) or "–"
         expected = r.get("expected")
         rows.append((
             r["subject_id"], *((str(r["arm"]),) if with_arm else ()), str(r["term"]),
             "–" if r.get("onset_week") is None else fmt(r["onset_week"]), criteria,
-            str(r.get("related") or "–").replace("_", " "),
-            str(r.get("related_procedure") or "–").replace("_", " "),
-            "–" if expected is None else ("yes" if expected else "no"),
-            str(r.get("outcome") or "–").replace("_", " "),
+            word(r.get("related") or "–"),
+            word(r.get("related_procedure") or "–"),
+            "–" if expected is None else (_("yes") if expected else _("no")),
+            word(r.get("outcome") or "–"),
         ))  # fmt: skip
-    columns = ("Subject", *(("Arm",) if with_arm else ()), "Event", "Onset week",
-               "Seriousness criteria", "Related (product)", "Related (procedure)", "Expected",
-               "Outcome")  # fmt: skip
+    columns = (_("Subject"), *((_("Arm"),) if with_arm else ()), _("Event"), _("Onset week"),
+               _("Seriousness criteria"), _("Related (product)"), _("Related (procedure)"),
+               _("Expected"), _("Outcome"))  # fmt: skip
     return Table(
         "sae-listing",
-        "Listing of serious adverse events",
+        _("Listing of serious adverse events"),
         columns,
         tuple(rows),
-        "ICH E2A seriousness criteria; relatedness to the study product and to the injection "
-        "procedure (WHO-UMC); expected: listed in the protocol's reference safety information.",
+        _(
+            "ICH E2A seriousness criteria; relatedness to the study product and to the "
+            "injection procedure (WHO-UMC); expected: listed in the protocol's reference "
+            "safety information."
+        ),
     )
 
 
@@ -109,19 +126,21 @@ def lab_shift_display(shifts: pl.DataFrame) -> Table:
         (
             label(r["lab"]),
             r["arm"],
-            r["baseline_category"],
-            r["post_category"],
+            word(r["baseline_category"]),
+            word(r["post_category"]),
             str(r["n_subjects"]),
         )
         for r in shifts.iter_rows(named=True)
     )
     return Table(
         "lab-shifts",
-        "Laboratory shifts against reference ranges",
-        ("Laboratory value", "Arm", "Baseline", "Last post-baseline", "Subjects"),
+        _("Laboratory shifts against reference ranges"),
+        (_("Laboratory value"), _("Arm"), _("Baseline"), _("Last post-baseline"), _("Subjects")),
         rows,
-        "Reference ranges: total IgE < 100 kU/L; eosinophils 0.0–0.5 ×10⁹/L; eosinophils "
-        "0–5 % of leucocytes (adult ranges).",
+        _(
+            "Reference ranges: total IgE < 100 kU/L; eosinophils 0.0–0.5 ×10⁹/L; eosinophils "
+            "0–5 %% of leucocytes (adult ranges)."
+        ),
     )
 
 
@@ -143,14 +162,18 @@ def rescue_display(table: pl.DataFrame) -> Table:
             cells.append(f"{fmt(r['tcs_grams'])} ({fmt(r['tcs_grams_per_subject'])})")
         rows.append(tuple(cells))
     missing = int(table["n_tcs_no_amount"].sum())
-    note = (
+    note = _(
         "Study week k covers days 7(k-1) to 7k-1 after the first injection; N: subjects in the "
         "study that week. TCS: topical corticosteroid given as rescue, grams (fingertip units "
         "at 0.5 g) weighted by the days of the week it was used; in brackets per subject."
     )
     if missing:
-        note += f" {missing} rescue TCS record-weeks had no amount and are not in the grams."
-    columns = ["Week"]
+        note += " " + _(
+            "%(n)s rescue TCS record-weeks had no amount and are not in the grams.", n=missing
+        )
+    columns = [_("Week")]
     for arm in arms:
-        columns += [f"{arm}: using rescue", f"{arm}: TCS g"]
-    return Table("rescue", "Rescue medication by arm and week", tuple(columns), tuple(rows), note)
+        columns += [_("%(arm)s: using rescue", arm=arm), _("%(arm)s: TCS g", arm=arm)]
+    return Table(
+        "rescue", _("Rescue medication by arm and week"), tuple(columns), tuple(rows), note
+    )

@@ -27,6 +27,9 @@ from autoserum import stats
 from autoserum.analysis import EndpointResult, attempt
 from autoserum.display import number as fmt
 from autoserum.display import p_value as fmt_p
+from autoserum.i18n import N_
+from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import word
 from autoserum.study.tidy import INSTRUMENT_RANGES, LAB_UNITS
 
 __all__ = [
@@ -57,18 +60,18 @@ class Table:
 
 
 def _ci(low: Any, high: Any, digits: int = 1) -> str:
-    return f"{fmt(low, digits)} to {fmt(high, digits)}"
+    return _("%(low)s to %(high)s", low=fmt(low, digits), high=fmt(high, digits))
 
 
 _LAB_NAMES = {
-    "ige": "Total IgE",
-    "eosinophils": "Blood eosinophils",
-    "eosinophils_pct": "Blood eosinophils",
-    "il10": "Serum IL-10",
-    "ifng": "Serum IFN-γ",
-    "treg_il10": "CD4⁺IL-10⁺ T cells",
-    "age": "Age",
-    "sex": "Sex",
+    "ige": N_("Total IgE"),
+    "eosinophils": N_("Blood eosinophils"),
+    "eosinophils_pct": N_("Blood eosinophils"),
+    "il10": N_("Serum IL-10"),
+    "ifng": N_("Serum IFN-γ"),
+    "treg_il10": N_("CD4⁺IL-10⁺ T cells"),
+    "age": N_("Age"),
+    "sex": N_("Sex"),
 }
 _SPECIAL = {
     "viga_ad": "vIGA-AD",
@@ -83,7 +86,7 @@ def label(parameter: str) -> str:
     if parameter in INSTRUMENT_RANGES:
         return _SPECIAL.get(parameter, parameter.upper().replace("_", "-"))
     unit = LAB_UNITS.get(parameter)
-    name = _LAB_NAMES.get(parameter, parameter)
+    name = _(_LAB_NAMES[parameter]) if parameter in _LAB_NAMES else parameter
     return f"{name} ({unit})" if unit else name
 
 
@@ -98,26 +101,26 @@ def baseline_display(adsl: pl.DataFrame, covariates: Sequence[str], population: 
     arms = sorted(pop["arm"].unique().to_list())
     groups = [(a, pop.filter(pl.col("arm") == a)) for a in arms]
     if len(arms) > 1:
-        groups.append(("Total", pop))
-    columns = ("Characteristic", *(f"{a} (N = {g.height})" for a, g in groups))
+        groups.append((_("Total"), pop))
+    columns = (_("Characteristic"), *(f"{a} (N = {g.height})" for a, g in groups))
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     if "sex" in pop.columns:
         cells = []
-        for _, g in groups:
+        for _arm, g in groups:
             known = g["sex"].drop_nulls()
             k = int((known == "F").sum())
             cells.append(
                 f"{k}/{known.len()} ({fmt(100 * k / known.len() if known.len() else None)} %)"
             )
-        rows.append(("Female, n/N (%)", *cells))
+        rows.append((_("Female, n/N (%%)"), *cells))
     for cov in covariates:
         col = cov if cov == "age" else f"{cov}_baseline"
         if col not in pop.columns:
             continue
-        name = "Age (years)" if cov == "age" else label(cov)
+        name = _("Age (years)") if cov == "age" else label(cov)
         means, medians = [], []
-        for _, g in groups:
+        for _arm, g in groups:
             x = g[col].drop_nulls().cast(pl.Float64).to_numpy()
             if len(x) == 0:
                 means.append("–")
@@ -131,15 +134,20 @@ def baseline_display(adsl: pl.DataFrame, covariates: Sequence[str], population: 
             k = digits_for(cov)
             means.append(f"{fmt(d.mean, k)} ({fmt(d.sd, k)}); n = {d.n}")
             medians.append(f"{fmt(d.median, k)} [{fmt(d.q1, k)}, {fmt(d.q3, k)}]")
-        rows.append((f"{name}, mean (SD)", *means))
-        rows.append((f"{name}, median [Q1, Q3]", *medians))
+        rows.append((_("%(name)s, mean (SD)", name=name), *means))
+        rows.append((_("%(name)s, median [Q1, Q3]", name=name), *medians))
     return Table(
         "baseline",
-        f"Baseline characteristics ({population.upper().replace('_', '-')} population)",
+        _(
+            "Baseline characteristics (%(population)s population)",
+            population=population.upper().replace("_", "-"),
+        ),
         columns,
         tuple(rows),
-        "Baseline = last non-missing value at or before week 0. SD: standard deviation; "
-        "Q1, Q3: quartiles (R quantile type 7).",
+        _(
+            "Baseline = last non-missing value at or before week 0. SD: standard deviation; "
+            "Q1, Q3: quartiles (R quantile type 7)."
+        ),
         tuple(notes),
     )
 
@@ -163,31 +171,33 @@ def within_display(result: EndpointResult, table_id: str) -> Table:
         )
     return Table(
         table_id,
-        f"{label(result.endpoint)}: change from baseline within arms",
+        _("%(endpoint)s: change from baseline within arms", endpoint=label(result.endpoint)),
         (
-            "Arm",
-            "Week",
+            _("Arm"),
+            _("Week"),
             "n",
-            "Mean change (SD)",
-            "95 % CI",
-            "Median [Q1, Q3]",
-            "Paired t p",
-            "HL estimate (95 % CI)",
-            "Wilcoxon p",
+            _("Mean change (SD)"),
+            _("95 %% CI"),
+            _("Median [Q1, Q3]"),
+            _("Paired t p"),
+            _("HL estimate (95 %% CI)"),
+            _("Wilcoxon p"),
         ),
         tuple(rows),
-        "Observed cases with a baseline. 95 % CI of the mean from the t distribution; paired "
-        "t-test; Wilcoxon signed-rank test (exact when n < 50 without ties or zeros, else normal "
-        "approximation with continuity correction, as R wilcox.test) with the Hodges–Lehmann "
-        "estimate and its CI. Negative change = improvement.",
+        _(
+            "Observed cases with a baseline. 95 %% CI of the mean from the t distribution; "
+            "paired t-test; Wilcoxon signed-rank test (exact when n < 50 without ties or zeros, "
+            "else normal approximation with continuity correction, as R wilcox.test) with the "
+            "Hodges–Lehmann estimate and its CI. Negative change = improvement."
+        ),
         result.notes,
     )
 
 
 _METHODS = {
-    "ancova": "ANCOVA (change ~ arm + baseline)",
+    "ancova": N_("ANCOVA (change ~ arm + baseline)"),
     "mmrm": "MMRM",
-    "mann_whitney": "Mann–Whitney (HL shift)",
+    "mann_whitney": N_("Mann–Whitney (HL shift)"),
     "hedges_g": "Hedges' g",
 }
 
@@ -210,7 +220,7 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
         rows.append(
             (
                 f"{r['arm']} − {r['control']}",
-                _METHODS[r["method"]],
+                word(_METHODS[r["method"]]),
                 fmt(r["week"], 0),
                 f"{r['n_treatment']} / {r['n_control']}",
                 fmt(r["estimate"], digits),
@@ -223,26 +233,28 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
         )
     return Table(
         table_id,
-        f"{label(result.endpoint)}: comparison between arms",
+        _("%(endpoint)s: comparison between arms", endpoint=label(result.endpoint)),
         (
-            "Comparison",
-            "Method",
-            "Week",
-            "n (treatment / control)",
-            "Estimate",
+            _("Comparison"),
+            _("Method"),
+            _("Week"),
+            _("n (treatment / control)"),
+            _("Estimate"),
             "SE",
-            "95 % CI",
-            "Statistic",
+            _("95 %% CI"),
+            _("Statistic"),
             "df",
             "p",
         ),
         tuple(rows),
-        "Estimates are treatment − control on change from baseline. ANCOVA: linear model of "
-        "change on arm, baseline and the covariates at the week, all arms in one model. "
-        "MMRM: change ~ arm × visit + baseline × visit, "
-        "unstructured covariance, REML (as nlme::gls with corSymm and varIdent), all "
-        "post-baseline visits. Mann–Whitney: Hodges–Lehmann shift with its CI. Hedges' g: "
-        "standardised mean difference with small-sample correction.",
+        _(
+            "Estimates are treatment − control on change from baseline. ANCOVA: linear model of "
+            "change on arm, baseline and the covariates at the week, all arms in one model. "
+            "MMRM: change ~ arm × visit + baseline × visit, "
+            "unstructured covariance, REML (as nlme::gls with corSymm and varIdent), all "
+            "post-baseline visits. Mann–Whitney: Hodges–Lehmann shift with its CI. Hedges' g: "
+            "standardised mean difference with small-sample correction."
+        ),
     )
 
 
@@ -260,27 +272,41 @@ def ls_means_display(result: EndpointResult, table_id: str) -> Table:
     )
     o = result.overall or {}
     overall = (
-        f"Overall test of the arm: F = {fmt(o.get('statistic'), 2)} on {_df(o.get('df1'))} and "
-        f"{_df(o.get('df2'))} df, p = {fmt_p(o.get('p_value'))}. "
+        " "
+        + _(
+            "Overall test of the arm: F = %(f)s on %(df1)s and %(df2)s df, p = %(p)s.",
+            f=fmt(o.get("statistic"), 2), df1=_df(o.get("df1")), df2=_df(o.get("df2")),
+            p=fmt_p(o.get("p_value")),
+        )
         if o
         else ""
-    )
-    covs = ", ".join(["baseline", *result.covariates])
+    )  # fmt: skip
+    covs = ", ".join([_("baseline"), *result.covariates])
     return Table(
         table_id,
-        f"{label(result.endpoint)}: least-squares mean change at week {result.week:g}",
-        ("Arm", "LS mean", "SE", f"{100 * result.conf_level:g} % CI", "df"),
+        _(
+            "%(endpoint)s: least-squares mean change at week %(week)s",
+            endpoint=label(result.endpoint), week=f"{result.week:g}",
+        ),
+        (
+            _("Arm"), _("LS mean"), "SE",
+            _("%(level)s %% CI", level=f"{100 * result.conf_level:g}"), "df",
+        ),
         rows,
-        f"ANCOVA of change on arm and {covs}, all arms in one model; LS means as R's emmeans "
-        "(numeric covariates at their mean, factor covariates averaged over their levels). "
+        _(
+            "ANCOVA of change on arm and %(covariates)s, all arms in one model; LS means as R's "
+            "emmeans (numeric covariates at their mean, factor covariates averaged over their "
+            "levels).",
+            covariates=covs,
+        )
         + overall,
-    )
+    )  # fmt: skip
 
 
 def _subgroup_name(variable: str) -> str:
     stem = variable.removesuffix("_baseline")
     if stem in INSTRUMENT_RANGES and stem != variable:
-        return f"{label(stem)} at baseline"
+        return _("%(endpoint)s at baseline", endpoint=label(stem))
     return variable.replace("_", " ")
 
 
@@ -302,11 +328,22 @@ def subgroup_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
     )
     return Table(
         "subgroups",
-        "Treatment effect by subgroup",
-        ("Subgroup", "Level", "Comparison", "n", "Estimate", "95 % CI", "p", "Interaction"),
+        _("Treatment effect by subgroup"),
+        (
+            _("Subgroup"),
+            _("Level"),
+            _("Comparison"),
+            "n",
+            _("Estimate"),
+            _("95 %% CI"),
+            "p",
+            _("Interaction"),
+        ),
         rows,
-        "ANCOVA of change on arm and baseline within each level; interaction: F test of "
-        "change ~ arm × subgroup + baseline against change ~ arm + subgroup + baseline.",
+        _(
+            "ANCOVA of change on arm and baseline within each level; interaction: F test of "
+            "change ~ arm × subgroup + baseline against change ~ arm + subgroup + baseline."
+        ),
         notes=tuple(notes),
     )
 
@@ -339,20 +376,26 @@ def responder_display(result: EndpointResult, table_id: str) -> Table:
         )
     return Table(
         table_id,
-        f"{label(result.endpoint)} responders at week {result.week:g}",
+        _(
+            "%(endpoint)s responders at week %(week)s",
+            endpoint=label(result.endpoint),
+            week=f"{result.week:g}",
+        ),
         (
-            "Responder definition",
-            "Arm",
+            _("Responder definition"),
+            _("Arm"),
             "n/N",
-            "Rate",
-            "95 % CI (%)",
-            "Risk difference, % (95 % CI)",
-            "Fisher p",
+            _("Rate"),
+            _("95 %% CI (%%)"),
+            _("Risk difference, %% (95 %% CI)"),
+            _("Fisher p"),
         ),
         tuple(rows),
-        "Observed cases with a baseline and a value at the week. Wilson score intervals; risk "
-        "difference (treatment − control) with Newcombe's hybrid score interval; two-sided "
-        "Fisher's exact test.",
+        _(
+            "Observed cases with a baseline and a value at the week. Wilson score intervals; "
+            "risk difference (treatment − control) with Newcombe's hybrid score interval; "
+            "two-sided Fisher's exact test."
+        ),
     )
 
 
@@ -361,8 +404,8 @@ def predictor_display(result: EndpointResult, table_id: str) -> Table:
     rows = []
     for r in result.predictors.iter_rows(named=True):
         if r["test"] == "fisher":
-            a = f"{r['responders_female']}/{r['n_responders']} female"
-            b = f"{r['non_responders_female']}/{r['n_non_responders']} female"
+            a = _("%(k)s/%(n)s female", k=r["responders_female"], n=r["n_responders"])
+            b = _("%(k)s/%(n)s female", k=r["non_responders_female"], n=r["n_non_responders"])
         else:
             a = f"{fmt(r['responders_median'], 2)} (n = {r['n_responders']})"
             b = f"{fmt(r['non_responders_median'], 2)} (n = {r['n_non_responders']})"
@@ -377,13 +420,23 @@ def predictor_display(result: EndpointResult, table_id: str) -> Table:
         )
     return Table(
         table_id,
-        f"Baseline characteristics of {(result.predictor_rule or '').replace('_', '-').upper()} "
-        "responders and non-responders",
-        ("Characteristic", "Responders, median", "Non-responders, median", "Test", "p"),
+        _(
+            "Baseline characteristics of %(rule)s responders and non-responders",
+            rule=(result.predictor_rule or "").replace("_", "-").upper(),
+        ),
+        (
+            _("Characteristic"),
+            _("Responders, median"),
+            _("Non-responders, median"),
+            _("Test"),
+            "p",
+        ),
         tuple(rows),
-        "As in the ASIM pilot: baseline values compared between responders and non-responders "
-        "(treatment arm when there is a control). Mann–Whitney U test (medians shown); Fisher's "
-        "exact test for sex.",
+        _(
+            "As in the ASIM pilot: baseline values compared between responders and "
+            "non-responders (treatment arm when there is a control). Mann–Whitney U test "
+            "(medians shown); Fisher's exact test for sex."
+        ),
     )
 
 
@@ -405,10 +458,23 @@ def secondary_display(secondary: pl.DataFrame, week: float) -> Table:
     ]
     return Table(
         "secondary",
-        f"Secondary endpoints at week {week:g}, with multiplicity adjustment",
-        ("Endpoint", "Comparison", "Method", "n", "Estimate", "95 % CI", "p", "p (Holm)", "p (BH)"),
+        _("Secondary endpoints at week %(week)s, with multiplicity adjustment", week=f"{week:g}"),
+        (
+            _("Endpoint"),
+            _("Comparison"),
+            _("Method"),
+            "n",
+            _("Estimate"),
+            _("95 %% CI"),
+            "p",
+            "p (Holm)",
+            "p (BH)",
+        ),
         tuple(rows),
-        "Between arms: ANCOVA of change adjusted for baseline (treatment − control); single arm: "
-        "mean change with the paired t-test. p-values adjusted across the secondary endpoints by "
-        "Holm's step-down method and by Benjamini–Hochberg (false discovery rate), as R p.adjust.",
+        _(
+            "Between arms: ANCOVA of change adjusted for baseline (treatment − control); single "
+            "arm: mean change with the paired t-test. p-values adjusted across the secondary "
+            "endpoints by Holm's step-down method and by Benjamini–Hochberg (false discovery "
+            "rate), as R p.adjust."
+        ),
     )

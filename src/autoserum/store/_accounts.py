@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from autoserum.accounts import normalise_username, username_skeleton, verify_password
@@ -112,6 +112,13 @@ def _user(s: Session, row: UserRow) -> UserRecord:
         language=row.language,
         full_name=row.full_name,
     )
+
+
+_TOKEN_USER = (
+    select(ApiTokenRow, UserRow)
+    .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+    .where(ApiTokenRow.token_hash == bindparam("hash"))
+)
 
 
 class AccountService(Service):
@@ -443,12 +450,9 @@ class AccountService(Service):
         one is older than :data:`TOUCH_EVERY` and only if no other writer holds the database
         (SQLite): a request that only reads never waits for the write lock."""
         now = utcnow()
-        with self._read() as s:
-            found = s.execute(
-                select(ApiTokenRow, UserRow)
-                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-                .where(ApiTokenRow.token_hash == token_hash)
-            ).first()  # one round trip for the token and its user
+        with self._read(autocommit=True) as s:  # on every API request: no BEGIN, no COMMIT
+            # one round trip for the token and its user (the statement built once)
+            found = s.execute(_TOKEN_USER, {"hash": token_hash}).first()
             if found is None:
                 return None
             tok, user = found[0], found[1]

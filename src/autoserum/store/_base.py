@@ -221,9 +221,17 @@ class UnitOfWork:
             self._gate.close()
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """One read transaction."""
+    def read(self, *, autocommit: bool = False) -> Iterator[Session]:
+        """One read transaction.
+
+        ``autocommit`` (PostgreSQL): each statement is its own transaction, which spares the
+        ``BEGIN`` and ``COMMIT`` round trips of a short read (a request's token look-up, a
+        subject's record). Under READ COMMITTED, PostgreSQL's default and the store's, each
+        statement of a transaction sees its own snapshot anyway, so the reads see the same
+        data; not for a read that streams (a server-side cursor needs a transaction)."""
         with self._sessions() as session, session.begin():
+            if autocommit and self.engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             yield session
 
     @contextmanager
@@ -342,8 +350,8 @@ class Service:
         self._uow = uow
 
     # --- transactions -------------------------------------------------------------------
-    def _read(self) -> AbstractContextManager[Session]:
-        return self._uow.read()
+    def _read(self, *, autocommit: bool = False) -> AbstractContextManager[Session]:
+        return self._uow.read(autocommit=autocommit)
 
     def _write(self, actor: Actor, reason: str | None = None) -> AbstractContextManager[Session]:
         return self._uow.write(actor, reason)

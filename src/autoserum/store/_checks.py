@@ -12,7 +12,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.protocols import ProtocolVersions
@@ -46,6 +46,34 @@ from autoserum.study.queries import check_author
 __all__ = ["CheckService", "check_subjects", "subject_facts"]
 
 
+# What the checks read of a subject (bound parameter ``pk``), as columns: built once.
+_NOT_DONE = select(DeviationRow.visit_id, DeviationRow.description).where(
+    DeviationRow.subject_pk == bindparam("pk"), DeviationRow.kind == "assessment_not_done"
+)
+_VISITS = select(
+    VisitRow.id,
+    VisitRow.visit_code,
+    VisitRow.day,
+    VisitRow.visit_date,
+    VisitRow.deviation_days,
+    VisitRow.earliest,
+    VisitRow.latest,
+).where(VisitRow.subject_pk == bindparam("pk"))
+_ASSESSMENTS = select(
+    AssessmentRow.id,
+    AssessmentRow.visit_id,
+    AssessmentRow.instrument,
+    AssessmentRow.payload,
+    AssessmentRow.total,
+).where(AssessmentRow.subject_pk == bindparam("pk"))
+_LABS = select(LabRow.id, LabRow.analyte, LabRow.value, LabRow.unit).where(
+    LabRow.subject_pk == bindparam("pk")
+)
+_EVENTS = select(AdverseEventRow.id, AdverseEventRow.onset_date).where(
+    AdverseEventRow.subject_pk == bindparam("pk")
+)
+
+
 def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -> SubjectFacts:
     """What the checks read of ``subject`` (a visit's planned instruments by the protocol
     version in effect on its date)."""
@@ -54,12 +82,9 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
         plans = {v.code: v.instruments for v in versions.on(day).visits}
         return tuple(plans.get(code, ()))
 
+    pk = {"pk": subject.id}
     not_done: dict[int, list[str]] = {}
-    for visit_id, text in s.execute(
-        select(DeviationRow.visit_id, DeviationRow.description).where(
-            DeviationRow.subject_pk == subject.id, DeviationRow.kind == "assessment_not_done"
-        )
-    ):
+    for visit_id, text in s.execute(_NOT_DONE, pk):
         if visit_id is not None:
             not_done.setdefault(visit_id, []).append(text.split(" ", 1)[0])
     visits = tuple(
@@ -74,17 +99,7 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             planned=planned(v.visit_code, v.visit_date),
             not_done=tuple(not_done.get(v.id, ())),
         )
-        for v in s.execute(
-            select(
-                VisitRow.id,
-                VisitRow.visit_code,
-                VisitRow.day,
-                VisitRow.visit_date,
-                VisitRow.deviation_days,
-                VisitRow.earliest,
-                VisitRow.latest,
-            ).where(VisitRow.subject_pk == subject.id)
-        )
+        for v in s.execute(_VISITS, pk)
     )
     assessments = tuple(
         AssessmentFacts(
@@ -94,32 +109,10 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             a.payload or {},
             None if a.total is None else Fraction(str(a.total)),
         )
-        for a in s.execute(
-            select(
-                AssessmentRow.id,
-                AssessmentRow.visit_id,
-                AssessmentRow.instrument,
-                AssessmentRow.payload,
-                AssessmentRow.total,
-            ).where(AssessmentRow.subject_pk == subject.id)
-        )
+        for a in s.execute(_ASSESSMENTS, pk)
     )
-    labs = tuple(
-        LabFacts(r.id, r.analyte, r.value, r.unit)
-        for r in s.execute(
-            select(LabRow.id, LabRow.analyte, LabRow.value, LabRow.unit).where(
-                LabRow.subject_pk == subject.id
-            )
-        )
-    )
-    events = tuple(
-        (r.id, r.onset_date)
-        for r in s.execute(
-            select(AdverseEventRow.id, AdverseEventRow.onset_date).where(
-                AdverseEventRow.subject_pk == subject.id
-            )
-        )
-    )
+    labs = tuple(LabFacts(r.id, r.analyte, r.value, r.unit) for r in s.execute(_LABS, pk))
+    events = tuple((r.id, r.onset_date) for r in s.execute(_EVENTS, pk))
     first_consent = (
         select(func.min(ConsentRow.consented_at))
         .where(ConsentRow.subject_pk == subject.id)

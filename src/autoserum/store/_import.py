@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from autoserum.errors import AutoserumError, ValidationError
+from autoserum.errors import AutoserumError, Expected, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
@@ -127,7 +127,7 @@ def _at(line: int, column: str, conv: Any, value: Any, *args: Any) -> Any:
         return conv(column, value, *args)
     except ValidationError as err:
         raise ValidationError(
-            err.field, err.value, err.expected, location=f"line {line}, column {column}"
+            err.field, err.value, err.expectation, location=f"line {line}, column {column}"
         ) from None
 
 
@@ -138,7 +138,7 @@ def _convert(column: str, value: Any, field: Field) -> Any:
 def _located(line: int, column: str, err: AutoserumError) -> ValidationError:
     if isinstance(err, ValidationError):
         return ValidationError(
-            err.field, err.value, err.expected, location=f"line {line}, column {column}"
+            err.field, err.value, err.expectation, location=f"line {line}, column {column}"
         )
     return ValidationError(column, None, str(err), location=f"line {line}, column {column}")
 
@@ -414,7 +414,7 @@ class VisitChecker:
             try:
                 value = SUBJECT.field(column).convert(raw, name=column)
             except ValidationError as err:
-                first.add(at, column, err.value, err.expected)
+                first.add(at, column, err.value, err.expectation)
                 continue
             before = subject.covariates.setdefault(column, value)
             if before != value:
@@ -463,7 +463,7 @@ class _Earliest:
         self.line: int | None = None
         self.error: ValidationError | None = None
 
-    def add(self, line: int, column: str, value: Any, expected: str) -> None:
+    def add(self, line: int, column: str, value: Any, expected: str | Expected) -> None:
         """A problem at ``line``/``column``, kept if it is the earliest so far."""
         if self.line is None or line < self.line:
             self.line = line
@@ -491,7 +491,7 @@ class _Earliest:
         try:
             rule(found[1])
         except ValidationError as err:
-            self.add(found[0], column, err.value, err.expected)
+            self.add(found[0], column, err.value, err.expectation)
 
     def raise_it(self) -> None:
         """Raise the earliest problem, if any."""
@@ -581,7 +581,7 @@ def _located_in(source: str) -> Iterator[None]:
             raise
         column = f", column {match.group(2)!r}" if match.group(2) else ""
         where = f"{source}, line {match.group(1)}{column}"
-        raise ValidationError(err.field, err.value, err.expected, location=where) from None
+        raise ValidationError(err.field, err.value, err.expectation, location=where) from None
 
 
 def _check_after_screening(protocol: Protocol, dated: list[pl.DataFrame]) -> None:

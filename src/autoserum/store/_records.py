@@ -40,7 +40,7 @@ from autoserum.store._integrity import (
     screening_date,
     screening_visit,
 )
-from autoserum.store._locks import active_locks, require_unlocked, target_of
+from autoserum.store._locks import require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
 from autoserum.store._product import chain_in_use, resolve_product
 from autoserum.store._safety import checked_adverse_event
@@ -59,7 +59,6 @@ from autoserum.store.models import (
     AUDITED,
     AdverseEventRow,
     AssessmentRow,
-    ConsentDocumentRow,
     DeviationRow,
     InjectionRow,
     LabRow,
@@ -177,15 +176,6 @@ def _checked_changes(row: Any, values: Mapping[str, Any], protocol: Protocol) ->
         **values,
         **{k: v for k, v in checked.items() if k not in values and v != getattr(row, k)},
     }
-
-
-def _gated(s: Session, study_id: int) -> bool:
-    """Whether the study's writers are gated beyond the basic checks: by consent (the study
-    has consent documents) or by an active lock."""
-    consent = s.scalar(
-        select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == study_id).limit(1)
-    )
-    return consent is not None or bool(active_locks(s, study_id))
 
 
 class RecordService(Service):
@@ -378,7 +368,7 @@ class RecordService(Service):
                 and t.existing_id is None
                 and actor.may("write_data", study, t.site_code)
                 and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
-                and not _gated(s, t.study_id)
+                and not t.gated
             ):
                 study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
             else:  # the checks one by one, each with its precise error

@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
@@ -88,6 +88,19 @@ _TRANSITION_ACTIONS = {
     SubjectStatus.ENROLLED: "randomise",
     SubjectStatus.WITHDRAWN: "withdraw",
 }
+
+
+_LOCATED = (  # SubjectService._located: built once
+    select(
+        StudyRow,
+        SubjectRow,
+        SiteRow.code,
+        exists().where(UnblindingRow.subject_pk == SubjectRow.id),
+    )
+    .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
+    .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+    .where(StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject"))
+)
 
 
 class SubjectService(Service):
@@ -449,13 +462,7 @@ class SubjectService(Service):
         that statement finds nothing)."""
         found = None
         if not study.startswith(STAGING_PREFIX):
-            unblinded = exists().where(UnblindingRow.subject_pk == SubjectRow.id)
-            found = s.execute(
-                select(StudyRow, SubjectRow, SiteRow.code, unblinded)
-                .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
-                .join(SiteRow, SiteRow.id == SubjectRow.site_id)
-                .where(StudyRow.name == study, SubjectRow.subject_id == subject_id)
-            ).first()
+            found = s.execute(_LOCATED, {"study": study, "subject": subject_id}).first()
         if found is None:  # raises the precise error (no study, or no subject)
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action=action)
@@ -481,7 +488,7 @@ class SubjectService(Service):
         unknown = set(parts) - set(DETAIL_PARTS)
         if unknown:
             raise ValidationError("parts", sorted(unknown), f"of {', '.join(DETAIL_PARTS)}")
-        with self._read() as s:
+        with self._read(autocommit=True) as s:
             st, row, site_code, unblinded = self._located(
                 s, study, subject_id, actor, action="read_subject"
             )
@@ -491,9 +498,7 @@ class SubjectService(Service):
             def rows(part: str, model: type[Any]) -> list[Any]:
                 if part not in parts:
                     return []
-                return list(
-                    s.scalars(select(model).where(model.subject_pk == row.id).order_by(model.id))
-                )
+                return list(s.scalars(_records_of(model), {"pk": row.id}))
 
             return SubjectDetail(
                 subject=subject_view(
@@ -519,6 +524,21 @@ class SubjectService(Service):
                     vital_sign_view(r, label) for r in rows("vital_signs", VitalSignRow)
                 ),
             )
+
+
+_RECORDS_OF: dict[type[Any], Any] = {}
+
+
+def _records_of(model: type[Any]) -> Any:
+    """``SELECT`` the records of ``model`` of one subject (bound parameter ``pk``) in the
+    order they were recorded: built once per model (no statement built or cache key computed
+    per request)."""
+    stmt = _RECORDS_OF.get(model)
+    if stmt is None:
+        stmt = _RECORDS_OF[model] = (
+            select(model).where(model.subject_pk == bindparam("pk")).order_by(model.id)
+        )
+    return stmt
 
 
 def subject_out(s: Session, st: StudyRow, row: SubjectRow, actor: Actor) -> Subject:

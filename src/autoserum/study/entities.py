@@ -37,9 +37,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.i18n import LANGUAGES
-from autoserum.study.coerce import as_bool, as_date, as_decimal, as_int
+from autoserum.study.coerce import (
+    A_MAPPING,
+    AN_ISO_DATE,
+    AN_ISO_DATETIME,
+    TRUE_OR_FALSE,
+    as_bool,
+    as_date,
+    as_decimal,
+    as_int,
+    number_between,
+    one_of,
+    text_of_at_most,
+)
 from autoserum.study.locks import LEVELS as LOCK_LEVELS
 from autoserum.study.medication import (
     AMOUNT_UNITS,
@@ -103,11 +115,11 @@ Parent = Literal["study", "subject"]
 TEXT_COLUMN_MAX = 500
 
 
-_EXPECTED: dict[str, str] = {
-    "bool": "true or false",
-    "date": "an ISO date YYYY-MM-DD",
-    "datetime": "an ISO date and time with its UTC offset",
-    "json": "a mapping of names to values",
+_EXPECTED: dict[str, Expected] = {
+    "bool": TRUE_OR_FALSE,
+    "date": AN_ISO_DATE,
+    "datetime": AN_ISO_DATETIME,
+    "json": A_MAPPING,
 }
 
 
@@ -175,22 +187,21 @@ class Field:
 
     def expected(self) -> str:
         """What a valid value looks like, for error messages."""
-        unit = f" {self.unit}" if self.unit else ""
+        return str(self.expectation())
+
+    def expectation(self) -> Expected:
+        """:meth:`expected` as a translatable :class:`~autoserum.errors.Expected`."""
         if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
+            return one_of(self.choices)
         if self.kind in _EXPECTED:
             return _EXPECTED[self.kind]
         if self.rule:
-            return self.rule
+            return Expected(self.rule)
         if self.kind in ("int", "decimal", "fraction"):
-            what = "a whole number" if self.kind == "int" else "a number"
-            if self.minimum is not None and self.maximum is not None:
-                return f"{what} from {self.minimum} to {self.maximum}{unit}"
-            if self.minimum is not None:
-                return f"{what} ≥ {self.minimum}{unit}"
-            return what
-        text = "a non-empty text" if self.required else "a text"
-        return f"{text} of at most {self.max_length} characters" if self.max_length else text
+            return number_between(
+                self.minimum, self.maximum, whole=self.kind == "int", unit=self.unit
+            )
+        return text_of_at_most(self.max_length, required=self.required)
 
     def convert(self, value: Any, *, name: str | None = None) -> Any:
         """``value`` as this field holds it (trimmed, typed, checked); ``None`` when not given
@@ -198,7 +209,7 @@ class Field:
         where = name or self.name
         if value is None:
             if self.required:
-                raise ValidationError(where, None, self.expected())
+                raise ValidationError(where, None, self.expectation())
             return None
         if self.kind == "text":
             text = bounded_text(
@@ -218,12 +229,12 @@ class Field:
             return _as_datetime(where, value)
         if self.kind == "json":
             if not isinstance(value, Mapping):
-                raise ValidationError(where, value, self.expected())
+                raise ValidationError(where, value, self.expectation())
             return dict(value)
         number = as_int(where, value) if self.kind == "int" else as_decimal(where, value)
         low, high = self.minimum, self.maximum
         if (low is not None and number < low) or (high is not None and number > high):
-            raise ValidationError(where, str(value), self.expected())
+            raise ValidationError(where, str(value), self.expectation())
         return number
 
 
@@ -233,7 +244,7 @@ def _as_datetime(field: str, value: Any) -> datetime:
             value = datetime.fromisoformat(value.strip())
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC)
-    raise ValidationError(field, value, "an ISO date and time with its UTC offset")
+    raise ValidationError(field, value, AN_ISO_DATETIME)
 
 
 @dataclass(frozen=True)

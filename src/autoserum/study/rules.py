@@ -40,8 +40,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Score, get_instrument, instrument_codes
+from autoserum.study.coerce import A_NON_EMPTY_TEXT, A_TEXT
 
 __all__ = [
     "AGE_MAX",
@@ -104,15 +105,17 @@ def bounded_text(field: str, value: Any, *, limit: int, required: bool = True) -
     if value is None and not required:
         return None
     if not isinstance(value, str):
-        raise ValidationError(field, value, "a text")
+        raise ValidationError(field, value, A_TEXT)
     text = value.strip()
     if not text:
         if required:
-            raise ValidationError(field, value, "a non-empty text")
+            raise ValidationError(field, value, A_NON_EMPTY_TEXT)
         return None
     if len(text) > limit:
         raise ValidationError(
-            field, f"{text[:40]}… ({len(text)} characters)", f"at most {limit} characters"
+            field,
+            f"{text[:40]}… ({len(text)} characters)",
+            Expected("at most %(limit)s characters", limit=limit),
         )
     return text
 
@@ -120,7 +123,9 @@ def bounded_text(field: str, value: Any, *, limit: int, required: bool = True) -
 def check_not_future(field: str, value: date, *, today: date) -> date:
     """``value`` unless it is after ``today``."""
     if value > today:
-        raise ValidationError(field, value.isoformat(), f"a date on or before today ({today})")
+        raise ValidationError(
+            field, value.isoformat(), Expected("a date on or before today (%(today)s)", today=today)
+        )
     return value
 
 

@@ -10,6 +10,7 @@ causality categories, CDISC SDTM AE outcome terms (AEOUT).
 from __future__ import annotations
 
 from autoserum.errors import ValidationError
+from autoserum.study.coerce import one_of
 
 __all__ = [
     "DEVIATION_CATEGORIES",
@@ -47,5 +48,5 @@ DEVIATION_IMPORTANCE: tuple[str, ...] = ("major", "minor")
 def check_choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
     """``value`` when it is one of ``allowed``; :class:`ValidationError` naming them otherwise."""
     if not isinstance(value, str) or value not in allowed:
-        raise ValidationError(field, value, f"one of {', '.join(allowed)}")
+        raise ValidationError(field, value, one_of(allowed))
     return value

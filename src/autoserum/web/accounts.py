@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from autoserum.accounts import verify_password
+from autoserum.i18n import N_
 from autoserum.store import LoginLimits, Store
 from autoserum.web.deps import CurrentUser, user_from_record
 from autoserum.web.security import HashingLimit
@@ -24,11 +25,11 @@ from autoserum.web.settings import Settings
 
 __all__ = ["GENERIC_FAILURE", "THROTTLED", "LoginOutcome", "authenticate", "login_limits"]
 
-GENERIC_FAILURE = (
+GENERIC_FAILURE = N_(
     "Invalid username or password. After repeated failed logins an account is locked for a "
     "while; an administrator can unlock it."
 )
-THROTTLED = "Too many failed logins from this device; wait a minute and try again."
+THROTTLED = N_("Too many failed logins from this device; wait a minute and try again.")
 
 
 @dataclass(frozen=True)

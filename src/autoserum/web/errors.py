@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autoserum.errors import AutoserumError, BusyError, ValidationError
-from autoserum.i18n import N_
+from autoserum.i18n import DEFAULT_LANGUAGE, N_, error_text
 from autoserum.web.deps import LoginRequiredError
 
 __all__ = ["error_body", "install_error_handlers"]
@@ -35,6 +35,9 @@ _HEADINGS = {
     500: N_("Server error"),
 }
 
+#: The details of Starlette's own HTTP errors, shown on the error page in the page's language.
+_DETAILS = (N_("Not Found"), N_("Method Not Allowed"), N_("Request Entity Too Large"))
+
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
@@ -46,9 +49,10 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def error_body(err: AutoserumError) -> dict[str, Any]:
-    """The JSON body of an error: ``detail`` plus ``field``/``value``/``expected`` if any."""
-    body: dict[str, Any] = {"detail": str(err), "error": type(err).__name__}
+def error_body(err: AutoserumError, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The JSON body of an error: ``detail`` (in ``language``: the request's) plus
+    ``field``/``value``/``expected`` (English, stable for programs) if any."""
+    body: dict[str, Any] = {"detail": error_text(err, language), "error": type(err).__name__}
     if isinstance(err, ValidationError):
         body.update(field=err.field, value=_jsonable(err.value), expected=err.expected)
     return body
@@ -71,10 +75,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AutoserumError)
     async def _autoserum(request: Request, err: AutoserumError) -> Response:
+        from autoserum.web.templating import language_of
+
+        language = language_of(request)
         if _is_api(request):
-            response: Response = JSONResponse(error_body(err), status_code=err.http_status)
+            body = error_body(err, language)
+            response: Response = JSONResponse(body, status_code=err.http_status)
         else:
-            response = _page(request, err.http_status, str(err))
+            response = _page(request, err.http_status, error_text(err, language))
         if isinstance(err, BusyError):
             response.headers["Retry-After"] = str(err.retry_after)
         return response
@@ -89,7 +97,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": err.detail}, status_code=err.status_code, headers=err.headers
             )
-        return _page(request, err.status_code, str(err.detail))
+        from autoserum.web.templating import translate
+
+        # Starlette's own details ("Not Found") and the app's are catalog messages (_DETAILS)
+        return _page(request, err.status_code, translate(request, str(err.detail)))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> Response:
@@ -109,4 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         if _is_api(request):
             return JSONResponse({"detail": "internal error"}, status_code=500)
-        return _page(request, 500, "Something went wrong; the error was logged.")
+        from autoserum.web.templating import translate
+
+        return _page(
+            request, 500, translate(request, "Something went wrong; the error was logged.")
+        )

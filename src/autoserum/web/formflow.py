@@ -5,9 +5,10 @@ Every form of the pages goes through :func:`submit`:
 1. the route parses the posted text (errors found there are passed as ``errors``);
 2. ``action`` calls the core or the store and returns the short message to flash;
 3. on a :class:`~autoserum.errors.ValidationError` the page is rendered again (HTTP 422) with the
-   values typed, the message beside the field and a banner at the top naming the field; focus
-   moves to the first bad field (``static/app.js``, from the banner's ``data-focus``); a state
-   error or a version conflict is shown in the banner (409);
+   values typed, the message (in the page's language: ``autoserum.i18n.error_text``) beside the
+   field and a banner at the top naming the field; focus moves to the first bad field
+   (``static/app.js``, from the banner's ``data-focus``); a state error or a version conflict is
+   shown in the banner (409);
 4. on success the message is flashed and the browser is redirected (303, post/redirect/get).
 
 A route hands over the posted form and its page: :func:`submit_form` takes the typed values
@@ -41,6 +42,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.i18n import error_text
 from autoserum.web.sessions import flash
 
 __all__ = [
@@ -156,8 +158,11 @@ def submit(
     try:
         message = action()
     except ValidationError as err:
+        from autoserum.web.templating import language_of  # templating imports this module
+
         field = field_for(err, names, aliases)
-        return redisplay(values, {field: shorten(str(err))}, err.http_status)
+        text = error_text(err, language_of(request))
+        return redisplay(values, {field: shorten(text)}, err.http_status)
     except (StateError, ConflictError) as err:
         return redisplay(values, {FORM_WIDE: shorten(str(err))}, err.http_status)
     flash(request, message)

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import DEFAULT_LANGUAGE, error_text, expected_text, translate
 from autoserum.instruments import Item, Questionnaire, Score, get_instrument, score
 
 __all__ = [
@@ -135,8 +136,11 @@ def _parse_value(item: Item, raw: str) -> Any:
     return item.check(Fraction(number))
 
 
-def parse_instrument_form(code: str, form: Mapping[str, Any]) -> ParsedForm:
-    """Parse the posted strings of instrument ``code``: per-field checks, then the scorer's."""
+def parse_instrument_form(
+    code: str, form: Mapping[str, Any], *, language: str = DEFAULT_LANGUAGE
+) -> ParsedForm:
+    """Parse the posted strings of instrument ``code``: per-field checks, then the scorer's;
+    the messages are in ``language`` (the page's)."""
     instrument = get_instrument(code)
     values: dict[str, str] = {}
     flat: dict[str, Any] = {}
@@ -150,14 +154,19 @@ def parse_instrument_form(code: str, form: Mapping[str, Any]) -> ParsedForm:
         try:
             flat[item.column] = _parse_value(item, raw)
         except ValidationError as err:
-            errors[item.column] = f"got {raw!r}; expected {err.expected}"
+            errors[item.column] = translate(
+                language,
+                "got %(value)s; expected %(expected)s",
+                value=repr(raw),
+                expected=expected_text(err, language),
+            )
     if not errors:
         try:
             score(code, instrument.unflatten(flat))
         except ValidationError as err:
             found = by_path.get(err.field)
             column = found.column if found else err.field.replace(".", "_")
-            errors[column if column in values else "__all__"] = str(err)
+            errors[column if column in values else "__all__"] = error_text(err, language)
     return ParsedForm(values, flat, errors)
 
 

@@ -95,7 +95,8 @@ def sae_report(
     )
 
 
-def sae_pdf(report: SaeReport, *, generated: datetime) -> bytes:
-    """The SAE report as PDF bytes (drawn by the report's PDF renderer)."""
+def sae_pdf(report: SaeReport, *, generated: datetime, language: str | None = None) -> bytes:
+    """The SAE report as PDF bytes (drawn by the report's PDF renderer), in ``language``."""
     with tempfile.TemporaryDirectory() as tmp:
-        return write_sae_report(report, Path(tmp) / "sae.pdf", generated=generated).read_bytes()
+        path = Path(tmp) / "sae.pdf"
+        return write_sae_report(report, path, generated=generated, language=language).read_bytes()

@@ -10,6 +10,7 @@ language, e.g. the patient pages), the logged-in user's choice on "My account", 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,19 @@ def _vocab(value: Any) -> Any:
     return found
 
 
+def _shown(value: Any) -> Any:
+    """A recorded value as a table shows it: a date or a time stamp as the page's language
+    writes it (a time stamp on the clock it was recorded with), a vocabulary word translated,
+    anything else as it is; ``None`` is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, tz=None)
+    if isinstance(value, date):
+        return format_date(value)
+    return _vocab(value)
+
+
 def _ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
@@ -99,9 +113,15 @@ def _vocab_filter(context: Context, value: Any) -> Any:
     return _vocab(value)
 
 
+@pass_context
+def _shown_filter(context: Context, value: Any) -> Any:
+    return _shown(value)
+
+
 templates.env.filters.update(
     tr=_tr_filter,  # a text that comes from Python (a label, a value): translated, not formatted
     vocab=_vocab_filter,  # a recorded value: translated if it is a vocabulary word
+    shown=_shown_filter,  # a table cell: a date formatted, a vocabulary word translated
     format_date=format_date,
     format_datetime=format_datetime,
     format_number=format_number,

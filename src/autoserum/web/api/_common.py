@@ -34,7 +34,13 @@ SubjectPath = Annotated[
 
 
 def jsonable(value: Any) -> Any:
-    """A JSON-ready value: dates ISO, exact numbers as float, enums by value."""
+    """A JSON-ready value: dates ISO, exact numbers as float, enums by value, dataclasses as
+    objects of their fields (as :func:`dataclasses.asdict`, without its deep copy)."""
+    names = _FIELDS.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dt.date | dt.datetime):
@@ -48,9 +54,25 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
 def record_json(record: Any) -> dict[str, Any]:
-    """A store record (dataclass) as a JSON object."""
-    return {k: jsonable(v) for k, v in dataclasses.asdict(record).items()}
+    """A store record (dataclass) as a JSON object.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Note:
+    ...     on: dt.date
+    ...     total: Decimal
+    ...     tags: tuple[str, ...]
+    >>> record_json(Note(dt.date(2026, 3, 2), Decimal("1.5"), ("a",)))
+    {'on': '2026-03-02', 'total': 1.5, 'tags': ['a']}
+    """
+    if not dataclasses.is_dataclass(record) or isinstance(record, type):
+        raise TypeError(f"record_json() takes a dataclass instance, not {type(record).__name__}")
+    out: dict[str, Any] = jsonable(record)
+    return out
 
 
 def subject_public(subject: Subject, *, show_arm: bool) -> SubjectPublic:

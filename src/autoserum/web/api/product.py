@@ -46,7 +46,7 @@ def _own_code(field: str, code: str, subject_id: str) -> str:
     try:
         owner = parse_label_code(code)[1]
     except ValidationError as err:
-        raise ValidationError(field, code, err.expected) from None
+        raise ValidationError(field, code, err.expectation) from None
     if owner != subject_id:
         raise ValidationError(field, code, f"a label of subject {subject_id}")
     return code

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token
 from autoserum.errors import NotFoundError, ValidationError
+from autoserum.i18n import N_, format_date
 from autoserum.permissions import ROLES
 from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
 from autoserum.store import SiteKey, Store
@@ -28,7 +29,7 @@ from autoserum.study.randomisation import parse_stratify_by
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import form_values, page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
-from autoserum.web.templating import render
+from autoserum.web.templating import language_of, render, translate
 
 __all__ = ["issued_token_page", "router", "token_expiry"]
 
@@ -38,34 +39,34 @@ TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: Largest protocol file accepted (the TOML of the library's largest protocol is ~6 kB).
 MAX_PROTOCOL_BYTES = 200_000
 _STUDY_LABELS = {
-    "name": "Study name",
-    "protocol_code": "Library protocol",
-    "protocol_file": "Protocol file (.toml)",
-    "stratify_by": "Stratification factors",
-    "start_date": "Study start",
+    "name": N_("Study name"),
+    "protocol_code": N_("Library protocol"),
+    "protocol_file": N_("Protocol file (.toml)"),
+    "stratify_by": N_("Stratification factors"),
+    "start_date": N_("Study start"),
 }
 _USER_LABELS = {
-    "username": "Login name",
-    "full_name": "Full name",
-    "role": "Role",
-    "password": "Initial password",
-    "sites": "Sites",
-    "unblinded": "Unblinded",
+    "username": N_("Login name"),
+    "full_name": N_("Full name"),
+    "role": N_("Role"),
+    "password": N_("Initial password"),
+    "sites": N_("Sites"),
+    "unblinded": N_("Unblinded"),
 }
 _EDIT_LABELS = {
-    "full_name": "Full name",
-    "role": "Role",
-    "sites": "Sites",
-    "active": "Active",
-    "unblinded": "Unblinded",
-    "reason": "Reason for the change",
+    "full_name": N_("Full name"),
+    "role": N_("Role"),
+    "sites": N_("Sites"),
+    "active": N_("Active"),
+    "unblinded": N_("Unblinded"),
+    "reason": N_("Reason for the change"),
 }
-_SITE_LABELS = {"code": "Site code", "site_name": "Site name"}
+_SITE_LABELS = {"code": N_("Site code"), "site_name": N_("Site name")}
 _AMEND_LABELS = {
-    "protocol_file": "Amended protocol file (.toml)",
-    "effective_on": "Effective from",
-    "summary": "What changed",
-    "approved_by": "Approved by",
+    "protocol_file": N_("Amended protocol file (.toml)"),
+    "effective_on": N_("Effective from"),
+    "summary": N_("What changed"),
+    "approved_by": N_("Approved by"),
 }
 
 
@@ -181,7 +182,10 @@ def create_study(request: Request, user: PageUser, store: StoreDep, form: CsrfFo
             stratify_by=parse_stratify_by(optional_text(form, "stratify_by")),
             start_date=optional_text(form, "start_date"),
         )
-        return f"Study {study.name} created ({study.protocol_code}); now add its sites."
+        return translate(
+            request, "Study %(study)s created (%(protocol)s); now add its sites.",
+            study=study.name, protocol=study.protocol_code,
+        )  # fmt: skip
 
     return submit_form(
         request,
@@ -242,7 +246,7 @@ def add_site(
         site = store.studies.add_site(
             study, code, optional_text(form, "site_name") or "", actor=user.actor
         )
-        return f"Site {site.code} added to {study}."
+        return translate(request, "Site %(site)s added to %(study)s.", site=site.code, study=study)
 
     return submit_form(
         request, form, names=_SITE_LABELS, action=run,
@@ -282,7 +286,11 @@ def amend_protocol(
             summary=optional_text(form, "summary") or "",
             approved_by=optional_text(form, "approved_by") or "",
         )
-        return f"Protocol version {version.number} of {study} effective {version.effective_on}."
+        return translate(
+            request, "Protocol version %(number)s of %(study)s effective %(date)s.",
+            number=version.number, study=study,
+            date=format_date(version.effective_on, language_of(request)),
+        )  # fmt: skip
 
     return submit_form(
         request,
@@ -313,7 +321,10 @@ def create_user(request: Request, user: PageUser, store: StoreDep, form: CsrfFor
             username, hashed, role, _sites(form), actor=user.actor,
             unblinded=form.get("unblinded") == "yes", full_name=optional_text(form, "full_name"),
         )  # fmt: skip
-        return f"User {created.username} ({created.role}) created."
+        return translate(
+            request, "User %(username)s (%(role)s) created.", username=created.username,
+            role=translate(request, created.role).replace("_", " "),
+        )  # fmt: skip
 
     return submit_form(
         request, form, names=_USER_LABELS, action=run,
@@ -394,7 +405,10 @@ def update_user(
         if reason is None:
             raise ValidationError("reason", "", "the reason for the change")
         store.accounts.update_user(record.username, changed, actor=user.actor, reason=reason)
-        return f"User {record.username} updated: {', '.join(sorted(changed))}."
+        return translate(
+            request, "User %(username)s updated: %(fields)s.", username=record.username,
+            fields=", ".join(translate(request, _EDIT_LABELS[k]) for k in sorted(changed)),
+        )  # fmt: skip
 
     return submit_form(
         request, form, names=_EDIT_LABELS, action=run,
@@ -460,7 +474,9 @@ def revoke_token(
 
     def run() -> str:
         store.accounts.revoke_api_token(token_id, actor=user.actor)
-        return f"API token {token_id} of {owner} revoked."
+        return translate(
+            request, "API token %(id)s of %(owner)s revoked.", id=token_id, owner=owner
+        )
 
     return submit_form(
         request, form, names=(), action=run,

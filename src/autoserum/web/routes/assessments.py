@@ -29,7 +29,7 @@ from autoserum.web.forms import (
     payload_json,
     score_form,
 )
-from autoserum.web.templating import render
+from autoserum.web.templating import language_of, render, translate
 from autoserum.web.views import study_for
 from autoserum.web.wording import questionnaire
 
@@ -149,7 +149,7 @@ def live_score(
     store.subjects.detail(
         study, subject_id, actor=user.actor
     )  # the subject must be at the user's site
-    parsed = parse_instrument_form(instrument, form)
+    parsed = parse_instrument_form(instrument, form, language=language_of(request))
     return render(
         request,
         "_score.html",
@@ -175,7 +175,7 @@ def save_assessment(
 ) -> Response:
     """Validate and save the form; a correction of saved data needs a reason."""
     user.require("write_data")
-    parsed: ParsedForm = parse_instrument_form(instrument, form)
+    parsed: ParsedForm = parse_instrument_form(instrument, form, language=language_of(request))
     values = dict(parsed.values)
     errors = dict(parsed.errors)
     reason = str(form.get("reason") or "").strip()
@@ -216,9 +216,19 @@ def save_assessment(
                 actor=user.actor,
                 visit_date=None if visit_recorded else visit_date,
             )
-        total = "not scorable" if saved.total is None else exact_number(saved.total)
-        band = f" ({saved.band})" if saved.band else ""
-        return f"{name} {'corrected' if record is not None else 'saved'}: {total}{band}."
+        total = (
+            translate(request, "not scorable") if saved.total is None else exact_number(saved.total)
+        )
+        if saved.band:
+            total = translate(
+                request, "%(total)s (%(band)s)", total=total,
+                band=translate(request, saved.band).replace("_", " "),
+            )  # fmt: skip
+        if record is not None:
+            return translate(
+                request, "%(instrument)s corrected: %(total)s.", instrument=name, total=total
+            )
+        return translate(request, "%(instrument)s saved: %(total)s.", instrument=name, total=total)
 
     def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
         return _page(

@@ -7,11 +7,12 @@ import functools
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from autoserum.i18n import N_
 from autoserum.web.accounts import GENERIC_FAILURE, authenticate
 from autoserum.web.deps import CsrfForm, SettingsDep, StoreDep
 from autoserum.web.security import CSRF_FIELD, csrf_matches
 from autoserum.web.sessions import end_session, flash, session_user, start_session
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 
 __all__ = ["router"]
 
@@ -31,7 +32,11 @@ def _login_page(
     return render(
         request,
         "login.html",
-        {"message": message, "username": username, "next_url": _safe_next(next_url)},
+        {
+            "message": translate(request, message) if message else None,
+            "username": username,
+            "next_url": _safe_next(next_url),
+        },
     )
 
 
@@ -58,7 +63,7 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
     if not csrf_matches(request.session.get("csrf"), given if isinstance(given, str) else None):
         return _login_page(
             request,
-            message="The login form had expired; please log in again.",
+            message=N_("The login form had expired; please log in again."),
             username=username,
             next_url=next_url,
         )
@@ -67,7 +72,7 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
     if not username or not password:
         return _login_page(
             request,
-            message="Enter your username and password.",
+            message=N_("Enter your username and password."),
             username=username,
             next_url=next_url,
         )
@@ -93,5 +98,5 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
 def logout(request: Request, store: StoreDep, form: CsrfForm) -> Response:
     """End the session and go back to the login page."""
     end_session(request, store)
-    flash(request, "You are logged out.")
+    flash(request, translate(request, "You are logged out."))
     return RedirectResponse("/login", status_code=303)

@@ -25,7 +25,7 @@ from autoserum.study.model import SubjectDetail
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import FORM_WIDE, expected_version, submit
 from autoserum.web.recordforms import CORRECTABLE, correction_fields
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -169,9 +169,9 @@ def correct(
             changes[f.name] = None if new == "" and not f.required else new
     errors: dict[str, str] = {}
     if not reason:
-        errors["reason"] = "a reason is required to change saved data"
+        errors["reason"] = translate(request, "a reason is required to change saved data")
     if not changes:
-        errors[FORM_WIDE] = "nothing was changed"
+        errors[FORM_WIDE] = translate(request, "nothing was changed")
 
     def run() -> str:
         store.records.update(
@@ -183,7 +183,11 @@ def correct(
             reason=reason,
             expected_version=expected_version(form),
         )
-        return f"{entity.replace('_', ' ')} {record_id} corrected ({', '.join(changes)})."
+        return translate(
+            request, "%(record)s %(record_id)s corrected (%(fields)s).",
+            record=translate(request, entity).replace("_", " "), record_id=record_id,
+            fields=", ".join(translate(request, f).replace("_", " ") for f in changes),
+        )  # fmt: skip
 
     def redisplay(typed: Mapping[str, str], errs: Mapping[str, str], status_code: int) -> Response:
         return _page(

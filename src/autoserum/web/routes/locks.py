@@ -14,12 +14,13 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.subjects import SUBJECT_PATH, subject_page
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -28,9 +29,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 LockId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _LABELS = {
-    "db_lock_reason": "Reason for the database lock",
-    "sap_sha256": "SHA-256 of the analysis plan",
-    "unlock_reason": "Reason for lifting the lock",
+    "db_lock_reason": N_("Reason for the database lock"),
+    "sap_sha256": N_("SHA-256 of the analysis plan"),
+    "unlock_reason": N_("Reason for lifting the lock"),
 }
 
 
@@ -100,7 +101,10 @@ def lock_database(
             sap_sha256=optional_text(form, "sap_sha256"),
         )
         head = lock.manifest.get("audit_chain", {}).get("head_hash", "")
-        return f"Database of {study} locked (lock {lock.id}); audit chain head {head}."
+        return translate(
+            request, "Database of %(study)s locked (lock %(id)s); audit chain head %(head)s.",
+            study=study, id=lock.id, head=head,
+        )  # fmt: skip
 
     return _on_locks_page(request, store, user, study, form, run)
 
@@ -118,8 +122,8 @@ def unlock(
         try:
             store.locks.unlock(study, lock_id, actor=user.actor, reason=reason)
         except ValidationError as err:
-            raise ValidationError("unlock_reason", err.value, err.expected) from err
-        return f"Lock {lock_id} lifted."
+            raise ValidationError("unlock_reason", err.value, err.expectation) from err
+        return translate(request, "Lock %(id)s lifted.", id=lock_id)
 
     return _on_locks_page(request, store, user, study, form, run)
 
@@ -150,9 +154,17 @@ def lock_subject_data(
             )
         except ValidationError as err:
             field = {"reason": "lock_reason", "visit_code": "lock_visit_code"}
-            raise ValidationError(field.get(err.field, err.field), err.value, err.expected) from err
-        what = f"visit {visit}" if visit else "data"
-        return f"{subject_id}: {what} locked (lock {lock.id})."
+            raise ValidationError(
+                field.get(err.field, err.field), err.value, err.expectation
+            ) from err
+        if visit:
+            return translate(
+                request, "%(subject)s: visit %(visit)s locked (lock %(id)s).",
+                subject=subject_id, visit=visit, id=lock.id,
+            )  # fmt: skip
+        return translate(
+            request, "%(subject)s: data locked (lock %(id)s).", subject=subject_id, id=lock.id
+        )
 
     return submit_form(
         request,

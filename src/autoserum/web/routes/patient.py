@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.errors import NotFoundError, StateError, ValidationError
-from autoserum.i18n import using
+from autoserum.i18n import error_text, using
 from autoserum.instruments import (
     Instrument,
     Questionnaire,
@@ -216,8 +216,11 @@ async def patient_submit(
             submission_id=values.get("submission_id", ""),
         )  # fmt: skip
     except ValidationError as err:
+        if access.language:
+            request.state.language = access.language
+        text = error_text(err, language_of(request))
         return _form(request, store, access, token, instrument, day, values=values,
-                     error=shorten(str(err)), status_code=422)  # fmt: skip
+                     error=shorten(text), status_code=422)  # fmt: skip
     except StateError as err:
         return _form(request, store, access, token, instrument, day, values=values,
                      error=shorten(str(err)), status_code=409)  # fmt: skip

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.i18n import N_
+from autoserum.i18n import N_, using
 from autoserum.protocols import fact_number
 from autoserum.report import labels_pdf, product_labels, worksheet_pdf, worksheet_rows
 from autoserum.store import Store
@@ -23,7 +23,7 @@ from autoserum.study.entities import STORAGE_KINDS
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import page_redisplay, submit_form
 from autoserum.web.recordforms import optional_text
-from autoserum.web.templating import render
+from autoserum.web.templating import language_of, render, translate, translate_plural
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -83,8 +83,10 @@ def worksheet(request: Request, study: str, user: PageUser, store: StoreDep) -> 
     """The preparation worksheet: each allocated subject with the arm's declared process."""
     user.require("prepare_product")
     view = study_for(store, user, study)
-    rows = worksheet_rows(view.protocol, store.product.allocated(study, actor=user.actor))
-    return _pdf(worksheet_pdf(study, view.title, rows), f"{study}-worksheet.pdf")
+    with using(language_of(request)):  # the rows' words and the sheet in the user's language
+        rows = worksheet_rows(view.protocol, store.product.allocated(study, actor=user.actor))
+        sheet = worksheet_pdf(study, view.title, rows)
+    return _pdf(sheet, f"{study}-worksheet.pdf")
 
 
 def _product_page(
@@ -151,7 +153,9 @@ def labels(
     """The labels of the subject's draws, aliquots and kits (QR code and text)."""
     user.require("prepare_product")
     life = store.product.life(study, subject_id, actor=user.actor)
-    return _pdf(labels_pdf(product_labels(life)), f"{study}-{subject_id}-labels.pdf")
+    with using(language_of(request)):  # the labels' words and dates in the user's language
+        sheet = labels_pdf(product_labels(life))
+    return _pdf(sheet, f"{study}-{subject_id}-labels.pdf")
 
 
 _FORMS: dict[str, tuple[str, ...]] = {
@@ -217,7 +221,7 @@ def record_draw(
             study, subject_id, actor=user.actor, volume_ml=v("volume_ml") or "",
             drawn_at=v("drawn_at"), tube=v("tube"),
         )  # fmt: skip
-        return f"Blood draw {draw.code} recorded."
+        return translate(request, "Blood draw %(code)s recorded.", code=draw.code)
 
     return _step(request, store, user, study, subject_id, form, "draw", run)
 
@@ -233,8 +237,12 @@ def record_processing(
             study, v("draw_code") or "", actor=user.actor, started_at=v("started_at"),
             **{name: v(name) for name, _ in _PARAMETERS},
         )  # fmt: skip
-        flag = f" Deviations: {done.deviations}." if done.deviates else ""
-        return f"Processing recorded.{flag}"
+        if done.deviates:
+            return translate(
+                request, "Processing recorded. Deviations: %(deviations)s.",
+                deviations=done.deviations,
+            )  # fmt: skip
+        return translate(request, "Processing recorded.")
 
     return _step(request, store, user, study, subject_id, form, "proc", run)
 
@@ -251,7 +259,9 @@ def record_aliquots(
             study, as_int("processing_id", v("processing_id")), actor=user.actor,
             count=None if count is None else as_int("count", count), volume_ml=v("volume_ml"),
         )  # fmt: skip
-        return f"{len(made)} aliquots made."
+        return translate_plural(
+            request, "%(num)s aliquot made.", "%(num)s aliquots made.", len(made)
+        )
 
     return _step(request, store, user, study, subject_id, form, "aliq", run)
 
@@ -267,7 +277,7 @@ def record_storage(
             study, v("aliquot_code") or "", v("kind") or "", actor=user.actor,
             temperature=v("temperature"), location=v("location"),
         )  # fmt: skip
-        return "Storage event recorded."
+        return translate(request, "Storage event recorded.")
 
     return _step(request, store, user, study, subject_id, form, "stor", run)
 
@@ -282,7 +292,7 @@ def record_disposal(
         store.product.dispose(
             study, v("aliquot_code") or "", actor=user.actor, reason=v("reason") or ""
         )
-        return "Disposal recorded."
+        return translate(request, "Disposal recorded.")
 
     return _step(request, store, user, study, subject_id, form, "disp", run)
 
@@ -298,6 +308,6 @@ def record_kit(
             study, subject_id, actor=user.actor, volume_ml=v("volume_ml"),
             aliquot_code=v("aliquot_code"),
         )  # fmt: skip
-        return f"Kit {kit.code} prepared."
+        return translate(request, "Kit %(code)s prepared.", code=kit.code)
 
     return _step(request, store, user, study, subject_id, form, "kit", run)

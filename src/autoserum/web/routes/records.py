@@ -209,7 +209,9 @@ def record_vital_signs(
         visit_code = _required(form, "vs_visit_code", "the visit")
         values = form_values(spec, form)
         store.records.add_vital_signs(study, subject_id, visit_code, actor=user.actor, **values)
-        return f"Vital signs of visit {shorten(visit_code, 40)} recorded."
+        return translate(
+            request, "Vital signs of visit %(visit)s recorded.", visit=shorten(visit_code, 40)
+        )
 
     return _act(
         request, store, user, study, subject_id, form, form_key=spec.key,
@@ -258,7 +260,9 @@ def record_adverse_event(
     user.require("write_data")
     return _record_form(
         request, store, user, study, subject_id, form, name="adverse_event",
-        done=lambda v: f"Adverse event “{shorten(v['term'] or '', 80)}” recorded.",
+        done=lambda v: translate(
+            request, "Adverse event “%(term)s” recorded.", term=shorten(v["term"] or "", 80)
+        ),
     )  # fmt: skip
 
 
@@ -270,7 +274,9 @@ def record_con_med(
     user.require("write_data")
     return _record_form(
         request, store, user, study, subject_id, form, name="con_med",
-        done=lambda v: f"Medication {shorten(v['name'] or '', 80)} recorded.",
+        done=lambda v: translate(
+            request, "Medication %(name)s recorded.", name=shorten(v["name"] or "", 80)
+        ),
     )  # fmt: skip
 
 
@@ -308,7 +314,10 @@ def record_deviation(
     user.require("write_data")
     return _record_form(
         request, store, user, study, subject_id, form, name="deviation",
-        done=lambda v: f"Protocol deviation ({v['importance']}) recorded.",
+        done=lambda v: translate(
+            request, "Protocol deviation (%(importance)s) recorded.",
+            importance=translate(request, v["importance"]) if v["importance"] else "",
+        ),
     )  # fmt: skip
 
 

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.study.signatures import MEANINGS
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
-from autoserum.web.templating import render
+from autoserum.web.templating import render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router", "subject_review"]
@@ -29,11 +30,11 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 _STEPS = {"answer": "answer_query", "close": "resolve_query", "reopen": "resolve_query",
           "cancel": "resolve_query"}  # fmt: skip
 _LABELS = {
-    "text": "Message",
-    "corrected_value": "Corrected value",
-    "password": "Password",
-    "meaning": "Meaning",
-    "timezone": "Time zone",
+    "text": N_("Message"),
+    "corrected_value": N_("Corrected value"),
+    "password": N_("Password"),
+    "meaning": N_("Meaning"),
+    "timezone": N_("Time zone"),
 }
 
 
@@ -206,7 +207,11 @@ def open_query(
             study, entity, _int(form, "record_id"), _text(form, "text"), actor=user.actor,
             field=_text(form, "field") or None,
         )  # fmt: skip
-        return f"Query {q.id} opened on {entity.replace('_', ' ')} {q.record_id}.", q.subject_id
+        message = translate(
+            request, "Query %(id)s opened on %(record)s %(record_id)s.", id=q.id,
+            record=translate(request, entity).replace("_", " "), record_id=q.record_id,
+        )  # fmt: skip
+        return message, q.subject_id
 
     return _submit(request, store, user, study, form, run, {"text": _text(form, "text")})
 
@@ -244,7 +249,11 @@ def query_step(
             study, query_id, step, _text(form, "text"), actor=user.actor, changes=changes,
             record_version=version,
         )  # fmt: skip
-        return f"Query {q.id} is {q.status}.", q.subject_id
+        message = translate(
+            request, "Query %(id)s is %(status)s.", id=q.id,
+            status=translate(request, q.status).replace("_", " "),
+        )  # fmt: skip
+        return message, q.subject_id
 
     return _submit(request, store, user, study, form, run, {"text": _text(form, "text")})
 
@@ -260,7 +269,11 @@ def verify(
     def run() -> tuple[str, str]:
         entity = _text(form, "entity")
         done = store.sdv.verify(study, entity, _int(form, "record_id"), actor=user.actor)
-        return f"{entity.replace('_', ' ')} {done['record_id']} verified.", done["subject_id"]
+        message = translate(
+            request, "%(record)s %(record_id)s verified.",
+            record=translate(request, entity).replace("_", " "), record_id=done["record_id"],
+        )  # fmt: skip
+        return message, done["subject_id"]
 
     return _submit(request, store, user, study, form, run, {})
 
@@ -287,7 +300,10 @@ def sign(request: Request, study: str, user: PageUser, store: StoreDep, form: Cs
             subject_id=_text(form, "subject_id") or None,
             visit_code=_text(form, "visit_code") or None,
         )  # fmt: skip
-        return f"Signed: {signature.manifestation}.", signature.subject_id or ""
+        message = translate(
+            request, "Signed: %(manifestation)s.", manifestation=signature.manifestation
+        )
+        return message, signature.subject_id or ""
 
     values = {k: _text(form, k) for k in ("meaning", "timezone")}
     return _submit(request, store, user, study, form, run, values)

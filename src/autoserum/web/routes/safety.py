@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from autoserum.web.deps import PageUser, StoreDep
 from autoserum.web.routes.subjects import SUBJECT_PATH
 from autoserum.web.safety import sae_pdf, sae_report
+from autoserum.web.templating import language_of
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -25,7 +26,7 @@ def sae_report_pdf(
     user.require("report_sae")
     view = study_for(store, user, study)
     report = sae_report(store, user, view, subject_id, record_id)
-    body = sae_pdf(report, generated=request.app.state.now())
+    body = sae_pdf(report, generated=request.app.state.now(), language=language_of(request))
     name = f"{study}-{subject_id}-sae-{record_id}-v{report.version}.pdf"
     return Response(
         body,

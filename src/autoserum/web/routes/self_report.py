@@ -17,7 +17,7 @@ from autoserum.report import patient_card_pdf, qr_png
 from autoserum.store import IssuedLink, Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -99,9 +99,12 @@ def issue_card(
 ) -> Response:
     """Issue a new link and return its printable card (PDF)."""
     issued = _issue(store, user, study, subject_id)
+    # the card is the patient's: in the subject's language, else the coordinator's
+    subject = store.subjects.detail(study, subject_id, actor=user.actor).subject
     pdf = patient_card_pdf(
         _link_url(request, issued.token), study=study, subject_id=subject_id,
         valid_until=issued.link.expires_on.isoformat(),
+        language=subject.language or language_of(request),
     )  # fmt: skip
     return Response(
         pdf,

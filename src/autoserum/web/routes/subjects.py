@@ -44,9 +44,7 @@ STATUS_CHOICES = ("run_in", "treatment", "follow_up", "completed", "screen_faile
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+    return value  # a date stays a date: the page writes it as its language does (``shown``)
 
 
 @router.get("/studies/{study}/subjects")
@@ -127,7 +125,7 @@ def screen(
             result = evaluate_eligibility(view.protocol, facts)
         except ValidationError as err:
             raise ValidationError(
-                err.field.removeprefix("facts."), err.value, err.expected
+                err.field.removeprefix("facts."), err.value, err.expectation
             ) from err
         try:
             store.subjects.screen(
@@ -201,20 +199,20 @@ def _product_section(
     rows: list[dict[str, Any]] = []
     for d in life.draws:
         rows.append({"step": N_("blood draw"), "code": d.code, "detail": f"{d.volume_ml} mL",
-                     "when": d.drawn_at.isoformat(timespec="minutes")})  # fmt: skip
+                     "when": d.drawn_at})  # fmt: skip
     for p in life.processings:
-        rows.append({"step": "processing", "code": "", "when": p.started_at.isoformat(
-            timespec="minutes"), "detail": p.deviations or N_("as the protocol")})  # fmt: skip
+        rows.append({"step": "processing", "code": "", "when": p.started_at,
+                     "detail": p.deviations or N_("as the protocol")})  # fmt: skip
     for a in life.aliquots:
         rows.append({"step": "aliquot", "code": a.code, "detail": f"{a.volume_ml} mL",
-                     "when": a.expires_at.isoformat(timespec="minutes"),
+                     "when": a.expires_at,
                      "status": life.status.get(a.id, "")})  # fmt: skip
     for k in life.kits:
         rows.append({"step": N_("kit"), "code": k.code, "detail": f"{k.volume_ml} mL",
                      "status": k.product})  # fmt: skip
     for i in life.injections:
         if i.product_code:
-            rows.append({"step": "injection", "code": i.product_code, "when": str(i.given_on),
+            rows.append({"step": "injection", "code": i.product_code, "when": i.given_on,
                          "detail": f"{i.volume_ml or ''} mL {i.site or ''} {i.side or ''}",
                          "status": i.product})  # fmt: skip
     if life.blinded:

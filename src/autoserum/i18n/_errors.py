@@ -1,0 +1,44 @@
+"""A core error in the reader's language: a :class:`~autoserum.errors.ValidationError` carries
+its field, value and an :class:`~autoserum.errors.Expected` (a message id with placeholders);
+the edge renders it here, through the catalogs, so the core never depends on a language.
+
+>>> from autoserum.errors import Expected, ValidationError
+>>> integer = Expected("an integer from %(low)s to %(high)s", low=0, high=10)
+>>> err = ValidationError("score", 11, integer)
+>>> error_text(err, "en")
+'score: got 11; expected an integer from 0 to 10'
+>>> error_text(err, "ko")
+'score: 11 입력됨; 필요한 값: 0부터 10까지의 정수'
+"""
+
+from __future__ import annotations
+
+from autoserum.errors import AutoserumError, ValidationError
+from autoserum.i18n._catalogs import N_, translate
+
+__all__ = ["error_text", "expected_text"]
+
+#: The frame of every validation message (``str(err)`` in English).
+FRAME = N_("%(field)s: got %(value)s; expected %(expected)s")
+
+
+def expected_text(err: ValidationError, language: str) -> str:
+    """What ``err`` expected, in ``language`` (English when the catalog has no translation)."""
+    expectation = err.expectation
+    return translate(language, expectation.message, **dict(expectation.params))
+
+
+def error_text(err: AutoserumError, language: str, *, field: str | None = None) -> str:
+    """``err``'s message in ``language``: a validation error names the field (``field``: a
+    label to show instead of the code), the value and what was expected; any other error is
+    its English text."""
+    if not isinstance(err, ValidationError):
+        return str(err)
+    text = translate(
+        language,
+        FRAME,
+        field=field or err.field,
+        value=repr(err.value),
+        expected=expected_text(err, language),
+    )
+    return f"{err.location}: {text}" if err.location else text

@@ -1,0 +1,161 @@
+"""The study report in Korean and Chinese (issue 14, item 5): its fixed texts come from the
+catalogs, its dates are written as the language writes them, its PDF carries the CJK glyphs as
+text (read back with pypdf), and the numbers are those of the English report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from autoserum.analysis import read_study
+from autoserum.i18n import format_date, translate
+from autoserum.report import (
+    Label,
+    ReportFiles,
+    WorksheetRow,
+    labels_pdf,
+    patient_card_pdf,
+    worksheet_pdf,
+    write_report,
+)
+from tests.report.conftest import _demo
+
+GENERATED = dt.date(2026, 1, 1)
+
+
+def _pdf_text(path: Path) -> str:
+    reader = PdfReader(str(path))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo serum RCT (ast-nahm2023, 23 subjects, seed 2188), as scripts/demo.py makes it."""
+    return _demo(tmp_path_factory.mktemp("demo"), "ast-nahm2023", "serum-rct", 23, 2188)
+
+
+def _report(demo: Path, out: Path, language: str) -> ReportFiles:
+    return write_report(
+        read_study(demo), out, protocol="ast-nahm2023", generated=GENERATED, language=language
+    )
+
+
+@pytest.fixture(scope="module")
+def reports(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ReportFiles]:
+    return {
+        lang: _report(demo, tmp_path_factory.mktemp(lang), lang) for lang in ("en", "ko", "zh-Hans")
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("ko", "안전성"), ("zh-Hans", "安全性"), ("ko", "통계 방법"), ("zh-Hans", "统计方法")],
+)
+def test_the_pdf_carries_the_translated_headings_as_text(
+    reports: dict[str, ReportFiles], language: str, heading: str
+) -> None:
+    assert translate(language, "Safety") in {"안전성", "安全性"}  # the catalog's own words
+    text = _pdf_text(reports[language].pdf)
+    assert heading in text
+    assert "Statistical methods" not in text
+    assert "Participant flow (CONSORT)" not in text
+
+
+def test_the_html_is_in_the_language_with_its_dates(reports: dict[str, ReportFiles]) -> None:
+    for language in ("ko", "zh-Hans"):
+        html = reports[language].html.read_text(encoding="utf-8")
+        assert f'<html lang="{language}">' in html
+        assert translate(language, "Contents") in html
+        assert translate(language, "Baseline characteristics") in html
+        assert format_date(GENERATED, language) in html  # 2026. 1. 1. / 2026年1月1日
+        assert "Baseline characteristics" not in html
+    english = reports["en"].html.read_text(encoding="utf-8")
+    assert '<html lang="en">' in english
+    assert "Baseline characteristics" in english
+    assert format_date(GENERATED, "en") in english  # Jan 1, 2026
+
+
+def test_the_consort_boxes_are_translated_in_the_pdf(reports: dict[str, ReportFiles]) -> None:
+    flow = reports["ko"].model.sections[1]
+    assert flow.title == "참여자 흐름 (CONSORT)"
+    text = _pdf_text(reports["ko"].pdf)
+    enrolled = reports["en"].model.sections[1].tables[0].title  # "Participant flow: 23 …"
+    n = re.search(r"(\d+) subjects enrolled", enrolled)
+    assert n is not None
+    assert f"대상자 {n.group(1)}명 등록" in text
+    assert "무작위배정" in text  # the diagram's words, drawn as text
+    assert "추적관찰" in text
+
+
+def test_the_numbers_are_those_of_the_english_report(reports: dict[str, ReportFiles]) -> None:
+    """Translation changes words, never numbers: every table cell of the primary endpoint's
+    within-arm table is the same in the three languages (the arm codes are data)."""
+
+    def cells(language: str) -> list[tuple[str, ...]]:
+        primary = next(s for s in reports[language].model.sections if s.id == "primary")
+        return [row[:7] for row in primary.tables[0].rows]
+
+    english, korean, chinese = cells("en"), cells("ko"), cells("zh-Hans")
+    assert len(english) == len(korean) == len(chinese) > 0
+    for en, ko, zh in zip(english, korean, chinese, strict=True):
+        assert en[:4] + en[5:] == ko[:4] + ko[5:] == zh[:4] + zh[5:]
+        low, high = en[4].split(" to ")  # the CI's words are the language's: "~", "至"
+        assert (ko[4], zh[4]) == (f"{low} ~ {high}", f"{low} 至 {high}")
+    assert reports["ko"].model.primary.within.equals(reports["en"].model.primary.within)
+
+
+def test_the_cli_writes_the_report_in_the_language_asked(demo: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "autoserum", "report", str(demo), "--out", str(tmp_path),
+             "--protocol", "ast-nahm2023", *args],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    done = run("--lang", "zh-Hans")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "serum-rct.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in html
+    assert "统计方法" in html
+    refused = run("--lang", "fr")
+    assert refused.returncode != 0
+    assert refused.stderr.startswith("error: ")
+    assert "Traceback" not in refused.stderr
+    assert "--lang" in refused.stderr
+    assert "'fr'" in refused.stderr
+
+
+def _bytes_text(pdf: bytes, tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    return _pdf_text(path)
+
+
+def test_the_card_the_labels_and_the_worksheet_in_korean_and_chinese(tmp_path: Path) -> None:
+    card = patient_card_pdf(
+        "https://example.org/p/abc", study="AST-1", subject_id="S1-001",
+        valid_until="2026-05-04", language="ko",
+    )  # fmt: skip
+    text = _bytes_text(card, tmp_path, "card.pdf")
+    assert "나의 증상 일지" in text
+    assert f"{format_date('2026-05-04', 'ko')}까지 유효합니다." in text  # 2026. 5. 4.
+    assert "https://example.org/p/abc" in text
+    assert "Your symptom diary" not in text
+    sheet = worksheet_pdf(
+        "AST-1", "Autologous serum", [WorksheetRow("S1-001", "serum", "autologous serum", ())],
+        language="zh-Hans",
+    )  # fmt: skip
+    text = _bytes_text(sheet, tmp_path, "sheet.pdf")
+    assert "制备工作单 · AST-1" in text
+    assert "步骤（方案）" in text
+    assert "Preparation worksheet" not in text
+    labels = labels_pdf([Label("AS1:AST:S1:AL-0001:07", ("S1-001", "전혈 5 mL"))], language="ko")
+    text = _bytes_text(labels, tmp_path, "labels.pdf")
+    assert "전혈 5 mL" in text  # a CID font: the Korean line is text, not empty boxes
+    assert "AL-0001" in text
