@@ -229,11 +229,11 @@ def test_an_existing_study_is_imported_in_short_transactions_and_appears_whole(
     trail = store.audit.trail("EX", actor=ADMIN)
     where = AuditFilter(since=trail[0].at.date(), until=trail[-1].at.date())
     seen: list[int] = []
-    after: int | None = 0
-    while after is not None:
-        got = store.audit.page("EX", actor=ADMIN, where=where, after=after, limit=37)
+    cursor: int | None = 0
+    while cursor is not None:
+        got = store.audit.page("EX", actor=ADMIN, where=where, after=cursor, limit=37)
         seen += [r.id for r in got.records]
-        after = got.next_after
+        cursor = got.next_after
     assert sorted(seen) == [r.id for r in trail]
     assert len(seen) == len(set(seen))
     assert store.audit.verify("EX").ok
