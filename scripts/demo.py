@@ -133,6 +133,7 @@ def conduct_demo(url: str, study: str = CONDUCT_STUDY) -> None:
         finished = set(visits.filter(visits["week"] == last)["subject_id"].to_list())
         first = visits["visit_date"].drop_nulls().min()
         site = subjects[0].site
+        record_history(store, study, subjects, year=first.year)
         for subject_id, facts, reason in SCREEN_FAILURES:
             store.subjects.screen(study, site, subject_id, facts, actor=actor, screened_on=first)
             store.subjects.transition(
@@ -174,6 +175,32 @@ def record_sae(store: Any, study: str, visits: Any) -> None:
         {"outcome": "recovered", "end_date": onset + dt.timedelta(days=12)},
         actor=actor, reason="follow-up 1: discharged, recovered", expected_version=event.version,
     )  # fmt: skip
+
+
+def record_history(store: Any, study: str, subjects: Any, *, year: int) -> None:
+    """Every enrolled subject's demographics, age at onset of AD, atopic comorbidities and
+    previous systemic treatments (simulated, seeded: ``autoserum.simulate.simulate_history``),
+    recorded through the store as the subject page's forms do, so that the subject pages,
+    SDTM DM/MH/CM and the report's baseline table of the demo show them."""
+    import polars as pl
+
+    from autoserum.simulate import simulate_history
+    from autoserum.store import Actor
+
+    actor = Actor("demo", "admin")
+    ages = pl.DataFrame(
+        {"subject_id": [s.subject_id for s in subjects],
+         "age": [None if s.age is None else float(s.age) for s in subjects]},
+        schema={"subject_id": pl.String, "age": pl.Float64},
+    )  # fmt: skip
+    history = simulate_history(ages, seed=20261202, year=year)
+    for row in history.subjects.iter_rows(named=True):
+        subject_id = row.pop("subject_id")
+        store.records.record_history(study, subject_id, actor=actor, **row)
+    for row in history.comorbidities.iter_rows(named=True):
+        store.records.add_comorbidity(study, row.pop("subject_id"), actor=actor, **row)
+    for row in history.prior_treatments.iter_rows(named=True):
+        store.records.add_prior_treatment(study, row.pop("subject_id"), actor=actor, **row)
 
 
 def record_vitals(store: Any, study: str, visits: Any) -> None:

@@ -87,7 +87,10 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "screen": "screen a subject (eligibility)",
         "randomise": "enrol and randomise a subject",
         "override_eligibility": "randomise despite a failing or unknown rule, with a reason",
-        "write_data": "record and correct visits, assessments, injections, labs, AEs, con-meds",
+        "write_data": (
+            "record and correct visits, assessments, injections, labs, AEs, con-meds, vital "
+            "signs, demographics and AD history"
+        ),
         "record_consent": "record a subject's informed consent and its withdrawal",
         "withdraw": "withdraw a subject",
         "report_sae": "the SAE report (PDF) of a serious adverse event, arm masked when blinded",

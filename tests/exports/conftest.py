@@ -19,8 +19,10 @@ NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
 
 def build_study(store: Store, name: str = STUDY) -> None:
     """A simulated 12-subject ast-nahm2023 study (visits, assessments, labs, adverse events),
-    plus an injection, a con-med, a deviation, the vital signs of a visit, an unblinding and an
-    adverse event recorded live with its onset date (no onset week)."""
+    plus an injection, a con-med, a deviation, the vital signs of a visit, an unblinding, an
+    adverse event recorded live with its onset date (no onset week) and the first subject's
+    history (race, ethnicity, Fitzpatrick type, age at onset, a previous systemic treatment,
+    two atopic comorbidities)."""
     result = simulate_study("ast-nahm2023", 12, 7)
     store.exports.import_long(
         name,
@@ -51,6 +53,19 @@ def build_study(store: Store, name: str = STUDY) -> None:
         temperature="36.8", weight="70.25",
     )  # fmt: skip
     store.subjects.unblind(name, subjects[1], actor=ADMIN, reason="SAE management")
+    store.records.record_history(
+        name, first, actor=ADMIN, race="ASIAN", ethnicity="NOT HISPANIC OR LATINO",
+        fitzpatrick="III", ad_onset_age="2",
+    )  # fmt: skip
+    store.records.add_prior_treatment(
+        name, first, actor=ADMIN, drug="ciclosporin", atc_code="L04AD01", start_year=2019,
+        end_year=2021, response="partial", stop_reason="adverse_event",
+    )  # fmt: skip
+    store.records.add_comorbidity(name, first, actor=ADMIN, condition="asthma", ongoing=True)
+    store.records.add_comorbidity(
+        name, first, actor=ADMIN, condition="other", detail="contact allergy to nickel",
+        ongoing=False,
+    )  # fmt: skip
     # the product chain: a draw, its processing, two aliquots, one injected by its code
     draw = store.product.draw(name, first, actor=ADMIN, volume_ml="40")
     processing = store.product.process(

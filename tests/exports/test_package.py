@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import frictionless
@@ -213,6 +214,38 @@ def test_a_bad_cell_is_refused_with_file_line_and_column(study_db: str, tmp_path
     finally:
         copy.close()
     assert str(err.value).startswith("labs.csv line 2 column flag: got 'sky-high'; expected one of")
+
+
+def test_history_round_trips_and_an_undeclared_race_is_refused(
+    study_db: str, tmp_path: Path
+) -> None:
+    """The fixture's history (tests/exports/conftest.py) is in the package and comes back; a
+    race the protocol does not declare is refused naming the file and line, nothing written."""
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        write_package(store.exports.package(STUDY, actor=ADMIN), tmp_path / "pkg")
+    finally:
+        store.close()
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        counts = copy.exports.import_package("COPY", tmp_path / "pkg", actor=ADMIN)
+        assert (counts["prior_treatments"], counts["comorbidities"]) == (1, 2)
+        subjects = copy.subjects.all("COPY", actor=ADMIN)
+        first = next(s for s in subjects if s.race is not None)
+        assert (first.race, first.fitzpatrick, first.ad_onset_age) == (
+            "ASIAN", "III", Decimal(2),
+        )  # fmt: skip
+        subjects_csv = tmp_path / "pkg" / "subjects.csv"
+        subjects_csv.write_text(
+            subjects_csv.read_text(encoding="utf-8").replace(",ASIAN,", ",Caucasian,"), "utf-8"
+        )
+        with pytest.raises(ValidationError) as err:
+            copy.exports.import_package("COPY2", tmp_path / "pkg", actor=ADMIN)
+        assert [s.name for s in copy.studies.all()] == ["COPY"]  # nothing written
+    finally:
+        copy.close()
+    assert (err.value.field, err.value.value) == ("race", "Caucasian")
+    assert err.value.location == "subjects.csv line 2"
 
 
 def test_cli_package_export_and_import(

@@ -45,8 +45,8 @@ def sdtm_dir(study_db: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_names_and_labels_follow_the_sas_v5_rules(sdtm_dir: Path) -> None:
     assert check_names(DATASETS) == []
     files = sorted(sdtm_dir.glob("*.xpt"))
-    expected = {"dm", "ds", "sv", "ex", "ae", "cm", "qs", "lb", "vs", "dv", "ta", "te", "tv", "ti",
-                "ts"}  # fmt: skip
+    expected = {"dm", "ds", "sv", "ex", "ae", "cm", "mh", "qs", "lb", "vs", "dv", "ta", "te", "tv",
+                "ti", "ts"}  # fmt: skip
     assert {f.stem for f in files} == expected
     for path in files:
         _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
@@ -77,7 +77,7 @@ def test_questionnaire_codes_are_unique_sas_names() -> None:
 def test_pyreadstat_reads_what_r_haven_reads(sdtm_dir: Path) -> None:
     """R: haven 2.5.1 read_xpt on XPT files written from the same fixture study; exact."""
     reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
-    assert len(reference) == 14
+    assert len(reference) == 15
     for name, r in reference.items():
         frame, labels = read_xpt(sdtm_dir / f"{name.lower()}.xpt")
         assert frame.columns == r["names"], name
@@ -120,6 +120,23 @@ def test_domain_content(sdtm_dir: Path) -> None:
     ]
     ex, _ = read_xpt(sdtm_dir / "ex.xpt")
     assert ex.select("EXTRT", "EXDOSE", "EXLOC").row(0) == ("SERUM", 2.5, "=ST36")
+    # the first subject's history (tests/exports/conftest.py): DM race and ethnicity, AD and
+    # two comorbidities in MH, the previous systemic treatment in CM with its years
+    first = dm.filter(pl.col("RACE").is_not_null())
+    assert first.select("RACE", "ETHNIC", "BRTHDTC").rows() == [
+        ("ASIAN", "NOT HISPANIC OR LATINO", None),
+    ]
+    mh, _ = read_xpt(sdtm_dir / "mh.xpt")
+    assert mh.select("MHSEQ", "MHTERM", "MHCAT", "MHPRESP", "MHENRTPT").rows() == [
+        (1.0, "ATOPIC DERMATITIS", "PRIMARY DIAGNOSIS", "Y", "ONGOING"),
+        (2.0, "ASTHMA", "ATOPIC COMORBIDITY", "Y", "ONGOING"),
+        (3.0, "CONTACT ALLERGY TO NICKEL", "ATOPIC COMORBIDITY", None, "BEFORE"),
+    ]
+    cm, _ = read_xpt(sdtm_dir / "cm.xpt")
+    prior = cm.filter(pl.col("CMCAT") == "PRIOR SYSTEMIC THERAPY")
+    assert prior.select("CMTRT", "CMSTDTC", "CMENDTC", "CMINDC").rows() == [
+        ("ciclosporin", "2019", "2021", "ATOPIC DERMATITIS"),
+    ]
 
 
 def test_define_xml_describes_every_dataset(sdtm_dir: Path) -> None:

@@ -20,6 +20,7 @@ def test_protocols_public_api() -> None:
             "CHECK_RULES",
             "CheckSettings",
             "Conflict",
+            "Demographics",
             "Dose",
             "EligibilityResult",
             "EligibilityRule",

@@ -22,6 +22,7 @@ from autoserum.report import (
     labels_pdf,
     patient_card_pdf,
     worksheet_pdf,
+    write_dsmb,
     write_report,
 )
 from tests.report.conftest import _demo
@@ -159,3 +160,16 @@ def test_the_card_the_labels_and_the_worksheet_in_korean_and_chinese(tmp_path: P
     text = _bytes_text(labels, tmp_path, "labels.pdf")
     assert "전혈 5 mL" in text  # a CID font: the Korean line is text, not empty boxes
     assert "AL-0001" in text
+
+
+def test_the_dsmb_open_part_in_korean(demo: Path, tmp_path: Path) -> None:
+    part = write_dsmb(
+        read_study(demo), tmp_path, "open", protocol="ast-nahm2023", generated=GENERATED,
+        language="ko",
+    )  # fmt: skip
+    html = part.html.read_text(encoding="utf-8")
+    assert '<html lang="ko">' in html
+    assert "DSMB 보고서: 공개 부분 (합산)" in html
+    assert "모든 군을 합산함." in html
+    assert "All arms pooled." not in html
+    assert "보고서 요약" in _pdf_text(part.pdf)

@@ -1,17 +1,23 @@
 """Property: random sequences of study operations, replayed from the audit trail alone, rebuild
 exactly the current state (on both engines): subjects, records and their corrections, consents,
-data queries (opened, answered with or without a correction, closed) and those the automatic
-checks raise, source-data verifications and their clearing, signatures and their invalidation.
-Illegal operations are refused and change nothing.
+the product chain, lesion photographs' metadata and their blinded central ratings, data queries
+(opened, answered with or without a correction, closed) and those the automatic checks raise,
+source-data verifications and their clearing, signatures and their invalidation. Illegal
+operations are refused and change nothing.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -30,7 +36,7 @@ from autoserum.errors import (
     StateError,
     ValidationError,
 )
-from autoserum.store import Actor, Store
+from autoserum.store import Actor, Store, open_store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study import SubjectStatus
 from tests.store.helpers import (
@@ -41,6 +47,7 @@ from tests.store.helpers import (
     MONITOR,
     PREPARER,
     SCREENED_ON,
+    TODAY,
 )
 
 _names = itertools.count()
@@ -50,6 +57,29 @@ STATUSES = tuple(SubjectStatus)
 SEEN: Counter[tuple[str, str]] = Counter()
 PASSWORD = "correct horse battery staple"
 _HASH: list[str] = []
+#: two blinded central raters (each rates a photograph once; members of the study's site)
+RATERS = ("rita", "raul")
+REGIONS = ("head_neck", "upper_limbs", "trunk", "lower_limbs")
+
+
+def _jpeg(shade: int) -> bytes:
+    """A small JPEG (its colour varies, so that some uploads share a file and some do not)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (12, 8), (shade, 90, 80)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
+    """The store on each engine, with a photo file store (a PostgreSQL store has none by
+    default)."""
+    st = open_store(db_url, clock=lambda: TODAY, photo_dir=tmp_path / "photos")
+    try:
+        yield st
+    finally:
+        st.close()
 
 
 def _signer(store: Store) -> None:
@@ -416,6 +446,59 @@ def machine_for(store: Store, *, review: bool = False) -> type[RuleBasedStateMac
     return StudyOperations
 
 
+def photo_machine_for(store: Store) -> type[RuleBasedStateMachine]:
+    """:func:`machine_for` with lesion photographs (metadata; the bytes are in the file store)
+    and their blinded central ratings in the sequences."""
+    base: Any = machine_for(store)
+
+    class WithPhotos(base):  # type: ignore[misc]
+        coded = Bundle("coded")
+
+        @rule(target=coded, subject=base.subjects, region=st.sampled_from(REGIONS),
+              shade=st.integers(0, 2))  # fmt: skip
+        def photograph(self, subject: str, region: str, shade: int) -> str:
+            """A lesion photograph of the subject's baseline visit (consented, randomised and
+            visited first, so that the upload is reached; a consent that declined photographs
+            refuses it), mostly rated at once."""
+            machine = cast(Any, self)
+            if not machine.gated:  # photographs need a consent (to a document of the study)
+                store.consent.add_document(
+                    machine.study, "1.0", "en", "2026-01-05", actor=ADMIN, sha256="ab" * 32
+                )
+                machine.gated = True
+            machine.consent(subject, 0)
+            machine.randomise(subject)
+            machine.visit(subject, "baseline", 0)
+            try:
+                photo = store.photos.upload(
+                    machine.study, subject, "baseline", region, _jpeg(100 + shade),
+                    actor=COORDINATOR,
+                )  # fmt: skip
+            except (StateError, ValidationError):  # no consent or visit, declined, withdrawn
+                return ""
+            if shade:  # rated at once by the first rater (the rule below: more ratings)
+                self.rate(photo.code, 0, "1.5", shade, shade)
+            return str(photo.code)
+
+        @rule(photo=coded, rater=st.integers(0, 1), sign=st.sampled_from(["0", "1.5", "3"]),
+              area=st.integers(0, 6), grade=st.integers(0, 4))  # fmt: skip
+        def rate(self, photo: str, rater: int, sign: str, area: int, grade: int) -> None:
+            """A blinded rating of a coded photograph (a second one by the same rater is
+            refused and changes nothing)."""
+            if not photo:
+                return
+            study = cast(Any, self).study
+            values = {
+                "erythema": sign, "induration": "1", "excoriation": sign,
+                "lichenification": "0", "area": str(area), "viga_grade": str(grade),
+            }  # fmt: skip
+            who = Actor(RATERS[rater], "central_rater", frozenset({(study, "s01")}))
+            with suppress(StateError):
+                store.photos.rate(study, photo, values, actor=who)
+
+    return WithPhotos
+
+
 def test_audit_replay_rebuilds_the_current_state(store: Store) -> None:
     SEEN.clear()
     run_state_machine_as_test(
@@ -466,3 +549,53 @@ def test_audit_replay_rebuilds_queries_verifications_and_signatures(store: Store
         ("vital_sign", "update"),
     ]:
         assert SEEN[kind] > 0, (kind, SEEN)
+
+
+def test_audit_replay_rebuilds_photos_and_their_ratings(store: Store) -> None:
+    """The same property with lesion photographs in the sequences: their metadata records
+    (the bytes live in the file store, never in the trail) and the central raters' blinded
+    ratings (a repeat rating refused, changing nothing)."""
+    SEEN.clear()
+    run_state_machine_as_test(
+        photo_machine_for(store),
+        settings=settings(max_examples=6, stateful_step_count=25, derandomize=True, database=None),
+    )
+    for kind in [("photo", "insert"), ("photo_rating", "insert"), ("consent", "insert")]:
+        assert SEEN[kind] > 0, (kind, SEEN)
+
+
+def test_audit_replay_rebuilds_subject_history(store: Store) -> None:
+    """Demographics, previous systemic treatments and atopic comorbidities recorded, refused,
+    corrected and deleted: the audit trail alone rebuilds them (both engines)."""
+    study = f"H{next(_names)}"
+    store.studies.create(study, "ast-nahm2023", actor=ADMIN, seed=11, allocation_n=8)
+    store.studies.add_site(study, "s01", "Seoul", actor=ADMIN)
+    store.subjects.screen(study, "s01", "H-1", ELIGIBLE, screened_on=SCREENED_ON, actor=COORDINATOR)
+    store.records.record_history(
+        study, "H-1", actor=COORDINATOR, birth_date="1995-08-01", race="ASIAN", fitzpatrick="III",
+        ad_onset_age="2",
+    )  # fmt: skip
+    with suppress(ValidationError):  # refused: onset above the age, nothing written
+        store.records.record_history(study, "H-1", actor=COORDINATOR, ad_onset_age="40")
+    treated = store.records.add_prior_treatment(
+        study, "H-1", actor=COORDINATOR, drug="ciclosporin", atc_code="L04AD01",
+        start_year=2019, end_year=2021, response="partial",
+    )  # fmt: skip
+    store.records.update(
+        study, "prior_treatment", treated.id, {"response": "good"}, actor=ADMIN,
+        reason="letter", expected_version=treated.version,
+    )  # fmt: skip
+    asthma = store.records.add_comorbidity(study, "H-1", actor=COORDINATOR, condition="asthma")
+    store.records.add_comorbidity(study, "H-1", actor=COORDINATOR, condition="food_allergy")
+    store.records.delete(
+        study, "comorbidity", asthma.id, actor=ADMIN, reason="entered in error",
+        expected_version=asthma.version,
+    )  # fmt: skip
+    kinds = {(r.entity, r.action) for r in store.audit.raw_rows(study)}
+    assert {
+        ("subject", "update"),
+        ("prior_treatment", "update"),
+        ("comorbidity", "delete"),
+    } <= kinds
+    assert replay_audit(store.audit.raw_rows(study)) == current_state(store, study)
+    assert store.audit.verify(study).ok

@@ -71,6 +71,8 @@ EASI_ITEMS = {
 }  # fmt: skip  (a scorable EASI: other regions clear)
 LAB = {"analyte": "ige", "value": "120", "unit": "kU/L"}
 VITALS = {"systolic_bp": "118", "diastolic_bp": "76", "pulse": "70", "weight": "60.5"}
+HISTORY = {"fitzpatrick": "III", "race": "ASIAN", "ad_onset_age": "2"}
+PRIOR = {"drug": "ciclosporin", "atc_code": "L04AD01", "start_year": "2020", "response": "none"}
 SUBJ = "/studies/{study}/subjects/{subject_id}"
 API_SUBJ = "/api/v1" + SUBJ
 QUERIES = "/studies/{study}/queries"
@@ -171,6 +173,10 @@ PAGES = [
           body={**VITALS, "vs_visit_code": "baseline"}),
     Route("POST", SUBJ + "/adverse_events", "write_data", body=AE_FORM),
     Route("POST", SUBJ + "/con_meds", "write_data", body={"name": "emollient"}),
+    Route("POST", SUBJ + "/history", "write_data", body=HISTORY),
+    Route("POST", SUBJ + "/prior_treatments", "write_data", body=PRIOR),
+    Route("POST", SUBJ + "/comorbidities", "write_data",
+          body={"condition": "asthma", "ongoing": "yes"}),
     Route("POST", SUBJ + "/unscheduled_visits", "write_data",
           body={"unscheduled_date": "2026-03-20", "unscheduled_reason": "flare"}),
     Route("POST", SUBJ + "/deviations", "write_data",
@@ -298,6 +304,11 @@ API = [
           body={**VITALS, "visit_code": "baseline"}),
     Route("POST", API_SUBJ + "/adverse-events", "write_data", body=AE),
     Route("POST", API_SUBJ + "/con-meds", "write_data", body={"name": "emollient"}),
+    Route("PUT", API_SUBJ + "/history", "write_data", body=HISTORY),
+    Route("POST", API_SUBJ + "/prior-treatments", "write_data",
+          body={**PRIOR, "start_year": 2020}),
+    Route("POST", API_SUBJ + "/comorbidities", "write_data",
+          body={"condition": "food_allergy", "ongoing": True}),
     Route("POST", API_SUBJ + "/unscheduled-visits", "write_data",
           body={"visit_date": "2026-03-20", "reason": "flare"}),
     Route("POST", API_SUBJ + "/deviations", "write_data",

@@ -90,6 +90,9 @@ def test_a_coordinator_of_s02_in_one_study_has_no_access_to_s02_of_another(
     assert [v.visit_code for v in detail.visits] == ["screening", "baseline"]
     baseline = next(v for v in detail.visits if v.visit_code == "baseline")
     assert (baseline.visit_date.isoformat(), baseline.version) == ("2026-03-02", 1)
+    assert (detail.subject.fitzpatrick, detail.prior_treatments, detail.comorbidities) == (
+        None, (), (),
+    )  # fmt: skip
     assert [s.subject_id for s in seeded.store.subjects.all(OTHER, actor=SYSTEM)] == [
         "S1-001", "S1-002", "S1-003", "S1-004", "S2-001", "S2-002", "S2-003", "S2-004",
     ]  # fmt: skip

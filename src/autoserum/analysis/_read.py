@@ -73,6 +73,9 @@ class StudyData:
     #: every screened subject as the store records it for the CONSORT flow (status, arm,
     #: failed eligibility rules, reason for leaving, treated); ``()`` for files
     registry: tuple[ConsortSubject, ...] = ()
+    #: the subjects' history for the baseline table (one row per subject, columns
+    #: :data:`autoserum.study.history.BASELINE_HISTORY_COLUMNS`); ``None`` for files
+    history: pl.DataFrame | None = None
     #: the autologous product's accountability as the store counts it
     #: (``store.product.accountability``: per allocated subject the draws, aliquots, kits and
     #: injections given and planned; the refused injections with their kind), arms masked as

@@ -93,6 +93,7 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         visits = store.exports.long(study, actor=actor)
         adverse = store.exports.adverse_events(study, actor=actor)
         meds = store.exports.con_meds(study, actor=actor)
+        history = store.exports.history(study, actor=actor)
         registry = tuple(store.subjects.consort_subjects(study, actor=actor))
         chain = store.audit.verify(study, key=audit_key())
         deviations = store.records.deviations(study, actor=actor)
@@ -143,7 +144,11 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         f"{lock.manifest.get('audit_chain', {}).get('head_hash')}, analysis plan sha256 "
         f"{lock.manifest.get('sap_sha256') or 'none'}"
     )
-    return dataclasses.replace(data, audit_chain=_chain_line(chain) + locked)
+    return dataclasses.replace(
+        data,
+        audit_chain=_chain_line(chain) + locked,
+        history=history.filter(pl.col("subject_id").is_in(enrolled)),
+    )
 
 
 def _deviation_line(d: Any) -> str:
@@ -545,6 +550,7 @@ def report(
             protocol=plan,
             title=title,
             sap=plan_file,
+            language=language,
         )
         typer.echo(f"wrote {part.html}")
         typer.echo(f"wrote {part.pdf}")

@@ -164,13 +164,19 @@ def _expected(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         dash = ", '-'" if "-" in str(ctx.get("pattern", "")) else ""
         return f"a code of lower-case letters, digits, '_'{dash}, starting with a letter"
-    if kind == "too_short":
-        return f"at least {ctx.get('min_length')} entries"
+    if kind in _CONTEXT_PHRASES:  # too few entries, a declared category too long
+        return _CONTEXT_PHRASES[kind].format(**ctx)
     fixed = _FIXED_PHRASES.get(kind)
     if fixed is not None:
         return fixed
     return str(error["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
 
+
+#: What a pydantic error type expects, with a limit from the error's context.
+_CONTEXT_PHRASES = {
+    "too_short": "at least {min_length} entries",
+    "string_too_long": "a text of at most {max_length} characters",
+}
 
 #: What a pydantic error type expects, where the phrase needs nothing from the error's context.
 _FIXED_PHRASES = {
@@ -182,6 +188,7 @@ _FIXED_PHRASES = {
     "int_parsing": "an integer",
     "int_from_float": "an integer",
     "string_type": "a text",
+    "string_too_short": "a non-empty text",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
 }
@@ -226,6 +233,17 @@ def _problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
     yield from _injection_problems(p, phases)
     yield from _rule_problems(p)
     yield from _self_report_problems(p)
+    yield from _demographics_problems(p)
+
+
+def _demographics_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+    """Each category of ethnicity and race declared once (ignoring case)."""
+    for name in ("ethnicity", "race"):
+        seen: set[str] = set()
+        for i, category in enumerate(getattr(p.demographics, name)):
+            if category.casefold() in seen:
+                yield f"demographics.{name}[{i}]", category, "a category not declared twice"
+            seen.add(category.casefold())
 
 
 def _arm_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:

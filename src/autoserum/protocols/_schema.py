@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 from autoserum.protocols._monitoring import Monitoring
 from autoserum.protocols._self_report import SelfReport
+from autoserum.study.history import DEFAULT_ETHNICITIES, DEFAULT_RACES
 from autoserum.study.medication import ATC_PREFIX_PATTERN, POTENCY_EU, DrugClass, PotencyEU
 from autoserum.study.tidy import INSTRUMENT_PARAMETERS
 
@@ -35,6 +36,7 @@ __all__ = [
     "LAB_CODES",
     "Arm",
     "Conflict",
+    "Demographics",
     "Design",
     "Dose",
     "EligibilityRule",
@@ -438,6 +440,28 @@ DEFAULT_SAFETY = Safety(
 )
 
 
+#: The longest category of ethnicity or race (the subject's column width).
+CATEGORY_MAX = 60
+
+
+class Demographics(_Frozen):
+    """The categories of ethnicity and race a study collects (a subject's value must be one of
+    them). A protocol that declares none gets the CDISC SDTM terms
+    (:data:`autoserum.study.history.DEFAULT_ETHNICITIES` and ``DEFAULT_RACES``); a study may
+    declare its own (a Korean study: ``race = ["KOREAN", "OTHER ASIAN", "OTHER"]``), written to
+    SDTM DM as declared, in capitals."""
+
+    ethnicity: tuple[Annotated[str, Field(min_length=1, max_length=CATEGORY_MAX)], ...] = Field(
+        default=DEFAULT_ETHNICITIES, min_length=1
+    )
+    race: tuple[Annotated[str, Field(min_length=1, max_length=CATEGORY_MAX)], ...] = Field(
+        default=DEFAULT_RACES, min_length=1
+    )
+    source: Source = "autoserum default"
+    reference: str | None = None
+    note: str | None = None
+
+
 class Conflict(_Frozen):
     """Facts on which the sources disagree, and which one this protocol file follows."""
 
@@ -469,6 +493,7 @@ class Protocol(_Frozen):
     safety: Safety = DEFAULT_SAFETY
     monitoring: Monitoring = Field(default_factory=Monitoring)
     self_report: SelfReport = Field(default_factory=SelfReport)
+    demographics: Demographics = Field(default_factory=Demographics)
     notes: tuple[str, ...] = ()
 
     def arm(self, code: str) -> Arm:

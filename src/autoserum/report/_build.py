@@ -73,6 +73,7 @@ from autoserum.report._tables import (
     between_display,
     fmt,
     fmt_p,
+    history_display,
     label,
     ls_means_display,
     predictor_display,
@@ -260,7 +261,14 @@ def build_report(
         Section(
             "baseline",
             _("Baseline characteristics"),
-            tables=(baseline_display(adsl, ["age", *instruments, "eosinophils", "ige"], "fas"),),
+            tables=(
+                baseline_display(adsl, ["age", *instruments, "eosinophils", "ige"], "fas"),
+                *(
+                    (history_display(adsl, study.history, "fas"),)
+                    if study.history is not None and study.history.height
+                    else ()
+                ),
+            ),
         ),
         Section(
             "primary",

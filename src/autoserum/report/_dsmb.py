@@ -39,11 +39,13 @@ import polars as pl
 from autoserum import __version__
 from autoserum.analysis import ARM_BLINDED, Sap, StudyData, build_adsl, parameters_in
 from autoserum.errors import ValidationError
+from autoserum.i18n import DEFAULT_LANGUAGE, N_, format_date, using
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._build import build_report, consort_section, safety_section
 from autoserum.report._conduct import masked_arms
 from autoserum.report._document import Document, Section
 from autoserum.report._html import render_html
+from autoserum.report._i18n import gettext as _
 from autoserum.report._pdf import render_pdf
 from autoserum.report._tables import Table, baseline_display
 from autoserum.study.tidy import INSTRUMENT_RANGES
@@ -84,46 +86,46 @@ def pooled_study(study: StudyData) -> StudyData:
 
 def _summary(study: StudyData, protocol: Protocol | None, part: DsmbPart) -> Section:
     adsl = build_adsl(study.visits)
-    rows: list[tuple[str, str]] = [("Part", _PART_TEXT[part])]
+    rows: list[tuple[str, str]] = [(_("Part"), _(_PART_TEXT[part]))]
     if protocol is not None:
         rows += [
-            ("Protocol", protocol.code),
+            (_("Protocol"), protocol.code),
             (
-                "Design",
+                _("Design"),
                 f"{protocol.design.replace('_', ' ')}, {protocol.blinding.replace('_', ' ')}",
             ),
-            ("Population", str(protocol.population.value)),
-            ("Planned arms", str(len(protocol.arms))),
+            (_("Population"), str(protocol.population.value)),
+            (_("Planned arms"), str(len(protocol.arms))),
         ]
     rows += [
-        ("Source data", study.source),
-        ("Subjects enrolled", str(adsl.height)),
-        ("Adverse events", f"{study.adverse_events.height} events recorded"),
+        (_("Source data"), study.source),
+        (_("Subjects enrolled"), str(adsl.height)),
+        (_("Adverse events"), _("%(n)s events recorded", n=study.adverse_events.height)),
     ]
     if study.audit_chain is not None:
-        rows.append(("Audit trail chain", study.audit_chain))
-    return Section("summary", "Report summary", summary=tuple(rows))
+        rows.append((_("Audit trail chain"), study.audit_chain))
+    return Section("summary", _("Report summary"), summary=tuple(rows))
 
 
 _PART_TEXT = {
-    "open": "OPEN part: data pooled over all arms; no allocation enters this report",
-    "closed": "CLOSED part: data by arm, for the DSMB's closed session only",
+    "open": N_("OPEN part: data pooled over all arms; no allocation enters this report"),
+    "closed": N_("CLOSED part: data by arm, for the DSMB's closed session only"),
 }
 
 
 def _accrual(adsl: pl.DataFrame) -> Section:
     if "site" not in adsl.columns:
-        return Section("accrual", "Accrual", paragraphs=("The data name no site.",))
+        return Section("accrual", _("Accrual"), paragraphs=(_("The data name no site."),))
     counts = adsl.group_by("site").len().sort("site")
     rows = tuple((str(site), str(n)) for site, n in counts.iter_rows())
     table = Table(
         "accrual",
-        f"Subjects enrolled by site ({adsl.height} in all)",
-        ("Site", "Enrolled"),
+        _("Subjects enrolled by site (%(n)s in all)", n=adsl.height),
+        (_("Site"), _("Enrolled")),
         rows,
-        "All arms pooled.",
+        _("All arms pooled."),
     )
-    return Section("accrual", "Accrual", tables=(table,))
+    return Section("accrual", _("Accrual"), tables=(table,))
 
 
 def _completeness(frame: pl.DataFrame, adsl: pl.DataFrame) -> Section:
@@ -136,12 +138,12 @@ def _completeness(frame: pl.DataFrame, adsl: pl.DataFrame) -> Section:
         rows.append((f"{week:g}", *(str(int(at[p].is_not_null().sum())) for p in instruments)))
     table = Table(
         "completeness",
-        f"Subjects with an assessment, by visit week (of {adsl.height} enrolled)",
-        ("Week", *(p.upper() if len(p) <= 5 else p for p in instruments)),
+        _("Subjects with an assessment, by visit week (of %(n)s enrolled)", n=adsl.height),
+        (_("Week"), *(p.upper() if len(p) <= 5 else p for p in instruments)),
         tuple(rows),
-        "All arms pooled.",
+        _("All arms pooled."),
     )
-    return Section("completeness", "Data completeness", tables=(table,))
+    return Section("completeness", _("Data completeness"), tables=(table,))
 
 
 def _open_document(
@@ -156,14 +158,14 @@ def _open_document(
         consort_section(data),
         Section(
             "baseline",
-            "Baseline characteristics",
+            _("Baseline characteristics"),
             tables=(baseline_display(adsl, ["age", *instruments, "eosinophils", "ige"], "fas"),),
         ),
         _completeness(data.visits, adsl),
         safety_section(data, adsl),
     )
     return Document(
-        title=title or "DSMB report: open part (pooled)",
+        title=title or _("DSMB report: open part (pooled)"),
         source=data.source,
         generated=generated,
         version=__version__,
@@ -187,7 +189,7 @@ def dsmb_document(
     if part not in DSMB_PARTS:
         raise ValidationError("dsmb", part, "open or closed")
     chosen = resolve_protocol(protocol) if isinstance(protocol, str) else protocol
-    day = (generated or dt.datetime.now(dt.UTC).date()).isoformat()
+    day = format_date(generated or dt.datetime.now(dt.UTC).date())
     if part == "open":
         return _open_document(study, chosen, title, day)
     if "arm" not in study.visits.columns:
@@ -200,7 +202,7 @@ def dsmb_document(
     model = build_report(study, protocol=chosen, generated=generated, sap=sap)
     closed = (_summary(study, chosen, "closed"), *model.sections)
     return Document(
-        title=title or "DSMB report: closed part (by arm)",
+        title=title or _("DSMB report: closed part (by arm)"),
         source=model.source,
         generated=model.generated,
         version=model.version,
@@ -218,15 +220,17 @@ def write_dsmb(
     title: str | None = None,
     generated: dt.date | None = None,
     sap: Sap | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> DsmbFiles:
-    """Write ``<name>-dsmb-<part>.html`` and ``.pdf`` into ``out_dir``."""
-    document = dsmb_document(
-        study, part, protocol=protocol, title=title, generated=generated, sap=sap
-    )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"{name or Path(study.source).stem or 'study'}-dsmb-{part}"
-    html = out / f"{stem}.html"
-    html.write_text(render_html(document), encoding="utf-8")
-    pdf = render_pdf(document, out / f"{stem}.pdf")
+    """Write ``<name>-dsmb-<part>.html`` and ``.pdf`` into ``out_dir``, in ``language``."""
+    with using(language):
+        document = dsmb_document(
+            study, part, protocol=protocol, title=title, generated=generated, sap=sap
+        )
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"{name or Path(study.source).stem or 'study'}-dsmb-{part}"
+        html = out / f"{stem}.html"
+        html.write_text(render_html(document), encoding="utf-8")
+        pdf = render_pdf(document, out / f"{stem}.pdf")
     return DsmbFiles(part=part, html=html, pdf=pdf, document=document)

@@ -30,6 +30,7 @@ from autoserum.display import p_value as fmt_p
 from autoserum.i18n import N_
 from autoserum.report._i18n import gettext as _
 from autoserum.report._i18n import word
+from autoserum.study.history import COMORBIDITIES
 from autoserum.study.tidy import INSTRUMENT_RANGES, LAB_UNITS
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "between_display",
     "fmt",
     "fmt_p",
+    "history_display",
     "ls_means_display",
     "predictor_display",
     "responder_display",
@@ -147,6 +149,96 @@ def baseline_display(adsl: pl.DataFrame, covariates: Sequence[str], population: 
         _(
             "Baseline = last non-missing value at or before week 0. SD: standard deviation; "
             "Q1, Q3: quartiles (R quantile type 7)."
+        ),
+        tuple(notes),
+    )
+
+
+def _count(g: pl.DataFrame, hit: pl.Expr) -> str:
+    """``n/N (%)`` of the subjects of ``g`` for whom ``hit`` holds (N: every subject)."""
+    n, total = int(g.select(hit.fill_null(False).sum()).item()), g.height
+    return f"{n}/{total} ({fmt(100 * n / total if total else None)} %)"
+
+
+def history_display(adsl: pl.DataFrame, history: pl.DataFrame, population: str) -> Table:
+    """Demographics and history of atopic dermatitis by arm and overall (the subjects of the
+    analysis ``population`` of ``adsl``, their arm as ``adsl`` has it, blinded as that is):
+    n/N (%) of each sex, ethnicity, race and Fitzpatrick type recorded, of each atopic
+    comorbidity and of a previous systemic treatment; the disease duration's mean (SD) and
+    median [Q1, Q3]. N counts every subject of the arm (a value not recorded is not a hit).
+
+    >>> adsl = pl.DataFrame({"subject_id": ["A", "B", "C"], "arm": ["x", "x", "y"],
+    ...                      "fas": [True, True, True]})
+    >>> history = pl.DataFrame({"subject_id": ["A", "B", "C"], "sex": ["F", "M", "F"],
+    ...     "ethnicity": [None] * 3, "race": ["ASIAN", "ASIAN", "WHITE"],
+    ...     "fitzpatrick": ["III", "IV", None], "ad_duration": [20.0, 10.0, 5.0],
+    ...     "asthma": [True, False, False], "prior_systemic": [1, 0, 2]},
+    ...     schema_overrides={"ethnicity": pl.String})
+    >>> table = history_display(adsl, history, "fas")
+    >>> table.columns
+    ('Characteristic', 'x (N = 2)', 'y (N = 1)', 'Total (N = 3)')
+    >>> for row in table.rows:
+    ...     if row[0].startswith(("Race: ASIAN", "Asthma")):
+    ...         print(row)
+    ('Race: ASIAN, n/N (%)', '2/2 (100.0 %)', '0/1 (0.0 %)', '2/3 (66.7 %)')
+    ('Asthma, n/N (%)', '1/2 (50.0 %)', '0/1 (0.0 %)', '1/3 (33.3 %)')
+    """
+    pop = (
+        adsl.filter(pl.col(population))
+        .select("subject_id", "arm")
+        .join(history, on="subject_id", how="left")
+    )
+    arms = sorted(pop["arm"].unique().to_list())
+    groups = [(a, pop.filter(pl.col("arm") == a)) for a in arms]
+    if len(arms) > 1:
+        groups.append((_("Total"), pop))
+    columns = (_("Characteristic"), *(f"{a} (N = {g.height})" for a, g in groups))
+    rows: list[tuple[str, ...]] = []
+    notes: list[str] = []
+    names = (
+        ("sex", N_("Sex")),
+        ("ethnicity", N_("Ethnicity")),
+        ("race", N_("Race")),
+        ("fitzpatrick", N_("Fitzpatrick skin type")),
+    )
+    for column, name in names:
+        if column not in pop.columns:
+            continue
+        for value in sorted(pop[column].drop_nulls().unique().to_list()):
+            hit = pl.col(column) == value
+            title = _("%(name)s: %(value)s, n/N (%%)", name=_(name), value=word(value))
+            rows.append((title, *(_count(g, hit) for _arm, g in groups)))
+    if "ad_duration" in pop.columns:
+        means, medians = [], []
+        for _arm, g in groups:
+            x = g["ad_duration"].drop_nulls().cast(pl.Float64).to_numpy()
+            d = attempt(notes, "describe (AD duration)", stats.describe, x) if len(x) else None
+            means.append("–" if d is None else f"{fmt(d.mean)} ({fmt(d.sd)}); n = {d.n}")
+            medians.append("–" if d is None else f"{fmt(d.median)} [{fmt(d.q1)}, {fmt(d.q3)}]")
+        duration = _("Duration of atopic dermatitis (years)")
+        rows.append((_("%(name)s, mean (SD)", name=duration), *means))
+        rows.append((_("%(name)s, median [Q1, Q3]", name=duration), *medians))
+    for condition in COMORBIDITIES:
+        if condition in pop.columns and bool(pop[condition].fill_null(False).any()):
+            title = _("%(name)s, n/N (%%)", name=word(condition).capitalize())
+            hit = pl.col(condition)
+            rows.append((title, *(_count(g, hit) for _arm, g in groups)))
+    if "prior_systemic" in pop.columns:
+        hit = pl.col("prior_systemic") > 0
+        title = _("Previous systemic treatment, n/N (%%)")
+        rows.append((title, *(_count(g, hit) for _arm, g in groups)))
+    return Table(
+        "baseline-history",
+        _(
+            "Demographics and history of atopic dermatitis (%(population)s population)",
+            population=population.upper(),
+        ),
+        columns,
+        tuple(rows),
+        _(
+            "N: subjects of the arm; a characteristic not recorded counts as not present. "
+            "Duration of AD = age minus age at onset. SD: standard deviation; Q1, Q3: quartiles "
+            "(R quantile type 7)."
         ),
         tuple(notes),
     )

@@ -10,6 +10,7 @@ True
 """
 
 from autoserum.simulate._endpoints import EndpointTrials, simulate_endpoint, simulate_endpoints
+from autoserum.simulate._history import SimulatedHistory, simulate_history
 from autoserum.simulate._io import conmed_path, write_study
 from autoserum.simulate._model import (
     AdverseEvents,
@@ -43,6 +44,7 @@ __all__ = [
     "Population",
     "Rescue",
     "Scenario",
+    "SimulatedHistory",
     "SimulatedStudy",
     "Target",
     "Threshold",
@@ -52,6 +54,7 @@ __all__ = [
     "scenario_codes",
     "simulate_endpoint",
     "simulate_endpoints",
+    "simulate_history",
     "simulate_scenario",
     "simulate_study",
     "simulate_vital_signs",

@@ -26,11 +26,13 @@ from autoserum.store._source import FileSource, FrameSource, TidySource, read_wh
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
+    ComorbidityRow,
     ConMedRow,
     ConsentDocumentRow,
     ConsentRow,
     DeviationRow,
     LabRow,
+    PriorTreatmentRow,
     StudyRow,
     SubjectRow,
     VisitRow,
@@ -42,6 +44,7 @@ from autoserum.study.consent import (
     IDENTIFYING_CONSENT_COLUMNS,
 )
 from autoserum.study.entities import entity
+from autoserum.study.history import BASELINE_HISTORY_COLUMNS, COMORBIDITIES, ad_duration
 from autoserum.study.tidy import (
     AE_COLUMNS,
     AE_SCHEMA,
@@ -173,6 +176,52 @@ class ExportService(Service):
         if order:  # the shape of the last import first, then any other column
             keep = [c for c in order if c in keep] + [c for c in keep if c not in order]
         return pl.DataFrame({c: pl.Series(c, data[c], dtype=_dtype(c, data[c])) for c in keep})
+
+    def history(self, study: str, *, actor: Actor) -> pl.DataFrame:
+        """The subject history of the report's baseline table: one row per subject the actor
+        may export, columns :data:`autoserum.study.history.BASELINE_HISTORY_COLUMNS` (sex,
+        ethnicity, race, Fitzpatrick type, disease duration in years, a flag per atopic
+        comorbidity, the number of previous systemic treatments). No arm: the report takes
+        it from the visit frame, blinded as that is."""
+        with self._read() as s:
+            st = self._study(s, study)
+            self._require(actor, "export", study=st.name)
+            conditions: dict[int, set[str]] = {}
+            for pk, condition in s.execute(
+                select(ComorbidityRow.subject_pk, ComorbidityRow.condition).where(
+                    ComorbidityRow.study_id == st.id
+                )
+            ):
+                conditions.setdefault(pk, set()).add(condition)
+            treated: dict[int, int] = {}
+            for pk in s.scalars(
+                select(PriorTreatmentRow.subject_pk).where(PriorTreatmentRow.study_id == st.id)
+            ):
+                treated[pk] = treated.get(pk, 0) + 1
+            rows = []
+            subjects = s.scalars(
+                select(SubjectRow)
+                .where(SubjectRow.study_id == st.id)
+                .order_by(SubjectRow.subject_id)
+            )
+            for subj in subjects:
+                if not actor.may("export", st.name, self._site_code(s, subj.site_id)):
+                    continue
+                duration = ad_duration(subj.age, subj.ad_onset_age)
+                rows.append({
+                    "subject_id": subj.subject_id, "sex": subj.sex, "ethnicity": subj.ethnicity,
+                    "race": subj.race, "fitzpatrick": subj.fitzpatrick,
+                    "ad_duration": None if duration is None else float(duration),
+                    **{c: c in conditions.get(subj.id, set()) for c in COMORBIDITIES},
+                    "prior_systemic": treated.get(subj.id, 0),
+                })  # fmt: skip
+        schema = {
+            **dict.fromkeys(("subject_id", "sex", "ethnicity", "race", "fitzpatrick"), pl.String),
+            "ad_duration": pl.Float64,
+            **dict.fromkeys(COMORBIDITIES, pl.Boolean),
+            "prior_systemic": pl.Int64,
+        }
+        return pl.DataFrame(rows, schema=schema, orient="row").select(BASELINE_HISTORY_COLUMNS)
 
     def adverse_events(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The adverse-event frame (``<stem>.ae.csv``); no ``arm`` when the actor is blinded."""

@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from autoserum.store.models import (
     VisitRow,
 )
 from autoserum.study.entities import REVIEW_REGISTRY, EntitySpec, Field
+from autoserum.study.history import check_category, check_comorbidity, check_prior_treatment
 from autoserum.study.package import (
     PACKAGE_FORMAT,
     PACKAGED,
@@ -494,6 +496,7 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
     _import_amendments(s, st, settings.get("protocol_amendments"))
     keys = _Ids()
     record_ids: dict[str, dict[int, int]] = {}
+    subject_ages: dict[str, Decimal | None] = {}
     positions: dict[str, dict[int, int]] = {}
     counts = {
         resource_name(spec): len(content.rows.get(spec.name, [])) for spec in PACKAGED.values()
@@ -509,6 +512,7 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
                 fields[c].name: v for c, v in row.items() if c in fields and not fields[c].derived
             }
             where = f"{resource_name(spec)}.csv line {line}"
+            _check_history(spec.name, values, protocol, subject_ages, row, where)
             links = _import_links(
                 spec,
                 row,
@@ -529,6 +533,7 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
                 keys.sites[record.code] = record.id
             elif spec.name == "subject":
                 keys.subjects[record.subject_id] = record.id
+                subject_ages[record.subject_id] = record.age
             elif spec.name == "visit":
                 keys.visits[(row["subject_id"], record.visit_code)] = record.id
     if any(content.rows.get(name) is not None for name in REVIEW_REGISTRY):
@@ -538,6 +543,36 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
         s.flush()
         s.info.pop("touched", None)
     return counts
+
+
+def _check_history(
+    name: str,
+    values: dict[str, Any],
+    protocol: Protocol,
+    ages: Mapping[str, Decimal | None],
+    row: Mapping[str, Any],
+    where: str,
+) -> None:
+    """The rules of :mod:`autoserum.study.history` a package row must meet (those that need no
+    clock): ethnicity and race among the protocol's categories, an age at onset not above the
+    age, a previous treatment's start not after its end, a comorbidity ``other`` described.
+    An error names the file and line."""
+    try:
+        if name == "subject":
+            declared = protocol.demographics
+            check_category("ethnicity", values.get("ethnicity"), declared.ethnicity)
+            check_category("race", values.get("race"), declared.race)
+            onset, age = values.get("ad_onset_age"), values.get("age")
+            if onset is not None and age is not None and onset > age:
+                raise ValidationError(
+                    "ad_onset_age", str(onset), f"an age at onset not above the age ({age} years)"
+                )
+        elif name == "prior_treatment":
+            check_prior_treatment(values, this_year=9999)
+        elif name == "comorbidity":
+            check_comorbidity(values, age=ages.get(row.get("subject_id", "")))
+    except ValidationError as err:
+        raise ValidationError(err.field, err.value, err.expected, location=where) from None
 
 
 @dataclass

@@ -34,6 +34,11 @@ from autoserum.store._edit import (
     record_view,
     score_payload,
 )
+from autoserum.store._history import (
+    checked_comorbidity,
+    checked_history,
+    checked_prior_treatment,
+)
 from autoserum.store._integrity import (
     check_dated,
     check_injection_volume,
@@ -44,14 +49,16 @@ from autoserum.store._locks import require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
 from autoserum.store._product import chain_in_use, resolve_product
 from autoserum.store._safety import checked_adverse_event
-from autoserum.store._subjects import subject_by_pk
+from autoserum.store._subjects import subject_by_pk, subject_out
 from autoserum.store._views import (
     adverse_event_view,
     assessment_view,
+    comorbidity_view,
     con_med_view,
     deviation_view,
     injection_view,
     lab_view,
+    prior_treatment_view,
     visit_view,
     vital_sign_view,
 )
@@ -70,14 +77,18 @@ from autoserum.store.models import (
 )
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
 from autoserum.study.entities import entity as spec_of
+from autoserum.study.history import HISTORY_FIELDS
 from autoserum.study.locks import Target
 from autoserum.study.model import (
     AdverseEvent,
     Assessment,
+    Comorbidity,
     ConMed,
     Deviation,
     Injection,
     LabResult,
+    PriorTreatment,
+    Subject,
     Visit,
     VitalSign,
 )
@@ -100,6 +111,8 @@ _PLAIN: dict[str, Callable[[Any, str], Any]] = {
     "adverse_event": adverse_event_view,
     "con_med": con_med_view,
     "deviation": deviation_view,
+    "prior_treatment": prior_treatment_view,
+    "comorbidity": comorbidity_view,
 }
 
 
@@ -161,6 +174,28 @@ def _coded_changes(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **values,
         **{k: coded[k] for k in ("drug_class", "potency_eu") if coded[k] != getattr(row, k)},
+    }
+
+
+HISTORY_FIELDS_SET = frozenset(HISTORY_FIELDS)
+
+
+def _history_record_changes(
+    entity: str, row: Any, subject: SubjectRow, values: Mapping[str, Any], *, today: date
+) -> dict[str, Any]:
+    """The changes of a correction of a previous systemic treatment or an atopic comorbidity,
+    checked on the merged record (``store/_history.py``)."""
+    merged = {f.name: getattr(row, f.name) for f in spec_of(entity).editable}
+    if "atc_code" in values and "drug_class" not in values:
+        merged["drug_class"] = None  # follows the new code
+    merged.update(values)
+    if entity == "prior_treatment":
+        checked = checked_prior_treatment(merged, subject, today=today)
+    else:
+        checked = checked_comorbidity(merged, subject)
+    return {
+        **values,
+        **{k: v for k, v in checked.items() if k not in values and v != getattr(row, k)},
     }
 
 
@@ -697,6 +732,10 @@ class RecordService(Service):
             st, subject = self._writable_subject(s, study, subject_id, actor)
             if entity == "adverse_event":
                 fields = checked_adverse_event(fields, self._protocol(st))
+            elif entity == "prior_treatment":
+                fields = checked_prior_treatment(fields, subject, today=self._today())
+            elif entity == "comorbidity":
+                fields = checked_comorbidity(fields, subject)
             require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")
             after = tuple(f.name for f in spec.fields if f.after_screening)
             self._check_dates(s, st, subject, fields, after)
@@ -706,6 +745,51 @@ class RecordService(Service):
             if entity == "con_med":
                 record_medication_deviations(s, self._protocol(st), subject, row)
             return _PLAIN[entity](row, subject.subject_id)
+
+    def record_history(
+        self, study: str, subject_id: str, *, actor: Actor, **values: Any
+    ) -> Subject:
+        """Record a subject's demographics and history of atopic dermatitis: ``birth_date``
+        *or* ``age`` (given a date of birth, the age is derived on the screening date),
+        ``sex``, ``ethnicity`` and ``race`` (among the protocol's categories), ``fitzpatrick``
+        (I-VI) and ``ad_onset_age`` (not above the age); each converted by the registry's
+        subject fields, checked together by :mod:`autoserum.study.history` (an impossible
+        value is refused naming the field, the value and what was expected). Only the fields
+        given change; every change is audited. Returns the subject."""
+        for key, value in values.items():
+            if key not in HISTORY_FIELDS_SET:
+                raise ValidationError(key, value, f"one of {', '.join(HISTORY_FIELDS)}")
+        fields = spec_of("subject").convert(values, partial=True)
+        with self._write(actor, "subject history") as s:
+            st, subject = self._writable_subject(s, study, subject_id, actor)
+            require_consent(s, st, subject, on=self._today(), what="record the subject's history")
+            changes = checked_history(s, self._protocol(st), subject, fields, today=self._today())
+            changes = {k: v for k, v in changes.items() if v != getattr(subject, k)}
+            if changes:
+                apply_changes(s, "subject", subject, subject, changes)
+            s.flush()
+            return subject_out(s, st, subject, actor)
+
+    def add_prior_treatment(
+        self, study: str, subject_id: str, *, actor: Actor, **fields: Any
+    ) -> PriorTreatment:
+        """Record a systemic treatment of atopic dermatitis the subject had before the study
+        (``drug``, ``atc_code``, ``drug_class``, ``start_year``, ``end_year``, ``response``,
+        ``stop_reason``): its years within the subject's life, the start not after the end,
+        the class following from the ATC code; see :meth:`add`."""
+        treatment: PriorTreatment = self.add(
+            study, subject_id, "prior_treatment", fields, actor=actor
+        )
+        return treatment
+
+    def add_comorbidity(
+        self, study: str, subject_id: str, *, actor: Actor, **fields: Any
+    ) -> Comorbidity:
+        """Record an atopic comorbidity (``condition`` of
+        :data:`autoserum.study.history.COMORBIDITIES`, ``detail`` (required for ``other``),
+        ``onset_age``, ``ongoing``); see :meth:`add`."""
+        comorbidity: Comorbidity = self.add(study, subject_id, "comorbidity", fields, actor=actor)
+        return comorbidity
 
     def add_adverse_event(
         self, study: str, subject_id: str, *, actor: Actor, **fields: Any
@@ -857,6 +941,13 @@ class RecordService(Service):
             values = _coded_changes(row, values)
         elif entity == "adverse_event":
             values = _checked_changes(row, values, self._protocol(st))
+        elif entity == "subject" and HISTORY_FIELDS_SET & set(values):
+            values = {
+                **values,
+                **checked_history(s, self._protocol(st), row, values, today=self._today()),
+            }
+        elif entity in ("prior_treatment", "comorbidity") and subject is not None:
+            values = _history_record_changes(entity, row, subject, values, today=self._today())
         apply_changes(s, entity, row, subject, values)
         if entity in {"visit", "injection"} and subject is not None:
             s.flush()

@@ -25,11 +25,13 @@ from autoserum.store._types import utcnow
 from autoserum.store._views import (
     adverse_event_view,
     assessment_view,
+    comorbidity_view,
     con_med_view,
     deviation_view,
     fraction_text,
     injection_view,
     lab_view,
+    prior_treatment_view,
     subject_view,
     visit_view,
     vital_sign_view,
@@ -38,10 +40,12 @@ from autoserum.store.models import (
     AdverseEventRow,
     AllocationRow,
     AssessmentRow,
+    ComorbidityRow,
     ConMedRow,
     DeviationRow,
     InjectionRow,
     LabRow,
+    PriorTreatmentRow,
     SiteRow,
     StudyRow,
     SubjectRow,
@@ -52,6 +56,7 @@ from autoserum.store.models import (
 from autoserum.study.blinding import MASK
 from autoserum.study.coerce import as_date, as_decimal
 from autoserum.study.consort import ConsortFlow, ConsortSubject, consort_flow
+from autoserum.study.history import age_on
 from autoserum.study.locks import Target
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
 from autoserum.study.randomisation import stratum_key
@@ -81,6 +86,8 @@ DETAIL_PARTS = (
     "con_meds",
     "deviations",
     "vital_signs",
+    "prior_treatments",
+    "comorbidities",
 )
 
 #: The action of the permission table a status change needs (others: ``write_data``).
@@ -134,8 +141,15 @@ class SubjectService(Service):
         sex = None if facts.get("sex") is None else check_choice("facts.sex", facts["sex"], SEXES)
         when = self._today() if screened_on is None else as_date("screened_on", screened_on)
         check_not_future("screened_on", when, today=self._today())
-        if age is not None and facts.get("date_of_birth") is not None:
+        born = None
+        if facts.get("date_of_birth") is not None:
             born = as_date("facts.date_of_birth", facts["date_of_birth"])
+            if born > when:
+                raise ValidationError(
+                    "facts.date_of_birth", born.isoformat(), f"a date not after {when}"
+                )
+            if age is None:  # the age is derived from the date of birth on screening
+                age = check_age("facts.date_of_birth", Decimal(age_on(born, when)))
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
@@ -157,6 +171,7 @@ class SubjectService(Service):
                 facts=facts,
                 age=age,
                 sex=sex,
+                birth_date=born,
                 version=1,
             )
             s.add(row)
@@ -522,6 +537,13 @@ class SubjectService(Service):
                 ),
                 vital_signs=tuple(
                     vital_sign_view(r, label) for r in rows("vital_signs", VitalSignRow)
+                ),
+                prior_treatments=tuple(
+                    prior_treatment_view(r, label)
+                    for r in rows("prior_treatments", PriorTreatmentRow)
+                ),
+                comorbidities=tuple(
+                    comorbidity_view(r, label) for r in rows("comorbidities", ComorbidityRow)
                 ),
             )
 

@@ -32,6 +32,7 @@ from autoserum.study.model import (
     Aliquot,
     Assessment,
     BloodDraw,
+    Comorbidity,
     ConMed,
     Deviation,
     Disposal,
@@ -40,6 +41,7 @@ from autoserum.study.model import (
     Photo,
     PhotoRating,
     Preparation,
+    PriorTreatment,
     Processing,
     ProEntry,
     Record,
@@ -53,6 +55,7 @@ from autoserum.study.status import SubjectStatus
 __all__ = [
     "adverse_event_view",
     "assessment_view",
+    "comorbidity_view",
     "con_med_view",
     "deviation_view",
     "domain_record",
@@ -60,6 +63,7 @@ __all__ = [
     "injection_view",
     "lab_view",
     "parse_fraction_text",
+    "prior_treatment_view",
     "subject_view",
     "visit_view",
     "vital_sign_view",
@@ -102,6 +106,11 @@ def subject_view(row: SubjectRow, site: str, *, sees_arm: bool, unblinded: bool)
         unblinded=unblinded,
         version=row.version,
         language=row.language,
+        birth_date=row.birth_date,
+        ethnicity=row.ethnicity,
+        race=row.race,
+        fitzpatrick=row.fitzpatrick,
+        ad_onset_age=row.ad_onset_age,
     )
 
 
@@ -123,6 +132,8 @@ _CLASSES: dict[str, type[Record]] = {
     "photo": Photo,
     "photo_rating": PhotoRating,
     "vital_sign": VitalSign,
+    "prior_treatment": PriorTreatment,
+    "comorbidity": Comorbidity,
 }
 
 
@@ -182,3 +193,13 @@ def deviation_view(row: DeviationRow, label: str) -> Deviation:
 def vital_sign_view(row: VitalSignRow, label: str) -> VitalSign:
     """The vital signs of a visit."""
     return domain_record("vital_sign", row, label)
+
+
+def prior_treatment_view(row: Any, label: str) -> PriorTreatment:
+    """A systemic treatment of atopic dermatitis before the study."""
+    return domain_record("prior_treatment", row, label)
+
+
+def comorbidity_view(row: Any, label: str) -> Comorbidity:
+    """An atopic comorbidity."""
+    return domain_record("comorbidity", row, label)

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from autoserum.i18n import LANGUAGES
+from autoserum.i18n import LANGUAGES, N_
 from autoserum.permissions import ROLES
 from autoserum.store._columns import in_vocabulary, record_checks, record_columns
 from autoserum.store._types import JSONText, UTCDateTime
@@ -54,6 +54,7 @@ __all__ = [
     "AuditRow",
     "Base",
     "BloodDrawRow",
+    "ComorbidityRow",
     "ConMedRow",
     "ConsentDocumentRow",
     "ConsentRow",
@@ -67,6 +68,7 @@ __all__ = [
     "PhotoRatingRow",
     "PhotoRow",
     "PreparationRow",
+    "PriorTreatmentRow",
     "ProEntryRow",
     "ProcessingRow",
     "ProtocolVersionRow",
@@ -396,6 +398,18 @@ class VitalSignRow(_columns("vital_sign"), _SubjectChild, Base):  # type: ignore
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"))
 
 
+class PriorTreatmentRow(_columns("prior_treatment"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "prior_treatments"
+    __entity__ = "prior_treatment"
+    __table_args__ = record_checks(entity("prior_treatment"))
+
+
+class ComorbidityRow(_columns("comorbidity"), _SubjectChild, Base):  # type: ignore[misc]
+    __tablename__ = "comorbidities"
+    __entity__ = "comorbidity"
+    __table_args__ = record_checks(entity("comorbidity"))
+
+
 # --- self-report by the patient (docs/epro.md) ------------------------------------------
 class PatientLinkRow(_columns("patient_link"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "patient_links"
@@ -673,6 +687,8 @@ AUDITED: dict[str, type[Any]] = {
         PhotoRow,
         PhotoRatingRow,
         VitalSignRow,
+        PriorTreatmentRow,
+        ComorbidityRow,
         PatientLinkRow,
         ProEntryRow,
         ConsentDocumentRow,
@@ -689,14 +705,16 @@ AUDITED: dict[str, type[Any]] = {
 
 
 SECURITY_EVENTS: dict[str, str] = {
-    "login": "a successful login (web: the client address; CLI: --user proved)",
-    "login_failed": "a failed login: wrong password, unknown user or locked account (reason)",
-    "lockout": "an account locked after repeated failed logins",
-    "token_created": "an API token created (its id, label and expiry)",
-    "token_revoked": "an API token revoked (one, or every token at a password change)",
-    "password_changed": "a password set (the user's sessions ended, tokens revoked unless kept)",
-    "export": "a study exported (study, what, blinded or not)",
-    "unblinding_view": "a concealed arm shown to a user (emergency unblinding)",
+    "login": N_("a successful login (web: the client address; CLI: --user proved)"),
+    "login_failed": N_("a failed login: wrong password, unknown user or locked account (reason)"),
+    "lockout": N_("an account locked after repeated failed logins"),
+    "token_created": N_("an API token created (its id, label and expiry)"),
+    "token_revoked": N_("an API token revoked (one, or every token at a password change)"),
+    "password_changed": N_(
+        "a password set (the user's sessions ended, tokens revoked unless kept)"
+    ),
+    "export": N_("a study exported (study, what, blinded or not)"),
+    "unblinding_view": N_("a concealed arm shown to a user (emergency unblinding)"),
 }
 """The kinds of security events, with what each records (``security_events.kind``)."""
 

@@ -52,6 +52,13 @@ from autoserum.study.coerce import (
     one_of,
     text_of_at_most,
 )
+from autoserum.study.history import (
+    COMORBIDITIES,
+    FITZPATRICK_TYPES,
+    RESPONSES,
+    STOP_REASONS,
+    YEAR_MIN,
+)
 from autoserum.study.locks import LEVELS as LOCK_LEVELS
 from autoserum.study.medication import (
     AMOUNT_UNITS,
@@ -363,6 +370,18 @@ SUBJECT = EntitySpec(
         _text("withdrawal_reason", NOTE_MAX, "Reason for withdrawal", identifying=True),
         # the language of the subject's own pages (patient self-report); None: the study's
         _choice("language", LANGUAGES, 10, "Language of the patient pages", editable=True),
+        # --- demographics and AD history (study/history.py; docs/subjects.md) -----------
+        # a date of birth or an age: the age (above) is derived from it on the screening date
+        Field("birth_date", "date", "Date of birth (or the age)", identifying=True,
+              editable=True),
+        # the protocol's categories (study/history.py: CDISC ETHNIC and RACE by default)
+        # (carried by the data package; not columns of the tidy visit file)
+        _text("ethnicity", 60, "Ethnicity", editable=True),
+        _text("race", 60, "Race", editable=True),
+        _choice("fitzpatrick", FITZPATRICK_TYPES, 3, "Fitzpatrick skin type (I-VI)",
+                editable=True),
+        Field("ad_onset_age", "decimal", "Age at onset of atopic dermatitis", minimum=_n(0),
+              maximum=_n(AGE_MAX), unit="years", editable=True),
     ),
 )  # fmt: skip
 
@@ -785,6 +804,52 @@ VITAL_SIGN = EntitySpec(
 """The vital signs measured at one visit (``autoserum.study.vitals``: units, plausibility
 limits, at least one sign, diastolic below systolic)."""
 
+_YEAR: dict[str, Any] = {"minimum": _n(YEAR_MIN), "maximum": _n(9999), "unit": "year"}
+
+PRIOR_TREATMENT = EntitySpec(
+    "prior_treatment",
+    "prior_treatments",
+    "subject",
+    (
+        _text("drug", TERM_MAX, "Drug", required=True, export="drug", **_EDIT),
+        _text("atc_code", 7, "ATC code (e.g. L04AD01)", check=check_atc, pattern=ATC_PATTERN,
+              rule=ATC_RULE, export="atc_code", **_EDIT),
+        _choice("drug_class", DRUG_CLASSES, 30, "Drug class", export="drug_class", **_EDIT),
+        Field("start_year", "int", "Started (year)", export="start_year", **_YEAR, **_EDIT),
+        Field("end_year", "int", "Stopped (year)", export="end_year", **_YEAR, **_EDIT),
+        _choice("response", RESPONSES, 10, "Response", export="response", **_EDIT),
+        _choice("stop_reason", STOP_REASONS, 20, "Reason stopped", export="stop_reason",
+                **_EDIT),
+    ),
+    deletable=True,
+    label="a previous systemic treatment",
+    title="Previous systemic treatments",
+    key="prior_treatments",
+)  # fmt: skip
+"""A systemic treatment of atopic dermatitis before the study (``autoserum.study.history``:
+years from the year of birth to this year, the start not after the end; the class follows from
+the ATC code as for a con-med, :mod:`autoserum.study.medication`)."""
+
+COMORBIDITY = EntitySpec(
+    "comorbidity",
+    "comorbidities",
+    "subject",
+    (
+        _choice("condition", COMORBIDITIES, 30, "Atopic comorbidity", required=True,
+                export="condition", **_EDIT),
+        _text("detail", TERM_MAX, "Description (required for other)", export="detail", **_EDIT),
+        Field("onset_age", "decimal", "Age at onset", minimum=_n(0), maximum=_n(AGE_MAX),
+              unit="years", export="onset_age", **_EDIT),
+        Field("ongoing", "bool", "Ongoing", export="ongoing", **_EDIT),
+    ),
+    deletable=True,
+    label="an atopic comorbidity",
+    title="Atopic comorbidities",
+    key="comorbidities",
+)  # fmt: skip
+"""An atopic comorbidity of the subject (``autoserum.study.history.COMORBIDITIES``; ``other``
+described; an age at onset not above the subject's age)."""
+
 
 # --- self-report by the patient (docs/epro.md) ------------------------------------------
 
@@ -872,6 +937,8 @@ REGISTRY: Mapping[str, EntitySpec] = {
         PHOTO,
         PHOTO_RATING,
         VITAL_SIGN,
+        PRIOR_TREATMENT,
+        COMORBIDITY,
         PATIENT_LINK,
         PRO_ENTRY,
     )

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import N_
 
 __all__ = ["ANALYTES", "Analyte", "Flag", "check_plausible", "judge", "to_canonical"]
 
@@ -63,7 +64,7 @@ ANALYTES: MappingProxyType[str, Analyte] = MappingProxyType(
         for a in (
             _analyte(
                 "ige",
-                "total serum IgE",
+                N_("total serum IgE"),
                 "k[IU]/L",
                 {"kU/L": _ONE, "kIU/L": _ONE, "[IU]/mL": _ONE, "IU/mL": _ONE, "U/mL": _ONE},
                 # hyper-IgE syndromes and severe AD reach tens of thousands of kU/L
@@ -71,7 +72,7 @@ ANALYTES: MappingProxyType[str, Analyte] = MappingProxyType(
             ),
             _analyte(
                 "eosinophils",
-                "blood eosinophils (count)",
+                N_("blood eosinophils (count)"),
                 "10*9/L",
                 {
                     "10^9/L": _ONE,
@@ -82,15 +83,25 @@ ANALYTES: MappingProxyType[str, Analyte] = MappingProxyType(
                 # hypereosinophilic syndromes stay well below 100 × 10⁹/L
                 (0, 100),
             ),
-            _analyte("eosinophils_pct", "blood eosinophils (% of leucocytes)", "%", {}, (0, 100)),
+            _analyte(
+                "eosinophils_pct", N_("blood eosinophils (% of leucocytes)"), "%", {}, (0, 100)
+            ),
             # cytokines: septic shock reaches a few thousand pg/mL
             _analyte(
-                "il10", "serum IL-10", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}, (0, 10_000)
+                "il10",
+                N_("serum IL-10"),
+                "pg/mL",
+                {"ng/L": _ONE, "ng/mL": Fraction(1000)},
+                (0, 10_000),
             ),
             _analyte(
-                "ifng", "serum IFN-γ", "pg/mL", {"ng/L": _ONE, "ng/mL": Fraction(1000)}, (0, 10_000)
+                "ifng",
+                N_("serum IFN-γ"),
+                "pg/mL",
+                {"ng/L": _ONE, "ng/mL": Fraction(1000)},
+                (0, 10_000),
             ),
-            _analyte("treg_il10", "CD4+IL-10+ T cells (% of CD4+)", "%", {}, (0, 100)),
+            _analyte("treg_il10", N_("CD4+IL-10+ T cells (% of CD4+)"), "%", {}, (0, 100)),
         )
     }
 )

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from autoserum.study.entities import EntitySpec, entity
+from autoserum.study.history import ad_duration
 from autoserum.study.status import SubjectStatus
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Arm",
     "Assessment",
     "BloodDraw",
+    "Comorbidity",
     "ConMed",
     "Deviation",
     "Disposal",
@@ -33,6 +35,7 @@ __all__ = [
     "Photo",
     "PhotoRating",
     "Preparation",
+    "PriorTreatment",
     "ProEntry",
     "Processing",
     "ProductLife",
@@ -100,6 +103,18 @@ class Subject:
     unblinded: bool = False
     version: int = 1
     language: str | None = None  # of the subject's own pages (autoserum.i18n.LANGUAGES)
+    # demographics and AD history (autoserum.study.history)
+    birth_date: date | None = None
+    ethnicity: str | None = None
+    race: str | None = None
+    fitzpatrick: str | None = None
+    ad_onset_age: Decimal | None = None
+
+    @property
+    def ad_duration(self) -> Decimal | None:
+        """Years with atopic dermatitis: age minus age at onset (``None`` if either is
+        unknown)."""
+        return ad_duration(self.age, self.ad_onset_age)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +178,8 @@ if TYPE_CHECKING:
     Photo = Record
     PhotoRating = Record
     VitalSign = Record
+    PriorTreatment = Record
+    Comorbidity = Record
     ProEntry = Record
 else:
     Visit = record_class(
@@ -194,6 +211,10 @@ else:
     )
     PhotoRating = record_class(entity("photo_rating"), doc="A blinded rating of a photograph.")
     VitalSign = record_class(entity("vital_sign"), doc="The vital signs measured at a visit.")
+    PriorTreatment = record_class(
+        entity("prior_treatment"), doc="A systemic treatment of AD before the study."
+    )
+    Comorbidity = record_class(entity("comorbidity"), doc="An atopic comorbidity.")
     ProEntry = record_class(
         entity("pro_entry"), doc="An entry the patient made through a self-report link."
     )
@@ -242,3 +263,5 @@ class SubjectDetail:
     con_meds: tuple[ConMed, ...] = ()
     deviations: tuple[Deviation, ...] = ()
     vital_signs: tuple[VitalSign, ...] = ()
+    prior_treatments: tuple[PriorTreatment, ...] = ()
+    comorbidities: tuple[Comorbidity, ...] = ()

@@ -10,6 +10,7 @@ causality categories, CDISC SDTM AE outcome terms (AEOUT).
 from __future__ import annotations
 
 from autoserum.errors import ValidationError
+from autoserum.i18n import N_
 from autoserum.study.coerce import one_of
 
 __all__ = [
@@ -32,14 +33,14 @@ SEXES: tuple[str, ...] = ("F", "M")
 #: deviation categories, condensed); automatic ones carry their own kind (``visit_window``,
 #: ``assessment_not_done``, ``eligibility_override``, the con-med rules' kinds).
 DEVIATION_CATEGORIES: tuple[str, ...] = (
-    "eligibility",
-    "informed_consent",
-    "study_procedure",
-    "visit_schedule",
-    "investigational_product",
-    "prohibited_medication",
-    "safety_reporting",
-    "other",
+    N_("eligibility"),
+    N_("informed_consent"),
+    N_("study_procedure"),
+    N_("visit_schedule"),
+    N_("investigational_product"),
+    N_("prohibited_medication"),
+    N_("safety_reporting"),
+    N_("other"),
 )
 #: Importance of a deviation (ICH E3 10.2: a major deviation may affect the per-protocol set).
 DEVIATION_IMPORTANCE: tuple[str, ...] = ("major", "minor")

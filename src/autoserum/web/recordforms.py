@@ -17,6 +17,7 @@ from typing import Any
 from autoserum.i18n import N_
 from autoserum.study.consent import COMPONENTS
 from autoserum.study.entities import EntitySpec, Field, entity
+from autoserum.study.history import HISTORY_FIELDS
 from autoserum.study.labs import ANALYTES
 from autoserum.study.vocab import DEVIATION_CATEGORIES
 
@@ -32,6 +33,7 @@ __all__ = [
     "correction_fields",
     "form_field",
     "form_values",
+    "history_fields",
     "optional_text",
 ]
 
@@ -110,6 +112,8 @@ RECORD_FORMS: tuple[RecordForm, ...] = (
     RecordForm(entity("adverse_event")),
     RecordForm(entity("con_med")),
     RecordForm(entity("deviation")),
+    RecordForm(entity("prior_treatment")),
+    RecordForm(entity("comorbidity")),
 )
 
 #: Record types corrected on a correction page (assessments: on their instrument form).
@@ -121,7 +125,24 @@ CORRECTABLE: tuple[str, ...] = (
     "con_med",
     "deviation",
     "vital_sign",
+    "prior_treatment",
+    "comorbidity",
 )
+
+
+def history_fields(ethnicities: tuple[str, ...], races: tuple[str, ...]) -> tuple[FormField, ...]:
+    """The inputs of the subject's demographics and AD history form: the subject's fields of
+    :data:`autoserum.study.history.HISTORY_FIELDS`, ethnicity and race offering the
+    protocol's categories. None is required (only the fields filled in change)."""
+    subject = entity("subject")
+    declared = {"ethnicity": ethnicities, "race": races}
+    out = []
+    for name in HISTORY_FIELDS:
+        f = form_field(subject, subject.field(name))
+        if name in declared:
+            f = FormField(f.name, f.label, f.type, tuple((c, c) for c in declared[name]))
+        out.append(FormField(f.name, f.label, f.type, f.options, required=False))
+    return tuple(out)
 
 
 def correction_fields(spec: EntitySpec) -> tuple[tuple[Field, FormField], ...]:

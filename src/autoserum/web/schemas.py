@@ -24,6 +24,7 @@ from autoserum.errors import ValidationError
 from autoserum.instruments import Score, get_instrument, score
 from autoserum.study.entities import EntitySpec, entity
 from autoserum.study.entities import Field as RecordField
+from autoserum.study.history import HISTORY_FIELDS
 from autoserum.web.forms import parse_instrument_form
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "AssessmentUpdate",
     "AuditPublic",
     "Code",
+    "ComorbidityCreate",
     "ConMedCreate",
     "ConsentCreate",
     "ConsentDocumentCreate",
@@ -44,6 +46,7 @@ __all__ = [
     "DisposalCreate",
     "DrawCreate",
     "EligibilityPublic",
+    "HistoryUpdate",
     "InjectionCreate",
     "InstrumentPublic",
     "ItemPublic",
@@ -51,6 +54,7 @@ __all__ = [
     "KitCreate",
     "LabCreate",
     "LockCreate",
+    "PriorTreatmentCreate",
     "ProcessingCreate",
     "ProductInjectionCreate",
     "QueryAnswer",
@@ -349,6 +353,9 @@ if TYPE_CHECKING:  # the schemas are built from the registry at import; typed as
     ConMedCreate = BaseModel
     DeviationCreate = BaseModel
     VitalSignCreate = BaseModel
+    PriorTreatmentCreate = BaseModel
+    ComorbidityCreate = BaseModel
+    HistoryUpdate = BaseModel
 else:
     InjectionCreate = record_schema(entity("injection"), links={"visit_code": (Code | None, None)})
     LabCreate = record_schema(entity("lab"), links={"visit_code": (Code, ...)})
@@ -356,6 +363,18 @@ else:
     ConMedCreate = record_schema(entity("con_med"))
     DeviationCreate = record_schema(entity("deviation"))
     VitalSignCreate = record_schema(entity("vital_sign"), links={"visit_code": (Code, ...)})
+    PriorTreatmentCreate = record_schema(entity("prior_treatment"))
+    ComorbidityCreate = record_schema(entity("comorbidity"))
+    HistoryUpdate = create_model(
+        "HistoryUpdate",
+        __base__=_Input,
+        __module__=__name__,
+        __doc__="The subject's demographics and AD history: the fields given change.",
+        **{
+            f.name: (_annotation(f) | None, Field(None, title=f.title))
+            for f in (entity("subject").field(n) for n in HISTORY_FIELDS)
+        },
+    )
 
 
 #: A product label code as scanned or typed (``AS1:<study>:<subject>:<id>:<check>``; the

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from autoserum.i18n import DEFAULT_LANGUAGE, translate
 from autoserum.protocols import Protocol
 
 __all__ = ["FactField", "fact_fields", "parse_facts"]
@@ -33,25 +34,32 @@ class FactField:
     hint: str
 
 
-def fact_fields(protocol: Protocol) -> tuple[FactField, ...]:
+def fact_fields(protocol: Protocol, *, language: str = DEFAULT_LANGUAGE) -> tuple[FactField, ...]:
     """The fields of the screening form of ``protocol`` (rules with unpublished thresholds,
-    which cannot be evaluated, are left out)."""
+    which cannot be evaluated, are left out); their hints in ``language``. A label is the
+    protocol's own text (the fact and the rule's description)."""
     fields: dict[str, FactField] = {}
     for rule in protocol.eligibility:
         if rule.source == "unknown" or rule.fact in fields:
             continue
         if isinstance(rule.equals, bool):
-            kind, hint = "boolean", f"required: {'yes' if rule.equals else 'no'}"
+            answer = translate(language, "yes") if rule.equals else translate(language, "no")
+            kind, hint = "boolean", translate(language, "required: %(value)s", value=answer)
         elif rule.equals is not None:
-            kind, hint = "text", f"required: {rule.equals}"
+            kind, hint = "text", translate(language, "required: %(value)s", value=rule.equals)
         else:
             kind = "number"
-            bounds = []
-            if rule.minimum is not None:
-                bounds.append(f"≥ {rule.minimum:g}")
-            if rule.maximum is not None:
-                bounds.append(f"≤ {rule.maximum:g}")
-            hint = "required: " + " and ".join(bounds) if bounds else ""
+            low, high = rule.minimum, rule.maximum
+            if low is not None and high is not None:
+                hint = translate(
+                    language, "required: ≥ %(low)s and ≤ %(high)s", low=f"{low:g}", high=f"{high:g}"
+                )
+            elif low is not None:
+                hint = translate(language, "required: ≥ %(low)s", low=f"{low:g}")
+            elif high is not None:
+                hint = translate(language, "required: ≤ %(high)s", high=f"{high:g}")
+            else:
+                hint = ""
         label = rule.fact.replace("_", " ").capitalize()
         fields[rule.fact] = FactField(rule.fact, f"{label} ({rule.description})", kind, hint)
     return tuple(fields.values())

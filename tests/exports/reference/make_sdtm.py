@@ -20,7 +20,9 @@ from autoserum.store import open_store
 from autoserum.study.cdisc import write_sdtm
 
 HERE = Path(__file__).parent
-IN_R = ("dm", "ds", "sv", "ex", "ae", "cm", "lb", "vs", "dv", "ta", "te", "tv", "ti", "ts")
+IN_R = (
+    "dm", "ds", "sv", "ex", "ae", "cm", "mh", "lb", "vs", "dv", "ta", "te", "tv", "ti", "ts",
+)  # fmt: skip
 
 
 def main() -> None:

@@ -96,7 +96,7 @@ def define_xml(
         group = _e(mdv, "ItemGroupDef", OID=f"IG.{name}", Name=name, Repeating="Yes",
                    IsReferenceData="Yes" if name in ("TA", "TE", "TV", "TI", "TS") else "No",
                    SASDatasetName=name, Purpose=purpose)  # fmt: skip
-        if name in ("AE", "CM", "DM", "DS", "DV", "EC", "EX", "LB", "QS", "SV"):
+        if name in ("AE", "CM", "DM", "DS", "DV", "EC", "EX", "LB", "MH", "QS", "SV"):
             group.set("Domain", name)
         group.set(f"{{{DEF}}}Structure", ds.structure)
         group.set(f"{{{DEF}}}ArchiveLocationID", f"LF.{name}")

@@ -75,6 +75,8 @@ _STATUS = {
     "withdrawn": "WITHDRAWAL BY SUBJECT",
 }
 _BLINDED = "BLINDED"
+#: CMCAT of a previous systemic treatment (CM holds prior and concomitant medication).
+PRIOR_TREATMENT_CATEGORY = "PRIOR SYSTEMIC THERAPY"
 _QUESTION = re.compile(r"^q([0-9]+)([a-z]?)$")
 
 
@@ -129,6 +131,10 @@ def _num(value: Any) -> float | None:
         return None
 
 
+def _upper(value: Any) -> str | None:
+    return None if value is None else str(value).upper()[:200]
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
@@ -152,6 +158,8 @@ class _Study:
         self.visit_dates = {
             (v["subject_id"], v["visit"]): v.get("visit_date") for v in rows.get("visit", [])
         }
+        # a de-identified package has no dates: no partial date (a year) is written either
+        self.dated = any("day0" in s for s in self.subjects.values())
 
     def usubjid(self, subject_id: str) -> str:
         return f"{self.id}-{subject_id}"
@@ -209,8 +217,10 @@ def _dm(study: _Study) -> list[dict[str, Any]]:
             "NOTTRT", "Not Treated")  # fmt: skip
         out.append({
             **study.head("DM", sid), "SUBJID": sid, "RFSTDTC": _iso(s.get("day0")),
-            "SITEID": s.get("site"), "AGE": _num(s.get("age")),
-            "AGEU": None if s.get("age") is None else "YEARS", "SEX": s.get("sex"),
+            "SITEID": s.get("site"), "BRTHDTC": _iso(s.get("birth_date")),
+            "AGE": _num(s.get("age")), "AGEU": None if s.get("age") is None else "YEARS",
+            "SEX": s.get("sex"), "RACE": _upper(s.get("race")),
+            "ETHNIC": _upper(s.get("ethnicity")),
             "ARMCD": armcd, "ARM": arm, "ACTARMCD": act[0], "ACTARM": act[1],
         })  # fmt: skip
     return out
@@ -304,7 +314,41 @@ def _cm(study: _Study) -> list[dict[str, Any]]:
             "CMENDTC": _iso(cm.get("end_date")),
             "CMSTDY": _num(study_day(cm.get("start_date"), study.day0(sid))),
         })  # fmt: skip
+    for pt in study.rows.get("prior_treatment", []):
+        years = (pt.get("start_year"), pt.get("end_year")) if study.dated else (None, None)
+        out.append({
+            **study.head("CM", pt["subject_id"]), "CMTRT": pt.get("drug"),
+            "CMCAT": PRIOR_TREATMENT_CATEGORY, "CMINDC": "ATOPIC DERMATITIS",
+            "CMSTDTC": _text(years[0]), "CMENDTC": _text(years[1]),
+        })  # fmt: skip
     return _seq(out, "CMSEQ")
+
+
+def _mh(study: _Study) -> list[dict[str, Any]]:
+    """Medical history: atopic dermatitis itself (when its age at onset is recorded) and the
+    atopic comorbidities (``autoserum.study.history``; pre-specified but ``other``; ongoing
+    at screening or ended before it)."""
+    out = []
+    for sid, s in study.subjects.items():
+        if s.get("ad_onset_age") is not None:
+            out.append({
+                **study.head("MH", sid), "MHTERM": "ATOPIC DERMATITIS",
+                "MHCAT": "PRIMARY DIAGNOSIS", "MHPRESP": "Y", "MHOCCUR": "Y",
+                "MHENRTPT": "ONGOING", "MHENTPT": "SCREENING",
+            })  # fmt: skip
+    for c in study.rows.get("comorbidity", []):
+        condition = str(c.get("condition"))
+        other = condition == "other"
+        term = c.get("detail") if other else condition.replace("_", " ")
+        ongoing = c.get("ongoing")
+        end = None if ongoing is None else ("ONGOING" if ongoing else "BEFORE")
+        out.append({
+            **study.head("MH", c["subject_id"]), "MHTERM": _upper(term),
+            "MHCAT": "ATOPIC COMORBIDITY", "MHPRESP": None if other else "Y", "MHOCCUR": "Y",
+            "MHENRTPT": end, "MHENTPT": None if end is None else "SCREENING",
+        })  # fmt: skip
+    out.sort(key=lambda r: r["USUBJID"])
+    return _seq(out, "MHSEQ")
 
 
 def _qs(study: _Study) -> list[dict[str, Any]]:
@@ -455,6 +499,7 @@ def sdtm_domains(
         ("EC" if masked else "EX"): _exposure(study, "EC" if masked else "EX"),
         "AE": _ae(study),
         "CM": _cm(study),
+        "MH": _mh(study),
         "QS": _qs(study),
         "LB": _lb(study),
         "VS": _vs(study),

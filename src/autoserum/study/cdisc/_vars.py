@@ -82,9 +82,12 @@ DATASETS: dict[str, Dataset] = {
 SUBJID|Subject Identifier for the Study
 RFSTDTC|Subject Reference Start Date/Time||Derived
 SITEID|Study Site Identifier
+BRTHDTC|Date/Time of Birth
 AGE|Age|Num
 AGEU|Age Units||Assigned
 SEX|Sex
+RACE|Race
+ETHNIC|Ethnicity
 ARMCD|Planned Arm Code||Assigned
 ARM|Description of Planned Arm||Assigned
 ACTARMCD|Actual Arm Code||Derived
@@ -141,12 +144,22 @@ AESTDY|Study Day of Start of Adverse Event|Num|Derived
         _domain("CM", "Concomitant Medications", "One record per medication per subject", """
 CMSEQ|Sequence Number|Num|Derived
 CMTRT|Reported Name of Drug, Med, or Therapy
+CMCAT|Category for Medication||Assigned
 CMDOSTXT|Dose Description
 CMROUTE|Route of Administration
 CMINDC|Indication
 CMSTDTC|Start Date/Time of Medication
 CMENDTC|End Date/Time of Medication
 CMSTDY|Study Day of Start of Medication|Num|Derived
+"""),
+        _domain("MH", "Medical History", "One record per medical history event per subject", """
+MHSEQ|Sequence Number|Num|Derived
+MHTERM|Reported Term for the Medical History
+MHCAT|Category for Medical History||Assigned
+MHPRESP|Medical History Event Pre-Specified||Assigned
+MHOCCUR|Medical History Occurrence
+MHENRTPT|End Relative to Reference Time Point||Derived
+MHENTPT|End Reference Time Point||Assigned
 """),
         _domain("QS", "Questionnaires", "One record per question per visit per subject", """
 QSSEQ|Sequence Number|Num|Derived

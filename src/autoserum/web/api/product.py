@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.errors import NotFoundError, ValidationError
+from autoserum.i18n import using
 from autoserum.report import labels_pdf, product_labels
 from autoserum.study.aliquots import parse_label_code
 from autoserum.web.api._common import StudyPath, SubjectPath, record_json
@@ -34,6 +35,7 @@ from autoserum.web.schemas import (
     ProductInjectionCreate,
     StorageEventCreate,
 )
+from autoserum.web.templating import language_of
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -74,14 +76,16 @@ def product_life(
 
 @router.get("/labels.pdf", response_class=Response)
 def product_labels_pdf(
-    study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
+    request: Request, study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
 ) -> Response:
     """The labels of the subject's draws, aliquots and kits (QR code and text), as on the
-    preparer's page."""
+    preparer's page (their words and dates in the request's language)."""
     _preparer(user, store, study)
     life = store.product.life(study, subject_id, actor=user.actor)
+    with using(language_of(request)):
+        sheet = labels_pdf(product_labels(life))
     return Response(
-        labels_pdf(product_labels(life)),
+        sheet,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{study}-{subject_id}-labels.pdf"',

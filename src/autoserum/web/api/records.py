@@ -1,4 +1,5 @@
-"""API: injections, labs, vital signs, adverse events, concomitant medication, and corrections
+"""API: injections, labs, vital signs, adverse events, concomitant medication, the subject's
+demographics and history (previous systemic treatments, atopic comorbidities), and corrections
 of any recorded value (``PATCH /api/v1/studies/{study}/records/{entity}/{id}``, reason
 required)."""
 
@@ -8,14 +9,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 
-from autoserum.web.api._common import StudyPath, SubjectPath, record_json
+from autoserum.study.history import HISTORY_FIELDS
+from autoserum.web.api._common import StudyPath, SubjectPath, jsonable, record_json
 from autoserum.web.deps import ApiUser, StoreDep
 from autoserum.web.schemas import (
     AdverseEventCreate,
+    ComorbidityCreate,
     ConMedCreate,
     DeviationCreate,
+    HistoryUpdate,
     InjectionCreate,
     LabCreate,
+    PriorTreatmentCreate,
     RecordUpdate,
     VitalSignCreate,
 )
@@ -28,8 +33,9 @@ router = APIRouter(prefix="/studies/{study}", tags=["records"])
 _SUBJECT = "/subjects/{subject_id}"
 #: Entities corrected here; assessments are corrected through their own route (items).
 Entity = Literal[
-    "subject", "visit", "lab", "injection", "adverse_event", "con_med", "deviation", "vital_sign"
-]
+    "subject", "visit", "lab", "injection", "adverse_event", "con_med", "deviation", "vital_sign",
+    "prior_treatment", "comorbidity",
+]  # fmt: skip
 
 
 @router.post(_SUBJECT + "/injections", status_code=201)
@@ -110,6 +116,58 @@ def record_con_med(
     user.require("write_data")
     study_for(store, user, study)
     row = store.records.add(study, subject_id, "con_med", body.model_dump(), actor=user.actor)
+    return record_json(row)
+
+
+@router.put(_SUBJECT + "/history")
+def record_history(
+    study: StudyPath, subject_id: SubjectPath, body: HistoryUpdate, user: ApiUser, store: StoreDep
+) -> dict[str, Any]:
+    """Record the subject's demographics and history of atopic dermatitis: ``birth_date`` or
+    ``age`` (given a date of birth, the age is derived on the screening date), ``sex``,
+    ``ethnicity`` and ``race`` (the protocol's categories), ``fitzpatrick`` (I-VI),
+    ``ad_onset_age`` (not above the age). Only the fields given change, each audited."""
+    user.require("write_data")
+    study_for(store, user, study)
+    values = body.model_dump(exclude_unset=True)
+    subject = store.records.record_history(study, subject_id, actor=user.actor, **values)
+    return {
+        "subject_id": subject.subject_id,
+        "version": subject.version,
+        **{name: jsonable(getattr(subject, name)) for name in HISTORY_FIELDS},
+        "ad_duration": jsonable(subject.ad_duration),
+    }
+
+
+@router.post(_SUBJECT + "/prior-treatments", status_code=201)
+def record_prior_treatment(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: PriorTreatmentCreate,
+    user: ApiUser,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Record a previous systemic treatment of atopic dermatitis (the class follows from the
+    ATC code; its years within the subject's life, the start not after the end)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    values = body.model_dump()
+    row = store.records.add(study, subject_id, "prior_treatment", values, actor=user.actor)
+    return record_json(row)
+
+
+@router.post(_SUBJECT + "/comorbidities", status_code=201)
+def record_comorbidity(
+    study: StudyPath,
+    subject_id: SubjectPath,
+    body: ComorbidityCreate,
+    user: ApiUser,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Record an atopic comorbidity (``other`` described; its onset not above the age)."""
+    user.require("write_data")
+    study_for(store, user, study)
+    row = store.records.add(study, subject_id, "comorbidity", body.model_dump(), actor=user.actor)
     return record_json(row)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from autoserum.i18n import N_
 from autoserum.store import DEFAULT_PAGE, change_events
 from autoserum.web.audittrail import AfterQuery, AuditFilterDep, LimitQuery, csv_lines, next_url
 from autoserum.web.deps import PageUser, StoreDep
@@ -28,6 +29,15 @@ def _show(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+#: The audited record types that are not entities of the registry (whose names the catalog
+#: already has), shown by the trail in the page's language.
+_RECORD_TYPES = (
+    N_("user"), N_("user_site"), N_("allocation_list"), N_("consent_document"), N_("consent"),
+    N_("lock"), N_("query"), N_("query_message"), N_("verification"), N_("signature"),
+    N_("protocol_version"),
+)  # fmt: skip
 
 
 @router.get("/studies/{study}/audit")
@@ -51,7 +61,8 @@ def audit_page(
             "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
             "actor": f"{e.username} ({translate(request, e.role)})",
             "action": e.action,
-            "record": e.record,
+            # the record type in the page's language, its id as recorded ("assessment 7")
+            "record": f"{translate(request, e.entity).replace('_', ' ')} {e.record_id}",
             "subject_id": e.subject_id,
             "version": e.version,
             "reason": e.reason,

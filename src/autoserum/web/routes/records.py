@@ -1,6 +1,7 @@
 """Pages: the record forms of the subject page (POST): randomise, visits, injections, labs,
-vital signs, adverse events, concomitant medication, status changes, withdrawal, informed
-consent and its withdrawal.
+vital signs, adverse events, concomitant medication, demographics and history (previous
+systemic treatments, atopic comorbidities), status changes, withdrawal, informed consent and
+its withdrawal.
 
 Each form posts here; on success the user is sent back to the subject page with a message, on
 a validation or state error the subject page is shown again with the message beside the field
@@ -19,6 +20,7 @@ from autoserum.errors import ValidationError
 from autoserum.store import Store
 from autoserum.study.consent import COMPONENTS
 from autoserum.study.entities import EntitySpec, entity
+from autoserum.study.history import HISTORY_FIELDS
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import shorten, submit
 from autoserum.web.recordforms import CONSENT_FORM, form_values, optional_text
@@ -277,6 +279,59 @@ def record_con_med(
         done=lambda v: translate(
             request, "Medication %(name)s recorded.", name=shorten(v["name"] or "", 80)
         ),
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/prior_treatments")
+def record_prior_treatment(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record a previous systemic treatment of atopic dermatitis (drug, ATC code, years,
+    response, reason stopped)."""
+    user.require("write_data")
+    return _record_form(
+        request, store, user, study, subject_id, form, name="prior_treatment",
+        done=lambda v: translate(
+            request, "Previous treatment %(drug)s recorded.", drug=shorten(v["drug"] or "", 80)
+        ),
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/comorbidities")
+def record_comorbidity(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record an atopic comorbidity (asthma, allergic rhinitis, food allergy, ...)."""
+    user.require("write_data")
+    return _record_form(
+        request, store, user, study, subject_id, form, name="comorbidity",
+        done=lambda v: translate(
+            request, "Comorbidity %(condition)s recorded.",
+            condition=translate(request, v["condition"] or ""),
+        ),
+    )  # fmt: skip
+
+
+@router.post(_BASE + "/history")
+def record_history(
+    request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
+) -> Response:
+    """Record the subject's demographics and history of atopic dermatitis (a date of birth or
+    an age, sex, ethnicity, race, Fitzpatrick skin type, age at onset): the fields filled in
+    change, each audited; an impossible value is shown beside its field."""
+    user.require("write_data")
+    values = {
+        name: value for name in HISTORY_FIELDS if (value := optional_text(form, name)) is not None
+    }
+
+    def run() -> str:
+        store.records.record_history(study, subject_id, actor=user.actor, **values)
+        return translate(request, "Demographics and history of %(subject)s recorded.",
+                         subject=subject_id)  # fmt: skip
+
+    return _act(
+        request, store, user, study, subject_id, form, form_key="history",
+        names=set(HISTORY_FIELDS), action=run,
     )  # fmt: skip
 
 

@@ -12,9 +12,11 @@ from fastapi.responses import Response
 from autoserum.display import exact_number
 from autoserum.errors import PermissionDeniedError, StateError, ValidationError
 from autoserum.i18n import N_
-from autoserum.protocols import evaluate_eligibility
+from autoserum.protocols import Protocol, evaluate_eligibility
 from autoserum.store import Store
 from autoserum.study.entities import PHOTO_REGIONS
+from autoserum.study.history import HISTORY_FIELDS
+from autoserum.study.model import SubjectDetail
 from autoserum.study.status import SubjectStatus, allowed_transitions
 from autoserum.web.calendar import calendar, day0_of, trajectory
 from autoserum.web.charts import trajectory_svg
@@ -25,9 +27,10 @@ from autoserum.web.recordforms import (
     RECORD_FORMS,
     FormField,
     consent_form,
+    history_fields,
 )
 from autoserum.web.screening import fact_fields, parse_facts
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 from autoserum.web.views import StudyView, shows_arm, study_for
 
 __all__ = ["PHOTO_LABELS", "STATUS_CHOICES", "SUBJECT_PATH", "router", "subject_page"]
@@ -82,7 +85,7 @@ def _screen_page(
         "screen.html",
         {
             "study": view,
-            "fact_fields": fact_fields(view.protocol),
+            "fact_fields": fact_fields(view.protocol, language=language_of(request)),
             "site_options": [(s, s) for s in view.sites],
             "values": values,
             "errors": errors,
@@ -255,9 +258,11 @@ def subject_page(
         "adverse_events": [vars(a) for a in detail.adverse_events],
         "con_meds": [vars(c) for c in detail.con_meds],
         "deviations": [vars(d) for d in detail.deviations],
+        "prior_treatments": [vars(t) for t in detail.prior_treatments],
+        "comorbidities": [vars(c) for c in detail.comorbidities],
     }
-    sections: list[dict[str, Any]] = []
     open_form = (values or {}).get("_form")
+    sections: list[dict[str, Any]] = [_history_section(view.protocol, detail, open_form)]
     for spec in RECORD_FORMS:
         fields: list[FormField] = list(spec.fields)
         if spec.links and spec.links[0].name.endswith("_visit_code"):
@@ -330,7 +335,7 @@ def subject_page(
             "base": _BASE.format(study=study, subject_id=subject_id),
             "calendar": rows,
             "visit_options": [
-                (p.code, f"{p.label} (day {p.day})")
+                (p.code, translate(request, "%(visit)s (day %(day)s)", visit=p.label, day=p.day))
                 for p in view.protocol.visits
                 if p.code not in recorded_visits
             ],
@@ -368,6 +373,35 @@ def subject_page(
         },
         status_code=status_code,
     )
+
+
+#: The columns of the demographics and AD history section (the subject's fields, the derived
+#: disease duration).
+HISTORY_COLUMNS: tuple[str, ...] = (*HISTORY_FIELDS, N_("ad_duration"))
+
+
+def _history_section(
+    protocol: Protocol, detail: SubjectDetail, open_form: str | None
+) -> dict[str, Any]:
+    """The subject's demographics and AD history, with the form that records them
+    (``routes/records.py``: ``records.record_history``)."""
+    subject = detail.subject
+    row = {name: _cell(getattr(subject, name)) for name in HISTORY_FIELDS}
+    row.update(id=subject.id, ad_duration=subject.ad_duration)
+    declared = protocol.demographics
+    return {
+        "key": "history",
+        "title": N_("Demographics and history of atopic dermatitis"),
+        "entity": "subject",
+        "columns": HISTORY_COLUMNS,
+        "rows": [row],
+        "form": {
+            "noun": N_("demographics and history"),
+            "fields": history_fields(declared.ethnicity, declared.race),
+            "open": open_form == "history",
+        },
+        "correctable": False,
+    }
 
 
 def _consent_sections(

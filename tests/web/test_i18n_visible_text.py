@@ -1,0 +1,198 @@
+"""No English words on a page rendered in Korean or Chinese, whether or not the text is in the
+catalog (issue 14, item 5). ``test_i18n_no_english`` finds catalog messages left untranslated;
+this test also finds a literal never marked for translation: each page is rendered in English
+and in the language, and every visible text (and ``aria-label``, ``title``, ``placeholder``,
+``alt``) that is *the same in both renders* and is made of English words is a failure, unless it
+is data: the values this test's fixtures recorded and the protocol's own texts (shown as
+written, see ``docs/i18n.md``), listed below explicitly.
+
+A text counts as English words when it has a word of three or more Latin letters that is not
+all capitals (``EASI``, ``UTC``, ``SDV`` are codes) and has no digit (``S1-001``, ``inv1``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from autoserum.protocols import load_protocol
+from autoserum.store import Store, open_store
+from autoserum.web import create_app
+from tests.epro import DAY0, enrol, epro_protocol
+
+from .conftest import SYSTEM, Seeded, settings_for
+from .test_access_matrix import page_client
+from .test_axe_pages import PAGES
+
+_ATTRS = ("aria-label", "title", "placeholder", "alt")
+_SKIPPED = ("script", "style", "code", "pre", "svg", "textarea")
+_WORD = re.compile(r"(?<!\w)[A-Za-z'’]{3,}(?!\w)")
+
+#: Data shown as recorded: the fixtures' values, names and free texts, and what the system
+#: itself recorded as data (never translated: an audit reason, a query's text and its author,
+#: a token's label, a security event's detail and kind code).
+DATA: frozenset[str] = frozenset(
+    {
+        # tests/web/conftest.py: Seeded (site names, full names, the API tokens' label)
+        "Site one", "Site two", "Ada Admin", "Ina Vogel", "tests",
+        "AST-1 / S1 (Site one)", "AST-1 / S2 (Site two)",
+        # the adverse event and the query of _staff_data
+        "injection site cellulitis", "Admitted for IV antibiotics.", "please check the onset date",
+        # the automatic checks' queries, stored with their text and author (the system user)
+        *(f"{i} is planned at visit {v} but is neither recorded nor recorded as not done"
+          for i, v in (("dlqi", "baseline (2026-03-02)"), ("easi", "baseline (2026-03-02)"),
+                       ("easi", "screening (2026-02-16)"), ("scorad", "baseline (2026-03-02)"))),
+        "system:check:missing_assessment", "system:check:missing_assessment (system)",
+        "test-setup", "testclient",  # the fixtures' actor and the test client's address
+        # audit reasons the store writes for a record it creates (stored as data)
+        "automatic check on data written by test-setup", "enrolment and randomisation",
+        "assessment pp_nrs", "visit baseline", "study AST-1",
+        "original protocol",  # the summary of a study's first protocol version, as stored
+        # security events: the kind codes (the option's title carries the translated meaning)
+        "export", "lockout", "login",
+        *(f'{{"expires_at": null, "label": "tests", "token_id": {n}}}' for n in range(1, 9)),
+        "autoserum", "English",  # the product's name; a language menu shows each name in itself
+    }
+)  # fmt: skip
+#: Codes of the library's protocols and of the study's own protocol (its fact names, special
+#: interest codes and monitored record kinds), shown as written.
+CODES: frozenset[str] = frozenset(
+    {
+        "aaht-zhao2022", "abt-pittler2003", "aigt-nahm2020", "asim-choi2024",
+        "Atopic dermatitis (atopic dermatitis)", "Scorad (moderate-to-severe AD)",
+        "injection_site_reaction, infection",
+        "(eligibility, consent, primary_endpoint, adverse_events).",
+    }
+)  # fmt: skip
+#: Words that are the same in every language of the interface (names of methods and scales).
+NAMES: frozenset[str] = frozenset({"autoserum", "Kaplan", "Meier", "Wilcoxon", "ADaM"})
+
+
+def _protocol_texts(code: str) -> set[str]:
+    """A protocol's own texts: title, arm, phase and visit labels, instrument names, citation
+    (the study's documents, shown as the protocol writes them)."""
+    protocol = load_protocol(code)
+    texts = {protocol.title, protocol.citation, protocol.code}
+    texts |= {a.label for a in protocol.arms} | {p.label for p in protocol.phases}
+    texts |= {v.label for v in protocol.visits}
+    return {t for t in texts if t}
+
+
+class _Visible(HTMLParser):
+    """The visible texts of a page and its accessible-name attributes, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._skip: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # the audit trail's recorded changes are the data as stored (field paths and values)
+        if tag in _SKIPPED or ("class", "changes") in attrs:
+            self._skip.append(tag)
+        values = dict(attrs)
+        if tag == "input" and values.get("type") == "hidden":
+            return
+        self.texts += [" ".join(str(v).split()) for k, v in attrs if k in _ATTRS and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip and self._skip[-1] == tag:
+            self._skip.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def visible_texts(html: str) -> list[str]:
+    parser = _Visible()
+    parser.feed(html)
+    return parser.texts
+
+
+def english_words(text: str) -> list[str]:
+    """The English-looking words of ``text`` (see the module docstring)."""
+    return [w for w in _WORD.findall(text) if not w.isupper() and w not in NAMES]
+
+
+def untranslated(english: str, translated: str, data: Iterable[str]) -> list[str]:
+    """The texts of the translated render that are also in the English render, are made of
+    English words and are not data."""
+    allowed = set(data)
+    same = set(visible_texts(english)) & set(visible_texts(translated))
+    return sorted(t for t in same if t not in allowed and english_words(t))
+
+
+def test_the_checker_finds_a_literal_and_spares_data_and_codes() -> None:
+    english = "<h1>Subject S1-001</h1><p title='Adverse events'>EASI 12.5</p><th>Forgotten</th>"
+    korean = "<h1>대상자 S1-001</h1><p title='이상반응'>EASI 12.5</p><th>Forgotten</th>"
+    assert untranslated(english, korean, ()) == ["Forgotten"]
+    assert untranslated(english, korean, {"Forgotten"}) == []
+    assert english_words("S1-001 · inv1 · EASI · UTC · 2026-03-02") == []
+    assert english_words("lifted 2026. 3. 2.") == ["lifted"]
+
+
+def _staff_data(store: Store) -> None:
+    """One adverse event and one open query, so the subject page's tables and the queries
+    page show recorded values next to translated words."""
+    store.records.add(
+        "AST-1", "S1-001", "adverse_event",
+        {"term": "injection site cellulitis", "onset_date": "2026-03-05", "severity": "moderate",
+         "serious": "false", "related": "possible", "outcome": "recovering",
+         "narrative": "Admitted for IV antibiotics."},
+        actor=SYSTEM,
+    )  # fmt: skip
+    (ae,) = store.subjects.detail("AST-1", "S1-001", actor=SYSTEM).adverse_events
+    store.queries.open("AST-1", "adverse_event", ae.id, "please check the onset date", actor=SYSTEM)
+
+
+@pytest.mark.parametrize("language", ["ko", "zh-Hans"])
+def test_no_english_literal_on_the_staff_pages(
+    client: TestClient, seeded: Seeded, language: str
+) -> None:
+    _staff_data(seeded.store)
+    data = DATA | CODES | _protocol_texts("ast-nahm2023")
+    left: dict[str, list[str]] = {}
+    for username, paths in PAGES.items():
+        client.cookies.clear()
+        page_client(client, username)
+        for path in paths:
+            english = client.get(path, headers={"Accept-Language": "en"})
+            translated = client.get(path, headers={"Accept-Language": language})
+            assert english.status_code == translated.status_code == 200, path
+            found = untranslated(english.text, translated.text, data)
+            if found:
+                left[path] = found
+    assert not left, f"English text on the {language} staff pages: {left}"
+
+
+@pytest.mark.parametrize("language", ["ko", "zh-Hans"])
+def test_no_english_literal_on_the_patient_pages(db_url: str, language: str) -> None:
+    """Every page a patient sees: the list of what is due, each daily and weekly form, the
+    page of a refused link; the subject's language unset, so the browser's decides."""
+    store = open_store(db_url, clock=lambda: DAY0 + dt.timedelta(days=1))
+    store.studies.create("E", epro_protocol(), actor=SYSTEM, seed=5)
+    store.studies.add_site("E", "S1", "Site one", actor=SYSTEM)
+    enrol(store, "E", "S1", "A", actor=SYSTEM)
+    token = store.self_report.issue_link("E", "A", actor=SYSTEM).token
+    app = create_app(settings_for(db_url), store=store, clock=lambda: DAY0 + dt.timedelta(days=1))
+    day = (DAY0 + dt.timedelta(days=1)).isoformat()
+    paths = [f"/p/{token}", f"/p/{token}/pp_nrs/{day}", f"/p/{token}/sleep_nrs/{day}",
+             f"/p/{token}/poem/{DAY0.isoformat()}", "/p/not-a-valid-token"]  # fmt: skip
+    data = DATA | _protocol_texts("ast-nahm2023")
+    left: dict[str, list[str]] = {}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for path in paths:
+            english = client.get(path, headers={"Accept-Language": "en"})
+            translated = client.get(path, headers={"Accept-Language": language})
+            assert english.status_code == translated.status_code, path
+            assert f'<html lang="{language}">' in translated.text, path
+            found = untranslated(english.text, translated.text, data)
+            if found:
+                left[path.replace(token, "<token>")] = found
+    assert not left, f"English text on the {language} patient pages: {left}"
