@@ -5,8 +5,8 @@ read. Without them a rare author or record type late in a long trail was found b
 row of the study from the cursor on (2.6 s for one author and 3.2 s for the sites at 802,500
 audit rows of a 1,000,000-row import, on the 2-core machine).
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
