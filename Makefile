@@ -55,8 +55,11 @@ typecheck:
 imports:
 	$(BIN)/lint-imports
 
+## pytest: every test. One BLAS thread per process: the tests' matrices are small, and
+## threaded OpenBLAS spins on a shared machine. PYTEST_ARGS adds pytest options.
 pytest:
-	. ./.autoserum-services.env 2>/dev/null; $(BIN)/pytest $(PYTEST_ARGS)
+	. ./.autoserum-services.env 2>/dev/null; OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+	  $(BIN)/pytest $(PYTEST_ARGS)
 
 ## i18n: extract the marked strings (templates, Python, the entity registry) into
 ## src/autoserum/locale/messages.pot and merge them into every language's messages.po

@@ -1,8 +1,23 @@
-"""Root test configuration: seeded, deterministic property tests everywhere."""
+"""Root test configuration: seeded, deterministic property tests everywhere; the migrated
+database templates (``tests/dbtemplates.py``) shared by the store and web fixtures."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.dbtemplates import make_sqlite_template, pg_base_url, pg_template
+
+# One BLAS thread per test process (xdist workers and the commands tests start inherit this;
+# the process that loads this file has numpy loaded already, so `make pytest` sets it too). The
+# tests' matrices are small: threaded OpenBLAS gains nothing on them and spins on a shared
+# 2-core machine (the Kenward-Roger finite-difference test: 19 s CPU with 2 threads, 1 s with 1).
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
 
 # Seeded randomness only: Hypothesis runs derandomized (its seed is fixed), with no deadline so
 # that a loaded 2-core CI machine never fails a test on time.
@@ -14,3 +29,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("autoserum")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest revision once per session: copy it, never open it."""
+    return make_sqlite_template(tmp_path_factory.mktemp("template") / "migrated.db")
+
+
+@pytest.fixture(scope="session")
+def pg_template_name() -> Iterator[str]:
+    """A PostgreSQL database migrated to the newest revision once per session (its name), the
+    template of the tests' migrated databases; never connect to it."""
+    with pg_template(pg_base_url()) as name:
+        yield name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 from autoserum import stats
 from autoserum.analysis import analyze_endpoint, read_long, read_study, study_consort
 from tests.analysis.conftest import raw_rows
+from tests.clirun import run_cli
 
 WITHIN_KEYS = {
     "arm",
@@ -29,9 +29,7 @@ ESTIMATE_KEYS = {"estimate", "se", "ci_low", "ci_high", "p_value"}
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autoserum", *args], capture_output=True, text=True, check=False
-    )
+    return run_cli(*args)
 
 
 def test_analyze_json_shape(two_arm_csv: Path) -> None:

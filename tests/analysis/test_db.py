@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from autoserum.simulate import simulate_study
+from tests.clirun import run_cli
 from tests.pdftext import pdf_text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autoserum", *args], capture_output=True, text=True, check=False
-    )
+    return run_cli(*args)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from autoserum.analysis import EXAMPLE_SAP, parse_sap_file, parse_sap_text, plan_analysis, read_long
 from autoserum.errors import ValidationError
 from tests.analysis.conftest import DATA
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "sap-ast-nahm2023.toml"
@@ -47,9 +47,7 @@ order = ["easi", "scorad"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "autoserum", *args], capture_output=True, text=True, check=False
-    )
+    return run_cli(*args)
 
 
 def test_the_shipped_example_is_the_documented_one() -> None:

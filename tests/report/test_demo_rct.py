@@ -11,8 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +24,7 @@ from pypdf import PdfReader
 from autoserum.analysis import build_adsl
 from autoserum.store import Actor, open_store
 from autoserum.study import SubjectStatus
+from tests.clirun import run_cli
 from tests.pdftext import pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +41,7 @@ def _demo_script() -> ModuleType:
 
 
 def _cli(*args: object) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "autoserum", *map(str, args)],
-        capture_output=True, text=True, check=False, cwd=ROOT,
-    )  # fmt: skip
+    done = run_cli(*args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

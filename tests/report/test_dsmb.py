@@ -12,13 +12,13 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from autoserum.protocols import load_protocol
+from tests.clirun import run_cli
 from tests.pdftext import pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,10 +26,7 @@ STUDY = "ast-dsmb"
 
 
 def _cli(*args: object, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "autoserum", *map(str, args)],
-        capture_output=True, text=True, check=False, cwd=ROOT,
-    )  # fmt: skip
+    done = run_cli(*args)
     if ok:
         assert done.returncode == 0, done.stderr
     return done

@@ -3,15 +3,15 @@
 PostgreSQL: ``AUTOSERUM_TEST_PG_URL`` (written to ``.autoserum-services.env`` by
 ``bash scripts/services.sh``, read from there when the variable is absent) names a server. One
 fresh database is created per test session and dropped at the end; every test gets its own
-schema in it (first on the search path), dropped after the test. An unreachable server FAILS
-the tests: they are never skipped.
+schema in it (first on the search path), dropped after the test, or, when it asks for
+``store``, its own database cloned from the session's migrated template
+(``tests/dbtemplates.py``). An unreachable server FAILS the tests: they are never skipped.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,61 +20,54 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from autoserum.store import Actor, Store, open_store
+from tests.dbtemplates import (
+    copy_sqlite_template,
+    new_pg_database,
+    pg_admin_conninfo,
+    pg_base_url,
+    pg_url_for,
+)
 from tests.store.helpers import TODAY
 
-ROOT = Path(__file__).resolve().parents[2]
 _counter = itertools.count()
-
-
-def _pg_base_url() -> str:
-    url = os.environ.get("AUTOSERUM_TEST_PG_URL")
-    if not url:
-        env = ROOT / ".autoserum-services.env"
-        if env.exists():
-            match = re.search(r"AUTOSERUM_TEST_PG_URL=(\S+)", env.read_text(encoding="utf-8"))
-            url = match.group(1) if match else None
-    if not url:
-        pytest.fail(
-            "AUTOSERUM_TEST_PG_URL is not set and .autoserum-services.env is missing: "
-            "run `bash scripts/services.sh` (PostgreSQL tests are never skipped)",
-            pytrace=False,
-        )
-    return url
-
-
-def _admin_conninfo(url: str) -> str:
-    u = make_url(url).set(drivername="postgresql", database="postgres")
-    return u.render_as_string(hide_password=False)
-
-
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (dropped at the end)."""
-    base = _pg_base_url()
+    base = pg_base_url()
     name = f"autoserum_store_{os.getpid()}"
     try:
-        admin = psycopg.connect(_admin_conninfo(base), autocommit=True, connect_timeout=5)
+        admin = psycopg.connect(pg_admin_conninfo(base), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as err:
         pytest.fail(f"PostgreSQL at {base} is unreachable: {err}", pytrace=False)
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield _with_db(base, name)
+            yield pg_url_for(base, name)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database on each engine in turn (PostgreSQL: a fresh schema of the session
-    database, first on the search path, dropped after the test)."""
+    """A database on each engine in turn: empty, or, for a test that asks for ``store``, a copy
+    of the session's migrated template (the schema ``store`` would migrate it to anyway).
+
+    PostgreSQL: an empty database is a fresh schema of the session database, first on the
+    search path; a migrated one a database cloned from the template; dropped after the test."""
+    migrated = "store" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        if migrated:
+            copy_sqlite_template(request.getfixturevalue("sqlite_template"), url)
+        yield url
+        return
+    if migrated:
+        template: str = request.getfixturevalue("pg_template_name")
+        with new_pg_database(pg_base_url(), "autoserum_store", template=template) as url:
+            yield url
         return
     database: str = request.getfixturevalue("pg_database")
     schema = f"t{next(_counter)}"

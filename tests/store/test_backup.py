@@ -20,8 +20,7 @@ from autoserum.errors import ValidationError
 from autoserum.simulate import simulate_study
 from autoserum.store import Actor, backup, open_store, restore
 from autoserum.store.replay import current_state, replay_audit
-
-from .conftest import _admin_conninfo, _pg_base_url
+from tests.dbtemplates import pg_admin_conninfo, pg_base_url
 
 ADMIN = Actor("ada", "admin")
 
@@ -53,9 +52,9 @@ def _snapshot(url: str) -> tuple[object, object, int, bool]:
 @pytest.fixture
 def pg_pair() -> Iterator[tuple[str, str]]:
     """Two fresh PostgreSQL databases (source and restore target), dropped afterwards."""
-    base = _pg_base_url()
+    base = pg_base_url()
     names = [f"bk_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    with psycopg.connect(_admin_conninfo(base), autocommit=True) as admin:
+    with psycopg.connect(pg_admin_conninfo(base), autocommit=True) as admin:
         for n in names:
             admin.execute(f'CREATE DATABASE "{n}"')
         try:

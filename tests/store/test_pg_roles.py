@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from autoserum.store import open_store
-from tests.store.conftest import _admin_conninfo, _pg_base_url
+from tests.dbtemplates import pg_admin_conninfo, pg_base_url
 from tests.store.helpers import ADMIN, COORDINATOR, double_blind_study, enrolled
 
 pytestmark = pytest.mark.postgres
@@ -49,17 +49,17 @@ def grants(app: str, owner: str) -> list[str]:
 @pytest.fixture
 def roles() -> Iterator[tuple[str, str]]:
     """(owner URL, application URL) on a fresh database owned by a fresh owner role."""
-    base = _pg_base_url()
+    base = pg_base_url()
     tag = uuid.uuid4().hex[:10]
     owner, app, database = f"as_owner_{tag}", f"as_app_{tag}", f"as_roles_{tag}"
-    with psycopg.connect(_admin_conninfo(base), autocommit=True) as su:
+    with psycopg.connect(pg_admin_conninfo(base), autocommit=True) as su:
         su.execute(f"CREATE ROLE {owner} LOGIN")
         su.execute(f"CREATE ROLE {app} LOGIN")
         su.execute(f"CREATE DATABASE {database} OWNER {owner}")
     try:
         yield _url(base, user=owner, database=database), _url(base, user=app, database=database)
     finally:
-        with psycopg.connect(_admin_conninfo(base), autocommit=True) as su:
+        with psycopg.connect(pg_admin_conninfo(base), autocommit=True) as su:
             su.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
                 (database,),

@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, sync_playwright
 from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.store import Actor, Store, open_store
 from autoserum.web import Settings, create_app
+from tests.dbtemplates import copy_sqlite_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
@@ -58,8 +59,13 @@ def settings_for(url: str) -> Settings:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'web.db'}"
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite database of this test: empty, or, for a test that asks for ``store``, a copy of
+    the session's migrated template (the schema ``store`` would migrate it to anyway)."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    if "store" in request.fixturenames:
+        copy_sqlite_template(request.getfixturevalue("sqlite_template"), url)
+    return url
 
 
 @pytest.fixture

@@ -173,7 +173,9 @@ def test_the_life_of_a_double_blind_study(
         expect(ivan.get_by_role("status")).to_contain_text("saved")
         ivan.get_by_text("Record a protocol deviation").click()
         ivan.get_by_label("Category").select_option("study_procedure")
-        ivan.get_by_label("Description").fill("lesion photographs not taken at the flare visit")
+        ivan.get_by_label("Description", exact=True).fill(
+            "lesion photographs not taken at the flare visit"
+        )
         ivan.get_by_label("Date of the deviation").fill("2026-06-20")
         ivan.get_by_label("Major or minor").select_option("minor")
         ivan.get_by_label("Corrective action").fill("camera added to the flare kit")
@@ -272,7 +274,7 @@ def test_the_life_of_a_double_blind_study(
         ivan.goto(subject_url)
         ivan.get_by_text("Record a protocol deviation").click()
         ivan.get_by_label("Category").select_option("other")
-        ivan.get_by_label("Description").fill("late entry")
+        ivan.get_by_label("Description", exact=True).fill("late entry")
         ivan.get_by_label("Major or minor").select_option("minor")
         ivan.get_by_role("button", name="Save a protocol deviation").click()
         expect(ivan.locator("#form-errors")).to_contain_text("database lock")

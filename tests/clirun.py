@@ -1,0 +1,35 @@
+"""Run the ``autoserum`` command line in the test's own process.
+
+A command run this way goes through the same entry point as the installed script
+(:func:`autoserum.cli.main`: its error handling, exit codes and output), without starting a
+Python process and importing the scientific libraries again for each command, which costs about
+two CPU seconds a command. A few tests keep running the real executable (``tests/test_readme.py``,
+``tests/test_cli_startup.py``, the analysis of three arms and of the stored intercurrent events,
+the audit chain's warning on stderr).
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from contextlib import redirect_stderr, redirect_stdout
+
+from autoserum.cli import main
+
+__all__ = ["run_cli"]
+
+
+def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
+    """``autoserum ARGS...``: its exit code, standard output and standard error, as
+    :func:`subprocess.run` with ``capture_output=True, text=True`` gives them."""
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            if isinstance(done.code, str):
+                err.write(f"{done.code}\n")
+    return subprocess.CompletedProcess(["autoserum", *argv], code, out.getvalue(), err.getvalue())
