@@ -13,7 +13,15 @@ grouping and the Jinja2 rendering count) for:
 
 Prints p50/p99 (ms) per case over ``--repeat`` requests. Target (issue 11): p99 < 300 ms.
 
+``--import-rows N`` builds the trail by one large import instead (the file of
+``benchmarks/import_large.py``, ``totals`` columns: N visit rows, N / 5 subjects at 8 sites): its
+batch audit rows carry their records' JSON (``store/_audit.py:insert_imported``), one row per
+subject, record type and batch; then 200 single corrections by another author (``ben``) at the
+end of the trail, the rarest author a reader filters by. No ``ANALYZE`` is run (the database as
+an import leaves it).
+
 Usage: .venv/bin/python benchmarks/audit_page.py [--rows 500000] [--repeat 40]
+       .venv/bin/python benchmarks/audit_page.py --import-rows 1000000 --keep /tmp/a1m.db
 """
 
 from __future__ import annotations
@@ -125,6 +133,50 @@ def build(path: Path, rows: int) -> None:
     path.with_name("token").write_text(token, encoding="utf-8")
 
 
+def build_by_import(path: Path, rows: int) -> None:
+    """The study imported from a tidy file of ``rows`` visit rows, then 200 corrections of
+    EASI totals by ``ben`` (single audited writes at the end of the trail)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from import_large import tidy_file
+
+    url = f"sqlite:///{path}"
+    visits = path.with_name("visits.csv")
+    tidy_file(visits, rows, "totals")
+    store = open_store(url)
+    try:
+        started = time.perf_counter()
+        store.exports.import_file(STUDY, visits, actor=ADMIN, protocol="ast-nahm2023")
+        print(f"import of {rows:,} rows: {time.perf_counter() - started:.0f} s")
+        store.accounts.create_user("admin1", hash_password(PASSWORD), "admin", None, actor=ADMIN)
+        store.accounts.create_user(
+            "mon1", hash_password(PASSWORD), "monitor", frozenset({(STUDY, "s1")}), actor=ADMIN
+        )
+        store.accounts.create_user("ben", hash_password(PASSWORD), "admin", None, actor=ADMIN)
+        token = new_token()
+        store.accounts.create_api_token("admin1", hash_token(token), actor=ADMIN, label="bench")
+        ben = Actor("ben", "admin")
+        with sqlite3.connect(path) as conn:
+            last = conn.execute(
+                "SELECT id, total FROM assessments WHERE instrument = 'easi' ORDER BY id DESC "
+                "LIMIT 200"
+            ).fetchall()
+        for record_id, total in last:
+            new = "1" if total != "1" else "2"
+            store.records.update(
+                STUDY,
+                "assessment",
+                record_id,
+                {"total": new},
+                actor=ben,
+                reason="bench",
+                expected_version=1,
+            )
+    finally:
+        store.close()
+    visits.unlink()
+    path.with_name("token").write_text(token, encoding="utf-8")
+
+
 def _login(client: TestClient, username: str) -> None:
     page = client.get("/login")
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -150,19 +202,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--keep", type=Path, default=None, help="build (or reuse) this file")
+    parser.add_argument("--import-rows", type=int, default=0, help="build by an import")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="audit-bench-"))
     path = args.keep or workdir / "audit.db"
     started = time.perf_counter()
     if not path.exists():
-        build(path, args.rows)
+        if args.import_rows:
+            build_by_import(path, args.import_rows)
+        else:
+            build(path, args.rows)
     built = time.perf_counter() - started
     token = path.with_name("token").read_text(encoding="utf-8")
     with sqlite3.connect(path) as conn:
         total = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         middle = conn.execute("SELECT max(id) / 2 FROM audit_log").fetchone()[0]
         subject = conn.execute("SELECT subject_id FROM subjects ORDER BY id DESC").fetchone()[0]
-    print(f"audit rows: {total:,} (built in {built:.0f} s)")
+        day = conn.execute("SELECT substr(max(at), 1, 10) FROM audit_log").fetchone()[0]
+        size = conn.execute("SELECT sum(length(new_value)) FROM audit_log").fetchone()[0]
+    print(f"audit rows: {total:,}, {size / 1e6:.0f} MB of new values (built in {built:.0f} s)")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     settings = Settings(env="development", secret_key="b" * 48, database_url=f"sqlite:///{path}")
     store = open_store(f"sqlite:///{path}")  # migrates a kept file built by an older version
@@ -173,7 +232,13 @@ def main() -> None:
         ("admin", "page, 200 rows after a cursor in the middle", f"{base}?after={middle}"),
         ("admin", "page, one subject", f"{base}?subject_id={subject}"),
         ("admin", "page, one author", f"{base}?username=ben&after={middle}"),
-        ("admin", "page, a day range", f"{base}?since=2026-05-20&until=2026-05-21"),
+        (
+            "admin",
+            "page, a day range",
+            f"{base}?since={day}&until={day}"
+            if args.import_rows
+            else f"{base}?since=2026-05-20&until=2026-05-21",
+        ),
         ("mon1", "page, site-limited monitor", f"{base}?after={middle}"),
         ("api", "API, 1,000 rows after a cursor", f"/api/v1{base}?after={middle}&limit=1000"),
     ]
@@ -193,6 +258,7 @@ def main() -> None:
         print(f"{label:48} {statistics.median(times):8.1f} {p99:8.1f}")
     store.close()
     print(f"worst p99: {worst:.1f} ms (target < 300 ms)")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and token look-ups never wait for the write lock (SQLite)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -23,13 +25,23 @@ from sqlalchemy import func, select, text
 from autoserum.accounts import hash_token, new_token
 from autoserum.errors import NotFoundError, ValidationError
 from autoserum.protocols import resolve_protocol
-from autoserum.store import Store, open_store
+from autoserum.store import AuditFilter, Store, open_store
+from autoserum.store import _importer as importer
+from autoserum.store._audit import ImportBatch, insert_imported
 from autoserum.store._base import STAGING_PREFIX
 from autoserum.store._gate import WriterGate
 from autoserum.store._source import FrameSource
-from autoserum.store._staging import REASON, REMOVED_PREFIX, lease, remove_abandoned
+from autoserum.store._staging import (
+    BATCH,
+    PUBLISHED_PREFIX,
+    REASON,
+    REMOVED_PREFIX,
+    lease,
+    remove_abandoned,
+)
 from autoserum.store._studies import new_study
 from autoserum.store.models import (
+    AssessmentRow,
     AuditHeadRow,
     AuditRow,
     SiteRow,
@@ -141,6 +153,123 @@ def test_a_new_study_is_written_in_short_transactions_and_appears_whole(store: S
     assert store.audit.verify().ok
 
 
+def _before(store: Store, study: str) -> tuple[list[str], pl.DataFrame, int, int]:
+    """What a reader of ``study`` sees: the study list, its export, its subjects and the
+    length of its audit trail."""
+    return (
+        [st.name for st in store.studies.all()],
+        store.exports.long(study, actor=ADMIN),
+        len(store.subjects.all(study, actor=ADMIN)),
+        len(store.audit.trail(study, actor=ADMIN)),
+    )
+
+
+def _same_view(store: Store, study: str, seen: tuple[list[str], pl.DataFrame, int, int]) -> bool:
+    now = _before(store, study)
+    return now[0] == seen[0] and now[1].equals(seen[1]) and now[2:] == seen[2:]
+
+
+def test_an_existing_study_is_imported_in_short_transactions_and_appears_whole(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.exports.import_long("EX", tidy_file(20, prefix="A"), actor=ADMIN, protocol="ast-nahm2023")
+    store.subjects.screen("EX", "s0", "LIVE1", {}, actor=ADMIN)  # a live write into the study
+    before = _before(store, "EX")
+    # a reader looks at the study after every committed transaction of the import: it sees
+    # the study as it was, never a part of the import
+    checks: list[bool] = []
+    opened = importer._Run.transaction
+
+    @contextmanager
+    def observed(run: importer._Run) -> Iterator[Any]:
+        with opened(run) as s:
+            yield s
+        checks.append(_same_view(store, "EX", before))
+
+    monkeypatch.setattr(importer._Run, "transaction", observed)
+    source = FrameSource(tidy_file(120, prefix="B"), name="b.csv", rows=100)
+    counts = store.exports.import_source("EX", source, actor=ADMIN)
+    monkeypatch.undo()
+    assert counts["subjects"] == 120
+    assert counts["visits"] == 600
+    # every transaction but the last (the publication) left the study as it was
+    assert len(checks) >= 6
+    assert checks[:-1] == [True] * (len(checks) - 1)
+    assert checks[-1] is False
+    after = _before(store, "EX")
+    assert after[0] == ["EX"]
+    assert after[1].height == before[1].height + 600
+    assert after[2] == before[2] + 120
+    assert after[3] > before[3]
+    # the imported subjects, their trail (the staging study's chain, read as the study's),
+    # replay and the chains
+    assert store.audit.trail("EX", actor=ADMIN, subject_id="B000007")
+    assert replay_audit(store.audit.raw_rows("EX")) == current_state(store, "EX")
+    assert store.audit.verify().ok
+    assert store.audit.verify("EX").ok
+    assert _staging_names(store) == []
+    with store.uow.read() as s:
+        published = s.scalars(select(AuditRow.new_value).where(AuditRow.action == "publish")).all()
+        txns = s.scalar(
+            select(func.count(func.distinct(AuditRow.txn))).where(AuditRow.reason == "import b.csv")
+        )
+    assert len(published) == 1
+    assert json.loads(published[0] or "{}")["counts"]["visit"] == 600
+    assert txns is not None
+    assert txns >= 6
+    # a second import into the study: two published chains, the trail and replay still whole
+    store.exports.import_long("EX", tidy_file(3, prefix="C"), actor=ADMIN)
+    assert store.exports.long("EX", actor=ADMIN).height == before[1].height + 615
+    assert replay_audit(store.audit.raw_rows("EX")) == current_state(store, "EX")
+    page = store.audit.page("EX", actor=ADMIN, limit=1000)
+    ids = [r.id for r in page.records]
+    assert ids == sorted(ids)
+    # paged by a day range (read in (time, id) order, chain by chain, merged): every row of
+    # the trail once
+    trail = store.audit.trail("EX", actor=ADMIN)
+    where = AuditFilter(since=trail[0].at.date(), until=trail[-1].at.date())
+    seen: list[int] = []
+    cursor: int | None = 0
+    while cursor is not None:
+        got = store.audit.page("EX", actor=ADMIN, where=where, after=cursor, limit=37)
+        seen += [r.id for r in got.records]
+        cursor = got.next_after
+    assert sorted(seen) == [r.id for r in trail]
+    assert len(seen) == len(set(seen))
+    assert store.audit.verify("EX").ok
+
+
+def test_an_import_meeting_a_subject_added_meanwhile_publishes_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.exports.import_long("EX", tidy_file(5, prefix="A"), actor=ADMIN, protocol="ast-nahm2023")
+    before = _before(store, "EX")
+    # a subject of the file is screened into the study after the file was checked, before
+    # the publication
+    checked = importer.Importer._check
+
+    def check_then_screen(self: Any, *args: Any, **kw: Any) -> Any:
+        out = checked(self, *args, **kw)
+        store.subjects.screen("EX", "s0", "B000002", {}, actor=ADMIN)
+        return out
+
+    monkeypatch.setattr(importer.Importer, "_check", check_then_screen)
+    with pytest.raises(ValidationError) as caught:
+        store.exports.import_long("EX", tidy_file(4, prefix="B"), actor=ADMIN)
+    monkeypatch.undo()
+    assert caught.value.field == "subject_id"
+    assert caught.value.value == "B000002"
+    now = _before(store, "EX")
+    # the export: the screened subject's screening visit, nothing of the import
+    assert now[1]["subject_id"].to_list() == [*before[1]["subject_id"].to_list(), "B000002"]
+    assert now[2] == before[2] + 1  # the screened subject only
+    assert store.audit.verify().ok
+    # the failed import's staging study is removed by the next import, which works
+    store.exports.import_long("EX", tidy_file(2, prefix="D"), actor=ADMIN)
+    assert _staging_names(store) == []
+    assert replay_audit(store.audit.raw_rows("EX")) == current_state(store, "EX")
+
+
 def test_a_staging_name_is_neither_listed_nor_found_nor_accepted(store: Store) -> None:
     with store.uow.write(ADMIN) as s:
         from autoserum.protocols import resolve_protocol
@@ -161,7 +290,11 @@ def test_a_staging_name_is_neither_listed_nor_found_nor_accepted(store: Store) -
 def _staging_names(store: Store) -> list[str]:
     with store.uow.read() as s:
         names = s.scalars(select(StudyRow.name)).all()
-    return [n for n in names if n.startswith(STAGING_PREFIX) and not n.startswith(REMOVED_PREFIX)]
+    return [
+        n
+        for n in names
+        if n.startswith(STAGING_PREFIX) and not n.startswith((REMOVED_PREFIX, PUBLISHED_PREFIX))
+    ]
 
 
 @pytest.mark.parametrize("fails", [False, True])
@@ -195,11 +328,68 @@ def test_a_staging_study_is_removed_only_when_its_import_has_ended(
     with store.uow.read() as s:
         assert s.scalar(select(func.count()).where(SubjectRow.study_id == study_id)) == 0
         deleted = s.scalars(
-            select(AuditRow.entity).where(AuditRow.reason == REASON, AuditRow.action == "delete")
+            select(AuditRow.entity).where(AuditRow.reason == REASON, AuditRow.action == "remove")
         ).all()
-    assert sorted(deleted) == ["site", "subject"]
+    assert sorted(deleted) == ["site", "subject"]  # one set-based batch per table
     with store.uow.read() as s:  # the emptied study row stays, hidden: its id is never reused
         assert s.get_one(StudyRow, study_id).name == f"{REMOVED_PREFIX}0123abcd"
+    assert store.audit.verify().ok
+
+
+def test_a_large_abandoned_staging_study_is_removed_set_based_in_batches(store: Store) -> None:
+    # 3,000 subjects × 5 visits with 3 assessments each, and the site: 63,001 records, written
+    # as an import writes them (one audit row per subject, record type and batch); abandoned,
+    # then removed by DELETEs of at most BATCH rows per transaction, one audit row each
+    plan = resolve_protocol("ast-nahm2023")
+    name = f"{STAGING_PREFIX}feedbeef"
+    n_subjects, weeks = 3_000, 5
+    with store.uow.write(ADMIN, "import big.csv") as s:
+        study_id = new_study(s, name, plan, 1, 8).id
+        site = SiteRow(study_id=study_id, code="s1", name="s1", version=1)
+        s.add(site)
+        s.flush()
+        batch = ImportBatch("big.csv", "0" * 64, 2, 2 + n_subjects * weeks)
+        pks = insert_imported(s, SubjectRow, {
+            "study_id": [study_id] * n_subjects, "site_id": [site.id] * n_subjects,
+            "subject_id": [f"L{i:05d}" for i in range(n_subjects)],
+            "status": ["enrolled"] * n_subjects, "arm": ["serum"] * n_subjects,
+            "version": [1] * n_subjects,
+        }, batch=batch, review=False)  # fmt: skip
+        owners = [pk for pk in pks for _ in range(weeks)]
+        visit_ids = insert_imported(s, VisitRow, {
+            "study_id": [study_id] * len(owners), "subject_pk": owners,
+            "visit_code": [f"week_{w}" for _ in pks for w in range(weeks)],
+            "version": [1] * len(owners),
+        }, batch=batch, review=False)  # fmt: skip
+        rows = [(pk, v, code) for pk, v in zip(owners, visit_ids, strict=True)
+                for code in ("easi", "scorad", "dlqi")]  # fmt: skip
+        insert_imported(s, AssessmentRow, {
+            "study_id": [study_id] * len(rows), "subject_pk": [r[0] for r in rows],
+            "visit_id": [r[1] for r in rows], "instrument": [r[2] for r in rows],
+            "total": ["1"] * len(rows), "version": [1] * len(rows),
+        }, batch=batch, review=False)  # fmt: skip
+    records = n_subjects * (1 + weeks * 4) + 1  # subjects, visits, assessments; the site
+    assert remove_abandoned(store.uow) == [name]
+    with store.uow.read() as s:
+        for model in (SubjectRow, VisitRow, AssessmentRow, SiteRow):
+            left = s.scalar(select(func.count()).where(model.study_id == study_id))
+            assert left == 0, model
+        removals = s.execute(
+            select(AuditRow.entity, AuditRow.txn, AuditRow.old_value).where(
+                AuditRow.reason == REASON, AuditRow.action == "remove"
+            )
+        ).all()
+        assert s.get_one(StudyRow, study_id).name == f"{REMOVED_PREFIX}feedbeef"
+    removed = [(e, i) for e, _, ids in removals for i in json.loads(ids or "{}")["ids"]]
+    assert len(removed) == len(set(removed)) == records
+    # one audit row per transaction, each of at most BATCH records: 3,000 subjects (1 batch),
+    # 15,000 visits (3), 45,000 assessments (9), the site (1)
+    assert len({txn for _, txn, _ in removals}) == len(removals) == 14
+    assert max(len(json.loads(ids or "{}")["ids"]) for _, _, ids in removals) == BATCH
+    # replay of the whole trail: the import's rows create the records, the removal's rows
+    # delete each of them; only the (renamed, empty) study row remains
+    state = replay_audit(store.audit.raw_rows())
+    assert {key for key in state if key[0] != "allocation_list"} == {("study", study_id)}
     assert store.audit.verify().ok
 
 
@@ -236,9 +426,21 @@ def _frozen(store: Store, path: Path) -> Iterator[None]:
         conn.rollback()
 
 
+def _removed(store: Store, entity: str) -> int:
+    """How many records of ``entity`` the removals of abandoned staging studies deleted."""
+    with store.uow.read() as s:
+        rows = s.scalars(
+            select(AuditRow.old_value).where(
+                AuditRow.reason == REASON, AuditRow.action == "remove", AuditRow.entity == entity
+            )
+        ).all()
+    return sum(len(json.loads(r or "{}")["ids"]) for r in rows)
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("existing", [False, True], ids=["new-study", "existing-study"])
 def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, existing: bool
 ) -> None:
     path = tmp_path / "visits.csv"
     tidy_file(4_000).write_csv(path)  # 20,000 rows: batches of 500, 1,000, 2,000 … rows
@@ -246,6 +448,18 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
     # quiet machine too (with 5,000 rows a fast machine finished before the freeze)
     store = open_store(db_url, clock=lambda: TODAY)
     try:
+        before_rows = 0
+        if existing:  # the study exists, with subjects, a live write and its audit trail
+            store.exports.import_long(
+                "KILLED", tidy_file(30, prefix="A"), actor=ADMIN, protocol="ast-nahm2023"
+            )
+            store.subjects.screen("KILLED", "s1", "LIVE1", {}, actor=ADMIN)
+            before_rows = 151
+            export_before = store.exports.long("KILLED", actor=ADMIN)
+            trail_before = len(store.audit.trail("KILLED", actor=ADMIN))
+            assert export_before.height == before_rows
+        with store.uow.read() as s:
+            visits_before = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
         proc = _import_process(db_url, path, "KILLED")
         deadline = time.monotonic() + 240
         written = 0
@@ -257,16 +471,26 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
             time.sleep(0.002)
             with store.uow.read() as s:
                 written = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
+                written -= visits_before
         with _frozen(store, Path(str(store.engine.url.database))):
             with store.uow.read() as s:
                 written = int(s.scalar(select(func.count()).select_from(VisitRow)) or 0)
+                written -= visits_before
             assert 0 < written < 20_000, written  # stopped inside its write phase
+            if existing:  # a reader sees the study as it was, mid-import
+                assert store.exports.long("KILLED", actor=ADMIN).equals(export_before)
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
-        assert store.studies.all() == []
-        with pytest.raises(NotFoundError):
-            store.exports.long("KILLED", actor=ADMIN)
+        if existing:  # the study exactly as before: its export, its trail, its listing
+            assert [s.name for s in store.studies.all()] == ["KILLED"]
+            assert store.exports.long("KILLED", actor=ADMIN).equals(export_before)
+            assert len(store.audit.trail("KILLED", actor=ADMIN)) == trail_before
+            assert replay_audit(store.audit.raw_rows("KILLED")) == current_state(store, "KILLED")
+        else:
+            assert store.studies.all() == []
+            with pytest.raises(NotFoundError):
+                store.exports.long("KILLED", actor=ADMIN)
         if store.dialect == "sqlite":
             with store.engine.connect() as conn:
                 assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
@@ -275,17 +499,14 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
         out, _ = again.communicate(timeout=600)
         assert again.returncode == 0, out.decode()
         assert b"4000 subjects, 20000 visits" in out
-        assert store.exports.long("KILLED", actor=ADMIN).height == 20_000
+        assert store.exports.long("KILLED", actor=ADMIN).height == before_rows + 20_000
         assert [s.name for s in store.studies.all()] == ["KILLED"]
         # the killed import's staging study was removed by the next import, audited
         assert _staging_names(store) == []
-        with store.uow.read() as s:
-            removals = s.scalar(
-                select(func.count()).select_from(AuditRow).where(AuditRow.reason == REASON)
-            )
-        assert removals is not None
-        assert removals >= written
+        assert _removed(store, "visit") == written
         assert store.audit.verify().ok
+        if existing:
+            assert replay_audit(store.audit.raw_rows("KILLED")) == current_state(store, "KILLED")
     finally:
         store.close()
 

@@ -95,10 +95,13 @@ NO_CHAIN = -2
 """The chain number of a problem that belongs to no chain (an exported head not found)."""
 _AT = UTCDateTime()
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-ACTIONS = frozenset({"insert", "update", "delete", "refused", "import"})
+ACTIONS = frozenset({"insert", "update", "delete", "refused", "import", "remove", "publish"})
 """The actions an audit row records (``refused``: a write the store refused and audited, with
 no data written, e.g. an injection of another subject's product; ``import``: a batch of
-records inserted by an import, one row for the batch, ``store/_audit.py:insert_imported``)."""
+records inserted by an import, one row for the batch, ``store/_audit.py:insert_imported``;
+``remove``: a batch of records of an abandoned staging study deleted, their ids in
+``old_value``, ``store/_staging.py``; ``publish``: an import's staging study moved into an
+existing study, ``store/_staging.py:publish``)."""
 
 
 def audit_key() -> bytes | None:

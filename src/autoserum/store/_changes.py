@@ -116,6 +116,10 @@ def change_events(records: Iterable[AuditRecord]) -> list[ChangeEvent]:
             if r.action == "import":
                 changes += import_changes(r.new_value)
                 continue
+            if r.action == "remove" and isinstance(r.old_value, Mapping):
+                ids = r.old_value.get("ids") or [None]
+                changes.append(FieldChange("records", f"{len(ids)} (ids {ids[0]}–{ids[-1]})", None))
+                continue
             if r.field == "version":
                 version = r.new_value if isinstance(r.new_value, int) else None
                 continue

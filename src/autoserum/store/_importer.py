@@ -12,17 +12,17 @@ transactions, visible all at once or not at all.
    with one chained audit row per record type (``store/_audit.py:insert_imported``: the
    records, the file's SHA-256 and line range, a SHA-256 of the batch's content). The import
    never holds the write lock for long, whatever the size of the file.
-3. **Visibility**: an import that creates its study writes it under a hidden staging name
-   (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and no
-   study list sees it. The last transaction renames it to its name; until then nothing of the
+3. **Visibility**: every import writes into a hidden staging study
+   (:data:`autoserum.store._base.STAGING_PREFIX` + a random suffix): no look-up by name and
+   no study list sees it. Its last transaction publishes it: a new study is renamed to its
+   name; for an existing study the records are moved into it by set-based updates and a
+   ``publish`` row is chained (``store/_staging.py:publish``). Until then nothing of the
    import is visible. An import holds a lease on its staging study while it writes it
    (``store/_staging.py``); one that fails or whose process is killed leaves only the hidden
-   staging study, which the next import (of any name) removes, audited, once its lease is free;
-   the next import of the same name works. An import into an existing study is written in one
-   transaction (its rows join a study others read, and a partial import must never show): that
-   holds the write lock for its write phase; import a large file as a new study. That
-   transaction is its check point (:func:`_admit`): no import under a database lock, nor into
-   a study with consent documents.
+   staging study, which the next import (of any name) removes, audited, once its lease is
+   free; the next import works. An import into an existing study is checked in its first
+   transaction and again at its publication (:func:`_admit`): no import under a database
+   lock, nor into a study with consent documents.
 
 The audit trail records each imported record as usual, with the reason ``import <file>``.
 """
@@ -53,7 +53,7 @@ from autoserum.store._import import parse_con_meds as _parse_con_meds
 from autoserum.store._locks import require_unlocked
 from autoserum.store._records import evaluate_windows
 from autoserum.store._source import TidySource
-from autoserum.store._staging import lease, remove_abandoned
+from autoserum.store._staging import lease, publish, remove_abandoned
 from autoserum.store._studies import DEFAULT_ALLOCATION_N, new_study
 from autoserum.store.models import (
     AdverseEventRow,
@@ -138,50 +138,34 @@ class Importer(Service):
             con_meds=len(meds),
         )
         records = _Records(aes, meds)
-        run = _Run(self, actor, f"import {source.name}", batched=new_protocol is not None)
-        if new_protocol is not None:
-            staging = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
-            with lease(self._uow.engine, staging):
-                with run.transaction() as s:
-                    row = new_study(
-                        s, staging, new_protocol, secrets.randbelow(2**62), DEFAULT_ALLOCATION_N
-                    )
-                    study_id = row.id
-                self._write_file(
-                    run,
-                    _Into(
-                        study_id,
-                        subjects,
-                        counts,
-                        source.name,
-                        digest,
-                        review=False,
-                        checker=checker,
-                    ),
-                    source,
-                    plan,
-                    records,
+        run = _Run(self, actor, f"import {source.name}")
+        staging = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+        with lease(self._uow.engine, staging):
+            with run.transaction() as s:
+                target_id = None
+                if new_protocol is None:  # refused here (nothing written) under a lock
+                    target_id = _admit(s, self._study(s, study))
+                row = new_study(
+                    s,
+                    staging,
+                    new_protocol or plan,
+                    secrets.randbelow(2**62),
+                    DEFAULT_ALLOCATION_N,
                 )
-                with run.transaction() as s:
+                study_id = row.id
+            into = _Into(
+                study_id, subjects, counts, source.name, digest, review=False, checker=checker
+            )
+            self._write_file(run, into, source, plan, records)
+            with run.transaction() as s:
+                if target_id is None:
                     if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
                         raise StateError(f"a study named {study!r} was created meanwhile")
                     st = s.get_one(StudyRow, study_id)
                     st.name, st.column_order = study, columns
-            return counts
-        with run.single():
-            with run.transaction() as s:
-                study_id = _admit(s, self._study(s, study))
-            self._write_file(
-                run,
-                _Into(
-                    study_id, subjects, counts, source.name, digest, review=True, checker=checker
-                ),
-                source,
-                plan,
-                records,
-            )
-            with run.transaction() as s:
-                s.get_one(StudyRow, study_id).column_order = columns
+                else:
+                    _admit(s, s.get_one(StudyRow, target_id))  # a lock taken meanwhile
+                    publish(s, staging_id=study_id, target_id=target_id, columns=columns)
         return counts
 
     def _target(
@@ -461,32 +445,17 @@ def _flag_windows(s: Session, protocol: Protocol, day0_codes: set[str], pks: lis
 
 
 class _Run:
-    """The write transactions of one import: short ones sized to :data:`TARGET_SECONDS`
-    (``batched``), or every write in one transaction (:meth:`single`)."""
+    """The write transactions of one import: short ones sized to :data:`TARGET_SECONDS`."""
 
-    def __init__(self, service: Service, actor: Actor, reason: str, *, batched: bool) -> None:
+    def __init__(self, service: Service, actor: Actor, reason: str) -> None:
         self._service = service
         self._actor = actor
         self._reason = reason
-        self._batched = batched
-        self._shared: Session | None = None
         self._size = _FIRST_BATCH
         self._last_end: float | None = None
 
-    @contextmanager
-    def single(self) -> Iterator[None]:
-        """Every transaction opened inside is the one transaction of this block."""
-        with self._service._uow.write(self._actor, self._reason) as s:
-            self._shared = s
-            try:
-                yield
-            finally:
-                self._shared = None
-
     def transaction(self) -> AbstractContextManager[Session]:
-        """A write transaction (the shared one inside :meth:`single`)."""
-        if self._shared is not None:
-            return _same(self._shared)
+        """A write transaction, given way to waiting writers of other processes first."""
         return self._timed()
 
     @contextmanager
@@ -500,17 +469,12 @@ class _Run:
         finally:
             self._last_end = time.monotonic()
         took = self._last_end - start
-        if self._batched and took > 0:
+        if took > 0:
             scale = min(2.0, max(0.25, TARGET_SECONDS / took))
             self._size = int(min(_MAX_BATCH, max(_MIN_BATCH, self._size * scale)))
 
     def ranges(self, count: int) -> Iterator[tuple[int, int]]:
-        """(start, stop) of ``count`` items in pieces of the current batch size (all at once
-        inside :meth:`single`)."""
-        if self._shared is not None or not self._batched:
-            if count:
-                yield 0, count
-            return
+        """(start, stop) of ``count`` items in pieces of the current batch size."""
         offset = 0
         while offset < count:
             size = self._size
@@ -518,11 +482,6 @@ class _Run:
             offset += size
 
     def pieces(self, items: list[Any]) -> Iterator[list[Any]]:
-        """``items`` in pieces of the current batch size (all at once inside :meth:`single`)."""
+        """``items`` in pieces of the current batch size."""
         for start, stop in self.ranges(len(items)):
             yield items[start:stop]
-
-
-@contextmanager
-def _same(session: Session) -> Iterator[Session]:
-    yield session

@@ -628,6 +628,8 @@ class AuditRow(Base):
     __table_args__ = (
         Index("ix_audit_log_entity_record", "entity", "record_id"),
         Index("ix_audit_log_study_at", "study_id", "at"),  # the day-range filter (0009)
+        Index("ix_audit_log_study_username", "study_id", "username"),  # author filter (0025)
+        Index("ix_audit_log_study_entity", "study_id", "entity"),  # record-type filter (0025)
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     txn: Mapped[str] = mapped_column(String(36), index=True)

@@ -33,7 +33,9 @@ State = dict[tuple[str, int], dict[str, Any]]
 def replay_audit(records: Iterable[AuditRecord]) -> State:
     """Apply audit records in order: inserts create, updates set a field, deletes remove (a
     refusal wrote no data and changes nothing); an import's batch row creates each of its
-    records (``store/_audit.py:insert_imported``)."""
+    records (``store/_audit.py:insert_imported``), a removal's batch row deletes each of its
+    ids (``store/_staging.py``), a publication moves an import's staging study into the
+    study (:func:`_publish`)."""
     state: State = {}
     for r in records:
         key = (r.entity, r.record_id)
@@ -45,6 +47,11 @@ def replay_audit(records: Iterable[AuditRecord]) -> State:
                 state[(r.entity, record_id)] = {
                     f: v for f, v in zip(batch["fields"], values, strict=True) if v is not None
                 }
+        elif r.action == "publish":
+            _publish(state, r.record_id, r.new_value)
+        elif r.action == "remove":
+            for record_id in r.old_value["ids"]:
+                state.pop((r.entity, record_id), None)
         elif r.action == "insert":
             state.setdefault(key, {})[r.field or ""] = r.new_value
         elif r.action == "update":
@@ -56,6 +63,22 @@ def replay_audit(records: Iterable[AuditRecord]) -> State:
         else:
             state.pop(key, None)
     return state
+
+
+def _publish(state: State, study_id: int, published: dict[str, Any]) -> None:
+    """An import's staging study moved into study ``study_id`` (``store/_staging.py:publish``):
+    its records take the study's id, its subjects the merged sites; the staging study and the
+    merged sites go."""
+    staging = published["from_study"]
+    merged = {int(k): v for k, v in published["sites_merged"].items()}
+    state.pop(("study", staging), None)
+    for site in merged:
+        state.pop(("site", site), None)
+    for (entity, _), fields in state.items():
+        if fields.get("study_id") == staging:
+            fields["study_id"] = study_id
+            if entity == "subject" and fields.get("site_id") in merged:
+                fields["site_id"] = merged[fields["site_id"]]
 
 
 def current_state(store: Store, study: str) -> State:
