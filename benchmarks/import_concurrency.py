@@ -2,7 +2,9 @@
 writers keep writing, on one SQLite file (real processes, WAL, ``synchronous=FULL``).
 
 Run: .venv/bin/python benchmarks/import_concurrency.py [--subjects 3000] [--writers 16]
-[--limit SECONDS] (prints progress every minute; ``--limit`` stops an unfinished import).
+[--limit SECONDS] [--existing N] (prints progress every minute; ``--limit`` stops an unfinished
+import; ``--existing N`` first imports N subjects into the study, so that the measured import goes
+into an existing study: batches into a hidden staging study, then one publication).
 
 The import: subjects × weeks 0, 2, 4, 8, 12 with EASI, SCORAD, DLQI totals and IgE (values
 follow from the row number). The writers: ``--writers`` threads, each on its own connection,
@@ -41,12 +43,12 @@ WEEKS = (0, 2, 4, 8, 12)
 ELIGIBLE = {"atopic_dermatitis": True, "age": 30, "scorad": 40, "sex": "F"}
 
 
-def tidy_file(path: Path, subjects: int) -> int:
+def tidy_file(path: Path, subjects: int, *, prefix: str = "I") -> int:
     n = subjects * len(WEEKS)
     i = pl.col("i")
     subject = i // len(WEEKS)
     pl.DataFrame({"i": pl.int_range(n, eager=True)}).select(
-        pl.format("I{}", subject.cast(pl.String).str.zfill(6)).alias("subject_id"),
+        pl.format(prefix + "{}", subject.cast(pl.String).str.zfill(6)).alias("subject_id"),
         pl.when(subject % 2 == 0).then(pl.lit("serum")).otherwise(pl.lit("placebo")).alias("arm"),
         pl.format("s{}", (subject % 4).cast(pl.String)).alias("site"),
         (i % len(WEEKS)).replace_strict(dict(enumerate(WEEKS))).alias("week"),
@@ -56,6 +58,22 @@ def tidy_file(path: Path, subjects: int) -> int:
         (100 + i % 900).alias("ige"),
     ).write_csv(path)
     return n
+
+
+def _existing(tmp: Path, url: str, subjects: int) -> list[str]:
+    """With ``subjects`` > 0, import that many subjects into BULK first, so that the measured
+    import goes into an existing study; the import's arguments naming the protocol (none then)."""
+    into = ["--protocol", "ast-nahm2023"]
+    if not subjects:
+        return into
+    first = tmp / "existing.csv"
+    tidy_file(first, subjects, prefix="E")
+    subprocess.run(
+        [CLI, "import", str(first), "--db", url, "--study", "BULK", *into],
+        env=ENV, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    print(f"study BULK exists with {subjects} subjects; the import goes into it", flush=True)
+    return []
 
 
 def _port() -> int:
@@ -149,6 +167,13 @@ def main() -> None:
         default=0.0,
         help="seconds after which an unfinished import is stopped (0: none)",
     )
+    parser.add_argument(
+        "--existing",
+        type=int,
+        default=0,
+        help="import first this many subjects into BULK, so that the measured import goes into "
+        "an existing study (batches into a hidden staging study, then one publication)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the children
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,6 +188,7 @@ def main() -> None:
         store.studies.add_site("LIVE", "s01", "Site 1", actor=ADMIN)
         visits = Path(tmp) / "visits.csv"
         rows = tidy_file(visits, args.subjects)
+        into = _existing(Path(tmp), url, args.existing)
         port = _port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
@@ -179,8 +205,7 @@ def main() -> None:
                     time.sleep(0.3)
             start = time.perf_counter()
             importer = subprocess.Popen(
-                [CLI, "import", str(visits), "--db", url, "--study", "BULK",
-                 "--protocol", "ast-nahm2023"],
+                [CLI, "import", str(visits), "--db", url, "--study", "BULK", *into],
                 env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )  # fmt: skip
             acknowledged, failures, waits, threads = _writers(base, token, args.writers, importer)
