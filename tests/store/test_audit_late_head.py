@@ -100,12 +100,12 @@ def test_rolled_back_write_leaves_no_audit_row(store: Store) -> None:
     assert store.audit.verify().ok
 
 
+# PostgreSQL only: SQLite has one writer at a time by design (the database write lock)
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_open_write_does_not_hold_up_another_write_of_the_study(store: Store) -> None:
     """PostgreSQL: a transaction that inserted an audited record but has not committed does not
     hold the study's chain head, so another write of the study commits meanwhile (before, the
     head was locked at the insert and the other write waited for the first one's commit)."""
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite has one writer at a time by design (the database write lock)")
     study = double_blind_study(store)
     enrolled(store, study, "S01")
     enrolled(store, study, "S02")  # the second write is of another subject (a subject's

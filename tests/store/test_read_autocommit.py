@@ -34,9 +34,9 @@ def _failing_write(store: Store) -> None:
         raise RuntimeError("the write fails after the insert")
 
 
+# PostgreSQL only: SQLite reads keep their deferred BEGIN (no round trips to spare)
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_autocommit_read_then_transactional_write(store: Store) -> None:
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite reads keep their deferred BEGIN (no round trips to spare)")
     study = double_blind_study(store)
     enrolled(store, study, "S01")
     with store.uow.read(autocommit=True) as s:
