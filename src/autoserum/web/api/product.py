@@ -25,6 +25,7 @@ from autoserum.i18n import using
 from autoserum.report import labels_pdf, product_labels
 from autoserum.study.aliquots import parse_label_code
 from autoserum.web.api._common import StudyPath, SubjectPath, record_json
+from autoserum.web.api.records import add_injection
 from autoserum.web.deps import ApiUser, CurrentUser, StoreDep
 from autoserum.web.schemas import (
     AliquotsCreate,
@@ -202,15 +203,4 @@ def record_injection_by_code(
     Refused with 422 (``field: product_code``, the mismatch in ``expected``) and audited when
     the product is another subject's, expired, used, disposed, thawed too often or whole
     blood drawn too long ago; a mistyped code (check digits) is a plain 422, not audited."""
-    user.require("write_data")
-    study_for(store, user, study)
-    values = body.model_dump()
-    row = store.records.add_injection(
-        study,
-        subject_id,
-        values.pop("given_on"),
-        actor=user.actor,
-        visit_code=values.pop("visit_code"),
-        **values,
-    )
-    return record_json(row)
+    return add_injection(store, user, study, subject_id, body.model_dump())

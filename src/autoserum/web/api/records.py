@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 
+from autoserum.store import Store
 from autoserum.study.history import HISTORY_FIELDS
 from autoserum.web.api._common import StudyPath, SubjectPath, jsonable, record_json
 from autoserum.web.deps import ApiUser, StoreDep
@@ -43,9 +44,16 @@ def record_injection(
     study: StudyPath, subject_id: SubjectPath, body: InjectionCreate, user: ApiUser, store: StoreDep
 ) -> dict[str, Any]:
     """Record an injection given (the product follows the subject's arm)."""
+    return add_injection(store, user, study, subject_id, body.model_dump())
+
+
+def add_injection(
+    store: Store, user: ApiUser, study: str, subject_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """An injection through ``records.add_injection`` (the one owner of its rules, product
+    codes included), as the API answers it; shared by the product chain's injection route."""
     user.require("write_data")
     study_for(store, user, study)
-    values = body.model_dump()
     row = store.records.add_injection(
         study,
         subject_id,
