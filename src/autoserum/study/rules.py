@@ -261,7 +261,8 @@ def check_volume(field: str, volume: Decimal, *, maximum: Decimal | None, produc
             Expected("a volume > 0 mL")
             if maximum is None
             else Expected(
-                "a volume > 0 mL and at most %(maximum)s mL of %(product)s (the protocol's maximum)",
+                "a volume > 0 mL and at most %(maximum)s mL of %(product)s "
+                "(the protocol's maximum)",
                 maximum=maximum,
                 product=product,
             )
