@@ -135,8 +135,8 @@ def test_dates_shown_are_written_as_the_language_writes_them(
     assert (
         run_cli("study", "create", "AMD", "--protocol", "ast-nahm2023", "--db", db).returncode == 0
     )
-    done = run_cli("study", "amend", "AMD", "--protocol", "ast-nahm2023", "--effective",
-                   "2026-06-01", "--summary", "same", "--approved-by", "IRB", "--db", db)  # fmt: skip
+    amend = ["study", "amend", "AMD", "--protocol", "ast-nahm2023", "--summary", "same"]
+    done = run_cli(*amend, "--effective", "2026-06-01", "--approved-by", "IRB", "--db", db)
     assert done.returncode == 0, done.stderr
     assert date in done.stdout
     assert "2026-06-01" not in done.stdout
