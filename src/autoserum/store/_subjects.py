@@ -126,10 +126,7 @@ def _located_statement(parts: tuple[str, ...]) -> Any:
                 SubjectRow,
                 SiteRow.code,
                 exists().where(UnblindingRow.subject_pk == SubjectRow.id),
-                *(
-                    exists().where(_PART_MODELS[part].subject_pk == SubjectRow.id)
-                    for part in parts
-                ),
+                *(exists().where(_PART_MODELS[part].subject_pk == SubjectRow.id) for part in parts),
             )
             .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
             .join(SiteRow, SiteRow.id == SubjectRow.site_id)
@@ -572,9 +569,7 @@ class SubjectService(Service):
                 injections=tuple(
                     injection_view(r, label, sees_arm=sees) for r in rows("injections")
                 ),
-                adverse_events=tuple(
-                    adverse_event_view(r, label) for r in rows("adverse_events")
-                ),
+                adverse_events=tuple(adverse_event_view(r, label) for r in rows("adverse_events")),
                 con_meds=tuple(con_med_view(r, label) for r in rows("con_meds")),
                 deviations=tuple(deviation_view(r, label) for r in rows("deviations")),
                 vital_signs=tuple(vital_sign_view(r, label) for r in rows("vital_signs")),
