@@ -235,12 +235,12 @@ def _plan_sections(sap: Sap) -> list[Section]:
                     "endpoints",
                     _("Endpoints"),
                     (_("Endpoint"), _("Role"), _("Week")),
-                    (
-                        (label(sap.primary.variable), _(_ROLE[sap.primary.role]), f"{sap.primary.week:g}"),
-                        *(
-                            (label(x.variable), _(_ROLE[x.role]), f"{x.week:g}")
-                            for x in sap.endpoints
-                        ),
+                    tuple(
+                        (label(variable), _(_ROLE[role]), f"{week:g}")
+                        for variable, role, week in (
+                            (sap.primary.variable, sap.primary.role, sap.primary.week),
+                            *((x.variable, x.role, x.week) for x in sap.endpoints),
+                        )
                     ),
                 ),
                 Table(
@@ -290,7 +290,9 @@ def _plan_sections(sap: Sap) -> list[Section]:
                     "subgroups",
                     _("Subgroups (treatment effect by subgroup with the interaction test)"),
                     (_("Variable"), _("Label"), _("Cut points")),
-                    tuple((g.variable, g.label or g.variable, _cuts(g.cuts)) for g in sap.subgroups),
+                    tuple(
+                        (g.variable, g.label or g.variable, _cuts(g.cuts)) for g in sap.subgroups
+                    ),
                 ),
             )
             if sap.subgroups
@@ -349,8 +351,15 @@ def multiplicity_display(family: pl.DataFrame, sap: Sap) -> Table:
             strategy=_(_MULTIPLICITY[sap.multiplicity.method]),
             alpha=f"{sap.multiplicity.alpha:g}",
         ),
-        (_("Endpoint"), _("Arm vs control"), _("Week"), _("Method"), "p", _("Adjusted p"),
-         _("Decision")),  # fmt: skip
+        (
+            _("Endpoint"),
+            _("Arm vs control"),
+            _("Week"),
+            _("Method"),
+            "p",
+            _("Adjusted p"),
+            _("Decision"),
+        ),
         rows,
         _(
             "Fixed sequence: endpoints tested in the plan's order at the full α, stopping at the "
@@ -383,8 +392,16 @@ def sensitivity_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table
     return Table(
         "sensitivity",
         _("Sensitivity analyses of the primary estimand"),
-        (_("Analysis"), _("Comparison"), _("Week"), _("Imputations"), _("Estimate"), _("CI"),
-         "p", _("Tipping δ")),  # fmt: skip
+        (
+            _("Analysis"),
+            _("Comparison"),
+            _("Week"),
+            _("Imputations"),
+            _("Estimate"),
+            _("CI"),
+            "p",
+            _("Tipping δ"),
+        ),
         rows,
         _(
             "Multiple imputation from the MMRM (posterior draws), ANCOVA per completed data set, "
