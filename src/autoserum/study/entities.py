@@ -276,7 +276,9 @@ class EntitySpec:
         for f in self.fields:
             if f.name == name:
                 return f
-        raise ValidationError(f"{self.name}.{name}", name, f"one of {', '.join(self.names)}")
+        raise ValidationError(
+            f"{self.name}.{name}", name, Expected("one of %(values)s", values=", ".join(self.names))
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -306,7 +308,9 @@ class EntitySpec:
         for key, value in values.items():
             if key not in allowed:
                 raise ValidationError(
-                    f"{self.name}.{key}", value, f"one of {', '.join(sorted(allowed))}"
+                    f"{self.name}.{key}",
+                    value,
+                    Expected("one of %(values)s", values=", ".join(sorted(allowed))),
                 )
         names: Iterable[str] = values if partial else allowed
         return {key: allowed[key].convert(values.get(key)) for key in names}
@@ -954,7 +958,9 @@ def entity(name: str) -> EntitySpec:
     """
     spec = REGISTRY.get(name)
     if spec is None:
-        raise ValidationError("entity", name, f"one of {', '.join(sorted(REGISTRY))}")
+        raise ValidationError(
+            "entity", name, Expected("one of %(values)s", values=", ".join(sorted(REGISTRY)))
+        )
     return spec
 
 
