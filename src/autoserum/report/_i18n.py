@@ -86,7 +86,7 @@ def fit_lines(text: str, font: str, size: float, width: float) -> list[str]:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     def fits(line: str) -> bool:
-        return stringWidth(line, font, size) <= width
+        return float(stringWidth(line, font, size)) <= width
 
     lines: list[str] = []
     line = ""
