@@ -650,16 +650,26 @@ def sap_render(
     out: Annotated[Path, typer.Option("--out", help="Output folder for the HTML and PDF.")] = Path(
         "sap"
     ),
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the document's fixed texts, dates and fonts: en, ko or zh-Hans "
+            "(the plan's own texts stay as written).",
+        ),
+    ] = "en",
 ) -> None:
     """Write the SAP as self-contained HTML and PDF (with its SHA-256) into --out.
 
-    Example: autoserum sap render examples/sap-ast-nahm2023.toml --out sap/
+    Example: autoserum sap render examples/sap-ast-nahm2023.toml --out sap/ --lang ko
     """
     from autoserum.analysis import parse_sap_file
+    from autoserum.i18n import check_language
     from autoserum.report import write_sap
 
+    language = check_language("--lang", lang)
     plan = parse_sap_file(file)
-    files = write_sap(plan, out, source=str(file))
+    files = write_sap(plan, out, source=str(file), language=language)
     _wrote(files.html, files.pdf)
     typer.echo(f"sha256 {files.sha256}")
 
