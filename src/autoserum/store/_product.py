@@ -92,8 +92,9 @@ def chain_in_use(s: Session, study_id: int) -> bool:
     return bool(s.scalar(select(chain_in_use_clause(study_id))))
 
 
-def chain_in_use_clause(study_id: int) -> ColumnElement[bool]:
-    """:func:`chain_in_use` as an SQL expression (to be read with other values at once)."""
+def chain_in_use_clause(study_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """:func:`chain_in_use` as an SQL expression (to be read with other values at once; the
+    study's id or a bound parameter)."""
     return or_(
         exists().where(BloodDrawRow.study_id == study_id),
         exists().where(PreparationRow.study_id == study_id),
