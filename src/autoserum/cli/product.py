@@ -343,6 +343,15 @@ def product_inject(
         str, typer.Option("--code", help="The label code of the aliquot, kit or draw (scanned).")
     ],
     given_on: Annotated[str, typer.Option("--given-on", help="The day given (YYYY-MM-DD).")],
+    given_at: Annotated[
+        str | None,
+        typer.Option(
+            "--given-at",
+            help="The time given (ISO 8601 with offset, e.g. 2026-03-02T09:30+09:00): the "
+            "product is judged as it was then (default: now if given today, else the end of "
+            "that day).",
+        ),
+    ] = None,
     volume: Annotated[str | None, typer.Option("--volume", help="Volume (mL).")] = None,
     site: Annotated[
         str | None, typer.Option("--site", help="Injection site or acupoint (ST36).")
@@ -368,7 +377,7 @@ def product_inject(
     with _session(db, user, token, user_password_stdin) as (store, actor):
         given = store.records.add_injection(
             study, subject, given_on, actor=actor, product_code=code, volume_ml=volume,
-            site=site, side=side, lot=lot, visit_code=visit,
+            site=site, side=side, lot=lot, visit_code=visit, given_at=given_at,
         )  # fmt: skip
     from autoserum.cli._say import language, translate
 
