@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "PREFIX",
@@ -66,7 +66,9 @@ def label_code(study: str, subject_id: str, aliquot_id: str) -> str:
     """The code printed on the aliquot's label (and encoded in its QR code)."""
     for name, value in (("study", study), ("subject_id", subject_id), ("aliquot_id", aliquot_id)):
         if re.fullmatch(_PART, value) is None:
-            raise ValidationError(name, value, "letters, digits, '.', '_' or '-' (no ':')")
+            raise ValidationError(
+                name, value, Expected("letters, digits, '.', '_' or '-' (no ':')")
+            )
     body = f"{study}:{subject_id}:{aliquot_id}"
     return f"{PREFIX}:{body}:{check_value(body)}"
 
@@ -80,7 +82,7 @@ def parse_label_code(code: object) -> tuple[str, str, str]:
     study, subject, aliquot, check = match.groups()
     if check_value(f"{study}:{subject}:{aliquot}") != check:
         raise ValidationError(
-            "aliquot_code", code, "a label code whose check value matches (mistyped?)"
+            "aliquot_code", code, Expected("a label code whose check value matches (mistyped?)")
         )
     return study, subject, aliquot
 

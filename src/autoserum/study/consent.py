@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "COMPONENTS",
@@ -43,9 +43,7 @@ __all__ = [
     "DOCUMENT_FIELDS",
     "IDENTIFYING_CONSENT_COLUMNS",
     "LANGUAGE_PATTERN",
-    "LANGUAGE_RULE",
     "SHA256_PATTERN",
-    "SHA256_RULE",
     "Consent",
     "ConsentDocument",
     "ConsentState",
@@ -111,12 +109,10 @@ IDENTIFYING_CONSENT_COLUMNS: Final[frozenset[str]] = frozenset(
     {"obtained_by", "witness", "representative", "withdrawal_reason"}
 )
 
-#: A document's SHA-256 (lower-case hexadecimal) as a regular expression, and in words.
+#: A document's SHA-256 (lower-case hexadecimal) as a regular expression.
 SHA256_PATTERN: Final = r"^[0-9a-f]{64}$"
-SHA256_RULE: Final = "a SHA-256 digest: 64 hexadecimal characters"
-#: A BCP 47 language tag (``en``, ``pt-BR``) as a regular expression, and in words.
+#: A BCP 47 language tag (``en``, ``pt-BR``) as a regular expression.
 LANGUAGE_PATTERN: Final = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
-LANGUAGE_RULE: Final = "a language tag such as en, de, ko or pt-BR"
 
 _SHA256 = re.compile(SHA256_PATTERN)
 _LANGUAGE = re.compile(LANGUAGE_PATTERN)
@@ -190,14 +186,18 @@ def check_sha256(field_name: str, value: Any) -> str:
     """A lower-case hex SHA-256 digest."""
     text = value.strip().lower() if isinstance(value, str) else value
     if not isinstance(text, str) or not _SHA256.match(text):
-        raise ValidationError(field_name, value, SHA256_RULE)
+        raise ValidationError(
+            field_name, value, Expected("a SHA-256 digest: 64 hexadecimal characters")
+        )
     return text
 
 
 def check_language(field_name: str, value: Any) -> str:
     """A BCP 47 language tag such as ``en``, ``de`` or ``pt-BR``."""
     if not isinstance(value, str) or not _LANGUAGE.match(value.strip()):
-        raise ValidationError(field_name, value, LANGUAGE_RULE)
+        raise ValidationError(
+            field_name, value, Expected("a language tag such as en, de, ko or pt-BR")
+        )
     return value.strip()
 
 
@@ -206,13 +206,17 @@ def check_components(value: Any) -> dict[str, bool]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationError("components", value, "a mapping of component to true or false")
+        raise ValidationError(
+            "components", value, Expected("a mapping of component to true or false")
+        )
     out: dict[str, bool] = {}
     for name, agreed in value.items():
         if name not in COMPONENTS:
-            raise ValidationError("components", name, f"one of {', '.join(COMPONENTS)}")
+            raise ValidationError(
+                "components", name, Expected("one of %(values)s", values=", ".join(COMPONENTS))
+            )
         if not isinstance(agreed, bool):
-            raise ValidationError(f"components.{name}", agreed, "true or false")
+            raise ValidationError(f"components.{name}", agreed, Expected("true or false"))
         out[str(name)] = agreed
     return out
 
@@ -316,14 +320,24 @@ def check_consented(
         raise ValidationError(
             "consent",
             f"withdrawn on {state.withdrawn_on}",
-            f"consent of subject {subject_id} valid on {on} to {what}: no data are collected "
-            "after consent is withdrawn",
+            Expected(
+                "consent of subject %(subject_id)s valid on %(on)s to "
+                "%(what)s: no data are collected after consent is withdrawn",
+                subject_id=subject_id,
+                on=on,
+                what=what,
+            ),
         )
     raise ValidationError(
         "consent",
         None,
-        f"informed consent of subject {subject_id} given on or before {on} to {what} "
-        "(record the consent first)",
+        Expected(
+            "informed consent of subject %(subject_id)s given on or "
+            "before %(on)s to %(what)s (record the consent first)",
+            subject_id=subject_id,
+            on=on,
+            what=what,
+        ),
     )
 
 
@@ -351,7 +365,9 @@ def check_component(
     consent photographs declined
     """
     if component not in COMPONENTS:  # a programming error, never user input
-        raise ValidationError("component", component, f"one of {', '.join(COMPONENTS)}")
+        raise ValidationError(
+            "component", component, Expected("one of %(values)s", values=", ".join(COMPONENTS))
+        )
     state = consent_state(documents, consents, on=on)
     if state.status == "withdrawn" or not state.allows_collection:
         check_consented(subject_id, documents or _ANY_DOCUMENT, consents, on=on, what=what)
@@ -363,8 +379,15 @@ def check_component(
         raise ValidationError(
             "consent",
             f"{component} {shown}",
-            f"a consent of subject {subject_id} with the optional component {component!r} "
-            f"agreed, valid on {on}, to {what} (record a consent that includes it first)",
+            Expected(
+                "a consent of subject %(subject_id)s with the optional "
+                "component %(component)s agreed, valid on %(on)s, to "
+                "%(what)s (record a consent that includes it first)",
+                subject_id=subject_id,
+                component=repr(component),
+                on=on,
+                what=what,
+            ),
         )
     return state
 

@@ -39,18 +39,6 @@ from typing import Any, Literal
 
 from autoserum.errors import Expected, ValidationError
 from autoserum.i18n import LANGUAGES
-from autoserum.study.consent import (
-    COMPONENTS,
-    CONSENT_FIELDS,
-    DOCUMENT_FIELDS,
-    IDENTIFYING_CONSENT_COLUMNS,
-    LANGUAGE_PATTERN,
-    LANGUAGE_RULE,
-    SHA256_PATTERN,
-    SHA256_RULE,
-    check_language,
-    check_sha256,
-)
 from autoserum.study.coerce import (
     A_MAPPING,
     AN_ISO_DATE,
@@ -63,6 +51,16 @@ from autoserum.study.coerce import (
     number_between,
     one_of,
     text_of_at_most,
+)
+from autoserum.study.consent import (
+    COMPONENTS,
+    CONSENT_FIELDS,
+    DOCUMENT_FIELDS,
+    IDENTIFYING_CONSENT_COLUMNS,
+    LANGUAGE_PATTERN,
+    SHA256_PATTERN,
+    check_language,
+    check_sha256,
 )
 from autoserum.study.history import (
     COMORBIDITIES,
@@ -289,7 +287,9 @@ class EntitySpec:
         for f in self.fields:
             if f.name == name:
                 return f
-        raise ValidationError(f"{self.name}.{name}", name, f"one of {', '.join(self.names)}")
+        raise ValidationError(
+            f"{self.name}.{name}", name, Expected("one of %(values)s", values=", ".join(self.names))
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -319,7 +319,9 @@ class EntitySpec:
         for key, value in values.items():
             if key not in allowed:
                 raise ValidationError(
-                    f"{self.name}.{key}", value, f"one of {', '.join(sorted(allowed))}"
+                    f"{self.name}.{key}",
+                    value,
+                    Expected("one of %(values)s", values=", ".join(sorted(allowed))),
                 )
         names: Iterable[str] = values if partial else allowed
         return {key: allowed[key].convert(values.get(key)) for key in names}
@@ -967,7 +969,9 @@ def entity(name: str) -> EntitySpec:
     """
     spec = REGISTRY.get(name)
     if spec is None:
-        raise ValidationError("entity", name, f"one of {', '.join(sorted(REGISTRY))}")
+        raise ValidationError(
+            "entity", name, Expected("one of %(values)s", values=", ".join(sorted(REGISTRY)))
+        )
     return spec
 
 
@@ -996,10 +1000,10 @@ CONSENT_DOCUMENT = EntitySpec(
     (
         _text("document_version", 50, _DOCUMENT_LABEL["document_version"], required=True),
         _text("language", 20, _DOCUMENT_LABEL["language"], required=True,
-              check=check_language, pattern=LANGUAGE_PATTERN, rule=LANGUAGE_RULE),
+              check=check_language, pattern=LANGUAGE_PATTERN),
         Field("effective_on", "date", _DOCUMENT_LABEL["effective_on"], required=True),
         _text("sha256", 64, _DOCUMENT_LABEL["sha256"], required=True, check=check_sha256,
-              pattern=SHA256_PATTERN, rule=SHA256_RULE),
+              pattern=SHA256_PATTERN),
         _text("title", 200, _DOCUMENT_LABEL["title"]),
     ),
     label="a consent document",

@@ -40,7 +40,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.entities import (
     CONSENT_REGISTRY,
     REGISTRY,
@@ -172,7 +172,7 @@ def cell_text(field: Field, value: Any) -> str | None:
         return format(Decimal(value), "f")
     if field.kind == "datetime":
         if not isinstance(value, datetime):
-            raise ValidationError(field.name, value, "a date and time")
+            raise ValidationError(field.name, value, Expected("a date and time"))
         return value.astimezone(UTC).isoformat()
     if field.kind == "date":
         return value.isoformat() if isinstance(value, date) else str(value)
@@ -191,13 +191,15 @@ def parse_cell(field: Field, text: str | None, *, name: str | None = None) -> An
         try:
             value = json.loads(text)
         except json.JSONDecodeError:
-            raise ValidationError(where, text, "a JSON object") from None
+            raise ValidationError(where, text, Expected("a JSON object")) from None
         return field.convert(value, name=where)
     if field.kind == "fraction":
         try:
             Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise ValidationError(where, text, "an exact number such as 14.3 or 1/3") from None
+            raise ValidationError(
+                where, text, Expected("an exact number such as 14.3 or 1/3")
+            ) from None
         return text
     return field.convert(text, name=where)
 
