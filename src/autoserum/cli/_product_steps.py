@@ -47,7 +47,7 @@ def record_product_steps(
         key = (row["product_of"], row["product"], row["number"])
         if step == "draw":
             draw = store.product.draw(
-                study, subject, actor=actor, volume_ml=_volume(row["volume_ml"]), drawn_at=at
+                study, subject, actor=actor, volume_ml=format(row["volume_ml"], "g"), drawn_at=at
             )
             codes[key] = draw.code
             counts["blood_draws"] += 1
