@@ -167,6 +167,23 @@ def test_frictionless_validates_the_package(study_db: str, tmp_path: Path) -> No
     assert sorted({e[0] for e in bad.flatten(["type"])}) == ["constraint-error"]
 
 
+def test_frictionless_validates_the_blinded_and_deidentified_packages(
+    study_db: str, tmp_path: Path
+) -> None:
+    """The variants leave columns out; their descriptors, keys and foreign keys (consents to
+    consent documents among them) still validate."""
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        write_package(store.exports.package(STUDY, actor=STATISTICIAN), tmp_path / "stat")
+        write_package(store.exports.package(STUDY, actor=ADMIN, blinded=True), tmp_path / "blind")
+    finally:
+        store.close()
+    for name in ("stat", "blind"):
+        report = frictionless.validate(str(tmp_path / name / "datapackage.json"))
+        assert report.valid, (name, report.flatten(["rowNumber", "fieldName", "type", "note"]))
+        assert (tmp_path / name / "consents.csv").read_text(encoding="utf-8").count("\n") == 4
+
+
 def test_export_import_export_is_byte_identical(study_db: str, tmp_path: Path) -> None:
     first = tmp_path / "first.zip"
     store = open_store(study_db, clock=lambda: TODAY)
