@@ -21,6 +21,11 @@ from tests.dbtemplates import make_sqlite_template, pg_base_url, pg_template
 for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 
+# The command line speaks the terminal's language (``autoserum.i18n.cli_language``): the tests,
+# and the commands they start, compare English output whatever LANG the machine has. A test of
+# another language sets AUTOSERUM_LANG (or removes it and sets LANG) itself.
+os.environ["AUTOSERUM_LANG"] = "en"
+
 # Seeded randomness only: Hypothesis runs derandomized (its seed is fixed), with no deadline so
 # that a loaded 2-core CI machine never fails a test on time.
 settings.register_profile(

@@ -49,7 +49,7 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "MAX_USERNAME_LENGTH",
@@ -94,7 +94,11 @@ def check_password(password: str, *, context: Iterable[str] = ()) -> str:
         raise ValidationError(
             "password",
             "<hidden>",
-            f"at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})",
+            Expected(
+                "at least %(min_password_length)s characters (got %(count)s)",
+                min_password_length=MIN_PASSWORD_LENGTH,
+                count=len(password),
+            ),
         )
     from zxcvbn import zxcvbn  # loads its dictionaries on first use
 
@@ -106,8 +110,13 @@ def check_password(password: str, *, context: Iterable[str] = ()) -> str:
         raise ValidationError(
             "password",
             "<hidden>",
-            f"a password that is hard to guess (strength {result['score']} of 4, needs "
-            f"{MIN_PASSWORD_SCORE}){': ' + hints if hints else ''}",
+            Expected(
+                "a password that is hard to guess (strength %(result)s of 4, "
+                "needs %(min_password_score)s)%(hints)s",
+                result=result["score"],
+                min_password_score=MIN_PASSWORD_SCORE,
+                hints=": " + hints if hints else "",
+            ),
         )
     return password
 
@@ -119,17 +128,24 @@ def normalise_username(username: str) -> str:
     name = unicodedata.normalize("NFKC", username).strip()
     if not name or len(name) > MAX_USERNAME_LENGTH:
         raise ValidationError(
-            "username", username, f"1 to {MAX_USERNAME_LENGTH} characters after NFKC"
+            "username",
+            username,
+            Expected(
+                "1 to %(max_username_length)s characters after NFKC",
+                max_username_length=MAX_USERNAME_LENGTH,
+            ),
         )
     if any(ch.isspace() or unicodedata.category(ch)[0] in {"C", "Z"} for ch in name):
-        raise ValidationError("username", username, "no spaces, control or invisible characters")
+        raise ValidationError(
+            "username", username, Expected("no spaces, control or invisible characters")
+        )
     from confusable_homoglyphs import confusables
 
     if confusables.is_dangerous(name):
         raise ValidationError(
             "username",
             username,
-            "letters of one script (it mixes scripts with look-alike characters)",
+            Expected("letters of one script (it mixes scripts with look-alike characters)"),
         )
     return name
 

@@ -34,7 +34,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from autoserum.errors import PermissionDeniedError, ValidationError
+from autoserum.errors import Expected, PermissionDeniedError, ValidationError
 
 __all__ = [
     "ACTIONS",
@@ -221,13 +221,15 @@ def check_role(role: str) -> str:
     'monitor'
     """
     if role not in ROLES:
-        raise ValidationError("role", role, f"one of {', '.join(ROLES)}")
+        raise ValidationError("role", role, Expected("one of %(values)s", values=", ".join(ROLES)))
     return role
 
 
 def _check_action(action: str) -> str:
     if action not in ACTIONS:  # a programming error, never user input: fail loudly
-        raise ValidationError("action", action, f"one of {', '.join(ACTIONS)}")
+        raise ValidationError(
+            "action", action, Expected("one of %(values)s", values=", ".join(ACTIONS))
+        )
     return action
 
 

@@ -16,6 +16,8 @@ a user's account and a subject and as written in ``<html lang>``.
 '2026. 3. 1.'
 >>> negotiate("zh-CN,zh;q=0.9,en;q=0.5")
 'zh-Hans'
+>>> cli_language(environ={"LANG": "ko_KR.UTF-8"})
+'ko'
 
 See ``docs/i18n.md``.
 """
@@ -37,6 +39,7 @@ from autoserum.i18n._catalogs import (
     translations,
     using,
 )
+from autoserum.i18n._cli import cli_language
 from autoserum.i18n._errors import error_text, expected_text
 from autoserum.i18n._format import format_date, format_datetime, format_decimal, format_number
 
@@ -48,6 +51,7 @@ __all__ = [
     "N_",
     "babel_locale",
     "check_language",
+    "cli_language",
     "current_language",
     "error_text",
     "expected_text",

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._kernels import KERNELS, KernelResult
 from autoserum.instruments._model import Band, Score
 from autoserum.instruments._registry import get_instrument, resolve_band_set, score
@@ -62,7 +62,9 @@ def score_batch(code: str, frame: pl.DataFrame, *, band_set: str | None = None) 
     for name in names:
         if name in frame.columns:
             raise ValidationError(
-                name, f"an input column named {name!r}", "no input column with an output's name"
+                name,
+                f"an input column named {name!r}",
+                Expected("no input column with an output's name"),
             )
     n = frame.height
     result = KERNELS[code](instrument, frame)

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import easi as easi_module
 from autoserum.instruments import scorad as scorad_module
 from autoserum.instruments._columns import (
@@ -110,8 +110,13 @@ def easi_kernel(inst: Instrument, frame: pl.DataFrame) -> KernelResult:
                 raise ValidationError(
                     err.field,
                     err.value,
-                    f"a percentage agreeing with {region}_area "
-                    f"({easi_module.AREA_PERCENT_TEXT[int(area[np.flatnonzero(clash)[0]])]})",
+                    Expected(
+                        "a percentage agreeing with %(region)s_area (%(area_percent_text)s)",
+                        region=region,
+                        area_percent_text=easi_module.AREA_PERCENT_TEXT[
+                            int(area[np.flatnonzero(clash)[0]])
+                        ],
+                    ),
                     location=err.location,
                 )
             area = np.where(area_present, area, mapped)

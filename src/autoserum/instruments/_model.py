@@ -247,7 +247,7 @@ class Instrument:
         """The item with this path (``head_neck.erythema``)."""
         found = self._by_path.get(path)
         if found is None:
-            raise ValidationError("item", path, f"an item of {self.code}")
+            raise ValidationError("item", path, Expected("an item of %(code)s", code=self.code))
         return found
 
     @cached_property
@@ -282,7 +282,9 @@ class Instrument:
     def walk(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The raw values of a nested payload by item path (unknown keys raise)."""
         if not isinstance(payload, Mapping):
-            raise ValidationError("payload", payload, f"a JSON object of {self.code} items")
+            raise ValidationError(
+                "payload", payload, Expected("a JSON object of %(code)s items", code=self.code)
+            )
         paths = {item.path for item in self.items}
         groups = {p.rsplit(".", 1)[0] for p in paths if "." in p}
         out: dict[str, Any] = {}
@@ -335,7 +337,7 @@ def _walk(
     for key, value in obj.items():
         path = f"{prefix}{key}"
         if not isinstance(key, str):
-            raise ValidationError(path, key, "an item code (text)")
+            raise ValidationError(path, key, Expected("an item code (text)"))
         if path in paths:
             out[path] = value
         elif path in groups:
@@ -343,13 +345,17 @@ def _walk(
                 continue
             if not isinstance(value, Mapping):
                 keys = sorted(p[len(path) + 1 :] for p in paths if p.startswith(path + "."))
-                raise ValidationError(path, value, "an object with keys " + ", ".join(keys))
+                raise ValidationError(
+                    path, value, Expected("an object with keys %(values)s", values=", ".join(keys))
+                )
             _walk(value, path + ".", paths, groups, out)
         else:
             here = sorted(
                 {p[len(prefix) :].split(".")[0] for p in paths | groups if p.startswith(prefix)}
             )
-            raise ValidationError(path, value, "an item among " + ", ".join(here))
+            raise ValidationError(
+                path, value, Expected("an item among %(values)s", values=", ".join(here))
+            )
 
 
 @dataclass(frozen=True)

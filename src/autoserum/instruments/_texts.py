@@ -55,7 +55,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._model import Instrument, Item
 from autoserum.instruments._registry import get_instrument, instrument_codes
 
@@ -185,18 +185,25 @@ def load_text_file(path: Path | str, *, languages: Collection[str] | None = None
     found = _NAME.match(path.name)
     if found is None:
         raise ValidationError(
-            "file name", path.name, "<instrument>.<language>.toml or .json (dlqi.ko.toml)",
+            "file name",
+            path.name,
+            Expected("<instrument>.<language>.toml or .json (dlqi.ko.toml)"),
             location=where,
-        )  # fmt: skip
+        )
     code, language = found["instrument"], found["language"]
     if code not in instrument_codes():
         raise ValidationError(
-            "file name", path.name, "an instrument among " + ", ".join(instrument_codes()),
+            "file name",
+            path.name,
+            Expected("an instrument among %(values)s", values=", ".join(instrument_codes())),
             location=where,
-        )  # fmt: skip
+        )
     if languages is not None and language not in languages:
         raise ValidationError(
-            "file name", path.name, "a language among " + ", ".join(languages), location=where
+            "file name",
+            path.name,
+            Expected("a language among %(values)s", values=", ".join(languages)),
+            location=where,
         )
     data = _read(path)
     return _check(data, get_instrument(code), language, where)
@@ -207,21 +214,28 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise ValidationError("file", str(path), f"a readable file ({err.strerror})") from None
+        raise ValidationError(
+            "file", str(path), Expected("a readable file (%(strerror)s)", strerror=err.strerror)
+        ) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ValidationError(
-            "file", f"{len(raw)} bytes", f"at most {MAX_FILE_BYTES} bytes", location=where
+            "file",
+            f"{len(raw)} bytes",
+            Expected("at most %(max_file_bytes)s bytes", max_file_bytes=MAX_FILE_BYTES),
+            location=where,
         )
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except UnicodeDecodeError:
-        raise ValidationError("file", path.name, "UTF-8 text", location=where) from None
+        raise ValidationError("file", path.name, Expected("UTF-8 text"), location=where) from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
         kind = "a TOML document" if path.suffix == ".toml" else "a JSON document"
-        raise ValidationError("file", path.name, f"{kind} ({err})", location=where) from None
+        raise ValidationError(
+            "file", path.name, Expected("%(kind)s (%(err)s)", kind=kind, err=err), location=where
+        ) from None
     if not isinstance(data, dict):
-        raise ValidationError("file", type(data).__name__, "an object", location=where)
+        raise ValidationError("file", type(data).__name__, Expected("an object"), location=where)
     return data
 
 
@@ -229,7 +243,12 @@ def _text(value: Any, name: str, where: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
-        raise ValidationError(name, value, f"a text of 1 to {MAX_TEXT} characters", location=where)
+        raise ValidationError(
+            name,
+            value,
+            Expected("a text of 1 to %(max_text)s characters", max_text=MAX_TEXT),
+            location=where,
+        )
     return value.strip()
 
 
@@ -238,7 +257,7 @@ def _unknown(keys: Collection[str], allowed: Collection[str], name: str, where: 
     if extra:
         raise ValidationError(
             f"{name}{extra[0]}" if name else extra[0], extra[0],
-            "no other key than " + ", ".join(allowed), location=where,
+            Expected("no other key than %(values)s", values=', '.join(allowed)), location=where,
         )  # fmt: skip
 
 
@@ -247,24 +266,35 @@ def _check(data: Mapping[str, Any], inst: Instrument, language: str, where: str)
     for key, expected in (("instrument", inst.code), ("language", language)):
         if data.get(key) != expected:
             raise ValidationError(
-                key, data.get(key), f"{expected!r}, as in the file's name", location=where
+                key,
+                data.get(key),
+                Expected("%(expected)s, as in the file's name", expected=repr(expected)),
+                location=where,
             )
     items = data.get("items")
     if not isinstance(items, Mapping):
-        raise ValidationError("items", items, "a table of the item codes", location=where)
+        raise ValidationError("items", items, Expected("a table of the item codes"), location=where)
     wanted = {item.path: item for item in answered_items(inst)}
     unknown = [c for c in items if c not in wanted]
     if unknown:
         raise ValidationError(
-            f"items.{unknown[0]}", unknown[0],
-            f"an item code of {inst.code}: " + ", ".join(wanted), location=where,
-        )  # fmt: skip
+            f"items.{unknown[0]}",
+            unknown[0],
+            Expected(
+                "an item code of %(code)s: %(values)s", code=inst.code, values=", ".join(wanted)
+            ),
+            location=where,
+        )
     missing = [c for c in wanted if c not in items]
     if missing:
         raise ValidationError(
-            "items", ", ".join(missing) + " missing",
-            f"every item code of {inst.code}: " + ", ".join(wanted), location=where,
-        )  # fmt: skip
+            "items",
+            ", ".join(missing) + " missing",
+            Expected(
+                "every item code of %(code)s: %(values)s", code=inst.code, values=", ".join(wanted)
+            ),
+            location=where,
+        )
     texts = {path: _item(items[path], item, where) for path, item in wanted.items()}
     return InstrumentText(
         instrument=inst.code,
@@ -280,7 +310,9 @@ def _check(data: Mapping[str, Any], inst: Instrument, language: str, where: str)
 def _item(entry: Any, item: Item, where: str) -> ItemText:
     name = f"items.{item.path}"
     if not isinstance(entry, Mapping):
-        raise ValidationError(name, entry, "a table with text and answers", location=where)
+        raise ValidationError(
+            name, entry, Expected("a table with text and answers"), location=where
+        )
     _unknown(entry, _ITEM, f"{name}.", where)
     text = _text(entry.get("text"), f"{name}.text", where)
     codes = [answer_code(v) for v in item.allowed or ()]
@@ -288,15 +320,23 @@ def _item(entry: Any, item: Item, where: str) -> ItemText:
     if not codes:
         if answers is not None:
             raise ValidationError(
-                f"{name}.answers", answers, "no answers (the item takes a number)", location=where
+                f"{name}.answers",
+                answers,
+                Expected("no answers (the item takes a number)"),
+                location=where,
             )
         return ItemText(text)
     if not isinstance(answers, Mapping):
         raise ValidationError(
-            f"{name}.answers", answers,
-            f"a table of {len(codes)} answers keyed by the answer codes " + ", ".join(codes),
+            f"{name}.answers",
+            answers,
+            Expected(
+                "a table of %(count)s answers keyed by the answer codes %(values)s",
+                count=len(codes),
+                values=", ".join(codes),
+            ),
             location=where,
-        )  # fmt: skip
+        )
     given = [str(k) for k in answers]
     if sorted(given) != sorted(codes):
         wrong = sorted(set(given) - set(codes))
@@ -304,7 +344,10 @@ def _item(entry: Any, item: Item, where: str) -> ItemText:
         found = f"{len(given)} answers" + (f", unknown {', '.join(wrong)}" if wrong else "")
         found += f", missing {', '.join(lacking)}" if lacking else ""
         raise ValidationError(
-            f"{name}.answers", found, f"{len(codes)} answers: " + ", ".join(codes), location=where
+            f"{name}.answers",
+            found,
+            Expected("%(count)s answers: %(values)s", count=len(codes), values=", ".join(codes)),
+            location=where,
         )
     return ItemText(
         text,
@@ -322,7 +365,9 @@ def load_texts(
         return TextLibrary()
     folder = Path(directory)
     if not folder.is_dir():
-        raise ValidationError("instrument texts", str(folder), "a directory of text files")
+        raise ValidationError(
+            "instrument texts", str(folder), Expected("a directory of text files")
+        )
     texts: dict[tuple[str, str], InstrumentText] = {}
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.is_dir():
@@ -331,9 +376,17 @@ def load_texts(
         key = (text.instrument, text.language)
         if key in texts:
             raise ValidationError(
-                "file", path.name, f"one file per instrument and language ({texts[key].source} "
-                f"has {text.instrument} in {text.language})", location=str(path),
-            )  # fmt: skip
+                "file",
+                path.name,
+                Expected(
+                    "one file per instrument and language (%(source)s has "
+                    "%(instrument)s in %(language)s)",
+                    source=texts[key].source,
+                    instrument=text.instrument,
+                    language=text.language,
+                ),
+                location=str(path),
+            )
         texts[key] = text
     return TextLibrary(texts)
 

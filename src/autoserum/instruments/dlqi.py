@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._build import F, bands, choice_item
 from autoserum.instruments._model import BandSet, Computed, Instrument, Item
 from autoserum.instruments._questionnaire import sum_with_one_missing
@@ -76,7 +76,9 @@ def _items() -> tuple[Item, ...]:
 def _q7_points(values: Mapping[str, Value | None]) -> Fraction | None:
     q7, q7b = values["q7"], values["q7b"]
     if q7b is not None and q7 != "no":
-        raise ValidationError("q7b", q7b, f"no answer unless q7 is 'no' (q7 is {q7!r})")
+        raise ValidationError(
+            "q7b", q7b, Expected("no answer unless q7 is 'no' (q7 is %(q7)s)", q7=repr(q7))
+        )
     if q7 is None:
         return None
     if q7 == "no":

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._build import F, bands, missing_reason
 from autoserum.instruments._model import BandSet, Computed, Instrument, Item
 from autoserum.instruments._values import Value, format_number
@@ -160,8 +160,13 @@ def _compute(values: Mapping[str, Value | None]) -> Computed:
                 raise ValidationError(
                     f"{region}.area_percent",
                     format_number(percent),
-                    f"a percentage agreeing with {region}.area = {format_number(F(area))} "
-                    f"({AREA_PERCENT_TEXT[int(F(area))]})",
+                    Expected(
+                        "a percentage agreeing with %(region)s.area = "
+                        "%(area)s (%(area_percent_text)s)",
+                        region=region,
+                        area=format_number(F(area)),
+                        area_percent_text=AREA_PERCENT_TEXT[int(F(area))],
+                    ),
                 )
             area = F(mapped)
         if area is None:

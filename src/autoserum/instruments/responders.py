@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._model import Score
 from autoserum.instruments._values import to_fraction
 
@@ -54,7 +54,13 @@ def _value(value: Number, field: str) -> Fraction:
     if isinstance(value, Score):
         if value.total is None:
             raise ValidationError(
-                field, None, f"a scored {value.instrument} (reason: {value.reason})"
+                field,
+                None,
+                Expected(
+                    "a scored %(instrument)s (reason: %(reason)s)",
+                    instrument=value.instrument,
+                    reason=value.reason,
+                ),
             )
         return value.total
     return to_fraction(value, field, "a number (an instrument total)")
@@ -158,7 +164,7 @@ def iga_success(baseline: Number, value: Number, *, require_two_grades: bool = T
 def _grade(value: Number, field: str) -> Fraction:
     grade = _value(value, field)
     if grade.denominator != 1 or not 0 <= grade <= 4:
-        raise ValidationError(field, value, "a vIGA-AD grade 0, 1, 2, 3 or 4")
+        raise ValidationError(field, value, Expected("a vIGA-AD grade 0, 1, 2, 3 or 4"))
     return grade
 
 
@@ -177,7 +183,9 @@ def is_responder(
         definition = RESPONDER_DEFINITIONS[code]
     except KeyError:
         raise ValidationError(
-            "responder", code, "one of " + ", ".join(RESPONDER_DEFINITIONS)
+            "responder",
+            code,
+            Expected("one of %(values)s", values=", ".join(RESPONDER_DEFINITIONS)),
         ) from None
     if baseline is None or value is None:
         return None

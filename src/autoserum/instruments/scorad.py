@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments._build import F, bands, missing_reason
 from autoserum.instruments._model import BandSet, Computed, Instrument, Item
 from autoserum.instruments._values import Value, format_number
@@ -127,7 +127,10 @@ def _extent(values: Mapping[str, Value | None]) -> Fraction | None:
             raise ValidationError(
                 "extent",
                 format_number(extent),
-                f"the sum of extent_regions ({format_number(region_sum)})",
+                Expected(
+                    "the sum of extent_regions (%(total)s)",
+                    total=format_number(region_sum),
+                ),
             )
         return extent
     return region_sum

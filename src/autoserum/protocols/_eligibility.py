@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols._schema import EligibilityRule, Protocol
 
 __all__ = ["EligibilityResult", "evaluate_eligibility"]
@@ -49,10 +49,10 @@ class EligibilityResult:
 def _passes(rule: EligibilityRule, value: Any) -> bool:
     if rule.equals is not None:
         if isinstance(rule.equals, bool) and not isinstance(value, bool):
-            raise ValidationError(f"facts.{rule.fact}", value, "true or false")
+            raise ValidationError(f"facts.{rule.fact}", value, Expected("true or false"))
         return bool(value == rule.equals)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"facts.{rule.fact}", value, "a number")
+        raise ValidationError(f"facts.{rule.fact}", value, Expected("a number"))
     if rule.minimum is not None and value < rule.minimum:
         return False
     return not (rule.maximum is not None and value > rule.maximum)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pydantic
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, NotFoundError, ValidationError
 from autoserum.instruments import get_instrument, instrument_codes
 from autoserum.protocols._schema import (
     INSTRUMENT_CODES,
@@ -70,9 +70,13 @@ def parse_protocol_file(path: str | Path) -> Protocol:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ValidationError("file", str(path), "an existing protocol file (.toml)") from None
+        raise ValidationError(
+            "file", str(path), Expected("an existing protocol file (.toml)")
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ValidationError("file", str(path), f"a readable UTF-8 TOML file ({err})") from None
+        raise ValidationError(
+            "file", str(path), Expected("a readable UTF-8 TOML file (%(err)s)", err=err)
+        ) from None
     return parse_protocol_text(text, location=str(path))
 
 
@@ -86,7 +90,10 @@ def resolve_protocol(code_or_path: str) -> Protocol:
     raise ValidationError(
         "protocol",
         code_or_path,
-        f"a library code ({', '.join(protocol_codes())}) or a path to a .toml protocol file",
+        Expected(
+            "a library code (%(values)s) or a path to a .toml protocol file",
+            values=", ".join(protocol_codes()),
+        ),
     )
 
 
@@ -96,7 +103,7 @@ def parse_protocol_text(text: str, *, location: str | None = None) -> Protocol:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ValidationError(
-            "file", "invalid TOML", f"valid TOML ({err})", location=location
+            "file", "invalid TOML", Expected("valid TOML (%(err)s)", err=err), location=location
         ) from None
     return parse_protocol_data(data, location=location)
 
@@ -130,10 +137,12 @@ def _from_pydantic(err: pydantic.ValidationError, location: str | None) -> Valid
     loc = _strip(first["loc"])
     value = first.get("input")
     if first["type"] == "missing":
-        return ValidationError(_path(loc), None, "a value (required field)", location=location)
+        return ValidationError(
+            _path(loc), None, Expected("a value (required field)"), location=location
+        )
     if first["type"] == "extra_forbidden":
         return ValidationError(
-            _path(loc), value, "no such field (check the spelling)", location=location
+            _path(loc), value, Expected("no such field (check the spelling)"), location=location
         )
     # A union (e.g. a fact's value: number or text) reports one error per member: join them.
     alternatives: list[str] = []

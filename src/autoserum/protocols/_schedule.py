@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols._schema import InjectionPlan, Protocol, VisitPlan
 
 __all__ = ["ScheduledEvent", "schedule", "visit_deviation", "window_bounds"]
@@ -83,7 +83,7 @@ def schedule(protocol: Protocol, start: dt.date) -> list[ScheduledEvent]:
     Events are sorted by day; on the same day the visit comes before the injection.
     """
     if not isinstance(start, dt.date):
-        raise ValidationError("start", start, "a date (day 0 = first injection)")
+        raise ValidationError("start", start, Expected("a date (day 0 = first injection)"))
     events: list[tuple[int, int, ScheduledEvent]] = []
     for visit in protocol.visits:
         target, early, late = window_bounds(visit, start)

@@ -40,7 +40,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "Compliance",
@@ -173,7 +173,13 @@ def timing(
     found = next((s for s in plan_slots(plan, day0, visits=visits) if s.slot == slot), None)
     if found is None:
         raise ValidationError(
-            "slot", slot.isoformat(), f"a {plan.frequency} slot of {plan.instrument}'s schedule"
+            "slot",
+            slot.isoformat(),
+            Expected(
+                "a %(frequency)s slot of %(instrument)s's schedule",
+                frequency=plan.frequency,
+                instrument=plan.instrument,
+            ),
         )
     if today < found.opens:
         return "early"

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols._schema import Protocol
 
 __all__ = ["ProtocolVersion", "ProtocolVersions", "check_amendment"]
@@ -124,12 +124,17 @@ def check_amendment(previous: Protocol, amended: Protocol) -> None:
         raise ValidationError(
             "arms",
             after,
-            f"the arms of the current version ({before}: code:ratio); "
-            "an amendment cannot change the arms (that is a new study)",
+            Expected(
+                "the arms of the current version (%(before)s: code:ratio); "
+                "an amendment cannot change the arms (that is a new study)",
+                before=before,
+            ),
         )
     if previous.blinding != amended.blinding:
         raise ValidationError(
             "blinding",
             amended.blinding,
-            f"the blinding of the current version ({previous.blinding})",
+            Expected(
+                "the blinding of the current version (%(blinding)s)", blinding=previous.blinding
+            ),
         )

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "COMPONENTS",
@@ -42,14 +42,18 @@ __all__ = [
     "CONSENT_FIELDS",
     "DOCUMENT_FIELDS",
     "IDENTIFYING_CONSENT_COLUMNS",
+    "LANGUAGE_PATTERN",
+    "SHA256_PATTERN",
     "Consent",
     "ConsentDocument",
     "ConsentState",
     "check_component",
     "check_components",
     "check_consented",
+    "check_in_effect",
     "check_language",
     "check_sha256",
+    "check_withdrawal",
     "consent_state",
 ]
 
@@ -105,8 +109,13 @@ IDENTIFYING_CONSENT_COLUMNS: Final[frozenset[str]] = frozenset(
     {"obtained_by", "witness", "representative", "withdrawal_reason"}
 )
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+#: A document's SHA-256 (lower-case hexadecimal) as a regular expression.
+SHA256_PATTERN: Final = r"^[0-9a-f]{64}$"
+#: A BCP 47 language tag (``en``, ``pt-BR``) as a regular expression.
+LANGUAGE_PATTERN: Final = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+_SHA256 = re.compile(SHA256_PATTERN)
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -177,14 +186,18 @@ def check_sha256(field_name: str, value: Any) -> str:
     """A lower-case hex SHA-256 digest."""
     text = value.strip().lower() if isinstance(value, str) else value
     if not isinstance(text, str) or not _SHA256.match(text):
-        raise ValidationError(field_name, value, "a SHA-256 digest: 64 hexadecimal characters")
+        raise ValidationError(
+            field_name, value, Expected("a SHA-256 digest: 64 hexadecimal characters")
+        )
     return text
 
 
 def check_language(field_name: str, value: Any) -> str:
     """A BCP 47 language tag such as ``en``, ``de`` or ``pt-BR``."""
     if not isinstance(value, str) or not _LANGUAGE.match(value.strip()):
-        raise ValidationError(field_name, value, "a language tag such as en, de, ko or pt-BR")
+        raise ValidationError(
+            field_name, value, Expected("a language tag such as en, de, ko or pt-BR")
+        )
     return value.strip()
 
 
@@ -193,15 +206,56 @@ def check_components(value: Any) -> dict[str, bool]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationError("components", value, "a mapping of component to true or false")
+        raise ValidationError(
+            "components", value, Expected("a mapping of component to true or false")
+        )
     out: dict[str, bool] = {}
     for name, agreed in value.items():
         if name not in COMPONENTS:
-            raise ValidationError("components", name, f"one of {', '.join(COMPONENTS)}")
+            raise ValidationError(
+                "components", name, Expected("one of %(values)s", values=", ".join(COMPONENTS))
+            )
         if not isinstance(agreed, bool):
-            raise ValidationError(f"components.{name}", agreed, "true or false")
+            raise ValidationError(f"components.{name}", agreed, Expected("true or false"))
         out[str(name)] = agreed
     return out
+
+
+def check_in_effect(document: ConsentDocument, consented_at: datetime) -> None:
+    """Refuse a consent signed before its document version took effect (field
+    ``consented_at``).
+
+    >>> doc = ConsentDocument("2.0", "en", date(2026, 4, 1), "ab" * 32)
+    >>> check_in_effect(doc, datetime(2026, 4, 1, 8, tzinfo=UTC))
+    >>> try:
+    ...     check_in_effect(doc, datetime(2026, 3, 31, 8, tzinfo=UTC))
+    ... except ValidationError as err:
+    ...     print(err.expected)
+    a date on or after 2026-04-01, when version 2.0 took effect
+    """
+    if document.effective_on > consented_at.astimezone(UTC).date():
+        raise ValidationError(
+            "consented_at",
+            consented_at.isoformat(),
+            f"a date on or after {document.effective_on}, when version "
+            f"{document.document_version} took effect",
+        )
+
+
+def check_withdrawal(withdrawn_on: date, consented_at: Iterable[datetime]) -> None:
+    """Refuse a withdrawal dated before the subject's first consent (field ``withdrawn_on``).
+
+    >>> try:
+    ...     check_withdrawal(date(2026, 2, 1), [datetime(2026, 2, 16, tzinfo=UTC)])
+    ... except ValidationError as err:
+    ...     print(err.expected)
+    a date on or after the consent (2026-02-16)
+    """
+    first = min(at.astimezone(UTC).date() for at in consented_at)
+    if withdrawn_on < first:
+        raise ValidationError(
+            "withdrawn_on", withdrawn_on.isoformat(), f"a date on or after the consent ({first})"
+        )
 
 
 def _current(documents: Iterable[ConsentDocument], language: str, on: date) -> str | None:
@@ -266,14 +320,24 @@ def check_consented(
         raise ValidationError(
             "consent",
             f"withdrawn on {state.withdrawn_on}",
-            f"consent of subject {subject_id} valid on {on} to {what}: no data are collected "
-            "after consent is withdrawn",
+            Expected(
+                "consent of subject %(subject_id)s valid on %(on)s to "
+                "%(what)s: no data are collected after consent is withdrawn",
+                subject_id=subject_id,
+                on=on,
+                what=what,
+            ),
         )
     raise ValidationError(
         "consent",
         None,
-        f"informed consent of subject {subject_id} given on or before {on} to {what} "
-        "(record the consent first)",
+        Expected(
+            "informed consent of subject %(subject_id)s given on or "
+            "before %(on)s to %(what)s (record the consent first)",
+            subject_id=subject_id,
+            on=on,
+            what=what,
+        ),
     )
 
 
@@ -301,7 +365,9 @@ def check_component(
     consent photographs declined
     """
     if component not in COMPONENTS:  # a programming error, never user input
-        raise ValidationError("component", component, f"one of {', '.join(COMPONENTS)}")
+        raise ValidationError(
+            "component", component, Expected("one of %(values)s", values=", ".join(COMPONENTS))
+        )
     state = consent_state(documents, consents, on=on)
     if state.status == "withdrawn" or not state.allows_collection:
         check_consented(subject_id, documents or _ANY_DOCUMENT, consents, on=on, what=what)
@@ -313,8 +379,15 @@ def check_component(
         raise ValidationError(
             "consent",
             f"{component} {shown}",
-            f"a consent of subject {subject_id} with the optional component {component!r} "
-            f"agreed, valid on {on}, to {what} (record a consent that includes it first)",
+            Expected(
+                "a consent of subject %(subject_id)s with the optional "
+                "component %(component)s agreed, valid on %(on)s, to "
+                "%(what)s (record a consent that includes it first)",
+                subject_id=subject_id,
+                component=repr(component),
+                on=on,
+                what=what,
+            ),
         )
     return state
 

@@ -42,7 +42,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.rules import AGE_MAX, check_age
 
 __all__ = [
@@ -177,7 +177,11 @@ def check_category(field: str, value: str | None, declared: Sequence[str]) -> st
     """
     if value is None or value in declared:
         return value
-    raise ValidationError(field, value, f"one of {', '.join(declared)} (the protocol's categories)")
+    raise ValidationError(
+        field,
+        value,
+        Expected("one of %(values)s (the protocol's categories)", values=", ".join(declared)),
+    )
 
 
 def check_demographics(
@@ -200,12 +204,18 @@ def check_demographics(
         latest = min(today, when)
         if born > latest:
             raise ValidationError(
-                "birth_date", born.isoformat(), f"a date not after {latest.isoformat()}"
+                "birth_date",
+                born.isoformat(),
+                Expected("a date not after %(latest)s", latest=latest.isoformat()),
             )
         years = age_on(born, when)
         if years > AGE_MAX:
             raise ValidationError(
-                "birth_date", born.isoformat(), f"an age of at most {AGE_MAX} years on {when}"
+                "birth_date",
+                born.isoformat(),
+                Expected(
+                    "an age of at most %(age_max)s years on %(when)s", age_max=AGE_MAX, when=when
+                ),
             )
         if out.get("age") is None:
             out["age"] = Decimal(years)
@@ -215,7 +225,9 @@ def check_demographics(
     onset: Decimal | None = out.get("ad_onset_age")
     if onset is not None and age is not None and onset > age:
         raise ValidationError(
-            "ad_onset_age", str(onset), f"an age at onset not above the age ({age} years)"
+            "ad_onset_age",
+            str(onset),
+            Expected("an age at onset not above the age (%(age)s years)", age=age),
         )
     check_category("ethnicity", out.get("ethnicity"), ethnicities)
     check_category("race", out.get("race"), races)
@@ -227,7 +239,11 @@ def _year(field: str, value: int | None, *, born: int | None, this_year: int) ->
         return
     low = max(YEAR_MIN, born or YEAR_MIN)
     if not low <= value <= this_year:
-        raise ValidationError(field, str(value), f"a year from {low} to {this_year}")
+        raise ValidationError(
+            field,
+            str(value),
+            Expected("a year from %(low)s to %(this_year)s", low=low, this_year=this_year),
+        )
 
 
 def check_prior_treatment(
@@ -246,7 +262,9 @@ def check_prior_treatment(
     _year("start_year", start, born=birth_year, this_year=this_year)
     _year("end_year", end, born=birth_year, this_year=this_year)
     if start is not None and end is not None and end < start:
-        raise ValidationError("end_year", str(end), f"a year ≥ the start year ({start})")
+        raise ValidationError(
+            "end_year", str(end), Expected("a year ≥ the start year (%(start)s)", start=start)
+        )
     return dict(values)
 
 
@@ -261,10 +279,12 @@ def check_comorbidity(values: Mapping[str, Any], *, age: Decimal | None) -> dict
     autoserum.errors.ValidationError: detail: got None; expected a description of the other ...
     """
     if values.get("condition") == "other" and not values.get("detail"):
-        raise ValidationError("detail", None, "a description of the other comorbidity")
+        raise ValidationError("detail", None, Expected("a description of the other comorbidity"))
     onset = values.get("onset_age")
     if onset is not None and age is not None and onset > age:
         raise ValidationError(
-            "onset_age", str(onset), f"an age at onset not above the age ({age} years)"
+            "onset_age",
+            str(onset),
+            Expected("an age at onset not above the age (%(age)s years)", age=age),
         )
     return dict(values)

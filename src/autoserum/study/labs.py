@@ -21,7 +21,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Literal
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.i18n import N_
 
 __all__ = ["ANALYTES", "Analyte", "Flag", "check_plausible", "judge", "to_canonical"]
@@ -116,7 +116,7 @@ def _exact(value: Fraction, field: str) -> Decimal:
             return Decimal(value.numerator) / Decimal(value.denominator)
         except Inexact:
             raise ValidationError(
-                field, str(value), "a value with an exact decimal representation"
+                field, str(value), Expected("a value with an exact decimal representation")
             ) from None
 
 
@@ -131,11 +131,17 @@ def to_canonical(analyte: str, value: Decimal, unit: str) -> tuple[Decimal, str,
     """
     spec = ANALYTES.get(analyte)
     if spec is None:
-        raise ValidationError("analyte", analyte, f"one of {', '.join(sorted(ANALYTES))}")
+        raise ValidationError(
+            "analyte", analyte, Expected("one of %(values)s", values=", ".join(sorted(ANALYTES)))
+        )
     factor = spec.factors.get(unit)
     if factor is None:
         allowed = ", ".join(spec.factors)
-        raise ValidationError(f"{analyte}.unit", unit, f"a unit convertible exactly: {allowed}")
+        raise ValidationError(
+            f"{analyte}.unit",
+            unit,
+            Expected("a unit convertible exactly: %(allowed)s", allowed=allowed),
+        )
     if factor == 1:
         return value, spec.unit, factor
     return _exact(Fraction(value) * factor, f"{analyte}.value").normalize(), spec.unit, factor
@@ -151,13 +157,21 @@ def check_plausible(analyte: str, value: Decimal) -> Decimal:
     """
     spec = ANALYTES.get(analyte)
     if spec is None:
-        raise ValidationError("analyte", analyte, f"one of {', '.join(sorted(ANALYTES))}")
+        raise ValidationError(
+            "analyte", analyte, Expected("one of %(values)s", values=", ".join(sorted(ANALYTES)))
+        )
     low, high = spec.plausible
     if not low <= value <= high:
         raise ValidationError(
             f"{analyte}.value",
             str(value),
-            f"a value from {low} to {high} {spec.unit} (plausible for {spec.label})",
+            Expected(
+                "a value from %(low)s to %(high)s %(unit)s (plausible for %(label)s)",
+                low=low,
+                high=high,
+                unit=spec.unit,
+                label=spec.label,
+            ),
         )
     return value
 
@@ -173,7 +187,7 @@ def judge(value: Decimal, *, low: Decimal | None, high: Decimal | None) -> Flag 
     if low is None and high is None:
         return None
     if low is not None and high is not None and low > high:
-        raise ValidationError("reference_range", f"{low}-{high}", "low <= high")
+        raise ValidationError("reference_range", f"{low}-{high}", Expected("low <= high"))
     if low is not None and value < low:
         return "low"
     if high is not None and value > high:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, StateError, ValidationError
 
 __all__ = [
     "LEVELS",
@@ -97,7 +97,9 @@ class Target:
 def check_level(level: Any) -> str:
     """One of :data:`LEVELS`."""
     if level not in LEVELS:
-        raise ValidationError("level", level, f"one of {', '.join(LEVELS)}")
+        raise ValidationError(
+            "level", level, Expected("one of %(values)s", values=", ".join(LEVELS))
+        )
     return str(level)
 
 

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "AMOUNT_UNITS",
@@ -213,7 +213,7 @@ def drug(name: str) -> Drug:
     """The shipped drug of this name (case-insensitive); :class:`ValidationError` otherwise."""
     found = _BY_NAME.get(name.strip().lower())
     if found is None:
-        raise ValidationError("drug", name, "a drug of the shipped list (DRUGS)")
+        raise ValidationError("drug", name, Expected("a drug of the shipped list (DRUGS)"))
     return found
 
 
@@ -245,21 +245,37 @@ def check_con_med(
         if derived is not None:
             if drug_class is not None and drug_class != derived:
                 raise ValidationError(
-                    "drug_class", drug_class, f"{derived} (the class of ATC code {atc_code})"
+                    "drug_class",
+                    drug_class,
+                    Expected(
+                        "%(derived)s (the class of ATC code %(atc_code)s)",
+                        derived=derived,
+                        atc_code=atc_code,
+                    ),
                 )
             drug_class = derived
         eu = potency_eu_of_atc(atc_code)
         if eu is not None:
             if potency_eu is not None and potency_eu != eu:
                 raise ValidationError(
-                    "potency_eu", potency_eu, f"{eu} (the potency of ATC group {atc_code[:5]})"
+                    "potency_eu",
+                    potency_eu,
+                    Expected(
+                        "%(eu)s (the potency of ATC group %(atc_code)s)",
+                        eu=eu,
+                        atc_code=atc_code[:5],
+                    ),
                 )
             potency_eu = eu
     for field, value in (("potency_eu", potency_eu), ("potency_us", potency_us)):
         if value is not None and drug_class not in (None, "tcs"):
             raise ValidationError(
-                field, value, "no potency: a potency class is for a topical corticosteroid (tcs)"
+                field,
+                value,
+                Expected("no potency: a potency class is for a topical corticosteroid (tcs)"),
             )
     if amount is not None and amount_unit is None:
-        raise ValidationError("amount_unit", None, "g or ftu (the unit of the weekly amount)")
+        raise ValidationError(
+            "amount_unit", None, Expected("g or ftu (the unit of the weekly amount)")
+        )
     return {"drug_class": drug_class, "potency_eu": potency_eu}

@@ -33,7 +33,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Final
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.study.coerce import as_decimal, as_int
 from autoserum.study.entities import PHOTO_REGIONS
 
@@ -71,14 +71,22 @@ def rating_values(
     from autoserum.instruments import score
 
     if region not in PHOTO_REGIONS:
-        raise ValidationError("region", region, "one of " + ", ".join(PHOTO_REGIONS))
+        raise ValidationError(
+            "region", region, Expected("one of %(values)s", values=", ".join(PHOTO_REGIONS))
+        )
     allowed = {*SIGNS, "area", "viga_grade"}
     for key in values:
         if key not in allowed:
-            raise ValidationError(f"rating.{key}", values[key], "one of " + ", ".join(allowed))
+            raise ValidationError(
+                f"rating.{key}",
+                values[key],
+                Expected("one of %(values)s", values=", ".join(allowed)),
+            )
     missing = [k for k in (*SIGNS, "area", "viga_grade") if values.get(k) in (None, "")]
     if missing:
-        raise ValidationError(missing[0], None, "a score (every sign, the area and the grade)")
+        raise ValidationError(
+            missing[0], None, Expected("a score (every sign, the area and the grade)")
+        )
     signs = {s: as_decimal(s, values[s]) for s in SIGNS}
     area = as_int("area", values["area"])
     grade = as_int("viga_grade", values["viga_grade"])

@@ -32,7 +32,7 @@ from dataclasses import field as _field
 from datetime import datetime
 from typing import Any, Final
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, StateError, ValidationError
 
 __all__ = [
     "CHECK_AUTHOR",
@@ -76,7 +76,7 @@ def next_status(status: str, step: str) -> str:
     """The status a query in ``status`` moves to by ``step`` (answer, close, reopen, cancel);
     :class:`StateError` when the step does not apply."""
     if step not in STEPS:
-        raise ValidationError("step", step, f"one of {', '.join(STEPS)}")
+        raise ValidationError("step", step, Expected("one of %(values)s", values=", ".join(STEPS)))
     starts, to = STEPS[step]
     if status not in starts:
         possible = [s for s, (f, _) in STEPS.items() if status in f]

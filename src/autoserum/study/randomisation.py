@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, StateError, ValidationError
 
 __all__ = [
     "Allocation",
@@ -74,7 +74,9 @@ def stratum_key(site: str, factors: Mapping[str, str] | None = None) -> str:
         for text, what in ((name, "factor name"), (value, f"value of {name}")):
             if not isinstance(text, str) or not text or any(c in text for c in "=;"):
                 raise ValidationError(
-                    f"strata.{name}", text, f"a non-empty {what} without '=' or ';'"
+                    f"strata.{name}",
+                    text,
+                    Expected("a non-empty %(what)s without '=' or ';'", what=what),
                 )
     ordered = ["site", *sorted(k for k in parts if k != "site")]
     return ";".join(f"{k}={parts[k]}" for k in ordered)
@@ -89,12 +91,14 @@ def strata_for(
     ('site=S01;severity=moderate', 'site=S01;severity=severe')
     """
     if not sites:
-        raise ValidationError("sites", list(sites), "at least one site")
+        raise ValidationError("sites", list(sites), Expected("at least one site"))
     factors = dict(factors or {})
     names = sorted(factors)
     for name in names:
         if not factors[name]:
-            raise ValidationError(f"factors.{name}", list(factors[name]), "at least one level")
+            raise ValidationError(
+                f"factors.{name}", list(factors[name]), Expected("at least one level")
+            )
     out = []
     for site in sites:
         for levels in itertools.product(*(factors[n] for n in names)):
@@ -105,17 +109,19 @@ def strata_for(
 def _check_arms(arms: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
     checked: list[tuple[str, int]] = []
     if len(arms) < 2:
-        raise ValidationError("arms", list(arms), "at least two (arm, ratio) pairs")
+        raise ValidationError("arms", list(arms), Expected("at least two (arm, ratio) pairs"))
     for i, pair in enumerate(arms):
         if not (isinstance(pair, tuple | list) and len(pair) == 2):
-            raise ValidationError(f"arms[{i}]", pair, "an (arm code, ratio) pair")
+            raise ValidationError(f"arms[{i}]", pair, Expected("an (arm code, ratio) pair"))
         code, ratio = pair
         if not isinstance(code, str) or not code:
-            raise ValidationError(f"arms[{i}].code", code, "a non-empty arm code")
+            raise ValidationError(f"arms[{i}].code", code, Expected("a non-empty arm code"))
         if code in {c for c, _ in checked}:
-            raise ValidationError(f"arms[{i}].code", code, "a code not used by another arm")
+            raise ValidationError(
+                f"arms[{i}].code", code, Expected("a code not used by another arm")
+            )
         if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1:
-            raise ValidationError(f"arms[{i}].ratio", ratio, "an integer ≥ 1")
+            raise ValidationError(f"arms[{i}].ratio", ratio, Expected("an integer ≥ 1"))
         checked.append((code, ratio))
     return checked
 
@@ -146,21 +152,23 @@ def allocation_list(
     checked = _check_arms(arms)
     total = sum(r for _, r in checked)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValidationError("n", n, "an integer ≥ 1 (subjects per stratum)")
+        raise ValidationError("n", n, Expected("an integer ≥ 1 (subjects per stratum)"))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValidationError("seed", seed, "an integer ≥ 0")
+        raise ValidationError("seed", seed, Expected("an integer ≥ 0"))
     sizes = tuple(block_sizes) if block_sizes is not None else (total, 2 * total)
     if not sizes:
-        raise ValidationError("block_sizes", list(sizes), "at least one block size")
+        raise ValidationError("block_sizes", list(sizes), Expected("at least one block size"))
     for i, size in enumerate(sizes):
         if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % total:
             raise ValidationError(
-                f"block_sizes[{i}]", size, f"a positive multiple of the ratio sum ({total})"
+                f"block_sizes[{i}]",
+                size,
+                Expected("a positive multiple of the ratio sum (%(total)s)", total=total),
             )
     if not strata:
-        raise ValidationError("strata", list(strata), "at least one stratum")
+        raise ValidationError("strata", list(strata), Expected("at least one stratum"))
     if len(set(strata)) != len(strata):
-        raise ValidationError("strata", list(strata), "stratum names without duplicates")
+        raise ValidationError("strata", list(strata), Expected("stratum names without duplicates"))
     out: list[Allocation] = []
     for stratum in strata:
         rng = _generator(seed, stratum)
@@ -188,9 +196,13 @@ def next_allocation(
     entries = sorted((a for a in allocations if a.stratum == stratum), key=lambda a: a.sequence)
     if not entries:
         known = sorted({a.stratum for a in allocations})
-        raise ValidationError("stratum", stratum, f"a stratum of the list ({', '.join(known)})")
+        raise ValidationError(
+            "stratum",
+            stratum,
+            Expected("a stratum of the list (%(values)s)", values=", ".join(known)),
+        )
     if isinstance(assigned, bool) or not isinstance(assigned, int) or assigned < 0:
-        raise ValidationError("assigned", assigned, "an integer ≥ 0")
+        raise ValidationError("assigned", assigned, Expected("an integer ≥ 0"))
     if assigned >= len(entries):
         raise StateError(
             f"the allocation list of stratum {stratum!r} is used up ({len(entries)} allocated)"
@@ -224,9 +236,9 @@ def parse_stratify_by(
         name, sep, levels = part.partition("=")
         if not sep or not name.strip():
             raise ValidationError(
-                field, part, "NAME=LEVEL/LEVEL, e.g. baseline_severity=moderate/severe"
+                field, part, Expected("NAME=LEVEL/LEVEL, e.g. baseline_severity=moderate/severe")
             )
         if name.strip() in out:
-            raise ValidationError(field, name.strip(), "each factor named once")
+            raise ValidationError(field, name.strip(), Expected("each factor named once"))
         out[name.strip()] = [level.strip() for level in levels.split("/")]
     return out

@@ -133,7 +133,13 @@ def check_not_before(field: str, value: date, earliest: date | None, *, what: st
     """``value`` unless it is before ``earliest`` (``what`` names that date in the message)."""
     if earliest is not None and value < earliest:
         raise ValidationError(
-            field, value.isoformat(), f"a date on or after {what} ({earliest.isoformat()})"
+            field,
+            value.isoformat(),
+            Expected(
+                "a date on or after %(what)s (%(earliest)s)",
+                what=what,
+                earliest=earliest.isoformat(),
+            ),
         )
     return value
 
@@ -143,7 +149,11 @@ def check_order(
 ) -> tuple[date | None, date | None]:
     """``(start, end)`` unless ``end`` is before ``start``."""
     if start is not None and end is not None and end < start:
-        raise ValidationError(end_field, end.isoformat(), f"a date on or after {start_field}")
+        raise ValidationError(
+            end_field,
+            end.isoformat(),
+            Expected("a date on or after %(start_field)s", start_field=start_field),
+        )
     return start, end
 
 
@@ -159,16 +169,25 @@ def check_age(
     autoserum.errors.ValidationError: age: got '31'; expected 30 years as on 2021-01-01 ...
     """
     if not Decimal(0) <= age <= AGE_MAX:
-        raise ValidationError(field, str(age), f"an age from 0 to {AGE_MAX} years")
+        raise ValidationError(
+            field, str(age), Expected("an age from 0 to %(age_max)s years", age_max=AGE_MAX)
+        )
     if born is not None and on is not None:
         if born > on:
-            raise ValidationError("date_of_birth", born.isoformat(), f"a date before {on}")
+            raise ValidationError(
+                "date_of_birth", born.isoformat(), Expected("a date before %(on)s", on=on)
+            )
         years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
         if int(age) != years:
             raise ValidationError(
                 field,
                 str(age),
-                f"{years} years as on {on} for a birth date of {born}",
+                Expected(
+                    "%(years)s years as on %(on)s for a birth date of %(born)s",
+                    years=years,
+                    on=on,
+                    born=born,
+                ),
             )
     return age
 
@@ -209,10 +228,22 @@ def check_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
             continue
         low, high, unit = bounds
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            raise ValidationError(f"facts.{name}", value, f"a number from {low} to {high} ({unit})")
+            raise ValidationError(
+                f"facts.{name}",
+                value,
+                Expected(
+                    "a number from %(low)s to %(high)s (%(unit)s)", low=low, high=high, unit=unit
+                ),
+            )
         number = Decimal(str(value))
         if not number.is_finite() or not low <= number <= high:
-            raise ValidationError(f"facts.{name}", value, f"a number from {low} to {high} ({unit})")
+            raise ValidationError(
+                f"facts.{name}",
+                value,
+                Expected(
+                    "a number from %(low)s to %(high)s (%(unit)s)", low=low, high=high, unit=unit
+                ),
+            )
     return out
 
 
@@ -226,9 +257,17 @@ def check_volume(field: str, volume: Decimal, *, maximum: Decimal | None, produc
     autoserum.errors.ValidationError: volume_ml: got '-5'; expected a volume > 0 mL ...
     """
     if volume <= 0 or (maximum is not None and volume > maximum):
-        limit = "" if maximum is None else f" and at most {maximum} mL of {product}"
-        why = " (the protocol's maximum)" if maximum is not None else ""
-        raise ValidationError(field, str(volume), f"a volume > 0 mL{limit}{why}")
+        expected = (
+            Expected("a volume > 0 mL")
+            if maximum is None
+            else Expected(
+                "a volume > 0 mL and at most %(maximum)s mL of %(product)s "
+                "(the protocol's maximum)",
+                maximum=maximum,
+                product=product,
+            )
+        )
+        raise ValidationError(field, str(volume), expected)
     return volume
 
 
@@ -257,7 +296,9 @@ def check_randomisable(
         raise ValidationError(
             "eligibility",
             f"{subject_id}: {'; '.join(parts)}",
-            "every eligibility rule met and known, or an investigator's override with a reason",
+            Expected(
+                "every eligibility rule met and known, or an investigator's override with a reason"
+            ),
         )
     return reason
 
@@ -299,9 +340,15 @@ def check_scorable(instrument: str, payload: Mapping[str, Any], result: Score) -
     raise ValidationError(
         field,
         None,
-        f"{inst.name.split(' (')[-1].rstrip(')')} items the missing-data rule can score "
-        f"({inst.missing_rule}; here: {result.reason}) (missing: {shown}); "
-        "or record the assessment as not done with a reason",
+        Expected(
+            "%(name)s items the missing-data rule can score "
+            "(%(missing_rule)s; here: %(reason)s) (missing: %(shown)s); "
+            "or record the assessment as not done with a reason",
+            name=inst.name.split(" (")[-1].rstrip(")"),
+            missing_rule=inst.missing_rule,
+            reason=result.reason,
+            shown=shown,
+        ),
     )
 
 

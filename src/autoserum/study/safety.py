@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "ACTIONS_TAKEN",
@@ -102,20 +102,29 @@ def check_seriousness(
     for c in given:
         if c not in SERIOUSNESS_CRITERIA:
             raise ValidationError(
-                "seriousness_criteria", c, f"one of {', '.join(SERIOUSNESS_CRITERIA)}"
+                "seriousness_criteria",
+                c,
+                Expected("one of %(values)s", values=", ".join(SERIOUSNESS_CRITERIA)),
             )
     ordered = tuple(c for c in SERIOUSNESS_CRITERIA if c in given)
     if serious and not ordered:
         raise ValidationError(
             "seriousness_criteria",
             given,
-            "at least one criterion of a serious event (" + ", ".join(SERIOUSNESS_CRITERIA) + ")",
+            Expected(
+                "at least one criterion of a serious event (%(values)s)",
+                values=", ".join(SERIOUSNESS_CRITERIA),
+            ),
         )
     if not serious and ordered:
-        raise ValidationError("serious", serious, f"true (criteria given: {', '.join(ordered)})")
+        raise ValidationError(
+            "serious",
+            serious,
+            Expected("true (criteria given: %(values)s)", values=", ".join(ordered)),
+        )
     if outcome == "fatal" and "death" not in ordered:
         raise ValidationError(
-            "seriousness_criteria", given, "the criterion death (the outcome is fatal)"
+            "seriousness_criteria", given, Expected("the criterion death (the outcome is fatal)")
         )
     return ordered
 
@@ -124,12 +133,20 @@ def check_ae_dates(*, onset: date | None, end: date | None, outcome: str | None)
     """An end not before the onset; an ended event has an outcome other than ongoing ones
     (``recovering``, ``not_recovered``), an ongoing event (no end) not ``recovered``."""
     if onset is not None and end is not None and end < onset:
-        raise ValidationError("end_date", end.isoformat(), f"not before onset {onset}")
+        raise ValidationError(
+            "end_date", end.isoformat(), Expected("not before onset %(onset)s", onset=onset)
+        )
     if end is None and outcome in ("recovered", "fatal"):
-        raise ValidationError("end_date", None, f"the date it ended (the outcome is {outcome})")
+        raise ValidationError(
+            "end_date",
+            None,
+            Expected("the date it ended (the outcome is %(outcome)s)", outcome=outcome),
+        )
     if end is not None and outcome in ("recovering", "not_recovered"):
         raise ValidationError(
-            "outcome", outcome, "recovered or fatal, or no end date (the event is ongoing)"
+            "outcome",
+            outcome,
+            Expected("recovered or fatal, or no end date (the event is ongoing)"),
         )
 
 
@@ -176,7 +193,9 @@ def sae_clock(aware_at: datetime, *, reported_at: datetime | None, now: datetime
     """
     for name, value in (("aware_at", aware_at), ("reported_at", reported_at), ("now", now)):
         if value is not None and value.tzinfo is None:
-            raise ValidationError(name, value.isoformat(), "a date and time with its UTC offset")
+            raise ValidationError(
+                name, value.isoformat(), Expected("a date and time with its UTC offset")
+            )
     deadline = aware_at + timedelta(hours=REPORTING_HOURS)
     if reported_at is not None:
         return SaeClock(aware_at, deadline, reported_at, None, reported_at > deadline)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "SDV_ENTITIES",
@@ -62,10 +62,16 @@ class SdvPlan:
 
     def __post_init__(self) -> None:
         if self.kind not in SDV_PLANS:
-            raise ValidationError("sdv.plan", self.kind, f"one of {', '.join(SDV_PLANS)}")
+            raise ValidationError(
+                "sdv.plan", self.kind, Expected("one of %(values)s", values=", ".join(SDV_PLANS))
+            )
         for target in self.targets:
             if target not in SDV_TARGETS:
-                raise ValidationError("sdv.targets", target, f"one of {', '.join(SDV_TARGETS)}")
+                raise ValidationError(
+                    "sdv.targets",
+                    target,
+                    Expected("one of %(values)s", values=", ".join(SDV_TARGETS)),
+                )
 
 
 def needs_sdv(

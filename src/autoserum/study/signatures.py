@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "MEANINGS",
@@ -45,14 +45,18 @@ SIGNATURE_LEVELS: Final[tuple[str, ...]] = ("visit", "casebook", "study")
 def check_meaning(meaning: Any) -> str:
     """One of :data:`MEANINGS`."""
     if meaning not in MEANINGS:
-        raise ValidationError("meaning", meaning, f"one of {', '.join(MEANINGS)}")
+        raise ValidationError(
+            "meaning", meaning, Expected("one of %(values)s", values=", ".join(MEANINGS))
+        )
     return str(meaning)
 
 
 def check_level(level: Any) -> str:
     """One of :data:`SIGNATURE_LEVELS`."""
     if level not in SIGNATURE_LEVELS:
-        raise ValidationError("level", level, f"one of {', '.join(SIGNATURE_LEVELS)}")
+        raise ValidationError(
+            "level", level, Expected("one of %(values)s", values=", ".join(SIGNATURE_LEVELS))
+        )
     return str(level)
 
 
@@ -68,7 +72,7 @@ def local_time(at: datetime, timezone: str) -> datetime:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(
-            "timezone", timezone, "an IANA time zone such as Europe/Berlin"
+            "timezone", timezone, Expected("an IANA time zone such as Europe/Berlin")
         ) from None
     return at.astimezone(zone)
 

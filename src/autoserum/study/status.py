@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, StateError, ValidationError
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -76,7 +76,9 @@ def parse_status(value: str) -> SubjectStatus:
         return SubjectStatus(value)
     except ValueError:
         allowed = ", ".join(s.value for s in SubjectStatus)
-        raise ValidationError("status", value, f"one of {allowed}") from None
+        raise ValidationError(
+            "status", value, Expected("one of %(values)s", values=allowed)
+        ) from None
 
 
 def allowed_transitions(
@@ -124,5 +126,5 @@ def transition(
         names = ", ".join(sorted(s.value for s in allowed)) or "none (terminal status)"
         raise StateError(f"illegal status transition {cur.value} -> {nxt.value}; allowed: {names}")
     if nxt is SubjectStatus.WITHDRAWN and not (reason and reason.strip()):
-        raise ValidationError("reason", reason, "a non-empty reason for the withdrawal")
+        raise ValidationError("reason", reason, Expected("a non-empty reason for the withdrawal"))
     return nxt

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["VITAL_SIGNS", "VitalSign", "check_blood_pressure", "check_vital_signs"]
 
@@ -84,7 +84,9 @@ def check_blood_pressure(*, systolic: Decimal | None, diastolic: Decimal | None)
     """A diastolic pressure below the systolic one (when both are given)."""
     if systolic is not None and diastolic is not None and diastolic >= systolic:
         raise ValidationError(
-            "diastolic_bp", str(diastolic), f"below the systolic pressure ({systolic} mmHg)"
+            "diastolic_bp",
+            str(diastolic),
+            Expected("below the systolic pressure (%(systolic)s mmHg)", systolic=systolic),
         )
 
 
@@ -93,5 +95,9 @@ def check_vital_signs(values: Mapping[str, Any]) -> None:
     pressure below the systolic one. (Each value's range is checked by its converter, the
     registry's field.)"""
     if all(values.get(name) is None for name in VITAL_SIGNS):
-        raise ValidationError("vital_sign", None, "at least one of " + ", ".join(VITAL_SIGNS))
+        raise ValidationError(
+            "vital_sign",
+            None,
+            Expected("at least one of %(values)s", values=", ".join(VITAL_SIGNS)),
+        )
     check_blood_pressure(systolic=values.get("systolic_bp"), diastolic=values.get("diastolic_bp"))

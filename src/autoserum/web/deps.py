@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
-from autoserum.errors import PermissionDeniedError, ValidationError
+from autoserum.errors import Expected, PermissionDeniedError, ValidationError
 from autoserum.permissions import allowed, permits, require
 from autoserum.store import Actor, SiteKey, Store, UserRecord
 from autoserum.web.limits import api_user_of
@@ -107,7 +107,7 @@ def reject_nul(where: str, values: Iterable[tuple[str, object]]) -> None:
     """Refuse text with NUL characters (PostgreSQL cannot store them) with a clear error."""
     for key, value in values:
         if isinstance(value, str) and "\x00" in value:
-            raise ValidationError(f"{where}{key}", value, "text without NUL characters")
+            raise ValidationError(f"{where}{key}", value, Expected("text without NUL characters"))
 
 
 def page_user(request: Request, store: StoreDep, settings: SettingsDep) -> CurrentUser:

@@ -41,7 +41,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from autoserum.errors import ConflictError, StateError, ValidationError
+from autoserum.errors import ConflictError, Expected, StateError, ValidationError
 from autoserum.i18n import error_text
 from autoserum.web.sessions import flash
 
@@ -130,8 +130,10 @@ def expected_version(form: Mapping[str, Any]) -> int:
         raise ValidationError(
             "expected_version",
             shorten(raw, 40),
-            "the version of the record the form was read at (a whole number from 1); "
-            "reload the page and enter the change again",
+            Expected(
+                "the version of the record the form was read at (a whole "
+                "number from 1); reload the page and enter the change again"
+            ),
         )
     return int(raw)
 

@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Score, get_instrument, score
 from autoserum.study.entities import EntitySpec, entity
 from autoserum.study.entities import Field as RecordField
@@ -456,7 +456,7 @@ else:
         "usable aliquots (aliquot_code), a saline arm's from saline; volume default the dose.",
     )  # fmt: skip
     ProductInjectionCreate = _chain_schema(
-        "ProductInjectionCreate", "injection", ("volume_ml", "site", "side", "lot"),
+        "ProductInjectionCreate", "injection", ("volume_ml", "site", "side", "lot", "given_at"),
         product_code=(LabelCode, ...),
         given_on=(dt.date, ...),
         visit_code=(Code | None, None),
@@ -539,7 +539,13 @@ def parse_items(code: str, items: Mapping[str, ItemValue]) -> dict[str, Any]:
     for key in items:
         if key not in columns:
             raise ValidationError(
-                key, items[key], f"an item column of {code}: " + ", ".join(sorted(columns))
+                key,
+                items[key],
+                Expected(
+                    "an item column of %(code)s: %(values)s",
+                    code=code,
+                    values=", ".join(sorted(columns)),
+                ),
             )
     parsed = parse_instrument_form(code, {k: _as_text(v) for k, v in items.items()})
     for column, message in parsed.errors.items():

@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, StateError, ValidationError
 from autoserum.store import Store
 from autoserum.web.deps import CurrentUser
 from autoserum.web.views import StudyView
@@ -42,9 +42,11 @@ def emergency_unblind(
     """
     user.require("unblind")
     if reason is None or not reason.strip():
-        raise ValidationError("reason", reason or "", "a reason for the emergency unblinding")
+        raise ValidationError(
+            "reason", reason or "", Expected("a reason for the emergency unblinding")
+        )
     if confirmed is not True:
-        raise ValidationError("confirm", confirmed, "an explicit confirmation (true)")
+        raise ValidationError("confirm", confirmed, Expected("an explicit confirmation (true)"))
     if view.study.open_label:
         raise StateError(f"study {view.name!r} is open-label: no arm is concealed")
     arm = store.subjects.unblind(view.name, subject_id, actor=user.actor, reason=reason.strip())

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pyreadstat
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.cdisc._vars import Dataset, check_names
 
 __all__ = ["read_xpt", "write_xpt"]
@@ -24,13 +24,15 @@ def write_xpt(dataset: Dataset, frame: pl.DataFrame, path: Path) -> Path:
     """Write ``frame`` (the variables of ``dataset``, in order) as an XPT v5 file."""
     problems = check_names({dataset.name: dataset})
     if problems:
-        raise ValidationError(dataset.name, problems[0], "SAS v5 names and labels")
+        raise ValidationError(dataset.name, problems[0], Expected("SAS v5 names and labels"))
     for var in dataset.variables:
         if var.type == "Char":
             longest = frame[var.name].drop_nulls().str.len_bytes().max()
             if isinstance(longest, int) and longest > _CHAR_MAX:
                 raise ValidationError(
-                    f"{dataset.name}.{var.name}", longest, f"values of at most {_CHAR_MAX} bytes"
+                    f"{dataset.name}.{var.name}",
+                    longest,
+                    Expected("values of at most %(char_max)s bytes", char_max=_CHAR_MAX),
                 )
     chars = [v.name for v in dataset.variables if v.type == "Char"]
     table = frame.select(dataset.names).with_columns(pl.col(chars).fill_null(""))

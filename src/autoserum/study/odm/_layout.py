@@ -28,7 +28,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, TypedDict
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, NotFoundError, ValidationError
 from autoserum.instruments import Instrument, get_instrument
 from autoserum.study.entities import REGISTRY, EntitySpec, Field
 from autoserum.study.package import (
@@ -164,5 +164,5 @@ def number_text(value: Any) -> str:
     if isinstance(value, Fraction):
         return str(value.numerator) if value.denominator == 1 else str(float(value))
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError("item", value, "a number")
+        raise ValidationError("item", value, Expected("a number"))
     return repr(value)

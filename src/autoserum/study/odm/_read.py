@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Item
 from autoserum.study.entities import REGISTRY, EntitySpec
 from autoserum.study.odm._layout import (
@@ -68,16 +68,18 @@ def read_odm(data: bytes) -> OdmContent:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
-        raise ValidationError("ODM", str(err), "a well-formed XML document") from None
+        raise ValidationError("ODM", str(err), Expected("a well-formed XML document")) from None
     if root.tag != f"{_Q}ODM" or root.get("ODMVersion") != "1.3.2":
-        raise ValidationError("ODM", root.tag, "an ODM 1.3.2 document (ODMVersion 1.3.2)")
+        raise ValidationError("ODM", root.tag, Expected("an ODM 1.3.2 document (ODMVersion 1.3.2)"))
     if root.get("SourceSystem") != "autoserum":
         raise ValidationError(
-            "ODM SourceSystem", root.get("SourceSystem"), "autoserum (an ODM file it wrote)"
+            "ODM SourceSystem",
+            root.get("SourceSystem"),
+            Expected("autoserum (an ODM file it wrote)"),
         )
     mdv = root.find(f"{_Q}Study/{_Q}MetaDataVersion")
     if mdv is None:
-        raise ValidationError("ODM", None, "a Study with its MetaDataVersion")
+        raise ValidationError("ODM", None, Expected("a Study with its MetaDataVersion"))
     groups = _groups(mdv)
     meta = _settings(root)
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in REGISTRY}
@@ -113,7 +115,7 @@ def _groups(mdv: etree._Element) -> dict[str, _Group]:
             raise ValidationError(
                 f"{_where(group)} ItemGroupDef {group.get('OID')}",
                 entity,
-                f"a record type of the registry: {', '.join(REGISTRY)}",
+                Expected("a record type of the registry: %(values)s", values=", ".join(REGISTRY)),
             )
         refs = {
             ref.get("ItemOID", ""): items[ref.get("ItemOID", "")]
@@ -133,14 +135,20 @@ def _check_complete(spec: EntitySpec, group: etree._Element, refs: Mapping[str, 
             raise ValidationError(
                 f"{_where(group)} ItemGroupDef {group.get('OID')} item {column}",
                 None,
-                "the item present (a blinded or de-identified ODM file cannot be imported)",
+                Expected(
+                    "the item present (a blinded or de-identified ODM file cannot be imported)"
+                ),
             )
 
 
 def _settings(root: etree._Element) -> dict[str, Any]:
     group = root.find(f"{_Q}ReferenceData/{_Q}ItemGroupData[@ItemGroupOID='{REFERENCE_GROUP}']")
     if group is None:
-        raise ValidationError("ODM ReferenceData", None, f"the study settings ({REFERENCE_GROUP})")
+        raise ValidationError(
+            "ODM ReferenceData",
+            None,
+            Expected("the study settings (%(reference_group)s)", reference_group=REFERENCE_GROUP),
+        )
     values: dict[str, Any] = {}
     for item in group.iterfind(f"{_Q}ItemData"):
         key = item.get("ItemOID", "").removeprefix("IT.STUDY.")
@@ -148,7 +156,7 @@ def _settings(root: etree._Element) -> dict[str, Any]:
             values[key] = json.loads(item.get("Value", "null"))
         except json.JSONDecodeError:
             raise ValidationError(f"{_where(item)} {item.get('ItemOID')}", item.get("Value"),
-                                  "a JSON value") from None  # fmt: skip
+                                  Expected("a JSON value")) from None  # fmt: skip
     blinded, deidentified = (
         bool(values.pop("blinded", False)),
         bool(values.pop("deidentified", False)),
@@ -162,7 +170,7 @@ def _subject(
     key = node.get("SubjectKey", "")
     site = node.find(f"{_Q}SiteRef")
     if site is None:
-        raise ValidationError(f"{_where(node, key)} SiteRef", None, "the subject's site")
+        raise ValidationError(f"{_where(node, key)} SiteRef", None, Expected("the subject's site"))
     for event in node.iterfind(f"{_Q}StudyEventData"):
         visit: str | None = None
         if event.get("StudyEventOID") != SUBJECT_EVENT:
@@ -170,14 +178,14 @@ def _subject(
             item = None if found is None else found.find(f"{_Q}ItemData[@ItemOID='IT.VISIT.visit']")
             if item is None:
                 raise ValidationError(f"{_where(event, key)} StudyEventData", None,
-                                      "the visit form with its visit code")  # fmt: skip
+                                      Expected("the visit form with its visit code"))  # fmt: skip
             visit = item.get("Value")
         for group in event.iterfind(f"{_Q}FormData/{_Q}ItemGroupData"):
             oid = group.get("ItemGroupOID", "")
             spec_of = groups.get(oid)
             if spec_of is None:
                 raise ValidationError(f"{_where(group, key)} ItemGroupData", oid,
-                                      "an item group of the metadata")  # fmt: skip
+                                      Expected("an item group of the metadata"))  # fmt: skip
             row = _row(group, spec_of, key, visit)
             if spec_of.entity == "subject":
                 row = {"site": site.get("LocationOID", "")[4:], "subject_id": key, **row}
@@ -194,7 +202,7 @@ def _row(group: etree._Element, spec_of: _Group, subject: str, visit: str | None
         repeat = group.get("ItemGroupRepeatKey", "")
         if not repeat.isdigit() or int(repeat) < 1:
             raise ValidationError(f"{_where(group, subject)} ItemGroupRepeatKey", repeat,
-                                  "a record number (a whole number ≥ 1)")  # fmt: skip
+                                  Expected("a record number (a whole number ≥ 1)"))  # fmt: skip
         row["record"] = int(repeat)
     if "visit" in keys:
         row["visit"] = visit
@@ -207,7 +215,9 @@ def _row(group: etree._Element, spec_of: _Group, subject: str, visit: str | None
         known = spec_of.items.get(oid)
         if known is None:
             raise ValidationError(
-                where, item.get("Value"), f"an item of {group.get('ItemGroupOID')}"
+                where,
+                item.get("Value"),
+                Expected("an item of %(group)s", group=group.get("ItemGroupOID")),
             )
         kind, name = known
         value = None if item.get("IsNull") == "Yes" else item.get("Value")
@@ -229,7 +239,7 @@ def _row(group: etree._Element, spec_of: _Group, subject: str, visit: str | None
         elif text.isdigit() and int(text) >= 1:
             row[name] = int(text)
         else:
-            raise ValidationError(where, text, "a record number (a whole number ≥ 1)")
+            raise ValidationError(where, text, Expected("a record number (a whole number ≥ 1)"))
     if spec_of.instrument is not None:
         code = spec_of.instrument
         inst = instrument_of(code)
@@ -251,7 +261,7 @@ def _item_value(code: str, path: str, text: str | None, where: str) -> Any:
     inst = instrument_of(code)
     item = next((i for i in inst.items if i.path == path), None) if inst else None
     if item is None:
-        raise ValidationError(where, text, f"an item of {code}")
+        raise ValidationError(where, text, Expected("an item of %(code)s", code=code))
     if item.kind == "choice":
         for allowed in item.allowed or ():
             if choice_text(allowed) == text:

@@ -19,7 +19,7 @@ from typing import Any
 
 from lxml import etree
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.entities import REGISTRY, EntitySpec
 from autoserum.study.odm._layout import (
     ASSESSMENT,
@@ -72,9 +72,10 @@ def odm_xml(
     blinded, deidentified = bool(meta["blinded"]), bool(meta["deidentified"])
     if deidentified and (audit or signatures):
         raise ValidationError(
-            "--with-audit", "de-identified", "an identified export (audit records and "
-            "signatures name people and times)",
-        )  # fmt: skip
+            "--with-audit",
+            "de-identified",
+            Expected("an identified export (audit records and signatures name people and times)"),
+        )
     name = str(settings["name"])
     study_oid = f"ST.{name}"
     root = etree.Element(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Item
 from autoserum.study.entities import REGISTRY
 from autoserum.study.odm import choice_text, field_columns, instrument_of
@@ -41,9 +41,12 @@ def check_dictionary(
         for n, expected in enumerate(DICTIONARY_COLUMNS):
             got = header[n] if n < len(header) else None
             if got != expected:
-                raise ValidationError(f"{file} header column {n + 1}", got,
-                                      f"{expected!r} (REDCap's 18 columns)")  # fmt: skip
-        raise ValidationError(f"{file} header", len(header), "REDCap's 18 columns")
+                raise ValidationError(
+                    f"{file} header column {n + 1}",
+                    got,
+                    Expected("%(expected)s (REDCap's 18 columns)", expected=repr(expected)),
+                )
+        raise ValidationError(f"{file} header", len(header), Expected("REDCap's 18 columns"))
     lines = {row[_NAME]: (n, row) for n, row in enumerate(rows, start=2)}
     for entity, form in mapping.get("forms", {}).items():
         fields = field_columns(REGISTRY[entity])
@@ -53,15 +56,21 @@ def check_dictionary(
             if field is not None and field.kind == "choice" and row[_TYPE] in ("radio", "dropdown"):
                 extra = [c for c in _codes(row[_CHOICES]) if c not in field.choices]
                 if extra:
-                    raise ValidationError(f"{file} line {n} field {name}", extra[0],
-                                          f"one of {', '.join(field.choices)}")  # fmt: skip
+                    raise ValidationError(
+                        f"{file} line {n} field {name}",
+                        extra[0],
+                        Expected("one of %(values)s", values=", ".join(field.choices)),
+                    )
     for code, names in mapping.get("instruments", {}).items():
         inst = instrument_of(code)
         for column, name in names.get("items", {}).items():
             item = next((i for i in inst.items if i.column == column), None) if inst else None
             if item is None:
-                raise ValidationError(f"mapping instruments.{code}.items", column,
-                                      f"an item column of {code}")  # fmt: skip
+                raise ValidationError(
+                    f"mapping instruments.{code}.items",
+                    column,
+                    Expected("an item column of %(code)s", code=code),
+                )
             n, row = _find(lines, name, file)
             _check_item(item, row, f"{file} line {n} field {name}")
 
@@ -70,7 +79,7 @@ def _find(
     lines: Mapping[str, tuple[int, Mapping[str, str]]], name: str, file: str
 ) -> tuple[int, Mapping[str, str]]:
     if name not in lines:
-        raise ValidationError(f"{file} field {name}", None, "the field the mapping names")
+        raise ValidationError(f"{file} field {name}", None, Expected("the field the mapping names"))
     return lines[name]
 
 
@@ -94,7 +103,7 @@ def _check_item(item: Item, row: Mapping[str, str], where: str) -> None:
             try:
                 value = Fraction(bound)
             except (ValueError, ZeroDivisionError):
-                raise ValidationError(where, bound, "a number") from None
+                raise ValidationError(where, bound, Expected("a number")) from None
             if (item.minimum is not None and value < item.minimum) or (
                 item.maximum is not None and value > item.maximum
             ):

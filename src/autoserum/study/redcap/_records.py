@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from autoserum.errors import AutoserumError, ValidationError
+from autoserum.errors import AutoserumError, Expected, ValidationError
 from autoserum.instruments import Item
 from autoserum.study.entities import REGISTRY, Field
 from autoserum.study.odm import ASSESSMENT, choice_text, field_columns, instrument_of
@@ -127,10 +127,13 @@ def _visit_lines(
         for name, chosen in linked.items():
             if len(chosen) > 1:
                 raise ValidationError(
-                    f"{name} of subject {key} at visit {code}", len(chosen),
-                    "at most one per unscheduled visit (a REDCap repeating event cannot "
-                    "repeat its forms)",
-                )  # fmt: skip
+                    f"{name} of subject {key} at visit {code}",
+                    len(chosen),
+                    Expected(
+                        "at most one per unscheduled visit (a REDCap repeating event "
+                        "cannot repeat its forms)"
+                    ),
+                )
             if chosen:
                 values.update(_values(name, chosen[0], forms, instance, links))
         out.append(_line(key, mapping["events"]["unscheduled"], "", str(unscheduled), values))
@@ -202,7 +205,7 @@ def _parse(field: Field, text: str, where: str) -> Any:
         return parse_cell(field, None, name=where)
     if field.kind == "bool":
         if text not in ("0", "1"):
-            raise ValidationError(where, text, "1 (yes) or 0 (no)")
+            raise ValidationError(where, text, Expected("1 (yes) or 0 (no)"))
         return text == "1"
     if field.kind == "datetime" and len(text) == 19:  # REDCap's datetime_seconds_ymd: UTC
         text = text.replace(" ", "T") + "+00:00"
@@ -243,19 +246,23 @@ def read_records(
         instance = line.get("redcap_repeat_instance") or ""
         where = f"{file} line {n}"
         if not key:
-            raise ValidationError(f"{where} field record_id", key, "a subject identifier")
+            raise ValidationError(f"{where} field record_id", key, Expected("a subject identifier"))
         if event == events["subject"] and not form:
             rows["subject"].append({"subject_id": key, **_fields("subject", forms, line, where)})
             continue
         visit = visit_of.get(event)
         if event not in visit_of and event != events["subject"] and event != events["unscheduled"]:
             expected = ", ".join([events["subject"], *visit_of, events["unscheduled"]])
-            raise ValidationError(f"{where} field redcap_event_name", event, f"one of {expected}")
+            raise ValidationError(
+                f"{where} field redcap_event_name",
+                event,
+                Expected("one of %(values)s", values=expected),
+            )
         if form:
             if form not in forms or form in ("subject", "visit"):
                 allowed = ", ".join(f for f in forms if f not in ("subject", "visit"))
                 raise ValidationError(f"{where} field redcap_repeat_instrument", form,
-                                      f"one of {allowed}")  # fmt: skip
+                                      Expected("one of %(values)s", values=allowed))  # fmt: skip
             row = {"subject_id": key, "instance": _instance(instance, where),
                    **_fields(form, forms, line, where)}  # fmt: skip
             if VISIT_LINK in REGISTRY[form].links:
@@ -282,7 +289,9 @@ def read_records(
 
 def _instance(text: str, where: str) -> int:
     if not text.isdigit() or int(text) < 1:
-        raise ValidationError(f"{where} field redcap_repeat_instance", text, "a whole number ≥ 1")
+        raise ValidationError(
+            f"{where} field redcap_repeat_instance", text, Expected("a whole number ≥ 1")
+        )
     return int(text)
 
 
@@ -294,14 +303,16 @@ def _fields(
     out: dict[str, Any] = {}
     for column, redcap in forms[name]["fields"].items():
         if redcap not in line:
-            raise ValidationError(f"{where} field {redcap}", None, "the column in the records file")
+            raise ValidationError(
+                f"{where} field {redcap}", None, Expected("the column in the records file")
+            )
         text = (line.get(redcap) or "").strip()
         at = f"{where} field {redcap}"
         if column in fields:
             out[column] = _parse(fields[column], text, at)
         elif column == "site":
             if not text:
-                raise ValidationError(at, text, "the subject's site code")
+                raise ValidationError(at, text, Expected("the subject's site code"))
             out["site"] = text
         else:
             out[column] = None if not text else _instance(text, at)
@@ -324,7 +335,9 @@ def _assessment(
             continue
         item = next((i for i in inst.items if i.column == column), None) if inst else None
         if item is None:
-            raise ValidationError(f"{where} field {items[column]}", text, f"an item of {code}")
+            raise ValidationError(
+                f"{where} field {items[column]}", text, Expected("an item of %(code)s", code=code)
+            )
         flat[column] = _item_value(item, text, f"{where} field {items[column]}")
     payload = inst.unflatten(flat) if inst is not None and flat else None
     return {"instrument": code, "payload": payload, "total": total or None, "band": band or None}

@@ -20,7 +20,7 @@ import re
 
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import get_instrument, instrument_codes, score_batch
 from autoserum.study.tidy._where import LINE, Where
 
@@ -51,7 +51,7 @@ def _typed(frame: pl.DataFrame, code: str, where: Where) -> tuple[pl.DataFrame, 
                 if bad.height:
                     row = bad.row(0, named=True)
                     raise ValidationError(
-                        column, row[column], "a number", location=where.at(row, column)
+                        column, row[column], Expected("a number"), location=where.at(row, column)
                     )
                 exprs.append(parsed.alias(item.column))
             else:
@@ -106,7 +106,11 @@ def score_item_columns(frame: pl.DataFrame, where: Where) -> pl.DataFrame:
                     raise ValidationError(
                         column,
                         row[column],
-                        f"the total computed from the {code} items ({computed_value:g})",
+                        Expected(
+                            "the total computed from the %(code)s items (%(computed_value)s)",
+                            code=code,
+                            computed_value=format(computed_value, "g"),
+                        ),
                         location=where.at(row, column),
                     )
                 frame = frame.with_columns(computed).with_columns(

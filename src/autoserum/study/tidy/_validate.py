@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.medication import check_con_med
 from autoserum.study.tidy._columns import (
     AE_COLUMNS,
@@ -89,12 +89,14 @@ def _parse(
             raise ValidationError(
                 col,
                 col,
-                "a column of the tidy long format (docs/data-format.md)",
+                Expected("a column of the tidy long format (docs/data-format.md)"),
                 location=where.source,
             )
     for spec in specs.values():
         if spec.required and spec.name not in frame.columns:
-            raise ValidationError(spec.name, None, "a required column", location=where.source)
+            raise ValidationError(
+                spec.name, None, Expected("a required column"), location=where.source
+            )
     exprs = [
         _parse_column(frame, spec, where).alias(spec.name)
         for spec in specs.values()

@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, NotFoundError, ValidationError
 from autoserum.i18n import using
 from autoserum.report import labels_pdf, product_labels
 from autoserum.study.aliquots import parse_label_code
@@ -51,7 +51,9 @@ def _own_code(field: str, code: str, subject_id: str) -> str:
     except ValidationError as err:
         raise ValidationError(field, code, err.expectation) from None
     if owner != subject_id:
-        raise ValidationError(field, code, f"a label of subject {subject_id}")
+        raise ValidationError(
+            field, code, Expected("a label of subject %(subject_id)s", subject_id=subject_id)
+        )
     return code
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token, verify_password
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, NotFoundError, ValidationError
 from autoserum.i18n import N_, check_language, negotiate
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
@@ -78,9 +78,11 @@ def change_password(request: Request, user: PageUser, store: StoreDep, form: Csr
         with request.app.state.hashing.slot():
             right = record is not None and verify_password(record.password_hash, current)
         if not right:
-            raise ValidationError("current_password", "<hidden>", "your current password")
+            raise ValidationError("current_password", "<hidden>", Expected("your current password"))
         if new != again:
-            raise ValidationError("confirm_password", "<hidden>", "the new password once more")
+            raise ValidationError(
+                "confirm_password", "<hidden>", Expected("the new password once more")
+            )
         check_password(new, context=[user.username])
         with request.app.state.hashing.slot():
             hashed = hash_password(new)

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, NotFoundError, ValidationError
 from autoserum.i18n import N_, format_date
 from autoserum.permissions import ROLES
 from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
@@ -86,7 +86,7 @@ def _sites(form: FormData) -> frozenset[SiteKey] | None:
     for text in form.getlist("sites"):
         study, _, code = str(text).partition("/")
         if not study or not code:
-            raise ValidationError("sites", str(text), "STUDY/SITE, e.g. AST-1/s01")
+            raise ValidationError("sites", str(text), Expected("STUDY/SITE, e.g. AST-1/s01"))
         keys.add((study, code))
     return frozenset(keys)
 
@@ -137,12 +137,19 @@ def _protocol_text(form: FormData) -> str | None:
         return None
     if len(data) > MAX_PROTOCOL_BYTES:
         raise ValidationError(
-            "protocol_file", upload.filename, f"a protocol file of at most {MAX_PROTOCOL_BYTES} B"
+            "protocol_file",
+            upload.filename,
+            Expected(
+                "a protocol file of at most %(max_protocol_bytes)s B",
+                max_protocol_bytes=MAX_PROTOCOL_BYTES,
+            ),
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationError("protocol_file", upload.filename, "a UTF-8 TOML file") from None
+        raise ValidationError(
+            "protocol_file", upload.filename, Expected("a UTF-8 TOML file")
+        ) from None
 
 
 def _protocol(text: str | None, code: str | None, filename: str) -> Protocol | str:
@@ -155,7 +162,9 @@ def _protocol(text: str | None, code: str | None, filename: str) -> Protocol | s
                 "protocol_file", f"{err.field} = {err.value!r}", err.expected
             ) from err
     if code is None:
-        raise ValidationError("protocol_code", "", "a library protocol, or a protocol file")
+        raise ValidationError(
+            "protocol_code", "", Expected("a library protocol, or a protocol file")
+        )
     return code
 
 
@@ -277,7 +286,9 @@ def amend_protocol(
 
     def run() -> str:
         if text is None:
-            raise ValidationError("protocol_file", "", "the amended protocol file (.toml)")
+            raise ValidationError(
+                "protocol_file", "", Expected("the amended protocol file (.toml)")
+            )
         version = store.studies.amend(
             study,
             _protocol(text, None, filename or "upload"),
@@ -400,10 +411,10 @@ def update_user(
         }
         changed = {k: v for k, v in changes.items() if v != current[k]}
         if not changed:
-            raise ValidationError("role", changes["role"], "at least one change")
+            raise ValidationError("role", changes["role"], Expected("at least one change"))
         reason = optional_text(form, "reason")
         if reason is None:
-            raise ValidationError("reason", "", "the reason for the change")
+            raise ValidationError("reason", "", Expected("the reason for the change"))
         store.accounts.update_user(record.username, changed, actor=user.actor, reason=reason)
         return translate(
             request, "User %(username)s updated: %(fields)s.", username=record.username,
@@ -424,7 +435,9 @@ def token_expiry(form: FormData) -> datetime | None:
     if text is None:
         return None
     if not text.isdigit() or not 1 <= int(text) <= 3650:
-        raise ValidationError("expires_days", text, "a whole number of days from 1 to 3650")
+        raise ValidationError(
+            "expires_days", text, Expected("a whole number of days from 1 to 3650")
+        )
     return datetime.now(UTC) + timedelta(days=int(text))
 
 

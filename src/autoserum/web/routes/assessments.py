@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.display import exact_number
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Score, get_instrument
 from autoserum.store import Store
 from autoserum.study.model import Assessment, SubjectDetail
@@ -77,7 +77,9 @@ def _page(
     unscheduled = {v.visit_code for v in detail.visits if v.unscheduled_reason is not None}
     if not any(v.code == visit for v in view.protocol.visits) and visit not in unscheduled:
         raise ValidationError(
-            "visit", visit, "one of " + ", ".join(v.code for v in view.protocol.visits)
+            "visit",
+            visit,
+            Expected("one of %(values)s", values=", ".join(v.code for v in view.protocol.visits)),
         )
     inst = get_instrument(instrument)
     record = _existing(detail, visit, instrument)

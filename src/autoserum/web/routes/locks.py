@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
@@ -139,10 +139,10 @@ def lock_subject_data(
     def run() -> str:
         level = optional_text(form, "lock_level") or "subject"
         if level not in ("subject", "visit"):
-            raise ValidationError("lock_level", level, "subject or visit")
+            raise ValidationError("lock_level", level, Expected("subject or visit"))
         visit = optional_text(form, "lock_visit_code") if level == "visit" else None
         if level == "visit" and visit is None:
-            raise ValidationError("lock_visit_code", None, "the visit to lock")
+            raise ValidationError("lock_visit_code", None, Expected("the visit to lock"))
         try:
             lock = store.locks.lock(
                 study,

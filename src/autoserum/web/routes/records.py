@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.store import Store
 from autoserum.study.consent import COMPONENTS
 from autoserum.study.entities import EntitySpec, entity
@@ -75,7 +75,7 @@ def _act(
 def _required(form: FormData, name: str, label: str) -> str:
     value = optional_text(form, name)
     if value is None:
-        raise ValidationError(name, "", f"a value for {label}")
+        raise ValidationError(name, "", Expected("a value for %(label)s", label=label))
     return value
 
 
@@ -386,7 +386,11 @@ def change_status(
     def run() -> str:
         status = _required(form, "new_status", "the new status")
         if status not in _NEXT_STATUSES:
-            raise ValidationError("new_status", status, "one of " + ", ".join(_NEXT_STATUSES))
+            raise ValidationError(
+                "new_status",
+                status,
+                Expected("one of %(values)s", values=", ".join(_NEXT_STATUSES)),
+            )
         store.subjects.transition(
             study,
             subject_id,
@@ -439,7 +443,9 @@ def record_consent(
             if answer is None:
                 continue
             if answer not in ("yes", "no"):
-                raise ValidationError(f"components.{name}", answer, "yes (agreed) or no (declined)")
+                raise ValidationError(
+                    f"components.{name}", answer, Expected("yes (agreed) or no (declined)")
+                )
             components[name] = answer == "yes"
         consent = store.consent.record(
             study,

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.i18n import N_
 from autoserum.store import Store
 from autoserum.study.signatures import MEANINGS
@@ -48,7 +48,7 @@ def _back(study: str, form: Mapping[str, Any], default: str) -> str:
 def _int(form: Mapping[str, Any], name: str) -> int:
     raw = str(form.get(name) or "").strip()
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) < 2**31:
-        raise ValidationError(name, raw[:40], "a record id (a whole number from 1)")
+        raise ValidationError(name, raw[:40], Expected("a record id (a whole number from 1)"))
     return int(raw)
 
 
@@ -230,7 +230,7 @@ def query_step(
     cancel a query."""
     action = _STEPS.get(step)
     if action is None:
-        raise ValidationError("step", step, f"one of {', '.join(_STEPS)}")
+        raise ValidationError("step", step, Expected("one of %(values)s", values=", ".join(_STEPS)))
     user.require(action)
     study_for(store, user, study)
 
@@ -242,7 +242,7 @@ def query_step(
             query = store.queries.get(study, query_id, actor=user.actor)
             if query.field is None:
                 raise ValidationError(
-                    "corrected_value", corrected, "no value (the query names no field)"
+                    "corrected_value", corrected, Expected("no value (the query names no field)")
                 )
             changes, version = {query.field: corrected}, _int(form, "record_version")
         q = store.queries.step(

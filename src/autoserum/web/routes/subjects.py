@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.display import exact_number
-from autoserum.errors import PermissionDeniedError, StateError, ValidationError
+from autoserum.errors import Expected, PermissionDeniedError, StateError, ValidationError
 from autoserum.i18n import N_
 from autoserum.protocols import Protocol, evaluate_eligibility
 from autoserum.store import Store
@@ -136,7 +136,9 @@ def screen(
             )
         except StateError as err:  # the only state refusal of screening: the identifier is taken
             raise ValidationError(
-                "subject_id", subject_id, f"an identifier not used yet in study {study!r}"
+                "subject_id",
+                subject_id,
+                Expected("an identifier not used yet in study %(study)s", study=repr(study)),
             ) from err
         if result.failed:
             store.subjects.transition(
