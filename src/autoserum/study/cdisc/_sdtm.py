@@ -227,8 +227,8 @@ def _dm(study: _Study) -> list[dict[str, Any]]:
         treated = s.get("treated")
         act = (armcd, arm) if treated is not False or armcd in (_BLINDED, "SCRNFAIL") else (
             "NOTTRT", "Not Treated")  # fmt: skip
-        signed = [c for c in study.consents.get(sid, ()) if c.get("consented_at") is not None]
-        first = min((_day(c["consented_at"]) for c in signed), default=None)
+        signed = [d for c in study.consents.get(sid, ()) if (d := _day(c.get("consented_at")))]
+        first = min(signed, default=None)
         out.append({
             **study.head("DM", sid), "SUBJID": sid, "RFSTDTC": _iso(s.get("day0")),
             "RFICDTC": _iso(first),

@@ -94,7 +94,7 @@ ARM|Description of Planned Arm||Assigned
 ACTARMCD|Actual Arm Code||Derived
 ACTARM|Description of Actual Arm||Derived
 """),
-        _domain("DS", "Disposition", "One record per disposition status or protocol milestone per subject", """
+        _domain("DS", "Disposition", "One record per disposition event or milestone", """
 DSSEQ|Sequence Number|Num|Derived
 DSTERM|Reported Term for the Disposition Event
 DSDECOD|Standardized Disposition Term||Derived
