@@ -82,6 +82,23 @@ def test_the_html_is_in_the_language_with_its_dates(reports: dict[str, ReportFil
     assert format_date(GENERATED, "en") in english  # Jan 1, 2026
 
 
+def test_the_study_summary_says_its_choices_in_the_language(
+    reports: dict[str, ReportFiles],
+) -> None:
+    """The design, the test's sidedness and the reason of each choice of the analysis plan are
+    the language's; the protocol's own texts (its title, population) stay as written."""
+    study = {lang: dict(reports[lang].model.sections[0].summary) for lang in ("en", "ko")}
+    english, korean = study["en"], study["ko"]
+    assert english[translate("en", "Design")] == "parallel, double blind"
+    assert korean["설계"] == "평행 설계, 이중 눈가림"
+    assert korean["추론"] == "95% 신뢰구간; 양측 검정"
+    assert "the primary endpoint of protocol ast-nahm2023" in english["Primary endpoint"]
+    assert "계획서 ast-nahm2023의 일차 평가변수" in korean["일차 평가변수"]
+    assert "계획서 ast-nahm2023의 대조군" in korean["대조군"]
+    assert "the last post-baseline week" not in korean["일차 평가변수"]
+    assert korean["대상 집단"] == english["Population"]  # the protocol's text, as written
+
+
 def test_the_consort_boxes_are_translated_in_the_pdf(reports: dict[str, ReportFiles]) -> None:
     flow = reports["ko"].model.sections[1]
     assert flow.title == "참여자 흐름 (CONSORT)"
@@ -92,6 +109,8 @@ def test_the_consort_boxes_are_translated_in_the_pdf(reports: dict[str, ReportFi
     assert f"대상자 {n.group(1)}명 등록" in text
     assert "무작위배정" in text  # the diagram's words, drawn as text
     assert "추적관찰" in text
+    assert "마지막 방문에 도달하지 않음 (사유 기록 없음)" in text  # a data file's dropout
+    assert "did not reach the last visit" not in text
 
 
 def test_the_numbers_are_those_of_the_english_report(reports: dict[str, ReportFiles]) -> None:

@@ -22,7 +22,15 @@ from collections.abc import Sequence
 
 from autoserum.report._diagram import Arrow, Box, Diagram, diagram_drawing, diagram_svg
 from autoserum.report._i18n import gettext as _
-from autoserum.study.consort import RULE, ArmFlow, ConsortFlow
+from autoserum.study.consort import (
+    DECLINED,
+    NOT_REACHED,
+    NOT_RECORDED,
+    OTHER,
+    RULE,
+    ArmFlow,
+    ConsortFlow,
+)
 
 __all__ = ["consort_diagram", "consort_lines", "diagram_drawing", "diagram_svg"]
 
@@ -34,11 +42,21 @@ def _n(label: str, n: int) -> str:
     return f"{label} (n = {n})"
 
 
+def _reason(text: str) -> str:
+    """A reason in the current language: the diagram's own wordings translated, a reason as
+    recorded (a withdrawal's, a screen failure's) kept as it is."""
+    if text in (DECLINED, NOT_RECORDED, NOT_REACHED):
+        return _(text)
+    if text.startswith(OTHER):
+        return _("Other reason: %(reason)s", reason=_reason(text[len(OTHER) :]))
+    return text
+
+
 def _reasons(reasons: Sequence[tuple[str, int]], indent: str = "   ") -> list[str]:
     lines: list[str] = []
     for text, n in reasons:
         wrapped = textwrap.wrap(
-            f"- {text} (n\u00a0=\u00a0{n})",  # the count is never split over two lines
+            f"- {_reason(text)} (n\u00a0=\u00a0{n})",  # the count is never split over two lines
             _WRAP - len(indent),
             subsequent_indent="  ",
             break_long_words=True,
