@@ -75,7 +75,9 @@ def _styles(language: str) -> _Styles:
     cell = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5)
     return _Styles(
         title=ParagraphStyle("title", parent=_STYLES["Title"], fontName=bold, wordWrap=wrap),
-        heading=ParagraphStyle("heading", parent=_STYLES["Heading2"], fontName=bold, wordWrap=wrap),
+        heading=ParagraphStyle(  # a section's heading stays on the page of what follows it
+            "heading", parent=_STYLES["Heading2"], fontName=bold, wordWrap=wrap, keepWithNext=1
+        ),
         body=body,
         cell=cell,
         head=ParagraphStyle("head", parent=cell, fontName=bold),

@@ -138,6 +138,8 @@ def _variable(e: Estimand) -> str:
 
 
 def _ci(low: object, high: object, digits: int = 1) -> str:
+    if low is None and high is None:  # no interval (a tipping-point row)
+        return "–"
     return _("%(low)s to %(high)s", low=fmt(low, digits), high=fmt(high, digits))
 
 
