@@ -11,6 +11,7 @@ import pytest
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
 
 from autoserum.i18n import format_datetime, translate, using
 from autoserum.protocols import load_protocol
@@ -87,20 +88,30 @@ def test_the_worksheet_says_its_steps_and_their_provenance_in_the_language(
 
 
 @pytest.mark.parametrize("language", ["en", "ko", "zh-Hans"])
-def test_a_table_column_is_as_wide_as_its_longest_word(language: str) -> None:
+def test_a_table_column_is_as_wide_as_its_cells_or_its_longest_word(language: str) -> None:
+    """The demo report's between-arm table (its cells as shown): each short column fits its
+    cells on one line (the PDF's text once read "4.3 3" and "17. 1"), the long text takes the
+    rest of the line."""
     table = Table(
         "t",
         "a table",
-        ("Arm", "Comparison", "Method", "Definition"),
+        ("Comparison", "Method", "Estimate", "SE", "df", "Definition"),
         (
-            ("serum", "serum - placebo", "Mann-Whitney (HL shift)", "randomised, treated " * 12),
-            ("placebo", "serum - placebo", "ANCOVA (change ~ arm + baseline)", "–"),
+            ("serum - placebo", "Mann-Whitney (HL shift)", "-15.5", "4.33", "17.1",
+             "randomised, treated " * 12),
+            ("serum - placebo", "MMRM", "-11.5", "5.62", "20.0", "–"),
+            ("serum - placebo", "Hedges' g", "-0.82", "0.47", "18", "–"),
         ),
-    )
+    )  # fmt: skip
     styles = _styles(language)
     widths = _widths(table, 500.0, styles)
     assert sum(widths) == pytest.approx(500.0)
-    words = {0: "placebo", 1: "serum - placebo", 2: "Mann-Whitney"}  # short columns: whole
-    for i, text in words.items():
-        assert widths[i] >= stringWidth(text, styles.cell.fontName, styles.cell.fontSize) + 12
-    assert widths[3] == max(widths)  # the long text takes the rest of the line
+    for i in range(5):
+        for style, text in (
+            (styles.head, table.columns[i]),
+            *((styles.cell, r[i]) for r in table.rows),
+        ):
+            cell = Paragraph(text, style)
+            cell.wrap(widths[i] - 12, 1000)  # what the table gives it: its width less the padding
+            assert len(cell.blPara.lines) == 1, text  # on one line, not broken
+    assert widths[5] == max(widths)

@@ -99,6 +99,19 @@ def test_the_study_summary_says_its_choices_in_the_language(
     assert korean["대상 집단"] == english["Population"]  # the protocol's text, as written
 
 
+def test_the_responder_definitions_are_in_the_language(reports: dict[str, ReportFiles]) -> None:
+    def definitions(language: str) -> list[str]:
+        section = next(s for s in reports[language].model.sections if s.id == "responders")
+        return [row[0] for t in section.tables if t.id.startswith("responders-") for row in t.rows]
+
+    english, chinese = definitions("en"), definitions("zh-Hans")
+    assert "SCORAD-50: ≥ 50 % improvement in SCORAD" in english
+    assert "SCORAD improvement ≥ 8.7 points (MCID)" in english  # SCORAD's MCID (Schram 2012)
+    assert "SCORAD-50：SCORAD 改善 ≥ 50 %" in chinese
+    assert "SCORAD 改善 ≥ 8.7 分（MCID）" in chinese
+    assert not [d for d in chinese if "improvement" in d]
+
+
 def test_the_consort_boxes_are_translated_in_the_pdf(reports: dict[str, ReportFiles]) -> None:
     flow = reports["ko"].model.sections[1]
     assert flow.title == "참여자 흐름 (CONSORT)"

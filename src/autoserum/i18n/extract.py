@@ -137,6 +137,10 @@ def instrument_messages(
         for component in inst.components:
             if _WORD.match(component):
                 yield 1, None, component, [f"a component of {code}"]
+    from autoserum.instruments.responders import RESPONDER_DEFINITIONS
+
+    for rule in RESPONDER_DEFINITIONS.values():  # the report's responder tables
+        yield 1, None, rule.label, [f"a responder definition ({rule.code})"]
 
 
 def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:

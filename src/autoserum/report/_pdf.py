@@ -120,8 +120,9 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 #: A character a line may break after in Chinese (CJK ideographs, kana, full-width forms).
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
-#: A cell's left plus right padding (reportlab's default, 6 points each side).
-_PADDING = 12.0
+#: A cell's left plus right padding (reportlab's default, 6 points each side), and a point
+#: more so that a text measured to fit is not wrapped by a rounding.
+_PADDING = 13.0
 
 
 def _widths(table: Table, width: float, styles: _Styles) -> list[float]:

@@ -24,9 +24,10 @@ from typing import Any
 import polars as pl
 
 from autoserum import stats
-from autoserum.analysis import EndpointResult, attempt
+from autoserum.analysis import EndpointResult, attempt, responder_definitions
 from autoserum.display import number as fmt
 from autoserum.display import p_value as fmt_p
+from autoserum.errors import Expected
 from autoserum.i18n import N_
 from autoserum.report._i18n import gettext as _
 from autoserum.report._i18n import word
@@ -447,17 +448,29 @@ def _rd(c: dict[str, Any] | None) -> str:
     return f"{fmt(100 * c['risk_difference'])} ({ci})"
 
 
+def _wording(wording: Expected | None, label: str) -> str:
+    """A responder definition in the current language: the registry's label looked up (it
+    holds ``%`` signs that are text), a composed one (the MCID rule) formatted with its
+    values; a rule not known here as it was labelled."""
+    if wording is None:
+        return label
+    if wording.params:
+        return _(wording.message, **wording.params)
+    return word(wording.message)
+
+
 def responder_display(result: EndpointResult, table_id: str) -> Table:
     """Responders per rule and arm with Wilson CIs, Newcombe risk difference, Fisher p."""
     comp = {
         (r["responder"], r["arm"]): r for r in result.responder_comparison.iter_rows(named=True)
     }
+    wordings = {rule.code: rule.wording for rule in responder_definitions(result.endpoint)}
     rows = []
     for r in result.responders.iter_rows(named=True):
         c = comp.get((r["responder"], r["arm"]))
         rows.append(
             (
-                r["label"],
+                _wording(wordings.get(r["responder"]), r["label"]),
                 r["arm"],
                 f"{r['responders']}/{r['n']}",
                 f"{fmt(100 * r['rate'] if r['n'] else None)} %",
