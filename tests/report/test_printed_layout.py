@@ -4,6 +4,7 @@ language's, and a report table's columns are wide enough for their words."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from reportlab.platypus import Paragraph
 from autoserum.i18n import format_datetime, translate, using
 from autoserum.protocols import load_protocol
 from autoserum.report import Label, labels_pdf, patient_card_pdf, worksheet_pdf, worksheet_rows
+from autoserum.report._consort import _columns, _wrap
 from autoserum.report._i18n import gettext as _
 from autoserum.report._pdf import _styles, _widths
 from autoserum.report._tables import Table
@@ -115,3 +117,20 @@ def test_a_table_column_is_as_wide_as_its_cells_or_its_longest_word(language: st
             cell.wrap(widths[i] - 12, 1000)  # what the table gives it: its width less the padding
             assert len(cell.blPara.lines) == 1, text  # on one line, not broken
     assert widths[5] == max(widths)
+
+
+def test_a_consort_reason_wraps_by_the_width_its_characters_take() -> None:
+    """A Korean or Chinese character takes two columns of the diagram's box (46 Latin ones):
+    the reason wraps where an English one of the same width would."""
+    english = "- did not reach the last visit (reason not recorded) (n\u00a0=\u00a02)"
+    assert _wrap(english, 40) == textwrap.wrap(
+        english, 40, subsequent_indent="  ", break_long_words=True, break_on_hyphens=False
+    )
+    for reason in (
+        "- 마지막 방문에 도달하지 않음 (사유 기록 없음) (n\u00a0=\u00a02)",
+        "- 未到达最后一次访视（原因未记录）（受试者自行决定退出研究）(n\u00a0=\u00a01)",
+    ):
+        lines = _wrap(reason, 40)
+        assert len(lines) == 2
+        assert all(_columns(line) <= 40 for line in lines)
+        assert "".join(line.strip() for line in lines).replace(" ", "") == reason.replace(" ", "")

@@ -204,4 +204,6 @@ def test_the_dsmb_open_part_in_korean(demo: Path, tmp_path: Path) -> None:
     assert "DSMB 보고서: 공개 부분 (합산)" in html
     assert "모든 군을 합산함." in html
     assert "All arms pooled." not in html
+    assert "평행 설계, 이중 눈가림" in html  # the design's words
+    assert "parallel, double blind" not in html
     assert "보고서 요약" in _pdf_text(part.pdf)
