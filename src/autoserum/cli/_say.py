@@ -1,5 +1,8 @@
 """The command line's messages to its user, in the user's language (``docs/i18n.md``).
 
+The command modules import this module (and so the languages) inside the commands, never at
+their top: ``autoserum --help`` imports no language (``tests/test_i18n_cli.py``).
+
 A command writes a summary, a confirmation, a warning or the headings of a table as
 ``translate(lang, "imported into study %(study)s: %(parts)s", study=..., parts=...)`` (the
 extraction picks the message up) with ``lang = language()``; the numbers and dates inside go
@@ -18,12 +21,14 @@ exit codes. English is the language of the sources: it reads no catalog and impo
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
 from autoserum.i18n import (
     DEFAULT_LANGUAGE,
+    N_,
     cli_language,
     format_date,
     format_datetime,
@@ -31,7 +36,7 @@ from autoserum.i18n import (
     translate,
 )
 
-__all__ = ["counted", "date", "language", "number", "record_type", "translate", "when"]
+__all__ = ["N_", "counted", "date", "language", "number", "pad", "record_type", "translate", "when"]
 
 
 def language() -> str:
@@ -52,6 +57,18 @@ def date(value: datetime.date | str | None, lang: str) -> str:
 def when(value: datetime.datetime | str | None, lang: str) -> str:
     """A time stamp in UTC as ``lang`` writes its date, on the 24-hour clock (``… 14:05``)."""
     return format_datetime(value, lang)
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns, a Korean or Chinese character taking two
+    (East Asian Wide and Fullwidth), so that translated headings line up with their columns.
+
+    >>> pad("날짜", 6) + "|", pad("date", 6) + "|", pad("일", 3, right=True)
+    ('날짜  |', 'date  |', ' 일')
+    """
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    fill = " " * max(width - columns, 0)
+    return fill + text if right else text + fill
 
 
 def record_type(key: str, lang: str) -> str:
