@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,74 @@ def test_dates_shown_are_written_as_the_language_writes_them(
     assert done.returncode == 0, done.stderr
     assert date in done.stdout
     assert "2026-06-01" not in done.stdout
+
+
+def _modules_after(code: str, names: tuple[str, ...], **env: str) -> list[str]:
+    """Which of ``names`` a fresh interpreter has imported after running ``code``."""
+    listed = f"sorted(m for m in {names!r} if m in sys.modules)"
+    probe = f"import sys, json\n{code}\nprint(json.dumps({listed}))"
+    src = Path(__file__).resolve().parents[1] / "src"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(src), **env},
+    )
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+_QUIET = (
+    "import contextlib, io\n"
+    "from autoserum.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+    "    try:\n"
+    "        main({argv!r})\n"
+    "    except SystemExit:\n"
+    "        pass"
+)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["score", "--help"]])
+def test_start_up_in_korean_loads_no_catalog(argv: list[str]) -> None:
+    """Issue 18: the catalogs (and Babel) are loaded when a message is written, not at start-up,
+    whatever the language; importing the CLI does not even import the languages."""
+    assert _modules_after("import autoserum.cli", ("autoserum.i18n", "babel")) == []
+    loaded = _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="ko")
+    assert loaded == []
+    # the probe can fail: a Korean message does load Babel
+    said = "from autoserum.i18n import translate\ntranslate('ko', 'Studies')"
+    assert _modules_after(said, ("babel",)) == ["babel"]
+
+
+def test_what_programs_read_is_the_same_in_every_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--json`` output and an exported CSV do not depend on the language; the summary line
+    printed beside the export does."""
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    done = run_cli("import", VISITS, "--db", db, "--study", "AST-1", "--protocol", "ast-nahm2023")
+    assert done.returncode == 0, done.stderr
+    shown, exported, said = {}, {}, {}
+    for lang in LANGUAGES:
+        monkeypatch.setenv("AUTOSERUM_LANG", lang)
+        shown[lang] = run_cli("study", "show", "AST-1", "--db", db, "--json").stdout
+        out = tmp_path / f"visits-{lang}.csv"
+        said[lang] = run_cli("export", "--study", "AST-1", "--db", db, "--out", out).stdout
+        exported[lang] = out.read_bytes()
+    assert shown["ko"] == shown["zh-Hans"] == shown["en"]
+    assert json.loads(shown["en"])["name"] == "AST-1"
+    assert exported["ko"] == exported["zh-Hans"] == exported["en"]
+    assert exported["en"].startswith(b"subject_id,")
+    assert len(set(said.values())) == 3  # the summary is translated
+    for lang, line in said.items():
+        rows = len(exported[lang].splitlines()) - 1
+        expected = translate(
+            lang,
+            "exported %(rows)s visit rows of study %(study)s to %(path)s",
+            rows=rows,
+            study="AST-1",
+            path=tmp_path / f"visits-{lang}.csv",
+        )
+        assert line.strip() == expected

@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 from autoserum.accounts import hash_password
 from autoserum.cli import app, main
 from autoserum.errors import ValidationError
+from autoserum.protocols import load_protocol
 from autoserum.store import Actor, Store, open_store, package_files, write_package
 from autoserum.study.entities import CONSENT_REGISTRY, REGISTRY, REVIEW_REGISTRY
 from tests.exports.conftest import NOW, STUDY, build_study
-from tests.store.helpers import ADMIN, MONITOR, STATISTICIAN, TODAY
+from tests.store.helpers import ADMIN, MONITOR, STATISTICIAN, TODAY, double_blind_study, enrolled
 
 runner = CliRunner()
 PASSWORD = "correct horse battery staple"
@@ -164,6 +165,23 @@ def test_frictionless_validates_the_package(study_db: str, tmp_path: Path) -> No
     bad = frictionless.validate(str(tmp_path / "pkg" / "datapackage.json"))
     assert not bad.valid
     assert sorted({e[0] for e in bad.flatten(["type"])}) == ["constraint-error"]
+
+
+def test_frictionless_validates_the_blinded_and_deidentified_packages(
+    study_db: str, tmp_path: Path
+) -> None:
+    """The variants leave columns out; their descriptors, keys and foreign keys (consents to
+    consent documents among them) still validate."""
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        write_package(store.exports.package(STUDY, actor=STATISTICIAN), tmp_path / "stat")
+        write_package(store.exports.package(STUDY, actor=ADMIN, blinded=True), tmp_path / "blind")
+    finally:
+        store.close()
+    for name in ("stat", "blind"):
+        report = frictionless.validate(str(tmp_path / name / "datapackage.json"))
+        assert report.valid, (name, report.flatten(["rowNumber", "fieldName", "type", "note"]))
+        assert (tmp_path / name / "consents.csv").read_text(encoding="utf-8").count("\n") == 4
 
 
 def test_export_import_export_is_byte_identical(study_db: str, tmp_path: Path) -> None:
@@ -535,3 +553,52 @@ def test_a_withdrawal_must_be_that_of_every_consent_of_the_subject(
     )
     assert (err.field, err.location) == ("withdrawn_on", "consents.csv line 3")
     assert err.expected == "the withdrawal (date and reason) of the subject's other consents"
+
+
+def test_the_unblinded_package_carries_the_allocation_entries_taken(tmp_path: Path) -> None:
+    """A double-blind study (``tests/store/helpers.py``) with three subjects randomised: the
+    unblinded package names the entry of the concealed list each took (stratum, sequence);
+    the copy marks them in the lists regenerated from the seed, so its next subject takes the
+    fourth entry, as in the source; a blinded package carries neither the seed nor the
+    entries; an entry whose arm is not the subject's is refused."""
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}", clock=lambda: TODAY)
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        double_blind_study(source, "RND")
+        for sid in ("S-001", "S-002", "S-003"):
+            enrolled(source, "RND", sid)
+        write_package(source.exports.package("RND", actor=ADMIN), tmp_path / "pkg")
+        hidden = source.exports.package("RND", actor=ADMIN, blinded=True)
+        copy.exports.import_package("RND", tmp_path / "pkg", actor=ADMIN)
+        enrolled(copy, "RND", "S-004")
+        enrolled(source, "RND", "S-004")
+        after = copy.exports.package("RND", actor=ADMIN).descriptor["autoserum"]["study"]
+        again = source.exports.package("RND", actor=ADMIN).descriptor["autoserum"]["study"]
+        # the arm of S-001 changed in the package: not the arm of its entry
+        subjects = _csv({"s": (tmp_path / "pkg" / "subjects.csv").read_bytes()}, "s")
+        arms = {a.code for a in load_protocol("ast-nahm2023").arms}
+        first = subjects.filter(pl.col("subject_id") == "S-001")["arm"][0]
+        (other,) = arms - {first}
+        changed = subjects.with_columns(
+            pl.when(pl.col("subject_id") == "S-001")
+            .then(pl.lit(other))
+            .otherwise(pl.col("arm"))
+            .alias("arm")
+        )
+        changed.write_csv(tmp_path / "pkg" / "subjects.csv")
+        with pytest.raises(ValidationError) as err:
+            copy.exports.import_package("BAD", tmp_path / "pkg", actor=ADMIN)
+        assert [s.name for s in copy.studies.all()] == ["RND"]  # nothing written
+    finally:
+        source.close()
+        copy.close()
+    desc = json.loads((tmp_path / "pkg" / "datapackage.json").read_text(encoding="utf-8"))
+    taken = desc["autoserum"]["study"]["allocations"]
+    assert [(a["subject_id"], a["sequence"]) for a in taken] == [
+        ("S-001", 1), ("S-002", 2), ("S-003", 3)
+    ]  # fmt: skip
+    assert {"seed", "allocations"}.isdisjoint(hidden.descriptor["autoserum"]["study"])
+    assert after["allocations"] == again["allocations"]
+    assert [(a["subject_id"], a["sequence"]) for a in after["allocations"]][-1] == ("S-004", 4)
+    assert err.value.field == "datapackage.json autoserum.study.allocations[0]"
+    assert str(err.value.expected).startswith(f"the entry of arm {other} (the subject's)")

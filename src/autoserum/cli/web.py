@@ -10,7 +10,6 @@ import typer
 from autoserum.accounts import TOKEN_DAYS
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import ValidationError
-from autoserum.i18n import N_
 from autoserum.permissions import ROLES, check_role
 
 if TYPE_CHECKING:
@@ -240,7 +239,7 @@ def user_passwd(
         store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
     finally:
         store.close()
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import N_, language, translate
 
     message = (
         N_("password of %(name)s changed; sessions ended, API tokens kept")
@@ -456,7 +455,7 @@ def user_update(
         user = store.accounts.update_user(name, changes, actor=actor, reason=reason)
     finally:
         store.close()
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import N_, language, translate
 
     lang = language()
     shown = (

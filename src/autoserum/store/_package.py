@@ -29,10 +29,13 @@ from sqlalchemy.orm import Session
 
 from autoserum.errors import ValidationError
 from autoserum.protocols import Protocol
+from autoserum.store._allocation import ensure_list
 from autoserum.store._base import Actor
 from autoserum.store._studies import new_study
 from autoserum.store.models import (
     AUDITED,
+    AllocationListRow,
+    AllocationRow,
     ConsentDocumentRow,
     ConsentRow,
     ProtocolVersionRow,
@@ -124,6 +127,10 @@ class PackageContent:
 
     descriptor: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
+    #: Per record type, where each row came from when not from a package's file (``ODM line
+    #: 812 SubjectKey S-001 IG.CONSENT``): what an import error names instead of the line of
+    #: the file the package would have.
+    places: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 _AMENDMENT_IDENTIFYING = ("effective_on", "approved_by", "recorded_by", "recorded_at")
@@ -183,8 +190,70 @@ def _import_amendments(s: Session, st: StudyRow, amendments: Any) -> None:
         st.protocol_version = n
 
 
+def _allocations(
+    s: Session, st: StudyRow, subjects: Mapping[int, SubjectRow]
+) -> list[dict[str, Any]]:
+    """The entry of the concealed allocation list each subject (in the actor's reach) took:
+    its stratum and sequence number (not its arm: that is the subject's ``arm``)."""
+    rows = s.execute(
+        select(AllocationRow.subject_pk, AllocationListRow.stratum, AllocationRow.sequence)
+        .join(AllocationListRow, AllocationListRow.id == AllocationRow.list_id)
+        .where(AllocationListRow.study_id == st.id, AllocationRow.subject_pk.is_not(None))
+    ).all()
+    taken = [
+        {"subject_id": subjects[pk].subject_id, "stratum": stratum, "sequence": sequence}
+        for pk, stratum, sequence in rows
+        if pk is not None and pk in subjects
+    ]
+    return sorted(taken, key=lambda a: (a["stratum"], a["sequence"]))
+
+
+def _import_allocations(
+    s: Session, st: StudyRow, protocol: Protocol, taken: Any, subjects: Mapping[str, int]
+) -> None:
+    """Mark the entries the package's subjects took in the lists regenerated from the seed
+    (so that the copy randomises its next subject as the source would); an entry whose arm
+    is not the subject's, or taken twice, is refused."""
+    if not taken:
+        return
+    where = "datapackage.json autoserum.study.allocations"
+    if not isinstance(taken, list):
+        raise ValidationError(where, type(taken).__name__, "a list of allocation entries")
+    for n, item in enumerate(taken):
+        try:
+            subject = s.get(SubjectRow, subjects[str(item["subject_id"])])
+            stratum, sequence = str(item["stratum"]), int(item["sequence"])
+        except (KeyError, TypeError, ValueError) as err:
+            expected = f"an entry of a subject of the package ({err})"
+            raise ValidationError(f"{where}[{n}]", item, expected) from None
+        head = ensure_list(s, st, protocol, stratum)
+        entry = None if head is None else s.scalar(
+            select(AllocationRow).where(
+                AllocationRow.list_id == head.id, AllocationRow.sequence == sequence
+            )
+        )  # fmt: skip
+        if subject is None or entry is None or entry.subject_pk is not None:
+            raise ValidationError(
+                f"{where}[{n}]", item, "an entry of the list regenerated from the seed, not taken"
+            )
+        if entry.arm != subject.arm:
+            raise ValidationError(
+                f"{where}[{n}]",
+                item,
+                f"the entry of arm {subject.arm} (the subject's); the list regenerated from "
+                f"the seed has {entry.arm} there",
+            )
+        entry.subject_pk = subject.id
+        subject.allocation_id = entry.id
+
+
 def _study_settings(
-    st: StudyRow, *, arms: bool, deidentified: bool, amendments: list[dict[str, Any]]
+    st: StudyRow,
+    *,
+    arms: bool,
+    deidentified: bool,
+    amendments: list[dict[str, Any]],
+    allocations: list[dict[str, Any]],
 ) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "name": st.name,
@@ -198,6 +267,8 @@ def _study_settings(
     }
     if arms:  # the seed regenerates the concealed allocation lists
         settings["seed"] = st.seed
+        if allocations:  # and the entries taken mark them as the source's
+            settings["allocations"] = allocations
     return settings
 
 
@@ -255,6 +326,7 @@ def read_records(
         arms=arms,
         deidentified=deidentified,
         amendments=_amendments(s, st, deidentified=deidentified),
+        allocations=_allocations(s, st, subjects) if arms else [],
     )
     desc = descriptor(
         settings,
@@ -530,11 +602,12 @@ def import_rows(s: Session, name: str, content: PackageContent, *, today: date) 
         fields = _fields_by_column(spec)
         ids = record_ids.setdefault(spec.name, {})
         rows_at = positions.setdefault(spec.name, {})
+        places = content.places.get(spec.name, [])
         for line, row in enumerate(rows, start=2):
             values = {
                 fields[c].name: v for c, v in row.items() if c in fields and not fields[c].derived
             }
-            where = f"{resource_name(spec)}.csv line {line}"
+            where = places[line - 2] if places else f"{resource_name(spec)}.csv line {line}"
             _check_history(spec.name, values, protocol, subject_ages, row, where)
             links = _import_links(
                 spec,
@@ -561,6 +634,9 @@ def import_rows(s: Session, name: str, content: PackageContent, *, today: date) 
                 subject_ages[record.subject_id] = record.age
             elif spec.name == "visit":
                 keys.visits[(row["subject_id"], record.visit_code)] = record.id
+    amended = settings.get("protocol_amendments") or []
+    current = Protocol.model_validate(amended[-1]["protocol"]) if amended else protocol
+    _import_allocations(s, st, current, settings.get("allocations"), keys.subjects)
     if any(content.rows.get(name) is not None for name in REVIEW_REGISTRY):
         # The package carries the review state (verifications, signatures, queries) as it
         # was: the review hook must not clear, invalidate or raise anything on this insert
