@@ -499,7 +499,7 @@ def test_a_killed_import_leaves_nothing_visible_and_the_next_one_works(
         again = _import_process(db_url, path, "KILLED")
         out, _ = again.communicate(timeout=600)
         assert again.returncode == 0, out.decode()
-        assert b"4000 subjects, 20000 visits" in out
+        assert b"4,000 subjects, 20,000 visits" in out  # the CLI groups thousands (cli/_say.py)
         assert store.exports.long("KILLED", actor=ADMIN).height == before_rows + 20_000
         assert [s.name for s in store.studies.all()] == ["KILLED"]
         # the killed import's staging study was removed by the next import, audited
