@@ -70,10 +70,11 @@ def record_product_steps(
                 study, codes[key], step, actor=actor, at=at, temperature=row["temperature"]
             )
         elif step == "kit":
-            source = row["source"]
+            source, drawn = row["source"], row["drawn"]
             kit = store.product.prepare_kit(
                 study, subject, actor=actor, volume_ml=_volume(row["volume_ml"]),
                 aliquot_code=None if source is None else codes[(subject, "aliquot", source)],
+                blood_draw_code=None if drawn is None else codes[(subject, "draw", drawn)],
                 prepared_at=at,
             )  # fmt: skip
             codes[key] = kit.code

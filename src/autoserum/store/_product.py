@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, NotFoundError, StateError, ValidationError
 from autoserum.protocols import (
     ProductProcess,
     Protocol,
@@ -225,20 +225,42 @@ def resolve_product(
         )  # fmt: skip
         product = _arm_product(protocol, owner.arm)
         return why or Resolved({"aliquot_id": row.id}, product)
-    if isinstance(row, PreparationRow):
-        return _kit_refusal(s, row, ident, at) or Resolved({"preparation_id": row.id}, row.product)
     process = _process(protocol, owner.arm)
+    if isinstance(row, PreparationRow):
+        draw = None if row.blood_draw_id is None else s.get(BloodDrawRow, row.blood_draw_id)
+        if draw is not None:
+            _require_time(process, given_on=given_on, given_at=given_at, today=today)
+        why = _kit_refusal(s, row, ident, at, draw=draw, process=process)
+        return why or Resolved({"preparation_id": row.id}, row.product)
+    _require_time(process, given_on=given_on, given_at=given_at, today=today)
+    why = draw_to_injection_refusal(
+        process, label=ident, drawn_at=row.drawn_at, at=at
+    ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, _draw_uses(s, row.id), volume)
+    return why or Resolved({"draw_id": row.id}, "whole_blood")
+
+
+def _require_time(
+    process: ProductProcess | None, *, given_on: date, given_at: datetime | None, today: date
+) -> None:
+    """Whole blood given on an earlier day needs its time given (the draw-to-injection limit
+    is checked against it): a :class:`ValidationError` otherwise."""
     timed = given_at is not None or given_on >= today
     if not timed and process is not None and fact_number(process.max_minutes_draw_to_injection):
         raise ValidationError(
             "given_at", None, "the time given (whole blood given on an earlier day: the "
             "draw-to-injection limit is checked against it)",
         )  # fmt: skip
-    given = _given(s, InjectionRow.draw_id, row.id)
-    why = draw_to_injection_refusal(
-        process, label=ident, drawn_at=row.drawn_at, at=at
-    ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, given, volume)
-    return why or Resolved({"draw_id": row.id}, "whole_blood")
+
+
+def _draw_uses(s: Session, draw_id: int) -> list[tuple[date, Decimal | None]]:
+    """What was taken from a draw: its injections given by the draw's code and the kits
+    filled from it (the kit's volume, on the day it was prepared)."""
+    kits = s.execute(
+        select(PreparationRow.prepared_at, PreparationRow.volume_ml).where(
+            PreparationRow.blood_draw_id == draw_id
+        )
+    )
+    return [*_given(s, InjectionRow.draw_id, draw_id), *((at.date(), v) for at, v in kits)]
 
 
 _LABELLED: dict[str, Any] = {
@@ -257,12 +279,26 @@ def _labelled(s: Session, st: StudyRow, ident: str, code: str) -> tuple[Any, str
     return s.scalar(select(model).where(model.study_id == st.id, model.code == code)), kind
 
 
-def _kit_refusal(s: Session, row: PreparationRow, ident: str, at: datetime) -> str | None:
-    """Why the kit may not be given at ``at`` (as it was then)."""
+def _kit_refusal(
+    s: Session,
+    row: PreparationRow,
+    ident: str,
+    at: datetime,
+    *,
+    draw: BloodDrawRow | None = None,
+    process: ProductProcess | None = None,
+) -> str | None:
+    """Why the kit may not be given at ``at`` (as it was then); a kit filled from ``draw``
+    (whole blood) is refused past the arm's draw-to-injection limit (``process``)."""
     if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
         return f"kit {ident} was already injected"
     if at < row.prepared_at:
         return f"kit {ident} was prepared at {row.prepared_at.isoformat()}, after the injection"
+    if draw is not None:
+        why = draw_to_injection_refusal(
+            process, label=parse_label_code(draw.code)[2], drawn_at=draw.drawn_at, at=at
+        )
+        return None if why is None else f"kit {ident}: {why}"
     if row.aliquot_id is not None:
         aliquot = s.get(AliquotRow, row.aliquot_id)
         if aliquot is None or _disposed(s, aliquot.id, until=at):
@@ -517,44 +553,94 @@ class ProductService(Service):
         actor: Actor,
         volume_ml: Decimal | int | float | str | None = None,
         aliquot_code: str | None = None,
+        blood_draw_code: str | None = None,
         prepared_at: datetime | str | None = None,
     ) -> Preparation:
-        """Prepare a blinded kit for ``subject_id`` per allocation: an autologous arm's kit
-        is filled from one of the subject's usable aliquots (``aliquot_code``), a saline arm's
-        from saline; the volume defaults to the arm's dose. The injector sees the kit's code
-        and volume only."""
+        """Prepare a blinded kit for ``subject_id`` per allocation: a serum or IgG arm's kit
+        is filled from one of the subject's usable aliquots (``aliquot_code``), a whole-blood
+        arm's from one of the subject's blood draws (``blood_draw_code``: within the
+        draw-to-injection limit, with the volume left), a saline arm's from saline; the volume
+        defaults to the arm's dose. The injector sees the kit's code and volume only."""
         spec = entity("preparation")
         when = self._at("prepared_at", prepared_at)
+        if aliquot_code and blood_draw_code:
+            raise ValidationError(
+                "blood_draw_code", blood_draw_code,
+                Expected("either an aliquot code or a blood draw code, not both"),
+            )  # fmt: skip
         with self._write(actor, "blinded kit") as s:
             st, subject = self._preparing(s, study, subject_id, actor)
             protocol = self._protocol(st)
             arm = next(a for a in protocol.arms if a.code == subject.arm)
-            aliquot_id = None
-            if arm.process is not None and arm.product != "whole_blood":
-                if not aliquot_code:
-                    raise ValidationError("aliquot_code", aliquot_code, "the code of an aliquot")
-                outcome = resolve_product(
-                    s, st, subject, protocol, aliquot_code, given_on=when.date(), given_at=when,
-                    now=self._now(), today=self._today(), volume=None,
+            whole = arm.process is not None and arm.product == "whole_blood"
+            if blood_draw_code and not whole:
+                raise ValidationError(
+                    "blood_draw_code", blood_draw_code,
+                    Expected("no blood draw code (arm %(arm)s is not given whole blood)",
+                             arm=arm.code),
                 )  # fmt: skip
-                if isinstance(outcome, str):
-                    raise ValidationError(
-                        "aliquot_code", aliquot_code, f"a usable aliquot ({outcome})"
-                    )
-                aliquot_id = outcome.links.get("aliquot_id")
-            volume = volume_ml if volume_ml is not None else fact_number(arm.dose)
+            volume = spec.field("volume_ml").convert(
+                volume_ml if volume_ml is not None else fact_number(arm.dose)
+            )
+            links: dict[str, int | None] = {"aliquot_id": None, "blood_draw_id": None}
+            if whole:
+                links["blood_draw_id"] = self._source(
+                    s, st, subject, protocol, name="blood_draw_code", code=blood_draw_code,
+                    link="draw_id", when=when, volume=volume,
+                )  # fmt: skip
+            elif arm.process is not None:
+                links["aliquot_id"] = self._source(
+                    s, st, subject, protocol, name="aliquot_code", code=aliquot_code,
+                    link="aliquot_id", when=when, volume=None,
+                )  # fmt: skip
             row = PreparationRow(
                 study_id=st.id,
                 subject_pk=subject.id,
-                aliquot_id=aliquot_id,
+                **links,
                 code=_next_code(s, st, PreparationRow, subject.subject_id, "preparation"),
                 product=arm.product,
-                volume_ml=spec.field("volume_ml").convert(volume),
+                volume_ml=volume,
                 prepared_at=when,
                 prepared_by=actor.username,
                 version=1,
             )
             return domain_record("preparation", self._insert(s, row), subject.subject_id)
+
+    def _source(
+        self,
+        s: Session,
+        st: StudyRow,
+        subject: SubjectRow,
+        protocol: Protocol,
+        *,
+        name: str,
+        code: str | None,
+        link: str,
+        when: datetime,
+        volume: Decimal | None,
+    ) -> int:
+        """The id of the aliquot or draw (``link``) labelled ``code`` (the parameter
+        ``name``) a kit of ``subject`` is filled from at ``when``: the subject's, usable then
+        (a draw: within its draw-to-injection limit, ``volume`` left)."""
+        expected = (
+            Expected("the code of a blood draw of %(subject_id)s", subject_id=subject.subject_id)
+            if link == "draw_id"
+            else Expected("the code of an aliquot of %(subject_id)s", subject_id=subject.subject_id)
+        )
+        if not code:
+            raise ValidationError(name, code, expected)
+        outcome = resolve_product(
+            s, st, subject, protocol, code, given_on=when.date(), given_at=when,
+            now=self._now(), today=self._today(), volume=volume,
+        )  # fmt: skip
+        if isinstance(outcome, str):
+            raise ValidationError(
+                name, code, Expected("a usable product for a kit (%(why)s)", why=outcome)
+            )
+        found = outcome.links.get(link)
+        if found is None:
+            raise ValidationError(name, code, expected)
+        return found
 
     # --- reading ------------------------------------------------------------------------
     def life(self, study: str, subject_id: str, *, actor: Actor) -> ProductLife:

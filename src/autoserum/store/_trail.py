@@ -86,6 +86,9 @@ ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
         ("injection", "product"),
+        ("preparation", "product"),
+        ("preparation", "aliquot_id"),  # a kit's source (issue 13: blinded preparation)
+        ("preparation", "blood_draw_id"),
     }
 )
 """(entity, field) pairs whose values would unblind a reader; masked for blinded actors."""

@@ -186,7 +186,8 @@ def record_kit(
     study: StudyPath, subject_id: SubjectPath, body: KitCreate, user: ApiUser, store: StoreDep
 ) -> dict[str, Any]:
     """Prepare a blinded kit for the subject per allocation (serum from one of the subject's
-    usable aliquots, or saline); the injector is told the kit's code and volume only."""
+    usable aliquots, whole blood from one of the subject's draws, or saline); the injector is
+    told the kit's code and volume only."""
     _preparer(user, store, study)
     values = body.model_dump()
     row = store.product.prepare_kit(study, subject_id, actor=user.actor, **values)
