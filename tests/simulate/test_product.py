@@ -73,10 +73,11 @@ def test_the_steps_follow_each_arms_process(code: str) -> None:
         if not protocol.open_label:  # the code's prefix never tells the injector the arm
             assert r["product"] == "kit", r
         if r["product"] == "kit" and kit_draws.get(key) is not None:
-            limit = fact_number(arm.process.max_minutes_draw_to_injection)  # type: ignore[union-attr]
+            assert arm.process is not None  # a kit filled with whole blood
+            limit = fact_number(arm.process.max_minutes_draw_to_injection)
             assert limit is not None
             drawn = made[(r["subject_id"], "draw", kit_draws[key])]
-            assert r["at"] - drawn <= timedelta(minutes=float(limit))  # type: ignore[operator]
+            assert r["at"] - drawn <= timedelta(minutes=float(limit))
         if r["product"] == "draw":
             assert arm.process is not None
             limit = fact_number(arm.process.max_minutes_draw_to_injection)
@@ -222,7 +223,8 @@ def test_double_blind_whole_blood_is_injected_by_kits_through_the_store(tmp_path
         draws = {d.id: d for d in life.draws}
         kits = {k.id: k for k in life.kits}
         for given in life.injections:
-            assert given.draw_id is None and given.aliquot_id is None, subject
+            assert given.draw_id is None, subject
+            assert given.aliquot_id is None, subject
             assert ":KIT-" in given.product_code, given.product_code
             kit = kits[given.preparation_id]
             products.add(kit.product)

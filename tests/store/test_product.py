@@ -466,11 +466,11 @@ def test_a_double_blind_whole_blood_kit_is_filled_from_the_subjects_draw(
     draw = store.product.draw("ABT", a, actor=PREPARER, volume_ml="1")
     with pytest.raises(ValidationError, match="blood_draw_code: got None; expected the code of"):
         store.product.prepare_kit("ABT", a, actor=PREPARER, volume_ml="1")
-    with pytest.raises(ValidationError, match="blood_draw_code: .*not both"):
+    with pytest.raises(ValidationError, match=r"blood_draw_code: .*not both"):
         store.product.prepare_kit(
             "ABT", a, actor=PREPARER, aliquot_code=draw.code, blood_draw_code=draw.code
         )
-    with pytest.raises(ValidationError, match="blood_draw_code: .*not given whole blood"):
+    with pytest.raises(ValidationError, match=r"blood_draw_code: .*not given whole blood"):
         store.product.prepare_kit("ABT", p, actor=PREPARER, blood_draw_code=draw.code)
     with pytest.raises(ValidationError, match="has 1 mL left, not 2 mL"):
         store.product.prepare_kit(

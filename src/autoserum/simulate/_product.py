@@ -98,8 +98,8 @@ PRODUCT_SCHEMA: dict[str, Any] = {
 """One row per step. ``product`` and ``number`` name the subject's draw, aliquot or kit the
 step makes or uses (numbered 1, 2, ... per subject and kind; ``aliquots`` makes ``count`` of
 them from ``number`` on, from draw ``source``; a ``process`` step processes draw ``number``;
-a kit is filled from aliquot ``source`` or from draw ``drawn``); ``product_of`` is its owner (another subject for a
-``wrong_scan``)."""
+a kit is filled from aliquot ``source`` or from draw ``drawn``); ``product_of`` is its owner
+(another subject for a ``wrong_scan``)."""
 
 
 @dataclass
