@@ -19,7 +19,7 @@ from autoserum.errors import (
 )
 from autoserum.store import Store, open_store
 from autoserum.store.replay import current_state, replay_audit
-from autoserum.study.aliquots import parse_label_code
+from autoserum.study.aliquots import parse_label_code, refusal_kind
 from tests.store.helpers import (
     ADMIN,
     COORDINATOR,
@@ -536,6 +536,7 @@ def test_a_whole_blood_kit_past_the_draw_to_injection_limit_is_refused_and_audit
         "the injection (the protocol allows 5)"
     )
     assert _abt_refusals(store) == [(err.value.reason, kit.code)]
+    assert refusal_kind(err.value.reason) == "draw-to-injection time exceeded"  # the report's
     assert store.product.life("ABT", a, actor=ADMIN).injections == ()
     clock.at += timedelta(days=1)  # back-dated: needs its time, judged at it
     with pytest.raises(ValidationError, match="given_at: got None; expected the time given"):
