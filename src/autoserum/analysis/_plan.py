@@ -36,7 +36,7 @@ import polars as pl
 from autoserum.analysis._datasets import build_adsl, build_bds, parameters_in
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 from autoserum.analysis._sap import Sap
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 
 __all__ = [
@@ -98,7 +98,9 @@ def _control(
 ) -> tuple[str | None, str]:
     if control is not None:
         if control not in arms:
-            raise ValidationError("control", control, "one of the arms: " + ", ".join(arms))
+            raise ValidationError(
+                "control", control, Expected("one of the arms: %(values)s", values=", ".join(arms))
+            )
         return control, "requested"
     if len(arms) < 2:
         return None, "a single arm: no comparison between arms"
@@ -109,7 +111,9 @@ def _control(
     named = [a for a in arms if a.lower() in CONTROL_NAMES]
     if len(named) == 1:
         return named[0], "the only arm named " + "/".join(CONTROL_NAMES)
-    raise ValidationError("control", None, "--control ARM naming one of: " + ", ".join(arms))
+    raise ValidationError(
+        "control", None, Expected("--control ARM naming one of: %(values)s", values=", ".join(arms))
+    )
 
 
 def _endpoint(
@@ -119,7 +123,9 @@ def _endpoint(
     if endpoint is not None:
         if endpoint not in INSTRUMENT_RANGES and endpoint not in LAB_COLUMNS:
             raise ValidationError(
-                "endpoint", endpoint, "an instrument total: " + ", ".join(INSTRUMENT_RANGES)
+                "endpoint",
+                endpoint,
+                Expected("an instrument total: %(values)s", values=", ".join(INSTRUMENT_RANGES)),
             )
         return endpoint, "requested"
     if protocol is not None and protocol.primary_endpoint.value in present:
@@ -127,22 +133,33 @@ def _endpoint(
             f"the primary endpoint of protocol {protocol.code}"
         )
     if not present:
-        raise ValidationError("endpoint", None, "an instrument total with values in the data")
+        raise ValidationError(
+            "endpoint", None, Expected("an instrument total with values in the data")
+        )
     return present[0], "the first instrument total with values in the data"
 
 
 def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float, str]:
     if endpoint not in frame.columns or frame[endpoint].null_count() == frame.height:
-        raise ValidationError("endpoint", endpoint, "an instrument total with values in the data")
+        raise ValidationError(
+            "endpoint", endpoint, Expected("an instrument total with values in the data")
+        )
     bds = build_bds(frame, [endpoint]).filter(pl.col("analysis_flag"))
     weeks = sorted({float(w) for w in bds["week"].to_list()})
     if not weeks:
-        raise ValidationError("week", week, f"post-baseline values of {endpoint}")
+        raise ValidationError(
+            "week", week, Expected("post-baseline values of %(endpoint)s", endpoint=endpoint)
+        )
     if week is None:
         return weeks[-1], "the last post-baseline week with values of the endpoint"
     if float(week) not in weeks:
         raise ValidationError(
-            "week", week, "a post-baseline week of the data: " + ", ".join(f"{w:g}" for w in weeks)
+            "week",
+            week,
+            Expected(
+                "a post-baseline week of the data: %(values)s",
+                values=", ".join(f"{w:g}" for w in weeks),
+            ),
         )
     return float(week), "requested"
 
@@ -159,11 +176,19 @@ def _from_sap(
     ):
         if asked is not None and planned is not None and asked != planned:
             raise ValidationError(
-                name, asked, f"{planned!r}, as the statistical analysis plan {sap.code} fixes"
+                name,
+                asked,
+                Expected(
+                    "%(planned)s, as the statistical analysis plan %(code)s fixes",
+                    planned=repr(planned),
+                    code=sap.code,
+                ),
             )
     if population not in ("fas", e.population):
         raise ValidationError(
-            "population", population, f"{e.population}, the primary estimand's population"
+            "population",
+            population,
+            Expected("%(population)s, the primary estimand's population", population=e.population),
         )
     return e.variable, e.week, control or sap.control, e.population
 
@@ -196,7 +221,7 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
     data, as EMA/CHMP/295050/2013 recommends.
     """
     if population not in ("fas", "per_protocol"):
-        raise ValidationError("population", population, "fas or per_protocol")
+        raise ValidationError("population", population, Expected("fas or per_protocol"))
     why_sap = ""
     if sap is not None:
         endpoint, week, control, population = _from_sap(sap, endpoint, week, control, population)
@@ -206,7 +231,9 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
     adsl = build_adsl(frame)
     arms = tuple(sorted(adsl.filter(pl.col(population))["arm"].unique().to_list()))
     if not arms:
-        raise ValidationError("population", population, "at least one subject in the population")
+        raise ValidationError(
+            "population", population, Expected("at least one subject in the population")
+        )
     ctrl, why_control = _control(arms, control, protocol)
     if predictors is None:
         chosen = tuple(
@@ -250,7 +277,11 @@ def _fixed(sap: Sap | None, name: str, asked: float | str | None, default: float
         return default if asked is None else asked
     planned = getattr(sap, name)
     if asked is not None and asked != planned:
-        raise ValidationError(name, asked, f"{planned!r}, as the statistical analysis plan fixes")
+        raise ValidationError(
+            name,
+            asked,
+            Expected("%(planned)s, as the statistical analysis plan fixes", planned=repr(planned)),
+        )
     return planned
 
 
@@ -263,7 +294,9 @@ def _covariates(
     if sap is not None:
         if asked is not None and tuple(asked) != sap.covariates:
             raise ValidationError(
-                "covariates", ",".join(asked), f"{list(sap.covariates)}, as the SAP fixes"
+                "covariates",
+                ",".join(asked),
+                Expected("%(covariates)s, as the SAP fixes", covariates=list(sap.covariates)),
             )
         return sap.covariates, f"SAP {sap.code}"
     if asked is not None:

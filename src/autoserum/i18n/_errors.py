@@ -30,10 +30,19 @@ def expected_text(err: ValidationError, language: str) -> str:
 
 def error_text(err: AutoserumError, language: str, *, field: str | None = None) -> str:
     """``err``'s message in ``language``: a validation error names the field (``field``: a
-    label to show instead of the code), the value and what was expected; any other error is
-    its English text."""
+    label to show instead of the code), the value and what was expected; any other error its
+    :class:`~autoserum.errors.Message` (``err.text``), or its English text when it was raised
+    with a plain one.
+
+    >>> from autoserum.errors import Message, NotFoundError
+    >>> error_text(NotFoundError(Message("no study named %(name)s", name="'AS-1'")), "zh-Hans")
+    "没有名为'AS-1'的研究"
+    """
     if not isinstance(err, ValidationError):
-        return str(err)
+        message = err.text
+        if message is None:
+            return str(err)
+        return translate(language, message.message, **dict(message.params))
     text = translate(
         language,
         FRAME,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._locks import require_unlocked
 from autoserum.store.models import (
@@ -60,7 +60,9 @@ def as_datetime(field: str, value: Any) -> datetime:
             when = None
     if when is None or when.tzinfo is None:
         raise ValidationError(
-            field, value, "an ISO date and time with its UTC offset, e.g. 2026-02-16T09:30+01:00"
+            field,
+            value,
+            Expected("an ISO date and time with its UTC offset, e.g. 2026-02-16T09:30+01:00"),
         )
     return when.astimezone(UTC)
 
@@ -218,11 +220,15 @@ class ConsentService(Service):
         if content is not None:
             digest = hashlib.sha256(content).hexdigest()
             if sha256 is not None and check_sha256("sha256", sha256) != digest:
-                raise ValidationError("sha256", sha256, f"the SHA-256 of the file ({digest})")
+                raise ValidationError(
+                    "sha256",
+                    sha256,
+                    Expected("the SHA-256 of the file (%(digest)s)", digest=digest),
+                )
         elif sha256 is not None:
             digest = check_sha256("sha256", sha256)
         else:
-            raise ValidationError("sha256", None, "the document file or its SHA-256")
+            raise ValidationError("sha256", None, Expected("the document file or its SHA-256"))
         name = bounded_text("title", title, limit=200, required=False)
         with self._write(actor) as s:
             st = self._study(s, study)
@@ -230,7 +236,13 @@ class ConsentService(Service):
             for d in _documents(s, st).values():
                 if (d.document_version, d.language) == (version, lang):
                     raise StateError(
-                        f"consent document {version} ({lang}) exists already in study {study!r}"
+                        Message(
+                            "consent document %(version)s (%(lang)s) exists already in "
+                            "study %(study)s",
+                            version=version,
+                            lang=lang,
+                            study=repr(study),
+                        )
                     )
             row = ConsentDocumentRow(
                 study_id=st.id,
@@ -296,19 +308,30 @@ class ConsentService(Service):
                 )
                 what = "one language: give language" if len(matches) > 1 else known or "none yet"
                 raise ValidationError(
-                    "document_version", document_version, f"a registered document ({what})"
+                    "document_version",
+                    document_version,
+                    Expected("a registered document (%(what)s)", what=what),
                 )
             doc = matches[0]
             if doc.effective_on > at.date():
                 raise ValidationError(
                     "consented_at",
                     at.isoformat(),
-                    f"a date on or after {doc.effective_on}, when version "
-                    f"{doc.document_version} took effect",
+                    Expected(
+                        "a date on or after %(effective_on)s, when version "
+                        "%(document_version)s took effect",
+                        effective_on=doc.effective_on,
+                        document_version=doc.document_version,
+                    ),
                 )
             past = _consents(s, subject, documents)
             if any(c.withdrawn_on is not None for c in past):
-                raise StateError(f"subject {subject_id!r} withdrew consent: no new consent")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s withdrew consent: no new consent",
+                        subject_id=repr(subject_id),
+                    )
+                )
             row = ConsentRow(
                 study_id=st.id,
                 subject_pk=subject.id,
@@ -346,13 +369,25 @@ class ConsentService(Service):
                 )
             )
             if not rows:
-                raise StateError(f"subject {subject_id!r} has no consent to withdraw")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s has no consent to withdraw",
+                        subject_id=repr(subject_id),
+                    )
+                )
             if any(r.withdrawn_on is not None for r in rows):
-                raise StateError(f"subject {subject_id!r} withdrew consent already")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s withdrew consent already",
+                        subject_id=repr(subject_id),
+                    )
+                )
             first = min(r.consented_at for r in rows).astimezone(UTC).date()
             if when < first:
                 raise ValidationError(
-                    "withdrawn_on", when.isoformat(), f"a date on or after the consent ({first})"
+                    "withdrawn_on",
+                    when.isoformat(),
+                    Expected("a date on or after the consent (%(first)s)", first=first),
                 )
             for r in rows:
                 r.withdrawn_on = when

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from autoserum.errors import (
     ConflictError,
+    Expected,
+    Message,
     NotFoundError,
     PermissionDeniedError,
     ProductRefusedError,
@@ -225,7 +227,13 @@ class RecordService(Service):
         st = self._study(s, study)
         row = self._subject(s, st, subject_id, actor, action="write_data", lock=True)
         if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
-            raise StateError(f"subject {subject_id!r} is {row.status}: no new data")
+            raise StateError(
+                Message(
+                    "subject %(subject_id)s is %(status)s: no new data",
+                    subject_id=repr(subject_id),
+                    status=row.status,
+                )
+            )
         require_unlocked(s, st, Target(subject_pk=row.id), what=f"record data of {subject_id}")
         return st, row
 
@@ -238,7 +246,11 @@ class RecordService(Service):
         )
         if row is None:
             raise StateError(
-                f"visit {visit_code!r} of subject {subject.subject_id!r} is not recorded yet"
+                Message(
+                    "visit %(visit_code)s of subject %(subject_id)s is not recorded yet",
+                    visit_code=repr(visit_code),
+                    subject_id=repr(subject.subject_id),
+                )
             )
         return row
 
@@ -273,7 +285,9 @@ class RecordService(Service):
             plan = protocol.visit(visit_code)
         except KeyError:
             codes = ", ".join(v.code for v in protocol.visits)
-            raise ValidationError("visit_code", visit_code, f"one of {codes}") from None
+            raise ValidationError(
+                "visit_code", visit_code, Expected("one of %(codes)s", codes=codes)
+            ) from None
         screening = screening_visit(protocol)
         screened = (
             None
@@ -290,8 +304,12 @@ class RecordService(Service):
         )
         if exists is not None:
             raise StateError(
-                f"visit {visit_code!r} of {subject.subject_id!r} is recorded already; "
-                "correct it with store.records.update"
+                Message(
+                    "visit %(visit_code)s of %(subject_id)s is recorded already; "
+                    "correct it with store.records.update",
+                    visit_code=repr(visit_code),
+                    subject_id=repr(subject.subject_id),
+                )
             )
         row = VisitRow(
             study_id=st.id,
@@ -416,8 +434,13 @@ class RecordService(Service):
                 elif t is not None and t.existing_id is not None:
                     score_payload(instrument, payload, subject.age, scorable=True)
                     raise StateError(
-                        f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
-                        "already; correct it with store.records.update"
+                        Message(
+                            "%(instrument)s at visit %(visit_code)s of %(subject_id)s is "
+                            "recorded already; correct it with store.records.update",
+                            instrument=instrument,
+                            visit_code=repr(visit_code),
+                            subject_id=repr(subject_id),
+                        )
                     )
                 require_consent(
                     s,
@@ -475,8 +498,13 @@ class RecordService(Service):
             )
             if done is not None:
                 raise StateError(
-                    f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded; "
-                    "delete it with a reason first"
+                    Message(
+                        "%(instrument)s at visit %(visit_code)s of %(subject_id)s is "
+                        "recorded; delete it with a reason first",
+                        instrument=instrument,
+                        visit_code=repr(visit_code),
+                        subject_id=repr(subject_id),
+                    )
                 )
             row = DeviationRow(
                 study_id=st.id,
@@ -529,8 +557,14 @@ class RecordService(Service):
                 raise ValidationError(
                     "analyte",
                     analyte,
-                    f"an analyte not recorded already at visit {visit_code} of "
-                    f"{subject.subject_id} (correct the recorded value, lab {repeat}, instead)",
+                    Expected(
+                        "an analyte not recorded already at visit %(visit_code)s of "
+                        "%(subject_id)s (correct the recorded value, lab %(repeat)s, "
+                        "instead)",
+                        visit_code=visit_code,
+                        subject_id=subject.subject_id,
+                        repeat=repeat,
+                    ),
                 )
             row = LabRow(
                 study_id=subject.study_id,
@@ -569,8 +603,12 @@ class RecordService(Service):
                 raise ValidationError(
                     "visit_code",
                     visit_code,
-                    f"a visit of {subject.subject_id} without vital signs (correct the "
-                    f"recorded ones, vital_sign {repeat}, instead)",
+                    Expected(
+                        "a visit of %(subject_id)s without vital signs (correct the "
+                        "recorded ones, vital_sign %(repeat)s, instead)",
+                        subject_id=subject.subject_id,
+                        repeat=repeat,
+                    ),
                 )
             row = VitalSignRow(
                 study_id=subject.study_id,
@@ -650,7 +688,9 @@ class RecordService(Service):
         """The injection recorded in ``s``, or the reason its product was refused (audited)."""
         st, subject = self._writable_subject(s, study, subject_id, actor)
         if subject.arm is None:
-            raise StateError(f"subject {subject_id!r} is not allocated yet")
+            raise StateError(
+                Message("subject %(subject_id)s is not allocated yet", subject_id=repr(subject_id))
+            )
         require_consent(s, st, subject, on=when, what="record an injection")
         protocol = self._protocol(st)
         check_dated(
@@ -665,7 +705,9 @@ class RecordService(Service):
         links: Mapping[str, int] = {}
         if code is None and chain_in_use(s, st.id):
             raise ValidationError(
-                "product_code", None, "the label code of the product injected (scan or type it)"
+                "product_code",
+                None,
+                Expected("the label code of the product injected (scan or type it)"),
             )
         if code is not None:
             outcome = resolve_product(
@@ -720,7 +762,9 @@ class RecordService(Service):
         ``after_screening`` not before the subject's screening, a start not after its end.
         Returns the recorded record."""
         if entity not in _PLAIN:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(_PLAIN))}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(_PLAIN)))
+            )
         spec = spec_of(entity)
         fields = spec.convert(values)
         if entity == "con_med":
@@ -758,7 +802,9 @@ class RecordService(Service):
         given change; every change is audited. Returns the subject."""
         for key, value in values.items():
             if key not in HISTORY_FIELDS_SET:
-                raise ValidationError(key, value, f"one of {', '.join(HISTORY_FIELDS)}")
+                raise ValidationError(
+                    key, value, Expected("one of %(values)s", values=", ".join(HISTORY_FIELDS))
+                )
         fields = spec_of("subject").convert(values, partial=True)
         with self._write(actor, "subject history") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
@@ -910,7 +956,9 @@ class RecordService(Service):
         """
         self._nonempty("reason", reason)
         if not changes:
-            raise ValidationError("changes", dict(changes), "at least one field to change")
+            raise ValidationError(
+                "changes", dict(changes), Expected("at least one field to change")
+            )
         with self._write(actor, reason) as s:
             return self.apply_update(
                 s, study, entity, id, changes, actor=actor, expected_version=expected_version
@@ -930,11 +978,15 @@ class RecordService(Service):
         """:meth:`update` inside the write transaction ``s`` (whose reason it carries): a
         correction made with another write (the answer to a data query)."""
         if not changes:
-            raise ValidationError("changes", dict(changes), "at least one field to change")
+            raise ValidationError(
+                "changes", dict(changes), Expected("at least one field to change")
+            )
         row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
         values = convert_changes(entity, changes)
         if entity == "injection" and "product" in values and not actor.sees_arm(st):
-            raise PermissionDeniedError("a blinded actor may not change an injected product")
+            raise PermissionDeniedError(
+                Message("a blinded actor may not change an injected product")
+            )
         if subject is not None:
             self._check_correction(s, st, entity, row, subject, values)
         if entity == "con_med":
@@ -1030,7 +1082,9 @@ class RecordService(Service):
         ``con_med`` or ``deviation`` entered in error (audited with its reason and content)."""
         self._nonempty("reason", reason)
         if entity not in DELETABLE:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(DELETABLE))}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(DELETABLE)))
+            )
         with self._write(actor, reason) as s:
             row, _, _ = self._editable_row(s, study, entity, id, expected_version, actor)
             s.delete(row)
@@ -1047,22 +1101,45 @@ class RecordService(Service):
         self._require(actor, "write_data")
         model = AUDITED.get(entity) if entity in EDITABLE else None
         if model is None:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(EDITABLE))}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(EDITABLE)))
+            )
         st = self._study(s, study)
         row = s.get(model, record_id, with_for_update=True)
         if row is None or row.study_id != st.id:  # a record of another study is not found
-            raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
+            raise NotFoundError(
+                Message(
+                    "no %(entity)s with id %(record_id)s in study %(study)s",
+                    entity=entity,
+                    record_id=record_id,
+                    study=repr(study),
+                )
+            )
         subject: SubjectRow | None = None
         if isinstance(row, SiteRow):
             self._require(actor, "manage_study", study=st.name)
         else:
             subject = row if isinstance(row, SubjectRow) else subject_by_pk(s, row.subject_pk)
             if not actor.may("write_data", st.name, self._site_code(s, subject.site_id)):
-                raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
+                raise NotFoundError(
+                    Message(
+                        "no %(entity)s with id %(record_id)s in study %(study)s",
+                        entity=entity,
+                        record_id=record_id,
+                        study=repr(study),
+                    )
+                )
         if row.version != expected_version:
             raise ConflictError(
-                f"{entity} {record_id} is at version {row.version}, not {expected_version}: "
-                "someone changed it meanwhile; reload and retry"
+                Message(
+                    "%(entity)s %(record_id)s is at version %(version)s, not "
+                    "%(expected_version)s: someone changed it meanwhile; reload "
+                    "and retry",
+                    entity=entity,
+                    record_id=record_id,
+                    version=row.version,
+                    expected_version=expected_version,
+                )
             )
         require_unlocked(s, st, target_of(row), what=f"change {entity} {record_id}")
         return row, st, subject

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
@@ -146,7 +146,9 @@ class SubjectService(Service):
             born = as_date("facts.date_of_birth", facts["date_of_birth"])
             if born > when:
                 raise ValidationError(
-                    "facts.date_of_birth", born.isoformat(), f"a date not after {when}"
+                    "facts.date_of_birth",
+                    born.isoformat(),
+                    Expected("a date not after %(when)s", when=when),
                 )
             if age is None:  # the age is derived from the date of birth on screening
                 age = check_age("facts.date_of_birth", Decimal(age_on(born, when)))
@@ -162,7 +164,13 @@ class SubjectService(Service):
                 )
             )
             if exists is not None:
-                raise StateError(f"subject {subject_id!r} exists already in study {study!r}")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s exists already in study %(study)s",
+                        subject_id=repr(subject_id),
+                        study=repr(study),
+                    )
+                )
             row = SubjectRow(
                 study_id=st.id,
                 site_id=site_row.id,
@@ -289,7 +297,9 @@ class SubjectService(Service):
             stratum = stratum_key(self._site_code(s, row.site_id), levels)
             head = ensure_list(s, st, protocol, stratum)
             if head is None:  # pragma: no cover - a list is generated for two or more arms
-                raise StateError(f"no allocation list for stratum {stratum!r}")
+                raise StateError(
+                    Message("no allocation list for stratum %(stratum)s", stratum=repr(stratum))
+                )
             entry = s.scalar(
                 select(AllocationRow)
                 .where(AllocationRow.list_id == head.id, AllocationRow.subject_pk.is_(None))
@@ -297,7 +307,12 @@ class SubjectService(Service):
                 .limit(1)
             )
             if entry is None:
-                raise StateError(f"the allocation list of stratum {stratum!r} is used up")
+                raise StateError(
+                    Message(
+                        "the allocation list of stratum %(stratum)s is used up",
+                        stratum=repr(stratum),
+                    )
+                )
             entry.subject_pk = row.id
             arm, allocation_id = entry.arm, entry.id
         row.status = SubjectStatus.ENROLLED.value
@@ -351,7 +366,11 @@ class SubjectService(Service):
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action="unblind")
             if row.arm is None:
-                raise StateError(f"subject {subject_id!r} has no allocation yet")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s has no allocation yet", subject_id=repr(subject_id)
+                    )
+                )
             s.add(
                 UnblindingRow(
                     study_id=st.id,
@@ -485,7 +504,13 @@ class SubjectService(Service):
         st, row, code = found[0], found[1], str(found[2])
         self._require(actor, action, study=st.name)
         if not actor.may(action, st.name, code):  # answered like a missing one
-            raise NotFoundError(f"no subject {subject_id!r} in study {st.name!r}")
+            raise NotFoundError(
+                Message(
+                    "no subject %(subject_id)s in study %(name)s",
+                    subject_id=repr(subject_id),
+                    name=repr(st.name),
+                )
+            )
         return st, row, code, bool(found[3])
 
     def detail(
@@ -502,7 +527,9 @@ class SubjectService(Service):
         empty: a caller that lists only the assessments reads two tables, not seven."""
         unknown = set(parts) - set(DETAIL_PARTS)
         if unknown:
-            raise ValidationError("parts", sorted(unknown), f"of {', '.join(DETAIL_PARTS)}")
+            raise ValidationError(
+                "parts", sorted(unknown), Expected("of %(values)s", values=", ".join(DETAIL_PARTS))
+            )
         with self._read(autocommit=True) as s:
             st, row, site_code, unblinded = self._located(
                 s, study, subject_id, actor, action="read_subject"
@@ -581,7 +608,7 @@ def subject_by_pk(s: Session, pk: int) -> SubjectRow:
     """The subject row with record id ``pk``."""
     row = s.get(SubjectRow, pk)
     if row is None:
-        raise NotFoundError(f"no subject with record id {pk}")
+        raise NotFoundError(Message("no subject with record id %(pk)s", pk=pk))
     return row
 
 
@@ -593,5 +620,5 @@ def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     if any(not isinstance(k, str) for k in out):
-        raise ValidationError("facts", list(out), "fact names as text")
+        raise ValidationError("facts", list(out), Expected("fact names as text"))
     return out

@@ -45,7 +45,9 @@ __all__ = [
 PREFIX = "AS1"
 _PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
 _CODE = re.compile(rf"^{PREFIX}:({_PART}):({_PART}):({_PART}):([0-9]{{2}})$")
-_RULE = f"a label code {PREFIX}:<study>:<subject>:<aliquot>:<two check digits>"
+_RULE = Expected(
+    "a label code %(prefix)s:<study>:<subject>:<aliquot>:<two check digits>", prefix=PREFIX
+)
 
 
 def check_value(text: str) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from autoserum.errors import Expected, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 
 __all__ = [
     "LEVELS",
@@ -128,8 +128,15 @@ def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str) -> None:
     if lock is not None:
         scope = "the study (database lock)" if lock.level == "study" else f"this {lock.level}"
         raise StateError(
-            f"cannot {what}: {scope} is locked (lock {lock.id}: {lock.reason}); an "
-            "administrator must unlock it first, with a reason"
+            Message(
+                "cannot %(what)s: %(scope)s is locked (lock %(id)s: "
+                "%(reason)s); an administrator must unlock it first, with a "
+                "reason",
+                what=what,
+                scope=scope,
+                id=lock.id,
+                reason=lock.reason,
+            )
         )
 
 
@@ -147,8 +154,13 @@ def require_database_lock(study: str, lock: Lock | None, *, open_label: bool) ->
     if open_label or (lock is not None and lock.active and lock.level == "study"):
         return
     raise StateError(
-        f"study {study!r} is blinded and its database is not locked: unblinding the whole "
-        "study for analysis needs the database lock first (autoserum study lock "
-        f"{study} --reason ...; or the study's Locks page); a DSMB report (--dsmb) is the "
-        "only unblinded look before it"
+        Message(
+            "study %(study)s is blinded and its database is not locked: "
+            "unblinding the whole study for analysis needs the database "
+            "lock first (autoserum study lock %(study2)s --reason ...; "
+            "or the study's Locks page); a DSMB report (--dsmb) is the "
+            "only unblinded look before it",
+            study=repr(study),
+            study2=study,
+        )
     )

@@ -95,7 +95,7 @@ def check_subject_id(field: str, value: Any) -> str:
     """``value`` if it is a valid subject identifier (:data:`SUBJECT_ID_PATTERN`)."""
     if not isinstance(value, str) or _SUBJECT_ID.fullmatch(value) is None:
         shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "…"
-        raise ValidationError(field, shown, SUBJECT_ID_RULE)
+        raise ValidationError(field, shown, Expected(SUBJECT_ID_RULE))
     return value
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token, verify_password
-from autoserum.errors import Expected, NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.i18n import N_, check_language, negotiate
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
@@ -162,7 +162,7 @@ def revoke_own_token(
     """Revoke one of my API tokens (another user's token is not found)."""
     mine = {t.id for t in store.accounts.api_tokens(user.username, actor=user.actor)}
     if token_id not in mine:
-        raise NotFoundError(f"no API token {token_id} of yours")
+        raise NotFoundError(Message("no API token %(token_id)s of yours", token_id=token_id))
     store.accounts.revoke_api_token(token_id, actor=user.actor)
     flash(request, translate(request, "API token %(id)s revoked.", id=token_id))
     return RedirectResponse("/account", status_code=303)

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token
-from autoserum.errors import Expected, NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.i18n import N_, format_date
 from autoserum.permissions import ROLES
 from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
@@ -159,7 +159,7 @@ def _protocol(text: str | None, code: str | None, filename: str) -> Protocol | s
             return parse_protocol_text(text, location=filename)
         except ValidationError as err:  # shown beside the file field, with its field path
             raise ValidationError(
-                "protocol_file", f"{err.field} = {err.value!r}", err.expected
+                "protocol_file", f"{err.field} = {err.value!r}", err.expectation
             ) from err
     if code is None:
         raise ValidationError(
@@ -357,7 +357,7 @@ def _user_page(
     user.require("manage_users")
     record = store.accounts.get_user(username)
     if record is None:
-        raise NotFoundError(f"no user named {username!r}")
+        raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
     return render(
         request,
         "admin_user.html",
@@ -392,7 +392,7 @@ def update_user(
     user.require("manage_users")
     record = store.accounts.get_user(username)
     if record is None:
-        raise NotFoundError(f"no user named {username!r}")
+        raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
 
     def run() -> str:
         changes: dict[str, Any] = {
@@ -458,7 +458,7 @@ def issue_token(
     user.require("manage_users")
     record = store.accounts.get_user(username)
     if record is None:
-        raise NotFoundError(f"no user named {username!r}")
+        raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
     try:
         expires = token_expiry(form)
     except ValidationError as err:
@@ -483,7 +483,7 @@ def revoke_token(
         None,
     )
     if owner is None:
-        raise NotFoundError(f"no API token with id {token_id}")
+        raise NotFoundError(Message("no API token with id %(token_id)s", token_id=token_id))
 
     def run() -> str:
         store.accounts.revoke_api_token(token_id, actor=user.actor)
