@@ -174,7 +174,9 @@ def _categories(
             for i, pair in enumerate(pairs):
                 if pair[index] not in known:
                     raise ValidationError(
-                        f"{field}[{i}]", pair[index], Expected("one of %(cats)s", cats=list(cats))
+                        f"{field}[{i}]",
+                        pair[index],
+                        Expected("one of %(values)s", values=list(cats)),
                     )
     if len(cats) < 2:
         raise ValidationError("levels", list(cats), Expected("at least 2 categories"))

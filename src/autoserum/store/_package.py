@@ -441,7 +441,7 @@ def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]
             raise ValidationError(
                 f"{file} column {column}",
                 column,
-                Expected("one of %(expected)s", expected=expected),
+                Expected("one of %(values)s", values=expected),
             )
     for key in keys:
         if key not in frame.columns:

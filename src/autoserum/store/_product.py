@@ -355,7 +355,7 @@ class ProductService(Service):
                 raise ValidationError(
                     f"processing.{key}",
                     parameters[key],
-                    Expected("one of %(allowed)s", allowed=sorted(allowed)),
+                    Expected("one of %(values)s", values=sorted(allowed)),
                 )
         values = {k: spec.field(k).convert(v) for k, v in parameters.items() if v not in (None, "")}
         when = self._at("started_at", started_at)

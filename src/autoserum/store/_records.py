@@ -286,7 +286,7 @@ class RecordService(Service):
         except KeyError:
             codes = ", ".join(v.code for v in protocol.visits)
             raise ValidationError(
-                "visit_code", visit_code, Expected("one of %(codes)s", codes=codes)
+                "visit_code", visit_code, Expected("one of %(values)s", values=codes)
             ) from None
         screening = screening_visit(protocol)
         screened = (

@@ -420,7 +420,7 @@ class SelfReportService(Service):
                 raise ValidationError(
                     "instrument",
                     instrument,
-                    Expected("one of %(value)s", value=scheduled or "none"),
+                    Expected("one of %(values)s", values=scheduled or "none"),
                 )
             visits = visit_dates(protocol, subject.day0)
             when = timing(plan, subject.day0, visits=visits, slot=day, today=self._today())
