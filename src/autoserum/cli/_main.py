@@ -12,8 +12,12 @@ __all__ = ["fail", "main"]
 
 
 def fail(err: AutoserumError) -> NoReturn:
-    """Report ``err`` as one line on stderr and exit with its ``exit_code`` (2: invalid input)."""
-    sys.stderr.write(f"error: {' '.join(str(err).split())}\n")
+    """Report ``err`` as one line on stderr, in the command line's language
+    (:func:`autoserum.i18n.cli_language`: ``AUTOSERUM_LANG``, then the POSIX locale), and exit
+    with its ``exit_code`` (2: invalid input)."""
+    from autoserum.i18n import cli_language, error_text
+
+    sys.stderr.write(f"error: {' '.join(error_text(err, cli_language()).split())}\n")
     sys.exit(err.exit_code)
 
 

@@ -86,6 +86,7 @@ def registry_messages(
     from autoserum.study.rules import SUBJECT_ID_RULE
     from autoserum.study.sdv import SDV_PLANS
 
+    yield from _python_messages(fileobj, keywords, comment_tags, options)
     for spec in REGISTRY.values():
         for text in (spec.label, spec.title):
             if text:
@@ -118,6 +119,7 @@ def instrument_messages(
     components (``extent_a``): shown with the ``tr``/``vocab`` filters."""
     from autoserum.instruments import get_instrument, instrument_codes
 
+    yield from _python_messages(fileobj, keywords, comment_tags, options)
     for code in instrument_codes():
         inst = get_instrument(code)
         yield 1, None, inst.name, [f"instrument {code}"]
@@ -138,6 +140,16 @@ def instrument_messages(
         for component in inst.components:
             if _WORD.match(component):
                 yield 1, None, component, [f"a component of {code}"]
+
+
+def _python_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[Any]:
+    """What the file marks as Python source (``Expected("…")``, ``Message("…")``, ``N_("…")``):
+    a registry module is also code that raises errors."""
+    from babel.messages.extract import extract_python
+
+    yield from extract_python(fileobj, keywords, comment_tags, options)
 
 
 def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:

@@ -118,7 +118,7 @@ def _consents(
 
 
 def require_consent(
-    s: Session, study: StudyRow, subject: SubjectRow, *, on: date, what: str
+    s: Session, study: StudyRow, subject: SubjectRow, *, on: date, what: str | Message
 ) -> None:
     """Refuse to ``what`` on ``on`` without the subject's valid consent then
     (:class:`ValidationError`, field ``consent``); a study without consent documents is not
@@ -232,7 +232,7 @@ class ConsentService(Service):
         name = bounded_text("title", title, limit=200, required=False)
         with self._write(actor) as s:
             st = self._study(s, study)
-            require_unlocked(s, st, Target(), what="register a consent document")
+            require_unlocked(s, st, Target(), what=Message("register a consent document"))
             for d in _documents(s, st).values():
                 if (d.document_version, d.language) == (version, lang):
                     raise StateError(
@@ -294,7 +294,7 @@ class ConsentService(Service):
         with self._write(actor, "informed consent") as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
-            require_unlocked(s, st, Target(subject_pk=subject.id), what="record consent")
+            require_unlocked(s, st, Target(subject_pk=subject.id), what=Message("record consent"))
             documents = _documents(s, st)
             matches = [
                 d
@@ -360,7 +360,7 @@ class ConsentService(Service):
         with self._write(actor, why) as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
-            require_unlocked(s, st, Target(subject_pk=subject.id), what="withdraw consent")
+            require_unlocked(s, st, Target(subject_pk=subject.id), what=Message("withdraw consent"))
             rows = list(
                 s.scalars(
                     select(ConsentRow)

@@ -334,7 +334,9 @@ class VisitChecker:
                     typed,
                     when < started,
                     "visit_date",
-                    lambda v: check_not_before("visit_date", v, started, what="the study start"),
+                    lambda v: check_not_before(
+                        "visit_date", v, started, what=Message("the study start")
+                    ),
                 )
         for analyte in ANALYTES:
             if analyte in columns:
@@ -631,7 +633,7 @@ def _check_after_screening(protocol: Protocol, dated: list[pl.DataFrame]) -> Non
         _at(
             line,
             "visit_date",
-            lambda f, d: check_not_before(f, d, screen, what="the subject's screening"),
+            lambda f, d: check_not_before(f, d, screen, what=Message("the subject's screening")),
             when,
         )
 

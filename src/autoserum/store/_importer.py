@@ -250,7 +250,7 @@ def _admit(s: Session, st: StudyRow) -> int:
     (nothing is written when it refuses): no database lock (:class:`StateError`), and no
     consent documents, since subjects of a study whose consent is managed in autoserum are
     screened, consented and recorded one by one (:class:`ValidationError`). The study's id."""
-    require_unlocked(s, st, Target(), what="import into the study")
+    require_unlocked(s, st, Target(), what=Message("import into the study"))
     if s.scalar(select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == st.id).limit(1)):
         raise ValidationError(
             "study",

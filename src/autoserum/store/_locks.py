@@ -61,7 +61,7 @@ def active_locks(s: Session, study_id: int) -> list[Lock]:
     return [_lock(r) for r in rows]
 
 
-def require_unlocked(s: Session, study: StudyRow, target: Target, *, what: str) -> None:
+def require_unlocked(s: Session, study: StudyRow, target: Target, *, what: str | Message) -> None:
     """Refuse (:class:`StateError`) to ``what`` while a lock covers ``target``; called inside
     the writer's transaction, so nothing is written when it refuses."""
     locks = active_locks(s, study.id)

@@ -108,11 +108,11 @@ class PhotoService(Service):
                     visit_code,
                     Expected("a recorded visit of subject %(subject_id)s", subject_id=subject_id),
                 )
-            require_unlocked(s, st, Target(subject.id, visit.id), what="add a photograph")
+            require_unlocked(s, st, Target(subject.id, visit.id), what=Message("add a photograph"))
             documents, consents = consents_of(s, st, subject)
             check_component(
                 subject.subject_id, documents, consents, "photographs",
-                on=self._today(), what="store a photograph",
+                on=self._today(), what=Message("store a photograph"),
             )  # fmt: skip
             clean = sanitise(data, source)
             digest = self.files.put(clean.data)

@@ -264,7 +264,12 @@ class ProductService(Service):
             raise StateError(
                 Message("subject %(subject_id)s is not allocated yet", subject_id=repr(subject_id))
             )
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record product of {subject_id}")
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("record product of %(subject_id)s", subject_id=subject_id),
+        )
         return st, row
 
     def _coded(
@@ -317,7 +322,7 @@ class ProductService(Service):
         when = self._at("drawn_at", drawn_at)
         with self._write(actor, "blood draw") as s:
             st, subject = self._preparing(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when.date(), what="draw blood")
+            require_consent(s, st, subject, on=when.date(), what=Message("draw blood"))
             process = _process(self._protocol(st), subject.arm)
             row = BloodDrawRow(
                 study_id=st.id,

@@ -234,7 +234,12 @@ class RecordService(Service):
                     status=row.status,
                 )
             )
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record data of {subject_id}")
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("record data of %(subject_id)s", subject_id=subject_id),
+        )
         return st, row
 
     @staticmethod
@@ -271,7 +276,13 @@ class RecordService(Service):
         when = as_date("visit_date", visit_date)
         with self._write(actor, f"visit {visit_code}") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when, what=f"record visit {visit_code}")
+            require_consent(
+                s,
+                st,
+                subject,
+                on=when,
+                what=Message("record visit %(visit_code)s", visit_code=visit_code),
+            )
             row = self._insert_visit(s, st, subject, visit_code, when)
             return visit_view(row, subject.subject_id)
 
@@ -348,7 +359,7 @@ class RecordService(Service):
         when = as_date("visit_date", visit_date)
         with self._write(actor, why) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when, what="record an unscheduled visit")
+            require_consent(s, st, subject, on=when, what=Message("record an unscheduled visit"))
             check_dated(
                 "visit_date",
                 when,
@@ -447,10 +458,13 @@ class RecordService(Service):
                     st,
                     subject,
                     on=visit.visit_date or self._today(),
-                    what=f"record {instrument}",
+                    what=Message("record %(instrument)s", instrument=instrument),
                 )
                 require_unlocked(
-                    s, st, Target(subject.id, visit.id), what=f"record {instrument} at this visit"
+                    s,
+                    st,
+                    Target(subject.id, visit.id),
+                    what=Message("record %(instrument)s at this visit", instrument=instrument),
                 )
                 study_id, subject_pk, visit_id, age = st.id, subject.id, visit.id, subject.age
             total, band = score_payload(instrument, payload, age, scorable=True)
@@ -547,8 +561,12 @@ class RecordService(Service):
             st, subject = self._writable_subject(s, study, subject_id, actor)
             visit = self._visit_row(s, subject, visit_code)
             on = visit.visit_date or self._today()
-            require_consent(s, st, subject, on=on, what=f"record lab {analyte}")
-            require_unlocked(s, st, Target(subject.id, visit.id), what="record a lab at this visit")
+            require_consent(
+                s, st, subject, on=on, what=Message("record lab %(analyte)s", analyte=analyte)
+            )
+            require_unlocked(
+                s, st, Target(subject.id, visit.id), what=Message("record a lab at this visit")
+            )
             fields = lab_fields(analyte, value, unit, ref_low, ref_high)
             repeat = s.scalar(
                 select(LabRow.id).where(LabRow.visit_id == visit.id, LabRow.analyte == analyte)
@@ -594,9 +612,12 @@ class RecordService(Service):
             st, subject = self._writable_subject(s, study, subject_id, actor)
             visit = self._visit_row(s, subject, visit_code)
             on = visit.visit_date or self._today()
-            require_consent(s, st, subject, on=on, what="record vital signs")
+            require_consent(s, st, subject, on=on, what=Message("record vital signs"))
             require_unlocked(
-                s, st, Target(subject.id, visit.id), what="record vital signs at this visit"
+                s,
+                st,
+                Target(subject.id, visit.id),
+                what=Message("record vital signs at this visit"),
             )
             repeat = s.scalar(select(VitalSignRow.id).where(VitalSignRow.visit_id == visit.id))
             if repeat is not None:
@@ -691,7 +712,7 @@ class RecordService(Service):
             raise StateError(
                 Message("subject %(subject_id)s is not allocated yet", subject_id=repr(subject_id))
             )
-        require_consent(s, st, subject, on=when, what="record an injection")
+        require_consent(s, st, subject, on=when, what=Message("record an injection"))
         protocol = self._protocol(st)
         check_dated(
             "given_on",
@@ -727,7 +748,7 @@ class RecordService(Service):
                 s,
                 self._study(s, study),
                 Target(subject.id, visit.id),
-                what="record at this visit",
+                what=Message("record at this visit"),
             )
         row = InjectionRow(
             study_id=st.id,
@@ -780,7 +801,13 @@ class RecordService(Service):
                 fields = checked_prior_treatment(fields, subject, today=self._today())
             elif entity == "comorbidity":
                 fields = checked_comorbidity(fields, subject)
-            require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")
+            require_consent(
+                s,
+                st,
+                subject,
+                on=self._today(),
+                what=Message("record %(label)s", label=Message(spec.label)),
+            )
             after = tuple(f.name for f in spec.fields if f.after_screening)
             self._check_dates(s, st, subject, fields, after)
             row = AUDITED[entity](study_id=st.id, subject_pk=subject.id, version=1, **fields)
@@ -808,7 +835,9 @@ class RecordService(Service):
         fields = spec_of("subject").convert(values, partial=True)
         with self._write(actor, "subject history") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=self._today(), what="record the subject's history")
+            require_consent(
+                s, st, subject, on=self._today(), what=Message("record the subject's history")
+            )
             changes = checked_history(s, self._protocol(st), subject, fields, today=self._today())
             changes = {k: v for k, v in changes.items() if v != getattr(subject, k)}
             if changes:
@@ -881,7 +910,7 @@ class RecordService(Service):
                     s,
                     self._study(s, study),
                     Target(subject.id, visit.id),
-                    what="record at this visit",
+                    what=Message("record at this visit"),
                 )
             row = DeviationRow(
                 study_id=subject.study_id,
@@ -1141,5 +1170,10 @@ class RecordService(Service):
                     expected_version=expected_version,
                 )
             )
-        require_unlocked(s, st, target_of(row), what=f"change {entity} {record_id}")
+        require_unlocked(
+            s,
+            st,
+            target_of(row),
+            what=Message("change %(entity)s %(record_id)s", entity=entity, record_id=record_id),
+        )
         return row, st, subject

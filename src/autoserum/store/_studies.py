@@ -185,7 +185,7 @@ class StudyService(Service):
         approver = bounded_text("approved_by", approved_by, limit=200) or ""
         with self._write(actor, f"protocol amendment: {what}") as s:
             st = self._study(s, name)
-            require_unlocked(s, st, Target(), what="amend the protocol")
+            require_unlocked(s, st, Target(), what=Message("amend the protocol"))
             current = self._versions(st).current
             check_amendment(current.protocol, plan)
             floor = current.effective_on or st.start_date
@@ -231,7 +231,7 @@ class StudyService(Service):
         self._nonempty("site", code)
         with self._write(actor) as s:
             st = self._study(s, study)
-            require_unlocked(s, st, Target(), what="add a site")
+            require_unlocked(s, st, Target(), what=Message("add a site"))
             exists = s.scalar(
                 select(SiteRow.id).where(SiteRow.study_id == st.id, SiteRow.code == code)
             )

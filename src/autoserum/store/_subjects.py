@@ -155,8 +155,8 @@ class SubjectService(Service):
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
-            require_unlocked(s, st, Target(), what="screen a subject")
-            check_not_before("screened_on", when, st.start_date, what="the study start")
+            require_unlocked(s, st, Target(), what=Message("screen a subject"))
+            check_not_before("screened_on", when, st.start_date, what=Message("the study start"))
             site_row = self._site(s, st, site)
             exists = s.scalar(
                 select(SubjectRow.id).where(
@@ -266,8 +266,13 @@ class SubjectService(Service):
         override_reason: str | None = None,
     ) -> str:
         transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"randomise {row.subject_id}")
-        require_consent(s, st, row, on=self._today(), what="randomise")
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("randomise %(subject_id)s", subject_id=row.subject_id),
+        )
+        require_consent(s, st, row, on=self._today(), what=Message("randomise"))
         protocol = self._protocol(st)
         result = evaluate_eligibility(protocol, row.facts or {})
         reason = check_randomisable(
@@ -340,7 +345,12 @@ class SubjectService(Service):
         with self._write(actor, reason or f"status -> {new.value}") as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action=action, lock=True)
-            require_unlocked(s, st, Target(subject_pk=row.id), what=f"change {subject_id}")
+            require_unlocked(
+                s,
+                st,
+                Target(subject_pk=row.id),
+                what=Message("change %(subject_id)s", subject_id=subject_id),
+            )
             if new is SubjectStatus.ENROLLED:
                 self._allocate(s, st, row)
             else:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, ValidationError
 
 __all__ = [
     "COMPONENTS",
@@ -255,7 +255,7 @@ def check_consented(
     consents: Sequence[Consent],
     *,
     on: date,
-    what: str,
+    what: str | Message,
 ) -> ConsentState:
     """Refuse (:class:`ValidationError`, field ``consent``) to ``what`` on ``on`` unless the
     subject's consent is valid then; a study without consent documents is not gated.
@@ -302,7 +302,7 @@ def check_component(
     component: str,
     *,
     on: date,
-    what: str,
+    what: str | Message,
 ) -> ConsentState:
     """Refuse (:class:`ValidationError`, field ``consent``) to ``what`` on ``on`` unless the
     subject's consent is valid then **and** its latest signed consent agreed to the optional

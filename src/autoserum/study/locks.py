@@ -122,11 +122,20 @@ def blocking_lock(locks: Iterable[Lock], target: Target) -> Lock | None:
     return max(covering, key=lambda lk: LEVELS.index(lk.level))
 
 
-def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str) -> None:
+#: What a lock of each level covers, in the refusal's message.
+_SCOPES: Final = {
+    "study": Message("the study (database lock)"),
+    "subject": Message("this subject"),
+    "visit": Message("this visit"),
+    "record": Message("this record"),
+}
+
+
+def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str | Message) -> None:
     """Refuse (:class:`StateError`) to ``what`` while a lock covers ``target``."""
     lock = blocking_lock(locks, target)
     if lock is not None:
-        scope = "the study (database lock)" if lock.level == "study" else f"this {lock.level}"
+        scope = _SCOPES.get(lock.level) or Message("this %(level)s", level=lock.level)
         raise StateError(
             Message(
                 "cannot %(what)s: %(scope)s is locked (lock %(id)s: "

@@ -14,14 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token, verify_password
 from autoserum.errors import Expected, Message, NotFoundError, ValidationError
-from autoserum.i18n import N_, check_language, negotiate
+from autoserum.i18n import N_, check_language, error_text, negotiate
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
 from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.admin import issued_token_page, token_expiry
 from autoserum.web.sessions import end_session, flash
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 
 __all__ = ["router"]
 
@@ -122,7 +122,13 @@ def choose_language(request: Request, user: PageUser, store: StoreDep, form: Csr
     try:
         language = check_language("language", chosen) if chosen else None
     except ValidationError as err:
-        return _page(request, store, user, errors={"language": str(err)}, status_code=422)
+        return _page(
+            request,
+            store,
+            user,
+            errors={"language": error_text(err, language_of(request))},
+            status_code=422,
+        )
     store.accounts.update_user(
         user.username, {"language": language}, actor=user.actor,
         reason="language chosen by its owner",
@@ -140,9 +146,13 @@ def issue_own_token(request: Request, user: PageUser, store: StoreDep, form: Csr
     except ValidationError as err:
         values = {"label": optional_text(form, "label") or ""}
         return _page(
-            request, store, user, errors={"expires_days": str(err)}, values=values,
+            request,
+            store,
+            user,
+            errors={"expires_days": error_text(err, language_of(request))},
+            values=values,
             status_code=422,
-        )  # fmt: skip
+        )
     token = new_token()
     store.accounts.create_api_token(
         user.username, hash_token(token), actor=user.actor,

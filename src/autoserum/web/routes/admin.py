@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token
 from autoserum.errors import Expected, Message, NotFoundError, ValidationError
-from autoserum.i18n import N_, format_date
+from autoserum.i18n import N_, error_text, format_date
 from autoserum.permissions import ROLES
 from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
 from autoserum.store import SiteKey, Store
@@ -179,7 +179,7 @@ def create_study(request: Request, user: PageUser, store: StoreDep, form: CsrfFo
     try:
         text = _protocol_text(form)
     except ValidationError as err:
-        return redisplay(values, {"protocol_file": str(err)}, 422)
+        return redisplay(values, {"protocol_file": error_text(err, language_of(request))}, 422)
     name = optional_text(form, "name") or ""
 
     def run() -> str:
@@ -282,7 +282,7 @@ def amend_protocol(
     try:
         text = _protocol_text(form)
     except ValidationError as err:
-        return redisplay(values, {"protocol_file": str(err)}, 422)
+        return redisplay(values, {"protocol_file": error_text(err, language_of(request))}, 422)
 
     def run() -> str:
         if text is None:
@@ -463,7 +463,9 @@ def issue_token(
         expires = token_expiry(form)
     except ValidationError as err:
         redisplay = page_redisplay(_user_page, request, store, user, username)
-        return redisplay(form_values(form), {"expires_days": str(err)}, 422)
+        return redisplay(
+            form_values(form), {"expires_days": error_text(err, language_of(request))}, 422
+        )
     token = new_token()
     store.accounts.create_api_token(
         record.username, hash_token(token), actor=user.actor,
