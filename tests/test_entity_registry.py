@@ -148,7 +148,8 @@ def test_a_blinded_view_masks_the_fields_the_registry_marks() -> None:
 
     class Row:
         id, version, visit_id = 7, 2, None
-        given_on, product, volume_ml = dt.date(2026, 3, 2), "igg", Decimal("2.5")
+        given_on, given_at, product = dt.date(2026, 3, 2), None, "igg"
+        volume_ml = Decimal("2.5")
         site, lot, given_by = "ST36", "L1", "nurse"
         product_code, side, draw_id, aliquot_id, preparation_id = None, "left", None, None, None
 

@@ -3,9 +3,15 @@ variables ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, then English."""
 
 from __future__ import annotations
 
+import csv
+import json
+from pathlib import Path
+
 import pytest
 
-from autoserum.i18n import LANGUAGES, cli_language
+from autoserum.cli._say import record_type
+from autoserum.i18n import LANGUAGES, cli_language, translate, translate_plural
+from tests.clirun import run_cli
 
 
 @pytest.mark.parametrize(
@@ -56,3 +62,81 @@ def test_the_process_environment_is_read_by_default(monkeypatch: pytest.MonkeyPa
     assert cli_language() == "ko"
     monkeypatch.setenv("AUTOSERUM_LANG", "zh-Hans")
     assert cli_language() == "zh-Hans"
+
+
+def test_english_has_no_catalog_translation() -> None:
+    """``translate("en", …)`` returns the source text without reading the English catalog: exact
+    only while that catalog translates nothing (Babel writes it with empty ``msgstr``)."""
+    from babel.messages.pofile import read_po
+
+    from autoserum.i18n import LOCALE_DIR
+
+    with (LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalog = read_po(fp, locale="en")
+    translated = [
+        m.id
+        for m in catalog
+        if m.id and any(m.string if isinstance(m.string, tuple) else (m.string,))
+    ]
+    assert translated == []
+    assert translate("en", "%(n)s sites", n=3) == "3 sites"
+    assert translate_plural("en", "%(n)s query", "%(n)s queries", 1, n=1) == "1 query"
+    assert translate_plural("en", "%(n)s query", "%(n)s queries", 0, n=0) == "0 queries"
+
+
+def _in_locale(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """The terminal's locale is ``lang``; autoserum's own setting is removed."""
+    for name in ("AUTOSERUM_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
+
+
+VISITS = Path(__file__).resolve().parents[1] / "demo" / "store-visits.csv"
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"), [("ko_KR.UTF-8", "ko"), ("zh_CN.UTF-8", "zh-Hans"), ("C", "en")]
+)
+def test_the_import_summary_speaks_the_terminals_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, locale: str, language: str
+) -> None:
+    _in_locale(monkeypatch, locale)
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    done = run_cli("import", VISITS, "--db", db, "--study", "AST-1", "--protocol", "ast-nahm2023")
+    assert done.returncode == 0, done.stderr
+    with VISITS.open(encoding="utf-8") as rows:
+        subjects = len({row["subject_id"] for row in csv.DictReader(rows)})
+    head = translate(language, "imported into study %(study)s: %(parts)s", study="AST-1", parts="")
+    count = translate(
+        language, "%(num)s %(what)s", num=str(subjects), what=record_type("subjects", language)
+    )
+    assert done.stdout.startswith(head)
+    assert count in done.stdout
+    if language == "en":
+        assert done.stdout.startswith(f"imported into study AST-1: {subjects} subjects, ")
+    else:  # the catalog's text, not the English one
+        assert head != translate("en", "imported into study %(study)s: %(parts)s", study="AST-1",
+                                 parts="")  # fmt: skip
+        assert "subjects" not in done.stdout
+        assert {"ko": "대상자", "zh-Hans": "受试者"}[language] in done.stdout
+    # a machine-readable output stays as it is: the same JSON whatever the language
+    shown = run_cli("study", "show", "AST-1", "--db", db, "--json")
+    assert json.loads(shown.stdout)["subjects"]["enrolled"] == subjects
+
+
+@pytest.mark.parametrize(("lang", "date"), [("ko", "2026. 6. 1."), ("zh-Hans", "2026年6月1日")])
+def test_dates_shown_are_written_as_the_language_writes_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, lang: str, date: str
+) -> None:
+    """CLDR's medium dates (Babel): the expected texts are CLDR's patterns ``y. M. d.`` (ko)
+    and ``y年M月d日`` (zh_Hans) applied to 2026-06-01 by hand."""
+    monkeypatch.setenv("AUTOSERUM_LANG", lang)
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    assert (
+        run_cli("study", "create", "AMD", "--protocol", "ast-nahm2023", "--db", db).returncode == 0
+    )
+    amend = ["study", "amend", "AMD", "--protocol", "ast-nahm2023", "--summary", "same"]
+    done = run_cli(*amend, "--effective", "2026-06-01", "--approved-by", "IRB", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert date in done.stdout
+    assert "2026-06-01" not in done.stdout

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from autoserum.accounts import hash_token
 from autoserum.cli import app, main
+from autoserum.i18n import format_date
 from autoserum.store import Actor, open_store
 
 runner = CliRunner()
@@ -188,7 +189,8 @@ def test_study_amend_records_a_protocol_version(
     err = _fails(capsys, *amend, "--protocol", str(bad), "--effective", "2026-06-01")
     assert "visits[2].window_after: got -5" in err
     out = _run(*amend, "--protocol", str(v2), "--effective", "2026-06-01")
-    assert "protocol version 2 effective 2026-06-01 (approved by IRB Seoul)" in out
+    effective = format_date("2026-06-01", "en")  # the command line's language writes it
+    assert f"protocol version 2 effective {effective} (approved by IRB Seoul)" in out
     err = _fails(capsys, *amend, "--protocol", str(v2), "--effective", "2026-05-31")
     assert "effective_on: got '2026-05-31'; expected a date after 2026-06-01 (version 2)" in err
     shown = json.loads(_run("study", "show", "AMD", "--db", db_url, "--json"))

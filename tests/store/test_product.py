@@ -243,11 +243,101 @@ def test_whole_blood_is_injected_within_its_time_at_acupoints(store: Store, cloc
     late = store.product.draw("AAHT", "W1", actor=PREPARER, volume_ml="4")
     clock.at += timedelta(minutes=6)
     with pytest.raises(
-        ProductRefusedError, match="drawn 6 minutes ago \\(the protocol allows 5\\)"
+        ProductRefusedError,
+        match="drawn 6 minutes before the injection \\(the protocol allows 5\\)",
     ):
         store.records.add_injection(
             "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=late.code
         )
+
+
+def test_a_back_dated_injection_is_judged_as_the_product_was_when_given(
+    store: Store, study: dict[str, str], clock: Clock
+) -> None:
+    """An aliquot valid when given but expired now is accepted (yesterday's paper record
+    transcribed late); one expired when given is refused and audited; thaws and disposal
+    recorded after the time given do not count; a time given in the future, or off the date
+    given, is refused as bad input (not audited as a product refusal)."""
+    a = study["A"]
+    codes = _aliquots(store, a)  # processed at TODAY 09:00, expire 30 days later
+    expiry = clock.at + timedelta(days=30)
+    clock.at = expiry + timedelta(days=5)  # all four have expired by now
+    day = expiry.date() - timedelta(days=1)
+    given = store.records.add_injection(
+        "AST", a, day, actor=COORDINATOR, volume_ml="5", product_code=codes[0]
+    )  # date only, an earlier day: judged at the end of that day, before the expiry
+    assert given.aliquot_id is not None
+    store.product.storage_event("AST", codes[1], "thawed", actor=PREPARER, temperature=4)
+    store.product.storage_event("AST", codes[1], "thawed", actor=PREPARER, temperature=4)
+    at = datetime.combine(expiry.date(), expiry.time(), tzinfo=UTC) - timedelta(hours=2)
+    timed = store.records.add_injection(
+        "AST", a, at.date(), actor=COORDINATOR, volume_ml="5", product_code=codes[1],
+        given_at=at.isoformat(),
+    )  # fmt: skip  # thawed twice since, but not when given
+    assert timed.given_at == at
+    with pytest.raises(ProductRefusedError) as err:
+        store.records.add_injection(
+            "AST", a, expiry.date(), actor=COORDINATOR, volume_ml="5", product_code=codes[2],
+            given_at=(expiry + timedelta(minutes=1)).isoformat(),
+        )  # fmt: skip
+    assert err.value.reason == f"aliquot AL-0003 expired at {expiry.isoformat()}"
+    with pytest.raises(ProductRefusedError, match="AL-0004 expired at"):
+        store.records.add_injection(  # date only, the day it expired: the end of that day
+            "AST", a, expiry.date(), actor=COORDINATOR, volume_ml="5", product_code=codes[3]
+        )
+    assert [reason for _, reason, _ in _refusals(store)] == [
+        err.value.reason, f"aliquot AL-0004 expired at {expiry.isoformat()}",
+    ]  # fmt: skip
+    for when, day, expected in (
+        (clock.at + timedelta(minutes=1), clock.at.date(), "a time not after now"),
+        (at, at.date() + timedelta(days=2), "the date given"),
+    ):
+        with pytest.raises(ValidationError, match=rf"given_at: .*{expected}"):
+            store.records.add_injection(
+                "AST", a, day, actor=COORDINATOR, volume_ml="5", product_code=codes[3],
+                given_at=when,
+            )  # fmt: skip
+    with pytest.raises(ValidationError, match=r"given_at: .*a time not after now"):
+        store.records.add_injection(  # without a product code too
+            "AST", study["P"], clock.at.date(), actor=COORDINATOR, given_at=clock.at
+            + timedelta(hours=1),
+        )  # fmt: skip
+    assert len(_refusals(store)) == 2
+    assert replay_audit(store.audit.raw_rows("AST")) == current_state(store, "AST")
+
+
+def test_back_dated_whole_blood_needs_its_time_given(store: Store, clock: Clock) -> None:
+    """Whole blood given on an earlier day is checked against the draw-to-injection limit at
+    the time given, which it therefore needs."""
+    store.studies.create("AAHT", "aaht-zhao2022", actor=ADMIN, seed=3, allocation_n=4)
+    store.studies.add_site("AAHT", "s01", "Seoul", actor=ADMIN)
+    store.subjects.screen(
+        "AAHT", "s01", "W1", {**ELIGIBLE, "recalcitrant": True}, screened_on=SCREENED_ON,
+        actor=COORDINATOR,
+    )  # fmt: skip
+    store.subjects.randomise("AAHT", "W1", actor=COORDINATOR)
+    drawn = clock.at
+    draw = store.product.draw("AAHT", "W1", actor=PREPARER, volume_ml="4")
+    clock.at += timedelta(days=1)
+    with pytest.raises(ValidationError, match="given_at: got None; expected the time given"):
+        store.records.add_injection(
+            "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=draw.code
+        )
+    given = store.records.add_injection(
+        "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=draw.code,
+        given_at=drawn + timedelta(minutes=4),
+    )  # fmt: skip
+    assert given.draw_id == draw.id
+    with pytest.raises(ProductRefusedError, match="drawn 7 minutes before the injection"):
+        store.records.add_injection(
+            "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=draw.code,
+            given_at=drawn + timedelta(minutes=7),
+        )  # fmt: skip
+    with pytest.raises(ProductRefusedError, match="was drawn after the injection"):
+        store.records.add_injection(
+            "AAHT", "W1", TODAY, actor=COORDINATOR, volume_ml="1", product_code=draw.code,
+            given_at=drawn - timedelta(minutes=1),
+        )  # fmt: skip
 
 
 def test_accountability_counts_by_subject_and_refusals_by_kind(

@@ -93,4 +93,4 @@ A = AliquotState("AL-1", "AST-01", NOW + timedelta(days=7), max_thaws=1)
 def test_an_injection_refuses_an_aliquot_that_may_not_be_given(
     aliquot: AliquotState, subject: str, reason: str | None
 ) -> None:
-    assert refusal(aliquot, subject_id=subject, now=NOW) == reason
+    assert refusal(aliquot, subject_id=subject, at=NOW) == reason

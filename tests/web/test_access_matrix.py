@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from autoserum.permissions import ROLES, allowed, permits
 from autoserum.study.aliquots import label_code
 
-from .conftest import PASSWORD, SCREENED_ON, SYSTEM, Seeded
+from .conftest import PASSWORD, SCREENED_ON, SYSTEM, TODAY, Seeded
 from .test_auth import csrf_of
 
 
@@ -373,7 +373,7 @@ PRODUCT_API = [
     ),
     Route("GET", API_PRODUCT + "/labels.pdf", "prepare_product", reveals_arm=True),
     Route("POST", API_PRODUCT + "/injections", "write_data",
-          body={"product_code": "{fresh_aliquot}", "given_on": "2026-03-02"}),
+          body={"product_code": "{fresh_aliquot}", "given_on": TODAY.isoformat()}),  # made today
 ]  # fmt: skip
 
 # The product chain (issue 13), last (once a study records its product, every injection needs

@@ -15,12 +15,15 @@ from pypdf import PdfReader
 from autoserum.store import Actor
 from autoserum.study.aliquots import label_code
 
-from .conftest import SCREENED_ON, SYSTEM, Seeded
+from .conftest import SCREENED_ON, SYSTEM, TODAY, Seeded
 from .test_access_matrix import consent_everyone
 
 BASE = "/api/v1/studies/AST-1/subjects/{subject}/product"
 ADMIN = Actor("admin1", "admin")
 PROCESS = {"clotting_minutes": 30, "centrifuge_g": 1500, "centrifuge_minutes": 10}
+#: The day the injections are given: the store's day, on which the product is made (an
+#: injection is judged as its product was when given, and none exists before it is made).
+GIVEN_ON = TODAY.isoformat()
 
 
 def serum_subjects(seeded: Seeded, count: int) -> list[str]:
@@ -96,7 +99,7 @@ def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: 
     inject = base + "/injections"
     given = _call(
         client, seeded, "coordinator", "POST", inject,
-        {"product_code": mine[0], "given_on": "2026-03-02", "volume_ml": "2"},
+        {"product_code": mine[0], "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert given.status_code == 201, given.text
     assert (given.json()["product"], given.json()["product_code"]) == ("blinded", mine[0])
@@ -104,7 +107,7 @@ def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: 
     # another subject's aliquot: 422 naming the mismatch, audited, nothing written
     wrong = _call(
         client, seeded, "coordinator", "POST", inject,
-        {"product_code": theirs[0], "given_on": "2026-03-02", "volume_ml": "2"},
+        {"product_code": theirs[0], "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert wrong.status_code == 422, wrong.text
     reason = f"aliquot AL-0005 belongs to subject {b}, not to {a}"
@@ -114,7 +117,7 @@ def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: 
     # a disposed aliquot: refused and audited too
     disposed = _call(
         client, seeded, "coordinator", "POST", inject,
-        {"product_code": mine[3], "given_on": "2026-03-02", "volume_ml": "2"},
+        {"product_code": mine[3], "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert disposed.status_code == 422, disposed.text
     assert "AL-0004 was disposed" in disposed.json()["expected"], disposed.json()
@@ -125,7 +128,7 @@ def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: 
     typo = mine[1][:-2] + ("00" if not mine[1].endswith("00") else "01")
     mistyped = _call(
         client, seeded, "coordinator", "POST", inject,
-        {"product_code": typo, "given_on": "2026-03-02", "volume_ml": "2"},
+        {"product_code": typo, "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert mistyped.status_code == 422
     assert len(_refusals(seeded)) == 2
@@ -178,12 +181,12 @@ def test_a_kit_is_told_to_the_blinded_injector_by_code_and_volume(
     ]
     given = _call(
         client, seeded, "coordinator", "POST", base + "/injections",
-        {"product_code": kit.json()["code"], "given_on": "2026-03-02", "volume_ml": "2"},
+        {"product_code": kit.json()["code"], "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert given.status_code == 201, given.text
     again = _call(
         client, seeded, "coordinator", "POST", base + "/injections",
-        {"product_code": kit.json()["code"], "given_on": "2026-03-03", "volume_ml": "2"},
+        {"product_code": kit.json()["code"], "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert again.status_code == 422
     assert "was already injected" in again.json()["expected"]

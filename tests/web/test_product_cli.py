@@ -20,6 +20,9 @@ from .test_access_matrix import consent_everyone
 from .test_product_api import serum_subjects
 
 GIVEN_ON = "2026-03-02"  # after screening (SCREENED_ON), before any clock of the test
+#: The chain is recorded with its times on GIVEN_ON (``--at``): an injection is judged as its
+#: product was when given, so the product must exist by then.
+DRAWN_AT, PROCESSED_AT, DISPOSED_AT = (f"{GIVEN_ON}T{t}:00+00:00" for t in ("08", "09", "10"))
 
 
 def run(
@@ -57,9 +60,10 @@ def test_the_product_chain_from_the_command_line(
     assert "system:cli" in err
     codes = {}
     for subject in (a, b):
-        draw = ok("draw", subject, "--study", "AST-1", "--volume", "40")
+        draw = ok("draw", subject, "--study", "AST-1", "--volume", "40", "--at", DRAWN_AT)
         done = ok("process", "--study", "AST-1", "--draw", draw["code"], "--clotting-minutes",
-                  "30", "--centrifuge-g", "1500", "--centrifuge-minutes", "10")  # fmt: skip
+                  "30", "--centrifuge-g", "1500", "--centrifuge-minutes", "10",
+                  "--at", PROCESSED_AT)  # fmt: skip
         assert done["deviates"] is False
         made = ok("aliquots", "--study", "AST-1", "--processing", str(done["id"]), "--count", "3")
         codes[subject] = [m["code"] for m in made]
@@ -67,9 +71,9 @@ def test_the_product_chain_from_the_command_line(
     assert ok("storage", "--study", "AST-1", "--code", mine[1], "--kind", "frozen")["kind"] == (
         "frozen"
     )
-    assert ok("dispose", "--study", "AST-1", "--code", mine[2], "--reason", "leak")["reason"] == (
-        "leak"
-    )
+    gone = ok("dispose", "--study", "AST-1", "--code", mine[2], "--reason", "leak",
+              "--at", DISPOSED_AT)  # fmt: skip
+    assert gone["reason"] == "leak"
     # the writes are the preparer's in the audit trail
     rows = seeded.store.audit.raw_rows("AST-1")
     chain = [r for r in rows if r.entity in ("blood_draw", "processing", "aliquot", "disposal")]
@@ -98,7 +102,8 @@ def test_the_product_chain_from_the_command_line(
     # show: the preparer sees the chain, the blinded coordinator the masked life
     full = ok("show", a, "--study", "AST-1")
     assert [x["code"] for x in full["aliquots"]] == mine
-    assert sorted(full["status"].values()) == ["available", "disposed", "injected"]
+    # processed on GIVEN_ON with 30 days' shelf life: the unused aliquot has expired by now
+    assert sorted(full["status"].values()) == ["disposed", "expired", "injected"]
     blind = ok("show", a, "--study", "AST-1", who=coord)
     assert blind["blinded"] is True
     assert blind["aliquots"] == blind["draws"] == []

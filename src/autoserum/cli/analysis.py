@@ -172,10 +172,13 @@ def _lock_manifest(url: str, study: str, sap: Sap | None) -> list[str]:
     finally:
         store.close()
     if lock is None:
+        from autoserum.cli._say import language, translate
+
         return [
-            f"database of study {study} NOT locked: an interim look; lock it (autoserum study "
-            "lock) before the final unblinded analysis"
-        ]
+            translate(language(), "database of study %(study)s NOT locked: an interim look; "
+                      "lock it (autoserum study lock) before the final unblinded analysis",
+                      study=study)
+        ]  # fmt: skip
     locked_sap = lock.manifest.get("sap_sha256")
     if sap is not None and locked_sap is not None and sap.sha256() != locked_sap:
         raise ValidationError(
@@ -258,22 +261,34 @@ def _print_tables(result: EndpointResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+
+    def ci(low: Any, high: Any) -> str:
+        return translate(lang, "%(low)s to %(high)s", low=_num(low), high=_num(high))
+
     data = result.to_json()
     console = Console()
     console.print(
-        f"[bold]{result.endpoint.upper()}[/bold], change from baseline to week {result.week:g} "
-        f"({result.population.upper()})"
-    )
+        translate(lang, "%(endpoint)s, change from baseline to week %(week)s (%(population)s)",
+                  endpoint=f"[bold]{result.endpoint.upper()}[/bold]", week=f"{result.week:g}",
+                  population=result.population.upper())
+    )  # fmt: skip
+    arm, n, p_value = translate(lang, "arm"), translate(lang, "n"), translate(lang, "p")
+    interval = translate(lang, "95 % CI")
     within = Table(
-        "arm", "n", "mean change", "SD", "95 % CI", "t p", "HL", "Wilcoxon p", title="Within arms"
-    )
+        arm, n, translate(lang, "mean change"), translate(lang, "SD"), interval,
+        translate(lang, "t p"), translate(lang, "HL"), translate(lang, "Wilcoxon p"),
+        title=translate(lang, "Within arms"),
+    )  # fmt: skip
     for r in data["within"]:
         within.add_row(
             r["arm"],
             str(r["n"]),
             _num(r["mean_change"]),
             _num(r["sd_change"]),
-            f"{_num(r['ci_low'])} to {_num(r['ci_high'])}",
+            ci(r["ci_low"], r["ci_high"]),
             _p(r["t_p_value"]),
             _num(r["hl_estimate"]),
             _p(r["wilcoxon_p_value"]),
@@ -281,16 +296,12 @@ def _print_tables(result: EndpointResult) -> None:
     console.print(within)
     for entry in data["between"]:
         between = Table(
-            "method",
-            "n (treatment / control)",
-            "estimate",
-            "SE",
-            "95 % CI",
-            "statistic",
-            "df",
-            "p",
-            title=f"{entry['arm']} − {entry['control']}, week {entry['week']:g}",
-        )
+            translate(lang, "method"), translate(lang, "n (treatment / control)"),
+            translate(lang, "estimate"), translate(lang, "SE"), interval,
+            translate(lang, "statistic"), translate(lang, "df"), p_value,
+            title=translate(lang, "%(arm)s − %(control)s, week %(week)s", arm=entry["arm"],
+                            control=entry["control"], week=f"{entry['week']:g}"),
+        )  # fmt: skip
         for method in ("ancova", "mmrm", "mann_whitney", "hedges_g"):
             r = entry[method]
             if r is not None:
@@ -304,14 +315,18 @@ def _print_tables(result: EndpointResult) -> None:
                     f"{r['n_treatment']} / {r['n_control']}",
                     _num(r["estimate"]),
                     _num(r["se"]),
-                    f"{_num(r['ci_low'])} to {_num(r['ci_high'])}",
+                    ci(r["ci_low"], r["ci_high"]),
                     stat,
                     _num(r["df"], 0),
                     _p(r["p_value"]),
                 )
         console.print(between)
     if data["responders"]:
-        resp = Table("responder", "arm", "responders/n", "rate", "Fisher p", title="Responders")
+        resp = Table(
+            translate(lang, "responder"), arm, translate(lang, "responders/n"),
+            translate(lang, "rate"), translate(lang, "Fisher p"),
+            title=translate(lang, "Responders"),
+        )  # fmt: skip
         for r in data["responders"]:
             resp.add_row(
                 r["responder"],
@@ -323,12 +338,11 @@ def _print_tables(result: EndpointResult) -> None:
         console.print(resp)
     if data.get("predictors"):
         pred = Table(
-            "predictor",
-            "responders median",
-            "non-responders median",
-            "p",
-            title=f"Predictors of {data['predictor_responder']}",
-        )
+            translate(lang, "predictor"), translate(lang, "responders median"),
+            translate(lang, "non-responders median"), p_value,
+            title=translate(lang, "Predictors of %(responder)s",
+                            responder=data["predictor_responder"]),
+        )  # fmt: skip
         for r in data["predictors"]:
             pred.add_row(
                 r["name"],
@@ -337,8 +351,9 @@ def _print_tables(result: EndpointResult) -> None:
                 _p(r["p_value"]),
             )
         console.print(pred)
+    noted = translate(lang, "note:")
     for note in data["notes"]:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]{noted}[/yellow] {note}")
 
 
 def analyze(
@@ -555,8 +570,7 @@ def report(
             sap=plan_file,
             language=language,
         )
-        typer.echo(f"wrote {part.html}")
-        typer.echo(f"wrote {part.pdf}")
+        _wrote(part.html, part.pdf)
         return
     files = write_report(
         data,
@@ -573,10 +587,24 @@ def report(
     )
     for line in manifest:
         typer.echo(line)
-    typer.echo(f"wrote {files.html}")
-    typer.echo(f"wrote {files.pdf}")
+    _wrote(files.html, files.pdf)
     if plan_file is not None:
-        typer.echo(f"statistical analysis plan {plan_file.code} sha256 {plan_file.sha256()}")
+        from autoserum.cli._say import language as cli_language
+        from autoserum.cli._say import translate
+
+        typer.echo(
+            translate(cli_language(), "statistical analysis plan %(code)s sha256 %(hash)s",
+                      code=plan_file.code, hash=plan_file.sha256())
+        )  # fmt: skip
+
+
+def _wrote(*paths: Path) -> None:
+    """``wrote PATH``, one line per file written, in the command line's language."""
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+    for path in paths:
+        typer.echo(translate(lang, "wrote %(path)s", path=path))
 
 
 sap_app = typer.Typer(
@@ -602,12 +630,20 @@ def sap_show(
         payload = {"sha256": plan.sha256(), "sap": plan.model_dump(mode="json")}
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
         return
+    from autoserum.cli._say import language, translate
+
+    lang = language()
     e = plan.primary
-    typer.echo(f"{plan.code} version {plan.version}: {plan.title}")
     typer.echo(
-        f"primary estimand {e.code}: {e.variable} at week {e.week:g}, {e.population}, "
-        f"{e.summary} by {e.method}"
-    )
+        translate(lang, "%(code)s version %(version)s: %(title)s", code=plan.code,
+                  version=plan.version, title=plan.title)
+    )  # fmt: skip
+    typer.echo(
+        translate(lang, "primary estimand %(code)s: %(variable)s at week %(week)s, "
+                  "%(population)s, %(summary)s by %(method)s", code=e.code, variable=e.variable,
+                  week=f"{e.week:g}", population=e.population, summary=e.summary,
+                  method=e.method)
+    )  # fmt: skip
     typer.echo(f"sha256 {plan.sha256()}")
 
 
@@ -617,18 +653,27 @@ def sap_render(
     out: Annotated[Path, typer.Option("--out", help="Output folder for the HTML and PDF.")] = Path(
         "sap"
     ),
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the document's fixed texts, dates and fonts: en, ko or zh-Hans "
+            "(the plan's own texts stay as written).",
+        ),
+    ] = "en",
 ) -> None:
     """Write the SAP as self-contained HTML and PDF (with its SHA-256) into --out.
 
-    Example: autoserum sap render examples/sap-ast-nahm2023.toml --out sap/
+    Example: autoserum sap render examples/sap-ast-nahm2023.toml --out sap/ --lang ko
     """
     from autoserum.analysis import parse_sap_file
+    from autoserum.i18n import check_language
     from autoserum.report import write_sap
 
+    language = check_language("--lang", lang)
     plan = parse_sap_file(file)
-    files = write_sap(plan, out, source=str(file))
-    typer.echo(f"wrote {files.html}")
-    typer.echo(f"wrote {files.pdf}")
+    files = write_sap(plan, out, source=str(file), language=language)
+    _wrote(files.html, files.pdf)
     typer.echo(f"sha256 {files.sha256}")
 
 

@@ -29,7 +29,13 @@ def backup_command(
     from autoserum.store import backup
 
     info = backup(db, out)
-    typer.echo(f"wrote {info.path} ({info.engine} backup, {info.bytes} bytes)")
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
+    typer.echo(
+        translate(lang, "wrote %(path)s (%(engine)s backup, %(bytes)s bytes)", path=info.path,
+                  engine=info.engine, bytes=number(info.bytes, lang))
+    )  # fmt: skip
 
 
 def restore_command(
@@ -48,7 +54,12 @@ def restore_command(
     from autoserum.store import restore
 
     revision = restore(db, backup_file)
-    typer.echo(f"restored {backup_file} (schema revision {revision})")
+    from autoserum.cli._say import language, translate
+
+    typer.echo(
+        translate(language(), "restored %(path)s (schema revision %(revision)s)",
+                  path=backup_file, revision=revision)
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

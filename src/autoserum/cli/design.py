@@ -37,8 +37,10 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
     from rich.console import Console
     from rich.progress import Progress
 
+    from autoserum.cli._say import language, translate
+
     with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("design grid tasks", total=total)
+        task = bar.add_task(translate(language(), "design grid tasks"), total=total)
         yield lambda k: bar.advance(task, k)
 
 
@@ -70,12 +72,17 @@ def grid_command(
     grid = load_grid(grid_file)
     with _progress(len(grid.tasks())) as progress:
         run = run_grid(grid, out, workers=workers, scheduler=scheduler, progress=progress)
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
     typer.echo(
-        f"{len(run.cells)} cells ({run.ran} tasks run, {run.skipped} already done) written to {out}"
-    )
+        translate(lang, "%(cells)s cells (%(ran)s tasks run, %(skipped)s already done) written "
+                  "to %(path)s", cells=number(len(run.cells), lang), ran=number(run.ran, lang),
+                  skipped=number(run.skipped, lang), path=out)
+    )  # fmt: skip
     if plots is not None:
         for path in plot_grid(run.cells, plots):
-            typer.echo(f"power curve written to {path}")
+            typer.echo(translate(lang, "power curve written to %(path)s", path=path))
 
 
 def register(root: typer.Typer) -> None:

@@ -113,24 +113,32 @@ def _prisma_view(out: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json(flow.to_dict())
         return
+    from autoserum.cli._say import language, translate
+
+    lang = language()
     d = flow.to_dict()
     kinds = ", ".join(f"{k} {v}" for k, v in d["identified"].items())
     lines = [
-        f"identified {d['identified_total']} ({kinds})",
-        f"duplicates removed {d['duplicates_removed']}; screened {d['records_screened']};"
-        f" excluded {d['records_excluded']}",
-        f"reports sought {d['reports_sought']}; not retrieved {d['reports_not_retrieved']};"
-        f" assessed {d['reports_assessed']}",
-        *(f"  excluded: {reason} ({n})" for reason, n in d["reports_excluded"].items()),
-        f"  ongoing/unpublished {d['reports_ongoing']};"
-        f" awaiting classification {d['reports_awaiting_classification']}",
-        f"included: {d['studies_included']} studies ({d['included_rcts']} RCTs),"
-        f" {d['reports_of_included_studies']} reports",
-    ]
+        translate(lang, "identified %(n)s (%(kinds)s)", n=d["identified_total"], kinds=kinds),
+        translate(lang, "duplicates removed %(duplicates)s; screened %(screened)s; excluded "
+                  "%(excluded)s", duplicates=d["duplicates_removed"],
+                  screened=d["records_screened"], excluded=d["records_excluded"]),
+        translate(lang, "reports sought %(sought)s; not retrieved %(missing)s; assessed "
+                  "%(assessed)s", sought=d["reports_sought"], missing=d["reports_not_retrieved"],
+                  assessed=d["reports_assessed"]),
+        *("  " + translate(lang, "excluded: %(reason)s (%(n)s)", reason=reason, n=n)
+          for reason, n in d["reports_excluded"].items()),
+        "  " + translate(lang, "ongoing/unpublished %(ongoing)s; awaiting classification "
+                         "%(awaiting)s", ongoing=d["reports_ongoing"],
+                         awaiting=d["reports_awaiting_classification"]),
+        translate(lang, "included: %(studies)s studies (%(rcts)s RCTs), %(reports)s reports",
+                  studies=d["studies_included"], rcts=d["included_rcts"],
+                  reports=d["reports_of_included_studies"]),
+    ]  # fmt: skip
     for line in lines:
         typer.echo(line)
     if out is not None:
-        typer.echo(f"flow diagram written to {out}")
+        typer.echo(translate(lang, "flow diagram written to %(path)s", path=out))
 
 
 def _rob_view(out: str | None, as_json: bool) -> None:
@@ -155,7 +163,12 @@ def _rob_view(out: str | None, as_json: bool) -> None:
     for r in robins:
         typer.echo(f"ROBINS-I {r.study} ({r.outcome}): overall {r.overall}")
     if out is not None:
-        typer.echo(f"traffic-light plot written to {out} (summary beside it)")
+        from autoserum.cli._say import language, translate
+
+        typer.echo(
+            translate(language(), "traffic-light plot written to %(path)s (summary beside it)",
+                      path=out)
+        )  # fmt: skip
 
 
 def _grade_view(as_json: bool) -> None:
@@ -165,13 +178,20 @@ def _grade_view(as_json: bool) -> None:
     if as_json:
         _echo_json([r.to_dict() for r in rows])
         return
+    from autoserum.cli._say import language, translate
+
+    lang = language()
     for r in rows:
         typer.echo(f"== {r.comparison}: {r.outcome}")
         typer.echo(
-            f"   studies {len(r.studies)} ({', '.join(r.studies)}); participants {r.participants}"
+            "   " + translate(lang, "studies %(n)s (%(studies)s); participants %(participants)s",
+                              n=len(r.studies), studies=", ".join(r.studies),
+                              participants=r.participants)
+        )  # fmt: skip
+        typer.echo("   " + translate(lang, "effect: %(effect)s", effect=r.effect))
+        typer.echo(
+            "   " + translate(lang, "certainty: %(certainty)s", certainty=r.certainty.upper())
         )
-        typer.echo(f"   effect: {r.effect}")
-        typer.echo(f"   certainty: {r.certainty.upper()}")
         for reason in r.reasons:
             typer.echo(f"     - {reason}")
 
@@ -243,7 +263,9 @@ def evidence_command(
         text = render_review_protocol()
         if out is not None:
             _write(out, text)
-            typer.echo(f"review protocol written to {out}")
+            from autoserum.cli._say import language, translate
+
+            typer.echo(translate(language(), "review protocol written to %(path)s", path=out))
         else:
             typer.echo(text, nl=False)
         return
@@ -302,7 +324,10 @@ def evidence_command(
         }
         _echo_json(payload)
         return
-    typer.echo(f"Evidence registry: {len(studies)} records")
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+    typer.echo(translate(lang, "Evidence registry: %(n)s records", n=len(studies)))
     for s in studies:
         proto = f"; protocol {s.protocol_code}" if s.protocol_code else ""
         ids = s.identifiers
@@ -324,7 +349,7 @@ def evidence_command(
             f" {s.status}: {id_text}"
         )
         if s.status != "included":
-            typer.echo(f"      why: {s.status_reason}")
+            typer.echo("      " + translate(lang, "why: %(reason)s", reason=s.status_reason))
         for f in s.flags:
             typer.echo(f"      flag {f.code}: {f.text}")
     typer.echo("")
@@ -332,6 +357,6 @@ def evidence_command(
         for line in _analysis_lines(p):
             typer.echo(line)
         typer.echo("")
-    typer.echo("Left out of pooling:")
+    typer.echo(translate(lang, "Left out of pooling:"))
     for x in left:
         typer.echo(f"  {x.study} ({x.outcome}): {x.reason}")

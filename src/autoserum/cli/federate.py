@@ -69,7 +69,15 @@ def summarize(
     )
     out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     withheld = [s for c in doc["comparisons"] for s in c["sums"]["suppressed"]]
-    typer.echo(f"wrote {out} ({len(withheld)} cell(s) withheld by small-cell suppression)")
+    from autoserum.cli._say import language, number
+    from autoserum.i18n import translate_plural
+
+    lang = language()
+    typer.echo(
+        translate_plural(lang, "wrote %(path)s (%(n)s cell withheld by small-cell suppression)",
+                         "wrote %(path)s (%(n)s cells withheld by small-cell suppression)",
+                         len(withheld), path=out, n=number(len(withheld), lang))
+    )  # fmt: skip
 
 
 def _read(path: Path) -> Any:
@@ -107,10 +115,16 @@ def combine(
     from rich.console import Console
     from rich.table import Table
 
+    from autoserum.cli._say import language, translate
+
+    lang = language()
     table = Table(
-        "method", "arm", "week", "n", "estimate", "SE", "95 % CI", "df", "p",
-        title=f"{result.endpoint.upper()}: treatment − {result.control}, "
-        f"sites {', '.join(result.sites)}",
+        translate(lang, "method"), translate(lang, "arm"), translate(lang, "week"),
+        translate(lang, "n"), translate(lang, "estimate"), translate(lang, "SE"),
+        translate(lang, "95 % CI"), translate(lang, "df"), translate(lang, "p"),
+        title=translate(lang, "%(endpoint)s: treatment − %(control)s, sites %(sites)s",
+                        endpoint=result.endpoint.upper(), control=result.control,
+                        sites=", ".join(result.sites)),
     )  # fmt: skip
     for r in result.between.iter_rows(named=True):
         table.add_row(
@@ -120,14 +134,17 @@ def combine(
             f"{r['n_treatment']}+{r['n_control']}",
             f"{r['estimate']:.3f}",
             f"{r['se']:.3f}",
-            f"{r['ci_low']:.3f} to {r['ci_high']:.3f}",
+            translate(
+                lang, "%(low)s to %(high)s", low=f"{r['ci_low']:.3f}", high=f"{r['ci_high']:.3f}"
+            ),
             f"{r['df']:g}",
             f"{r['p_value']:.4f}",
         )
     console = Console()
     console.print(table)
+    noted = translate(lang, "note:")
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]{noted}[/yellow] {note}")
 
 
 app.command("summarize")(summarize)

@@ -56,38 +56,63 @@ def _choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
     return up
 
 
-def _result_lines(res: MetaResult) -> list[str]:
+def _result_lines(res: MetaResult, lang: str = "en") -> list[str]:
+    """The pooled result as metafor prints it, its words in ``lang`` (the numbers as they are:
+    the three languages write them alike)."""
+    from autoserum.cli._say import translate
+
     model = (
-        "fixed effect (inverse variance)" if res.method == "FE" else f"random effects, {res.method}"
+        translate(lang, "fixed effect (inverse variance)")
+        if res.method == "FE"
+        else translate(lang, "random effects, %(method)s", method=res.method)
     )
-    test = f"t test, {res.df} df (HKSJ)" if res.hk else "z test"
+    test = (
+        translate(lang, "t test, %(df)s df (HKSJ)", df=res.df)
+        if res.hk
+        else translate(lang, "z test")
+    )
     lvl = f"{100 * res.level:g}%"
-    scale = " (log scale)" if res.is_ratio else ""
+    scale = " " + translate(lang, "(log scale)") if res.is_ratio else ""
     lines = [
-        f"k = {res.k}; measure {res.measure or 'yi'}{scale}; {model}; {test}",
-        f"estimate {res.estimate:.4f} (SE {res.se:.4f}), {lvl} CI {res.ci_low:.4f} to "
-        f"{res.ci_high:.4f}, p {_p(res.p_value)}",
-        f"prediction interval {res.pi_low:.4f} to {res.pi_high:.4f}",
-    ]
+        translate(lang, "k = %(k)s; measure %(measure)s%(scale)s; %(model)s; %(test)s", k=res.k,
+                  measure=res.measure or "yi", scale=scale, model=model, test=test),
+        translate(lang, "estimate %(estimate)s (SE %(se)s), %(level)s CI %(low)s to %(high)s, "
+                  "p %(p)s", estimate=f"{res.estimate:.4f}", se=f"{res.se:.4f}", level=lvl,
+                  low=f"{res.ci_low:.4f}", high=f"{res.ci_high:.4f}", p=_p(res.p_value)),
+        translate(lang, "prediction interval %(low)s to %(high)s", low=f"{res.pi_low:.4f}",
+                  high=f"{res.pi_high:.4f}"),
+    ]  # fmt: skip
     if res.is_ratio:
         lines.append(
-            f"{res.measure} {math.exp(res.estimate):.3f} ({lvl} CI {math.exp(res.ci_low):.3f} to "
-            f"{math.exp(res.ci_high):.3f}; prediction {math.exp(res.pi_low):.3f} to "
-            f"{math.exp(res.pi_high):.3f})"
-        )
-    het = (
-        f"heterogeneity: Q = {res.q:.3f} (df {res.q_df}, p {_p(res.q_p_value)}); "
-        f"τ² = {res.tau2:.4g}"
-    )
+            translate(lang, "%(measure)s %(ratio)s (%(level)s CI %(low)s to %(high)s; prediction "
+                      "%(pi_low)s to %(pi_high)s)", measure=res.measure,
+                      ratio=f"{math.exp(res.estimate):.3f}", level=lvl,
+                      low=f"{math.exp(res.ci_low):.3f}", high=f"{math.exp(res.ci_high):.3f}",
+                      pi_low=f"{math.exp(res.pi_low):.3f}", pi_high=f"{math.exp(res.pi_high):.3f}")
+        )  # fmt: skip
+    het = translate(lang, "heterogeneity: Q = %(q)s (df %(df)s, p %(p)s); τ² = %(tau2)s",
+                    q=f"{res.q:.3f}", df=res.q_df, p=_p(res.q_p_value),
+                    tau2=f"{res.tau2:.4g}")  # fmt: skip
     if res.tau2_ci_low is not None and res.tau2_ci_high is not None:
-        het += f" ({lvl} CI {res.tau2_ci_low:.4g} to {res.tau2_ci_high:.4g})"
+        low, high = f"{res.tau2_ci_low:.4g}", f"{res.tau2_ci_high:.4g}"
+        het += " " + translate(lang, "(%(level)s CI %(low)s to %(high)s)", level=lvl, low=low,
+                               high=high)  # fmt: skip
     lines.append(het + f"; I² = {res.i2:.1f}%; H² = {res.h2:.2f}")
     return lines
 
 
-def _study_lines(res: MetaResult) -> list[str]:
+def _study_lines(res: MetaResult, lang: str = "en") -> list[str]:
+    from autoserum.cli._say import pad, translate
+
     width = max(len(lab) for lab in res.labels)
-    out = [f"  {'study':<{width}}  {'yi':>9}  {'se':>8}  {'weight':>7}"]
+    headings = (
+        pad(translate(lang, "study"), width),
+        pad(translate(lang, "yi"), 9, right=True),
+        pad(translate(lang, "se"), 8, right=True),
+        # "weight" alone is the catalog's body weight: the heading is named apart from it
+        pad("weight" if lang == "en" else translate(lang, "study weight"), 7, right=True),
+    )
+    out = ["  " + "  ".join(headings)]
     for lab, y, v, w in zip(res.labels, res.yi, res.vi, res.weights, strict=True):
         out.append(f"  {lab:<{width}}  {y:>9.4f}  {math.sqrt(v):>8.4f}  {w:>6.1f}%")
     return out
@@ -183,15 +208,19 @@ def meta_command(
             payload["subgroup_test"] = sub.to_dict()
         _echo_json(payload)
         return
-    for line in [*_result_lines(res), *_study_lines(res)]:
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+    for line in [*_result_lines(res, lang), *_study_lines(res, lang)]:
         typer.echo(line)
     if sub is not None:
         df2 = f", {sub.qm_df2}" if sub.qm_df2 is not None else ""
         stat = "F" if sub.hk else "QM"
         typer.echo(
-            f"test for subgroup differences ({subgroup}; metafor mods = ~ factor): "
-            f"{stat}({sub.qm_df1}{df2}) = {sub.qm:.3f}, p {_p(sub.qm_p_value)}"
-        )
+            translate(lang, "test for subgroup differences (%(subgroup)s; metafor mods = ~ "
+                      "factor): %(test)s, p %(p)s", subgroup=subgroup,
+                      test=f"{stat}({sub.qm_df1}{df2}) = {sub.qm:.3f}", p=_p(sub.qm_p_value))
+        )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

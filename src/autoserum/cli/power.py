@@ -270,15 +270,21 @@ def _assurance(
 
 
 def _print_assurance(out: dict[str, Any]) -> None:
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
     a = out["assurance"]
     for line in out["prior_report"]:
         typer.echo(line)
     typer.echo(
-        f"assurance ({a['kind']}) = {a['analytic']:.4f} analytic, {a['simulated']:.4f} simulated"
-        f" (Monte-Carlo SE {a['mc_se']:.4f}; {a['reps']} replicates, seed {a['seed']});"
-        f" power at the prior mean {a['power_at_prior_mean']:.4f}"
-    )
-    typer.echo(f"assurance method: {a['method']}")
+        translate(lang, "assurance (%(kind)s) = %(analytic)s analytic, %(simulated)s simulated "
+                  "(Monte-Carlo SE %(se)s; %(reps)s replicates, seed %(seed)s); power at the "
+                  "prior mean %(power)s", kind=a["kind"], analytic=f"{a['analytic']:.4f}",
+                  simulated=f"{a['simulated']:.4f}", se=f"{a['mc_se']:.4f}",
+                  reps=number(a["reps"], lang), seed=a["seed"],
+                  power=f"{a['power_at_prior_mean']:.4f}")
+    )  # fmt: skip
+    typer.echo(translate(lang, "assurance method: %(method)s", method=a["method"]))
 
 
 def _write_curve(rows: list[dict[str, Any]], curve: str | None, curve_plot: str | None) -> None:
@@ -311,27 +317,39 @@ def _print(
     curve: str | None,
     curve_plot: str | None,
 ) -> None:
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
     if "analytic" in out:
         a = out["analytic"]
         params = ", ".join(f"{k} = {v:g}" for k, v in a["parameters"].items())
-        typer.echo(f"design {d}: {params}; two-sided alpha = {a['sig_level']:g}")
+        typer.echo(
+            translate(lang, "design %(design)s: %(params)s; two-sided alpha = %(alpha)s", design=d,
+                      params=params, alpha=f"{a['sig_level']:g}")
+        )  # fmt: skip
         if power is not None:
             typer.echo(
-                f"n per group = {a['n']:.4f} -> {a['n_ceiling']} (total {a['n_total']}) for power "
-                f"{power:g}"
-            )
-        typer.echo(f"power = {a['power']:.4f} with n = {a['n']:.4g} per group")
-        typer.echo(f"method: {a['method']}")
+                translate(lang, "n per group = %(n)s -> %(ceiling)s (total %(total)s) for power "
+                          "%(power)s", n=f"{a['n']:.4f}", ceiling=a["n_ceiling"],
+                          total=a["n_total"], power=f"{power:g}")
+            )  # fmt: skip
+        typer.echo(
+            translate(lang, "power = %(power)s with n = %(n)s per group",
+                      power=f"{a['power']:.4f}", n=f"{a['n']:.4g}")
+        )  # fmt: skip
+        typer.echo(translate(lang, "method: %(method)s", method=a["method"]))
     if "simulated" in out:
         s = out["simulated"]
+        values = {"power": f"{s['power']:.4f}", "se": f"{s['mc_se']:.4f}"}
         typer.echo(
-            f"simulated power = {s['power']:.4f} (Monte-Carlo SE {s['mc_se']:.4f}; n = {s['n']} "
-            f"per group; {s['reps']} replicates, seed {s['seed']}; test {d})"
+            translate(lang, "simulated power = %(power)s (Monte-Carlo SE %(se)s; n = %(n)s per "
+                      "group; %(reps)s replicates, seed %(seed)s; test %(design)s)", n=s["n"],
+                      reps=number(s["reps"], lang), seed=s["seed"], design=d, **values)
             if d != "protocol"
-            else f"simulated power = {s['power']:.4f} (Monte-Carlo SE {s['mc_se']:.4f})"
-        )
-        typer.echo(f"simulation: {s['method']}")
+            else translate(lang, "simulated power = %(power)s (Monte-Carlo SE %(se)s)", **values)
+        )  # fmt: skip
+        typer.echo(translate(lang, "simulation: %(method)s", method=s["method"]))
     if curve:
-        typer.echo(f"power curve written to {curve}")
+        typer.echo(translate(lang, "power curve written to %(path)s", path=curve))
     if curve_plot:
-        typer.echo(f"power curve figure written to {curve_plot}")
+        typer.echo(translate(lang, "power curve figure written to %(path)s", path=curve_plot))

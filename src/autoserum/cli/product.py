@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
+from autoserum.cli._say import language, number, translate
 from autoserum.cli.study import DbOption, JsonOption
 
 if TYPE_CHECKING:
@@ -146,7 +147,9 @@ def product_draw(
         draw = store.product.draw(
             study, subject, actor=actor, volume_ml=volume, drawn_at=at, tube=tube
         )
-    _echo(draw, as_json, lambda d: f"blood draw {d.code} recorded")
+    _echo(
+        draw, as_json, lambda d: translate(language(), "blood draw %(code)s recorded", code=d.code)
+    )
 
 
 @product_app.command("process")
@@ -194,7 +197,14 @@ def product_process(
         done,
         as_json,
         lambda p: (
-            f"processing {p.id} recorded" + (f"; deviations: {p.deviations}" if p.deviates else "")
+            translate(
+                language(),
+                "processing %(id)s recorded; deviations: %(deviations)s",
+                id=p.id,
+                deviations=p.deviations,
+            )
+            if p.deviates
+            else translate(language(), "processing %(id)s recorded", id=p.id)
         ),
     )
 
@@ -258,7 +268,8 @@ def product_storage(
         event = store.product.storage_event(
             study, code, kind, actor=actor, at=at, temperature=temperature, location=location
         )
-    _echo(event, as_json, lambda e: f"aliquot {code} {e.kind}")
+    _echo(event, as_json, lambda e: translate(language(), "aliquot %(code)s %(kind)s", code=code,
+                                              kind=translate(language(), e.kind)))  # fmt: skip
 
 
 @product_app.command("dispose")
@@ -280,7 +291,7 @@ def product_dispose(
     """
     with _session(db, user, token, user_password_stdin) as (store, actor):
         gone = store.product.dispose(study, code, actor=actor, reason=reason, at=at)
-    _echo(gone, as_json, lambda _: f"aliquot {code} disposed of")
+    _echo(gone, as_json, lambda _: translate(language(), "aliquot %(code)s disposed of", code=code))
 
 
 @product_app.command("kit")
@@ -310,7 +321,9 @@ def product_kit(
         kit = store.product.prepare_kit(
             study, subject, actor=actor, volume_ml=volume, aliquot_code=code
         )
-    _echo(kit, as_json, lambda k: f"kit {k.code} prepared ({k.volume_ml} mL)")
+    _echo(kit, as_json, lambda k: translate(language(), "kit %(code)s prepared (%(volume)s mL)",
+                                            code=k.code,
+                                            volume=number(k.volume_ml, language())))  # fmt: skip
 
 
 @product_app.command("inject")
@@ -321,6 +334,15 @@ def product_inject(
         str, typer.Option("--code", help="The label code of the aliquot, kit or draw (scanned).")
     ],
     given_on: Annotated[str, typer.Option("--given-on", help="The day given (YYYY-MM-DD).")],
+    given_at: Annotated[
+        str | None,
+        typer.Option(
+            "--given-at",
+            help="The time given (ISO 8601 with offset, e.g. 2026-03-02T09:30+09:00): the "
+            "product is judged as it was then (default: now if given today, else the end of "
+            "that day).",
+        ),
+    ] = None,
     volume: Annotated[str | None, typer.Option("--volume", help="Volume (mL).")] = None,
     site: Annotated[
         str | None, typer.Option("--site", help="Injection site or acupoint (ST36).")
@@ -346,9 +368,11 @@ def product_inject(
     with _session(db, user, token, user_password_stdin) as (store, actor):
         given = store.records.add_injection(
             study, subject, given_on, actor=actor, product_code=code, volume_ml=volume,
-            site=site, side=side, lot=lot, visit_code=visit,
+            site=site, side=side, lot=lot, visit_code=visit, given_at=given_at,
         )  # fmt: skip
-    _echo(given, as_json, lambda i: f"injection of {i.product_code} recorded ({i.product})")
+    _echo(given, as_json, lambda i: translate(language(), "injection of %(code)s recorded "
+                                              "(%(product)s)", code=i.product_code,
+                                              product=i.product))  # fmt: skip
 
 
 @product_app.command("labels")
@@ -373,7 +397,9 @@ def product_labels(
         life = store.product.life(study, subject, actor=actor)
     labels = sheet(life)
     out.write_bytes(labels_pdf(labels))
-    typer.echo(f"{len(labels)} labels written to {out}")
+    lang = language()
+    typer.echo(translate(lang, "%(n)s labels written to %(path)s", n=number(len(labels), lang),
+                         path=out))  # fmt: skip
 
 
 @product_app.command("worksheet")
@@ -397,7 +423,9 @@ def product_worksheet(
         allocated = store.product.allocated(study, actor=actor)
         protocol = store.studies.protocol(study)
     out.write_bytes(worksheet_pdf(study, protocol.title, worksheet_rows(protocol, allocated)))
-    typer.echo(f"worksheet of {len(allocated)} subjects written to {out}")
+    lang = language()
+    typer.echo(translate(lang, "worksheet of %(n)s subjects written to %(path)s",
+                         n=number(len(allocated), lang), path=out))  # fmt: skip
 
 
 def register(root: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.errors import Expected, ValidationError
+from autoserum.i18n import N_
 
 if TYPE_CHECKING:
     from autoserum.protocols import Fact, Protocol
@@ -63,9 +64,15 @@ def list_protocols(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         _echo_json([_summary(p) for p in protocols])
         return
+    from autoserum.cli._say import language, translate
+
+    lang = language()
     for p in protocols:
         arms = ", ".join(f"{a.code} ({a.product})" for a in p.arms)
-        typer.echo(f"{p.code}  {p.design}, {p.blinding}; arms: {arms}")
+        typer.echo(
+            translate(lang, "%(code)s  %(design)s, %(blinding)s; arms: %(arms)s", code=p.code,
+                      design=p.design, blinding=translate(lang, p.blinding), arms=arms)
+        )  # fmt: skip
         typer.echo(f"    {p.title}")
         typer.echo(f"    {p.citation}")
 
@@ -75,49 +82,70 @@ def _fact(fact: Fact) -> str:
 
 
 def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
+    """The protocol's facts as written (its texts are the protocol's own, in its language);
+    the words around them in the command line's language."""
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+
+    def say(message: str, indent: str = "", **values: object) -> None:
+        typer.echo(indent + translate(lang, message, **values))
+
     typer.echo(f"{p.code}: {p.title}")
-    typer.echo(f"citation: {p.citation}")
+    say(N_("citation: %(citation)s"), citation=p.citation)
     if p.identifiers:
-        typer.echo(f"identifiers: {', '.join(p.identifiers)}")
-    typer.echo(f"design: {p.design}, {p.blinding}; condition: {p.condition}")
-    typer.echo(f"population: {_fact(p.population)}")
-    typer.echo(f"primary endpoint: {_fact(p.primary_endpoint)}")
-    typer.echo("arms:")
+        say(N_("identifiers: %(ids)s"), ids=", ".join(p.identifiers))
+    say(N_("design: %(design)s, %(blinding)s; condition: %(condition)s"), design=p.design,
+        blinding=translate(lang, p.blinding), condition=p.condition)  # fmt: skip
+    say(N_("population: %(fact)s"), fact=_fact(p.population))
+    say(N_("primary endpoint: %(fact)s"), fact=_fact(p.primary_endpoint))
+    say(N_("arms:"))
     for a in p.arms:
-        control = ", control" if a.is_control else ""
-        typer.echo(f"  {a.code}: {a.label} ({a.product}{control}, ratio {a.allocation_ratio})")
-        typer.echo(f"    dose: {_fact(a.dose)}; route: {_fact(a.route)}")
+        values = {"code": a.code, "label": a.label, "product": a.product,
+                  "ratio": a.allocation_ratio}  # fmt: skip
+        if a.is_control:
+            say(N_("%(code)s: %(label)s (%(product)s, control, ratio %(ratio)s)"), "  ", **values)
+        else:
+            say(N_("%(code)s: %(label)s (%(product)s, ratio %(ratio)s)"), "  ", **values)
+        say(
+            N_("dose: %(dose)s; route: %(route)s"), "    ", dose=_fact(a.dose), route=_fact(a.route)
+        )
         sites = "; ".join(
             " ".join(x for x in (s.kind, s.code, s.name, s.laterality) if x) + _MARK[s.source]
             for s in a.sites
         )
-        typer.echo(f"    sites: {sites or 'none given'}")
+        say(N_("sites: %(sites)s"), "    ", sites=sites or translate(lang, "none given"))
         prep = _fact(a.preparation)
-        typer.echo(
-            f"    preparation: {prep}" + (f" ({a.preparation.note})" if a.preparation.note else "")
-        )
-    typer.echo("phases:")
+        if a.preparation.note:
+            say(N_("preparation: %(prep)s (%(note)s)"), "    ", prep=prep, note=a.preparation.note)
+        else:
+            say(N_("preparation: %(prep)s"), "    ", prep=prep)
+    say(N_("phases:"))
     for ph in p.phases:
-        typer.echo(f"  {ph.code}: day {ph.start_day} to {ph.end_day}{_MARK[ph.source]}")
-    typer.echo("visits (day, window before/after):")
+        say(N_("%(code)s: day %(start)s to %(end)s%(mark)s"), "  ", code=ph.code,
+            start=ph.start_day, end=ph.end_day, mark=_MARK[ph.source])  # fmt: skip
+    say(N_("visits (day, window before/after):"))
     for v in p.visits:
         due = ", ".join((*v.instruments, *v.labs, *v.other_assessments)) or "-"
-        typer.echo(
-            f"  {v.code}: day {v.day}{_MARK[v.day_source]}, "
-            f"-{_w(v.window_before)}/+{_w(v.window_after)}{_MARK[v.window_source]}; {due}"
-        )
+        visit = N_("%(code)s: day %(day)s%(mark)s, -%(before)s/+%(after)s%(window_mark)s; %(due)s")
+        say(visit, "  ", code=v.code, day=v.day, mark=_MARK[v.day_source],
+            before=_w(v.window_before, lang), after=_w(v.window_after, lang),
+            window_mark=_MARK[v.window_source], due=due)  # fmt: skip
     days = ", ".join(str(i.day) for i in p.injections)
-    typer.echo(f"injections: {len(p.injections)} on days {days}")
-    typer.echo("eligibility:")
+    say(N_("injections: %(n)s on days %(days)s"), n=len(p.injections), days=days)
+    say(N_("eligibility:"))
     for r in p.eligibility:
         typer.echo(f"  {r.code}: {r.description} [{_bounds(r.fact, r)}]{_MARK[r.source]}")
     for c in p.conflicts:
-        typer.echo(f"conflict ({c.topic}): " + " | ".join(c.statements))
-        typer.echo(f"  followed: {c.resolution}")
+        say(N_("conflict (%(topic)s): %(statements)s"), topic=c.topic,
+            statements=" | ".join(c.statements))  # fmt: skip
+        say(N_("followed: %(resolution)s"), "  ", resolution=c.resolution)
 
 
-def _w(value: int | None) -> str:
-    return "any" if value is None else str(value)
+def _w(value: int | None, lang: str = "en") -> str:
+    from autoserum.cli._say import translate
+
+    return translate(lang, "any") if value is None else str(value)
 
 
 def _bounds(fact: str, rule: Any) -> str:
@@ -163,10 +191,13 @@ def validate(
     if as_json:
         _echo_json({"valid": True, **_summary(p)})
     else:
+        from autoserum.cli._say import language, translate
+
         typer.echo(
-            f"ok: {p.code}: {len(p.arms)} arms, {len(p.visits)} visits, "
-            f"{len(p.injections)} injections"
-        )
+            translate(language(), "ok: %(code)s: %(arms)s arms, %(visits)s visits, "
+                      "%(injections)s injections", code=p.code, arms=len(p.arms),
+                      visits=len(p.visits), injections=len(p.injections))
+        )  # fmt: skip
 
 
 def _parse_date(value: str | None) -> dt.date:
@@ -201,11 +232,24 @@ def schedule_command(
     if as_json:
         _echo_json({"protocol": p.code, "start": start, "events": [e.to_json() for e in events]})
         return
-    typer.echo(f"{p.code}: day 0 (first injection) = {start}")
-    typer.echo(f"{'day':>5}  {'date':10}  {'window':23}  {'event':18}  due / dose")
-    for e in events:
-        early = e.earliest.isoformat() if e.earliest else "any"
-        late = e.latest.isoformat() if e.latest else "any"
+    from autoserum.cli._say import date, language, pad, translate
+
+    lang = language()
+    typer.echo(
+        translate(lang, "%(code)s: day 0 (first injection) = %(start)s", code=p.code,
+                  start=date(start, lang))
+    )  # fmt: skip
+    headings = (
+        pad(translate(lang, "day"), 5, right=True),
+        pad(translate(lang, "date"), 10),
+        pad(translate(lang, "window"), 23),
+        pad(translate(lang, "event"), 18),
+        translate(lang, "due / dose"),
+    )
+    typer.echo("  ".join(headings))
+    for e in events:  # the calendar's dates stay ISO: fixed columns, windows early..late
+        early = e.earliest.isoformat() if e.earliest else translate(lang, "any")
+        late = e.latest.isoformat() if e.latest else translate(lang, "any")
         window = early if early == late else f"{early}..{late}"
         if e.kind == "visit":
             due = ", ".join((*e.instruments, *e.labs, *e.other_assessments)) or "-"

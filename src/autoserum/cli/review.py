@@ -60,7 +60,15 @@ def checks_run(
         return
     for f in found:
         typer.echo(f"{f['subject_id']}\t{f['rule']}\t{f['entity']} {f['record_id']}\t{f['text']}")
-    typer.echo(f"{len(found)} new finding(s) raised as queries")
+    from autoserum.cli._say import language, number
+    from autoserum.i18n import translate_plural
+
+    lang = language()
+    typer.echo(
+        translate_plural(lang, "%(n)s new finding raised as a query",
+                         "%(n)s new findings raised as queries", len(found),
+                         n=number(len(found), lang))
+    )  # fmt: skip
 
 
 @query_app.command("list")
@@ -97,7 +105,14 @@ def query_list(
             f"{q.id}\t{q.subject_id}\t{q.site}\t{where}\t{q.status}\t{q.age_days}d\t"
             f"{q.opened_by}\t{q.text}"
         )
-    typer.echo(f"{len(found)} quer{'y' if len(found) == 1 else 'ies'}")
+    from autoserum.cli._say import language, number
+    from autoserum.i18n import translate_plural
+
+    lang = language()
+    typer.echo(
+        translate_plural(lang, "%(n)s query", "%(n)s queries", len(found),
+                         n=number(len(found), lang))
+    )  # fmt: skip
 
 
 def register(root: typer.Typer) -> None:

@@ -18,6 +18,7 @@ import typer
 from autoserum.cli._quick import instrument as instrument_named
 from autoserum.cli._quick import score_payload
 from autoserum.errors import Expected, ValidationError
+from autoserum.i18n import N_
 from autoserum.instruments import Instrument, get_instrument, instrument_codes
 
 if TYPE_CHECKING:
@@ -66,7 +67,14 @@ def _score_file(code: str, source: Path, target: Path | None, band_set: str | No
     else:
         scored.write_csv(target)
     if target is not None:
-        typer.echo(f"scored {scored.height} rows of {code} into {target}", err=True)
+        from autoserum.cli._say import language, number, translate
+
+        lang = language()
+        typer.echo(
+            translate(lang, "scored %(rows)s rows of %(code)s into %(path)s",
+                      rows=number(scored.height, lang), code=code, path=target),
+            err=True,
+        )  # fmt: skip
 
 
 def score_command(
@@ -130,32 +138,53 @@ def score_command(
     _score_file(inst.code, input_file, output_file, band_set)
 
 
-def _describe(inst: Instrument) -> str:
-    lines = [f"{inst.code}: {inst.name}"]
-    lines.append(f"  range: {_num(inst.minimum)}–{_num(inst.maximum)} ({inst.polarity})")
+def _describe(inst: Instrument, lang: str) -> str:
+    """An instrument as ``autoserum instruments`` lists it: the registry's name and item labels
+    (translated in the catalogs), the words around them in ``lang``; codes, rules and
+    references as written."""
+    from autoserum.cli._say import translate
+
+    def line(indent: str, message: str, **values: object) -> None:
+        lines.append(indent + translate(lang, message, **values))
+
+    lines = [f"{inst.code}: {translate(lang, inst.name)}"]
+    line("  ", N_("range: %(low)s–%(high)s (%(polarity)s)"), low=_num(inst.minimum),
+         high=_num(inst.maximum), polarity=inst.polarity)  # fmt: skip
     if inst.components:
-        lines.append(f"  components: {', '.join(inst.components)}")
+        line("  ", N_("components: %(components)s"), components=", ".join(inst.components))
     if inst.band_sets:
         for name, band_set in inst.band_sets.items():
-            default = " (default)" if name == inst.default_band_set else ""
             cuts = "; ".join(f"{b.code} {b.describe()}" for b in band_set.bands)
-            lines.append(f"  band set {name}{default}: {cuts}")
+            if name == inst.default_band_set:
+                line("  ", N_("band set %(name)s (default): %(cuts)s"), name=name, cuts=cuts)
+            else:
+                line("  ", N_("band set %(name)s: %(cuts)s"), name=name, cuts=cuts)
             for key, extra_bands in band_set.extra_bands.items():
                 cuts = "; ".join(f"{b.code} {b.describe()}" for b in extra_bands)
                 lines.append(f"    {key}: {cuts}")
     else:
-        lines.append("  band sets: none published")
-    lines.append(f"  missing data: {inst.missing_rule}")
-    lines.append(f"  reference: {inst.reference}")
+        line("  ", N_("band sets: none published"))
+    line("  ", N_("missing data: %(rule)s"), rule=inst.missing_rule)
+    line("  ", N_("reference: %(reference)s"), reference=inst.reference)
     if inst.note:
-        lines.append(f"  note: {inst.note}")
-    lines.append("  items:")
+        line("  ", N_("note: %(note)s"), note=inst.note)
+    line("  ", N_("items:"))
     for item in inst.items:
         extra = f" [{item.role}]" if item.role != "score" else ""
-        when = f" (only when {item.condition[0]} = {item.condition[1]})" if item.condition else ""
-        alt = f" (instead of {item.alternative_to})" if item.alternative_to else ""
+        when = (
+            " " + translate(lang, "(only when %(item)s = %(value)s)", item=item.condition[0],
+                            value=item.condition[1])
+            if item.condition
+            else ""
+        )  # fmt: skip
+        alt = (
+            " " + translate(lang, "(instead of %(item)s)", item=item.alternative_to)
+            if item.alternative_to
+            else ""
+        )
         unit = f" {item.unit}" if item.unit else ""
-        lines.append(f"    {item.path}: {item.expected()}{unit}{extra}{when}{alt} — {item.label}")
+        label = translate(lang, item.label)
+        lines.append(f"    {item.path}: {item.expected()}{unit}{extra}{when}{alt} — {label}")
     return "\n".join(lines)
 
 
@@ -180,7 +209,10 @@ def instruments_command(
     if as_json:
         typer.echo(json.dumps([inst.to_json() for inst in found], ensure_ascii=False, indent=2))
         return
-    typer.echo("\n\n".join(_describe(inst) for inst in found))
+    from autoserum.cli._say import language
+
+    lang = language()
+    typer.echo("\n\n".join(_describe(inst, lang) for inst in found))
 
 
 def instrument_texts_command(
@@ -207,11 +239,15 @@ def instrument_texts_command(
             if path.is_dir()
             else [load_text_file(path, languages=LANGUAGES)]
         )
+        from autoserum.cli._say import language, translate
+
+        lang = language()
         for text in texts:
             typer.echo(
-                f"ok: {text.source}: {text.instrument} in {text.language}, "
-                f"{len(text.items)} items ({text.licence})"
-            )
+                translate(lang, "ok: %(file)s: %(instrument)s in %(language)s, %(n)s items "
+                          "(%(licence)s)", file=text.source, instrument=text.instrument,
+                          language=text.language, n=len(text.items), licence=text.licence)
+            )  # fmt: skip
 
 
 def _help(doc: str | None) -> str:

@@ -45,17 +45,22 @@ def simulate_command(
         raise ValidationError("--study", study, Expected("a study name (required with --db)"))
     if out is not None and study is not None:
         raise ValidationError("--study", study, Expected("--study only with --db"))
+    from autoserum.cli._say import counted, language, number, translate
     from autoserum.simulate import conmed_path, simulate_study, write_study
     from autoserum.store import Actor, open_store
 
+    lang = language()
     result = simulate_study(protocol, subjects, seed)
     if out is not None:
         visits, events = write_study(result, out)
         typer.echo(
-            f"wrote {result.visits.height} visit rows to {visits} and "
-            f"{result.adverse_events.height} adverse events to {events} and "
-            f"{result.con_meds.height} concomitant medications to {conmed_path(out)}"
-        )
+            translate(lang, "wrote %(visits)s visit rows to %(visit_file)s and %(events)s "
+                      "adverse events to %(event_file)s and %(meds)s concomitant medications "
+                      "to %(med_file)s", visits=number(result.visits.height, lang),
+                      visit_file=visits, events=number(result.adverse_events.height, lang),
+                      event_file=events, meds=number(result.con_meds.height, lang),
+                      med_file=conmed_path(out))
+        )  # fmt: skip
         return
     if db is None or not study:  # unreachable after the checks above; narrows the types
         raise ValidationError("--db/--study", db, Expected("a database URL and a study name"))
@@ -72,8 +77,10 @@ def simulate_command(
         )
     finally:
         store.close()
-    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    typer.echo(f"simulated into study {study}: {parts}")
+    typer.echo(
+        translate(lang, "simulated into study %(study)s: %(parts)s", study=study,
+                  parts=counted(lang, counts))
+    )  # fmt: skip
 
 
 def register(root: typer.Typer) -> None:

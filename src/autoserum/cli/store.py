@@ -17,6 +17,7 @@ import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import Expected, Message, NotFoundError, ValidationError
+from autoserum.i18n import N_
 
 __all__ = ["register"]
 
@@ -118,8 +119,13 @@ def import_command(
         )
     finally:
         store.close()
-    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    typer.echo(f"imported into study {study}: {parts}")
+    from autoserum.cli._say import counted, language, translate
+
+    lang = language()
+    typer.echo(
+        translate(lang, "imported into study %(study)s: %(parts)s", study=study,
+                  parts=counted(lang, counts))
+    )  # fmt: skip
 
 
 def _import_redcap(
@@ -149,8 +155,13 @@ def _import_redcap(
         )
     finally:
         store.close()
-    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    typer.echo(f"imported REDCap records into study {study}: {parts}")
+    from autoserum.cli._say import counted, language, translate
+
+    lang = language()
+    typer.echo(
+        translate(lang, "imported REDCap records into study %(study)s: %(parts)s", study=study,
+                  parts=counted(lang, counts))
+    )  # fmt: skip
 
 
 def _import_package(
@@ -180,9 +191,15 @@ def _import_package(
             counts = store.exports.import_package(study, path, actor=actor)
     finally:
         store.close()
-    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-    what = "ODM file" if fmt == "odm" else "package"
-    typer.echo(f"imported {what} into study {study}: {parts}")
+    from autoserum.cli._say import counted, language, translate
+
+    lang = language()
+    message = (
+        N_("imported ODM file into study %(study)s: %(parts)s")
+        if fmt == "odm"
+        else N_("imported package into study %(study)s: %(parts)s")
+    )
+    typer.echo(translate(lang, message, study=study, parts=counted(lang, counts)))
 
 
 def export_command(
@@ -319,7 +336,15 @@ def export_command(
             consents.write_parquet(consent_out)
         if reported.height:
             reported.write_parquet(pro_out)
-    typer.echo(f"exported {frame.height} visit rows of study {study} to {out}")
+    typer.echo(_exported_rows(frame.height, study, out))
+
+
+def _exported_rows(rows: int, study: str, out: Path) -> str:
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
+    return translate(lang, "exported %(rows)s visit rows of study %(study)s to %(path)s",
+                     rows=number(rows, lang), study=study, path=out)  # fmt: skip
 
 
 _RECORD_FORMATS = ("package", "sdtm", "adam", "fhir", "odm", "redcap")
@@ -374,23 +399,31 @@ def _export_package(
         )
     finally:
         store.close()
+    from autoserum.cli._say import counted, language, number, translate
+
+    lang = language()
     if fmt == "redcap":
         from autoserum.store import redcap_files
 
         out.mkdir(parents=True, exist_ok=True)
         for name, data in redcap_files(content).items():
             (out / name).write_bytes(data)
-        typer.echo(f"exported REDCap of study {study} to {out}")
+        typer.echo(translate(lang, "exported REDCap of study %(study)s to %(path)s",
+                             study=study, path=out))  # fmt: skip
         return
     if fmt == "package":
         write_package(content, out)
-        counts = ", ".join(f"{len(r)} {k}" for k, r in content.rows.items())
-        typer.echo(f"exported the package of study {study} to {out}: {counts}")
+        counts = counted(lang, {k: len(r) for k, r in content.rows.items()})
+        typer.echo(
+            translate(lang, "exported the package of study %(study)s to %(path)s: %(parts)s",
+                      study=study, path=out, parts=counts)
+        )  # fmt: skip
         return
     if odm is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(odm)
-        typer.echo(f"exported ODM 1.3.2 of study {study} to {out}")
+        typer.echo(translate(lang, "exported ODM 1.3.2 of study %(study)s to %(path)s",
+                             study=study, path=out))  # fmt: skip
         return
     if fmt == "fhir":
         from autoserum.study.fhir import fhir_bundle
@@ -398,7 +431,10 @@ def _export_package(
         bundle = fhir_bundle(meta["study"], content.rows)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        typer.echo(f"exported FHIR of study {study} to {out}: {len(bundle['entry'])} resources")
+        typer.echo(
+            translate(lang, "exported FHIR of study %(study)s to %(path)s: %(n)s resources",
+                      study=study, path=out, n=number(len(bundle["entry"]), lang))
+        )  # fmt: skip
         return
     if fmt == "adam":
         from autoserum.analysis import write_adam
@@ -409,7 +445,10 @@ def _export_package(
             meta["study"], content.rows, out, masked=meta["blinded"], created=datetime.now(UTC)
         )
     names = ", ".join(f.name for f in files)
-    typer.echo(f"exported {fmt.upper()} of study {study} to {out}: {names}")
+    typer.echo(
+        translate(lang, "exported %(format)s of study %(study)s to %(path)s: %(files)s",
+                  format=fmt.upper(), study=study, path=out, files=names)
+    )  # fmt: skip
 
 
 audit_app = typer.Typer(
@@ -512,25 +551,40 @@ def audit_verify_command(
         result = store.audit.verify(study, key=_key(), anchors=heads or ())
     finally:
         store.close()
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
         for c in result.chains:
             name = _chain_name(c.chain, c.study)
-            mac = {None: "", True: ", HMAC ok", False: ", HMAC BAD"}[c.signed]
-            typer.echo(f"chain {name}: {c.length} rows, head {c.head_hash}{mac}")
-        for p in result.problems:
-            where = f"row {p.row}" if p.row is not None else "head"
-            name = _chain_name(p.chain, p.study)
+            message = {
+                None: N_("chain %(chain)s: %(rows)s rows, head %(head)s"),
+                True: N_("chain %(chain)s: %(rows)s rows, head %(head)s, HMAC ok"),
+                False: N_("chain %(chain)s: %(rows)s rows, head %(head)s, HMAC BAD"),
+            }[c.signed]
             typer.echo(
-                f"BROKEN {p.kind} in chain {name} at {where}: expected {p.expected}, "
-                f"found {p.found}",
-                err=True,
+                translate(lang, message, chain=name, rows=number(c.length, lang), head=c.head_hash)
             )
+        for p in result.problems:
+            name = _chain_name(p.chain, p.study)
+            values = {"kind": p.kind, "chain": name, "expected": p.expected, "found": p.found}
+            if p.row is not None:
+                message = translate(
+                    lang, "BROKEN %(kind)s in chain %(chain)s at row %(row)s: expected "
+                    "%(expected)s, found %(found)s", row=p.row, **values,
+                )  # fmt: skip
+            else:
+                message = translate(
+                    lang, "BROKEN %(kind)s in chain %(chain)s at head: expected %(expected)s, "
+                    "found %(found)s", **values,
+                )  # fmt: skip
+            typer.echo(message, err=True)
     if not result.ok:
         raise typer.Exit(1)
     if not as_json:
-        typer.echo("audit trail verified: every chain intact")
+        typer.echo(translate(lang, "audit trail verified: every chain intact"))
 
 
 @audit_app.command("head")
@@ -550,8 +604,15 @@ def audit_head_command(
         result = store.audit.verify(study, key=_key())
     finally:
         store.close()
+    from autoserum.cli._say import language, translate
+
+    lang = language()
     for p in result.problems:
-        typer.echo(f"BROKEN {p.kind} in chain {p.chain} at row {p.row}", err=True)
+        typer.echo(
+            translate(lang, "BROKEN %(kind)s in chain %(chain)s at row %(row)s", kind=p.kind,
+                      chain=p.chain, row=p.row),
+            err=True,
+        )  # fmt: skip
     if not result.ok:
         raise typer.Exit(1)
     for c in result.chains:

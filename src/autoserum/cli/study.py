@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.errors import Expected, ValidationError
+from autoserum.i18n import N_
 
 if TYPE_CHECKING:
     from autoserum.store import Actor, Store
@@ -67,6 +68,17 @@ def _actor() -> Actor:
     from autoserum.cli.web import _cli_actor
 
     return _cli_actor()
+
+
+#: The words of ``study show``'s subject counts (the CONSORT flow), marked for translation.
+_SUBJECT_COUNTS = {
+    "assessed": N_("assessed %(n)s"),
+    "excluded": N_("excluded %(n)s"),
+    "in_screening": N_("in screening %(n)s"),
+    "enrolled": N_("enrolled %(n)s"),
+    "consented": N_("consented %(n)s"),
+    "consent_withdrawn": N_("consent withdrawn %(n)s"),
+}
 
 
 def _summary(store: Store, name: str) -> dict[str, Any]:
@@ -140,8 +152,13 @@ def study_create(
         )
     finally:
         store.close()
+    from autoserum.cli._say import language, translate
+
     arms = ", ".join(a.code for a in study.arms)
-    typer.echo(f"created study {study.name} (protocol {study.protocol_code}; arms: {arms})")
+    typer.echo(
+        translate(language(), "created study %(study)s (protocol %(protocol)s; arms: %(arms)s)",
+                  study=study.name, protocol=study.protocol_code, arms=arms)
+    )  # fmt: skip
 
 
 @study_app.command("list")
@@ -158,11 +175,13 @@ def study_list(db: DbOption = "sqlite:///autoserum.db", as_json: JsonOption = Fa
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
+    from autoserum.cli._say import language, number, translate
+
+    lang = language()
     for r in rows:
-        typer.echo(
-            f"{r['name']}\t{r['protocol_code']}\t{r['blinding']}\t{len(r['sites'])} sites\t"
-            f"{r['subjects']['enrolled']} enrolled"
-        )
+        sites = translate(lang, "%(n)s sites", n=number(len(r["sites"]), lang))
+        enrolled = translate(lang, "%(n)s enrolled", n=number(r["subjects"]["enrolled"], lang))
+        typer.echo(f"{r['name']}\t{r['protocol_code']}\t{r['blinding']}\t{sites}\t{enrolled}")
 
 
 @study_app.command("show")
@@ -183,18 +202,44 @@ def study_show(
     if as_json:
         typer.echo(json.dumps(r, ensure_ascii=False, indent=1))
         return
-    typer.echo(f"study {r['name']}: {r['protocol_title']} ({r['protocol_code']}, {r['blinding']})")
-    typer.echo("arms: " + ", ".join(f"{a['code']} ({a['label']})" for a in r["arms"]))
-    for factor, levels in r["stratify_by"].items():
-        typer.echo(f"stratified by {factor}: {', '.join(levels)}")
-    typer.echo("sites: " + (", ".join(f"{s['code']} ({s['name']})" for s in r["sites"]) or "none"))
-    for v in r["protocol_versions"]:
-        since = f"effective {v['effective_on']}" if v["effective_on"] else "from the start"
-        approved = f", approved by {v['approved_by']}" if v["approved_by"] else ""
-        typer.echo(f"protocol version {v['protocol_version']} ({since}{approved}): {v['summary']}")
+    from autoserum.cli._say import date, language, number, translate
+
+    lang = language()
+    blinding = r["blinding"]
     typer.echo(
-        "subjects: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r["subjects"].items())
+        translate(lang, "study %(study)s: %(title)s (%(protocol)s, %(blinding)s)",
+                  study=r["name"], title=r["protocol_title"], protocol=r["protocol_code"],
+                  blinding=translate(lang, blinding))
+    )  # fmt: skip
+    arms = ", ".join(f"{a['code']} ({a['label']})" for a in r["arms"])
+    typer.echo(translate(lang, "arms: %(arms)s", arms=arms))
+    for factor, levels in r["stratify_by"].items():
+        typer.echo(
+            translate(lang, "stratified by %(factor)s: %(levels)s", factor=factor,
+                      levels=", ".join(levels))
+        )  # fmt: skip
+    sites = ", ".join(f"{s['code']} ({s['name']})" for s in r["sites"])
+    typer.echo(translate(lang, "sites: %(sites)s", sites=sites or translate(lang, "none")))
+    for v in r["protocol_versions"]:
+        values = {"version": v["protocol_version"], "summary": v["summary"],
+                  "by": v["approved_by"], "on": date(v["effective_on"], lang)}  # fmt: skip
+        if v["effective_on"] and v["approved_by"]:
+            message = N_(
+                "protocol version %(version)s (effective %(on)s, approved by %(by)s): %(summary)s"
+            )
+        elif v["effective_on"]:
+            message = N_("protocol version %(version)s (effective %(on)s): %(summary)s")
+        elif v["approved_by"]:
+            message = N_(
+                "protocol version %(version)s (from the start, approved by %(by)s): %(summary)s"
+            )
+        else:
+            message = N_("protocol version %(version)s (from the start): %(summary)s")
+        typer.echo(translate(lang, message, **values))
+    counts = ", ".join(
+        translate(lang, _SUBJECT_COUNTS[k], n=number(v, lang)) for k, v in r["subjects"].items()
     )
+    typer.echo(translate(lang, "subjects: %(counts)s", counts=counts))
 
 
 @study_app.command("amend")
@@ -235,26 +280,47 @@ def study_amend(
         )  # fmt: skip
     finally:
         store.close()
+    from autoserum.cli._say import date, language, translate
+
+    lang = language()
     typer.echo(
-        f"study {name}: protocol version {version.number} effective {version.effective_on} "
-        f"(approved by {version.approved_by}): {version.summary}"
-    )
+        translate(lang, "study %(study)s: protocol version %(version)s effective %(on)s "
+                  "(approved by %(by)s): %(summary)s", study=name, version=version.number,
+                  on=date(version.effective_on, lang), by=version.approved_by,
+                  summary=version.summary)
+    )  # fmt: skip
 
 
 def manifest_lines(lock: Any) -> list[str]:
-    """The database lock's manifest as printed by ``study lock``, ``analyze`` and ``report``."""
+    """The database lock's manifest as printed by ``study lock``, ``analyze`` and ``report``,
+    in the command line's language."""
+    from autoserum.cli._say import language, number, translate, when
+
+    lang = language()
     m = lock.manifest
     chain = m.get("audit_chain", {})
+    length = chain.get("length")
+    sap = m.get("sap_sha256")
     lines = [
-        f"database locked {lock.locked_at:%Y-%m-%d %H:%M} UTC by {lock.locked_by} "
-        f"(lock {lock.id}): {lock.reason}",
-        f"  audit chain head {chain.get('head_hash')} ({chain.get('length')} rows, verified)",
-        f"  analysis plan sha256 {m.get('sap_sha256') or '(none: no SAP file given)'}",
-    ]
+        translate(lang, "database locked %(at)s UTC by %(by)s (lock %(id)s): %(reason)s",
+                  at=when(lock.locked_at, lang), by=lock.locked_by, id=lock.id,
+                  reason=lock.reason),
+        "  " + translate(lang, "audit chain head %(head)s (%(rows)s rows, verified)",
+                         head=chain.get("head_hash"),
+                         rows=length if length is None else number(length, lang)),
+        "  " + (translate(lang, "analysis plan sha256 %(hash)s", hash=sap) if sap else
+                translate(lang, "analysis plan sha256 (none: no SAP file given)")),
+    ]  # fmt: skip
     lists = sorted(m.get("allocation_lists", {}).items())
-    lines += [f"  allocation list {k}: {v}" for k, v in lists]
+    lines += [
+        "  " + translate(lang, "allocation list %(site)s: %(digest)s", site=k, digest=v)
+        for k, v in lists
+    ]
     if not lists:
-        lines.append("  allocation lists: none (arms were imported, not allocated here)")
+        lines.append(
+            "  "
+            + translate(lang, "allocation lists: none (arms were imported, not allocated here)")
+        )
     return lines
 
 
@@ -316,7 +382,13 @@ def study_lock(
         for line in manifest_lines(lock):
             typer.echo(line)
     else:
-        typer.echo(f"locked {level} (lock {lock.id}) of study {name}: {lock.reason}")
+        from autoserum.cli._say import language, translate
+
+        lang = language()
+        typer.echo(
+            translate(lang, "locked %(level)s (lock %(id)s) of study %(study)s: %(reason)s",
+                      level=translate(lang, level), id=lock.id, study=name, reason=lock.reason)
+        )  # fmt: skip
 
 
 @study_app.command("unlock")
@@ -335,7 +407,11 @@ def study_unlock(
         store.locks.unlock(name, lock_id, actor=_actor(), reason=reason)
     finally:
         store.close()
-    typer.echo(f"lock {lock_id} of study {name} lifted")
+    from autoserum.cli._say import language, translate
+
+    typer.echo(
+        translate(language(), "lock %(id)s of study %(study)s lifted", id=lock_id, study=name)
+    )
 
 
 @study_app.command("locks")
@@ -378,7 +454,12 @@ def site_add(
         site = store.studies.add_site(study, code, name, actor=_actor())
     finally:
         store.close()
-    typer.echo(f"added site {site.code} ({site.name}) to study {study}")
+    from autoserum.cli._say import language, translate
+
+    typer.echo(
+        translate(language(), "added site %(code)s (%(name)s) to study %(study)s",
+                  code=site.code, name=site.name, study=study)
+    )  # fmt: skip
 
 
 @site_app.command("list")

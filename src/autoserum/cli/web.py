@@ -10,6 +10,7 @@ import typer
 from autoserum.accounts import TOKEN_DAYS
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import Expected, Message, ValidationError
+from autoserum.i18n import N_
 from autoserum.permissions import ROLES, check_role
 
 if TYPE_CHECKING:
@@ -101,10 +102,13 @@ def serve(
     # each worker builds its app from the environment (uvicorn's factory, spawned processes)
     os.environ["AUTOSERUM_DATABASE_URL"] = settings.database_url
     os.environ["AUTOSERUM_ACCESS_LOG"] = "true" if access_log else "false"
+    from autoserum.cli._say import language, translate
+
     typer.echo(
-        f"autoserum web app on http://{host}:{port}/ (env={settings.env}, workers={workers})",
+        translate(language(), "autoserum web app on %(url)s (env=%(env)s, workers=%(workers)s)",
+                  url=f"http://{host}:{port}/", env=settings.env, workers=workers),
         err=True,
-    )
+    )  # fmt: skip
     uvicorn.run(
         "autoserum.web:create_app",
         factory=True,
@@ -183,8 +187,14 @@ def user_add(
         )  # fmt: skip
     finally:
         store.close()
-    shown = ", ".join(f"{study}/{code}" for study, code in sorted(sites)) if sites else "all"
-    typer.echo(f"added user {name} ({role}; sites: {shown})")
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+    shown = ", ".join(f"{study}/{code}" for study, code in sorted(sites)) if sites else None
+    typer.echo(
+        translate(lang, "added user %(name)s (%(role)s; sites: %(sites)s)", name=name,
+                  role=translate(lang, role), sites=shown or translate(lang, "all"))
+    )  # fmt: skip
 
 
 def _site_key(text: str) -> tuple[str, str]:
@@ -235,8 +245,14 @@ def user_passwd(
         store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
     finally:
         store.close()
-    kept = "API tokens kept" if keep_tokens else "API tokens revoked"
-    typer.echo(f"password of {name} changed; sessions ended, {kept}")
+    from autoserum.cli._say import language, translate
+
+    message = (
+        N_("password of %(name)s changed; sessions ended, API tokens kept")
+        if keep_tokens
+        else N_("password of %(name)s changed; sessions ended, API tokens revoked")
+    )
+    typer.echo(translate(language(), message, name=name))
 
 
 @user_app.command("token")
@@ -272,7 +288,14 @@ def user_token(
         )
     finally:
         store.close()
-    typer.echo(f"token id {token_id} of {name}, expires {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
+    from autoserum.cli._say import language, translate, when
+
+    lang = language()
+    typer.echo(
+        translate(lang, "token id %(id)s of %(name)s, expires %(at)s UTC", id=token_id, name=name,
+                  at=when(expires_at, lang)),
+        err=True,
+    )  # fmt: skip
     typer.echo(secret)
 
 
@@ -325,7 +348,9 @@ def user_revoke_token(
         store.accounts.revoke_api_token(token_id, actor=actor)
     finally:
         store.close()
-    typer.echo(f"token {token_id} revoked")
+    from autoserum.cli._say import language, translate
+
+    typer.echo(translate(language(), "token %(id)s revoked", id=token_id))
 
 
 @user_app.command("list")
@@ -440,11 +465,20 @@ def user_update(
         user = store.accounts.update_user(name, changes, actor=actor, reason=reason)
     finally:
         store.close()
-    shown = "all" if user.sites is None else ", ".join(f"{a}/{b}" for a, b in sorted(user.sites))
-    typer.echo(
-        f"updated user {name} ({user.role}; sites: {shown or 'none'}; "
-        f"{'active' if user.active else 'inactive'})"
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+    shown = (
+        translate(lang, "all")
+        if user.sites is None
+        else ", ".join(f"{a}/{b}" for a, b in sorted(user.sites)) or translate(lang, "none")
     )
+    message = (
+        N_("updated user %(name)s (%(role)s; sites: %(sites)s; active)")
+        if user.active
+        else N_("updated user %(name)s (%(role)s; sites: %(sites)s; inactive)")
+    )
+    typer.echo(translate(lang, message, name=name, role=translate(lang, user.role), sites=shown))
 
 
 def register(root: typer.Typer) -> None:

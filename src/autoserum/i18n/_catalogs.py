@@ -139,12 +139,17 @@ def using(language: str) -> Iterator[str]:
 
 def translate(language: str, message: str, /, **variables: Any) -> str:
     """``message`` in ``language``, with ``%(name)s`` placeholders filled from ``variables``
-    (as the templates' ``_()`` does)."""
-    text = translations(language).gettext(message)
+    (as the templates' ``_()`` does). English is the language of the sources: its catalog has
+    no translation (``tests/test_i18n_cli.py``), so it is not read (nor Babel imported)."""
+    english = language == DEFAULT_LANGUAGE
+    text = message if english else translations(language).gettext(message)
     return text % variables if variables else text
 
 
 def translate_plural(language: str, singular: str, plural: str, n: int, /, **variables: Any) -> str:
     """The singular or plural form for ``n`` in ``language`` (``%(num)s`` is ``n``)."""
-    text = translations(language).ngettext(singular, plural, n)
+    if language == DEFAULT_LANGUAGE:  # English's rule, as its catalog's Plural-Forms: n != 1
+        text = singular if n == 1 else plural
+    else:
+        text = translations(language).ngettext(singular, plural, n)
     return text % {"num": n, **variables}

@@ -116,27 +116,28 @@ def expiry(process: ProductProcess, processed_at: datetime) -> datetime | None:
 
 
 def draw_to_injection_refusal(
-    process: ProductProcess | None, *, label: str, drawn_at: datetime, now: datetime
+    process: ProductProcess | None, *, label: str, drawn_at: datetime, at: datetime
 ) -> str | None:
-    """Why whole blood drawn at ``drawn_at`` may not be injected at ``now`` (the protocol's
-    ``max_minutes_draw_to_injection`` passed, or a draw in the future); ``None`` if it may.
+    """Why whole blood drawn at ``drawn_at`` may not be injected at ``at`` (the time given,
+    ``study.aliquots.administered_at``): the protocol's ``max_minutes_draw_to_injection``
+    passed, or a draw after the injection; ``None`` if it may.
 
     >>> from datetime import UTC
     >>> from autoserum.protocols import load_protocol
     >>> p = load_protocol("abt-pittler2003").arms[0].process
     >>> t = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    >>> draw_to_injection_refusal(p, label="BD-1", drawn_at=t, now=t + timedelta(hours=2))
-    'blood draw BD-1 was drawn 120 minutes ago (the protocol allows 5)'
+    >>> draw_to_injection_refusal(p, label="BD-1", drawn_at=t, at=t + timedelta(hours=2))
+    'blood draw BD-1 was drawn 120 minutes before the injection (the protocol allows 5)'
     """
-    if now < drawn_at:
-        return f"blood draw {label} is dated after now ({drawn_at.isoformat()})"
+    if at < drawn_at:
+        return f"blood draw {label} was drawn after the injection ({drawn_at.isoformat()})"
     limit = None if process is None else fact_number(process.max_minutes_draw_to_injection)
     if limit is None:
         return None
-    minutes = Decimal((now - drawn_at).total_seconds()) / 60
+    minutes = Decimal((at - drawn_at).total_seconds()) / 60
     if minutes > limit:
         return (
-            f"blood draw {label} was drawn {int(minutes)} minutes ago "
+            f"blood draw {label} was drawn {int(minutes)} minutes before the injection "
             f"(the protocol allows {_show(limit, None)})"
         )
     return None

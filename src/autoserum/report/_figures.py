@@ -20,7 +20,7 @@ import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import matplotlib as mpl
 import numpy as np
@@ -35,6 +35,7 @@ from autoserum.report._i18n import gettext as _
 __all__ = [
     "PALETTE",
     "Drawing",
+    "figure_font",
     "forest_figure",
     "km_figure",
     "mean_change_figure",
@@ -56,37 +57,88 @@ _RC: Any = {
 }
 
 
-#: Families of fonts with Korean and Chinese glyphs that matplotlib may find on a machine.
-_CJK_FAMILIES = (
+#: Families of fonts with Korean and Chinese glyphs that matplotlib may find on a machine, in
+#: the order they are preferred (Debian: fonts-noto-cjk, fonts-wqy-microhei, fonts-wqy-zenhei,
+#: fonts-droid-fallback; NanumGothic, fonts-nanum, has Korean glyphs only).
+_CJK_FAMILIES: Final = (
     "Noto Sans CJK",
     "Source Han Sans",
-    "NanumGothic",
     "WenQuanYi",
     "Droid Sans Fallback",
+    "NanumGothic",
 )
+#: Characters a figure font must have to be chosen for a language (the figures' own words).
+_SCRIPT_SAMPLES: Final[dict[str, str]] = {"ko": "주차기저치대비변화", "zh-Hans": "周较基线变化"}
 
 
 @functools.cache
-def _cjk_font() -> str | None:
-    """The name of an installed font with Korean and Chinese glyphs, or ``None``."""
+def _font_names() -> tuple[str, ...]:
+    """The names of the fonts matplotlib knows, after adding any installed since its font
+    cache was written (matplotlib reads new system fonts only when it rebuilds the cache)."""
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in sorted(names) if n.startswith(_CJK_FAMILIES)), None)
+    manager = font_manager.fontManager
+    known = {f.fname for f in manager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            try:
+                manager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # not a font FreeType can read
+                continue
+    return tuple(sorted({f.name for f in manager.ttflist}))
+
+
+@functools.cache
+def _glyphs(name: str) -> frozenset[int]:
+    """The code points the font ``name`` has glyphs for (the face matplotlib would use)."""
+    from matplotlib import font_manager
+
+    if name not in _font_names():
+        return frozenset()
+    path = font_manager.findfont(font_manager.FontProperties(family=name))
+    return frozenset(font_manager.get_font(path).get_charmap())
+
+
+def figure_font(language: str | None = None) -> str | None:
+    """The installed font that draws the figures' words in ``language`` (the current one by
+    default), after DejaVu Sans as a glyph fallback: the first of the known CJK families with
+    every character of the language's sample; ``None`` for English or when there is none."""
+    return _figure_font(language or current_language())
+
+
+@functools.cache
+def _figure_font(language: str) -> str | None:
+    sample = _SCRIPT_SAMPLES.get(language)
+    if sample is None:
+        return None
+    names = _font_names()
+    for family in _CJK_FAMILIES:
+        for name in names:
+            if name.startswith(family) and {ord(c) for c in sample} <= _glyphs(name):
+                return name
+    return None
 
 
 def _rc() -> Any:  # matplotlib types the keys as literals
-    """The figures' settings: a CJK font after DejaVu Sans (glyph fallback) when installed."""
-    cjk = _cjk_font()
-    return _RC if cjk is None else {**_RC, "font.family": ["DejaVu Sans", cjk]}
+    """The figures' settings: the language's font after DejaVu Sans (glyph fallback)."""
+    font = figure_font()
+    return _RC if font is None else {**_RC, "font.family": ["DejaVu Sans", font]}
+
+
+def _drawable(text: str, font: str | None) -> bool:
+    """Whether every character of ``text`` has a glyph in DejaVu Sans or ``font``."""
+    have = _glyphs("DejaVu Sans") | (_glyphs(font) if font is not None else frozenset())
+    return all(ord(c) in have for c in text if not c.isspace())
 
 
 def _axis(message: str, /, **variables: Any) -> str:
     """A text drawn inside a figure (an axis label, a legend entry): in the report's language
-    when matplotlib has glyphs for it, else in English, so the PNG of the PDF never shows empty
-    boxes (the figure's title and caption, outside the image, are always translated)."""
-    if current_language() == DEFAULT_LANGUAGE or _cjk_font() is not None:
-        return _(message, **variables)
+    when the figure's font has every glyph of the translation, else in English, so the image
+    never shows empty boxes (the figure's title and caption, outside the image, are always
+    translated)."""
+    translated = _(message, **variables)
+    if current_language() == DEFAULT_LANGUAGE or _drawable(translated, figure_font()):
+        return translated
     return message % variables
 
 

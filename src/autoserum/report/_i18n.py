@@ -15,6 +15,18 @@ file is shipped or downloaded.
 ('안전성', ('HYGothic-Medium', 'HYGothic-Medium'))
 >>> pdf_fonts("en")
 ('Helvetica', 'Helvetica-Bold')
+
+Chinese is written without spaces: its paragraphs wrap between any two characters but not
+inside a Latin word (reportlab's ``wordWrap="CJK"``); Korean and English wrap at spaces. A text
+drawn line by line on a canvas (a label, the patient card) is cut to its width with
+:func:`fit_lines`.
+
+>>> pdf_word_wrap("zh-Hans"), pdf_word_wrap("ko")
+('CJK', None)
+>>> fit_lines("Keep this card private: the link opens your questionnaires.", "Helvetica", 8, 100)
+['Keep this card private: the', 'link opens your', 'questionnaires.']
+>>> fit_lines("https://example.org/p/0123456789abcdef", "Helvetica", 8, 100)
+['https://example.org/p/01234', '56789abcdef']
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ from typing import Any, Final
 
 from autoserum.i18n import current_language, translations
 
-__all__ = ["CID_FONTS", "gettext", "pdf_fonts", "word"]
+__all__ = ["CID_FONTS", "fit_lines", "gettext", "pdf_fonts", "pdf_word_wrap", "word"]
 
 #: The reportlab CID font of each language not written in Latin script.
 CID_FONTS: Final[dict[str, str]] = {"ko": "HYGothic-Medium", "zh-Hans": "STSong-Light"}
@@ -59,3 +71,40 @@ def pdf_fonts(language: str | None = None) -> tuple[str, str]:
     if name not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(name))
     return name, name
+
+
+def pdf_word_wrap(language: str | None = None) -> str | None:
+    """The reportlab ``wordWrap`` of a paragraph in ``language`` (the current one by default):
+    ``"CJK"`` for Chinese (a line may break between any two characters, never inside a Latin
+    word), ``None`` (at spaces) otherwise."""
+    return "CJK" if (language or current_language()) == "zh-Hans" else None
+
+
+def fit_lines(text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` cut into lines no wider than ``width`` points in ``font`` at ``size``: at spaces,
+    and inside a word (a URL, a Chinese sentence) only where the word alone is too wide."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def fits(line: str) -> bool:
+        return float(stringWidth(line, font, size)) <= width
+
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if fits(candidate):
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        if fits(word):
+            line = word
+            continue
+        for char in word:  # a word wider than the line: cut it where it is full
+            if line and not fits(line + char):
+                lines.append(line)
+                line = ""
+            line += char
+    lines.append(line)
+    return lines

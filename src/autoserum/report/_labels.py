@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 from xml.sax.saxutils import escape
 
 import segno
@@ -27,14 +28,15 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
 
-from autoserum.i18n import current_language, format_date, format_datetime, using
+from autoserum.i18n import N_, current_language, format_date, format_datetime, using
 from autoserum.protocols import Fact, Protocol
+from autoserum.report._i18n import fit_lines, pdf_fonts, pdf_word_wrap, word
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import pdf_fonts
 from autoserum.study.model import ProductLife
 
 __all__ = [
@@ -50,6 +52,31 @@ __all__ = [
 
 _COLUMNS, _ROWS = 3, 8
 _WIDTH, _HEIGHT = 70 * mm, 37 * mm  # a common A4 sheet of 24 labels
+
+#: The worksheet's name of each step of a product process (``protocols.ProductProcess``).
+_STEPS: Final[dict[str, str]] = {
+    "draw_volume": N_("draw volume"),
+    "tube": N_("tube"),
+    "clotting_minutes": N_("clotting minutes"),
+    "centrifuge_g": N_("centrifuge g"),
+    "centrifuge_minutes": N_("centrifuge minutes"),
+    "centrifuge_temperature": N_("centrifuge temperature"),
+    "purification": N_("purification"),
+    "protein_concentration": N_("protein concentration"),
+    "purity": N_("purity"),
+    "aliquot_volume": N_("aliquot volume"),
+    "aliquot_count": N_("aliquot count"),
+    "storage_temperature": N_("storage temperature"),
+    "storage_max_days": N_("storage max days"),
+    "freeze_thaw_max": N_("freeze thaw max"),
+    "max_minutes_draw_to_injection": N_("max minutes draw to injection"),
+}
+#: Where a protocol's fact comes from (``protocols.Source``).
+_SOURCES: Final[dict[str, str]] = {
+    "published": N_("published"),
+    "autoserum default": N_("autoserum default"),
+    "unknown": N_("unknown"),
+}
 
 
 @dataclass(frozen=True)
@@ -97,8 +124,8 @@ def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> 
 
     >>> from autoserum.protocols import load_protocol
     >>> row = worksheet_rows(load_protocol("ast-nahm2023"), [("S1-001", "serum")])[0]
-    >>> row.subject_id, row.product, row.facts[-1][0]
-    ('S1-001', 'serum', 'dose')
+    >>> row.subject_id, row.product, row.facts[-1]
+    ('S1-001', 'serum', ('dose', '5 mL (published)'))
     """
     arms = {a.code: a for a in protocol.arms}
     rows = []
@@ -108,10 +135,19 @@ def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> 
         if arm.process is not None:
             for name, fact in arm.process:
                 if isinstance(fact, Fact):
-                    facts.append((name.replace("_", " "), f"{fact.describe()} ({fact.source})"))
-        facts.append((_("dose"), f"{arm.dose.describe()} ({arm.dose.source})"))
-        rows.append(WorksheetRow(subject_id, arm_code, arm.product, tuple(facts)))
+                    step = _(_STEPS[name]) if name in _STEPS else name.replace("_", " ")
+                    facts.append((step, _fact(fact)))
+        facts.append((_("dose"), _fact(arm.dose)))
+        rows.append(WorksheetRow(subject_id, arm_code, word(arm.product), tuple(facts)))
     return rows
+
+
+def _fact(fact: Fact) -> str:
+    """A declared value with its provenance in the current language (the value as the
+    protocol gives it)."""
+    if not fact.known or fact.value is None:
+        return _("unknown")
+    return _("%(value)s (%(source)s)", value=fact.describe(), source=_(_SOURCES[fact.source]))
 
 
 def qr_png(code: str, *, scale: int = 4) -> bytes:
@@ -150,13 +186,25 @@ def _labels_pdf(labels: Sequence[Label]) -> bytes:
         canvas.setFont(bold, 7)
         text_x = x + side + 2 * mm
         canvas.drawString(text_x, y + side - 6, label.code.split(":")[3])
-        canvas.setFont(regular, 6.5)
+        room = x - 4 * mm + _WIDTH - 2 * mm - text_x  # to the label's right edge
         for i, line in enumerate(label.lines):
-            canvas.drawString(text_x, y + side - 16 - 9 * i, line[:30])
+            size = _fitting_size(line, regular, 6.5, room)
+            canvas.setFont(regular, size)
+            canvas.drawString(
+                text_x, y + side - 16 - 9 * i, fit_lines(line, regular, size, room)[0]
+            )
         canvas.setFont(regular, 4.5)
         canvas.drawString(x, y - 5, label.code)
     canvas.save()
     return out.getvalue()
+
+
+def _fitting_size(text: str, font: str, size: float, width: float, smallest: float = 5) -> float:
+    """The largest font size from ``size`` down to ``smallest`` (in quarter points) at which
+    ``text`` fits ``width`` (at ``smallest`` a longer text is cut)."""
+    while size > smallest and stringWidth(text, font, size) > width:
+        size -= 0.25
+    return size
 
 
 def worksheet_pdf(
@@ -174,13 +222,15 @@ def worksheet_pdf(
 
 def _worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]) -> bytes:
     regular, bold = pdf_fonts()
+    wrap = pdf_word_wrap()
     sample = getSampleStyleSheet()
     styles = {
         name: ParagraphStyle(
-            name, parent=sample[name], fontName=bold if name != "Normal" else regular
+            name, parent=sample[name], fontName=bold if name != "Normal" else regular,
+            wordWrap=wrap,
         )
         for name in ("Title", "Normal", "Heading3")
-    }
+    }  # fmt: skip
     title = _("Preparation worksheet · %(study)s", study=study)
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, title=title)
@@ -190,19 +240,23 @@ def _worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]
         Paragraph(escape(_("Unblinded: for the preparer only.")), styles["Normal"]),
         Spacer(1, 4 * mm),
     ]
+    cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10, wordWrap=wrap)
+    head = ParagraphStyle("head", parent=cell, fontName=bold)
     for row in rows:
         story.append(
             Paragraph(escape(f"{row.subject_id} · {row.arm} · {row.product}"), styles["Heading3"])
         )
-        data = [[_("Step (protocol)"), _("Declared"), _("Done (value, time, initials)")]]
-        data += [[name, value, ""] for name, value in row.facts] or [[_("no process"), "", ""]]
-        table = RLTable(data, colWidths=(55 * mm, 60 * mm, 55 * mm))
+        header = (_("Step (protocol)"), _("Declared"), _("Done (value, time, initials)"))
+        data = [[Paragraph(escape(text), head) for text in header]]
+        data += [
+            [Paragraph(escape(name), cell), Paragraph(escape(value), cell), ""]
+            for name, value in row.facts
+        ] or [[Paragraph(escape(_("no process")), cell), "", ""]]
+        table = RLTable(data, colWidths=(50 * mm, 70 * mm, 50 * mm), repeatRows=1)
         table.setStyle(
             [
                 ("GRID", (0, 0), (-1, -1), 0.4, "#888888"),
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
-                ("FONTNAME", (0, 0), (-1, -1), regular),
-                ("FONTNAME", (0, 0), (-1, 0), bold),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ]
         )
         story += [table, Spacer(1, 3 * mm)]
@@ -242,32 +296,29 @@ def _card_pdf(
         _("Self-report card · %(study)s · %(subject)s", study=study, subject=subject_id)
     )
     side = 70 * mm
-    canvas.setFont(bold, 13)
-    canvas.drawString(10 * mm, height - 16 * mm, _("Your symptom diary"))
-    canvas.setFont(regular, 9)
-    canvas.drawString(
-        10 * mm,
-        height - 23 * mm,
-        _("Study %(study)s · participant %(subject)s", study=study, subject=subject_id),
-    )
+    heading = _("Your symptom diary")
+    canvas.setFont(bold, _fitting_size(heading, bold, 13, width - 20 * mm, smallest=9))
+    canvas.drawString(10 * mm, height - 16 * mm, heading)
+    who = _("Study %(study)s · participant %(subject)s", study=study, subject=subject_id)
+    size = _fitting_size(who, regular, 9, width - 20 * mm, smallest=6)
+    canvas.setFont(regular, size)
+    canvas.drawString(10 * mm, height - 23 * mm, fit_lines(who, regular, size, width - 20 * mm)[0])
     canvas.drawImage(
         ImageReader(io.BytesIO(qr_png(url, scale=6))),
         (width - side) / 2, height - 28 * mm - side, side, side,
     )  # fmt: skip
     y = height - 34 * mm - side
     canvas.setFont(regular, 8)
-    for line in (
+    room = width - 20 * mm  # 10 mm margins
+    for text in (
         _("Scan the code with your phone's camera, or open:"),
-        *_wrapped(url, 58),
+        url,
         _("Valid until %(date)s.", date=format_date(valid_until)),
         _("Keep this card private: the link opens your questionnaires."),
         *lines,
     ):
-        canvas.drawString(10 * mm, y, line)
-        y -= 4.5 * mm
+        for line in fit_lines(text, regular, 8, room):
+            canvas.drawString(10 * mm, y, line)
+            y -= 4.5 * mm
     canvas.save()
     return out.getvalue()
-
-
-def _wrapped(text: str, width: int) -> list[str]:
-    return [text[i : i + width] for i in range(0, len(text), width)] or [""]

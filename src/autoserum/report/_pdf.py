@@ -42,7 +42,7 @@ from autoserum.i18n import current_language
 from autoserum.report._diagram import Diagram, diagram_drawing
 from autoserum.report._document import Document, FigureBlock
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import pdf_fonts
+from autoserum.report._i18n import pdf_fonts, pdf_word_wrap
 from autoserum.report._tables import Table
 
 __all__ = ["render_pdf"]
@@ -67,16 +67,26 @@ class _Styles:
 
 def _styles(language: str) -> _Styles:
     regular, bold = pdf_fonts(language)
-    body = ParagraphStyle("body", parent=_STYLES["BodyText"], fontName=regular)
+    wrap = pdf_word_wrap(language)
+    body = ParagraphStyle("body", parent=_STYLES["BodyText"], fontName=regular, wordWrap=wrap)
     cell = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5)
     return _Styles(
-        title=ParagraphStyle("title", parent=_STYLES["Title"], fontName=bold),
-        heading=ParagraphStyle("heading", parent=_STYLES["Heading2"], fontName=bold),
+        title=ParagraphStyle("title", parent=_STYLES["Title"], fontName=bold, wordWrap=wrap),
+        heading=ParagraphStyle("heading", parent=_STYLES["Heading2"], fontName=bold, wordWrap=wrap),
         body=body,
         cell=cell,
         head=ParagraphStyle("head", parent=cell, fontName=bold),
         note=ParagraphStyle("note", parent=body, fontSize=7, leading=9, textColor=colors.grey),
-        caption=ParagraphStyle("caption", parent=body, fontSize=9, leading=11, fontName=bold),
+        # a table's caption stays on the page of its table
+        caption=ParagraphStyle(
+            "caption",
+            parent=body,
+            fontSize=9,
+            leading=11,
+            fontName=bold,
+            spaceAfter=2 * mm,
+            keepWithNext=1,
+        ),
     )
 
 
@@ -118,7 +128,7 @@ def _table(table: Table, width: float, styles: _Styles) -> list[Flowable]:
             ]
         )
     )
-    out: list[Flowable] = [_p(table.title, styles.caption), Spacer(1, 2 * mm), rl]
+    out: list[Flowable] = [_p(table.title, styles.caption), rl]
     if table.footnote:
         out += [Spacer(1, 1 * mm), _p(table.footnote, styles.note)]
     out += [_p(n, styles.note) for n in table.notes]
@@ -190,7 +200,7 @@ def render_pdf(model: Document, path: Path) -> Path:
         story.append(_p(f"{number}. {section.title}", styles.heading))
         if section.summary:
             summary = Table("summary", _("Summary"), (_("Item"), _("Value")), section.summary)
-            story += _table(summary, width, styles)[2:]
+            story += _table(summary, width, styles)[1:]
         story += [_p(text, styles.body) for text in section.paragraphs]
         story += _figures(section.figures_before, width, styles, fonts)
         for table in section.tables:

@@ -1,10 +1,18 @@
 """The statistical analysis plan as a document (``autoserum sap render``) and the SAP section
 of a study report (its hash and the estimand table).
 
+Both are written in the current language (:func:`autoserum.i18n.using`): the fixed texts
+(headings, table headers, the words of the plan's codes: strategies, summaries, methods,
+decisions) are translated; what the statistician typed (the title, the estimands' labels, the
+analysis sets' definitions, the intercurrent events' and subgroups' names) stays as typed.
+
 >>> from autoserum.analysis import EXAMPLE_SAP, parse_sap_text
 >>> files = write_sap(parse_sap_text(EXAMPLE_SAP), tmp_path, generated=dt.date(2026, 1, 5))
 >>> files.html.suffix, files.pdf.read_bytes()[:5], len(files.sha256)
 ('.html', b'%PDF-', 64)
+>>> korean = write_sap(parse_sap_text(EXAMPLE_SAP), tmp_path / "ko", language="ko")
+>>> "추정대상" in korean.html.read_text(encoding="utf-8")
+True
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import polars as pl
 
 from autoserum import __version__
 from autoserum.analysis import EndpointResult, Estimand, Sap
+from autoserum.i18n import N_, format_date, using
 from autoserum.report._document import Document, Section
+from autoserum.report._i18n import gettext as _
 from autoserum.report._tables import Table, fmt, fmt_p, label
 
 __all__ = [
@@ -32,29 +42,41 @@ __all__ = [
 ]
 
 _STRATEGY = {
-    "treatment_policy": "treatment policy",
-    "hypothetical": "hypothetical",
-    "composite": "composite",
-    "while_on_treatment": "while on treatment",
+    "treatment_policy": N_("treatment policy"),
+    "hypothetical": N_("hypothetical"),
+    "composite": N_("composite"),
+    "while_on_treatment": N_("while on treatment"),
 }
 _SUMMARY = {
-    "mean_difference": "difference in mean change from baseline",
-    "responder_difference": "difference in responder proportions",
-    "hazard_ratio": "hazard ratio",
+    "mean_difference": N_("difference in mean change from baseline"),
+    "responder_difference": N_("difference in responder proportions"),
+    "hazard_ratio": N_("hazard ratio"),
 }
 _SENSITIVITY = {
-    "mi_mar": "multiple imputation under MAR",
-    "mi_j2r": "reference-based multiple imputation, jump to reference",
-    "mi_cr": "reference-based multiple imputation, copy reference",
-    "mi_cir": "reference-based multiple imputation, copy increments in reference",
-    "tipping_point": "tipping point (delta-adjusted multiple imputation)",
-    "observed_cases": "observed cases",
+    "mi_mar": N_("multiple imputation under MAR"),
+    "mi_j2r": N_("reference-based multiple imputation, jump to reference"),
+    "mi_cr": N_("reference-based multiple imputation, copy reference"),
+    "mi_cir": N_("reference-based multiple imputation, copy increments in reference"),
+    "tipping_point": N_("tipping point (delta-adjusted multiple imputation)"),
+    "observed_cases": N_("observed cases"),
 }
 _MULTIPLICITY = {
-    "holm": "Holm's step-down procedure",
-    "bh": "Benjamini–Hochberg false discovery rate",
-    "fixed_sequence": "fixed-sequence (hierarchical) testing",
-    "none": "no adjustment",
+    "holm": N_("Holm's step-down procedure"),
+    "bh": N_("Benjamini–Hochberg false discovery rate"),
+    "fixed_sequence": N_("fixed-sequence (hierarchical) testing"),
+    "none": N_("no adjustment"),
+}
+_ROLE = {
+    "primary": N_("primary"),
+    "secondary": N_("secondary"),
+    "supportive": N_("supportive"),
+    "exploratory": N_("exploratory"),
+}
+_ALTERNATIVE = {"two-sided": N_("two-sided"), "less": N_("less"), "greater": N_("greater")}
+_MISSING = {
+    "mmrm_mar": N_("mmrm mar"),
+    "observed_cases": N_("observed cases"),
+    "non_responder": N_("non responder"),
 }
 
 
@@ -69,21 +91,30 @@ class SapFiles:
 
 def _events(e: Estimand) -> str:
     if not e.intercurrent_events:
-        return "none declared"
+        return _("none declared")
     return "; ".join(
-        f"{ice.event.replace('_', ' ')}: {_STRATEGY[ice.strategy]}" for ice in e.intercurrent_events
+        _(
+            "%(event)s: %(strategy)s",
+            event=ice.event.replace("_", " "),  # the plan's own code, as typed
+            strategy=_(_STRATEGY[ice.strategy]),
+        )
+        for ice in e.intercurrent_events
     )
 
 
 def _summary(e: Estimand) -> str:
     if e.summary == "responder_difference":
         how = (
-            "non-responder imputation"
+            _("non-responder imputation")
             if e.responder_missing == "non_responder"
-            else "observed cases"
+            else _("observed cases")
         )
-        return f"{_SUMMARY[e.summary]} (Newcombe CI, Fisher's test; {how})"
-    return f"{_SUMMARY[e.summary]} ({e.method.upper()})"
+        return _(
+            "%(summary)s (Newcombe CI, Fisher's test; %(missing)s)",
+            summary=_(_SUMMARY[e.summary]),
+            missing=how,
+        )
+    return _("%(summary)s (%(method)s)", summary=_(_SUMMARY[e.summary]), method=e.method.upper())
 
 
 def _set(code: str) -> str:
@@ -91,12 +122,23 @@ def _set(code: str) -> str:
 
 
 def _cuts(cuts: tuple[float, ...]) -> str:
-    return ", ".join(f"{c:g}" for c in cuts) or "levels"
+    return ", ".join(f"{c:g}" for c in cuts) or _("levels")
 
 
 def _variable(e: Estimand) -> str:
-    what = f"{label(e.variable)} change from baseline to week {e.week:g}"
-    return f"{e.responder} response at week {e.week:g}" if e.responder else what
+    if e.responder:
+        return _(
+            "%(responder)s response at week %(week)s", responder=e.responder, week=f"{e.week:g}"
+        )
+    return _(
+        "%(variable)s change from baseline to week %(week)s",
+        variable=label(e.variable),
+        week=f"{e.week:g}",
+    )
+
+
+def _ci(low: object, high: object, digits: int = 1) -> str:
+    return _("%(low)s to %(high)s", low=fmt(low, digits), high=fmt(high, digits))
 
 
 def estimand_table(sap: Sap, results: dict[str, EndpointResult] | None = None) -> Table:
@@ -105,7 +147,7 @@ def estimand_table(sap: Sap, results: dict[str, EndpointResult] | None = None) -
     rows = []
     for e in sap.estimands:
         row = [
-            f"{e.code} ({e.role})",
+            f"{e.code} ({_(_ROLE[e.role])})",
             e.label,
             _set(e.population),
             _variable(e),
@@ -115,17 +157,20 @@ def estimand_table(sap: Sap, results: dict[str, EndpointResult] | None = None) -
         if results is not None:
             row.append(_result(e, results.get(e.code)))
         rows.append(tuple(row))
-    columns = ["Estimand", "Label", "Population", "Variable", "Intercurrent events: strategy",
-               "Population-level summary"]  # fmt: skip
+    columns = [_("Estimand"), _("Label"), _("Population"), _("Variable"),
+               _("Intercurrent events: strategy"), _("Population-level summary")]  # fmt: skip
     if results is not None:
-        columns.append("Result")
+        columns.append(_("Result"))
     return Table(
         "estimands",
-        f"Estimands of {sap.title} (version {sap.version})",
+        _("Estimands of %(title)s (version %(version)s)", title=sap.title, version=sap.version),
         tuple(columns),
         tuple(rows),
-        "Attributes per ICH E9(R1): treatment (each arm against the control), population, "
-        "variable, intercurrent events with the strategy handling each, population-level summary.",
+        _(
+            "Attributes per ICH E9(R1): treatment (each arm against the control), population, "
+            "variable, intercurrent events with the strategy handling each, population-level "
+            "summary."
+        ),
     )
 
 
@@ -138,9 +183,13 @@ def _result(e: Estimand, result: EndpointResult | None) -> str:
         )
         return (
             "; ".join(
-                f"{r['arm']}: {fmt(100 * r['risk_difference'])} % "
-                f"({fmt(100 * r['rd_ci_low'])} to {fmt(100 * r['rd_ci_high'])}), "
-                f"p = {fmt_p(r['fisher_p_value'])}"
+                _(
+                    "%(arm)s: %(difference)s %% (%(ci)s), p = %(p)s",
+                    arm=r["arm"],
+                    difference=fmt(100 * r["risk_difference"]),
+                    ci=_ci(100 * r["rd_ci_low"], 100 * r["rd_ci_high"]),
+                    p=fmt_p(r["fisher_p_value"]),
+                )
                 for r in rows.iter_rows(named=True)
             )
             or "–"
@@ -150,8 +199,13 @@ def _result(e: Estimand, result: EndpointResult | None) -> str:
     )
     return (
         "; ".join(
-            f"{r['arm']}: {fmt(r['estimate'], 2)} "
-            f"({fmt(r['ci_low'], 2)} to {fmt(r['ci_high'], 2)}), p = {fmt_p(r['p_value'])}"
+            _(
+                "%(arm)s: %(estimate)s (%(ci)s), p = %(p)s",
+                arm=r["arm"],
+                estimate=fmt(r["estimate"], 2),
+                ci=_ci(r["ci_low"], r["ci_high"], 2),
+                p=fmt_p(r["p_value"]),
+            )
             for r in rows.iter_rows(named=True)
         )
         or "–"
@@ -162,7 +216,7 @@ def _plan_sections(sap: Sap) -> list[Section]:
     md = sap.missing_data
     sensitivity = tuple(
         (
-            s.label or _SENSITIVITY[s.method],
+            s.label or _(_SENSITIVITY[s.method]),
             s.method,
             str(s.imputations) if s.method.startswith("mi_") else "–",
             ", ".join(f"{d:g}" for d in s.deltas) or "–",
@@ -172,45 +226,46 @@ def _plan_sections(sap: Sap) -> list[Section]:
     )
     m = sap.multiplicity
     return [
-        Section("estimands", "Estimands", tables=(estimand_table(sap),)),
+        Section("estimands", _("Estimands"), tables=(estimand_table(sap),)),
         Section(
             "endpoints",
-            "Endpoints and analysis sets",
+            _("Endpoints and analysis sets"),
             tables=(
                 Table(
                     "endpoints",
-                    "Endpoints",
-                    ("Endpoint", "Role", "Week"),
-                    (
-                        (label(sap.primary.variable), "primary", f"{sap.primary.week:g}"),
-                        *((label(x.variable), x.role, f"{x.week:g}") for x in sap.endpoints),
+                    _("Endpoints"),
+                    (_("Endpoint"), _("Role"), _("Week")),
+                    tuple(
+                        (label(variable), _(_ROLE[role]), f"{week:g}")
+                        for variable, role, week in (
+                            (sap.primary.variable, sap.primary.role, sap.primary.week),
+                            *((x.variable, x.role, x.week) for x in sap.endpoints),
+                        )
                     ),
                 ),
                 Table(
                     "analysis-sets",
-                    "Analysis sets",
-                    ("Set", "Definition"),
-                    tuple(
-                        (a.code.upper().replace("_", " "), a.definition) for a in sap.analysis_sets
-                    ),
+                    _("Analysis sets"),
+                    (_("Set"), _("Definition")),
+                    tuple((_set(a.code), a.definition) for a in sap.analysis_sets),
                 ),
             ),
         ),
         Section(
             "model",
-            "Models, covariates and missing data",
+            _("Models, covariates and missing data"),
             summary=(
-                ("Covariates", ", ".join(["baseline", *sap.covariates])),
-                ("Confidence level", f"{100 * sap.conf_level:g} %"),
-                ("Alternative", sap.alternative),
-                ("Missing data, primary", md.primary.replace("_", " ")),
+                (_("Covariates"), ", ".join([_("baseline"), *sap.covariates])),
+                (_("Confidence level"), f"{100 * sap.conf_level:g} %"),
+                (_("Alternative"), _(_ALTERNATIVE[sap.alternative])),
+                (_("Missing data, primary"), _(_MISSING[md.primary])),
             ),
             tables=(
                 (
                     Table(
                         "sensitivity",
-                        "Sensitivity analyses of the primary estimand",
-                        ("Analysis", "Method", "Imputations", "Deltas", "Seed"),
+                        _("Sensitivity analyses of the primary estimand"),
+                        (_("Analysis"), _("Method"), _("Imputations"), _("Deltas"), _("Seed")),
                         sensitivity,
                     ),
                 )
@@ -220,58 +275,59 @@ def _plan_sections(sap: Sap) -> list[Section]:
         ),
         Section(
             "multiplicity",
-            "Multiplicity",
+            _("Multiplicity"),
             summary=(
-                ("Strategy", _MULTIPLICITY[m.method]),
-                ("Family-wise alpha", f"{m.alpha:g}"),
-                *((("Order", " → ".join(label(v) for v in m.order)),) if m.order else ()),
+                (_("Strategy"), _(_MULTIPLICITY[m.method])),
+                (_("Family-wise alpha"), f"{m.alpha:g}"),
+                *(((_("Order"), " → ".join(label(v) for v in m.order)),) if m.order else ()),
             ),
         ),
         Section(
             "subgroups",
-            "Subgroups",
+            _("Subgroups"),
             tables=(
                 Table(
                     "subgroups",
-                    "Subgroups (treatment effect by subgroup with the interaction test)",
-                    ("Variable", "Label", "Cut points"),
+                    _("Subgroups (treatment effect by subgroup with the interaction test)"),
+                    (_("Variable"), _("Label"), _("Cut points")),
                     tuple(
-                        (
-                            g.variable,
-                            g.label or g.variable,
-                            ", ".join(f"{c:g}" for c in g.cuts) or "levels",
-                        )
-                        for g in sap.subgroups
+                        (g.variable, g.label or g.variable, _cuts(g.cuts)) for g in sap.subgroups
                     ),
                 ),
             )
             if sap.subgroups
             else (),
-            paragraphs=() if sap.subgroups else ("No subgroup analysis is planned.",),
+            paragraphs=() if sap.subgroups else (_("No subgroup analysis is planned."),),
         ),
     ]
 
 
 def sap_document(sap: Sap, *, source: str, generated: dt.date | None = None) -> Document:
-    """The SAP as a document for the HTML and PDF renderers."""
+    """The SAP as a document for the HTML and PDF renderers, in the current language."""
     overview = Section(
         "overview",
-        "Plan",
+        _("Plan"),
         summary=(
-            ("Code", sap.code),
-            ("Version", sap.version),
-            ("Protocol", sap.protocol or "–"),
-            ("Control arm", sap.control or "by the protocol"),
+            (_("Code"), sap.code),
+            (_("Version"), sap.version),
+            (_("Protocol"), sap.protocol or "–"),
+            (_("Control arm"), sap.control or _("by the protocol")),
             ("SHA-256", sap.sha256()),
         ),
     )
     return Document(
         title=sap.title,
         source=source,
-        generated=(generated or dt.datetime.now(dt.UTC).date()).isoformat(),
+        generated=format_date(generated or dt.datetime.now(dt.UTC).date()),
         version=__version__,
         sections=(overview, *_plan_sections(sap)),
     )
+
+
+def _decision(row: dict[str, object]) -> str:
+    if not row["tested"]:
+        return _("not tested")
+    return _("rejected") if row["rejected"] else _("not rejected")
 
 
 def multiplicity_display(family: pl.DataFrame, sap: Sap) -> Table:
@@ -284,31 +340,50 @@ def multiplicity_display(family: pl.DataFrame, sap: Sap) -> Table:
             r["method"].upper(),
             fmt_p(r["p_value"]),
             fmt_p(r["p_adjusted"]),
-            ("rejected" if r["rejected"] else "not rejected") if r["tested"] else "not tested",
+            _decision(r),
         )
         for r in family.iter_rows(named=True)
     )
     return Table(
         "multiplicity",
-        f"Multiplicity: {_MULTIPLICITY[sap.multiplicity.method]} at α = {sap.multiplicity.alpha:g}",
-        ("Endpoint", "Arm vs control", "Week", "Method", "p", "Adjusted p", "Decision"),
+        _(
+            "Multiplicity: %(strategy)s at α = %(alpha)s",
+            strategy=_(_MULTIPLICITY[sap.multiplicity.method]),
+            alpha=f"{sap.multiplicity.alpha:g}",
+        ),
+        (
+            _("Endpoint"),
+            _("Arm vs control"),
+            _("Week"),
+            _("Method"),
+            "p",
+            _("Adjusted p"),
+            _("Decision"),
+        ),
         rows,
-        "Fixed sequence: endpoints tested in the plan's order at the full α, stopping at the "
-        "first non-rejection (adjusted p = running maximum). Holm / BH: adjusted across the "
-        "family as R p.adjust.",
+        _(
+            "Fixed sequence: endpoints tested in the plan's order at the full α, stopping at the "
+            "first non-rejection (adjusted p = running maximum). Holm / BH: adjusted across the "
+            "family as R p.adjust."
+        ),
     )
+
+
+def _analysis(code: str) -> str:
+    """A sensitivity analysis' method in words; a label the plan gave it stays as typed."""
+    return _(_SENSITIVITY[code]) if code in _SENSITIVITY else code
 
 
 def sensitivity_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
     """The sensitivity analyses of the primary estimand with their results."""
     rows = tuple(
         (
-            _SENSITIVITY.get(r["analysis"], r["analysis"]),
+            _analysis(r["analysis"]),
             f"{r['arm']} − {r['control']}",
             f"{r['week']:g}",
-            f"{r['imputations']} (seed {r['seed']})",
+            _("%(imputations)s (seed %(seed)s)", imputations=r["imputations"], seed=r["seed"]),
             fmt(r["estimate"], 2),
-            f"{fmt(r['ci_low'], 2)} to {fmt(r['ci_high'], 2)}",
+            _ci(r["ci_low"], r["ci_high"], 2),
             fmt_p(r["p_value"]),
             fmt(r["tipping_delta"], 2),
         )
@@ -316,13 +391,24 @@ def sensitivity_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table
     )
     return Table(
         "sensitivity",
-        "Sensitivity analyses of the primary estimand",
-        ("Analysis", "Comparison", "Week", "Imputations", "Estimate", "CI", "p", "Tipping δ"),
+        _("Sensitivity analyses of the primary estimand"),
+        (
+            _("Analysis"),
+            _("Comparison"),
+            _("Week"),
+            _("Imputations"),
+            _("Estimate"),
+            _("CI"),
+            "p",
+            _("Tipping δ"),
+        ),
         rows,
-        "Multiple imputation from the MMRM (posterior draws), ANCOVA per completed data set, "
-        "pooled by Rubin's rules (Barnard–Rubin df). Tipping point: the shift δ added to the "
-        "imputed outcomes of the treated arm at which the effect loses significance "
-        "(estimate and p shown at δ = 0).",
+        _(
+            "Multiple imputation from the MMRM (posterior draws), ANCOVA per completed data set, "
+            "pooled by Rubin's rules (Barnard–Rubin df). Tipping point: the shift δ added to the "
+            "imputed outcomes of the treated arm at which the effect loses significance "
+            "(estimate and p shown at δ = 0)."
+        ),
         notes=tuple(notes),
     )
 
@@ -337,11 +423,19 @@ def sap_section(
     multiplicity decisions."""
     return Section(
         "sap",
-        "Statistical analysis plan and estimands",
+        _("Statistical analysis plan and estimands"),
         summary=(
-            ("Plan", f"{sap.title} ({sap.code}, version {sap.version})"),
-            ("SAP SHA-256", sap.sha256()),
-            ("Multiplicity", _MULTIPLICITY[sap.multiplicity.method]),
+            (
+                _("Plan"),
+                _(
+                    "%(title)s (%(code)s, version %(version)s)",
+                    title=sap.title,
+                    code=sap.code,
+                    version=sap.version,
+                ),
+            ),
+            (_("SAP SHA-256"), sap.sha256()),
+            (_("Multiplicity"), _(_MULTIPLICITY[sap.multiplicity.method])),
         ),
         tables=(
             estimand_table(sap, results),
@@ -352,16 +446,23 @@ def sap_section(
 
 
 def write_sap(
-    sap: Sap, out_dir: str | Path, *, source: str = "", generated: dt.date | None = None
+    sap: Sap,
+    out_dir: str | Path,
+    *,
+    source: str = "",
+    generated: dt.date | None = None,
+    language: str = "en",
 ) -> SapFiles:
-    """Write ``<code>.html`` and ``<code>.pdf`` of the plan into ``out_dir``."""
+    """Write ``<code>.html`` and ``<code>.pdf`` of the plan into ``out_dir``, in ``language``
+    (``en``, ``ko`` or ``zh-Hans``: fixed texts, dates and the PDF's fonts)."""
     from autoserum.report._html import render_html
     from autoserum.report._pdf import render_pdf
 
-    doc = sap_document(sap, source=source or sap.code, generated=generated)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     html = out / f"{sap.code}.html"
-    html.write_text(render_html(doc), encoding="utf-8")
-    pdf = render_pdf(doc, out / f"{sap.code}.pdf")
+    with using(language):
+        doc = sap_document(sap, source=source or sap.code, generated=generated)
+        html.write_text(render_html(doc), encoding="utf-8")
+        pdf = render_pdf(doc, out / f"{sap.code}.pdf")
     return SapFiles(html=html, pdf=pdf, sha256=sap.sha256())

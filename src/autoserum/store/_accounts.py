@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from autoserum.accounts import normalise_username, username_skeleton, verify_password
@@ -93,7 +93,7 @@ class ApiTokenRecord:
     active: bool
 
 
-def _memberships(s: Session, user_id: int) -> frozenset[SiteKey]:
+def _memberships(s: Session | Connection, user_id: int) -> frozenset[SiteKey]:
     rows = s.execute(
         select(StudyRow.name, SiteRow.code)
         .join(SiteRow, SiteRow.study_id == StudyRow.id)
@@ -103,7 +103,8 @@ def _memberships(s: Session, user_id: int) -> frozenset[SiteKey]:
     return frozenset((study, code) for study, code in rows)
 
 
-def _user(s: Session, row: UserRow) -> UserRecord:
+def _user(s: Session | Connection, row: Any) -> UserRecord:
+    """The record of the user of ``row`` (a :class:`UserRow` or a plain row of its columns)."""
     return UserRecord(
         id=row.id,
         username=row.username,
@@ -121,8 +122,14 @@ def _user(s: Session, row: UserRow) -> UserRecord:
     )
 
 
-_TOKEN_USER = (
-    select(ApiTokenRow, UserRow)
+_TOKEN_USER = (  # the user's columns by their names, the token's prefixed: plain rows
+    select(
+        ApiTokenRow.id.label("token_id"),
+        ApiTokenRow.revoked_at.label("token_revoked_at"),
+        ApiTokenRow.expires_at.label("token_expires_at"),
+        ApiTokenRow.last_used_at.label("token_last_used_at"),
+        *UserRow.__table__.c,
+    )
     .join(UserRow, UserRow.id == ApiTokenRow.user_id)
     .where(ApiTokenRow.token_hash == bindparam("hash"))
 )
@@ -469,21 +476,22 @@ class AccountService(Service):
         one is older than :data:`TOUCH_EVERY` and only if no other writer holds the database
         (SQLite): a request that only reads never waits for the write lock."""
         now = utcnow()
-        with self._read(autocommit=True) as s:  # on every API request: no BEGIN, no COMMIT
+        # on every API request: no BEGIN, no COMMIT (PostgreSQL), no ORM session or objects
+        with self._uow.connect() as conn:
             # one round trip for the token and its user (the statement built once)
-            found = s.execute(_TOKEN_USER, {"hash": token_hash}).first()
+            found = conn.execute(_TOKEN_USER, {"hash": token_hash}).first()
             if found is None:
                 return None
-            tok, user = found[0], found[1]
-            if tok.revoked_at is not None:
+            if found.token_revoked_at is not None:
                 return None
-            if tok.expires_at is not None and tok.expires_at <= now:
+            if found.token_expires_at is not None and found.token_expires_at <= now:
                 return None
-            if not user.active:
+            if not found.active:
                 return None
-            record = _user(s, user)
-            stale = tok.last_used_at is None or tok.last_used_at < now - TOUCH_EVERY
-            token_id = tok.id
+            record = _user(conn, found)
+            last = found.token_last_used_at
+            stale = last is None or last < now - TOUCH_EVERY
+            token_id = found.token_id
         if touch and stale:
             self._touch(token_id, now)
         return record

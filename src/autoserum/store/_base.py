@@ -16,7 +16,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -240,6 +240,17 @@ class UnitOfWork:
             if autocommit and self.engine.dialect.name == "postgresql":
                 session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             yield session
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for a short Core read (no ORM session, no ORM objects): on PostgreSQL
+        each statement is its own transaction, as :meth:`read` with ``autocommit``; on SQLite
+        one deferred read transaction, rolled back at the end. For the reads of every request
+        (the API token's look-up)."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     @contextmanager
     def write(self, actor: Actor, reason: str | None = None) -> Iterator[Session]:

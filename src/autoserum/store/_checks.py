@@ -12,7 +12,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from autoserum.protocols import ProtocolVersions
@@ -72,6 +72,19 @@ _LABS = select(LabRow.id, LabRow.analyte, LabRow.value, LabRow.unit).where(
 _EVENTS = select(AdverseEventRow.id, AdverseEventRow.onset_date).where(
     AdverseEventRow.subject_pk == bindparam("pk")
 )
+# the first consent, whether the study uses the product chain and which of the subject's
+# record kinds the checks read have any rows (an empty one is not read): one statement
+_FIRST_AND_PRESENT = select(
+    select(func.min(ConsentRow.consented_at))
+    .where(ConsentRow.subject_pk == bindparam("pk"))
+    .scalar_subquery(),
+    chain_in_use_clause(bindparam("study")),
+    exists().where(
+        DeviationRow.subject_pk == bindparam("pk"), DeviationRow.kind == "assessment_not_done"
+    ),
+    exists().where(LabRow.subject_pk == bindparam("pk")),
+    exists().where(AdverseEventRow.subject_pk == bindparam("pk")),
+)
 
 
 def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -> SubjectFacts:
@@ -83,8 +96,11 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
         return tuple(plans.get(code, ()))
 
     pk = {"pk": subject.id}
+    first, in_use, any_not_done, any_labs, any_events = s.execute(
+        _FIRST_AND_PRESENT, {"pk": subject.id, "study": subject.study_id}
+    ).one()
     not_done: dict[int, list[str]] = {}
-    for visit_id, text in s.execute(_NOT_DONE, pk):
+    for visit_id, text in s.execute(_NOT_DONE, pk) if any_not_done else ():
         if visit_id is not None:
             not_done.setdefault(visit_id, []).append(text.split(" ", 1)[0])
     visits = tuple(
@@ -111,16 +127,11 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
         )
         for a in s.execute(_ASSESSMENTS, pk)
     )
-    labs = tuple(LabFacts(r.id, r.analyte, r.value, r.unit) for r in s.execute(_LABS, pk))
-    events = tuple((r.id, r.onset_date) for r in s.execute(_EVENTS, pk))
-    first_consent = (
-        select(func.min(ConsentRow.consented_at))
-        .where(ConsentRow.subject_pk == subject.id)
-        .scalar_subquery()
+    labs = tuple(
+        LabFacts(r.id, r.analyte, r.value, r.unit)
+        for r in (s.execute(_LABS, pk) if any_labs else ())
     )
-    first, in_use = s.execute(  # one statement for both
-        select(first_consent, chain_in_use_clause(subject.study_id))
-    ).one()
+    events = tuple((r.id, r.onset_date) for r in (s.execute(_EVENTS, pk) if any_events else ()))
     chain = bool(in_use)
     injections: tuple[InjectionFacts, ...] = ()
     if chain:

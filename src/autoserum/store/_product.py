@@ -12,7 +12,9 @@ An injection names its product by code (:func:`resolve_product`, called by
 ``records.add_injection`` on every path): once a study records its product chain (a draw or a
 kit), every injection needs a code; a code of another subject, an expired, used, disposed or
 too often thawed aliquot, a used kit or whole blood past the draw-to-injection limit is
-refused, and the refusal audited.
+refused, and the refusal audited. The product is judged as it was when the injection was given
+(:func:`autoserum.study.aliquots.administered_at`), so a back-dated record is checked against
+expiry, thaws, disposal and the draw time as they were then.
 """
 
 from __future__ import annotations
@@ -53,7 +55,13 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
 )
-from autoserum.study.aliquots import AliquotState, label_code, parse_label_code, refusal
+from autoserum.study.aliquots import (
+    AliquotState,
+    administered_at,
+    label_code,
+    parse_label_code,
+    refusal,
+)
 from autoserum.study.entities import PROCESS_CODE_PREFIXES, entity
 from autoserum.study.locks import Target
 from autoserum.study.model import (
@@ -92,8 +100,9 @@ def chain_in_use(s: Session, study_id: int) -> bool:
     return bool(s.scalar(select(chain_in_use_clause(study_id))))
 
 
-def chain_in_use_clause(study_id: int) -> ColumnElement[bool]:
-    """:func:`chain_in_use` as an SQL expression (to be read with other values at once)."""
+def chain_in_use_clause(study_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """:func:`chain_in_use` as an SQL expression (to be read with other values at once; the
+    study's id or a bound parameter)."""
     return or_(
         exists().where(BloodDrawRow.study_id == study_id),
         exists().where(PreparationRow.study_id == study_id),
@@ -120,19 +129,26 @@ def _volume_refusal(
     return None
 
 
-def _thaws(s: Session, aliquot_id: int) -> int:
+def _thaws(s: Session, aliquot_id: int, *, until: datetime) -> int:
+    """Thaws of the aliquot recorded at or before ``until``."""
     return int(
         s.scalar(
             select(func.count()).where(
-                StorageEventRow.aliquot_id == aliquot_id, StorageEventRow.kind == "thawed"
+                StorageEventRow.aliquot_id == aliquot_id,
+                StorageEventRow.kind == "thawed",
+                StorageEventRow.at <= until,
             )
         )
         or 0
     )
 
 
-def _disposed(s: Session, aliquot_id: int) -> bool:
-    return s.scalar(select(DisposalRow.id).where(DisposalRow.aliquot_id == aliquot_id)) is not None
+def _disposed(s: Session, aliquot_id: int, *, until: datetime | None = None) -> bool:
+    """Whether the aliquot was disposed of (at or before ``until`` when given)."""
+    query = select(DisposalRow.id).where(DisposalRow.aliquot_id == aliquot_id)
+    if until is not None:
+        query = query.where(DisposalRow.at <= until)
+    return s.scalar(query.limit(1)) is not None
 
 
 def _aliquot_refusal(
@@ -142,10 +158,11 @@ def _aliquot_refusal(
     *,
     owner: SubjectRow,
     subject_id: str,
-    now: datetime,
+    at: datetime,
     given_on: date,
     volume: Decimal | None,
 ) -> str | None:
+    """Why the aliquot may not be given at ``at`` (as it was then)."""
     ident = parse_label_code(row.code)[2]
     given = _given(s, InjectionRow.aliquot_id, row.id)
     process = _process(protocol, owner.arm)
@@ -154,11 +171,14 @@ def _aliquot_refusal(
         subject_id=owner.subject_id,
         expires_at=row.expires_at,
         used=any(day != given_on for day, _ in given),
-        disposed=_disposed(s, row.id),
-        thaws=_thaws(s, row.id),
+        disposed=_disposed(s, row.id, until=at),
+        thaws=_thaws(s, row.id, until=at),
         max_thaws=None if process is None else _int(fact_number(process.freeze_thaw_max)),
-    )
-    return refusal(state, subject_id=subject_id, now=now) or _volume_refusal(
+        made_at=s.scalar(select(ProcessingRow.started_at).where(
+            ProcessingRow.id == row.processing_id
+        )),
+    )  # fmt: skip
+    return refusal(state, subject_id=subject_id, at=at) or _volume_refusal(
         f"aliquot {ident}", row.volume_ml, given, volume
     )
 
@@ -174,13 +194,19 @@ def resolve_product(
     protocol: Protocol,
     code: str,
     *,
-    now: datetime,
     given_on: date,
+    given_at: datetime | None,
+    now: datetime,
+    today: date,
     volume: Decimal | None,
 ) -> Resolved | str:
-    """The product labelled ``code`` if ``subject`` may be injected with it now; else why not
-    (a refusal naming the mismatch). A malformed code or a wrong check value is a
+    """The product labelled ``code`` if ``subject`` may be injected with it at the time given
+    (:func:`~autoserum.study.aliquots.administered_at` of ``given_on``, ``given_at``, ``now``
+    and ``today``); else why not (a refusal naming the mismatch). A malformed code or a wrong
+    check value, a time given after now or off its date, and a whole-blood injection of an
+    earlier day without its time (the draw-to-injection limit cannot be checked) are a
     :class:`ValidationError` (a typing error, not a refusal)."""
+    at = administered_at(given_on, given_at, now=now, today=today)
     study_name, _, ident = parse_label_code(code)
     code = code.strip()
     if study_name != st.name:
@@ -194,16 +220,27 @@ def resolve_product(
         return f"{what} {ident} belongs to subject {owner.subject_id}, not to {subject.subject_id}"
     if isinstance(row, AliquotRow):
         why = _aliquot_refusal(
-            s, row, protocol, owner=owner, subject_id=subject.subject_id, now=now,
+            s, row, protocol, owner=owner, subject_id=subject.subject_id, at=at,
             given_on=given_on, volume=volume,
         )  # fmt: skip
         product = _arm_product(protocol, owner.arm)
         return why or Resolved({"aliquot_id": row.id}, product)
     if isinstance(row, PreparationRow):
-        return _kit_refusal(s, row, ident, now) or Resolved({"preparation_id": row.id}, row.product)
+        return _kit_refusal(s, row, ident, at) or Resolved({"preparation_id": row.id}, row.product)
+    process = _process(protocol, owner.arm)
+    timed = given_at is not None or given_on >= today
+    if not timed and process is not None and fact_number(process.max_minutes_draw_to_injection):
+        raise ValidationError(
+            "given_at",
+            None,
+            Expected(
+                "the time given (whole blood given on an earlier day: the "
+                "draw-to-injection limit is checked against it)"
+            ),
+        )
     given = _given(s, InjectionRow.draw_id, row.id)
     why = draw_to_injection_refusal(
-        _process(protocol, owner.arm), label=ident, drawn_at=row.drawn_at, now=now
+        process, label=ident, drawn_at=row.drawn_at, at=at
     ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, given, volume)
     return why or Resolved({"draw_id": row.id}, "whole_blood")
 
@@ -224,14 +261,17 @@ def _labelled(s: Session, st: StudyRow, ident: str, code: str) -> tuple[Any, str
     return s.scalar(select(model).where(model.study_id == st.id, model.code == code)), kind
 
 
-def _kit_refusal(s: Session, row: PreparationRow, ident: str, now: datetime) -> str | None:
+def _kit_refusal(s: Session, row: PreparationRow, ident: str, at: datetime) -> str | None:
+    """Why the kit may not be given at ``at`` (as it was then)."""
     if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
         return f"kit {ident} was already injected"
+    if at < row.prepared_at:
+        return f"kit {ident} was prepared at {row.prepared_at.isoformat()}, after the injection"
     if row.aliquot_id is not None:
         aliquot = s.get(AliquotRow, row.aliquot_id)
-        if aliquot is None or _disposed(s, aliquot.id):
+        if aliquot is None or _disposed(s, aliquot.id, until=at):
             return f"kit {ident}: its aliquot was disposed of"
-        if now >= aliquot.expires_at:
+        if at >= aliquot.expires_at:
             return f"kit {ident} expired at {aliquot.expires_at.isoformat()}"
     return None
 
@@ -540,8 +580,8 @@ class ProductService(Service):
                         "aliquot_code", aliquot_code, Expected("the code of an aliquot")
                     )
                 outcome = resolve_product(
-                    s, st, subject, protocol, aliquot_code, now=when, given_on=when.date(),
-                    volume=None,
+                    s, st, subject, protocol, aliquot_code, given_on=when.date(), given_at=when,
+                    now=self._now(), today=self._today(), volume=None,
                 )  # fmt: skip
                 if isinstance(outcome, str):
                     raise ValidationError(
@@ -615,7 +655,7 @@ class ProductService(Service):
             return "injected"
         why = _aliquot_refusal(
             s, row, self._protocol(st), owner=subject, subject_id=subject.subject_id,
-            now=self._now(), given_on=self._today(), volume=None,
+            at=self._now(), given_on=self._today(), volume=None,
         )  # fmt: skip
         if why is None:
             return "available"

@@ -77,6 +77,7 @@ from autoserum.store.models import (
     VisitRow,
     VitalSignRow,
 )
+from autoserum.study.aliquots import administered_at
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
 from autoserum.study.entities import entity as spec_of
 from autoserum.study.history import HISTORY_FIELDS
@@ -643,7 +644,7 @@ class RecordService(Service):
             return vital_sign_view(row, subject.subject_id)
 
     # --- injections ---------------------------------------------------------------------
-    def add_injection(
+    def add_injection(  # noqa: PLR0913 - one keyword per field of the injection form
         self,
         study: str,
         subject_id: str,
@@ -658,6 +659,7 @@ class RecordService(Service):
         visit_code: str | None = None,
         product_code: str | None = None,
         side: str | None = None,
+        given_at: datetime | str | None = None,
     ) -> Injection:
         """Record an injection given. ``product`` defaults to the product of the subject's arm
         (so blinded staff never name it); ``site`` is a muscle or an acupoint code (``ST36``)
@@ -670,7 +672,11 @@ class RecordService(Service):
         blood) draw injected; once the study records its product chain every injection needs
         one. A code of another subject, or an expired, used, disposed or too often thawed
         product, is refused with a :class:`~autoserum.errors.ProductRefusedError` naming the
-        mismatch, and the refusal is audited (nothing else is written)."""
+        mismatch, and the refusal is audited (nothing else is written). The product is judged
+        as it was when given: at ``given_at`` (the time given, not after now, on the date
+        ``given_on``), else now for an injection given today, else at the end of the earlier
+        day (:func:`autoserum.study.aliquots.administered_at`); whole blood given on an earlier
+        day needs ``given_at`` (its draw-to-injection limit)."""
         spec = spec_of("injection")
         when = as_date("given_on", given_on)
         volume = optional(as_decimal, "volume_ml", volume_ml)
@@ -680,11 +686,12 @@ class RecordService(Service):
         }
         code = spec.field("product_code").convert(product_code or None)
         chosen_side = spec.field("side").convert(side or None)
+        at = spec.field("given_at").convert(given_at or None)
         refused: str | None = None
         with self._write(actor, "injection") as s:
             injection, refused = self._inject(
                 s, study, subject_id, when, actor=actor, product=product, volume=volume,
-                texts=texts, visit_code=visit_code, code=code, side=chosen_side,
+                texts=texts, visit_code=visit_code, code=code, side=chosen_side, given_at=at,
             )  # fmt: skip
         if refused is not None:
             raise ProductRefusedError(code or "", refused)
@@ -705,6 +712,7 @@ class RecordService(Service):
         visit_code: str | None,
         code: str | None,
         side: str | None,
+        given_at: datetime | None,
     ) -> tuple[Injection | None, str | None]:
         """The injection recorded in ``s``, or the reason its product was refused (audited)."""
         st, subject = self._writable_subject(s, study, subject_id, actor)
@@ -721,6 +729,7 @@ class RecordService(Service):
             screened=screening_date(s, protocol, subject),
             started=st.start_date,
         )
+        administered_at(when, given_at, now=self._now(), today=self._today())  # not in future
         arm_product = next(a.product for a in protocol.arms if a.code == subject.arm)
         given = arm_product if product is None else check_choice("product", product, PRODUCTS)
         links: Mapping[str, int] = {}
@@ -732,8 +741,9 @@ class RecordService(Service):
             )
         if code is not None:
             outcome = resolve_product(
-                s, st, subject, protocol, code, now=self._now(), given_on=when, volume=volume
-            )
+                s, st, subject, protocol, code, given_on=when, given_at=given_at,
+                now=self._now(), today=self._today(), volume=volume,
+            )  # fmt: skip
             if isinstance(outcome, str):
                 audit_refusal(
                     s, entity="injection", study_id=st.id, subject_pk=subject.id,
@@ -762,6 +772,7 @@ class RecordService(Service):
             given_by=texts["given_by"] or actor.username,
             product_code=code,
             side=side,
+            given_at=given_at,
             version=1,
             **links,
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from autoserum.store._audit import AuditContext, AuditedSession
 from autoserum.store._checks import check_subjects
@@ -33,6 +33,7 @@ CHECKED_PER_WRITE = 20
 
 #: entities the automatic checks read (a write of another touches no rule)
 _CHECKED = frozenset({"visit", "assessment", "lab", "adverse_event", "consent", "deviation"})
+_STUDY_DOCUMENTS = (StudyRow.protocol, StudyRow.column_order, StudyRow.stratify_by)
 
 
 def _before_commit(session: Session) -> None:
@@ -57,6 +58,8 @@ def _before_commit(session: Session) -> None:
             select(SubjectRow, StudyRow)
             .join(StudyRow, StudyRow.id == SubjectRow.study_id)
             .where(SubjectRow.id.in_(checked))
+            # the study's documents are read only if its protocol is not cached (versions)
+            .options(*(defer(c) for c in _STUDY_DOCUMENTS))
         ).all()
         if not found:  # pragma: no cover - foreign key
             continue

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
@@ -97,17 +97,49 @@ _TRANSITION_ACTIONS = {
 }
 
 
-_LOCATED = (  # SubjectService._located: built once
-    select(
-        StudyRow,
-        SubjectRow,
-        SiteRow.code,
-        exists().where(UnblindingRow.subject_pk == SubjectRow.id),
-    )
-    .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
-    .join(SiteRow, SiteRow.id == SubjectRow.site_id)
-    .where(StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject"))
-)
+#: the record table of each of :data:`DETAIL_PARTS`
+_PART_MODELS: dict[str, type[Any]] = {
+    "visits": VisitRow,
+    "assessments": AssessmentRow,
+    "labs": LabRow,
+    "injections": InjectionRow,
+    "adverse_events": AdverseEventRow,
+    "con_meds": ConMedRow,
+    "deviations": DeviationRow,
+    "vital_signs": VitalSignRow,
+    "prior_treatments": PriorTreatmentRow,
+    "comorbidities": ComorbidityRow,
+}
+_LOCATED: dict[tuple[str, ...], Any] = {}
+
+
+def _located_statement(parts: tuple[str, ...]) -> Any:
+    """``SubjectService._located``'s statement: the study (without its protocol and other
+    JSON documents, loaded only if used), the subject, its site's code, whether it was
+    unblinded and, per record list of ``parts``, whether the subject has any (a list it has
+    none of is not read). Built once per ``parts``."""
+    stmt = _LOCATED.get(parts)
+    if stmt is None:
+        stmt = _LOCATED[parts] = (
+            select(
+                StudyRow,
+                SubjectRow,
+                SiteRow.code,
+                exists().where(UnblindingRow.subject_pk == SubjectRow.id),
+                *(exists().where(_PART_MODELS[part].subject_pk == SubjectRow.id) for part in parts),
+            )
+            .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
+            .join(SiteRow, SiteRow.id == SubjectRow.site_id)
+            .where(
+                StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject")
+            )
+            .options(
+                defer(StudyRow.protocol),
+                defer(StudyRow.column_order),
+                defer(StudyRow.stratify_by),
+            )
+        )
+    return stmt
 
 
 class SubjectService(Service):
@@ -498,19 +530,29 @@ class SubjectService(Service):
             return visit_progress(s, st, lambda site: actor.may("read_subject", st.name, site))
 
     def _located(
-        self, s: Session, study: str, subject_id: str, actor: Actor, *, action: str
-    ) -> tuple[StudyRow, SubjectRow, str, bool]:
+        self,
+        s: Session,
+        study: str,
+        subject_id: str,
+        actor: Actor,
+        *,
+        action: str,
+        parts: tuple[str, ...] = (),
+    ) -> tuple[StudyRow, SubjectRow, str, bool, frozenset[str]]:
         """The study, the subject ``subject_id`` if ``actor`` may perform ``action`` on it,
-        its site's code and whether it was unblinded: one statement (the look-ups of
-        :meth:`_study` and :meth:`_subject` one by one, with their precise errors, only when
-        that statement finds nothing)."""
+        its site's code, whether it was unblinded and which record lists of ``parts`` it has
+        records in: one statement (the look-ups of :meth:`_study` and :meth:`_subject` one by
+        one, with their precise errors, only when that statement finds nothing)."""
         found = None
         if not study.startswith(STAGING_PREFIX):
-            found = s.execute(_LOCATED, {"study": study, "subject": subject_id}).first()
+            found = s.execute(
+                _located_statement(parts), {"study": study, "subject": subject_id}
+            ).first()
         if found is None:  # raises the precise error (no study, or no subject)
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action=action)
-            return st, row, self._site_code(s, row.site_id), _unblinded(s, row)
+            every = frozenset(parts)  # not known: read them all
+            return st, row, self._site_code(s, row.site_id), _unblinded(s, row), every
         st, row, code = found[0], found[1], str(found[2])
         self._require(actor, action, study=st.name)
         if not actor.may(action, st.name, code):  # answered like a missing one
@@ -521,7 +563,8 @@ class SubjectService(Service):
                     name=repr(st.name),
                 )
             )
-        return st, row, code, bool(found[3])
+        present = frozenset(part for part, some in zip(parts, found[4:], strict=True) if some)
+        return st, row, code, bool(found[3]), present
 
     def detail(
         self,
@@ -534,54 +577,43 @@ class SubjectService(Service):
         """Everything recorded about a subject (arm and injected product masked if blinded).
 
         ``parts`` names the record lists to read (of :data:`DETAIL_PARTS`); the others are left
-        empty: a caller that lists only the assessments reads two tables, not seven."""
+        empty: a caller that lists only the assessments reads two tables, not seven. The
+        look-up of the subject also says which lists have records: an empty one is not read."""
         unknown = set(parts) - set(DETAIL_PARTS)
         if unknown:
             raise ValidationError(
                 "parts", sorted(unknown), Expected("of %(values)s", values=", ".join(DETAIL_PARTS))
             )
+        wanted = tuple(p for p in DETAIL_PARTS if p in parts)
         with self._read(autocommit=True) as s:
-            st, row, site_code, unblinded = self._located(
-                s, study, subject_id, actor, action="read_subject"
+            st, row, site_code, unblinded, present = self._located(
+                s, study, subject_id, actor, action="read_subject", parts=wanted
             )
             label = row.subject_id
             sees = actor.sees_arm(st)
+            conn = s.connection()
 
-            def rows(part: str, model: type[Any]) -> list[Any]:
-                if part not in parts:
+            def rows(part: str) -> list[Any]:
+                if part not in present:
                     return []
-                return list(s.scalars(_records_of(model), {"pk": row.id}))
+                return list(conn.execute(_records_of(_PART_MODELS[part]), {"pk": row.id}))
 
             return SubjectDetail(
-                subject=subject_view(
-                    row, site_code, sees_arm=actor.sees_arm(st), unblinded=unblinded
-                ),
-                visits=tuple(visit_view(r, label) for r in rows("visits", VisitRow)),
-                assessments=tuple(
-                    assessment_view(r, label) for r in rows("assessments", AssessmentRow)
-                ),
-                labs=tuple(lab_view(r, label) for r in rows("labs", LabRow)),
+                subject=subject_view(row, site_code, sees_arm=sees, unblinded=unblinded),
+                visits=tuple(visit_view(r, label) for r in rows("visits")),
+                assessments=tuple(assessment_view(r, label) for r in rows("assessments")),
+                labs=tuple(lab_view(r, label) for r in rows("labs")),
                 injections=tuple(
-                    injection_view(r, label, sees_arm=sees)
-                    for r in rows("injections", InjectionRow)
+                    injection_view(r, label, sees_arm=sees) for r in rows("injections")
                 ),
-                adverse_events=tuple(
-                    adverse_event_view(r, label) for r in rows("adverse_events", AdverseEventRow)
-                ),
-                con_meds=tuple(con_med_view(r, label) for r in rows("con_meds", ConMedRow)),
-                deviations=tuple(
-                    deviation_view(r, label) for r in rows("deviations", DeviationRow)
-                ),
-                vital_signs=tuple(
-                    vital_sign_view(r, label) for r in rows("vital_signs", VitalSignRow)
-                ),
+                adverse_events=tuple(adverse_event_view(r, label) for r in rows("adverse_events")),
+                con_meds=tuple(con_med_view(r, label) for r in rows("con_meds")),
+                deviations=tuple(deviation_view(r, label) for r in rows("deviations")),
+                vital_signs=tuple(vital_sign_view(r, label) for r in rows("vital_signs")),
                 prior_treatments=tuple(
-                    prior_treatment_view(r, label)
-                    for r in rows("prior_treatments", PriorTreatmentRow)
+                    prior_treatment_view(r, label) for r in rows("prior_treatments")
                 ),
-                comorbidities=tuple(
-                    comorbidity_view(r, label) for r in rows("comorbidities", ComorbidityRow)
-                ),
+                comorbidities=tuple(comorbidity_view(r, label) for r in rows("comorbidities")),
             )
 
 
@@ -589,13 +621,18 @@ _RECORDS_OF: dict[type[Any], Any] = {}
 
 
 def _records_of(model: type[Any]) -> Any:
-    """``SELECT`` the records of ``model`` of one subject (bound parameter ``pk``) in the
-    order they were recorded: built once per model (no statement built or cache key computed
-    per request)."""
+    """``SELECT`` the columns of the records of ``model`` of one subject (bound parameter
+    ``pk``) in the order they were recorded, as plain rows (Core: no ORM objects for a list
+    that is only read; the domain records take their fields by name, the same names as the
+    mapped attributes): built once per model (no statement built or cache key computed per
+    request)."""
     stmt = _RECORDS_OF.get(model)
     if stmt is None:
+        table = model.__table__
         stmt = _RECORDS_OF[model] = (
-            select(model).where(model.subject_pk == bindparam("pk")).order_by(model.id)
+            select(*(c for c in table.c if c.key not in ("study_id", "subject_pk")))
+            .where(table.c.subject_pk == bindparam("pk"))
+            .order_by(table.c.id)
         )
     return stmt
 

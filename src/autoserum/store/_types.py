@@ -8,6 +8,7 @@ timestamps, JSON as canonical text.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,11 @@ class DecimalText(TypeDecorator[Decimal]):
         return None if value is None else Decimal(value)
 
 
+#: the text :class:`UTCDateTime` stores (``datetime.fromisoformat`` reads it ~30x faster than
+#: ``strptime``, which still reads, or refuses, anything else)
+_STORED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp stored as ISO 8601 text with microseconds (sortable)."""
 
@@ -62,6 +68,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect | None) -> datetime | None:
         if value is None:
             return None
+        if isinstance(value, str) and _STORED_AT.fullmatch(value):  # the stored form: fast
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 

@@ -11,6 +11,12 @@ text. Study and subject identifiers are those of ``autoserum.study.rules`` (lett
 not be used, disposed or expired, and not have been thawed more often than the protocol allows.
 Each refusal names what does not match; the store audits it.
 
+**When the product is judged** (:func:`administered_at`): at the time the injection was given,
+not at the time it is recorded, so a back-dated record (yesterday's paper record transcribed)
+is judged as the product was then: its recorded ``given_at``, else now for an injection given
+today, else the last instant of the earlier day given (an aliquot that expired during that day
+is refused: without a time it cannot be shown to have been given before). Never in the future.
+
 >>> code = label_code("AST", "AST-01", "AL-0003")
 >>> code
 'AS1:AST:AST-01:AL-0003:74'
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from autoserum.errors import Expected, ValidationError
 
@@ -34,6 +40,7 @@ __all__ = [
     "PREFIX",
     "REFUSAL_KINDS",
     "AliquotState",
+    "administered_at",
     "check_value",
     "label_code",
     "parse_label_code",
@@ -89,6 +96,50 @@ def parse_label_code(code: object) -> tuple[str, str, str]:
     return study, subject, aliquot
 
 
+#: The widest offsets of civil time zones from UTC (UTC-12 to UTC+14): a recorded time of
+#: administration lies on the date given in one of them.
+_ZONES = (timedelta(hours=-12), timedelta(hours=14))
+
+
+def administered_at(
+    given_on: date, given_at: datetime | None, *, now: datetime, today: date
+) -> datetime:
+    """The time an injection's product is judged at: ``given_at`` (refused after ``now`` or
+    off the date ``given_on`` in every time zone), else ``now`` for an injection given
+    ``today``, else the last instant of the day ``given_on`` (UTC), but never after ``now``.
+
+    >>> now = datetime(2026, 3, 5, 9, tzinfo=UTC)
+    >>> administered_at(date(2026, 3, 2), None, now=now, today=now.date()).isoformat()
+    '2026-03-02T23:59:59.999999+00:00'
+    >>> at = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)  # 09:30 in Seoul
+    >>> administered_at(date(2026, 3, 2), at, now=now, today=now.date()) == at
+    True
+    >>> administered_at(date(2026, 3, 5), now + timedelta(hours=1), now=now, today=now.date())
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: given_at: ... expected a time not after now (...)
+    """
+    if given_at is not None:
+        if given_at > now:
+            raise ValidationError(
+                "given_at",
+                given_at.isoformat(),
+                Expected("a time not after now (%(now)s)", now=now.isoformat()),
+            )
+        day = datetime.combine(given_on, time(0), tzinfo=UTC)
+        if not day - _ZONES[1] <= given_at < day + timedelta(days=1) - _ZONES[0]:
+            raise ValidationError(
+                "given_at",
+                given_at.isoformat(),
+                Expected("a time on %(given_on)s, the date given", given_on=given_on.isoformat()),
+            )
+        return given_at
+    if given_on >= today:
+        return now
+    return min(now, datetime.combine(given_on, time.max, tzinfo=UTC))
+
+
 @dataclass(frozen=True)
 class AliquotState:
     """What the store knows of one aliquot when an injection asks for it."""
@@ -100,14 +151,17 @@ class AliquotState:
     disposed: bool = False
     thaws: int = 0
     max_thaws: int | None = None
+    made_at: datetime | None = None
 
 
-def refusal(aliquot: AliquotState, *, subject_id: str, now: datetime) -> str | None:
-    """Why ``aliquot`` may not be injected into ``subject_id`` at ``now``; ``None`` if it may.
+def refusal(aliquot: AliquotState, *, subject_id: str, at: datetime) -> str | None:
+    """Why ``aliquot`` may not be injected into ``subject_id`` at ``at`` (the time it is given,
+    :func:`administered_at`; ``used``, ``disposed`` and ``thaws`` as they were then);
+    ``None`` if it may.
 
     >>> from datetime import UTC, datetime
     >>> a = AliquotState("AL-1", "AST-01", datetime(2026, 3, 9, tzinfo=UTC))
-    >>> refusal(a, subject_id="AST-02", now=datetime(2026, 3, 2, tzinfo=UTC))
+    >>> refusal(a, subject_id="AST-02", at=datetime(2026, 3, 2, tzinfo=UTC))
     'aliquot AL-1 belongs to subject AST-01, not to AST-02'
     """
     if aliquot.subject_id != subject_id:
@@ -115,11 +169,16 @@ def refusal(aliquot: AliquotState, *, subject_id: str, now: datetime) -> str | N
             f"aliquot {aliquot.aliquot_id} belongs to subject {aliquot.subject_id}, "
             f"not to {subject_id}"
         )
+    if aliquot.made_at is not None and at < aliquot.made_at:
+        return (
+            f"aliquot {aliquot.aliquot_id} was made at {aliquot.made_at.isoformat()}, "
+            "after the injection"
+        )
     if aliquot.disposed:
         return f"aliquot {aliquot.aliquot_id} was disposed of"
     if aliquot.used:
         return f"aliquot {aliquot.aliquot_id} was already injected"
-    if now >= aliquot.expires_at:
+    if at >= aliquot.expires_at:
         return f"aliquot {aliquot.aliquot_id} expired at {aliquot.expires_at.isoformat()}"
     if aliquot.max_thaws is not None and aliquot.thaws > aliquot.max_thaws:
         return (
@@ -138,7 +197,8 @@ REFUSAL_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("already used", ("already injected",)),
     ("disposed of", ("disposed of",)),
     ("thawed too often", ("was thawed",)),
-    ("draw-to-injection time exceeded", ("minutes ago",)),
+    # "minutes ago": the wording of refusals audited before the time given was recorded
+    ("draw-to-injection time exceeded", ("minutes before the injection", "minutes ago")),
     ("volume left too small", ("mL left",)),
     ("unknown or foreign label", ("no aliquot, kit or blood draw labelled", "is of study")),
 )

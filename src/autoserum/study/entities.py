@@ -455,6 +455,7 @@ INJECTION = EntitySpec(
     "subject",
     (
         Field("given_on", "date", "Date given", required=True, **_EDIT),
+        Field("given_at", "datetime", "Time given (e.g. 2026-03-02T09:30+09:00)", on_form=True),
         _choice("product", PRODUCTS, 30, "Product", required=True, editable=True,
                 masked_for_blinded=True),
         Field("volume_ml", "decimal", "Volume (mL)", **_EDIT),

@@ -456,7 +456,7 @@ else:
         "usable aliquots (aliquot_code), a saline arm's from saline; volume default the dose.",
     )  # fmt: skip
     ProductInjectionCreate = _chain_schema(
-        "ProductInjectionCreate", "injection", ("volume_ml", "site", "side", "lot"),
+        "ProductInjectionCreate", "injection", ("volume_ml", "site", "side", "lot", "given_at"),
         product_code=(LabelCode, ...),
         given_on=(dt.date, ...),
         visit_code=(Code | None, None),
