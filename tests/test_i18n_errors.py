@@ -114,7 +114,9 @@ def test_any_core_error_raised_with_a_message_is_translated() -> None:
 # ``Expected``/``Message`` is a literal (extracted into the catalogs) or a name bound to a text
 # extracted elsewhere (the entity registry's rules), never an f-string.
 _ROOT = Path(autoserum.__file__).parent
-_TEXT_ERRORS = frozenset({"StateError", "NotFoundError", "PermissionDeniedError", "ConflictError"})
+_TEXT_ERRORS = frozenset(
+    {"StateError", "NotFoundError", "PermissionDeniedError", "ConflictError", "BusyError"}
+)
 #: Justified exceptions, ``(path under src/autoserum, line's call) -> why``: none today.
 ALLOWED: dict[tuple[str, str], str] = {}
 

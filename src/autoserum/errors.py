@@ -200,15 +200,18 @@ class BusyError(AutoserumError):
     """A bounded resource (e.g. password hashing) is at its limit; ``retry_after`` seconds is
     a fair time to wait (HTTP 429 with ``Retry-After``).
 
-    >>> BusyError("password checks are at their limit", retry_after=2).retry_after
-    2
+    >>> busy = BusyError(Message("password checks are at their limit"), retry_after=2)
+    >>> busy.retry_after, str(busy)
+    (2, 'password checks are at their limit; retry in 2 s')
     """
 
     http_status = 429
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str | Message, *, retry_after: int) -> None:
         self.retry_after = retry_after
-        super().__init__(f"{message}; retry in {retry_after} s")
+        super().__init__(
+            Message("%(message)s; retry in %(seconds)s s", message=message, seconds=retry_after)
+        )
 
 
 class ConfigurationError(AutoserumError):

@@ -283,7 +283,7 @@ class SelfReportService(Service):
             now = self._now()
             if client_throttled(s, client, at=now, limits=limits):
                 raise BusyError(
-                    "too many tries from this device; wait a minute and try again",
+                    Message("too many tries from this device; wait a minute and try again"),
                     retry_after=int(limits.window.total_seconds()),
                 )
             found = s.execute(
