@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from autoserum.errors import ValidationError
 from autoserum.store._columns import column_type, record_checks, record_columns
 from autoserum.store.models import AUDITED
-from autoserum.study.entities import REGISTRY, Field, entity
+from autoserum.study.entities import CONSENT_REGISTRY, REGISTRY, REVIEW_REGISTRY, Field, entity
 from autoserum.study.model import record_class
 from autoserum.study.tidy import AE_COLUMNS, export_columns
 from autoserum.web.recordforms import RecordForm, correction_fields
@@ -53,6 +53,29 @@ def test_every_model_has_exactly_the_fields_of_its_record_type(name: str) -> Non
             assert column.type.length == field.max_length, field.name
     checks = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
     assert {f"ck_{spec.table}_{f.name}" for f in spec.fields if f.kind == "choice"} <= checks
+
+
+_BY_HAND = {**CONSENT_REGISTRY, **REVIEW_REGISTRY}
+"""The record types whose tables are declared by hand (``store/models.py``), written only by
+their services: declared in the registry for the exports (the data package)."""
+
+
+@pytest.mark.parametrize("name", sorted(_BY_HAND))
+def test_a_table_declared_by_hand_has_the_fields_of_its_declaration(name: str) -> None:
+    spec = _BY_HAND[name]
+    model = AUDITED[name]
+    table = model.__table__
+    assert table.name == spec.table
+    stored = [f for f in spec.fields if not f.derived]
+    assert set(table.columns.keys()) - STRUCTURAL - set(spec.links) == {f.name for f in stored}
+    for field in stored:
+        column = table.columns[field.name]
+        assert column.nullable == field.is_nullable, field.name
+        if type(column.type) is String and field.kind in ("text", "choice"):
+            assert column.type.length == field.max_length, field.name
+    for field in spec.fields:
+        if field.derived:  # a property of the model, computed from its columns
+            assert isinstance(getattr(model, field.name), property), field.name
 
 
 def test_adding_a_field_to_the_adverse_event_touches_the_registry_only() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,42 @@ def test_dates_shown_are_written_as_the_language_writes_them(
     assert done.returncode == 0, done.stderr
     assert date in done.stdout
     assert "2026-06-01" not in done.stdout
+
+
+def _modules_after(code: str, names: tuple[str, ...], **env: str) -> list[str]:
+    """Which of ``names`` a fresh interpreter has imported after running ``code``."""
+    listed = f"sorted(m for m in {names!r} if m in sys.modules)"
+    probe = f"import sys, json\n{code}\nprint(json.dumps({listed}))"
+    src = Path(__file__).resolve().parents[1] / "src"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(src), **env},
+    )
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+_QUIET = (
+    "import contextlib, io\n"
+    "from autoserum.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+    "    try:\n"
+    "        main({argv!r})\n"
+    "    except SystemExit:\n"
+    "        pass"
+)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["score", "--help"]])
+def test_start_up_in_korean_loads_no_catalog(argv: list[str]) -> None:
+    """Issue 18: the catalogs (and Babel) are loaded when a message is written, not at start-up,
+    whatever the language; importing the CLI does not even import the languages."""
+    assert _modules_after("import autoserum.cli", ("autoserum.i18n", "babel")) == []
+    loaded = _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="ko")
+    assert loaded == []
+    # the probe can fail: a Korean message does load Babel
+    said = "from autoserum.i18n import translate\ntranslate('ko', 'Studies')"
+    assert _modules_after(said, ("babel",)) == ["babel"]

@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 from autoserum.accounts import hash_password
 from autoserum.cli import app, main
 from autoserum.errors import ValidationError
+from autoserum.protocols import load_protocol
 from autoserum.store import Actor, Store, open_store, package_files, write_package
-from autoserum.study.entities import REGISTRY, REVIEW_REGISTRY
+from autoserum.study.entities import CONSENT_REGISTRY, REGISTRY, REVIEW_REGISTRY
 from tests.exports.conftest import NOW, STUDY, build_study
-from tests.store.helpers import ADMIN, MONITOR, STATISTICIAN, TODAY
+from tests.store.helpers import ADMIN, MONITOR, STATISTICIAN, TODAY, double_blind_study, enrolled
 
 runner = CliRunner()
 PASSWORD = "correct horse battery staple"
@@ -70,13 +71,42 @@ def review_records(store: Store) -> None:
     store.signatures.sign(STUDY, "study", actor=ivan, password=PASSWORD, meaning="approval")
 
 
+def consent_records(store: Store) -> None:
+    """Informed consent on the export study: three documents (1.0 and 2.0 in English, 1.0 in
+    German), the first subject's consent to 1.0 (optional components, a witness whose name
+    starts like a spreadsheet formula) and re-consent to 2.0; the fifth subject's consent to
+    the German 1.0 given by a legally authorised representative, then withdrawn; the first
+    consent verified by the monitor. Dates before the simulated visits (2024)."""
+    content = store.exports.package(STUDY, actor=ADMIN)
+    subjects = [str(s["subject_id"]) for s in content.rows["subject"]]
+    store.consent.add_document(STUDY, "1.0", "en", "2023-11-01", actor=ADMIN,
+                               content=b"ICF 1.0 en", title="Information and consent")  # fmt: skip
+    store.consent.add_document(STUDY, "1.0", "de", "2023-11-15", actor=ADMIN, sha256="ab" * 32)
+    store.consent.add_document(STUDY, "2.0", "en", "2024-05-01", actor=ADMIN, sha256="cd" * 32)
+    first = store.consent.record(
+        STUDY, subjects[0], "1.0", "2024-01-10T09:30:00+01:00", actor=ADMIN, language="en",
+        obtained_by="Dr Ana Ruiz", witness="=Jo Bloggs",
+        components={"photographs": True, "sample_storage": False},
+    )  # fmt: skip
+    store.consent.record(STUDY, subjects[0], "2.0", "2024-05-20T14:00:00+02:00", actor=ADMIN,
+                         language="en", obtained_by="Dr Ana Ruiz")  # fmt: skip
+    store.consent.record(STUDY, subjects[4], "1.0", "2024-01-12T10:00:00+01:00", actor=ADMIN,
+                         language="de", obtained_by="Dr Ben Vogel",
+                         representative="Ute Vogel (mother)")  # fmt: skip
+    store.consent.withdraw(STUDY, subjects[4], "2024-04-02", actor=ADMIN, reason="moved away")
+    assert first.id is not None
+    store.sdv.verify(STUDY, "consent", first.id, actor=MONITOR)
+
+
 @pytest.fixture(scope="module")
 def study_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The export study (``tests/exports/conftest.py``) with records about its data."""
+    """The export study (``tests/exports/conftest.py``) with informed consent and records
+    about its data."""
     url = f"sqlite:///{tmp_path_factory.mktemp('package') / 'study.db'}"
     store = open_store(url, clock=lambda: TODAY, now=lambda: NOW)
     try:
         build_study(store)
+        consent_records(store)
         review_records(store)
     finally:
         store.close()
@@ -98,8 +128,9 @@ def _csv(files: dict[str, bytes], name: str) -> pl.DataFrame:
 def test_every_record_type_of_the_registry_is_a_resource(study_db: str) -> None:
     files = _package(study_db)
     desc = json.loads(files["datapackage.json"])
-    assert [r["autoserum:entity"] for r in desc["resources"]] == [*REGISTRY, *REVIEW_REGISTRY]
-    for spec in [*REGISTRY.values(), *REVIEW_REGISTRY.values()]:
+    every = [*REGISTRY.values(), *CONSENT_REGISTRY.values(), *REVIEW_REGISTRY.values()]
+    assert [r["autoserum:entity"] for r in desc["resources"]] == [spec.name for spec in every]
+    for spec in every:
         assert f"{spec.table}.csv" in files
         assert f"{spec.table}.parquet" in files
     lab = next(r for r in desc["resources"] if r["name"] == "labs")
@@ -136,6 +167,23 @@ def test_frictionless_validates_the_package(study_db: str, tmp_path: Path) -> No
     assert sorted({e[0] for e in bad.flatten(["type"])}) == ["constraint-error"]
 
 
+def test_frictionless_validates_the_blinded_and_deidentified_packages(
+    study_db: str, tmp_path: Path
+) -> None:
+    """The variants leave columns out; their descriptors, keys and foreign keys (consents to
+    consent documents among them) still validate."""
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        write_package(store.exports.package(STUDY, actor=STATISTICIAN), tmp_path / "stat")
+        write_package(store.exports.package(STUDY, actor=ADMIN, blinded=True), tmp_path / "blind")
+    finally:
+        store.close()
+    for name in ("stat", "blind"):
+        report = frictionless.validate(str(tmp_path / name / "datapackage.json"))
+        assert report.valid, (name, report.flatten(["rowNumber", "fieldName", "type", "note"]))
+        assert (tmp_path / name / "consents.csv").read_text(encoding="utf-8").count("\n") == 4
+
+
 def test_export_import_export_is_byte_identical(study_db: str, tmp_path: Path) -> None:
     first = tmp_path / "first.zip"
     store = open_store(study_db, clock=lambda: TODAY)
@@ -153,7 +201,9 @@ def test_export_import_export_is_byte_identical(study_db: str, tmp_path: Path) -
     assert counts["subjects"] == 12
     assert counts["assessments"] > 100
     # the records about the data are copied too (fixture ``review_records``)
-    assert (counts["signatures"], counts["verifications"], counts["locks"]) == (3, 2, 2)
+    assert (counts["signatures"], counts["verifications"], counts["locks"]) == (3, 3, 2)
+    # and the informed consent (fixture ``consent_records``)
+    assert (counts["consent_documents"], counts["consents"]) == (3, 3)
     assert counts["queries"] >= 2
     assert counts["query_messages"] > counts["queries"]
     assert first.read_bytes() == (tmp_path / "second.zip").read_bytes()
@@ -291,7 +341,7 @@ def test_signatures_and_review_records_are_in_the_package(study_db: str) -> None
     assert len(casebook["content_sha256"]) == 64
     checks = _csv(files, "verifications.csv")
     assert sorted(zip(checks["entity"], checks["cleared"], strict=True)) == [
-        ("lab", "true"), ("visit", "false")
+        ("consent", "false"), ("lab", "true"), ("visit", "false")
     ]  # fmt: skip
     # the lab verified is the lab queried and corrected: the same row of labs.csv
     queries = _csv(files, "queries.csv")
@@ -370,3 +420,185 @@ def test_a_derived_column_must_agree_with_its_source(study_db: str, tmp_path: Pa
     assert str(err.value).startswith(
         "signatures.csv line 2 column invalidated: got 'true'; expected false"
     )
+
+
+def test_informed_consent_is_in_the_package(study_db: str) -> None:
+    """Fixture ``consent_records``: three documents, three consents (the fifth subject's
+    withdrawn), linked to their documents by record number; the verification of a consent
+    names its row of consents.csv."""
+    files = _package(study_db)
+    documents = _csv(files, "consent_documents.csv")
+    assert documents.columns == [
+        "record", "document_version", "language", "effective_on", "sha256", "title"
+    ]  # fmt: skip
+    assert list(zip(documents["document_version"], documents["language"], strict=True)) == [
+        ("1.0", "en"), ("1.0", "de"), ("2.0", "en")
+    ]  # fmt: skip
+    consents = _csv(files, "consents.csv")
+    assert consents.columns[:3] == ["subject_id", "record", "document"]
+    first, again, withdrawn = consents.iter_rows(named=True)
+    assert (first["document"], again["document"], withdrawn["document"]) == ("1", "3", "2")
+    assert first["consented_at"] == "2024-01-10T08:30:00+00:00"  # 09:30+01:00 in UTC
+    assert json.loads(first["components"]) == {"photographs": True, "sample_storage": False}
+    assert first["witness"] == "'=Jo Bloggs"  # neutralised in CSV
+    assert again["components"] is None  # no optional component asked
+    assert (withdrawn["withdrawn_on"], withdrawn["withdrawal_reason"]) == (
+        "2024-04-02",
+        "moved away",
+    )
+    assert [r["withdrawn"] for r in (first, again, withdrawn)] == ["false", "false", "true"]
+    assert withdrawn["representative"] == "Ute Vogel (mother)"
+    checks = _csv(files, "verifications.csv").filter(pl.col("entity") == "consent")
+    assert checks["target"].to_list() == ["1"]
+    desc = json.loads(files["datapackage.json"])
+    resource = next(r for r in desc["resources"] if r["name"] == "consents")
+    keys = resource["schema"]["foreignKeys"]
+    to_document = {"resource": "consent_documents", "fields": ["record"]}
+    assert {"fields": ["document"], "reference": to_document} in keys
+    to_subject = {"resource": "subjects", "fields": ["subject_id"]}
+    assert {"fields": ["subject_id"], "reference": to_subject} in keys
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    assert fields["consented_at"]["type"] == "datetime"
+    assert fields["components"]["type"] == "object"
+    doc_fields = {
+        f["name"]: f
+        for f in next(r for r in desc["resources"] if r["name"] == "consent_documents")["schema"][
+            "fields"
+        ]
+    }
+    assert doc_fields["sha256"]["constraints"]["pattern"] == "[0-9a-f]{64}"
+
+
+def test_consent_in_the_blinded_and_deidentified_variants(study_db: str) -> None:
+    """Blinded: nothing of a consent reveals the arm, the files are the same; de-identified:
+    no dates, no names of staff, witnesses or representatives, no withdrawal reason; whether
+    consent was withdrawn stays."""
+    full, blinded = _package(study_db), _package(study_db, blinded=True)
+    for name in ("consent_documents", "consents"):
+        assert blinded[f"{name}.csv"] == full[f"{name}.csv"], name
+    stat = _package(study_db, actor=STATISTICIAN)
+    assert _csv(stat, "consents.csv").columns == [
+        "subject_id", "record", "document", "components", "withdrawn"
+    ]  # fmt: skip
+    assert "effective_on" not in _csv(stat, "consent_documents.csv").columns
+    assert _csv(stat, "consents.csv")["withdrawn"].to_list() == ["false", "false", "true"]
+
+
+def _import_error(study_db: str, tmp_path: Path, file: str, old: str, new: str) -> ValidationError:
+    """The error of importing the package with ``old`` replaced by ``new`` (once) in ``file``;
+    nothing is written."""
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        write_package(store.exports.package(STUDY, actor=ADMIN), tmp_path / "pkg")
+    finally:
+        store.close()
+    path = tmp_path / "pkg" / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        with pytest.raises(ValidationError) as err:
+            copy.exports.import_package("COPY", tmp_path / "pkg", actor=ADMIN)
+        assert copy.studies.all() == []  # nothing written
+    finally:
+        copy.close()
+    return err.value
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "field", "line"),
+    [
+        # signed before version 1.0 (en) took effect on 2023-11-01
+        ("consents.csv", "2024-01-10T08:30:00+00:00", "2023-10-31T08:30:00+00:00",
+         "consented_at", 2),
+        # signed after today (the store's clock: 2026-06-30)
+        ("consents.csv", "2024-05-20T12:00:00+00:00", "2026-07-01T12:00:00+00:00",
+         "consented_at", 3),
+        # withdrawn before the consent, and in the future
+        ("consents.csv", "2024-04-02,moved", "2024-01-01,moved", "withdrawn_on", 4),
+        ("consents.csv", "2024-04-02,moved", "2026-07-01,moved", "withdrawn_on", 4),
+        # an optional component autoserum does not know
+        ("consents.csv", '""photographs""', '""selfies""', "components", 2),
+        # the same version and language twice
+        ("consent_documents.csv", "3,2.0,en", "3,1.0,en", "document_version", 4),
+        # a language that is no BCP 47 tag (the registry's converter)
+        ("consent_documents.csv", "2,1.0,de", "2,1.0,deutsch!", "language", 3),
+    ],
+)  # fmt: skip
+def test_impossible_consent_is_refused_naming_file_and_line(
+    study_db: str, tmp_path: Path, file: str, old: str, new: str, field: str, line: int
+) -> None:
+    err = _import_error(study_db, tmp_path, file, old, new)
+    assert field in err.field
+    assert f"{file} line {line}" in str(err)
+    if (field, new) == ("withdrawn_on", "2024-01-01,moved"):  # as docs/exports.md quotes it
+        assert str(err) == (
+            "consents.csv line 4: withdrawn_on: got '2024-01-01'; expected a date on or after "
+            "the consent (2024-01-12)"
+        )
+
+
+def test_a_withdrawal_must_be_that_of_every_consent_of_the_subject(
+    study_db: str, tmp_path: Path
+) -> None:
+    """The service withdraws every consent of the subject: a package withdrawing one of two
+    is refused (the first subject's second consent, withdrawn alone)."""
+    err = _import_error(
+        study_db,
+        tmp_path,
+        "consents.csv",
+        "Dr Ana Ruiz,,,,,,false",
+        "Dr Ana Ruiz,,,,2024-06-01,x,true",
+    )
+    assert (err.field, err.location) == ("withdrawn_on", "consents.csv line 3")
+    assert err.expected == "the withdrawal (date and reason) of the subject's other consents"
+
+
+def test_the_unblinded_package_carries_the_allocation_entries_taken(tmp_path: Path) -> None:
+    """A double-blind study (``tests/store/helpers.py``) with three subjects randomised: the
+    unblinded package names the entry of the concealed list each took (stratum, sequence);
+    the copy marks them in the lists regenerated from the seed, so its next subject takes the
+    fourth entry, as in the source; a blinded package carries neither the seed nor the
+    entries; an entry whose arm is not the subject's is refused."""
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}", clock=lambda: TODAY)
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        double_blind_study(source, "RND")
+        for sid in ("S-001", "S-002", "S-003"):
+            enrolled(source, "RND", sid)
+        write_package(source.exports.package("RND", actor=ADMIN), tmp_path / "pkg")
+        hidden = source.exports.package("RND", actor=ADMIN, blinded=True)
+        copy.exports.import_package("RND", tmp_path / "pkg", actor=ADMIN)
+        enrolled(copy, "RND", "S-004")
+        enrolled(source, "RND", "S-004")
+        after = copy.exports.package("RND", actor=ADMIN).descriptor["autoserum"]["study"]
+        again = source.exports.package("RND", actor=ADMIN).descriptor["autoserum"]["study"]
+        # the arm of S-001 changed in the package: not the arm of its entry
+        subjects = _csv({"s": (tmp_path / "pkg" / "subjects.csv").read_bytes()}, "s")
+        arms = {a.code for a in load_protocol("ast-nahm2023").arms}
+        first = subjects.filter(pl.col("subject_id") == "S-001")["arm"][0]
+        (other,) = arms - {first}
+        changed = subjects.with_columns(
+            pl.when(pl.col("subject_id") == "S-001")
+            .then(pl.lit(other))
+            .otherwise(pl.col("arm"))
+            .alias("arm")
+        )
+        changed.write_csv(tmp_path / "pkg" / "subjects.csv")
+        with pytest.raises(ValidationError) as err:
+            copy.exports.import_package("BAD", tmp_path / "pkg", actor=ADMIN)
+        assert [s.name for s in copy.studies.all()] == ["RND"]  # nothing written
+    finally:
+        source.close()
+        copy.close()
+    desc = json.loads((tmp_path / "pkg" / "datapackage.json").read_text(encoding="utf-8"))
+    taken = desc["autoserum"]["study"]["allocations"]
+    assert [(a["subject_id"], a["sequence"]) for a in taken] == [
+        ("S-001", 1), ("S-002", 2), ("S-003", 3)
+    ]  # fmt: skip
+    assert {"seed", "allocations"}.isdisjoint(hidden.descriptor["autoserum"]["study"])
+    assert after["allocations"] == again["allocations"]
+    assert [(a["subject_id"], a["sequence"]) for a in after["allocations"]][-1] == ("S-004", 4)
+    assert err.value.field == "datapackage.json autoserum.study.allocations[0]"
+    assert str(err.value.expected).startswith(f"the entry of arm {other} (the subject's)")

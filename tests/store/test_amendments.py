@@ -155,3 +155,9 @@ def test_amendments_are_audited_replayed_and_packaged(store: Store, tmp_path: Pa
         assert replay_audit(copy.audit.raw_rows("COPY")) == current_state(copy, "COPY")
     finally:
         copy.close()
+    # a de-identified package keeps the amended protocol, not its dates nor who approved and
+    # recorded it (docs/exports.md)
+    hidden = store.exports.package(study, actor=ADMIN, deidentified=True)
+    [amendment] = hidden.descriptor["autoserum"]["study"]["protocol_amendments"]
+    assert set(amendment) == {"number", "summary", "protocol"}
+    assert amendment["number"] == 2

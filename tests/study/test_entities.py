@@ -21,7 +21,8 @@ RECORD_TYPES = (
 def test_the_public_surface_is_pinned() -> None:
     assert set(entities.__all__) == {
         "REGISTRY", "TEXT_COLUMN_MAX", "EntitySpec", "Field", "Kind", "Parent", "entity",
-        "CODE_MAX", "PRODUCT_CHAIN", "PROCESS_CODE_PREFIXES", "SIDES", "STORAGE_KINDS",
+        "CODE_MAX", "CONSENT_REGISTRY", "PRODUCT_CHAIN", "PROCESS_CODE_PREFIXES", "SIDES",
+        "STORAGE_KINDS",
         "PHOTO_MEDIA_TYPES", "PHOTO_REGIONS", "PHOTO_SOURCE_TYPES",
         "PRO_FREQUENCIES", "REVIEWED_TYPES", "REVIEW_REGISTRY",
     }  # fmt: skip

@@ -5,6 +5,7 @@ code, and every refusal is a 422 naming the mismatch, audited by the store exact
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any, cast
 
@@ -131,6 +132,19 @@ def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: 
         {"product_code": typo, "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert mistyped.status_code == 422
+    # a time given in the future, or off the date given: a plain 422 on given_at, nothing
+    # written and no refusal (the product is judged at the time given, never a future one)
+    tomorrow = TODAY + dt.timedelta(days=1)
+    for given_at, expected in ((f"{tomorrow}T00:30:00+00:00", "a time not after now"),
+                               (f"{TODAY - dt.timedelta(days=2)}T12:00:00+00:00",
+                                "the date given")):  # fmt: skip
+        wrong_time = _call(
+            client, seeded, "coordinator", "POST", inject,
+            {"product_code": mine[1], "given_on": GIVEN_ON, "given_at": given_at},
+        )  # fmt: skip
+        assert wrong_time.status_code == 422, wrong_time.text
+        assert wrong_time.json()["field"] == "given_at", wrong_time.text
+        assert expected in wrong_time.json()["expected"]
     assert len(_refusals(seeded)) == 2
 
     # the unblinded preparer's view: the whole chain with the aliquots' states

@@ -1,5 +1,8 @@
 """The command line's messages to its user, in the user's language (``docs/i18n.md``).
 
+The command modules import this module (and so the languages) inside the commands, never at
+their top: ``autoserum --help`` imports no language (``tests/test_i18n_cli.py``).
+
 A command writes a summary, a confirmation, a warning or the headings of a table as
 ``translate(lang, "imported into study %(study)s: %(parts)s", study=..., parts=...)`` (the
 extraction picks the message up) with ``lang = language()``; the numbers and dates inside go
@@ -25,6 +28,7 @@ from fractions import Fraction
 
 from autoserum.i18n import (
     DEFAULT_LANGUAGE,
+    N_,
     cli_language,
     format_date,
     format_datetime,
@@ -32,7 +36,7 @@ from autoserum.i18n import (
     translate,
 )
 
-__all__ = ["counted", "date", "language", "number", "pad", "record_type", "translate", "when"]
+__all__ = ["N_", "counted", "date", "language", "number", "pad", "record_type", "translate", "when"]
 
 
 def language() -> str:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
-from autoserum.cli._say import language, number, translate
 from autoserum.cli.study import DbOption, JsonOption
 
 if TYPE_CHECKING:
@@ -147,6 +146,8 @@ def product_draw(
         draw = store.product.draw(
             study, subject, actor=actor, volume_ml=volume, drawn_at=at, tube=tube
         )
+    from autoserum.cli._say import language, translate
+
     _echo(
         draw, as_json, lambda d: translate(language(), "blood draw %(code)s recorded", code=d.code)
     )
@@ -193,6 +194,8 @@ def product_process(
     }
     with _session(db, user, token, user_password_stdin) as (store, actor):
         done = store.product.process(study, draw, actor=actor, started_at=at, **parameters)
+    from autoserum.cli._say import language, translate
+
     _echo(
         done,
         as_json,
@@ -268,6 +271,8 @@ def product_storage(
         event = store.product.storage_event(
             study, code, kind, actor=actor, at=at, temperature=temperature, location=location
         )
+    from autoserum.cli._say import language, translate
+
     _echo(event, as_json, lambda e: translate(language(), "aliquot %(code)s %(kind)s", code=code,
                                               kind=translate(language(), e.kind)))  # fmt: skip
 
@@ -291,6 +296,8 @@ def product_dispose(
     """
     with _session(db, user, token, user_password_stdin) as (store, actor):
         gone = store.product.dispose(study, code, actor=actor, reason=reason, at=at)
+    from autoserum.cli._say import language, translate
+
     _echo(gone, as_json, lambda _: translate(language(), "aliquot %(code)s disposed of", code=code))
 
 
@@ -321,6 +328,8 @@ def product_kit(
         kit = store.product.prepare_kit(
             study, subject, actor=actor, volume_ml=volume, aliquot_code=code
         )
+    from autoserum.cli._say import language, number, translate
+
     _echo(kit, as_json, lambda k: translate(language(), "kit %(code)s prepared (%(volume)s mL)",
                                             code=k.code,
                                             volume=number(k.volume_ml, language())))  # fmt: skip
@@ -370,6 +379,8 @@ def product_inject(
             study, subject, given_on, actor=actor, product_code=code, volume_ml=volume,
             site=site, side=side, lot=lot, visit_code=visit, given_at=given_at,
         )  # fmt: skip
+    from autoserum.cli._say import language, translate
+
     _echo(given, as_json, lambda i: translate(language(), "injection of %(code)s recorded "
                                               "(%(product)s)", code=i.product_code,
                                               product=i.product))  # fmt: skip
@@ -397,6 +408,8 @@ def product_labels(
         life = store.product.life(study, subject, actor=actor)
     labels = sheet(life)
     out.write_bytes(labels_pdf(labels))
+    from autoserum.cli._say import language, number, translate
+
     lang = language()
     typer.echo(translate(lang, "%(n)s labels written to %(path)s", n=number(len(labels), lang),
                          path=out))  # fmt: skip
@@ -423,6 +436,8 @@ def product_worksheet(
         allocated = store.product.allocated(study, actor=actor)
         protocol = store.studies.protocol(study)
     out.write_bytes(worksheet_pdf(study, protocol.title, worksheet_rows(protocol, allocated)))
+    from autoserum.cli._say import language, number, translate
+
     lang = language()
     typer.echo(translate(lang, "worksheet of %(n)s subjects written to %(path)s",
                          n=number(len(allocated), lang), path=out))  # fmt: skip

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.errors import Expected, ValidationError
-from autoserum.i18n import N_
 
 if TYPE_CHECKING:
     from autoserum.protocols import Fact, Protocol
@@ -84,7 +83,7 @@ def _fact(fact: Fact) -> str:
 def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
     """The protocol's facts as written (its texts are the protocol's own, in its language);
     the words around them in the command line's language."""
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import N_, language, translate
 
     lang = language()
 

@@ -18,7 +18,6 @@ import typer
 from autoserum.cli._quick import instrument as instrument_named
 from autoserum.cli._quick import score_payload
 from autoserum.errors import Expected, ValidationError
-from autoserum.i18n import N_
 from autoserum.instruments import Instrument, get_instrument, instrument_codes
 
 if TYPE_CHECKING:
@@ -142,7 +141,7 @@ def _describe(inst: Instrument, lang: str) -> str:
     """An instrument as ``autoserum instruments`` lists it: the registry's name and item labels
     (translated in the catalogs), the words around them in ``lang``; codes, rules and
     references as written."""
-    from autoserum.cli._say import translate
+    from autoserum.cli._say import N_, translate
 
     def line(indent: str, message: str, **values: object) -> None:
         lines.append(indent + translate(lang, message, **values))

@@ -45,8 +45,9 @@ def simulate_command(
         raise ValidationError("--study", study, Expected("a study name (required with --db)"))
     if out is not None and study is not None:
         raise ValidationError("--study", study, Expected("--study only with --db"))
+    from autoserum.cli._product_steps import record_product_steps
     from autoserum.cli._say import counted, language, number, translate
-    from autoserum.simulate import conmed_path, simulate_study, write_study
+    from autoserum.simulate import conmed_path, simulate_product, simulate_study, write_study
     from autoserum.store import Actor, open_store
 
     lang = language()
@@ -65,16 +66,19 @@ def simulate_command(
     if db is None or not study:  # unreachable after the checks above; narrows the types
         raise ValidationError("--db/--study", db, Expected("a database URL and a study name"))
     store = open_store(db)
+    actor = Actor("simulate", "admin")
     try:
         counts = store.exports.import_long(
             study,
             result.visits,
-            actor=Actor("simulate", "admin"),
+            actor=actor,
             adverse_events=result.adverse_events,
             con_meds=result.con_meds,
             source=f"simulate {protocol} --subjects {subjects} --seed {seed}",
             protocol=protocol,
         )
+        steps = simulate_product(result.visits, store.studies.protocol(study), seed=seed)
+        counts |= record_product_steps(store, study, steps, actor=actor)
     finally:
         store.close()
     typer.echo(

@@ -17,7 +17,6 @@ import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import Expected, Message, NotFoundError, ValidationError
-from autoserum.i18n import N_
 
 __all__ = ["register"]
 
@@ -191,7 +190,7 @@ def _import_package(
             counts = store.exports.import_package(study, path, actor=actor)
     finally:
         store.close()
-    from autoserum.cli._say import counted, language, translate
+    from autoserum.cli._say import N_, counted, language, translate
 
     lang = language()
     message = (
@@ -551,7 +550,7 @@ def audit_verify_command(
         result = store.audit.verify(study, key=_key(), anchors=heads or ())
     finally:
         store.close()
-    from autoserum.cli._say import language, number, translate
+    from autoserum.cli._say import N_, language, number, translate
 
     lang = language()
     if as_json:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.errors import Expected, ValidationError
-from autoserum.i18n import N_
 
 if TYPE_CHECKING:
     from autoserum.store import Actor, Store
@@ -68,17 +67,6 @@ def _actor() -> Actor:
     from autoserum.cli.web import _cli_actor
 
     return _cli_actor()
-
-
-#: The words of ``study show``'s subject counts (the CONSORT flow), marked for translation.
-_SUBJECT_COUNTS = {
-    "assessed": N_("assessed %(n)s"),
-    "excluded": N_("excluded %(n)s"),
-    "in_screening": N_("in screening %(n)s"),
-    "enrolled": N_("enrolled %(n)s"),
-    "consented": N_("consented %(n)s"),
-    "consent_withdrawn": N_("consent withdrawn %(n)s"),
-}
 
 
 def _summary(store: Store, name: str) -> dict[str, Any]:
@@ -202,8 +190,17 @@ def study_show(
     if as_json:
         typer.echo(json.dumps(r, ensure_ascii=False, indent=1))
         return
-    from autoserum.cli._say import date, language, number, translate
+    from autoserum.cli._say import N_, date, language, number, translate
 
+    #: the words of the subject counts (the CONSORT flow)
+    subject_counts = {
+        "assessed": N_("assessed %(n)s"),
+        "excluded": N_("excluded %(n)s"),
+        "in_screening": N_("in screening %(n)s"),
+        "enrolled": N_("enrolled %(n)s"),
+        "consented": N_("consented %(n)s"),
+        "consent_withdrawn": N_("consent withdrawn %(n)s"),
+    }
     lang = language()
     blinding = r["blinding"]
     typer.echo(
@@ -237,7 +234,7 @@ def study_show(
             message = N_("protocol version %(version)s (from the start): %(summary)s")
         typer.echo(translate(lang, message, **values))
     counts = ", ".join(
-        translate(lang, _SUBJECT_COUNTS[k], n=number(v, lang)) for k, v in r["subjects"].items()
+        translate(lang, subject_counts[k], n=number(v, lang)) for k, v in r["subjects"].items()
     )
     typer.echo(translate(lang, "subjects: %(counts)s", counts=counts))
 

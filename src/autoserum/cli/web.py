@@ -10,7 +10,6 @@ import typer
 from autoserum.accounts import TOKEN_DAYS
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
 from autoserum.errors import Expected, Message, ValidationError
-from autoserum.i18n import N_
 from autoserum.permissions import ROLES, check_role
 
 if TYPE_CHECKING:
@@ -245,7 +244,7 @@ def user_passwd(
         store.accounts.record_login_state(name, failed_logins=0, locked_until=None)
     finally:
         store.close()
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import N_, language, translate
 
     message = (
         N_("password of %(name)s changed; sessions ended, API tokens kept")
@@ -465,7 +464,7 @@ def user_update(
         user = store.accounts.update_user(name, changes, actor=actor, reason=reason)
     finally:
         store.close()
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import N_, language, translate
 
     lang = language()
     shown = (

@@ -27,12 +27,14 @@ from autoserum.simulate._model import (
     Threshold,
     VisitSpec,
 )
+from autoserum.simulate._product import PRODUCT_SCHEMA, simulate_product
 from autoserum.simulate._study import SimulatedStudy, simulate_scenario, simulate_study
 from autoserum.simulate._targets import target_statistic
 from autoserum.simulate._vitals import simulate_vital_signs
 from autoserum.simulate.scenarios import get_scenario, scenario_codes
 
 __all__ = [
+    "PRODUCT_SCHEMA",
     "AdverseEvents",
     "ArmSpec",
     "Course",
@@ -55,6 +57,7 @@ __all__ = [
     "simulate_endpoint",
     "simulate_endpoints",
     "simulate_history",
+    "simulate_product",
     "simulate_scenario",
     "simulate_study",
     "simulate_vital_signs",

@@ -1,6 +1,8 @@
 """The product's accountability, read from the store for the report: per allocated subject
 the draws, aliquots, kits and injections given against the protocol's planned injections, and
-every refused injection (audited) with the kind of its refusal.
+every refused injection (audited) with the kind of its refusal. Injections given are counted as
+the protocol plans them, one per day: the injections of one acupoint sitting (one record per
+point and side) count once.
 
 The arm is shown to actors who see arms and ``"blinded"`` to others (a blinded report pools the
 arms). Subjects outside the actor's ``read_study`` reach are left out.
@@ -53,6 +55,17 @@ def _counts(s: Session, model: Any, study_id: int) -> Counter[int]:
     return Counter({pk: int(n) for pk, n in rows})
 
 
+def _sittings(s: Session, study_id: int) -> Counter[int]:
+    """Injections given per subject, as the protocol plans them: one per day (an acupoint
+    sitting records one injection per point and side, on one day)."""
+    rows = s.execute(
+        select(InjectionRow.subject_pk, func.count(func.distinct(InjectionRow.given_on)))
+        .where(InjectionRow.study_id == study_id)
+        .group_by(InjectionRow.subject_pk)
+    ).all()
+    return Counter({pk: int(n) for pk, n in rows})
+
+
 def accountability(
     s: Session, st: StudyRow, *, planned: int, sees_arm: bool, reach: Any
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -71,7 +84,7 @@ def accountability(
     draws = _counts(s, BloodDrawRow, st.id)
     aliquots = _counts(s, AliquotRow, st.id)
     kits = _counts(s, PreparationRow, st.id)
-    given = _counts(s, InjectionRow, st.id)
+    given = _sittings(s, st.id)
 
     def arm(row: SubjectRow) -> str:
         return str(row.arm) if sees_arm else MASK

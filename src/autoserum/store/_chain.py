@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, column, select, table, update
+from sqlalchemy import Connection, Select, bindparam, column, select, table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import TableClause
 
@@ -232,18 +232,28 @@ SECURITY = Stream(
 """The security events: one chain, :data:`SECURITY_CHAIN`."""
 
 
+# a chain's head (bound parameter ``chain``): read, read and lock (PostgreSQL), moved; built once
+_HEAD = select(AuditHeadRow.length, AuditHeadRow.head_hash).where(
+    AuditHeadRow.chain == bindparam("chain")
+)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_MOVE_HEAD = (
+    update(AuditHeadRow)
+    .where(AuditHeadRow.chain == bindparam("of_chain"))
+    .values(length=bindparam("to_length"), head_hash=bindparam("to_hash"), mac=bindparam("to_mac"))
+)
+
+
 def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
     """The chain's head, locked for the rest of the transaction (PostgreSQL: row lock; SQLite:
     the writer already holds the database's write lock)."""
-    stmt = select(AuditHeadRow.length, AuditHeadRow.head_hash).where(AuditHeadRow.chain == chain)
     pg = conn.dialect.name == "postgresql"
-    if pg:
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).first()
+    stmt = _HEAD_LOCKED if pg else _HEAD
+    row = conn.execute(stmt, {"chain": chain}).first()
     if row is None:
         ins = (postgresql.insert if pg else sqlite.insert)(AuditHeadRow)
         conn.execute(ins.values(chain=chain, length=0, head_hash=GENESIS).on_conflict_do_nothing())
-        row = conn.execute(stmt).one()
+        row = conn.execute(stmt, {"chain": chain}).one()
     return int(row.length), str(row.head_hash)
 
 
@@ -266,9 +276,7 @@ def link(
         length += len(members)
         mac = None if key is None else head_mac(key, chain, length, head)
         conn.execute(
-            update(AuditHeadRow)
-            .where(AuditHeadRow.chain == chain)
-            .values(length=length, head_hash=head, mac=mac)
+            _MOVE_HEAD, {"of_chain": chain, "to_length": length, "to_hash": head, "to_mac": mac}
         )
 
 

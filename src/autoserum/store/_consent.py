@@ -31,12 +31,14 @@ from autoserum.study.consent import (
     ConsentState,
     check_components,
     check_consented,
-    check_language,
+    check_in_effect,
     check_sha256,
+    check_withdrawal,
     consent_state,
 )
+from autoserum.study.entities import CONSENT, CONSENT_DOCUMENT
 from autoserum.study.locks import Target
-from autoserum.study.rules import NOTE_MAX, TERM_MAX, bounded_text, check_not_future
+from autoserum.study.rules import NOTE_MAX, bounded_text, check_not_future
 
 __all__ = [
     "ConsentService",
@@ -214,8 +216,8 @@ class ConsentService(Service):
         actor=admin, content=pdf_bytes)``.
         """
         self._require(actor, "manage_study", study=study)
-        version = bounded_text("document_version", document_version, limit=50)
-        lang = check_language("language", language)
+        version = CONSENT_DOCUMENT.field("document_version").convert(document_version)
+        lang = CONSENT_DOCUMENT.field("language").convert(language)
         effective = as_date("effective_on", effective_on)
         if content is not None:
             digest = hashlib.sha256(content).hexdigest()
@@ -229,7 +231,7 @@ class ConsentService(Service):
             digest = check_sha256("sha256", sha256)
         else:
             raise ValidationError("sha256", None, Expected("the document file or its SHA-256"))
-        name = bounded_text("title", title, limit=200, required=False)
+        name = CONSENT_DOCUMENT.field("title").convert(title)
         with self._write(actor) as s:
             st = self._study(s, study)
             require_unlocked(s, st, Target(), what=Message("register a consent document"))
@@ -287,9 +289,10 @@ class ConsentService(Service):
         self._require(actor, "record_consent")
         at = as_datetime("consented_at", consented_at)
         check_not_future("consented_at", at.date(), today=self._today())
-        by = bounded_text("obtained_by", obtained_by, limit=TERM_MAX)
-        seen = bounded_text("witness", witness, limit=TERM_MAX, required=False)
-        lar = bounded_text("representative", representative, limit=TERM_MAX, required=False)
+        # bounded as the registry declares them (the widths of their columns)
+        by = CONSENT.field("obtained_by").convert(obtained_by)
+        seen = CONSENT.field("witness").convert(witness)
+        lar = CONSENT.field("representative").convert(representative)
         parts = check_components(components)
         with self._write(actor, "informed consent") as s:
             st = self._study(s, study)
@@ -313,17 +316,7 @@ class ConsentService(Service):
                     Expected("a registered document (%(what)s)", what=what),
                 )
             doc = matches[0]
-            if doc.effective_on > at.date():
-                raise ValidationError(
-                    "consented_at",
-                    at.isoformat(),
-                    Expected(
-                        "a date on or after %(effective_on)s, when version "
-                        "%(document_version)s took effect",
-                        effective_on=doc.effective_on,
-                        document_version=doc.document_version,
-                    ),
-                )
+            check_in_effect(_document(doc), at)
             past = _consents(s, subject, documents)
             if any(c.withdrawn_on is not None for c in past):
                 raise StateError(
@@ -382,13 +375,7 @@ class ConsentService(Service):
                         subject_id=repr(subject_id),
                     )
                 )
-            first = min(r.consented_at for r in rows).astimezone(UTC).date()
-            if when < first:
-                raise ValidationError(
-                    "withdrawn_on",
-                    when.isoformat(),
-                    Expected("a date on or after the consent (%(first)s)", first=first),
-                )
+            check_withdrawal(when, (r.consented_at for r in rows))
             for r in rows:
                 r.withdrawn_on = when
                 r.withdrawal_reason = why

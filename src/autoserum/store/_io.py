@@ -324,7 +324,7 @@ class ExportService(Service):
         self._require(actor, "manage_study")
         content = read_package(path)
         with self._write(actor, f"package import {path.name}") as s:
-            return import_rows(s, study, content)
+            return import_rows(s, study, content, today=self._today())
 
     def adam(
         self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
@@ -366,7 +366,7 @@ class ExportService(Service):
         self._require(actor, "manage_study")
         content = odm_package(path)
         with self._write(actor, f"ODM import {path.name}") as s:
-            return import_rows(s, study, content)
+            return import_rows(s, study, content, today=self._today())
 
     def redcap(
         self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
@@ -385,7 +385,7 @@ class ExportService(Service):
         self._require(actor, "manage_study")
         content = redcap_content(dictionary, records, mapping)
         with self._write(actor, f"REDCap import {records.name}") as s:
-            return import_rows(s, study, content)
+            return import_rows(s, study, content, today=self._today())
 
     def consents(self, study: str, *, actor: Actor) -> pl.DataFrame:
         """The consent frame (``<stem>.consent.csv``, columns

@@ -29,15 +29,26 @@ from sqlalchemy.orm import Session
 
 from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
+from autoserum.store._allocation import ensure_list
 from autoserum.store._base import Actor
 from autoserum.store._studies import new_study
 from autoserum.store.models import (
     AUDITED,
+    AllocationListRow,
+    AllocationRow,
+    ConsentDocumentRow,
+    ConsentRow,
     ProtocolVersionRow,
     SiteRow,
     StudyRow,
     SubjectRow,
     VisitRow,
+)
+from autoserum.study.consent import (
+    ConsentDocument,
+    check_components,
+    check_in_effect,
+    check_withdrawal,
 )
 from autoserum.study.entities import REVIEW_REGISTRY, EntitySpec, Field
 from autoserum.study.history import check_category, check_comorbidity, check_prior_treatment
@@ -55,6 +66,7 @@ from autoserum.study.package import (
     parse_cell,
     resource_name,
 )
+from autoserum.study.rules import check_not_future
 from autoserum.study.tidy import neutralise_cell, restore_formulas
 from autoserum.study.visits import study_week
 
@@ -117,14 +129,20 @@ class PackageContent:
     rows: dict[str, list[dict[str, Any]]]
 
 
-def _amendments(s: Session, st: StudyRow) -> list[dict[str, Any]]:
-    """The study's protocol amendments (versions 2, 3, ...) as the package holds them."""
+_AMENDMENT_IDENTIFYING = ("effective_on", "approved_by", "recorded_by", "recorded_at")
+"""What a de-identified package leaves out of an amendment: its dates and the people named
+(as every date and every ``identifying`` field of a record type)."""
+
+
+def _amendments(s: Session, st: StudyRow, *, deidentified: bool) -> list[dict[str, Any]]:
+    """The study's protocol amendments (versions 2, 3, ...) as the package holds them (in a
+    de-identified package: the number, summary and protocol only)."""
     rows = s.scalars(
         select(ProtocolVersionRow)
         .where(ProtocolVersionRow.study_id == st.id)
         .order_by(ProtocolVersionRow.number)
     )
-    return [
+    out = [
         {
             "number": r.number,
             "effective_on": r.effective_on.isoformat(),
@@ -136,6 +154,9 @@ def _amendments(s: Session, st: StudyRow) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+    if deidentified:
+        return [{k: v for k, v in a.items() if k not in _AMENDMENT_IDENTIFYING} for a in out]
+    return out
 
 
 def _import_amendments(s: Session, st: StudyRow, amendments: Any) -> None:
@@ -167,8 +188,76 @@ def _import_amendments(s: Session, st: StudyRow, amendments: Any) -> None:
         st.protocol_version = n
 
 
+def _allocations(
+    s: Session, st: StudyRow, subjects: Mapping[int, SubjectRow]
+) -> list[dict[str, Any]]:
+    """The entry of the concealed allocation list each subject (in the actor's reach) took:
+    its stratum and sequence number (not its arm: that is the subject's ``arm``)."""
+    rows = s.execute(
+        select(AllocationRow.subject_pk, AllocationListRow.stratum, AllocationRow.sequence)
+        .join(AllocationListRow, AllocationListRow.id == AllocationRow.list_id)
+        .where(AllocationListRow.study_id == st.id, AllocationRow.subject_pk.is_not(None))
+    ).all()
+    taken = [
+        {"subject_id": subjects[pk].subject_id, "stratum": stratum, "sequence": sequence}
+        for pk, stratum, sequence in rows
+        if pk is not None and pk in subjects
+    ]
+    return sorted(taken, key=lambda a: (a["stratum"], a["sequence"]))
+
+
+def _import_allocations(
+    s: Session, st: StudyRow, protocol: Protocol, taken: Any, subjects: Mapping[str, int]
+) -> None:
+    """Mark the entries the package's subjects took in the lists regenerated from the seed
+    (so that the copy randomises its next subject as the source would); an entry whose arm
+    is not the subject's, or taken twice, is refused."""
+    if not taken:
+        return
+    where = "datapackage.json autoserum.study.allocations"
+    if not isinstance(taken, list):
+        raise ValidationError(where, type(taken).__name__, Expected("a list of allocation entries"))
+    for n, item in enumerate(taken):
+        try:
+            subject = s.get(SubjectRow, subjects[str(item["subject_id"])])
+            stratum, sequence = str(item["stratum"]), int(item["sequence"])
+        except (KeyError, TypeError, ValueError) as err:
+            expected = f"an entry of a subject of the package ({err})"
+            raise ValidationError(f"{where}[{n}]", item, expected) from None
+        head = ensure_list(s, st, protocol, stratum)
+        entry = None if head is None else s.scalar(
+            select(AllocationRow).where(
+                AllocationRow.list_id == head.id, AllocationRow.sequence == sequence
+            )
+        )  # fmt: skip
+        if subject is None or entry is None or entry.subject_pk is not None:
+            raise ValidationError(
+                f"{where}[{n}]",
+                item,
+                Expected("an entry of the list regenerated from the seed, not taken"),
+            )
+        if entry.arm != subject.arm:
+            raise ValidationError(
+                f"{where}[{n}]",
+                item,
+                Expected(
+                    "the entry of arm %(arm)s (the subject's); the list "
+                    "regenerated from the seed has %(arm2)s there",
+                    arm=subject.arm,
+                    arm2=entry.arm,
+                ),
+            )
+        entry.subject_pk = subject.id
+        subject.allocation_id = entry.id
+
+
 def _study_settings(
-    st: StudyRow, *, arms: bool, deidentified: bool, amendments: list[dict[str, Any]]
+    st: StudyRow,
+    *,
+    arms: bool,
+    deidentified: bool,
+    amendments: list[dict[str, Any]],
+    allocations: list[dict[str, Any]],
 ) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "name": st.name,
@@ -182,6 +271,8 @@ def _study_settings(
     }
     if arms:  # the seed regenerates the concealed allocation lists
         settings["seed"] = st.seed
+        if allocations:  # and the entries taken mark them as the source's
+            settings["allocations"] = allocations
     return settings
 
 
@@ -235,7 +326,11 @@ def read_records(
             result.append({**ordered, **{k: v for k, v in values.items() if k not in ordered}})
         rows[spec.name] = result
     settings = _study_settings(
-        st, arms=arms, deidentified=deidentified, amendments=_amendments(s, st)
+        st,
+        arms=arms,
+        deidentified=deidentified,
+        amendments=_amendments(s, st, deidentified=deidentified),
+        allocations=_allocations(s, st, subjects) if arms else [],
     )
     desc = descriptor(
         settings,
@@ -486,9 +581,10 @@ def _key(column: str, text: str | None, where: str, *, optional: bool = False) -
     return int(text)
 
 
-def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int]:
+def import_rows(s: Session, name: str, content: PackageContent, *, today: date) -> dict[str, int]:
     """Write the package ``content`` as a new study ``name`` inside the session's audited
-    write transaction; returns the count of records per record type."""
+    write transaction; returns the count of records per record type. ``today`` (the store's
+    clock) bounds the dates of the informed consents (:class:`_Consents`)."""
     settings = content.descriptor["autoserum"]["study"]
     try:
         protocol = Protocol.model_validate(settings["protocol"])
@@ -508,6 +604,7 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
     st.column_order = settings.get("column_order")
     _import_amendments(s, st, settings.get("protocol_amendments"))
     keys = _Ids()
+    consents = _Consents(today)
     record_ids: dict[str, dict[int, int]] = {}
     subject_ages: dict[str, Decimal | None] = {}
     positions: dict[str, dict[int, int]] = {}
@@ -537,8 +634,10 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
             )
             record = model(**links, **values)
             _check_derived(spec, record, row, where)
+            consents.check(spec.name, record, where)
             s.add(record)
             s.flush()
+            consents.add(spec.name, record)
             rows_at[line - 1] = record.id
             if "record" in row:
                 ids[row["record"]] = record.id
@@ -549,6 +648,9 @@ def import_rows(s: Session, name: str, content: PackageContent) -> dict[str, int
                 subject_ages[record.subject_id] = record.age
             elif spec.name == "visit":
                 keys.visits[(row["subject_id"], record.visit_code)] = record.id
+    amended = settings.get("protocol_amendments") or []
+    current = Protocol.model_validate(amended[-1]["protocol"]) if amended else protocol
+    _import_allocations(s, st, current, settings.get("allocations"), keys.subjects)
     if any(content.rows.get(name) is not None for name in REVIEW_REGISTRY):
         # The package carries the review state (verifications, signatures, queries) as it
         # was: the review hook must not clear, invalidate or raise anything on this insert
@@ -588,6 +690,67 @@ def _check_history(
             check_comorbidity(values, age=ages.get(row.get("subject_id", "")))
     except ValidationError as err:
         raise ValidationError(err.field, err.value, err.expectation, location=where) from None
+
+
+class _Consents:
+    """The rules of the store's consent service (``store.consent``, the same functions of
+    :mod:`autoserum.study.consent`) a package's consent documents and consents must meet: one
+    document per version and language; a consent not signed in the future nor before its
+    document took effect, with known optional components; its withdrawal not in the future,
+    not before the subject's first consent, and the same on every consent of the subject (the
+    service withdraws them all). An error names the file and line."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.documents: dict[int, ConsentDocumentRow] = {}
+        self.of_subject: dict[int, list[ConsentRow]] = {}
+
+    def check(self, name: str, record: Any, where: str) -> None:
+        """Refuse ``record`` (of the record type ``name``) breaking a rule."""
+        try:
+            if name == "consent_document":
+                self._check_document(record)
+            elif name == "consent":
+                self._check_consent(record)
+        except ValidationError as err:
+            raise ValidationError(err.field, err.value, err.expected, location=where) from None
+
+    def add(self, name: str, record: Any) -> None:
+        """Remember ``record`` once written (the documents and consents checked against)."""
+        if name == "consent_document":
+            self.documents[record.id] = record
+        elif name == "consent":
+            self.of_subject.setdefault(record.subject_pk, []).append(record)
+
+    def _check_document(self, doc: ConsentDocumentRow) -> None:
+        for d in self.documents.values():
+            if (d.document_version, d.language) == (doc.document_version, doc.language):
+                raise ValidationError(
+                    "document_version",
+                    f"{doc.document_version} ({doc.language})",
+                    Expected("a version and language not listed already"),
+                )
+
+    def _check_consent(self, consent: ConsentRow) -> None:
+        check_not_future("consented_at", consent.consented_at.date(), today=self.today)
+        check_components(consent.components)
+        doc = self.documents[consent.document_id]
+        check_in_effect(
+            ConsentDocument(doc.document_version, doc.language, doc.effective_on, doc.sha256),
+            consent.consented_at,
+        )
+        earlier = self.of_subject.get(consent.subject_pk, [])
+        withdrawal = (consent.withdrawn_on, consent.withdrawal_reason)
+        if earlier and (earlier[0].withdrawn_on, earlier[0].withdrawal_reason) != withdrawal:
+            raise ValidationError(
+                "withdrawn_on",
+                None if consent.withdrawn_on is None else consent.withdrawn_on.isoformat(),
+                Expected("the withdrawal (date and reason) of the subject's other consents"),
+            )
+        if consent.withdrawn_on is not None:
+            check_not_future("withdrawn_on", consent.withdrawn_on, today=self.today)
+            signed = [c.consented_at for c in (*earlier, consent)]
+            check_withdrawal(consent.withdrawn_on, signed)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import ConflictError, Expected, Message, NotFoundError, ValidationError
@@ -100,19 +100,19 @@ def _add_message(
     )
 
 
+_RAISED = select(QueryRow.finding).where(  # raised_findings: built once
+    QueryRow.study_id == bindparam("study"),
+    QueryRow.finding.in_(bindparam("keys", expanding=True)),
+)
+
+
 def raised_findings(s: Session, study_id: int, findings: Iterable[Finding]) -> set[str]:
     """The keys (as stored) of those of ``findings`` a query was raised for already, any
     status: one statement for a subject's findings."""
     keys = {f.key[:FINDING_MAX] for f in findings}
     if not keys:
         return set()
-    return set(
-        s.scalars(
-            select(QueryRow.finding).where(
-                QueryRow.study_id == study_id, QueryRow.finding.in_(sorted(keys))
-            )
-        )
-    )
+    return set(s.scalars(_RAISED, {"study": study_id, "keys": sorted(keys)}))
 
 
 def raise_finding(

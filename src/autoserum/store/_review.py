@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, defer
 
 from autoserum.store._audit import AuditContext, AuditedSession
@@ -33,7 +33,13 @@ CHECKED_PER_WRITE = 20
 
 #: entities the automatic checks read (a write of another touches no rule)
 _CHECKED = frozenset({"visit", "assessment", "lab", "adverse_event", "consent", "deviation"})
-_STUDY_DOCUMENTS = (StudyRow.protocol, StudyRow.column_order, StudyRow.stratify_by)
+_SUBJECTS_AND_STUDY = (  # built once
+    select(SubjectRow, StudyRow)
+    .join(StudyRow, StudyRow.id == SubjectRow.study_id)
+    .where(SubjectRow.id.in_(bindparam("pks", expanding=True)))
+    # the study's documents are read only if its protocol is not cached (``uow.versions``)
+    .options(defer(StudyRow.protocol), defer(StudyRow.column_order), defer(StudyRow.stratify_by))
+)
 
 
 def _before_commit(session: Session) -> None:
@@ -54,13 +60,8 @@ def _before_commit(session: Session) -> None:
         checked = [pk for pk, entities in subjects.items() if entities & _CHECKED]
         if uow is None or not checked or len(checked) > CHECKED_PER_WRITE:
             continue
-        found = session.execute(  # the subjects and their study: one statement
-            select(SubjectRow, StudyRow)
-            .join(StudyRow, StudyRow.id == SubjectRow.study_id)
-            .where(SubjectRow.id.in_(checked))
-            # the study's documents are read only if its protocol is not cached (versions)
-            .options(*(defer(c) for c in _STUDY_DOCUMENTS))
-        ).all()
+        # the subjects and their study: one statement
+        found = session.execute(_SUBJECTS_AND_STUDY, {"pks": checked}).all()
         if not found:  # pragma: no cover - foreign key
             continue
         rows = [subject for subject, _study in found]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import (
@@ -107,6 +107,20 @@ def _view(s: Session, st: StudyRow, row: SignatureRow, *, recheck: bool = True) 
     )
 
 
+# the valid signatures of a study over content of some subjects and visits: built once
+_TOUCHED_SIGNATURES = select(SignatureRow).where(
+    SignatureRow.study_id == bindparam("study"),
+    SignatureRow.invalidated_at.is_(None),
+    or_(
+        SignatureRow.level == "study",
+        (SignatureRow.level == "casebook")
+        & SignatureRow.subject_pk.in_(bindparam("subjects", expanding=True)),
+        (SignatureRow.level == "visit")
+        & SignatureRow.visit_id.in_(bindparam("visits", expanding=True)),
+    ),
+)
+
+
 def invalidate_touched(
     s: Session,
     study_id: int,
@@ -117,17 +131,9 @@ def invalidate_touched(
     """Invalidate the valid signatures whose content a write of this transaction changed:
     those of the ``visits`` touched, the casebooks of the ``subjects`` touched and the study.
     The number invalidated."""
-    subject_pks, visit_ids = list(subjects), list(visits)
     rows = s.scalars(
-        select(SignatureRow).where(
-            SignatureRow.study_id == study_id,
-            SignatureRow.invalidated_at.is_(None),
-            or_(
-                SignatureRow.level == "study",
-                (SignatureRow.level == "casebook") & SignatureRow.subject_pk.in_(subject_pks),
-                (SignatureRow.level == "visit") & SignatureRow.visit_id.in_(visit_ids),
-            ),
-        )
+        _TOUCHED_SIGNATURES,
+        {"study": study_id, "subjects": list(subjects), "visits": list(visits)},
     ).all()
     now = utcnow()
     for row in rows:

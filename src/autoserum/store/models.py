@@ -471,6 +471,11 @@ class ConsentRow(_SubjectChild, Base):
     withdrawn_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    @property
+    def withdrawn(self) -> bool:
+        """Whether consent was withdrawn (the package's derived ``withdrawn``)."""
+        return self.withdrawn_on is not None
+
 
 class LockRow(_Versioned, Base):
     """A lock on a record, a visit, a subject or the study (the database lock, with its

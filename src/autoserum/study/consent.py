@@ -42,14 +42,18 @@ __all__ = [
     "CONSENT_FIELDS",
     "DOCUMENT_FIELDS",
     "IDENTIFYING_CONSENT_COLUMNS",
+    "LANGUAGE_PATTERN",
+    "SHA256_PATTERN",
     "Consent",
     "ConsentDocument",
     "ConsentState",
     "check_component",
     "check_components",
     "check_consented",
+    "check_in_effect",
     "check_language",
     "check_sha256",
+    "check_withdrawal",
     "consent_state",
 ]
 
@@ -105,8 +109,13 @@ IDENTIFYING_CONSENT_COLUMNS: Final[frozenset[str]] = frozenset(
     {"obtained_by", "witness", "representative", "withdrawal_reason"}
 )
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+#: A document's SHA-256 (lower-case hexadecimal) as a regular expression.
+SHA256_PATTERN: Final = r"^[0-9a-f]{64}$"
+#: A BCP 47 language tag (``en``, ``pt-BR``) as a regular expression.
+LANGUAGE_PATTERN: Final = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+_SHA256 = re.compile(SHA256_PATTERN)
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,49 @@ def check_components(value: Any) -> dict[str, bool]:
             raise ValidationError(f"components.{name}", agreed, Expected("true or false"))
         out[str(name)] = agreed
     return out
+
+
+def check_in_effect(document: ConsentDocument, consented_at: datetime) -> None:
+    """Refuse a consent signed before its document version took effect (field
+    ``consented_at``).
+
+    >>> doc = ConsentDocument("2.0", "en", date(2026, 4, 1), "ab" * 32)
+    >>> check_in_effect(doc, datetime(2026, 4, 1, 8, tzinfo=UTC))
+    >>> try:
+    ...     check_in_effect(doc, datetime(2026, 3, 31, 8, tzinfo=UTC))
+    ... except ValidationError as err:
+    ...     print(err.expected)
+    a date on or after 2026-04-01, when version 2.0 took effect
+    """
+    if document.effective_on > consented_at.astimezone(UTC).date():
+        raise ValidationError(
+            "consented_at",
+            consented_at.isoformat(),
+            Expected(
+                "a date on or after %(effective_on)s, when version "
+                "%(document_version)s took effect",
+                effective_on=document.effective_on,
+                document_version=document.document_version,
+            ),
+        )
+
+
+def check_withdrawal(withdrawn_on: date, consented_at: Iterable[datetime]) -> None:
+    """Refuse a withdrawal dated before the subject's first consent (field ``withdrawn_on``).
+
+    >>> try:
+    ...     check_withdrawal(date(2026, 2, 1), [datetime(2026, 2, 16, tzinfo=UTC)])
+    ... except ValidationError as err:
+    ...     print(err.expected)
+    a date on or after the consent (2026-02-16)
+    """
+    first = min(at.astimezone(UTC).date() for at in consented_at)
+    if withdrawn_on < first:
+        raise ValidationError(
+            "withdrawn_on",
+            withdrawn_on.isoformat(),
+            Expected("a date on or after the consent (%(first)s)", first=first),
+        )
 
 
 def _current(documents: Iterable[ConsentDocument], language: str, on: date) -> str | None:

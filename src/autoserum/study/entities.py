@@ -52,6 +52,16 @@ from autoserum.study.coerce import (
     one_of,
     text_of_at_most,
 )
+from autoserum.study.consent import (
+    COMPONENTS,
+    CONSENT_FIELDS,
+    DOCUMENT_FIELDS,
+    IDENTIFYING_CONSENT_COLUMNS,
+    LANGUAGE_PATTERN,
+    SHA256_PATTERN,
+    check_language,
+    check_sha256,
+)
 from autoserum.study.history import (
     COMORBIDITIES,
     FITZPATRICK_TYPES,
@@ -93,6 +103,7 @@ from autoserum.study.vocab import (
 
 __all__ = [
     "CODE_MAX",
+    "CONSENT_REGISTRY",
     "PHOTO_MEDIA_TYPES",
     "PHOTO_REGIONS",
     "PHOTO_SOURCE_TYPES",
@@ -965,6 +976,77 @@ def entity(name: str) -> EntitySpec:
     return spec
 
 
+# --- informed consent (docs/consent.md; issue 15: in the data package) -------------------
+# Declared here for the exports (the data package, ``docs/exports.md``); their tables are
+# declared by hand in ``store/models.py`` and written only by their service
+# (``store.consent``: ``add_document``, ``record``, ``withdraw``), never by a record form or a
+# correction. The names, labels and identifying columns are those of
+# :mod:`autoserum.study.consent`; a consent names its document by the link ``document_id``
+# (in the package: the ``document`` column, the document's row in its own file).
+
+_DOCUMENT_LABEL = {name: label for name, _, label in DOCUMENT_FIELDS}
+_CONSENT_LABEL = {name: label for name, _, label in CONSENT_FIELDS}
+
+
+def _consent_text(name: str, limit: int, **kw: Any) -> Field:
+    """A text field of a consent (identifying when the consent export says so)."""
+    who = name in IDENTIFYING_CONSENT_COLUMNS
+    return _text(name, limit, _CONSENT_LABEL[name], identifying=who, **kw)
+
+
+CONSENT_DOCUMENT = EntitySpec(
+    "consent_document",
+    "consent_documents",
+    "study",
+    (
+        _text("document_version", 50, _DOCUMENT_LABEL["document_version"], required=True),
+        _text("language", 20, _DOCUMENT_LABEL["language"], required=True,
+              check=check_language, pattern=LANGUAGE_PATTERN),
+        Field("effective_on", "date", _DOCUMENT_LABEL["effective_on"], required=True),
+        _text("sha256", 64, _DOCUMENT_LABEL["sha256"], required=True, check=check_sha256,
+              pattern=SHA256_PATTERN),
+        _text("title", 200, _DOCUMENT_LABEL["title"]),
+    ),
+    label="a consent document",
+    title="Consent documents",
+    key="consent_documents",
+)  # fmt: skip
+"""One approved version of the study's consent document in one language (unique per version
+and language; :class:`autoserum.study.consent.ConsentDocument`)."""
+
+CONSENT = EntitySpec(
+    "consent",
+    "consents",
+    "subject",
+    (
+        Field("consented_at", "datetime", _CONSENT_LABEL["consented_at"], required=True),
+        _consent_text("obtained_by", 200, required=True),
+        _consent_text("witness", 200),
+        _consent_text("representative", 200),
+        Field("components", "json", _CONSENT_LABEL["components"],
+              help="Each optional component asked, agreed (true) or declined (false): "
+              + ", ".join(COMPONENTS)),
+        Field("withdrawn_on", "date", _CONSENT_LABEL["withdrawn_on"]),
+        _consent_text("withdrawal_reason", NOTE_MAX),
+        # a date is left out of a de-identified package; whether consent was withdrawn is not
+        Field("withdrawn", "bool", "Consent withdrawn", required=True, derived=True),
+    ),
+    links=("document_id",),
+    label="an informed consent",
+    title="Informed consents",
+    key="consents",
+)  # fmt: skip
+"""A subject's consent to one document version (the document's version and language are the
+linked document's) and its withdrawal (:class:`autoserum.study.consent.Consent`)."""
+
+CONSENT_REGISTRY: Mapping[str, EntitySpec] = {
+    spec.name: spec for spec in (CONSENT_DOCUMENT, CONSENT)
+}
+"""Entity name → the declaration of the informed-consent record types (the study's consent
+documents, the subjects' consents): in the data package after the record types of
+:data:`REGISTRY`, not among the record types a form or a correction writes."""
+
+
 # --- records about the data: data review (issue 12; docs/review.md) -----------------------
 # Declared here for the exports (the data package, ``docs/exports.md``); their tables are
 # declared by hand in ``store/models.py`` and written only by their services (``store.sdv``,
@@ -975,11 +1057,11 @@ def entity(name: str) -> EntitySpec:
 REVIEWED_TYPES: tuple[str, ...] = (
     "subject",
     *(name for name, spec in REGISTRY.items() if spec.parent == "subject" and name != "unblinding"),
-    "consent",
+    CONSENT.name,
 )
 """The record types of a subject's data a query, a verification or a lock may name (every
 record type of a subject but the unblinding, and the informed consent, which lives beside the
-registry: ``study/consent.py``)."""
+registry: :data:`CONSENT_REGISTRY`)."""
 
 _BY: dict[str, Any] = {"required": True, "identifying": True}
 _WHY: dict[str, Any] = {"identifying": True}  # a write's reason: free text, may name people

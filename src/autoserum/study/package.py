@@ -41,7 +41,13 @@ from fractions import Fraction
 from typing import Any
 
 from autoserum.errors import Expected, ValidationError
-from autoserum.study.entities import REGISTRY, REVIEW_REGISTRY, EntitySpec, Field
+from autoserum.study.entities import (
+    CONSENT_REGISTRY,
+    REGISTRY,
+    REVIEW_REGISTRY,
+    EntitySpec,
+    Field,
+)
 
 __all__ = [
     "PACKAGED",
@@ -71,9 +77,10 @@ lock): the type is the record's ``entity`` field; in the package the ``target`` 
 the other record's row in its own file (1 = the first row; its ``record`` number where the
 file has one)."""
 
-PACKAGED: Mapping[str, EntitySpec] = {**REGISTRY, **REVIEW_REGISTRY}
-"""Every record type of the package, in order: the record types of the registry, then those
-about the data (verifications, signatures, locks, queries, query messages)."""
+PACKAGED: Mapping[str, EntitySpec] = {**REGISTRY, **CONSENT_REGISTRY, **REVIEW_REGISTRY}
+"""Every record type of the package, in order: the record types of the registry, the informed
+consent (the study's consent documents, the subjects' consents), then the records about the
+data (verifications, signatures, locks, queries, query messages)."""
 
 _FRACTION_PATTERN = r"-?[0-9]+(\.[0-9]+)?(/[0-9]+)?"
 
@@ -127,16 +134,21 @@ def key_columns(spec: EntitySpec) -> tuple[str, ...]:
     """The key columns that place a record: ``site`` for a subject; for a record of a subject
     ``subject_id``, its ``record`` number (in its file; visits are keyed by their code
     instead), ``visit`` when it links to a visit and one column per other link
-    (:func:`link_column`); none for a study's record.
+    (:func:`link_column`); for another record of the study (a consent document) its
+    ``record`` number; none for a site (keyed by its code).
 
-    >>> from autoserum.study.entities import entity
+    >>> from autoserum.study.entities import CONSENT_REGISTRY, entity
     >>> key_columns(entity("lab"))
     ('subject_id', 'record', 'visit')
+    >>> key_columns(CONSENT_REGISTRY["consent"])
+    ('subject_id', 'record', 'document')
+    >>> key_columns(CONSENT_REGISTRY["consent_document"])
+    ('record',)
     """
     if spec.name == "subject":
         return ("site",)
     if spec.parent != "subject":
-        return ()
+        return () if spec.name == "site" else ("record",)
     record = () if spec.name == "visit" else ("record",)
     links = tuple("visit" if link == VISIT_LINK else link_column(link) for link in spec.links)
     return ("subject_id", *record, *links)
@@ -213,6 +225,8 @@ def _field_descriptor(field: Field, *, unique: bool = False) -> dict[str, Any]:
         constraints["maxLength"] = field.max_length
     if field.kind == "fraction":
         constraints["pattern"] = _FRACTION_PATTERN
+    elif field.kind == "text" and field.pattern:  # a coded text (whole value; no anchors)
+        constraints["pattern"] = field.pattern.removeprefix("^").removesuffix("$")
     if field.kind in ("int", "decimal"):
         for key, bound in (("minimum", field.minimum), ("maximum", field.maximum)):
             if bound is not None:
