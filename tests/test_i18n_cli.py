@@ -182,3 +182,35 @@ def test_start_up_in_korean_loads_no_catalog(argv: list[str]) -> None:
     # the probe can fail: a Korean message does load Babel
     said = "from autoserum.i18n import translate\ntranslate('ko', 'Studies')"
     assert _modules_after(said, ("babel",)) == ["babel"]
+
+
+def test_what_programs_read_is_the_same_in_every_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--json`` output and an exported CSV do not depend on the language; the summary line
+    printed beside the export does."""
+    db = f"sqlite:///{tmp_path / 'trial.db'}"
+    done = run_cli("import", VISITS, "--db", db, "--study", "AST-1", "--protocol", "ast-nahm2023")
+    assert done.returncode == 0, done.stderr
+    shown, exported, said = {}, {}, {}
+    for lang in LANGUAGES:
+        monkeypatch.setenv("AUTOSERUM_LANG", lang)
+        shown[lang] = run_cli("study", "show", "AST-1", "--db", db, "--json").stdout
+        out = tmp_path / f"visits-{lang}.csv"
+        said[lang] = run_cli("export", "--study", "AST-1", "--db", db, "--out", out).stdout
+        exported[lang] = out.read_bytes()
+    assert shown["ko"] == shown["zh-Hans"] == shown["en"]
+    assert json.loads(shown["en"])["name"] == "AST-1"
+    assert exported["ko"] == exported["zh-Hans"] == exported["en"]
+    assert exported["en"].startswith(b"subject_id,")
+    assert len(set(said.values())) == 3  # the summary is translated
+    for lang, line in said.items():
+        rows = len(exported[lang].splitlines()) - 1
+        expected = translate(
+            lang,
+            "exported %(rows)s visit rows of study %(study)s to %(path)s",
+            rows=rows,
+            study="AST-1",
+            path=tmp_path / f"visits-{lang}.csv",
+        )
+        assert line.strip() == expected

@@ -51,7 +51,7 @@ def test_the_protocols_control_arm_decides_when_no_arm_is_named_placebo(
         plan_analysis(frame)  # neither a request nor a protocol nor a name says which
     plan = plan_analysis(frame, parse_protocol_file(proto))
     assert plan.control == "sham"
-    assert plan.reasons["control"] == "the control arm of protocol sham-proto"
+    assert str(plan.reasons["control"]) == "the control arm of protocol sham-proto"
     assert plan.endpoint == "scorad"  # the protocol's primary endpoint, present in the data
     assert plan.week == 12.0  # the last post-baseline week
     assert plan.predictors == ("age", "sex", "eosinophils", "ige")
@@ -81,7 +81,7 @@ def test_a_request_overrides_the_protocol(sham_study: tuple[Path, Path]) -> None
         frame, parse_protocol_file(proto), endpoint="easi", week=8, control="serum", predictors=[]
     )
     assert (plan.endpoint, plan.week, plan.control, plan.predictors) == ("easi", 8.0, "serum", ())
-    assert {k: v for k, v in plan.reasons.items() if k != "covariates"} == dict.fromkeys(
+    assert {k: str(v) for k, v in plan.reasons.items() if k != "covariates"} == dict.fromkeys(
         ("endpoint", "week", "control", "predictors"), "requested"
     )
     assert analyze_plan(frame, plan).treatments == ("sham",)

@@ -97,7 +97,7 @@ def test_the_plan_fixes_endpoint_week_and_control() -> None:
     sap = parse_sap_text(FIXTURE_SAP)
     plan = plan_analysis(frame, sap=sap)
     assert (plan.endpoint, plan.week, plan.control) == ("easi", 12.0, "placebo")
-    assert plan.reasons["endpoint"] == "the primary estimand of SAP fixture-sap 2.1"
+    assert str(plan.reasons["endpoint"]) == "the primary estimand of SAP fixture-sap 2.1"
     with pytest.raises(ValidationError) as err:
         plan_analysis(frame, sap=sap, week=8)  # a request against the plan is refused
     assert err.value.field == "week"
@@ -176,6 +176,6 @@ def test_stratification_factors_are_the_default_covariates() -> None:
     frame = read_long(DATA / "two_arm.csv")
     plan = plan_analysis(frame, stratification=("site", "not_in_data"))
     assert plan.covariates == ("site",)
-    assert plan.reasons["covariates"] == "the stratification factors of the randomisation"
+    assert str(plan.reasons["covariates"]) == "the stratification factors of the randomisation"
     assert plan_analysis(frame).covariates == ()
     assert plan_analysis(frame, covariates=["age"], stratification=("site",)).covariates == ("age",)

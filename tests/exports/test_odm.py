@@ -5,6 +5,7 @@ same study."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from autoserum.store import Actor, Store, open_store, package_files
 from autoserum.study.entities import REVIEW_REGISTRY
 from autoserum.study.odm import NS
 from tests.exports.conftest import NOW, STUDY, build_study
+from tests.exports.test_package import consent_records
 from tests.store.helpers import ADMIN, STATISTICIAN, TODAY
 
 runner = CliRunner()
@@ -35,11 +37,14 @@ def schema() -> etree.XMLSchema:
 
 @pytest.fixture(scope="module")
 def signed_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The export test study with one subject's casebook signed (review) by an investigator."""
+    """The export test study with one subject's casebook signed (review) by an investigator,
+    and informed consent (``consent_records`` of the package tests: three documents, the first
+    subject's consent and re-consent, the fifth subject's consent, then withdrawn)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('odm') / 'study.db'}"
     store = open_store(url, clock=lambda: TODAY, now=lambda: NOW)
     try:
         build_study(store)
+        consent_records(store)
         subject = store.exports.package(STUDY, actor=ADMIN).rows["subject"][0]
         sites = frozenset({(STUDY, str(subject["site"]))})
         store.accounts.create_user("ivan", hash_password(PASSWORD), "investigator", sites,
@@ -126,6 +131,9 @@ def test_export_import_gives_the_same_study(signed_db: str, tmp_path: Path) -> N
         copy.close()
     assert counts["subjects"] == 12
     assert counts["assessments"] > 100
+    # the informed consent (fixture ``consent_records``): compared below byte for byte
+    assert (counts["consent_documents"], counts["consents"]) == (3, 3)
+    assert second["consents.csv"].count(b"\n") == 4
     # every file byte for byte but the records about the data (signatures, verifications,
     # locks, queries), which ODM carries as its audit records only and import does not restore
     review = {spec.table for spec in REVIEW_REGISTRY.values()}
@@ -228,3 +236,60 @@ def test_tidy_frame_of_the_copy_keeps_its_columns(signed_db: str) -> None:
         store.close()
     assert frame.height > 40
     assert frame.schema["easi"] == pl.Float64
+
+
+def test_informed_consent_in_odm(signed_db: str) -> None:
+    """Consent documents as a repeating reference item group, consents as a repeating item
+    group of the subject's common event, linked to their document by its record number; a
+    de-identified file keeps whether consent was withdrawn, no date and no name."""
+    doc = etree.fromstring(_odm(signed_db))
+    mdv = doc.find(f"{Q}Study/{Q}MetaDataVersion")
+    assert mdv is not None
+    documents = mdv.find(f"{Q}ItemGroupDef[@OID='IG.CONSENT_DOCUMENT']")
+    assert documents is not None
+    assert (documents.get("IsReferenceData"), documents.get("Repeating")) == ("Yes", "Yes")
+    subject_event = mdv.find(f"{Q}StudyEventDef[@OID='SE.SUBJECT']")
+    assert subject_event is not None
+    assert "F.CONSENT" in {r.get("FormOID") for r in subject_event}
+    group = "ItemGroupData[@ItemGroupOID='IG.CONSENT_DOCUMENT']"
+    reference = doc.findall(f"{Q}ReferenceData/{Q}{group}")
+    assert [g.get("ItemGroupRepeatKey") for g in reference] == ["1", "2", "3"]
+    consents = doc.findall(f".//{Q}SubjectData/{Q}StudyEventData[@StudyEventOID='SE.SUBJECT']"
+                           f"/{Q}FormData[@FormOID='F.CONSENT']/{Q}ItemGroupData")  # fmt: skip
+    values = [{i.get("ItemOID"): i.get("Value") for i in g} for g in consents]
+    assert [v["IT.CONSENT.document"] for v in values] == ["1", "3", "2"]
+    assert next(v["IT.CONSENT.consented_at"] for v in values) == "2024-01-10T08:30:00+00:00"
+    assert [v.get("IT.CONSENT.withdrawn_on") for v in values] == [None, None, "2024-04-02"]
+    stat = _odm(signed_db, actor=STATISTICIAN)
+    assert b"IT.CONSENT.withdrawn" in stat
+    assert b"moved away" not in stat
+    assert b"2024-04-02" not in stat
+    assert b"Dr Ana Ruiz" not in stat
+
+
+def test_a_consent_breaking_the_consent_rules_is_refused(signed_db: str, tmp_path: Path) -> None:
+    """The import checks consent with the consent service's rules (``study.consent``): a
+    consent signed before its document took effect (1.0 en: 2023-11-01), a withdrawal dated
+    before the subject's consent; all or nothing, the error names the line and subject."""
+    text = _odm(signed_db).decode()
+    early = text.replace('Value="2024-01-10T08:30:00+00:00"', 'Value="2023-10-31T08:30:00+00:00"')
+    withdrawn = text.replace('ItemOID="IT.CONSENT.withdrawn_on" Value="2024-04-02"',
+                             'ItemOID="IT.CONSENT.withdrawn_on" Value="2024-01-01"')  # fmt: skip
+    assert early != text
+    assert withdrawn != text
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        for bad, expected in (
+            (early, "expected a date on or after 2023-11-01, when version 1.0 took effect"),
+            (withdrawn, "expected a date on or after the consent (2024-01-12)"),
+        ):
+            path = tmp_path / "bad.xml"
+            path.write_text(bad, encoding="utf-8")
+            with pytest.raises(ValidationError, match=re.escape(expected)) as err:
+                copy.exports.import_odm("COPY", path, actor=ADMIN)
+            assert str(err.value).startswith("ODM line "), str(err.value)
+            assert "SubjectKey " in str(err.value)
+            assert "IG.CONSENT" in str(err.value)
+            assert copy.studies.all() == []  # nothing written
+    finally:
+        copy.close()

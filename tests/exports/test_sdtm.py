@@ -17,8 +17,16 @@ from lxml import etree
 
 from autoserum.cli import main
 from autoserum.store import Actor, open_store
-from autoserum.study.cdisc import DATASETS, check_names, qs_codes, read_xpt, write_sdtm
-from tests.exports.conftest import STUDY, assert_valid_define
+from autoserum.study.cdisc import (
+    DATASETS,
+    check_names,
+    qs_codes,
+    read_xpt,
+    sdtm_domains,
+    write_sdtm,
+)
+from tests.exports.conftest import NOW, STUDY, assert_valid_define, build_study
+from tests.exports.test_package import consent_records
 from tests.store.helpers import ADMIN, STATISTICIAN, TODAY
 
 REFERENCE = Path(__file__).parent / "reference" / "haven_sdtm.json"
@@ -181,3 +189,64 @@ def test_cli_sdtm(study_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (out / "define.xml").is_file()
     assert (out / "dm.xpt").is_file()
     assert "exported SDTM" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def consent_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The export study with informed consent (``consent_records`` of the package tests: the
+    first subject consented to 1.0 then 2.0, the fifth to the German 1.0, then withdrew)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sdtm_consent') / 'study.db'}"
+    store = open_store(url, clock=lambda: TODAY, now=lambda: NOW)
+    try:
+        build_study(store)
+        consent_records(store)
+    finally:
+        store.close()
+    return url
+
+
+def test_informed_consent_in_ds_and_dm(consent_db: str, tmp_path: Path) -> None:
+    """SDTMIG DS: one PROTOCOL MILESTONE per consent signed (dated on its UTC day: the first
+    subject's 2024-01-10T09:30+01:00 and 2024-05-20T14:00+02:00; the fifth's 2024-01-12), the
+    withdrawal of consent as a dated disposition event (2024-04-02, reason ``moved away``);
+    DM RFICDTC the first consent's date."""
+    store = open_store(consent_db, clock=lambda: TODAY)
+    try:
+        content = store.exports.package(STUDY, actor=ADMIN)
+    finally:
+        store.close()
+    subjects = [str(s["subject_id"]) for s in content.rows["subject"]]
+    out = _sdtm(consent_db, tmp_path / "sdtm")
+    ds, _ = read_xpt(out / "ds.xpt")
+    first, fifth = (f"{STUDY}-{subjects[0]}", f"{STUDY}-{subjects[4]}")
+    milestones = ds.filter(pl.col("DSCAT") == "PROTOCOL MILESTONE")
+    assert set(milestones["DSDECOD"].to_list()) == {"INFORMED CONSENT OBTAINED"}
+    assert milestones.select("USUBJID", "DSSTDTC").rows() == [
+        (first, "2024-01-10"), (first, "2024-05-20"), (fifth, "2024-01-12"),
+    ]  # fmt: skip
+    events = ds.filter((pl.col("USUBJID") == fifth) & (pl.col("DSCAT") == "DISPOSITION EVENT"))
+    withdrawn = events.filter(pl.col("DSDECOD") == "WITHDRAWAL BY SUBJECT")
+    assert withdrawn.select("DSTERM", "DSSTDTC").rows() == [("MOVED AWAY", "2024-04-02")]
+    assert events.height == 2  # the subject's status and the withdrawal, not two withdrawals
+    assert ds.filter(pl.col("USUBJID") == fifth)["DSSEQ"].to_list() == [1.0, 2.0, 3.0]
+    # a subject whose status is withdrawn: the withdrawal of consent dates that disposition
+    # event, no second WITHDRAWAL BY SUBJECT
+    rows = dict(content.rows)
+    rows["subject"] = [{**s, "status": "withdrawn"} if s["subject_id"] == subjects[4] else s
+                       for s in content.rows["subject"]]  # fmt: skip
+    merged = sdtm_domains(content.descriptor["autoserum"]["study"], rows)["DS"]
+    events = merged.filter((pl.col("USUBJID") == fifth) & (pl.col("DSCAT") == "DISPOSITION EVENT"))
+    assert events.select("DSDECOD", "DSSTDTC").rows() == [("WITHDRAWAL BY SUBJECT", "2024-04-02")]
+    dm, _ = read_xpt(out / "dm.xpt")
+    rfic = dict(dm.select("USUBJID", "RFICDTC").rows())
+    assert (rfic[first], rfic[fifth]) == ("2024-01-10", "2024-01-12")
+    assert sum(v is not None for v in rfic.values()) == 2
+    assert_valid_define(out / "define.xml")
+    # de-identified: the milestones stay, undated; no reason
+    stat = _sdtm(consent_db, tmp_path / "stat", actor=STATISTICIAN)
+    ds, _ = read_xpt(stat / "ds.xpt")
+    assert ds.filter(pl.col("DSCAT") == "PROTOCOL MILESTONE").height == 3
+    assert ds["DSSTDTC"].null_count() == ds.height
+    assert "MOVED AWAY" not in ds["DSTERM"].to_list()
+    dm, _ = read_xpt(stat / "dm.xpt")
+    assert dm["RFICDTC"].null_count() == dm.height

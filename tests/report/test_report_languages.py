@@ -82,6 +82,36 @@ def test_the_html_is_in_the_language_with_its_dates(reports: dict[str, ReportFil
     assert format_date(GENERATED, "en") in english  # Jan 1, 2026
 
 
+def test_the_study_summary_says_its_choices_in_the_language(
+    reports: dict[str, ReportFiles],
+) -> None:
+    """The design, the test's sidedness and the reason of each choice of the analysis plan are
+    the language's; the protocol's own texts (its title, population) stay as written."""
+    study = {lang: dict(reports[lang].model.sections[0].summary) for lang in ("en", "ko")}
+    english, korean = study["en"], study["ko"]
+    assert english[translate("en", "Design")] == "parallel, double blind"
+    assert korean["설계"] == "평행 설계, 이중 눈가림"
+    assert korean["추론"] == "95% 신뢰구간; 양측 검정"
+    assert "the primary endpoint of protocol ast-nahm2023" in english["Primary endpoint"]
+    assert "계획서 ast-nahm2023의 일차 평가변수" in korean["일차 평가변수"]
+    assert "계획서 ast-nahm2023의 대조군" in korean["대조군"]
+    assert "the last post-baseline week" not in korean["일차 평가변수"]
+    assert korean["대상 집단"] == english["Population"]  # the protocol's text, as written
+
+
+def test_the_responder_definitions_are_in_the_language(reports: dict[str, ReportFiles]) -> None:
+    def definitions(language: str) -> list[str]:
+        section = next(s for s in reports[language].model.sections if s.id == "responders")
+        return [row[0] for t in section.tables if t.id.startswith("responders-") for row in t.rows]
+
+    english, chinese = definitions("en"), definitions("zh-Hans")
+    assert "SCORAD-50: ≥ 50 % improvement in SCORAD" in english
+    assert "SCORAD improvement ≥ 8.7 points (MCID)" in english  # SCORAD's MCID (Schram 2012)
+    assert "SCORAD-50：SCORAD 改善 ≥ 50 %" in chinese
+    assert "SCORAD 改善 ≥ 8.7 分（MCID）" in chinese
+    assert not [d for d in chinese if "improvement" in d]
+
+
 def test_the_consort_boxes_are_translated_in_the_pdf(reports: dict[str, ReportFiles]) -> None:
     flow = reports["ko"].model.sections[1]
     assert flow.title == "참여자 흐름 (CONSORT)"
@@ -92,6 +122,8 @@ def test_the_consort_boxes_are_translated_in_the_pdf(reports: dict[str, ReportFi
     assert f"대상자 {n.group(1)}명 등록" in text
     assert "무작위배정" in text  # the diagram's words, drawn as text
     assert "추적관찰" in text
+    assert "마지막 방문에 도달하지 않음 (사유 기록 없음)" in text  # a data file's dropout
+    assert "did not reach the last visit" not in text
 
 
 def test_the_numbers_are_those_of_the_english_report(reports: dict[str, ReportFiles]) -> None:
@@ -172,4 +204,6 @@ def test_the_dsmb_open_part_in_korean(demo: Path, tmp_path: Path) -> None:
     assert "DSMB 보고서: 공개 부분 (합산)" in html
     assert "모든 군을 합산함." in html
     assert "All arms pooled." not in html
+    assert "평행 설계, 이중 눈가림" in html  # the design's words
+    assert "parallel, double blind" not in html
     assert "보고서 요약" in _pdf_text(part.pdf)

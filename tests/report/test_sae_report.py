@@ -92,7 +92,11 @@ def test_the_report_is_written_in_the_language_asked(tmp_path: Path) -> None:
         "19.0시간 남음",
         f"{format_datetime('2026-03-03T09:00+00:00', 'ko')} UTC",  # 2026. 3. 3. 09:00
         "intravenous antibiotics",
+        "입원, 의학적으로 중요한 사건",  # the seriousness criteria (ICH E2A)
+        "주사 부위 반응, 감염",  # the protocol's adverse events of special interest
     ):
         assert expected in text, expected
     assert "Causality and expectedness" not in text
     assert "hours left" not in text
+    assert "hospitalisation" not in text
+    assert "injection site reaction" not in text

@@ -47,10 +47,11 @@ def _stream_then_kill(url: str) -> list[str]:
     )
     assert proc.stdout is not None
     committed: list[str] = []
+    # a fail-safe against a hung writer (no progress for 2 minutes), not a speed check
     deadline = time.monotonic() + 120
     try:
         while len(committed) < KILL_AFTER:
-            assert time.monotonic() < deadline, "the writer is too slow"
+            assert time.monotonic() < deadline, "the writer made no progress in 2 minutes"
             ready, _, _ = select.select([proc.stdout], [], [], 1.0)
             if not ready:
                 assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -59,6 +60,7 @@ def _stream_then_kill(url: str) -> list[str]:
             assert line, proc.stderr.read() if proc.stderr else "writer ended"
             if line.startswith("committed"):
                 committed.append(line.split(maxsplit=1)[1].strip())
+                deadline = time.monotonic() + 120
         os.kill(proc.pid, signal.SIGKILL)  # mid-stream: the writer is inside its next write
     finally:
         proc.wait(timeout=30)
@@ -141,27 +143,42 @@ def _after_a_kill(url: str, study: str) -> tuple[set[str], int]:
 
 
 class _Server:
-    """``autoserum serve`` on a free port (killed, never stopped politely)."""
+    """``autoserum serve`` on a free port (killed, never stopped politely).
 
-    def __init__(self, url: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [CLI, "serve", "--db", url, "--port", str(self.port), "--no-access-log"],
-            env=SERVE_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+    The port is free when it is chosen, but another process on the machine may take it before
+    the server binds it: a server that exits because its port is in use is started again on
+    another port (a race of the test's set-up, not of the server)."""
+
+    def __init__(self, url: str, log: Path) -> None:
+        for _ in range(5):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = int(s.getsockname()[1])
+            self.base = f"http://127.0.0.1:{self.port}"
+            with log.open("wb") as err:
+                self.proc = subprocess.Popen(
+                    [CLI, "serve", "--db", url, "--port", str(self.port), "--no-access-log"],
+                    env=SERVE_ENV, stdout=subprocess.DEVNULL, stderr=err,
+                )  # fmt: skip
+            if self._ready():
+                return
+            message = log.read_text(errors="replace")
+            assert "address already in use" in message.lower(), message
+        pytest.fail("no free port for the server in 5 tries")
+
+    def _ready(self) -> bool:
+        """Whether the server answers ``/readyz`` (``False``: it exited while starting). A
+        fail-safe of 3 minutes stops a server that hangs; no start-up time is asserted."""
         deadline = time.monotonic() + 180
-        while True:
-            assert self.proc.poll() is None, "the server died while starting"
+        while self.proc.poll() is None:
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=5).status_code == 200:
-                    return
+                    return True
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "the server did not become ready"
+            assert time.monotonic() < deadline, "the server neither answered nor exited"
             time.sleep(0.1)
+        return False
 
     def kill(self) -> None:
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -190,7 +207,7 @@ def test_sigkill_of_the_server_during_api_writes_loses_no_acknowledged_write(
     lock = threading.Lock()
     audit_rows = 0
     for _ in range(KILLS):
-        server = _Server(url)
+        server = _Server(url, tmp_path / "serve.log")
         stop = threading.Event()
         seen = threading.Semaphore(0)
 

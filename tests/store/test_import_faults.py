@@ -1,6 +1,8 @@
-"""Fault injection on the streamed import: the CLI import killed (``SIGKILL``) 20 times at
-seeded random points of its run, mostly inside its write phase (short transactions under a
-hidden staging name, ``store/_importer.py``).
+"""Fault injection on the streamed import: the CLI import killed (``SIGKILL``) 20 times during
+its run, at least half of them inside its write phase (short transactions under a hidden
+staging name, ``store/_importer.py``): every other kill between two of its transactions (the
+test holds the writer gate, so the import stops there: no timing involved), the others at
+seeded random moments (mostly inside the write phase, sometimes after the publication).
 
 After every kill: ``PRAGMA integrity_check`` passes, ``audit verify`` finds every hash chain
 intact, no partial study is visible (the study is absent or complete, never a part), no
@@ -23,6 +25,7 @@ import pytest
 
 from autoserum.store import open_store
 from autoserum.store._base import STAGING_PREFIX
+from autoserum.store._gate import WriterGate
 from autoserum.store._staging import REMOVED_PREFIX
 from tests.store.helpers import ADMIN, TODAY
 from tests.store.test_crash import CLI, SERVE_ENV, _after_a_kill
@@ -66,6 +69,21 @@ def _writing(proc: subprocess.Popen[bytes], db: Path) -> float:
     return time.monotonic()
 
 
+def _kill_at_a_transaction_boundary(proc: subprocess.Popen[bytes], db: Path, study: str) -> None:
+    """Kill the import between two of its write transactions, unless it has published its
+    study already: the test takes the file's writer gate (``store/_gate.py``), which the import
+    takes before each transaction, so the import stops at its next one and cannot publish while
+    the gate is held. The kill lands inside the write phase whatever the machine's speed."""
+    gate = WriterGate(str(db), timeout=600.0)
+    try:
+        with gate:
+            if not _published(db, study):
+                os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=300)
+    finally:
+        gate.close()
+
+
 def test_sigkill_during_cli_imports_leaves_no_partial_study_and_no_staging(
     tmp_path: Path,
 ) -> None:
@@ -91,11 +109,14 @@ def test_sigkill_during_cli_imports_leaves_no_partial_study_and_no_staging(
         study = f"IMP{round_:03d}"
         proc = _import(url, file, study)
         _writing(proc, db)
-        try:  # mostly inside the write phase, sometimes just after it
-            proc.wait(timeout=rng.uniform(0, 1.1) * phase)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        if kills % 2 == 0:  # every other kill between two of its transactions
+            _kill_at_a_transaction_boundary(proc, db, study)
+        else:
+            try:  # at a seeded moment: mostly inside the write phase, sometimes just after it
+                proc.wait(timeout=rng.uniform(0, 1.1) * phase)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
         assert proc.stderr is not None
         err = proc.stderr.read()
         proc.stderr.close()

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from autoserum.accounts import hash_token, new_token
 from autoserum.errors import NotFoundError, ValidationError
@@ -29,6 +29,7 @@ from autoserum.store import AuditFilter, Store, open_store
 from autoserum.store import _importer as importer
 from autoserum.store._audit import ImportBatch, insert_imported
 from autoserum.store._base import STAGING_PREFIX
+from autoserum.store._engine import WRITE
 from autoserum.store._gate import WriterGate
 from autoserum.store._source import FrameSource
 from autoserum.store._staging import (
@@ -521,14 +522,24 @@ def test_token_look_ups_and_reads_do_not_wait_for_the_write_lock(tmp_path: Path)
     holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
-        start = time.monotonic()
-        user = store.accounts.user_for_token(hash_token(token))  # never used: would touch
-        names = [s.name for s in store.studies.all()]
-        took = time.monotonic() - start
+        begun: list[bool] = []
+
+        def on_begin(conn: Any) -> None:
+            begun.append(bool(conn.get_execution_options().get(WRITE, False)))
+
+        event.listen(store.engine, "begin", on_begin)
+        try:
+            user = store.accounts.user_for_token(hash_token(token))  # never used: would touch
+            names = [s.name for s in store.studies.all()]
+        finally:
+            event.remove(store.engine, "begin", on_begin)
         assert user is not None
         assert user.username == "ada"
         assert names == ["AST"]
-        assert took < 5  # the busy timeout is 30 s: a write would have waited for it
+        # read transactions only: a write would have waited for the lock (the busy timeout is
+        # 30 s), then failed; checked by the transactions begun, not by the time taken
+        assert begun
+        assert not any(begun)
         holder.execute("ROLLBACK")
         store.accounts.user_for_token(hash_token(token))  # free now: the use is recorded
         with store.engine.connect() as conn:

@@ -5,11 +5,11 @@ API clients screen subjects through the API. The import is written in short tran
 pauses between them, so the writers queue and are served *while* the import runs (their
 transactions interleave with the import's in the audit trail), every API write is acknowledged
 (201, never a 5xx or "database is locked"), none is lost (each screened subject is in the
-database afterwards) and each waits at most a few seconds. The import itself completes, in many
-transactions, and its study appears whole.
+database afterwards). The import itself completes, in many transactions, and its study
+appears whole. Checked by the order of the transactions in the audit trail, never by time.
 
-The file is small (:data:`SUBJECTS` subjects) so the test stays cheap; the full measurement
-(3,000 subjects beside 16 writers, every write within 2 s) is
+The file is small (:data:`SUBJECTS` subjects) so the test stays cheap; the waits are measured,
+not tested (3,000 subjects beside 16 writers, every write within 2 s), by
 ``benchmarks/import_concurrency.py``, recorded in docs/benchmarks.md.
 """
 
@@ -39,7 +39,6 @@ ENV = {**os.environ, "AUTOSERUM_ENV": "development"}
 WRITERS = 4
 SUBJECTS = 200
 WEEKS = (0, 4)
-MAX_WAIT = 10.0  # seconds; the benchmark's target is 2 s (see the module's docstring)
 PROTOCOL = "ast-nahm2023"
 ELIGIBLE = {"atopic_dermatitis": True, "age": 30, "scorad": 40, "sex": "F"}
 
@@ -109,7 +108,6 @@ def test_api_writers_are_served_while_an_import_runs(tmp_path: Path) -> None:
     importer: subprocess.Popen[bytes] | None = None
     acknowledged: list[str] = []
     failures: list[str] = []
-    waits: list[float] = []
     lock = threading.Lock()
     try:
         _wait_ready(server, base)
@@ -133,16 +131,13 @@ def test_api_writers_are_served_while_an_import_runs(tmp_path: Path) -> None:
                         "screened_on": "2026-02-16",
                         "facts": ELIGIBLE,
                     }
-                    start = time.monotonic()
                     try:
                         response = client.post("/api/v1/studies/LIVE/subjects", json=body)
                     except httpx.HTTPError as err:
                         with lock:
                             failures.append(f"{sid}: {err!r}")
                         return
-                    took = time.monotonic() - start
                     with lock:
-                        waits.append(took)
                         if response.status_code == 201:
                             acknowledged.append(sid)
                         else:
@@ -167,7 +162,6 @@ def test_api_writers_are_served_while_an_import_runs(tmp_path: Path) -> None:
     assert failures == []
     assert "database is locked" not in log_path.read_text(errors="replace")
     assert len(acknowledged) >= WRITERS * 3
-    assert max(waits) < MAX_WAIT, sorted(waits)[-5:]
     # the import wrote in short transactions (its study's creation, its batches, the
     # publication: bulk inserts write a batch of this size at once), and the writers'
     # transactions went in between them (they were served while it ran, not after it)

@@ -3,7 +3,8 @@ an analysis uses, decided once from the request, the protocol and the data.
 
 ``autoserum analyze`` and ``autoserum report`` both call :func:`plan_analysis`, so they cannot
 choose differently (issue 10: report took the protocol's control arm, analyze the arm named
-placebo). Each decision records why it was taken (``reasons``), which the report prints.
+placebo). Each decision records why it was taken (``reasons``: an English message with its
+values, :class:`~autoserum.errors.Expected`), which the report prints in its language.
 
 Rules, in order (the first that applies decides):
 
@@ -21,7 +22,7 @@ Rules, in order (the first that applies decides):
 >>> frame = read_long(csv)
 >>> from autoserum.protocols import load_protocol
 >>> plan = plan_analysis(frame, load_protocol("ast-nahm2023"))
->>> plan.endpoint, plan.week, plan.control, plan.reasons["control"]
+>>> plan.endpoint, plan.week, plan.control, str(plan.reasons["control"])
 ('scorad', 8.0, 'placebo', 'the control arm of protocol ast-nahm2023')
 """
 
@@ -54,6 +55,12 @@ Population = Literal["fas", "per_protocol"]
 CONTROL_NAMES = ("placebo", "control", "saline", "vehicle", "standard_care")
 #: Baseline characteristics compared between responders and non-responders by default.
 DEFAULT_PREDICTORS = ("age", "sex", "eosinophils", "ige")
+#: The reason of a choice the request made.
+_REQUESTED = Expected("requested")
+
+
+def _by_sap(sap: Sap) -> Expected:
+    return Expected("SAP %(sap)s", sap=sap.code)
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class AnalysisPlan:
     control: str | None
     population: Population
     predictors: tuple[str, ...]
-    reasons: dict[str, str] = field(default_factory=dict, compare=False)
+    reasons: dict[str, Expected] = field(default_factory=dict, compare=False)
     sap: Sap | None = None
     conf_level: float = 0.95
     covariates: tuple[str, ...] = ()
@@ -95,22 +102,24 @@ def choose_arms(
 
 def _control(
     arms: Sequence[str], control: str | None, protocol: Protocol | None
-) -> tuple[str | None, str]:
+) -> tuple[str | None, Expected]:
     if control is not None:
         if control not in arms:
             raise ValidationError(
                 "control", control, Expected("one of the arms: %(values)s", values=", ".join(arms))
             )
-        return control, "requested"
+        return control, _REQUESTED
     if len(arms) < 2:
-        return None, "a single arm: no comparison between arms"
+        return None, Expected("a single arm: no comparison between arms")
     if protocol is not None:
         declared = [a.code for a in protocol.arms if a.is_control and a.code in arms]
         if len(declared) == 1:
-            return declared[0], f"the control arm of protocol {protocol.code}"
+            return declared[0], Expected(
+                "the control arm of protocol %(protocol)s", protocol=protocol.code
+            )
     named = [a for a in arms if a.lower() in CONTROL_NAMES]
     if len(named) == 1:
-        return named[0], "the only arm named " + "/".join(CONTROL_NAMES)
+        return named[0], Expected("the only arm named %(names)s", names="/".join(CONTROL_NAMES))
     raise ValidationError(
         "control", None, Expected("--control ARM naming one of: %(values)s", values=", ".join(arms))
     )
@@ -118,7 +127,7 @@ def _control(
 
 def _endpoint(
     frame: pl.DataFrame, protocol: Protocol | None, endpoint: str | None
-) -> tuple[str, str]:
+) -> tuple[str, Expected]:
     present = [p for p in parameters_in(frame) if p in INSTRUMENT_RANGES]
     if endpoint is not None:
         if endpoint not in INSTRUMENT_RANGES and endpoint not in LAB_COLUMNS:
@@ -127,19 +136,19 @@ def _endpoint(
                 endpoint,
                 Expected("an instrument total: %(values)s", values=", ".join(INSTRUMENT_RANGES)),
             )
-        return endpoint, "requested"
+        return endpoint, _REQUESTED
     if protocol is not None and protocol.primary_endpoint.value in present:
-        return str(protocol.primary_endpoint.value), (
-            f"the primary endpoint of protocol {protocol.code}"
+        return str(protocol.primary_endpoint.value), Expected(
+            "the primary endpoint of protocol %(protocol)s", protocol=protocol.code
         )
     if not present:
         raise ValidationError(
             "endpoint", None, Expected("an instrument total with values in the data")
         )
-    return present[0], "the first instrument total with values in the data"
+    return present[0], Expected("the first instrument total with values in the data")
 
 
-def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float, str]:
+def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float, Expected]:
     if endpoint not in frame.columns or frame[endpoint].null_count() == frame.height:
         raise ValidationError(
             "endpoint", endpoint, Expected("an instrument total with values in the data")
@@ -151,7 +160,7 @@ def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float
             "week", week, Expected("post-baseline values of %(endpoint)s", endpoint=endpoint)
         )
     if week is None:
-        return weeks[-1], "the last post-baseline week with values of the endpoint"
+        return weeks[-1], Expected("the last post-baseline week with values of the endpoint")
     if float(week) not in weeks:
         raise ValidationError(
             "week",
@@ -161,7 +170,7 @@ def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float
                 values=", ".join(f"{w:g}" for w in weeks),
             ),
         )
-    return float(week), "requested"
+    return float(week), _REQUESTED
 
 
 def _from_sap(
@@ -222,10 +231,12 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
     """
     if population not in ("fas", "per_protocol"):
         raise ValidationError("population", population, Expected("fas or per_protocol"))
-    why_sap = ""
+    why_sap: Expected | None = None
     if sap is not None:
         endpoint, week, control, population = _from_sap(sap, endpoint, week, control, population)
-        why_sap = f"the primary estimand of SAP {sap.code} {sap.version}"
+        why_sap = Expected(
+            "the primary estimand of SAP %(sap)s %(version)s", sap=sap.code, version=sap.version
+        )
     name, why_endpoint = _endpoint(frame, protocol, endpoint)
     at, why_week = _week(frame, name, week)
     adsl = build_adsl(frame)
@@ -239,9 +250,9 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
         chosen = tuple(
             p for p in DEFAULT_PREDICTORS if p in adsl.columns or f"{p}_baseline" in adsl.columns
         )
-        why_predictors = "the default baseline characteristics present in the data"
+        why_predictors = Expected("the default baseline characteristics present in the data")
     else:
-        chosen, why_predictors = tuple(predictors), "requested"
+        chosen, why_predictors = tuple(predictors), _REQUESTED
     covs, why_covs = _covariates(frame, sap, covariates, stratification)
     level = _fixed(sap, "conf_level", conf_level, 0.95)
     side = _fixed(sap, "alternative", alternative, "two-sided")
@@ -250,7 +261,7 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
     reasons = {
         "endpoint": why_sap or why_endpoint,
         "week": why_sap or why_week,
-        "control": f"SAP {sap.code}" if sap is not None and sap.control else why_control,
+        "control": _by_sap(sap) if sap is not None and sap.control else why_control,
         "predictors": why_predictors,
         "covariates": why_covs,
     }
@@ -290,7 +301,7 @@ def _covariates(
     sap: Sap | None,
     asked: Sequence[str] | None,
     stratification: Sequence[str],
-) -> tuple[tuple[str, ...], str]:
+) -> tuple[tuple[str, ...], Expected]:
     if sap is not None:
         if asked is not None and tuple(asked) != sap.covariates:
             raise ValidationError(
@@ -298,10 +309,10 @@ def _covariates(
                 ",".join(asked),
                 Expected("%(covariates)s, as the SAP fixes", covariates=list(sap.covariates)),
             )
-        return sap.covariates, f"SAP {sap.code}"
+        return sap.covariates, _by_sap(sap)
     if asked is not None:
-        return tuple(asked), "requested"
+        return tuple(asked), _REQUESTED
     present = tuple(s for s in stratification if s in frame.columns)
     if present:
-        return present, "the stratification factors of the randomisation"
-    return (), "baseline only (no stratification factor in the data)"
+        return present, Expected("the stratification factors of the randomisation")
+    return (), Expected("baseline only (no stratification factor in the data)")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from autoserum.errors import Expected
 from autoserum.instruments.responders import MCID as _MCID
 from autoserum.instruments.responders import RESPONDER_DEFINITIONS
 
@@ -35,34 +36,39 @@ _NAMES = {"oscorad": "oSCORAD", "po_scorad": "PO-SCORAD", "pp_nrs": "PP-NRS"}
 
 @dataclass(frozen=True)
 class ResponderRule:
-    """One responder rule: its code, label, kind (percent/absolute/iga) and threshold."""
+    """One responder rule: its code, label, kind (percent/absolute/iga) and threshold.
+    ``wording`` is the label as a message with its values (a report shows it translated)."""
 
     code: str
     instrument: str
     kind: str
     threshold: float
     label: str
+    wording: Expected | None = None
 
 
 def responder_definitions(instrument: str) -> tuple[ResponderRule, ...]:
     """The responder rules that apply to an instrument total: the instruments library's
     definitions for it, then its MCID (``<instrument>_mcid``) when one is quoted."""
     rules = [
-        ResponderRule(d.code, d.instrument, d.kind, float(d.threshold), d.label)
+        ResponderRule(
+            d.code, d.instrument, d.kind, float(d.threshold), d.label, wording=Expected(d.label)
+        )
         for d in RESPONDER_DEFINITIONS.values()
         if d.instrument == instrument
     ]
     if instrument in MCID:
+        wording = Expected(
+            "%(instrument)s improvement ≥ %(points)s points (MCID)",
+            instrument=_NAMES.get(instrument, instrument.upper()),
+            points=f"{MCID[instrument]:g}",
+        )
         rules.append(
             ResponderRule(
-                f"{instrument}_mcid",
-                instrument,
-                "absolute",
-                MCID[instrument],
-                f"{_NAMES.get(instrument, instrument.upper())} improvement "
-                f"≥ {MCID[instrument]:g} points (MCID)",
+                f"{instrument}_mcid", instrument, "absolute", MCID[instrument], str(wording),
+                wording=wording,
             )
-        )
+        )  # fmt: skip
     return tuple(rules)
 
 

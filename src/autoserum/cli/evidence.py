@@ -51,13 +51,17 @@ def _write(out: str, text: str) -> None:
         ) from None
 
 
-def _analysis_lines(pa: PooledAnalysis) -> list[str]:
+def _analysis_lines(pa: PooledAnalysis, lang: str = "en") -> list[str]:
+    """A pooled analysis of the registry: its own texts (titles, labels, methods, assumptions,
+    limits) as written; the words around them in ``lang``."""
+    from autoserum.cli._say import translate
+
     a = pa.analysis
     lines = [f"== {a.title}", f"   [{a.id}] {a.direction}"]
     for e in pa.effects:
         half = _Z95 * e.effect.se
         lo, hi = e.effect.yi - half, e.effect.yi + half
-        mark = "derived" if e.derived else "reported"
+        mark = translate(lang, "derived") if e.derived else translate(lang, "reported")
         ratio = a.measure in ("RR", "OR")
         exp = (
             f" = {a.measure} {math.exp(e.effect.yi):.3f} ({math.exp(lo):.3f} to {math.exp(hi):.3f})"
@@ -68,36 +72,52 @@ def _analysis_lines(pa: PooledAnalysis) -> list[str]:
             f"   {e.label}: {'log ' if ratio else ''}{a.measure} {e.effect.yi:.3f} (SE "
             f"{e.effect.se:.3f}; 95% CI {lo:.3f} to {hi:.3f}){exp} [{mark}: {e.effect.method}]"
         )
-        lines.append(f"      how: {e.effect.description}")
+        lines.append("      " + translate(lang, "how: %(how)s", how=e.effect.description))
         for assumption in e.spec.assumptions:
-            lines.append(f"      assumes: {assumption}")
+            lines.append("      " + translate(lang, "assumes: %(what)s", what=assumption))
         if e.derived_inputs:
-            lines.append(f"      derived inputs: {', '.join(e.derived_inputs)}")
+            lines.append(
+                "      " + translate(lang, "derived inputs: %(inputs)s",
+                                     inputs=", ".join(e.derived_inputs))
+            )  # fmt: skip
     for row in pa.r_sensitivity:
         lines.append(
-            f"   r-sensitivity ({row['effect']}): raw-SD SMD {row['yi']:.3f} (SE {row['se']:.3f})"
-            f" if the baseline-endpoint r = {row['r']:g}"
-        )
+            "   " + translate(lang, "r-sensitivity (%(effect)s): raw-SD SMD %(yi)s (SE %(se)s) if "
+                              "the baseline-endpoint r = %(r)s", effect=row["effect"],
+                              yi=f"{row['yi']:.3f}", se=f"{row['se']:.3f}", r=f"{row['r']:g}")
+        )  # fmt: skip
     if pa.result is not None:
-        tag = "exploratory pooled (not justified)" if pa.exploratory else "pooled"
-        lines += [f"   {tag}: " + line for line in _result_lines(pa.result)]
+        tag = (
+            translate(lang, "exploratory pooled (not justified)")
+            if pa.exploratory
+            else translate(lang, "pooled")
+        )
+        lines += [f"   {tag}: " + line for line in _result_lines(pa.result, lang)]
     if pa.bayes is not None:
         b = pa.bayes
         lines.append(
-            f"   bayes (tau ~ half-normal({b.tau_scale:g})): mu {b.mu_mean:.3f} (95% CrI"
-            f" {b.mu_ci_low:.3f} to {b.mu_ci_high:.3f}), tau median {b.tau_median:.3f},"
-            f" new-study prediction {b.pred_ci_low:.3f} to {b.pred_ci_high:.3f}"
-        )
+            "   " + translate(lang, "bayes (tau ~ half-normal(%(scale)s)): mu %(mu)s (95%% CrI "
+                              "%(low)s to %(high)s), tau median %(tau)s, new-study prediction "
+                              "%(pred_low)s to %(pred_high)s", scale=f"{b.tau_scale:g}",
+                              mu=f"{b.mu_mean:.3f}", low=f"{b.mu_ci_low:.3f}",
+                              high=f"{b.mu_ci_high:.3f}", tau=f"{b.tau_median:.3f}",
+                              pred_low=f"{b.pred_ci_low:.3f}", pred_high=f"{b.pred_ci_high:.3f}")
+        )  # fmt: skip
     if pa.subgroup is not None:
         s = pa.subgroup
         lines.append(
-            f"   test for subgroup differences ({a.subgroup}; metafor rma mods = ~ factor):"
-            f" {'F' if s.hk else 'QM'} = {s.qm:.3f}, df {s.qm_df1}, p {_p(s.qm_p_value)}"
-        )
+            "   " + translate(lang, "test for subgroup differences (%(subgroup)s; metafor rma mods "
+                              "= ~ factor): %(stat)s = %(q)s, df %(df)s, p %(p)s",
+                              subgroup=a.subgroup, stat="F" if s.hk else "QM", q=f"{s.qm:.3f}",
+                              df=s.qm_df1, p=_p(s.qm_p_value))
+        )  # fmt: skip
     if pa.leave_one_out:
         ests = [x.result.estimate for x in pa.leave_one_out]
-        lines.append(f"   leave-one-out estimates: {min(ests):.3f} to {max(ests):.3f}")
-    lines += [f"   limit: {lim}" for lim in pa.limits]
+        lines.append(
+            "   " + translate(lang, "leave-one-out estimates: %(low)s to %(high)s",
+                              low=f"{min(ests):.3f}", high=f"{max(ests):.3f}")
+        )  # fmt: skip
+    lines += ["   " + translate(lang, "limit: %(limit)s", limit=lim) for lim in pa.limits]
     return lines
 
 
@@ -153,15 +173,28 @@ def _rob_view(out: str | None, as_json: bool) -> None:
     if as_json:
         _echo_json({"rob2": [a.to_dict() for a in rob2], "robins_i": [a.to_dict() for a in robins]})
         return
-    typer.echo(f"RoB 2 ({rob2[0].assessor}, {rob2[0].date}): D1 D2 D3 D4 D5 -> overall")
+    from autoserum.cli._say import date, language, translate
+
+    lang = language()
+    try:
+        assessed = date(rob2[0].date, lang)
+    except ValueError:  # not an ISO date: shown as recorded
+        assessed = rob2[0].date
+    typer.echo(
+        translate(lang, "RoB 2 (%(assessor)s, %(date)s): D1 D2 D3 D4 D5 -> overall",
+                  assessor=rob2[0].assessor, date=assessed)
+    )  # fmt: skip
     short = {"Low": "low", "Some concerns": "some", "High": "HIGH"}
     for a in rob2:
         doms = " ".join(f"{short[v]:>4}" for v in a.domains.values())
         typer.echo(f"  {a.study:<18} {a.outcome:<18} {doms} -> {a.overall}")
         if a.override_reason:
-            typer.echo(f"      overall raised: {a.override_reason}")
+            typer.echo("      " + translate(lang, "overall raised: %(why)s", why=a.override_reason))
     for r in robins:
-        typer.echo(f"ROBINS-I {r.study} ({r.outcome}): overall {r.overall}")
+        typer.echo(
+            translate(lang, "ROBINS-I %(study)s (%(outcome)s): overall %(overall)s",
+                      study=r.study, outcome=r.outcome, overall=r.overall)
+        )  # fmt: skip
     if out is not None:
         from autoserum.cli._say import language, translate
 
@@ -354,7 +387,7 @@ def evidence_command(
             typer.echo(f"      flag {f.code}: {f.text}")
     typer.echo("")
     for p in pooled:
-        for line in _analysis_lines(p):
+        for line in _analysis_lines(p, lang):
             typer.echo(line)
         typer.echo("")
     typer.echo(translate(lang, "Left out of pooling:"))

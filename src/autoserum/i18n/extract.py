@@ -84,6 +84,7 @@ def registry_messages(
     from autoserum.study.locks import LEVELS
     from autoserum.study.queries import QUERY_STATUSES
     from autoserum.study.rules import SUBJECT_ID_RULE
+    from autoserum.study.safety import ACTIONS_TAKEN, SERIOUSNESS_CRITERIA
     from autoserum.study.sdv import SDV_PLANS
 
     yield from _python_messages(fileobj, keywords, comment_tags, options)
@@ -107,6 +108,9 @@ def registry_messages(
         yield 1, None, role, ["a role"]
     for word in (*LEVELS, *QUERY_STATUSES, *SDV_PLANS, *_AUDIT_ACTIONS, *REGISTRY):
         yield 1, None, word, ["a lock level, query status, SDV plan, audit action or record type"]
+    for word in (*SERIOUSNESS_CRITERIA, *ACTIONS_TAKEN):  # the SAE report's and listing's words
+        if _WORD.match(word):
+            yield 1, None, word, ["a seriousness criterion (ICH E2A) or an action taken"]
     yield from _library_codes()
 
 
@@ -140,6 +144,10 @@ def instrument_messages(
         for component in inst.components:
             if _WORD.match(component):
                 yield 1, None, component, [f"a component of {code}"]
+    from autoserum.instruments.responders import RESPONDER_DEFINITIONS
+
+    for rule in RESPONDER_DEFINITIONS.values():  # the report's responder tables
+        yield 1, None, rule.label, [f"a responder definition ({rule.code})"]
 
 
 def _python_messages(
@@ -153,17 +161,26 @@ def _python_messages(
 
 
 def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:
-    """The codes the shipped protocols show on the pages: blinding, arms, phases, visits (a
+    """The codes the protocols show on the pages and in the reports: every design and blinding,
+    and the shipped protocols' arms, phases, visits and adverse events of special interest (a
     protocol's own labels and titles are its text, shown as written)."""
-    from autoserum.protocols import load_protocol, protocol_codes
+    from typing import get_args
+
+    from autoserum.protocols import Protocol, load_protocol, protocol_codes
 
     seen: set[str] = set()
+    for kind in ("design", "blinding"):  # every value a protocol may declare
+        for word in get_args(Protocol.model_fields[kind].annotation):
+            if word not in seen and _WORD.match(word):
+                seen.add(word)
+                yield 1, None, word, [f"a {kind} of a protocol"]
     for code in protocol_codes():
         protocol = load_protocol(code)
         words: list[tuple[str, str]] = [("blinding", protocol.blinding)]
         words += [("arm", arm.code) for arm in protocol.arms]
         words += [("phase", phase.code) for phase in protocol.phases]
         words += [("visit", visit.code) for visit in protocol.visits]
+        words += [("special interest", s.code) for s in protocol.safety.special_interest]
         for kind, word in words:
             if word not in seen and _WORD.match(word):
                 seen.add(word)

@@ -60,6 +60,7 @@ from autoserum.report._figures import (
     waterfall_figure,
 )
 from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import word
 from autoserum.report._safety_tables import (
     ae_display,
     lab_shift_display,
@@ -108,6 +109,12 @@ def _block(fid: str, drawing: Drawing) -> FigureBlock:
     return FigureBlock(fid, drawing.title, drawing.caption, drawing.svg(), drawing.png())
 
 
+def _why(plan: AnalysisPlan, choice: str) -> str:
+    """Why the plan made ``choice``, in the current language (its values as they are)."""
+    reason = plan.reasons[choice]
+    return _(reason.message, **reason.params)
+
+
 def _study_section(
     study: StudyData,
     adsl: pl.DataFrame,
@@ -121,10 +128,7 @@ def _study_section(
         summary += [
             (_("Protocol"), f"{protocol.title} ({protocol.code})"),
             (_("Reference"), protocol.citation),
-            (
-                _("Design"),
-                f"{protocol.design.replace('_', ' ')}, {protocol.blinding.replace('_', ' ')}",
-            ),
+            (_("Design"), f"{word(protocol.design)}, {word(protocol.blinding)}"),
             (_("Population"), str(protocol.population.value)),
             (
                 _("Arms (protocol)"),
@@ -151,25 +155,25 @@ def _study_section(
                 "%(endpoint)s, change from baseline to week %(week)s (%(reason)s; week: "
                 "%(week_reason)s)",
                 endpoint=label(primary.endpoint), week=f"{primary.week:g}",
-                reason=plan.reasons["endpoint"], week_reason=plan.reasons["week"],
+                reason=_why(plan, "endpoint"), week_reason=_why(plan, "week"),
             ),
         ),
         (
             _("Control arm"),
-            f"{primary.control} ({plan.reasons['control']})"
+            f"{primary.control} ({_why(plan, 'control')})"
             if primary.control
             else _("none (single-arm analysis)"),
         ),
         (_("Analysis population"), _("full analysis set (FAS)")),
         (
             _("Covariates"),
-            ", ".join([_("baseline"), *plan.covariates]) + f" ({plan.reasons['covariates']})",
+            ", ".join([_("baseline"), *plan.covariates]) + f" ({_why(plan, 'covariates')})",
         ),
         (
             _("Inference"),
             _(
                 "%(level)s %% confidence intervals; %(alternative)s tests",
-                level=f"{100 * plan.conf_level:g}", alternative=plan.alternative,
+                level=f"{100 * plan.conf_level:g}", alternative=word(plan.alternative),
             ),
         ),
         (_("Adverse events"), _("%(n)s events recorded", n=study.adverse_events.height)),

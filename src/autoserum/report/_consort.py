@@ -17,12 +17,20 @@ Reference: Schulz, Altman, Moher for the CONSORT Group. CONSORT 2010 Statement. 
 
 from __future__ import annotations
 
-import textwrap
+import unicodedata
 from collections.abc import Sequence
 
 from autoserum.report._diagram import Arrow, Box, Diagram, diagram_drawing, diagram_svg
 from autoserum.report._i18n import gettext as _
-from autoserum.study.consort import RULE, ArmFlow, ConsortFlow
+from autoserum.study.consort import (
+    DECLINED,
+    NOT_REACHED,
+    NOT_RECORDED,
+    OTHER,
+    RULE,
+    ArmFlow,
+    ConsortFlow,
+)
 
 __all__ = ["consort_diagram", "consort_lines", "diagram_drawing", "diagram_svg"]
 
@@ -34,15 +42,53 @@ def _n(label: str, n: int) -> str:
     return f"{label} (n = {n})"
 
 
+def _reason(text: str) -> str:
+    """A reason in the current language: the diagram's own wordings translated, a reason as
+    recorded (a withdrawal's, a screen failure's) kept as it is."""
+    if text in (DECLINED, NOT_RECORDED, NOT_REACHED):
+        return _(text)
+    if text.startswith(OTHER):
+        return _("Other reason: %(reason)s", reason=_reason(text[len(OTHER) :]))
+    return text
+
+
+def _columns(text: str) -> int:
+    """The columns ``text`` takes: a Korean or Chinese character (East Asian wide or full
+    width) takes two, as wide as two Latin letters in the diagram's fonts."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap(text: str, width: int, indent: str = "  ") -> list[str]:
+    """``text`` in lines of at most ``width`` columns, at spaces (a no-break space holds), a
+    word too long for a line cut where the line is full; the lines after the first indented."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else (indent if lines else "") + word
+        if _columns(candidate) <= width:
+            line = candidate
+            continue
+        if _columns(indent + word) <= width:
+            lines.append(line)
+            line = indent + word
+            continue
+        line = candidate
+        while _columns(line) > width:  # a word longer than a line: cut where the line is full
+            cut = len(line)
+            while _columns(line[:cut]) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = indent + line[cut:]
+    lines.append(line)
+    return lines
+
+
 def _reasons(reasons: Sequence[tuple[str, int]], indent: str = "   ") -> list[str]:
     lines: list[str] = []
     for text, n in reasons:
-        wrapped = textwrap.wrap(
-            f"- {text} (n\u00a0=\u00a0{n})",  # the count is never split over two lines
+        wrapped = _wrap(
+            f"- {_reason(text)} (n\u00a0=\u00a0{n})",  # the count is never split over two lines
             _WRAP - len(indent),
-            subsequent_indent="  ",
-            break_long_words=True,
-            break_on_hyphens=False,
         )
         lines += [indent + w.replace("\u00a0", " ") for w in wrapped]
     return lines

@@ -46,6 +46,7 @@ from autoserum.report._conduct import masked_arms
 from autoserum.report._document import Document, Section
 from autoserum.report._html import render_html
 from autoserum.report._i18n import gettext as _
+from autoserum.report._i18n import word
 from autoserum.report._pdf import render_pdf
 from autoserum.report._tables import Table, baseline_display
 from autoserum.study.tidy import INSTRUMENT_RANGES
@@ -90,10 +91,7 @@ def _summary(study: StudyData, protocol: Protocol | None, part: DsmbPart) -> Sec
     if protocol is not None:
         rows += [
             (_("Protocol"), protocol.code),
-            (
-                _("Design"),
-                f"{protocol.design.replace('_', ' ')}, {protocol.blinding.replace('_', ' ')}",
-            ),
+            (_("Design"), f"{word(protocol.design)}, {word(protocol.blinding)}"),
             (_("Population"), str(protocol.population.value)),
             (_("Planned arms"), str(len(protocol.arms))),
         ]

@@ -19,7 +19,9 @@ for Korean and Chinese).
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -27,6 +29,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -72,7 +75,9 @@ def _styles(language: str) -> _Styles:
     cell = ParagraphStyle("cell", parent=body, fontSize=7, leading=8.5)
     return _Styles(
         title=ParagraphStyle("title", parent=_STYLES["Title"], fontName=bold, wordWrap=wrap),
-        heading=ParagraphStyle("heading", parent=_STYLES["Heading2"], fontName=bold, wordWrap=wrap),
+        heading=ParagraphStyle(  # a section's heading stays on the page of what follows it
+            "heading", parent=_STYLES["Heading2"], fontName=bold, wordWrap=wrap, keepWithNext=1
+        ),
         body=body,
         cell=cell,
         head=ParagraphStyle("head", parent=cell, fontName=bold),
@@ -112,10 +117,59 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text.translate(_ASCII)), style)
 
 
+#: A character a line may break after in Chinese (CJK ideographs, kana, full-width forms).
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+#: A cell's left plus right padding (reportlab's default, 6 points each side), and a point
+#: more so that a text measured to fit is not wrapped by a rounding.
+_PADDING = 13.0
+
+
+def _widths(table: Table, width: float, styles: _Styles) -> list[float]:
+    """Column widths from the cells' text, as a browser lays out an automatic table: a column
+    whose widest cell fits its fair share of the line gets that width; the wider columns share
+    what is left in proportion to their widest cells, each at least as wide as its longest
+    unbreakable piece (a word; in Chinese a Latin word or one character) when the line allows;
+    a line wider than every cell spreads the rest alike."""
+    cjk = styles.cell.wordWrap == "CJK"
+    need = [0.0] * len(table.columns)
+    want = [0.0] * len(table.columns)
+    for style, row in ((styles.head, table.columns), *((styles.cell, r) for r in table.rows)):
+        size = partial(stringWidth, fontName=style.fontName, fontSize=style.fontSize)
+        for i, cell in enumerate(row):
+            text = cell.translate(_ASCII)
+            pieces = _TOKEN.findall(text) if cjk else text.split()
+            need[i] = max(need[i], max((size(p) for p in pieces), default=0.0) + _PADDING)
+            want[i] = max(want[i], size(text) + _PADDING)
+    widths = list(want)
+    wide = set(range(len(want)))
+    room = width
+    while wide:
+        small = [i for i in wide if want[i] <= room / len(wide)]
+        if not small:
+            break
+        for i in small:
+            wide.discard(i)
+            room -= want[i]
+    if not wide:
+        return [w + room / len(widths) for w in widths]
+    cols = sorted(wide)
+    shared = {i: room * want[i] / sum(want[j] for j in cols) for i in cols}
+    if any(shared[i] < need[i] for i in cols):
+        needed = sum(need[i] for i in cols)
+        extra = {i: want[i] - need[i] for i in cols}
+        if needed <= room and sum(extra.values()) > 0:
+            shared = {i: need[i] + (room - needed) * extra[i] / sum(extra.values()) for i in cols}
+    for i in cols:
+        widths[i] = shared[i]
+    total = sum(widths)
+    return widths if total <= width else [w * width / total for w in widths]
+
+
 def _table(table: Table, width: float, styles: _Styles) -> list[Flowable]:
     data = [[_p(c, styles.head) for c in table.columns]]
     data += [[_p(cell, styles.cell) for cell in row] for row in table.rows]
-    widths = [width / len(table.columns)] * len(table.columns)
+    widths = _widths(table, width, styles)
     rl = RLTable(data, colWidths=widths, repeatRows=1)
     rl.setStyle(
         TableStyle(

@@ -29,7 +29,7 @@ from autoserum.analysis import EndpointResult, Estimand, Sap
 from autoserum.i18n import N_, format_date, using
 from autoserum.report._document import Document, Section
 from autoserum.report._i18n import gettext as _
-from autoserum.report._tables import Table, fmt, fmt_p, label
+from autoserum.report._tables import Table, ci_text, fmt, fmt_p, label
 
 __all__ = [
     "SapFiles",
@@ -137,10 +137,6 @@ def _variable(e: Estimand) -> str:
     )
 
 
-def _ci(low: object, high: object, digits: int = 1) -> str:
-    return _("%(low)s to %(high)s", low=fmt(low, digits), high=fmt(high, digits))
-
-
 def estimand_table(sap: Sap, results: dict[str, EndpointResult] | None = None) -> Table:
     """The estimands of the plan (ICH E9(R1) attributes); with ``results``, the estimate of
     each mean-difference estimand by its method (treatment − control at its week)."""
@@ -187,7 +183,7 @@ def _result(e: Estimand, result: EndpointResult | None) -> str:
                     "%(arm)s: %(difference)s %% (%(ci)s), p = %(p)s",
                     arm=r["arm"],
                     difference=fmt(100 * r["risk_difference"]),
-                    ci=_ci(100 * r["rd_ci_low"], 100 * r["rd_ci_high"]),
+                    ci=ci_text(100 * r["rd_ci_low"], 100 * r["rd_ci_high"]),
                     p=fmt_p(r["fisher_p_value"]),
                 )
                 for r in rows.iter_rows(named=True)
@@ -203,7 +199,7 @@ def _result(e: Estimand, result: EndpointResult | None) -> str:
                 "%(arm)s: %(estimate)s (%(ci)s), p = %(p)s",
                 arm=r["arm"],
                 estimate=fmt(r["estimate"], 2),
-                ci=_ci(r["ci_low"], r["ci_high"], 2),
+                ci=ci_text(r["ci_low"], r["ci_high"], 2),
                 p=fmt_p(r["p_value"]),
             )
             for r in rows.iter_rows(named=True)
@@ -383,7 +379,7 @@ def sensitivity_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table
             f"{r['week']:g}",
             _("%(imputations)s (seed %(seed)s)", imputations=r["imputations"], seed=r["seed"]),
             fmt(r["estimate"], 2),
-            _ci(r["ci_low"], r["ci_high"], 2),
+            ci_text(r["ci_low"], r["ci_high"], 2),
             fmt_p(r["p_value"]),
             fmt(r["tipping_delta"], 2),
         )

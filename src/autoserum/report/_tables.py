@@ -24,9 +24,10 @@ from typing import Any
 import polars as pl
 
 from autoserum import stats
-from autoserum.analysis import EndpointResult, attempt
+from autoserum.analysis import EndpointResult, attempt, responder_definitions
 from autoserum.display import number as fmt
 from autoserum.display import p_value as fmt_p
+from autoserum.errors import Expected
 from autoserum.i18n import N_
 from autoserum.report._i18n import gettext as _
 from autoserum.report._i18n import word
@@ -37,6 +38,7 @@ __all__ = [
     "Table",
     "baseline_display",
     "between_display",
+    "ci_text",
     "fmt",
     "fmt_p",
     "history_display",
@@ -61,8 +63,12 @@ class Table:
     notes: tuple[str, ...] = field(default=())
 
 
-def _ci(low: Any, high: Any, digits: int = 1) -> str:
-    return _("%(low)s to %(high)s", low=fmt(low, digits), high=fmt(high, digits))
+def ci_text(low: Any, high: Any, digits: int = 1) -> str:
+    """A confidence interval in the current language (``-9.0 to -1.0``, ``-9.0 ~ -1.0``)."""
+    shown = fmt(low, digits), fmt(high, digits)
+    if shown == (fmt(None), fmt(None)):  # no interval: one dash, not "– to –"
+        return fmt(None)
+    return _("%(low)s to %(high)s", low=shown[0], high=shown[1])
 
 
 _LAB_NAMES = {
@@ -254,10 +260,10 @@ def within_display(result: EndpointResult, table_id: str) -> Table:
                 fmt(r["week"], 0),
                 str(r["n"]),
                 f"{fmt(r['mean_change'])} ({fmt(r['sd_change'])})",
-                _ci(r["ci_low"], r["ci_high"]),
+                ci_text(r["ci_low"], r["ci_high"]),
                 f"{fmt(r['median_change'])} [{fmt(r['q1_change'])}, {fmt(r['q3_change'])}]",
                 fmt_p(r["t_p_value"]),
-                f"{fmt(r['hl_estimate'])} ({_ci(r['hl_ci_low'], r['hl_ci_high'])})",
+                f"{fmt(r['hl_estimate'])} ({ci_text(r['hl_ci_low'], r['hl_ci_high'])})",
                 fmt_p(r["wilcoxon_p_value"]),
             )
         )
@@ -317,7 +323,7 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
                 f"{r['n_treatment']} / {r['n_control']}",
                 fmt(r["estimate"], digits),
                 fmt(r["se"], 2),
-                _ci(r["ci_low"], r["ci_high"], digits),
+                ci_text(r["ci_low"], r["ci_high"], digits),
                 f"{r['statistic_name']} = {fmt(r['statistic'], 2)}" if r["statistic_name"] else "–",
                 _df(r["df"]),
                 fmt_p(r["p_value"]),
@@ -357,7 +363,7 @@ def ls_means_display(result: EndpointResult, table_id: str) -> Table:
             r["arm"],
             fmt(r["estimate"], 2),
             fmt(r["se"], 2),
-            _ci(r["ci_low"], r["ci_high"], 2),
+            ci_text(r["ci_low"], r["ci_high"], 2),
             _df(r["df"]),
         )
         for r in result.ls_means.iter_rows(named=True)
@@ -411,7 +417,7 @@ def subgroup_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
             f"{r['arm']} − {r['control']}",
             str(r["n"]),
             fmt(r["estimate"], 2),
-            _ci(r["ci_low"], r["ci_high"], 2),
+            ci_text(r["ci_low"], r["ci_high"], 2),
             fmt_p(r["p_value"]),
             f"F = {fmt(r['interaction_f'], 2)} ({_df(r['interaction_df1'])}, "
             f"{_df(r['interaction_df2'])}), p = {fmt_p(r['interaction_p_value'])}",
@@ -443,8 +449,19 @@ def subgroup_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
 def _rd(c: dict[str, Any] | None) -> str:
     if c is None:
         return ""
-    ci = _ci(100 * c["rd_ci_low"], 100 * c["rd_ci_high"])
+    ci = ci_text(100 * c["rd_ci_low"], 100 * c["rd_ci_high"])
     return f"{fmt(100 * c['risk_difference'])} ({ci})"
+
+
+def _wording(wording: Expected | None, label: str) -> str:
+    """A responder definition in the current language: the registry's label looked up (it
+    holds ``%`` signs that are text), a composed one (the MCID rule) formatted with its
+    values; a rule not known here as it was labelled."""
+    if wording is None:
+        return label
+    if wording.params:
+        return _(wording.message, **wording.params)
+    return word(wording.message)
 
 
 def responder_display(result: EndpointResult, table_id: str) -> Table:
@@ -452,16 +469,17 @@ def responder_display(result: EndpointResult, table_id: str) -> Table:
     comp = {
         (r["responder"], r["arm"]): r for r in result.responder_comparison.iter_rows(named=True)
     }
+    wordings = {rule.code: rule.wording for rule in responder_definitions(result.endpoint)}
     rows = []
     for r in result.responders.iter_rows(named=True):
         c = comp.get((r["responder"], r["arm"]))
         rows.append(
             (
-                r["label"],
+                _wording(wordings.get(r["responder"]), r["label"]),
                 r["arm"],
                 f"{r['responders']}/{r['n']}",
                 f"{fmt(100 * r['rate'] if r['n'] else None)} %",
-                _ci(100 * r["ci_low"], 100 * r["ci_high"]),
+                ci_text(100 * r["ci_low"], 100 * r["ci_high"]),
                 _rd(c),
                 fmt_p(c["fisher_p_value"]) if c else "",
             )
@@ -541,7 +559,7 @@ def secondary_display(secondary: pl.DataFrame, week: float) -> Table:
             r["method"],
             str(r["n"]),
             fmt(r["estimate"]),
-            _ci(r["ci_low"], r["ci_high"]),
+            ci_text(r["ci_low"], r["ci_high"]),
             fmt_p(r["p_value"]),
             fmt_p(r["p_holm"]),
             fmt_p(r["p_bh"]),

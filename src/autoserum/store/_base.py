@@ -98,9 +98,13 @@ class Actor:
     def sees_arm(self, study: StudyRow) -> bool:
         """Whether the actor may see allocation arms of ``study`` (the system actor never
         reads study data and sees none; the database owner's CLI sees them)."""
+        return self.sees_arms(open_label=study.open_label)
+
+    def sees_arms(self, *, open_label: bool) -> bool:
+        """:meth:`sees_arm` of a study known by whether it is open-label."""
         if self.role == SYSTEM_NAME:
             return self == SYSTEM_CLI
-        return can_see_arm(self.role, unblinded=self.unblinded, open_label=study.open_label)
+        return can_see_arm(self.role, unblinded=self.unblinded, open_label=open_label)
 
 
 SYSTEM_NAME = "system"

@@ -96,11 +96,13 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
         return tuple(plans.get(code, ()))
 
     pk = {"pk": subject.id}
-    first, in_use, any_not_done, any_labs, any_events = s.execute(
+    s.flush()  # the reads below are Core statements (plain rows), which do not autoflush
+    conn = s.connection()
+    first, in_use, any_not_done, any_labs, any_events = conn.execute(
         _FIRST_AND_PRESENT, {"pk": subject.id, "study": subject.study_id}
     ).one()
     not_done: dict[int, list[str]] = {}
-    for visit_id, text in s.execute(_NOT_DONE, pk) if any_not_done else ():
+    for visit_id, text in conn.execute(_NOT_DONE, pk) if any_not_done else ():
         if visit_id is not None:
             not_done.setdefault(visit_id, []).append(text.split(" ", 1)[0])
     visits = tuple(
@@ -115,7 +117,7 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             planned=planned(v.visit_code, v.visit_date),
             not_done=tuple(not_done.get(v.id, ())),
         )
-        for v in s.execute(_VISITS, pk)
+        for v in conn.execute(_VISITS, pk)
     )
     assessments = tuple(
         AssessmentFacts(
@@ -125,13 +127,13 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
             a.payload or {},
             None if a.total is None else Fraction(str(a.total)),
         )
-        for a in s.execute(_ASSESSMENTS, pk)
+        for a in conn.execute(_ASSESSMENTS, pk)
     )
     labs = tuple(
         LabFacts(r.id, r.analyte, r.value, r.unit)
-        for r in (s.execute(_LABS, pk) if any_labs else ())
+        for r in (conn.execute(_LABS, pk) if any_labs else ())
     )
-    events = tuple((r.id, r.onset_date) for r in (s.execute(_EVENTS, pk) if any_events else ()))
+    events = tuple((r.id, r.onset_date) for r in (conn.execute(_EVENTS, pk) if any_events else ()))
     chain = bool(in_use)
     injections: tuple[InjectionFacts, ...] = ()
     if chain:

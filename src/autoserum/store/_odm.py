@@ -63,4 +63,4 @@ def odm_package(path: Path) -> PackageContent:
     read = read_odm(path.read_bytes())
     meta = read.meta
     desc = descriptor(meta["study"], blinded=meta["blinded"], deidentified=meta["deidentified"])
-    return PackageContent(desc, read.rows)
+    return PackageContent(desc, read.rows, read.places)

@@ -127,6 +127,10 @@ class PackageContent:
 
     descriptor: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
+    #: Per record type, where each row came from when not from a package's file (``ODM line
+    #: 812 SubjectKey S-001 IG.CONSENT``): what an import error names instead of the line of
+    #: the file the package would have.
+    places: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 _AMENDMENT_IDENTIFYING = ("effective_on", "approved_by", "recorded_by", "recorded_at")
@@ -617,11 +621,12 @@ def import_rows(s: Session, name: str, content: PackageContent, *, today: date) 
         fields = _fields_by_column(spec)
         ids = record_ids.setdefault(spec.name, {})
         rows_at = positions.setdefault(spec.name, {})
+        places = content.places.get(spec.name, [])
         for line, row in enumerate(rows, start=2):
             values = {
                 fields[c].name: v for c, v in row.items() if c in fields and not fields[c].derived
             }
-            where = f"{resource_name(spec)}.csv line {line}"
+            where = places[line - 2] if places else f"{resource_name(spec)}.csv line {line}"
             _check_history(spec.name, values, protocol, subject_ages, row, where)
             links = _import_links(
                 spec,

@@ -4,14 +4,14 @@ unblinding, listings and the CONSORT flow."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import Connection, bindparam, exists, func, select
+from sqlalchemy.orm import Session
 
 from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
@@ -114,18 +114,19 @@ _LOCATED: dict[tuple[str, ...], Any] = {}
 
 
 def _located_statement(parts: tuple[str, ...]) -> Any:
-    """``SubjectService._located``'s statement: the study (without its protocol and other
-    JSON documents, loaded only if used), the subject, its site's code, whether it was
+    """``SubjectService._located``'s statement, as plain columns (no ORM objects): the study's
+    name and whether it is open-label, the subject's columns, its site's code, whether it was
     unblinded and, per record list of ``parts``, whether the subject has any (a list it has
     none of is not read). Built once per ``parts``."""
     stmt = _LOCATED.get(parts)
     if stmt is None:
         stmt = _LOCATED[parts] = (
             select(
-                StudyRow,
-                SubjectRow,
-                SiteRow.code,
-                exists().where(UnblindingRow.subject_pk == SubjectRow.id),
+                StudyRow.name.label("study_name"),
+                StudyRow.open_label.label("study_open_label"),
+                *SubjectRow.__table__.c,
+                SiteRow.code.label("site_code"),
+                exists().where(UnblindingRow.subject_pk == SubjectRow.id).label("unblinded"),
                 *(exists().where(_PART_MODELS[part].subject_pk == SubjectRow.id) for part in parts),
             )
             .join(SubjectRow, SubjectRow.study_id == StudyRow.id)
@@ -133,13 +134,20 @@ def _located_statement(parts: tuple[str, ...]) -> Any:
             .where(
                 StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject")
             )
-            .options(
-                defer(StudyRow.protocol),
-                defer(StudyRow.column_order),
-                defer(StudyRow.stratify_by),
-            )
         )
     return stmt
+
+
+@dataclass(frozen=True)
+class _Located:
+    """A subject found for a read (``SubjectService._located``)."""
+
+    study: str
+    open_label: bool
+    row: Any  # the subject's columns: a SubjectRow or a plain row of its columns
+    site_code: str
+    unblinded: bool
+    present: frozenset[str]  # the record lists it has records in (of those asked)
 
 
 class SubjectService(Service):
@@ -531,40 +539,58 @@ class SubjectService(Service):
 
     def _located(
         self,
+        conn: Connection,
+        study: str,
+        subject_id: str,
+        actor: Actor,
+        *,
+        action: str,
+        parts: tuple[str, ...],
+    ) -> _Located | None:
+        """The subject ``subject_id`` of ``study`` if ``actor`` may perform ``action`` on it,
+        with its study's name and blinding, site code, whether it was unblinded and which
+        record lists of ``parts`` it has records in: one statement, no ORM objects. ``None``
+        when that statement finds nothing (:meth:`_located_slowly` then raises the precise
+        error) or the study is an import's staging study."""
+        if study.startswith(STAGING_PREFIX):
+            return None
+        found = conn.execute(
+            _located_statement(parts), {"study": study, "subject": subject_id}
+        ).first()
+        if found is None:
+            return None
+        name = found.study_name
+        self._require(actor, action, study=name)
+        if not actor.may(action, name, found.site_code):  # answered like a missing one
+            raise NotFoundError(
+                Message(
+                    "no subject %(subject_id)s in study %(name)s",
+                    subject_id=repr(subject_id),
+                    name=repr(name),
+                )
+            )
+        flags = found[len(found) - len(parts) :]
+        present = frozenset(part for part, some in zip(parts, flags, strict=True) if some)
+        return _Located(
+            name, found.study_open_label, found, found.site_code, bool(found.unblinded), present
+        )
+
+    def _located_slowly(
+        self,
         s: Session,
         study: str,
         subject_id: str,
         actor: Actor,
         *,
         action: str,
-        parts: tuple[str, ...] = (),
-    ) -> tuple[StudyRow, SubjectRow, str, bool, frozenset[str]]:
-        """The study, the subject ``subject_id`` if ``actor`` may perform ``action`` on it,
-        its site's code, whether it was unblinded and which record lists of ``parts`` it has
-        records in: one statement (the look-ups of :meth:`_study` and :meth:`_subject` one by
-        one, with their precise errors, only when that statement finds nothing)."""
-        found = None
-        if not study.startswith(STAGING_PREFIX):
-            found = s.execute(
-                _located_statement(parts), {"study": study, "subject": subject_id}
-            ).first()
-        if found is None:  # raises the precise error (no study, or no subject)
-            st = self._study(s, study)
-            row = self._subject(s, st, subject_id, actor, action=action)
-            every = frozenset(parts)  # not known: read them all
-            return st, row, self._site_code(s, row.site_id), _unblinded(s, row), every
-        st, row, code = found[0], found[1], str(found[2])
-        self._require(actor, action, study=st.name)
-        if not actor.may(action, st.name, code):  # answered like a missing one
-            raise NotFoundError(
-                Message(
-                    "no subject %(subject_id)s in study %(name)s",
-                    subject_id=repr(subject_id),
-                    name=repr(st.name),
-                )
-            )
-        present = frozenset(part for part, some in zip(parts, found[4:], strict=True) if some)
-        return st, row, code, bool(found[3]), present
+        parts: tuple[str, ...],
+    ) -> _Located:
+        """:meth:`_located` through the look-ups of :meth:`_study` and :meth:`_subject` one by
+        one, with their precise errors (every list of ``parts`` is read)."""
+        st = self._study(s, study)
+        row = self._subject(s, st, subject_id, actor, action=action)
+        code = self._site_code(s, row.site_id)
+        return _Located(st.name, st.open_label, row, code, _unblinded(s, row), frozenset(parts))
 
     def detail(
         self,
@@ -578,43 +604,52 @@ class SubjectService(Service):
 
         ``parts`` names the record lists to read (of :data:`DETAIL_PARTS`); the others are left
         empty: a caller that lists only the assessments reads two tables, not seven. The
-        look-up of the subject also says which lists have records: an empty one is not read."""
+        look-up of the subject also says which lists have records: an empty one is not read.
+        A short Core read (``UnitOfWork.connect``: no ORM session or objects) unless the subject
+        is not found at once (then the precise error, through the ORM look-ups)."""
         unknown = set(parts) - set(DETAIL_PARTS)
         if unknown:
             raise ValidationError(
                 "parts", sorted(unknown), Expected("of %(values)s", values=", ".join(DETAIL_PARTS))
             )
         wanted = tuple(p for p in DETAIL_PARTS if p in parts)
+        with self._uow.connect() as conn:
+            found = self._located(
+                conn, study, subject_id, actor, action="read_subject", parts=wanted
+            )
+            if found is not None:
+                return self._detail_of(conn, found, actor)
         with self._read(autocommit=True) as s:
-            st, row, site_code, unblinded, present = self._located(
+            found = self._located_slowly(
                 s, study, subject_id, actor, action="read_subject", parts=wanted
             )
-            label = row.subject_id
-            sees = actor.sees_arm(st)
-            conn = s.connection()
+            return self._detail_of(s.connection(), found, actor)
 
-            def rows(part: str) -> list[Any]:
-                if part not in present:
-                    return []
-                return list(conn.execute(_records_of(_PART_MODELS[part]), {"pk": row.id}))
+    @staticmethod
+    def _detail_of(conn: Connection, found: _Located, actor: Actor) -> SubjectDetail:
+        row, label = found.row, found.row.subject_id
+        sees = actor.sees_arms(open_label=found.open_label)
 
-            return SubjectDetail(
-                subject=subject_view(row, site_code, sees_arm=sees, unblinded=unblinded),
-                visits=tuple(visit_view(r, label) for r in rows("visits")),
-                assessments=tuple(assessment_view(r, label) for r in rows("assessments")),
-                labs=tuple(lab_view(r, label) for r in rows("labs")),
-                injections=tuple(
-                    injection_view(r, label, sees_arm=sees) for r in rows("injections")
-                ),
-                adverse_events=tuple(adverse_event_view(r, label) for r in rows("adverse_events")),
-                con_meds=tuple(con_med_view(r, label) for r in rows("con_meds")),
-                deviations=tuple(deviation_view(r, label) for r in rows("deviations")),
-                vital_signs=tuple(vital_sign_view(r, label) for r in rows("vital_signs")),
-                prior_treatments=tuple(
-                    prior_treatment_view(r, label) for r in rows("prior_treatments")
-                ),
-                comorbidities=tuple(comorbidity_view(r, label) for r in rows("comorbidities")),
-            )
+        def rows(part: str) -> list[Any]:
+            if part not in found.present:
+                return []
+            return list(conn.execute(_records_of(_PART_MODELS[part]), {"pk": row.id}))
+
+        return SubjectDetail(
+            subject=subject_view(row, found.site_code, sees_arm=sees, unblinded=found.unblinded),
+            visits=tuple(visit_view(r, label) for r in rows("visits")),
+            assessments=tuple(assessment_view(r, label) for r in rows("assessments")),
+            labs=tuple(lab_view(r, label) for r in rows("labs")),
+            injections=tuple(injection_view(r, label, sees_arm=sees) for r in rows("injections")),
+            adverse_events=tuple(adverse_event_view(r, label) for r in rows("adverse_events")),
+            con_meds=tuple(con_med_view(r, label) for r in rows("con_meds")),
+            deviations=tuple(deviation_view(r, label) for r in rows("deviations")),
+            vital_signs=tuple(vital_sign_view(r, label) for r in rows("vital_signs")),
+            prior_treatments=tuple(
+                prior_treatment_view(r, label) for r in rows("prior_treatments")
+            ),
+            comorbidities=tuple(comorbidity_view(r, label) for r in rows("comorbidities")),
+        )
 
 
 _RECORDS_OF: dict[type[Any], Any] = {}

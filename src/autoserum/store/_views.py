@@ -14,6 +14,8 @@ from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy import Row
+
 from autoserum.store.models import (
     AdverseEventRow,
     AssessmentRow,
@@ -88,8 +90,11 @@ def parse_fraction_text(text: str) -> Fraction:
     return Fraction(text)
 
 
-def subject_view(row: SubjectRow, site: str, *, sees_arm: bool, unblinded: bool) -> Subject:
-    """A subject; the arm is masked unless the viewer may see it."""
+def subject_view(
+    row: SubjectRow | Row[Any], site: str, *, sees_arm: bool, unblinded: bool
+) -> Subject:
+    """A subject (its mapped row or a plain row of its columns); the arm is masked unless the
+    viewer may see it."""
     arm = row.arm if (row.arm is None or sees_arm) else MASK
     return Subject(
         id=row.id,

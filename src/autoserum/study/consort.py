@@ -30,11 +30,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoserum.i18n import N_
 from autoserum.study.status import ACTIVE_STATUSES, SubjectStatus
 
 __all__ = [
     "DECLINED",
+    "NOT_REACHED",
     "NOT_RECORDED",
+    "OTHER",
     "RULE",
     "ArmFlow",
     "ConsortFlow",
@@ -44,12 +47,16 @@ __all__ = [
 
 _UNALLOCATED = "unallocated"
 
-#: Reason labels of the diagram (CONSORT 2010 template wording).
-DECLINED = "Declined to participate"
-NOT_RECORDED = "reason not recorded"
+#: Reason labels of the diagram (CONSORT 2010 template wording; translated where they are
+#: shown, ``report._consort``, like the other fixed texts of the diagram).
+DECLINED = N_("Declined to participate")
+NOT_RECORDED = N_("reason not recorded")
+#: A data file's subject without its last visit: why is not known.
+NOT_REACHED = N_("did not reach the last visit (reason not recorded)")
 #: The prefix of a failed eligibility rule's reason (``RULE + "severity (...)"``).
 RULE = "Not meeting eligibility rule: "
-_OTHER = "Other reason: "
+#: The prefix of another screening reason as recorded (``OTHER + "moved abroad"``).
+OTHER = "Other reason: "
 
 Reasons = tuple[tuple[str, int], ...]
 
@@ -175,7 +182,7 @@ def _screen_failure(subject: ConsortSubject, counts: Counter[str]) -> bool:
     if _declined(subject.reason):
         counts[DECLINED] += 1
     else:
-        counts[_OTHER + _reason(subject.reason)] += 1
+        counts[OTHER + _reason(subject.reason)] += 1
     return False
 
 
@@ -210,7 +217,7 @@ class _Arm:
             target[_reason(s.reason)] += 1
         elif s.reached_end is False and s.status is None:
             # a data file: the last visit is missing, why is not known
-            self.discontinued[f"did not reach the last visit ({NOT_RECORDED})"] += 1
+            self.discontinued[NOT_REACHED] += 1
         if s.analysed is False:
             self.not_analysed[_reason(s.exclusion)] += 1
         elif s.analysed:

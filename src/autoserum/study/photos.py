@@ -31,12 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from autoserum.errors import Expected, StatisticsError, ValidationError
-from autoserum.stats import ICCResult, KappaResult, cohen_kappa, icc
 from autoserum.study.coerce import as_decimal, as_int
 from autoserum.study.entities import PHOTO_REGIONS
+
+if TYPE_CHECKING:  # the statistics (scipy) load when agreement is computed, not with the store
+    from autoserum.stats import ICCResult, KappaResult
 
 __all__ = [
     "ADULT_AGE",
@@ -166,6 +168,8 @@ class Agreement:
 
 def agreement(scores: Iterable[PhotoScore]) -> Agreement:
     """The raters' agreement over ``scores`` (see the module docstring)."""
+    from autoserum.stats import cohen_kappa, icc
+
     table: dict[str, dict[str, PhotoScore]] = {}
     raters: list[str] = []
     n = 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -75,6 +75,8 @@ _STATUS = {
     "withdrawn": "WITHDRAWAL BY SUBJECT",
 }
 _BLINDED = "BLINDED"
+_CONSENTED = "INFORMED CONSENT OBTAINED"
+_WITHDRAWN = _STATUS["withdrawn"]
 #: CMCAT of a previous systemic treatment (CM holds prior and concomitant medication).
 PRIOR_TREATMENT_CATEGORY = "PRIOR SYSTEMIC THERAPY"
 _QUESTION = re.compile(r"^q([0-9]+)([a-z]?)$")
@@ -139,6 +141,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
 
+def _day(value: Any) -> date | None:
+    """The date of a date or of a date and time (in UTC, as the package holds it)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date()
+    return value if isinstance(value, date) else None
+
+
 class _Study:
     """What every domain needs: the study id, subjects, day 0 and visit numbering."""
 
@@ -155,6 +164,9 @@ class _Study:
         extra = sorted({v["visit"] for v in rows.get("visit", [])} - set(self.visitnum))
         for n, code in enumerate(extra, start=1):
             self.visitnum[code] = 900.0 + n
+        self.consents: dict[str, list[Mapping[str, Any]]] = {}
+        for c in rows.get("consent", []):
+            self.consents.setdefault(str(c["subject_id"]), []).append(c)
         self.visit_dates = {
             (v["subject_id"], v["visit"]): v.get("visit_date") for v in rows.get("visit", [])
         }
@@ -215,8 +227,11 @@ def _dm(study: _Study) -> list[dict[str, Any]]:
         treated = s.get("treated")
         act = (armcd, arm) if treated is not False or armcd in (_BLINDED, "SCRNFAIL") else (
             "NOTTRT", "Not Treated")  # fmt: skip
+        signed = [d for c in study.consents.get(sid, ()) if (d := _day(c.get("consented_at")))]
+        first = min(signed, default=None)
         out.append({
             **study.head("DM", sid), "SUBJID": sid, "RFSTDTC": _iso(s.get("day0")),
+            "RFICDTC": _iso(first),
             "SITEID": s.get("site"), "BRTHDTC": _iso(s.get("birth_date")),
             "AGE": _num(s.get("age")), "AGEU": None if s.get("age") is None else "YEARS",
             "SEX": s.get("sex"), "RACE": _upper(s.get("race")),
@@ -227,14 +242,44 @@ def _dm(study: _Study) -> list[dict[str, Any]]:
 
 
 def _ds(study: _Study) -> list[dict[str, Any]]:
+    """Per subject: the informed-consent milestone of each consent signed (SDTMIG 3.4 DS:
+    DSCAT ``PROTOCOL MILESTONE``, dated on the day of signature), then the disposition event of
+    the subject's status; a withdrawal of consent dates that event when the subject's status is
+    withdrawn (one record, not two), else it is a disposition event of its own
+    (``WITHDRAWAL BY SUBJECT``, DSTERM the reason given). A de-identified package has neither
+    dates nor reasons: the records stay, undated."""
     out = []
     for sid, s in study.subjects.items():
+        day0 = study.day0(sid)
+        consents = sorted(
+            study.consents.get(sid, ()), key=lambda c: (c.get("consented_at") is None,
+                                                         c.get("consented_at"), c.get("record"))
+        )  # fmt: skip
+        for c in consents:
+            on = _day(c.get("consented_at"))
+            out.append({
+                **study.head("DS", sid), "DSTERM": _CONSENTED, "DSDECOD": _CONSENTED,
+                "DSCAT": "PROTOCOL MILESTONE", "DSSTDTC": _iso(on),
+                "DSSTDY": _num(study_day(on, day0)),
+            })  # fmt: skip
+        withdrawal = next((c for c in consents if c.get("withdrawn")), None)
+        withdrawn_on = None if withdrawal is None else withdrawal.get("withdrawn_on")
         status = str(s.get("status"))
         term = s.get("withdrawal_reason") or _STATUS.get(status, status.upper())
+        decod = _STATUS.get(status, status.upper())
+        merged = withdrawal is not None and decod == _WITHDRAWN
         out.append({
-            **study.head("DS", sid), "DSTERM": term, "DSDECOD": _STATUS.get(status, status.upper()),
-            "DSCAT": "DISPOSITION EVENT",
+            **study.head("DS", sid), "DSTERM": term, "DSDECOD": decod,
+            "DSCAT": "DISPOSITION EVENT", "DSSTDTC": _iso(withdrawn_on) if merged else None,
+            "DSSTDY": _num(study_day(withdrawn_on, day0)) if merged else None,
         })  # fmt: skip
+        if withdrawal is not None and not merged:
+            reason = withdrawal.get("withdrawal_reason")
+            out.append({
+                **study.head("DS", sid), "DSTERM": _upper(reason) or "WITHDRAWAL OF CONSENT",
+                "DSDECOD": _WITHDRAWN, "DSCAT": "DISPOSITION EVENT",
+                "DSSTDTC": _iso(withdrawn_on), "DSSTDY": _num(study_day(withdrawn_on, day0)),
+            })  # fmt: skip
     return _seq(out, "DSSEQ")
 
 

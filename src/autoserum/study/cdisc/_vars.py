@@ -81,6 +81,7 @@ DATASETS: dict[str, Dataset] = {
         _domain("DM", "Demographics", "One record per subject", """
 SUBJID|Subject Identifier for the Study
 RFSTDTC|Subject Reference Start Date/Time||Derived
+RFICDTC|Date/Time of Informed Consent||Derived
 SITEID|Study Site Identifier
 BRTHDTC|Date/Time of Birth
 AGE|Age|Num
@@ -93,11 +94,13 @@ ARM|Description of Planned Arm||Assigned
 ACTARMCD|Actual Arm Code||Derived
 ACTARM|Description of Actual Arm||Derived
 """),
-        _domain("DS", "Disposition", "One record per disposition status per subject", """
+        _domain("DS", "Disposition", "One record per disposition event or milestone", """
 DSSEQ|Sequence Number|Num|Derived
 DSTERM|Reported Term for the Disposition Event
 DSDECOD|Standardized Disposition Term||Derived
 DSCAT|Category for Disposition Event||Assigned
+DSSTDTC|Start Date/Time of Disposition Event
+DSSTDY|Study Day of Start of Disposition Event|Num|Derived
 """),
         _domain("SV", "Subject Visits", "One record per subject per actual visit", _VISIT + """
 SVSTDTC|Start Date/Time of Visit

@@ -9,6 +9,13 @@ record is in) and the record number (``ItemGroupRepeatKey``). An assessment is o
 instrument (``F.QS.<CODE>``) whose items are the instrument's items (``IT.QS.<CODE>.<column>``)
 and the assessment's own fields (``IT.ASSESSMENT.<column>``). A site is a ``Location``.
 
+The informed consent (:data:`~autoserum.study.entities.CONSENT_REGISTRY`) is carried the
+same way: a subject's consents are the repeating item group ``IG.CONSENT`` of the form
+``F.CONSENT`` in the subject's common event (its item ``IT.CONSENT.document`` the record number
+of the document signed); the study's consent documents, which belong to no subject, are the
+repeating reference item group ``IG.CONSENT_DOCUMENT`` (``IsReferenceData="Yes"``) in
+``ReferenceData``, beside the study's settings.
+
 Study events: one per planned visit of the protocol (``SE.<visit code>``, scheduled), one
 repeating unscheduled event (``SE.UNSCHEDULED``, keyed by the visit code) and the subject's
 common event (``SE.SUBJECT``) holding the subject's own fields and every record not linked to
@@ -21,6 +28,8 @@ a visit (adverse events, medications, the product chain, ...).
 ('analyte', 'value', 'unit', 'ref_low', 'ref_high', 'flag')
 >>> item_columns(entity("injection"), blinded=True, deidentified=True)[:4]
 ('draw', 'aliquot', 'preparation', 'volume_ml')
+>>> data_specs()[-1].name, group_oid(CONSENT_DOCUMENT)
+('consent', 'IG.CONSENT_DOCUMENT')
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from typing import Any, TypedDict
 
 from autoserum.errors import Expected, NotFoundError, ValidationError
 from autoserum.instruments import Instrument, get_instrument
-from autoserum.study.entities import REGISTRY, EntitySpec, Field
+from autoserum.study.entities import CONSENT_REGISTRY, REGISTRY, EntitySpec, Field
 from autoserum.study.package import (
     VISIT_LINK,
     column_name,
@@ -40,11 +49,15 @@ from autoserum.study.package import (
 
 __all__ = [
     "ASSESSMENT",
+    "CONSENT",
+    "CONSENT_DOCUMENT",
     "NS",
+    "ODM_REGISTRY",
     "SUBJECT_EVENT",
     "UNSCHEDULED_EVENT",
     "Flags",
     "choice_text",
+    "data_specs",
     "event_oid",
     "field_columns",
     "form_oid",
@@ -64,6 +77,12 @@ NS = "http://www.cdisc.org/ns/odm/v1.3"
 """The ODM 1.3 namespace (1.3.2 is told by the ``ODMVersion`` attribute)."""
 
 ASSESSMENT = "assessment"
+CONSENT = CONSENT_REGISTRY["consent"]
+"""A subject's consent: a repeating item group of the subject's common event."""
+CONSENT_DOCUMENT = CONSENT_REGISTRY["consent_document"]
+"""The study's consent documents: a repeating reference item group (``ReferenceData``)."""
+ODM_REGISTRY: dict[str, EntitySpec] = {**REGISTRY, **CONSENT_REGISTRY}
+"""Every record type an ODM document carries, by name."""
 SUBJECT_EVENT = "SE.SUBJECT"
 UNSCHEDULED_EVENT = "SE.UNSCHEDULED"
 
@@ -121,6 +140,11 @@ def event_oid(visit: str, planned: frozenset[str]) -> str:
 def subject_specs() -> tuple[EntitySpec, ...]:
     """The record types of a subject (every registry entry but the site and the subject)."""
     return tuple(s for s in REGISTRY.values() if s.parent == "subject")
+
+
+def data_specs() -> tuple[EntitySpec, ...]:
+    """The record types of a subject's data in ODM: :func:`subject_specs`, then the consent."""
+    return (*subject_specs(), CONSENT)
 
 
 def visit_linked(spec: EntitySpec) -> bool:

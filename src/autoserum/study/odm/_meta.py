@@ -14,11 +14,13 @@ from autoserum.instruments import Instrument, Item
 from autoserum.study.entities import REGISTRY, EntitySpec, Field
 from autoserum.study.odm._layout import (
     ASSESSMENT,
+    CONSENT_DOCUMENT,
     NS,
     SUBJECT_EVENT,
     UNSCHEDULED_EVENT,
     Flags,
     choice_text,
+    data_specs,
     field_columns,
     form_oid,
     group_oid,
@@ -29,7 +31,6 @@ from autoserum.study.odm._layout import (
     qs_form_oid,
     qs_group_oid,
     qs_item_oid,
-    subject_specs,
     visit_linked,
 )
 
@@ -93,7 +94,7 @@ def metadata(
     for n, oid in enumerate(events, start=1):
         element(proto, "StudyEventRef", StudyEventOID=oid, OrderNumber=str(n), Mandatory="No")
     _events(mdv, visits, codes)
-    specs = [REGISTRY["subject"], *(s for s in subject_specs() if s.name != ASSESSMENT)]
+    specs = [REGISTRY["subject"], *(s for s in data_specs() if s.name != ASSESSMENT)]
     _forms(mdv, specs, codes)
     own = _groups(mdv, specs, codes, flags)
     setting_keys = [*settings, "blinded", "deidentified"]
@@ -101,6 +102,8 @@ def metadata(
                   Repeating="No", IsReferenceData="Yes")  # fmt: skip
     for n, key in enumerate(setting_keys, start=1):
         element(ref, "ItemRef", ItemOID=f"IT.STUDY.{key}", OrderNumber=str(n), Mandatory="No")
+    _group_def(mdv, CONSENT_DOCUMENT, flags, repeating=True, reference=True)
+    specs.append(CONSENT_DOCUMENT)  # its items and code lists as any record type's
     for spec in specs:
         fields = field_columns(spec)
         for column in item_columns(spec, **flags):
@@ -120,7 +123,7 @@ def metadata(
 
 
 def _events(mdv: etree._Element, visits: list[Mapping[str, Any]], codes: list[str]) -> None:
-    linked = [s for s in subject_specs() if visit_linked(s) and s.name != ASSESSMENT]
+    linked = [s for s in data_specs() if visit_linked(s) and s.name != ASSESSMENT]
     visit_forms = [
         form_oid(REGISTRY["visit"]),
         *(qs_form_oid(c) for c in codes),
@@ -134,7 +137,7 @@ def _events(mdv: etree._Element, visits: list[Mapping[str, Any]], codes: list[st
         _alias(mdv[-1], "autoserum:visit", str(v["code"]))
     _event(mdv, UNSCHEDULED_EVENT, "Unscheduled visit", "Unscheduled", visit_forms, repeating=True)
     subject_forms = [form_oid(REGISTRY["subject"])]
-    subject_forms += [form_oid(s) for s in subject_specs() if s.name not in ("visit", ASSESSMENT)]
+    subject_forms += [form_oid(s) for s in data_specs() if s.name not in ("visit", ASSESSMENT)]
     _event(mdv, SUBJECT_EVENT, "Subject", "Common", subject_forms)
 
 
@@ -155,13 +158,7 @@ def _groups(
 ) -> list[str]:
     """The item groups; returns the assessment's own columns (every instrument group's)."""
     for spec in specs:
-        single = spec.name in ("subject", "visit")
-        group = element(mdv, "ItemGroupDef", OID=group_oid(spec), Name=spec.name,
-                        Repeating="No" if single else "Yes")  # fmt: skip
-        for n, column in enumerate(item_columns(spec, **flags), start=1):
-            element(group, "ItemRef", ItemOID=item_oid(spec, column), OrderNumber=str(n),
-                    Mandatory=_mandatory(field_columns(spec).get(column)))  # fmt: skip
-        _alias(group, "autoserum:entity", spec.name)
+        _group_def(mdv, spec, flags, repeating=spec.name not in ("subject", "visit"))
     assessment = REGISTRY[ASSESSMENT]
     own = [c for c in item_columns(assessment, **flags) if c not in ("instrument", "payload")]
     for code in codes:
@@ -173,6 +170,24 @@ def _groups(
             element(group, "ItemRef", ItemOID=oid, OrderNumber=str(n), Mandatory="No")
         _alias(group, "autoserum:instrument", code)
     return own
+
+
+def _group_def(
+    mdv: etree._Element,
+    spec: EntitySpec,
+    flags: Flags,
+    *,
+    repeating: bool,
+    reference: bool = False,
+) -> None:
+    """The item group of a record type: one item per column, named by its ``Alias``."""
+    group = element(mdv, "ItemGroupDef", OID=group_oid(spec), Name=spec.name,
+                    Repeating="Yes" if repeating else "No",
+                    IsReferenceData="Yes" if reference else None)  # fmt: skip
+    for n, column in enumerate(item_columns(spec, **flags), start=1):
+        element(group, "ItemRef", ItemOID=item_oid(spec, column), OrderNumber=str(n),
+                Mandatory=_mandatory(field_columns(spec).get(column)))  # fmt: skip
+    _alias(group, "autoserum:entity", spec.name)
 
 
 def _instrument_codes(visits: list[Mapping[str, Any]], used: Iterable[str]) -> list[str]:

@@ -4,12 +4,14 @@ registry's converter; an error names the line of the document, the subject and t
 
 The forms, item groups and items are recognised by the ``Alias`` es the writer gave them
 (``autoserum:entity``, ``autoserum:instrument``, ``autoserum:column``, ``autoserum:item``),
-the study's settings by the reference item group ``IG.STUDY``. Audit records and signatures are
+the study's settings by the reference item group ``IG.STUDY``, the consent documents by their
+reference item group (``IG.CONSENT_DOCUMENT``). Audit records and signatures are
 not read: the imported study starts its own audit trail with the import.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +21,12 @@ from lxml import etree
 
 from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Item
-from autoserum.study.entities import REGISTRY, EntitySpec
+from autoserum.study.entities import EntitySpec
 from autoserum.study.odm._layout import (
     ASSESSMENT,
+    CONSENT_DOCUMENT,
     NS,
+    ODM_REGISTRY,
     SUBJECT_EVENT,
     choice_text,
     field_columns,
@@ -43,6 +47,9 @@ class OdmContent:
 
     meta: dict[str, Any]
     rows: dict[str, list[dict[str, Any]]]
+    #: Per record type, where each row is in the document (``ODM line 812 SubjectKey S-001
+    #: IG.CONSENT``), in the order of ``rows``.
+    places: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,19 +89,33 @@ def read_odm(data: bytes) -> OdmContent:
         raise ValidationError("ODM", None, Expected("a Study with its MetaDataVersion"))
     groups = _groups(mdv)
     meta = _settings(root)
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in REGISTRY}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ODM_REGISTRY}
     rows["site"] = [
         {"code": loc.get("OID", "")[4:], "name": loc.get("Name")}
         for loc in root.iterfind(f"{_Q}AdminData/{_Q}Location")
         if loc.get("LocationType") == "Site"
     ]
+    places: dict[int, str] = {}  # id of a row → where it is in the document
+    for reference in root.iterfind(f"{_Q}ReferenceData"):
+        for group in reference.iterfind(f"{_Q}ItemGroupData"):
+            oid = group.get("ItemGroupOID", "")
+            if oid == REFERENCE_GROUP:
+                continue
+            spec_of = groups.get(oid)
+            if spec_of is None or spec_of.entity != CONSENT_DOCUMENT.name:
+                raise ValidationError(f"{_where(group)} ItemGroupData", oid,
+                                      Expected("an item group of the metadata"))  # fmt: skip
+            row = _row(group, spec_of, None, None)
+            places[id(row)] = f"{_where(group)} {oid}"
+            rows[CONSENT_DOCUMENT.name].append(row)
     for clinical in root.iterfind(f"{_Q}ClinicalData"):
         for subject in clinical.iterfind(f"{_Q}SubjectData"):
-            _subject(subject, groups, rows)
-    for name, spec in REGISTRY.items():
+            _subject(subject, groups, rows, places)
+    for name, spec in ODM_REGISTRY.items():
         if "record" in key_columns(spec):
             rows[name].sort(key=lambda r: int(r["record"]))
-    return OdmContent(meta, rows)
+    at = {name: [places.get(id(r), "ODM") for r in found] for name, found in rows.items()}
+    return OdmContent(meta, rows, at)
 
 
 def _groups(mdv: etree._Element) -> dict[str, _Group]:
@@ -111,11 +132,13 @@ def _groups(mdv: etree._Element) -> dict[str, _Group]:
         entity, instrument = alias.get("autoserum:entity"), alias.get("autoserum:instrument")
         if entity is None and instrument is None:
             continue
-        if entity is not None and entity not in REGISTRY:
+        if entity is not None and entity not in ODM_REGISTRY:
             raise ValidationError(
                 f"{_where(group)} ItemGroupDef {group.get('OID')}",
                 entity,
-                Expected("a record type of the registry: %(values)s", values=", ".join(REGISTRY)),
+                Expected(
+                    "a record type of the registry: %(values)s", values=", ".join(ODM_REGISTRY)
+                ),
             )
         refs = {
             ref.get("ItemOID", ""): items[ref.get("ItemOID", "")]
@@ -124,7 +147,7 @@ def _groups(mdv: etree._Element) -> dict[str, _Group]:
         }
         groups[group.get("OID", "")] = _Group(entity, instrument, refs)
         if entity is not None:
-            _check_complete(REGISTRY[entity], group, refs)
+            _check_complete(ODM_REGISTRY[entity], group, refs)
     return groups
 
 
@@ -165,7 +188,10 @@ def _settings(root: etree._Element) -> dict[str, Any]:
 
 
 def _subject(
-    node: etree._Element, groups: Mapping[str, _Group], rows: dict[str, list[dict[str, Any]]]
+    node: etree._Element,
+    groups: Mapping[str, _Group],
+    rows: dict[str, list[dict[str, Any]]],
+    places: dict[int, str],
 ) -> None:
     key = node.get("SubjectKey", "")
     site = node.find(f"{_Q}SiteRef")
@@ -183,17 +209,20 @@ def _subject(
         for group in event.iterfind(f"{_Q}FormData/{_Q}ItemGroupData"):
             oid = group.get("ItemGroupOID", "")
             spec_of = groups.get(oid)
-            if spec_of is None:
+            if spec_of is None or spec_of.entity == CONSENT_DOCUMENT.name:
                 raise ValidationError(f"{_where(group, key)} ItemGroupData", oid,
                                       Expected("an item group of the metadata"))  # fmt: skip
             row = _row(group, spec_of, key, visit)
             if spec_of.entity == "subject":
                 row = {"site": site.get("LocationOID", "")[4:], "subject_id": key, **row}
+            places[id(row)] = f"{_where(group, key)} {oid}"
             rows[spec_of.entity or ASSESSMENT].append(row)
 
 
-def _row(group: etree._Element, spec_of: _Group, subject: str, visit: str | None) -> dict[str, Any]:
-    spec = REGISTRY[spec_of.entity or ASSESSMENT]
+def _row(
+    group: etree._Element, spec_of: _Group, subject: str | None, visit: str | None
+) -> dict[str, Any]:
+    spec = ODM_REGISTRY[spec_of.entity or ASSESSMENT]
     keys = key_columns(spec)
     row: dict[str, Any] = {}
     if "subject_id" in keys:

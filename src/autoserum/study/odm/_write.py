@@ -23,10 +23,12 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.study.entities import REGISTRY, EntitySpec
 from autoserum.study.odm._layout import (
     ASSESSMENT,
+    CONSENT_DOCUMENT,
     NS,
     SUBJECT_EVENT,
     Flags,
     choice_text,
+    data_specs,
     event_oid,
     field_columns,
     form_oid,
@@ -38,7 +40,6 @@ from autoserum.study.odm._layout import (
     qs_form_oid,
     qs_group_oid,
     qs_item_oid,
-    subject_specs,
     visit_linked,
 )
 from autoserum.study.odm._meta import MDV_OID, REFERENCE_GROUP, element, metadata
@@ -107,6 +108,9 @@ def odm_xml(
     for key, value in values.items():
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         element(group, "ItemData", ItemOID=f"IT.STUDY.{key}", Value=text)
+    for document in rows.get(CONSENT_DOCUMENT.name, ()):
+        flags = Flags(blinded=blinded, deidentified=deidentified)
+        _group(reference, CONSENT_DOCUMENT, document, str(document["record"]), flags)
     clinical = element(root, "ClinicalData", StudyOID=study_oid, MetaDataVersionOID=MDV_OID)
     _clinical(clinical, settings, rows, blinded=blinded, deidentified=deidentified)
     if audit:
@@ -158,7 +162,7 @@ def _admin(
 
 def _by_subject(rows: Rows) -> dict[str, dict[str, list[Mapping[str, Any]]]]:
     out: dict[str, dict[str, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for spec in subject_specs():
+    for spec in data_specs():
         for row in rows.get(spec.name, ()):
             out[str(row["subject_id"])][spec.name].append(row)
     return out
@@ -176,7 +180,7 @@ def _clinical(
     planned = frozenset(str(v["code"]) for v in (settings.get("protocol") or {}).get("visits", ()))
     subject_spec = REGISTRY["subject"]
     records = _by_subject(rows)
-    loose = [s for s in subject_specs() if s.name not in ("visit", ASSESSMENT)]
+    loose = [s for s in data_specs() if s.name not in ("visit", ASSESSMENT)]
     for subject in rows.get("subject", ()):
         key = str(subject["subject_id"])
         own = records.get(key, {})

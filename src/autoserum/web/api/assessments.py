@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from autoserum.errors import Message, NotFoundError
 from autoserum.web.api._common import (
     StudyPath,
     SubjectPath,
     assessment_public,
+    json_response,
     record_json,
     visit_code_of,
 )
@@ -35,14 +36,17 @@ router = APIRouter(
 @router.get("", response_model=list[AssessmentPublic])
 def list_assessments(
     study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
-) -> list[AssessmentPublic]:
+) -> Response:
     """The subject's assessments with their exact totals and bands."""
     user.require("read_subject")
     study_for(store, user, study)
     detail = store.subjects.detail(
         study, subject_id, actor=user.actor, parts=("visits", "assessments")
     )
-    return [assessment_public(a, visit_code_of(detail, a.visit_id)) for a in detail.assessments]
+    return json_response(
+        [assessment_public(a, visit_code_of(detail, a.visit_id)) for a in detail.assessments],
+        list[AssessmentPublic],
+    )
 
 
 @router.post("", response_model=AssessmentPublic, status_code=201)
@@ -52,7 +56,7 @@ def record_assessment(
     body: AssessmentCreate,
     user: ApiUser,
     store: StoreDep,
-) -> AssessmentPublic:
+) -> Response:
     """Record an instrument at a visit, validated and scored exactly as the web form does.
 
     With ``visit_date`` the visit is recorded first when it is not recorded yet.
@@ -70,7 +74,9 @@ def record_assessment(
         actor=user.actor,
         visit_date=body.visit_date,  # a visit not recorded yet: in the same transaction
     )
-    return assessment_public(saved, body.visit_code)
+    return json_response(
+        assessment_public(saved, body.visit_code), AssessmentPublic, status_code=201
+    )
 
 
 @router.post("/not-done", status_code=201)

@@ -11,6 +11,7 @@ from autoserum.study.status import SubjectStatus
 from autoserum.web.api._common import (
     StudyPath,
     SubjectPath,
+    json_response,
     record_json,
     subject_public,
 )
@@ -73,10 +74,10 @@ def screen_subject(
     return SubjectScreened(**public.model_dump(), eligibility=EligibilityPublic(**result.to_json()))
 
 
-@router.get("/{subject_id}")
+@router.get("/{subject_id}", response_model=dict[str, Any])
 def read_subject(
     study: StudyPath, subject_id: SubjectPath, user: ApiUser, store: StoreDep
-) -> dict[str, Any]:
+) -> Response:
     """Everything recorded about a subject (arm and injected product masked when blinded)."""
     user.require("read_subject")
     view = study_for(store, user, study)
@@ -85,7 +86,7 @@ def read_subject(
     out["subject"] = subject_public(
         detail.subject, show_arm=shows_arm(user, view.study)
     ).model_dump()
-    return out
+    return json_response(out, dict[str, Any])
 
 
 @router.post("/{subject_id}/randomise", response_model=SubjectPublic)
