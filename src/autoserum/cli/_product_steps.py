@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from autoserum.errors import ProductRefusedError, StateError
+from autoserum.errors import Message, ProductRefusedError, StateError
 from autoserum.store import Actor, Store
 
 __all__ = ["record_product_steps"]
@@ -98,4 +98,10 @@ def _inject(store: Store, study: str, row: dict[str, Any], code: str, *, actor: 
             return
         raise
     if wrong:
-        raise StateError(f"{row['subject_id']} was injected with {code}, another subject's")
+        raise StateError(
+            Message(
+                "%(row)s was injected with %(code)s, another subject's",
+                row=row["subject_id"],
+                code=code,
+            )
+        )

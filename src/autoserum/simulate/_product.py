@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Arm, ProductProcess, Protocol, fact_number
 
 __all__ = [
@@ -293,7 +293,9 @@ def simulate_product(
     ``treated``) under ``protocol``; see the module docstring. Seeded: the same visits and seed
     give the same steps."""
     if not 0 <= wrong_scan_rate <= 1:
-        raise ValidationError("wrong_scan_rate", wrong_scan_rate, "a probability from 0 to 1")
+        raise ValidationError(
+            "wrong_scan_rate", wrong_scan_rate, Expected("a probability from 0 to 1")
+        )
     planner = _Planner(protocol, np.random.default_rng([seed, STREAM_PRODUCT]), wrong_scan_rate)
     arms = {a.code: a for a in protocol.arms}
     offsets = sorted(i.day for i in protocol.injections)

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import Expected, NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import (
     ProductProcess,
     Protocol,
@@ -247,9 +247,13 @@ def _require_time(
     timed = given_at is not None or given_on >= today
     if not timed and process is not None and fact_number(process.max_minutes_draw_to_injection):
         raise ValidationError(
-            "given_at", None, "the time given (whole blood given on an earlier day: the "
-            "draw-to-injection limit is checked against it)",
-        )  # fmt: skip
+            "given_at",
+            None,
+            Expected(
+                "the time given (whole blood given on an earlier day: the "
+                "draw-to-injection limit is checked against it)"
+            ),
+        )
 
 
 def _draw_uses(s: Session, draw_id: int) -> list[tuple[date, Decimal | None]]:
@@ -325,10 +329,23 @@ class ProductService(Service):
         st = self._study(s, study)
         row = self._subject(s, st, subject_id, actor, action="prepare_product", lock=True)
         if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
-            raise StateError(f"subject {subject_id!r} is {row.status}: no new product")
+            raise StateError(
+                Message(
+                    "subject %(subject_id)s is %(status)s: no new product",
+                    subject_id=repr(subject_id),
+                    status=row.status,
+                )
+            )
         if row.arm is None:
-            raise StateError(f"subject {subject_id!r} is not allocated yet")
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record product of {subject_id}")
+            raise StateError(
+                Message("subject %(subject_id)s is not allocated yet", subject_id=repr(subject_id))
+            )
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("record product of %(subject_id)s", subject_id=subject_id),
+        )
         return st, row
 
     def _coded(
@@ -337,11 +354,17 @@ class ProductService(Service):
         """The record of ``model`` labelled ``code`` in ``study``, for a preparer."""
         st_name, subject_id, _ = parse_label_code(code)
         if st_name != study:
-            raise ValidationError("code", code, f"a label of study {study}")
+            raise ValidationError("code", code, Expected("a label of study %(study)s", study=study))
         st, subject = self._preparing(s, study, subject_id, actor)
         row = s.scalar(select(model).where(model.study_id == st.id, model.code == code.strip()))
         if row is None:
-            raise NotFoundError(f"no {model.__entity__.replace('_', ' ')} labelled {code!r}")
+            raise NotFoundError(
+                Message(
+                    "no %(entity)s labelled %(code)s",
+                    entity=model.__entity__.replace("_", " "),
+                    code=repr(code),
+                )
+            )
         return st, subject, row
 
     def _at(self, name: str, value: datetime | str | None) -> datetime:
@@ -349,7 +372,7 @@ class ProductService(Service):
             value, name=name
         )  # fmt: skip
         if when > self._now():
-            raise ValidationError(name, value, "a time not after now")
+            raise ValidationError(name, value, Expected("a time not after now"))
         return when
 
     def _insert(self, s: Session, row: Any) -> Any:
@@ -375,7 +398,7 @@ class ProductService(Service):
         when = self._at("drawn_at", drawn_at)
         with self._write(actor, "blood draw") as s:
             st, subject = self._preparing(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when.date(), what="draw blood")
+            require_consent(s, st, subject, on=when.date(), what=Message("draw blood"))
             process = _process(self._protocol(st), subject.arm)
             row = BloodDrawRow(
                 study_id=st.id,
@@ -411,18 +434,24 @@ class ProductService(Service):
         for key in parameters:
             if key not in allowed:
                 raise ValidationError(
-                    f"processing.{key}", parameters[key], f"one of {sorted(allowed)}"
+                    f"processing.{key}",
+                    parameters[key],
+                    Expected("one of %(values)s", values=sorted(allowed)),
                 )
         values = {k: spec.field(k).convert(v) for k, v in parameters.items() if v not in (None, "")}
         when = self._at("started_at", started_at)
         with self._write(actor, "processing") as s:
             st, subject, draw = self._coded(s, study, draw_code, BloodDrawRow, actor)
             if when < draw.drawn_at:
-                raise ValidationError("started_at", when.isoformat(), "a time after the draw")
+                raise ValidationError(
+                    "started_at", when.isoformat(), Expected("a time after the draw")
+                )
             process = _process(self._protocol(st), subject.arm)
             if process is None:
                 arm = subject.arm
-                raise StateError(f"arm {arm!r} declares no product process to follow")
+                raise StateError(
+                    Message("arm %(arm)s declares no product process to follow", arm=repr(arm))
+                )
             found = process_deviations(process, values)
             row = ProcessingRow(
                 study_id=st.id,
@@ -462,14 +491,22 @@ class ProductService(Service):
             proc = s.get(ProcessingRow, processing_id)
             st = self._study(s, study)
             if proc is None or proc.study_id != st.id:
-                raise NotFoundError(f"no processing with id {processing_id} in study {study!r}")
+                raise NotFoundError(
+                    Message(
+                        "no processing with id %(processing_id)s in study %(study)s",
+                        processing_id=processing_id,
+                        study=repr(study),
+                    )
+                )
             owner = subject_by_pk(s, proc.subject_pk)
             st, subject = self._preparing(s, study, owner.subject_id, actor)
             process = _process(self._protocol(st), subject.arm)
             assert process is not None  # a processing exists only for an arm with a process
             n = count if count is not None else _int(fact_number(process.aliquot_count))
             if n is None or not 1 <= int(n) <= 100:
-                raise ValidationError("count", count, "a number of aliquots from 1 to 100")
+                raise ValidationError(
+                    "count", count, Expected("a number of aliquots from 1 to 100")
+                )
             volume = volume_ml if volume_ml is not None else fact_number(process.aliquot_volume)
             until = (
                 expiry(process, proc.started_at)
@@ -478,7 +515,9 @@ class ProductService(Service):
             )
             if until is None:
                 raise ValidationError(
-                    "expires_at", None, "an expiry (the protocol declares no storage_max_days)"
+                    "expires_at",
+                    None,
+                    Expected("an expiry (the protocol declares no storage_max_days)"),
                 )
             out = []
             for _ in range(int(n)):
@@ -538,7 +577,12 @@ class ProductService(Service):
         with self._write(actor, why) as s:
             st, subject, aliquot = self._coded(s, study, aliquot_code, AliquotRow, actor)
             if _disposed(s, aliquot.id):
-                raise StateError(f"aliquot {aliquot_code!r} is disposed of already")
+                raise StateError(
+                    Message(
+                        "aliquot %(aliquot_code)s is disposed of already",
+                        aliquot_code=repr(aliquot_code),
+                    )
+                )
             row = DisposalRow(
                 study_id=st.id, subject_pk=subject.id, aliquot_id=aliquot.id, at=when,
                 reason=why, disposed_by=actor.username, version=1,
@@ -718,7 +762,7 @@ class ProductService(Service):
             st = self._study(s, study)
             self._require(actor, "prepare_product", study=st.name)
             if not actor.sees_arm(st):  # pragma: no cover - preparers and admins see arms
-                raise StateError("preparing needs an unblinded actor")
+                raise StateError(Message("preparing needs an unblinded actor"))
             out = []
             for subject in s.scalars(
                 select(SubjectRow)

@@ -122,7 +122,7 @@ def redcap_files(content: PackageContent) -> dict[str, bytes]:
 
 def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
     if not path.is_file():
-        raise ValidationError(what, str(path), "an existing CSV file")
+        raise ValidationError(what, str(path), Expected("an existing CSV file"))
     text = path.read_text(encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     return list(reader.fieldnames or []), list(reader)
@@ -142,7 +142,7 @@ def _settings(study: Mapping[str, Any], mapping_path: Path) -> dict[str, Any]:
         code = study.get("protocol") or study.get("protocol_code")
         if not code:
             raise ValidationError(f"{mapping_path.name} study.protocol", None,
-                                  "a protocol code or file")  # fmt: skip
+                                  Expected("a protocol code or file"))  # fmt: skip
         path = mapping_path.parent / str(code)
         protocol = resolve_protocol(str(path) if path.exists() else str(code))
         settings["protocol"] = protocol.model_dump(mode="json")
@@ -158,23 +158,27 @@ def redcap_content(dictionary: Path, records: Path, mapping_path: Path) -> Packa
     try:
         mapping = tomllib.loads(mapping_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValidationError("--mapping", str(mapping_path), "an existing TOML file") from None
+        raise ValidationError(
+            "--mapping", str(mapping_path), Expected("an existing TOML file")
+        ) from None
     except tomllib.TOMLDecodeError as err:
-        raise ValidationError(mapping_path.name, str(err), "a TOML mapping") from None
+        raise ValidationError(mapping_path.name, str(err), Expected("a TOML mapping")) from None
     for key in ("study", "events", "forms"):
         if key not in mapping:
-            raise ValidationError(f"{mapping_path.name} [{key}]", None, "the table present")
+            raise ValidationError(
+                f"{mapping_path.name} [{key}]", None, Expected("the table present")
+            )
     mapping.setdefault("instruments", {})
     for entity in mapping["forms"]:
         if entity not in ODM_REGISTRY or entity in ("site", CONSENT_DOCUMENT.name):
             raise ValidationError(f"{mapping_path.name} forms.{entity}", entity,
-                                  "a record type of a subject")  # fmt: skip
+                                  Expected("a record type of a subject"))  # fmt: skip
     header, rows = _read_csv(dictionary, "DICTIONARY")
     check_dictionary(header, rows, mapping, file=dictionary.name)
     columns, lines = _read_csv(records, "RECORDS")
     for key in RECORD_KEYS[:2]:
         if key not in columns:
-            raise ValidationError(f"{records.name} header", key, "the column present")
+            raise ValidationError(f"{records.name} header", key, Expected("the column present"))
     places: dict[int, str] = {}
     parsed = read_records(mapping, lines, file=records.name, places=places)
     settings = _settings(mapping["study"], mapping_path)
@@ -212,8 +216,11 @@ def _number(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str,
                 if row.get(column) is not None:
                     found = numbers[target].get((str(row["subject_id"]), int(row[column])))
                     if found is None:
-                        raise ValidationError(f"{name} of {row['subject_id']} field {column}",
-                                              row[column], f"an instance of {target}")  # fmt: skip
+                        raise ValidationError(
+                            f"{name} of {row['subject_id']} field {column}",
+                            row[column],
+                            Expected("an instance of %(target)s", target=target),
+                        )
                     row[column] = found
     return parsed
 

@@ -92,9 +92,9 @@ def _check_item(item: Item, row: Mapping[str, str], where: str) -> None:
         return
     if item.kind == "choice" or kind != "text" or row[_VALIDATION] not in ("integer", "number"):
         expected = (
-            "a radio or dropdown of " + ", ".join(allowed)
+            Expected("a radio or dropdown of %(values)s", values=", ".join(allowed))
             if item.kind == "choice"
-            else ("a text field validated as integer or number")
+            else Expected("a text field validated as integer or number")
         )
         raise ValidationError(where, f"{kind} {row[_VALIDATION]}".strip(), expected)
     for bound, inside in ((row[_LOW], item.minimum), (row[_HIGH], item.maximum)):
