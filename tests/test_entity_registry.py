@@ -147,7 +147,7 @@ def test_adding_a_field_to_the_adverse_event_touches_the_registry_only() -> None
     # the tidy export columns (and so the validator of the adverse-event file)
     columns = export_columns(spec)
     assert list(columns)[-1] == "rechallenge"
-    assert columns["rechallenge"].expected() == "one of recurred, did_not_recur, not_done"
+    assert str(columns["rechallenge"].expected()) == "one of recurred, did_not_recur, not_done"
 
     # and the registry itself is unchanged
     assert "rechallenge" not in entity("adverse_event").names

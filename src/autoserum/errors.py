@@ -18,11 +18,12 @@ once, at the edge, to a CLI exit code (``cli``) or an HTTP status (``web``)::
     └── StatisticalWarning              caveats: small samples, ties, non-convergence
 
 Validation errors carry the offending ``field``, the ``value`` received and what was
-``expected``; their message names all three in one line. What was expected may be an
+``expected``; their message names all three in one line. What was expected is an
 :class:`Expected`: a message in English with ``%(name)s`` placeholders and their values, which
-the edge (the web pages, the API) renders in the user's language through the catalogs
-(``autoserum.i18n.error_text``) while the core stays free of any language; the CLI prints the
-English text.
+the edge (the web pages, the API, the CLI) renders in the reader's language through the catalogs
+(``autoserum.i18n.error_text``) while the core stays free of any language. Any other error may
+be raised with a :class:`Message` the same way (``StateError(Message("lock %(id)s is lifted
+already", id=7))``): ``str(err)`` is the English text, ``err.text`` the message.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Expected",
+    "Message",
     "NotFoundError",
     "PermissionDeniedError",
     "ProductRefusedError",
@@ -47,21 +49,15 @@ __all__ = [
 ]
 
 
-class AutoserumError(Exception):
-    """Base of every error autoserum raises on purpose."""
+class Message:
+    """A translatable text: ``message`` is the English text with ``%(name)s`` placeholders (a
+    catalog message id, extracted where it is written: ``Message`` and ``Expected`` are gettext
+    keywords), ``params`` their values (numbers, codes, names: never translated). ``str()`` is
+    the English text; ``autoserum.i18n.error_text`` renders it in a language.
 
-    exit_code: int = 1
-    http_status: int = 400
-
-
-class Expected:
-    """What a valid value looks like, as a translatable message: ``message`` is the English
-    text with ``%(name)s`` placeholders (a catalog message id, extracted where it is written),
-    ``params`` their values (numbers, codes: never translated).
-
-    >>> expected = Expected("a number from %(low)s to %(high)s", low=0, high=10)
-    >>> str(expected), expected.message
-    ('a number from 0 to 10', 'a number from %(low)s to %(high)s')
+    >>> text = Message("user %(name)s exists already", name=repr("ada"))
+    >>> str(text), text.message
+    ("user 'ada' exists already", 'user %(name)s exists already')
     """
 
     __slots__ = ("message", "params")
@@ -74,16 +70,51 @@ class Expected:
         return self.message % self.params if self.params else self.message
 
     def __repr__(self) -> str:
-        return f"Expected({self.message!r}, **{dict(self.params)!r})"
+        return f"{type(self).__name__}({self.message!r}, **{dict(self.params)!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Expected) and (self.message, dict(self.params)) == (
+        return isinstance(other, Message) and (self.message, dict(self.params)) == (
             other.message,
             dict(other.params),
         )
 
     def __hash__(self) -> int:
         return hash(self.message)
+
+
+class Expected(Message):
+    """What a valid value looks like (the ``expected`` of a :class:`ValidationError`), as a
+    translatable :class:`Message`.
+
+    >>> expected = Expected("a number from %(low)s to %(high)s", low=0, high=10)
+    >>> str(expected), expected.message
+    ('a number from 0 to 10', 'a number from %(low)s to %(high)s')
+    """
+
+    __slots__ = ()
+
+
+class AutoserumError(Exception):
+    """Base of every error autoserum raises on purpose. Raised with a :class:`Message` as its
+    first argument, ``err.text`` is that message (rendered in the reader's language at the edge)
+    and ``str(err)`` its English text; raised with a plain text, ``err.text`` is ``None``.
+
+    >>> err = StateError(Message("lock %(id)s is lifted already", id=7))
+    >>> str(err), err.text.message
+    ('lock 7 is lifted already', 'lock %(id)s is lifted already')
+    >>> StateError("plain").text is None
+    True
+    """
+
+    exit_code: int = 1
+    http_status: int = 400
+
+    def __init__(self, *args: Any) -> None:
+        self.text: Message | None = None
+        if args and isinstance(args[0], Message):
+            self.text = args[0]
+            args = (str(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class ValidationError(AutoserumError):
@@ -109,13 +140,13 @@ class ValidationError(AutoserumError):
         self,
         field: str,
         value: Any,
-        expected: str | Expected,
+        expected: str | Message,
         *,
         location: str | None = None,
     ) -> None:
         self.field = field
         self.value = value
-        self.expectation = expected if isinstance(expected, Expected) else Expected(expected)
+        self.expectation = expected if isinstance(expected, Message) else Expected(expected)
         self.expected = str(expected)
         self.location = location
         where = f"{location}: " if location else ""
@@ -134,7 +165,11 @@ class ProductRefusedError(ValidationError):
 
     def __init__(self, code: str, reason: str) -> None:
         self.reason = reason
-        super().__init__("product_code", code, f"a product that may be injected ({reason})")
+        super().__init__(
+            "product_code",
+            code,
+            Expected("a product that may be injected (%(reason)s)", reason=reason),
+        )
 
 
 class StateError(AutoserumError):
@@ -165,15 +200,18 @@ class BusyError(AutoserumError):
     """A bounded resource (e.g. password hashing) is at its limit; ``retry_after`` seconds is
     a fair time to wait (HTTP 429 with ``Retry-After``).
 
-    >>> BusyError("password checks are at their limit", retry_after=2).retry_after
-    2
+    >>> busy = BusyError(Message("password checks are at their limit"), retry_after=2)
+    >>> busy.retry_after, str(busy)
+    (2, 'password checks are at their limit; retry in 2 s')
     """
 
     http_status = 429
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str | Message, *, retry_after: int) -> None:
         self.retry_after = retry_after
-        super().__init__(f"{message}; retry in {retry_after} s")
+        super().__init__(
+            Message("%(message)s; retry in %(seconds)s s", message=message, seconds=retry_after)
+        )
 
 
 class ConfigurationError(AutoserumError):

@@ -34,7 +34,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from autoserum.errors import Expected, PermissionDeniedError, ValidationError
+from autoserum.errors import Expected, Message, PermissionDeniedError, ValidationError
 
 __all__ = [
     "ACTIONS",
@@ -294,10 +294,19 @@ def require(
     autoserum.errors.PermissionDeniedError: mo (monitor) may not record and correct visits, ...
     """
     if not allowed(role, action):
-        raise PermissionDeniedError(f"{username} ({role}) may not {ACTIONS[action]}")
+        raise PermissionDeniedError(
+            Message(
+                "%(username)s (%(role)s) may not %(actions)s",
+                username=username,
+                role=role,
+                actions=ACTIONS[action],
+            )
+        )
     if not permits(role, action, sites=sites, study=study, site=site):
         where = f"site {site!r} of study {study!r}" if site is not None else f"study {study!r}"
-        raise PermissionDeniedError(f"{username} has no access to {where}")
+        raise PermissionDeniedError(
+            Message("%(username)s has no access to %(where)s", username=username, where=where)
+        )
 
 
 def table_markdown() -> str:

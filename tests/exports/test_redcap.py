@@ -18,7 +18,8 @@ from autoserum.instruments import get_instrument
 from autoserum.store import open_store, package_files
 from autoserum.study.entities import REVIEW_REGISTRY
 from autoserum.study.redcap import DICTIONARY_COLUMNS, sum_formula
-from tests.exports.conftest import STUDY
+from tests.exports.conftest import NOW, STUDY, build_study
+from tests.exports.test_package import consent_records
 from tests.store.helpers import ADMIN, TODAY
 
 runner = CliRunner()
@@ -31,6 +32,21 @@ REDCAP_HEADER = (
     "Identifier?,Branching Logic (Show field only if...),Required Field?,Custom Alignment,"
     "Question Number (surveys only),Matrix Group Name,Matrix Ranking?,Field Annotation"
 )
+
+
+@pytest.fixture(scope="module")
+def study_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The export study with informed consent (``consent_records`` of the package tests:
+    three documents, the first subject's consent and re-consent, the fifth subject's consent,
+    then withdrawn)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('redcap_db') / 'study.db'}"
+    store = open_store(url, clock=lambda: TODAY, now=lambda: NOW)
+    try:
+        build_study(store)
+        consent_records(store)
+    finally:
+        store.close()
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +150,7 @@ def test_export_import_gives_the_same_data(study_db: str, exported: Path, tmp_pa
         copy.close()
     assert counts["subjects"] == 12
     assert counts["assessments"] > 100
+    assert (counts["consent_documents"], counts["consents"]) == (3, 3)  # compared below
     review = {spec.table for spec in REVIEW_REGISTRY.values()}  # not in a REDCap project
     data = [n for n in first if n.endswith(".csv") and n.split(".")[0] not in review]
     assert len(data) >= 10
@@ -195,3 +212,52 @@ def test_cli_redcap_export_and_import(
               "--study", "D"])  # fmt: skip
     assert exc.value.code == 2
     assert "RECORDS: got None; expected the REDCap records CSV" in capsys.readouterr().err
+
+
+def test_informed_consent_is_a_repeating_form(exported: Path) -> None:
+    """The consent is a repeating form of the subject event (one instance per consent, the
+    document signed by its record number); the documents are in the mapping."""
+    dictionary = {r["Variable / Field Name"]: r for r in _rows(exported / "data_dictionary.csv")}
+    assert dictionary["consented_at"]["Form Name"] == "consent"
+    assert dictionary["consent_document"]["Text Validation Type OR Show Slider Number"] == "integer"
+    assert dictionary["consent_withdrawn"]["Field Type"] == "yesno"
+    repeating = _rows(exported / "repeating_instruments.csv")
+    assert {"event_name": "subject_arm_1", "form_name": "consent", "custom_form_label": ""} in (
+        repeating
+    )
+    consents = [r for r in _rows(exported / "records.csv")
+                if r["redcap_repeat_instrument"] == "consent"]  # fmt: skip
+    assert [(r["redcap_repeat_instance"], r["consent_document"]) for r in consents] == [
+        ("1", "1"), ("2", "3"), ("1", "2"),
+    ]  # fmt: skip
+    assert [r["consent_withdrawn"] for r in consents] == ["0", "0", "1"]
+    mapping = (exported / "mapping.toml").read_text(encoding="utf-8")
+    assert "consent_documents_json = " in mapping
+    assert '\\"effective_on\\": \\"2023-11-15\\"' in mapping
+
+
+def test_a_consent_breaking_the_consent_rules_is_refused(exported: Path, tmp_path: Path) -> None:
+    """The import checks consent with the consent service's rules (``study.consent``): a
+    withdrawal dated before the subject's consent (2024-01-12) is refused naming the records
+    file's line; nothing is written."""
+    text = (exported / "records.csv").read_text(encoding="utf-8")
+    lines = list(csv.DictReader(io.StringIO(text)))
+    n = next(i for i, r in enumerate(lines, start=2) if r["consent_withdrawn_on"])
+    lines[n - 2]["consent_withdrawn_on"] = "2024-01-01"
+    bad = tmp_path / "records.csv"
+    with bad.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(lines[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(lines)
+    copy = open_store(f"sqlite:///{tmp_path / 'copy.db'}", clock=lambda: TODAY)
+    try:
+        with pytest.raises(ValidationError) as err:
+            copy.exports.import_redcap(STUDY, exported / "data_dictionary.csv", bad,
+                                       mapping=exported / "mapping.toml", actor=ADMIN)  # fmt: skip
+        assert copy.studies.all() == []  # nothing written
+    finally:
+        copy.close()
+    assert str(err.value) == (
+        f"records.csv line {n}: withdrawn_on: got '2024-01-01'; "
+        "expected a date on or after the consent (2024-01-12)"
+    )

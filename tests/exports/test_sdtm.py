@@ -17,7 +17,14 @@ from lxml import etree
 
 from autoserum.cli import main
 from autoserum.store import Actor, open_store
-from autoserum.study.cdisc import DATASETS, check_names, qs_codes, read_xpt, write_sdtm
+from autoserum.study.cdisc import (
+    DATASETS,
+    check_names,
+    qs_codes,
+    read_xpt,
+    sdtm_domains,
+    write_sdtm,
+)
 from tests.exports.conftest import NOW, STUDY, assert_valid_define, build_study
 from tests.exports.test_package import consent_records
 from tests.store.helpers import ADMIN, STATISTICIAN, TODAY
@@ -205,10 +212,10 @@ def test_informed_consent_in_ds_and_dm(consent_db: str, tmp_path: Path) -> None:
     DM RFICDTC the first consent's date."""
     store = open_store(consent_db, clock=lambda: TODAY)
     try:
-        subjects = [str(s["subject_id"]) for s in store.exports.package(STUDY, actor=ADMIN)
-                    .rows["subject"]]  # fmt: skip
+        content = store.exports.package(STUDY, actor=ADMIN)
     finally:
         store.close()
+    subjects = [str(s["subject_id"]) for s in content.rows["subject"]]
     out = _sdtm(consent_db, tmp_path / "sdtm")
     ds, _ = read_xpt(out / "ds.xpt")
     first, fifth = (f"{STUDY}-{subjects[0]}", f"{STUDY}-{subjects[4]}")
@@ -222,6 +229,14 @@ def test_informed_consent_in_ds_and_dm(consent_db: str, tmp_path: Path) -> None:
     assert withdrawn.select("DSTERM", "DSSTDTC").rows() == [("MOVED AWAY", "2024-04-02")]
     assert events.height == 2  # the subject's status and the withdrawal, not two withdrawals
     assert ds.filter(pl.col("USUBJID") == fifth)["DSSEQ"].to_list() == [1.0, 2.0, 3.0]
+    # a subject whose status is withdrawn: the withdrawal of consent dates that disposition
+    # event, no second WITHDRAWAL BY SUBJECT
+    rows = dict(content.rows)
+    rows["subject"] = [{**s, "status": "withdrawn"} if s["subject_id"] == subjects[4] else s
+                       for s in content.rows["subject"]]  # fmt: skip
+    merged = sdtm_domains(content.descriptor["autoserum"]["study"], rows)["DS"]
+    events = merged.filter((pl.col("USUBJID") == fifth) & (pl.col("DSCAT") == "DISPOSITION EVENT"))
+    assert events.select("DSDECOD", "DSSTDTC").rows() == [("WITHDRAWAL BY SUBJECT", "2024-04-02")]
     dm, _ = read_xpt(out / "dm.xpt")
     rfic = dict(dm.select("USUBJID", "RFICDTC").rows())
     assert (rfic[first], rfic[fifth]) == ("2024-01-10", "2024-01-12")

@@ -38,8 +38,9 @@ def _owned(steps: pl.DataFrame) -> dict[tuple[str, str, int], object]:
 def test_the_steps_follow_each_arms_process(code: str) -> None:
     """Invariants of the plan, for every protocol of the library: seeded; only treated
     subjects injected, never after their last visit; every product used was made earlier,
-    its own (a wrong scan excepted) and used once; a kit per injection when double-blind;
-    whole blood within the draw-to-injection limit."""
+    its own (a wrong scan excepted) and used once; when double-blind, every injection goes by
+    a kit code whatever the arm (whole blood too: a kit filled from the sitting's draw); whole
+    blood within the draw-to-injection limit."""
     protocol = load_protocol(code)
     visits = simulate_study(code, 12, seed=4).visits
     steps = simulate_product(visits, protocol, seed=4, wrong_scan_rate=0.2)
@@ -57,6 +58,10 @@ def test_the_steps_follow_each_arms_process(code: str) -> None:
     arms = dict(visits.select("subject_id", "arm").unique().iter_rows())
     by_arm = {a.code: a for a in protocol.arms}
     used: set[tuple[str, str, int]] = set()
+    kit_draws = {
+        (r["subject_id"], "kit", r["number"]): r["drawn"]
+        for r in steps.filter(pl.col("step") == "kit").iter_rows(named=True)
+    }
     for r in steps.filter(pl.col("step").is_in(["inject", "wrong_scan"])).iter_rows(named=True):
         key = (r["product_of"], r["product"], r["number"])
         assert made[key] < r["at"], r  # made before it is given
@@ -65,8 +70,14 @@ def test_the_steps_follow_each_arms_process(code: str) -> None:
             continue
         assert r["product_of"] == r["subject_id"]
         arm = by_arm[arms[r["subject_id"]]]
-        if not protocol.open_label and arm.product != "whole_blood":
-            assert r["product"] == "kit"
+        if not protocol.open_label:  # the code's prefix never tells the injector the arm
+            assert r["product"] == "kit", r
+        if r["product"] == "kit" and kit_draws.get(key) is not None:
+            assert arm.process is not None  # a kit filled with whole blood
+            limit = fact_number(arm.process.max_minutes_draw_to_injection)
+            assert limit is not None
+            drawn = made[(r["subject_id"], "draw", kit_draws[key])]
+            assert r["at"] - drawn <= timedelta(minutes=float(limit))
         if r["product"] == "draw":
             assert arm.process is not None
             limit = fact_number(arm.process.max_minutes_draw_to_injection)
@@ -78,6 +89,9 @@ def test_the_steps_follow_each_arms_process(code: str) -> None:
     for r in steps.filter(pl.col("step") == "kit").iter_rows(named=True):
         if r["source"] is not None:  # filled from the subject's own aliquot
             assert made[(r["subject_id"], "aliquot", r["source"])] < r["at"]
+        if r["drawn"] is not None:  # or from the subject's own draw (never both)
+            assert r["source"] is None
+            assert made[(r["subject_id"], "draw", r["drawn"])] < r["at"]
     no_process = {s for s, a in arms.items() if by_arm[a].process is None}
     assert not set(steps.filter(pl.col("step") == "draw")["subject_id"]) & no_process
 
@@ -177,3 +191,50 @@ def test_cli_simulates_whole_blood_into_the_store(tmp_path: Path) -> None:
         draw = draws[given.draw_id]
         assert given.given_at is not None
         assert timedelta(0) < given.given_at - draw.drawn_at <= timedelta(minutes=5)
+
+
+def test_double_blind_whole_blood_is_injected_by_kits_through_the_store(tmp_path: Path) -> None:
+    """Pittler 2003 (autologous whole blood vs saline, double-blind) recorded through the
+    store: every injection of both arms goes by a kit code (``KIT-``), never a draw's
+    (``BD-``), so the code does not tell the injector the arm; each whole-blood kit is filled
+    from its subject's own draw and given within the protocol's draw-to-injection limit."""
+    code = "abt-pittler2003"
+    simulated = simulate_study(code, 6, seed=7)
+    store = open_store(f"sqlite:///{tmp_path / 'abt.db'}")
+    try:
+        store.exports.import_long(
+            "ABT", simulated.visits, actor=ADMIN, adverse_events=simulated.adverse_events,
+            protocol=code,
+        )  # fmt: skip
+        protocol = store.studies.protocol("ABT")
+        steps = simulate_product(simulated.visits, protocol, seed=7, wrong_scan_rate=0.0)
+        counts = record_product_steps(store, "ABT", steps, actor=ADMIN)
+        subjects = store.product.accountability("ABT", actor=ADMIN)[0]["subject_id"]
+        lives = {s: store.product.life("ABT", s, actor=ADMIN) for s in subjects}
+    finally:
+        store.close()
+    assert counts["injections"] == steps.filter(pl.col("step") == "inject").height > 0
+    [whole] = [a for a in protocol.arms if a.product == "whole_blood"]
+    assert whole.process is not None
+    limit = fact_number(whole.process.max_minutes_draw_to_injection)
+    assert limit is not None
+    products = set()
+    for subject, life in lives.items():
+        draws = {d.id: d for d in life.draws}
+        kits = {k.id: k for k in life.kits}
+        for given in life.injections:
+            assert given.draw_id is None, subject
+            assert given.aliquot_id is None, subject
+            assert ":KIT-" in given.product_code, given.product_code
+            kit = kits[given.preparation_id]
+            products.add(kit.product)
+            if kit.product == "whole_blood":
+                draw = draws[kit.blood_draw_id]  # the subject's own draw
+                assert (
+                    timedelta(0)
+                    <= given.given_at - draw.drawn_at
+                    <= timedelta(minutes=float(limit))
+                )
+            else:
+                assert (kit.product, kit.blood_draw_id) == ("saline", None)
+    assert products == {"whole_blood", "saline"}  # both arms injected, both by kit codes

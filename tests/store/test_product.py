@@ -19,7 +19,7 @@ from autoserum.errors import (
 )
 from autoserum.store import Store, open_store
 from autoserum.store.replay import current_state, replay_audit
-from autoserum.study.aliquots import parse_label_code
+from autoserum.study.aliquots import parse_label_code, refusal_kind
 from tests.store.helpers import (
     ADMIN,
     COORDINATOR,
@@ -437,3 +437,130 @@ def test_an_injection_before_the_chain_is_queried_once_the_chain_is_recorded(
     assert [(q.entity, q.record_id, q.field, q.opened_by) for q in found] == [
         ("injection", given.id, "product_code", "system:check:injection_without_preparation")
     ]
+
+
+@pytest.fixture
+def whole_blood(store: Store) -> dict[str, str]:
+    """``ABT``: Pittler 2003 (autologous whole blood vs saline, double-blind), two subjects
+    of the whole-blood arm (``A``, ``B``) and one of saline (``P``), by the seeded list."""
+    store.studies.create("ABT", "abt-pittler2003", actor=ADMIN, seed=5, allocation_n=8)
+    store.studies.add_site("ABT", "s01", "Seoul", actor=ADMIN)
+    arms = {sid: enrolled(store, "ABT", sid) for sid in ("W1", "W2", "W3", "W4", "W5", "W6")}
+    blood = [s for s, arm in arms.items() if arm == "abt"]
+    saline = [s for s, arm in arms.items() if arm == "placebo"]
+    return {"A": blood[0], "B": blood[1], "P": saline[0]}
+
+
+def _abt_refusals(store: Store) -> list[tuple[str | None, object]]:
+    return [(r.reason, r.new_value) for r in store.audit.raw_rows("ABT") if r.action == "refused"]
+
+
+def test_a_double_blind_whole_blood_kit_is_filled_from_the_subjects_draw(
+    store: Store, whole_blood: dict[str, str], clock: Clock
+) -> None:
+    """The preparer fills the whole-blood arm's kit from the subject's draw (the saline arm's
+    from saline): the injector gives both by a KIT- code, within the protocol's 5 minutes
+    from the draw (Pittler 2003 as declared in ``abt-pittler2003.toml``); a blinded viewer
+    never sees the kit's source."""
+    a, p = whole_blood["A"], whole_blood["P"]
+    draw = store.product.draw("ABT", a, actor=PREPARER, volume_ml="1")
+    with pytest.raises(ValidationError, match="blood_draw_code: got None; expected the code of"):
+        store.product.prepare_kit("ABT", a, actor=PREPARER, volume_ml="1")
+    with pytest.raises(ValidationError, match=r"blood_draw_code: .*not both"):
+        store.product.prepare_kit(
+            "ABT", a, actor=PREPARER, aliquot_code=draw.code, blood_draw_code=draw.code
+        )
+    with pytest.raises(ValidationError, match=r"blood_draw_code: .*not given whole blood"):
+        store.product.prepare_kit("ABT", p, actor=PREPARER, blood_draw_code=draw.code)
+    with pytest.raises(ValidationError, match="has 1 mL left, not 2 mL"):
+        store.product.prepare_kit(
+            "ABT", a, actor=PREPARER, volume_ml="2", blood_draw_code=draw.code
+        )
+    clock.at += timedelta(minutes=1)
+    kit = store.product.prepare_kit(
+        "ABT", a, actor=PREPARER, volume_ml="1", blood_draw_code=draw.code
+    )
+    saline = store.product.prepare_kit("ABT", p, actor=PREPARER, volume_ml="1")
+    assert (kit.product, kit.blood_draw_id, kit.aliquot_id) == ("whole_blood", draw.id, None)
+    assert (saline.product, saline.blood_draw_id) == ("saline", None)
+    assert parse_label_code(kit.code)[2].startswith("KIT-")
+    with pytest.raises(ValidationError, match="has 0 mL left"):  # the draw is used up
+        store.product.prepare_kit(
+            "ABT", a, actor=PREPARER, volume_ml="1", blood_draw_code=draw.code
+        )
+    with pytest.raises(ProductRefusedError, match="has 0 mL left"):  # also by its own code
+        store.records.add_injection(
+            "ABT", a, TODAY, actor=COORDINATOR, volume_ml="1", product_code=draw.code
+        )
+    clock.at += timedelta(minutes=3)
+    for subject, made in ((a, kit), (p, saline)):
+        given = store.records.add_injection(
+            "ABT", subject, TODAY, actor=COORDINATOR, volume_ml="1", product_code=made.code
+        )
+        assert (given.product, given.preparation_id, given.draw_id) == ("blinded", made.id, None)
+    seen = store.product.life("ABT", a, actor=COORDINATOR)
+    assert [(k.code, k.product, k.blood_draw_id, k.aliquot_id) for k in seen.kits] == [
+        (kit.code, "blinded", "blinded", "blinded")
+    ]
+    assert store.product.life("ABT", a, actor=ADMIN).kits[0].blood_draw_id == draw.id
+    trail = store.audit.trail("ABT", actor=COORDINATOR)
+    kit_rows = [r for r in trail if r.entity == "preparation"]
+    assert kit_rows
+    for row in kit_rows:
+        values = row.new_value if isinstance(row.new_value, dict) else {row.field: row.new_value}
+        assert values.get("blood_draw_id") in (None, "blinded"), row
+        assert values.get("aliquot_id") in (None, "blinded"), row
+    assert replay_audit(store.audit.raw_rows("ABT")) == current_state(store, "ABT")
+
+
+def test_a_whole_blood_kit_past_the_draw_to_injection_limit_is_refused_and_audited(
+    store: Store, whole_blood: dict[str, str], clock: Clock
+) -> None:
+    """The kit carries its draw's limit: given 7 minutes after the draw (the protocol allows
+    5) it is refused, the reason audited; given at a time within the limit it is accepted."""
+    a = whole_blood["A"]
+    drawn = clock.at
+    draw = store.product.draw("ABT", a, actor=PREPARER, volume_ml="2")
+    clock.at += timedelta(minutes=1)
+    kit = store.product.prepare_kit(
+        "ABT", a, actor=PREPARER, volume_ml="1", blood_draw_code=draw.code
+    )
+    clock.at += timedelta(minutes=6)
+    with pytest.raises(ProductRefusedError) as err:
+        store.records.add_injection(
+            "ABT", a, TODAY, actor=COORDINATOR, volume_ml="1", product_code=kit.code
+        )
+    ident = parse_label_code(kit.code)[2]
+    assert err.value.reason == (
+        f"kit {ident}: blood draw {parse_label_code(draw.code)[2]} was drawn 7 minutes before "
+        "the injection (the protocol allows 5)"
+    )
+    assert _abt_refusals(store) == [(err.value.reason, kit.code)]
+    assert refusal_kind(err.value.reason) == "draw-to-injection time exceeded"  # the report's
+    assert store.product.life("ABT", a, actor=ADMIN).injections == ()
+    clock.at += timedelta(days=1)  # back-dated: needs its time, judged at it
+    with pytest.raises(ValidationError, match="given_at: got None; expected the time given"):
+        store.records.add_injection(
+            "ABT", a, TODAY, actor=COORDINATOR, volume_ml="1", product_code=kit.code
+        )
+    given = store.records.add_injection(
+        "ABT", a, TODAY, actor=COORDINATOR, volume_ml="1", product_code=kit.code,
+        given_at=drawn + timedelta(minutes=4),
+    )  # fmt: skip
+    assert given.preparation_id == kit.id
+    assert replay_audit(store.audit.raw_rows("ABT")) == current_state(store, "ABT")
+
+
+def test_a_kit_from_another_subjects_draw_is_refused(
+    store: Store, whole_blood: dict[str, str]
+) -> None:
+    a, b = whole_blood["A"], whole_blood["B"]
+    theirs = store.product.draw("ABT", b, actor=PREPARER, volume_ml="1")
+    with pytest.raises(ValidationError) as err:
+        store.product.prepare_kit(
+            "ABT", a, actor=PREPARER, volume_ml="1", blood_draw_code=theirs.code
+        )
+    assert err.value.field == "blood_draw_code"
+    ident = parse_label_code(theirs.code)[2]
+    assert f"blood draw {ident} belongs to subject {b}, not to {a}" in str(err.value)
+    assert store.product.life("ABT", a, actor=ADMIN).kits == ()

@@ -206,3 +206,45 @@ def test_the_product_api_answers_another_sites_subject_like_a_missing_one(
             problems.append(f"{shown}: the bodies differ: {there.text} | {missing.text}")
     assert compared >= 2
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "role", [r for r in ROLES if allowed(r, "read_subject") or allowed(r, "prepare_product")]
+)
+def test_a_kits_source_is_masked_for_blinded_roles(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    """A blinded kit's source (the aliquot or blood draw it was filled from, issue 13) would
+    tell serum or whole blood from saline: a blinded role reads ``blinded`` for both links in
+    the product life and in the audit trail (its product too); a role that sees the arms reads
+    the aliquot's id (so the check can fail)."""
+    from .test_access_matrix import consent_everyone
+    from .test_product_api import BASE, _call, _prepare, serum_subjects
+
+    consent_everyone(seeded)
+    (subject,) = serum_subjects(seeded, 1)
+    [code] = _prepare(client, seeded, subject, count=1)
+    base = BASE.format(subject=subject)
+    made = _call(client, seeded, "preparer", "POST", base + "/kits", {"aliquot_code": code})
+    assert made.status_code == 201, made.text
+    life = _call(client, seeded, role, "GET", base)
+    assert life.status_code == 200, life.text
+    [kit] = life.json()["kits"]
+    sees = allowed(role, "see_arms")
+    if sees:
+        assert isinstance(kit["aliquot_id"], int), kit
+        assert kit["blood_draw_id"] is None
+    else:
+        assert (kit["aliquot_id"], kit["blood_draw_id"], kit["product"]) == ("blinded",) * 3
+    if not allowed(role, "read_audit"):
+        return
+    headers = {"Authorization": f"Bearer {seeded.tokens[role]}"}
+    trail = client.get(f"/api/v1/studies/AST-1/audit?subject_id={subject}", headers=headers)
+    assert trail.status_code == 200, trail.text
+    values = {r["field"]: r["new_value"] for r in trail.json() if r["entity"] == "preparation"}
+    assert "aliquot_id" in values, values
+    if sees:
+        assert isinstance(values["aliquot_id"], int)
+        assert values["product"] == "serum"
+    else:
+        assert (values["aliquot_id"], values["product"]) == ("blinded", "blinded")

@@ -189,10 +189,29 @@ def test_a_kit_is_told_to_the_blinded_injector_by_code_and_volume(
     )  # fmt: skip
     assert kit.status_code == 201, kit.text
     assert kit.json()["product"] == "serum"  # the unblinded preparer
+    seen = _call(client, seeded, "preparer", "GET", base).json()
+    assert [(k["aliquot_id"], k["blood_draw_id"]) for k in seen["kits"]] == [
+        (seen["aliquots"][0]["id"], None)
+    ]
     blind = _call(client, seeded, "coordinator", "GET", base).json()
     assert [(k["code"], k["volume_ml"], k["product"]) for k in blind["kits"]] == [
         (kit.json()["code"], 2.0, "blinded")
     ]
+    # the kit's source is masked too (a saline kit would otherwise show no source)
+    assert [(k["aliquot_id"], k["blood_draw_id"]) for k in blind["kits"]] == [
+        ("blinded", "blinded")
+    ]
+    # a blood draw code: only for a whole-blood arm, never beside an aliquot code
+    drawn = seen["draws"][0]["code"]
+    for body, expected in (
+        ({"blood_draw_code": drawn, "volume_ml": "2"}, "not given whole blood"),
+        ({"aliquot_code": codes[1], "blood_draw_code": drawn}, "not both"),
+    ):
+        refused = _call(client, seeded, "preparer", "POST", base + "/kits", body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "blood_draw_code", refused.json()
+        assert refused.json()["value"] == drawn
+        assert expected in refused.json()["expected"], refused.json()
     given = _call(
         client, seeded, "coordinator", "POST", base + "/injections",
         {"product_code": kit.json()["code"], "given_on": GIVEN_ON, "volume_ml": "2"},

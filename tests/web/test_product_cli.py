@@ -58,9 +58,10 @@ def test_the_product_chain_from_the_command_line(
                        as_user=None)  # fmt: skip
     assert code != 0
     assert "system:cli" in err
-    codes = {}
+    codes, draw_codes = {}, {}
     for subject in (a, b):
         draw = ok("draw", subject, "--study", "AST-1", "--volume", "40", "--at", DRAWN_AT)
+        draw_codes[subject] = draw["code"]
         done = ok("process", "--study", "AST-1", "--draw", draw["code"], "--clotting-minutes",
                   "30", "--centrifuge-g", "1500", "--centrifuge-minutes", "10",
                   "--at", PROCESSED_AT)  # fmt: skip
@@ -74,6 +75,14 @@ def test_the_product_chain_from_the_command_line(
     gone = ok("dispose", "--study", "AST-1", "--code", mine[2], "--reason", "leak",
               "--at", DISPOSED_AT)  # fmt: skip
     assert gone["reason"] == "leak"
+    # a kit's draw code (--draw-code) is only for a whole-blood arm, never beside an aliquot
+    # code (--code): exit 2 naming the field
+    for extra, expected in ((), "not given whole blood"), (("--code", mine[1]), "not both"):
+        code, _, err = run(capsys, db_url, "kit", a, "--study", "AST-1", "--draw-code",
+                           draw_codes[a], *extra, as_user=prep)  # fmt: skip
+        assert code == 2, err
+        assert "blood_draw_code" in err
+        assert expected in err
     # the writes are the preparer's in the audit trail
     rows = seeded.store.audit.raw_rows("AST-1")
     chain = [r for r in rows if r.entity in ("blood_draw", "processing", "aliquot", "disposal")]

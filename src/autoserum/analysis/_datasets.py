@@ -21,7 +21,7 @@ import polars as pl
 
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 from autoserum.analysis._responders import responder_definitions, responder_expr
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["ARM_BLINDED", "build_adsl", "build_bds", "parameters_in"]
 
@@ -149,7 +149,7 @@ def build_bds(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
     for p in parameters:
         if p not in frame.columns:
             raise ValidationError(
-                "parameter", p, "an instrument total or lab column present in the data"
+                "parameter", p, Expected("an instrument total or lab column present in the data")
             )
     frame = _with_arm(frame)
     adsl = build_adsl(frame).select("subject_id", "safety", "fas", "per_protocol")
@@ -177,7 +177,7 @@ def build_bds(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
         )
         parts.append(rows)
     if not parts:
-        raise ValidationError("parameters", list(parameters), "at least one parameter")
+        raise ValidationError("parameters", list(parameters), Expected("at least one parameter"))
     bds = pl.concat(parts)
     bds = bds.with_columns(
         (pl.col("value") - pl.col("baseline")).alias("change"),

@@ -37,7 +37,7 @@ from autoserum.analysis._tables import (
     responder_tables,
     within_table,
 )
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["EndpointResult", "analyze_endpoint", "analyze_plan"]
 
@@ -240,10 +240,14 @@ def _analysis_rows(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     if endpoint not in INSTRUMENT_RANGES and endpoint not in LAB_COLUMNS:
         raise ValidationError(
-            "endpoint", endpoint, "an instrument total: " + ", ".join(INSTRUMENT_RANGES)
+            "endpoint",
+            endpoint,
+            Expected("an instrument total: %(values)s", values=", ".join(INSTRUMENT_RANGES)),
         )
     if endpoint not in frame.columns or frame[endpoint].null_count() == frame.height:
-        raise ValidationError("endpoint", endpoint, "an instrument total with values in the data")
+        raise ValidationError(
+            "endpoint", endpoint, Expected("an instrument total with values in the data")
+        )
     adsl = build_adsl(frame)
     bds = build_bds(frame, [endpoint])
     rows = bds.filter(pl.col("analysis_flag") & pl.col(population))
@@ -289,19 +293,26 @@ def analyze_endpoint(
     (('placebo', 'serum'), ['ancova', 'hedges_g', 'mann_whitney', 'mmrm'])
     """
     if population not in ("fas", "per_protocol"):
-        raise ValidationError("population", population, "fas or per_protocol")
+        raise ValidationError("population", population, Expected("fas or per_protocol"))
     adsl, rows = _analysis_rows(frame, endpoint, population)
     arms = tuple(sorted(adsl.filter(pl.col(population))["arm"].unique().to_list()))
     if not arms:
-        raise ValidationError("population", population, "at least one subject in the population")
+        raise ValidationError(
+            "population", population, Expected("at least one subject in the population")
+        )
     weeks = sorted(rows["week"].unique().to_list())
     if week not in weeks:
         raise ValidationError(
-            "week", week, "a post-baseline week of the data: " + ", ".join(f"{w:g}" for w in weeks)
+            "week",
+            week,
+            Expected(
+                "a post-baseline week of the data: %(values)s",
+                values=", ".join(f"{w:g}" for w in weeks),
+            ),
         )
     ctrl = choose_arms(arms, control)
     if alternative not in ("two-sided", "less", "greater"):
-        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+        raise ValidationError("alternative", alternative, Expected("two-sided, less or greater"))
     rows = _with_covariates(rows, adsl, covariates)
     notes: list[str] = []
     within = within_table(rows, arms, conf_level, notes, alternative=alternative)
@@ -320,7 +331,9 @@ def analyze_endpoint(
     at_week = rows.filter(pl.col("week") == week)
     flagged = at_week  # build_bds set one flag column per rule
     if responder_missing not in ("observed", "non_responder"):
-        raise ValidationError("responder_missing", responder_missing, "observed or non_responder")
+        raise ValidationError(
+            "responder_missing", responder_missing, Expected("observed or non_responder")
+        )
     sizes = (
         {a: int(n) for a, n in adsl.filter(pl.col(population)).group_by("arm").len().iter_rows()}
         if responder_missing == "non_responder"
@@ -377,7 +390,9 @@ def _with_covariates(
     picks = []
     for name in covariates:
         if name in ("baseline", "arm") or name in rows.columns:
-            raise ValidationError("covariates", name, "a baseline characteristic, e.g. age, site")
+            raise ValidationError(
+                "covariates", name, Expected("a baseline characteristic, e.g. age, site")
+            )
         if name in adsl.columns:
             picks.append(pl.col(name))
         elif f"{name}_baseline" in adsl.columns:
@@ -386,7 +401,11 @@ def _with_covariates(
             known = [
                 c for c in adsl.columns if c in ("site", "age", "sex") or c.endswith("_baseline")
             ]
-            raise ValidationError("covariates", name, "a column of the data: " + ", ".join(known))
+            raise ValidationError(
+                "covariates",
+                name,
+                Expected("a column of the data: %(values)s", values=", ".join(known)),
+            )
     return rows.join(adsl.select("subject_id", *picks), on="subject_id", how="left")
 
 

@@ -40,7 +40,7 @@ from autoserum import stats
 from autoserum.analysis._endpoint import _analysis_rows
 from autoserum.analysis._plan import Population, choose_arms
 from autoserum.analysis._tables import BETWEEN_SCHEMA
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 
 __all__ = ["FORMAT", "FederatedResult", "combine_summaries", "site_summary"]
 
@@ -63,14 +63,16 @@ def site_summary(
     and of the MMRM over all post-baseline visits. No subject identifier, date or row is in it.
     """
     if population not in ("fas", "per_protocol"):
-        raise ValidationError("population", population, "fas or per_protocol")
+        raise ValidationError("population", population, Expected("fas or per_protocol"))
     if not site.strip():
-        raise ValidationError("site", site, "a non-empty site name")
+        raise ValidationError("site", site, Expected("a non-empty site name"))
     adsl, rows = _analysis_rows(frame, endpoint, population)
     arms = tuple(sorted(adsl.filter(pl.col(population))["arm"].unique().to_list()))
     ctrl = choose_arms(arms, control)
     if ctrl is None:
-        raise ValidationError("control", None, "a control arm (federated analysis compares arms)")
+        raise ValidationError(
+            "control", None, Expected("a control arm (federated analysis compares arms)")
+        )
     comparisons = []
     for arm in (a for a in arms if a != ctrl):
         pair = rows.filter(pl.col("arm").is_in([arm, ctrl]))
@@ -133,9 +135,9 @@ def _check(doc: Any, where: str) -> Mapping[str, Any]:
         got = doc.get("format") if isinstance(doc, Mapping) else type(doc).__name__
         raise ValidationError(f"{where}.format", got, repr(FORMAT))
     if doc.get("version") != 1:
-        raise ValidationError(f"{where}.version", doc.get("version"), "1")
+        raise ValidationError(f"{where}.version", doc.get("version"), Expected("1"))
     if not isinstance(doc.get("comparisons"), list):
-        raise ValidationError(f"{where}.comparisons", doc.get("comparisons"), "a list")
+        raise ValidationError(f"{where}.comparisons", doc.get("comparisons"), Expected("a list"))
     return doc
 
 
@@ -150,7 +152,7 @@ def combine_summaries(
     site named twice, and — unless ``allow_suppressed`` — any small-cell suppression (naming
     the site and the pattern), since the fit would then not equal the pooled fit."""
     if not docs:
-        raise ValidationError("sites", 0, "at least one site summary")
+        raise ValidationError("sites", 0, Expected("at least one site summary"))
     checked = [_check(d, f"site file {i + 1}") for i, d in enumerate(docs)]
     first = checked[0]
     names = [str(d.get("site")) for d in checked]
@@ -160,11 +162,15 @@ def combine_summaries(
                 raise ValidationError(
                     f"site file {i} ({names[i - 1]}).{key}",
                     d.get(key),
-                    f"{first.get(key)!r} as in site file 1 ({names[0]}): every site must "
-                    "answer the same question",
+                    Expected(
+                        "%(first)s as in site file 1 (%(names)s): every site must "
+                        "answer the same question",
+                        first=repr(first.get(key)),
+                        names=names[0],
+                    ),
                 )
     if len(set(names)) != len(names):
-        raise ValidationError("site", names, "each site once")
+        raise ValidationError("site", names, Expected("each site once"))
     arms = sorted({c.get("treatment") for d in checked for c in d["comparisons"]})
     notes: list[str] = []
     out: list[dict[str, Any]] = []

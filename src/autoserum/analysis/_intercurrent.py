@@ -37,7 +37,7 @@ import polars as pl
 from autoserum.analysis._read import StudyData
 from autoserum.analysis._rescue import _days
 from autoserum.analysis._sap import Estimand
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.tidy import INSTRUMENT_RANGES
 
 __all__ = ["RESCUE_EVENT", "STRATEGIES", "apply_strategy", "estimand_visits", "rescue_starts"]
@@ -65,9 +65,11 @@ def apply_strategy(
     """``visits`` with ``variable`` handled by ``strategy`` after each subject's event start
     (``starts``: subject → week); see the module docstring."""
     if strategy not in STRATEGIES:
-        raise ValidationError("strategy", strategy, "one of " + ", ".join(STRATEGIES))
+        raise ValidationError(
+            "strategy", strategy, Expected("one of %(values)s", values=", ".join(STRATEGIES))
+        )
     if variable not in visits.columns:
-        raise ValidationError("variable", variable, "a column of the visit table")
+        raise ValidationError("variable", variable, Expected("a column of the visit table"))
     if strategy == "treatment_policy" or not starts:
         return visits
     start = pl.col("subject_id").replace_strict(dict(starts), default=None, return_dtype=pl.Float64)
@@ -77,7 +79,7 @@ def apply_strategy(
         new = pl.when(after).then(None).otherwise(value)
     elif strategy == "composite":
         if variable not in INSTRUMENT_RANGES:
-            raise ValidationError("variable", variable, "an instrument total (composite)")
+            raise ValidationError("variable", variable, Expected("an instrument total (composite)"))
         worst = float(INSTRUMENT_RANGES[variable][1])
         new = pl.when(after).then(pl.lit(worst)).otherwise(value)
     else:  # while on treatment: the last post-baseline value before the event

@@ -105,7 +105,9 @@ def _control(
 ) -> tuple[str | None, Expected]:
     if control is not None:
         if control not in arms:
-            raise ValidationError("control", control, "one of the arms: " + ", ".join(arms))
+            raise ValidationError(
+                "control", control, Expected("one of the arms: %(values)s", values=", ".join(arms))
+            )
         return control, _REQUESTED
     if len(arms) < 2:
         return None, Expected("a single arm: no comparison between arms")
@@ -118,7 +120,9 @@ def _control(
     named = [a for a in arms if a.lower() in CONTROL_NAMES]
     if len(named) == 1:
         return named[0], Expected("the only arm named %(names)s", names="/".join(CONTROL_NAMES))
-    raise ValidationError("control", None, "--control ARM naming one of: " + ", ".join(arms))
+    raise ValidationError(
+        "control", None, Expected("--control ARM naming one of: %(values)s", values=", ".join(arms))
+    )
 
 
 def _endpoint(
@@ -128,7 +132,9 @@ def _endpoint(
     if endpoint is not None:
         if endpoint not in INSTRUMENT_RANGES and endpoint not in LAB_COLUMNS:
             raise ValidationError(
-                "endpoint", endpoint, "an instrument total: " + ", ".join(INSTRUMENT_RANGES)
+                "endpoint",
+                endpoint,
+                Expected("an instrument total: %(values)s", values=", ".join(INSTRUMENT_RANGES)),
             )
         return endpoint, _REQUESTED
     if protocol is not None and protocol.primary_endpoint.value in present:
@@ -136,22 +142,33 @@ def _endpoint(
             "the primary endpoint of protocol %(protocol)s", protocol=protocol.code
         )
     if not present:
-        raise ValidationError("endpoint", None, "an instrument total with values in the data")
+        raise ValidationError(
+            "endpoint", None, Expected("an instrument total with values in the data")
+        )
     return present[0], Expected("the first instrument total with values in the data")
 
 
 def _week(frame: pl.DataFrame, endpoint: str, week: float | None) -> tuple[float, Expected]:
     if endpoint not in frame.columns or frame[endpoint].null_count() == frame.height:
-        raise ValidationError("endpoint", endpoint, "an instrument total with values in the data")
+        raise ValidationError(
+            "endpoint", endpoint, Expected("an instrument total with values in the data")
+        )
     bds = build_bds(frame, [endpoint]).filter(pl.col("analysis_flag"))
     weeks = sorted({float(w) for w in bds["week"].to_list()})
     if not weeks:
-        raise ValidationError("week", week, f"post-baseline values of {endpoint}")
+        raise ValidationError(
+            "week", week, Expected("post-baseline values of %(endpoint)s", endpoint=endpoint)
+        )
     if week is None:
         return weeks[-1], Expected("the last post-baseline week with values of the endpoint")
     if float(week) not in weeks:
         raise ValidationError(
-            "week", week, "a post-baseline week of the data: " + ", ".join(f"{w:g}" for w in weeks)
+            "week",
+            week,
+            Expected(
+                "a post-baseline week of the data: %(values)s",
+                values=", ".join(f"{w:g}" for w in weeks),
+            ),
         )
     return float(week), _REQUESTED
 
@@ -168,11 +185,19 @@ def _from_sap(
     ):
         if asked is not None and planned is not None and asked != planned:
             raise ValidationError(
-                name, asked, f"{planned!r}, as the statistical analysis plan {sap.code} fixes"
+                name,
+                asked,
+                Expected(
+                    "%(planned)s, as the statistical analysis plan %(code)s fixes",
+                    planned=repr(planned),
+                    code=sap.code,
+                ),
             )
     if population not in ("fas", e.population):
         raise ValidationError(
-            "population", population, f"{e.population}, the primary estimand's population"
+            "population",
+            population,
+            Expected("%(population)s, the primary estimand's population", population=e.population),
         )
     return e.variable, e.week, control or sap.control, e.population
 
@@ -205,7 +230,7 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
     data, as EMA/CHMP/295050/2013 recommends.
     """
     if population not in ("fas", "per_protocol"):
-        raise ValidationError("population", population, "fas or per_protocol")
+        raise ValidationError("population", population, Expected("fas or per_protocol"))
     why_sap: Expected | None = None
     if sap is not None:
         endpoint, week, control, population = _from_sap(sap, endpoint, week, control, population)
@@ -217,7 +242,9 @@ def plan_analysis(  # noqa: PLR0913 - one keyword per option of the request, as 
     adsl = build_adsl(frame)
     arms = tuple(sorted(adsl.filter(pl.col(population))["arm"].unique().to_list()))
     if not arms:
-        raise ValidationError("population", population, "at least one subject in the population")
+        raise ValidationError(
+            "population", population, Expected("at least one subject in the population")
+        )
     ctrl, why_control = _control(arms, control, protocol)
     if predictors is None:
         chosen = tuple(
@@ -261,7 +288,11 @@ def _fixed(sap: Sap | None, name: str, asked: float | str | None, default: float
         return default if asked is None else asked
     planned = getattr(sap, name)
     if asked is not None and asked != planned:
-        raise ValidationError(name, asked, f"{planned!r}, as the statistical analysis plan fixes")
+        raise ValidationError(
+            name,
+            asked,
+            Expected("%(planned)s, as the statistical analysis plan fixes", planned=repr(planned)),
+        )
     return planned
 
 
@@ -274,7 +305,9 @@ def _covariates(
     if sap is not None:
         if asked is not None and tuple(asked) != sap.covariates:
             raise ValidationError(
-                "covariates", ",".join(asked), f"{list(sap.covariates)}, as the SAP fixes"
+                "covariates",
+                ",".join(asked),
+                Expected("%(covariates)s, as the SAP fixes", covariates=list(sap.covariates)),
             )
         return sap.covariates, _by_sap(sap)
     if asked is not None:

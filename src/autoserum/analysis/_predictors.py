@@ -30,7 +30,7 @@ import polars as pl
 
 from autoserum import stats
 from autoserum.analysis._tables import attempt
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["PREDICTOR_SCHEMA", "predictor_column", "predictor_table"]
 
@@ -55,7 +55,11 @@ def predictor_column(name: str, adsl: pl.DataFrame) -> str:
     if column not in adsl.columns:
         options = [c.removesuffix("_baseline") for c in adsl.columns if c.endswith("_baseline")]
         options += [c for c in ("age", "sex") if c in adsl.columns]
-        raise ValidationError("predictors", name, "a baseline covariate: " + ", ".join(options))
+        raise ValidationError(
+            "predictors",
+            name,
+            Expected("a baseline covariate: %(values)s", values=", ".join(options)),
+        )
     return column
 
 

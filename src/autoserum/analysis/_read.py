@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.consort import ConsortSubject
 from autoserum.study.photos import PhotoScore
 from autoserum.study.tidy import (
@@ -102,7 +102,7 @@ def conmed_path_for(path: str | Path) -> Path:
 def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
     """Read a CSV or Parquet file with every column as text; return it and the first data line."""
     if not path.exists():
-        raise ValidationError("path", str(path), "an existing CSV or Parquet file")
+        raise ValidationError("path", str(path), Expected("an existing CSV or Parquet file"))
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -112,8 +112,10 @@ def _read_text(path: Path) -> tuple[pl.DataFrame, int]:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
             return restore_formulas(frame), 2
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as err:
-        raise ValidationError("path", str(path), f"a readable tidy long file ({err})") from err
-    raise ValidationError("path", str(path), "a file ending in .csv or .parquet")
+        raise ValidationError(
+            "path", str(path), Expected("a readable tidy long file (%(err)s)", err=err)
+        ) from err
+    raise ValidationError("path", str(path), Expected("a file ending in .csv or .parquet"))
 
 
 def validate_long(

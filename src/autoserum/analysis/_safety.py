@@ -24,7 +24,7 @@ from typing import Any, Literal
 import polars as pl
 
 from autoserum.analysis._format import LAB_REFERENCE_RANGES
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["RELATED_CODES", "ae_overview", "ae_table", "lab_shifts"]
 
@@ -96,7 +96,7 @@ def ae_table(adsl: pl.DataFrame, ae: pl.DataFrame, by: AeBy) -> pl.DataFrame:
     arm. A subject counts once per level (for severity: every level they had).
     """
     if by not in ("term", "severity", "serious", "related", "aesi"):
-        raise ValidationError("by", by, "one of term, severity, serious, related, aesi")
+        raise ValidationError("by", by, Expected("one of term, severity, serious, related, aesi"))
     if by == "aesi":
         ae = (
             ae.filter(pl.col("aesi").is_not_null())

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
 from autoserum.analysis._format import INSTRUMENT_RANGES
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "EXAMPLE_SAP",
@@ -263,7 +263,7 @@ def parse_sap_text(text: str, *, location: str = "sap") -> Sap:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ValidationError("toml", str(err), "valid TOML", location=location) from None
+        raise ValidationError("toml", str(err), Expected("valid TOML"), location=location) from None
     return _parse(data, location)
 
 
@@ -273,9 +273,11 @@ def parse_sap_file(path: str | Path) -> Sap:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ValidationError("sap", str(path), "an existing SAP file (.toml)") from None
+        raise ValidationError("sap", str(path), Expected("an existing SAP file (.toml)")) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ValidationError("sap", str(path), f"a readable UTF-8 TOML file ({err})") from None
+        raise ValidationError(
+            "sap", str(path), Expected("a readable UTF-8 TOML file (%(err)s)", err=err)
+        ) from None
     return parse_sap_text(text, location=str(path))
 
 

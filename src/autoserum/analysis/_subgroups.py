@@ -33,7 +33,7 @@ from scipy import stats as sps
 from autoserum import stats
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._tables import attempt
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 
 __all__ = ["SUBGROUP_SCHEMA", "subgroup_table"]
 
@@ -124,7 +124,9 @@ def subgroup_table(
     adsl = build_adsl(frame)
     if variable not in adsl.columns:
         known = [c for c in adsl.columns if c in ("age", "sex", "site") or c.endswith("_baseline")]
-        raise ValidationError("subgroups.variable", variable, "one of " + ", ".join(known))
+        raise ValidationError(
+            "subgroups.variable", variable, Expected("one of %(values)s", values=", ".join(known))
+        )
     bds = build_bds(frame, [endpoint]).filter(
         pl.col("analysis_flag") & pl.col(population) & (pl.col("week") == week)
     )

@@ -32,7 +32,7 @@ import polars as pl
 from autoserum import stats
 from autoserum.analysis._datasets import build_adsl
 from autoserum.analysis._tables import attempt
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["TimeToEvent", "event_times", "time_to_first_event"]
 
@@ -55,7 +55,9 @@ def event_times(
 ) -> pl.DataFrame:
     """One row per subject of the safety population: ``subject_id, arm, time, event``."""
     if not terms:
-        raise ValidationError("time_to_event.terms", terms, "at least one adverse-event term")
+        raise ValidationError(
+            "time_to_event.terms", terms, Expected("at least one adverse-event term")
+        )
     adsl = build_adsl(visits).filter(pl.col("safety"))
     wanted = [t.strip().lower() for t in terms]
     first = (

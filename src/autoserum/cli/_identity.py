@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from autoserum.store import Actor, Store
@@ -57,7 +57,9 @@ def acting(store: Store, user: str | None, *, token: str | None, password_stdin:
 
     if user is None:
         if password_stdin:
-            raise ValidationError("--user", None, "the account whose password stdin holds")
+            raise ValidationError(
+                "--user", None, Expected("the account whose password stdin holds")
+            )
         return SYSTEM_CLI
     if token:
         return store.accounts.prove(user, token_hash=hash_token(token.strip()))
@@ -65,5 +67,7 @@ def acting(store: Store, user: str | None, *, token: str | None, password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         return store.accounts.prove(user, password=password)
     raise ValidationError(
-        "--user", user, "a proof: --token TOKEN (or AUTOSERUM_TOKEN) or --user-password-stdin"
+        "--user",
+        user,
+        Expected("a proof: --token TOKEN (or AUTOSERUM_TOKEN) or --user-password-stdin"),
     )

@@ -12,8 +12,15 @@ __all__ = ["fail", "main"]
 
 
 def fail(err: AutoserumError) -> NoReturn:
-    """Report ``err`` as one line on stderr and exit with its ``exit_code`` (2: invalid input)."""
-    sys.stderr.write(f"error: {' '.join(str(err).split())}\n")
+    """Report ``err`` as one line on stderr, in the command line's language
+    (:func:`autoserum.i18n.cli_language`: ``AUTOSERUM_LANG``, then the POSIX locale), and exit
+    with its ``exit_code`` (2: invalid input). English is the error's own text: no catalog is
+    read."""
+    from autoserum.i18n import DEFAULT_LANGUAGE, cli_language, error_text
+
+    language = cli_language()
+    text = str(err) if language == DEFAULT_LANGUAGE else error_text(err, language)
+    sys.stderr.write(f"error: {' '.join(text.split())}\n")
     sys.exit(err.exit_code)
 
 

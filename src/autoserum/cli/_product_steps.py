@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from autoserum.errors import ProductRefusedError, StateError
+from autoserum.errors import Message, ProductRefusedError, StateError
 from autoserum.store import Actor, Store
 
 __all__ = ["record_product_steps"]
@@ -70,10 +70,11 @@ def record_product_steps(
                 study, codes[key], step, actor=actor, at=at, temperature=row["temperature"]
             )
         elif step == "kit":
-            source = row["source"]
+            source, drawn = row["source"], row["drawn"]
             kit = store.product.prepare_kit(
                 study, subject, actor=actor, volume_ml=_volume(row["volume_ml"]),
                 aliquot_code=None if source is None else codes[(subject, "aliquot", source)],
+                blood_draw_code=None if drawn is None else codes[(subject, "draw", drawn)],
                 prepared_at=at,
             )  # fmt: skip
             codes[key] = kit.code
@@ -97,4 +98,10 @@ def _inject(store: Store, study: str, row: dict[str, Any], code: str, *, actor: 
             return
         raise
     if wrong:
-        raise StateError(f"{row['subject_id']} was injected with {code}, another subject's")
+        raise StateError(
+            Message(
+                "%(row)s was injected with %(code)s, another subject's",
+                row=row["subject_id"],
+                code=code,
+            )
+        )

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from autoserum.instruments import Instrument
@@ -28,7 +28,9 @@ def instrument(code: str) -> Instrument:
     from autoserum.instruments import get_instrument, instrument_codes
 
     if code not in instrument_codes():
-        raise ValidationError("INSTRUMENT", code, "one of " + ", ".join(instrument_codes()))
+        raise ValidationError(
+            "INSTRUMENT", code, Expected("one of %(values)s", values=", ".join(instrument_codes()))
+        )
     return get_instrument(code)
 
 
@@ -40,10 +42,16 @@ def parse_payload(text: str) -> dict[str, Any]:
         payload = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValidationError(
-            "--json", text, f"a JSON object (invalid JSON: {err.msg} at column {err.colno})"
+            "--json",
+            text,
+            Expected(
+                "a JSON object (invalid JSON: %(msg)s at column %(colno)s)",
+                msg=err.msg,
+                colno=err.colno,
+            ),
         ) from None
     if not isinstance(payload, dict):
-        raise ValidationError("--json", text, "a JSON object of item codes")
+        raise ValidationError("--json", text, Expected("a JSON object of item codes"))
     return payload
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -52,15 +52,15 @@ def _load(
 ) -> StudyData:
     if file is not None and db is not None:
         raise ValidationError(
-            "FILE/--db", f"{file} and {db}", "either FILE or --db URL --study NAME"
+            "FILE/--db", f"{file} and {db}", Expected("either FILE or --db URL --study NAME")
         )
     if db is not None:
         if not study:
-            raise ValidationError("--study", study, "the name of a study in the database")
+            raise ValidationError("--study", study, Expected("the name of a study in the database"))
         return _load_db(db, study, unblind=unblind)
     if file is None:
         raise ValidationError(
-            "FILE", None, "a tidy long CSV/Parquet file, or --db URL --study NAME"
+            "FILE", None, Expected("a tidy long CSV/Parquet file, or --db URL --study NAME")
         )
     from autoserum.analysis import read_study
 
@@ -184,7 +184,10 @@ def _lock_manifest(url: str, study: str, sap: Sap | None) -> list[str]:
         raise ValidationError(
             "--sap",
             sap.sha256(),
-            f"the analysis plan locked with the database (sha256 {locked_sap})",
+            Expected(
+                "the analysis plan locked with the database (sha256 %(locked_sap)s)",
+                locked_sap=locked_sap,
+            ),
         )
     return manifest_lines(lock)
 
@@ -449,7 +452,7 @@ def analyze(
         stored, strata = _study_record(db, study)
         chosen = chosen or stored
     if population not in ("fas", "per_protocol"):
-        raise ValidationError("--population", population, "fas or per_protocol")
+        raise ValidationError("--population", population, Expected("fas or per_protocol"))
     names = _names(predictors)
     plan = plan_analysis(
         data.visits,
@@ -547,7 +550,7 @@ def report(
 
     language = check_language("--lang", lang)
     if dsmb is not None and dsmb not in ("open", "closed"):
-        raise ValidationError("--dsmb", dsmb, "open or closed")
+        raise ValidationError("--dsmb", dsmb, Expected("open or closed"))
     plan_file = parse_sap_file(sap) if sap is not None else None
     data = _load(file, db, study, unblind=dsmb is None)
     manifest = _lock_manifest(db, study, plan_file) if db is not None and study else []

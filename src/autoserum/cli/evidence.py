@@ -25,7 +25,7 @@ from autoserum.cli.meta import (
     _p,
     _result_lines,
 )
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from autoserum.evidence import PooledAnalysis
@@ -39,14 +39,16 @@ def _pick(field: str, value: str, allowed: tuple[str, ...]) -> str:
     for a in allowed:
         if a.lower() == value.lower():
             return a
-    raise ValidationError(field, value, f"one of {', '.join(allowed)}")
+    raise ValidationError(field, value, Expected("one of %(values)s", values=", ".join(allowed)))
 
 
 def _write(out: str, text: str) -> None:
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as err:
-        raise ValidationError("out", out, f"a writable file ({err.strerror})") from None
+        raise ValidationError(
+            "out", out, Expected("a writable file (%(strerror)s)", strerror=err.strerror)
+        ) from None
 
 
 def _analysis_lines(pa: PooledAnalysis, lang: str = "en") -> list[str]:
@@ -126,7 +128,7 @@ def _prisma_view(out: str | None, as_json: bool) -> None:
     flow.check()
     if out is not None:
         if not out.endswith(".svg"):
-            raise ValidationError("out", out, "a .svg file for the PRISMA flow diagram")
+            raise ValidationError("out", out, Expected("a .svg file for the PRISMA flow diagram"))
         _write(out, prisma_svg(flow))
     if as_json:
         _echo_json(flow.to_dict())
@@ -301,7 +303,9 @@ def evidence_command(
             typer.echo(text, nl=False)
         return
     if out is not None:
-        raise ValidationError("out", out, "no --out for the studies view (use --forest-dir)")
+        raise ValidationError(
+            "out", out, Expected("no --out for the studies view (use --forest-dir)")
+        )
     cond = _pick("condition", condition, CONDITIONS) if condition is not None else None
     ther = _pick("therapy", therapy, THERAPIES) if therapy is not None else None
     stat = _pick("status", status, STUDY_STATUSES) if status is not None else None
@@ -332,7 +336,7 @@ def evidence_command(
     if forest_dir is not None:
         folder = Path(forest_dir)
         if not folder.is_dir():
-            raise ValidationError("forest_dir", forest_dir, "an existing directory")
+            raise ValidationError("forest_dir", forest_dir, Expected("an existing directory"))
         for p in pooled:
             if p.result is not None:
                 fig = forest_plot(p.result, title=p.analysis.title)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["app", "combine", "register", "summarize"]
 
@@ -51,9 +51,11 @@ def summarize(
     from autoserum.cli.analysis import _load_db
 
     if population not in ("fas", "per_protocol"):
-        raise ValidationError("--population", population, "fas or per_protocol")
+        raise ValidationError("--population", population, Expected("fas or per_protocol"))
     if min_cell < 1:
-        raise ValidationError("--min-cell", min_cell, "a whole number of subjects, at least 1")
+        raise ValidationError(
+            "--min-cell", min_cell, Expected("a whole number of subjects, at least 1")
+        )
     data = _load_db(db, study)
     doc = site_summary(
         data.visits,
@@ -80,11 +82,13 @@ def summarize(
 
 def _read(path: Path) -> Any:
     if not path.is_file():
-        raise ValidationError("FILE", str(path), "an existing site summary (.json)")
+        raise ValidationError("FILE", str(path), Expected("an existing site summary (.json)"))
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValidationError("FILE", str(path), f"a JSON site summary ({err})") from None
+        raise ValidationError(
+            "FILE", str(path), Expected("a JSON site summary (%(err)s)", err=err)
+        ) from None
 
 
 def combine(

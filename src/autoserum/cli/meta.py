@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from autoserum.display import p_value
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from autoserum.meta import MetaResult
@@ -50,7 +50,9 @@ def _p(p: float) -> str:
 def _choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
     up = value.upper()
     if up not in allowed:
-        raise ValidationError(field, value, f"one of {', '.join(allowed)}")
+        raise ValidationError(
+            field, value, Expected("one of %(values)s", values=", ".join(allowed))
+        )
     return up
 
 
@@ -158,17 +160,21 @@ def meta_command(
 
     path = Path(file)
     if not path.is_file():
-        raise ValidationError("FILE", file, "an existing CSV file")
+        raise ValidationError("FILE", file, Expected("an existing CSV file"))
     meas = _choice("measure", measure, MEASURES) if measure is not None else None
     meth = _choice("method", method, METHODS)
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
     except (UnicodeDecodeError, csv.Error) as err:
-        raise ValidationError("FILE", file, f"a UTF-8 CSV file ({err})") from None
+        raise ValidationError(
+            "FILE", file, Expected("a UTF-8 CSV file (%(err)s)", err=err)
+        ) from None
     table = effects_from_rows(rows, meas)
     if not 50 <= level < 100:
-        raise ValidationError("level", level, "a confidence level in percent, 50 to < 100")
+        raise ValidationError(
+            "level", level, Expected("a confidence level in percent, 50 to < 100")
+        )
     res = rma(
         table.yi,
         table.vi,
@@ -181,7 +187,7 @@ def meta_command(
     sub = None
     if subgroup is not None:
         if subgroup not in rows[0]:
-            raise ValidationError("subgroup", subgroup, f"a column of {file}")
+            raise ValidationError("subgroup", subgroup, Expected("a column of %(file)s", file=file))
         groups = [(r.get(subgroup) or "").strip() for r in rows]
         sub = subgroup_analysis(
             table.yi,

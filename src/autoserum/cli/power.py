@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["power_command"]
 
@@ -30,9 +30,11 @@ def _curve_ns(spec: str | None) -> list[int] | None:
     try:
         ns = [int(x) for x in spec.split(",") if x.strip()]
     except ValueError:
-        raise ValidationError("curve_n", spec, "comma-separated integers, e.g. 10,20,30") from None
+        raise ValidationError(
+            "curve_n", spec, Expected("comma-separated integers, e.g. 10,20,30")
+        ) from None
     if not ns or min(ns) < 3:
-        raise ValidationError("curve_n", spec, "sample sizes >= 3")
+        raise ValidationError("curve_n", spec, Expected("sample sizes >= 3"))
     return ns
 
 
@@ -40,7 +42,9 @@ def _weeks(spec: str) -> tuple[float, ...]:
     try:
         return tuple(float(w) for w in spec.split(","))
     except ValueError:
-        raise ValidationError("visits", spec, "comma-separated weeks, e.g. 4,8,12") from None
+        raise ValidationError(
+            "visits", spec, Expected("comma-separated weeks, e.g. 4,8,12")
+        ) from None
 
 
 @contextmanager
@@ -203,9 +207,9 @@ def _prior_arg(name: str, value: str, registry: Any) -> Any:
     try:
         mean, sd = (float(x) for x in value.split(","))
     except ValueError:
-        raise ValidationError(name, value, "'registry' or MEAN,SD, e.g. 20,10") from None
+        raise ValidationError(name, value, Expected("'registry' or MEAN,SD, e.g. 20,10")) from None
     if not sd > 0:
-        raise ValidationError(name, value, "an SD > 0")
+        raise ValidationError(name, value, Expected("an SD > 0"))
     return NormalPrior(mean, sd, name, (f"given on the command line: N({mean:g}, {sd:g}^2)",))
 
 
@@ -219,13 +223,17 @@ def _priors(
 ) -> tuple[Any, Any, tuple[str, ...]] | None:
     if prior is None:
         if control_prior is not None or threshold is not None:
-            raise ValidationError("prior", None, "--prior with --control-prior/--bayes-threshold")
+            raise ValidationError(
+                "prior", None, Expected("--prior with --control-prior/--bayes-threshold")
+            )
         return None
     if d != "two_sample" or n is None or sd is None:
-        raise ValidationError("prior", prior, "the two-sample design with --n and --sd")
+        raise ValidationError("prior", prior, Expected("the two-sample design with --n and --sd"))
     if (control_prior is None) != (threshold is None):
         raise ValidationError(
-            "control_prior", control_prior, "--control-prior together with --bayes-threshold"
+            "control_prior",
+            control_prior,
+            Expected("--control-prior together with --bayes-threshold"),
         )
     from autoserum.design import registry_priors
 
@@ -247,7 +255,7 @@ def _assurance(
 
     effect, control, report = priors
     if n is None or sd is None:
-        raise ValidationError("prior", None, "the two-sample design with --n and --sd")
+        raise ValidationError("prior", None, Expected("the two-sample design with --n and --sd"))
     res = assurance(
         n,
         effect_prior=effect,
@@ -291,7 +299,9 @@ def _write_curve(rows: list[dict[str, Any]], curve: str | None, curve_plot: str 
                 writer.writeheader()
                 writer.writerows(rows)
         except OSError as err:
-            raise ValidationError("curve", curve, f"a writable file ({err.strerror})") from None
+            raise ValidationError(
+                "curve", curve, Expected("a writable file (%(strerror)s)", strerror=err.strerror)
+            ) from None
     if curve_plot:
         from autoserum.design import plot_power_curve
         from autoserum.meta import save_figure

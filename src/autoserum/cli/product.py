@@ -307,7 +307,11 @@ def product_kit(
     study: StudyOption,
     code: Annotated[
         str | None,
-        typer.Option("--code", help="The aliquot it is filled from (autologous arms)."),
+        typer.Option("--code", help="The aliquot it is filled from (serum or IgG arms)."),
+    ] = None,
+    draw_code: Annotated[
+        str | None,
+        typer.Option("--draw-code", help="The blood draw it is filled from (whole-blood arms)."),
     ] = None,
     volume: Annotated[
         str | None, typer.Option("--volume", help="Volume (mL; default: the arm's dose).")
@@ -319,15 +323,17 @@ def product_kit(
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
     """Prepare a blinded kit for a subject per allocation (serum from one of the subject's
-    usable aliquots, or saline); the injector is told the kit's code and volume only.
+    usable aliquots, whole blood from one of the subject's draws, or saline); the injector is
+    told the kit's code and volume only.
 
     Example: autoserum product kit S1-001 --study AST-1 --code 'AS1:AST-1:S1-001:AL-0001:42'
     --user prep --token $TOKEN
     """
     with _session(db, user, token, user_password_stdin) as (store, actor):
         kit = store.product.prepare_kit(
-            study, subject, actor=actor, volume_ml=volume, aliquot_code=code
-        )
+            study, subject, actor=actor, volume_ml=volume, aliquot_code=code,
+            blood_draw_code=draw_code,
+        )  # fmt: skip
     from autoserum.cli._say import language, number, translate
 
     _echo(kit, as_json, lambda k: translate(language(), "kit %(code)s prepared (%(volume)s mL)",

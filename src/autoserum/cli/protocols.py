@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from autoserum.protocols import Fact, Protocol
@@ -201,11 +201,13 @@ def validate(
 
 def _parse_date(value: str | None) -> dt.date:
     if value is None:
-        raise ValidationError("--start", None, "the date of day 0 (first injection), YYYY-MM-DD")
+        raise ValidationError(
+            "--start", None, Expected("the date of day 0 (first injection), YYYY-MM-DD")
+        )
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationError("--start", value, "an ISO date YYYY-MM-DD") from None
+        raise ValidationError("--start", value, Expected("an ISO date YYYY-MM-DD")) from None
 
 
 def schedule_command(

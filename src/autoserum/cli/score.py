@@ -17,7 +17,7 @@ import typer
 
 from autoserum.cli._quick import instrument as instrument_named
 from autoserum.cli._quick import score_payload
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Instrument, get_instrument, instrument_codes
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def _read(source: Path) -> pl.DataFrame:
     import polars as pl
 
     if not source.is_file():
-        raise ValidationError("--input", str(source), "an existing CSV or Parquet file")
+        raise ValidationError("--input", str(source), Expected("an existing CSV or Parquet file"))
     try:
         if source.suffix.lower() == ".parquet":
             return pl.read_parquet(source)
@@ -38,7 +38,9 @@ def _read(source: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValidationError(
-            "--input", str(source), f"a UTF-8 CSV file with a header, or Parquet ({first})"
+            "--input",
+            str(source),
+            Expected("a UTF-8 CSV file with a header, or Parquet (%(first)s)", first=first),
         ) from None
 
 
@@ -124,10 +126,10 @@ def score_command(
         raise ValidationError(
             "--json/--input",
             "both" if payload is not None else "neither",
-            "exactly one of --json PAYLOAD or --input FILE.csv",
+            Expected("exactly one of --json PAYLOAD or --input FILE.csv"),
         )
     if output_file is not None and input_file is None:
-        raise ValidationError("--output", str(output_file), "only together with --input")
+        raise ValidationError("--output", str(output_file), Expected("only together with --input"))
     if payload is not None:
         typer.echo(score_payload(inst.code, payload, band_set=band_set))
         return

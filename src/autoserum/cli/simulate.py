@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["register", "simulate_command"]
 
@@ -40,11 +40,11 @@ def simulate_command(
     """
 
     if (out is None) == (db is None):
-        raise ValidationError("--out/--db", None, "exactly one of --out FILE or --db URL")
+        raise ValidationError("--out/--db", None, Expected("exactly one of --out FILE or --db URL"))
     if db is not None and not study:
-        raise ValidationError("--study", study, "a study name (required with --db)")
+        raise ValidationError("--study", study, Expected("a study name (required with --db)"))
     if out is not None and study is not None:
-        raise ValidationError("--study", study, "--study only with --db")
+        raise ValidationError("--study", study, Expected("--study only with --db"))
     from autoserum.cli._product_steps import record_product_steps
     from autoserum.cli._say import counted, language, number, translate
     from autoserum.simulate import conmed_path, simulate_product, simulate_study, write_study
@@ -64,7 +64,7 @@ def simulate_command(
         )  # fmt: skip
         return
     if db is None or not study:  # unreachable after the checks above; narrows the types
-        raise ValidationError("--db/--study", db, "a database URL and a study name")
+        raise ValidationError("--db/--study", db, Expected("a database URL and a study name"))
     store = open_store(db)
     actor = Actor("simulate", "admin")
     try:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 
 __all__ = ["register"]
 
@@ -88,20 +88,22 @@ def import_command(
     from autoserum.store import open_store
 
     if fmt not in {"tidy", "package", "odm", "redcap"}:
-        raise ValidationError("--format", fmt, "tidy, package, odm or redcap")
+        raise ValidationError("--format", fmt, Expected("tidy, package, odm or redcap"))
     if fmt == "redcap":
         _import_redcap(file, records, mapping, study, db, user, token=token,
                        password_stdin=user_password_stdin)  # fmt: skip
         return
     if records is not None or mapping is not None:
-        raise ValidationError("RECORDS/--mapping", str(records or mapping), "--format redcap")
+        raise ValidationError(
+            "RECORDS/--mapping", str(records or mapping), Expected("--format redcap")
+        )
     if fmt in {"package", "odm"}:
         _import_package(
             file, study, db, user, token=token, password_stdin=user_password_stdin, fmt=fmt
         )
         return
     if not file.is_file():
-        raise ValidationError("FILE", str(file), "an existing .csv or .parquet file")
+        raise ValidationError("FILE", str(file), Expected("an existing .csv or .parquet file"))
     ae_file, conmed_file = _ae_path(file), _conmed_path(file)
     store = open_store(db)
     try:
@@ -139,9 +141,11 @@ def _import_redcap(
     from autoserum.store import open_store
 
     if records is None:
-        raise ValidationError("RECORDS", None, "the REDCap records CSV after the dictionary")
+        raise ValidationError(
+            "RECORDS", None, Expected("the REDCap records CSV after the dictionary")
+        )
     if mapping is None:
-        raise ValidationError("--mapping", None, "the mapping file (TOML)")
+        raise ValidationError("--mapping", None, Expected("the mapping file (TOML)"))
     store = open_store(db)
     try:
         actor = acting(store, user, token=token, password_stdin=password_stdin)
@@ -172,9 +176,11 @@ def _import_package(
     from autoserum.store import open_store
 
     if fmt == "odm" and not path.is_file():
-        raise ValidationError("FILE", str(path), "an existing ODM XML file")
+        raise ValidationError("FILE", str(path), Expected("an existing ODM XML file"))
     if not path.exists():
-        raise ValidationError("PACKAGE", str(path), "an existing package folder or .zip file")
+        raise ValidationError(
+            "PACKAGE", str(path), Expected("an existing package folder or .zip file")
+        )
     store = open_store(db)
     try:
         actor = acting(store, user, token=token, password_stdin=password_stdin)
@@ -250,10 +256,12 @@ def export_command(
     Example: autoserum export --db sqlite:///trial.db --study AST-1 --format package --out ast1.zip
     """
     if with_audit and fmt != "odm":
-        raise ValidationError("--with-audit", fmt, "--format odm")
+        raise ValidationError("--with-audit", fmt, Expected("--format odm"))
     if fmt in _RECORD_FORMATS:
         if out is None:
-            raise ValidationError("--out", None, f"a folder or .zip file for --format {fmt}")
+            raise ValidationError(
+                "--out", None, Expected("a folder or .zip file for --format %(fmt)s", fmt=fmt)
+            )
         _export_package(
             fmt,
             study, db, out, blinded=blinded, deidentified=deidentified, user=user,
@@ -261,9 +269,13 @@ def export_command(
         )  # fmt: skip
         return
     if fmt not in {"csv", "parquet"}:
-        raise ValidationError("--format", fmt, "csv, parquet, " + " or ".join(_RECORD_FORMATS))
+        raise ValidationError(
+            "--format",
+            fmt,
+            Expected("csv, parquet, %(values)s", values=" or ".join(_RECORD_FORMATS)),
+        )
     if fmt == "parquet" and out is None:
-        raise ValidationError("--out", None, "an output file for --format parquet")
+        raise ValidationError("--out", None, Expected("an output file for --format parquet"))
     from autoserum.store import open_store
     from autoserum.study.tidy import neutralise_formulas
 
@@ -478,7 +490,9 @@ def audit_command(
     if subject is not None:
         records = [r for r in records if r.subject_id == subject]
         if not records:
-            raise NotFoundError(f"no audit records of subject {subject!r}")
+            raise NotFoundError(
+                Message("no audit records of subject %(subject)s", subject=repr(subject))
+            )
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=1))
         return

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from autoserum.store import Actor, Store
@@ -350,18 +350,20 @@ def study_lock(
     if record is not None:
         entity, _, raw = record.partition(":")
         if not raw.isdigit():
-            raise ValidationError("--record", record, "ENTITY:ID, e.g. adverse_event:12")
+            raise ValidationError("--record", record, Expected("ENTITY:ID, e.g. adverse_event:12"))
         level, record_id = "record", int(raw)
     elif visit is not None:
         if subject is None:
-            raise ValidationError("--subject", None, "the subject of the visit (--subject)")
+            raise ValidationError(
+                "--subject", None, Expected("the subject of the visit (--subject)")
+            )
         level = "visit"
     elif subject is not None:
         level = "subject"
     sap_hash = None
     if sap is not None:
         if level != "study":
-            raise ValidationError("--sap", str(sap), "only with a database lock")
+            raise ValidationError("--sap", str(sap), Expected("only with a database lock"))
         from autoserum.analysis import parse_sap_file
 
         sap_hash = parse_sap_file(sap).sha256()

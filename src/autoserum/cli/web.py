@@ -9,7 +9,7 @@ import typer
 
 from autoserum.accounts import TOKEN_DAYS
 from autoserum.cli._identity import TokenOption, UserOption, UserPasswordOption, acting
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, Message, ValidationError
 from autoserum.permissions import ROLES, check_role
 
 if TYPE_CHECKING:
@@ -85,14 +85,17 @@ def serve(
     from autoserum.web import load_settings, log_config
 
     if log_format not in ("json", "text"):
-        raise ValidationError("--log-format", log_format, "json or text")
+        raise ValidationError("--log-format", log_format, Expected("json or text"))
     settings = load_settings(**({"database_url": db} if db else {}))
     if workers > 1 and not settings.database_url.startswith("postgresql"):
         raise ValidationError(
             "--workers",
             workers,
-            "1 on SQLite (one writer at a time in one process); several workers need "
-            "PostgreSQL: --db postgresql+psycopg://USER@HOST/DB",
+            Expected(
+                "1 on SQLite (one writer at a time in one process); several "
+                "workers need PostgreSQL: --db "
+                "postgresql+psycopg://USER@HOST/DB"
+            ),
         )
     open_store(settings.database_url, create=True).close()  # migrate before the workers start
     # each worker builds its app from the environment (uvicorn's factory, spawned processes)
@@ -169,7 +172,9 @@ def user_add(
 
     check_role(role)
     if role != "admin" and not site:
-        raise ValidationError("site", None, f"at least one --site for role {role!r}")
+        raise ValidationError(
+            "site", None, Expected("at least one --site for role %(role)s", role=repr(role))
+        )
     sites = None if role == "admin" and not site else frozenset(_site_key(s) for s in site or ())
     store = open_store(db, create=True)
     try:
@@ -195,7 +200,7 @@ def _site_key(text: str) -> tuple[str, str]:
     """``STUDY/SITE`` as a (study, site code) pair: a site code names a site only in its study."""
     study, _, code = text.partition("/")
     if not study.strip() or not code.strip():
-        raise ValidationError("--site", text, "STUDY/SITE, e.g. AST-1/s01")
+        raise ValidationError("--site", text, Expected("STUDY/SITE, e.g. AST-1/s01"))
     return study.strip(), code.strip()
 
 
@@ -228,7 +233,7 @@ def user_passwd(
         actor = acting(store, as_user, token=token, password_stdin=user_password_stdin)
         password = _read_password(password_stdin, name)
         if store.accounts.get_user(name) is None:
-            raise NotFoundError(f"no user named {name!r}")
+            raise NotFoundError(Message("no user named %(name)s", name=repr(name)))
         store.accounts.update_user(
             name,
             {"password_hash": hash_password(password)},
@@ -428,10 +433,12 @@ def user_update(
     changes: dict[str, object] = {}
     if role is not None:
         if role not in ROLES:
-            raise ValidationError("--role", role, "one of " + ", ".join(ROLES))
+            raise ValidationError(
+                "--role", role, Expected("one of %(values)s", values=", ".join(ROLES))
+            )
         changes["role"] = role
     if site and all_sites:
-        raise ValidationError("--site", site, "either --site or --all-sites, not both")
+        raise ValidationError("--site", site, Expected("either --site or --all-sites, not both"))
     if site:
         changes["sites"] = frozenset(_site_key(s) for s in site)
     elif all_sites:
@@ -446,8 +453,10 @@ def user_update(
         raise ValidationError(
             "options",
             None,
-            "at least one of --role, --site, --all-sites, --active/--inactive, "
-            "--unblinded/--blinded, --full-name",
+            Expected(
+                "at least one of --role, --site, --all-sites, "
+                "--active/--inactive, --unblinded/--blinded, --full-name"
+            ),
         )
     store = open_store(db, create=False)
     try:

@@ -32,7 +32,7 @@ from typing import Any
 from scipy import optimize, stats
 
 from autoserum.design._json import json_ready
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 
 __all__ = ["DESIGNS_ANALYTIC", "PowerResult", "power_prop_test", "power_t_test"]
 
@@ -60,7 +60,7 @@ class PowerResult:
 
 def _check_prob(field: str, value: float) -> None:
     if not (0 < value < 1):
-        raise ValidationError(field, value, "a number strictly between 0 and 1")
+        raise ValidationError(field, value, Expected("a number strictly between 0 and 1"))
 
 
 def _t_tail(q: float, nu: float, ncp: float) -> float:
@@ -126,19 +126,21 @@ def power_t_test(
     the change (paired, two_sample) or of the outcome (ancova).
     """
     if design not in ("paired", "two_sample", "ancova"):
-        raise ValidationError("design", design, "one of paired, two_sample, ancova")
+        raise ValidationError("design", design, Expected("one of paired, two_sample, ancova"))
     if (n is None) == (power is None):
-        raise ValidationError("n", n, "exactly one of n or power")
+        raise ValidationError("n", n, Expected("exactly one of n or power"))
     if not sd > 0:
-        raise ValidationError("sd", sd, "a standard deviation > 0")
+        raise ValidationError("sd", sd, Expected("a standard deviation > 0"))
     if delta == 0:
-        raise ValidationError("delta", delta, "a non-zero difference to detect")
+        raise ValidationError("delta", delta, Expected("a non-zero difference to detect"))
     _check_prob("sig_level", sig_level)
     sd_eff = sd
     params: dict[str, float] = {"delta": delta, "sd": sd}
     if design == "ancova":
         if rho is None or not -1 < rho < 1:
-            raise ValidationError("rho", rho, "a baseline-endpoint correlation in (-1, 1)")
+            raise ValidationError(
+                "rho", rho, Expected("a baseline-endpoint correlation in (-1, 1)")
+            )
         sd_eff = sd * math.sqrt(1 - rho**2)
         params |= {"rho": rho, "sd_effective": sd_eff}
     groups = 1 if design == "paired" else 2
@@ -149,12 +151,16 @@ def power_t_test(
 
     if n is not None:
         if not n >= 2:
-            raise ValidationError("n", n, "at least 2 per group")
+            raise ValidationError("n", n, Expected("at least 2 per group"))
         size, pow_ = float(n), pw(float(n))
     elif power is not None:
         _check_prob("power", power)
         if power <= sig_level / 2:
-            raise ValidationError("power", power, f"a target above sig_level/2 = {sig_level / 2}")
+            raise ValidationError(
+                "power",
+                power,
+                Expected("a target above sig_level/2 = %(value)s", value=sig_level / 2),
+            )
         size = _solve_n(pw, power, 2.0)
         pow_ = pw(size)
     ceiling = math.ceil(size - 1e-9)
@@ -190,12 +196,12 @@ def power_prop_test(
     30.1089
     """
     if (n is None) == (power is None):
-        raise ValidationError("n", n, "exactly one of n or power")
+        raise ValidationError("n", n, Expected("exactly one of n or power"))
     _check_prob("p1", p1)
     _check_prob("p2", p2)
     _check_prob("sig_level", sig_level)
     if p1 == p2:
-        raise ValidationError("p2", p2, f"a proportion different from p1 = {p1}")
+        raise ValidationError("p2", p2, Expected("a proportion different from p1 = %(p1)s", p1=p1))
     q = float(stats.norm.isf(sig_level / 2))
     pbar_term = (p1 + p2) * (1 - (p1 + p2) / 2)
     sd_alt = math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
@@ -211,7 +217,7 @@ def power_prop_test(
 
     if n is not None:
         if not n >= 2:
-            raise ValidationError("n", n, "at least 2 per group")
+            raise ValidationError("n", n, Expected("at least 2 per group"))
         size, pow_ = float(n), pw(float(n))
     elif power is not None:
         _check_prob("power", power)

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import stats
 
 from autoserum.design._priors import NormalPrior
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["AssuranceResult", "assurance"]
 
@@ -71,13 +71,13 @@ def _power_favourable(delta: np.ndarray, n: int, sigma: float, alpha: float) -> 
 
 def _check(n: int, sigma: float, alpha: float, simulate: int) -> None:
     if n < 2:
-        raise ValidationError("n", n, "at least 2 per arm")
+        raise ValidationError("n", n, Expected("at least 2 per arm"))
     if not sigma > 0:
-        raise ValidationError("sigma", sigma, "an SD > 0")
+        raise ValidationError("sigma", sigma, Expected("an SD > 0"))
     if not 0 < alpha < 1:
-        raise ValidationError("alpha", alpha, "a significance level between 0 and 1")
+        raise ValidationError("alpha", alpha, Expected("a significance level between 0 and 1"))
     if simulate and simulate < 1000:
-        raise ValidationError("simulate", simulate, "0 or at least 1000 replicates")
+        raise ValidationError("simulate", simulate, Expected("0 or at least 1000 replicates"))
 
 
 def assurance(
@@ -97,7 +97,9 @@ def assurance(
     bayes = control_prior is not None or threshold is not None
     if bayes and (control_prior is None or threshold is None or not 0.5 <= threshold < 1):
         raise ValidationError(
-            "threshold", threshold, "a posterior probability in [0.5, 1) with a control prior"
+            "threshold",
+            threshold,
+            Expected("a posterior probability in [0.5, 1) with a control prior"),
         )
     m_d, s_d = effect_prior.mean, effect_prior.sd
     rng = np.random.default_rng(seed)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoserum.design._analytic import power_prop_test, power_t_test
 from autoserum.design._simulation import DESIGNS_SIMULATED, simulate_power
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,19 +38,21 @@ def power_curve(
     """One row per n: ``n``, ``power`` (analytic; None for rank tests) and, with ``reps`` > 0,
     ``power_simulated`` with ``mc_se`` (seeded by ``seed + n``)."""
     if design not in CURVE_DESIGNS:
-        raise ValidationError("design", design, f"one of {', '.join(CURVE_DESIGNS)}")
+        raise ValidationError(
+            "design", design, Expected("one of %(values)s", values=", ".join(CURVE_DESIGNS))
+        )
     if not ns:
-        raise ValidationError("n", list(ns), "at least one sample size")
+        raise ValidationError("n", list(ns), Expected("at least one sample size"))
     rows: list[dict[str, Any]] = []
     for n in ns:
         row: dict[str, Any] = {"design": design, "n": int(n)}
         if design == "proportions":
             if p1 is None or p2 is None:
-                raise ValidationError("p1", p1, "p1 and p2 for a proportions design")
+                raise ValidationError("p1", p1, Expected("p1 and p2 for a proportions design"))
             row["power"] = power_prop_test(p1=p1, p2=p2, n=n, sig_level=sig_level).power
         else:
             if delta is None or sd is None:
-                raise ValidationError("delta", delta, "delta and sd for this design")
+                raise ValidationError("delta", delta, Expected("delta and sd for this design"))
             if design in ("paired", "two_sample", "ancova"):
                 row["power"] = power_t_test(
                     design, delta=delta, sd=sd, n=n, rho=rho, sig_level=sig_level

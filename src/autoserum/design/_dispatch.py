@@ -24,7 +24,7 @@ from autoserum.design._json import json_ready
 from autoserum.design._mmrm_power import simulate_mmrm_power
 from autoserum.design._protocol_power import simulate_protocol_power
 from autoserum.design._simulation import simulate_power
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["POWER_DESIGNS", "PowerDesign", "default_curve_ns", "power_design"]
 
@@ -67,7 +67,9 @@ class PowerDesign:
 
 def _need(name: str, value: float | None, design: str) -> float:
     if value is None:
-        raise ValidationError(name, None, f"{name} for the {design} design")
+        raise ValidationError(
+            name, None, Expected("%(name)s for the %(design)s design", name=name, design=design)
+        )
     return value
 
 
@@ -115,11 +117,15 @@ def power_design(
     d = design.lower().replace("-", "_")
     if d not in POWER_DESIGNS:
         raise ValidationError(
-            "design", design, "one of " + ", ".join(POWER_DESIGNS).replace("_", "-")
+            "design",
+            design,
+            Expected("one of %(values)s", values=", ".join(POWER_DESIGNS).replace("_", "-")),
         )
     least = _LEAST_REPS.get(d, 100)
     if simulate and simulate < least:
-        raise ValidationError("simulate", simulate, f"0 or at least {least} replicates")
+        raise ValidationError(
+            "simulate", simulate, Expected("0 or at least %(least)s replicates", least=least)
+        )
     analytic: dict[str, Any] | None = None
     simulated: dict[str, Any] | None = None
     if d == "proportions":
@@ -147,7 +153,7 @@ def power_design(
     elif d == "protocol":
         if protocol is None or subjects is None or week is None or not endpoint or not test:
             raise ValidationError(
-                "protocol", protocol, "protocol, subjects, endpoint, week and test"
+                "protocol", protocol, Expected("protocol, subjects, endpoint, week and test")
             )
         simulated = simulate_protocol_power(
             protocol,
@@ -163,7 +169,7 @@ def power_design(
         size = float(subjects)
     elif d == "mmrm":
         if n is None:
-            raise ValidationError("n", None, "n for the simulated mmrm design")
+            raise ValidationError("n", None, Expected("n for the simulated mmrm design"))
         simulated = simulate_mmrm_power(
             n=n,
             delta=_need("delta", delta, d),
@@ -179,9 +185,11 @@ def power_design(
         size = float(n)
     else:
         if n is None:
-            raise ValidationError("n", None, f"n for the simulated {d} design")
+            raise ValidationError("n", None, Expected("n for the simulated %(d)s design", d=d))
         if power is not None:
-            raise ValidationError("power", power, f"no target power for {d}: give n")
+            raise ValidationError(
+                "power", power, Expected("no target power for %(d)s: give n", d=d)
+            )
         simulate = simulate or 2000
         size = float(n)
     if simulate and d not in ("proportions", "ancova", "mmrm", "protocol"):
@@ -197,7 +205,9 @@ def power_design(
     rows = None
     if curve:
         if d in _NO_CURVE:
-            raise ValidationError("curve", d, f"a design with a curve (none for {d}: run per size)")
+            raise ValidationError(
+                "curve", d, Expected("a design with a curve (none for %(d)s: run per size)", d=d)
+            )
         rows = power_curve(
             d,
             list(curve_ns) if curve_ns is not None else default_curve_ns(size),

@@ -38,7 +38,7 @@ from autoserum.design._protocol_power import (
     count_protocol_rejections,
     protocol_power,
 )
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["DesignGrid", "GridCell", "GridTask", "load_grid", "parse_grid", "run_task", "summarise"]
 
@@ -127,11 +127,11 @@ class DesignGrid:
 def _list(raw: Mapping[str, Any], key: str, default: Sequence[Any] | None = None) -> list[Any]:
     value = raw.get(key, default)
     if value is None:
-        raise ValidationError(key, None, f"a list of {key} (required)")
+        raise ValidationError(key, None, Expected("a list of %(key)s (required)", key=key))
     if not isinstance(value, list | tuple) or not value:
-        raise ValidationError(key, value, "a non-empty list")
+        raise ValidationError(key, value, Expected("a non-empty list"))
     if len(set(value)) != len(value):
-        raise ValidationError(key, value, "a list without repeated values")
+        raise ValidationError(key, value, Expected("a list without repeated values"))
     return list(value)
 
 
@@ -139,7 +139,9 @@ def _number(key: str, value: Any, *, integer: bool, least: float) -> Any:
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
     if isinstance(value, bool) or not ok or not math.isfinite(value) or value < least:
         kind = "an integer" if integer else "a number"
-        raise ValidationError(key, value, f"{kind} >= {least:g}")
+        raise ValidationError(
+            key, value, Expected("%(kind)s >= %(least)s", kind=kind, least=format(least, "g"))
+        )
     return int(value) if integer else float(value)
 
 
@@ -147,11 +149,15 @@ def parse_grid(raw: Mapping[str, Any]) -> DesignGrid:
     """A grid from a mapping (a parsed TOML file); errors name the field and the value."""
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise ValidationError(unknown[0], raw[unknown[0]], f"one of {', '.join(sorted(_KEYS))}")
+        raise ValidationError(
+            unknown[0],
+            raw[unknown[0]],
+            Expected("one of %(values)s", values=", ".join(sorted(_KEYS))),
+        )
     protocols = _list(raw, "protocols")
     for i, code in enumerate(protocols):
         if not isinstance(code, str) or not code:
-            raise ValidationError(f"protocols[{i}]", code, "a protocol-library code")
+            raise ValidationError(f"protocols[{i}]", code, Expected("a protocol-library code"))
     subjects = [
         _number(f"subjects[{i}]", n, integer=True, least=2)
         for i, n in enumerate(_list(raw, "subjects"))
@@ -167,14 +173,14 @@ def parse_grid(raw: Mapping[str, Any]) -> DesignGrid:
     tests = [str(t).lower().replace("-", "_") for t in _list(raw, "tests")]
     endpoint = raw.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint:
-        raise ValidationError("endpoint", endpoint, "an instrument total, e.g. scorad")
+        raise ValidationError("endpoint", endpoint, Expected("an instrument total, e.g. scorad"))
     week = _number("week", raw.get("week"), integer=False, least=0)
     reps = _number("reps", raw.get("reps", 1000), integer=True, least=10)
     chunk = _number("chunk", raw.get("chunk", 100), integer=True, least=1)
     seed = _number("seed", raw.get("seed", 1), integer=True, least=0)
     alpha = _number("alpha", raw.get("alpha", 0.05), integer=False, least=0)
     if not 0 < alpha < 1:
-        raise ValidationError("alpha", alpha, "a number strictly between 0 and 1")
+        raise ValidationError("alpha", alpha, Expected("a number strictly between 0 and 1"))
     return DesignGrid(
         protocols=tuple(protocols),
         subjects=tuple(subjects),
@@ -197,10 +203,14 @@ def load_grid(path: str | Path) -> DesignGrid:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except OSError as err:
         raise ValidationError(
-            "GRID", str(source), f"a readable TOML file ({err.strerror})"
+            "GRID",
+            str(source),
+            Expected("a readable TOML file (%(strerror)s)", strerror=err.strerror),
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValidationError("GRID", str(source), f"a valid TOML file ({err})") from None
+        raise ValidationError(
+            "GRID", str(source), Expected("a valid TOML file (%(err)s)", err=err)
+        ) from None
     return parse_grid(raw)
 
 
@@ -245,7 +255,9 @@ def summarise(grid: DesignGrid, rows: Sequence[Mapping[str, Any]]) -> list[dict[
         parts = sorted(by_cell.get(cell, []), key=lambda r: int(r["seed"]))
         reps = sum(int(r["reps"]) for r in parts)
         if reps != grid.reps:
-            raise ValidationError("rows", f"{reps} trials of {cell}", f"{grid.reps} trials")
+            raise ValidationError(
+                "rows", f"{reps} trials of {cell}", Expected("%(reps)s trials", reps=grid.reps)
+            )
         counts = ProtocolTrials(
             seed=grid.seed,
             reps=reps,

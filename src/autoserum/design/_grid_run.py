@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoserum.design._grid import DesignGrid, GridTask, run_task, summarise
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -104,15 +104,19 @@ def run_grid(
     """
     target = Path(out)
     if target.suffix.lower() != ".parquet":
-        raise ValidationError("out", str(out), "a .parquet file")
+        raise ValidationError("out", str(out), Expected("a .parquet file"))
     if workers < 0:
-        raise ValidationError("workers", workers, "0 (in this process) or more workers")
+        raise ValidationError("workers", workers, Expected("0 (in this process) or more workers"))
     if workers and scheduler is not None:
-        raise ValidationError("scheduler", scheduler, "either --workers or --scheduler, not both")
+        raise ValidationError(
+            "scheduler", scheduler, Expected("either --workers or --scheduler, not both")
+        )
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
-        raise ValidationError("scheduler", scheduler, "a Dask scheduler address tcp://HOST:PORT")
+        raise ValidationError(
+            "scheduler", scheduler, Expected("a Dask scheduler address tcp://HOST:PORT")
+        )
     if not target.parent.is_dir():
-        raise ValidationError("out", str(out), "a file in an existing folder")
+        raise ValidationError("out", str(out), Expected("a file in an existing folder"))
     parts = _parts_dir(target)
     parts.mkdir(exist_ok=True)
     tasks = grid.tasks()
@@ -178,7 +182,7 @@ def plot_grid(cells: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
     per protocol × effect × dropout; returns the SVG files written."""
     folder = Path(out_dir)
     if not folder.is_dir():
-        raise ValidationError("plots", str(out_dir), "an existing folder")
+        raise ValidationError("plots", str(out_dir), Expected("an existing folder"))
     groups: dict[tuple[str, float, float], list[dict[str, Any]]] = {}
     for row in cells:
         groups.setdefault((row["protocol"], row["effect"], row["dropout"]), []).append(row)

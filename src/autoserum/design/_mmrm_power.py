@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from autoserum.design._simulation import SimulatedPower
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats import mmrm, mmrm_batch, mmrm_complete_batch
 
 __all__ = ["simulate_mmrm_power"]
@@ -178,17 +178,17 @@ def simulate_mmrm_power(
     ``progress``, if given, is called with the number of replicates each step finished.
     """
     if not isinstance(n, int) or n < 5:
-        raise ValidationError("n", n, "an integer >= 5 per group")
+        raise ValidationError("n", n, Expected("an integer >= 5 per group"))
     if not sd > 0:
-        raise ValidationError("sd", sd, "a standard deviation > 0")
+        raise ValidationError("sd", sd, Expected("a standard deviation > 0"))
     if not 0 <= rho < 1:
-        raise ValidationError("rho", rho, "a correlation in [0, 1)")
+        raise ValidationError("rho", rho, Expected("a correlation in [0, 1)"))
     if not 0 <= dropout < 0.8:
-        raise ValidationError("dropout", dropout, "a fraction in [0, 0.8)")
+        raise ValidationError("dropout", dropout, Expected("a fraction in [0, 0.8)"))
     if len(visits) < 2 or list(visits) != sorted(set(visits)) or visits[0] <= 0:
-        raise ValidationError("visits", list(visits), "at least two increasing weeks > 0")
+        raise ValidationError("visits", list(visits), Expected("at least two increasing weeks > 0"))
     if not isinstance(reps, int) or reps < 20:
-        raise ValidationError("reps", reps, "an integer >= 20 replicates")
+        raise ValidationError("reps", reps, Expected("an integer >= 20 replicates"))
     rng = np.random.default_rng(seed)
     hazard = 1 - (1 - dropout) ** (1 / len(visits))
     last = len(visits)

@@ -33,7 +33,7 @@ from typing import Any
 
 from scipy import stats
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence import load_registry
 from autoserum.meta import bayes_rma
 
@@ -74,7 +74,9 @@ def map_prior(
 ) -> NormalPrior:
     """The MAP prior: predictive distribution of a new trial's parameter (normal approximation)."""
     if len(means) != len(ses) or not means:
-        raise ValidationError("means", list(means), "one standard error per mean, at least one")
+        raise ValidationError(
+            "means", list(means), Expected("one standard error per mean, at least one")
+        )
     res = bayes_rma(list(means), [s * s for s in ses], tau_scale=tau_scale, mu_prior_sd=100.0)
     how = (
         *derivation,
@@ -88,7 +90,7 @@ def map_prior(
 def _value(result_id: str) -> float:
     res = load_registry().results[result_id]
     if res.value is None:
-        raise ValidationError(result_id, "NR", "a reported value")
+        raise ValidationError(result_id, "NR", Expected("a reported value"))
     return res.value
 
 
@@ -97,7 +99,7 @@ def registry_priors(
 ) -> tuple[NormalPrior, NormalPrior, tuple[str, ...]]:
     """The control-arm MAP prior, the effect prior and the report of how they were made."""
     if not sigma > 0:
-        raise ValidationError("sigma", sigma, "an SD > 0")
+        raise ValidationError("sigma", sigma, Expected("an SD > 0"))
     c23 = _value("nahm2023.scorad.w8.placebo.pct_change")
     n23 = _value("nahm2023.completed.w8.placebo.n")
     c20 = _value("nahm2020.easi.w16.placebo.pct_change")

@@ -32,7 +32,7 @@ import numpy as np
 
 from autoserum.design._simulation import SimulatedPower
 from autoserum.design._trial_tests import trial_p_values
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import load_protocol
 from autoserum.simulate import EndpointTrials, Scenario, get_scenario, simulate_endpoints
 
@@ -67,9 +67,9 @@ class ProtocolTrials:
 def _scenario(code: str, effect_scale: float, dropout_scale: float) -> Scenario:
     scenario = get_scenario(code)
     if effect_scale < 0 or not math.isfinite(effect_scale):
-        raise ValidationError("effect_scale", effect_scale, "a multiplier >= 0")
+        raise ValidationError("effect_scale", effect_scale, Expected("a multiplier >= 0"))
     if dropout_scale < 0 or not math.isfinite(dropout_scale):
-        raise ValidationError("dropout_scale", dropout_scale, "a multiplier >= 0")
+        raise ValidationError("dropout_scale", dropout_scale, Expected("a multiplier >= 0"))
     if effect_scale != 1.0:
         arms = tuple(dataclasses.replace(a, effect=a.effect * effect_scale) for a in scenario.arms)
         scenario = dataclasses.replace(scenario, arms=arms)
@@ -89,18 +89,40 @@ def _checked(
     protocol = load_protocol(protocol_code)
     kind = "single_arm" if protocol.design == "single_arm" else "parallel"
     if protocol.design not in ("single_arm", "parallel"):
-        raise ValidationError("protocol", protocol_code, "a single-arm or parallel protocol")
+        raise ValidationError(
+            "protocol", protocol_code, Expected("a single-arm or parallel protocol")
+        )
     if test not in PROTOCOL_TESTS[kind]:
-        raise ValidationError("test", test, f"one of {', '.join(PROTOCOL_TESTS[kind])} ({kind})")
+        raise ValidationError(
+            "test",
+            test,
+            Expected(
+                "one of %(values)s (%(kind)s)", values=", ".join(PROTOCOL_TESTS[kind]), kind=kind
+            ),
+        )
     if probe.dtype is None or np.isnan(probe.values[0]).all():
         raise ValidationError(
-            "endpoint", endpoint, f"an instrument total measured in {protocol_code}"
+            "endpoint",
+            endpoint,
+            Expected(
+                "an instrument total measured in %(protocol_code)s", protocol_code=protocol_code
+            ),
         )
     if np.count_nonzero(probe.weeks == 0) != 1:
-        raise ValidationError("protocol", protocol_code, "a protocol with one visit at week 0")
+        raise ValidationError(
+            "protocol", protocol_code, Expected("a protocol with one visit at week 0")
+        )
     weeks = sorted({float(w) for w in probe.weeks if w > 0})
     if week not in weeks:
-        raise ValidationError("week", week, f"a post-baseline week of {protocol_code}: {weeks}")
+        raise ValidationError(
+            "week",
+            week,
+            Expected(
+                "a post-baseline week of %(protocol_code)s: %(weeks)s",
+                protocol_code=protocol_code,
+                weeks=weeks,
+            ),
+        )
     controls = [a.code for a in protocol.arms if a.is_control]
     return controls[0] if controls else ""
 
@@ -127,13 +149,13 @@ def count_protocol_rejections(
     (2, True)
     """
     if not isinstance(reps, int) or reps < 1:
-        raise ValidationError("reps", reps, "an integer >= 1")
+        raise ValidationError("reps", reps, Expected("an integer >= 1"))
     if not 0 < sig_level < 1:
-        raise ValidationError("sig_level", sig_level, "a number strictly between 0 and 1")
+        raise ValidationError("sig_level", sig_level, Expected("a number strictly between 0 and 1"))
     if isinstance(n_subjects, bool) or not isinstance(n_subjects, int) or n_subjects < 2:
-        raise ValidationError("n_subjects", n_subjects, "an integer >= 2")
+        raise ValidationError("n_subjects", n_subjects, Expected("an integer >= 2"))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValidationError("seed", seed, "a non-negative integer")
+        raise ValidationError("seed", seed, Expected("a non-negative integer"))
     scenario = _scenario(protocol_code, effect_scale, dropout_scale)
     rejections = failures = 0
     control = ""
@@ -171,7 +193,7 @@ def simulate_protocol_power(
     ``progress``, if given, is called with the number of trials each step finished.
     """
     if not isinstance(reps, int) or reps < 10:
-        raise ValidationError("reps", reps, "an integer >= 10 replicates")
+        raise ValidationError("reps", reps, Expected("an integer >= 10 replicates"))
     counts = count_protocol_rejections(
         protocol_code,
         n_subjects=n_subjects,

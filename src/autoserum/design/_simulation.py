@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from autoserum.design._json import json_ready
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.stats import mann_whitney, wilcoxon_signed_rank
 
 __all__ = ["DESIGNS_SIMULATED", "SimulatedPower", "simulate_power"]
@@ -65,7 +65,7 @@ def _p_values(design: str, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     if design == "wilcoxon":
         return np.array([wilcoxon_signed_rank(row).p_value for row in x])
     if y is None:  # pragma: no cover - two-arm designs always draw y
-        raise ValidationError("design", design, "a two-arm design with a control sample")
+        raise ValidationError("design", design, Expected("a two-arm design with a control sample"))
     if design == "two_sample":
         sp2 = (x.var(axis=1, ddof=1) + y.var(axis=1, ddof=1)) / 2
         t = (x.mean(axis=1) - y.mean(axis=1)) / np.sqrt(sp2 * 2 / n)
@@ -85,15 +85,17 @@ def simulate_power(
 ) -> SimulatedPower:
     """Simulated power of ``design`` with ``n`` per group (seeded, reproducible)."""
     if design not in DESIGNS_SIMULATED:
-        raise ValidationError("design", design, f"one of {', '.join(DESIGNS_SIMULATED)}")
+        raise ValidationError(
+            "design", design, Expected("one of %(values)s", values=", ".join(DESIGNS_SIMULATED))
+        )
     if not isinstance(n, int) or n < 3:
-        raise ValidationError("n", n, "an integer >= 3 per group")
+        raise ValidationError("n", n, Expected("an integer >= 3 per group"))
     if not isinstance(reps, int) or reps < 100:
-        raise ValidationError("reps", reps, "an integer >= 100 replicates")
+        raise ValidationError("reps", reps, Expected("an integer >= 100 replicates"))
     if not sd > 0:
-        raise ValidationError("sd", sd, "a standard deviation > 0")
+        raise ValidationError("sd", sd, Expected("a standard deviation > 0"))
     if not 0 < sig_level < 1:
-        raise ValidationError("sig_level", sig_level, "a number strictly between 0 and 1")
+        raise ValidationError("sig_level", sig_level, Expected("a number strictly between 0 and 1"))
     rng = np.random.default_rng(seed)
     two_arm = design in ("two_sample", "mann_whitney")
     rejections = 0

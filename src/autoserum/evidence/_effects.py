@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence._registry import EffectSpec, Flag, Registry
 from autoserum.meta import (
     DerivedEffect,
@@ -70,16 +70,23 @@ class StudyEffect:
 def _value(reg: Registry, spec: EffectSpec, key: str, *, exact: bool = False) -> float:
     refs = spec.inputs.get(key)
     if refs is None:
-        raise ValidationError(f"inputs.{key}", None, "an input of this kind", location=spec.id)
+        raise ValidationError(
+            f"inputs.{key}", None, Expected("an input of this kind"), location=spec.id
+        )
     total = 0.0
     for ref in refs:
         res = reg.results[ref]
         if exact and res.qualifier:
             raise ValidationError(
-                ref, f"{res.qualifier} {res.value}", "an exact value, not a bound", location=spec.id
+                ref,
+                f"{res.qualifier} {res.value}",
+                Expected("an exact value, not a bound"),
+                location=spec.id,
             )
         if res.value is None:
-            raise ValidationError(ref, "NR", "a reported or derived value", location=spec.id)
+            raise ValidationError(
+                ref, "NR", Expected("a reported or derived value"), location=spec.id
+            )
         total += res.value
     return total
 
@@ -159,7 +166,7 @@ def study_effect(reg: Registry, effect_id: str) -> StudyEffect:
     """Compute the registry effect ``effect_id`` from its results."""
     spec = reg.effects.get(effect_id)
     if spec is None:
-        raise ValidationError("effect", effect_id, "an effect id of the registry")
+        raise ValidationError("effect", effect_id, Expected("an effect id of the registry"))
     ids = tuple(r for refs in spec.inputs.values() for r in refs)
     derived_inputs = tuple(r for r in ids if reg.results[r].status == "derived")
     eff = _compute(reg, spec)

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence._effects import study_effect
 from autoserum.evidence._registry import Registry, load_registry
 from autoserum.evidence._rob import load_rob2
@@ -43,7 +43,7 @@ def randomized_n(reg: Registry, study: str) -> int:
         return int(total[0])
     arms = [r.value for r in rows if r.arm != "all" and r.value is not None]
     if not arms:
-        raise ValidationError("enrolled", study, "a randomized n in results.csv")
+        raise ValidationError("enrolled", study, Expected("a randomized n in results.csv"))
     return int(sum(arms))
 
 
@@ -129,31 +129,34 @@ def summary_of_findings() -> tuple[GradeRow, ...]:
         studies = tuple(str(s) for s in raw["studies"])
         for s in studies:
             if s not in reg.studies or reg.studies[s].status != "included":
-                raise ValidationError("studies", s, "an included study", location=where)
+                raise ValidationError("studies", s, Expected("an included study"), location=where)
         rob_overall = {}
         for s, outcome in (raw.get("rob_outcomes") or {}).items():
             if (s, outcome) not in rob:
                 raise ValidationError(
-                    "rob_outcomes", f"{s}:{outcome}", "a RoB 2 assessment", location=where
+                    "rob_outcomes", f"{s}:{outcome}", Expected("a RoB 2 assessment"), location=where
                 )
             rob_overall[str(s)] = rob[(s, outcome)]
         if set(rob_overall) != set(studies):
             raise ValidationError(
-                "rob_outcomes", sorted(rob_overall), "one RoB 2 outcome per study", location=where
+                "rob_outcomes",
+                sorted(rob_overall),
+                Expected("one RoB 2 outcome per study"),
+                location=where,
             )
         downgrades: dict[str, tuple[str, str]] = {}
         for d in GRADE_DOMAINS:
             pair = (raw.get("downgrades") or {}).get(d)
             if not pair or pair[0] not in _STEPS or not pair[1]:
                 raise ValidationError(
-                    d, pair, "[not_serious|serious|very_serious, reason]", location=where
+                    d, pair, Expected("[not_serious|serious|very_serious, reason]"), location=where
                 )
             downgrades[d] = (str(pair[0]), str(pair[1]))
         if "High" in rob_overall.values() and downgrades["risk_of_bias"][0] == "not_serious":
             raise ValidationError(
                 "risk_of_bias",
                 "not_serious",
-                "serious or worse: a trial is at high risk (RoB 2)",
+                Expected("serious or worse: a trial is at high risk (RoB 2)"),
                 location=where,
             )
         level = max(1, 4 - sum(_STEPS[lvl] for lvl, _ in downgrades.values()))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence._effects import StudyEffect, study_effect
 from autoserum.evidence._registry import THERAPIES, Analysis, Registry
 from autoserum.meta import (
@@ -93,11 +93,17 @@ def _checked_analysis(
     """The analysis named ``analysis_id``, once the method and therapy asked for are known."""
     analysis = reg.analyses.get(analysis_id)
     if analysis is None:
-        raise ValidationError("analysis", analysis_id, f"one of {', '.join(reg.analyses)}")
+        raise ValidationError(
+            "analysis", analysis_id, Expected("one of %(values)s", values=", ".join(reg.analyses))
+        )
     if method not in METHODS:
-        raise ValidationError("method", method, f"one of {', '.join(METHODS)}")
+        raise ValidationError(
+            "method", method, Expected("one of %(values)s", values=", ".join(METHODS))
+        )
     if therapy is not None and therapy not in THERAPIES:
-        raise ValidationError("therapy", therapy, f"one of {', '.join(THERAPIES)}")
+        raise ValidationError(
+            "therapy", therapy, Expected("one of %(values)s", values=", ".join(THERAPIES))
+        )
     return analysis
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.evidence._records import reason_category
 from autoserum.evidence._registry import Registry, load_registry
 
@@ -77,7 +77,7 @@ class SearchRecord:
         for s in self.sources:
             if s.id == source_id:
                 return s
-        raise ValidationError("via", source_id, "a source id of search.yaml")
+        raise ValidationError("via", source_id, Expected("a source id of search.yaml"))
 
 
 def parse_search(text: str, reg: Registry) -> SearchRecord:
@@ -88,7 +88,10 @@ def parse_search(text: str, reg: Registry) -> SearchRecord:
         where = f"search.yaml:{raw.get('id')}"
         if raw.get("kind") not in SOURCE_KINDS:
             raise ValidationError(
-                "kind", raw.get("kind"), f"one of {', '.join(SOURCE_KINDS)}", location=where
+                "kind",
+                raw.get("kind"),
+                Expected("one of %(values)s", values=", ".join(SOURCE_KINDS)),
+                location=where,
             )
         sources.append(
             SearchSource(
@@ -106,10 +109,15 @@ def parse_search(text: str, reg: Registry) -> SearchRecord:
     )
     for d in dups:
         if d.via not in ids:
-            raise ValidationError("via", d.via, "a source id", location="search.yaml:duplicates")
+            raise ValidationError(
+                "via", d.via, Expected("a source id"), location="search.yaml:duplicates"
+            )
         if d.duplicate_of not in reg.studies:
             raise ValidationError(
-                "duplicate_of", d.duplicate_of, "a study id", location="search.yaml:duplicates"
+                "duplicate_of",
+                d.duplicate_of,
+                Expected("a study id"),
+                location="search.yaml:duplicates",
             )
     for st in reg.studies.values():
         for v in st.screening.via:
@@ -117,7 +125,7 @@ def parse_search(text: str, reg: Registry) -> SearchRecord:
                 raise ValidationError(
                     "screening.via",
                     v,
-                    "a source id of search.yaml",
+                    Expected("a source id of search.yaml"),
                     location=f"studies.yaml:{st.id}",
                 )
     return SearchRecord(

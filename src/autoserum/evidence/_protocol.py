@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["load_review_protocol", "render_review_protocol"]
 
@@ -29,10 +29,12 @@ def load_review_protocol() -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load(text)
     for key in _REQUIRED:
         if not doc.get(key):
-            raise ValidationError(key, None, "a value", location="review_protocol.yaml")
+            raise ValidationError(key, None, Expected("a value"), location="review_protocol.yaml")
     for key in ("population", "intervention", "comparator", "designs"):
         if not doc["pico"].get(key):
-            raise ValidationError(f"pico.{key}", None, "a value", location="review_protocol.yaml")
+            raise ValidationError(
+                f"pico.{key}", None, Expected("a value"), location="review_protocol.yaml"
+            )
     return doc
 
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "READ",
@@ -102,13 +102,15 @@ def parse_identifiers(raw: Mapping[str, Any] | None, where: str) -> Identifiers:
     for key, pattern in _PATTERNS.items():
         value = str(raw.get(key) or "NR")
         if value != "NR" and not pattern.match(value):
-            raise ValidationError(f"identifiers.{key}", value, f"a {key} or NR", location=where)
+            raise ValidationError(
+                f"identifiers.{key}", value, Expected("a %(key)s or NR", key=key), location=where
+            )
         values[key] = value
     registry = tuple(str(r) for r in raw.get("registry") or ())
     for r in registry:
         if not _REGISTRY.match(r):
             raise ValidationError(
-                "identifiers.registry", r, "an NCT, KCT, CTRI or IRCT ID", location=where
+                "identifiers.registry", r, Expected("an NCT, KCT, CTRI or IRCT ID"), location=where
             )
     return Identifiers(values["pmid"], values["pmcid"], values["doi"], registry)
 
@@ -116,27 +118,38 @@ def parse_identifiers(raw: Mapping[str, Any] | None, where: str) -> Identifiers:
 def parse_screening(raw: Mapping[str, Any] | None, status: str, where: str) -> Screening:
     """Validate a record's screening entry against its status."""
     if not raw:
-        raise ValidationError("screening", None, "via, stage and read", location=where)
+        raise ValidationError("screening", None, Expected("via, stage and read"), location=where)
     via_raw = raw.get("via")
     via = tuple(str(v) for v in via_raw) if isinstance(via_raw, list) else (str(via_raw),)
     stage = str(raw.get("stage"))
     if stage not in STAGES:
         raise ValidationError(
-            "screening.stage", stage, f"one of {', '.join(STAGES)}", location=where
+            "screening.stage",
+            stage,
+            Expected("one of %(values)s", values=", ".join(STAGES)),
+            location=where,
         )
     read = str(raw.get("read"))
     if read not in READ:
-        raise ValidationError("screening.read", read, f"one of {', '.join(READ)}", location=where)
+        raise ValidationError(
+            "screening.read",
+            read,
+            Expected("one of %(values)s", values=", ".join(READ)),
+            location=where,
+        )
     reports = int(raw.get("reports", len(via)))
     if reports < 1:
-        raise ValidationError("screening.reports", reports, "at least 1", location=where)
+        raise ValidationError("screening.reports", reports, Expected("at least 1"), location=where)
     if status == "included" and stage != "assessed":
         raise ValidationError(
-            "screening.stage", stage, "assessed for an included study", location=where
+            "screening.stage", stage, Expected("assessed for an included study"), location=where
         )
     if stage == "title_abstract" and status != "excluded":
         raise ValidationError(
-            "screening.stage", stage, "only excluded records stop at title/abstract", location=where
+            "screening.stage",
+            stage,
+            Expected("only excluded records stop at title/abstract"),
+            location=where,
         )
     return Screening(via, stage, read, reports)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence._records import (
     STUDY_STATUSES,
     Identifiers,
@@ -249,13 +249,15 @@ class Registry:
 
 def _need(obj: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in obj or obj[key] in (None, ""):
-        raise ValidationError(key, obj.get(key), "a value", location=where)
+        raise ValidationError(key, obj.get(key), Expected("a value"), location=where)
     return obj[key]
 
 
 def _one_of(value: Any, allowed: tuple[str, ...], field: str, where: str) -> str:
     if value not in allowed:
-        raise ValidationError(field, value, f"one of {', '.join(allowed)}", location=where)
+        raise ValidationError(
+            field, value, Expected("one of %(values)s", values=", ".join(allowed)), location=where
+        )
     return str(value)
 
 
@@ -269,18 +271,23 @@ def _study(raw: Mapping[str, Any]) -> Study:
     reason = str(raw.get("status_reason") or "")
     if status != "included" and not reason:
         raise ValidationError(
-            "status_reason", reason, f"the reason a record is {status}", location=where
+            "status_reason",
+            reason,
+            Expected("the reason a record is %(status)s", status=status),
+            location=where,
         )
     arms = tuple(
         Arm(str(a["code"]), str(a["label"]), str(a["product"]), bool(a["is_control"]))
         for a in raw.get("arms") or ()
     )
     if status == "included" and not arms:
-        raise ValidationError("arms", [], "the arms of an included study", location=where)
+        raise ValidationError("arms", [], Expected("the arms of an included study"), location=where)
     sources = tuple(str(s) for s in _need(raw, "sources", where))
     for s in sources:
         if not s.startswith(("http://", "https://", "issue:")):
-            raise ValidationError("sources", s, "an http(s) URL or issue:N", location=where)
+            raise ValidationError(
+                "sources", s, Expected("an http(s) URL or issue:N"), location=where
+            )
     return Study(
         id=str(_need(raw, "id", where)),
         citation=str(_need(raw, "citation", where)),
@@ -308,31 +315,39 @@ def _result(row: Mapping[str, str], line: int, studies: Mapping[str, Study]) -> 
     study = studies.get(row["study_id"])
     if study is None:
         raise ValidationError(
-            "study_id", row["study_id"], "a study of studies.yaml", location=where
+            "study_id", row["study_id"], Expected("a study of studies.yaml"), location=where
         )
     arm_codes = {a.code for a in study.arms} | {"all"}
     if not all(part in arm_codes for part in row["arm"].split("-")):
-        raise ValidationError("arm", row["arm"], f"an arm of {study.id} or 'a-b'", location=where)
+        raise ValidationError(
+            "arm", row["arm"], Expected("an arm of %(id)s or 'a-b'", id=study.id), location=where
+        )
     _one_of(row["quantity"], QUANTITIES, "quantity", where)
     status = _one_of(row["status"], STATUSES, "status", where)
     _one_of(row["qualifier"], ("", "<", ">"), "qualifier", where)
     _one_of(row["source_kind"], SOURCE_KINDS, "source_kind", where)
     if not row["source_url"].startswith(("http://", "https://")):
-        raise ValidationError("source_url", row["source_url"], "an http(s) URL", location=where)
+        raise ValidationError(
+            "source_url", row["source_url"], Expected("an http(s) URL"), location=where
+        )
     raw = row["value"].strip()
     if status == "NR":
         if raw:
-            raise ValidationError("value", raw, "empty when status is NR", location=where)
+            raise ValidationError("value", raw, Expected("empty when status is NR"), location=where)
         value = None
     else:
         try:
             value = float(raw)
         except ValueError:
-            raise ValidationError("value", raw, "a number", location=where) from None
+            raise ValidationError("value", raw, Expected("a number"), location=where) from None
     if status == "derived" and not row["method"].strip():
-        raise ValidationError("method", "", "how a derived value was derived", location=where)
+        raise ValidationError(
+            "method", "", Expected("how a derived value was derived"), location=where
+        )
     if status != "derived" and row["method"].strip():
-        raise ValidationError("method", row["method"], "empty unless derived", location=where)
+        raise ValidationError(
+            "method", row["method"], Expected("empty unless derived"), location=where
+        )
     return Result(
         result_id=row["result_id"],
         study_id=row["study_id"],
@@ -360,15 +375,21 @@ def _effect(raw: Mapping[str, Any], reg_results: Mapping[str, Result]) -> Effect
             res = reg_results.get(r)
             if res is None:
                 raise ValidationError(
-                    f"inputs.{key}", r, "a result_id of results.csv", location=where
+                    f"inputs.{key}", r, Expected("a result_id of results.csv"), location=where
                 )
             if res.study_id != raw.get("study"):
                 raise ValidationError(
-                    f"inputs.{key}", r, f"a result of {raw.get('study')}", location=where
+                    f"inputs.{key}",
+                    r,
+                    Expected("a result of %(raw)s", raw=raw.get("study")),
+                    location=where,
                 )
             if res.value is None:
                 raise ValidationError(
-                    f"inputs.{key}", r, "a reported or derived value, not NR", location=where
+                    f"inputs.{key}",
+                    r,
+                    Expected("a reported or derived value, not NR"),
+                    location=where,
                 )
         inputs[str(key)] = refs
     return EffectSpec(
@@ -398,20 +419,27 @@ def parse_registry(
     for raw in yaml.safe_load(studies_yaml)["studies"]:
         st = _study(raw)
         if st.id in studies:
-            raise ValidationError("id", st.id, "a unique study id", location="studies.yaml")
+            raise ValidationError(
+                "id", st.id, Expected("a unique study id"), location="studies.yaml"
+            )
         studies[st.id] = st
     results: dict[str, Result] = {}
     for line, row in enumerate(csv.DictReader(io.StringIO(results_csv)), start=2):
         res = _result(row, line, studies)
         if res.result_id in results:
             raise ValidationError(
-                "result_id", res.result_id, "a unique id", location=f"results.csv line {line}"
+                "result_id",
+                res.result_id,
+                Expected("a unique id"),
+                location=f"results.csv line {line}",
             )
         results[res.result_id] = res
     effects: dict[str, EffectSpec] = {}
     for raw in yaml.safe_load(effects_yaml)["effects"]:
         if raw.get("study") not in studies:
-            raise ValidationError("study", raw.get("study"), "a study id", location="effects.yaml")
+            raise ValidationError(
+                "study", raw.get("study"), Expected("a study id"), location="effects.yaml"
+            )
         eff = _effect(raw, results)
         effects[eff.id] = eff
     doc = yaml.safe_load(analyses_yaml)
@@ -420,10 +448,15 @@ def parse_registry(
         where = f"analyses.yaml:{raw.get('id')}"
         for e in raw["effects"]:
             if e not in effects:
-                raise ValidationError("effects", e, "an effect id of effects.yaml", location=where)
+                raise ValidationError(
+                    "effects", e, Expected("an effect id of effects.yaml"), location=where
+                )
             if effects[e].measure != raw["measure"]:
                 raise ValidationError(
-                    "effects", e, f"an effect on the {raw['measure']} scale", location=where
+                    "effects",
+                    e,
+                    Expected("an effect on the %(raw)s scale", raw=raw["measure"]),
+                    location=where,
                 )
         analyses[raw["id"]] = Analysis(
             id=str(raw["id"]),
@@ -443,7 +476,7 @@ def parse_registry(
     for raw in doc.get("left_out") or ():
         if raw["study"] not in studies:
             raise ValidationError(
-                "study", raw["study"], "a study id", location="analyses.yaml:left_out"
+                "study", raw["study"], Expected("a study id"), location="analyses.yaml:left_out"
             )
         left.append(
             LeftOut(

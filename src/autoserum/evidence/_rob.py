@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence._registry import Registry, load_registry
 
 __all__ = [
@@ -129,7 +129,9 @@ def rob2_domain(domain: str, answers: Answers) -> str:
     'Some concerns'
     """
     if domain not in _ALGORITHMS:
-        raise ValidationError("domain", domain, f"one of {', '.join(ROB2_DOMAINS)}")
+        raise ValidationError(
+            "domain", domain, Expected("one of %(values)s", values=", ".join(ROB2_DOMAINS))
+        )
     return _ALGORITHMS[domain](answers)
 
 
@@ -169,7 +171,10 @@ def _answers(raw: Mapping[str, Any] | None, where: str) -> dict[str, tuple[str, 
     for q, pair in (raw or {}).items():
         if not isinstance(pair, list) or len(pair) != 2 or pair[0] not in ANSWERS or not pair[1]:
             raise ValidationError(
-                q, pair, "[answer, support] with answer in Y/PY/PN/N/NI/NA", location=where
+                q,
+                pair,
+                Expected("[answer, support] with answer in Y/PY/PN/N/NI/NA"),
+                location=where,
             )
         out[str(q)] = (str(pair[0]), str(pair[1]))
     return out
@@ -182,7 +187,9 @@ def _parse_rob2(doc: Mapping[str, Any], reg: Registry) -> tuple[Rob2Assessment, 
         where = f"rob2.yaml:{sid}"
         st = reg.studies.get(sid)
         if st is None or st.status != "included" or not st.design.startswith("rct"):
-            raise ValidationError("study", sid, "an included randomised trial", location=where)
+            raise ValidationError(
+                "study", sid, Expected("an included randomised trial"), location=where
+            )
         study_level = {d: _answers(trial.get(d.lower()), where) for d in ("D1", "D2")}
         defaults = trial.get("outcome_defaults") or {}
         overrides = trial.get("outcome_overrides") or {}
@@ -196,7 +203,7 @@ def _parse_rob2(doc: Mapping[str, Any], reg: Registry) -> tuple[Rob2Assessment, 
             for d, ans in answers.items():
                 if not ans:
                     raise ValidationError(
-                        d, None, f"answers for {d}", location=f"{where}:{outcome}"
+                        d, None, Expected("answers for %(d)s", d=d), location=f"{where}:{outcome}"
                     )
             domains = {d: rob2_domain(d, answers[d]) for d in ROB2_DOMAINS}
             overall = _worst(*domains.values())
@@ -208,7 +215,7 @@ def _parse_rob2(doc: Mapping[str, Any], reg: Registry) -> tuple[Rob2Assessment, 
                     raise ValidationError(
                         "overall_override",
                         override,
-                        "a judgement no lower than the domains'",
+                        Expected("a judgement no lower than the domains'"),
                         location=where,
                     )
                 overall, reason = str(override[0]), str(override[1])
@@ -282,14 +289,14 @@ def load_robins_i() -> tuple[RobinsAssessment, ...]:
         st = reg.studies.get(raw["study"])
         if st is None or st.design != "nonrandomised_controlled":
             raise ValidationError(
-                "study", raw["study"], "a non-randomised controlled study", location=where
+                "study", raw["study"], Expected("a non-randomised controlled study"), location=where
             )
         domains: dict[str, tuple[str, str]] = {}
         for d in ROBINS_DOMAINS:
             pair = (raw["domains"] or {}).get(d)
             if not pair or pair[0] not in _ROBINS_LEVELS or not pair[1]:
                 raise ValidationError(
-                    d, pair, "[Low|Moderate|Serious|Critical|NI, support]", location=where
+                    d, pair, Expected("[Low|Moderate|Serious|Critical|NI, support]"), location=where
                 )
             domains[d] = (str(pair[0]), str(pair[1]))
         overall = _robins_overall([j for j, _ in domains.values()])

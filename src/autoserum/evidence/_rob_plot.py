@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.evidence._rob import ROB2_DOMAINS, Rob2Assessment
 
 __all__ = ["rob_summary", "rob_traffic_light"]
@@ -31,7 +31,7 @@ _SYMBOLS = {"Low": "+", "Some concerns": "-", "High": "x"}
 def rob_traffic_light(assessments: Sequence[Rob2Assessment]) -> Figure:
     """Traffic-light plot of RoB 2 judgements (rows: trial, outcome; columns: D1-D5, overall)."""
     if not assessments:
-        raise ValidationError("assessments", 0, "at least one RoB 2 assessment")
+        raise ValidationError("assessments", 0, Expected("at least one RoB 2 assessment"))
     cols = [*ROB2_DOMAINS, "Overall"]
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(assessments) + 1.6))
     for row, a in enumerate(assessments):
@@ -60,7 +60,7 @@ def rob_traffic_light(assessments: Sequence[Rob2Assessment]) -> Figure:
 def rob_summary(assessments: Sequence[Rob2Assessment]) -> Figure:
     """Summary plot: per domain, the share of assessments judged Low / Some concerns / High."""
     if not assessments:
-        raise ValidationError("assessments", 0, "at least one RoB 2 assessment")
+        raise ValidationError("assessments", 0, Expected("at least one RoB 2 assessment"))
     rows = [*ROB2_DOMAINS, "Overall"]
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     n = len(assessments)

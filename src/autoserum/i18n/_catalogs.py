@@ -12,7 +12,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:  # Babel is imported on first use: importing the languages stays cheap
     from babel import Locale
@@ -53,7 +53,9 @@ def check_language(field_name: str, value: Any) -> str:
     otherwise). ``zh``, ``zh-CN`` and ``zh_Hans`` all name Simplified Chinese."""
     found = _match(value) if isinstance(value, str) else None
     if found is None:
-        raise ValidationError(field_name, value, f"one of {', '.join(LANGUAGES)}")
+        raise ValidationError(
+            field_name, value, Expected("one of %(values)s", values=", ".join(LANGUAGES))
+        )
     return found
 
 

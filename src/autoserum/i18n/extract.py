@@ -8,7 +8,8 @@ sources without a Korean or Chinese translation. Marked strings are:
 - in templates, ``{% trans %}…{% endtrans %}``, ``_("…")``, ``gettext``/``ngettext``;
 - in Python, ``N_("…")`` (marked where it is written, translated where it is shown),
   ``translate(request_or_language, "…")`` and ``translate_plural(…, "…", "…", n)``, and what a
-  core error expected, ``Expected("a number from %(low)s to %(high)s", …)`` (``autoserum.errors``);
+  core error expected, ``Expected("a number from %(low)s to %(high)s", …)``, and the text of any
+  other core error, ``Message("no study named %(name)s", …)`` (``autoserum.errors``);
 - every label, title and help text of the entity registry (:mod:`autoserum.study.entities`),
   by :func:`registry_messages`, so the registry stays the one place a label is written;
 - every name, item label, group heading, answer code, band and component of the instrument
@@ -48,6 +49,7 @@ KEYWORDS: Final[dict[str, Any]] = {
     "translate": (2,),
     "translate_plural": (2, 3),
     "Expected": None,
+    "Message": None,
 }
 _JINJA: Final[dict[str, str]] = {
     "extensions": "jinja2.ext.i18n",
@@ -74,22 +76,24 @@ _WORD: Final = re.compile(r"^[a-z][a-z_]{2,}$")
 def registry_messages(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str | None, str, list[str]]]:
-    """A Babel extractor yielding every label, title and help text of the entity registry, the
-    words of its vocabularies (``moderate``, ``not_related``: shown with the ``tr`` filter) and
+    """A Babel extractor yielding every label, title, help text and rule of the entity registry,
+    the words of its vocabularies (``moderate``, ``not_related``: shown with the ``tr`` filter) and
     the roles of the permission table."""
     from autoserum.permissions import ROLES
     from autoserum.study.entities import REGISTRY
     from autoserum.study.locks import LEVELS
     from autoserum.study.queries import QUERY_STATUSES
+    from autoserum.study.rules import SUBJECT_ID_RULE
     from autoserum.study.safety import ACTIONS_TAKEN, SERIOUSNESS_CRITERIA
     from autoserum.study.sdv import SDV_PLANS
 
+    yield from _python_messages(fileobj, keywords, comment_tags, options)
     for spec in REGISTRY.values():
         for text in (spec.label, spec.title):
             if text:
                 yield 1, None, text, [f"entity {spec.name}"]
         for field in spec.fields:
-            for text in (field.label, field.help):
+            for text in (field.label, field.help, field.rule):
                 if text:
                     yield 1, None, text, [f"field {spec.name}.{field.name}"]
             # a column of the subject page's tables is headed by the field's name
@@ -98,6 +102,8 @@ def registry_messages(
                 for choice in field.choices or ():
                     if _WORD.match(choice):
                         yield 1, None, choice, [f"a value of {spec.name}.{field.name}"]
+    # the rule of a subject identifier (study.rules), the expected text of a refused one
+    yield 1, None, SUBJECT_ID_RULE, ["study.rules.SUBJECT_ID_RULE"]
     for role in ROLES:
         yield 1, None, role, ["a role"]
     for word in (*LEVELS, *QUERY_STATUSES, *SDV_PLANS, *_AUDIT_ACTIONS, *REGISTRY):
@@ -117,6 +123,7 @@ def instrument_messages(
     components (``extent_a``): shown with the ``tr``/``vocab`` filters."""
     from autoserum.instruments import get_instrument, instrument_codes
 
+    yield from _python_messages(fileobj, keywords, comment_tags, options)
     for code in instrument_codes():
         inst = get_instrument(code)
         yield 1, None, inst.name, [f"instrument {code}"]
@@ -141,6 +148,16 @@ def instrument_messages(
 
     for rule in RESPONDER_DEFINITIONS.values():  # the report's responder tables
         yield 1, None, rule.label, [f"a responder definition ({rule.code})"]
+
+
+def _python_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[Any]:
+    """What the file marks as Python source (``Expected("…")``, ``Message("…")``, ``N_("…")``):
+    a registry module is also code that raises errors."""
+    from babel.messages.extract import extract_python
+
+    yield from extract_python(fileobj, keywords, comment_tags, options)
 
 
 def _library_codes() -> Iterator[tuple[int, str | None, str, list[str]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.instruments._model import BandSet, Instrument, Score
 from autoserum.instruments.cdlqi import CDLQI
 from autoserum.instruments.dlqi import DLQI
@@ -62,7 +62,11 @@ def get_instrument(code: str) -> Instrument:
         return _REGISTRY[code]
     except (KeyError, TypeError):
         raise NotFoundError(
-            f"unknown instrument {code!r}; expected one of {', '.join(_REGISTRY)}"
+            Message(
+                "unknown instrument %(code)s; expected one of %(values)s",
+                code=repr(code),
+                values=", ".join(_REGISTRY),
+            )
         ) from None
 
 
@@ -74,9 +78,9 @@ def resolve_band_set(instrument: Instrument, name: str | None) -> BandSet | None
         return instrument.band_sets[instrument.default_band_set]
     if name not in instrument.band_sets:
         expected = (
-            "one of " + ", ".join(instrument.band_sets)
+            Expected("one of %(values)s", values=", ".join(instrument.band_sets))
             if instrument.band_sets
-            else f"no band set ({instrument.code} has no published bands)"
+            else Expected("no band set (%(code)s has no published bands)", code=instrument.code)
         )
         raise ValidationError("band_set", name, expected)
     return instrument.band_sets[name]

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.meta._fit import check_inputs
 
 __all__ = ["BayesMetaResult", "McmcCheck", "bayes_rma", "bayes_rma_mcmc"]
@@ -87,9 +87,9 @@ def bayes_rma(
     """Posterior of the normal-normal random-effects model with a half-normal prior on τ."""
     y, v = check_inputs(yi, vi)
     if not tau_scale > 0:
-        raise ValidationError("tau_scale", tau_scale, "a half-normal scale > 0")
+        raise ValidationError("tau_scale", tau_scale, Expected("a half-normal scale > 0"))
     if not mu_prior_sd > 0:
-        raise ValidationError("mu_prior_sd", mu_prior_sd, "a prior SD > 0")
+        raise ValidationError("mu_prior_sd", mu_prior_sd, Expected("a prior SD > 0"))
     grid = np.linspace(0.0, 6.0 * tau_scale, grid_size)
     t2 = grid[:, None] ** 2
     w = 1.0 / (v[None, :] + t2)

@@ -27,7 +27,7 @@ from typing import Any
 
 from scipy import stats
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.meta._escalc import escalc_counts, escalc_means, hedges_correction
 
 __all__ = [
@@ -87,7 +87,7 @@ def _quantile(prob: float, df: float | None) -> float:
     if df is None:
         return float(stats.norm.ppf(prob))
     if not df > 0:
-        raise ValidationError("df", df, "degrees of freedom > 0")
+        raise ValidationError("df", df, Expected("degrees of freedom > 0"))
     return float(stats.t.ppf(prob, df))
 
 
@@ -100,12 +100,14 @@ def se_from_ci(
     2.7296
     """
     if not 0 < level < 1:
-        raise ValidationError("level", level, "a confidence level between 0 and 1")
+        raise ValidationError("level", level, Expected("a confidence level between 0 and 1"))
     if not high > low:
-        raise ValidationError("ci_high", high, f"an upper limit above the lower limit {low}")
+        raise ValidationError(
+            "ci_high", high, Expected("an upper limit above the lower limit %(low)s", low=low)
+        )
     if log:
         if not low > 0:
-            raise ValidationError("ci_low", low, "a ratio CI limit > 0")
+            raise ValidationError("ci_low", low, Expected("a ratio CI limit > 0"))
         low, high = math.log(low), math.log(high)
     return (high - low) / (2 * _quantile(1 - (1 - level) / 2, df))
 
@@ -117,9 +119,13 @@ def se_from_p(estimate: float, p_value: float, *, df: float | None = None) -> fl
     2.613
     """
     if not 0 < p_value < 1:
-        raise ValidationError("p_value", p_value, "an exact p-value strictly between 0 and 1")
+        raise ValidationError(
+            "p_value", p_value, Expected("an exact p-value strictly between 0 and 1")
+        )
     if estimate == 0:
-        raise ValidationError("estimate", estimate, "a non-zero estimate to derive an SE from p")
+        raise ValidationError(
+            "estimate", estimate, Expected("a non-zero estimate to derive an SE from p")
+        )
     return abs(estimate) / _quantile(1 - p_value / 2, df)
 
 
@@ -174,7 +180,7 @@ def smd_from_t(t: float, n1: float, n2: float) -> DerivedEffect:
     """Hedges' g from a two-sample t statistic (as ``metafor::escalc("SMD", ti=)``)."""
     for name, n in (("n1", n1), ("n2", n2)):
         if not n >= 2:
-            raise ValidationError(name, n, "an arm size >= 2")
+            raise ValidationError(name, n, Expected("an arm size >= 2"))
     d = t * math.sqrt(1 / n1 + 1 / n2)
     g = hedges_correction(n1 + n2 - 2) * d
     vi = 1 / n1 + 1 / n2 + g**2 / (2 * (n1 + n2))
@@ -195,7 +201,9 @@ def smd_from_p(p_value: float, n1: float, n2: float, *, favours_arm1: bool) -> D
     ``favours_arm1=True`` gives g < 0 (arm 1 lower: less severe on a severity scale).
     """
     if not 0 < p_value < 1:
-        raise ValidationError("p_value", p_value, "an exact p-value strictly between 0 and 1")
+        raise ValidationError(
+            "p_value", p_value, Expected("an exact p-value strictly between 0 and 1")
+        )
     t = float(stats.t.ppf(1 - p_value / 2, n1 + n2 - 2))
     eff = smd_from_t(-t if favours_arm1 else t, n1, n2)
     return DerivedEffect(
@@ -236,10 +244,12 @@ def sd_of_change(sd_baseline: float, sd_endpoint: float, correlation: float) -> 
     4.582576
     """
     if not -1 <= correlation <= 1:
-        raise ValidationError("correlation", correlation, "a correlation between -1 and 1")
+        raise ValidationError(
+            "correlation", correlation, Expected("a correlation between -1 and 1")
+        )
     for name, sd in (("sd_baseline", sd_baseline), ("sd_endpoint", sd_endpoint)):
         if not sd >= 0:
-            raise ValidationError(name, sd, "an SD >= 0")
+            raise ValidationError(name, sd, Expected("an SD >= 0"))
     var = sd_baseline**2 + sd_endpoint**2 - 2 * correlation * sd_baseline * sd_endpoint
     return math.sqrt(max(var, 0.0))
 
@@ -251,16 +261,22 @@ def count_from_percent(percent: float, n: int, *, decimals: int = 0) -> int:
     3
     """
     if not 0 <= percent <= 100:
-        raise ValidationError("percent", percent, "a percentage between 0 and 100")
+        raise ValidationError("percent", percent, Expected("a percentage between 0 and 100"))
     if n < 1:
-        raise ValidationError("n", n, "an arm size >= 1")
+        raise ValidationError("n", n, Expected("an arm size >= 1"))
     count = round(percent / 100 * n)
     if round(100 * count / n, decimals) != round(percent, decimals):
         raise ValidationError(
             "percent",
             percent,
-            f"a percentage of n = {n} printed to {decimals} decimals ({count}/{n} = "
-            f"{100 * count / n:.{decimals + 2}f}%)",
+            Expected(
+                "a percentage of n = %(n)s printed to %(decimals)s decimals "
+                "(%(count)s/%(n)s = %(percent)s%%)",
+                n=n,
+                decimals=decimals,
+                count=count,
+                percent=f"{100 * count / n:.{decimals + 2}f}",
+            ),
         )
     return count
 
@@ -285,7 +301,7 @@ def binary_effect(
 def log_or_to_smd(effect: DerivedEffect) -> DerivedEffect:
     """Re-express a log odds ratio as an SMD: ×√3/π (Chinn 2000; ``escalc("OR2DL")``)."""
     if effect.measure != "OR":
-        raise ValidationError("measure", effect.measure, "an OR effect (log scale)")
+        raise ValidationError("measure", effect.measure, Expected("an OR effect (log scale)"))
     factor = math.sqrt(3) / math.pi
     return DerivedEffect(
         measure="SMD",
@@ -311,7 +327,7 @@ def smd_residual_to_raw(effect: DerivedEffect, r: float, n1: float, n2: float) -
     -1.0148
     """
     if not -1 < r < 1:
-        raise ValidationError("r", r, "a correlation between -1 and 1")
+        raise ValidationError("r", r, Expected("a correlation between -1 and 1"))
     factor = math.sqrt(1 - r * r)
     yi = effect.yi * factor
     vi = (1 - r * r) * (1 / n1 + 1 / n2) + yi**2 / (2 * (n1 + n2))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = [
     "CONTINUOUS_MEASURES",
@@ -64,18 +64,22 @@ def hedges_correction(df: float) -> float:
     0.961945
     """
     if not df > 1:
-        raise ValidationError("df", df, "degrees of freedom > 1 for the Hedges correction")
+        raise ValidationError(
+            "df", df, Expected("degrees of freedom > 1 for the Hedges correction")
+        )
     return math.exp(math.lgamma(df / 2) - 0.5 * math.log(df / 2) - math.lgamma((df - 1) / 2))
 
 
 def _array(name: str, values: Sequence[float] | FloatArray) -> FloatArray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValidationError(name, values, "a non-empty one-dimensional sequence of numbers")
+        raise ValidationError(
+            name, values, Expected("a non-empty one-dimensional sequence of numbers")
+        )
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"{name}[{i}]", float(arr[i]), "a finite number")
+        raise ValidationError(f"{name}[{i}]", float(arr[i]), Expected("a finite number"))
     return arr
 
 
@@ -84,7 +88,7 @@ def _same_length(arrays: dict[str, FloatArray]) -> int:
     n = next(iter(lengths.values()))
     for name, size in lengths.items():
         if size != n:
-            raise ValidationError(name, size, f"{n} values, one per study")
+            raise ValidationError(name, size, Expected("%(n)s values, one per study", n=n))
     return n
 
 
@@ -101,7 +105,9 @@ def escalc_counts(
     to all four cells. Counts may be non-integer (e.g. a shared control group split in two).
     """
     if measure not in COUNT_MEASURES:
-        raise ValidationError("measure", measure, f"one of {', '.join(COUNT_MEASURES)}")
+        raise ValidationError(
+            "measure", measure, Expected("one of %(values)s", values=", ".join(COUNT_MEASURES))
+        )
     cells = {"ai": _array("ai", ai), "bi": _array("bi", bi), "ci": _array("ci", ci)}
     cells["di"] = _array("di", di)
     _same_length(cells)
@@ -109,13 +115,13 @@ def escalc_counts(
         neg = arr < 0
         if neg.any():
             i = int(np.flatnonzero(neg)[0])
-            raise ValidationError(f"{name}[{i}]", float(arr[i]), "a count >= 0")
+            raise ValidationError(f"{name}[{i}]", float(arr[i]), Expected("a count >= 0"))
     a, b, c, d = (cells[k].copy() for k in ("ai", "bi", "ci", "di"))
     n1, n2 = a + b, c + d
     for name, arr in (("ai + bi", n1), ("ci + di", n2)):
         if (arr <= 0).any():
             i = int(np.flatnonzero(arr <= 0)[0])
-            raise ValidationError(f"{name}[{i}]", float(arr[i]), "an arm size > 0")
+            raise ValidationError(f"{name}[{i}]", float(arr[i]), Expected("an arm size > 0"))
     zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
     a, b, c, d = (np.where(zero, x + 0.5, x) for x in (a, b, c, d))
     n1, n2 = a + b, c + d
@@ -153,7 +159,9 @@ def escalc_means(
     correction J(n1 + n2 − 2), vi = 1/n1 + 1/n2 + yi²/(2(n1 + n2)) (metafor's ``vtype = "LS"``).
     """
     if measure not in CONTINUOUS_MEASURES:
-        raise ValidationError("measure", measure, f"one of {', '.join(CONTINUOUS_MEASURES)}")
+        raise ValidationError(
+            "measure", measure, Expected("one of %(values)s", values=", ".join(CONTINUOUS_MEASURES))
+        )
     cols = {
         "m1i": _array("m1i", m1i),
         "sd1i": _array("sd1i", sd1i),
@@ -166,11 +174,13 @@ def escalc_means(
     for name in ("sd1i", "sd2i"):
         if (cols[name] < 0).any():
             i = int(np.flatnonzero(cols[name] < 0)[0])
-            raise ValidationError(f"{name}[{i}]", float(cols[name][i]), "an SD >= 0")
+            raise ValidationError(f"{name}[{i}]", float(cols[name][i]), Expected("an SD >= 0"))
     for name in ("n1i", "n2i"):
         if (cols[name] < 2).any():
             i = int(np.flatnonzero(cols[name] < 2)[0])
-            raise ValidationError(f"{name}[{i}]", float(cols[name][i]), "an arm size >= 2")
+            raise ValidationError(
+                f"{name}[{i}]", float(cols[name][i]), Expected("an arm size >= 2")
+            )
     m1, s1, n1, m2, s2, n2 = (cols[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"))
     if measure == "MD":
         return EffectSizes("MD", m1 - m2, s1**2 / n1 + s2**2 / n2)
@@ -179,14 +189,14 @@ def escalc_means(
             if (m <= 0).any():
                 i = int(np.flatnonzero(m <= 0)[0])
                 raise ValidationError(
-                    f"{name}[{i}]", float(m[i]), "a mean > 0 for a ratio of means"
+                    f"{name}[{i}]", float(m[i]), Expected("a mean > 0 for a ratio of means")
                 )
         return EffectSizes("ROM", np.log(m1 / m2), s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2))
     df = n1 + n2 - 2
     sp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / df)
     if (sp <= 0).any():
         i = int(np.flatnonzero(sp <= 0)[0])
-        raise ValidationError(f"sd1i[{i}]", float(s1[i]), "a pooled SD > 0 for an SMD")
+        raise ValidationError(f"sd1i[{i}]", float(s1[i]), Expected("a pooled SD > 0 for an SMD"))
     j = np.array([hedges_correction(float(m)) for m in df])
     yi = j * (m1 - m2) / sp
     vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
@@ -207,8 +217,8 @@ def escalc_correlations(
     bad = (r <= -1) | (r >= 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"ri[{i}]", float(r[i]), "a correlation between -1 and 1")
+        raise ValidationError(f"ri[{i}]", float(r[i]), Expected("a correlation between -1 and 1"))
     if (n <= 3).any():
         i = int(np.flatnonzero(n <= 3)[0])
-        raise ValidationError(f"ni[{i}]", float(n[i]), "a sample size > 3")
+        raise ValidationError(f"ni[{i}]", float(n[i]), Expected("a sample size > 3"))
     return EffectSizes("ZCOR", np.arctanh(r), 1.0 / (n - 3.0))

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 
 __all__ = ["METHODS", "Fit", "check_inputs", "fit_model", "generalised_q"]
 
@@ -66,17 +66,19 @@ def check_inputs(yi: object, vi: object) -> tuple[FloatArray, FloatArray]:
     y = np.asarray(yi, dtype=np.float64)
     v = np.asarray(vi, dtype=np.float64)
     if y.ndim != 1 or y.size == 0:
-        raise ValidationError("yi", yi, "a non-empty sequence of effect sizes")
+        raise ValidationError("yi", yi, Expected("a non-empty sequence of effect sizes"))
     if v.shape != y.shape:
-        raise ValidationError("vi", v.size, f"{y.size} sampling variances, one per yi")
+        raise ValidationError(
+            "vi", v.size, Expected("%(size)s sampling variances, one per yi", size=y.size)
+        )
     for name, arr in (("yi", y), ("vi", v)):
         bad = ~np.isfinite(arr)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(f"{name}[{i}]", float(arr[i]), "a finite number")
+            raise ValidationError(f"{name}[{i}]", float(arr[i]), Expected("a finite number"))
     if (v <= 0).any():
         i = int(np.flatnonzero(v <= 0)[0])
-        raise ValidationError(f"vi[{i}]", float(v[i]), "a sampling variance > 0")
+        raise ValidationError(f"vi[{i}]", float(v[i]), Expected("a sampling variance > 0"))
     return y, v
 
 
@@ -156,7 +158,9 @@ def _tau2(method: str, y: FloatArray, v: FloatArray, x: FloatArray) -> float:
 def fit_model(y: FloatArray, v: FloatArray, x: FloatArray, method: str, hk: bool) -> Fit:
     """Fit the model with design matrix ``x``; ``hk`` scales the covariance by s²_w (HKSJ)."""
     if method not in METHODS:
-        raise ValidationError("method", method, f"one of {', '.join(METHODS)}")
+        raise ValidationError(
+            "method", method, Expected("one of %(values)s", values=", ".join(METHODS))
+        )
     k, p = int(x.shape[0]), int(x.shape[1])
     if np.linalg.matrix_rank(x) < p:
         raise StatisticsError("the model matrix is not of full rank (an empty subgroup?)")

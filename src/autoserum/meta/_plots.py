@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from scipy import stats
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.meta._escalc import RATIO_MEASURES
 from autoserum.meta._rma import MetaResult
 
@@ -35,7 +35,11 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     """Write ``fig`` to ``path`` (``.svg``, ``.png`` or ``.pdf``) and close it."""
     target = Path(path)
     if target.suffix.lower() not in _SUFFIXES:
-        raise ValidationError("path", str(path), f"a file name ending in {', '.join(_SUFFIXES)}")
+        raise ValidationError(
+            "path",
+            str(path),
+            Expected("a file name ending in %(values)s", values=", ".join(_SUFFIXES)),
+        )
     try:
         fig.savefig(
             target,
@@ -44,7 +48,9 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
         )
     except OSError as err:
         plt.close(fig)
-        raise ValidationError("path", str(path), f"a writable file ({err.strerror})") from None
+        raise ValidationError(
+            "path", str(path), Expected("a writable file (%(strerror)s)", strerror=err.strerror)
+        ) from None
     plt.close(fig)
     return target
 
@@ -108,7 +114,9 @@ def forest_plot_trials(
     """Forest plot of per-trial estimates and 95% CIs with no pooled row (when pooling is not
     justified); ratio measures (log scale inputs) are drawn exponentiated on a log axis."""
     if not (len(labels) == len(yi) == len(vi)) or not labels:
-        raise ValidationError("yi", len(yi), f"{len(labels)} estimates, one per label (>= 1)")
+        raise ValidationError(
+            "yi", len(yi), Expected("%(count)s estimates, one per label (>= 1)", count=len(labels))
+        )
     ratio = measure in RATIO_MEASURES
     tr = math.exp if ratio else (lambda v: v)
     k = len(labels)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.meta._escalc import RATIO_MEASURES
 from autoserum.meta._fit import METHODS, FloatArray, check_inputs, fit_model, generalised_q
 
@@ -98,7 +98,7 @@ def tau2_confint(
     y, v = check_inputs(yi, vi)
     k = y.size
     if k < 2:
-        raise ValidationError("k", k, "at least 2 studies for a CI of τ²")
+        raise ValidationError("k", k, Expected("at least 2 studies for a CI of τ²"))
     x = np.ones((k, 1))
     alpha = 1 - level
 
@@ -138,14 +138,16 @@ def rma(
     0.214286
     """
     if not 0 < level < 1:
-        raise ValidationError("level", level, "a confidence level between 0 and 1")
+        raise ValidationError("level", level, Expected("a confidence level between 0 and 1"))
     if method not in METHODS:
-        raise ValidationError("method", method, f"one of {', '.join(METHODS)}")
+        raise ValidationError(
+            "method", method, Expected("one of %(values)s", values=", ".join(METHODS))
+        )
     y, v = check_inputs(yi, vi)
     k = y.size
     names = tuple(labels) if labels is not None else tuple(str(i + 1) for i in range(k))
     if len(names) != k:
-        raise ValidationError("labels", len(names), f"{k} labels, one per study")
+        raise ValidationError("labels", len(names), Expected("%(k)s labels, one per study", k=k))
     fit = fit_model(y, v, np.ones((k, 1)), method, hk)
     est = float(fit.beta[0])
     se = math.sqrt(float(fit.vb[0, 0]))

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.meta._fit import FloatArray, check_inputs, fit_model
 from autoserum.meta._rma import MetaResult, rma
 
@@ -76,10 +76,12 @@ def subgroup_analysis(
     """
     y, v = check_inputs(yi, vi)
     if len(groups) != y.size:
-        raise ValidationError("groups", len(groups), f"{y.size} subgroup labels, one per study")
+        raise ValidationError(
+            "groups", len(groups), Expected("%(size)s subgroup labels, one per study", size=y.size)
+        )
     levels = tuple(sorted(set(groups)))
     if len(levels) < 2:
-        raise ValidationError("groups", levels, "at least two distinct subgroups")
+        raise ValidationError("groups", levels, Expected("at least two distinct subgroups"))
     g = np.asarray(groups, dtype=object)
     x = np.column_stack([np.ones(y.size)] + [(g == lev).astype(float) for lev in levels[1:]])
     fit = fit_model(y, v, x, method, hk)
@@ -154,7 +156,7 @@ class LeaveOneOut:
 def leave_one_out(result: MetaResult) -> list[LeaveOneOut]:
     """Refit ``result``'s model k times, each time without one study (needs k >= 3)."""
     if result.k < 3:
-        raise ValidationError("k", result.k, "at least 3 studies for leave-one-out")
+        raise ValidationError("k", result.k, Expected("at least 3 studies for leave-one-out"))
     out = []
     for i, name in enumerate(result.labels):
         keep = [j for j in range(result.k) if j != i]

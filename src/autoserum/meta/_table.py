@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.meta._escalc import (
     CONTINUOUS_MEASURES,
     COUNT_MEASURES,
@@ -54,9 +54,9 @@ def _number(rows: Sequence[Mapping[str, str]], col: str) -> list[float]:
         try:
             val = float(raw)
         except ValueError:
-            raise ValidationError(col, raw, "a number", location=f"row {i + 2}") from None
+            raise ValidationError(col, raw, Expected("a number"), location=f"row {i + 2}") from None
         if not math.isfinite(val):
-            raise ValidationError(col, raw, "a finite number", location=f"row {i + 2}")
+            raise ValidationError(col, raw, Expected("a finite number"), location=f"row {i + 2}")
         out.append(val)
     return out
 
@@ -67,12 +67,14 @@ def effects_from_rows(rows: Sequence[Mapping[str, str]], measure: str | None = N
     Row numbers in errors count the header as row 1.
     """
     if not rows:
-        raise ValidationError("rows", 0, "at least one study row")
+        raise ValidationError("rows", 0, Expected("at least one study row"))
     if measure is not None and measure not in MEASURES:
-        raise ValidationError("measure", measure, f"one of {', '.join(MEASURES)}")
+        raise ValidationError(
+            "measure", measure, Expected("one of %(values)s", values=", ".join(MEASURES))
+        )
     cols = set(rows[0])
     if "study" not in cols:
-        raise ValidationError("study", None, "a 'study' column with one label per row")
+        raise ValidationError("study", None, Expected("a 'study' column with one label per row"))
     labels = tuple((r.get("study") or "").strip() or f"study {i + 1}" for i, r in enumerate(rows))
     if "yi" in cols and ("vi" in cols or "sei" in cols):
         yi = _number(rows, "yi")
@@ -84,20 +86,28 @@ def effects_from_rows(rows: Sequence[Mapping[str, str]], measure: str | None = N
     if set(_COUNTS) <= cols:
         m = measure or "RR"
         if m not in COUNT_MEASURES:
-            raise ValidationError("measure", m, f"one of {', '.join(COUNT_MEASURES)} for counts")
+            raise ValidationError(
+                "measure",
+                m,
+                Expected("one of %(values)s for counts", values=", ".join(COUNT_MEASURES)),
+            )
         es = escalc_counts(m, *(_number(rows, c) for c in _COUNTS))
         return EffectTable(labels, tuple(es.yi.tolist()), tuple(es.vi.tolist()), m, _COUNTS)
     if set(_MEANS) <= cols:
         m = measure or "MD"
         if m not in CONTINUOUS_MEASURES:
             raise ValidationError(
-                "measure", m, f"one of {', '.join(CONTINUOUS_MEASURES)} for arm summaries"
+                "measure",
+                m,
+                Expected(
+                    "one of %(values)s for arm summaries", values=", ".join(CONTINUOUS_MEASURES)
+                ),
             )
         es = escalc_means(m, *(_number(rows, c) for c in _MEANS))
         return EffectTable(labels, tuple(es.yi.tolist()), tuple(es.vi.tolist()), m, _MEANS)
     if {"ri", "ni"} <= cols:
         if measure not in (None, "ZCOR"):
-            raise ValidationError("measure", measure, "ZCOR for correlations")
+            raise ValidationError("measure", measure, Expected("ZCOR for correlations"))
         es = escalc_correlations(_number(rows, "ri"), _number(rows, "ni"))
         return EffectTable(
             labels, tuple(es.yi.tolist()), tuple(es.vi.tolist()), "ZCOR", ("ri", "ni")
@@ -105,5 +115,5 @@ def effects_from_rows(rows: Sequence[Mapping[str, str]], measure: str | None = N
     raise ValidationError(
         "columns",
         ", ".join(sorted(cols)),
-        "study plus yi,vi or yi,sei or ai,bi,ci,di or m1i,sd1i,n1i,m2i,sd2i,n2i or ri,ni",
+        Expected("study plus yi,vi or yi,sei or ai,bi,ci,di or m1i,sd1i,n1i,m2i,sd2i,n2i or ri,ni"),
     )

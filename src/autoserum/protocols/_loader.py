@@ -19,7 +19,7 @@ from typing import Any
 
 import pydantic
 
-from autoserum.errors import Expected, NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.instruments import get_instrument, instrument_codes
 from autoserum.protocols._schema import (
     INSTRUMENT_CODES,
@@ -56,7 +56,13 @@ def load_protocol(code: str) -> Protocol:
     """
     codes = protocol_codes()
     if code not in codes:
-        raise NotFoundError(f"no protocol {code!r} in the library; known: {', '.join(codes)}")
+        raise NotFoundError(
+            Message(
+                "no protocol %(code)s in the library; known: %(values)s",
+                code=repr(code),
+                values=", ".join(codes),
+            )
+        )
     text = resources.files(_LIBRARY).joinpath(f"{code}.toml").read_text(encoding="utf-8")
     return parse_protocol_text(text, location=f"library/{code}.toml")
 
@@ -204,39 +210,70 @@ _FIXED_PHRASES = {
 _UNION_TAGS = {"float", "str", "constrained-str", "bool", "int", "tuple[float, ...]"}
 
 
-def _fact_problems(fact: Fact, path: str) -> Iterable[tuple[str, Any, str]]:
+def _fact_problems(fact: Fact, path: str) -> Iterable[tuple[str, Any, Expected]]:
     if fact.source == "unknown" and fact.value is not None:
-        yield f"{path}.value", fact.value, "no value when source is 'unknown' (never invent one)"
+        yield (
+            f"{path}.value",
+            fact.value,
+            Expected("no value when source is 'unknown' (never invent one)"),
+        )
     if fact.source != "unknown" and fact.value is None:
-        yield f"{path}.value", None, f"a value when source is {fact.source!r} (or source 'unknown')"
+        yield (
+            f"{path}.value",
+            None,
+            Expected(
+                "a value when source is %(source)s (or source 'unknown')", source=repr(fact.source)
+            ),
+        )
 
 
 def _planned_problems(
     item: VisitPlan | InjectionPlan, path: str, phases: dict[str, tuple[int, int]]
-) -> Iterable[tuple[str, Any, str]]:
+) -> Iterable[tuple[str, Any, Expected]]:
     if item.phase not in phases:
-        yield f"{path}.phase", item.phase, f"a phase declared in phases ({', '.join(phases)})"
+        yield (
+            f"{path}.phase",
+            item.phase,
+            Expected("a phase declared in phases (%(values)s)", values=", ".join(phases)),
+        )
     else:
         start, end = phases[item.phase]
         if not start <= item.day <= end:
-            yield f"{path}.day", item.day, f"a day within phase {item.phase} ({start}..{end})"
+            yield (
+                f"{path}.day",
+                item.day,
+                Expected(
+                    "a day within phase %(phase)s (%(start)s..%(end)s)",
+                    phase=item.phase,
+                    start=start,
+                    end=end,
+                ),
+            )
     has_window = item.window_before is not None or item.window_after is not None
     if item.window_source == "unknown" and has_window:
-        yield f"{path}.window_source", "unknown", "a known source when a window is given"
+        yield f"{path}.window_source", "unknown", Expected("a known source when a window is given")
     if item.day_source == "unknown":
-        yield f"{path}.day_source", "unknown", "a target day that is published or a default"
+        yield (
+            f"{path}.day_source",
+            "unknown",
+            Expected("a target day that is published or a default"),
+        )
 
 
-def _problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+def _problems(p: Protocol) -> Iterable[tuple[str, Any, Expected]]:
     yield from _fact_problems(p.population, "population")
     yield from _fact_problems(p.primary_endpoint, "primary_endpoint")
     yield from _arm_problems(p)
     phases: dict[str, tuple[int, int]] = {}
     for i, phase in enumerate(p.phases):
         if phase.code in phases:
-            yield f"phases[{i}].code", phase.code, "a phase not declared twice"
+            yield f"phases[{i}].code", phase.code, Expected("a phase not declared twice")
         if phase.end_day < phase.start_day:
-            yield f"phases[{i}].end_day", phase.end_day, f"a day ≥ start_day ({phase.start_day})"
+            yield (
+                f"phases[{i}].end_day",
+                phase.end_day,
+                Expected("a day ≥ start_day (%(start_day)s)", start_day=phase.start_day),
+            )
         phases[phase.code] = (phase.start_day, phase.end_day)
     yield from _visit_problems(p, phases)
     yield from _injection_problems(p, phases)
@@ -245,21 +282,25 @@ def _problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
     yield from _demographics_problems(p)
 
 
-def _demographics_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+def _demographics_problems(p: Protocol) -> Iterable[tuple[str, Any, Expected]]:
     """Each category of ethnicity and race declared once (ignoring case)."""
     for name in ("ethnicity", "race"):
         seen: set[str] = set()
         for i, category in enumerate(getattr(p.demographics, name)):
             if category.casefold() in seen:
-                yield f"demographics.{name}[{i}]", category, "a category not declared twice"
+                yield (
+                    f"demographics.{name}[{i}]",
+                    category,
+                    Expected("a category not declared twice"),
+                )
             seen.add(category.casefold())
 
 
-def _arm_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+def _arm_problems(p: Protocol) -> Iterable[tuple[str, Any, Expected]]:
     arm_codes: set[str] = set()
     for i, arm in enumerate(p.arms):
         if arm.code in arm_codes:
-            yield f"arms[{i}].code", arm.code, "a code not used by another arm"
+            yield f"arms[{i}].code", arm.code, Expected("a code not used by another arm")
         arm_codes.add(arm.code)
         for name in ("preparation", "dose", "route"):
             yield from _fact_problems(getattr(arm, name), f"arms[{i}].{name}")
@@ -268,68 +309,104 @@ def _arm_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
             yield (
                 f"arms[{i}].dose.per_injection",
                 list(doses),
-                f"one dose per planned injection ({len(p.injections)})",
+                Expected("one dose per planned injection (%(count)s)", count=len(p.injections)),
             )
     controls = [a for a in p.arms if a.is_control]
     if p.design == "parallel" and (len(p.arms) < 2 or not controls):
-        yield "arms", [a.code for a in p.arms], "two or more arms, one a control (design parallel)"
+        yield (
+            "arms",
+            [a.code for a in p.arms],
+            Expected("two or more arms, one a control (design parallel)"),
+        )
     if p.design != "parallel" and len(p.arms) != 1:
-        yield "arms", [a.code for a in p.arms], f"exactly one arm (design {p.design})"
+        yield (
+            "arms",
+            [a.code for a in p.arms],
+            Expected("exactly one arm (design %(design)s)", design=p.design),
+        )
 
 
 def _visit_problems(
     p: Protocol, phases: dict[str, tuple[int, int]]
-) -> Iterable[tuple[str, Any, str]]:
+) -> Iterable[tuple[str, Any, Expected]]:
     visit_codes: set[str] = set()
     previous = None
     for i, visit in enumerate(p.visits):
         path = f"visits[{i}]"
         if visit.code in visit_codes:
-            yield f"{path}.code", visit.code, "a visit code not used by another visit"
+            yield f"{path}.code", visit.code, Expected("a visit code not used by another visit")
         visit_codes.add(visit.code)
         if previous is not None and visit.day < previous:
-            yield f"{path}.day", visit.day, f"a day ≥ the previous visit's day ({previous})"
+            yield (
+                f"{path}.day",
+                visit.day,
+                Expected("a day ≥ the previous visit's day (%(previous)s)", previous=previous),
+            )
         previous = visit.day
         yield from _planned_problems(visit, path, phases)
         for j, code in enumerate(visit.instruments):
             if code not in INSTRUMENT_CODES:
-                yield f"{path}.instruments[{j}]", code, f"one of {', '.join(INSTRUMENT_CODES)}"
+                yield (
+                    f"{path}.instruments[{j}]",
+                    code,
+                    Expected("one of %(values)s", values=", ".join(INSTRUMENT_CODES)),
+                )
         for j, code in enumerate(visit.labs):
             if code not in LAB_CODES:
-                yield f"{path}.labs[{j}]", code, f"one of {', '.join(LAB_CODES)}"
+                yield (
+                    f"{path}.labs[{j}]",
+                    code,
+                    Expected("one of %(values)s", values=", ".join(LAB_CODES)),
+                )
 
 
 def _injection_problems(
     p: Protocol, phases: dict[str, tuple[int, int]]
-) -> Iterable[tuple[str, Any, str]]:
+) -> Iterable[tuple[str, Any, Expected]]:
     previous = None
     for i, injection in enumerate(p.injections):
         path = f"injections[{i}]"
         if injection.number != i + 1:
-            yield f"{path}.number", injection.number, f"{i + 1} (injections numbered 1, 2, ...)"
+            yield (
+                f"{path}.number",
+                injection.number,
+                Expected("%(value)s (injections numbered 1, 2, ...)", value=i + 1),
+            )
         if previous is not None and injection.day <= previous:
-            yield f"{path}.day", injection.day, f"a day > the previous injection's day ({previous})"
+            yield (
+                f"{path}.day",
+                injection.day,
+                Expected("a day > the previous injection's day (%(previous)s)", previous=previous),
+            )
         previous = injection.day
         yield from _planned_problems(injection, path, phases)
 
 
-def _rule_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+def _rule_problems(p: Protocol) -> Iterable[tuple[str, Any, Expected]]:
     rule_codes: set[str] = set()
     for i, rule in enumerate(p.eligibility):
         path = f"eligibility[{i}]"
         if rule.code in rule_codes:
-            yield f"{path}.code", rule.code, "a rule code not used by another rule"
+            yield f"{path}.code", rule.code, Expected("a rule code not used by another rule")
         rule_codes.add(rule.code)
         bounded = rule.minimum is not None or rule.maximum is not None or rule.equals is not None
         if rule.source == "unknown" and bounded:
-            yield f"{path}.source", "unknown", "a known source when a threshold is given"
+            yield f"{path}.source", "unknown", Expected("a known source when a threshold is given")
         if rule.source != "unknown" and not bounded:
-            yield f"{path}.minimum", None, "minimum, maximum or equals (or source 'unknown')"
+            yield (
+                f"{path}.minimum",
+                None,
+                Expected("minimum, maximum or equals (or source 'unknown')"),
+            )
         if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
-            yield f"{path}.maximum", rule.maximum, f"a number ≥ minimum ({rule.minimum})"
+            yield (
+                f"{path}.maximum",
+                rule.maximum,
+                Expected("a number ≥ minimum (%(minimum)s)", minimum=rule.minimum),
+            )
 
 
-def _self_report_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
+def _self_report_problems(p: Protocol) -> Iterable[tuple[str, Any, Expected]]:
     seen: set[str] = set()
     visits = {v.code for v in p.visits}
     patient = [c for c in instrument_codes() if get_instrument(c).reported_by == "patient"]
@@ -337,20 +414,44 @@ def _self_report_problems(p: Protocol) -> Iterable[tuple[str, Any, str]]:
     for i, plan in enumerate(p.self_report.schedules):
         path = f"self_report.schedules[{i}]"
         if plan.instrument not in patient:
-            yield f"{path}.instrument", plan.instrument, f"one of {', '.join(patient)}"
+            yield (
+                f"{path}.instrument",
+                plan.instrument,
+                Expected("one of %(values)s", values=", ".join(patient)),
+            )
             continue
         if plan.instrument in seen:
-            yield f"{path}.instrument", plan.instrument, "an instrument not scheduled twice"
+            yield (
+                f"{path}.instrument",
+                plan.instrument,
+                Expected("an instrument not scheduled twice"),
+            )
         seen.add(plan.instrument)
         if plan.frequency == "daily" and plan.instrument not in diaries:
-            yield f"{path}.frequency", "daily", f"weekly or visit (daily: {', '.join(diaries)})"
+            yield (
+                f"{path}.frequency",
+                "daily",
+                Expected("weekly or visit (daily: %(values)s)", values=", ".join(diaries)),
+            )
         if plan.frequency == "visit":
             if not plan.visits:
-                yield f"{path}.visits", [], "the codes of the visits it is due at"
+                yield f"{path}.visits", [], Expected("the codes of the visits it is due at")
             for j, code in enumerate(plan.visits):
                 if code not in visits:
-                    yield f"{path}.visits[{j}]", code, f"one of {', '.join(sorted(visits))}"
+                    yield (
+                        f"{path}.visits[{j}]",
+                        code,
+                        Expected("one of %(values)s", values=", ".join(sorted(visits))),
+                    )
         elif plan.visits:
-            yield f"{path}.visits", list(plan.visits), f"none (frequency {plan.frequency})"
+            yield (
+                f"{path}.visits",
+                list(plan.visits),
+                Expected("none (frequency %(frequency)s)", frequency=plan.frequency),
+            )
         if plan.end_day is not None and plan.end_day < plan.start_day:
-            yield f"{path}.end_day", plan.end_day, f"a day ≥ start_day ({plan.start_day})"
+            yield (
+                f"{path}.end_day",
+                plan.end_day,
+                Expected("a day ≥ start_day (%(start_day)s)", start_day=plan.start_day),
+            )

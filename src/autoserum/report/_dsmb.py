@@ -38,7 +38,7 @@ import polars as pl
 
 from autoserum import __version__
 from autoserum.analysis import ARM_BLINDED, Sap, StudyData, build_adsl, parameters_in
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.i18n import DEFAULT_LANGUAGE, N_, format_date, using
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._build import build_report, consort_section, safety_section
@@ -185,7 +185,7 @@ def dsmb_document(
     The closed part refuses blinded data (no ``arm`` column) with a :class:`ValidationError`.
     """
     if part not in DSMB_PARTS:
-        raise ValidationError("dsmb", part, "open or closed")
+        raise ValidationError("dsmb", part, Expected("open or closed"))
     chosen = resolve_protocol(protocol) if isinstance(protocol, str) else protocol
     day = format_date(generated or dt.datetime.now(dt.UTC).date())
     if part == "open":
@@ -194,8 +194,11 @@ def dsmb_document(
         raise ValidationError(
             "dsmb",
             "closed",
-            "unblinded data for the closed part: an arm column (a file with allocations, or a "
-            "database read by a role that sees arms)",
+            Expected(
+                "unblinded data for the closed part: an arm column (a file "
+                "with allocations, or a database read by a role that sees "
+                "arms)"
+            ),
         )
     model = build_report(study, protocol=chosen, generated=generated, sap=sap)
     closed = (_summary(study, chosen, "closed"), *model.sections)

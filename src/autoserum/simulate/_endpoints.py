@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.simulate._items import ItemColumn
 from autoserum.simulate._model import Scenario
 from autoserum.simulate._plan import plan_for
@@ -84,9 +84,13 @@ def simulate_endpoints(
         or not isinstance(n_subjects, int)
         or not (1 <= n_subjects <= MAX_SUBJECTS)
     ):
-        raise ValidationError("n_subjects", n_subjects, f"an integer from 1 to {MAX_SUBJECTS}")
+        raise ValidationError(
+            "n_subjects",
+            n_subjects,
+            Expected("an integer from 1 to %(max_subjects)s", max_subjects=MAX_SUBJECTS),
+        )
     if not seeds:
-        raise ValidationError("seeds", list(seeds), "at least one seed")
+        raise ValidationError("seeds", list(seeds), Expected("at least one seed"))
     plan = plan_for(scenario)
     instrument = _SCORED_BY.get(endpoint, endpoint)
     scored = frozenset({instrument, *(_SCORED_BY.get(t.column, t.column) for t in plan.thresholds)})

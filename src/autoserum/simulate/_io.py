@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.simulate._study import SimulatedStudy
 
 __all__ = ["ae_path", "conmed_path", "write_study"]
@@ -35,9 +35,11 @@ def write_study(study: SimulatedStudy, path: Path) -> tuple[Path, Path]:
     con-med file is :func:`conmed_path`)."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValidationError("--out", str(path), "a file name ending in .csv or .parquet")
+        raise ValidationError(
+            "--out", str(path), Expected("a file name ending in .csv or .parquet")
+        )
     if not path.parent.is_dir():
-        raise ValidationError("--out", str(path), "a file in an existing directory")
+        raise ValidationError("--out", str(path), Expected("a file in an existing directory"))
     events = ae_path(path)
     if suffix == ".csv":
         study.visits.write_csv(path)

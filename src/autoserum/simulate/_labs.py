@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.simulate._latent import Subjects
 from autoserum.simulate._model import Scenario, VisitSpec
 from autoserum.simulate._streams import Draws
@@ -67,7 +67,7 @@ def draw_labs(
             raise ValidationError(
                 "visits.labs",
                 code,
-                "one of ige, eosinophils, eosinophils_pct, il10, ifng, treg_il10",
+                Expected("one of ige, eosinophils, eosinophils_pct, il10, ifng, treg_il10"),
             )
         out[code] = np.asarray(value, dtype=np.float64)
     return out

@@ -13,8 +13,9 @@ of steps for the store to record through its own services (``autoserum simulate 
   to it within the protocol's draw-to-injection limit; acupoint arms give one injection per
   point and side (bilateral points: left and right) with the volume per point.
 - **blinded preparation** (a double-blind protocol): the unblinded preparer fills a kit per
-  injection, from the day's aliquot (serum, IgG) or from saline (the placebo arm), and the
-  injector gives the kit by its code; whole blood is given by the draw's code.
+  injection, from the day's aliquot (serum, IgG), from the sitting's draw (whole blood, within
+  the draw-to-injection limit) or from saline (the placebo arm), and the injector gives the kit
+  by its code: every injection of a double-blind protocol goes by a kit code, whatever the arm.
 - **wrong-subject scans**: before an injection, with probability ``wrong_scan_rate``, the
   injector first scans a product of another subject made earlier; the store refuses it (and
   audits the refusal), then the right product is given.
@@ -43,7 +44,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Arm, ProductProcess, Protocol, fact_number
 
 __all__ = [
@@ -83,6 +84,7 @@ PRODUCT_SCHEMA: dict[str, Any] = {
     "product": pl.String,
     "number": pl.Int64,
     "source": pl.Int64,
+    "drawn": pl.Int64,
     "product_of": pl.String,
     "count": pl.Int64,
     "volume_ml": pl.Float64,
@@ -96,8 +98,8 @@ PRODUCT_SCHEMA: dict[str, Any] = {
 """One row per step. ``product`` and ``number`` name the subject's draw, aliquot or kit the
 step makes or uses (numbered 1, 2, ... per subject and kind; ``aliquots`` makes ``count`` of
 them from ``number`` on, from draw ``source``; a ``process`` step processes draw ``number``;
-a kit is filled from aliquot ``source``); ``product_of`` is its owner (another subject for a
-``wrong_scan``)."""
+a kit is filled from aliquot ``source`` or from draw ``drawn``); ``product_of`` is its owner
+(another subject for a ``wrong_scan``)."""
 
 
 @dataclass
@@ -215,9 +217,16 @@ class _Planner:
         at = start + timedelta(minutes=1)
         last = start + timedelta(minutes=max(1, int(limit or 5) - 1))
         for site, side in points:
+            product, number = "draw", draw
+            if self.blinded:  # the preparer fills a kit from the draw; the injector sees its code
+                product, number = "kit", made.next("kit")
+                filled = at - timedelta(seconds=20)
+                yield _row(subject, "kit", filled, product="kit", number=number, drawn=draw,
+                           volume_ml=volume)  # fmt: skip
+                self.made.append((filled, subject, "kit", number))
             yield from self._scan_first(subject, at)
-            yield _row(subject, "inject", at, given_on=start.date(), product="draw", number=draw,
-                       volume_ml=volume, site=site, side=side)  # fmt: skip
+            yield _row(subject, "inject", at, given_on=start.date(), product=product,
+                       number=number, volume_ml=volume, site=site, side=side)  # fmt: skip
             at = min(last, at + timedelta(seconds=40))
 
     def _aliquot(
@@ -284,7 +293,9 @@ def simulate_product(
     ``treated``) under ``protocol``; see the module docstring. Seeded: the same visits and seed
     give the same steps."""
     if not 0 <= wrong_scan_rate <= 1:
-        raise ValidationError("wrong_scan_rate", wrong_scan_rate, "a probability from 0 to 1")
+        raise ValidationError(
+            "wrong_scan_rate", wrong_scan_rate, Expected("a probability from 0 to 1")
+        )
     planner = _Planner(protocol, np.random.default_rng([seed, STREAM_PRODUCT]), wrong_scan_rate)
     arms = {a.code: a for a in protocol.arms}
     offsets = sorted(i.day for i in protocol.injections)

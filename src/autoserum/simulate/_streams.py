@@ -24,7 +24,7 @@ from typing import TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["Draws", "Streams"]
 
@@ -42,7 +42,9 @@ class Streams:
         self.generators = tuple(generators)
         self.sizes: IntArray = np.asarray(sizes, dtype=np.int64).reshape(-1)
         if self.sizes.shape[0] != len(self.generators) or (self.sizes < 0).any():
-            raise ValidationError("sizes", self.sizes.tolist(), "one size >= 0 per generator")
+            raise ValidationError(
+                "sizes", self.sizes.tolist(), Expected("one size >= 0 per generator")
+            )
         self._edges = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
         self.total = int(self._edges[-1])
         #: segment of each row
@@ -65,7 +67,9 @@ class Streams:
     def _shape(self, size: Shape) -> tuple[int, ...]:
         shape = (size,) if isinstance(size, int) else tuple(size)
         if shape[0] != self.total:
-            raise ValidationError("size", shape, f"{self.total} rows (the segments' total)")
+            raise ValidationError(
+                "size", shape, Expected("%(total)s rows (the segments' total)", total=self.total)
+            )
         return shape
 
     def _spans(self) -> list[tuple[np.random.Generator, int, int]]:

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.simulate._conmeds import con_meds
 from autoserum.simulate._events import AE_SCHEMA, adverse_events
 from autoserum.simulate._items import Coded
@@ -74,9 +74,13 @@ def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedS
         or not isinstance(n_subjects, int)
         or not (1 <= n_subjects <= MAX_SUBJECTS)
     ):
-        raise ValidationError("n_subjects", n_subjects, f"an integer from 1 to {MAX_SUBJECTS}")
+        raise ValidationError(
+            "n_subjects",
+            n_subjects,
+            Expected("an integer from 1 to %(max_subjects)s", max_subjects=MAX_SUBJECTS),
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValidationError("seed", seed, "a non-negative integer")
+        raise ValidationError("seed", seed, Expected("a non-negative integer"))
     return simulate_scenario(get_scenario(protocol_code), n_subjects, seed)
 
 
@@ -89,7 +93,7 @@ def simulate_scenario(
     defines the output; keep the default unless testing the chunking itself.
     """
     if chunk_size < 1:
-        raise ValidationError("chunk_size", chunk_size, "a positive integer")
+        raise ValidationError("chunk_size", chunk_size, Expected("a positive integer"))
     width = max(2, len(str(n_subjects)))
     plan = plan_for(scenario)
     visits: list[pl.DataFrame] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.simulate._model import Target
 
 __all__ = ["target_statistic"]
@@ -70,6 +70,8 @@ def target_statistic(frame: pl.DataFrame, target: Target) -> float:
     raise ValidationError(
         "target.statistic",
         stat,
-        "mean_pct_change, mean_change_difference, dropout, not_treated, correlation, spearman "
-        "or proportion_at_most",
+        Expected(
+            "mean_pct_change, mean_change_difference, dropout, "
+            "not_treated, correlation, spearman or proportion_at_most"
+        ),
     )

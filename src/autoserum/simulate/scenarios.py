@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import Message, NotFoundError
 from autoserum.simulate._model import Scenario
 from autoserum.simulate._scenarios_open import AAHT, ASIM
 from autoserum.simulate._scenarios_rct import ABT, AIGT, AST
@@ -64,5 +64,9 @@ def get_scenario(code: str) -> Scenario:
         return SCENARIOS[code]
     except KeyError:
         raise NotFoundError(
-            f"no simulation scenario for protocol {code!r}; known: {', '.join(SCENARIOS)}"
+            Message(
+                "no simulation scenario for protocol %(code)s; known: %(values)s",
+                code=repr(code),
+                values=", ".join(SCENARIOS),
+            )
         ) from None

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._results_agreement import ICCResult, ICCRow, KappaResult
 from autoserum.stats._validate import check_conf_level
 
@@ -45,11 +45,11 @@ def _ratings(ratings: Any) -> FloatArray:
         x = np.asarray(ratings, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
-            "ratings", type(ratings).__name__, "a subjects × raters table of numbers"
+            "ratings", type(ratings).__name__, Expected("a subjects × raters table of numbers")
         ) from exc
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
         raise ValidationError(
-            "ratings", f"shape {x.shape}", "a table of at least 2 subjects × 2 raters"
+            "ratings", f"shape {x.shape}", Expected("a table of at least 2 subjects × 2 raters")
         )
     bad = ~np.isfinite(x)
     if bad.any():
@@ -57,8 +57,10 @@ def _ratings(ratings: Any) -> FloatArray:
         raise ValidationError(
             f"ratings[{i}][{j}]",
             float(x[i, j]),
-            "a finite rating (every subject rated by every rater; as psych::ICC, "
-            "incomplete subjects are not analysed)",
+            Expected(
+                "a finite rating (every subject rated by every rater; as "
+                "psych::ICC, incomplete subjects are not analysed)"
+            ),
         )
     return x
 
@@ -147,29 +149,37 @@ def _categories(
     r1: Sequence[Any], r2: Sequence[Any], levels: Sequence[Any] | None
 ) -> tuple[list[tuple[Any, Any]], tuple[Any, ...]]:
     if len(r1) != len(r2):
-        raise ValidationError("rater2", f"{len(r2)} ratings", f"{len(r1)} ratings, as rater1")
+        raise ValidationError(
+            "rater2", f"{len(r2)} ratings", Expected("%(count)s ratings, as rater1", count=len(r1))
+        )
     pairs = [(a, b) for a, b in zip(r1, r2, strict=True) if not (_missing(a) or _missing(b))]
     if not pairs:
-        raise ValidationError("rater1", "no pair rated by both raters", "at least one pair")
+        raise ValidationError(
+            "rater1", "no pair rated by both raters", Expected("at least one pair")
+        )
     if levels is None:
         seen = {v for pair in pairs for v in pair}
         try:
             cats = tuple(sorted(seen))
         except TypeError as exc:
             raise ValidationError(
-                "levels", None, "the ordered categories (ratings of mixed types)"
+                "levels", None, Expected("the ordered categories (ratings of mixed types)")
             ) from exc
     else:
         cats = tuple(levels)
         if len(set(cats)) != len(cats):
-            raise ValidationError("levels", list(cats), "distinct categories")
+            raise ValidationError("levels", list(cats), Expected("distinct categories"))
         known = set(cats)
         for field, index in (("rater1", 0), ("rater2", 1)):
             for i, pair in enumerate(pairs):
                 if pair[index] not in known:
-                    raise ValidationError(f"{field}[{i}]", pair[index], f"one of {list(cats)}")
+                    raise ValidationError(
+                        f"{field}[{i}]",
+                        pair[index],
+                        Expected("one of %(values)s", values=list(cats)),
+                    )
     if len(cats) < 2:
-        raise ValidationError("levels", list(cats), "at least 2 categories")
+        raise ValidationError("levels", list(cats), Expected("at least 2 categories"))
     return pairs, cats
 
 
@@ -218,7 +228,7 @@ def cohen_kappa(
     (0.641, 0.9103)
     """
     if weights not in KAPPA_WEIGHTS:
-        raise ValidationError("weights", weights, "linear or quadratic")
+        raise ValidationError("weights", weights, Expected("linear or quadratic"))
     level = check_conf_level(conf_level)
     pairs, cats = _categories(rater1, rater2, levels)
     index = {c: i for i, c in enumerate(cats)}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._results import Estimate
 from autoserum.stats._validate import FloatArray, check_conf_level
 
@@ -20,11 +20,15 @@ def as_column(values: Any, field: str) -> FloatArray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(field, type(values).__name__, "a sequence of numbers") from exc
+        raise ValidationError(
+            field, type(values).__name__, Expected("a sequence of numbers")
+        ) from exc
     if arr.ndim != 1:
-        raise ValidationError(field, f"array of shape {arr.shape}", "a 1-D sequence of numbers")
+        raise ValidationError(
+            field, f"array of shape {arr.shape}", Expected("a 1-D sequence of numbers")
+        )
     if np.isinf(arr).any():
-        raise ValidationError(field, float(arr[np.isinf(arr)][0]), "finite numbers")
+        raise ValidationError(field, float(arr[np.isinf(arr)][0]), Expected("finite numbers"))
     return arr
 
 
@@ -33,7 +37,7 @@ def as_group(values: Any, field: str = "group") -> FloatArray:
     arr = as_column(values, field)
     bad = ~np.isnan(arr) & ~np.isin(arr, (0.0, 1.0))
     if bad.any():
-        raise ValidationError(field, float(arr[bad][0]), "0 (control) or 1 (treatment)")
+        raise ValidationError(field, float(arr[bad][0]), Expected("0 (control) or 1 (treatment)"))
     return arr
 
 
@@ -59,7 +63,9 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
     bv = as_column(baseline, "baseline")
     if not (yv.size == gv.size == bv.size):
         raise ValidationError(
-            "group", f"lengths y={yv.size}, group={gv.size}, baseline={bv.size}", "equal lengths"
+            "group",
+            f"lengths y={yv.size}, group={gv.size}, baseline={bv.size}",
+            Expected("equal lengths"),
         )
     keep = ~(np.isnan(yv) | np.isnan(gv) | np.isnan(bv))
     yv, gv, bv = yv[keep], gv[keep], bv[keep]

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._results_survival import CoxResult, CoxTerm, PHTest
 from autoserum.stats._survival import check_survival
 from autoserum.stats._validate import check_conf_level
@@ -106,20 +106,24 @@ def cox_ph(
     """
     level = check_conf_level(conf_level)
     if ph_transform not in ("km", "identity"):
-        raise ValidationError("ph_transform", ph_transform, "km or identity")
+        raise ValidationError("ph_transform", ph_transform, Expected("km or identity"))
     t, e = check_survival(time, event)
     if not covariates:
-        raise ValidationError("covariates", "none", "at least one covariate")
+        raise ValidationError("covariates", "none", Expected("at least one covariate"))
     names = list(covariates)
     cols = []
     for name in names:
         try:
             col = np.asarray(covariates[name], dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise ValidationError(f"covariates.{name}", "non-numeric values", "numbers") from exc
+            raise ValidationError(
+                f"covariates.{name}", "non-numeric values", Expected("numbers")
+            ) from exc
         if col.shape != t.shape or not np.all(np.isfinite(col)):
             raise ValidationError(
-                f"covariates.{name}", f"{col.size} values", f"{t.size} finite numbers"
+                f"covariates.{name}",
+                f"{col.size} values",
+                Expected("%(size)s finite numbers", size=t.size),
             )
         cols.append(col)
     x = np.column_stack(cols)

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._ancova import as_column, as_group
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mmrm import fit_prepared
@@ -86,7 +86,9 @@ def summarize_site(
     (module docstring).
     """
     if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 1:
-        raise ValidationError("min_cell", min_cell, "a whole number of subjects, at least 1")
+        raise ValidationError(
+            "min_cell", min_cell, Expected("a whole number of subjects, at least 1")
+        )
     data = prepare(subject, visit, group, baseline, y)
     yv = as_column(y, "y")
     visits = np.asarray(visit)
@@ -112,7 +114,7 @@ def summarize_site(
             suppressed.append(Suppression("mmrm", labels, why))
             week_withheld = week_withheld or week in labels
     if not np.any(levels == week):
-        raise ValidationError("week", week, "a visit with outcomes at this site")
+        raise ValidationError("week", week, Expected("a visit with outcomes at this site"))
     gv, bv = as_group(group, "group"), as_column(baseline, "baseline")
     at = keep & (visits == week) & ~np.isnan(gv) & ~np.isnan(bv)
     anc = Moments.of(np.column_stack([gv[at], bv[at], yv[at]]))
@@ -149,11 +151,13 @@ def _refuse_suppressed(
 
 def _names(sites: Sequence[SiteSummary], names: Sequence[str] | None) -> Sequence[str]:
     if not sites:
-        raise ValidationError("sites", 0, "at least one site summary")
+        raise ValidationError("sites", 0, Expected("at least one site summary"))
     if names is None:
         return [f"#{i + 1}" for i in range(len(sites))]
     if len(names) != len(sites):
-        raise ValidationError("names", len(names), f"{len(sites)} names, one per site")
+        raise ValidationError(
+            "names", len(names), Expected("%(count)s names, one per site", count=len(sites))
+        )
     return names
 
 

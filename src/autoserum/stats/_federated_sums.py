@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["FORMAT", "VERSION", "Moments", "PatternMoments", "SiteSummary", "Suppression"]
 
@@ -75,11 +75,11 @@ class Moments:
     def from_dict(cls, raw: Any, where: str, width: int) -> Moments:
         if not isinstance(raw, Mapping):
             raise ValidationError(
-                where, type(raw).__name__, "an object with n, mean, cross_products"
+                where, type(raw).__name__, Expected("an object with n, mean, cross_products")
             )
         n = raw.get("n")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValidationError(f"{where}.n", n, "a positive whole number of subjects")
+            raise ValidationError(f"{where}.n", n, Expected("a positive whole number of subjects"))
         mean = _floats(raw.get("mean"), f"{where}.mean", (width,))
         cross = _floats(raw.get("cross_products"), f"{where}.cross_products", (width, width))
         return cls(n=n, mean=mean, cross=cross)
@@ -89,9 +89,13 @@ def _floats(raw: Any, where: str, shape: tuple[int, ...]) -> FloatArray:
     try:
         arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(where, type(raw).__name__, f"numbers of shape {shape}") from exc
+        raise ValidationError(
+            where, type(raw).__name__, Expected("numbers of shape %(shape)s", shape=shape)
+        ) from exc
     if arr.shape != shape or not np.isfinite(arr).all():
-        raise ValidationError(where, f"shape {arr.shape}", f"finite numbers of shape {shape}")
+        raise ValidationError(
+            where, f"shape {arr.shape}", Expected("finite numbers of shape %(shape)s", shape=shape)
+        )
     return arr
 
 
@@ -159,30 +163,36 @@ class SiteSummary:
     def from_dict(cls, raw: Any, *, where: str = "summary") -> SiteSummary:
         """Parse and check :meth:`to_dict`'s output; errors name the field path."""
         if not isinstance(raw, Mapping) or raw.get("format") != FORMAT:
-            raise ValidationError(f"{where}.format", _get(raw, "format"), f"{FORMAT!r}")
+            raise ValidationError(f"{where}.format", _get(raw, "format"), repr(FORMAT))
         if raw.get("version") != VERSION:
             raise ValidationError(f"{where}.version", raw.get("version"), str(VERSION))
         min_cell = raw.get("min_cell")
         if not isinstance(min_cell, int) or min_cell < 1:
-            raise ValidationError(f"{where}.min_cell", min_cell, "a positive whole number")
+            raise ValidationError(
+                f"{where}.min_cell", min_cell, Expected("a positive whole number")
+            )
         anc = raw.get("ancova")
         ancova_m = None if anc is None else Moments.from_dict(anc, f"{where}.ancova", 3)
         patterns = []
         raw_patterns = raw.get("mmrm_patterns")
         if not isinstance(raw_patterns, list):
-            raise ValidationError(f"{where}.mmrm_patterns", raw_patterns, "a list of patterns")
+            raise ValidationError(
+                f"{where}.mmrm_patterns", raw_patterns, Expected("a list of patterns")
+            )
         for i, p in enumerate(raw_patterns):
             at = f"{where}.mmrm_patterns[{i}]"
             visits = p.get("visits") if isinstance(p, Mapping) else None
             if not isinstance(visits, list) or not visits or len(set(visits)) != len(visits):
-                raise ValidationError(f"{at}.visits", visits, "a list of distinct visits")
+                raise ValidationError(f"{at}.visits", visits, Expected("a list of distinct visits"))
             moments = Moments.from_dict(p, at, 2 + len(visits))
             patterns.append(PatternMoments(visits=tuple(visits), moments=moments))
         suppressed = []
         for i, s in enumerate(raw.get("suppressed") or []):
             at = f"{where}.suppressed[{i}]"
             if not isinstance(s, Mapping) or s.get("model") not in ("ancova", "mmrm"):
-                raise ValidationError(f"{at}.model", _get(s, "model"), "'ancova' or 'mmrm'")
+                raise ValidationError(
+                    f"{at}.model", _get(s, "model"), Expected("'ancova' or 'mmrm'")
+                )
             v = s.get("visits")
             suppressed.append(
                 Suppression(

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._results import Estimate, _Result
 from autoserum.stats._validate import Alternative, check_alternative, check_conf_level
 
@@ -106,7 +106,9 @@ class LinearModelResult(_Result):
 def _texts(values: Any, field: str, n: int) -> npt.NDArray[Any]:
     arr = np.asarray(values, dtype=object)
     if arr.ndim != 1 or arr.size != n:
-        raise ValidationError(field, f"{arr.size} values", f"{n} values, one per row")
+        raise ValidationError(
+            field, f"{arr.size} values", Expected("%(n)s values, one per row", n=n)
+        )
     return arr
 
 

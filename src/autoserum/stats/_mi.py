@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._mmrm import FittedMMRM
 from autoserum.stats._mmrm_data import PreparedData, resample
 from autoserum.stats._mmrm_reml import Reml, fit_reml, hessian
@@ -194,11 +194,15 @@ def impute(
 ) -> Imputed:
     """``m`` completed data sets of ``fitted``'s subjects (module docstring)."""
     if strategy not in STRATEGIES:
-        raise ValidationError("strategy", strategy, f"one of {', '.join(STRATEGIES)}")
+        raise ValidationError(
+            "strategy", strategy, Expected("one of %(values)s", values=", ".join(STRATEGIES))
+        )
     if method not in METHODS:
-        raise ValidationError("method", method, f"one of {', '.join(METHODS)}")
+        raise ValidationError(
+            "method", method, Expected("one of %(values)s", values=", ".join(METHODS))
+        )
     if isinstance(m, bool) or not isinstance(m, int) or m < 2:
-        raise ValidationError("m", m, "a whole number of imputations >= 2")
+        raise ValidationError("m", m, Expected("a whole number of imputations >= 2"))
     data = fitted.data
     subj = data.subjects
     assert subj is not None  # prepare() always keeps them

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._mi import Imputed, Method, Strategy, impute
 from autoserum.stats._mmrm import fit_mmrm
 from autoserum.stats._mmrm_cov import CovarianceName
@@ -30,7 +30,11 @@ FloatArray = npt.NDArray[np.float64]
 
 def _target(imp: Imputed, visit: Any) -> int:
     if visit not in imp.levels:
-        raise ValidationError("visit_of_interest", visit, f"one of the visits {list(imp.levels)}")
+        raise ValidationError(
+            "visit_of_interest",
+            visit,
+            Expected("one of the visits %(levels)s", levels=list(imp.levels)),
+        )
     return imp.levels.index(visit)
 
 
@@ -64,7 +68,9 @@ def _imputations(
     seed: int,
 ) -> Imputed:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValidationError("seed", seed, "a whole number (imputations must be reproducible)")
+        raise ValidationError(
+            "seed", seed, Expected("a whole number (imputations must be reproducible)")
+        )
     fitted = fit_mmrm(
         subject, visit, group, baseline, y, covariance=covariance, covariates=covariates
     )
@@ -178,7 +184,7 @@ def tipping_point(
     (True, 21)
     """
     if not (isinstance(alpha, int | float) and 0 < alpha < 1):
-        raise ValidationError("alpha", alpha, "a number in (0, 1)")
+        raise ValidationError("alpha", alpha, Expected("a number in (0, 1)"))
     imp = _imputations(
         subject,
         visit,

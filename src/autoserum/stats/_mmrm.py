@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._mmrm_cov import CovarianceName, make_structure
 from autoserum.stats._mmrm_data import PreparedData, prepare
 from autoserum.stats._mmrm_df import DF_METHODS, DfMethod, inference
@@ -166,9 +166,9 @@ def fit_prepared(
     """
     level = check_conf_level(conf_level)
     if df not in DF_METHODS:
-        raise ValidationError("df", df, f"one of {', '.join(DF_METHODS)}")
+        raise ValidationError("df", df, Expected("one of %(values)s", values=", ".join(DF_METHODS)))
     if information not in ("observed", "expected"):
-        raise ValidationError("information", information, "observed or expected")
+        raise ValidationError("information", information, Expected("observed or expected"))
     structure = make_structure(covariance, len(data.levels))
     _check_estimable(data)
     reml = Reml(data, structure)

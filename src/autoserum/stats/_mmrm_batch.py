@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["BatchEstimate", "mmrm_batch", "mmrm_complete_batch"]
 
@@ -69,9 +69,11 @@ def mmrm_complete_batch(group: Any, baseline: Any, y: Any, *, visit: int = -1) -
     """
     yv = np.asarray(y, dtype=np.float64)
     if yv.ndim != 3 or yv.shape[1] < 4 or yv.shape[2] < 1:
-        raise ValidationError("y", f"shape {yv.shape}", "trials x subjects (>= 4) x visits")
+        raise ValidationError(
+            "y", f"shape {yv.shape}", Expected("trials x subjects (>= 4) x visits")
+        )
     if not np.isfinite(yv).all():
-        raise ValidationError("y", "missing values", "complete data (use mmrm per trial)")
+        raise ValidationError("y", "missing values", Expected("complete data (use mmrm per trial)"))
     reps, n, t = yv.shape
     base = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (reps, n))
     grp = np.broadcast_to(np.asarray(group, dtype=np.float64), (reps, n))
@@ -309,10 +311,12 @@ def mmrm_batch(group: Any, baseline: Any, y: Any, *, visit: int = -1) -> BatchEs
     """
     yv = np.asarray(y, dtype=np.float64)
     if yv.ndim != 3 or yv.shape[1] < 4 or yv.shape[2] < 1:
-        raise ValidationError("y", f"shape {yv.shape}", "trials x subjects (>= 4) x visits")
+        raise ValidationError(
+            "y", f"shape {yv.shape}", Expected("trials x subjects (>= 4) x visits")
+        )
     reps, n, t = yv.shape
     if t > 6:
-        raise ValidationError("y", f"{t} visits", "at most 6 visits (fit more per trial)")
+        raise ValidationError("y", f"{t} visits", Expected("at most 6 visits (fit more per trial)"))
     base = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (reps, n))
     grp = np.broadcast_to(np.asarray(group, dtype=np.float64), (reps, n))
     observed = np.isfinite(yv) & np.isfinite(base)[:, :, None] & np.isfinite(grp)[:, :, None]

@@ -41,7 +41,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["STRUCTURES", "CovarianceName", "Structure", "make_structure"]
 
@@ -277,7 +277,9 @@ def make_structure(name: str, t: int) -> Structure:
     """The structure ``name`` over ``t`` visits (with one visit every structure is one
     variance, fitted as ``unstructured``)."""
     if name not in _CLASSES:
-        raise ValidationError("covariance", name, f"one of {', '.join(STRUCTURES)}")
+        raise ValidationError(
+            "covariance", name, Expected("one of %(values)s", values=", ".join(STRUCTURES))
+        )
     if t == 1:
         return Unstructured(1)
     return _CLASSES[name](t)

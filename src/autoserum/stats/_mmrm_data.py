@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import StatisticsError, ValidationError
+from autoserum.errors import Expected, StatisticsError, ValidationError
 from autoserum.stats._ancova import as_column, as_group
 
 __all__ = [
@@ -80,15 +80,19 @@ class PreparedData:
 def _labels(values: Any, field: str, n: int) -> tuple[npt.NDArray[Any], IntArray]:
     arr = np.asarray(values)
     if arr.ndim != 1 or arr.size != n:
-        raise ValidationError(field, f"{arr.size} values", f"{n} values, one per row")
+        raise ValidationError(
+            field, f"{arr.size} values", Expected("%(n)s values, one per row", n=n)
+        )
     try:
         levels, inverse = np.unique(arr, return_inverse=True)
     except TypeError as exc:
-        raise ValidationError(field, "values of mixed types", "labels of one type") from exc
+        raise ValidationError(
+            field, "values of mixed types", Expected("labels of one type")
+        ) from exc
     if levels.dtype.kind == "f" and np.isnan(levels).any():
-        raise ValidationError(field, float("nan"), "no missing labels")
+        raise ValidationError(field, float("nan"), Expected("no missing labels"))
     if levels.dtype.kind == "O" and any(v is None for v in levels):
-        raise ValidationError(field, None, "no missing labels")
+        raise ValidationError(field, None, Expected("no missing labels"))
     return levels, inverse.astype(np.intp)
 
 
@@ -101,7 +105,9 @@ def _per_subject(values: FloatArray, sub: IntArray, n_sub: int, field: str) -> F
     if differs.any():
         row = int(np.flatnonzero(differs)[0])
         raise ValidationError(
-            field, float(values[row]), f"one value per subject (row {row} differs)"
+            field,
+            float(values[row]),
+            Expected("one value per subject (row %(row)s differs)", row=row),
         )
     return first
 
@@ -117,7 +123,9 @@ def _covariate_columns(
         field = f"covariates.{name}"
         arr = np.asarray(values)
         if arr.ndim != 1 or arr.size != n:
-            raise ValidationError(field, f"{arr.size} values", f"{n} values, one per row")
+            raise ValidationError(
+                field, f"{arr.size} values", Expected("%(n)s values, one per row", n=n)
+            )
         if arr.dtype.kind in "biuf":
             col = _per_subject(as_column(arr, field), sub, n_sub, field)
             names.append(name)
@@ -152,7 +160,9 @@ def prepare(
     bv = as_column(baseline, "baseline")
     for name, arr in (("group", gv), ("baseline", bv)):
         if arr.size != n:
-            raise ValidationError(name, f"{arr.size} values", f"{n} values, one per row of y")
+            raise ValidationError(
+                name, f"{arr.size} values", Expected("%(n)s values, one per row of y", n=n)
+            )
     sub_levels, sub_all = _labels(subject, "subject", n)
     levels, vis_all = _labels(visit, "visit", n)
     t = len(levels)
@@ -160,7 +170,7 @@ def prepare(
     cell = sub_all.astype(np.int64) * t + vis_all
     if np.bincount(cell, minlength=n_all * t).max(initial=0) > 1:
         raise ValidationError(
-            "visit", "a repeated subject × visit", "one row per subject and visit"
+            "visit", "a repeated subject × visit", Expected("one row per subject and visit")
         )
     keep = ~np.isnan(yv)
     for name, arr in (("group", gv), ("baseline", bv)):
@@ -169,7 +179,9 @@ def prepare(
             raise ValidationError(
                 name,
                 float("nan"),
-                f"a value on every row with an outcome (row {int(np.argmax(missing))})",
+                Expected(
+                    "a value on every row with an outcome (row %(np)s)", np=int(np.argmax(missing))
+                ),
             )
     g_sub = _per_subject(gv, sub_all, n_all, "group")
     b_sub = _per_subject(bv, sub_all, n_all, "baseline")
@@ -186,7 +198,7 @@ def prepare(
             raise ValidationError(
                 name.split("[")[0] if "[" in name else name,
                 float("nan"),
-                f"a value for every subject with an outcome (row {row})",
+                Expected("a value for every subject with an outcome (row %(row)s)", row=row),
             )
     if not has_y.any():
         raise StatisticsError("mmrm: no non-missing outcome")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["p_adjust"]
 
@@ -27,17 +27,21 @@ def p_adjust(
     [0.03, 0.06, 0.06]
     """
     if method not in _METHODS:
-        raise ValidationError("method", method, "one of holm, BH, bonferroni")
+        raise ValidationError("method", method, Expected("one of holm, BH, bonferroni"))
     try:
         p = np.asarray(p_values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("p_values", repr(p_values)[:60], "a sequence of p-values") from exc
+        raise ValidationError(
+            "p_values", repr(p_values)[:60], Expected("a sequence of p-values")
+        ) from exc
     if p.ndim != 1:
-        raise ValidationError("p_values", f"array of shape {p.shape}", "a 1-D sequence")
+        raise ValidationError("p_values", f"array of shape {p.shape}", Expected("a 1-D sequence"))
     present = ~np.isnan(p)
     bad = present & ((p < 0) | (p > 1))
     if bad.any():
-        raise ValidationError("p_values", float(p[bad][0]), "p-values in [0, 1] (NaN = missing)")
+        raise ValidationError(
+            "p_values", float(p[bad][0]), Expected("p-values in [0, 1] (NaN = missing)")
+        )
     out = np.full(p.shape, np.nan)
     values = p[present]
     n = values.size

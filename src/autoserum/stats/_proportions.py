@@ -8,7 +8,7 @@ import math
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.stats._results import Estimate
 from autoserum.stats._validate import (
     Alternative,
@@ -24,7 +24,9 @@ def _counts(k: int, n: int, k_name: str, n_name: str) -> tuple[int, int]:
     n = check_count(n, n_name, minimum=1)
     k = check_count(k, k_name)
     if k > n:
-        raise ValidationError(k_name, k, f"a count between 0 and {n_name} = {n}")
+        raise ValidationError(
+            k_name, k, Expected("a count between 0 and %(n_name)s = %(n)s", n_name=n_name, n=n)
+        )
     return k, n
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.stats._results import _Result
 
 __all__ = ["ICCResult", "ICCRow", "KappaResult"]
@@ -57,7 +57,11 @@ class ICCResult(_Result):
         for row in self.rows:
             if row.type == type:
                 return row
-        raise ValidationError("type", type, "one of " + ", ".join(r.type for r in self.rows))
+        raise ValidationError(
+            "type",
+            type,
+            Expected("one of %(values)s", values=", ".join(r.type for r in self.rows)),
+        )
 
 
 @dataclass(frozen=True)

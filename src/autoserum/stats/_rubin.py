@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.stats._results import Pooled
 from autoserum.stats._validate import check_conf_level
 
@@ -45,16 +45,20 @@ def rubin_pool(
     q = np.asarray(estimates, dtype=np.float64)
     u = np.asarray(variances, dtype=np.float64)
     if q.ndim != 1 or q.size < 2:
-        raise ValidationError("estimates", f"{q.size} values", "at least 2 imputations")
+        raise ValidationError("estimates", f"{q.size} values", Expected("at least 2 imputations"))
     if u.shape != q.shape:
-        raise ValidationError("variances", f"{u.size} values", f"{q.size}, one per estimate")
+        raise ValidationError(
+            "variances", f"{u.size} values", Expected("%(size)s, one per estimate", size=q.size)
+        )
     if not np.all(np.isfinite(q)):
-        raise ValidationError("estimates", "a non-finite value", "finite numbers")
+        raise ValidationError("estimates", "a non-finite value", Expected("finite numbers"))
     if not np.all(np.isfinite(u) & (u >= 0)):
-        raise ValidationError("variances", "a negative or non-finite value", "numbers >= 0")
+        raise ValidationError(
+            "variances", "a negative or non-finite value", Expected("numbers >= 0")
+        )
     df_com = float(df_complete)
     if not df_com > 0:
-        raise ValidationError("df_complete", df_complete, "a positive number or inf")
+        raise ValidationError("df_complete", df_complete, Expected("a positive number or inf"))
     m = q.size
     qbar, ubar = float(q.mean()), float(u.mean())
     b = float(q.var(ddof=1))

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.stats._results_survival import KaplanMeier, KMCurve, KMRow, LogRank
 from autoserum.stats._validate import check_conf_level
 
@@ -30,17 +30,19 @@ def check_survival(time: Any, event: Any) -> tuple[FloatArray, FloatArray]:
         t = np.asarray(time, dtype=np.float64)
         e = np.asarray(event, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("time", "non-numeric values", "numbers") from exc
+        raise ValidationError("time", "non-numeric values", Expected("numbers")) from exc
     if t.ndim != 1 or t.size == 0:
-        raise ValidationError("time", f"shape {t.shape}", "a non-empty 1-D sequence")
+        raise ValidationError("time", f"shape {t.shape}", Expected("a non-empty 1-D sequence"))
     if e.shape != t.shape:
-        raise ValidationError("event", f"{e.size} values", f"{t.size} values, one per time")
+        raise ValidationError(
+            "event", f"{e.size} values", Expected("%(size)s values, one per time", size=t.size)
+        )
     bad = ~np.isfinite(t) | (t < 0)
     if bad.any():
-        raise ValidationError("time", float(t[bad][0]), "a finite time >= 0")
+        raise ValidationError("time", float(t[bad][0]), Expected("a finite time >= 0"))
     bad_e = ~np.isin(e, (0.0, 1.0))
     if bad_e.any():
-        raise ValidationError("event", float(e[bad_e][0]), "1 (event) or 0 (censored)")
+        raise ValidationError("event", float(e[bad_e][0]), Expected("1 (event) or 0 (censored)"))
     return t, e
 
 
@@ -49,7 +51,9 @@ def _groups(group: Any, n: int) -> tuple[list[Any], npt.NDArray[np.intp]]:
         return [None], np.zeros(n, dtype=np.intp)
     arr = np.asarray(group)
     if arr.ndim != 1 or arr.size != n:
-        raise ValidationError("group", f"{arr.size} values", f"{n} values, one per time")
+        raise ValidationError(
+            "group", f"{arr.size} values", Expected("%(n)s values, one per time", n=n)
+        )
     levels, inv = np.unique(arr, return_inverse=True)
     return levels.tolist(), inv.astype(np.intp)
 
@@ -155,7 +159,7 @@ def kaplan_meier(
     """
     level = check_conf_level(conf_level)
     if conf_type not in ("log", "log-log"):
-        raise ValidationError("conf_type", conf_type, "log or log-log")
+        raise ValidationError("conf_type", conf_type, Expected("log or log-log"))
     t, e = check_survival(time, event)
     labels, idx = _groups(group, t.size)
     z = float(sps.norm.ppf(1 - (1 - level) / 2))
@@ -179,7 +183,7 @@ def log_rank(time: Any, event: Any, group: Any) -> LogRank:
     labels, idx = _groups(group, t.size)
     k = len(labels)
     if k < 2:
-        raise ValidationError("group", f"{k} group", "at least 2 groups")
+        raise ValidationError("group", f"{k} group", Expected("at least 2 groups"))
     obs = np.zeros(k)
     exp = np.zeros(k)
     var = np.zeros((k, k))

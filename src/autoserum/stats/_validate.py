@@ -8,7 +8,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["Alternative", "as_sample", "check_alternative", "check_conf_level", "check_count"]
 
@@ -22,7 +22,7 @@ Alternative = Literal["two-sided", "less", "greater"]
 def check_alternative(alternative: Any) -> Alternative:
     """``alternative`` must be ``two-sided``, ``less`` or ``greater``."""
     if alternative not in ("two-sided", "less", "greater"):
-        raise ValidationError("alternative", alternative, "two-sided, less or greater")
+        raise ValidationError("alternative", alternative, Expected("two-sided, less or greater"))
     return cast("Alternative", alternative)
 
 
@@ -34,12 +34,14 @@ def as_sample(values: Any, field: str) -> FloatArray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(field, _short(values), "a sequence of numbers") from exc
+        raise ValidationError(field, _short(values), Expected("a sequence of numbers")) from exc
     if arr.ndim != 1:
-        raise ValidationError(field, f"array of shape {arr.shape}", "a 1-D sequence of numbers")
+        raise ValidationError(
+            field, f"array of shape {arr.shape}", Expected("a 1-D sequence of numbers")
+        )
     if np.isinf(arr).any():
         bad = float(arr[np.isinf(arr)][0])
-        raise ValidationError(field, bad, "finite numbers (missing values as NaN)")
+        raise ValidationError(field, bad, Expected("finite numbers (missing values as NaN)"))
     return arr[~np.isnan(arr)]
 
 
@@ -48,9 +50,9 @@ def check_conf_level(conf_level: float) -> float:
     try:
         level = float(conf_level)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("conf_level", conf_level, "a number in (0, 1)") from exc
+        raise ValidationError("conf_level", conf_level, Expected("a number in (0, 1)")) from exc
     if not (0.0 < level < 1.0) or math.isnan(level):
-        raise ValidationError("conf_level", conf_level, "a number in (0, 1)")
+        raise ValidationError("conf_level", conf_level, Expected("a number in (0, 1)"))
     return level
 
 
@@ -60,9 +62,13 @@ def check_count(value: Any, field: str, *, minimum: int = 0) -> int:
         if isinstance(value, float | np.floating) and float(value).is_integer():
             value = int(value)
         else:
-            raise ValidationError(field, value, f"a whole number >= {minimum}")
+            raise ValidationError(
+                field, value, Expected("a whole number >= %(minimum)s", minimum=minimum)
+            )
     if int(value) < minimum:
-        raise ValidationError(field, value, f"a whole number >= {minimum}")
+        raise ValidationError(
+            field, value, Expected("a whole number >= %(minimum)s", minimum=minimum)
+        )
     return int(value)
 
 

@@ -18,7 +18,14 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from autoserum.accounts import normalise_username, username_skeleton, verify_password
-from autoserum.errors import NotFoundError, PermissionDeniedError, StateError, ValidationError
+from autoserum.errors import (
+    Expected,
+    Message,
+    NotFoundError,
+    PermissionDeniedError,
+    StateError,
+    ValidationError,
+)
 from autoserum.i18n import check_language
 from autoserum.permissions import check_role
 from autoserum.store import _login
@@ -154,12 +161,16 @@ class AccountService(Service):
         check_role(role)
         with self._write(actor) as s:
             if s.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-                raise StateError(f"user {username!r} exists already")
+                raise StateError(
+                    Message("user %(username)s exists already", username=repr(username))
+                )
             skeleton = username_skeleton(username)
             for other in s.scalars(select(UserRow.username)):
                 if username_skeleton(other) == skeleton:
                     raise ValidationError(
-                        "username", username, f"a name that does not look like {other!r}"
+                        "username",
+                        username,
+                        Expected("a name that does not look like %(other)s", other=repr(other)),
                     )
             row = UserRow(
                 username=username,
@@ -217,7 +228,9 @@ class AccountService(Service):
             for key, value in changes.items():
                 if key not in allowed:
                     raise ValidationError(
-                        f"user.{key}", value, f"one of {', '.join(sorted(allowed))}"
+                        f"user.{key}",
+                        value,
+                        Expected("one of %(values)s", values=", ".join(sorted(allowed))),
                     )
                 if key == "role":
                     check_role(value)
@@ -226,7 +239,7 @@ class AccountService(Service):
                     self._set_sites(s, row, value)
                     continue
                 elif key in {"unblinded", "active"} and not isinstance(value, bool):
-                    raise ValidationError(f"user.{key}", value, "true or false")
+                    raise ValidationError(f"user.{key}", value, Expected("true or false"))
                 elif key == "password_hash":
                     self._nonempty("password_hash", value)
                 elif key == "language" and value is not None:
@@ -288,7 +301,7 @@ class AccountService(Service):
         wanted: set[int] = set()
         for key in [] if sites is None else sites:
             if not (isinstance(key, tuple) and len(key) == 2):
-                raise ValidationError("sites", key, "a (study, site code) pair")
+                raise ValidationError("sites", key, Expected("a (study, site code) pair"))
             study, code = key
             site_id = s.scalar(
                 select(SiteRow.id)
@@ -296,7 +309,9 @@ class AccountService(Service):
                 .where(StudyRow.name == study, SiteRow.code == code)
             )
             if site_id is None:
-                raise ValidationError("sites", f"{study}/{code}", "an existing site of a study")
+                raise ValidationError(
+                    "sites", f"{study}/{code}", Expected("an existing site of a study")
+                )
             wanted.add(site_id)
         current = {
             m.site_id: m
@@ -365,10 +380,14 @@ class AccountService(Service):
         unrevoked, unexpired API tokens; :class:`PermissionDeniedError` otherwise (one
         message for unknown, locked and wrong)."""
         if (password is None) == (token_hash is None):
-            raise ValidationError("proof", None, "a password or an API token of the user")
+            raise ValidationError("proof", None, Expected("a password or an API token of the user"))
         name, now = _lookup_name(username), utcnow()
         refused = PermissionDeniedError(
-            f"{name!r} is not proven: unknown user, locked account, or a wrong password or token"
+            Message(
+                "%(name)s is not proven: unknown user, locked account, or a "
+                "wrong password or token",
+                name=repr(name),
+            )
         )
         if token_hash is not None:
             record = self.user_for_token(token_hash)
@@ -409,7 +428,7 @@ class AccountService(Service):
     def _user_row(s: Session, username: str) -> UserRow:
         row = s.scalar(select(UserRow).where(UserRow.username == _lookup_name(username)))
         if row is None:
-            raise NotFoundError(f"no user named {username!r}")
+            raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
         return row
 
     # --- API tokens and sessions (hashes only) -------------------------------------------
@@ -528,7 +547,7 @@ class AccountService(Service):
         with self._write(actor) as s:
             tok = s.get(ApiTokenRow, token_id)
             if tok is None:
-                raise NotFoundError(f"no API token with id {token_id}")
+                raise NotFoundError(Message("no API token with id %(token_id)s", token_id=token_id))
             owner = s.get(UserRow, tok.user_id)
             if owner is None or owner.username != actor.username:
                 self._require(actor, "manage_users")

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._types import utcnow
 from autoserum.store.models import AllocationListRow, AllocationRow, StudyRow
@@ -45,22 +45,28 @@ def check_stratify_by(value: Mapping[str, Sequence[str]] | None) -> dict[str, li
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationError("stratify_by", value, "a mapping of factor name to its levels")
+        raise ValidationError(
+            "stratify_by", value, Expected("a mapping of factor name to its levels")
+        )
     out: dict[str, list[str]] = {}
     for name, levels in value.items():
         if not _name_ok(name) or name == "site":
             raise ValidationError(
-                "stratify_by", name, "a factor name other than 'site', without '=' or ';'"
+                "stratify_by", name, Expected("a factor name other than 'site', without '=' or ';'")
             )
         if isinstance(levels, str) or not isinstance(levels, Sequence) or len(levels) < 2:
-            raise ValidationError(f"stratify_by.{name}", levels, "a list of at least two levels")
+            raise ValidationError(
+                f"stratify_by.{name}", levels, Expected("a list of at least two levels")
+            )
         for level in levels:
             if not _name_ok(level):
                 raise ValidationError(
-                    f"stratify_by.{name}", level, "a non-empty level without '=' or ';'"
+                    f"stratify_by.{name}", level, Expected("a non-empty level without '=' or ';'")
                 )
         if len(set(levels)) != len(levels):
-            raise ValidationError(f"stratify_by.{name}", list(levels), "levels without repeats")
+            raise ValidationError(
+                f"stratify_by.{name}", list(levels), Expected("levels without repeats")
+            )
         out[name] = list(levels)
     return out
 
@@ -74,9 +80,11 @@ def check_strata(
     for name, value in given.items():
         if name not in declared:
             expected = (
-                f"one of the declared factors ({', '.join(sorted(declared))})"
+                Expected(
+                    "one of the declared factors (%(values)s)", values=", ".join(sorted(declared))
+                )
                 if declared
-                else "no factor (the study is stratified by site only)"
+                else Expected("no factor (the study is stratified by site only)")
             )
             raise ValidationError(f"strata.{name}", value, expected)
     out: dict[str, str] = {}
@@ -84,7 +92,9 @@ def check_strata(
         levels = list(declared[name])
         level = given.get(name)
         if level not in levels:
-            raise ValidationError(f"strata.{name}", level, f"one of {', '.join(levels)}")
+            raise ValidationError(
+                f"strata.{name}", level, Expected("one of %(values)s", values=", ".join(levels))
+            )
         out[name] = str(level)
     return out
 

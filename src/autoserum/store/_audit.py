@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.store._chain import link
 from autoserum.store._types import UTCDateTime, dumps, utcnow
 from autoserum.store.models import AUDITED, AuditRow, SubjectRow
@@ -189,9 +189,11 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> No
         return
     ctx = session.info.get("audit")
     if not isinstance(ctx, AuditContext):
-        raise StateError("a write to study data outside an audited store transaction")
+        raise StateError(Message("a write to study data outside an audited store transaction"))
     if (changes or deletes) and not (ctx.reason and ctx.reason.strip()):
-        raise ValidationError("reason", ctx.reason, "a non-empty reason for changing recorded data")
+        raise ValidationError(
+            "reason", ctx.reason, Expected("a non-empty reason for changing recorded data")
+        )
     for obj in changes:
         obj.version = obj.version + 1
 
@@ -300,7 +302,7 @@ def insert_audited(session: Session, obj: Any) -> None:
     """
     ctx = session.info.get("audit")
     if not isinstance(ctx, AuditContext):
-        raise StateError("a write to study data outside an audited store transaction")
+        raise StateError(Message("a write to study data outside an audited store transaction"))
     if type(obj) not in _ENTITY_OF:  # pragma: no cover - programming error
         raise TypeError(f"{type(obj).__name__} is not an audited record")
     mapper = inspect(type(obj))
@@ -339,7 +341,7 @@ def audit_refusal(
     caller lets the transaction commit and raises afterwards."""
     ctx = session.info.get("audit")
     if not isinstance(ctx, AuditContext):
-        raise StateError("a refusal audited outside an audited store transaction")
+        raise StateError(Message("a refusal audited outside an audited store transaction"))
     row = {
         "txn": ctx.txn,
         "at": ctx.at,
@@ -441,7 +443,7 @@ def insert_imported(
     """
     ctx = session.info.get("audit")
     if not isinstance(ctx, AuditContext):
-        raise StateError("a write to study data outside an audited store transaction")
+        raise StateError(Message("a write to study data outside an audited store transaction"))
     names = sorted(columns)
     count = len(columns[names[0]]) if names else 0
     if not count:

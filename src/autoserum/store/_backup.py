@@ -36,7 +36,7 @@ from sqlalchemy import URL, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from autoserum.errors import ConfigurationError, ValidationError
+from autoserum.errors import ConfigurationError, Expected, ValidationError
 from autoserum.store._engine import make_engine
 from autoserum.store._migrate import migrate
 
@@ -60,16 +60,18 @@ def _url(url: str, field: str) -> URL:
         parsed = make_url(url)
     except ArgumentError:
         raise ValidationError(
-            field, url, "a database URL (sqlite:///file.db or postgresql+psycopg://...)"
+            field, url, Expected("a database URL (sqlite:///file.db or postgresql+psycopg://...)")
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database in (None, "", ":memory:"):
-            raise ValidationError(field, url, "an SQLite database file, not an in-memory one")
+            raise ValidationError(
+                field, url, Expected("an SQLite database file, not an in-memory one")
+            )
         return parsed
     if backend == "postgresql":
         return parsed
-    raise ValidationError(field, url, "a sqlite:/// or postgresql+psycopg:// URL")
+    raise ValidationError(field, url, Expected("a sqlite:/// or postgresql+psycopg:// URL"))
 
 
 def _libpq(parsed: URL) -> tuple[str, dict[str, str]]:
@@ -114,15 +116,15 @@ def backup(url: str, out: Path) -> BackupInfo:
     parsed = _url(url, "db")
     out = Path(out)
     if out.exists():
-        raise ValidationError("out", str(out), "a file that does not exist yet")
+        raise ValidationError("out", str(out), Expected("a file that does not exist yet"))
     if not out.parent.is_dir():
-        raise ValidationError("out", str(out), "a path in an existing folder")
+        raise ValidationError("out", str(out), Expected("a path in an existing folder"))
     if parsed.get_backend_name() == "sqlite":
         source = Path(str(parsed.database))
         if not source.is_file():
-            raise ValidationError("db", url, "an existing SQLite database file")
+            raise ValidationError("db", url, Expected("an existing SQLite database file"))
         if not _has_schema(url):
-            raise ValidationError("db", url, "an autoserum database (no schema found)")
+            raise ValidationError("db", url, Expected("an autoserum database (no schema found)"))
         try:
             with (
                 closing(sqlite3.connect(source)) as src,
@@ -134,7 +136,7 @@ def backup(url: str, out: Path) -> BackupInfo:
             raise ConfigurationError(f"SQLite backup failed: {err}") from None
         return BackupInfo(path=out, engine="sqlite", bytes=out.stat().st_size)
     if not _has_schema(url):
-        raise ValidationError("db", parsed.render_as_string(), "an autoserum database")
+        raise ValidationError("db", parsed.render_as_string(), Expected("an autoserum database"))
     conninfo, env = _libpq(parsed)
     try:
         _run(
@@ -156,7 +158,7 @@ def restore(url: str, source: Path) -> str | None:
     parsed = _url(url, "db")
     source = Path(source)
     if not source.is_file():
-        raise ValidationError("backup", str(source), "an existing backup file")
+        raise ValidationError("backup", str(source), Expected("an existing backup file"))
     with source.open("rb") as fh:
         magic = fh.read(len(_SQLITE_MAGIC))
     engine = parsed.get_backend_name()
@@ -165,18 +167,23 @@ def restore(url: str, source: Path) -> str | None:
     elif magic.startswith(_PGDUMP_MAGIC):
         kind = "postgresql"
     else:
-        raise ValidationError("backup", str(source), "a backup written by autoserum backup")
+        raise ValidationError(
+            "backup", str(source), Expected("a backup written by autoserum backup")
+        )
     if kind != engine:
         raise ValidationError(
             "db",
             parsed.render_as_string(),
-            f"a {kind} database for a {kind} backup (move between engines with "
-            "autoserum export and import)",
+            Expected(
+                "a %(kind)s database for a %(kind)s backup (move between "
+                "engines with autoserum export and import)",
+                kind=kind,
+            ),
         )
     if engine == "sqlite":
         target = Path(str(parsed.database))
         if target.exists():
-            raise ValidationError("db", url, "an SQLite file that does not exist yet")
+            raise ValidationError("db", url, Expected("an SQLite file that does not exist yet"))
         try:
             with (
                 closing(sqlite3.connect(source)) as src,
@@ -189,7 +196,9 @@ def restore(url: str, source: Path) -> str | None:
     else:
         if _has_schema(url):
             raise ValidationError(
-                "db", parsed.render_as_string(), "an empty database (it holds an autoserum schema)"
+                "db",
+                parsed.render_as_string(),
+                Expected("an empty database (it holds an autoserum schema)"),
             )
         conninfo, env = _libpq(parsed)
         _run(

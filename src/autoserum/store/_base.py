@@ -21,7 +21,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from autoserum.errors import ConflictError, NotFoundError, StateError, ValidationError
+from autoserum.errors import (
+    ConflictError,
+    Expected,
+    Message,
+    NotFoundError,
+    StateError,
+    ValidationError,
+)
 from autoserum.permissions import PATIENT_ROLE, SiteKey, check_role, permits, require
 from autoserum.protocols import (
     Protocol,
@@ -78,7 +85,7 @@ class Actor:
         if (self.username, self.role) not in _SYSTEM_ACTORS and not patient:
             check_role(self.role)
         if not self.username:
-            raise ValidationError("username", self.username, "a non-empty username")
+            raise ValidationError("username", self.username, Expected("a non-empty username"))
 
     def may(self, action: str, study: str | None = None, site: str | None = None) -> bool:
         """Whether the permission table lets the actor perform ``action`` at site ``site`` of
@@ -264,11 +271,13 @@ class UnitOfWork:
             except StaleDataError as err:
                 session.rollback()
                 raise ConflictError(
-                    "the record was changed by someone else meanwhile; reload and retry"
+                    Message("the record was changed by someone else meanwhile; reload and retry")
                 ) from err
             except IntegrityError as err:
                 session.rollback()
-                raise StateError(f"the write conflicts with recorded data: {err.orig}") from err
+                raise StateError(
+                    Message("the write conflicts with recorded data: %(orig)s", orig=err.orig)
+                ) from err
             except BaseException:
                 session.rollback()
                 raise
@@ -406,7 +415,7 @@ class Service:
         if not name.startswith(STAGING_PREFIX):
             row = session.scalar(select(StudyRow).where(StudyRow.name == name))
         if row is None:
-            raise NotFoundError(f"no study named {name!r}")
+            raise NotFoundError(Message("no study named %(name)s", name=repr(name)))
         return row
 
     @staticmethod
@@ -415,7 +424,11 @@ class Service:
             select(SiteRow).where(SiteRow.study_id == study.id, SiteRow.code == code)
         )
         if row is None:
-            raise NotFoundError(f"no site {code!r} in study {study.name!r}")
+            raise NotFoundError(
+                Message(
+                    "no site %(code)s in study %(name)s", code=repr(code), name=repr(study.name)
+                )
+            )
         return row
 
     def _subject(
@@ -440,19 +453,25 @@ class Service:
         row: SubjectRow | None = session.scalar(stmt)
         self._require(actor, action, study=study.name)
         if row is None or not actor.may(action, study.name, self._site_code(session, row.site_id)):
-            raise NotFoundError(f"no subject {subject_id!r} in study {study.name!r}")
+            raise NotFoundError(
+                Message(
+                    "no subject %(subject_id)s in study %(name)s",
+                    subject_id=repr(subject_id),
+                    name=repr(study.name),
+                )
+            )
         return row
 
     @staticmethod
     def _site_code(session: Session, site_id: int) -> str:
         site = session.get(SiteRow, site_id)
         if site is None:  # pragma: no cover - foreign key
-            raise NotFoundError(f"no site with id {site_id}")
+            raise NotFoundError(Message("no site with id %(site_id)s", site_id=site_id))
         code: str = site.code
         return code
 
     @staticmethod
     def _nonempty(field: str, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError(field, value, "a non-empty text")
+            raise ValidationError(field, value, Expected("a non-empty text"))
         return value

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._locks import require_unlocked
 from autoserum.store.models import (
@@ -62,7 +62,9 @@ def as_datetime(field: str, value: Any) -> datetime:
             when = None
     if when is None or when.tzinfo is None:
         raise ValidationError(
-            field, value, "an ISO date and time with its UTC offset, e.g. 2026-02-16T09:30+01:00"
+            field,
+            value,
+            Expected("an ISO date and time with its UTC offset, e.g. 2026-02-16T09:30+01:00"),
         )
     return when.astimezone(UTC)
 
@@ -118,7 +120,7 @@ def _consents(
 
 
 def require_consent(
-    s: Session, study: StudyRow, subject: SubjectRow, *, on: date, what: str
+    s: Session, study: StudyRow, subject: SubjectRow, *, on: date, what: str | Message
 ) -> None:
     """Refuse to ``what`` on ``on`` without the subject's valid consent then
     (:class:`ValidationError`, field ``consent``); a study without consent documents is not
@@ -220,19 +222,29 @@ class ConsentService(Service):
         if content is not None:
             digest = hashlib.sha256(content).hexdigest()
             if sha256 is not None and check_sha256("sha256", sha256) != digest:
-                raise ValidationError("sha256", sha256, f"the SHA-256 of the file ({digest})")
+                raise ValidationError(
+                    "sha256",
+                    sha256,
+                    Expected("the SHA-256 of the file (%(digest)s)", digest=digest),
+                )
         elif sha256 is not None:
             digest = check_sha256("sha256", sha256)
         else:
-            raise ValidationError("sha256", None, "the document file or its SHA-256")
+            raise ValidationError("sha256", None, Expected("the document file or its SHA-256"))
         name = CONSENT_DOCUMENT.field("title").convert(title)
         with self._write(actor) as s:
             st = self._study(s, study)
-            require_unlocked(s, st, Target(), what="register a consent document")
+            require_unlocked(s, st, Target(), what=Message("register a consent document"))
             for d in _documents(s, st).values():
                 if (d.document_version, d.language) == (version, lang):
                     raise StateError(
-                        f"consent document {version} ({lang}) exists already in study {study!r}"
+                        Message(
+                            "consent document %(version)s (%(lang)s) exists already in "
+                            "study %(study)s",
+                            version=version,
+                            lang=lang,
+                            study=repr(study),
+                        )
                     )
             row = ConsentDocumentRow(
                 study_id=st.id,
@@ -285,7 +297,7 @@ class ConsentService(Service):
         with self._write(actor, "informed consent") as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
-            require_unlocked(s, st, Target(subject_pk=subject.id), what="record consent")
+            require_unlocked(s, st, Target(subject_pk=subject.id), what=Message("record consent"))
             documents = _documents(s, st)
             matches = [
                 d
@@ -299,13 +311,20 @@ class ConsentService(Service):
                 )
                 what = "one language: give language" if len(matches) > 1 else known or "none yet"
                 raise ValidationError(
-                    "document_version", document_version, f"a registered document ({what})"
+                    "document_version",
+                    document_version,
+                    Expected("a registered document (%(what)s)", what=what),
                 )
             doc = matches[0]
             check_in_effect(_document(doc), at)
             past = _consents(s, subject, documents)
             if any(c.withdrawn_on is not None for c in past):
-                raise StateError(f"subject {subject_id!r} withdrew consent: no new consent")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s withdrew consent: no new consent",
+                        subject_id=repr(subject_id),
+                    )
+                )
             row = ConsentRow(
                 study_id=st.id,
                 subject_pk=subject.id,
@@ -334,7 +353,7 @@ class ConsentService(Service):
         with self._write(actor, why) as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="record_consent", lock=True)
-            require_unlocked(s, st, Target(subject_pk=subject.id), what="withdraw consent")
+            require_unlocked(s, st, Target(subject_pk=subject.id), what=Message("withdraw consent"))
             rows = list(
                 s.scalars(
                     select(ConsentRow)
@@ -343,9 +362,19 @@ class ConsentService(Service):
                 )
             )
             if not rows:
-                raise StateError(f"subject {subject_id!r} has no consent to withdraw")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s has no consent to withdraw",
+                        subject_id=repr(subject_id),
+                    )
+                )
             if any(r.withdrawn_on is not None for r in rows):
-                raise StateError(f"subject {subject_id!r} withdrew consent already")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s withdrew consent already",
+                        subject_id=repr(subject_id),
+                    )
+                )
             check_withdrawal(when, (r.consented_at for r in rows))
             for r in rows:
                 r.withdrawn_on = when

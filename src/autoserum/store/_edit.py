@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import score
 from autoserum.store._base import Actor
 from autoserum.store._subjects import subject_out
@@ -67,7 +67,7 @@ def apply_changes(
             raise ValidationError(
                 "assessment.total",
                 str(values["total"]),
-                "a payload change (the total is computed)",
+                Expected("a payload change (the total is computed)"),
             )
         values["total"] = str(values["total"])
     for key, value in values.items():

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 
 __all__ = ["BUSY_TIMEOUT_MS", "NOWAIT", "PG_POOL", "PG_RECYCLE_SECONDS", "WRITE", "make_engine"]
 
@@ -47,7 +47,9 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise ValidationError(
-            "db", url, "a database URL such as sqlite:///autoserum.db or postgresql+psycopg://..."
+            "db",
+            url,
+            Expected("a database URL such as sqlite:///autoserum.db or postgresql+psycopg://..."),
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -62,7 +64,7 @@ def make_engine(url: str) -> Engine:
             pool_recycle=PG_RECYCLE_SECONDS,
             pool_pre_ping=False,
         )
-    raise ValidationError("db", url, "a sqlite:/// or postgresql+psycopg:// URL")
+    raise ValidationError("db", url, Expected("a sqlite:/// or postgresql+psycopg:// URL"))
 
 
 def _sqlite(url: str, *, memory: bool) -> Engine:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import String, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._chain import SECURITY, link
 from autoserum.store._types import dumps, utcnow
@@ -68,7 +68,9 @@ def append_event(
 ) -> None:
     """Append one event of ``kind`` in the transaction of ``s`` (chained to the last one)."""
     if kind not in SECURITY_EVENTS:  # a programming error, never user input
-        raise ValidationError("kind", kind, f"one of {', '.join(SECURITY_EVENTS)}")
+        raise ValidationError(
+            "kind", kind, Expected("one of %(values)s", values=", ".join(SECURITY_EVENTS))
+        )
     row: dict[str, Any] = {
         "at": at or utcnow(),
         "kind": kind,
@@ -117,9 +119,13 @@ class SecurityEventService(Service):
         (``audit verify`` reports it)."""
         self._require(actor, "manage_users")
         if kind is not None and kind not in SECURITY_EVENTS:
-            raise ValidationError("kind", kind, f"one of {', '.join(SECURITY_EVENTS)}")
+            raise ValidationError(
+                "kind", kind, Expected("one of %(values)s", values=", ".join(SECURITY_EVENTS))
+            )
         if not 1 <= limit <= MAX_EVENTS:
-            raise ValidationError("limit", limit, f"1 to {MAX_EVENTS}")
+            raise ValidationError(
+                "limit", limit, Expected("1 to %(max_events)s", max_events=MAX_EVENTS)
+            )
         t = SecurityEventRow
         stmt = select(
             t.id,

@@ -37,7 +37,7 @@ import os
 import time
 from types import TracebackType
 
-from autoserum.errors import BusyError
+from autoserum.errors import BusyError, Message
 
 __all__ = ["YIELD_SECONDS", "WriterGate"]
 
@@ -66,8 +66,11 @@ class WriterGate:
             while not self.try_enter():
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"another process has held the database's write lock for over "
-                        f"{self.timeout:g} s",
+                        Message(
+                            "another process has held the database's write lock for over "
+                            "%(timeout)s s",
+                            timeout=format(self.timeout, "g"),
+                        ),
                         retry_after=5,
                     )
                 time.sleep(pause)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._integrity import screening_date
 from autoserum.store.models import ComorbidityRow, SubjectRow
@@ -61,7 +61,11 @@ def checked_history(
         latest = max((o for o in onsets if o is not None), default=None)
         if latest is not None and latest > age:
             raise ValidationError(
-                "age", str(age), f"an age not below a recorded comorbidity's onset ({latest})"
+                "age",
+                str(age),
+                Expected(
+                    "an age not below a recorded comorbidity's onset (%(latest)s)", latest=latest
+                ),
             )
     changes = {k: out[k] for k in given if k in out}
     if out.get("age") != current["age"]:
@@ -80,7 +84,11 @@ def checked_prior_treatment(
     if derived is not None:
         given = out.get("drug_class")
         if given is not None and given != derived:
-            raise ValidationError("drug_class", given, f"{derived} (the class of ATC code {atc})")
+            raise ValidationError(
+                "drug_class",
+                given,
+                Expected("%(derived)s (the class of ATC code %(atc)s)", derived=derived, atc=atc),
+            )
         out["drug_class"] = derived
     return out
 

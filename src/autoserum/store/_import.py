@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from autoserum.errors import AutoserumError, Expected, ValidationError
+from autoserum.errors import AutoserumError, Expected, Message, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
@@ -140,7 +140,9 @@ def _located(line: int, column: str, err: AutoserumError) -> ValidationError:
         return ValidationError(
             err.field, err.value, err.expectation, location=f"line {line}, column {column}"
         )
-    return ValidationError(column, None, str(err), location=f"line {line}, column {column}")
+    return ValidationError(
+        column, None, err.text or str(err), location=f"line {line}, column {column}"
+    )
 
 
 def _number_item(column: str, text: str) -> int | float:
@@ -189,7 +191,7 @@ def _assessments(
                 raise ValidationError(
                     code,
                     given,
-                    f"the total computed from the item columns ({total})",
+                    Expected("the total computed from the item columns (%(total)s)", total=total),
                     location=f"line {line}, column {code}",
                 )
         out[code] = (payload, total, band)
@@ -204,7 +206,9 @@ def _assessments(
             raise ValidationError(
                 code,
                 text,
-                f"a total in [{inst.minimum}, {maximum}]",
+                Expected(
+                    "a total in [%(minimum)s, %(maximum)s]", minimum=inst.minimum, maximum=maximum
+                ),
                 location=f"line {line}, column {code}",
             )
         out[code] = (None, str(dec), None)
@@ -296,18 +300,23 @@ class VisitChecker:
         columns = set(typed.columns)
         if "arm" in columns:
             bad = pl.col("arm").is_not_null() & ~pl.col("arm").is_in(self._arms)
-            first.check(typed, bad, "arm", f"one of {', '.join(self._arms)}")
+            first.check(
+                typed, bad, "arm", Expected("one of %(values)s", values=", ".join(self._arms))
+            )
         if "visit" in columns:
             code = pl.col("visit")
             first.check(
                 typed,
                 code.is_not_null() & ~code.str.contains(_CODE.pattern),
                 "visit",
-                "a visit code like week_4",
+                Expected("a visit code like week_4"),
             )
             again = pl.col(LINE) > pl.col(LINE).min().over("subject_id", "visit")
             first.check(
-                typed, code.is_not_null() & again, "visit", "a visit code used once per subject"
+                typed,
+                code.is_not_null() & again,
+                "visit",
+                Expected("a visit code used once per subject"),
             )
         if "visit_date" in columns:
             when = pl.col("visit_date")
@@ -325,11 +334,13 @@ class VisitChecker:
                     typed,
                     when < started,
                     "visit_date",
-                    lambda v: check_not_before("visit_date", v, started, what="the study start"),
+                    lambda v: check_not_before(
+                        "visit_date", v, started, what=Message("the study start")
+                    ),
                 )
         for analyte in ANALYTES:
             if analyte in columns:
-                first.check(typed, pl.col(analyte) < 0, analyte, "a value ≥ 0")
+                first.check(typed, pl.col(analyte) < 0, analyte, Expected("a value ≥ 0"))
 
     def _subject_rules(self, typed: pl.DataFrame, text: pl.DataFrame, first: _Earliest) -> None:
         """What the rows of a subject must share across chunks (its arm, site and covariates),
@@ -383,9 +394,13 @@ class VisitChecker:
                 raw = text.filter(pl.col(LINE) == line)[column][0]
                 if column == "week":
                     week = Decimal(str(raw).strip())
-                    expected = f"one row per subject and week (line {seen} has week {week})"
+                    expected = Expected(
+                        "one row per subject and week (line %(seen)s has week %(week)s)",
+                        seen=seen,
+                        week=week,
+                    )
                 else:
-                    expected = "a visit code used once per subject"
+                    expected = Expected("a visit code used once per subject")
                 first.add(line, column, raw, expected)
         self._keys[column] = keys if before is None else pl.concat([before, keys], rechunk=False)
 
@@ -404,7 +419,10 @@ class VisitChecker:
                         line,
                         column,
                         value,
-                        f"{getattr(subject, column)!r} as on the subject's first row",
+                        Expected(
+                            "%(before)s as on the subject's first row",
+                            before=repr(getattr(subject, column)),
+                        ),
                     )
         for column in covariates:
             raw = group[f"_{column}"]
@@ -422,7 +440,9 @@ class VisitChecker:
                     at,
                     column,
                     raw,
-                    f"{before} as on the subject's other rows (subject-level)",
+                    Expected(
+                        "%(before)s as on the subject's other rows (subject-level)", before=before
+                    ),
                 )
         return subject
 
@@ -463,7 +483,7 @@ class _Earliest:
         self.line: int | None = None
         self.error: ValidationError | None = None
 
-    def add(self, line: int, column: str, value: Any, expected: str | Expected) -> None:
+    def add(self, line: int, column: str, value: Any, expected: str | Message) -> None:
         """A problem at ``line``/``column``, kept if it is the earliest so far."""
         if self.line is None or line < self.line:
             self.line = line
@@ -475,7 +495,9 @@ class _Earliest:
         found = frame.filter(bad.fill_null(False)).select(LINE, column).head(1)
         return None if found.height == 0 else (int(found.item(0, 0)), found.item(0, 1))
 
-    def check(self, frame: pl.DataFrame, bad: pl.Expr, column: str, expected: str) -> None:
+    def check(
+        self, frame: pl.DataFrame, bad: pl.Expr, column: str, expected: str | Expected
+    ) -> None:
         """The first row of ``frame`` where ``bad`` holds."""
         found = self._first(frame, bad, column)
         if found is not None:
@@ -560,13 +582,18 @@ def _check_header(columns: Iterable[str], *, blinded_ok: bool) -> None:
             raise ValidationError(
                 column,
                 column,
-                "a column of docs/data-format.md",
+                Expected("a column of docs/data-format.md"),
                 location="line 1, column " + column,
             )
     required = ["subject_id", "week"] + ([] if blinded_ok else ["arm"])
     for column in required:
         if column not in present:
-            raise ValidationError(column, None, "a column named " + column, location="line 1")
+            raise ValidationError(
+                column,
+                None,
+                Expected("a column named %(column)s", column=column),
+                location="line 1",
+            )
 
 
 @contextmanager
@@ -606,7 +633,7 @@ def _check_after_screening(protocol: Protocol, dated: list[pl.DataFrame]) -> Non
         _at(
             line,
             "visit_date",
-            lambda f, d: check_not_before(f, d, screen, what="the subject's screening"),
+            lambda f, d: check_not_before(f, d, screen, what=Message("the subject's screening")),
             when,
         )
 
@@ -644,8 +671,12 @@ def _derived_ae(ae: ParsedAE, protocol: Protocol, criteria: list[str]) -> Parsed
             raise ValidationError(
                 name,
                 stated,
-                f"{expected}, as the protocol's reference safety information gives for "
-                f"{fields['term']!r}",
+                Expected(
+                    "%(expected)s, as the protocol's reference safety "
+                    "information gives for %(fields)s",
+                    expected=expected,
+                    fields=repr(fields["term"]),
+                ),
                 location=f"line {ae.line}, column {name}",
             )
     return ParsedAE(ae.line, ae.subject_id, {**fields, **derived})
@@ -662,13 +693,13 @@ def parse_con_meds(
     class and potency an ATC code implies); ``subjects`` maps subject_id → arm of the visit
     file."""
     where = f"{source} (concomitant medication)"
-    _check_columns(frame, CONMED_COLUMNS, "a column of the concomitant-medication file")
+    _check_columns(frame, CONMED_COLUMNS, Expected("a column of the concomitant-medication file"))
     typed = validate_con_meds(as_text_frame(frame), where, first_line=2)
     with _located_in(where):
         return _parse_records(typed, subjects, CON_MED)
 
 
-def _check_columns(frame: pl.DataFrame, columns: Iterable[str], what: str) -> None:
+def _check_columns(frame: pl.DataFrame, columns: Iterable[str], what: Expected) -> None:
     known = set(columns)
     for column in frame.columns:
         if column not in known:
@@ -676,7 +707,7 @@ def _check_columns(frame: pl.DataFrame, columns: Iterable[str], what: str) -> No
 
 
 def _parse_adverse_events(frame: pl.DataFrame, subjects: dict[str, str | None]) -> list[ParsedAE]:
-    _check_columns(frame, AE_COLUMNS, "a column of the adverse-event file")
+    _check_columns(frame, AE_COLUMNS, Expected("a column of the adverse-event file"))
     return _parse_records(frame, subjects, ADVERSE_EVENT)
 
 
@@ -693,7 +724,7 @@ def _parse_records(
             raise ValidationError(
                 "subject_id",
                 sid,
-                "a subject of the visit file",
+                Expected("a subject of the visit file"),
                 location=f"line {line}, column subject_id",
             )
         assert sid is not None
@@ -701,7 +732,7 @@ def _parse_records(
             raise ValidationError(
                 "arm",
                 row["arm"],
-                f"{subjects[sid]!r} as in the visit file",
+                Expected("%(subjects)s as in the visit file", subjects=repr(subjects[sid])),
                 location=f"line {line}, column arm",
             )
         fields = {

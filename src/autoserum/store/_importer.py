@@ -41,7 +41,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._audit import ImportBatch, insert_imported
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
@@ -107,7 +107,14 @@ class Importer(Service):
         """Check ``source`` whole, then write it (all or nothing); the counts written."""
         self._require(actor, "import_data", study=study)
         if study.startswith(STAGING_PREFIX):
-            raise ValidationError("study", study, f"a name not starting with {STAGING_PREFIX!r}")
+            raise ValidationError(
+                "study",
+                study,
+                Expected(
+                    "a name not starting with %(staging_prefix)s",
+                    staging_prefix=repr(STAGING_PREFIX),
+                ),
+            )
         remove_abandoned(self._uow)
         new_protocol, plan, existing, started = self._target(study, protocol)
         checker, columns = self._check(source, plan, started)
@@ -118,7 +125,7 @@ class Importer(Service):
                 raise ValidationError(
                     "subject_id",
                     subj.subject_id,
-                    "a subject not yet in the study",
+                    Expected("a subject not yet in the study"),
                     location=f"{source.name}, line {subj.line}, column 'subject_id'",
                 )
         arms = {x.subject_id: x.arm for x in subjects.values()}
@@ -160,7 +167,11 @@ class Importer(Service):
             with run.transaction() as s:
                 if target_id is None:
                     if s.scalar(select(StudyRow.id).where(StudyRow.name == study)) is not None:
-                        raise StateError(f"a study named {study!r} was created meanwhile")
+                        raise StateError(
+                            Message(
+                                "a study named %(study)s was created meanwhile", study=repr(study)
+                            )
+                        )
                     st = s.get_one(StudyRow, study_id)
                     st.name, st.column_order = study, columns
                 else:
@@ -177,7 +188,12 @@ class Importer(Service):
             found = s.scalar(select(StudyRow).where(StudyRow.name == study))
             if found is None:
                 if protocol is None:
-                    raise NotFoundError(f"no study named {study!r}; give a protocol to create it")
+                    raise NotFoundError(
+                        Message(
+                            "no study named %(study)s; give a protocol to create it",
+                            study=repr(study),
+                        )
+                    )
                 plan = resolve_protocol(protocol)
                 return plan, plan, set(), None
             existing = set(
@@ -234,13 +250,16 @@ def _admit(s: Session, st: StudyRow) -> int:
     (nothing is written when it refuses): no database lock (:class:`StateError`), and no
     consent documents, since subjects of a study whose consent is managed in autoserum are
     screened, consented and recorded one by one (:class:`ValidationError`). The study's id."""
-    require_unlocked(s, st, Target(), what="import into the study")
+    require_unlocked(s, st, Target(), what=Message("import into the study"))
     if s.scalar(select(ConsentDocumentRow.id).where(ConsentDocumentRow.study_id == st.id).limit(1)):
         raise ValidationError(
             "study",
             st.name,
-            "a study whose consent is not managed in autoserum: this study has consent "
-            "documents, so its subjects are screened, consented and recorded one by one",
+            Expected(
+                "a study whose consent is not managed in autoserum: this "
+                "study has consent documents, so its subjects are screened, "
+                "consented and recorded one by one"
+            ),
         )
     return st.id
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from autoserum.errors import Message
 from autoserum.protocols import Protocol, VisitPlan
 from autoserum.store.models import SubjectRow, VisitRow
 from autoserum.study.rules import check_not_before, check_not_future, check_volume
@@ -43,8 +44,8 @@ def check_dated(
     """A date of the subject's record: not after ``today``, not before the study start, not
     before their screening."""
     check_not_future(field, value, today=today)
-    check_not_before(field, value, started, what="the study start")
-    return check_not_before(field, value, screened, what="the subject's screening")
+    check_not_before(field, value, started, what=Message("the study start"))
+    return check_not_before(field, value, screened, what=Message("the subject's screening"))
 
 
 def check_injection_volume(

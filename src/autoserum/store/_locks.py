@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ConflictError, NotFoundError, StateError, ValidationError
+from autoserum.errors import (
+    ConflictError,
+    Expected,
+    Message,
+    NotFoundError,
+    StateError,
+    ValidationError,
+)
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store._types import utcnow
@@ -54,7 +61,7 @@ def active_locks(s: Session, study_id: int) -> list[Lock]:
     return [_lock(r) for r in rows]
 
 
-def require_unlocked(s: Session, study: StudyRow, target: Target, *, what: str) -> None:
+def require_unlocked(s: Session, study: StudyRow, target: Target, *, what: str | Message) -> None:
     """Refuse (:class:`StateError`) to ``what`` while a lock covers ``target``; called inside
     the writer's transaction, so nothing is written when it refuses."""
     locks = active_locks(s, study.id)
@@ -116,7 +123,9 @@ class LockService(Service):
             )
             if level in {"subject", "visit"}:
                 if subject_id is None:
-                    raise ValidationError("subject_id", None, f"the subject of the {level}")
+                    raise ValidationError(
+                        "subject_id", None, Expected("the subject of the %(level)s", level=level)
+                    )
                 subject = self._subject(s, st, subject_id, actor, action=action)
                 row.subject_pk = subject.id
                 if level == "visit":
@@ -127,21 +136,32 @@ class LockService(Service):
                     )
                     if visit is None:
                         raise ValidationError(
-                            "visit_code", visit_code, f"a recorded visit of {subject_id}"
+                            "visit_code",
+                            visit_code,
+                            Expected("a recorded visit of %(subject_id)s", subject_id=subject_id),
                         )
                     row.visit_id = visit.id
             elif level == "record":
                 model = AUDITED.get(entity or "")
                 if model is None or not hasattr(model, "subject_pk"):
-                    raise ValidationError("entity", entity, "a record type of a subject")
+                    raise ValidationError("entity", entity, Expected("a record type of a subject"))
                 record = s.get(model, record_id) if isinstance(record_id, int) else None
                 if record is None or record.study_id != st.id:
-                    raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
+                    raise NotFoundError(
+                        Message(
+                            "no %(entity)s with id %(record_id)s in study %(study)s",
+                            entity=entity,
+                            record_id=record_id,
+                            study=repr(study),
+                        )
+                    )
                 self._subject(s, st, self._subject_id(s, record.subject_pk), actor, action=action)
                 row.subject_pk, row.entity, row.record_id = record.subject_pk, entity, record.id
             current = active_locks(s, st.id)
             if any(lk.level == "study" for lk in current):
-                raise StateError(f"study {study!r} is locked already (database lock)")
+                raise StateError(
+                    Message("study %(study)s is locked already (database lock)", study=repr(study))
+                )
             if verified is not None:
                 row.manifest = self._manifest(s, st, sap, verified)
             s.add(row)
@@ -156,9 +176,13 @@ class LockService(Service):
             st = self._study(s, study)
             row = s.get(LockRow, lock_id)
             if row is None or row.study_id != st.id:
-                raise NotFoundError(f"no lock {lock_id} in study {study!r}")
+                raise NotFoundError(
+                    Message(
+                        "no lock %(lock_id)s in study %(study)s", lock_id=lock_id, study=repr(study)
+                    )
+                )
             if row.unlocked_at is not None:
-                raise StateError(f"lock {lock_id} is lifted already")
+                raise StateError(Message("lock %(lock_id)s is lifted already", lock_id=lock_id))
             row.unlocked_at = utcnow()
             row.unlocked_by = actor.username
             row.unlock_reason = why
@@ -209,7 +233,7 @@ class LockService(Service):
 
         subject = s.get(SubjectRow, subject_pk)
         if subject is None:  # pragma: no cover - foreign key
-            raise NotFoundError(f"no subject with id {subject_pk}")
+            raise NotFoundError(Message("no subject with id %(subject_pk)s", subject_pk=subject_pk))
         return str(subject.subject_id)
 
     def _verified_head(self, study: str) -> tuple[int, str]:
@@ -220,8 +244,14 @@ class LockService(Service):
         if not checked.ok:
             first = checked.problems[0]
             raise StateError(
-                f"the audit chain of study {study!r} does not verify ({first.kind} at row "
-                f"{first.row}): the database cannot be locked; run autoserum audit verify"
+                Message(
+                    "the audit chain of study %(study)s does not verify "
+                    "(%(kind)s at row %(row)s): the database cannot be locked; "
+                    "run autoserum audit verify",
+                    study=repr(study),
+                    kind=first.kind,
+                    row=first.row,
+                )
             )
         chain = next((c for c in checked.chains if c.chain == st.id), None)
         return (0, _chain.GENESIS) if chain is None else (chain.length, chain.head_hash)
@@ -234,7 +264,7 @@ class LockService(Service):
         current = (0, _chain.GENESIS) if head is None else (int(head.length), head.head_hash)
         if current != verified:
             raise ConflictError(
-                "data were written while the database lock was being prepared; lock again"
+                Message("data were written while the database lock was being prepared; lock again")
             )
         lists = s.scalars(
             select(AllocationListRow)

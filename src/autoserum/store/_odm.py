@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.store._base import Actor, UnitOfWork
 from autoserum.store._package import PackageContent
 from autoserum.store._signatures import SignatureService
@@ -43,9 +43,12 @@ def odm_bytes(
     if with_audit:
         if meta["deidentified"]:
             raise ValidationError(
-                "--with-audit", "de-identified",
-                "an identified export (audit records and signatures name people and times)",
-            )  # fmt: skip
+                "--with-audit",
+                "de-identified",
+                Expected(
+                    "an identified export (audit records and signatures name people and times)"
+                ),
+            )
         records = AuditService(uow).pages(study, actor=actor)
         blinded = bool(meta["blinded"])
         audit = [(blinded_record(r) if blinded else r).to_json() for r in records]
@@ -56,7 +59,7 @@ def odm_bytes(
 def odm_package(path: Path) -> PackageContent:
     """An ODM file written by autoserum as the package content the importer writes."""
     if not path.is_file():
-        raise ValidationError("FILE", str(path), "an existing ODM XML file")
+        raise ValidationError("FILE", str(path), Expected("an existing ODM XML file"))
     read = read_odm(path.read_bytes())
     meta = read.meta
     desc = descriptor(meta["study"], blinded=meta["blinded"], deidentified=meta["deidentified"])

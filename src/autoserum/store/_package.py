@@ -27,7 +27,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._allocation import ensure_list
 from autoserum.store._base import Actor
@@ -169,7 +169,7 @@ def _import_amendments(s: Session, st: StudyRow, amendments: Any) -> None:
         return
     where = "datapackage.json autoserum.study.protocol_amendments"
     if not isinstance(amendments, list):
-        raise ValidationError(where, type(amendments).__name__, "a list of amendments")
+        raise ValidationError(where, type(amendments).__name__, Expected("a list of amendments"))
     for n, item in enumerate(amendments, start=2):
         try:
             Protocol.model_validate(item["protocol"])
@@ -185,7 +185,9 @@ def _import_amendments(s: Session, st: StudyRow, amendments: Any) -> None:
                 version=1,
             )
         except (KeyError, TypeError, ValueError) as err:
-            raise ValidationError(f"{where}[{n - 2}]", None, f"an amendment ({err})") from None
+            raise ValidationError(
+                f"{where}[{n - 2}]", None, Expected("an amendment (%(err)s)", err=err)
+            ) from None
         s.add(row)
         st.protocol_version = n
 
@@ -218,7 +220,7 @@ def _import_allocations(
         return
     where = "datapackage.json autoserum.study.allocations"
     if not isinstance(taken, list):
-        raise ValidationError(where, type(taken).__name__, "a list of allocation entries")
+        raise ValidationError(where, type(taken).__name__, Expected("a list of allocation entries"))
     for n, item in enumerate(taken):
         try:
             subject = s.get(SubjectRow, subjects[str(item["subject_id"])])
@@ -234,14 +236,20 @@ def _import_allocations(
         )  # fmt: skip
         if subject is None or entry is None or entry.subject_pk is not None:
             raise ValidationError(
-                f"{where}[{n}]", item, "an entry of the list regenerated from the seed, not taken"
+                f"{where}[{n}]",
+                item,
+                Expected("an entry of the list regenerated from the seed, not taken"),
             )
         if entry.arm != subject.arm:
             raise ValidationError(
                 f"{where}[{n}]",
                 item,
-                f"the entry of arm {subject.arm} (the subject's); the list regenerated from "
-                f"the seed has {entry.arm} there",
+                Expected(
+                    "the entry of arm %(arm)s (the subject's); the list "
+                    "regenerated from the seed has %(arm2)s there",
+                    arm=subject.arm,
+                    arm2=entry.arm,
+                ),
             )
         entry.subject_pk = subject.id
         subject.allocation_id = entry.id
@@ -477,7 +485,7 @@ def _opener(path: Path) -> Any:
         archive = zipfile.ZipFile(path)
         names = set(archive.namelist())
         return lambda name: archive.read(name) if name in names else None
-    raise ValidationError("PACKAGE", str(path), "a package folder or .zip file")
+    raise ValidationError("PACKAGE", str(path), Expected("a package folder or .zip file"))
 
 
 def read_package(path: Path) -> PackageContent:
@@ -486,17 +494,22 @@ def read_package(path: Path) -> PackageContent:
     read = _opener(path)
     raw = read("datapackage.json")
     if raw is None:
-        raise ValidationError("datapackage.json", str(path), "a package with datapackage.json")
+        raise ValidationError(
+            "datapackage.json", str(path), Expected("a package with datapackage.json")
+        )
     try:
         desc = json.loads(raw)
     except json.JSONDecodeError as err:
-        raise ValidationError("datapackage.json", str(err), "a JSON descriptor") from None
+        raise ValidationError("datapackage.json", str(err), Expected("a JSON descriptor")) from None
     meta = desc.get("autoserum") if isinstance(desc, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != PACKAGE_FORMAT:
         raise ValidationError(
             "datapackage.json autoserum.format",
             None if not isinstance(meta, dict) else meta.get("format"),
-            f"{PACKAGE_FORMAT} (a package written by autoserum export --format package)",
+            Expected(
+                "%(package_format)s (a package written by autoserum export --format package)",
+                package_format=PACKAGE_FORMAT,
+            ),
         )
     rows: dict[str, list[dict[str, Any]]] = {}
     for resource in desc.get("resources", []):
@@ -506,11 +519,11 @@ def read_package(path: Path) -> PackageContent:
             raise ValidationError(
                 "datapackage.json resources",
                 resource.get("name"),
-                f"record types of the package: {', '.join(PACKAGED)}",
+                Expected("record types of the package: %(values)s", values=", ".join(PACKAGED)),
             )
         data = read(resource["path"])
         if data is None:
-            raise ValidationError(resource["path"], None, "the file the descriptor lists")
+            raise ValidationError(resource["path"], None, Expected("the file the descriptor lists"))
         rows[spec.name] = _parse_file(spec, resource["path"], data)
     return PackageContent(desc, rows)
 
@@ -524,16 +537,22 @@ def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]
     for column in frame.columns:
         if column not in fields and column not in keys:
             expected = ", ".join([*keys, *fields])
-            raise ValidationError(f"{file} column {column}", column, f"one of {expected}")
+            raise ValidationError(
+                f"{file} column {column}",
+                column,
+                Expected("one of %(values)s", values=expected),
+            )
     for key in keys:
         if key not in frame.columns:
-            raise ValidationError(f"{file} column {key}", None, "the key column present")
+            raise ValidationError(f"{file} column {key}", None, Expected("the key column present"))
     for column, field in fields.items():
         if column not in frame.columns and field.required and not field.is_nullable:
             raise ValidationError(
                 f"{file} column {column}",
                 None,
-                "the column present (a blinded or de-identified package cannot be imported)",
+                Expected(
+                    "the column present (a blinded or de-identified package cannot be imported)"
+                ),
             )
     out: list[dict[str, Any]] = []
     for line, record in enumerate(frame.iter_rows(named=True), start=2):
@@ -555,14 +574,14 @@ def _key(column: str, text: str | None, where: str, *, optional: bool = False) -
     ``optional`` subject (a signature or lock of the whole study) may be empty."""
     if column in ("site", "subject_id", "visit"):
         if not text and column != "visit" and not optional:
-            raise ValidationError(where, text, "a key value")
+            raise ValidationError(where, text, Expected("a key value"))
         return text or None
     if not text:
         if column == "record":
-            raise ValidationError(where, text, "a record number (a whole number ≥ 1)")
+            raise ValidationError(where, text, Expected("a record number (a whole number ≥ 1)"))
         return None
     if not text.isdigit() or int(text) < 1:
-        raise ValidationError(where, text, "a record number (a whole number ≥ 1)")
+        raise ValidationError(where, text, Expected("a record number (a whole number ≥ 1)"))
     return int(text)
 
 
@@ -666,14 +685,16 @@ def _check_history(
             onset, age = values.get("ad_onset_age"), values.get("age")
             if onset is not None and age is not None and onset > age:
                 raise ValidationError(
-                    "ad_onset_age", str(onset), f"an age at onset not above the age ({age} years)"
+                    "ad_onset_age",
+                    str(onset),
+                    Expected("an age at onset not above the age (%(age)s years)", age=age),
                 )
         elif name == "prior_treatment":
             check_prior_treatment(values, this_year=9999)
         elif name == "comorbidity":
             check_comorbidity(values, age=ages.get(row.get("subject_id", "")))
     except ValidationError as err:
-        raise ValidationError(err.field, err.value, err.expected, location=where) from None
+        raise ValidationError(err.field, err.value, err.expectation, location=where) from None
 
 
 class _Consents:
@@ -712,7 +733,7 @@ class _Consents:
                 raise ValidationError(
                     "document_version",
                     f"{doc.document_version} ({doc.language})",
-                    "a version and language not listed already",
+                    Expected("a version and language not listed already"),
                 )
 
     def _check_consent(self, consent: ConsentRow) -> None:
@@ -729,7 +750,7 @@ class _Consents:
             raise ValidationError(
                 "withdrawn_on",
                 None if consent.withdrawn_on is None else consent.withdrawn_on.isoformat(),
-                "the withdrawal (date and reason) of the subject's other consents",
+                Expected("the withdrawal (date and reason) of the subject's other consents"),
             )
         if consent.withdrawn_on is not None:
             check_not_future("withdrawn_on", consent.withdrawn_on, today=self.today)
@@ -788,7 +809,9 @@ def _target(
     if number is None:
         return None if model.__table__.c.record_id.nullable else 0
     if entity is None:
-        raise ValidationError(f"{where} column entity", entity, "the record type of the target")
+        raise ValidationError(
+            f"{where} column entity", entity, Expected("the record type of the target")
+        )
     return _look_up(positions.get(entity, {}), number, where, "target")
 
 
@@ -803,7 +826,7 @@ def _check_derived(spec: EntitySpec, record: Any, row: Mapping[str, Any], where:
             raise ValidationError(
                 f"{where} column {column}",
                 cell_text(f, given),
-                f"{computed} (as the columns it is derived from say)",
+                Expected("%(computed)s (as the columns it is derived from say)", computed=computed),
             )
 
 
@@ -827,7 +850,9 @@ def _insert_order() -> list[EntitySpec]:
 def _look_up(table: Mapping[Any, int], key: Any, where: str, column: str) -> int:
     found = table.get(key)
     if found is None:
-        raise ValidationError(f"{where} column {column}", key, "a record listed before it")
+        raise ValidationError(
+            f"{where} column {column}", key, Expected("a record listed before it")
+        )
     return found
 
 

@@ -36,7 +36,7 @@ from typing import Final
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from autoserum.errors import ConfigurationError, StateError, ValidationError
+from autoserum.errors import ConfigurationError, Expected, Message, StateError, ValidationError
 
 __all__ = ["MAX_PIXELS", "Clean", "PhotoFiles", "sanitise", "sha256_of", "sniff"]
 
@@ -60,7 +60,9 @@ def sniff(data: bytes) -> str:
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return "image/heic"
     shown = data[:8].decode("latin-1") + ("..." if len(data) > 8 else "")
-    raise ValidationError("photo", shown, "a JPEG, PNG or HEIC image (recognised from its content)")
+    raise ValidationError(
+        "photo", shown, Expected("a JPEG, PNG or HEIC image (recognised from its content)")
+    )
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,23 @@ def _decode(data: bytes, source_type: str) -> Image.Image:
             image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationError(
-                    "photo", f"{image.width}x{image.height}", f"at most {MAX_PIXELS} pixels"
+                    "photo",
+                    f"{image.width}x{image.height}",
+                    Expected("at most %(max_pixels)s pixels", max_pixels=MAX_PIXELS),
                 )
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ValidationError(
-            "photo", source_type, f"a readable {source_type} image ({err})"
+            "photo",
+            source_type,
+            Expected(
+                "a readable %(source_type)s image (%(err)s)", source_type=source_type, err=err
+            ),
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("photo", source_type, f"at most {MAX_PIXELS} pixels") from None
+        raise ValidationError(
+            "photo", source_type, Expected("at most %(max_pixels)s pixels", max_pixels=MAX_PIXELS)
+        ) from None
     return image
 
 
@@ -153,7 +163,13 @@ class PhotoFiles:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise StateError(f"photo file {digest} is missing from {self.root}") from None
+            raise StateError(
+                Message(
+                    "photo file %(digest)s is missing from %(root)s", digest=digest, root=self.root
+                )
+            ) from None
         if sha256_of(data) != digest:
-            raise StateError(f"photo file {digest} no longer matches its SHA-256")
+            raise StateError(
+                Message("photo file %(digest)s no longer matches its SHA-256", digest=digest)
+            )
         return data

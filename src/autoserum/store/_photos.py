@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._consent import consents_of
 from autoserum.store._locks import require_unlocked
@@ -79,12 +79,24 @@ class PhotoService(Service):
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="write_data", lock=True)
             if not data:
-                raise ValidationError("photo", "0 bytes", "an image file (JPEG, PNG or HEIC)")
+                raise ValidationError(
+                    "photo", "0 bytes", Expected("an image file (JPEG, PNG or HEIC)")
+                )
             if max_bytes is not None and len(data) > max_bytes:
-                raise ValidationError("photo", f"{len(data)} bytes", f"at most {max_bytes} bytes")
+                raise ValidationError(
+                    "photo",
+                    f"{len(data)} bytes",
+                    Expected("at most %(max_bytes)s bytes", max_bytes=max_bytes),
+                )
             source = sniff(data)
             if SubjectStatus(subject.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
-                raise StateError(f"subject {subject_id!r} is {subject.status}: no new data")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s is %(status)s: no new data",
+                        subject_id=repr(subject_id),
+                        status=subject.status,
+                    )
+                )
             visit = s.scalar(
                 select(VisitRow).where(
                     VisitRow.subject_pk == subject.id, VisitRow.visit_code == visit_code
@@ -92,13 +104,15 @@ class PhotoService(Service):
             )
             if visit is None:
                 raise ValidationError(
-                    "visit", visit_code, f"a recorded visit of subject {subject_id}"
+                    "visit",
+                    visit_code,
+                    Expected("a recorded visit of subject %(subject_id)s", subject_id=subject_id),
                 )
-            require_unlocked(s, st, Target(subject.id, visit.id), what="add a photograph")
+            require_unlocked(s, st, Target(subject.id, visit.id), what=Message("add a photograph"))
             documents, consents = consents_of(s, st, subject)
             check_component(
                 subject.subject_id, documents, consents, "photographs",
-                on=self._today(), what="store a photograph",
+                on=self._today(), what=Message("store a photograph"),
             )  # fmt: skip
             clean = sanitise(data, source)
             digest = self.files.put(clean.data)
@@ -146,7 +160,13 @@ class PhotoService(Service):
             subject = self._subject(s, st, subject_id, actor, action="read_subject")
             row = s.get(PhotoRow, photo_id)
             if row is None or row.subject_pk != subject.id:
-                raise NotFoundError(f"no photograph {photo_id} of subject {subject_id!r}")
+                raise NotFoundError(
+                    Message(
+                        "no photograph %(photo_id)s of subject %(subject_id)s",
+                        photo_id=photo_id,
+                        subject_id=repr(subject_id),
+                    )
+                )
             digest, media = row.sha256, row.media_type
         return self.files.get(digest), media
 
@@ -178,7 +198,13 @@ class PhotoService(Service):
             select(PhotoRow).where(PhotoRow.study_id == st.id, PhotoRow.code == code)
         )
         if row is None:
-            raise NotFoundError(f"no photograph coded {code!r} in study {st.name!r}")
+            raise NotFoundError(
+                Message(
+                    "no photograph coded %(code)s in study %(name)s",
+                    code=repr(code),
+                    name=repr(st.name),
+                )
+            )
         return row
 
     def coded(self, study: str, code: str, *, actor: Actor) -> CodedPhoto:
@@ -218,7 +244,13 @@ class PhotoService(Service):
                 )
             )
             if again is not None:
-                raise StateError(f"photograph {code} is rated by {actor.username} already")
+                raise StateError(
+                    Message(
+                        "photograph %(code)s is rated by %(username)s already",
+                        code=code,
+                        username=actor.username,
+                    )
+                )
             rating = PhotoRatingRow(
                 study_id=st.id,
                 subject_pk=row.subject_pk,

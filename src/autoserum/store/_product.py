@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import (
     ProductProcess,
     Protocol,
@@ -225,20 +225,46 @@ def resolve_product(
         )  # fmt: skip
         product = _arm_product(protocol, owner.arm)
         return why or Resolved({"aliquot_id": row.id}, product)
-    if isinstance(row, PreparationRow):
-        return _kit_refusal(s, row, ident, at) or Resolved({"preparation_id": row.id}, row.product)
     process = _process(protocol, owner.arm)
+    if isinstance(row, PreparationRow):
+        draw = None if row.blood_draw_id is None else s.get(BloodDrawRow, row.blood_draw_id)
+        if draw is not None:
+            _require_time(process, given_on=given_on, given_at=given_at, today=today)
+        why = _kit_refusal(s, row, ident, at, draw=draw, process=process)
+        return why or Resolved({"preparation_id": row.id}, row.product)
+    _require_time(process, given_on=given_on, given_at=given_at, today=today)
+    why = draw_to_injection_refusal(
+        process, label=ident, drawn_at=row.drawn_at, at=at
+    ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, _draw_uses(s, row.id), volume)
+    return why or Resolved({"draw_id": row.id}, "whole_blood")
+
+
+def _require_time(
+    process: ProductProcess | None, *, given_on: date, given_at: datetime | None, today: date
+) -> None:
+    """Whole blood given on an earlier day needs its time given (the draw-to-injection limit
+    is checked against it): a :class:`ValidationError` otherwise."""
     timed = given_at is not None or given_on >= today
     if not timed and process is not None and fact_number(process.max_minutes_draw_to_injection):
         raise ValidationError(
-            "given_at", None, "the time given (whole blood given on an earlier day: the "
-            "draw-to-injection limit is checked against it)",
-        )  # fmt: skip
-    given = _given(s, InjectionRow.draw_id, row.id)
-    why = draw_to_injection_refusal(
-        process, label=ident, drawn_at=row.drawn_at, at=at
-    ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, given, volume)
-    return why or Resolved({"draw_id": row.id}, "whole_blood")
+            "given_at",
+            None,
+            Expected(
+                "the time given (whole blood given on an earlier day: the "
+                "draw-to-injection limit is checked against it)"
+            ),
+        )
+
+
+def _draw_uses(s: Session, draw_id: int) -> list[tuple[date, Decimal | None]]:
+    """What was taken from a draw: its injections given by the draw's code and the kits
+    filled from it (the kit's volume, on the day it was prepared)."""
+    kits = s.execute(
+        select(PreparationRow.prepared_at, PreparationRow.volume_ml).where(
+            PreparationRow.blood_draw_id == draw_id
+        )
+    )
+    return [*_given(s, InjectionRow.draw_id, draw_id), *((at.date(), v) for at, v in kits)]
 
 
 _LABELLED: dict[str, Any] = {
@@ -257,12 +283,26 @@ def _labelled(s: Session, st: StudyRow, ident: str, code: str) -> tuple[Any, str
     return s.scalar(select(model).where(model.study_id == st.id, model.code == code)), kind
 
 
-def _kit_refusal(s: Session, row: PreparationRow, ident: str, at: datetime) -> str | None:
-    """Why the kit may not be given at ``at`` (as it was then)."""
+def _kit_refusal(
+    s: Session,
+    row: PreparationRow,
+    ident: str,
+    at: datetime,
+    *,
+    draw: BloodDrawRow | None = None,
+    process: ProductProcess | None = None,
+) -> str | None:
+    """Why the kit may not be given at ``at`` (as it was then); a kit filled from ``draw``
+    (whole blood) is refused past the arm's draw-to-injection limit (``process``)."""
     if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
         return f"kit {ident} was already injected"
     if at < row.prepared_at:
         return f"kit {ident} was prepared at {row.prepared_at.isoformat()}, after the injection"
+    if draw is not None:
+        why = draw_to_injection_refusal(
+            process, label=parse_label_code(draw.code)[2], drawn_at=draw.drawn_at, at=at
+        )
+        return None if why is None else f"kit {ident}: {why}"
     if row.aliquot_id is not None:
         aliquot = s.get(AliquotRow, row.aliquot_id)
         if aliquot is None or _disposed(s, aliquot.id, until=at):
@@ -289,10 +329,23 @@ class ProductService(Service):
         st = self._study(s, study)
         row = self._subject(s, st, subject_id, actor, action="prepare_product", lock=True)
         if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
-            raise StateError(f"subject {subject_id!r} is {row.status}: no new product")
+            raise StateError(
+                Message(
+                    "subject %(subject_id)s is %(status)s: no new product",
+                    subject_id=repr(subject_id),
+                    status=row.status,
+                )
+            )
         if row.arm is None:
-            raise StateError(f"subject {subject_id!r} is not allocated yet")
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record product of {subject_id}")
+            raise StateError(
+                Message("subject %(subject_id)s is not allocated yet", subject_id=repr(subject_id))
+            )
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("record product of %(subject_id)s", subject_id=subject_id),
+        )
         return st, row
 
     def _coded(
@@ -301,11 +354,17 @@ class ProductService(Service):
         """The record of ``model`` labelled ``code`` in ``study``, for a preparer."""
         st_name, subject_id, _ = parse_label_code(code)
         if st_name != study:
-            raise ValidationError("code", code, f"a label of study {study}")
+            raise ValidationError("code", code, Expected("a label of study %(study)s", study=study))
         st, subject = self._preparing(s, study, subject_id, actor)
         row = s.scalar(select(model).where(model.study_id == st.id, model.code == code.strip()))
         if row is None:
-            raise NotFoundError(f"no {model.__entity__.replace('_', ' ')} labelled {code!r}")
+            raise NotFoundError(
+                Message(
+                    "no %(entity)s labelled %(code)s",
+                    entity=model.__entity__.replace("_", " "),
+                    code=repr(code),
+                )
+            )
         return st, subject, row
 
     def _at(self, name: str, value: datetime | str | None) -> datetime:
@@ -313,7 +372,7 @@ class ProductService(Service):
             value, name=name
         )  # fmt: skip
         if when > self._now():
-            raise ValidationError(name, value, "a time not after now")
+            raise ValidationError(name, value, Expected("a time not after now"))
         return when
 
     def _insert(self, s: Session, row: Any) -> Any:
@@ -339,7 +398,7 @@ class ProductService(Service):
         when = self._at("drawn_at", drawn_at)
         with self._write(actor, "blood draw") as s:
             st, subject = self._preparing(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when.date(), what="draw blood")
+            require_consent(s, st, subject, on=when.date(), what=Message("draw blood"))
             process = _process(self._protocol(st), subject.arm)
             row = BloodDrawRow(
                 study_id=st.id,
@@ -375,18 +434,24 @@ class ProductService(Service):
         for key in parameters:
             if key not in allowed:
                 raise ValidationError(
-                    f"processing.{key}", parameters[key], f"one of {sorted(allowed)}"
+                    f"processing.{key}",
+                    parameters[key],
+                    Expected("one of %(values)s", values=sorted(allowed)),
                 )
         values = {k: spec.field(k).convert(v) for k, v in parameters.items() if v not in (None, "")}
         when = self._at("started_at", started_at)
         with self._write(actor, "processing") as s:
             st, subject, draw = self._coded(s, study, draw_code, BloodDrawRow, actor)
             if when < draw.drawn_at:
-                raise ValidationError("started_at", when.isoformat(), "a time after the draw")
+                raise ValidationError(
+                    "started_at", when.isoformat(), Expected("a time after the draw")
+                )
             process = _process(self._protocol(st), subject.arm)
             if process is None:
                 arm = subject.arm
-                raise StateError(f"arm {arm!r} declares no product process to follow")
+                raise StateError(
+                    Message("arm %(arm)s declares no product process to follow", arm=repr(arm))
+                )
             found = process_deviations(process, values)
             row = ProcessingRow(
                 study_id=st.id,
@@ -426,14 +491,22 @@ class ProductService(Service):
             proc = s.get(ProcessingRow, processing_id)
             st = self._study(s, study)
             if proc is None or proc.study_id != st.id:
-                raise NotFoundError(f"no processing with id {processing_id} in study {study!r}")
+                raise NotFoundError(
+                    Message(
+                        "no processing with id %(processing_id)s in study %(study)s",
+                        processing_id=processing_id,
+                        study=repr(study),
+                    )
+                )
             owner = subject_by_pk(s, proc.subject_pk)
             st, subject = self._preparing(s, study, owner.subject_id, actor)
             process = _process(self._protocol(st), subject.arm)
             assert process is not None  # a processing exists only for an arm with a process
             n = count if count is not None else _int(fact_number(process.aliquot_count))
             if n is None or not 1 <= int(n) <= 100:
-                raise ValidationError("count", count, "a number of aliquots from 1 to 100")
+                raise ValidationError(
+                    "count", count, Expected("a number of aliquots from 1 to 100")
+                )
             volume = volume_ml if volume_ml is not None else fact_number(process.aliquot_volume)
             until = (
                 expiry(process, proc.started_at)
@@ -442,7 +515,9 @@ class ProductService(Service):
             )
             if until is None:
                 raise ValidationError(
-                    "expires_at", None, "an expiry (the protocol declares no storage_max_days)"
+                    "expires_at",
+                    None,
+                    Expected("an expiry (the protocol declares no storage_max_days)"),
                 )
             out = []
             for _ in range(int(n)):
@@ -502,7 +577,12 @@ class ProductService(Service):
         with self._write(actor, why) as s:
             st, subject, aliquot = self._coded(s, study, aliquot_code, AliquotRow, actor)
             if _disposed(s, aliquot.id):
-                raise StateError(f"aliquot {aliquot_code!r} is disposed of already")
+                raise StateError(
+                    Message(
+                        "aliquot %(aliquot_code)s is disposed of already",
+                        aliquot_code=repr(aliquot_code),
+                    )
+                )
             row = DisposalRow(
                 study_id=st.id, subject_pk=subject.id, aliquot_id=aliquot.id, at=when,
                 reason=why, disposed_by=actor.username, version=1,
@@ -517,44 +597,94 @@ class ProductService(Service):
         actor: Actor,
         volume_ml: Decimal | int | float | str | None = None,
         aliquot_code: str | None = None,
+        blood_draw_code: str | None = None,
         prepared_at: datetime | str | None = None,
     ) -> Preparation:
-        """Prepare a blinded kit for ``subject_id`` per allocation: an autologous arm's kit
-        is filled from one of the subject's usable aliquots (``aliquot_code``), a saline arm's
-        from saline; the volume defaults to the arm's dose. The injector sees the kit's code
-        and volume only."""
+        """Prepare a blinded kit for ``subject_id`` per allocation: a serum or IgG arm's kit
+        is filled from one of the subject's usable aliquots (``aliquot_code``), a whole-blood
+        arm's from one of the subject's blood draws (``blood_draw_code``: within the
+        draw-to-injection limit, with the volume left), a saline arm's from saline; the volume
+        defaults to the arm's dose. The injector sees the kit's code and volume only."""
         spec = entity("preparation")
         when = self._at("prepared_at", prepared_at)
+        if aliquot_code and blood_draw_code:
+            raise ValidationError(
+                "blood_draw_code", blood_draw_code,
+                Expected("either an aliquot code or a blood draw code, not both"),
+            )  # fmt: skip
         with self._write(actor, "blinded kit") as s:
             st, subject = self._preparing(s, study, subject_id, actor)
             protocol = self._protocol(st)
             arm = next(a for a in protocol.arms if a.code == subject.arm)
-            aliquot_id = None
-            if arm.process is not None and arm.product != "whole_blood":
-                if not aliquot_code:
-                    raise ValidationError("aliquot_code", aliquot_code, "the code of an aliquot")
-                outcome = resolve_product(
-                    s, st, subject, protocol, aliquot_code, given_on=when.date(), given_at=when,
-                    now=self._now(), today=self._today(), volume=None,
+            whole = arm.process is not None and arm.product == "whole_blood"
+            if blood_draw_code and not whole:
+                raise ValidationError(
+                    "blood_draw_code", blood_draw_code,
+                    Expected("no blood draw code (arm %(arm)s is not given whole blood)",
+                             arm=arm.code),
                 )  # fmt: skip
-                if isinstance(outcome, str):
-                    raise ValidationError(
-                        "aliquot_code", aliquot_code, f"a usable aliquot ({outcome})"
-                    )
-                aliquot_id = outcome.links.get("aliquot_id")
-            volume = volume_ml if volume_ml is not None else fact_number(arm.dose)
+            volume = spec.field("volume_ml").convert(
+                volume_ml if volume_ml is not None else fact_number(arm.dose)
+            )
+            links: dict[str, int | None] = {"aliquot_id": None, "blood_draw_id": None}
+            if whole:
+                links["blood_draw_id"] = self._source(
+                    s, st, subject, protocol, name="blood_draw_code", code=blood_draw_code,
+                    link="draw_id", when=when, volume=volume,
+                )  # fmt: skip
+            elif arm.process is not None:
+                links["aliquot_id"] = self._source(
+                    s, st, subject, protocol, name="aliquot_code", code=aliquot_code,
+                    link="aliquot_id", when=when, volume=None,
+                )  # fmt: skip
             row = PreparationRow(
                 study_id=st.id,
                 subject_pk=subject.id,
-                aliquot_id=aliquot_id,
+                **links,
                 code=_next_code(s, st, PreparationRow, subject.subject_id, "preparation"),
                 product=arm.product,
-                volume_ml=spec.field("volume_ml").convert(volume),
+                volume_ml=volume,
                 prepared_at=when,
                 prepared_by=actor.username,
                 version=1,
             )
             return domain_record("preparation", self._insert(s, row), subject.subject_id)
+
+    def _source(
+        self,
+        s: Session,
+        st: StudyRow,
+        subject: SubjectRow,
+        protocol: Protocol,
+        *,
+        name: str,
+        code: str | None,
+        link: str,
+        when: datetime,
+        volume: Decimal | None,
+    ) -> int:
+        """The id of the aliquot or draw (``link``) labelled ``code`` (the parameter
+        ``name``) a kit of ``subject`` is filled from at ``when``: the subject's, usable then
+        (a draw: within its draw-to-injection limit, ``volume`` left)."""
+        expected = (
+            Expected("the code of a blood draw of %(subject_id)s", subject_id=subject.subject_id)
+            if link == "draw_id"
+            else Expected("the code of an aliquot of %(subject_id)s", subject_id=subject.subject_id)
+        )
+        if not code:
+            raise ValidationError(name, code, expected)
+        outcome = resolve_product(
+            s, st, subject, protocol, code, given_on=when.date(), given_at=when,
+            now=self._now(), today=self._today(), volume=volume,
+        )  # fmt: skip
+        if isinstance(outcome, str):
+            raise ValidationError(
+                name, code, Expected("a usable product for a kit (%(why)s)", why=outcome)
+            )
+        found = outcome.links.get(link)
+        if found is None:
+            raise ValidationError(name, code, expected)
+        return found
 
     # --- reading ------------------------------------------------------------------------
     def life(self, study: str, subject_id: str, *, actor: Actor) -> ProductLife:
@@ -632,7 +762,7 @@ class ProductService(Service):
             st = self._study(s, study)
             self._require(actor, "prepare_product", study=st.name)
             if not actor.sees_arm(st):  # pragma: no cover - preparers and admins see arms
-                raise StateError("preparing needs an unblinded actor")
+                raise StateError(Message("preparing needs an unblinded actor"))
             out = []
             for subject in s.scalars(
                 select(SubjectRow)

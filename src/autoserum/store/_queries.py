@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import ConflictError, NotFoundError, ValidationError
+from autoserum.errors import ConflictError, Expected, Message, NotFoundError, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._records import RecordService
 from autoserum.store._reviewed import record_fields, study_record
@@ -185,7 +185,13 @@ class QueryService(Service):
             subject = self._reach(s, st, record, actor, "raise_query")
             if field is not None and field not in record_fields(entity):
                 raise ValidationError(
-                    "field", field, f"a field of {entity}: {', '.join(record_fields(entity))}"
+                    "field",
+                    field,
+                    Expected(
+                        "a field of %(entity)s: %(values)s",
+                        entity=entity,
+                        values=", ".join(record_fields(entity)),
+                    ),
                 )
             now = utcnow()
             row = QueryRow(
@@ -225,17 +231,26 @@ class QueryService(Service):
         message = str(bounded_text("text", text, limit=NOTE_MAX))
         action = _STEP_ACTION.get(step)
         if action is None:
-            raise ValidationError("step", step, f"one of {', '.join(_STEP_ACTION)}")
+            raise ValidationError(
+                "step", step, Expected("one of %(values)s", values=", ".join(_STEP_ACTION))
+            )
         if changes and step != "answer":
-            raise ValidationError("changes", dict(changes), "no changes (only an answer corrects)")
+            raise ValidationError(
+                "changes", dict(changes), Expected("no changes (only an answer corrects)")
+            )
         self._require(actor, action, study=study)
         with self._write(actor, f"{step} query {query_id}: {message}") as s:
             st = self._study(s, study)
             row = self._row(s, st, query_id, actor, action)
             if expected_version is not None and row.version != expected_version:
                 raise ConflictError(
-                    f"query {query_id} is at version {row.version}, not {expected_version}: "
-                    "reload it and retry"
+                    Message(
+                        "query %(query_id)s is at version %(version)s, not "
+                        "%(expected_version)s: reload it and retry",
+                        query_id=query_id,
+                        version=row.version,
+                        expected_version=expected_version,
+                    )
                 )
             new_status = next_status(row.status, step)
             now = utcnow()
@@ -243,7 +258,9 @@ class QueryService(Service):
             if changes:
                 if record_version is None:
                     raise ValidationError(
-                        "record_version", None, "the version of the queried record you saw"
+                        "record_version",
+                        None,
+                        Expected("the version of the queried record you saw"),
                     )
                 updated = RecordService(self._uow).apply_update(
                     s, study, row.entity, row.record_id, changes, actor=actor,
@@ -308,7 +325,9 @@ class QueryService(Service):
         """The study's queries at the sites the actor may read, oldest first; optionally of
         one ``status``, ``subject_id`` or ``site``."""
         if status is not None and status not in QUERY_STATUSES:
-            raise ValidationError("status", status, f"one of {', '.join(QUERY_STATUSES)}")
+            raise ValidationError(
+                "status", status, Expected("one of %(values)s", values=", ".join(QUERY_STATUSES))
+            )
         self._require(actor, "read_subject", study=study)
         now = utcnow()
         with self._read() as s:
@@ -357,13 +376,22 @@ class QueryService(Service):
         subject = record if isinstance(record, SubjectRow) else subject_by_pk(s, record.subject_pk)
         if not actor.may(action, st.name, self._site_code(s, subject.site_id)):
             raise NotFoundError(
-                f"no {type(record).__entity__} with id {record.id} in study {st.name!r}"
+                Message(
+                    "no %(entity)s with id %(id)s in study %(name)s",
+                    entity=type(record).__entity__,
+                    id=record.id,
+                    name=repr(st.name),
+                )
             )
         return subject
 
     def _row(self, s: Session, st: StudyRow, query_id: int, actor: Actor, action: str) -> QueryRow:
         row = s.get(QueryRow, query_id) if isinstance(query_id, int) else None
-        missing = NotFoundError(f"no query {query_id} in study {st.name!r}")
+        missing = NotFoundError(
+            Message(
+                "no query %(query_id)s in study %(name)s", query_id=query_id, name=repr(st.name)
+            )
+        )
         if row is None or row.study_id != st.id:
             raise missing
         subject = subject_by_pk(s, row.subject_pk)

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from autoserum.errors import (
     ConflictError,
+    Expected,
+    Message,
     NotFoundError,
     PermissionDeniedError,
     ProductRefusedError,
@@ -226,8 +228,19 @@ class RecordService(Service):
         st = self._study(s, study)
         row = self._subject(s, st, subject_id, actor, action="write_data", lock=True)
         if SubjectStatus(row.status) in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}:
-            raise StateError(f"subject {subject_id!r} is {row.status}: no new data")
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"record data of {subject_id}")
+            raise StateError(
+                Message(
+                    "subject %(subject_id)s is %(status)s: no new data",
+                    subject_id=repr(subject_id),
+                    status=row.status,
+                )
+            )
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("record data of %(subject_id)s", subject_id=subject_id),
+        )
         return st, row
 
     @staticmethod
@@ -239,7 +252,11 @@ class RecordService(Service):
         )
         if row is None:
             raise StateError(
-                f"visit {visit_code!r} of subject {subject.subject_id!r} is not recorded yet"
+                Message(
+                    "visit %(visit_code)s of subject %(subject_id)s is not recorded yet",
+                    visit_code=repr(visit_code),
+                    subject_id=repr(subject.subject_id),
+                )
             )
         return row
 
@@ -260,7 +277,13 @@ class RecordService(Service):
         when = as_date("visit_date", visit_date)
         with self._write(actor, f"visit {visit_code}") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when, what=f"record visit {visit_code}")
+            require_consent(
+                s,
+                st,
+                subject,
+                on=when,
+                what=Message("record visit %(visit_code)s", visit_code=visit_code),
+            )
             row = self._insert_visit(s, st, subject, visit_code, when)
             return visit_view(row, subject.subject_id)
 
@@ -274,7 +297,9 @@ class RecordService(Service):
             plan = protocol.visit(visit_code)
         except KeyError:
             codes = ", ".join(v.code for v in protocol.visits)
-            raise ValidationError("visit_code", visit_code, f"one of {codes}") from None
+            raise ValidationError(
+                "visit_code", visit_code, Expected("one of %(values)s", values=codes)
+            ) from None
         screening = screening_visit(protocol)
         screened = (
             None
@@ -291,8 +316,12 @@ class RecordService(Service):
         )
         if exists is not None:
             raise StateError(
-                f"visit {visit_code!r} of {subject.subject_id!r} is recorded already; "
-                "correct it with store.records.update"
+                Message(
+                    "visit %(visit_code)s of %(subject_id)s is recorded already; "
+                    "correct it with store.records.update",
+                    visit_code=repr(visit_code),
+                    subject_id=repr(subject.subject_id),
+                )
             )
         row = VisitRow(
             study_id=st.id,
@@ -331,7 +360,7 @@ class RecordService(Service):
         when = as_date("visit_date", visit_date)
         with self._write(actor, why) as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=when, what="record an unscheduled visit")
+            require_consent(s, st, subject, on=when, what=Message("record an unscheduled visit"))
             check_dated(
                 "visit_date",
                 when,
@@ -417,18 +446,26 @@ class RecordService(Service):
                 elif t is not None and t.existing_id is not None:
                     score_payload(instrument, payload, subject.age, scorable=True)
                     raise StateError(
-                        f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded "
-                        "already; correct it with store.records.update"
+                        Message(
+                            "%(instrument)s at visit %(visit_code)s of %(subject_id)s is "
+                            "recorded already; correct it with store.records.update",
+                            instrument=instrument,
+                            visit_code=repr(visit_code),
+                            subject_id=repr(subject_id),
+                        )
                     )
                 require_consent(
                     s,
                     st,
                     subject,
                     on=visit.visit_date or self._today(),
-                    what=f"record {instrument}",
+                    what=Message("record %(instrument)s", instrument=instrument),
                 )
                 require_unlocked(
-                    s, st, Target(subject.id, visit.id), what=f"record {instrument} at this visit"
+                    s,
+                    st,
+                    Target(subject.id, visit.id),
+                    what=Message("record %(instrument)s at this visit", instrument=instrument),
                 )
                 study_id, subject_pk, visit_id, age = st.id, subject.id, visit.id, subject.age
             total, band = score_payload(instrument, payload, age, scorable=True)
@@ -476,8 +513,13 @@ class RecordService(Service):
             )
             if done is not None:
                 raise StateError(
-                    f"{instrument} at visit {visit_code!r} of {subject_id!r} is recorded; "
-                    "delete it with a reason first"
+                    Message(
+                        "%(instrument)s at visit %(visit_code)s of %(subject_id)s is "
+                        "recorded; delete it with a reason first",
+                        instrument=instrument,
+                        visit_code=repr(visit_code),
+                        subject_id=repr(subject_id),
+                    )
                 )
             row = DeviationRow(
                 study_id=st.id,
@@ -520,8 +562,12 @@ class RecordService(Service):
             st, subject = self._writable_subject(s, study, subject_id, actor)
             visit = self._visit_row(s, subject, visit_code)
             on = visit.visit_date or self._today()
-            require_consent(s, st, subject, on=on, what=f"record lab {analyte}")
-            require_unlocked(s, st, Target(subject.id, visit.id), what="record a lab at this visit")
+            require_consent(
+                s, st, subject, on=on, what=Message("record lab %(analyte)s", analyte=analyte)
+            )
+            require_unlocked(
+                s, st, Target(subject.id, visit.id), what=Message("record a lab at this visit")
+            )
             fields = lab_fields(analyte, value, unit, ref_low, ref_high)
             repeat = s.scalar(
                 select(LabRow.id).where(LabRow.visit_id == visit.id, LabRow.analyte == analyte)
@@ -530,8 +576,14 @@ class RecordService(Service):
                 raise ValidationError(
                     "analyte",
                     analyte,
-                    f"an analyte not recorded already at visit {visit_code} of "
-                    f"{subject.subject_id} (correct the recorded value, lab {repeat}, instead)",
+                    Expected(
+                        "an analyte not recorded already at visit %(visit_code)s of "
+                        "%(subject_id)s (correct the recorded value, lab %(repeat)s, "
+                        "instead)",
+                        visit_code=visit_code,
+                        subject_id=subject.subject_id,
+                        repeat=repeat,
+                    ),
                 )
             row = LabRow(
                 study_id=subject.study_id,
@@ -561,17 +613,24 @@ class RecordService(Service):
             st, subject = self._writable_subject(s, study, subject_id, actor)
             visit = self._visit_row(s, subject, visit_code)
             on = visit.visit_date or self._today()
-            require_consent(s, st, subject, on=on, what="record vital signs")
+            require_consent(s, st, subject, on=on, what=Message("record vital signs"))
             require_unlocked(
-                s, st, Target(subject.id, visit.id), what="record vital signs at this visit"
+                s,
+                st,
+                Target(subject.id, visit.id),
+                what=Message("record vital signs at this visit"),
             )
             repeat = s.scalar(select(VitalSignRow.id).where(VitalSignRow.visit_id == visit.id))
             if repeat is not None:
                 raise ValidationError(
                     "visit_code",
                     visit_code,
-                    f"a visit of {subject.subject_id} without vital signs (correct the "
-                    f"recorded ones, vital_sign {repeat}, instead)",
+                    Expected(
+                        "a visit of %(subject_id)s without vital signs (correct the "
+                        "recorded ones, vital_sign %(repeat)s, instead)",
+                        subject_id=subject.subject_id,
+                        repeat=repeat,
+                    ),
                 )
             row = VitalSignRow(
                 study_id=subject.study_id,
@@ -658,8 +717,10 @@ class RecordService(Service):
         """The injection recorded in ``s``, or the reason its product was refused (audited)."""
         st, subject = self._writable_subject(s, study, subject_id, actor)
         if subject.arm is None:
-            raise StateError(f"subject {subject_id!r} is not allocated yet")
-        require_consent(s, st, subject, on=when, what="record an injection")
+            raise StateError(
+                Message("subject %(subject_id)s is not allocated yet", subject_id=repr(subject_id))
+            )
+        require_consent(s, st, subject, on=when, what=Message("record an injection"))
         protocol = self._protocol(st)
         check_dated(
             "given_on",
@@ -674,7 +735,9 @@ class RecordService(Service):
         links: Mapping[str, int] = {}
         if code is None and chain_in_use(s, st.id):
             raise ValidationError(
-                "product_code", None, "the label code of the product injected (scan or type it)"
+                "product_code",
+                None,
+                Expected("the label code of the product injected (scan or type it)"),
             )
         if code is not None:
             outcome = resolve_product(
@@ -695,7 +758,7 @@ class RecordService(Service):
                 s,
                 self._study(s, study),
                 Target(subject.id, visit.id),
-                what="record at this visit",
+                what=Message("record at this visit"),
             )
         row = InjectionRow(
             study_id=st.id,
@@ -731,7 +794,9 @@ class RecordService(Service):
         ``after_screening`` not before the subject's screening, a start not after its end.
         Returns the recorded record."""
         if entity not in _PLAIN:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(_PLAIN))}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(_PLAIN)))
+            )
         spec = spec_of(entity)
         fields = spec.convert(values)
         if entity == "con_med":
@@ -747,7 +812,13 @@ class RecordService(Service):
                 fields = checked_prior_treatment(fields, subject, today=self._today())
             elif entity == "comorbidity":
                 fields = checked_comorbidity(fields, subject)
-            require_consent(s, st, subject, on=self._today(), what=f"record {spec.label}")
+            require_consent(
+                s,
+                st,
+                subject,
+                on=self._today(),
+                what=Message("record %(label)s", label=Message(spec.label)),
+            )
             after = tuple(f.name for f in spec.fields if f.after_screening)
             self._check_dates(s, st, subject, fields, after)
             row = AUDITED[entity](study_id=st.id, subject_pk=subject.id, version=1, **fields)
@@ -769,11 +840,15 @@ class RecordService(Service):
         given change; every change is audited. Returns the subject."""
         for key, value in values.items():
             if key not in HISTORY_FIELDS_SET:
-                raise ValidationError(key, value, f"one of {', '.join(HISTORY_FIELDS)}")
+                raise ValidationError(
+                    key, value, Expected("one of %(values)s", values=", ".join(HISTORY_FIELDS))
+                )
         fields = spec_of("subject").convert(values, partial=True)
         with self._write(actor, "subject history") as s:
             st, subject = self._writable_subject(s, study, subject_id, actor)
-            require_consent(s, st, subject, on=self._today(), what="record the subject's history")
+            require_consent(
+                s, st, subject, on=self._today(), what=Message("record the subject's history")
+            )
             changes = checked_history(s, self._protocol(st), subject, fields, today=self._today())
             changes = {k: v for k, v in changes.items() if v != getattr(subject, k)}
             if changes:
@@ -846,7 +921,7 @@ class RecordService(Service):
                     s,
                     self._study(s, study),
                     Target(subject.id, visit.id),
-                    what="record at this visit",
+                    what=Message("record at this visit"),
                 )
             row = DeviationRow(
                 study_id=subject.study_id,
@@ -921,7 +996,9 @@ class RecordService(Service):
         """
         self._nonempty("reason", reason)
         if not changes:
-            raise ValidationError("changes", dict(changes), "at least one field to change")
+            raise ValidationError(
+                "changes", dict(changes), Expected("at least one field to change")
+            )
         with self._write(actor, reason) as s:
             return self.apply_update(
                 s, study, entity, id, changes, actor=actor, expected_version=expected_version
@@ -941,11 +1018,15 @@ class RecordService(Service):
         """:meth:`update` inside the write transaction ``s`` (whose reason it carries): a
         correction made with another write (the answer to a data query)."""
         if not changes:
-            raise ValidationError("changes", dict(changes), "at least one field to change")
+            raise ValidationError(
+                "changes", dict(changes), Expected("at least one field to change")
+            )
         row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
         values = convert_changes(entity, changes)
         if entity == "injection" and "product" in values and not actor.sees_arm(st):
-            raise PermissionDeniedError("a blinded actor may not change an injected product")
+            raise PermissionDeniedError(
+                Message("a blinded actor may not change an injected product")
+            )
         if subject is not None:
             self._check_correction(s, st, entity, row, subject, values)
         if entity == "con_med":
@@ -1041,7 +1122,9 @@ class RecordService(Service):
         ``con_med`` or ``deviation`` entered in error (audited with its reason and content)."""
         self._nonempty("reason", reason)
         if entity not in DELETABLE:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(DELETABLE))}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(DELETABLE)))
+            )
         with self._write(actor, reason) as s:
             row, _, _ = self._editable_row(s, study, entity, id, expected_version, actor)
             s.delete(row)
@@ -1058,22 +1141,50 @@ class RecordService(Service):
         self._require(actor, "write_data")
         model = AUDITED.get(entity) if entity in EDITABLE else None
         if model is None:
-            raise ValidationError("entity", entity, f"one of {', '.join(sorted(EDITABLE))}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(EDITABLE)))
+            )
         st = self._study(s, study)
         row = s.get(model, record_id, with_for_update=True)
         if row is None or row.study_id != st.id:  # a record of another study is not found
-            raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
+            raise NotFoundError(
+                Message(
+                    "no %(entity)s with id %(record_id)s in study %(study)s",
+                    entity=entity,
+                    record_id=record_id,
+                    study=repr(study),
+                )
+            )
         subject: SubjectRow | None = None
         if isinstance(row, SiteRow):
             self._require(actor, "manage_study", study=st.name)
         else:
             subject = row if isinstance(row, SubjectRow) else subject_by_pk(s, row.subject_pk)
             if not actor.may("write_data", st.name, self._site_code(s, subject.site_id)):
-                raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
+                raise NotFoundError(
+                    Message(
+                        "no %(entity)s with id %(record_id)s in study %(study)s",
+                        entity=entity,
+                        record_id=record_id,
+                        study=repr(study),
+                    )
+                )
         if row.version != expected_version:
             raise ConflictError(
-                f"{entity} {record_id} is at version {row.version}, not {expected_version}: "
-                "someone changed it meanwhile; reload and retry"
+                Message(
+                    "%(entity)s %(record_id)s is at version %(version)s, not "
+                    "%(expected_version)s: someone changed it meanwhile; reload "
+                    "and retry",
+                    entity=entity,
+                    record_id=record_id,
+                    version=row.version,
+                    expected_version=expected_version,
+                )
             )
-        require_unlocked(s, st, target_of(row), what=f"change {entity} {record_id}")
+        require_unlocked(
+            s,
+            st,
+            target_of(row),
+            what=Message("change %(entity)s %(record_id)s", entity=entity, record_id=record_id),
+        )
         return row, st, subject

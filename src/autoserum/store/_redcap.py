@@ -22,12 +22,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.store._edit import score_payload
 from autoserum.store._package import LINK_TARGETS, PackageContent
-from autoserum.study.entities import REGISTRY
-from autoserum.study.package import VISIT_LINK, descriptor, key_columns
+from autoserum.study.odm import CONSENT_DOCUMENT, ODM_REGISTRY, field_columns
+from autoserum.study.package import VISIT_LINK, cell_text, descriptor, key_columns, parse_cell
 from autoserum.study.redcap import (
     DICTIONARY_COLUMNS,
     RECORD_KEYS,
@@ -58,7 +58,11 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _toml(mapping: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
+def _toml(
+    mapping: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    documents: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
     lines = ["# autoserum REDCap mapping: which REDCap field is which autoserum column or item",
              "# (autoserum import --format redcap DICTIONARY.csv RECORDS.csv --mapping THIS)",
              "", "[study]"]  # fmt: skip
@@ -70,6 +74,11 @@ def _toml(mapping: Mapping[str, Any], settings: Mapping[str, Any]) -> bytes:
     for key in ("stratify_by", "protocol"):
         if settings.get(key) is not None:  # JSON: TOML has no null
             lines.append(f"{key}_json = {_toml_value(json.dumps(settings[key], sort_keys=True))}")
+    if documents:  # the study's consent documents, which a REDCap project has no place for
+        fields = field_columns(CONSENT_DOCUMENT)
+        texts = [{"record": d["record"], **{c: cell_text(f, d.get(c)) for c, f in fields.items()
+                                            if c in d}} for d in documents]  # fmt: skip
+        lines.append(f"consent_documents_json = {_toml_value(json.dumps(texts, sort_keys=True))}")
     events = mapping["events"]
     lines += ["", "[events]", f"subject = {_toml_value(events['subject'])}"]
     lines += [f"unscheduled = {_toml_value(events['unscheduled'])}", "", "[events.visits]"]
@@ -107,13 +116,13 @@ def redcap_files(content: PackageContent) -> dict[str, bytes]:
         "repeating_instruments.csv": _csv(
             ("event_name", "form_name", "custom_form_label"), proj.repeating
         ),
-        "mapping.toml": _toml(proj.mapping, settings),
+        "mapping.toml": _toml(proj.mapping, settings, content.rows.get("consent_document", ())),
     }
 
 
 def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
     if not path.is_file():
-        raise ValidationError(what, str(path), "an existing CSV file")
+        raise ValidationError(what, str(path), Expected("an existing CSV file"))
     text = path.read_text(encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     return list(reader.fieldnames or []), list(reader)
@@ -133,7 +142,7 @@ def _settings(study: Mapping[str, Any], mapping_path: Path) -> dict[str, Any]:
         code = study.get("protocol") or study.get("protocol_code")
         if not code:
             raise ValidationError(f"{mapping_path.name} study.protocol", None,
-                                  "a protocol code or file")  # fmt: skip
+                                  Expected("a protocol code or file"))  # fmt: skip
         path = mapping_path.parent / str(code)
         protocol = resolve_protocol(str(path) if path.exists() else str(code))
         settings["protocol"] = protocol.model_dump(mode="json")
@@ -149,39 +158,49 @@ def redcap_content(dictionary: Path, records: Path, mapping_path: Path) -> Packa
     try:
         mapping = tomllib.loads(mapping_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValidationError("--mapping", str(mapping_path), "an existing TOML file") from None
+        raise ValidationError(
+            "--mapping", str(mapping_path), Expected("an existing TOML file")
+        ) from None
     except tomllib.TOMLDecodeError as err:
-        raise ValidationError(mapping_path.name, str(err), "a TOML mapping") from None
+        raise ValidationError(mapping_path.name, str(err), Expected("a TOML mapping")) from None
     for key in ("study", "events", "forms"):
         if key not in mapping:
-            raise ValidationError(f"{mapping_path.name} [{key}]", None, "the table present")
+            raise ValidationError(
+                f"{mapping_path.name} [{key}]", None, Expected("the table present")
+            )
     mapping.setdefault("instruments", {})
     for entity in mapping["forms"]:
-        if entity not in REGISTRY or entity == "site":
+        if entity not in ODM_REGISTRY or entity in ("site", CONSENT_DOCUMENT.name):
             raise ValidationError(f"{mapping_path.name} forms.{entity}", entity,
-                                  "a record type of a subject")  # fmt: skip
+                                  Expected("a record type of a subject"))  # fmt: skip
     header, rows = _read_csv(dictionary, "DICTIONARY")
     check_dictionary(header, rows, mapping, file=dictionary.name)
     columns, lines = _read_csv(records, "RECORDS")
     for key in RECORD_KEYS[:2]:
         if key not in columns:
-            raise ValidationError(f"{records.name} header", key, "the column present")
-    parsed = read_records(mapping, lines, file=records.name)
+            raise ValidationError(f"{records.name} header", key, Expected("the column present"))
+    places: dict[int, str] = {}
+    parsed = read_records(mapping, lines, file=records.name, places=places)
     settings = _settings(mapping["study"], mapping_path)
     rows_out = _number(parsed)
     sites = sorted({str(s["site"]) for s in rows_out["subject"]})
     rows_out["site"] = [{"code": code, "name": code} for code in sites]
+    rows_out[CONSENT_DOCUMENT.name] = _documents(mapping["study"], mapping_path.name)
     _score(rows_out)
     desc = descriptor(settings, blinded="arm" not in mapping["forms"].get("subject", {}).get(
         "fields", {}), deidentified=False)  # fmt: skip
-    return PackageContent(desc, rows_out)
+    documents = f"{mapping_path.name} study.consent_documents_json"
+    at = {name: [places.get(id(r), f"{documents}[{n}]" if name == CONSENT_DOCUMENT.name
+                            else records.name) for n, r in enumerate(found, start=1)]
+          for name, found in rows_out.items()}  # fmt: skip
+    return PackageContent(desc, rows_out, at)
 
 
 def _number(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """Record numbers per record type (in file order), links from instances to numbers."""
     numbers: dict[str, dict[tuple[str, int], int]] = defaultdict(dict)
     for name, chosen in parsed.items():
-        if "record" not in key_columns(REGISTRY[name]):
+        if "record" not in key_columns(ODM_REGISTRY[name]):
             continue
         for n, row in enumerate(chosen, start=1):
             row["record"] = n
@@ -190,15 +209,18 @@ def _number(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str,
                 numbers[name][(str(row["subject_id"]), int(instance))] = n
     for name, chosen in parsed.items():
         for link, target in LINK_TARGETS.get(name, {}).items():
-            if link == VISIT_LINK:
-                continue
+            if link == VISIT_LINK or ODM_REGISTRY[target].parent != "subject":
+                continue  # the visit; a consent document, named by its record number
             column = link.removesuffix("_id")
             for row in chosen:
                 if row.get(column) is not None:
                     found = numbers[target].get((str(row["subject_id"]), int(row[column])))
                     if found is None:
-                        raise ValidationError(f"{name} of {row['subject_id']} field {column}",
-                                              row[column], f"an instance of {target}")  # fmt: skip
+                        raise ValidationError(
+                            f"{name} of {row['subject_id']} field {column}",
+                            row[column],
+                            Expected("an instance of %(target)s", target=target),
+                        )
                     row[column] = found
     return parsed
 
@@ -213,3 +235,30 @@ def _score(rows: dict[str, list[dict[str, Any]]]) -> None:
             row["total"], row["band"] = score_payload(
                 str(row["instrument"]), row["payload"], None if age is None else Decimal(age)
             )
+
+
+def _documents(study: Mapping[str, Any], file: str) -> list[dict[str, Any]]:
+    """The study's consent documents from the mapping (``[study] consent_documents_json``),
+    each value converted by the registry's converter."""
+    text = study.get("consent_documents_json")
+    if text is None:
+        return []
+    where = f"{file} study.consent_documents_json"
+    try:
+        found = json.loads(str(text))
+    except json.JSONDecodeError:
+        raise ValidationError(where, text, Expected("a JSON list of consent documents")) from None
+    if not isinstance(found, list):
+        raise ValidationError(where, text, Expected("a JSON list of consent documents"))
+    fields = field_columns(CONSENT_DOCUMENT)
+    out: list[dict[str, Any]] = []
+    for n, doc in enumerate(found, start=1):
+        record = doc.get("record") if isinstance(doc, dict) else None
+        if not isinstance(record, int) or isinstance(record, bool) or record < 1:
+            raise ValidationError(f"{where}[{n}] record", record,
+                                  Expected("a record number (a whole number ≥ 1)"))  # fmt: skip
+        row: dict[str, Any] = {"record": record}
+        for column, field in fields.items():
+            row[column] = parse_cell(field, doc.get(column), name=f"{where}[{n}] {column}")
+        out.append(row)
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.store._audit import REVIEW_ENTITIES
 from autoserum.store.models import AUDITED, StudyRow, SubjectRow
 from autoserum.study.entities import REGISTRY
@@ -48,8 +48,17 @@ def study_record(s: Session, st: StudyRow, entity: str, record_id: Any) -> Any:
     whatever other study holds it)."""
     model = CONTENT.get(entity)
     if model is None:
-        raise ValidationError("entity", entity, f"one of {', '.join(sorted(CONTENT))}")
+        raise ValidationError(
+            "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(CONTENT)))
+        )
     row = s.get(model, record_id) if isinstance(record_id, int) else None
     if row is None or row.study_id != st.id:
-        raise NotFoundError(f"no {entity} with id {record_id} in study {st.name!r}")
+        raise NotFoundError(
+            Message(
+                "no %(entity)s with id %(record_id)s in study %(name)s",
+                entity=entity,
+                record_id=record_id,
+                name=repr(st.name),
+            )
+        )
     return row

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.study.safety import SERIOUSNESS_CRITERIA, check_ae_dates, check_seriousness
 
@@ -40,12 +40,16 @@ def checked_adverse_event(values: Mapping[str, Any], protocol: Protocol) -> dict
     out.update(derived_safety(protocol, out))
     if out["serious"] and out.get("aware_at") is None:
         raise ValidationError(
-            "aware_at", None, "when the site became aware of the serious event (the 24-hour clock)"
+            "aware_at",
+            None,
+            Expected("when the site became aware of the serious event (the 24-hour clock)"),
         )
     aware, reported = out.get("aware_at"), out.get("reported_at")
     if aware is not None and reported is not None and reported < aware:
         raise ValidationError(
-            "reported_at", reported.isoformat(), f"not before the site became aware ({aware})"
+            "reported_at",
+            reported.isoformat(),
+            Expected("not before the site became aware (%(aware)s)", aware=aware),
         )
     return out
 

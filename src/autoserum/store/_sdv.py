@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._base import Actor, Service
 from autoserum.store._reviewed import CONTENT, study_record
@@ -71,7 +71,9 @@ class SdvService(Service):
     def verify(self, study: str, entity: str, record_id: int, *, actor: Actor) -> dict[str, Any]:
         """Mark record ``entity`` ``record_id`` verified against the source (monitor)."""
         if entity not in SDV_ENTITIES:
-            raise ValidationError("entity", entity, f"one of {', '.join(SDV_ENTITIES)}")
+            raise ValidationError(
+                "entity", entity, Expected("one of %(values)s", values=", ".join(SDV_ENTITIES))
+            )
         self._require(actor, "verify_source", study=study)
         with self._write(actor, "source-data verification") as s:
             st = self._study(s, study)
@@ -80,7 +82,14 @@ class SdvService(Service):
                 record if isinstance(record, SubjectRow) else subject_by_pk(s, record.subject_pk)
             )
             if not actor.may("verify_source", st.name, self._site_code(s, subject.site_id)):
-                raise NotFoundError(f"no {entity} with id {record_id} in study {study!r}")
+                raise NotFoundError(
+                    Message(
+                        "no %(entity)s with id %(record_id)s in study %(study)s",
+                        entity=entity,
+                        record_id=record_id,
+                        study=repr(study),
+                    )
+                )
             active = s.scalar(
                 select(VerificationRow.id).where(
                     VerificationRow.entity == entity,
@@ -90,7 +99,12 @@ class SdvService(Service):
             )
             if active is not None:
                 raise StateError(
-                    f"{entity} {record_id} is verified already (verification {active})"
+                    Message(
+                        "%(entity)s %(record_id)s is verified already (verification %(active)s)",
+                        entity=entity,
+                        record_id=record_id,
+                        active=active,
+                    )
                 )
             row = VerificationRow(
                 study_id=st.id,

@@ -30,7 +30,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autoserum.accounts import hash_token
-from autoserum.errors import BusyError, NotFoundError, StateError, ValidationError
+from autoserum.errors import (
+    BusyError,
+    Expected,
+    Message,
+    NotFoundError,
+    StateError,
+    ValidationError,
+)
 from autoserum.instruments import WeeklyMean, get_instrument
 from autoserum.permissions import PATIENT_ROLE, patient_actor_name
 from autoserum.protocols import (
@@ -203,8 +210,12 @@ class SelfReportService(Service):
             subject = self._subject(s, st, subject_id, actor, action="issue_patient_links")
             if SubjectStatus(subject.status) in TERMINAL_STATUSES or subject.day0 is None:
                 raise StateError(
-                    f"{subject_id!r} has no self-report calendar: a link needs a subject who "
-                    f"takes part and has day 0 (status {subject.status})"
+                    Message(
+                        "%(subject_id)s has no self-report calendar: a link needs a "
+                        "subject who takes part and has day 0 (status %(status)s)",
+                        subject_id=repr(subject_id),
+                        status=subject.status,
+                    )
                 )
             now = self._now()
             self._revoke_live(s, subject, actor=actor, reason="re-issued", now=now)
@@ -272,7 +283,7 @@ class SelfReportService(Service):
             now = self._now()
             if client_throttled(s, client, at=now, limits=limits):
                 raise BusyError(
-                    "too many tries from this device; wait a minute and try again",
+                    Message("too many tries from this device; wait a minute and try again"),
                     retry_after=int(limits.window.total_seconds()),
                 )
             found = s.execute(
@@ -313,10 +324,10 @@ class SelfReportService(Service):
             or SubjectStatus(subject.status) in TERMINAL_STATUSES
             or access.actor.username != patient_actor_name(subject.subject_id)
         ):
-            raise NotFoundError("this link is not valid (revoked or expired)")
+            raise NotFoundError(Message("this link is not valid (revoked or expired)"))
         st = s.get(StudyRow, link.study_id)
         if st is None:  # pragma: no cover - foreign key
-            raise NotFoundError("no study")
+            raise NotFoundError(Message("no study"))
         return st, subject
 
     def agenda(self, access: PatientAccess) -> Agenda:
@@ -397,22 +408,38 @@ class SelfReportService(Service):
             if earlier is not None:
                 if earlier.instrument != instrument or earlier.slot != day:
                     raise ValidationError(
-                        "submission_id", sid, "a new id for a new entry (this one was used)"
+                        "submission_id",
+                        sid,
+                        Expected("a new id for a new entry (this one was used)"),
                     )
                 return Submitted(domain_record("pro_entry", earlier, subject.subject_id), False)
             protocol = self._protocol(st)
             plan = protocol.self_report.plan(instrument)
             if plan is None or subject.day0 is None:
                 scheduled = ", ".join(p.instrument for p in protocol.self_report.schedules)
-                raise ValidationError("instrument", instrument, f"one of {scheduled or 'none'}")
+                raise ValidationError(
+                    "instrument",
+                    instrument,
+                    Expected("one of %(values)s", values=scheduled or "none"),
+                )
             visits = visit_dates(protocol, subject.day0)
             when = timing(plan, subject.day0, visits=visits, slot=day, today=self._today())
             if when == "early":
-                raise StateError(f"{instrument} for {day.isoformat()} is not due yet")
+                raise StateError(
+                    Message(
+                        "%(instrument)s for %(day)s is not due yet",
+                        instrument=instrument,
+                        day=day.isoformat(),
+                    )
+                )
             if when == "late" and plan.late == "refuse":
                 raise StateError(
-                    f"{instrument} for {day.isoformat()} can no longer be entered: its window "
-                    "has closed"
+                    Message(
+                        "%(instrument)s for %(day)s can no longer be entered: its "
+                        "window has closed",
+                        instrument=instrument,
+                        day=day.isoformat(),
+                    )
                 )
             taken = s.scalar(
                 select(ProEntryRow.id).where(
@@ -422,7 +449,13 @@ class SelfReportService(Service):
                 )
             )
             if taken is not None:
-                raise StateError(f"{instrument} for {day.isoformat()} is recorded already")
+                raise StateError(
+                    Message(
+                        "%(instrument)s for %(day)s is recorded already",
+                        instrument=instrument,
+                        day=day.isoformat(),
+                    )
+                )
             total, band = score_payload(instrument, payload, subject.age, scorable=True)
             visit = next((sl.visit for sl in plan_slots(plan, subject.day0, visits=visits)
                           if sl.slot == day), None)  # fmt: skip
@@ -450,7 +483,9 @@ class SelfReportService(Service):
         text = value.strip() if isinstance(value, str) else ""
         if _SUBMISSION_ID.fullmatch(text) is None:
             raise ValidationError(
-                "submission_id", value, "8 to 64 letters, digits, '-' or '_' (made by the browser)"
+                "submission_id",
+                value,
+                Expected("8 to 64 letters, digits, '-' or '_' (made by the browser)"),
             )
         return text
 
@@ -498,7 +533,7 @@ class SelfReportService(Service):
         the instrument declares."""
         rule = get_instrument(instrument).diary
         if rule is None:
-            raise ValidationError("instrument", instrument, "a diary instrument")
+            raise ValidationError("instrument", instrument, Expected("a diary instrument"))
         with self._read() as s:
             st = self._study(s, study)
             subject = self._subject(s, st, subject_id, actor, action="read_subject")
@@ -510,4 +545,4 @@ def _as_date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
-        raise ValidationError(name, value, "an ISO date YYYY-MM-DD") from None
+        raise ValidationError(name, value, Expected("an ISO date YYYY-MM-DD")) from None

@@ -13,7 +13,13 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, PermissionDeniedError, ValidationError
+from autoserum.errors import (
+    Expected,
+    Message,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from autoserum.store._accounts import AccountService
 from autoserum.store._audit import encode
 from autoserum.store._base import Actor, Service
@@ -165,26 +171,37 @@ class SignatureService(Service):
         local_time(utcnow(), timezone)  # an unknown zone is refused before the password
         self._require(actor, "sign", study=study)
         if level in {"visit", "casebook"} and not subject_id:
-            raise ValidationError("subject_id", subject_id, f"the subject whose {level} is signed")
+            raise ValidationError(
+                "subject_id",
+                subject_id,
+                Expected("the subject whose %(level)s is signed", level=level),
+            )
         if level == "visit" and not visit_code:
-            raise ValidationError("visit_code", visit_code, "the visit signed")
+            raise ValidationError("visit_code", visit_code, Expected("the visit signed"))
         proven = AccountService(self._uow).prove(
             actor.username, password=password, client="signature"
         )
         if proven.username != actor.username or proven.role != actor.role:
-            raise PermissionDeniedError(f"{actor.username!r} is not proven")
+            raise PermissionDeniedError(
+                Message("%(username)s is not proven", username=repr(actor.username))
+            )
         account = AccountService(self._uow).get_user(actor.username)
         name = None if account is None else account.full_name
         if not name:
             raise ValidationError(
                 "full_name",
                 None,
-                f"the full name of {actor.username!r} on their account (the printed name of "
-                "the signature; an administrator sets it)",
+                Expected(
+                    "the full name of %(username)s on their account (the printed "
+                    "name of the signature; an administrator sets it)",
+                    username=repr(actor.username),
+                ),
             )
         if printed_name is not None and printed_name.strip() != name:
             raise ValidationError(
-                "printed_name", printed_name, f"the full name on the signer's account ({name})"
+                "printed_name",
+                printed_name,
+                Expected("the full name on the signer's account (%(name)s)", name=name),
             )
         with self._write(actor, f"electronic signature ({meaning})") as s:
             st = self._study(s, study)
@@ -198,7 +215,13 @@ class SignatureService(Service):
                     )
                 )
                 if visit is None:
-                    raise NotFoundError(f"no visit {visit_code!r} of {subject_id!r} is recorded")
+                    raise NotFoundError(
+                        Message(
+                            "no visit %(visit_code)s of %(subject_id)s is recorded",
+                            visit_code=repr(visit_code),
+                            subject_id=repr(subject_id),
+                        )
+                    )
             now = utcnow()
             row = SignatureRow(
                 study_id=st.id,

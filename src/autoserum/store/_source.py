@@ -22,7 +22,7 @@ from typing import Protocol
 
 import polars as pl
 
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.study.tidy import restore_formulas
 
 __all__ = ["CHUNK_ROWS", "FileSource", "FrameSource", "TidySource", "read_whole"]
@@ -84,7 +84,9 @@ class FileSource:
 
     def __post_init__(self) -> None:
         if not self.path.is_file():
-            raise ValidationError("FILE", str(self.path), "an existing .csv or .parquet file")
+            raise ValidationError(
+                "FILE", str(self.path), Expected("an existing .csv or .parquet file")
+            )
 
     def sha256(self) -> str:
         """The SHA-256 of the file's bytes, read in blocks."""
@@ -118,7 +120,10 @@ class FileSource:
         except (pl.exceptions.PolarsError, OSError) as err:
             kind = "a UTF-8 CSV file with a header row" if csv else "a Parquet file"
             raise ValidationError(
-                "FILE", str(self.path), f"{kind} ({err})", location=f"{self.name}, near line {line}"
+                "FILE",
+                str(self.path),
+                Expected("%(kind)s (%(err)s)", kind=kind, err=err),
+                location=f"{self.name}, near line {line}",
             ) from None
 
 

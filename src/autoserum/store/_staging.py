@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.store._audit import AuditContext
 from autoserum.store._base import STAGING_PREFIX, SYSTEM, UnitOfWork
 from autoserum.store._chain import link
@@ -227,7 +227,7 @@ def _remove_batch(s: Session, model: type[Any], study_id: int) -> int:
     )
     ctx = s.info.get("audit")
     if not isinstance(ctx, AuditContext):  # pragma: no cover - uow.write sets it
-        raise StateError("a removal outside an audited store transaction")
+        raise StateError(Message("a removal outside an audited store transaction"))
     row = {
         "txn": ctx.txn,
         "at": ctx.at,
@@ -287,7 +287,9 @@ def publish(s: Session, *, staging_id: int, target_id: int, columns: list[str]) 
     )
     if clash is not None:
         raise ValidationError(
-            "subject_id", clash, "a subject not yet in the study (it was added during the import)"
+            "subject_id",
+            clash,
+            Expected("a subject not yet in the study (it was added during the import)"),
         )
     theirs: dict[str, int] = {
         r.code: r.id
@@ -351,7 +353,7 @@ def publish(s: Session, *, staging_id: int, target_id: int, columns: list[str]) 
     }
     ctx = s.info.get("audit")
     if not isinstance(ctx, AuditContext):  # pragma: no cover - uow.write sets it
-        raise StateError("a publication outside an audited store transaction")
+        raise StateError(Message("a publication outside an audited store transaction"))
     row = {
         "txn": ctx.txn,
         "at": ctx.at,

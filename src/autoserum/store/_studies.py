@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.protocols import (
     Protocol,
     ProtocolVersion,
@@ -60,7 +60,7 @@ def new_study(
 ) -> StudyRow:
     """Insert a study row with ``protocol`` frozen into it (the copy every later reader uses)."""
     if s.scalar(select(StudyRow.id).where(StudyRow.name == name)) is not None:
-        raise StateError(f"a study named {name!r} exists already")
+        raise StateError(Message("a study named %(name)s exists already", name=repr(name)))
     row = StudyRow(
         name=name,
         protocol_code=protocol.code,
@@ -107,14 +107,21 @@ class StudyService(Service):
         self._require(actor, "manage_study")
         self._nonempty("name", name)
         if name.startswith(STAGING_PREFIX):
-            raise ValidationError("name", name, f"a name not starting with {STAGING_PREFIX!r}")
+            raise ValidationError(
+                "name",
+                name,
+                Expected(
+                    "a name not starting with %(staging_prefix)s",
+                    staging_prefix=repr(STAGING_PREFIX),
+                ),
+            )
         plan = protocol if isinstance(protocol, Protocol) else resolve_protocol(protocol)
         if seed is None:
             seed = secrets.randbelow(2**62)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0 or seed >= 2**63:
-            raise ValidationError("seed", seed, "an integer in [0, 2^63)")
+            raise ValidationError("seed", seed, Expected("an integer in [0, 2^63)"))
         if isinstance(allocation_n, bool) or not isinstance(allocation_n, int) or allocation_n < 1:
-            raise ValidationError("allocation_n", allocation_n, "an integer ≥ 1")
+            raise ValidationError("allocation_n", allocation_n, Expected("an integer ≥ 1"))
         factors = check_stratify_by(stratify_by)
         started = None if start_date is None else as_date("start_date", start_date)
         with self._write(actor) as s:
@@ -178,22 +185,27 @@ class StudyService(Service):
         approver = bounded_text("approved_by", approved_by, limit=200) or ""
         with self._write(actor, f"protocol amendment: {what}") as s:
             st = self._study(s, name)
-            require_unlocked(s, st, Target(), what="amend the protocol")
+            require_unlocked(s, st, Target(), what=Message("amend the protocol"))
             current = self._versions(st).current
             check_amendment(current.protocol, plan)
             floor = current.effective_on or st.start_date
             if floor is not None and effective <= floor:
                 since = f"version {current.number}" if current.effective_on else "the study start"
                 raise ValidationError(
-                    "effective_on", effective.isoformat(), f"a date after {floor} ({since})"
+                    "effective_on",
+                    effective.isoformat(),
+                    Expected("a date after %(floor)s (%(since)s)", floor=floor, since=since),
                 )
             last = s.scalar(select(func.max(VisitRow.visit_date)).where(VisitRow.study_id == st.id))
             if last is not None and effective <= last:
                 raise ValidationError(
                     "effective_on",
                     effective.isoformat(),
-                    f"a date after the latest visit recorded ({last}): data recorded keep the "
-                    "version they were recorded under",
+                    Expected(
+                        "a date after the latest visit recorded (%(last)s): data "
+                        "recorded keep the version they were recorded under",
+                        last=last,
+                    ),
                 )
             number = current.number + 1
             s.add(
@@ -219,12 +231,18 @@ class StudyService(Service):
         self._nonempty("site", code)
         with self._write(actor) as s:
             st = self._study(s, study)
-            require_unlocked(s, st, Target(), what="add a site")
+            require_unlocked(s, st, Target(), what=Message("add a site"))
             exists = s.scalar(
                 select(SiteRow.id).where(SiteRow.study_id == st.id, SiteRow.code == code)
             )
             if exists is not None:
-                raise StateError(f"site {code!r} exists already in study {study!r}")
+                raise StateError(
+                    Message(
+                        "site %(code)s exists already in study %(study)s",
+                        code=repr(code),
+                        study=repr(study),
+                    )
+                )
             s.add(SiteRow(study_id=st.id, code=code, name=name, version=1))
             if not st.stratify_by:  # factored strata get their lists at first use
                 generate_list(s, st, self._protocol(st), stratum_key(code))

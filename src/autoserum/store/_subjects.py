@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
 from autoserum.protocols import evaluate_eligibility
 from autoserum.store._allocation import check_strata, ensure_list
 from autoserum.store._base import STAGING_PREFIX, Actor, Service
@@ -186,15 +186,17 @@ class SubjectService(Service):
             born = as_date("facts.date_of_birth", facts["date_of_birth"])
             if born > when:
                 raise ValidationError(
-                    "facts.date_of_birth", born.isoformat(), f"a date not after {when}"
+                    "facts.date_of_birth",
+                    born.isoformat(),
+                    Expected("a date not after %(when)s", when=when),
                 )
             if age is None:  # the age is derived from the date of birth on screening
                 age = check_age("facts.date_of_birth", Decimal(age_on(born, when)))
             check_age("facts.age", age, born=born, on=when)
         with self._write(actor) as s:
             st = self._study(s, study)
-            require_unlocked(s, st, Target(), what="screen a subject")
-            check_not_before("screened_on", when, st.start_date, what="the study start")
+            require_unlocked(s, st, Target(), what=Message("screen a subject"))
+            check_not_before("screened_on", when, st.start_date, what=Message("the study start"))
             site_row = self._site(s, st, site)
             exists = s.scalar(
                 select(SubjectRow.id).where(
@@ -202,7 +204,13 @@ class SubjectService(Service):
                 )
             )
             if exists is not None:
-                raise StateError(f"subject {subject_id!r} exists already in study {study!r}")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s exists already in study %(study)s",
+                        subject_id=repr(subject_id),
+                        study=repr(study),
+                    )
+                )
             row = SubjectRow(
                 study_id=st.id,
                 site_id=site_row.id,
@@ -298,8 +306,13 @@ class SubjectService(Service):
         override_reason: str | None = None,
     ) -> str:
         transition(row.status, SubjectStatus.ENROLLED, has_run_in=st.has_run_in)
-        require_unlocked(s, st, Target(subject_pk=row.id), what=f"randomise {row.subject_id}")
-        require_consent(s, st, row, on=self._today(), what="randomise")
+        require_unlocked(
+            s,
+            st,
+            Target(subject_pk=row.id),
+            what=Message("randomise %(subject_id)s", subject_id=row.subject_id),
+        )
+        require_consent(s, st, row, on=self._today(), what=Message("randomise"))
         protocol = self._protocol(st)
         result = evaluate_eligibility(protocol, row.facts or {})
         reason = check_randomisable(
@@ -329,7 +342,9 @@ class SubjectService(Service):
             stratum = stratum_key(self._site_code(s, row.site_id), levels)
             head = ensure_list(s, st, protocol, stratum)
             if head is None:  # pragma: no cover - a list is generated for two or more arms
-                raise StateError(f"no allocation list for stratum {stratum!r}")
+                raise StateError(
+                    Message("no allocation list for stratum %(stratum)s", stratum=repr(stratum))
+                )
             entry = s.scalar(
                 select(AllocationRow)
                 .where(AllocationRow.list_id == head.id, AllocationRow.subject_pk.is_(None))
@@ -337,7 +352,12 @@ class SubjectService(Service):
                 .limit(1)
             )
             if entry is None:
-                raise StateError(f"the allocation list of stratum {stratum!r} is used up")
+                raise StateError(
+                    Message(
+                        "the allocation list of stratum %(stratum)s is used up",
+                        stratum=repr(stratum),
+                    )
+                )
             entry.subject_pk = row.id
             arm, allocation_id = entry.arm, entry.id
         row.status = SubjectStatus.ENROLLED.value
@@ -365,7 +385,12 @@ class SubjectService(Service):
         with self._write(actor, reason or f"status -> {new.value}") as s:
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action=action, lock=True)
-            require_unlocked(s, st, Target(subject_pk=row.id), what=f"change {subject_id}")
+            require_unlocked(
+                s,
+                st,
+                Target(subject_pk=row.id),
+                what=Message("change %(subject_id)s", subject_id=subject_id),
+            )
             if new is SubjectStatus.ENROLLED:
                 self._allocate(s, st, row)
             else:
@@ -391,7 +416,11 @@ class SubjectService(Service):
             st = self._study(s, study)
             row = self._subject(s, st, subject_id, actor, action="unblind")
             if row.arm is None:
-                raise StateError(f"subject {subject_id!r} has no allocation yet")
+                raise StateError(
+                    Message(
+                        "subject %(subject_id)s has no allocation yet", subject_id=repr(subject_id)
+                    )
+                )
             s.add(
                 UnblindingRow(
                     study_id=st.id,
@@ -533,7 +562,13 @@ class SubjectService(Service):
         name = found.study_name
         self._require(actor, action, study=name)
         if not actor.may(action, name, found.site_code):  # answered like a missing one
-            raise NotFoundError(f"no subject {subject_id!r} in study {name!r}")
+            raise NotFoundError(
+                Message(
+                    "no subject %(subject_id)s in study %(name)s",
+                    subject_id=repr(subject_id),
+                    name=repr(name),
+                )
+            )
         flags = found[len(found) - len(parts) :]
         present = frozenset(part for part, some in zip(parts, flags, strict=True) if some)
         return _Located(
@@ -574,7 +609,9 @@ class SubjectService(Service):
         is not found at once (then the precise error, through the ORM look-ups)."""
         unknown = set(parts) - set(DETAIL_PARTS)
         if unknown:
-            raise ValidationError("parts", sorted(unknown), f"of {', '.join(DETAIL_PARTS)}")
+            raise ValidationError(
+                "parts", sorted(unknown), Expected("of %(values)s", values=", ".join(DETAIL_PARTS))
+            )
         wanted = tuple(p for p in DETAIL_PARTS if p in parts)
         with self._uow.connect() as conn:
             found = self._located(
@@ -653,7 +690,7 @@ def subject_by_pk(s: Session, pk: int) -> SubjectRow:
     """The subject row with record id ``pk``."""
     row = s.get(SubjectRow, pk)
     if row is None:
-        raise NotFoundError(f"no subject with record id {pk}")
+        raise NotFoundError(Message("no subject with record id %(pk)s", pk=pk))
     return row
 
 
@@ -665,5 +702,5 @@ def _jsonable(facts: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     if any(not isinstance(k, str) for k in out):
-        raise ValidationError("facts", list(out), "fact names as text")
+        raise ValidationError("facts", list(out), Expected("fact names as text"))
     return out

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store._staging import chains_of
@@ -86,6 +86,9 @@ ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
         ("injection", "product"),
+        ("preparation", "product"),
+        ("preparation", "aliquot_id"),  # a kit's source (issue 13: blinded preparation)
+        ("preparation", "blood_draw_id"),
     }
 )
 """(entity, field) pairs whose values would unblind a reader; masked for blinded actors."""
@@ -141,10 +144,16 @@ class AuditFilter:
 
     def __post_init__(self) -> None:
         if self.entity is not None and self.entity not in AUDITED:
-            raise ValidationError("entity", self.entity, f"one of {', '.join(sorted(AUDITED))}")
+            raise ValidationError(
+                "entity",
+                self.entity,
+                Expected("one of %(values)s", values=", ".join(sorted(AUDITED))),
+            )
         if self.since is not None and self.until is not None and self.since > self.until:
             raise ValidationError(
-                "until", self.until.isoformat(), f"a day on or after since ({self.since})"
+                "until",
+                self.until.isoformat(),
+                Expected("a day on or after since (%(since)s)", since=self.since),
             )
 
 
@@ -320,7 +329,13 @@ class AuditService(Service):
         if where.site is not None:
             site = self._site(s, st, where.site)
             if not actor.may("read_audit", st.name, site.code):  # answered like a missing one
-                raise NotFoundError(f"no site {where.site!r} in study {st.name!r}")
+                raise NotFoundError(
+                    Message(
+                        "no site %(site)s in study %(name)s",
+                        site=repr(where.site),
+                        name=repr(st.name),
+                    )
+                )
             of_site = select(SubjectRow.id).where(SubjectRow.site_id == site.id)
             stmt = stmt.where(AuditRow.subject_pk.in_(of_site.scalar_subquery()))
         if actor.sites is not None:
@@ -394,9 +409,11 @@ class AuditService(Service):
 
 def _check_page(after: int, limit: int) -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise ValidationError("limit", limit, f"an integer from 1 to {MAX_PAGE}")
+        raise ValidationError(
+            "limit", limit, Expected("an integer from 1 to %(max_page)s", max_page=MAX_PAGE)
+        )
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise ValidationError("after", after, "a record id (an integer >= 0)")
+        raise ValidationError("after", after, Expected("a record id (an integer >= 0)"))
 
 
 def _cursor(where: AuditFilter) -> Any:

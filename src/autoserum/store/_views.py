@@ -152,11 +152,14 @@ def _shown(field: Field, value: Any, *, sees_arm: bool) -> Any:
 
 def domain_record(name: str, row: Any, label: str, *, sees_arm: bool = True) -> Record:
     """The domain record of ``row`` of record type ``name``: its links and the fields the
-    registry declares, a field masked for blinded viewers shown as ``"blinded"`` unless the
-    viewer ``sees_arm``, an exact total parsed to a fraction."""
+    registry declares, a field or link masked for blinded viewers shown as ``"blinded"``
+    unless the viewer ``sees_arm``, an exact total parsed to a fraction."""
     spec = entity(name)
     values = {f.name: _shown(f, getattr(row, f.name), sees_arm=sees_arm) for f in spec.fields}
-    links = {link: getattr(row, link) for link in spec.links}
+    links = {
+        link: MASK if link in spec.masked_links and not sees_arm else getattr(row, link)
+        for link in spec.links
+    }
     return _CLASSES[name](id=row.id, subject_id=label, version=row.version, **links, **values)
 
 

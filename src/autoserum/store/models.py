@@ -360,9 +360,17 @@ class DisposalRow(_columns("disposal"), _SubjectChild, Base):  # type: ignore[mi
 class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "preparations"
     __entity__ = "preparation"
-    __table_args__ = (UniqueConstraint("study_id", "code"), *record_checks(entity("preparation")))
+    __table_args__ = (
+        UniqueConstraint("study_id", "code"),
+        CheckConstraint("aliquot_id IS NULL OR blood_draw_id IS NULL", name="one_source"),
+        *record_checks(entity("preparation")),
+    )
     aliquot_id: Mapped[int | None] = mapped_column(
         ForeignKey("aliquots.id"), nullable=True, index=True
+    )
+    #: whole blood of a double-blind whole-blood arm (at most one of the two sources).
+    blood_draw_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blood_draws.id"), nullable=True, index=True
     )
 
 

@@ -52,7 +52,9 @@ __all__ = [
 PREFIX = "AS1"
 _PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
 _CODE = re.compile(rf"^{PREFIX}:({_PART}):({_PART}):({_PART}):([0-9]{{2}})$")
-_RULE = f"a label code {PREFIX}:<study>:<subject>:<aliquot>:<two check digits>"
+_RULE = Expected(
+    "a label code %(prefix)s:<study>:<subject>:<aliquot>:<two check digits>", prefix=PREFIX
+)
 
 
 def check_value(text: str) -> str:
@@ -121,14 +123,16 @@ def administered_at(
     if given_at is not None:
         if given_at > now:
             raise ValidationError(
-                "given_at", given_at.isoformat(), f"a time not after now ({now.isoformat()})"
+                "given_at",
+                given_at.isoformat(),
+                Expected("a time not after now (%(now)s)", now=now.isoformat()),
             )
         day = datetime.combine(given_on, time(0), tzinfo=UTC)
         if not day - _ZONES[1] <= given_at < day + timedelta(days=1) - _ZONES[0]:
             raise ValidationError(
                 "given_at",
                 given_at.isoformat(),
-                f"a time on {given_on.isoformat()}, the date given",
+                Expected("a time on %(given_on)s, the date given", given_on=given_on.isoformat()),
             )
         return given_at
     if given_on >= today:

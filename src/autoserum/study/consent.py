@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, ValidationError
 
 __all__ = [
     "COMPONENTS",
@@ -237,8 +237,12 @@ def check_in_effect(document: ConsentDocument, consented_at: datetime) -> None:
         raise ValidationError(
             "consented_at",
             consented_at.isoformat(),
-            f"a date on or after {document.effective_on}, when version "
-            f"{document.document_version} took effect",
+            Expected(
+                "a date on or after %(effective_on)s, when version "
+                "%(document_version)s took effect",
+                effective_on=document.effective_on,
+                document_version=document.document_version,
+            ),
         )
 
 
@@ -254,7 +258,9 @@ def check_withdrawal(withdrawn_on: date, consented_at: Iterable[datetime]) -> No
     first = min(at.astimezone(UTC).date() for at in consented_at)
     if withdrawn_on < first:
         raise ValidationError(
-            "withdrawn_on", withdrawn_on.isoformat(), f"a date on or after the consent ({first})"
+            "withdrawn_on",
+            withdrawn_on.isoformat(),
+            Expected("a date on or after the consent (%(first)s)", first=first),
         )
 
 
@@ -301,7 +307,7 @@ def check_consented(
     consents: Sequence[Consent],
     *,
     on: date,
-    what: str,
+    what: str | Message,
 ) -> ConsentState:
     """Refuse (:class:`ValidationError`, field ``consent``) to ``what`` on ``on`` unless the
     subject's consent is valid then; a study without consent documents is not gated.
@@ -348,7 +354,7 @@ def check_component(
     component: str,
     *,
     on: date,
-    what: str,
+    what: str | Message,
 ) -> ConsentState:
     """Refuse (:class:`ValidationError`, field ``consent``) to ``what`` on ``on`` unless the
     subject's consent is valid then **and** its latest signed consent agreed to the optional

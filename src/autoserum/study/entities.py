@@ -270,7 +270,8 @@ class EntitySpec:
     """One record type: its name (in the audit trail and ``records.update``), table, parent
     record, fields, whether a record may be deleted (entered in error), its label
     (``an adverse event``), title and URL segment (``adverse_events``) on the pages, and the
-    links to other records its domain view carries (``visit_id``)."""
+    links to other records its domain view carries (``visit_id``); ``masked_links`` are those
+    that would reveal the arm (a kit's source), shown as ``"blinded"`` to a blinded viewer."""
 
     name: str
     table: str
@@ -281,6 +282,7 @@ class EntitySpec:
     title: str = ""
     key: str = ""
     links: tuple[str, ...] = ()
+    masked_links: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         """The field ``name`` (a :class:`ValidationError` naming the fields otherwise)."""
@@ -729,7 +731,8 @@ PREPARATION = EntitySpec(
         Field("prepared_at", "datetime", "Prepared at", required=True),
         _text("prepared_by", SHORT_MAX, "Prepared by", required=True, identifying=True, **_PRODUCT),
     ),
-    links=("aliquot_id",),
+    links=("aliquot_id", "blood_draw_id"),
+    masked_links=("aliquot_id", "blood_draw_id"),
     label="a blinded kit",
     title="Blinded kits",
     key="preparations",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from autoserum.errors import Expected, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 
 __all__ = [
     "LEVELS",
@@ -122,14 +122,30 @@ def blocking_lock(locks: Iterable[Lock], target: Target) -> Lock | None:
     return max(covering, key=lambda lk: LEVELS.index(lk.level))
 
 
-def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str) -> None:
+#: What a lock of each level covers, in the refusal's message.
+_SCOPES: Final = {
+    "study": Message("the study (database lock)"),
+    "subject": Message("this subject"),
+    "visit": Message("this visit"),
+    "record": Message("this record"),
+}
+
+
+def check_unlocked(locks: Iterable[Lock], target: Target, *, what: str | Message) -> None:
     """Refuse (:class:`StateError`) to ``what`` while a lock covers ``target``."""
     lock = blocking_lock(locks, target)
     if lock is not None:
-        scope = "the study (database lock)" if lock.level == "study" else f"this {lock.level}"
+        scope = _SCOPES.get(lock.level) or Message("this %(level)s", level=lock.level)
         raise StateError(
-            f"cannot {what}: {scope} is locked (lock {lock.id}: {lock.reason}); an "
-            "administrator must unlock it first, with a reason"
+            Message(
+                "cannot %(what)s: %(scope)s is locked (lock %(id)s: "
+                "%(reason)s); an administrator must unlock it first, with a "
+                "reason",
+                what=what,
+                scope=scope,
+                id=lock.id,
+                reason=lock.reason,
+            )
         )
 
 
@@ -147,8 +163,13 @@ def require_database_lock(study: str, lock: Lock | None, *, open_label: bool) ->
     if open_label or (lock is not None and lock.active and lock.level == "study"):
         return
     raise StateError(
-        f"study {study!r} is blinded and its database is not locked: unblinding the whole "
-        "study for analysis needs the database lock first (autoserum study lock "
-        f"{study} --reason ...; or the study's Locks page); a DSMB report (--dsmb) is the "
-        "only unblinded look before it"
+        Message(
+            "study %(study)s is blinded and its database is not locked: "
+            "unblinding the whole study for analysis needs the database "
+            "lock first (autoserum study lock %(study2)s --reason ...; "
+            "or the study's Locks page); a DSMB report (--dsmb) is the "
+            "only unblinded look before it",
+            study=repr(study),
+            study2=study,
+        )
     )

@@ -65,7 +65,6 @@ ATC_RULE = (
     "an ATC code: a main-group letter (A, B, C, D, G, H, J, L, M, N, P, R, S, V), two digits, "
     "two letters and two digits, e.g. D07AC13"
 )
-_PREFIX_RULE = "an ATC code at any level, e.g. D07A, D07AC or D07AC13"
 
 DrugClass = Literal[
     "tcs",
@@ -121,7 +120,7 @@ def check_atc(field: str, value: object) -> str:
     """A full ATC code, trimmed and upper-cased; :class:`ValidationError` otherwise."""
     code = value.strip().upper() if isinstance(value, str) else value
     if not isinstance(code, str) or re.match(ATC_PATTERN, code) is None:
-        raise ValidationError(field, value, ATC_RULE)
+        raise ValidationError(field, value, Expected(ATC_RULE))
     return code
 
 
@@ -129,7 +128,9 @@ def check_atc_prefix(field: str, value: object) -> str:
     """An ATC code at any level (``D07A``, ``L04AF``, ``D07AC13``), upper-cased."""
     code = value.strip().upper() if isinstance(value, str) else value
     if not isinstance(code, str) or re.match(ATC_PREFIX_PATTERN, code) is None:
-        raise ValidationError(field, value, _PREFIX_RULE)
+        raise ValidationError(
+            field, value, Expected("an ATC code at any level, e.g. D07A, D07AC or D07AC13")
+        )
     return code
 
 

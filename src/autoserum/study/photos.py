@@ -99,7 +99,7 @@ def rating_values(
         score("viga_ad", {"grade": grade})
     except ValidationError as err:
         field = err.field.removeprefix(f"{region}.").replace("grade", "viga_grade")
-        raise ValidationError(field, err.value, err.expected) from None
+        raise ValidationError(field, err.value, err.expectation) from None
     assert easi.total is not None  # every item of the region given
     return {**signs, "area": area, "region_score": easi.total, "viga_grade": grade}
 

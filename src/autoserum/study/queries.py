@@ -32,7 +32,7 @@ from dataclasses import field as _field
 from datetime import datetime
 from typing import Any, Final
 
-from autoserum.errors import Expected, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 
 __all__ = [
     "CHECK_AUTHOR",
@@ -81,7 +81,14 @@ def next_status(status: str, step: str) -> str:
     if status not in starts:
         possible = [s for s, (f, _) in STEPS.items() if status in f]
         hint = f" (from {status}: {', '.join(possible)})" if possible else " (it is final)"
-        raise StateError(f"a {status} query cannot be {_PARTICIPLE[step]}{hint}")
+        raise StateError(
+            Message(
+                "a %(status)s query cannot be %(participle)s%(hint)s",
+                status=status,
+                participle=_PARTICIPLE[step],
+                hint=hint,
+            )
+        )
     return to
 
 

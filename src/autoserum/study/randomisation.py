@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autoserum.errors import Expected, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 
 __all__ = [
     "Allocation",
@@ -205,7 +205,11 @@ def next_allocation(
         raise ValidationError("assigned", assigned, Expected("an integer ≥ 0"))
     if assigned >= len(entries):
         raise StateError(
-            f"the allocation list of stratum {stratum!r} is used up ({len(entries)} allocated)"
+            Message(
+                "the allocation list of stratum %(stratum)s is used up (%(count)s allocated)",
+                stratum=repr(stratum),
+                count=len(entries),
+            )
         )
     return entries[assigned]
 

@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, ValidationError
 from autoserum.instruments import Score, get_instrument, instrument_codes
 from autoserum.study.coerce import A_NON_EMPTY_TEXT, A_TEXT
 
@@ -95,7 +95,7 @@ def check_subject_id(field: str, value: Any) -> str:
     """``value`` if it is a valid subject identifier (:data:`SUBJECT_ID_PATTERN`)."""
     if not isinstance(value, str) or _SUBJECT_ID.fullmatch(value) is None:
         shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "…"
-        raise ValidationError(field, shown, SUBJECT_ID_RULE)
+        raise ValidationError(field, shown, Expected(SUBJECT_ID_RULE))
     return value
 
 
@@ -129,7 +129,9 @@ def check_not_future(field: str, value: date, *, today: date) -> date:
     return value
 
 
-def check_not_before(field: str, value: date, earliest: date | None, *, what: str) -> date:
+def check_not_before(
+    field: str, value: date, earliest: date | None, *, what: str | Message
+) -> date:
     """``value`` unless it is before ``earliest`` (``what`` names that date in the message)."""
     if earliest is not None and value < earliest:
         raise ValidationError(

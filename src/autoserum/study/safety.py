@@ -90,7 +90,7 @@ def check_meddra(field: str, value: object) -> str:
     """
     code = value.strip() if isinstance(value, str) else value
     if not isinstance(code, str) or re.match(MEDDRA_PATTERN, code) is None:
-        raise ValidationError(field, value, MEDDRA_RULE)
+        raise ValidationError(field, value, Expected(MEDDRA_RULE))
     return code
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from autoserum.errors import Expected, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -124,7 +124,14 @@ def transition(
     allowed = allowed_transitions(cur, has_run_in=has_run_in)
     if nxt not in allowed:
         names = ", ".join(sorted(s.value for s in allowed)) or "none (terminal status)"
-        raise StateError(f"illegal status transition {cur.value} -> {nxt.value}; allowed: {names}")
+        raise StateError(
+            Message(
+                "illegal status transition %(value)s -> %(value2)s; allowed: %(names)s",
+                value=cur.value,
+                value2=nxt.value,
+                names=names,
+            )
+        )
     if nxt is SubjectStatus.WITHDRAWN and not (reason and reason.strip()):
         raise ValidationError("reason", reason, Expected("a non-empty reason for the withdrawal"))
     return nxt

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
-from autoserum.errors import Expected, PermissionDeniedError, ValidationError
+from autoserum.errors import Expected, Message, PermissionDeniedError, ValidationError
 from autoserum.permissions import allowed, permits, require
 from autoserum.store import Actor, SiteKey, Store, UserRecord
 from autoserum.web.limits import api_user_of
@@ -150,7 +150,7 @@ async def csrf_form(request: Request) -> AsyncIterator[FormData]:
         if not csrf_matches(request.session.get("csrf"), token):
             csrf_token(request)
             raise PermissionDeniedError(
-                "the form's CSRF token is missing or stale: reload the page"
+                Message("the form's CSRF token is missing or stale: reload the page")
             )
         yield form
     finally:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from autoserum.errors import AutoserumError, BusyError, ValidationError
-from autoserum.i18n import DEFAULT_LANGUAGE, N_, error_text
+from autoserum.i18n import DEFAULT_LANGUAGE, N_, error_text, expected_text
 from autoserum.web.deps import LoginRequiredError
 
 __all__ = ["error_body", "install_error_handlers"]
@@ -50,11 +50,28 @@ def _jsonable(value: Any) -> Any:
 
 
 def error_body(err: AutoserumError, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
-    """The JSON body of an error: ``detail`` (in ``language``: the request's) plus
-    ``field``/``value``/``expected`` (English, stable for programs) if any."""
-    body: dict[str, Any] = {"detail": error_text(err, language), "error": type(err).__name__}
+    """The JSON body of an error: ``detail`` in ``language`` (the request's) and ``language``
+    itself; ``error`` (the class) and, for invalid input, ``field``/``value``/``expected``
+    (English, stable for programs) plus ``expected_text`` (``expected`` in ``language``).
+
+    >>> from autoserum.errors import Expected, ValidationError
+    >>> body = error_body(ValidationError("age", 131, Expected("an age from 0 to %(age_max)s years",
+    ...     age_max=130)), "zh-Hans")
+    >>> body["expected"], body["expected_text"], body["language"]
+    ('an age from 0 to 130 years', '0至130岁的年龄', 'zh-Hans')
+    """
+    body: dict[str, Any] = {
+        "detail": error_text(err, language),
+        "error": type(err).__name__,
+        "language": language,
+    }
     if isinstance(err, ValidationError):
-        body.update(field=err.field, value=_jsonable(err.value), expected=err.expected)
+        body.update(
+            field=err.field,
+            value=_jsonable(err.value),
+            expected=err.expected,
+            expected_text=expected_text(err, language),
+        )
     return body
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from autoserum.analysis import write_adam
-from autoserum.errors import ValidationError
+from autoserum.errors import Expected, ValidationError
 from autoserum.store import Store, package_files
 from autoserum.study.cdisc import write_sdtm
 from autoserum.study.fhir import fhir_bundle
@@ -73,7 +73,9 @@ def export_records(store: Store, user: CurrentUser, study: str, fmt: str) -> byt
     as a security event."""
     user.require("export")
     if fmt not in RECORD_FORMATS:
-        raise ValidationError("format", fmt, " or ".join(RECORD_FORMATS))
+        raise ValidationError(
+            "format", fmt, Expected("one of %(values)s", values=", ".join(RECORD_FORMATS))
+        )
     if fmt == "adam":
         content, frames = store.exports.adam(study, actor=user.actor, deidentified=True)
     else:

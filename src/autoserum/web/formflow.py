@@ -166,7 +166,10 @@ def submit(
         text = error_text(err, language_of(request))
         return redisplay(values, {field: shorten(text)}, err.http_status)
     except (StateError, ConflictError) as err:
-        return redisplay(values, {FORM_WIDE: shorten(str(err))}, err.http_status)
+        from autoserum.web.templating import language_of
+
+        text = error_text(err, language_of(request))
+        return redisplay(values, {FORM_WIDE: shorten(text)}, err.http_status)
     flash(request, message)
     return RedirectResponse(success_url, status_code=303)
 

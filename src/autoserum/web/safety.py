@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import Message, NotFoundError
 from autoserum.report import SaeReport, write_sae_report
 from autoserum.store import Store
 from autoserum.study.safety import SERIOUSNESS_CRITERIA, SaeClock, sae_clock
@@ -64,7 +64,13 @@ def sae_report(
     detail = store.subjects.detail(view.name, subject_id, actor=user.actor)
     event = next((a for a in detail.adverse_events if a.id == record_id), None)
     if event is None or not event.serious or event.aware_at is None:
-        raise NotFoundError(f"no serious adverse event {record_id} of subject {subject_id!r}")
+        raise NotFoundError(
+            Message(
+                "no serious adverse event %(record_id)s of subject %(subject_id)s",
+                record_id=record_id,
+                subject_id=repr(subject_id),
+            )
+        )
     subject = detail.subject
     treatment = subject.arm or "not allocated"  # MASK ("blinded") for a blinded viewer
     return SaeReport(

@@ -452,8 +452,10 @@ else:
     KitCreate = _chain_schema(
         "KitCreate", "preparation", ("volume_ml", "prepared_at"),
         aliquot_code=(LabelCode | None, None),
-        doc="A blinded kit per allocation: an autologous arm's from one of the subject's "
-        "usable aliquots (aliquot_code), a saline arm's from saline; volume default the dose.",
+        blood_draw_code=(LabelCode | None, None),
+        doc="A blinded kit per allocation: a serum or IgG arm's from one of the subject's "
+        "usable aliquots (aliquot_code), a whole-blood arm's from one of the subject's blood "
+        "draws (blood_draw_code), a saline arm's from saline; volume default the dose.",
     )  # fmt: skip
     ProductInjectionCreate = _chain_schema(
         "ProductInjectionCreate", "injection", ("volume_ml", "site", "side", "lot", "given_at"),

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from math import ceil
 
-from autoserum.errors import BusyError
+from autoserum.errors import BusyError, Message
 from autoserum.store import SharedSlots
 
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "HashingLimit", "csrf_matches", "new_csrf_token"]
@@ -75,7 +75,9 @@ class HashingLimit:
         self._pending = 0
 
     def _busy(self) -> BusyError:
-        return BusyError("password checks are at their limit", retry_after=max(1, ceil(self.wait)))
+        return BusyError(
+            Message("password checks are at their limit"), retry_after=max(1, ceil(self.wait))
+        )
 
     @contextmanager
     def slot(self) -> Iterator[None]:

@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from autoserum.errors import Expected, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.store import Store
 from autoserum.web.deps import CurrentUser
 from autoserum.web.views import StudyView
@@ -48,7 +48,9 @@ def emergency_unblind(
     if confirmed is not True:
         raise ValidationError("confirm", confirmed, Expected("an explicit confirmation (true)"))
     if view.study.open_label:
-        raise StateError(f"study {view.name!r} is open-label: no arm is concealed")
+        raise StateError(
+            Message("study %(name)s is open-label: no arm is concealed", name=repr(view.name))
+        )
     arm = store.subjects.unblind(view.name, subject_id, actor=user.actor, reason=reason.strip())
     store.events.record(
         "unblinding_view",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import weakref
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import Message, NotFoundError
 from autoserum.protocols import Protocol
 from autoserum.store import Store
 from autoserum.study.blinding import can_see_arm
@@ -79,7 +79,7 @@ def _study_and_sites(store: Store, name: str) -> tuple[Study, tuple[str, ...], P
 def study_for(store: Store, user: CurrentUser, name: str) -> StudyView:
     """The study ``name`` if the user may see it (:class:`NotFoundError` otherwise), with the
     protocol the store froze into it at creation (never a library look-up by code)."""
-    hidden = NotFoundError(f"no study named {name!r} at your sites")
+    hidden = NotFoundError(Message("no study named %(name)s at your sites", name=repr(name)))
     try:
         study, all_sites, protocol = _study_and_sites(store, name)
     except NotFoundError:

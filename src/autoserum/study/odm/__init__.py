@@ -9,9 +9,13 @@ derived from the entity registry, the instrument registry and the protocol, and 
 
 from autoserum.study.odm._layout import (
     ASSESSMENT,
+    CONSENT,
+    CONSENT_DOCUMENT,
     NS,
+    ODM_REGISTRY,
     Flags,
     choice_text,
+    data_specs,
     field_columns,
     form_oid,
     instrument_of,
@@ -28,10 +32,14 @@ from autoserum.study.odm._write import odm_xml
 # (also read by autoserum.study.redcap)
 __all__ = [
     "ASSESSMENT",
+    "CONSENT",
+    "CONSENT_DOCUMENT",
     "NS",
+    "ODM_REGISTRY",
     "Flags",
     "OdmContent",
     "choice_text",
+    "data_specs",
     "field_columns",
     "form_oid",
     "instrument_of",

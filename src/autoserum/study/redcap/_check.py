@@ -13,8 +13,7 @@ from typing import Any
 
 from autoserum.errors import Expected, ValidationError
 from autoserum.instruments import Item
-from autoserum.study.entities import REGISTRY
-from autoserum.study.odm import choice_text, field_columns, instrument_of
+from autoserum.study.odm import ODM_REGISTRY, choice_text, field_columns, instrument_of
 from autoserum.study.redcap._dictionary import DICTIONARY_COLUMNS
 
 __all__ = ["check_dictionary"]
@@ -49,7 +48,7 @@ def check_dictionary(
         raise ValidationError(f"{file} header", len(header), Expected("REDCap's 18 columns"))
     lines = {row[_NAME]: (n, row) for n, row in enumerate(rows, start=2)}
     for entity, form in mapping.get("forms", {}).items():
-        fields = field_columns(REGISTRY[entity])
+        fields = field_columns(ODM_REGISTRY[entity])
         for column, name in form.get("fields", {}).items():
             n, row = _find(lines, name, file)
             field = fields.get(column)
@@ -93,9 +92,9 @@ def _check_item(item: Item, row: Mapping[str, str], where: str) -> None:
         return
     if item.kind == "choice" or kind != "text" or row[_VALIDATION] not in ("integer", "number"):
         expected = (
-            "a radio or dropdown of " + ", ".join(allowed)
+            Expected("a radio or dropdown of %(values)s", values=", ".join(allowed))
             if item.kind == "choice"
-            else ("a text field validated as integer or number")
+            else Expected("a text field validated as integer or number")
         )
         raise ValidationError(where, f"{kind} {row[_VALIDATION]}".strip(), expected)
     for bound, inside in ((row[_LOW], item.minimum), (row[_HIGH], item.maximum)):

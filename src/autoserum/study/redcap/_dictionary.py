@@ -6,7 +6,10 @@ Forms: ``subject`` (first: ``record_id`` is the subject identifier), ``visit``, 
 instrument (its code; fields are the tidy item columns, ``easi_head_neck_erythema``, then the
 total under the tidy total column, ``easi``, and ``<code>_band``) and one per other record type
 of a subject (``adverse_event``, ``lab``, ...; fields ``<type>_<column>``, or the column itself
-when it already starts with the type's name: ``visit_date``).
+when it already starts with the type's name: ``visit_date``), the informed consent among them
+(``consent``, repeating in the subject event; ``consent_document`` names the document signed by
+its record number among the study's consent documents, which a REDCap project has no place for:
+the mapping carries them).
 
 >>> field_name("adverse_event", "severity"), field_name("visit", "visit_date")
 ('adverse_event_severity', 'visit_date')
@@ -27,12 +30,13 @@ from autoserum.instruments import Instrument, Item, score
 from autoserum.study.entities import REGISTRY, EntitySpec, Field
 from autoserum.study.odm import (
     ASSESSMENT,
+    CONSENT,
     Flags,
     choice_text,
+    data_specs,
     field_columns,
     instrument_of,
     item_columns,
-    subject_specs,
     visit_linked,
 )
 
@@ -126,6 +130,10 @@ def _bound(value: Decimal | Fraction | None) -> str:
 
 def _field_row(spec: EntitySpec, column: str, field: Field | None) -> dict[str, str]:
     name = field_name(spec.name, column)
+    if field is None and spec is CONSENT:  # the document signed: not a subject's record
+        return _row(name, spec.name, "text", "Consent document signed (its record number in "
+                    "the mapping's consent documents)", validation="integer", low="1",
+                    required="y")  # fmt: skip
     if field is None:  # a link to another record of the subject
         return _row(name, spec.name, "text", f"Linked {column} (its instance)",
                     validation="integer", low="1")  # fmt: skip
@@ -242,7 +250,7 @@ def project(
     codes = _instrument_codes(visits, instruments)
     rows = [_row("record_id", "subject", "text", "Subject identifier", required="y")]
     mapping: dict[str, Any] = {"forms": {}, "instruments": {}}
-    specs = [REGISTRY["subject"], *(s for s in subject_specs() if s.name != ASSESSMENT)]
+    specs = [REGISTRY["subject"], *(s for s in data_specs() if s.name != ASSESSMENT)]
     for spec in specs:
         fields = field_columns(spec)
         columns = [c for c in item_columns(spec, **flags) if c != "subject_id"]

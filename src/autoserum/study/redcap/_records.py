@@ -23,8 +23,14 @@ from typing import Any
 
 from autoserum.errors import AutoserumError, Expected, ValidationError
 from autoserum.instruments import Item
-from autoserum.study.entities import REGISTRY, Field
-from autoserum.study.odm import ASSESSMENT, choice_text, field_columns, instrument_of
+from autoserum.study.entities import Field
+from autoserum.study.odm import (
+    ASSESSMENT,
+    ODM_REGISTRY,
+    choice_text,
+    field_columns,
+    instrument_of,
+)
 from autoserum.study.package import VISIT_LINK, cell_text, parse_cell
 from autoserum.study.redcap._dictionary import event_name
 
@@ -164,14 +170,16 @@ def _values(
     instance: Mapping[str, Mapping[int, int]],
     links: Mapping[str, Mapping[str, str]],
 ) -> dict[str, str]:
-    spec = REGISTRY[name]
+    spec = ODM_REGISTRY[name]
     fields = field_columns(spec)
     out: dict[str, str] = {}
     for column, redcap in forms[name]["fields"].items():
         value = row.get(column)
         if column not in fields and column != "site" and value is not None:
             target = links.get(name, {}).get(column, column)
-            value = instance.get(target, {}).get(int(value))
+            linked = ODM_REGISTRY.get(target)
+            if linked is None or linked.parent == "subject":  # else a consent document's number
+                value = instance.get(target, {}).get(int(value))
         out[redcap] = _cell(fields.get(column), value)
     return out
 
@@ -231,14 +239,25 @@ def _item_value(item: Item, text: str, where: str) -> Any:
 
 
 def read_records(
-    mapping: Mapping[str, Any], lines: Sequence[Mapping[str, str]], *, file: str
+    mapping: Mapping[str, Any],
+    lines: Sequence[Mapping[str, str]],
+    *,
+    file: str,
+    places: dict[int, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The package rows (without ``record`` numbers and totals: the store numbers and scores
-    them) of REDCap records read as ``lines`` (dicts by column, line 2 first)."""
+    them) of REDCap records read as ``lines`` (dicts by column, line 2 first); ``places``, when
+    given, receives the line of each row (by the row's ``id``), which an import error names."""
     forms: Mapping[str, Any] = mapping["forms"]
     events = mapping["events"]
     visit_of = {event: visit for visit, event in events.get("visits", {}).items()}
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in REGISTRY}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ODM_REGISTRY}
+    at: dict[int, str] = {} if places is None else places
+
+    def add(name: str, row: dict[str, Any], where: str) -> None:
+        rows[name].append(row)
+        at[id(row)] = where
+
     for n, line in enumerate(lines, start=2):
         key = (line.get("record_id") or "").strip()
         event = line.get("redcap_event_name", "")
@@ -248,7 +267,7 @@ def read_records(
         if not key:
             raise ValidationError(f"{where} field record_id", key, Expected("a subject identifier"))
         if event == events["subject"] and not form:
-            rows["subject"].append({"subject_id": key, **_fields("subject", forms, line, where)})
+            add("subject", {"subject_id": key, **_fields("subject", forms, line, where)}, where)
             continue
         visit = visit_of.get(event)
         if event not in visit_of and event != events["subject"] and event != events["unscheduled"]:
@@ -265,12 +284,12 @@ def read_records(
                                       Expected("one of %(values)s", values=allowed))  # fmt: skip
             row = {"subject_id": key, "instance": _instance(instance, where),
                    **_fields(form, forms, line, where)}  # fmt: skip
-            if VISIT_LINK in REGISTRY[form].links:
+            if VISIT_LINK in ODM_REGISTRY[form].links:
                 row["visit"] = None if event == events["subject"] else visit
-            rows[form].append(row)
+            add(form, row, where)
             continue
         values = _fields("visit", forms, line, where)
-        rows["visit"].append({"subject_id": key, **values})
+        add("visit", {"subject_id": key, **values}, where)
         code = values.get("visit") or visit
         for name, spec in forms.items():
             if name in ("subject", "visit") or event != events["unscheduled"]:
@@ -278,12 +297,13 @@ def read_records(
             if any(line.get(f) for f in spec["fields"].values()):
                 row = {"subject_id": key, "instance": None, "visit": code,
                        **_fields(name, forms, line, where)}  # fmt: skip
-                rows[name].append(row)
+                add(name, row, where)
         found = [_assessment(c, names, line, where) for c, names in mapping["instruments"].items()]
         # the assessments with items first, then total-only ones (as the tidy import records)
         chosen = [a for a in found if a is not None]
         chosen.sort(key=lambda a: a["payload"] is None)
-        rows[ASSESSMENT] += [{"subject_id": key, "visit": code, **a} for a in chosen]
+        for a in chosen:
+            add(ASSESSMENT, {"subject_id": key, "visit": code, **a}, where)
     return rows
 
 
@@ -298,7 +318,7 @@ def _instance(text: str, where: str) -> int:
 def _fields(
     name: str, forms: Mapping[str, Any], line: Mapping[str, str], where: str
 ) -> dict[str, Any]:
-    spec = REGISTRY[name]
+    spec = ODM_REGISTRY[name]
     fields = field_columns(spec)
     out: dict[str, Any] = {}
     for column, redcap in forms[name]["fields"].items():

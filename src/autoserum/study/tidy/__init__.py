@@ -13,7 +13,7 @@ line; from a database, the study, subject and visit.
 ('easi', 'scorad', 'oscorad')
 >>> total_range("oscorad")
 (Fraction(0, 1), Fraction(83, 1))
->>> VISIT_COLUMNS["il10"].expected()
+>>> str(VISIT_COLUMNS["il10"].expected())
 'a number from 0 to 10000'
 """
 

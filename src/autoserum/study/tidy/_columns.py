@@ -7,7 +7,7 @@ the subject's covariates) are derived from the entity registry
 reader, the store's import and the database read all check cells against these specs
 (:mod:`autoserum.study.tidy`).
 
->>> VISIT_COLUMNS["age"].expected()
+>>> str(VISIT_COLUMNS["age"].expected())
 'a number from 0 to 130'
 >>> visit_columns()[:6]
 ('subject_id', 'arm', 'site', 'week', 'visit', 'visit_date')
@@ -20,6 +20,7 @@ from fractions import Fraction
 from functools import cache
 from typing import Literal
 
+from autoserum.errors import Expected
 from autoserum.instruments import get_instrument, instrument_codes
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
@@ -66,25 +67,36 @@ class Column:
     rule: str = ""
     max_length: int | None = None
 
-    def expected(self) -> str:
+    def expected(self) -> Expected:
         """What a valid cell of this column looks like, for error messages."""
         if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
+            return Expected("one of %(values)s", values=", ".join(self.choices))
         if self.kind == "boolean":
-            return "true or false"
+            return Expected("true or false")
         if self.kind == "date":
-            return "an ISO date (YYYY-MM-DD)"
+            return Expected("an ISO date (YYYY-MM-DD)")
         if self.kind in ("number", "integer"):
-            what = "an integer" if self.kind == "integer" else "a number"
-            if self.minimum is not None and self.maximum is not None:
-                return f"{what} from {self.minimum:g} to {self.maximum:g}"
-            if self.minimum is not None:
-                return f"{what} ≥ {self.minimum:g}"
-            return what
+            return self._number()
         if self.rule:
-            return self.rule
-        text = "a non-empty text" if self.required else "a text"
-        return f"{text} of at most {self.max_length} characters" if self.max_length else text
+            return Expected(self.rule)
+        if self.max_length:
+            if self.required:
+                return Expected(
+                    "a non-empty text of at most %(limit)s characters", limit=self.max_length
+                )
+            return Expected("a text of at most %(limit)s characters", limit=self.max_length)
+        return Expected("a non-empty text") if self.required else Expected("a text")
+
+    def _number(self) -> Expected:
+        low = None if self.minimum is None else format(self.minimum, "g")
+        high = None if self.maximum is None else format(self.maximum, "g")
+        if self.kind == "integer":
+            if low is not None and high is not None:
+                return Expected("an integer from %(low)s to %(high)s", low=low, high=high)
+            return Expected("an integer ≥ %(low)s", low=low) if low else Expected("an integer")
+        if low is not None and high is not None:
+            return Expected("a number from %(low)s to %(high)s", low=low, high=high)
+        return Expected("a number ≥ %(low)s", low=low) if low else Expected("a number")
 
 
 #: Range of each instrument total (docs/instruments.md).

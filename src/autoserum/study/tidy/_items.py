@@ -84,7 +84,7 @@ def score_item_columns(frame: pl.DataFrame, where: Where) -> pl.DataFrame:
                     f"{where.source} ({code} items"
                     f"{', ' + str(err.location) if err.location else ''})"
                 )
-            raise ValidationError(field, err.value, err.expected, location=location) from err
+            raise ValidationError(field, err.value, err.expectation, location=location) from err
         totals = {code: scored["total"]}
         if code == "scorad" and "objective" in scored.columns:
             totals["oscorad"] = scored["objective"]

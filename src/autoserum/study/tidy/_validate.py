@@ -27,7 +27,9 @@ from autoserum.study.vitals import check_blood_pressure
 __all__ = ["as_text_frame", "validate_adverse_events", "validate_con_meds", "validate_visits"]
 
 
-def _fail(frame: pl.DataFrame, mask: pl.Expr, col: str, expected: str, where: Where) -> None:
+def _fail(
+    frame: pl.DataFrame, mask: pl.Expr, col: str, expected: str | Expected, where: Where
+) -> None:
     bad = frame.filter(mask)
     if bad.height:
         row = bad.row(0, named=True)
@@ -135,12 +137,12 @@ def validate_visits(
     parsed = score_item_columns(parsed, where)
     _blood_pressure(parsed, where)
     if "arm" in parsed.columns:
-        _fail(parsed, pl.col("arm").is_null(), "arm", "an arm code on every row", where)
+        _fail(parsed, pl.col("arm").is_null(), "arm", Expected("an arm code on every row"), where)
     parsed = _subject_level(parsed, where).sort("subject_id", "week", LINE)
     same = (pl.col("subject_id") == pl.col("subject_id").shift(1)) & (
         pl.col("week") == pl.col("week").shift(1)
     )
-    _fail(parsed, same.fill_null(False), "week", "one row per subject and week", where)
+    _fail(parsed, same.fill_null(False), "week", Expected("one row per subject and week"), where)
     for flag in ("per_protocol", "treated"):
         parsed = (
             parsed.with_columns(pl.col(flag).fill_null(True))
@@ -172,7 +174,7 @@ def _blood_pressure(parsed: pl.DataFrame, where: Where) -> None:
         )
     except ValidationError as err:
         raise ValidationError(
-            err.field, err.value, err.expected, location=where.at(row, err.field)
+            err.field, err.value, err.expectation, location=where.at(row, err.field)
         ) from err
 
 
@@ -194,7 +196,7 @@ def _subject_level(parsed: pl.DataFrame, where: Where) -> pl.DataFrame:
             parsed,
             (pl.col(col).is_not_null() & (pl.col(col) != first)).fill_null(False),
             col,
-            "the same value on every row of the subject (a subject-level column)",
+            Expected("the same value on every row of the subject (a subject-level column)"),
             where,
         )
     joined = parsed.join(
@@ -223,7 +225,7 @@ def validate_adverse_events(
             ae,
             ~pl.col("subject_id").is_in(subjects.unique().implode()),
             "subject_id",
-            "a subject of the visit file",
+            Expected("a subject of the visit file"),
             where,
         )
     return ae.drop(LINE)
@@ -258,11 +260,17 @@ def validate_con_meds(
             cm,
             ~pl.col("subject_id").is_in(subjects.unique().implode()),
             "subject_id",
-            "a subject of the visit file",
+            Expected("a subject of the visit file"),
             where,
         )
     for start, end in (("start_date", "end_date"), ("start_week", "end_week")):
-        _fail(cm, (pl.col(end) < pl.col(start)).fill_null(False), end, f"not before {start}", where)
+        _fail(
+            cm,
+            (pl.col(end) < pl.col(start)).fill_null(False),
+            end,
+            Expected("not before %(start)s", start=start),
+            where,
+        )
     filled: dict[str, list[str | None]] = {"drug_class": [], "potency_eu": []}
     for row in cm.iter_rows(named=True):
         try:
@@ -276,7 +284,7 @@ def validate_con_meds(
             )
         except ValidationError as err:
             raise ValidationError(
-                err.field, err.value, err.expected, location=where.at(row, err.field)
+                err.field, err.value, err.expectation, location=where.at(row, err.field)
             ) from err
         for key, values in filled.items():
             values.append(coded[key])

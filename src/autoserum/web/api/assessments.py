@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from autoserum.errors import NotFoundError
+from autoserum.errors import Message, NotFoundError
 from autoserum.web.api._common import (
     StudyPath,
     SubjectPath,
@@ -119,7 +119,13 @@ def correct_assessment(
     detail = store.subjects.detail(study, subject_id, actor=user.actor)
     current = next((a for a in detail.assessments if a.id == assessment_id), None)
     if current is None:
-        raise NotFoundError(f"no assessment {assessment_id} of subject {subject_id!r}")
+        raise NotFoundError(
+            Message(
+                "no assessment %(assessment_id)s of subject %(subject_id)s",
+                assessment_id=assessment_id,
+                subject_id=repr(subject_id),
+            )
+        )
     payload = payload_json(current.instrument, parse_items(current.instrument, body.items))
     saved = store.records.update(
         study,

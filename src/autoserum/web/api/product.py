@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.errors import Expected, NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.i18n import using
 from autoserum.report import labels_pdf, product_labels
 from autoserum.study.aliquots import parse_label_code
@@ -142,7 +142,13 @@ def record_aliquots(
     processing_id = values.pop("processing_id")
     life = store.product.life(study, subject_id, actor=user.actor)
     if all(p.id != processing_id for p in life.processings):
-        raise NotFoundError(f"no processing with id {processing_id} of subject {subject_id!r}")
+        raise NotFoundError(
+            Message(
+                "no processing with id %(processing_id)s of subject %(subject_id)s",
+                processing_id=processing_id,
+                subject_id=repr(subject_id),
+            )
+        )
     made = store.product.make_aliquots(study, processing_id, actor=user.actor, **values)
     return [record_json(a) for a in made]
 
@@ -186,7 +192,8 @@ def record_kit(
     study: StudyPath, subject_id: SubjectPath, body: KitCreate, user: ApiUser, store: StoreDep
 ) -> dict[str, Any]:
     """Prepare a blinded kit for the subject per allocation (serum from one of the subject's
-    usable aliquots, or saline); the injector is told the kit's code and volume only."""
+    usable aliquots, whole blood from one of the subject's draws, or saline); the injector is
+    told the kit's code and volume only."""
     _preparer(user, store, study)
     values = body.model_dump()
     row = store.product.prepare_kit(study, subject_id, actor=user.actor, **values)

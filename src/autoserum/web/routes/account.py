@@ -13,15 +13,15 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token, verify_password
-from autoserum.errors import Expected, NotFoundError, ValidationError
-from autoserum.i18n import N_, check_language, negotiate
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
+from autoserum.i18n import N_, check_language, error_text, negotiate
 from autoserum.store import Store
 from autoserum.web.deps import CsrfForm, CurrentUser, PageUser, StoreDep
 from autoserum.web.formflow import submit
 from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.admin import issued_token_page, token_expiry
 from autoserum.web.sessions import end_session, flash
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 
 __all__ = ["router"]
 
@@ -122,7 +122,13 @@ def choose_language(request: Request, user: PageUser, store: StoreDep, form: Csr
     try:
         language = check_language("language", chosen) if chosen else None
     except ValidationError as err:
-        return _page(request, store, user, errors={"language": str(err)}, status_code=422)
+        return _page(
+            request,
+            store,
+            user,
+            errors={"language": error_text(err, language_of(request))},
+            status_code=422,
+        )
     store.accounts.update_user(
         user.username, {"language": language}, actor=user.actor,
         reason="language chosen by its owner",
@@ -140,9 +146,13 @@ def issue_own_token(request: Request, user: PageUser, store: StoreDep, form: Csr
     except ValidationError as err:
         values = {"label": optional_text(form, "label") or ""}
         return _page(
-            request, store, user, errors={"expires_days": str(err)}, values=values,
+            request,
+            store,
+            user,
+            errors={"expires_days": error_text(err, language_of(request))},
+            values=values,
             status_code=422,
-        )  # fmt: skip
+        )
     token = new_token()
     store.accounts.create_api_token(
         user.username, hash_token(token), actor=user.actor,
@@ -162,7 +172,7 @@ def revoke_own_token(
     """Revoke one of my API tokens (another user's token is not found)."""
     mine = {t.id for t in store.accounts.api_tokens(user.username, actor=user.actor)}
     if token_id not in mine:
-        raise NotFoundError(f"no API token {token_id} of yours")
+        raise NotFoundError(Message("no API token %(token_id)s of yours", token_id=token_id))
     store.accounts.revoke_api_token(token_id, actor=user.actor)
     flash(request, translate(request, "API token %(id)s revoked.", id=token_id))
     return RedirectResponse("/account", status_code=303)

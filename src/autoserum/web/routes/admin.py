@@ -20,8 +20,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from autoserum.accounts import check_password, hash_password, hash_token, new_token
-from autoserum.errors import Expected, NotFoundError, ValidationError
-from autoserum.i18n import N_, format_date
+from autoserum.errors import Expected, Message, NotFoundError, ValidationError
+from autoserum.i18n import N_, error_text, format_date
 from autoserum.permissions import ROLES
 from autoserum.protocols import Protocol, parse_protocol_text, protocol_codes
 from autoserum.store import SiteKey, Store
@@ -159,7 +159,7 @@ def _protocol(text: str | None, code: str | None, filename: str) -> Protocol | s
             return parse_protocol_text(text, location=filename)
         except ValidationError as err:  # shown beside the file field, with its field path
             raise ValidationError(
-                "protocol_file", f"{err.field} = {err.value!r}", err.expected
+                "protocol_file", f"{err.field} = {err.value!r}", err.expectation
             ) from err
     if code is None:
         raise ValidationError(
@@ -179,7 +179,7 @@ def create_study(request: Request, user: PageUser, store: StoreDep, form: CsrfFo
     try:
         text = _protocol_text(form)
     except ValidationError as err:
-        return redisplay(values, {"protocol_file": str(err)}, 422)
+        return redisplay(values, {"protocol_file": error_text(err, language_of(request))}, 422)
     name = optional_text(form, "name") or ""
 
     def run() -> str:
@@ -282,7 +282,7 @@ def amend_protocol(
     try:
         text = _protocol_text(form)
     except ValidationError as err:
-        return redisplay(values, {"protocol_file": str(err)}, 422)
+        return redisplay(values, {"protocol_file": error_text(err, language_of(request))}, 422)
 
     def run() -> str:
         if text is None:
@@ -357,7 +357,7 @@ def _user_page(
     user.require("manage_users")
     record = store.accounts.get_user(username)
     if record is None:
-        raise NotFoundError(f"no user named {username!r}")
+        raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
     return render(
         request,
         "admin_user.html",
@@ -392,7 +392,7 @@ def update_user(
     user.require("manage_users")
     record = store.accounts.get_user(username)
     if record is None:
-        raise NotFoundError(f"no user named {username!r}")
+        raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
 
     def run() -> str:
         changes: dict[str, Any] = {
@@ -458,12 +458,14 @@ def issue_token(
     user.require("manage_users")
     record = store.accounts.get_user(username)
     if record is None:
-        raise NotFoundError(f"no user named {username!r}")
+        raise NotFoundError(Message("no user named %(username)s", username=repr(username)))
     try:
         expires = token_expiry(form)
     except ValidationError as err:
         redisplay = page_redisplay(_user_page, request, store, user, username)
-        return redisplay(form_values(form), {"expires_days": str(err)}, 422)
+        return redisplay(
+            form_values(form), {"expires_days": error_text(err, language_of(request))}, 422
+        )
     token = new_token()
     store.accounts.create_api_token(
         record.username, hash_token(token), actor=user.actor,
@@ -483,7 +485,7 @@ def revoke_token(
         None,
     )
     if owner is None:
-        raise NotFoundError(f"no API token with id {token_id}")
+        raise NotFoundError(Message("no API token with id %(token_id)s", token_id=token_id))
 
     def run() -> str:
         store.accounts.revoke_api_token(token_id, actor=user.actor)

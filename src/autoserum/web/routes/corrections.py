@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.errors import NotFoundError, ValidationError
+from autoserum.errors import Message, NotFoundError, ValidationError
 from autoserum.store import Store
 from autoserum.study.entities import Field
 from autoserum.study.entities import entity as spec_of
@@ -60,11 +60,20 @@ def _unchanged(field: Field, typed: str, current: Any) -> bool:
 
 def _record(detail: SubjectDetail, entity: str, record_id: int) -> Any:
     if entity not in CORRECTABLE:
-        raise NotFoundError(f"records of kind {entity!r} are not corrected here")
+        raise NotFoundError(
+            Message("records of kind %(entity)s are not corrected here", entity=repr(entity))
+        )
     for record in getattr(detail, spec_of(entity).key):
         if record.id == record_id:
             return record
-    raise NotFoundError(f"no {entity} {record_id} of subject {detail.subject.subject_id!r}")
+    raise NotFoundError(
+        Message(
+            "no %(entity)s %(record_id)s of subject %(subject_id)s",
+            entity=entity,
+            record_id=record_id,
+            subject_id=repr(detail.subject.subject_id),
+        )
+    )
 
 
 def _labels(entity: str) -> dict[str, str]:

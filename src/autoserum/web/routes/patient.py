@@ -222,8 +222,11 @@ async def patient_submit(
         return _form(request, store, access, token, instrument, day, values=values,
                      error=shorten(text), status_code=422)  # fmt: skip
     except StateError as err:
+        if access.language:
+            request.state.language = access.language
         return _form(request, store, access, token, instrument, day, values=values,
-                     error=shorten(str(err)), status_code=409)  # fmt: skip
+                     error=shorten(error_text(err, language_of(request))),
+                     status_code=409)  # fmt: skip
     response = RedirectResponse(f"/p/{token}?saved={instrument}", status_code=303)
     response.headers.update(_HEADERS)
     return response

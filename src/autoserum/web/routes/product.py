@@ -50,6 +50,7 @@ _LABELS = {
     "processing_id": N_("Processing"),
     "count": N_("Number of aliquots"),
     "aliquot_code": N_("Aliquot"),
+    "blood_draw_code": N_("Blood draw"),
     "kind": N_("Event"),
     "temperature": N_("Temperature (°C)"),
     "location": N_("Location"),
@@ -164,7 +165,7 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "aliq": ("processing_id", "count", "volume_ml"),
     "stor": ("aliquot_code", "kind", "temperature", "location"),
     "disp": ("aliquot_code", "reason"),
-    "kit": ("aliquot_code", "volume_ml"),
+    "kit": ("aliquot_code", "blood_draw_code", "volume_ml"),
 }
 """Each form of the product page (its prefix) and its fields; an input is ``<prefix>_<field>``
 (one page holds several forms asking for a volume or an aliquot)."""
@@ -301,12 +302,13 @@ def record_disposal(
 def record_kit(
     request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
 ) -> Response:
-    """Prepare a blinded kit (serum from an aliquot, or saline, per allocation)."""
+    """Prepare a blinded kit (serum from an aliquot, whole blood from a draw, or saline, per
+    allocation)."""
 
     def run(v: Callable[[str], str | None]) -> str:
         kit = store.product.prepare_kit(
             study, subject_id, actor=user.actor, volume_ml=v("volume_ml"),
-            aliquot_code=v("aliquot_code"),
+            aliquot_code=v("aliquot_code"), blood_draw_code=v("blood_draw_code"),
         )  # fmt: skip
         return translate(request, "Kit %(code)s prepared.", code=kit.code)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.display import exact_number
-from autoserum.errors import Expected, PermissionDeniedError, StateError, ValidationError
+from autoserum.errors import Expected, Message, PermissionDeniedError, StateError, ValidationError
 from autoserum.i18n import N_
 from autoserum.protocols import Protocol, evaluate_eligibility
 from autoserum.store import Store
@@ -117,7 +117,13 @@ def screen(
     values.update(site=site, subject_id=subject_id, screened_on=screened_on or "")
     if site not in view.sites:
         if site in {s.code for s in store.studies.sites(study)}:
-            raise PermissionDeniedError(f"{user.username} has no access to site {site!r}")
+            raise PermissionDeniedError(
+                Message(
+                    "%(username)s has no access to site %(site)s",
+                    username=user.username,
+                    site=repr(site),
+                )
+            )
         errors["site"] = f"got {site!r}; expected one of your sites: {', '.join(view.sites)}"
     if not subject_id:
         errors["subject_id"] = "required"

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from autoserum.errors import StateError, ValidationError
+from autoserum.i18n import error_text
 from autoserum.web.deps import CsrfForm, PageUser, StoreDep
 from autoserum.web.formflow import FORM_WIDE, field_for, shorten
 from autoserum.web.recordforms import optional_text
 from autoserum.web.routes.subjects import SUBJECT_PATH, subject_page
-from autoserum.web.templating import render
+from autoserum.web.templating import language_of, render
 from autoserum.web.unblinding import NOTICE, emergency_unblind
 from autoserum.web.views import study_for
 
@@ -43,14 +44,26 @@ def unblind(
     except ValidationError as err:
         field = field_for(err, _NAMES, _ALIASES)
         return subject_page(
-            request, store, user, study, subject_id,
-            values=values, errors={field: shorten(str(err))}, status_code=422,
-        )  # fmt: skip
+            request,
+            store,
+            user,
+            study,
+            subject_id,
+            values=values,
+            errors={field: shorten(error_text(err, language_of(request)))},
+            status_code=422,
+        )
     except StateError as err:
         return subject_page(
-            request, store, user, study, subject_id,
-            values=values, errors={FORM_WIDE: shorten(str(err))}, status_code=err.http_status,
-        )  # fmt: skip
+            request,
+            store,
+            user,
+            study,
+            subject_id,
+            values=values,
+            errors={FORM_WIDE: shorten(error_text(err, language_of(request)))},
+            status_code=err.http_status,
+        )
     response = render(
         request,
         "unblinded.html",
