@@ -14,19 +14,13 @@ from typing import Any
 import polars as pl
 
 from autoserum.errors import Message, ProductRefusedError, StateError
+from autoserum.protocols import PROCESS_PARAMETERS
 from autoserum.store import Actor, Store
 
 __all__ = ["record_product_steps"]
 
-_PARAMETERS = (
-    "clotting_minutes",
-    "centrifuge_g",
-    "centrifuge_minutes",
-    "centrifuge_temperature",
-    "protein_concentration",
-    "purity",
-    "purification",
-)
+#: The processing parameters recorded: those the protocol checks, and the purification method.
+_PARAMETERS = (*PROCESS_PARAMETERS, "purification")
 
 
 def _volume(value: float | None) -> str | None:

@@ -45,7 +45,7 @@ import numpy as np
 import polars as pl
 
 from autoserum.errors import Expected, ValidationError
-from autoserum.protocols import Arm, ProductProcess, Protocol, fact_number
+from autoserum.protocols import PROCESS_PARAMETERS, Arm, ProductProcess, Protocol, fact_number
 
 __all__ = [
     "ASSUMED_SHELF_DAYS",
@@ -68,14 +68,8 @@ ASSUMED_VOLUME_ML = 1.0
 #: The kinds of step, in the order a sitting records them.
 STEPS = ("draw", "process", "aliquots", "thawed", "kit", "wrong_scan", "inject")
 
-_PARAMETERS = (
-    "clotting_minutes",
-    "centrifuge_g",
-    "centrifuge_minutes",
-    "centrifuge_temperature",
-    "protein_concentration",
-    "purity",
-)
+#: The processing parameters a simulated processing records: those the protocol checks.
+_PARAMETERS = tuple(PROCESS_PARAMETERS)
 PRODUCT_SCHEMA: dict[str, Any] = {
     "subject_id": pl.String,
     "step": pl.String,
