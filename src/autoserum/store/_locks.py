@@ -20,6 +20,7 @@ from autoserum.errors import (
 )
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
+from autoserum.store._reviewed import record_not_found
 from autoserum.store._types import utcnow
 from autoserum.store.models import (
     AUDITED,
@@ -147,14 +148,7 @@ class LockService(Service):
                     raise ValidationError("entity", entity, Expected("a record type of a subject"))
                 record = s.get(model, record_id) if isinstance(record_id, int) else None
                 if record is None or record.study_id != st.id:
-                    raise NotFoundError(
-                        Message(
-                            "no %(entity)s with id %(record_id)s in study %(study)s",
-                            entity=entity,
-                            record_id=record_id,
-                            study=repr(study),
-                        )
-                    )
+                    raise record_not_found(entity, record_id, study)
                 self._subject(s, st, self._subject_id(s, record.subject_pk), actor, action=action)
                 row.subject_pk, row.entity, row.record_id = record.subject_pk, entity, record.id
             current = active_locks(s, st.id)

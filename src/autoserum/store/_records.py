@@ -15,7 +15,6 @@ from autoserum.errors import (
     ConflictError,
     Expected,
     Message,
-    NotFoundError,
     PermissionDeniedError,
     ProductRefusedError,
     StateError,
@@ -50,6 +49,7 @@ from autoserum.store._integrity import (
 from autoserum.store._locks import require_unlocked, target_of
 from autoserum.store._lookups import assessment_target
 from autoserum.store._product import chain_in_use, resolve_product
+from autoserum.store._reviewed import record_not_found
 from autoserum.store._safety import checked_adverse_event
 from autoserum.store._subjects import subject_by_pk, subject_out
 from autoserum.store._views import (
@@ -1147,28 +1147,14 @@ class RecordService(Service):
         st = self._study(s, study)
         row = s.get(model, record_id, with_for_update=True)
         if row is None or row.study_id != st.id:  # a record of another study is not found
-            raise NotFoundError(
-                Message(
-                    "no %(entity)s with id %(record_id)s in study %(study)s",
-                    entity=entity,
-                    record_id=record_id,
-                    study=repr(study),
-                )
-            )
+            raise record_not_found(entity, record_id, study)
         subject: SubjectRow | None = None
         if isinstance(row, SiteRow):
             self._require(actor, "manage_study", study=st.name)
         else:
             subject = row if isinstance(row, SubjectRow) else subject_by_pk(s, row.subject_pk)
             if not actor.may("write_data", st.name, self._site_code(s, subject.site_id)):
-                raise NotFoundError(
-                    Message(
-                        "no %(entity)s with id %(record_id)s in study %(study)s",
-                        entity=entity,
-                        record_id=record_id,
-                        study=repr(study),
-                    )
-                )
+                raise record_not_found(entity, record_id, study)
         if row.version != expected_version:
             raise ConflictError(
                 Message(

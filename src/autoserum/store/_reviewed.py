@@ -14,7 +14,7 @@ from autoserum.store._audit import REVIEW_ENTITIES
 from autoserum.store.models import AUDITED, StudyRow, SubjectRow
 from autoserum.study.entities import REGISTRY
 
-__all__ = ["CONTENT", "content_fields", "record_fields", "study_record"]
+__all__ = ["CONTENT", "content_fields", "record_fields", "record_not_found", "study_record"]
 
 CONTENT: dict[str, type[Any]] = {
     name: model
@@ -53,12 +53,22 @@ def study_record(s: Session, st: StudyRow, entity: str, record_id: Any) -> Any:
         )
     row = s.get(model, record_id) if isinstance(record_id, int) else None
     if row is None or row.study_id != st.id:
-        raise NotFoundError(
-            Message(
-                "no %(entity)s with id %(record_id)s in study %(name)s",
-                entity=entity,
-                record_id=record_id,
-                name=repr(st.name),
-            )
-        )
+        raise record_not_found(entity, record_id, st.name)
     return row
+
+
+def record_not_found(entity: str | None, record_id: Any, study: str) -> NotFoundError:
+    """The error for a record ``entity`` ``record_id`` that study ``study`` does not hold (or
+    that the actor may not see: the same answer, so that it tells nothing).
+
+    >>> str(record_not_found("lab", 7, "AST"))
+    "no lab with id 7 in study 'AST'"
+    """
+    return NotFoundError(
+        Message(
+            "no %(entity)s with id %(record_id)s in study %(study)s",
+            entity=entity,
+            record_id=record_id,
+            study=repr(study),
+        )
+    )

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from autoserum.errors import Expected, Message, NotFoundError, StateError, ValidationError
+from autoserum.errors import Expected, Message, StateError, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._base import Actor, Service
-from autoserum.store._reviewed import CONTENT, study_record
+from autoserum.store._reviewed import CONTENT, record_not_found, study_record
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._types import utcnow
 from autoserum.store.models import AssessmentRow, SiteRow, StudyRow, SubjectRow, VerificationRow
@@ -82,14 +82,7 @@ class SdvService(Service):
                 record if isinstance(record, SubjectRow) else subject_by_pk(s, record.subject_pk)
             )
             if not actor.may("verify_source", st.name, self._site_code(s, subject.site_id)):
-                raise NotFoundError(
-                    Message(
-                        "no %(entity)s with id %(record_id)s in study %(study)s",
-                        entity=entity,
-                        record_id=record_id,
-                        study=repr(study),
-                    )
-                )
+                raise record_not_found(entity, record_id, study)
             active = s.scalar(
                 select(VerificationRow.id).where(
                     VerificationRow.entity == entity,
