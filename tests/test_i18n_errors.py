@@ -125,7 +125,8 @@ def test_any_core_error_raised_with_a_message_is_translated() -> None:
 # ValidationError's ``expected`` (its third argument) and the text of a StateError,
 # NotFoundError, PermissionDeniedError, ConflictError, BusyError, ConfigurationError or
 # StatisticsError may not be a string literal, an f-string or a concatenation with one:
-# write ``Expected("…%(name)s…", name=value)`` or ``Message(…)`` (docs/i18n.md, "Core errors in the reader's language"). The message id of an
+# write ``Expected("…%(name)s…", name=value)`` or ``Message(…)`` (docs/i18n.md, "Core errors
+# in the reader's language"). The message id of an
 # ``Expected``/``Message`` is a literal (extracted into the catalogs) or a name bound to a text
 # extracted elsewhere (the entity registry's rules), never an f-string.
 _ROOT = Path(autoserum.__file__).parent
