@@ -33,7 +33,7 @@ from scipy import stats as sps
 from autoserum import stats
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._tables import attempt
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 
 __all__ = ["SUBGROUP_SCHEMA", "subgroup_table"]
 
@@ -134,15 +134,18 @@ def subgroup_table(
     at = bds.join(subjects, on="subject_id", how="left")
     at = at.with_columns(pl.Series("subgroup", _levels(at[variable], cuts), dtype=pl.String))
     at = at.filter(pl.col("subgroup").is_not_null())
-    tag = f"subgroups by {variable}"
-    inter = attempt(notes, f"interaction ({tag})", _interaction, at, control, conf_level)
+    # the variable is a column code (age, site): the catalog's word if any
+    tag = Message("subgroups by %(variable)s", variable=Message(variable))
+    inter = attempt(
+        notes, Message("interaction (%(what)s)", what=tag), _interaction, at, control, conf_level
+    )
     f, df1, df2, p_int = inter if inter is not None else (np.nan,) * 4
     rows: list[dict[str, Any]] = []
     for level in sorted(set(at["subgroup"].to_list())):
         part = at.filter(pl.col("subgroup") == level)
         fit = attempt(
             notes,
-            f"ANCOVA ({tag} = {level})",
+            Message("ANCOVA (%(what)s = %(level)s)", what=tag, level=level),
             stats.linear_model,
             part["change"].to_numpy(),
             part["arm"].to_list(),
