@@ -48,7 +48,11 @@ ControlOpt = Annotated[
 
 
 def _load(
-    file: Path | None, db: str | None, study: str | None, *, unblind: bool = True
+    file: Path | None,
+    db: str | None,
+    study: str | None,
+    *,
+    unblind: bool = True,
 ) -> StudyData:
     if file is not None and db is not None:
         raise ValidationError(
@@ -71,7 +75,9 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
     like a file. Unblinding a blinded study as a whole (``unblind``: the analysis and the
     report, not a DSMB report) is refused before its database lock
-    (:func:`autoserum.study.locks.require_database_lock`)."""
+    (:func:`autoserum.study.locks.require_database_lock`). The audit chain's line (and whether
+    the database is locked) is a :class:`~autoserum.errors.Note`: the report shows it in its
+    language."""
     import dataclasses
 
     import polars as pl
