@@ -21,6 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def _cli(*args: object) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def _demo_module():  # type: ignore[no-untyped-def]
+def _demo_module() -> Any:
     spec = importlib.util.spec_from_file_location("demo_script", ROOT / "scripts" / "demo.py")
     assert spec is not None
     assert spec.loader is not None
@@ -64,7 +65,7 @@ class Documents:
     html: dict[tuple[str, str], str]
 
 
-def _data(url: str, demo: object, n: int, seed: int) -> frozenset[str]:
+def _data(url: str, demo: Any, n: int, seed: int) -> frozenset[str]:
     """What the documents show as recorded: the study's values, the protocol's and the SAP's
     own texts (docs/i18n.md: data stay as recorded)."""
     sim = simulate_study(PROTOCOL, n, seed)
@@ -81,8 +82,8 @@ def _data(url: str, demo: object, n: int, seed: int) -> frozenset[str]:
     finally:
         store.close()
     # the reasons the demo recorded (a withdrawal's, a screen failure's, an SAE's follow-up)
-    texts |= set(getattr(demo, "WITHDRAWAL_REASONS"))  # noqa: B009
-    texts |= {r for *_, r in getattr(demo, "SCREEN_FAILURES") if r}  # noqa: B009
+    texts |= set(demo.WITHDRAWAL_REASONS)
+    texts |= {r for *_, r in demo.SCREEN_FAILURES if r}
     sap = parse_sap_file(SAP)
     texts |= {sap.title, sap.code, url, STUDY}
     for e in sap.estimands:
