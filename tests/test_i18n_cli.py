@@ -233,7 +233,8 @@ def test_the_help_speaks_the_terminals_language(monkeypatch: pytest.MonkeyPatch,
     assert done.returncode == 0, done.stderr
     for words in HELP[lang]:
         assert words in done.stdout, (lang, words)
-    assert "--version" in done.stdout and "instrument-texts" in done.stdout
+    assert "--version" in done.stdout
+    assert "instrument-texts" in done.stdout
     if lang != "en":
         for words in HELP["en"]:
             assert words not in done.stdout, (lang, words)

@@ -6,6 +6,7 @@ spelled out as ``alpha``/``->``/``>=``. Read back with pypdf: what a reader extr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from pypdf import PdfReader
@@ -30,7 +31,7 @@ def _read(data: bytes, tmp_path: Path) -> tuple[str, set[str]]:
     fonts = {
         str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1]
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in cast(Any, page["/Resources"])["/Font"].values()
     }
     return " ".join(text.split()), fonts
 

@@ -175,7 +175,8 @@ def frame(language: str) -> None:
     for name, message in _FRAME.items():
         setattr(rich, name, message if english else translate(language, message))
     _install_usage_prefix(formatting)
-    formatting.HelpFormatter.usage_prefix = _USAGE if english else translate(language, _USAGE)
+    prefix = _USAGE if english else translate(language, _USAGE)
+    setattr(formatting.HelpFormatter, "usage_prefix", prefix)  # noqa: B010 - not a declared attribute
 
 
 def localise(command: Any, language: str) -> None:
