@@ -16,7 +16,7 @@ sources without a Korean or Chinese translation. Marked strings are:
   registry (:mod:`autoserum.instruments`), by :func:`instrument_messages` (a licensed wording,
   DLQI's or POEM's, is not in the registry: a site installs it, ``docs/i18n.md``);
 - the first paragraph of every command's help and the root's options' help, from the Typer
-  application (:func:`cli_messages`, ``autoserum.cli._words.help_messages``).
+  application (:func:`cli_messages`, ``autoserum.cli.help_messages``).
 
 Run ``python -m autoserum.i18n.extract`` (what ``make i18n`` does).
 """
@@ -160,7 +160,7 @@ def cli_messages(
     """A Babel extractor yielding what ``autoserum --help`` and each command's ``--help`` show
     of the commands: the first paragraph of each command's help (its docstring, so the command
     stays the one place it is written) and the root's options' help."""
-    from autoserum.cli._words import help_messages
+    from autoserum.cli import help_messages
 
     yield from _python_messages(fileobj, keywords, comment_tags, options)
     for text in help_messages():
