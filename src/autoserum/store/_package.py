@@ -588,7 +588,7 @@ def _parse_file(
                 f"{file} column {column}",
                 None,
                 Expected(
-                    "the column present (a blinded or de-identified package cannot be imported)"
+                    "the column present (a de-identified package cannot be imported)"
                 ),
             )
     out: list[dict[str, Any]] = []
