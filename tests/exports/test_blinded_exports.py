@@ -330,8 +330,7 @@ def test_blinded_redcap_has_no_chain_records_nor_kit_links(
     assert not {c for c in filled if c.endswith(("_aliquot", "_blood_draw", "_draw"))}
     assert b"serum" not in blinded["records.csv"]
     forms = {
-        str(f)
-        for f in pl.read_csv(full["data_dictionary.csv"], infer_schema=False)[:, 1].to_list()
+        str(f) for f in pl.read_csv(full["data_dictionary.csv"], infer_schema=False)[:, 1].to_list()
     }
     assert {"blood_draw", "aliquot"} <= forms
     dictionary = pl.read_csv(blinded["data_dictionary.csv"], infer_schema=False)

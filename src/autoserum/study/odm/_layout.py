@@ -26,8 +26,8 @@ a visit (adverse events, medications, the product chain, ...).
 ('F.ADVERSE_EVENT', 'IT.LAB.flag')
 >>> item_columns(entity("lab"), blinded=False, deidentified=False)
 ('analyte', 'value', 'unit', 'ref_low', 'ref_high', 'flag')
->>> item_columns(entity("injection"), blinded=False, deidentified=True)[:4]
-('draw', 'aliquot', 'preparation', 'volume_ml')
+>>> item_columns(entity("injection"), blinded=False, deidentified=True)[:3]
+('draw', 'aliquot', 'preparation')
 >>> item_columns(entity("injection"), blinded=True, deidentified=True)[:3]
 ('preparation', 'volume_ml', 'site')
 >>> data_specs()[-1].name, group_oid(CONSENT_DOCUMENT)
