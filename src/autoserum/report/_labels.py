@@ -33,7 +33,14 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
 
-from autoserum.i18n import N_, current_language, format_date, format_datetime, using
+from autoserum.i18n import (
+    N_,
+    current_language,
+    format_date,
+    format_datetime,
+    format_quantity,
+    using,
+)
 from autoserum.protocols import Fact, Protocol
 from autoserum.report._i18n import fit_lines, pdf_fonts, pdf_word_wrap, word
 from autoserum.report._i18n import gettext as _
@@ -71,6 +78,9 @@ _STEPS: Final[dict[str, str]] = {
     "freeze_thaw_max": N_("freeze thaw max"),
     "max_minutes_draw_to_injection": N_("max minutes draw to injection"),
 }
+#: The unit of a step whose protocol unit is ambiguous: a centrifuge's ``g`` is its relative
+#: centrifugal force (``1,500 × g``), never grams.
+_UNITS: Final[dict[str, str]] = {"centrifuge_g": "× g"}
 #: Where a protocol's fact comes from (``protocols.Source``).
 _SOURCES: Final[dict[str, str]] = {
     "published": N_("published"),
@@ -136,18 +146,20 @@ def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> 
             for name, fact in arm.process:
                 if isinstance(fact, Fact):
                     step = _(_STEPS[name]) if name in _STEPS else name.replace("_", " ")
-                    facts.append((step, _fact(fact)))
+                    facts.append((step, _fact(fact, unit=_UNITS.get(name))))
         facts.append((_("dose"), _fact(arm.dose)))
         rows.append(WorksheetRow(subject_id, arm_code, word(arm.product), tuple(facts)))
     return rows
 
 
-def _fact(fact: Fact) -> str:
-    """A declared value with its provenance in the current language (the value as the
-    protocol gives it)."""
+def _fact(fact: Fact, *, unit: str | None = None) -> str:
+    """A declared value with its unit (``unit`` instead of the fact's own) and its provenance,
+    in the current language: the protocol's value, its unit as the language writes it
+    (``30 days``, ``30일``, ``30天``; :func:`autoserum.i18n.format_quantity`)."""
     if not fact.known or fact.value is None:
         return _("unknown")
-    return _("%(value)s (%(source)s)", value=fact.describe(), source=_(_SOURCES[fact.source]))
+    value = format_quantity(fact.value, unit or fact.unit, current_language())
+    return _("%(value)s (%(source)s)", value=value, source=_(_SOURCES[fact.source]))
 
 
 def qr_png(code: str, *, scale: int = 4) -> bytes:
