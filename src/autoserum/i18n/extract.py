@@ -46,6 +46,7 @@ KEYWORDS: Final[dict[str, Any]] = {
     "N_": None,
     "gettext": None,
     "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
     "translate": (2,),
     "translate_plural": (2, 3),
     "Expected": None,

@@ -48,6 +48,7 @@ __all__ = [
     "note_text",
     "pdf_fonts",
     "pdf_word_wrap",
+    "pgettext",
     "word",
 ]
 
@@ -60,6 +61,19 @@ def gettext(message: str, /, **variables: Any) -> str:
     ``variables`` (imported as ``_`` by the report's modules, so Babel extracts the marks).
     The message is always %-formatted: a literal ``%`` is written ``%%`` (``"95 %% CI"``)."""
     return str(translations(current_language()).gettext(message) % variables)
+
+
+def pgettext(context: str, message: str, /, **variables: Any) -> str:
+    """``message`` in the sense ``context`` (a word the catalog has in another sense too:
+    ``Total``, an instrument's total score, and ``Total`` the column of all arms), in the
+    current language; %-formatted as :func:`gettext`.
+
+    >>> from autoserum.i18n import using
+    >>> with using("ko"):
+    ...     pgettext("all arms", "Total"), gettext("Total")
+    ('전체', '총점')
+    """
+    return str(translations(current_language()).pgettext(context, message)) % variables
 
 
 def word(value: object) -> str:
