@@ -21,14 +21,12 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
-from xml.sax.saxutils import escape
 
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
@@ -42,7 +40,15 @@ from autoserum.i18n import (
     using,
 )
 from autoserum.protocols import Fact, Protocol
-from autoserum.report._i18n import fit_lines, pdf_fonts, pdf_word_wrap, word
+from autoserum.report._i18n import (
+    draw_text,
+    fit_lines,
+    markup,
+    pdf_fonts,
+    pdf_word_wrap,
+    text_width,
+    word,
+)
 from autoserum.report._i18n import gettext as _
 from autoserum.study.model import ProductLife
 
@@ -195,18 +201,14 @@ def _labels_pdf(labels: Sequence[Label]) -> bytes:
         y = top - (slot // _COLUMNS + 1) * _HEIGHT + 4 * mm
         side = _HEIGHT - 8 * mm
         canvas.drawImage(ImageReader(io.BytesIO(qr_png(label.code))), x, y, side, side)
-        canvas.setFont(bold, 7)
         text_x = x + side + 2 * mm
-        canvas.drawString(text_x, y + side - 6, label.code.split(":")[3])
+        draw_text(canvas, text_x, y + side - 6, label.code.split(":")[3], bold, 7)
         room = x - 4 * mm + _WIDTH - 2 * mm - text_x  # to the label's right edge
         for i, line in enumerate(label.lines):
             size = _fitting_size(line, regular, 6.5, room)
-            canvas.setFont(regular, size)
-            canvas.drawString(
-                text_x, y + side - 16 - 9 * i, fit_lines(line, regular, size, room)[0]
-            )
-        canvas.setFont(regular, 4.5)
-        canvas.drawString(x, y - 5, label.code)
+            first = fit_lines(line, regular, size, room)[0]
+            draw_text(canvas, text_x, y + side - 16 - 9 * i, first, regular, size)
+        draw_text(canvas, x, y - 5, label.code, regular, 4.5)
     canvas.save()
     return out.getvalue()
 
@@ -214,7 +216,7 @@ def _labels_pdf(labels: Sequence[Label]) -> bytes:
 def _fitting_size(text: str, font: str, size: float, width: float, smallest: float = 5) -> float:
     """The largest font size from ``size`` down to ``smallest`` (in quarter points) at which
     ``text`` fits ``width`` (at ``smallest`` a longer text is cut)."""
-    while size > smallest and stringWidth(text, font, size) > width:
+    while size > smallest and text_width(text, font, size) > width:
         size -= 0.25
     return size
 
@@ -247,23 +249,25 @@ def _worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, title=title)
     story: list[object] = [
-        Paragraph(escape(title), styles["Title"]),
-        Paragraph(escape(protocol_title), styles["Normal"]),
-        Paragraph(escape(_("Unblinded: for the preparer only.")), styles["Normal"]),
+        Paragraph(markup(title, bold), styles["Title"]),
+        Paragraph(markup(protocol_title, regular), styles["Normal"]),
+        Paragraph(markup(_("Unblinded: for the preparer only."), regular), styles["Normal"]),
         Spacer(1, 4 * mm),
     ]
     cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10, wordWrap=wrap)
     head = ParagraphStyle("head", parent=cell, fontName=bold)
     for row in rows:
         story.append(
-            Paragraph(escape(f"{row.subject_id} · {row.arm} · {row.product}"), styles["Heading3"])
+            Paragraph(
+                markup(f"{row.subject_id} · {row.arm} · {row.product}", bold), styles["Heading3"]
+            )
         )
         header = (_("Step (protocol)"), _("Declared"), _("Done (value, time, initials)"))
-        data = [[Paragraph(escape(text), head) for text in header]]
+        data = [[Paragraph(markup(text, bold), head) for text in header]]
         data += [
-            [Paragraph(escape(name), cell), Paragraph(escape(value), cell), ""]
+            [Paragraph(markup(name, regular), cell), Paragraph(markup(value, regular), cell), ""]
             for name, value in row.facts
-        ] or [[Paragraph(escape(_("no process")), cell), "", ""]]
+        ] or [[Paragraph(markup(_("no process"), regular), cell), "", ""]]
         table = RLTable(data, colWidths=(50 * mm, 70 * mm, 50 * mm), repeatRows=1)
         table.setStyle(
             [
@@ -309,18 +313,17 @@ def _card_pdf(
     )
     side = 70 * mm
     heading = _("Your symptom diary")
-    canvas.setFont(bold, _fitting_size(heading, bold, 13, width - 20 * mm, smallest=9))
-    canvas.drawString(10 * mm, height - 16 * mm, heading)
+    heading_size = _fitting_size(heading, bold, 13, width - 20 * mm, smallest=9)
+    draw_text(canvas, 10 * mm, height - 16 * mm, heading, bold, heading_size)
     who = _("Study %(study)s · participant %(subject)s", study=study, subject=subject_id)
     size = _fitting_size(who, regular, 9, width - 20 * mm, smallest=6)
-    canvas.setFont(regular, size)
-    canvas.drawString(10 * mm, height - 23 * mm, fit_lines(who, regular, size, width - 20 * mm)[0])
+    first = fit_lines(who, regular, size, width - 20 * mm)[0]
+    draw_text(canvas, 10 * mm, height - 23 * mm, first, regular, size)
     canvas.drawImage(
         ImageReader(io.BytesIO(qr_png(url, scale=6))),
         (width - side) / 2, height - 28 * mm - side, side, side,
     )  # fmt: skip
     y = height - 34 * mm - side
-    canvas.setFont(regular, 8)
     room = width - 20 * mm  # 10 mm margins
     for text in (
         _("Scan the code with your phone's camera, or open:"),
@@ -330,7 +333,7 @@ def _card_pdf(
         *lines,
     ):
         for line in fit_lines(text, regular, 8, room):
-            canvas.drawString(10 * mm, y, line)
+            draw_text(canvas, 10 * mm, y, line, regular, 8)
             y -= 4.5 * mm
     canvas.save()
     return out.getvalue()
