@@ -19,7 +19,7 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.store._base import Actor, UnitOfWork
 from autoserum.store._package import PackageContent
 from autoserum.store._signatures import SignatureService
-from autoserum.store._trail import AuditService, blinded_record
+from autoserum.store._trail import AuditService
 from autoserum.study.odm import odm_xml, read_odm
 from autoserum.study.package import descriptor
 
@@ -49,9 +49,8 @@ def odm_bytes(
                     "an identified export (audit records and signatures name people and times)"
                 ),
             )
-        records = AuditService(uow).pages(study, actor=actor)
-        blinded = bool(meta["blinded"])
-        audit = [(blinded_record(r) if blinded else r).to_json() for r in records]
+        records = AuditService(uow).pages(study, actor=actor, blinded=bool(meta["blinded"]))
+        audit = [r.to_json() for r in records]
         signatures = SignatureService(uow).signatures(study, actor=actor)
     return odm_xml(meta, content.rows, created=created, audit=audit, signatures=signatures)
 
