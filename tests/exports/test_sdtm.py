@@ -227,8 +227,10 @@ def test_informed_consent_in_ds_and_dm(consent_db: str, tmp_path: Path) -> None:
     events = ds.filter((pl.col("USUBJID") == fifth) & (pl.col("DSCAT") == "DISPOSITION EVENT"))
     withdrawn = events.filter(pl.col("DSDECOD") == "WITHDRAWAL BY SUBJECT")
     assert withdrawn.select("DSTERM", "DSSTDTC").rows() == [("MOVED AWAY", "2024-04-02")]
-    assert events.height == 2  # the subject's status and the withdrawal, not two withdrawals
-    assert ds.filter(pl.col("USUBJID") == fifth)["DSSEQ"].to_list() == [1.0, 2.0, 3.0]
+    # the subject's status was not changed to withdrawn: the withdrawal of consent is still
+    # the subject's one disposition event (issue 15: it was two, the status and the withdrawal)
+    assert events.height == 1
+    assert ds.filter(pl.col("USUBJID") == fifth)["DSSEQ"].to_list() == [1.0, 2.0]
     # a subject whose status is withdrawn: the withdrawal of consent dates that disposition
     # event, no second WITHDRAWAL BY SUBJECT
     rows = dict(content.rows)
@@ -237,6 +239,16 @@ def test_informed_consent_in_ds_and_dm(consent_db: str, tmp_path: Path) -> None:
     merged = sdtm_domains(content.descriptor["autoserum"]["study"], rows)["DS"]
     events = merged.filter((pl.col("USUBJID") == fifth) & (pl.col("DSCAT") == "DISPOSITION EVENT"))
     assert events.select("DSDECOD", "DSSTDTC").rows() == [("WITHDRAWAL BY SUBJECT", "2024-04-02")]
+    # a subject who had completed: that stays the one disposition event; the later withdrawal
+    # of consent is an OTHER EVENT, dated
+    rows["subject"] = [{**s, "status": "completed"} if s["subject_id"] == subjects[4] else s
+                       for s in content.rows["subject"]]  # fmt: skip
+    done = sdtm_domains(content.descriptor["autoserum"]["study"], rows)["DS"]
+    done = done.filter((pl.col("USUBJID") == fifth) & (pl.col("DSCAT") != "PROTOCOL MILESTONE"))
+    assert done.select("DSCAT", "DSDECOD", "DSSTDTC").rows() == [
+        ("DISPOSITION EVENT", "COMPLETED", None),
+        ("OTHER EVENT", "WITHDRAWAL OF CONSENT", "2024-04-02"),
+    ]
     dm, _ = read_xpt(out / "dm.xpt")
     rfic = dict(dm.select("USUBJID", "RFICDTC").rows())
     assert (rfic[first], rfic[fifth]) == ("2024-01-10", "2024-01-12")

@@ -33,7 +33,7 @@ from scipy import stats as sps
 from autoserum import stats
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._tables import attempt
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 
 __all__ = ["SUBGROUP_SCHEMA", "subgroup_table"]
 
@@ -100,7 +100,7 @@ def _interaction(
     rss1 = full.sigma**2 * full.df_residual
     df1 = reduced.df_residual - full.df_residual
     if df1 <= 0:
-        raise StatisticsError("subgroup interaction: no interaction term is estimable")
+        raise StatisticsError(Message("subgroup interaction: no interaction term is estimable"))
     f = ((rss0 - rss1) / df1) / (rss1 / full.df_residual)
     return f, df1, full.df_residual, float(sps.f.sf(f, df1, full.df_residual))
 

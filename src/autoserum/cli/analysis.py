@@ -48,7 +48,12 @@ ControlOpt = Annotated[
 
 
 def _load(
-    file: Path | None, db: str | None, study: str | None, *, unblind: bool = True
+    file: Path | None,
+    db: str | None,
+    study: str | None,
+    *,
+    unblind: bool = True,
+    language: str = "en",
 ) -> StudyData:
     if file is not None and db is not None:
         raise ValidationError(
@@ -57,7 +62,7 @@ def _load(
     if db is not None:
         if not study:
             raise ValidationError("--study", study, Expected("the name of a study in the database"))
-        return _load_db(db, study, unblind=unblind)
+        return _load_db(db, study, unblind=unblind, language=language)
     if file is None:
         raise ValidationError(
             "FILE", None, Expected("a tidy long CSV/Parquet file, or --db URL --study NAME")
@@ -67,11 +72,12 @@ def _load(
     return read_study(file)
 
 
-def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
+def _load_db(url: str, study: str, *, unblind: bool = True, language: str = "en") -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
     like a file. Unblinding a blinded study as a whole (``unblind``: the analysis and the
     report, not a DSMB report) is refused before its database lock
-    (:func:`autoserum.study.locks.require_database_lock`)."""
+    (:func:`autoserum.study.locks.require_database_lock`). The audit chain's line (and whether
+    the database is locked) is written in ``language``, the report's."""
     import dataclasses
 
     import polars as pl
@@ -136,17 +142,22 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
         product=product,
         photo_scores=photo_scores,
     )
+    from autoserum.i18n import translate
+
     locked = (
-        "; database NOT locked (an interim look: lock it with autoserum study lock)"
+        translate(language, "database NOT locked (an interim look: lock it with autoserum "
+                  "study lock)")
         if lock is None
-        else f"; database locked (lock {lock.id}, {lock.locked_at:%Y-%m-%d %H:%M} UTC by "
-        f"{lock.locked_by}: {lock.reason}), head at lock "
-        f"{lock.manifest.get('audit_chain', {}).get('head_hash')}, analysis plan sha256 "
-        f"{lock.manifest.get('sap_sha256') or 'none'}"
-    )
+        else translate(language, "database locked (lock %(id)s, %(at)s UTC by %(by)s: "
+                       "%(reason)s), head at lock %(head)s, analysis plan sha256 %(sap)s",
+                       id=lock.id, at=f"{lock.locked_at:%Y-%m-%d %H:%M}", by=lock.locked_by,
+                       reason=lock.reason,
+                       head=lock.manifest.get("audit_chain", {}).get("head_hash"),
+                       sap=lock.manifest.get("sap_sha256") or translate(language, "none"))
+    )  # fmt: skip
     return dataclasses.replace(
         data,
-        audit_chain=_chain_line(chain) + locked,
+        audit_chain=f"{_chain_line(chain, language)}; {locked}",
         history=history.filter(pl.col("subject_id").is_in(enrolled)),
     )
 
@@ -206,19 +217,25 @@ def _sensitivity_json(visits: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> dic
     return {"rows": rows, "notes": notes}
 
 
-def _chain_line(chain: Verification) -> str:
-    """The audit chain as the report prints it: head hash, length and whether it verified."""
+def _chain_line(chain: Verification, language: str = "en") -> str:
+    """The audit chain as the report prints it, in ``language``: head hash, length and whether
+    it verified."""
+    from autoserum.i18n import N_, translate
+
     if not chain.chains:
-        return "no audit rows"
+        return translate(language, "no audit rows")
     head = chain.chains[0]
-    signed = {None: "", True: ", head HMAC valid", False: ", head HMAC INVALID"}[head.signed]
     if chain.ok:
-        return f"head {head.head_hash} ({head.length} rows, verified{signed})"
+        verified = {
+            None: N_("head %(head)s (%(rows)s rows, verified)"),
+            True: N_("head %(head)s (%(rows)s rows, verified, head HMAC valid)"),
+            False: N_("head %(head)s (%(rows)s rows, verified, head HMAC INVALID)"),
+        }[head.signed]
+        return translate(language, verified, head=head.head_hash, rows=head.length)
     first = chain.problems[0]
-    return (
-        f"head {head.head_hash} ({head.length} rows): NOT VERIFIED, {first.kind} at row "
-        f"{first.row} (run autoserum audit verify)"
-    )
+    return translate(language, "head %(head)s (%(rows)s rows): NOT VERIFIED, %(kind)s at row "
+                     "%(row)s (run autoserum audit verify)", head=head.head_hash,
+                     rows=head.length, kind=first.kind, row=first.row)  # fmt: skip
 
 
 def _study_record(url: str, study: str) -> tuple[Protocol, tuple[str, ...]]:
@@ -552,7 +569,7 @@ def report(
     if dsmb is not None and dsmb not in ("open", "closed"):
         raise ValidationError("--dsmb", dsmb, Expected("open or closed"))
     plan_file = parse_sap_file(sap) if sap is not None else None
-    data = _load(file, db, study, unblind=dsmb is None)
+    data = _load(file, db, study, unblind=dsmb is None, language=language)
     manifest = _lock_manifest(db, study, plan_file) if db is not None and study else []
     strata: tuple[str, ...] = ()
     plan: Protocol | str | None = protocol

@@ -243,11 +243,9 @@ def _dm(study: _Study) -> list[dict[str, Any]]:
 
 def _ds(study: _Study) -> list[dict[str, Any]]:
     """Per subject: the informed-consent milestone of each consent signed (SDTMIG 3.4 DS:
-    DSCAT ``PROTOCOL MILESTONE``, dated on the day of signature), then the disposition event of
-    the subject's status; a withdrawal of consent dates that event when the subject's status is
-    withdrawn (one record, not two), else it is a disposition event of its own
-    (``WITHDRAWAL BY SUBJECT``, DSTERM the reason given). A de-identified package has neither
-    dates nor reasons: the records stay, undated."""
+    DSCAT ``PROTOCOL MILESTONE``, dated on the day of signature), then the subject's one
+    disposition event (:func:`_disposition`). A de-identified package has neither dates nor
+    reasons: the records stay, undated."""
     out = []
     for sid, s in study.subjects.items():
         day0 = study.day0(sid)
@@ -263,24 +261,52 @@ def _ds(study: _Study) -> list[dict[str, Any]]:
                 "DSSTDY": _num(study_day(on, day0)),
             })  # fmt: skip
         withdrawal = next((c for c in consents if c.get("withdrawn")), None)
-        withdrawn_on = None if withdrawal is None else withdrawal.get("withdrawn_on")
-        status = str(s.get("status"))
-        term = s.get("withdrawal_reason") or _STATUS.get(status, status.upper())
-        decod = _STATUS.get(status, status.upper())
-        merged = withdrawal is not None and decod == _WITHDRAWN
-        out.append({
-            **study.head("DS", sid), "DSTERM": term, "DSDECOD": decod,
-            "DSCAT": "DISPOSITION EVENT", "DSSTDTC": _iso(withdrawn_on) if merged else None,
-            "DSSTDY": _num(study_day(withdrawn_on, day0)) if merged else None,
-        })  # fmt: skip
-        if withdrawal is not None and not merged:
-            reason = withdrawal.get("withdrawal_reason")
+        for event in _disposition(s, withdrawal):
+            on = event.pop("on")
             out.append({
-                **study.head("DS", sid), "DSTERM": _upper(reason) or "WITHDRAWAL OF CONSENT",
-                "DSDECOD": _WITHDRAWN, "DSCAT": "DISPOSITION EVENT",
-                "DSSTDTC": _iso(withdrawn_on), "DSSTDY": _num(study_day(withdrawn_on, day0)),
+                **study.head("DS", sid), **event, "DSSTDTC": _iso(on),
+                "DSSTDY": _num(study_day(on, day0)),
             })  # fmt: skip
     return _seq(out, "DSSEQ")
+
+
+#: Statuses whose disposition a later withdrawal of consent does not replace: the subject's
+#: participation had ended (screen failure, completion) before consent was withdrawn.
+_ENDED = frozenset({"screen_failed", "completed"})
+
+
+def _disposition(
+    subject: Mapping[str, Any], withdrawal: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The one owner of a subject's disposition in DS: one ``DISPOSITION EVENT``.
+
+    A withdrawal of consent ends participation, so it **is** the disposition (``WITHDRAWAL BY
+    SUBJECT``, dated on the withdrawal, DSTERM the reason given) whatever the status says
+    (withdrawn, or still active because the status was not changed); otherwise the status
+    (undated). A subject who had already completed or failed screening keeps that disposition,
+    and the later withdrawal of consent is an ``OTHER EVENT`` (not a second disposition).
+
+    >>> _disposition({"status": "treatment"}, {"withdrawn_on": None,
+    ...     "withdrawal_reason": "moved away"})[0]["DSTERM"]
+    'MOVED AWAY'
+    >>> [e["DSCAT"] for e in _disposition({"status": "completed"}, {"withdrawn_on": None})]
+    ['DISPOSITION EVENT', 'OTHER EVENT']
+    """
+    status = str(subject.get("status"))
+    decod = _STATUS.get(status, status.upper())
+    term = subject.get("withdrawal_reason") or decod
+    if withdrawal is None:
+        return [{"DSTERM": term, "DSDECOD": decod, "DSCAT": "DISPOSITION EVENT", "on": None}]
+    on = withdrawal.get("withdrawn_on")
+    given = withdrawal.get("withdrawal_reason") or subject.get("withdrawal_reason")
+    reason = _upper(given) or "WITHDRAWAL OF CONSENT"
+    if status in _ENDED:
+        return [
+            {"DSTERM": term, "DSDECOD": decod, "DSCAT": "DISPOSITION EVENT", "on": None},
+            {"DSTERM": reason, "DSDECOD": "WITHDRAWAL OF CONSENT", "DSCAT": "OTHER EVENT",
+             "on": on},
+        ]  # fmt: skip
+    return [{"DSTERM": reason, "DSDECOD": _WITHDRAWN, "DSCAT": "DISPOSITION EVENT", "on": on}]
 
 
 def _sv(study: _Study) -> list[dict[str, Any]]:
