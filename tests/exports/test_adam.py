@@ -153,7 +153,7 @@ def test_adsl_carries_the_subject_history(adam_dir: Path) -> None:
     for name in _HISTORY:
         assert f"IT.ADSL.{name}" in items, name
     refs = {
-        name: items[f"IT.ADSL.{name}"].find(f"{odm}CodeListRef").get("CodeListOID")  # type: ignore[union-attr]
+        name: items[f"IT.ADSL.{name}"].find(f"{odm}CodeListRef").get("CodeListOID")
         for name in ("FITZPAT", "ASTHMFL", "PRSYSFL")
     }
     assert refs == {"FITZPAT": "CL.FITZPAT", "ASTHMFL": "CL.AESER", "PRSYSFL": "CL.AESER"}
