@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, Note, ValidationError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,7 +53,6 @@ def _load(
     study: str | None,
     *,
     unblind: bool = True,
-    language: str = "en",
 ) -> StudyData:
     if file is not None and db is not None:
         raise ValidationError(
@@ -62,7 +61,7 @@ def _load(
     if db is not None:
         if not study:
             raise ValidationError("--study", study, Expected("the name of a study in the database"))
-        return _load_db(db, study, unblind=unblind, language=language)
+        return _load_db(db, study, unblind=unblind)
     if file is None:
         raise ValidationError(
             "FILE", None, Expected("a tidy long CSV/Parquet file, or --db URL --study NAME")
@@ -72,12 +71,13 @@ def _load(
     return read_study(file)
 
 
-def _load_db(url: str, study: str, *, unblind: bool = True, language: str = "en") -> StudyData:
+def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
     like a file. Unblinding a blinded study as a whole (``unblind``: the analysis and the
     report, not a DSMB report) is refused before its database lock
     (:func:`autoserum.study.locks.require_database_lock`). The audit chain's line (and whether
-    the database is locked) is written in ``language``, the report's."""
+    the database is locked) is a :class:`~autoserum.errors.Note`: the report shows it in its
+    language."""
     import dataclasses
 
     import polars as pl
@@ -119,7 +119,7 @@ def _load_db(url: str, study: str, *, unblind: bool = True, language: str = "en"
     data = study_from_frames(
         visits,
         adverse,
-        f"{url} study {study}",
+        Note(Message("%(url)s study %(study)s", url=url, study=study)),
         con_meds=meds,
         assessed=len(registry),
         excluded=sum(s.status is SubjectStatus.SCREEN_FAILED for s in registry),
@@ -132,43 +132,49 @@ def _load_db(url: str, study: str, *, unblind: bool = True, language: str = "en"
             _deviation_line(d)
             for d in sorted(deviations, key=lambda d: (d.importance != "major", d.subject_id))
         ),
-        unscheduled_visits=tuple(
-            f"{v.subject_id}: {v.visit_code} on {v.visit_date}"
-            + ("" if v.day is None else f" (day {v.day})")
-            + f": {v.unscheduled_reason}"
-            for v in unscheduled
-        ),
+        unscheduled_visits=tuple(_unscheduled_line(v) for v in unscheduled),
         registry=registry,
         product=product,
         photo_scores=photo_scores,
     )
-    from autoserum.i18n import translate
-
     locked = (
-        translate(language, "database NOT locked (an interim look: lock it with autoserum "
-                  "study lock)")
+        Message("database NOT locked (an interim look: lock it with autoserum study lock)")
         if lock is None
-        else translate(language, "database locked (lock %(id)s, %(at)s UTC by %(by)s: "
-                       "%(reason)s), head at lock %(head)s, analysis plan sha256 %(sap)s",
-                       id=lock.id, at=f"{lock.locked_at:%Y-%m-%d %H:%M}", by=lock.locked_by,
-                       reason=lock.reason,
-                       head=lock.manifest.get("audit_chain", {}).get("head_hash"),
-                       sap=lock.manifest.get("sap_sha256") or translate(language, "none"))
-    )  # fmt: skip
+        else Message(
+            "database locked (lock %(id)s, %(at)s UTC by %(by)s: %(reason)s), head at lock "
+            "%(head)s, analysis plan sha256 %(sap)s",
+            id=lock.id,
+            at=f"{lock.locked_at:%Y-%m-%d %H:%M}",
+            by=lock.locked_by,
+            reason=lock.reason,
+            head=lock.manifest.get("audit_chain", {}).get("head_hash"),
+            sap=lock.manifest.get("sap_sha256") or Message("none"),
+        )
+    )
     return dataclasses.replace(
         data,
-        audit_chain=f"{_chain_line(chain, language)}; {locked}",
+        audit_chain=Note(Message("%(chain)s; %(lock)s", chain=_chain_line(chain), lock=locked)),
         history=history.filter(pl.col("subject_id").is_in(enrolled)),
     )
 
 
-def _deviation_line(d: Any) -> str:
-    """A protocol deviation as the report lists it."""
-    when = f" on {d.occurred_on}" if d.occurred_on else ""
-    action = f"; corrective action: {d.corrective_action}" if d.corrective_action else ""
-    return (
-        f"{d.subject_id}: {d.importance or 'unclassified'} {d.kind}{when}: {d.description}{action}"
+def _deviation_line(d: Any) -> Note:
+    """A protocol deviation as the report lists it (its importance and kind are words of the
+    vocabulary, its description and action as recorded)."""
+    what = Message(
+        "%(subject)s: %(importance)s %(kind)s",
+        subject=d.subject_id,
+        importance=Message(d.importance) if d.importance else Message("unclassified"),
+        kind=Message(d.kind),
     )
+    if d.occurred_on:
+        what = Message("%(what)s on %(date)s", what=what, date=d.occurred_on)
+    text = Message("%(what)s: %(description)s", what=what, description=d.description)
+    if d.corrective_action:
+        text = Message(
+            "%(text)s; corrective action: %(action)s", text=text, action=d.corrective_action
+        )
+    return Note(text)
 
 
 def _lock_manifest(url: str, study: str, sap: Sap | None) -> list[str]:
@@ -217,25 +223,59 @@ def _sensitivity_json(visits: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> dic
     return {"rows": rows, "notes": notes}
 
 
-def _chain_line(chain: Verification, language: str = "en") -> str:
-    """The audit chain as the report prints it, in ``language``: head hash, length and whether
-    it verified."""
-    from autoserum.i18n import N_, translate
-
+def _chain_line(chain: Verification) -> Message:
+    """The audit chain as the report prints it: head hash, length and whether it verified (a
+    message: the report shows it in its language)."""
     if not chain.chains:
-        return translate(language, "no audit rows")
+        return Message("no audit rows")
     head = chain.chains[0]
+    if chain.ok and head.signed is None:
+        return Message(
+            "head %(head)s (%(rows)s rows, verified)", head=head.head_hash, rows=head.length
+        )
+    if chain.ok and head.signed:
+        return Message(
+            "head %(head)s (%(rows)s rows, verified, head HMAC valid)",
+            head=head.head_hash,
+            rows=head.length,
+        )
     if chain.ok:
-        verified = {
-            None: N_("head %(head)s (%(rows)s rows, verified)"),
-            True: N_("head %(head)s (%(rows)s rows, verified, head HMAC valid)"),
-            False: N_("head %(head)s (%(rows)s rows, verified, head HMAC INVALID)"),
-        }[head.signed]
-        return translate(language, verified, head=head.head_hash, rows=head.length)
+        return Message(
+            "head %(head)s (%(rows)s rows, verified, head HMAC INVALID)",
+            head=head.head_hash,
+            rows=head.length,
+        )
     first = chain.problems[0]
-    return translate(language, "head %(head)s (%(rows)s rows): NOT VERIFIED, %(kind)s at row "
-                     "%(row)s (run autoserum audit verify)", head=head.head_hash,
-                     rows=head.length, kind=first.kind, row=first.row)  # fmt: skip
+    return Message(
+        "head %(head)s (%(rows)s rows): NOT VERIFIED, %(kind)s at row %(row)s (run autoserum "
+        "audit verify)",
+        head=head.head_hash,
+        rows=head.length,
+        kind=first.kind,
+        row=first.row,
+    )
+
+
+def _unscheduled_line(v: Any) -> Note:
+    """An unscheduled visit as the report lists it."""
+    if v.day is None:
+        text = Message(
+            "%(subject)s: %(visit)s on %(date)s: %(reason)s",
+            subject=v.subject_id,
+            visit=v.visit_code,
+            date=v.visit_date,
+            reason=v.unscheduled_reason,
+        )
+    else:
+        text = Message(
+            "%(subject)s: %(visit)s on %(date)s (day %(day)s): %(reason)s",
+            subject=v.subject_id,
+            visit=v.visit_code,
+            date=v.visit_date,
+            day=v.day,
+            reason=v.unscheduled_reason,
+        )
+    return Note(text)
 
 
 def _study_record(url: str, study: str) -> tuple[Protocol, tuple[str, ...]]:
@@ -569,7 +609,7 @@ def report(
     if dsmb is not None and dsmb not in ("open", "closed"):
         raise ValidationError("--dsmb", dsmb, Expected("open or closed"))
     plan_file = parse_sap_file(sap) if sap is not None else None
-    data = _load(file, db, study, unblind=dsmb is None, language=language)
+    data = _load(file, db, study, unblind=dsmb is None)
     manifest = _lock_manifest(db, study, plan_file) if db is not None and study else []
     strata: tuple[str, ...] = ()
     plan: Protocol | str | None = protocol

@@ -8,7 +8,7 @@ read ``"blinded"``, in a deleted record and an import's batch whether set or not
 audits only the fields it sets, so the audit rows of a masked *link* (a kit's source: only an
 active arm's kit has one) are left out for a blinded reader (in the query), as are the rows of
 the product chain's records that only unblinded viewers see (draws, processing, aliquots,
-storage, disposals: :data:`~autoserum.study.entities.PRODUCT_CHAIN`), and a kit refused for its
+storage, disposals: ``EntitySpec.masked_for_blinded``), and a kit refused for its
 source reads ``kit KIT-0001: blinded`` (:func:`~autoserum.study.aliquots.blinded_refusal`).
 Unblinded readers read every row as written: the trail stays complete and its hash chain
 unchanged.
@@ -52,7 +52,7 @@ from autoserum.store._types import UTCDateTime
 from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
 from autoserum.study.aliquots import blinded_refusal
 from autoserum.study.blinding import MASK
-from autoserum.study.entities import PRODUCT_CHAIN, REGISTRY
+from autoserum.study.entities import REGISTRY
 
 __all__ = [
     "ALL",
@@ -101,8 +101,9 @@ ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     }
 )
 """(entity, field) pairs whose values would unblind a reader; masked for blinded actors: the
-fields and links the entity registry masks (a subject's arm and allocation entry, the product
-injected, a kit's product, preparer and source) and the allocation's seed and digest."""
+fields and links the entity registry masks (:attr:`~autoserum.study.entities.EntitySpec.masked`:
+a subject's arm and allocation entry, the product injected and an injection's draw or aliquot,
+a kit's product, preparer and source) and the allocation's seed and digest."""
 
 _MASKED_LINKS: dict[str, tuple[str, ...]] = {
     spec.name: spec.masked_links for spec in REGISTRY.values() if spec.masked_links
@@ -110,9 +111,11 @@ _MASKED_LINKS: dict[str, tuple[str, ...]] = {
 """Per record type, the masked links whose audit rows a blinded reader does not read (their
 presence tells the arm: an insert audits the fields it sets)."""
 
-_UNBLINDED_ONLY: tuple[str, ...] = tuple(name for name in PRODUCT_CHAIN if name != "preparation")
-"""The record types of the product chain shown to unblinded viewers only (all but the kit):
-their audit rows are left out for a blinded reader."""
+_UNBLINDED_ONLY: tuple[str, ...] = tuple(
+    spec.name for spec in REGISTRY.values() if spec.masked_for_blinded
+)
+"""The record types whose mere presence reveals the arm (``EntitySpec.masked_for_blinded``:
+the product chain but the kit): their audit rows are left out for a blinded reader."""
 
 
 @dataclass(frozen=True)
