@@ -299,6 +299,10 @@ def test_blinded_odm_has_no_chain_records_nor_kit_links(built: tuple[str, dict[s
     assert not {g for g in groups if any(t in g.upper() for t in ("BLOOD_DRAW", "ALIQUOT"))}
     assert not {i for i in items if i.upper().endswith((".ALIQUOT", ".BLOOD_DRAW", ".DRAW"))}
     assert b"serum" not in blinded.split(b"<ClinicalData")[1]
+    # nor does its metadata declare them (a form it never fills)
+    for oid in (b'"IG.BLOOD_DRAW"', b'"IG.ALIQUOT"', b'"IT.PREPARATION.aliquot"'):
+        assert oid in full
+        assert oid not in blinded
 
 
 def test_blinded_redcap_has_no_chain_records_nor_kit_links(
@@ -325,6 +329,13 @@ def test_blinded_redcap_has_no_chain_records_nor_kit_links(
     assert not forms & {"blood_draw", "processing", "aliquot", "storage_event", "disposal"}
     assert not {c for c in filled if c.endswith(("_aliquot", "_blood_draw", "_draw"))}
     assert b"serum" not in blinded["records.csv"]
+    forms = {
+        str(f) for f in pl.read_csv(full["data_dictionary.csv"], infer_schema=False)[:, 1].to_list()
+    }
+    assert {"blood_draw", "aliquot"} <= forms
+    dictionary = pl.read_csv(blinded["data_dictionary.csv"], infer_schema=False)
+    assert not set(dictionary[:, 1].to_list()) & {"blood_draw", "processing", "aliquot"}
+    assert "preparation_aliquot" not in dictionary[:, 0].to_list()
 
 
 def test_blinded_fhir_has_no_product(built: tuple[str, dict[str, str]]) -> None:
