@@ -20,7 +20,7 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.store._base import Actor, UnitOfWork
 from autoserum.store._package import PackageContent
 from autoserum.store._signatures import SignatureService
-from autoserum.store._trail import ARM_REVEALING, AuditRecord, AuditService, blinded_record
+from autoserum.store._trail import ARM_REVEALING, AuditRecord, AuditService
 from autoserum.study.entities import PRODUCT_DEVIATION, REGISTRY, REVIEW_REGISTRY
 from autoserum.study.odm import odm_xml, read_odm
 from autoserum.study.package import descriptor
@@ -51,11 +51,13 @@ def odm_bytes(
                     "an identified export (audit records and signatures name people and times)"
                 ),
             )
-        records = list(AuditService(uow).pages(study, actor=actor))
         blinded = bool(meta["blinded"])
+        # read as a blinded reader reads the trail (masked; the rows whose presence reveals
+        # the arm left out, store/_trail.py), then without what a blinded package leaves out
+        records = list(AuditService(uow).pages(study, actor=actor, blinded=blinded))
         about = _about_masked(records) if blinded else set()
         audit = [
-            (blinded_record(r) if blinded else r).to_json()
+            r.to_json()
             for r in records
             if not (blinded and (_reveals_arm(r) or (r.entity, r.record_id) in about))
         ]
