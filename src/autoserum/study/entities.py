@@ -305,6 +305,16 @@ class EntitySpec:
         return tuple(f.name for f in self.fields)
 
     @property
+    def masked(self) -> tuple[str, ...]:
+        """The names of its fields and links masked for blinded viewers (their values would
+        reveal the arm): masked fields, then :attr:`masked_links`.
+
+        >>> entity("preparation").masked
+        ('product', 'prepared_by', 'aliquot_id', 'blood_draw_id')
+        """
+        return (*(f.name for f in self.fields if f.masked_for_blinded), *self.masked_links)
+
+    @property
     def editable(self) -> tuple[Field, ...]:
         """The fields a correction may change."""
         return tuple(f for f in self.fields if f.editable)
