@@ -1,6 +1,6 @@
 """The product process of an arm applied to what was done (pure core): the processing
-parameters that deviate from the protocol's, an aliquot's expiry, and the whole-blood limit
-from draw to injection.
+parameters that deviate from the protocol's, an aliquot's expiry, the whole-blood limit
+from draw to injection, and the volume of each injection against the arm's dose schedule.
 
 A parameter deviates when the protocol declares a number for it (published or an autoserum
 default; an ``unknown`` fact checks nothing) and the recorded value is missing or outside the
@@ -13,6 +13,16 @@ declared value; the g-force and the protein concentration may differ by at most
 >>> process_deviations(process, {"clotting_minutes": 30, "centrifuge_g": 1200,
 ...                              "centrifuge_minutes": 10})
 ('centrifuge_g: 1200 g (protocol: 1500 g ± 10%)',)
+
+The dose: injection *k* of an arm is expected at the arm's ``dose.per_injection[k - 1]`` (a
+schedule such as Pittler 2003's 1-2-3-2-1 mL) or its fixed dose in mL; a volume more than
+:data:`RELATIVE_TOLERANCE` away deviates.
+
+>>> pittler = load_protocol("abt-pittler2003").arms[0].dose
+>>> dose_volume(pittler, 3), dose_deviation(pittler, 3, Decimal(3))
+(Decimal('3'), None)
+>>> dose_deviation(pittler, 2, Decimal(3))
+'injection 2: volume_ml 3 mL (protocol: 2 mL ± 10%)'
 """
 
 from __future__ import annotations
@@ -22,12 +32,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from autoserum.protocols._schema import Fact, ProductProcess
+from autoserum.protocols._schema import Dose, Fact, ProductProcess
 
 __all__ = [
     "PROCESS_PARAMETERS",
     "RELATIVE_TOLERANCE",
     "TEMPERATURE_TOLERANCE",
+    "dose_deviation",
+    "dose_volume",
     "draw_to_injection_refusal",
     "expiry",
     "fact_number",
@@ -63,6 +75,32 @@ def fact_number(fact: Fact | None) -> Decimal | None:
         return None
     value = Decimal(str(fact.value))
     return value.to_integral_value() if value == value.to_integral_value() else value
+
+
+def dose_volume(dose: Dose, number: int) -> Decimal | None:
+    """The volume (mL) the arm's ``dose`` declares for its planned injection ``number``
+    (1-based; per point for an acupoint protocol): ``per_injection[number - 1]`` of a schedule,
+    else a fixed dose in mL; ``None`` when unknown, not in mL or beyond the schedule."""
+    if dose.unit not in (None, "mL") or number < 1:
+        return None
+    if dose.per_injection is not None:
+        if number > len(dose.per_injection):
+            return None
+        value = Decimal(str(dose.per_injection[number - 1]))
+        return value.to_integral_value() if value == value.to_integral_value() else value
+    return fact_number(dose)
+
+
+def dose_deviation(dose: Dose, number: int, volume: Decimal | None) -> str | None:
+    """How the ``volume`` (mL) given at injection ``number`` deviates from the dose the arm
+    declares for it (more than :data:`RELATIVE_TOLERANCE` away), or ``None`` (within it, no
+    volume recorded, or no dose declared for that injection)."""
+    expected = dose_volume(dose, number)
+    if volume is None or expected is None or abs(volume - expected) <= RELATIVE_TOLERANCE * expected:
+        return None
+    shown = _show(Decimal(volume), "mL")
+    tolerance = f"{RELATIVE_TOLERANCE * 100:.0f}%"
+    return f"injection {number}: volume_ml {shown} (protocol: {_show(expected, 'mL')} ± {tolerance})"
 
 
 def _show(value: Decimal, unit: str | None) -> str:
