@@ -102,20 +102,44 @@ def test_any_core_error_raised_with_a_message_is_translated() -> None:
     korean = "무작위배정할 수 없습니다: 이 대상자이(가) 잠겨 있습니다 (잠금 3: casebook"
     assert error_text(locked, "ko").startswith(korean)
     assert error_text(locked, "zh-Hans").startswith("无法随机化：此受试者已锁定（锁定3：casebook")
+    # a statistics refusal and a setting refused at start-up (the CLI's `error: …` line)
+    from autoserum.errors import ConfigurationError, StatisticsError
+    from autoserum.stats import welch_t
+
+    with pytest.raises(StatisticsError) as caught:
+        welch_t([1.0, 1.0, 1.0], [1.0, 1.0, 1.0])
+    constant = caught.value
+    assert str(constant) == "welch_t: the data are essentially constant"
+    assert error_text(constant, "ko") == "welch_t: 데이터가 사실상 상수입니다"
+    assert error_text(constant, "zh-Hans") == "welch_t：数据基本为常数"
+    cannot = ConfigurationError(
+        Message("cannot open the database: %(reason)s", reason="unable to open database file")
+    )
+    assert error_text(cannot, "ko") == "데이터베이스를 열 수 없습니다: unable to open database file"
+    assert error_text(cannot, "zh-Hans") == "无法打开数据库：unable to open database file"
     # an error raised with a plain text stays as it was written
     assert error_text(StateError("plain English"), "ko") == "plain English"
 
 
 # The guard: what a core error says is a catalog message, never a plain English text. A
 # ValidationError's ``expected`` (its third argument) and the text of a StateError,
-# NotFoundError, PermissionDeniedError or ConflictError may not be a string literal, an
-# f-string or a concatenation with one: write ``Expected("…%(name)s…", name=value)`` or
-# ``Message(…)`` (docs/i18n.md, "Core errors in the reader's language"). The message id of an
+# NotFoundError, PermissionDeniedError, ConflictError, BusyError, ConfigurationError or
+# StatisticsError may not be a string literal, an f-string or a concatenation with one:
+# write ``Expected("…%(name)s…", name=value)`` or ``Message(…)`` (docs/i18n.md, "Core errors
+# in the reader's language"). The message id of an
 # ``Expected``/``Message`` is a literal (extracted into the catalogs) or a name bound to a text
 # extracted elsewhere (the entity registry's rules), never an f-string.
 _ROOT = Path(autoserum.__file__).parent
 _TEXT_ERRORS = frozenset(
-    {"StateError", "NotFoundError", "PermissionDeniedError", "ConflictError", "BusyError"}
+    {
+        "StateError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "ConflictError",
+        "BusyError",
+        "ConfigurationError",
+        "StatisticsError",
+    }
 )
 #: Justified exceptions, ``(path under src/autoserum, line's call) -> why``: none today.
 ALLOWED: dict[tuple[str, str], str] = {}
@@ -177,9 +201,11 @@ def test_the_guard_finds_a_plain_text() -> None:
         'raise ValidationError("age", v, expected="a number")\n'
         'raise StateError("locked")\n'
         'raise NotFoundError("no study " + name)\n'
+        'raise StatisticsError(f"ancova: need 4 rows, got {n}")\n'
+        'raise ConfigurationError("AUTOSERUM_PHOTO_DIR is not set")\n'
         'x = Expected(f"a number up to {high}")\n'
         'raise ValidationError("age", v, Expected("an age up to %(high)s", high=high))\n'
         'raise StateError(Message("lock %(id)s is lifted already", id=lock_id))\n'
         "raise ValidationError(err.field, err.value, err.expectation)\n"
     )
-    assert [line for line, _, _ in _plain_texts(ast.parse(source))] == [1, 2, 3, 4, 5]
+    assert [line for line, _, _ in _plain_texts(ast.parse(source))] == [1, 2, 3, 4, 5, 6, 7]

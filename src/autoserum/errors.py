@@ -40,6 +40,7 @@ __all__ = [
     "Expected",
     "Message",
     "NotFoundError",
+    "Note",
     "PermissionDeniedError",
     "ProductRefusedError",
     "StateError",
@@ -80,6 +81,25 @@ class Message:
 
     def __hash__(self) -> int:
         return hash(self.message)
+
+
+class Note(str):
+    """A note an analysis adds under its results (a comparison that could not be made, a
+    model's caveat): a ``str`` whose value is the English text, as exports and JSON carry it,
+    and which keeps its :class:`Message` (``note.text``) for a document that shows it in its
+    language (``autoserum.i18n.message_text``).
+
+    >>> note = Note(Message("ANCOVA (week %(week)s): no comparison", week="8"))
+    >>> note == "ANCOVA (week 8): no comparison", note.text.message
+    (True, 'ANCOVA (week %(week)s): no comparison')
+    """
+
+    text: Message
+
+    def __new__(cls, text: Message) -> Note:
+        note = super().__new__(cls, str(text))
+        note.text = text
+        return note
 
 
 class Expected(Message):

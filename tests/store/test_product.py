@@ -20,6 +20,7 @@ from autoserum.errors import (
 from autoserum.store import Store, open_store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study.aliquots import parse_label_code, refusal_kind
+from autoserum.study.blinding import MASK
 from tests.store.helpers import (
     ADMIN,
     COORDINATOR,
@@ -497,7 +498,8 @@ def test_a_double_blind_whole_blood_kit_is_filled_from_the_subjects_draw(
         given = store.records.add_injection(
             "ABT", subject, TODAY, actor=COORDINATOR, volume_ml="1", product_code=made.code
         )
-        assert (given.product, given.preparation_id, given.draw_id) == ("blinded", made.id, None)
+        # the injection's source in the chain is masked for the blinded injector, as a kit's
+        assert (given.product, given.preparation_id, given.draw_id) == ("blinded", made.id, MASK)
     seen = store.product.life("ABT", a, actor=COORDINATOR)
     assert [(k.code, k.product, k.blood_draw_id, k.aliquot_id) for k in seen.kits] == [
         (kit.code, "blinded", "blinded", "blinded")

@@ -4,34 +4,27 @@ this test also finds a literal never marked for translation: each page is render
 and in the language, and every visible text (and ``aria-label``, ``title``, ``placeholder``,
 ``alt``) that is *the same in both renders* and is made of English words is a failure, unless it
 is data: the values this test's fixtures recorded and the protocol's own texts (shown as
-written, see ``docs/i18n.md``), listed below explicitly.
-
-A text counts as English words when it has a word of three or more Latin letters that is not
-all capitals (``EASI``, ``UTC``, ``SDV`` are codes) and has no digit (``S1-001``, ``inv1``).
+written, see ``docs/i18n.md``), listed below explicitly. What counts as a visible text and as an
+English word is ``tests/visible_text.py`` (shared with the printed documents' test).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
-from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
 
-from autoserum.protocols import load_protocol
 from autoserum.store import Store, open_store
 from autoserum.web import create_app
 from tests.epro import DAY0, enrol, epro_protocol
+from tests.visible_text import english_words, visible_texts
+from tests.visible_text import protocol_texts as _protocol_texts
 
 from .conftest import SYSTEM, Seeded, settings_for
 from .test_access_matrix import page_client
 from .test_axe_pages import PAGES
-
-_ATTRS = ("aria-label", "title", "placeholder", "alt")
-_SKIPPED = ("script", "style", "code", "pre", "svg", "textarea")
-_WORD = re.compile(r"(?<!\w)[A-Za-z'’]{3,}(?!\w)")
 
 #: Data shown as recorded: the fixtures' values, names and free texts, and what the system
 #: itself recorded as data (never translated: an audit reason, a query's text and its author,
@@ -69,55 +62,6 @@ CODES: frozenset[str] = frozenset(
         "(eligibility, consent, primary_endpoint, adverse_events).",
     }
 )  # fmt: skip
-#: Words that are the same in every language of the interface (names of methods and scales).
-NAMES: frozenset[str] = frozenset({"autoserum", "Kaplan", "Meier", "Wilcoxon", "ADaM"})
-
-
-def _protocol_texts(code: str) -> set[str]:
-    """A protocol's own texts: title, arm, phase and visit labels, instrument names, citation
-    (the study's documents, shown as the protocol writes them)."""
-    protocol = load_protocol(code)
-    texts = {protocol.title, protocol.citation, protocol.code}
-    texts |= {a.label for a in protocol.arms} | {p.label for p in protocol.phases}
-    texts |= {v.label for v in protocol.visits}
-    return {t for t in texts if t}
-
-
-class _Visible(HTMLParser):
-    """The visible texts of a page and its accessible-name attributes, in document order."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.texts: list[str] = []
-        self._skip: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # the audit trail's recorded changes are the data as stored (field paths and values)
-        if tag in _SKIPPED or ("class", "changes") in attrs:
-            self._skip.append(tag)
-        values = dict(attrs)
-        if tag == "input" and values.get("type") == "hidden":
-            return
-        self.texts += [" ".join(str(v).split()) for k, v in attrs if k in _ATTRS and v]
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip and self._skip[-1] == tag:
-            self._skip.pop()
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
-            self.texts.append(" ".join(data.split()))
-
-
-def visible_texts(html: str) -> list[str]:
-    parser = _Visible()
-    parser.feed(html)
-    return parser.texts
-
-
-def english_words(text: str) -> list[str]:
-    """The English-looking words of ``text`` (see the module docstring)."""
-    return [w for w in _WORD.findall(text) if not w.isupper() and w not in NAMES]
 
 
 def untranslated(english: str, translated: str, data: Iterable[str]) -> list[str]:

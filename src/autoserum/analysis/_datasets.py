@@ -22,11 +22,14 @@ import polars as pl
 from autoserum.analysis._format import INSTRUMENT_RANGES, LAB_COLUMNS
 from autoserum.analysis._responders import responder_definitions, responder_expr
 from autoserum.errors import Expected, ValidationError
+from autoserum.i18n import N_
 
 __all__ = ["ARM_BLINDED", "build_adsl", "build_bds", "parameters_in"]
 
-#: The arm label used when the data are blinded (no ``arm`` column): all subjects pooled.
-ARM_BLINDED = "pooled (blinded)"
+#: The arm label used when the data are blinded (no ``arm`` column): all subjects pooled. The
+#: value the data carry (exports, JSON) is this English text; a document shows it in its
+#: language (``autoserum.report._i18n.arm``: the catalog message).
+ARM_BLINDED = N_("pooled (blinded)")
 
 
 def parameters_in(frame: pl.DataFrame) -> list[str]:

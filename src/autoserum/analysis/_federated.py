@@ -40,7 +40,7 @@ from autoserum import stats
 from autoserum.analysis._endpoint import _analysis_rows
 from autoserum.analysis._plan import Population, choose_arms
 from autoserum.analysis._tables import BETWEEN_SCHEMA
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 
 __all__ = ["FORMAT", "FederatedResult", "combine_summaries", "site_summary"]
 
@@ -208,7 +208,7 @@ def combine_summaries(
             counts = _visit_counts(sums, v.visit)
             out.append(_row("mmrm", arm, ctrl, float(v.visit), *counts, r=v))
     if not out:
-        raise StatisticsError("federated analysis: the site files hold no comparison")
+        raise StatisticsError(Message("federated analysis: the site files hold no comparison"))
     return FederatedResult(
         endpoint=str(first["endpoint"]),
         week=float(first["week"]),

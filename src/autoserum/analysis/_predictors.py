@@ -30,7 +30,7 @@ import polars as pl
 
 from autoserum import stats
 from autoserum.analysis._tables import attempt
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, Note, ValidationError
 
 __all__ = ["PREDICTOR_SCHEMA", "predictor_column", "predictor_table"]
 
@@ -66,7 +66,7 @@ def predictor_column(name: str, adsl: pl.DataFrame) -> str:
 def _median(notes: list[str], name: str, x: Any) -> float:
     if len(x) == 0:
         return NAN
-    d = attempt(notes, f"describe ({name})", stats.describe, x)
+    d = attempt(notes, Message("describe (%(what)s)", what=name), stats.describe, x)
     return NAN if d is None else float(d.median)
 
 
@@ -104,7 +104,14 @@ def predictor_table(
             "n_non_responders": non.len(),
         }
         if resp.len() == 0 or non.len() == 0:
-            notes.append(f"predictor {name}: no comparison, one group (responders or not) is empty")
+            notes.append(
+                Note(
+                    Message(
+                        "predictor %(name)s: no comparison, one group (responders or not) is empty",
+                        name=name,
+                    )
+                )
+            )
             row |= {"test": "fisher" if column == "sex" else "mann_whitney", "p_value": NAN}
             out.append(row)
             continue

@@ -33,6 +33,7 @@ from pydantic import ValidationError as PydanticError
 
 from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.errors import Expected, ValidationError
+from autoserum.i18n import N_
 
 __all__ = [
     "EXAMPLE_SAP",
@@ -176,7 +177,7 @@ class TimeToEventPlan(_Frozen):
     """A time-to-first-event endpoint: the adverse-event ``terms`` that count as the event
     (e.g. ``eczema flare``), analysed by Kaplan–Meier, log-rank and Cox."""
 
-    label: str = "time to first flare"
+    label: str = N_("time to first flare")  # the default label: a document translates it
     terms: tuple[str, ...] = Field(min_length=1)
 
 

@@ -36,6 +36,7 @@ from autoserum.analysis._datasets import build_bds
 from autoserum.analysis._plan import AnalysisPlan
 from autoserum.analysis._sap import Sensitivity
 from autoserum.analysis._tables import attempt
+from autoserum.errors import Message
 
 __all__ = ["SENSITIVITY_SCHEMA", "sensitivity_table"]
 
@@ -100,7 +101,12 @@ def sensitivity_table(
         for spec in analyses:
             if spec.method == "observed_cases":
                 continue
-            tag = f"{spec.method} ({arm} vs {plan.control})"
+            tag = Message(
+                "%(method)s (%(arm)s vs %(control)s)",
+                method=spec.method,
+                arm=arm,
+                control=plan.control,
+            )
             base = {
                 "analysis": spec.label or spec.method,
                 "arm": arm,

@@ -33,7 +33,7 @@ from scipy import stats as sps
 from autoserum import stats
 from autoserum.analysis._datasets import build_adsl, build_bds
 from autoserum.analysis._tables import attempt
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 
 __all__ = ["SUBGROUP_SCHEMA", "subgroup_table"]
 
@@ -73,15 +73,16 @@ def _levels(values: pl.Series, cuts: Sequence[float]) -> list[str | None]:
 
 
 def _interaction(
-    at: pl.DataFrame, control: str, conf_level: float
+    at: pl.DataFrame, control: str, conf_level: float, variable: str = "subgroup"
 ) -> tuple[float, float, float, float]:
-    """F, df1, df2, p of the arm × subgroup interaction (``anova(reduced, full)``)."""
+    """F, df1, df2, p of the arm × subgroup interaction (``anova(reduced, full)``); the
+    subgroup's levels enter the models as the covariate ``variable`` (the name a note gives)."""
     y = at["change"].to_numpy()
     arm = at["arm"].to_list()
     base = at["baseline"].to_numpy()
     sub = at["subgroup"].to_list()
     reduced = stats.linear_model(
-        y, arm, control=control, baseline=base, covariates={"subgroup": sub},
+        y, arm, control=control, baseline=base, covariates={variable: sub},
         conf_level=conf_level,
     )  # fmt: skip
     arms = sorted({a for a in arm if a != control})
@@ -93,14 +94,14 @@ def _interaction(
     }
     products = {k: v for k, v in products.items() if any(v)}
     full = stats.linear_model(
-        y, arm, control=control, baseline=base, covariates={"subgroup": sub, **products},
+        y, arm, control=control, baseline=base, covariates={variable: sub, **products},
         conf_level=conf_level,
     )  # fmt: skip
     rss0 = reduced.sigma**2 * reduced.df_residual
     rss1 = full.sigma**2 * full.df_residual
     df1 = reduced.df_residual - full.df_residual
     if df1 <= 0:
-        raise StatisticsError("subgroup interaction: no interaction term is estimable")
+        raise StatisticsError(Message("subgroup interaction: no interaction term is estimable"))
     f = ((rss0 - rss1) / df1) / (rss1 / full.df_residual)
     return f, df1, full.df_residual, float(sps.f.sf(f, df1, full.df_residual))
 
@@ -134,15 +135,24 @@ def subgroup_table(
     at = bds.join(subjects, on="subject_id", how="left")
     at = at.with_columns(pl.Series("subgroup", _levels(at[variable], cuts), dtype=pl.String))
     at = at.filter(pl.col("subgroup").is_not_null())
-    tag = f"subgroups by {variable}"
-    inter = attempt(notes, f"interaction ({tag})", _interaction, at, control, conf_level)
+    # the variable is a column code (age, site): the catalog's word if any
+    tag = Message("subgroups by %(variable)s", variable=Message(variable))
+    inter = attempt(
+        notes,
+        Message("interaction (%(what)s)", what=tag),
+        _interaction,
+        at,
+        control,
+        conf_level,
+        variable,
+    )
     f, df1, df2, p_int = inter if inter is not None else (np.nan,) * 4
     rows: list[dict[str, Any]] = []
     for level in sorted(set(at["subgroup"].to_list())):
         part = at.filter(pl.col("subgroup") == level)
         fit = attempt(
             notes,
-            f"ANCOVA ({tag} = {level})",
+            Message("ANCOVA (%(what)s = %(level)s)", what=tag, level=level),
             stats.linear_model,
             part["change"].to_numpy(),
             part["arm"].to_list(),

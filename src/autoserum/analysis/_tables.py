@@ -25,14 +25,17 @@ import numpy as np
 import polars as pl
 
 from autoserum import stats
+from autoserum.analysis._datasets import ARM_BLINDED
 from autoserum.analysis._responders import ResponderRule
-from autoserum.errors import AutoserumWarning, StatisticsError
+from autoserum.errors import AutoserumWarning, Message, Note, StatisticsError
 
 __all__ = [
     "BETWEEN_SCHEMA",
     "LS_MEANS_SCHEMA",
+    "arm_text",
     "attempt",
     "between_table",
+    "note",
     "responder_alternative",
     "responder_tables",
     "within_table",
@@ -94,19 +97,39 @@ LS_MEANS_SCHEMA: dict[str, Any] = {
 STATISTIC_NAMES = {"ancova": "t", "mmrm": "t", "mann_whitney": "W", "hedges_g": None}
 
 
-def attempt(notes: list[str], what: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
+def arm_text(arm: str) -> str | Message:
+    """An arm inside a note: the arm code as recorded, the pooled arm of blinded data as its
+    catalog message (translated where the note is shown)."""
+    return Message(ARM_BLINDED) if arm == ARM_BLINDED else arm
+
+
+def note(what: str | Message, detail: object) -> Note:
+    """The note ``what: detail``; an :class:`~autoserum.errors.AutoserumError` raised with a
+    :class:`~autoserum.errors.Message` (or a warning whose first argument is one) keeps it, so
+    the note is shown in a document's language."""
+    args = getattr(detail, "args", ())
+    text = getattr(detail, "text", None) or (args[0] if args else None)
+    shown = text if isinstance(text, Message) else str(detail)
+    return Note(Message("%(what)s: %(detail)s", what=what, detail=shown))
+
+
+def attempt(
+    notes: list[str], what: str | Message, fn: Callable[..., T], *args: Any, **kw: Any
+) -> T | None:
     """Call a statistical method; a :class:`StatisticsError` becomes a note and ``None``, a
-    :class:`~autoserum.errors.AutoserumWarning` (small sample, ties, approximation) a note."""
+    :class:`~autoserum.errors.AutoserumWarning` (small sample, ties, approximation) a note.
+    ``what`` names the call (a :class:`~autoserum.errors.Message` when it has words); each note
+    is a :class:`~autoserum.errors.Note` (its English text, and its message for a document)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result: T | None = fn(*args, **kw)
         except StatisticsError as err:
-            notes.append(f"{what}: {err}")
+            notes.append(note(what, err))
             result = None
     for w in caught:
         if issubclass(w.category, AutoserumWarning):
-            notes.append(f"{what}: {w.message}")
+            notes.append(note(what, w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return result
@@ -146,11 +169,11 @@ def within_table(
     out: list[dict[str, Any]] = []
     for (arm, week), group in rows.sort("arm", "week").group_by("arm", "week", maintain_order=True):
         diff = group["change"].to_numpy()
-        where = f"{arm}, week {week:g}"
-        d = attempt(notes, f"describe ({where})", stats.describe, diff)
+        where = Message("%(arm)s, week %(week)s", arm=arm_text(arm), week=f"{week:g}")
+        d = attempt(notes, Message("describe (%(what)s)", what=where), stats.describe, diff)
         t = attempt(
             notes,
-            f"paired t ({where})",
+            Message("paired t (%(what)s)", what=where),
             stats.paired_t,
             diff,
             conf_level=conf_level,
@@ -158,7 +181,7 @@ def within_table(
         )
         w = attempt(
             notes,
-            f"Wilcoxon signed-rank ({where})",
+            Message("Wilcoxon signed-rank (%(what)s)", what=where),
             stats.wilcoxon_signed_rank,
             diff,
             conf_level=conf_level,
@@ -223,7 +246,7 @@ def _mmrm_rows(
     kw = {**opts, **({"covariates": {c: pair[c].to_numpy() for c in names}} if names else {})}
     result = attempt(
         notes,
-        f"MMRM ({arm} vs {ctrl})",
+        Message("MMRM (%(arm)s vs %(control)s)", arm=arm_text(arm), control=arm_text(ctrl)),
         stats.mmrm,
         subject,
         pair["week"].to_numpy(),
@@ -236,7 +259,15 @@ def _mmrm_rows(
     if result is None:
         return []
     if not result.converged:
-        notes.append(f"MMRM ({arm} vs {ctrl}): the optimiser did not report convergence")
+        notes.append(
+            Note(
+                Message(
+                    "MMRM (%(arm)s vs %(control)s): the optimiser did not report convergence",
+                    arm=arm_text(arm),
+                    control=arm_text(ctrl),
+                )
+            )
+        )
     counts = pair.group_by("week", "arm").len()
     out = []
     for v in result.per_visit:
@@ -287,12 +318,20 @@ def between_table(
     at = rows.filter(pl.col("week") == week)
     constant = [c for c in covariates if at[c].drop_nulls().n_unique() < 2]
     for name in constant:
-        notes.append(f"ANCOVA (week {week:g}): covariate {name} has one value only; left out")
+        notes.append(
+            Note(
+                Message(
+                    "ANCOVA (week %(week)s): covariate %(name)s has one value only; left out",
+                    week=f"{week:g}",
+                    name=Message(name),  # a column code (site, sex): the catalog's word if any
+                )
+            )
+        )
     covariates = [c for c in covariates if c not in constant]
     mmrm_kw: dict[str, Any] = {**(mmrm_options or {}), "covariates": covariates}
     fit = attempt(
         notes,
-        f"ANCOVA (week {week:g})",
+        Message("ANCOVA (week %(week)s)", week=f"{week:g}"),
         stats.linear_model,
         at["change"].to_numpy(),
         at["arm"].to_list(),
@@ -307,9 +346,21 @@ def between_table(
         pair = at.filter(pl.col("arm").is_in([arm, ctrl]))
         x = pair.filter(pl.col("arm") == arm)["change"].to_numpy()
         y = pair.filter(pl.col("arm") == ctrl)["change"].to_numpy()
-        tag = f"{arm} vs {ctrl}, week {week:g}"
+        tag = Message(
+            "%(arm)s vs %(control)s, week %(week)s",
+            arm=arm_text(arm),
+            control=arm_text(ctrl),
+            week=f"{week:g}",
+        )
         if len(x) == 0 or len(y) == 0:
-            notes.append(f"{tag}: no comparison, an arm has no subject with a value at the week")
+            notes.append(
+                Note(
+                    Message(
+                        "%(what)s: no comparison, an arm has no subject with a value at the week",
+                        what=tag,
+                    )
+                )
+            )
             out.extend(
                 _mmrm_rows(
                     rows, arm, ctrl, conf_level, notes, alternative=alternative, options=mmrm_kw
@@ -318,14 +369,21 @@ def between_table(
             continue
         mw = attempt(
             notes,
-            f"Mann–Whitney ({tag})",
+            Message("Mann–Whitney (%(what)s)", what=tag),
             stats.mann_whitney,
             x,
             y,
             conf_level=conf_level,
             alternative=stats.check_alternative(alternative),
         )
-        g = attempt(notes, f"Hedges' g ({tag})", stats.hedges_g, x, y, conf_level=conf_level)
+        g = attempt(
+            notes,
+            Message("Hedges' g (%(what)s)", what=tag),
+            stats.hedges_g,
+            x,
+            y,
+            conf_level=conf_level,
+        )
         for method, res in (("ancova", by_arm.get(arm)), ("mann_whitney", mw), ("hedges_g", g)):
             out.append(_row(method, arm, ctrl, week, len(x), len(y), res=res))
         out.extend(
@@ -379,7 +437,14 @@ def responder_tables(
             n = population_sizes.get(arm, 0) if population_sizes else flags.drop_nulls().len()
             counts[(rule.code, arm)] = (k, n)
             ci = (
-                attempt(notes, f"Wilson CI ({rule.code}, {arm})", stats.wilson_ci, k, n, conf_level)
+                attempt(
+                    notes,
+                    Message("Wilson CI (%(rule)s, %(arm)s)", rule=rule.code, arm=arm_text(arm)),
+                    stats.wilson_ci,
+                    k,
+                    n,
+                    conf_level,
+                )
                 if n
                 else None
             )
@@ -404,14 +469,34 @@ def responder_tables(
             k0, n0 = counts[(rule.code, ctrl)]
             for arm in (a for a in arms if a != ctrl):
                 k1, n1 = counts[(rule.code, arm)]
-                tag = f"{rule.code}, {arm} vs {ctrl}"
+                tag = Message(
+                    "%(rule)s, %(arm)s vs %(control)s",
+                    rule=rule.code,
+                    arm=arm_text(arm),
+                    control=arm_text(ctrl),
+                )
                 if n0 == 0 or n1 == 0:
-                    notes.append(f"{tag}: no comparison, an arm has no subject at the week")
+                    notes.append(
+                        Note(
+                            Message(
+                                "%(what)s: no comparison, an arm has no subject at the week",
+                                what=tag,
+                            )
+                        )
+                    )
                     continue
-                rd = attempt(notes, f"Newcombe RD ({tag})", stats.newcombe_rd, k1, n1, k0, n0)
+                rd = attempt(
+                    notes,
+                    Message("Newcombe RD (%(what)s)", what=tag),
+                    stats.newcombe_rd,
+                    k1,
+                    n1,
+                    k0,
+                    n0,
+                )
                 p = attempt(
                     notes,
-                    f"Fisher ({tag})",
+                    Message("Fisher (%(what)s)", what=tag),
                     stats.fisher_exact,
                     k1,
                     n1,

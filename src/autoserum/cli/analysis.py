@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, Note, ValidationError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -48,7 +48,11 @@ ControlOpt = Annotated[
 
 
 def _load(
-    file: Path | None, db: str | None, study: str | None, *, unblind: bool = True
+    file: Path | None,
+    db: str | None,
+    study: str | None,
+    *,
+    unblind: bool = True,
 ) -> StudyData:
     if file is not None and db is not None:
         raise ValidationError(
@@ -71,7 +75,9 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
     """A study from the database, exported as the database owner (arms visible) and validated
     like a file. Unblinding a blinded study as a whole (``unblind``: the analysis and the
     report, not a DSMB report) is refused before its database lock
-    (:func:`autoserum.study.locks.require_database_lock`)."""
+    (:func:`autoserum.study.locks.require_database_lock`). The audit chain's line (and whether
+    the database is locked) is a :class:`~autoserum.errors.Note`: the report shows it in its
+    language."""
     import dataclasses
 
     import polars as pl
@@ -113,7 +119,7 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
     data = study_from_frames(
         visits,
         adverse,
-        f"{url} study {study}",
+        Note(Message("%(url)s study %(study)s", url=url, study=study)),
         con_meds=meds,
         assessed=len(registry),
         excluded=sum(s.status is SubjectStatus.SCREEN_FAILED for s in registry),
@@ -126,38 +132,49 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
             _deviation_line(d)
             for d in sorted(deviations, key=lambda d: (d.importance != "major", d.subject_id))
         ),
-        unscheduled_visits=tuple(
-            f"{v.subject_id}: {v.visit_code} on {v.visit_date}"
-            + ("" if v.day is None else f" (day {v.day})")
-            + f": {v.unscheduled_reason}"
-            for v in unscheduled
-        ),
+        unscheduled_visits=tuple(_unscheduled_line(v) for v in unscheduled),
         registry=registry,
         product=product,
         photo_scores=photo_scores,
     )
     locked = (
-        "; database NOT locked (an interim look: lock it with autoserum study lock)"
+        Message("database NOT locked (an interim look: lock it with autoserum study lock)")
         if lock is None
-        else f"; database locked (lock {lock.id}, {lock.locked_at:%Y-%m-%d %H:%M} UTC by "
-        f"{lock.locked_by}: {lock.reason}), head at lock "
-        f"{lock.manifest.get('audit_chain', {}).get('head_hash')}, analysis plan sha256 "
-        f"{lock.manifest.get('sap_sha256') or 'none'}"
+        else Message(
+            "database locked (lock %(id)s, %(at)s UTC by %(by)s: %(reason)s), head at lock "
+            "%(head)s, analysis plan sha256 %(sap)s",
+            id=lock.id,
+            at=f"{lock.locked_at:%Y-%m-%d %H:%M}",
+            by=lock.locked_by,
+            reason=lock.reason,
+            head=lock.manifest.get("audit_chain", {}).get("head_hash"),
+            sap=lock.manifest.get("sap_sha256") or Message("none"),
+        )
     )
     return dataclasses.replace(
         data,
-        audit_chain=_chain_line(chain) + locked,
+        audit_chain=Note(Message("%(chain)s; %(lock)s", chain=_chain_line(chain), lock=locked)),
         history=history.filter(pl.col("subject_id").is_in(enrolled)),
     )
 
 
-def _deviation_line(d: Any) -> str:
-    """A protocol deviation as the report lists it."""
-    when = f" on {d.occurred_on}" if d.occurred_on else ""
-    action = f"; corrective action: {d.corrective_action}" if d.corrective_action else ""
-    return (
-        f"{d.subject_id}: {d.importance or 'unclassified'} {d.kind}{when}: {d.description}{action}"
+def _deviation_line(d: Any) -> Note:
+    """A protocol deviation as the report lists it (its importance and kind are words of the
+    vocabulary, its description and action as recorded)."""
+    what = Message(
+        "%(subject)s: %(importance)s %(kind)s",
+        subject=d.subject_id,
+        importance=Message(d.importance) if d.importance else Message("unclassified"),
+        kind=Message(d.kind),
     )
+    if d.occurred_on:
+        what = Message("%(what)s on %(date)s", what=what, date=d.occurred_on)
+    text = Message("%(what)s: %(description)s", what=what, description=d.description)
+    if d.corrective_action:
+        text = Message(
+            "%(text)s; corrective action: %(action)s", text=text, action=d.corrective_action
+        )
+    return Note(text)
 
 
 def _lock_manifest(url: str, study: str, sap: Sap | None) -> list[str]:
@@ -206,19 +223,59 @@ def _sensitivity_json(visits: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> dic
     return {"rows": rows, "notes": notes}
 
 
-def _chain_line(chain: Verification) -> str:
-    """The audit chain as the report prints it: head hash, length and whether it verified."""
+def _chain_line(chain: Verification) -> Message:
+    """The audit chain as the report prints it: head hash, length and whether it verified (a
+    message: the report shows it in its language)."""
     if not chain.chains:
-        return "no audit rows"
+        return Message("no audit rows")
     head = chain.chains[0]
-    signed = {None: "", True: ", head HMAC valid", False: ", head HMAC INVALID"}[head.signed]
+    if chain.ok and head.signed is None:
+        return Message(
+            "head %(head)s (%(rows)s rows, verified)", head=head.head_hash, rows=head.length
+        )
+    if chain.ok and head.signed:
+        return Message(
+            "head %(head)s (%(rows)s rows, verified, head HMAC valid)",
+            head=head.head_hash,
+            rows=head.length,
+        )
     if chain.ok:
-        return f"head {head.head_hash} ({head.length} rows, verified{signed})"
+        return Message(
+            "head %(head)s (%(rows)s rows, verified, head HMAC INVALID)",
+            head=head.head_hash,
+            rows=head.length,
+        )
     first = chain.problems[0]
-    return (
-        f"head {head.head_hash} ({head.length} rows): NOT VERIFIED, {first.kind} at row "
-        f"{first.row} (run autoserum audit verify)"
+    return Message(
+        "head %(head)s (%(rows)s rows): NOT VERIFIED, %(kind)s at row %(row)s (run autoserum "
+        "audit verify)",
+        head=head.head_hash,
+        rows=head.length,
+        kind=first.kind,
+        row=first.row,
     )
+
+
+def _unscheduled_line(v: Any) -> Note:
+    """An unscheduled visit as the report lists it."""
+    if v.day is None:
+        text = Message(
+            "%(subject)s: %(visit)s on %(date)s: %(reason)s",
+            subject=v.subject_id,
+            visit=v.visit_code,
+            date=v.visit_date,
+            reason=v.unscheduled_reason,
+        )
+    else:
+        text = Message(
+            "%(subject)s: %(visit)s on %(date)s (day %(day)s): %(reason)s",
+            subject=v.subject_id,
+            visit=v.visit_code,
+            date=v.visit_date,
+            day=v.day,
+            reason=v.unscheduled_reason,
+        )
+    return Note(text)
 
 
 def _study_record(url: str, study: str) -> tuple[Protocol, tuple[str, ...]]:

@@ -32,7 +32,7 @@ from typing import Any
 from scipy import optimize, stats
 
 from autoserum.design._json import json_ready
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 
 __all__ = ["DESIGNS_ANALYTIC", "PowerResult", "power_prop_test", "power_t_test"]
 
@@ -102,11 +102,23 @@ def _solve_n(power_of_n: Callable[[float], float], target: float, lower: float) 
     if f(lower) > 0:
         return lower
     if f(_N_MAX) < 0:
-        raise StatisticsError(f"power {target} is not reached with n <= {_N_MAX:g} per group")
+        raise StatisticsError(
+            Message(
+                "power %(power)s is not reached with n <= %(n)s per group",
+                power=target,
+                n=f"{_N_MAX:g}",
+            )
+        )
     try:
         return float(optimize.brentq(f, lower, _N_MAX, xtol=1e-12, rtol=1e-14))
     except (ValueError, RuntimeError) as err:  # NaN from a distribution, or no convergence
-        raise StatisticsError(f"the sample size for power {target} was not found: {err}") from None
+        raise StatisticsError(
+            Message(
+                "the sample size for power %(power)s was not found: %(error)s",
+                power=target,
+                error=err,
+            )
+        ) from None
 
 
 def power_t_test(

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from autoserum.errors import StatisticsError
+from autoserum.errors import Message, StatisticsError
 from autoserum.simulate import EndpointTrials
 from autoserum.stats import (
     ancova,
@@ -85,7 +85,7 @@ def _mmrm_alone(
     subject, column = np.nonzero(observed)
     fit = mmrm(subject, weeks[column], group[subject], base[subject], y[observed])
     if not fit.converged:
-        raise StatisticsError("MMRM did not converge")
+        raise StatisticsError(Message("MMRM did not converge"))
     return next((e.p_value for e in fit.per_visit if e.visit == week), None)
 
 

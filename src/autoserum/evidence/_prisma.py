@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.evidence._records import reason_category
 from autoserum.evidence._registry import Registry, load_registry
 
@@ -190,7 +190,9 @@ class PrismaFlow:
         }
         broken = [rule for rule, ok in rules.items() if not ok]
         if broken:
-            raise StatisticsError(f"PRISMA flow does not add up: {'; '.join(broken)}")
+            raise StatisticsError(
+                Message("PRISMA flow does not add up: %(problems)s", problems="; ".join(broken))
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -40,7 +40,7 @@ from autoserum.i18n._catalogs import (
     using,
 )
 from autoserum.i18n._cli import cli_language
-from autoserum.i18n._errors import error_text, expected_text
+from autoserum.i18n._errors import error_text, expected_text, message_text
 from autoserum.i18n._format import format_date, format_datetime, format_decimal, format_number
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "format_datetime",
     "format_decimal",
     "format_number",
+    "message_text",
     "negotiate",
     "translate",
     "translate_plural",

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 
 __all__ = ["METHODS", "Fit", "check_inputs", "fit_model", "generalised_q"]
 
@@ -118,7 +118,7 @@ def _upper_bracket(func: Callable[[float], float], start: float) -> float:
         if func(upper) < 0:
             return upper
         upper *= 2.0
-    raise StatisticsError("could not bracket the τ² estimate (variances badly scaled?)")
+    raise StatisticsError(Message("could not bracket the τ² estimate (variances badly scaled?)"))
 
 
 def _tau2(method: str, y: FloatArray, v: FloatArray, x: FloatArray) -> float:
@@ -163,9 +163,11 @@ def fit_model(y: FloatArray, v: FloatArray, x: FloatArray, method: str, hk: bool
         )
     k, p = int(x.shape[0]), int(x.shape[1])
     if np.linalg.matrix_rank(x) < p:
-        raise StatisticsError("the model matrix is not of full rank (an empty subgroup?)")
+        raise StatisticsError(Message("the model matrix is not of full rank (an empty subgroup?)"))
     if hk and k <= p:
-        raise StatisticsError(f"the Hartung-Knapp adjustment needs k > {p} studies; got k = {k}")
+        raise StatisticsError(
+            Message("the Hartung-Knapp adjustment needs k > %(p)s studies; got k = %(k)s", p=p, k=k)
+        )
     tau2 = _tau2(method, y, v, x)
     w = 1.0 / (v + tau2)
     wx = x * w[:, None]

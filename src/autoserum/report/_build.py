@@ -45,7 +45,7 @@ from autoserum.analysis import (
     time_to_first_event,
 )
 from autoserum.errors import ValidationError
-from autoserum.i18n import format_date
+from autoserum.i18n import current_language, error_text, format_date
 from autoserum.protocols import Protocol, resolve_protocol
 from autoserum.report._conduct import photo_section, product_section
 from autoserum.report._consort import consort_diagram, diagram_svg
@@ -59,8 +59,8 @@ from autoserum.report._figures import (
     trajectory_figure,
     waterfall_figure,
 )
+from autoserum.report._i18n import arm_label, column_word, model_term, note_text, word
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import word
 from autoserum.report._safety_tables import (
     ae_display,
     lab_shift_display,
@@ -142,11 +142,19 @@ def _study_section(
             (_("Phases"), "; ".join(p.label for p in protocol.phases)),
         ]
     summary += [
-        (_("Source data"), study.source),
-        *(((_("Audit trail chain"), study.audit_chain),) if study.audit_chain is not None else ()),
+        (_("Source data"), note_text(study.source)),
+        *(
+            ((_("Audit trail chain"), note_text(study.audit_chain)),)
+            if study.audit_chain is not None
+            else ()
+        ),
         (
             _("Subjects"),
-            _("%(n)s enrolled; arms: %(arms)s", n=adsl.height, arms=", ".join(primary.arms)),
+            _(
+                "%(n)s enrolled; arms: %(arms)s",
+                n=adsl.height,
+                arms=", ".join(arm_label(a) for a in primary.arms),
+            ),
         ),
         (_("Visits (weeks)"), ", ".join(f"{w:g}" for w in weeks)),
         (
@@ -167,7 +175,8 @@ def _study_section(
         (_("Analysis population"), _("full analysis set (FAS)")),
         (
             _("Covariates"),
-            ", ".join([_("baseline"), *plan.covariates]) + f" ({_why(plan, 'covariates')})",
+            ", ".join([_("baseline"), *map(column_word, plan.covariates)])
+            + f" ({_why(plan, 'covariates')})",
         ),
         (
             _("Inference"),
@@ -179,7 +188,9 @@ def _study_section(
         (_("Adverse events"), _("%(n)s events recorded", n=study.adverse_events.height)),
     ]  # fmt: skip
     if study.eligibility_overrides:
-        summary.append((_("Eligibility overrides"), "; ".join(study.eligibility_overrides)))
+        summary.append(
+            (_("Eligibility overrides"), "; ".join(map(note_text, study.eligibility_overrides)))
+        )
     if study.unscheduled_visits:
         summary.append(
             (
@@ -187,7 +198,7 @@ def _study_section(
                     "Unscheduled visits (%(n)s, not in the planned weeks)",
                     n=len(study.unscheduled_visits),
                 ),
-                "; ".join(study.unscheduled_visits),
+                "; ".join(map(note_text, study.unscheduled_visits)),
             )
         )
     if study.deviations:
@@ -198,7 +209,7 @@ def _study_section(
                     "Protocol deviations (%(n)s, %(major)s major)",
                     n=len(study.deviations), major=major,
                 ),
-                "; ".join(study.deviations),
+                "; ".join(map(note_text, study.deviations)),
             )
         )  # fmt: skip
     return Section("study", _("Study and protocol summary"), summary=tuple(summary))
@@ -417,6 +428,13 @@ def _sensitivity(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Table | N
     return sensitivity_display(sensitivity_table(frame, plan, specs, notes), notes)
 
 
+def _time_to_event_label(spec: TimeToEventPlan) -> str:
+    """The label of the SAP's time-to-event endpoint: the plan's default (``time to first
+    flare``) in the current language, a label the statistician wrote as written."""
+    default = TimeToEventPlan.model_fields["label"].default
+    return _(default) if spec.label == default else spec.label
+
+
 def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEventPlan) -> Section:
     """The SAP's time-to-first-event endpoint: KM per arm, log-rank, Cox with the PH check."""
     tte = time_to_first_event(
@@ -426,11 +444,12 @@ def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEve
         control=plan.control,
         conf_level=plan.conf_level,
     )
+    name = _time_to_event_label(spec)
     rows: list[tuple[str, ...]] = []
     if tte.km is not None:
         for c in tte.km.curves:
             rows.append(
-                (str(c.group), str(c.n), str(c.events), fmt(c.median, 1),
+                (arm_label(c.group), str(c.n), str(c.events), fmt(c.median, 1),
                  _("%(low)s to %(high)s", low=fmt(c.median_ci_low, 1),
                    high=fmt(c.median_ci_high, 1)))
             )  # fmt: skip
@@ -446,7 +465,7 @@ def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEve
     if tte.cox is not None:
         for t in tte.cox.terms:
             summary.append(
-                (_("Hazard ratio %(term)s", term=t.name),
+                (_("Hazard ratio (%(term)s)", term=model_term(t.name)),
                  _("%(hr)s (%(low)s to %(high)s), p = %(p)s", hr=fmt(t.hazard_ratio, 2),
                    low=fmt(t.ci_low, 2), high=fmt(t.ci_high, 2), p=fmt_p(t.p_value)))
             )  # fmt: skip
@@ -454,7 +473,7 @@ def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEve
         summary.append((_("Proportional hazards (cox.zph, global)"), f"p = {fmt_p(g.p_value)}"))
     table = Table(
         "time-to-event",
-        _("%(endpoint)s: Kaplan–Meier by arm", endpoint=spec.label.capitalize()),
+        _("%(endpoint)s: Kaplan–Meier by arm", endpoint=name.capitalize()),
         (_("Arm"), "n", _("Events"), _("Median (weeks)"), _("95 %% CI of the median")),
         tuple(rows),
         _(
@@ -465,10 +484,10 @@ def _time_to_event_section(study: StudyData, plan: AnalysisPlan, spec: TimeToEve
     )
     return Section(
         "time-to-event",
-        spec.label.capitalize(),
+        name.capitalize(),
         summary=tuple(summary),
         tables=(table,),
-        figures=(_block("kaplan-meier", km_figure(tte.km, spec.label)),) if tte.km else (),
+        figures=(_block("kaplan-meier", km_figure(tte.km, name)),) if tte.km else (),
     )
 
 
@@ -495,7 +514,13 @@ def _subgroup_section(frame: pl.DataFrame, plan: AnalysisPlan, sap: Sap) -> Sect
                 )
             )
         except ValidationError as err:
-            notes.append(_("subgroup %(variable)s: %(error)s", variable=g.variable, error=err))
+            notes.append(
+                _(
+                    "subgroup %(variable)s: %(error)s",
+                    variable=g.variable,
+                    error=error_text(err, current_language()),
+                )
+            )
     combined = pl.concat(tables) if tables else None
     return Section(
         "subgroups",
@@ -551,7 +576,7 @@ def consort_table(flow: ConsortFlow) -> Table:
         title = _("Participant flow: %(enrolled)s subjects enrolled", enrolled=flow.enrolled)
     rows = tuple(
         (
-            arm,
+            arm_label(arm),
             str(f.allocated),
             str(f.received),
             str(f.lost),

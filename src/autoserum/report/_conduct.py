@@ -35,6 +35,7 @@ from autoserum.analysis import ARM_BLINDED, StudyData, product_accountability
 from autoserum.display import number as fmt
 from autoserum.i18n import N_, current_language, translate
 from autoserum.report._document import Section
+from autoserum.report._i18n import arm_label
 from autoserum.report._tables import Table
 from autoserum.study.blinding import MASK
 from autoserum.study.photos import ICC_SHOWN, Agreement, agreement
@@ -102,7 +103,9 @@ def product_display(table: pl.DataFrame) -> Table:
     columns = [
         translate(current_language(), "Item"),
         *(
-            translate(current_language(), "%(arm)s (n = %(n)s)", arm=arm, n=subjects[arm])
+            translate(
+                current_language(), "%(arm)s (n = %(n)s)", arm=arm_label(arm), n=subjects[arm]
+            )
             for arm in arms
         ),
     ]

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from autoserum.report._diagram import Arrow, Box, Diagram, diagram_drawing, diagram_svg
+from autoserum.report._i18n import arm_label
 from autoserum.report._i18n import gettext as _
 from autoserum.study.consort import (
     DECLINED,
@@ -125,7 +126,7 @@ def consort_lines(flow: ConsortFlow) -> dict[str, list[str]]:
 
 def _allocation(arm: str, a: ArmFlow) -> list[str]:
     return [
-        _n(_("Allocated to %(arm)s", arm=arm), a.allocated),
+        _n(_("Allocated to %(arm)s", arm=arm_label(arm)), a.allocated),
         "   " + _n(_("Received allocated intervention"), a.received),
         "   " + _n(_("Did not receive allocated intervention"), a.not_received),
         *_reasons(a.not_received_reasons, "      "),

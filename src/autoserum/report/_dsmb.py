@@ -46,9 +46,9 @@ from autoserum.report._conduct import masked_arms
 from autoserum.report._document import Document, Section
 from autoserum.report._html import render_html
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import word
+from autoserum.report._i18n import note_text, word
 from autoserum.report._pdf import render_pdf
-from autoserum.report._tables import Table, baseline_display
+from autoserum.report._tables import Table, baseline_display, label
 from autoserum.study.tidy import INSTRUMENT_RANGES
 
 __all__ = ["DSMB_PARTS", "DsmbFiles", "dsmb_document", "pooled_study", "write_dsmb"]
@@ -96,12 +96,12 @@ def _summary(study: StudyData, protocol: Protocol | None, part: DsmbPart) -> Sec
             (_("Planned arms"), str(len(protocol.arms))),
         ]
     rows += [
-        (_("Source data"), study.source),
+        (_("Source data"), note_text(study.source)),
         (_("Subjects enrolled"), str(adsl.height)),
         (_("Adverse events"), _("%(n)s events recorded", n=study.adverse_events.height)),
     ]
     if study.audit_chain is not None:
-        rows.append((_("Audit trail chain"), study.audit_chain))
+        rows.append((_("Audit trail chain"), note_text(study.audit_chain)))
     return Section("summary", _("Report summary"), summary=tuple(rows))
 
 
@@ -137,7 +137,7 @@ def _completeness(frame: pl.DataFrame, adsl: pl.DataFrame) -> Section:
     table = Table(
         "completeness",
         _("Subjects with an assessment, by visit week (of %(n)s enrolled)", n=adsl.height),
-        (_("Week"), *(p.upper() if len(p) <= 5 else p for p in instruments)),
+        (_("Week"), *map(label, instruments)),
         tuple(rows),
         _("All arms pooled."),
     )

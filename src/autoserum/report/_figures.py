@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 
 from autoserum.analysis import EndpointResult
 from autoserum.i18n import DEFAULT_LANGUAGE, N_, current_language
+from autoserum.report._i18n import arm_label
 from autoserum.report._i18n import gettext as _
 
 __all__ = [
@@ -142,6 +143,13 @@ def _axis(message: str, /, **variables: Any) -> str:
     return message % variables
 
 
+def _arm(value: object) -> str:
+    """An arm drawn inside a figure (a legend entry, a panel's title): the code as recorded,
+    the pooled arm of blinded data in the report's language when the font can draw it."""
+    shown = arm_label(value)
+    return shown if _drawable(shown, figure_font()) else str(value)
+
+
 @dataclass(frozen=True)
 class Drawing:
     """A finished figure: SVG text for the HTML report, PNG bytes for the PDF."""
@@ -201,7 +209,7 @@ def mean_change_figure(result: EndpointResult) -> Drawing:
                 markersize=4,
                 capsize=3,
                 linewidth=1.5,
-                label=arm,
+                label=_arm(arm),
             )
         ax.axhline(0, color="#777777", linewidth=0.8, linestyle=":")
         ax.set_xlabel(_axis(N_("Week")))
@@ -251,7 +259,7 @@ def trajectory_figure(
             ax.plot(
                 mean["week"], mean["value"], color="black", linewidth=2, label=_axis(N_("mean"))
             )
-            ax.set_title(arm)
+            ax.set_title(_arm(arm))
             ax.set_xlabel(_axis(N_("Week")))
         axes[0].set_ylabel(_label(endpoint))
         axes[0].legend(frameon=False, loc="upper right")
@@ -314,7 +322,7 @@ def waterfall_figure(bds: pl.DataFrame, endpoint: str, week: float, arms: Sequen
                 endpoint=_label(endpoint), week=f"{week:g}",
             )
         )  # fmt: skip
-        handles = [mpl.patches.Patch(color=colours[a], label=a) for a in arms]
+        handles = [mpl.patches.Patch(color=colours[a], label=_arm(a)) for a in arms]
         ax.legend(handles=handles, frameon=False, loc="upper right")
     return Drawing(
         fig,
@@ -352,7 +360,7 @@ def responder_figure(result: EndpointResult) -> Drawing:
                 rate,
                 width=width,
                 color=colours[arm],
-                label=arm,
+                label=_arm(arm),
                 yerr=np.vstack([rate - low, high - rate]),
                 capsize=3,
             )
@@ -433,8 +441,8 @@ def km_figure(km: Any, label: str) -> Drawing:
             times = [0.0] + [r.time for r in c.rows]
             surv = [1.0] + [r.survival for r in c.rows]
             ax.step(times, surv, where="post", color=colours[str(c.group)],
-                    label=_axis(N_("%(group)s (n = %(n)s, events = %(events)s)"), group=c.group,
-                                n=c.n, events=c.events))  # fmt: skip
+                    label=_axis(N_("%(group)s (n = %(n)s, events = %(events)s)"),
+                                group=_arm(c.group), n=c.n, events=c.events))  # fmt: skip
             cens = [(r.time, r.survival) for r in c.rows if r.n_censor > 0]
             if cens:
                 ax.plot(*zip(*cens, strict=True), "+", color=colours[str(c.group)])

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from autoserum.i18n import current_language, translations
 from autoserum.report._document import Document
+from autoserum.report._i18n import note_text
 
 __all__ = ["render_html"]
 
@@ -28,6 +29,7 @@ _ENV = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 _ENV.policies["ext.i18n.trimmed"] = True
+_ENV.filters["note"] = note_text
 _ENV.install_gettext_callables(  # type: ignore[attr-defined]
     lambda message: translations(current_language()).gettext(message),
     lambda singular, plural, n: translations(current_language()).ngettext(singular, plural, n),
@@ -42,7 +44,7 @@ def render_html(model: Document) -> str:
     return template.render(
         lang=current_language(),
         title=model.title,
-        source=model.source,
+        source=note_text(model.source),
         generated=model.generated,
         version=model.version,
         sections=model.sections,

@@ -31,11 +31,25 @@ drawn line by line on a canvas (a label, the patient card) is cut to its width w
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
-from autoserum.i18n import current_language, translations
+from autoserum.analysis import ARM_BLINDED
+from autoserum.errors import Note
+from autoserum.i18n import current_language, message_text, translations
 
-__all__ = ["CID_FONTS", "fit_lines", "gettext", "pdf_fonts", "pdf_word_wrap", "word"]
+__all__ = [
+    "CID_FONTS",
+    "arm_label",
+    "column_word",
+    "fit_lines",
+    "gettext",
+    "model_term",
+    "note_text",
+    "pdf_fonts",
+    "pdf_word_wrap",
+    "word",
+]
 
 #: The reportlab CID font of each language not written in Latin script.
 CID_FONTS: Final[dict[str, str]] = {"ko": "HYGothic-Medium", "zh-Hans": "STSong-Light"}
@@ -57,6 +71,51 @@ def word(value: object) -> str:
         return ""
     found = translations(current_language()).gettext(text)
     return found.replace("_", " ") if found == text else found
+
+
+def arm_label(value: object) -> str:
+    """An arm as a document shows it: the arm code as the data record it (``serum``, a
+    protocol's data, never translated), the pooled column of blinded data
+    (:data:`~autoserum.analysis.ARM_BLINDED`) in the current language.
+
+    >>> from autoserum.i18n import using
+    >>> with using("ko"):
+    ...     arm_label("serum"), arm_label(ARM_BLINDED)
+    ('serum', '합산 (눈가림)')
+    """
+    text = str(value)
+    return translations(current_language()).gettext(ARM_BLINDED) if text == ARM_BLINDED else text
+
+
+def column_word(code: str) -> str:
+    """A column code of the data named in a document (a covariate ``site``, a subgroup
+    variable ``age``): the catalog's word when it has one, else the code as it is."""
+    return translations(current_language()).gettext(code) if code else code
+
+
+def note_text(value: str) -> str:
+    """A note of an analysis (:class:`~autoserum.errors.Note`) in the current language; any
+    other text as it is."""
+    return message_text(value.text, current_language()) if isinstance(value, Note) else value
+
+
+_TERM = re.compile(r"^(?P<variable>\w+)\[(?P<level>.+)\]$")
+
+
+def model_term(name: str) -> str:
+    """A model's term as a reader reads it: ``arm[serum]`` (the analysis's name of the
+    indicator of the level ``serum`` of the arm) is the arm's heading and the level; any other
+    name as it is.
+
+    >>> model_term("arm[serum]"), model_term("baseline")
+    ('Arm: serum', 'baseline')
+    """
+    found = _TERM.match(name)
+    if found is None:
+        return name
+    variable = found["variable"]
+    heading = gettext("Arm") if variable == "arm" else word(variable)
+    return gettext("%(variable)s: %(level)s", variable=heading, level=arm_label(found["level"]))
 
 
 def pdf_fonts(language: str | None = None) -> tuple[str, str]:

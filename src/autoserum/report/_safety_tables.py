@@ -20,8 +20,8 @@ import polars as pl
 
 from autoserum.display import number as fmt
 from autoserum.i18n import N_
+from autoserum.report._i18n import arm_label, word
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import word
 from autoserum.report._tables import Table, label
 
 __all__ = ["ae_display", "lab_shift_display", "rescue_display", "sae_listing_display"]
@@ -76,7 +76,7 @@ def ae_display(table: pl.DataFrame, by: str, title: str, table_id: str) -> Table
     return Table(
         table_id,
         title,
-        (heading, *(f"{a} (N = {pops[a]})" for a in arms)),
+        (heading, *(f"{arm_label(a)} (N = {pops[a]})" for a in arms)),
         tuple(rows),
         _("Subjects with at least one event, n (%%) of the safety population [number of events]."),
     )
@@ -97,7 +97,7 @@ def sae_listing_display(ae: pl.DataFrame) -> Table:
         criteria = ", ".join(word(c) for c in _CRITERIA if r.get(f"sae_{c}")) or "–"
         expected = r.get("expected")
         rows.append((
-            r["subject_id"], *((str(r["arm"]),) if with_arm else ()), str(r["term"]),
+            r["subject_id"], *((arm_label(r["arm"]),) if with_arm else ()), str(r["term"]),
             "–" if r.get("onset_week") is None else fmt(r["onset_week"]), criteria,
             word(r.get("related") or "–"),
             word(r.get("related_procedure") or "–"),
@@ -125,7 +125,7 @@ def lab_shift_display(shifts: pl.DataFrame) -> Table:
     rows = tuple(
         (
             label(r["lab"]),
-            r["arm"],
+            arm_label(r["arm"]),
             word(r["baseline_category"]),
             word(r["post_category"]),
             str(r["n_subjects"]),
@@ -173,7 +173,8 @@ def rescue_display(table: pl.DataFrame) -> Table:
         )
     columns = [_("Week")]
     for arm in arms:
-        columns += [_("%(arm)s: using rescue", arm=arm), _("%(arm)s: TCS g", arm=arm)]
+        shown = arm_label(arm)
+        columns += [_("%(arm)s: using rescue", arm=shown), _("%(arm)s: TCS g", arm=shown)]
     return Table(
         "rescue", _("Rescue medication by arm and week"), tuple(columns), tuple(rows), note
     )

@@ -28,6 +28,7 @@ from autoserum import __version__
 from autoserum.analysis import EndpointResult, Estimand, Sap
 from autoserum.i18n import N_, format_date, using
 from autoserum.report._document import Document, Section
+from autoserum.report._i18n import column_word
 from autoserum.report._i18n import gettext as _
 from autoserum.report._tables import Table, ci_text, fmt, fmt_p, label
 
@@ -251,7 +252,7 @@ def _plan_sections(sap: Sap) -> list[Section]:
             "model",
             _("Models, covariates and missing data"),
             summary=(
-                (_("Covariates"), ", ".join([_("baseline"), *sap.covariates])),
+                (_("Covariates"), ", ".join([_("baseline"), *map(column_word, sap.covariates)])),
                 (_("Confidence level"), f"{100 * sap.conf_level:g} %"),
                 (_("Alternative"), _(_ALTERNATIVE[sap.alternative])),
                 (_("Missing data, primary"), _(_MISSING[md.primary])),
@@ -287,7 +288,8 @@ def _plan_sections(sap: Sap) -> list[Section]:
                     _("Subgroups (treatment effect by subgroup with the interaction test)"),
                     (_("Variable"), _("Label"), _("Cut points")),
                     tuple(
-                        (g.variable, g.label or g.variable, _cuts(g.cuts)) for g in sap.subgroups
+                        (g.variable, g.label or column_word(g.variable), _cuts(g.cuts))
+                        for g in sap.subgroups
                     ),
                 ),
             )

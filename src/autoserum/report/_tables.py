@@ -27,10 +27,10 @@ from autoserum import stats
 from autoserum.analysis import EndpointResult, attempt, responder_definitions
 from autoserum.display import number as fmt
 from autoserum.display import p_value as fmt_p
-from autoserum.errors import Expected
+from autoserum.errors import Expected, Message
 from autoserum.i18n import N_
+from autoserum.report._i18n import arm_label, column_word, word
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import word
 from autoserum.study.history import COMORBIDITIES
 from autoserum.study.tidy import INSTRUMENT_RANGES, LAB_UNITS
 
@@ -110,7 +110,7 @@ def baseline_display(adsl: pl.DataFrame, covariates: Sequence[str], population: 
     groups = [(a, pop.filter(pl.col("arm") == a)) for a in arms]
     if len(arms) > 1:
         groups.append((_("Total"), pop))
-    columns = (_("Characteristic"), *(f"{a} (N = {g.height})" for a, g in groups))
+    columns = (_("Characteristic"), *(f"{arm_label(a)} (N = {g.height})" for a, g in groups))
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     if "sex" in pop.columns:
@@ -134,7 +134,7 @@ def baseline_display(adsl: pl.DataFrame, covariates: Sequence[str], population: 
                 means.append("–")
                 medians.append("–")
                 continue
-            d = attempt(notes, f"describe ({cov})", stats.describe, x)
+            d = attempt(notes, Message("describe (%(what)s)", what=cov), stats.describe, x)
             if d is None:
                 means.append("–")
                 medians.append("–")
@@ -198,7 +198,7 @@ def history_display(adsl: pl.DataFrame, history: pl.DataFrame, population: str) 
     groups = [(a, pop.filter(pl.col("arm") == a)) for a in arms]
     if len(arms) > 1:
         groups.append((_("Total"), pop))
-    columns = (_("Characteristic"), *(f"{a} (N = {g.height})" for a, g in groups))
+    columns = (_("Characteristic"), *(f"{arm_label(a)} (N = {g.height})" for a, g in groups))
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     names = (
@@ -218,7 +218,8 @@ def history_display(adsl: pl.DataFrame, history: pl.DataFrame, population: str) 
         means, medians = [], []
         for _arm, g in groups:
             x = g["ad_duration"].drop_nulls().cast(pl.Float64).to_numpy()
-            d = attempt(notes, "describe (AD duration)", stats.describe, x) if len(x) else None
+            what = Message("describe (AD duration)")
+            d = attempt(notes, what, stats.describe, x) if len(x) else None
             means.append("–" if d is None else f"{fmt(d.mean)} ({fmt(d.sd)}); n = {d.n}")
             medians.append("–" if d is None else f"{fmt(d.median)} [{fmt(d.q1)}, {fmt(d.q3)}]")
         duration = _("Duration of atopic dermatitis (years)")
@@ -256,7 +257,7 @@ def within_display(result: EndpointResult, table_id: str) -> Table:
     for r in result.within.iter_rows(named=True):
         rows.append(
             (
-                r["arm"],
+                arm_label(r["arm"]),
                 fmt(r["week"], 0),
                 str(r["n"]),
                 f"{fmt(r['mean_change'])} ({fmt(r['sd_change'])})",
@@ -317,7 +318,7 @@ def between_display(result: EndpointResult, table_id: str) -> Table:
         digits = 2 if r["method"] == "hedges_g" else 1
         rows.append(
             (
-                f"{r['arm']} − {r['control']}",
+                f"{arm_label(r['arm'])} − {arm_label(r['control'])}",
                 word(_METHODS[r["method"]]),
                 fmt(r["week"], 0),
                 f"{r['n_treatment']} / {r['n_control']}",
@@ -360,7 +361,7 @@ def ls_means_display(result: EndpointResult, table_id: str) -> Table:
     """The ANCOVA's least-squares means per arm and its overall F test of the arm."""
     rows = tuple(
         (
-            r["arm"],
+            arm_label(r["arm"]),
             fmt(r["estimate"], 2),
             fmt(r["se"], 2),
             ci_text(r["ci_low"], r["ci_high"], 2),
@@ -379,7 +380,7 @@ def ls_means_display(result: EndpointResult, table_id: str) -> Table:
         if o
         else ""
     )  # fmt: skip
-    covs = ", ".join([_("baseline"), *result.covariates])
+    covs = ", ".join([_("baseline"), *map(column_word, result.covariates)])
     return Table(
         table_id,
         _(
@@ -405,7 +406,7 @@ def _subgroup_name(variable: str) -> str:
     stem = variable.removesuffix("_baseline")
     if stem in INSTRUMENT_RANGES and stem != variable:
         return _("%(endpoint)s at baseline", endpoint=label(stem))
-    return variable.replace("_", " ")
+    return word(variable)
 
 
 def subgroup_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
@@ -414,7 +415,7 @@ def subgroup_display(table: pl.DataFrame, notes: Sequence[str] = ()) -> Table:
         (
             _subgroup_name(r["variable"]),
             r["level"],
-            f"{r['arm']} − {r['control']}",
+            f"{arm_label(r['arm'])} − {arm_label(r['control'])}",
             str(r["n"]),
             fmt(r["estimate"], 2),
             ci_text(r["ci_low"], r["ci_high"], 2),
@@ -476,7 +477,7 @@ def responder_display(result: EndpointResult, table_id: str) -> Table:
         rows.append(
             (
                 _wording(wordings.get(r["responder"]), r["label"]),
-                r["arm"],
+                arm_label(r["arm"]),
                 f"{r['responders']}/{r['n']}",
                 f"{fmt(100 * r['rate'] if r['n'] else None)} %",
                 ci_text(100 * r["ci_low"], 100 * r["ci_high"]),
@@ -550,13 +551,27 @@ def predictor_display(result: EndpointResult, table_id: str) -> Table:
     )
 
 
+#: The secondary table's methods (``autoserum.analysis.secondary_table``'s codes) as shown.
+_SECONDARY_METHODS = {"ancova": "ANCOVA", "paired_t": N_("paired t-test")}
+#: The comparison of a single arm, as ``secondary_table`` writes it (``<arm>: change ...``).
+_SINGLE_ARM = ": change from baseline"
+
+
+def _comparison(text: str) -> str:
+    """A comparison of the secondary table (``serum − placebo``, ``serum: change from
+    baseline``) with its arms as shown and its words in the current language."""
+    if text.endswith(_SINGLE_ARM):
+        return _("%(arm)s: change from baseline", arm=arm_label(text.removesuffix(_SINGLE_ARM)))
+    return " − ".join(arm_label(a) for a in text.split(" − "))
+
+
 def secondary_display(secondary: pl.DataFrame, week: float) -> Table:
     """Secondary endpoints at the analysis week with Holm and BH adjusted p-values."""
     rows = [
         (
             label(r["endpoint"]),
-            r["comparison"],
-            r["method"],
+            _comparison(r["comparison"]),
+            word(_SECONDARY_METHODS.get(r["method"], r["method"])),
             str(r["n"]),
             fmt(r["estimate"]),
             ci_text(r["ci_low"], r["ci_high"]),

@@ -16,7 +16,7 @@ import collections
 import copy
 from dataclasses import dataclass
 
-from autoserum.errors import ConfigurationError
+from autoserum.errors import ConfigurationError, Message
 from autoserum.protocols import Protocol, load_protocol
 from autoserum.simulate._model import Scenario, Threshold, VisitSpec
 from autoserum.simulate.scenarios import get_scenario
@@ -106,8 +106,12 @@ def _make_plan(scenario: Scenario) -> Plan:
     arm_codes = tuple(arm.code for arm in protocol.arms)
     if arm_codes != tuple(arm.code for arm in scenario.arms):
         raise ConfigurationError(
-            f"scenario {scenario.code}: arms {[a.code for a in scenario.arms]} do not match the "
-            f"protocol's {list(arm_codes)}"
+            Message(
+                "scenario %(scenario)s: arms %(arms)s do not match the protocol's %(protocol)s",
+                scenario=scenario.code,
+                arms=[a.code for a in scenario.arms],
+                protocol=list(arm_codes),
+            )
         )
     thresholds: list[Threshold] = []
     for rule in protocol.eligibility:
@@ -116,7 +120,11 @@ def _make_plan(scenario: Scenario) -> Plan:
         column = FACT_COLUMNS.get(rule.fact)
         if column is None or rule.equals is not None:
             raise ConfigurationError(
-                f"protocol {scenario.code}: eligibility fact {rule.fact!r} cannot be simulated"
+                Message(
+                    "protocol %(protocol)s: eligibility fact %(fact)s cannot be simulated",
+                    protocol=scenario.code,
+                    fact=repr(rule.fact),
+                )
             )
         thresholds.append(Threshold(column, rule.minimum, rule.maximum))
     thresholds.extend(scenario.eligibility.thresholds)
@@ -125,8 +133,14 @@ def _make_plan(scenario: Scenario) -> Plan:
         instrument = _INSTRUMENT_OF.get(threshold.column, threshold.column)
         if instrument != "age" and instrument not in first.instruments:
             raise ConfigurationError(
-                f"protocol {scenario.code}: eligibility on {threshold.column!r} but the first "
-                f"visit ({first.code}) does not assess {instrument!r}"
+                Message(
+                    "protocol %(protocol)s: eligibility on %(column)s but the first visit "
+                    "(%(visit)s) does not assess %(instrument)s",
+                    protocol=scenario.code,
+                    column=repr(threshold.column),
+                    visit=first.code,
+                    instrument=repr(instrument),
+                )
             )
     return Plan(
         protocol=protocol,

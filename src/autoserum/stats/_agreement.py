@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._results_agreement import ICCResult, ICCRow, KappaResult
 from autoserum.stats._validate import check_conf_level
 
@@ -88,9 +88,13 @@ def icc(ratings: Any, *, conf_level: float = 0.95) -> ICCResult:
     mse, msw = max(ss_error, 0.0) / df_e, (ss_raters + max(ss_error, 0.0)) / df_w
     if msb <= 0.0 or mse <= 0.0 or msw <= 0.0:
         raise StatisticsError(
-            "ratings: the ICC needs variation between subjects and between a subject's "
-            f"ratings (mean squares: subjects {msb:.6g}, residual {mse:.6g}); "
-            "ratings identical across raters or across subjects leave it undefined"
+            Message(
+                "ratings: the ICC needs variation between subjects and between a subject's "
+                "ratings (mean squares: subjects %(subjects)s, residual %(residual)s); "
+                "ratings identical across raters or across subjects leave it undefined",
+                subjects=f"{msb:.6g}",
+                residual=f"{mse:.6g}",
+            )
         )
     icc1 = (msb - msw) / (msb + (k - 1) * msw)
     icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
@@ -194,8 +198,10 @@ def _fce_variance(p: FloatArray, w: FloatArray, n: int) -> tuple[float, float, f
     po, pe = float(np.sum(w * p)), float(np.sum(w * np.outer(rows, cols)))
     if pe >= 1.0:
         raise StatisticsError(
-            "kappa: every rating falls in one category, so chance agreement is 1 and kappa "
-            "is undefined"
+            Message(
+                "kappa: every rating falls in one category, so chance agreement is 1 and kappa "
+                "is undefined"
+            )
         )
     w_row, w_col = w @ cols, w.T @ rows  # mean weights of row i and of column j
     term = w * (1 - pe) - np.add.outer(w_row, w_col) * (1 - po)

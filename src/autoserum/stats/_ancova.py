@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._results import Estimate
 from autoserum.stats._validate import FloatArray, check_conf_level
 
@@ -71,16 +71,20 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
     yv, gv, bv = yv[keep], gv[keep], bv[keep]
     n = yv.size
     if n < 4:
-        raise StatisticsError(f"ancova: need at least 4 complete rows, got {n}")
+        raise StatisticsError(Message("ancova: need at least 4 complete rows, got %(n)s", n=n))
     if not (np.any(gv == 1) and np.any(gv == 0)):
-        raise StatisticsError("ancova: both groups (0 = control, 1 = treatment) must be present")
+        raise StatisticsError(
+            Message("ancova: both groups (0 = control, 1 = treatment) must be present")
+        )
     design = np.column_stack([np.ones(n), gv, bv])
     q, r = np.linalg.qr(design)
     norms = np.linalg.norm(design, axis=0)
     if np.linalg.cond(r / norms[None, :]) > 1e10:
         raise StatisticsError(
-            "ancova: group and baseline are collinear (or baseline is constant); "
-            "the adjusted difference cannot be estimated"
+            Message(
+                "ancova: group and baseline are collinear (or baseline is constant); "
+                "the adjusted difference cannot be estimated"
+            )
         )
     coef = np.linalg.solve(r, q.T @ yv)
     resid = yv - design @ coef
@@ -91,7 +95,7 @@ def ancova(y: Any, group: Any, baseline: Any, conf_level: float = 0.95) -> Estim
     estimate = float(coef[1])
     se = math.sqrt(float(cov[1, 1]))
     if se == 0.0:
-        raise StatisticsError("ancova: the residual variance is zero (a perfect fit)")
+        raise StatisticsError(Message("ancova: the residual variance is zero (a perfect fit)"))
     tstat = estimate / se
     q_t = float(sps.t.ppf(1.0 - (1.0 - level) / 2.0, df))
     return Estimate(

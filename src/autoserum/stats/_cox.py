@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._results_survival import CoxResult, CoxTerm, PHTest
 from autoserum.stats._survival import check_survival
 from autoserum.stats._validate import check_conf_level
@@ -128,9 +128,11 @@ def cox_ph(
         cols.append(col)
     x = np.column_stack(cols)
     if e.sum() == 0:
-        raise StatisticsError("cox_ph: no events; hazard ratios cannot be estimated")
+        raise StatisticsError(Message("cox_ph: no events; hazard ratios cannot be estimated"))
     if np.linalg.matrix_rank(np.column_stack([np.ones(t.size), x])) < x.shape[1] + 1:
-        raise StatisticsError("cox_ph: a covariate is constant or collinear with the others")
+        raise StatisticsError(
+            Message("cox_ph: a covariate is constant or collinear with the others")
+        )
     p = x.shape[1]
     beta = np.zeros(p)
     ll0, u0, i0 = _efron(t, e, x, beta)
@@ -141,7 +143,7 @@ def cox_ph(
         try:
             step = np.linalg.solve(info, u)
         except np.linalg.LinAlgError as exc:
-            raise StatisticsError("cox_ph: singular information matrix") from exc
+            raise StatisticsError(Message("cox_ph: singular information matrix")) from exc
         for _ in range(30):
             new_ll = _efron(t, e, x, beta + step)[0]
             if new_ll >= ll - 1e-12 * abs(ll):
@@ -155,7 +157,7 @@ def cox_ph(
             break
     ll, _, info = _efron(t, e, x, beta)
     if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 30:
-        raise StatisticsError("cox_ph: the estimate diverges (monotone likelihood)")
+        raise StatisticsError(Message("cox_ph: the estimate diverges (monotone likelihood)"))
     cov = np.linalg.inv(info)
     z = float(sps.norm.ppf(1 - (1 - level) / 2))
     terms = []

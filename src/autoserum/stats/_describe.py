@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticalWarning, StatisticsError
+from autoserum.errors import Message, StatisticalWarning, StatisticsError
 from autoserum.stats._results import Describe
 from autoserum.stats._validate import as_sample, check_conf_level
 
@@ -34,7 +34,7 @@ def describe(x: Any, conf_level: float = 0.95) -> Describe:
     values = as_sample(x, "x")
     n = int(values.size)
     if n == 0:
-        raise StatisticsError("describe: x has no non-missing observations")
+        raise StatisticsError(Message("describe: x has no non-missing observations"))
     mean = float(np.mean(values))
     q1, median, q3 = (float(q) for q in np.quantile(values, [0.25, 0.5, 0.75]))
     if n < 2:

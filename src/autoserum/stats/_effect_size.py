@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError
+from autoserum.errors import Message, StatisticsError
 from autoserum.stats._results import Estimate
 from autoserum.stats._validate import as_sample, check_conf_level
 
@@ -35,14 +35,20 @@ def hedges_g(x: Any, y: Any, conf_level: float = 0.95) -> Estimate:
     xs, ys = as_sample(x, "x"), as_sample(y, "y")
     nx, ny = xs.size, ys.size
     if nx < 2 or ny < 2:
-        raise StatisticsError(f"hedges_g: need at least 2 observations per group, got {nx}, {ny}")
+        raise StatisticsError(
+            Message(
+                "hedges_g: need at least 2 observations per group, got %(nx)s, %(ny)s", nx=nx, ny=ny
+            )
+        )
     m = nx + ny - 2
     pooled = ((nx - 1) * float(np.var(xs, ddof=1)) + (ny - 1) * float(np.var(ys, ddof=1))) / m
     if pooled == 0.0:
-        raise StatisticsError("hedges_g: the pooled standard deviation is zero")
+        raise StatisticsError(Message("hedges_g: the pooled standard deviation is zero"))
     d = (float(np.mean(xs)) - float(np.mean(ys))) / math.sqrt(pooled)
     if m <= 1:
-        raise StatisticsError("hedges_g: need nx + ny - 2 > 1 for the small-sample correction")
+        raise StatisticsError(
+            Message("hedges_g: need nx + ny - 2 > 1 for the small-sample correction")
+        )
     j = math.exp(
         float(special.gammaln(m / 2))
         - math.log(math.sqrt(m / 2))

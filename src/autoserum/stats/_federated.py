@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._ancova import as_column, as_group
 from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
 from autoserum.stats._mmrm import fit_prepared
@@ -143,8 +143,12 @@ def _refuse_suppressed(
     ]
     if withheld and not allow:
         raise StatisticsError(
-            f"federated {model}: small-cell suppression removed data, so the combined fit "
-            "would not equal the pooled fit: " + "; ".join(withheld)
+            Message(
+                "federated %(model)s: small-cell suppression removed data, so the combined fit "
+                "would not equal the pooled fit: %(withheld)s",
+                model=model,
+                withheld="; ".join(withheld),
+            )
         )
     return withheld
 
@@ -176,18 +180,22 @@ def federated_ancova(
     _refuse_suppressed(sites, labels, "ancova", allow_suppressed)
     parts = [s.ancova for s in sites if s.ancova is not None]
     if not parts:
-        raise StatisticsError("federated ancova: no site contributed an ANCOVA block")
+        raise StatisticsError(Message("federated ancova: no site contributed an ANCOVA block"))
     m = Moments.combine(parts)
     if m.n < 4:
-        raise StatisticsError(f"ancova: need at least 4 complete rows, got {m.n}")
+        raise StatisticsError(Message("ancova: need at least 4 complete rows, got %(n)s", n=m.n))
     if m.treated in (0, m.n):
-        raise StatisticsError("ancova: both groups (0 = control, 1 = treatment) must be present")
+        raise StatisticsError(
+            Message("ancova: both groups (0 = control, 1 = treatment) must be present")
+        )
     cxx, cxy, cyy = m.cross[:2, :2], m.cross[:2, 2], float(m.cross[2, 2])
     scale = np.sqrt(np.diag(cxx))
     if scale[1] == 0 or np.linalg.cond(cxx / np.outer(scale, scale)) > 1e10:
         raise StatisticsError(
-            "ancova: group and baseline are collinear (or baseline is constant); "
-            "the adjusted difference cannot be estimated"
+            Message(
+                "ancova: group and baseline are collinear (or baseline is constant); "
+                "the adjusted difference cannot be estimated"
+            )
         )
     coef = np.linalg.solve(cxx, cxy)
     df = m.n - 3
@@ -196,7 +204,7 @@ def federated_ancova(
     estimate = float(coef[0])
     se = math.sqrt(max(float(cov[0, 0]), 0.0))
     if se == 0.0:
-        raise StatisticsError("ancova: the residual variance is zero (a perfect fit)")
+        raise StatisticsError(Message("ancova: the residual variance is zero (a perfect fit)"))
     tstat = estimate / se
     q = float(sps.t.ppf(1.0 - (1.0 - level) / 2.0, df))
     return Estimate(
@@ -218,7 +226,7 @@ def combined_patterns(sites: Sequence[SiteSummary]) -> PreparedData:
         for p in site.patterns:
             by_visits.setdefault(tuple(p.visits), []).append(p.moments)
     if not by_visits:
-        raise StatisticsError("mmrm: no non-missing outcome")
+        raise StatisticsError(Message("mmrm: no non-missing outcome"))
     levels = np.unique(np.asarray([v for key in by_visits for v in key]))
     index = {v: i for i, v in enumerate(levels.tolist())}
     pooled = {key: Moments.combine(parts) for key, parts in by_visits.items()}

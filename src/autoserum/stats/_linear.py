@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._results import Estimate, _Result
 from autoserum.stats._validate import Alternative, check_alternative, check_conf_level
 
@@ -156,13 +156,16 @@ def _design(
     levels = sorted(set(arms.tolist()))
     if control not in levels:
         raise StatisticsError(
-            f"linear model: the control arm {control!r} has no complete row (arms with data: "
-            + ", ".join(levels)
-            + ")"
+            Message(
+                "linear model: the control arm %(control)s has no complete row (arms with data: "
+                "%(arms)s)",
+                control=repr(control),
+                arms=", ".join(levels),
+            )
         )
     others = [a for a in levels if a != control]
     if not others:
-        raise StatisticsError("linear model: only the control arm has data")
+        raise StatisticsError(Message("linear model: only the control arm has data"))
     m = yv.size
     blocks: list[FloatArray] = [np.ones((m, 1))]
     terms = ["(intercept)"]
@@ -182,7 +185,9 @@ def _design(
             text = kept.astype(str)
             lv = sorted(set(text.tolist()))
             if len(lv) < 2:
-                raise StatisticsError(f"linear model: covariate {name!r} has a single level")
+                raise StatisticsError(
+                    Message("linear model: covariate %(name)s has a single level", name=repr(name))
+                )
             blocks.append(np.column_stack([(text == v).astype(np.float64) for v in lv[1:]]))
             terms += [f"{name}[{v}]" for v in lv[1:]]
             grid += [1.0 / len(lv)] * (len(lv) - 1)
@@ -224,7 +229,9 @@ def t_inference(
     level = check_conf_level(conf_level)
     alternative = check_alternative(alternative)
     if not (se > 0 and df > 0):
-        raise StatisticsError(f"t inference needs se > 0 and df > 0, got se={se}, df={df}")
+        raise StatisticsError(
+            Message("t inference needs se > 0 and df > 0, got se=%(se)s, df=%(df)s", se=se, df=df)
+        )
     low, high, t, p = _tail(float(estimate), float(se), float(df), level, alternative)
     return Estimate(float(estimate), float(se), low, high, t, float(df), p)
 
@@ -246,19 +253,29 @@ def linear_model(
     n, p = d.x.shape
     df = n - p
     if df < 1:
-        raise StatisticsError(f"linear model: {n} complete rows for {p} coefficients; need more")
+        raise StatisticsError(
+            Message(
+                "linear model: %(rows)s complete rows for %(coefficients)s coefficients; need more",
+                rows=n,
+                coefficients=p,
+            )
+        )
     q, r = np.linalg.qr(d.x)
     norms = np.linalg.norm(d.x, axis=0)
     if np.any(norms == 0) or np.linalg.cond(r / norms[None, :]) > 1e10:
         raise StatisticsError(
-            "linear model: the terms are collinear (a covariate constant, or confounded with "
-            "the arm); the adjusted differences cannot be estimated"
+            Message(
+                "linear model: the terms are collinear (a covariate constant, or confounded "
+                "with the arm); the adjusted differences cannot be estimated"
+            )
         )
     beta = np.linalg.solve(r, q.T @ d.y)
     resid = d.y - d.x @ beta
     sigma2 = float(resid @ resid) / df
     if sigma2 == 0.0:
-        raise StatisticsError("linear model: the residual variance is zero (a perfect fit)")
+        raise StatisticsError(
+            Message("linear model: the residual variance is zero (a perfect fit)")
+        )
     r_inv = np.linalg.inv(r)
     cov = sigma2 * (r_inv @ r_inv.T)
     others = [a for a in levels if a != control]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticalWarning, StatisticsError
+from autoserum.errors import Message, StatisticalWarning, StatisticsError
 from autoserum.stats._exact import pwilcox, pwilcox_upper, qwilcox
 from autoserum.stats._qnorm import qnorm
 from autoserum.stats._ranks import continuity, rank_sum_z
@@ -74,7 +74,9 @@ def mann_whitney(
     xs, ys = as_sample(x, "x"), as_sample(y, "y")
     for name, arr in (("x", xs), ("y", ys)):
         if arr.size == 0:
-            raise StatisticsError(f"mann_whitney: {name} has no non-missing observations")
+            raise StatisticsError(
+                Message("mann_whitney: %(name)s has no non-missing observations", name=name)
+            )
     nx, ny = xs.size, ys.size
     ranks = sps.rankdata(np.concatenate([xs, ys]))
     statistic = float(np.sum(ranks[:nx])) - nx * (nx + 1) / 2
@@ -144,7 +146,7 @@ def _normal(  # noqa: PLR0917 - R's branch with its inputs
     z = statistic - nx * ny / 2
     sigma = _sigma(ranks, float(nx), float(ny))
     if sigma == 0.0:
-        raise StatisticsError("mann_whitney: all observations are tied")
+        raise StatisticsError(Message("mann_whitney: all observations are tied"))
     zstat = (z - continuity(z, correct, side)) / sigma
     if side == "less":
         p_value = float(sps.norm.cdf(zstat))

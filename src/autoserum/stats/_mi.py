@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._mmrm import FittedMMRM
 from autoserum.stats._mmrm_data import PreparedData, resample
 from autoserum.stats._mmrm_reml import Reml, fit_reml, hessian
@@ -147,7 +147,9 @@ def _draw_parameters(
         except np.linalg.LinAlgError:
             continue
         return beta_hat + chol_m @ rng.standard_normal(beta_hat.size), sigma
-    raise StatisticsError("mi: no positive definite covariance among 100 posterior draws")
+    raise StatisticsError(
+        Message("mi: no positive definite covariance among %(draws)s posterior draws", draws=100)
+    )
 
 
 def complete(
@@ -214,7 +216,10 @@ def impute(
             chol_theta = np.linalg.cholesky(2.0 * np.linalg.inv(hess))
         except np.linalg.LinAlgError as exc:
             raise StatisticsError(
-                "mi: the REML information matrix is not positive definite; use method='bootstrap'"
+                Message(
+                    "mi: the REML information matrix is not positive definite; use "
+                    "method='bootstrap'"
+                )
             ) from exc
     obs = subj.observed
     out = np.repeat(subj.y[None], m, axis=0)

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._mi import Imputed, Method, Strategy, impute
 from autoserum.stats._mmrm import fit_mmrm
 from autoserum.stats._mmrm_cov import CovarianceName
@@ -76,7 +76,7 @@ def _imputations(
     )
     imp = impute(fitted, m=m, strategy=strategy, method=method, seed=int(seed))
     if imp.z.shape[0] <= imp.z.shape[1]:
-        raise StatisticsError("mi: too few subjects for the ANCOVA of the completed data")
+        raise StatisticsError(Message("mi: too few subjects for the ANCOVA of the completed data"))
     return imp
 
 
@@ -200,7 +200,9 @@ def tipping_point(
     )
     v = _target(imp, visit_of_interest)
     if not (imp.imputed[:, v] & (imp.group == 1.0)).any():
-        raise StatisticsError("mi: no imputed treated outcome at that visit; δ changes nothing")
+        raise StatisticsError(
+            Message("mi: no imputed treated outcome at that visit; δ changes nothing")
+        )
     base = _pool(imp, v, 0.0, 0.95)
     sign = -1.0 if base.estimate > 0 else 1.0
 
@@ -215,7 +217,7 @@ def tipping_point(
                 break
             high *= 2
         else:
-            raise StatisticsError("mi: no δ makes the effect non-significant")
+            raise StatisticsError(Message("mi: no δ makes the effect non-significant"))
         tip = sign * float(optimize.brentq(gap, 0.0, high, xtol=1e-10, rtol=1e-12))
     if deltas is None:
         reach = abs(tip) if math.isfinite(tip) else max(abs(base.estimate), base.se)

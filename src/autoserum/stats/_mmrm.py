@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._mmrm_cov import CovarianceName, make_structure
 from autoserum.stats._mmrm_data import PreparedData, prepare
 from autoserum.stats._mmrm_df import DF_METHODS, DfMethod, inference
@@ -33,33 +33,50 @@ def _check_estimable(data: PreparedData) -> None:
         for w in range(v + 1, t):
             if together[v, w] == 0:
                 raise StatisticsError(
-                    f"mmrm: visits {data.levels[v]!r} and {data.levels[w]!r} are never observed "
-                    "in the same subject, so their covariance cannot be estimated"
+                    Message(
+                        "mmrm: visits %(first)s and %(second)s are never observed in the same "
+                        "subject, so their covariance cannot be estimated",
+                        first=repr(data.levels[v]),
+                        second=repr(data.levels[w]),
+                    )
                 )
     for v in range(t):
         zz = per_visit[v]
         n_v, n_treated = zz[0, 0], zz[0, 1]
         if n_treated == 0 or n_treated == n_v:
             raise StatisticsError(
-                f"mmrm: visit {data.levels[v]!r} has outcomes in only one group; "
-                "the treatment difference there cannot be estimated"
+                Message(
+                    "mmrm: visit %(visit)s has outcomes in only one group; the treatment "
+                    "difference there cannot be estimated",
+                    visit=repr(data.levels[v]),
+                )
             )
         scale = np.sqrt(np.diag(zz))
         if scale[2] == 0 or np.linalg.cond(zz / np.outer(scale, scale)) > 1e10:
             raise StatisticsError(
-                f"mmrm: at visit {data.levels[v]!r} baseline is constant or collinear with group"
+                Message(
+                    "mmrm: at visit %(visit)s baseline is constant or collinear with group",
+                    visit=repr(data.levels[v]),
+                )
             )
     if data.covariates:
         total = sum(pat.s_zz for pat in data.patterns)
         scale = np.sqrt(np.diag(total))
         if np.any(scale == 0) or np.linalg.cond(total / np.outer(scale, scale)) > 1e10:
             raise StatisticsError(
-                "mmrm: a covariate is constant or collinear with group, baseline or another "
-                f"covariate ({', '.join(data.covariates)})"
+                Message(
+                    "mmrm: a covariate is constant or collinear with group, baseline or another "
+                    "covariate (%(covariates)s)",
+                    covariates=", ".join(data.covariates),
+                )
             )
     if data.n_observations <= data.n_beta:
         raise StatisticsError(
-            f"mmrm: {data.n_observations} observations for {data.n_beta} fixed effects; need more"
+            Message(
+                "mmrm: %(observations)s observations for %(effects)s fixed effects; need more",
+                observations=data.n_observations,
+                effects=data.n_beta,
+            )
         )
 
 

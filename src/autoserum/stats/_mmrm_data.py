@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import Expected, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._ancova import as_column, as_group
 
 __all__ = [
@@ -201,7 +201,7 @@ def prepare(
                 Expected("a value for every subject with an outcome (row %(row)s)", row=row),
             )
     if not has_y.any():
-        raise StatisticsError("mmrm: no non-missing outcome")
+        raise StatisticsError(Message("mmrm: no non-missing outcome"))
     complete = ~np.isnan(g_sub) & ~np.isnan(b_sub)
     for col in cov_cols:
         complete &= ~np.isnan(col)
@@ -264,7 +264,9 @@ def resample(data: PreparedData, rows: IntArray) -> PreparedData:
     """``data`` refitted on the subjects ``rows`` of ``data.subjects`` (with repeats: a
     bootstrap sample), with the same centring."""
     if data.subjects is None or data.y_center is None:
-        raise StatisticsError("mmrm: these statistics carry no subject-level data to resample")
+        raise StatisticsError(
+            Message("mmrm: these statistics carry no subject-level data to resample")
+        )
     subj = data.subjects
     y = subj.y[rows] - data.y_center
     observed = subj.observed[rows]

@@ -46,7 +46,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import StatisticsError
+from autoserum.errors import Message, StatisticsError
 from autoserum.stats._mmrm_reml import Reml, RemlFit
 
 __all__ = ["DfMethod", "Inference", "inference"]
@@ -151,8 +151,11 @@ def inference(
         w_theta = np.asarray(2.0 * np.linalg.inv(hess), dtype=np.float64)
     except np.linalg.LinAlgError as exc:
         raise StatisticsError(
-            "mmrm: the information matrix of the covariance parameters is singular; "
-            f"{method} degrees of freedom cannot be computed"
+            Message(
+                "mmrm: the information matrix of the covariance parameters is singular; "
+                "%(method)s degrees of freedom cannot be computed",
+                method=method,
+            )
         ) from exc
     cov_beta = phi
     if method == "kenward_roger":

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import linalg, optimize
 
-from autoserum.errors import StatisticalWarning, StatisticsError
+from autoserum.errors import Message, StatisticalWarning, StatisticsError
 from autoserum.stats._mmrm_cov import Structure
 from autoserum.stats._mmrm_data import Pattern, PreparedData
 
@@ -234,8 +234,10 @@ def _start(reml: Reml) -> FloatArray:
     diag = np.diag(sigma)
     if not np.all(diag > 1e-12 * max(1.0, float(np.abs(diag).max()))):
         raise StatisticsError(
-            "mmrm: the residual variance is zero at some visit (the model fits the data "
-            "exactly); there is nothing to estimate a covariance from"
+            Message(
+                "mmrm: the residual variance is zero at some visit (the model fits the data "
+                "exactly); there is nothing to estimate a covariance from"
+            )
         )
     if np.linalg.eigvalsh(sigma).min() <= 1e-8 * np.abs(np.diag(sigma)).max():
         sigma = np.diag(np.diag(sigma))
@@ -302,7 +304,9 @@ def fit_reml(reml: Reml) -> RemlFit:
     )
     theta = np.asarray(result.x, dtype=np.float64)
     if not math.isfinite(reml.objective(theta)[0]):
-        raise StatisticsError("mmrm: the REML optimisation left the valid covariance region")
+        raise StatisticsError(
+            Message("mmrm: the REML optimisation left the valid covariance region")
+        )
     theta, converged = _newton(reml, theta)
     sigma, _ = reml.structure.jacobian(theta)
     beta, m, _, _ = reml.gls(sigma)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticsError
+from autoserum.errors import Message, StatisticsError
 from autoserum.stats._results import TTest
 from autoserum.stats._validate import (
     Alternative,
@@ -69,11 +69,13 @@ def paired_t(
     x = as_sample(diff, "diff")
     n = x.size
     if n < 2:
-        raise StatisticsError(f"paired_t: need at least 2 non-missing differences, got {n}")
+        raise StatisticsError(
+            Message("paired_t: need at least 2 non-missing differences, got %(n)s", n=n)
+        )
     mean = float(np.mean(x))
     stderr = math.sqrt(float(np.var(x, ddof=1)) / n)
     if stderr < 10.0 * _EPS * abs(mean) or stderr == 0.0:
-        raise StatisticsError("paired_t: the differences are essentially constant")
+        raise StatisticsError(Message("paired_t: the differences are essentially constant"))
     return _result(mean, stderr, float(n - 1), level, side)
 
 
@@ -82,7 +84,12 @@ def _two_samples(x: Any, y: Any, minimum: int) -> tuple[FloatArray, FloatArray]:
     for name, arr in (("x", xs), ("y", ys)):
         if arr.size < minimum:
             raise StatisticsError(
-                f"need at least {minimum} non-missing observation(s) in {name}, got {arr.size}"
+                Message(
+                    "need at least %(minimum)s non-missing observation(s) in %(name)s, got %(n)s",
+                    minimum=minimum,
+                    name=name,
+                    n=arr.size,
+                )
             )
     return xs, ys
 
@@ -106,7 +113,7 @@ def welch_t(
     sy2 = float(np.var(ys, ddof=1)) / ny
     stderr = math.sqrt(sx2 + sy2)
     if stderr < 10.0 * _EPS * max(abs(mx), abs(my)) or stderr == 0.0:
-        raise StatisticsError("welch_t: the data are essentially constant")
+        raise StatisticsError(Message("welch_t: the data are essentially constant"))
     df = stderr**4 / (sx2**2 / (nx - 1) + sy2**2 / (ny - 1))
     return _result(mx - my, stderr, df, level, side)
 
@@ -124,7 +131,9 @@ def student_t(
     xs, ys = _two_samples(x, y, 1)
     nx, ny = xs.size, ys.size
     if nx + ny < 3:
-        raise StatisticsError("student_t: need at least 3 observations in x and y together")
+        raise StatisticsError(
+            Message("student_t: need at least 3 observations in x and y together")
+        )
     mx, my = float(np.mean(xs)), float(np.mean(ys))
     df = nx + ny - 2
     pooled = 0.0
@@ -134,5 +143,5 @@ def student_t(
         pooled += (ny - 1) * float(np.var(ys, ddof=1))
     stderr = math.sqrt(pooled / df * (1.0 / nx + 1.0 / ny))
     if stderr < 10.0 * _EPS * max(abs(mx), abs(my)) or stderr == 0.0:
-        raise StatisticsError("student_t: the data are essentially constant")
+        raise StatisticsError(Message("student_t: the data are essentially constant"))
     return _result(mx - my, stderr, float(df), level, side)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from autoserum.errors import StatisticsError
+from autoserum.errors import Message, StatisticsError
 
 __all__ = ["uniroot"]
 
@@ -37,15 +37,23 @@ def uniroot(
 ) -> float:
     """The root R's ``uniroot(f, lower = lower, upper = upper, tol = tol)$root`` returns."""
     if not lower < upper:
-        raise StatisticsError(f"root search needs lower < upper, got [{lower}, {upper}]")
+        raise StatisticsError(
+            Message(
+                "root search needs lower < upper, got [%(lower)s, %(upper)s]",
+                lower=lower,
+                upper=upper,
+            )
+        )
     fa = f(lower) if f_lower is None else f_lower
     fb = f(upper) if f_upper is None else f_upper
     if math.isnan(fa) or math.isnan(fb):
-        raise StatisticsError("root search: the function is undefined at an end point")
+        raise StatisticsError(Message("root search: the function is undefined at an end point"))
     trunc_a = max(min(fa, _DBL_MAX), -_DBL_MAX)
     trunc_b = max(min(fb, _DBL_MAX), -_DBL_MAX)
     if trunc_a * trunc_b > 0:
-        raise StatisticsError("root search: function values at the end points have the same sign")
+        raise StatisticsError(
+            Message("root search: function values at the end points have the same sign")
+        )
     return _zeroin2(f, lower, upper, fa, fb, tol, maxiter)
 
 

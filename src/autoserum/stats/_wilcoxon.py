@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from autoserum.errors import StatisticalWarning, StatisticsError
+from autoserum.errors import Message, StatisticalWarning, StatisticsError
 from autoserum.stats._exact import psignrank, psignrank_upper, qsignrank
 from autoserum.stats._qnorm import qnorm
 from autoserum.stats._ranks import continuity, signed_rank_z
@@ -78,12 +78,12 @@ def wilcoxon_signed_rank(
     side = check_alternative(alternative)
     x = as_sample(diff, "diff")
     if x.size == 0:
-        raise StatisticsError("wilcoxon_signed_rank: diff has no non-missing values")
+        raise StatisticsError(Message("wilcoxon_signed_rank: diff has no non-missing values"))
     zeroes = bool(np.any(x == 0))
     x = x[x != 0]
     n = x.size
     if n == 0:
-        raise StatisticsError("wilcoxon_signed_rank: every difference is zero")
+        raise StatisticsError(Message("wilcoxon_signed_rank: every difference is zero"))
     ranks = sps.rankdata(np.abs(x))
     statistic = float(np.sum(ranks[x > 0]))
     ties = np.unique(ranks).size != n

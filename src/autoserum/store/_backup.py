@@ -36,7 +36,7 @@ from sqlalchemy import URL, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from autoserum.errors import ConfigurationError, Expected, ValidationError
+from autoserum.errors import ConfigurationError, Expected, Message, ValidationError
 from autoserum.store._engine import make_engine
 from autoserum.store._migrate import migrate
 
@@ -87,8 +87,11 @@ def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise ConfigurationError(
-            f"{name} is not installed: PostgreSQL backups need the PostgreSQL client tools "
-            "(Debian: apt-get install postgresql-client)"
+            Message(
+                "%(program)s is not installed: PostgreSQL backups need the PostgreSQL client "
+                "tools (Debian: apt-get install postgresql-client)",
+                program=name,
+            )
         )
     return path
 
@@ -97,7 +100,7 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> None:
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         reason = " ".join(done.stderr.split())[:500]
-        raise ConfigurationError(f"{what} failed: {reason}")
+        raise ConfigurationError(Message("%(what)s failed: %(reason)s", what=what, reason=reason))
 
 
 def _has_schema(url: str) -> bool:
@@ -106,7 +109,9 @@ def _has_schema(url: str) -> bool:
         return "alembic_version" in inspect(engine).get_table_names()
     except DBAPIError as err:
         reason = " ".join(str(err.orig).split())
-        raise ConfigurationError(f"cannot open the database: {reason}") from None
+        raise ConfigurationError(
+            Message("cannot open the database: %(reason)s", reason=reason)
+        ) from None
     finally:
         engine.dispose()
 
@@ -133,7 +138,9 @@ def backup(url: str, out: Path) -> BackupInfo:
                 src.backup(dst)
         except sqlite3.Error as err:
             out.unlink(missing_ok=True)
-            raise ConfigurationError(f"SQLite backup failed: {err}") from None
+            raise ConfigurationError(
+                Message("SQLite backup failed: %(error)s", error=err)
+            ) from None
         return BackupInfo(path=out, engine="sqlite", bytes=out.stat().st_size)
     if not _has_schema(url):
         raise ValidationError("db", parsed.render_as_string(), Expected("an autoserum database"))
@@ -192,7 +199,9 @@ def restore(url: str, source: Path) -> str | None:
                 src.backup(dst)
         except sqlite3.Error as err:
             target.unlink(missing_ok=True)
-            raise ConfigurationError(f"SQLite restore failed: {err}") from None
+            raise ConfigurationError(
+                Message("SQLite restore failed: %(error)s", error=err)
+            ) from None
     else:
         if _has_schema(url):
             raise ValidationError(

@@ -62,7 +62,9 @@ from autoserum.study.package import (
     descriptor,
     key_columns,
     link_column,
+    masked_placeholder,
     package_fields,
+    package_types,
     parse_cell,
     resource_name,
 )
@@ -299,15 +301,18 @@ def read_records(
     visits: dict[int, str] = dict(
         s.execute(select(VisitRow.id, VisitRow.visit_code).where(VisitRow.study_id == st.id)).all()
     )
+    types = package_types(blinded=blinded)
+    kept: dict[str, set[int]] = {}
     collected: dict[str, list[tuple[Any, Any, dict[str, Any]]]] = {}
-    for spec in PACKAGED.values():
+    for spec in types:
         fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
         model = AUDITED[spec.name]
         out: list[tuple[Any, Any, dict[str, Any]]] = []
         for row in s.scalars(select(model).where(model.study_id == st.id)):
             placed = _placed(spec, row, sites, subjects)
-            if placed is None:
+            if placed is None or (blinded and _about_masked(spec, row, kept)):
                 continue
+            kept.setdefault(spec.name, set()).add(row.id)
             order, keys = placed
             values = {column_name(f): _value(spec, f, row, subjects) for f in fields}
             out.append((order, row, {**keys, **values}))
@@ -317,15 +322,16 @@ def read_records(
         name: {row.id: n for n, (_, row, _) in enumerate(out, start=1)}
         for name, out in collected.items()
     }
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for spec in PACKAGED.values():
-        keys_of = key_columns(spec)
+    # a record type left out has no rows (the formats built from the rows write none)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in PACKAGED}
+    for spec in types:
+        keys_of = key_columns(spec, blinded=blinded)
         result = []
         for n, (_, row, values) in enumerate(collected[spec.name], start=1):
             linked: dict[str, Any] = {}
             if "record" in keys_of:
                 linked["record"] = n
-            linked.update(_links(spec, row, visits, numbers))
+            linked.update(_links(spec, row, visits, numbers, keys=keys_of))
             ordered = {k: (linked[k] if k in linked else values[k]) for k in keys_of}
             result.append({**ordered, **{k: v for k, v in values.items() if k not in ordered}})
         rows[spec.name] = result
@@ -368,16 +374,36 @@ def _placed(
     return (subject.subject_id, row.id), {"subject_id": subject.subject_id}
 
 
+def _about_masked(spec: EntitySpec, row: Any, kept: Mapping[str, set[int]]) -> bool:
+    """Whether a record of a blinded package is about a record the package leaves out (its
+    mere presence reveals the arm): a verification, query or lock naming a blood draw, or a
+    message of such a query. Such a record is left out too."""
+    if TARGET_LINK in spec.links and row.entity is not None:
+        about = PACKAGED.get(row.entity)
+        if about is not None and about.masked_for_blinded:
+            return True
+    for link in spec.links:
+        to = LINK_TARGETS.get(spec.name, {}).get(link)
+        target = getattr(row, link)
+        if to in REVIEW_REGISTRY and target is not None and target not in kept.get(str(to), ()):
+            return True
+    return False
+
+
 def _links(
     spec: EntitySpec,
     row: Any,
     visits: Mapping[int, str],
     numbers: Mapping[str, Mapping[int, int]],
+    *,
+    keys: tuple[str, ...],
 ) -> dict[str, Any]:
-    """The link cells of a record: its visit's code, the record (row) number of each record
-    it links to in that record's file."""
+    """The link cells of a record among its ``keys``: its visit's code, the record (row)
+    number of each record it links to in that record's file."""
     linked: dict[str, Any] = {}
     for link in spec.links:
+        if link not in (VISIT_LINK, TARGET_LINK) and link_column(link) not in keys:
+            continue  # a link masked for blinded viewers
         target = getattr(row, link)
         if link == VISIT_LINK:
             linked["visit"] = visits.get(target) if target is not None else None
@@ -524,11 +550,18 @@ def read_package(path: Path) -> PackageContent:
         data = read(resource["path"])
         if data is None:
             raise ValidationError(resource["path"], None, Expected("the file the descriptor lists"))
-        rows[spec.name] = _parse_file(spec, resource["path"], data)
+        rows[spec.name] = _parse_file(
+            spec, resource["path"], data, blinded=meta.get("blinded") is True
+        )
     return PackageContent(desc, rows)
 
 
-def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]]:
+def _parse_file(
+    spec: EntitySpec, file: str, data: bytes, *, blinded: bool = False
+) -> list[dict[str, Any]]:
+    """The rows of a package's file. A blinded package (``datapackage.json`` says so) may
+    lack what the registry masks for blinded viewers: its links are empty, a required field
+    is :func:`~autoserum.study.package.masked_placeholder` (the copy never learns the arm)."""
     if not data.strip():
         return []
     frame = restore_formulas(pl.read_csv(io.BytesIO(data), infer_schema=False))
@@ -542,11 +575,15 @@ def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]
                 column,
                 Expected("one of %(values)s", values=expected),
             )
-    for key in keys:
+    for key in key_columns(spec, blinded=blinded):
         if key not in frame.columns:
             raise ValidationError(f"{file} column {key}", None, Expected("the key column present"))
+    placeholders: dict[str, Any] = {}
     for column, field in fields.items():
         if column not in frame.columns and field.required and not field.is_nullable:
+            if blinded and field.masked_for_blinded:
+                placeholders[column] = masked_placeholder(field)
+                continue
             raise ValidationError(
                 f"{file} column {column}",
                 None,
@@ -556,7 +593,7 @@ def _parse_file(spec: EntitySpec, file: str, data: bytes) -> list[dict[str, Any]
             )
     out: list[dict[str, Any]] = []
     for line, record in enumerate(frame.iter_rows(named=True), start=2):
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = dict(placeholders)
         for column, text in record.items():
             where = f"{file} line {line} column {column}"
             if column in keys:

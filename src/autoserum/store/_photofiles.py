@@ -133,7 +133,9 @@ class PhotoFiles:
     def _where(self, digest: str) -> Path:
         if self.root is None:
             raise ConfigurationError(
-                "no photo file store: set AUTOSERUM_PHOTO_DIR (a folder beside the database)"
+                Message(
+                    "no photo file store: set AUTOSERUM_PHOTO_DIR (a folder beside the database)"
+                )
             )
         return self.root / digest[:2] / digest
 

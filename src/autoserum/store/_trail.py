@@ -38,6 +38,7 @@ from autoserum.store._staging import chains_of
 from autoserum.store._types import UTCDateTime
 from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
 from autoserum.study.blinding import MASK
+from autoserum.study.entities import REGISTRY
 
 __all__ = [
     "ALL",
@@ -80,17 +81,17 @@ malformed row is skipped with a warning instead of failing the whole read)."""
 
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
     {
-        ("subject", "arm"),
         ("subject", "allocation_id"),  # a position in the concealed list (issue 11 item 9)
         ("study", "seed"),
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
-        ("injection", "product"),
-        ("preparation", "product"),
-        ("preparation", "aliquot_id"),  # a kit's source (issue 13: blinded preparation)
-        ("preparation", "blood_draw_id"),
+        # the entity registry's: fields masked for blinded viewers (the arm, the product) and
+        # masked links (a kit's or an injection's source in the product chain, issue 13)
+        *((spec.name, f.name) for spec in REGISTRY.values() for f in spec.fields
+          if f.masked_for_blinded),
+        *((spec.name, link) for spec in REGISTRY.values() for link in spec.masked_links),
     }
-)
+)  # fmt: skip
 """(entity, field) pairs whose values would unblind a reader; masked for blinded actors."""
 
 

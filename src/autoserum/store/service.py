@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from autoserum.errors import ConfigurationError
+from autoserum.errors import ConfigurationError, Message
 from autoserum.store import _review  # noqa: F401  (registers the review hook)
 from autoserum.store._accounts import AccountService
 from autoserum.store._base import TimeClock, UnitOfWork
@@ -167,13 +167,23 @@ def open_store(
             migrate(engine)
         elif current_revision(engine) != head_revision():
             raise ConfigurationError(
-                f"the database at {shown} is not at schema revision {head_revision()}; "
-                "open it with create=True to migrate"
+                Message(
+                    "the database at %(database)s is not at schema revision %(revision)s; "
+                    "open it with create=True to migrate",
+                    database=shown,
+                    revision=head_revision(),
+                )
             )
     except DBAPIError as err:
         engine.dispose()
         reason = " ".join(str(err.orig).split())
-        raise ConfigurationError(f"cannot open the database at {shown}: {reason}") from None
+        raise ConfigurationError(
+            Message(
+                "cannot open the database at %(database)s: %(reason)s",
+                database=shown,
+                reason=reason,
+            )
+        ) from None
     except ConfigurationError:
         engine.dispose()
         raise

@@ -271,7 +271,12 @@ class EntitySpec:
     record, fields, whether a record may be deleted (entered in error), its label
     (``an adverse event``), title and URL segment (``adverse_events``) on the pages, and the
     links to other records its domain view carries (``visit_id``); ``masked_links`` are those
-    that would reveal the arm (a kit's source), shown as ``"blinded"`` to a blinded viewer."""
+    that would reveal the arm (a kit's source), shown as ``"blinded"`` to a blinded viewer.
+    ``masked_for_blinded``: the mere presence of its records reveals the arm (a blood draw, its
+    processing and aliquots exist only for a subject whose arm gives an autologous product; a
+    saline kit is filled without them): blinded viewers see none of its records and a blinded
+    export leaves the record type out, as it leaves out a masked field or link
+    (``docs/exports.md``). Every link to such a record type is itself a masked link."""
 
     name: str
     table: str
@@ -283,6 +288,7 @@ class EntitySpec:
     key: str = ""
     links: tuple[str, ...] = ()
     masked_links: tuple[str, ...] = ()
+    masked_for_blinded: bool = False
 
     def field(self, name: str) -> Field:
         """The field ``name`` (a :class:`ValidationError` naming the fields otherwise)."""
@@ -480,6 +486,8 @@ INJECTION = EntitySpec(
         _choice("side", SIDES, 10, "Side", on_form=True),
     ),
     links=("visit_id", "draw_id", "aliquot_id", "preparation_id"),
+    # given by a draw's or an aliquot's code: the product chain's records (masked, below)
+    masked_links=("draw_id", "aliquot_id"),
     deletable=True,
     label="an injection",
     title="Injections given",
@@ -641,6 +649,7 @@ BLOOD_DRAW = EntitySpec(
         _text("drawn_by", SHORT_MAX, "Drawn by", required=True, identifying=True),
     ),
     label="a blood draw",
+    masked_for_blinded=True,
     title="Blood draws",
     key="blood_draws",
 )  # fmt: skip
@@ -667,6 +676,7 @@ PROCESSING = EntitySpec(
     ),
     links=("draw_id",),
     label="a processing",
+    masked_for_blinded=True,
     title="Processing",
     key="processings",
 )  # fmt: skip
@@ -683,6 +693,7 @@ ALIQUOT = EntitySpec(
     ),
     links=("processing_id",),
     label="an aliquot",
+    masked_for_blinded=True,
     title="Aliquots",
     key="aliquots",
 )
@@ -701,6 +712,7 @@ STORAGE_EVENT = EntitySpec(
     ),
     links=("aliquot_id",),
     label="a storage event",
+    masked_for_blinded=True,
     title="Storage",
     key="storage_events",
 )  # fmt: skip
@@ -716,6 +728,7 @@ DISPOSAL = EntitySpec(
     ),
     links=("aliquot_id",),
     label="a disposal",
+    masked_for_blinded=True,
     title="Disposals",
     key="disposals",
 )
@@ -932,7 +945,8 @@ PRODUCT_CHAIN: tuple[str, ...] = (
     "preparation",
 )
 """The record types of the product's chain of identity, recorded by the ``prepare_product``
-action (:mod:`autoserum.permissions`); all but the kit are shown to unblinded viewers only."""
+action (:mod:`autoserum.permissions`); all but the kit are ``masked_for_blinded`` (shown to
+unblinded viewers only, left out of blinded exports)."""
 
 REGISTRY: Mapping[str, EntitySpec] = {
     spec.name: spec

@@ -12,7 +12,11 @@ change here (``docs/exports.md``).
 The columns of a record type: its keys (``site`` for a subject, ``subject_id`` for a record of
 a subject, ``visit`` for a record linked to a visit), then every field the registry marks
 ``packaged``, named as in the tidy export (``visit_code`` is ``visit``). A blinded package
-leaves out the fields masked for blinded viewers (the arm, the product given); a
+leaves out what the registry masks for blinded viewers (:func:`package_types`,
+:func:`package_fields`, :func:`key_columns`): the fields (the arm, the product given), the
+record types whose mere presence reveals the arm (the product chain's draws, processings,
+aliquots, storage events and disposals) and the links to them (a kit's or an injection's
+source); a
 de-identified package leaves out every date and every field marked ``identifying`` (who gave an
 injection, who unblinded, the eligibility facts, the withdrawal reason); the study's time
 stays as weeks and days from day 0.
@@ -25,6 +29,10 @@ converter (:func:`parse_cell`), so export → import → export gives the same b
 ('subject_id', 'record', 'visit', 'analyte')
 >>> [c for c in package_columns(entity("deviation"), blinded=True, deidentified=True)]
 ['subject_id', 'record', 'visit', 'category', 'days', 'importance']
+>>> key_columns(entity("preparation"), blinded=True)
+('subject_id', 'record')
+>>> "aliquots" in [s.table for s in package_types(blinded=True)]
+False
 >>> cell_text(entity("lab").field("value"), Decimal("1.50"))
 '1.50'
 >>> parse_cell(entity("adverse_event").field("serious"), "true")
@@ -41,6 +49,7 @@ from fractions import Fraction
 from typing import Any
 
 from autoserum.errors import Expected, ValidationError
+from autoserum.study.blinding import MASK as _MASK
 from autoserum.study.entities import (
     CONSENT_REGISTRY,
     REGISTRY,
@@ -59,8 +68,10 @@ __all__ = [
     "descriptor",
     "key_columns",
     "link_column",
+    "masked_placeholder",
     "package_columns",
     "package_fields",
+    "package_types",
     "parse_cell",
     "resource_name",
 ]
@@ -97,6 +108,26 @@ _FRICTIONLESS_TYPE: dict[str, str] = {
 }
 
 
+def package_types(*, blinded: bool) -> tuple[EntitySpec, ...]:
+    """The record types a package carries, in :data:`PACKAGED` order: every one, less those
+    whose records reveal the arm (``EntitySpec.masked_for_blinded``) when ``blinded``."""
+    return tuple(s for s in PACKAGED.values() if not (blinded and s.masked_for_blinded))
+
+
+def masked_placeholder(field: Field) -> str:
+    """What a copy imported from a blinded package records for a required field the package
+    leaves out (masked for blinded viewers): ``none`` where the vocabulary has it (the product
+    of an injection or a kit: unknown to the copy), else ``"blinded"`` (the kit's preparer).
+
+    >>> from autoserum.study.entities import entity
+    >>> masked_placeholder(entity("injection").field("product"))
+    'none'
+    >>> masked_placeholder(entity("preparation").field("prepared_by"))
+    'blinded'
+    """
+    return "none" if "none" in field.choices else _MASK
+
+
 def resource_name(spec: EntitySpec) -> str:
     """The resource (and file stem) of a record type: its table (``adverse_events``)."""
     return spec.table
@@ -130,11 +161,12 @@ def link_column(link: str) -> str:
     return "target" if link == TARGET_LINK else link.removesuffix("_id")
 
 
-def key_columns(spec: EntitySpec) -> tuple[str, ...]:
+def key_columns(spec: EntitySpec, *, blinded: bool = False) -> tuple[str, ...]:
     """The key columns that place a record: ``site`` for a subject; for a record of a subject
     ``subject_id``, its ``record`` number (in its file; visits are keyed by their code
     instead), ``visit`` when it links to a visit and one column per other link
-    (:func:`link_column`); for another record of the study (a consent document) its
+    (:func:`link_column`; when ``blinded``, not the links masked for blinded viewers,
+    ``EntitySpec.masked_links``); for another record of the study (a consent document) its
     ``record`` number; none for a site (keyed by its code).
 
     >>> from autoserum.study.entities import CONSENT_REGISTRY, entity
@@ -150,7 +182,11 @@ def key_columns(spec: EntitySpec) -> tuple[str, ...]:
     if spec.parent != "subject":
         return () if spec.name == "site" else ("record",)
     record = () if spec.name == "visit" else ("record",)
-    links = tuple("visit" if link == VISIT_LINK else link_column(link) for link in spec.links)
+    links = tuple(
+        "visit" if link == VISIT_LINK else link_column(link)
+        for link in spec.links
+        if not (blinded and link in spec.masked_links)
+    )
     return ("subject_id", *record, *links)
 
 
@@ -159,7 +195,7 @@ def package_columns(spec: EntitySpec, *, blinded: bool, deidentified: bool) -> t
     is absent, not emptied. The injection's ``site`` column is the injection site (a record of
     a subject is placed by ``subject_id``, never by the study site)."""
     fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
-    return (*key_columns(spec), *(column_name(f) for f in fields))
+    return (*key_columns(spec, blinded=blinded), *(column_name(f) for f in fields))
 
 
 def cell_text(field: Field, value: Any) -> str | None:
@@ -264,7 +300,7 @@ def _schema(
     optional_subject: bool = False,
     targets: Mapping[str, str],
 ) -> dict[str, Any]:
-    keys = key_columns(spec)
+    keys = key_columns(spec, blinded=blinded)
     fields = package_fields(spec, blinded=blinded, deidentified=deidentified)
     schema: dict[str, Any] = {
         "fields": [
@@ -303,7 +339,7 @@ def _schema(
             )
     for link in spec.links:
         target = targets.get(link)
-        if link != VISIT_LINK and target is not None:
+        if link != VISIT_LINK and target is not None and link_column(link) in keys:
             foreign.append(
                 {
                     "fields": [link_column(link)],
@@ -329,14 +365,14 @@ def descriptor(
 
     ``study`` holds the study's settings (name, protocol code, the frozen protocol, ...)
     written under ``autoserum`` so that ``import`` recreates the study; ``specs`` defaults to
-    every record type of the package (:data:`PACKAGED`). ``optional_subject`` names the record
+    every record type of the package (:func:`package_types`). ``optional_subject`` names the record
     types that may belong to no subject (a signature or lock of the study).
     ``optional_visit`` names the record types whose visit link may be empty (an injection
     between visits): their visit key is described but not a foreign key (Frictionless
     matches no key with an empty part). ``link_targets`` names,
     per record type and link, the record type it points to (a foreign key on ``record``).
     """
-    chosen = list(PACKAGED.values()) if specs is None else list(specs)
+    chosen = list(package_types(blinded=blinded) if specs is None else specs)
     resources = []
     for spec in chosen:
         name = resource_name(spec)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from autoserum.i18n import N_
+
 __all__ = [
     "AUTOMATIC_IMPORTANCE",
     "PlannedVisit",
@@ -32,13 +34,13 @@ __all__ = [
 #: randomised outside the entry criteria leaves the per-protocol set; a visit out of its window
 #: or an assessment not done does not by itself).
 AUTOMATIC_IMPORTANCE = {
-    "eligibility_override": "major",
-    "visit_window": "minor",
-    "assessment_not_done": "minor",
+    N_("eligibility_override"): "major",
+    N_("visit_window"): "minor",
+    N_("assessment_not_done"): "minor",
     # a drug the protocol prohibits, or a rescue it does not allow, confounds the treatment
     # effect (protocols.medication_findings)
-    "prohibited_medication": "major",
-    "rescue_not_allowed": "major",
+    N_("prohibited_medication"): "major",
+    N_("rescue_not_allowed"): "major",
 }
 
 

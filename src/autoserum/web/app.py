@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from autoserum import __version__
-from autoserum.errors import ConfigurationError, ValidationError
+from autoserum.errors import ConfigurationError, Message, ValidationError
 from autoserum.i18n import LANGUAGES
 from autoserum.instruments import TextLibrary, load_texts
 from autoserum.store import SharedSlots, Store, open_store
@@ -52,7 +52,9 @@ def _instrument_texts(settings: Settings) -> TextLibrary:
     try:
         return load_texts(settings.instrument_texts, languages=LANGUAGES)
     except ValidationError as err:
-        raise ConfigurationError(f"AUTOSERUM_INSTRUMENT_TEXTS: {err}") from None
+        raise ConfigurationError(
+            Message("%(setting)s: %(error)s", setting="AUTOSERUM_INSTRUMENT_TEXTS", error=err)
+        ) from None
 
 
 def create_app(

@@ -20,7 +20,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from autoserum.errors import ConfigurationError
+from autoserum.errors import ConfigurationError, Message
 
 __all__ = ["DEFAULT_SECRET", "Settings", "load_settings"]
 
@@ -90,9 +90,12 @@ class Settings(BaseSettings):
             not secret or secret == DEFAULT_SECRET or len(secret) < _MIN_SECRET_LENGTH
         ):
             raise ConfigurationError(
-                "AUTOSERUM_SECRET_KEY must be set to a random value of at least "
-                f"{_MIN_SECRET_LENGTH} characters in production "
-                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+                Message(
+                    "AUTOSERUM_SECRET_KEY must be set to a random value of at least "
+                    "%(length)s characters in production (e.g. %(command)s)",
+                    length=_MIN_SECRET_LENGTH,
+                    command="`python -c 'import secrets; print(secrets.token_hex(32))'`",
+                )
             )
         return self
 
@@ -106,5 +109,10 @@ def load_settings(**overrides: Any) -> Settings:
         first = err.errors()[0]
         name = "AUTOSERUM_" + "_".join(str(p) for p in first["loc"]).upper()
         raise ConfigurationError(
-            f"{name}: got {first.get('input')!r}; {first['msg'].lower()}"
+            Message(
+                "%(name)s: got %(value)s; %(problem)s",
+                name=name,
+                value=repr(first.get("input")),
+                problem=first["msg"].lower(),
+            )
         ) from None
