@@ -88,6 +88,7 @@ def test_cli_simulate_records_serious_events_with_their_clock(tmp_path: Path) ->
         assert (event.aware_at, event.reported_at) == (row["aware_at"], row["reported_at"])
         assert (event.end_date, event.outcome) == (row["end_date"], row["outcome"])
         assert event.version == (1 if row["end_date"] is None else 2)  # the follow-up
-        assert event.aesi == row["aesi"] and event.expected == row["expected"]
+        assert event.aesi == row["aesi"]
+        assert event.expected == row["expected"]
         overdue += sae_clock(event.aware_at, reported_at=event.reported_at, now=now).overdue
     assert overdue == 1

@@ -96,11 +96,13 @@ def dose_deviation(dose: Dose, number: int, volume: Decimal | None) -> str | Non
     declares for it (more than :data:`RELATIVE_TOLERANCE` away), or ``None`` (within it, no
     volume recorded, or no dose declared for that injection)."""
     expected = dose_volume(dose, number)
-    if volume is None or expected is None or abs(volume - expected) <= RELATIVE_TOLERANCE * expected:
+    if volume is None or expected is None:
+        return None
+    if abs(volume - expected) <= RELATIVE_TOLERANCE * expected:
         return None
     shown = _show(Decimal(volume), "mL")
-    tolerance = f"{RELATIVE_TOLERANCE * 100:.0f}%"
-    return f"injection {number}: volume_ml {shown} (protocol: {_show(expected, 'mL')} ± {tolerance})"
+    declared = f"{_show(expected, 'mL')} ± {RELATIVE_TOLERANCE * 100:.0f}%"
+    return f"injection {number}: volume_ml {shown} (protocol: {declared})"
 
 
 def _show(value: Decimal, unit: str | None) -> str:

@@ -196,7 +196,8 @@ def _serious(
     ``serious_from`` to ``last_day``, with their clock and follow-up (hours from the onset day's
     midnight to awareness, hours from awareness to the report, days from onset to the end)."""
     span = np.clip(last_day - serious_from, 0.0, None)
-    count = rng.poisson(ae.serious_per_year * np.where(last_day >= serious_from, span + 1, 0) / 365.25)
+    days_at_risk = np.where(last_day >= serious_from, span + 1, 0)
+    count = rng.poisson(ae.serious_per_year * days_at_risk / 365.25)
     subj = np.repeat(np.arange(last_day.shape[0]), count)
     k = subj.size
     onset = serious_from + np.floor(rng.random(k) * (span[subj] + 1))

@@ -261,7 +261,9 @@ def _finish(
         expected=pl.col("term").replace_strict(
             {t: safety.expected(t) for t in terms}, return_dtype=pl.Boolean
         ),
-        aesi=pl.col("term").replace_strict({t: safety.aesi(t) for t in terms}, return_dtype=pl.String),
+        aesi=pl.col("term").replace_strict(
+            {t: safety.aesi(t) for t in terms}, return_dtype=pl.String
+        ),
     )
     day = pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col("onset_day"))
     midnight = day.cast(pl.Datetime("us", "UTC"))
@@ -287,7 +289,7 @@ def _finish(
                 if c not in frame.columns
             )
             .select(subject_id.alias("subject_id"), arm.alias("arm"), *ae_columns, *extra)
-            .cast({**AE_SCHEMA, **{c: SERIOUS_SCHEMA[c] for c in extra}})  # type: ignore[arg-type]
+            .cast({c: SERIOUS_SCHEMA[c] for c in (*AE_SCHEMA, *extra)})
         )
 
     events = tidy(events)
