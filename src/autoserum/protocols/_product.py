@@ -18,10 +18,10 @@ The dose: injection *k* of an arm is expected at the arm's ``dose.per_injection[
 schedule such as Pittler 2003's 1-2-3-2-1 mL) or its fixed dose in mL; a volume more than
 :data:`RELATIVE_TOLERANCE` away deviates.
 
->>> pittler = load_protocol("abt-pittler2003").arms[0].dose
->>> dose_volume(pittler, 3), dose_deviation(pittler, 3, Decimal(3))
+>>> pittler = load_protocol("abt-pittler2003")
+>>> dose_volume(pittler.arms[0].dose, 3), dose_deviation(pittler, "abt", 3, Decimal(3))
 (Decimal('3'), None)
->>> dose_deviation(pittler, 2, Decimal(3))
+>>> dose_deviation(pittler, "abt", 2, Decimal(3))
 'injection 2: volume_ml 3 mL (protocol: 2 mL ± 10%)'
 """
 
@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from autoserum.protocols._schema import Dose, Fact, ProductProcess
+from autoserum.protocols._schema import Dose, Fact, ProductProcess, Protocol
 
 __all__ = [
     "PROCESS_PARAMETERS",
@@ -41,6 +41,7 @@ __all__ = [
     "dose_deviation",
     "dose_volume",
     "draw_to_injection_refusal",
+    "expected_volume",
     "expiry",
     "fact_number",
     "process_deviations",
@@ -91,11 +92,29 @@ def dose_volume(dose: Dose, number: int) -> Decimal | None:
     return fact_number(dose)
 
 
-def dose_deviation(dose: Dose, number: int, volume: Decimal | None) -> str | None:
-    """How the ``volume`` (mL) given at injection ``number`` deviates from the dose the arm
-    declares for it (more than :data:`RELATIVE_TOLERANCE` away), or ``None`` (within it, no
-    volume recorded, or no dose declared for that injection)."""
-    expected = dose_volume(dose, number)
+def expected_volume(protocol: Protocol, arm: str, number: int) -> Decimal | None:
+    """The volume (mL) injection ``number`` of a subject of ``arm`` should have: in an
+    open-label study the arm's dose (:func:`dose_volume`); in a blinded one the volume the arms
+    that declare one agree on, for every arm (a volume-matched placebo), and none when they
+    differ, since a check of one arm's subjects only would reveal who is in it.
+
+    >>> from autoserum.protocols import load_protocol
+    >>> pittler = load_protocol("abt-pittler2003")   # double-blind; saline volume unknown
+    >>> expected_volume(pittler, "placebo", 3), expected_volume(pittler, "abt", 3)
+    (Decimal('3'), Decimal('3'))
+    """
+    if protocol.open_label:
+        chosen = next((a for a in protocol.arms if a.code == arm), None)
+        return None if chosen is None else dose_volume(chosen.dose, number)
+    declared = {dose_volume(a.dose, number) for a in protocol.arms} - {None}
+    return declared.pop() if len(declared) == 1 else None
+
+
+def dose_deviation(protocol: Protocol, arm: str, number: int, volume: Decimal | None) -> str | None:
+    """How the ``volume`` (mL) given at injection ``number`` of a subject of ``arm`` deviates
+    from :func:`expected_volume` (more than :data:`RELATIVE_TOLERANCE` away), or ``None``
+    (within it, no volume recorded, or no volume expected)."""
+    expected = expected_volume(protocol, arm, number)
     if volume is None or expected is None:
         return None
     if abs(volume - expected) <= RELATIVE_TOLERANCE * expected:

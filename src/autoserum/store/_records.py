@@ -799,19 +799,19 @@ class RecordService(Service):
     def _dose_deviation(
         s: Session, protocol: Protocol, subject: SubjectRow, when: date, volume: Decimal | None
     ) -> str | None:
-        """How ``volume`` deviates from the dose the subject's arm declares for this injection
-        (``protocols.dose_deviation``), or ``None``. The injection's number is its sitting's:
-        one more than the days with an injection before ``when`` (an acupoint sitting is one
-        record per point, each with the dose per point)."""
-        if volume is None:
+        """How ``volume`` deviates from the dose the protocol expects for this injection
+        (``protocols.dose_deviation``: in a blinded study the same for every arm), or
+        ``None``. The injection's number is its sitting's: one more than the days with an
+        injection before ``when`` (an acupoint sitting is one record per point, each with the
+        dose per point)."""
+        if volume is None or subject.arm is None:
             return None
-        arm = next(a for a in protocol.arms if a.code == subject.arm)
         before = s.scalar(
             select(func.count(distinct(InjectionRow.given_on))).where(
                 InjectionRow.subject_pk == subject.id, InjectionRow.given_on < when
             )
         )
-        return dose_deviation(arm.dose, 1 + (before or 0), volume)
+        return dose_deviation(protocol, subject.arm, 1 + (before or 0), volume)
 
     # --- adverse events, con-meds, deviations -------------------------------------------
     def add(
