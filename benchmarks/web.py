@@ -13,9 +13,13 @@ Target (issue 6): >= 200 submissions/s with p99 < 250 ms on SQLite on the 2-core
 ``--mix`` (issue 18): 50 concurrent users doing mixed reads and writes (per user, in turn:
 read the subject, list its assessments, submit an assessment — two reads per write) against
 PostgreSQL, once with ``serve --workers 1`` and once with ``--workers 2``; prints requests/s,
-latency percentiles, the server's CPU per request (user + system time of the server's processes
-over the counted run, from ``/proc``: less sensitive to a shared machine than the rates) and the
-throughput ratio 2 workers / 1 worker.
+latency percentiles, the CPU per request over the counted run (user + system time, from
+``/proc``: less sensitive to a shared machine than the rates) of the server's processes, of the
+PostgreSQL backends serving the benchmark's database and of this process (the load generator),
+and the throughput ratio 2 workers / 1 worker. The three share the machine's cores: with ``w``
+ms of worker CPU and ``o`` ms of other CPU (PostgreSQL + generator) per request on 2 cores, the
+ratio cannot exceed ``2w / (w + o)`` (one worker saturates one core at ``1/w`` requests per ms;
+two cannot go past ``2/(w + o)``).
 
 Usage: .venv/bin/python benchmarks/web.py [--requests 2000] [--clients 16] [--max-seconds 60]
        .venv/bin/python benchmarks/web.py --mix [--requests 3000] [--clients 50]
@@ -171,6 +175,15 @@ async def run_clients(
     return latencies, errors, time.perf_counter() - start
 
 
+def _accepts(port: int) -> bool:
+    """Something listens on ``127.0.0.1:port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        return False
+    return True
+
+
 def serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     """``autoserum serve`` with ``workers`` processes, returned once every worker has started
     (each logs "Application startup complete." in the JSON log)."""
@@ -187,7 +200,9 @@ def serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
         )  # fmt: skip
     deadline = time.time() + 180
     while time.time() < deadline:
-        if log.read_text(encoding="utf-8").count("Application startup complete") >= workers:
+        if log.read_text(encoding="utf-8").count(
+            "Application startup complete"
+        ) >= workers and _accepts(port):  # a worker listens only after its start-up
             return proc
         if proc.poll() is not None:
             break
@@ -247,6 +262,41 @@ async def run_mix(
     return reads, writes, errors, time.perf_counter() - start
 
 
+def _proc_stats() -> dict[int, tuple[int, int, str]]:
+    """pid → (parent pid, user + system CPU ticks, command line) of every process (``/proc``)."""
+    stats: dict[int, tuple[int, int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (name) "
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), cmdline)
+    return stats
+
+
+def db_backend_cpu(database: str) -> float:
+    """User + system CPU seconds used so far by the PostgreSQL backends connected to
+    ``database`` (their process title names it: ``postgres: USER DATABASE HOST ...``; a backend
+    that ended meanwhile is not counted, the benchmark's stay connected)."""
+    if not Path("/proc/self/stat").exists():
+        return float("nan")
+    ticks = sum(
+        t for _pp, t, cmd in _proc_stats().values() if cmd.startswith("postgres: ") and
+        f" {database} " in cmd
+    )  # fmt: skip
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu() -> float:
+    """User + system CPU seconds of this process (the load generator) so far."""
+    t = os.times()
+    return t.user + t.system
+
+
 def tree_cpu(pid: int) -> float:
     """User + system CPU seconds used so far by process ``pid`` and its descendants (Linux
     ``/proc``; ``nan`` where there is none)."""
@@ -281,11 +331,14 @@ def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
         base = f"http://127.0.0.1:{port}"
         asyncio.run(run_mix(base, token, slots[:100], args.clients, 60))  # warm-up, all workers
         load = os.getloadavg()[0]
-        cpu = tree_cpu(proc.pid)
+        database = url.rsplit("/", 1)[-1]
+        cpu, pg, gen = tree_cpu(proc.pid), db_backend_cpu(database), self_cpu()
         reads, writes, errors, seconds = asyncio.run(
             run_mix(base, token, slots[100:], args.clients, args.max_seconds)
         )
         cpu = tree_cpu(proc.pid) - cpu
+        pg = db_backend_cpu(database) - pg
+        gen = self_cpu() - gen
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -294,7 +347,8 @@ def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
     print(
         f"| PostgreSQL | {workers} | {args.clients} | {len(reads)} + {len(writes)} | "
         f"{rate:.0f} | {pct(both, 50):.0f} | {pct(both, 95):.0f} | {pct(both, 99):.0f} | "
-        f"{pct(writes, 99):.0f} | {errors} | {cpu * 1000 / len(both):.2f} | {load:.1f} |",
+        f"{pct(writes, 99):.0f} | {errors} | {cpu * 1000 / len(both):.2f} | "
+        f"{pg * 1000 / len(both):.2f} | {gen * 1000 / len(both):.2f} | {load:.1f} |",
         flush=True,
     )
     return rate
@@ -306,9 +360,10 @@ def main_mix(args: argparse.Namespace) -> None:
         raise SystemExit("--mix needs PostgreSQL: set AUTOSERUM_TEST_PG_URL (scripts/services.sh)")
     print(
         "| database | workers | users | reads + writes | requests/s | p50 ms | p95 ms | p99 ms "
-        "| write p99 ms | errors | server CPU ms/request | load average |"
+        "| write p99 ms | errors | server CPU ms/request | PostgreSQL CPU ms/request "
+        "| generator CPU ms/request | load average |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     one = bench_mix(pg_database(pg), 1, args)
     two = bench_mix(pg_database(pg), 2, args)
     print(f"\nthroughput ratio 2 workers / 1 worker: {two / one:.2f}")

@@ -3,9 +3,11 @@
 A command run this way goes through the same entry point as the installed script
 (:func:`autoserum.cli.main`: its error handling, exit codes and output), without starting a
 Python process and importing the scientific libraries again for each command, which costs about
-two CPU seconds a command. A few tests keep running the real executable (``tests/test_readme.py``,
-``tests/test_cli_startup.py``, the analysis of three arms and of the stored intercurrent events,
-the audit chain's warning on stderr).
+two CPU seconds a command. The tests of what only a real process shows keep running the real
+executable: the README's commands as a user types them (``tests/test_readme.py``), the start-up
+(``tests/test_cli_startup.py``), the error on stderr of a refused command (``report`` with an
+unknown protocol, ``federate combine`` of suppressed cells), the audit chain's warning on stderr,
+and the processes killed on purpose (server and import crashes).
 """
 
 from __future__ import annotations

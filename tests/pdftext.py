@@ -11,8 +11,8 @@ __all__ = ["pdf_text"]
 
 
 def pdf_text(path: Path) -> str:
-    """Every page's text, whitespace runs made one space, the typographic minus made ``-``
-    (the PDF's core fonts draw it as a hyphen)."""
+    """Every page's text, whitespace runs made one space, the typographic minus made ``-`` (so
+    that a test compares with Python's own formatting of a number)."""
     reader = PdfReader(path)
     text = " ".join(page.extract_text() or "" for page in reader.pages)
     return " ".join(text.replace("−", "-").split())

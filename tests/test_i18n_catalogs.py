@@ -74,4 +74,4 @@ def test_a_translation_is_used_and_english_is_the_source() -> None:
     assert translate("ko", "Adverse events") == "이상반응"
     assert translate("zh-Hans", "Adverse events") == "不良事件"
     assert translate("en", "Adverse events") == "Adverse events"
-    assert translate("ko", "API token %(id)s revoked.", id=7) == "API 토큰 7을(를) 폐기했습니다."
+    assert translate("ko", "API token %(id)s revoked.", id=7) == "API 토큰 7 폐기 완료."

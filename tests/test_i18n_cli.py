@@ -173,15 +173,15 @@ _QUIET = (
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], ["score", "--help"]])
-def test_start_up_in_korean_loads_no_catalog(argv: list[str]) -> None:
-    """Issue 18: the catalogs (and Babel) are loaded when a message is written, not at start-up,
-    whatever the language; importing the CLI does not even import the languages."""
+def test_start_up_loads_no_catalog_until_a_message_is_written(argv: list[str]) -> None:
+    """Issue 18: the catalogs (and Babel) are loaded when a message is written, not at start-up;
+    importing the CLI does not even import the languages. English never reads a catalog (its
+    help is Typer's own text); ``--version`` reads none in any language; a Korean help page is a
+    message written in Korean, so it does."""
     assert _modules_after("import autoserum.cli", ("autoserum.i18n", "babel")) == []
-    loaded = _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="ko")
-    assert loaded == []
-    # the probe can fail: a Korean message does load Babel
-    said = "from autoserum.i18n import translate\ntranslate('ko', 'Studies')"
-    assert _modules_after(said, ("babel",)) == ["babel"]
+    assert _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="en") == []
+    korean = _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="ko")
+    assert korean == ([] if argv == ["--version"] else ["babel"])
 
 
 def test_what_programs_read_is_the_same_in_every_language(
@@ -214,3 +214,83 @@ def test_what_programs_read_is_the_same_in_every_language(
             path=tmp_path / f"visits-{lang}.csv",
         )
         assert line.strip() == expected
+
+
+HELP = {
+    "en": ("Usage: ", "Options", "Commands", "Show this message and exit.", "Score one assessment"),
+    "ko": ("사용법: ", "옵션", "명령", "이 도움말을 표시하고 종료합니다.", "평가 하나(--json)"),
+    "zh-Hans": ("用法：", "选项", "命令", "显示此帮助信息并退出。", "精确计算一次评估"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_help_speaks_the_terminals_language(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """``autoserum --help``: Typer's frame (usage, panels, the ``--help`` option) and the
+    commands' descriptions in the CLI's language; the command names and options as they are."""
+    monkeypatch.setenv("AUTOSERUM_LANG", lang)
+    monkeypatch.setenv("COLUMNS", "200")  # one description per line: no wrapping inside words
+    done = run_cli("--help")
+    assert done.returncode == 0, done.stderr
+    for words in HELP[lang]:
+        assert words in done.stdout, (lang, words)
+    assert "--version" in done.stdout
+    assert "instrument-texts" in done.stdout
+    if lang != "en":
+        for words in HELP["en"]:
+            assert words not in done.stdout, (lang, words)
+    page = run_cli("study", "create", "--help").stdout
+    assert translate(lang, "Arguments") in page
+    assert "Example: autoserum study create" in page  # an example is a command: as written
+
+
+USAGE = {
+    ("study", "create", "--bogus"): {
+        "en": "error: No such option: --bogus (see: ",
+        "ko": "error: 없는 옵션입니다: --bogus (참고: ",
+        "zh-Hans": "error: 没有这样的选项：--bogus（参见：",
+    },
+    ("study", "create"): {
+        "en": "error: Missing argument 'name'. (see: ",
+        "ko": "error: 인수 누락: 'name' (참고: ",
+        "zh-Hans": "error: 缺少参数 'name'。（参见：",
+    },
+    ("nocmd",): {
+        "en": "error: No such command 'nocmd'. (see: ",
+        "ko": "error: 없는 명령입니다: 'nocmd' (참고: ",
+        "zh-Hans": "error: 没有这个命令：'nocmd'。（参见：",
+    },
+    ("power", "--alpha", "x"): {
+        "en": "error: Invalid value for '--alpha': ",
+        "ko": "error: '--alpha'의 값이 잘못되었습니다: ",
+        "zh-Hans": "error: '--alpha' 的值无效：",
+    },
+}
+
+
+@pytest.mark.parametrize("argv", list(USAGE), ids=" ".join)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_usage_errors_speak_the_terminals_language(
+    monkeypatch: pytest.MonkeyPatch, lang: str, argv: tuple[str, ...]
+) -> None:
+    """Typer's (Click's) usage errors, rendered again from autoserum's catalogs; exit 2 and
+    one line on stderr in every language. What a value's check says stays as written."""
+    monkeypatch.setenv("AUTOSERUM_LANG", lang)
+    done = run_cli(*argv)
+    assert done.returncode == 2
+    assert done.stderr.startswith(USAGE[argv][lang]), done.stderr
+    assert done.stderr.count("\n") == 1
+    if argv[0] != "power":  # the hint: the command's help (the program as it was run)
+        assert done.stderr.rstrip().endswith("--help)" if lang != "zh-Hans" else "--help）")
+
+
+def test_every_command_description_is_in_the_catalogs() -> None:
+    """The first paragraph of each command's help is a catalog message (extracted from the
+    Typer application), translated in Korean and Chinese."""
+    from autoserum.cli._words import help_messages
+    from autoserum.i18n import translations
+
+    messages = list(help_messages())
+    assert len(messages) > 60  # every command and group
+    for lang in ("ko", "zh-Hans"):
+        untranslated = [m for m in messages if translations(lang).gettext(m) == m]
+        assert untranslated == [], (lang, untranslated)

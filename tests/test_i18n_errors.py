@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def test_any_core_error_raised_with_a_message_is_translated() -> None:
 
     gone = NotFoundError(Message("no study named %(name)s", name=repr("AS-9")))
     assert str(gone) == error_text(gone, "en") == "no study named 'AS-9'"
-    assert error_text(gone, "ko") == "'AS-9'이라는 연구가 없습니다"
+    assert error_text(gone, "ko") == "이름이 'AS-9'인 연구가 없습니다"
     assert error_text(gone, "zh-Hans") == "没有名为'AS-9'的研究"
     # a value that is itself a message (what the refused operation was) is translated too
     locked = StateError(
@@ -99,7 +100,7 @@ def test_any_core_error_raised_with_a_message_is_translated() -> None:
         )
     )
     assert str(locked).startswith("cannot randomise: this subject is locked (lock 3: casebook")
-    korean = "무작위배정할 수 없습니다: 이 대상자이(가) 잠겨 있습니다 (잠금 3: casebook"
+    korean = "무작위배정할 수 없습니다: 이 대상자 잠김 (잠금 3: casebook"
     assert error_text(locked, "ko").startswith(korean)
     assert error_text(locked, "zh-Hans").startswith("无法随机化：此受试者已锁定（锁定3：casebook")
     # a statistics refusal and a setting refused at start-up (the CLI's `error: …` line)
@@ -209,3 +210,49 @@ def test_the_guard_finds_a_plain_text() -> None:
         "raise ValidationError(err.field, err.value, err.expectation)\n"
     )
     assert [line for line, _, _ in _plain_texts(ast.parse(source))] == [1, 2, 3, 4, 5, 6, 7]
+
+
+# Korean particles after a value (issue 14, item 5): a refusal is composed from a message and
+# its values, and the particle after a value depends on the value's last sound (을/를, 이/가,
+# 은/는, 과/와, 으로/로), which the translation cannot know. A translated refusal never puts a
+# particle (nor the clumsy 이(가) forms) right after a placeholder: it names a noun first
+# (``이름이 %(name)s인 연구``) or shows the value after a colon
+# (``해당 대상자가 없습니다: %(id)s``).
+# A particle after a parenthesis belongs to the word before it (``두 방문(%(a)s, %(b)s)이``).
+_PARTICLE = re.compile(
+    r"%\([a-z_0-9]+\)s['\"]?(이\(가\)|을\(를\)|은\(는\)|과\(와\)|\(으\)로|\(이\)라는|이라는|라는"
+    r"|이|가|을|를|은|는|과|와|으로|로)(?![가-힣])"
+)
+
+
+def _refusal_messages() -> set[str]:
+    found = set()
+    for path in _ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and _name(node.func) in ("Expected", "Message")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                found.add(str(node.args[0].value))
+    return found
+
+
+def test_no_korean_refusal_puts_a_particle_after_a_value() -> None:
+    from babel.messages.pofile import read_po
+
+    from autoserum.i18n import LOCALE_DIR
+
+    with (LOCALE_DIR / "ko" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalog = read_po(fp, locale="ko")
+    refusals = _refusal_messages()
+    assert len(refusals) > 300  # the check can fail: every Expected/Message of the core
+    clumsy = [
+        f"{m.id!r}: {m.string!r}"
+        for m in catalog
+        if m.id in refusals and isinstance(m.string, str) and _PARTICLE.search(m.string)
+    ]
+    assert clumsy == [], "\n".join(clumsy)
+    assert _PARTICLE.search("%(name)s이라는 연구")
+    assert not _PARTICLE.search("이름이 %(name)s인 연구")

@@ -17,6 +17,7 @@ from autoserum.i18n import (
     format_datetime,
     format_decimal,
     format_number,
+    format_quantity,
     negotiate,
     using,
 )
@@ -51,6 +52,27 @@ def test_numbers_keep_their_digits_and_round_only_on_display(language: str) -> N
     assert format_decimal(Decimal("12345.65"), language, digits=1) == "12,345.6"  # half-even
     assert format_decimal(7, language, digits=0) == "7"
     assert format_number(None, language) == ""
+
+
+# CLDR 47 short unit patterns (Babel 2.18): en "{0} days"/"{0} day", ko "{0}일", zh "{0}天";
+# minutes en "{0} min", ko "{0}분", zh "{0}分钟"; millilitres en "{0} mL", ko "{0}mL",
+# zh "{0}毫升"; degrees Celsius "{0}°C" in all three.
+@pytest.mark.parametrize(
+    ("value", "unit", "language", "expected"),
+    [
+        (30, "days", "en", "30 days"), (1, "days", "en", "1 day"), (30, "days", "ko", "30일"),
+        (30.0, "days", "zh-Hans", "30天"), (10, "min", "en", "10 min"), (10, "min", "ko", "10분"),
+        (10, "min", "zh-Hans", "10分钟"), (5, "mL", "en", "5 mL"), (5, "mL", "ko", "5mL"),
+        (5, "mL", "zh-Hans", "5毫升"), (-20, "°C", "ko", "-20°C"),
+        (1500, "× g", "zh-Hans", "1,500 × g"),  # a symbol: the same in every language
+        (50, "mg/mL", "ko", "50 mg/mL"), ("plain tube", None, "ko", "plain tube"),
+        (None, "mL", "ko", ""),
+    ],
+)  # fmt: skip
+def test_quantities_are_written_with_the_languages_units(
+    value: object, unit: str | None, language: str, expected: str
+) -> None:
+    assert format_quantity(value, unit, language) == expected  # type: ignore[arg-type]
 
 
 def test_the_current_language_is_set_for_a_block() -> None:

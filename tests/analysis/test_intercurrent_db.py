@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import polars as pl
 import pytest
 
 from autoserum.store import Actor, open_store
+from tests.clirun import run_cli
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "intercurrent.csv"
@@ -57,10 +56,7 @@ method = "none"
 
 
 def _cli(*args: object) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "autoserum", *map(str, args)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    done = run_cli(*args)  # the command line's entry point, in this process
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -7,8 +7,6 @@ other).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from autoserum.errors import ValidationError
 from autoserum.protocols import parse_protocol_file
 from autoserum.report import build_report
 from tests.analysis.conftest import DATA
+from tests.clirun import run_cli
 
 
 @pytest.fixture
@@ -59,11 +58,7 @@ def test_the_protocols_control_arm_decides_when_no_arm_is_named_placebo(
 
 def test_analyze_and_report_run_the_same_plan(sham_study: tuple[Path, Path]) -> None:
     data, proto = sham_study
-    out = subprocess.run(
-        [sys.executable, "-m", "autoserum", "analyze", str(data), "--protocol", str(proto),
-         "--json"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    out = run_cli("analyze", data, "--protocol", proto, "--json")
     assert out.returncode == 0, out.stderr  # before: "--control ARM naming one of: ..."
     analysed = json.loads(out.stdout)
     model = build_report(read_study(data), protocol=str(proto))

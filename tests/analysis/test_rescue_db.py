@@ -24,8 +24,6 @@ week 3 1/2, 1 g (0.5).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import pytest
 
 from autoserum.analysis import rescue_table, study_from_frames
 from autoserum.store import Actor, open_store
+from tests.clirun import run_cli
 
 ADMIN = Actor("ada", "admin")
 DAY0 = date(2026, 1, 5)
@@ -120,11 +119,7 @@ def test_rescue_use_by_arm_from_the_database(url: str) -> None:
 
 
 def test_report_from_the_database_shows_the_rescue_table(url: str, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "autoserum", "report", "--db", url, "--study", "RESCUE",
-         "--out", str(tmp_path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    done = run_cli("report", "--db", url, "--study", "RESCUE", "--out", tmp_path)
     assert done.returncode == 0, done.stderr
     html = (tmp_path / "RESCUE.html").read_text(encoding="utf-8")
     assert "Rescue medication by arm and week" in html

@@ -9,15 +9,13 @@ without a statistic.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.analysis.conftest import DATA
+from tests.clirun import run_cli
 
 REF: dict[str, Any] = json.loads(
     (Path(__file__).parent / "reference" / "three_arm.json").read_text(encoding="utf-8")
@@ -27,11 +25,7 @@ THREE_ARM = DATA / "three_arm.csv"
 
 @pytest.fixture(scope="module")
 def analysis() -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "autoserum", "analyze", str(THREE_ARM), "--endpoint", "easi",
-         "--week", "12", "--json"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    out = run_cli("analyze", THREE_ARM, "--endpoint", "easi", "--week", "12", "--json")
     assert out.returncode == 0, out.stderr
     assert "NaN" not in out.stdout
     return dict(json.loads(out.stdout))
@@ -119,12 +113,9 @@ def test_the_two_arms_carry_different_fisher_p_values(analysis: dict[str, Any]) 
     assert p["igg"] != pytest.approx(p["serum"])
 
 
-def test_the_readable_output_has_a_table_per_comparison() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "autoserum", "analyze", str(THREE_ARM), "--endpoint", "easi",
-         "--week", "12"],
-        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
+def test_the_readable_output_has_a_table_per_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    out = run_cli("analyze", THREE_ARM, "--endpoint", "easi", "--week", "12")
     assert out.returncode == 0, out.stderr
     assert "igg − placebo, week 12" in out.stdout
     assert "serum − placebo, week 12" in out.stdout
@@ -184,10 +175,9 @@ def test_non_responder_imputation_matches_r(arm: str) -> None:
 
 @pytest.fixture(scope="module")
 def one_sided() -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "autoserum", "analyze", str(THREE_ARM), "--endpoint", "easi",
-         "--week", "12", "--alternative", "less", "--conf-level", "0.9", "--json"],
-        capture_output=True, text=True, check=False,
+    out = run_cli(
+        "analyze", THREE_ARM, "--endpoint", "easi", "--week", "12", "--alternative", "less",
+        "--conf-level", "0.9", "--json",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     return dict(json.loads(out.stdout))

@@ -274,13 +274,13 @@ def test_blinded_sdtm_has_ec_and_no_chain(
 
 
 def test_blinded_odm_has_no_chain_records_nor_kit_links(built: tuple[str, dict[str, str]]) -> None:
-    """The blinded ODM file holds no item group data of the product chain and no kit or
-    injection link to it."""
+    """The blinded ODM file (with its audit trail) holds no item group data of the product
+    chain, no kit or injection link to it, no audit record of the chain."""
     url, _ = built
     store = _store(url)
     try:
-        blinded = store.exports.odm(STUDY, actor=ADMIN, blinded=True)
-        full = store.exports.odm(STUDY, actor=ADMIN)
+        blinded = store.exports.odm(STUDY, actor=ADMIN, blinded=True, with_audit=True)
+        full = store.exports.odm(STUDY, actor=ADMIN, with_audit=True)
     finally:
         store.close()
 
@@ -298,7 +298,23 @@ def test_blinded_odm_has_no_chain_records_nor_kit_links(built: tuple[str, dict[s
     groups, items = data_groups(blinded)
     assert not {g for g in groups if any(t in g.upper() for t in ("BLOOD_DRAW", "ALIQUOT"))}
     assert not {i for i in items if i.upper().endswith((".ALIQUOT", ".BLOOD_DRAW", ".DRAW"))}
-    assert b"serum" not in blinded.split(b"<ClinicalData")[1]
+    clinical = blinded.split(b"<ClinicalData")[1].split(b"<AuditRecords")[0]
+    assert not re.search(rb"(?<!auto)serum|saline", clinical)
+    # nor does its audit trail (the inserts of draws, aliquots, ...)
+    audit = blinded.split(b"<AuditRecords")[1] if b"<AuditRecords" in blinded else b""
+    assert b"blood_draw" in full.split(b"<AuditRecords")[1]
+    assert audit
+    for word in (b"blood_draw", b"aliquot_id", b"processing", b"storage_event", b"disposal"):
+        assert word not in audit, word
+    # each kit's insert has as many audit records whatever its arm (a serum kit's aliquot_id,
+    # set for it only, would otherwise show, its value masked)
+    kits = Counter(re.findall(rb"preparation (\d+) insert", audit))
+    assert len(kits) == 6
+    assert len(set(kits.values())) == 1, kits
+    # nor does its metadata declare them (a form it never fills)
+    for oid in (b'"IG.BLOOD_DRAW"', b'"IG.ALIQUOT"', b'"IT.PREPARATION.aliquot"'):
+        assert oid in full
+        assert oid not in blinded
 
 
 def test_blinded_redcap_has_no_chain_records_nor_kit_links(
@@ -325,6 +341,13 @@ def test_blinded_redcap_has_no_chain_records_nor_kit_links(
     assert not forms & {"blood_draw", "processing", "aliquot", "storage_event", "disposal"}
     assert not {c for c in filled if c.endswith(("_aliquot", "_blood_draw", "_draw"))}
     assert b"serum" not in blinded["records.csv"]
+    forms = {
+        str(f) for f in pl.read_csv(full["data_dictionary.csv"], infer_schema=False)[:, 1].to_list()
+    }
+    assert {"blood_draw", "aliquot"} <= forms
+    dictionary = pl.read_csv(blinded["data_dictionary.csv"], infer_schema=False)
+    assert not set(dictionary[:, 1].to_list()) & {"blood_draw", "processing", "aliquot"}
+    assert "preparation_aliquot" not in dictionary[:, 0].to_list()
 
 
 def test_blinded_fhir_has_no_product(built: tuple[str, dict[str, str]]) -> None:

@@ -199,7 +199,7 @@ def test_the_report_shows_the_estimands_the_kr_mmrm_mi_tipping_point_km_and_fore
     tipping = rows["tipping_point"]
     assert tipping["tipping_delta"] is not None
     assert f"{tipping['tipping_delta']:.2f}" in text
-    assert "Time to first flare: Kaplan-Meier by arm" in text
+    assert "Time to first flare: Kaplan–Meier by arm" in text  # the en dash, as written
     assert "Treatment effect by subgroup" in text
     for figure in ("consort", "kaplan-meier", "forest"):
         assert f'id="figure-{figure}"' in demo.html

@@ -29,6 +29,7 @@ from autoserum.analysis import parse_sap_file
 from autoserum.simulate import simulate_study
 from autoserum.store import Actor, open_store
 from tests.clirun import run_cli
+from tests.pdftext import pdf_text
 from tests.visible_text import english_words, protocol_texts, visible_texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,8 @@ class Documents:
     data: frozenset[str]
     #: (language, document) → its HTML text
     html: dict[tuple[str, str], str]
+    #: (language, document) → the text of its PDF
+    pdf: dict[tuple[str, str], str]
 
 
 def _data(url: str, demo: Any, n: int, seed: int) -> frozenset[str]:
@@ -109,19 +112,22 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Documents:
     demo.conduct_demo(url, STUDY)
     _cli("study", "lock", STUDY, "--reason", "data final", "--sap", SAP, "--db", url)
     html: dict[tuple[str, str], str] = {}
+    pdf: dict[tuple[str, str], str] = {}
     for language in LANGUAGES:
         where = out / language
         common = ("--db", url, "--study", STUDY, "--lang", language)
         _cli("report", *common, "--sap", SAP, "--out", where / "report")
         html[language, "report"] = (where / "report" / f"{STUDY}.html").read_text("utf-8")
+        pdf[language, "report"] = pdf_text(where / "report" / f"{STUDY}.pdf")
         for part in ("open", "closed"):
             _cli("report", *common, "--dsmb", part, "--out", where / part)
             path = where / part / f"{STUDY}-dsmb-{part}.html"
             html[language, f"dsmb-{part}"] = path.read_text("utf-8")
+            pdf[language, f"dsmb-{part}"] = pdf_text(path.with_suffix(".pdf"))
         _cli("sap", "render", SAP, "--lang", language, "--out", where / "sap")
         sap = where / "sap" / f"{parse_sap_file(SAP).code}.html"
         html[language, "sap"] = sap.read_text("utf-8")
-    return Documents(url, _data(url, demo, n, seed), html)
+    return Documents(url, _data(url, demo, n, seed), html, pdf)
 
 
 def english_left(texts: list[str], data: frozenset[str]) -> list[str]:
@@ -174,3 +180,19 @@ def test_no_english_word_in_the_consort_diagram(
     words = frozenset(w for value in documents.data for w in re.findall(r"[\w'’]+", value))
     left = [line for line in lines if [w for w in english_words(line) if w not in words]]
     assert left == [], f"English in the {language} {document} CONSORT diagram: {left}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_pdfs_show_the_pooled_arm_the_notes_and_the_terms_in_the_language(
+    documents: Documents, language: str
+) -> None:
+    """The PDFs are drawn from the same model as the HTML, their notes through the same
+    ``note_text``: the pooled arm of the open part, a model's term and a note of the report."""
+    pooled = {"ko": "합산 (눈가림)", "zh-Hans": "合并（盲态）"}[language]
+    term = {"ko": "위험비 (투여군: serum)", "zh-Hans": "风险比（组别：serum）"}[language]
+    flat = {doc: " ".join(documents.pdf[language, doc].split()) for doc in ("dsmb-open", "report")}
+    assert pooled in flat["dsmb-open"]
+    assert term in flat["report"]
+    for english in ("pooled (blinded)", "Hazard ratio", "arm[serum]", "linear model",
+                    "time to first flare", "rows, verified", "database locked"):  # fmt: skip
+        assert english not in flat["dsmb-open"] + flat["report"], english

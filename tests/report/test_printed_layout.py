@@ -79,8 +79,9 @@ def test_the_worksheet_says_its_steps_and_their_provenance_in_the_language(
         path = tmp_path / "sheet.pdf"
         path.write_bytes(worksheet_pdf("AST-1", protocol.title, rows))
     facts = dict(rows[0].facts)
-    assert facts["응고 시간 (분)"] == "30 min (autoserum 기본값)"  # ast-nahm2023's process
-    assert facts["용량"] == "5 mL (문헌 보고)"
+    # ast-nahm2023's process; the units as Korean writes them (CLDR: "{0}분", "{0}mL")
+    assert facts["응고 시간 (분)"] == "30분 (autoserum 기본값)"
+    assert facts["용량"] == "5mL (문헌 보고)"
     assert facts["채혈량"] == "알 수 없음"
     assert rows[0].product == "혈청"
     text = pdf_text(path)

@@ -14,7 +14,8 @@ import pytest
 from pypdf import PdfReader
 
 from autoserum.analysis import read_study
-from autoserum.i18n import format_date, translate
+from autoserum.i18n import format_date, translate, using
+from autoserum.protocols import load_protocol
 from autoserum.report import (
     Label,
     ReportFiles,
@@ -22,6 +23,7 @@ from autoserum.report import (
     labels_pdf,
     patient_card_pdf,
     worksheet_pdf,
+    worksheet_rows,
     write_dsmb,
     write_report,
 )
@@ -192,6 +194,29 @@ def test_the_card_the_labels_and_the_worksheet_in_korean_and_chinese(tmp_path: P
     text = _bytes_text(labels, tmp_path, "labels.pdf")
     assert "전혈 5 mL" in text  # a CID font: the Korean line is text, not empty boxes
     assert "AL-0001" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", {"clotting minutes": "30 min", "centrifuge g": "1,500 × g",
+                "storage max days": "30 days", "dose": "5 mL"}),
+        ("ko", {"응고 시간 (분)": "30분", "원심분리 (g)": "1,500 × g",
+                "최대 보관 일수": "30일", "용량": "5mL"}),
+        ("zh-Hans", {"凝血时间（分钟）": "30分钟", "离心力（g）": "1,500 × g",
+                     "最长储存天数": "30天", "剂量": "5毫升"}),
+    ],
+)  # fmt: skip
+def test_the_worksheet_writes_the_protocols_units_in_the_language(
+    language: str, expected: dict[str, str]
+) -> None:
+    """The protocol's values stay its values; their units are the language's (CLDR through
+    Babel: ``30 days``, ``30일``, ``30天``), a centrifuge's ``g`` its relative force."""
+    with using(language):
+        [row] = worksheet_rows(load_protocol("ast-nahm2023"), [("S1-001", "serum")])
+    facts = dict(row.facts)
+    for step, value in expected.items():
+        assert facts[step].startswith(f"{value} ") or facts[step].startswith(f"{value}（"), step
 
 
 def test_the_dsmb_open_part_in_korean(demo: Path, tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_an_api_error_follows_the_users_language_before_the_browsers(
     )
     assert response.status_code == 404
     assert response.json()["language"] == "ko"
-    assert response.json()["detail"] == "귀하의 기관에 'NO-SUCH'이라는 연구가 없습니다"
+    assert response.json()["detail"] == "귀하의 기관에 이름이 'NO-SUCH'인 연구가 없습니다"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ database, each reachable on its own port so a test can choose the process: a tok
 while one process has just accepted it is refused by both at the next request; failed logins
 counted by one process lock the account and trip the per-address throttle in the other. Also:
 `serve --workers 2` starts two workers that answer /healthz and /readyz and log JSON with
-request ids; `--workers 2` on SQLite is refused with exit 2 and nothing written.
+request ids, each on its own listening socket (`SO_REUSEPORT`: a burst of connections is dealt
+over both workers, not taken by the first one awake); `--workers 2` on SQLite is refused with
+exit 2 and nothing written.
 
 No assertion depends on timing: the only waits are for the processes to become ready.
 """
@@ -171,6 +173,51 @@ def test_serve_with_two_workers_on_postgresql(pg_url: str, tmp_path: Path) -> No
         assert probe[0]["path"] == "/healthz"
         assert probe[0]["status"] == 200
     finally:
+        server.stop()
+
+
+def _listening(port: int) -> int:
+    """How many TCP sockets listen on ``port`` (Linux ``/proc/net/tcp``, ``tcp6``)."""
+    count = 0
+    for name in ("tcp", "tcp6"):
+        table = Path("/proc/net") / name
+        if table.exists():
+            for line in table.read_text().splitlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT dealing: Linux")
+def test_each_worker_listens_on_its_own_socket(pg_url: str, tmp_path: Path) -> None:
+    """`--workers 2`: two sockets listen on the port, one per worker (uvicorn alone shares one
+    socket, and the worker awake first accepts every connection waiting), and both workers
+    serve 24 kept-alive connections (all on one: probability 2^-23 when the kernel deals them
+    by hash). The socket count pins the change; the pids show that both workers serve."""
+    server = Server(pg_url, tmp_path / "workers.log", "--workers", "2")
+    clients = [httpx.Client(base_url=server.base) for _ in range(24)]
+    try:
+        server.wait_ready()
+        deadline = time.monotonic() + 180
+        while _listening(server.port) < 2:  # the second worker may still be starting
+            assert time.monotonic() < deadline, "a second listening socket never appeared"
+            time.sleep(0.3)
+        assert _listening(server.port) == 2
+        for i, client in enumerate(clients):  # every client keeps its connection open
+            assert client.get("/healthz", headers={"X-Request-ID": f"burst-{i}"}).is_success
+        pids: set[int] = set()
+        while len(pids) < 2 and time.monotonic() < deadline:  # the log is written as it comes
+            pids = {
+                r["pid"]
+                for line in server.log.read_text(encoding="utf-8").splitlines()
+                if line.startswith("{")
+                and str((r := json.loads(line)).get("request_id")).startswith("burst-")
+            }
+            time.sleep(0.3)
+        assert len(pids) == 2
+    finally:
+        for client in clients:
+            client.close()
         server.stop()
 
 

@@ -16,8 +16,9 @@ from autoserum.cli._main import main
 
 if TYPE_CHECKING:
     from autoserum.cli._app import app
+    from autoserum.cli._words import help_messages
 
-__all__ = ["app", "main"]
+__all__ = ["app", "help_messages", "main"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,4 +26,8 @@ def __getattr__(name: str) -> Any:
         from autoserum.cli._app import app
 
         return app
+    if name == "help_messages":  # the commands' descriptions, for the catalogs' extraction
+        from autoserum.cli._words import help_messages
+
+        return help_messages
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -92,11 +92,29 @@ def version() -> None:
 
 
 @functools.cache
-def _command() -> Any:
-    """The Click command of :data:`app`, built once per process: Typer builds it anew on every
-    call (≈ 0.08 s of CPU), which a process running several commands (the demo, the tests)
-    need not repeat."""
-    return typer.main.get_command(app)
+def _command(language: str = "en") -> Any:
+    """The Click command of :data:`app` in ``language`` (its help texts translated), built once
+    per process and language: Typer builds it anew on every call (≈ 0.08 s of CPU), which a
+    process running several commands (the demo, the tests) need not repeat."""
+    command = typer.main.get_command(app)
+    if language != "en":
+        from autoserum.cli._words import localise
+
+        localise(command, language)
+    return command
+
+
+def _language() -> str:
+    """The command line's language (``autoserum.i18n.cli_language``), Typer's help frame set
+    to it (English: Typer's own words, no catalog read)."""
+    from autoserum.i18n import cli_language
+
+    language = cli_language()
+    if language != "en" or "autoserum.cli._words" in sys.modules:  # set before: reset it
+        from autoserum.cli._words import frame
+
+        frame(language)
+    return language
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -105,21 +123,26 @@ def run(argv: list[str] | None = None) -> None:
     An :class:`AutoserumError` exits with its ``exit_code`` (2 for invalid input); a usage error
     of the command line (unknown option, missing argument) exits 2.
     """
+    language = _language()
     try:
         if sys.excepthook != typer.main.except_hook:  # as Typer's own call does
             sys.excepthook = typer.main.except_hook
-        code = _command()(args=argv, standalone_mode=False)
+        code = _command(language)(args=argv, standalone_mode=False)
     except typer.Abort:
-        typer.echo("error: aborted", err=True)
+        from autoserum.i18n import translate
+
+        typer.echo(f"error: {translate(language, 'aborted')}", err=True)
         sys.exit(1)
     except typer.TyperException as err:  # Typer's own usage errors (unknown option, …)
         if type(err).__name__ == "NoArgsIsHelpError":
             typer.echo(getattr(err, "ctx").get_help())  # noqa: B009 - ctx is not typed
             sys.exit(0)
+        from autoserum.cli._words import usage_hint, usage_message
+
         message = " ".join(str(getattr(err, "format_message", err.__str__)()).split())
         ctx = getattr(err, "ctx", None)
-        hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-        typer.echo(f"error: {message}{hint}", err=True)
+        hint = usage_hint(ctx.command_path, language) if ctx is not None else ""
+        typer.echo(f"error: {usage_message(message, language)}{hint}", err=True)
         sys.exit(int(getattr(err, "exit_code", 2)))
     except AutoserumError as err:
         fail(err)

@@ -33,15 +33,35 @@ from autoserum.i18n import (
     format_date,
     format_datetime,
     format_number,
+    message_text,
     translate,
 )
 
-__all__ = ["N_", "counted", "date", "language", "number", "pad", "record_type", "translate", "when"]
+__all__ = [
+    "N_",
+    "counted",
+    "date",
+    "language",
+    "note",
+    "number",
+    "pad",
+    "record_type",
+    "translate",
+    "when",
+]
 
 
 def language() -> str:
     """The command line's language (:func:`autoserum.i18n.cli_language`)."""
     return cli_language()
+
+
+def note(text: str, lang: str) -> str:
+    """A note of an analysis in ``lang`` (an :class:`autoserum.errors.Note` keeps its message;
+    any other text as it is)."""
+    from autoserum.errors import Note
+
+    return message_text(text.text, lang) if isinstance(text, Note) else text
 
 
 def number(value: int | float | Decimal | Fraction, lang: str) -> str:

@@ -318,7 +318,7 @@ def _print_tables(result: EndpointResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import language, note, translate
 
     lang = language()
 
@@ -409,8 +409,8 @@ def _print_tables(result: EndpointResult) -> None:
             )
         console.print(pred)
     noted = translate(lang, "note:")
-    for note in data["notes"]:
-        console.print(f"[yellow]{noted}[/yellow] {note}")
+    for text in data["notes"]:
+        console.print(f"[yellow]{noted}[/yellow] {note(text, lang)}")
 
 
 def analyze(

@@ -79,8 +79,6 @@ def serve(
     """
     import os
 
-    import uvicorn
-
     from autoserum.store import open_store
     from autoserum.web import load_settings, log_config
 
@@ -108,7 +106,11 @@ def serve(
                   url=f"http://{host}:{port}/", env=settings.env, workers=workers),
         err=True,
     )  # fmt: skip
-    uvicorn.run(
+    from autoserum.cli._workers import run
+
+    # several workers: each on its own SO_REUSEPORT socket (the kernel deals the connections
+    # over them; with one shared socket a burst of connections can all land on one worker)
+    run(
         "autoserum.web:create_app",
         factory=True,
         host=host,

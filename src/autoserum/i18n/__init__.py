@@ -41,7 +41,13 @@ from autoserum.i18n._catalogs import (
 )
 from autoserum.i18n._cli import cli_language
 from autoserum.i18n._errors import error_text, expected_text, message_text
-from autoserum.i18n._format import format_date, format_datetime, format_decimal, format_number
+from autoserum.i18n._format import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_number,
+    format_quantity,
+)
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -59,6 +65,7 @@ __all__ = [
     "format_datetime",
     "format_decimal",
     "format_number",
+    "format_quantity",
     "message_text",
     "negotiate",
     "translate",

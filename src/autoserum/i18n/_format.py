@@ -1,15 +1,31 @@
-"""Dates, times and numbers written as the language's locale writes them (Babel, CLDR data)."""
+"""Dates, times, numbers and quantities written as the language's locale writes them (Babel,
+CLDR data).
+
+>>> format_quantity(30, "days", "en"), format_quantity(30, "days", "ko")
+('30 days', '30일')
+>>> format_quantity(1, "days", "en"), format_quantity(10, "min", "zh-Hans")
+('1 day', '10分钟')
+>>> format_quantity(1500, "× g", "ko"), format_quantity(50, "mg/mL", "zh-Hans")
+('1,500 × g', '50 mg/mL')
+"""
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Final, Literal
 
 from autoserum.i18n._catalogs import babel_locale, current_language
 
-__all__ = ["format_date", "format_datetime", "format_decimal", "format_number"]
+__all__ = [
+    "CLDR_UNITS",
+    "format_date",
+    "format_datetime",
+    "format_decimal",
+    "format_number",
+    "format_quantity",
+]
 
 Width = Literal["short", "medium", "long", "full"]
 
@@ -83,3 +99,48 @@ def format_decimal(
     return numbers.format_decimal(
         value, format=pattern, locale=babel_locale(language or current_language())
     )
+
+
+#: The CLDR unit of each unit a protocol writes (``docs/protocols.md``): a quantity in one of
+#: them is written as the language writes it, plural forms included (``1 day``, ``30 days``,
+#: ``30일``, ``30天``; ``10 min``, ``10분``, ``10分钟``; ``5 mL``, ``5mL``, ``5毫升``). Any other
+#: unit (``mg/mL``, ``× g``: a centrifuge's relative force, never grams) is a symbol written
+#: the same in every language, after the number as the language writes it.
+CLDR_UNITS: Final[dict[str, str]] = {
+    "mL": "volume-milliliter",
+    "ml": "volume-milliliter",
+    "L": "volume-liter",
+    "days": "duration-day",
+    "day": "duration-day",
+    "weeks": "duration-week",
+    "hours": "duration-hour",
+    "h": "duration-hour",
+    "min": "duration-minute",
+    "minutes": "duration-minute",
+    "°C": "temperature-celsius",
+    "mg": "mass-milligram",
+    "g": "mass-gram",
+    "%": "concentr-percent",
+}
+
+
+def format_quantity(
+    value: int | float | Decimal | str | None, unit: str | None, language: str | None = None
+) -> str:
+    """``value`` with its ``unit`` as ``language`` writes it (the current language by default);
+    a text value (not a number) and a value without a unit as they are; ``None`` is ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return f"{value} {unit}" if unit else str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    lang = language or current_language()
+    if unit in CLDR_UNITS:
+        from babel import units
+
+        return str(
+            units.format_unit(value, CLDR_UNITS[unit], length="short", locale=babel_locale(lang))
+        )
+    number = format_number(value, lang)
+    return f"{number} {unit}" if unit else number

@@ -14,7 +14,9 @@ sources without a Korean or Chinese translation. Marked strings are:
   by :func:`registry_messages`, so the registry stays the one place a label is written;
 - every name, item label, group heading, answer code, band and component of the instrument
   registry (:mod:`autoserum.instruments`), by :func:`instrument_messages` (a licensed wording,
-  DLQI's or POEM's, is not in the registry: a site installs it, ``docs/i18n.md``).
+  DLQI's or POEM's, is not in the registry: a site installs it, ``docs/i18n.md``);
+- the first paragraph of every command's help and the root's options' help, from the Typer
+  application (:func:`cli_messages`, ``autoserum.cli.help_messages``).
 
 Run ``python -m autoserum.i18n.extract`` (what ``make i18n`` does).
 """
@@ -33,6 +35,7 @@ __all__ = [
     "KEYWORDS",
     "MAPPING",
     "POT",
+    "cli_messages",
     "extract_catalog",
     "instrument_messages",
     "main",
@@ -46,6 +49,7 @@ KEYWORDS: Final[dict[str, Any]] = {
     "N_": None,
     "gettext": None,
     "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
     "translate": (2,),
     "translate_plural": (2, 3),
     "Expected": None,
@@ -60,6 +64,7 @@ _JINJA: Final[dict[str, str]] = {
 MAPPING: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
     ("study/entities.py", "autoserum.i18n.extract:registry_messages", {}),
     ("instruments/_registry.py", "autoserum.i18n.extract:instrument_messages", {}),
+    ("cli/_app.py", "autoserum.i18n.extract:cli_messages", {}),
     ("i18n/_errors.py", "python", {}),
     ("i18n/**.py", "ignore", {}),
     ("**.py", "python", {}),
@@ -148,6 +153,19 @@ def instrument_messages(
 
     for rule in RESPONDER_DEFINITIONS.values():  # the report's responder tables
         yield 1, None, rule.label, [f"a responder definition ({rule.code})"]
+
+
+def cli_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """A Babel extractor yielding what ``autoserum --help`` and each command's ``--help`` show
+    of the commands: the first paragraph of each command's help (its docstring, so the command
+    stays the one place it is written) and the root's options' help."""
+    from autoserum.cli import help_messages
+
+    yield from _python_messages(fileobj, keywords, comment_tags, options)
+    for text in help_messages():
+        yield 1, None, text, ["a command's help (autoserum --help)"]
 
 
 def _python_messages(

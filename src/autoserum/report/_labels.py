@@ -21,21 +21,34 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
-from xml.sax.saxutils import escape
 
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as RLTable
 
-from autoserum.i18n import N_, current_language, format_date, format_datetime, using
+from autoserum.i18n import (
+    N_,
+    current_language,
+    format_date,
+    format_datetime,
+    format_quantity,
+    using,
+)
 from autoserum.protocols import Fact, Protocol
-from autoserum.report._i18n import fit_lines, pdf_fonts, pdf_word_wrap, word
+from autoserum.report._i18n import (
+    draw_text,
+    fit_lines,
+    markup,
+    pdf_fonts,
+    pdf_word_wrap,
+    text_width,
+    word,
+)
 from autoserum.report._i18n import gettext as _
 from autoserum.study.model import ProductLife
 
@@ -71,6 +84,9 @@ _STEPS: Final[dict[str, str]] = {
     "freeze_thaw_max": N_("freeze thaw max"),
     "max_minutes_draw_to_injection": N_("max minutes draw to injection"),
 }
+#: The unit of a step whose protocol unit is ambiguous: a centrifuge's ``g`` is its relative
+#: centrifugal force (``1,500 × g``), never grams.
+_UNITS: Final[dict[str, str]] = {"centrifuge_g": "× g"}
 #: Where a protocol's fact comes from (``protocols.Source``).
 _SOURCES: Final[dict[str, str]] = {
     "published": N_("published"),
@@ -136,18 +152,20 @@ def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> 
             for name, fact in arm.process:
                 if isinstance(fact, Fact):
                     step = _(_STEPS[name]) if name in _STEPS else name.replace("_", " ")
-                    facts.append((step, _fact(fact)))
+                    facts.append((step, _fact(fact, unit=_UNITS.get(name))))
         facts.append((_("dose"), _fact(arm.dose)))
         rows.append(WorksheetRow(subject_id, arm_code, word(arm.product), tuple(facts)))
     return rows
 
 
-def _fact(fact: Fact) -> str:
-    """A declared value with its provenance in the current language (the value as the
-    protocol gives it)."""
+def _fact(fact: Fact, *, unit: str | None = None) -> str:
+    """A declared value with its unit (``unit`` instead of the fact's own) and its provenance,
+    in the current language: the protocol's value, its unit as the language writes it
+    (``30 days``, ``30일``, ``30天``; :func:`autoserum.i18n.format_quantity`)."""
     if not fact.known or fact.value is None:
         return _("unknown")
-    return _("%(value)s (%(source)s)", value=fact.describe(), source=_(_SOURCES[fact.source]))
+    value = format_quantity(fact.value, unit or fact.unit, current_language())
+    return _("%(value)s (%(source)s)", value=value, source=_(_SOURCES[fact.source]))
 
 
 def qr_png(code: str, *, scale: int = 4) -> bytes:
@@ -183,18 +201,14 @@ def _labels_pdf(labels: Sequence[Label]) -> bytes:
         y = top - (slot // _COLUMNS + 1) * _HEIGHT + 4 * mm
         side = _HEIGHT - 8 * mm
         canvas.drawImage(ImageReader(io.BytesIO(qr_png(label.code))), x, y, side, side)
-        canvas.setFont(bold, 7)
         text_x = x + side + 2 * mm
-        canvas.drawString(text_x, y + side - 6, label.code.split(":")[3])
+        draw_text(canvas, text_x, y + side - 6, label.code.split(":")[3], bold, 7)
         room = x - 4 * mm + _WIDTH - 2 * mm - text_x  # to the label's right edge
         for i, line in enumerate(label.lines):
             size = _fitting_size(line, regular, 6.5, room)
-            canvas.setFont(regular, size)
-            canvas.drawString(
-                text_x, y + side - 16 - 9 * i, fit_lines(line, regular, size, room)[0]
-            )
-        canvas.setFont(regular, 4.5)
-        canvas.drawString(x, y - 5, label.code)
+            first = fit_lines(line, regular, size, room)[0]
+            draw_text(canvas, text_x, y + side - 16 - 9 * i, first, regular, size)
+        draw_text(canvas, x, y - 5, label.code, regular, 4.5)
     canvas.save()
     return out.getvalue()
 
@@ -202,7 +216,7 @@ def _labels_pdf(labels: Sequence[Label]) -> bytes:
 def _fitting_size(text: str, font: str, size: float, width: float, smallest: float = 5) -> float:
     """The largest font size from ``size`` down to ``smallest`` (in quarter points) at which
     ``text`` fits ``width`` (at ``smallest`` a longer text is cut)."""
-    while size > smallest and stringWidth(text, font, size) > width:
+    while size > smallest and text_width(text, font, size) > width:
         size -= 0.25
     return size
 
@@ -235,23 +249,25 @@ def _worksheet_pdf(study: str, protocol_title: str, rows: Sequence[WorksheetRow]
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, title=title)
     story: list[object] = [
-        Paragraph(escape(title), styles["Title"]),
-        Paragraph(escape(protocol_title), styles["Normal"]),
-        Paragraph(escape(_("Unblinded: for the preparer only.")), styles["Normal"]),
+        Paragraph(markup(title, bold), styles["Title"]),
+        Paragraph(markup(protocol_title, regular), styles["Normal"]),
+        Paragraph(markup(_("Unblinded: for the preparer only."), regular), styles["Normal"]),
         Spacer(1, 4 * mm),
     ]
     cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10, wordWrap=wrap)
     head = ParagraphStyle("head", parent=cell, fontName=bold)
     for row in rows:
         story.append(
-            Paragraph(escape(f"{row.subject_id} · {row.arm} · {row.product}"), styles["Heading3"])
+            Paragraph(
+                markup(f"{row.subject_id} · {row.arm} · {row.product}", bold), styles["Heading3"]
+            )
         )
         header = (_("Step (protocol)"), _("Declared"), _("Done (value, time, initials)"))
-        data = [[Paragraph(escape(text), head) for text in header]]
+        data = [[Paragraph(markup(text, bold), head) for text in header]]
         data += [
-            [Paragraph(escape(name), cell), Paragraph(escape(value), cell), ""]
+            [Paragraph(markup(name, regular), cell), Paragraph(markup(value, regular), cell), ""]
             for name, value in row.facts
-        ] or [[Paragraph(escape(_("no process")), cell), "", ""]]
+        ] or [[Paragraph(markup(_("no process"), regular), cell), "", ""]]
         table = RLTable(data, colWidths=(50 * mm, 70 * mm, 50 * mm), repeatRows=1)
         table.setStyle(
             [
@@ -297,18 +313,17 @@ def _card_pdf(
     )
     side = 70 * mm
     heading = _("Your symptom diary")
-    canvas.setFont(bold, _fitting_size(heading, bold, 13, width - 20 * mm, smallest=9))
-    canvas.drawString(10 * mm, height - 16 * mm, heading)
+    heading_size = _fitting_size(heading, bold, 13, width - 20 * mm, smallest=9)
+    draw_text(canvas, 10 * mm, height - 16 * mm, heading, bold, heading_size)
     who = _("Study %(study)s · participant %(subject)s", study=study, subject=subject_id)
     size = _fitting_size(who, regular, 9, width - 20 * mm, smallest=6)
-    canvas.setFont(regular, size)
-    canvas.drawString(10 * mm, height - 23 * mm, fit_lines(who, regular, size, width - 20 * mm)[0])
+    first = fit_lines(who, regular, size, width - 20 * mm)[0]
+    draw_text(canvas, 10 * mm, height - 23 * mm, first, regular, size)
     canvas.drawImage(
         ImageReader(io.BytesIO(qr_png(url, scale=6))),
         (width - side) / 2, height - 28 * mm - side, side, side,
     )  # fmt: skip
     y = height - 34 * mm - side
-    canvas.setFont(regular, 8)
     room = width - 20 * mm  # 10 mm margins
     for text in (
         _("Scan the code with your phone's camera, or open:"),
@@ -318,7 +333,7 @@ def _card_pdf(
         *lines,
     ):
         for line in fit_lines(text, regular, 8, room):
-            canvas.drawString(10 * mm, y, line)
+            draw_text(canvas, 10 * mm, y, line, regular, 8)
             y -= 4.5 * mm
     canvas.save()
     return out.getvalue()

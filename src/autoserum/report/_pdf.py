@@ -23,13 +23,11 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -45,7 +43,7 @@ from autoserum.i18n import current_language
 from autoserum.report._diagram import Diagram, diagram_drawing
 from autoserum.report._document import Document, FigureBlock
 from autoserum.report._i18n import gettext as _
-from autoserum.report._i18n import note_text, pdf_fonts, pdf_word_wrap
+from autoserum.report._i18n import markup, note_text, pdf_fonts, pdf_word_wrap, text_width
 from autoserum.report._tables import Table
 
 __all__ = ["render_pdf"]
@@ -95,26 +93,10 @@ def _styles(language: str) -> _Styles:
     )
 
 
-# The base-14 PDF fonts have no glyphs for a few characters of the report: spell them out.
-_ASCII = str.maketrans(
-    {
-        "−": "-",
-        "⁹": "9",
-        "⁺": "+",
-        "≥": ">=",
-        "×": "x",
-        "–": "-",
-        "α": "alpha",
-        "δ": "delta",
-        "χ": "chi",
-        "²": "2",
-        "→": "->",
-    }
-)
-
-
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text.translate(_ASCII)), style)
+    """A paragraph of ``text`` (its Greek letters, arrows and signs drawn as written:
+    :func:`autoserum.report._i18n.markup`)."""
+    return Paragraph(markup(text, style.fontName), style)
 
 
 #: A character a line may break after in Chinese (CJK ideographs, kana, full-width forms).
@@ -135,9 +117,8 @@ def _widths(table: Table, width: float, styles: _Styles) -> list[float]:
     need = [0.0] * len(table.columns)
     want = [0.0] * len(table.columns)
     for style, row in ((styles.head, table.columns), *((styles.cell, r) for r in table.rows)):
-        size = partial(stringWidth, fontName=style.fontName, fontSize=style.fontSize)
-        for i, cell in enumerate(row):
-            text = cell.translate(_ASCII)
+        size = partial(text_width, font=style.fontName, size=style.fontSize)
+        for i, text in enumerate(row):
             pieces = _TOKEN.findall(text) if cjk else text.split()
             need[i] = max(need[i], max((size(p) for p in pieces), default=0.0) + _PADDING)
             want[i] = max(want[i], size(text) + _PADDING)

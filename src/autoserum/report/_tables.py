@@ -29,7 +29,7 @@ from autoserum.display import number as fmt
 from autoserum.display import p_value as fmt_p
 from autoserum.errors import Expected, Message
 from autoserum.i18n import N_
-from autoserum.report._i18n import arm_label, column_word, word
+from autoserum.report._i18n import arm_label, column_word, pgettext, word
 from autoserum.report._i18n import gettext as _
 from autoserum.study.history import COMORBIDITIES
 from autoserum.study.tidy import INSTRUMENT_RANGES, LAB_UNITS
@@ -109,7 +109,7 @@ def baseline_display(adsl: pl.DataFrame, covariates: Sequence[str], population: 
     arms = sorted(pop["arm"].unique().to_list())
     groups = [(a, pop.filter(pl.col("arm") == a)) for a in arms]
     if len(arms) > 1:
-        groups.append((_("Total"), pop))
+        groups.append((pgettext("all arms", "Total"), pop))
     columns = (_("Characteristic"), *(f"{arm_label(a)} (N = {g.height})" for a, g in groups))
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
@@ -197,7 +197,7 @@ def history_display(adsl: pl.DataFrame, history: pl.DataFrame, population: str) 
     arms = sorted(pop["arm"].unique().to_list())
     groups = [(a, pop.filter(pl.col("arm") == a)) for a in arms]
     if len(arms) > 1:
-        groups.append((_("Total"), pop))
+        groups.append((pgettext("all arms", "Total"), pop))
     columns = (_("Characteristic"), *(f"{arm_label(a)} (N = {g.height})" for a, g in groups))
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []

@@ -39,8 +39,9 @@ def describe(x: Any, conf_level: float = 0.95) -> Describe:
     q1, median, q3 = (float(q) for q in np.quantile(values, [0.25, 0.5, 0.75]))
     if n < 2:
         warnings.warn(
-            "describe: one observation, so SD, SE and the CI are undefined (nan)",
-            StatisticalWarning,
+            StatisticalWarning(
+                Message("describe: one observation, so SD, SE and the CI are undefined (nan)")
+            ),
             stacklevel=2,
         )
         sd = se = low = high = math.nan

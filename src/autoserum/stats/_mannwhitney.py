@@ -113,9 +113,16 @@ def _exact(
     achieved = (2 if side == "two-sided" else 1) * pwilcox(qu - 1, nx, ny)
     if achieved - alpha > alpha / 2:
         warnings.warn(
-            f"mann_whitney: conf_level {level} not achievable with sizes {nx}, {ny}; "
-            f"the CI has level {1 - achieved}",
-            StatisticalWarning,
+            StatisticalWarning(
+                Message(
+                    "mann_whitney: conf_level %(level)s not achievable with sizes %(nx)s, "
+                    "%(ny)s; the CI has level %(achieved)s",
+                    level=level,
+                    nx=nx,
+                    ny=ny,
+                    achieved=1 - achieved,
+                )
+            ),
             stacklevel=3,
         )
     low = -math.inf if side == "less" else float(diffs[qu - 1])

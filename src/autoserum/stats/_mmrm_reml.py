@@ -313,8 +313,12 @@ def fit_reml(reml: Reml) -> RemlFit:
     value, _ = reml.objective(theta)
     if not converged:
         warnings.warn(
-            "mmrm: the REML optimisation did not converge tightly; estimates may be inaccurate",
-            StatisticalWarning,
+            StatisticalWarning(
+                Message(
+                    "mmrm: the REML optimisation did not converge tightly; estimates may be "
+                    "inaccurate"
+                )
+            ),
             stacklevel=3,
         )
     return RemlFit(

@@ -131,9 +131,15 @@ def _exact(x: FloatArray, statistic: float, level: float, side: Alternative) -> 
     achieved = (2 if side == "two-sided" else 1) * psignrank(qu - 1, n)
     if achieved - alpha > alpha / 2:
         warnings.warn(
-            f"wilcoxon_signed_rank: conf_level {level} not achievable with n = {n}; "
-            f"the CI has level {1 - float(f'{achieved:.2g}')}",
-            StatisticalWarning,
+            StatisticalWarning(
+                Message(
+                    "wilcoxon_signed_rank: conf_level %(level)s not achievable with n = %(n)s; "
+                    "the CI has level %(achieved)s",
+                    level=level,
+                    n=n,
+                    achieved=1 - float(f"{achieved:.2g}"),
+                )
+            ),
             stacklevel=3,
         )
     return RankTest(
@@ -148,9 +154,14 @@ def _exact(x: FloatArray, statistic: float, level: float, side: Alternative) -> 
 
 def _not_achievable(level: float, alpha: float) -> None:
     warnings.warn(
-        f"wilcoxon_signed_rank: conf_level {level} not achievable; "
-        f"the CI has level {1 - min(1.0, alpha)}",
-        StatisticalWarning,
+        StatisticalWarning(
+            Message(
+                "wilcoxon_signed_rank: conf_level %(level)s not achievable; the CI has level "
+                "%(achieved)s",
+                level=level,
+                achieved=1 - min(1.0, alpha),
+            )
+        ),
         stacklevel=4,
     )
 
@@ -168,9 +179,12 @@ def _normal_interval(
     w_max = signed_rank_z(xs, mumax, correct, side) if math.isfinite(w_min) else math.nan
     if not math.isfinite(w_max):
         warnings.warn(
-            "wilcoxon_signed_rank: cannot compute a confidence interval when all "
-            "non-zero differences are tied; estimate = midrange, CI = nan",
-            StatisticalWarning,
+            StatisticalWarning(
+                Message(
+                    "wilcoxon_signed_rank: cannot compute a confidence interval when all "
+                    "non-zero differences are tied; estimate = midrange, CI = nan"
+                )
+            ),
             stacklevel=3,
         )
         low = -math.inf if side == "less" else math.nan

@@ -3,7 +3,8 @@
 Out: the study's data package rows (:func:`~autoserum.store._package.read_records`, blinded and
 de-identified as asked and as the actor's role requires) written by
 :func:`autoserum.study.odm.odm_xml`, with the audit trail and the valid signatures the actor may
-read when asked (their arm-revealing values masked in a blinded export).
+read when asked (their arm-revealing values masked in a blinded export, the audit records of the
+record types whose presence reveals the arm left out).
 
 In: an ODM document written by autoserum read back (:func:`autoserum.study.odm.read_odm`) and
 written as a new study by the package's importer, all or nothing.
@@ -19,7 +20,8 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.store._base import Actor, UnitOfWork
 from autoserum.store._package import PackageContent
 from autoserum.store._signatures import SignatureService
-from autoserum.store._trail import AuditService, blinded_record
+from autoserum.store._trail import ARM_REVEALING, AuditRecord, AuditService, blinded_record
+from autoserum.study.entities import REGISTRY, REVIEW_REGISTRY
 from autoserum.study.odm import odm_xml, read_odm
 from autoserum.study.package import descriptor
 
@@ -49,11 +51,47 @@ def odm_bytes(
                     "an identified export (audit records and signatures name people and times)"
                 ),
             )
-        records = AuditService(uow).pages(study, actor=actor)
+        records = list(AuditService(uow).pages(study, actor=actor))
         blinded = bool(meta["blinded"])
-        audit = [(blinded_record(r) if blinded else r).to_json() for r in records]
+        about = _about_masked(records) if blinded else set()
+        audit = [
+            (blinded_record(r) if blinded else r).to_json()
+            for r in records
+            if not (blinded and (_reveals_arm(r) or (r.entity, r.record_id) in about))
+        ]
         signatures = SignatureService(uow).signatures(study, actor=actor)
     return odm_xml(meta, content.rows, created=created, audit=audit, signatures=signatures)
+
+
+def _reveals_arm(record: AuditRecord) -> bool:
+    """Whether a blinded export leaves out an audit record because its mere presence reveals
+    the arm: a record of a type whose records do (the registry's ``masked_for_blinded`` record
+    types: the product chain), or the change of an arm-revealing field or link, recorded only
+    when it has a value (a kit's ``aliquot_id``: serum kits only), whose value is masked anyway.
+    A record of a whole row keeps its arm-revealing keys, masked."""
+    spec = REGISTRY.get(record.entity)
+    if spec is not None and spec.masked_for_blinded:
+        return True
+    return (record.entity, record.field) in ARM_REVEALING
+
+
+def _about_masked(records: list[AuditRecord]) -> set[tuple[str, int]]:
+    """The records (entity, id) a blinded package leaves out because they are about a record
+    of the product chain (``store._package``: a query, verification or lock naming a blood
+    draw, and the messages of such a query), read from their audit records."""
+    chain = {name for name, spec in REGISTRY.items() if spec.masked_for_blinded}
+    out = {
+        (r.entity, r.record_id)
+        for r in records
+        if r.entity in REVIEW_REGISTRY and r.field == "entity" and r.new_value in chain
+    }
+    queries = {i for e, i in out if e == "query"}
+    out |= {
+        (r.entity, r.record_id)
+        for r in records
+        if r.entity == "query_message" and r.field == "query_id" and r.new_value in queries
+    }
+    return out
 
 
 def odm_package(path: Path) -> PackageContent:

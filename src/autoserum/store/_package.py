@@ -587,9 +587,7 @@ def _parse_file(
             raise ValidationError(
                 f"{file} column {column}",
                 None,
-                Expected(
-                    "the column present (a blinded or de-identified package cannot be imported)"
-                ),
+                Expected("the column present (a de-identified package cannot be imported)"),
             )
     out: list[dict[str, Any]] = []
     for line, record in enumerate(frame.iter_rows(named=True), start=2):

@@ -26,8 +26,10 @@ a visit (adverse events, medications, the product chain, ...).
 ('F.ADVERSE_EVENT', 'IT.LAB.flag')
 >>> item_columns(entity("lab"), blinded=False, deidentified=False)
 ('analyte', 'value', 'unit', 'ref_low', 'ref_high', 'flag')
->>> item_columns(entity("injection"), blinded=True, deidentified=True)[:4]
-('draw', 'aliquot', 'preparation', 'volume_ml')
+>>> item_columns(entity("injection"), blinded=False, deidentified=True)[:3]
+('draw', 'aliquot', 'preparation')
+>>> item_columns(entity("injection"), blinded=True, deidentified=True)[:3]
+('preparation', 'volume_ml', 'site')
 >>> data_specs()[-1].name, group_oid(CONSENT_DOCUMENT)
 ('consent', 'IG.CONSENT_DOCUMENT')
 """
@@ -137,14 +139,20 @@ def event_oid(visit: str, planned: frozenset[str]) -> str:
     return f"SE.{visit}" if visit in planned else UNSCHEDULED_EVENT
 
 
-def subject_specs() -> tuple[EntitySpec, ...]:
-    """The record types of a subject (every registry entry but the site and the subject)."""
-    return tuple(s for s in REGISTRY.values() if s.parent == "subject")
+def subject_specs(*, blinded: bool = False) -> tuple[EntitySpec, ...]:
+    """The record types of a subject (every registry entry but the site and the subject;
+    when ``blinded``, not those whose records reveal the arm: ``EntitySpec.masked_for_blinded``,
+    as :func:`autoserum.study.package.package_types`)."""
+    return tuple(
+        s
+        for s in REGISTRY.values()
+        if s.parent == "subject" and not (blinded and s.masked_for_blinded)
+    )
 
 
-def data_specs() -> tuple[EntitySpec, ...]:
+def data_specs(*, blinded: bool = False) -> tuple[EntitySpec, ...]:
     """The record types of a subject's data in ODM: :func:`subject_specs`, then the consent."""
-    return (*subject_specs(), CONSENT)
+    return (*subject_specs(blinded=blinded), CONSENT)
 
 
 def visit_linked(spec: EntitySpec) -> bool:

@@ -93,8 +93,8 @@ def metadata(
     events = [f"SE.{v['code']}" for v in visits] + [UNSCHEDULED_EVENT, SUBJECT_EVENT]
     for n, oid in enumerate(events, start=1):
         element(proto, "StudyEventRef", StudyEventOID=oid, OrderNumber=str(n), Mandatory="No")
-    _events(mdv, visits, codes)
-    specs = [REGISTRY["subject"], *(s for s in data_specs() if s.name != ASSESSMENT)]
+    _events(mdv, visits, codes, blinded=blinded)
+    specs = [REGISTRY["subject"], *(s for s in data_specs(blinded=blinded) if s.name != ASSESSMENT)]
     _forms(mdv, specs, codes)
     own = _groups(mdv, specs, codes, flags)
     setting_keys = [*settings, "blinded", "deidentified"]
@@ -122,8 +122,11 @@ def metadata(
     _code_lists(mdv, specs, codes, arms, flags)
 
 
-def _events(mdv: etree._Element, visits: list[Mapping[str, Any]], codes: list[str]) -> None:
-    linked = [s for s in data_specs() if visit_linked(s) and s.name != ASSESSMENT]
+def _events(
+    mdv: etree._Element, visits: list[Mapping[str, Any]], codes: list[str], *, blinded: bool
+) -> None:
+    specs = data_specs(blinded=blinded)
+    linked = [s for s in specs if visit_linked(s) and s.name != ASSESSMENT]
     visit_forms = [
         form_oid(REGISTRY["visit"]),
         *(qs_form_oid(c) for c in codes),
@@ -137,7 +140,7 @@ def _events(mdv: etree._Element, visits: list[Mapping[str, Any]], codes: list[st
         _alias(mdv[-1], "autoserum:visit", str(v["code"]))
     _event(mdv, UNSCHEDULED_EVENT, "Unscheduled visit", "Unscheduled", visit_forms, repeating=True)
     subject_forms = [form_oid(REGISTRY["subject"])]
-    subject_forms += [form_oid(s) for s in data_specs() if s.name not in ("visit", ASSESSMENT)]
+    subject_forms += [form_oid(s) for s in specs if s.name not in ("visit", ASSESSMENT)]
     _event(mdv, SUBJECT_EVENT, "Subject", "Common", subject_forms)
 
 

@@ -250,7 +250,7 @@ def project(
     codes = _instrument_codes(visits, instruments)
     rows = [_row("record_id", "subject", "text", "Subject identifier", required="y")]
     mapping: dict[str, Any] = {"forms": {}, "instruments": {}}
-    specs = [REGISTRY["subject"], *(s for s in data_specs() if s.name != ASSESSMENT)]
+    specs = [REGISTRY["subject"], *(s for s in data_specs(blinded=blinded) if s.name != ASSESSMENT)]
     for spec in specs:
         fields = field_columns(spec)
         columns = [c for c in item_columns(spec, **flags) if c != "subject_id"]
