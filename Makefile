@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 CONSTRAINTS := requirements/constraints.txt
 PORT   ?= 8000
+PYTEST_WORKERS ?= 0
 
 .PHONY: demo test install install-dev lint typecheck imports pytest services format bench clean venv-check i18n
 
@@ -55,11 +56,15 @@ typecheck:
 imports:
 	$(BIN)/lint-imports
 
-## pytest: every test. One BLAS thread per process: the tests' matrices are small, and
-## threaded OpenBLAS spins on a shared machine. PYTEST_ARGS adds pytest options.
+## pytest: every test. PYTEST_WORKERS=N spreads them over N pytest-xdist processes (auto: one
+## per core), a test module (or class) on one worker so that its module fixtures are built once
+## (--dist loadscope); the default, 0, runs one process, until a whole parallel run has passed
+## clean (docs/benchmarks.md, "Test suite time": the evaluation and what remains). One BLAS
+## thread per process: the tests' matrices are small, and threaded OpenBLAS spins on a shared
+## machine. PYTEST_ARGS adds pytest options.
 pytest:
 	. ./.autoserum-services.env 2>/dev/null; OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 ## i18n: extract the marked strings (templates, Python, the entity registry) into
 ## src/autoserum/locale/messages.pot and merge them into every language's messages.po

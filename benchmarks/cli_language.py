@@ -5,14 +5,16 @@ Each figure is a median over fresh interpreters, the trees alternated run by run
 - ``import autoserum.cli`` and ``import autoserum.cli._app`` (what ``--help`` loads), from
   ``python -X importtime`` (cumulative microseconds of the module);
 - the CPU time (user + system of the child) of ``autoserum --version`` and ``autoserum --help``
-  with ``AUTOSERUM_LANG=ko`` (a Korean terminal: no message is written, no catalog read);
+  with ``AUTOSERUM_LANG`` = ``--lang`` (``ko`` by default: a Korean terminal, whose ``--help`` is
+  written in Korean since the help is translated, so it reads the catalog; ``en`` reads none);
 - the first Korean message of a process (``translate("ko", …)``: Babel's import and the
   catalog compiled in memory) and then the first Chinese one (the catalog alone), wall time.
 
 With ``--before SRC`` (a checkout's ``src`` of an earlier commit) the import and command figures
 are measured for both trees.
 
-Run: ``.venv/bin/python benchmarks/cli_language.py [--before /tmp/old/src] [--runs 15]``.
+Run: ``.venv/bin/python benchmarks/cli_language.py [--before /tmp/old/src] [--runs 15]
+[--lang en]``.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ FIRST_MESSAGES = (
 )
 
 
+LANGUAGE = {"name": "ko"}
+
+
 def _env(src: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": src, "AUTOSERUM_LANG": "ko"}
+    return {**os.environ, "PYTHONPATH": src, "AUTOSERUM_LANG": LANGUAGE["name"]}
 
 
 def _import_ms(src: str, module: str) -> float:
@@ -65,7 +70,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", help="src folder of the earlier tree")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--lang", default="ko", help="AUTOSERUM_LANG of the commands (ko)")
     args = parser.parse_args()
+    LANGUAGE["name"] = args.lang
     trees = {"after": str(SRC), **({"before": args.before} if args.before else {})}
     found: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.runs):

@@ -172,16 +172,19 @@ _QUIET = (
 )
 
 
-@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["score", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--version"], ["version"], ["--help"], ["score", "--help"], ["study"]]
+)
 def test_start_up_loads_no_catalog_until_a_message_is_written(argv: list[str]) -> None:
     """Issue 18: the catalogs (and Babel) are loaded when a message is written, not at start-up;
     importing the CLI does not even import the languages. English never reads a catalog (its
-    help is Typer's own text); ``--version`` reads none in any language; a Korean help page is a
-    message written in Korean, so it does."""
+    help is Typer's own text); a command that shows no help (``--version``, ``version``) reads
+    none in any language; a Korean help page (``--help``, a group named alone) is a message
+    written in Korean, so it does."""
     assert _modules_after("import autoserum.cli", ("autoserum.i18n", "babel")) == []
     assert _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="en") == []
     korean = _modules_after(_QUIET.format(argv=argv), ("babel",), AUTOSERUM_LANG="ko")
-    assert korean == ([] if argv == ["--version"] else ["babel"])
+    assert korean == ([] if "version" in argv[0] else ["babel"])
 
 
 def test_what_programs_read_is_the_same_in_every_language(
@@ -241,6 +244,12 @@ def test_the_help_speaks_the_terminals_language(monkeypatch: pytest.MonkeyPatch,
     page = run_cli("study", "create", "--help").stdout
     assert translate(lang, "Arguments") in page
     assert "Example: autoserum study create" in page  # an example is a command: as written
+    group = run_cli("study")  # a group named alone: its help page, in the language too
+    assert group.returncode == 0
+    assert HELP[lang][0] in group.stdout
+    shown = " ".join(group.stdout.replace("│", " ").split())
+    listed = "List the studies of a database: name, protocol, blinding, sites, subjects enrolled."
+    assert translate(lang, listed) in shown  # a sub-command's description
 
 
 USAGE = {

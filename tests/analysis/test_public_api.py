@@ -9,6 +9,7 @@ import autoserum.report
 def test_analysis_surface() -> None:
     assert sorted(autoserum.analysis.__all__) == [
         "ADAM_DATASETS",
+        "ADSL_HISTORY",
         "ARM_BLINDED",
         "AnalysisPlan",
         "CONTROL_NAMES",

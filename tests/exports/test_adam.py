@@ -3,7 +3,10 @@ engine reads ADQS (+ ADSL) back and reproduces its own primary result exactly.""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyreadstat
@@ -25,6 +28,9 @@ from autoserum.study.cdisc import check_names, read_xpt
 from autoserum.study.tidy import TOTAL_COLUMNS
 from tests.exports.conftest import STUDY, assert_valid_define
 from tests.store.helpers import ADMIN, TODAY
+
+#: What R's haven read of ADSL written from the fixture study (``reference/haven_sdtm.R``).
+HAVEN_ADSL = Path(__file__).parent / "reference" / "haven_adam.json"
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +104,73 @@ def test_blinded_adam_has_no_arm(study_db: str) -> None:
         store.close()
     frames = adam_datasets(STUDY, visits)
     assert set(frames["ADSL"]["TRT01P"].to_list()) == {"pooled (blinded)"}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-12)
+    return bool(a == b)
+
+
+def test_pyreadstat_reads_adsl_as_r_haven_reads_it(adam_dir: Path) -> None:
+    """R: haven 2.5.1 read_xpt on ADSL written from the same fixture study (with the subject
+    history variables); names, labels and every value exactly."""
+    [(name, r)] = json.loads(HAVEN_ADSL.read_text(encoding="utf-8")).items()
+    frame, labels = read_xpt(adam_dir / f"{name.lower()}.xpt")
+    assert frame.columns == r["names"] == list(ADAM_DATASETS["ADSL"].names)
+    assert [labels[c] for c in frame.columns] == r["labels"]
+    assert frame.height == r["nrow"][0]
+    for column in frame.columns:
+        ours, theirs = frame[column].to_list(), r["values"][column]
+        bad = [(o, t) for o, t in zip(ours, theirs, strict=True) if not _same(o, t)]
+        assert not bad, (column, bad[:3])
+
+
+_HISTORY = ("AGE", "AGEU", "RACE", "ETHNIC", "FITZPAT", "ADONAGE", "ADDURY", "ASTHMFL",
+            "ARHINFL", "FALLGFL", "PRSYSFL")  # fmt: skip
+
+
+def test_adsl_carries_the_subject_history(adam_dir: Path) -> None:
+    """The fixture's first subject (``tests/exports/conftest.py``: age 15, Asian, not
+    Hispanic or Latino, Fitzpatrick III, atopic dermatitis since age 2, asthma and another
+    comorbidity, ciclosporin before the study): duration 15 - 2 = 13 years, asthma Y,
+    allergic rhinitis and food allergy N, prior systemic treatment Y. Subjects without a
+    recorded history: flags N, the rest empty. Each variable in define.xml."""
+    adsl, labels = read_xpt(adam_dir / "adsl.xpt")
+    first = adsl.filter(pl.col("SUBJID") == "AST-01").select(_HISTORY).row(0)
+    assert first == (15.0, "YEARS", "ASIAN", "NOT HISPANIC OR LATINO", "III", 2.0, 13.0,
+                     "Y", "N", "N", "Y")  # fmt: skip
+    rest = adsl.filter(pl.col("SUBJID") != "AST-01")
+    assert rest.height == 11
+    assert set(rest.select("ASTHMFL", "ARHINFL", "FALLGFL", "PRSYSFL").unpivot()["value"]) == {"N"}
+    assert rest.select("RACE", "FITZPAT", "ADONAGE", "ADDURY").null_count().row(0) == (11,) * 4
+    assert all(len(n) <= 8 and len(labels[n]) <= 40 for n in _HISTORY)
+    root = etree.parse(str(adam_dir / "define.xml")).getroot()
+    odm = "{http://www.cdisc.org/ns/odm/v1.3}"
+    items = {i.get("OID"): i for i in root.iter(f"{odm}ItemDef")}
+    for name in _HISTORY:
+        assert f"IT.ADSL.{name}" in items, name
+    refs = {
+        name: items[f"IT.ADSL.{name}"].find(f"{odm}CodeListRef").get("CodeListOID")
+        for name in ("FITZPAT", "ASTHMFL", "PRSYSFL")
+    }
+    assert refs == {"FITZPAT": "CL.FITZPAT", "ASTHMFL": "CL.AESER", "PRSYSFL": "CL.AESER"}
+    fitz = root.find(f".//{odm}CodeList[@OID='CL.FITZPAT']")
+    assert fitz is not None
+    assert [e.get("CodedValue") for e in fitz] == ["I", "II", "III", "IV", "V", "VI"]
+
+
+def test_blinded_and_deidentified_adsl_keep_the_history_but_not_the_arm(study_db: str) -> None:
+    """The history holds no arm, date or name: a blinded, de-identified ADSL has it as the
+    full one has (from the package read for the export), the arms pooled."""
+    store = open_store(study_db, clock=lambda: TODAY)
+    try:
+        _, full = store.exports.adam(STUDY, actor=ADMIN)
+        _, hidden = store.exports.adam(STUDY, actor=ADMIN, blinded=True, deidentified=True)
+    finally:
+        store.close()
+    assert_frame_equal(full["ADSL"].select(_HISTORY), hidden["ADSL"].select(_HISTORY))
+    assert set(hidden["ADSL"]["TRT01P"].to_list()) == {"pooled (blinded)"}
+    assert set(full["ADSL"]["TRT01P"].to_list()) == {"serum", "placebo"}

@@ -25,7 +25,7 @@ from lxml import etree
 
 from autoserum.errors import ValidationError
 from autoserum.store import Store, open_store, package_files, write_package
-from autoserum.study.entities import REGISTRY
+from autoserum.study.entities import PRODUCT_DEVIATION, REGISTRY
 from autoserum.study.fhir import fhir_bundle
 from autoserum.study.package import key_columns, link_column, package_types
 from tests.exports.conftest import NOW
@@ -47,9 +47,10 @@ def build(store: Store) -> dict[str, str]:
     """``ast-nahm2023`` (autologous serum vs saline, double-blind), six subjects randomised
     (the seeded list gives both arms); each serum subject's blood drawn, processed and made
     into two aliquots (one frozen, one disposed), a kit filled from the first; each saline
-    subject's kit filled with saline; every subject injected once by the kit's code. A
-    monitor's query on the first serum subject's blood draw (its existence would reveal the
-    arm). Returns each subject's arm."""
+    subject's kit filled with saline; every subject injected once by the kit's code. The first
+    serum subject's processing clotted too short (a ``product_process`` deviation) and a
+    monitor's query on its blood draw (their existence would reveal the arm). Returns each
+    subject's arm."""
     double_blind_study(store, STUDY)
     arms = {sid: enrolled(store, STUDY, sid) for sid in ("S1", "S2", "S3", "S4", "S5", "S6")}
     assert set(arms.values()) == ARMS, arms
@@ -58,8 +59,8 @@ def build(store: Store) -> dict[str, str]:
         if arm == "serum":
             draw = store.product.draw(STUDY, subject, actor=PREPARER, volume_ml="40")
             processing = store.product.process(
-                STUDY, draw.code, actor=PREPARER, clotting_minutes=30, centrifuge_g=1500,
-                centrifuge_minutes=10,
+                STUDY, draw.code, actor=PREPARER, clotting_minutes=20 if not queried else 30,
+                centrifuge_g=1500, centrifuge_minutes=10,
             )  # fmt: skip
             made = store.product.make_aliquots(STUDY, processing.id, actor=PREPARER, count=2)
             store.product.storage_event(STUDY, made[1].code, "frozen", actor=PREPARER,
@@ -117,6 +118,7 @@ def test_the_unblinded_package_holds_the_chain(built: tuple[str, dict[str, str]]
     kits = _csv(files, "preparations.csv")
     assert kits.filter(pl.col("aliquot").is_not_null()).height == serum
     assert "blood_draw" in _csv(files, "queries.csv")["entity"].to_list()
+    assert PRODUCT_DEVIATION in _csv(files, "deviations.csv")["category"].to_list()
 
 
 def test_the_blinded_package_cannot_tell_the_arms_apart(
@@ -145,6 +147,7 @@ def test_the_blinded_package_cannot_tell_the_arms_apart(
     )
     assert {"aliquot", "draw", "product"}.isdisjoint(_csv(files, "injections.csv").columns)
     assert "blood_draw" not in files["queries.csv"].decode()
+    assert PRODUCT_DEVIATION.encode() not in files["deviations.csv"]
     # the query on a draw and its message are left out, the automatic checks' queries stay
     full = _files(url)
     queries, messages = _csv(files, "queries.csv"), _csv(files, "query_messages.csv")
@@ -304,7 +307,8 @@ def test_blinded_odm_has_no_chain_records_nor_kit_links(built: tuple[str, dict[s
     audit = blinded.split(b"<AuditRecords")[1] if b"<AuditRecords" in blinded else b""
     assert b"blood_draw" in full.split(b"<AuditRecords")[1]
     assert audit
-    for word in (b"blood_draw", b"aliquot_id", b"processing", b"storage_event", b"disposal"):
+    for word in (b"blood_draw", b"aliquot_id", b"processing", b"storage_event", b"disposal",
+                 PRODUCT_DEVIATION.encode()):  # fmt: skip
         assert word not in audit, word
     # each kit's insert has as many audit records whatever its arm (a serum kit's aliquot_id,
     # set for it only, would otherwise show, its value masked)

@@ -191,6 +191,71 @@ def test_blinded_kits_serum_or_saline_per_allocation(store: Store, study: dict[s
         )
 
 
+def _kit_rows(store: Store, subject: str, actor: object) -> list[tuple[object, ...]]:
+    """The audit rows of ``subject``'s kits as ``actor`` reads them, without what differs from
+    kit to kit whatever the arm (its code, its subject, its time)."""
+    trail = store.audit.trail("AST", actor=actor, subject_id=subject)  # type: ignore[arg-type]
+    return [
+        (r.action, r.field, r.old_value, r.new_value, r.reason)
+        for r in trail
+        if r.entity == "preparation" and r.field not in ("code", "subject_pk", "prepared_at")
+    ]
+
+
+def test_a_serum_kit_and_a_saline_kit_read_alike_in_a_blinded_audit_trail(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 6: an insert audits only the fields it sets, so a serum kit's audit has a
+    source row (``aliquot_id``) a saline kit's has not. A blinded reader reads neither, nor
+    the draw, processing and aliquot rows, and a kit refused for its source as
+    ``kit KIT-nnnn: blinded``: the two kits' trails read alike. The unblinded reader reads
+    every row as written (the source, the full reason) and the hash chain verifies."""
+    a, p = study["A"], study["P"]
+    codes = _aliquots(store, a, count=1)
+    serum_kit = store.product.prepare_kit(
+        "AST", a, actor=PREPARER, aliquot_code=codes[0], volume_ml="5"
+    )
+    saline_kit = store.product.prepare_kit("AST", p, actor=PREPARER, volume_ml="5")
+    store.product.dispose("AST", codes[0], actor=PREPARER, reason="vial cracked")
+    with pytest.raises(ProductRefusedError, match="its aliquot was disposed of"):
+        store.records.add_injection(
+            "AST", a, TODAY, actor=COORDINATOR, volume_ml="5", product_code=serum_kit.code
+        )
+    serum_ident = parse_label_code(serum_kit.code)[2]
+    assert _refusals(store) == [
+        (COORDINATOR.username, f"kit {serum_ident}: its aliquot was disposed of", serum_kit.code)
+    ]
+    blinded = {
+        r.entity
+        for r in store.audit.trail("AST", actor=COORDINATOR, subject_id=a)
+        if r.action != "refused"
+    }
+    assert blinded & {"blood_draw", "processing", "aliquot", "disposal"} == set()
+    serum_rows = _kit_rows(store, a, COORDINATOR)
+    assert ("insert", "product", None, "blinded", "blinded kit") in serum_rows
+    assert serum_rows == _kit_rows(store, p, COORDINATOR)
+    [refused] = [
+        r
+        for r in store.audit.trail("AST", actor=COORDINATOR, subject_id=a)
+        if r.action == "refused"
+    ]
+    assert refused.reason == f"kit {serum_ident}: blinded"
+    assert refusal_kind(refused.reason) == "other"
+    _, kinds = store.product.accountability("AST", actor=COORDINATOR)
+    assert list(kinds["kind"]) == ["other"]  # the report's refusals, blinded alike
+    # the unblinded reader: the source and the product, and the full reason
+    seen = {r.field: r.new_value for r in store.audit.trail("AST", actor=ADMIN, subject_id=a)
+            if r.entity == "preparation"}  # fmt: skip
+    assert (seen["aliquot_id"], seen["product"]) == (serum_kit.aliquot_id, "serum")
+    assert "aliquot_id" not in {f for _, f, *_ in _kit_rows(store, p, ADMIN)}
+    assert _kit_rows(store, a, ADMIN) != _kit_rows(store, p, ADMIN)  # the check can fail
+    _, kinds = store.product.accountability("AST", actor=ADMIN)
+    assert list(kinds["kind"]) == ["disposed of"]
+    assert saline_kit.product == "saline"
+    assert store.audit.verify("AST").ok
+    assert replay_audit(store.audit.raw_rows("AST")) == current_state(store, "AST")
+
+
 def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
     store: Store, study: dict[str, str]
 ) -> None:

@@ -22,6 +22,7 @@ def test_the_public_surface_is_pinned() -> None:
     assert set(entities.__all__) == {
         "REGISTRY", "TEXT_COLUMN_MAX", "EntitySpec", "Field", "Kind", "Parent", "entity",
         "CODE_MAX", "CONSENT_REGISTRY", "PRODUCT_CHAIN", "PROCESS_CODE_PREFIXES", "SIDES",
+        "PRODUCT_DEVIATION",
         "STORAGE_KINDS",
         "PHOTO_MEDIA_TYPES", "PHOTO_REGIONS", "PHOTO_SOURCE_TYPES",
         "PRO_FREQUENCIES", "REVIEWED_TYPES", "REVIEW_REGISTRY",

@@ -216,17 +216,27 @@ def test_a_kits_source_is_masked_for_blinded_roles(
 ) -> None:
     """A blinded kit's source (the aliquot or blood draw it was filled from, issue 13) would
     tell serum or whole blood from saline: a blinded role reads ``blinded`` for both links in
-    the product life and in the audit trail (its product too); a role that sees the arms reads
-    the aliquot's id (so the check can fail)."""
+    the product life; in the audit trail (API and page) a serum kit and a saline kit read
+    alike (product ``blinded``, no source row: an insert audits only the links it sets, so its
+    presence would tell the arm; no draw, processing or aliquot rows); a role that sees the
+    arms reads the aliquot's id (so the check can fail)."""
     from .test_access_matrix import consent_everyone
-    from .test_product_api import BASE, _call, _prepare, serum_subjects
+    from .test_product_api import BASE, _call, _prepare, arm_subjects, serum_subjects
 
     consent_everyone(seeded)
     (subject,) = serum_subjects(seeded, 1)
+    (placebo,) = arm_subjects(seeded, "placebo", 1, first=90)
     [code] = _prepare(client, seeded, subject, count=1)
     base = BASE.format(subject=subject)
-    made = _call(client, seeded, "preparer", "POST", base + "/kits", {"aliquot_code": code})
+    made = _call(
+        client, seeded, "preparer", "POST", base + "/kits", {"aliquot_code": code, "volume_ml": "5"}
+    )
     assert made.status_code == 201, made.text
+    saline = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=placebo) + "/kits",
+        {"volume_ml": "5"},
+    )  # fmt: skip
+    assert saline.status_code == 201, saline.text
     life = _call(client, seeded, role, "GET", base)
     assert life.status_code == 200, life.text
     [kit] = life.json()["kits"]
@@ -239,12 +249,32 @@ def test_a_kits_source_is_masked_for_blinded_roles(
     if not allowed(role, "read_audit"):
         return
     headers = {"Authorization": f"Bearer {seeded.tokens[role]}"}
-    trail = client.get(f"/api/v1/studies/AST-1/audit?subject_id={subject}", headers=headers)
-    assert trail.status_code == 200, trail.text
-    values = {r["field"]: r["new_value"] for r in trail.json() if r["entity"] == "preparation"}
-    assert "aliquot_id" in values, values
+
+    def kit_rows(sid: str) -> list[tuple[Any, ...]]:
+        trail = client.get(f"/api/v1/studies/AST-1/audit?subject_id={sid}", headers=headers)
+        assert trail.status_code == 200, trail.text
+        if not sees:
+            chain = {r["entity"] for r in trail.json()} & {"blood_draw", "processing", "aliquot"}
+            assert not chain, f"a blinded role reads the audit rows of {chain}"
+        return [
+            (r["action"], r["field"], r["old_value"], r["new_value"])
+            for r in trail.json()
+            if r["entity"] == "preparation"
+            and r["field"] not in ("code", "subject_pk", "prepared_at")
+        ]
+
+    serum_rows, saline_rows = kit_rows(subject), kit_rows(placebo)
+    values = {field: new for _, field, _, new in serum_rows}
     if sees:
         assert isinstance(values["aliquot_id"], int)
         assert values["product"] == "serum"
+        assert serum_rows != saline_rows  # the check can fail
     else:
-        assert (values["aliquot_id"], values["product"]) == ("blinded", "blinded")
+        assert values["product"] == "blinded"
+        assert "aliquot_id" not in values, values
+        assert serum_rows == saline_rows
+    # the audit page: the kit's source is named to roles that see the arms only
+    page_client(client, seeded.usernames[role])
+    page = client.get(f"/studies/AST-1/audit?subject_id={subject}&entity=preparation")
+    assert page.status_code == 200, page.text
+    assert ("aliquot_id" in page.text) is sees

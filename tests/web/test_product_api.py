@@ -29,19 +29,25 @@ GIVEN_ON = TODAY.isoformat()
 
 def serum_subjects(seeded: Seeded, count: int) -> list[str]:
     """``count`` consented serum subjects at S1 (the seeded users' site), randomised."""
+    return arm_subjects(seeded, "serum", count)
+
+
+def arm_subjects(seeded: Seeded, arm: str, count: int, *, first: int = 50) -> list[str]:
+    """``count`` consented subjects of ``arm`` at S1 (the seeded users' site), randomised,
+    numbered from ``first`` (another call screens other numbers)."""
     store, found = seeded.store, []
     facts = {"atopic_dermatitis": True, "scorad": 40, "age": 30}
-    for number in range(50, 90):
+    for number in range(first, first + 40):
         sid = f"S1-{number:03d}"
         store.subjects.screen("AST-1", "S1", sid, facts, screened_on=SCREENED_ON, actor=SYSTEM)
         store.consent.record(
             "AST-1", sid, "1.0", "2026-02-16T09:00:00+00:00", actor=SYSTEM, obtained_by="Dr Kim"
         )
-        if store.subjects.randomise("AST-1", sid, actor=SYSTEM) == "serum":
+        if store.subjects.randomise("AST-1", sid, actor=SYSTEM) == arm:
             found.append(sid)
             if len(found) == count:
                 return found
-    raise AssertionError(f"fewer than {count} serum allocations in 40 subjects")
+    raise AssertionError(f"fewer than {count} {arm} allocations in 40 subjects")
 
 
 def _call(

@@ -12,6 +12,7 @@ DataFrames.
 
 from autoserum.analysis._adam import (
     ADAM_DATASETS,
+    ADSL_HISTORY,
     adam_datasets,
     adam_paramcd,
     visits_from_adam,
@@ -72,6 +73,7 @@ from autoserum.analysis._time_to_event import TimeToEvent, event_times, time_to_
 
 __all__ = [
     "ADAM_DATASETS",
+    "ADSL_HISTORY",
     "ARM_BLINDED",
     "CONTROL_NAMES",
     "DEFAULT_PREDICTORS",

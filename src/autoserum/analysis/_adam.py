@@ -3,7 +3,9 @@ visit table read back from ADSL + ADQS.
 
 ADSL and ADQS are :func:`build_adsl` and :func:`build_bds` (what every analysis of autoserum
 uses) with ADaM names (ADaM IG 1.3): ``TRT01P``/``TRT01A`` (the arm code), ``SAFFL``,
-``FASFL``, ``PPROTFL``, ``RANDFL``, ``COMPLFL``; in ADQS one ``PARAMCD`` per instrument total
+``FASFL``, ``PPROTFL``, ``RANDFL``, ``COMPLFL``, with the subject history (:data:`ADSL_HISTORY`:
+race, ethnicity, Fitzpatrick type, age at onset and duration of atopic dermatitis, atopic
+comorbidity and prior systemic treatment flags); in ADQS one ``PARAMCD`` per instrument total
 (the SDTM total code, ``EASITOT``) with ``AVAL``, ``BASE``, ``CHG``, ``PCHG``, ``ABLFL``,
 ``ANL01FL``, ``AVISIT`` (the visit code), ``AVISITN`` (the study week) and ``DTYPE`` (empty:
 observed values; imputations are not written), and one responder parameter per rule
@@ -28,7 +30,14 @@ from autoserum.analysis._format import INSTRUMENT_RANGES
 from autoserum.analysis._responders import responder_definitions
 from autoserum.study.cdisc import QS_PREFIX, Dataset, Variable, define_xml, qs_codes, write_xpt
 
-__all__ = ["ADAM_DATASETS", "adam_datasets", "adam_paramcd", "visits_from_adam", "write_adam"]
+__all__ = [
+    "ADAM_DATASETS",
+    "ADSL_HISTORY",
+    "adam_datasets",
+    "adam_paramcd",
+    "visits_from_adam",
+    "write_adam",
+]
 
 
 def _vars(*spec: tuple[str, str, str]) -> tuple[Variable, ...]:
@@ -42,7 +51,15 @@ _ID = (("STUDYID", "Study Identifier", "C"), ("USUBJID", "Unique Subject Identif
 
 ADAM_DATASETS: dict[str, Dataset] = {
     "ADSL": Dataset("ADSL", "Subject-Level Analysis Dataset", "One record per subject", _vars(
-        *_ID, ("SITEID", "Study Site Identifier", "C"), ("AGE", "Age", "N"), ("SEX", "Sex", "C"),
+        *_ID, ("SITEID", "Study Site Identifier", "C"), ("AGE", "Age", "N"),
+        ("AGEU", "Age Units", "C"), ("SEX", "Sex", "C"), ("RACE", "Race", "C"),
+        ("ETHNIC", "Ethnicity", "C"), ("FITZPAT", "Fitzpatrick Skin Type", "C"),
+        ("ADONAGE", "Age at Onset of Atopic Dermatitis", "N"),
+        ("ADDURY", "Duration of Atopic Dermatitis (Years)", "N"),
+        ("ASTHMFL", "Asthma History Flag", "C"),
+        ("ARHINFL", "Allergic Rhinitis History Flag", "C"),
+        ("FALLGFL", "Food Allergy History Flag", "C"),
+        ("PRSYSFL", "Prior Systemic Treatment Flag", "C"),
         ("TRT01P", "Planned Treatment for Period 01", "C"),
         ("TRT01A", "Actual Treatment for Period 01", "C"),
         ("RANDFL", "Randomized Population Flag", "C"), ("SAFFL", "Safety Population Flag", "C"),
@@ -86,6 +103,29 @@ ADAM_DATASETS: dict[str, Dataset] = {
 """ADaM datasets and their variables (names ≤ 8, labels ≤ 40)."""
 
 
+ADSL_HISTORY: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "race": pl.String(),
+    "ethnicity": pl.String(),
+    "fitzpatrick": pl.String(),
+    "ad_onset_age": pl.Float64(),
+    "ad_duration": pl.Float64(),
+    "asthma": pl.Boolean(),
+    "allergic_rhinitis": pl.Boolean(),
+    "food_allergy": pl.Boolean(),
+    "prior_systemic": pl.Boolean(),
+}
+"""The subject-history frame :func:`adam_datasets` takes (one row per subject; ADSL's
+``RACE``, ``ETHNIC``, ``FITZPAT``, ``ADONAGE``, ``ADDURY``, ``ASTHMFL``, ``ARHINFL``,
+``FALLGFL``, ``PRSYSFL``): built by the store from the package's rows
+(``store/_cdisc.py:history_frame``), so blinded and de-identified as the package is."""
+
+_HISTORY_VARS = {"race": "RACE", "ethnicity": "ETHNIC", "fitzpatrick": "FITZPAT",
+                 "ad_onset_age": "ADONAGE", "ad_duration": "ADDURY"}  # fmt: skip
+_HISTORY_FLAGS = {"asthma": "ASTHMFL", "allergic_rhinitis": "ARHINFL",
+                  "food_allergy": "FALLGFL", "prior_systemic": "PRSYSFL"}  # fmt: skip
+
+
 def adam_paramcd(code: str) -> str:
     """The ``PARAMCD`` of an instrument total (its SDTM total code) or responder rule."""
     if code in INSTRUMENT_RANGES:
@@ -109,10 +149,13 @@ def adam_datasets(
     *,
     adverse_events: pl.DataFrame | None = None,
     con_meds: pl.DataFrame | None = None,
+    history: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """ADSL, ADQS, ADAE and ADCM of a study's tidy visit table (and its adverse events and
-    concomitant medications, tidy frames with ``subject_id``)."""
-    adsl = build_adsl(visits)
+    concomitant medications, tidy frames with ``subject_id``, and its subject ``history``,
+    :data:`ADSL_HISTORY`: without it ADSL's history variables are empty; a subject
+    without a row of it has them empty too)."""
+    adsl = _with_history(build_adsl(visits), history)
     usubjid = (pl.lit(f"{study}-") + pl.col("subject_id")).alias("USUBJID")
     out_adsl = adsl.select(
         pl.lit(study).alias("STUDYID"),
@@ -120,7 +163,13 @@ def adam_datasets(
         pl.col("subject_id").alias("SUBJID"),
         (pl.col("site") if "site" in adsl.columns else pl.lit(None, pl.String)).alias("SITEID"),
         (pl.col("age") if "age" in adsl.columns else pl.lit(None)).cast(pl.Float64).alias("AGE"),
+        pl.when(pl.col("age").is_not_null() if "age" in adsl.columns else pl.lit(False))
+        .then(pl.lit("YEARS"))
+        .otherwise(None)
+        .alias("AGEU"),
         (pl.col("sex") if "sex" in adsl.columns else pl.lit(None, pl.String)).alias("SEX"),
+        *(_history_var(c).alias(v) for c, v in _HISTORY_VARS.items()),
+        *(_yes_no(f"_h_{c}").alias(v) for c, v in _HISTORY_FLAGS.items()),
         pl.col("arm").alias("TRT01P"),
         pl.when(pl.col("safety")).then(pl.col("arm")).otherwise(None).alias("TRT01A"),
         _flag("randomised").alias("RANDFL"),
@@ -137,6 +186,29 @@ def adam_datasets(
     if con_meds is not None:
         frames["ADCM"] = _adcm(study, con_meds, trt)
     return frames
+
+
+def _with_history(adsl: pl.DataFrame, history: pl.DataFrame | None) -> pl.DataFrame:
+    """``adsl`` with the columns of ``history`` (:data:`ADSL_HISTORY`) as ``_h_<name>``,
+    empty for a subject without a history row."""
+    if history is None:
+        history = pl.DataFrame(schema=ADSL_HISTORY)
+    renamed = history.select(
+        pl.col(c).cast(t).alias("subject_id" if c == "subject_id" else f"_h_{c}")
+        for c, t in ADSL_HISTORY.items()
+    )
+    return adsl.join(renamed, on="subject_id", how="left")
+
+
+def _history_var(name: str) -> pl.Expr:
+    """A history column of ADSL: race and ethnicity in capitals (as SDTM DM writes them)."""
+    column = pl.col(f"_h_{name}")
+    return column.str.to_uppercase() if name in ("race", "ethnicity") else column
+
+
+def _yes_no(column: str) -> pl.Expr:
+    """``Y``/``N`` of a boolean column, empty where it is."""
+    return pl.when(pl.col(column)).then(pl.lit("Y")).when(~pl.col(column)).then(pl.lit("N"))
 
 
 def _adqs(study: str, visits: pl.DataFrame, params: list[str]) -> pl.DataFrame:

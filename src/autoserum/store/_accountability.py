@@ -27,7 +27,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
 )
-from autoserum.study.aliquots import refusal_kind
+from autoserum.study.aliquots import blinded_refusal, refusal_kind
 from autoserum.study.blinding import MASK
 
 __all__ = ["ACCOUNT_SCHEMA", "REFUSAL_SCHEMA", "accountability"]
@@ -110,11 +110,13 @@ def accountability(
         )
         .order_by(AuditRow.id)
     ).all()
+    # a kit refused for its source (an active arm's kit) is not told to a blinded reader
+    told = (lambda reason: reason) if sees_arm else blinded_refusal
     refusals = [
         {
             "subject_id": subjects[pk].subject_id,
             "arm": arm(subjects[pk]),
-            "kind": refusal_kind(reason or ""),
+            "kind": refusal_kind(told(reason or "")),
         }
         for pk, reason in refused
         if pk in subjects

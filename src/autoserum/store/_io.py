@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.instruments import get_instrument
 from autoserum.store._base import SYSTEM_CLI, Actor, Service
-from autoserum.store._cdisc import con_med_frame
+from autoserum.store._cdisc import con_med_frame, history_frame
 from autoserum.store._importer import Importer, ImportSummary
 from autoserum.store._locks import active_locks
 from autoserum.store._odm import odm_bytes, odm_package
@@ -330,7 +330,8 @@ class ExportService(Service):
         self, study: str, *, actor: Actor, blinded: bool = False, deidentified: bool = False
     ) -> tuple[PackageContent, dict[str, pl.DataFrame]]:
         """The study's records (:meth:`package`) and its CDISC ADaM datasets (ADSL, ADQS,
-        ADAE, ADCM: :func:`autoserum.analysis.adam_datasets`), blinded as the package is."""
+        ADAE, ADCM: :func:`autoserum.analysis.adam_datasets`; ADSL with the subject history
+        of the package's rows), blinded and de-identified as the package is."""
         from autoserum.analysis import adam_datasets
 
         content = self.package(study, actor=actor, blinded=blinded, deidentified=deidentified)
@@ -339,8 +340,9 @@ class ExportService(Service):
         if content.descriptor["autoserum"]["blinded"]:
             visits, adverse = visits.drop("arm", strict=False), adverse.drop("arm", strict=False)
         frames = adam_datasets(
-            study, visits, adverse_events=adverse, con_meds=con_med_frame(content)
-        )
+            study, visits, adverse_events=adverse, con_meds=con_med_frame(content),
+            history=history_frame(content),
+        )  # fmt: skip
         return content, frames
 
     def odm(

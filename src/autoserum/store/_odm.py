@@ -20,8 +20,8 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.store._base import Actor, UnitOfWork
 from autoserum.store._package import PackageContent
 from autoserum.store._signatures import SignatureService
-from autoserum.store._trail import ARM_REVEALING, AuditRecord, AuditService, blinded_record
-from autoserum.study.entities import REGISTRY, REVIEW_REGISTRY
+from autoserum.store._trail import ARM_REVEALING, AuditRecord, AuditService
+from autoserum.study.entities import PRODUCT_DEVIATION, REGISTRY, REVIEW_REGISTRY
 from autoserum.study.odm import odm_xml, read_odm
 from autoserum.study.package import descriptor
 
@@ -51,11 +51,13 @@ def odm_bytes(
                     "an identified export (audit records and signatures name people and times)"
                 ),
             )
-        records = list(AuditService(uow).pages(study, actor=actor))
         blinded = bool(meta["blinded"])
+        # read as a blinded reader reads the trail (masked; the rows whose presence reveals
+        # the arm left out, store/_trail.py), then without what a blinded package leaves out
+        records = list(AuditService(uow).pages(study, actor=actor, blinded=blinded))
         about = _about_masked(records) if blinded else set()
         audit = [
-            (blinded_record(r) if blinded else r).to_json()
+            r.to_json()
             for r in records
             if not (blinded and (_reveals_arm(r) or (r.entity, r.record_id) in about))
         ]
@@ -78,12 +80,14 @@ def _reveals_arm(record: AuditRecord) -> bool:
 def _about_masked(records: list[AuditRecord]) -> set[tuple[str, int]]:
     """The records (entity, id) a blinded package leaves out because they are about a record
     of the product chain (``store._package``: a query, verification or lock naming a blood
-    draw, and the messages of such a query), read from their audit records."""
+    draw, and the messages of such a query; a processing's deviation), read from their audit
+    records."""
     chain = {name for name, spec in REGISTRY.items() if spec.masked_for_blinded}
     out = {
         (r.entity, r.record_id)
         for r in records
-        if r.entity in REVIEW_REGISTRY and r.field == "entity" and r.new_value in chain
+        if (r.entity in REVIEW_REGISTRY and r.field == "entity" and r.new_value in chain)
+        or (r.entity == "deviation" and r.field == "kind" and r.new_value == PRODUCT_DEVIATION)
     }
     queries = {i for e, i in out if e == "query"}
     out |= {

@@ -50,7 +50,7 @@ from autoserum.study.consent import (
     check_in_effect,
     check_withdrawal,
 )
-from autoserum.study.entities import REVIEW_REGISTRY, EntitySpec, Field
+from autoserum.study.entities import PRODUCT_DEVIATION, REVIEW_REGISTRY, EntitySpec, Field
 from autoserum.study.history import check_category, check_comorbidity, check_prior_treatment
 from autoserum.study.package import (
     PACKAGE_FORMAT,
@@ -377,7 +377,10 @@ def _placed(
 def _about_masked(spec: EntitySpec, row: Any, kept: Mapping[str, set[int]]) -> bool:
     """Whether a record of a blinded package is about a record the package leaves out (its
     mere presence reveals the arm): a verification, query or lock naming a blood draw, or a
-    message of such a query. Such a record is left out too."""
+    message of such a query, and the deviation a processing outside the protocol adds
+    (:data:`~autoserum.study.entities.PRODUCT_DEVIATION`). Such a record is left out too."""
+    if spec.name == "deviation" and row.kind == PRODUCT_DEVIATION:
+        return True
     if TARGET_LINK in spec.links and row.entity is not None:
         about = PACKAGED.get(row.entity)
         if about is not None and about.masked_for_blinded:

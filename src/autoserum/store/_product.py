@@ -58,11 +58,12 @@ from autoserum.store.models import (
 from autoserum.study.aliquots import (
     AliquotState,
     administered_at,
+    kit_source_refusal,
     label_code,
     parse_label_code,
     refusal,
 )
-from autoserum.study.entities import PROCESS_CODE_PREFIXES, entity
+from autoserum.study.entities import PROCESS_CODE_PREFIXES, PRODUCT_DEVIATION, entity
 from autoserum.study.locks import Target
 from autoserum.study.model import (
     Aliquot,
@@ -293,7 +294,9 @@ def _kit_refusal(
     process: ProductProcess | None = None,
 ) -> str | None:
     """Why the kit may not be given at ``at`` (as it was then); a kit filled from ``draw``
-    (whole blood) is refused past the arm's draw-to-injection limit (``process``)."""
+    (whole blood) is refused past the arm's draw-to-injection limit (``process``). A refusal
+    for the kit's source (only an active arm's kit has one) is a :func:`kit_source_refusal`,
+    masked for blinded readers of the audit trail."""
     if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
         return f"kit {ident} was already injected"
     if at < row.prepared_at:
@@ -302,13 +305,15 @@ def _kit_refusal(
         why = draw_to_injection_refusal(
             process, label=parse_label_code(draw.code)[2], drawn_at=draw.drawn_at, at=at
         )
-        return None if why is None else f"kit {ident}: {why}"
+        return None if why is None else kit_source_refusal(ident, why)
     if row.aliquot_id is not None:
         aliquot = s.get(AliquotRow, row.aliquot_id)
         if aliquot is None or _disposed(s, aliquot.id, until=at):
-            return f"kit {ident}: its aliquot was disposed of"
+            return kit_source_refusal(ident, "its aliquot was disposed of")
         if at >= aliquot.expires_at:
-            return f"kit {ident} expired at {aliquot.expires_at.isoformat()}"
+            return kit_source_refusal(
+                ident, f"its aliquot expired at {aliquot.expires_at.isoformat()}"
+            )
     return None
 
 
@@ -467,7 +472,7 @@ class ProductService(Service):
             self._insert(s, row)
             if found:
                 self._insert(s, DeviationRow(
-                    study_id=st.id, subject_pk=subject.id, kind="product_process",
+                    study_id=st.id, subject_pk=subject.id, kind=PRODUCT_DEVIATION,
                     description=f"processing of {draw.code}: " + "; ".join(found), version=1,
                 ))  # fmt: skip
             return domain_record("processing", row, subject.subject_id)

@@ -1,6 +1,18 @@
 """Reading the audit trail a page at a time, filtered in SQL (with arm-revealing values
 masked for blinded readers and the rows of other sites' subjects left out in the query).
 
+What a blinded reader reads of the trail must not differ by arm, in its values or in which
+rows it holds. The fields and links the entity registry masks for blinded viewers
+(:attr:`~autoserum.study.entities.EntitySpec.masked`) are :data:`ARM_REVEALING`: their values
+read ``"blinded"``, in a deleted record and an import's batch whether set or not. An insert
+audits only the fields it sets, so the audit rows of a masked *link* (a kit's source: only an
+active arm's kit has one) are left out for a blinded reader (in the query), as are the rows of
+the product chain's records that only unblinded viewers see (draws, processing, aliquots,
+storage, disposals: ``EntitySpec.masked_for_blinded``), and a kit refused for its
+source reads ``kit KIT-0001: blinded`` (:func:`~autoserum.study.aliquots.blinded_refusal`).
+Unblinded readers read every row as written: the trail stays complete and its hash chain
+unchanged.
+
 A page is keyed by a cursor, the id of the last record read (``after``): the next page starts
 after it, so paging is stable while new rows are appended. Malformed rows (which ``audit
 verify`` reports) are skipped with a warning by every reader.
@@ -24,6 +36,7 @@ from sqlalchemy import (
     Text,
     func,
     literal,
+    or_,
     select,
     true,
     type_coerce,
@@ -37,6 +50,7 @@ from autoserum.store._base import Actor, Service
 from autoserum.store._staging import chains_of
 from autoserum.store._types import UTCDateTime
 from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
+from autoserum.study.aliquots import blinded_refusal
 from autoserum.study.blinding import MASK
 from autoserum.study.entities import REGISTRY
 
@@ -49,7 +63,6 @@ __all__ = [
     "AuditPage",
     "AuditRecord",
     "AuditService",
-    "blinded_record",
 ]
 
 logger = logging.getLogger("autoserum.store.audit")
@@ -80,19 +93,29 @@ _COLUMNS = (
 malformed row is skipped with a warning instead of failing the whole read)."""
 
 ARM_REVEALING: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("subject", "allocation_id"),  # a position in the concealed list (issue 11 item 9)
+    {(spec.name, name) for spec in REGISTRY.values() for name in spec.masked}
+    | {
         ("study", "seed"),
         ("allocation_list", "seed"),
         ("allocation_list", "digest"),
-        # the entity registry's: fields masked for blinded viewers (the arm, the product) and
-        # masked links (a kit's or an injection's source in the product chain, issue 13)
-        *((spec.name, f.name) for spec in REGISTRY.values() for f in spec.fields
-          if f.masked_for_blinded),
-        *((spec.name, link) for spec in REGISTRY.values() for link in spec.masked_links),
     }
-)  # fmt: skip
-"""(entity, field) pairs whose values would unblind a reader; masked for blinded actors."""
+)
+"""(entity, field) pairs whose values would unblind a reader; masked for blinded actors: the
+fields and links the entity registry masks (:attr:`~autoserum.study.entities.EntitySpec.masked`:
+a subject's arm and allocation entry, the product injected and an injection's draw or aliquot,
+a kit's product, preparer and source) and the allocation's seed and digest."""
+
+_MASKED_LINKS: dict[str, tuple[str, ...]] = {
+    spec.name: spec.masked_links for spec in REGISTRY.values() if spec.masked_links
+}
+"""Per record type, the masked links whose audit rows a blinded reader does not read (their
+presence tells the arm: an insert audits the fields it sets)."""
+
+_UNBLINDED_ONLY: tuple[str, ...] = tuple(
+    spec.name for spec in REGISTRY.values() if spec.masked_for_blinded
+)
+"""The record types whose mere presence reveals the arm (``EntitySpec.masked_for_blinded``:
+the product chain but the kit): their audit rows are left out for a blinded reader."""
 
 
 @dataclass(frozen=True)
@@ -162,30 +185,22 @@ ALL = AuditFilter()
 """No narrowing: the whole trail the reader may see."""
 
 
-def blinded_record(record: AuditRecord) -> AuditRecord:
-    """``record`` with its arm-revealing values masked as a blinded reader reads them (for a
-    blinded export asked for by someone who may see the arms)."""
-    if record.field is None:
-        return dataclasses.replace(
-            record,
-            old_value=_mask_record(record.entity, record.old_value),
-            new_value=_mask_record(record.entity, record.new_value),
+def _for_blinded(stmt: Any) -> Any:
+    """``stmt`` without the audit rows a blinded reader does not read (module docstring)."""
+    stmt = stmt.where(AuditRow.entity.not_in(_UNBLINDED_ONLY))
+    for name, links in _MASKED_LINKS.items():
+        stmt = stmt.where(
+            or_(AuditRow.entity != name, AuditRow.field.is_(None), AuditRow.field.not_in(links))
         )
-    if (record.entity, record.field) not in ARM_REVEALING:
-        return record
-    return dataclasses.replace(
-        record,
-        old_value=None if record.old_value is None else MASK,
-        new_value=None if record.new_value is None else MASK,
-    )
+    return stmt
 
 
 def _mask_record(entity: str, value: Any) -> Any:
+    """A whole record (a delete's ``old_value``) with its arm-revealing fields masked, set or
+    not (a missing source would tell a saline kit)."""
     if not isinstance(value, dict):
         return value
-    return {
-        k: (MASK if (entity, k) in ARM_REVEALING and v is not None else v) for k, v in value.items()
-    }
+    return {k: (MASK if (entity, k) in ARM_REVEALING else v) for k, v in value.items()}
 
 
 def _mask_batch(entity: str, value: dict[str, Any]) -> dict[str, Any]:
@@ -198,8 +213,7 @@ def _mask_batch(entity: str, value: dict[str, Any]) -> dict[str, Any]:
     if not hidden:
         return value
     rows = [
-        [MASK if i in hidden and v is not None else v for i, v in enumerate(row)]
-        for row in records.get("values", [])
+        [MASK if i in hidden else v for i, v in enumerate(row)] for row in records.get("values", [])
     ]
     return {**value, "records": {**records, "values": rows}}
 
@@ -226,14 +240,17 @@ class AuditService(Service):
         after: int = 0,
         limit: int = DEFAULT_PAGE,
         whole_events: bool = False,
+        blinded: bool = False,
     ) -> AuditPage:
         """Up to ``limit`` (at most :data:`MAX_PAGE`) audit records of ``study`` after the
         record id ``after``, oldest first, narrowed by ``where`` in SQL, and the cursor of the
         next page.
 
         Arm-revealing values (arm, allocation seed, injected product) are masked as
-        ``"blinded"`` unless ``actor`` may see the study's arms; records of subjects outside the
-        actor's sites are left out (in the query). With ``whole_events`` the page is extended
+        ``"blinded"`` and the rows a blinded reader does not read left out (the module
+        docstring) unless ``actor`` may see the study's arms and ``blinded`` (a blinded export
+        asked for by someone who may) is not given; records of subjects outside the actor's
+        sites are left out (in the query). With ``whole_events`` the page is extended
         to the end of its last change event (one record in one transaction), so an event is
         never split across pages. Malformed rows are skipped with a warning and counted.
         """
@@ -241,8 +258,9 @@ class AuditService(Service):
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "read_audit", study=st.name)
+            masked = blinded or not actor.sees_arm(st)
             timed = _by_time(where)
-            stmts = self._select(s, st, actor, where, timed=timed)
+            stmts = self._select(s, st, actor, where, timed=timed, masked=masked)
             if timed:
                 at = None
                 if after:
@@ -258,7 +276,7 @@ class AuditService(Service):
             if whole_events and more:
                 more = _complete_event(s, stmts, rows, timed=timed)
             labels = _labels(s, {r.subject_pk for r in rows if r.subject_pk is not None})
-            records, skipped = _decoded(rows, labels, masked=not actor.sees_arm(st))
+            records, skipped = _decoded(rows, labels, masked=masked)
         cursor = rows[-1].id if more else None
         return AuditPage(records, next_after=cursor, skipped=skipped)
 
@@ -269,12 +287,15 @@ class AuditService(Service):
         actor: Actor,
         where: AuditFilter = ALL,
         limit: int = MAX_PAGE,
+        blinded: bool = False,
     ) -> Iterator[AuditRecord]:
         """Every audit record of ``study`` that :meth:`page` would return, oldest first, read
         one page (one short read transaction) at a time: memory stays constant."""
         after: int | None = 0
         while after is not None:
-            page = self.page(study, actor=actor, where=where, after=after, limit=limit)
+            page = self.page(
+                study, actor=actor, where=where, after=after, limit=limit, blinded=blinded
+            )
             yield from page.records
             after = page.next_after
 
@@ -293,17 +314,27 @@ class AuditService(Service):
         return list(self.pages(study, actor=actor, where=where))
 
     def _select(
-        self, s: Session, st: StudyRow, actor: Actor, where: AuditFilter, *, timed: bool = False
+        self,
+        s: Session,
+        st: StudyRow,
+        actor: Actor,
+        where: AuditFilter,
+        *,
+        timed: bool = False,
+        masked: bool = False,
     ) -> list[Select[*tuple[Any, ...]]]:
         """The queries of ``st``'s audit rows that ``actor`` may read, narrowed by ``where``,
         ordered by id: one per audit chain of the study (its own, then those of the imports
         published into it, ``store/_staging.py:chains_of``), each walking its chain's index in
         id order (one ``IN`` over the chains would sort every row before the first page); with
-        ``timed`` (a day range, :func:`_by_time`) in (time, id) order instead."""
+        ``timed`` (a day range, :func:`_by_time`) in (time, id) order instead; ``masked``:
+        without the rows a blinded reader does not read."""
         subject_pk = None
         if where.subject_id is not None:
             subject_pk = self._subject(s, st, where.subject_id, actor, action="read_audit").id
         stmt = self._narrowed(s, st, actor, where, select(*_COLUMNS), timed=timed)
+        if masked:
+            stmt = _for_blinded(stmt)
         out = []
         for chain in chains_of(s, st.id):
             cond: Any = AuditRow.study_id == chain
@@ -542,6 +573,7 @@ def _at(text: str) -> datetime:
 
 def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
     at = _at(row.at)
+    reason = row.reason
     old = None if row.old_value is None else json.loads(row.old_value)
     new = None if row.new_value is None else json.loads(row.new_value)
     if masked:
@@ -552,6 +584,8 @@ def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
         elif (row.entity, row.field) in ARM_REVEALING:
             old = None if old is None else MASK
             new = None if new is None else MASK
+        if row.action == "refused" and row.reason is not None:
+            reason = blinded_refusal(row.reason)
     return AuditRecord(
         id=row.id,
         txn=row.txn,
@@ -564,6 +598,6 @@ def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
         field=row.field,
         old_value=old,
         new_value=new,
-        reason=row.reason,
+        reason=reason,
         subject_id=None if row.subject_pk is None else labels.get(row.subject_pk),
     )

@@ -35,13 +35,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from autoserum.errors import Expected, ValidationError
+from autoserum.study.blinding import MASK
 
 __all__ = [
     "PREFIX",
     "REFUSAL_KINDS",
     "AliquotState",
     "administered_at",
+    "blinded_refusal",
     "check_value",
+    "kit_source_refusal",
     "label_code",
     "parse_label_code",
     "refusal",
@@ -188,6 +191,33 @@ def refusal(aliquot: AliquotState, *, subject_id: str, at: datetime) -> str | No
     return None
 
 
+def kit_source_refusal(kit: str, why: str) -> str:
+    """A blinded kit refused for its source (the aliquot or blood draw it was filled from):
+    ``kit <kit>: <why>``, the one form of such a refusal (:func:`blinded_refusal` masks it).
+
+    >>> kit_source_refusal("KIT-0002", "its aliquot was disposed of")
+    'kit KIT-0002: its aliquot was disposed of'
+    """
+    return f"kit {kit}: {why}"
+
+
+_KIT_SOURCE = re.compile(r"^kit (\S+): ")
+
+
+def blinded_refusal(reason: str) -> str:
+    """An audited refusal's ``reason`` as a blinded reader reads it: a kit refused for its
+    source (:func:`kit_source_refusal`) as ``kit <kit>: blinded``, since only an active arm's
+    kit has a source (a saline kit is never refused so); any other reason as it is.
+
+    >>> blinded_refusal("kit KIT-0002: its aliquot expired at 2026-03-09T00:00:00+00:00")
+    'kit KIT-0002: blinded'
+    >>> blinded_refusal("kit KIT-0002 was already injected")
+    'kit KIT-0002 was already injected'
+    """
+    found = _KIT_SOURCE.match(reason)
+    return reason if found is None else kit_source_refusal(found.group(1), MASK)
+
+
 #: The kinds of refused injection, in the order the report lists them, each with the words
 #: its refusal message (:func:`refusal`, ``draw_to_injection_refusal``, the store's
 #: ``resolve_product``) carries.
@@ -209,7 +239,7 @@ def refusal_kind(reason: str) -> str:
 
     >>> refusal_kind("aliquot AL-1 belongs to subject AST-01, not to AST-02")
     "another subject's product"
-    >>> refusal_kind("kit KIT-0001 expired at 2026-03-09T00:00:00+00:00")
+    >>> refusal_kind("kit KIT-0001: its aliquot expired at 2026-03-09T00:00:00+00:00")
     'expired'
     """
     for kind, words in REFUSAL_KINDS:

@@ -109,6 +109,7 @@ __all__ = [
     "PHOTO_SOURCE_TYPES",
     "PROCESS_CODE_PREFIXES",
     "PRODUCT_CHAIN",
+    "PRODUCT_DEVIATION",
     "PRO_FREQUENCIES",
     "REGISTRY",
     "REVIEWED_TYPES",
@@ -303,6 +304,16 @@ class EntitySpec:
     def names(self) -> tuple[str, ...]:
         """The names of its fields, in declaration order."""
         return tuple(f.name for f in self.fields)
+
+    @property
+    def masked(self) -> tuple[str, ...]:
+        """The names of its fields and links masked for blinded viewers (their values would
+        reveal the arm): masked fields, then :attr:`masked_links`.
+
+        >>> entity("preparation").masked
+        ('product', 'prepared_by', 'aliquot_id', 'blood_draw_id')
+        """
+        return (*(f.name for f in self.fields if f.masked_for_blinded), *self.masked_links)
 
     @property
     def editable(self) -> tuple[Field, ...]:
@@ -947,6 +958,11 @@ PRODUCT_CHAIN: tuple[str, ...] = (
 """The record types of the product's chain of identity, recorded by the ``prepare_product``
 action (:mod:`autoserum.permissions`); all but the kit are ``masked_for_blinded`` (shown to
 unblinded viewers only, left out of blinded exports)."""
+
+PRODUCT_DEVIATION = "product_process"
+"""The kind of the protocol deviation a processing outside the protocol's parameters adds
+(``store.product.process``): a record of the product chain, so, like the record types
+``masked_for_blinded``, left out of blinded exports (its presence would reveal the arm)."""
 
 REGISTRY: Mapping[str, EntitySpec] = {
     spec.name: spec

@@ -1,23 +1,27 @@
-# Read the SDTM XPT files written by autoserum (make_sdtm.py) with haven::read_xpt and write
-# what R sees (variable names, labels and every value) to haven_sdtm.json; the tests compare
-# pyreadstat's reading of a fresh export to it.  Run: Rscript tests/exports/reference/haven_sdtm.R
+# Read the SDTM XPT files and ADaM's ADSL written by autoserum (make_sdtm.py) with
+# haven::read_xpt and write what R sees (variable names, labels and every value) to
+# haven_sdtm.json and haven_adam.json; the tests compare pyreadstat's reading of a fresh export
+# to them.  Run: Rscript tests/exports/reference/haven_sdtm.R
 library(haven)
 here <- "tests/exports/reference"
-files <- sort(list.files(file.path(here, "sdtm"), pattern = "\\.xpt$", full.names = TRUE))
-out <- list()
-for (f in files) {
-  d <- read_xpt(f)
-  name <- toupper(sub("\\.xpt$", "", basename(f)))
-  labels <- vapply(names(d), function(v) {
-    l <- attr(d[[v]], "label"); if (is.null(l)) "" else l
-  }, character(1))
-  values <- lapply(names(d), function(v) {
-    x <- d[[v]]
-    if (is.character(x)) ifelse(x == "", NA, x) else as.numeric(x)
-  })
-  names(values) <- names(d)
-  out[[name]] <- list(label = attr(d, "label"), names = names(d), labels = unname(labels),
-                      nrow = nrow(d), values = values)
+read_dir <- function(dir) {
+  files <- sort(list.files(file.path(here, dir), pattern = "\\.xpt$", full.names = TRUE))
+  out <- list()
+  for (f in files) {
+    d <- read_xpt(f)
+    name <- toupper(sub("\\.xpt$", "", basename(f)))
+    labels <- vapply(names(d), function(v) {
+      l <- attr(d[[v]], "label"); if (is.null(l)) "" else l
+    }, character(1))
+    values <- lapply(names(d), function(v) {
+      x <- d[[v]]
+      if (is.character(x)) ifelse(x == "", NA, x) else as.numeric(x)
+    })
+    names(values) <- names(d)
+    out[[name]] <- list(label = attr(d, "label"), names = names(d), labels = unname(labels),
+                        nrow = nrow(d), values = values)
+  }
+  out
 }
 json <- function(x) {
   if (is.list(x)) {
@@ -36,5 +40,6 @@ json <- function(x) {
   }
   paste0("[", paste(vapply(as.list(x), enc, character(1)), collapse = ","), "]")
 }
-writeLines(json(out), file.path(here, "haven_sdtm.json"))
+writeLines(json(read_dir("sdtm")), file.path(here, "haven_sdtm.json"))
+writeLines(json(read_dir("adam")), file.path(here, "haven_adam.json"))
 cat("R", R.version.string, "haven", as.character(packageVersion("haven")), "\n")

@@ -2,7 +2,8 @@
 
 One ``ItemGroupDef`` per dataset (name, label, structure, its XPT file as ``def:leaf``), one
 ``ItemDef`` per variable (type, length of the longest value, label, origin), and the
-``CodeList`` s of the controlled terms autoserum assigns (severity, outcome, no/yes, sex).
+``CodeList`` s of the controlled terms autoserum assigns (severity, outcome, no/yes, sex,
+reference range indicator, Fitzpatrick skin type).
 Built with lxml; well-formed by construction and parsed back in the tests. It is not validated
 against the Define-XML schema, which is not shipped with autoserum (``docs/exports.md``).
 """
@@ -16,6 +17,7 @@ import polars as pl
 from lxml import etree
 
 from autoserum.study.cdisc._vars import DATASETS, Dataset
+from autoserum.study.history import FITZPATRICK_TYPES
 
 __all__ = ["define_xml"]
 
@@ -39,7 +41,12 @@ _CODELISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AESER": ("No Yes Response", ("N", "Y")),
     "SEX": ("Sex", ("F", "M", "U")),
     "LBNRIND": ("Reference Range Indicator", ("LOW", "NORMAL", "HIGH")),
+    "FITZPAT": ("Fitzpatrick Skin Type (sponsor-defined)", FITZPATRICK_TYPES),
 }
+"""The code lists, by the name of the variable they are named after."""
+
+_CODELIST_OF: dict[str, str] = dict.fromkeys(("ASTHMFL", "ARHINFL", "FALLGFL", "PRSYSFL"), "AESER")
+"""Variables of a code list named after another variable (ADSL's history flags: No Yes)."""
 
 
 def _e(parent: etree._Element, tag: str, ns: str = ODM, **attrs: str) -> etree._Element:
@@ -114,8 +121,9 @@ def define_xml(
                       DataType="float" if numeric else "text",
                       Length=_length(frame, var.name, numeric), SASFieldName=var.name)  # fmt: skip
             _text(item, var.label)
-            if var.name in _CODELISTS:
-                _e(item, "CodeListRef", CodeListOID=f"CL.{var.name}")
+            codelist = _CODELIST_OF.get(var.name, var.name)
+            if codelist in _CODELISTS:
+                _e(item, "CodeListRef", CodeListOID=f"CL.{codelist}")
             _e(item, "Origin", DEF, Type=var.origin)
     for code, (label, terms) in _CODELISTS.items():
         cl = _e(mdv, "CodeList", OID=f"CL.{code}", Name=label, DataType="text")
