@@ -34,7 +34,7 @@ def build_study(store: Store, name: str = STUDY) -> None:
     subjects = sorted(set(result.visits["subject_id"].to_list()))
     first = subjects[0]
     store.records.add_injection(
-        name, first, "2024-03-09", actor=ADMIN, volume_ml="2.5", site="=ST36", lot="L1"
+        name, first, "2024-03-09", actor=ADMIN, volume_ml="5", site="=ST36", lot="L1"
     )
     store.records.add_con_med(
         name, first, actor=ADMIN, name="cetirizine", dose="10 mg", route="oral",

@@ -127,7 +127,7 @@ def test_domain_content(sdtm_dir: Path) -> None:
         ("WEIGHT", "70.25", 70.25, "kg", 3.0),
     ]
     ex, _ = read_xpt(sdtm_dir / "ex.xpt")
-    assert ex.select("EXTRT", "EXDOSE", "EXLOC").row(0) == ("SERUM", 2.5, "=ST36")
+    assert ex.select("EXTRT", "EXDOSE", "EXLOC").row(0) == ("SERUM", 5.0, "=ST36")
     # the first subject's history (tests/exports/conftest.py): DM race and ethnicity, AD and
     # two comorbidities in MH, the previous systemic treatment in CM with its years
     first = dm.filter(pl.col("RACE").is_not_null())

@@ -52,6 +52,8 @@ def test_protocols_public_api() -> None:
             "visit_deviation",
             "window_bounds",
             "PROCESS_PARAMETERS",
+            "dose_deviation",
+            "dose_volume",
             "draw_to_injection_refusal",
             "expiry",
             "fact_number",

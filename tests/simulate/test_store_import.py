@@ -56,3 +56,39 @@ def test_cli_simulate_into_database(tmp_path: Path) -> None:
     finally:
         store.close()
     assert exported["subject_id"].n_unique() == 25
+
+
+def test_cli_simulate_records_serious_events_with_their_clock(tmp_path: Path) -> None:
+    """The serious events are recorded through ``records.add_adverse_event`` (the store's
+    checks) with their awareness and report times, and a follow-up version closes the ended
+    ones (the ASIM pilot, 60 subjects, seed 30: three SAEs, one not reported, so overdue, and
+    one still ongoing; picked by scanning seeds for both cases)."""
+    from datetime import UTC, datetime
+
+    from autoserum.study.safety import sae_clock
+
+    simulated = study("asim-choi2024", 60, 30).serious
+    url = f"sqlite:///{tmp_path / 'sae.db'}"
+    args = ["simulate", "asim-choi2024", "--subjects", "60", "--seed", "30"]
+    result = CliRunner().invoke(app, [*args, "--db", url, "--study", "asim"])
+    assert result.exit_code == 0, result.output
+    store = open_store(url, create=False)
+    try:
+        events = store.records.serious_events("asim", actor=ADMIN)
+        exported = store.exports.adverse_events("asim", actor=ADMIN)
+    finally:
+        store.close()
+    assert simulated.height == len(events) == 3
+    assert exported.filter(pl.col("serious")).height == 3
+    by_key = {(e.subject_id, e.term): e for e in events}
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    overdue = 0
+    for row in simulated.iter_rows(named=True):
+        event = by_key[(row["subject_id"], row["term"])]
+        assert (event.aware_at, event.reported_at) == (row["aware_at"], row["reported_at"])
+        assert (event.end_date, event.outcome) == (row["end_date"], row["outcome"])
+        assert event.version == (1 if row["end_date"] is None else 2)  # the follow-up
+        assert event.aesi == row["aesi"]
+        assert event.expected == row["expected"]
+        overdue += sae_clock(event.aware_at, reported_at=event.reported_at, now=now).overdue
+    assert overdue == 1

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import date
 from fractions import Fraction
 
 import numpy as np
 import polars as pl
 import pytest
 
+from autoserum.analysis import study_from_frames
 from autoserum.errors import NotFoundError, ValidationError
 from autoserum.instruments import get_instrument, score
 from autoserum.protocols import evaluate_eligibility, load_protocol
+from autoserum.report._build import build_report
 from autoserum.simulate import scenario_codes, simulate_scenario, simulate_study
 from autoserum.simulate._plan import FACT_COLUMNS, FACT_CONSTANTS, plan_for
 from autoserum.simulate._score import NO_TOTAL
@@ -192,14 +195,60 @@ def test_adverse_events_file(code: str) -> None:
         assert set(events[column]) <= allowed
     arms = dict(result.visits.select("subject_id", "arm").unique().iter_rows())
     assert all(arms[s] == a for s, a in events.select("subject_id", "arm").iter_rows())
+    # expectedness and special interest as the store derives them from the protocol
+    safety = load_protocol(code).safety
+    for term, expected, aesi in events.select("term", "expected", "aesi").unique().iter_rows():
+        assert (expected, aesi) == (safety.expected(term), safety.aesi(term)), term
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_serious_events_carry_their_clock_and_follow_up(code: str) -> None:
+    """``SimulatedStudy.serious``: the serious rows of the adverse-event file, in order, with
+    awareness on or after the onset, a report (if any) after awareness, an end (if any) on or
+    after the onset with outcome recovered, and recovering while ongoing (ICH E2A; the store's
+    own checks are applied when they are recorded: tests/simulate/test_store_import.py)."""
+    result = study(code, 200, 1)
+    serious = result.serious
+    assert serious.height > 0
+    in_file = result.adverse_events.filter(pl.col("serious"))
+    assert serious.select(in_file.columns).equals(in_file)
+    assert (serious["aware_at"].dt.date() >= serious["onset_date"]).all()
+    reported = serious.filter(pl.col("reported_at").is_not_null())
+    assert (reported["reported_at"] > reported["aware_at"]).all()
+    ended = serious.filter(pl.col("end_date").is_not_null())
+    assert (ended["end_date"] >= ended["onset_date"]).all()
+    assert set(ended["outcome"]) <= {"recovered"}
+    assert set(serious.filter(pl.col("end_date").is_null())["outcome"]) <= {"recovering"}
+    assert serious["narrative"].null_count() == 0
+
+
+@pytest.mark.parametrize("code", scenario_codes())
+def test_report_lists_serious_events_and_special_interest(code: str) -> None:
+    """The report of a simulated study of every protocol has a non-empty SAE listing and AESI
+    table (issue 13, item 7: the demo shows the new fields)."""
+    result = study(code, 200, 1)
+    report = build_report(
+        study_from_frames(result.visits, result.adverse_events, code, con_meds=result.con_meds),
+        protocol=code,
+        generated=date(2026, 1, 1),
+    )
+    safety = next(s for s in report.sections if s.id == "safety")
+    tables = {t.id: t for t in safety.tables}
+    assert len(tables["sae-listing"].rows) == result.serious.height > 0
+    assert len(tables["ae-aesi"].rows) > 0
 
 
 def test_injection_site_events_only_for_injections_received() -> None:
     events = study("abt-pittler2003", 400, 4).adverse_events
     site = events.filter(pl.col("term").str.starts_with("injection site"))
     # Pittler: injections on days 0, 7, 14, 21, 28
-    assert set(np.round(site["onset_week"].to_numpy() * 7)) <= {0, 7, 14, 21, 28}
-    assert site.height > 0
+    local = site.filter(~pl.col("serious"))
+    assert set(np.round(local["onset_week"].to_numpy() * 7)) <= {0, 7, 14, 21, 28}
+    assert local.height > 0
+    # a serious injection-site infection: 1-3 days after an injection
+    infected = np.round(site.filter(pl.col("serious"))["onset_week"].to_numpy() * 7)
+    assert all(any(1 <= d - day <= 3 for day in (0, 7, 14, 21, 28)) for d in infected)
+    assert infected.size > 0
 
 
 def test_labs_positive_and_where_planned() -> None:

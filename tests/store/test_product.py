@@ -631,3 +631,28 @@ def test_a_kit_from_another_subjects_draw_is_refused(
     ident = parse_label_code(theirs.code)[2]
     assert f"blood draw {ident} belongs to subject {b}, not to {a}" in str(err.value)
     assert store.product.life("ABT", a, actor=ADMIN).kits == ()
+
+
+def test_a_volume_off_the_dose_schedule_is_recorded_as_a_deviation(
+    store: Store, whole_blood: dict[str, str]
+) -> None:
+    """Pittler 2003 declares 1-2-3-2-1 mL (``abt-pittler2003.toml``: ``dose.per_injection``):
+    the k-th sitting of a whole-blood subject is checked against the k-th volume (± 10%); a
+    volume off the schedule is recorded (the injection is not refused) and flagged as an
+    ``injection_dose`` protocol deviation naming the injection, the volume and the protocol's.
+    The study is double-blind: the saline arm (volume not reported) is held to the same
+    volumes, so that a flag never tells the arms apart."""
+    a, p = whole_blood["A"], whole_blood["P"]
+    weekly = ("2026-03-02", "2026-03-09", "2026-03-16")
+    for day, volume in zip(weekly, ("1", "2.1", "2"), strict=True):  # the third should be 3 mL
+        store.records.add_injection("ABT", a, day, actor=COORDINATOR, volume_ml=volume)
+    for day, volume in zip(weekly, ("1", "2", "4"), strict=True):
+        store.records.add_injection("ABT", p, day, actor=COORDINATOR, volume_ml=volume)
+    found = store.records.deviations("ABT", actor=ADMIN, kind="injection_dose")
+    assert sorted((d.subject_id, d.description) for d in found) == sorted([
+        (a, "injection on 2026-03-16: injection 3: volume_ml 2 mL (protocol: 3 mL ± 10%)"),
+        (p, "injection on 2026-03-16: injection 3: volume_ml 4 mL (protocol: 3 mL ± 10%)"),
+    ])  # fmt: skip
+    assert any(
+        r.entity == "deviation" and r.action == "insert" for r in store.audit.raw_rows("ABT")
+    )

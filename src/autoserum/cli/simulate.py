@@ -45,7 +45,10 @@ def simulate_command(
         raise ValidationError("--study", study, Expected("a study name (required with --db)"))
     if out is not None and study is not None:
         raise ValidationError("--study", study, Expected("--study only with --db"))
+    import polars as pl
+
     from autoserum.cli._product_steps import record_product_steps
+    from autoserum.cli._sae_steps import record_serious_events
     from autoserum.cli._say import counted, language, number, translate
     from autoserum.simulate import conmed_path, simulate_product, simulate_study, write_study
     from autoserum.store import Actor, open_store
@@ -72,13 +75,15 @@ def simulate_command(
             study,
             result.visits,
             actor=actor,
-            adverse_events=result.adverse_events,
+            adverse_events=result.adverse_events.filter(~pl.col("serious")),
             con_meds=result.con_meds,
             source=f"simulate {protocol} --subjects {subjects} --seed {seed}",
             protocol=protocol,
         )
         steps = simulate_product(result.visits, store.studies.protocol(study), seed=seed)
         counts |= record_product_steps(store, study, steps, actor=actor)
+        for table, n in record_serious_events(store, study, result.serious, actor=actor).items():
+            counts[table] = counts.get(table, 0) + n
     finally:
         store.close()
     typer.echo(

@@ -26,6 +26,8 @@ from autoserum.protocols._medication import (
 from autoserum.protocols._monitoring import CHECK_RULES, CheckSettings, Monitoring
 from autoserum.protocols._product import (
     PROCESS_PARAMETERS,
+    dose_deviation,
+    dose_volume,
     draw_to_injection_refusal,
     expiry,
     fact_number,
@@ -112,6 +114,8 @@ __all__ = [
     "VisitPlan",
     "check_amendment",
     "compliance",
+    "dose_deviation",
+    "dose_volume",
     "draw_to_injection_refusal",
     "evaluate_eligibility",
     "expiry",

@@ -1,6 +1,6 @@
 """The product process of an arm applied to what was done (pure core): the processing
-parameters that deviate from the protocol's, an aliquot's expiry, and the whole-blood limit
-from draw to injection.
+parameters that deviate from the protocol's, an aliquot's expiry, the whole-blood limit
+from draw to injection, and the volume of each injection against the arm's dose schedule.
 
 A parameter deviates when the protocol declares a number for it (published or an autoserum
 default; an ``unknown`` fact checks nothing) and the recorded value is missing or outside the
@@ -13,6 +13,16 @@ declared value; the g-force and the protein concentration may differ by at most
 >>> process_deviations(process, {"clotting_minutes": 30, "centrifuge_g": 1200,
 ...                              "centrifuge_minutes": 10})
 ('centrifuge_g: 1200 g (protocol: 1500 g ± 10%)',)
+
+The dose: injection *k* of an arm is expected at the arm's ``dose.per_injection[k - 1]`` (a
+schedule such as Pittler 2003's 1-2-3-2-1 mL) or its fixed dose in mL; a volume more than
+:data:`RELATIVE_TOLERANCE` away deviates.
+
+>>> pittler = load_protocol("abt-pittler2003")
+>>> dose_volume(pittler.arms[0].dose, 3), dose_deviation(pittler, "abt", 3, Decimal(3))
+(Decimal('3'), None)
+>>> dose_deviation(pittler, "abt", 2, Decimal(3))
+'injection 2: volume_ml 3 mL (protocol: 2 mL ± 10%)'
 """
 
 from __future__ import annotations
@@ -22,13 +32,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from autoserum.protocols._schema import Fact, ProductProcess
+from autoserum.protocols._schema import Dose, Fact, ProductProcess, Protocol
 
 __all__ = [
     "PROCESS_PARAMETERS",
     "RELATIVE_TOLERANCE",
     "TEMPERATURE_TOLERANCE",
+    "dose_deviation",
+    "dose_volume",
     "draw_to_injection_refusal",
+    "expected_volume",
     "expiry",
     "fact_number",
     "process_deviations",
@@ -63,6 +76,52 @@ def fact_number(fact: Fact | None) -> Decimal | None:
         return None
     value = Decimal(str(fact.value))
     return value.to_integral_value() if value == value.to_integral_value() else value
+
+
+def dose_volume(dose: Dose, number: int) -> Decimal | None:
+    """The volume (mL) the arm's ``dose`` declares for its planned injection ``number``
+    (1-based; per point for an acupoint protocol): ``per_injection[number - 1]`` of a schedule,
+    else a fixed dose in mL; ``None`` when unknown, not in mL or beyond the schedule."""
+    if dose.unit not in (None, "mL") or number < 1:
+        return None
+    if dose.per_injection is not None:
+        if number > len(dose.per_injection):
+            return None
+        value = Decimal(str(dose.per_injection[number - 1]))
+        return value.to_integral_value() if value == value.to_integral_value() else value
+    return fact_number(dose)
+
+
+def expected_volume(protocol: Protocol, arm: str, number: int) -> Decimal | None:
+    """The volume (mL) injection ``number`` of a subject of ``arm`` should have: in an
+    open-label study the arm's dose (:func:`dose_volume`); in a blinded one the volume the arms
+    that declare one agree on, for every arm (a volume-matched placebo), and none when they
+    differ, since a check of one arm's subjects only would reveal who is in it.
+
+    >>> from autoserum.protocols import load_protocol
+    >>> pittler = load_protocol("abt-pittler2003")   # double-blind; saline volume unknown
+    >>> expected_volume(pittler, "placebo", 3), expected_volume(pittler, "abt", 3)
+    (Decimal('3'), Decimal('3'))
+    """
+    if protocol.open_label:
+        chosen = next((a for a in protocol.arms if a.code == arm), None)
+        return None if chosen is None else dose_volume(chosen.dose, number)
+    declared = {dose_volume(a.dose, number) for a in protocol.arms} - {None}
+    return declared.pop() if len(declared) == 1 else None
+
+
+def dose_deviation(protocol: Protocol, arm: str, number: int, volume: Decimal | None) -> str | None:
+    """How the ``volume`` (mL) given at injection ``number`` of a subject of ``arm`` deviates
+    from :func:`expected_volume` (more than :data:`RELATIVE_TOLERANCE` away), or ``None``
+    (within it, no volume recorded, or no volume expected)."""
+    expected = expected_volume(protocol, arm, number)
+    if volume is None or expected is None:
+        return None
+    if abs(volume - expected) <= RELATIVE_TOLERANCE * expected:
+        return None
+    shown = _show(Decimal(volume), "mL")
+    declared = f"{_show(expected, 'mL')} ± {RELATIVE_TOLERANCE * 100:.0f}%"
+    return f"injection {number}: volume_ml {shown} (protocol: {declared})"
 
 
 def _show(value: Decimal, unit: str | None) -> str:

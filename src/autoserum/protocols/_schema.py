@@ -393,6 +393,15 @@ class Safety(_Frozen):
         """
         return tuple(s.code for s in self.special_interest if s.matches(term))
 
+    def aesi(self, term: str) -> str | None:
+        """The ``aesi`` field of an event: its special interests' codes joined by ``", "``,
+        or ``None`` (the one form the store, the import and the simulator write).
+
+        >>> DEFAULT_SAFETY.aesi("injection site cellulitis"), DEFAULT_SAFETY.aesi("headache")
+        ('injection_site_reaction, infection', None)
+        """
+        return ", ".join(self.interests(term)) or None
+
 
 _SAFETY_NOTE = (
     "autoserum default: the source publishes no reference safety information; the local "

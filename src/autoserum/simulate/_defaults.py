@@ -55,7 +55,13 @@ DEFAULT_SOURCES: dict[str, str] = {
     "adverse.injection_site_pain": "assumption: 8% of injections",
     "adverse.injection_site_bruising": "assumption: 4% of injections",
     "adverse.other_per_week": "assumption: 1% of subjects per week (headache, nasopharyngitis)",
-    "adverse.severe_fraction": "assumption: no severe events (no SAEs reported in the trials)",
+    "adverse.severe_fraction": "assumption: no severe non-serious events (none reported)",
+    "adverse.serious_per_year": "assumption: 0.15 serious events per subject-year (placebo arms "
+    "of 16-week AD trials: ~5% of subjects, e.g. SOLO 1/2, Simpson 2016 NEJM 375:2335; none "
+    "reported in the small autologous trials)",
+    "adverse.serious_reported_late": "assumption: 15% of SAEs reported after the 24 hours",
+    "adverse.serious_unreported": "assumption: 10% of SAEs not yet reported (overdue)",
+    "adverse.serious_ongoing": "assumption: 15% of SAEs ongoing (recovering) at the data cut",
     # Rescue and concomitant medication
     "rescue.rate_per_week": "assumption: 3% of subjects per week start rescue at no worsening",
     "rescue.worsening_log_hr": "assumption: hazard x e^2 per unit of worsening of log activity",

@@ -121,12 +121,18 @@ class Dropout:
 
 @dataclass(frozen=True)
 class AdverseEvents:
-    """Adverse-event rates: per injection at the injection site, per week for the others."""
+    """Adverse-event rates: per injection at the injection site, per week for the others; the
+    serious adverse events (ICH E2A) per subject-year from day 0, and how their 24-hour
+    reporting went (late, not yet reported) and how many are still ongoing."""
 
     injection_site_pain: float = 0.08
     injection_site_bruising: float = 0.04
     other_per_week: float = 0.01
     severe_fraction: float = 0.0
+    serious_per_year: float = 0.15
+    serious_reported_late: float = 0.15
+    serious_unreported: float = 0.1
+    serious_ongoing: float = 0.15
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,14 @@ import numpy as np
 import polars as pl
 
 from autoserum.errors import Expected, ValidationError
-from autoserum.protocols import PROCESS_PARAMETERS, Arm, ProductProcess, Protocol, fact_number
+from autoserum.protocols import (
+    PROCESS_PARAMETERS,
+    Arm,
+    ProductProcess,
+    Protocol,
+    dose_volume,
+    fact_number,
+)
 
 __all__ = [
     "ASSUMED_SHELF_DAYS",
@@ -119,17 +126,18 @@ def _number(fact: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _volumes(arm: Arm, matched: float | None, n: int) -> list[float]:
-    """The volume (mL) of each of ``n`` planned injections of ``arm`` (per point for acupoints):
-    the declared dose per injection or dose in mL, else the aliquot volume, else ``matched``
-    (a placebo volume-matched to the active arm), else :data:`ASSUMED_VOLUME_ML`."""
-    dose = arm.dose
-    if dose.per_injection:
-        return [float(dose.per_injection[min(k, len(dose.per_injection) - 1)]) for k in range(n)]
-    value = _number(dose) if dose.unit == "mL" else None
-    if value is None and arm.process is not None:
-        value = _number(arm.process.aliquot_volume)
-    return [value or matched or ASSUMED_VOLUME_ML] * n
+def _volumes(arm: Arm, matched: list[float] | None, n: int) -> list[float]:
+    """The volume (mL) of each of the first ``n`` planned injections of ``arm`` (per point for
+    acupoints): the dose the protocol declares for each (``protocols.dose_volume``: a schedule
+    such as 1-2-3-2-1 mL, or a fixed dose), else the aliquot volume, else ``matched`` (a placebo
+    volume-matched to the active arm, injection by injection), else :data:`ASSUMED_VOLUME_ML`."""
+    planned = [dose_volume(arm.dose, k + 1) for k in range(n)]
+    if all(v is not None for v in planned):
+        return [float(v) for v in planned if v is not None]
+    value = _number(arm.process.aliquot_volume) if arm.process is not None else None
+    if value is None and matched is not None:
+        return matched[:n]
+    return [value or ASSUMED_VOLUME_ML] * n
 
 
 def _points(arm: Arm) -> list[tuple[str | None, str | None]]:
@@ -159,7 +167,7 @@ class _Planner:
         self.made: list[tuple[datetime, str, str, int]] = []  # (at, owner, kind, number)
         active = [a for a in protocol.arms if a.process is not None]
         n = len(protocol.injections)
-        self.matched = _volumes(active[0], None, n)[0] if active else None
+        self.matched = _volumes(active[0], None, n) if active else None
 
     def _minutes(self, low: int, high: int) -> timedelta:
         return timedelta(minutes=int(self.rng.integers(low, high + 1)))

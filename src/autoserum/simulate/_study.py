@@ -38,6 +38,7 @@ from autoserum.study.tidy import CONMED_SCHEMA
 __all__ = [
     "CHUNK",
     "MAX_SUBJECTS",
+    "SERIOUS_SCHEMA",
     "SimulatedStudy",
     "simulate_scenario",
     "simulate_study",
@@ -50,14 +51,30 @@ CHUNK = 100_000
 MAX_SUBJECTS = 10_000_000
 
 
+#: The serious adverse events as the site records them (``SimulatedStudy.serious``): the
+#: adverse-event file's columns and the dates and times the file does not carry.
+SERIOUS_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    **AE_SCHEMA,
+    "onset_date": pl.Date,
+    "end_date": pl.Date,
+    "aware_at": pl.Datetime("us", "UTC"),
+    "reported_at": pl.Datetime("us", "UTC"),
+    "narrative": pl.String,
+}
+
+
 @dataclass(frozen=True)
 class SimulatedStudy:
     """A simulated study: the visit, adverse-event and concomitant-medication files of the long
-    format."""
+    format, and its serious adverse events with what their 24-hour clock and follow-up need
+    (``serious``: one row per serious row of ``adverse_events``, in the same order; the outcome
+    is the last follow-up's, ``end_date`` empty while ongoing, ``reported_at`` empty when not
+    yet reported)."""
 
     visits: pl.DataFrame
     adverse_events: pl.DataFrame
     con_meds: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONMED_SCHEMA))
+    serious: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SERIOUS_SCHEMA))
 
 
 def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedStudy:
@@ -172,6 +189,7 @@ def _chunk(
         arm_index,
         first_day=np.full(n, day0),
         last_day=trials.last_day,
+        serious_from=max(0.0, day0 + plan.visits[0].window_after),
     )
     meds = con_meds(
         np.random.default_rng([seed, chunk, STREAM_RESCUE]),
@@ -182,7 +200,7 @@ def _chunk(
     )
     out = out.join(subject_frame, on="subject", how="left")
     arms = subject_frame.select("subject", "arm_index", "enrol_day")
-    events = events.join(arms.drop("enrol_day"), on="subject", how="left")
+    events = events.join(arms, on="subject", how="left")
     return out, events, meds.join(arms, on="subject", how="left")
 
 
@@ -237,19 +255,45 @@ def _finish(
     visits = visits.select(*front, *rest)
     coded = [name for name, dtype in visits.schema.items() if isinstance(dtype, pl.Enum)]
     visits = visits.with_columns(pl.col(coded).cast(pl.String))
-    events = (
-        events.with_columns(
-            pl.lit(None, dtype=AE_SCHEMA[c]).alias(c)
-            for c in AE_SCHEMA
-            if c not in events.columns and c not in {"subject_id", "arm"}
-        )
-        .select(
-            subject_id.alias("subject_id"),
-            arm.alias("arm"),
-            *[c for c in AE_SCHEMA if c not in {"subject_id", "arm"}],
-        )
-        .cast(AE_SCHEMA)  # type: ignore[arg-type]
+    safety = plan.protocol.safety
+    terms = events["term"].unique().to_list()
+    events = events.with_columns(
+        expected=pl.col("term").replace_strict(
+            {t: safety.expected(t) for t in terms}, return_dtype=pl.Boolean
+        ),
+        aesi=pl.col("term").replace_strict(
+            {t: safety.aesi(t) for t in terms}, return_dtype=pl.String
+        ),
     )
+    day = pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col("onset_day"))
+    midnight = day.cast(pl.Datetime("us", "UTC"))
+    serious = (
+        events.filter(pl.col("serious"))
+        .with_columns(
+            onset_date=day,
+            end_date=day + pl.duration(days=pl.col("end_days")),
+            aware_at=midnight + pl.duration(minutes=(pl.col("aware_hours") * 60).round()),
+        )
+        .with_columns(
+            reported_at=pl.col("aware_at")
+            + pl.duration(minutes=(pl.col("report_hours") * 60).round())
+        )
+    )
+    ae_columns = [c for c in AE_SCHEMA if c not in {"subject_id", "arm"}]
+
+    def tidy(frame: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.DataFrame:
+        return (
+            frame.with_columns(
+                pl.lit(None, dtype=AE_SCHEMA[c]).alias(c)
+                for c in ae_columns
+                if c not in frame.columns
+            )
+            .select(subject_id.alias("subject_id"), arm.alias("arm"), *ae_columns, *extra)
+            .cast({c: SERIOUS_SCHEMA[c] for c in (*AE_SCHEMA, *extra)})
+        )
+
+    events = tidy(events)
+    serious = tidy(serious, ("onset_date", "end_date", "aware_at", "reported_at", "narrative"))
 
     def on(day: str) -> pl.Expr:
         return pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col(day))
@@ -268,4 +312,4 @@ def _finish(
         route=pl.when(pl.col("drug_class") == "tcs").then(pl.col("route")).otherwise(pl.lit("oral"))
     )
     meds = meds.select(list(CONMED_SCHEMA)).cast(CONMED_SCHEMA)  # type: ignore[arg-type]
-    return SimulatedStudy(visits=visits, adverse_events=events, con_meds=meds)
+    return SimulatedStudy(visits=visits, adverse_events=events, con_meds=meds, serious=serious)

@@ -61,5 +61,5 @@ def derived_safety(protocol: Protocol, values: Mapping[str, Any]) -> dict[str, A
     safety = protocol.safety
     return {
         "expected": safety.expected(values["term"], values.get("meddra_pt")),
-        "aesi": ", ".join(safety.interests(values["term"])) or None,
+        "aesi": safety.aesi(values["term"]),
     }
