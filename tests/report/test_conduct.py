@@ -66,6 +66,7 @@ def _rendered(section: Any, tmp_path: Path) -> tuple[str, str]:
 
 def test_every_item_of_the_analysis_has_its_label() -> None:
     refused = {f"refused: {kind}" for kind, _ in REFUSAL_KINDS} | {"refused: other"}
+    refused |= {"refused: blinded"}  # a blinded reader's refusals, one count
     assert set(ITEM_LABELS) == {item for _, item in PRODUCT_ITEMS} | refused
 
 

@@ -242,7 +242,7 @@ def test_a_serum_kit_and_a_saline_kit_read_alike_in_a_blinded_audit_trail(
     assert refused.reason == f"kit {serum_ident}: blinded"
     assert refusal_kind(refused.reason) == "other"
     _, kinds = store.product.accountability("AST", actor=COORDINATOR)
-    assert list(kinds["kind"]) == ["other"]  # the report's refusals, blinded alike
+    assert list(kinds["kind"]) == ["blinded"]  # the report's refusals: one count, no kind
     # the unblinded reader: the source and the product, and the full reason
     seen = {r.field: r.new_value for r in store.audit.trail("AST", actor=ADMIN, subject_id=a)
             if r.entity == "preparation"}  # fmt: skip
@@ -427,8 +427,11 @@ def test_accountability_counts_by_subject_and_refusals_by_kind(
     assert (by_id[b]["draws"], by_id[b]["aliquots"], by_id[b]["injections_given"]) == (1, 4, 0)
     assert {r["injections_planned"] for r in by_id.values()} == {planned}
     assert refusals.rows() == [(a, "serum", "another subject's product")]
-    blinded, _ = store.product.accountability("AST", actor=COORDINATOR)
+    blinded, masked = store.product.accountability("AST", actor=COORDINATOR)
     assert set(blinded["arm"]) == {"blinded"}  # a blinded reader never gets the arm
+    # nor the draws and aliquots (only an active arm has them), nor a refusal's kind
+    assert blinded["draws"].null_count() == blinded["aliquots"].null_count() == blinded.height
+    assert masked.rows() == [(a, "blinded", "blinded")]
     table = product_accountability(subjects, refusals)
     serum = {r["item"]: r for r in table.filter(table["arm"] == "serum").to_dicts()}
     assert serum["blood draws"]["n"] == 2
@@ -480,7 +483,37 @@ def test_the_report_shows_the_hand_checked_accountability(
     pooled = product_section(data)
     assert pooled is not None
     assert pooled.tables[0].columns == ("Item", "pooled (blinded) (n = 4)")
-    assert {r[0]: r[1] for r in pooled.tables[0].rows}["Blood draws"] == "2"
+    shown = {r[0]: r[1] for r in pooled.tables[0].rows}
+    assert "Blood draws" not in shown and "Aliquots" not in shown  # they tell the arm
+    assert shown["Refused (any reason)"] == "1"
+    assert not any(label.startswith("Refused:") for label in shown)
+
+
+def test_a_blinded_reader_sees_a_serum_and_a_placebo_subject_alike(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13: the accountability of a serum subject (drawn, processed, aliquoted, one
+    refused injection) and a placebo subject (one refused injection) reads the same for a
+    blinded reader but for the subject's id; the unblinded reader sees the difference."""
+    a, p = study["A"], study["P"]
+    _aliquots(store, a)
+    theirs = _aliquots(store, study["B"])
+    for subject in (a, p):  # another subject's product, refused for each
+        with pytest.raises(ProductRefusedError):
+            store.records.add_injection("AST", subject, TODAY, actor=COORDINATOR,
+                                        volume_ml="5", product_code=theirs[0])  # fmt: skip
+
+    def rows(actor: object, subject: str) -> tuple[list[object], list[object]]:
+        subjects, refusals = store.product.accountability("AST", actor=actor)  # type: ignore[arg-type]
+        strip = lambda frame: [  # noqa: E731
+            {k: v for k, v in r.items() if k != "subject_id"}
+            for r in frame.to_dicts() if r["subject_id"] == subject
+        ]
+        return strip(subjects), strip(refusals)
+
+    assert rows(COORDINATOR, a) == rows(COORDINATOR, p)
+    assert rows(COORDINATOR, a)[1] != []  # the refusal is counted
+    assert rows(ADMIN, a) != rows(ADMIN, p)  # the check can fail: the details are there
 
 
 def test_an_injection_before_the_chain_is_queried_once_the_chain_is_recorded(

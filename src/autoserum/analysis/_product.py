@@ -6,6 +6,8 @@ The input is the store's per-subject frame (``subject_id``, ``arm``, ``draws``, 
 for every allocated subject) and its refusals (``subject_id``, ``arm``, ``kind``). The result is
 tidy: one row per ``item`` and ``arm`` with the count ``n`` and, for the injections given, the
 percentage of those planned. A blinded source (every arm ``"blinded"``) gives one pooled column.
+An item whose column is null throughout (a blinded reader's draws and aliquots) is left out,
+and refusals of kind ``"blinded"`` (a blinded reader's) are one item, ``refused: blinded``.
 
 >>> import polars as pl
 >>> subjects = pl.DataFrame({"subject_id": ["A", "B"], "arm": ["serum", "saline"],
@@ -49,10 +51,15 @@ def product_accountability(subjects: pl.DataFrame, refusals: pl.DataFrame) -> pl
     subjects = subjects.with_columns(pooled.alias("arm"))
     refusals = refusals.with_columns(pooled.alias("arm"))
     arms = sorted(set(subjects["arm"].to_list()) | set(refusals["arm"].to_list()))
-    kinds = [k for k, _ in REFUSAL_KINDS] + ["other"]
     seen = set(refusals["kind"].to_list())
+    # a blinded reader's frame (its draws null, its refusals of kind "blinded"): one count
+    hidden = subjects.height and subjects["draws"].null_count() == subjects.height
+    masked = MASK in seen or bool(hidden)
+    kinds = [MASK] if masked else [k for k, _ in REFUSAL_KINDS] + ["other"]
     rows: list[dict[str, object]] = []
     for column, item in PRODUCT_ITEMS:
+        if subjects.height and subjects[column].null_count() == subjects.height:
+            continue  # not told to this reader
         for arm in arms:
             part = subjects.filter(pl.col("arm") == arm)
             n = int(part[column].sum() or 0)

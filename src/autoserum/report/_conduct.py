@@ -64,10 +64,12 @@ ITEM_LABELS: dict[str, str] = {
     "refused: unknown or foreign label": N_("Refused: unknown or foreign label"),
     "refused: draw-to-injection time exceeded": N_("Refused: draw-to-injection time exceeded"),
     "refused: other": N_("Refused: another reason"),
+    "refused: blinded": N_("Refused (any reason)"),
 }
 """The display label of each item of :func:`autoserum.analysis.product_accountability`
 (its counted items, :data:`autoserum.analysis.PRODUCT_ITEMS`, and ``refused: <kind>`` for
-every kind of :data:`autoserum.study.aliquots.REFUSAL_KINDS`; ``tests/report/test_conduct.py``
+every kind of :data:`autoserum.study.aliquots.REFUSAL_KINDS`, and a blinded reader's one count
+``refused: blinded``; ``tests/report/test_conduct.py``
 checks that every item has its label)."""
 
 _ICC_LABELS: dict[str, str] = {

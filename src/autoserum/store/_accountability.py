@@ -5,7 +5,10 @@ the protocol plans them, one per day: the injections of one acupoint sitting (on
 point and side) count once.
 
 The arm is shown to actors who see arms and ``"blinded"`` to others (a blinded report pools the
-arms). Subjects outside the actor's ``read_study`` reach are left out.
+arms). A blinded reader gets only what is arm-neutral: kits, injections given against planned,
+and refusals as one count (each refusal's ``kind`` is ``"blinded"``); the draws and aliquots
+(records only an active arm has: the registry's ``masked_for_blinded`` record types) are null,
+since their mere count tells the arm. Subjects outside the actor's ``read_study`` reach are left out.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from autoserum.store.models import (
     StudyRow,
     SubjectRow,
 )
-from autoserum.study.aliquots import blinded_refusal, refusal_kind
+from autoserum.study.aliquots import refusal_kind
 from autoserum.study.blinding import MASK
 
 __all__ = ["ACCOUNT_SCHEMA", "REFUSAL_SCHEMA", "accountability"]
@@ -93,8 +96,8 @@ def accountability(
         {
             "subject_id": row.subject_id,
             "arm": arm(row),
-            "draws": draws[pk],
-            "aliquots": aliquots[pk],
+            "draws": draws[pk] if sees_arm else None,
+            "aliquots": aliquots[pk] if sees_arm else None,
             "kits": kits[pk],
             "injections_given": given[pk],
             "injections_planned": planned,
@@ -110,13 +113,13 @@ def accountability(
         )
         .order_by(AuditRow.id)
     ).all()
-    # a kit refused for its source (an active arm's kit) is not told to a blinded reader
-    told = (lambda reason: reason) if sees_arm else blinded_refusal
+    # the kind of a refusal (a draw-to-injection time, a kit refused for its source: an active
+    # arm's product) is not told to a blinded reader: the refusals are one count
     refusals = [
         {
             "subject_id": subjects[pk].subject_id,
             "arm": arm(subjects[pk]),
-            "kind": refusal_kind(told(reason or "")),
+            "kind": refusal_kind(reason or "") if sees_arm else MASK,
         }
         for pk, reason in refused
         if pk in subjects
