@@ -8,7 +8,8 @@ The arm is shown to actors who see arms and ``"blinded"`` to others (a blinded r
 arms). A blinded reader gets only what is arm-neutral: kits, injections given against planned,
 and refusals as one count (each refusal's ``kind`` is ``"blinded"``); the draws and aliquots
 (records only an active arm has: the registry's ``masked_for_blinded`` record types) are null,
-since their mere count tells the arm. Subjects outside the actor's ``read_study`` reach are left out.
+since their mere count tells the arm. Subjects outside the actor's ``read_study`` reach are
+left out.
 """
 
 from __future__ import annotations
