@@ -273,6 +273,25 @@ def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
     assert [d.subject_id for d in deviations] == [study["A"]]
 
 
+def test_a_blinded_reader_is_not_told_of_a_processing_deviation(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13: the deviation a processing outside the protocol adds (only a serum subject has
+    one) is not in a blinded reader's deviation list nor on the subject's page: the serum
+    subject reads as the placebo subject; the unblinded reader still sees it."""
+    a, p = study["A"], study["P"]
+    draw = store.product.draw("AST", a, actor=PREPARER, volume_ml="40")
+    store.product.process("AST", draw.code, actor=PREPARER, clotting_minutes=20,
+                          centrifuge_g=1500)  # fmt: skip
+    assert store.records.deviations("AST", actor=COORDINATOR) == []
+    blinded = [store.subjects.detail("AST", s, actor=COORDINATOR).deviations for s in (a, p)]
+    assert blinded == [(), ()]
+    assert [d.kind for d in store.records.deviations("AST", actor=ADMIN)] == ["product_process"]
+    assert [d.kind for d in store.subjects.detail("AST", a, actor=ADMIN).deviations] == [
+        "product_process"
+    ]
+
+
 def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:
     with pytest.raises(PermissionDeniedError):
         store.records.add_visit("AST", study["A"], "screening", "2026-02-16", actor=PREPARER)

@@ -63,6 +63,7 @@ from autoserum.store._views import (
     assessment_view,
     comorbidity_view,
     con_med_view,
+    deviation_told,
     deviation_view,
     injection_view,
     lab_view,
@@ -985,7 +986,8 @@ class RecordService(Service):
 
     def deviations(self, study: str, *, actor: Actor, kind: str | None = None) -> list[Deviation]:
         """The protocol deviations of the subjects the actor may see, optionally of one
-        ``kind`` (``eligibility_override``, ``assessment_not_done``, ``visit_window``, ...)."""
+        ``kind`` (``eligibility_override``, ``assessment_not_done``, ``visit_window``, ...);
+        not a processing's (``product_process``) to a blinded actor (``deviation_told``)."""
         with self._read() as s:
             st = self._study(s, study)
             self._require(actor, "read_subject", study=st.name)
@@ -997,10 +999,12 @@ class RecordService(Service):
             )
             if kind is not None:
                 stmt = stmt.where(DeviationRow.kind == kind)
+            sees = actor.sees_arm(st)
             return [
                 deviation_view(d, subj.subject_id)
                 for d, subj in s.execute(stmt)
-                if actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
+                if deviation_told(d.kind, sees_arm=sees)
+                and actor.may("read_subject", st.name, self._site_code(s, subj.site_id))
             ]
 
     # --- corrections --------------------------------------------------------------------

@@ -27,6 +27,7 @@ from autoserum.store._views import (
     assessment_view,
     comorbidity_view,
     con_med_view,
+    deviation_told,
     deviation_view,
     fraction_text,
     injection_view,
@@ -643,7 +644,11 @@ class SubjectService(Service):
             injections=tuple(injection_view(r, label, sees_arm=sees) for r in rows("injections")),
             adverse_events=tuple(adverse_event_view(r, label) for r in rows("adverse_events")),
             con_meds=tuple(con_med_view(r, label) for r in rows("con_meds")),
-            deviations=tuple(deviation_view(r, label) for r in rows("deviations")),
+            deviations=tuple(
+                deviation_view(r, label)
+                for r in rows("deviations")
+                if deviation_told(r.kind, sees_arm=sees)
+            ),
             vital_signs=tuple(vital_sign_view(r, label) for r in rows("vital_signs")),
             prior_treatments=tuple(
                 prior_treatment_view(r, label) for r in rows("prior_treatments")

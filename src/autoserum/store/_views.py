@@ -28,7 +28,7 @@ from autoserum.store.models import (
     VitalSignRow,
 )
 from autoserum.study.blinding import MASK
-from autoserum.study.entities import Field, entity
+from autoserum.study.entities import PRODUCT_DEVIATION, Field, entity
 from autoserum.study.model import (
     AdverseEvent,
     Aliquot,
@@ -59,6 +59,7 @@ __all__ = [
     "assessment_view",
     "comorbidity_view",
     "con_med_view",
+    "deviation_told",
     "deviation_view",
     "domain_record",
     "fraction_text",
@@ -196,6 +197,19 @@ def con_med_view(row: ConMedRow, label: str) -> ConMed:
 def deviation_view(row: DeviationRow, label: str) -> Deviation:
     """A protocol deviation."""
     return domain_record("deviation", row, label)
+
+
+def deviation_told(kind: str, *, sees_arm: bool) -> bool:
+    """Whether a deviation of ``kind`` is told to a reader: not a processing outside the
+    protocol (:data:`~autoserum.study.entities.PRODUCT_DEVIATION`, a record of the product
+    chain whose presence reveals the arm, as blinded exports leave it out) to a blinded one.
+
+    >>> deviation_told("product_process", sees_arm=False)
+    False
+    >>> deviation_told("visit_window", sees_arm=False)
+    True
+    """
+    return sees_arm or kind != PRODUCT_DEVIATION
 
 
 def vital_sign_view(row: VitalSignRow, label: str) -> VitalSign:
