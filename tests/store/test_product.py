@@ -292,6 +292,34 @@ def test_a_blinded_reader_is_not_told_of_a_processing_deviation(
     ]
 
 
+def test_a_blinded_reader_is_not_told_of_queries_or_deviations_about_the_chain(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13: a query on a blood draw (and its thread) and a processing's deviation, of the
+    serum subject only, are in neither a blinded reader's query list nor audit trail: the serum
+    subject's review records read as the placebo subject's; the unblinded reader has them."""
+    a, p = study["A"], study["P"]
+    draw = store.product.draw("AST", a, actor=PREPARER, volume_ml="40")
+    store.product.process("AST", draw.code, actor=PREPARER, clotting_minutes=20,
+                          centrifuge_g=1500)  # fmt: skip
+    query = store.queries.open("AST", "blood_draw", draw.id, "Volume?", actor=ADMIN)
+
+    def told(actor: Any, subject: str) -> list[tuple[str, str | None]]:
+        """The audit rows of the draw's query, its thread and the deviation."""
+        return [
+            (r.entity, r.field)
+            for r in store.audit.trail("AST", actor=actor, subject_id=subject)
+            if (r.entity == "query" and r.record_id == query.id)
+            or r.new_value == "Volume?"
+            or r.entity == "deviation"
+        ]
+
+    assert "blood_draw" not in {q.entity for q in store.queries.list("AST", actor=COORDINATOR)}
+    assert told(COORDINATOR, a) == told(COORDINATOR, p) == []
+    assert "blood_draw" in {q.entity for q in store.queries.list("AST", actor=ADMIN)}
+    assert {e for e, _ in told(ADMIN, a)} == {"query", "query_message", "deviation"}
+
+
 def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:
     with pytest.raises(PermissionDeniedError):
         store.records.add_visit("AST", study["A"], "screening", "2026-02-16", actor=PREPARER)

@@ -323,7 +323,8 @@ class QueryService(Service):
         site: str | None = None,
     ) -> list[Query]:
         """The study's queries at the sites the actor may read, oldest first; optionally of
-        one ``status``, ``subject_id`` or ``site``."""
+        one ``status``, ``subject_id`` or ``site``; to a blinded actor, none about a record
+        of the product chain (``UNBLINDED_ONLY``: its presence tells the arm)."""
         if status is not None and status not in QUERY_STATUSES:
             raise ValidationError(
                 "status", status, Expected("one of %(values)s", values=", ".join(QUERY_STATUSES))
@@ -339,6 +340,10 @@ class QueryService(Service):
                 .where(QueryRow.study_id == st.id)
                 .order_by(QueryRow.id)
             )
+            if not actor.sees_arm(st):  # not about a record whose presence tells the arm
+                from autoserum.store._trail import UNBLINDED_ONLY  # here: _trail imports us
+
+                stmt = stmt.where(QueryRow.entity.not_in(UNBLINDED_ONLY))
             if status is not None:
                 stmt = stmt.where(QueryRow.status == status)
             if subject_id is not None:

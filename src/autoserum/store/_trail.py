@@ -49,16 +49,28 @@ from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store._staging import chains_of
 from autoserum.store._types import UTCDateTime
-from autoserum.store.models import AUDITED, AuditRow, SiteRow, StudyRow, SubjectRow
+from autoserum.store.models import (
+    AUDITED,
+    AuditRow,
+    DeviationRow,
+    LockRow,
+    QueryMessageRow,
+    QueryRow,
+    SiteRow,
+    StudyRow,
+    SubjectRow,
+    VerificationRow,
+)
 from autoserum.study.aliquots import blinded_refusal
 from autoserum.study.blinding import MASK
-from autoserum.study.entities import REGISTRY
+from autoserum.study.entities import PRODUCT_DEVIATION, REGISTRY
 
 __all__ = [
     "ALL",
     "ARM_REVEALING",
     "DEFAULT_PAGE",
     "MAX_PAGE",
+    "UNBLINDED_ONLY",
     "AuditFilter",
     "AuditPage",
     "AuditRecord",
@@ -111,11 +123,29 @@ _MASKED_LINKS: dict[str, tuple[str, ...]] = {
 """Per record type, the masked links whose audit rows a blinded reader does not read (their
 presence tells the arm: an insert audits the fields it sets)."""
 
-_UNBLINDED_ONLY: tuple[str, ...] = tuple(
+UNBLINDED_ONLY: tuple[str, ...] = tuple(
     spec.name for spec in REGISTRY.values() if spec.masked_for_blinded
 )
 """The record types whose mere presence reveals the arm (``EntitySpec.masked_for_blinded``:
-the product chain but the kit): their audit rows are left out for a blinded reader."""
+the product chain but the kit): their audit rows are left out for a blinded reader, and so are
+those of the queries (and their messages), verifications and locks about such a record and of
+the deviation a processing adds (``PRODUCT_DEVIATION``), as blinded exports leave them out."""
+
+
+def _about_unblinded_only() -> list[Any]:
+    """The conditions that leave out the audit rows of the records about a record of
+    :data:`UNBLINDED_ONLY` (a query and its messages, a verification, a lock) and of a
+    processing's deviation."""
+    conds = []
+    for model in (QueryRow, VerificationRow, LockRow):
+        about = select(model.id).where(model.entity.in_(UNBLINDED_ONLY))
+        conds.append(or_(AuditRow.entity != model.__entity__, AuditRow.record_id.not_in(about)))
+    queries = select(QueryRow.id).where(QueryRow.entity.in_(UNBLINDED_ONLY))
+    messages = select(QueryMessageRow.id).where(QueryMessageRow.query_id.in_(queries))
+    conds.append(or_(AuditRow.entity != "query_message", AuditRow.record_id.not_in(messages)))
+    deviations = select(DeviationRow.id).where(DeviationRow.kind == PRODUCT_DEVIATION)
+    conds.append(or_(AuditRow.entity != "deviation", AuditRow.record_id.not_in(deviations)))
+    return conds
 
 
 @dataclass(frozen=True)
@@ -187,7 +217,7 @@ ALL = AuditFilter()
 
 def _for_blinded(stmt: Any) -> Any:
     """``stmt`` without the audit rows a blinded reader does not read (module docstring)."""
-    stmt = stmt.where(AuditRow.entity.not_in(_UNBLINDED_ONLY))
+    stmt = stmt.where(AuditRow.entity.not_in(UNBLINDED_ONLY), *_about_unblinded_only())
     for name, links in _MASKED_LINKS.items():
         stmt = stmt.where(
             or_(AuditRow.entity != name, AuditRow.field.is_(None), AuditRow.field.not_in(links))
