@@ -320,6 +320,42 @@ def test_a_blinded_reader_is_not_told_of_queries_or_deviations_about_the_chain(
     assert {e for e, _ in told(ADMIN, a)} == {"query", "query_message", "deviation"}
 
 
+def test_a_blinded_reader_is_not_shown_a_signature_s_content_hash(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13: the casebook of a serum subject (with a blood draw) and of a placebo subject,
+    each signed: a blinded reader gets no content hash for either (``"blinded"``) and both
+    signatures valid; the unblinded reader gets each hash, the stored one (unchanged)."""
+    from sqlalchemy import select
+
+    from autoserum.accounts import hash_password
+    from autoserum.store import Actor
+    from autoserum.store.models import SignatureRow
+
+    a, p = study["A"], study["P"]
+    store.product.draw("AST", a, actor=PREPARER, volume_ml="40")
+    password = "correct horse battery staple"
+    store.accounts.create_user("ivan", hash_password(password), "investigator",
+                               frozenset({("AST", "s01")}), actor=ADMIN)  # fmt: skip
+    store.accounts.update_user("ivan", {"full_name": "Ivan Petrov"}, actor=ADMIN,
+                               reason="printed name for signatures")  # fmt: skip
+    ivan = Actor("ivan", "investigator", frozenset({("AST", "s01")}))
+    for subject in (a, p):
+        store.signatures.sign("AST", "casebook", actor=ivan, password=password,
+                              meaning="approval", subject_id=subject)  # fmt: skip
+
+    def shown(actor: Any, subject: str) -> list[tuple[str, bool]]:
+        found = store.signatures.signatures("AST", actor=actor, subject_id=subject)
+        return [(sig.content_sha256, sig.valid) for sig in found]
+
+    assert shown(COORDINATOR, a) == shown(COORDINATOR, p) == [("blinded", True)]
+    with store.uow.read() as s:  # the stored hashes, as signed
+        stored = list(s.scalars(select(SignatureRow.content_sha256)))
+    unblinded = {shown(ADMIN, x)[0] for x in (a, p)}
+    assert unblinded == {(h, True) for h in stored}
+    assert len(unblinded) == 2  # the check can fail: two different hashes
+
+
 def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:
     with pytest.raises(PermissionDeniedError):
         store.records.add_visit("AST", study["A"], "screening", "2026-02-16", actor=PREPARER)

@@ -27,6 +27,7 @@ from autoserum.store._reviewed import CONTENT, content_fields
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._types import utcnow
 from autoserum.store.models import SignatureRow, StudyRow, SubjectRow, VisitRow
+from autoserum.study.blinding import MASK
 from autoserum.study.signatures import (
     Signature,
     check_level,
@@ -80,7 +81,12 @@ def _target(s: Session, row: SignatureRow) -> tuple[SubjectRow | None, VisitRow 
     return subject, visit
 
 
-def _view(s: Session, st: StudyRow, row: SignatureRow, *, recheck: bool = True) -> Signature:
+def _view(
+    s: Session, st: StudyRow, row: SignatureRow, *, recheck: bool = True, sees_arm: bool = True
+) -> Signature:
+    """A signature, its validity re-checked (``recheck``); the content's hash shown to a reader
+    who sees arms only (``MASK`` to a blinded one: the signed content covers records whose
+    presence tells the arm; the hash stored, and so every signature's validity, is unchanged)."""
     subject, visit = _target(s, row)
     valid = row.invalidated_at is None
     reason = row.invalid_reason
@@ -100,7 +106,7 @@ def _view(s: Session, st: StudyRow, row: SignatureRow, *, recheck: bool = True) 
         signed_at=row.signed_at,
         local_signed_at=datetime.fromisoformat(row.local_signed_at),
         timezone=row.timezone,
-        content_sha256=row.content_sha256,
+        content_sha256=row.content_sha256 if sees_arm else MASK,
         valid=valid,
         invalidated_at=row.invalidated_at,
         invalid_reason=reason,
@@ -246,7 +252,8 @@ class SignatureService(Service):
         self, study: str, *, actor: Actor, subject_id: str | None = None
     ) -> list[Signature]:
         """The study's signatures (of one subject with ``subject_id``: its visits and
-        casebook) at the actor's sites, each re-checked against the content now stored."""
+        casebook) at the actor's sites, each re-checked against the content now stored (the
+        content's hash not shown to a blinded actor: ``"blinded"``)."""
         self._require(actor, "read_subject", study=study)
         with self._read() as s:
             st = self._study(s, study)
@@ -260,5 +267,5 @@ class SignatureService(Service):
                     owner = subject_by_pk(s, row.subject_pk)
                     if not actor.may("read_subject", st.name, self._site_code(s, owner.site_id)):
                         continue
-                out.append(_view(s, st, row))
+                out.append(_view(s, st, row, sees_arm=actor.sees_arm(st)))
             return out
