@@ -356,6 +356,26 @@ def test_a_blinded_reader_is_not_shown_a_signature_s_content_hash(
     assert len(unblinded) == 2  # the check can fail: two different hashes
 
 
+def test_a_blinded_reader_is_not_shown_a_lock_on_a_blood_draw(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13: a record lock on the serum subject's blood draw is not in a blinded reader's
+    lock list (the serum subject's locks read as the placebo subject's: none); the unblinded
+    reader sees it."""
+    a, p = study["A"], study["P"]
+    draw = store.product.draw("AST", a, actor=PREPARER, volume_ml="40")
+    store.locks.lock("AST", "record", actor=ADMIN, reason="reviewed", subject_id=a,
+                     entity="blood_draw", record_id=draw.id)  # fmt: skip
+
+    def locked(actor: Any, subject: str) -> list[str | None]:
+        return [
+            k.entity for k in store.locks.visible("AST", actor=actor) if k.subject_id == subject
+        ]
+
+    assert locked(COORDINATOR, a) == locked(COORDINATOR, p) == []
+    assert locked(ADMIN, a) == ["blood_draw"]
+
+
 def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:
     with pytest.raises(PermissionDeniedError):
         store.records.add_visit("AST", study["A"], "screening", "2026-02-16", actor=PREPARER)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import (
@@ -195,7 +195,7 @@ class LockService(Service):
     def visible(self, study: str, *, actor: Actor) -> list[Lock]:
         """The study's locks (active and lifted, oldest first) as ``actor`` may see them: the
         database locks, and the locks of subjects at the actor's sites, with the subject's
-        identifier."""
+        identifier; to a blinded actor, none on a record of the product chain."""
         from autoserum.store.models import SubjectRow
 
         with self._read() as s:
@@ -207,6 +207,12 @@ class LockService(Service):
                 .where(LockRow.study_id == st.id)
                 .order_by(LockRow.id)
             )
+            if not actor.sees_arm(st):  # not on a record whose presence tells the arm
+                from autoserum.store._trail import UNBLINDED_ONLY  # here: _trail imports us
+
+                stmt = stmt.where(
+                    or_(LockRow.entity.is_(None), LockRow.entity.not_in(UNBLINDED_ONLY))
+                )
             out = []
             for row, subject in s.execute(stmt):
                 if subject is not None and not actor.may(
