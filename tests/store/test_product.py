@@ -317,6 +317,9 @@ def test_a_blinded_reader_is_not_told_of_queries_or_deviations_about_the_chain(
     assert "blood_draw" not in {q.entity for q in store.queries.list("AST", actor=COORDINATOR)}
     assert told(COORDINATOR, a) == told(COORDINATOR, p) == []
     assert "blood_draw" in {q.entity for q in store.queries.list("AST", actor=ADMIN)}
+    with pytest.raises(NotFoundError):
+        store.queries.get("AST", query.id, actor=COORDINATOR)
+    assert store.queries.get("AST", query.id, actor=ADMIN).entity == "blood_draw"
     assert {e for e, _ in told(ADMIN, a)} == {"query", "query_message", "deviation"}
 
 

@@ -307,11 +307,24 @@ class QueryService(Service):
         return self.step(study, query_id, "cancel", text, actor=actor)
 
     def get(self, study: str, query_id: int, *, actor: Actor) -> Query:
-        """One query with its thread."""
+        """One query with its thread (not found by a blinded actor if :meth:`list` leaves it
+        out for them)."""
         self._require(actor, "read_subject", study=study)
         with self._read() as s:
             st = self._study(s, study)
-            return _view(s, self._row(s, st, query_id, actor, "read_subject"), utcnow())
+            row = self._row(s, st, query_id, actor, "read_subject")
+            if not actor.sees_arm(st):  # as in the list: not about a product-chain record
+                from autoserum.store._trail import UNBLINDED_ONLY  # here: _trail imports us
+
+                if row.entity in UNBLINDED_ONLY:
+                    raise NotFoundError(
+                        Message(
+                            "no query %(query_id)s in study %(name)s",
+                            query_id=query_id,
+                            name=repr(st.name),
+                        )
+                    )
+            return _view(s, row, utcnow())
 
     def list(
         self,
