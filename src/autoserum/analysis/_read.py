@@ -223,7 +223,7 @@ def read_study(path: str | Path) -> StudyData:
     >>> csv, _ = write_study(simulate_study("ast-nahm2023", 30, seed=1), tmp_path / "ast.csv")
     >>> study = read_study(csv)
     >>> study.visits.height, study.adverse_events.height
-    (117, 36)
+    (117, 38)
     >>> int(study.con_meds["rescue"].sum()) > 0
     True
     """

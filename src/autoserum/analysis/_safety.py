@@ -14,7 +14,7 @@ CONSORT harms extension (Ioannidis et al., Ann Intern Med 2004;141:781-8) recomm
 >>> table.columns
 ['arm', 'term', 'n_subjects', 'n_events', 'n_population', 'percent']
 >>> table.select("arm", "term", "n_subjects", "n_events", "n_population").row(0)
-('placebo', 'atopic dermatitis exacerbation', 1, 1, 14)
+('placebo', 'appendicitis', 1, 1, 14)
 """
 
 from __future__ import annotations

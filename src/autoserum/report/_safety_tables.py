@@ -11,7 +11,7 @@
 >>> table.columns
 ('Term', 'placebo (N = 14)', 'serum (N = 16)')
 >>> table.rows[0]
-('atopic dermatitis exacerbation', '1 (7.1 %) [1]', '1 (6.2 %) [1]')
+('appendicitis', '1 (7.1 %) [1]', '0 (0.0 %) [0]')
 """
 
 from __future__ import annotations
