@@ -52,15 +52,9 @@ MAX_SUBJECTS = 10_000_000
 
 
 #: The serious adverse events as the site records them (``SimulatedStudy.serious``): the
-#: adverse-event file's columns and the dates and times the file does not carry.
-SERIOUS_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    **AE_SCHEMA,
-    "onset_date": pl.Date,
-    "end_date": pl.Date,
-    "aware_at": pl.Datetime("us", "UTC"),
-    "reported_at": pl.Datetime("us", "UTC"),
-    "narrative": pl.String,
-}
+#: adverse-event file's columns (the dates, the SAE clock's awareness and report times) and the
+#: narrative, which the file does not carry (free text that may identify a person).
+SERIOUS_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {**AE_SCHEMA, "narrative": pl.String}
 
 
 @dataclass(frozen=True)
@@ -267,18 +261,14 @@ def _finish(
     )
     day = pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col("onset_day"))
     midnight = day.cast(pl.Datetime("us", "UTC"))
-    serious = (
-        events.filter(pl.col("serious"))
-        .with_columns(
-            onset_date=day,
-            end_date=day + pl.duration(days=pl.col("end_days")),
-            aware_at=midnight + pl.duration(minutes=(pl.col("aware_hours") * 60).round()),
-        )
-        .with_columns(
-            reported_at=pl.col("aware_at")
-            + pl.duration(minutes=(pl.col("report_hours") * 60).round())
-        )
+    events = events.with_columns(
+        onset_date=day,
+        end_date=day + pl.duration(days=pl.col("end_days")),
+        aware_at=midnight + pl.duration(minutes=(pl.col("aware_hours") * 60).round()),
+    ).with_columns(
+        reported_at=pl.col("aware_at") + pl.duration(minutes=(pl.col("report_hours") * 60).round())
     )
+    serious = events.filter(pl.col("serious"))
     ae_columns = [c for c in AE_SCHEMA if c not in {"subject_id", "arm"}]
 
     def tidy(frame: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -293,7 +283,7 @@ def _finish(
         )
 
     events = tidy(events)
-    serious = tidy(serious, ("onset_date", "end_date", "aware_at", "reported_at", "narrative"))
+    serious = tidy(serious, ("narrative",))
 
     def on(day: str) -> pl.Expr:
         return pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col(day))
