@@ -12,7 +12,8 @@ Reference: ``docs/simulate.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -37,10 +38,12 @@ from autoserum.study.tidy import CONMED_SCHEMA
 
 __all__ = [
     "CHUNK",
+    "MAX_SERIOUS_PER_YEAR",
     "MAX_SUBJECTS",
     "SERIOUS_SCHEMA",
     "SimulatedStudy",
     "simulate_scenario",
+    "serious_rate",
     "simulate_study",
 ]
 
@@ -71,14 +74,28 @@ class SimulatedStudy:
     serious: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SERIOUS_SCHEMA))
 
 
-def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedStudy:
+def simulate_study(
+    protocol_code: str,
+    n_subjects: int,
+    seed: int,
+    *,
+    serious_per_year: float | None = None,
+) -> SimulatedStudy:
     """Simulate ``n_subjects`` enrolled subjects of a protocol's scenario.
 
     The same ``(protocol_code, n_subjects, seed)`` always gives the same frames.
+    ``serious_per_year``: the rate of serious adverse events per subject-year (default: the
+    scenario's assumption, ``AdverseEvents.serious_per_year``, 0.15); a different rate changes
+    only the serious events and the ends of the other events (drawn after them), never the
+    visits, the other events' onsets or the con-meds. The demo uses a higher, illustrative rate
+    so that its small studies have serious events to show (``scripts/demo.py``).
 
     >>> study = simulate_study("ast-nahm2023", 20, seed=1)
     >>> study.visits.select("subject_id", "arm", "visit", "week").row(0)
     ('AST-01', 'placebo', 'screening', -2.0)
+    >>> study.serious.height, simulate_study("ast-nahm2023", 20, seed=1,
+    ...                                      serious_per_year=3.0).serious.height
+    (0, 6)
     """
     if (
         isinstance(n_subjects, bool)
@@ -92,7 +109,43 @@ def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedS
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValidationError("seed", seed, Expected("a non-negative integer"))
-    return simulate_scenario(get_scenario(protocol_code), n_subjects, seed)
+    scenario = get_scenario(protocol_code)
+    if serious_per_year is not None:
+        rate = serious_rate(serious_per_year)
+        scenario = replace(scenario, adverse=replace(scenario.adverse, serious_per_year=rate))
+    return simulate_scenario(scenario, n_subjects, seed)
+
+
+#: The highest rate of serious adverse events per subject-year a simulation accepts.
+MAX_SERIOUS_PER_YEAR = 50.0
+
+
+def serious_rate(value: object) -> float:
+    """A rate of serious adverse events per subject-year (``--serious-per-year``): a finite
+    number from 0 to :data:`MAX_SERIOUS_PER_YEAR`, else a :class:`ValidationError`.
+
+    >>> serious_rate("1.5")
+    1.5
+    >>> serious_rate(-1)
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: serious_per_year: got -1; expected a number from 0 to 50
+    """
+    rate: float | None = None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with suppress(ValueError):
+            rate = float(value)
+    if rate is None or not (0.0 <= rate <= MAX_SERIOUS_PER_YEAR):
+        raise ValidationError(
+            "serious_per_year",
+            value,
+            Expected(
+                "a number from %(low)s to %(high)s",
+                low="0",
+                high=format(MAX_SERIOUS_PER_YEAR, "g"),
+            ),
+        )
+    return rate
 
 
 def simulate_scenario(
