@@ -144,10 +144,7 @@ def _prompt_password() -> str:
 
 
 def _read_password(password_stdin: bool, username: str) -> str:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = _prompt_password()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else _prompt_password()
     from autoserum.accounts import check_password
 
     return check_password(password, context=[username])
