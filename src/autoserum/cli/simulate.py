@@ -41,6 +41,7 @@ def simulate_command(
     medication (with rescue) to --out.
     Or loads them into a new study of --db, validated by the store's import.
     The same seed always gives the same data.
+
     --serious-per-year sets the rate of serious adverse events (an illustrative rate: the demo's
     small studies use 1.5 so that they have serious events to show).
 

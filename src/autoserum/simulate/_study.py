@@ -42,8 +42,8 @@ __all__ = [
     "MAX_SUBJECTS",
     "SERIOUS_SCHEMA",
     "SimulatedStudy",
-    "simulate_scenario",
     "serious_rate",
+    "simulate_scenario",
     "simulate_study",
 ]
 
