@@ -95,7 +95,7 @@ def simulate_study(
     ('AST-01', 'placebo', 'screening', -2.0)
     >>> study.serious.height, simulate_study("ast-nahm2023", 20, seed=1,
     ...                                      serious_per_year=3.0).serious.height
-    (0, 6)
+    (0, 9)
     """
     if (
         isinstance(n_subjects, bool)
