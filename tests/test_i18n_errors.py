@@ -265,7 +265,7 @@ _SAID = frozenset({"translate", "translate_plural", "N_", "say"})
 
 
 def _confirmation_messages() -> set[str]:
-    found = set()
+    found: set[str] = set()
     for folder in ("web", "cli"):
         for path in (_ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -294,7 +294,7 @@ def test_no_korean_confirmation_puts_a_particle_after_a_value() -> None:
     clumsy = [
         f"{m.id!r}: {m.string!r}"
         for m in checked
-        for text in (m.string if isinstance(m.string, tuple) else (m.string,))
-        if text and _PARTICLE.search(text)
+        for text in (m.string if isinstance(m.string, tuple | list) else (m.string,))
+        if text and _PARTICLE.search(str(text))
     ]
     assert clumsy == [], "\n".join(clumsy)
