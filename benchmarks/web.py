@@ -12,17 +12,32 @@ Target (issue 6): >= 200 submissions/s with p99 < 250 ms on SQLite on the 2-core
 
 ``--mix`` (issue 18): 50 concurrent users doing mixed reads and writes (per user, in turn:
 read the subject, list its assessments, submit an assessment — two reads per write) against
-PostgreSQL, once with ``serve --workers 1`` and once with ``--workers 2``; prints requests/s,
-latency percentiles, the CPU per request over the counted run (user + system time, from
-``/proc``: less sensitive to a shared machine than the rates) of the server's processes, of the
-PostgreSQL backends serving the benchmark's database and of this process (the load generator),
-and the throughput ratio 2 workers / 1 worker. The three share the machine's cores: with ``w``
-ms of worker CPU and ``o`` ms of other CPU (PostgreSQL + generator) per request on 2 cores, the
-ratio cannot exceed ``2w / (w + o)`` (one worker saturates one core at ``1/w`` requests per ms;
-two cannot go past ``2/(w + o)``).
+PostgreSQL, once with ``serve --workers 1`` and once with ``--workers 2``, each on a new
+database dropped at the end. How the submission slots are dealt to the users (``--ordering``):
+
+- ``interleaved`` (the realistic case): round-robin over the subjects (every subject's first
+  slot, then every subject's second, …; at least 2 × users subjects), so the users in flight
+  write to different subjects, as coordinators at the sites enter different patients' visits;
+- ``same-subject`` (``--contention``, the worst case): subject by subject, so the 50 users all
+  write to the same one or two subjects at once and queue on the subject's row lock (one
+  submission of a subject at a time).
+
+Both are run by default, each with its own ratio: a figure of record names its ordering and
+gives the other beside it. Prints requests/s, latency percentiles, the CPU per request over
+the counted run (user + system time, from ``/proc``: less sensitive to a shared machine than
+the rates) of the server's processes, of the PostgreSQL backends serving the benchmark's
+database and of this process (the load generator), and the throughput ratio 2 workers / 1
+worker. The three share the machine's cores: with ``w`` ms of worker CPU and ``o`` ms of other
+CPU (PostgreSQL + generator) per request on 2 cores, the ratio cannot exceed ``2w / (w + o)``
+(one worker saturates one core at ``1/w`` requests per ms; two cannot go past ``2/(w + o)``).
+Unless ``--no-lock-timing``, the server's processes also time the two row locks of the write
+path (the subject's and the audit chain head's: wait to grant, held to commit;
+``benchmarks/locktiming/sitecustomize.py``, put first on the server's ``PYTHONPATH``), printed
+as a second table.
 
 Usage: .venv/bin/python benchmarks/web.py [--requests 2000] [--clients 16] [--max-seconds 60]
        .venv/bin/python benchmarks/web.py --mix [--requests 3000] [--clients 50]
+              [--ordering both|interleaved|same-subject] [--contention] [--no-lock-timing]
 """
 
 from __future__ import annotations
@@ -40,6 +55,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +68,8 @@ STUDY = "BENCH"
 PROTOCOL = "ast-nahm2023"
 VISITS = ("screening", "baseline", "week_4", "week_8")
 ADMIN = Actor("bench", "admin")
+ORDERINGS = ("interleaved", "same-subject")
+LOCK_TIMING = Path(__file__).resolve().parent / "locktiming"
 
 # Payloads: the worked examples of docs/instruments.md and simple valid answers.
 PAYLOADS: dict[str, dict[str, Any]] = {
@@ -82,8 +101,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]:
-    """Create the study, subjects with recorded visits and a token; the submission slots."""
+def prepare(
+    url: str, n_requests: int, *, subjects: int = 0, contention: bool = False
+) -> tuple[str, list[tuple[str, str, str]]]:
+    """Create the study, subjects with recorded visits and a token; the submission slots
+    (subject, visit, instrument), each subject's in visit order.
+
+    The slots are dealt round-robin over the subjects (B0000's first, B0001's first, …, then
+    every subject's second, …): concurrent clients taking consecutive slots write to different
+    subjects, as coordinators entering different patients' visits do. At least ``subjects``
+    subjects are created (more when ``n_requests`` needs them). With ``contention`` the slots
+    come subject by subject (every slot of B0000, then of B0001, …) and only as many subjects as
+    the slots fill are created: the clients in flight all write to one or two subjects at once
+    and queue on the subject's row lock (the worst case)."""
     store = open_store(url)
     store.studies.create(STUDY, PROTOCOL, actor=ADMIN, seed=1)
     store.studies.add_site(STUDY, "S1", "Bench site", actor=ADMIN)
@@ -94,8 +124,9 @@ def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]
     store.accounts.create_api_token("bench", hash_token(token), actor=ADMIN, label="bench")
     instruments = [c for c in PAYLOADS if c in instrument_codes()]
     per_subject = len(VISITS) * len(instruments) - ("scorad" in instruments)
-    slots: list[tuple[str, str, str]] = []
-    for i in range(-(-n_requests // per_subject)):
+    needed = -(-n_requests // per_subject)
+    by_subject: list[list[tuple[str, str, str]]] = []
+    for i in range(needed if contention else max(needed, subjects)):
         sid = f"B{i:04d}"
         store.subjects.screen(
             STUDY,
@@ -109,9 +140,15 @@ def prepare(url: str, n_requests: int) -> tuple[str, list[tuple[str, str, str]]]
         for day, visit in enumerate(VISITS):
             if visit != "screening":
                 store.records.add_visit(STUDY, sid, visit, f"2026-03-{day + 2:02d}", actor=ADMIN)
-            # the screening SCORAD was recorded by the screening itself
-            slots += [(sid, visit, c) for c in instruments if (visit, c) != ("screening", "scorad")]
+        # the screening SCORAD was recorded by the screening itself
+        by_subject.append(
+            [(sid, v, c) for v in VISITS for c in instruments if (v, c) != ("screening", "scorad")]
+        )
     store.close()
+    if contention:
+        slots = [slot for own in by_subject for slot in own]
+    else:
+        slots = [own[k] for k in range(per_subject) for own in by_subject]
     return token, slots[:n_requests]
 
 
@@ -184,11 +221,18 @@ def _accepts(port: int) -> bool:
     return True
 
 
-def serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def serve(
+    url: str, port: int, workers: int = 1, *, lock_log: Path | None = None
+) -> subprocess.Popen[bytes]:
     """``autoserum serve`` with ``workers`` processes, returned once every worker has started
-    (each logs "Application startup complete." in the JSON log)."""
+    (each logs "Application startup complete." in the JSON log). With ``lock_log`` (a
+    directory) every server process times the row locks of the write path into it
+    (``benchmarks/locktiming/sitecustomize.py``)."""
     cli = shutil.which("autoserum") or str(Path(sys.executable).with_name("autoserum"))
     env = {**os.environ, "AUTOSERUM_ENV": "development"}
+    if lock_log is not None:
+        path = [str(LOCK_TIMING), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env |= {"PYTHONPATH": os.pathsep.join(path), "AUTOSERUM_BENCH_LOCK_LOG": str(lock_log)}
     log = Path(tempfile.mkdtemp(prefix="autoserum-bench-")) / "serve.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
@@ -322,51 +366,111 @@ def tree_cpu(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def bench_mix(url: str, workers: int, args: argparse.Namespace) -> float:
-    """One mixed run; prints a table row and returns requests per second."""
-    token, slots = prepare(url, args.requests)
-    port = free_port()
-    proc = serve(url, port, workers)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(run_mix(base, token, slots[:100], args.clients, 60))  # warm-up, all workers
-        load = os.getloadavg()[0]
-        database = url.rsplit("/", 1)[-1]
-        cpu, pg, gen = tree_cpu(proc.pid), db_backend_cpu(database), self_cpu()
-        reads, writes, errors, seconds = asyncio.run(
-            run_mix(base, token, slots[100:], args.clients, args.max_seconds)
-        )
-        cpu = tree_cpu(proc.pid) - cpu
-        pg = db_backend_cpu(database) - pg
-        gen = self_cpu() - gen
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def lock_figures(directory: Path, since: float, until: float) -> dict[str, list[float]]:
+    """The lock timings the server wrote to ``directory`` for transactions that ended between
+    ``since`` and ``until`` (``time.time()``): ``"<lock> wait"`` and ``"<lock> held"`` → seconds
+    (``benchmarks/locktiming/sitecustomize.py``)."""
+    out: dict[str, list[float]] = {}
+    for file in directory.glob("*.tsv"):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            lock, end, wait, held = line.split("\t")
+            if since <= float(end) <= until:
+                out.setdefault(f"{lock} wait", []).append(float(wait))
+                out.setdefault(f"{lock} held", []).append(float(held))
+    return out
+
+
+def bench_mix(
+    base_url: str, workers: int, ordering: str, args: argparse.Namespace
+) -> tuple[float, str]:
+    """One mixed run on a new PostgreSQL database (dropped at the end); prints a table row and
+    returns requests per second and a row of lock timings."""
+    with pg_database(base_url) as url:
+        contention = ordering == "same-subject"
+        token, slots = prepare(url, args.requests, subjects=2 * args.clients, contention=contention)
+        port = free_port()
+        lock_log = None if args.no_lock_timing else Path(tempfile.mkdtemp(prefix="bench-locks-"))
+        proc = serve(url, port, workers, lock_log=lock_log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(run_mix(base, token, slots[:100], args.clients, 60))  # warm-up
+            load = os.getloadavg()[0]
+            database = url.rsplit("/", 1)[-1]
+            cpu, pg, gen = tree_cpu(proc.pid), db_backend_cpu(database), self_cpu()
+            since = time.time()
+            reads, writes, errors, seconds = asyncio.run(
+                run_mix(base, token, slots[100:], args.clients, args.max_seconds)
+            )
+            until = time.time()
+            cpu = tree_cpu(proc.pid) - cpu
+            pg = db_backend_cpu(database) - pg
+            gen = self_cpu() - gen
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     both = reads + writes
     rate = len(both) / seconds
     print(
-        f"| PostgreSQL | {workers} | {args.clients} | {len(reads)} + {len(writes)} | "
+        f"| {ordering} | {workers} | {args.clients} | {len(reads)} + {len(writes)} | "
         f"{rate:.0f} | {pct(both, 50):.0f} | {pct(both, 95):.0f} | {pct(both, 99):.0f} | "
         f"{pct(writes, 99):.0f} | {errors} | {cpu * 1000 / len(both):.2f} | "
         f"{pg * 1000 / len(both):.2f} | {gen * 1000 / len(both):.2f} | {load:.1f} |",
         flush=True,
     )
-    return rate
+    locks = ""
+    if lock_log is not None:
+        timed = lock_figures(lock_log, since, until)
+        shutil.rmtree(lock_log, ignore_errors=True)
+        cells = []
+        for lock in ("subject", "chain_head"):
+            wait, held = timed.get(f"{lock} wait", []), timed.get(f"{lock} held", [])
+            cells += [
+                f"{len(wait)}",
+                _spread(wait),
+                _spread(held),
+                f"{sum(held) / seconds:.2f}" if held else "–",
+            ]
+        locks = f"| {ordering} | {workers} | " + " | ".join(cells) + " |"
+    return rate, locks
+
+
+def _spread(values: list[float]) -> str:
+    """``mean / p50 / p99`` in ms (``–`` for none)."""
+    if len(values) < 2:
+        return "–"
+    mean = statistics.fmean(values) * 1000
+    return f"{mean:.1f} / {pct(values, 50):.1f} / {pct(values, 99):.1f}"
 
 
 def main_mix(args: argparse.Namespace) -> None:
     pg = os.environ.get("AUTOSERUM_TEST_PG_URL")
     if not pg:
         raise SystemExit("--mix needs PostgreSQL: set AUTOSERUM_TEST_PG_URL (scripts/services.sh)")
+    orderings = ORDERINGS if args.ordering == "both" else (args.ordering,)
     print(
-        "| database | workers | users | reads + writes | requests/s | p50 ms | p95 ms | p99 ms "
+        "| slots | workers | users | reads + writes | requests/s | p50 ms | p95 ms | p99 ms "
         "| write p99 ms | errors | server CPU ms/request | PostgreSQL CPU ms/request "
         "| generator CPU ms/request | load average |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    one = bench_mix(pg_database(pg), 1, args)
-    two = bench_mix(pg_database(pg), 2, args)
-    print(f"\nthroughput ratio 2 workers / 1 worker: {two / one:.2f}")
+    ratios, locks = [], []
+    for ordering in orderings:
+        one, locks_one = bench_mix(pg, 1, ordering, args)
+        two, locks_two = bench_mix(pg, 2, ordering, args)
+        ratios.append(f"throughput ratio 2 workers / 1 worker, {ordering} slots: {two / one:.2f}")
+        locks += [locks_one, locks_two]
+    print("", *ratios, sep="\n")
+    if not args.no_lock_timing:
+        print(
+            "\nRow locks of the write path, per transaction of the counted run (wait: statement"
+            " start to grant; held: grant to commit; mean / p50 / p99 ms; at once: total time"
+            " held / run time, the mean number held at any moment, for the one chain head its"
+            " busy share)\n\n| slots | workers | subject locks | subject wait | subject held "
+            "| subjects held at once | chain head locks | head wait | head held | head busy |\n"
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *locks,
+            sep="\n",
+        )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -395,15 +499,24 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
     )
 
 
-def pg_database(base: str) -> str:
+@contextmanager
+def pg_database(base: str) -> Iterator[str]:
+    """A new database ``bench_<random>`` on the server of ``base``, dropped when the block
+    ends (``WITH (FORCE)``: the server's connections are closed if any is left)."""
     import sqlalchemy as sa
 
     name = f"bench_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
 def main() -> None:
@@ -412,6 +525,26 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--mix", action="store_true", help="mixed reads/writes, 1 vs 2 workers")
+    parser.add_argument(
+        "--ordering",
+        choices=("both", *ORDERINGS),
+        default="both",
+        help="--mix: how the slots are dealt to the users: interleaved (round-robin over the "
+        "subjects, the realistic case), same-subject (subject by subject, the worst case of "
+        "contention on one subject's row lock) or both (default)",
+    )
+    parser.add_argument(
+        "--contention",
+        action="store_const",
+        const="same-subject",
+        dest="ordering",
+        help="--mix: the same-subject (worst case) ordering only",
+    )
+    parser.add_argument(
+        "--no-lock-timing",
+        action="store_true",
+        help="--mix: do not time the write path's row locks in the server",
+    )
     args = parser.parse_args()
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(
@@ -431,7 +564,8 @@ def main() -> None:
         bench("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
     pg = os.environ.get("AUTOSERUM_TEST_PG_URL")
     if pg:
-        bench("PostgreSQL", pg_database(pg), args)
+        with pg_database(pg) as url:
+            bench("PostgreSQL", url, args)
     else:
         print("(PostgreSQL skipped: AUTOSERUM_TEST_PG_URL not set; run scripts/services.sh)")
 
