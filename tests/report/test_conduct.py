@@ -130,7 +130,8 @@ def test_a_blinded_readers_table_names_no_draws_or_aliquots(tmp_path: Path) -> N
     assert words.search(table.footnote or "") is None, table.footnote
     assert "Blinded kits" in table.footnote
     html, pdf = _rendered(section, tmp_path)
-    assert words.search(html) is None and words.search(pdf) is None
+    assert words.search(html) is None
+    assert words.search(pdf) is None
     unblinded = product_section(_study(**_product()))
     assert unblinded is not None
     assert words.search(unblinded.tables[0].footnote or "")

@@ -6,7 +6,7 @@ draw-to-injection time; acupoint injections with point, side and volume."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -301,7 +301,8 @@ def test_a_kits_refusal_is_told_to_a_blinded_injector_without_its_source(
     assert "aliquot" not in str(err.value)
     audited = [reason for _, reason, _ in _refusals(store)]
     assert audited[:2] == [told["una"]] * 2  # the trail keeps the detail
-    assert audited[2] is not None and "its aliquot expired at" in audited[2]
+    assert audited[2] is not None
+    assert "its aliquot expired at" in audited[2]
     blinded = [r.reason for r in store.audit.trail("AST", actor=COORDINATOR)
                if r.action == "refused"]  # fmt: skip
     assert blinded == [told["cora"], told["cora"], err.value.reason]
@@ -359,7 +360,7 @@ def test_a_blinded_actor_cannot_act_on_a_query_about_the_chain(
     query = store.queries.open("AST", "blood_draw", draw.id, "Tube?", actor=ADMIN)
     with pytest.raises(NotFoundError) as read:
         store.queries.get("AST", query.id, actor=MONITOR)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: store.queries.answer("AST", query.id, "EDTA", actor=COORDINATOR),
         lambda: store.queries.close("AST", query.id, "ok", actor=MONITOR),
         lambda: store.queries.reopen("AST", query.id, "again", actor=MONITOR),

@@ -133,7 +133,7 @@ those of the queries (and their messages), verifications and locks about such a 
 the deviation a processing adds (``PRODUCT_DEVIATION``), as blinded exports leave them out."""
 
 
-def _audited_as(entity: str, field: str, values: Iterable[str]) -> Select[tuple[int]]:
+def _audited_as(entity: str, field: str, values: Iterable[str]) -> Any:
     """The ids of the records of ``entity`` whose audit trail records ``field`` set to one of
     ``values``: what the record was, read from the trail itself, so that the rows of a record
     deleted since (a deviation entered in error) are told apart as those of a live one."""
