@@ -400,7 +400,7 @@ def test_a_blinded_role_cannot_act_on_a_query_about_the_product_chain(
     csrf = page_client(client, seeded.usernames[role])
     sees = allowed(role, "see_arms")
     for step in steps:
-        answers = []
+        answers: list[tuple[object, ...]] = []
         for query_id in (query.id, MISSING_RECORD):
             api = client.post(
                 f"/api/v1/studies/AST-1/queries/{query_id}/{step}",
