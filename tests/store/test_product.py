@@ -506,6 +506,17 @@ def test_a_blinded_reader_is_not_shown_a_signature_s_content_hash(
     assert len(unblinded) == 2  # the check can fail: two different hashes
 
 
+def test_a_signature_still_covers_an_injections_product_code() -> None:
+    """The product code was masked for blinded readers after signatures covering it were
+    stored: the signed content keeps it (a stored hash stays valid; blinded readers are
+    shown no hash), while the fields masked from the start stay out of it."""
+    from autoserum.store._reviewed import content_fields
+
+    fields = content_fields("injection")
+    assert "product_code" in fields
+    assert "product" not in fields
+
+
 def test_a_blinded_reader_is_not_shown_a_lock_on_a_blood_draw(
     store: Store, study: dict[str, str]
 ) -> None:
