@@ -30,13 +30,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, event, func, insert, inspect, select, text
+from sqlalchemy import Connection, Table, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from autoserum.errors import Expected, Message, StateError, ValidationError
-from autoserum.store._chain import link
+from autoserum.store._chain import append
 from autoserum.store._types import UTCDateTime, dumps, utcnow
 from autoserum.store.models import AUDITED, AuditRow, SubjectRow
 
@@ -257,9 +257,11 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
         session.info.setdefault(_PENDING, []).extend(rows)
 
 
+_AUDIT_TABLE = cast(Table, AuditRow.__table__)
+
+
 def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    link(conn, rows)
-    conn.execute(insert(AuditRow), rows)
+    append(conn, rows, _AUDIT_TABLE)
 
 
 def write_pending(session: Session) -> None:
