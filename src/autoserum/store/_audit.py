@@ -1,11 +1,12 @@
 """The audit mechanism: every insert, update and delete of an audited table writes audit rows
 in the same transaction (a SQLAlchemy ``after_flush`` hook on the store's sessions).
 
-The rows are chained (:func:`autoserum.store._chain.link`: the study's chain head is read,
+The rows are chained (:func:`autoserum.store._chain.append`: the study's chain head is read,
 row-locked on PostgreSQL, and moved) and inserted **at the end of the transaction**, just before
 its commit (:func:`write_pending`, a ``before_commit`` hook that runs after the review hook of
 ``store/_review.py``): the head lock, which serialises the writers of a study, is then held for
-the head's update, the audit insert and the commit only, not for the rest of the write (its
+the head's update, the audit insert (on PostgreSQL one statement with the update) and the
+commit only, not for the rest of the write (its
 checks, the automatic checks of the review hook). A rolled-back transaction's rows are dropped
 with it.
 
