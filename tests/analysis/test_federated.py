@@ -9,6 +9,7 @@ against R in tests/stats); tolerance 1e-10 absolute, df exact.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -110,6 +111,43 @@ def test_suppression_is_named_by_combine(
     assert done.stderr.startswith("error: federated mmrm: small-cell suppression")
     assert "site 'seoul' withheld the MMRM pattern observed at visits {4}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_suppression_notes_and_refusal_speak_the_language(
+    sites: tuple[dict[str, str], pl.DataFrame], tmp_path: Path
+) -> None:
+    # the notes of a fit on what remains, and the refusal naming the pattern, in ko and zh-Hans
+    # (catalog texts of tests/test_i18n_catalogs.py); the --json notes stay English
+    files = [str(_summarize(url, name, tmp_path)) for name, url in sites[0].items()]
+    done = CliRunner().invoke(
+        app, ["federate", "combine", *files, "--allow-suppressed"], env={"AUTOSERUM_LANG": "ko"}
+    )
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.stdout.split())
+    assert "기관 'seoul'에서 보류함: 방문 {4}에서 관찰된 MMRM 패턴" in text
+    assert "통합 적합과 같지 않습니다" in text
+    assert "withheld" not in text
+    assert "subjects" not in text
+    as_json = CliRunner().invoke(
+        app, ["federate", "combine", *files, "--allow-suppressed", "--json"],
+        env={"AUTOSERUM_LANG": "ko"},
+    )  # fmt: skip
+    notes = json.loads(as_json.stdout)["notes"]
+    assert any("site 'seoul' withheld the MMRM pattern observed at visits {4}" in n for n in notes)
+    refused = subprocess.run(
+        [sys.executable, "-m", "autoserum", "federate", "combine", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "AUTOSERUM_LANG": "zh-Hans"},
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: 联邦 mmrm：小单元格抑制删除了数据")
+    assert "中心 'seoul' 未提供：在访视 {4} 观察到的 MMRM 模式（" in refused.stderr
+    assert "受试者少于 5 例" in refused.stderr
+    assert "；中心 'busan'" in refused.stderr
+    assert "withheld" not in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_sites_answering_different_questions_are_refused(

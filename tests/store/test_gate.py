@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
 from collections.abc import Callable
@@ -115,3 +116,63 @@ def test_a_bulk_writer_gives_way_while_another_process_waits_at_the_gate(tmp_pat
     assert not importer.waiting()
     for gate in (importer, holder, waiter):
         gate.close()
+
+
+def test_a_gate_looking_at_the_queue_is_not_taken_for_a_waiting_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # looking at the queue tries an exclusive lock on it; two lookers at the same moment each
+    # saw the other's try as a waiting writer (the order race of the busy/waiting test under
+    # load). The looker is stopped in the middle of its look; the other look waits its turn and
+    # sees nobody, since nobody waits.
+    looker = WriterGate(str(tmp_path / "study.db"))
+    other = WriterGate(str(tmp_path / "study.db"))
+    real_flock = fcntl.flock
+    inside, refused, resume = threading.Event(), threading.Event(), threading.Event()
+
+    def flock(fd: int, operation: int) -> None:
+        try:
+            real_flock(fd, operation)
+        except BlockingIOError:
+            if fd in (other._queue, other._probe):
+                refused.set()  # the other look has met the looker's
+            raise
+        if fd == looker._queue and operation == fcntl.LOCK_EX | fcntl.LOCK_NB:
+            inside.set()  # the looker holds the queue file's exclusive lock now
+            assert resume.wait(60)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    seen: dict[str, bool] = {}
+    look = threading.Thread(target=lambda: seen.setdefault("looker", looker.waiting()))
+    look.start()
+    assert inside.wait(60)
+    second = threading.Thread(target=lambda: seen.setdefault("other", other.waiting()))
+    second.start()
+    assert refused.wait(60)
+    resume.set()
+    look.join()
+    second.join()
+    assert seen == {"looker": False, "other": False}
+    looker.close()
+    other.close()
+
+
+def test_a_writer_is_announced_from_before_its_first_try(tmp_path: Path) -> None:
+    # a writer that found the gate taken but had not yet announced itself could be passed by
+    # the holder leaving and entering again at once; announced before its first try, it cannot
+    holder = WriterGate(str(tmp_path / "study.db"))
+    writer = WriterGate(str(tmp_path / "study.db"))
+    seen: list[bool] = []
+    real_try = writer.try_enter
+
+    def try_enter() -> bool:
+        seen.append(holder.waiting())
+        return real_try()
+
+    writer.try_enter = try_enter  # type: ignore[method-assign]
+    with writer:
+        pass
+    assert seen == [True]
+    assert not holder.waiting()  # and no longer once it holds the gate
+    holder.close()
+    writer.close()

@@ -40,7 +40,7 @@ from autoserum import stats
 from autoserum.analysis._endpoint import _analysis_rows
 from autoserum.analysis._plan import Population, choose_arms
 from autoserum.analysis._tables import BETWEEN_SCHEMA
-from autoserum.errors import Expected, Message, StatisticsError, ValidationError
+from autoserum.errors import Expected, Message, Note, StatisticsError, ValidationError
 
 __all__ = ["FORMAT", "FederatedResult", "combine_summaries", "site_summary"]
 
@@ -113,6 +113,8 @@ class FederatedResult:
     sites: tuple[str, ...]
     between: pl.DataFrame
     notes: tuple[str, ...] = field(default=())
+    """Caveats (:class:`~autoserum.errors.Note`: English as ``str``, in a language with
+    ``autoserum.i18n.message_text(note.text, language)``)."""
 
     def to_json(self) -> dict[str, Any]:
         rows = [
@@ -126,7 +128,7 @@ class FederatedResult:
             "control": self.control,
             "sites": list(self.sites),
             "between": rows,
-            "notes": list(self.notes),
+            "notes": [str(n) for n in self.notes],
         }
 
 
@@ -184,7 +186,16 @@ def combine_summaries(
                     who.append(name)
         missing = sorted(set(names) - set(who))
         if missing:
-            notes.append(f"{arm} vs {ctrl}: no data from site(s) {', '.join(missing)}")
+            notes.append(
+                Note(
+                    Message(
+                        "%(arm)s vs %(control)s: no data from the sites %(sites)s",
+                        arm=arm,
+                        control=ctrl,
+                        sites=", ".join(missing),
+                    )
+                )
+            )
         kw: dict[str, Any] = {
             "names": who,
             "conf_level": conf_level,
@@ -194,13 +205,29 @@ def combine_summaries(
         fit = stats.federated_mmrm(sums, **kw)
         if allow_suppressed:
             notes.extend(
-                f"{arm} vs {ctrl}: site {name!r} withheld {s.describe()}; the fit uses the "
-                "subjects that remain and does not equal the pooled fit"
+                Note(
+                    Message(
+                        "%(arm)s vs %(control)s: site %(site)s withheld %(what)s; the fit uses "
+                        "the subjects that remain and does not equal the pooled fit",
+                        arm=arm,
+                        control=ctrl,
+                        site=repr(name),
+                        what=s.describe(),
+                    )
+                )
                 for name, site in zip(who, sums, strict=True)
                 for s in site.suppressed
             )
         if not fit.converged:
-            notes.append(f"MMRM ({arm} vs {ctrl}): the optimiser did not report convergence")
+            notes.append(
+                Note(
+                    Message(
+                        "MMRM (%(arm)s vs %(control)s): the optimiser did not report convergence",
+                        arm=arm,
+                        control=ctrl,
+                    )
+                )
+            )
         n1 = sum(s.ancova.treated for s in sums if s.ancova is not None)
         n = sum(s.ancova.n for s in sums if s.ancova is not None)
         out.append(_row("ancova", arm, ctrl, float(first["week"]), n1, n - n1, r=anc))

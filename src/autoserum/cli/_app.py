@@ -159,7 +159,8 @@ def run(argv: list[str] | None = None) -> None:
         message = " ".join(str(getattr(err, "format_message", err.__str__)()).split())
         ctx = getattr(err, "ctx", None)
         hint = usage_hint(ctx.command_path, language) if ctx is not None else ""
-        typer.echo(f"error: {usage_message(message, language)}{hint}", err=True)
+        said = usage_message(message, language, error=err)
+        typer.echo(f"error: {said}{hint}", err=True)
         sys.exit(int(getattr(err, "exit_code", 2)))
     except AutoserumError as err:
         fail(err)

@@ -8,9 +8,12 @@ no gettext domain to hook into. So this module is their one owner: it marks the 
 autoserum's (``N_``: the extraction puts them in autoserum's catalogs), renders a usage error
 again from what Click wrote (:func:`usage_message`), and, in a process whose language is not
 English, gives Typer's help renderer and the Click command tree their translations
-(:func:`frame`, :func:`localise`). The commands' descriptions are extracted from the Typer
-application itself (:func:`help_messages`, used by ``autoserum.i18n.extract``), so a docstring
-stays the one place a command's description is written.
+(:func:`frame`, :func:`localise`). The commands' help texts (every paragraph of a docstring,
+an ``Example:`` paragraph's label, every option's and argument's help) are extracted from the
+Typer application itself (:func:`help_messages`, used by ``autoserum.i18n.extract``), so a
+docstring or a ``typer.Option(help=…)`` stays the one place a help text is written. What a
+value's check said inside ``Invalid value for …`` (pydantic's or Typer's English) is rendered
+again from the error itself (:func:`problem_text`).
 
 English changes nothing and reads no catalog: this module is imported by
 :func:`autoserum.cli._app.run` only for another language, and for a usage error.
@@ -21,6 +24,8 @@ English changes nothing and reads no catalog: this module is imported by
 "인수 누락: 'NAME'"
 >>> usage_message("No such option: --bogus", "zh-Hans")
 '没有这样的选项：--bogus'
+>>> help_text("Example: autoserum instruments", "ko")
+'예: autoserum instruments'
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ from typing import Any, Final
 
 from autoserum.i18n import DEFAULT_LANGUAGE, N_, translate, translations
 
-__all__ = ["frame", "help_messages", "help_text", "localise", "usage_hint", "usage_message"]
+__all__ = [
+    "frame",
+    "help_messages",
+    "help_text",
+    "localise",
+    "problem_text",
+    "usage_hint",
+    "usage_message",
+]
 
 #: Typer's help frame: ``typer.rich_utils``'s constant → its message.
 _FRAME: Final[dict[str, str]] = {
@@ -47,6 +60,9 @@ _FRAME: Final[dict[str, str]] = {
     "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
 }
 _USAGE: Final = N_("Usage: ")
+#: A help's example paragraph: its label is translated, its command line stays as written.
+_EXAMPLE: Final = re.compile(r"\s*Example: (?P<command>autoserum .*)", re.S)
+_EXAMPLE_LABEL: Final = N_("Example: %(command)s")
 _HELP_OPTION: Final = N_("Show this message and exit.")
 #: What a missing parameter is (Click's ``param_type_name``).
 _KINDS: Final[dict[str, str]] = {
@@ -62,6 +78,10 @@ _ERRORS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
         N_("No such option: %(option)s (possible options: %(options)s)"),
     ),
     (re.compile(r"No such command (?P<name>.+)\."), N_("No such command %(name)s.")),
+    (
+        re.compile(r"No such command (?P<name>.+)\. Did you mean (?P<suggestions>.+)\?"),
+        N_("No such command %(name)s. Did you mean %(suggestions)s?"),
+    ),
     (re.compile(r"Missing command\."), N_("Missing command.")),
     (
         re.compile(r"Invalid value for (?P<name>.+?): (?P<problem>.*)", re.S),
@@ -69,7 +89,7 @@ _ERRORS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
     (re.compile(r"Invalid value: (?P<problem>.*)", re.S), N_("Invalid value: %(problem)s")),
     (
-        re.compile(r"Got unexpected extra arguments? \((?P<arguments>.+)\)"),
+        re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<arguments>.+)\)"),
         N_("Got unexpected extra arguments (%(arguments)s)"),
     ),
     (
@@ -90,12 +110,51 @@ _ERRORS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
 )
 _MISSING: Final = re.compile(r"Missing (?P<kind>argument|option|parameter) (?P<name>.+?)\.")
+#: What pydantic (Typer converts a value with it) found wrong, by its error ``type`` → the
+#: problem in autoserum's words (``%(limit)s``: the constraint's bound, from the error's ``ctx``).
+_PROBLEMS: Final[dict[str, str]] = {
+    "int_parsing": N_("got %(value)s; expected an integer"),
+    "int_from_float": N_("got %(value)s; expected an integer"),
+    "int_type": N_("got %(value)s; expected an integer"),
+    "float_parsing": N_("got %(value)s; expected a number"),
+    "float_type": N_("got %(value)s; expected a number"),
+    "finite_number": N_("got %(value)s; expected a finite number"),
+    "bool_parsing": N_("got %(value)s; expected true or false"),
+    "greater_than_equal": N_("got %(value)s; expected a number of at least %(limit)s"),
+    "greater_than": N_("got %(value)s; expected a number greater than %(limit)s"),
+    "less_than_equal": N_("got %(value)s; expected a number of at most %(limit)s"),
+    "less_than": N_("got %(value)s; expected a number less than %(limit)s"),
+    "path_type": N_("got %(value)s; expected a path"),
+    "date_parsing": N_("got %(value)s; expected a date (YYYY-MM-DD)"),
+    "date_from_datetime_parsing": N_("got %(value)s; expected a date (YYYY-MM-DD)"),
+}
+#: Typer's own texts of a value's check (a choice, a path's existence) → autoserum's message.
+_CHECKS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (
+        re.compile(r"(?:Value error, )?(?P<value>.+?) is not one of (?P<choices>.+?)\.?"),
+        N_("got %(value)s; expected one of %(choices)s"),
+    ),
+    (
+        re.compile(
+            r"(?:Value error, )?(?P<value>.+?) does not match the formats (?P<formats>.+?)\."
+        ),
+        N_("got %(value)s; expected a date or time in one of the formats %(formats)s"),
+    ),
+    (re.compile(r"File (?P<path>.+) does not exist\."), N_("no such file: %(path)s")),
+    (re.compile(r"Directory (?P<path>.+) does not exist\."), N_("no such folder: %(path)s")),
+    (re.compile(r"Path (?P<path>.+) does not exist\."), N_("no such path: %(path)s")),
+    (re.compile(r"\w+ (?P<path>.+) is a file\."), N_("a file, not a folder: %(path)s")),
+    (re.compile(r"\w+ (?P<path>.+) is a directory\."), N_("a folder, not a file: %(path)s")),
+    (re.compile(r"\w+ (?P<path>.+) is not readable\."), N_("not readable: %(path)s")),
+    (re.compile(r"\w+ (?P<path>.+) is not writable\."), N_("not writable: %(path)s")),
+)
+_LIMITS: Final = ("ge", "gt", "le", "lt")
 
 
-def usage_message(message: str, language: str) -> str:
-    """Click's usage error ``message`` (its ``format_message()``) in ``language``; a message
-    this module does not know, and what a value's check said inside ``Invalid value for …``
-    (Click's or pydantic's English), stay as written."""
+def usage_message(message: str, language: str, *, error: BaseException | None = None) -> str:
+    """Click's usage error ``message`` (its ``format_message()``) in ``language``; what a
+    value's check said inside ``Invalid value for …`` is rendered again from ``error`` (the
+    exception, :func:`problem_text`). A message this module does not know stays as written."""
     if language == DEFAULT_LANGUAGE:
         return message
     missing = _MISSING.fullmatch(message)
@@ -104,8 +163,41 @@ def usage_message(message: str, language: str) -> str:
     for pattern, text in _ERRORS:
         found = pattern.fullmatch(message)
         if found:
-            return translate(language, text, **found.groupdict())
+            values = found.groupdict()
+            if "problem" in values:
+                values["problem"] = problem_text(values["problem"], language, error=error)
+            return translate(language, text, **values)
     return message
+
+
+def problem_text(problem: str, language: str, *, error: BaseException | None = None) -> str:
+    """What a value's check said (``Input should be a valid integer, …``, ``File 'x' does not
+    exist.``) in ``language``: from the pydantic error that caused ``error`` (its ``type``, its
+    input and its bound), else from Typer's text; an unknown problem stays as written.
+
+    >>> problem_text("Path 'x.csv' does not exist.", "ko")
+    "없는 경로: 'x.csv'"
+    """
+    if language == DEFAULT_LANGUAGE:
+        return problem
+    cause = getattr(error, "__cause__", None)
+    details = getattr(cause, "errors", None)
+    found = details() if callable(details) else None
+    if found:
+        first = found[0]
+        text = _PROBLEMS.get(first.get("type", ""))
+        if text is not None:
+            bounds = first.get("ctx") or {}
+            limit = next((bounds[k] for k in _LIMITS if k in bounds), "")
+            return translate(language, text, value=repr(first.get("input")), limit=limit)
+        reason = (first.get("ctx") or {}).get("error")
+        problem = str(reason) if reason is not None else problem
+    flat = " ".join(problem.split())
+    for pattern, message in _CHECKS:
+        matched = pattern.fullmatch(flat)
+        if matched:
+            return translate(language, message, **matched.groupdict())
+    return problem
 
 
 def usage_hint(command_path: str, language: str) -> str:
@@ -118,13 +210,18 @@ def _key(text: str) -> str:
 
 
 def help_text(text: str | None, language: str) -> str | None:
-    """A help text in ``language``: each paragraph the catalog translates is replaced, the
-    others (examples, a ``\\b`` block) stay as written."""
+    """A help text in ``language``: each paragraph the catalog translates is replaced; an
+    example keeps its command line as written (only its label, ``Example:``, is translated); a
+    ``\\b`` block stays as written."""
     if not text or language == DEFAULT_LANGUAGE:
         return text
     catalog = translations(language)
     paragraphs = []
     for paragraph in text.split("\n\n"):
+        example = _EXAMPLE.fullmatch(paragraph)
+        if example:
+            paragraphs.append(translate(language, _EXAMPLE_LABEL, command=example["command"]))
+            continue
         key = _key(paragraph)
         found = catalog.gettext(key) if key and not paragraph.startswith("\b") else key
         paragraphs.append(found if found != key else paragraph)
@@ -146,23 +243,25 @@ def _commands(command: Any) -> Iterator[tuple[Any, bool]]:
 
 
 def help_messages() -> Iterator[str]:
-    """The messages of the commands' help: the first paragraph of each command's help (what a
-    list of commands shows, and the first line of a command's page) and the root's options'
-    help, whitespace made single spaces."""
+    """The messages of the commands' help pages, whitespace made single spaces: every paragraph
+    of each command's help but its examples (the first is what a list of commands shows) and
+    every option's and argument's help."""
     import typer.main
 
     from autoserum.cli._app import app
 
     seen: set[str] = set()
-    for command, root in _commands(typer.main.get_command(app)):
+    for command, _root in _commands(typer.main.get_command(app)):
         texts = [command.help, command.short_help]
-        if root:
-            texts += [getattr(p, "help", None) for p in command.params]
+        texts += [getattr(p, "help", None) for p in command.params]
         for text in texts:
-            key = _key(text.split("\n\n")[0]) if text else ""
-            if key and key not in seen:
-                seen.add(key)
-                yield key
+            for paragraph in (text or "").split("\n\n"):
+                key = _key(paragraph)
+                if not key or key in seen or paragraph.startswith("\b"):
+                    continue
+                if not _EXAMPLE.fullmatch(paragraph):
+                    seen.add(key)
+                    yield key
 
 
 def frame(language: str) -> None:
@@ -181,18 +280,18 @@ def frame(language: str) -> None:
 
 def localise(command: Any, language: str) -> None:
     """Give ``command`` (a Click command tree built for ``language``, not English) the
-    translations of its help texts: each command's, its ``--help`` option's and the root's
-    options'."""
+    translations of its help texts: each command's, its ``--help`` option's and every option's
+    and argument's."""
     from typer._click import Context
 
-    for current, root in _commands(command):
+    for current, _root in _commands(command):
         current.help = help_text(current.help, language)
         current.short_help = help_text(current.short_help, language)
         option = current.get_help_option(Context(current))
         if option is not None:
             option.help = translate(language, _HELP_OPTION)
-        for param in current.params if root else ():
-            if getattr(param, "help", None):
+        for param in current.params:
+            if getattr(param, "help", None) and param is not option:
                 param.help = help_text(param.help, language)
 
 

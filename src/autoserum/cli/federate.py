@@ -113,9 +113,10 @@ def combine(
         typer.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    from autoserum.cli._say import language, translate
+    from autoserum.cli._say import language, note, translate
 
     lang = language()
     table = Table(
@@ -143,8 +144,8 @@ def combine(
     console = Console()
     console.print(table)
     noted = translate(lang, "note:")
-    for note in result.notes:
-        console.print(f"[yellow]{noted}[/yellow] {note}")
+    for text in result.notes:
+        console.print(f"[yellow]{noted}[/yellow] {escape(note(text, lang))}")
 
 
 app.command("summarize")(summarize)

@@ -127,7 +127,9 @@ def study_create(
     paths named on error, exit 2); the protocol is frozen into the study. Add sites next.
 
     Example: autoserum study create AST-1 --protocol my-protocol.toml --db sqlite:///trial.db
-    (stratified: --stratify-by baseline_severity=moderate/severe)
+
+    Example: autoserum study create AST-1 --protocol my-protocol.toml --stratify-by
+    baseline_severity=moderate/severe --db sqlite:///trial.db
     """
     from autoserum.protocols import resolve_protocol
 

@@ -15,8 +15,8 @@ sources without a Korean or Chinese translation. Marked strings are:
 - every name, item label, group heading, answer code, band and component of the instrument
   registry (:mod:`autoserum.instruments`), by :func:`instrument_messages` (a licensed wording,
   DLQI's or POEM's, is not in the registry: a site installs it, ``docs/i18n.md``);
-- the first paragraph of every command's help and the root's options' help, from the Typer
-  application (:func:`cli_messages`, ``autoserum.cli.help_messages``).
+- every paragraph of every command's help but its examples, and every option's and argument's
+  help, from the Typer application (:func:`cli_messages`, ``autoserum.cli.help_messages``).
 
 Run ``python -m autoserum.i18n.extract`` (what ``make i18n`` does).
 """
@@ -159,8 +159,8 @@ def cli_messages(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str | None, str, list[str]]]:
     """A Babel extractor yielding what ``autoserum --help`` and each command's ``--help`` show
-    of the commands: the first paragraph of each command's help (its docstring, so the command
-    stays the one place it is written) and the root's options' help."""
+    of the commands: every paragraph of each command's help but its examples (its docstring, so
+    the command stays the one place it is written) and every option's and argument's help."""
     from autoserum.cli import help_messages
 
     yield from _python_messages(fileobj, keywords, comment_tags, options)

@@ -51,7 +51,15 @@ from scipy import stats as sps
 
 from autoserum.errors import Expected, Message, StatisticsError, ValidationError
 from autoserum.stats._ancova import as_column, as_group
-from autoserum.stats._federated_sums import Moments, PatternMoments, SiteSummary, Suppression
+from autoserum.stats._federated_sums import (
+    SECONDARY,
+    Moments,
+    PatternMoments,
+    SiteSummary,
+    Suppression,
+    joined,
+    small_cell_reason,
+)
 from autoserum.stats._mmrm import fit_prepared
 from autoserum.stats._mmrm_data import Pattern, PreparedData, prepare
 from autoserum.stats._results import Estimate, MMRMResult
@@ -61,10 +69,11 @@ __all__ = ["combined_patterns", "federated_ancova", "federated_mmrm", "summarize
 
 
 def _small(n: int, treated: int, min_cell: int) -> str | None:
-    """Why a cell of ``n`` subjects (``treated`` of them in the treatment arm) is withheld."""
+    """Why a cell of ``n`` subjects (``treated`` of them in the treatment arm) is withheld
+    (the English text a site file carries)."""
     for arm, count in (("treatment", treated), ("control", n - treated)):
         if 0 < count < min_cell:
-            return f"its {arm} arm has fewer than {min_cell} subjects"
+            return str(small_cell_reason(arm, min_cell))
     return None
 
 
@@ -120,7 +129,7 @@ def summarize_site(
     anc = Moments.of(np.column_stack([gv[at], bv[at], yv[at]]))
     why = _small(anc.n, anc.treated, min_cell)
     if why is None and week_withheld:
-        why = "a pattern observed at this week was withheld (secondary suppression)"
+        why = SECONDARY
     if why is not None:
         suppressed.insert(0, Suppression("ancova", None, why))
     return SiteSummary(
@@ -134,9 +143,9 @@ def summarize_site(
 
 def _refuse_suppressed(
     sites: Sequence[SiteSummary], names: Sequence[str], model: str, allow: bool
-) -> list[str]:
+) -> list[Message]:
     withheld = [
-        f"site {name!r} withheld {s.describe()}"
+        Message("site %(site)s withheld %(what)s", site=repr(name), what=s.describe())
         for name, site in zip(names, sites, strict=True)
         for s in site.suppressed
         if s.model == model
@@ -147,7 +156,7 @@ def _refuse_suppressed(
                 "federated %(model)s: small-cell suppression removed data, so the combined fit "
                 "would not equal the pooled fit: %(withheld)s",
                 model=model,
-                withheld="; ".join(withheld),
+                withheld=joined(withheld),
             )
         )
     return withheld

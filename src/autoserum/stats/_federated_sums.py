@@ -11,6 +11,7 @@ JSON a site sends; parsing names the field path of anything malformed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, ValidationError
 
-__all__ = ["FORMAT", "VERSION", "Moments", "PatternMoments", "SiteSummary", "Suppression"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Moments",
+    "PatternMoments",
+    "SiteSummary",
+    "Suppression",
+    "joined",
+    "small_cell_reason",
+]
 
 FloatArray = npt.NDArray[np.float64]
 FORMAT = "autoserum-federated-sums"
@@ -108,18 +118,73 @@ class PatternMoments:
     moments: Moments
 
 
+# Why a cell is withheld: the English text is what the site file carries (``reason``); the
+# coordinating centre reads it back into its message to show it in the reader's language.
+SECONDARY = "a pattern observed at this week was withheld (secondary suppression)"
+_SMALL_TEXT = re.compile(r"^its (?P<arm>treatment|control) arm has fewer than (?P<k>\d+) subjects$")
+
+
+def small_cell_reason(arm: str, min_cell: int) -> Message:
+    """Why a cell is withheld: its ``arm`` (``treatment`` or ``control``) has fewer than
+    ``min_cell`` subjects.
+
+    >>> str(small_cell_reason("control", 5))
+    'its control arm has fewer than 5 subjects'
+    """
+    if arm == "treatment":
+        return Message("its treatment arm has fewer than %(min_cell)s subjects", min_cell=min_cell)
+    return Message("its control arm has fewer than %(min_cell)s subjects", min_cell=min_cell)
+
+
+def _reason(text: str) -> Message | str:
+    """A site file's ``reason`` as its message when autoserum wrote it, else the text as sent."""
+    if text == SECONDARY:
+        return Message("a pattern observed at this week was withheld (secondary suppression)")
+    found = _SMALL_TEXT.match(text)
+    if found is None:
+        return text
+    return small_cell_reason(found["arm"], int(found["k"]))
+
+
+def joined(parts: Sequence[Message | str]) -> Message | str:
+    """Several messages as one, separated by ``; `` (each translated in its place).
+
+    >>> str(joined([Message("a"), Message("b"), "c"]))
+    'a; b; c'
+    """
+    if not parts:
+        return ""
+    text: Message | str = parts[-1]
+    for part in reversed(parts[:-1]):
+        text = Message("%(first)s; %(rest)s", first=part, rest=text)
+    return text
+
+
 @dataclass(frozen=True)
 class Suppression:
-    """A cell withheld by small-cell suppression (``visits`` is ``None`` for the ANCOVA)."""
+    """A cell withheld by small-cell suppression (``visits`` is ``None`` for the ANCOVA).
+    ``reason`` is the English text the site file carries.
+
+    >>> s = Suppression("mmrm", (4.0,), "its control arm has fewer than 5 subjects")
+    >>> str(s.describe())
+    'the MMRM pattern observed at visits {4} (its control arm has fewer than 5 subjects)'
+    >>> s.describe().params["reason"].message
+    'its control arm has fewer than %(min_cell)s subjects'
+    """
 
     model: str
     visits: tuple[Any, ...] | None
     reason: str
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
+        """What was withheld and why, as a translatable message."""
         if self.visits is None:
-            return f"the ANCOVA ({self.reason})"
-        return f"the MMRM pattern observed at visits {_visits(self.visits)} ({self.reason})"
+            return Message("the ANCOVA (%(reason)s)", reason=_reason(self.reason))
+        return Message(
+            "the MMRM pattern observed at visits %(visits)s (%(reason)s)",
+            visits=_visits(self.visits),
+            reason=_reason(self.reason),
+        )
 
 
 def _visits(visits: Sequence[Any]) -> str:

@@ -16,11 +16,19 @@ SQLite's busy timeout.
 
 Taking turns: a lock that is free for only the microseconds between two of a server's writers
 is rarely seen free by a poller in another process, so a busy server would still starve an
-import. A waiter therefore announces itself with a shared ``flock`` on ``<db>-writer-queue``
-while it waits, and a process about to enter first lets such a waiter of another process go
-ahead (it waits, at most :data:`YIELD_SECONDS`, until the queue is empty), so two busy
-processes alternate. One thread per process stands at the gate (the unit of work's lock comes
-first), so a shared lock on the queue file is always another process's.
+import. A writer therefore announces itself with a shared ``flock`` on ``<db>-writer-queue``
+from before its first attempt until it holds the gate (so there is no moment at which it has
+found the gate taken but is not yet announced, in which the holder could leave and re-enter
+unseen), and a process about to enter first lets such a writer of another process go ahead (it
+waits, at most :data:`YIELD_SECONDS`, until the queue is empty), so two busy processes
+alternate. One thread per process stands at the gate (the unit of work's lock comes first), so
+a shared lock on the queue file is always another process's.
+
+Looking at the queue (:meth:`WriterGate.waiting`) means trying an exclusive lock on it, which
+is refused by an announcement but also by another process looking at the same moment: two
+lookers would each take the other for a waiting writer. Lookers therefore take turns on a
+third lock file, ``<db>-writer-probe``, held only around the one try, so a refused try means an
+announcement and nothing else.
 
 >>> import tempfile, pathlib
 >>> gate = WriterGate(str(pathlib.Path(tempfile.mkdtemp()) / "t.db"))
@@ -53,42 +61,61 @@ class WriterGate:
         self.timeout = timeout
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         self._queue: int | None = os.open(f"{database}-writer-queue", os.O_RDWR | os.O_CREAT, 0o600)
+        self._probe: int | None = os.open(f"{database}-writer-probe", os.O_RDWR | os.O_CREAT, 0o600)
 
     def __enter__(self) -> None:
         deadline = time.monotonic() + self.timeout
         self._let_waiters_go_first()
-        if self.try_enter():
-            return
-        if self._queue is not None:
-            fcntl.flock(self._queue, fcntl.LOCK_SH)
+        self._lock(self._queue, fcntl.LOCK_SH, deadline)  # announced before the first try
         try:
             pause = 0.0005
             while not self.try_enter():
-                if time.monotonic() >= deadline:
-                    raise BusyError(
-                        Message(
-                            "another process has held the database's write lock for over "
-                            "%(timeout)s s",
-                            timeout=format(self.timeout, "g"),
-                        ),
-                        retry_after=5,
-                    )
+                self._check(deadline)
                 time.sleep(pause)
                 pause = min(pause * 2, 0.005)
         finally:
             if self._queue is not None:
                 fcntl.flock(self._queue, fcntl.LOCK_UN)
 
+    def _check(self, deadline: float) -> None:
+        if time.monotonic() >= deadline:
+            raise BusyError(
+                Message(
+                    "another process has held the database's write lock for over %(timeout)s s",
+                    timeout=format(self.timeout, "g"),
+                ),
+                retry_after=5,
+            )
+
+    def _lock(self, fd: int | None, operation: int, deadline: float) -> None:
+        """Take ``operation`` on ``fd`` (the queue or probe file, held by others for a moment
+        only), polling, so that a process stopped while holding it gives a busy error here."""
+        if fd is None:
+            return
+        while True:
+            try:
+                fcntl.flock(fd, operation | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._check(deadline)
+                time.sleep(0.0002)
+            else:
+                return
+
     def waiting(self) -> bool:
-        """Whether a writer of another process is waiting at the gate now."""
-        if self._queue is None:
+        """Whether a writer of another process is announced at the gate now (waiting for it, or
+        about to take it)."""
+        if self._queue is None or self._probe is None:
             return False
+        self._lock(self._probe, fcntl.LOCK_EX, time.monotonic() + self.timeout)
         try:
             fcntl.flock(self._queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
-        fcntl.flock(self._queue, fcntl.LOCK_UN)
-        return False
+        else:
+            fcntl.flock(self._queue, fcntl.LOCK_UN)
+            return False
+        finally:
+            fcntl.flock(self._probe, fcntl.LOCK_UN)
 
     def _let_waiters_go_first(self) -> None:
         self.give_way(YIELD_SECONDS)
@@ -127,3 +154,6 @@ class WriterGate:
         if self._queue is not None:
             os.close(self._queue)
             self._queue = None
+        if self._probe is not None:
+            os.close(self._probe)
+            self._probe = None
