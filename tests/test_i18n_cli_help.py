@@ -254,3 +254,30 @@ def test_no_korean_usage_error_puts_a_particle_after_a_value() -> None:
     ]
     assert len([m for m in catalog if m.id in messages]) == len(messages)
     assert clumsy == []
+
+
+@pytest.mark.parametrize("lang", ["en", *LANGUAGES])
+def test_the_password_prompt_speaks_the_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, lang: str
+) -> None:
+    """``user add`` without ``--password-stdin`` asks twice on the terminal, in the language,
+    and asks again when the two differ (Click's own loop would ask and refuse in English)."""
+    monkeypatch.setenv("AUTOSERUM_LANG", lang)
+    password = "glacier-violet-42-orbit"
+    typed = iter([password, password.upper(), password, password])
+    asked: list[str] = []
+
+    def prompt(text: str, **_: Any) -> str:
+        asked.append(text)
+        return next(typed)
+
+    monkeypatch.setattr(typer, "prompt", prompt)
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    done = run_cli("user", "add", "alice", "--role", "admin", "--db", db)
+    assert done.returncode == 0, done.stderr
+    words = [translate(lang, "Password"), translate(lang, "Password again")]
+    assert asked == words * 2
+    refused = translate(lang, "the two passwords differ: type them again")
+    assert done.stderr == f"error: {refused}\n"
+    if lang != "en":
+        assert english_words(" ".join(asked) + refused) == []

@@ -67,6 +67,11 @@ def test_numbers_keep_their_digits_and_round_only_on_display(language: str) -> N
         (1500, "× g", "zh-Hans", "1,500 × g"),  # a symbol: the same in every language
         (50, "mg/mL", "ko", "50 mg/mL"), ("plain tube", None, "ko", "plain tube"),
         (None, "mL", "ko", ""),
+        # a dose schedule (Pittler 2003: 1-2-3-2-1 mL), as numbers or as the protocol's text,
+        # in the plural pattern ("other") of the unit
+        ((1, 2, 3, 2, 1), "mL", "en", "1-2-3-2-1 mL"), ("1-2-3-2-1", "mL", "ko", "1-2-3-2-1mL"),
+        ("1-2-3-2-1", "mL", "zh-Hans", "1-2-3-2-1毫升"), ("1-2", "days", "en", "1-2 days"),
+        ((1.5, 2.0), "mL", "ko", "1.5-2mL"), ("-20", "°C", "en", "-20 °C"),  # a text as it is
     ],
 )  # fmt: skip
 def test_quantities_are_written_with_the_languages_units(

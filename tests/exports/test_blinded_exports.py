@@ -29,7 +29,7 @@ from autoserum.study.entities import PRODUCT_DEVIATION, REGISTRY
 from autoserum.study.fhir import fhir_bundle
 from autoserum.study.package import key_columns, link_column, package_types
 from tests.exports.conftest import NOW
-from tests.store.helpers import ADMIN, MONITOR, PREPARER, TODAY, double_blind_study, enrolled
+from tests.store.helpers import ADMIN, PREPARER, TODAY, double_blind_study, enrolled
 
 STUDY = "DB-1"
 MASKED_TYPES = {s.table for s in REGISTRY.values() if s.masked_for_blinded}
@@ -70,7 +70,7 @@ def build(store: Store) -> dict[str, str]:
                 STUDY, subject, actor=PREPARER, aliquot_code=made[0].code, volume_ml="5"
             )
             if not queried:
-                store.queries.open(STUDY, "blood_draw", draw.id, "Tube type?", actor=MONITOR)
+                store.queries.open(STUDY, "blood_draw", draw.id, "Tube type?", actor=ADMIN)
                 queried = True
         else:
             kit = store.product.prepare_kit(STUDY, subject, actor=PREPARER, volume_ml="5")

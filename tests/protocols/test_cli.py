@@ -87,6 +87,28 @@ def test_schedule_text() -> None:
     assert "week_9" in out
 
 
+@pytest.mark.parametrize(
+    ("language", "dose", "unknown", "default"),
+    [("ko", "abt: 3mL", "placebo: 알 수 없음", "[autoserum 기본값]"),
+     ("zh-Hans", "abt: 3毫升", "placebo: 未知", "[autoserum 默认值]")],
+)  # fmt: skip
+def test_doses_and_marks_in_the_language(
+    language: str, dose: str, unknown: str, default: str
+) -> None:
+    # CLDR short units (Babel): mL is "{0}mL" in Korean, "{0}毫升" in Chinese
+    env = {"AUTOSERUM_LANG": language}
+    done = runner.invoke(app, ["schedule", "abt-pittler2003", "--start", "2026-03-02"], env=env)
+    assert done.exit_code == 0, done.output
+    (third,) = [line for line in done.output.splitlines() if "injection_3" in line]
+    assert dose in third
+    assert unknown in third
+    shown = runner.invoke(app, ["protocols", "show", "abt-pittler2003"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert dose.replace("abt: 3", "1-2-3-2-1") in shown.output  # the arm's dose schedule
+    assert default in runner.invoke(app, ["protocols", "show", "asim-choi2024"], env=env).output
+    assert "[autoserum default]" not in shown.output
+
+
 def test_schedule_json_with_windows() -> None:
     data = json.loads(_ok("schedule", "ast-nahm2023", "--start", "2026-03-02", "--json"))
     events = {e["code"]: e for e in data["events"]}

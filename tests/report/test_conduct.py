@@ -108,6 +108,35 @@ def test_a_blinded_report_pools_the_arms(tmp_path: Path) -> None:
         assert "Arms are pooled" in table.footnote
 
 
+def test_a_blinded_readers_table_names_no_draws_or_aliquots(tmp_path: Path) -> None:
+    """Issue 13 item 5: the store's frames for a blinded reader (draws and aliquots null,
+    every arm and refusal kind ``blinded``: ``store/_accountability.py``): the table and its
+    footnote name neither blood draws nor aliquots (records only an active arm has); the
+    unblinded table's footnote does (so the check can fail)."""
+    subjects = pl.DataFrame(
+        {"subject_id": ["A", "C"], "arm": ["blinded"] * 2, "draws": [None, None],
+         "aliquots": [None, None], "kits": [1, 1], "injections_given": [1, 1],
+         "injections_planned": [4, 4]},
+        schema_overrides={"draws": pl.Int64, "aliquots": pl.Int64},
+    )  # fmt: skip
+    refusals = pl.DataFrame({"subject_id": ["A"], "arm": ["blinded"], "kind": ["blinded"]})
+    section = product_section(
+        _study(arm=False, product_subjects=subjects, product_refusals=refusals)
+    )
+    assert section is not None
+    [table] = section.tables
+    words = re.compile(r"draw|aliquot", re.I)
+    assert [r[0] for r in table.rows if words.search(r[0])] == []
+    assert words.search(table.footnote or "") is None, table.footnote
+    assert "Blinded kits" in table.footnote
+    html, pdf = _rendered(section, tmp_path)
+    assert words.search(html) is None
+    assert words.search(pdf) is None
+    unblinded = product_section(_study(**_product()))
+    assert unblinded is not None
+    assert words.search(unblinded.tables[0].footnote or "")
+
+
 def test_no_product_section_for_a_file() -> None:
     assert product_section(_study()) is None
     assert photo_section(_study()) is None

@@ -6,7 +6,7 @@ draw-to-injection time; acupoint injections with point, side and volume."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from autoserum.errors import (
     ProductRefusedError,
     ValidationError,
 )
-from autoserum.store import Store, open_store
+from autoserum.store import Actor, Store, open_store
 from autoserum.store.replay import current_state, replay_audit
 from autoserum.study.aliquots import parse_label_code, refusal_kind
 from autoserum.study.blinding import MASK
@@ -26,9 +26,11 @@ from tests.store.helpers import (
     ADMIN,
     COORDINATOR,
     ELIGIBLE,
+    MONITOR,
     PREPARER,
     SCREENED_ON,
     TODAY,
+    SiteInEveryStudy,
     double_blind_study,
     enrolled,
 )
@@ -93,8 +95,9 @@ def test_prepare_and_inject_the_subjects_own_aliquot(store: Store, study: dict[s
     given = store.records.add_injection(
         "AST", a, TODAY, actor=COORDINATOR, volume_ml="5", product_code=codes[0]
     )
-    assert (given.product, given.product_code) == ("blinded", codes[0])  # blinded injector
+    assert (given.product, given.product_code) == ("blinded", "blinded")  # blinded injector
     life = store.product.life("AST", a, actor=ADMIN)
+    assert life.injections[0].product_code == codes[0]  # the unblinded reader reads the code
     assert len(life.draws) == len(life.processings) == 1
     assert life.injections[0].aliquot_id == life.aliquots[0].id
     assert life.injections[0].product == "serum"  # the arm's product, seen unblinded
@@ -208,9 +211,10 @@ def test_a_serum_kit_and_a_saline_kit_read_alike_in_a_blinded_audit_trail(
 ) -> None:
     """Issue 13 item 6: an insert audits only the fields it sets, so a serum kit's audit has a
     source row (``aliquot_id``) a saline kit's has not. A blinded reader reads neither, nor
-    the draw, processing and aliquot rows, and a kit refused for its source as
-    ``kit KIT-nnnn: blinded``: the two kits' trails read alike. The unblinded reader reads
-    every row as written (the source, the full reason) and the hash chain verifies."""
+    the draw, processing and aliquot rows, and a kit refused for its source in source-neutral
+    words (``kit KIT-nnnn was disposed of``, as the blinded injector was told): the two kits'
+    trails read alike. The unblinded reader reads every row as written (the source, the full
+    reason) and the hash chain verifies."""
     a, p = study["A"], study["P"]
     codes = _aliquots(store, a, count=1)
     serum_kit = store.product.prepare_kit(
@@ -218,11 +222,12 @@ def test_a_serum_kit_and_a_saline_kit_read_alike_in_a_blinded_audit_trail(
     )
     saline_kit = store.product.prepare_kit("AST", p, actor=PREPARER, volume_ml="5")
     store.product.dispose("AST", codes[0], actor=PREPARER, reason="vial cracked")
-    with pytest.raises(ProductRefusedError, match="its aliquot was disposed of"):
+    serum_ident = parse_label_code(serum_kit.code)[2]
+    with pytest.raises(ProductRefusedError) as err:
         store.records.add_injection(
             "AST", a, TODAY, actor=COORDINATOR, volume_ml="5", product_code=serum_kit.code
         )
-    serum_ident = parse_label_code(serum_kit.code)[2]
+    assert err.value.reason == f"kit {serum_ident} was disposed of"  # no aliquot named
     assert _refusals(store) == [
         (COORDINATOR.username, f"kit {serum_ident}: its aliquot was disposed of", serum_kit.code)
     ]
@@ -240,8 +245,8 @@ def test_a_serum_kit_and_a_saline_kit_read_alike_in_a_blinded_audit_trail(
         for r in store.audit.trail("AST", actor=COORDINATOR, subject_id=a)
         if r.action == "refused"
     ]
-    assert refused.reason == f"kit {serum_ident}: blinded"
-    assert refusal_kind(refused.reason) == "other"
+    assert refused.reason == f"kit {serum_ident} was disposed of"
+    assert refused.new_value == MASK  # the code given: masked as every injection's
     _, kinds = store.product.accountability("AST", actor=COORDINATOR)
     assert list(kinds["kind"]) == ["blinded"]  # the report's refusals: one count, no kind
     # the unblinded reader: the source and the product, and the full reason
@@ -255,6 +260,148 @@ def test_a_serum_kit_and_a_saline_kit_read_alike_in_a_blinded_audit_trail(
     assert saline_kit.product == "saline"
     assert store.audit.verify("AST").ok
     assert replay_audit(store.audit.raw_rows("AST")) == current_state(store, "AST")
+
+
+#: An injector who sees the arms (an unblinded nurse of an open preparation), at site s01.
+UNBLINDED_INJECTOR = Actor("una", "coordinator", SiteInEveryStudy("s01"), unblinded=True)
+
+
+def test_a_kits_refusal_is_told_to_a_blinded_injector_without_its_source(
+    store: Store, study: dict[str, str], clock: Clock
+) -> None:
+    """Issue 13 item 1: a serum kit refused for its aliquot (disposed of, expired) is told to
+    the blinded injector by the kit's code and a source-neutral reason (no aliquot named:
+    only a serum kit has one); an unblinded injector is told the mismatch in full, and the
+    audit trail keeps the full reason for unblinded readers."""
+    a = study["A"]
+    codes = _aliquots(store, a, count=2)
+    disposed = store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=codes[0],
+                                          volume_ml="5")  # fmt: skip
+    aged = store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=codes[1],
+                                     volume_ml="5")  # fmt: skip
+    store.product.dispose("AST", codes[0], actor=PREPARER, reason="vial cracked")
+    told = {}
+    for actor in (COORDINATOR, UNBLINDED_INJECTOR):
+        with pytest.raises(ProductRefusedError) as err:
+            store.records.add_injection(
+                "AST", a, TODAY, actor=actor, volume_ml="5", product_code=disposed.code
+            )
+        told[actor.username] = err.value.reason
+    kit = parse_label_code(disposed.code)[2]
+    assert told == {
+        "cora": f"kit {kit} was disposed of",
+        "una": f"kit {kit}: its aliquot was disposed of",
+    }
+    clock.at += timedelta(days=31)  # past the aliquot's 30-day shelf life
+    with pytest.raises(ProductRefusedError) as err:
+        store.records.add_injection(
+            "AST", a, clock.at.date(), actor=COORDINATOR, volume_ml="5", product_code=aged.code
+        )
+    assert err.value.reason == f"kit {parse_label_code(aged.code)[2]} has expired"
+    assert "aliquot" not in str(err.value)
+    audited = [reason for _, reason, _ in _refusals(store)]
+    assert audited[:2] == [told["una"]] * 2  # the trail keeps the detail
+    assert audited[2] is not None
+    assert "its aliquot expired at" in audited[2]
+    blinded = [r.reason for r in store.audit.trail("AST", actor=COORDINATOR)
+               if r.action == "refused"]  # fmt: skip
+    assert blinded == [told["cora"], told["cora"], err.value.reason]
+
+
+def test_an_injections_product_code_is_masked_for_blinded_readers(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 2: an injection given by an aliquot's code (``AL-``: only an active arm
+    has one) keeps the code in its ``product_code``, and one given by a kit names the kit.
+    A blinded reader reads ``blinded`` for the code and the kit of every injection (subject
+    page data, audit trail), so the serum subject's injection reads as the placebo subject's;
+    the unblinded reader reads both codes."""
+    a, p = study["A"], study["P"]
+    [code] = _aliquots(store, a, count=1)
+    saline = store.product.prepare_kit("AST", p, actor=PREPARER, volume_ml="5")
+    store.records.add_injection(
+        "AST", a, TODAY, actor=UNBLINDED_INJECTOR, volume_ml="5", product_code=code
+    )
+    store.records.add_injection(
+        "AST", p, TODAY, actor=COORDINATOR, volume_ml="5", product_code=saline.code
+    )
+
+    def shown(actor: Any, subject: str) -> list[tuple[Any, ...]]:
+        life = store.product.life("AST", subject, actor=actor)
+        return [(i.product_code, i.preparation_id, i.aliquot_id, i.draw_id)
+                for i in life.injections]  # fmt: skip
+
+    def audited(actor: Any, subject: str) -> list[tuple[Any, ...]]:
+        return [
+            (r.action, r.field, r.new_value)
+            for r in store.audit.trail("AST", actor=actor, subject_id=subject)
+            if r.entity == "injection" and r.field not in ("subject_pk", "given_by")
+        ]
+
+    for actor in (COORDINATOR, MONITOR):
+        assert shown(actor, a) == shown(actor, p) == [(MASK,) * 4]
+        assert audited(actor, a) == audited(actor, p)
+        assert ("insert", "product_code", MASK) in audited(actor, a)
+    assert shown(ADMIN, a)[0][0] == code
+    assert shown(ADMIN, p)[0][:2] == (saline.code, saline.id)
+    assert audited(ADMIN, a) != audited(ADMIN, p)  # the check can fail
+    assert ("insert", "product_code", code) in audited(ADMIN, a)
+
+
+def test_a_blinded_actor_cannot_act_on_a_query_about_the_chain(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 3: a query about a blood draw, whose id a blinded actor knows, can be
+    neither answered, closed, reopened nor cancelled by them: the same not-found answer as
+    reading it; nor can they raise one on the draw (answered as a missing record). The
+    unblinded reader can (so the check can fail)."""
+    a = study["A"]
+    draw = store.product.draw("AST", a, actor=PREPARER, volume_ml="40")
+    query = store.queries.open("AST", "blood_draw", draw.id, "Tube?", actor=ADMIN)
+    with pytest.raises(NotFoundError) as read:
+        store.queries.get("AST", query.id, actor=MONITOR)
+    attempts: list[Callable[[], object]] = [
+        lambda: store.queries.answer("AST", query.id, "EDTA", actor=COORDINATOR),
+        lambda: store.queries.close("AST", query.id, "ok", actor=MONITOR),
+        lambda: store.queries.reopen("AST", query.id, "again", actor=MONITOR),
+        lambda: store.queries.cancel("AST", query.id, "error", actor=MONITOR),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFoundError) as err:
+            attempt()
+        assert str(err.value) == str(read.value)
+    with pytest.raises(NotFoundError) as missing:
+        store.queries.open("AST", "blood_draw", 987654, "Tube?", actor=MONITOR)
+    with pytest.raises(NotFoundError) as hidden:
+        store.queries.open("AST", "blood_draw", draw.id, "Tube?", actor=MONITOR)
+    assert str(hidden.value) == str(missing.value).replace("987654", str(draw.id))
+    assert store.queries.get("AST", query.id, actor=ADMIN).status == "open"  # nothing moved
+    assert store.queries.close("AST", query.id, "ok", actor=ADMIN).status == "closed"
+
+
+def test_the_audit_rows_of_a_deleted_product_deviation_stay_hidden_from_blinded_readers(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 4: the deviation a processing outside the protocol adds (only a serum
+    subject has one), deleted since, is told apart by the kind its audit rows record, not by
+    a look-up of the record (gone): its insert and delete rows stay out of a blinded reader's
+    trail, which reads for the serum subject as for the placebo subject; the unblinded
+    reader reads them."""
+    a, p = study["A"], study["P"]
+    draw = store.product.draw("AST", a, actor=PREPARER, volume_ml="40")
+    store.product.process("AST", draw.code, actor=PREPARER, clotting_minutes=20,
+                          centrifuge_g=1500)  # fmt: skip
+    [deviation] = store.records.deviations("AST", actor=ADMIN, kind="product_process")
+    store.records.delete("AST", "deviation", deviation.id, actor=ADMIN, reason="entered in error",
+                         expected_version=deviation.version)  # fmt: skip
+    assert store.records.deviations("AST", actor=ADMIN) == []
+
+    def deviation_rows(actor: Any, subject: str) -> list[str]:
+        trail = store.audit.trail("AST", actor=actor, subject_id=subject)
+        return [r.action for r in trail if r.entity == "deviation"]
+
+    assert deviation_rows(COORDINATOR, a) == deviation_rows(COORDINATOR, p) == []
+    assert "delete" in deviation_rows(ADMIN, a)
 
 
 def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
@@ -710,7 +857,7 @@ def test_a_double_blind_whole_blood_kit_is_filled_from_the_subjects_draw(
             "ABT", subject, TODAY, actor=COORDINATOR, volume_ml="1", product_code=made.code
         )
         # the injection's source in the chain is masked for the blinded injector, as a kit's
-        assert (given.product, given.preparation_id, given.draw_id) == ("blinded", made.id, MASK)
+        assert (given.product, given.preparation_id, given.draw_id) == ("blinded", MASK, MASK)
     seen = store.product.life("ABT", a, actor=COORDINATOR)
     assert [(k.code, k.product, k.blood_draw_id, k.aliquot_id) for k in seen.kits] == [
         (kit.code, "blinded", "blinded", "blinded")
@@ -744,12 +891,13 @@ def test_a_whole_blood_kit_past_the_draw_to_injection_limit_is_refused_and_audit
             "ABT", a, TODAY, actor=COORDINATOR, volume_ml="1", product_code=kit.code
         )
     ident = parse_label_code(kit.code)[2]
-    assert err.value.reason == (
+    assert err.value.reason == f"kit {ident} has expired"  # the blinded injector: no source
+    audited = (
         f"kit {ident}: blood draw {parse_label_code(draw.code)[2]} was drawn 7 minutes before "
         "the injection (the protocol allows 5)"
     )
-    assert _abt_refusals(store) == [(err.value.reason, kit.code)]
-    assert refusal_kind(err.value.reason) == "draw-to-injection time exceeded"  # the report's
+    assert _abt_refusals(store) == [(audited, kit.code)]
+    assert refusal_kind(audited) == "draw-to-injection time exceeded"  # the report's
     assert store.product.life("ABT", a, actor=ADMIN).injections == ()
     clock.at += timedelta(days=1)  # back-dated: needs its time, judged at it
     with pytest.raises(ValidationError, match="given_at: got None; expected the time given"):
@@ -760,7 +908,8 @@ def test_a_whole_blood_kit_past_the_draw_to_injection_limit_is_refused_and_audit
         "ABT", a, TODAY, actor=COORDINATOR, volume_ml="1", product_code=kit.code,
         given_at=drawn + timedelta(minutes=4),
     )  # fmt: skip
-    assert given.preparation_id == kit.id
+    assert given.preparation_id == MASK  # the blinded injector
+    assert store.product.life("ABT", a, actor=ADMIN).injections[0].preparation_id == kit.id
     assert replay_audit(store.audit.raw_rows("ABT")) == current_state(store, "ABT")
 
 

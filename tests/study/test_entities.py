@@ -127,6 +127,8 @@ def test_masked_fields_are_those_that_reveal_the_arm() -> None:
     }  # fmt: skip
     assert masked == {
         ("subject", "arm"), ("subject", "allocation_id"), ("injection", "product"),
+        # an aliquot's (AL-) or a draw's (BD-) code: only an active arm has one
+        ("injection", "product_code"),
         # the blinded kit: what the unblinded preparer put in it, and who the preparer was
         ("preparation", "product"), ("preparation", "prepared_by"),
     }  # fmt: skip

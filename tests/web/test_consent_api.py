@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from autoserum.i18n import format_date
+
 from .conftest import SYSTEM, Seeded
 
 API = "/api/v1/studies/AST-1"
@@ -113,4 +115,5 @@ def test_the_subject_page_records_consent_through_the_one_form_controller(
                   "consent_withdrawal_reason": "no longer wishes to take part"}  # fmt: skip
     done = client.post(f"{page}/consent_withdrawal", data=withdrawal, follow_redirects=False)
     assert done.status_code == 303, done.text[:300]
-    assert "Informed consent: withdrawn on 2026-05-01" in client.get(page).text
+    withdrawn_on = format_date("2026-05-01", "en")  # the page writes dates as its language does
+    assert f"Informed consent: withdrawn on {withdrawn_on}" in client.get(page).text

@@ -23,7 +23,7 @@ from tests.visible_text import english_words, visible_texts
 from tests.visible_text import protocol_texts as _protocol_texts
 
 from .conftest import SYSTEM, Seeded, settings_for
-from .test_access_matrix import page_client
+from .test_access_matrix import page_client, serum_subject
 from .test_axe_pages import PAGES
 
 #: Data shown as recorded: the fixtures' values, names and free texts, and what the system
@@ -140,3 +140,100 @@ def test_no_english_literal_on_the_patient_pages(db_url: str, language: str) -> 
             if found:
                 left[path.replace(token, "<token>")] = found
     assert not left, f"English text on the {language} patient pages: {left}"
+
+
+#: What the product chain and the other staff pages of the test below record or show as data.
+PRODUCT_DATA: frozenset[str] = frozenset(
+    {
+        "deltoid", "freezer B2", "pneumonia", "Dr Kim",
+        "Admitted for intravenous antibiotics.",
+        "plain (serum) tube without anticoagulant",  # the protocol's declared tube
+        # the protocol deviation the store records for the screening visit outside its window
+        # (a description stored as data, as an automatic check's query text)
+        "visit screening on 2026-02-16: 106 day(s) early, window 2026-06-02 to 2026-06-29",
+    }
+)  # fmt: skip
+
+
+def _product_chain(seeded: Seeded) -> str:
+    """A serum subject at S1 with a draw, a processing at the protocol's values, two aliquots
+    (one stored), a kit and an injection; and a serious adverse event (the dashboard's SAE
+    clock). Returns the subject."""
+    from autoserum.store import Actor
+
+    store, prep = seeded.store, Actor("prep1", "preparer")
+    store.consent.add_document("AST-1", "1.0", "en", "2026-01-05", actor=SYSTEM, sha256="ab" * 32)
+    sid = serum_subject(seeded, "S1")
+    draw = store.product.draw("AST-1", sid, actor=prep, volume_ml="20")
+    done = store.product.process(
+        "AST-1", draw.code, actor=prep, clotting_minutes=30, centrifuge_g=1500,
+        centrifuge_minutes=10,
+    )  # fmt: skip
+    made = store.product.make_aliquots("AST-1", done.id, actor=prep, count=2)
+    store.product.storage_event(
+        "AST-1", made[1].code, "frozen", actor=prep, temperature="-20", location="freezer B2"
+    )
+    kit = store.product.prepare_kit("AST-1", sid, actor=prep, aliquot_code=made[0].code)
+    store.records.add_injection(
+        "AST-1", sid, kit.prepared_at.date(), actor=Actor("inv1", "investigator"),
+        product_code=kit.code,
+        volume_ml="5", site="deltoid", side="left",
+    )  # fmt: skip
+    store.records.add(
+        "AST-1", sid, "adverse_event",
+        {"term": "pneumonia", "onset_date": "2026-03-04", "severity": "severe",
+         "serious": "true", "sae_hospitalisation": "true", "related": "unlikely",
+         "outcome": "recovering", "aware_at": "2026-03-04T08:00:00+00:00",
+         "narrative": "Admitted for intravenous antibiotics."},
+        actor=SYSTEM,
+    )  # fmt: skip
+    return sid
+
+
+@pytest.mark.parametrize("language", ["ko", "zh-Hans"])
+def test_no_english_literal_on_the_product_sae_and_other_staff_pages(
+    client: TestClient, seeded: Seeded, language: str
+) -> None:
+    """The pages ``PAGES`` leaves out: the preparer's product pages (with every step of the
+    chain recorded), the subject page with its product life (unblinded and blinded), the
+    dashboard with an SAE to report, the self-report overview, the rating list and a record's
+    correction form. Volumes and the dose are written with the language's units (CLDR short
+    units through Babel: ``5mL`` in Korean, ``5毫升`` in Chinese)."""
+    _staff_data(seeded.store)
+    sid = _product_chain(seeded)
+    (ae,) = seeded.store.subjects.detail("AST-1", "S1-001", actor=SYSTEM).adverse_events
+    study = "/studies/AST-1"
+    pages = {
+        "prep1": (f"{study}/product", f"{study}/subjects/{sid}/product"),
+        "admin1": (f"{study}/subjects/{sid}",),
+        "inv1": (
+            study,
+            f"{study}/subjects/{sid}",
+            f"{study}/subjects/S1-001/records/adverse_event/{ae.id}",
+            f"{study}/self-report",
+        ),
+        "rater1": (f"{study}/rating",),
+    }
+    data = DATA | CODES | PRODUCT_DATA | {sid} | _protocol_texts("ast-nahm2023")
+    left: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    for username, paths in pages.items():
+        client.cookies.clear()
+        page_client(client, username)
+        for path in paths:
+            english = client.get(path, headers={"Accept-Language": "en"})
+            translated = client.get(path, headers={"Accept-Language": language})
+            assert english.status_code == translated.status_code == 200, (path, username)
+            shown[f"{username} {path}"] = translated.text
+            found = untranslated(english.text, translated.text, data)
+            if found:
+                left[f"{path} ({username})"] = found
+    assert not left, f"English text on the {language} staff pages: {left}"
+    assert 'id="sae-alerts"' in shown[f"inv1 {study}"]  # the SAE clock was on the page checked
+    ml = {"ko": "{}mL", "zh-Hans": "{}毫升"}[language]
+    product = shown[f"prep1 {study}/subjects/{sid}/product"]
+    assert f'<strong id="product-dose">{ml.format(5)}</strong>' in product  # the serum dose
+    life = shown[f"admin1 {study}/subjects/{sid}"]
+    assert ml.format(20) in life  # the draw
+    assert ml.format(5) in life  # the aliquots, the kit and the injection
+    assert " mL" not in life

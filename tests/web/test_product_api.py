@@ -109,7 +109,8 @@ def test_prepare_and_inject_by_code_through_the_api(client: TestClient, seeded: 
         {"product_code": mine[0], "given_on": GIVEN_ON, "volume_ml": "2"},
     )  # fmt: skip
     assert given.status_code == 201, given.text
-    assert (given.json()["product"], given.json()["product_code"]) == ("blinded", mine[0])
+    # blinded: neither the product nor the code (an aliquot's: only an active arm has one)
+    assert (given.json()["product"], given.json()["product_code"]) == ("blinded", "blinded")
 
     # another subject's aliquot: 422 naming the mismatch, audited, nothing written
     wrong = _call(

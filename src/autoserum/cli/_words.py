@@ -110,7 +110,6 @@ _ERRORS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
 )
 _MISSING: Final = re.compile(r"Missing (?P<kind>argument|option|parameter) (?P<name>.+?)\.")
-_INVALID: Final = re.compile(r"Invalid value(?: for (?P<name>.+?))?: (?P<problem>.*)", re.S)
 #: What pydantic (Typer converts a value with it) found wrong, by its error ``type`` → the
 #: problem in autoserum's words (``%(limit)s``: the constraint's bound, from the error's ``ctx``).
 _PROBLEMS: Final[dict[str, str]] = {

@@ -57,7 +57,9 @@ def _progress(total: int, show: bool) -> Iterator[Callable[[int], None] | None]:
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("simulating trials", total=total)
+        from autoserum.cli._say import language, translate
+
+        task = bar.add_task(translate(language(), "simulating trials"), total=total)
         yield lambda k: bar.advance(task, k)
 
 

@@ -334,11 +334,12 @@ def product_kit(
             study, subject, actor=actor, volume_ml=volume, aliquot_code=code,
             blood_draw_code=draw_code,
         )  # fmt: skip
-    from autoserum.cli._say import language, number, translate
+    from autoserum.cli._say import language, translate
+    from autoserum.i18n import format_quantity
 
-    _echo(kit, as_json, lambda k: translate(language(), "kit %(code)s prepared (%(volume)s mL)",
-                                            code=k.code,
-                                            volume=number(k.volume_ml, language())))  # fmt: skip
+    _echo(kit, as_json, lambda k: translate(language(), "kit %(code)s prepared (%(volume)s)",
+                                            code=k.code, volume=format_quantity(
+                                                k.volume_ml, "mL", language())))  # fmt: skip
 
 
 @product_app.command("inject")

@@ -13,7 +13,7 @@ import typer
 from autoserum.errors import Expected, ValidationError
 
 if TYPE_CHECKING:
-    from autoserum.protocols import Fact, Protocol
+    from autoserum.protocols import Dose, Fact, Protocol
 
 __all__ = ["app", "register", "schedule_command"]
 
@@ -28,7 +28,24 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-_MARK = {"published": "", "autoserum default": " [autoserum default]", "unknown": " [unknown]"}
+
+
+def _dose(dose: Dose, number: int, lang: str) -> str:
+    """An arm's dose for injection ``number`` (``protocols.Dose.at``: a schedule's entry) as
+    ``lang`` writes it, or ``unknown``."""
+    from autoserum.cli._say import translate
+    from autoserum.i18n import format_quantity
+
+    value = dose.at(number) if dose.known else None
+    return translate(lang, "unknown") if value is None else format_quantity(value, dose.unit, lang)
+
+
+def _mark(source: str, lang: str) -> str:
+    """Where a detail comes from, after it: nothing when published, else ``[autoserum
+    default]`` or ``[unknown]`` in ``lang`` (the catalog's words of ``protocols.Source``)."""
+    from autoserum.cli._say import translate
+
+    return "" if source == "published" else f" [{translate(lang, source)}]"
 
 
 def _echo_json(payload: Any) -> None:
@@ -76,8 +93,15 @@ def list_protocols(ctx: typer.Context, as_json: JsonOption = False) -> None:
         typer.echo(f"    {p.citation}")
 
 
-def _fact(fact: Fact) -> str:
-    return fact.describe() + ("" if fact.value is None else _MARK[fact.source])
+def _fact(fact: Fact, lang: str) -> str:
+    """A declared detail with its unit as ``lang`` writes it (``5 mL``, ``5mL``, ``5毫升``; a
+    dose schedule ``1-2-3-2-1 mL``) and where it comes from."""
+    from autoserum.cli._say import translate
+    from autoserum.i18n import format_quantity
+
+    if fact.value is None:
+        return translate(lang, "unknown")
+    return format_quantity(fact.value, fact.unit, lang) + _mark(fact.source, lang)
 
 
 def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
@@ -96,8 +120,8 @@ def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
         say(N_("identifiers: %(ids)s"), ids=", ".join(p.identifiers))
     say(N_("design: %(design)s, %(blinding)s; condition: %(condition)s"), design=p.design,
         blinding=translate(lang, p.blinding), condition=p.condition)  # fmt: skip
-    say(N_("population: %(fact)s"), fact=_fact(p.population))
-    say(N_("primary endpoint: %(fact)s"), fact=_fact(p.primary_endpoint))
+    say(N_("population: %(fact)s"), fact=_fact(p.population, lang))
+    say(N_("primary endpoint: %(fact)s"), fact=_fact(p.primary_endpoint, lang))
     say(N_("arms:"))
     for a in p.arms:
         values = {"code": a.code, "label": a.label, "product": a.product,
@@ -107,14 +131,17 @@ def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
         else:
             say(N_("%(code)s: %(label)s (%(product)s, ratio %(ratio)s)"), "  ", **values)
         say(
-            N_("dose: %(dose)s; route: %(route)s"), "    ", dose=_fact(a.dose), route=_fact(a.route)
+            N_("dose: %(dose)s; route: %(route)s"),
+            "    ",
+            dose=_fact(a.dose, lang),
+            route=_fact(a.route, lang),
         )
         sites = "; ".join(
-            " ".join(x for x in (s.kind, s.code, s.name, s.laterality) if x) + _MARK[s.source]
+            " ".join(x for x in (s.kind, s.code, s.name, s.laterality) if x) + _mark(s.source, lang)
             for s in a.sites
         )
         say(N_("sites: %(sites)s"), "    ", sites=sites or translate(lang, "none given"))
-        prep = _fact(a.preparation)
+        prep = _fact(a.preparation, lang)
         if a.preparation.note:
             say(N_("preparation: %(prep)s (%(note)s)"), "    ", prep=prep, note=a.preparation.note)
         else:
@@ -122,19 +149,19 @@ def _show_text(p: Protocol) -> None:  # one flat listing of the protocol
     say(N_("phases:"))
     for ph in p.phases:
         say(N_("%(code)s: day %(start)s to %(end)s%(mark)s"), "  ", code=ph.code,
-            start=ph.start_day, end=ph.end_day, mark=_MARK[ph.source])  # fmt: skip
+            start=ph.start_day, end=ph.end_day, mark=_mark(ph.source, lang))  # fmt: skip
     say(N_("visits (day, window before/after):"))
     for v in p.visits:
         due = ", ".join((*v.instruments, *v.labs, *v.other_assessments)) or "-"
         visit = N_("%(code)s: day %(day)s%(mark)s, -%(before)s/+%(after)s%(window_mark)s; %(due)s")
-        say(visit, "  ", code=v.code, day=v.day, mark=_MARK[v.day_source],
+        say(visit, "  ", code=v.code, day=v.day, mark=_mark(v.day_source, lang),
             before=_w(v.window_before, lang), after=_w(v.window_after, lang),
-            window_mark=_MARK[v.window_source], due=due)  # fmt: skip
+            window_mark=_mark(v.window_source, lang), due=due)  # fmt: skip
     days = ", ".join(str(i.day) for i in p.injections)
     say(N_("injections: %(n)s on days %(days)s"), n=len(p.injections), days=days)
     say(N_("eligibility:"))
     for r in p.eligibility:
-        typer.echo(f"  {r.code}: {r.description} [{_bounds(r.fact, r)}]{_MARK[r.source]}")
+        typer.echo(f"  {r.code}: {r.description} [{_bounds(r.fact, r)}]{_mark(r.source, lang)}")
     for c in p.conflicts:
         say(N_("conflict (%(topic)s): %(statements)s"), topic=c.topic,
             statements=" | ".join(c.statements))  # fmt: skip
@@ -246,14 +273,16 @@ def schedule_command(
         translate(lang, "due / dose"),
     )
     typer.echo("  ".join(headings))
+    numbers = {f"injection_{i.number}": i.number for i in p.injections}
     for e in events:  # the calendar's dates stay ISO: fixed columns, windows early..late
         early = e.earliest.isoformat() if e.earliest else translate(lang, "any")
         late = e.latest.isoformat() if e.latest else translate(lang, "any")
         window = early if early == late else f"{early}..{late}"
         if e.kind == "visit":
             due = ", ".join((*e.instruments, *e.labs, *e.other_assessments)) or "-"
-        else:
-            due = ", ".join(f"{arm}: {dose}" for arm, dose in e.doses)
+        else:  # each arm's dose for this injection, its unit as the language writes it
+            number = numbers[e.code]
+            due = ", ".join(f"{a.code}: {_dose(a.dose, number, lang)}" for a in p.arms)
         typer.echo(f"{e.day:>5}  {e.date.isoformat()}  {window:23}  {e.code:18}  {due}")
 
 

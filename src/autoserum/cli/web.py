@@ -128,11 +128,23 @@ def serve(
     )
 
 
+def _prompt_password() -> str:
+    """A password typed twice on the terminal, asked in the command line's language (Click's
+    own confirmation loop asks and refuses in English)."""
+    from autoserum.cli._say import language, translate
+
+    lang = language()
+    while True:
+        first = typer.prompt(translate(lang, "Password"), hide_input=True)
+        again = typer.prompt(translate(lang, "Password again"), hide_input=True)
+        if first == again:
+            return str(first)
+        refused = translate(lang, "the two passwords differ: type them again")
+        typer.echo(f"error: {refused}", err=True)
+
+
 def _read_password(password_stdin: bool, username: str) -> str:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else _prompt_password()
     from autoserum.accounts import check_password
 
     return check_password(password, context=[username])

@@ -7,11 +7,19 @@ CLDR data).
 ('1 day', '10分钟')
 >>> format_quantity(1500, "× g", "ko"), format_quantity(50, "mg/mL", "zh-Hans")
 ('1,500 × g', '50 mg/mL')
+
+A dose schedule (Pittler 2003's ``1-2-3-2-1 mL``: one volume per injection) is written as one
+quantity, its numbers as the language writes them:
+
+>>> format_quantity((1, 2, 3, 2, 1), "mL", "en"), format_quantity("1-2-3-2-1", "mL", "zh-Hans")
+('1-2-3-2-1 mL', '1-2-3-2-1毫升')
 """
 
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final, Literal
@@ -125,17 +133,32 @@ CLDR_UNITS: Final[dict[str, str]] = {
 
 
 def format_quantity(
-    value: int | float | Decimal | str | None, unit: str | None, language: str | None = None
+    value: int | float | Decimal | str | Sequence[int | float | Decimal] | None,
+    unit: str | None,
+    language: str | None = None,
 ) -> str:
     """``value`` with its ``unit`` as ``language`` writes it (the current language by default);
-    a text value (not a number) and a value without a unit as they are; ``None`` is ``""``."""
+    a schedule of values (a sequence of numbers, or a text of numbers joined by ``-`` such as a
+    protocol's ``1-2-3-2-1``) as one quantity; any other text value (not a number) and a value
+    without a unit as they are; ``None`` is ``""``."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return f"{value} {unit}" if unit else str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
     lang = language or current_language()
+    if isinstance(value, str):
+        if _SCHEDULE.match(value) is None:
+            return f"{value} {unit}" if unit else str(value)
+        value = [Decimal(part) for part in value.split("-")]
+    if not isinstance(value, int | float | Decimal):
+        numbers = "-".join(format_number(_whole(v), lang) for v in value)
+        if unit in CLDR_UNITS:
+            from babel import units
+
+            # the plural form of "several" (2: "other" in every language offered)
+            pattern = str(units.format_unit(2, CLDR_UNITS[unit], length="short",
+                                            locale=babel_locale(lang)))  # fmt: skip
+            return pattern.replace("2", numbers, 1)
+        return f"{numbers} {unit}" if unit else numbers
+    value = _whole(value)
     if unit in CLDR_UNITS:
         from babel import units
 
@@ -144,3 +167,14 @@ def format_quantity(
         )
     number = format_number(value, lang)
     return f"{number} {unit}" if unit else number
+
+
+_SCHEDULE = re.compile(r"^\d+(\.\d+)?(-\d+(\.\d+)?)+$")
+
+
+def _whole(value: int | float | Decimal) -> int | float | Decimal:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value

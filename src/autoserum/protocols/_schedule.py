@@ -125,7 +125,7 @@ def schedule(protocol: Protocol, start: dt.date) -> list[ScheduledEvent]:
 
 def _dose(dose: Any, number: int) -> str:
     if dose.per_injection is not None:
-        value = dose.per_injection[number - 1]
+        value = dose.at(number)
         shown = int(value) if float(value).is_integer() else value
         return f"{shown} {dose.unit}" if dose.unit else str(shown)
     return str(dose.describe())

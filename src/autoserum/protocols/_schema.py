@@ -103,6 +103,15 @@ class Dose(Fact):
 
     per_injection: tuple[float, ...] | None = None
 
+    def at(self, number: int) -> float | str | None:
+        """The dose declared for injection ``number`` (1-based): its entry of
+        ``per_injection`` for a schedule (``None`` beyond it), else ``value``."""
+        if self.per_injection is None:
+            return self.value
+        if 1 <= number <= len(self.per_injection):
+            return self.per_injection[number - 1]
+        return None
+
 
 class InjectionSite(_Frozen):
     """Where an injection goes: a muscle (name may be unknown) or an acupoint (e.g. ST36)."""

@@ -132,12 +132,21 @@ def product_display(table: pl.DataFrame) -> Table:
             else:
                 cells.append(str(hit["n"]))
         rows.append(tuple(cells))
-    footnote = translate(
-        current_language(),
-        "Blood draws, aliquots and blinded kits recorded in the product's chain of identity; "
-        "injections given against those planned (the protocol's injections for every "
-        "allocated subject); injections refused by the chain-of-identity checks, by reason.",
-    )
+    if "blood draws" in table["item"].to_list():
+        footnote = translate(
+            current_language(),
+            "Blood draws, aliquots and blinded kits recorded in the product's chain of "
+            "identity; injections given against those planned (the protocol's injections for "
+            "every allocated subject); injections refused by the chain-of-identity checks, by "
+            "reason.",
+        )
+    else:  # a blinded reader's table: nothing named that only an active arm has
+        footnote = translate(
+            current_language(),
+            "Blinded kits recorded for the subjects; injections given against those planned "
+            "(the protocol's injections for every allocated subject); injections refused by "
+            "the product checks, counted together.",
+        )
     if arms == [ARM_BLINDED]:
         footnote += " " + translate(
             current_language(), "Arms are pooled: this report does not show the allocation."

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 import segno
@@ -125,13 +126,22 @@ def product_labels(life: ProductLife) -> list[Label]:
     """
     subject = life.subject_id
     sheet = [
-        Label(d.code, (subject, _("%(ml)s mL whole blood", ml=d.volume_ml))) for d in life.draws
+        Label(d.code, (subject, _("%(volume)s whole blood", volume=_ml(d.volume_ml))))
+        for d in life.draws
     ]
     for a in life.aliquots:
         expires = _("exp %(when)s UTC", when=format_datetime(a.expires_at))
-        sheet.append(Label(a.code, (subject, f"{a.volume_ml} mL", expires)))
-    sheet += [Label(k.code, (subject, _("kit %(ml)s mL", ml=k.volume_ml))) for k in life.kits]
+        sheet.append(Label(a.code, (subject, _ml(a.volume_ml), expires)))
+    sheet += [Label(k.code, (subject, _("kit %(volume)s", volume=_ml(k.volume_ml))))
+              for k in life.kits]  # fmt: skip
     return sheet
+
+
+def _ml(volume: object) -> str:
+    """A volume in mL as the current language writes it (``5 mL``, ``5mL``, ``5毫升``)."""
+    if volume is None:
+        return ""
+    return format_quantity(Decimal(str(volume)), "mL", current_language())
 
 
 def worksheet_rows(protocol: Protocol, allocated: Sequence[tuple[str, str]]) -> list[WorksheetRow]:

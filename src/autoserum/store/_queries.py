@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from autoserum.errors import ConflictError, Expected, Message, NotFoundError, ValidationError
 from autoserum.store._base import Actor, Service
 from autoserum.store._records import RecordService
-from autoserum.store._reviewed import record_fields, study_record
+from autoserum.store._reviewed import record_fields, record_not_found, study_record
 from autoserum.store._subjects import subject_by_pk
 from autoserum.store._types import utcnow
 from autoserum.store.models import QueryMessageRow, QueryRow, SiteRow, StudyRow, SubjectRow
@@ -162,6 +162,18 @@ def raise_finding(
     return True
 
 
+def _unblinded_only(st: StudyRow, entity: str, actor: Actor) -> bool:
+    """Whether a query about a record of type ``entity`` is hidden from ``actor``: a record
+    of the product chain (``UNBLINDED_ONLY``: its presence tells the arm) to a blinded
+    actor, who neither reads, answers, closes, reopens, cancels nor raises one (answered as
+    a missing query or record)."""
+    if actor.sees_arm(st):
+        return False
+    from autoserum.store._trail import UNBLINDED_ONLY  # here: _trail imports us
+
+    return entity in UNBLINDED_ONLY
+
+
 class QueryService(Service):
     """``store.queries``: data queries and their threads."""
 
@@ -181,6 +193,8 @@ class QueryService(Service):
         self._require(actor, "raise_query", study=study)
         with self._write(actor, "data query") as s:
             st = self._study(s, study)
+            if _unblinded_only(st, entity, actor):  # as a missing record (study_record)
+                raise record_not_found(entity, record_id, st.name)
             record = study_record(s, st, entity, record_id)
             subject = self._reach(s, st, record, actor, "raise_query")
             if field is not None and field not in record_fields(entity):
@@ -308,22 +322,11 @@ class QueryService(Service):
 
     def get(self, study: str, query_id: int, *, actor: Actor) -> Query:
         """One query with its thread (not found by a blinded actor if :meth:`list` leaves it
-        out for them)."""
+        out for them, as it is not found to answer, close, reopen or cancel: :meth:`_row`)."""
         self._require(actor, "read_subject", study=study)
         with self._read() as s:
             st = self._study(s, study)
             row = self._row(s, st, query_id, actor, "read_subject")
-            if not actor.sees_arm(st):  # as in the list: not about a product-chain record
-                from autoserum.store._trail import UNBLINDED_ONLY  # here: _trail imports us
-
-                if row.entity in UNBLINDED_ONLY:
-                    raise NotFoundError(
-                        Message(
-                            "no query %(query_id)s in study %(name)s",
-                            query_id=query_id,
-                            name=repr(st.name),
-                        )
-                    )
             return _view(s, row, utcnow())
 
     def list(
@@ -410,7 +413,7 @@ class QueryService(Service):
                 "no query %(query_id)s in study %(name)s", query_id=query_id, name=repr(st.name)
             )
         )
-        if row is None or row.study_id != st.id:
+        if row is None or row.study_id != st.id or _unblinded_only(st, row.entity, actor):
             raise missing
         subject = subject_by_pk(s, row.subject_pk)
         if not actor.may(action, st.name, self._site_code(s, subject.site_id)):

@@ -84,7 +84,7 @@ from autoserum.store.models import (
     VisitRow,
     VitalSignRow,
 )
-from autoserum.study.aliquots import administered_at
+from autoserum.study.aliquots import administered_at, injector_refusal
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
 from autoserum.study.entities import entity as spec_of
 from autoserum.study.history import HISTORY_FIELDS
@@ -679,7 +679,9 @@ class RecordService(Service):
         blood) draw injected; once the study records its product chain every injection needs
         one. A code of another subject, or an expired, used, disposed or too often thawed
         product, is refused with a :class:`~autoserum.errors.ProductRefusedError` naming the
-        mismatch, and the refusal is audited (nothing else is written). The product is judged
+        mismatch (to a blinded actor a kit's in source-neutral words,
+        :func:`autoserum.study.aliquots.injector_refusal`), and the refusal is audited in full
+        (nothing else is written). The product is judged
         as it was when given: at ``given_at`` (the time given, not after now, on the date
         ``given_on``), else now for an injection given today, else at the end of the earlier
         day (:func:`autoserum.study.aliquots.administered_at`); whole blood given on an earlier
@@ -756,7 +758,9 @@ class RecordService(Service):
                     s, entity="injection", study_id=st.id, subject_pk=subject.id,
                     field="product_code", value=code, reason=outcome,
                 )  # fmt: skip
-                return None, outcome
+                # a blinded injector is told a kit's refusal without its source (the trail
+                # keeps the detail for unblinded readers)
+                return None, outcome if actor.sees_arm(st) else injector_refusal(outcome)
             given, links = outcome.product, outcome.links
         check_injection_volume(protocol, subject.arm, given, volume)
         dose = self._dose_deviation(s, protocol, subject, when, volume)

@@ -8,8 +8,9 @@ read ``"blinded"``, in a deleted record and an import's batch whether set or not
 audits only the fields it sets, so the audit rows of a masked *link* (a kit's source: only an
 active arm's kit has one) are left out for a blinded reader (in the query), as are the rows of
 the product chain's records that only unblinded viewers see (draws, processing, aliquots,
-storage, disposals: ``EntitySpec.masked_for_blinded``), and a kit refused for its
-source reads ``kit KIT-0001: blinded`` (:func:`~autoserum.study.aliquots.blinded_refusal`).
+storage, disposals: ``EntitySpec.masked_for_blinded``), and a refused injection's reason
+reads in source-neutral words (``kit KIT-0001 has expired``, ``the product belongs to another
+subject``: :func:`~autoserum.study.aliquots.blinded_refusal`).
 Unblinded readers read every row as written: the trail stays complete and its hash chain
 unchanged.
 
@@ -42,13 +43,13 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from autoserum.errors import Expected, Message, NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store._staging import chains_of
-from autoserum.store._types import UTCDateTime
+from autoserum.store._types import UTCDateTime, dumps
 from autoserum.store.models import (
     AUDITED,
     AuditRow,
@@ -132,19 +133,47 @@ those of the queries (and their messages), verifications and locks about such a 
 the deviation a processing adds (``PRODUCT_DEVIATION``), as blinded exports leave them out."""
 
 
+def _audited_as(entity: str, field: str, values: Iterable[str]) -> Any:
+    """The ids of the records of ``entity`` whose audit trail records ``field`` set to one of
+    ``values``: what the record was, read from the trail itself, so that the rows of a record
+    deleted since (a deviation entered in error) are told apart as those of a live one."""
+    written = aliased(AuditRow)
+    return select(written.record_id).where(
+        written.entity == entity,
+        written.field == field,
+        written.new_value.in_([dumps(v) for v in values]),
+    )
+
+
 def _about_unblinded_only() -> list[Any]:
     """The conditions that leave out the audit rows of the records about a record of
     :data:`UNBLINDED_ONLY` (a query and its messages, a verification, a lock) and of a
-    processing's deviation."""
+    processing's deviation: by the record type (a deviation's kind) their rows record, and
+    by the live record's (an imported one's rows record a batch)."""
     conds = []
     for model in (QueryRow, VerificationRow, LockRow):
+        name = model.__entity__
         about = select(model.id).where(model.entity.in_(UNBLINDED_ONLY))
-        conds.append(or_(AuditRow.entity != model.__entity__, AuditRow.record_id.not_in(about)))
+        conds.append(
+            or_(
+                AuditRow.entity != name,
+                AuditRow.record_id.not_in(
+                    union_all(about, _audited_as(name, "entity", UNBLINDED_ONLY))
+                ),
+            )
+        )
     queries = select(QueryRow.id).where(QueryRow.entity.in_(UNBLINDED_ONLY))
     messages = select(QueryMessageRow.id).where(QueryMessageRow.query_id.in_(queries))
     conds.append(or_(AuditRow.entity != "query_message", AuditRow.record_id.not_in(messages)))
     deviations = select(DeviationRow.id).where(DeviationRow.kind == PRODUCT_DEVIATION)
-    conds.append(or_(AuditRow.entity != "deviation", AuditRow.record_id.not_in(deviations)))
+    conds.append(
+        or_(
+            AuditRow.entity != "deviation",
+            AuditRow.record_id.not_in(
+                union_all(deviations, _audited_as("deviation", "kind", (PRODUCT_DEVIATION,)))
+            ),
+        )
+    )
     return conds
 
 

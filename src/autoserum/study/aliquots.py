@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from autoserum.errors import Expected, ValidationError
-from autoserum.study.blinding import MASK
 
 __all__ = [
     "PREFIX",
@@ -44,6 +43,7 @@ __all__ = [
     "administered_at",
     "blinded_refusal",
     "check_value",
+    "injector_refusal",
     "kit_source_refusal",
     "label_code",
     "parse_label_code",
@@ -193,7 +193,8 @@ def refusal(aliquot: AliquotState, *, subject_id: str, at: datetime) -> str | No
 
 def kit_source_refusal(kit: str, why: str) -> str:
     """A blinded kit refused for its source (the aliquot or blood draw it was filled from):
-    ``kit <kit>: <why>``, the one form of such a refusal (:func:`blinded_refusal` masks it).
+    ``kit <kit>: <why>``, the one form of such a refusal (:func:`blinded_refusal` words it
+    without its source for blinded readers).
 
     >>> kit_source_refusal("KIT-0002", "its aliquot was disposed of")
     'kit KIT-0002: its aliquot was disposed of'
@@ -201,21 +202,66 @@ def kit_source_refusal(kit: str, why: str) -> str:
     return f"kit {kit}: {why}"
 
 
-_KIT_SOURCE = re.compile(r"^kit (\S+): ")
+_KIT = re.compile(r"^kit ([^\s:]+)[: ]")
+
+#: A refusal's kind (:func:`refusal_kind`) in source-neutral words (:func:`blinded_refusal`):
+#: what neither names the kit's source nor tells serum from saline.
+_NEUTRAL: dict[str, str] = {
+    "another subject's product": "belongs to another subject",
+    "expired": "has expired",
+    "already used": "was already injected",
+    "disposed of": "was disposed of",
+    "thawed too often": "is over its freeze-thaw limit",
+    # whole blood past its draw-to-injection time: the kit is past its use-by time
+    "draw-to-injection time exceeded": "has expired",
+    "volume left too small": "has too little volume left",
+}
+_UNKNOWN = "the label names no product of this study"
 
 
 def blinded_refusal(reason: str) -> str:
-    """An audited refusal's ``reason`` as a blinded reader reads it: a kit refused for its
-    source (:func:`kit_source_refusal`) as ``kit <kit>: blinded``, since only an active arm's
-    kit has a source (a saline kit is never refused so); any other reason as it is.
+    """An audited refusal's ``reason`` as a blinded reader reads it (the audit trail) and a
+    blinded injector is told it: its kind (:func:`refusal_kind`) in source-neutral words,
+    naming the kit when the code was a kit's (a kit refused for its source,
+    :func:`kit_source_refusal`, would otherwise tell an active arm's kit), else ``the
+    product`` (an aliquot's or blood draw's code tells the arm: only an active arm has one).
 
     >>> blinded_refusal("kit KIT-0002: its aliquot expired at 2026-03-09T00:00:00+00:00")
-    'kit KIT-0002: blinded'
-    >>> blinded_refusal("kit KIT-0002 was already injected")
-    'kit KIT-0002 was already injected'
+    'kit KIT-0002 has expired'
+    >>> blinded_refusal("kit KIT-0002: its aliquot was disposed of")
+    'kit KIT-0002 was disposed of'
+    >>> blinded_refusal("kit KIT-0002 belongs to subject AST-01, not to AST-02")
+    'kit KIT-0002 belongs to another subject'
+    >>> blinded_refusal("aliquot AL-1 was thawed 2 times (the protocol allows 1)")
+    'the product is over its freeze-thaw limit'
+    >>> blinded_refusal("kit KIT-0002 was prepared at 2026-03-09T10:00:00+00:00, after the "
+    ...                 "injection")
+    'kit KIT-0002 was prepared after the injection'
     """
-    found = _KIT_SOURCE.match(reason)
-    return reason if found is None else kit_source_refusal(found.group(1), MASK)
+    found = _KIT.match(reason)
+    what = "the product" if found is None else f"kit {found.group(1)}"
+    kind = refusal_kind(reason)
+    if kind == "unknown or foreign label":
+        return _UNKNOWN
+    if kind in _NEUTRAL:
+        return f"{what} {_NEUTRAL[kind]}"
+    if "after the injection" in reason:
+        return f"{what} was prepared after the injection"
+    return f"{what} may not be given"
+
+
+def injector_refusal(reason: str) -> str:
+    """The refusal a blinded injector is told: a kit's in source-neutral words
+    (:func:`blinded_refusal`); that of an aliquot's or a blood draw's code as it is (the
+    injector holds the labelled product: its reason tells nothing its label does not). The
+    audit trail keeps ``reason`` as it is for unblinded readers.
+
+    >>> injector_refusal("kit KIT-0002: its aliquot was disposed of")
+    'kit KIT-0002 was disposed of'
+    >>> injector_refusal("aliquot AL-1 was disposed of")
+    'aliquot AL-1 was disposed of'
+    """
+    return blinded_refusal(reason) if _KIT.match(reason) else reason
 
 
 #: The kinds of refused injection, in the order the report lists them, each with the words

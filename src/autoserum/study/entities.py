@@ -493,12 +493,16 @@ INJECTION = EntitySpec(
               **_EDIT),
         _text("lot", SHORT_MAX, "Lot", **_EDIT),
         _text("given_by", SHORT_MAX, "Given by", editable=True, identifying=True),
-        _text("product_code", CODE_MAX, "Product code (scanned or typed label)", on_form=True),
+        # masked: an aliquot's or a draw's code (only an active arm has one; BD- or AL- tells
+        # whole blood from serum) would tell the arm; so would a kit's code shown beside them
+        _text("product_code", CODE_MAX, "Product code (scanned or typed label)", on_form=True,
+              masked_for_blinded=True),
         _choice("side", SIDES, 10, "Side", on_form=True),
     ),
     links=("visit_id", "draw_id", "aliquot_id", "preparation_id"),
-    # given by a draw's or an aliquot's code: the product chain's records (masked, below)
-    masked_links=("draw_id", "aliquot_id"),
+    # given by a draw's or an aliquot's code: the product chain's records (masked, below);
+    # the kit's too: an injection without one was given by a draw's or an aliquot's code
+    masked_links=("draw_id", "aliquot_id", "preparation_id"),
     deletable=True,
     label="an injection",
     title="Injections given",

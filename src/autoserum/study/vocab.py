@@ -14,6 +14,7 @@ from autoserum.i18n import N_
 from autoserum.study.coerce import one_of
 
 __all__ = [
+    "ALIQUOT_STATUSES",
     "DEVIATION_CATEGORIES",
     "DEVIATION_IMPORTANCE",
     "OUTCOMES",
@@ -29,6 +30,15 @@ RELATEDNESS: tuple[str, ...] = ("not_related", "unlikely", "possible", "probable
 OUTCOMES: tuple[str, ...] = ("recovered", "recovering", "not_recovered", "fatal", "unknown")
 PRODUCTS: tuple[str, ...] = ("whole_blood", "serum", "igg", "saline", "none")
 SEXES: tuple[str, ...] = ("F", "M")
+#: The states of an aliquot (``store.product.life(...).status``, shown on the product pages
+#: in the reader's language).
+ALIQUOT_STATUSES: tuple[str, ...] = (
+    N_("available"),
+    N_("injected"),
+    N_("disposed"),
+    N_("expired"),
+    N_("thawed too often"),
+)
 #: Categories of a protocol deviation recorded by hand (ICH E3 10.2; TransCelerate protocol
 #: deviation categories, condensed); automatic ones carry their own kind (``visit_window``,
 #: ``assessment_not_done``, ``eligibility_override``, the con-med rules' kinds).

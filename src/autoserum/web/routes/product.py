@@ -14,8 +14,9 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.i18n import N_, using
-from autoserum.protocols import fact_number
+from autoserum.i18n import N_, format_datetime, format_quantity, using
+from autoserum.i18n import translate as translate_to
+from autoserum.protocols import Dose, fact_number
 from autoserum.report import labels_pdf, product_labels, worksheet_pdf, worksheet_rows
 from autoserum.store import Store
 from autoserum.study.coerce import as_int
@@ -57,6 +58,14 @@ _LABELS = {
     "reason": N_("Reason"),
     **dict(_PARAMETERS),
 }
+
+
+def _dose(dose: Dose, language: str) -> str:
+    """The arm's declared dose per injection as ``language`` writes it (a schedule such as
+    Pittler 2003's ``1-2-3-2-1 mL`` as one quantity), or ``unknown``."""
+    if not dose.known or dose.value is None:
+        return translate_to(language, "unknown")
+    return format_quantity(dose.per_injection or dose.value, dose.unit, language)
 
 
 def _pdf(content: bytes, name: str) -> Response:
@@ -105,7 +114,10 @@ def _product_page(
     view = study_for(store, user, study)
     life = store.product.life(study, subject_id, actor=user.actor)
     arm = dict(store.product.allocated(study, actor=user.actor)).get(subject_id)
-    process = next((a.process for a in view.protocol.arms if a.code == arm), None)
+    chosen = next((a for a in view.protocol.arms if a.code == arm), None)
+    process = None if chosen is None else chosen.process
+    language = language_of(request)
+    dose = "" if chosen is None else _dose(chosen.dose, language)
     defaults = {}
     if process is not None:
         defaults = {
@@ -121,6 +133,7 @@ def _product_page(
             "study": view,
             "subject_id": subject_id,
             "arm": arm,
+            "dose": dose,
             "life": life,
             "has_process": process is not None,
             "base": _SUBJECT.format(study=study, subject_id=subject_id),
@@ -128,7 +141,8 @@ def _product_page(
             "kind_options": [(k, k) for k in STORAGE_KINDS],
             "draw_options": [(d.code, d.code) for d in life.draws],
             "processing_options": [
-                (str(p.id), f"{p.id} ({p.started_at:%Y-%m-%d %H:%M})") for p in life.processings
+                (str(p.id), f"{p.id} ({format_datetime(p.started_at, language, tz=None)})")
+                for p in life.processings
             ],
             "defaults": defaults,
             "values": values or {},

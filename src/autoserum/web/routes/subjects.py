@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,7 +12,8 @@ from fastapi.responses import Response
 
 from autoserum.display import exact_number
 from autoserum.errors import Expected, Message, PermissionDeniedError, StateError, ValidationError
-from autoserum.i18n import N_
+from autoserum.i18n import N_, format_date, format_quantity, message_text
+from autoserum.i18n import translate as translate_to
 from autoserum.protocols import Protocol, evaluate_eligibility
 from autoserum.store import Store
 from autoserum.study.entities import PHOTO_REGIONS
@@ -202,29 +204,34 @@ PHOTO_LABELS: dict[str, str] = {
 
 
 def _product_section(
-    store: Store, user: CurrentUser, study: str, subject_id: str
+    store: Store, user: CurrentUser, study: str, subject_id: str, *, language: str
 ) -> dict[str, Any]:
     """The subject's product life, draw → aliquots → injections (a blinded viewer: the kits'
-    codes and volumes, the product "blinded")."""
+    codes and volumes, the product "blinded"); volumes as ``language`` writes them."""
     life = store.product.life(study, subject_id, actor=user.actor)
+
+    def ml(volume: Any) -> str:
+        return "" if volume is None else format_quantity(Decimal(str(volume)), "mL", language)
+
     rows: list[dict[str, Any]] = []
     for d in life.draws:
-        rows.append({"step": N_("blood draw"), "code": d.code, "detail": f"{d.volume_ml} mL",
+        rows.append({"step": N_("blood draw"), "code": d.code, "detail": ml(d.volume_ml),
                      "when": d.drawn_at})  # fmt: skip
     for p in life.processings:
         rows.append({"step": "processing", "code": "", "when": p.started_at,
                      "detail": p.deviations or N_("as the protocol")})  # fmt: skip
     for a in life.aliquots:
-        rows.append({"step": "aliquot", "code": a.code, "detail": f"{a.volume_ml} mL",
+        rows.append({"step": "aliquot", "code": a.code, "detail": ml(a.volume_ml),
                      "when": a.expires_at,
                      "status": life.status.get(a.id, "")})  # fmt: skip
     for k in life.kits:
-        rows.append({"step": N_("kit"), "code": k.code, "detail": f"{k.volume_ml} mL",
+        rows.append({"step": N_("kit"), "code": k.code, "detail": ml(k.volume_ml),
                      "status": k.product})  # fmt: skip
     for i in life.injections:
         if i.product_code:
+            where = (i.site, translate_to(language, i.side) if i.side else None)
             rows.append({"step": "injection", "code": i.product_code, "when": i.given_on,
-                         "detail": f"{i.volume_ml or ''} mL {i.site or ''} {i.side or ''}",
+                         "detail": " ".join(x for x in (ml(i.volume_ml), *where) if x),
                          "status": i.product})  # fmt: skip
     if life.blinded:
         rows.insert(0, {"step": N_("product"), "code": "", "detail": N_("blinded"),
@@ -291,8 +298,8 @@ def subject_page(
                 "correctable": True,
             }
         )
-    sections += _consent_sections(store, user, study, subject_id, open_form)
-    sections.append(_product_section(store, user, study, subject_id))
+    sections += _consent_sections(request, store, user, study, subject_id, open_form)
+    sections.append(_product_section(store, user, study, subject_id, language=language_of(request)))
     photos = [
         {**vars(p), "visit": visit_of.get(p.visit_id)}
         for p in store.photos.gallery(study, subject_id, actor=user.actor)
@@ -413,31 +420,45 @@ def _history_section(
 
 
 def _consent_sections(
-    store: Store, user: CurrentUser, study: str, subject_id: str, open_form: str | None
-) -> list[dict[str, Any]]:
+    request: Request, store: Store, user: CurrentUser, study: str, subject_id: str,
+    open_form: str | None,
+) -> list[dict[str, Any]]:  # fmt: skip
     """The consent sections of the subject page (none while the study has no consent
     document): the consents signed, with a form to record one, and the withdrawal."""
     documents = store.consent.documents(study)
     if not documents:
         return []
+    language = language_of(request)
     mine = store.consent.of_subject(study, subject_id, actor=user.actor)
     state = mine.state
     status = {
-        "none": "no consent recorded: nothing after the pre-screen can be recorded",
-        "valid": f"valid (version {state.signed_version})",
-        "reconsent": f"re-consent needed: version {state.current} is in effect "
-        f"(signed {state.signed_version})",
-        "withdrawn": f"withdrawn on {state.withdrawn_on}",
+        "none": Message("no consent recorded: nothing after the pre-screen can be recorded"),
+        "valid": Message("valid (version %(version)s)", version=state.signed_version),
+        "reconsent": Message(
+            "re-consent needed: version %(current)s is in effect (signed %(signed)s)",
+            current=state.current,
+            signed=state.signed_version,
+        ),
+        "withdrawn": Message(
+            "withdrawn on %(date)s", date=format_date(state.withdrawn_on, language)
+        ),
     }[state.status]
     versions = tuple(
-        (f"{d.document_version}", f"{d.document_version} ({d.language}, from {d.effective_on})")
+        (f"{d.document_version}", translate(
+            request, "%(version)s (%(language)s, from %(date)s)", version=d.document_version,
+            language=d.language, date=format_date(d.effective_on, language)))
         for d in documents
-    )
+    )  # fmt: skip
     rows = [
         {
             **{k: v for k, v in c.to_dict().items() if k != "components"},
             "components": ", ".join(
-                f"{k.replace('_', ' ')}: {'agreed' if v else 'declined'}"
+                translate(
+                    request,
+                    "%(component)s: %(answer)s",
+                    component=translate_to(language, k).replace("_", " "),
+                    answer=translate_to(language, "agreed" if v else "declined"),
+                )
                 for k, v in sorted(c.components.items())
             ),
         }
@@ -461,7 +482,14 @@ def _consent_sections(
         out.append(
             {
                 "key": spec.key,
-                "title": f"{spec.title}: {status}" if spec.key == "consents" else spec.title,
+                "title": translate(
+                    request,
+                    "%(title)s: %(status)s",
+                    title=translate_to(language, spec.title),
+                    status=message_text(status, language),
+                )
+                if spec.key == "consents"
+                else spec.title,
                 "entity": spec.entity,
                 "columns": spec.columns,
                 "rows": [{k: _cell(v) for k, v in row.items()} for row in spec_rows],
