@@ -71,6 +71,15 @@ DEMO_STUDIES = (
 
 DEMO_DB = ROOT / "demo" / "autoserum-demo.db"
 
+#: The rate of serious adverse events the demo simulates, per subject-year: **illustrative**,
+#: ten times the simulation's assumption (0.15, ``docs/simulate.md``), so that the demo's small
+#: studies (25, 23 and 1 subjects over a few months) have serious events to show on the SAE
+#: dashboard, listing and report; at 0.15 they would have none. At 1.5 the serum RCT's seed
+#: gives five (one not yet reported: overdue on the dashboard; one reported late), the ASIM
+#: pilot's three (one ongoing) and the case report's two; every one is drawn by the generator
+#: and recorded through the store's own services with its 24-hour clock and follow-up.
+DEMO_SERIOUS_PER_YEAR = 1.5
+
 
 def simulate_demo() -> None:
     """Generate the demo studies (synthetic, modelled on the published trials) through the CLI
@@ -83,7 +92,9 @@ def simulate_demo() -> None:
     step(
         "Synthetic studies",
         "Three studies modelled on the published trials (synthetic subjects), loaded into the "
-        "demo database and written as tidy CSV files.",
+        "demo database and written as tidy CSV files. Serious adverse events at an "
+        f"illustrative {DEMO_SERIOUS_PER_YEAR:g} per subject-year (the simulation assumes "
+        "0.15; the demo's studies are too small to show any at that rate).",
     )
     demo = DEMO_DB.parent
     demo.mkdir(exist_ok=True)
@@ -92,8 +103,10 @@ def simulate_demo() -> None:
     url = f"sqlite:///{DEMO_DB}"
     for protocol, study, n, seed in DEMO_STUDIES:
         common = ["simulate", protocol, "--subjects", str(n), "--seed", str(seed)]
+        common += ["--serious-per-year", format(DEMO_SERIOUS_PER_YEAR, "g")]
         run(*common, "--db", url, "--study", study)
         run(*common, "--out", str(demo / f"{study}.csv"))
+    show_serious(url)
     print(
         f"conduct of {CONDUCT_STUDY} through the store: {len(SCREEN_FAILURES)} screen failures, "
         "withdrawals with their reasons, completions",
@@ -146,35 +159,50 @@ def conduct_demo(url: str, study: str = CONDUCT_STUDY) -> None:
                 continue
             for status in ("treatment", "follow_up", "completed"):
                 store.subjects.transition(study, subj.subject_id, status, actor=actor)
-        record_sae(store, study, visits.filter(visits["subject_id"].is_in(sorted(finished)[:1])))
         record_vitals(store, study, visits.filter(visits["subject_id"].is_in(sorted(finished))))
     finally:
         store.close()
 
 
-def record_sae(store: Any, study: str, visits: Any) -> None:
-    """One serious adverse event recorded live to ICH E2A (criteria, relatedness to product
-    and procedure, action taken, the 24-hour clock reported in time, a follow-up closing it),
-    so that the demo report lists it and the subject page and audit trail show its versions."""
-    from autoserum.store import Actor
+def show_serious(url: str) -> None:
+    """Each demo study's serious adverse events as the store holds them (generated at the
+    illustrative :data:`DEMO_SERIOUS_PER_YEAR`): the term, when the site became aware, and its
+    24-hour clock now (reported in time, late, or overdue: the dashboard's alert)."""
+    from autoserum.store import Actor, open_store
+    from autoserum.study.safety import sae_clock
 
     actor = Actor("demo", "admin")
-    subject_id = visits["subject_id"][0]
-    day0 = visits.filter(visits["week"] == 0)["visit_date"][0]
-    onset = day0 + dt.timedelta(days=10)
-    aware = dt.datetime.combine(onset + dt.timedelta(days=1), dt.time(9, 0), tzinfo=dt.UTC)
-    event = store.records.add_adverse_event(
-        study, subject_id, actor=actor, term="injection site cellulitis", severity="severe",
-        serious=True, sae_hospitalisation=True, related="possible", related_procedure="probable",
-        action_taken="drug_interrupted", outcome="recovering", onset_date=onset, aware_at=aware,
-        reported_at=aware + dt.timedelta(hours=6),
-        narrative="Admitted for intravenous antibiotics two days after the third injection.",
-    )  # fmt: skip
-    store.records.update(
-        study, "adverse_event", event.id,
-        {"outcome": "recovered", "end_date": onset + dt.timedelta(days=12)},
-        actor=actor, reason="follow-up 1: discharged, recovered", expected_version=event.version,
-    )  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    store = open_store(url, create=False)
+    try:
+        for _, study, _, _ in DEMO_STUDIES:
+            events = store.records.serious_events(study, actor=actor)
+            print(
+                f"{study}: {len(events)} serious adverse events "
+                f"(illustrative rate {DEMO_SERIOUS_PER_YEAR:g} per subject-year)",
+                flush=True,
+            )
+            for e in events:
+                if e.aware_at is None:
+                    continue
+                clock = sae_clock(e.aware_at, reported_at=e.reported_at, now=now)
+                state = (
+                    "not reported: overdue"
+                    if clock.reported_at is None and clock.overdue
+                    else "not reported yet"
+                    if clock.reported_at is None
+                    else "reported late"
+                    if clock.overdue
+                    else "reported within 24 h"
+                )
+                ended = "ongoing" if e.end_date is None else f"ended {e.end_date}"
+                print(
+                    f"  {e.subject_id} {e.term}: aware {e.aware_at:%Y-%m-%d %H:%M} UTC, "
+                    f"{state}; {ended}, version {e.version}",
+                    flush=True,
+                )
+    finally:
+        store.close()
 
 
 def record_history(store: Any, study: str, subjects: Any, *, year: int) -> None:
@@ -394,6 +422,9 @@ def summary(port: int, username: str, password: str, seconds: float) -> None:
   {demo}/autoserum-demo.db        the demo database (SQLite): studies {studies}
   {demo}/<study>.csv, .ae.csv     the same studies as tidy long files (visits, adverse events)
   {demo}/<study>.html, .pdf       the study reports
+  Serious adverse events are simulated at an illustrative {DEMO_SERIOUS_PER_YEAR:g} per subject-year
+  (the simulation's assumption is 0.15), so the SAE dashboard alert, listing and reports
+  have some to show; one of the serum RCT's is overdue.
   {demo}/store.db                 the store step's study DEMO-AST; its blinded export is
   {demo}/store-export-blinded.csv
   The command-line tool is .venv/bin/autoserum (every command has --help with an example).

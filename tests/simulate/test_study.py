@@ -169,7 +169,9 @@ def test_adverse_events_file(code: str) -> None:
         "term",
         "meddra_llt",
         "meddra_pt",
+        "onset_date",
         "onset_week",
+        "end_date",
         "severity",
         "serious",
         "sae_death",
@@ -184,6 +186,8 @@ def test_adverse_events_file(code: str) -> None:
         "aesi",
         "action_taken",
         "outcome",
+        "aware_at",
+        "reported_at",
     ]
     criteria = [c for c in events.columns if c.startswith("sae_")]
     # serious exactly when at least one seriousness criterion holds
@@ -199,6 +203,44 @@ def test_adverse_events_file(code: str) -> None:
     safety = load_protocol(code).safety
     for term, expected, aesi in events.select("term", "expected", "aesi").unique().iter_rows():
         assert (expected, aesi) == (safety.expected(term), safety.aesi(term)), term
+    # every event dated; ended (with its end date, recovered) or ongoing (recovering, no end);
+    # only a serious event starts an SAE clock
+    assert events["onset_date"].null_count() == 0
+    first_visit = result.visits["visit_date"].min()
+    assert isinstance(first_visit, date)
+    assert (events["onset_date"] >= first_visit).all()
+    ended = events.filter(pl.col("end_date").is_not_null())
+    assert (ended["end_date"] >= ended["onset_date"]).all()
+    assert set(ended["outcome"]) <= {"recovered"}
+    assert set(events.filter(pl.col("end_date").is_null())["outcome"]) <= {"recovering"}
+    for column in ("aware_at", "reported_at"):
+        assert events.filter(~pl.col("serious"))[column].null_count() == (
+            events.height - int(events["serious"].sum())
+        )
+    assert events.filter(pl.col("serious"))["aware_at"].null_count() == 0
+    # relatedness to the product and to the procedure are separate judgements
+    assert events["related_procedure"].null_count() == 0
+    local = events.filter(pl.col("term").str.starts_with("injection site") & ~pl.col("serious"))
+    assert set(local["related_procedure"]) <= {"definite"}
+    others = events.filter(pl.col("term").is_in(["headache", "nasopharyngitis", "fatigue"]))
+    assert set(others["related_procedure"]) <= {"not_related"}
+    assert set(events["action_taken"]) <= {
+        "dose_not_changed", "drug_interrupted", "not_applicable"
+    }  # fmt: skip
+
+
+def test_onset_week_and_date_agree() -> None:
+    """An event's onset date is its onset week (from day 0, the subject's first injection or
+    baseline) after day 0: the week × 7 in days (Pittler: day 0 is the week-0 visit)."""
+    result = study("abt-pittler2003", 60, 3)
+    day0 = dict(
+        result.visits.filter(pl.col("week") == 0).select("subject_id", "visit_date").iter_rows()
+    )
+    for sid, week, onset in result.adverse_events.select(
+        "subject_id", "onset_week", "onset_date"
+    ).iter_rows():
+        if sid in day0:
+            assert (onset - day0[sid]).days == round(week * 7), (sid, week, onset)
 
 
 @pytest.mark.parametrize("code", scenario_codes())

@@ -4,6 +4,7 @@ bad line and column, blinded exports without the arm, adverse events, and the CL
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,16 +65,18 @@ def ae_file() -> pl.DataFrame:
     contains "injection site")."""
     row = {
         "subject_id": "S01", "arm": "serum", "term": "injection site pain",
-        "meddra_llt": "10022086", "meddra_pt": "10022086", "onset_week": "1",
-        "severity": "mild", "serious": "false", "sae_death": "false",
+        "meddra_llt": "10022086", "meddra_pt": "10022086", "onset_date": "2026-03-09",
+        "onset_week": "1", "end_date": "2026-03-10", "severity": "mild", "serious": "false",
+        "sae_death": "false",
         "sae_life_threatening": "false", "sae_hospitalisation": "false",
         "sae_disability": "false", "sae_congenital_anomaly": "false",
         "sae_important_medical_event": "false", "related": "probable",
         "related_procedure": "definite", "expected": "true", "aesi": "injection_site_reaction",
-        "action_taken": "dose_not_changed", "outcome": "recovered",
+        "action_taken": "dose_not_changed", "outcome": "recovered", "aware_at": None,
+        "reported_at": None,
     }  # fmt: skip
     assert list(row) == list(AE_COLUMNS)  # the file is the export's shape
-    return pl.DataFrame({k: [v] for k, v in row.items()})
+    return pl.DataFrame({k: [v] for k, v in row.items()}, schema=dict.fromkeys(row, pl.String))
 
 
 def _as_exported(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
@@ -82,6 +85,8 @@ def _as_exported(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
             return pl.col(c).str.to_date()
         if like.schema[c] == pl.Boolean:
             return pl.col(c) == "true"
+        if isinstance(like.schema[c], pl.Datetime):
+            return pl.col(c).str.to_datetime(time_zone="UTC")
         return pl.col(c).cast(like.schema[c])
 
     return frame.select([cast(c) for c in frame.columns])
@@ -386,3 +391,44 @@ def test_every_store_command_has_help_with_an_example() -> None:
         done = runner.invoke(app, [command, "--help"], terminal_width=200)
         assert done.exit_code == 0
         assert "Example: autoserum " + command in " ".join(done.output.split())
+
+
+def test_an_imported_event_keeps_the_times_of_a_form(store: Store) -> None:
+    """The dates and the SAE clock's times of an imported event follow the rules of an event
+    entered on a form (``store/_safety.check_ae_times``): the end not before the onset, and
+    with the outcome of an ended event; the report not before the site became aware; an
+    offset-less time is refused by the format's validator. Each refusal is located and
+    writes nothing; a good file keeps the times to the second, in UTC."""
+    sae = ae_file().with_columns(
+        term=pl.lit("appendicitis"), serious=pl.lit("true"), sae_hospitalisation=pl.lit("true"),
+        related=pl.lit("not_related"), related_procedure=pl.lit("not_related"),
+        expected=pl.lit(None), aesi=pl.lit(None), onset_date=pl.lit("2026-03-10"),
+        end_date=pl.lit("2026-03-18"), aware_at=pl.lit("2026-03-10T14:05:00+09:00"),
+        reported_at=pl.lit("2026-03-11T01:00:00+00:00"),
+    )  # fmt: skip
+    cases = {
+        "end_date": (sae.with_columns(end_date=pl.lit("2026-03-09")), "not before onset"),
+        "outcome": (sae.with_columns(outcome=pl.lit("recovering")), "recovered or fatal"),
+        "reported_at": (
+            sae.with_columns(reported_at=pl.lit("2026-03-10T04:59:00+00:00")),
+            "not before the site became aware",
+        ),
+        "aware_at": (
+            sae.with_columns(aware_at=pl.lit("2026-03-10T14:05")),
+            "an ISO date and time with its UTC offset",
+        ),
+    }
+    for column, (bad, message) in cases.items():
+        with pytest.raises(ValidationError, match=message) as err:
+            store.exports.import_long(
+                "NEW", visit_file(), actor=ADMIN, protocol="ast-nahm2023", adverse_events=bad
+            )
+        assert err.value.location == f"import (adverse events), line 2, column {column!r}"
+    assert _count(store, AuditRow) == 0
+    store.exports.import_long(
+        "AST", visit_file(), actor=ADMIN, protocol="ast-nahm2023", adverse_events=sae
+    )
+    got = store.exports.adverse_events("AST", actor=ADMIN).row(0, named=True)
+    assert got["aware_at"] == datetime(2026, 3, 10, 5, 5, tzinfo=UTC)
+    assert got["reported_at"] == datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+    assert (got["onset_date"], got["end_date"]) == (date(2026, 3, 10), date(2026, 3, 18))

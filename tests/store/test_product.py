@@ -404,6 +404,27 @@ def test_the_audit_rows_of_a_deleted_product_deviation_stay_hidden_from_blinded_
     assert "delete" in deviation_rows(ADMIN, a)
 
 
+def test_a_volume_over_the_maximum_is_refused_without_naming_the_product_to_the_blinded(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 6: a volume over the arm's maximum is refused; a blinded injector is
+    told the maximum, not the product it is of (``serum`` or ``saline`` would tell the arm);
+    an injector who sees the arms is told the product too (so the check can fail)."""
+    told = {}
+    for actor in (COORDINATOR, UNBLINDED_INJECTOR):
+        for subject in (study["A"], study["P"]):
+            with pytest.raises(ValidationError) as err:
+                store.records.add_injection("AST", subject, TODAY, actor=actor,
+                                            volume_ml="500")  # fmt: skip
+            assert err.value.field == "volume_ml"
+            told[actor.username, subject] = err.value.expected
+    assert told["cora", study["A"]] == told["cora", study["P"]]
+    assert not {w for w in ("serum", "saline") if w in told["cora", study["A"]]}
+    assert "mL" in told["cora", study["A"]]
+    assert "serum" in told["una", study["A"]]
+    assert "saline" in told["una", study["P"]]
+
+
 def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
     store: Store, study: dict[str, str]
 ) -> None:
@@ -504,6 +525,17 @@ def test_a_blinded_reader_is_not_shown_a_signature_s_content_hash(
     unblinded = {shown(ADMIN, x)[0] for x in (a, p)}
     assert unblinded == {(h, True) for h in stored}
     assert len(unblinded) == 2  # the check can fail: two different hashes
+
+
+def test_a_signature_still_covers_an_injections_product_code() -> None:
+    """The product code was masked for blinded readers after signatures covering it were
+    stored: the signed content keeps it (a stored hash stays valid; blinded readers are
+    shown no hash), while the fields masked from the start stay out of it."""
+    from autoserum.store._reviewed import content_fields
+
+    fields = content_fields("injection")
+    assert "product_code" in fields
+    assert "product" not in fields
 
 
 def test_a_blinded_reader_is_not_shown_a_lock_on_a_blood_draw(

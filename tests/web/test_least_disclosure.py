@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from autoserum.permissions import ROLES, allowed
+from autoserum.store import Actor
 
 from .conftest import Seeded
 from .test_access_matrix import API, PAGES, Route, fill, page_client, serious_events
@@ -278,3 +279,151 @@ def test_a_kits_source_is_masked_for_blinded_roles(
     page = client.get(f"/studies/AST-1/audit?subject_id={subject}&entity=preparation")
     assert page.status_code == 200, page.text
     assert ("aliquot_id" in page.text) is sees
+
+
+def _serum_kit(client: TestClient, seeded: Seeded) -> tuple[str, str, str]:
+    """A serum subject at S1 with one aliquot and a kit filled from it: (subject, the
+    aliquot's code, the kit's code), made through the API by the preparer."""
+    from .test_access_matrix import consent_everyone
+    from .test_product_api import BASE, _call, _prepare, serum_subjects
+
+    consent_everyone(seeded)
+    (subject,) = serum_subjects(seeded, 1)
+    [code] = _prepare(client, seeded, subject, count=1)
+    kit = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=subject) + "/kits",
+        {"aliquot_code": code, "volume_ml": "2"},
+    )  # fmt: skip
+    assert kit.status_code == 201, kit.text
+    return subject, code, kit.json()["code"]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if allowed(r, "write_data")])
+def test_a_refused_kit_is_told_without_its_source_to_a_blinded_injector(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    """Issue 13 item 1: a serum kit whose aliquot was disposed of is refused; a blinded
+    injector is told the kit's code and ``was disposed of`` (API 422 and the subject page's
+    form), never the aliquot it was filled from (only a serum kit has one); a role that sees
+    the arms is told the mismatch in full (so the check can fail)."""
+    from .test_product_api import BASE, GIVEN_ON, _call
+
+    subject, code, kit = _serum_kit(client, seeded)
+    gone = _call(
+        client, seeded, "preparer", "POST", BASE.format(subject=subject) + "/disposals",
+        {"aliquot_code": code, "reason": "tube cracked"},
+    )  # fmt: skip
+    assert gone.status_code == 201, gone.text
+    ident = kit.split(":")[3]
+    body = {"product_code": kit, "given_on": GIVEN_ON, "volume_ml": "2"}
+    refused = _call(client, seeded, role, "POST", BASE.format(subject=subject) + "/injections",
+                    body)  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    told = refused.json()["expected"]
+    csrf = page_client(client, seeded.usernames[role])
+    page = client.post(
+        f"/studies/AST-1/subjects/{subject}/injections",
+        data={"given_on": GIVEN_ON, "volume_ml": "2", "product_code": kit, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert page.status_code == 422, page.text[:300]
+    if allowed(role, "see_arms"):
+        assert f"kit {ident}: its aliquot was disposed of" in told
+        assert "its aliquot was disposed of" in page.text
+    else:
+        assert f"kit {ident} was disposed of" in told
+        assert "its aliquot" not in told
+        assert f"kit {ident} was disposed of" in page.text
+        assert "its aliquot" not in page.text
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if allowed(r, "read_subject")])
+def test_an_injections_product_code_is_masked_for_blinded_readers(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    """Issue 13 item 2: an injection given by an aliquot's code (``AL-``: only an active arm
+    has one; here by the admin, who sees the arms) keeps the code; a blinded reader reads
+    ``blinded`` for its code and kit in the product life (API), the audit trail (API) and
+    on the subject page, where the code appears nowhere; a reader who sees the arms reads
+    the code (so the check can fail)."""
+    from .test_product_api import BASE, GIVEN_ON, _call
+
+    subject, code, _ = _serum_kit(client, seeded)
+    given = _call(client, seeded, "admin", "POST", BASE.format(subject=subject) + "/injections",
+                  {"product_code": code, "given_on": GIVEN_ON, "volume_ml": "2"})  # fmt: skip
+    assert given.status_code == 201, given.text
+    sees = allowed(role, "see_arms")
+    life = _call(client, seeded, role, "GET", BASE.format(subject=subject))
+    assert life.status_code == 200, life.text
+    [injection] = life.json()["injections"]
+    shown = (injection["product_code"], injection["preparation_id"], injection["aliquot_id"])
+    if sees:
+        assert shown[0] == code
+        assert isinstance(shown[2], int)
+    else:
+        assert shown == ("blinded",) * 3
+    if allowed(role, "read_audit"):
+        headers = {"Authorization": f"Bearer {seeded.tokens[role]}"}
+        trail = client.get(f"/api/v1/studies/AST-1/audit?subject_id={subject}&entity=injection",
+                           headers=headers)  # fmt: skip
+        assert trail.status_code == 200, trail.text
+        values = {r["field"]: r["new_value"] for r in trail.json() if r["action"] == "insert"}
+        assert values["product_code"] == (code if sees else "blinded")
+        assert ("aliquot_id" in values) is sees
+    page_client(client, seeded.usernames[role])
+    page = client.get(f"/studies/AST-1/subjects/{subject}")
+    assert page.status_code == 200
+    assert (code in page.text) is sees
+
+
+@pytest.mark.parametrize(
+    "role", [r for r in ROLES if allowed(r, "answer_query") or allowed(r, "resolve_query")]
+)
+def test_a_blinded_role_cannot_act_on_a_query_about_the_product_chain(
+    role: str, client: TestClient, seeded: Seeded
+) -> None:
+    """Issue 13 item 3: a query about a blood draw, whose id a blinded role knows, is
+    answered, closed, reopened and cancelled (API and page) with the response of a query
+    that does not exist; a role that sees the arms moves it on (so the check can fail)."""
+    from .test_product_api import BASE, _call
+
+    subject, _, _ = _serum_kit(client, seeded)
+    draw = _call(client, seeded, "preparer", "GET", BASE.format(subject=subject)).json()
+    draw_id = draw["draws"][0]["id"]
+    query = seeded.store.queries.open(
+        "AST-1", "blood_draw", draw_id, "Tube?", actor=Actor("admin1", "admin")
+    )
+    headers = {"Authorization": f"Bearer {seeded.tokens[role]}"}
+    steps = [s for s, a in (("answer", "answer_query"), ("close", "resolve_query"),
+                            ("reopen", "resolve_query"), ("cancel", "resolve_query"))
+             if allowed(role, a)]  # fmt: skip
+    csrf = page_client(client, seeded.usernames[role])
+    sees = allowed(role, "see_arms")
+    for step in steps:
+        answers: list[tuple[object, ...]] = []
+        for query_id in (query.id, MISSING_RECORD):
+            api = client.post(
+                f"/api/v1/studies/AST-1/queries/{query_id}/{step}",
+                headers=headers,
+                json={"text": "checked"},
+            )
+            if sees:  # moved on by the API only (a second step would be another transition)
+                answers.append((api.status_code, _neutral(api.text, query_id)))
+                continue
+            page = client.post(
+                f"/studies/AST-1/queries/{query_id}/{step}",
+                data={"text": "checked", "csrf_token": csrf},
+                follow_redirects=False,
+            )
+            answers.append(
+                (api.status_code, _neutral(api.text, query_id), page.status_code,
+                 _neutral(page.text, query_id))
+            )  # fmt: skip
+        if sees:
+            assert answers[0][0] == 200, (step, answers[0])
+        else:
+            assert answers[0][0] == 404, (step, answers[0][:2])
+            assert answers[0] == answers[1], step
+    if not sees:
+        unmoved = seeded.store.queries.get("AST-1", query.id, actor=Actor("admin1", "admin"))
+        assert unmoved.status == "open"

@@ -388,8 +388,9 @@ def product_inject(
         )  # fmt: skip
     from autoserum.cli._say import language, translate
 
+    # the code as given (the record's reads "blinded" to a blinded injector)
     _echo(given, as_json, lambda i: translate(language(), "injection of %(code)s recorded "
-                                              "(%(product)s)", code=i.product_code,
+                                              "(%(product)s)", code=code.strip(),
                                               product=i.product))  # fmt: skip
 
 

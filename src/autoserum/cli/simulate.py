@@ -26,6 +26,14 @@ def simulate_command(
     study: Annotated[
         str | None, typer.Option("--study", help="Study name in the database (with --db).")
     ] = None,
+    serious_per_year: Annotated[
+        float | None,
+        typer.Option(
+            "--serious-per-year",
+            help="Serious adverse events per subject-year (default: the scenario's assumption, "
+            "0.15; a higher rate is illustrative, as in the demo).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a study of PROTOCOL modelled on its published results.
 
@@ -33,6 +41,9 @@ def simulate_command(
     medication (with rescue) to --out.
     Or loads them into a new study of --db, validated by the store's import.
     The same seed always gives the same data.
+
+    --serious-per-year sets the rate of serious adverse events (an illustrative rate: the demo's
+    small studies use 1.5 so that they have serious events to show).
 
     Example: autoserum simulate ast-nahm2023 --subjects 200 --seed 1 --out serum.csv
 
@@ -54,7 +65,7 @@ def simulate_command(
     from autoserum.store import Actor, open_store
 
     lang = language()
-    result = simulate_study(protocol, subjects, seed)
+    result = simulate_study(protocol, subjects, seed, serious_per_year=serious_per_year)
     if out is not None:
         visits, events = write_study(result, out)
         typer.echo(
@@ -77,7 +88,8 @@ def simulate_command(
             actor=actor,
             adverse_events=result.adverse_events.filter(~pl.col("serious")),
             con_meds=result.con_meds,
-            source=f"simulate {protocol} --subjects {subjects} --seed {seed}",
+            source=f"simulate {protocol} --subjects {subjects} --seed {seed}"
+            + ("" if serious_per_year is None else f" --serious-per-year {serious_per_year:g}"),
             protocol=protocol,
         )
         steps = simulate_product(result.visits, store.studies.protocol(study), seed=seed)

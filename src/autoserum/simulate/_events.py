@@ -4,10 +4,12 @@ Allocation uses permuted blocks (two copies of the allocation ratio per block) i
 enrolment. Adverse events: injection-site pain and bruising per injection received, the
 protocol's flare risk (``atopic dermatitis exacerbation``) per treated subject, and other
 events (headache, nasopharyngitis, fatigue) at a weekly rate over the time in the study; none
-of them serious. **Serious** adverse events (ICH E2A) come at a rate per subject-year from day 0
-(``AdverseEvents.serious_per_year``), each one of :data:`SERIOUS_EVENTS` with its seriousness
-criteria, relatedness to the product and to the injection procedure and action taken (an
-injection-site infection only after an injection received); each also gets what its 24-hour
+of them serious, each with its end after a duration typical of it (:data:`DURATION_DAYS`) or
+ongoing at the subject's last day. **Serious** adverse events (ICH E2A) come at a rate per
+subject-year from day 0 (``AdverseEvents.serious_per_year``), each one of
+:data:`SERIOUS_EVENTS` with its seriousness criteria, relatedness to the product and to the
+injection procedure and action taken (an injection-site infection only after an injection
+received); each also gets what its 24-hour
 clock and follow-up need: when the site became aware (0-2 days after onset, in working hours),
 when it was reported (within 24 hours, late, or not yet), and when it ended (or ongoing).
 Injection-site events are caused by the injection procedure; expectedness and special
@@ -36,7 +38,14 @@ from autoserum.simulate._model import AdverseEvents, Scenario
 from autoserum.study.safety import SERIOUSNESS_CRITERIA as CRITERIA
 from autoserum.study.tidy import AE_SCHEMA
 
-__all__ = ["AE_SCHEMA", "SERIOUS_EVENTS", "SeriousEvent", "adverse_events", "permuted_blocks"]
+__all__ = [
+    "AE_SCHEMA",
+    "DURATION_DAYS",
+    "SERIOUS_EVENTS",
+    "SeriousEvent",
+    "adverse_events",
+    "permuted_blocks",
+]
 
 OTHER_TERMS = ("headache", "nasopharyngitis", "fatigue")
 
@@ -109,9 +118,13 @@ def _frame(
             "onset_week": np.round(day / 7.0, 2),
             "severity": severity,
             "related": np.broadcast_to(np.asarray(related, dtype=object), (n,)),
+            "onset_day": day,
         },
-        schema_overrides={"term": pl.String, "severity": pl.String, "related": pl.String},
-    )
+        schema_overrides={
+            "term": pl.String, "severity": pl.String, "related": pl.String,
+            "onset_day": pl.Float64,
+        },
+    )  # fmt: skip
 
 
 def adverse_events(
@@ -174,12 +187,46 @@ def adverse_events(
         serious=pl.lit(False),
         **{f"sae_{c}": pl.lit(False) for c in CRITERIA},
         related_procedure=pl.when(local).then(pl.lit("definite")).otherwise(pl.lit("not_related")),
-        action_taken=pl.lit("dose_not_changed"),
-        outcome=pl.lit("recovered"),
+        action_taken=pl.Series(
+            np.where(injected[out["subject"].to_numpy()], "dose_not_changed", "not_applicable"),
+            dtype=pl.String,
+        ),
     )
     serious = _serious(rng, ae, injected, days, last_day, serious_from=serious_from)
+    out = _ended(rng, out, last_day)
     return pl.concat([out, serious], how="diagonal").sort(
         "subject", "onset_week", "term", maintain_order=True
+    )
+
+
+#: How long a non-serious event lasts, in whole days from its onset (assumption: the usual
+#: course of each; an event still going on at the subject's last day in the study is ongoing).
+DURATION_DAYS: dict[str, tuple[int, int]] = {
+    "injection site pain": (1, 3),
+    "injection site bruising": (3, 10),
+    "atopic dermatitis exacerbation": (7, 28),
+    "headache": (1, 2),
+    "nasopharyngitis": (5, 10),
+    "fatigue": (2, 7),
+}
+
+
+def _ended(
+    rng: np.random.Generator, out: pl.DataFrame, last_day: NDArray[np.float64]
+) -> pl.DataFrame:
+    """The end of each non-serious event (``end_days`` after its onset, :data:`DURATION_DAYS`)
+    and its outcome: ``recovered`` with its end date, or ``recovering`` with none while it
+    still goes on at the subject's last day in the study (drawn after the serious events, so
+    adding it changed no earlier draw)."""
+    terms = out["term"].to_list()
+    low = np.array([DURATION_DAYS[t][0] for t in terms], dtype=np.float64)
+    high = np.array([DURATION_DAYS[t][1] for t in terms], dtype=np.float64)
+    length = low + np.floor(rng.random(len(terms)) * (high - low + 1))
+    onset = out["onset_day"].to_numpy()
+    ongoing = onset + length > last_day[out["subject"].to_numpy()]
+    return out.with_columns(
+        end_days=pl.Series(np.where(ongoing, np.nan, length), nan_to_null=True),
+        outcome=pl.Series(np.where(ongoing, "recovering", "recovered"), dtype=pl.String),
     )
 
 

@@ -12,7 +12,8 @@ Reference: ``docs/simulate.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -37,9 +38,11 @@ from autoserum.study.tidy import CONMED_SCHEMA
 
 __all__ = [
     "CHUNK",
+    "MAX_SERIOUS_PER_YEAR",
     "MAX_SUBJECTS",
     "SERIOUS_SCHEMA",
     "SimulatedStudy",
+    "serious_rate",
     "simulate_scenario",
     "simulate_study",
 ]
@@ -52,15 +55,9 @@ MAX_SUBJECTS = 10_000_000
 
 
 #: The serious adverse events as the site records them (``SimulatedStudy.serious``): the
-#: adverse-event file's columns and the dates and times the file does not carry.
-SERIOUS_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    **AE_SCHEMA,
-    "onset_date": pl.Date,
-    "end_date": pl.Date,
-    "aware_at": pl.Datetime("us", "UTC"),
-    "reported_at": pl.Datetime("us", "UTC"),
-    "narrative": pl.String,
-}
+#: adverse-event file's columns (the dates, the SAE clock's awareness and report times) and the
+#: narrative, which the file does not carry (free text that may identify a person).
+SERIOUS_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {**AE_SCHEMA, "narrative": pl.String}
 
 
 @dataclass(frozen=True)
@@ -77,14 +74,28 @@ class SimulatedStudy:
     serious: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SERIOUS_SCHEMA))
 
 
-def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedStudy:
+def simulate_study(
+    protocol_code: str,
+    n_subjects: int,
+    seed: int,
+    *,
+    serious_per_year: float | None = None,
+) -> SimulatedStudy:
     """Simulate ``n_subjects`` enrolled subjects of a protocol's scenario.
 
     The same ``(protocol_code, n_subjects, seed)`` always gives the same frames.
+    ``serious_per_year``: the rate of serious adverse events per subject-year (default: the
+    scenario's assumption, ``AdverseEvents.serious_per_year``, 0.15); a different rate changes
+    only the serious events and the ends of the other events (drawn after them), never the
+    visits, the other events' onsets or the con-meds. The demo uses a higher, illustrative rate
+    so that its small studies have serious events to show (``scripts/demo.py``).
 
     >>> study = simulate_study("ast-nahm2023", 20, seed=1)
     >>> study.visits.select("subject_id", "arm", "visit", "week").row(0)
     ('AST-01', 'placebo', 'screening', -2.0)
+    >>> study.serious.height, simulate_study("ast-nahm2023", 20, seed=1,
+    ...                                      serious_per_year=3.0).serious.height
+    (0, 9)
     """
     if (
         isinstance(n_subjects, bool)
@@ -98,7 +109,43 @@ def simulate_study(protocol_code: str, n_subjects: int, seed: int) -> SimulatedS
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValidationError("seed", seed, Expected("a non-negative integer"))
-    return simulate_scenario(get_scenario(protocol_code), n_subjects, seed)
+    scenario = get_scenario(protocol_code)
+    if serious_per_year is not None:
+        rate = serious_rate(serious_per_year)
+        scenario = replace(scenario, adverse=replace(scenario.adverse, serious_per_year=rate))
+    return simulate_scenario(scenario, n_subjects, seed)
+
+
+#: The highest rate of serious adverse events per subject-year a simulation accepts.
+MAX_SERIOUS_PER_YEAR = 50.0
+
+
+def serious_rate(value: object) -> float:
+    """A rate of serious adverse events per subject-year (``--serious-per-year``): a finite
+    number from 0 to :data:`MAX_SERIOUS_PER_YEAR`, else a :class:`ValidationError`.
+
+    >>> serious_rate("1.5")
+    1.5
+    >>> serious_rate(-1)
+    Traceback (most recent call last):
+    ...
+    autoserum.errors.ValidationError: serious_per_year: got -1; expected a number from 0 to 50
+    """
+    rate: float | None = None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with suppress(ValueError):
+            rate = float(value)
+    if rate is None or not (0.0 <= rate <= MAX_SERIOUS_PER_YEAR):
+        raise ValidationError(
+            "serious_per_year",
+            value,
+            Expected(
+                "a number from %(low)s to %(high)s",
+                low="0",
+                high=format(MAX_SERIOUS_PER_YEAR, "g"),
+            ),
+        )
+    return rate
 
 
 def simulate_scenario(
@@ -267,18 +314,14 @@ def _finish(
     )
     day = pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col("onset_day"))
     midnight = day.cast(pl.Datetime("us", "UTC"))
-    serious = (
-        events.filter(pl.col("serious"))
-        .with_columns(
-            onset_date=day,
-            end_date=day + pl.duration(days=pl.col("end_days")),
-            aware_at=midnight + pl.duration(minutes=(pl.col("aware_hours") * 60).round()),
-        )
-        .with_columns(
-            reported_at=pl.col("aware_at")
-            + pl.duration(minutes=(pl.col("report_hours") * 60).round())
-        )
+    events = events.with_columns(
+        onset_date=day,
+        end_date=day + pl.duration(days=pl.col("end_days")),
+        aware_at=midnight + pl.duration(minutes=(pl.col("aware_hours") * 60).round()),
+    ).with_columns(
+        reported_at=pl.col("aware_at") + pl.duration(minutes=(pl.col("report_hours") * 60).round())
     )
+    serious = events.filter(pl.col("serious"))
     ae_columns = [c for c in AE_SCHEMA if c not in {"subject_id", "arm"}]
 
     def tidy(frame: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -293,7 +336,7 @@ def _finish(
         )
 
     events = tidy(events)
-    serious = tidy(serious, ("onset_date", "end_date", "aware_at", "reported_at", "narrative"))
+    serious = tidy(serious, ("narrative",))
 
     def on(day: str) -> pl.Expr:
         return pl.lit(start) + pl.duration(days=pl.col("enrol_day") + pl.col(day))

@@ -309,7 +309,9 @@ class ConsentService(Service):
                 known = ", ".join(
                     sorted({f"{d.document_version} ({d.language})" for d in documents.values()})
                 )
-                what = "one language: give language" if len(matches) > 1 else known or "none yet"
+                what: Message | str = known or Message("none yet")
+                if len(matches) > 1:
+                    what = Message("one language: give language")
                 raise ValidationError(
                     "document_version",
                     document_version,

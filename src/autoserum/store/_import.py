@@ -22,7 +22,7 @@ from autoserum.errors import AutoserumError, Expected, Message, ValidationError
 from autoserum.instruments import get_instrument
 from autoserum.protocols import Protocol
 from autoserum.store._edit import score_payload
-from autoserum.store._safety import CRITERIA_FIELDS, derived_safety
+from autoserum.store._safety import CRITERIA_FIELDS, check_ae_times, derived_safety
 from autoserum.study.coerce import as_decimal
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
@@ -663,6 +663,10 @@ def _derived_ae(ae: ParsedAE, protocol: Protocol, criteria: list[str]) -> Parsed
     if criteria:
         given = tuple(c.removeprefix("sae_") for c in criteria if fields.get(c))
         _at(ae.line, "serious", _seriousness, fields, given)
+    try:
+        check_ae_times(fields)
+    except ValidationError as err:
+        raise _located(ae.line, err.field, err) from err
     derived = derived_safety(protocol, fields)
     for name, value in derived.items():
         stated = fields.get(name)

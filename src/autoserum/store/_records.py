@@ -762,7 +762,21 @@ class RecordService(Service):
                 # keeps the detail for unblinded readers)
                 return None, outcome if actor.sees_arm(st) else injector_refusal(outcome)
             given, links = outcome.product, outcome.links
-        check_injection_volume(protocol, subject.arm, given, volume)
+        try:
+            check_injection_volume(protocol, subject.arm, given, volume)
+        except ValidationError as err:
+            maximum = err.expectation.params.get("maximum")
+            if actor.sees_arm(st) or maximum is None:
+                raise
+            # a blinded injector is told the maximum, not the product it is of (the arm's)
+            raise ValidationError(
+                err.field,
+                err.value,
+                Expected(
+                    "a volume > 0 mL and at most %(maximum)s mL (the protocol's maximum)",
+                    maximum=maximum,
+                ),
+            ) from None
         dose = self._dose_deviation(s, protocol, subject, when, volume)
         visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
         if visit is not None:

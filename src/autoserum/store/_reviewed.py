@@ -32,11 +32,26 @@ def record_fields(entity: str) -> tuple[str, ...]:
     return tuple(a.key for a in inspect(model).column_attrs if a.key not in _KEYS)
 
 
+_SIGNED_THOUGH_MASKED = frozenset({("injection", "product_code")})
+"""Fields masked for blinded viewers that a signature covers all the same: masked after
+signatures covering them were stored (their stored hashes stay valid; a blinded viewer is
+shown no hash, ``store/_signatures._view``)."""
+
+
 def content_fields(entity: str) -> tuple[str, ...]:
     """The fields of ``entity`` a signature covers: all but the version and the fields masked
-    for blinded viewers (the hash is shown to them; it must not let them test an arm)."""
+    for blinded viewers (the hash is shown to them; it must not let them test an arm) but
+    :data:`_SIGNED_THOUGH_MASKED`."""
     spec = REGISTRY.get(entity)
-    masked = {f.name for f in spec.fields if f.masked_for_blinded} if spec is not None else set()
+    masked = (
+        {
+            f.name
+            for f in spec.fields
+            if f.masked_for_blinded and (entity, f.name) not in _SIGNED_THOUGH_MASKED
+        }
+        if spec is not None
+        else set()
+    )
     model = CONTENT[entity]
     return tuple(
         a.key for a in inspect(model).column_attrs if a.key not in masked and a.key != "version"

@@ -19,7 +19,7 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.study.safety import SERIOUSNESS_CRITERIA, check_ae_dates, check_seriousness
 
-__all__ = ["CRITERIA_FIELDS", "checked_adverse_event", "derived_safety"]
+__all__ = ["CRITERIA_FIELDS", "check_ae_times", "checked_adverse_event", "derived_safety"]
 
 #: The registry's seriousness-criterion fields, in ICH order.
 CRITERIA_FIELDS: tuple[str, ...] = tuple(f"sae_{c}" for c in SERIOUSNESS_CRITERIA)
@@ -35,8 +35,6 @@ def checked_adverse_event(values: Mapping[str, Any], protocol: Protocol) -> dict
     pairs = zip(SERIOUSNESS_CRITERIA, CRITERIA_FIELDS, strict=True)
     criteria = tuple(c for c, f in pairs if out[f])
     check_seriousness(serious=bool(out["serious"]), criteria=criteria, outcome=out["outcome"])
-    if out.get("end_date") is not None:
-        check_ae_dates(onset=out.get("onset_date"), end=out["end_date"], outcome=out["outcome"])
     out.update(derived_safety(protocol, out))
     if out["serious"] and out.get("aware_at") is None:
         raise ValidationError(
@@ -44,14 +42,25 @@ def checked_adverse_event(values: Mapping[str, Any], protocol: Protocol) -> dict
             None,
             Expected("when the site became aware of the serious event (the 24-hour clock)"),
         )
-    aware, reported = out.get("aware_at"), out.get("reported_at")
+    check_ae_times(out)
+    return out
+
+
+def check_ae_times(values: Mapping[str, Any]) -> None:
+    """The times of one adverse event: an end date (when given) not before the onset, with
+    an outcome of an ended event; a report not before the site became aware. Every write of
+    an event applies it: a form, the API, a follow-up and an imported file's row."""
+    if values.get("end_date") is not None:
+        check_ae_dates(
+            onset=values.get("onset_date"), end=values["end_date"], outcome=values.get("outcome")
+        )
+    aware, reported = values.get("aware_at"), values.get("reported_at")
     if aware is not None and reported is not None and reported < aware:
         raise ValidationError(
             "reported_at",
             reported.isoformat(),
             Expected("not before the site became aware (%(aware)s)", aware=aware),
         )
-    return out
 
 
 def derived_safety(protocol: Protocol, values: Mapping[str, Any]) -> dict[str, Any]:

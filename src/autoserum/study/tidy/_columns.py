@@ -22,6 +22,7 @@ from typing import Literal
 
 from autoserum.errors import Expected
 from autoserum.instruments import get_instrument, instrument_codes
+from autoserum.study.coerce import AN_ISO_DATETIME
 from autoserum.study.entities import EntitySpec, Field, entity
 from autoserum.study.labs import ANALYTES
 from autoserum.study.rules import AGE_MAX, SUBJECT_ID_PATTERN, SUBJECT_ID_RULE
@@ -45,7 +46,7 @@ __all__ = [
     "visit_columns",
 ]
 
-Kind = Literal["text", "number", "integer", "boolean", "date", "choice"]
+Kind = Literal["text", "number", "integer", "boolean", "date", "datetime", "choice"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,8 @@ class Column:
         """What a valid cell of this column looks like, for error messages."""
         if self.kind == "choice":
             return Expected("one of %(values)s", values=", ".join(self.choices))
-        if self.kind == "boolean":
-            return Expected("true or false")
-        if self.kind == "date":
-            return Expected("an ISO date (YYYY-MM-DD)")
+        if self.kind in _FIXED:
+            return _FIXED[self.kind]
         if self.kind in ("number", "integer"):
             return self._number()
         if self.rule:
@@ -97,6 +96,14 @@ class Column:
         if low is not None and high is not None:
             return Expected("a number from %(low)s to %(high)s", low=low, high=high)
         return Expected("a number ≥ %(low)s", low=low) if low else Expected("a number")
+
+
+#: What a cell of a kind with no parameters looks like.
+_FIXED: dict[Kind, Expected] = {
+    "boolean": Expected("true or false"),
+    "date": Expected("an ISO date (YYYY-MM-DD)"),
+    "datetime": AN_ISO_DATETIME,
+}
 
 
 #: Range of each instrument total (docs/instruments.md).
@@ -127,6 +134,7 @@ _KINDS: dict[str, Kind] = {
     "decimal": "number",
     "bool": "boolean",
     "date": "date",
+    "datetime": "datetime",
     "choice": "choice",
 }
 

@@ -6,6 +6,7 @@ The file reader (``autoserum.analysis.read_study``), the store's import and the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -64,6 +65,10 @@ def _parse_column(frame: pl.DataFrame, spec: Column, where: Where) -> pl.Expr:
         parsed = c.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
         _fail(frame, present & parsed.is_null(), spec.name, spec.expected(), where)
         return parsed
+    if spec.kind == "datetime":
+        stamp = c.map_elements(_instant, return_dtype=pl.Datetime("us", "UTC"), skip_nulls=True)
+        _fail(frame, present & stamp.is_null(), spec.name, spec.expected(), where)
+        return stamp
     num = c.str.strip_chars().cast(pl.Float64, strict=False)
     bad = present & (num.is_null() | ~num.is_finite())
     if spec.minimum is not None:
@@ -74,6 +79,16 @@ def _parse_column(frame: pl.DataFrame, spec: Column, where: Where) -> pl.Expr:
         bad = bad | (num != num.round(0))
     _fail(frame, bad.fill_null(False), spec.name, spec.expected(), where)
     return num
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 date and time with its UTC offset as the instant in UTC (``None`` for
+    anything else, a time without an offset included), as the entity registry reads it."""
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return None if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def _known(col: str, specs: dict[str, Column], items: bool) -> bool:
@@ -301,6 +316,7 @@ _DTYPES: dict[str, pl.DataType] = {
     "integer": pl.Float64(),
     "boolean": pl.Boolean(),
     "date": pl.Date(),
+    "datetime": pl.Datetime("us", "UTC"),
 }
 
 

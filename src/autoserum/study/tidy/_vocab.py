@@ -14,7 +14,7 @@ from fractions import Fraction
 import polars as pl
 
 from autoserum.instruments import get_instrument
-from autoserum.study.entities import entity
+from autoserum.study.entities import Field, entity
 
 __all__ = [
     "AE_SCHEMA",
@@ -51,20 +51,26 @@ INSTRUMENT_PARAMETERS: tuple[str, ...] = (*TOTAL_COLUMNS, "patient_global")
 #: Objective SCORAD's maximum, A/5 + 7B/2 at A = 100, B = 18 (docs/instruments.md).
 _OSCORAD_MAX = Fraction(83)
 
+
+def _dtype(field: Field) -> pl.DataType:
+    """The column type of an exported record field (a datetime in UTC, as the store keeps it)."""
+    if field.kind == "bool":
+        return pl.Boolean()
+    if field.kind in ("decimal", "int"):
+        return pl.Float64()
+    if field.kind == "date":
+        return pl.Date()
+    if field.kind == "datetime":
+        return pl.Datetime("us", "UTC")
+    return pl.String()
+
+
 #: The adverse-event file (``<stem>.ae.csv``): columns and their types, in file order.
 #: Derived from the adverse-event record's exported fields (:mod:`autoserum.study.entities`).
 AE_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(),
     "arm": pl.String(),
-    **{
-        f.export: pl.Boolean()
-        if f.kind == "bool"
-        else pl.Float64()
-        if f.kind in ("decimal", "int")
-        else pl.String()
-        for f in entity("adverse_event").exported
-        if f.export is not None
-    },
+    **{f.export: _dtype(f) for f in entity("adverse_event").exported if f.export is not None},
 }
 
 #: The concomitant-medication file (``<stem>.conmed.csv``): columns and types, in file order
@@ -72,17 +78,7 @@ AE_SCHEMA: dict[str, pl.DataType] = {
 CONMED_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(),
     "arm": pl.String(),
-    **{
-        f.export: pl.Boolean()
-        if f.kind == "bool"
-        else pl.Float64()
-        if f.kind in ("decimal", "int")
-        else pl.Date()
-        if f.kind == "date"
-        else pl.String()
-        for f in entity("con_med").exported
-        if f.export is not None
-    },
+    **{f.export: _dtype(f) for f in entity("con_med").exported if f.export is not None},
 }
 
 
