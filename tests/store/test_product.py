@@ -558,6 +558,24 @@ def test_a_blinded_reader_is_not_shown_a_lock_on_a_blood_draw(
     assert locked(ADMIN, a) == ["blood_draw"]
 
 
+def test_a_blinded_monitor_cannot_lock_a_blood_draw(store: Store, study: dict[str, str]) -> None:
+    """Issue 13 item 6: a blinded monitor who knows a blood draw's id cannot lock it (the
+    lock would name the draw's subject, and only a serum subject has one): answered as a
+    record that does not exist; the admin can (so the check can fail)."""
+    draw = store.product.draw("AST", study["A"], actor=PREPARER, volume_ml="40")
+
+    def lock(record_id: int, actor: Any) -> Any:
+        return store.locks.lock("AST", "record", actor=actor, reason="reviewed",
+                                entity="blood_draw", record_id=record_id)  # fmt: skip
+
+    with pytest.raises(NotFoundError) as missing:
+        lock(987654, MONITOR)
+    with pytest.raises(NotFoundError) as hidden:
+        lock(draw.id, MONITOR)
+    assert str(hidden.value) == str(missing.value).replace("987654", str(draw.id))
+    assert lock(draw.id, ADMIN).entity == "blood_draw"
+
+
 def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:
     with pytest.raises(PermissionDeniedError):
         store.records.add_visit("AST", study["A"], "screening", "2026-02-16", actor=PREPARER)
