@@ -404,6 +404,27 @@ def test_the_audit_rows_of_a_deleted_product_deviation_stay_hidden_from_blinded_
     assert "delete" in deviation_rows(ADMIN, a)
 
 
+def test_a_volume_over_the_maximum_is_refused_without_naming_the_product_to_the_blinded(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 6: a volume over the arm's maximum is refused; a blinded injector is
+    told the maximum, not the product it is of (``serum`` or ``saline`` would tell the arm);
+    an injector who sees the arms is told the product too (so the check can fail)."""
+    told = {}
+    for actor in (COORDINATOR, UNBLINDED_INJECTOR):
+        for subject in (study["A"], study["P"]):
+            with pytest.raises(ValidationError) as err:
+                store.records.add_injection("AST", subject, TODAY, actor=actor,
+                                            volume_ml="500")  # fmt: skip
+            assert err.value.field == "volume_ml"
+            told[actor.username, subject] = err.value.expected
+    assert told["cora", study["A"]] == told["cora", study["P"]]
+    assert not {w for w in ("serum", "saline") if w in told["cora", study["A"]]}
+    assert "mL" in told["cora", study["A"]]
+    assert "serum" in told["una", study["A"]]
+    assert "saline" in told["una", study["P"]]
+
+
 def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
     store: Store, study: dict[str, str]
 ) -> None:
@@ -535,6 +556,24 @@ def test_a_blinded_reader_is_not_shown_a_lock_on_a_blood_draw(
 
     assert locked(COORDINATOR, a) == locked(COORDINATOR, p) == []
     assert locked(ADMIN, a) == ["blood_draw"]
+
+
+def test_a_blinded_monitor_cannot_lock_a_blood_draw(store: Store, study: dict[str, str]) -> None:
+    """Issue 13 item 6: a blinded monitor who knows a blood draw's id cannot lock it (the
+    lock would name the draw's subject, and only a serum subject has one): answered as a
+    record that does not exist; the admin can (so the check can fail)."""
+    draw = store.product.draw("AST", study["A"], actor=PREPARER, volume_ml="40")
+
+    def lock(record_id: int, actor: Any) -> Any:
+        return store.locks.lock("AST", "record", actor=actor, reason="reviewed",
+                                entity="blood_draw", record_id=record_id)  # fmt: skip
+
+    with pytest.raises(NotFoundError) as missing:
+        lock(987654, MONITOR)
+    with pytest.raises(NotFoundError) as hidden:
+        lock(draw.id, MONITOR)
+    assert str(hidden.value) == str(missing.value).replace("987654", str(draw.id))
+    assert lock(draw.id, ADMIN).entity == "blood_draw"
 
 
 def test_least_privilege_of_the_preparer(store: Store, study: dict[str, str]) -> None:

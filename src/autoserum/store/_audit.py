@@ -1,11 +1,12 @@
 """The audit mechanism: every insert, update and delete of an audited table writes audit rows
 in the same transaction (a SQLAlchemy ``after_flush`` hook on the store's sessions).
 
-The rows are chained (:func:`autoserum.store._chain.link`: the study's chain head is read,
+The rows are chained (:func:`autoserum.store._chain.append`: the study's chain head is read,
 row-locked on PostgreSQL, and moved) and inserted **at the end of the transaction**, just before
 its commit (:func:`write_pending`, a ``before_commit`` hook that runs after the review hook of
 ``store/_review.py``): the head lock, which serialises the writers of a study, is then held for
-the head's update, the audit insert and the commit only, not for the rest of the write (its
+the head's update, the audit insert (on PostgreSQL one statement with the update) and the
+commit only, not for the rest of the write (its
 checks, the automatic checks of the review hook). A rolled-back transaction's rows are dropped
 with it.
 
@@ -30,13 +31,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, event, func, insert, inspect, select, text
+from sqlalchemy import Connection, Table, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from autoserum.errors import Expected, Message, StateError, ValidationError
-from autoserum.store._chain import link
+from autoserum.store._chain import append
 from autoserum.store._types import UTCDateTime, dumps, utcnow
 from autoserum.store.models import AUDITED, AuditRow, SubjectRow
 
@@ -257,9 +258,11 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
         session.info.setdefault(_PENDING, []).extend(rows)
 
 
+_AUDIT_TABLE = cast(Table, AuditRow.__table__)
+
+
 def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    link(conn, rows)
-    conn.execute(insert(AuditRow), rows)
+    append(conn, rows, _AUDIT_TABLE)
 
 
 def write_pending(session: Session) -> None:

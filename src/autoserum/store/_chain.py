@@ -42,7 +42,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, column, select, table, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Select,
+    Table,
+    bindparam,
+    column,
+    insert,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import TableClause
 
@@ -63,6 +74,7 @@ __all__ = [
     "ChainStatus",
     "Stream",
     "Verification",
+    "append",
     "audit_key",
     "head_mac",
     "link",
@@ -257,6 +269,33 @@ def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
     return int(row.length), str(row.head_hash)
 
 
+def _by_chain(
+    rows: Sequence[MutableMapping[Any, Any]], stream: Stream
+) -> dict[int, list[MutableMapping[Any, Any]]]:
+    chains: dict[int, list[MutableMapping[Any, Any]]] = {}
+    for row in rows:
+        chains.setdefault(stream.chain_of(row), []).append(row)
+    return chains
+
+
+def _chained(
+    conn: Connection,
+    chain: int,
+    members: Sequence[MutableMapping[Any, Any]],
+    stream: Stream,
+    key: bytes | None,
+) -> dict[str, Any]:
+    """Lock ``chain``'s head, set ``prev_hash`` and ``row_hash`` on ``members`` (in order) and
+    return the head's new values (the parameters of :data:`_MOVE_HEAD`)."""
+    length, head = _lock_head(conn, chain)
+    for row in members:
+        row["prev_hash"] = head
+        head = row["row_hash"] = row_hash(head, chain, row, stream.fields)
+    length += len(members)
+    mac = None if key is None else head_mac(key, chain, length, head)
+    return {"of_chain": chain, "to_length": length, "to_hash": head, "to_mac": mac}
+
+
 def link(
     conn: Connection, rows: Sequence[MutableMapping[Any, Any]], *, stream: Stream = AUDIT
 ) -> None:
@@ -265,19 +304,79 @@ def link(
     one head read and one head write per chain and flush. The heads are locked in the order of
     their chain numbers (two transactions writing the same chains cannot deadlock)."""
     key = audit_key()
-    chains: dict[int, list[MutableMapping[Any, Any]]] = {}
+    for chain, members in sorted(_by_chain(rows, stream).items(), key=lambda item: item[0]):
+        conn.execute(_MOVE_HEAD, _chained(conn, chain, members, stream, key))
+
+
+_APPEND_MAX_PARAMETERS = 30_000
+"""The most parameters of one :func:`append` statement (PostgreSQL allows 65,535)."""
+_APPENDS: dict[tuple[str, int], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _move_and_insert(
+    dialect: Dialect, target: Table, names: tuple[str, ...], count: int
+) -> tuple[str, list[tuple[str, Any]]]:
+    """``WITH moved AS (UPDATE audit_heads …) INSERT INTO target (names) VALUES …`` for
+    ``count`` rows, and each name's bind processor (built once per table, names and count)."""
+    cache_key = (f"{target.name}:{','.join(names)}", count)
+    found = _APPENDS.get(cache_key)
+    if found is not None:
+        return found
+    quote = dialect.identifier_preparer.quote
+    one = "(" + ", ".join("%s" for _ in names) + ")"
+    sql = (
+        f"WITH moved AS (UPDATE {quote(AuditHeadRow.__tablename__)} SET length = %s, "
+        "head_hash = %s, mac = %s WHERE chain = %s) "
+        f"INSERT INTO {quote(target.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES {', '.join(one for _ in range(count))}"
+    )
+    processors = [
+        (n, target.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names
+    ]
+    if count <= 64:  # the usual sizes of one write's audit rows
+        _APPENDS[cache_key] = (sql, processors)
+    return sql, processors
+
+
+def append(
+    conn: Connection,
+    rows: Sequence[MutableMapping[Any, Any]],
+    target: Table,
+    *,
+    stream: Stream = AUDIT,
+) -> None:
+    """Chain ``rows`` of ``stream`` (:func:`link`) and insert them, in this order, into
+    ``target``, in the transaction of ``conn``.
+
+    PostgreSQL, rows of one chain (a write of one study): the head's move and the rows'
+    insert are **one statement** (``WITH moved AS (UPDATE …) INSERT …``), so the chain's head,
+    locked by its read, is held for that statement and the commit only (one round trip less
+    than the update and the insert apart; every writer of the study waits for it). Otherwise
+    (SQLite, whose writer holds the database's lock anyway; several chains; a very large
+    write) the head's update and the insert apart."""
+    if not rows:
+        return
+    chains = _by_chain(rows, stream)
+    if (
+        conn.dialect.name != "postgresql"
+        or len(chains) != 1
+        or len(rows) * len(target.c) > _APPEND_MAX_PARAMETERS
+    ):
+        link(conn, rows, stream=stream)
+        conn.execute(insert(target), rows)
+        return
+    wanted = {*rows[0], "prev_hash", "row_hash"}
+    names = tuple(c.key for c in target.c if c.key in wanted)
+    ((chain, members),) = chains.items()
+    head = _chained(conn, chain, members, stream, audit_key())
+    sql, processors = _move_and_insert(conn.dialect, target, names, len(rows))
+    params: list[Any] = [head["to_length"], head["to_hash"], head["to_mac"], chain]
     for row in rows:
-        chains.setdefault(stream.chain_of(row), []).append(row)
-    for chain, members in sorted(chains.items(), key=lambda item: item[0]):
-        length, head = _lock_head(conn, chain)
-        for row in members:
-            row["prev_hash"] = head
-            head = row["row_hash"] = row_hash(head, chain, row, stream.fields)
-        length += len(members)
-        mac = None if key is None else head_mac(key, chain, length, head)
-        conn.execute(
-            _MOVE_HEAD, {"of_chain": chain, "to_length": length, "to_hash": head, "to_mac": mac}
-        )
+        params += [
+            value if process is None or value is None else process(value)
+            for value, process in ((row.get(n), p) for n, p in processors)
+        ]
+    conn.exec_driver_sql(sql, tuple(params))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from autoserum.protocols import ProtocolVersions
@@ -50,46 +50,60 @@ __all__ = ["CheckService", "check_subjects", "subject_facts"]
 _NOT_DONE = select(DeviationRow.visit_id, DeviationRow.description).where(
     DeviationRow.subject_pk == bindparam("pk"), DeviationRow.kind == "assessment_not_done"
 )
-_VISITS = select(
-    VisitRow.id,
-    VisitRow.visit_code,
-    VisitRow.day,
-    VisitRow.visit_date,
-    VisitRow.deviation_days,
-    VisitRow.earliest,
-    VisitRow.latest,
-).where(VisitRow.subject_pk == bindparam("pk"))
-_ASSESSMENTS = select(
-    AssessmentRow.id,
-    AssessmentRow.visit_id,
-    AssessmentRow.instrument,
-    AssessmentRow.payload,
-    AssessmentRow.total,
-).where(AssessmentRow.subject_pk == bindparam("pk"))
 _LABS = select(LabRow.id, LabRow.analyte, LabRow.value, LabRow.unit).where(
     LabRow.subject_pk == bindparam("pk")
 )
 _EVENTS = select(AdverseEventRow.id, AdverseEventRow.onset_date).where(
     AdverseEventRow.subject_pk == bindparam("pk")
 )
-# the first consent, whether the study uses the product chain and which of the subject's
-# record kinds the checks read have any rows (an empty one is not read): one statement
-_FIRST_AND_PRESENT = select(
-    select(func.min(ConsentRow.consented_at))
-    .where(ConsentRow.subject_pk == bindparam("pk"))
-    .scalar_subquery(),
-    chain_in_use_clause(bindparam("study")),
-    exists().where(
-        DeviationRow.subject_pk == bindparam("pk"), DeviationRow.kind == "assessment_not_done"
-    ),
-    exists().where(LabRow.subject_pk == bindparam("pk")),
-    exists().where(AdverseEventRow.subject_pk == bindparam("pk")),
+# One statement for what every check reads: the first consent, whether the study uses the
+# product chain, which of the subject's other record kinds the checks read have any rows (an
+# empty one is not read), and the visits with their assessments (one row per assessment, and
+# one per visit without any; one row of NULLs for a subject without visits: the first five
+# columns come from a one-row base the visits are joined to).
+_ONE = select(literal_column("1").label("one")).subquery("one")
+_FACTS = (
+    select(
+        select(func.min(ConsentRow.consented_at))
+        .where(ConsentRow.subject_pk == bindparam("pk"))
+        .scalar_subquery()
+        .label("first_consent"),
+        chain_in_use_clause(bindparam("study")).label("in_use"),
+        exists()
+        .where(
+            DeviationRow.subject_pk == bindparam("pk"),
+            DeviationRow.kind == "assessment_not_done",
+        )
+        .label("any_not_done"),
+        exists().where(LabRow.subject_pk == bindparam("pk")).label("any_labs"),
+        exists().where(AdverseEventRow.subject_pk == bindparam("pk")).label("any_events"),
+        VisitRow.id.label("visit_id"),
+        VisitRow.visit_code,
+        VisitRow.day,
+        VisitRow.visit_date,
+        VisitRow.deviation_days,
+        VisitRow.earliest,
+        VisitRow.latest,
+        AssessmentRow.id.label("assessment_id"),
+        AssessmentRow.instrument,
+        AssessmentRow.payload,
+        AssessmentRow.total,
+    )
+    .select_from(_ONE)
+    .outerjoin(VisitRow, VisitRow.subject_pk == bindparam("pk"))
+    .outerjoin(
+        AssessmentRow,
+        and_(AssessmentRow.visit_id == VisitRow.id, AssessmentRow.subject_pk == bindparam("pk")),
+    )
+    .order_by(VisitRow.id, AssessmentRow.id)
 )
 
 
 def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -> SubjectFacts:
     """What the checks read of ``subject`` (a visit's planned instruments by the protocol
-    version in effect on its date)."""
+    version in effect on its date): one statement (:data:`_FACTS`), and one more for each of
+    the subject's not-done deviations, labs and adverse events that has any row, and for the
+    injections where the study uses the product chain."""
 
     def planned(code: str, day: date | None) -> tuple[str, ...]:
         plans = {v.code: v.instruments for v in versions.on(day).visits}
@@ -98,37 +112,42 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
     pk = {"pk": subject.id}
     s.flush()  # the reads below are Core statements (plain rows), which do not autoflush
     conn = s.connection()
-    first, in_use, any_not_done, any_labs, any_events = conn.execute(
-        _FIRST_AND_PRESENT, {"pk": subject.id, "study": subject.study_id}
-    ).one()
+    rows = conn.execute(_FACTS, {"pk": subject.id, "study": subject.study_id}).all()
+    first, in_use, any_not_done, any_labs, any_events = rows[0][:5]
     not_done: dict[int, list[str]] = {}
     for visit_id, text in conn.execute(_NOT_DONE, pk) if any_not_done else ():
         if visit_id is not None:
             not_done.setdefault(visit_id, []).append(text.split(" ", 1)[0])
-    visits = tuple(
-        VisitFacts(
-            v.id,
-            v.visit_code,
-            v.day,
-            v.visit_date,
-            v.deviation_days,
-            v.earliest,
-            v.latest,
-            planned=planned(v.visit_code, v.visit_date),
-            not_done=tuple(not_done.get(v.id, ())),
-        )
-        for v in conn.execute(_VISITS, pk)
-    )
-    assessments = tuple(
-        AssessmentFacts(
-            a.id,
-            a.visit_id,
-            a.instrument,
-            a.payload or {},
-            None if a.total is None else Fraction(str(a.total)),
-        )
-        for a in conn.execute(_ASSESSMENTS, pk)
-    )
+    visits: list[VisitFacts] = []
+    found: list[AssessmentFacts] = []
+    for r in rows:
+        if r.visit_id is None:
+            continue  # the subject has no visit
+        if not visits or visits[-1].id != r.visit_id:
+            visits.append(
+                VisitFacts(
+                    r.visit_id,
+                    r.visit_code,
+                    r.day,
+                    r.visit_date,
+                    r.deviation_days,
+                    r.earliest,
+                    r.latest,
+                    planned=planned(r.visit_code, r.visit_date),
+                    not_done=tuple(not_done.get(r.visit_id, ())),
+                )
+            )
+        if r.assessment_id is not None:
+            found.append(
+                AssessmentFacts(
+                    r.assessment_id,
+                    r.visit_id,
+                    r.instrument,
+                    r.payload or {},
+                    None if r.total is None else Fraction(str(r.total)),
+                )
+            )
+    assessments = tuple(sorted(found, key=lambda a: a.id))
     labs = tuple(
         LabFacts(r.id, r.analyte, r.value, r.unit)
         for r in (conn.execute(_LABS, pk) if any_labs else ())
@@ -153,7 +172,7 @@ def subject_facts(s: Session, versions: ProtocolVersions, subject: SubjectRow) -
     return SubjectFacts(
         subject.subject_id,
         age=subject.age,
-        visits=visits,
+        visits=tuple(visits),
         assessments=assessments,
         labs=labs,
         adverse_events=events,

@@ -147,7 +147,7 @@ class LockService(Service):
                 if model is None or not hasattr(model, "subject_pk"):
                     raise ValidationError("entity", entity, Expected("a record type of a subject"))
                 record = s.get(model, record_id) if isinstance(record_id, int) else None
-                if record is None or record.study_id != st.id:
+                if record is None or record.study_id != st.id or self._hidden(st, entity, actor):
                     raise record_not_found(entity, record_id, study)
                 self._subject(s, st, self._subject_id(s, record.subject_pk), actor, action=action)
                 row.subject_pk, row.entity, row.record_id = record.subject_pk, entity, record.id
@@ -161,6 +161,17 @@ class LockService(Service):
             s.add(row)
             s.flush()
             return _lock(row)
+
+    @staticmethod
+    def _hidden(st: StudyRow, entity: str | None, actor: Actor) -> bool:
+        """Whether a record of type ``entity`` is hidden from ``actor``: one of the product
+        chain (its presence tells the arm) to a blinded actor, who may not lock it (answered
+        as a missing record, as :meth:`visible` shows them no lock on one)."""
+        if actor.sees_arm(st):
+            return False
+        from autoserum.store._trail import UNBLINDED_ONLY  # here: _trail imports us
+
+        return entity in UNBLINDED_ONLY
 
     def unlock(self, study: str, lock_id: int, *, actor: Actor, reason: str) -> Lock:
         """Lift a lock (admin, with a reason; audited)."""

@@ -84,17 +84,24 @@ _ASSESSMENT_TARGET = (
         ),
     )
     .where(StudyRow.name == bindparam("study"), SubjectRow.subject_id == bindparam("subject"))
-    .with_for_update(of=SubjectRow)
 )
+_ASSESSMENT_TARGET_LOCKED = _ASSESSMENT_TARGET.with_for_update(of=SubjectRow)
 
 
 def assessment_target(
-    session: Session, study: str, subject_id: str, visit_code: str, instrument: str
+    session: Session,
+    study: str,
+    subject_id: str,
+    visit_code: str,
+    instrument: str,
+    *,
+    lock: bool = True,
 ) -> AssessmentTarget | None:
-    """The subject (row-locked on PostgreSQL), site, visit, existing assessment and whether the
-    study is gated, or None when the study or subject is unknown."""
+    """The subject (with ``lock``, row-locked on PostgreSQL until the transaction ends), site,
+    visit, existing assessment and whether the study is gated, or None when the study or
+    subject is unknown."""
     row = session.execute(
-        _ASSESSMENT_TARGET,
+        _ASSESSMENT_TARGET_LOCKED if lock else _ASSESSMENT_TARGET,
         {"study": study, "subject": subject_id, "visit": visit_code, "instrument": instrument},
     ).first()
     if row is None:

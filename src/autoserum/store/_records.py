@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ from autoserum.store._integrity import (
     screening_visit,
 )
 from autoserum.store._locks import require_unlocked, target_of
-from autoserum.store._lookups import assessment_target
+from autoserum.store._lookups import AssessmentTarget, assessment_target
 from autoserum.store._product import chain_in_use, resolve_product
 from autoserum.store._reviewed import record_not_found
 from autoserum.store._safety import checked_adverse_event
@@ -429,20 +429,29 @@ class RecordService(Service):
         :meth:`assessment_not_done` instead).
 
         With ``visit_date`` a visit not recorded yet is recorded in the same transaction.
+
+        PostgreSQL: the subject's row lock (which serialises the writes of one subject: the
+        review hook's checks see every committed record of the subject) is taken after the
+        items are validated and scored, from an unlocked look-up; the locked look-up then
+        checks the target again (scored again only if the subject's age changed meanwhile).
         """
         when = None if visit_date is None else as_date("visit_date", visit_date)
         with self._write(actor, f"assessment {instrument}") as s:
             self._require(actor, "write_data")
-            t = assessment_target(s, study, subject_id, visit_code, instrument)
-            if (
-                t is not None
-                and t.visit_id is not None
-                and t.existing_id is None
-                and actor.may("write_data", study, t.site_code)
-                and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
-                and not t.gated
-            ):
+            # SQLite: the write transaction holds the database's write lock already
+            early = s.get_bind().dialect.name == "postgresql"
+            t = assessment_target(s, study, subject_id, visit_code, instrument, lock=not early)
+            scored: tuple[Decimal | None, tuple[Any, Any]] | None = None
+            if early:
+                if self._plain_target(t, study, actor):
+                    scored = (t.age, score_payload(instrument, payload, t.age, scorable=True))
+                t = assessment_target(s, study, subject_id, visit_code, instrument)
+            if t is not None and self._plain_target(t, study, actor):
                 study_id, subject_pk, visit_id, age = t.study_id, t.subject_pk, t.visit_id, t.age
+                if scored is not None and scored[0] == age:
+                    total, band = scored[1]
+                else:
+                    total, band = score_payload(instrument, payload, age, scorable=True)
             else:  # the checks one by one, each with its precise error
                 st, subject = self._writable_subject(s, study, subject_id, actor)
                 visit = self._find_visit(s, subject, visit_code)
@@ -475,7 +484,7 @@ class RecordService(Service):
                     what=Message("record %(instrument)s at this visit", instrument=instrument),
                 )
                 study_id, subject_pk, visit_id, age = st.id, subject.id, visit.id, subject.age
-            total, band = score_payload(instrument, payload, age, scorable=True)
+                total, band = score_payload(instrument, payload, age, scorable=True)
             row = AssessmentRow(
                 study_id=study_id,
                 subject_pk=subject_pk,
@@ -488,6 +497,22 @@ class RecordService(Service):
             )
             insert_audited(s, row)
             return assessment_view(row, subject_id)
+
+    @staticmethod
+    def _plain_target(
+        t: AssessmentTarget | None, study: str, actor: Actor
+    ) -> TypeGuard[AssessmentTarget]:
+        """The target of a new assessment is known and needs no further check: the visit is
+        recorded, the instrument not yet, the actor may write at the subject's site, the
+        subject is not withdrawn (or the like) and the study's writers are not gated."""
+        return (
+            t is not None
+            and t.visit_id is not None
+            and t.existing_id is None
+            and actor.may("write_data", study, t.site_code)
+            and SubjectStatus(t.status) not in TERMINAL_STATUSES - {SubjectStatus.COMPLETED}
+            and not t.gated
+        )
 
     def assessment_not_done(
         self,
@@ -762,7 +787,21 @@ class RecordService(Service):
                 # keeps the detail for unblinded readers)
                 return None, outcome if actor.sees_arm(st) else injector_refusal(outcome)
             given, links = outcome.product, outcome.links
-        check_injection_volume(protocol, subject.arm, given, volume)
+        try:
+            check_injection_volume(protocol, subject.arm, given, volume)
+        except ValidationError as err:
+            maximum = err.expectation.params.get("maximum")
+            if actor.sees_arm(st) or maximum is None:
+                raise
+            # a blinded injector is told the maximum, not the product it is of (the arm's)
+            raise ValidationError(
+                err.field,
+                err.value,
+                Expected(
+                    "a volume > 0 mL and at most %(maximum)s mL (the protocol's maximum)",
+                    maximum=maximum,
+                ),
+            ) from None
         visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
         if visit is not None:
             require_unlocked(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, defer
 from autoserum.store._audit import AuditContext, AuditedSession
 from autoserum.store._checks import check_subjects
 from autoserum.store._sdv import clear_changed
-from autoserum.store._signatures import invalidate_touched
+from autoserum.store._signatures import invalidate_touched, touched_signatures_exist
 from autoserum.store.models import StudyRow, SubjectRow
 
 __all__ = ["CHECKED_PER_WRITE"]
@@ -34,7 +34,7 @@ CHECKED_PER_WRITE = 20
 #: entities the automatic checks read (a write of another touches no rule)
 _CHECKED = frozenset({"visit", "assessment", "lab", "adverse_event", "consent", "deviation"})
 _SUBJECTS_AND_STUDY = (  # built once
-    select(SubjectRow, StudyRow)
+    select(SubjectRow, StudyRow, touched_signatures_exist().label("signed"))
     .join(StudyRow, StudyRow.id == SubjectRow.study_id)
     .where(SubjectRow.id.in_(bindparam("pks", expanding=True)))
     # the study's documents are read only if its protocol is not cached (``uow.versions``)
@@ -56,16 +56,29 @@ def _before_commit(session: Session) -> None:
     uow = session.info.get("uow")
     for study_id, (subjects, visits, changed) in touched.items():
         clear_changed(session, study_id, changed, f"record changed: {why}")
-        invalidate_touched(session, study_id, subjects, visits, f"signed content changed: {why}")
         checked = [pk for pk, entities in subjects.items() if entities & _CHECKED]
-        if uow is None or not checked or len(checked) > CHECKED_PER_WRITE:
-            continue
-        # the subjects and their study: one statement
-        found = session.execute(_SUBJECTS_AND_STUDY, {"pks": checked}).all()
-        if not found:  # pragma: no cover - foreign key
-            continue
-        rows = [subject for subject, _study in found]
-        check_subjects(session, uow.versions(found[0][1]), rows, today=uow.clock())
+        found: list[Any] = []
+        if uow is not None and checked and len(checked) <= CHECKED_PER_WRITE:
+            # the subjects, their study and whether a valid signature covers what the write
+            # touched: one statement
+            found = list(
+                session.execute(
+                    _SUBJECTS_AND_STUDY,
+                    {
+                        "pks": checked,
+                        "study": study_id,
+                        "subjects": list(subjects),
+                        "visits": list(visits),
+                    },
+                )
+            )
+        if not found or found[0].signed:  # (no signature: nothing to invalidate, not read)
+            invalidate_touched(
+                session, study_id, subjects, visits, f"signed content changed: {why}"
+            )
+        if found and uow is not None:
+            rows = [row[0] for row in found]
+            check_subjects(session, uow.versions(found[0][1]), rows, today=uow.clock())
     session.flush()
     session.info.pop("touched", None)
     session.info["audit"] = ctx

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import (
@@ -36,7 +36,12 @@ from autoserum.study.signatures import (
     local_time,
 )
 
-__all__ = ["SignatureService", "content_of", "invalidate_touched"]
+__all__ = [
+    "SignatureService",
+    "content_of",
+    "invalidate_touched",
+    "touched_signatures_exist",
+]
 
 
 def _records(s: Session, model: type[Any], entity: str, *where: Any) -> list[list[Any]]:
@@ -113,8 +118,9 @@ def _view(
     )
 
 
-# the valid signatures of a study over content of some subjects and visits: built once
-_TOUCHED_SIGNATURES = select(SignatureRow).where(
+# the valid signatures of a study (bound parameter ``study``) over content of some subjects
+# and visits (``subjects``, ``visits``): built once
+_TOUCHED = and_(
     SignatureRow.study_id == bindparam("study"),
     SignatureRow.invalidated_at.is_(None),
     or_(
@@ -125,6 +131,14 @@ _TOUCHED_SIGNATURES = select(SignatureRow).where(
         & SignatureRow.visit_id.in_(bindparam("visits", expanding=True)),
     ),
 )
+_TOUCHED_SIGNATURES = select(SignatureRow).where(_TOUCHED)
+
+
+def touched_signatures_exist() -> ColumnElement[bool]:
+    """Whether :func:`invalidate_touched` would find a signature, as an SQL expression with
+    the bound parameters ``study``, ``subjects`` and ``visits`` (to be read with other values
+    at once: the review hook skips the signatures' read when there is none)."""
+    return exists().where(_TOUCHED)
 
 
 def invalidate_touched(
