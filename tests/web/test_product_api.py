@@ -284,3 +284,36 @@ def test_the_product_routes_are_in_the_openapi_schema(client: TestClient) -> Non
     assert injection["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ProductInjectionCreate"
     )
+
+
+def test_a_volume_corrected_through_the_api_closes_or_raises_its_dose_deviation(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """``PATCH …/records/injection/{id}`` re-checks the volume against the protocol's dose
+    like the store's own correction (``store/_dose.py``): Nahm 2023 declares 5 mL (the saline
+    arm is held to it too: double-blind), so 3 mL raises an ``injection_dose`` deviation,
+    4.6 mL (within 10 %) closes it and 6 mL raises it again."""
+    consent_everyone(seeded)
+    (subject,) = arm_subjects(seeded, "placebo", 1)
+    given = seeded.store.records.add_injection(
+        "AST-1", subject, GIVEN_ON, actor=SYSTEM, volume_ml="3"
+    )
+
+    def deviations() -> list[str]:
+        listed = _call(client, seeded, "admin", "GET", "/api/v1/studies/AST-1/deviations")
+        assert listed.status_code == 200, listed.text
+        return [d["description"] for d in listed.json() if d["kind"] == "injection_dose"]
+
+    assert deviations() == [
+        f"injection on {GIVEN_ON}: injection 1: volume_ml 3 mL (protocol: 5 mL ± 10%)"
+    ]
+    version = given.version
+    for volume, expected in (("4.6", []), ("6", ["volume_ml 6 mL (protocol: 5 mL ± 10%)"])):
+        patched = _call(
+            client, seeded, "admin", "PATCH", f"/api/v1/studies/AST-1/records/injection/{given.id}",
+            {"changes": {"volume_ml": volume}, "reason": "volume corrected",
+             "expected_version": version},
+        )  # fmt: skip
+        assert patched.status_code == 200, patched.text
+        version = patched.json()["version"]
+        assert [d.split(": injection 1: ")[1] for d in deviations()] == expected
