@@ -61,9 +61,11 @@ imports:
 ## fixtures are built once (--dist loadscope). Many tests wait on subprocesses, PostgreSQL or
 ## Chromium, so two workers gain even on two cores (docs/benchmarks.md, "Test suite time").
 ## One BLAS thread per process: the tests' matrices are small, and threaded OpenBLAS spins on
-## a shared machine. PYTEST_ARGS adds pytest options.
+## a shared machine. PYTEST_ARGS adds pytest options. benchmarks/suite.py runs this target (its
+## --workers sets PYTEST_WORKERS), so the suite is timed as it is run here.
 pytest:
-	. ./.autoserum-services.env 2>/dev/null; OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+	[ ! -f .autoserum-services.env ] || . ./.autoserum-services.env; \
+	  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	  $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 ## i18n: extract the marked strings (templates, Python, the entity registry) into

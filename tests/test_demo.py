@@ -15,6 +15,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,9 +44,7 @@ def test_a_busy_port_moves_to_the_next_free_one_with_a_message(
 
 def test_a_free_port_is_kept_silently(capsys: pytest.CaptureFixture[str]) -> None:
     demo = _demo()
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # below the ephemeral range: no other test's connection takes it meanwhile
     assert demo.free_port(port) == port
     assert capsys.readouterr().out == ""
 

@@ -1,8 +1,11 @@
 """Docs that cannot rot: every `autoserum ...` command shown in the README runs.
 
-The README's ```sh blocks are executed in order, in a scratch folder, through the installed CLI.
-The few input files the README assumes a user has (their own visit file, protocol file and
-meta-analysis table) are supplied from files the repository ships.
+The README's ```sh blocks are executed in order, in a scratch folder, through the command line's
+entry point in this process (``tests/clirun.py``: the installed script's function, without
+starting a Python process and importing the libraries again for each of the ~60 commands; the
+installed script itself runs in ``test_readme_shows_every_cli_command`` and
+``tests/test_cli_startup.py``). The few input files the README assumes a user has (their own
+visit file, protocol file and meta-analysis table) are supplied from files the repository ships.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -78,8 +83,6 @@ def test_readme_commands_run(tmp_path: Path) -> None:
             stdin = (tmp_path / words[at + 1]).read_text(encoding="utf-8")
             words = words[:at] + words[at + 2 :]
         argv = [*words[:1], "--help"] if words[0] in SERVERS else words
-        result = subprocess.run(
-            [CLI, *argv], cwd=tmp_path, input=stdin, capture_output=True, text=True, timeout=300
-        )
+        result = run_cli(*argv, stdin=stdin, cwd=tmp_path)
         assert result.returncode == 0, f"autoserum {shlex.join(argv)}\n{result.stderr}"
         assert "Traceback" not in result.stderr

@@ -13,6 +13,7 @@ from playwright.sync_api import sync_playwright
 
 from autoserum.analysis import read_study, rescue_table
 from autoserum.report import ReportFiles
+from tests.clirun import run_cli
 from tests.pdftext import pdf_text
 from tests.report.conftest import CHROMIUM_ARGS, DATA
 
@@ -173,10 +174,9 @@ def test_the_rescue_table_shows_the_analysis_of_the_con_med_file(rct_report: Rep
 
 
 def test_report_cli_writes_both_files(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "autoserum", "report", str(DATA / "single_arm.csv"),
-         "--out", str(tmp_path), "--protocol", "asim-choi2024", "--week", "8"],
-        capture_output=True, text=True, check=False,
+    out = run_cli(
+        "report", DATA / "single_arm.csv",
+        "--out", tmp_path, "--protocol", "asim-choi2024", "--week", "8",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "single_arm.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -218,11 +218,7 @@ def test_report_from_the_database_lists_eligibility_overrides(tmp_path: Path) ->
         store.locks.lock("FIX", "study", actor=admin, reason="data final")
     finally:
         store.close()
-    out = subprocess.run(
-        [sys.executable, "-m", "autoserum", "report", "--db", url, "--study", "FIX",
-         "--out", str(tmp_path), "--endpoint", "easi"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    out = run_cli("report", "--db", url, "--study", "FIX", "--out", tmp_path, "--endpoint", "easi")
     assert out.returncode == 0, out.stderr
     html = (tmp_path / "FIX.html").read_text(encoding="utf-8")
     assert "Eligibility overrides" in html

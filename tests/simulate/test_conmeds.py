@@ -8,6 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from autoserum.simulate import get_scenario, simulate_scenario, simulate_study
+from autoserum.simulate._conmeds import BODY_AREAS
 from autoserum.simulate._model import replace_parameter
 from autoserum.study.tidy import CONMED_SCHEMA, as_text_frame, validate_con_meds
 
@@ -33,6 +34,14 @@ def test_rescue_is_topical_steroid_with_amount_and_the_arm_of_the_subject() -> N
     joined = rescue.join(arms, on="subject_id", how="left", suffix="_visit")
     assert (joined["arm"] == joined["arm_visit"]).all()
     assert (rescue["start_week"] > 0).all()
+    # every field of the store's con-med record the simulation can know is filled
+    assert set(rescue["body_area"]) <= set(BODY_AREAS)
+    assert rescue["body_area"].null_count() == 0
+    assert set(rescue["dose"]) == {"thin layer once daily"}
+    background = sim.con_meds.filter(~pl.col("rescue"))
+    assert background.height > 0
+    assert background["body_area"].null_count() == background.height
+    assert set(background["dose"]) == {"10 mg once daily"}
 
 
 def test_dates_and_weeks_of_a_con_med_agree() -> None:

@@ -15,7 +15,6 @@ import os
 import random
 import select
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.errors import NotFoundError
 from autoserum.store import open_store
 from autoserum.store.replay import current_state, replay_audit
+from tests.ports import free_port
 from tests.store.helpers import ADMIN, SCREENED_ON, TODAY
 
 WRITER = Path(__file__).with_name("crash_writer.py")
@@ -145,15 +145,14 @@ def _after_a_kill(url: str, study: str) -> tuple[set[str], int]:
 class _Server:
     """``autoserum serve`` on a free port (killed, never stopped politely).
 
-    The port is free when it is chosen, but another process on the machine may take it before
-    the server binds it: a server that exits because its port is in use is started again on
-    another port (a race of the test's set-up, not of the server)."""
+    The port is free when it is chosen (``tests/ports.py``: below the ephemeral range), but
+    another process on the machine may take it before the server binds it: a server that exits
+    because its port is in use is started again on another port (a race of the test's set-up,
+    not of the server)."""
 
     def __init__(self, url: str, log: Path) -> None:
         for _ in range(5):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                self.port = int(s.getsockname()[1])
+            self.port = free_port()
             self.base = f"http://127.0.0.1:{self.port}"
             with log.open("wb") as err:
                 self.proc = subprocess.Popen(

@@ -1001,3 +1001,56 @@ def test_a_volume_off_the_dose_schedule_is_recorded_as_a_deviation(
     assert any(
         r.entity == "deviation" and r.action == "insert" for r in store.audit.raw_rows("ABT")
     )
+
+
+def test_a_corrected_volume_raises_or_closes_its_dose_deviation(
+    store: Store, whole_blood: dict[str, str]
+) -> None:
+    """Every write of an injection re-checks the volumes against Pittler's 1-2-3-2-1 mL
+    (``store/_dose.py``, the one owner of the rule): a correction (``records.update``, which the
+    web's correction form and the API's PATCH call) into the ± 10 % closes the deviation (an
+    audited deletion with the correction's reason), a correction out of it raises one, a
+    corrected date renumbers the sittings, and deleting the injection closes its deviation."""
+    a = whole_blood["A"]
+    first = store.records.add_injection("ABT", a, "2026-03-02", actor=COORDINATOR, volume_ml="1")
+    second = store.records.add_injection("ABT", a, "2026-03-09", actor=COORDINATOR, volume_ml="4")
+
+    def found() -> list[str]:
+        rows = store.records.deviations("ABT", actor=ADMIN, kind="injection_dose")
+        return sorted(d.description for d in rows)
+
+    assert found() == [
+        "injection on 2026-03-09: injection 2: volume_ml 4 mL (protocol: 2 mL ± 10%)"
+    ]
+    fixed = store.records.update(
+        "ABT", "injection", second.id, {"volume_ml": "2.2"}, actor=ADMIN,
+        reason="transcription error: 2.2 mL given", expected_version=second.version,
+    )  # fmt: skip
+    assert found() == []  # 2.2 mL is within 10 % of 2 mL: closed
+    closed = [
+        r for r in store.audit.raw_rows("ABT") if r.entity == "deviation" and r.action == "delete"
+    ]
+    assert [r.reason for r in closed] == ["transcription error: 2.2 mL given"]
+    fixed = store.records.update(
+        "ABT", "injection", second.id, {"volume_ml": "2.3"}, actor=ADMIN,
+        reason="re-measured", expected_version=fixed.version,
+    )  # fmt: skip
+    assert found() == [
+        "injection on 2026-03-09: injection 2: volume_ml 2.3 mL (protocol: 2 mL ± 10%)"
+    ]
+    # the first injection moved after the second: the 2.3 mL is now the first sitting's (1 mL)
+    # and the 1 mL the second's (2 mL)
+    store.records.update(
+        "ABT", "injection", first.id, {"given_on": "2026-03-10"}, actor=ADMIN,
+        reason="date corrected", expected_version=first.version,
+    )  # fmt: skip
+    assert found() == [
+        "injection on 2026-03-09: injection 1: volume_ml 2.3 mL (protocol: 1 mL ± 10%)",
+        "injection on 2026-03-10: injection 2: volume_ml 1 mL (protocol: 2 mL ± 10%)",
+    ]
+    store.records.delete(
+        "ABT", "injection", fixed.id, actor=ADMIN, reason="entered in error",
+        expected_version=fixed.version,
+    )  # fmt: skip
+    assert found() == []  # the remaining 1 mL is the first sitting again: no deviation
+    assert replay_audit(store.audit.raw_rows("ABT")) == current_state(store, "ABT")

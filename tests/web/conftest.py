@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import functools
 import os
-import socket
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.store import Actor, Store, open_store
 from autoserum.web import Settings, create_app
 from tests.dbtemplates import copy_sqlite_template
+from tests.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
@@ -46,12 +46,6 @@ CHROMIUM_ARGS = [
 SCREENED_ON = "2026-02-16"
 TODAY = dt.date(2026, 6, 30)
 SYSTEM = Actor("test-setup", "admin", None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def settings_for(url: str) -> Settings:
@@ -111,14 +105,18 @@ def add_user(
 
 
 class LiveServer:
-    """uvicorn serving ``app`` in a daemon thread on a free loopback port."""
+    """uvicorn serving ``app`` in a daemon thread on a loopback socket bound before it starts
+    (so no other test process can take its port meanwhile: ``tests/ports.py``)."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
+        self.socket = listening_socket()
+        self.port = int(self.socket.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -132,6 +130,7 @@ class LiveServer:
     def __exit__(self, *exc: Any) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.socket.close()
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
 
 def test_serve_creates_the_schema_and_serves(tmp_path: Path) -> None:
     """``autoserum serve`` (database from AUTOSERUM_DATABASE_URL) answers on loopback."""
-    from .conftest import free_port
+    from tests.ports import free_port
 
     db = tmp_path / "served.db"
     port = free_port()

@@ -29,8 +29,9 @@ import pytest
 
 from autoserum.accounts import hash_token, new_token
 from autoserum.store import open_store
+from tests.ports import free_port
 
-from .conftest import SYSTEM, free_port, password_hash
+from .conftest import SYSTEM, password_hash
 
 pytestmark = pytest.mark.slow
 

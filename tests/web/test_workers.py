@@ -29,8 +29,9 @@ import pytest
 from autoserum.accounts import hash_token, new_token
 from autoserum.store import open_store
 from autoserum.web.accounts import GENERIC_FAILURE
+from tests.ports import free_port
 
-from .conftest import PASSWORD, SYSTEM, free_port, password_hash
+from .conftest import PASSWORD, SYSTEM, password_hash
 
 CLI = str(Path(sys.executable).with_name("autoserum"))
 ENV = {

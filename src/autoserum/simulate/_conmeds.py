@@ -8,7 +8,8 @@ who do worse, and so placebo subjects, take more rescue. A course starts on a un
 the interval (before the subject left), lasts about ``course_days`` days, and uses a weekly
 amount drawn log-normally in grams, recorded in fingertip units for a fraction of courses.
 **Background**: a fraction of subjects take an oral antihistamine from before screening,
-ongoing (not rescue).
+ongoing (not rescue). Each rescue course is applied to one of :data:`BODY_AREAS` (drawn last,
+so that adding it changed no earlier draw), with its dose as written on a prescription.
 
 Reference: the concomitant-medication file of ``docs/data-format.md``; the drugs and codes are
 :data:`autoserum.study.medication.DRUGS`.
@@ -33,7 +34,7 @@ from numpy.typing import NDArray
 from autoserum.simulate._model import Rescue
 from autoserum.study.medication import GRAMS_PER_FTU, drug
 
-__all__ = ["Interval", "con_meds"]
+__all__ = ["BODY_AREAS", "Interval", "con_meds"]
 
 FloatArray = NDArray[np.float64]
 
@@ -106,7 +107,20 @@ def con_meds(
             rescue=False,
         )
     )
-    return pl.concat(rows).sort("subject", "start_day", "drug", maintain_order=True)
+    out = pl.concat(rows)
+    # where a rescue steroid was applied, drawn last so that no earlier draw changed
+    area = np.array(BODY_AREAS)[rng.integers(0, len(BODY_AREAS), out.height)]
+    return out.with_columns(
+        body_area=pl.when(pl.col("rescue")).then(pl.Series(area, dtype=pl.String)),
+        dose=pl.when(pl.col("rescue"))
+        .then(pl.lit("thin layer once daily"))
+        .when(pl.col("drug") == _BACKGROUND)
+        .then(pl.lit("10 mg once daily")),
+    ).sort("subject", "start_day", "drug", maintain_order=True)
+
+
+#: The body areas a simulated rescue steroid is applied to (assumption: AD's usual sites).
+BODY_AREAS: tuple[str, ...] = ("face and neck", "flexures", "trunk", "arms", "legs", "hands")
 
 
 def _frame(

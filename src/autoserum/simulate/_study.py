@@ -344,9 +344,7 @@ def _finish(
     meds = con_meds.with_columns(
         subject_id.alias("subject_id"),
         arm.alias("arm"),
-        dose=pl.lit(None, dtype=pl.String),
         route=pl.lit("topical"),
-        body_area=pl.lit(None, dtype=pl.String),
         start_date=on("start_day"),
         end_date=on("end_day"),
         start_week=(pl.col("start_day") / 7).round(2),

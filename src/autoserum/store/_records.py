@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeGuard
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autoserum.errors import (
@@ -24,7 +24,6 @@ from autoserum.instruments import get_instrument
 from autoserum.protocols import (
     Protocol,
     ProtocolVersions,
-    dose_deviation,
     visit_deviation,
     window_bounds,
 )
@@ -32,6 +31,7 @@ from autoserum.store._audit import audit_refusal, insert_audited
 from autoserum.store._base import Actor, Service
 from autoserum.store._conmeds import coded_con_med, record_medication_deviations
 from autoserum.store._consent import require_consent
+from autoserum.store._dose import reconcile_dose_deviations
 from autoserum.store._edit import (
     DELETABLE,
     EDITABLE,
@@ -802,7 +802,6 @@ class RecordService(Service):
                     maximum=maximum,
                 ),
             ) from None
-        dose = self._dose_deviation(s, protocol, subject, when, volume)
         visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
         if visit is not None:
             require_unlocked(
@@ -828,34 +827,12 @@ class RecordService(Service):
             **links,
         )
         s.add(row)
-        if dose is not None:
-            s.add(DeviationRow(
-                study_id=st.id, subject_pk=subject.id, kind="injection_dose",
-                description=f"injection on {when}: {dose}", version=1,
-            ))  # fmt: skip
+        reconcile_dose_deviations(s, protocol, subject)
         self._set_day0(subject, when)
         s.flush()
         evaluate_windows(s, self._versions(st), subject)
         s.flush()
         return injection_view(row, subject.subject_id, sees_arm=actor.sees_arm(st)), None
-
-    @staticmethod
-    def _dose_deviation(
-        s: Session, protocol: Protocol, subject: SubjectRow, when: date, volume: Decimal | None
-    ) -> str | None:
-        """How ``volume`` deviates from the dose the protocol expects for this injection
-        (``protocols.dose_deviation``: in a blinded study the same for every arm), or
-        ``None``. The injection's number is its sitting's: one more than the days with an
-        injection before ``when`` (an acupoint sitting is one record per point, each with the
-        dose per point)."""
-        if volume is None or subject.arm is None:
-            return None
-        before = s.scalar(
-            select(func.count(distinct(InjectionRow.given_on))).where(
-                InjectionRow.subject_pk == subject.id, InjectionRow.given_on < when
-            )
-        )
-        return dose_deviation(protocol, subject.arm, 1 + (before or 0), volume)
 
     # --- adverse events, con-meds, deviations -------------------------------------------
     def add(
@@ -1121,6 +1098,8 @@ class RecordService(Service):
         if entity in {"visit", "injection"} and subject is not None:
             s.flush()
             evaluate_windows(s, self._versions(st), subject)
+        if entity == "injection" and subject is not None:
+            reconcile_dose_deviations(s, self._protocol(st), subject)
         s.flush()
         if entity == "con_med" and subject is not None:
             record_medication_deviations(s, self._protocol(st), subject, row)
@@ -1203,8 +1182,10 @@ class RecordService(Service):
                 "entity", entity, Expected("one of %(values)s", values=", ".join(sorted(DELETABLE)))
             )
         with self._write(actor, reason) as s:
-            row, _, _ = self._editable_row(s, study, entity, id, expected_version, actor)
+            row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
             s.delete(row)
+            if entity == "injection" and subject is not None:
+                reconcile_dose_deviations(s, self._protocol(st), subject)
 
     def _editable_row(
         self,
