@@ -29,7 +29,7 @@ a visit (adverse events, medications, the product chain, ...).
 >>> item_columns(entity("injection"), blinded=False, deidentified=True)[:3]
 ('draw', 'aliquot', 'preparation')
 >>> item_columns(entity("injection"), blinded=True, deidentified=True)[:3]
-('preparation', 'volume_ml', 'site')
+('volume_ml', 'site', 'lot')
 >>> data_specs()[-1].name, group_oid(CONSENT_DOCUMENT)
 ('consent', 'IG.CONSENT_DOCUMENT')
 """
