@@ -425,6 +425,32 @@ def test_a_volume_over_the_maximum_is_refused_without_naming_the_product_to_the_
     assert "saline" in told["una", study["P"]]
 
 
+def test_a_corrected_volume_over_the_maximum_is_refused_without_naming_the_product_either(
+    store: Store, study: dict[str, str]
+) -> None:
+    """Issue 13 item 6, the correction path (``records.update``, which the web's correction
+    form and the API's PATCH call): the same owner words the refusal, so a blinded corrector is
+    told the maximum only, and one who sees the arms (admin) is told the product too."""
+    told = {}
+    for subject in (study["A"], study["P"]):
+        given = store.records.add_injection("AST", subject, TODAY, actor=COORDINATOR,
+                                            volume_ml="1")  # fmt: skip
+        for actor in (COORDINATOR, ADMIN):
+            with pytest.raises(ValidationError) as err:
+                store.records.update(
+                    "AST", "injection", given.id, {"volume_ml": "500"}, actor=actor,
+                    reason="re-measured", expected_version=given.version,
+                )  # fmt: skip
+            assert err.value.field == "volume_ml"
+            told[actor.username, subject] = err.value.expected
+    blinded = COORDINATOR.username
+    assert told[blinded, study["A"]] == told[blinded, study["P"]]
+    assert "mL" in told[blinded, study["A"]]
+    assert not {w for w in ("serum", "saline") if w in told[blinded, study["A"]]}
+    assert "serum" in told[ADMIN.username, study["A"]]
+    assert "saline" in told[ADMIN.username, study["P"]]
+
+
 def test_processing_outside_the_protocol_is_flagged_as_a_deviation(
     store: Store, study: dict[str, str]
 ) -> None:

@@ -49,10 +49,16 @@ def check_dated(
 
 
 def check_injection_volume(
-    protocol: Protocol, arm: str | None, product: str, volume: Decimal | None
+    protocol: Protocol,
+    arm: str | None,
+    product: str,
+    volume: Decimal | None,
+    *,
+    blinded: bool = False,
 ) -> Decimal | None:
     """``volume`` (mL) > 0 and within the ``max_volume`` of the subject's arm in the protocol
-    (the largest of the arms giving ``product`` when the arm is not known)."""
+    (the largest of the arms giving ``product`` when the arm is not known); a ``blinded`` actor
+    is told the maximum without the product."""
     if volume is None:
         return None
     limits = [
@@ -64,4 +70,4 @@ def check_injection_volume(
     maximum = Decimal(str(max(limits))) if limits else None
     if maximum is not None and maximum == maximum.to_integral_value():
         maximum = maximum.quantize(Decimal(1))
-    return check_volume("volume_ml", volume, maximum=maximum, product=product)
+    return check_volume("volume_ml", volume, maximum=maximum, product=product, blinded=blinded)

@@ -787,21 +787,7 @@ class RecordService(Service):
                 # keeps the detail for unblinded readers)
                 return None, outcome if actor.sees_arm(st) else injector_refusal(outcome)
             given, links = outcome.product, outcome.links
-        try:
-            check_injection_volume(protocol, subject.arm, given, volume)
-        except ValidationError as err:
-            maximum = err.expectation.params.get("maximum")
-            if actor.sees_arm(st) or maximum is None:
-                raise
-            # a blinded injector is told the maximum, not the product it is of (the arm's)
-            raise ValidationError(
-                err.field,
-                err.value,
-                Expected(
-                    "a volume > 0 mL and at most %(maximum)s mL (the protocol's maximum)",
-                    maximum=maximum,
-                ),
-            ) from None
+        check_injection_volume(protocol, subject.arm, given, volume, blinded=not actor.sees_arm(st))
         visit = None if visit_code is None else self._visit_row(s, subject, visit_code)
         if visit is not None:
             require_unlocked(
@@ -1082,7 +1068,9 @@ class RecordService(Service):
                 Message("a blinded actor may not change an injected product")
             )
         if subject is not None:
-            self._check_correction(s, st, entity, row, subject, values)
+            self._check_correction(
+                s, st, entity, row, subject, values, blinded=not actor.sees_arm(st)
+            )
         if entity == "con_med":
             values = _coded_changes(row, values)
         elif entity == "adverse_event":
@@ -1140,8 +1128,11 @@ class RecordService(Service):
         row: Any,
         subject: SubjectRow,
         values: Mapping[str, Any],
+        *,
+        blinded: bool,
     ) -> None:
-        """The integrity rules of a recording, applied to a correction of ``row``."""
+        """The integrity rules of a recording, applied to a correction of ``row`` (by a
+        ``blinded`` actor: told a volume's maximum without the product)."""
         merged = {
             **{f.name: getattr(row, f.name, None) for f in spec_of(entity).editable},
             **values,
@@ -1160,7 +1151,11 @@ class RecordService(Service):
         elif entity == "injection":
             self._check_dates(s, st, subject, {"given_on": merged["given_on"]}, ("given_on",))
             check_injection_volume(
-                self._protocol(st), subject.arm, merged["product"], merged["volume_ml"]
+                self._protocol(st),
+                subject.arm,
+                merged["product"],
+                merged["volume_ml"],
+                blinded=blinded,
             )
         elif entity == "adverse_event":
             dated = {k: merged.get(k) for k in ("onset_date", "end_date")}

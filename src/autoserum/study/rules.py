@@ -249,8 +249,12 @@ def check_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def check_volume(field: str, volume: Decimal, *, maximum: Decimal | None, product: str) -> Decimal:
+def check_volume(
+    field: str, volume: Decimal, *, maximum: Decimal | None, product: str, blinded: bool = False
+) -> Decimal:
     """An injection volume in mL: > 0 and at most the protocol's ``maximum`` for ``product``.
+
+    A ``blinded`` actor is told the maximum without the product it is of (the arm's).
 
     >>> check_volume("volume_ml", Decimal("-5"), maximum=Decimal(10), product="serum")
     ... # doctest: +ELLIPSIS
@@ -262,6 +266,11 @@ def check_volume(field: str, volume: Decimal, *, maximum: Decimal | None, produc
         expected = (
             Expected("a volume > 0 mL")
             if maximum is None
+            else Expected(
+                "a volume > 0 mL and at most %(maximum)s mL (the protocol's maximum)",
+                maximum=maximum,
+            )
+            if blinded
             else Expected(
                 "a volume > 0 mL and at most %(maximum)s mL of %(product)s "
                 "(the protocol's maximum)",
