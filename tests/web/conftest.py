@@ -22,13 +22,17 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from autoserum.accounts import hash_password, hash_token, new_token
 from autoserum.store import Actor, Store, open_store
 from autoserum.web import Settings, create_app
 from tests.dbtemplates import copy_sqlite_template
 from tests.ports import listening_socket
+
+# a loaded CI machine (test workers, Chromium and the live servers on two cores) can take more
+# than Playwright's default 5 s to answer one request: wait up to 20 s for what a test expects
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"

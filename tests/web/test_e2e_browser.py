@@ -114,6 +114,8 @@ def test_investigator_journey(browser: Browser, live: LiveServer) -> None:
     expect(page.locator("#score-objective")).to_have_text("21.5")
     # an invalid value: message beside the field, typed values kept, nothing stored
     page.locator("#pruritus").fill("11")
+    # the live score has seen the bad value (no scoring request in flight when Save is pressed)
+    expect(page.locator("#live-score")).to_contain_text("1 field(s) need attention")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#pruritus-error")).to_be_visible()
     expect(page.locator("#pruritus")).to_have_value("11")
