@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,7 +48,7 @@ _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
 
-def _lifespan(threads: int) -> Callable[[FastAPI], AsyncIterator[None]]:
+def _lifespan(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Serve at most ``threads`` requests at once in this process (AnyIO's thread pool, where
     FastAPI runs the app's routes; the others wait their turn in arrival order)."""
 
@@ -57,7 +57,7 @@ def _lifespan(threads: int) -> Callable[[FastAPI], AsyncIterator[None]]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
 
-    return lifespan  # type: ignore[return-value]
+    return lifespan
 
 
 def _instrument_texts(settings: Settings) -> TextLibrary:
