@@ -168,3 +168,37 @@ def test_a_package_import_ends_with_the_dose_deviations_of_its_injections(
         k: v for k, v in current.items() if k[0] == "deviation"
     }
     assert len([k for k in current if k[0] == "deviation"]) == 1
+
+
+def test_odm_and_redcap_carry_the_link(store: Store, subject: str, tmp_path: Path) -> None:
+    """The link is declared in the registry, so the exchange formats carry it: a study whose
+    second sitting is off the dose, exported as ODM and as a REDCap project and imported, has
+    its deviation linked to the copy's second injection as imported (the import's re-check
+    finds it holding and changes nothing)."""
+    for day, volume in zip(WEEKLY, ("1", "1", "3"), strict=True):
+        store.records.add_injection("ABT", subject, day, actor=COORDINATOR, volume_ml=volume)
+    want = [
+        (WEEKLY[1], "injection on 2026-03-09: injection 2: volume_ml 1 mL (protocol: 2 mL ± 10%)")
+    ]
+    (tmp_path / "abt.xml").write_bytes(store.exports.odm("ABT", actor=ADMIN))
+    store.exports.import_odm("FROM-ODM", tmp_path / "abt.xml", actor=ADMIN)
+    project = tmp_path / "redcap"
+    project.mkdir()
+    for name, data in store.exports.redcap("ABT", actor=ADMIN).items():
+        (project / name).write_bytes(data)
+    store.exports.import_redcap(
+        "FROM-REDCAP", project / "data_dictionary.csv", project / "records.csv",
+        mapping=project / "mapping.toml", actor=ADMIN,
+    )  # fmt: skip
+    for name in ("FROM-ODM", "FROM-REDCAP"):
+        copy = store.exports.package(name, actor=ADMIN).rows
+        given = {r["record"]: str(r["given_on"]) for r in copy["injection"]}
+        dose = [r for r in copy["deviation"] if r["category"] == KIND]
+        assert sorted((given[r["injection"]], r["description"]) for r in dose) == want, name
+        # carried, not re-linked by the import's re-check (which would be an audited update)
+        changed = [
+            r.action
+            for r in store.audit.raw_rows(name)
+            if r.entity == "deviation" and r.action in ("update", "delete")
+        ]
+        assert changed == [], name
