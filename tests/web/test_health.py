@@ -72,3 +72,32 @@ def test_a_store_opened_by_path_is_ready(tmp_path: Path) -> None:
     with TestClient(create_app(settings_for(url), store=store)) as client:
         assert client.get("/readyz").json()["schema"] == store.schema_revision()[1]
     store.close()
+
+
+def test_the_routes_run_in_a_thread_pool_of_the_configured_size(tmp_path: Path) -> None:
+    """``AUTOSERUM_REQUEST_THREADS`` sizes AnyIO's thread pool of the server's event loop (default
+    4: docs/deploy.md, "Requests at once"); /healthz is answered on the loop itself."""
+    import anyio.to_thread
+
+    def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    url = f"sqlite:///{tmp_path / 'threads.db'}"
+    assert settings_for(url).request_threads == 4
+    settings = settings_for(url).model_copy(update={"request_threads": 3})
+    with TestClient(create_app(settings)) as client:
+        assert client.portal is not None
+        assert client.portal.call(tokens) == 3
+        assert client.get("/healthz").json() == {"status": "ok"}
+    with TestClient(create_app(settings_for(url))) as client:
+        assert client.portal is not None
+        assert client.portal.call(tokens) == 4
+
+
+def test_request_threads_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autoserum.errors import ConfigurationError
+    from autoserum.web.settings import load_settings
+
+    monkeypatch.setenv("AUTOSERUM_REQUEST_THREADS", "0")
+    with pytest.raises(ConfigurationError, match="AUTOSERUM_REQUEST_THREADS"):
+        load_settings()

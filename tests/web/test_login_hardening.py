@@ -116,6 +116,39 @@ def test_parallel_guesses_lock_the_account_at_the_limit(engine_url: str) -> None
     store.close()
 
 
+def test_logins_waiting_for_a_hashing_slot_keep_no_request_thread(
+    store: Store, db_url: str
+) -> None:
+    """A login waits for its hashing slot in a thread of its own: with one request thread
+    (``AUTOSERUM_REQUEST_THREADS``) and the one hashing slot busy, a waiting login leaves the
+    request thread free, and a page is served while the login still waits."""
+    add_user(store, "ada", "admin", None)
+    settings = _settings(db_url, login_concurrency=1, login_queue=4, login_queue_seconds=60.0)
+    app = create_app(settings.model_copy(update={"request_threads": 1}), store=store)
+    limit = app.state.hashing
+    outcome: list[httpx.Response] = []
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        token = _csrf(client.get("/login").text)
+        data = {"username": "ada", "password": PASSWORD, "csrf_token": token}
+
+        def log_in() -> None:
+            outcome.append(client.post("/login", data=data, follow_redirects=False))
+
+        with limit.slot():  # the one slot is busy (another login hashing)
+            waiting = threading.Thread(target=log_in)
+            waiting.start()
+            while limit.pending < 2:  # the login is waiting for the slot
+                assert waiting.is_alive(), outcome
+                waiting.join(timeout=0.01)
+            with httpx.Client(base_url=server.url, timeout=30) as other:
+                page = other.get("/login")  # served by the one request thread meanwhile
+            assert page.status_code == 200
+            assert limit.pending == 2  # the login still waits
+            assert waiting.is_alive()
+        waiting.join(timeout=60)
+    assert [r.status_code for r in outcome] == [303]  # then it went through, once
+
+
 def test_argon2_work_is_bounded_then_429_with_retry_after(
     store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,8 +30,8 @@ __all__ = ["BUSY_TIMEOUT_MS", "NOWAIT", "PG_POOL", "PG_RECYCLE_SECONDS", "WRITE"
 
 BUSY_TIMEOUT_MS = 30_000
 PG_POOL = 40
-"""PostgreSQL connections per process at most (10 kept open): the 40 threads of the web
-server's thread pool (AnyIO's default) each find one."""
+"""PostgreSQL connections per process at most (10 kept open): each of the web server's request
+threads finds one (``AUTOSERUM_REQUEST_THREADS``, default 4, at most 40)."""
 PG_RECYCLE_SECONDS = 1800
 WRITE = "autoserum_write"
 """Execution option marking a connection whose transaction writes (SQLite: BEGIN IMMEDIATE)."""

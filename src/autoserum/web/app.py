@@ -10,10 +10,12 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -44,6 +46,18 @@ def _utc_now() -> datetime:
 
 _HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
+
+
+def _lifespan(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Serve at most ``threads`` requests at once in this process (AnyIO's thread pool, where
+    FastAPI runs the app's routes; the others wait their turn in arrival order)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
 
 
 def _instrument_texts(settings: Settings) -> TextLibrary:
@@ -85,6 +99,7 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # Swagger UI would load its assets from a CDN: nothing loads from the
         redoc_url=None,  # internet, so only the schema is served (open it in any OpenAPI tool)
+        lifespan=_lifespan(settings.request_threads),
     )
     app.state.settings = settings
     app.state.store = store

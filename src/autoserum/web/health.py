@@ -24,8 +24,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> JSONResponse:
-    """The process is alive."""
+async def healthz() -> JSONResponse:
+    """The process is alive (answered on the event loop: never queued behind the requests the
+    thread pool is serving, ``AUTOSERUM_REQUEST_THREADS``)."""
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 

@@ -20,12 +20,19 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from math import ceil
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from autoserum.errors import BusyError, Message
 from autoserum.store import SharedSlots
+
+T = TypeVar("T")
 
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "HashingLimit", "csrf_matches", "new_csrf_token"]
 
@@ -73,6 +80,32 @@ class HashingLimit:
         self._slots = threading.BoundedSemaphore(concurrent)
         self._mutex = threading.Lock()
         self._pending = 0
+        self._admitted: RunVar[anyio.CapacityLimiter] = RunVar(f"hashing-{id(self)}")
+
+    @property
+    def pending(self) -> int:
+        """Password checks hashing or waiting for a slot in this process now."""
+        with self._mutex:
+            return self._pending
+
+    async def run(self, check: Callable[[], T]) -> T:
+        """Run ``check`` (a login's password check, which takes its :meth:`slot`) in a thread
+        of its own, not one of the request threads (``AUTOSERUM_REQUEST_THREADS``): a burst of
+        logins waiting for a hashing slot never keeps other requests waiting. More than
+        ``concurrent + queued`` at once in this event loop: :class:`BusyError` at once."""
+        try:
+            admitted = self._admitted.get()
+        except LookupError:
+            admitted = anyio.CapacityLimiter(self.concurrent + self.queued)
+            self._admitted.set(admitted)
+        try:
+            admitted.acquire_nowait()
+        except anyio.WouldBlock:
+            raise self._busy() from None
+        try:
+            return await anyio.to_thread.run_sync(check, limiter=anyio.CapacityLimiter(1))
+        finally:
+            admitted.release()
 
     def _busy(self) -> BusyError:
         return BusyError(

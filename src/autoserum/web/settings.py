@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     #: token's state from the database.
     token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
+    #: Requests served at once per server process (the threads FastAPI runs the routes in, each
+    #: with its own database connection, at most the store's pool of 40); more wait their turn
+    #: in arrival order. A request's work is mostly Python under the interpreter lock: a few
+    #: threads serve more, and sooner, than many (docs/deploy.md, "Requests at once").
+    request_threads: int = Field(default=4, gt=0, le=40)
+
     #: Largest request body (JSON, forms), bytes; larger bodies get 413 before they are read.
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     #: Largest multipart upload, bytes.

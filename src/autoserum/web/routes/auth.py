@@ -77,15 +77,10 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep) -> Res
             next_url=next_url,
         )
     client = request.client.host if request.client else "unknown"
-    outcome = await run_in_threadpool(
+    limit = request.app.state.hashing
+    outcome = await limit.run(
         functools.partial(
-            authenticate,
-            store,
-            settings,
-            username,
-            password,
-            client=client,
-            limit=request.app.state.hashing,
+            authenticate, store, settings, username, password, client=client, limit=limit
         )
     )
     if outcome.user is None:
