@@ -1,6 +1,7 @@
 """The texts the system generates and stores as data in English (issue 14, item 5): each has
 one owner that writes it and reads it back (``autoserum.study.deviations`` for the deviations'
-descriptions, ``autoserum.study.aliquots.refusal_message`` for a refused injection's reason),
+descriptions, ``autoserum.study.checks`` for the automatic checks' queries,
+``autoserum.study.aliquots.refusal_message`` for a refused injection's reason),
 so that a page shows it in its reader's language while the stored value never changes."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from autoserum.errors import Message
-from autoserum.i18n import deviation_text, message_text, process_text
+from autoserum.i18n import deviation_text, message_text, process_text, query_text
+from autoserum.study import checks
 from autoserum.study import deviations as d
 from autoserum.study.aliquots import REFUSAL_KINDS, blinded_refusal, refusal_kind, refusal_message
 from tests.visible_text import english_words
@@ -115,3 +117,50 @@ def test_a_refusal_is_shown_by_its_kind_in_the_language(kind: str, language: str
     assert "AL-1" not in blinded_text
     assert "BD-1" not in blinded_text
     assert str(refusal_message(reason, blinded=True)) == blinded_refusal(reason)
+
+
+#: One query per automatic check's wording, as ``study.checks`` writes it.
+QUERIES: dict[str, str] = {
+    "window_early": checks.WINDOW_EARLY(visit="week4", date="2026-03-20", days=3,
+                                        earliest="2026-03-23", latest="2026-03-30"),
+    "window_late": checks.WINDOW_LATE(visit="week4", date="2026-04-02", days=3,
+                                      earliest="2026-03-23", latest="2026-03-30"),
+    "missing": checks.MISSING(instrument="easi", visit="week4", date="2026-03-30"),
+    "extent": checks.EXTENT(extent="40", visit="week4", low="10", high="25", tolerance="5"),
+    "direction": checks.DIRECTION(first="baseline", second="week4", easi="-60", scorad="45",
+                                  threshold="30"),
+    "lab_limits": checks.LAB_LIMITS(analyte="eos", value="99", unit="10^9/L", low="0",
+                                    high="5"),
+    "before_consent": checks.BEFORE_CONSENT(onset="2026-02-01", consent="2026-02-10"),
+    "no_preparation": checks.NO_PREPARATION(date="2026-03-02"),
+    "prepared_later": checks.PREPARED_LATER(date="2026-03-02", prepared="2026-03-03"),
+}  # fmt: skip
+
+
+def test_the_checks_write_what_they_always_wrote() -> None:
+    assert QUERIES["window_early"] == (
+        "visit week4 on 2026-03-20 is 3 day(s) early (window 2026-03-23 to 2026-03-30): "
+        "please confirm the date"
+    )
+    assert QUERIES["extent"] == (
+        "SCORAD extent 40 % at visit week4 is outside the 10 to 25 % of body surface implied "
+        "by the EASI area scores of the same visit (tolerance 5 points): please check both"
+    )
+    assert QUERIES["lab_limits"] == (
+        "eos 99 10^9/L is outside the study's limits of plausibility (0 to 5 10^9/L): please "
+        "confirm against the source"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+@pytest.mark.parametrize("language", ["ko", "zh-Hans"])
+def test_every_check_query_is_read_back_and_translated(name: str, language: str) -> None:
+    text = QUERIES[name]
+    found = checks.query_described(text)
+    assert isinstance(found, Message), text
+    assert str(found) == text
+    shown = query_text(text, language)
+    assert [w for w in english_words(shown) if w not in {"eos", "easi", "baseline"}] == [], shown
+    assert shown != text
+    assert query_text(text, "en") == text
+    assert query_text("please check the onset date", language) == "please check the onset date"

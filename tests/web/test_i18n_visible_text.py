@@ -36,10 +36,8 @@ DATA: frozenset[str] = frozenset(
         "AST-1 / S1 (Site one)", "AST-1 / S2 (Site two)",
         # the adverse event and the query of _staff_data
         "injection site cellulitis", "Admitted for IV antibiotics.", "please check the onset date",
-        # the automatic checks' queries, stored with their text and author (the system user)
-        *(f"{i} is planned at visit {v} but is neither recorded nor recorded as not done"
-          for i, v in (("dlqi", "baseline (2026-03-02)"), ("easi", "baseline (2026-03-02)"),
-                       ("easi", "screening (2026-02-16)"), ("scorad", "baseline (2026-03-02)"))),
+        # the author of the automatic checks' queries (the system user; their texts are read
+        # back by study.checks and shown in the language)
         "system:check:missing_assessment", "system:check:missing_assessment (system)",
         "test-setup", "testclient",  # the fixtures' actor and the test client's address
         # audit reasons the store writes for a record it creates (stored as data)
@@ -236,15 +234,8 @@ def test_no_english_literal_on_the_product_sae_and_other_staff_pages(
     assert " mL" not in life
 
 
-#: The automatic check's query on the screening visit outside its window: its text and author
-#: are stored with the query as data (docs/i18n.md).
-WINDOW_QUERY: frozenset[str] = frozenset(
-    {
-        "visit screening on 2026-02-16 is 106 day(s) early (window 2026-06-02 to 2026-06-29): "
-        "please confirm the date",
-        "system:check:visit_window",
-    }
-)
+#: The author of the automatic check's query on the screening visit outside its window.
+WINDOW_QUERY: frozenset[str] = frozenset({"system:check:visit_window"})
 
 
 @pytest.mark.parametrize("language", ["ko", "zh-Hans"])
@@ -253,8 +244,9 @@ def test_generated_deviations_and_refusals_are_shown_in_the_language(
 ) -> None:
     """The texts the system writes and stores as data in English (a deviation's description:
     a visit outside its window, a processing outside the protocol, an injected volume off the
-    dose; a refused injection's reason in the audit trail) are shown in the page's language,
-    read back by their one owner (``study.deviations``, ``study.aliquots.refusal_message``);
+    dose; a refused injection's reason in the audit trail; an automatic check's query) are
+    shown in the page's language, read back by their one owner (``study.deviations``,
+    ``study.aliquots.refusal_message``, ``study.checks``);
     the stored values do not change and the English page shows them as stored. A blinded
     reader's refusal names the kit, never the aliquot behind it. The review page's signature
     meanings are translated too."""
@@ -291,7 +283,7 @@ def test_generated_deviations_and_refusals_are_shown_in_the_language(
         "admin1": (f"{study}/subjects/{sid}", audit, f"{study}/subjects/{sid}/review"),
         "inv1": (f"{study}/subjects/{sid}", audit),  # blinded
         "prep1": (f"{study}/subjects/{sid}/product",),
-        "mon1": (f"{study}/subjects/{sid}/review",),
+        "mon1": (f"{study}/subjects/{sid}/review", f"{study}/queries"),
     }
     # the correction's reason typed above and the audit reason the store writes for a new
     # injection ("injection", as "visit baseline" in DATA): data
@@ -329,3 +321,8 @@ def test_generated_deviations_and_refusals_are_shown_in_the_language(
         assert "KIT-0001 was already injected" in english, username
         assert "AL-0" not in trail.split('class="c-reason"')[1].split("</table>")[0]
     assert words[1] in shown[f"prep1 {study}/subjects/{sid}/product"][1]
+    query = {"ko": "방문 screening (2026-02-16): 106일 이름 (허용 기간 2026-06-02 ~ 2026-06-29)",
+             "zh-Hans": "访视 screening（2026-02-16）提前 106 天"}[language]  # fmt: skip
+    english, queries = shown[f"mon1 {study}/queries"]
+    assert query in queries
+    assert "106 day(s) early (window 2026-06-02 to 2026-06-29): please confirm" in english

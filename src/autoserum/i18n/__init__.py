@@ -46,6 +46,7 @@ from autoserum.i18n._errors import (
     expected_text,
     message_text,
     process_text,
+    query_text,
 )
 from autoserum.i18n._format import (
     format_date,
@@ -76,6 +77,7 @@ __all__ = [
     "message_text",
     "negotiate",
     "process_text",
+    "query_text",
     "translate",
     "translate_plural",
     "translations",

@@ -19,7 +19,14 @@ from decimal import Decimal
 from autoserum.errors import AutoserumError, Message, ValidationError
 from autoserum.i18n._catalogs import N_, translate
 
-__all__ = ["deviation_text", "error_text", "expected_text", "message_text", "process_text"]
+__all__ = [
+    "deviation_text",
+    "error_text",
+    "expected_text",
+    "message_text",
+    "process_text",
+    "query_text",
+]
 
 #: The frame of every validation message (``str(err)`` in English).
 FRAME = N_("%(field)s: got %(value)s; expected %(expected)s")
@@ -123,4 +130,22 @@ def process_text(deviations: str | None, language: str) -> str:
     found = read_parts(deviations, PARAMETER_WORDINGS)
     if isinstance(found, str) or language == "en":
         return deviations
+    return _values(found, language)
+
+
+def query_text(text: str | None, language: str) -> str:
+    """A query's stored text in ``language``: an automatic check's read back into its message
+    (:func:`autoserum.study.checks.query_described`); a person's as written.
+
+    >>> query_text("dlqi is planned at visit baseline (2026-03-02) but is neither recorded "
+    ...            "nor recorded as not done", "ko")
+    '방문 baseline (2026-03-02)에 예정된 dlqi: 기록도 미실시 기록도 없음'
+    """
+    from autoserum.study.checks import query_described
+
+    if not text:
+        return ""
+    found = query_described(text)
+    if isinstance(found, str) or language == "en":
+        return text
     return _values(found, language)

@@ -7,7 +7,8 @@ keeps it as written). Each is written by a :class:`Wording`, a catalog message w
 ``%(name)s`` placeholders; the display reads a stored description back into the same
 message and its values (:func:`described`) and shows it in the reader's language
 (``autoserum.i18n.message_text``). A description no wording reads (typed by staff, imported,
-written by an older version) is shown as stored.
+written by an older version) is shown as stored. The machinery is
+:mod:`autoserum.study.wording` (shared with the automatic checks' query texts).
 
 >>> text = VISIT_EARLY(visit="screening", date="2026-02-16", days=3,
 ...                    earliest="2026-02-19", latest="2026-03-01")
@@ -22,11 +23,9 @@ written by an older version) is shown as stored.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-
 from autoserum.errors import Message
 from autoserum.i18n import N_
+from autoserum.study.wording import Joined, Wording, joined, read_parts
 
 __all__ = [
     "DOSE",
@@ -49,67 +48,6 @@ __all__ = [
     "joined",
     "read_parts",
 ]
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-#: The separator of a list of parts inside one description (``a; b``).
-SEPARATOR = "; "
-
-
-class Wording:
-    """One generated text: ``message`` (a catalog message id) written with its values
-    (``wording(**values)``, the English text stored) and read back (:meth:`read`). Values
-    named in ``parts`` are lists of other wordings' texts joined by ``"; "``; the others are
-    shown as written."""
-
-    __slots__ = ("_pattern", "message", "parts")
-
-    def __init__(self, message: str, *, parts: dict[str, Sequence[Wording]] | None = None):
-        self.message = message
-        self.parts = dict(parts or {})
-        pieces = _PLACEHOLDER.split(message)
-        regex = "".join(
-            re.escape(piece) if i % 2 == 0 else f"(?P<{piece}>.+?)"
-            for i, piece in enumerate(pieces)
-        )
-        self._pattern = re.compile(rf"^{regex}$", re.DOTALL)
-
-    def __call__(self, **values: object) -> str:
-        """The English text stored."""
-        return self.message % values
-
-    def read(self, text: str) -> Message | None:
-        """``text`` as this wording's message with its values (each part of a list read by
-        its own wordings), or ``None`` when this wording did not write it."""
-        found = self._pattern.match(text)
-        if found is None:
-            return None
-        values: dict[str, object] = dict(found.groupdict())
-        for name, wordings in self.parts.items():
-            values[name] = read_parts(str(values[name]), wordings)
-        return Message(self.message, **values)
-
-
-class Joined(Message):
-    """A list of read parts shown joined by ``; `` (each a :class:`Message` or a text)."""
-
-    def __init__(self, parts: Sequence[Message | str]) -> None:
-        values = {f"p{i}": part for i, part in enumerate(parts)}
-        super().__init__(SEPARATOR.join(f"%({name})s" for name in values), **values)
-
-
-def read_parts(text: str, wordings: Sequence[Wording]) -> Message | str:
-    """A list value (parts joined by ``; ``) read part by part (a part no wording wrote is
-    kept as it is); one part is its message alone."""
-    parts: list[Message | str] = []
-    for piece in text.split(SEPARATOR):
-        parts.append(next((m for w in wordings if (m := w.read(piece)) is not None), piece))
-    return parts[0] if len(parts) == 1 else Joined(parts)
-
-
-def joined(parts: Sequence[str]) -> str:
-    """The parts of a list value as stored."""
-    return SEPARATOR.join(parts)
-
 
 # --- the wordings (each the one place its text is written) ---------------------------------
 #: A visit outside its window (``store/_records.evaluate_windows``).
