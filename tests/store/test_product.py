@@ -301,8 +301,12 @@ def test_a_kits_refusal_is_told_to_a_blinded_injector_without_its_source(
     assert "aliquot" not in str(err.value)
     audited = [reason for _, reason, _ in _refusals(store)]
     assert audited[:2] == [told["una"]] * 2  # the trail keeps the detail
-    assert audited[2] is not None
-    assert "its aliquot expired at" in audited[2]
+    # the kit's own use-by (filled + the 24 h kit shelf life, study.aliquots.kit_use_by)
+    assert (
+        audited[2]
+        == f"kit {parse_label_code(aged.code)[2]} expired at "
+        + (aged.prepared_at + timedelta(hours=24)).isoformat()
+    )
     blinded = [r.reason for r in store.audit.trail("AST", actor=COORDINATOR)
                if r.action == "refused"]  # fmt: skip
     assert blinded == [told["cora"], told["cora"], err.value.reason]
@@ -952,8 +956,10 @@ def test_a_double_blind_whole_blood_kit_is_filled_from_the_subjects_draw(
 def test_a_whole_blood_kit_past_the_draw_to_injection_limit_is_refused_and_audited(
     store: Store, whole_blood: dict[str, str], clock: Clock
 ) -> None:
-    """The kit carries its draw's limit: given 7 minutes after the draw (the protocol allows
-    5) it is refused, the reason audited; given at a time within the limit it is accepted."""
+    """The kit carries its draw's limit as its use-by (``kit_use_by``: the filling time plus
+    the study's kit shelf life, 5 minutes in Pittler 2003, capped at the draw's time plus 5
+    minutes): given 7 minutes after the draw it is refused as expired, the reason audited in
+    the words of every kit's expiry; given at a time within the limit it is accepted."""
     a = whole_blood["A"]
     drawn = clock.at
     draw = store.product.draw("ABT", a, actor=PREPARER, volume_ml="2")
@@ -968,12 +974,9 @@ def test_a_whole_blood_kit_past_the_draw_to_injection_limit_is_refused_and_audit
         )
     ident = parse_label_code(kit.code)[2]
     assert err.value.reason == f"kit {ident} has expired"  # the blinded injector: no source
-    audited = (
-        f"kit {ident}: blood draw {parse_label_code(draw.code)[2]} was drawn 7 minutes before "
-        "the injection (the protocol allows 5)"
-    )
+    audited = f"kit {ident} expired at {(drawn + timedelta(minutes=5)).isoformat()}"
     assert _abt_refusals(store) == [(audited, kit.code)]
-    assert refusal_kind(audited) == "draw-to-injection time exceeded"  # the report's
+    assert refusal_kind(audited) == "expired"  # the report's
     assert store.product.life("ABT", a, actor=ADMIN).injections == ()
     clock.at += timedelta(days=1)  # back-dated: needs its time, judged at it
     with pytest.raises(ValidationError, match="given_at: got None; expected the time given"):
@@ -1080,3 +1083,130 @@ def test_a_corrected_volume_raises_or_closes_its_dose_deviation(
     )  # fmt: skip
     assert found() == []  # the remaining 1 mL is the first sitting again: no deviation
     assert replay_audit(store.audit.raw_rows("ABT")) == current_state(store, "ABT")
+
+
+# --- every kit's use-by: the same rule, the same refusal, whatever the arm ------------------
+
+
+def test_a_saline_kit_past_its_use_by_is_refused_as_a_serum_kit_is(
+    store: Store, study: dict[str, str], clock: Clock
+) -> None:
+    """Issue 13 (blinded preparation): every kit has its own use-by, the filling time plus the
+    study's kit shelf life (24 h, the autoserum default: ``ast-nahm2023`` declares none for a
+    kit), the saline kit's as the serum kit's. Past it, both are refused; the blinded injector
+    is told exactly the same words (``kit <code> has expired``), the audit trail records the
+    same reason for both (the kit's code and use-by), and a blinded reader of the trail reads
+    the two refusals alike. At the use-by itself both are still given."""
+    a, p = study["A"], study["P"]
+    [code] = _aliquots(store, a, count=1)
+    serum = store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=code,
+                                      volume_ml="5")  # fmt: skip
+    saline = store.product.prepare_kit("AST", p, actor=PREPARER, volume_ml="5")
+    use_by = clock.at + timedelta(hours=24)
+    for subject, kit in ((a, serum), (p, saline)):
+        assert store.product.life("AST", subject, actor=COORDINATOR).use_by == {kit.id: use_by}
+    clock.at = use_by + timedelta(seconds=1)
+    told, audited = {}, {}
+    for subject, kit in ((a, serum), (p, saline)):
+        ident = parse_label_code(kit.code)[2]
+        with pytest.raises(ProductRefusedError) as err:
+            store.records.add_injection(
+                "AST", subject, TODAY, actor=COORDINATOR, volume_ml="5", product_code=kit.code,
+                given_at=clock.at,
+            )  # fmt: skip
+        told[kit.product] = err.value.reason.replace(ident, "<kit>")
+        audited[kit.product] = _refusals(store)[-1][1].replace(ident, "<kit>")  # type: ignore[union-attr]
+    assert told == {"serum": "kit <kit> has expired", "saline": "kit <kit> has expired"}
+    assert audited["serum"] == audited["saline"] == f"kit <kit> expired at {use_by.isoformat()}"
+    blinded = [
+        (r.reason, r.new_value)
+        for subject in (a, p)
+        for r in store.audit.trail("AST", actor=COORDINATOR, subject_id=subject)
+        if r.action == "refused"
+    ]
+    assert blinded == [
+        (f"kit {parse_label_code(serum.code)[2]} has expired", MASK),
+        (f"kit {parse_label_code(saline.code)[2]} has expired", MASK),
+    ]
+    _, kinds = store.product.accountability("AST", actor=ADMIN)
+    assert sorted(zip(kinds["arm"], kinds["kind"], strict=True)) == [
+        ("placebo", "expired"), ("serum", "expired")
+    ]  # fmt: skip
+    # given at its use-by (a paper record transcribed later), each kit is accepted
+    for subject, kit in ((a, serum), (p, saline)):
+        store.records.add_injection(
+            "AST", subject, TODAY, actor=COORDINATOR, volume_ml="5", product_code=kit.code,
+            given_at=use_by,
+        )  # fmt: skip
+    assert store.audit.verify("AST").ok
+    assert replay_audit(store.audit.raw_rows("AST")) == current_state(store, "AST")
+
+
+def test_a_kit_is_filled_only_from_an_aliquot_that_outlasts_its_use_by(
+    store: Store, study: dict[str, str], clock: Clock
+) -> None:
+    """A serum kit's use-by is never cut short by its aliquot (a use-by shorter than a saline
+    kit's would tell the arm on the kit's label): the preparer may not fill a kit from an
+    aliquot expiring before the kit's use-by (filling + 24 h), a 422 on ``aliquot_code``."""
+    a = study["A"]
+    [code] = _aliquots(store, a, count=1)  # expires 30 days after processing (the protocol's)
+    clock.at += timedelta(days=29, hours=1)  # 23 h left
+    with pytest.raises(ValidationError) as err:
+        store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=code, volume_ml="5")
+    assert err.value.field == "aliquot_code"
+    assert "keeps beyond the kit's use-by" in str(err.value)
+    clock.at -= timedelta(hours=2)  # 25 h left
+    kit = store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=code, volume_ml="5")
+    assert store.product.life("AST", a, actor=ADMIN).use_by == {
+        kit.id: clock.at + timedelta(hours=24)
+    }
+
+
+def test_a_whole_blood_studys_saline_kit_expires_as_the_blood_kit_does(
+    store: Store, whole_blood: dict[str, str], clock: Clock
+) -> None:
+    """Pittler 2003 (``abt-pittler2003.toml``: 5 minutes from draw to injection): the saline
+    kit keeps for the same 5 minutes from its filling, so it too is refused past them, in the
+    words a whole-blood kit past its draw's limit is refused in."""
+    a, p = whole_blood["A"], whole_blood["P"]
+    draw = store.product.draw("ABT", a, actor=PREPARER, volume_ml="1")
+    blood = store.product.prepare_kit(
+        "ABT", a, actor=PREPARER, volume_ml="1", blood_draw_code=draw.code
+    )
+    saline = store.product.prepare_kit("ABT", p, actor=PREPARER, volume_ml="1")
+    clock.at += timedelta(minutes=6)
+    told = []
+    for subject, kit in ((a, blood), (p, saline)):
+        with pytest.raises(ProductRefusedError) as err:
+            store.records.add_injection(
+                "ABT", subject, TODAY, actor=COORDINATOR, volume_ml="1", product_code=kit.code
+            )
+        told.append(err.value.reason.replace(parse_label_code(kit.code)[2], "<kit>"))
+    assert told == ["kit <kit> has expired"] * 2
+    use_by = (clock.at - timedelta(minutes=1)).isoformat()
+    assert [r.replace(parse_label_code(k.code)[2], "<kit>")
+            for (r, _), k in zip(_abt_refusals(store), (blood, saline), strict=True)] == [
+        f"kit <kit> expired at {use_by}"
+    ] * 2  # fmt: skip
+
+
+def test_a_kits_label_prints_its_use_by_alike_for_serum_and_saline(
+    store: Store, study: dict[str, str]
+) -> None:
+    """The kit's label (``report.product_labels``, the page's, API's and CLI's
+    ``labels.pdf``) prints its use-by (``kit_use_by``: filled + 24 h) beside its volume, for
+    a blinded viewer too: a serum kit's and a saline kit's filled at once read alike but for
+    the subject."""
+    from autoserum.report import product_labels
+
+    a, p = study["A"], study["P"]
+    [code] = _aliquots(store, a, count=1)
+    store.product.prepare_kit("AST", a, actor=PREPARER, aliquot_code=code, volume_ml="5")
+    store.product.prepare_kit("AST", p, actor=PREPARER, volume_ml="5")
+    lines = {}
+    for subject in (a, p):
+        [label] = product_labels(store.product.life("AST", subject, actor=COORDINATOR))
+        lines[subject] = label.lines[1:]
+    assert lines[a] == lines[p]
+    # the clock's 09:00 on TODAY (2026-06-30) + 24 h, as English writes it
+    assert lines[a][-1] == "use by Jul 1, 2026 09:00 UTC"

@@ -317,3 +317,65 @@ def test_a_volume_corrected_through_the_api_closes_or_raises_its_dose_deviation(
         assert patched.status_code == 200, patched.text
         version = patched.json()["version"]
         assert [d.split(": injection 1: ")[1] for d in deviations()] == expected
+
+
+def test_a_saline_kit_past_its_use_by_is_told_to_the_blinded_injector_as_a_serum_kit_is(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """Issue 13 (blinded preparation) through the API: a serum kit and a saline kit filled at
+    the same time keep for the same 24 h (``study.aliquots.kit_use_by``: the study's kit
+    shelf life, the autoserum default for ``ast-nahm2023``); the blinded coordinator reads the
+    same use-by for both, and given after it each is a 422 on ``product_code`` telling
+    exactly the same words (``kit <code> has expired``), audited alike."""
+    consent_everyone(seeded)
+    (a,) = serum_subjects(seeded, 1)
+    (p,) = arm_subjects(seeded, "placebo", 1, first=100)
+    day = TODAY - dt.timedelta(days=2)
+    at = dt.datetime(day.year, day.month, day.day, 8, tzinfo=dt.UTC)
+    serum_base, saline_base = BASE.format(subject=a), BASE.format(subject=p)
+    draw = _call(client, seeded, "preparer", "POST", serum_base + "/draws",
+                 {"volume_ml": "40", "drawn_at": at.isoformat()})  # fmt: skip
+    assert draw.status_code == 201, draw.text
+    processing = _call(
+        client, seeded, "preparer", "POST", serum_base + "/processings",
+        {"draw_code": draw.json()["code"], "started_at": (at + dt.timedelta(minutes=10))
+         .isoformat(), **PROCESS},
+    )  # fmt: skip
+    assert processing.status_code == 201, processing.text
+    made = _call(client, seeded, "preparer", "POST", serum_base + "/aliquots",
+                 {"processing_id": processing.json()["id"], "count": 1})  # fmt: skip
+    assert made.status_code == 201, made.text
+    filled = at + dt.timedelta(hours=14)  # 22:00 two days ago: use-by 22:00 yesterday
+    kits = {}
+    for base, body in (
+        (serum_base, {"aliquot_code": made.json()[0]["code"]}),
+        (saline_base, {}),
+    ):
+        kit = _call(client, seeded, "preparer", "POST", base + "/kits",
+                    {**body, "volume_ml": "5", "prepared_at": filled.isoformat()})  # fmt: skip
+        assert kit.status_code == 201, kit.text
+        kits[base] = kit.json()
+    use_by = filled + dt.timedelta(hours=24)
+    for base, kit in kits.items():
+        seen = _call(client, seeded, "coordinator", "GET", base).json()
+        assert seen["use_by"] == {str(kit["id"]): use_by.isoformat()}  # the same for both
+    given_at = use_by + dt.timedelta(minutes=30)  # 22:30 yesterday: past both use-bys
+    told = []
+    for base, kit in kits.items():
+        refused = _call(
+            client, seeded, "coordinator", "POST", base + "/injections",
+            {"product_code": kit["code"], "given_on": given_at.date().isoformat(),
+             "given_at": given_at.isoformat(), "volume_ml": "5"},
+        )  # fmt: skip
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "product_code"
+        ident = kit["code"].split(":")[3]
+        told.append(refused.json()["expected"].replace(ident, "<kit>"))
+    assert told[0] == told[1]
+    assert "kit <kit> has expired" in told[0]
+    assert "aliquot" not in told[0]
+    audited = [reason for _, reason, _ in _refusals(seeded)]
+    assert [r.replace(k["code"].split(":")[3], "<kit>") for r, k in
+            zip(audited, kits.values(), strict=True)] == [
+        f"kit <kit> expired at {use_by.isoformat()}"
+    ] * 2  # fmt: skip

@@ -94,6 +94,7 @@ def product_show(
 
         out = asdict(life)
         out["status"] = {str(k): v for k, v in life.status.items()}
+        out["use_by"] = {str(k): v.isoformat() for k, v in life.use_by.items()}
         typer.echo(json.dumps(out, default=str, indent=2))
         return
     typer.echo(f"subject {life.subject_id}" + (" (blinded)" if life.blinded else ""))
@@ -116,7 +117,11 @@ def product_show(
     for x in life.disposals:
         typer.echo(f"disposal\t{x.at.isoformat()}\t{x.reason}")
     for k in life.kits:
-        typer.echo(f"kit\t{k.code}\t{k.volume_ml} mL\t{k.product}")
+        use_by = life.use_by.get(k.id)
+        typer.echo(
+            f"kit\t{k.code}\t{k.volume_ml} mL\t{k.product}"
+            + ("" if use_by is None else f"\tuse by {use_by.isoformat()}")
+        )
     for i in life.injections:
         typer.echo(
             f"injection\t{i.given_on}\t{i.product_code or ''}\t{i.volume_ml or ''} mL\t{i.product}"

@@ -117,8 +117,8 @@ class WorksheetRow:
 
 def product_labels(life: ProductLife) -> list[Label]:
     """The labels of a subject's product life (the web page's, the API's and the CLI's
-    ``labels.pdf``): each draw (whole blood), aliquot (volume, expiry) and kit (code and
-    volume only: a kit's label never names its product). Their words and dates are in the
+    ``labels.pdf``): each draw (whole blood), aliquot (volume, expiry) and kit (code, volume
+    and use-by only: a kit's label never names its product). Their words and dates are in the
     current language (build them and the sheet in one ``using``).
 
     >>> product_labels(ProductLife("S1", blinded=True))
@@ -132,8 +132,11 @@ def product_labels(life: ProductLife) -> list[Label]:
     for a in life.aliquots:
         expires = _("exp %(when)s UTC", when=format_datetime(a.expires_at))
         sheet.append(Label(a.code, (subject, _ml(a.volume_ml), expires)))
-    sheet += [Label(k.code, (subject, _("kit %(volume)s", volume=_ml(k.volume_ml))))
-              for k in life.kits]  # fmt: skip
+    for k in life.kits:
+        lines = [subject, _("kit %(volume)s", volume=_ml(k.volume_ml))]
+        if k.id in life.use_by:  # the same rule for every kit (study.aliquots.kit_use_by)
+            lines.append(_("use by %(when)s UTC", when=format_datetime(life.use_by[k.id])))
+        sheet.append(Label(k.code, tuple(lines)))
     return sheet
 
 

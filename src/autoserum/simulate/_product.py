@@ -53,6 +53,7 @@ from autoserum.protocols import (
     dose_volume,
     fact_number,
 )
+from autoserum.study.aliquots import kit_shelf_life, kit_use_by
 
 __all__ = [
     "ASSUMED_SHELF_DAYS",
@@ -199,9 +200,11 @@ class _Planner:
             elif self.blinded:
                 at = start + timedelta(minutes=45)
                 kit = made.next("kit")
-                yield _row(subject, "kit", at - timedelta(minutes=15), product="kit", number=kit,
+                # filled shortly before, within every kit's use-by (study.aliquots.kit_use_by)
+                filled = at - min(timedelta(minutes=15), kit_shelf_life(self.protocol) / 10)
+                yield _row(subject, "kit", filled, product="kit", number=kit,
                            volume_ml=volumes[k])  # fmt: skip
-                self.made.append((at - timedelta(minutes=15), subject, "kit", kit))
+                self.made.append((filled, subject, "kit", kit))
                 yield from self._scan_first(subject, at)
                 yield _row(subject, "inject", at, given_on=day, product="kit", number=kit,
                            volume_ml=volumes[k])  # fmt: skip
@@ -237,7 +240,10 @@ class _Planner:
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
         frozen = (_number(process.storage_temperature) or 0.0) < 0
         at = start + timedelta(hours=2)
-        if not made.usable(at):
+        filled = at - timedelta(minutes=15)
+        # a kit's aliquot must keep beyond the kit's use-by (the store refuses it otherwise)
+        needed = kit_use_by(self.protocol, filled) if self.blinded else at
+        if not made.usable(needed):
             yield from self._draw_and_process(subject, process, made, start=start, volume=volume,
                                               ahead=ahead)  # fmt: skip
         made.used += 1
@@ -249,9 +255,9 @@ class _Planner:
         if self.blinded:
             number = made.next("kit")
             product = "kit"
-            yield _row(subject, "kit", at - timedelta(minutes=15), product="kit", number=number,
-                       source=aliquot, volume_ml=volume)  # fmt: skip
-            self.made.append((at - timedelta(minutes=15), subject, "kit", number))
+            yield _row(subject, "kit", filled, product="kit", number=number, source=aliquot,
+                       volume_ml=volume)  # fmt: skip
+            self.made.append((filled, subject, "kit", number))
         yield from self._scan_first(subject, at)
         yield _row(subject, "inject", at, given_on=day, product=product, number=number,
                    volume_ml=volume)  # fmt: skip

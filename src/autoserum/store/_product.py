@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,7 +58,10 @@ from autoserum.store.models import (
 from autoserum.study.aliquots import (
     AliquotState,
     administered_at,
+    kit_expiry_refusal,
+    kit_shelf_life,
     kit_source_refusal,
+    kit_use_by,
     label_code,
     parse_label_code,
     refusal,
@@ -76,7 +79,14 @@ from autoserum.study.model import (
 )
 from autoserum.study.status import TERMINAL_STATUSES, SubjectStatus
 
-__all__ = ["ProductService", "Resolved", "chain_in_use", "chain_in_use_clause", "resolve_product"]
+__all__ = [
+    "ProductService",
+    "Resolved",
+    "chain_in_use",
+    "chain_in_use_clause",
+    "kit_use_by_of",
+    "resolve_product",
+]
 
 
 @dataclass(frozen=True)
@@ -232,7 +242,7 @@ def resolve_product(
         draw = None if row.blood_draw_id is None else s.get(BloodDrawRow, row.blood_draw_id)
         if draw is not None:
             _require_time(process, given_on=given_on, given_at=given_at, today=today)
-        why = _kit_refusal(s, row, ident, at, draw=draw, process=process)
+        why = _kit_refusal(s, row, ident, at, protocol=protocol, draw=draw, process=process)
         return why or Resolved({"preparation_id": row.id}, row.product)
     _require_time(process, given_on=given_on, given_at=given_at, today=today)
     why = draw_to_injection_refusal(
@@ -291,31 +301,54 @@ def _kit_refusal(
     ident: str,
     at: datetime,
     *,
+    protocol: Protocol,
     draw: BloodDrawRow | None = None,
     process: ProductProcess | None = None,
 ) -> str | None:
-    """Why the kit may not be given at ``at`` (as it was then); a kit filled from ``draw``
-    (whole blood) is refused past the arm's draw-to-injection limit (``process``). A refusal
-    for the kit's source (only an active arm's kit has one) is a :func:`kit_source_refusal`,
-    masked for blinded readers of the audit trail."""
+    """Why the kit may not be given at ``at`` (as it was then): already injected, prepared
+    after it, past its use-by (:func:`kit_use_by`: the same rule and words for every kit,
+    whatever the arm; for an active arm's kit capped by its aliquot's expiry or its draw's
+    draw-to-injection limit), or its aliquot disposed of (a :func:`kit_source_refusal`,
+    masked for blinded readers of the audit trail)."""
     if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
         return f"kit {ident} was already injected"
     if at < row.prepared_at:
         return f"kit {ident} was prepared at {row.prepared_at.isoformat()}, after the injection"
-    if draw is not None:
-        why = draw_to_injection_refusal(
-            process, label=parse_label_code(draw.code)[2], drawn_at=draw.drawn_at, at=at
-        )
-        return None if why is None else kit_source_refusal(ident, why)
-    if row.aliquot_id is not None:
-        aliquot = s.get(AliquotRow, row.aliquot_id)
-        if aliquot is None or _disposed(s, aliquot.id, until=at):
-            return kit_source_refusal(ident, "its aliquot was disposed of")
-        if at >= aliquot.expires_at:
-            return kit_source_refusal(
-                ident, f"its aliquot expired at {aliquot.expires_at.isoformat()}"
-            )
+    aliquot = None if row.aliquot_id is None else s.get(AliquotRow, row.aliquot_id)
+    why = kit_expiry_refusal(
+        ident, _use_by(protocol, row, aliquot=aliquot, draw=draw, process=process), at=at
+    )
+    if why is not None:
+        return why
+    if row.aliquot_id is not None and (aliquot is None or _disposed(s, aliquot.id, until=at)):
+        return kit_source_refusal(ident, "its aliquot was disposed of")
     return None
+
+
+def _use_by(
+    protocol: Protocol,
+    row: PreparationRow,
+    *,
+    aliquot: AliquotRow | None,
+    draw: BloodDrawRow | None,
+    process: ProductProcess | None,
+) -> datetime:
+    """The kit's use-by (:func:`kit_use_by`) from its filling time and its source's expiry:
+    the aliquot's, or the draw's time plus the arm's draw-to-injection limit."""
+    source: datetime | None = None if aliquot is None else aliquot.expires_at
+    if draw is not None:
+        limit = None if process is None else fact_number(process.max_minutes_draw_to_injection)
+        if limit is not None:
+            source = draw.drawn_at + timedelta(minutes=float(limit))
+    return kit_use_by(protocol, row.prepared_at, source_expires_at=source)
+
+
+def kit_use_by_of(s: Session, protocol: Protocol, row: PreparationRow) -> datetime:
+    """The use-by of the kit ``row`` (:func:`kit_use_by`, its source read from ``s``)."""
+    aliquot = None if row.aliquot_id is None else s.get(AliquotRow, row.aliquot_id)
+    draw = None if row.blood_draw_id is None else s.get(BloodDrawRow, row.blood_draw_id)
+    owner = subject_by_pk(s, row.subject_pk)
+    return _use_by(protocol, row, aliquot=aliquot, draw=draw, process=_process(protocol, owner.arm))
 
 
 def _next_code(s: Session, st: StudyRow, model: Any, subject_id: str, kind: str) -> str:
@@ -639,10 +672,12 @@ class ProductService(Service):
                     link="draw_id", when=when, volume=volume,
                 )  # fmt: skip
             elif arm.process is not None:
-                links["aliquot_id"] = self._source(
+                source = self._source(
                     s, st, subject, protocol, name="aliquot_code", code=aliquot_code,
                     link="aliquot_id", when=when, volume=None,
                 )  # fmt: skip
+                self._keeps(s, protocol, source, aliquot_code, when=when)
+                links["aliquot_id"] = source
             row = PreparationRow(
                 study_id=st.id,
                 subject_pk=subject.id,
@@ -655,6 +690,24 @@ class ProductService(Service):
                 version=1,
             )
             return domain_record("preparation", self._insert(s, row), subject.subject_id)
+
+    @staticmethod
+    def _keeps(
+        s: Session, protocol: Protocol, aliquot_id: int, code: str | None, *, when: datetime
+    ) -> None:
+        """An aliquot a kit is filled from at ``when`` must keep beyond the kit's shelf life
+        (:func:`kit_shelf_life`): every kit's use-by is then its filling time plus that
+        window, whatever the arm (a use-by cut short by its aliquot would tell the arm)."""
+        aliquot = s.get(AliquotRow, aliquot_id)
+        assert aliquot is not None
+        use_by = when + kit_shelf_life(protocol)
+        if aliquot.expires_at <= use_by:
+            raise ValidationError(
+                "aliquot_code", code,
+                Expected("an aliquot that keeps beyond the kit's use-by (%(use_by)s; it "
+                         "expires at %(expires)s)", use_by=use_by.isoformat(),
+                         expires=aliquot.expires_at.isoformat()),
+            )  # fmt: skip
 
     def _source(
         self,
@@ -710,6 +763,13 @@ class ProductService(Service):
                 return tuple(domain_record(name, r, label, sees_arm=sees) for r in found)
 
             kits = rows(PreparationRow, "preparation")
+            protocol = self._protocol(st)
+            use_by = {
+                r.id: kit_use_by_of(s, protocol, r)
+                for r in s.scalars(
+                    select(PreparationRow).where(PreparationRow.subject_pk == subject.id)
+                )
+            }
             injections = tuple(
                 injection_view(r, label, sees_arm=sees)
                 for r in s.scalars(
@@ -719,7 +779,9 @@ class ProductService(Service):
                 )
             )
             if not sees:
-                return ProductLife(label, blinded=True, kits=kits, injections=injections)
+                return ProductLife(
+                    label, blinded=True, kits=kits, injections=injections, use_by=use_by
+                )
             aliquots = rows(AliquotRow, "aliquot")
             return ProductLife(
                 label,
@@ -732,6 +794,7 @@ class ProductService(Service):
                 kits=kits,
                 injections=injections,
                 status={a.id: self._status(s, st, subject, a.id) for a in aliquots},
+                use_by=use_by,
             )
 
     def _status(self, s: Session, st: StudyRow, subject: SubjectRow, aliquot_id: int) -> str:

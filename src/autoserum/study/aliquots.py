@@ -11,6 +11,12 @@ text. Study and subject identifiers are those of ``autoserum.study.rules`` (lett
 not be used, disposed or expired, and not have been thawed more often than the protocol allows.
 Each refusal names what does not match; the store audits it.
 
+**A kit's use-by** (:func:`kit_use_by`): every blinded kit, whatever the arm, is usable until
+one time decided when the unblinded preparer fills it: the filling time plus the study's kit
+shelf life (:func:`kit_shelf_life`, one window for every arm), capped by its source's own
+expiry for an active arm's kit. An injection after it is refused as ``kit <kit> expired at
+<use-by>``, so a blinded injector told ``kit KIT-0002 has expired`` learns nothing of the arm.
+
 **When the product is judged** (:func:`administered_at`): at the time the injection was given,
 not at the time it is recorded, so a back-dated record (yesterday's paper record transcribed)
 is judged as the product was then: its recorded ``given_at``, else now for an injection given
@@ -31,13 +37,17 @@ autoserum.errors.ValidationError: aliquot_code: ...check value matches (mistyped
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from autoserum.errors import Expected, Message, ValidationError
 from autoserum.i18n import N_
+from autoserum.protocols import Protocol, fact_number
 
 __all__ = [
+    "KIT_SHELF_LIFE",
     "PREFIX",
     "REFUSAL_KINDS",
     "AliquotState",
@@ -45,7 +55,10 @@ __all__ = [
     "blinded_refusal",
     "check_value",
     "injector_refusal",
+    "kit_expiry_refusal",
+    "kit_shelf_life",
     "kit_source_refusal",
+    "kit_use_by",
     "label_code",
     "parse_label_code",
     "refusal",
@@ -190,6 +203,75 @@ def refusal(aliquot: AliquotState, *, subject_id: str, at: datetime) -> str | No
             f"aliquot {aliquot.aliquot_id} was thawed {aliquot.thaws} times "
             f"(the protocol allows {aliquot.max_thaws})"
         )
+    return None
+
+
+#: The longest a filled kit keeps (autoserum default: a syringe filled on the day it is
+#: given), unless an arm's product keeps for less (:func:`kit_shelf_life`).
+KIT_SHELF_LIFE = timedelta(hours=24)
+
+
+def kit_shelf_life(protocol: Protocol) -> timedelta:
+    """The one shelf life of every blinded kit of ``protocol``, whatever the arm: the
+    shortest of :data:`KIT_SHELF_LIFE` and what any arm declares its product keeps
+    (``storage_max_days``; ``max_minutes_draw_to_injection`` for whole blood). Applied to
+    the saline arm's kits as to the active arm's, so that a kit's use-by never tells the arm.
+
+    >>> from autoserum.protocols import load_protocol
+    >>> kit_shelf_life(load_protocol("ast-nahm2023"))
+    datetime.timedelta(days=1)
+    >>> kit_shelf_life(load_protocol("abt-pittler2003"))
+    datetime.timedelta(seconds=300)
+    """
+    limits = [KIT_SHELF_LIFE]
+    for arm in protocol.arms:
+        if arm.process is None:
+            continue
+        limits += _windows(
+            (fact_number(arm.process.storage_max_days), timedelta(days=1)),
+            (fact_number(arm.process.max_minutes_draw_to_injection), timedelta(minutes=1)),
+        )
+    return min(limits)
+
+
+def _windows(*declared: tuple[Decimal | None, timedelta]) -> Iterable[timedelta]:
+    return (unit * float(value) for value, unit in declared if value is not None and value > 0)
+
+
+def kit_use_by(
+    protocol: Protocol, prepared_at: datetime, *, source_expires_at: datetime | None = None
+) -> datetime:
+    """The time until which a kit filled at ``prepared_at`` may be given: ``prepared_at`` plus
+    the study's :func:`kit_shelf_life`, capped by ``source_expires_at`` (an active arm's kit:
+    its aliquot's expiry, or its blood draw's time plus the draw-to-injection limit). The one
+    rule for every kit: the store checks it at injection, the labels print it and the
+    simulator plans by it.
+
+    >>> from autoserum.protocols import load_protocol
+    >>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    >>> kit_use_by(load_protocol("ast-nahm2023"), at).isoformat()
+    '2026-03-03T09:00:00+00:00'
+    >>> drawn = at - timedelta(minutes=1)
+    >>> pittler = load_protocol("abt-pittler2003")
+    >>> kit_use_by(pittler, at, source_expires_at=drawn + timedelta(minutes=5)).isoformat()
+    '2026-03-02T09:04:00+00:00'
+    """
+    until = prepared_at + kit_shelf_life(protocol)
+    return until if source_expires_at is None else min(until, source_expires_at)
+
+
+def kit_expiry_refusal(kit: str, use_by: datetime, *, at: datetime) -> str | None:
+    """Why kit ``kit`` may not be given at ``at``: its use-by (:func:`kit_use_by`) passed;
+    ``None`` if it may. The same words for every kit, whatever the arm.
+
+    >>> use_by = datetime(2026, 3, 3, 9, tzinfo=UTC)
+    >>> kit_expiry_refusal("KIT-0002", use_by, at=use_by + timedelta(seconds=1))
+    'kit KIT-0002 expired at 2026-03-03T09:00:00+00:00'
+    >>> kit_expiry_refusal("KIT-0002", use_by, at=use_by) is None
+    True
+    """
+    if at > use_by:
+        return f"kit {kit} expired at {use_by.isoformat()}"
     return None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, make_dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -236,7 +236,8 @@ class ProductLife:
     """A subject's autologous product from draw to injection, as one viewer may see it: a
     blinded viewer gets the kits only (their product ``"blinded"``) and ``blinded`` set.
     ``status`` gives each aliquot's state by its id (``available``, ``injected``,
-    ``disposed``, ``expired``, ``thawed too often``)."""
+    ``disposed``, ``expired``, ``thawed too often``); ``use_by`` each kit's use-by by its id
+    (``study.aliquots.kit_use_by``: the same rule for every kit, so shown to blinded viewers)."""
 
     subject_id: str
     blinded: bool
@@ -248,6 +249,7 @@ class ProductLife:
     kits: tuple[Preparation, ...] = ()
     injections: tuple[Injection, ...] = ()
     status: Mapping[int, str] = field(default_factory=dict)
+    use_by: Mapping[int, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ def product_life(
     study_for(store, user, study)
     out = record_json(store.product.life(study, subject_id, actor=user.actor))
     out["status"] = {str(k): v for k, v in out["status"].items()}
+    out["use_by"] = {str(k): v for k, v in out["use_by"].items()}
     return out
 
 
