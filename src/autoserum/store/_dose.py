@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.protocols import Protocol, dose_deviation
 from autoserum.store.models import DeviationRow, InjectionRow, SubjectRow
+from autoserum.study.deviations import DOSE
 
 __all__ = ["DOSE_KIND", "reconcile_dose_deviations"]
 
@@ -46,7 +47,7 @@ def _descriptions(
             protocol, subject.arm, number[injection.given_on], injection.volume_ml
         )
         if found is not None:
-            out.append(f"injection on {injection.given_on}: {found}")
+            out.append(DOSE(date=injection.given_on, found=found))
     return out
 
 
