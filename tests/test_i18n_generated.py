@@ -164,3 +164,20 @@ def test_every_check_query_is_read_back_and_translated(name: str, language: str)
     assert shown != text
     assert query_text(text, "en") == text
     assert query_text("please check the onset date", language) == "please check the onset date"
+
+
+def test_the_report_lists_a_generated_deviation_in_its_language() -> None:
+    """``autoserum analyze``/``report`` read the deviations from the database as notes: a
+    description the system wrote is shown in the document's language, one typed as written."""
+    from types import SimpleNamespace
+
+    from autoserum.cli.analysis import _deviation_line
+
+    row = SimpleNamespace(subject_id="S1-001", importance="minor", kind="visit_window",
+                          occurred_on=None, corrective_action=None,
+                          description=WRITTEN["visit_late"])  # fmt: skip
+    note = _deviation_line(row)
+    assert note == f"S1-001: minor visit_window: {WRITTEN['visit_late']}"  # English as stored
+    assert "방문 week4 (2026-04-02): 3일 늦음" in message_text(note.text, "ko")
+    typed = _deviation_line(SimpleNamespace(**{**vars(row), "description": "missed visit"}))
+    assert message_text(typed.text, "ko").endswith(": missed visit")
