@@ -36,10 +36,8 @@ DATA: frozenset[str] = frozenset(
         "AST-1 / S1 (Site one)", "AST-1 / S2 (Site two)",
         # the adverse event and the query of _staff_data
         "injection site cellulitis", "Admitted for IV antibiotics.", "please check the onset date",
-        # the automatic checks' queries, stored with their text and author (the system user)
-        *(f"{i} is planned at visit {v} but is neither recorded nor recorded as not done"
-          for i, v in (("dlqi", "baseline (2026-03-02)"), ("easi", "baseline (2026-03-02)"),
-                       ("easi", "screening (2026-02-16)"), ("scorad", "baseline (2026-03-02)"))),
+        # the author of the automatic checks' queries (the system user; their texts are read
+        # back by study.checks and shown in the language)
         "system:check:missing_assessment", "system:check:missing_assessment (system)",
         "test-setup", "testclient",  # the fixtures' actor and the test client's address
         # audit reasons the store writes for a record it creates (stored as data)
@@ -148,9 +146,6 @@ PRODUCT_DATA: frozenset[str] = frozenset(
         "deltoid", "freezer B2", "pneumonia", "Dr Kim",
         "Admitted for intravenous antibiotics.",
         "plain (serum) tube without anticoagulant",  # the protocol's declared tube
-        # the protocol deviation the store records for the screening visit outside its window
-        # (a description stored as data, as an automatic check's query text)
-        "visit screening on 2026-02-16: 106 day(s) early, window 2026-06-02 to 2026-06-29",
     }
 )  # fmt: skip
 
@@ -237,3 +232,97 @@ def test_no_english_literal_on_the_product_sae_and_other_staff_pages(
     assert ml.format(20) in life  # the draw
     assert ml.format(5) in life  # the aliquots, the kit and the injection
     assert " mL" not in life
+
+
+#: The author of the automatic check's query on the screening visit outside its window.
+WINDOW_QUERY: frozenset[str] = frozenset({"system:check:visit_window"})
+
+
+@pytest.mark.parametrize("language", ["ko", "zh-Hans"])
+def test_generated_deviations_and_refusals_are_shown_in_the_language(
+    client: TestClient, seeded: Seeded, language: str
+) -> None:
+    """The texts the system writes and stores as data in English (a deviation's description:
+    a visit outside its window, a processing outside the protocol, an injected volume off the
+    dose; a refused injection's reason in the audit trail; an automatic check's query) are
+    shown in the page's language, read back by their one owner (``study.deviations``,
+    ``study.aliquots.refusal_message``, ``study.checks``);
+    the stored values do not change and the English page shows them as stored. A blinded
+    reader's refusal names the kit, never the aliquot behind it. The review page's signature
+    meanings are translated too."""
+    from autoserum.errors import ProductRefusedError
+    from autoserum.store import Actor
+
+    store, prep = seeded.store, Actor("prep1", "preparer")
+    sid = _product_chain(seeded)
+    draw = store.product.draw("AST-1", sid, actor=prep, volume_ml="20")
+    store.product.process(  # 10 min of clotting where the protocol says at least 30
+        "AST-1", draw.code, actor=prep, clotting_minutes=10, centrifuge_g=1500,
+        centrifuge_minutes=10,
+    )  # fmt: skip
+    (given,) = store.subjects.detail("AST-1", sid, actor=SYSTEM).injections
+    store.records.update(  # 4 mL where the protocol's dose is 5 mL (± 10 %)
+        "AST-1", "injection", given.id, {"volume_ml": "4"}, actor=SYSTEM,
+        reason="transcription", expected_version=given.version,
+    )  # fmt: skip
+    with pytest.raises(ProductRefusedError):  # the kit again: refused and audited
+        store.records.add_injection(
+            "AST-1", sid, given.given_on, actor=Actor("inv1", "investigator"),
+            product_code=given.product_code, volume_ml="5", site="deltoid", side="left",
+        )  # fmt: skip
+    stored = sorted(d.description for d in store.subjects.detail("AST-1", sid, actor=SYSTEM)
+                    .deviations)  # fmt: skip
+    assert stored == [  # as the store has always written them (data: unchanged)
+        "injection on 2026-06-30: injection 1: volume_ml 4 mL (protocol: 5 mL ± 10%)",
+        f"processing of {draw.code}: clotting_minutes: 10 min (protocol: ≥ 30 min)",
+        "visit screening on 2026-02-16: 106 day(s) early, window 2026-06-02 to 2026-06-29",
+    ]
+    study = "/studies/AST-1"
+    audit = f"{study}/audit?entity=injection"
+    pages = {
+        "admin1": (f"{study}/subjects/{sid}", audit, f"{study}/subjects/{sid}/review"),
+        "inv1": (f"{study}/subjects/{sid}", audit),  # blinded
+        "prep1": (f"{study}/subjects/{sid}/product",),
+        "mon1": (f"{study}/subjects/{sid}/review", f"{study}/queries"),
+    }
+    # the correction's reason typed above and the audit reason the store writes for a new
+    # injection ("injection", as "visit baseline" in DATA): data
+    reasons = {"transcription", "injection"}
+    data = DATA | CODES | PRODUCT_DATA | WINDOW_QUERY | reasons | {sid}
+    data |= _protocol_texts("ast-nahm2023")
+    left: dict[str, list[str]] = {}
+    shown: dict[str, tuple[str, str]] = {}
+    for username, paths in pages.items():
+        client.cookies.clear()
+        page_client(client, username)
+        for path in paths:
+            english = client.get(path, headers={"Accept-Language": "en"})
+            translated = client.get(path, headers={"Accept-Language": language})
+            assert english.status_code == translated.status_code == 200, (path, username)
+            shown[f"{username} {path}"] = (english.text, translated.text)
+            found = untranslated(english.text, translated.text, data)
+            if found:
+                left[f"{path} ({username})"] = found
+    assert not left, f"English text on the {language} staff pages: {left}"
+    words = {
+        "ko": ("방문 screening (2026-02-16): 106일 이름",
+               "clotting_minutes: 10분 (계획서: ≥ 30분)",
+               "주사 1: volume_ml 4mL (계획서: 5mL ± 10%)", "키트 KIT-0001: 이미 주사됨"),
+        "zh-Hans": ("访视 screening（2026-02-16）：提前 106 天",
+                    "clotting_minutes：10分钟（方案：≥ 30分钟）",
+                    "第 1 次注射：volume_ml 4毫升（方案：5毫升 ± 10%）", "药盒 KIT-0001 已被注射"),
+    }[language]  # fmt: skip
+    english, subject = shown[f"admin1 {study}/subjects/{sid}"]
+    assert [w for w in words[:3] if w not in subject] == []
+    assert all(d in english for d in stored[:2])  # the English page shows them as stored
+    for username in ("admin1", "inv1"):
+        english, trail = shown[f"{username} {audit}"]
+        assert words[3] in trail, username
+        assert "KIT-0001 was already injected" in english, username
+        assert "AL-0" not in trail.split('class="c-reason"')[1].split("</table>")[0]
+    assert words[1] in shown[f"prep1 {study}/subjects/{sid}/product"][1]
+    query = {"ko": "방문 screening (2026-02-16): 106일 이름 (허용 기간 2026-06-02 ~ 2026-06-29)",
+             "zh-Hans": "访视 screening（2026-02-16）提前 106 天"}[language]  # fmt: skip
+    english, queries = shown[f"mon1 {study}/queries"]
+    assert query in queries
+    assert "106 day(s) early (window 2026-06-02 to 2026-06-29): please confirm" in english

@@ -160,7 +160,10 @@ def _load_db(url: str, study: str, *, unblind: bool = True) -> StudyData:
 
 def _deviation_line(d: Any) -> Note:
     """A protocol deviation as the report lists it (its importance and kind are words of the
-    vocabulary, its description and action as recorded)."""
+    vocabulary, its description and action as recorded; a description the system wrote in
+    its language, :func:`autoserum.study.deviations.described`)."""
+    from autoserum.study.deviations import described
+
     what = Message(
         "%(subject)s: %(importance)s %(kind)s",
         subject=d.subject_id,
@@ -169,7 +172,7 @@ def _deviation_line(d: Any) -> Note:
     )
     if d.occurred_on:
         what = Message("%(what)s on %(date)s", what=what, date=d.occurred_on)
-    text = Message("%(what)s: %(description)s", what=what, description=d.description)
+    text = Message("%(what)s: %(description)s", what=what, description=described(d.description))
     if d.corrective_action:
         text = Message(
             "%(text)s; corrective action: %(action)s", text=text, action=d.corrective_action

@@ -40,7 +40,14 @@ from autoserum.i18n._catalogs import (
     using,
 )
 from autoserum.i18n._cli import cli_language
-from autoserum.i18n._errors import error_text, expected_text, message_text
+from autoserum.i18n._errors import (
+    deviation_text,
+    error_text,
+    expected_text,
+    message_text,
+    process_text,
+    query_text,
+)
 from autoserum.i18n._format import (
     format_date,
     format_datetime,
@@ -59,6 +66,7 @@ __all__ = [
     "check_language",
     "cli_language",
     "current_language",
+    "deviation_text",
     "error_text",
     "expected_text",
     "format_date",
@@ -68,6 +76,8 @@ __all__ = [
     "format_quantity",
     "message_text",
     "negotiate",
+    "process_text",
+    "query_text",
     "translate",
     "translate_plural",
     "translations",

@@ -91,6 +91,7 @@ def registry_messages(
     from autoserum.study.rules import SUBJECT_ID_RULE
     from autoserum.study.safety import ACTIONS_TAKEN, SERIOUSNESS_CRITERIA
     from autoserum.study.sdv import SDV_PLANS
+    from autoserum.study.signatures import MEANINGS
 
     yield from _python_messages(fileobj, keywords, comment_tags, options)
     for spec in REGISTRY.values():
@@ -113,6 +114,8 @@ def registry_messages(
         yield 1, None, role, ["a role"]
     for word in (*LEVELS, *QUERY_STATUSES, *SDV_PLANS, *_AUDIT_ACTIONS, *REGISTRY):
         yield 1, None, word, ["a lock level, query status, SDV plan, audit action or record type"]
+    for word in MEANINGS:  # the review page's signature form
+        yield 1, None, word, ["a signature's meaning"]
     for word in (*SERIOUSNESS_CRITERIA, *ACTIONS_TAKEN):  # the SAE report's and listing's words
         if _WORD.match(word):
             yield 1, None, word, ["a seriousness criterion (ICH E2A) or an action taken"]

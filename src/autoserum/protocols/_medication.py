@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autoserum.protocols._schema import Medication
+from autoserum.study.deviations import PROHIBITED, RESCUE_NOT_ALLOWED
 from autoserum.study.medication import class_of_atc, potency_eu_of_atc
 
 __all__ = ["FINDING_KINDS", "MedicationFinding", "medication_findings"]
@@ -62,8 +63,7 @@ def medication_findings(
             out.append(
                 MedicationFinding(
                     "prohibited_medication",
-                    f"{named} taken during the study: prohibited by the protocol "
-                    f"({rule.description})",
+                    PROHIBITED(drug=named, rule=rule.description),
                 )
             )
             break
@@ -72,7 +72,7 @@ def medication_findings(
         out.append(
             MedicationFinding(
                 "rescue_not_allowed",
-                f"{named} given as rescue: not an allowed rescue medication (allowed: {allowed})",
+                RESCUE_NOT_ALLOWED(drug=named, allowed=allowed),
             )
         )
     return tuple(out)

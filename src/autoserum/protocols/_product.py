@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Literal
 
 from autoserum.protocols._schema import Dose, Fact, ProductProcess, Protocol
+from autoserum.study.deviations import DOSE_VOLUME, PARAMETER_MISSING, PARAMETER_OFF
 
 __all__ = [
     "PROCESS_PARAMETERS",
@@ -121,7 +122,7 @@ def dose_deviation(protocol: Protocol, arm: str, number: int, volume: Decimal | 
         return None
     shown = _show(Decimal(volume), "mL")
     declared = f"{_show(expected, 'mL')} ± {RELATIVE_TOLERANCE * 100:.0f}%"
-    return f"injection {number}: volume_ml {shown} (protocol: {declared})"
+    return DOSE_VOLUME(number=number, volume=shown, declared=declared)
 
 
 def _show(value: Decimal, unit: str | None) -> str:
@@ -144,7 +145,7 @@ def process_deviations(
         unit = fact.unit
         raw = measured.get(name)
         if raw is None:
-            out.append(f"{name}: not recorded (protocol: {_show(declared, unit)})")
+            out.append(PARAMETER_MISSING(name=name, bound=_show(declared, unit)))
             continue
         value = Decimal(str(raw))
         if rule == "at_least":
@@ -156,7 +157,7 @@ def process_deviations(
             bad = abs(value - declared) > TEMPERATURE_TOLERANCE
             bound = f"{_show(declared, unit)} ± {TEMPERATURE_TOLERANCE} °C"
         if bad:
-            out.append(f"{name}: {_show(value, unit)} (protocol: {bound})")
+            out.append(PARAMETER_OFF(name=name, value=_show(value, unit), bound=bound))
     return tuple(out)
 
 

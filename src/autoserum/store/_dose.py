@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from autoserum.protocols import Protocol, dose_deviation
 from autoserum.store.models import DeviationRow, InjectionRow, SubjectRow
+from autoserum.study.deviations import DOSE
 
 __all__ = ["DOSE_KIND", "reconcile_dose_deviations"]
 
@@ -49,7 +50,7 @@ def _findings(
             protocol, subject.arm, number[injection.given_on], injection.volume_ml
         )
         if found is not None:
-            out[injection.id] = f"injection on {injection.given_on}: {found}"
+            out[injection.id] = DOSE(date=injection.given_on, found=found)
     return out
 
 

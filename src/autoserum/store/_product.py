@@ -66,6 +66,7 @@ from autoserum.study.aliquots import (
     parse_label_code,
     refusal,
 )
+from autoserum.study.deviations import PROCESSING, joined
 from autoserum.study.entities import PROCESS_CODE_PREFIXES, PRODUCT_DEVIATION, entity
 from autoserum.study.locks import Target
 from autoserum.study.model import (
@@ -506,7 +507,7 @@ class ProductService(Service):
             if found:
                 self._insert(s, DeviationRow(
                     study_id=st.id, subject_pk=subject.id, kind=PRODUCT_DEVIATION,
-                    description=f"processing of {draw.code}: " + "; ".join(found), version=1,
+                    description=PROCESSING(draw=draw.code, found=joined(found)), version=1,
                 ))  # fmt: skip
             return domain_record("processing", row, subject.subject_id)
 

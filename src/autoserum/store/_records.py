@@ -86,6 +86,7 @@ from autoserum.store.models import (
 )
 from autoserum.study.aliquots import administered_at, injector_refusal
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
+from autoserum.study.deviations import NOT_DONE, VISIT_EARLY, VISIT_LATE
 from autoserum.study.entities import entity as spec_of
 from autoserum.study.history import HISTORY_FIELDS
 from autoserum.study.locks import Target
@@ -155,7 +156,7 @@ def evaluate_windows(
                 )
             )
             if exists is None:
-                side = "early" if deviation < 0 else "late"
+                wording = VISIT_EARLY if deviation < 0 else VISIT_LATE
                 s.add(
                     DeviationRow(
                         study_id=subject.study_id,
@@ -163,9 +164,12 @@ def evaluate_windows(
                         visit_id=visit.id,
                         kind="visit_window",
                         importance=AUTOMATIC_IMPORTANCE["visit_window"],
-                        description=(
-                            f"visit {visit.visit_code} on {visit.visit_date}: "
-                            f"{abs(deviation)} day(s) {side}, window {early} to {late}"
+                        description=wording(
+                            visit=visit.visit_code,
+                            date=visit.visit_date,
+                            days=abs(deviation),
+                            earliest=early,
+                            latest=late,
                         ),
                         days=deviation,
                         version=1,
@@ -559,7 +563,7 @@ class RecordService(Service):
                 visit_id=visit.id,
                 kind="assessment_not_done",
                 importance=AUTOMATIC_IMPORTANCE["assessment_not_done"],
-                description=f"{instrument} at {visit_code} not done: {why}",
+                description=NOT_DONE(instrument=instrument, visit=visit_code, why=why),
                 version=1,
             )
             s.add(row)

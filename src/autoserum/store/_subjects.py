@@ -57,6 +57,12 @@ from autoserum.store.models import (
 from autoserum.study.blinding import MASK
 from autoserum.study.coerce import as_date, as_decimal
 from autoserum.study.consort import ConsortFlow, ConsortSubject, consort_flow
+from autoserum.study.deviations import (
+    ELIGIBILITY_FAILED,
+    ELIGIBILITY_OVERRIDE,
+    ELIGIBILITY_UNKNOWN,
+    joined,
+)
 from autoserum.study.history import age_on
 from autoserum.study.locks import Target
 from autoserum.study.model import Subject, SubjectDetail, Unblinding
@@ -323,14 +329,14 @@ class SubjectService(Service):
             override_reason=override_reason,
         )
         if reason is not None:
-            rules = [f"failed {', '.join(result.failed)}"] if result.failed else []
-            rules += [f"unknown {', '.join(result.unknown)}"] if result.unknown else []
+            rules = [ELIGIBILITY_FAILED(rules=", ".join(result.failed))] * bool(result.failed)
+            rules += [ELIGIBILITY_UNKNOWN(rules=", ".join(result.unknown))] * bool(result.unknown)
             s.add(
                 DeviationRow(
                     study_id=st.id,
                     subject_pk=row.id,
                     kind="eligibility_override",
-                    description=f"randomised with eligibility {'; '.join(rules)}: {reason}",
+                    description=ELIGIBILITY_OVERRIDE(rules=joined(rules), reason=reason),
                     importance=AUTOMATIC_IMPORTANCE["eligibility_override"],
                     version=1,
                 )

@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from autoserum.errors import Expected, Message, NotFoundError, ValidationError
+from autoserum.errors import Expected, Message, Note, NotFoundError, ValidationError
 from autoserum.store import _chain
 from autoserum.store._base import Actor, Service
 from autoserum.store._staging import chains_of
@@ -62,7 +62,7 @@ from autoserum.store.models import (
     SubjectRow,
     VerificationRow,
 )
-from autoserum.study.aliquots import blinded_refusal
+from autoserum.study.aliquots import refusal_message
 from autoserum.study.blinding import MASK
 from autoserum.study.entities import PRODUCT_DEVIATION, REGISTRY
 
@@ -644,7 +644,8 @@ def _record(row: Any, labels: dict[int, str], *, masked: bool) -> AuditRecord:
             old = None if old is None else MASK
             new = None if new is None else MASK
         if row.action == "refused" and row.reason is not None:
-            reason = blinded_refusal(row.reason)
+            # a Note: the English text (as the API and the CSV carry it) and its message
+            reason = Note(refusal_message(row.reason, blinded=True))
     return AuditRecord(
         id=row.id,
         txn=row.txn,

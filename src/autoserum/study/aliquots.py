@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from autoserum.errors import Expected, ValidationError
+from autoserum.errors import Expected, Message, ValidationError
+from autoserum.i18n import N_
 from autoserum.protocols import Protocol, fact_number
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "parse_label_code",
     "refusal",
     "refusal_kind",
+    "refusal_message",
 ]
 
 #: The first field of every label code (format version 1).
@@ -285,28 +287,60 @@ def kit_source_refusal(kit: str, why: str) -> str:
 
 
 _KIT = re.compile(r"^kit ([^\s:]+)[: ]")
+#: The product an unblinded reader is told a refusal of (an aliquot's or a draw's code).
+_PRODUCT = re.compile(r"^(aliquot|blood draw) ([^\s:]+)[: ]")
+_PRODUCT_WORDS = {"aliquot": N_("aliquot %(code)s"), "blood draw": N_("blood draw %(code)s")}
 
-#: A refusal's kind (:func:`refusal_kind`) in source-neutral words (:func:`blinded_refusal`):
+#: A refusal's kind (:func:`refusal_kind`) in source-neutral words (:func:`refusal_message`):
 #: what neither names the kit's source nor tells serum from saline.
 _NEUTRAL: dict[str, str] = {
-    "another subject's product": "belongs to another subject",
-    "expired": "has expired",
-    "already used": "was already injected",
-    "disposed of": "was disposed of",
-    "thawed too often": "is over its freeze-thaw limit",
+    "another subject's product": N_("%(what)s belongs to another subject"),
+    "expired": N_("%(what)s has expired"),
+    "already used": N_("%(what)s was already injected"),
+    "disposed of": N_("%(what)s was disposed of"),
+    "thawed too often": N_("%(what)s is over its freeze-thaw limit"),
     # whole blood past its draw-to-injection time: the kit is past its use-by time
-    "draw-to-injection time exceeded": "has expired",
-    "volume left too small": "has too little volume left",
+    "draw-to-injection time exceeded": N_("%(what)s has expired"),
+    "volume left too small": N_("%(what)s has too little volume left"),
 }
-_UNKNOWN = "the label names no product of this study"
+_AFTER = N_("%(what)s was prepared after the injection")
+_OTHER = N_("%(what)s may not be given")
+_UNKNOWN = N_("the label names no product of this study")
+
+
+def refusal_message(reason: str, *, blinded: bool) -> Message:
+    """An audited refusal's ``reason`` as a reader is shown it, translatable: its kind
+    (:func:`refusal_kind`) in source-neutral words, naming the kit when the code was a kit's
+    (a kit refused for its source, :func:`kit_source_refusal`, would otherwise tell an active
+    arm's kit); an aliquot or a blood draw by its code to an unblinded reader, as ``the
+    product`` to a ``blinded`` one (only an active arm has one). The one owner of the words
+    of a refusal shown (the audit trail, the injection form): the stored reason stays as it
+    is (English, the audit trail's data); ``str()`` of the message is the English text.
+
+    >>> str(refusal_message("aliquot AL-1 was thawed 2 times (the protocol allows 1)",
+    ...                     blinded=False))
+    'aliquot AL-1 is over its freeze-thaw limit'
+    """
+    kind = refusal_kind(reason)
+    if kind == "unknown or foreign label":
+        return Message(_UNKNOWN)
+    kit, product = _KIT.match(reason), _PRODUCT.match(reason)
+    if kit is not None:
+        what = Message(N_("kit %(code)s"), code=kit.group(1))
+    elif product is not None and not blinded:
+        what = Message(_PRODUCT_WORDS[product.group(1)], code=product.group(2))
+    else:
+        what = Message(N_("the product"))
+    if kind in _NEUTRAL:
+        return Message(_NEUTRAL[kind], what=what)
+    if "after the injection" in reason:
+        return Message(_AFTER, what=what)
+    return Message(_OTHER, what=what)
 
 
 def blinded_refusal(reason: str) -> str:
     """An audited refusal's ``reason`` as a blinded reader reads it (the audit trail) and a
-    blinded injector is told it: its kind (:func:`refusal_kind`) in source-neutral words,
-    naming the kit when the code was a kit's (a kit refused for its source,
-    :func:`kit_source_refusal`, would otherwise tell an active arm's kit), else ``the
-    product`` (an aliquot's or blood draw's code tells the arm: only an active arm has one).
+    blinded injector is told it (:func:`refusal_message`, in English).
 
     >>> blinded_refusal("kit KIT-0002: its aliquot expired at 2026-03-09T00:00:00+00:00")
     'kit KIT-0002 has expired'
@@ -320,16 +354,7 @@ def blinded_refusal(reason: str) -> str:
     ...                 "injection")
     'kit KIT-0002 was prepared after the injection'
     """
-    found = _KIT.match(reason)
-    what = "the product" if found is None else f"kit {found.group(1)}"
-    kind = refusal_kind(reason)
-    if kind == "unknown or foreign label":
-        return _UNKNOWN
-    if kind in _NEUTRAL:
-        return f"{what} {_NEUTRAL[kind]}"
-    if "after the injection" in reason:
-        return f"{what} was prepared after the injection"
-    return f"{what} may not be given"
+    return str(refusal_message(reason, blinded=True))
 
 
 def injector_refusal(reason: str) -> str:

@@ -37,7 +37,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from autoserum.errors import AutoserumError
+from autoserum.errors import AutoserumError, Message
+from autoserum.i18n import N_
 from autoserum.instruments import score
 from autoserum.instruments.easi import (
     ADULT_MULTIPLIERS,
@@ -48,6 +49,7 @@ from autoserum.instruments.easi import (
     area_from_percent,
 )
 from autoserum.protocols import CheckSettings
+from autoserum.study.wording import Wording
 
 __all__ = [
     "AssessmentFacts",
@@ -58,6 +60,7 @@ __all__ = [
     "VisitFacts",
     "evaluate",
     "implied_extent",
+    "query_described",
 ]
 
 #: planned instrument columns scored by another instrument's record
@@ -144,14 +147,19 @@ def _visit_window(data: SubjectFacts, settings: CheckSettings, today: date) -> I
     for v in data.visits:
         if v.deviation_days is None or v.visit_date is None:
             continue
-        side = "early" if v.deviation_days < 0 else "late"
+        wording = WINDOW_EARLY if v.deviation_days < 0 else WINDOW_LATE
         yield Finding(
             "visit_window",
             "visit",
             v.id,
             "visit_date",
-            f"visit {v.visit_code} on {v.visit_date} is {abs(v.deviation_days)} day(s) {side} "
-            f"(window {v.earliest} to {v.latest}): please confirm the date",
+            wording(
+                visit=v.visit_code,
+                date=v.visit_date,
+                days=abs(v.deviation_days),
+                earliest=v.earliest,
+                latest=v.latest,
+            ),
             f"visit_window:visit:{v.id}:{v.visit_date}",
         )
 
@@ -171,8 +179,7 @@ def _missing(data: SubjectFacts, settings: CheckSettings, today: date) -> Iterat
                 "visit",
                 v.id,
                 None,
-                f"{instrument} is planned at visit {v.visit_code} ({v.visit_date}) but is "
-                "neither recorded nor recorded as not done",
+                MISSING(instrument=instrument, visit=v.visit_code, date=v.visit_date),
                 f"missing_assessment:visit:{v.id}:{instrument}",
             )
 
@@ -240,9 +247,13 @@ def _extent(data: SubjectFacts, settings: CheckSettings, today: date) -> Iterato
             "assessment",
             scorad.id,
             "extent",
-            f"SCORAD extent {_fmt(extent)} % at visit {v.visit_code} is outside the "
-            f"{_fmt(low)} to {_fmt(high)} % of body surface implied by the EASI area scores "
-            f"of the same visit (tolerance {_fmt(tolerance)} points): please check both",
+            EXTENT(
+                extent=_fmt(extent),
+                visit=v.visit_code,
+                low=_fmt(low),
+                high=_fmt(high),
+                tolerance=_fmt(tolerance),
+            ),
             f"easi_scorad_extent:assessment:{scorad.id}:{_fmt(extent)}:{easi.id}:"
             f"{_fmt(low)}-{_fmt(high)}",
         )
@@ -280,9 +291,13 @@ def _direction(data: SubjectFacts, settings: CheckSettings, today: date) -> Iter
                 "assessment",
                 easi2.id,
                 None,
-                f"from {v1.visit_code} to {v2.visit_code} EASI changed by {_fmt(de * 100)} % "
-                f"and objective SCORAD by {_fmt(do * 100)} % (opposite directions, each at "
-                f"least {_fmt(threshold * 100)} %): please check both assessments",
+                DIRECTION(
+                    first=v1.visit_code,
+                    second=v2.visit_code,
+                    easi=_fmt(de * 100),
+                    scorad=_fmt(do * 100),
+                    threshold=_fmt(threshold * 100),
+                ),
                 f"score_direction:assessment:{easi2.id}:{_fmt(e1)}>{_fmt(e2)}:"
                 f"{_fmt(o1)}>{_fmt(o2)}",
             )
@@ -301,8 +316,7 @@ def _labs(data: SubjectFacts, settings: CheckSettings, today: date) -> Iterator[
             "lab",
             lab.id,
             "value",
-            f"{lab.analyte} {lab.value} {lab.unit} is outside the study's limits of "
-            f"plausibility ({low} to {high} {lab.unit}): please confirm against the source",
+            LAB_LIMITS(analyte=lab.analyte, value=lab.value, unit=lab.unit, low=low, high=high),
             f"lab_limits:lab:{lab.id}:{lab.value}",
         )
 
@@ -317,8 +331,7 @@ def _ae_consent(data: SubjectFacts, settings: CheckSettings, today: date) -> Ite
                 "adverse_event",
                 ae_id,
                 "onset_date",
-                f"onset {onset} is before the subject's consent on {data.first_consent}: "
-                "medical history rather than an adverse event?",
+                BEFORE_CONSENT(onset=onset, consent=data.first_consent),
                 f"ae_before_consent:adverse_event:{ae_id}:{onset}",
             )
 
@@ -333,9 +346,7 @@ def _preparation(data: SubjectFacts, settings: CheckSettings, today: date) -> It
                 "injection",
                 inj.id,
                 "product_code",
-                f"the injection on {inj.given_on} names no blood draw, aliquot or kit of the "
-                "product's chain: which product was given? Record its preparation and the "
-                "product code",
+                NO_PREPARATION(date=inj.given_on),
                 f"injection_without_preparation:injection:{inj.id}",
             )
         elif inj.prepared_on and inj.given_on and inj.prepared_on > inj.given_on:
@@ -344,11 +355,87 @@ def _preparation(data: SubjectFacts, settings: CheckSettings, today: date) -> It
                 "injection",
                 inj.id,
                 "given_on",
-                f"the injection on {inj.given_on} used a kit prepared later, on "
-                f"{inj.prepared_on}: please check the dates against the source",
+                PREPARED_LATER(date=inj.given_on, prepared=inj.prepared_on),
                 f"injection_without_preparation:injection:{inj.id}:{inj.given_on}:"
                 f"{inj.prepared_on}",
             )
+
+
+# --- the queries' texts: each written here and read back for display (study.wording) -------
+WINDOW_EARLY = Wording(
+    N_(
+        "visit %(visit)s on %(date)s is %(days)s day(s) early "
+        "(window %(earliest)s to %(latest)s): please confirm the date"
+    )
+)
+WINDOW_LATE = Wording(
+    N_(
+        "visit %(visit)s on %(date)s is %(days)s day(s) late "
+        "(window %(earliest)s to %(latest)s): please confirm the date"
+    )
+)
+MISSING = Wording(
+    N_(
+        "%(instrument)s is planned at visit %(visit)s (%(date)s) but is neither recorded nor "
+        "recorded as not done"
+    )
+)
+EXTENT = Wording(
+    N_(
+        "SCORAD extent %(extent)s %% at visit %(visit)s is outside the %(low)s to %(high)s %% of "
+        "body surface implied by the EASI area scores of the same visit (tolerance %(tolerance)s "
+        "points): please check both"
+    )
+)
+DIRECTION = Wording(
+    N_(
+        "from %(first)s to %(second)s EASI changed by %(easi)s %% and objective SCORAD by "
+        "%(scorad)s %% (opposite directions, each at least %(threshold)s %%): please check both "
+        "assessments"
+    )
+)
+LAB_LIMITS = Wording(
+    N_(
+        "%(analyte)s %(value)s %(unit)s is outside the study's limits of plausibility (%(low)s to "
+        "%(high)s %(unit)s): please confirm against the source"
+    )
+)
+BEFORE_CONSENT = Wording(
+    N_(
+        "onset %(onset)s is before the subject's consent on %(consent)s: medical history rather "
+        "than an adverse event?"
+    )
+)
+NO_PREPARATION = Wording(
+    N_(
+        "the injection on %(date)s names no blood draw, aliquot or kit of the product's chain: "
+        "which product was given? Record its preparation and the product code"
+    )
+)
+PREPARED_LATER = Wording(
+    N_(
+        "the injection on %(date)s used a kit prepared later, on %(prepared)s: please check the "
+        "dates against the source"
+    )
+)
+_QUERIES = (WINDOW_EARLY, WINDOW_LATE, MISSING, EXTENT, DIRECTION, LAB_LIMITS, BEFORE_CONSENT,
+            NO_PREPARATION, PREPARED_LATER)  # fmt: skip
+
+
+def query_described(text: str) -> Message | str:
+    """A stored query text as the message of the check that wrote it, or the text as stored
+    (a query a person wrote, an answer).
+
+    >>> query_described(MISSING(instrument="easi", visit="week4", date="2026-03-30")).params
+    {'instrument': 'easi', 'visit': 'week4', 'date': '2026-03-30'}
+    >>> query_described("please check the onset date")
+    'please check the onset date'
+    """
+    for wording in _QUERIES:
+        found = wording.read(text)
+        if found is not None:
+            return found
+    return text
 
 
 _RULES: dict[str, Callable[[SubjectFacts, CheckSettings, date], Iterator[Finding]]] = {

@@ -31,6 +31,8 @@ from autoserum.i18n import (
     format_decimal,
     format_number,
     negotiate,
+    process_text,
+    query_text,
     translations,
     using,
 )
@@ -118,10 +120,22 @@ def _shown_filter(context: Context, value: Any) -> Any:
     return _shown(value)
 
 
+@pass_context
+def _process_filter(context: Context, value: str | None) -> str:
+    return process_text(value, current_language())
+
+
+@pass_context
+def _query_filter(context: Context, value: str | None) -> str:
+    return query_text(value, current_language())
+
+
 templates.env.filters.update(
     tr=_tr_filter,  # a text that comes from Python (a label, a value): translated, not formatted
     vocab=_vocab_filter,  # a recorded value: translated if it is a vocabulary word
     shown=_shown_filter,  # a table cell: a date formatted, a vocabulary word translated
+    process_deviations=_process_filter,  # a processing's stored deviations, in the language
+    query_text=_query_filter,  # a query's stored text: an automatic check's in the language
     format_date=format_date,
     format_datetime=format_datetime,
     format_number=format_number,

@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from autoserum.i18n import N_
+from autoserum.errors import Note
+from autoserum.i18n import N_, message_text
 from autoserum.store import DEFAULT_PAGE, change_events
+from autoserum.study.aliquots import refusal_message
 from autoserum.web.audittrail import AfterQuery, AuditFilterDep, LimitQuery, csv_lines, next_url
 from autoserum.web.deps import PageUser, StoreDep
-from autoserum.web.templating import render, translate
+from autoserum.web.templating import language_of, render, translate
 from autoserum.web.views import study_for
 
 __all__ = ["router"]
@@ -38,6 +40,18 @@ _RECORD_TYPES = (
     N_("lock"), N_("query"), N_("query_message"), N_("verification"), N_("signature"),
     N_("protocol_version"),
 )  # fmt: skip
+
+
+def _reason(action: str, reason: str | None, language: str) -> str | None:
+    """An event's reason as the page shows it: a refused injection's reason (stored in
+    English, the audit's data) in the page's language, by its kind
+    (:func:`~autoserum.study.aliquots.refusal_message`; a blinded reader's was worded without
+    the product's source by the store); any other reason as recorded."""
+    if reason is None or language == "en" or action != "refused":
+        return reason
+    if isinstance(reason, Note):
+        return message_text(reason.text, language)
+    return message_text(refusal_message(reason, blinded=False), language)
 
 
 @router.get("/studies/{study}/audit")
@@ -65,7 +79,7 @@ def audit_page(
             "record": f"{translate(request, e.entity).replace('_', ' ')} {e.record_id}",
             "subject_id": e.subject_id,
             "version": e.version,
-            "reason": e.reason,
+            "reason": _reason(e.action, e.reason, language_of(request)),
             "changes": [
                 {"field": c.field, "old": _show(c.old), "new": _show(c.new)} for c in e.changes
             ],
@@ -94,7 +108,8 @@ def audit_page(
             "study": view,
             "events": events,
             "where": where,
-            "scope": " · ".join(p for p in scope if p) or f"study {study}",
+            "scope": " · ".join(p for p in scope if p)
+            or translate(request, "study %(study)s", study=study),
             "back_url": back,
             "next_url": next_url(request, page.next_after),
             "first_url": None if not after else f"/studies/{study}/audit?{query}",

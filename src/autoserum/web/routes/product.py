@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from autoserum.i18n import N_, format_datetime, format_quantity, using
+from autoserum.i18n import N_, format_datetime, format_quantity, process_text, using
 from autoserum.i18n import translate as translate_to
 from autoserum.protocols import Dose, fact_number
 from autoserum.report import labels_pdf, product_labels, worksheet_pdf, worksheet_rows
@@ -255,7 +255,7 @@ def record_processing(
         if done.deviates:
             return translate(
                 request, "Processing recorded. Deviations: %(deviations)s.",
-                deviations=done.deviations,
+                deviations=process_text(done.deviations, language_of(request)),
             )  # fmt: skip
         return translate(request, "Processing recorded.")
 

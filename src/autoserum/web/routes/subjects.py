@@ -12,7 +12,14 @@ from fastapi.responses import Response
 
 from autoserum.display import exact_number
 from autoserum.errors import Expected, Message, PermissionDeniedError, StateError, ValidationError
-from autoserum.i18n import N_, format_date, format_quantity, message_text
+from autoserum.i18n import (
+    N_,
+    deviation_text,
+    format_date,
+    format_quantity,
+    message_text,
+    process_text,
+)
 from autoserum.i18n import translate as translate_to
 from autoserum.protocols import Protocol, evaluate_eligibility
 from autoserum.store import Store
@@ -218,8 +225,9 @@ def _product_section(
         rows.append({"step": N_("blood draw"), "code": d.code, "detail": ml(d.volume_ml),
                      "when": d.drawn_at})  # fmt: skip
     for p in life.processings:
+        detail = process_text(p.deviations, language) or N_("as the protocol")
         rows.append({"step": "processing", "code": "", "when": p.started_at,
-                     "detail": p.deviations or N_("as the protocol")})  # fmt: skip
+                     "detail": detail})  # fmt: skip
     for a in life.aliquots:
         rows.append({"step": "aliquot", "code": a.code, "detail": ml(a.volume_ml),
                      "when": a.expires_at,
@@ -272,7 +280,10 @@ def subject_page(
         "vital_signs": [{**vars(r), "visit": visit_of.get(r.visit_id)} for r in detail.vital_signs],
         "adverse_events": [vars(a) for a in detail.adverse_events],
         "con_meds": [vars(c) for c in detail.con_meds],
-        "deviations": [vars(d) for d in detail.deviations],
+        "deviations": [  # a generated description in the page's language (as stored: data)
+            {**vars(d), "description": deviation_text(d.description, language_of(request))}
+            for d in detail.deviations
+        ],
         "prior_treatments": [vars(t) for t in detail.prior_treatments],
         "comorbidities": [vars(c) for c in detail.comorbidities],
     }
