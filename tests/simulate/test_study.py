@@ -188,6 +188,7 @@ def test_adverse_events_file(code: str) -> None:
         "outcome",
         "aware_at",
         "reported_at",
+        "follow_up",
     ]
     criteria = [c for c in events.columns if c.startswith("sae_")]
     # serious exactly when at least one seriousness criterion holds
@@ -212,6 +213,8 @@ def test_adverse_events_file(code: str) -> None:
     ended = events.filter(pl.col("end_date").is_not_null())
     assert (ended["end_date"] >= ended["onset_date"]).all()
     assert set(ended["outcome"]) <= {"recovered"}
+    # each event as first reported: follow-ups are corrections recorded later (the store's)
+    assert set(events["follow_up"]) == {0}
     assert set(events.filter(pl.col("end_date").is_null())["outcome"]) <= {"recovering"}
     for column in ("aware_at", "reported_at"):
         assert events.filter(~pl.col("serious"))[column].null_count() == (

@@ -73,7 +73,7 @@ def ae_file() -> pl.DataFrame:
         "sae_important_medical_event": "false", "related": "probable",
         "related_procedure": "definite", "expected": "true", "aesi": "injection_site_reaction",
         "action_taken": "dose_not_changed", "outcome": "recovered", "aware_at": None,
-        "reported_at": None,
+        "reported_at": None, "follow_up": "0",
     }  # fmt: skip
     assert list(row) == list(AE_COLUMNS)  # the file is the export's shape
     return pl.DataFrame({k: [v] for k, v in row.items()}, schema=dict.fromkeys(row, pl.String))
@@ -432,3 +432,49 @@ def test_an_imported_event_keeps_the_times_of_a_form(store: Store) -> None:
     assert got["aware_at"] == datetime(2026, 3, 10, 5, 5, tzinfo=UTC)
     assert got["reported_at"] == datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
     assert (got["onset_date"], got["end_date"]) == (date(2026, 3, 10), date(2026, 3, 18))
+
+
+def test_an_events_follow_ups_survive_export_import_export(store: Store, tmp_path: Path) -> None:
+    """A follow-up is a correction with its reason, a new version of the event
+    (``docs/data-format.md``): an event first reported, then followed up twice (its outcome,
+    then its end date) is exported with ``follow_up`` 2 (its version 3, less one:
+    ``study.safety.follow_up_of``); imported into another study it is written at version 3 and
+    exported the same again, byte for byte. A value that is not a whole number ≥ 0 is refused,
+    located, naming the column."""
+    store.exports.import_long(
+        "AST", visit_file(), actor=ADMIN, protocol="ast-nahm2023", adverse_events=ae_file()
+    )
+    first = store.exports.adverse_events("AST", actor=ADMIN)
+    assert first["follow_up"].to_list() == [0]  # as first reported (the file's 0)
+    ae = store.records.add_adverse_event(
+        "AST", "S02", actor=ADMIN, term="eczema herpeticum", onset_date="2026-03-10",
+        severity="moderate", serious=False, related="unlikely", outcome="recovering",
+    )  # fmt: skip
+    ae = store.records.update(
+        "AST", "adverse_event", ae.id, {"outcome": "not_recovered"}, actor=ADMIN,
+        reason="follow-up 1: lesions spreading", expected_version=ae.version,
+    )  # fmt: skip
+    ae = store.records.update(
+        "AST", "adverse_event", ae.id, {"outcome": "recovered", "end_date": "2026-03-24"},
+        actor=ADMIN, reason="follow-up 2: resolved", expected_version=ae.version,
+    )  # fmt: skip
+    assert (ae.version, ae.follow_up) == (3, 2)
+    exported = store.exports.adverse_events("AST", actor=ADMIN)
+    assert exported["follow_up"].to_list() == [0, 2]
+    visits, events = tmp_path / "visits.csv", tmp_path / "ae.csv"
+    store.exports.long("AST", actor=ADMIN).write_csv(visits)
+    exported.write_csv(events)
+    store.exports.import_long(
+        "COPY", pl.read_csv(visits, infer_schema=False), actor=ADMIN, protocol="ast-nahm2023",
+        adverse_events=pl.read_csv(events, infer_schema=False),
+    )  # fmt: skip
+    again = store.exports.adverse_events("COPY", actor=ADMIN)
+    assert again.write_csv() == events.read_text()
+    copied = store.subjects.detail("COPY", "S02", actor=ADMIN).adverse_events
+    assert [(a.version, a.follow_up) for a in copied] == [(3, 2)]
+    for bad in ("-1", "1.5", "two"):
+        with pytest.raises(ValidationError, match="line 2, column 'follow_up'"):
+            store.exports.import_long(
+                "NEW", visit_file(), actor=ADMIN, protocol="ast-nahm2023",
+                adverse_events=ae_file().with_columns(follow_up=pl.lit(bad)),
+            )  # fmt: skip

@@ -19,8 +19,9 @@ from autoserum.study.tidy import AE_SCHEMA
 
 __all__ = ["record_serious_events"]
 
-#: Fields of the adverse-event file the store derives (never given on a form).
-_DERIVED = frozenset({"subject_id", "arm", "onset_week", "expected", "aesi"})
+#: Fields of the adverse-event file the store derives (never given on a form); ``follow_up``
+#: counts the store's own follow-ups (the one below makes it 1).
+_DERIVED = frozenset({"subject_id", "arm", "onset_week", "expected", "aesi", "follow_up"})
 
 
 def record_serious_events(

@@ -35,7 +35,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from autoserum import __version__
-from autoserum.i18n import current_language, format_date, format_datetime, using
+from autoserum.i18n import (
+    current_language,
+    format_date,
+    format_datetime,
+    format_quantity,
+    using,
+)
 from autoserum.report._document import Document, Section
 from autoserum.report._i18n import gettext as _
 from autoserum.report._i18n import word
@@ -104,6 +110,11 @@ def sae_document(report: SaeReport, *, generated: datetime) -> Document:
             _("reported %(when)s (late: after the 24-hour deadline)", when=_when(clock.reported_at))
             if clock.overdue
             else _("reported %(when)s (within 24 hours)", when=_when(clock.reported_at))
+        )
+    elif clock.overdue_days is not None:  # past two days: in days, as the dashboard says it
+        status = _(
+            "OVERDUE by %(time)s: not yet reported",
+            time=format_quantity(clock.overdue_days, "days"),
         )
     elif clock.overdue:
         status = _(

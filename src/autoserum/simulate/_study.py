@@ -319,7 +319,8 @@ def _finish(
         end_date=day + pl.duration(days=pl.col("end_days")),
         aware_at=midnight + pl.duration(minutes=(pl.col("aware_hours") * 60).round()),
     ).with_columns(
-        reported_at=pl.col("aware_at") + pl.duration(minutes=(pl.col("report_hours") * 60).round())
+        reported_at=pl.col("aware_at") + pl.duration(minutes=(pl.col("report_hours") * 60).round()),
+        follow_up=pl.lit(0),  # each event as first reported (a follow-up is a later correction)
     )
     serious = events.filter(pl.col("serious"))
     ae_columns = [c for c in AE_SCHEMA if c not in {"subject_id", "arm"}]

@@ -64,9 +64,13 @@ def column_type(field: Field) -> TypeEngine[Any]:
 
 def record_columns(spec: EntitySpec) -> type[Any]:
     """A declarative mixin with one ``mapped_column`` per field of ``spec`` (its name, type and
-    nullability as the registry declares them)."""
+    nullability as the registry declares them); a derived field (``Field.derived``, computed
+    from the other columns: an adverse event's ``follow_up``) is a property of the model, not
+    a column."""
     attributes = {
-        f.name: mapped_column(column_type(f), nullable=f.is_nullable) for f in spec.fields
+        f.name: mapped_column(column_type(f), nullable=f.is_nullable)
+        for f in spec.fields
+        if not f.derived
     }
     return type(f"_{spec.name.title().replace('_', '')}Columns", (), attributes)
 

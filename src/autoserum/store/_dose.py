@@ -3,22 +3,25 @@ place the store raises and closes a subject's ``injection_dose`` deviations.
 
 Every write of an injection reconciles them (:func:`reconcile_dose_deviations`): recording it
 (``records.add_injection``), correcting it (``records.update``: the web's correction form and
-the API's PATCH call it) and deleting it (``records.delete``). Each injection of the subject
-is numbered by its sitting (one more than the days with an injection before it), compared with
-the dose the protocol declares for that number (more than 10 % away deviates) and the subject's
-deviations of the kind are made to match: a deviation no injection calls for any more (a
-volume corrected within 10 %, a date corrected so that the injection's number changes, an
-injection deleted) is **closed**, deleted in the same audited transaction with the write's
-reason, its content kept in the audit trail as a deletion; a deviation a corrected injection
-now calls for is raised. A deviation that still holds is left as it is.
+the API's PATCH call it), deleting it (``records.delete``) and importing a complete data
+package (``store/_package.py``). Each injection of the subject is numbered by its sitting (one
+more than the days with an injection before it), compared with the dose the protocol declares
+for that number (more than 10 % away deviates) and the subject's deviations of the kind are
+made to match. A dose deviation names its injection (``deviations.injection_id``, the link the
+entity registry declares) and is matched by that link, never by its text: a deviation no
+injection calls for any more (a volume corrected within 10 %, a date corrected so that the
+injection's number changes, an injection deleted) or whose finding changed (another volume)
+is **closed**, deleted in the same audited transaction with the write's reason, its content
+kept in the audit trail as a deletion; a deviation a corrected injection now calls for is
+raised, linked to it. A deviation that still holds is left as it is.
 
-A complete data package restores a study's deviations as they were exported (its import
-writes the rows as given); the tidy import writes no injections.
+A dose deviation recorded before the link (migration ``0028``) has none: it is matched by its
+description (``injection on <date>: …``) as before and, when it still holds, linked to its
+injection (an audited update); one no injection calls for is closed. A deviation of the kind
+entered by hand (any other description) is left alone. The tidy import writes no injections.
 """
 
 from __future__ import annotations
-
-from collections import Counter
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,55 +36,81 @@ __all__ = ["DOSE_KIND", "reconcile_dose_deviations"]
 DOSE_KIND = "injection_dose"
 
 
-def _descriptions(
+def _findings(
     protocol: Protocol, subject: SubjectRow, injections: list[InjectionRow]
-) -> list[str]:
-    """The description of the dose deviation each injection calls for (in order)."""
-    out: list[str] = []
-    days = sorted({i.given_on for i in injections})
+) -> dict[int, str]:
+    """Injection id → the description of the dose deviation it calls for (those that do)."""
+    out: dict[int, str] = {}
+    days = sorted({i.given_on for i in injections if i.given_on is not None})
     number = {day: k + 1 for k, day in enumerate(days)}
     for injection in injections:
-        if injection.volume_ml is None or subject.arm is None:
+        if injection.volume_ml is None or injection.given_on is None or subject.arm is None:
             continue
         found = dose_deviation(
             protocol, subject.arm, number[injection.given_on], injection.volume_ml
         )
         if found is not None:
-            out.append(DOSE(date=injection.given_on, found=found))
+            out[injection.id] = DOSE(date=injection.given_on, found=found)
     return out
 
 
-def reconcile_dose_deviations(s: Session, protocol: Protocol, subject: SubjectRow) -> None:
+def reconcile_dose_deviations(
+    s: Session,
+    protocol: Protocol,
+    subject: SubjectRow,
+    *,
+    deleting: InjectionRow | None = None,
+) -> None:
     """Raise and close ``subject``'s ``injection_dose`` deviations so that they are the ones
-    its injections call for now (see the module docstring); flushed by the caller's write."""
+    its injections call for now (see the module docstring). ``deleting``: an injection about to
+    be deleted (counted as gone; its deviation is closed and flushed before the caller deletes
+    it, so that no deviation links to a deleted injection)."""
     if subject.arm is None:
         return
     s.flush()
-    injections = list(
-        s.scalars(
+    injections = [
+        i
+        for i in s.scalars(
             select(InjectionRow)
             .where(InjectionRow.subject_pk == subject.id)
             .order_by(InjectionRow.given_on, InjectionRow.id)
         )
+        if deleting is None or i.id != deleting.id
+    ]
+    wanted = _findings(protocol, subject, injections)
+    rows = list(
+        s.scalars(
+            select(DeviationRow)
+            .where(DeviationRow.subject_pk == subject.id, DeviationRow.kind == DOSE_KIND)
+            .order_by(DeviationRow.id)
+        )
     )
-    wanted = Counter(_descriptions(protocol, subject, injections))
-    for row in s.scalars(
-        select(DeviationRow)
-        .where(DeviationRow.subject_pk == subject.id, DeviationRow.kind == DOSE_KIND)
-        .order_by(DeviationRow.id)
-    ):
-        if wanted[row.description] > 0:
-            wanted[row.description] -= 1
-        elif row.description.startswith("injection on "):
-            s.delete(row)  # closed: no injection calls for it any more (audited deletion)
-    for description, count in wanted.items():
-        for _ in range(count):
-            s.add(
-                DeviationRow(
-                    study_id=subject.study_id,
-                    subject_pk=subject.id,
-                    kind=DOSE_KIND,
-                    description=description,
-                    version=1,
-                )
+    for row in rows:  # linked: matched by the injection they name
+        if row.injection_id is None:
+            continue
+        if wanted.get(row.injection_id) == row.description:
+            del wanted[row.injection_id]
+        else:
+            s.delete(row)  # closed: its injection no longer calls for it (audited deletion)
+    for row in rows:  # recorded before the link: matched by their text, then linked
+        if row.injection_id is not None or not row.description.startswith("injection on "):
+            continue
+        match = next((k for k, text in wanted.items() if text == row.description), None)
+        if match is None:
+            s.delete(row)
+        else:
+            row.injection_id = match
+            del wanted[match]
+    for injection_id, description in wanted.items():
+        s.add(
+            DeviationRow(
+                study_id=subject.study_id,
+                subject_pk=subject.id,
+                injection_id=injection_id,
+                kind=DOSE_KIND,
+                description=description,
+                version=1,
             )
+        )
+    if deleting is not None:
+        s.flush()

@@ -231,11 +231,15 @@ class Importer(Service):
         for piece in run.pieces(records.adverse_events):
             with run.transaction() as s:
                 for ae in piece:
+                    fields = dict(ae.fields)
+                    # the event as of its last follow-up (a derived column: sets the version)
+                    version = AdverseEventRow.version_of(fields.pop("follow_up", None))
                     s.add(
                         AdverseEventRow(
-                            study_id=study_id, subject_pk=pks[ae.subject_id], version=1, **ae.fields
+                            study_id=study_id, subject_pk=pks[ae.subject_id], version=version,
+                            **fields,
                         )
-                    )
+                    )  # fmt: skip
         day0_codes = {v.code for v in plan.visits if v.day == 0}
         for piece in run.pieces(list(pks.values())):
             with run.transaction() as s:

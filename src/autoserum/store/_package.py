@@ -7,7 +7,10 @@ a ``.zip`` file (fixed time stamps: the same study gives the same bytes).
 
 In: a package written by autoserum read back into a new study, all or nothing: every cell is
 converted by the registry's converter first (an error names the file, line and column), then
-the study, its sites, subjects and records are written in one audited transaction.
+the study, its sites, subjects and records are written in one audited transaction, which ends
+with the dose deviations the live path raises for the imported injections
+(``store/_dose.py``: a package's volume off the protocol's dose is flagged, a dose deviation no
+injection calls for is closed).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from autoserum.errors import Expected, ValidationError
 from autoserum.protocols import Protocol
 from autoserum.store._allocation import ensure_list
 from autoserum.store._base import Actor
+from autoserum.store._dose import reconcile_dose_deviations
 from autoserum.store._studies import new_study
 from autoserum.store.models import (
     AUDITED,
@@ -694,6 +698,9 @@ def import_rows(s: Session, name: str, content: PackageContent, *, today: date) 
     amended = settings.get("protocol_amendments") or []
     current = Protocol.model_validate(amended[-1]["protocol"]) if amended else protocol
     _import_allocations(s, st, current, settings.get("allocations"), keys.subjects)
+    for subject in list(s.scalars(select(SubjectRow).where(SubjectRow.study_id == st.id))):
+        # the dose deviations the live path would raise for these injections (one owner)
+        reconcile_dose_deviations(s, current, subject)
     if any(content.rows.get(name) is not None for name in REVIEW_REGISTRY):
         # The package carries the review state (verifications, signatures, queries) as it
         # was: the review hook must not clear, invalidate or raise anything on this insert

@@ -1182,9 +1182,9 @@ class RecordService(Service):
             )
         with self._write(actor, reason) as s:
             row, st, subject = self._editable_row(s, study, entity, id, expected_version, actor)
-            s.delete(row)
             if entity == "injection" and subject is not None:
-                reconcile_dose_deviations(s, self._protocol(st), subject)
+                reconcile_dose_deviations(s, self._protocol(st), subject, deleting=row)
+            s.delete(row)
 
     def _editable_row(
         self,

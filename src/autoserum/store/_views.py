@@ -52,6 +52,7 @@ from autoserum.study.model import (
     Visit,
     VitalSign,
 )
+from autoserum.study.safety import follow_up_of
 from autoserum.study.status import SubjectStatus
 
 __all__ = [
@@ -151,12 +152,20 @@ def _shown(field: Field, value: Any, *, sees_arm: bool) -> Any:
     return value
 
 
+def _value(name: str, field: Field, row: Any) -> Any:
+    """A field's value of ``row`` (an ORM row or a plain result row): a derived field (not a
+    column) computed as the model computes it."""
+    if field.derived and name == "adverse_event" and field.name == "follow_up":
+        return follow_up_of(row.version)
+    return getattr(row, field.name)
+
+
 def domain_record(name: str, row: Any, label: str, *, sees_arm: bool = True) -> Record:
     """The domain record of ``row`` of record type ``name``: its links and the fields the
     registry declares, a field or link masked for blinded viewers shown as ``"blinded"``
     unless the viewer ``sees_arm``, an exact total parsed to a fraction."""
     spec = entity(name)
-    values = {f.name: _shown(f, getattr(row, f.name), sees_arm=sees_arm) for f in spec.fields}
+    values = {f.name: _shown(f, _value(name, f, row), sees_arm=sees_arm) for f in spec.fields}
     links = {
         link: MASK if link in spec.masked_links and not sees_arm else getattr(row, link)
         for link in spec.links

@@ -39,6 +39,7 @@ from autoserum.store._types import JSONText, UTCDateTime
 from autoserum.study.entities import entity
 from autoserum.study.locks import LEVELS
 from autoserum.study.queries import QUERY_STATUSES
+from autoserum.study.safety import follow_up_of
 from autoserum.study.signatures import MEANINGS, SIGNATURE_LEVELS
 
 __all__ = [
@@ -310,6 +311,18 @@ class AdverseEventRow(_columns("adverse_event"), _SubjectChild, Base):  # type: 
     __entity__ = "adverse_event"
     __table_args__ = record_checks(entity("adverse_event"))
 
+    @property
+    def follow_up(self) -> int:
+        """The event's follow-up number (the registry's derived ``follow_up``): each follow-up
+        is a correction, a new version; 0 as first reported."""
+        return follow_up_of(self.version)
+
+    @staticmethod
+    def version_of(follow_up: int | None) -> int:
+        """The version of an event imported as of its ``follow_up`` (empty: as first
+        reported), so that its export says the same again."""
+        return 1 + (follow_up or 0)
+
 
 class ConMedRow(_columns("con_med"), _SubjectChild, Base):  # type: ignore[misc]
     __tablename__ = "con_meds"
@@ -322,6 +335,9 @@ class DeviationRow(_columns("deviation"), _SubjectChild, Base):  # type: ignore[
     __entity__ = "deviation"
     __table_args__ = record_checks(entity("deviation"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), nullable=True, index=True)
+    injection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("injections.id"), nullable=True, index=True
+    )
 
 
 # --- the autologous product's chain of identity (entities.PRODUCT_CHAIN) -----------------

@@ -550,6 +550,11 @@ ADVERSE_EVENT = EntitySpec(
         Field("reported_at", "datetime", "Reported to the sponsor at", export="reported_at",
               **_EDIT),
         _text("narrative", NOTE_MAX, "Narrative", identifying=True, **_EDIT),
+        # a follow-up is a correction with its reason (a new version of the event): 0 as first
+        # reported, n after its n-th; the record's version less one (the tidy file's row is
+        # the event as of its last follow-up; a data package carries no versions)
+        Field("follow_up", "int", "Follow-up (0: as first reported)", minimum=_n(0),
+              derived=True, packaged=False, export="follow_up"),
     ),
     deletable=True,
     label="an adverse event",
@@ -633,7 +638,9 @@ DEVIATION = EntitySpec(
             **_EDIT,
         ),
     ),
-    links=("visit_id",),
+    # the record a deviation is about: the injection whose volume is off the protocol's dose
+    # (``store/_dose.py`` reconciles by it); empty for a deviation entered by hand
+    links=("visit_id", "injection_id"),
     deletable=True,
     label="a protocol deviation",
     title="Protocol deviations",

@@ -28,7 +28,7 @@ converter (:func:`parse_cell`), so export → import → export gives the same b
 >>> package_columns(entity("lab"), blinded=False, deidentified=False)[:4]
 ('subject_id', 'record', 'visit', 'analyte')
 >>> [c for c in package_columns(entity("deviation"), blinded=True, deidentified=True)]
-['subject_id', 'record', 'visit', 'category', 'days', 'importance']
+['subject_id', 'record', 'visit', 'injection', 'category', 'days', 'importance']
 >>> key_columns(entity("preparation"), blinded=True)
 ('subject_id', 'record')
 >>> "aliquots" in [s.table for s in package_types(blinded=True)]

@@ -41,6 +41,7 @@ __all__ = [
     "ACTIONS_TAKEN",
     "MEDDRA_PATTERN",
     "MEDDRA_RULE",
+    "OVERDUE_HOURS_SHOWN",
     "RELATED_CODES",
     "REPORTING_HOURS",
     "SERIOUSNESS_CRITERIA",
@@ -48,6 +49,7 @@ __all__ = [
     "check_ae_dates",
     "check_meddra",
     "check_seriousness",
+    "follow_up_of",
     "is_related",
     "is_susar",
     "sae_clock",
@@ -76,6 +78,10 @@ ACTIONS_TAKEN: tuple[str, ...] = (
 RELATED_CODES: tuple[str, ...] = ("possible", "probable", "definite")
 #: Hours from awareness within which an SAE is reported to the sponsor.
 REPORTING_HOURS = 24
+#: Overdue by up to this many hours, a clock's overdue time is told in hours (``OVERDUE by
+#: 6.0 h``); past it, in whole days (a 2024 event still unreported reads ``708 days``, not
+#: ``~17,000 h``): the dashboard (``web/safety.py``) and the SAE report (PDF) alike.
+OVERDUE_HOURS_SHOWN = 48
 #: A MedDRA code (lowest level term or preferred term): eight digits (MedDRA, ICH M1).
 MEDDRA_PATTERN = r"^[0-9]{8}$"
 MEDDRA_RULE = "a MedDRA code of eight digits, e.g. 10022086"
@@ -176,9 +182,35 @@ class SaeClock:
     overdue: bool
 
     @property
+    def overdue_days(self) -> int | None:
+        """Whole days overdue when not reported and overdue by more than
+        :data:`OVERDUE_HOURS_SHOWN` hours (else ``None``: the time is told in hours).
+
+        >>> from datetime import UTC, datetime
+        >>> t = datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
+        >>> sae_clock(t, reported_at=None, now=t + timedelta(hours=24 + 48)).overdue_days
+        >>> sae_clock(t, reported_at=None, now=t + timedelta(hours=24 + 17000)).overdue_days
+        708
+        """
+        if self.hours_left is None or -self.hours_left <= OVERDUE_HOURS_SHOWN:
+            return None
+        return int(-self.hours_left // 24)
+
+    @property
     def reported(self) -> bool:
         """Whether the SAE has been reported to the sponsor."""
         return self.reported_at is not None
+
+
+def follow_up_of(version: int) -> int:
+    """The follow-up number of an adverse event at ``version``: a follow-up is a correction
+    with its reason, a new version of the event (``docs/data-format.md``), so version 1 is
+    the event as first reported (0) and version n + 1 the event after its n-th follow-up.
+
+    >>> follow_up_of(1), follow_up_of(3)
+    (0, 2)
+    """
+    return version - 1
 
 
 def sae_clock(aware_at: datetime, *, reported_at: datetime | None, now: datetime) -> SaeClock:

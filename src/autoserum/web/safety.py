@@ -4,7 +4,8 @@ report (PDF) of one event.
 The clock of an SAE (:func:`autoserum.study.safety.sae_clock`) runs from when the site became
 aware of it (``aware_at``) to 24 hours later; ``now`` is the app's injected clock
 (``create_app(now=...)``; tests fix it). The alert lists the SAEs not yet reported to the
-sponsor with the time left, or how long they are overdue. The report is the CIOMS-like page of
+sponsor with the time left, or how long they are overdue (:func:`clock_text`: the clock's
+text, in hours, past two days overdue in days). The report is the CIOMS-like page of
 :mod:`autoserum.report` with the study treatment shown as "blinded" to anyone who may not see
 the subject's arm (the subject view is masked by the store already).
 """
@@ -17,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 
 from autoserum.errors import Message, NotFoundError
+from autoserum.i18n import current_language, format_decimal, format_quantity, translate
 from autoserum.report import SaeReport, write_sae_report
 from autoserum.store import Store
 from autoserum.study.safety import SERIOUSNESS_CRITERIA, SaeClock, sae_clock
 from autoserum.web.deps import CurrentUser
 from autoserum.web.views import StudyView
 
-__all__ = ["SaeAlert", "sae_alerts", "sae_pdf", "sae_report"]
+__all__ = ["SaeAlert", "clock_text", "sae_alerts", "sae_pdf", "sae_report"]
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,31 @@ class SaeAlert:
 
     @property
     def status(self) -> str:
-        """``13.5 h left`` or ``OVERDUE by 2.0 h``."""
-        left = self.clock.hours_left or 0.0
-        return f"OVERDUE by {-left:.1f} h" if self.clock.overdue else f"{left:.1f} h left"
+        """The clock's text in the page's language (:func:`clock_text`)."""
+        return clock_text(self.clock)
+
+
+def clock_text(clock: SaeClock, language: str | None = None) -> str:
+    """The dashboard's text of an unreported SAE's clock in ``language`` (the page's by
+    default): the hours left, or how long it is overdue, in hours up to
+    :data:`~autoserum.study.safety.OVERDUE_HOURS_SHOWN` and in whole days past it (as the SAE
+    report's PDF says it).
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> t = datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
+    >>> def at(hours: float, lang: str) -> str:
+    ...     return clock_text(sae_clock(t, reported_at=None, now=t + timedelta(hours=hours)), lang)
+    >>> at(4, "en"), at(30, "en"), at(24 + 17000, "en")
+    ('20.0 h left', 'OVERDUE by 6.0 h', 'OVERDUE by 708 days')
+    """
+    lang = language or current_language()
+    left = clock.hours_left or 0.0
+    if not clock.overdue:
+        return translate(lang, "%(hours)s h left", hours=format_decimal(left, lang, digits=1))
+    days = clock.overdue_days
+    if days is not None:
+        return translate(lang, "OVERDUE by %(time)s", time=format_quantity(days, "days", lang))
+    return translate(lang, "OVERDUE by %(hours)s h", hours=format_decimal(-left, lang, digits=1))
 
 
 def sae_alerts(store: Store, user: CurrentUser, study: str, *, now: datetime) -> list[SaeAlert]:
