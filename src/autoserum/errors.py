@@ -183,13 +183,30 @@ class ProductRefusedError(ValidationError):
     'aliquot AL-1 belongs to subject B, not to A'
     """
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, *, shown: Message | None = None) -> None:
         self.reason = reason
         super().__init__(
             "product_code",
             code,
-            Expected("a product that may be injected (%(reason)s)", reason=reason),
+            Expected(
+                "a product that may be injected (%(reason)s)",
+                reason=reason if shown is None else _Worded(reason, shown),
+            ),
         )
+
+
+class _Worded(Message):
+    """A value written in English as ``text`` and in another language as ``shown`` (a stored
+    English detail with a translatable wording of its kind: a product's refusal reason)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str, shown: Message) -> None:
+        super().__init__(shown.message, **shown.params)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class StateError(AutoserumError):

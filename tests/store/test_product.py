@@ -13,15 +13,22 @@ from typing import Any
 import pytest
 
 from autoserum.errors import (
+    Expected,
     NotFoundError,
     PermissionDeniedError,
     ProductRefusedError,
     StateError,
     ValidationError,
 )
+from autoserum.i18n import expected_text, message_text
 from autoserum.store import Actor, Store, open_store
 from autoserum.store.replay import current_state, replay_audit
-from autoserum.study.aliquots import label_code, parse_label_code, refusal_kind
+from autoserum.study.aliquots import (
+    label_code,
+    parse_label_code,
+    refusal_kind,
+    refusal_message,
+)
 from autoserum.study.blinding import MASK
 from tests.store.helpers import (
     ADMIN,
@@ -121,6 +128,16 @@ def test_another_subjects_aliquot_is_refused_named_and_audited(
         )
     assert err.value.reason == f"aliquot AL-0005 belongs to subject {b}, not to {a}"
     assert err.value.field == "product_code"
+    # in English the detail; in another language the words of its kind (issue 14)
+    assert expected_text(err.value, "en") == f"a product that may be injected ({err.value.reason})"
+    worded = Expected(
+        "a product that may be injected (%(reason)s)",
+        reason=refusal_message(err.value.reason, blinded=False),
+    )
+    korean = expected_text(err.value, "ko")
+    assert korean == message_text(worded, "ko")
+    assert "AL-0005" in korean
+    assert "belongs" not in korean
     assert store.product.life("AST", a, actor=ADMIN).injections == ()  # nothing written
     assert _refusals(store) == [("cora", err.value.reason, theirs[0])]
     assert store.audit.verify("AST").ok  # the refusal is in the hash chain

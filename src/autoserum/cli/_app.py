@@ -144,7 +144,9 @@ def run(argv: list[str] | None = None) -> None:
     try:
         if sys.excepthook != typer.main.except_hook:  # as Typer's own call does
             sys.excepthook = typer.main.except_hook
-        code = _command(language if helping else "en")(args=args, standalone_mode=False)
+        code = _command(language if helping else "en")(
+            args=args, prog_name="autoserum", standalone_mode=False
+        )  # the script's name in usage lines, however the process was started
     except typer.Abort:
         from autoserum.i18n import translate
 

@@ -41,8 +41,10 @@ def message_text(message: Message, language: str) -> str:
     >>> message_text(Message("cannot %(what)s", what=Message("randomise")), "en")
     'cannot randomise'
     """
-    params = {
-        name: message_text(value, language) if isinstance(value, Message) else value
+    params = {  # a value's English is its own text (which may say more than its wording)
+        name: (str(value) if language == "en" else message_text(value, language))
+        if isinstance(value, Message)
+        else value
         for name, value in message.params.items()
     }
     return translate(language, message.message, **params)

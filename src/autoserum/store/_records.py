@@ -84,7 +84,7 @@ from autoserum.store.models import (
     VisitRow,
     VitalSignRow,
 )
-from autoserum.study.aliquots import administered_at, injector_refusal
+from autoserum.study.aliquots import administered_at, injector_refusal, refusal_message
 from autoserum.study.coerce import as_date, as_decimal, as_int, optional
 from autoserum.study.deviations import NOT_DONE, VISIT_EARLY, VISIT_LATE
 from autoserum.study.entities import entity as spec_of
@@ -732,7 +732,9 @@ class RecordService(Service):
                 texts=texts, visit_code=visit_code, code=code, side=chosen_side, given_at=at,
             )  # fmt: skip
         if refused is not None:
-            raise ProductRefusedError(code or "", refused)
+            # shown in another language in the words of its kind (the detail stays English)
+            shown = refusal_message(refused, blinded=False)
+            raise ProductRefusedError(code or "", refused, shown=shown)
         assert injection is not None
         return injection
 
