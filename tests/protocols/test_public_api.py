@@ -11,6 +11,7 @@ from autoserum.study.randomisation import allocation_list
 def test_protocols_public_api() -> None:
     assert sorted(autoserum.protocols.__all__) == sorted(
         [
+            "DEFAULT_KIT_SHELF_LIFE_HOURS",
             "DEFAULT_MEDICATION",
             "DEFAULT_SAFETY",
             "FINDING_KINDS",

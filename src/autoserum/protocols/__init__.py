@@ -40,6 +40,7 @@ from autoserum.protocols._schedule import (
     window_bounds,
 )
 from autoserum.protocols._schema import (
+    DEFAULT_KIT_SHELF_LIFE_HOURS,
     DEFAULT_MEDICATION,
     DEFAULT_SAFETY,
     INSTRUMENT_CODES,
@@ -77,6 +78,7 @@ from autoserum.protocols._versions import ProtocolVersion, ProtocolVersions, che
 
 __all__ = [
     "CHECK_RULES",
+    "DEFAULT_KIT_SHELF_LIFE_HOURS",
     "DEFAULT_MEDICATION",
     "DEFAULT_SAFETY",
     "FINDING_KINDS",

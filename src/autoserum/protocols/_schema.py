@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, field_validator
 
 from autoserum.protocols._monitoring import Monitoring
 from autoserum.protocols._self_report import SelfReport
@@ -138,6 +138,24 @@ def _default_max_volume() -> Fact:
             "largest volume of one injection: no source states one; published autologous "
             "blood/serum injections are 1-5 mL (Pittler 2003: 1-3 mL; Nahm 2023: 5 mL), so "
             "10 mL refuses typing and unit errors without refusing any published dose"
+        ),
+    )
+
+
+#: The longest a filled blinded kit keeps when the protocol declares none (autoserum default).
+DEFAULT_KIT_SHELF_LIFE_HOURS = 24
+
+
+def _default_kit_shelf_life() -> Fact:
+    return Fact(
+        value=DEFAULT_KIT_SHELF_LIFE_HOURS,
+        unit="h",
+        source="autoserum default",
+        note=(
+            "longest a filled blinded kit (syringe) keeps, the same for every arm: no source "
+            "states one; a syringe filled on the day it is given. An arm's product that keeps "
+            "for less (storage_max_days, max_minutes_draw_to_injection) shortens it for every "
+            "arm's kits alike (autoserum.study.aliquots.kit_shelf_life)"
         ),
     )
 
@@ -512,7 +530,17 @@ class Protocol(_Frozen):
     monitoring: Monitoring = Field(default_factory=Monitoring)
     self_report: SelfReport = Field(default_factory=SelfReport)
     demographics: Demographics = Field(default_factory=Demographics)
+    #: How long a filled blinded kit keeps, in hours, whatever the arm (an autoserum default of
+    #: 24 h unless the protocol states one).
+    kit_shelf_life: Fact = Field(default_factory=_default_kit_shelf_life)
     notes: tuple[str, ...] = ()
+
+    @field_validator("kit_shelf_life")
+    @classmethod
+    def _positive_hours(cls, fact: Fact) -> Fact:
+        if fact.unit != "h" or not isinstance(fact.value, int | float) or fact.value <= 0:
+            raise ValueError(f"expected a number of hours > 0 (unit h), got {fact.describe()}")
+        return fact
 
     def arm(self, code: str) -> Arm:
         """The arm with this code (KeyError if absent)."""

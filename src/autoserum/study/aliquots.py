@@ -44,7 +44,7 @@ from decimal import Decimal
 
 from autoserum.errors import Expected, Message, ValidationError
 from autoserum.i18n import N_
-from autoserum.protocols import Protocol, fact_number
+from autoserum.protocols import DEFAULT_KIT_SHELF_LIFE_HOURS, Protocol, fact_number
 
 __all__ = [
     "KIT_SHELF_LIFE",
@@ -206,14 +206,15 @@ def refusal(aliquot: AliquotState, *, subject_id: str, at: datetime) -> str | No
     return None
 
 
-#: The longest a filled kit keeps (autoserum default: a syringe filled on the day it is
-#: given), unless an arm's product keeps for less (:func:`kit_shelf_life`).
-KIT_SHELF_LIFE = timedelta(hours=24)
+#: The longest a filled kit keeps when the protocol declares none (the protocol's
+#: ``kit_shelf_life``, an autoserum default of 24 h: a syringe filled on the day it is given).
+KIT_SHELF_LIFE = timedelta(hours=DEFAULT_KIT_SHELF_LIFE_HOURS)
 
 
 def kit_shelf_life(protocol: Protocol) -> timedelta:
     """The one shelf life of every blinded kit of ``protocol``, whatever the arm: the
-    shortest of :data:`KIT_SHELF_LIFE` and what any arm declares its product keeps
+    shortest of the protocol's ``kit_shelf_life`` (:data:`KIT_SHELF_LIFE` unless it states
+    one) and what any arm declares its product keeps
     (``storage_max_days``; ``max_minutes_draw_to_injection`` for whole blood). Applied to
     the saline arm's kits as to the active arm's, so that a kit's use-by never tells the arm.
 
@@ -223,7 +224,7 @@ def kit_shelf_life(protocol: Protocol) -> timedelta:
     >>> kit_shelf_life(load_protocol("abt-pittler2003"))
     datetime.timedelta(seconds=300)
     """
-    limits = [KIT_SHELF_LIFE]
+    limits = [timedelta(hours=float(protocol.kit_shelf_life.value or 0))]
     for arm in protocol.arms:
         if arm.process is None:
             continue
