@@ -49,8 +49,10 @@ def build(store: Store) -> dict[str, str]:
     into two aliquots (one frozen, one disposed), a kit filled from the first; each saline
     subject's kit filled with saline; every subject injected once by the kit's code. The first
     serum subject's processing clotted too short (a ``product_process`` deviation) and a
-    monitor's query on its blood draw (their existence would reveal the arm). Returns each
-    subject's arm."""
+    monitor's query on its blood draw (their existence would reveal the arm). Every subject
+    also has a second kit (serum from the first aliquot, or saline) disposed of by its code
+    (``disposals.preparation_id``), a kit's disposal of either arm. Returns each subject's
+    arm."""
     double_blind_study(store, STUDY)
     arms = {sid: enrolled(store, STUDY, sid) for sid in ("S1", "S2", "S3", "S4", "S5", "S6")}
     assert set(arms.values()) == ARMS, arms
@@ -69,11 +71,16 @@ def build(store: Store) -> dict[str, str]:
             kit = store.product.prepare_kit(
                 STUDY, subject, actor=PREPARER, aliquot_code=made[0].code, volume_ml="5"
             )
+            spare = store.product.prepare_kit(
+                STUDY, subject, actor=PREPARER, aliquot_code=made[0].code, volume_ml="5"
+            )
             if not queried:
                 store.queries.open(STUDY, "blood_draw", draw.id, "Tube type?", actor=ADMIN)
                 queried = True
         else:
             kit = store.product.prepare_kit(STUDY, subject, actor=PREPARER, volume_ml="5")
+            spare = store.product.prepare_kit(STUDY, subject, actor=PREPARER, volume_ml="5")
+        store.product.dispose(STUDY, spare.code, actor=PREPARER, reason="label smudged")
         store.records.add_injection(
             STUDY, subject, TODAY, actor=ADMIN, volume_ml="5", product_code=kit.code
         )
@@ -109,14 +116,19 @@ def _csv(files: dict[str, bytes], name: str) -> pl.DataFrame:
 
 def test_the_unblinded_package_holds_the_chain(built: tuple[str, dict[str, str]]) -> None:
     """The fixture's chain is there unblinded (so the blinded test below can fail): two serum
-    subjects' draws and four aliquots, the serum kits linked to their aliquots."""
+    subjects' draws and four aliquots, the serum kits linked to their aliquots, and every
+    subject's spare kit's disposal linked to its kit."""
     url, arms = built
     files = _files(url)
     serum = sum(1 for a in arms.values() if a == "serum")
     assert _csv(files, "blood_draws.csv").height == serum
     assert _csv(files, "aliquots.csv").height == 2 * serum
     kits = _csv(files, "preparations.csv")
-    assert kits.filter(pl.col("aliquot").is_not_null()).height == serum
+    assert kits.filter(pl.col("aliquot").is_not_null()).height == 2 * serum
+    disposals = _csv(files, "disposals.csv")
+    assert {"aliquot", "preparation", "blood_draw"} <= set(disposals.columns)
+    assert disposals.filter(pl.col("preparation").is_not_null()).height == len(arms)
+    assert disposals.filter(pl.col("aliquot").is_not_null()).height == serum
     assert "blood_draw" in _csv(files, "queries.csv")["entity"].to_list()
     assert PRODUCT_DEVIATION in _csv(files, "deviations.csv")["category"].to_list()
 
@@ -213,8 +225,8 @@ def test_blinded_export_import_export_is_byte_identical(
         unblinded = package_files(copy.exports.package(STUDY, actor=ADMIN))
     finally:
         copy.close()
-    assert (counts["subjects"], counts["preparations"], counts["injections"]) == (6, 6, 6)
-    assert counts["blood_draws"] == counts["aliquots"] == 0
+    assert (counts["subjects"], counts["preparations"], counts["injections"]) == (6, 12, 6)
+    assert counts["blood_draws"] == counts["aliquots"] == counts["disposals"] == 0
     assert first.read_bytes() == (tmp_path / "2.zip").read_bytes()
     # what the copy lost: the arms, the chain, the kits' sources, the products given
     assert _csv(unblinded, "subjects.csv")["arm"].to_list() == [None] * 6
@@ -222,8 +234,27 @@ def test_blinded_export_import_export_is_byte_identical(
     kits = _csv(unblinded, "preparations.csv")
     assert set(kits["product"].to_list()) == {"none"}
     assert set(kits["prepared_by"].to_list()) == {"blinded"}
-    assert kits["aliquot"].to_list() == [None] * 6
+    assert kits["aliquot"].to_list() == [None] * 12
     assert set(_csv(unblinded, "injections.csv")["product"].to_list()) == {"none"}
+
+
+def test_the_chain_with_kit_disposals_round_trips_unblinded(
+    built: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The unblinded package of the chain (aliquots' and kits' disposals, migration 0029)
+    imports into a new store and exports the same bytes again."""
+    url, arms = built
+    first = tmp_path / "first.zip"
+    write_package(_package(url), first)
+    copy = _store(f"sqlite:///{tmp_path / 'copy.db'}")
+    try:
+        counts = copy.exports.import_package(STUDY, first, actor=ADMIN)
+        write_package(copy.exports.package(STUDY, actor=ADMIN), tmp_path / "2.zip")
+    finally:
+        copy.close()
+    serum = sum(1 for a in arms.values() if a == "serum")
+    assert counts["disposals"] == len(arms) + serum
+    assert first.read_bytes() == (tmp_path / "2.zip").read_bytes()
 
 
 def test_a_blinded_package_of_the_chain_keys_is_refused_only_for_a_missing_key(
@@ -313,7 +344,7 @@ def test_blinded_odm_has_no_chain_records_nor_kit_links(built: tuple[str, dict[s
     # each kit's insert has as many audit records whatever its arm (a serum kit's aliquot_id,
     # set for it only, would otherwise show, its value masked)
     kits = Counter(re.findall(rb"preparation (\d+) insert", audit))
-    assert len(kits) == 6
+    assert len(kits) == 12  # two kits a subject (one disposed of)
     assert len(set(kits.values())) == 1, kits
     # nor does its metadata declare them (a form it never fills)
     for oid in (b'"IG.BLOOD_DRAW"', b'"IG.ALIQUOT"', b'"IT.PREPARATION.aliquot"'):

@@ -368,7 +368,7 @@ PRODUCT_API = [
             ("/aliquots", {"processing_id": "{processing_id}", "count": 2}),
             ("/storage", {"aliquot_code": "{aliquot_code}", "kind": "frozen"}),
             ("/kits", {"aliquot_code": "{aliquot_code}"}),
-            ("/disposals", {"aliquot_code": "{aliquot_code}", "reason": "leak"}),
+            ("/disposals", {"code": "{aliquot_code}", "reason": "leak"}),
         )
     ),
     Route("GET", API_PRODUCT + "/labels.pdf", "prepare_product", reveals_arm=True),
@@ -398,7 +398,7 @@ PRODUCT_PAGES = [
             ("POST", "/aliquots", {"aliq_processing_id": "{processing_id}", "aliq_count": "2"}),
             ("POST", "/storage", {"stor_aliquot_code": "{aliquot_code}", "stor_kind": "frozen"}),
             ("POST", "/kits", {"kit_aliquot_code": "{aliquot_code}"}),
-            ("POST", "/disposals", {"disp_aliquot_code": "{aliquot_code}", "disp_reason": "leak"}),
+            ("POST", "/disposals", {"disp_code": "{aliquot_code}", "disp_reason": "leak"}),
             ("GET", "/labels.pdf", None),
         )
     ),

@@ -379,3 +379,53 @@ def test_a_saline_kit_past_its_use_by_is_told_to_the_blinded_injector_as_a_serum
             zip(audited, kits.values(), strict=True)] == [
         f"kit <kit> expired at {use_by.isoformat()}"
     ] * 2  # fmt: skip
+
+
+def test_a_disposed_saline_kit_is_told_to_the_blinded_injector_as_a_disposed_serum_kit_is(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """Issue 13 (blinded preparation) through the API: the preparer disposes of a serum kit
+    and a saline kit by their codes (``code``; a kit of another subject refused on the field
+    before anything is written); given to the blinded coordinator, each is a 422 on
+    ``product_code`` telling the same words (``kit <code> was disposed of``), audited alike,
+    and the blinded product life shows no disposal (the preparer's shows both)."""
+    consent_everyone(seeded)
+    (a,) = serum_subjects(seeded, 1)
+    (p,) = arm_subjects(seeded, "placebo", 1, first=110)
+    [code] = _prepare(client, seeded, a, count=1)
+    kits = {}
+    for subject, body in ((a, {"aliquot_code": code}), (p, {})):
+        kit = _call(client, seeded, "preparer", "POST", BASE.format(subject=subject) + "/kits",
+                    {**body, "volume_ml": "2"})  # fmt: skip
+        assert kit.status_code == 201, kit.text
+        kits[subject] = kit.json()
+    foreign = _call(client, seeded, "preparer", "POST", BASE.format(subject=a) + "/disposals",
+                    {"code": kits[p]["code"], "reason": "x"})  # fmt: skip
+    assert (foreign.status_code, foreign.json()["field"]) == (422, "code"), foreign.text
+    for subject, kit in kits.items():
+        gone = _call(client, seeded, "preparer", "POST",
+                     BASE.format(subject=subject) + "/disposals",
+                     {"code": kit["code"], "reason": "label smudged"})  # fmt: skip
+        assert gone.status_code == 201, gone.text
+        assert (gone.json()["preparation_id"], gone.json()["aliquot_id"]) == (kit["id"], None)
+    told = []
+    for subject, kit in kits.items():
+        refused = _call(
+            client, seeded, "coordinator", "POST", BASE.format(subject=subject) + "/injections",
+            {"product_code": kit["code"], "given_on": GIVEN_ON, "volume_ml": "2"},
+        )  # fmt: skip
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "product_code"
+        told.append(refused.json()["expected"].replace(kit["code"].split(":")[3], "<kit>"))
+    assert told[0] == told[1]
+    assert "kit <kit> was disposed of" in told[0]
+    audited = [reason for _, reason, _ in _refusals(seeded)]
+    assert [
+        r.replace(k["code"].split(":")[3], "<kit>")
+        for r, k in zip(audited, kits.values(), strict=True)
+    ] == ["kit <kit> was disposed of"] * 2
+    for subject in kits:
+        blind = _call(client, seeded, "coordinator", "GET", BASE.format(subject=subject))
+        assert blind.json()["disposals"] == [], blind.text
+    seen = _call(client, seeded, "preparer", "GET", BASE.format(subject=p)).json()
+    assert [d["preparation_id"] for d in seen["disposals"]] == [kits[p]["id"]]

@@ -255,7 +255,9 @@ def product_aliquots(
 @product_app.command("storage")
 def product_storage(
     study: StudyOption,
-    code: Annotated[str, typer.Option("--code", help="The aliquot's label code.")],
+    code: Annotated[
+        str, typer.Option("--code", help="The label code of the aliquot, kit or blood draw.")
+    ],
     kind: Annotated[str, typer.Option("--kind", help="stored, frozen, thawed or moved.")],
     at: AtOption = None,
     temperature: Annotated[str | None, typer.Option(help="Temperature (°C).")] = None,
@@ -285,7 +287,9 @@ def product_storage(
 @product_app.command("dispose")
 def product_dispose(
     study: StudyOption,
-    code: Annotated[str, typer.Option("--code", help="The aliquot's label code.")],
+    code: Annotated[
+        str, typer.Option("--code", help="The label code of the aliquot, kit or blood draw.")
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why it is disposed of.")],
     at: AtOption = None,
     as_json: JsonOption = False,
@@ -294,7 +298,9 @@ def product_dispose(
     user_password_stdin: UserPasswordOption = False,
     db: DbOption = "sqlite:///autoserum.db",
 ) -> None:
-    """Record the disposal of an aliquot, with the reason: it can no longer be injected.
+    """Record the disposal of an aliquot, a blinded kit (of any arm) or a blood draw, with the
+    reason: it can no longer be injected; an aliquot's or a draw's unused kits are disposed of
+    with it.
 
     Example: autoserum product dispose --study AST-1 --code 'AS1:AST-1:S1-001:AL-0001:42'
     --reason 'tube cracked' --user prep --token $TOKEN
@@ -303,7 +309,7 @@ def product_dispose(
         gone = store.product.dispose(study, code, actor=actor, reason=reason, at=at)
     from autoserum.cli._say import language, translate
 
-    _echo(gone, as_json, lambda _: translate(language(), "aliquot %(code)s disposed of", code=code))
+    _echo(gone, as_json, lambda _: translate(language(), "%(code)s disposed of", code=code))
 
 
 @product_app.command("kit")

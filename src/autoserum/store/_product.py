@@ -155,9 +155,10 @@ def _thaws(s: Session, aliquot_id: int, *, until: datetime) -> int:
     )
 
 
-def _disposed(s: Session, aliquot_id: int, *, until: datetime | None = None) -> bool:
-    """Whether the aliquot was disposed of (at or before ``until`` when given)."""
-    query = select(DisposalRow.id).where(DisposalRow.aliquot_id == aliquot_id)
+def _disposed(s: Session, link: Any, row_id: int, *, until: datetime | None = None) -> bool:
+    """Whether the aliquot, kit or draw ``row_id`` (``link``: the disposal's column naming
+    it, ``DisposalRow.aliquot_id``) was disposed of (at or before ``until`` when given)."""
+    query = select(DisposalRow.id).where(link == row_id)
     if until is not None:
         query = query.where(DisposalRow.at <= until)
     return s.scalar(query.limit(1)) is not None
@@ -183,7 +184,7 @@ def _aliquot_refusal(
         subject_id=owner.subject_id,
         expires_at=row.expires_at,
         used=any(day != given_on for day, _ in given),
-        disposed=_disposed(s, row.id, until=at),
+        disposed=_disposed(s, DisposalRow.aliquot_id, row.id, until=at),
         thaws=_thaws(s, row.id, until=at),
         max_thaws=None if process is None else _int(fact_number(process.freeze_thaw_max)),
         made_at=s.scalar(select(ProcessingRow.started_at).where(
@@ -245,6 +246,8 @@ def resolve_product(
         why = _kit_refusal(s, row, ident, at, protocol=protocol, draw=draw, process=process)
         return why or Resolved({"preparation_id": row.id}, row.product)
     _require_time(process, given_on=given_on, given_at=given_at, today=today)
+    if _disposed(s, DisposalRow.blood_draw_id, row.id, until=at):
+        return f"blood draw {ident} was disposed of"
     why = draw_to_injection_refusal(
         process, label=ident, drawn_at=row.drawn_at, at=at
     ) or _volume_refusal(f"blood draw {ident}", row.volume_ml, _draw_uses(s, row.id), volume)
@@ -286,6 +289,14 @@ _LABELLED: dict[str, Any] = {
 }
 
 
+_DISPOSED_BY: dict[str, str] = {
+    "aliquot": "aliquot_id",
+    "preparation": "preparation_id",
+    "blood_draw": "blood_draw_id",
+}
+"""Per labelled record type, the column of its disposal (``disposals.aliquot_id``)."""
+
+
 def _labelled(s: Session, st: StudyRow, ident: str, code: str) -> tuple[Any, str]:
     """The aliquot, kit or draw labelled ``code`` in ``st`` (``None`` if none), and its kind."""
     kind = next((k for k, prefix in PROCESS_CODE_PREFIXES.items() if ident.startswith(prefix)), "")
@@ -308,8 +319,11 @@ def _kit_refusal(
     """Why the kit may not be given at ``at`` (as it was then): already injected, prepared
     after it, past its use-by (:func:`kit_use_by`: the same rule and words for every kit,
     whatever the arm; for an active arm's kit capped by its aliquot's expiry or its draw's
-    draw-to-injection limit), or its aliquot disposed of (a :func:`kit_source_refusal`,
-    masked for blinded readers of the audit trail)."""
+    draw-to-injection limit), or disposed of (``kit KIT-n was disposed of``: the same words
+    for every kit, whatever the arm; a kit is disposed of with its aliquot or draw,
+    :meth:`ProductService.dispose`). A kit whose aliquot was disposed of before kits were
+    (migration ``0029``) is refused for its source (a :func:`kit_source_refusal`, worded
+    alike for blinded readers)."""
     if s.scalar(select(InjectionRow.id).where(InjectionRow.preparation_id == row.id)):
         return f"kit {ident} was already injected"
     if at < row.prepared_at:
@@ -320,7 +334,11 @@ def _kit_refusal(
     )
     if why is not None:
         return why
-    if row.aliquot_id is not None and (aliquot is None or _disposed(s, aliquot.id, until=at)):
+    if _disposed(s, DisposalRow.preparation_id, row.id, until=at):
+        return f"kit {ident} was disposed of"
+    if row.aliquot_id is not None and (
+        aliquot is None or _disposed(s, DisposalRow.aliquot_id, aliquot.id, until=at)
+    ):
         return kit_source_refusal(ident, "its aliquot was disposed of")
     return None
 
@@ -604,29 +622,57 @@ class ProductService(Service):
     def dispose(
         self,
         study: str,
-        aliquot_code: str,
+        code: str,
         *,
         actor: Actor,
         reason: str,
         at: datetime | str | None = None,
     ) -> Any:
-        """Record the disposal of an aliquot, with the reason; it can no longer be injected."""
+        """Record the disposal of the aliquot, blinded kit (of any arm: a saline kit too) or
+        blood draw labelled ``code``, with the reason: it can no longer be injected (a kit is
+        refused ``kit KIT-n was disposed of`` whatever its arm). Disposing of an aliquot or a
+        draw disposes of the kits filled from it that were neither injected nor disposed of,
+        each a disposal of its own (audited; at the same time, or the kit's filling time if
+        later, with the same reason). Returns the disposal of ``code``."""
         why = entity("disposal").field("reason").convert(reason)
         when = self._at("at", at)
+        ident = parse_label_code(code)[2]
+        kind = next((k for k, p in PROCESS_CODE_PREFIXES.items() if ident.startswith(p)), "")
+        if kind not in _DISPOSED_BY:
+            raise ValidationError(
+                "code",
+                code,
+                Expected("the label code of an aliquot, a blinded kit or a blood draw"),
+            )
+        link = _DISPOSED_BY[kind]
         with self._write(actor, why) as s:
-            st, subject, aliquot = self._coded(s, study, aliquot_code, AliquotRow, actor)
-            if _disposed(s, aliquot.id):
+            st, subject, item = self._coded(s, study, code, _LABELLED[kind], actor)
+            if _disposed(s, getattr(DisposalRow, link), item.id):
                 raise StateError(
-                    Message(
-                        "aliquot %(aliquot_code)s is disposed of already",
-                        aliquot_code=repr(aliquot_code),
-                    )
+                    Message("%(code)s is disposed of already", code=repr(code.strip()))
                 )
             row = DisposalRow(
-                study_id=st.id, subject_pk=subject.id, aliquot_id=aliquot.id, at=when,
-                reason=why, disposed_by=actor.username, version=1,
+                study_id=st.id, subject_pk=subject.id, at=when, reason=why,
+                disposed_by=actor.username, version=1, **{link: item.id},
             )  # fmt: skip
-            return domain_record("disposal", self._insert(s, row), subject.subject_id)
+            self._insert(s, row)
+            if kind != "preparation":
+                source = getattr(PreparationRow, link)
+                for kit in s.scalars(
+                    select(PreparationRow)
+                    .where(
+                        source == item.id,
+                        ~exists().where(InjectionRow.preparation_id == PreparationRow.id),
+                        ~exists().where(DisposalRow.preparation_id == PreparationRow.id),
+                    )
+                    .order_by(PreparationRow.id)
+                ):
+                    self._insert(s, DisposalRow(
+                        study_id=st.id, subject_pk=subject.id, preparation_id=kit.id,
+                        at=max(when, kit.prepared_at), reason=why,
+                        disposed_by=actor.username, version=1,
+                    ))  # fmt: skip
+            return domain_record("disposal", row, subject.subject_id)
 
     def prepare_kit(
         self,
@@ -800,7 +846,7 @@ class ProductService(Service):
     def _status(self, s: Session, st: StudyRow, subject: SubjectRow, aliquot_id: int) -> str:
         row = s.get(AliquotRow, aliquot_id)
         assert row is not None
-        if _disposed(s, aliquot_id):
+        if _disposed(s, DisposalRow.aliquot_id, aliquot_id):
             return "disposed"
         if _given(s, InjectionRow.aliquot_id, aliquot_id):
             return "injected"

@@ -368,9 +368,27 @@ class StorageEventRow(_columns("storage_event"), _SubjectChild, Base):  # type: 
 
 
 class DisposalRow(_columns("disposal"), _SubjectChild, Base):  # type: ignore[misc]
+    """The disposal of exactly one of an aliquot, a blinded kit (of any arm) or a blood draw."""
+
     __tablename__ = "disposals"
     __entity__ = "disposal"
-    aliquot_id: Mapped[int] = mapped_column(ForeignKey("aliquots.id"), index=True)
+    __table_args__ = (
+        CheckConstraint(
+            "(aliquot_id IS NOT NULL AND preparation_id IS NULL AND blood_draw_id IS NULL)"
+            " OR (aliquot_id IS NULL AND preparation_id IS NOT NULL AND blood_draw_id IS NULL)"
+            " OR (aliquot_id IS NULL AND preparation_id IS NULL AND blood_draw_id IS NOT NULL)",
+            name="one_of",
+        ),
+    )
+    aliquot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("aliquots.id"), nullable=True, index=True
+    )
+    preparation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("preparations.id"), nullable=True, index=True
+    )
+    blood_draw_id: Mapped[int | None] = mapped_column(
+        ForeignKey("blood_draws.id"), nullable=True, index=True
+    )
 
 
 class PreparationRow(_columns("preparation"), _SubjectChild, Base):  # type: ignore[misc]

@@ -751,7 +751,13 @@ DISPOSAL = EntitySpec(
         _text("reason", NOTE_MAX, "Reason", required=True),
         _text("disposed_by", SHORT_MAX, "Disposed by", required=True, identifying=True),
     ),
-    links=("aliquot_id",),
+    # what is disposed of: exactly one of an aliquot, a blinded kit (of any arm: a saline one
+    # too) or a blood draw. The record type is masked as a whole (an aliquot's or a draw's
+    # disposal exists for an active arm only), so a kit's disposal is hidden from blinded
+    # readers for every arm alike; its links to an aliquot or a draw are masked as every link
+    # to those record types is; the kit's is not (blinded readers see the kits)
+    links=("aliquot_id", "preparation_id", "blood_draw_id"),
+    masked_links=("aliquot_id", "blood_draw_id"),
     label="a disposal",
     masked_for_blinded=True,
     title="Disposals",

@@ -201,7 +201,9 @@ else:
     )
     Aliquot = record_class(entity("aliquot"), doc="An aliquot of a subject's product.")
     StorageEvent = record_class(entity("storage_event"), doc="A storage event of an aliquot.")
-    Disposal = record_class(entity("disposal"), doc="The disposal of an aliquot.")
+    Disposal = record_class(
+        entity("disposal"), doc="The disposal of an aliquot, a blinded kit or a blood draw."
+    )
     Preparation = record_class(
         entity("preparation"), doc='A blinded kit. ``product`` is "blinded" when blinded.'
     )

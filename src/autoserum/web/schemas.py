@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -445,9 +446,13 @@ else:
     )  # fmt: skip
     DisposalCreate = _chain_schema(
         "DisposalCreate", "disposal", ("at",),
-        aliquot_code=(LabelCode, ...),
+        # the label of an aliquot, a blinded kit (any arm) or a blood draw; ``aliquot_code``,
+        # its name when only aliquots were disposed of, is still accepted
+        code=(LabelCode, Field(validation_alias=AliasChoices("code", "aliquot_code"))),
         reason=(Text, ...),
-        doc="The disposal of an aliquot, with the reason: it can no longer be injected.",
+        doc="The disposal of an aliquot, a blinded kit or a blood draw (``code``: its label), "
+        "with the reason: it can no longer be injected; an aliquot's or a draw's unused kits "
+        "are disposed of with it.",
     )  # fmt: skip
     KitCreate = _chain_schema(
         "KitCreate", "preparation", ("volume_ml", "prepared_at"),

@@ -180,10 +180,12 @@ def record_disposal(
     user: ApiUser,
     store: StoreDep,
 ) -> dict[str, Any]:
-    """Record the disposal of one of the subject's aliquots, with the reason."""
+    """Record the disposal of one of the subject's aliquots, blinded kits (of any arm) or
+    blood draws, with the reason; an aliquot's or a draw's unused kits are disposed of with
+    it."""
     _preparer(user, store, study)
     values = body.model_dump()
-    code = _own_code("aliquot_code", values.pop("aliquot_code"), subject_id)
+    code = _own_code("code", values.pop("code"), subject_id)
     row = store.product.dispose(study, code, actor=user.actor, **values)
     return record_json(row)
 

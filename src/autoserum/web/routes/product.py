@@ -52,6 +52,7 @@ _LABELS = {
     "count": N_("Number of aliquots"),
     "aliquot_code": N_("Aliquot"),
     "blood_draw_code": N_("Blood draw"),
+    "code": N_("Aliquot, kit or blood draw"),
     "kind": N_("Event"),
     "temperature": N_("Temperature (°C)"),
     "location": N_("Location"),
@@ -178,7 +179,7 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "proc": ("draw_code", "started_at", *(name for name, _ in _PARAMETERS)),
     "aliq": ("processing_id", "count", "volume_ml"),
     "stor": ("aliquot_code", "kind", "temperature", "location"),
-    "disp": ("aliquot_code", "reason"),
+    "disp": ("code", "reason"),
     "kit": ("aliquot_code", "blood_draw_code", "volume_ml"),
 }
 """Each form of the product page (its prefix) and its fields; an input is ``<prefix>_<field>``
@@ -301,12 +302,11 @@ def record_storage(
 def record_disposal(
     request: Request, study: str, subject_id: str, user: PageUser, store: StoreDep, form: CsrfForm
 ) -> Response:
-    """Record the disposal of an aliquot."""
+    """Record the disposal of an aliquot, a blinded kit (of any arm) or a blood draw (with
+    its unused kits)."""
 
     def run(v: Callable[[str], str | None]) -> str:
-        store.product.dispose(
-            study, v("aliquot_code") or "", actor=user.actor, reason=v("reason") or ""
-        )
+        store.product.dispose(study, v("code") or "", actor=user.actor, reason=v("reason") or "")
         return translate(request, "Disposal recorded.")
 
     return _step(request, store, user, study, subject_id, form, "disp", run)
