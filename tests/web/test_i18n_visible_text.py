@@ -296,11 +296,11 @@ def test_generated_deviations_and_refusals_are_shown_in_the_language(
         client.cookies.clear()
         page_client(client, username)
         for path in paths:
-            english = client.get(path, headers={"Accept-Language": "en"})
+            in_english = client.get(path, headers={"Accept-Language": "en"})
             translated = client.get(path, headers={"Accept-Language": language})
-            assert english.status_code == translated.status_code == 200, (path, username)
-            shown[f"{username} {path}"] = (english.text, translated.text)
-            found = untranslated(english.text, translated.text, data)
+            assert in_english.status_code == translated.status_code == 200, (path, username)
+            shown[f"{username} {path}"] = (in_english.text, translated.text)
+            found = untranslated(in_english.text, translated.text, data)
             if found:
                 left[f"{path} ({username})"] = found
     assert not left, f"English text on the {language} staff pages: {left}"
@@ -312,17 +312,17 @@ def test_generated_deviations_and_refusals_are_shown_in_the_language(
                     "clotting_minutes：10分钟（方案：≥ 30分钟）",
                     "第 1 次注射：volume_ml 4毫升（方案：5毫升 ± 10%）", "药盒 KIT-0001 已被注射"),
     }[language]  # fmt: skip
-    english, subject = shown[f"admin1 {study}/subjects/{sid}"]
-    assert [w for w in words[:3] if w not in subject] == []
+    english, subject_page = shown[f"admin1 {study}/subjects/{sid}"]
+    assert [w for w in words[:3] if w not in subject_page] == []
     assert all(d in english for d in stored[:2])  # the English page shows them as stored
     for username in ("admin1", "inv1"):
-        english, trail = shown[f"{username} {audit}"]
-        assert words[3] in trail, username
+        english, trail_page = shown[f"{username} {audit}"]
+        assert words[3] in trail_page, username
         assert "KIT-0001 was already injected" in english, username
-        assert "AL-0" not in trail.split('class="c-reason"')[1].split("</table>")[0]
+        assert "AL-0" not in trail_page.split('class="c-reason"')[1].split("</table>")[0]
     assert words[1] in shown[f"prep1 {study}/subjects/{sid}/product"][1]
     query = {"ko": "방문 screening (2026-02-16): 106일 이름 (허용 기간 2026-06-02 ~ 2026-06-29)",
              "zh-Hans": "访视 screening（2026-02-16）提前 106 天"}[language]  # fmt: skip
-    english, queries = shown[f"mon1 {study}/queries"]
-    assert query in queries
+    english, queries_page = shown[f"mon1 {study}/queries"]
+    assert query in queries_page
     assert "106 day(s) early (window 2026-06-02 to 2026-06-29): please confirm" in english

@@ -375,7 +375,7 @@ def test_a_saline_kit_past_its_use_by_is_told_to_the_blinded_injector_as_a_serum
     assert "kit <kit> has expired" in told[0]
     assert "aliquot" not in told[0]
     audited = [reason for _, reason, _ in _refusals(seeded)]
-    assert [r.replace(k["code"].split(":")[3], "<kit>") for r, k in
+    assert [str(r).replace(k["code"].split(":")[3], "<kit>") for r, k in
             zip(audited, kits.values(), strict=True)] == [
         f"kit <kit> expired at {use_by.isoformat()}"
     ] * 2  # fmt: skip
@@ -421,7 +421,7 @@ def test_a_disposed_saline_kit_is_told_to_the_blinded_injector_as_a_disposed_ser
     assert "kit <kit> was disposed of" in told[0]
     audited = [reason for _, reason, _ in _refusals(seeded)]
     assert [
-        r.replace(k["code"].split(":")[3], "<kit>")
+        str(r).replace(k["code"].split(":")[3], "<kit>")
         for r, k in zip(audited, kits.values(), strict=True)
     ] == ["kit <kit> was disposed of"] * 2
     for subject in kits:
