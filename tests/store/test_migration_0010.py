@@ -5,19 +5,15 @@ constraint still holds (SQLite rebuilds the tables in batch mode)."""
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from autoserum.store._engine import make_engine
-from autoserum.store._migrate import _pragma, alembic_config, migrate
+from autoserum.store._migrate import migrate
+from tests.store.migrations import STUDY_AND_SITE, downgrade
 
-NOW = "2026-01-01T00:00:00.000000Z"
 SEED = [
-    "INSERT INTO studies (id, name, protocol_code, protocol, open_label, has_run_in, seed,"
-    f" allocation_n, created_at, version) VALUES (1, 'A', 'p', '{{}}', false, false, 1, 10,"
-    f" '{NOW}', 1)",
-    "INSERT INTO sites (id, study_id, code, name, version) VALUES (1, 1, 's01', 'one', 1)",
+    *STUDY_AND_SITE,
     "INSERT INTO subjects (id, study_id, site_id, subject_id, status, version)"
     " VALUES (1, 1, 1, 'A-001', 'screened', 1)",
     "INSERT INTO visits (id, study_id, subject_pk, visit_code, version)"
@@ -78,13 +74,7 @@ def test_0010_downgrades_to_the_old_names(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         assert migrate(engine, "0010") == "0010"
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":  # as upgrade() does: the rebuild drops tables
-                _pragma(conn, "foreign_keys=OFF")
-            with conn.begin():
-                config = alembic_config()
-                config.attributes["connection"] = conn
-                command.downgrade(config, "0009")
+        downgrade(engine, "0009")  # SQLite's foreign keys off: the rebuild drops tables
         inspector = inspect(engine)
         names = {u["name"] for u in inspector.get_unique_constraints("labs")}
         assert "uq_labs_visit_id" in names

@@ -4,29 +4,17 @@ written by the store's next reconcile, ``store/_dose.py``), and its downgrade.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from autoserum.store._engine import make_engine
-from autoserum.store._migrate import _pragma, alembic_config, migrate
+from autoserum.store._migrate import migrate
+from tests.store.migrations import STUDY_AND_SITE, downgrade, revisions
 
-_SCRIPT = next(
-    s
-    for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    if s.path is not None and Path(s.path).stem.endswith("_deviation_record_link")
-)
-REVISION, BEFORE = _SCRIPT.revision, str(_SCRIPT.down_revision)
-NOW = "2026-01-01T00:00:00.000000Z"
+REVISION, BEFORE = revisions("deviation_record_link")
 SEED = [
-    "INSERT INTO studies (id, name, protocol_code, protocol, open_label, has_run_in, seed,"
-    f" allocation_n, created_at, version) VALUES (1, 'A', 'p', '{{}}', false, false, 1, 10,"
-    f" '{NOW}', 1)",
-    "INSERT INTO sites (id, study_id, code, name, version) VALUES (1, 1, 's01', 'one', 1)",
+    *STUDY_AND_SITE,
     "INSERT INTO subjects (id, study_id, site_id, subject_id, status, age, version)"
     " VALUES (1, 1, 1, 'A-001', 'screened', '30', 1)",
     "INSERT INTO injections (id, study_id, subject_pk, given_on, product, volume_ml, version)"
@@ -59,13 +47,7 @@ def test_the_migration_downgrades(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         assert migrate(engine, REVISION) == REVISION
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                _pragma(conn, "foreign_keys=OFF")
-            with conn.begin():
-                config = alembic_config()
-                config.attributes["connection"] = conn
-                command.downgrade(config, BEFORE)
+        downgrade(engine, BEFORE)
         columns = {c["name"] for c in inspect(engine).get_columns("deviations")}
         assert "injection_id" not in columns
         assert "visit_id" in columns
