@@ -141,13 +141,12 @@ def _rows_for(obj: Any, action: str, ctx: AuditContext) -> list[dict[str, Any]]:
                 )
     elif action == "update":
         for key in _keys(obj):
-            hist = state.attrs[key].history
-            if key in skip or key == "version" or not hist.has_changes():
+            if key in skip or key == "version":
                 continue
-            old = hist.deleted[0] if hist.deleted else None
-            new = hist.added[0] if hist.added else None
-            if encode(old) == encode(new):
+            changed = _change(state.attrs[key].history)
+            if changed is None:
                 continue
+            old, new = changed
             rows.append(
                 {
                     **base,
@@ -174,11 +173,22 @@ def _rows_for(obj: Any, action: str, ctx: AuditContext) -> list[dict[str, Any]]:
     return rows
 
 
+def _change(hist: Any) -> tuple[Any, Any] | None:
+    """An attribute's (old, new) values when they differ as the audit trail writes them
+    (:func:`encode`), else ``None``: an assignment of the value it had (``None`` to a new
+    row's empty column) is no change, so it neither raises the version nor writes a row."""
+    if not hist.has_changes():
+        return None
+    old = hist.deleted[0] if hist.deleted else None
+    new = hist.added[0] if hist.added else None
+    return None if encode(old) == encode(new) else (old, new)
+
+
 def _real_changes(obj: Any) -> bool:
     entity = _ENTITY_OF[type(obj)]
     skip = NOT_AUDITED_FIELDS.get(entity, frozenset()) | {"version"}
     state = inspect(obj)
-    return any(state.attrs[k].history.has_changes() for k in _keys(obj) if k not in skip)
+    return any(_change(state.attrs[k].history) is not None for k in _keys(obj) if k not in skip)
 
 
 def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:

@@ -647,9 +647,7 @@ def import_rows(s: Session, name: str, content: PackageContent, *, today: date) 
         settings.get("stratify_by"),
         start_date=None if start is None else date.fromisoformat(start),
     )
-    columns = settings.get("column_order")
-    if columns is not None:  # assigning None to the new row would raise its version unaudited
-        st.column_order = columns
+    st.column_order = settings.get("column_order")
     _import_amendments(s, st, settings.get("protocol_amendments"))
     keys = _Ids()
     consents = _Consents(today)
