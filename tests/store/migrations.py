@@ -8,11 +8,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from autoserum.store._migrate import _pragma, alembic_config
+from autoserum.store._migrate import _pragma, alembic_config, migrate
 
-__all__ = ["NOW", "STUDY_AND_SITE", "downgrade", "revisions"]
+__all__ = ["NOW", "STUDY_AND_SITE", "downgrade", "revisions", "upgrade_over"]
 
 NOW = "2026-01-01T00:00:00.000000Z"
 #: A study (id 1) and its site (id 1), as raw rows of the schema before a migration.
@@ -43,3 +43,12 @@ def downgrade(engine: Engine, to: str) -> None:
             config = alembic_config()
             config.attributes["connection"] = conn
             command.downgrade(config, to)
+
+
+def upgrade_over(engine: Engine, seed: list[str], *, before: str, revision: str) -> None:
+    """Migrate to ``before``, write the ``seed`` rows, then migrate to ``revision``."""
+    assert migrate(engine, before) == before
+    with engine.begin() as conn:
+        for sql in seed:
+            conn.execute(text(sql))
+    assert migrate(engine, revision) == revision

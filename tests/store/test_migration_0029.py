@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autoserum.store._engine import make_engine
 from autoserum.store._migrate import migrate
-from tests.store.migrations import NOW, STUDY_AND_SITE, downgrade, revisions
+from tests.store.migrations import NOW, STUDY_AND_SITE, downgrade, revisions, upgrade_over
 
 REVISION, BEFORE = revisions("kit_disposal")
 SEED = [
@@ -38,11 +38,7 @@ DISPOSAL = (
 def test_kit_disposal_migration_adds_the_links_with_one_of_them_set(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, BEFORE) == BEFORE
-        with engine.begin() as conn:
-            for sql in SEED:
-                conn.execute(text(sql))
-        assert migrate(engine, REVISION) == REVISION
+        upgrade_over(engine, SEED, before=BEFORE, revision=REVISION)
         with engine.begin() as conn:
             conn.execute(text(DISPOSAL), {"a": None, "k": 1, "d": None})  # a (saline) kit
             conn.execute(text(DISPOSAL), {"a": None, "k": None, "d": 1})  # a blood draw
@@ -69,11 +65,7 @@ def test_kit_disposal_migration_adds_the_links_with_one_of_them_set(db_url: str)
 def test_kit_disposal_migration_downgrades(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, BEFORE) == BEFORE
-        with engine.begin() as conn:
-            for sql in SEED:
-                conn.execute(text(sql))
-        assert migrate(engine, REVISION) == REVISION
+        upgrade_over(engine, SEED, before=BEFORE, revision=REVISION)
         with engine.begin() as conn:
             conn.execute(text(DISPOSAL), {"a": None, "k": 1, "d": None})
         downgrade(engine, BEFORE)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autoserum.store._engine import make_engine
 from autoserum.store._migrate import migrate
-from tests.store.migrations import STUDY_AND_SITE, downgrade, revisions
+from tests.store.migrations import STUDY_AND_SITE, downgrade, revisions, upgrade_over
 
 REVISION, BEFORE = revisions("deviation_record_link")
 SEED = [
@@ -28,11 +28,7 @@ SEED = [
 def test_the_migration_adds_the_link_and_keeps_the_deviations(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, BEFORE) == BEFORE
-        with engine.begin() as conn:
-            for sql in SEED:
-                conn.execute(text(sql))
-        assert migrate(engine, REVISION) == REVISION
+        upgrade_over(engine, SEED, before=BEFORE, revision=REVISION)
         with engine.begin() as conn:
             kept = conn.execute(text("SELECT id, kind, injection_id FROM deviations")).all()
             assert [tuple(r) for r in kept] == [(1, "injection_dose", None)]

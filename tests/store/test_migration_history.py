@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autoserum.store._engine import make_engine
 from autoserum.store._migrate import migrate
-from tests.store.migrations import STUDY_AND_SITE, downgrade, revisions
+from tests.store.migrations import STUDY_AND_SITE, downgrade, revisions, upgrade_over
 
 REVISION, BEFORE = revisions("subject_history")
 SEED = [
@@ -31,11 +31,7 @@ COMORBIDITY = (
 def test_history_migration_adds_the_columns_and_tables(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, BEFORE) == BEFORE
-        with engine.begin() as conn:
-            for sql in SEED:
-                conn.execute(text(sql))
-        assert migrate(engine, REVISION) == REVISION
+        upgrade_over(engine, SEED, before=BEFORE, revision=REVISION)
         with engine.begin() as conn:
             conn.execute(text("UPDATE subjects SET fitzpatrick = 'IV', birth_date = '1995-08-01'"))
             conn.execute(text(TREATMENT), {"response": "partial"})

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autoserum.store._engine import make_engine
 from autoserum.store._migrate import migrate
-from tests.store.migrations import NOW, STUDY_AND_SITE, downgrade, revisions
+from tests.store.migrations import NOW, STUDY_AND_SITE, downgrade, revisions, upgrade_over
 
 REVISION, BEFORE = revisions("lesion_photos")
 SEED = [
@@ -39,11 +39,7 @@ USER = (
 def test_photos_migration_creates_the_tables_and_the_role(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        assert migrate(engine, BEFORE) == BEFORE
-        with engine.begin() as conn:
-            for sql in SEED:
-                conn.execute(text(sql))
-        assert migrate(engine, REVISION) == REVISION
+        upgrade_over(engine, SEED, before=BEFORE, revision=REVISION)
         with engine.begin() as conn:
             conn.execute(text(PHOTO), {"code": "PH-1", "region": "trunk", "sha": "a" * 64})
             conn.execute(text(RATING))
